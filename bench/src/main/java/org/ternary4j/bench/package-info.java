@@ -1,0 +1,2 @@
+/** ternary4j bench. */
+package org.ternary4j.bench;

@@ -1,0 +1,2 @@
+/** ternary4j cli. */
+package org.ternary4j.cli;

@@ -1,0 +1,67 @@
+package org.ternary4j.core;
+
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ForkJoinPool;
+import java.util.stream.IntStream;
+import org.ternary4j.core.grouping.GroupLayout;
+import org.ternary4j.core.grouping.Grouping;
+import org.ternary4j.core.grouping.Shapes;
+import org.ternary4j.core.projection.Projection;
+import org.ternary4j.core.projection.Scales;
+
+/**
+ * Applies a projection to every group of a tensor. Groups are independent and each writes only
+ * its own codes and scale slots, so the result is the same whatever the thread count.
+ */
+public record Ternarizer(Projection projection, Grouping grouping, int threads) {
+
+    public Ternarizer {
+        if (threads < 1) throw new IllegalArgumentException("threads must be ≥ 1");
+    }
+
+    public Ternarizer(Projection projection, Grouping grouping) {
+        this(projection, grouping, 1);
+    }
+
+    public TernaryTensor apply(int[] shape, float[] w) {
+        if (w.length != Shapes.size(shape)) throw new IllegalArgumentException("tensor has " + w.length + " values for its shape");
+        for (int i = 0; i < w.length; i++) if (!Float.isFinite(w[i])) throw new NonFiniteWeightException(i, w[i]);
+        GroupLayout layout = grouping.layout(shape);
+        int groups = layout.groupCount();
+        byte[] codes = new byte[w.length];
+        float[] pos = new float[groups];
+        float[] neg = projection.twoScales() ? new float[groups] : null;
+        if (threads == 1 || groups < 2) {
+            projectRange(w, layout, 0, groups, codes, pos, neg);
+        } else {
+            int chunks = Math.min(groups, threads * 8);
+            try (ForkJoinPool pool = new ForkJoinPool(threads)) {
+                pool.submit(() -> IntStream.range(0, chunks).parallel().forEach(c ->
+                        projectRange(w, layout, (int) ((long) groups * c / chunks), (int) ((long) groups * (c + 1) / chunks), codes, pos, neg))).get();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException("interrupted", e);
+            } catch (ExecutionException e) {
+                throw e.getCause() instanceof RuntimeException r ? r : new IllegalStateException(e.getCause());
+            }
+        }
+        return new TernaryTensor(shape.clone(), grouping, projection.spec(), codes, pos, neg);
+    }
+
+    private void projectRange(float[] w, GroupLayout layout, int from, int to, byte[] codes, float[] pos, float[] neg) {
+        int max = layout.maxSize();
+        float[] buf = new float[max];
+        byte[] groupCodes = new byte[max];
+        for (int g = from; g < to; g++) {
+            int n = layout.size(g);
+            Scales s = Scales.ZERO;
+            if (n > 0) {
+                layout.gather(w, g, buf);
+                s = projection.project(buf, n, groupCodes);
+                layout.scatter(groupCodes, g, codes);
+            }
+            pos[g] = s.pos();
+            if (neg != null) neg[g] = s.neg();
+        }
+    }
+}

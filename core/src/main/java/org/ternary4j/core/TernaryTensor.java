@@ -1,0 +1,67 @@
+package org.ternary4j.core;
+
+import java.util.Arrays;
+import org.ternary4j.core.grouping.GroupLayout;
+import org.ternary4j.core.grouping.Grouping;
+import org.ternary4j.core.grouping.Shapes;
+import org.ternary4j.core.pack.Packing;
+import org.ternary4j.core.projection.Scales;
+
+/**
+ * A ternary tensor: one code in {−1, 0, +1} per element (row-major, canonical layout), the
+ * grouping that says which elements share scales, and per group a positive and a negative scale
+ * ({@code scaleNeg} is null when every group is symmetric). The method that made it is kept so
+ * a stored tensor says how it was produced.
+ */
+public record TernaryTensor(int[] shape, Grouping grouping, String method, byte[] codes, float[] scalePos, float[] scaleNeg) {
+
+    public TernaryTensor {
+        int n = Shapes.size(shape);
+        if (codes.length != n) throw new IllegalArgumentException("codes: " + codes.length + " for shape " + Arrays.toString(shape));
+        int groups = grouping.layout(shape).groupCount();
+        if (scalePos.length != groups || (scaleNeg != null && scaleNeg.length != groups)) {
+            throw new IllegalArgumentException("scales: expected " + groups + " per sign for grouping " + grouping.spec());
+        }
+        for (byte c : codes) if (c < -1 || c > 1) throw new IllegalArgumentException("code " + c + " is not ternary");
+    }
+
+    public boolean twoScales() {
+        return scaleNeg != null;
+    }
+
+    public int groupCount() {
+        return scalePos.length;
+    }
+
+    public Scales scales(int g) {
+        return new Scales(scalePos[g], scaleNeg == null ? scalePos[g] : scaleNeg[g]);
+    }
+
+    /** The float tensor these codes and scales stand for. */
+    public float[] dequantize() {
+        GroupLayout layout = grouping.layout(shape);
+        float[] out = new float[codes.length];
+        for (int g = 0; g < layout.groupCount(); g++) {
+            Scales s = scales(g);
+            for (int j = 0; j < layout.size(g); j++) {
+                int p = layout.position(g, j);
+                out[p] = s.value(codes[p]);
+            }
+        }
+        return out;
+    }
+
+    /** Fraction of zero codes. */
+    public double sparsity() {
+        long zeros = 0;
+        for (byte c : codes) if (c == 0) zeros++;
+        return codes.length == 0 ? 0 : (double) zeros / codes.length;
+    }
+
+    /** Storage cost with this packing, codes plus fp32 scales, per weight. */
+    public double bitsPerWeight(Packing packing) {
+        if (codes.length == 0) return 0;
+        long scaleCount = (long) scalePos.length * (twoScales() ? 2 : 1);
+        return (packing.packedBytes(codes.length) * 8.0 + scaleCount * 32.0) / codes.length;
+    }
+}

@@ -1,0 +1,252 @@
+package org.ternary4j.core.projection;
+
+import java.util.Arrays;
+
+/**
+ * The exact support search of spec §1.1: among magnitudes x ≥ 0, the M ≥ 1 largest that maximise
+ * S_M/√M (smallest M on ties; M = 0 when every x is zero). Used by TNT on |w| and by the joint
+ * two-scale optimum on each sign separately.
+ *
+ * <p>Sums are taken in fixed point (a long per element, scaled so that no sum can overflow), so
+ * they are exact and independent of summation order. That is what lets the bucketed search below
+ * return exactly what the sorted scan returns, bit for bit, instead of "almost always".
+ *
+ * <p>Ties in magnitude are broken by index (lower index kept first), which the result encodes as
+ * "keep every x whose bits exceed {@code thresholdBits}, plus the first {@code tiesTaken} (by
+ * index) whose bits equal it".
+ */
+public final class ExactSupport {
+
+    /** The chosen support: its size and the cut that selects it. */
+    public record Support(int size, int thresholdBits, int tiesTaken) {
+        static final Support EMPTY = new Support(0, Integer.MAX_VALUE, 0);
+
+        /** Streams the keep decision over x in index order; call {@link Cut#keep} once per index. */
+        public Cut cut() {
+            return new Cut(thresholdBits, tiesTaken);
+        }
+    }
+
+    /** Stateful keep test: feed every magnitude once, in index order. */
+    public static final class Cut {
+        private final int thresholdBits;
+        private int tiesLeft;
+
+        Cut(int thresholdBits, int tiesTaken) {
+            this.thresholdBits = thresholdBits;
+            this.tiesLeft = tiesTaken;
+        }
+
+        public boolean keep(float magnitude) {
+            int bits = Float.floatToRawIntBits(magnitude);
+            if (bits > thresholdBits) return true;
+            if (bits == thresholdBits && tiesLeft > 0) {
+                tiesLeft--;
+                return true;
+            }
+            return false;
+        }
+    }
+
+    /** Below this size the plain sorted scan is already the fastest exact method. */
+    static final int SMALL = 48;
+    /** Mantissa bits per bucket key: 2^4 buckets per octave of magnitude. */
+    private static final int MANTISSA_BITS = 4;
+    private static final int KEY_SHIFT = 23 - MANTISSA_BITS;
+    /** Buckets below the maximum; everything smaller than max·2^-(BUCKETS/16) shares the last. */
+    private static final int BUCKETS = 512;
+    /** Prune a bucket only when its bound is below the best by more than rounding could explain. */
+    private static final double PRUNE_SLACK = 1e-12;
+
+    private ExactSupport() {}
+
+    /** The exact optimum; requires 0 ≤ x[i] < ∞ for i < n. */
+    public static Support select(float[] x, int n) {
+        return n <= SMALL ? sortedScan(x, n) : bucketScan(x, n);
+    }
+
+    /** Fixed-point scale 2^shift such that n values ≤ max sum below 2^61. */
+    static double fixedScale(float max, int n) {
+        int log2n = 32 - Integer.numberOfLeadingZeros(n);
+        int shift = 60 - log2n - Math.getExponent(max);
+        return Math.scalb(1.0, shift);
+    }
+
+    static double objective(long sum, int m) {
+        return sum / Math.sqrt(m);
+    }
+
+    /** Reference: full sort by (magnitude desc, index asc), then a scan over every M. */
+    public static Support sortedScan(float[] x, int n) {
+        float max = 0f;
+        for (int i = 0; i < n; i++) max = Math.max(max, x[i]);
+        if (max == 0f) return Support.EMPTY;
+        double scale = fixedScale(max, n);
+        long[] keys = new long[n];
+        for (int i = 0; i < n; i++) keys[i] = sortKey(x[i], i);
+        if (n <= SMALL) insertionSort(keys, n);
+        else Arrays.sort(keys);
+        long sum = 0;
+        double best = -1;
+        int bestM = 0;
+        for (int m = 1; m <= n; m++) {
+            sum += fixed(x[keyIndex(keys[m - 1])], scale);
+            double f = objective(sum, m);
+            if (f > best) {
+                best = f;
+                bestM = m;
+            }
+        }
+        int thr = Float.floatToRawIntBits(x[keyIndex(keys[bestM - 1])]);
+        int ties = 0;
+        for (int j = bestM - 1; j >= 0 && Float.floatToRawIntBits(x[keyIndex(keys[j])]) == thr; j--) ties++;
+        return new Support(bestM, thr, ties);
+    }
+
+    /**
+     * Exact search without a full sort: bucket the magnitudes by their top float bits, evaluate
+     * the objective exactly at every bucket boundary, bound it inside each bucket, and sort only
+     * the few buckets whose bound could beat the best boundary.
+     */
+    static Support bucketScan(float[] x, int n) {
+        int maxBits = 0;
+        for (int i = 0; i < n; i++) maxBits = Math.max(maxBits, Float.floatToRawIntBits(x[i]));
+        if (maxBits == 0) return Support.EMPTY;
+        float max = Float.intBitsToFloat(maxBits);
+        double scale = fixedScale(max, n);
+        int maxKey = maxBits >>> KEY_SHIFT;
+
+        int[] count = new int[BUCKETS];
+        long[] sum = new long[BUCKETS];
+        long[] top = new long[BUCKETS];
+        for (int i = 0; i < n; i++) {
+            int b = bucket(x[i], maxKey);
+            long v = fixed(x[i], scale);
+            count[b]++;
+            sum[b] += v;
+            if (v > top[b]) top[b] = v;
+        }
+
+        // Exact objective at every boundary; candidates are buckets whose interior might beat it.
+        double best = -1;
+        int bestM = 0;
+        int[] before = new int[BUCKETS];
+        long[] sumBefore = new long[BUCKETS];
+        int c = 0;
+        long s = 0;
+        for (int b = 0; b < BUCKETS; b++) {
+            before[b] = c;
+            sumBefore[b] = s;
+            if (count[b] == 0) continue;
+            c += count[b];
+            s += sum[b];
+            double f = objective(s, c);
+            if (f > best) {
+                best = f;
+                bestM = c;
+            }
+        }
+        boolean[] candidate = new boolean[BUCKETS];
+        int candidates = 0;
+        for (int b = 0; b < BUCKETS; b++) {
+            if (count[b] >= 2 && interiorBound(sumBefore[b], before[b], top[b], sum[b], count[b]) >= best * (1 - PRUNE_SLACK)) {
+                candidate[b] = true;
+                candidates += count[b];
+            }
+        }
+        if (candidates == 0) return supportAtBoundary(bestM, count, maxKey);
+
+        // Sort the candidates' elements, grouped by bucket, and scan each bucket's interior exactly.
+        long[] keys = new long[candidates];
+        int k = 0;
+        for (int i = 0; i < n; i++) {
+            if (candidate[bucket(x[i], maxKey)]) keys[k++] = sortKey(x[i], i);
+        }
+        Arrays.sort(keys); // buckets are ranges of magnitude, so bucket order is preserved
+        int bestLast = -1; // index into keys of the last kept element, when the best is interior
+        int start = 0;
+        for (int b = 0; b < BUCKETS; b++) {
+            if (!candidate[b]) continue;
+            long run = sumBefore[b];
+            for (int j = 0; j < count[b] - 1; j++) { // interior only: the boundary is already known
+                run += fixed(x[keyIndex(keys[start + j])], scale);
+                int m = before[b] + j + 1;
+                double f = objective(run, m);
+                if (f > best || (f == best && m < bestM)) {
+                    best = f;
+                    bestM = m;
+                    bestLast = start + j;
+                }
+            }
+            start += count[b];
+        }
+        if (bestLast < 0) return supportAtBoundary(bestM, count, maxKey);
+        // Ties at the cut share one bucket, so counting them among the sorted candidates suffices.
+        int thr = Float.floatToRawIntBits(x[keyIndex(keys[bestLast])]);
+        int ties = 0;
+        for (int j = bestLast; j >= 0 && Float.floatToRawIntBits(x[keyIndex(keys[j])]) == thr; j--) ties++;
+        return new Support(bestM, thr, ties);
+    }
+
+    /**
+     * Upper bound of S_M/√M for M strictly inside bucket b: with C, S before it, top value h and
+     * bucket sum T, S_{C+k} ≤ min(S + k·h, S + T). (S+k·h)/√(C+k) falls then rises in k, and
+     * (S+T)/√(C+k) only falls, so the maximum sits at k = 1, at the crossing K, or at K + 1.
+     */
+    static double interiorBound(long sBefore, int cBefore, long h, long bucketSum, int count) {
+        int kMax = count - 1;
+        long cross = h == 0 ? kMax : Math.min(kMax, bucketSum / h);
+        double bound = bound(sBefore, cBefore, h, bucketSum, 1);
+        if (cross >= 1) bound = Math.max(bound, bound(sBefore, cBefore, h, bucketSum, (int) cross));
+        if (cross + 1 <= kMax) bound = Math.max(bound, bound(sBefore, cBefore, h, bucketSum, (int) cross + 1));
+        return bound;
+    }
+
+    private static double bound(long sBefore, int cBefore, long h, long bucketSum, int k) {
+        double s = Math.min((double) sBefore + (double) k * h, (double) sBefore + bucketSum);
+        return s / Math.sqrt(cBefore + k);
+    }
+
+    private static Support supportAtBoundary(int m, int[] count, int maxKey) {
+        int c = 0;
+        for (int b = 0; b < BUCKETS; b++) {
+            c += count[b];
+            if (c == m) {
+                // Keep every magnitude whose key is at least this bucket's; last bucket keeps all.
+                int thr = b == BUCKETS - 1 ? -1 : ((maxKey - b) << KEY_SHIFT) - 1;
+                return new Support(m, thr, 0);
+            }
+        }
+        throw new IllegalStateException("boundary " + m + " not found");
+    }
+
+    private static int bucket(float v, int maxKey) {
+        int d = maxKey - (Float.floatToRawIntBits(v) >>> KEY_SHIFT);
+        return Math.min(d, BUCKETS - 1);
+    }
+
+    private static long fixed(float v, double scale) {
+        return (long) (v * scale);
+    }
+
+    /** Ascending order of this key is magnitude descending, then index ascending. */
+    static long sortKey(float v, int index) {
+        return ((long) (Integer.MAX_VALUE - Float.floatToRawIntBits(v)) << 32) | index;
+    }
+
+    static int keyIndex(long key) {
+        return (int) key;
+    }
+
+    private static void insertionSort(long[] a, int n) {
+        for (int i = 1; i < n; i++) {
+            long v = a[i];
+            int j = i - 1;
+            while (j >= 0 && a[j] > v) {
+                a[j + 1] = a[j];
+                j--;
+            }
+            a[j + 1] = v;
+        }
+    }
+}

@@ -1,0 +1,25 @@
+package org.ternary4j.core.projection;
+
+/**
+ * TNT (spec §2.1): the exact cosine / least-squares optimal support, sign(w) on the M* largest
+ * |w|. Scale is the least-squares one (mean of kept magnitudes) unless {@code normMatch}, which
+ * reproduces the authors' ‖w‖/‖t‖ and is kept only for faithful comparisons.
+ */
+public record Tnt(boolean normMatch) implements Projection {
+
+    @Override
+    public String spec() {
+        return normMatch ? "tnt:norm" : "tnt";
+    }
+
+    @Override
+    public Scales project(float[] w, int n, byte[] codes) {
+        float[] mags = Groups.magnitudes(w, n);
+        int kept = Groups.writeSigns(w, mags, n, ExactSupport.select(mags, n).cut(), codes);
+        if (kept == 0) return Scales.ZERO;
+        if (!normMatch) return Groups.leastSquares(w, n, codes);
+        double sq = 0;
+        for (int i = 0; i < n; i++) sq += (double) w[i] * w[i];
+        return Scales.of(Math.sqrt(sq / kept));
+    }
+}

@@ -1,0 +1,2 @@
+/** ternary4j eval. */
+package org.ternary4j.eval;

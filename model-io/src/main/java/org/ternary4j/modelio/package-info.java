@@ -1,0 +1,2 @@
+/** ternary4j model-io. */
+package org.ternary4j.modelio;

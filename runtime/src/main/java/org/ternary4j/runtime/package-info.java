@@ -1,0 +1,2 @@
+/** ternary4j runtime. */
+package org.ternary4j.runtime;

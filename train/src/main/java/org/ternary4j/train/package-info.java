@@ -1,0 +1,2 @@
+/** ternary4j train. */
+package org.ternary4j.train;
