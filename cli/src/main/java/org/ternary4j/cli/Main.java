@@ -1,0 +1,22 @@
+package org.ternary4j.cli;
+
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/** The {@code ternary4j} command: one subcommand per job. */
+@Command(name = "ternary4j", mixinStandardHelpOptions = true, version = "ternary4j 0.1.0",
+        description = "Ternarize neural networks (weights in {-1, 0, +1} times a scale), evaluate and run them.",
+        subcommands = {CommandLine.HelpCommand.class})
+public final class Main {
+
+    public static void main(String[] args) {
+        System.exit(run(args));
+    }
+
+    /** Runs the command line and returns the exit code; errors become one line on stderr. */
+    public static int run(String... args) {
+        CommandLine cli = new CommandLine(new Main());
+        cli.setExecutionExceptionHandler(Errors::report);
+        return cli.execute(args);
+    }
+}

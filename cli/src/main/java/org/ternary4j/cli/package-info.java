@@ -1,2 +1,0 @@
-/** ternary4j cli. */
-package org.ternary4j.cli;
