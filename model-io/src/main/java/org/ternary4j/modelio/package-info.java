@@ -1,2 +1,0 @@
-/** ternary4j model-io. */
-package org.ternary4j.modelio;
