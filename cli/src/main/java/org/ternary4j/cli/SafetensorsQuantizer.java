@@ -17,6 +17,7 @@ import org.ternary4j.core.pack.Packing;
 import org.ternary4j.core.projection.Projection;
 import org.ternary4j.modelio.packed.PackedEntry;
 import org.ternary4j.modelio.packed.PackedFormat;
+import org.ternary4j.modelio.safetensors.DType;
 import org.ternary4j.modelio.safetensors.HalfFloats;
 import org.ternary4j.modelio.safetensors.SafetensorsReader;
 import org.ternary4j.modelio.safetensors.SafetensorsWriter;
@@ -108,7 +109,7 @@ final class SafetensorsQuantizer {
         }
         float[] q = tt.dequantize();
         // The report describes what the output file holds: values rounded to its dtype.
-        for (int i = 0; i < q.length; i++) q[i] = HalfFloats.roundTo(t.dtype(), q[i]);
+        if (t.dtype() != DType.F32) for (int i = 0; i < q.length; i++) q[i] = HalfFloats.roundTo(t.dtype(), q[i]);
         TensorMetrics m = TensorMetrics.of(w, q, tt.sparsity(), tt.bitsPerWeight(packing));
         dequantized.writeFloats(t.name(), q);
         if (packed != null) PackedFormat.write(packed, t.name(), tt, packing);

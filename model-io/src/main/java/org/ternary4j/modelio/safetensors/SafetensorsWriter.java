@@ -6,7 +6,6 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
@@ -101,16 +100,23 @@ public final class SafetensorsWriter implements AutoCloseable {
     public void writeFloats(String name, float[] values) throws IOException {
         TensorSpec t = expect(name, values.length);
         if (!t.dtype().isFloat()) throw new IllegalArgumentException("tensor '" + name + "' is " + t.dtype() + ", not a float tensor");
-        buffer.clear();
-        for (float v : values) {
-            if (buffer.remaining() < 4) flush();
-            switch (t.dtype()) {
-                case F32 -> buffer.putFloat(v);
-                case F16 -> buffer.putShort(Float.floatToFloat16(v));
-                default -> buffer.putShort(HalfFloats.floatToBf16(v));
+        MemorySegment chunk = MemorySegment.ofArray(buffer.array());
+        int width = t.dtype() == DType.F32 ? 4 : 2;
+        short[] half = width == 2 ? new short[CHUNK / 2] : null;
+        for (int from = 0; from < values.length; from += CHUNK / width) {
+            int n = Math.min(CHUNK / width, values.length - from);
+            if (width == 4) {
+                MemorySegment.copy(values, from, chunk, SafetensorsReader.F32_LE, 0, n);
+            } else {
+                for (int i = 0; i < n; i++) {
+                    float v = values[from + i];
+                    half[i] = t.dtype() == DType.F16 ? Float.floatToFloat16(v) : HalfFloats.floatToBf16(v);
+                }
+                MemorySegment.copy(half, 0, chunk, SafetensorsReader.I16_LE, 0, n);
             }
+            buffer.clear().position(n * width);
+            flush();
         }
-        flush();
         next++;
     }
 
@@ -127,11 +133,7 @@ public final class SafetensorsWriter implements AutoCloseable {
             throw new IllegalArgumentException("tensor '" + name + "': " + bytes.byteSize() + " bytes for a header that declares " + t.byteSize());
         }
         for (long off = 0; off < bytes.byteSize(); off += CHUNK) {
-            int n = (int) Math.min(CHUNK, bytes.byteSize() - off);
-            buffer.clear();
-            MemorySegment.copy(bytes, ValueLayout.JAVA_BYTE, off, buffer.array(), 0, n);
-            buffer.position(n);
-            flush();
+            writeFully(bytes.asSlice(off, Math.min(CHUNK, bytes.byteSize() - off)).asByteBuffer());
         }
         next++;
     }
