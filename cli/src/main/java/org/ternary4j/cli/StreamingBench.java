@@ -60,7 +60,7 @@ final class StreamingBench implements Callable<Integer> {
             int tensors = generate(in, bytes);
             double genS = (System.nanoTime() - t0) / 1e9;
             long inBytes = Files.size(in);
-            out.printf(Locale.ROOT, "input: %s, %.2f GB, %d F32 tensors of %dx%d (generated in %.1f s)%n", in, inBytes / 1e9, tensors, rows, cols, genS);
+            out.printf(Locale.ROOT, "input: %s, %.0f MB, %d F32 tensors of %dx%d + a bias each (generated in %.1f s)%n", in, inBytes / 1e6, tensors, rows, cols, genS);
             out.flush();
 
             long c0 = System.nanoTime();
