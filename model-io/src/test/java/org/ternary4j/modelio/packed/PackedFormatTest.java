@@ -233,6 +233,21 @@ class PackedFormatTest {
     }
 
     @Test
+    void tensorStoredBothPackedAndUnchanged() throws IOException {
+        List<TensorSpec> specs = List.of(GOOD.get(0), GOOD.get(1), TensorSpec.of("w", DType.F32, 2, 4));
+        Map<String, String> meta = new LinkedHashMap<>(PackedFormat.header());
+        meta.put("w", ENTRY);
+        Path file = dir.resolve("both.safetensors");
+        try (SafetensorsWriter w = SafetensorsWriter.open(file, specs, meta)) {
+            w.writeBytes("w.codes", new byte[] {0x55, 0x55});
+            w.writeFloats("w.scales", new float[2]);
+            w.writeFloats("w", new float[8]);
+            w.commit();
+        }
+        assertTrue(failure(file, "w").contains("tensor 'w' is stored both packed and unchanged"));
+    }
+
+    @Test
     void notAPackedFileOrWrongVersion() throws IOException {
         Path plain = writeRaw(GOOD, Map.of("format", "pt"), new byte[2], new float[2]);
         assertTrue(failure(plain, "w").contains("not a ternary4j packed file (metadata format is 'pt')"));

@@ -62,6 +62,8 @@ class SafetensorsBadInputTest {
             "{                                                                   | malformed header JSON",
             "{\"a\":1,}                                                          | malformed header JSON",
             "[1, 2]                                                              | header is not a JSON object",
+            "{} {}                                                               | malformed header JSON",
+            "{\"a\":{\"dtype\":\"U8\",\"shape\":[4],\"data_offsets\":[0,4]}} x | malformed header JSON",
             "{\"a\":{\"dtype\":\"U8\",\"shape\":[4],\"data_offsets\":[0,4]},\"a\":{\"dtype\":\"U8\",\"shape\":[0],\"data_offsets\":[4,4]}} | Duplicate",
             "{\"a\":5}                                                           | tensor 'a': entry is not a JSON object",
             "{\"a\":{\"shape\":[4],\"data_offsets\":[0,4]}}                      | tensor 'a': missing or non-string dtype",

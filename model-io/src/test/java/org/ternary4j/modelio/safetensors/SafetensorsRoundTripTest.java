@@ -144,6 +144,27 @@ class SafetensorsRoundTripTest {
     }
 
     @Test
+    void writerRoundsToHalfPrecisionLikeTheReferenceConversions() throws IOException {
+        SplittableRandom rnd = new SplittableRandom(4);
+        float[] v = new float[1000];
+        for (int i = 0; i < v.length; i++) v[i] = (float) (rnd.nextGaussian() * Math.pow(10, rnd.nextInt(-6, 5)));
+        Path file = dir.resolve("h.safetensors");
+        try (SafetensorsWriter w = SafetensorsWriter.open(file, List.of(TensorSpec.of("h", DType.F16, 1000), TensorSpec.of("b", DType.BF16, 1000)), Map.of())) {
+            w.writeFloats("h", v);
+            w.writeFloats("b", v);
+            w.commit();
+        }
+        try (SafetensorsReader r = SafetensorsReader.open(file)) {
+            float[] h = r.readFloats(r.tensor("h")), b = r.readFloats(r.tensor("b"));
+            for (int i = 0; i < v.length; i++) {
+                assertEquals(Float.float16ToFloat(Float.floatToFloat16(v[i])), h[i]);
+                // bf16 is the top half of the float, rounded: never more than half a bf16 ulp away
+                assertTrue(Math.abs(b[i] - v[i]) <= Math.ulp(b[i]) * 65536 / 2, v[i] + " -> " + b[i]);
+            }
+        }
+    }
+
+    @Test
     void unCommittedOrFailedWriteLeavesNothing() throws IOException {
         Path file = dir.resolve("out.safetensors");
         List<TensorSpec> specs = List.of(TensorSpec.of("a", DType.F32, 2), TensorSpec.of("b", DType.U8, 3));
