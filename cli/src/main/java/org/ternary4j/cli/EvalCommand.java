@@ -21,8 +21,8 @@ import picocli.CommandLine.Spec;
 
 /** {@code ternary4j eval MODEL.onnx --data …}: top-1 accuracy, and agreement with a second model. */
 @Command(name = "eval", mixinStandardHelpOptions = true, sortOptions = false,
-        description = {"Evaluate an ONNX model with ONNX Runtime: top-1 accuracy on labelled data, and with",
-                "--compare, agreement and output cosine against a second model (labels optional)."})
+        description = "Evaluate an ONNX model with ONNX Runtime: top-1 accuracy on labelled data, and with --compare, "
+                + "agreement and output cosine against a second model (labels optional).")
 final class EvalCommand implements Callable<Integer> {
 
     @Spec CommandSpec spec;
@@ -31,10 +31,10 @@ final class EvalCommand implements Callable<Integer> {
     Path model;
 
     @Option(names = "--data", required = true, paramLabel = "DATA",
-            description = {"fashion-mnist (test split; fashion-mnist:train for the training split), an IDX folder,",
-                    "an .npz (x, optional y; or arrays named after the model inputs), an .npy or IDX file,",
-                    "or random:N[:SEED] (synthetic inputs, for --compare without data). IDX images are scaled",
-                    "to [0,1] (x/255) in NCHW and reshaped to the model's input; NPY/NPZ values are used as stored."})
+            description = "fashion-mnist (test split; fashion-mnist:train for the training split), an IDX folder, "
+                    + "an .npz (x, optional y; or arrays named after the model inputs), an .npy or IDX file, "
+                    + "or random:N[:SEED] (synthetic inputs, for --compare without data). IDX images are scaled "
+                    + "to [0,1] (x/255) in NCHW and reshaped to the model's input; NPY/NPZ values are used as stored.")
     String data;
 
     @Option(names = "--labels", paramLabel = "L.npy", description = "Class labels (.npy or IDX) for an .npy/IDX input file.")
@@ -57,14 +57,18 @@ final class EvalCommand implements Callable<Integer> {
     @Option(names = "--output", paramLabel = "NAME", description = "Model output to score (default: the first).")
     String output;
 
+    @Option(names = "--dim", paramLabel = "NAME=SIZE",
+            description = "Fix a symbolic input dimension by its ONNX name, e.g. --dim sequence_length=32 (repeatable).")
+    Map<String, Long> dims = new LinkedHashMap<>();
+
     @Option(names = "--json", description = "Print {\"top1\": …, \"n\": …, \"compare\": {…}} instead of text.")
     boolean json;
 
     @Override
     public Integer call() throws Exception {
         if (limit != null && limit < 1) throw new IllegalArgumentException("--limit must be ≥ 1, got " + limit);
-        try (OnnxModel a = OnnxModel.open(model, threads, output);
-             OnnxModel b = compare == null ? null : OnnxModel.open(compare, threads, output)) {
+        try (OnnxModel a = OnnxModel.open(model, threads, output, dims);
+             OnnxModel b = compare == null ? null : OnnxModel.open(compare, threads, output, dims)) {
             Dataset d = RandomInputs.fromSpec(data, a);
             if (d == null) d = DataSources.load(data, labels);
             else if (labels != null) throw new IllegalArgumentException("--labels makes no sense with --data " + data);

@@ -49,6 +49,14 @@ public final class OnnxModel implements AutoCloseable {
      * output to score (null: the first declared output).
      */
     public static OnnxModel open(Path file, int threads, String outputName) throws IOException {
+        return open(file, threads, outputName, Map.of());
+    }
+
+    /**
+     * As {@link #open(Path, int, String)}, with symbolic dimensions fixed by name (ONNX
+     * {@code dim_param}, e.g. {@code sequence_length=32}); the model then declares those sizes.
+     */
+    public static OnnxModel open(Path file, int threads, String outputName, Map<String, Long> dims) throws IOException {
         if (threads < 1) throw new IllegalArgumentException("threads must be ≥ 1, got " + threads);
         if (!Files.isRegularFile(file)) throw new IOException(file + ": no such file");
         OrtNatives.prepare();
@@ -61,6 +69,10 @@ public final class OnnxModel implements AutoCloseable {
             options.setSessionLogLevel(OrtLoggingLevel.ORT_LOGGING_LEVEL_ERROR);
             // Spinning worker threads burn the other core between batches on this 2-core machine.
             options.addConfigEntry("session.intra_op.allow_spinning", "0");
+            for (var d : dims.entrySet()) {
+                if (d.getValue() < 1) throw new IllegalArgumentException("dimension " + d.getKey() + " must be ≥ 1, got " + d.getValue());
+                options.setSymbolicDimensionValue(d.getKey(), d.getValue());
+            }
             session = environment().createSession(file.toString(), options);
             List<Input> inputs = new ArrayList<>();
             for (NodeInfo n : session.getInputInfo().values()) {

@@ -137,6 +137,15 @@ class EvaluatorTest {
     }
 
     @Test
+    void symbolicDimensionsCanBeFixedByName() throws IOException {
+        Path m = TinyModels.tokens(dir.resolve("tokens.onnx"));
+        try (OnnxModel model = OnnxModel.open(m, 1, null, java.util.Map.of("S", 5L))) {
+            assertArrayEquals(new long[] {-1, 5}, model.inputs().get(0).shape());
+            assertArrayEquals(new int[] {3, 5}, RandomInputs.forModel(model, 3, 1).inputs().get(0).array().shape());
+        }
+    }
+
+    @Test
     void deterministicAcrossRunsAndThreadCounts() throws IOException {
         SplittableRandom rnd = new SplittableRandom(11);
         float[][] w = new float[4][3];
