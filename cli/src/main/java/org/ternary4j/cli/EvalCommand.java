@@ -110,7 +110,7 @@ final class EvalCommand implements Callable<Integer> {
         if (r.compare() != null) {
             EvalResult.Comparison c = r.compare();
             s.append('\n').append(c.model()).append(": ").append(c.top1() == null ? "" : "top-1 " + pct(c.top1()) + ", ")
-                    .append("agreement ").append(pct(c.agreement()))
+                    .append("arg-max agreement ").append(pct(c.agreement()))
                     .append(String.format(Locale.ROOT, ", output cosine mean %.6f min %.6f", c.meanCosine(), c.minCosine()));
             if (c.nonFinite() > 0) s.append(", ").append(c.nonFinite()).append(" examples with NaN/Inf outputs");
         }

@@ -103,7 +103,7 @@ class EvalCommandTest {
 
         r = run("eval", model.toString(), "--data", "random:10", "--compare", other.toString());
         assertEquals(0, r.code(), r.err());
-        assertTrue(r.out().contains("agreement 100.00 %"), r.out());
+        assertTrue(r.out().contains("arg-max agreement 100.00 %"), r.out());
     }
 
     /**

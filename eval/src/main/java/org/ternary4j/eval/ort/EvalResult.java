@@ -8,9 +8,10 @@ public record EvalResult(int n, Double top1, Comparison compare) {
 
     /**
      * The second model against the first on the same inputs: its own top-1 (null without labels),
-     * the fraction of examples whose arg-max agrees, and the cosine between the two outputs
-     * flattened per example (mean and minimum). {@code nonFinite} counts examples where either
-     * output held NaN or ±Inf; they are left out of the cosine statistics and count as disagreeing.
+     * the fraction of (example, position) pairs whose arg-max over the last axis agrees (for an
+     * [N, C] classifier: examples), and the cosine between the two outputs flattened per example
+     * (mean and minimum). {@code nonFinite} counts examples where either output held NaN or ±Inf;
+     * they are left out of the cosine statistics and count as disagreeing.
      */
     public record Comparison(String model, Double top1, double agreement, double meanCosine, double minCosine, int nonFinite) {}
 }

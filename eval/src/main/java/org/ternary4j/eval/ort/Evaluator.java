@@ -9,9 +9,13 @@ import org.ternary4j.eval.data.Dataset;
 
 /**
  * Runs a data set through a model in batches and scores it: top-1 accuracy against labels, and,
- * when a second model is given, agreement and cosine between the two models' outputs. Outputs of
- * any shape work: each example's output is flattened (a class-score vector, an embedding, a
- * sequence of frames) and its arg-max is its "class".
+ * when a second model is given, agreement and cosine between the two models' outputs.
+ * <p>Outputs of any shape work. The last axis holds the classes; every other axis after the
+ * batch is a position (a time step, a token, a pixel). Agreement is the fraction of
+ * (example, position) pairs whose arg-max over the classes is the same in both models, so a
+ * classifier's [N, C] output gives plain top-1 agreement and a sequence model's [N, T, C] output
+ * gives per-step agreement. Cosine compares each example's whole output, flattened, which is
+ * the meaningful measure for embeddings. Top-1 accuracy needs one class vector per example.
  */
 public final class Evaluator {
     public static final int DEFAULT_BATCH = 64;
@@ -26,6 +30,9 @@ public final class Evaluator {
         return run(model, other, data, batchSize);
     }
 
+    /** One batch of outputs: per example a flattened vector, {@code classes} values per position. */
+    private record Rows(float[][] rows, int classes) {}
+
     private static EvalResult run(OnnxModel a, OnnxModel b, Dataset data, int wanted) throws IOException {
         if (wanted < 1) throw new IllegalArgumentException("batch size must be ≥ 1, got " + wanted);
         int n = data.count();
@@ -37,18 +44,19 @@ public final class Evaluator {
         if (planB != null && planB.batchSize(batch) != batch) {
             throw new IOException(b.file() + ": fixed batch size " + planB.batchSize(batch) + " differs from " + a.file() + "'s " + batch);
         }
-        Score score = new Score(data.labels(), b != null);
+        Score score = new Score(data.labels(), a, b);
         for (int from = 0; from < n; from += batch) {
             int to = Math.min(n, from + batch);
-            float[][] outA = outputs(a, planA, from, to, batch);
-            float[][] outB = b == null ? null : outputs(b, planB, from, to, batch);
-            for (int i = 0; i < outA.length; i++) score.add(from + i, outA[i], outB == null ? null : outB[i], a, b);
+            Rows outA = outputs(a, planA, from, to, batch);
+            Rows outB = b == null ? null : outputs(b, planB, from, to, batch);
+            for (int i = 0; i < outA.rows().length; i++) {
+                score.add(from + i, outA.rows()[i], outA.classes(), outB == null ? null : outB.rows()[i]);
+            }
         }
-        return score.result(n, b);
+        return score.result(n);
     }
 
-    /** One flattened output per example of [from, to). */
-    private static float[][] outputs(OnnxModel model, InputPlan plan, int from, int to, int batch) throws IOException {
+    private static Rows outputs(OnnxModel model, InputPlan plan, int from, int to, int batch) throws IOException {
         Map<String, OnnxTensor> feeds;
         try {
             feeds = plan.tensors(OnnxModel.environment(), from, to, batch);
@@ -62,72 +70,77 @@ public final class Evaluator {
             feeds.values().forEach(OnnxTensor::close);
         }
         int fed = plan.rows(from, to, batch);
-        if (out.shape().length == 0 || out.shape()[0] != fed) {
-            throw new IOException(model.file() + ": output '" + model.outputName() + "' has shape " + Arrays.toString(out.shape())
+        long[] shape = out.shape();
+        if (shape.length == 0 || shape[0] != fed) {
+            throw new IOException(model.file() + ": output '" + model.outputName() + "' has shape " + Arrays.toString(shape)
                     + " for a batch of " + fed + "; expected the batch as its first dimension");
         }
         int per = out.values().length / fed;
+        int classes = shape.length == 1 ? 1 : (int) shape[shape.length - 1];
         float[][] rows = new float[to - from][];
         for (int i = 0; i < rows.length; i++) rows[i] = Arrays.copyOfRange(out.values(), i * per, (i + 1) * per);
-        return rows;
+        return new Rows(rows, classes);
     }
 
     /** Running totals, accumulated in example order so the result never depends on batching. */
     private static final class Score {
         final int[] labels;
-        final boolean comparing;
-        int correctA, correctB, agree, nonFinite, cosCount;
+        final OnnxModel a, b;
+        long agree, positions;
+        int correctA, correctB, nonFinite, cosCount;
         double cosSum, cosMin = Double.POSITIVE_INFINITY;
 
-        Score(int[] labels, boolean comparing) {
+        Score(int[] labels, OnnxModel a, OnnxModel b) {
             this.labels = labels;
-            this.comparing = comparing;
+            this.a = a;
+            this.b = b;
         }
 
-        void add(int index, float[] a, float[] b, OnnxModel ma, OnnxModel mb) throws IOException {
-            int argA = argmax(a);
+        void add(int index, float[] outA, int classes, float[] outB) throws IOException {
             if (labels != null) {
-                checkLabel(index, a.length, ma);
-                if (argA == labels[index]) correctA++;
+                if (outA.length != classes || classes == 0) {
+                    throw new IOException(a.file() + ": top-1 accuracy needs one class-score vector per example, but output '"
+                            + a.outputName() + "' has " + outA.length + " values per example (" + classes + " per position); evaluate without labels");
+                }
+                if (labels[index] >= classes) {
+                    throw new IOException(a.file() + ": label " + labels[index] + " at example " + index + " but the model outputs only " + classes + " values per example");
+                }
+                if (argmax(outA, 0, classes) == labels[index]) correctA++;
             }
-            if (!comparing) return;
-            if (b.length != a.length) {
-                throw new IOException(mb.file() + ": output has " + b.length + " values per example, " + ma.file() + "'s has " + a.length);
+            if (b == null) return;
+            if (outB.length != outA.length) {
+                throw new IOException(b.file() + ": output has " + outB.length + " values per example, " + a.file() + "'s has " + outA.length);
             }
-            int argB = argmax(b);
-            if (labels != null && argB == labels[index]) correctB++;
-            if (!finite(a) || !finite(b)) {
+            if (labels != null && argmax(outB, 0, classes) == labels[index]) correctB++;
+            int steps = classes == 0 ? 0 : outA.length / classes;
+            positions += steps;
+            if (!finite(outA) || !finite(outB)) {
                 nonFinite++;
                 return;
             }
-            if (argA == argB) agree++;
-            double c = cosine(a, b);
+            for (int p = 0; p < steps; p++) if (argmax(outA, p * classes, classes) == argmax(outB, p * classes, classes)) agree++;
+            double c = cosine(outA, outB);
             cosSum += c;
             cosCount++;
             cosMin = Math.min(cosMin, c);
         }
 
-        private void checkLabel(int index, int classes, OnnxModel m) throws IOException {
-            if (labels[index] >= classes) {
-                throw new IOException(m.file() + ": label " + labels[index] + " at example " + index + " but the model outputs only " + classes + " values per example");
-            }
-        }
-
-        EvalResult result(int n, OnnxModel b) {
+        EvalResult result(int n) {
             Double top1 = labels == null ? null : (double) correctA / n;
             EvalResult.Comparison cmp = null;
-            if (comparing) {
+            if (b != null) {
                 cmp = new EvalResult.Comparison(b.file().toString(), labels == null ? null : (double) correctB / n,
-                        (double) agree / n, cosCount == 0 ? Double.NaN : cosSum / cosCount, cosCount == 0 ? Double.NaN : cosMin, nonFinite);
+                        positions == 0 ? Double.NaN : (double) agree / positions,
+                        cosCount == 0 ? Double.NaN : cosSum / cosCount, cosCount == 0 ? Double.NaN : cosMin, nonFinite);
             }
             return new EvalResult(n, top1, cmp);
         }
     }
 
-    /** Index of the largest value, the first on ties; NaN never wins. −1 for an all-NaN vector. */
-    static int argmax(float[] v) {
+    /** Offset of the largest of v[from, from + len) relative to from, the first on ties; NaN never wins; −1 if all NaN. */
+    static int argmax(float[] v, int from, int len) {
         int best = -1;
-        for (int i = 0; i < v.length; i++) if (!Float.isNaN(v[i]) && (best < 0 || v[i] > v[best])) best = i;
+        for (int i = 0; i < len; i++) if (!Float.isNaN(v[from + i]) && (best < 0 || v[from + i] > v[from + best])) best = i;
         return best;
     }
 

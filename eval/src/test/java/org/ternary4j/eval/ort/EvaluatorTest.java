@@ -107,6 +107,38 @@ class EvaluatorTest {
     }
 
     @Test
+    void sequenceAgreementCountsEveryPositionOverTheLastAxis() throws IOException {
+        // Two examples of two positions with three classes each.
+        float[] x = {1, 2, 3, 3, 2, 1, 0, 1, 0, 0, 0, 1};
+        Dataset data = Dataset.of("steps", new NdArray(new int[] {2, 2, 3}, x), null);
+        float[] c = {0, 0, 0, 0, 0, 5};
+        Path id = TinyModels.scale(dir.resolve("id.onnx"), 1f, 2, 3);
+        Path shifted = TinyModels.addConstant(dir.resolve("shift.onnx"), c, 2, 3);
+        try (OnnxModel a = OnnxModel.open(id, 1, null); OnnxModel b = OnnxModel.open(shifted, 1, null)) {
+            EvalResult r = Evaluator.compare(a, b, data, 8);
+            // Arg-maxes: example 0 (2, 0) vs (2, 2); example 1 (1, 2) vs (1, 2): three of four positions agree.
+            assertEquals(0.75, r.compare().agreement());
+            double c0 = cos(new double[] {1, 2, 3, 3, 2, 1}, new double[] {1, 2, 3, 3, 2, 6});
+            double c1 = cos(new double[] {0, 1, 0, 0, 0, 1}, new double[] {0, 1, 0, 0, 0, 6});
+            assertEquals((c0 + c1) / 2, r.compare().meanCosine(), 1e-7);
+            assertEquals(Math.min(c0, c1), r.compare().minCosine(), 1e-7);
+            Dataset labelled = Dataset.of("steps", new NdArray(new int[] {2, 2, 3}, x), new int[] {0, 1});
+            String m = assertThrows(IOException.class, () -> Evaluator.evaluate(a, labelled, 8)).getMessage();
+            assertTrue(m.contains("one class-score vector per example"), m);
+        }
+    }
+
+    private static double cos(double[] a, double[] b) {
+        double ab = 0, aa = 0, bb = 0;
+        for (int i = 0; i < a.length; i++) {
+            ab += a[i] * b[i];
+            aa += a[i] * a[i];
+            bb += b[i] * b[i];
+        }
+        return ab / Math.sqrt(aa * bb);
+    }
+
+    @Test
     void nonFiniteOutputsAreCountedAndKeptOutOfTheCosine() throws IOException {
         float[] x = {1, 2, 3, 4, 5, 6, Float.NaN, 0, 0, 0, 0, 0};
         Dataset data = Dataset.of("nan", new NdArray(new int[] {2, 6}, x), null);

@@ -85,6 +85,26 @@ public final class TinyModels {
         return save(file, g);
     }
 
+    /** y = x + c with c a Constant of shape dims (broadcast over the batch); x of shape [N, dims...]. */
+    public static Path addConstant(Path file, float[] c, int... dims) throws IOException {
+        Object[] full = new Object[dims.length + 1];
+        long[] cdims = new long[dims.length];
+        full[0] = "N";
+        for (int i = 0; i < dims.length; i++) {
+            full[i + 1] = dims[i];
+            cdims[i] = dims[i];
+        }
+        AttributeProto value = AttributeProto.newBuilder().setName("value").setType(AttributeProto.AttributeType.TENSOR)
+                .setT(tensor("c", cdims, c)).build();
+        GraphProto g = GraphProto.newBuilder().setName("add")
+                .addInput(value("x", TensorProto.DataType.FLOAT_VALUE, full))
+                .addNode(node("Constant", new String[0], "c", value))
+                .addNode(node("Add", new String[] {"x", "c"}, "y"))
+                .addOutput(value("y", TensorProto.DataType.FLOAT_VALUE, full))
+                .build();
+        return save(file, g);
+    }
+
     /** Token-like model: ids int64 [N, S] and mask int64 [N, S]; y = float(ids) · float(mask). */
     public static Path tokens(Path file) throws IOException {
         AttributeProto toFloat = AttributeProto.newBuilder().setName("to").setType(AttributeProto.AttributeType.INT)
