@@ -61,7 +61,7 @@ public final class DataSources {
         NdArray x = idxImages(images);
         int[] y = labels(IdxReader.read(labelFile), labelFile);
         if (y.length != x.count()) throw new IOException(labelFile + ": " + y.length + " labels for " + x.count() + " images in " + images);
-        return Dataset.of(dir.toString(), x, y);
+        return Dataset.of(dir.resolve(prefix + "-*").toString(), x, y);
     }
 
     private static Path existing(Path dir, String base) throws IOException {
