@@ -44,11 +44,16 @@ public final class AtomicOutput implements AutoCloseable {
         Path dir = abs.getParent();
         if (dir == null || !Files.isDirectory(dir)) throw new IOException(target + ": output folder does not exist");
         Path temp = Files.createTempFile(dir, "." + abs.getFileName() + ".", ".part");
-        // Temporary files are private (0600); the finished output should be readable like any other file.
-        if (Files.getFileStore(temp).supportsFileAttributeView(PosixFileAttributeView.class)) {
-            Files.setPosixFilePermissions(temp, PosixFilePermissions.fromString("rw-r--r--"));
+        try {
+            // Temporary files are private (0600); the finished output should be readable like any other file.
+            if (Files.getFileStore(temp).supportsFileAttributeView(PosixFileAttributeView.class)) {
+                Files.setPosixFilePermissions(temp, PosixFilePermissions.fromString("rw-r--r--"));
+            }
+            return new AtomicOutput(abs, temp, FileChannel.open(temp, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING));
+        } catch (IOException | RuntimeException e) {
+            Files.deleteIfExists(temp);
+            throw e;
         }
-        return new AtomicOutput(abs, temp, FileChannel.open(temp, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING));
     }
 
     public FileChannel channel() {
