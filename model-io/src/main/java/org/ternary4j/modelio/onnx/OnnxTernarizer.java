@@ -31,7 +31,6 @@ public final class OnnxTernarizer {
     private final Path in;
     private final String file;
     private final OnnxOptions options;
-    private final Ternarizer ternarizer;
     private final List<TensorReport> reports = new ArrayList<>();
     private final List<OnnxTernaryTensor> tensors = new ArrayList<>();
     private final List<String> notes = new ArrayList<>();
@@ -40,7 +39,6 @@ public final class OnnxTernarizer {
         this.in = in;
         this.file = in.toString();
         this.options = options;
-        this.ternarizer = new Ternarizer(options.projection(), options.grouping(), options.threads());
     }
 
     public static OnnxResult run(Path in, Path out, OnnxOptions options) throws IOException {
@@ -100,7 +98,7 @@ public final class OnnxTernarizer {
             BatchNormFold.Either e = BatchNormFold.plan(model, l, canonical[0], scan, ext, file);
             if (e.reason() != null) notes.add(e.reason());
             if (e.fold().isEmpty()) continue;
-            if (ChannelScales.perChannel(options.grouping(), canonical).isEmpty()) {
+            if (ChannelScales.perChannel(groupingFor(canonical), canonical).isEmpty()) {
                 notes.add(l.nodeName() + " + BatchNormalization: not folded, grouping " + options.grouping().spec()
                         + " cannot hold one scale per output channel");
                 continue;
@@ -141,19 +139,20 @@ public final class OnnxTernarizer {
         String where = file + ": tensor '" + l.weightName() + "'";
         int[] shape = l.layout().canonicalShape(l.storedShape());
         float[] w = l.layout().toCanonical(stored, l.storedShape());
+        Grouping grouping = groupingFor(shape);
         TernaryTensor tt;
         try {
-            tt = ternarizer.apply(shape, w);
+            tt = new Ternarizer(options.projection(), grouping, options.threads()).apply(shape, w);
         } catch (NonFiniteWeightException e) {
             throw new IllegalArgumentException(where + ": " + e.getMessage());
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException(where + " (" + l.op() + ", canonical shape " + TensorCodec.describe(shape) + "): " + e.getMessage());
         }
-        String grouping = options.grouping().spec();
+        String label = grouping.equals(options.grouping()) ? grouping.spec() : options.grouping().spec() + "→" + grouping.spec();
         if (channelScale != null) {
-            Grouping g = ChannelScales.perChannel(options.grouping(), shape).orElseThrow();
+            Grouping g = ChannelScales.perChannel(grouping, shape).orElseThrow();
             tt = ChannelScales.scale(tt, channelScale, g);
-            grouping = g.equals(options.grouping()) ? grouping + " +bn" : grouping + "→" + g.spec() + " +bn (per-channel scales)";
+            label = g.equals(grouping) ? label + " +bn" : label + "→" + g.spec() + " +bn (per-channel scales)";
             int per = w.length / Math.max(1, shape[0]);
             for (int i = 0; i < w.length; i++) w[i] *= channelScale[i / Math.max(1, per)];
         }
@@ -164,10 +163,21 @@ public final class OnnxTernarizer {
         TensorMetrics m = TensorMetrics.of(w, q, tt.sparsity(), tt.bitsPerWeight(options.packing()));
         long params = 1;
         for (int d : shape) params *= d;
-        reports.add(new TensorReport(l.weightName(), shape, options.projection().spec(), grouping, m, l.op(), l.order(), params));
+        reports.add(new TensorReport(l.weightName(), shape, options.projection().spec(), label, m, l.op(), l.order(), params));
         tensors.add(new OnnxTernaryTensor(l.weightName(), l.op(), l.nodeName(), l.order(), l.layout(), l.storedShape().clone(),
                 l.type().name(), channelScale != null, tt));
         return l.layout().toStored(q, l.storedShape());
+    }
+
+    /**
+     * The grouping for a weight of this canonical shape. Conv-only groupings (kernel, fiber) have
+     * no meaning for a rank-2 weight (Gemm, MatMul, Gather); those layers use one group per output
+     * row instead, and the report's grouping column says so ("kernel→row").
+     */
+    private Grouping groupingFor(int[] canonicalShape) {
+        Grouping g = options.grouping();
+        boolean convOnly = g instanceof Grouping.Kernel || g instanceof Grouping.Fiber;
+        return convOnly && canonicalShape.length < 3 ? new Grouping.Row() : g;
     }
 
     private String where(TensorProto t) {
