@@ -51,6 +51,18 @@ final class Channels {
         }
     }
 
+    /** Every group of a canonical-layout array holds at most one positive, one negative value and zero. */
+    static void assertTernaryPerGroup(float[] canonical, org.ternary4j.core.grouping.GroupLayout layout) {
+        Map<Integer, Set<Float>> m = new HashMap<>();
+        for (int g = 0; g < layout.groupCount(); g++) {
+            for (int j = 0; j < layout.size(g); j++) m.computeIfAbsent(g, k -> new TreeSet<>()).add(canonical[layout.position(g, j)]);
+        }
+        for (var e : m.entrySet()) {
+            assertTrue(e.getValue().size() <= 3, "group " + e.getKey() + " holds " + e.getValue());
+            assertTwoLevels(e.getValue());
+        }
+    }
+
     /** Sign pattern of a ternary channel: at most one positive and one negative value. */
     static void assertTwoLevels(Set<Float> values) {
         long pos = values.stream().filter(v -> v > 0).count(), neg = values.stream().filter(v -> v < 0).count();
