@@ -42,7 +42,7 @@ public final class OnnxModelFile {
                 m = ModelProto.parseFrom(in);
             } catch (InvalidProtocolBufferException e) {
                 String msg = String.valueOf(e.getMessage());
-                if (msg.contains("recursion")) {
+                if (msg.contains("levels of nesting") || msg.contains("recursion")) {
                     throw new IOException(file + ": messages nested more than " + RECURSION_LIMIT + " deep; refused (a nesting bomb or a corrupt file)");
                 }
                 if (msg.contains("ended unexpectedly") || msg.contains("truncated")) {
