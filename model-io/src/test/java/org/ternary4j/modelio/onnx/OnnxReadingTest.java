@@ -7,7 +7,9 @@ import ai.onnx.proto.OnnxMl.GraphProto;
 import ai.onnx.proto.OnnxMl.ModelProto;
 import ai.onnx.proto.OnnxMl.TensorProto;
 import java.io.IOException;
-import java.io.OutputStream;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.StandardOpenOption;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
@@ -21,18 +23,20 @@ class OnnxReadingTest {
 
     /** The block model with W1, W3, W4 moved into {@code weights.bin} (W3 without a length entry, W4 after a gap). */
     private Path externalBlock(Path folder, String location) throws IOException {
+        return externalBlock(folder, location, 0);
+    }
+
+    /** The same, with the tensors starting at byte {@code base} of the data file (sparse below it). */
+    private Path externalBlock(Path folder, String location, long base) throws IOException {
         GraphProto.Builder g = TestModels.block().getGraph().toBuilder();
-        long offset = 0;
-        try (OutputStream data = Files.newOutputStream(folder.resolve("weights.bin"))) {
+        long offset = base;
+        try (FileChannel data = FileChannel.open(folder.resolve("weights.bin"), StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
             for (int i = 0; i < g.getInitializerCount(); i++) {
                 TensorProto t = g.getInitializer(i);
                 if (t.getName().equals("b1")) continue;
                 byte[] bytes = t.getRawData().toByteArray();
-                if (t.getName().equals("W4")) {
-                    data.write(new byte[13]);
-                    offset += 13;
-                }
-                data.write(bytes);
+                if (t.getName().equals("W4")) offset += 13;
+                data.write(ByteBuffer.wrap(bytes), offset);
                 TensorProto ext = external(t.getName(), new int[] {(int) t.getDims(0), (int) t.getDims(1)}, location, offset, bytes.length);
                 if (t.getName().equals("W3")) ext = ext.toBuilder().removeExternalData(2).build();
                 g.setInitializer(i, ext);
@@ -40,6 +44,20 @@ class OnnxReadingTest {
             }
         }
         return save(model(g.build()), folder.resolve("ext.onnx"));
+    }
+
+    @Test
+    void externalTensorsBeyondTwoGigabytesAreMappedNotLoaded() throws Exception {
+        // A sparse data file: the weights sit past byte 2^31, where int offsets and byte arrays fail.
+        Path in = externalBlock(dir, "weights.bin", (1L << 31) + 4096);
+        assertTrue(Files.size(dir.resolve("weights.bin")) > (1L << 31));
+        OnnxResult r = OnnxTernarizer.run(in, dir.resolve("out.onnx"), OnnxTernarizerTest.options("tnt", "row"));
+        assertEquals(2, r.reports().size());
+        assertTrue(Files.size(r.externalData()) < 4096, "only the tensors are copied, not the file");
+        Path embedded = save(TestModels.block(), dir.resolve("embedded.onnx"));
+        OnnxResult e = OnnxTernarizer.run(embedded, dir.resolve("embedded-out.onnx"), OnnxTernarizerTest.options("tnt", "row"));
+        float[] x = random(4, 16);
+        assertArrayEquals(Ort.run(e.output(), "X", x, 2, 8), Ort.run(r.output(), "X", x, 2, 8), 0f);
     }
 
     @Test
