@@ -24,12 +24,12 @@ record BatchNormFold(WeightLayer layer, int bnNode, float[] channelScale, Tensor
                      FloatType biasType, List<TensorSource> bnParams) {
 
     /** The fold for this layer, or a reason it cannot be done. */
-    static Either plan(ModelProto model, WeightLayer layer, int outChannels, GraphScan scan, ExternalData ext, String file) throws IOException {
+    static Outcome plan(ModelProto model, WeightLayer layer, int outChannels, GraphScan scan, ExternalData ext, String file) throws IOException {
         String op = layer.op();
-        if (!op.equals("Conv") && !op.equals("ConvTranspose") && !op.equals("Gemm")) return Either.no(null);
+        if (!op.equals("Conv") && !op.equals("ConvTranspose") && !op.equals("Gemm")) return Outcome.no(null);
         GraphProto g = layer.graph().resolve(model);
         NodeProto node = g.getNode(layer.node());
-        if (node.getOutputCount() < 1 || node.getOutput(0).isEmpty()) return Either.no(null);
+        if (node.getOutputCount() < 1 || node.getOutput(0).isEmpty()) return Outcome.no(null);
         String y = node.getOutput(0);
         int bnIndex = -1, consumers = 0;
         for (int j = 0; j < g.getNodeCount(); j++) {
@@ -41,33 +41,33 @@ record BatchNormFold(WeightLayer layer, int bnNode, float[] channelScale, Tensor
                 consumers++;
             }
         }
-        if (bnIndex < 0) return Either.no(null);
+        if (bnIndex < 0) return Outcome.no(null);
         String why = layer.nodeName() + " + BatchNormalization: not folded, ";
         if (consumers != 1 || g.getOutputList().stream().map(ValueInfoProto::getName).anyMatch(y::equals)) {
-            return Either.no(why + "the layer's output is also used elsewhere");
+            return Outcome.no(why + "the layer's output is also used elsewhere");
         }
-        if (scan.uses.getOrDefault(layer.source(), 0) != 1) return Either.no(why + "its weight is shared");
+        if (scan.uses.getOrDefault(layer.source(), 0) != 1) return Outcome.no(why + "its weight is shared");
         NodeProto bn = g.getNode(bnIndex);
         if (bn.getOutputList().stream().skip(1).anyMatch(s -> !s.isEmpty())
                 || GraphScan.attribute(bn, "training_mode").map(AttributeProto::getI).orElse(0L) != 0) {
-            return Either.no(why + "the BatchNormalization runs in training mode");
+            return Outcome.no(why + "the BatchNormalization runs in training mode");
         }
-        if (GraphScan.attribute(bn, "spatial").map(AttributeProto::getI).orElse(1L) != 1) return Either.no(why + "spatial=0 BatchNormalization");
+        if (GraphScan.attribute(bn, "spatial").map(AttributeProto::getI).orElse(1L) != 1) return Outcome.no(why + "spatial=0 BatchNormalization");
         Scope scope = scan.scopes.get(layer.graph());
         float[][] p = new float[4][];
         TensorSource[] params = new TensorSource[4];
         for (int i = 0; i < 4; i++) {
             params[i] = scope.resolve(bn.getInput(i + 1));
-            if (params[i] == null) return Either.no(why + "its parameters are not constants");
+            if (params[i] == null) return Outcome.no(why + "its parameters are not constants");
             p[i] = decode(model, params[i], ext, file);
-            if (p[i] == null || p[i].length != outChannels) return Either.no(why + "its parameters do not have one value per output channel");
+            if (p[i] == null || p[i].length != outChannels) return Outcome.no(why + "its parameters do not have one value per output channel");
         }
         double eps = GraphScan.attribute(bn, "epsilon").map(a -> (double) a.getF()).orElse(1e-5);
         double beta = 1;
         int biasInput = 2;
         if (op.equals("Gemm")) {
             beta = GraphScan.attribute(node, "beta").map(a -> (double) a.getF()).orElse(1.0);
-            if (beta == 0) return Either.no(why + "Gemm beta=0");
+            if (beta == 0) return Outcome.no(why + "Gemm beta=0");
         }
         float[] s = new float[outChannels];
         for (int c = 0; c < outChannels; c++) s[c] = (float) (p[0][c] / Math.sqrt(p[3][c] + eps));
@@ -76,22 +76,22 @@ record BatchNormFold(WeightLayer layer, int bnNode, float[] channelScale, Tensor
         FloatType biasType = layer.type();
         if (node.getInputCount() > biasInput && !node.getInput(biasInput).isEmpty()) {
             bias = scope.resolve(node.getInput(biasInput));
-            if (bias == null) return Either.no(why + "its bias is not a constant");
-            if (scan.uses.getOrDefault(bias, 0) != 1) return Either.no(why + "its bias is shared");
+            if (bias == null) return Outcome.no(why + "its bias is not a constant");
+            if (scan.uses.getOrDefault(bias, 0) != 1) return Outcome.no(why + "its bias is shared");
             TensorProto bt = bias.get(model);
             int[] bs = TensorCodec.shape(bt, file + ": tensor '" + bt.getName() + "'");
             boolean perChannel = bs.length == 1 && bs[0] == outChannels || bs.length == 2 && bs[0] == 1 && bs[1] == outChannels;
-            if (!perChannel) return Either.no(why + "its bias is not one value per output channel");
+            if (!perChannel) return Outcome.no(why + "its bias is not one value per output channel");
             b = decode(model, bias, ext, file);
-            if (b == null) return Either.no(why + "its bias is not a float tensor");
+            if (b == null) return Outcome.no(why + "its bias is not a float tensor");
             biasType = FloatType.of(bt.getDataType()).orElseThrow();
         }
         float[] nb = new float[outChannels];
         for (int c = 0; c < outChannels; c++) {
             nb[c] = (float) ((double) s[c] * b[c] + (p[1][c] - (double) s[c] * p[2][c]) / beta);
         }
-        for (float v : s) if (!Float.isFinite(v)) return Either.no(why + "a channel factor γ/√(σ²+ε) is not finite");
-        return new Either(Optional.of(new BatchNormFold(layer, bnIndex, s, bias, nb, biasType, List.of(params))), null);
+        for (float v : s) if (!Float.isFinite(v)) return Outcome.no(why + "a channel factor γ/√(σ²+ε) is not finite");
+        return new Outcome(Optional.of(new BatchNormFold(layer, bnIndex, s, bias, nb, biasType, List.of(params))), null);
     }
 
     private static float[] decode(ModelProto model, TensorSource src, ExternalData ext, String file) throws IOException {
@@ -101,9 +101,9 @@ record BatchNormFold(WeightLayer layer, int bnNode, float[] channelScale, Tensor
     }
 
     /** A fold, or the reason there is none (null: no BatchNormalization follows, nothing to say). */
-    record Either(Optional<BatchNormFold> fold, String reason) {
-        static Either no(String reason) {
-            return new Either(Optional.empty(), reason);
+    record Outcome(Optional<BatchNormFold> fold, String reason) {
+        static Outcome no(String reason) {
+            return new Outcome(Optional.empty(), reason);
         }
     }
 }

@@ -62,8 +62,10 @@ final class GraphScan {
             names.addAll(n.getOutputList());
             names.addAll(n.getInputList());
             int value = constantValue(n);
+            TensorSource alias = identityOfConstant(n, scope);
             for (String out : n.getOutputList()) {
                 if (value >= 0) scope.constant(out, new TensorSource.ConstantNode(path, j, value));
+                else if (alias != null) scope.constant(out, alias);
                 else scope.dynamic(out);
             }
         }
@@ -95,6 +97,15 @@ final class GraphScan {
             if (a.getName().equals("value") && a.hasT()) return k;
         }
         return -1;
+    }
+
+    /**
+     * PyTorch exports shared parameters as Identity nodes of an initializer: the Identity's output
+     * then stands for the same stored tensor (seen only when the initializer or Constant comes first).
+     */
+    private static TensorSource identityOfConstant(NodeProto n, Scope scope) {
+        if (!n.getOpType().equals("Identity") || !isOnnxDomain(n) || n.getInputCount() != 1) return null;
+        return scope.resolve(n.getInput(0));
     }
 
     static boolean isOnnxDomain(NodeProto n) {

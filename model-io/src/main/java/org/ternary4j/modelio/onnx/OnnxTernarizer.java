@@ -7,6 +7,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.ternary4j.core.NonFiniteWeightException;
@@ -90,12 +91,12 @@ public final class OnnxTernarizer {
 
     private Map<TensorSource, BatchNormFold> planFolds(ModelProto model, GraphScan scan, Map<TensorSource, WeightLayer> chosen,
                                                        ExternalData ext) throws IOException {
-        Map<TensorSource, BatchNormFold> folds = new HashMap<>();
+        Map<TensorSource, BatchNormFold> folds = new LinkedHashMap<>();
         if (!options.foldBn()) return folds;
         for (WeightLayer l : scan.layers) {
             if (!chosen.containsKey(l.source())) continue;
             int[] canonical = l.layout().canonicalShape(l.storedShape());
-            BatchNormFold.Either e = BatchNormFold.plan(model, l, canonical[0], scan, ext, file);
+            BatchNormFold.Outcome e = BatchNormFold.plan(model, l, canonical[0], scan, ext, file);
             if (e.reason() != null) notes.add(e.reason());
             if (e.fold().isEmpty()) continue;
             if (ChannelScales.perChannel(groupingFor(canonical), canonical).isEmpty()) {

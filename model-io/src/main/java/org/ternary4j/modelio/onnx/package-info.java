@@ -19,7 +19,8 @@
  * lifts that); embeddings do not count as first or last. {@code include}/{@code exclude} take
  * {@link org.ternary4j.modelio.onnx.NamePattern}s: globs ({@code *}, {@code ?}; {@code *} crosses
  * {@code /} and {@code .}) or {@code re:}regexes, matched against the whole weight or node name.
- * A weight shared by several nodes is ternarized once, grouped as its first use lays it out.
+ * A weight shared by several nodes is ternarized once, grouped as its first use lays it out; an
+ * Identity of a constant (how PyTorch exports tied parameters) stands for that constant.
  *
  * <h2>Per output channel</h2>
  * Each weight is permuted into core's canonical [out, in, spatial…] before grouping and back

@@ -144,6 +144,24 @@ class OnnxTernarizerTest {
     }
 
     @Test
+    void aWeightSharedThroughIdentityIsTernarizedOnceInPlace() throws Exception {
+        // mm3 reads W3 through an Identity (as PyTorch exports tied parameters); mm4 reads W3 directly too.
+        GraphProto.Builder g = TestModels.block().getGraph().toBuilder();
+        g.setInitializer(3, raw("W4", new int[] {8, 8}, random(15, 64)));
+        g.setNode(6, node("MatMul", "mm3", in("h5", "W3_tied"), in("h6")));
+        g.setNode(7, node("MatMul", "mm4", in("h6", "W3"), in("h7")));
+        g.addNode(6, node("Identity", "tie", in("W3"), in("W3_tied")));
+        g.addNode(node("MatMul", "mm5", in("h7", "W4"), in("Y")));
+        g.setOutput(0, value("Y", 2, 8));
+        Path in = save(model(g.build()), dir.resolve("tied.onnx"));
+        OnnxResult r = OnnxTernarizer.run(in, dir.resolve("out.onnx"), options("tnt", "row"));
+        assertEquals(List.of("W1", "W2", "W3_tied", "W4"), r.layers().stream().map(LayerDecision::weight).toList());
+        assertTrue(r.notes().stream().anyMatch(n -> n.contains("'W3' is also used by mm4")), r.notes().toString());
+        Channels.assertTernaryPerChannel(Channels.inOut(values(initializer(OnnxModelFile.read(r.output()).getGraph(), "W3")), new int[] {8, 8}), 8);
+        assertEquals(8 * 2, Ort.run(r.output(), "X", random(8, 16), 2, 8).length);
+    }
+
+    @Test
     void includeAndExcludePatterns() throws Exception {
         Path in = save(TestModels.block(), dir.resolve("block.onnx"));
         OnnxOptions all = options("tnt", "row").withAllLayers(true);
