@@ -117,7 +117,7 @@ public final class OnnxTernarizer {
         FloatType type = null;
         if (layer != null) {
             BatchNormFold fold = folds.get(src);
-            values = ternarize(layer, TensorCodec.decode(t, layer.type(), ext, where(t)), fold == null ? null : fold.channelScale());
+            values = ternarize(layer, TensorCodec.decode(t, layer.type(), ext, file + ": tensor '" + layer.weightName() + "'"), fold == null ? null : fold.channelScale());
             type = layer.type();
         } else if (biases.containsKey(src)) {
             values = biases.get(src);
@@ -182,6 +182,6 @@ public final class OnnxTernarizer {
     }
 
     private String where(TensorProto t) {
-        return file + ": tensor '" + t.getName() + "'";
+        return file + ": tensor '" + (t.getName().isEmpty() ? "(unnamed Constant value)" : t.getName()) + "'";
     }
 }
