@@ -135,11 +135,12 @@ public final class OnnxTernarizer {
         dataOut.point(b, offset);
     }
 
-    /** Ternarizes one weight; returns the values to store, in the stored layout. */
+    /** Ternarizes one weight (its decoded values, which it may overwrite); returns the values to store, in the stored layout. */
     private float[] ternarize(WeightLayer l, float[] stored, float[] channelScale) throws IOException {
         String where = file + ": tensor '" + l.weightName() + "'";
         int[] shape = l.layout().canonicalShape(l.storedShape());
         float[] w = l.layout().toCanonical(stored, l.storedShape());
+        stored = null; // large tensors: let the stored-layout copy go before the next one is made
         Grouping grouping = groupingFor(shape);
         TernaryTensor tt;
         try {

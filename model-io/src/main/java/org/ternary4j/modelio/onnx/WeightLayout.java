@@ -11,25 +11,27 @@ public sealed interface WeightLayout {
     /** Shape of the canonical tensor for a weight stored with {@code stored}. */
     int[] canonicalShape(int[] stored);
 
+    /** The canonical array; {@link Canonical} returns {@code w} itself, the others a new array. */
     float[] toCanonical(float[] w, int[] stored);
 
+    /** The stored array; {@link Canonical} returns {@code w} itself, the others a new array. */
     float[] toStored(float[] w, int[] stored);
 
     /** A note for the packed format: how to get the stored array back from the canonical one. */
     String describe();
 
-    /** Already [out, in, spatial…]: Conv (grouped or not), Gemm with transB=1, Gather tables [rows, dim]. */
+    /** Already [out, in, spatial…] (no copy: weights can be large): Conv (grouped or not), Gemm with transB=1, Gather tables [rows, dim]. */
     record Canonical() implements WeightLayout {
         public int[] canonicalShape(int[] stored) {
             return stored.clone();
         }
 
         public float[] toCanonical(float[] w, int[] stored) {
-            return w.clone();
+            return w;
         }
 
         public float[] toStored(float[] w, int[] stored) {
-            return w.clone();
+            return w;
         }
 
         public String describe() {
