@@ -2,6 +2,7 @@ package org.ternary4j.cli;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.file.AccessDeniedException;
 import java.nio.file.NoSuchFileException;
 import picocli.CommandLine;
 import picocli.CommandLine.ParseResult;
@@ -26,6 +27,7 @@ final class Errors {
     static String message(Throwable e) {
         if (e instanceof UncheckedIOException u) e = u.getCause();
         if (e instanceof NoSuchFileException n) return n.getFile() + ": no such file";
+        if (e instanceof AccessDeniedException a) return a.getFile() + ": permission denied";
         if (e instanceof IllegalArgumentException || e instanceof IOException) {
             return e.getMessage() != null ? e.getMessage() : e.toString();
         }

@@ -7,6 +7,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.PosixFileAttributeView;
+import java.nio.file.attribute.PosixFilePermissions;
 
 /**
  * Writes a file so that readers only ever see nothing or the whole thing: the bytes go to a
@@ -42,7 +44,16 @@ public final class AtomicOutput implements AutoCloseable {
         Path dir = abs.getParent();
         if (dir == null || !Files.isDirectory(dir)) throw new IOException(target + ": output folder does not exist");
         Path temp = Files.createTempFile(dir, "." + abs.getFileName() + ".", ".part");
-        return new AtomicOutput(abs, temp, FileChannel.open(temp, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING));
+        try {
+            // Temporary files are private (0600); the finished output should be readable like any other file.
+            if (Files.getFileStore(temp).supportsFileAttributeView(PosixFileAttributeView.class)) {
+                Files.setPosixFilePermissions(temp, PosixFilePermissions.fromString("rw-r--r--"));
+            }
+            return new AtomicOutput(abs, temp, FileChannel.open(temp, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING));
+        } catch (IOException | RuntimeException e) {
+            Files.deleteIfExists(temp);
+            throw e;
+        }
     }
 
     public FileChannel channel() {

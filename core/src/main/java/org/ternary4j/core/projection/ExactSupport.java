@@ -50,11 +50,8 @@ public final class ExactSupport {
 
     /** Below this size the plain sorted scan is already the fastest exact method. */
     static final int SMALL = 48;
-    /** Mantissa bits per bucket key: 2^4 buckets per octave of magnitude. */
-    private static final int MANTISSA_BITS = 4;
-    private static final int KEY_SHIFT = 23 - MANTISSA_BITS;
-    /** Buckets below the maximum; everything smaller than max·2^-(BUCKETS/16) shares the last. */
-    private static final int BUCKETS = 512;
+    /** Buckets span this many octaves below the maximum; smaller magnitudes share the last one. */
+    private static final int OCTAVES = 32;
     /** Prune a bucket only when its bound is below the best by more than rounding could explain. */
     private static final double PRUNE_SLACK = 1e-12;
 
@@ -114,27 +111,28 @@ public final class ExactSupport {
         if (maxBits == 0) return Support.EMPTY;
         float max = Float.intBitsToFloat(maxBits);
         double scale = fixedScale(max, n);
-        int maxKey = maxBits >>> KEY_SHIFT;
+        // Finer buckets for larger groups keep the few buckets that must be sorted small.
+        int mantissaBits = n >= 1 << 20 ? 10 : n >= 1 << 14 ? 7 : 4;
+        int keyShift = 23 - mantissaBits;
+        int buckets = OCTAVES << mantissaBits;
+        int maxKey = maxBits >>> keyShift;
 
-        int[] count = new int[BUCKETS];
-        long[] sum = new long[BUCKETS];
-        long[] top = new long[BUCKETS];
+        int[] count = new int[buckets];
+        long[] sum = new long[buckets];
         for (int i = 0; i < n; i++) {
-            int b = bucket(x[i], maxKey);
-            long v = fixed(x[i], scale);
+            int b = bucket(x[i], maxKey, keyShift, buckets);
             count[b]++;
-            sum[b] += v;
-            if (v > top[b]) top[b] = v;
+            sum[b] += fixed(x[i], scale);
         }
 
         // Exact objective at every boundary; candidates are buckets whose interior might beat it.
         double best = -1;
         int bestM = 0;
-        int[] before = new int[BUCKETS];
-        long[] sumBefore = new long[BUCKETS];
+        int[] before = new int[buckets];
+        long[] sumBefore = new long[buckets];
         int c = 0;
         long s = 0;
-        for (int b = 0; b < BUCKETS; b++) {
+        for (int b = 0; b < buckets; b++) {
             before[b] = c;
             sumBefore[b] = s;
             if (count[b] == 0) continue;
@@ -146,26 +144,28 @@ public final class ExactSupport {
                 bestM = c;
             }
         }
-        boolean[] candidate = new boolean[BUCKETS];
+        boolean[] candidate = new boolean[buckets];
         int candidates = 0;
-        for (int b = 0; b < BUCKETS; b++) {
-            if (count[b] >= 2 && interiorBound(sumBefore[b], before[b], top[b], sum[b], count[b]) >= best * (1 - PRUNE_SLACK)) {
+        for (int b = 0; b < buckets; b++) {
+            // No value in bucket b exceeds its upper edge (the maximum itself for the top bucket).
+            long top = b == 0 ? fixed(max, scale) : fixed(Float.intBitsToFloat((maxKey - b + 1) << keyShift), scale);
+            if (count[b] >= 2 && interiorBound(sumBefore[b], before[b], top, sum[b], count[b]) >= best * (1 - PRUNE_SLACK)) {
                 candidate[b] = true;
                 candidates += count[b];
             }
         }
-        if (candidates == 0) return supportAtBoundary(bestM, count, maxKey);
+        if (candidates == 0) return supportAtBoundary(bestM, count, maxKey, keyShift);
 
         // Sort the candidates' elements, grouped by bucket, and scan each bucket's interior exactly.
         long[] keys = new long[candidates];
         int k = 0;
         for (int i = 0; i < n; i++) {
-            if (candidate[bucket(x[i], maxKey)]) keys[k++] = sortKey(x[i], i);
+            if (candidate[bucket(x[i], maxKey, keyShift, buckets)]) keys[k++] = sortKey(x[i], i);
         }
         Arrays.sort(keys); // buckets are ranges of magnitude, so bucket order is preserved
         int bestLast = -1; // index into keys of the last kept element, when the best is interior
         int start = 0;
-        for (int b = 0; b < BUCKETS; b++) {
+        for (int b = 0; b < buckets; b++) {
             if (!candidate[b]) continue;
             long run = sumBefore[b];
             for (int j = 0; j < count[b] - 1; j++) { // interior only: the boundary is already known
@@ -180,7 +180,7 @@ public final class ExactSupport {
             }
             start += count[b];
         }
-        if (bestLast < 0) return supportAtBoundary(bestM, count, maxKey);
+        if (bestLast < 0) return supportAtBoundary(bestM, count, maxKey, keyShift);
         // Ties at the cut share one bucket, so counting them among the sorted candidates suffices.
         int thr = Float.floatToRawIntBits(x[keyIndex(keys[bestLast])]);
         int ties = 0;
@@ -207,22 +207,22 @@ public final class ExactSupport {
         return s / Math.sqrt(cBefore + k);
     }
 
-    private static Support supportAtBoundary(int m, int[] count, int maxKey) {
+    private static Support supportAtBoundary(int m, int[] count, int maxKey, int keyShift) {
         int c = 0;
-        for (int b = 0; b < BUCKETS; b++) {
+        for (int b = 0; b < count.length; b++) {
             c += count[b];
             if (c == m) {
                 // Keep every magnitude whose key is at least this bucket's; last bucket keeps all.
-                int thr = b == BUCKETS - 1 ? -1 : ((maxKey - b) << KEY_SHIFT) - 1;
+                int thr = b == count.length - 1 ? -1 : ((maxKey - b) << keyShift) - 1;
                 return new Support(m, thr, 0);
             }
         }
         throw new IllegalStateException("boundary " + m + " not found");
     }
 
-    private static int bucket(float v, int maxKey) {
-        int d = maxKey - (Float.floatToRawIntBits(v) >>> KEY_SHIFT);
-        return Math.min(d, BUCKETS - 1);
+    private static int bucket(float v, int maxKey, int keyShift, int buckets) {
+        int d = maxKey - (Float.floatToRawIntBits(v) >>> keyShift);
+        return Math.min(d, buckets - 1);
     }
 
     private static long fixed(float v, double scale) {

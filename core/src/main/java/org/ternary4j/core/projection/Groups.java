@@ -10,15 +10,25 @@ final class Groups {
         return mags;
     }
 
-    /** Writes sign(w) where the cut keeps |w|, zero elsewhere; returns the number kept. */
-    static int writeSigns(float[] w, float[] mags, int n, ExactSupport.Cut cut, byte[] codes) {
-        int kept = 0;
+    /**
+     * Writes sign(w) where the support keeps |w| and zero elsewhere. Which weights are kept is
+     * random to the branch predictor, so the main loop is branch-free (masks from sign bits);
+     * only the rare ties at the cut take a second, branching pass.
+     */
+    static void writeSigns(float[] w, float[] mags, int n, ExactSupport.Support support, byte[] codes) {
+        int thr = support.thresholdBits();
         for (int i = 0; i < n; i++) {
-            boolean keep = cut.keep(mags[i]);
-            codes[i] = keep ? (byte) (w[i] > 0 ? 1 : -1) : 0;
-            if (keep) kept++;
+            int keepMask = (thr - Float.floatToRawIntBits(mags[i])) >> 31; // −1 when |w| is above the cut
+            int sign = (Float.floatToRawIntBits(w[i]) >> 31) | 1;
+            codes[i] = (byte) (sign & keepMask);
         }
-        return kept;
+        int ties = support.tiesTaken();
+        for (int i = 0; i < n && ties > 0; i++) {
+            if (Float.floatToRawIntBits(mags[i]) == thr) {
+                codes[i] = (byte) ((Float.floatToRawIntBits(w[i]) >> 31) | 1);
+                ties--;
+            }
+        }
     }
 
     /** Codes sign(w)·[|w| > threshold]. */
@@ -26,6 +36,14 @@ final class Groups {
         for (int i = 0; i < n; i++) {
             codes[i] = Math.abs(w[i]) > threshold ? (byte) (w[i] > 0 ? 1 : -1) : 0;
         }
+    }
+
+    /** The least-squares scale of a support: the mean of the kept magnitudes. */
+    static Scales meanOfKept(float[] mags, int n, byte[] codes, int kept) {
+        if (kept == 0) return Scales.ZERO;
+        double s = 0;
+        for (int i = 0; i < n; i++) s += Float.intBitsToFloat(Float.floatToRawIntBits(mags[i]) & -(codes[i] & 1));
+        return Scales.of(s / kept);
     }
 
     static double meanAbs(float[] w, int n) {

@@ -15,9 +15,11 @@ public record Tnt(boolean normMatch) implements Projection {
     @Override
     public Scales project(float[] w, int n, byte[] codes) {
         float[] mags = Groups.magnitudes(w, n);
-        int kept = Groups.writeSigns(w, mags, n, ExactSupport.select(mags, n).cut(), codes);
+        ExactSupport.Support support = ExactSupport.select(mags, n);
+        Groups.writeSigns(w, mags, n, support, codes);
+        int kept = support.size();
         if (kept == 0) return Scales.ZERO;
-        if (!normMatch) return Groups.leastSquares(w, n, codes);
+        if (!normMatch) return Groups.meanOfKept(mags, n, codes, kept);
         double sq = 0;
         for (int i = 0; i < n; i++) sq += (double) w[i] * w[i];
         return Scales.of(Math.sqrt(sq / kept));

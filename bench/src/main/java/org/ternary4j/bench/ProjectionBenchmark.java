@@ -1,0 +1,80 @@
+package org.ternary4j.bench;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SplittableRandom;
+import org.ternary4j.core.Ternarizer;
+import org.ternary4j.core.grouping.Grouping;
+import org.ternary4j.core.projection.ExactSupport;
+import org.ternary4j.core.projection.Projection;
+import org.ternary4j.core.projection.Projections;
+import org.ternary4j.core.projection.Scales;
+
+/**
+ * Throughput of the exact TNT projection (elements per second) on the three shapes the issue
+ * names, at 1 and 2 threads, beside the plain sort-then-scan formulation of the same optimum
+ * (what the authors' code does) so the ratio comes from one run on one machine.
+ */
+public final class ProjectionBenchmark {
+
+    /** One measured configuration. */
+    public record Result(String shape, String grouping, String method, int threads, double medianMs, double elementsPerSecond, double speedupVsSortedScan) {}
+
+    private record Case(String label, int[] shape, String grouping) {}
+
+    private static final List<Case> CASES = List.of(
+            new Case("rows of 4096 (1024x4096)", new int[] {1024, 4096}, "row"),
+            new Case("3x3 kernel slices (256x256x3x3)", new int[] {256, 256, 3, 3}, "kernel"),
+            new Case("one 16M-element tensor (4096x4096)", new int[] {4096, 4096}, "tensor"));
+
+    /** The same optimum through a full sort of every group: the reference formulation. */
+    private record SortedScanTnt() implements Projection {
+        public String spec() { return "tnt (sorted scan)"; }
+
+        public Scales project(float[] w, int n, byte[] codes) {
+            float[] mags = new float[n];
+            for (int i = 0; i < n; i++) mags[i] = Math.abs(w[i]);
+            ExactSupport.Cut cut = ExactSupport.sortedScan(mags, n).cut();
+            double s = 0;
+            int k = 0;
+            for (int i = 0; i < n; i++) {
+                boolean keep = cut.keep(mags[i]);
+                codes[i] = keep ? (byte) (w[i] > 0 ? 1 : -1) : 0;
+                if (keep) { s += mags[i]; k++; }
+            }
+            return k == 0 ? Scales.ZERO : Scales.of(s / k);
+        }
+    }
+
+    public static List<Result> run(int[] threadCounts, double warmupSeconds, int runs, java.io.PrintStream progress) {
+        List<Result> results = new ArrayList<>();
+        for (Case c : CASES) {
+            int n = 1;
+            for (int d : c.shape()) n *= d;
+            float[] w = gaussian(n, 42);
+            Grouping g = Grouping.parse(c.grouping());
+            for (int threads : threadCounts) {
+                double ref = time(new Ternarizer(new SortedScanTnt(), g, threads), c.shape(), w, warmupSeconds, runs);
+                double fast = time(new Ternarizer(Projections.parse("tnt"), g, threads), c.shape(), w, warmupSeconds, runs);
+                results.add(new Result(c.label(), c.grouping(), "tnt (sorted scan)", threads, ref / 1e6, n / (ref / 1e9), 1.0));
+                results.add(new Result(c.label(), c.grouping(), "tnt", threads, fast / 1e6, n / (fast / 1e9), ref / fast));
+                if (progress != null) progress.printf("  %-36s threads=%d done%n", c.label(), threads);
+            }
+        }
+        return results;
+    }
+
+    private static double time(Ternarizer t, int[] shape, float[] w, double warmupSeconds, int runs) {
+        return Measure.medianNanos(() -> t.apply(shape, w), (long) (warmupSeconds * 1e9), runs);
+    }
+
+    static float[] gaussian(int n, long seed) {
+        SplittableRandom r = new SplittableRandom(seed);
+        float[] w = new float[n];
+        for (int i = 0; i < n; i++) {
+            double u = r.nextDouble(), v = r.nextDouble();
+            w[i] = (float) (0.02 * Math.sqrt(-2 * Math.log1p(-u)) * Math.cos(2 * Math.PI * v));
+        }
+        return w;
+    }
+}

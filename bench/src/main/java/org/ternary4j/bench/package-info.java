@@ -1,2 +1,0 @@
-/** ternary4j bench. */
-package org.ternary4j.bench;

@@ -1,0 +1,36 @@
+package org.ternary4j.cli;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.util.List;
+import java.util.concurrent.Callable;
+import org.ternary4j.bench.ProjectionBenchmark;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+@Command(name = "projection", mixinStandardHelpOptions = true,
+        description = "Elements/s of exact TNT (bucketed search) vs the full sort-and-scan formulation, 1 and 2 threads.")
+final class BenchProjectionCommand implements Callable<Integer> {
+    @Option(names = "--json", description = "One JSON object per configuration instead of the table.")
+    boolean json;
+
+    @Option(names = "--runs", defaultValue = "9", description = "Timed runs per configuration (median reported). Default: ${DEFAULT-VALUE}.")
+    int runs;
+
+    @Option(names = "--warmup", defaultValue = "2", description = "Warm-up seconds per configuration. Default: ${DEFAULT-VALUE}.")
+    double warmup;
+
+    @Override
+    public Integer call() throws Exception {
+        List<ProjectionBenchmark.Result> results = ProjectionBenchmark.run(new int[] {1, 2}, warmup, runs, json ? null : System.err);
+        if (json) {
+            ObjectMapper mapper = new ObjectMapper();
+            for (var r : results) System.out.println(mapper.writeValueAsString(r));
+            return 0;
+        }
+        System.out.printf("%-36s %-20s %7s %11s %12s %9s%n", "shape", "method", "threads", "median ms", "M elem/s", "vs sort");
+        for (var r : results) {
+            System.out.printf("%-36s %-20s %7d %11.2f %12.1f %8.1fx%n", r.shape(), r.method(), r.threads(), r.medianMs(), r.elementsPerSecond() / 1e6, r.speedupVsSortedScan());
+        }
+        return 0;
+    }
+}

@@ -1,0 +1,144 @@
+package org.ternary4j.cli;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import org.ternary4j.core.grouping.Grouping;
+import org.ternary4j.core.metrics.TensorReport;
+import org.ternary4j.core.pack.Packing;
+import org.ternary4j.core.projection.Projection;
+import org.ternary4j.core.projection.Projections;
+import org.ternary4j.modelio.AtomicOutput;
+import org.ternary4j.modelio.safetensors.SafetensorsReader;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.IModelTransformer;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+
+/** {@code ternary4j quantize}: post-training ternarization of a safetensors file. */
+@Command(name = "quantize", mixinStandardHelpOptions = true, modelTransformer = QuantizeCommand.HelpLists.class,
+        description = {
+                "Ternarizes the weight tensors of a safetensors file and writes the dequantized weights under the same names, "
+                        + "dtypes and shapes; prints a per-tensor table (cosine, relative L2 error, sparsity, bits/weight), "
+                        + "optionally writes a JSON report and a packed file (codes + scales).",
+                "Float tensors (F32, F16, BF16) of rank >= 2 are ternarized; everything else is copied unchanged."})
+final class QuantizeCommand implements Callable<Integer> {
+
+    @Parameters(index = "0", paramLabel = "IN.safetensors", description = "Input safetensors file (never modified).")
+    Path input;
+
+    @Option(names = {"-o", "--output"}, required = true, paramLabel = "OUT.safetensors", description = "Dequantized output.")
+    Path output;
+
+    @Option(names = "--method", required = true, paramLabel = "M", description = "Ternarization method (list below).")
+    String method;
+
+    @Option(names = "--grouping", required = true, paramLabel = "G", description = "Which weights share a scale (list below).")
+    String grouping;
+
+    @Option(names = "--report", paramLabel = "R.json", description = "Also write the per-tensor report as JSON.")
+    Path report;
+
+    @Option(names = "--packed", paramLabel = "P.safetensors", description = "Also write packed codes + scales (see PACKED_FORMAT.md).")
+    Path packed;
+
+    @Option(names = "--packing", defaultValue = "base3", paramLabel = "base3|2bit",
+            description = "Code packing for --packed and for bits/weight: base3 (1.6 bits) or 2bit. Default: ${DEFAULT-VALUE}.")
+    String packing;
+
+    @Option(names = "--all-tensors", description = "Ternarize float tensors of rank < 2 too (biases, norms).")
+    boolean allTensors;
+
+    @Option(names = "--threads", paramLabel = "N", description = "Worker threads (default: available processors). Output is identical for any N.")
+    Integer threads;
+
+    @Option(names = "--scale", defaultValue = "ls", paramLabel = "ls|norm",
+            description = "Scale rule for tnt: ls (least squares, default) or norm (TNT's norm matching, i.e. tnt:norm).")
+    String scale;
+
+    @Spec
+    CommandSpec spec;
+
+    @Override
+    public Integer call() throws IOException {
+        Projection projection = Projections.parse(methodSpec());
+        Grouping groups = Grouping.parse(grouping);
+        Packing pack = Packing.parse(packing);
+        int n = threads == null ? Runtime.getRuntime().availableProcessors() : threads;
+        if (n < 1) throw new IllegalArgumentException("--threads must be ≥ 1");
+        checkDistinct(output, packed, "--packed");
+        checkDistinct(output, report, "--report");
+        checkDistinct(packed, report, "--report");
+
+        long start = System.nanoTime();
+        SafetensorsQuantizer quantizer = new SafetensorsQuantizer(projection, groups, pack, allTensors, n);
+        QuantizeReport result;
+        try (SafetensorsReader in = SafetensorsReader.open(input)) {
+            List<TensorPlan> plan = quantizer.plan(in);
+            long elements = plan.stream().mapToLong(p -> p.tensor().spec().elements()).sum();
+            int copied = (int) plan.stream().filter(p -> !p.ternarize()).count();
+            try (AtomicOutput json = report == null ? null : AtomicOutput.open(report, input);
+                 Progress progress = Progress.of("quantize", elements, plan.size())) {
+                List<TensorReport> tensors = quantizer.run(in, plan, output, packed, progress, reports -> {
+                    if (json == null) return;
+                    byte[] bytes = new QuantizeReport(input.toString(), projection.spec(), groups.spec(), pack.spec(), reports, copied).toJson();
+                    ByteBuffer b = ByteBuffer.wrap(bytes);
+                    while (b.hasRemaining()) json.channel().write(b);
+                });
+                if (json != null) json.commit();
+                result = new QuantizeReport(input.toString(), projection.spec(), groups.spec(), pack.spec(), tensors, copied);
+            }
+        }
+        result.printTable(spec.commandLine().getOut());
+        double seconds = (System.nanoTime() - start) / 1e9;
+        long bytes = Files.size(input);
+        spec.commandLine().getOut().printf(Locale.ROOT, "wrote %s%s%s in %.1f s (%.1f MB/s of input)%n", output,
+                packed == null ? "" : ", " + packed, report == null ? "" : ", " + report, seconds, bytes / 1e6 / seconds);
+        spec.commandLine().getOut().flush();
+        return 0;
+    }
+
+    /** --scale norm turns tnt into tnt:norm; it means nothing for the other methods. */
+    private String methodSpec() {
+        switch (scale) {
+            case "ls" -> {
+                return method;
+            }
+            case "norm" -> {
+                String m = method.trim();
+                if (m.equals("tnt") || m.equals("tnt:norm")) return "tnt:norm";
+                throw new IllegalArgumentException("--scale norm applies only to --method tnt, not '" + method + "'");
+            }
+            default -> throw new IllegalArgumentException("--scale '" + scale + "': one of ls, norm");
+        }
+    }
+
+    private static void checkDistinct(Path a, Path b, String option) {
+        if (a != null && b != null && a.toAbsolutePath().normalize().equals(b.toAbsolutePath().normalize())) {
+            throw new IllegalArgumentException(b + ": " + option + " names the same file as another output");
+        }
+    }
+
+    /** Puts core's lists of method and grouping spellings into the --help text. */
+    static final class HelpLists implements IModelTransformer {
+        @Override
+        public CommandSpec transform(CommandSpec spec) {
+            String[] footer = new String[Projections.HELP.size() + Grouping.HELP.size() + 4];
+            int k = 0;
+            footer[k++] = "";
+            footer[k++] = "Methods (--method):";
+            for (String s : Projections.HELP) footer[k++] = "  " + s;
+            footer[k++] = "Groupings (--grouping):";
+            for (String s : Grouping.HELP) footer[k++] = "  " + s;
+            footer[k] = "Errors print one line 'ternary4j: FILE: problem' and leave no output file behind.";
+            spec.usageMessage().footer(footer);
+            return spec;
+        }
+    }
+}

@@ -1,0 +1,180 @@
+package org.ternary4j.cli;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.SplittableRandom;
+import java.util.concurrent.Callable;
+import java.util.stream.Stream;
+import org.ternary4j.modelio.safetensors.DType;
+import org.ternary4j.modelio.safetensors.SafetensorsWriter;
+import org.ternary4j.modelio.safetensors.TensorSpec;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.Model.CommandSpec;
+
+/**
+ * {@code ternary4j bench streaming}: quantizes a synthetic safetensors file larger than the
+ * child JVM's heap, to show that memory stays bounded by one tensor. Prints wall time,
+ * throughput, peak RSS, and a plain file copy of the same input as the baseline ratio.
+ */
+@Command(name = "streaming", mixinStandardHelpOptions = true,
+        description = "Quantize a synthetic safetensors file (default 4 GB) in a child JVM with a small heap; report time, throughput and peak RSS.")
+final class StreamingBench implements Callable<Integer> {
+
+    @Option(names = "--size", defaultValue = "4G", description = "Input size, e.g. 512M, 4G (default ${DEFAULT-VALUE}).")
+    String size;
+
+    @Option(names = "--dir", description = "Folder for the temporary files (default: java.io.tmpdir); deleted afterwards.")
+    Path dir;
+
+    @Option(names = "--method", defaultValue = "tnt") String method;
+    @Option(names = "--grouping", defaultValue = "row") String grouping;
+    @Option(names = "--threads", description = "quantize --threads (default: available processors).") Integer threads;
+    @Option(names = "--xmx", defaultValue = "1g", description = "Child JVM heap limit (default ${DEFAULT-VALUE}).") String xmx;
+    @Option(names = "--rows", defaultValue = "4096") int rows;
+    @Option(names = "--cols", defaultValue = "4096") int cols;
+
+    @Spec CommandSpec spec;
+
+    @Override
+    public Integer call() throws Exception {
+        long bytes = parseSize(size);
+        Path parent = dir != null ? dir : Path.of(System.getProperty("java.io.tmpdir"));
+        long free = Files.getFileStore(parent).getUsableSpace();
+        long needed = bytes * 21 / 10 + (256L << 20); // input, output, packed, slack
+        if (free < needed) throw new IOException(parent + ": needs " + needed / (1 << 20) + " MB free, has " + free / (1 << 20) + " MB");
+        var out = spec.commandLine().getOut();
+        Path work = Files.createTempDirectory(parent, "t4j-streaming-");
+        try {
+            Path in = work.resolve("in.safetensors");
+            long t0 = System.nanoTime();
+            int tensors = generate(in, bytes);
+            double genS = (System.nanoTime() - t0) / 1e9;
+            long inBytes = Files.size(in);
+            out.printf(Locale.ROOT, "input: %s, %.0f MB, %d F32 tensors of %dx%d + a bias each (generated in %.1f s)%n", in, inBytes / 1e6, tensors, rows, cols, genS);
+            out.flush();
+
+            long c0 = System.nanoTime();
+            Files.copy(in, work.resolve("copy.safetensors"), StandardCopyOption.COPY_ATTRIBUTES);
+            double copyS = (System.nanoTime() - c0) / 1e9;
+            Files.delete(work.resolve("copy.safetensors"));
+
+            int n = threads == null ? Runtime.getRuntime().availableProcessors() : threads;
+            List<String> cmd = childCommand(in, work.resolve("out.safetensors"), work.resolve("packed.safetensors"), n);
+            Child child = runChild(cmd, work.resolve("stdout.txt"));
+            double throughput = inBytes / 1e6 / child.seconds;
+            out.printf(Locale.ROOT, "quantize --method %s --grouping %s --threads %d, child JVM -Xmx%s: exit %d%n", method, grouping, n, xmx, child.exit);
+            out.printf(Locale.ROOT, "  wall %.1f s, %.0f MB/s of input, %.1f M weights/s%n", child.seconds, throughput, inBytes / 4 / 1e6 / child.seconds);
+            out.printf(Locale.ROOT, "  peak RSS (VmHWM) %d MB, peak anonymous RSS %d MB (sampled every 20 ms)%n", child.hwmKb / 1024, child.anonKb / 1024);
+            out.printf(Locale.ROOT, "baseline: plain file copy %.1f s (%.0f MB/s); quantize / copy = %.2f%n", copyS, inBytes / 1e6 / copyS, child.seconds / copyS);
+            if (child.exit != 0) {
+                out.println("child output:");
+                Files.readAllLines(work.resolve("stdout.txt")).stream().limit(20).forEach(out::println);
+            }
+            out.flush();
+            return child.exit == 0 ? 0 : Errors.INTERNAL;
+        } finally {
+            try (Stream<Path> s = Files.walk(work)) {
+                for (Path p : s.sorted(Comparator.reverseOrder()).toList()) Files.deleteIfExists(p);
+            }
+        }
+    }
+
+    private List<String> childCommand(Path in, Path out, Path packed, int n) {
+        String java = ProcessHandle.current().info().command().orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        List<String> cmd = new ArrayList<>(List.of(java, "-Xmx" + xmx, "--add-modules", "jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED",
+                "-cp", System.getProperty("java.class.path"), Main.class.getName(),
+                "quantize", in.toString(), "-o", out.toString(), "--packed", packed.toString(),
+                "--method", method, "--grouping", grouping, "--threads", Integer.toString(n)));
+        return cmd;
+    }
+
+    private record Child(int exit, double seconds, long hwmKb, long anonKb) {}
+
+    /** Runs the child, sampling /proc/PID/status for the peak resident set while it runs. */
+    private static Child runChild(List<String> cmd, Path stdout) throws IOException, InterruptedException {
+        long start = System.nanoTime();
+        Process p = new ProcessBuilder(cmd).redirectOutput(stdout.toFile()).redirectError(ProcessBuilder.Redirect.INHERIT).start();
+        Path status = Path.of("/proc", Long.toString(p.pid()), "status");
+        long hwm = 0, anon = 0;
+        while (p.isAlive()) {
+            Map<String, Long> s = readStatus(status);
+            hwm = Math.max(hwm, s.getOrDefault("VmHWM", 0L));
+            anon = Math.max(anon, s.getOrDefault("RssAnon", 0L));
+            Thread.sleep(20);
+        }
+        int exit = p.waitFor();
+        return new Child(exit, (System.nanoTime() - start) / 1e9, hwm, anon);
+    }
+
+    private static Map<String, Long> readStatus(Path status) {
+        Map<String, Long> out = new HashMap<>();
+        try {
+            for (String line : Files.readAllLines(status)) {
+                int colon = line.indexOf(':');
+                if (colon < 0 || !line.endsWith("kB")) continue;
+                out.put(line.substring(0, colon), Long.parseLong(line.substring(colon + 1, line.length() - 2).trim()));
+            }
+        } catch (IOException | NumberFormatException e) {
+            // the process ended between isAlive and the read: keep what was sampled
+        }
+        return out;
+    }
+
+    /** Full {@code rows × cols} F32 tensors (plus a bias each) until the size is reached. */
+    private int generate(Path file, long bytes) throws IOException {
+        long perTensor = (long) rows * cols * 4 + (long) rows * 4;
+        int count = (int) Math.max(1, bytes / perTensor);
+        List<TensorSpec> specs = new ArrayList<>();
+        for (int i = 0; i < count; i++) {
+            specs.add(TensorSpec.of("layers." + i + ".weight", DType.F32, rows, cols));
+            specs.add(TensorSpec.of("layers." + i + ".bias", DType.F32, rows));
+        }
+        SplittableRandom rnd = new SplittableRandom(42);
+        float[] w = new float[rows * cols];
+        float[] b = new float[rows];
+        try (SafetensorsWriter out = SafetensorsWriter.open(file, specs, Map.of("generator", "ternary4j bench streaming"))) {
+            for (int i = 0; i < count; i++) {
+                fill(rnd, w);
+                out.writeFloats("layers." + i + ".weight", w);
+                fill(rnd, b);
+                out.writeFloats("layers." + i + ".bias", b);
+            }
+            out.commit();
+        }
+        return count;
+    }
+
+    /** Roughly Gaussian weights (sum of four uniforms), cheap enough to make gigabytes quickly. */
+    private static void fill(SplittableRandom rnd, float[] a) {
+        for (int i = 0; i < a.length; i++) {
+            long r = rnd.nextLong();
+            int s = (int) (r & 0xffff) + (int) ((r >>> 16) & 0xffff) + (int) ((r >>> 32) & 0xffff) + (int) (r >>> 48);
+            a[i] = (s - 131070) * (0.02f / 37837f);
+        }
+    }
+
+    static long parseSize(String s) {
+        String t = s.trim().toUpperCase(Locale.ROOT);
+        long unit = switch (t.isEmpty() ? ' ' : t.charAt(t.length() - 1)) {
+            case 'K' -> 1L << 10;
+            case 'M' -> 1L << 20;
+            case 'G' -> 1L << 30;
+            default -> 1;
+        };
+        try {
+            return Long.parseLong(unit == 1 ? t : t.substring(0, t.length() - 1)) * unit;
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("--size '" + s + "': expected a number with K, M or G");
+        }
+    }
+}

@@ -1,0 +1,147 @@
+package org.ternary4j.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.ternary4j.modelio.safetensors.DType;
+import org.ternary4j.modelio.safetensors.TensorSpec;
+
+/** Bad input: one line 'ternary4j: FILE: problem', a non-zero exit code, and no output, report or packed file. */
+class QuantizeBadInputTest {
+    @TempDir Path dir;
+
+    /** Runs quantize with default options, replaced by {@code overrides} (option, value or flag, null). */
+    private void fails(Path in, String expected, String... overrides) throws IOException {
+        Set<Path> before = listing();
+        Map<String, String> options = new LinkedHashMap<>();
+        options.put("-o", dir.resolve("out.safetensors").toString());
+        options.put("--method", "tnt");
+        options.put("--grouping", "row");
+        options.put("--report", dir.resolve("r.json").toString());
+        options.put("--packed", dir.resolve("p.safetensors").toString());
+        for (int i = 0; i < overrides.length; i += 2) options.put(overrides[i], i + 1 < overrides.length ? overrides[i + 1] : null);
+        List<String> args = new ArrayList<>(List.of("quantize", in.toString()));
+        options.forEach((k, v) -> {
+            args.add(k);
+            if (v != null) args.add(v);
+        });
+        CliRun run = CliRun.of(args.toArray(String[]::new));
+        assertTrue(run.exitCode() != 0);
+        List<String> lines = run.err().lines().toList();
+        assertEquals(1, lines.size(), run.err());
+        assertTrue(lines.get(0).startsWith("ternary4j: "), lines.get(0));
+        assertTrue(lines.get(0).contains(expected), lines.get(0));
+        assertEquals("", run.out());
+        assertEquals(before, listing(), "nothing left behind");
+    }
+
+    private Set<Path> listing() throws IOException {
+        try (var s = Files.list(dir)) {
+            return new HashSet<>(s.toList());
+        }
+    }
+
+    private Path model(float[] weights) throws IOException {
+        return TestModels.write(dir.resolve("in.safetensors"),
+                List.of(TensorSpec.of("ok", DType.F32, 4, 4), TensorSpec.of("layer.weight", DType.F32, 2, weights.length / 2)),
+                Map.of("ok", TestModels.gaussian(16, DType.F32, 1), "layer.weight", weights), Map.of(), Map.of());
+    }
+
+    private Path raw(String header, int dataBytes) throws IOException {
+        byte[] json = header.getBytes(StandardCharsets.UTF_8);
+        ByteBuffer b = ByteBuffer.allocate(8 + json.length + dataBytes).order(ByteOrder.LITTLE_ENDIAN).putLong(json.length).put(json);
+        return Files.write(dir.resolve("in.safetensors"), b.array());
+    }
+
+    @Test
+    void missingFile() throws IOException {
+        Path in = dir.resolve("missing.safetensors");
+        fails(in, in + ": no such file");
+    }
+
+    @Test
+    void truncatedFile() throws IOException {
+        Path good = model(new float[] {1, 2, 3, 4});
+        byte[] b = Files.readAllBytes(good);
+        Files.write(good, Arrays.copyOf(b, b.length - 3));
+        fails(good, good + ": tensor 'layer.weight': data_offsets");
+        Files.write(good, Arrays.copyOf(b, 5));
+        fails(good, good + ": 5 bytes, too short");
+        Files.write(good, Arrays.copyOf(b, 40));
+        fails(good, good + ": header length");
+    }
+
+    @Test
+    void malformedHeader() throws IOException {
+        Path in = raw("{\"a\": {\"dtype\": \"F32\", ", 0);
+        fails(in, in + ": malformed header JSON");
+    }
+
+    @Test
+    void unknownDtype() throws IOException {
+        Path in = raw("{\"a\":{\"dtype\":\"Q4_K\",\"shape\":[2,2],\"data_offsets\":[0,4]}}", 4);
+        fails(in, in + ": tensor 'a': unknown dtype 'Q4_K'");
+    }
+
+    @Test
+    void nanAndInfinityNameTheTensor() throws IOException {
+        Path in = model(new float[] {1, Float.NaN, 3, 4});
+        fails(in, in + ": tensor 'layer.weight': NaN weight at element 1");
+        in = model(new float[] {1, 2, 3, Float.NEGATIVE_INFINITY});
+        fails(in, in + ": tensor 'layer.weight': infinite weight at element 3");
+    }
+
+    @Test
+    void outputEqualToInput() throws IOException {
+        Path in = model(new float[] {1, 2, 3, 4});
+        byte[] before = Files.readAllBytes(in);
+        CliRun run = CliRun.of("quantize", in.toString(), "-o", dir.resolve(".").resolve("in.safetensors").toString(), "--method", "tnt", "--grouping", "row");
+        assertEquals(1, run.exitCode());
+        assertTrue(run.err().contains("output would overwrite the input file"), run.err());
+        assertTrue(Arrays.equals(before, Files.readAllBytes(in)));
+        fails(in, "output would overwrite the input file", "--packed", in.toString());
+        fails(in, "output would overwrite the input file", "--report", in.toString());
+        fails(in, "names the same file as another output", "--packed", dir.resolve("out.safetensors").toString());
+    }
+
+    @Test
+    void groupingThatDoesNotFit() throws IOException {
+        Path in = model(new float[] {1, 2, 3, 4});
+        fails(in, in + ": tensor 'ok': grouping 'kernel' needs a tensor of rank ≥ 3, got shape [4, 4]", "--grouping", "kernel");
+        Path bias = TestModels.write(dir.resolve("bias.safetensors"), List.of(TensorSpec.of("b", DType.F32, 3)),
+                Map.of("b", new float[] {1, 2, 3}), Map.of(), Map.of());
+        fails(bias, bias + ": tensor 'b': grouping 'row' needs a tensor of rank ≥ 2", "--all-tensors", null);
+    }
+
+    @Test
+    void unknownMethodOrGrouping() throws IOException {
+        Path in = model(new float[] {1, 2, 3, 4});
+        fails(in, "method 'ttq': unknown method", "--method", "ttq");
+        fails(in, "grouping 'rows': unknown", "--grouping", "rows");
+        fails(in, "packing '1bit': unknown", "--packing", "1bit");
+    }
+
+    @Test
+    void outputFolderMissing() throws IOException {
+        Path in = model(new float[] {1, 2, 3, 4});
+        Path out = dir.resolve("no/such/folder/out.safetensors");
+        CliRun run = CliRun.of("quantize", in.toString(), "-o", out.toString(), "--method", "tnt", "--grouping", "row");
+        assertEquals(1, run.exitCode());
+        assertEquals("ternary4j: " + out + ": output folder does not exist", run.err().strip());
+    }
+}

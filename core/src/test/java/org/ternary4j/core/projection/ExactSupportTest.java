@@ -1,0 +1,82 @@
+package org.ternary4j.core.projection;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import org.junit.jupiter.api.Test;
+
+/** The bucketed search must return exactly what the full sorted scan returns. */
+class ExactSupportTest {
+
+    private static boolean[] kept(float[] x, ExactSupport.Support s) {
+        boolean[] keep = new boolean[x.length];
+        ExactSupport.Cut cut = s.cut();
+        for (int i = 0; i < x.length; i++) keep[i] = cut.keep(x[i]);
+        return keep;
+    }
+
+    private static void assertSameSupport(float[] x) {
+        ExactSupport.Support sorted = ExactSupport.sortedScan(x, x.length);
+        ExactSupport.Support bucketed = ExactSupport.bucketScan(x, x.length);
+        assertEquals(sorted.size(), bucketed.size(), "support size");
+        assertArrayEquals(kept(x, sorted), kept(x, bucketed));
+        int count = 0;
+        for (boolean k : kept(x, sorted)) if (k) count++;
+        assertEquals(sorted.size(), count, "the cut keeps exactly M* elements");
+    }
+
+    @Test
+    void bucketScanEqualsSortedScanOnRandomVectors() {
+        RandomVectors gen = new RandomVectors(7);
+        for (int k = 0; k < 3000; k++) {
+            float[] w = gen.next(ExactSupport.SMALL + 1 + gen.nextInt(k % 10 == 0 ? 20000 : 600));
+            float[] x = new float[w.length];
+            for (int i = 0; i < w.length; i++) x[i] = Math.abs(w[i]);
+            assertSameSupport(x);
+        }
+    }
+
+    @Test
+    void adversarialShapes() {
+        float[] outlier = new float[201];
+        java.util.Arrays.fill(outlier, 1f);
+        outlier[0] = 10;
+        assertSameSupport(outlier);
+        assertEquals(201, ExactSupport.bucketScan(outlier, 201).size());
+
+        float[] allTied = new float[1000];
+        java.util.Arrays.fill(allTied, 0.5f);
+        assertSameSupport(allTied);
+
+        float[] zeros = new float[100];
+        assertEquals(0, ExactSupport.bucketScan(zeros, 100).size());
+
+        float[] tiny = new float[500]; // everything far below the top value lands in the last bucket
+        for (int i = 0; i < tiny.length; i++) tiny[i] = (float) Math.scalb(1.0 + i % 7, -100 - i % 20);
+        tiny[3] = 1f;
+        assertSameSupport(tiny);
+
+        float[] subnormal = new float[300];
+        for (int i = 0; i < subnormal.length; i++) subnormal[i] = Float.MIN_VALUE * (1 + i % 13);
+        assertSameSupport(subnormal);
+
+        float[] huge = new float[300];
+        for (int i = 0; i < huge.length; i++) huge[i] = Float.MAX_VALUE / (1 + i % 5);
+        assertSameSupport(huge);
+    }
+
+    @Test
+    void tiesAtTheCutBreakByIndex() {
+        float[] x = new float[100];
+        java.util.Arrays.fill(x, 1f);
+        x[0] = 30;
+        x[1] = 30; // M* = 2 keeps exactly the two 30s
+        for (int i = 2; i < 100; i++) x[i] = 1f;
+        ExactSupport.Support s = ExactSupport.select(x, x.length);
+        boolean[] keep = kept(x, s);
+        assertEquals(s.size(), ExactSupport.sortedScan(x, x.length).size());
+        int lastKept = -1;
+        for (int i = 0; i < x.length; i++) if (keep[i] && x[i] == 1f) lastKept = i;
+        for (int i = 2; i < x.length; i++) if (x[i] == 1f && i < lastKept) assertEquals(true, keep[i], "lower indices first");
+    }
+}

@@ -1,0 +1,148 @@
+package org.ternary4j.eval.ort;
+
+import ai.onnxruntime.OnnxJavaType;
+import ai.onnxruntime.OnnxTensor;
+import ai.onnxruntime.OrtEnvironment;
+import ai.onnxruntime.OrtException;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.EnumSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.ternary4j.eval.data.Dataset;
+import org.ternary4j.eval.data.NdArray;
+
+/**
+ * How a data set's arrays feed a model's inputs: which array goes to which input and how each
+ * example is reshaped to the declared shape. The first declared dimension is the batch: dynamic
+ * (any batch size) or fixed (batches of exactly that size, the last one padded by repeating its
+ * final example; padded outputs are dropped).
+ */
+final class InputPlan {
+
+    /** One model input, its data, and the resolved shape of one example. */
+    record Binding(OnnxModel.Input input, NdArray data, long[] exampleShape) {}
+
+    private static final Set<OnnxJavaType> SUPPORTED = EnumSet.of(OnnxJavaType.FLOAT, OnnxJavaType.DOUBLE, OnnxJavaType.FLOAT16,
+            OnnxJavaType.INT64, OnnxJavaType.INT32, OnnxJavaType.INT16, OnnxJavaType.INT8, OnnxJavaType.UINT8, OnnxJavaType.BOOL);
+
+    private final List<Binding> bindings;
+    private final int fixedBatch; // 0 when every input takes any batch size
+
+    private InputPlan(List<Binding> bindings, int fixedBatch) {
+        this.bindings = bindings;
+        this.fixedBatch = fixedBatch;
+    }
+
+    static InputPlan of(OnnxModel model, Dataset data) throws IOException {
+        List<OnnxModel.Input> inputs = model.inputs();
+        List<Binding> bindings = new ArrayList<>();
+        boolean unnamed = data.inputs().size() == 1 && data.inputs().get(0).name() == null;
+        if (unnamed && inputs.size() != 1) {
+            throw new IOException(model.file() + ": model has " + inputs.size() + " inputs " + inputs
+                    + "; give an .npz with one array per input name");
+        }
+        Map<String, NdArray> byName = new LinkedHashMap<>();
+        for (Dataset.NamedArray a : data.inputs()) byName.put(a.name(), a.array());
+        int fixed = 0;
+        for (OnnxModel.Input in : inputs) {
+            NdArray array = unnamed ? data.inputs().get(0).array() : byName.get(in.name());
+            if (array == null) {
+                throw new IOException(data.source() + ": no array for model input '" + in.name() + "' (arrays: " + byName.keySet() + ")");
+            }
+            if (!SUPPORTED.contains(in.type())) {
+                throw new IOException(model.file() + ": input '" + in.name() + "' has type " + in.type() + "; supported: " + SUPPORTED);
+            }
+            long[] shape = in.shape();
+            if (shape.length == 0) throw new IOException(model.file() + ": input '" + in.name() + "' is a scalar; cannot batch examples into it");
+            long[] example = fit(Arrays.copyOfRange(shape, 1, shape.length), array);
+            if (example == null) {
+                throw new IOException(data.source() + ": examples of shape " + Arrays.toString(array.exampleShape())
+                        + " do not fit model input " + in + " (" + model.file() + ")");
+            }
+            if (shape[0] > 0) {
+                if (fixed != 0 && fixed != shape[0]) throw new IOException(model.file() + ": inputs declare different fixed batch sizes");
+                fixed = (int) shape[0];
+            }
+            bindings.add(new Binding(in, array, example));
+        }
+        if (!unnamed) {
+            for (String name : byName.keySet()) {
+                if (inputs.stream().noneMatch(i -> i.name().equals(name))) {
+                    throw new IOException(data.source() + ": array '" + name + "' matches no model input " + inputs);
+                }
+            }
+        }
+        return new InputPlan(List.copyOf(bindings), fixed);
+    }
+
+    /**
+     * The shape of one example as the model wants it, or null when the data cannot take it:
+     * fixed dimensions must multiply to the example size; dynamic ones take the data's own
+     * dimensions (same rank) or, if only one is dynamic, whatever the size leaves for it.
+     */
+    static long[] fit(long[] declared, NdArray array) {
+        int[] have = array.exampleShape();
+        long size = array.exampleSize();
+        long fixedProduct = 1;
+        int dynamic = -1, dynamicCount = 0;
+        for (int i = 0; i < declared.length; i++) {
+            if (declared[i] < 0) {
+                dynamic = i;
+                dynamicCount++;
+            } else {
+                fixedProduct *= declared[i];
+            }
+        }
+        if (dynamicCount == 0) return fixedProduct == size ? declared.clone() : null;
+        if (have.length == declared.length) {
+            boolean ok = true;
+            for (int i = 0; i < declared.length; i++) ok &= declared[i] < 0 || declared[i] == have[i];
+            if (ok) return Arrays.stream(have).asLongStream().toArray();
+        }
+        if (dynamicCount == 1 && fixedProduct > 0 && size % fixedProduct == 0) {
+            long[] s = declared.clone();
+            s[dynamic] = size / fixedProduct;
+            return s;
+        }
+        return null;
+    }
+
+    /** The batch size to use: the model's fixed batch if it has one, else {@code wanted}. */
+    int batchSize(int wanted) {
+        return fixedBatch > 0 ? fixedBatch : wanted;
+    }
+
+    /** How many examples a batch [from, to) feeds, padding included. */
+    int rows(int from, int to, int batch) {
+        return fixedBatch > 0 ? batch : to - from;
+    }
+
+    /**
+     * Tensors for examples [from, to), padded to {@code batch} examples by repeating the last
+     * one when the model's batch size is fixed. The caller closes them.
+     */
+    Map<String, OnnxTensor> tensors(OrtEnvironment env, int from, int to, int batch) throws OrtException {
+        Map<String, OnnxTensor> out = new LinkedHashMap<>();
+        try {
+            for (Binding b : bindings) {
+                int per = b.data().exampleSize();
+                int rows = rows(from, to, batch);
+                float[] values = new float[rows * per];
+                System.arraycopy(b.data().data(), from * per, values, 0, (to - from) * per);
+                for (int r = to - from; r < rows; r++) System.arraycopy(b.data().data(), (to - 1) * per, values, r * per, per);
+                long[] shape = new long[b.exampleShape().length + 1];
+                shape[0] = rows;
+                System.arraycopy(b.exampleShape(), 0, shape, 1, b.exampleShape().length);
+                out.put(b.input().name(), Tensors.create(env, b.input().type(), values, shape));
+            }
+            return out;
+        } catch (OrtException | RuntimeException e) {
+            out.values().forEach(OnnxTensor::close);
+            throw e;
+        }
+    }
+}

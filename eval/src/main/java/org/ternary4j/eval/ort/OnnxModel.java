@@ -1,0 +1,152 @@
+package org.ternary4j.eval.ort;
+
+import ai.onnxruntime.NodeInfo;
+import ai.onnxruntime.OnnxJavaType;
+import ai.onnxruntime.OnnxTensor;
+import ai.onnxruntime.OnnxValue;
+import ai.onnxruntime.OrtEnvironment;
+import ai.onnxruntime.OrtException;
+import ai.onnxruntime.OrtLoggingLevel;
+import ai.onnxruntime.OrtSession;
+import ai.onnxruntime.TensorInfo;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * An ONNX model opened in ONNX Runtime on the CPU with a fixed thread count, sequential execution
+ * and deterministic kernels, so that the same inputs give the same outputs on every run.
+ */
+public final class OnnxModel implements AutoCloseable {
+
+    /** A model input as declared: name, element type, shape (−1 for a dynamic dimension). */
+    public record Input(String name, OnnxJavaType type, long[] shape) {
+        @Override
+        public String toString() {
+            return "'" + name + "' " + type + Arrays.toString(shape);
+        }
+    }
+
+    private final Path file;
+    private final OrtSession session;
+    private final List<Input> inputs;
+    private final String output;
+
+    private OnnxModel(Path file, OrtSession session, List<Input> inputs, String output) {
+        this.file = file;
+        this.session = session;
+        this.inputs = inputs;
+        this.output = output;
+    }
+
+    /**
+     * Opens {@code file}; {@code threads} intra-op threads (≥ 1); {@code outputName} picks the
+     * output to score (null: the first declared output).
+     */
+    public static OnnxModel open(Path file, int threads, String outputName) throws IOException {
+        return open(file, threads, outputName, Map.of());
+    }
+
+    /**
+     * As {@link #open(Path, int, String)}, with symbolic dimensions fixed by name (ONNX
+     * {@code dim_param}, e.g. {@code sequence_length=32}); the model then declares those sizes.
+     */
+    public static OnnxModel open(Path file, int threads, String outputName, Map<String, Long> dims) throws IOException {
+        if (threads < 1) throw new IllegalArgumentException("threads must be ≥ 1, got " + threads);
+        if (!Files.isRegularFile(file)) throw new IOException(file + ": no such file");
+        OrtNatives.prepare();
+        OrtSession session = null;
+        try (OrtSession.SessionOptions options = new OrtSession.SessionOptions()) {
+            options.setIntraOpNumThreads(threads);
+            options.setInterOpNumThreads(1);
+            options.setExecutionMode(OrtSession.SessionOptions.ExecutionMode.SEQUENTIAL);
+            options.setDeterministicCompute(true);
+            options.setSessionLogLevel(OrtLoggingLevel.ORT_LOGGING_LEVEL_ERROR);
+            // Spinning worker threads burn the other core between batches on this 2-core machine.
+            options.addConfigEntry("session.intra_op.allow_spinning", "0");
+            for (var d : dims.entrySet()) {
+                if (d.getValue() < 1) throw new IllegalArgumentException("dimension " + d.getKey() + " must be ≥ 1, got " + d.getValue());
+                options.setSymbolicDimensionValue(d.getKey(), d.getValue());
+            }
+            session = environment().createSession(file.toString(), options);
+            List<Input> inputs = new ArrayList<>();
+            for (NodeInfo n : session.getInputInfo().values()) {
+                if (!(n.getInfo() instanceof TensorInfo t)) throw new IOException(file + ": input '" + n.getName() + "' is not a tensor");
+                inputs.add(new Input(n.getName(), t.type, t.getShape()));
+            }
+            Map<String, NodeInfo> outputs = session.getOutputInfo();
+            String output = outputName != null ? outputName : outputs.keySet().iterator().next();
+            if (!outputs.containsKey(output)) {
+                throw new IOException(file + ": no output '" + output + "' (outputs: " + String.join(", ", outputs.keySet()) + ")");
+            }
+            return new OnnxModel(file, session, List.copyOf(inputs), output);
+        } catch (OrtException e) {
+            closeQuietly(session);
+            throw new IOException(file + ": ONNX Runtime cannot load the model: " + firstLine(e.getMessage()));
+        } catch (IOException | RuntimeException e) {
+            closeQuietly(session);
+            throw e;
+        }
+    }
+
+    static OrtEnvironment environment() {
+        return OrtEnvironment.getEnvironment(OrtLoggingLevel.ORT_LOGGING_LEVEL_ERROR, "ternary4j");
+    }
+
+    public Path file() {
+        return file;
+    }
+
+    public List<Input> inputs() {
+        return inputs;
+    }
+
+    public String outputName() {
+        return output;
+    }
+
+    /**
+     * Runs one batch and returns the scored output as floats in C order with its actual shape.
+     * The caller keeps ownership of the input tensors.
+     */
+    Output run(Map<String, OnnxTensor> feeds) throws IOException {
+        try (OrtSession.Result result = session.run(feeds, Set.of(output))) {
+            OnnxValue v = result.get(output).orElseThrow();
+            if (!(v instanceof OnnxTensor t)) throw new IOException(file + ": output '" + output + "' is a " + v.getType() + ", not a tensor");
+            return new Output(t.getInfo().getShape(), Tensors.toFloats(t, file + ": output '" + output + "'"));
+        } catch (OrtException e) {
+            throw new IOException(file + ": ONNX Runtime failed: " + firstLine(e.getMessage()));
+        }
+    }
+
+    record Output(long[] shape, float[] values) {}
+
+    static String firstLine(String s) {
+        if (s == null) return "unknown error";
+        int nl = s.indexOf('\n');
+        return (nl < 0 ? s : s.substring(0, nl)).strip();
+    }
+
+    private static void closeQuietly(OrtSession s) {
+        if (s == null) return;
+        try {
+            s.close();
+        } catch (OrtException ignored) {
+            // already failing; the first error is the one to report
+        }
+    }
+
+    @Override
+    public void close() throws IOException {
+        try {
+            session.close();
+        } catch (OrtException e) {
+            throw new IOException(file + ": " + e.getMessage());
+        }
+    }
+}
