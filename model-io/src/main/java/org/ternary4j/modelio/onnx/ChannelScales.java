@@ -7,7 +7,7 @@ import org.ternary4j.core.grouping.Grouping;
 
 /**
  * Multiplies every output channel of a ternary tensor by its own factor (a folded BatchNorm's
- * γ/√(σ²+ε)) by scaling the group scales, never the codes. A grouping whose groups span several
+ * γ/√(σ²+ε)) through the group scales; codes change only in sign, for negative factors. A grouping whose groups span several
  * channels (tensor, syq-pixel, syq-row) cannot hold per-channel factors in one scale; the result
  * then uses the finest grouping that can (row, or fiber for syq-pixel convs): the codes are
  * unchanged, but the stored scales are per channel.
@@ -44,7 +44,12 @@ final class ChannelScales {
         return Math.max(1, n);
     }
 
-    /** Channel c's values times factor[c], stored with {@code grouping} (from {@link #perChannel}). */
+    /**
+     * Channel c's values times factor[c], stored with {@code grouping} (from {@link #perChannel}).
+     * A negative factor flips that channel's codes and swaps its two scales (−f·α₋ becomes the
+     * +1 level, −f·α₊ the −1 level): every scale stays ≥ 0, as core and the packed format require,
+     * and the values are exactly factor[c] times the unfolded ones.
+     */
     static TernaryTensor scale(TernaryTensor t, float[] factor, Grouping grouping) {
         int[] shape = t.shape();
         int per = perChannel(shape);
@@ -58,6 +63,8 @@ final class ChannelScales {
                 neg[p] = t.scales(g).neg();
             }
         }
+        byte[] codes = t.codes().clone();
+        for (int p = 0; p < codes.length; p++) if (factor[p / per] < 0) codes[p] = (byte) -codes[p];
         GroupLayout layout = grouping.layout(shape);
         float[] newPos = new float[layout.groupCount()];
         float[] newNeg = t.twoScales() ? new float[layout.groupCount()] : null;
@@ -65,10 +72,10 @@ final class ChannelScales {
             if (layout.size(g) == 0) continue;
             int p = layout.position(g, 0);
             float f = factor[p / per];
-            newPos[g] = f * pos[p];
-            if (newNeg != null) newNeg[g] = f * neg[p];
+            newPos[g] = Math.abs(f) * (f < 0 ? neg[p] : pos[p]);
+            if (newNeg != null) newNeg[g] = Math.abs(f) * (f < 0 ? pos[p] : neg[p]);
         }
-        return new TernaryTensor(shape.clone(), grouping, t.method(), t.codes(), newPos, newNeg);
+        return new TernaryTensor(shape.clone(), grouping, t.method(), codes, newPos, newNeg);
     }
 
     /** The same tensor with every scale rounded to what the weight's storage type can hold. */

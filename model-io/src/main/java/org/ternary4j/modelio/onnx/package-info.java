@@ -31,9 +31,12 @@
  * <h2>BatchNorm folding</h2>
  * With {@code foldBn}, an inference-mode BatchNormalization that is the only consumer of a
  * ternarized Conv/ConvTranspose/Gemm output is folded: the unfolded weight is ternarized, then
- * each output channel's scales are multiplied by s_c = γ_c/√(σ²_c+ε) (negative s_c allowed), and
+ * each output channel's scales are multiplied by |s_c|, s_c = γ_c/√(σ²_c+ε), and
  * the bias becomes s_c·b_c + β_c − s_c·μ_c (Gemm: the β − s·μ part divided by Gemm's beta). The
- * codes never change. Groupings whose groups span channels cannot carry s_c in one scale: with
+ * codes stay the unfolded weight's codes, except that a channel with s_c &lt; 0 has its codes
+ * negated and its two scales swapped, so every scale stays ≥ 0 (core and the packed format
+ * require that) while the values are exactly s_c times the unfolded ternary values. Groupings
+ * whose groups span channels cannot carry s_c in one scale: with
  * {@code tensor} (and syq-* on FC layers) the stored tensor has one scale per output channel
  * ({@code row}), with syq-pixel on convs one per (channel, pixel) ({@code fiber}); the report's
  * grouping column says so ({@code "tensor→row +bn (per-channel scales)"}). syq-row on convs
