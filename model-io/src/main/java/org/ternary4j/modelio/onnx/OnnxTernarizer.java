@@ -43,10 +43,24 @@ public final class OnnxTernarizer {
     }
 
     public static OnnxResult run(Path in, Path out, OnnxOptions options) throws IOException {
-        return new OnnxTernarizer(in, options).process(out);
+        return run(in, out, options, result -> { });
     }
 
-    private OnnxResult process(Path out) throws IOException {
+    /**
+     * As {@link #run(Path, Path, OnnxOptions)}, calling {@code beforeCommit} once everything is
+     * written but nothing is visible yet: a caller's other outputs (a packed file, a report) can
+     * still fail without leaving this model behind.
+     */
+    public static OnnxResult run(Path in, Path out, OnnxOptions options, BeforeCommit beforeCommit) throws IOException {
+        return new OnnxTernarizer(in, options).process(out, beforeCommit);
+    }
+
+    @FunctionalInterface
+    public interface BeforeCommit {
+        void accept(OnnxResult result) throws IOException;
+    }
+
+    private OnnxResult process(Path out, BeforeCommit beforeCommit) throws IOException {
         ModelProto model = OnnxModelFile.read(in);
         try (ExternalData ext = new ExternalData(in)) {
             GraphScan scan = GraphScan.of(model, file, options.embeddings());
@@ -73,9 +87,11 @@ public final class OnnxTernarizer {
                 ModelTensors.forEach(model, file, (src, t) -> rewrite(src, t, edited, chosen, folds, biases, ext, dataOut));
                 FoldEdits.apply(edited, folds.values(), scan);
                 OnnxModelFile.write(edited.build(), modelOut);
+                OnnxResult result = result(target, dataOut == null ? null : dataOut.target(), decisions);
+                beforeCommit.accept(result);
                 if (dataOut != null) dataOut.commit();
                 modelOut.commit();
-                return result(target, dataOut == null ? null : dataOut.target(), decisions);
+                return result;
             }
         }
     }
