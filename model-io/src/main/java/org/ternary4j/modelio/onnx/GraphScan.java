@@ -29,6 +29,7 @@ final class GraphScan {
     final Map<GraphPath, Scope> scopes = new HashMap<>();
     final Set<String> names = new HashSet<>();
     final List<String> notes = new ArrayList<>();
+    final LayerPaths paths = new LayerPaths();
     private final Map<TensorSource, WeightLayer> bySource = new LinkedHashMap<>();
     private final ModelProto model;
     private final String file;
@@ -42,11 +43,11 @@ final class GraphScan {
 
     static GraphScan of(ModelProto model, String file, boolean embeddings) throws IOException {
         GraphScan s = new GraphScan(model, file, embeddings);
-        s.walk(model.getGraph(), GraphPath.MAIN, null);
+        s.walk(model.getGraph(), GraphPath.MAIN, null, s.paths.root);
         return s;
     }
 
-    private void walk(GraphProto g, GraphPath path, Scope parent) throws IOException {
+    private void walk(GraphProto g, GraphPath path, Scope parent, List<LayerPaths.Item> seq) throws IOException {
         Scope scope = new Scope(parent);
         scopes.put(path, scope);
         for (ValueInfoProto v : g.getInputList()) {
@@ -75,18 +76,30 @@ final class GraphScan {
                 TensorSource src = in.isEmpty() ? null : scope.resolve(in);
                 if (src != null) uses.merge(src, 1, Integer::sum);
             }
-            weightLayer(n, path, j, scope);
+            WeightLayer layer = weightLayer(n, path, j, scope);
+            if (layer != null) seq.add(new LayerPaths.Layer(layer));
+            // If's branches are alternatives; Loop and Scan bodies run in line with this graph.
+            boolean alternatives = n.getOpType().equals("If") && isOnnxDomain(n);
+            List<List<LayerPaths.Item>> branches = new ArrayList<>();
             for (int k = 0; k < n.getAttributeCount(); k++) {
                 AttributeProto a = n.getAttribute(k);
-                if (a.getType() == AttributeProto.AttributeType.GRAPH) walk(a.getG(), path.child(j, k, -1), scope);
-                for (int i = 0; i < a.getGraphsCount(); i++) walk(a.getGraphs(i), path.child(j, k, i), scope);
+                if (a.getType() == AttributeProto.AttributeType.GRAPH) walk(a.getG(), path.child(j, k, -1), scope, branch(alternatives, branches, seq));
+                for (int i = 0; i < a.getGraphsCount(); i++) walk(a.getGraphs(i), path.child(j, k, i), scope, branch(alternatives, branches, seq));
             }
+            if (!branches.isEmpty()) seq.add(new LayerPaths.Branches(branches));
         }
         for (ValueInfoProto v : g.getOutputList()) {
             names.add(v.getName());
             TensorSource src = scope.resolve(v.getName());
             if (src != null) uses.merge(src, 1, Integer::sum);
         }
+    }
+
+    private static List<LayerPaths.Item> branch(boolean alternatives, List<List<LayerPaths.Item>> branches, List<LayerPaths.Item> seq) {
+        if (!alternatives) return seq;
+        List<LayerPaths.Item> b = new ArrayList<>();
+        branches.add(b);
+        return b;
     }
 
     /** The index of a Constant node's {@code value} attribute, or −1. */
@@ -117,37 +130,38 @@ final class GraphScan {
         return Optional.empty();
     }
 
-    private void weightLayer(NodeProto n, GraphPath path, int j, Scope scope) throws IOException {
-        if (!isOnnxDomain(n)) return;
+    /** The node's weight layer when it is a new one, else null. */
+    private WeightLayer weightLayer(NodeProto n, GraphPath path, int j, Scope scope) throws IOException {
+        if (!isOnnxDomain(n)) return null;
         String op = n.getOpType();
         int operand;
         switch (op) {
             case "Conv", "ConvTranspose", "Gemm", "MatMul" -> operand = 1;
             case "Gather" -> {
-                if (!embeddings) return;
+                if (!embeddings) return null;
                 operand = 0;
             }
             default -> {
-                return;
+                return null;
             }
         }
-        if (n.getInputCount() <= operand) return;
+        if (n.getInputCount() <= operand) return null;
         String name = n.getInput(operand);
         TensorSource src = name.isEmpty() ? null : scope.resolve(name);
-        if (src == null) return;
+        if (src == null) return null;
         String label = (n.getName().isEmpty() ? op : n.getName()) + " (" + op + ")";
         WeightLayer first = bySource.get(src);
         if (first != null) {
             notes.add("weight '" + name + "' is also used by " + label + "; ternarized once, grouped as its first use ("
                     + first.nodeName() + ", " + first.op() + ") lays it out");
-            return;
+            return null;
         }
         TensorProto t = src.get(model);
         String where = file + ": tensor '" + name + "'";
         Optional<FloatType> type = FloatType.of(t.getDataType());
         if (type.isEmpty()) {
             notes.add(label + ": weight '" + name + "' has ONNX type " + t.getDataType() + ", not a float type; left as is");
-            return;
+            return null;
         }
         int[] shape = TensorCodec.shape(t, where);
         WeightLayout layout = switch (op) {
@@ -163,12 +177,13 @@ final class GraphScan {
         };
         if (layout == null) {
             notes.add(label + ": weight '" + name + "' of shape " + TensorCodec.describe(shape) + " is not a layout this tool ternarizes; left as is");
-            return;
+            return null;
         }
         WeightLayer layer = new WeightLayer(layers.size(), op, n.getName().isEmpty() ? op + "#" + j : n.getName(), name, src,
                 layout, path, j, type.get(), shape);
         bySource.put(src, layer);
         layers.add(layer);
+        return layer;
     }
 
     /**

@@ -2,22 +2,18 @@ package org.ternary4j.modelio.onnx;
 
 /**
  * What happened to one weight layer, in graph order: ternarized, or kept full precision and why
- * ("first layer", "last layer", "excluded by 'pattern'", "not included").
+ * ("first layer", "last layer", "excluded by 'pattern'", "not included"). First and last are per
+ * execution path ({@link LayerPaths}): each branch of an If may have its own.
  */
 public record LayerDecision(int layerIndex, String op, String node, String weight, boolean ternarized, String reason) {
 
-    static java.util.List<LayerDecision> decide(java.util.List<WeightLayer> layers, OnnxOptions o) {
-        int first = -1, last = -1;
-        for (WeightLayer l : layers) {
-            if (l.embedding()) continue;
-            if (first < 0) first = l.order();
-            last = l.order();
-        }
+    static java.util.List<LayerDecision> decide(GraphScan scan, OnnxOptions o) {
+        java.util.Set<Integer> firsts = scan.paths.firsts(), lasts = scan.paths.lasts();
         java.util.List<LayerDecision> out = new java.util.ArrayList<>();
-        for (WeightLayer l : layers) {
+        for (WeightLayer l : scan.layers) {
             String reason = null;
-            if (!o.allLayers() && l.order() == first) reason = "first layer kept full precision (use all layers to ternarize it)";
-            else if (!o.allLayers() && l.order() == last) reason = "last layer kept full precision (use all layers to ternarize it)";
+            if (!o.allLayers() && firsts.contains(l.order())) reason = "first layer kept full precision (use all layers to ternarize it)";
+            else if (!o.allLayers() && lasts.contains(l.order())) reason = "last layer kept full precision (use all layers to ternarize it)";
             if (reason == null && !o.include().isEmpty() && o.include().stream().noneMatch(p -> p.matches(l.weightName(), l.nodeName()))) {
                 reason = "matches no include pattern";
             }

@@ -65,7 +65,7 @@ public final class OnnxTernarizer {
         try (ExternalData ext = new ExternalData(in)) {
             GraphScan scan = GraphScan.of(model, file, options.embeddings());
             notes.addAll(scan.notes);
-            List<LayerDecision> decisions = LayerDecision.decide(scan.layers, options);
+            List<LayerDecision> decisions = LayerDecision.decide(scan, options);
             Map<TensorSource, WeightLayer> chosen = new HashMap<>();
             for (LayerDecision d : decisions) if (d.ternarized()) chosen.put(scan.layers.get(d.layerIndex()).source(), scan.layers.get(d.layerIndex()));
             Map<TensorSource, BatchNormFold> folds = planFolds(model, scan, chosen, ext);

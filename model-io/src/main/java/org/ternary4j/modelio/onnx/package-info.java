@@ -16,7 +16,10 @@
  * {@code embeddings} Gather tables (input 0, axis 0). Layers are numbered in execution order:
  * each graph's nodes in a stable topological order, a subgraph's layers at the position of the
  * node that owns it. By default the first and last layer stay full precision ({@code allLayers}
- * lifts that); embeddings do not count as first or last. {@code include}/{@code exclude} take
+ * lifts that); embeddings do not count as first or last. First and last are per execution path:
+ * the branches of an If are alternatives, so when each branch holds a whole network (Silero VAD's
+ * 8 kHz and 16 kHz models) each keeps its own first and last layer; Loop and Scan bodies count as
+ * in line with their graph. {@code include}/{@code exclude} take
  * {@link org.ternary4j.modelio.onnx.NamePattern}s: globs ({@code *}, {@code ?}; {@code *} crosses
  * {@code /} and {@code .}) or {@code re:}regexes, matched against the whole weight or node name.
  * A weight shared by several nodes is ternarized once, grouped as its first use lays it out; an
