@@ -1,5 +1,9 @@
 package org.ternary4j.modelio.onnx;
 
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+
 /**
  * What happened to one weight layer, in graph order: ternarized, or kept full precision and why
  * ("first layer", "last layer", "excluded by 'pattern'", "not included"). First and last are per
@@ -7,13 +11,13 @@ package org.ternary4j.modelio.onnx;
  */
 public record LayerDecision(int layerIndex, String op, String node, String weight, boolean ternarized, String reason) {
 
-    static java.util.List<LayerDecision> decide(GraphScan scan, OnnxOptions o) {
-        java.util.Set<Integer> firsts = scan.paths.firsts(), lasts = scan.paths.lasts();
-        java.util.List<LayerDecision> out = new java.util.ArrayList<>();
+    static List<LayerDecision> decide(GraphScan scan, OnnxOptions o) {
+        Set<Integer> firsts = scan.paths.firsts(), lasts = scan.paths.lasts();
+        List<LayerDecision> out = new ArrayList<>();
         for (WeightLayer l : scan.layers) {
             String reason = null;
-            if (!o.allLayers() && firsts.contains(l.order())) reason = "first layer kept full precision (use all layers to ternarize it)";
-            else if (!o.allLayers() && lasts.contains(l.order())) reason = "last layer kept full precision (use all layers to ternarize it)";
+            if (!o.allLayers() && firsts.contains(l.order())) reason = "first layer kept full precision (--all-layers ternarizes it)";
+            else if (!o.allLayers() && lasts.contains(l.order())) reason = "last layer kept full precision (--all-layers ternarizes it)";
             if (reason == null && !o.include().isEmpty() && o.include().stream().noneMatch(p -> p.matches(l.weightName(), l.nodeName()))) {
                 reason = "matches no include pattern";
             }
