@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
@@ -21,19 +22,22 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
-/** {@code ternary4j quantize}: post-training ternarization of a safetensors file. */
+/** {@code ternary4j quantize}: post-training ternarization of a safetensors file or an ONNX model. */
 @Command(name = "quantize", mixinStandardHelpOptions = true, modelTransformer = QuantizeCommand.HelpLists.class,
         description = {
                 "Ternarizes the weight tensors of a safetensors file and writes the dequantized weights under the same names, "
                         + "dtypes and shapes; prints a per-tensor table (cosine, relative L2 error, sparsity, bits/weight), "
                         + "optionally writes a JSON report and a packed file (codes + scales).",
-                "Float tensors (F32, F16, BF16) of rank >= 2 are ternarized; everything else is copied unchanged."})
+                "Float tensors (F32, F16, BF16) of rank >= 2 are ternarized; everything else is copied unchanged.",
+                "An .onnx input keeps its graph: the weights of Conv, ConvTranspose, Gemm and MatMul (and with --embeddings Gather) "
+                        + "are ternarized per output channel of the op, the first and last weight layers stay full precision unless "
+                        + "--all-layers; external data goes to OUT.data beside the output."})
 final class QuantizeCommand implements Callable<Integer> {
 
-    @Parameters(index = "0", paramLabel = "IN.safetensors", description = "Input safetensors file (never modified).")
+    @Parameters(index = "0", paramLabel = "IN", description = "Input .safetensors file or .onnx model (never modified).")
     Path input;
 
-    @Option(names = {"-o", "--output"}, required = true, paramLabel = "OUT.safetensors", description = "Dequantized output.")
+    @Option(names = {"-o", "--output"}, required = true, paramLabel = "OUT", description = "Dequantized output, same format as the input.")
     Path output;
 
     @Option(names = "--method", required = true, paramLabel = "M", description = "Ternarization method (list below).")
@@ -62,6 +66,23 @@ final class QuantizeCommand implements Callable<Integer> {
             description = "Scale rule for tnt: ls (least squares, default) or norm (TNT's norm matching, i.e. tnt:norm).")
     String scale;
 
+    @Option(names = "--all-layers", description = "ONNX: also ternarize the first and last weight layers (full precision by default).")
+    boolean allLayers;
+
+    @Option(names = "--include", split = ",", paramLabel = "PATTERN",
+            description = "ONNX: only layers whose weight or node name matches one of these (glob with * and ?, or re:REGEX; whole name).")
+    List<String> include = new ArrayList<>();
+
+    @Option(names = "--exclude", split = ",", paramLabel = "PATTERN",
+            description = "ONNX: keep layers whose weight or node name matches one of these in full precision (glob, or re:REGEX).")
+    List<String> exclude = new ArrayList<>();
+
+    @Option(names = "--fold-bn", description = "ONNX: fold a BatchNormalization that follows a ternarized Conv/Gemm into its per-channel scales and bias.")
+    boolean foldBn;
+
+    @Option(names = "--embeddings", description = "ONNX: also ternarize Gather tables (embeddings).")
+    boolean embeddings;
+
     @Spec
     CommandSpec spec;
 
@@ -77,6 +98,14 @@ final class QuantizeCommand implements Callable<Integer> {
         checkDistinct(packed, report, "--report");
 
         long start = System.nanoTime();
+        OnnxQuantize.Flags flags = new OnnxQuantize.Flags(allLayers, include, exclude, foldBn, embeddings);
+        if (OnnxQuantize.isOnnx(input)) {
+            if (allTensors) throw new IllegalArgumentException("--all-tensors applies to safetensors inputs; for ONNX see --all-layers and --embeddings");
+            OnnxQuantize.run(input, output, packed, report, projection, groups, pack, n, flags, spec.commandLine().getOut());
+            printDone(start);
+            return 0;
+        }
+        if (flags.any()) throw new IllegalArgumentException("--all-layers, --include, --exclude, --fold-bn and --embeddings apply to .onnx inputs only");
         SafetensorsQuantizer quantizer = new SafetensorsQuantizer(projection, groups, pack, allTensors, n);
         QuantizeReport result;
         try (SafetensorsReader in = SafetensorsReader.open(input)) {
@@ -96,12 +125,16 @@ final class QuantizeCommand implements Callable<Integer> {
             }
         }
         result.printTable(spec.commandLine().getOut());
+        printDone(start);
+        return 0;
+    }
+
+    private void printDone(long start) throws IOException {
         double seconds = (System.nanoTime() - start) / 1e9;
         long bytes = Files.size(input);
         spec.commandLine().getOut().printf(Locale.ROOT, "wrote %s%s%s in %.1f s (%.1f MB/s of input)%n", output,
                 packed == null ? "" : ", " + packed, report == null ? "" : ", " + report, seconds, bytes / 1e6 / seconds);
         spec.commandLine().getOut().flush();
-        return 0;
     }
 
     /** --scale norm turns tnt into tnt:norm; it means nothing for the other methods. */

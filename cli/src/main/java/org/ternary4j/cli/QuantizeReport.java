@@ -61,6 +61,12 @@ record QuantizeReport(String input, String method, String grouping, String packi
             for (int d : t.shape()) s.add(d);
             o.put("method", t.method());
             o.put("grouping", t.grouping());
+            if (t.op() != null) {
+                // Graph formats (ONNX) say which op the weight feeds and where the layer sits.
+                o.put("op", t.op());
+                o.put("layerIndex", t.layerIndex());
+                o.put("params", t.params());
+            }
             o.put("cosine", t.metrics().cosine());
             o.put("relL2", t.metrics().relL2());
             o.put("sparsity", t.metrics().sparsity());
