@@ -35,7 +35,9 @@ public final class SyqQuantizer implements WeightQuantizer {
     @Override
     public void initialise(NDArray weight, List<NDArray> params) {
         int[] axes = ScaleShape.groupAxes(params.get(0).getShape());
-        params.get(0).set(weight.stopGradient().abs().mean(axes, true).toFloatArray());
+        NDArray abs = weight.stopGradient().abs();
+        long groupSize = abs.size() / params.get(0).size();
+        params.get(0).set(abs.sum(axes, true).div(groupSize).toFloatArray());
     }
 
     static NDArray codes(NDArray w) {

@@ -40,7 +40,7 @@ public final class TtqQuantizer implements WeightQuantizer {
     private NDArray[] masks(NDArray w) {
         int[] axes = ScaleShape.groupAxes(scaleShape == null ? ScaleShape.of(grouping, w.getShape(), "ttq") : scaleShape);
         NDArray ws = w.stopGradient();
-        NDArray delta = ws.abs().max(axes, true).mul(THRESHOLD_RATIO);
+        NDArray delta = ScaleShape.maxOver(ws.abs(), axes).mul(THRESHOLD_RATIO);
         NDArray pos = ws.gt(delta).toType(DataType.FLOAT32, false);
         NDArray neg = ws.lt(delta.neg()).toType(DataType.FLOAT32, false);
         return new NDArray[] {pos, neg};
