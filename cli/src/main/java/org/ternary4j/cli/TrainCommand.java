@@ -1,6 +1,8 @@
 package org.ternary4j.cli;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -52,6 +54,7 @@ final class TrainCommand implements Callable<Integer> {
         Grouping g = grouping == null ? null : Grouping.parse(grouping);
         TrainOptions o = TrainOptions.defaults(Architecture.parse(model), m);
         o = new TrainOptions(o.architecture(), m, g, allLayers, epochs, seed, lr != null ? lr : o.learningRate(), batch, init, trainLimit, 0);
+        checkOutput();
         FashionMnist.Split train = FashionMnist.load(data, "train");
         FashionMnist.Split test = FashionMnist.load(data, "t10k");
         Training.Result r = Training.run(o, train, test, !noProgress, log);
@@ -78,5 +81,14 @@ final class TrainCommand implements Callable<Integer> {
             System.out.printf("test accuracy %.4f after %d epoch(s); wrote %s%n", r.testAccuracy(), o.epochs(), output);
         }
         return 0;
+    }
+
+    /** Fails before minutes of training rather than after: the output must be writable and not the input. */
+    private void checkOutput() throws IOException {
+        Path abs = output.toAbsolutePath().normalize();
+        if (abs.getParent() == null || !Files.isDirectory(abs.getParent())) throw new IOException(output + ": output folder does not exist");
+        if (init != null && (init.toAbsolutePath().normalize().equals(abs) || (Files.exists(output) && Files.exists(init) && Files.isSameFile(init, output)))) {
+            throw new IOException(output + ": output would overwrite the input file");
+        }
     }
 }

@@ -34,6 +34,21 @@ public enum Method {
         throw new IllegalArgumentException("method '" + s + "': unknown; one of fp, ttq, syq, tga, twn, tnt, two-scale");
     }
 
+    /** Rejects a grouping this method cannot learn scales for, before any training starts. */
+    public void checkGrouping(Grouping g) {
+        boolean broadcast = g instanceof Grouping.WholeTensor || g instanceof Grouping.Row || g instanceof Grouping.SyqPixel || g instanceof Grouping.SyqRow;
+        switch (this) {
+            case TGA -> { if (!(g instanceof Grouping.WholeTensor)) throw new IllegalArgumentException("method tga works per layer: grouping must be 'tensor'"); }
+            case TTQ, SYQ -> { if (!broadcast) throw new IllegalArgumentException("method " + cliName + " learns its scales: grouping must be tensor, row, syq-pixel or syq-row, not '" + g.spec() + "'"); }
+            default -> {}
+        }
+    }
+
+    /** Conv-only groupings (kernel slices, fibres) fall back to one group per row on FC layers. */
+    static Grouping forLayer(Grouping g, Layer.Weighted layer) {
+        return layer instanceof Layer.Dense && (g instanceof Grouping.Kernel || g instanceof Grouping.Fiber) ? new Grouping.Row() : g;
+    }
+
     /** A fresh quantizer for one ternarized layer (full precision for {@link #FP}). */
     public WeightQuantizer quantizer(Grouping g) {
         return switch (this) {
@@ -41,7 +56,7 @@ public enum Method {
             case TTQ -> new TtqQuantizer(g);
             case SYQ -> new SyqQuantizer(g);
             case TGA -> {
-                if (!(g instanceof Grouping.WholeTensor)) throw new IllegalArgumentException("method tga works per layer: grouping must be 'tensor'");
+                checkGrouping(g);
                 yield new TgaQuantizer();
             }
             case TWN -> new ProjectionQuantizer(Projections.parse("twn"), g);

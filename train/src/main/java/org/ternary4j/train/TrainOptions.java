@@ -20,6 +20,7 @@ public record TrainOptions(Architecture architecture, Method method, Grouping gr
         if (!(learningRate > 0) || Float.isInfinite(learningRate)) throw new IllegalArgumentException("--lr must be a positive number, got " + learningRate);
         if (trainLimit < 0 || testLimit < 0) throw new IllegalArgumentException("subset sizes must be ≥ 0");
         if (grouping == null) grouping = Grouping.parse(method.defaultGrouping());
+        method.checkGrouping(grouping);
     }
 
     public static TrainOptions defaults(Architecture a, Method m) {

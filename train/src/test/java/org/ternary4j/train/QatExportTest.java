@@ -69,6 +69,24 @@ class QatExportTest {
     }
 
     @Test
+    void kernelSliceGroupingOnFcLayersFallsBackToRows() throws Exception {
+        TrainOptions base = TrainOptions.defaults(Architecture.LENET5, Method.TNT).withInit(fp).withLimits(512, 0);
+        TrainOptions o = new TrainOptions(base.architecture(), Method.TNT, Grouping.parse("kernel"), false, 1, 1, base.learningRate(), 128, fp, 512, 0);
+        Training.Result r = Training.run(o, train, test, false, null);
+        assertMaxThreeValuesPerGroup(r.parameters().get("conv2.weight"), new Grouping.Kernel());
+        assertMaxThreeValuesPerGroup(r.parameters().get("fc1.weight"), new Grouping.Row());
+    }
+
+    private static void assertMaxThreeValuesPerGroup(FloatTensor w, Grouping g) {
+        GroupLayout layout = g.layout(w.shape());
+        for (int grp = 0; grp < layout.groupCount(); grp++) {
+            Set<Float> values = new HashSet<>();
+            for (int j = 0; j < layout.size(grp); j++) values.add(w.data()[layout.position(grp, j)] + 0f);
+            assertTrue(values.size() <= 3, g.spec() + " group " + grp + " has values " + values);
+        }
+    }
+
+    @Test
     void allLayersTernarizesTheFirstAndLastLayerToo() throws Exception {
         Training.Result r = Training.run(TrainOptions.defaults(Architecture.LENET5, Method.TWN).withInit(fp).withAllLayers(true).withLimits(512, 0), train, test, false, null);
         assertEquals(List.of("conv1", "conv2", "fc1", "fc2", "fc3"), r.ternaryLayers());
