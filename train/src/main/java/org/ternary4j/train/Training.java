@@ -69,6 +69,8 @@ public final class Training {
             meta.put("ternary4j.ternary_layers", String.join(",", net.ternaryLayers()));
             meta.put("ternary4j.seed", Long.toString(o.seed()));
             meta.put("ternary4j.epochs", Integer.toString(o.epochs()));
+            meta.put("ternary4j.test_accuracy", Double.toString(epochs.getLast().testAccuracy()));
+            meta.put("ternary4j.test_images", Integer.toString(test.count()));
             meta.put("ternary4j.input", "x/255 in [0,1], NCHW [N,1,28,28], no normalisation");
             return new Result(o, epochs, epochs.getLast().testAccuracy(), net.ternaryLayers(), s.exportParameters(), meta);
         }
