@@ -11,6 +11,8 @@ import java.util.Locale;
 import java.util.Map;
 import org.ternary4j.core.grouping.Grouping;
 import org.ternary4j.core.pack.Packing;
+import org.ternary4j.eval.data.Dataset;
+import org.ternary4j.eval.report.ReportData;
 import org.ternary4j.core.projection.Projection;
 import org.ternary4j.modelio.AtomicOutput;
 import org.ternary4j.modelio.onnx.LayerDecision;
@@ -45,8 +47,14 @@ final class OnnxQuantize {
         return p.getFileName() != null && p.getFileName().toString().toLowerCase(Locale.ROOT).endsWith(".onnx");
     }
 
+    /**
+     * Ternarizes {@code input}; with {@code evalData} also measures FP vs ternary accuracy on it
+     * (the report then carries it), and with {@code html} writes the HTML report. The model, the
+     * packed file and a report without accuracy become visible together; accuracy needs the
+     * written model, so a report with accuracy and the HTML page follow it.
+     */
     static QuantizeReport run(Path input, Path output, Path packed, Path report, Projection method, Grouping grouping, Packing packing,
-                              int threads, Flags flags, PrintWriter out) throws IOException {
+                              int threads, Flags flags, Dataset evalData, Path html, PrintWriter out) throws IOException {
         OnnxOptions options = OnnxOptions.of(method, grouping).withAllLayers(flags.allLayers())
                 .withInclude(flags.include().stream().map(NamePattern::parse).toList())
                 .withExclude(flags.exclude().stream().map(NamePattern::parse).toList())
@@ -56,22 +64,39 @@ final class OnnxQuantize {
             int kept = (int) r.layers().stream().filter(l -> !l.ternarized()).count();
             table[0] = new QuantizeReport(input.toString(), method.spec(), grouping.spec(), packing.spec(), r.reports(), kept);
             if (packed != null) writePacked(input, packed, r.tensors(), packing);
-            if (report != null) {
-                try (AtomicOutput json = AtomicOutput.open(report, input)) {
-                    ByteBuffer b = ByteBuffer.wrap(table[0].toJson());
-                    while (b.hasRemaining()) json.channel().write(b);
-                    json.commit();
-                }
-            }
+            if (report != null && evalData == null) writeJson(report, table[0], input);
         });
+        if (evalData != null) {
+            table[0] = table[0].withAccuracy(TaskAccuracy.measure(input, output, evalData, threads));
+            if (report != null) writeJson(report, table[0], input);
+        }
         table[0].printTable(out);
         for (LayerDecision l : result.layers()) {
             if (!l.ternarized()) out.printf(Locale.ROOT, "kept  %s (%s, layer %d): %s%n", l.weight(), l.op(), l.layerIndex(), l.reason());
         }
         for (String note : result.notes()) out.println("note  " + note);
         if (result.externalData() != null) out.println("external data written to " + result.externalData());
+        if (table[0].accuracy() != null) out.println(table[0].accuracy().describe());
+        if (html != null) {
+            List<ReportData.AccuracyEntry> acc = new ArrayList<>();
+            TaskAccuracy a = table[0].accuracy();
+            if (a != null) {
+                acc.add(new ReportData.AccuracyEntry("full precision", a.fpTop1(), null, null));
+                acc.add(new ReportData.AccuracyEntry("ternary (" + method.spec() + ", " + grouping.spec() + ")", a.ternaryTop1(), a.agreement(), a.meanCosine()));
+            }
+            OnnxReportPage.write(html, input.getFileName() + ": " + method.spec() + ", " + grouping.spec(), input, result, packing, acc, input, output);
+            out.println("HTML report: " + html);
+        }
         out.flush();
         return table[0];
+    }
+
+    private static void writeJson(Path report, QuantizeReport table, Path input) throws IOException {
+        try (AtomicOutput json = AtomicOutput.open(report, input)) {
+            ByteBuffer b = ByteBuffer.wrap(table.toJson());
+            while (b.hasRemaining()) json.channel().write(b);
+            json.commit();
+        }
     }
 
     /** Codes and scales of the ternarized weights, under their ONNX names, in canonical layout. */

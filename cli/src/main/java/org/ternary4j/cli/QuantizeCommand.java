@@ -20,6 +20,8 @@ import picocli.CommandLine.IModelTransformer;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
+import org.ternary4j.eval.data.DataSources;
+import org.ternary4j.eval.data.Dataset;
 import picocli.CommandLine.Spec;
 
 /** {@code ternary4j quantize}: post-training ternarization of a safetensors file or an ONNX model. */
@@ -80,6 +82,16 @@ final class QuantizeCommand implements Callable<Integer> {
     @Option(names = "--fold-bn", description = "ONNX: fold a BatchNormalization that follows a ternarized Conv/Gemm into its per-channel scales and bias.")
     boolean foldBn;
 
+    @Option(names = "--eval", paramLabel = "DATA",
+            description = "ONNX: also evaluate the full-precision and the ternary model on DATA (fashion-mnist, an IDX folder, .npz/.npy) with ONNX Runtime; accuracy goes into the report.")
+    String evalData;
+
+    @Option(names = "--eval-limit", paramLabel = "N", description = "With --eval: only the first N examples.")
+    Integer evalLimit;
+
+    @Option(names = "--html", paramLabel = "FILE.html", description = "ONNX: write a self-contained HTML report (layers, histograms, size, accuracy).")
+    Path html;
+
     @Option(names = "--embeddings", description = "ONNX: also ternarize Gather tables (embeddings).")
     boolean embeddings;
 
@@ -101,11 +113,17 @@ final class QuantizeCommand implements Callable<Integer> {
         OnnxQuantize.Flags flags = new OnnxQuantize.Flags(allLayers, include, exclude, foldBn, embeddings);
         if (OnnxQuantize.isOnnx(input)) {
             if (allTensors) throw new IllegalArgumentException("--all-tensors applies to safetensors inputs; for ONNX see --all-layers and --embeddings");
-            OnnxQuantize.run(input, output, packed, report, projection, groups, pack, n, flags, spec.commandLine().getOut());
+            // Load the data first: a bad --eval must fail before anything is written.
+            Dataset data = evalData == null ? null : DataSources.load(evalData, null);
+            if (data != null && evalLimit != null) data = data.limit(evalLimit);
+            checkDistinct(output, html, "--html");
+            OnnxQuantize.run(input, output, packed, report, projection, groups, pack, n, flags, data, html, spec.commandLine().getOut());
             printDone(start);
             return 0;
         }
-        if (flags.any()) throw new IllegalArgumentException("--all-layers, --include, --exclude, --fold-bn and --embeddings apply to .onnx inputs only");
+        if (flags.any() || evalData != null || html != null) {
+            throw new IllegalArgumentException("--all-layers, --include, --exclude, --fold-bn, --embeddings, --eval and --html apply to .onnx inputs only");
+        }
         SafetensorsQuantizer quantizer = new SafetensorsQuantizer(projection, groups, pack, allTensors, n);
         QuantizeReport result;
         try (SafetensorsReader in = SafetensorsReader.open(input)) {
