@@ -37,10 +37,10 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--init", description = "start from the weights of this full-precision ternary4j ONNX model")
     Path init;
 
-    @Option(names = "--epochs", defaultValue = "1") int epochs;
-    @Option(names = "--seed", defaultValue = "1") long seed;
+    @Option(names = "--epochs", defaultValue = "1", description = "passes over the training set (default ${DEFAULT-VALUE})") int epochs;
+    @Option(names = "--seed", defaultValue = "1", description = "initialisation and shuffling seed: same seed, same model (default ${DEFAULT-VALUE})") long seed;
     @Option(names = "--lr", description = "Adam learning rate, cosine-decayed to 1%% (default 1e-3 for fp, 2e-4 for QAT)") Float lr;
-    @Option(names = "--batch", defaultValue = "128") int batch;
+    @Option(names = "--batch", defaultValue = "128", description = "batch size (default ${DEFAULT-VALUE})") int batch;
     @Option(names = "--train-limit", defaultValue = "0", description = "use only the first N training images (0: all)") int trainLimit;
     @Option(names = "--data", description = "Fashion-MNIST folder (default ${DEFAULT-VALUE})", defaultValue = "/usr/share/datasets/fashion-mnist") Path data;
     @Option(names = {"-o", "--output"}, required = true, description = "the ONNX model to write") Path output;
