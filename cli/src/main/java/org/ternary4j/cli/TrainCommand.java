@@ -69,6 +69,7 @@ final class TrainCommand implements Callable<Integer> {
             out.put("seed", o.seed());
             out.put("learning_rate", o.learningRate());
             out.put("batch", o.batchSize());
+            if (init != null) out.put("test_accuracy_before_training", r.initialTestAccuracy());
             out.put("test_accuracy", r.testAccuracy());
             EpochStats last = r.epochs().getLast();
             out.put("final_loss", last.loss());

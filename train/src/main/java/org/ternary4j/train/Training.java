@@ -19,7 +19,7 @@ import me.tongfei.progressbar.ProgressBarStyle;
 public final class Training {
 
     /** What a run gives back: per-epoch statistics, final accuracy and the exportable parameters. */
-    public record Result(TrainOptions options, List<EpochStats> epochs, double testAccuracy, List<String> ternaryLayers,
+    public record Result(TrainOptions options, double initialTestAccuracy, List<EpochStats> epochs, double testAccuracy, List<String> ternaryLayers,
                          Map<String, FloatTensor> parameters, Map<String, String> metadata) {
         public ModelProto onnx() {
             return OnnxExport.model(options.architecture().layers(), parameters, metadata);
@@ -43,6 +43,9 @@ public final class Training {
         try (TrainingSession s = new TrainingSession(net, o.seed(), o.learningRate(), steps)) {
             if (init != null) s.load(init, o.init());
             s.initialiseQuantizers();
+            // From a pretrained model this is the accuracy of ternarizing it without retraining.
+            double initial = init != null ? s.accuracy(test) : Double.NaN;
+            if (progress && init != null) System.err.printf("before training: test acc %.4f%n", initial);
             Random shuffle = new Random(o.seed());
             for (int e = 1; e <= o.epochs(); e++) {
                 int[] order = permutation(train.count(), shuffle);
@@ -72,7 +75,7 @@ public final class Training {
             meta.put("ternary4j.test_accuracy", Double.toString(epochs.getLast().testAccuracy()));
             meta.put("ternary4j.test_images", Integer.toString(test.count()));
             meta.put("ternary4j.input", "x/255 in [0,1], NCHW [N,1,28,28], no normalisation");
-            return new Result(o, epochs, epochs.getLast().testAccuracy(), net.ternaryLayers(), s.exportParameters(), meta);
+            return new Result(o, initial, epochs, epochs.getLast().testAccuracy(), net.ternaryLayers(), s.exportParameters(), meta);
         }
     }
 
