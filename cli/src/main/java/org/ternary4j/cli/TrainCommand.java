@@ -37,10 +37,11 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--init", description = "start from the weights of this full-precision ternary4j ONNX model")
     Path init;
 
-    @Option(names = "--epochs", defaultValue = "1") int epochs;
-    @Option(names = "--seed", defaultValue = "1") long seed;
+    @Option(names = "--epochs", defaultValue = "1", description = "passes over the training set (default ${DEFAULT-VALUE})") int epochs;
+    @Option(names = "--seed", defaultValue = "1", description = "initialisation and shuffling seed: same seed, same model (default ${DEFAULT-VALUE})") long seed;
     @Option(names = "--lr", description = "Adam learning rate, cosine-decayed to 1%% (default 1e-3 for fp, 2e-4 for QAT)") Float lr;
-    @Option(names = "--batch", defaultValue = "128") int batch;
+    @Option(names = "--bn-recalibrate", description = "after training, re-estimate batch-norm statistics on N batches of 256 (default 100 for QAT, 0 for fp)") Integer bnRecalibrate;
+    @Option(names = "--batch", defaultValue = "128", description = "batch size (default ${DEFAULT-VALUE})") int batch;
     @Option(names = "--train-limit", defaultValue = "0", description = "use only the first N training images (0: all)") int trainLimit;
     @Option(names = "--data", description = "Fashion-MNIST folder (default ${DEFAULT-VALUE})", defaultValue = "/usr/share/datasets/fashion-mnist") Path data;
     @Option(names = {"-o", "--output"}, required = true, description = "the ONNX model to write") Path output;
@@ -53,7 +54,8 @@ final class TrainCommand implements Callable<Integer> {
         Method m = Method.parse(method);
         Grouping g = grouping == null ? null : Grouping.parse(grouping);
         TrainOptions o = TrainOptions.defaults(Architecture.parse(model), m);
-        o = new TrainOptions(o.architecture(), m, g, allLayers, epochs, seed, lr != null ? lr : o.learningRate(), batch, init, trainLimit, 0);
+        o = new TrainOptions(o.architecture(), m, g, allLayers, epochs, seed, lr != null ? lr : o.learningRate(), batch, init, trainLimit, 0,
+                bnRecalibrate != null ? bnRecalibrate : o.bnRecalibration());
         checkOutput();
         FashionMnist.Split train = FashionMnist.load(data, "train");
         FashionMnist.Split test = FashionMnist.load(data, "t10k");
@@ -69,6 +71,9 @@ final class TrainCommand implements Callable<Integer> {
             out.put("seed", o.seed());
             out.put("learning_rate", o.learningRate());
             out.put("batch", o.batchSize());
+            if (init != null) out.put("test_accuracy_before_training", r.initialTestAccuracy());
+            out.put("test_accuracy_before_bn_recalibration", r.trainedTestAccuracy());
+            out.put("bn_recalibration_batches", o.bnRecalibration());
             out.put("test_accuracy", r.testAccuracy());
             EpochStats last = r.epochs().getLast();
             out.put("final_loss", last.loss());

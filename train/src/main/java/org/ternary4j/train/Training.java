@@ -19,7 +19,12 @@ import me.tongfei.progressbar.ProgressBarStyle;
 public final class Training {
 
     /** What a run gives back: per-epoch statistics, final accuracy and the exportable parameters. */
-    public record Result(TrainOptions options, List<EpochStats> epochs, double testAccuracy, List<String> ternaryLayers,
+    /**
+     * @param trainedTestAccuracy accuracy after the last epoch, before batch-norm re-estimation
+     * @param testAccuracy        accuracy of the final (exported) model
+     */
+    public record Result(TrainOptions options, double initialTestAccuracy, List<EpochStats> epochs, double trainedTestAccuracy,
+                         double testAccuracy, List<String> ternaryLayers,
                          Map<String, FloatTensor> parameters, Map<String, String> metadata) {
         public ModelProto onnx() {
             return OnnxExport.model(options.architecture().layers(), parameters, metadata);
@@ -43,6 +48,9 @@ public final class Training {
         try (TrainingSession s = new TrainingSession(net, o.seed(), o.learningRate(), steps)) {
             if (init != null) s.load(init, o.init());
             s.initialiseQuantizers();
+            // From a pretrained model this is the accuracy of ternarizing it without retraining.
+            double initial = init != null ? s.accuracy(test) : Double.NaN;
+            if (progress && init != null) System.err.printf("before training: test acc %.4f%n", initial);
             Random shuffle = new Random(o.seed());
             for (int e = 1; e <= o.epochs(); e++) {
                 int[] order = permutation(train.count(), shuffle);
@@ -62,6 +70,12 @@ public final class Training {
                 if (progress) System.err.printf("epoch %d/%d: loss %.4f, train acc %.4f, test acc %.4f, %.1f s%n", e, o.epochs(), r[0], r[1], testAcc, wall);
                 if (log != null) TrainingLog.write(log, epochs);
             }
+            double trained = epochs.getLast().testAccuracy(), finalAcc = trained;
+            if (o.bnRecalibration() > 0 && !net.norms().isEmpty()) {
+                s.reestimateBatchNorm(train, permutation(train.count(), new Random(o.seed())), o.bnRecalibration(), 256);
+                finalAcc = s.accuracy(test);
+                if (progress) System.err.printf("batch-norm statistics re-estimated on %d batches: test acc %.4f%n", o.bnRecalibration(), finalAcc);
+            }
             Map<String, String> meta = new LinkedHashMap<>();
             meta.put("ternary4j.architecture", o.architecture().cliName());
             meta.put("ternary4j.method", o.method().cliName());
@@ -69,10 +83,10 @@ public final class Training {
             meta.put("ternary4j.ternary_layers", String.join(",", net.ternaryLayers()));
             meta.put("ternary4j.seed", Long.toString(o.seed()));
             meta.put("ternary4j.epochs", Integer.toString(o.epochs()));
-            meta.put("ternary4j.test_accuracy", Double.toString(epochs.getLast().testAccuracy()));
+            meta.put("ternary4j.test_accuracy", Double.toString(finalAcc));
             meta.put("ternary4j.test_images", Integer.toString(test.count()));
             meta.put("ternary4j.input", "x/255 in [0,1], NCHW [N,1,28,28], no normalisation");
-            return new Result(o, epochs, epochs.getLast().testAccuracy(), net.ternaryLayers(), s.exportParameters(), meta);
+            return new Result(o, initial, epochs, trained, finalAcc, net.ternaryLayers(), s.exportParameters(), meta);
         }
     }
 

@@ -153,6 +153,19 @@ public final class TrainingSession implements AutoCloseable {
             new NDList(m.create(y, new Shape(n)))};
     }
 
+    /**
+     * Train-mode forward passes without weight updates over {@code batches} batches in the order
+     * {@code order}: each batch norm's running statistics move to those of the current weights.
+     */
+    public void reestimateBatchNorm(FashionMnist.Split data, int[] order, int batches, int batchSize) {
+        for (int b = 0, start = 0; b < batches && start < order.length; b++, start += batchSize) {
+            int n = Math.min(batchSize, order.length - start);
+            try (NDManager m = trainer.getManager().newSubManager()) {
+                network.block().forward(new ParameterStore(m, false), batch(m, data, order, start, n)[0], true);
+            }
+        }
+    }
+
     /** Inference logits [count, 10], row-major (batch norms use their running statistics). */
     public float[] logits(FashionMnist.Split data) {
         float[] out = new float[data.count() * FashionMnist.CLASSES];

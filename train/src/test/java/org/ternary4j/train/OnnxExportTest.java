@@ -30,7 +30,7 @@ class OnnxExportTest {
         try (TrainingSession s = new TrainingSession(net, 7, o.learningRate(), 4)) {
             s.trainEpoch(train, Training.permutation(train.count(), new java.util.Random(7)), 128, (n, l, acc) -> {});
             djl = s.logits(test);
-            r = new Training.Result(o, java.util.List.of(), 0, net.ternaryLayers(), s.exportParameters(), Map.of());
+            r = new Training.Result(o, Double.NaN, java.util.List.of(), 0, 0, net.ternaryLayers(), s.exportParameters(), Map.of());
         }
         Path file = dir.resolve(a.cliName() + ".onnx");
         OnnxExport.write(r.onnx(), file);

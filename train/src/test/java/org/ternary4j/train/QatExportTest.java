@@ -71,7 +71,7 @@ class QatExportTest {
     @Test
     void kernelSliceGroupingOnFcLayersFallsBackToRows() throws Exception {
         TrainOptions base = TrainOptions.defaults(Architecture.LENET5, Method.TNT).withInit(fp).withLimits(512, 0);
-        TrainOptions o = new TrainOptions(base.architecture(), Method.TNT, Grouping.parse("kernel"), false, 1, 1, base.learningRate(), 128, fp, 512, 0);
+        TrainOptions o = new TrainOptions(base.architecture(), Method.TNT, Grouping.parse("kernel"), false, 1, 1, base.learningRate(), 128, fp, 512, 0, 0);
         Training.Result r = Training.run(o, train, test, false, null);
         assertMaxThreeValuesPerGroup(r.parameters().get("conv2.weight"), new Grouping.Kernel());
         assertMaxThreeValuesPerGroup(r.parameters().get("fc1.weight"), new Grouping.Row());
