@@ -13,6 +13,7 @@ import org.ternary4j.core.pack.Packing;
 import org.ternary4j.core.projection.Projection;
 import org.ternary4j.core.projection.Projections;
 import org.ternary4j.modelio.AtomicOutput;
+import org.ternary4j.modelio.safetensors.ReadLimits;
 import org.ternary4j.modelio.safetensors.SafetensorsReader;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.IModelTransformer;
@@ -62,6 +63,14 @@ final class QuantizeCommand implements Callable<Integer> {
             description = "Scale rule for tnt: ls (least squares, default) or norm (TNT's norm matching, i.e. tnt:norm).")
     String scale;
 
+    @Option(names = "--max-tensors", paramLabel = "N", description = "Refuse inputs declaring more tensors than this (default ${DEFAULT-VALUE}).",
+            defaultValue = "100000")
+    int maxTensors;
+
+    @Option(names = "--max-file-gb", paramLabel = "GB", description = "Refuse inputs larger than this many GiB (default ${DEFAULT-VALUE}).",
+            defaultValue = "1024")
+    double maxFileGb;
+
     @Spec
     CommandSpec spec;
 
@@ -76,10 +85,14 @@ final class QuantizeCommand implements Callable<Integer> {
         checkDistinct(output, report, "--report");
         checkDistinct(packed, report, "--report");
 
+        if (maxTensors < 0) throw new IllegalArgumentException("--max-tensors must be ≥ 0");
+        if (!(maxFileGb > 0) || Double.isInfinite(maxFileGb)) throw new IllegalArgumentException("--max-file-gb must be a positive number");
+        ReadLimits limits = ReadLimits.DEFAULT.withMaxTensors(maxTensors).withMaxFileBytes((long) Math.max(8, Math.min(Long.MAX_VALUE, maxFileGb * (1L << 30))));
+
         long start = System.nanoTime();
         SafetensorsQuantizer quantizer = new SafetensorsQuantizer(projection, groups, pack, allTensors, n);
         QuantizeReport result;
-        try (SafetensorsReader in = SafetensorsReader.open(input)) {
+        try (SafetensorsReader in = SafetensorsReader.open(input, limits)) {
             List<TensorPlan> plan = quantizer.plan(in);
             long elements = plan.stream().mapToLong(p -> p.tensor().spec().elements()).sum();
             int copied = (int) plan.stream().filter(p -> !p.ternarize()).count();

@@ -144,4 +144,27 @@ class QuantizeBadInputTest {
         assertEquals(1, run.exitCode());
         assertEquals("ternary4j: " + out + ": output folder does not exist", run.err().strip());
     }
+
+    @Test
+    void tensorCountAndFileSizeLimitsAreClearAndCanBeRaised() throws IOException {
+        Path in = model(new float[] {1, 2, 3, 4});
+        fails(in, in + ": header declares more than 1 tensors, the tensor-count limit", "--max-tensors", "1");
+        fails(in, in + ": " + Files.size(in) + " bytes exceeds the file size limit of 107 bytes", "--max-file-gb", "0.0000001");
+        fails(in, "--max-file-gb must be a positive number", "--max-file-gb", "0");
+        CliRun ok = CliRun.of("quantize", in.toString(), "-o", dir.resolve("out.safetensors").toString(), "--method", "tnt", "--grouping", "row",
+                "--max-tensors", "2", "--max-file-gb", "0.001");
+        assertEquals(0, ok.exitCode(), ok.err());
+    }
+
+    /** The output may not reach the input through another name either: a symbolic or a hard link. */
+    @Test
+    void outputThatIsTheInputUnderAnotherName() throws IOException {
+        Path in = model(new float[] {1, 2, 3, 4});
+        byte[] before = Files.readAllBytes(in);
+        Path sym = Files.createSymbolicLink(dir.resolve("sym.safetensors"), in);
+        Path hard = Files.createLink(dir.resolve("hard.safetensors"), in);
+        fails(in, "output would overwrite the input file", "-o", sym.toString());
+        fails(in, "output would overwrite the input file", "--packed", hard.toString());
+        assertTrue(Arrays.equals(before, Files.readAllBytes(in)));
+    }
 }

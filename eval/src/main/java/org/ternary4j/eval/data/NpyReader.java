@@ -105,7 +105,7 @@ public final class NpyReader {
         if (!d.find() || !f.find() || !s.find()) throw new IOException(source + ": malformed .npy header " + header.strip());
         if (f.group(1).equals("True")) throw new IOException(source + ": Fortran-order arrays are not supported; save with C order");
         char kind = d.group(2).charAt(0);
-        int size = Integer.parseInt(d.group(3));
+        int size = d.group(3).length() > 2 ? -1 : Integer.parseInt(d.group(3)); // '<f99999999999' is unsupported, not a crash
         boolean ok = switch (kind) {
             case 'f' -> size == 2 || size == 4 || size == 8;
             case 'i' -> size == 1 || size == 2 || size == 4 || size == 8;

@@ -1,0 +1,14 @@
+package org.ternary4j.fuzz;
+
+import com.code_intelligence.jazzer.junit.FuzzTest;
+import java.io.IOException;
+import org.ternary4j.eval.data.NpyReader;
+
+/** Any bytes as a .npy file, read as values and as class labels. */
+class NpyFuzzTest {
+    @FuzzTest
+    void npy(byte[] bytes) throws IOException {
+        Hostile.check(bytes, NpyReader::read);
+        Hostile.check(bytes, NpyReader::readLabels);
+    }
+}

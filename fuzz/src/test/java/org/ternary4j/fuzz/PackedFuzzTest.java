@@ -1,0 +1,19 @@
+package org.ternary4j.fuzz;
+
+import com.code_intelligence.jazzer.junit.FuzzTest;
+import java.io.IOException;
+import org.ternary4j.modelio.packed.PackedReader;
+import org.ternary4j.modelio.safetensors.TensorInfo;
+
+/** Any bytes as a packed file: open, decode every ternarized tensor, read the unchanged ones. */
+class PackedFuzzTest {
+    @FuzzTest
+    void packed(byte[] bytes) throws IOException {
+        Hostile.check(bytes, file -> {
+            try (PackedReader r = PackedReader.open(file)) {
+                for (String name : r.ternaryNames()) r.read(name).dequantize();
+                for (TensorInfo t : r.unchanged()) r.file().readBytes(t);
+            }
+        });
+    }
+}
