@@ -112,7 +112,7 @@ public final class NpyReader {
             case 'u' -> size == 1;
             default -> false;
         };
-        if (!ok) throw new IOException(source + ": unsupported dtype " + d.group(1) + kind + size + " (float16/32/64, int8/16/32/64, uint8)");
+        if (!ok) throw new IOException(source + ": unsupported dtype " + d.group(1) + kind + d.group(3) + " (float16/32/64, int8/16/32/64, uint8)");
         ByteOrder order = d.group(1).equals(">") ? ByteOrder.BIG_ENDIAN : ByteOrder.LITTLE_ENDIAN;
         int[] shape = parseShape(s.group(1), source);
         long n;

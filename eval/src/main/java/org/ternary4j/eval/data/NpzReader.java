@@ -38,8 +38,9 @@ public final class NpzReader {
                 }
                 out.put(name, NpyReader.parse(bytes, file + "[" + name + "]"));
             }
-        } catch (ZipException e) {
-            throw new IOException(file + ": not a valid .npz (zip) file (" + e.getMessage() + ")");
+        } catch (ZipException | java.io.EOFException e) {
+            // ZipFile itself throws a bare EOFException when the end-of-central-directory record is cut off.
+            throw new IOException(file + ": not a valid .npz (zip) file (" + (e.getMessage() == null ? "truncated" : e.getMessage()) + ")");
         }
         if (out.isEmpty()) throw new IOException(file + ": .npz archive holds no arrays");
         return out;

@@ -61,4 +61,12 @@ class HostileDataFileTest {
         IOException e = assertThrows(IOException.class, () -> NpyReader.read(f));
         assertTrue(e.getMessage().startsWith(f + ": unsupported dtype <f99999999999"), e.getMessage());
     }
+
+    /** Fuzzing finding (the fuzzer's input, kept as a resource): ZipFile threw a bare EOFException (no file name) reading its end record. */
+    @Test
+    void zipWhoseEndRecordReadsPastTheFileNamesTheFile() throws Exception {
+        Path f = Files.copy(Path.of(getClass().getResource("/hostile/zip-end-record-eof.npz").toURI()), dir.resolve("eof.npz"));
+        IOException e = assertThrows(IOException.class, () -> NpzReader.read(f));
+        assertTrue(e.getMessage().startsWith(f + ": not a valid .npz (zip) file"), e.getMessage());
+    }
 }
