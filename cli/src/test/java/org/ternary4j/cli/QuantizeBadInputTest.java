@@ -167,4 +167,23 @@ class QuantizeBadInputTest {
         fails(in, "output would overwrite the input file", "--packed", hard.toString());
         assertTrue(Arrays.equals(before, Files.readAllBytes(in)));
     }
+
+    /** Zero-size tensors ([0, 4], [3, 0]) are valid safetensors: they pass through as empty tensors of the same shape. */
+    @Test
+    void zeroSizeTensorsComeOutEmpty() throws IOException {
+        Path in = TestModels.write(dir.resolve("in.safetensors"),
+                List.of(TensorSpec.of("empty.rows", DType.F32, 0, 4), TensorSpec.of("w", DType.F32, 2, 2), TensorSpec.of("empty.cols", DType.BF16, 3, 0)),
+                Map.of("empty.rows", new float[0], "w", new float[] {1, -2, 3, -4}, "empty.cols", new float[0]), Map.of(), Map.of());
+        Path out = dir.resolve("out.safetensors"), packed = dir.resolve("p.safetensors");
+        CliRun run = CliRun.of("quantize", in.toString(), "-o", out.toString(), "--packed", packed.toString(), "--method", "tnt", "--grouping", "row");
+        assertEquals(0, run.exitCode(), run.err());
+        try (org.ternary4j.modelio.safetensors.SafetensorsReader r = org.ternary4j.modelio.safetensors.SafetensorsReader.open(out)) {
+            assertEquals(0, r.readFloats(r.tensor("empty.rows")).length);
+            assertEquals(0, r.readFloats(r.tensor("empty.cols")).length);
+            assertEquals("[3, 0]", r.tensor("empty.cols").spec().shapeString());
+        }
+        try (org.ternary4j.modelio.packed.PackedReader r = org.ternary4j.modelio.packed.PackedReader.open(packed)) {
+            for (String name : r.ternaryNames()) r.read(name).dequantize();
+        }
+    }
 }
