@@ -10,7 +10,7 @@ import me.tongfei.progressbar.ProgressBarBuilder;
  * for the table. Counts tensor elements.
  */
 final class Progress implements LongConsumer, AutoCloseable {
-    /** About a second of ternarization on one core. */
+    /** A few seconds of work at the measured ~10–15 M weights/s. */
     static final long MIN_ELEMENTS = 32L << 20;
     static final int MIN_TENSORS = 200;
 

@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
@@ -20,21 +21,26 @@ import picocli.CommandLine.IModelTransformer;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
+import org.ternary4j.eval.data.DataSources;
+import org.ternary4j.eval.data.Dataset;
 import picocli.CommandLine.Spec;
 
-/** {@code ternary4j quantize}: post-training ternarization of a safetensors file. */
+/** {@code ternary4j quantize}: post-training ternarization of a safetensors file or an ONNX model. */
 @Command(name = "quantize", mixinStandardHelpOptions = true, modelTransformer = QuantizeCommand.HelpLists.class,
         description = {
                 "Ternarizes the weight tensors of a safetensors file and writes the dequantized weights under the same names, "
                         + "dtypes and shapes; prints a per-tensor table (cosine, relative L2 error, sparsity, bits/weight), "
                         + "optionally writes a JSON report and a packed file (codes + scales).",
-                "Float tensors (F32, F16, BF16) of rank >= 2 are ternarized; everything else is copied unchanged."})
+                "Float tensors (F32, F16, BF16) of rank >= 2 are ternarized; everything else is copied unchanged.",
+                "An .onnx input keeps its graph: the weights of Conv, ConvTranspose, Gemm and MatMul (and with --embeddings Gather) "
+                        + "are ternarized per output channel of the op, the first and last weight layers stay full precision unless "
+                        + "--all-layers; external data goes to OUT.data beside the output."})
 final class QuantizeCommand implements Callable<Integer> {
 
-    @Parameters(index = "0", paramLabel = "IN.safetensors", description = "Input safetensors file (never modified).")
+    @Parameters(index = "0", paramLabel = "IN", description = "Input .safetensors file or .onnx model (never modified).")
     Path input;
 
-    @Option(names = {"-o", "--output"}, required = true, paramLabel = "OUT.safetensors", description = "Dequantized output.")
+    @Option(names = {"-o", "--output"}, required = true, paramLabel = "OUT", description = "Dequantized output, same format as the input.")
     Path output;
 
     @Option(names = "--method", required = true, paramLabel = "M", description = "Ternarization method (list below).")
@@ -71,6 +77,33 @@ final class QuantizeCommand implements Callable<Integer> {
             defaultValue = "1024")
     double maxFileGb;
 
+    @Option(names = "--all-layers", description = "ONNX: also ternarize the first and last weight layers (full precision by default).")
+    boolean allLayers;
+
+    @Option(names = "--include", split = ",", paramLabel = "PATTERN",
+            description = "ONNX: only layers whose weight or node name matches one of these (glob with * and ?, or re:REGEX; whole name).")
+    List<String> include = new ArrayList<>();
+
+    @Option(names = "--exclude", split = ",", paramLabel = "PATTERN",
+            description = "ONNX: keep layers whose weight or node name matches one of these in full precision (glob, or re:REGEX).")
+    List<String> exclude = new ArrayList<>();
+
+    @Option(names = "--fold-bn", description = "ONNX: fold a BatchNormalization that follows a ternarized Conv/Gemm into its per-channel scales and bias.")
+    boolean foldBn;
+
+    @Option(names = "--eval", paramLabel = "DATA",
+            description = "ONNX: also evaluate the full-precision and the ternary model on DATA (fashion-mnist, an IDX folder, .npz/.npy) with ONNX Runtime; accuracy goes into the report.")
+    String evalData;
+
+    @Option(names = "--eval-limit", paramLabel = "N", description = "With --eval: only the first N examples.")
+    Integer evalLimit;
+
+    @Option(names = "--html", paramLabel = "FILE.html", description = "ONNX: write a self-contained HTML report (layers, histograms, size, accuracy).")
+    Path html;
+
+    @Option(names = "--embeddings", description = "ONNX: also ternarize Gather tables (embeddings).")
+    boolean embeddings;
+
     @Spec
     CommandSpec spec;
 
@@ -90,6 +123,23 @@ final class QuantizeCommand implements Callable<Integer> {
         ReadLimits limits = ReadLimits.DEFAULT.withMaxTensors(maxTensors).withMaxFileBytes((long) Math.max(8, Math.min(Long.MAX_VALUE, maxFileGb * (1L << 30))));
 
         long start = System.nanoTime();
+        OnnxQuantize.Flags flags = new OnnxQuantize.Flags(allLayers, include, exclude, foldBn, embeddings);
+        if (OnnxQuantize.isOnnx(input)) {
+            if (Files.isRegularFile(input) && Files.size(input) > limits.maxFileBytes()) {
+                throw new IOException(input + ": " + Files.size(input) + " bytes exceeds the file size limit of " + limits.maxFileBytes() + " bytes");
+            }
+            if (allTensors) throw new IllegalArgumentException("--all-tensors applies to safetensors inputs; for ONNX see --all-layers and --embeddings");
+            // Load the data first: a bad --eval must fail before anything is written.
+            Dataset data = evalData == null ? null : DataSources.load(evalData, null);
+            if (data != null && evalLimit != null) data = data.limit(evalLimit);
+            checkDistinct(output, html, "--html");
+            OnnxQuantize.run(input, output, packed, report, projection, groups, pack, n, flags, data, html, spec.commandLine().getOut());
+            printDone(start);
+            return 0;
+        }
+        if (flags.any() || evalData != null || html != null) {
+            throw new IllegalArgumentException("--all-layers, --include, --exclude, --fold-bn, --embeddings, --eval and --html apply to .onnx inputs only");
+        }
         SafetensorsQuantizer quantizer = new SafetensorsQuantizer(projection, groups, pack, allTensors, n);
         QuantizeReport result;
         try (SafetensorsReader in = SafetensorsReader.open(input, limits)) {
@@ -109,12 +159,16 @@ final class QuantizeCommand implements Callable<Integer> {
             }
         }
         result.printTable(spec.commandLine().getOut());
+        printDone(start);
+        return 0;
+    }
+
+    private void printDone(long start) throws IOException {
         double seconds = (System.nanoTime() - start) / 1e9;
         long bytes = Files.size(input);
         spec.commandLine().getOut().printf(Locale.ROOT, "wrote %s%s%s in %.1f s (%.1f MB/s of input)%n", output,
                 packed == null ? "" : ", " + packed, report == null ? "" : ", " + report, seconds, bytes / 1e6 / seconds);
         spec.commandLine().getOut().flush();
-        return 0;
     }
 
     /** --scale norm turns tnt into tnt:norm; it means nothing for the other methods. */

@@ -11,7 +11,16 @@ import org.ternary4j.core.metrics.TensorMetrics;
 import org.ternary4j.core.metrics.TensorReport;
 
 /** The per-tensor results of a quantize run, as a table for people and as JSON for programs. */
-record QuantizeReport(String input, String method, String grouping, String packing, List<TensorReport> tensors, int copiedTensors) {
+record QuantizeReport(String input, String method, String grouping, String packing, List<TensorReport> tensors, int copiedTensors,
+                      TaskAccuracy accuracy) {
+
+    QuantizeReport(String input, String method, String grouping, String packing, List<TensorReport> tensors, int copiedTensors) {
+        this(input, method, grouping, packing, tensors, copiedTensors, null);
+    }
+
+    QuantizeReport withAccuracy(TaskAccuracy a) {
+        return new QuantizeReport(input, method, grouping, packing, tensors, copiedTensors, a);
+    }
 
     private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
@@ -61,6 +70,12 @@ record QuantizeReport(String input, String method, String grouping, String packi
             for (int d : t.shape()) s.add(d);
             o.put("method", t.method());
             o.put("grouping", t.grouping());
+            if (t.op() != null) {
+                // Graph formats (ONNX) say which op the weight feeds and where the layer sits.
+                o.put("op", t.op());
+                o.put("layerIndex", t.layerIndex());
+                o.put("params", t.params());
+            }
             o.put("cosine", t.metrics().cosine());
             o.put("relL2", t.metrics().relL2());
             o.put("sparsity", t.metrics().sparsity());
@@ -71,6 +86,15 @@ record QuantizeReport(String input, String method, String grouping, String packi
         summary.put("copiedTensors", copiedTensors);
         summary.put("ternarizedParameters", ternarizedParameters());
         summary.put("bitsPerWeight", bitsPerWeight());
+        if (accuracy != null) {
+            ObjectNode a = root.putObject("accuracy");
+            a.put("data", accuracy.data());
+            a.put("n", accuracy.n());
+            a.put("fpTop1", accuracy.fpTop1());
+            a.put("ternaryTop1", accuracy.ternaryTop1());
+            a.put("agreement", accuracy.agreement());
+            a.put("meanCosine", accuracy.meanCosine());
+        }
         try {
             return JSON.writeValueAsBytes(root);
         } catch (com.fasterxml.jackson.core.JsonProcessingException e) {

@@ -152,6 +152,33 @@ class QuantizeCommandTest {
     }
 
     @Test
+    void emptyTensorsAndEmptyGroupsAreFine() throws IOException {
+        Path in = TestModels.write(dir.resolve("in.safetensors"),
+                List.of(TensorSpec.of("no.rows", DType.F32, 0, 4), TensorSpec.of("empty.rows", DType.F16, 3, 0), TensorSpec.of("w", DType.F32, 2, 2)),
+                java.util.Map.of("no.rows", new float[0], "empty.rows", new float[0], "w", new float[] {0, 0, 0, 0}), java.util.Map.of(), java.util.Map.of());
+        Path out = dir.resolve("out.safetensors"), packed = dir.resolve("p.safetensors");
+        CliRun run = quantize(in, "-o", out.toString(), "--method", "two-scale", "--grouping", "row", "--packed", packed.toString());
+        assertEquals(0, run.exitCode(), run.err());
+        try (SafetensorsReader o = SafetensorsReader.open(out); PackedReader p = PackedReader.open(packed)) {
+            assertArrayEquals(new long[] {3, 0}, o.tensor("empty.rows").spec().shape());
+            assertArrayEquals(new float[4], o.readFloats(o.tensor("w"))); // all-zero weights stay zero, no 0/0
+            assertArrayEquals(new float[3], p.read("empty.rows").scalePos()); // three rows, each an empty group
+            assertArrayEquals(new float[3], p.read("empty.rows").scaleNeg());
+            assertEquals(0, p.read("no.rows").codes().length);
+        }
+    }
+
+    @Test
+    void outputsAreReadableByOthers() throws IOException {
+        TestModels.Model m = TestModels.standard(dir.resolve("in.safetensors"));
+        Path out = dir.resolve("out.safetensors");
+        assertEquals(0, quantize(m.file(), "-o", out.toString(), "--method", "tnt", "--grouping", "row").exitCode());
+        if (Files.getFileStore(out).supportsFileAttributeView(java.nio.file.attribute.PosixFileAttributeView.class)) {
+            assertEquals("rw-r--r--", java.nio.file.attribute.PosixFilePermissions.toString(Files.getPosixFilePermissions(out)));
+        }
+    }
+
+    @Test
     void helpListsTheMethodsAndGroupings() {
         CliRun run = CliRun.of("quantize", "--help");
         assertEquals(0, run.exitCode());

@@ -59,19 +59,20 @@ public final class AtomicOutput implements AutoCloseable {
         removeStaleTemporaries(dir, abs.getFileName().toString());
         while (true) {
             Path temp = Files.createTempFile(dir, tempPrefix(abs.getFileName().toString()), TEMP_SUFFIX);
-            // Temporary files are private (0600); the finished output should be readable like any other file.
-            if (Files.getFileStore(temp).supportsFileAttributeView(PosixFileAttributeView.class)) {
-                Files.setPosixFilePermissions(temp, PosixFilePermissions.fromString("rw-r--r--"));
-            }
             WRITING.add(temp);
-            FileChannel channel = FileChannel.open(temp, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING);
+            FileChannel channel = null;
             try {
+                // Temporary files are private (0600); the finished output should be readable like any other file.
+                if (Files.getFileStore(temp).supportsFileAttributeView(PosixFileAttributeView.class)) {
+                    Files.setPosixFilePermissions(temp, PosixFilePermissions.fromString("rw-r--r--"));
+                }
+                channel = FileChannel.open(temp, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING);
                 channel.lock();
                 // Another run's cleanup may have taken the file between its creation and our lock: start over.
                 if (Files.exists(temp)) return new AtomicOutput(abs, temp, channel);
             } catch (IOException | RuntimeException e) {
                 WRITING.remove(temp);
-                channel.close();
+                if (channel != null) channel.close();
                 Files.deleteIfExists(temp);
                 throw e;
             }

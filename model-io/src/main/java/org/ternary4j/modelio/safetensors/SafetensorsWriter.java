@@ -127,8 +127,8 @@ public final class SafetensorsWriter implements AutoCloseable {
 
     /** Writes the next tensor's raw little-endian bytes from a segment (a mapped input tensor, say). */
     public void writeSegment(String name, MemorySegment bytes) throws IOException {
-        TensorSpec t = tensors.get(Math.min(next, tensors.size() - 1));
-        if (next >= tensors.size() || !t.name().equals(name)) throw outOfOrder(name);
+        if (next >= tensors.size() || !tensors.get(next).name().equals(name)) throw outOfOrder(name);
+        TensorSpec t = tensors.get(next);
         if (bytes.byteSize() != t.byteSize()) {
             throw new IllegalArgumentException("tensor '" + name + "': " + bytes.byteSize() + " bytes for a header that declares " + t.byteSize());
         }

@@ -176,6 +176,11 @@ class SafetensorsRoundTripTest {
         }
         assertFalse(Files.exists(file));
         assertFolderEmpty();
+        try (SafetensorsWriter w = SafetensorsWriter.open(file, List.of(), Map.of())) {
+            assertThrows(IllegalStateException.class, () -> w.writeBytes("x", new byte[0]));
+            assertThrows(IllegalStateException.class, () -> w.writeFloats("x", new float[0]));
+        }
+        assertFolderEmpty();
     }
 
     @Test

@@ -1,0 +1,109 @@
+package org.ternary4j.cli;
+
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Locale;
+import org.ternary4j.core.grouping.Grouping;
+import org.ternary4j.core.pack.Packing;
+import org.ternary4j.core.projection.Projections;
+import org.ternary4j.eval.data.Dataset;
+import org.ternary4j.eval.report.ReportData;
+import org.ternary4j.modelio.onnx.OnnxOptions;
+import org.ternary4j.modelio.onnx.OnnxResult;
+import org.ternary4j.modelio.onnx.OnnxTernarizer;
+
+/**
+ * Ternarizes one ONNX model with every method × grouping, evaluates each on the same data and
+ * tabulates accuracy against size, so a user can choose. No retraining anywhere.
+ */
+final class Sweep {
+
+    /** One method × grouping: its accuracy and what it costs to store. */
+    record Row(String method, String grouping, TaskAccuracy accuracy, double bitsPerWeight, long fpBytes, long packedBytes) {
+        double compression() {
+            return packedBytes == 0 ? 0 : (double) fpBytes / packedBytes;
+        }
+    }
+
+    record Plan(Path model, List<String> methods, List<String> groupings, OnnxOptions base, Dataset data, int threads) {}
+
+    private Sweep() {}
+
+    static List<Row> run(Plan plan, Path workDir, PrintWriter progress) throws IOException {
+        List<Row> rows = new ArrayList<>();
+        Files.createDirectories(workDir);
+        for (String m : plan.methods()) {
+            for (String g : plan.groupings()) {
+                Path out = Files.createTempFile(workDir, "sweep-", ".onnx");
+                try {
+                    OnnxOptions options = withMethod(plan.base(), m, g);
+                    OnnxResult r = OnnxTernarizer.run(plan.model(), out, options);
+                    TaskAccuracy a = TaskAccuracy.measure(plan.model(), out, plan.data(), plan.threads());
+                    ReportData.ModelSize size = OnnxReportPage.size(plan.model(), r, options.packing());
+                    QuantizeReport q = new QuantizeReport(plan.model().toString(), m, g, options.packing().spec(), r.reports(), 0);
+                    rows.add(new Row(m, g, a, q.bitsPerWeight(), size.beforeBytes(), size.afterBytes()));
+                    if (progress != null) {
+                        progress.printf(Locale.ROOT, "  %-12s %-10s top-1 %s%n", m, g, TaskAccuracy.percent(a.ternaryTop1()));
+                        progress.flush();
+                    }
+                } finally {
+                    Files.deleteIfExists(out);
+                }
+            }
+        }
+        return rows;
+    }
+
+    static OnnxOptions withMethod(OnnxOptions base, String method, String grouping) {
+        return new OnnxOptions(Projections.parse(method), Grouping.parse(grouping), base.allLayers(), base.include(), base.exclude(),
+                base.foldBn(), base.embeddings(), base.threads(), base.packing());
+    }
+
+    /** The best row by ternary top-1 (then agreement), for the report's detailed section. */
+    static Row best(List<Row> rows) {
+        return rows.stream().max(Comparator.comparing((Row r) -> r.accuracy().ternaryTop1() == null ? 0 : r.accuracy().ternaryTop1())
+                .thenComparingDouble(r -> r.accuracy().agreement())).orElseThrow();
+    }
+
+    static void printTable(List<Row> rows, PrintWriter out) {
+        TaskAccuracy first = rows.getFirst().accuracy();
+        out.printf(Locale.ROOT, "full precision: top-1 %s on %d examples of %s, %d KB%n", TaskAccuracy.percent(first.fpTop1()), first.n(),
+                first.data(), rows.getFirst().fpBytes() / 1024);
+        String fmt = "%-12s %-10s %9s %8s %10s %8s %10s %8s%n";
+        out.printf(Locale.ROOT, fmt, "method", "grouping", "top-1", "Δ top-1", "agreement", "bits/w", "packed KB", "smaller");
+        for (Row r : rows) {
+            TaskAccuracy a = r.accuracy();
+            String delta = a.fpTop1() == null || a.ternaryTop1() == null ? "n/a" : String.format(Locale.ROOT, "%+.2f", 100 * (a.ternaryTop1() - a.fpTop1()));
+            out.printf(Locale.ROOT, fmt, r.method(), r.grouping(), TaskAccuracy.percent(a.ternaryTop1()), delta,
+                    String.format(Locale.ROOT, "%.2f %%", 100 * a.agreement()), String.format(Locale.ROOT, "%.3f", r.bitsPerWeight()),
+                    String.format(Locale.ROOT, "%.1f", r.packedBytes() / 1024.0), String.format(Locale.ROOT, "%.1fx", r.compression()));
+        }
+        out.flush();
+    }
+
+    /** The HTML page: every run's accuracy, and the layers and histograms of the best one. */
+    static void writeHtml(Path html, Plan plan, List<Row> rows, Path workDir) throws IOException {
+        Row best = best(rows);
+        List<ReportData.AccuracyEntry> acc = new ArrayList<>();
+        acc.add(new ReportData.AccuracyEntry("full precision", rows.getFirst().accuracy().fpTop1(), null, null));
+        for (Row r : rows) acc.add(new ReportData.AccuracyEntry(r.method() + ", " + r.grouping(), r.accuracy().ternaryTop1(), r.accuracy().agreement(), r.accuracy().meanCosine()));
+        Path out = Files.createTempFile(workDir, "best-", ".onnx");
+        try {
+            OnnxOptions options = withMethod(plan.base(), best.method(), best.grouping());
+            OnnxResult r = OnnxTernarizer.run(plan.model(), out, options);
+            OnnxReportPage.write(html, plan.model().getFileName() + ": sweep (layers shown for " + best.method() + ", " + best.grouping() + ")",
+                    plan.model(), r, options.packing(), acc, plan.model());
+        } finally {
+            Files.deleteIfExists(out);
+        }
+    }
+
+    static Packing defaultPacking() {
+        return Packing.BASE3;
+    }
+}

@@ -1,0 +1,94 @@
+package org.ternary4j.cli;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import org.ternary4j.core.grouping.Grouping;
+import org.ternary4j.train.Architecture;
+import org.ternary4j.train.EpochStats;
+import org.ternary4j.train.FashionMnist;
+import org.ternary4j.train.Method;
+import org.ternary4j.train.OnnxExport;
+import org.ternary4j.train.TrainOptions;
+import org.ternary4j.train.Training;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code ternary4j train}: train a zoo model on Fashion-MNIST, full precision or ternary-aware, and export ONNX. */
+@Command(name = "train", mixinStandardHelpOptions = true,
+        description = "Train a model on Fashion-MNIST (DJL + PyTorch CPU), full precision or quantization-aware, and write it as ONNX.")
+final class TrainCommand implements Callable<Integer> {
+    @Option(names = "--model", required = true, description = "mlp, lenet5, vgg or resnet20")
+    String model;
+
+    @Option(names = "--method", defaultValue = "fp", description = "fp, ttq, syq, tga, twn, tnt or two-scale (default: ${DEFAULT-VALUE})")
+    String method;
+
+    @Option(names = "--grouping", description = "scale groups (default per method: ttq/tga/twn tensor, syq syq-pixel, tnt/two-scale row)")
+    String grouping;
+
+    @Option(names = "--all-layers", description = "also ternarize the first and the last layer")
+    boolean allLayers;
+
+    @Option(names = "--init", description = "start from the weights of this full-precision ternary4j ONNX model")
+    Path init;
+
+    @Option(names = "--epochs", defaultValue = "1") int epochs;
+    @Option(names = "--seed", defaultValue = "1") long seed;
+    @Option(names = "--lr", description = "Adam learning rate, cosine-decayed to 1%% (default 1e-3 for fp, 2e-4 for QAT)") Float lr;
+    @Option(names = "--batch", defaultValue = "128") int batch;
+    @Option(names = "--train-limit", defaultValue = "0", description = "use only the first N training images (0: all)") int trainLimit;
+    @Option(names = "--data", description = "Fashion-MNIST folder (default ${DEFAULT-VALUE})", defaultValue = "/usr/share/datasets/fashion-mnist") Path data;
+    @Option(names = {"-o", "--output"}, required = true, description = "the ONNX model to write") Path output;
+    @Option(names = "--log", description = "per-epoch log, CSV (or JSON if the name ends in .json)") Path log;
+    @Option(names = "--json", description = "print the final metrics as JSON on stdout") boolean json;
+    @Option(names = "--no-progress", description = "no progress bar") boolean noProgress;
+
+    @Override
+    public Integer call() throws Exception {
+        Method m = Method.parse(method);
+        Grouping g = grouping == null ? null : Grouping.parse(grouping);
+        TrainOptions o = TrainOptions.defaults(Architecture.parse(model), m);
+        o = new TrainOptions(o.architecture(), m, g, allLayers, epochs, seed, lr != null ? lr : o.learningRate(), batch, init, trainLimit, 0);
+        checkOutput();
+        FashionMnist.Split train = FashionMnist.load(data, "train");
+        FashionMnist.Split test = FashionMnist.load(data, "t10k");
+        Training.Result r = Training.run(o, train, test, !noProgress, log);
+        OnnxExport.write(r.onnx(), output, init);
+        if (json) {
+            Map<String, Object> out = new LinkedHashMap<>();
+            out.put("model", o.architecture().cliName());
+            out.put("method", m.cliName());
+            out.put("grouping", o.grouping().spec());
+            out.put("ternary_layers", r.ternaryLayers());
+            out.put("epochs", o.epochs());
+            out.put("seed", o.seed());
+            out.put("learning_rate", o.learningRate());
+            out.put("batch", o.batchSize());
+            out.put("test_accuracy", r.testAccuracy());
+            EpochStats last = r.epochs().getLast();
+            out.put("final_loss", last.loss());
+            out.put("train_accuracy", last.trainAccuracy());
+            out.put("wall_seconds_per_epoch", r.epochs().stream().mapToDouble(EpochStats::wallSeconds).average().orElse(0));
+            out.put("cpu_seconds_per_epoch", r.epochs().stream().mapToDouble(EpochStats::cpuSeconds).average().orElse(0));
+            out.put("output", output.toString());
+            System.out.println(new ObjectMapper().writerWithDefaultPrettyPrinter().writeValueAsString(out));
+        } else {
+            System.out.printf("test accuracy %.4f after %d epoch(s); wrote %s%n", r.testAccuracy(), o.epochs(), output);
+        }
+        return 0;
+    }
+
+    /** Fails before minutes of training rather than after: the output must be writable and not the input. */
+    private void checkOutput() throws IOException {
+        Path abs = output.toAbsolutePath().normalize();
+        if (abs.getParent() == null || !Files.isDirectory(abs.getParent())) throw new IOException(output + ": output folder does not exist");
+        if (init != null && (init.toAbsolutePath().normalize().equals(abs) || (Files.exists(output) && Files.exists(init) && Files.isSameFile(init, output)))) {
+            throw new IOException(output + ": output would overwrite the input file");
+        }
+    }
+}

@@ -1,0 +1,80 @@
+package org.ternary4j.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** quantize --eval/--html, sweep and demo on the bundled LeNet-5, checked against separate runs. */
+class TaskCommandsTest {
+    static final Path LENET = Path.of("..", "models", "lenet5-fmnist.onnx");
+    static final ObjectMapper JSON = new ObjectMapper();
+
+    @TempDir
+    Path dir;
+
+    private static JsonNode evalJson(Path model, int limit) throws Exception {
+        CliRun r = CliRun.of("eval", model.toString(), "--data", "fashion-mnist", "--limit", "" + limit, "--json");
+        assertEquals(0, r.exitCode(), r.err());
+        return JSON.readTree(r.out());
+    }
+
+    @Test
+    void quantizeEvalAgreesWithASeparateEvalOfTheWrittenFile() throws Exception {
+        Path out = dir.resolve("t.onnx"), report = dir.resolve("r.json"), html = dir.resolve("r.html");
+        CliRun r = CliRun.of("quantize", LENET.toString(), "-o", out.toString(), "--method", "tnt-tuned", "--grouping", "row",
+                "--eval", "fashion-mnist", "--eval-limit", "400", "--report", report.toString(), "--html", html.toString());
+        assertEquals(0, r.exitCode(), r.err());
+        JsonNode acc = JSON.readTree(Files.readAllBytes(report)).get("accuracy");
+        assertEquals(400, acc.get("n").asInt());
+        assertEquals(evalJson(out, 400).get("top1").asDouble(), acc.get("ternaryTop1").asDouble());
+        assertEquals(evalJson(LENET, 400).get("top1").asDouble(), acc.get("fpTop1").asDouble());
+        String page = Files.readString(html);
+        assertTrue(page.contains("<svg") && page.contains("conv2.weight"), "report shows the layers");
+    }
+
+    @Test
+    void aBadEvalDataSetFailsBeforeAnythingIsWritten() {
+        Path out = dir.resolve("t.onnx");
+        CliRun r = CliRun.of("quantize", LENET.toString(), "-o", out.toString(), "--method", "tnt", "--grouping", "row",
+                "--eval", dir.resolve("missing.npz").toString());
+        assertEquals(1, r.exitCode());
+        assertTrue(r.err().contains("missing.npz"), r.err());
+        assertFalse(Files.exists(out));
+    }
+
+    @Test
+    void sweepRowsEqualQuantizeThenEval() throws Exception {
+        CliRun r = CliRun.of("sweep", LENET.toString(), "--methods", "tnt,two-scale", "--groupings", "row", "--data", "fashion-mnist",
+                "--limit", "300", "--json");
+        assertEquals(0, r.exitCode(), r.err());
+        String[] lines = r.out().strip().split("\n");
+        assertEquals(2, lines.length, r.out());
+        for (String line : lines) {
+            JsonNode row = JSON.readTree(line);
+            Path out = dir.resolve(row.get("method").asText() + ".onnx"), report = dir.resolve(row.get("method").asText() + ".json");
+            CliRun q = CliRun.of("quantize", LENET.toString(), "-o", out.toString(), "--method", row.get("method").asText(),
+                    "--grouping", "row", "--report", report.toString());
+            assertEquals(0, q.exitCode(), q.err());
+            assertEquals(evalJson(out, 300).get("top1").asDouble(), row.get("top1").asDouble());
+            assertEquals(JSON.readTree(Files.readAllBytes(report)).get("summary").get("bitsPerWeight").asDouble(), row.get("bitsPerWeight").asDouble(), 1e-12);
+            assertTrue(row.get("packedBytes").asLong() * 8 < row.get("fpBytes").asLong(), "packed model is much smaller");
+        }
+    }
+
+    @Test
+    void demoRunsOnTheBundledModel() throws Exception {
+        Path html = dir.resolve("demo.html");
+        CliRun r = CliRun.of("demo", "--limit", "200", "--html", html.toString(), "--model", LENET.toString());
+        assertEquals(0, r.exitCode(), r.err());
+        assertTrue(r.out().contains("best:") && r.out().contains("ternary4j train"), r.out());
+        assertEquals(10, r.out().lines().filter(l -> l.matches("^(tnt|tnt-tuned|two-scale|twn|absmean) +(row|kernel) .*")).count(), r.out());
+        assertTrue(Files.size(html) > 10_000);
+    }
+}
