@@ -12,16 +12,23 @@ import java.nio.file.Path;
  * reports it as a finding; a hang shows as a fuzz run that does not finish.
  */
 final class Hostile {
-    /** One scratch file per fork (Jazzer runs one target per JVM, inputs one after another). */
+    /** One scratch folder and input file per fork (Jazzer runs one target per JVM, inputs one after another). */
+    private static final Path DIR;
     private static final Path FILE;
 
     static {
         try {
-            FILE = Files.createTempFile("t4j-fuzz-", ".bin");
-            FILE.toFile().deleteOnExit();
+            DIR = Files.createTempDirectory("t4j-fuzz-");
+            FILE = DIR.resolve("input.bin");
+            DIR.toFile().deleteOnExit();
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
+    }
+
+    /** A path in the scratch folder for a target's outputs. */
+    static Path scratch(String name) {
+        return DIR.resolve(name);
     }
 
     @FunctionalInterface

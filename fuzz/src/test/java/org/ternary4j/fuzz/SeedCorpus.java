@@ -50,6 +50,10 @@ public final class SeedCorpus {
         Files.write(npy.resolve("labels-i8"), npyLongs(tmp.resolve("e"), new int[] {3}, new long[] {0, 1, 9}));
         Path npz = dir(root, "NpzFuzzTest", "npz");
         Files.write(npz.resolve("two-arrays"), zip(Map.of("x.npy", Files.readAllBytes(npy.resolve("f4")), "y.npy", Files.readAllBytes(npy.resolve("labels-i8")))));
+        Path onnx = dir(root, "OnnxFuzzTest", "onnx");
+        Files.write(onnx.resolve("cnn"), OnnxSeeds.cnn());
+        Files.write(onnx.resolve("if-and-gather"), OnnxSeeds.subgraphsAndEmbedding());
+        Files.write(onnx.resolve("external-data"), OnnxSeeds.externalData());
         try (var s = Files.list(tmp)) {
             for (Path p : s.toList()) Files.delete(p);
         }
@@ -114,7 +118,9 @@ public final class SeedCorpus {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         try (ZipOutputStream z = new ZipOutputStream(out)) {
             for (String name : entries.keySet().stream().sorted().toList()) {
-                z.putNextEntry(new ZipEntry(name));
+                ZipEntry e = new ZipEntry(name);
+                e.setTime(0); // fixed timestamps: the same seed bytes on every regeneration
+                z.putNextEntry(e);
                 z.write(entries.get(name));
                 z.closeEntry();
             }
