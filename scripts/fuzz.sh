@@ -10,4 +10,4 @@ source "$root/scripts/jdk.sh"
 seconds=${1:-600}
 filter=${2:-}
 cd "$root"
-exec mvn -B -ntp -pl fuzz -am verify -Dfuzz.seconds="$seconds" -Dtest="*${filter}*FuzzTest" -Dsurefire.failIfNoSpecifiedTests=false
+exec mvn -B -ntp -pl fuzz -am verify -Dfuzz.seconds="$seconds" -Dtest="org.ternary4j.fuzz.*${filter}*FuzzTest" -Dsurefire.failIfNoSpecifiedTests=false
