@@ -14,6 +14,7 @@ import org.ternary4j.core.pack.Packing;
 import org.ternary4j.core.projection.Projection;
 import org.ternary4j.core.projection.Projections;
 import org.ternary4j.modelio.AtomicOutput;
+import org.ternary4j.modelio.safetensors.ReadLimits;
 import org.ternary4j.modelio.safetensors.SafetensorsReader;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.IModelTransformer;
@@ -68,6 +69,14 @@ final class QuantizeCommand implements Callable<Integer> {
             description = "Scale rule for tnt: ls (least squares, default) or norm (TNT's norm matching, i.e. tnt:norm).")
     String scale;
 
+    @Option(names = "--max-tensors", paramLabel = "N", description = "Refuse inputs declaring more tensors than this (default ${DEFAULT-VALUE}).",
+            defaultValue = "100000")
+    int maxTensors;
+
+    @Option(names = "--max-file-gb", paramLabel = "GB", description = "Refuse inputs larger than this many GiB (default ${DEFAULT-VALUE}).",
+            defaultValue = "1024")
+    double maxFileGb;
+
     @Option(names = "--all-layers", description = "ONNX: also ternarize the first and last weight layers (full precision by default).")
     boolean allLayers;
 
@@ -109,9 +118,16 @@ final class QuantizeCommand implements Callable<Integer> {
         checkDistinct(output, report, "--report");
         checkDistinct(packed, report, "--report");
 
+        if (maxTensors < 0) throw new IllegalArgumentException("--max-tensors must be ≥ 0");
+        if (!(maxFileGb > 0) || Double.isInfinite(maxFileGb)) throw new IllegalArgumentException("--max-file-gb must be a positive number");
+        ReadLimits limits = ReadLimits.DEFAULT.withMaxTensors(maxTensors).withMaxFileBytes((long) Math.max(8, Math.min(Long.MAX_VALUE, maxFileGb * (1L << 30))));
+
         long start = System.nanoTime();
         OnnxQuantize.Flags flags = new OnnxQuantize.Flags(allLayers, include, exclude, foldBn, embeddings);
         if (OnnxQuantize.isOnnx(input)) {
+            if (Files.isRegularFile(input) && Files.size(input) > limits.maxFileBytes()) {
+                throw new IOException(input + ": " + Files.size(input) + " bytes exceeds the file size limit of " + limits.maxFileBytes() + " bytes");
+            }
             if (allTensors) throw new IllegalArgumentException("--all-tensors applies to safetensors inputs; for ONNX see --all-layers and --embeddings");
             // Load the data first: a bad --eval must fail before anything is written.
             Dataset data = evalData == null ? null : DataSources.load(evalData, null);
@@ -126,7 +142,7 @@ final class QuantizeCommand implements Callable<Integer> {
         }
         SafetensorsQuantizer quantizer = new SafetensorsQuantizer(projection, groups, pack, allTensors, n);
         QuantizeReport result;
-        try (SafetensorsReader in = SafetensorsReader.open(input)) {
+        try (SafetensorsReader in = SafetensorsReader.open(input, limits)) {
             List<TensorPlan> plan = quantizer.plan(in);
             long elements = plan.stream().mapToLong(p -> p.tensor().spec().elements()).sum();
             int copied = (int) plan.stream().filter(p -> !p.ternarize()).count();

@@ -144,4 +144,46 @@ class QuantizeBadInputTest {
         assertEquals(1, run.exitCode());
         assertEquals("ternary4j: " + out + ": output folder does not exist", run.err().strip());
     }
+
+    @Test
+    void tensorCountAndFileSizeLimitsAreClearAndCanBeRaised() throws IOException {
+        Path in = model(new float[] {1, 2, 3, 4});
+        fails(in, in + ": header declares more than 1 tensors, the tensor-count limit", "--max-tensors", "1");
+        fails(in, in + ": " + Files.size(in) + " bytes exceeds the file size limit of 107 bytes", "--max-file-gb", "0.0000001");
+        fails(in, "--max-file-gb must be a positive number", "--max-file-gb", "0");
+        CliRun ok = CliRun.of("quantize", in.toString(), "-o", dir.resolve("out.safetensors").toString(), "--method", "tnt", "--grouping", "row",
+                "--max-tensors", "2", "--max-file-gb", "0.001");
+        assertEquals(0, ok.exitCode(), ok.err());
+    }
+
+    /** The output may not reach the input through another name either: a symbolic or a hard link. */
+    @Test
+    void outputThatIsTheInputUnderAnotherName() throws IOException {
+        Path in = model(new float[] {1, 2, 3, 4});
+        byte[] before = Files.readAllBytes(in);
+        Path sym = Files.createSymbolicLink(dir.resolve("sym.safetensors"), in);
+        Path hard = Files.createLink(dir.resolve("hard.safetensors"), in);
+        fails(in, "output would overwrite the input file", "-o", sym.toString());
+        fails(in, "output would overwrite the input file", "--packed", hard.toString());
+        assertTrue(Arrays.equals(before, Files.readAllBytes(in)));
+    }
+
+    /** Zero-size tensors ([0, 4], [3, 0]) are valid safetensors: they pass through as empty tensors of the same shape. */
+    @Test
+    void zeroSizeTensorsComeOutEmpty() throws IOException {
+        Path in = TestModels.write(dir.resolve("in.safetensors"),
+                List.of(TensorSpec.of("empty.rows", DType.F32, 0, 4), TensorSpec.of("w", DType.F32, 2, 2), TensorSpec.of("empty.cols", DType.BF16, 3, 0)),
+                Map.of("empty.rows", new float[0], "w", new float[] {1, -2, 3, -4}, "empty.cols", new float[0]), Map.of(), Map.of());
+        Path out = dir.resolve("out.safetensors"), packed = dir.resolve("p.safetensors");
+        CliRun run = CliRun.of("quantize", in.toString(), "-o", out.toString(), "--packed", packed.toString(), "--method", "tnt", "--grouping", "row");
+        assertEquals(0, run.exitCode(), run.err());
+        try (org.ternary4j.modelio.safetensors.SafetensorsReader r = org.ternary4j.modelio.safetensors.SafetensorsReader.open(out)) {
+            assertEquals(0, r.readFloats(r.tensor("empty.rows")).length);
+            assertEquals(0, r.readFloats(r.tensor("empty.cols")).length);
+            assertEquals("[3, 0]", r.tensor("empty.cols").spec().shapeString());
+        }
+        try (org.ternary4j.modelio.packed.PackedReader r = org.ternary4j.modelio.packed.PackedReader.open(packed)) {
+            for (String name : r.ternaryNames()) r.read(name).dequantize();
+        }
+    }
 }

@@ -105,14 +105,14 @@ public final class NpyReader {
         if (!d.find() || !f.find() || !s.find()) throw new IOException(source + ": malformed .npy header " + header.strip());
         if (f.group(1).equals("True")) throw new IOException(source + ": Fortran-order arrays are not supported; save with C order");
         char kind = d.group(2).charAt(0);
-        int size = Integer.parseInt(d.group(3));
+        int size = d.group(3).length() > 2 ? -1 : Integer.parseInt(d.group(3)); // '<f99999999999' is unsupported, not a crash
         boolean ok = switch (kind) {
             case 'f' -> size == 2 || size == 4 || size == 8;
             case 'i' -> size == 1 || size == 2 || size == 4 || size == 8;
             case 'u' -> size == 1;
             default -> false;
         };
-        if (!ok) throw new IOException(source + ": unsupported dtype " + d.group(1) + kind + size + " (float16/32/64, int8/16/32/64, uint8)");
+        if (!ok) throw new IOException(source + ": unsupported dtype " + d.group(1) + kind + d.group(3) + " (float16/32/64, int8/16/32/64, uint8)");
         ByteOrder order = d.group(1).equals(">") ? ByteOrder.BIG_ENDIAN : ByteOrder.LITTLE_ENDIAN;
         int[] shape = parseShape(s.group(1), source);
         long n;

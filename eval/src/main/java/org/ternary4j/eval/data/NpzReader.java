@@ -17,6 +17,11 @@ public final class NpzReader {
 
     /** Parsed arrays by name (".npy" stripped), in the archive's order. */
     static Map<String, NpyReader.Npy> readAll(Path file) throws IOException {
+        return readAll(file, FileBytes.MAX_BYTES);
+    }
+
+    /** As {@link #readAll(Path)}; an entry inflating to more than {@code maxEntryBytes} (a zip bomb) is refused. */
+    static Map<String, NpyReader.Npy> readAll(Path file, int maxEntryBytes) throws IOException {
         if (!Files.isRegularFile(file)) throw new IOException(file + ": no such file");
         Map<String, NpyReader.Npy> out = new LinkedHashMap<>();
         try (ZipFile zip = new ZipFile(file.toFile())) {
@@ -27,14 +32,15 @@ public final class NpzReader {
                 name = name.substring(0, name.length() - 4);
                 byte[] bytes;
                 try (InputStream in = zip.getInputStream(e)) {
-                    bytes = in.readAllBytes();
+                    bytes = FileBytes.bounded(in, maxEntryBytes, file + ": entry " + e.getName());
                 } catch (ZipException | java.io.EOFException ex) {
                     throw new IOException(file + ": entry " + e.getName() + " is corrupt or truncated");
                 }
                 out.put(name, NpyReader.parse(bytes, file + "[" + name + "]"));
             }
-        } catch (ZipException e) {
-            throw new IOException(file + ": not a valid .npz (zip) file (" + e.getMessage() + ")");
+        } catch (ZipException | java.io.EOFException e) {
+            // ZipFile itself throws a bare EOFException when the end-of-central-directory record is cut off.
+            throw new IOException(file + ": not a valid .npz (zip) file (" + (e.getMessage() == null ? "truncated" : e.getMessage()) + ")");
         }
         if (out.isEmpty()) throw new IOException(file + ": .npz archive holds no arrays");
         return out;

@@ -13,6 +13,7 @@ import java.util.Set;
 import org.ternary4j.core.TernaryTensor;
 import org.ternary4j.core.grouping.Shapes;
 import org.ternary4j.modelio.safetensors.DType;
+import org.ternary4j.modelio.safetensors.ReadLimits;
 import org.ternary4j.modelio.safetensors.SafetensorsReader;
 import org.ternary4j.modelio.safetensors.TensorInfo;
 
@@ -33,7 +34,11 @@ public final class PackedReader implements AutoCloseable {
     }
 
     public static PackedReader open(Path path) throws IOException {
-        SafetensorsReader file = SafetensorsReader.open(path);
+        return open(path, ReadLimits.DEFAULT);
+    }
+
+    public static PackedReader open(Path path, ReadLimits limits) throws IOException {
+        SafetensorsReader file = SafetensorsReader.open(path, limits);
         try {
             Map<String, String> meta = file.metadata();
             if (!PackedFormat.FORMAT.equals(meta.get(PackedFormat.FORMAT_KEY))) {

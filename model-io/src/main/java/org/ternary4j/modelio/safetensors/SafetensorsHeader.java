@@ -1,13 +1,19 @@
 package org.ternary4j.modelio.safetensors;
 
 import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.JsonStreamContext;
+import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.core.StreamReadConstraints;
 import com.fasterxml.jackson.core.StreamReadFeature;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.Comparator;
@@ -46,9 +52,19 @@ public record SafetensorsHeader(List<TensorInfo> tensors, Map<String, String> me
 
     /** Parses and validates {@code json}, the header of {@code file} whose data section has {@code dataLength} bytes. */
     public static SafetensorsHeader parse(String file, byte[] json, long dataLength) throws IOException {
+        return parse(file, json, dataLength, ReadLimits.DEFAULT);
+    }
+
+    /** As {@link #parse(String, byte[], long)}, refusing headers that declare more than {@code limits} allow. */
+    public static SafetensorsHeader parse(String file, byte[] json, long dataLength, ReadLimits limits) throws IOException {
         JsonNode root;
         try {
-            root = JSON.readTree(json);
+            // Decoded strictly as UTF-8 first: Jackson alone would guess UTF-16/32 from the first bytes.
+            String text = StandardCharsets.UTF_8.newDecoder().decode(ByteBuffer.wrap(json)).toString();
+            checkCounts(file, text, limits);
+            root = JSON.readTree(text);
+        } catch (CharacterCodingException e) {
+            throw problem(file, "header is not valid UTF-8");
         } catch (JsonProcessingException e) {
             throw problem(file, "malformed header JSON: " + e.getOriginalMessage().lines().findFirst().orElse(""));
         }
@@ -61,6 +77,31 @@ public record SafetensorsHeader(List<TensorInfo> tensors, Map<String, String> me
         }
         checkCoverage(file, tensors, dataLength);
         return new SafetensorsHeader(tensors, metadata);
+    }
+
+    /**
+     * Counts tensors, metadata entries and array lengths with the streaming parser before any tree
+     * is built: a 100 MB header of tiny entries would otherwise become gigabytes of JSON nodes.
+     */
+    private static void checkCounts(String file, String text, ReadLimits limits) throws IOException {
+        long tensors = 0, metadata = 0;
+        boolean inMetadata = false;
+        try (JsonParser p = JSON.createParser(text)) {
+            for (JsonToken t = p.nextToken(); t != null; t = p.nextToken()) {
+                JsonStreamContext ctx = p.getParsingContext();
+                if (t == JsonToken.FIELD_NAME && ctx.getParent() != null && ctx.getParent().inRoot()) {
+                    inMetadata = METADATA_KEY.equals(p.currentName());
+                    if (!inMetadata && ++tensors > limits.maxTensors()) {
+                        throw problem(file, "header declares more than " + limits.maxTensors() + " tensors, the tensor-count limit");
+                    }
+                } else if (t == JsonToken.FIELD_NAME && inMetadata && ctx.getParent() != null && ctx.getParent().getParent() != null
+                        && ctx.getParent().getParent().inRoot() && ++metadata > limits.maxTensors()) {
+                    throw problem(file, "header declares more than " + limits.maxTensors() + " " + METADATA_KEY + " entries, the limit");
+                } else if (ctx.inArray() && ctx.getCurrentIndex() >= Math.max(2, limits.maxRank())) {
+                    throw problem(file, "header has an array of more than " + Math.max(2, limits.maxRank()) + " entries (shapes are limited to rank " + limits.maxRank() + ")");
+                }
+            }
+        }
     }
 
     private static Map<String, String> metadata(String file, JsonNode node) throws IOException {

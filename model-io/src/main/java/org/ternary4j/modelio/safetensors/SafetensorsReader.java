@@ -34,13 +34,21 @@ public final class SafetensorsReader implements AutoCloseable {
         this.header = header;
     }
 
-    /** Opens and validates {@code file}; every problem is one {@link IOException} line naming it. */
+    /** Opens and validates {@code file} under the {@link ReadLimits#DEFAULT default limits}. */
     public static SafetensorsReader open(Path file) throws IOException {
+        return open(file, ReadLimits.DEFAULT);
+    }
+
+    /** Opens and validates {@code file}; every problem, a limit exceeded included, is one {@link IOException} line naming it. */
+    public static SafetensorsReader open(Path file, ReadLimits limits) throws IOException {
         if (Files.isDirectory(file)) throw new IOException(file + ": is a folder, not a safetensors file");
         FileChannel channel = FileChannel.open(file, StandardOpenOption.READ);
         try {
             long size = channel.size();
             if (size < 8) throw new IOException(file + ": " + size + " bytes, too short for a safetensors file (8-byte header length missing)");
+            if (size > limits.maxFileBytes()) {
+                throw new IOException(file + ": " + size + " bytes exceeds the file size limit of " + limits.maxFileBytes() + " bytes");
+            }
             ByteBuffer len = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
             readFully(channel, len, 0);
             long headerLength = len.getLong(0);
@@ -52,7 +60,7 @@ public final class SafetensorsReader implements AutoCloseable {
             }
             ByteBuffer json = ByteBuffer.allocate((int) headerLength);
             readFully(channel, json, 8);
-            SafetensorsHeader header = SafetensorsHeader.parse(file.toString(), json.array(), size - 8 - headerLength);
+            SafetensorsHeader header = SafetensorsHeader.parse(file.toString(), json.array(), size - 8 - headerLength, limits);
             return new SafetensorsReader(file, channel, 8 + headerLength, header);
         } catch (IOException | RuntimeException e) {
             channel.close();

@@ -108,4 +108,67 @@ class SafetensorsBadInputTest {
             assertEquals(0, r.tensors().size());
         }
     }
+
+    /** Fuzzing finding: Jackson guessed UTF-32 from these bytes and threw a CharConversionException without the file name. */
+    @Test
+    void headerThatLooksLikeUtf32IsMalformedJsonNamingTheFile() throws IOException {
+        byte[] json = new byte[41];
+        json[4] = 0x44;
+        for (int i = 5; i < 26; i++) json[i] = 0x44;
+        Path f = Files.write(dir.resolve("utf32.safetensors"), java.nio.ByteBuffer.allocate(8 + 41).order(ByteOrder.LITTLE_ENDIAN).putLong(41).put(json).array());
+        String msg = failure(f);
+        assertTrue(msg.startsWith(f + ": malformed header JSON"), msg);
+    }
+
+    @Test
+    void headerThatIsNotUtf8() throws IOException {
+        Path f = dir.resolve("latin1.safetensors");
+        byte[] json = "{\"__metadata__\":{\"k\":\"caf\u00e9\"}}".getBytes(java.nio.charset.StandardCharsets.ISO_8859_1);
+        Files.write(f, java.nio.ByteBuffer.allocate(8 + json.length).order(ByteOrder.LITTLE_ENDIAN).putLong(json.length).put(json).array());
+        assertTrue(failure(f).equals(f + ": header is not valid UTF-8"), failure(f));
+    }
+
+    @Test
+    void limitsOnFileSizeTensorCountMetadataAndRank() throws IOException {
+        Path three = header("{\"a\":{\"dtype\":\"U8\",\"shape\":[1],\"data_offsets\":[0,1]},\"b\":{\"dtype\":\"U8\",\"shape\":[1],\"data_offsets\":[1,2]},"
+                + "\"c\":{\"dtype\":\"U8\",\"shape\":[1,1,1],\"data_offsets\":[2,3]},\"__metadata__\":{\"x\":\"1\",\"y\":\"2\",\"z\":\"3\"}}", 3);
+        try (SafetensorsReader r = SafetensorsReader.open(three, new ReadLimits(Files.size(three), 3, 3))) {
+            assertEquals(3, r.tensors().size()); // exactly at every limit is accepted
+        }
+        IOException e = assertThrows(IOException.class, () -> SafetensorsReader.open(three, new ReadLimits(Files.size(three) - 1, 3, 3)));
+        assertEquals(three + ": " + Files.size(three) + " bytes exceeds the file size limit of " + (Files.size(three) - 1) + " bytes", e.getMessage());
+        e = assertThrows(IOException.class, () -> SafetensorsReader.open(three, new ReadLimits(1 << 20, 2, 3)));
+        assertTrue(e.getMessage().startsWith(three + ": header declares more than 2 tensors"), e.getMessage());
+        e = assertThrows(IOException.class, () -> SafetensorsReader.open(three, new ReadLimits(1 << 20, 3, 2)));
+        assertTrue(e.getMessage().startsWith(three + ": header has an array of more than 2 entries"), e.getMessage());
+        Path meta = header("{\"__metadata__\":{\"x\":\"1\",\"y\":\"2\",\"z\":\"3\",\"w\":\"4\"}}", 0);
+        e = assertThrows(IOException.class, () -> SafetensorsReader.open(meta, new ReadLimits(1 << 20, 3, 3)));
+        assertTrue(e.getMessage().startsWith(meta + ": header declares more than 3 __metadata__ entries"), e.getMessage());
+    }
+
+    /** 100 MB of "[1,1,1,..." would be tens of millions of JSON nodes; the default rank limit stops it while streaming. */
+    @Test
+    void hugeShapeArrayIsRefusedByTheDefaultRankLimit() throws IOException {
+        String shape = "1,".repeat(100_000) + "1";
+        String msg = failure(header("{\"a\":{\"dtype\":\"U8\",\"shape\":[" + shape + "],\"data_offsets\":[0,1]}}", 1));
+        assertTrue(msg.contains("header has an array of more than 64 entries"), msg);
+    }
+
+    /** The dims multiply past 2^63 only with all of them: [2^32, 2^32] U8. */
+    @Test
+    void dimensionProductOverflowingALong() throws IOException {
+        String msg = failure(header("{\"a\":{\"dtype\":\"U8\",\"shape\":[4294967296,4294967296],\"data_offsets\":[0,4]}}", 4));
+        assertTrue(msg.contains("tensor 'a': shape [4294967296, 4294967296] overflows"), msg);
+    }
+
+    @Test
+    void zeroSizeTensorsAreValidAndReadEmpty() throws IOException {
+        Path f = header("{\"e\":{\"dtype\":\"F32\",\"shape\":[0,4],\"data_offsets\":[0,0]},\"z\":{\"dtype\":\"BF16\",\"shape\":[3,0],\"data_offsets\":[0,0]},"
+                + "\"x\":{\"dtype\":\"U8\",\"shape\":[2],\"data_offsets\":[0,2]}}", 2);
+        try (SafetensorsReader r = SafetensorsReader.open(f)) {
+            assertEquals(0, r.readFloats(r.tensor("e")).length);
+            assertEquals(0, r.readFloats(r.tensor("z")).length);
+            assertEquals(2, r.readBytes(r.tensor("x")).length);
+        }
+    }
 }
