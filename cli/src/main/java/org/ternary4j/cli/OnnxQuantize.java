@@ -11,6 +11,10 @@ import java.util.Locale;
 import java.util.Map;
 import org.ternary4j.core.grouping.Grouping;
 import org.ternary4j.core.pack.Packing;
+import org.ternary4j.eval.calibrate.CalibratedTernarizer;
+import org.ternary4j.eval.calibrate.CalibrationInputs;
+import org.ternary4j.eval.calibrate.Calibrator;
+import org.ternary4j.eval.calibrate.Steps;
 import org.ternary4j.core.projection.Projection;
 import org.ternary4j.modelio.AtomicOutput;
 import org.ternary4j.modelio.onnx.LayerDecision;
@@ -33,9 +37,10 @@ import org.ternary4j.modelio.safetensors.TensorSpec;
 final class OnnxQuantize {
 
     /** The options only ONNX models have. */
-    record Flags(boolean allLayers, List<String> include, List<String> exclude, boolean foldBn, boolean embeddings) {
+    record Flags(boolean allLayers, List<String> include, List<String> exclude, boolean foldBn, boolean embeddings,
+                 String calibrate, String calibrationSteps) {
         boolean any() {
-            return allLayers || !include.isEmpty() || !exclude.isEmpty() || foldBn || embeddings;
+            return allLayers || !include.isEmpty() || !exclude.isEmpty() || foldBn || embeddings || calibrate != null;
         }
     }
 
@@ -52,19 +57,36 @@ final class OnnxQuantize {
                 .withExclude(flags.exclude().stream().map(NamePattern::parse).toList())
                 .withFoldBn(flags.foldBn()).withEmbeddings(flags.embeddings()).withThreads(threads).withPacking(packing);
         QuantizeReport[] table = new QuantizeReport[1];
-        OnnxResult result = OnnxTernarizer.run(input, output, options, r -> {
+        Calibrator.Result[] calibration = new Calibrator.Result[1];
+        String[] calibrationSource = new String[1];
+        OnnxTernarizer.BeforeCommit writeOutputs = r -> {
             int kept = (int) r.layers().stream().filter(l -> !l.ternarized()).count();
             table[0] = new QuantizeReport(input.toString(), method.spec(), grouping.spec(), packing.spec(), r.reports(), kept);
             if (packed != null) writePacked(input, packed, r.tensors(), packing);
             if (report != null) {
                 try (AtomicOutput json = AtomicOutput.open(report, input)) {
-                    ByteBuffer b = ByteBuffer.wrap(table[0].toJson());
+                    byte[] bytes = table[0].toJson();
+                    if (calibration[0] != null) bytes = CalibrationJson.addTo(bytes, calibrationSource[0], flags.calibrationSteps(), calibration[0]);
+                    ByteBuffer b = ByteBuffer.wrap(bytes);
                     while (b.hasRemaining()) json.channel().write(b);
                     json.commit();
                 }
             }
-        });
+        };
+        OnnxResult result;
+        if (flags.calibrate() == null) {
+            result = OnnxTernarizer.run(input, output, options, writeOutputs);
+        } else {
+            CalibrationInputs data = CalibrationInputs.load(flags.calibrate());
+            Steps steps = Steps.parse(flags.calibrationSteps());
+            calibrationSource[0] = data.source();
+            CalibratedTernarizer.Outcome o = CalibratedTernarizer.run(input, output, options, data, steps, r -> {
+                writeOutputs.accept(r);
+            }, c -> calibration[0] = c);
+            result = o.result();
+        }
         table[0].printTable(out);
+        if (calibration[0] != null) CalibrationJson.printTable(out, calibrationSource[0], calibration[0]);
         for (LayerDecision l : result.layers()) {
             if (!l.ternarized()) out.printf(Locale.ROOT, "kept  %s (%s, layer %d): %s%n", l.weight(), l.op(), l.layerIndex(), l.reason());
         }

@@ -83,6 +83,17 @@ final class QuantizeCommand implements Callable<Integer> {
     @Option(names = "--embeddings", description = "ONNX: also ternarize Gather tables (embeddings).")
     boolean embeddings;
 
+    @Option(names = "--calibrate", paramLabel = "DATA",
+            description = "ONNX: calibrate on example inputs from a TRAINING split (never the test split): fashion-mnist[:N] "
+                    + "(N evenly spaced training images, default 256) or an .npy/.npz file[:N]. Upgrades the chosen method: "
+                    + "activation-weighted exact projection, output-error scale refit, GPTQ-style code search, bias correction, "
+                    + "layer by layer on the partially ternarized model.")
+    String calibrate;
+
+    @Option(names = "--calibration-steps", defaultValue = "all", paramLabel = "STEPS",
+            description = "With --calibrate: all, none, or a comma list of weighted, refit, gptq[:ROUNDS], bias. Default: ${DEFAULT-VALUE}.")
+    String calibrationSteps;
+
     @Spec
     CommandSpec spec;
 
@@ -98,14 +109,14 @@ final class QuantizeCommand implements Callable<Integer> {
         checkDistinct(packed, report, "--report");
 
         long start = System.nanoTime();
-        OnnxQuantize.Flags flags = new OnnxQuantize.Flags(allLayers, include, exclude, foldBn, embeddings);
+        OnnxQuantize.Flags flags = new OnnxQuantize.Flags(allLayers, include, exclude, foldBn, embeddings, calibrate, calibrationSteps);
         if (OnnxQuantize.isOnnx(input)) {
             if (allTensors) throw new IllegalArgumentException("--all-tensors applies to safetensors inputs; for ONNX see --all-layers and --embeddings");
             OnnxQuantize.run(input, output, packed, report, projection, groups, pack, n, flags, spec.commandLine().getOut());
             printDone(start);
             return 0;
         }
-        if (flags.any()) throw new IllegalArgumentException("--all-layers, --include, --exclude, --fold-bn and --embeddings apply to .onnx inputs only");
+        if (flags.any()) throw new IllegalArgumentException("--all-layers, --include, --exclude, --fold-bn, --embeddings and --calibrate apply to .onnx inputs only");
         SafetensorsQuantizer quantizer = new SafetensorsQuantizer(projection, groups, pack, allTensors, n);
         QuantizeReport result;
         try (SafetensorsReader in = SafetensorsReader.open(input)) {

@@ -1,0 +1,180 @@
+package org.ternary4j.eval.calibrate;
+
+import ai.onnx.proto.OnnxMl.GraphProto;
+import ai.onnx.proto.OnnxMl.ModelProto;
+import ai.onnx.proto.OnnxMl.TensorProto;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.ternary4j.core.TernaryTensor;
+import org.ternary4j.core.grouping.Grouping;
+import org.ternary4j.core.projection.Projection;
+import org.ternary4j.modelio.onnx.LayerDecision;
+
+/**
+ * Sequential calibrated ternarization. Layers are handled in graph order; before layer k is
+ * ternarized the calibration inputs are run through the model whose layers before k are already
+ * ternarized (and bias-corrected), so each layer compensates for the error of the ones before it:
+ * <ol>
+ * <li>collect the Gram matrix H of the layer's actual inputs (conv: patches);</li>
+ * <li>solve for codes and scales ({@link LayerSolver});</li>
+ * <li>bias correction: set the bias so the layer's mean output per channel on the calibration
+ *     inputs equals the full-precision model's, b' = (E[y_fp] − Q·E[x]) / beta.</li>
+ * </ol>
+ * The result holds the ternary weights (canonical layout) and the model with the corrected biases
+ * but full-precision weights, which {@code OnnxTernarizer} then ternarizes with these weights
+ * (so BatchNorm folding, reports and packed output work as without calibration).
+ */
+public final class Calibrator {
+
+    /** What calibration measured for one layer; errors are relative output errors Σ(w−q)ᵀH(w−q) / Σ wᵀHw. */
+    public record LayerReport(int layerIndex, String op, String weight, int inputs, long samples, double plainError, double calibratedError,
+                              boolean biasCorrected) {}
+
+    /** The calibrated weights by weight name, the bias-corrected model, per-layer reports and notes. */
+    public record Result(Map<String, TernaryTensor> weights, ModelProto corrected, List<LayerReport> layers, List<String> notes) {}
+
+    private final String file;
+    private final Projection projection;
+    private final Grouping grouping;
+    private final Steps steps;
+    private final String method;
+
+    public Calibrator(String file, Projection projection, Grouping grouping, Steps steps) {
+        this.file = file;
+        this.projection = projection;
+        this.grouping = grouping;
+        this.steps = steps;
+        this.method = projection.spec() + "+cal";
+    }
+
+    public Result run(ModelProto model, List<LayerDecision> decisions, CalibrationInputs data) throws IOException {
+        for (TensorProto t : model.getGraph().getInitializerList()) {
+            if (t.getDataLocation() == TensorProto.DataLocation.EXTERNAL) {
+                throw new IllegalArgumentException(file + ": --calibrate does not support models with external data yet");
+            }
+        }
+        List<String> notes = new ArrayList<>();
+        List<CalibLayer> layers = new ArrayList<>();
+        for (LayerDecision d : decisions) {
+            if (!d.ternarized()) continue;
+            CalibLayer.Result r = CalibLayer.find(model.getGraph(), d.layerIndex(), d.op(), d.weight());
+            if (r.layer() != null) layers.add(r.layer());
+            else notes.add(r.reason());
+        }
+        Map<String, double[]> fpMeans = fpOutputMeans(model, layers, data);
+        GraphProto.Builder work = model.getGraph().toBuilder();      // ternary weights so far, for the sequential runs
+        GraphProto.Builder corrected = model.getGraph().toBuilder(); // full-precision weights, corrected biases
+        Map<String, TernaryTensor> weights = new LinkedHashMap<>();
+        List<LayerReport> reports = new ArrayList<>();
+        for (CalibLayer l : layers) {
+            InputStats stats = collect(model.toBuilder().setGraph(work).build(), l, data);
+            float[] stored = Graphs.floats(Graphs.initializer(work, l.weight()).orElseThrow()).orElseThrow();
+            float[] w = l.transposed() ? transpose(stored, l.storedShape()[0], l.storedShape()[1]) : stored;
+            Grouping g = groupingFor(l.canonicalShape());
+            LayerProblem p = new LayerProblem(w, l.rows(), l.k(), stats.gram(), g.layout(l.canonicalShape()), projection.twoScales());
+            double[] d = stats.meanSquare();
+            LayerSolver.Solution plain = LayerSolver.solve(p, d, projection, Steps.NONE);
+            LayerSolver.Solution s = LayerSolver.solve(p, d, projection, steps);
+            TernaryTensor tt = new TernaryTensor(l.canonicalShape().clone(), g, method, s.codes(), s.pos(), s.neg());
+            weights.put(l.weight(), tt);
+            float[] q = tt.dequantize();
+            Graphs.setFloats(work, l.weight(), l.transposed() ? transpose(q, l.rows(), l.k()) : q);
+            boolean corrected1 = false;
+            if (steps.bias() && l.bias() != null) {
+                float[] b = correctedBias(q, l, stats.mean(), fpMeans.get(l.biasOutput()));
+                Graphs.setFloats(work, l.bias(), b);
+                Graphs.setFloats(corrected, l.bias(), b);
+                corrected1 = true;
+            } else if (steps.bias()) {
+                notes.add(l.weight() + ": no bias to correct (" + l.op() + " without a bias vector)");
+            }
+            double ref = p.outputError(new byte[w.length], new float[p.layout().groupCount()], p.twoScales() ? new float[p.layout().groupCount()] : null);
+            reports.add(new LayerReport(l.order(), l.op(), l.weight(), l.k(), stats.count(), ref == 0 ? 0 : plain.error() / ref,
+                    ref == 0 ? 0 : s.error() / ref, corrected1));
+        }
+        return new Result(weights, model.toBuilder().setGraph(corrected).build(), reports, notes);
+    }
+
+    /** Conv-only groupings fall back to row for rank-2 weights, as the ternarizer does. */
+    private Grouping groupingFor(int[] canonical) {
+        boolean convOnly = grouping instanceof Grouping.Kernel || grouping instanceof Grouping.Fiber;
+        return convOnly && canonical.length < 3 ? new Grouping.Row() : grouping;
+    }
+
+    /** b' = (E[y_fp] − Q·E[x]) / beta per output channel: the ternary layer's mean output matches full precision. */
+    static float[] correctedBias(float[] q, CalibLayer l, double[] meanInput, double[] fpMean) {
+        int rows = l.rows(), k = l.k();
+        float[] b = new float[rows];
+        for (int o = 0; o < rows; o++) {
+            double m = 0;
+            for (int j = 0; j < k; j++) m += (double) q[o * k + j] * meanInput[j];
+            b[o] = (float) ((fpMean[o] - m) / l.biasScale());
+        }
+        return b;
+    }
+
+    /** Per-channel means of every bias-carrying output in the full-precision model. */
+    private Map<String, double[]> fpOutputMeans(ModelProto model, List<CalibLayer> layers, CalibrationInputs data) throws IOException {
+        Map<String, double[]> sums = new LinkedHashMap<>();
+        Map<String, long[]> counts = new LinkedHashMap<>();
+        Set<String> names = new LinkedHashSet<>();
+        for (CalibLayer l : layers) {
+            if (l.bias() == null || !steps.bias()) continue;
+            names.add(l.biasOutput());
+            sums.put(l.biasOutput(), new double[l.rows()]);
+            counts.put(l.biasOutput(), new long[1]);
+        }
+        if (names.isEmpty()) return Map.of();
+        try (IntermediateRunner r = IntermediateRunner.open(model, List.copyOf(names), file)) {
+            r.run(data.inputs(), names, batch -> {
+                for (String name : names) {
+                    IntermediateRunner.Tensor t = batch.get(name);
+                    double[] s = sums.get(name);
+                    boolean channelsFirst = t.shape().length == 4; // conv outputs NCHW; dense outputs [..., out]
+                    int c = s.length;
+                    int inner = channelsFirst ? (int) (t.shape()[2] * t.shape()[3]) : 1;
+                    float[] v = t.values();
+                    for (int i = 0; i < v.length; i++) s[channelsFirst ? (i / inner) % c : i % c] += v[i];
+                    counts.get(name)[0] += v.length / c;
+                }
+            });
+        }
+        Map<String, double[]> means = new LinkedHashMap<>();
+        for (String name : names) {
+            double[] s = sums.get(name);
+            long n = counts.get(name)[0];
+            for (int i = 0; i < s.length; i++) s[i] /= n;
+            means.put(name, s);
+        }
+        return means;
+    }
+
+    private InputStats collect(ModelProto current, CalibLayer l, CalibrationInputs data) throws IOException {
+        InputStats stats = new InputStats(l.k());
+        try (IntermediateRunner r = IntermediateRunner.open(current, List.of(l.input()), file)) {
+            r.run(data.inputs(), Set.of(l.input()), batch -> {
+                IntermediateRunner.Tensor t = batch.get(l.input());
+                long[] s = t.shape();
+                if (l.conv() != null) {
+                    if (s.length != 4 || s[1] != l.conv().cin()) throw new IllegalArgumentException(file + ": input of " + l.node() + " has shape " + java.util.Arrays.toString(s));
+                    l.conv().patches(t.values(), (int) s[0], (int) s[2], (int) s[3], stats);
+                } else {
+                    if (s.length < 1 || s[s.length - 1] != l.k()) throw new IllegalArgumentException(file + ": input of " + l.node() + " has shape " + java.util.Arrays.toString(s));
+                    for (int off = 0; off < t.values().length; off += l.k()) stats.add(t.values(), off);
+                }
+            });
+        }
+        return stats;
+    }
+
+    static float[] transpose(float[] w, int rows, int cols) {
+        float[] out = new float[w.length];
+        for (int r = 0; r < rows; r++) for (int c = 0; c < cols; c++) out[c * rows + r] = w[r * cols + c];
+        return out;
+    }
+}

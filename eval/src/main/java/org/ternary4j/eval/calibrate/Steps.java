@@ -1,0 +1,57 @@
+package org.ternary4j.eval.calibrate;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * Which calibration steps run (each can be switched off to measure what it brings).
+ *
+ * @param weighted   activation-weighted exact projection (spec §1.3, d_i = E[x_i²]) for the initial codes and scales
+ * @param refit      output-error least-squares scales, codes fixed
+ * @param gptqRounds rounds of GPTQ-style ternary code search with error feedback (each followed by a refit); 0 = none
+ * @param bias       bias correction: the layer's mean output on the calibration inputs equals the full-precision model's
+ */
+public record Steps(boolean weighted, boolean refit, int gptqRounds, boolean bias) {
+    public static final Steps ALL = new Steps(true, true, 3, true);
+    public static final Steps NONE = new Steps(false, false, 0, false);
+
+    public Steps {
+        if (gptqRounds < 0) throw new IllegalArgumentException("GPTQ rounds must be ≥ 0");
+    }
+
+    /** Parses "all", "none" or a comma list of weighted, refit, gptq[:R], bias. */
+    public static Steps parse(String spec) {
+        String s = spec.trim().toLowerCase(Locale.ROOT);
+        if (s.equals("all")) return ALL;
+        if (s.equals("none")) return NONE;
+        boolean w = false, r = false, b = false;
+        int g = 0;
+        for (String part : s.split(",")) {
+            String t = part.trim();
+            if (t.equals("weighted")) w = true;
+            else if (t.equals("refit")) r = true;
+            else if (t.equals("bias")) b = true;
+            else if (t.equals("gptq")) g = ALL.gptqRounds;
+            else if (t.startsWith("gptq:")) {
+                try {
+                    g = Integer.parseInt(t.substring(5));
+                } catch (NumberFormatException e) {
+                    throw new IllegalArgumentException("calibration step '" + t + "': rounds must be an integer");
+                }
+            } else {
+                throw new IllegalArgumentException("calibration step '" + t + "': one of weighted, refit, gptq[:R], bias (or all, none)");
+            }
+        }
+        return new Steps(w, r, g, b);
+    }
+
+    public String spec() {
+        List<String> p = new ArrayList<>();
+        if (weighted) p.add("weighted");
+        if (refit) p.add("refit");
+        if (gptqRounds > 0) p.add("gptq:" + gptqRounds);
+        if (bias) p.add("bias");
+        return p.isEmpty() ? "none" : String.join(",", p);
+    }
+}
