@@ -38,6 +38,7 @@ public final class Calibrator {
     /** The calibrated weights by weight name, the bias-corrected model, per-layer reports and notes. */
     public record Result(Map<String, TernaryTensor> weights, ModelProto corrected, List<LayerReport> layers, List<String> notes) {}
 
+    static boolean CENTERED = !Boolean.getBoolean("ternary4j.uncentered");
     private final String file;
     private final Projection projection;
     private final Grouping grouping;
@@ -66,27 +67,33 @@ public final class Calibrator {
             if (r.layer() != null) layers.add(r.layer());
             else notes.add(r.reason());
         }
-        Map<String, double[]> fpMeans = fpOutputMeans(model, layers, data);
+        Map<String, Moments> fpMoments = fpOutputMoments(model, layers, data);
         GraphProto.Builder work = model.getGraph().toBuilder();      // ternary weights so far, for the sequential runs
         GraphProto.Builder corrected = model.getGraph().toBuilder(); // full-precision weights, corrected biases
         Map<String, TernaryTensor> weights = new LinkedHashMap<>();
         List<LayerReport> reports = new ArrayList<>();
         for (CalibLayer l : layers) {
-            InputStats stats = collect(model.toBuilder().setGraph(work).build(), l, data);
+            boolean target = steps.fpTarget() && !weights.isEmpty(); // before the first ternary layer both inputs are the same
+            InputStats stats = collect(model.toBuilder().setGraph(work).build(), target ? model : null, l, data);
             float[] stored = Graphs.floats(Graphs.initializer(work, l.weight()).orElseThrow()).orElseThrow();
             float[] w = l.transposed() ? transpose(stored, l.storedShape()[0], l.storedShape()[1]) : stored;
+            // With a bias to correct, only the centered error remains after correction, so fit that.
+            boolean centered = CENTERED && steps.bias() && l.bias() != null;
+            double[] h = centered ? stats.centeredGram() : stats.gram();
+            if (target) w = FpTarget.weights(w, l.rows(), l.k(), h, centered ? stats.centeredCross() : stats.cross());
             Grouping g = groupingFor(l.canonicalShape());
-            LayerProblem p = new LayerProblem(w, l.rows(), l.k(), stats.gram(), g.layout(l.canonicalShape()), projection.twoScales());
+            LayerProblem p = new LayerProblem(w, l.rows(), l.k(), h, g.layout(l.canonicalShape()), projection.twoScales());
             double[] d = stats.meanSquare();
             LayerSolver.Solution plain = LayerSolver.solve(p, d, projection, Steps.NONE);
             LayerSolver.Solution s = LayerSolver.solve(p, d, projection, steps);
+            if (steps.variance()) matchVariance(p, s.pos(), s.neg(), s.codes(), stats.centeredGram(), stats.count(), fpMoments.get(l.biasOutput()).variance());
             TernaryTensor tt = new TernaryTensor(l.canonicalShape().clone(), g, method, s.codes(), s.pos(), s.neg());
             weights.put(l.weight(), tt);
             float[] q = tt.dequantize();
             Graphs.setFloats(work, l.weight(), l.transposed() ? transpose(q, l.rows(), l.k()) : q);
             boolean corrected1 = false;
             if (steps.bias() && l.bias() != null) {
-                float[] b = correctedBias(q, l, stats.mean(), fpMeans.get(l.biasOutput()));
+                float[] b = correctedBias(q, l, stats.mean(), fpMoments.get(l.biasOutput()).mean());
                 Graphs.setFloats(work, l.bias(), b);
                 Graphs.setFloats(corrected, l.bias(), b);
                 corrected1 = true;
@@ -118,15 +125,18 @@ public final class Calibrator {
         return b;
     }
 
-    /** Per-channel means of every bias-carrying output in the full-precision model. */
-    private Map<String, double[]> fpOutputMeans(ModelProto model, List<CalibLayer> layers, CalibrationInputs data) throws IOException {
-        Map<String, double[]> sums = new LinkedHashMap<>();
+    /** Per-channel mean and variance of a layer output on the calibration inputs. */
+    record Moments(double[] mean, double[] variance) {}
+
+    /** Moments of every calibrated layer's output (bias included) in the full-precision model. */
+    private Map<String, Moments> fpOutputMoments(ModelProto model, List<CalibLayer> layers, CalibrationInputs data) throws IOException {
+        Map<String, double[]> sums = new LinkedHashMap<>(), squares = new LinkedHashMap<>();
         Map<String, long[]> counts = new LinkedHashMap<>();
         Set<String> names = new LinkedHashSet<>();
         for (CalibLayer l : layers) {
-            if (l.bias() == null || !steps.bias()) continue;
             names.add(l.biasOutput());
             sums.put(l.biasOutput(), new double[l.rows()]);
+            squares.put(l.biasOutput(), new double[l.rows()]);
             counts.put(l.biasOutput(), new long[1]);
         }
         if (names.isEmpty()) return Map.of();
@@ -134,38 +144,85 @@ public final class Calibrator {
             r.run(data.inputs(), names, batch -> {
                 for (String name : names) {
                     IntermediateRunner.Tensor t = batch.get(name);
-                    double[] s = sums.get(name);
+                    double[] s = sums.get(name), sq = squares.get(name);
                     boolean channelsFirst = t.shape().length == 4; // conv outputs NCHW; dense outputs [..., out]
                     int c = s.length;
                     int inner = channelsFirst ? (int) (t.shape()[2] * t.shape()[3]) : 1;
                     float[] v = t.values();
-                    for (int i = 0; i < v.length; i++) s[channelsFirst ? (i / inner) % c : i % c] += v[i];
+                    for (int i = 0; i < v.length; i++) {
+                        int ch = channelsFirst ? (i / inner) % c : i % c;
+                        s[ch] += v[i];
+                        sq[ch] += (double) v[i] * v[i];
+                    }
                     counts.get(name)[0] += v.length / c;
                 }
             });
         }
-        Map<String, double[]> means = new LinkedHashMap<>();
+        Map<String, Moments> out = new LinkedHashMap<>();
         for (String name : names) {
-            double[] s = sums.get(name);
+            double[] s = sums.get(name), sq = squares.get(name);
             long n = counts.get(name)[0];
-            for (int i = 0; i < s.length; i++) s[i] /= n;
-            means.put(name, s);
+            double[] var = new double[s.length];
+            for (int i = 0; i < s.length; i++) {
+                s[i] /= n;
+                var[i] = Math.max(0, sq[i] / n - s[i] * s[i]);
+            }
+            out.put(name, new Moments(s, var));
         }
-        return means;
+        return out;
     }
 
-    private InputStats collect(ModelProto current, CalibLayer l, CalibrationInputs data) throws IOException {
-        InputStats stats = new InputStats(l.k());
+    /**
+     * Variance correction: scales each output channel's ternary values so that the channel's
+     * output variance on the calibration inputs equals full precision's (least-squares scales
+     * shrink it); only for groupings whose groups lie inside one row.
+     */
+    static void matchVariance(LayerProblem p, float[] pos, float[] neg, byte[] codes, double[] centeredGram, long n, double[] fpVariance) {
+        if (!p.rowLocal() || n == 0) return;
+        int k = p.k();
+        int[] groupOf = p.groupOf();
+        double[] q = new double[k];
+        double[] factor = new double[p.rows()];
+        for (int r = 0; r < p.rows(); r++) {
+            for (int j = 0; j < k; j++) q[j] = LayerProblem.value(codes[r * k + j], groupOf[r * k + j], pos, neg);
+            double var = Linalg.quadratic(centeredGram, q, q, k) / n;
+            factor[r] = var > 0 && fpVariance[r] > 0 ? Math.sqrt(fpVariance[r] / var) : 1;
+        }
+        for (int g = 0; g < p.layout().groupCount(); g++) {
+            if (p.layout().size(g) == 0) continue;
+            double f = factor[p.layout().position(g, 0) / k];
+            pos[g] = (float) (pos[g] * f);
+            if (neg != null) neg[g] = (float) (neg[g] * f);
+        }
+    }
+
+    /**
+     * Statistics of the layer's inputs in {@code current}; with {@code reference} (the full-precision
+     * model) also the cross moments with the inputs the reference gives the same examples.
+     */
+    private InputStats collect(ModelProto current, ModelProto reference, CalibLayer l, CalibrationInputs data) throws IOException {
+        InputStats stats = new InputStats(l.k(), reference != null);
+        List<float[]> refs = new ArrayList<>();
+        if (reference != null) {
+            try (IntermediateRunner r = IntermediateRunner.open(reference, List.of(l.input()), file)) {
+                r.run(data.inputs(), Set.of(l.input()), batch -> refs.add(batch.get(l.input()).values()));
+            }
+        }
+        int[] batchIndex = {0};
         try (IntermediateRunner r = IntermediateRunner.open(current, List.of(l.input()), file)) {
             r.run(data.inputs(), Set.of(l.input()), batch -> {
                 IntermediateRunner.Tensor t = batch.get(l.input());
+                float[] ref = reference == null ? null : refs.get(batchIndex[0]++);
                 long[] s = t.shape();
                 if (l.conv() != null) {
                     if (s.length != 4 || s[1] != l.conv().cin()) throw new IllegalArgumentException(file + ": input of " + l.node() + " has shape " + java.util.Arrays.toString(s));
-                    l.conv().patches(t.values(), (int) s[0], (int) s[2], (int) s[3], stats);
+                    l.conv().patches(t.values(), ref, (int) s[0], (int) s[2], (int) s[3], stats);
                 } else {
                     if (s.length < 1 || s[s.length - 1] != l.k()) throw new IllegalArgumentException(file + ": input of " + l.node() + " has shape " + java.util.Arrays.toString(s));
-                    for (int off = 0; off < t.values().length; off += l.k()) stats.add(t.values(), off);
+                    for (int off = 0; off < t.values().length; off += l.k()) {
+                        if (ref == null) stats.add(t.values(), off);
+                        else stats.add(t.values(), off, ref, off);
+                    }
                 }
             });
         }

@@ -22,9 +22,14 @@ public record ConvGeometry(int cin, int kh, int kw, int strideH, int strideW, in
 
     /** Adds every patch of the NCHW input {@code x} of {@code n} examples to {@code stats}. */
     public void patches(float[] x, int n, int h, int w, InputStats stats) {
+        patches(x, null, n, h, w, stats);
+    }
+
+    /** As {@link #patches(float[], int, int, int, InputStats)}, pairing each patch with the same patch of {@code ref} when not null. */
+    public void patches(float[] x, float[] ref, int n, int h, int w, InputStats stats) {
         int oh = outH(h), ow = outW(w), k = patchSize();
         if (oh < 1 || ow < 1) throw new IllegalArgumentException("conv input " + h + "×" + w + " is smaller than its kernel");
-        float[] patch = new float[k];
+        float[] patch = new float[k], refPatch = ref == null ? null : new float[k];
         for (int e = 0; e < n; e++) {
             int base = e * cin * h * w;
             for (int oy = 0; oy < oh; oy++) {
@@ -35,11 +40,14 @@ public record ConvGeometry(int cin, int kh, int kw, int strideH, int strideW, in
                             int y = oy * strideH - padTop + ky * dilH;
                             for (int kx = 0; kx < kw; kx++) {
                                 int xx = ox * strideW - padLeft + kx * dilW;
-                                patch[p++] = y < 0 || y >= h || xx < 0 || xx >= w ? 0f : x[base + (c * h + y) * w + xx];
+                                boolean out = y < 0 || y >= h || xx < 0 || xx >= w;
+                                if (refPatch != null) refPatch[p] = out ? 0f : ref[base + (c * h + y) * w + xx];
+                                patch[p++] = out ? 0f : x[base + (c * h + y) * w + xx];
                             }
                         }
                     }
-                    stats.add(patch, 0);
+                    if (refPatch == null) stats.add(patch, 0);
+                    else stats.add(patch, 0, refPatch, 0);
                 }
             }
         }
