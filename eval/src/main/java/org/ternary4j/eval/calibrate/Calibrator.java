@@ -38,7 +38,6 @@ public final class Calibrator {
     /** The calibrated weights by weight name, the bias-corrected model, per-layer reports and notes. */
     public record Result(Map<String, TernaryTensor> weights, ModelProto corrected, List<LayerReport> layers, List<String> notes) {}
 
-    static boolean CENTERED = !Boolean.getBoolean("ternary4j.uncentered");
     private final String file;
     private final Projection projection;
     private final Grouping grouping;
@@ -78,7 +77,7 @@ public final class Calibrator {
             float[] stored = Graphs.floats(Graphs.initializer(work, l.weight()).orElseThrow()).orElseThrow();
             float[] w = l.transposed() ? transpose(stored, l.storedShape()[0], l.storedShape()[1]) : stored;
             // With a bias to correct, only the centered error remains after correction, so fit that.
-            boolean centered = CENTERED && steps.bias() && l.bias() != null;
+            boolean centered = steps.bias() && l.bias() != null;
             double[] h = centered ? stats.centeredGram() : stats.gram();
             if (target) w = FpTarget.weights(w, l.rows(), l.k(), h, centered ? stats.centeredCross() : stats.cross());
             Grouping g = groupingFor(l.canonicalShape());

@@ -24,6 +24,10 @@ public final class LayerSolver {
         for (int round = 0; round < steps.gptqRounds(); round++) {
             byte[] codes = TernaryGptq.codes(p, s.pos(), s.neg());
             float[] pos = s.pos().clone(), neg = s.neg() == null ? null : s.neg().clone();
+            if (steps.descent()) {
+                ScaleRefit.refit(p, codes, pos, neg);
+                CodeDescent.improve(p, codes, pos, neg, 20);
+            }
             ScaleRefit.refit(p, codes, pos, neg);
             Solution next = new Solution(codes, pos, neg, p.outputError(codes, pos, neg));
             if (!(next.error() < s.error())) break;

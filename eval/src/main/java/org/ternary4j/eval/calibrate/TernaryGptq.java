@@ -17,17 +17,15 @@ public final class TernaryGptq {
     /** New codes for the given scales (neg null: one scale). */
     public static byte[] codes(LayerProblem p, float[] pos, float[] neg) {
         int k = p.k();
-        int[] order = ACT_ORDER ? actOrder(p.h(), k) : identity(k);
-        double[] hp = new double[k * k];
-        for (int i = 0; i < k; i++) for (int j = 0; j < k; j++) hp[i * k + j] = p.h()[order[i] * k + order[j]];
-        double[] u = upperFactorOfInverse(hp, k);
+        // Natural column order: GPTQ's act-order (decreasing H_jj) measured no better on LeNet-5.
+        double[] u = upperFactorOfInverse(p.h(), k);
         int[] groupOf = p.groupOf();
         byte[] codes = new byte[p.w().length];
         double[] w = new double[k];
         for (int r = 0; r < p.rows(); r++) {
-            for (int j = 0; j < k; j++) w[j] = p.w()[r * k + order[j]];
+            for (int j = 0; j < k; j++) w[j] = p.w()[r * k + j];
             for (int j = 0; j < k; j++) {
-                int q = r * k + order[j];
+                int q = r * k + j;
                 int g = groupOf[q];
                 double ap = pos[g], an = neg == null ? pos[g] : neg[g];
                 byte c = w[j] > 0 ? (ap > 0 && w[j] > ap / 2 ? (byte) 1 : 0) : (an > 0 && -w[j] > an / 2 ? (byte) -1 : 0);
@@ -37,27 +35,6 @@ public final class TernaryGptq {
             }
         }
         return codes;
-    }
-
-    static boolean ACT_ORDER = Boolean.getBoolean("ternary4j.actorder");
-
-    /** Columns by decreasing H_jj (GPTQ's act-order: the most used inputs first, while the most columns can still absorb their error); ties by index. */
-    static int[] actOrder(double[] h, int k) {
-        Integer[] idx = new Integer[k];
-        for (int j = 0; j < k; j++) idx[j] = j;
-        java.util.Arrays.sort(idx, (a, b) -> {
-            int c = Double.compare(h[b * k + b], h[a * k + a]);
-            return c != 0 ? c : Integer.compare(a, b);
-        });
-        int[] out = new int[k];
-        for (int j = 0; j < k; j++) out[j] = idx[j];
-        return out;
-    }
-
-    static int[] identity(int k) {
-        int[] out = new int[k];
-        for (int j = 0; j < k; j++) out[j] = j;
-        return out;
     }
 
     /** U with H⁻¹ = UᵀU, for H dampened (dead inputs, H_jj = 0, get 1 on the diagonal: their weights are free). */
