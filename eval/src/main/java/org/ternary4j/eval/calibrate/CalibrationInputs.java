@@ -34,7 +34,7 @@ public record CalibrationInputs(String source, NdArray inputs) {
         String s = spec.trim();
         String lower = s.toLowerCase(Locale.ROOT);
         if (lower.equals("fashion-mnist") || lower.startsWith("fashion-mnist:")) {
-            String arg = lower.equals("fashion-mnist") ? null : s.substring("fashion-mnist:".length());
+            String arg = lower.equals("fashion-mnist") ? null : lower.substring("fashion-mnist:".length());
             if (arg != null && (arg.equals("test") || arg.equals("t10k"))) {
                 throw new IllegalArgumentException("--calibrate " + spec + ": calibration never uses the test split (t10k is what accuracy is reported on); use fashion-mnist[:N], which takes the training split");
             }
