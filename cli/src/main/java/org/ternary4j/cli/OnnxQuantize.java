@@ -38,7 +38,7 @@ final class OnnxQuantize {
 
     /** The options only ONNX models have. */
     record Flags(boolean allLayers, List<String> include, List<String> exclude, boolean foldBn, boolean embeddings,
-                 String calibrate, String calibrationSteps) {
+                 String calibrate, String calibrationSteps, Double budget) {
         boolean any() {
             return allLayers || !include.isEmpty() || !exclude.isEmpty() || foldBn || embeddings || calibrate != null;
         }
@@ -74,13 +74,15 @@ final class OnnxQuantize {
             }
         };
         OnnxResult result;
+        if (flags.calibrate() == null && flags.budget() != null) throw new IllegalArgumentException("--budget needs --calibrate (it measures each layer's sensitivity)");
         if (flags.calibrate() == null) {
             result = OnnxTernarizer.run(input, output, options, writeOutputs);
         } else {
             CalibrationInputs data = CalibrationInputs.load(flags.calibrate());
             Steps steps = Steps.parse(flags.calibrationSteps());
+            if (flags.budget() != null && !(flags.budget() > 0)) throw new IllegalArgumentException("--budget must be > 0 bits/weight");
             calibrationSource[0] = data.source();
-            CalibratedTernarizer.Outcome o = CalibratedTernarizer.run(input, output, options, data, steps, r -> {
+            CalibratedTernarizer.Outcome o = CalibratedTernarizer.run(input, output, options, data, steps, flags.budget(), r -> {
                 writeOutputs.accept(r);
             }, c -> calibration[0] = c);
             result = o.result();

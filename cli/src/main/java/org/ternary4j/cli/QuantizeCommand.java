@@ -85,7 +85,7 @@ final class QuantizeCommand implements Callable<Integer> {
 
     @Option(names = "--calibrate", paramLabel = "DATA",
             description = "ONNX: calibrate on example inputs from a TRAINING split (never the test split): fashion-mnist[:N] "
-                    + "(N evenly spaced training images, default 256) or an .npy/.npz file[:N]. Upgrades the chosen method: "
+                    + "(N evenly spaced training images, default 4096) or an .npy/.npz file[:N]. Upgrades the chosen method: "
                     + "activation-weighted exact projection, output-error scale refit, GPTQ-style code search, bias correction, "
                     + "layer by layer on the partially ternarized model.")
     String calibrate;
@@ -93,6 +93,11 @@ final class QuantizeCommand implements Callable<Integer> {
     @Option(names = "--calibration-steps", defaultValue = "all", paramLabel = "STEPS",
             description = "With --calibrate: all, none, or a comma list of weighted, refit, gptq[:ROUNDS], bias. Default: ${DEFAULT-VALUE}.")
     String calibrationSteps;
+
+    @Option(names = "--budget", paramLabel = "BITS",
+            description = "With --calibrate: choose each layer's grouping (the given one, row, kernel, block:64/32/16) by its "
+                    + "measured sensitivity so the ternarized layers average at most BITS bits/weight (with --packing).")
+    Double budget;
 
     @Spec
     CommandSpec spec;
@@ -109,7 +114,7 @@ final class QuantizeCommand implements Callable<Integer> {
         checkDistinct(packed, report, "--report");
 
         long start = System.nanoTime();
-        OnnxQuantize.Flags flags = new OnnxQuantize.Flags(allLayers, include, exclude, foldBn, embeddings, calibrate, calibrationSteps);
+        OnnxQuantize.Flags flags = new OnnxQuantize.Flags(allLayers, include, exclude, foldBn, embeddings, calibrate, calibrationSteps, budget);
         if (OnnxQuantize.isOnnx(input)) {
             if (allTensors) throw new IllegalArgumentException("--all-tensors applies to safetensors inputs; for ONNX see --all-layers and --embeddings");
             OnnxQuantize.run(input, output, packed, report, projection, groups, pack, n, flags, spec.commandLine().getOut());

@@ -21,9 +21,15 @@ public final class CalibratedTernarizer {
 
     public static Outcome run(Path in, Path out, OnnxOptions options, CalibrationInputs data, Steps steps,
                               OnnxTernarizer.BeforeCommit beforeCommit, Consumer<Calibrator.Result> calibrated) throws IOException {
+        return run(in, out, options, data, steps, null, beforeCommit, calibrated);
+    }
+
+    /** {@code budget}: bits/weight under which each layer's grouping is chosen ({@link GroupingBudget}); null: the options' grouping. */
+    public static Outcome run(Path in, Path out, OnnxOptions options, CalibrationInputs data, Steps steps, Double budget,
+                              OnnxTernarizer.BeforeCommit beforeCommit, Consumer<Calibrator.Result> calibrated) throws IOException {
         ModelProto model = OnnxModelFile.read(in);
         List<LayerDecision> decisions = OnnxTernarizer.plan(in, options);
-        Calibrator.Result cal = new Calibrator(in.toString(), options.projection(), options.grouping(), steps).run(model, decisions, data);
+        Calibrator.Result cal = new Calibrator(in.toString(), options.projection(), options.grouping(), steps, budget, options.packing()).run(model, decisions, data);
         calibrated.accept(cal); // before the outputs are written, so a report can include it
         OnnxOptions withWeights = options.withOverride((name, shape, w, grouping) -> cal.weights().get(name));
         OnnxResult r = OnnxTernarizer.run(in, cal.corrected(), out, withWeights, beforeCommit);

@@ -12,6 +12,7 @@ import java.util.Map;
 import java.util.Set;
 import org.ternary4j.core.TernaryTensor;
 import org.ternary4j.core.grouping.Grouping;
+import org.ternary4j.core.pack.Packing;
 import org.ternary4j.core.projection.Projection;
 import org.ternary4j.modelio.onnx.LayerDecision;
 
@@ -36,7 +37,8 @@ public final class Calibrator {
                               boolean biasCorrected) {}
 
     /** The calibrated weights by weight name, the bias-corrected model, per-layer reports and notes. */
-    public record Result(Map<String, TernaryTensor> weights, ModelProto corrected, List<LayerReport> layers, List<String> notes) {}
+    public record Result(Map<String, TernaryTensor> weights, ModelProto corrected, List<LayerReport> layers, List<String> notes,
+                         GroupingBudget.Choice budget) {}
 
     private final String file;
     private final Projection projection;
@@ -44,7 +46,14 @@ public final class Calibrator {
     private final Steps steps;
     private final String method;
 
-    public Calibrator(String file, Projection projection, Grouping grouping, Steps steps) {
+    private final Double budget;
+    private final Packing packing;
+    private Map<String, Grouping> perLayer = Map.of();
+
+    /** {@code budget}: bits/weight for {@link GroupingBudget}, or null to use {@code grouping} everywhere. */
+    public Calibrator(String file, Projection projection, Grouping grouping, Steps steps, Double budget, Packing packing) {
+        this.budget = budget;
+        this.packing = packing;
         this.file = file;
         this.projection = projection;
         this.grouping = grouping;
@@ -67,6 +76,7 @@ public final class Calibrator {
             else notes.add(r.reason());
         }
         Map<String, Moments> fpMoments = fpOutputMoments(model, layers, data);
+        GroupingBudget.Choice choice = budget == null ? null : chooseGroupings(model, layers, data);
         GraphProto.Builder work = model.getGraph().toBuilder();      // ternary weights so far, for the sequential runs
         GraphProto.Builder corrected = model.getGraph().toBuilder(); // full-precision weights, corrected biases
         Map<String, TernaryTensor> weights = new LinkedHashMap<>();
@@ -80,7 +90,7 @@ public final class Calibrator {
             boolean centered = steps.bias() && l.bias() != null;
             double[] h = centered ? stats.centeredGram() : stats.gram();
             if (target) w = FpTarget.weights(w, l.rows(), l.k(), h, centered ? stats.centeredCross() : stats.cross());
-            Grouping g = groupingFor(l.canonicalShape());
+            Grouping g = groupingFor(l);
             LayerProblem p = new LayerProblem(w, l.rows(), l.k(), h, g.layout(l.canonicalShape()), projection.twoScales());
             double[] d = stats.meanSquare();
             LayerSolver.Solution plain = LayerSolver.solve(p, d, projection, Steps.NONE);
@@ -103,7 +113,42 @@ public final class Calibrator {
             reports.add(new LayerReport(l.order(), l.op(), l.weight(), l.k(), stats.count(), ref == 0 ? 0 : plain.error() / ref,
                     ref == 0 ? 0 : s.error() / ref, corrected1));
         }
-        return new Result(weights, model.toBuilder().setGraph(corrected).build(), reports, notes);
+        return new Result(weights, model.toBuilder().setGraph(corrected).build(), reports, notes, choice);
+    }
+
+    /**
+     * Sensitivity analysis and budgeted choice: every layer alone, on the full-precision model's
+     * inputs, for each candidate grouping.
+     */
+    private GroupingBudget.Choice chooseGroupings(ModelProto model, List<CalibLayer> layers, CalibrationInputs data) throws IOException {
+        Map<String, InputStats> stats = new LinkedHashMap<>();
+        for (CalibLayer l : layers) stats.put(l.weight(), collect(model, null, l, data));
+        Steps local = new Steps(steps.weighted(), steps.refit(), steps.gptqRounds(), false, false, false, steps.descent());
+        List<List<GroupingBudget.Candidate>> perLayerCandidates = new ArrayList<>();
+        for (CalibLayer l : layers) {
+            InputStats st = stats.get(l.weight());
+            float[] stored = Graphs.floats(Graphs.initializer(model.getGraph().toBuilder(), l.weight()).orElseThrow()).orElseThrow();
+            float[] w = l.transposed() ? transpose(stored, l.storedShape()[0], l.storedShape()[1]) : stored;
+            double[] h = st.gram();
+            List<GroupingBudget.Candidate> cs = new ArrayList<>();
+            for (Grouping g : GroupingBudget.candidates(l.canonicalShape(), groupingFor(l.canonicalShape()))) {
+                LayerProblem p = new LayerProblem(w, l.rows(), l.k(), h, g.layout(l.canonicalShape()), projection.twoScales());
+                double ref = p.outputError(new byte[w.length], new float[p.layout().groupCount()], p.twoScales() ? new float[p.layout().groupCount()] : null);
+                double err = LayerSolver.solve(p, st.meanSquare(), projection, local).error();
+                cs.add(new GroupingBudget.Candidate(l.order(), l.weight(), g.spec(), w.length,
+                        GroupingBudget.bits(l.canonicalShape(), g, projection.twoScales(), packing), ref == 0 ? 0 : err / ref));
+            }
+            perLayerCandidates.add(cs);
+        }
+        GroupingBudget.Choice c = GroupingBudget.choose(perLayerCandidates, budget);
+        Map<String, Grouping> m = new LinkedHashMap<>();
+        c.groupings().forEach((k, v) -> m.put(k, Grouping.parse(v)));
+        perLayer = m;
+        return c;
+    }
+
+    private Grouping groupingFor(CalibLayer l) {
+        return perLayer.getOrDefault(l.weight(), groupingFor(l.canonicalShape()));
     }
 
     /** Conv-only groupings fall back to row for rank-2 weights, as the ternarizer does. */

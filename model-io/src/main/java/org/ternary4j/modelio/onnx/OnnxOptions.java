@@ -25,7 +25,8 @@ public record OnnxOptions(Projection projection, Grouping grouping, boolean allL
     /**
      * Supplies the ternary weight of a chosen layer instead of {@link #projection}: canonical
      * shape and values (unfolded, before any BatchNorm fold) and the grouping the layer uses.
-     * The result must have that shape and grouping; return null to use the projection.
+     * The result must have that shape; its grouping may differ (a per-layer choice) but must hold
+     * one scale per output channel when a BatchNorm is folded. Return null to use the projection.
      */
     @FunctionalInterface
     public interface WeightOverride {

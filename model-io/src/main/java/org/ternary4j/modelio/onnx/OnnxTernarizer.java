@@ -177,9 +177,10 @@ public final class OnnxTernarizer {
         stored = null; // large tensors: let the stored-layout copy go before the next one is made
         Grouping grouping = groupingFor(shape);
         TernaryTensor tt = options.override() == null ? null : options.override().ternarize(l.weightName(), shape.clone(), w.clone(), grouping);
-        if (tt != null && (!java.util.Arrays.equals(tt.shape(), shape) || !tt.grouping().equals(grouping))) {
-            throw new IllegalStateException(where + ": override returned shape " + TensorCodec.describe(tt.shape()) + " grouped " + tt.grouping().spec());
+        if (tt != null && !java.util.Arrays.equals(tt.shape(), shape)) {
+            throw new IllegalStateException(where + ": override returned shape " + TensorCodec.describe(tt.shape()));
         }
+        if (tt != null) grouping = tt.grouping(); // an override may choose a finer grouping for this layer (calibration's --budget)
         if (tt == null) try {
             tt = new Ternarizer(options.projection(), grouping, options.threads()).apply(shape, w);
         } catch (NonFiniteWeightException e) {
