@@ -19,7 +19,10 @@ public final class LayerSolver {
 
     /** {@code d} are the per-input importances E[x²] (length k); {@code projection} is used when not weighted. */
     public static Solution solve(LayerProblem p, double[] d, Projection projection, Steps steps) {
-        Solution s = steps.weighted() ? weighted(p, d) : plain(p, projection);
+        // The weighted projection is only a starting point: keep the plain one when it starts lower,
+        // so a calibrated layer never ends with more output error than the uncalibrated one.
+        Solution s = plain(p, projection);
+        if (steps.weighted()) s = better(s, weighted(p, d));
         if (steps.refit()) s = better(s, refit(p, s));
         for (int round = 0; round < steps.gptqRounds(); round++) {
             byte[] codes = TernaryGptq.codes(p, s.pos(), s.neg());
