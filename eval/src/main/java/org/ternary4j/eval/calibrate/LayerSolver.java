@@ -19,10 +19,8 @@ public final class LayerSolver {
 
     /** {@code d} are the per-input importances E[x²] (length k); {@code projection} is used when not weighted. */
     public static Solution solve(LayerProblem p, double[] d, Projection projection, Steps steps) {
-        // The weighted projection is only a starting point: keep the plain one when it starts lower,
-        // so a calibrated layer never ends with more output error than the uncalibrated one.
-        Solution s = plain(p, projection);
-        if (steps.weighted()) s = better(s, weighted(p, d));
+        Solution plain = plain(p, projection);
+        Solution s = steps.weighted() ? weighted(p, d) : plain;
         if (steps.refit()) s = better(s, refit(p, s));
         for (int round = 0; round < steps.gptqRounds(); round++) {
             byte[] codes = TernaryGptq.codes(p, s.pos(), s.neg());
@@ -36,7 +34,10 @@ public final class LayerSolver {
             if (!(next.error() < s.error())) break;
             s = next;
         }
-        return s;
+        // A calibrated layer never ends with more output error than the plain projection. (Starting
+        // from the better of the two instead measured 0.2-0.3 points worse on LeNet-5: the weighted
+        // start leads GPTQ to codes that generalise better even when it starts higher.)
+        return better(plain, s);
     }
 
     private static Solution better(Solution a, Solution b) {
