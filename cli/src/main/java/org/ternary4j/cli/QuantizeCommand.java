@@ -91,7 +91,7 @@ final class QuantizeCommand implements Callable<Integer> {
     String calibrate;
 
     @Option(names = "--calibration-steps", defaultValue = "all", paramLabel = "STEPS",
-            description = "With --calibrate: all, none, or a comma list of weighted, refit, gptq[:ROUNDS], bias. Default: ${DEFAULT-VALUE}.")
+            description = "With --calibrate: all (= weighted,refit,gptq:3,bias,target,descent), none, or a comma list of weighted, refit, gptq[:ROUNDS], bias, target, descent, variance (see CALIBRATION.md). Default: ${DEFAULT-VALUE}.")
     String calibrationSteps;
 
     @Option(names = "--budget", paramLabel = "BITS",
