@@ -58,7 +58,7 @@ final class OnnxQuantize {
                 .withFoldBn(flags.foldBn()).withEmbeddings(flags.embeddings()).withThreads(threads).withPacking(packing);
         QuantizeReport[] table = new QuantizeReport[1];
         Calibrator.Result[] calibration = new Calibrator.Result[1];
-        String[] calibrationSource = new String[1];
+        String[] calibrationSource = new String[1], calibrationSteps = new String[1];
         OnnxTernarizer.BeforeCommit writeOutputs = r -> {
             int kept = (int) r.layers().stream().filter(l -> !l.ternarized()).count();
             table[0] = new QuantizeReport(input.toString(), method.spec(), grouping.spec(), packing.spec(), r.reports(), kept);
@@ -66,7 +66,7 @@ final class OnnxQuantize {
             if (report != null) {
                 try (AtomicOutput json = AtomicOutput.open(report, input)) {
                     byte[] bytes = table[0].toJson();
-                    if (calibration[0] != null) bytes = CalibrationJson.addTo(bytes, calibrationSource[0], flags.calibrationSteps(), calibration[0]);
+                    if (calibration[0] != null) bytes = CalibrationJson.addTo(bytes, calibrationSource[0], calibrationSteps[0], calibration[0]);
                     ByteBuffer b = ByteBuffer.wrap(bytes);
                     while (b.hasRemaining()) json.channel().write(b);
                     json.commit();
@@ -82,6 +82,7 @@ final class OnnxQuantize {
             Steps steps = Steps.parse(flags.calibrationSteps());
             if (flags.budget() != null && !(flags.budget() > 0)) throw new IllegalArgumentException("--budget must be > 0 bits/weight");
             calibrationSource[0] = data.source();
+            calibrationSteps[0] = steps.spec();
             CalibratedTernarizer.Outcome o = CalibratedTernarizer.run(input, output, options, data, steps, flags.budget(), r -> {
                 writeOutputs.accept(r);
             }, c -> calibration[0] = c);
