@@ -11,6 +11,10 @@ import java.util.Locale;
 import java.util.Map;
 import org.ternary4j.core.grouping.Grouping;
 import org.ternary4j.core.pack.Packing;
+import org.ternary4j.eval.calibrate.CalibratedTernarizer;
+import org.ternary4j.eval.calibrate.CalibrationInputs;
+import org.ternary4j.eval.calibrate.Calibrator;
+import org.ternary4j.eval.calibrate.Steps;
 import org.ternary4j.eval.data.Dataset;
 import org.ternary4j.eval.report.ReportData;
 import org.ternary4j.core.projection.Projection;
@@ -35,9 +39,10 @@ import org.ternary4j.modelio.safetensors.TensorSpec;
 final class OnnxQuantize {
 
     /** The options only ONNX models have. */
-    record Flags(boolean allLayers, List<String> include, List<String> exclude, boolean foldBn, boolean embeddings) {
+    record Flags(boolean allLayers, List<String> include, List<String> exclude, boolean foldBn, boolean embeddings,
+                 String calibrate, String calibrationSteps, Double budget) {
         boolean any() {
-            return allLayers || !include.isEmpty() || !exclude.isEmpty() || foldBn || embeddings;
+            return allLayers || !include.isEmpty() || !exclude.isEmpty() || foldBn || embeddings || calibrate != null;
         }
     }
 
@@ -60,17 +65,34 @@ final class OnnxQuantize {
                 .withExclude(flags.exclude().stream().map(NamePattern::parse).toList())
                 .withFoldBn(flags.foldBn()).withEmbeddings(flags.embeddings()).withThreads(threads).withPacking(packing);
         QuantizeReport[] table = new QuantizeReport[1];
-        OnnxResult result = OnnxTernarizer.run(input, output, options, r -> {
+        Calibrator.Result[] calibration = new Calibrator.Result[1];
+        String[] calibrationSource = new String[1], calibrationSteps = new String[1];
+        OnnxTernarizer.BeforeCommit writeOutputs = r -> {
             int kept = (int) r.layers().stream().filter(l -> !l.ternarized()).count();
             table[0] = new QuantizeReport(input.toString(), method.spec(), grouping.spec(), packing.spec(), r.reports(), kept);
             if (packed != null) writePacked(input, packed, r.tensors(), packing);
-            if (report != null && evalData == null) writeJson(report, table[0], input);
-        });
+            if (report != null && evalData == null) writeJson(report, reportJson(table[0], calibration[0], calibrationSource[0], calibrationSteps[0]), input);
+        };
+        OnnxResult result;
+        if (flags.calibrate() == null && flags.budget() != null) throw new IllegalArgumentException("--budget needs --calibrate (it measures each layer's sensitivity)");
+        if (flags.calibrate() == null) {
+            result = OnnxTernarizer.run(input, output, options, writeOutputs);
+        } else {
+            CalibrationInputs data = CalibrationInputs.load(flags.calibrate());
+            Steps steps = Steps.parse(flags.calibrationSteps());
+            if (flags.budget() != null && !(flags.budget() > 0)) throw new IllegalArgumentException("--budget must be > 0 bits/weight");
+            calibrationSource[0] = data.source();
+            calibrationSteps[0] = steps.spec();
+            CalibratedTernarizer.Outcome o = CalibratedTernarizer.run(input, output, options, data, steps, flags.budget(), writeOutputs,
+                    c -> calibration[0] = c);
+            result = o.result();
+        }
         if (evalData != null) {
             table[0] = table[0].withAccuracy(TaskAccuracy.measure(input, output, evalData, threads));
-            if (report != null) writeJson(report, table[0], input);
+            if (report != null) writeJson(report, reportJson(table[0], calibration[0], calibrationSource[0], calibrationSteps[0]), input);
         }
         table[0].printTable(out);
+        if (calibration[0] != null) CalibrationJson.printTable(out, calibrationSource[0], calibration[0]);
         for (LayerDecision l : result.layers()) {
             if (!l.ternarized()) out.printf(Locale.ROOT, "kept  %s (%s, layer %d): %s%n", l.weight(), l.op(), l.layerIndex(), l.reason());
         }
@@ -91,9 +113,14 @@ final class OnnxQuantize {
         return table[0];
     }
 
-    private static void writeJson(Path report, QuantizeReport table, Path input) throws IOException {
+    private static byte[] reportJson(QuantizeReport table, Calibrator.Result calibration, String source, String steps) {
+        byte[] bytes = table.toJson();
+        return calibration == null ? bytes : CalibrationJson.addTo(bytes, source, steps, calibration);
+    }
+
+    private static void writeJson(Path report, byte[] bytes, Path input) throws IOException {
         try (AtomicOutput json = AtomicOutput.open(report, input)) {
-            ByteBuffer b = ByteBuffer.wrap(table.toJson());
+            ByteBuffer b = ByteBuffer.wrap(bytes);
             while (b.hasRemaining()) json.channel().write(b);
             json.commit();
         }

@@ -104,6 +104,22 @@ final class QuantizeCommand implements Callable<Integer> {
     @Option(names = "--embeddings", description = "ONNX: also ternarize Gather tables (embeddings).")
     boolean embeddings;
 
+    @Option(names = "--calibrate", paramLabel = "DATA",
+            description = "ONNX: calibrate on example inputs from a TRAINING split (never the test split): fashion-mnist[:N] "
+                    + "(N evenly spaced training images, default 4096) or an .npy/.npz file[:N]. Upgrades the chosen method: "
+                    + "activation-weighted exact projection, output-error scale refit, GPTQ-style code search, bias correction, "
+                    + "layer by layer on the partially ternarized model.")
+    String calibrate;
+
+    @Option(names = "--calibration-steps", defaultValue = "all", paramLabel = "STEPS",
+            description = "With --calibrate: all (= weighted,refit,gptq:3,bias,target,descent), none, or a comma list of weighted, refit, gptq[:ROUNDS], bias, target, descent, variance (see CALIBRATION.md). Default: ${DEFAULT-VALUE}.")
+    String calibrationSteps;
+
+    @Option(names = "--budget", paramLabel = "BITS",
+            description = "With --calibrate: choose each layer's grouping (the given one, row, kernel, block:64/32/16) by its "
+                    + "measured sensitivity so the ternarized layers average at most BITS bits/weight (with --packing).")
+    Double budget;
+
     @Spec
     CommandSpec spec;
 
@@ -123,7 +139,7 @@ final class QuantizeCommand implements Callable<Integer> {
         ReadLimits limits = ReadLimits.DEFAULT.withMaxTensors(maxTensors).withMaxFileBytes((long) Math.max(8, Math.min(Long.MAX_VALUE, maxFileGb * (1L << 30))));
 
         long start = System.nanoTime();
-        OnnxQuantize.Flags flags = new OnnxQuantize.Flags(allLayers, include, exclude, foldBn, embeddings);
+        OnnxQuantize.Flags flags = new OnnxQuantize.Flags(allLayers, include, exclude, foldBn, embeddings, calibrate, calibrationSteps, budget);
         if (OnnxQuantize.isOnnx(input)) {
             if (Files.isRegularFile(input) && Files.size(input) > limits.maxFileBytes()) {
                 throw new IOException(input + ": " + Files.size(input) + " bytes exceeds the file size limit of " + limits.maxFileBytes() + " bytes");
@@ -138,7 +154,7 @@ final class QuantizeCommand implements Callable<Integer> {
             return 0;
         }
         if (flags.any() || evalData != null || html != null) {
-            throw new IllegalArgumentException("--all-layers, --include, --exclude, --fold-bn, --embeddings, --eval and --html apply to .onnx inputs only");
+            throw new IllegalArgumentException("--all-layers, --include, --exclude, --fold-bn, --embeddings, --calibrate, --eval and --html apply to .onnx inputs only");
         }
         SafetensorsQuantizer quantizer = new SafetensorsQuantizer(projection, groups, pack, allTensors, n);
         QuantizeReport result;

@@ -60,8 +60,7 @@ final class Sweep {
     }
 
     static OnnxOptions withMethod(OnnxOptions base, String method, String grouping) {
-        return new OnnxOptions(Projections.parse(method), Grouping.parse(grouping), base.allLayers(), base.include(), base.exclude(),
-                base.foldBn(), base.embeddings(), base.threads(), base.packing());
+        return base.withMethod(Projections.parse(method), Grouping.parse(grouping));
     }
 
     /** The best row by ternary top-1 (then agreement), for the report's detailed section. */

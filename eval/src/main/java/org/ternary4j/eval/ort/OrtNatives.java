@@ -14,13 +14,13 @@ import java.util.Locale;
  * fills that folder once from the jar (keyed by the jar's commit id, so an upgrade re-extracts),
  * which lets the launcher point it at a project cache.
  */
-final class OrtNatives {
+public final class OrtNatives {
     private static final String[] LIBRARIES = {"onnxruntime", "onnxruntime4j_jni"};
     private static boolean prepared;
 
     private OrtNatives() {}
 
-    static synchronized void prepare() throws IOException {
+    public static synchronized void prepare() throws IOException {
         if (prepared) return;
         String dir = System.getProperty("onnxruntime.native.path");
         if (dir != null && !dir.isBlank()) extractInto(Path.of(dir));

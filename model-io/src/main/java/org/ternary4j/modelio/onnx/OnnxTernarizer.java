@@ -36,8 +36,11 @@ public final class OnnxTernarizer {
     private final List<OnnxTernaryTensor> tensors = new ArrayList<>();
     private final List<String> notes = new ArrayList<>();
 
-    private OnnxTernarizer(Path in, OnnxOptions options) {
+    private final ModelProto edited;
+
+    private OnnxTernarizer(Path in, ModelProto edited, OnnxOptions options) {
         this.in = in;
+        this.edited = edited;
         this.file = in.toString();
         this.options = options;
     }
@@ -52,7 +55,16 @@ public final class OnnxTernarizer {
      * still fail without leaving this model behind.
      */
     public static OnnxResult run(Path in, Path out, OnnxOptions options, BeforeCommit beforeCommit) throws IOException {
-        return new OnnxTernarizer(in, options).process(out, beforeCommit);
+        return new OnnxTernarizer(in, null, options).process(out, beforeCommit);
+    }
+
+    /**
+     * As {@link #run(Path, Path, OnnxOptions, BeforeCommit)} for {@code edited}, the model read from
+     * {@code in} with some tensor values changed in memory (calibration's corrected biases); {@code in}
+     * still names the model in messages, resolves external data and is guarded against being overwritten.
+     */
+    public static OnnxResult run(Path in, ModelProto edited, Path out, OnnxOptions options, BeforeCommit beforeCommit) throws IOException {
+        return new OnnxTernarizer(in, edited, options).process(out, beforeCommit);
     }
 
     @FunctionalInterface
@@ -60,8 +72,14 @@ public final class OnnxTernarizer {
         void accept(OnnxResult result) throws IOException;
     }
 
-    private OnnxResult process(Path out, BeforeCommit beforeCommit) throws IOException {
+    /** Which weight layers {@code options} would ternarize and why, in graph order, without writing anything. */
+    public static List<LayerDecision> plan(Path in, OnnxOptions options) throws IOException {
         ModelProto model = OnnxModelFile.read(in);
+        return LayerDecision.decide(GraphScan.of(model, in.toString(), options.embeddings()), options);
+    }
+
+    private OnnxResult process(Path out, BeforeCommit beforeCommit) throws IOException {
+        ModelProto model = edited != null ? edited : OnnxModelFile.read(in);
         try (ExternalData ext = new ExternalData(in)) {
             GraphScan scan = GraphScan.of(model, file, options.embeddings());
             notes.addAll(scan.notes);
@@ -158,8 +176,12 @@ public final class OnnxTernarizer {
         float[] w = l.layout().toCanonical(stored, l.storedShape());
         stored = null; // large tensors: let the stored-layout copy go before the next one is made
         Grouping grouping = groupingFor(shape);
-        TernaryTensor tt;
-        try {
+        TernaryTensor tt = options.override() == null ? null : options.override().ternarize(l.weightName(), shape.clone(), w.clone(), grouping);
+        if (tt != null && !java.util.Arrays.equals(tt.shape(), shape)) {
+            throw new IllegalStateException(where + ": override returned shape " + TensorCodec.describe(tt.shape()));
+        }
+        if (tt != null) grouping = tt.grouping(); // an override may choose a finer grouping for this layer (calibration's --budget)
+        if (tt == null) try {
             tt = new Ternarizer(options.projection(), grouping, options.threads()).apply(shape, w);
         } catch (NonFiniteWeightException e) {
             throw new IllegalArgumentException(where + ": " + e.getMessage());
@@ -181,7 +203,7 @@ public final class OnnxTernarizer {
         TensorMetrics m = TensorMetrics.of(w, q, tt.sparsity(), tt.bitsPerWeight(options.packing()));
         long params = 1;
         for (int d : shape) params *= d;
-        reports.add(new TensorReport(l.weightName(), shape, options.projection().spec(), label, m, l.op(), l.order(), params));
+        reports.add(new TensorReport(l.weightName(), shape, tt.method(), label, m, l.op(), l.order(), params));
         tensors.add(new OnnxTernaryTensor(l.weightName(), l.op(), l.nodeName(), l.order(), l.layout(), l.storedShape().clone(),
                 l.type().name(), channelScale != null, tt));
         return l.layout().toStored(q, l.storedShape());

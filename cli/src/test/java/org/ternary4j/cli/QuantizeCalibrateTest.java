@@ -1,0 +1,83 @@
+package org.ternary4j.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import ai.onnx.proto.OnnxMl.ModelProto;
+import ai.onnx.proto.OnnxMl.TensorProto;
+import ai.onnx.proto.OnnxMl.TensorShapeProto;
+import ai.onnx.proto.OnnxMl.TypeProto;
+import ai.onnx.proto.OnnxMl.ValueInfoProto;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.ternary4j.eval.data.NdArray;
+import org.ternary4j.eval.data.NpyWriter;
+
+/** {@code quantize --calibrate}: the calibration table and report, the budget, and the test-split guard. */
+class QuantizeCalibrateTest {
+    @TempDir Path dir;
+
+    /** QuantizeOnnxTest's network with its input X [N, 2, 6, 6] declared, so ONNX Runtime can run it. */
+    private Path model() throws Exception {
+        Path f = QuantizeOnnxTest.model(dir.resolve("net.onnx"));
+        ModelProto m = ModelProto.parseFrom(Files.readAllBytes(f));
+        TensorShapeProto.Builder s = TensorShapeProto.newBuilder().addDim(TensorShapeProto.Dimension.newBuilder().setDimParam("N"));
+        for (int d : new int[] {2, 6, 6}) s.addDim(TensorShapeProto.Dimension.newBuilder().setDimValue(d));
+        ValueInfoProto x = ValueInfoProto.newBuilder().setName("X").setType(TypeProto.newBuilder().setTensorType(
+                TypeProto.Tensor.newBuilder().setElemType(TensorProto.DataType.FLOAT_VALUE).setShape(s))).build();
+        Files.write(f, m.toBuilder().setGraph(m.getGraph().toBuilder().addInput(x).addOutput(ValueInfoProto.newBuilder().setName("Y")
+                .setType(TypeProto.newBuilder().setTensorType(TypeProto.Tensor.newBuilder().setElemType(TensorProto.DataType.FLOAT_VALUE))))).build().toByteArray());
+        return f;
+    }
+
+    private Path calibration() throws Exception {
+        Random r = new Random(3);
+        float[] v = new float[32 * 72];
+        for (int i = 0; i < v.length; i++) v[i] = r.nextFloat();
+        Path f = dir.resolve("calib.npy");
+        NpyWriter.writeFloats(f, new NdArray(new int[] {32, 2, 6, 6}, v));
+        return f;
+    }
+
+    @Test
+    void calibratedRunPrintsAndReportsPerLayerErrorsAndBudgetChoices() throws Exception {
+        Path in = model(), out = dir.resolve("out.onnx"), report = dir.resolve("r.json");
+        CliRun run = QuantizeOnnxTest.quantize(in.toString(), "-o", out.toString(), "--method", "two-scale", "--grouping", "row",
+                "--all-layers", "--calibrate", calibration().toString(), "--budget", "6", "--report", report.toString());
+        assertEquals(0, run.exitCode(), run.err());
+        assertTrue(run.out().contains("calibration on"), run.out());
+        JsonNode cal = new ObjectMapper().readTree(report.toFile()).get("calibration");
+        assertEquals(4, cal.get("layers").size());
+        for (JsonNode l : cal.get("layers")) {
+            assertTrue(l.get("outputErrorCalibrated").asDouble() <= l.get("outputErrorPlain").asDouble() + 1e-12, l.toString() + run.out());
+        }
+        assertTrue(cal.get("budget").get("bitsPerWeight").asDouble() <= 6 + 1e-9); // tiny layers: row alone costs 3.5 bits/weight
+        assertEquals(4, cal.get("budget").get("chosen").size());
+    }
+
+    @Test
+    void testSplitIsRefusedWithOneLine() throws Exception {
+        Path in = model(), out = dir.resolve("out.onnx");
+        CliRun run = QuantizeOnnxTest.quantize(in.toString(), "-o", out.toString(), "--method", "tnt", "--grouping", "row",
+                "--calibrate", "fashion-mnist:test");
+        assertNotEquals(0, run.exitCode());
+        assertTrue(run.err().contains("test split"), run.err());
+        assertEquals(1, run.err().strip().lines().count(), run.err());
+        assertFalse(Files.exists(out));
+    }
+
+    @Test
+    void budgetNeedsCalibration() throws Exception {
+        CliRun run = QuantizeOnnxTest.quantize(model().toString(), "-o", dir.resolve("o.onnx").toString(), "--method", "tnt",
+                "--grouping", "row", "--budget", "1.8");
+        assertNotEquals(0, run.exitCode());
+        assertTrue(run.err().contains("--budget needs --calibrate"), run.err());
+    }
+}
