@@ -113,7 +113,7 @@ final class OnnxQuantize {
         return table[0];
     }
 
-    private static byte[] reportJson(QuantizeReport table, Calibrator.Result calibration, String source, String steps) {
+    private static byte[] reportJson(QuantizeReport table, Calibrator.Result calibration, String source, String steps) throws IOException {
         byte[] bytes = table.toJson();
         return calibration == null ? bytes : CalibrationJson.addTo(bytes, source, steps, calibration);
     }
