@@ -11,6 +11,9 @@ import java.util.Locale;
 import org.ternary4j.core.grouping.Grouping;
 import org.ternary4j.core.pack.Packing;
 import org.ternary4j.core.projection.Projections;
+import org.ternary4j.eval.calibrate.CalibratedTernarizer;
+import org.ternary4j.eval.calibrate.CalibrationInputs;
+import org.ternary4j.eval.calibrate.Steps;
 import org.ternary4j.eval.data.Dataset;
 import org.ternary4j.eval.report.ReportData;
 import org.ternary4j.modelio.onnx.OnnxOptions;
@@ -24,7 +27,12 @@ import org.ternary4j.modelio.onnx.OnnxTernarizer;
 final class Sweep {
 
     /** One method × grouping: its accuracy and what it costs to store. */
-    record Row(String method, String grouping, TaskAccuracy accuracy, double bitsPerWeight, long fpBytes, long packedBytes) {
+    /** {@code calibration} names the calibration data of a calibrated row, null otherwise. */
+    record Row(String method, String grouping, String calibration, TaskAccuracy accuracy, double bitsPerWeight, long fpBytes, long packedBytes) {
+        String label() {
+            return calibration == null ? method : method + "+calib";
+        }
+
         double compression() {
             return packedBytes == 0 ? 0 : (double) fpBytes / packedBytes;
         }
@@ -46,7 +54,7 @@ final class Sweep {
                     TaskAccuracy a = TaskAccuracy.measure(plan.model(), out, plan.data(), plan.threads());
                     ReportData.ModelSize size = OnnxReportPage.size(plan.model(), r, options.packing());
                     QuantizeReport q = new QuantizeReport(plan.model().toString(), m, g, options.packing().spec(), r.reports(), 0);
-                    rows.add(new Row(m, g, a, q.bitsPerWeight(), size.beforeBytes(), size.afterBytes()));
+                    rows.add(new Row(m, g, null, a, q.bitsPerWeight(), size.beforeBytes(), size.afterBytes()));
                     if (progress != null) {
                         progress.printf(Locale.ROOT, "  %-12s %-10s top-1 %s%n", m, g, TaskAccuracy.percent(a.ternaryTop1()));
                         progress.flush();
@@ -57,6 +65,29 @@ final class Sweep {
             }
         }
         return rows;
+    }
+
+    /**
+     * The calibrated variant of one method × grouping (eval.calibrate, no retraining): calibration
+     * inputs come from the training split, evaluation from {@code plan.data()}.
+     */
+    static Row calibrated(Plan plan, String method, String grouping, String calibration, Path workDir) throws IOException {
+        Path out = Files.createTempFile(workDir, "calibrated-", ".onnx");
+        try {
+            OnnxOptions options = withMethod(plan.base(), method, grouping);
+            OnnxResult r = ternarize(plan.model(), out, options, calibration);
+            TaskAccuracy a = TaskAccuracy.measure(plan.model(), out, plan.data(), plan.threads());
+            ReportData.ModelSize size = OnnxReportPage.size(plan.model(), r, options.packing());
+            QuantizeReport q = new QuantizeReport(plan.model().toString(), method, grouping, options.packing().spec(), r.reports(), 0);
+            return new Row(method, grouping, calibration, a, q.bitsPerWeight(), size.beforeBytes(), size.afterBytes());
+        } finally {
+            Files.deleteIfExists(out);
+        }
+    }
+
+    private static OnnxResult ternarize(Path model, Path out, OnnxOptions options, String calibration) throws IOException {
+        if (calibration == null) return OnnxTernarizer.run(model, out, options);
+        return CalibratedTernarizer.run(model, out, options, CalibrationInputs.load(calibration), Steps.ALL, x -> { }, x -> { }).result();
     }
 
     static OnnxOptions withMethod(OnnxOptions base, String method, String grouping) {
@@ -78,7 +109,7 @@ final class Sweep {
         for (Row r : rows) {
             TaskAccuracy a = r.accuracy();
             String delta = a.fpTop1() == null || a.ternaryTop1() == null ? "n/a" : String.format(Locale.ROOT, "%+.2f", 100 * (a.ternaryTop1() - a.fpTop1()));
-            out.printf(Locale.ROOT, fmt, r.method(), r.grouping(), TaskAccuracy.percent(a.ternaryTop1()), delta,
+            out.printf(Locale.ROOT, fmt, r.label(), r.grouping(), TaskAccuracy.percent(a.ternaryTop1()), delta,
                     String.format(Locale.ROOT, "%.2f %%", 100 * a.agreement()), String.format(Locale.ROOT, "%.3f", r.bitsPerWeight()),
                     String.format(Locale.ROOT, "%.1f", r.packedBytes() / 1024.0), String.format(Locale.ROOT, "%.1fx", r.compression()));
         }
@@ -90,12 +121,12 @@ final class Sweep {
         Row best = best(rows);
         List<ReportData.AccuracyEntry> acc = new ArrayList<>();
         acc.add(new ReportData.AccuracyEntry("full precision", rows.getFirst().accuracy().fpTop1(), null, null));
-        for (Row r : rows) acc.add(new ReportData.AccuracyEntry(r.method() + ", " + r.grouping(), r.accuracy().ternaryTop1(), r.accuracy().agreement(), r.accuracy().meanCosine()));
+        for (Row r : rows) acc.add(new ReportData.AccuracyEntry(r.label() + ", " + r.grouping(), r.accuracy().ternaryTop1(), r.accuracy().agreement(), r.accuracy().meanCosine()));
         Path out = Files.createTempFile(workDir, "best-", ".onnx");
         try {
             OnnxOptions options = withMethod(plan.base(), best.method(), best.grouping());
-            OnnxResult r = OnnxTernarizer.run(plan.model(), out, options);
-            OnnxReportPage.write(html, plan.model().getFileName() + ": sweep (layers shown for " + best.method() + ", " + best.grouping() + ")",
+            OnnxResult r = ternarize(plan.model(), out, options, best.calibration());
+            OnnxReportPage.write(html, plan.model().getFileName() + ": sweep (layers shown for " + best.label() + ", " + best.grouping() + ")",
                     plan.model(), r, options.packing(), acc, plan.model());
         } finally {
             Files.deleteIfExists(out);

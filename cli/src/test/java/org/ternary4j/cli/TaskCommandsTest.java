@@ -71,10 +71,10 @@ class TaskCommandsTest {
     @Test
     void demoRunsOnTheBundledModel() throws Exception {
         Path html = dir.resolve("demo.html");
-        CliRun r = CliRun.of("demo", "--limit", "200", "--html", html.toString(), "--model", LENET.toString());
+        CliRun r = CliRun.of("demo", "--limit", "200", "--html", html.toString(), "--model", LENET.toString(), "--calibration-images", "256");
         assertEquals(0, r.exitCode(), r.err());
         assertTrue(r.out().contains("best:") && r.out().contains("ternary4j train"), r.out());
-        assertEquals(10, r.out().lines().filter(l -> l.matches("^(tnt|tnt-tuned|two-scale|twn|absmean) +(row|kernel) .*")).count(), r.out());
+        assertEquals(11, r.out().lines().filter(l -> l.matches("^(tnt|tnt-tuned|two-scale|twn|absmean|tnt\\+calib) +(row|kernel) .*")).count(), r.out());
         assertTrue(Files.size(html) > 10_000);
     }
 }
