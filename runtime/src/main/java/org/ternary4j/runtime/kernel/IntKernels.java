@@ -1,0 +1,110 @@
+package org.ternary4j.runtime.kernel;
+
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.ShortVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * The integer inner loops: for each segment, Σ ((chunk >>> shift) & mask) · q over its steps, in
+ * int16 lanes (one vpmullw + one vpaddw per 16 weights) widened to int32 every {@link #RUN}
+ * steps. With shift0 = 0, mask = 3 this is Σ (code+1)·q; with shift0 = 1, mask = 1 it is the sum
+ * over +1 codes only (the second sum two-scale groups need). Integer sums are exact, so every
+ * tiling gives the same bits.
+ */
+final class IntKernels {
+    private IntKernels() {}
+
+    static final VectorSpecies<Short> S = ShortVector.SPECIES_256;
+    static final VectorSpecies<Integer> I = IntVector.SPECIES_256;
+    /** |(code+1)·q| ≤ 254, so 128 steps per lane stay within int16. */
+    static final int RUN = 128;
+
+    /** Four consecutive rows against one activation vector; out[r·segs + s]. */
+    static void rows4(short[] w, int w0, int rowShorts, short[] q, int q0, int[] steps, int shift0, int mask, int[] out) {
+        int segs = steps.length - 1;
+        short m = (short) mask;
+        int w1 = w0 + rowShorts, w2 = w1 + rowShorts, w3 = w2 + rowShorts;
+        for (int s = 0; s < segs; s++) {
+            int t = steps[s], end = steps[s + 1];
+            IntVector i0 = IntVector.zero(I), i1 = i0, i2 = i0, i3 = i0;
+            while (t < end) {
+                int runEnd = Math.min(end, t + RUN);
+                ShortVector a0 = ShortVector.zero(S), a1 = a0, a2 = a0, a3 = a0;
+                for (; t < runEnd; t++) {
+                    int wo = (t >>> 3) << 4;
+                    int sh = shift0 + ((t & 7) << 1);
+                    ShortVector x = ShortVector.fromArray(S, q, q0 + (t << 4));
+                    a0 = a0.add(ShortVector.fromArray(S, w, w0 + wo).lanewise(VectorOperators.LSHR, sh).and(m).mul(x));
+                    a1 = a1.add(ShortVector.fromArray(S, w, w1 + wo).lanewise(VectorOperators.LSHR, sh).and(m).mul(x));
+                    a2 = a2.add(ShortVector.fromArray(S, w, w2 + wo).lanewise(VectorOperators.LSHR, sh).and(m).mul(x));
+                    a3 = a3.add(ShortVector.fromArray(S, w, w3 + wo).lanewise(VectorOperators.LSHR, sh).and(m).mul(x));
+                }
+                i0 = i0.add(widen(a0));
+                i1 = i1.add(widen(a1));
+                i2 = i2.add(widen(a2));
+                i3 = i3.add(widen(a3));
+            }
+            out[s] = i0.reduceLanes(VectorOperators.ADD);
+            out[segs + s] = i1.reduceLanes(VectorOperators.ADD);
+            out[2 * segs + s] = i2.reduceLanes(VectorOperators.ADD);
+            out[3 * segs + s] = i3.reduceLanes(VectorOperators.ADD);
+        }
+    }
+
+    /** One row against four activation vectors; out[b·segs + s]. */
+    static void batch4(short[] w, int w0, short[] q, int qa, int qb, int qc, int qd, int[] steps, int shift0, int mask, int[] out) {
+        int segs = steps.length - 1;
+        short m = (short) mask;
+        for (int s = 0; s < segs; s++) {
+            int t = steps[s], end = steps[s + 1];
+            IntVector i0 = IntVector.zero(I), i1 = i0, i2 = i0, i3 = i0;
+            while (t < end) {
+                int runEnd = Math.min(end, t + RUN);
+                ShortVector a0 = ShortVector.zero(S), a1 = a0, a2 = a0, a3 = a0;
+                for (; t < runEnd; t++) {
+                    int qo = t << 4;
+                    ShortVector u = ShortVector.fromArray(S, w, w0 + ((t >>> 3) << 4))
+                            .lanewise(VectorOperators.LSHR, shift0 + ((t & 7) << 1)).and(m);
+                    a0 = a0.add(u.mul(ShortVector.fromArray(S, q, qa + qo)));
+                    a1 = a1.add(u.mul(ShortVector.fromArray(S, q, qb + qo)));
+                    a2 = a2.add(u.mul(ShortVector.fromArray(S, q, qc + qo)));
+                    a3 = a3.add(u.mul(ShortVector.fromArray(S, q, qd + qo)));
+                }
+                i0 = i0.add(widen(a0));
+                i1 = i1.add(widen(a1));
+                i2 = i2.add(widen(a2));
+                i3 = i3.add(widen(a3));
+            }
+            out[s] = i0.reduceLanes(VectorOperators.ADD);
+            out[segs + s] = i1.reduceLanes(VectorOperators.ADD);
+            out[2 * segs + s] = i2.reduceLanes(VectorOperators.ADD);
+            out[3 * segs + s] = i3.reduceLanes(VectorOperators.ADD);
+        }
+    }
+
+    /** One row against one activation vector; out[s]. */
+    static void single(short[] w, int w0, short[] q, int q0, int[] steps, int shift0, int mask, int[] out) {
+        int segs = steps.length - 1;
+        short m = (short) mask;
+        for (int s = 0; s < segs; s++) {
+            int t = steps[s], end = steps[s + 1];
+            IntVector i0 = IntVector.zero(I);
+            while (t < end) {
+                int runEnd = Math.min(end, t + RUN);
+                ShortVector a0 = ShortVector.zero(S);
+                for (; t < runEnd; t++) {
+                    ShortVector u = ShortVector.fromArray(S, w, w0 + ((t >>> 3) << 4))
+                            .lanewise(VectorOperators.LSHR, shift0 + ((t & 7) << 1)).and(m);
+                    a0 = a0.add(u.mul(ShortVector.fromArray(S, q, q0 + (t << 4))));
+                }
+                i0 = i0.add(widen(a0));
+            }
+            out[s] = i0.reduceLanes(VectorOperators.ADD);
+        }
+    }
+
+    private static IntVector widen(ShortVector a) {
+        return ((IntVector) a.convertShape(VectorOperators.S2I, I, 0)).add((IntVector) a.convertShape(VectorOperators.S2I, I, 1));
+    }
+}
