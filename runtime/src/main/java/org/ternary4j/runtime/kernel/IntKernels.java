@@ -21,12 +21,16 @@ final class IntKernels {
     static final int RUN = 128;
 
     /** Four consecutive rows against one activation vector; out[r·segs + s]. */
-    static void rows4(short[] w, int w0, int rowShorts, short[] q, int q0, int[] steps, int shift0, int mask, int[] out) {
+    static void rows4(short[] w, int w0, int rowShorts, short[] q, short[] qt, int q0, int[] steps, int shift0, int mask, int[] out) {
         int segs = steps.length - 1;
         short m = (short) mask;
         int w1 = w0 + rowShorts, w2 = w1 + rowShorts, w3 = w2 + rowShorts;
         for (int s = 0; s < segs; s++) {
             int t = steps[s], end = steps[s + 1];
+            if (((t | end) & 7) == 0 && shift0 == 0 && mask == 3) {
+                rows4Chunks(w, w0, rowShorts, qt, q0, t >>> 3, end >>> 3, out, s, segs);
+                continue;
+            }
             IntVector i0 = IntVector.zero(I), i1 = i0, i2 = i0, i3 = i0;
             while (t < end) {
                 int runEnd = Math.min(end, t + RUN);
@@ -52,12 +56,89 @@ final class IntKernels {
         }
     }
 
+    /** Steps per chunk: the 8 codes of a short lane. */
+    private static final int CHUNK_RUN = RUN / 8;
+
+    /**
+     * Σ (code+1)·q over whole chunks [c, end) of four rows, without masking the codes: with
+     * v_j = chunk >>> 2j, code_j + 1 = v_j − 4·v_{j+1}, so Σ_j (code_j+1)·q_j = Σ_j v_j·qt_j where
+     * qt_j = q_j − 4·q_{j−1} (prepared once per activation vector). int16 arithmetic wraps, but
+     * the true sum fits, so the wrapped result is exact. Per 16 weights: one shift, mul and add.
+     */
+    private static void rows4Chunks(short[] w, int w0, int rowShorts, short[] qt, int q0, int c, int end, int[] out, int s, int segs) {
+        int w1 = w0 + rowShorts, w2 = w1 + rowShorts, w3 = w2 + rowShorts;
+        IntVector i0 = IntVector.zero(I), i1 = i0, i2 = i0, i3 = i0;
+        while (c < end) {
+            int runEnd = Math.min(end, c + CHUNK_RUN);
+            ShortVector a0 = ShortVector.zero(S), a1 = a0, a2 = a0, a3 = a0;
+            for (; c < runEnd; c++) {
+                int wo = c << 4, qo = q0 + (c << 7);
+                ShortVector c0 = ShortVector.fromArray(S, w, w0 + wo), c1 = ShortVector.fromArray(S, w, w1 + wo);
+                ShortVector c2 = ShortVector.fromArray(S, w, w2 + wo), c3 = ShortVector.fromArray(S, w, w3 + wo);
+                ShortVector x = ShortVector.fromArray(S, qt, qo);
+                a0 = a0.add(c0.mul(x));
+                a1 = a1.add(c1.mul(x));
+                a2 = a2.add(c2.mul(x));
+                a3 = a3.add(c3.mul(x));
+                for (int j = 1; j < 8; j++) {
+                    x = ShortVector.fromArray(S, qt, qo + (j << 4));
+                    int sh = j << 1;
+                    a0 = a0.add(c0.lanewise(VectorOperators.LSHR, sh).mul(x));
+                    a1 = a1.add(c1.lanewise(VectorOperators.LSHR, sh).mul(x));
+                    a2 = a2.add(c2.lanewise(VectorOperators.LSHR, sh).mul(x));
+                    a3 = a3.add(c3.lanewise(VectorOperators.LSHR, sh).mul(x));
+                }
+            }
+            i0 = i0.add(widen(a0));
+            i1 = i1.add(widen(a1));
+            i2 = i2.add(widen(a2));
+            i3 = i3.add(widen(a3));
+        }
+        out[s] = i0.reduceLanes(VectorOperators.ADD);
+        out[segs + s] = i1.reduceLanes(VectorOperators.ADD);
+        out[2 * segs + s] = i2.reduceLanes(VectorOperators.ADD);
+        out[3 * segs + s] = i3.reduceLanes(VectorOperators.ADD);
+    }
+
+    /** batch4 over whole chunks, with telescoped activations as in rows4Chunks. */
+    private static void batch4Chunks(short[] w, int w0, short[] qt, int qa, int qb, int qc, int qd, int c, int end, int[] out, int s, int segs) {
+        IntVector i0 = IntVector.zero(I), i1 = i0, i2 = i0, i3 = i0;
+        while (c < end) {
+            int runEnd = Math.min(end, c + CHUNK_RUN);
+            ShortVector a0 = ShortVector.zero(S), a1 = a0, a2 = a0, a3 = a0;
+            for (; c < runEnd; c++) {
+                ShortVector code = ShortVector.fromArray(S, w, w0 + (c << 4));
+                int qo = c << 7;
+                for (int j = 0; j < 8; j++) {
+                    ShortVector v = code.lanewise(VectorOperators.LSHR, j << 1);
+                    int o = qo + (j << 4);
+                    a0 = a0.add(v.mul(ShortVector.fromArray(S, qt, qa + o)));
+                    a1 = a1.add(v.mul(ShortVector.fromArray(S, qt, qb + o)));
+                    a2 = a2.add(v.mul(ShortVector.fromArray(S, qt, qc + o)));
+                    a3 = a3.add(v.mul(ShortVector.fromArray(S, qt, qd + o)));
+                }
+            }
+            i0 = i0.add(widen(a0));
+            i1 = i1.add(widen(a1));
+            i2 = i2.add(widen(a2));
+            i3 = i3.add(widen(a3));
+        }
+        out[s] = i0.reduceLanes(VectorOperators.ADD);
+        out[segs + s] = i1.reduceLanes(VectorOperators.ADD);
+        out[2 * segs + s] = i2.reduceLanes(VectorOperators.ADD);
+        out[3 * segs + s] = i3.reduceLanes(VectorOperators.ADD);
+    }
+
     /** One row against four activation vectors; out[b·segs + s]. */
-    static void batch4(short[] w, int w0, short[] q, int qa, int qb, int qc, int qd, int[] steps, int shift0, int mask, int[] out) {
+    static void batch4(short[] w, int w0, short[] q, short[] qt, int qa, int qb, int qc, int qd, int[] steps, int shift0, int mask, int[] out) {
         int segs = steps.length - 1;
         short m = (short) mask;
         for (int s = 0; s < segs; s++) {
             int t = steps[s], end = steps[s + 1];
+            if (((t | end) & 7) == 0 && shift0 == 0 && mask == 3) {
+                batch4Chunks(w, w0, qt, qa, qb, qc, qd, t >>> 3, end >>> 3, out, s, segs);
+                continue;
+            }
             IntVector i0 = IntVector.zero(I), i1 = i0, i2 = i0, i3 = i0;
             while (t < end) {
                 int runEnd = Math.min(end, t + RUN);

@@ -102,6 +102,11 @@ public final class PackedTernaryMatrix {
         return s >= 0 ? Math.min(s, steps.length - 2) : -s - 2;
     }
 
+    /** An independent copy (benchmarks rotate among copies so weights stream from memory). */
+    public PackedTernaryMatrix copy() {
+        return new PackedTernaryMatrix(rows, layout, codes.clone(), scalePos.clone(), scaleNeg == null ? null : scaleNeg.clone());
+    }
+
     public int rows() {
         return rows;
     }

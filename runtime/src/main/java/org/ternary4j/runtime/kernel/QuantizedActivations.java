@@ -12,6 +12,8 @@ final class QuantizedActivations {
     final int batch;
     final int paddedK;
     final short[] q;
+    /** Telescoped q for the unmasked chunk kernels: qt_j = q_j − 4·q_{j−1} within each chunk (see IntKernels). */
+    final short[] qt;
     final float[] scale;
     final int[] segmentSums;
     final boolean[] finite;
@@ -20,6 +22,7 @@ final class QuantizedActivations {
         this.batch = batch;
         this.paddedK = paddedK;
         this.q = new short[Math.multiplyExact(batch, paddedK)];
+        this.qt = new short[q.length];
         this.scale = new float[batch];
         this.segmentSums = new int[batch * segments];
         this.finite = new boolean[batch];
@@ -37,6 +40,7 @@ final class QuantizedActivations {
             float inv = LEVELS / max;
             int base = b * a.paddedK;
             for (int i = 0; i < k; i++) a.q[base + layout.padded(i)] = (short) quantize(x[b * k + i], inv);
+            telescope(a.q, a.qt, base, a.paddedK);
             int[] steps = layout.segmentSteps();
             for (int s = 0; s < segs; s++) {
                 int sum = 0;
@@ -45,6 +49,13 @@ final class QuantizedActivations {
             }
         }
         return a;
+    }
+
+    private static void telescope(short[] q, short[] qt, int base, int n) {
+        for (int c = base; c < base + n; c += ReductionLayout.CHUNK) {
+            System.arraycopy(q, c, qt, c, ReductionLayout.STEP);
+            for (int p = c + ReductionLayout.STEP; p < c + ReductionLayout.CHUNK; p++) qt[p] = (short) (q[p] - 4 * q[p - ReductionLayout.STEP]);
+        }
     }
 
     private static int quantize(float v, float inv) {

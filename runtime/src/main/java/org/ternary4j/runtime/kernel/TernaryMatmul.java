@@ -53,8 +53,8 @@ public final class TernaryMatmul {
             int q0 = b * a.paddedK;
             int r = from;
             for (; r + 4 <= to; r += 4) {
-                IntKernels.rows4(w, r * rs, rs, a.q, q0, steps, 0, 3, sumAll);
-                if (sumPos != null) IntKernels.rows4(w, r * rs, rs, a.q, q0, steps, 1, 1, sumPos);
+                IntKernels.rows4(w, r * rs, rs, a.q, a.qt, q0, steps, 0, 3, sumAll);
+                if (sumPos != null) IntKernels.rows4(w, r * rs, rs, a.q, a.qt, q0, steps, 1, 1, sumPos);
                 for (int i = 0; i < 4; i++) y[b * m.rows() + r + i] = combine(m, a, r + i, b, sumAll, sumPos, i * segs);
             }
             for (; r < to; r++) {
@@ -75,8 +75,8 @@ public final class TernaryMatmul {
             int b = 0;
             for (; b + 4 <= batch; b += 4) {
                 for (int r = p0; r < p1; r++) {
-                    IntKernels.batch4(w, r * rs, a.q, b * pk, (b + 1) * pk, (b + 2) * pk, (b + 3) * pk, steps, 0, 3, sumAll);
-                    if (sumPos != null) IntKernels.batch4(w, r * rs, a.q, b * pk, (b + 1) * pk, (b + 2) * pk, (b + 3) * pk, steps, 1, 1, sumPos);
+                    IntKernels.batch4(w, r * rs, a.q, a.qt, b * pk, (b + 1) * pk, (b + 2) * pk, (b + 3) * pk, steps, 0, 3, sumAll);
+                    if (sumPos != null) IntKernels.batch4(w, r * rs, a.q, a.qt, b * pk, (b + 1) * pk, (b + 2) * pk, (b + 3) * pk, steps, 1, 1, sumPos);
                     for (int i = 0; i < 4; i++) {
                         if (a.finite[b + i]) y[(b + i) * m.rows() + r] = combine(m, a, r, b + i, sumAll, sumPos, i * segs);
                     }
