@@ -42,6 +42,8 @@ public final class KernelBench {
     }
 
     private static final long WORKING_SET = 128L << 20;
+    /** The peer runs this many times per configuration; its medians' median is reported. */
+    private static final int PEER_ROUNDS = 3;
 
     private final Options options;
     private final PrintStream out;
@@ -79,9 +81,14 @@ public final class KernelBench {
         Map<String, Map<Integer, Double>> byType = new java.util.HashMap<>();
         if (options.peer() == null) return byType;
         for (int t : options.threads()) {
-            for (Map.Entry<String, Double> e : LlamaPeer.run(options.peer(), rows, cols, t).entrySet()) {
-                byType.computeIfAbsent(e.getKey(), k -> new java.util.HashMap<>()).put(t, e.getValue());
+            Map<String, List<Double>> runs = new java.util.HashMap<>();
+            for (int round = 0; round < PEER_ROUNDS; round++) {
+                for (Map.Entry<String, Double> e : LlamaPeer.run(options.peer(), rows, cols, t).entrySet()) {
+                    runs.computeIfAbsent(e.getKey(), k -> new ArrayList<>()).add(e.getValue());
+                }
             }
+            runs.forEach((type, us) -> byType.computeIfAbsent(type, k -> new java.util.HashMap<>())
+                    .put(t, Timing.median(us.stream().mapToDouble(Double::doubleValue).toArray())));
         }
         return byType;
     }
@@ -93,23 +100,23 @@ public final class KernelBench {
         for (int i = 0; i < x.length; i++) x[i] = (float) rnd.nextGaussian();
         float[] y = new float[batch * rows];
         long warm = options.quick() ? 300 : 1500;
-        int samples = batch == 1 ? (options.quick() ? 31 : 101) : (options.quick() ? 5 : 11);
-        double ternary, java, ort;
+        int samples = batch == 1 ? (options.quick() ? 30 : 150) : (options.quick() ? 5 : 15);
+        OrtMatMul[] sessions = new OrtMatMul[w.fp32Raw.length];
+        double[] med;
         try (Parallel par = Parallel.of(threads)) {
-            ternary = Timing.medianMicros(i -> TernaryMatmul.gemm(w.ternary[i % w.ternary.length], x, batch, y, par), warm, 50, samples);
-            java = Timing.medianMicros(i -> {
+            for (int i = 0; i < sessions.length; i++) sessions[i] = new OrtMatMul(w.fp32Raw[i], rows, cols, x, batch, threads);
+            Timing.Op ternary = i -> TernaryMatmul.gemm(w.ternary[i % w.ternary.length], x, batch, y, par);
+            Timing.Op java = i -> {
                 Fp32Matrix m = w.fp32[i % w.fp32.length];
                 if (batch == 1) m.gemv(x, y, par);
                 else m.gemm(x, batch, y, par);
-            }, warm, 10, samples);
-        }
-        OrtMatMul[] sessions = new OrtMatMul[w.fp32Raw.length];
-        try {
-            for (int i = 0; i < sessions.length; i++) sessions[i] = new OrtMatMul(w.fp32Raw[i], rows, cols, x, batch, threads);
-            ort = Timing.medianMicros(i -> sessions[i % sessions.length].run(), warm, 10, samples);
+            };
+            Timing.Op ort = i -> sessions[i % sessions.length].run();
+            med = Timing.interleavedMedians(new Timing.Op[] {ternary, java, ort}, warm, 20, samples, 5);
         } finally {
             for (OrtMatMul s : sessions) if (s != null) s.close();
         }
+        double ternary = med[0], java = med[1], ort = med[2];
         double tq2 = batch == 1 ? peer.getOrDefault("tq2_0", Map.of()).getOrDefault(threads, Double.NaN) : Double.NaN;
         double f32 = batch == 1 ? peer.getOrDefault("f32", Map.of()).getOrDefault(threads, Double.NaN) : Double.NaN;
         return new Result(rows, cols, batch, threads, ternary, java, ort, tq2, f32, w.ternary[0].residentBytes(), bandwidth);
