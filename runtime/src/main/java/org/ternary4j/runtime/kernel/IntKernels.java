@@ -20,15 +20,19 @@ final class IntKernels {
     /** |(code+1)·q| ≤ 254, so 128 steps per lane stay within int16. */
     static final int RUN = 128;
 
-    /** Four consecutive rows against one activation vector; out[r·segs + s]. */
-    static void rows4(short[] w, int w0, int rowShorts, short[] q, short[] qt, int q0, int[] steps, int shift0, int mask, int[] out) {
+    /**
+     * Four rows of one tile (see {@link PackedTernaryMatrix}: chunk c of tile row i at
+     * w0 + 64·c + 16·i, so the kernel reads one sequential stream) against one activation vector;
+     * out[r·segs + s].
+     */
+    static void rows4(short[] w, int w0, short[] q, short[] qt, int q0, int[] steps, int shift0, int mask, int[] out) {
         int segs = steps.length - 1;
         short m = (short) mask;
-        int w1 = w0 + rowShorts, w2 = w1 + rowShorts, w3 = w2 + rowShorts;
+        int w1 = w0 + 16, w2 = w1 + 16, w3 = w2 + 16;
         for (int s = 0; s < segs; s++) {
             int t = steps[s], end = steps[s + 1];
             if (((t | end) & 7) == 0 && shift0 == 0 && mask == 3) {
-                rows4Chunks(w, w0, rowShorts, qt, q0, t >>> 3, end >>> 3, out, s, segs);
+                rows4Chunks(w, w0, qt, q0, t >>> 3, end >>> 3, out, s, segs);
                 continue;
             }
             IntVector i0 = IntVector.zero(I), i1 = i0, i2 = i0, i3 = i0;
@@ -36,7 +40,7 @@ final class IntKernels {
                 int runEnd = Math.min(end, t + RUN);
                 ShortVector a0 = ShortVector.zero(S), a1 = a0, a2 = a0, a3 = a0;
                 for (; t < runEnd; t++) {
-                    int wo = (t >>> 3) << 4;
+                    int wo = (t >>> 3) << 6;
                     int sh = shift0 + ((t & 7) << 1);
                     ShortVector x = ShortVector.fromArray(S, q, q0 + (t << 4));
                     a0 = a0.add(ShortVector.fromArray(S, w, w0 + wo).lanewise(VectorOperators.LSHR, sh).and(m).mul(x));
@@ -65,14 +69,14 @@ final class IntKernels {
      * qt_j = q_j − 4·q_{j−1} (prepared once per activation vector). int16 arithmetic wraps, but
      * the true sum fits, so the wrapped result is exact. Per 16 weights: one shift, mul and add.
      */
-    private static void rows4Chunks(short[] w, int w0, int rowShorts, short[] qt, int q0, int c, int end, int[] out, int s, int segs) {
-        int w1 = w0 + rowShorts, w2 = w1 + rowShorts, w3 = w2 + rowShorts;
+    private static void rows4Chunks(short[] w, int w0, short[] qt, int q0, int c, int end, int[] out, int s, int segs) {
+        int w1 = w0 + 16, w2 = w1 + 16, w3 = w2 + 16;
         IntVector i0 = IntVector.zero(I), i1 = i0, i2 = i0, i3 = i0;
         while (c < end) {
             int runEnd = Math.min(end, c + CHUNK_RUN);
             ShortVector a0 = ShortVector.zero(S), a1 = a0, a2 = a0, a3 = a0;
             for (; c < runEnd; c++) {
-                int wo = c << 4, qo = q0 + (c << 7);
+                int wo = c << 6, qo = q0 + (c << 7);
                 ShortVector c0 = ShortVector.fromArray(S, w, w0 + wo), c1 = ShortVector.fromArray(S, w, w1 + wo);
                 ShortVector c2 = ShortVector.fromArray(S, w, w2 + wo), c3 = ShortVector.fromArray(S, w, w3 + wo);
                 ShortVector x = ShortVector.fromArray(S, qt, qo);
@@ -107,7 +111,7 @@ final class IntKernels {
             int runEnd = Math.min(end, c + CHUNK_RUN);
             ShortVector a0 = ShortVector.zero(S), a1 = a0, a2 = a0, a3 = a0;
             for (; c < runEnd; c++) {
-                ShortVector code = ShortVector.fromArray(S, w, w0 + (c << 4));
+                ShortVector code = ShortVector.fromArray(S, w, w0 + (c << 6));
                 int qo = c << 7;
                 for (int j = 0; j < 8; j++) {
                     ShortVector v = code.lanewise(VectorOperators.LSHR, j << 1);
@@ -129,7 +133,7 @@ final class IntKernels {
         out[3 * segs + s] = i3.reduceLanes(VectorOperators.ADD);
     }
 
-    /** One row against four activation vectors; out[b·segs + s]. */
+    /** One row (chunks 64 shorts apart) against four activation vectors; out[b·segs + s]. */
     static void batch4(short[] w, int w0, short[] q, short[] qt, int qa, int qb, int qc, int qd, int[] steps, int shift0, int mask, int[] out) {
         int segs = steps.length - 1;
         short m = (short) mask;
@@ -145,7 +149,7 @@ final class IntKernels {
                 ShortVector a0 = ShortVector.zero(S), a1 = a0, a2 = a0, a3 = a0;
                 for (; t < runEnd; t++) {
                     int qo = t << 4;
-                    ShortVector u = ShortVector.fromArray(S, w, w0 + ((t >>> 3) << 4))
+                    ShortVector u = ShortVector.fromArray(S, w, w0 + ((t >>> 3) << 6))
                             .lanewise(VectorOperators.LSHR, shift0 + ((t & 7) << 1)).and(m);
                     a0 = a0.add(u.mul(ShortVector.fromArray(S, q, qa + qo)));
                     a1 = a1.add(u.mul(ShortVector.fromArray(S, q, qb + qo)));
@@ -175,7 +179,7 @@ final class IntKernels {
                 int runEnd = Math.min(end, t + RUN);
                 ShortVector a0 = ShortVector.zero(S);
                 for (; t < runEnd; t++) {
-                    ShortVector u = ShortVector.fromArray(S, w, w0 + ((t >>> 3) << 4))
+                    ShortVector u = ShortVector.fromArray(S, w, w0 + ((t >>> 3) << 6))
                             .lanewise(VectorOperators.LSHR, shift0 + ((t & 7) << 1)).and(m);
                     a0 = a0.add(u.mul(ShortVector.fromArray(S, q, q0 + (t << 4))));
                 }

@@ -53,13 +53,13 @@ public final class TernaryMatmul {
             int q0 = b * a.paddedK;
             int r = from;
             for (; r + 4 <= to; r += 4) {
-                IntKernels.rows4(w, r * rs, rs, a.q, a.qt, q0, steps, 0, 3, sumAll);
-                if (sumPos != null) IntKernels.rows4(w, r * rs, rs, a.q, a.qt, q0, steps, 1, 1, sumPos);
+                IntKernels.rows4(w, m.rowBase(r), a.q, a.qt, q0, steps, 0, 3, sumAll);
+                if (sumPos != null) IntKernels.rows4(w, m.rowBase(r), a.q, a.qt, q0, steps, 1, 1, sumPos);
                 for (int i = 0; i < 4; i++) y[b * m.rows() + r + i] = combine(m, a, r + i, b, sumAll, sumPos, i * segs);
             }
             for (; r < to; r++) {
-                IntKernels.single(w, r * rs, a.q, q0, steps, 0, 3, sumAll);
-                if (sumPos != null) IntKernels.single(w, r * rs, a.q, q0, steps, 1, 1, sumPos);
+                IntKernels.single(w, m.rowBase(r), a.q, q0, steps, 0, 3, sumAll);
+                if (sumPos != null) IntKernels.single(w, m.rowBase(r), a.q, q0, steps, 1, 1, sumPos);
                 y[b * m.rows() + r] = combine(m, a, r, b, sumAll, sumPos, 0);
             }
         }
@@ -75,8 +75,8 @@ public final class TernaryMatmul {
             int b = 0;
             for (; b + 4 <= batch; b += 4) {
                 for (int r = p0; r < p1; r++) {
-                    IntKernels.batch4(w, r * rs, a.q, a.qt, b * pk, (b + 1) * pk, (b + 2) * pk, (b + 3) * pk, steps, 0, 3, sumAll);
-                    if (sumPos != null) IntKernels.batch4(w, r * rs, a.q, a.qt, b * pk, (b + 1) * pk, (b + 2) * pk, (b + 3) * pk, steps, 1, 1, sumPos);
+                    IntKernels.batch4(w, m.rowBase(r), a.q, a.qt, b * pk, (b + 1) * pk, (b + 2) * pk, (b + 3) * pk, steps, 0, 3, sumAll);
+                    if (sumPos != null) IntKernels.batch4(w, m.rowBase(r), a.q, a.qt, b * pk, (b + 1) * pk, (b + 2) * pk, (b + 3) * pk, steps, 1, 1, sumPos);
                     for (int i = 0; i < 4; i++) {
                         if (a.finite[b + i]) y[(b + i) * m.rows() + r] = combine(m, a, r, b + i, sumAll, sumPos, i * segs);
                     }
@@ -85,8 +85,8 @@ public final class TernaryMatmul {
             for (; b < batch; b++) {
                 if (!a.finite[b]) continue;
                 for (int r = p0; r < p1; r++) {
-                    IntKernels.single(w, r * rs, a.q, b * pk, steps, 0, 3, sumAll);
-                    if (sumPos != null) IntKernels.single(w, r * rs, a.q, b * pk, steps, 1, 1, sumPos);
+                    IntKernels.single(w, m.rowBase(r), a.q, b * pk, steps, 0, 3, sumAll);
+                    if (sumPos != null) IntKernels.single(w, m.rowBase(r), a.q, b * pk, steps, 1, 1, sumPos);
                     y[b * m.rows() + r] = combine(m, a, r, b, sumAll, sumPos, 0);
                 }
             }
@@ -133,7 +133,7 @@ public final class TernaryMatmul {
             for (int s = 0; s < segs; s++) {
                 float pos = 0f, neg = 0f;
                 for (int p = steps[s] * ReductionLayout.STEP; p < steps[s + 1] * ReductionLayout.STEP; p++) {
-                    int u = (w[r * rs + (p >> 7) * 16 + (p & 15)] >> (((p >> 4) & 7) * 2)) & 3;
+                    int u = (w[m.rowBase(r) + (p >> 7) * 64 + (p & 15)] >> (((p >> 4) & 7) * 2)) & 3;
                     if (u == 2) pos += xp[base + p];
                     else if (u == 0) neg += xp[base + p];
                 }
