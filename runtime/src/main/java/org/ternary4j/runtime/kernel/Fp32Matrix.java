@@ -37,7 +37,7 @@ public final class Fp32Matrix {
     /** y[r] = Σ_c w[r, c]·x[c]. */
     public void gemv(float[] x, float[] y, Parallel par) {
         if (x.length < cols || y.length < rows) throw new IllegalArgumentException("gemv: x needs " + cols + " values and y " + rows);
-        par.forRange(rows, 4, (from, to) -> {
+        par.forRange(rows, 64, (from, to) -> {
             int r = from;
             for (; r + 4 <= to; r += 4) rows4(x, y, r);
             for (; r < to; r++) y[r] = row(x, 0, r);
@@ -47,7 +47,7 @@ public final class Fp32Matrix {
     /** y[b, r] = Σ_c w[r, c]·x[b, c] for x [batch, cols]; each row's weights are loaded once per four vectors. */
     public void gemm(float[] x, int batch, float[] y, Parallel par) {
         if (x.length < (long) batch * cols || y.length < (long) batch * rows) throw new IllegalArgumentException("gemm: x needs " + batch + " × " + cols + " values and y " + batch + " × " + rows);
-        par.forRange(rows, 4, (from, to) -> {
+        par.forRange(rows, PANEL, (from, to) -> {
             for (int p0 = from; p0 < to; p0 += PANEL) {
                 int p1 = Math.min(to, p0 + PANEL), b = 0;
                 for (; b + 4 <= batch; b += 4) for (int r = p0; r < p1; r++) batch4(x, b, y, r);

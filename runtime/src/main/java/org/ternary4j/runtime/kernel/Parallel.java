@@ -6,11 +6,13 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * A fixed set of worker threads that split a range of output rows into one contiguous slice per
- * thread. Each output is computed by exactly one thread with the same arithmetic whatever the
- * split, so results are bit-identical for every thread count (nothing is reduced across threads).
+ * A fixed set of worker threads that share a range of output rows in blocks handed out on demand
+ * (a thread that is descheduled on a busy machine simply takes fewer blocks). Each output is
+ * computed by exactly one thread with the same arithmetic whichever thread it is, so results are
+ * bit-identical for every thread count (nothing is reduced across threads).
  */
 public final class Parallel implements AutoCloseable {
 
@@ -48,26 +50,28 @@ public final class Parallel implements AutoCloseable {
     }
 
     /**
-     * Runs {@code body} over [0, n) cut into at most {@link #threads()} slices whose inner
-     * boundaries are multiples of {@code align}; the calling thread takes the first slice.
+     * Runs {@code body} over [0, n) in blocks [i·block, min(n, (i+1)·block)), each block on one
+     * thread; the calling thread works too.
      */
-    public void forRange(int n, int align, RangeBody body) {
-        int units = (n + align - 1) / align;
-        int parts = Math.min(threads, units);
+    public void forRange(int n, int block, RangeBody body) {
+        int blocks = (n + block - 1) / block;
+        int parts = Math.min(threads, blocks);
         if (parts <= 1) {
             if (n > 0) body.run(0, n);
             return;
         }
+        AtomicInteger next = new AtomicInteger();
+        Runnable worker = () -> {
+            for (int b; (b = next.getAndIncrement()) < blocks; ) body.run(b * block, Math.min(n, (b + 1) * block));
+        };
         List<Future<?>> pending = new ArrayList<>(parts - 1);
-        for (int p = 1; p < parts; p++) {
-            int from = bound(p, parts, units, align, n), to = bound(p + 1, parts, units, align, n);
-            pending.add(pool.submit(() -> body.run(from, to)));
-        }
+        for (int p = 1; p < parts; p++) pending.add(pool.submit(worker));
         RuntimeException failure = null;
         try {
-            body.run(0, bound(1, parts, units, align, n));
+            worker.run();
         } catch (RuntimeException e) {
             failure = e;
+            next.set(blocks);
         }
         for (Future<?> f : pending) {
             try {
@@ -80,10 +84,6 @@ public final class Parallel implements AutoCloseable {
             }
         }
         if (failure != null) throw failure;
-    }
-
-    private static int bound(int p, int parts, int units, int align, int n) {
-        return (int) Math.min(n, (long) units * p / parts * align);
     }
 
     @Override

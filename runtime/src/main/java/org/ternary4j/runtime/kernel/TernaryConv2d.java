@@ -12,16 +12,14 @@ import org.ternary4j.core.TernaryTensor;
 public final class TernaryConv2d {
     private final PackedTernaryMatrix[] groups;
     private final float[] bias;
-    private final ConvGeometry geo;
     private final int outChannels;
     private final int inPerGroup;
     private final int kh;
     private final int kw;
 
-    private TernaryConv2d(PackedTernaryMatrix[] groups, float[] bias, ConvGeometry geo, int outChannels, int inPerGroup, int kh, int kw) {
+    private TernaryConv2d(PackedTernaryMatrix[] groups, float[] bias, int outChannels, int inPerGroup, int kh, int kw) {
         this.groups = groups;
         this.bias = bias;
-        this.geo = geo;
         this.outChannels = outChannels;
         this.inPerGroup = inPerGroup;
         this.kh = kh;
@@ -29,16 +27,16 @@ public final class TernaryConv2d {
     }
 
     /** bias may be null. */
-    public static TernaryConv2d of(TernaryTensor weight, float[] bias, ConvGeometry geo) {
+    public static TernaryConv2d of(TernaryTensor weight, float[] bias, int g) {
         int[] s = weight.shape();
         if (s.length != 4) throw new IllegalArgumentException("conv weight must be [O, I/groups, kh, kw], got shape " + Arrays.toString(s));
-        int g = geo.groups();
+        if (g < 1) throw new IllegalArgumentException("conv: group must be ≥ 1, got " + g);
         if (s[0] % g != 0) throw new IllegalArgumentException("conv: " + s[0] + " output channels not divisible by group " + g);
         if (bias != null && bias.length != s[0]) throw new IllegalArgumentException("conv: bias has " + bias.length + " values for " + s[0] + " output channels");
         int perGroup = s[0] / g;
         PackedTernaryMatrix[] mats = new PackedTernaryMatrix[g];
         for (int i = 0; i < g; i++) mats[i] = PackedTernaryMatrix.of(weight, i * perGroup, perGroup);
-        return new TernaryConv2d(mats, bias == null ? null : bias.clone(), geo, s[0], s[1], s[2], s[3]);
+        return new TernaryConv2d(mats, bias == null ? null : bias.clone(), s[0], s[1], s[2], s[3]);
     }
 
     public int outChannels() {
@@ -51,9 +49,18 @@ public final class TernaryConv2d {
         return b;
     }
 
+    public int kernelH() {
+        return kh;
+    }
+
+    public int kernelW() {
+        return kw;
+    }
+
     /** x is [n, c, h, w]; returns [n, outChannels, outH, outW]. {@code exact} keeps activations in float. */
-    public float[] forward(float[] x, int n, int c, int h, int w, boolean exact, Parallel par) {
+    public float[] forward(float[] x, int n, int c, int h, int w, ConvGeometry geo, boolean exact, Parallel par) {
         int g = groups.length;
+        if (geo.groups() != g) throw new IllegalArgumentException("conv: geometry has group " + geo.groups() + ", weights were split into " + g);
         if (c != inPerGroup * g) throw new IllegalArgumentException("conv: input has " + c + " channels, weights expect " + inPerGroup * g);
         if (x.length != (long) n * c * h * w) throw new IllegalArgumentException("conv: input has " + x.length + " values for [" + n + ", " + c + ", " + h + ", " + w + "]");
         int oh = geo.outH(h, kh), ow = geo.outW(w, kw), pixels = oh * ow, k = inPerGroup * kh * kw, perGroup = outChannels / g;
@@ -66,7 +73,7 @@ public final class TernaryConv2d {
                 float[] out = new float[pixels * perGroup];
                 Parallel inner = acrossGroups ? Parallel.serial() : par;
                 for (int gi = from; gi < to; gi++) {
-                    im2col(x, image, c, h, w, gi * inPerGroup, oh, ow, cols);
+                    im2col(x, image, c, h, w, gi * inPerGroup, oh, ow, geo, cols);
                     if (exact) TernaryMatmul.gemmExact(groups[gi], cols, pixels, out, inner);
                     else TernaryMatmul.gemm(groups[gi], cols, pixels, out, inner);
                     for (int o = 0; o < perGroup; o++) {
@@ -83,7 +90,7 @@ public final class TernaryConv2d {
     }
 
     /** One row per output pixel: the window of channels [c0, c0 + inPerGroup) in (channel, ky, kx) order; zeros outside the image. */
-    private void im2col(float[] x, int img, int c, int h, int w, int c0, int oh, int ow, float[] cols) {
+    private void im2col(float[] x, int img, int c, int h, int w, int c0, int oh, int ow, ConvGeometry geo, float[] cols) {
         int k = inPerGroup * kh * kw;
         for (int oy = 0; oy < oh; oy++) {
             for (int ox = 0; ox < ow; ox++) {

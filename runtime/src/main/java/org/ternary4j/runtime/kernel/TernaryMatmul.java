@@ -10,9 +10,6 @@ package org.ternary4j.runtime.kernel;
 public final class TernaryMatmul {
     private TernaryMatmul() {}
 
-    /** Rows of weights kept hot in L2 while a tile of four activation vectors sits in L1. */
-    private static final int PANEL = 32;
-
     public static void gemv(PackedTernaryMatrix m, float[] x, float[] y, Parallel par) {
         gemm(m, x, 1, y, par);
     }
@@ -20,10 +17,7 @@ public final class TernaryMatmul {
     public static void gemm(PackedTernaryMatrix m, float[] x, int batch, float[] y, Parallel par) {
         check(m, x, batch, y);
         QuantizedActivations a = QuantizedActivations.of(m.layout(), x, batch);
-        par.forRange(m.rows(), 4, (from, to) -> {
-            if (batch < 4) gemvRows(m, a, from, to, y);
-            else gemmRows(m, a, from, to, y);
-        });
+        par.forRange(m.rows(), panelRows(m), (from, to) -> rows(m, a, from, to, y));
         for (int b = 0; b < batch; b++) {
             if (!a.finite[b]) exactRows(m, padded(m, x, b, 1), 0, 0, m.rows(), b, y);
         }
@@ -32,10 +26,20 @@ public final class TernaryMatmul {
     public static void gemmExact(PackedTernaryMatrix m, float[] x, int batch, float[] y, Parallel par) {
         check(m, x, batch, y);
         float[] xp = padded(m, x, 0, batch);
-        par.forRange(m.rows(), 1, (from, to) -> {
+        par.forRange(m.rows(), 16, (from, to) -> {
             for (int b = 0; b < batch; b++) exactRows(m, xp, b, from, to, b, y);
         });
     }
+
+    /**
+     * Rows handed out per block: about 64 KiB of packed weights, which stay in L2 while every
+     * activation vector of the batch is swept over them (so a batch reads the weights from memory once).
+     */
+    private static int panelRows(PackedTernaryMatrix m) {
+        return Math.max(4, PANEL_BYTES / (m.rowShorts() * 2) / 4 * 4);
+    }
+
+    private static final int PANEL_BYTES = 64 << 10;
 
     private static void check(PackedTernaryMatrix m, float[] x, int batch, float[] y) {
         if (batch < 0) throw new IllegalArgumentException("batch must be ≥ 0, got " + batch);
@@ -43,8 +47,9 @@ public final class TernaryMatmul {
         if (y.length < (long) batch * m.rows()) throw new IllegalArgumentException("output: " + y.length + " values for batch " + batch + " × " + m.rows());
     }
 
-    private static void gemvRows(PackedTernaryMatrix m, QuantizedActivations a, int from, int to, float[] y) {
-        int segs = m.layout().segments(), rs = m.rowShorts();
+    /** Rows [from, to) (from a multiple of 4) for every finite activation vector. */
+    private static void rows(PackedTernaryMatrix m, QuantizedActivations a, int from, int to, float[] y) {
+        int segs = m.layout().segments();
         int[] steps = m.layout().segmentSteps();
         int[] sumAll = new int[4 * segs], sumPos = m.twoScales() ? new int[4 * segs] : null;
         short[] w = m.codes();
@@ -61,34 +66,6 @@ public final class TernaryMatmul {
                 IntKernels.single(w, m.rowBase(r), a.q, q0, steps, 0, 3, sumAll);
                 if (sumPos != null) IntKernels.single(w, m.rowBase(r), a.q, q0, steps, 1, 1, sumPos);
                 y[b * m.rows() + r] = combine(m, a, r, b, sumAll, sumPos, 0);
-            }
-        }
-    }
-
-    private static void gemmRows(PackedTernaryMatrix m, QuantizedActivations a, int from, int to, float[] y) {
-        int segs = m.layout().segments(), rs = m.rowShorts(), pk = a.paddedK, batch = a.batch;
-        int[] steps = m.layout().segmentSteps();
-        int[] sumAll = new int[4 * segs], sumPos = m.twoScales() ? new int[4 * segs] : null;
-        short[] w = m.codes();
-        for (int p0 = from; p0 < to; p0 += PANEL) {
-            int p1 = Math.min(to, p0 + PANEL);
-            int b = 0;
-            for (; b + 4 <= batch; b += 4) {
-                for (int r = p0; r < p1; r++) {
-                    IntKernels.batch4(w, m.rowBase(r), a.q, a.qt, b * pk, (b + 1) * pk, (b + 2) * pk, (b + 3) * pk, steps, 0, 3, sumAll);
-                    if (sumPos != null) IntKernels.batch4(w, m.rowBase(r), a.q, a.qt, b * pk, (b + 1) * pk, (b + 2) * pk, (b + 3) * pk, steps, 1, 1, sumPos);
-                    for (int i = 0; i < 4; i++) {
-                        if (a.finite[b + i]) y[(b + i) * m.rows() + r] = combine(m, a, r, b + i, sumAll, sumPos, i * segs);
-                    }
-                }
-            }
-            for (; b < batch; b++) {
-                if (!a.finite[b]) continue;
-                for (int r = p0; r < p1; r++) {
-                    IntKernels.single(w, m.rowBase(r), a.q, b * pk, steps, 0, 3, sumAll);
-                    if (sumPos != null) IntKernels.single(w, m.rowBase(r), a.q, b * pk, steps, 1, 1, sumPos);
-                    y[b * m.rows() + r] = combine(m, a, r, b, sumAll, sumPos, 0);
-                }
             }
         }
     }

@@ -39,11 +39,11 @@ class TernaryConv2dTest {
         float[] bias = new float[o];
         for (int i = 0; i < o; i++) bias[i] = (float) rnd.nextGaussian();
         ConvGeometry geo = new ConvGeometry(stride, stride, pad, pad, pad, pad, dil, dil, groups);
-        TernaryConv2d conv = TernaryConv2d.of(wt, bias, geo);
+        TernaryConv2d conv = TernaryConv2d.of(wt, bias, groups);
         float[] x = TernaryMatmulTest.randomActivations(rnd, n * c * h * w);
         double[] ref = reference(wt.dequantize(), bias, x, n, c, h, w, o, kh, kw, geo);
-        float[] exact = conv.forward(x, n, c, h, w, true, Parallel.serial());
-        float[] fast = conv.forward(x, n, c, h, w, false, Parallel.serial());
+        float[] exact = conv.forward(x, n, c, h, w, geo, true, Parallel.serial());
+        float[] fast = conv.forward(x, n, c, h, w, geo, false, Parallel.serial());
         assertEquals(ref.length, exact.length);
         float[] dq = wt.dequantize();
         double maxX = 0;
@@ -56,18 +56,19 @@ class TernaryConv2dTest {
             assertEquals(ref[i], exact[i], 1e-5 * (absW * maxX + 1), "exact path at " + i);
             assertEquals(ref[i], fast[i], absW * maxX / 254 + 1e-5 * (absW * maxX + 1), "int8 path at " + i);
         }
-        assertArrayEquals(fast, conv.forward(x, n, c, h, w, false, TWO), "int8 path, 2 threads");
-        assertArrayEquals(exact, conv.forward(x, n, c, h, w, true, TWO), "float path, 2 threads");
+        assertArrayEquals(fast, conv.forward(x, n, c, h, w, geo, false, TWO), "int8 path, 2 threads");
+        assertArrayEquals(exact, conv.forward(x, n, c, h, w, geo, true, TWO), "float path, 2 threads");
     }
 
     @Test
     void rejectsMismatchedInputs() {
         TernaryTensor wt = TernaryMatmulTest.randomTensor(new Random(1), new int[] {4, 3, 3, 3}, new Grouping.Row(), false);
-        TernaryConv2d conv = TernaryConv2d.of(wt, null, ConvGeometry.simple(1, 0, 1));
-        var e = assertThrows(IllegalArgumentException.class, () -> conv.forward(new float[2 * 5 * 5], 1, 2, 5, 5, false, Parallel.serial()));
+        TernaryConv2d conv = TernaryConv2d.of(wt, null, 1);
+        ConvGeometry geo = ConvGeometry.simple(1, 0, 1);
+        var e = assertThrows(IllegalArgumentException.class, () -> conv.forward(new float[2 * 5 * 5], 1, 2, 5, 5, geo, false, Parallel.serial()));
         assertTrue(e.getMessage().contains("channels"), e.getMessage());
-        assertThrows(IllegalArgumentException.class, () -> conv.forward(new float[3 * 2 * 2], 1, 3, 2, 2, false, Parallel.serial()));
-        assertThrows(IllegalArgumentException.class, () -> TernaryConv2d.of(wt, null, ConvGeometry.simple(1, 0, 3)));
+        assertThrows(IllegalArgumentException.class, () -> conv.forward(new float[3 * 2 * 2], 1, 3, 2, 2, geo, false, Parallel.serial()));
+        assertThrows(IllegalArgumentException.class, () -> TernaryConv2d.of(wt, null, 3));
     }
 
     static double[] reference(float[] wq, float[] bias, float[] x, int n, int c, int h, int w, int o, int kh, int kw, ConvGeometry g) {

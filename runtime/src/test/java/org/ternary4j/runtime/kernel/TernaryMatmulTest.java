@@ -33,6 +33,8 @@ class TernaryMatmulTest {
         int[][] matrices = {{1, 1}, {3, 17}, {5, 31}, {7, 4097}, {17, 130}, {4, 256}, {9, 129}, {2, 3}};
         String[] fc = {"tensor", "row", "block:1", "block:16", "block:17", "block:32", "block:128", "block:5000", "syq-pixel"};
         for (int[] m : matrices) for (String g : fc) for (boolean two : new boolean[] {false, true}) out.add(Arguments.of(m, g, two));
+        // enough rows for several row panels, so 2 and 3 threads really share the work
+        for (String g : new String[] {"row", "block:128", "block:100"}) for (boolean two : new boolean[] {false, true}) out.add(Arguments.of(new int[] {203, 4097}, g, two));
         int[][] convs = {{4, 3, 3, 3}, {5, 2, 1, 1}, {3, 7, 5, 1}, {6, 17, 3, 3}};
         String[] conv = {"row", "kernel", "fiber", "syq-pixel", "syq-row", "block:8", "tensor"};
         for (int[] c : convs) for (String g : conv) for (boolean two : new boolean[] {false, true}) {
