@@ -36,6 +36,10 @@ public final class KernelBench {
             return batch == 1 ? "gemv" : "gemm";
         }
 
+        double bitsPerWeight() {
+            return ternaryBytes * 8.0 / ((double) rows * cols);
+        }
+
         double weightBytesPerSecond() {
             return ternaryBytes / (ternaryUs / 1e6);
         }
@@ -157,16 +161,16 @@ public final class KernelBench {
             return;
         }
         if (!headerPrinted) {
-            out.printf(Locale.ROOT, "%-5s %-11s %5s %3s %11s %11s %11s %11s %11s %8s %8s %8s %7s %6s%n",
+            out.printf(Locale.ROOT, "%-5s %-11s %5s %3s %11s %11s %11s %11s %11s %8s %8s %8s %7s %6s %6s%n",
                     "op", "shape", "batch", "thr", "ternary µs", "java-f32 µs", "ort-f32 µs", "llama-tq2 µs", "llama-f32 µs",
-                    "×java", "×ort", "×tq2_0", "GB/s", "of BW");
+                    "×java", "×ort", "×tq2_0", "GB/s", "of BW", "bits/w");
             headerPrinted = true;
         }
-        out.printf(Locale.ROOT, "%-5s %-11s %5d %3d %11.1f %11.1f %11.1f %12s %12s %8.2f %8.2f %8s %7.1f %5.0f%%%n",
+        out.printf(Locale.ROOT, "%-5s %-11s %5d %3d %11.1f %11.1f %11.1f %12s %12s %8.2f %8.2f %8s %7.1f %5.0f%% %6.3f%n",
                 r.op(), r.rows() + "x" + r.cols(), r.batch(), r.threads(), r.ternaryUs(), r.javaFp32Us(), r.ortFp32Us(),
                 num(r.llamaTq2Us()), num(r.llamaF32Us()), r.javaFp32Us() / r.ternaryUs(), r.ortFp32Us() / r.ternaryUs(),
                 Double.isNaN(r.llamaTq2Us()) ? "n/a" : String.format(Locale.ROOT, "%.2f", r.llamaTq2Us() / r.ternaryUs()),
-                r.weightBytesPerSecond() / 1e9, 100 * r.weightBytesPerSecond() / r.memoryBytesPerSecond());
+                r.weightBytesPerSecond() / 1e9, 100 * r.weightBytesPerSecond() / r.memoryBytesPerSecond(), r.bitsPerWeight());
     }
 
     private void note(String format, Object... args) {
@@ -180,11 +184,11 @@ public final class KernelBench {
                 "{\"op\":\"%s\",\"rows\":%d,\"cols\":%d,\"batch\":%d,\"threads\":%d,\"ternary_median_us\":%s,\"java_fp32_median_us\":%s,"
                         + "\"ort_fp32_median_us\":%s,\"llama_tq2_0_median_us\":%s,\"llama_f32_median_us\":%s,\"speedup_vs_java_fp32\":%s,"
                         + "\"speedup_vs_ort_fp32\":%s,\"speedup_vs_llama_tq2_0\":%s,\"speedup_vs_llama_f32\":%s,\"ternary_weight_bytes\":%d,"
-                        + "\"weight_bytes_per_s\":%s,\"memory_bytes_per_s\":%s,\"bandwidth_fraction\":%s}",
+                        + "\"ternary_bits_per_weight\":%.4f,\"weight_bytes_per_s\":%s,\"memory_bytes_per_s\":%s,\"bandwidth_fraction\":%s}",
                 r.op(), r.rows(), r.cols(), r.batch(), r.threads(), jnum(r.ternaryUs()), jnum(r.javaFp32Us()), jnum(r.ortFp32Us()),
                 jnum(r.llamaTq2Us()), jnum(r.llamaF32Us()), jnum(r.javaFp32Us() / r.ternaryUs()), jnum(r.ortFp32Us() / r.ternaryUs()),
                 jnum(r.llamaTq2Us() / r.ternaryUs()), jnum(r.llamaF32Us() / r.ternaryUs()), r.ternaryBytes(),
-                jnum(r.weightBytesPerSecond()), jnum(r.memoryBytesPerSecond()), jnum(r.weightBytesPerSecond() / r.memoryBytesPerSecond()));
+                r.bitsPerWeight(), jnum(r.weightBytesPerSecond()), jnum(r.memoryBytesPerSecond()), jnum(r.weightBytesPerSecond() / r.memoryBytesPerSecond()));
     }
 
     private static String num(double v) {

@@ -1,13 +1,8 @@
 package org.ternary4j.runtime;
 
 import ai.onnx.proto.OnnxMl;
-import java.util.ArrayList;
-import java.util.HashMap;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
-import java.util.TreeSet;
 import org.ternary4j.core.TernaryTensor;
 import org.ternary4j.runtime.graph.Graph;
 import org.ternary4j.runtime.graph.Tensor;
@@ -46,6 +41,11 @@ public final class TernaryModel implements AutoCloseable {
 
     public static TernaryModel load(OnnxMl.ModelProto model, Map<String, TernaryTensor> ternary, Options options) {
         return new TernaryModel(Graph.compile(model, ternary), options);
+    }
+
+    /** Bytes the packed ternary weights occupy in memory (for the bits-per-weight budget). */
+    public long packedWeightBytes() {
+        return graph.packedBytes();
     }
 
     public List<String> inputNames() {

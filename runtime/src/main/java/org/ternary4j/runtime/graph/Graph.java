@@ -92,6 +92,13 @@ public final class Graph {
         return 1;
     }
 
+    /** Resident bytes of all packed ternary layers (codes, scales, layout tables; conv biases included). */
+    public long packedBytes() {
+        long b = 0;
+        for (TernaryLayers l : ternaryByNode.values()) b += l.residentBytes();
+        return b;
+    }
+
     public List<String> inputNames() {
         return inputs;
     }

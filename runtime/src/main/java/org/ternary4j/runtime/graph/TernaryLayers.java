@@ -14,6 +14,9 @@ sealed interface TernaryLayers {
 
     Tensor run(OnnxMl.NodeProto n, Tensor[] in, boolean exact, Parallel par);
 
+    /** Bytes of packed codes, scales and layout tables this layer keeps in memory. */
+    long residentBytes();
+
     /** The packed layer for node n with ternary weight t; {@code onnxWeight} is the float initializer's shape if the model still has one. */
     static TernaryLayers of(OnnxMl.NodeProto n, TernaryTensor t, int[] onnxWeight, Tensor bias) {
         int[] s = t.shape();
@@ -44,6 +47,10 @@ sealed interface TernaryLayers {
     }
 
     record Conv(TernaryConv2d conv, int groups) implements TernaryLayers {
+        public long residentBytes() {
+            return conv.residentBytes();
+        }
+
         public Tensor run(OnnxMl.NodeProto n, Tensor[] in, boolean exact, Parallel par) {
             Tensor x = in[0];
             NeuralOps.Window w = Operators.window(n, new int[] {conv.kernelH(), conv.kernelW()}, x);
@@ -55,6 +62,10 @@ sealed interface TernaryLayers {
     }
 
     record Linear(PackedTernaryMatrix m) implements TernaryLayers {
+        public long residentBytes() {
+            return m.residentBytes();
+        }
+
         public Tensor run(OnnxMl.NodeProto n, Tensor[] in, boolean exact, Parallel par) {
             Tensor a = in[0];
             boolean gemm = n.getOpType().equals("Gemm");

@@ -96,6 +96,20 @@ class TernaryModelTest {
     }
 
     @Test
+    void packedLinearModelStaysWithinTwoPointOneBitsPerWeight() throws Exception {
+        Random rnd = new Random(14);
+        TernaryTensor w = randomTernary(rnd, new int[] {1024, 4096}, new Grouping.Row(), false);
+        OnnxMl.ModelProto model = Onnx.model(13, new String[] {"x"}, new String[] {"y"},
+                List.of(node("MatMul", new String[] {"x", "w"}, new String[] {"y"})), List.of());
+        try (TernaryModel m = TernaryModel.load(model, Map.of("w", w), TernaryModel.Options.defaults())) {
+            double bits = m.packedWeightBytes() * 8.0 / (1024 * 4096);
+            org.junit.jupiter.api.Assertions.assertTrue(bits <= 2.1 && bits >= 2.0, "bits per weight " + bits);
+            float[] y = m.run(Map.of("x", new Tensor.F32(new int[] {2, 4096}, new float[2 * 4096]))).get("y").floats();
+            assertEquals(2 * 1024, y.length);
+        }
+    }
+
+    @Test
     void clearErrors() {
         Random rnd = new Random(13);
         Net net = net(rnd);
