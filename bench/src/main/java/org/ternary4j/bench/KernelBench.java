@@ -103,7 +103,7 @@ public final class KernelBench {
         Random rnd = new Random(batch);
         for (int i = 0; i < x.length; i++) x[i] = (float) rnd.nextGaussian();
         float[] y = new float[batch * rows];
-        long warm = options.quick() ? 300 : 1500;
+        long warm = options.quick() ? 300 : 3000;
         int samples = batch == 1 ? (options.quick() ? 30 : 150) : (options.quick() ? 5 : 15);
         OrtMatMul[] sessions = new OrtMatMul[w.fp32Raw.length];
         double[] med;
@@ -116,7 +116,7 @@ public final class KernelBench {
                 else m.gemm(x, batch, y, par);
             };
             Timing.Op ort = i -> sessions[i % sessions.length].run();
-            med = Timing.interleavedMedians(new Timing.Op[] {ternary, java, ort}, warm, 20, samples, 5);
+            med = Timing.interleavedMedians(new Timing.Op[] {ternary, java, ort}, warm, batch == 1 ? 300 : 10, samples, 5);
         } finally {
             for (OrtMatMul s : sessions) if (s != null) s.close();
         }

@@ -1,10 +1,18 @@
 package org.ternary4j.runtime.kernel;
 
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.ShortVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
 /**
  * Activations quantized to int8 per vector (scale = max|x| / 127, q = round(x / scale), like
  * llama.cpp's Q8_K for TQ2_0), stored as int16 in the padded input order of a {@link ReductionLayout},
  * with each segment's sum of q (the kernels add code+1 times q and subtract that sum once).
  * A vector with a NaN or infinity is flagged, not quantized: the caller computes it exactly.
+ * Rounding is q = (int) (x·(127/max) + 128.5f) − 128 (half up, in float), the same in the
+ * vector and scalar code, so results do not depend on which path handled an element.
  */
 final class QuantizedActivations {
     static final float LEVELS = 127f;
@@ -39,37 +47,61 @@ final class QuantizedActivations {
             a.scale[b] = max / LEVELS;
             float inv = LEVELS / max;
             int base = b * a.paddedK;
-            for (int i = 0; i < k; i++) a.q[base + layout.padded(i)] = (short) quantize(x[b * k + i], inv);
+            if (layout.toPadded() == null) quantizeRun(x, b * k, k, inv, a.q, base);
+            else for (int i = 0; i < k; i++) a.q[base + layout.padded(i)] = (short) quantize(x[b * k + i], inv);
             telescope(a.q, a.qt, base, a.paddedK);
             int[] steps = layout.segmentSteps();
             for (int s = 0; s < segs; s++) {
                 int sum = 0;
-                for (int p = steps[s] * ReductionLayout.STEP; p < steps[s + 1] * ReductionLayout.STEP; p++) sum += a.q[base + p];
+                // a step holds 16 values of |q| ≤ 127: its sum fits a short
+                for (int t = steps[s]; t < steps[s + 1]; t++) sum += ShortVector.fromArray(S16, a.q, base + t * ReductionLayout.STEP).reduceLanes(VectorOperators.ADD);
                 a.segmentSums[b * segs + s] = sum;
             }
         }
         return a;
     }
 
+    private static final VectorSpecies<Float> F8 = FloatVector.SPECIES_256;
+    private static final VectorSpecies<Integer> I8 = IntVector.SPECIES_256;
+    private static final VectorSpecies<Short> S8 = ShortVector.SPECIES_128;
+    private static final VectorSpecies<Short> S16 = ShortVector.SPECIES_256;
+
+    private static void quantizeRun(float[] x, int off, int n, float inv, short[] q, int dst) {
+        int i = 0;
+        for (int bound = F8.loopBound(n); i < bound; i += F8.length()) {
+            FloatVector v = FloatVector.fromArray(F8, x, off + i).mul(inv).add(128.5f);
+            IntVector r = ((IntVector) v.convertShape(VectorOperators.F2I, I8, 0)).sub(128);
+            ((ShortVector) r.convertShape(VectorOperators.I2S, S8, 0)).intoArray(q, dst + i);
+        }
+        for (; i < n; i++) q[dst + i] = (short) quantize(x[off + i], inv);
+    }
+
     private static void telescope(short[] q, short[] qt, int base, int n) {
+        int step = ReductionLayout.STEP;
         for (int c = base; c < base + n; c += ReductionLayout.CHUNK) {
-            System.arraycopy(q, c, qt, c, ReductionLayout.STEP);
-            for (int p = c + ReductionLayout.STEP; p < c + ReductionLayout.CHUNK; p++) qt[p] = (short) (q[p] - 4 * q[p - ReductionLayout.STEP]);
+            ShortVector prev = ShortVector.fromArray(S16, q, c);
+            prev.intoArray(qt, c);
+            for (int p = c + step; p < c + ReductionLayout.CHUNK; p += step) {
+                ShortVector cur = ShortVector.fromArray(S16, q, p);
+                cur.sub(prev.lanewise(VectorOperators.LSHL, 2)).intoArray(qt, p);
+                prev = cur;
+            }
         }
     }
 
+    /** |v·inv| ≤ 127 always (inv = 127 / max|x|), so no clamp is needed. */
     private static int quantize(float v, float inv) {
-        return Math.max(-127, Math.min(127, Math.round(v * inv)));
+        return (int) (v * inv + 128.5f) - 128;
     }
 
+    /** max |x|, or a non-finite value if x holds one (MAX propagates NaN; infinity is the max). */
     private static float maxAbs(float[] x, int off, int n) {
-        float m = 0f;
-        for (int i = 0; i < n; i++) {
-            float v = Math.abs(x[off + i]);
-            if (!Float.isFinite(v)) return v;
-            if (v > m) m = v;
-        }
-        return m;
+        FloatVector m = FloatVector.zero(F8);
+        int i = 0;
+        for (int bound = F8.loopBound(n); i < bound; i += F8.length()) m = m.max(FloatVector.fromArray(F8, x, off + i).abs());
+        float r = m.reduceLanes(VectorOperators.MAX);
+        for (; i < n; i++) r = Math.max(r, Math.abs(x[off + i]));
+        return r;
     }
 
     /**
