@@ -59,6 +59,7 @@ public final class KernelBench {
 
     public List<Result> run() throws Exception {
         List<Result> results = new ArrayList<>();
+        note("cores: %d, load average before the run: %s", Runtime.getRuntime().availableProcessors(), loadAverage());
         Map<Integer, Double> bandwidth = new java.util.TreeMap<>();
         for (int t : options.threads()) {
             try (Parallel par = Parallel.of(t)) {
@@ -78,7 +79,17 @@ public final class KernelBench {
                 }
             }
         }
+        note("load average after the run: %s (timings are only comparable on an otherwise idle machine)", loadAverage());
         return results;
+    }
+
+    /** The 1-minute load average (Linux), to show whether other processes shared the cores. */
+    private static String loadAverage() {
+        try {
+            return java.nio.file.Files.readString(java.nio.file.Path.of("/proc/loadavg")).split(" ")[0];
+        } catch (java.io.IOException | RuntimeException e) {
+            return "unknown";
+        }
     }
 
     private Map<String, Map<Integer, Double>> peerResults(int rows, int cols) throws Exception {
