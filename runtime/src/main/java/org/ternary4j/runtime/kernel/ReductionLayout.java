@@ -82,7 +82,10 @@ public record ReductionLayout(int k, int paddedK, int[] toPadded, int[] segmentS
             }
             if (i < k) logicalToPadded[at(order, i)] = base + (i - start);
         }
-        return new ReductionLayout(k, roundUp(base, CHUNK), logicalToPadded, steps);
+        boolean identity = true;
+        for (int i = 0; i < k && identity; i++) identity = logicalToPadded[i] == i;
+        // blocks that are whole steps need no table (and let activations be quantized in one vector pass)
+        return new ReductionLayout(k, roundUp(Math.max(base, 1), CHUNK), identity ? null : logicalToPadded, steps);
     }
 
     private static int[] inverse(int[] order, int k) {
