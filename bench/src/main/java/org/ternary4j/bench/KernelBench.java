@@ -23,14 +23,14 @@ import org.ternary4j.runtime.kernel.TernaryMatmul;
 public final class KernelBench {
 
     /** What to run. {@code peer} may be null (then the llama.cpp columns say "n/a"). */
-    public record Options(List<int[]> shapes, List<Integer> threads, List<Integer> batches, Path peer, boolean json, boolean quick) {
+    public record Options(List<int[]> shapes, List<Integer> threads, List<Integer> batches, Grouping grouping, Path peer, boolean json, boolean quick) {
         public static Options defaults(Path peer, boolean json, boolean quick) {
-            return new Options(List.of(new int[] {4096, 4096}, new int[] {11008, 4096}), List.of(1, 2), List.of(1, 16, 128), peer, json, quick);
+            return new Options(List.of(new int[] {4096, 4096}, new int[] {11008, 4096}), List.of(1, 2), List.of(1, 16, 128), new Grouping.Row(), peer, json, quick);
         }
     }
 
     /** One configuration's medians (µs; NaN when not measured) and the memory bandwidth of its thread count. */
-    record Result(int rows, int cols, int batch, int threads, double ternaryUs, double javaFp32Us, double ortFp32Us,
+    record Result(String grouping, int rows, int cols, int batch, int threads, double ternaryUs, double javaFp32Us, double ortFp32Us,
                   double llamaTq2Us, double llamaF32Us, long ternaryBytes, double memoryBytesPerSecond) {
         String op() {
             return batch == 1 ? "gemv" : "gemm";
@@ -59,7 +59,8 @@ public final class KernelBench {
 
     public List<Result> run() throws Exception {
         List<Result> results = new ArrayList<>();
-        note("cores: %d, load average before the run: %s", Runtime.getRuntime().availableProcessors(), loadAverage());
+        note("cores: %d, load average before the run: %s; ternary weights: random codes, grouping %s, one scale per group",
+                Runtime.getRuntime().availableProcessors(), loadAverage(), options.grouping().spec());
         Map<Integer, Double> bandwidth = new java.util.TreeMap<>();
         for (int t : options.threads()) {
             try (Parallel par = Parallel.of(t)) {
@@ -70,7 +71,7 @@ public final class KernelBench {
         for (int[] shape : options.shapes()) {
             int rows = shape[0], cols = shape[1];
             Map<String, Map<Integer, Double>> peer = peerResults(rows, cols);
-            Weights weights = Weights.random(rows, cols, new Random(rows * 31L + cols));
+            Weights weights = Weights.random(rows, cols, options.grouping(), new Random(rows * 31L + cols));
             for (int batch : options.batches()) {
                 for (int t : options.threads()) {
                     Result r = measure(weights, batch, t, peer, bandwidth.get(t));
@@ -134,17 +135,18 @@ public final class KernelBench {
         double ternary = med[0], java = med[1], ort = med[2];
         double tq2 = batch == 1 ? peer.getOrDefault("tq2_0", Map.of()).getOrDefault(threads, Double.NaN) : Double.NaN;
         double f32 = batch == 1 ? peer.getOrDefault("f32", Map.of()).getOrDefault(threads, Double.NaN) : Double.NaN;
-        return new Result(rows, cols, batch, threads, ternary, java, ort, tq2, f32, w.ternary[0].residentBytes(), bandwidth);
+        return new Result(options.grouping().spec(), rows, cols, batch, threads, ternary, java, ort, tq2, f32, w.ternary[0].residentBytes(), bandwidth);
     }
 
     /** Random ternary weights (row scales) plus their dequantized FP32 copies, enough copies to exceed the caches. */
     private record Weights(int rows, int cols, PackedTernaryMatrix[] ternary, Fp32Matrix[] fp32, float[][] fp32Raw) {
-        static Weights random(int rows, int cols, Random rnd) {
+        static Weights random(int rows, int cols, Grouping grouping, Random rnd) {
             byte[] codes = new byte[rows * cols];
             for (int i = 0; i < codes.length; i++) codes[i] = (byte) (rnd.nextInt(3) - 1);
-            float[] scales = new float[rows];
-            for (int r = 0; r < rows; r++) scales[r] = 0.01f + rnd.nextFloat() * 0.02f;
-            TernaryTensor t = new TernaryTensor(new int[] {rows, cols}, new Grouping.Row(), "random", codes, scales, null);
+            int[] shape = {rows, cols};
+            float[] scales = new float[grouping.layout(shape).groupCount()];
+            for (int g = 0; g < scales.length; g++) scales[g] = 0.01f + rnd.nextFloat() * 0.02f;
+            TernaryTensor t = new TernaryTensor(shape, grouping, "random", codes, scales, null);
             PackedTernaryMatrix first = PackedTernaryMatrix.of(t);
             PackedTernaryMatrix[] ternary = new PackedTernaryMatrix[copies(first.residentBytes())];
             ternary[0] = first;
@@ -192,11 +194,11 @@ public final class KernelBench {
 
     static String json(Result r) {
         return String.format(Locale.ROOT,
-                "{\"op\":\"%s\",\"rows\":%d,\"cols\":%d,\"batch\":%d,\"threads\":%d,\"ternary_median_us\":%s,\"java_fp32_median_us\":%s,"
+                "{\"op\":\"%s\",\"grouping\":\"%s\",\"rows\":%d,\"cols\":%d,\"batch\":%d,\"threads\":%d,\"ternary_median_us\":%s,\"java_fp32_median_us\":%s,"
                         + "\"ort_fp32_median_us\":%s,\"llama_tq2_0_median_us\":%s,\"llama_f32_median_us\":%s,\"speedup_vs_java_fp32\":%s,"
                         + "\"speedup_vs_ort_fp32\":%s,\"speedup_vs_llama_tq2_0\":%s,\"speedup_vs_llama_f32\":%s,\"ternary_weight_bytes\":%d,"
                         + "\"ternary_bits_per_weight\":%.4f,\"weight_bytes_per_s\":%s,\"memory_bytes_per_s\":%s,\"bandwidth_fraction\":%s}",
-                r.op(), r.rows(), r.cols(), r.batch(), r.threads(), jnum(r.ternaryUs()), jnum(r.javaFp32Us()), jnum(r.ortFp32Us()),
+                r.op(), r.grouping(), r.rows(), r.cols(), r.batch(), r.threads(), jnum(r.ternaryUs()), jnum(r.javaFp32Us()), jnum(r.ortFp32Us()),
                 jnum(r.llamaTq2Us()), jnum(r.llamaF32Us()), jnum(r.javaFp32Us() / r.ternaryUs()), jnum(r.ortFp32Us() / r.ternaryUs()),
                 jnum(r.llamaTq2Us() / r.ternaryUs()), jnum(r.llamaF32Us() / r.ternaryUs()), r.ternaryBytes(),
                 r.bitsPerWeight(), jnum(r.weightBytesPerSecond()), jnum(r.memoryBytesPerSecond()), jnum(r.weightBytesPerSecond() / r.memoryBytesPerSecond()));

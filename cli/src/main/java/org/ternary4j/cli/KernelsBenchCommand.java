@@ -5,6 +5,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
 import org.ternary4j.bench.KernelBench;
+import org.ternary4j.core.grouping.Grouping;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -31,6 +32,9 @@ final class KernelsBenchCommand implements Callable<Integer> {
     @Option(names = "--batches", split = ",", description = "Batch sizes; 1 is GEMV (default 1,16,128).")
     List<Integer> batches;
 
+    @Option(names = "--grouping", description = "Scale grouping of the ternary weights: row (default) or block:G (block:256 is llama.cpp TQ2_0's).")
+    String grouping = "row";
+
     @Option(names = "--quick", description = "Shorter warm-up and fewer samples (smoke test; numbers are noisier).")
     boolean quick;
 
@@ -44,8 +48,12 @@ final class KernelsBenchCommand implements Callable<Integer> {
         }
         for (int t : threads == null ? d.threads() : threads) if (t < 1) throw new IllegalArgumentException("--threads: " + t + " must be ≥ 1");
         for (int b : batches == null ? d.batches() : batches) if (b < 1) throw new IllegalArgumentException("--batches: " + b + " must be ≥ 1");
+        Grouping g = Grouping.parse(grouping);
+        if (!(g instanceof Grouping.Row || g instanceof Grouping.Block || g instanceof Grouping.WholeTensor)) {
+            throw new IllegalArgumentException("--grouping: " + grouping + " does not apply to a matrix; use row, tensor or block:G");
+        }
         new KernelBench(new KernelBench.Options(parsed, threads == null ? d.threads() : threads, batches == null ? d.batches() : batches,
-                peer, json, quick), System.out).run();
+                g, peer, json, quick), System.out).run();
         return 0;
     }
 
