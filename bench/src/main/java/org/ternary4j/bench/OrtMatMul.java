@@ -13,6 +13,10 @@ import shade.com.google.protobuf.ByteString;
 
 /** ONNX Runtime's FP32 MatMul as a baseline: a one-node model y = x · W with W [k, rows] built in memory. */
 final class OrtMatMul implements AutoCloseable {
+    static {
+        useBundledNativesUnlessPrepared();
+    }
+
     private final OrtEnvironment env = OrtEnvironment.getEnvironment();
     private final OrtSession session;
     private final OnnxTensor input;
@@ -27,6 +31,17 @@ final class OrtMatMul implements AutoCloseable {
             session = env.createSession(model(w, rows, k), opts);
         }
         input = OnnxTensor.createTensor(env, FloatBuffer.wrap(x, 0, batch * k), new long[] {batch, k});
+    }
+
+    /**
+     * The launcher points {@code onnxruntime.native.path} at a project cache that the eval module
+     * fills; if nothing filled it yet, let ONNX Runtime extract its natives from its jar instead.
+     */
+    private static void useBundledNativesUnlessPrepared() {
+        String dir = System.getProperty("onnxruntime.native.path");
+        if (dir != null && !java.nio.file.Files.isRegularFile(java.nio.file.Path.of(dir, System.mapLibraryName("onnxruntime")))) {
+            System.clearProperty("onnxruntime.native.path");
+        }
     }
 
     void run() throws OrtException {
