@@ -61,6 +61,8 @@ public final class KernelBench {
         List<Result> results = new ArrayList<>();
         note("cores: %d, load average before the run: %s; ternary weights: random codes, grouping %s, one scale per group",
                 Runtime.getRuntime().availableProcessors(), loadAverage(), options.grouping().spec());
+        if (options.peer() == null) note("llama.cpp peer: not available (pass --peer PROGRAM to compare with ggml's TQ2_0 and F32 GEMV)");
+        else note("llama.cpp peer: %s", options.peer());
         Map<Integer, Double> bandwidth = new java.util.TreeMap<>();
         for (int t : options.threads()) {
             try (Parallel par = Parallel.of(t)) {
