@@ -45,7 +45,7 @@ public final class PackedTernaryMatrix {
         if (rowStart < 0 || rows < 0 || rowStart + rows > outs) throw new IllegalArgumentException("rows " + rowStart + ".." + (rowStart + rows) + " outside shape " + Arrays.toString(shape));
         int[] groupOf = groupIds(t.grouping().layout(shape), total);
         ReductionLayout layout = ReductionLayout.build(rows, k, inputOrders(shape, k), (r, i) -> groupOf[(rowStart + r) * k + i]);
-        int segs = layout.segments(), chunkShorts = layout.paddedK() / ReductionLayout.STEP * 2;
+        int segs = layout.segments(), rowShorts = layout.paddedK() / 8;
         short[] codes = new short[Math.multiplyExact((rows + 3) / 4 * 4, layout.paddedK() / 8)];
         Arrays.fill(codes, (short) 0x5555);
         float[] pos = new float[rows * segs];
@@ -56,7 +56,7 @@ public final class PackedTernaryMatrix {
             int row = rowStart + r;
             for (int i = 0; i < k; i++) {
                 int p = layout.padded(i);
-                int at = rowBase(r, chunkShorts) + (p >> 7) * 64 + (p & 15);
+                int at = rowBase(r, rowShorts) + (p >> 7) * 64 + (p & 15);
                 int shift = ((p >> 4) & 7) * 2;
                 codes[at] = (short) ((codes[at] & ~(3 << shift)) | ((src[row * k + i] + 1) << shift));
             }
