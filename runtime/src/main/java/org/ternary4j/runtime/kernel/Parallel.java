@@ -58,8 +58,9 @@ public final class Parallel implements AutoCloseable {
     }
 
     /**
-     * Runs {@code body} over [0, n) in blocks [i·block, min(n, (i+1)·block)), each block on one
-     * thread; the calling thread works too.
+     * Runs {@code body} over [0, n) in ranges that start at a multiple of {@code block}: the blocks
+     * [i·block, min(n, (i+1)·block)) shared among the threads (the calling thread works too), or
+     * the whole [0, n) at once when there is nothing to share or this pool is already busy.
      */
     public void forRange(int n, int block, RangeBody body) {
         int blocks = (n + block - 1) / block;
