@@ -1,5 +1,6 @@
 package org.ternary4j.runtime.kernel;
 
+import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorOperators;
@@ -123,6 +124,53 @@ final class IntKernels {
             }
             out[s] = i0.reduceLanes(VectorOperators.ADD);
         }
+    }
+
+    private static final VectorSpecies<Float> F = FloatVector.SPECIES_256;
+
+    /**
+     * The block kernel (symmetric scales, every segment whole chunks and at most RUN steps): four
+     * rows, each segment's exact Σ code·q per lane scaled by its row's scale and accumulated in a
+     * float vector, one horizontal sum per row at the end (no per-block reduction).
+     * y[r] = lane sum of Σ_s scale[r, s]·C[r, s], in lane order.
+     */
+    static void rows4Blocks(short[] w, int w0, short[] qt, int q0, short[] negLaneSums, int n0, int[] steps, float[] scales, int scale0, float[] y4) {
+        int segs = steps.length - 1;
+        int w1 = w0 + 16, w2 = w1 + 16, w3 = w2 + 16;
+        FloatVector f0 = FloatVector.zero(F), f1 = f0, f2 = f0, f3 = f0;
+        for (int s = 0; s < segs; s++) {
+            ShortVector a0 = ShortVector.fromArray(S, negLaneSums, n0 + s * 16), a1 = a0, a2 = a0, a3 = a0;
+            for (int c = steps[s] >>> 3, end = steps[s + 1] >>> 3; c < end; c++) {
+                int wo = c << 6, qo = q0 + (c << 7);
+                ShortVector c0 = ShortVector.fromArray(S, w, w0 + wo), c1 = ShortVector.fromArray(S, w, w1 + wo);
+                ShortVector c2 = ShortVector.fromArray(S, w, w2 + wo), c3 = ShortVector.fromArray(S, w, w3 + wo);
+                ShortVector x = ShortVector.fromArray(S, qt, qo);
+                a0 = a0.add(c0.mul(x));
+                a1 = a1.add(c1.mul(x));
+                a2 = a2.add(c2.mul(x));
+                a3 = a3.add(c3.mul(x));
+                for (int j = 1; j < 8; j++) {
+                    x = ShortVector.fromArray(S, qt, qo + (j << 4));
+                    int sh = j << 1;
+                    a0 = a0.add(c0.lanewise(VectorOperators.LSHR, sh).mul(x));
+                    a1 = a1.add(c1.lanewise(VectorOperators.LSHR, sh).mul(x));
+                    a2 = a2.add(c2.lanewise(VectorOperators.LSHR, sh).mul(x));
+                    a3 = a3.add(c3.lanewise(VectorOperators.LSHR, sh).mul(x));
+                }
+            }
+            f0 = toFloat(a0).fma(FloatVector.broadcast(F, scales[scale0 + s]), f0);
+            f1 = toFloat(a1).fma(FloatVector.broadcast(F, scales[scale0 + segs + s]), f1);
+            f2 = toFloat(a2).fma(FloatVector.broadcast(F, scales[scale0 + 2 * segs + s]), f2);
+            f3 = toFloat(a3).fma(FloatVector.broadcast(F, scales[scale0 + 3 * segs + s]), f3);
+        }
+        y4[0] = Fp32Matrix.sum(f0);
+        y4[1] = Fp32Matrix.sum(f1);
+        y4[2] = Fp32Matrix.sum(f2);
+        y4[3] = Fp32Matrix.sum(f3);
+    }
+
+    private static FloatVector toFloat(ShortVector a) {
+        return (FloatVector) widen(a).convert(VectorOperators.I2F, 0);
     }
 
     private static IntVector widen(ShortVector a) {

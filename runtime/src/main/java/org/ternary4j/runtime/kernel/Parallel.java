@@ -65,7 +65,7 @@ public final class Parallel implements AutoCloseable {
     public void forRange(int n, int block, RangeBody body) {
         int blocks = (n + block - 1) / block;
         int parts = Math.min(threads, blocks);
-        if (parts <= 1 || closed || !busy.tryLock()) {
+        if (parts <= 1 || closed || busy.isHeldByCurrentThread() || !busy.tryLock()) {
             if (n > 0) body.run(0, n);
             return;
         }

@@ -24,22 +24,28 @@ final class QuantizedActivations {
     final short[] qt;
     final float[] scale;
     final int[] segmentSums;
+    /**
+     * For the block kernel: per segment, 16 lanes of −Σ q over the segment's steps (lane i sums
+     * inputs ≡ i mod 16), so accumulators that start there end at Σ code·q per lane. Null otherwise.
+     */
+    final short[] negLaneSums;
     final boolean[] finite;
 
-    private QuantizedActivations(int batch, int paddedK, int segments) {
+    private QuantizedActivations(int batch, int paddedK, int segments, boolean blocks) {
         this.batch = batch;
         this.paddedK = paddedK;
         this.q = new short[Math.multiplyExact(batch, paddedK)];
         this.qt = new short[q.length];
         this.scale = new float[batch];
         this.segmentSums = new int[batch * segments];
+        this.negLaneSums = blocks ? new short[batch * segments * ReductionLayout.STEP] : null;
         this.finite = new boolean[batch];
     }
 
     /** Quantizes {@code batch} vectors of {@code layout.k()} values stored one after another in x. */
     static QuantizedActivations of(ReductionLayout layout, float[] x, int batch) {
         int k = layout.k(), segs = layout.segments();
-        QuantizedActivations a = new QuantizedActivations(batch, layout.paddedK(), segs);
+        QuantizedActivations a = new QuantizedActivations(batch, layout.paddedK(), segs, layout.wholeChunkBlocks());
         for (int b = 0; b < batch; b++) {
             float max = maxAbs(x, b * k, k);
             a.finite[b] = Float.isFinite(max);
@@ -56,6 +62,11 @@ final class QuantizedActivations {
                 // a step holds 16 values of |q| ≤ 127: its sum fits a short
                 for (int t = steps[s]; t < steps[s + 1]; t++) sum += ShortVector.fromArray(S16, a.q, base + t * ReductionLayout.STEP).reduceLanes(VectorOperators.ADD);
                 a.segmentSums[b * segs + s] = sum;
+                if (a.negLaneSums != null) {
+                    ShortVector lanes = ShortVector.zero(S16);
+                    for (int t = steps[s]; t < steps[s + 1]; t++) lanes = lanes.sub(ShortVector.fromArray(S16, a.q, base + t * ReductionLayout.STEP));
+                    lanes.intoArray(a.negLaneSums, (b * segs + s) * ReductionLayout.STEP);
+                }
             }
         }
         return a;

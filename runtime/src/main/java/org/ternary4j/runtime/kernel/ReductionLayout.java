@@ -24,6 +24,19 @@ public record ReductionLayout(int k, int paddedK, int[] toPadded, int[] segmentS
         return segmentSteps.length - 1;
     }
 
+    /**
+     * Whether the block kernel applies: several segments, each a whole number of chunks and at
+     * most {@link IntKernels#RUN} steps long (llama.cpp-like blocks of 128…2048 inputs).
+     */
+    public boolean wholeChunkBlocks() {
+        if (segments() < 2) return false;
+        for (int s = 0; s < segments(); s++) {
+            int a = segmentSteps[s], b = segmentSteps[s + 1];
+            if ((a & 7) != 0 || (b & 7) != 0 || b - a > IntKernels.RUN) return false;
+        }
+        return true;
+    }
+
     public int padded(int logical) {
         return toPadded == null ? logical : toPadded[logical];
     }

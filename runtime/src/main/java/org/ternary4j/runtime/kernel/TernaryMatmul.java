@@ -53,10 +53,16 @@ public final class TernaryMatmul {
         int[] steps = m.layout().segmentSteps();
         int[] sumAll = new int[4 * segs], sumPos = m.twoScales() ? new int[4 * segs] : null;
         short[] w = m.codes();
+        boolean blocks = a.negLaneSums != null && !m.twoScales();
+        float[] y4 = new float[4];
         for (int b = 0; b < a.batch; b++) {
             if (!a.finite[b]) continue;
             int q0 = b * a.paddedK;
             int r = from;
+            for (; blocks && r + 4 <= to; r += 4) {
+                IntKernels.rows4Blocks(w, m.rowBase(r), a.qt, q0, a.negLaneSums, b * segs * ReductionLayout.STEP, steps, m.scalePos(), r * segs, y4);
+                for (int i = 0; i < 4; i++) y[b * m.rows() + r + i] = y4[i] * a.scale[b];
+            }
             for (; r + 4 <= to; r += 4) {
                 IntKernels.rows4(w, m.rowBase(r), a.q, a.qt, q0, steps, 0, 3, sumAll);
                 if (sumPos != null) IntKernels.rows4(w, m.rowBase(r), a.q, a.qt, q0, steps, 1, 1, sumPos);

@@ -35,6 +35,9 @@ class TernaryMatmulTest {
         for (int[] m : matrices) for (String g : fc) for (boolean two : new boolean[] {false, true}) out.add(Arguments.of(m, g, two));
         // enough rows for several row panels, so 2 and 3 threads really share the work
         for (String g : new String[] {"row", "block:128", "block:100"}) for (boolean two : new boolean[] {false, true}) out.add(Arguments.of(new int[] {203, 4097}, g, two));
+        // whole-chunk blocks take the block kernel (scaled float accumulation per block)
+        for (String g : new String[] {"block:256", "block:2048", "block:4096"}) for (boolean two : new boolean[] {false, true}) out.add(Arguments.of(new int[] {203, 4096}, g, two));
+        out.add(Arguments.of(new int[] {9, 512}, "block:128", false));
         int[][] convs = {{4, 3, 3, 3}, {5, 2, 1, 1}, {3, 7, 5, 1}, {6, 17, 3, 3}};
         String[] conv = {"row", "kernel", "fiber", "syq-pixel", "syq-row", "block:8", "tensor"};
         for (int[] c : convs) for (String g : conv) for (boolean two : new boolean[] {false, true}) {
