@@ -1,0 +1,216 @@
+package org.ternary4j.bench;
+
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Random;
+import org.ternary4j.core.TernaryTensor;
+import org.ternary4j.core.grouping.Grouping;
+import org.ternary4j.runtime.kernel.Fp32Matrix;
+import org.ternary4j.runtime.kernel.PackedTernaryMatrix;
+import org.ternary4j.runtime.kernel.Parallel;
+import org.ternary4j.runtime.kernel.TernaryMatmul;
+
+/**
+ * {@code ternary4j bench kernels}: the packed ternary GEMV/GEMM (int8 activations, row scales)
+ * against the project's FP32 Vector API GEMV/GEMM, ONNX Runtime's FP32 MatMul and, when a peer
+ * program is given, llama.cpp's TQ2_0 and F32 GEMV — all in one run, medians and ratios side by side.
+ * Every implementation rotates among enough weight copies (≥ 128 MiB) that weights come from memory.
+ */
+public final class KernelBench {
+
+    /** What to run. {@code peer} may be null (then the llama.cpp columns say "n/a"). */
+    public record Options(List<int[]> shapes, List<Integer> threads, List<Integer> batches, Grouping grouping, Path peer, boolean json, boolean quick) {
+        public static Options defaults(Path peer, boolean json, boolean quick) {
+            return new Options(List.of(new int[] {4096, 4096}, new int[] {11008, 4096}), List.of(1, 2), List.of(1, 16, 128), new Grouping.Row(), peer, json, quick);
+        }
+    }
+
+    /** One configuration's medians (µs; NaN when not measured) and the memory bandwidth of its thread count. */
+    record Result(String grouping, int rows, int cols, int batch, int threads, double ternaryUs, double javaFp32Us, double ortFp32Us,
+                  double llamaTq2Us, double llamaF32Us, long ternaryBytes, double memoryBytesPerSecond) {
+        String op() {
+            return batch == 1 ? "gemv" : "gemm";
+        }
+
+        double bitsPerWeight() {
+            return ternaryBytes * 8.0 / ((double) rows * cols);
+        }
+
+        double weightBytesPerSecond() {
+            return ternaryBytes / (ternaryUs / 1e6);
+        }
+    }
+
+    private static final long WORKING_SET = 128L << 20;
+    /** The peer runs this many times per configuration; its medians' median is reported. */
+    private static final int PEER_ROUNDS = 3;
+
+    private final Options options;
+    private final PrintStream out;
+
+    public KernelBench(Options options, PrintStream out) {
+        this.options = options;
+        this.out = out;
+    }
+
+    public List<Result> run() throws Exception {
+        List<Result> results = new ArrayList<>();
+        note("cores: %d, load average before the run: %s; ternary weights: random codes, grouping %s, one scale per group",
+                Runtime.getRuntime().availableProcessors(), loadAverage(), options.grouping().spec());
+        if (options.peer() == null) note("llama.cpp peer: not available (pass --peer PROGRAM to compare with ggml's TQ2_0 and F32 GEMV)");
+        else note("llama.cpp peer: %s", options.peer());
+        Map<Integer, Double> bandwidth = new java.util.TreeMap<>();
+        for (int t : options.threads()) {
+            try (Parallel par = Parallel.of(t)) {
+                bandwidth.put(t, MemoryBandwidth.bytesPerSecond(par));
+            }
+            note("memory read bandwidth, %d thread(s): %.1f GB/s", t, bandwidth.get(t) / 1e9);
+        }
+        for (int[] shape : options.shapes()) {
+            int rows = shape[0], cols = shape[1];
+            Map<String, Map<Integer, Double>> peer = peerResults(rows, cols);
+            Weights weights = Weights.random(rows, cols, options.grouping(), new Random(rows * 31L + cols));
+            for (int batch : options.batches()) {
+                for (int t : options.threads()) {
+                    Result r = measure(weights, batch, t, peer, bandwidth.get(t));
+                    results.add(r);
+                    print(r);
+                }
+            }
+        }
+        note("load average after the run: %s (timings are only comparable on an otherwise idle machine)", loadAverage());
+        return results;
+    }
+
+    /** The 1-minute load average (Linux), to show whether other processes shared the cores. */
+    private static String loadAverage() {
+        try {
+            return java.nio.file.Files.readString(java.nio.file.Path.of("/proc/loadavg")).split(" ")[0];
+        } catch (java.io.IOException | RuntimeException e) {
+            return "unknown";
+        }
+    }
+
+    private Map<String, Map<Integer, Double>> peerResults(int rows, int cols) throws Exception {
+        Map<String, Map<Integer, Double>> byType = new java.util.HashMap<>();
+        if (options.peer() == null) return byType;
+        for (int t : options.threads()) {
+            Map<String, List<Double>> runs = new java.util.HashMap<>();
+            for (int round = 0; round < PEER_ROUNDS; round++) {
+                for (Map.Entry<String, Double> e : LlamaPeer.run(options.peer(), rows, cols, t).entrySet()) {
+                    runs.computeIfAbsent(e.getKey(), k -> new ArrayList<>()).add(e.getValue());
+                }
+            }
+            runs.forEach((type, us) -> byType.computeIfAbsent(type, k -> new java.util.HashMap<>())
+                    .put(t, Timing.median(us.stream().mapToDouble(Double::doubleValue).toArray())));
+        }
+        return byType;
+    }
+
+    private Result measure(Weights w, int batch, int threads, Map<String, Map<Integer, Double>> peer, double bandwidth) throws Exception {
+        int rows = w.rows, cols = w.cols;
+        float[] x = new float[batch * cols];
+        Random rnd = new Random(batch);
+        for (int i = 0; i < x.length; i++) x[i] = (float) rnd.nextGaussian();
+        float[] y = new float[batch * rows];
+        long warm = options.quick() ? 300 : 3000;
+        int samples = batch == 1 ? (options.quick() ? 30 : 150) : (options.quick() ? 5 : 15);
+        OrtMatMul[] sessions = new OrtMatMul[w.fp32Raw.length];
+        double[] med;
+        try (Parallel par = Parallel.of(threads)) {
+            for (int i = 0; i < sessions.length; i++) sessions[i] = new OrtMatMul(w.fp32Raw[i], rows, cols, x, batch, threads);
+            Timing.Op ternary = i -> TernaryMatmul.gemm(w.ternary[i % w.ternary.length], x, batch, y, par);
+            Timing.Op java = i -> {
+                Fp32Matrix m = w.fp32[i % w.fp32.length];
+                if (batch == 1) m.gemv(x, y, par);
+                else m.gemm(x, batch, y, par);
+            };
+            Timing.Op ort = i -> sessions[i % sessions.length].run();
+            med = Timing.interleavedMedians(new Timing.Op[] {ternary, java, ort}, warm, batch == 1 ? 300 : 10, samples, 5);
+        } finally {
+            for (OrtMatMul s : sessions) if (s != null) s.close();
+        }
+        double ternary = med[0], java = med[1], ort = med[2];
+        double tq2 = batch == 1 ? peer.getOrDefault("tq2_0", Map.of()).getOrDefault(threads, Double.NaN) : Double.NaN;
+        double f32 = batch == 1 ? peer.getOrDefault("f32", Map.of()).getOrDefault(threads, Double.NaN) : Double.NaN;
+        return new Result(options.grouping().spec(), rows, cols, batch, threads, ternary, java, ort, tq2, f32, w.ternary[0].residentBytes(), bandwidth);
+    }
+
+    /** Random ternary weights (row scales) plus their dequantized FP32 copies, enough copies to exceed the caches. */
+    private record Weights(int rows, int cols, PackedTernaryMatrix[] ternary, Fp32Matrix[] fp32, float[][] fp32Raw) {
+        static Weights random(int rows, int cols, Grouping grouping, Random rnd) {
+            byte[] codes = new byte[rows * cols];
+            for (int i = 0; i < codes.length; i++) codes[i] = (byte) (rnd.nextInt(3) - 1);
+            int[] shape = {rows, cols};
+            float[] scales = new float[grouping.layout(shape).groupCount()];
+            for (int g = 0; g < scales.length; g++) scales[g] = 0.01f + rnd.nextFloat() * 0.02f;
+            TernaryTensor t = new TernaryTensor(shape, grouping, "random", codes, scales, null);
+            PackedTernaryMatrix first = PackedTernaryMatrix.of(t);
+            PackedTernaryMatrix[] ternary = new PackedTernaryMatrix[copies(first.residentBytes())];
+            ternary[0] = first;
+            for (int i = 1; i < ternary.length; i++) ternary[i] = first.copy();
+            float[] dense = t.dequantize();
+            float[][] raw = new float[copies((long) dense.length * 4)][];
+            Fp32Matrix[] fp32 = new Fp32Matrix[raw.length];
+            for (int i = 0; i < raw.length; i++) {
+                raw[i] = i == 0 ? dense : dense.clone();
+                fp32[i] = new Fp32Matrix(rows, cols, raw[i]);
+            }
+            return new Weights(rows, cols, ternary, fp32, raw);
+        }
+
+        private static int copies(long bytes) {
+            return (int) Math.max(2, (WORKING_SET + bytes - 1) / bytes);
+        }
+    }
+
+    private boolean headerPrinted;
+
+    private void print(Result r) {
+        if (options.json()) {
+            out.println(json(r));
+            return;
+        }
+        if (!headerPrinted) {
+            out.printf(Locale.ROOT, "%-5s %-11s %5s %3s %11s %11s %11s %11s %11s %8s %8s %8s %7s %6s %6s%n",
+                    "op", "shape", "batch", "thr", "ternary µs", "java-f32 µs", "ort-f32 µs", "llama-tq2 µs", "llama-f32 µs",
+                    "×java", "×ort", "×tq2_0", "GB/s", "of BW", "bits/w");
+            headerPrinted = true;
+        }
+        out.printf(Locale.ROOT, "%-5s %-11s %5d %3d %11.1f %11.1f %11.1f %12s %12s %8.2f %8.2f %8s %7.1f %5.0f%% %6.3f%n",
+                r.op(), r.rows() + "x" + r.cols(), r.batch(), r.threads(), r.ternaryUs(), r.javaFp32Us(), r.ortFp32Us(),
+                num(r.llamaTq2Us()), num(r.llamaF32Us()), r.javaFp32Us() / r.ternaryUs(), r.ortFp32Us() / r.ternaryUs(),
+                Double.isNaN(r.llamaTq2Us()) ? "n/a" : String.format(Locale.ROOT, "%.2f", r.llamaTq2Us() / r.ternaryUs()),
+                r.weightBytesPerSecond() / 1e9, 100 * r.weightBytesPerSecond() / r.memoryBytesPerSecond(), r.bitsPerWeight());
+    }
+
+    private void note(String format, Object... args) {
+        String text = String.format(Locale.ROOT, format, args);
+        if (options.json()) out.println("{\"note\":\"" + text + "\"}");
+        else out.println(text);
+    }
+
+    static String json(Result r) {
+        return String.format(Locale.ROOT,
+                "{\"op\":\"%s\",\"grouping\":\"%s\",\"rows\":%d,\"cols\":%d,\"batch\":%d,\"threads\":%d,\"ternary_median_us\":%s,\"java_fp32_median_us\":%s,"
+                        + "\"ort_fp32_median_us\":%s,\"llama_tq2_0_median_us\":%s,\"llama_f32_median_us\":%s,\"speedup_vs_java_fp32\":%s,"
+                        + "\"speedup_vs_ort_fp32\":%s,\"speedup_vs_llama_tq2_0\":%s,\"speedup_vs_llama_f32\":%s,\"ternary_weight_bytes\":%d,"
+                        + "\"ternary_bits_per_weight\":%.4f,\"weight_bytes_per_s\":%s,\"memory_bytes_per_s\":%s,\"bandwidth_fraction\":%s}",
+                r.op(), r.grouping(), r.rows(), r.cols(), r.batch(), r.threads(), jnum(r.ternaryUs()), jnum(r.javaFp32Us()), jnum(r.ortFp32Us()),
+                jnum(r.llamaTq2Us()), jnum(r.llamaF32Us()), jnum(r.javaFp32Us() / r.ternaryUs()), jnum(r.ortFp32Us() / r.ternaryUs()),
+                jnum(r.llamaTq2Us() / r.ternaryUs()), jnum(r.llamaF32Us() / r.ternaryUs()), r.ternaryBytes(),
+                r.bitsPerWeight(), jnum(r.weightBytesPerSecond()), jnum(r.memoryBytesPerSecond()), jnum(r.weightBytesPerSecond() / r.memoryBytesPerSecond()));
+    }
+
+    private static String num(double v) {
+        return Double.isNaN(v) ? "n/a" : String.format(Locale.ROOT, "%.1f", v);
+    }
+
+    private static String jnum(double v) {
+        return Double.isFinite(v) ? String.format(Locale.ROOT, "%.4g", v) : "null";
+    }
+}

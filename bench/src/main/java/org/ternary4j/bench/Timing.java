@@ -1,0 +1,65 @@
+package org.ternary4j.bench;
+
+import java.util.Arrays;
+
+/**
+ * Times one operation: runs it until C2 has had time to compile it (at least {@code warmupMs} and
+ * {@code warmupCalls} calls), then takes {@code samples} single-call timings and reports the median.
+ * The operation receives the call index so it can rotate among weight copies (working set larger
+ * than the caches, so weights are streamed from memory as in a real model).
+ */
+final class Timing {
+    private Timing() {}
+
+    @FunctionalInterface
+    interface Op {
+        void run(int call) throws Exception;
+    }
+
+    static double medianMicros(Op op, long warmupMs, int warmupCalls, int samples) throws Exception {
+        warmUp(op, warmupMs, warmupCalls);
+        return median(sample(op, samples, 1 << 20));
+    }
+
+    static void warmUp(Op op, long warmupMs, int warmupCalls) throws Exception {
+        int call = 0;
+        long until = System.nanoTime() + warmupMs * 1_000_000L;
+        while (call < warmupCalls || System.nanoTime() < until) op.run(call++);
+    }
+
+    /** Single-call timings in µs; calls are numbered from {@code firstCall}. */
+    static double[] sample(Op op, int samples, int firstCall) throws Exception {
+        double[] t = new double[samples];
+        for (int i = 0; i < samples; i++) {
+            long t0 = System.nanoTime();
+            op.run(firstCall + i);
+            t[i] = (System.nanoTime() - t0) / 1e3;
+        }
+        return t;
+    }
+
+    static double median(double[] values) {
+        double[] t = values.clone();
+        Arrays.sort(t);
+        int n = t.length;
+        return n == 0 ? Double.NaN : n % 2 == 1 ? t[n / 2] : (t[n / 2 - 1] + t[n / 2]) / 2;
+    }
+
+    /**
+     * Medians of several operations measured in alternating rounds, so that load from other
+     * processes during the run falls on every operation alike.
+     */
+    static double[] interleavedMedians(Op[] ops, long warmupMs, int warmupCalls, int samples, int rounds) throws Exception {
+        for (Op op : ops) warmUp(op, warmupMs, warmupCalls);
+        int per = Math.max(1, samples / rounds);
+        double[][] all = new double[ops.length][per * rounds];
+        for (int r = 0; r < rounds; r++) {
+            for (int i = 0; i < ops.length; i++) {
+                System.arraycopy(sample(ops[i], per, (1 << 20) + r * per), 0, all[i], r * per, per);
+            }
+        }
+        double[] med = new double[ops.length];
+        for (int i = 0; i < ops.length; i++) med[i] = median(all[i]);
+        return med;
+    }
+}

@@ -1,0 +1,72 @@
+package org.ternary4j.cli;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+import org.ternary4j.bench.KernelBench;
+import org.ternary4j.core.grouping.Grouping;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code ternary4j bench kernels}: ternary GEMV/GEMM against FP32 Java, ONNX Runtime and llama.cpp. */
+@Command(name = "kernels", mixinStandardHelpOptions = true,
+        description = {"Packed ternary GEMV/GEMM (int8 activations) vs the Java FP32 Vector API GEMV/GEMM, ONNX Runtime FP32 MatMul",
+                "and, with --peer, llama.cpp TQ2_0/F32; medians and ratios in one run, weights streamed from memory."})
+final class KernelsBenchCommand implements Callable<Integer> {
+
+    @Option(names = "--json", description = "One JSON object per configuration (and per note) instead of a table.")
+    boolean json;
+
+    @Option(names = "--peer", paramLabel = "PROGRAM",
+            description = {"llama.cpp/ggml GEMV driver, run as PROGRAM ROWS COLS THREADS, printing lines '<type> <median µs>'",
+                    "(types tq2_0, f32). Without it the llama.cpp columns say n/a."})
+    Path peer;
+
+    @Option(names = "--shapes", split = ",", paramLabel = "RxC", description = "Matrix shapes (default 4096x4096,11008x4096).")
+    List<String> shapes;
+
+    @Option(names = "--threads", split = ",", description = "Thread counts (default 1,2).")
+    List<Integer> threads;
+
+    @Option(names = "--batches", split = ",", description = "Batch sizes; 1 is GEMV (default 1,16,128).")
+    List<Integer> batches;
+
+    @Option(names = "--grouping", description = "Scale grouping of the ternary weights: row (default) or block:G (block:256 is llama.cpp TQ2_0's).")
+    String grouping = "row";
+
+    @Option(names = "--quick", description = "Shorter warm-up and fewer samples (smoke test; numbers are noisier).")
+    boolean quick;
+
+    @Override
+    public Integer call() throws Exception {
+        KernelBench.Options d = KernelBench.Options.defaults(peer, json, quick);
+        List<int[]> parsed = d.shapes();
+        if (shapes != null) {
+            parsed = new ArrayList<>();
+            for (String s : shapes) parsed.add(parseShape(s));
+        }
+        for (int t : threads == null ? d.threads() : threads) if (t < 1) throw new IllegalArgumentException("--threads: " + t + " must be ≥ 1");
+        for (int b : batches == null ? d.batches() : batches) if (b < 1) throw new IllegalArgumentException("--batches: " + b + " must be ≥ 1");
+        Grouping g = Grouping.parse(grouping);
+        if (!(g instanceof Grouping.Row || g instanceof Grouping.Block || g instanceof Grouping.WholeTensor)) {
+            throw new IllegalArgumentException("--grouping: " + grouping + " does not apply to a matrix; use row, tensor or block:G");
+        }
+        new KernelBench(new KernelBench.Options(parsed, threads == null ? d.threads() : threads, batches == null ? d.batches() : batches,
+                g, peer, json, quick), System.out).run();
+        return 0;
+    }
+
+    private static int[] parseShape(String s) {
+        String[] p = s.split("x");
+        try {
+            if (p.length == 2) {
+                int r = Integer.parseInt(p[0]), c = Integer.parseInt(p[1]);
+                if (r >= 1 && c >= 1) return new int[] {r, c};
+            }
+        } catch (NumberFormatException ignored) {
+            // reported below
+        }
+        throw new IllegalArgumentException("--shapes: '" + s + "' is not ROWSxCOLS with positive integers");
+    }
+}

@@ -1,0 +1,68 @@
+package org.ternary4j.runtime;
+
+import ai.onnx.proto.OnnxMl;
+import java.util.List;
+import java.util.Map;
+import org.ternary4j.core.TernaryTensor;
+import org.ternary4j.runtime.graph.Graph;
+import org.ternary4j.runtime.graph.Tensor;
+import org.ternary4j.runtime.kernel.Parallel;
+
+/**
+ * An ONNX model loaded once and run many times, with the weights named in {@code ternary} taken
+ * from packed ternary tensors (canonical [out, in, ...] layout) and executed by the packed kernels.
+ * Load checks every operator first and names all unsupported ones in one error.
+ */
+public final class TernaryModel implements AutoCloseable {
+
+    /**
+     * @param threads           kernel threads (results are bit-identical for every count)
+     * @param exactActivations  keep activations in float in the ternary layers (default: int8 per vector)
+     */
+    public record Options(int threads, boolean exactActivations) {
+        public Options {
+            if (threads < 1) throw new IllegalArgumentException("threads must be ≥ 1, got " + threads);
+        }
+
+        public static Options defaults() {
+            return new Options(1, false);
+        }
+    }
+
+    private final Graph graph;
+    private final Parallel par;
+    private final boolean exact;
+
+    private TernaryModel(Graph graph, Options options) {
+        this.graph = graph;
+        this.par = Parallel.of(options.threads());
+        this.exact = options.exactActivations();
+    }
+
+    public static TernaryModel load(OnnxMl.ModelProto model, Map<String, TernaryTensor> ternary, Options options) {
+        return new TernaryModel(Graph.compile(model, ternary), options);
+    }
+
+    /** Bytes the packed ternary weights occupy in memory (for the bits-per-weight budget). */
+    public long packedWeightBytes() {
+        return graph.packedBytes();
+    }
+
+    public List<String> inputNames() {
+        return graph.inputNames();
+    }
+
+    public List<String> outputNames() {
+        return graph.outputNames();
+    }
+
+    /** Runs the graph; {@code inputs} must name every graph input. Returns the graph outputs by name. */
+    public Map<String, Tensor> run(Map<String, Tensor> inputs) {
+        return graph.run(inputs, exact, par);
+    }
+
+    @Override
+    public void close() {
+        par.close();
+    }
+}

@@ -1,0 +1,139 @@
+package org.ternary4j.runtime.kernel;
+
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.locks.LockSupport;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * A fixed set of worker threads that share a range of output rows in blocks handed out on demand
+ * (a thread that is descheduled on a busy machine simply takes fewer blocks). Each output is
+ * computed by exactly one thread with the same arithmetic whichever thread it is, so results are
+ * bit-identical for every thread count (nothing is reduced across threads).
+ *
+ * <p>Kernels take a fraction of a millisecond, so waking a parked thread would cost a noticeable
+ * share: idle workers spin for {@link #SPIN_NANOS} before parking (as llama.cpp's and OpenMP's
+ * workers do), so back-to-back calls find them awake.
+ */
+public final class Parallel implements AutoCloseable {
+
+    /** Work on the half-open range [from, to). */
+    @FunctionalInterface
+    public interface RangeBody {
+        void run(int from, int to);
+    }
+
+    private static final long SPIN_NANOS = 50_000;
+    private static final Parallel SERIAL = new Parallel(1);
+
+    private final int threads;
+    private final Worker[] workers;
+    /** One range at a time; a call that finds it taken (nested or concurrent) runs on its own thread. */
+    private final ReentrantLock busy = new ReentrantLock();
+    private volatile boolean closed;
+
+    private Parallel(int threads) {
+        this.threads = threads;
+        this.workers = new Worker[threads - 1];
+        for (int i = 0; i < workers.length; i++) {
+            workers[i] = new Worker();
+            Thread t = new Thread(workers[i], "ternary4j-kernel-" + (i + 1));
+            t.setDaemon(true);
+            workers[i].thread = t;
+            t.start();
+        }
+    }
+
+    public static Parallel serial() {
+        return SERIAL;
+    }
+
+    public static Parallel of(int threads) {
+        if (threads < 1) throw new IllegalArgumentException("threads must be ≥ 1, got " + threads);
+        return threads == 1 ? SERIAL : new Parallel(threads);
+    }
+
+    public int threads() {
+        return threads;
+    }
+
+    /**
+     * Runs {@code body} over [0, n) in ranges that start at a multiple of {@code block}: the blocks
+     * [i·block, min(n, (i+1)·block)) shared among the threads (the calling thread works too), or
+     * the whole [0, n) at once when there is nothing to share or this pool is already busy.
+     */
+    public void forRange(int n, int block, RangeBody body) {
+        int blocks = (n + block - 1) / block;
+        int parts = Math.min(threads, blocks);
+        if (parts <= 1 || closed || busy.isHeldByCurrentThread() || !busy.tryLock()) {
+            if (n > 0) body.run(0, n);
+            return;
+        }
+        try {
+            AtomicInteger next = new AtomicInteger();
+            AtomicInteger pending = new AtomicInteger(parts - 1);
+            AtomicReference<Throwable> failure = new AtomicReference<>();
+            Thread caller = Thread.currentThread();
+            Runnable blocksLoop = () -> {
+                try {
+                    for (int b; (b = next.getAndIncrement()) < blocks; ) body.run(b * block, Math.min(n, (b + 1) * block));
+                } catch (Throwable t) {
+                    failure.compareAndSet(null, t);
+                    next.set(blocks);
+                }
+            };
+            for (int p = 0; p < parts - 1; p++) {
+                workers[p].give(() -> {
+                    blocksLoop.run();
+                    if (pending.decrementAndGet() == 0) LockSupport.unpark(caller);
+                });
+            }
+            blocksLoop.run();
+            long since = System.nanoTime();
+            while (pending.get() > 0) {
+                if (System.nanoTime() - since < SPIN_NANOS) Thread.onSpinWait();
+                else LockSupport.parkNanos(this, 100_000);
+            }
+            Throwable t = failure.get();
+            if (t instanceof RuntimeException r) throw r;
+            if (t instanceof Error e) throw e;
+            if (t != null) throw new IllegalStateException(t);
+        } finally {
+            busy.unlock();
+        }
+    }
+
+    @Override
+    public void close() {
+        if (this == SERIAL) return;
+        closed = true;
+        for (Worker w : workers) LockSupport.unpark(w.thread);
+    }
+
+    private final class Worker implements Runnable {
+        volatile Runnable task;
+        Thread thread;
+
+        void give(Runnable r) {
+            task = r;
+            LockSupport.unpark(thread);
+        }
+
+        @Override
+        public void run() {
+            long idleSince = System.nanoTime();
+            while (!closed) {
+                Runnable t = task;
+                if (t != null) {
+                    task = null;
+                    t.run();
+                    idleSince = System.nanoTime();
+                } else if (System.nanoTime() - idleSince < SPIN_NANOS) {
+                    Thread.onSpinWait();
+                } else {
+                    LockSupport.park(this);
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,111 @@
+package org.ternary4j.runtime.kernel;
+
+import java.util.Arrays;
+import org.ternary4j.core.TernaryTensor;
+
+/**
+ * 2-D convolution (NCHW) with packed ternary weights [O, I/groups, kh, kw]: per group, the input
+ * windows are unrolled (im2col, one row of I/groups·kh·kw values per output pixel) and multiplied
+ * by that group's packed rows with {@link TernaryMatmul}. Grouped and depthwise convolutions are
+ * groups of small matrices; many groups run in parallel, one group's rows otherwise.
+ */
+public final class TernaryConv2d {
+    private final PackedTernaryMatrix[] groups;
+    private final float[] bias;
+    private final int outChannels;
+    private final int inPerGroup;
+    private final int kh;
+    private final int kw;
+
+    private TernaryConv2d(PackedTernaryMatrix[] groups, float[] bias, int outChannels, int inPerGroup, int kh, int kw) {
+        this.groups = groups;
+        this.bias = bias;
+        this.outChannels = outChannels;
+        this.inPerGroup = inPerGroup;
+        this.kh = kh;
+        this.kw = kw;
+    }
+
+    /** bias may be null. */
+    public static TernaryConv2d of(TernaryTensor weight, float[] bias, int g) {
+        int[] s = weight.shape();
+        if (s.length != 4) throw new IllegalArgumentException("conv weight must be [O, I/groups, kh, kw], got shape " + Arrays.toString(s));
+        if (g < 1) throw new IllegalArgumentException("conv: group must be ≥ 1, got " + g);
+        if (s[0] % g != 0) throw new IllegalArgumentException("conv: " + s[0] + " output channels not divisible by group " + g);
+        if (bias != null && bias.length != s[0]) throw new IllegalArgumentException("conv: bias has " + bias.length + " values for " + s[0] + " output channels");
+        int perGroup = s[0] / g;
+        PackedTernaryMatrix[] mats = new PackedTernaryMatrix[g];
+        for (int i = 0; i < g; i++) mats[i] = PackedTernaryMatrix.of(weight, i * perGroup, perGroup);
+        return new TernaryConv2d(mats, bias == null ? null : bias.clone(), s[0], s[1], s[2], s[3]);
+    }
+
+    public int outChannels() {
+        return outChannels;
+    }
+
+    public long residentBytes() {
+        long b = bias == null ? 0 : bias.length * 4L;
+        for (PackedTernaryMatrix m : groups) b += m.residentBytes();
+        return b;
+    }
+
+    public int kernelH() {
+        return kh;
+    }
+
+    public int kernelW() {
+        return kw;
+    }
+
+    /** x is [n, c, h, w]; returns [n, outChannels, outH, outW]. {@code exact} keeps activations in float. */
+    public float[] forward(float[] x, int n, int c, int h, int w, ConvGeometry geo, boolean exact, Parallel par) {
+        int g = groups.length;
+        if (geo.groups() != g) throw new IllegalArgumentException("conv: geometry has group " + geo.groups() + ", weights were split into " + g);
+        if (c != inPerGroup * g) throw new IllegalArgumentException("conv: input has " + c + " channels, weights expect " + inPerGroup * g);
+        if (x.length != (long) n * c * h * w) throw new IllegalArgumentException("conv: input has " + x.length + " values for [" + n + ", " + c + ", " + h + ", " + w + "]");
+        int oh = geo.outH(h, kh), ow = geo.outW(w, kw), pixels = oh * ow, k = inPerGroup * kh * kw, perGroup = outChannels / g;
+        float[] y = new float[Math.multiplyExact(n, Math.multiplyExact(outChannels, pixels))];
+        boolean acrossGroups = g >= par.threads() && par.threads() > 1;
+        for (int img = 0; img < n; img++) {
+            int image = img;
+            Parallel.RangeBody body = (from, to) -> {
+                float[] cols = new float[pixels * k];
+                float[] out = new float[pixels * perGroup];
+                Parallel inner = acrossGroups ? Parallel.serial() : par;
+                for (int gi = from; gi < to; gi++) {
+                    im2col(x, image, c, h, w, gi * inPerGroup, oh, ow, geo, cols);
+                    if (exact) TernaryMatmul.gemmExact(groups[gi], cols, pixels, out, inner);
+                    else TernaryMatmul.gemm(groups[gi], cols, pixels, out, inner);
+                    for (int o = 0; o < perGroup; o++) {
+                        int ch = gi * perGroup + o, dst = (image * outChannels + ch) * pixels;
+                        float b = bias == null ? 0f : bias[ch];
+                        for (int p = 0; p < pixels; p++) y[dst + p] = out[p * perGroup + o] + b;
+                    }
+                }
+            };
+            if (acrossGroups) par.forRange(g, 1, body);
+            else body.run(0, g);
+        }
+        return y;
+    }
+
+    /** One row per output pixel: the window of channels [c0, c0 + inPerGroup) in (channel, ky, kx) order; zeros outside the image. */
+    private void im2col(float[] x, int img, int c, int h, int w, int c0, int oh, int ow, ConvGeometry geo, float[] cols) {
+        int k = inPerGroup * kh * kw;
+        for (int oy = 0; oy < oh; oy++) {
+            for (int ox = 0; ox < ow; ox++) {
+                int row = (oy * ow + ox) * k, i = 0;
+                for (int ci = 0; ci < inPerGroup; ci++) {
+                    int plane = ((img * c) + c0 + ci) * h * w;
+                    for (int ky = 0; ky < kh; ky++) {
+                        int iy = oy * geo.strideH() - geo.padTop() + ky * geo.dilationH();
+                        for (int kx = 0; kx < kw; kx++, i++) {
+                            int ix = ox * geo.strideW() - geo.padLeft() + kx * geo.dilationW();
+                            cols[row + i] = iy < 0 || iy >= h || ix < 0 || ix >= w ? 0f : x[plane + iy * w + ix];
+                        }
+                    }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,23 @@
+/**
+ * Packed ternary kernels (Vector API, AVX2-sized 256-bit vectors).
+ *
+ * <p>Layout (chosen by measurement): 2-bit codes u = code + 1, 128 inputs per 16-short chunk
+ * (bits 2j..2j+1 of short lane i = input 16·j + i), rows in chunk-interleaved tiles of four, so
+ * one shift turns a chunk into sixteen int16 lanes and the four-row kernel reads one sequential
+ * stream. 2 bits per weight plus one float scale (two for two-scale groups) per row segment:
+ * 2.008 bits per weight for a 4096-wide row-scaled matrix. Bit-planes and wider layouts were not
+ * kept: the prototype found int16 lanes faster, and four separate row streams ran at a third of
+ * the memory bandwidth.
+ *
+ * <p>Arithmetic: activations are quantized to int8 per vector (scale max|x|/127, like llama.cpp's
+ * Q8_K for TQ2_0) and multiplied in int16 lanes (vpmullw; the Vector API has no 8-bit
+ * multiply-add). Codes are not even masked: with v_j = chunk >>> 2j, u_j = v_j − 4·v_{j+1}, so
+ * Σ u_j·q_j = Σ v_j·(q_j − 4·q_{j−1}) in wrapping int16 arithmetic — one shift, one multiply and
+ * one add per 16 weights. {@link org.ternary4j.runtime.kernel.TernaryMatmul#gemmExact} keeps
+ * activations in float for exactness checks.
+ *
+ * <p>Determinism: work is split by output rows only; every output is computed by one thread with
+ * integer sums (exact) and a fixed float epilogue, so results have the same bits for every thread
+ * count and every tiling.
+ */
+package org.ternary4j.runtime.kernel;

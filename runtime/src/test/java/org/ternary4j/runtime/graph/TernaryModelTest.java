@@ -1,0 +1,162 @@
+package org.ternary4j.runtime.graph;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.ternary4j.runtime.graph.Onnx.i;
+import static org.ternary4j.runtime.graph.Onnx.ints;
+import static org.ternary4j.runtime.graph.Onnx.node;
+
+import ai.onnx.proto.OnnxMl;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+import org.ternary4j.core.TernaryTensor;
+import org.ternary4j.core.grouping.Grouping;
+import org.ternary4j.runtime.TernaryModel;
+
+/**
+ * A small CNN + MLP whose Conv, Gemm and MatMul weights are packed ternary tensors, against ONNX
+ * Runtime running the same graph with the dequantized weights as float initializers.
+ */
+class TernaryModelTest {
+
+    private static final int C = 3, H = 9, W = 8, O = 8, HIDDEN = 37, CLASSES = 10;
+
+    record Net(OnnxMl.ModelProto model, Map<String, TernaryTensor> ternary) {}
+
+    static Net net(Random rnd) {
+        TernaryTensor conv = randomTernary(rnd, new int[] {O, C, 3, 3}, new Grouping.Kernel(), true);
+        int flat = O * 4 * 4;
+        TernaryTensor fc1 = randomTernary(rnd, new int[] {HIDDEN, flat}, new Grouping.Block(32), false);
+        TernaryTensor fc2 = randomTernary(rnd, new int[] {CLASSES, HIDDEN}, new Grouping.Row(), true);
+        float[] fc2T = transpose(fc2.dequantize(), CLASSES, HIDDEN);
+        List<OnnxMl.TensorProto> inits = List.of(
+                Onnx.floats("conv.w", conv.shape(), conv.dequantize()),
+                OperatorsTest.vec("conv.b", O, rnd),
+                OperatorsTest.vec("bn.g", O, rnd), OperatorsTest.vec("bn.b", O, rnd), OperatorsTest.vec("bn.m", O, rnd),
+                Onnx.floats("bn.v", new int[] {O}, positive(rnd, O)),
+                Onnx.floats("fc1.w", fc1.shape(), fc1.dequantize()),
+                OperatorsTest.vec("fc1.b", HIDDEN, rnd),
+                Onnx.floats("fc2.w", new int[] {HIDDEN, CLASSES}, fc2T));
+        List<OnnxMl.NodeProto> nodes = List.of(
+                node("Conv", new String[] {"x", "conv.w", "conv.b"}, new String[] {"c"}, ints("pads", 1, 1, 1, 1)),
+                node("BatchNormalization", new String[] {"c", "bn.g", "bn.b", "bn.m", "bn.v"}, new String[] {"bn"}),
+                node("Relu", new String[] {"bn"}, new String[] {"r"}),
+                node("MaxPool", new String[] {"r"}, new String[] {"p"}, ints("kernel_shape", 2, 2), ints("strides", 2, 2)),
+                node("Flatten", new String[] {"p"}, new String[] {"f"}),
+                node("Gemm", new String[] {"f", "fc1.w", "fc1.b"}, new String[] {"h"}, i("transB", 1)),
+                node("Relu", new String[] {"h"}, new String[] {"hr"}),
+                node("MatMul", new String[] {"hr", "fc2.w"}, new String[] {"logits"}),
+                node("Softmax", new String[] {"logits"}, new String[] {"y"}, i("axis", -1)));
+        OnnxMl.ModelProto model = Onnx.model(13, new String[] {"x"}, new String[] {"y", "logits"}, nodes, inits);
+        return new Net(model, Map.of("conv.w", conv, "fc1.w", fc1, "fc2.w", fc2));
+    }
+
+    @Test
+    void packedModelMatchesOnnxRuntimeOnDequantizedWeights() throws Exception {
+        Random rnd = new Random(11);
+        Net net = net(rnd);
+        Map<String, Tensor> in = Map.of("x", OperatorsTest.input(new int[] {5, C, H, W}, rnd, false));
+        float[] expected = Onnx.ort(net.model(), in).get("logits").floats();
+        float[] exact, fast;
+        try (TernaryModel m = TernaryModel.load(net.model(), net.ternary(), new TernaryModel.Options(1, true))) {
+            assertEquals(List.of("x"), m.inputNames());
+            exact = m.run(in).get("logits").floats();
+        }
+        double scale = 0;
+        for (float v : expected) scale = Math.max(scale, Math.abs(v));
+        for (int k = 0; k < expected.length; k++) assertEquals(expected[k], exact[k], 1e-4 * scale, "exact path, logit " + k);
+        try (TernaryModel m = TernaryModel.load(net.model(), net.ternary(), TernaryModel.Options.defaults());
+             TernaryModel m2 = TernaryModel.load(net.model(), net.ternary(), new TernaryModel.Options(2, false))) {
+            fast = m.run(in).get("logits").floats();
+            // int8 activations: a few per cent of the logit range at most on this random net
+            for (int k = 0; k < expected.length; k++) assertEquals(expected[k], fast[k], 0.03 * scale, "int8 path, logit " + k);
+            assertArrayEquals(fast, m2.run(in).get("logits").floats(), "2 threads give the same bits");
+            float[] probs = m.run(in).get("y").floats();
+            double sum = 0;
+            for (int k = 0; k < CLASSES; k++) sum += probs[k];
+            assertEquals(1.0, sum, 1e-5);
+        }
+    }
+
+    @Test
+    void modelWithoutFloatCopiesOfTheTernaryWeightsLoads() throws Exception {
+        Random rnd = new Random(12);
+        Net net = net(rnd);
+        OnnxMl.GraphProto.Builder g = net.model().getGraph().toBuilder().clearInitializer();
+        for (OnnxMl.TensorProto t : net.model().getGraph().getInitializerList()) if (!net.ternary().containsKey(t.getName())) g.addInitializer(t);
+        OnnxMl.ModelProto stripped = net.model().toBuilder().setGraph(g).build();
+        Map<String, Tensor> in = Map.of("x", OperatorsTest.input(new int[] {1, C, H, W}, rnd, false));
+        try (TernaryModel full = TernaryModel.load(net.model(), net.ternary(), TernaryModel.Options.defaults());
+             TernaryModel slim = TernaryModel.load(stripped, net.ternary(), TernaryModel.Options.defaults())) {
+            assertArrayEquals(full.run(in).get("y").floats(), slim.run(in).get("y").floats());
+        }
+    }
+
+    @Test
+    void packedLinearModelStaysWithinTwoPointOneBitsPerWeight() throws Exception {
+        Random rnd = new Random(14);
+        TernaryTensor w = randomTernary(rnd, new int[] {1024, 4096}, new Grouping.Row(), false);
+        OnnxMl.ModelProto model = Onnx.model(13, new String[] {"x"}, new String[] {"y"},
+                List.of(node("MatMul", new String[] {"x", "w"}, new String[] {"y"})), List.of());
+        try (TernaryModel m = TernaryModel.load(model, Map.of("w", w), TernaryModel.Options.defaults())) {
+            double bits = m.packedWeightBytes() * 8.0 / (1024 * 4096);
+            org.junit.jupiter.api.Assertions.assertTrue(bits <= 2.1 && bits >= 2.0, "bits per weight " + bits);
+            float[] y = m.run(Map.of("x", new Tensor.F32(new int[] {2, 4096}, new float[2 * 4096]))).get("y").floats();
+            assertEquals(2 * 1024, y.length);
+        }
+    }
+
+    @Test
+    void clearErrors() {
+        Random rnd = new Random(13);
+        Net net = net(rnd);
+        OnnxMl.GraphProto.Builder g = net.model().getGraph().toBuilder()
+                .addNode(node("LSTM", new String[] {"y"}, new String[] {"z"}))
+                .addNode(node("If", new String[] {"y"}, new String[] {"z2"}))
+                .addNode(OnnxMl.NodeProto.newBuilder().setOpType("FusedGemm").setDomain("com.microsoft").addInput("y").addOutput("z3"));
+        var e = assertThrows(IllegalArgumentException.class, () -> TernaryModel.load(net.model().toBuilder().setGraph(g).build(), net.ternary(), TernaryModel.Options.defaults()));
+        assertEquals("model uses operators the runtime does not support: If, LSTM, com.microsoft.FusedGemm", e.getMessage());
+
+        TernaryTensor wrongShape = randomTernary(rnd, new int[] {HIDDEN, 7}, new Grouping.Row(), false);
+        e = assertThrows(IllegalArgumentException.class, () -> TernaryModel.load(net.model(), Map.of("fc1.w", wrongShape), TernaryModel.Options.defaults()));
+        OperatorsTest.assertContains(e.getMessage(), "fc1.w");
+
+        e = assertThrows(IllegalArgumentException.class, () -> TernaryModel.load(net.model(), Map.of("bn.g", randomTernary(rnd, new int[] {O, 1}, new Grouping.Row(), false)), TernaryModel.Options.defaults()));
+        OperatorsTest.assertContains(e.getMessage(), "ternary weight 'bn.g' is input 1 of BatchNormalization");
+
+        e = assertThrows(IllegalArgumentException.class, () -> TernaryModel.load(net.model(), Map.of("nowhere", wrongShape), TernaryModel.Options.defaults()));
+        OperatorsTest.assertContains(e.getMessage(), "nowhere");
+
+        try (TernaryModel m = TernaryModel.load(net.model(), net.ternary(), TernaryModel.Options.defaults())) {
+            e = assertThrows(IllegalArgumentException.class, () -> m.run(Map.of()));
+            assertEquals("missing model input 'x'", e.getMessage());
+            e = assertThrows(IllegalArgumentException.class, () -> m.run(Map.of("x", OperatorsTest.input(new int[] {1, C + 1, H, W}, rnd, false))));
+            OperatorsTest.assertContains(e.getMessage(), "Conv node");
+        }
+    }
+
+    static TernaryTensor randomTernary(Random rnd, int[] shape, Grouping grouping, boolean twoScale) {
+        int n = 1;
+        for (int d : shape) n *= d;
+        byte[] codes = new byte[n];
+        for (int k = 0; k < n; k++) codes[k] = (byte) (rnd.nextInt(3) - 1);
+        int groups = grouping.layout(shape).groupCount();
+        float[] pos = positive(rnd, groups), neg = twoScale ? positive(rnd, groups) : null;
+        return new TernaryTensor(shape, grouping, "test", codes, pos, neg);
+    }
+
+    static float[] positive(Random rnd, int n) {
+        float[] v = new float[n];
+        for (int k = 0; k < n; k++) v[k] = 0.05f + rnd.nextFloat() * 0.3f;
+        return v;
+    }
+
+    static float[] transpose(float[] w, int rows, int cols) {
+        float[] t = new float[w.length];
+        for (int r = 0; r < rows; r++) for (int c = 0; c < cols; c++) t[c * rows + r] = w[r * cols + c];
+        return t;
+    }
+}

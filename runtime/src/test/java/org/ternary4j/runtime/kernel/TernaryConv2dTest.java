@@ -1,0 +1,89 @@
+package org.ternary4j.runtime.kernel;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.Random;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.api.Test;
+import org.ternary4j.core.TernaryTensor;
+import org.ternary4j.core.grouping.Grouping;
+
+/** Convolution against a direct six-loop reference on the dequantized weights. */
+class TernaryConv2dTest {
+    private static final Parallel TWO = Parallel.of(2);
+
+    @AfterAll
+    static void close() {
+        TWO.close();
+    }
+
+    @ParameterizedTest(name = "n{0} c{1} {2}x{3} o{4} k{5}x{6} s{7} p{8} d{9} g{10} {11} two={12}")
+    @CsvSource({
+            "1, 3, 7, 5, 4, 3, 3, 1, 1, 1, 1, row, false",
+            "2, 3, 7, 5, 4, 3, 3, 2, 1, 1, 1, kernel, true",
+            "1, 4, 9, 9, 6, 3, 3, 1, 2, 2, 2, fiber, false",
+            "2, 5, 6, 7, 5, 3, 3, 1, 1, 1, 5, row, false",
+            "1, 5, 6, 7, 10, 3, 3, 2, 1, 1, 5, kernel, true",
+            "1, 17, 5, 5, 9, 1, 1, 1, 0, 1, 1, syq-pixel, false",
+            "1, 6, 8, 3, 4, 2, 3, 3, 1, 1, 1, syq-row, true",
+            "3, 2, 4, 4, 3, 5, 5, 1, 2, 1, 1, block:7, false",
+            "1, 33, 6, 6, 8, 3, 3, 1, 1, 1, 1, tensor, false"})
+    void matchesDirectConvolution(int n, int c, int h, int w, int o, int kh, int kw, int stride, int pad, int dil, int groups, String grouping, boolean two) {
+        Random rnd = new Random(n * 1000L + c * 100 + o);
+        TernaryTensor wt = TernaryMatmulTest.randomTensor(rnd, new int[] {o, c / groups, kh, kw}, Grouping.parse(grouping), two);
+        float[] bias = new float[o];
+        for (int i = 0; i < o; i++) bias[i] = (float) rnd.nextGaussian();
+        ConvGeometry geo = new ConvGeometry(stride, stride, pad, pad, pad, pad, dil, dil, groups);
+        TernaryConv2d conv = TernaryConv2d.of(wt, bias, groups);
+        float[] x = TernaryMatmulTest.randomActivations(rnd, n * c * h * w);
+        double[] ref = reference(wt.dequantize(), bias, x, n, c, h, w, o, kh, kw, geo);
+        float[] exact = conv.forward(x, n, c, h, w, geo, true, Parallel.serial());
+        float[] fast = conv.forward(x, n, c, h, w, geo, false, Parallel.serial());
+        assertEquals(ref.length, exact.length);
+        float[] dq = wt.dequantize();
+        double maxX = 0;
+        for (float v : x) maxX = Math.max(maxX, Math.abs(v));
+        int k = c / groups * kh * kw;
+        for (int i = 0; i < ref.length; i++) {
+            int ch = (i / (ref.length / n / o)) % o;
+            double absW = 0;
+            for (int j = 0; j < k; j++) absW += Math.abs(dq[ch * k + j]);
+            assertEquals(ref[i], exact[i], 1e-5 * (absW * maxX + 1), "exact path at " + i);
+            assertEquals(ref[i], fast[i], absW * maxX / 254 + 1e-5 * (absW * maxX + 1), "int8 path at " + i);
+        }
+        assertArrayEquals(fast, conv.forward(x, n, c, h, w, geo, false, TWO), "int8 path, 2 threads");
+        assertArrayEquals(exact, conv.forward(x, n, c, h, w, geo, true, TWO), "float path, 2 threads");
+    }
+
+    @Test
+    void rejectsMismatchedInputs() {
+        TernaryTensor wt = TernaryMatmulTest.randomTensor(new Random(1), new int[] {4, 3, 3, 3}, new Grouping.Row(), false);
+        TernaryConv2d conv = TernaryConv2d.of(wt, null, 1);
+        ConvGeometry geo = ConvGeometry.simple(1, 0, 1);
+        var e = assertThrows(IllegalArgumentException.class, () -> conv.forward(new float[2 * 5 * 5], 1, 2, 5, 5, geo, false, Parallel.serial()));
+        assertTrue(e.getMessage().contains("channels"), e.getMessage());
+        assertThrows(IllegalArgumentException.class, () -> conv.forward(new float[3 * 2 * 2], 1, 3, 2, 2, geo, false, Parallel.serial()));
+        assertThrows(IllegalArgumentException.class, () -> TernaryConv2d.of(wt, null, 3));
+    }
+
+    static double[] reference(float[] wq, float[] bias, float[] x, int n, int c, int h, int w, int o, int kh, int kw, ConvGeometry g) {
+        int oh = g.outH(h, kh), ow = g.outW(w, kw), cg = c / g.groups(), og = o / g.groups();
+        double[] y = new double[n * o * oh * ow];
+        for (int b = 0; b < n; b++) for (int oc = 0; oc < o; oc++) for (int oy = 0; oy < oh; oy++) for (int ox = 0; ox < ow; ox++) {
+            double s = bias[oc];
+            int grp = oc / og;
+            for (int ci = 0; ci < cg; ci++) for (int ky = 0; ky < kh; ky++) for (int kx = 0; kx < kw; kx++) {
+                int iy = oy * g.strideH() - g.padTop() + ky * g.dilationH(), ix = ox * g.strideW() - g.padLeft() + kx * g.dilationW();
+                if (iy < 0 || iy >= h || ix < 0 || ix >= w) continue;
+                s += (double) wq[((oc * cg + ci) * kh + ky) * kw + kx] * x[((b * c + grp * cg + ci) * h + iy) * w + ix];
+            }
+            y[((b * o + oc) * oh + oy) * ow + ox] = s;
+        }
+        return y;
+    }
+}

@@ -1,0 +1,172 @@
+package org.ternary4j.runtime.kernel;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+import org.ternary4j.core.TernaryTensor;
+import org.ternary4j.core.grouping.Grouping;
+
+/** Every kernel path against a scalar double-precision product with the dequantized weights. */
+class TernaryMatmulTest {
+
+    private static final Parallel TWO = Parallel.of(2);
+    private static final Parallel THREE = Parallel.of(3);
+
+    @AfterAll
+    static void close() {
+        TWO.close();
+        THREE.close();
+    }
+
+    static Stream<Arguments> cases() {
+        List<Arguments> out = new ArrayList<>();
+        int[][] matrices = {{1, 1}, {3, 17}, {5, 31}, {7, 4097}, {17, 130}, {4, 256}, {9, 129}, {2, 3}};
+        String[] fc = {"tensor", "row", "block:1", "block:16", "block:17", "block:32", "block:128", "block:5000", "syq-pixel"};
+        for (int[] m : matrices) for (String g : fc) for (boolean two : new boolean[] {false, true}) out.add(Arguments.of(m, g, two));
+        // enough rows for several row panels, so 2 and 3 threads really share the work
+        for (String g : new String[] {"row", "block:128", "block:100"}) for (boolean two : new boolean[] {false, true}) out.add(Arguments.of(new int[] {203, 4097}, g, two));
+        // whole-chunk blocks take the block kernel (scaled float accumulation per block)
+        for (String g : new String[] {"block:256", "block:2048", "block:4096"}) for (boolean two : new boolean[] {false, true}) out.add(Arguments.of(new int[] {203, 4096}, g, two));
+        out.add(Arguments.of(new int[] {9, 512}, "block:128", false));
+        int[][] convs = {{4, 3, 3, 3}, {5, 2, 1, 1}, {3, 7, 5, 1}, {6, 17, 3, 3}};
+        String[] conv = {"row", "kernel", "fiber", "syq-pixel", "syq-row", "block:8", "tensor"};
+        for (int[] c : convs) for (String g : conv) for (boolean two : new boolean[] {false, true}) {
+            if (g.equals("syq-row") && c.length != 4) continue;
+            out.add(Arguments.of(c, g, two));
+        }
+        return out.stream();
+    }
+
+    @ParameterizedTest(name = "{0} {1} twoScale={2}")
+    @MethodSource("cases")
+    void matchesScalarReferenceForEveryBatchAndThreadCount(int[] shape, String grouping, boolean twoScale) {
+        Random rnd = new Random(shape.length * 31L + shape[0] * 7L + grouping.hashCode() + (twoScale ? 1 : 0));
+        TernaryTensor t = randomTensor(rnd, shape, Grouping.parse(grouping), twoScale);
+        PackedTernaryMatrix m = PackedTernaryMatrix.of(t);
+        int rows = shape[0], k = m.cols();
+        for (int r = 0; r < rows; r++) for (int i = 0; i < k; i++) assertEquals(t.codes()[r * k + i], m.code(r, i));
+        float[] w = t.dequantize();
+        for (int batch : new int[] {1, 3, 4, 9}) {
+            float[] x = randomActivations(rnd, batch * k);
+            float[] xq = QuantizedActivations.roundTrip(x, k, batch);
+
+            float[] fast = run(m, x, batch, Parallel.serial(), false);
+            assertClose(reference(w, rows, k, xq, batch), fast, w, xq, rows, k, "int8 path");
+            assertArrayEquals(fast, run(m, x, batch, TWO, false), "int8 path, 2 threads");
+            assertArrayEquals(fast, run(m, x, batch, THREE, false), "int8 path, 3 threads");
+
+            float[] exact = run(m, x, batch, Parallel.serial(), true);
+            assertClose(reference(w, rows, k, x, batch), exact, w, x, rows, k, "float path");
+            assertArrayEquals(exact, run(m, x, batch, TWO, true), "float path, 2 threads");
+        }
+    }
+
+    @Test
+    void int8PathErrorIsBoundedByActivationRounding() {
+        Random rnd = new Random(5);
+        TernaryTensor t = randomTensor(rnd, new int[] {33, 1000}, new Grouping.Row(), false);
+        PackedTernaryMatrix m = PackedTernaryMatrix.of(t);
+        float[] x = randomActivations(rnd, 1000);
+        float[] y = run(m, x, 1, Parallel.serial(), false);
+        double[] ref = reference(t.dequantize(), 33, 1000, x, 1);
+        float max = 0;
+        for (float v : x) max = Math.max(max, Math.abs(v));
+        for (int r = 0; r < 33; r++) {
+            double bound = 0;
+            for (int i = 0; i < 1000; i++) bound += Math.abs(t.dequantize()[r * 1000 + i]) * max / 127 / 2;
+            assertTrue(Math.abs(y[r] - ref[r]) <= bound + 1e-4, "row " + r);
+        }
+    }
+
+    @Test
+    void nonFiniteActivationsPropagateThroughNonZeroWeights() {
+        byte[] codes = {1, 0, -1, 0, 0, 1, 1, 1};
+        TernaryTensor t = new TernaryTensor(new int[] {2, 4}, new Grouping.Row(), "test", codes, new float[] {1f, 2f}, null);
+        PackedTernaryMatrix m = PackedTernaryMatrix.of(t);
+        float[] x = {Float.NaN, 1f, 2f, 3f, 1f, 1f, 1f, Float.POSITIVE_INFINITY};
+        float[] y = run(m, x, 2, Parallel.serial(), false);
+        assertTrue(Float.isNaN(y[0]), "row 0 uses the NaN input");
+        assertEquals(2f * (1f + 2f + 3f), y[1], 1e-6f, "row 1 skips input 0, whose weight is zero");
+        assertEquals(0f, y[2], "the infinite input has a zero weight in row 0");
+        assertEquals(Float.POSITIVE_INFINITY, y[3]);
+    }
+
+    @Test
+    void zeroActivationsAndAllZeroCodesGiveZero() {
+        TernaryTensor t = new TernaryTensor(new int[] {3, 5}, new Grouping.Row(), "test", new byte[15], new float[3], null);
+        float[] y = run(PackedTernaryMatrix.of(t), new float[] {1, 2, 3, 4, 5}, 1, Parallel.serial(), false);
+        assertArrayEquals(new float[3], y);
+        TernaryTensor ones = new TernaryTensor(new int[] {1, 5}, new Grouping.Row(), "test", new byte[] {1, 1, 1, 1, 1}, new float[] {1}, null);
+        assertArrayEquals(new float[1], run(PackedTernaryMatrix.of(ones), new float[5], 1, Parallel.serial(), false));
+    }
+
+    @Test
+    void rowGroupedLargeMatrixStaysUnderTwoPointOneBitsPerWeight() {
+        int rows = 1024, k = 4096;
+        TernaryTensor t = randomTensor(new Random(1), new int[] {rows, k}, new Grouping.Row(), false);
+        double bits = PackedTernaryMatrix.of(t).residentBytes() * 8.0 / ((long) rows * k);
+        assertTrue(bits <= 2.1, "bits per weight " + bits);
+        TernaryTensor blocks = randomTensor(new Random(2), new int[] {rows, k}, new Grouping.Block(256), true);
+        double blockBits = PackedTernaryMatrix.of(blocks).residentBytes() * 8.0 / ((long) rows * k);
+        assertTrue(blockBits <= 2.3, "block:256 two-scale bits per weight " + blockBits);
+    }
+
+    static float[] run(PackedTernaryMatrix m, float[] x, int batch, Parallel par, boolean exact) {
+        float[] y = new float[batch * m.rows()];
+        if (exact) TernaryMatmul.gemmExact(m, x, batch, y, par);
+        else if (batch == 1) TernaryMatmul.gemv(m, x, y, par);
+        else TernaryMatmul.gemm(m, x, batch, y, par);
+        return y;
+    }
+
+    static double[] reference(float[] w, int rows, int k, float[] x, int batch) {
+        double[] y = new double[batch * rows];
+        for (int b = 0; b < batch; b++) for (int r = 0; r < rows; r++) {
+            double s = 0;
+            for (int i = 0; i < k; i++) s += (double) w[r * k + i] * x[b * k + i];
+            y[b * rows + r] = s;
+        }
+        return y;
+    }
+
+    static void assertClose(double[] ref, float[] got, float[] w, float[] x, int rows, int k, String what) {
+        int batch = ref.length / Math.max(1, rows);
+        for (int b = 0; b < batch; b++) for (int r = 0; r < rows; r++) {
+            double mag = 0;
+            for (int i = 0; i < k; i++) mag += Math.abs((double) w[r * k + i] * x[b * k + i]);
+            double err = Math.abs(ref[b * rows + r] - got[b * rows + r]);
+            // float accumulation over k terms: error grows like k·ulp
+            assertTrue(err <= 1.2e-7 * (k + 8) * mag + 1e-30, what + ": batch " + b + " row " + r + " expected " + ref[b * rows + r] + " got " + got[b * rows + r]);
+        }
+    }
+
+    static TernaryTensor randomTensor(Random rnd, int[] shape, Grouping grouping, boolean twoScale) {
+        int n = 1;
+        for (int d : shape) n *= d;
+        byte[] codes = new byte[n];
+        for (int i = 0; i < n; i++) codes[i] = (byte) (rnd.nextInt(3) - 1);
+        int groups = grouping.layout(shape).groupCount();
+        float[] pos = new float[groups], neg = twoScale ? new float[groups] : null;
+        for (int g = 0; g < groups; g++) {
+            pos[g] = 0.01f + rnd.nextFloat();
+            if (neg != null) neg[g] = 0.01f + rnd.nextFloat();
+        }
+        return new TernaryTensor(shape, grouping, "test", codes, pos, neg);
+    }
+
+    static float[] randomActivations(Random rnd, int n) {
+        float[] x = new float[n];
+        for (int i = 0; i < n; i++) x[i] = (float) rnd.nextGaussian();
+        return x;
+    }
+}
