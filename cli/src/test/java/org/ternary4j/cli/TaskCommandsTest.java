@@ -77,4 +77,20 @@ class TaskCommandsTest {
         assertEquals(11, r.out().lines().filter(l -> l.matches("^(tnt|tnt-tuned|two-scale|twn|absmean|tnt\\+calib) +(row|kernel) .*")).count(), r.out());
         assertTrue(Files.size(html) > 10_000);
     }
+
+    @Test
+    void runtimeOnPackedWeightsMatchesOnnxRuntimeOnTheDequantizedModel() throws Exception {
+        Path out = dir.resolve("t.onnx"), packed = dir.resolve("t.packed.safetensors");
+        CliRun q = CliRun.of("quantize", LENET.toString(), "-o", out.toString(), "--method", "two-scale", "--grouping", "row",
+                "--packed", packed.toString());
+        assertEquals(0, q.exitCode(), q.err());
+        CliRun r = CliRun.of("run", out.toString(), "--packed", packed.toString(), "--data", "fashion-mnist", "--limit", "300",
+                "--exact", "--compare-ort", "--json");
+        assertEquals(0, r.exitCode(), r.err());
+        JsonNode j = JSON.readTree(r.out());
+        assertEquals(evalJson(out, 300).get("top1").asDouble(), j.get("top1").asDouble(), "same top-1 as ONNX Runtime");
+        assertEquals(1.0, j.get("ort").get("agreement").asDouble());
+        assertTrue(j.get("ort").get("maxAbsOutputDiff").asDouble() < 1e-3, r.out());
+        assertTrue(j.get("residentBitsPerWeight").asDouble() <= 2.1, "row scales keep the resident weights at ≤ 2.1 bits: " + r.out());
+    }
 }

@@ -30,6 +30,22 @@ public final class Evaluator {
         return run(model, other, data, batchSize);
     }
 
+    /**
+     * The scored output of every example, flattened per example, in example order: for checking
+     * another engine (the project's own runtime) against ONNX Runtime output by output.
+     */
+    public static float[][] outputs(OnnxModel model, Dataset data, int wanted) throws IOException {
+        InputPlan plan = InputPlan.of(model, data);
+        int batch = plan.batchSize(wanted), n = data.count();
+        float[][] all = new float[n][];
+        for (int from = 0; from < n; from += batch) {
+            int to = Math.min(n, from + batch);
+            float[][] rows = outputs(model, plan, from, to, batch).rows();
+            System.arraycopy(rows, 0, all, from, rows.length);
+        }
+        return all;
+    }
+
     /** One batch of outputs: per example a flattened vector, {@code classes} values per position. */
     private record Rows(float[][] rows, int classes) {}
 

@@ -1,0 +1,173 @@
+package org.ternary4j.cli;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import org.ternary4j.core.TernaryTensor;
+import org.ternary4j.eval.data.Dataset;
+import org.ternary4j.eval.data.DataSources;
+import org.ternary4j.eval.data.NdArray;
+import org.ternary4j.eval.ort.Evaluator;
+import org.ternary4j.eval.ort.OnnxModel;
+import org.ternary4j.modelio.onnx.OnnxModelFile;
+import org.ternary4j.modelio.packed.PackedReader;
+import org.ternary4j.runtime.TernaryModel;
+import org.ternary4j.runtime.graph.Tensor;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+
+/**
+ * Runs a ternarized model on the project's own runtime, its ternary layers executed straight
+ * from the packed codes, and (with {@code --compare-ort}) checks it against ONNX Runtime on the
+ * dequantized model: same inputs, prediction by prediction.
+ */
+@Command(name = "run", mixinStandardHelpOptions = true,
+        description = "Run a ternary model from its packed weights with the add/subtract kernels: top-1, throughput, and agreement with ONNX Runtime.")
+final class RunCommand implements Callable<Integer> {
+    @Parameters(index = "0", paramLabel = "MODEL.onnx", description = "The ONNX graph (e.g. quantize's dequantized output).")
+    Path model;
+
+    @Option(names = "--packed", required = true, paramLabel = "P.safetensors", description = "Packed ternary weights (quantize --packed) for the graph's weights of the same names.")
+    Path packed;
+
+    @Option(names = "--data", required = true, paramLabel = "DATA", description = "fashion-mnist, an IDX folder, or an .npz/.npy file.")
+    String data;
+
+    @Option(names = "--limit", paramLabel = "N", description = "Only the first N examples.")
+    Integer limit;
+
+    @Option(names = "--batch", defaultValue = "1", paramLabel = "B", description = "Examples per run. Default: ${DEFAULT-VALUE}.")
+    int batch;
+
+    @Option(names = "--threads", defaultValue = "1", paramLabel = "T", description = "Kernel threads (results are identical for any count). Default: ${DEFAULT-VALUE}.")
+    int threads;
+
+    @Option(names = "--exact", description = "Keep activations in float inside ternary layers (default: int8 per vector, like llama.cpp).")
+    boolean exact;
+
+    @Option(names = "--compare-ort", description = "Also run ONNX Runtime on MODEL (the dequantized weights) and compare predictions and outputs.")
+    boolean compareOrt;
+
+    @Option(names = "--json", description = "Print {\"top1\": …, \"n\": …, …} instead of text.")
+    boolean json;
+
+    @Spec
+    CommandSpec spec;
+
+    @Override
+    public Integer call() throws Exception {
+        if (batch < 1) throw new IllegalArgumentException("--batch must be ≥ 1");
+        Dataset d = DataSources.load(data, null);
+        if (limit != null) d = d.limit(limit);
+        if (d.inputs().size() != 1) throw new IllegalArgumentException(data + ": the runtime takes single-input models");
+        NdArray x = d.inputs().getFirst().array();
+        Map<String, TernaryTensor> ternary = new HashMap<>();
+        try (PackedReader reader = PackedReader.open(packed)) {
+            for (String name : reader.ternaryNames()) ternary.put(name, reader.read(name));
+        }
+        int n = x.count();
+        float[][] outputs = new float[n][];
+        long nanos;
+        long packedBytes;
+        long ternaryWeights = ternary.values().stream().mapToLong(t -> t.codes().length).sum();
+        try (TernaryModel m = TernaryModel.load(OnnxModelFile.read(model), ternary, new TernaryModel.Options(threads, exact))) {
+            packedBytes = m.packedWeightBytes();
+            String input = m.inputNames().getFirst(), output = m.outputNames().getFirst();
+            runBatches(m, input, output, x, Math.min(n, 64), null); // let the JIT compile the kernels first
+            long t0 = System.nanoTime();
+            runBatches(m, input, output, x, n, outputs);
+            nanos = System.nanoTime() - t0;
+        }
+        Double top1 = null;
+        if (d.hasLabels()) {
+            int correct = 0;
+            for (int i = 0; i < n; i++) if (argmax(outputs[i]) == d.labels()[i]) correct++;
+            top1 = (double) correct / n;
+        }
+        double perSecond = n / (nanos / 1e9);
+        Comparison cmp = compareOrt ? compare(outputs, d) : null;
+        print(top1, n, perSecond, packedBytes, ternaryWeights, cmp);
+        return 0;
+    }
+
+    private void runBatches(TernaryModel m, String input, String output, NdArray x, int n, float[][] sink) {
+        int per = x.exampleSize();
+        for (int from = 0; from < n; from += batch) {
+            int to = Math.min(n, from + batch);
+            int[] shape = x.shape().clone();
+            shape[0] = to - from;
+            float[] chunk = Arrays.copyOfRange(x.data(), from * per, to * per);
+            float[] out = m.run(Map.of(input, new Tensor.F32(shape, chunk))).get(output).floats();
+            if (sink == null) continue;
+            int width = out.length / (to - from);
+            for (int i = from; i < to; i++) sink[i] = Arrays.copyOfRange(out, (i - from) * width, (i - from + 1) * width);
+        }
+    }
+
+    /** How the runtime's outputs relate to ONNX Runtime's on the dequantized model. */
+    record Comparison(double agreement, double maxAbsDiff, double ortPerSecond) {}
+
+    private Comparison compare(float[][] ours, Dataset d) throws Exception {
+        try (OnnxModel ort = OnnxModel.open(model, threads, null)) {
+            Evaluator.outputs(ort, d.limit(Math.min(d.count(), 64)), batch); // warm-up
+            long t0 = System.nanoTime();
+            float[][] theirs = Evaluator.outputs(ort, d, batch);
+            double seconds = (System.nanoTime() - t0) / 1e9;
+            int agree = 0;
+            double maxDiff = 0;
+            for (int i = 0; i < ours.length; i++) {
+                if (argmax(ours[i]) == argmax(theirs[i])) agree++;
+                for (int j = 0; j < ours[i].length; j++) maxDiff = Math.max(maxDiff, Math.abs(ours[i][j] - theirs[i][j]));
+            }
+            return new Comparison((double) agree / ours.length, maxDiff, ours.length / seconds);
+        }
+    }
+
+    private void print(Double top1, int n, double perSecond, long packedBytes, long weights, Comparison cmp) throws Exception {
+        var out = spec.commandLine().getOut();
+        double bits = weights == 0 ? 0 : packedBytes * 8.0 / weights;
+        if (json) {
+            ObjectNode o = new ObjectMapper().createObjectNode();
+            o.put("top1", top1);
+            o.put("n", n);
+            o.put("examplesPerSecond", perSecond);
+            o.put("batch", batch);
+            o.put("threads", threads);
+            o.put("activations", exact ? "float" : "int8");
+            o.put("packedWeightBytes", packedBytes);
+            o.put("residentBitsPerWeight", bits);
+            if (cmp != null) {
+                ObjectNode c = o.putObject("ort");
+                c.put("agreement", cmp.agreement());
+                c.put("maxAbsOutputDiff", cmp.maxAbsDiff());
+                c.put("examplesPerSecond", cmp.ortPerSecond());
+                c.put("speedup", perSecond / cmp.ortPerSecond());
+            }
+            out.println(new ObjectMapper().writeValueAsString(o));
+        } else {
+            out.printf(Locale.ROOT, "%s: top-1 %s on %d examples; %.0f examples/s (batch %d, %d thread%s, %s activations)%n", model,
+                    TaskAccuracy.percent(top1), n, perSecond, batch, threads, threads == 1 ? "" : "s", exact ? "float" : "int8");
+            out.printf(Locale.ROOT, "packed ternary weights resident: %d bytes, %.3f bits/weight%n", packedBytes, bits);
+            if (cmp != null) {
+                out.printf(Locale.ROOT, "ONNX Runtime on the dequantized model: %.0f examples/s (runtime is %.2fx), predictions agree on %.2f %%, max |output diff| %.2e%n",
+                        cmp.ortPerSecond(), perSecond / cmp.ortPerSecond(), 100 * cmp.agreement(), cmp.maxAbsDiff());
+            }
+        }
+        out.flush();
+    }
+
+    private static int argmax(float[] v) {
+        int best = 0;
+        for (int i = 1; i < v.length; i++) if (v[i] > v[best]) best = i;
+        return best;
+    }
+}
