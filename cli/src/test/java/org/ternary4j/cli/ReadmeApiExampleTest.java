@@ -1,0 +1,64 @@
+package org.ternary4j.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.ternary4j.core.TernaryTensor;
+import org.ternary4j.core.Ternarizer;
+import org.ternary4j.core.grouping.Grouping;
+import org.ternary4j.core.metrics.TensorMetrics;
+import org.ternary4j.core.pack.Packing;
+import org.ternary4j.core.projection.Projections;
+import org.ternary4j.modelio.onnx.OnnxModelFile;
+import org.ternary4j.modelio.onnx.OnnxOptions;
+import org.ternary4j.modelio.onnx.OnnxResult;
+import org.ternary4j.modelio.onnx.OnnxTernarizer;
+import org.ternary4j.modelio.packed.PackedReader;
+import org.ternary4j.runtime.TernaryModel;
+import org.ternary4j.runtime.graph.Tensor;
+
+/** The README's Java API example, kept compiling and running (same calls, real inputs). */
+class ReadmeApiExampleTest {
+    @TempDir
+    Path dir;
+
+    @Test
+    void coreExample() {
+        SplittableRandom r = new SplittableRandom(1);
+        float[] w = new float[256 * 1024];
+        for (int i = 0; i < w.length; i++) w[i] = (float) (r.nextDouble() - 0.5);
+        TernaryTensor t = new Ternarizer(Projections.parse("two-scale"), Grouping.parse("row"), 2)
+                .apply(new int[] {256, 1024}, w);
+        float[] q = t.dequantize();
+        byte[] packed = Packing.BASE3.pack(t.codes());
+        TensorMetrics m = TensorMetrics.of(w, q, t.sparsity(), t.bitsPerWeight(Packing.BASE3));
+        assertEquals(256 * 1024 / 5 + 1, packed.length);
+        assertTrue(m.cosine() > 0.85 && m.bitsPerWeight() < 1.7, m.toString());
+    }
+
+    @Test
+    void onnxAndRuntimeExample() throws Exception {
+        Path out = dir.resolve("lenet5-t.onnx"), packed = dir.resolve("lenet5-t.packed.safetensors");
+        OnnxResult res = OnnxTernarizer.run(TaskCommandsTest.LENET, out,
+                OnnxOptions.of(Projections.parse("tnt"), Grouping.parse("row")).withFoldBn(true));
+        assertEquals(3, res.reports().size());
+        assertEquals(0, CliRun.of("quantize", TaskCommandsTest.LENET.toString(), "-o", out.toString(), "--method", "tnt",
+                "--grouping", "row", "--packed", packed.toString()).exitCode());
+
+        Map<String, TernaryTensor> ternary = new HashMap<>();
+        try (PackedReader p = PackedReader.open(packed)) {
+            for (String name : p.ternaryNames()) ternary.put(name, p.read(name));
+        }
+        float[] pixels = new float[28 * 28];
+        try (TernaryModel m = TernaryModel.load(OnnxModelFile.read(out), ternary, new TernaryModel.Options(2, false))) {
+            Map<String, Tensor> o = m.run(Map.of("input", new Tensor.F32(new int[] {1, 1, 28, 28}, pixels)));
+            assertEquals(10, o.values().iterator().next().size());
+        }
+    }
+}
