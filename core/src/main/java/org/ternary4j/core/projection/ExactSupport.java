@@ -94,10 +94,18 @@ public final class ExactSupport {
                 bestM = m;
             }
         }
-        int thr = Float.floatToRawIntBits(x[keyIndex(keys[bestM - 1])]);
+        return cutAt(keys, bestM - 1, bestM, x);
+    }
+
+    /**
+     * The support of size m whose last kept element is keys[last] in sorted order: keep what lies
+     * above its magnitude, plus the equal magnitudes sorted before it (they share one run of keys).
+     */
+    private static Support cutAt(long[] keys, int last, int m, float[] x) {
+        int thr = Float.floatToRawIntBits(x[keyIndex(keys[last])]);
         int ties = 0;
-        for (int j = bestM - 1; j >= 0 && Float.floatToRawIntBits(x[keyIndex(keys[j])]) == thr; j--) ties++;
-        return new Support(bestM, thr, ties);
+        for (int j = last; j >= 0 && Float.floatToRawIntBits(x[keyIndex(keys[j])]) == thr; j--) ties++;
+        return new Support(m, thr, ties);
     }
 
     /**
@@ -182,10 +190,7 @@ public final class ExactSupport {
         }
         if (bestLast < 0) return supportAtBoundary(bestM, count, maxKey, keyShift);
         // Ties at the cut share one bucket, so counting them among the sorted candidates suffices.
-        int thr = Float.floatToRawIntBits(x[keyIndex(keys[bestLast])]);
-        int ties = 0;
-        for (int j = bestLast; j >= 0 && Float.floatToRawIntBits(x[keyIndex(keys[j])]) == thr; j--) ties++;
-        return new Support(bestM, thr, ties);
+        return cutAt(keys, bestLast, bestM, x);
     }
 
     /**
