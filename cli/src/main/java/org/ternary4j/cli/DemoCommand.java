@@ -61,7 +61,7 @@ final class DemoCommand implements Callable<Integer> {
         Path work = Path.of(System.getProperty("java.io.tmpdir"));
         List<Sweep.Row> rows = new java.util.ArrayList<>(Sweep.run(plan, work, new PrintWriter(System.err, true)));
         // The best no-retraining result: the same projection refined on 4096 unlabeled training images.
-        rows.add(Sweep.calibrated(plan, "tnt", "kernel", "fashion-mnist:" + calibrationImages, work));
+        rows.add(Sweep.measure(plan, "tnt", "kernel", "fashion-mnist:" + calibrationImages, work));
         out.println();
         Sweep.printTable(rows, out);
         Sweep.writeHtml(report, plan, rows, work);

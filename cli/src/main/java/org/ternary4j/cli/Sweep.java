@@ -47,20 +47,11 @@ final class Sweep {
         Files.createDirectories(workDir);
         for (String m : plan.methods()) {
             for (String g : plan.groupings()) {
-                Path out = Files.createTempFile(workDir, "sweep-", ".onnx");
-                try {
-                    OnnxOptions options = withMethod(plan.base(), m, g);
-                    OnnxResult r = OnnxTernarizer.run(plan.model(), out, options);
-                    TaskAccuracy a = TaskAccuracy.measure(plan.model(), out, plan.data(), plan.threads());
-                    ReportData.ModelSize size = OnnxReportPage.size(plan.model(), r, options.packing());
-                    QuantizeReport q = new QuantizeReport(plan.model().toString(), m, g, options.packing().spec(), r.reports(), 0);
-                    rows.add(new Row(m, g, null, a, q.bitsPerWeight(), size.beforeBytes(), size.afterBytes()));
-                    if (progress != null) {
-                        progress.printf(Locale.ROOT, "  %-12s %-10s top-1 %s%n", m, g, TaskAccuracy.percent(a.ternaryTop1()));
-                        progress.flush();
-                    }
-                } finally {
-                    Files.deleteIfExists(out);
+                Row row = measure(plan, m, g, null, workDir);
+                rows.add(row);
+                if (progress != null) {
+                    progress.printf(Locale.ROOT, "  %-12s %-10s top-1 %s%n", m, g, TaskAccuracy.percent(row.accuracy().ternaryTop1()));
+                    progress.flush();
                 }
             }
         }
@@ -68,11 +59,13 @@ final class Sweep {
     }
 
     /**
-     * The calibrated variant of one method × grouping (eval.calibrate, no retraining): calibration
-     * inputs come from the training split, evaluation from {@code plan.data()}.
+     * Ternarizes with one method × grouping into a temporary file, evaluates it beside the FP
+     * model and prices its packed size. With {@code calibration} (eval.calibrate, no retraining)
+     * the calibration inputs come from that data (the training split), evaluation from
+     * {@code plan.data()}.
      */
-    static Row calibrated(Plan plan, String method, String grouping, String calibration, Path workDir) throws IOException {
-        Path out = Files.createTempFile(workDir, "calibrated-", ".onnx");
+    static Row measure(Plan plan, String method, String grouping, String calibration, Path workDir) throws IOException {
+        Path out = Files.createTempFile(workDir, "sweep-", ".onnx");
         try {
             OnnxOptions options = withMethod(plan.base(), method, grouping);
             OnnxResult r = ternarize(plan.model(), out, options, calibration);
