@@ -171,7 +171,7 @@ final class IntKernels {
      * Pairwise sums of adjacent int16 lanes as eight int32 lanes (exact), by shifts on the same
      * bits: cheaper than convertShape, which the block kernel calls once per block.
      */
-    private static IntVector widen(ShortVector a) {
+    static IntVector widen(ShortVector a) {
         IntVector pairs = a.reinterpretAsInts();
         return pairs.lanewise(VectorOperators.ASHR, 16).add(pairs.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16));
     }

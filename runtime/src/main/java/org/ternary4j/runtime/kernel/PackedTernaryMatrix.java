@@ -1,32 +1,50 @@
 package org.ternary4j.runtime.kernel;
 
 import java.util.Arrays;
+import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.ShortVector;
+import jdk.incubator.vector.VectorOperators;
 import org.ternary4j.core.TernaryTensor;
 import org.ternary4j.core.grouping.GroupLayout;
 import org.ternary4j.core.grouping.Shapes;
 
 /**
- * A ternary weight matrix [rows, k] repacked for the kernels: 2-bit codes u = code + 1 (0 = −1,
- * 1 = 0, 2 = +1), 8 steps of 16 inputs per 16-short chunk — short lane i of a chunk holds, at bits
- * 2j..2j+1, the code of input 16·j + i — so one shift and one mask turn a chunk into the 16 int16
- * codes of a step. Rows are stored in tiles of four with their chunks interleaved (chunk c of row
- * 4t + i at 64·(c + t·chunksPerRow) + 16·i): the four-row kernel then reads one sequential stream,
- * which the hardware prefetcher follows (four separate 1 KiB row streams ran at a third of the
- * memory bandwidth). 2 bits per weight plus pads (none when rows are a multiple of 128 long and
- * segments of 16) plus one or two float scales per (row, segment). No float copy of the weights.
+ * A ternary weight matrix [rows, k] repacked for the kernels, in one of two code layouts (see
+ * {@link CodeLayout}). Both store rows in tiles of four with their 16-lane units interleaved
+ * (unit c of row 4t + i at 64·(c + t·unitsPerRow) + 16·i): the four-row kernels then read one
+ * sequential stream, which the hardware prefetcher follows (four separate 1 KiB row streams ran at
+ * a third of the memory bandwidth). Codes are stored as u = code + 1 (0 = −1, 1 = 0, 2 = +1), pads
+ * as u = 1; one or two float scales per (row, segment). No float copy of the weights.
  */
 public final class PackedTernaryMatrix {
+
+    /**
+     * How the codes are stored. {@link #TWO_BIT}: a 16-short chunk holds 8 steps of 16 inputs (short
+     * lane i, bits 2j..2j+1: input 16·j + i), so one shift turns a chunk into a step's codes; rows
+     * are padded to whole chunks of 128 inputs — 2 bits per weight on large matrices, the fast
+     * layout. {@link #BASE3}: a 16-byte unit holds 5 steps (byte lane i: the base-3 digits of inputs
+     * 16·j + i, j = 0..4), 1.6 bits per weight and rows padded to 80 inputs; decoding costs a few
+     * more integer operations per step. {@link #of(TernaryTensor, int, int)} takes TWO_BIT unless
+     * that exceeds {@link #BITS_BUDGET} resident bits per weight (small layers, whose padding and
+     * scales weigh more) and BASE3 is smaller.
+     */
+    public enum CodeLayout { TWO_BIT, BASE3 }
+
+    /** Resident bits per weight (codes, scales, tables) above which the automatic choice tries BASE3. */
+    public static final double BITS_BUDGET = 2.1;
 
     private final int rows;
     private final ReductionLayout layout;
     private final short[] codes;
+    private final byte[] base3;
     private final float[] scalePos;
     private final float[] scaleNeg;
 
-    private PackedTernaryMatrix(int rows, ReductionLayout layout, short[] codes, float[] scalePos, float[] scaleNeg) {
+    private PackedTernaryMatrix(int rows, ReductionLayout layout, short[] codes, byte[] base3, float[] scalePos, float[] scaleNeg) {
         this.rows = rows;
         this.layout = layout;
         this.codes = codes;
+        this.base3 = base3;
         this.scalePos = scalePos;
         this.scaleNeg = scaleNeg;
     }
@@ -36,29 +54,45 @@ public final class PackedTernaryMatrix {
         return of(t, 0, t.shape().length == 0 ? 1 : t.shape()[0]);
     }
 
-    /** Rows [rowStart, rowStart + rows) of the tensor seen as [shape[0], rest] (one conv group, say). */
+    /** Rows [rowStart, rowStart + rows) of the tensor seen as [shape[0], rest] (one conv group, say), layout chosen by size. */
     public static PackedTernaryMatrix of(TernaryTensor t, int rowStart, int rows) {
+        PackedTernaryMatrix twoBit = of(t, rowStart, rows, CodeLayout.TWO_BIT);
+        long weights = (long) rows * twoBit.cols();
+        if (weights == 0 || twoBit.residentBytes() * 8.0 / weights <= BITS_BUDGET) return twoBit;
+        PackedTernaryMatrix base3 = of(t, rowStart, rows, CodeLayout.BASE3);
+        return base3.residentBytes() < twoBit.residentBytes() ? base3 : twoBit;
+    }
+
+    /** Rows [rowStart, rowStart + rows) in the given code layout. */
+    public static PackedTernaryMatrix of(TernaryTensor t, int rowStart, int rows, CodeLayout codeLayout) {
         int[] shape = t.shape();
         if (shape.length < 2) throw new IllegalArgumentException("a ternary matrix needs a tensor of rank ≥ 2, got shape " + Arrays.toString(shape));
         int total = Shapes.size(shape), outs = shape[0];
         int k = outs == 0 ? 0 : total / outs;
         if (rowStart < 0 || rows < 0 || rowStart + rows > outs) throw new IllegalArgumentException("rows " + rowStart + ".." + (rowStart + rows) + " outside shape " + Arrays.toString(shape));
         int[] groupOf = groupIds(t.grouping().layout(shape), total);
-        ReductionLayout layout = ReductionLayout.build(rows, k, inputOrders(shape, k), (r, i) -> groupOf[(rowStart + r) * k + i]);
-        int segs = layout.segments(), rowShorts = layout.paddedK() / 8;
-        short[] codes = new short[Math.multiplyExact((rows + 3) / 4 * 4, layout.paddedK() / 8)];
-        Arrays.fill(codes, (short) 0x5555);
+        boolean b3 = codeLayout == CodeLayout.BASE3;
+        ReductionLayout layout = ReductionLayout.build(rows, k, inputOrders(shape, k), (r, i) -> groupOf[(rowStart + r) * k + i],
+                b3 ? ReductionLayout.QUINT : ReductionLayout.CHUNK);
+        int segs = layout.segments(), units = unitsPerRow(layout, b3), tiles = (rows + 3) / 4;
+        short[] codes = b3 ? null : new short[Math.multiplyExact(tiles * 4, units)];
+        int[] digits = b3 ? new int[Math.multiplyExact(tiles * 4, units)] : null;
+        if (codes != null) Arrays.fill(codes, (short) 0x5555);
+        if (digits != null) Arrays.fill(digits, BASE3_ALL_ZERO);
         float[] pos = new float[rows * segs];
         float[] neg = t.twoScales() ? new float[rows * segs] : null;
         byte[] src = t.codes();
         int[] firstInput = firstLogicalInputOfSegments(layout);
         for (int r = 0; r < rows; r++) {
-            int row = rowStart + r;
+            int row = rowStart + r, base = rowBase(r, units);
             for (int i = 0; i < k; i++) {
-                int p = layout.padded(i);
-                int at = rowBase(r, rowShorts) + (p >> 7) * 64 + (p & 15);
-                int shift = ((p >> 4) & 7) * 2;
-                codes[at] = (short) ((codes[at] & ~(3 << shift)) | ((src[row * k + i] + 1) << shift));
+                int p = layout.padded(i), step = p >> 4, u = src[row * k + i] + 1;
+                if (b3) {
+                    digits[base + step / 5 * 64 + (p & 15)] += (u - 1) * POW3[4 - step % 5];
+                } else {
+                    int at = base + (step >> 3) * 64 + (p & 15), shift = (step & 7) * 2;
+                    codes[at] = (short) ((codes[at] & ~(3 << shift)) | (u << shift));
+                }
             }
             for (int s = 0; s < segs; s++) {
                 int g = firstInput[s] < 0 ? -1 : groupOf[row * k + firstInput[s]];
@@ -66,8 +100,21 @@ public final class PackedTernaryMatrix {
                 if (neg != null) neg[r * segs + s] = g < 0 ? 0f : t.scaleNeg()[g];
             }
         }
-        return new PackedTernaryMatrix(rows, layout, codes, pos, neg);
+        byte[] base3 = null;
+        if (digits != null) {
+            base3 = new byte[digits.length];
+            for (int i = 0; i < digits.length; i++) base3[i] = (byte) ((digits[i] * 256 + 242) / 243);
+        }
+        return new PackedTernaryMatrix(rows, layout, codes, base3, pos, neg);
     }
+
+    /**
+     * Base-3 bytes hold v = Σ_j u_j·3^(4−j) as ⌈256·v / 243⌉ (llama.cpp's TQ1_0 trick): digit j is
+     * then ((byte·3^j mod 256)·3) >> 8, a multiply, mask and shift in 16-bit lanes, no division.
+     */
+    static final short[] POW3 = {1, 3, 9, 27, 81};
+    /** v of five zero codes (u = 1 each). */
+    private static final int BASE3_ALL_ZERO = 121;
 
     private static int[] groupIds(GroupLayout groups, int total) {
         int[] id = new int[total];
@@ -107,7 +154,8 @@ public final class PackedTernaryMatrix {
 
     /** An independent copy (benchmarks rotate among copies so weights stream from memory). */
     public PackedTernaryMatrix copy() {
-        return new PackedTernaryMatrix(rows, layout, codes.clone(), scalePos.clone(), scaleNeg == null ? null : scaleNeg.clone());
+        return new PackedTernaryMatrix(rows, layout, codes == null ? null : codes.clone(), base3 == null ? null : base3.clone(), scalePos.clone(),
+                scaleNeg == null ? null : scaleNeg.clone());
     }
 
     public int rows() {
@@ -126,8 +174,18 @@ public final class PackedTernaryMatrix {
         return scaleNeg != null;
     }
 
+    public CodeLayout codeLayout() {
+        return base3 != null ? CodeLayout.BASE3 : CodeLayout.TWO_BIT;
+    }
+
+    /** The 2-bit chunks (null in the BASE3 layout). */
     short[] codes() {
         return codes;
+    }
+
+    /** The base-3 units (null in the TWO_BIT layout). */
+    byte[] base3() {
+        return base3;
     }
 
     float[] scalePos() {
@@ -138,30 +196,55 @@ public final class PackedTernaryMatrix {
         return scaleNeg;
     }
 
-    /** Where row r's first chunk starts: rows are stored in tiles of four, chunk-interleaved. */
+    /** Where row r's first unit starts (in shorts for TWO_BIT, bytes for BASE3): tiles of four rows, unit-interleaved. */
     int rowBase(int r) {
-        return rowBase(r, rowShorts());
+        return rowBase(r, unitsPerRow(layout, base3 != null));
     }
 
-    private static int rowBase(int r, int rowShorts) {
-        return (r >> 2) * (rowShorts * 4) + (r & 3) * 16;
+    private static int rowBase(int r, int units) {
+        return (r >> 2) * (units * 4) + (r & 3) * 16;
     }
 
-    /** Shorts of packed codes per row. */
-    int rowShorts() {
-        return layout.paddedK() / 8;
+    /** 16-lane units per row: shorts (8 steps each) or bytes (5 steps each, 16 per unit). */
+    private static int unitsPerRow(ReductionLayout l, boolean base3) {
+        return base3 ? l.paddedK() / 5 : l.paddedK() / 8;
+    }
+
+    /** Bytes of packed codes per row. */
+    int rowBytes() {
+        return base3 != null ? layout.paddedK() / 5 : layout.paddedK() / 4;
+    }
+
+    /** u = code + 1 of (row, padded input p). */
+    int paddedCode(int row, int p) {
+        int step = p >> 4;
+        if (base3 != null) {
+            int b = base3[rowBase(row) + step / 5 * 64 + (p & 15)] & 0xFF;
+            return (((b * POW3[step % 5]) & 0xFF) * 3) >> 8;
+        }
+        return (codes[rowBase(row) + (step >> 3) * 64 + (p & 15)] >> ((step & 7) * 2)) & 3;
+    }
+
+    /** The 16 values u = code + 1 of padded inputs [16·step, 16·step + 16) of a row (pads give 1). */
+    ShortVector stepCodes(int row, int step) {
+        if (base3 != null) {
+            ShortVector b = (ShortVector) ByteVector.fromArray(ByteVector.SPECIES_128, base3, rowBase(row) + step / 5 * 64)
+                    .convertShape(VectorOperators.ZERO_EXTEND_B2S, ShortVector.SPECIES_256, 0);
+            return b.mul(POW3[step % 5]).and((short) 0xFF).mul((short) 3).lanewise(VectorOperators.LSHR, 8);
+        }
+        return ShortVector.fromArray(ShortVector.SPECIES_256, codes, rowBase(row) + (step >> 3) * 64)
+                .lanewise(VectorOperators.LSHR, (step & 7) * 2).and((short) 3);
     }
 
     /** The code in {−1, 0, +1} of (row, logical input): for tests and the exact path's reference. */
     public int code(int row, int input) {
-        int p = layout.padded(input);
-        int v = codes[rowBase(row) + (p >> 7) * 64 + (p & 15)];
-        return ((v >> (((p >> 4) & 7) * 2)) & 3) - 1;
+        return paddedCode(row, layout.padded(input)) - 1;
     }
 
     /** Bytes this matrix keeps resident: codes, scales and the input permutation if any. */
     public long residentBytes() {
-        long b = (long) codes.length * 2 + (long) scalePos.length * 4 + (scaleNeg == null ? 0 : (long) scaleNeg.length * 4);
+        long b = codes != null ? (long) codes.length * 2 : base3.length;
+        b += (long) scalePos.length * 4 + (scaleNeg == null ? 0 : (long) scaleNeg.length * 4);
         if (layout.toPadded() != null) b += (long) layout.toPadded().length * 4;
         return b + (long) layout.segmentSteps().length * 4;
     }

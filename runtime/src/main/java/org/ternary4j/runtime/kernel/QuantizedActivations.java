@@ -20,7 +20,7 @@ final class QuantizedActivations {
     final int batch;
     final int paddedK;
     final short[] q;
-    /** Telescoped q for the unmasked chunk kernels: qt_j = q_j − 4·q_{j−1} within each chunk (see IntKernels). */
+    /** Telescoped q for the unmasked chunk kernels: qt_j = q_j − 4·q_{j−1} within each chunk (see IntKernels); null for base-3 layouts. */
     final short[] qt;
     final float[] scale;
     final int[] segmentSums;
@@ -31,11 +31,11 @@ final class QuantizedActivations {
     final short[] negLaneSums;
     final boolean[] finite;
 
-    private QuantizedActivations(int batch, int paddedK, int segments, boolean blocks) {
+    private QuantizedActivations(int batch, int paddedK, int segments, boolean telescoped, boolean blocks) {
         this.batch = batch;
         this.paddedK = paddedK;
         this.q = new short[Math.multiplyExact(batch, paddedK)];
-        this.qt = new short[q.length];
+        this.qt = telescoped ? new short[q.length] : null;
         this.scale = new float[batch];
         this.segmentSums = new int[batch * segments];
         this.negLaneSums = blocks ? new short[batch * segments * ReductionLayout.STEP] : null;
@@ -45,7 +45,7 @@ final class QuantizedActivations {
     /** Quantizes {@code batch} vectors of {@code layout.k()} values stored one after another in x. */
     static QuantizedActivations of(ReductionLayout layout, float[] x, int batch) {
         int k = layout.k(), segs = layout.segments();
-        QuantizedActivations a = new QuantizedActivations(batch, layout.paddedK(), segs, layout.wholeChunkBlocks());
+        QuantizedActivations a = new QuantizedActivations(batch, layout.paddedK(), segs, layout.granule() == ReductionLayout.CHUNK, layout.wholeChunkBlocks());
         for (int b = 0; b < batch; b++) {
             float max = maxAbs(x, b * k, k);
             a.finite[b] = Float.isFinite(max);
@@ -55,7 +55,7 @@ final class QuantizedActivations {
             int base = b * a.paddedK;
             if (layout.toPadded() == null) quantizeRun(x, b * k, k, inv, a.q, base);
             else for (int i = 0; i < k; i++) a.q[base + layout.padded(i)] = (short) quantize(x[b * k + i], inv);
-            telescope(a.q, a.qt, base, a.paddedK);
+            if (a.qt != null) telescope(a.q, a.qt, base, a.paddedK);
             int[] steps = layout.segmentSteps();
             for (int s = 0; s < segs; s++) {
                 int sum = 0;

@@ -5,20 +5,23 @@ package org.ternary4j.runtime.kernel;
  * segments of that axis that share one scale. Kernels work in steps of {@link #STEP} inputs and
  * chunks of {@link #CHUNK}; a segment boundary always falls on a step, so every segment is
  * padded to a whole number of steps (pads hold code 0 and activation 0) and the axis to a whole
- * number of chunks. The input order may be permuted (conv kernels grouped per channel fibre or
+ * number of granules ({@link #CHUNK}s for 2-bit codes, {@link #QUINT}s for base-3). The input order may be permuted (conv kernels grouped per channel fibre or
  * kernel position become contiguous when inputs are ordered spatial-major).
  *
  * @param k               logical inputs per row
- * @param paddedK         inputs per row in the packed layout, a multiple of {@link #CHUNK}
+ * @param paddedK         inputs per row in the packed layout, a multiple of {@code granule}
  * @param toPadded        padded position of each logical input, or null for the identity
  * @param segmentSteps    segment s covers steps [segmentSteps[s], segmentSteps[s+1])
+ * @param granule         what paddedK is a multiple of: {@link #CHUNK} or {@link #QUINT}
  */
-public record ReductionLayout(int k, int paddedK, int[] toPadded, int[] segmentSteps) {
+public record ReductionLayout(int k, int paddedK, int[] toPadded, int[] segmentSteps, int granule) {
 
     /** Inputs per step: one 256-bit vector of int16 lanes. */
     public static final int STEP = 16;
     /** Inputs per chunk: a 2-bit code for each of 8 steps fits one 16-lane vector of shorts. */
     public static final int CHUNK = 128;
+    /** Inputs per base-3 group: five steps, a base-3 digit each, in one byte per lane. */
+    public static final int QUINT = 80;
 
     public int segments() {
         return segmentSteps.length - 1;
@@ -29,7 +32,7 @@ public record ReductionLayout(int k, int paddedK, int[] toPadded, int[] segmentS
      * most {@link IntKernels#RUN} steps long (llama.cpp-like blocks of 128…2048 inputs).
      */
     public boolean wholeChunkBlocks() {
-        if (segments() < 2) return false;
+        if (segments() < 2 || granule != CHUNK) return false;
         for (int s = 0; s < segments(); s++) {
             int a = segmentSteps[s], b = segmentSteps[s + 1];
             if ((a & 7) != 0 || (b & 7) != 0 || b - a > IntKernels.RUN) return false;
@@ -49,9 +52,10 @@ public record ReductionLayout(int k, int paddedK, int[] toPadded, int[] segmentS
 
     /**
      * The layout for rows whose inputs have group ids {@code groupOf(row, input)}: among the input
-     * orders offered, the one with the fewest segments (ties keep the first order).
+     * orders offered, the one with the fewest segments (ties keep the first order), padded to
+     * whole granules.
      */
-    static ReductionLayout build(int rows, int k, int[][] orders, GroupIds groupOf) {
+    static ReductionLayout build(int rows, int k, int[][] orders, GroupIds groupOf, int granule) {
         int[] bestOrder = null;
         boolean[] bestCuts = null;
         int bestCount = Integer.MAX_VALUE;
@@ -75,15 +79,15 @@ public record ReductionLayout(int k, int paddedK, int[] toPadded, int[] segmentS
                 bestCuts = cuts;
             }
         }
-        return pad(k, bestOrder, bestCuts, bestCount);
+        return pad(k, bestOrder, bestCuts, bestCount, granule);
     }
 
-    private static ReductionLayout pad(int k, int[] order, boolean[] cuts, int segments) {
+    private static ReductionLayout pad(int k, int[] order, boolean[] cuts, int segments, int granule) {
         int[] steps = new int[segments + 1];
         if (segments == 1) {
-            int padded = roundUp(Math.max(k, 1), CHUNK);
+            int padded = roundUp(Math.max(k, 1), granule);
             steps[1] = padded / STEP;
-            return new ReductionLayout(k, padded, inverse(order, k), steps);
+            return new ReductionLayout(k, padded, inverse(order, k), steps, granule);
         }
         int[] logicalToPadded = new int[k];
         int s = 0, base = 0, start = 0;
@@ -98,7 +102,7 @@ public record ReductionLayout(int k, int paddedK, int[] toPadded, int[] segmentS
         boolean identity = true;
         for (int i = 0; i < k && identity; i++) identity = logicalToPadded[i] == i;
         // blocks that are whole steps need no table (and let activations be quantized in one vector pass)
-        return new ReductionLayout(k, roundUp(Math.max(base, 1), CHUNK), identity ? null : logicalToPadded, steps);
+        return new ReductionLayout(k, roundUp(Math.max(base, 1), granule), identity ? null : logicalToPadded, steps, granule);
     }
 
     private static int[] inverse(int[] order, int k) {

@@ -36,7 +36,7 @@ public final class TernaryMatmul {
      * activation vector of the batch is swept over them (so a batch reads the weights from memory once).
      */
     private static int panelRows(PackedTernaryMatrix m) {
-        return Math.max(4, PANEL_BYTES / (m.rowShorts() * 2) / 4 * 4);
+        return Math.max(4, PANEL_BYTES / m.rowBytes() / 4 * 4);
     }
 
     private static final int PANEL_BYTES = 64 << 10;
@@ -53,12 +53,19 @@ public final class TernaryMatmul {
         int[] steps = m.layout().segmentSteps();
         int[] sumAll = new int[4 * segs], sumPos = m.twoScales() ? new int[4 * segs] : null;
         short[] w = m.codes();
-        boolean blocks = a.negLaneSums != null && !m.twoScales();
+        byte[] w3 = m.base3();
+        boolean blocks = a.negLaneSums != null && !m.twoScales() && w3 == null;
         float[] y4 = new float[4];
         for (int b = 0; b < a.batch; b++) {
             if (!a.finite[b]) continue;
             int q0 = b * a.paddedK;
             int r = from;
+            for (; w3 != null && r < to; r += 4) {
+                // a partial last tile is computed whole (its pad rows are zero codes) and cut
+                Base3Kernels.rows4(w3, m.rowBase(r), a.q, q0, steps, false, sumAll);
+                if (sumPos != null) Base3Kernels.rows4(w3, m.rowBase(r), a.q, q0, steps, true, sumPos);
+                for (int i = 0; i < 4 && r + i < to; i++) y[b * m.rows() + r + i] = combine(m, a, r + i, b, sumAll, sumPos, i * segs);
+            }
             for (; blocks && r + 4 <= to; r += 4) {
                 IntKernels.rows4Blocks(w, m.rowBase(r), a.qt, q0, a.negLaneSums, b * segs * ReductionLayout.STEP, steps, m.scalePos(), r * segs, y4);
                 for (int i = 0; i < 4; i++) y[b * m.rows() + r + i] = y4[i] * a.scale[b];
@@ -108,15 +115,14 @@ public final class TernaryMatmul {
     private static void exactRows(PackedTernaryMatrix m, float[] xp, int xb, int from, int to, int b, float[] y) {
         ReductionLayout l = m.layout();
         int[] steps = l.segmentSteps();
-        int segs = l.segments(), rs = m.rowShorts(), base = xb * l.paddedK();
-        short[] w = m.codes();
+        int segs = l.segments(), base = xb * l.paddedK();
         float[] sp = m.scalePos(), sn = m.scaleNeg();
         for (int r = from; r < to; r++) {
             float acc = 0f;
             for (int s = 0; s < segs; s++) {
                 float pos = 0f, neg = 0f;
                 for (int p = steps[s] * ReductionLayout.STEP; p < steps[s + 1] * ReductionLayout.STEP; p++) {
-                    int u = (w[m.rowBase(r) + (p >> 7) * 64 + (p & 15)] >> (((p >> 4) & 7) * 2)) & 3;
+                    int u = m.paddedCode(r, p);
                     if (u == 2) pos += xp[base + p];
                     else if (u == 0) neg += xp[base + p];
                 }

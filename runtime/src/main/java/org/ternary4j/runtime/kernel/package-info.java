@@ -9,6 +9,12 @@
  * kept: the prototype found int16 lanes faster, and four separate row streams ran at a third of
  * the memory bandwidth.
  *
+ * <p>Small layers get a second layout, base-3 (five codes per byte, 1.6 bits, rows padded to 80
+ * inputs instead of 128, like llama.cpp's TQ1_0), chosen automatically where the 2-bit form would
+ * exceed 2.1 resident bits per weight: LeNet-5's 400- and 120-wide rows and their per-row scales
+ * take 2.8 bits in 2-bit chunks but 1.98 in base-3. Decoding a digit costs a multiply, a mask and
+ * a shift per 16 weights on top of the 2-bit kernel's work; large matrices keep 2-bit codes.
+ *
  * <p>Arithmetic: activations are quantized to int8 per vector (scale max|x|/127, like llama.cpp's
  * Q8_K for TQ2_0) and multiplied in int16 lanes (vpmullw; the Vector API has no 8-bit
  * multiply-add). Codes are not even masked: with v_j = chunk >>> 2j, u_j = v_j − 4·v_{j+1}, so

@@ -13,7 +13,7 @@ class ReductionLayoutTest {
 
     private static ReductionLayout layout(int[] shape, String grouping) {
         TernaryTensor t = TernaryMatmulTest.randomTensor(new Random(1), shape, Grouping.parse(grouping), false);
-        return PackedTernaryMatrix.of(t).layout();
+        return PackedTernaryMatrix.of(t, 0, shape[0], PackedTernaryMatrix.CodeLayout.TWO_BIT).layout();
     }
 
     @Test

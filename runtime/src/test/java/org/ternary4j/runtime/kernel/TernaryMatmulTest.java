@@ -33,6 +33,8 @@ class TernaryMatmulTest {
         int[][] matrices = {{1, 1}, {3, 17}, {5, 31}, {7, 4097}, {17, 130}, {4, 256}, {9, 129}, {2, 3}};
         String[] fc = {"tensor", "row", "block:1", "block:16", "block:17", "block:32", "block:128", "block:5000", "syq-pixel"};
         for (int[] m : matrices) for (String g : fc) for (boolean two : new boolean[] {false, true}) out.add(Arguments.of(m, g, two));
+        // 400 and 120 inputs are LeNet's FC rows (base-3 there: whole units of 80, and a partial one)
+        for (int[] m : new int[][] {{13, 400}, {6, 120}, {4, 80}}) for (String g : new String[] {"row", "block:40"}) for (boolean two : new boolean[] {false, true}) out.add(Arguments.of(m, g, two));
         // enough rows for several row panels, so 2 and 3 threads really share the work
         for (String g : new String[] {"row", "block:128", "block:100"}) for (boolean two : new boolean[] {false, true}) out.add(Arguments.of(new int[] {203, 4097}, g, two));
         // whole-chunk blocks take the block kernel (scaled float accumulation per block)
@@ -52,7 +54,20 @@ class TernaryMatmulTest {
     void matchesScalarReferenceForEveryBatchAndThreadCount(int[] shape, String grouping, boolean twoScale) {
         Random rnd = new Random(shape.length * 31L + shape[0] * 7L + grouping.hashCode() + (twoScale ? 1 : 0));
         TernaryTensor t = randomTensor(rnd, shape, Grouping.parse(grouping), twoScale);
-        PackedTernaryMatrix m = PackedTernaryMatrix.of(t);
+        PackedTernaryMatrix twoBit = PackedTernaryMatrix.of(t, 0, shape[0], PackedTernaryMatrix.CodeLayout.TWO_BIT);
+        PackedTernaryMatrix base3 = PackedTernaryMatrix.of(t, 0, shape[0], PackedTernaryMatrix.CodeLayout.BASE3);
+        checkAgainstReference(t, twoBit, new Random(rnd.nextLong()));
+        checkAgainstReference(t, base3, new Random(rnd.nextLong()));
+        // integer sums are exact and pads add zero: both layouts give the same bits
+        float[] x = randomActivations(rnd, 5 * twoBit.cols());
+        for (boolean exact : new boolean[] {false, true}) {
+            assertArrayEquals(run(twoBit, x, 5, Parallel.serial(), exact), run(base3, x, 5, Parallel.serial(), exact), "2-bit vs base-3, exact=" + exact);
+        }
+    }
+
+    private static void checkAgainstReference(TernaryTensor t, PackedTernaryMatrix m, Random rnd) {
+        int[] shape = t.shape();
+        assertEquals(shape[0], m.rows());
         int rows = shape[0], k = m.cols();
         for (int r = 0; r < rows; r++) for (int i = 0; i < k; i++) assertEquals(t.codes()[r * k + i], m.code(r, i));
         float[] w = t.dequantize();
@@ -119,6 +134,19 @@ class TernaryMatmulTest {
         TernaryTensor blocks = randomTensor(new Random(2), new int[] {rows, k}, new Grouping.Block(256), true);
         double blockBits = PackedTernaryMatrix.of(blocks).residentBytes() * 8.0 / ((long) rows * k);
         assertTrue(blockBits <= 2.3, "block:256 two-scale bits per weight " + blockBits);
+    }
+
+    @Test
+    void automaticLayoutTakesBase3OnlyWhereTwoBitExceedsTheBudget() {
+        TernaryTensor large = randomTensor(new Random(3), new int[] {256, 4096}, new Grouping.Row(), false);
+        assertEquals(PackedTernaryMatrix.CodeLayout.TWO_BIT, PackedTernaryMatrix.of(large).codeLayout());
+        // LeNet's fc1: 400 inputs pad to 512 in 2-bit chunks (2.6 bits) but fit 5 base-3 units exactly
+        TernaryTensor fc1 = randomTensor(new Random(4), new int[] {120, 400}, new Grouping.Row(), false);
+        PackedTernaryMatrix m = PackedTernaryMatrix.of(fc1);
+        assertEquals(PackedTernaryMatrix.CodeLayout.BASE3, m.codeLayout());
+        double bits = m.residentBytes() * 8.0 / (120 * 400);
+        assertTrue(bits <= 1.7, "base-3 bits per weight " + bits);
+        assertTrue(PackedTernaryMatrix.of(fc1, 0, 120, PackedTernaryMatrix.CodeLayout.TWO_BIT).residentBytes() > m.residentBytes());
     }
 
     static float[] run(PackedTernaryMatrix m, float[] x, int batch, Parallel par, boolean exact) {

@@ -1,0 +1,78 @@
+package org.ternary4j.runtime.kernel;
+
+import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.ShortVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * The integer inner loop for {@link PackedTernaryMatrix.CodeLayout#BASE3} codes: Σ u·q per
+ * segment (u = code + 1), or Σ over +1 codes of q when {@code positiveOnly} (two-scale groups),
+ * for the four rows of a tile — the same sums {@link IntKernels#rows4} gives for 2-bit chunks, so
+ * {@link TernaryMatmul} combines them the same way. A unit's 16 bytes widen to int16 lanes r; each
+ * digit is then m = 3·r, u = m >> 8, r = m & 0xFF (see {@link PackedTernaryMatrix#POW3}).
+ */
+final class Base3Kernels {
+    private Base3Kernels() {}
+
+    private static final VectorSpecies<Byte> B = ByteVector.SPECIES_128;
+    private static final VectorSpecies<Short> S = ShortVector.SPECIES_256;
+    private static final VectorSpecies<Integer> I = IntVector.SPECIES_256;
+    /** Units between widenings: 25·5 steps of |u·q| ≤ 254 stay within int16. */
+    private static final int UNITS_PER_RUN = 25;
+
+    /** out[r·segs + s] for the four rows of the tile starting at byte w0. */
+    static void rows4(byte[] w, int w0, short[] q, int q0, int[] steps, boolean positiveOnly, int[] out) {
+        int segs = steps.length - 1;
+        for (int s = 0; s < segs; s++) {
+            int t = steps[s], end = steps[s + 1];
+            IntVector i0 = IntVector.zero(I), i1 = i0, i2 = i0, i3 = i0;
+            ShortVector a0 = ShortVector.zero(S), a1 = a0, a2 = a0, a3 = a0;
+            for (int units = 0; t < end; units++) {
+                if (units == UNITS_PER_RUN) {
+                    i0 = i0.add(IntKernels.widen(a0));
+                    i1 = i1.add(IntKernels.widen(a1));
+                    i2 = i2.add(IntKernels.widen(a2));
+                    i3 = i3.add(IntKernels.widen(a3));
+                    a0 = ShortVector.zero(S);
+                    a1 = a0;
+                    a2 = a0;
+                    a3 = a0;
+                    units = 0;
+                }
+                int unit = t / 5, j = t - unit * 5, last = Math.min(end, unit * 5 + 5);
+                int at = w0 + unit * 64;
+                short pow = PackedTernaryMatrix.POW3[j];
+                ShortVector r0 = load(w, at, pow), r1 = load(w, at + 16, pow), r2 = load(w, at + 32, pow), r3 = load(w, at + 48, pow);
+                for (; t < last; t++) {
+                    ShortVector x = ShortVector.fromArray(S, q, q0 + (t << 4));
+                    ShortVector m0 = r0.mul((short) 3), m1 = r1.mul((short) 3), m2 = r2.mul((short) 3), m3 = r3.mul((short) 3);
+                    a0 = a0.add(digit(m0, positiveOnly).mul(x));
+                    a1 = a1.add(digit(m1, positiveOnly).mul(x));
+                    a2 = a2.add(digit(m2, positiveOnly).mul(x));
+                    a3 = a3.add(digit(m3, positiveOnly).mul(x));
+                    r0 = m0.and((short) 0xFF);
+                    r1 = m1.and((short) 0xFF);
+                    r2 = m2.and((short) 0xFF);
+                    r3 = m3.and((short) 0xFF);
+                }
+            }
+            out[s] = i0.add(IntKernels.widen(a0)).reduceLanes(VectorOperators.ADD);
+            out[segs + s] = i1.add(IntKernels.widen(a1)).reduceLanes(VectorOperators.ADD);
+            out[2 * segs + s] = i2.add(IntKernels.widen(a2)).reduceLanes(VectorOperators.ADD);
+            out[3 * segs + s] = i3.add(IntKernels.widen(a3)).reduceLanes(VectorOperators.ADD);
+        }
+    }
+
+    /** A unit's bytes as int16 lanes, advanced to digit j (pow = 3^j). */
+    private static ShortVector load(byte[] w, int at, short pow) {
+        ShortVector b = (ShortVector) ByteVector.fromArray(B, w, at).convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0);
+        return pow == 1 ? b : b.mul(pow).and((short) 0xFF);
+    }
+
+    /** u = m >> 8 ∈ {0, 1, 2}; for the +1 sum, u >> 1 (1 exactly when the code is +1). */
+    private static ShortVector digit(ShortVector m, boolean positiveOnly) {
+        return m.lanewise(VectorOperators.LSHR, positiveOnly ? 9 : 8);
+    }
+}
