@@ -2,6 +2,7 @@ package org.ternary4j.runtime.kernel;
 
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
+import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -17,22 +18,32 @@ final class IntKernels {
 
     static final VectorSpecies<Short> S = ShortVector.SPECIES_256;
     static final VectorSpecies<Integer> I = IntVector.SPECIES_256;
+    static final VectorSpecies<Short> S2 = ShortVector.SPECIES_512;
+    static final VectorSpecies<Integer> I2 = IntVector.SPECIES_512;
+    /**
+     * Whether the hardware has 512-bit vectors (AVX-512): then the chunk kernel processes two rows
+     * per vector, half the instructions ({@link #rows4ChunksWide}). Elsewhere 512-bit species are
+     * emulated and slow, so the 256-bit kernel runs.
+     */
+    static final boolean WIDE = ShortVector.SPECIES_PREFERRED.vectorBitSize() >= 512;
     /** |(code+1)·q| ≤ 254, so 128 steps per lane stay within int16. */
     static final int RUN = 128;
 
     /**
      * Four rows of one tile (see {@link PackedTernaryMatrix}: chunk c of tile row i at
      * w0 + 64·c + 16·i, so the kernel reads one sequential stream) against one activation vector;
-     * out[r·segs + s].
+     * out[r·segs + s]. With {@code qt2} (the telescoped activations, each step repeated twice) whole
+     * chunks take the 512-bit kernel.
      */
-    static void rows4(short[] w, int w0, short[] q, short[] qt, int q0, int[] steps, int shift0, int mask, int[] out) {
+    static void rows4(short[] w, int w0, short[] q, short[] qt, short[] qt2, int q0, int[] steps, int shift0, int mask, int[] out) {
         int segs = steps.length - 1;
         short m = (short) mask;
         int w1 = w0 + 16, w2 = w1 + 16, w3 = w2 + 16;
         for (int s = 0; s < segs; s++) {
             int t = steps[s], end = steps[s + 1];
             if (((t | end) & 7) == 0 && shift0 == 0 && mask == 3) {
-                rows4Chunks(w, w0, qt, q0, t >>> 3, end >>> 3, out, s, segs);
+                if (qt2 != null) rows4ChunksWide(w, w0, qt2, 2 * q0, t >>> 3, end >>> 3, out, s, segs);
+                else rows4Chunks(w, w0, qt, q0, t >>> 3, end >>> 3, out, s, segs);
                 continue;
             }
             IntVector i0 = IntVector.zero(I), i1 = i0, i2 = i0, i3 = i0;
@@ -103,6 +114,40 @@ final class IntKernels {
         out[2 * segs + s] = i2.reduceLanes(VectorOperators.ADD);
         out[3 * segs + s] = i3.reduceLanes(VectorOperators.ADD);
     }
+
+    /**
+     * {@link #rows4Chunks} in 512-bit vectors: a tile's rows 0–1 (and 2–3) of one chunk are 32
+     * adjacent shorts, so one vector holds two rows and meets the step's activations repeated in
+     * both halves (qt2). Int lanes 0–7 of the widened sums belong to the first row, 8–15 to the second.
+     */
+    private static void rows4ChunksWide(short[] w, int w0, short[] qt2, int q0, int c, int end, int[] out, int s, int segs) {
+        IntVector i01 = IntVector.zero(I2), i23 = i01;
+        while (c < end) {
+            int runEnd = Math.min(end, c + CHUNK_RUN);
+            ShortVector a01 = ShortVector.zero(S2), a23 = a01;
+            for (; c < runEnd; c++) {
+                int wo = w0 + (c << 6), qo = q0 + (c << 8);
+                ShortVector c01 = ShortVector.fromArray(S2, w, wo), c23 = ShortVector.fromArray(S2, w, wo + 32);
+                ShortVector x = ShortVector.fromArray(S2, qt2, qo);
+                a01 = a01.add(c01.mul(x));
+                a23 = a23.add(c23.mul(x));
+                for (int j = 1; j < 8; j++) {
+                    x = ShortVector.fromArray(S2, qt2, qo + (j << 5));
+                    int sh = j << 1;
+                    a01 = a01.add(c01.lanewise(VectorOperators.LSHR, sh).mul(x));
+                    a23 = a23.add(c23.lanewise(VectorOperators.LSHR, sh).mul(x));
+                }
+            }
+            i01 = i01.add(widen(a01));
+            i23 = i23.add(widen(a23));
+        }
+        out[s] = i01.reduceLanes(VectorOperators.ADD, FIRST_ROW);
+        out[segs + s] = i01.reduceLanes(VectorOperators.ADD, FIRST_ROW.not());
+        out[2 * segs + s] = i23.reduceLanes(VectorOperators.ADD, FIRST_ROW);
+        out[3 * segs + s] = i23.reduceLanes(VectorOperators.ADD, FIRST_ROW.not());
+    }
+
+    private static final VectorMask<Integer> FIRST_ROW = VectorMask.fromLong(I2, 0xFFL);
 
     /** One row against one activation vector; out[s]. */
     static void single(short[] w, int w0, short[] q, int q0, int[] steps, int shift0, int mask, int[] out) {

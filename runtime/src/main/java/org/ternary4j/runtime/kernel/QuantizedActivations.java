@@ -22,6 +22,8 @@ final class QuantizedActivations {
     final short[] q;
     /** Telescoped q for the unmasked chunk kernels: qt_j = q_j − 4·q_{j−1} within each chunk (see IntKernels); null for base-3 layouts. */
     final short[] qt;
+    /** qt with every step of 16 lanes written twice (32 lanes), for the 512-bit chunk kernel; null otherwise. */
+    final short[] qt2;
     final float[] scale;
     final int[] segmentSums;
     /**
@@ -31,11 +33,12 @@ final class QuantizedActivations {
     final short[] negLaneSums;
     final boolean[] finite;
 
-    private QuantizedActivations(int batch, int paddedK, int segments, boolean telescoped, boolean blocks) {
+    private QuantizedActivations(int batch, int paddedK, int segments, boolean telescoped, boolean wide, boolean blocks) {
         this.batch = batch;
         this.paddedK = paddedK;
         this.q = new short[Math.multiplyExact(batch, paddedK)];
         this.qt = telescoped ? new short[q.length] : null;
+        this.qt2 = telescoped && wide ? new short[2 * q.length] : null;
         this.scale = new float[batch];
         this.segmentSums = new int[batch * segments];
         this.negLaneSums = blocks ? new short[batch * segments * ReductionLayout.STEP] : null;
@@ -43,9 +46,10 @@ final class QuantizedActivations {
     }
 
     /** Quantizes {@code batch} vectors of {@code layout.k()} values stored one after another in x. */
-    static QuantizedActivations of(ReductionLayout layout, float[] x, int batch) {
+    static QuantizedActivations of(ReductionLayout layout, float[] x, int batch, boolean wide) {
         int k = layout.k(), segs = layout.segments();
-        QuantizedActivations a = new QuantizedActivations(batch, layout.paddedK(), segs, layout.granule() == ReductionLayout.CHUNK, layout.wholeChunkBlocks());
+        QuantizedActivations a = new QuantizedActivations(batch, layout.paddedK(), segs, layout.granule() == ReductionLayout.CHUNK, wide,
+                layout.wholeChunkBlocks());
         for (int b = 0; b < batch; b++) {
             float max = maxAbs(x, b * k, k);
             a.finite[b] = Float.isFinite(max);
@@ -56,6 +60,7 @@ final class QuantizedActivations {
             if (layout.toPadded() == null) quantizeRun(x, b * k, k, inv, a.q, base);
             else for (int i = 0; i < k; i++) a.q[base + layout.padded(i)] = (short) quantize(x[b * k + i], inv);
             if (a.qt != null) telescope(a.q, a.qt, base, a.paddedK);
+            if (a.qt2 != null) repeatSteps(a.qt, base, a.qt2, 2 * base, a.paddedK);
             int[] steps = layout.segmentSteps();
             for (int s = 0; s < segs; s++) {
                 int sum = 0;
@@ -97,6 +102,14 @@ final class QuantizedActivations {
                 cur.sub(prev.lanewise(VectorOperators.LSHL, 2)).intoArray(qt, p);
                 prev = cur;
             }
+        }
+    }
+
+    private static void repeatSteps(short[] src, int from, short[] dst, int to, int n) {
+        for (int i = 0; i < n; i += ReductionLayout.STEP) {
+            ShortVector v = ShortVector.fromArray(S16, src, from + i);
+            v.intoArray(dst, to + 2 * i);
+            v.intoArray(dst, to + 2 * i + ReductionLayout.STEP);
         }
     }
 

@@ -15,8 +15,13 @@ public final class TernaryMatmul {
     }
 
     public static void gemm(PackedTernaryMatrix m, float[] x, int batch, float[] y, Parallel par) {
+        gemm(m, x, batch, y, par, IntKernels.WIDE);
+    }
+
+    /** {@code wide}: whether whole chunks take the 512-bit kernel (tests run both on any machine). */
+    static void gemm(PackedTernaryMatrix m, float[] x, int batch, float[] y, Parallel par, boolean wide) {
         check(m, x, batch, y);
-        QuantizedActivations a = QuantizedActivations.of(m.layout(), x, batch);
+        QuantizedActivations a = QuantizedActivations.of(m.layout(), x, batch, wide);
         par.forRange(m.rows(), panelRows(m), (from, to) -> rows(m, a, from, to, y));
         for (int b = 0; b < batch; b++) {
             if (!a.finite[b]) exactRows(m, padded(m, x, b, 1), 0, 0, m.rows(), b, y);
@@ -71,8 +76,8 @@ public final class TernaryMatmul {
                 for (int i = 0; i < 4; i++) y[b * m.rows() + r + i] = y4[i] * a.scale[b];
             }
             for (; r + 4 <= to; r += 4) {
-                IntKernels.rows4(w, m.rowBase(r), a.q, a.qt, q0, steps, 0, 3, sumAll);
-                if (sumPos != null) IntKernels.rows4(w, m.rowBase(r), a.q, a.qt, q0, steps, 1, 1, sumPos);
+                IntKernels.rows4(w, m.rowBase(r), a.q, a.qt, a.qt2, q0, steps, 0, 3, sumAll);
+                if (sumPos != null) IntKernels.rows4(w, m.rowBase(r), a.q, a.qt, a.qt2, q0, steps, 1, 1, sumPos);
                 for (int i = 0; i < 4; i++) y[b * m.rows() + r + i] = combine(m, a, r + i, b, sumAll, sumPos, i * segs);
             }
             for (; r < to; r++) {
