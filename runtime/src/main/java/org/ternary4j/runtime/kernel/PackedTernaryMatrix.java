@@ -1,6 +1,9 @@
 package org.ternary4j.runtime.kernel;
 
 import java.util.Arrays;
+import jdk.incubator.vector.ShortVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
 import org.ternary4j.core.TernaryTensor;
 import org.ternary4j.core.grouping.GroupLayout;
 import org.ternary4j.core.grouping.Shapes;
@@ -157,6 +160,17 @@ public final class PackedTernaryMatrix {
         int p = layout.padded(input);
         int v = codes[rowBase(row) + (p >> 7) * 64 + (p & 15)];
         return ((v >> (((p >> 4) & 7) * 2)) & 3) - 1;
+    }
+
+    private static final VectorSpecies<Short> S16 = ShortVector.SPECIES_256;
+
+    /**
+     * The 16 codes u = code + 1 ∈ {0, 1, 2} of padded inputs [16·step, 16·step + 16) of a row
+     * (pads read 1): the float kernels' only view of the packed bits besides {@link #code}.
+     */
+    ShortVector stepCodes(int row, int step) {
+        return ShortVector.fromArray(S16, codes, rowBase(row) + (step >>> 3) * 64)
+                .lanewise(VectorOperators.LSHR, 2 * (step & 7)).and((short) 3);
     }
 
     /** Bytes this matrix keeps resident: codes, scales and the input permutation if any. */

@@ -63,6 +63,7 @@ public final class TernaryConv2d {
         if (geo.groups() != g) throw new IllegalArgumentException("conv: geometry has group " + geo.groups() + ", weights were split into " + g);
         if (c != inPerGroup * g) throw new IllegalArgumentException("conv: input has " + c + " channels, weights expect " + inPerGroup * g);
         if (x.length != (long) n * c * h * w) throw new IllegalArgumentException("conv: input has " + x.length + " values for [" + n + ", " + c + ", " + h + ", " + w + "]");
+        if (exact && FloatKernels.allFinite(x, 0, x.length)) return forwardPixels(x, n, c, h, w, geo, par);
         int oh = geo.outH(h, kh), ow = geo.outW(w, kw), pixels = oh * ow, k = inPerGroup * kh * kw, perGroup = outChannels / g;
         float[] y = new float[Math.multiplyExact(n, Math.multiplyExact(outChannels, pixels))];
         boolean acrossGroups = g >= par.threads() && par.threads() > 1;
@@ -85,6 +86,41 @@ public final class TernaryConv2d {
             };
             if (acrossGroups) par.forRange(g, 1, body);
             else body.run(0, g);
+        }
+        return y;
+    }
+
+    /**
+     * The exact path for finite inputs: a transposed im2col in each group's padded input order, and
+     * {@link FloatKernels#pixelRows} vectorized over output pixels (at batch 1 a conv has few
+     * inputs per output and many pixels).
+     */
+    private float[] forwardPixels(float[] x, int n, int c, int h, int w, ConvGeometry geo, Parallel par) {
+        int g = groups.length, oh = geo.outH(h, kh), ow = geo.outW(w, kw), pixels = oh * ow, ld = Im2col.stride(pixels), perGroup = outChannels / g;
+        float[] y = new float[Math.multiplyExact(n, Math.multiplyExact(outChannels, pixels))];
+        boolean acrossGroups = g >= par.threads() && par.threads() > 1;
+        for (int img = 0; img < n; img++) {
+            int image = img;
+            Parallel.RangeBody body = (from, to) -> {
+                Parallel inner = acrossGroups ? Parallel.serial() : par;
+                for (int gi = from; gi < to; gi++) {
+                    PackedTernaryMatrix m = groups[gi];
+                    float[] cols = new float[Math.multiplyExact(FloatKernels.usedSteps(m.layout()) * ReductionLayout.STEP, ld)];
+                    Im2col.transposed(x, image, c, h, w, gi * inPerGroup, inPerGroup, kh, kw, geo, m.layout().toPadded(), cols, ld);
+                    int yOff = (image * outChannels + gi * perGroup) * pixels;
+                    inner.forRange(perGroup, 4, (r0, r1) -> FloatKernels.pixelRows(m, cols, ld, pixels, r0, r1, y, yOff));
+                }
+            };
+            if (acrossGroups) par.forRange(g, 1, body);
+            else body.run(0, g);
+        }
+        if (bias != null) {
+            for (int img = 0; img < n; img++) {
+                for (int ch = 0; ch < outChannels; ch++) {
+                    int dst = (img * outChannels + ch) * pixels;
+                    for (int p = 0; p < pixels; p++) y[dst + p] += bias[ch];
+                }
+            }
         }
         return y;
     }
