@@ -222,44 +222,8 @@ public final class FloatKernels {
         return tot;
     }
 
-    /**
-     * Dense float convolution rows over the same transposed im2col: y[yOff + r·pixels + j] =
-     * Σ_p w[r·k + p]·cols[p·ld + j] for rows [from, to), with w [rows, k] in logical input order.
-     */
-    public static void densePixelRows(float[] w, int k, float[] cols, int ld, int pixels, int from, int to, float[] y, int yOff) {
-        float[] tail = new float[F.length()];
-        for (int r = from; r < to; r++) {
-            int out = yOff + r * pixels, wr = r * k;
-            for (int j0 = 0; j0 < ld; j0 += BLOCK * F.length()) {
-                int vecs = Math.min(BLOCK, (ld - j0) / F.length());
-                if (vecs == BLOCK) {
-                    FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
-                    for (int p = 0; p < k; p++) {
-                        FloatVector c = FloatVector.broadcast(F, w[wr + p]);
-                        int at = p * ld + j0;
-                        a0 = c.fma(FloatVector.fromArray(F, cols, at), a0);
-                        a1 = c.fma(FloatVector.fromArray(F, cols, at + 8), a1);
-                        a2 = c.fma(FloatVector.fromArray(F, cols, at + 16), a2);
-                        a3 = c.fma(FloatVector.fromArray(F, cols, at + 24), a3);
-                    }
-                    store(a0, y, out, j0, pixels, tail);
-                    store(a1, y, out, j0 + 8, pixels, tail);
-                    store(a2, y, out, j0 + 16, pixels, tail);
-                    store(a3, y, out, j0 + 24, pixels, tail);
-                } else {
-                    for (int v = 0; v < vecs; v++) {
-                        FloatVector a = FloatVector.zero(F);
-                        int j = j0 + v * F.length();
-                        for (int p = 0; p < k; p++) a = FloatVector.broadcast(F, w[wr + p]).fma(FloatVector.fromArray(F, cols, p * ld + j), a);
-                        store(a, y, out, j, pixels, tail);
-                    }
-                }
-            }
-        }
-    }
-
     /** Writes the lanes of v that fall before the row end (pixel j + lane < pixels) at y[out + j …]. */
-    private static void store(FloatVector v, float[] y, int out, int j, int pixels, float[] tail) {
+    static void store(FloatVector v, float[] y, int out, int j, int pixels, float[] tail) {
         if (j + F.length() <= pixels) {
             v.intoArray(y, out + j);
         } else if (j < pixels) {
