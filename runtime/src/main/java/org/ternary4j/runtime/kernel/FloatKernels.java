@@ -67,6 +67,7 @@ public final class FloatKernels {
         int[] steps = l.segmentSteps();
         float[] sp = m.scalePos(), sn = m.scaleNeg();
         float[] c = new float[used * STEP], n = sn == null ? null : new float[used * STEP];
+        float[] lanes = new float[F.length()];
         boolean[] finite = new boolean[count];
         for (int b = 0; b < count; b++) finite[b] = allFinite(xp, (xFirst + b) * pk, used * STEP);
         for (int r = from; r < to; r++) {
@@ -81,12 +82,23 @@ public final class FloatKernels {
                 for (int s = 0; s < segs; s++) {
                     int t0 = steps[s], t1 = Math.min(steps[s + 1], used);
                     if (t0 >= t1) continue;
-                    float pos = dot(c, xp, base, t0, t1);
-                    acc += n == null ? sp[r * segs + s] * pos : sp[r * segs + s] * pos - sn[r * segs + s] * dot(n, xp, base, t0, t1);
+                    float pos = dot(c, xp, base, t0, t1, lanes);
+                    acc += n == null ? sp[r * segs + s] * pos : sp[r * segs + s] * pos - sn[r * segs + s] * dot(n, xp, base, t0, t1, lanes);
                 }
                 y[(yFirst + b) * m.rows() + r] = acc;
             }
         }
+    }
+
+    /**
+     * The lanes added in index order (reduceLanes may use another order in the interpreter than in
+     * compiled code); through an array, since lane(i) with a variable i is not compiled to a register read.
+     */
+    static float laneSum(FloatVector v, float[] lanes) {
+        v.intoArray(lanes, 0);
+        float s = 0f;
+        for (int i = 0; i < lanes.length; i++) s += lanes[i];
+        return s;
     }
 
     /**
@@ -123,15 +135,15 @@ public final class FloatKernels {
         return b == 0f;
     }
 
-    /** Σ c[p]·x[base + p] over padded inputs of steps [t0, t1), in a fixed lane order. */
-    private static float dot(float[] c, float[] x, int base, int t0, int t1) {
+    /** Σ c[p]·x[base + p] over padded inputs of steps [t0, t1), in a fixed lane order (lanes is scratch). */
+    private static float dot(float[] c, float[] x, int base, int t0, int t1, float[] lanes) {
         FloatVector a0 = FloatVector.zero(F), a1 = a0;
         for (int t = t0; t < t1; t++) {
             int p = t * STEP;
             a0 = FloatVector.fromArray(F, c, p).fma(FloatVector.fromArray(F, x, base + p), a0);
             a1 = FloatVector.fromArray(F, c, p + 8).fma(FloatVector.fromArray(F, x, base + p + 8), a1);
         }
-        return Fp32Matrix.sum(a0.add(a1));
+        return laneSum(a0.add(a1), lanes);
     }
 
     /**
