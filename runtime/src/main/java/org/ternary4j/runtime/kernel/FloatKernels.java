@@ -1,6 +1,7 @@
 package org.ternary4j.runtime.kernel;
 
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
@@ -24,8 +25,6 @@ public final class FloatKernels {
 
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_256;
     private static final int STEP = ReductionLayout.STEP;
-    /** Pixel vectors per register block in {@link #pixelRows}. */
-    private static final int BLOCK = 4;
 
     /** Steps that hold at least one logical input (the packed row may be padded well beyond them). */
     public static int usedSteps(ReductionLayout l) {
@@ -41,10 +40,15 @@ public final class FloatKernels {
      * when {@code n} is given (two-scale), the +1 indicator into c and the −1 indicator into n.
      */
     static void decodeRow(PackedTernaryMatrix m, int r, int steps, float[] c, float[] n) {
+        decodeRow(m, r, steps, c, n, 0);
+    }
+
+    /** As {@link #decodeRow(PackedTernaryMatrix, int, int, float[], float[])}, writing from index {@code at}. */
+    static void decodeRow(PackedTernaryMatrix m, int r, int steps, float[] c, float[] n, int at) {
         for (int t = 0; t < steps; t++) {
             ShortVector u = m.stepCodes(r, t).sub((short) 1);
             FloatVector lo = (FloatVector) u.convert(VectorOperators.S2F, 0), hi = (FloatVector) u.convert(VectorOperators.S2F, 1);
-            int p = t * STEP;
+            int p = at + t * STEP;
             if (n == null) {
                 lo.intoArray(c, p);
                 hi.intoArray(c, p + 8);
@@ -59,35 +63,113 @@ public final class FloatKernels {
 
     /**
      * y[(yFirst + b)·rows + r] for rows [from, to) and vectors b ∈ [0, count) of xp, which holds
-     * activations in padded order (vector b at (xFirst + b)·paddedK).
+     * activations in padded order (vector b at (xFirst + b)·paddedK). Inside each step of 16 the
+     * activations are reordered even inputs first, then odd ones, which is how the codes come out
+     * of an int view of {@link PackedTernaryMatrix#stepCodes} without a short-to-float conversion.
      */
     static void rows(PackedTernaryMatrix m, float[] xp, int xFirst, int count, int from, int to, float[] y, int yFirst) {
         ReductionLayout l = m.layout();
-        int used = usedSteps(l), segs = l.segments(), pk = l.paddedK();
+        int used = usedSteps(l), segs = l.segments(), pk = l.paddedK(), len = used * STEP;
         int[] steps = l.segmentSteps();
         float[] sp = m.scalePos(), sn = m.scaleNeg();
-        float[] c = new float[used * STEP], n = sn == null ? null : new float[used * STEP];
         float[] lanes = new float[F.length()];
         boolean[] finite = new boolean[count];
-        for (int b = 0; b < count; b++) finite[b] = allFinite(xp, (xFirst + b) * pk, used * STEP);
+        float[] xs = new float[count * len];
+        for (int b = 0; b < count; b++) {
+            finite[b] = allFinite(xp, (xFirst + b) * pk, len);
+            if (finite[b]) split(xp, (xFirst + b) * pk, xs, b * len, used);
+        }
+        float[] c = count == 1 ? null : new float[len], n = count == 1 || sn == null ? null : new float[len];
         for (int r = from; r < to; r++) {
-            decodeRow(m, r, used, c, n);
+            if (count == 1) {
+                y[yFirst * m.rows() + r] = finite[0] ? inlineRow(m, r, xs, used, lanes) : sparseRow(m, r, xp, xFirst * pk, used);
+                continue;
+            }
+            decodeSplit(m, r, used, c, n);
             for (int b = 0; b < count; b++) {
-                int base = (xFirst + b) * pk;
                 if (!finite[b]) {
-                    y[(yFirst + b) * m.rows() + r] = sparseRow(m, r, xp, base, used);
+                    y[(yFirst + b) * m.rows() + r] = sparseRow(m, r, xp, (xFirst + b) * pk, used);
                     continue;
                 }
                 float acc = 0f;
                 for (int s = 0; s < segs; s++) {
                     int t0 = steps[s], t1 = Math.min(steps[s + 1], used);
                     if (t0 >= t1) continue;
-                    float pos = dot(c, xp, base, t0, t1, lanes);
-                    acc += n == null ? sp[r * segs + s] * pos : sp[r * segs + s] * pos - sn[r * segs + s] * dot(n, xp, base, t0, t1, lanes);
+                    float pos = dot(c, xs, b * len, t0, t1, lanes);
+                    acc += n == null ? sp[r * segs + s] * pos : sp[r * segs + s] * pos - sn[r * segs + s] * dot(n, xs, b * len, t0, t1, lanes);
                 }
                 y[(yFirst + b) * m.rows() + r] = acc;
             }
         }
+    }
+
+    /** Step t's 16 activations at dst + 16t: inputs 16t, 16t+2, …, 16t+14, then 16t+1, …, 16t+15. */
+    private static void split(float[] xp, int from, float[] xs, int dst, int used) {
+        for (int t = 0; t < used; t++) {
+            int src = from + t * STEP, d = dst + t * STEP;
+            for (int i = 0; i < 8; i++) {
+                xs[d + i] = xp[src + 2 * i];
+                xs[d + 8 + i] = xp[src + 2 * i + 1];
+            }
+        }
+    }
+
+    /** Step t's codes as two int vectors' worth of floats: lane i of the int view holds codes 2i (low half) and 2i+1 (high half). */
+    private static FloatVector evenCodes(IntVector u) {
+        return (FloatVector) u.and(3).sub(1).convert(VectorOperators.I2F, 0);
+    }
+
+    private static FloatVector oddCodes(IntVector u) {
+        return (FloatVector) u.lanewise(VectorOperators.LSHR, 16).sub(1).convert(VectorOperators.I2F, 0);
+    }
+
+    /** {@link #decodeRow} in the split order of {@link #split}. */
+    private static void decodeSplit(PackedTernaryMatrix m, int r, int used, float[] c, float[] n) {
+        for (int t = 0; t < used; t++) {
+            IntVector u = m.stepCodes(r, t).reinterpretAsInts();
+            FloatVector e = evenCodes(u), o = oddCodes(u);
+            int p = t * STEP;
+            if (n == null) {
+                e.intoArray(c, p);
+                o.intoArray(c, p + 8);
+            } else {
+                e.max(0f).intoArray(c, p);
+                o.max(0f).intoArray(c, p + 8);
+                e.neg().max(0f).intoArray(n, p);
+                o.neg().max(0f).intoArray(n, p + 8);
+            }
+        }
+    }
+
+    /** One row against one split activation vector, decoding the codes as they are used (batch 1: each code is used once). */
+    private static float inlineRow(PackedTernaryMatrix m, int r, float[] xs, int used, float[] lanes) {
+        ReductionLayout l = m.layout();
+        int segs = l.segments();
+        int[] steps = l.segmentSteps();
+        float[] sp = m.scalePos(), sn = m.scaleNeg();
+        float acc = 0f;
+        for (int s = 0; s < segs; s++) {
+            int t0 = steps[s], t1 = Math.min(steps[s + 1], used);
+            if (t0 >= t1) continue;
+            FloatVector a0 = FloatVector.zero(F), a1 = a0, b0 = a0, b1 = a0;
+            for (int t = t0; t < t1; t++) {
+                IntVector u = m.stepCodes(r, t).reinterpretAsInts();
+                FloatVector e = evenCodes(u), o = oddCodes(u);
+                FloatVector x0 = FloatVector.fromArray(F, xs, t * STEP), x1 = FloatVector.fromArray(F, xs, t * STEP + 8);
+                if (sn == null) {
+                    a0 = e.fma(x0, a0);
+                    a1 = o.fma(x1, a1);
+                } else {
+                    a0 = e.max(0f).fma(x0, a0);
+                    a1 = o.max(0f).fma(x1, a1);
+                    b0 = e.neg().max(0f).fma(x0, b0);
+                    b1 = o.neg().max(0f).fma(x1, b1);
+                }
+            }
+            float pos = laneSum(a0.add(a1), lanes);
+            acc += sn == null ? sp[r * segs + s] * pos : sp[r * segs + s] * pos - sn[r * segs + s] * laneSum(b0.add(b1), lanes);
+        }
+        return acc;
     }
 
     /**
@@ -147,100 +229,31 @@ public final class FloatKernels {
     }
 
     /**
-     * Convolution rows [from, to) of m over a transposed im2col: cols[p·ld + j] is padded input p
-     * of output pixel j (ld a multiple of 8, pad rows and lanes beyond {@code pixels} zero); writes
-     * y[yOff + r·pixels + j] for j < pixels.
+     * Convolution rows [from, to) of m over a {@link PixelSource} whose rows are m's padded
+     * inputs (rows for pads read finite values: their codes are zero); writes y[yOff + r·pixels + j] for j < pixels, times pixelScale[j] when
+     * given (the int8 path's per-pixel activation scale). Rows go four at a time; a last partial
+     * block repeats its final row and drops the copies.
      */
-    public static void pixelRows(PackedTernaryMatrix m, float[] cols, int ld, int pixels, int from, int to, float[] y, int yOff) {
+    static void pixelRows(PackedTernaryMatrix m, PixelSource src, int pixels, int from, int to, float[] y, int yOff, float[] pixelScale) {
         ReductionLayout l = m.layout();
-        int used = usedSteps(l), segs = l.segments();
-        int[] steps = l.segmentSteps();
-        float[] sp = m.scalePos(), sn = m.scaleNeg();
-        float[] c = new float[used * STEP], n = sn == null ? null : new float[used * STEP];
-        float[] tail = new float[F.length()];
-        for (int r = from; r < to; r++) {
-            decodeRow(m, r, used, c, n);
-            int out = yOff + r * pixels;
-            for (int j0 = 0; j0 < ld; j0 += BLOCK * F.length()) {
-                int vecs = Math.min(BLOCK, (ld - j0) / F.length());
-                if (vecs == BLOCK) {
-                    FloatVector z = FloatVector.zero(F), t0v = z, t1v = z, t2v = z, t3v = z;
-                    for (int s = 0; s < segs; s++) {
-                        int p0 = steps[s] * STEP, p1 = Math.min(steps[s + 1], used) * STEP;
-                        if (p0 >= p1) continue;
-                        FloatVector a0 = z, a1 = z, a2 = z, a3 = z;
-                        for (int p = p0; p < p1; p++) {
-                            FloatVector w = FloatVector.broadcast(F, c[p]);
-                            int at = p * ld + j0;
-                            a0 = w.fma(FloatVector.fromArray(F, cols, at), a0);
-                            a1 = w.fma(FloatVector.fromArray(F, cols, at + 8), a1);
-                            a2 = w.fma(FloatVector.fromArray(F, cols, at + 16), a2);
-                            a3 = w.fma(FloatVector.fromArray(F, cols, at + 24), a3);
-                        }
-                        float scale = sp[r * segs + s];
-                        if (n == null) {
-                            t0v = t0v.add(a0.mul(scale));
-                            t1v = t1v.add(a1.mul(scale));
-                            t2v = t2v.add(a2.mul(scale));
-                            t3v = t3v.add(a3.mul(scale));
-                        } else {
-                            FloatVector b0 = z, b1 = z, b2 = z, b3 = z;
-                            for (int p = p0; p < p1; p++) {
-                                FloatVector w = FloatVector.broadcast(F, n[p]);
-                                int at = p * ld + j0;
-                                b0 = w.fma(FloatVector.fromArray(F, cols, at), b0);
-                                b1 = w.fma(FloatVector.fromArray(F, cols, at + 8), b1);
-                                b2 = w.fma(FloatVector.fromArray(F, cols, at + 16), b2);
-                                b3 = w.fma(FloatVector.fromArray(F, cols, at + 24), b3);
-                            }
-                            float neg = sn[r * segs + s];
-                            t0v = t0v.add(a0.mul(scale).sub(b0.mul(neg)));
-                            t1v = t1v.add(a1.mul(scale).sub(b1.mul(neg)));
-                            t2v = t2v.add(a2.mul(scale).sub(b2.mul(neg)));
-                            t3v = t3v.add(a3.mul(scale).sub(b3.mul(neg)));
-                        }
-                    }
-                    store(t0v, y, out, j0, pixels, tail);
-                    store(t1v, y, out, j0 + 8, pixels, tail);
-                    store(t2v, y, out, j0 + 16, pixels, tail);
-                    store(t3v, y, out, j0 + 24, pixels, tail);
-                } else {
-                    for (int v = 0; v < vecs; v++) {
-                        int j = j0 + v * F.length();
-                        store(pixelVector(c, n, sp, sn, r, segs, steps, used, cols, ld, j), y, out, j, pixels, tail);
-                    }
-                }
+        int used = usedSteps(l), segs = l.segments(), len = used * STEP;
+        int[] bounds = new int[segs + 1];
+        for (int s = 0; s <= segs; s++) bounds[s] = Math.min(l.segmentSteps()[s], used) * STEP;
+        float[] c = new float[4 * len], n = m.twoScales() ? new float[4 * len] : null;
+        float[] tail = new float[PixelKernel.PIXELS];
+        for (int r = from; r < to; r += 4) {
+            int[] row = new int[4];
+            for (int i = 0; i < 4; i++) {
+                row[i] = Math.min(r + i, to - 1);
+                decodeRow(m, row[i], used, c, n, i * len);
             }
+            PixelKernel.rows4(c, n, 0, len, 2 * len, 3 * len, bounds, m.scalePos(), m.scaleNeg(),
+                    row[0] * segs, row[1] * segs, row[2] * segs, row[3] * segs, src.data(), src.off(), src.width(), pixelScale, y,
+                    out(yOff, r, 0, to, pixels), out(yOff, r, 1, to, pixels), out(yOff, r, 2, to, pixels), out(yOff, r, 3, to, pixels), pixels, tail);
         }
     }
 
-    /** One vector of pixels of one row (the tail of {@link #pixelRows}); same order of operations as the blocked loop. */
-    private static FloatVector pixelVector(float[] c, float[] n, float[] sp, float[] sn, int r, int segs, int[] steps, int used,
-                                           float[] cols, int ld, int j) {
-        FloatVector tot = FloatVector.zero(F);
-        for (int s = 0; s < segs; s++) {
-            int p0 = steps[s] * STEP, p1 = Math.min(steps[s + 1], used) * STEP;
-            if (p0 >= p1) continue;
-            FloatVector a = FloatVector.zero(F);
-            for (int p = p0; p < p1; p++) a = FloatVector.broadcast(F, c[p]).fma(FloatVector.fromArray(F, cols, p * ld + j), a);
-            if (n == null) {
-                tot = tot.add(a.mul(sp[r * segs + s]));
-            } else {
-                FloatVector b = FloatVector.zero(F);
-                for (int p = p0; p < p1; p++) b = FloatVector.broadcast(F, n[p]).fma(FloatVector.fromArray(F, cols, p * ld + j), b);
-                tot = tot.add(a.mul(sp[r * segs + s]).sub(b.mul(sn[r * segs + s])));
-            }
-        }
-        return tot;
-    }
-
-    /** Writes the lanes of v that fall before the row end (pixel j + lane < pixels) at y[out + j …]. */
-    static void store(FloatVector v, float[] y, int out, int j, int pixels, float[] tail) {
-        if (j + F.length() <= pixels) {
-            v.intoArray(y, out + j);
-        } else if (j < pixels) {
-            v.intoArray(tail, 0);
-            System.arraycopy(tail, 0, y, out + j, pixels - j);
-        }
+    private static int out(int yOff, int r, int i, int to, int pixels) {
+        return r + i < to ? yOff + (r + i) * pixels : -1;
     }
 }

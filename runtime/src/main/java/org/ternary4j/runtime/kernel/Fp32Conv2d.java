@@ -1,8 +1,6 @@
 package org.ternary4j.runtime.kernel;
 
 import java.util.Arrays;
-import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorSpecies;
 
 /**
  * A float convolution (NCHW, weights [O, I/groups, kh, kw]) for layers kept in full precision:
@@ -12,8 +10,6 @@ import jdk.incubator.vector.VectorSpecies;
  * of the layer's epilogue.
  */
 public final class Fp32Conv2d {
-    private static final VectorSpecies<Float> F = FloatVector.SPECIES_256;
-    private static final int BLOCK = 4;
 
     private final float[] w;
     private final int outChannels;
@@ -42,7 +38,8 @@ public final class Fp32Conv2d {
     public float[] forward(float[] x, int n, int c, int h, int wd, ConvGeometry geo, Parallel par) {
         if (geo.groups() != groups) throw new IllegalArgumentException("conv: geometry has group " + geo.groups() + ", weights have " + groups);
         if (c != inPerGroup * groups) throw new IllegalArgumentException("conv: input has " + c + " channels, weight expects " + inPerGroup * groups);
-        int oh = geo.outH(h, kh), ow = geo.outW(wd, kw), pixels = oh * ow, ld = Im2col.stride(pixels), k = inPerGroup * kh * kw;
+        int oh = geo.outH(h, kh), ow = geo.outW(wd, kw), pixels = oh * ow, k = inPerGroup * kh * kw;
+        boolean view = PixelSource.viewPays(geo, wd, kw);
         int perGroup = outChannels / groups;
         float[] y = new float[Math.multiplyExact(n, Math.multiplyExact(outChannels, pixels))];
         boolean acrossGroups = groups >= par.threads() && par.threads() > 1;
@@ -50,11 +47,14 @@ public final class Fp32Conv2d {
             int image = img, yOff = img * outChannels * pixels;
             Parallel.RangeBody body = (from, to) -> {
                 Parallel inner = acrossGroups ? Parallel.serial() : par;
-                float[] cols = new float[Math.multiplyExact(k, ld)];
                 for (int gi = from; gi < to; gi++) {
-                    Im2col.transposed(x, image, c, h, wd, gi * inPerGroup, inPerGroup, kh, kw, geo, null, cols, ld);
+                    PixelSource src = view ? PixelSource.view(x, image, c, h, wd, gi * inPerGroup, inPerGroup, kh, kw, geo, null, k)
+                            : PixelSource.im2col(x, image, c, h, wd, gi * inPerGroup, inPerGroup, kh, kw, geo, null, k);
                     int r0 = gi * perGroup;
-                    inner.forRange(perGroup, 1, (a, b) -> pixelRows(w, k, cols, ld, pixels, r0 + a, r0 + b, y, yOff));
+                    float[] out = src.wide() ? new float[perGroup * src.kernelPixels()] : y;
+                    int outOff = src.wide() ? -r0 * src.kernelPixels() : yOff;
+                    inner.forRange(perGroup, 4, (a, b) -> pixelRows(w, k, src, r0 + a, r0 + b, out, outOff));
+                    if (src.wide()) src.compact(out, perGroup, y, yOff + r0 * pixels);
                 }
             };
             if (acrossGroups) par.forRange(groups, 1, body);
@@ -63,40 +63,18 @@ public final class Fp32Conv2d {
         return y;
     }
 
-    /**
-     * Dense float convolution rows over the same transposed im2col: y[yOff + r·pixels + j] =
-     * Σ_p w[r·k + p]·cols[p·ld + j] for rows [from, to), with w [rows, k] in logical input order.
-     */
-    static void pixelRows(float[] w, int k, float[] cols, int ld, int pixels, int from, int to, float[] y, int yOff) {
-        float[] tail = new float[F.length()];
-        for (int r = from; r < to; r++) {
-            int out = yOff + r * pixels, wr = r * k;
-            for (int j0 = 0; j0 < ld; j0 += BLOCK * F.length()) {
-                int vecs = Math.min(BLOCK, (ld - j0) / F.length());
-                if (vecs == BLOCK) {
-                    FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
-                    for (int p = 0; p < k; p++) {
-                        FloatVector c = FloatVector.broadcast(F, w[wr + p]);
-                        int at = p * ld + j0;
-                        a0 = c.fma(FloatVector.fromArray(F, cols, at), a0);
-                        a1 = c.fma(FloatVector.fromArray(F, cols, at + 8), a1);
-                        a2 = c.fma(FloatVector.fromArray(F, cols, at + 16), a2);
-                        a3 = c.fma(FloatVector.fromArray(F, cols, at + 24), a3);
-                    }
-                    FloatKernels.store(a0, y, out, j0, pixels, tail);
-                    FloatKernels.store(a1, y, out, j0 + 8, pixels, tail);
-                    FloatKernels.store(a2, y, out, j0 + 16, pixels, tail);
-                    FloatKernels.store(a3, y, out, j0 + 24, pixels, tail);
-                } else {
-                    for (int v = 0; v < vecs; v++) {
-                        FloatVector a = FloatVector.zero(F);
-                        int j = j0 + v * F.length();
-                        for (int p = 0; p < k; p++) a = FloatVector.broadcast(F, w[wr + p]).fma(FloatVector.fromArray(F, cols, p * ld + j), a);
-                        FloatKernels.store(a, y, out, j, pixels, tail);
-                    }
-                }
-            }
+    private static final float[] ONE = {1f};
+
+    /** Rows [from, to) of y [rows, kernel pixels] at yOff: Σ_p w[r·k + p]·input p of pixel j, four rows at a time. */
+    private static void pixelRows(float[] w, int k, PixelSource src, int from, int to, float[] y, int yOff) {
+        int pixels = src.kernelPixels();
+        int[] bounds = {0, k};
+        float[] tail = new float[PixelKernel.PIXELS];
+        for (int r = from; r < to; r += 4) {
+            int r1 = Math.min(r + 1, to - 1), r2 = Math.min(r + 2, to - 1), r3 = Math.min(r + 3, to - 1);
+            PixelKernel.rows4(w, null, r * k, r1 * k, r2 * k, r3 * k, bounds, ONE, null, 0, 0, 0, 0, src.data(), src.off(), src.width(), null, y,
+                    yOff + r * pixels, r + 1 < to ? yOff + (r + 1) * pixels : -1, r + 2 < to ? yOff + (r + 2) * pixels : -1,
+                    r + 3 < to ? yOff + (r + 3) * pixels : -1, pixels, tail);
         }
     }
-
 }

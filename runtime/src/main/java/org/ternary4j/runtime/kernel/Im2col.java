@@ -11,9 +11,9 @@ import java.util.Arrays;
 public final class Im2col {
     private Im2col() {}
 
-    /** Row stride for {@code pixels} output pixels: a whole number of 8-float vectors. */
+    /** Row stride for {@code pixels} output pixels: a whole number of the pixel kernel's 16-pixel blocks. */
     public static int stride(int pixels) {
-        return (pixels + 7) / 8 * 8;
+        return (pixels + PixelKernel.PIXELS - 1) / PixelKernel.PIXELS * PixelKernel.PIXELS;
     }
 
     /**

@@ -63,7 +63,7 @@ public final class TernaryConv2d {
         if (geo.groups() != g) throw new IllegalArgumentException("conv: geometry has group " + geo.groups() + ", weights were split into " + g);
         if (c != inPerGroup * g) throw new IllegalArgumentException("conv: input has " + c + " channels, weights expect " + inPerGroup * g);
         if (x.length != (long) n * c * h * w) throw new IllegalArgumentException("conv: input has " + x.length + " values for [" + n + ", " + c + ", " + h + ", " + w + "]");
-        if (exact && FloatKernels.allFinite(x, 0, x.length)) return forwardPixels(x, n, c, h, w, geo, par);
+        if (FloatKernels.allFinite(x, 0, x.length)) return forwardPixels(x, n, c, h, w, geo, !exact, par);
         int oh = geo.outH(h, kh), ow = geo.outW(w, kw), pixels = oh * ow, k = inPerGroup * kh * kw, perGroup = outChannels / g;
         float[] y = new float[Math.multiplyExact(n, Math.multiplyExact(outChannels, pixels))];
         boolean acrossGroups = g >= par.threads() && par.threads() > 1;
@@ -91,24 +91,33 @@ public final class TernaryConv2d {
     }
 
     /**
-     * The exact path for finite inputs: a transposed im2col in each group's padded input order, and
+     * Finite inputs: a transposed im2col in each group's padded input order, and
      * {@link FloatKernels#pixelRows} vectorized over output pixels (at batch 1 a conv has few
-     * inputs per output and many pixels).
+     * inputs per output and many pixels). With {@code int8} each pixel's window is first quantized
+     * as {@link QuantizedActivations} would ({@link PixelQuantizer}), which gives the integer
+     * kernels' outputs exactly; the per-pixel path below remains for inputs with NaN or infinity.
      */
-    private float[] forwardPixels(float[] x, int n, int c, int h, int w, ConvGeometry geo, Parallel par) {
-        int g = groups.length, oh = geo.outH(h, kh), ow = geo.outW(w, kw), pixels = oh * ow, ld = Im2col.stride(pixels), perGroup = outChannels / g;
+    private float[] forwardPixels(float[] x, int n, int c, int h, int w, ConvGeometry geo, boolean int8, Parallel par) {
+        int g = groups.length, oh = geo.outH(h, kh), ow = geo.outW(w, kw), pixels = oh * ow, perGroup = outChannels / g;
         float[] y = new float[Math.multiplyExact(n, Math.multiplyExact(outChannels, pixels))];
-        boolean acrossGroups = g >= par.threads() && par.threads() > 1;
+        boolean acrossGroups = g >= par.threads() && par.threads() > 1, view = !int8 && PixelSource.viewPays(geo, w, kw);
         for (int img = 0; img < n; img++) {
             int image = img;
             Parallel.RangeBody body = (from, to) -> {
                 Parallel inner = acrossGroups ? Parallel.serial() : par;
                 for (int gi = from; gi < to; gi++) {
                     PackedTernaryMatrix m = groups[gi];
-                    float[] cols = new float[Math.multiplyExact(FloatKernels.usedSteps(m.layout()) * ReductionLayout.STEP, ld)];
-                    Im2col.transposed(x, image, c, h, w, gi * inPerGroup, inPerGroup, kh, kw, geo, m.layout().toPadded(), cols, ld);
+                    int rows = FloatKernels.usedSteps(m.layout()) * ReductionLayout.STEP;
+                    int[] rowOf = m.layout().toPadded();
+                    PixelSource src = view ? PixelSource.view(x, image, c, h, w, gi * inPerGroup, inPerGroup, kh, kw, geo, rowOf, rows)
+                            : PixelSource.im2col(x, image, c, h, w, gi * inPerGroup, inPerGroup, kh, kw, geo, rowOf, rows);
+                    float[] scale = int8 ? new float[src.width()] : null;
+                    if (int8) PixelQuantizer.quantize(src.data(), rows, src.width(), scale);
                     int yOff = (image * outChannels + gi * perGroup) * pixels;
-                    inner.forRange(perGroup, 4, (r0, r1) -> FloatKernels.pixelRows(m, cols, ld, pixels, r0, r1, y, yOff));
+                    float[] out = src.wide() ? new float[perGroup * src.kernelPixels()] : y;
+                    int outOff = src.wide() ? 0 : yOff;
+                    inner.forRange(perGroup, 4, (r0, r1) -> FloatKernels.pixelRows(m, src, src.kernelPixels(), r0, r1, out, outOff, scale));
+                    if (src.wide()) src.compact(out, perGroup, y, yOff);
                 }
             };
             if (acrossGroups) par.forRange(g, 1, body);

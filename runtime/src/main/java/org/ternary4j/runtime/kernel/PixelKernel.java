@@ -1,0 +1,124 @@
+package org.ternary4j.runtime.kernel;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * The inner loop of pixel-vectorized convolutions: four output rows times sixteen pixels at a time
+ * over a transposed im2col (cols[off[p] + j] = input p of pixel j, for j below a multiple of 16
+ * called the width: off[p] = p·ld for a materialized im2col, or an offset into a padded input
+ * plane, which makes the im2col a view for stride-1 convolutions), each
+ * kernel input contributing one broadcast coefficient per row times two pixel vectors, so the
+ * pixel loads are shared by four rows. Coefficients are float rows: dense weights, or decoded
+ * ternary codes with a scale per segment of inputs (then, for two-scale groups, a second row of
+ * −1 indicators with its own scales). Every output is computed in the same order whichever block
+ * or thread computes it.
+ */
+final class PixelKernel {
+    private PixelKernel() {}
+
+    static final VectorSpecies<Float> F = FloatVector.SPECIES_256;
+    /** Pixels per block: ld must be a multiple. */
+    static final int PIXELS = 16;
+
+    /**
+     * Output rows i = 0..3: coefficients at coef[c_i + p] (and neg[c_i + p]), segment s covering
+     * inputs [bounds[s], bounds[s+1]) with scales sp[s_i + s] (sn[s_i + s]); out_i < 0 skips the
+     * row. Writes y[out_i + j] for pixels j < pixels, times pixelScale[j] when given.
+     */
+    static void rows4(float[] coef, float[] neg, int c0, int c1, int c2, int c3, int[] bounds, float[] sp, float[] sn,
+                      int s0, int s1, int s2, int s3, float[] cols, int[] off, int width, float[] pixelScale, float[] y,
+                      int o0, int o1, int o2, int o3, int pixels, float[] tail) {
+        int segs = bounds.length - 1;
+        FloatVector z = FloatVector.zero(F);
+        for (int j = 0; j < width; j += PIXELS) {
+            FloatVector t00 = z, t01 = z, t10 = z, t11 = z, t20 = z, t21 = z, t30 = z, t31 = z;
+            for (int s = 0; s < segs; s++) {
+                int p0 = bounds[s], p1 = bounds[s + 1];
+                if (p0 >= p1) continue;
+                FloatVector a00 = z, a01 = z, a10 = z, a11 = z, a20 = z, a21 = z, a30 = z, a31 = z;
+                for (int p = p0; p < p1; p++) {
+                    FloatVector x0 = FloatVector.fromArray(F, cols, off[p] + j), x1 = FloatVector.fromArray(F, cols, off[p] + j + 8);
+                    FloatVector w = FloatVector.broadcast(F, coef[c0 + p]);
+                    a00 = w.fma(x0, a00);
+                    a01 = w.fma(x1, a01);
+                    w = FloatVector.broadcast(F, coef[c1 + p]);
+                    a10 = w.fma(x0, a10);
+                    a11 = w.fma(x1, a11);
+                    w = FloatVector.broadcast(F, coef[c2 + p]);
+                    a20 = w.fma(x0, a20);
+                    a21 = w.fma(x1, a21);
+                    w = FloatVector.broadcast(F, coef[c3 + p]);
+                    a30 = w.fma(x0, a30);
+                    a31 = w.fma(x1, a31);
+                }
+                if (neg == null) {
+                    float k0 = sp[s0 + s], k1 = sp[s1 + s], k2 = sp[s2 + s], k3 = sp[s3 + s];
+                    t00 = t00.add(a00.mul(k0));
+                    t01 = t01.add(a01.mul(k0));
+                    t10 = t10.add(a10.mul(k1));
+                    t11 = t11.add(a11.mul(k1));
+                    t20 = t20.add(a20.mul(k2));
+                    t21 = t21.add(a21.mul(k2));
+                    t30 = t30.add(a30.mul(k3));
+                    t31 = t31.add(a31.mul(k3));
+                    continue;
+                }
+                FloatVector b00 = z, b01 = z, b10 = z, b11 = z, b20 = z, b21 = z, b30 = z, b31 = z;
+                for (int p = p0; p < p1; p++) {
+                    FloatVector x0 = FloatVector.fromArray(F, cols, off[p] + j), x1 = FloatVector.fromArray(F, cols, off[p] + j + 8);
+                    FloatVector w = FloatVector.broadcast(F, neg[c0 + p]);
+                    b00 = w.fma(x0, b00);
+                    b01 = w.fma(x1, b01);
+                    w = FloatVector.broadcast(F, neg[c1 + p]);
+                    b10 = w.fma(x0, b10);
+                    b11 = w.fma(x1, b11);
+                    w = FloatVector.broadcast(F, neg[c2 + p]);
+                    b20 = w.fma(x0, b20);
+                    b21 = w.fma(x1, b21);
+                    w = FloatVector.broadcast(F, neg[c3 + p]);
+                    b30 = w.fma(x0, b30);
+                    b31 = w.fma(x1, b31);
+                }
+                float k0 = sp[s0 + s], k1 = sp[s1 + s], k2 = sp[s2 + s], k3 = sp[s3 + s];
+                float m0 = sn[s0 + s], m1 = sn[s1 + s], m2 = sn[s2 + s], m3 = sn[s3 + s];
+                t00 = t00.add(a00.mul(k0).sub(b00.mul(m0)));
+                t01 = t01.add(a01.mul(k0).sub(b01.mul(m0)));
+                t10 = t10.add(a10.mul(k1).sub(b10.mul(m1)));
+                t11 = t11.add(a11.mul(k1).sub(b11.mul(m1)));
+                t20 = t20.add(a20.mul(k2).sub(b20.mul(m2)));
+                t21 = t21.add(a21.mul(k2).sub(b21.mul(m2)));
+                t30 = t30.add(a30.mul(k3).sub(b30.mul(m3)));
+                t31 = t31.add(a31.mul(k3).sub(b31.mul(m3)));
+            }
+            if (pixelScale != null) {
+                FloatVector q0 = FloatVector.fromArray(F, pixelScale, j), q1 = FloatVector.fromArray(F, pixelScale, j + 8);
+                t00 = t00.mul(q0);
+                t01 = t01.mul(q1);
+                t10 = t10.mul(q0);
+                t11 = t11.mul(q1);
+                t20 = t20.mul(q0);
+                t21 = t21.mul(q1);
+                t30 = t30.mul(q0);
+                t31 = t31.mul(q1);
+            }
+            store(t00, t01, y, o0, j, pixels, tail);
+            store(t10, t11, y, o1, j, pixels, tail);
+            store(t20, t21, y, o2, j, pixels, tail);
+            store(t30, t31, y, o3, j, pixels, tail);
+        }
+    }
+
+    /** Pixels [j, j + 16) of one row at y[out + …]; lanes past the row end are dropped, out < 0 drops the row. */
+    private static void store(FloatVector v0, FloatVector v1, float[] y, int out, int j, int pixels, float[] tail) {
+        if (out < 0) return;
+        if (j + PIXELS <= pixels) {
+            v0.intoArray(y, out + j);
+            v1.intoArray(y, out + j + 8);
+            return;
+        }
+        v0.intoArray(tail, 0);
+        v1.intoArray(tail, 8);
+        if (j < pixels) System.arraycopy(tail, 0, y, out + j, pixels - j);
+    }
+}
