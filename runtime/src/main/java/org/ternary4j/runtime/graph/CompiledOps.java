@@ -122,29 +122,41 @@ final class CompiledOps {
         private static final OnnxMl.NodeProto RELU = OnnxMl.NodeProto.newBuilder().setOpType("Relu").build();
     }
 
-    /** MaxPool without padding: windows clipped to the image need no per-element bounds test. */
+    /**
+     * MaxPool without padding (windows never leave the image): per output row, the window's rows
+     * are reduced with vector max over contiguous input (Math.max semantics: NaN wins, +0 above
+     * −0; order-free), then shifted copies of that row likewise, and each output picks its column.
+     */
     record MaxPool(WindowSpec window) implements Op {
         public Tensor[] run(Tensor[] in, boolean exact, Parallel par) {
             Tensor x = in[0];
             NeuralOps.Window w = window.resolve(x);
             if (w.padT() != 0 || w.padL() != 0 || w.padB() != 0 || w.padR() != 0 || w.ceil()) return one(NeuralOps.pool(x, w, true, false));
             int n = x.shape()[0], c = x.shape()[1], h = x.shape()[2], wd = x.shape()[3], oh = w.outH(h), ow = w.outW(wd);
-            float[] a = x.floats(), out = new float[n * c * oh * ow];
+            int spanW = wd - (w.kw() - 1) * w.dw();
+            float[] a = x.floats(), out = new float[n * c * oh * ow], row = new float[wd], span = new float[spanW];
             for (int p = 0; p < n * c; p++) {
                 int plane = p * h * wd;
                 for (int oy = 0; oy < oh; oy++) {
+                    int first = plane + oy * w.sh() * wd;
+                    System.arraycopy(a, first, row, 0, wd);
+                    for (int ky = 1; ky < w.kh(); ky++) maxInto(row, a, first + ky * w.dh() * wd, wd);
+                    // span[i] = max over the window's columns starting at column i
+                    System.arraycopy(row, 0, span, 0, spanW);
+                    for (int kx = 1; kx < w.kw(); kx++) maxInto(span, row, kx * w.dw(), spanW);
                     int o = (p * oh + oy) * ow;
-                    for (int ox = 0; ox < ow; ox++) {
-                        float best = Float.NEGATIVE_INFINITY;
-                        for (int ky = 0; ky < w.kh(); ky++) {
-                            int row = plane + (oy * w.sh() + ky * w.dh()) * wd + ox * w.sw();
-                            for (int kx = 0; kx < w.kw(); kx++) best = Math.max(best, a[row + kx * w.dw()]);
-                        }
-                        out[o + ox] = best;
-                    }
+                    for (int ox = 0; ox < ow; ox++) out[o + ox] = span[ox * w.sw()];
                 }
             }
             return one(new Tensor.F32(new int[] {n, c, oh, ow}, out));
+        }
+
+        private static void maxInto(float[] row, float[] a, int from, int n) {
+            int i = 0;
+            for (int bound = F.loopBound(n); i < bound; i += F.length()) {
+                FloatVector.fromArray(F, row, i).max(FloatVector.fromArray(F, a, from + i)).intoArray(row, i);
+            }
+            for (; i < n; i++) row[i] = Math.max(row[i], a[from + i]);
         }
     }
 }
