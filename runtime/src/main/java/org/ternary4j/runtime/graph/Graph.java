@@ -144,7 +144,7 @@ public final class Graph {
             for (int j = 0; j < Math.min(out.length, step.out().length); j++) {
                 if (step.out()[j] >= 0) values[step.out()[j]] = out[j];
             }
-            if (PROFILE != null) PROFILE.computeIfAbsent(step.op() + " " + step.name() + (exact ? " exact" : " int8"), k -> new java.util.concurrent.atomic.AtomicLong()).addAndGet(System.nanoTime() - t0);
+            if (PROFILE != null) PROFILE.computeIfAbsent(step.op() + " " + step.name() + (exact ? " exact" : " int8"), k -> new java.util.concurrent.atomic.AtomicLong()).addAndGet(((System.nanoTime() - t0) << 20) + 1);
         }
         Map<String, Tensor> result = new LinkedHashMap<>();
         for (int i = 0; i < outputs.size(); i++) {

@@ -239,17 +239,20 @@ public final class FloatKernels {
         int used = usedSteps(l), segs = l.segments(), len = used * STEP;
         int[] bounds = new int[segs + 1];
         for (int s = 0; s <= segs; s++) bounds[s] = Math.min(l.segmentSteps()[s], used) * STEP;
-        float[] c = new float[4 * len], n = m.twoScales() ? new float[4 * len] : null;
+        int count = to - from;
+        float[] c = new float[count * len], n = m.twoScales() ? new float[count * len] : null;
+        for (int r = from; r < to; r++) decodeRow(m, r, used, c, n, (r - from) * len);
         float[] tail = new float[PixelKernel.PIXELS];
-        for (int r = from; r < to; r += 4) {
-            int[] row = new int[4];
-            for (int i = 0; i < 4; i++) {
-                row[i] = Math.min(r + i, to - 1);
-                decodeRow(m, row[i], used, c, n, i * len);
+        int slab = PixelKernel.slab(bounds[segs]), width = src.width();
+        for (int j = 0; j < width; j += slab) {
+            for (int r = from; r < to; r += 4) {
+                // a last partial block repeats its final row and drops the copies
+                int i1 = Math.min(r + 1, to - 1) - from, i2 = Math.min(r + 2, to - 1) - from, i3 = Math.min(r + 3, to - 1) - from;
+                PixelKernel.rows4(c, n, (r - from) * len, i1 * len, i2 * len, i3 * len, bounds, m.scalePos(), m.scaleNeg(),
+                        r * segs, (from + i1) * segs, (from + i2) * segs, (from + i3) * segs, src.data(), src.off(), j, Math.min(width, j + slab),
+                        pixelScale, y, out(yOff, r, 0, to, pixels), out(yOff, r, 1, to, pixels), out(yOff, r, 2, to, pixels),
+                        out(yOff, r, 3, to, pixels), pixels, tail);
             }
-            PixelKernel.rows4(c, n, 0, len, 2 * len, 3 * len, bounds, m.scalePos(), m.scaleNeg(),
-                    row[0] * segs, row[1] * segs, row[2] * segs, row[3] * segs, src.data(), src.off(), src.width(), pixelScale, y,
-                    out(yOff, r, 0, to, pixels), out(yOff, r, 1, to, pixels), out(yOff, r, 2, to, pixels), out(yOff, r, 3, to, pixels), pixels, tail);
         }
     }
 

@@ -42,11 +42,11 @@ public final class Fp32Conv2d {
         boolean view = PixelSource.viewPays(geo, wd, kw);
         int perGroup = outChannels / groups;
         float[] y = new float[Math.multiplyExact(n, Math.multiplyExact(outChannels, pixels))];
-        boolean acrossGroups = groups >= par.threads() && par.threads() > 1;
+        boolean acrossGroups = groups >= par.threads() && par.threads() > 1, small = (long) perGroup * k * pixels < TernaryMatmul.SERIAL_WORK;
         for (int img = 0; img < n; img++) {
             int image = img, yOff = img * outChannels * pixels;
             Parallel.RangeBody body = (from, to) -> {
-                Parallel inner = acrossGroups ? Parallel.serial() : par;
+                Parallel inner = acrossGroups || small ? Parallel.serial() : par;
                 for (int gi = from; gi < to; gi++) {
                     PixelSource src = view ? PixelSource.view(x, image, c, h, wd, gi * inPerGroup, inPerGroup, kh, kw, geo, null, k)
                             : PixelSource.im2col(x, image, c, h, wd, gi * inPerGroup, inPerGroup, kh, kw, geo, null, k);
@@ -70,11 +70,14 @@ public final class Fp32Conv2d {
         int pixels = src.kernelPixels();
         int[] bounds = {0, k};
         float[] tail = new float[PixelKernel.PIXELS];
-        for (int r = from; r < to; r += 4) {
-            int r1 = Math.min(r + 1, to - 1), r2 = Math.min(r + 2, to - 1), r3 = Math.min(r + 3, to - 1);
-            PixelKernel.rows4(w, null, r * k, r1 * k, r2 * k, r3 * k, bounds, ONE, null, 0, 0, 0, 0, src.data(), src.off(), src.width(), null, y,
-                    yOff + r * pixels, r + 1 < to ? yOff + (r + 1) * pixels : -1, r + 2 < to ? yOff + (r + 2) * pixels : -1,
-                    r + 3 < to ? yOff + (r + 3) * pixels : -1, pixels, tail);
+        int slab = PixelKernel.slab(k), width = src.width();
+        for (int j = 0; j < width; j += slab) {
+            for (int r = from; r < to; r += 4) {
+                int r1 = Math.min(r + 1, to - 1), r2 = Math.min(r + 2, to - 1), r3 = Math.min(r + 3, to - 1);
+                PixelKernel.rows4(w, null, r * k, r1 * k, r2 * k, r3 * k, bounds, ONE, null, 0, 0, 0, 0, src.data(), src.off(), j,
+                        Math.min(width, j + slab), null, y, yOff + r * pixels, r + 1 < to ? yOff + (r + 1) * pixels : -1,
+                        r + 2 < to ? yOff + (r + 2) * pixels : -1, r + 3 < to ? yOff + (r + 3) * pixels : -1, pixels, tail);
+            }
         }
     }
 }

@@ -11,9 +11,9 @@ import java.util.Arrays;
 public final class Im2col {
     private Im2col() {}
 
-    /** Row stride for {@code pixels} output pixels: a whole number of the pixel kernel's 16-pixel blocks. */
+    /** Row stride for {@code pixels} output pixels: a whole number of the pixel kernel's vectors. */
     public static int stride(int pixels) {
-        return (pixels + PixelKernel.PIXELS - 1) / PixelKernel.PIXELS * PixelKernel.PIXELS;
+        return (pixels + PixelKernel.VECTOR - 1) / PixelKernel.VECTOR * PixelKernel.VECTOR;
     }
 
     /**
@@ -39,11 +39,12 @@ public final class Im2col {
                             Arrays.fill(cols, dst, dst + ow, 0f);
                             continue;
                         }
-                        int src = plane + iy * w + dx;
-                        if (lo > 0) Arrays.fill(cols, dst, dst + lo, 0f);
-                        if (geo.strideW() == 1) System.arraycopy(x, src + lo, cols, dst + lo, hi - lo);
-                        else for (int ox = lo; ox < hi; ox++) cols[dst + ox] = x[src + ox * geo.strideW()];
-                        if (hi < ow) Arrays.fill(cols, dst + hi, dst + ow, 0f);
+                        // plain loops: rows are short, where arraycopy's call costs more than the copy
+                        int src = plane + iy * w + dx, sw = geo.strideW();
+                        for (int ox = 0; ox < lo; ox++) cols[dst + ox] = 0f;
+                        if (sw == 1) for (int ox = lo; ox < hi; ox++) cols[dst + ox] = x[src + ox];
+                        else for (int ox = lo; ox < hi; ox++) cols[dst + ox] = x[src + ox * sw];
+                        for (int ox = hi; ox < ow; ox++) cols[dst + ox] = 0f;
                     }
                 }
             }

@@ -24,20 +24,32 @@ final class PixelKernel {
      */
     static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
     private static final int L = F.length();
-    /** Pixels per block (two vectors): widths are multiples of it. */
+    /** Pixels per block (two vectors); widths are multiples of one vector, {@link #VECTOR}. */
     static final int PIXELS = 2 * L;
+    static final int VECTOR = L;
+
+    /**
+     * Pixels per slab: callers sweep every row block over one slab of pixel columns before the
+     * next, so the slab's inputs (rows·slab floats, ~16 KiB) stay in L1 instead of being re-read
+     * from L2 by each block of four rows.
+     */
+    static int slab(int rows) {
+        return Math.max(PIXELS, (16 << 10) / 4 / Math.max(1, rows) / PIXELS * PIXELS);
+    }
 
     /**
      * Output rows i = 0..3: coefficients at coef[c_i + p] (and neg[c_i + p]), segment s covering
      * inputs [bounds[s], bounds[s+1]) with scales sp[s_i + s] (sn[s_i + s]); out_i < 0 skips the
-     * row. Writes y[out_i + j] for pixels j < pixels, times pixelScale[j] when given.
+     * row. Writes y[out_i + j] for pixels j ∈ [jFrom, jTo) below pixels, times pixelScale[j] when
+     * given. jFrom is a multiple of {@link #PIXELS}, jTo of {@link #VECTOR}.
      */
     static void rows4(float[] coef, float[] neg, int c0, int c1, int c2, int c3, int[] bounds, float[] sp, float[] sn,
-                      int s0, int s1, int s2, int s3, float[] cols, int[] off, int width, float[] pixelScale, float[] y,
+                      int s0, int s1, int s2, int s3, float[] cols, int[] off, int jFrom, int jTo, float[] pixelScale, float[] y,
                       int o0, int o1, int o2, int o3, int pixels, float[] tail) {
         int segs = bounds.length - 1;
         FloatVector z = FloatVector.zero(F);
-        for (int j = 0; j < width; j += PIXELS) {
+        int j = jFrom;
+        for (; j + PIXELS <= jTo; j += PIXELS) {
             FloatVector t00 = z, t01 = z, t10 = z, t11 = z, t20 = z, t21 = z, t30 = z, t31 = z;
             for (int s = 0; s < segs; s++) {
                 int p0 = bounds[s], p1 = bounds[s + 1];
@@ -113,6 +125,66 @@ final class PixelKernel {
             store(t20, t21, y, o2, j, pixels, tail);
             store(t30, t31, y, o3, j, pixels, tail);
         }
+        if (j < jTo) tail(coef, neg, c0, c1, c2, c3, bounds, sp, sn, s0, s1, s2, s3, cols, off, j, pixelScale, y, o0, o1, o2, o3, pixels, tail);
+    }
+
+    /** The last single vector of pixels (widths are multiples of one vector): the loop of {@link #rows4} with one pixel vector. */
+    private static void tail(float[] coef, float[] neg, int c0, int c1, int c2, int c3, int[] bounds, float[] sp, float[] sn,
+                             int s0, int s1, int s2, int s3, float[] cols, int[] off, int j, float[] pixelScale, float[] y,
+                             int o0, int o1, int o2, int o3, int pixels, float[] tail) {
+        FloatVector z = FloatVector.zero(F), t0 = z, t1 = z, t2 = z, t3 = z;
+        for (int s = 0; s < bounds.length - 1; s++) {
+            int p0 = bounds[s], p1 = bounds[s + 1];
+            if (p0 >= p1) continue;
+            FloatVector a0 = z, a1 = z, a2 = z, a3 = z;
+            for (int p = p0; p < p1; p++) {
+                FloatVector x = FloatVector.fromArray(F, cols, off[p] + j);
+                a0 = FloatVector.broadcast(F, coef[c0 + p]).fma(x, a0);
+                a1 = FloatVector.broadcast(F, coef[c1 + p]).fma(x, a1);
+                a2 = FloatVector.broadcast(F, coef[c2 + p]).fma(x, a2);
+                a3 = FloatVector.broadcast(F, coef[c3 + p]).fma(x, a3);
+            }
+            if (neg == null) {
+                t0 = t0.add(a0.mul(sp[s0 + s]));
+                t1 = t1.add(a1.mul(sp[s1 + s]));
+                t2 = t2.add(a2.mul(sp[s2 + s]));
+                t3 = t3.add(a3.mul(sp[s3 + s]));
+                continue;
+            }
+            FloatVector b0 = z, b1 = z, b2 = z, b3 = z;
+            for (int p = p0; p < p1; p++) {
+                FloatVector x = FloatVector.fromArray(F, cols, off[p] + j);
+                b0 = FloatVector.broadcast(F, neg[c0 + p]).fma(x, b0);
+                b1 = FloatVector.broadcast(F, neg[c1 + p]).fma(x, b1);
+                b2 = FloatVector.broadcast(F, neg[c2 + p]).fma(x, b2);
+                b3 = FloatVector.broadcast(F, neg[c3 + p]).fma(x, b3);
+            }
+            t0 = t0.add(a0.mul(sp[s0 + s]).sub(b0.mul(sn[s0 + s])));
+            t1 = t1.add(a1.mul(sp[s1 + s]).sub(b1.mul(sn[s1 + s])));
+            t2 = t2.add(a2.mul(sp[s2 + s]).sub(b2.mul(sn[s2 + s])));
+            t3 = t3.add(a3.mul(sp[s3 + s]).sub(b3.mul(sn[s3 + s])));
+        }
+        if (pixelScale != null) {
+            FloatVector q = FloatVector.fromArray(F, pixelScale, j);
+            t0 = t0.mul(q);
+            t1 = t1.mul(q);
+            t2 = t2.mul(q);
+            t3 = t3.mul(q);
+        }
+        store1(t0, y, o0, j, pixels, tail);
+        store1(t1, y, o1, j, pixels, tail);
+        store1(t2, y, o2, j, pixels, tail);
+        store1(t3, y, o3, j, pixels, tail);
+    }
+
+    private static void store1(FloatVector v, float[] y, int out, int j, int pixels, float[] tail) {
+        if (out < 0) return;
+        if (j + L <= pixels) {
+            v.intoArray(y, out + j);
+            return;
+        }
+        v.intoArray(tail, 0);
+        if (j < pixels) System.arraycopy(tail, 0, y, out + j, pixels - j);
     }
 
     /** Pixels [j, j + PIXELS) of one row at y[out + …]; lanes past the row end are dropped, out < 0 drops the row. */

@@ -101,10 +101,11 @@ public final class TernaryConv2d {
         int g = groups.length, oh = geo.outH(h, kh), ow = geo.outW(w, kw), pixels = oh * ow, perGroup = outChannels / g;
         float[] y = new float[Math.multiplyExact(n, Math.multiplyExact(outChannels, pixels))];
         boolean acrossGroups = g >= par.threads() && par.threads() > 1, view = !int8 && PixelSource.viewPays(geo, w, kw);
+        boolean small = (long) perGroup * FloatKernels.usedSteps(groups[0].layout()) * ReductionLayout.STEP * pixels < TernaryMatmul.SERIAL_WORK;
         for (int img = 0; img < n; img++) {
             int image = img;
             Parallel.RangeBody body = (from, to) -> {
-                Parallel inner = acrossGroups ? Parallel.serial() : par;
+                Parallel inner = acrossGroups || small ? Parallel.serial() : par;
                 for (int gi = from; gi < to; gi++) {
                     PackedTernaryMatrix m = groups[gi];
                     int rows = FloatKernels.usedSteps(m.layout()) * ReductionLayout.STEP;

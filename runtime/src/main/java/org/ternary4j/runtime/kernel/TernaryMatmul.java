@@ -26,7 +26,8 @@ public final class TernaryMatmul {
     public static void gemmExact(PackedTernaryMatrix m, float[] x, int batch, float[] y, Parallel par) {
         check(m, x, batch, y);
         float[] xp = padded(m, x, 0, batch);
-        par.forRange(m.rows(), 16, (from, to) -> FloatKernels.rows(m, xp, 0, batch, from, to, y, 0));
+        Parallel p = (long) batch * m.rows() * m.layout().paddedK() < SERIAL_WORK ? Parallel.serial() : par;
+        p.forRange(m.rows(), 16, (from, to) -> FloatKernels.rows(m, xp, 0, batch, from, to, y, 0));
     }
 
     /**
@@ -38,6 +39,9 @@ public final class TernaryMatmul {
     }
 
     private static final int PANEL_BYTES = 64 << 10;
+
+    /** Multiply-adds below which handing work to other threads costs more than it saves (a few µs of work). */
+    static final long SERIAL_WORK = 1 << 17;
 
     private static void check(PackedTernaryMatrix m, float[] x, int batch, float[] y) {
         if (batch < 0) throw new IllegalArgumentException("batch must be ≥ 0, got " + batch);
