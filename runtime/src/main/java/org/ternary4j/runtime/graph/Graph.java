@@ -110,6 +110,11 @@ public final class Graph {
         return b;
     }
 
+    /** Steps a run executes (fused nodes count once). */
+    int stepCount() {
+        return steps.length;
+    }
+
     public List<String> inputNames() {
         return inputs;
     }
