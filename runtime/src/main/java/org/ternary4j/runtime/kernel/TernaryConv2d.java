@@ -100,7 +100,7 @@ public final class TernaryConv2d {
     private float[] forwardPixels(float[] x, int n, int c, int h, int w, ConvGeometry geo, boolean int8, Parallel par) {
         int g = groups.length, oh = geo.outH(h, kh), ow = geo.outW(w, kw), pixels = oh * ow, perGroup = outChannels / g;
         float[] y = new float[Math.multiplyExact(n, Math.multiplyExact(outChannels, pixels))];
-        boolean acrossGroups = g >= par.threads() && par.threads() > 1, view = !int8 && PixelSource.viewPays(geo, w, kw);
+        boolean acrossGroups = g >= par.threads() && par.threads() > 1, view = PixelSource.viewPays(geo, w, kw);
         boolean small = (long) perGroup * FloatKernels.usedSteps(groups[0].layout()) * ReductionLayout.STEP * pixels < TernaryMatmul.SERIAL_WORK;
         for (int img = 0; img < n; img++) {
             int image = img;
@@ -110,8 +110,10 @@ public final class TernaryConv2d {
                     PackedTernaryMatrix m = groups[gi];
                     int rows = FloatKernels.usedSteps(m.layout()) * ReductionLayout.STEP;
                     int[] rowOf = m.layout().toPadded();
-                    PixelSource src = view ? PixelSource.view(x, image, c, h, w, gi * inPerGroup, inPerGroup, kh, kw, geo, rowOf, rows)
+                    PixelSource viewOrCols = view ? PixelSource.view(x, image, c, h, w, gi * inPerGroup, inPerGroup, kh, kw, geo, rowOf, rows)
                             : PixelSource.im2col(x, image, c, h, w, gi * inPerGroup, inPerGroup, kh, kw, geo, rowOf, rows);
+                    // quantized per pixel: each needs its own copy of its window
+                    PixelSource src = int8 && view ? viewOrCols.materialize() : viewOrCols;
                     float[] scale = int8 ? new float[src.width()] : null;
                     if (int8) PixelQuantizer.quantize(src.data(), rows, src.width(), scale);
                     int yOff = (image * outChannels + gi * perGroup) * pixels;
