@@ -235,6 +235,11 @@ public final class FloatKernels {
      * block repeats its final row and drops the copies.
      */
     static void pixelRows(PackedTernaryMatrix m, PixelSource src, int pixels, int from, int to, float[] y, int yOff, float[] pixelScale) {
+        pixelRows(m, src, pixels, pixels, from, to, y, yOff, pixelScale);
+    }
+
+    /** As above with output rows {@code stride} apart and only pixels j < bound written (a slab of a wider output). */
+    static void pixelRows(PackedTernaryMatrix m, PixelSource src, int stride, int bound, int from, int to, float[] y, int yOff, float[] pixelScale) {
         ReductionLayout l = m.layout();
         int used = usedSteps(l), segs = l.segments(), len = used * STEP;
         int[] bounds = new int[segs + 1];
@@ -250,8 +255,8 @@ public final class FloatKernels {
                 int i1 = Math.min(r + 1, to - 1) - from, i2 = Math.min(r + 2, to - 1) - from, i3 = Math.min(r + 3, to - 1) - from;
                 PixelKernel.rows4(c, n, (r - from) * len, i1 * len, i2 * len, i3 * len, bounds, m.scalePos(), m.scaleNeg(),
                         r * segs, (from + i1) * segs, (from + i2) * segs, (from + i3) * segs, src.data(), src.off(), j, Math.min(width, j + slab),
-                        pixelScale, y, out(yOff, r, 0, to, pixels), out(yOff, r, 1, to, pixels), out(yOff, r, 2, to, pixels),
-                        out(yOff, r, 3, to, pixels), pixels, tail);
+                        pixelScale, y, out(yOff, r, 0, to, stride), out(yOff, r, 1, to, stride), out(yOff, r, 2, to, stride),
+                        out(yOff, r, 3, to, stride), bound, tail);
             }
         }
     }

@@ -171,15 +171,14 @@ final class PixelKernel {
                 a33 = w.fma(x3, a33);
             }
             // as the general loop: t = 0 + a·k, then times the pixel scales
-            FloatVector q0 = pixelScale == null ? null : FloatVector.fromArray(F, pixelScale, j), q1 = pixelScale == null ? null : FloatVector.fromArray(F, pixelScale, j + L);
-            FloatVector q2 = pixelScale == null ? null : FloatVector.fromArray(F, pixelScale, j + 2 * L), q3 = pixelScale == null ? null : FloatVector.fromArray(F, pixelScale, j + 3 * L);
+            // (no vector variable that may be null: C2 would have to box it)
             if (o0 >= 0) {
                 FloatVector t0 = z.add(a00.mul(k0)), t1 = z.add(a01.mul(k0)), t2 = z.add(a02.mul(k0)), t3 = z.add(a03.mul(k0));
-                if (q0 != null) {
-                    t0 = t0.mul(q0);
-                    t1 = t1.mul(q1);
-                    t2 = t2.mul(q2);
-                    t3 = t3.mul(q3);
+                if (pixelScale != null) {
+                    t0 = t0.mul(FloatVector.fromArray(F, pixelScale, j));
+                    t1 = t1.mul(FloatVector.fromArray(F, pixelScale, j + L));
+                    t2 = t2.mul(FloatVector.fromArray(F, pixelScale, j + 2 * L));
+                    t3 = t3.mul(FloatVector.fromArray(F, pixelScale, j + 3 * L));
                 }
                 t0.intoArray(y, o0 + j);
                 t1.intoArray(y, o0 + j + L);
@@ -188,11 +187,11 @@ final class PixelKernel {
             }
             if (o1 >= 0) {
                 FloatVector t0 = z.add(a10.mul(k1)), t1 = z.add(a11.mul(k1)), t2 = z.add(a12.mul(k1)), t3 = z.add(a13.mul(k1));
-                if (q0 != null) {
-                    t0 = t0.mul(q0);
-                    t1 = t1.mul(q1);
-                    t2 = t2.mul(q2);
-                    t3 = t3.mul(q3);
+                if (pixelScale != null) {
+                    t0 = t0.mul(FloatVector.fromArray(F, pixelScale, j));
+                    t1 = t1.mul(FloatVector.fromArray(F, pixelScale, j + L));
+                    t2 = t2.mul(FloatVector.fromArray(F, pixelScale, j + 2 * L));
+                    t3 = t3.mul(FloatVector.fromArray(F, pixelScale, j + 3 * L));
                 }
                 t0.intoArray(y, o1 + j);
                 t1.intoArray(y, o1 + j + L);
@@ -201,11 +200,11 @@ final class PixelKernel {
             }
             if (o2 >= 0) {
                 FloatVector t0 = z.add(a20.mul(k2)), t1 = z.add(a21.mul(k2)), t2 = z.add(a22.mul(k2)), t3 = z.add(a23.mul(k2));
-                if (q0 != null) {
-                    t0 = t0.mul(q0);
-                    t1 = t1.mul(q1);
-                    t2 = t2.mul(q2);
-                    t3 = t3.mul(q3);
+                if (pixelScale != null) {
+                    t0 = t0.mul(FloatVector.fromArray(F, pixelScale, j));
+                    t1 = t1.mul(FloatVector.fromArray(F, pixelScale, j + L));
+                    t2 = t2.mul(FloatVector.fromArray(F, pixelScale, j + 2 * L));
+                    t3 = t3.mul(FloatVector.fromArray(F, pixelScale, j + 3 * L));
                 }
                 t0.intoArray(y, o2 + j);
                 t1.intoArray(y, o2 + j + L);
@@ -214,11 +213,11 @@ final class PixelKernel {
             }
             if (o3 >= 0) {
                 FloatVector t0 = z.add(a30.mul(k3)), t1 = z.add(a31.mul(k3)), t2 = z.add(a32.mul(k3)), t3 = z.add(a33.mul(k3));
-                if (q0 != null) {
-                    t0 = t0.mul(q0);
-                    t1 = t1.mul(q1);
-                    t2 = t2.mul(q2);
-                    t3 = t3.mul(q3);
+                if (pixelScale != null) {
+                    t0 = t0.mul(FloatVector.fromArray(F, pixelScale, j));
+                    t1 = t1.mul(FloatVector.fromArray(F, pixelScale, j + L));
+                    t2 = t2.mul(FloatVector.fromArray(F, pixelScale, j + 2 * L));
+                    t3 = t3.mul(FloatVector.fromArray(F, pixelScale, j + 3 * L));
                 }
                 t0.intoArray(y, o3 + j);
                 t1.intoArray(y, o3 + j + L);
