@@ -141,15 +141,7 @@ public final class EndToEndBench {
         };
         long warm = options.quick() ? 500 : 3000;
         int samples = options.quick() ? 600 : (batch == 1 ? 6000 : 1200);
-        if (org.ternary4j.runtime.graph.Graph.PROFILE != null) {
-            for (Timing.Op op : new Timing.Op[] {ours8, oursExact}) Timing.warmUp(op, 3000, 5000);
-            org.ternary4j.runtime.graph.Graph.PROFILE.clear();
-        }
         double[] med = Timing.interleavedMedians(new Timing.Op[] {ours8, oursExact, onnx}, warm, 2000, samples, 10);
-        if (org.ternary4j.runtime.graph.Graph.PROFILE != null) {
-            new java.util.TreeMap<>(org.ternary4j.runtime.graph.Graph.PROFILE).forEach((k, v) -> out.printf("  %-40s %8.2f us/call%n", k, (v.get() >> 20) / 1e3 / (v.get() & 0xfffff)));
-            org.ternary4j.runtime.graph.Graph.PROFILE.clear();
-        }
         return new Result(name, batch, threads, med[0], med[1], med[2]);
     }
 

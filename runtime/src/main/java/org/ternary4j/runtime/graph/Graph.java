@@ -23,8 +23,6 @@ public final class Graph {
     /** One executable step: input slots (−1 for absent inputs and packed weights) and their names, output slots (−1 for unnamed). */
     record Step(String op, String name, int[] in, String[] inNames, int[] out, CompiledOps.Op kernel) {}
 
-    public static final java.util.concurrent.ConcurrentHashMap<String, java.util.concurrent.atomic.AtomicLong> PROFILE =
-            Boolean.getBoolean("t4j.profile") ? new java.util.concurrent.ConcurrentHashMap<>() : null;
     private final Step[] steps;
     private final Tensor[] template;
     private final List<String> inputs;
@@ -130,9 +128,7 @@ public final class Graph {
             if (t == null) throw new IllegalArgumentException("missing model input '" + inputs.get(i) + "'");
             values[inputSlots[i]] = t;
         }
-        for (int si = 0; si < steps.length; si++) {
-            Step step = steps[si];
-            long t0 = PROFILE == null ? 0 : System.nanoTime();
+        for (Step step : steps) {
             Tensor[] in = new Tensor[step.in().length];
             for (int j = 0; j < in.length; j++) {
                 int slot = step.in()[j];
@@ -149,7 +145,6 @@ public final class Graph {
             for (int j = 0; j < Math.min(out.length, step.out().length); j++) {
                 if (step.out()[j] >= 0) values[step.out()[j]] = out[j];
             }
-            if (PROFILE != null) PROFILE.computeIfAbsent(step.op() + " " + step.name() + (exact ? " exact" : " int8"), k -> new java.util.concurrent.atomic.AtomicLong()).addAndGet(((System.nanoTime() - t0) << 20) + 1);
         }
         Map<String, Tensor> result = new LinkedHashMap<>();
         for (int i = 0; i < outputs.size(); i++) {
