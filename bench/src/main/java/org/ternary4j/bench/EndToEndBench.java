@@ -32,6 +32,9 @@ import org.ternary4j.runtime.graph.Tensor;
  * Also prints how often the runtime's predictions agree with ONNX Runtime's on real images.
  */
 public final class EndToEndBench {
+    static {
+        OrtMatMul.useBundledNativesUnlessPrepared();
+    }
 
     /**
      * @param images      test images [count, example shape…] (e.g. Fashion-MNIST's test set)
