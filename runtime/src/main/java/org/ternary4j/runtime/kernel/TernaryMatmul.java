@@ -40,8 +40,12 @@ public final class TernaryMatmul {
 
     private static final int PANEL_BYTES = 64 << 10;
 
-    /** Multiply-adds below which handing work to other threads costs more than it saves (a few µs of work). */
-    static final long SERIAL_WORK = 1 << 17;
+    /**
+     * Multiply-adds below which a layer runs on the calling thread: waking a worker and waiting
+     * for it cost more than it saved on LeNet's layers (≈ 0.4 M multiply-adds, 15 µs) on a
+     * machine where other processes share the cores.
+     */
+    static final long SERIAL_WORK = 1 << 20;
 
     private static void check(PackedTernaryMatrix m, float[] x, int batch, float[] y) {
         if (batch < 0) throw new IllegalArgumentException("batch must be ≥ 0, got " + batch);
