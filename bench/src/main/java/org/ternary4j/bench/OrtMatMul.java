@@ -37,7 +37,7 @@ final class OrtMatMul implements AutoCloseable {
      * The launcher points {@code onnxruntime.native.path} at a project cache that the eval module
      * fills; if nothing filled it yet, let ONNX Runtime extract its natives from its jar instead.
      */
-    private static void useBundledNativesUnlessPrepared() {
+    static void useBundledNativesUnlessPrepared() {
         String dir = System.getProperty("onnxruntime.native.path");
         if (dir != null && !java.nio.file.Files.isRegularFile(java.nio.file.Path.of(dir, System.mapLibraryName("onnxruntime")))) {
             System.clearProperty("onnxruntime.native.path");

@@ -4,8 +4,11 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
+import org.ternary4j.bench.EndToEndBench;
 import org.ternary4j.bench.KernelBench;
 import org.ternary4j.core.grouping.Grouping;
+import org.ternary4j.eval.data.DataSources;
+import org.ternary4j.eval.data.NdArray;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -35,6 +38,25 @@ final class KernelsBenchCommand implements Callable<Integer> {
     @Option(names = "--grouping", description = "Scale grouping of the ternary weights: row (default) or block:G (block:256 is llama.cpp TQ2_0's).")
     String grouping = "row";
 
+    @Option(names = "--e2e", description = {"After the GEMV/GEMM table, run whole models end to end (LeNet-5, VGG from models/, ternarized",
+            "in-process): runtime int8 and exact vs ONNX Runtime FP32, images/s at --e2e-batches, and prediction agreement."})
+    boolean e2e;
+
+    @Option(names = "--e2e-only", description = "Only the end-to-end section (implies --e2e).")
+    boolean e2eOnly;
+
+    @Option(names = "--e2e-models", split = ",", paramLabel = "MODEL.onnx", description = "Models for --e2e (default models/lenet5-fmnist.onnx, models/vgg-fmnist.onnx).")
+    List<Path> e2eModels;
+
+    @Option(names = "--e2e-batches", split = ",", description = "Batch sizes for --e2e (default 1,16).")
+    List<Integer> e2eBatches;
+
+    @Option(names = "--e2e-data", defaultValue = "fashion-mnist", paramLabel = "DATA", description = "Images for --e2e (default ${DEFAULT-VALUE}).")
+    String e2eData;
+
+    @Option(names = "--e2e-agreement", defaultValue = "1000", paramLabel = "N", description = "Images on which --e2e compares predictions (default ${DEFAULT-VALUE}).")
+    int e2eAgreement;
+
     @Option(names = "--quick", description = "Shorter warm-up and fewer samples (smoke test; numbers are noisier).")
     boolean quick;
 
@@ -52,9 +74,23 @@ final class KernelsBenchCommand implements Callable<Integer> {
         if (!(g instanceof Grouping.Row || g instanceof Grouping.Block || g instanceof Grouping.WholeTensor)) {
             throw new IllegalArgumentException("--grouping: " + grouping + " does not apply to a matrix; use row, tensor or block:G");
         }
-        new KernelBench(new KernelBench.Options(parsed, threads == null ? d.threads() : threads, batches == null ? d.batches() : batches,
-                g, peer, json, quick), System.out).run();
+        if (!e2eOnly) {
+            new KernelBench(new KernelBench.Options(parsed, threads == null ? d.threads() : threads, batches == null ? d.batches() : batches,
+                    g, peer, json, quick), System.out).run();
+        }
+        if (e2e || e2eOnly) endToEnd(threads == null ? d.threads() : threads);
         return 0;
+    }
+
+    private void endToEnd(List<Integer> threadCounts) throws Exception {
+        if (e2eAgreement < 1) throw new IllegalArgumentException("--e2e-agreement must be ≥ 1");
+        List<Integer> b = e2eBatches == null ? List.of(1, 16) : e2eBatches;
+        for (int x : b) if (x < 1) throw new IllegalArgumentException("--e2e-batches: " + x + " must be ≥ 1");
+        Path root = Path.of(System.getProperty("t4j.root", "."));
+        List<Path> models = e2eModels != null ? e2eModels : List.of(root.resolve("models/lenet5-fmnist.onnx"), root.resolve("models/vgg-fmnist.onnx"));
+        for (Path m : models) if (!java.nio.file.Files.isRegularFile(m)) throw new IllegalArgumentException(m + ": no such model file");
+        NdArray images = DataSources.load(e2eData, null).inputs().getFirst().array();
+        new EndToEndBench(new EndToEndBench.Options(models, images.data(), images.shape(), threadCounts, b, e2eAgreement, json, quick), System.out).run();
     }
 
     private static int[] parseShape(String s) {

@@ -13,26 +13,33 @@ import org.ternary4j.core.TernaryTensor;
 import org.ternary4j.runtime.kernel.Parallel;
 
 /**
- * A compiled ONNX graph: initializers and Constant nodes decoded, ternary layers packed, nodes kept
- * in the file's (topological) order. Immutable after {@link #compile}; {@link #run} may be called
- * from several threads.
+ * A compiled ONNX graph: initializers and Constant nodes decoded, ternary layers packed, every
+ * node turned into a {@link CompiledOps.Op} with its attributes resolved, and a BatchNormalization
+ * (and Relu) that only post-processes a Conv or Gemm fused into that layer's epilogue (see
+ * {@link Planner}). Values live in an array indexed by slot, not a map. Immutable after
+ * {@link #compile}; {@link #run} may be called from several threads.
  */
 public final class Graph {
-    private final List<OnnxMl.NodeProto> nodes;
-    private final Map<String, Tensor> constants;
-    private final Map<Integer, TernaryLayers> ternaryByNode;
-    private final List<String> inputs;
-    private final List<String> outputs;
-    private final int opset;
+    /** One executable step: input slots (−1 for absent inputs and packed weights) and their names, output slots (−1 for unnamed). */
+    record Step(String op, String name, int[] in, String[] inNames, int[] out, CompiledOps.Op kernel) {}
 
-    private Graph(List<OnnxMl.NodeProto> nodes, Map<String, Tensor> constants, Map<Integer, TernaryLayers> ternaryByNode,
-                  List<String> inputs, List<String> outputs, int opset) {
-        this.nodes = nodes;
-        this.constants = constants;
-        this.ternaryByNode = ternaryByNode;
+    private final Step[] steps;
+    private final Tensor[] template;
+    private final List<String> inputs;
+    private final int[] inputSlots;
+    private final List<String> outputs;
+    private final int[] outputSlots;
+    private final List<TernaryLayers> layers;
+
+    private Graph(Step[] steps, Tensor[] template, List<String> inputs, int[] inputSlots, List<String> outputs, int[] outputSlots,
+                  List<TernaryLayers> layers) {
+        this.steps = steps;
+        this.template = template;
         this.inputs = inputs;
+        this.inputSlots = inputSlots;
         this.outputs = outputs;
-        this.opset = opset;
+        this.outputSlots = outputSlots;
+        this.layers = layers;
     }
 
     public static Graph compile(OnnxMl.ModelProto model, Map<String, TernaryTensor> ternary) {
@@ -82,7 +89,9 @@ public final class Graph {
             if (!constants.containsKey(v.getName()) && !ternary.containsKey(v.getName())) inputs.add(v.getName());
         }
         List<String> outputs = g.getOutputList().stream().map(OnnxMl.ValueInfoProto::getName).toList();
-        return new Graph(g.getNodeList(), constants, layers, List.copyOf(inputs), outputs, opset(model));
+        Planner.Plan plan = Planner.plan(g, constants, layers, ternary.keySet(), outputs, opset(model));
+        return new Graph(plan.steps(), plan.template(), List.copyOf(inputs), plan.slots(inputs), outputs, plan.slots(outputs),
+                List.copyOf(layers.values()));
     }
 
     private static int opset(OnnxMl.ModelProto model) {
@@ -95,8 +104,13 @@ public final class Graph {
     /** Resident bytes of all packed ternary layers (codes, scales, layout tables; conv biases included). */
     public long packedBytes() {
         long b = 0;
-        for (TernaryLayers l : ternaryByNode.values()) b += l.residentBytes();
+        for (TernaryLayers l : layers) b += l.residentBytes();
         return b;
+    }
+
+    /** Steps a run executes (fused nodes count once). */
+    int stepCount() {
+        return steps.length;
     }
 
     public List<String> inputNames() {
@@ -108,40 +122,35 @@ public final class Graph {
     }
 
     public Map<String, Tensor> run(Map<String, Tensor> given, boolean exact, Parallel par) {
-        Map<String, Tensor> values = new HashMap<>(constants);
-        for (String name : inputs) {
-            Tensor t = given.get(name);
-            if (t == null) throw new IllegalArgumentException("missing model input '" + name + "'");
-            values.put(name, t);
+        Tensor[] values = template.clone();
+        for (int i = 0; i < inputs.size(); i++) {
+            Tensor t = given.get(inputs.get(i));
+            if (t == null) throw new IllegalArgumentException("missing model input '" + inputs.get(i) + "'");
+            values[inputSlots[i]] = t;
         }
-        for (int i = 0; i < nodes.size(); i++) {
-            OnnxMl.NodeProto n = nodes.get(i);
-            if (n.getOpType().equals("Constant")) continue;
-            Tensor[] in = new Tensor[n.getInputCount()];
+        for (Step step : steps) {
+            Tensor[] in = new Tensor[step.in().length];
             for (int j = 0; j < in.length; j++) {
-                String name = n.getInput(j);
-                if (name.isEmpty()) continue;
-                TernaryLayers layer = j == 1 ? ternaryByNode.get(i) : null;
-                if (layer != null) continue;
-                in[j] = values.get(name);
-                if (in[j] == null) throw new IllegalArgumentException(n.getOpType() + " node '" + n.getName() + "': input '" + name + "' is not computed before it is used");
+                int slot = step.in()[j];
+                if (slot < 0) continue;
+                in[j] = values[slot];
+                if (in[j] == null) throw new IllegalArgumentException(step.op() + " node '" + step.name() + "': input '" + step.inNames()[j] + "' is not computed before it is used");
             }
             Tensor[] out;
             try {
-                TernaryLayers layer = ternaryByNode.get(i);
-                out = layer != null ? new Tensor[] {layer.run(n, in, exact, par)} : Operators.run(n, in, opset);
+                out = step.kernel().run(in, exact, par);
             } catch (IllegalArgumentException e) {
-                throw new IllegalArgumentException(n.getOpType() + " node '" + n.getName() + "': " + e.getMessage(), e);
+                throw new IllegalArgumentException(step.op() + " node '" + step.name() + "': " + e.getMessage(), e);
             }
-            for (int j = 0; j < Math.min(out.length, n.getOutputCount()); j++) {
-                if (!n.getOutput(j).isEmpty()) values.put(n.getOutput(j), out[j]);
+            for (int j = 0; j < Math.min(out.length, step.out().length); j++) {
+                if (step.out()[j] >= 0) values[step.out()[j]] = out[j];
             }
         }
         Map<String, Tensor> result = new LinkedHashMap<>();
-        for (String o : outputs) {
-            Tensor t = values.get(o);
-            if (t == null) throw new IllegalArgumentException("graph output '" + o + "' is never computed");
-            result.put(o, t);
+        for (int i = 0; i < outputs.size(); i++) {
+            Tensor t = values[outputSlots[i]];
+            if (t == null) throw new IllegalArgumentException("graph output '" + outputs.get(i) + "' is never computed");
+            result.put(outputs.get(i), t);
         }
         return result;
     }

@@ -116,30 +116,7 @@ final class Operators {
 
     /** Strides, dilations, pads (explicit or auto_pad) of a 2-D Conv or pooling node for input x. */
     static NeuralOps.Window window(OnnxMl.NodeProto n, int[] k, Tensor x) {
-        if (x.rank() != 4) throw new IllegalArgumentException(n.getOpType() + ": only 2-D (rank-4 NCHW) inputs are supported, got rank " + x.rank());
-        int[] s = orDefault(Protos.toInts(Protos.intsAttr(n, "strides")), 1), d = orDefault(Protos.toInts(Protos.intsAttr(n, "dilations")), 1);
-        int[] p = Protos.toInts(Protos.intsAttr(n, "pads"));
-        if (p == null) p = new int[4];
-        String auto = Protos.stringAttr(n, "auto_pad", "NOTSET");
-        if (auto.startsWith("SAME")) {
-            p = new int[4];
-            for (int a = 0; a < 2; a++) {
-                int in = x.shape()[2 + a], out = (in + s[a] - 1) / s[a];
-                int total = Math.max(0, (out - 1) * s[a] + (k[a] - 1) * d[a] + 1 - in);
-                int small = total / 2, big = total - small;
-                p[a] = auto.equals("SAME_UPPER") ? small : big;
-                p[a + 2] = total - p[a];
-            }
-        } else if (auto.equals("VALID")) {
-            p = new int[4];
-        } else if (!auto.equals("NOTSET")) {
-            throw new IllegalArgumentException(n.getOpType() + ": unknown auto_pad " + auto);
-        }
-        return new NeuralOps.Window(k[0], k[1], s[0], s[1], p[0], p[1], p[2], p[3], d[0], d[1], Protos.intAttr(n, "ceil_mode", 0) != 0);
-    }
-
-    private static int[] orDefault(int[] v, int dflt) {
-        return v == null ? new int[] {dflt, dflt} : v;
+        return WindowSpec.of(n, k).resolve(x);
     }
 
     private static Tensor gemm(OnnxMl.NodeProto n, Tensor[] in) {

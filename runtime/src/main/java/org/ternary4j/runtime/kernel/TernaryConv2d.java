@@ -63,6 +63,7 @@ public final class TernaryConv2d {
         if (geo.groups() != g) throw new IllegalArgumentException("conv: geometry has group " + geo.groups() + ", weights were split into " + g);
         if (c != inPerGroup * g) throw new IllegalArgumentException("conv: input has " + c + " channels, weights expect " + inPerGroup * g);
         if (x.length != (long) n * c * h * w) throw new IllegalArgumentException("conv: input has " + x.length + " values for [" + n + ", " + c + ", " + h + ", " + w + "]");
+        if (FloatKernels.allFinite(x, 0, x.length)) return forwardPixels(x, n, c, h, w, geo, !exact, par);
         int oh = geo.outH(h, kh), ow = geo.outW(w, kw), pixels = oh * ow, k = inPerGroup * kh * kw, perGroup = outChannels / g;
         float[] y = new float[Math.multiplyExact(n, Math.multiplyExact(outChannels, pixels))];
         boolean acrossGroups = g >= par.threads() && par.threads() > 1;
@@ -87,6 +88,81 @@ public final class TernaryConv2d {
             else body.run(0, g);
         }
         return y;
+    }
+
+    /**
+     * Finite inputs: a transposed im2col in each group's padded input order, and
+     * {@link FloatKernels#pixelRows} vectorized over output pixels (at batch 1 a conv has few
+     * inputs per output and many pixels). With {@code int8} each pixel's window is first quantized
+     * as {@link QuantizedActivations} would ({@link PixelQuantizer}), which gives the integer
+     * kernels' outputs exactly; the per-pixel path below remains for inputs with NaN or infinity.
+     */
+    private float[] forwardPixels(float[] x, int n, int c, int h, int w, ConvGeometry geo, boolean int8, Parallel par) {
+        int g = groups.length, oh = geo.outH(h, kh), ow = geo.outW(w, kw), pixels = oh * ow, perGroup = outChannels / g;
+        float[] y = new float[Math.multiplyExact(n, Math.multiplyExact(outChannels, pixels))];
+        boolean acrossGroups = g >= par.threads() && par.threads() > 1, view = PixelSource.viewPays(geo, w, kw);
+        boolean small = (long) perGroup * FloatKernels.usedSteps(groups[0].layout()) * ReductionLayout.STEP * pixels < TernaryMatmul.SERIAL_WORK;
+        for (int img = 0; img < n; img++) {
+            int image = img;
+            Parallel.RangeBody body = (from, to) -> {
+                Parallel inner = acrossGroups || small ? Parallel.serial() : par;
+                for (int gi = from; gi < to; gi++) {
+                    PackedTernaryMatrix m = groups[gi];
+                    int rows = FloatKernels.usedSteps(m.layout()) * ReductionLayout.STEP;
+                    int[] rowOf = m.layout().toPadded();
+                    PixelSource viewOrCols = view ? PixelSource.view(x, image, c, h, w, gi * inPerGroup, inPerGroup, kh, kw, geo, rowOf, rows)
+                            : PixelSource.im2col(x, image, c, h, w, gi * inPerGroup, inPerGroup, kh, kw, geo, rowOf, rows);
+                    if (int8 && view) {
+                        quantizedSlabs(m, viewOrCols, rows, y, (image * outChannels + gi * perGroup) * pixels, small ? Parallel.serial() : inner);
+                        continue;
+                    }
+                    PixelSource src = viewOrCols;
+                    float[] scale = int8 ? new float[src.width()] : null;
+                    if (int8) PixelQuantizer.quantize(src.data(), rows, src.width(), scale);
+                    int yOff = (image * outChannels + gi * perGroup) * pixels;
+                    float[] out = src.wide() ? new float[perGroup * src.kernelPixels()] : y;
+                    int outOff = src.wide() ? 0 : yOff;
+                    inner.forRange(perGroup, 4, (r0, r1) -> FloatKernels.pixelRows(m, src, src.kernelPixels(), r0, r1, out, outOff, scale));
+                    if (src.wide()) src.compact(out, perGroup, y, yOff);
+                }
+            };
+            if (acrossGroups) par.forRange(g, 1, body);
+            else body.run(0, g);
+        }
+        if (bias != null) {
+            for (int img = 0; img < n; img++) {
+                for (int ch = 0; ch < outChannels; ch++) {
+                    int dst = (img * outChannels + ch) * pixels;
+                    for (int p = 0; p < pixels; p++) y[dst + p] += bias[ch];
+                }
+            }
+        }
+        return y;
+    }
+
+    /**
+     * The int8 path over a stride-1 view: each pixel needs its own quantized copy of its window,
+     * so slabs of pixel columns are copied out, quantized and multiplied while they sit in L1 (a
+     * whole copy of VGG's 16-channel windows is 0.5 MB, and the kernel slowed to L2 speed).
+     * Slabs are shared among threads; a pixel's result does not depend on its slab.
+     */
+    private void quantizedSlabs(PackedTernaryMatrix m, PixelSource view, int rows, float[] y, int yOff, Parallel par) {
+        int kp = view.kernelPixels(), width = view.width(), slab = PixelKernel.slab(rows), perGroup = m.rows();
+        float[] out = view.wide() ? new float[perGroup * kp] : y;
+        int outOff = view.wide() ? 0 : yOff;
+        par.forRange((width + slab - 1) / slab, 1, (s0, s1) -> {
+            float[] buf = new float[rows * slab], scale = new float[slab];
+            int[] at = new int[rows];
+            for (int p = 0; p < rows; p++) at[p] = p * slab;
+            for (int si = s0; si < s1; si++) {
+                int j0 = si * slab, cols = Math.min(slab, width - j0);
+                for (int p = 0; p < rows; p++) System.arraycopy(view.data(), view.off()[p] + j0, buf, p * slab, cols);
+                PixelQuantizer.quantize(buf, rows, slab, scale);
+                PixelSource part = new PixelSource(buf, at, cols, view.pitch(), view.outH(), view.outW());
+                FloatKernels.pixelRows(m, part, kp, kp - j0, 0, perGroup, out, outOff + j0, scale);
+            }
+        });
+        if (view.wide()) view.compact(out, perGroup, y, yOff);
     }
 
     /** One row per output pixel: the window of channels [c0, c0 + inPerGroup) in (channel, ky, kx) order; zeros outside the image. */

@@ -31,9 +31,8 @@ public final class TernaryMatmul {
     public static void gemmExact(PackedTernaryMatrix m, float[] x, int batch, float[] y, Parallel par) {
         check(m, x, batch, y);
         float[] xp = padded(m, x, 0, batch);
-        par.forRange(m.rows(), 16, (from, to) -> {
-            for (int b = 0; b < batch; b++) exactRows(m, xp, b, from, to, b, y);
-        });
+        Parallel p = (long) batch * m.rows() * m.layout().paddedK() < SERIAL_WORK ? Parallel.serial() : par;
+        p.forRange(m.rows(), 16, (from, to) -> FloatKernels.rows(m, xp, 0, batch, from, to, y, 0));
     }
 
     /**
@@ -45,6 +44,13 @@ public final class TernaryMatmul {
     }
 
     private static final int PANEL_BYTES = 64 << 10;
+
+    /**
+     * Multiply-adds below which a layer runs on the calling thread: waking a worker and waiting
+     * for it cost more than it saved on LeNet's layers (≈ 0.4 M multiply-adds, 15 µs) on a
+     * machine where other processes share the cores.
+     */
+    static final long SERIAL_WORK = 1 << 20;
 
     private static void check(PackedTernaryMatrix m, float[] x, int batch, float[] y) {
         if (batch < 0) throw new IllegalArgumentException("batch must be ≥ 0, got " + batch);
@@ -116,24 +122,8 @@ public final class TernaryMatmul {
         return xp;
     }
 
-    /** Float sums of the +1 and −1 inputs per segment; xp holds vector xb of padded activations. */
+    /** Exact (float) outputs of rows [from, to) for vector xb of the padded activations xp, into y's vector b. */
     private static void exactRows(PackedTernaryMatrix m, float[] xp, int xb, int from, int to, int b, float[] y) {
-        ReductionLayout l = m.layout();
-        int[] steps = l.segmentSteps();
-        int segs = l.segments(), base = xb * l.paddedK();
-        float[] sp = m.scalePos(), sn = m.scaleNeg();
-        for (int r = from; r < to; r++) {
-            float acc = 0f;
-            for (int s = 0; s < segs; s++) {
-                float pos = 0f, neg = 0f;
-                for (int p = steps[s] * ReductionLayout.STEP; p < steps[s + 1] * ReductionLayout.STEP; p++) {
-                    int u = m.paddedCode(r, p);
-                    if (u == 2) pos += xp[base + p];
-                    else if (u == 0) neg += xp[base + p];
-                }
-                acc += sn == null ? sp[r * segs + s] * (pos - neg) : sp[r * segs + s] * pos - sn[r * segs + s] * neg;
-            }
-            y[b * m.rows() + r] = acc;
-        }
+        FloatKernels.rows(m, xp, xb, 1, from, to, y, b);
     }
 }

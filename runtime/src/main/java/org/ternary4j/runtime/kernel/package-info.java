@@ -20,7 +20,14 @@
  * multiply-add). Codes are not even masked: with v_j = chunk >>> 2j, u_j = v_j − 4·v_{j+1}, so
  * Σ u_j·q_j = Σ v_j·(q_j − 4·q_{j−1}) in wrapping int16 arithmetic — one shift, one multiply and
  * one add per 16 weights. {@link org.ternary4j.runtime.kernel.TernaryMatmul#gemmExact} keeps
- * activations in float for exactness checks.
+ * activations in float ({@link org.ternary4j.runtime.kernel.FloatKernels}: codes decoded to
+ * −1/0/+1 floats through {@code PackedTernaryMatrix.stepCodes} and multiplied in with FMAs).
+ *
+ * <p>Convolutions at batch 1 are vectorized over output pixels instead ({@code PixelKernel}: four
+ * output channels times two or four pixel vectors per register block), reading a zero-padded view
+ * of the input planes for stride 1 ({@code PixelSource}) or a transposed im2col otherwise. The
+ * int8 conv quantizes each pixel's window exactly as {@code QuantizedActivations} does and sums
+ * the integer-valued floats exactly, so it returns the integer kernels' results bit for bit.
  *
  * <p>Determinism: work is split by output rows only; every output is computed by one thread with
  * integer sums (exact) and a fixed float epilogue, so results have the same bits for every thread

@@ -32,7 +32,12 @@ class TernaryConv2dTest {
             "1, 17, 5, 5, 9, 1, 1, 1, 0, 1, 1, syq-pixel, false",
             "1, 6, 8, 3, 4, 2, 3, 3, 1, 1, 1, syq-row, true",
             "3, 2, 4, 4, 3, 5, 5, 1, 2, 1, 1, block:7, false",
-            "1, 33, 6, 6, 8, 3, 3, 1, 1, 1, 1, tensor, false"})
+            "1, 33, 6, 6, 8, 3, 3, 1, 1, 1, 1, tensor, false",
+            "1, 6, 14, 14, 16, 5, 5, 1, 0, 1, 1, row, false",
+            "1, 1, 28, 28, 6, 5, 5, 1, 2, 1, 1, kernel, true",
+            "2, 16, 15, 13, 18, 3, 3, 1, 1, 1, 1, row, true",
+            "1, 8, 11, 9, 8, 3, 3, 1, 1, 2, 8, row, false",
+            "1, 4, 10, 10, 7, 3, 3, 2, 2, 1, 1, block:5, false"})
     void matchesDirectConvolution(int n, int c, int h, int w, int o, int kh, int kw, int stride, int pad, int dil, int groups, String grouping, boolean two) {
         Random rnd = new Random(n * 1000L + c * 100 + o);
         TernaryTensor wt = TernaryMatmulTest.randomTensor(rnd, new int[] {o, c / groups, kh, kw}, Grouping.parse(grouping), two);
@@ -57,6 +62,7 @@ class TernaryConv2dTest {
             assertEquals(ref[i], fast[i], absW * maxX / 254 + 1e-5 * (absW * maxX + 1), "int8 path at " + i);
         }
         assertArrayEquals(fast, conv.forward(x, n, c, h, w, geo, false, TWO), "int8 path, 2 threads");
+        assertArrayEquals(perPixelIntegerPath(wt, bias, x, n, c, h, w, kh, kw, geo), fast, "int8 pixel path = the integer kernels, bit for bit");
         assertArrayEquals(exact, conv.forward(x, n, c, h, w, geo, true, TWO), "float path, 2 threads");
     }
 
@@ -69,6 +75,45 @@ class TernaryConv2dTest {
         assertTrue(e.getMessage().contains("channels"), e.getMessage());
         assertThrows(IllegalArgumentException.class, () -> conv.forward(new float[3 * 2 * 2], 1, 3, 2, 2, geo, false, Parallel.serial()));
         assertThrows(IllegalArgumentException.class, () -> TernaryConv2d.of(wt, null, 3));
+    }
+
+    /**
+     * The int8 conv as it was before the pixel path: one im2col row per output pixel, quantized and
+     * multiplied by the integer kernels ({@link TernaryMatmul#gemm}), plus the bias.
+     */
+    static float[] perPixelIntegerPath(TernaryTensor wt, float[] bias, float[] x, int n, int c, int h, int w, int kh, int kw, ConvGeometry g) {
+        int o = wt.shape()[0], cg = c / g.groups(), og = o / g.groups(), oh = g.outH(h, kh), ow = g.outW(w, kw), k = cg * kh * kw, pixels = oh * ow;
+        float[] y = new float[n * o * pixels];
+        for (int gi = 0; gi < g.groups(); gi++) {
+            PackedTernaryMatrix m = PackedTernaryMatrix.of(wt, gi * og, og);
+            for (int b = 0; b < n; b++) {
+                float[] cols = new float[pixels * k];
+                for (int oy = 0; oy < oh; oy++) for (int ox = 0; ox < ow; ox++) {
+                    int i = 0;
+                    for (int ci = 0; ci < cg; ci++) for (int ky = 0; ky < kh; ky++) for (int kx = 0; kx < kw; kx++, i++) {
+                        int iy = oy * g.strideH() - g.padTop() + ky * g.dilationH(), ix = ox * g.strideW() - g.padLeft() + kx * g.dilationW();
+                        cols[(oy * ow + ox) * k + i] = iy < 0 || iy >= h || ix < 0 || ix >= w ? 0f : x[((b * c + gi * cg + ci) * h + iy) * w + ix];
+                    }
+                }
+                float[] out = new float[pixels * og];
+                TernaryMatmul.gemm(m, cols, pixels, out, Parallel.serial());
+                for (int r = 0; r < og; r++) for (int p = 0; p < pixels; p++) y[(b * o + gi * og + r) * pixels + p] = out[p * og + r] + bias[gi * og + r];
+            }
+        }
+        return y;
+    }
+
+    @ParameterizedTest(name = "float conv c{0} {1}x{2} o{3} k{4} s{5} p{6} d{7} g{8}")
+    @CsvSource({"1, 28, 28, 6, 5, 1, 2, 1, 1", "3, 9, 7, 5, 3, 2, 1, 1, 1", "4, 10, 10, 8, 3, 1, 1, 2, 2", "6, 6, 6, 6, 3, 1, 1, 1, 6", "16, 7, 7, 9, 3, 1, 1, 1, 1"})
+    void floatConvMatchesDirectConvolution(int c, int h, int w, int o, int k, int stride, int pad, int dil, int groups) {
+        Random rnd = new Random(c * 100L + o);
+        float[] wt = TernaryMatmulTest.randomActivations(rnd, o * (c / groups) * k * k), x = TernaryMatmulTest.randomActivations(rnd, 2 * c * h * w);
+        ConvGeometry geo = new ConvGeometry(stride, stride, pad, pad, pad, pad, dil, dil, groups);
+        Fp32Conv2d conv = new Fp32Conv2d(wt, new int[] {o, c / groups, k, k}, groups);
+        double[] ref = reference(wt, new float[o], x, 2, c, h, w, o, k, k, geo);
+        float[] got = conv.forward(x, 2, c, h, w, geo, Parallel.serial());
+        for (int i = 0; i < ref.length; i++) assertEquals(ref[i], got[i], 1e-5 * (1 + Math.abs(ref[i])) + 1e-4, "at " + i);
+        assertArrayEquals(got, conv.forward(x, 2, c, h, w, geo, TWO), "same bits on two threads");
     }
 
     static double[] reference(float[] wq, float[] bias, float[] x, int n, int c, int h, int w, int o, int kh, int kw, ConvGeometry g) {

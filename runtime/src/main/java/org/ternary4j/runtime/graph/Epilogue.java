@@ -1,0 +1,94 @@
+package org.ternary4j.runtime.graph;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * What a Conv or Gemm and the nodes fused into it do to each output after the product, per output
+ * channel c: y·alpha + bias[c] (Gemm's α and β·C, a conv's bias), then y·scale[c] + shift[c] (a
+ * following BatchNormalization), then max(y, 0) (a following Relu). The steps are the same float
+ * operations the unfused nodes perform, in the same order, so fusing changes no bit of the result.
+ * Absent parts are null (alpha 1).
+ */
+record Epilogue(float alpha, float[] bias, float[] scale, float[] shift, boolean relu) {
+    private static final VectorSpecies<Float> F = FloatVector.SPECIES_256;
+
+    static final Epilogue NONE = new Epilogue(1f, null, null, null, false);
+
+    boolean isIdentity() {
+        return alpha == 1f && bias == null && scale == null && !relu;
+    }
+
+    Epilogue withBatchNorm(float[] s, float[] b) {
+        if (scale != null || relu) throw new IllegalStateException("batch norm after a fused normalization or relu");
+        return new Epilogue(alpha, bias, s, b, false);
+    }
+
+    Epilogue withRelu() {
+        return new Epilogue(alpha, bias, scale, shift, true);
+    }
+
+    /** BatchNormalization's per-channel y·s + b, computed as {@link NeuralOps#batchNorm} does. */
+    static float[][] batchNorm(float[] gamma, float[] beta, float[] mean, float[] var, float eps) {
+        int c = gamma.length;
+        float[] s = new float[c], b = new float[c];
+        for (int ch = 0; ch < c; ch++) {
+            s[ch] = gamma[ch] / (float) Math.sqrt(var[ch] + eps);
+            b[ch] = beta[ch] - mean[ch] * s[ch];
+        }
+        return new float[][] {s, b};
+    }
+
+    /** In place on y [outer, channels, inner]. */
+    void apply(float[] y, int outer, int channels, int inner) {
+        if (isIdentity()) return;
+        if (inner == 1) {
+            for (int o = 0; o < outer; o++) acrossChannels(y, o * channels, channels);
+            return;
+        }
+        for (int o = 0; o < outer; o++) {
+            for (int c = 0; c < channels; c++) alongChannel(y, (o * channels + c) * inner, inner, c);
+        }
+    }
+
+    /** One channel's inner values, all with the same constants. */
+    private void alongChannel(float[] y, int from, int n, int c) {
+        float b = bias == null ? 0f : bias[c], s = scale == null ? 1f : scale[c], t = shift == null ? 0f : shift[c];
+        int i = 0;
+        for (int bound = F.loopBound(n); i < bound; i += F.length()) {
+            FloatVector v = FloatVector.fromArray(F, y, from + i);
+            if (alpha != 1f) v = v.mul(alpha);
+            if (bias != null) v = v.add(b);
+            if (scale != null) v = v.mul(s).add(t);
+            if (relu) v = v.max(0f);
+            v.intoArray(y, from + i);
+        }
+        for (; i < n; i++) y[from + i] = one(y[from + i], b, s, t);
+    }
+
+    /** One row of a [rows, channels] output: channel c's constants at lane c. */
+    private void acrossChannels(float[] y, int from, int n) {
+        int i = 0;
+        for (int bound = F.loopBound(n); i < bound; i += F.length()) {
+            FloatVector v = FloatVector.fromArray(F, y, from + i);
+            if (alpha != 1f) v = v.mul(alpha);
+            if (bias != null) v = v.add(FloatVector.fromArray(F, bias, i));
+            if (scale != null) v = v.mul(FloatVector.fromArray(F, scale, i)).add(FloatVector.fromArray(F, shift, i));
+            if (relu) v = v.max(0f);
+            v.intoArray(y, from + i);
+        }
+        for (; i < n; i++) y[from + i] = one(y[from + i], bias == null ? 0f : bias[i], scale == null ? 1f : scale[i], shift == null ? 0f : shift[i]);
+    }
+
+    private float one(float v, float b, float s, float t) {
+        if (alpha != 1f) v *= alpha;
+        if (bias != null) v += b;
+        if (scale != null) v = v * s + t;
+        return relu ? relu(v) : v;
+    }
+
+    /** ONNX Relu: NaN stays NaN, −0 becomes 0. */
+    static float relu(float v) {
+        return v > 0 ? v : (v == v ? 0f : v);
+    }
+}

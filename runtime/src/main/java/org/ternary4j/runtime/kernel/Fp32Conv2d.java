@@ -1,0 +1,83 @@
+package org.ternary4j.runtime.kernel;
+
+import java.util.Arrays;
+
+/**
+ * A float convolution (NCHW, weights [O, I/groups, kh, kw]) for layers kept in full precision:
+ * per group a transposed im2col, then every output channel is a vector of pixels accumulated with
+ * FMAs (one broadcast weight times one vector of pixels per kernel input). Work is split by output
+ * channels, so results do not depend on the thread count. No bias: callers apply it with the rest
+ * of the layer's epilogue.
+ */
+public final class Fp32Conv2d {
+
+    private final float[] w;
+    private final int outChannels;
+    private final int inPerGroup;
+    private final int kh;
+    private final int kw;
+    private final int groups;
+
+    public Fp32Conv2d(float[] w, int[] shape, int groups) {
+        if (shape.length != 4) throw new IllegalArgumentException("conv weight must be [O, I/groups, kh, kw], got shape " + Arrays.toString(shape));
+        if (groups < 1 || shape[0] % groups != 0) throw new IllegalArgumentException("conv: " + shape[0] + " output channels not divisible by group " + groups);
+        if (w.length != (long) shape[0] * shape[1] * shape[2] * shape[3]) throw new IllegalArgumentException("conv: " + w.length + " weights for shape " + Arrays.toString(shape));
+        this.w = w;
+        this.outChannels = shape[0];
+        this.inPerGroup = shape[1];
+        this.kh = shape[2];
+        this.kw = shape[3];
+        this.groups = groups;
+    }
+
+    public int outChannels() {
+        return outChannels;
+    }
+
+    /** x is [n, c, h, w]; returns [n, outChannels, outH, outW]. */
+    public float[] forward(float[] x, int n, int c, int h, int wd, ConvGeometry geo, Parallel par) {
+        if (geo.groups() != groups) throw new IllegalArgumentException("conv: geometry has group " + geo.groups() + ", weights have " + groups);
+        if (c != inPerGroup * groups) throw new IllegalArgumentException("conv: input has " + c + " channels, weight expects " + inPerGroup * groups);
+        int oh = geo.outH(h, kh), ow = geo.outW(wd, kw), pixels = oh * ow, k = inPerGroup * kh * kw;
+        boolean view = PixelSource.viewPays(geo, wd, kw);
+        int perGroup = outChannels / groups;
+        float[] y = new float[Math.multiplyExact(n, Math.multiplyExact(outChannels, pixels))];
+        boolean acrossGroups = groups >= par.threads() && par.threads() > 1, small = (long) perGroup * k * pixels < TernaryMatmul.SERIAL_WORK;
+        for (int img = 0; img < n; img++) {
+            int image = img, yOff = img * outChannels * pixels;
+            Parallel.RangeBody body = (from, to) -> {
+                Parallel inner = acrossGroups || small ? Parallel.serial() : par;
+                for (int gi = from; gi < to; gi++) {
+                    PixelSource src = view ? PixelSource.view(x, image, c, h, wd, gi * inPerGroup, inPerGroup, kh, kw, geo, null, k)
+                            : PixelSource.im2col(x, image, c, h, wd, gi * inPerGroup, inPerGroup, kh, kw, geo, null, k);
+                    int r0 = gi * perGroup;
+                    float[] out = src.wide() ? new float[perGroup * src.kernelPixels()] : y;
+                    int outOff = src.wide() ? -r0 * src.kernelPixels() : yOff;
+                    inner.forRange(perGroup, 4, (a, b) -> pixelRows(w, k, src, r0 + a, r0 + b, out, outOff));
+                    if (src.wide()) src.compact(out, perGroup, y, yOff + r0 * pixels);
+                }
+            };
+            if (acrossGroups) par.forRange(groups, 1, body);
+            else body.run(0, groups);
+        }
+        return y;
+    }
+
+    private static final float[] ONE = {1f};
+
+    /** Rows [from, to) of y [rows, kernel pixels] at yOff: Σ_p w[r·k + p]·input p of pixel j, four rows at a time. */
+    private static void pixelRows(float[] w, int k, PixelSource src, int from, int to, float[] y, int yOff) {
+        int pixels = src.kernelPixels();
+        int[] bounds = {0, k};
+        float[] tail = new float[PixelKernel.PIXELS];
+        int slab = PixelKernel.slab(k), width = src.width();
+        for (int j = 0; j < width; j += slab) {
+            for (int r = from; r < to; r += 4) {
+                int r1 = Math.min(r + 1, to - 1), r2 = Math.min(r + 2, to - 1), r3 = Math.min(r + 3, to - 1);
+                PixelKernel.rows4(w, null, r * k, r1 * k, r2 * k, r3 * k, bounds, ONE, null, 0, 0, 0, 0, src.data(), src.off(), j,
+                        Math.min(width, j + slab), null, y, yOff + r * pixels, r + 1 < to ? yOff + (r + 1) * pixels : -1,
+                        r + 2 < to ? yOff + (r + 2) * pixels : -1, r + 3 < to ? yOff + (r + 3) * pixels : -1, pixels, tail);
+            }
+        }
+    }
+}

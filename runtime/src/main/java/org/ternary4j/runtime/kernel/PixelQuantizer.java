@@ -1,0 +1,47 @@
+package org.ternary4j.runtime.kernel;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * The int8 activation quantization of {@link QuantizedActivations}, applied to a transposed im2col
+ * where each pixel's window is a column: scale = max|x| / 127 and q = (int) (x·(127/max) + 128.5f)
+ * − 128 per pixel, the same float operations, so q and the scale have the same bits. q is stored
+ * back as a float: the pixel kernel's sums of ±q are then integers below 2²⁴, exact in float, and
+ * a conv through {@link FloatKernels#pixelRows} gives the integer kernels' result bit for bit.
+ */
+final class PixelQuantizer {
+    private PixelQuantizer() {}
+
+    private static final VectorSpecies<Float> F = FloatVector.SPECIES_256;
+    private static final float TWO_23 = 8388608f;
+
+    /** Quantizes rows [0, rows) of cols (stride ld, a multiple of 8) in place; scale[j] gets pixel j's scale (0 for an all-zero window). */
+    static void quantize(float[] cols, int rows, int ld, float[] scale) {
+        // row by row, so every pass streams through memory: max |x| per pixel, then the factors, then q
+        float[] max = new float[ld], inv = new float[ld];
+        for (int p = 0; p < rows; p++) {
+            for (int j = 0; j < ld; j += F.length()) {
+                // inputs are finite (the caller checked), so a compare and blend is max; lanewise MAX
+                // pays for Java's NaN and −0 rules
+                FloatVector m = FloatVector.fromArray(F, max, j), v = FloatVector.fromArray(F, cols, p * ld + j).abs();
+                m.blend(v, m.lt(v)).intoArray(max, j);
+            }
+        }
+        FloatVector levels = FloatVector.broadcast(F, QuantizedActivations.LEVELS);
+        for (int j = 0; j < ld; j += F.length()) {
+            FloatVector m = FloatVector.fromArray(F, max, j);
+            var zero = m.eq(0f);
+            m.div(QuantizedActivations.LEVELS).blend(0f, zero).intoArray(scale, j);
+            levels.div(m).blend(0f, zero).intoArray(inv, j);
+        }
+        for (int p = 0; p < rows; p++) {
+            for (int j = 0; j < ld; j += F.length()) {
+                // v ∈ [1.5, 255.5]: (v − 0.5) is exact and adding 2²³ rounds it to the nearest integer,
+                // which is ⌊v⌋ (no ties: the fraction of v − 0.5 is never ½) — (int) v without conversions
+                FloatVector v = FloatVector.fromArray(F, cols, p * ld + j).mul(FloatVector.fromArray(F, inv, j)).add(128.5f);
+                v.sub(0.5f).add(TWO_23).sub(TWO_23).sub(128f).intoArray(cols, p * ld + j);
+            }
+        }
+    }
+}

@@ -1,0 +1,103 @@
+package org.ternary4j.runtime.graph;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.ternary4j.runtime.graph.Onnx.f;
+import static org.ternary4j.runtime.graph.Onnx.i;
+import static org.ternary4j.runtime.graph.Onnx.ints;
+import static org.ternary4j.runtime.graph.Onnx.node;
+
+import ai.onnx.proto.OnnxMl;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+import org.ternary4j.core.TernaryTensor;
+import org.ternary4j.core.grouping.Grouping;
+import org.ternary4j.runtime.kernel.Parallel;
+
+/**
+ * BatchNormalization and Relu folded into the Conv/Gemm before them: the same bits as the unfused
+ * graph (made unfusable by exposing the intermediate values as graph outputs), and ONNX Runtime's
+ * result within float tolerance.
+ */
+class FusionTest {
+    private static final int C = 2, H = 11, W = 9, O = 6, HIDDEN = 13, OUT = 7;
+
+    private static List<OnnxMl.TensorProto> bn(String p, int n, Random rnd) {
+        return List.of(OperatorsTest.vec(p + ".g", n, rnd), OperatorsTest.vec(p + ".b", n, rnd), OperatorsTest.vec(p + ".m", n, rnd),
+                Onnx.floats(p + ".v", new int[] {n}, TernaryModelTest.positive(rnd, n)));
+    }
+
+    private static OnnxMl.NodeProto bnNode(String in, String p, String out) {
+        return node("BatchNormalization", new String[] {in, p + ".g", p + ".b", p + ".m", p + ".v"}, new String[] {out}, f("epsilon", 1e-3f));
+    }
+
+    /** Float conv + BN + Relu, pool, float Gemm (α, β, [1, N] bias) + BN + Relu, ternary Gemm + BN; {@code exposed} adds intermediates as outputs. */
+    static OnnxMl.ModelProto model(Random rnd, TernaryTensor fc2, List<String> exposed) {
+        int flat = O * 5 * 4;
+        List<OnnxMl.TensorProto> inits = new ArrayList<>();
+        inits.add(Onnx.floats("conv.w", new int[] {O, C, 3, 3}, OperatorsTest.gauss(rnd, O * C * 9)));
+        inits.add(OperatorsTest.vec("conv.b", O, rnd));
+        inits.addAll(bn("bn1", O, rnd));
+        inits.add(Onnx.floats("fc1.w", new int[] {flat, HIDDEN}, OperatorsTest.gauss(rnd, flat * HIDDEN)));
+        inits.add(Onnx.floats("fc1.b", new int[] {1, HIDDEN}, OperatorsTest.gauss(rnd, HIDDEN)));
+        inits.addAll(bn("bn2", HIDDEN, rnd));
+        inits.add(Onnx.floats("fc2.w", fc2.shape(), fc2.dequantize()));
+        inits.add(OperatorsTest.vec("fc2.b", OUT, rnd));
+        inits.addAll(bn("bn3", OUT, rnd));
+        List<OnnxMl.NodeProto> nodes = List.of(
+                node("Conv", new String[] {"x", "conv.w", "conv.b"}, new String[] {"c"}, ints("pads", 1, 0, 1, 1)),
+                bnNode("c", "bn1", "b1"),
+                node("Relu", new String[] {"b1"}, new String[] {"r1"}),
+                node("MaxPool", new String[] {"r1"}, new String[] {"p"}, ints("kernel_shape", 2, 2), ints("strides", 2, 2)),
+                node("Flatten", new String[] {"p"}, new String[] {"f"}),
+                node("Gemm", new String[] {"f", "fc1.w", "fc1.b"}, new String[] {"h"}, f("alpha", 0.5f), f("beta", 2f)),
+                bnNode("h", "bn2", "b2"),
+                node("Relu", new String[] {"b2"}, new String[] {"r2"}),
+                node("Gemm", new String[] {"r2", "fc2.w", "fc2.b"}, new String[] {"g"}, i("transB", 1)),
+                bnNode("g", "bn3", "y"));
+        List<String> outs = new ArrayList<>(List.of("y"));
+        outs.addAll(exposed);
+        return Onnx.model(13, new String[] {"x"}, outs.toArray(String[]::new), nodes, inits);
+    }
+
+    @Test
+    void fusedEqualsUnfusedBitForBitAndMatchesOnnxRuntime() throws Exception {
+        TernaryTensor fc2 = TernaryModelTest.randomTernary(new Random(3), new int[] {OUT, HIDDEN}, new Grouping.Row(), true);
+        OnnxMl.ModelProto fusedModel = model(new Random(7), fc2, List.of());
+        OnnxMl.ModelProto unfusedModel = model(new Random(7), fc2, List.of("c", "b1", "h", "b2", "g"));
+        Graph fused = Graph.compile(fusedModel, Map.of("fc2.w", fc2)), unfused = Graph.compile(unfusedModel, Map.of("fc2.w", fc2));
+        assertEquals(5, fused.stepCount(), "conv+bn+relu, pool, flatten, gemm+bn+relu, gemm+bn");
+        assertEquals(10, unfused.stepCount());
+        Map<String, Tensor> in = Map.of("x", OperatorsTest.input(new int[] {3, C, H, W}, new Random(9), false));
+        for (boolean exact : new boolean[] {true, false}) {
+            float[] a = fused.run(in, exact, Parallel.serial()).get("y").floats();
+            float[] b = unfused.run(in, exact, Parallel.serial()).get("y").floats();
+            assertArrayEquals(b, a, "fused = unfused, exact " + exact);
+        }
+        float[] expected = Onnx.ort(fusedModel, in).get("y").floats(), got = fused.run(in, true, Parallel.serial()).get("y").floats();
+        double scale = 0;
+        for (float v : expected) scale = Math.max(scale, Math.abs(v));
+        for (int k = 0; k < expected.length; k++) assertEquals(expected[k], got[k], 1e-4 * scale, "vs ONNX Runtime at " + k);
+    }
+
+    @Test
+    void valueReadTwiceIsNotFused() throws Exception {
+        Random rnd = new Random(4);
+        List<OnnxMl.TensorProto> inits = new ArrayList<>(bn("bn", O, rnd));
+        inits.add(Onnx.floats("w", new int[] {O, C, 3, 3}, OperatorsTest.gauss(rnd, O * C * 9)));
+        List<OnnxMl.NodeProto> nodes = List.of(
+                node("Conv", new String[] {"x", "w"}, new String[] {"c"}),
+                bnNode("c", "bn", "b"),
+                node("Relu", new String[] {"b"}, new String[] {"r"}),
+                node("Add", new String[] {"r", "c"}, new String[] {"y"}));
+        OnnxMl.ModelProto model = Onnx.model(13, new String[] {"x"}, new String[] {"y"}, nodes, inits);
+        Graph g = Graph.compile(model, Map.of());
+        assertEquals(4, g.stepCount(), "c is read by the normalization and by Add: conv, bn, relu and add stay separate");
+        Map<String, Tensor> in = Map.of("x", OperatorsTest.input(new int[] {1, C, H, W}, rnd, false));
+        float[] expected = Onnx.ort(model, in).get("y").floats(), got = g.run(in, true, Parallel.serial()).get("y").floats();
+        for (int k = 0; k < expected.length; k++) assertEquals(expected[k], got[k], 1e-4 * (1 + Math.abs(expected[k])), "at " + k);
+    }
+}
