@@ -28,7 +28,7 @@ class FloatKernelsTest {
     @CsvSource({
             "1, 1, row, false, 1", "3, 7, row, true, 1", "5, 17, tensor, false, 2", "13, 150, block:32, false, 1",
             "13, 150, block:32, true, 3", "6, 300, block:7, false, 1", "9, 1000, row, false, 2", "4, 128, block:128, false, 1",
-            "7, 257, block:256, true, 1", "2, 33, row, false, 4"})
+            "7, 257, block:256, true, 1", "2, 33, row, false, 4", "5, 400, row, false, 1", "3, 120, tensor, false, 1", "6, 80, row, false, 1"})
     void matchesScalarLoopAndDequantizedProduct(int rows, int k, String grouping, boolean two, int batch) {
         Random rnd = new Random(rows * 31L + k);
         TernaryTensor t = TernaryMatmulTest.randomTensor(rnd, new int[] {rows, k}, Grouping.parse(grouping), two);
