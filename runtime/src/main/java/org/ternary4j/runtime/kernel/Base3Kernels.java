@@ -67,7 +67,8 @@ final class Base3Kernels {
 
     /** A unit's bytes as int16 lanes, advanced to digit j (pow = 3^j). */
     private static ShortVector load(byte[] w, int at, short pow) {
-        ShortVector b = (ShortVector) ByteVector.fromArray(B, w, at).convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0);
+        // sign-extend and mask: ZERO_EXTEND_B2S is not always compiled to an instruction
+        ShortVector b = ((ShortVector) ByteVector.fromArray(B, w, at).convertShape(VectorOperators.B2S, S, 0)).and((short) 0xFF);
         return pow == 1 ? b : b.mul(pow).and((short) 0xFF);
     }
 

@@ -228,8 +228,9 @@ public final class PackedTernaryMatrix {
     /** The 16 values u = code + 1 of padded inputs [16·step, 16·step + 16) of a row (pads give 1). */
     ShortVector stepCodes(int row, int step) {
         if (base3 != null) {
-            ShortVector b = (ShortVector) ByteVector.fromArray(ByteVector.SPECIES_128, base3, rowBase(row) + step / 5 * 64)
-                    .convertShape(VectorOperators.ZERO_EXTEND_B2S, ShortVector.SPECIES_256, 0);
+            // sign-extend and mask: ZERO_EXTEND_B2S is not always compiled to an instruction
+            ShortVector b = ((ShortVector) ByteVector.fromArray(ByteVector.SPECIES_128, base3, rowBase(row) + step / 5 * 64)
+                    .convertShape(VectorOperators.B2S, ShortVector.SPECIES_256, 0)).and((short) 0xFF);
             return b.mul(POW3[step % 5]).and((short) 0xFF).mul((short) 3).lanewise(VectorOperators.LSHR, 8);
         }
         return ShortVector.fromArray(ShortVector.SPECIES_256, codes, rowBase(row) + (step >> 3) * 64)
