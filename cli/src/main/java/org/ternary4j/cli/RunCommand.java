@@ -82,7 +82,7 @@ final class RunCommand implements Callable<Integer> {
         try (TernaryModel m = TernaryModel.load(OnnxModelFile.read(model), ternary, new TernaryModel.Options(threads, exact))) {
             packedBytes = m.packedWeightBytes();
             String input = m.inputNames().getFirst(), output = m.outputNames().getFirst();
-            runBatches(m, input, output, x, Math.min(n, 64), null); // let the JIT compile the kernels first
+            warmUp(() -> runBatches(m, input, output, x, Math.min(n, 500), null));
             long t0 = System.nanoTime();
             runBatches(m, input, output, x, n, outputs);
             nanos = System.nanoTime() - t0;
@@ -97,6 +97,16 @@ final class RunCommand implements Callable<Integer> {
         Comparison cmp = compareOrt ? compare(outputs, d) : null;
         print(top1, n, perSecond, packedBytes, ternaryWeights, cmp);
         return 0;
+    }
+
+    /** Both engines get the same warm-up before timing: 10 passes over the first 500 examples (the JIT compiles the kernels). */
+    private static void warmUp(WarmUp pass) throws Exception {
+        for (int i = 0; i < 10; i++) pass.run();
+    }
+
+    @FunctionalInterface
+    private interface WarmUp {
+        void run() throws Exception;
     }
 
     private void runBatches(TernaryModel m, String input, String output, NdArray x, int n, float[][] sink) {
@@ -118,7 +128,8 @@ final class RunCommand implements Callable<Integer> {
 
     private Comparison compare(float[][] ours, Dataset d) throws Exception {
         try (OnnxModel ort = OnnxModel.open(model, threads, null)) {
-            Evaluator.outputs(ort, d.limit(Math.min(d.count(), 64)), batch); // warm-up
+            Dataset first = d.limit(Math.min(d.count(), 500));
+            warmUp(() -> Evaluator.outputs(ort, first, batch));
             long t0 = System.nanoTime();
             float[][] theirs = Evaluator.outputs(ort, d, batch);
             double seconds = (System.nanoTime() - t0) / 1e9;
