@@ -48,6 +48,7 @@ record BatchNormFold(WeightLayer layer, int bnNode, float[] channelScale, Tensor
         }
         if (scan.uses.getOrDefault(layer.source(), 0) != 1) return Outcome.no(why + "its weight is shared");
         NodeProto bn = g.getNode(bnIndex);
+        if (bn.getOutputCount() < 1 || bn.getOutput(0).isEmpty()) return Outcome.no(why + "the BatchNormalization has no output");
         if (bn.getOutputList().stream().skip(1).anyMatch(s -> !s.isEmpty())
                 || GraphScan.attribute(bn, "training_mode").map(AttributeProto::getI).orElse(0L) != 0) {
             return Outcome.no(why + "the BatchNormalization runs in training mode");
