@@ -5,6 +5,7 @@ import java.util.Arrays;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
 import org.ternary4j.runtime.kernel.ConvGeometry;
+import org.ternary4j.runtime.kernel.ConvOutput;
 import org.ternary4j.runtime.kernel.Fp32Conv2d;
 import org.ternary4j.runtime.kernel.Fp32Matrix;
 import org.ternary4j.runtime.kernel.PackedTernaryMatrix;
@@ -52,17 +53,14 @@ final class CompiledOps {
         if (x.rank() != 4) throw new IllegalArgumentException("only 2-D convolution (rank-4 input) is supported, got rank " + x.rank());
     }
 
-    /** Conv with packed ternary weights (its bias inside the layer) and a fused epilogue. */
+    /** Conv with packed ternary weights and a fused epilogue (which adds the conv's bias). */
     record TernaryConv(TernaryLayers.Conv layer, WindowSpec window, Epilogue epilogue) implements Op {
         public Tensor[] run(Tensor[] in, boolean exact, Parallel par) {
             Tensor x = in[0];
             requireRank4(x);
             ConvGeometry geo = geometry(window.resolve(x), layer.groups());
             int[] s = x.shape();
-            float[] y = layer.conv().forward(x.floats(), s[0], s[1], s[2], s[3], geo, exact, par);
-            int oh = geo.outH(s[2], window.kh()), ow = geo.outW(s[3], window.kw());
-            epilogue.apply(y, s[0], layer.conv().outChannels(), oh * ow);
-            return one(new Tensor.F32(new int[] {s[0], layer.conv().outChannels(), oh, ow}, y));
+            return one(ConvFinish.apply(epilogue, layer.conv().forwardRaw(x.floats(), s[0], s[1], s[2], s[3], geo, exact, par)));
         }
     }
 
@@ -73,10 +71,7 @@ final class CompiledOps {
             requireRank4(x);
             ConvGeometry geo = geometry(window.resolve(x), groups);
             int[] s = x.shape();
-            float[] y = conv.forward(x.floats(), s[0], s[1], s[2], s[3], geo, par);
-            int oh = geo.outH(s[2], window.kh()), ow = geo.outW(s[3], window.kw());
-            epilogue.apply(y, s[0], conv.outChannels(), oh * ow);
-            return one(new Tensor.F32(new int[] {s[0], conv.outChannels(), oh, ow}, y));
+            return one(ConvFinish.apply(epilogue, conv.forwardRaw(x.floats(), s[0], s[1], s[2], s[3], geo, par)));
         }
     }
 
@@ -133,13 +128,10 @@ final class CompiledOps {
             NeuralOps.Window w = window.resolve(x);
             if (w.padT() != 0 || w.padL() != 0 || w.padB() != 0 || w.padR() != 0 || w.ceil()) return one(NeuralOps.pool(x, w, true, false));
             int n = x.shape()[0], c = x.shape()[1], h = x.shape()[2], wd = x.shape()[3], oh = w.outH(h), ow = w.outW(wd);
-            float[] a = x.floats(), out = new float[n * c * oh * ow];
-            if (w.kh() == 2 && w.kw() == 2 && w.sh() == 2 && w.sw() == 2 && w.dh() == 1 && w.dw() == 1) {
-                pool2x2(a, n * c, h, wd, oh, ow, out);
-                return one(new Tensor.F32(new int[] {n, c, oh, ow}, out));
-            }
+            float[] a = x.floats();
+            if (twoByTwo(w)) return one(ConvFinish.apply(POOL, new ConvOutput(a, n, c, h, wd, wd)));
             int spanW = wd - (w.kw() - 1) * w.dw();
-            float[] row = new float[wd], span = new float[spanW];
+            float[] out = new float[n * c * oh * ow], row = new float[wd], span = new float[spanW];
             for (int p = 0; p < n * c; p++) {
                 int plane = p * h * wd;
                 for (int oy = 0; oy < oh; oy++) {
@@ -156,36 +148,11 @@ final class CompiledOps {
             return one(new Tensor.F32(new int[] {n, c, oh, ow}, out));
         }
 
-        private static final VectorSpecies<Float> P = FloatVector.SPECIES_PREFERRED;
-        /** Lane indices 0, 2, 4, … and 1, 3, 5, … into the pair of vectors (v0, v1), for {@link FloatVector#selectFrom(jdk.incubator.vector.Vector, jdk.incubator.vector.Vector)}. */
-        private static final FloatVector EVEN = indices(0), ODD = indices(1);
+        private static final Epilogue POOL = Epilogue.NONE.withPool();
 
-        private static FloatVector indices(int first) {
-            float[] ix = new float[P.length()];
-            for (int i = 0; i < ix.length; i++) ix[i] = first + 2 * i;
-            return FloatVector.fromArray(P, ix, 0);
-        }
-
-        /**
-         * The 2×2, stride-2 window of LeNet/VGG-style nets, one output row per step: the two input
-         * rows' vector max, then each column pair's max by picking even and odd lanes of two
-         * vectors (the {@link #run general loop} spent 2.7 µs of LeNet's ~35 on its scalar picks).
-         * Columns past 2·ow (an odd width's last) are masked off.
-         */
-        private static void pool2x2(float[] a, int planes, int h, int wd, int oh, int ow, float[] out) {
-            int l = P.length(), cols = 2 * ow;
-            for (int p = 0; p < planes; p++) {
-                for (int oy = 0; oy < oh; oy++) {
-                    int r0 = (p * h + 2 * oy) * wd, r1 = r0 + wd, o = (p * oh + oy) * ow;
-                    for (int x = 0; x < cols; x += 2 * l) {
-                        var m0 = P.indexInRange(x, cols);
-                        var m1 = P.indexInRange(x + l, cols);
-                        FloatVector v0 = FloatVector.fromArray(P, a, r0 + x, m0).max(FloatVector.fromArray(P, a, r1 + x, m0));
-                        FloatVector v1 = FloatVector.fromArray(P, a, r0 + x + l, m1).max(FloatVector.fromArray(P, a, r1 + x + l, m1));
-                        EVEN.selectFrom(v0, v1).max(ODD.selectFrom(v0, v1)).intoArray(out, o + x / 2, P.indexInRange(x / 2, ow));
-                    }
-                }
-            }
+        /** The window LeNet/VGG-style nets use, which {@link ConvFinish} pools with vector lane picks. */
+        static boolean twoByTwo(NeuralOps.Window w) {
+            return w.kh() == 2 && w.kw() == 2 && w.sh() == 2 && w.sw() == 2 && w.dh() == 1 && w.dw() == 1;
         }
 
         private static void maxInto(float[] row, float[] a, int from, int n) {

@@ -8,24 +8,38 @@ import jdk.incubator.vector.VectorSpecies;
  * channel c: y·alpha + bias[c] (Gemm's α and β·C, a conv's bias), then y·scale[c] + shift[c] (a
  * following BatchNormalization), then max(y, 0) (a following Relu). The steps are the same float
  * operations the unfused nodes perform, in the same order, so fusing changes no bit of the result.
- * Absent parts are null (alpha 1).
+ * Absent parts are null (alpha 1). A convolution's epilogue may end in a 2×2 max pool ({@link ConvFinish}).
  */
-record Epilogue(float alpha, float[] bias, float[] scale, float[] shift, boolean relu) {
+record Epilogue(float alpha, float[] bias, float[] scale, float[] shift, boolean relu, boolean pool) {
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_256;
 
-    static final Epilogue NONE = new Epilogue(1f, null, null, null, false);
+    static final Epilogue NONE = new Epilogue(1f, null, null, null, false, false);
+
+    Epilogue(float alpha, float[] bias, float[] scale, float[] shift, boolean relu) {
+        this(alpha, bias, scale, shift, relu, false);
+    }
 
     boolean isIdentity() {
-        return alpha == 1f && bias == null && scale == null && !relu;
+        return alpha == 1f && bias == null && scale == null && !relu && !pool;
     }
 
     Epilogue withBatchNorm(float[] s, float[] b) {
-        if (scale != null || relu) throw new IllegalStateException("batch norm after a fused normalization or relu");
+        if (scale != null || relu || pool) throw new IllegalStateException("batch norm after a fused normalization, relu or pool");
         return new Epilogue(alpha, bias, s, b, false);
     }
 
     Epilogue withRelu() {
+        if (pool) throw new IllegalStateException("relu after a fused pool");
         return new Epilogue(alpha, bias, scale, shift, true);
+    }
+
+    Epilogue withoutPool() {
+        return new Epilogue(alpha, bias, scale, shift, relu, false);
+    }
+
+    /** Then a 2×2, stride-2 MaxPool (convolutions only: see {@link ConvFinish}). */
+    Epilogue withPool() {
+        return new Epilogue(alpha, bias, scale, shift, relu, true);
     }
 
     /** BatchNormalization's per-channel y·s + b, computed as {@link NeuralOps#batchNorm} does. */
@@ -41,6 +55,7 @@ record Epilogue(float alpha, float[] bias, float[] scale, float[] shift, boolean
 
     /** In place on y [outer, channels, inner]. */
     void apply(float[] y, int outer, int channels, int inner) {
+        if (pool) throw new IllegalStateException("a pooling epilogue needs the conv output's geometry");
         if (isIdentity()) return;
         if (inner == 1) {
             for (int o = 0; o < outer; o++) acrossChannels(y, o * channels, channels);

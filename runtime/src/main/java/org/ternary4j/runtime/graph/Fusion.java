@@ -6,7 +6,7 @@ import java.util.Map;
 import java.util.function.Function;
 
 /**
- * Finds the BatchNormalization and Relu that can be folded into a layer's epilogue: each must be
+ * Finds the BatchNormalization, Relu and (after a Conv) 2×2 MaxPool that can be folded into a layer's epilogue: each must be
  * the only reader of the value before it (which must not be a graph output), and the
  * normalization must be in inference mode with constant parameters, one per output channel.
  */
@@ -32,8 +32,8 @@ final class Fusion {
         return fused[node];
     }
 
-    /** Node i's op with {@code base} extended by what follows it; marks the absorbed nodes. */
-    Fused fuse(int i, Epilogue base, int channels, Function<Epilogue, CompiledOps.Op> make) {
+    /** Node i's op with {@code base} extended by what follows it (a 2×2 MaxPool too when {@code conv}); marks the absorbed nodes. */
+    Fused fuse(int i, Epilogue base, int channels, boolean conv, Function<Epilogue, CompiledOps.Op> make) {
         OnnxMl.NodeProto n = g.getNode(i);
         if (n.getOutputCount() != 1 || n.getOutput(0).isEmpty()) return new Fused(make.apply(base), n.getOutput(0));
         String out = n.getOutput(0);
@@ -51,7 +51,27 @@ final class Fusion {
             fused[relu] = true;
             out = g.getNode(relu).getOutput(0);
         }
+        int pool = conv ? soleReader(out, "MaxPool") : -1;
+        if (pool >= 0 && twoByTwo(g.getNode(pool))) {
+            e = e.withPool();
+            fused[pool] = true;
+            out = g.getNode(pool).getOutput(0);
+        }
         return new Fused(make.apply(e), out);
+    }
+
+    /** A MaxPool with a 2×2 window, stride 2, no padding, dilation or ceil mode, and no indices output. */
+    private static boolean twoByTwo(OnnxMl.NodeProto n) {
+        if (n.getOutputCount() > 1 && !n.getOutput(1).isEmpty()) return false;
+        long[] k = Protos.intsAttr(n, "kernel_shape");
+        if (k == null || k.length != 2 || k[0] != 2 || k[1] != 2) return false;
+        try {
+            WindowSpec w = WindowSpec.of(n, new int[] {2, 2});
+            boolean unpadded = w.autoPad().equals("VALID") || (w.autoPad().equals("NOTSET") && java.util.Arrays.equals(w.pads(), new int[4]));
+            return unpadded && !w.ceil() && java.util.Arrays.equals(w.strides(), new int[] {2, 2}) && java.util.Arrays.equals(w.dilations(), new int[] {1, 1});
+        } catch (IllegalArgumentException malformed) {
+            return false; // the MaxPool node reports it when it runs
+        }
     }
 
     /** The node of type op that is the only use of value v as its first input, or −1. */

@@ -108,9 +108,8 @@ final class Planner {
     private static Fusion.Fused conv(OnnxMl.NodeProto n, int i, TernaryLayers layer, Map<String, Tensor> constants, Fusion fusion) {
         int groups = (int) Protos.intAttr(n, "group", 1);
         if (layer instanceof TernaryLayers.Conv c) {
-            // the packed layer adds its own bias
             WindowSpec w = WindowSpec.of(n, new int[] {c.conv().kernelH(), c.conv().kernelW()});
-            return fusion.fuse(i, Epilogue.NONE, c.conv().outChannels(), e -> new CompiledOps.TernaryConv(c, w, e));
+            return fusion.fuse(i, new Epilogue(1f, c.conv().bias(), null, null, false), c.conv().outChannels(), true, e -> new CompiledOps.TernaryConv(c, w, e));
         }
         if (layer != null) return null;
         Tensor wt = constants.get(n.getInput(1));
@@ -122,7 +121,7 @@ final class Planner {
         }
         Fp32Conv2d conv = new Fp32Conv2d(weight.data(), weight.shape(), groups);
         WindowSpec w = WindowSpec.of(n, new int[] {weight.shape()[2], weight.shape()[3]});
-        return fusion.fuse(i, new Epilogue(1f, bias, null, null, false), conv.outChannels(), e -> new CompiledOps.FloatConv(conv, groups, w, e));
+        return fusion.fuse(i, new Epilogue(1f, bias, null, null, false), conv.outChannels(), true, e -> new CompiledOps.FloatConv(conv, groups, w, e));
     }
 
     private static Fusion.Fused gemm(OnnxMl.NodeProto n, int i, TernaryLayers layer, Map<String, Tensor> constants, Fusion fusion) {
@@ -151,7 +150,7 @@ final class Planner {
                 for (int j = 0; j < outs; j++) bias[j] = beta * c.data()[j];
             }
         }
-        return fusion.fuse(i, new Epilogue(alpha, bias, null, null, false), outs, make);
+        return fusion.fuse(i, new Epilogue(alpha, bias, null, null, false), outs, false, make);
     }
 
     private static float[] transpose(float[] a, int rows, int cols) {

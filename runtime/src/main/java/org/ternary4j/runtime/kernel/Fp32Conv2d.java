@@ -36,10 +36,16 @@ public final class Fp32Conv2d {
 
     /** x is [n, c, h, w]; returns [n, outChannels, outH, outW]. */
     public float[] forward(float[] x, int n, int c, int h, int wd, ConvGeometry geo, Parallel par) {
+        return forwardRaw(x, n, c, h, wd, geo, par).compact();
+    }
+
+    /** As {@link #forward}, the rows as the kernel wrote them (see {@link ConvOutput}). */
+    public ConvOutput forwardRaw(float[] x, int n, int c, int h, int wd, ConvGeometry geo, Parallel par) {
         if (geo.groups() != groups) throw new IllegalArgumentException("conv: geometry has group " + geo.groups() + ", weights have " + groups);
         if (c != inPerGroup * groups) throw new IllegalArgumentException("conv: input has " + c + " channels, weight expects " + inPerGroup * groups);
-        int oh = geo.outH(h, kh), ow = geo.outW(wd, kw), pixels = oh * ow, k = inPerGroup * kh * kw;
+        int oh = geo.outH(h, kh), ow = geo.outW(wd, kw), k = inPerGroup * kh * kw;
         boolean view = PixelSource.viewPays(geo, wd, kw);
+        int pitch = view ? PixelSource.pitch(geo, wd) : ow, pixels = oh * pitch;
         int perGroup = outChannels / groups;
         float[] y = new float[Math.multiplyExact(n, Math.multiplyExact(outChannels, pixels))];
         boolean acrossGroups = groups >= par.threads() && par.threads() > 1, small = (long) perGroup * k * pixels < TernaryMatmul.SERIAL_WORK;
@@ -51,16 +57,13 @@ public final class Fp32Conv2d {
                     PixelSource src = view ? PixelSource.view(x, image, c, h, wd, gi * inPerGroup, inPerGroup, kh, kw, geo, null, k)
                             : PixelSource.im2col(x, image, c, h, wd, gi * inPerGroup, inPerGroup, kh, kw, geo, null, k);
                     int r0 = gi * perGroup;
-                    float[] out = src.wide() ? new float[perGroup * src.kernelPixels()] : y;
-                    int outOff = src.wide() ? -r0 * src.kernelPixels() : yOff;
-                    inner.forRange(perGroup, 4, (a, b) -> pixelRows(w, k, src, r0 + a, r0 + b, out, outOff));
-                    if (src.wide()) src.compact(out, perGroup, y, yOff + r0 * pixels);
+                    inner.forRange(perGroup, 4, (a, b) -> pixelRows(w, k, src, r0 + a, r0 + b, y, yOff));
                 }
             };
             if (acrossGroups) par.forRange(groups, 1, body);
             else body.run(0, groups);
         }
-        return y;
+        return new ConvOutput(y, n, outChannels, oh, ow, pitch);
     }
 
     private static final float[] ONE = {1f};

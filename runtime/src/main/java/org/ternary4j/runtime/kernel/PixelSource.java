@@ -6,7 +6,7 @@ package org.ternary4j.runtime.kernel;
  * (any stride; the only form the int8 path can quantize per pixel), or, for stride 1, a view of
  * the zero-padded input planes: pixel j = oy·pitch + ox with pitch the padded row length, input
  * (c, ky, kx) at offset c·plane + ky·dh·pitch + kx·dw, so nothing is copied per kernel input;
- * its outputs come out {@code pitch} wide per row and {@link #compact} drops the extra columns.
+ * its outputs come out {@code pitch} wide per row (see {@link ConvOutput}).
  *
  * @param pitch output pixels per row as the kernel writes them (ow for an im2col)
  */
@@ -27,8 +27,13 @@ record PixelSource(float[] data, int[] off, int width, int pitch, int outH, int 
      * outputs still ran 1.5× faster than through an im2col).
      */
     static boolean viewPays(ConvGeometry geo, int w, int kw) {
-        int ow = geo.outW(w, kw), pitch = w + geo.padLeft() + geo.padRight();
+        int ow = geo.outW(w, kw), pitch = pitch(geo, w);
         return geo.strideH() == 1 && geo.strideW() == 1 && pitch <= 2 * ow;
+    }
+
+    /** The view's padded row length: output rows come out this wide. */
+    static int pitch(ConvGeometry geo, int w) {
+        return w + geo.padLeft() + geo.padRight();
     }
 
     /** Kernel input i = (ci·kh + ky)·kw + kx goes to row rowOf[i] (identity when null) of {@code rows} rows; other rows read zeros. */
@@ -44,7 +49,7 @@ record PixelSource(float[] data, int[] off, int width, int pitch, int outH, int 
     /** The stride-1 view; rows not named by rowOf read a zero region at the end. */
     static PixelSource view(float[] x, int img, int c, int h, int w, int c0, int cin, int kh, int kw, ConvGeometry geo, int[] rowOf, int rows) {
         int oh = geo.outH(h, kh), ow = geo.outW(w, kw);
-        int pitch = w + geo.padLeft() + geo.padRight(), ph = h + geo.padTop() + geo.padBottom(), plane = pitch * ph;
+        int pitch = pitch(geo, w), ph = h + geo.padTop() + geo.padBottom(), plane = pitch * ph;
         int width = Im2col.stride(oh * pitch);
         int i = 0, maxOff = 0;
         int[] off = new int[rows];
@@ -78,13 +83,5 @@ record PixelSource(float[] data, int[] off, int width, int pitch, int outH, int 
             rowsAt[p] = p * width;
         }
         return new PixelSource(cols, rowsAt, width, pitch, outH, outW);
-    }
-
-    /** Copies rows [0, count) of kernel output wide (outH·pitch each) into y at yOff (outH·outW each). */
-    void compact(float[] wide, int count, float[] y, int yOff) {
-        int pixels = outH * outW, kp = kernelPixels();
-        for (int r = 0; r < count; r++) {
-            for (int oy = 0; oy < outH; oy++) System.arraycopy(wide, r * kp + oy * pitch, y, yOff + r * pixels + oy * outW, outW);
-        }
     }
 }

@@ -57,13 +57,39 @@ public final class TernaryConv2d {
         return kw;
     }
 
-    /** x is [n, c, h, w]; returns [n, outChannels, outH, outW]. {@code exact} keeps activations in float. */
+    /** x is [n, c, h, w]; returns [n, outChannels, outH, outW], bias added. {@code exact} keeps activations in float. */
     public float[] forward(float[] x, int n, int c, int h, int w, ConvGeometry geo, boolean exact, Parallel par) {
+        ConvOutput o = forwardRaw(x, n, c, h, w, geo, exact, par);
+        float[] y = o.compact();
+        if (bias != null) {
+            int pixels = o.outH() * o.outW();
+            for (int p = 0; p < o.planes(); p++) {
+                float b = bias[p % outChannels];
+                for (int i = p * pixels; i < (p + 1) * pixels; i++) y[i] += b;
+            }
+        }
+        return y;
+    }
+
+    /** The conv's bias (null if none), which {@link #forwardRaw} leaves to the caller. */
+    public float[] bias() {
+        return bias == null ? null : bias.clone();
+    }
+
+    /** As {@link #forward} without the bias, the rows as the kernel wrote them (see {@link ConvOutput}). */
+    public ConvOutput forwardRaw(float[] x, int n, int c, int h, int w, ConvGeometry geo, boolean exact, Parallel par) {
         int g = groups.length;
         if (geo.groups() != g) throw new IllegalArgumentException("conv: geometry has group " + geo.groups() + ", weights were split into " + g);
         if (c != inPerGroup * g) throw new IllegalArgumentException("conv: input has " + c + " channels, weights expect " + inPerGroup * g);
         if (x.length != (long) n * c * h * w) throw new IllegalArgumentException("conv: input has " + x.length + " values for [" + n + ", " + c + ", " + h + ", " + w + "]");
         if (FloatKernels.allFinite(x, 0, x.length)) return forwardPixels(x, n, c, h, w, geo, !exact, par);
+        int oh = geo.outH(h, kh), ow = geo.outW(w, kw);
+        return new ConvOutput(forwardPerPixel(x, n, c, h, w, geo, exact, par), n, outChannels, oh, ow, ow);
+    }
+
+    /** Inputs with NaN or infinity: one im2col row per output pixel through {@link TernaryMatmul}, whose packed kernels skip zero codes. */
+    private float[] forwardPerPixel(float[] x, int n, int c, int h, int w, ConvGeometry geo, boolean exact, Parallel par) {
+        int g = groups.length;
         int oh = geo.outH(h, kh), ow = geo.outW(w, kw), pixels = oh * ow, k = inPerGroup * kh * kw, perGroup = outChannels / g;
         float[] y = new float[Math.multiplyExact(n, Math.multiplyExact(outChannels, pixels))];
         boolean acrossGroups = g >= par.threads() && par.threads() > 1;
@@ -79,8 +105,7 @@ public final class TernaryConv2d {
                     else TernaryMatmul.gemm(groups[gi], cols, pixels, out, inner);
                     for (int o = 0; o < perGroup; o++) {
                         int ch = gi * perGroup + o, dst = (image * outChannels + ch) * pixels;
-                        float b = bias == null ? 0f : bias[ch];
-                        for (int p = 0; p < pixels; p++) y[dst + p] = out[p * perGroup + o] + b;
+                        for (int p = 0; p < pixels; p++) y[dst + p] = out[p * perGroup + o];
                     }
                 }
             };
@@ -97,10 +122,11 @@ public final class TernaryConv2d {
      * as {@link QuantizedActivations} would ({@link PixelQuantizer}), which gives the integer
      * kernels' outputs exactly; the per-pixel path below remains for inputs with NaN or infinity.
      */
-    private float[] forwardPixels(float[] x, int n, int c, int h, int w, ConvGeometry geo, boolean int8, Parallel par) {
-        int g = groups.length, oh = geo.outH(h, kh), ow = geo.outW(w, kw), pixels = oh * ow, perGroup = outChannels / g;
-        float[] y = new float[Math.multiplyExact(n, Math.multiplyExact(outChannels, pixels))];
+    private ConvOutput forwardPixels(float[] x, int n, int c, int h, int w, ConvGeometry geo, boolean int8, Parallel par) {
+        int g = groups.length, oh = geo.outH(h, kh), ow = geo.outW(w, kw), perGroup = outChannels / g;
         boolean acrossGroups = g >= par.threads() && par.threads() > 1, view = PixelSource.viewPays(geo, w, kw);
+        int pitch = view ? PixelSource.pitch(geo, w) : ow, pixels = oh * pitch;
+        float[] y = new float[Math.multiplyExact(n, Math.multiplyExact(outChannels, pixels))];
         boolean small = (long) perGroup * FloatKernels.usedSteps(groups[0].layout()) * ReductionLayout.STEP * pixels < TernaryMatmul.SERIAL_WORK;
         for (int img = 0; img < n; img++) {
             int image = img;
@@ -113,31 +139,20 @@ public final class TernaryConv2d {
                     PixelSource viewOrCols = view ? PixelSource.view(x, image, c, h, w, gi * inPerGroup, inPerGroup, kh, kw, geo, rowOf, rows)
                             : PixelSource.im2col(x, image, c, h, w, gi * inPerGroup, inPerGroup, kh, kw, geo, rowOf, rows);
                     if (int8 && view) {
-                        quantizedSlabs(m, viewOrCols, rows, y, (image * outChannels + gi * perGroup) * pixels, small ? Parallel.serial() : inner);
+                        quantizedSlabs(m, viewOrCols, rows, y, (image * outChannels + gi * perGroup) * pixels, inner);
                         continue;
                     }
                     PixelSource src = viewOrCols;
                     float[] scale = int8 ? new float[src.width()] : null;
                     if (int8) PixelQuantizer.quantize(src.data(), rows, src.width(), scale);
                     int yOff = (image * outChannels + gi * perGroup) * pixels;
-                    float[] out = src.wide() ? new float[perGroup * src.kernelPixels()] : y;
-                    int outOff = src.wide() ? 0 : yOff;
-                    inner.forRange(perGroup, 4, (r0, r1) -> FloatKernels.pixelRows(m, src, src.kernelPixels(), r0, r1, out, outOff, scale));
-                    if (src.wide()) src.compact(out, perGroup, y, yOff);
+                    inner.forRange(perGroup, 4, (r0, r1) -> FloatKernels.pixelRows(m, src, pixels, r0, r1, y, yOff, scale));
                 }
             };
             if (acrossGroups) par.forRange(g, 1, body);
             else body.run(0, g);
         }
-        if (bias != null) {
-            for (int img = 0; img < n; img++) {
-                for (int ch = 0; ch < outChannels; ch++) {
-                    int dst = (img * outChannels + ch) * pixels;
-                    for (int p = 0; p < pixels; p++) y[dst + p] += bias[ch];
-                }
-            }
-        }
-        return y;
+        return new ConvOutput(y, n, outChannels, oh, ow, pitch);
     }
 
     /**
@@ -148,8 +163,6 @@ public final class TernaryConv2d {
      */
     private void quantizedSlabs(PackedTernaryMatrix m, PixelSource view, int rows, float[] y, int yOff, Parallel par) {
         int kp = view.kernelPixels(), width = view.width(), slab = PixelKernel.slab(rows), perGroup = m.rows();
-        float[] out = view.wide() ? new float[perGroup * kp] : y;
-        int outOff = view.wide() ? 0 : yOff;
         par.forRange((width + slab - 1) / slab, 1, (s0, s1) -> {
             float[] buf = new float[rows * slab], scale = new float[slab];
             int[] at = new int[rows];
@@ -159,10 +172,9 @@ public final class TernaryConv2d {
                 for (int p = 0; p < rows; p++) System.arraycopy(view.data(), view.off()[p] + j0, buf, p * slab, cols);
                 PixelQuantizer.quantize(buf, rows, slab, scale);
                 PixelSource part = new PixelSource(buf, at, cols, view.pitch(), view.outH(), view.outW());
-                FloatKernels.pixelRows(m, part, kp, kp - j0, 0, perGroup, out, outOff + j0, scale);
+                FloatKernels.pixelRows(m, part, kp, kp - j0, 0, perGroup, y, yOff + j0, scale);
             }
         });
-        if (view.wide()) view.compact(out, perGroup, y, yOff);
     }
 
     /** One row per output pixel: the window of channels [c0, c0 + inPerGroup) in (channel, ky, kx) order; zeros outside the image. */

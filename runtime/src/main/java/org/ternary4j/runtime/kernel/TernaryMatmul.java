@@ -50,7 +50,7 @@ public final class TernaryMatmul {
      * for it cost more than it saved on LeNet's layers (≈ 0.4 M multiply-adds, 15 µs) on a
      * machine where other processes share the cores.
      */
-    static final long SERIAL_WORK = 1 << 20;
+    static final long SERIAL_WORK = 1 << 16;
 
     private static void check(PackedTernaryMatrix m, float[] x, int batch, float[] y) {
         if (batch < 0) throw new IllegalArgumentException("batch must be ≥ 0, got " + batch);

@@ -13,12 +13,14 @@ import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.ternary4j.core.TernaryTensor;
 import org.ternary4j.core.grouping.Grouping;
 import org.ternary4j.runtime.kernel.Parallel;
 
 /**
- * BatchNormalization and Relu folded into the Conv/Gemm before them: the same bits as the unfused
+ * BatchNormalization, Relu and a 2×2 MaxPool folded into the Conv/Gemm before them: the same bits as the unfused
  * graph (made unfusable by exposing the intermediate values as graph outputs), and ONNX Runtime's
  * result within float tolerance.
  */
@@ -34,11 +36,15 @@ class FusionTest {
         return node("BatchNormalization", new String[] {in, p + ".g", p + ".b", p + ".m", p + ".v"}, new String[] {out}, f("epsilon", 1e-3f));
     }
 
-    /** Float conv + BN + Relu, pool, float Gemm (α, β, [1, N] bias) + BN + Relu, ternary Gemm + BN; {@code exposed} adds intermediates as outputs. */
-    static OnnxMl.ModelProto model(Random rnd, TernaryTensor fc2, List<String> exposed) {
+    /**
+     * Conv (float, or ternary when {@code conv} is given) + BN + Relu + 2×2 pool, float Gemm (α, β,
+     * [1, N] bias) + BN + Relu, ternary Gemm + BN; {@code exposed} adds intermediates as outputs.
+     */
+    static OnnxMl.ModelProto model(Random rnd, TernaryTensor conv, TernaryTensor fc2, List<String> exposed) {
         int flat = O * 5 * 4;
         List<OnnxMl.TensorProto> inits = new ArrayList<>();
-        inits.add(Onnx.floats("conv.w", new int[] {O, C, 3, 3}, OperatorsTest.gauss(rnd, O * C * 9)));
+        float[] convW = OperatorsTest.gauss(rnd, O * C * 9);
+        inits.add(Onnx.floats("conv.w", new int[] {O, C, 3, 3}, conv == null ? convW : conv.dequantize()));
         inits.add(OperatorsTest.vec("conv.b", O, rnd));
         inits.addAll(bn("bn1", O, rnd));
         inits.add(Onnx.floats("fc1.w", new int[] {flat, HIDDEN}, OperatorsTest.gauss(rnd, flat * HIDDEN)));
@@ -63,13 +69,16 @@ class FusionTest {
         return Onnx.model(13, new String[] {"x"}, outs.toArray(String[]::new), nodes, inits);
     }
 
-    @Test
-    void fusedEqualsUnfusedBitForBitAndMatchesOnnxRuntime() throws Exception {
+    @ParameterizedTest(name = "ternary conv {0}")
+    @ValueSource(booleans = {false, true})
+    void fusedEqualsUnfusedBitForBitAndMatchesOnnxRuntime(boolean ternaryConv) throws Exception {
         TernaryTensor fc2 = TernaryModelTest.randomTernary(new Random(3), new int[] {OUT, HIDDEN}, new Grouping.Row(), true);
-        OnnxMl.ModelProto fusedModel = model(new Random(7), fc2, List.of());
-        OnnxMl.ModelProto unfusedModel = model(new Random(7), fc2, List.of("c", "b1", "h", "b2", "g"));
-        Graph fused = Graph.compile(fusedModel, Map.of("fc2.w", fc2)), unfused = Graph.compile(unfusedModel, Map.of("fc2.w", fc2));
-        assertEquals(5, fused.stepCount(), "conv+bn+relu, pool, flatten, gemm+bn+relu, gemm+bn");
+        TernaryTensor conv = ternaryConv ? TernaryModelTest.randomTernary(new Random(5), new int[] {O, C, 3, 3}, new Grouping.Row(), false) : null;
+        Map<String, TernaryTensor> packed = ternaryConv ? Map.of("fc2.w", fc2, "conv.w", conv) : Map.of("fc2.w", fc2);
+        OnnxMl.ModelProto fusedModel = model(new Random(7), conv, fc2, List.of());
+        OnnxMl.ModelProto unfusedModel = model(new Random(7), conv, fc2, List.of("c", "b1", "h", "b2", "g"));
+        Graph fused = Graph.compile(fusedModel, packed), unfused = Graph.compile(unfusedModel, packed);
+        assertEquals(4, fused.stepCount(), "conv+bn+relu+pool, flatten, gemm+bn+relu, gemm+bn");
         assertEquals(10, unfused.stepCount());
         Map<String, Tensor> in = Map.of("x", OperatorsTest.input(new int[] {3, C, H, W}, new Random(9), false));
         for (boolean exact : new boolean[] {true, false}) {

@@ -1,0 +1,75 @@
+package org.ternary4j.runtime.graph;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorSpecies;
+import org.ternary4j.runtime.kernel.ConvOutput;
+
+/**
+ * A convolution's {@link Epilogue} applied in one pass over its output rows as the kernel wrote
+ * them: per channel y·α + bias, y·scale + shift and Relu — the unfused nodes' float operations in
+ * their order — then, if the epilogue pools, the 2×2 stride-2 max of a following MaxPool. The
+ * extra columns of a padded view's rows are skipped, not copied out first, and the full-size
+ * activation is never stored: on LeNet this replaced a compaction, a bias loop, an epilogue pass
+ * and a MaxPool pass per conv. A standalone 2×2 MaxPool runs here too, with nothing before the max.
+ */
+final class ConvFinish {
+    private ConvFinish() {}
+
+    private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
+    private static final int L = F.length();
+    /** Lane indices 0, 2, 4, … and 1, 3, 5, … into a pair of vectors, for the two-vector selectFrom. */
+    private static final FloatVector EVEN = indices(0), ODD = indices(1);
+
+    private static FloatVector indices(int first) {
+        float[] ix = new float[L];
+        for (int i = 0; i < L; i++) ix[i] = first + 2 * i;
+        return FloatVector.fromArray(F, ix, 0);
+    }
+
+    /** [n, channels, outH, outW], or [n, channels, ⌊outH/2⌋, ⌊outW/2⌋] when e pools. Overwrites o's data (the kernel's scratch) unless e only pools. */
+    static Tensor.F32 apply(Epilogue e, ConvOutput o) {
+        int oh = o.outH(), ow = o.outW();
+        if (!e.withoutPool().isIdentity()) perChannel(e, o);
+        if (!e.pool()) return new Tensor.F32(new int[] {o.n(), o.channels(), oh, ow}, o.compact());
+        if (oh < 2 || ow < 2) throw new IllegalArgumentException("MaxPool: 2×2 window larger than its " + oh + "×" + ow + " input");
+        int ph = oh / 2, pw = ow / 2, cols = 2 * pw;
+        float[] y = new float[Math.multiplyExact(o.planes(), ph * pw)], a = o.data();
+        for (int p = 0; p < o.planes(); p++) {
+            for (int py = 0; py < ph; py++) {
+                int r0 = (p * oh + 2 * py) * o.pitch(), r1 = r0 + o.pitch(), dst = (p * ph + py) * pw;
+                for (int x = 0; x < cols; x += 2 * L) {
+                    VectorMask<Float> m0 = F.indexInRange(x, cols), m1 = F.indexInRange(x + L, cols);
+                    FloatVector v0 = FloatVector.fromArray(F, a, r0 + x, m0).max(FloatVector.fromArray(F, a, r1 + x, m0));
+                    FloatVector v1 = FloatVector.fromArray(F, a, r0 + x + L, m1).max(FloatVector.fromArray(F, a, r1 + x + L, m1));
+                    EVEN.selectFrom(v0, v1).max(ODD.selectFrom(v0, v1)).intoArray(y, dst + x / 2, F.indexInRange(x / 2, pw));
+                }
+            }
+        }
+        return new Tensor.F32(new int[] {o.n(), o.channels(), ph, pw}, y);
+    }
+
+    /**
+     * The epilogue before the pool, in place over whole planes, a row's extra columns included
+     * (they are dropped later). One loop with the steps written out: a vector handed to a helper
+     * that C2 does not inline is boxed, which made this pass 20× slower.
+     */
+    private static void perChannel(Epilogue e, ConvOutput o) {
+        float[] a = o.data();
+        int plane = o.outH() * o.pitch();
+        boolean scaled = e.alpha() != 1f;
+        for (int p = 0; p < o.planes(); p++) {
+            int c = p % o.channels();
+            float b = e.bias() == null ? 0f : e.bias()[c], s = e.scale() == null ? 1f : e.scale()[c], t = e.shift() == null ? 0f : e.shift()[c];
+            for (int i = 0; i < plane; i += L) {
+                VectorMask<Float> m = F.indexInRange(i, plane);
+                FloatVector v = FloatVector.fromArray(F, a, p * plane + i, m);
+                if (scaled) v = v.mul(e.alpha());
+                if (e.bias() != null) v = v.add(b);
+                if (e.scale() != null) v = v.mul(s).add(t);
+                if (e.relu()) v = v.max(0f);
+                v.intoArray(a, p * plane + i, m);
+            }
+        }
+    }
+}
