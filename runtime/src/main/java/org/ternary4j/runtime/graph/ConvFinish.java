@@ -38,11 +38,15 @@ final class ConvFinish {
         for (int p = 0; p < o.planes(); p++) {
             for (int py = 0; py < ph; py++) {
                 int r0 = (p * oh + 2 * py) * o.pitch(), r1 = r0 + o.pitch(), dst = (p * ph + py) * pw;
-                for (int x = 0; x < cols; x += 2 * L) {
+                int x = 0;
+                for (int end = Math.min(cols, Math.min(a.length - r1 - 2 * L, 2 * (y.length - dst - L)) + 1); x < end; x += 2 * L) {
                     VectorMask<Float> m0 = F.indexInRange(x, cols), m1 = F.indexInRange(x + L, cols);
                     FloatVector v0 = FloatVector.fromArray(F, a, r0 + x, m0).max(FloatVector.fromArray(F, a, r1 + x, m0));
                     FloatVector v1 = FloatVector.fromArray(F, a, r0 + x + L, m1).max(FloatVector.fromArray(F, a, r1 + x + L, m1));
                     EVEN.selectFrom(v0, v1).max(ODD.selectFrom(v0, v1)).intoArray(y, dst + x / 2, F.indexInRange(x / 2, pw));
+                }
+                for (int k = x / 2; k < pw; k++) {
+                    y[dst + k] = Math.max(Math.max(a[r0 + 2 * k], a[r1 + 2 * k]), Math.max(a[r0 + 2 * k + 1], a[r1 + 2 * k + 1]));
                 }
             }
         }
@@ -61,15 +65,18 @@ final class ConvFinish {
         for (int p = 0; p < o.planes(); p++) {
             int c = p % o.channels();
             float b = e.bias() == null ? 0f : e.bias()[c], s = e.scale() == null ? 1f : e.scale()[c], t = e.shift() == null ? 0f : e.shift()[c];
-            for (int i = 0; i < plane; i += L) {
+            int i = 0, from = p * plane;
+            // a masked access that reaches past the array's end takes a slow lane-by-lane check: the array's last values go scalar
+            for (int end = Math.min(plane, a.length - from - L + 1); i < end; i += L) {
                 VectorMask<Float> m = F.indexInRange(i, plane);
-                FloatVector v = FloatVector.fromArray(F, a, p * plane + i, m);
+                FloatVector v = FloatVector.fromArray(F, a, from + i, m);
                 if (scaled) v = v.mul(e.alpha());
                 if (e.bias() != null) v = v.add(b);
                 if (e.scale() != null) v = v.mul(s).add(t);
                 if (e.relu()) v = v.max(0f);
-                v.intoArray(a, p * plane + i, m);
+                v.intoArray(a, from + i, m);
             }
+            for (; i < plane; i++) a[from + i] = e.one(a[from + i], b, s, t);
         }
     }
 }

@@ -95,7 +95,7 @@ record Epilogue(float alpha, float[] bias, float[] scale, float[] shift, boolean
         for (; i < n; i++) y[from + i] = one(y[from + i], bias == null ? 0f : bias[i], scale == null ? 1f : scale[i], shift == null ? 0f : shift[i]);
     }
 
-    private float one(float v, float b, float s, float t) {
+    float one(float v, float b, float s, float t) {
         if (alpha != 1f) v *= alpha;
         if (bias != null) v += b;
         if (scale != null) v = v * s + t;

@@ -5,7 +5,6 @@ import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorOperators;
-import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -78,6 +77,7 @@ public final class FloatKernels {
         int[] steps = l.segmentSteps();
         float[] sp = m.scalePos(), sn = m.scaleNeg();
         boolean[] finite = new boolean[count];
+        float[] lanes = new float[F.length()], lanes16 = new float[F16.length()];
         float[] xs = new float[count * len];
         boolean base3Rows = count == 1 && WIDE && m.base3() != null && segs == 1 && sn == null;
         for (int b = 0; b < count; b++) {
@@ -88,7 +88,7 @@ public final class FloatKernels {
         for (int r = from; r < to; r++) {
             if (count == 1) {
                 y[yFirst * m.rows() + r] = !finite[0] ? sparseRow(m, r, xp, xFirst * pk, used)
-                        : base3Rows ? base3Row(m, r, xp, xFirst * pk) : inlineRow(m, r, xs, used);
+                        : base3Rows ? base3Row(m, r, xp, xFirst * pk, lanes16) : inlineRow(m, r, xs, used, lanes);
                 continue;
             }
             decodeSplit(m, r, used, c, n);
@@ -101,8 +101,8 @@ public final class FloatKernels {
                 for (int s = 0; s < segs; s++) {
                     int t0 = steps[s], t1 = Math.min(steps[s + 1], used);
                     if (t0 >= t1) continue;
-                    float pos = dot(c, xs, b * len, t0, t1);
-                    acc += n == null ? sp[r * segs + s] * pos : sp[r * segs + s] * pos - sn[r * segs + s] * dot(n, xs, b * len, t0, t1);
+                    float pos = dot(c, xs, b * len, t0, t1, lanes);
+                    acc += n == null ? sp[r * segs + s] * pos : sp[r * segs + s] * pos - sn[r * segs + s] * dot(n, xs, b * len, t0, t1, lanes);
                 }
                 y[(yFirst + b) * m.rows() + r] = acc;
             }
@@ -148,7 +148,7 @@ public final class FloatKernels {
     }
 
     /** One row against one split activation vector, decoding the codes as they are used (batch 1: each code is used once). */
-    private static float inlineRow(PackedTernaryMatrix m, int r, float[] xs, int used) {
+    private static float inlineRow(PackedTernaryMatrix m, int r, float[] xs, int used, float[] lanes) {
         ReductionLayout l = m.layout();
         int segs = l.segments();
         int[] steps = l.segmentSteps();
@@ -172,8 +172,14 @@ public final class FloatKernels {
                     b1 = o.neg().max(0f).fma(x1, b1);
                 }
             }
-            float pos = laneSum(a0.add(a1));
-            acc += sn == null ? sp[r * segs + s] * pos : sp[r * segs + s] * pos - sn[r * segs + s] * laneSum(b0.add(b1));
+            a0.add(a1).intoArray(lanes, 0);
+            float pos = laneSum(lanes);
+            if (sn == null) {
+                acc += sp[r * segs + s] * pos;
+                continue;
+            }
+            b0.add(b1).intoArray(lanes, 0);
+            acc += sp[r * segs + s] * pos - sn[r * segs + s] * laneSum(lanes);
         }
         return acc;
     }
@@ -185,7 +191,7 @@ public final class FloatKernels {
      * Pads hold code 0 and activation 0. Inlined by hand: half the time of decoding through
      * {@link PackedTernaryMatrix#stepCodes} (measured 1.0 vs 2.2 ns per 16 weights).
      */
-    private static float base3Row(PackedTernaryMatrix m, int r, float[] xp, int base) {
+    private static float base3Row(PackedTernaryMatrix m, int r, float[] xp, int base, float[] lanes) {
         byte[] w = m.base3();
         int at = m.rowBase(r), units = m.layout().paddedK() / ReductionLayout.QUINT;
         FloatVector a0 = FloatVector.zero(F16), a1 = a0, a2 = a0, a3 = a0, a4 = a0;
@@ -204,29 +210,22 @@ public final class FloatKernels {
             t = t.and(0xFF).mul(3);
             a4 = ((FloatVector) t.lanewise(VectorOperators.LSHR, 8).sub(1).convert(VectorOperators.I2F, 0)).fma(FloatVector.fromArray(F16, xp, xo + 4 * STEP), a4);
         }
-        return m.scalePos()[r] * laneSum(a0.add(a1).add(a2.add(a3)).add(a4));
+        a0.add(a1).add(a2.add(a3)).add(a4).intoArray(lanes, 0);
+        return m.scalePos()[r] * laneSum(lanes);
     }
 
     /**
-     * The lanes added as a fixed tree: halves lanewise down to four lanes, then (0+2)+(1+3).
-     * Not reduceLanes, whose order may differ between the interpreter and compiled code; not a
-     * sequential sum either, whose 16-add dependency chain cost a third of a batch-1 LeNet layer.
+     * The lanes added as a fixed tree, ((l0 + l1) + (l2 + l3)) + … per eight lanes, then the two eights: the same order in the
+     * interpreter and in compiled code (reduceLanes does not promise that), and a dependency chain
+     * four adds deep instead of the sixteen of a sequential sum, which cost a third of a batch-1
+     * LeNet layer. Through an array: shuffle-based versions were compiled out of line, and a
+     * vector handed to a method C2 does not inline is boxed.
      */
-    static float laneSum(FloatVector v) {
-        if (v.length() == 16) {
-            v = v.add(v.rearrange(HALF16));
-            v = v.add(v.rearrange(QUARTER16));
-            v = v.add(v.rearrange(EIGHTH16));
-            return v.lane(0) + v.lane(1);
-        }
-        v = v.add(v.rearrange(HALF8));
-        v = v.add(v.rearrange(QUARTER8));
-        return v.lane(0) + v.lane(1);
+    static float laneSum(float[] l) {
+        float s = ((l[0] + l[1]) + (l[2] + l[3])) + ((l[4] + l[5]) + (l[6] + l[7]));
+        if (l.length == 8) return s;
+        return s + (((l[8] + l[9]) + (l[10] + l[11])) + ((l[12] + l[13]) + (l[14] + l[15])));
     }
-
-    /** Lane i ← lane i + n/2 (mod n) and likewise for quarters and eighths, within the low lanes that matter. */
-    private static final VectorShuffle<Float> HALF16 = VectorShuffle.fromOp(F16, i -> (i + 8) & 15), QUARTER16 = VectorShuffle.fromOp(F16, i -> (i + 4) & 15),
-            EIGHTH16 = VectorShuffle.fromOp(F16, i -> (i + 2) & 15), HALF8 = VectorShuffle.fromOp(F, i -> (i + 4) & 7), QUARTER8 = VectorShuffle.fromOp(F, i -> (i + 2) & 7);
 
     /**
      * A row where the activations hold a NaN or an infinity: zero codes skip their input (0·∞
@@ -262,15 +261,16 @@ public final class FloatKernels {
         return b == 0f;
     }
 
-    /** Σ c[p]·x[base + p] over padded inputs of steps [t0, t1), in a fixed lane order. */
-    private static float dot(float[] c, float[] x, int base, int t0, int t1) {
+    /** Σ c[p]·x[base + p] over padded inputs of steps [t0, t1), in a fixed lane order (lanes: scratch of one vector). */
+    private static float dot(float[] c, float[] x, int base, int t0, int t1, float[] lanes) {
         FloatVector a0 = FloatVector.zero(F), a1 = a0;
         for (int t = t0; t < t1; t++) {
             int p = t * STEP;
             a0 = FloatVector.fromArray(F, c, p).fma(FloatVector.fromArray(F, x, base + p), a0);
             a1 = FloatVector.fromArray(F, c, p + 8).fma(FloatVector.fromArray(F, x, base + p + 8), a1);
         }
-        return laneSum(a0.add(a1));
+        a0.add(a1).intoArray(lanes, 0);
+        return laneSum(lanes);
     }
 
     /**

@@ -231,10 +231,11 @@ public final class PackedTernaryMatrix {
             // sign-extend and mask: ZERO_EXTEND_B2S is not always compiled to an instruction
             ShortVector b = ((ShortVector) ByteVector.fromArray(ByteVector.SPECIES_128, base3, rowBase(row) + step / 5 * 64)
                     .convertShape(VectorOperators.B2S, ShortVector.SPECIES_256, 0)).and((short) 0xFF);
-            return b.mul(POW3[step % 5]).and((short) 0xFF).mul((short) 3).lanewise(VectorOperators.LSHR, 8);
+            // shift counts as short: the long overload is one call deeper, and C2 left it out of line (a boxed vector per call)
+            return b.mul(POW3[step % 5]).and((short) 0xFF).mul((short) 3).lanewise(VectorOperators.LSHR, (short) 8);
         }
         return ShortVector.fromArray(ShortVector.SPECIES_256, codes, rowBase(row) + (step >> 3) * 64)
-                .lanewise(VectorOperators.LSHR, (step & 7) * 2).and((short) 3);
+                .lanewise(VectorOperators.LSHR, (short) ((step & 7) * 2)).and((short) 3);
     }
 
     /** The code in {−1, 0, +1} of (row, logical input): for tests and the exact path's reference. */
