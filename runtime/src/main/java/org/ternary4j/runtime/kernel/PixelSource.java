@@ -67,9 +67,17 @@ record PixelSource(float[] data, int[] off, int width, int pitch, int outH, int 
         float[] data = new float[zeros + width];
         java.util.Arrays.fill(off, zeros);
         for (i = 0; i < logical.length; i++) off[rowOf == null ? i : rowOf[i]] = logical[i];
-        for (int ci = 0; ci < cin; ci++) {
-            int src = (img * c + c0 + ci) * h * w;
-            for (int y = 0; y < h; y++) System.arraycopy(x, src + y * w, data, ci * plane + (y + geo.padTop()) * pitch + geo.padLeft(), w);
+        int first = (img * c + c0) * h * w;
+        if (pitch == w && geo.padTop() == 0) {
+            // unpadded: the view's planes are the input's, one copy (many short arraycopy calls cost more than their bytes)
+            System.arraycopy(x, first, data, 0, cin * plane);
+        } else {
+            for (int ci = 0; ci < cin; ci++) {
+                for (int y = 0; y < h; y++) {
+                    int src = first + (ci * h + y) * w, dst = ci * plane + (y + geo.padTop()) * pitch + geo.padLeft();
+                    for (int k = 0; k < w; k++) data[dst + k] = x[src + k];
+                }
+            }
         }
         return new PixelSource(data, off, width, pitch, oh, ow);
     }
