@@ -92,6 +92,33 @@ class FusionTest {
         for (int k = 0; k < expected.length; k++) assertEquals(expected[k], got[k], 1e-4 * scale, "vs ONNX Runtime at " + k);
     }
 
+    /** Only a 2×2, stride-2, unpadded MaxPool joins the conv's epilogue; others stay a step of their own and still match ONNX Runtime. */
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"k3s2", "k2s1", "k2s2-pad", "k2s2-ceil", "k2s2"})
+    void onlyTwoByTwoPoolsAreFused(String pool) throws Exception {
+        Random rnd = new Random(6);
+        List<OnnxMl.TensorProto> inits = List.of(Onnx.floats("w", new int[] {O, C, 3, 3}, OperatorsTest.gauss(rnd, O * C * 9)));
+        OnnxMl.AttributeProto[] attrs = switch (pool) {
+            case "k3s2" -> new OnnxMl.AttributeProto[] {ints("kernel_shape", 3, 3), ints("strides", 2, 2)};
+            case "k2s1" -> new OnnxMl.AttributeProto[] {ints("kernel_shape", 2, 2), ints("strides", 1, 1)};
+            case "k2s2-pad" -> new OnnxMl.AttributeProto[] {ints("kernel_shape", 2, 2), ints("strides", 2, 2), ints("pads", 1, 1, 1, 1)};
+            case "k2s2-ceil" -> new OnnxMl.AttributeProto[] {ints("kernel_shape", 2, 2), ints("strides", 2, 2), i("ceil_mode", 1)};
+            default -> new OnnxMl.AttributeProto[] {ints("kernel_shape", 2, 2), ints("strides", 2, 2)};
+        };
+        List<OnnxMl.NodeProto> nodes = List.of(
+                node("Conv", new String[] {"x", "w"}, new String[] {"c"}),
+                node("Relu", new String[] {"c"}, new String[] {"r"}),
+                node("MaxPool", new String[] {"r"}, new String[] {"y"}, attrs));
+        OnnxMl.ModelProto model = Onnx.model(13, new String[] {"x"}, new String[] {"y"}, nodes, inits);
+        Graph g = Graph.compile(model, Map.of());
+        assertEquals(pool.equals("k2s2") ? 1 : 2, g.stepCount(), "steps for " + pool);
+        Map<String, Tensor> in = Map.of("x", OperatorsTest.input(new int[] {2, C, H, W}, rnd, false));
+        Tensor expected = Onnx.ort(model, in).get("y"), got = g.run(in, true, Parallel.serial()).get("y");
+        assertArrayEquals(expected.shape(), got.shape());
+        float[] e = expected.floats(), a = got.floats();
+        for (int k = 0; k < e.length; k++) assertEquals(e[k], a[k], 1e-4 * (1 + Math.abs(e[k])), "at " + k);
+    }
+
     @Test
     void valueReadTwiceIsNotFused() throws Exception {
         Random rnd = new Random(4);
