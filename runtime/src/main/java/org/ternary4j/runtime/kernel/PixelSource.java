@@ -75,7 +75,7 @@ record PixelSource(float[] data, int[] off, int width, int pitch, int outH, int 
             for (int ci = 0; ci < cin; ci++) {
                 for (int y = 0; y < h; y++) {
                     int src = first + (ci * h + y) * w, dst = ci * plane + (y + geo.padTop()) * pitch + geo.padLeft();
-                    for (int k = 0; k < w; k++) data[dst + k] = x[src + k];
+                    System.arraycopy(x, src, data, dst, w);
                 }
             }
         }
