@@ -121,6 +121,7 @@ final class CompiledOps {
      * MaxPool without padding (windows never leave the image): per output row, the window's rows
      * are reduced with vector max over contiguous input (Math.max semantics: NaN wins, +0 above
      * −0; order-free), then shifted copies of that row likewise, and each output picks its column.
+     * The common 2×2 stride-2 window goes to {@link ConvFinish} (lane picks, no per-output scalar work).
      */
     record MaxPool(WindowSpec window) implements Op {
         public Tensor[] run(Tensor[] in, boolean exact, Parallel par) {

@@ -215,11 +215,11 @@ public final class FloatKernels {
     }
 
     /**
-     * The lanes added as a fixed tree, ((l0 + l1) + (l2 + l3)) + … per eight lanes, then the two eights: the same order in the
-     * interpreter and in compiled code (reduceLanes does not promise that), and a dependency chain
-     * four adds deep instead of the sixteen of a sequential sum, which cost a third of a batch-1
-     * LeNet layer. Through an array: shuffle-based versions were compiled out of line, and a
-     * vector handed to a method C2 does not inline is boxed.
+     * A vector's lanes (stored in l, 8 or 16 of them) added as a fixed tree, pairs first, then the
+     * two eights: the same order in the interpreter and in compiled code (reduceLanes does not
+     * promise that), and a dependency chain four adds deep instead of the sixteen of a sequential
+     * sum, which cost a third of a batch-1 LeNet layer. Through an array: shuffle-based versions
+     * were compiled out of line, and a vector handed to a method C2 does not inline is boxed.
      */
     static float laneSum(float[] l) {
         float s = ((l[0] + l[1]) + (l[2] + l[3])) + ((l[4] + l[5]) + (l[6] + l[7]));

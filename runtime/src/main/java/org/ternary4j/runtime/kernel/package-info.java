@@ -24,8 +24,10 @@
  * −1/0/+1 floats through {@code PackedTernaryMatrix.stepCodes} and multiplied in with FMAs).
  *
  * <p>Convolutions at batch 1 are vectorized over output pixels instead ({@code PixelKernel}: four
- * output channels times two or four pixel vectors per register block), reading a zero-padded view
- * of the input planes for stride 1 ({@code PixelSource}) or a transposed im2col otherwise. The
+ * output channels times two or four pixel vectors per register block, two times eight for a last
+ * pair), reading a zero-padded view of the input planes for stride 1 ({@code PixelSource}) or a
+ * transposed im2col otherwise. Their output rows stay as wide as the view's ({@code ConvOutput}):
+ * the graph's epilogue and pooling read them once instead of after a compaction pass. The
  * int8 conv quantizes each pixel's window exactly as {@code QuantizedActivations} does and sums
  * the integer-valued floats exactly, so it returns the integer kernels' results bit for bit.
  *
