@@ -26,8 +26,6 @@ public final class FloatKernels {
 
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_256;
     private static final VectorSpecies<Float> F16 = FloatVector.SPECIES_512;
-    /** Machines with 512-bit vectors take {@link #base3Row} for batch-1 base-3 rows. */
-    private static final boolean WIDE = FloatVector.SPECIES_PREFERRED.length() >= 16;
     private static final int STEP = ReductionLayout.STEP;
 
     /** Steps that hold at least one logical input (the packed row may be padded well beyond them). */
@@ -79,7 +77,7 @@ public final class FloatKernels {
         boolean[] finite = new boolean[count];
         float[] lanes = new float[F.length()], lanes16 = new float[F16.length()];
         float[] xs = new float[count * len];
-        boolean base3Rows = count == 1 && WIDE && m.base3() != null && segs == 1 && sn == null;
+        boolean base3Rows = count == 1 && VectorWidth.WIDE && m.base3() != null && segs == 1 && sn == null;
         for (int b = 0; b < count; b++) {
             finite[b] = allFinite(xp, (xFirst + b) * pk, len);
             if (finite[b] && !base3Rows) split(xp, (xFirst + b) * pk, xs, b * len, used);

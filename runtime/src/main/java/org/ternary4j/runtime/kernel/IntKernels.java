@@ -20,12 +20,6 @@ final class IntKernels {
     static final VectorSpecies<Integer> I = IntVector.SPECIES_256;
     static final VectorSpecies<Short> S2 = ShortVector.SPECIES_512;
     static final VectorSpecies<Integer> I2 = IntVector.SPECIES_512;
-    /**
-     * Whether the hardware has 512-bit vectors (AVX-512): then the chunk kernel processes two rows
-     * per vector, half the instructions ({@link #rows4ChunksWide}). Elsewhere 512-bit species are
-     * emulated and slow, so the 256-bit kernel runs.
-     */
-    static final boolean WIDE = ShortVector.SPECIES_PREFERRED.vectorBitSize() >= 512;
     /** |(code+1)·q| ≤ 254, so 128 steps per lane stay within int16. */
     static final int RUN = 128;
 

@@ -15,7 +15,7 @@ public final class TernaryMatmul {
     }
 
     public static void gemm(PackedTernaryMatrix m, float[] x, int batch, float[] y, Parallel par) {
-        gemm(m, x, batch, y, par, IntKernels.WIDE);
+        gemm(m, x, batch, y, par, VectorWidth.WIDE);
     }
 
     /** {@code wide}: whether whole chunks take the 512-bit kernel (tests run both on any machine). */

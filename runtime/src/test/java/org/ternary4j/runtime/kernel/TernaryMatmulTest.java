@@ -80,7 +80,7 @@ class TernaryMatmulTest {
             assertArrayEquals(fast, run(m, x, batch, TWO, false), "int8 path, 2 threads");
             assertArrayEquals(fast, run(m, x, batch, THREE, false), "int8 path, 3 threads");
             float[] otherWidth = new float[batch * rows];
-            TernaryMatmul.gemm(m, x, batch, otherWidth, Parallel.serial(), !IntKernels.WIDE);
+            TernaryMatmul.gemm(m, x, batch, otherWidth, Parallel.serial(), !VectorWidth.WIDE);
             assertArrayEquals(fast, otherWidth, "int8 path, 256- vs 512-bit chunk kernel");
 
             float[] exact = run(m, x, batch, Parallel.serial(), true);
