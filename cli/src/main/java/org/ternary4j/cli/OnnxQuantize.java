@@ -15,7 +15,7 @@ import org.ternary4j.eval.calibrate.CalibratedTernarizer;
 import org.ternary4j.eval.calibrate.CalibrationInputs;
 import org.ternary4j.eval.calibrate.Calibrator;
 import org.ternary4j.eval.calibrate.Steps;
-import org.ternary4j.eval.data.Dataset;
+import org.ternary4j.modelio.data.Dataset;
 import org.ternary4j.eval.report.ReportData;
 import org.ternary4j.core.projection.Projection;
 import org.ternary4j.modelio.AtomicOutput;

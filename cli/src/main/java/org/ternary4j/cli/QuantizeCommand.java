@@ -21,8 +21,8 @@ import picocli.CommandLine.IModelTransformer;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
-import org.ternary4j.eval.data.DataSources;
-import org.ternary4j.eval.data.Dataset;
+import org.ternary4j.modelio.data.DataSources;
+import org.ternary4j.modelio.data.Dataset;
 import picocli.CommandLine.Spec;
 
 /** {@code ternary4j quantize}: post-training ternarization of a safetensors file or an ONNX model. */

@@ -14,7 +14,7 @@ import org.ternary4j.core.projection.Projections;
 import org.ternary4j.eval.calibrate.CalibratedTernarizer;
 import org.ternary4j.eval.calibrate.CalibrationInputs;
 import org.ternary4j.eval.calibrate.Steps;
-import org.ternary4j.eval.data.Dataset;
+import org.ternary4j.modelio.data.Dataset;
 import org.ternary4j.eval.report.ReportData;
 import org.ternary4j.modelio.onnx.OnnxOptions;
 import org.ternary4j.modelio.onnx.OnnxResult;

@@ -4,9 +4,9 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Locale;
-import org.ternary4j.eval.data.DataSources;
-import org.ternary4j.eval.data.Dataset;
-import org.ternary4j.eval.data.NdArray;
+import org.ternary4j.modelio.data.DataSources;
+import org.ternary4j.modelio.data.Dataset;
+import org.ternary4j.modelio.data.NdArray;
 
 /**
  * The inputs calibration feeds through the model, never from a test split.

@@ -16,7 +16,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import org.ternary4j.eval.data.NdArray;
+import org.ternary4j.modelio.data.NdArray;
 import org.ternary4j.eval.ort.OrtNatives;
 
 /**

@@ -10,8 +10,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.ternary4j.eval.data.NdArray;
-import org.ternary4j.eval.data.NpyWriter;
+import org.ternary4j.modelio.data.NdArray;
+import org.ternary4j.modelio.data.NpyWriter;
 
 /** Calibration never reads a test split, and picks the same examples every time. */
 class CalibrationInputsTest {

@@ -1,4 +1,4 @@
-package org.ternary4j.eval.data;
+package org.ternary4j.modelio.data;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;

@@ -1,4 +1,4 @@
-package org.ternary4j.eval.data;
+package org.ternary4j.modelio.data;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
