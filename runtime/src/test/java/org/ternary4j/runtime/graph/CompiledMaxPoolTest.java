@@ -35,4 +35,13 @@ class CompiledMaxPoolTest {
             assertArrayEquals(new int[] {Float.floatToRawIntBits(e[i])}, new int[] {Float.floatToRawIntBits(g[i])}, "output " + i);
         }
     }
+
+    @org.junit.jupiter.api.Test
+    void windowTallerThanTheInputIsAClearError() {
+        Tensor.F32 x = new Tensor.F32(new int[] {1, 2, 1, 6}, new float[12]);
+        WindowSpec spec = new WindowSpec("MaxPool", 2, 2, new int[] {2, 2}, new int[] {1, 1}, new int[4], "NOTSET", false);
+        var e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                () -> new CompiledOps.MaxPool(spec).run(new Tensor[] {x}, true, Parallel.serial()));
+        org.junit.jupiter.api.Assertions.assertTrue(e.getMessage().contains("window"), e.getMessage());
+    }
 }
