@@ -6,12 +6,12 @@ import jdk.incubator.vector.VectorSpecies;
 import org.ternary4j.runtime.kernel.ConvOutput;
 
 /**
- * A convolution's {@link Epilogue} applied in one pass over its output rows as the kernel wrote
- * them: per channel y·α + bias, y·scale + shift and Relu — the unfused nodes' float operations in
- * their order — then, if the epilogue pools, the 2×2 stride-2 max of a following MaxPool. The
- * extra columns of a padded view's rows are skipped, not copied out first, and the full-size
- * activation is never stored: on LeNet this replaced a compaction, a bias loop, an epilogue pass
- * and a MaxPool pass per conv. A standalone 2×2 MaxPool runs here too, with nothing before the max.
+ * A convolution's {@link Epilogue} applied to its output rows as the kernel wrote them: per
+ * channel y·α + bias, y·scale + shift and Relu in place (the unfused nodes' float operations in
+ * their order), then, if the epilogue pools, the 2×2 stride-2 max of a following MaxPool. The
+ * extra columns of a padded view's rows are never compacted away first, and a pooled layer never
+ * stores its full-size activation: on LeNet this replaced a compaction, a bias loop, an epilogue
+ * pass and a MaxPool step per conv. A standalone 2×2 MaxPool runs here too, with nothing before the max.
  */
 final class ConvFinish {
     private ConvFinish() {}
