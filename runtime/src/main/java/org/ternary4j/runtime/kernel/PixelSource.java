@@ -68,7 +68,7 @@ record PixelSource(float[] data, int[] off, int width, int pitch, int outH, int 
         java.util.Arrays.fill(off, zeros);
         for (i = 0; i < logical.length; i++) off[rowOf == null ? i : rowOf[i]] = logical[i];
         int first = (img * c + c0) * h * w;
-        if (pitch == w && geo.padTop() == 0) {
+        if (plane == h * w) {
             // unpadded: the view's planes are the input's, one copy (many short arraycopy calls cost more than their bytes)
             System.arraycopy(x, first, data, 0, cin * plane);
         } else {

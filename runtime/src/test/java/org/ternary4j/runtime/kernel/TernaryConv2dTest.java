@@ -116,6 +116,20 @@ class TernaryConv2dTest {
         assertArrayEquals(got, conv.forward(x, 2, c, h, w, geo, TWO), "same bits on two threads");
     }
 
+    /** Padding on one side only (stride 1: the padded-view path, whose planes then differ from the input's). */
+    @ParameterizedTest(name = "pads t{0} l{1} b{2} r{3}")
+    @CsvSource({"0, 0, 1, 0", "0, 0, 0, 1", "1, 0, 0, 0", "0, 0, 2, 1"})
+    void floatConvWithOneSidedPadding(int top, int left, int bottom, int right) {
+        int c = 3, h = 9, w = 8, o = 4, k = 3;
+        Random rnd = new Random(top * 8 + left * 4 + bottom * 2 + right);
+        float[] wt = TernaryMatmulTest.randomActivations(rnd, o * c * k * k), x = TernaryMatmulTest.randomActivations(rnd, c * h * w);
+        ConvGeometry geo = new ConvGeometry(1, 1, top, left, bottom, right, 1, 1, 1);
+        double[] ref = reference(wt, new float[o], x, 1, c, h, w, o, k, k, geo);
+        float[] got = new Fp32Conv2d(wt, new int[] {o, c, k, k}, 1).forward(x, 1, c, h, w, geo, Parallel.serial());
+        assertEquals(ref.length, got.length);
+        for (int i = 0; i < ref.length; i++) assertEquals(ref[i], got[i], 1e-5 * (1 + Math.abs(ref[i])) + 1e-4, "at " + i);
+    }
+
     static double[] reference(float[] wq, float[] bias, float[] x, int n, int c, int h, int w, int o, int kh, int kw, ConvGeometry g) {
         int oh = g.outH(h, kh), ow = g.outW(w, kw), cg = c / g.groups(), og = o / g.groups();
         double[] y = new double[n * o * oh * ow];
