@@ -130,7 +130,7 @@ final class CompiledOps {
             if (w.padT() != 0 || w.padL() != 0 || w.padB() != 0 || w.padR() != 0 || w.ceil()) return one(NeuralOps.pool(x, w, true, false));
             int n = x.shape()[0], c = x.shape()[1], h = x.shape()[2], wd = x.shape()[3], oh = w.outH(h), ow = w.outW(wd);
             float[] a = x.floats();
-            if (twoByTwo(w)) return one(ConvFinish.apply(POOL, new ConvOutput(a, n, c, h, wd, wd)));
+            if (w.plainTwoByTwo()) return one(ConvFinish.apply(POOL, new ConvOutput(a, n, c, h, wd, wd)));
             int spanW = wd - (w.kw() - 1) * w.dw();
             float[] out = new float[n * c * oh * ow], row = new float[wd], span = new float[spanW];
             for (int p = 0; p < n * c; p++) {
@@ -150,11 +150,6 @@ final class CompiledOps {
         }
 
         private static final Epilogue POOL = Epilogue.NONE.withPool();
-
-        /** The window LeNet/VGG-style nets use, which {@link ConvFinish} pools with vector lane picks. */
-        static boolean twoByTwo(NeuralOps.Window w) {
-            return w.kh() == 2 && w.kw() == 2 && w.sh() == 2 && w.sw() == 2 && w.dh() == 1 && w.dw() == 1;
-        }
 
         private static void maxInto(float[] row, float[] a, int from, int n) {
             int i = 0;

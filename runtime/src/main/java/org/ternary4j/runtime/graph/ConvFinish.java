@@ -30,7 +30,7 @@ final class ConvFinish {
     /** [n, channels, outH, outW], or [n, channels, ⌊outH/2⌋, ⌊outW/2⌋] when e pools. Overwrites o's data (the kernel's scratch) unless e only pools. */
     static Tensor.F32 apply(Epilogue e, ConvOutput o) {
         int oh = o.outH(), ow = o.outW();
-        if (!e.withoutPool().isIdentity()) perChannel(e, o);
+        if (e.changesValues()) perChannel(e, o);
         if (!e.pool()) return new Tensor.F32(new int[] {o.n(), o.channels(), oh, ow}, o.compact());
         if (oh < 2 || ow < 2) throw new IllegalArgumentException("MaxPool: 2×2 window larger than its " + oh + "×" + ow + " input");
         int ph = oh / 2, pw = ow / 2, cols = 2 * pw;

@@ -20,7 +20,12 @@ record Epilogue(float alpha, float[] bias, float[] scale, float[] shift, boolean
     }
 
     boolean isIdentity() {
-        return alpha == 1f && bias == null && scale == null && !relu && !pool;
+        return !changesValues() && !pool;
+    }
+
+    /** Whether anything before the pool changes a value (α, bias, normalization or Relu). */
+    boolean changesValues() {
+        return alpha != 1f || bias != null || scale != null || relu;
     }
 
     Epilogue withBatchNorm(float[] s, float[] b) {
@@ -31,10 +36,6 @@ record Epilogue(float alpha, float[] bias, float[] scale, float[] shift, boolean
     Epilogue withRelu() {
         if (pool) throw new IllegalStateException("relu after a fused pool");
         return new Epilogue(alpha, bias, scale, shift, true);
-    }
-
-    Epilogue withoutPool() {
-        return new Epilogue(alpha, bias, scale, shift, relu, false);
     }
 
     /** Then a 2×2, stride-2 MaxPool (convolutions only: see {@link ConvFinish}). */

@@ -60,15 +60,14 @@ final class Fusion {
         return new Fused(make.apply(e), out);
     }
 
-    /** A MaxPool with a 2×2 window, stride 2, no padding, dilation or ceil mode, and no indices output. */
+    /** A MaxPool whose window is {@link NeuralOps.Window#plainTwoByTwo} whatever the input size, and with no indices output. */
     private static boolean twoByTwo(OnnxMl.NodeProto n) {
         if (n.getOutputCount() > 1 && !n.getOutput(1).isEmpty()) return false;
         long[] k = Protos.intsAttr(n, "kernel_shape");
-        if (k == null || k.length != 2 || k[0] != 2 || k[1] != 2) return false;
+        if (k == null || k.length != 2) return false;
         try {
-            WindowSpec w = WindowSpec.of(n, new int[] {2, 2});
-            boolean unpadded = w.autoPad().equals("VALID") || (w.autoPad().equals("NOTSET") && java.util.Arrays.equals(w.pads(), new int[4]));
-            return unpadded && !w.ceil() && java.util.Arrays.equals(w.strides(), new int[] {2, 2}) && java.util.Arrays.equals(w.dilations(), new int[] {1, 1});
+            WindowSpec w = WindowSpec.of(n, Protos.toInts(k));
+            return !w.autoPad().startsWith("SAME") && w.fixed().plainTwoByTwo();
         } catch (IllegalArgumentException malformed) {
             return false; // the MaxPool node reports it when it runs
         }

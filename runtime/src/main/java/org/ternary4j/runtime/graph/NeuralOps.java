@@ -110,6 +110,11 @@ final class NeuralOps {
 
     /** Pool geometry resolved from ONNX attributes for one 2-D pooling or conv node. */
     record Window(int kh, int kw, int sh, int sw, int padT, int padL, int padB, int padR, int dh, int dw, boolean ceil) {
+        /** 2×2, stride 2, no padding, dilation or ceil mode: the window {@link ConvFinish} pools with lane picks. */
+        boolean plainTwoByTwo() {
+            return kh == 2 && kw == 2 && sh == 2 && sw == 2 && dh == 1 && dw == 1 && padT == 0 && padL == 0 && padB == 0 && padR == 0 && !ceil;
+        }
+
         int outH(int h) {
             return out(h, kh, sh, padT, padB, dh);
         }

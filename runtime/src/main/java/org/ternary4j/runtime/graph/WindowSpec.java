@@ -24,20 +24,23 @@ record WindowSpec(String op, int kh, int kw, int[] strides, int[] dilations, int
 
     NeuralOps.Window resolve(Tensor x) {
         if (x.rank() != 4) throw new IllegalArgumentException(op + ": only 2-D (rank-4 NCHW) inputs are supported, got rank " + x.rank());
-        int[] s = strides, d = dilations, p = pads;
-        if (autoPad.startsWith("SAME")) {
-            p = new int[4];
-            for (int a = 0; a < 2; a++) {
-                int k = a == 0 ? kh : kw;
-                int in = x.shape()[2 + a], out = (in + s[a] - 1) / s[a];
-                int total = Math.max(0, (out - 1) * s[a] + (k - 1) * d[a] + 1 - in);
-                int small = total / 2, big = total - small;
-                p[a] = autoPad.equals("SAME_UPPER") ? small : big;
-                p[a + 2] = total - p[a];
-            }
-        } else if (autoPad.equals("VALID")) {
-            p = new int[4];
+        if (!autoPad.startsWith("SAME")) return fixed();
+        int[] s = strides, d = dilations, p = new int[4];
+        for (int a = 0; a < 2; a++) {
+            int k = a == 0 ? kh : kw;
+            int in = x.shape()[2 + a], out = (in + s[a] - 1) / s[a];
+            int total = Math.max(0, (out - 1) * s[a] + (k - 1) * d[a] + 1 - in);
+            int small = total / 2, big = total - small;
+            p[a] = autoPad.equals("SAME_UPPER") ? small : big;
+            p[a + 2] = total - p[a];
         }
         return new NeuralOps.Window(kh, kw, s[0], s[1], p[0], p[1], p[2], p[3], d[0], d[1], ceil);
+    }
+
+    /** The window of a node whose padding does not depend on the input size (auto_pad not SAME_*). */
+    NeuralOps.Window fixed() {
+        if (autoPad.startsWith("SAME")) throw new IllegalStateException(op + ": SAME padding depends on the input size");
+        int[] p = autoPad.equals("VALID") ? new int[4] : pads;
+        return new NeuralOps.Window(kh, kw, strides[0], strides[1], p[0], p[1], p[2], p[3], dilations[0], dilations[1], ceil);
     }
 }
