@@ -65,7 +65,8 @@ class FashionMnistTest {
         write("a-images-idx3-ubyte", images(2, 28, 0x801), false);
         write("a-labels-idx1-ubyte", labels(1, 2), false);
         IOException e = assertThrows(IOException.class, () -> FashionMnist.load(dir, "a"));
-        assertTrue(e.getMessage().contains("a-images-idx3-ubyte"), e.getMessage()); // labels magic: read as a vector, then its trailing bytes are refused
+        // a labels magic: read as a vector, then its trailing image bytes are refused
+        assertTrue(e.getMessage().contains("a-images-idx3-ubyte") && e.getMessage().contains("unexpected bytes after the data"), e.getMessage());
 
         byte[] full = images(2, 28, 0x803);
         write("b-images-idx3-ubyte", java.util.Arrays.copyOf(full, full.length - 10), false);
@@ -89,7 +90,7 @@ class FashionMnistTest {
         assertTrue(e.getMessage().contains("27×28"), e.getMessage());
 
         e = assertThrows(IOException.class, () -> FashionMnist.load(dir, "missing"));
-        assertTrue(e.getMessage().contains("missing-images-idx3-ubyte"), e.getMessage());
+        assertTrue(e.getMessage().contains("missing missing-images-idx3-ubyte[.gz]"), e.getMessage());
     }
 
     @Test
