@@ -31,7 +31,7 @@ import picocli.CommandLine.Spec;
  * dequantized model: same inputs, prediction by prediction.
  */
 @Command(name = "run", mixinStandardHelpOptions = true,
-        description = "Run a ternary model from its packed weights with the add/subtract kernels: top-1, throughput, and agreement with ONNX Runtime.")
+        description = "Run a ternary model straight from its packed weights: top-1, throughput, and agreement with ONNX Runtime.")
 final class RunCommand implements Callable<Integer> {
     @Parameters(index = "0", paramLabel = "MODEL.onnx", description = "The ONNX graph (e.g. quantize's dequantized output).")
     Path model;
