@@ -46,8 +46,8 @@ public final class KernelBench {
     }
 
     private static final long WORKING_SET = 128L << 20;
-    /** The peer runs this many times per configuration; its medians' median is reported. */
-    private static final int PEER_ROUNDS = 3;
+    /** Interleaved measurement rounds per configuration; the peer runs once per round and its medians' median is reported. */
+    private static final int ROUNDS = 5;
 
     private final Options options;
     private final PrintStream out;
@@ -72,11 +72,10 @@ public final class KernelBench {
         }
         for (int[] shape : options.shapes()) {
             int rows = shape[0], cols = shape[1];
-            Map<String, Map<Integer, Double>> peer = peerResults(rows, cols);
             Weights weights = Weights.random(rows, cols, options.grouping(), new Random(rows * 31L + cols));
             for (int batch : options.batches()) {
                 for (int t : options.threads()) {
-                    Result r = measure(weights, batch, t, peer, bandwidth.get(t));
+                    Result r = measure(weights, batch, t, bandwidth.get(t));
                     results.add(r);
                     print(r);
                 }
@@ -95,23 +94,7 @@ public final class KernelBench {
         }
     }
 
-    private Map<String, Map<Integer, Double>> peerResults(int rows, int cols) throws Exception {
-        Map<String, Map<Integer, Double>> byType = new java.util.HashMap<>();
-        if (options.peer() == null) return byType;
-        for (int t : options.threads()) {
-            Map<String, List<Double>> runs = new java.util.HashMap<>();
-            for (int round = 0; round < PEER_ROUNDS; round++) {
-                for (Map.Entry<String, Double> e : LlamaPeer.run(options.peer(), rows, cols, t).entrySet()) {
-                    runs.computeIfAbsent(e.getKey(), k -> new ArrayList<>()).add(e.getValue());
-                }
-            }
-            runs.forEach((type, us) -> byType.computeIfAbsent(type, k -> new java.util.HashMap<>())
-                    .put(t, Timing.median(us.stream().mapToDouble(Double::doubleValue).toArray())));
-        }
-        return byType;
-    }
-
-    private Result measure(Weights w, int batch, int threads, Map<String, Map<Integer, Double>> peer, double bandwidth) throws Exception {
+    private Result measure(Weights w, int batch, int threads, double bandwidth) throws Exception {
         int rows = w.rows, cols = w.cols;
         float[] x = new float[batch * cols];
         Random rnd = new Random(batch);
@@ -120,6 +103,11 @@ public final class KernelBench {
         long warm = options.quick() ? 300 : 3000;
         int samples = batch == 1 ? (options.quick() ? 30 : 150) : (options.quick() ? 5 : 15);
         OrtMatMul[] sessions = new OrtMatMul[w.fp32Raw.length];
+        // the peer runs once per round, between our rounds, so that load from other machines' work falls on both alike
+        Map<String, List<Double>> peer = new java.util.HashMap<>();
+        Timing.Op peerRound = batch == 1 && options.peer() != null
+                ? r -> LlamaPeer.run(options.peer(), rows, cols, threads).forEach((type, us) -> peer.computeIfAbsent(type, k -> new ArrayList<>()).add(us))
+                : null;
         double[] med;
         try (Parallel par = Parallel.of(threads)) {
             for (int i = 0; i < sessions.length; i++) sessions[i] = new OrtMatMul(w.fp32Raw[i], rows, cols, x, batch, threads);
@@ -130,14 +118,18 @@ public final class KernelBench {
                 else m.gemm(x, batch, y, par);
             };
             Timing.Op ort = i -> sessions[i % sessions.length].run();
-            med = Timing.interleavedMedians(new Timing.Op[] {ternary, java, ort}, warm, batch == 1 ? 300 : 10, samples, 5);
+            med = Timing.interleavedMedians(new Timing.Op[] {ternary, java, ort}, warm, batch == 1 ? 300 : 10, samples, ROUNDS, peerRound);
         } finally {
             for (OrtMatMul s : sessions) if (s != null) s.close();
         }
-        double ternary = med[0], java = med[1], ort = med[2];
-        double tq2 = batch == 1 ? peer.getOrDefault("tq2_0", Map.of()).getOrDefault(threads, Double.NaN) : Double.NaN;
-        double f32 = batch == 1 ? peer.getOrDefault("f32", Map.of()).getOrDefault(threads, Double.NaN) : Double.NaN;
-        return new Result(options.grouping().spec(), rows, cols, batch, threads, ternary, java, ort, tq2, f32, w.ternary[0].residentBytes(), bandwidth);
+        return new Result(options.grouping().spec(), rows, cols, batch, threads, med[0], med[1], med[2], peerMedian(peer, "tq2_0"), peerMedian(peer, "f32"),
+                w.ternary[0].residentBytes(), bandwidth);
+    }
+
+    /** The median of the peer's per-round medians for one kernel type (NaN when it did not run). */
+    private static double peerMedian(Map<String, List<Double>> peer, String type) {
+        List<Double> us = peer.get(type);
+        return us == null ? Double.NaN : Timing.median(us.stream().mapToDouble(Double::doubleValue).toArray());
     }
 
     /** Random ternary weights (row scales) plus their dequantized FP32 copies, enough copies to exceed the caches. */

@@ -38,6 +38,8 @@ final class Timing {
         return t;
     }
 
+    static final long SETTLE_MS = 50;
+
     static double median(double[] values) {
         double[] t = values.clone();
         Arrays.sort(t);
@@ -47,14 +49,25 @@ final class Timing {
 
     /**
      * Medians of several operations measured in alternating rounds, so that load from other
-     * processes during the run falls on every operation alike.
+     * processes during the run falls on every operation alike. Each operation's round starts with
+     * {@link #SETTLE_MS} of unmeasured calls: ONNX Runtime's intra-op workers spin after a run and
+     * took a core from the next operation (our two-thread GEMV measured no faster than one thread
+     * right after an ORT round), while a pause instead let the cores go cold (a 50 ms sleep every
+     * 30 calls doubled the median of a two-thread GEMV).
      */
     static double[] interleavedMedians(Op[] ops, long warmupMs, int warmupCalls, int samples, int rounds) throws Exception {
+        return interleavedMedians(ops, warmupMs, warmupCalls, samples, rounds, null);
+    }
+
+    /** As above, running {@code beforeRound} (given the round number; an external peer, say) at the start of every round. */
+    static double[] interleavedMedians(Op[] ops, long warmupMs, int warmupCalls, int samples, int rounds, Op beforeRound) throws Exception {
         for (Op op : ops) warmUp(op, warmupMs, warmupCalls);
         int per = Math.max(1, samples / rounds);
         double[][] all = new double[ops.length][per * rounds];
         for (int r = 0; r < rounds; r++) {
+            if (beforeRound != null) beforeRound.run(r);
             for (int i = 0; i < ops.length; i++) {
+                warmUp(ops[i], SETTLE_MS, 1);
                 System.arraycopy(sample(ops[i], per, (1 << 20) + r * per), 0, all[i], r * per, per);
             }
         }

@@ -13,7 +13,8 @@ import jdk.incubator.vector.VectorSpecies;
  * multiplied in with FMAs: c·x is exact for those c, so a segment's sum is the plain sum of its
  * ±x, and zero codes cost no branch. Codes are read only through
  * {@link PackedTernaryMatrix#stepCodes} (16 codes at a time), so the kernels do not depend on how
- * the bits are laid out.
+ * the bits are laid out — except that {@link #rows} hands TRIPLES matrices to
+ * {@link TripleKernels}' float tables, which read their codes 32 rows at a time.
  *
  * <p>Two shapes of work: {@link #rows} takes activation vectors (one per output row of a matmul,
  * 16 inputs per step); {@link #pixelRows} takes a transposed im2col ([padded input][pixels],
@@ -76,11 +77,22 @@ public final class FloatKernels {
         float[] sp = m.scalePos(), sn = m.scaleNeg();
         boolean[] finite = new boolean[count];
         float[] lanes = new float[F.length()], lanes16 = new float[F16.length()];
-        float[] xs = new float[count * len];
         boolean base3Rows = count == 1 && VectorWidth.WIDE && m.base3() != null && segs == 1 && sn == null;
+        boolean triples = m.codeLayout() == PackedTernaryMatrix.CodeLayout.TRIPLES;
+        float[][] tables = triples ? new float[count][] : null;
+        float[] xs = triples ? null : new float[count * len];
         for (int b = 0; b < count; b++) {
             finite[b] = allFinite(xp, (xFirst + b) * pk, len);
+            if (triples) {
+                if (finite[b]) tables[b] = TripleKernels.floatTables(xp, (xFirst + b) * pk, pk);
+                else for (int r = from; r < to; r++) y[(yFirst + b) * m.rows() + r] = sparseRow(m, r, xp, (xFirst + b) * pk, used);
+                continue;
+            }
             if (finite[b] && !base3Rows) split(xp, (xFirst + b) * pk, xs, b * len, used);
+        }
+        if (triples) {
+            TripleKernels.floatRows(m, tables, from, to, y, yFirst);
+            return;
         }
         float[] c = count == 1 ? null : new float[len], n = count == 1 || sn == null ? null : new float[len];
         for (int r = from; r < to; r++) {

@@ -21,14 +21,21 @@ public final class PackedTernaryMatrix {
     /**
      * How the codes are stored. {@link #TWO_BIT}: a 16-short chunk holds 8 steps of 16 inputs (short
      * lane i, bits 2j..2j+1: input 16·j + i), so one shift turns a chunk into a step's codes; rows
-     * are padded to whole chunks of 128 inputs — 2 bits per weight on large matrices, the fast
-     * layout. {@link #BASE3}: a 16-byte unit holds 5 steps (byte lane i: the base-3 digits of inputs
-     * 16·j + i, j = 0..4), 1.6 bits per weight and rows padded to 80 inputs; decoding costs a few
-     * more integer operations per step. {@link #of(TernaryTensor, int, int)} takes TWO_BIT unless
-     * that exceeds {@link #BITS_BUDGET} resident bits per weight (small layers, whose padding and
-     * scales weigh more) and BASE3 is smaller.
+     * are padded to whole chunks of 128 inputs. {@link #BASE3}: a 16-byte unit holds 5 steps (byte
+     * lane i: the base-3 digits of inputs 16·j + i, j = 0..4), 1.6 bits per weight and rows padded to
+     * 80 inputs; decoding costs a few more integer operations per step. Both keep rows in tiles of
+     * four (above). {@link #TRIPLES}: tiles of 32 rows, one short per row and 9 inputs — three 5-bit
+     * indices Σ uᵢ·3ⁱ of three inputs each (bits 5j..5j+4: inputs 9s + 3j …) — so a 512-bit vector
+     * holds 9 inputs of 32 rows (short lane i = row 32t + i) for {@link TripleKernels}' table
+     * lookups; 1.8 bits per weight, rows padded to 144 inputs, one scale per row (one segment).
+     *
+     * <p>{@link #of(TernaryTensor)} (matmul weights) takes TRIPLES where it applies and the machine
+     * has 512-bit vectors (the lookups need vpermw), since it measured 2× faster than TWO_BIT;
+     * otherwise, and for convolutions ({@link #of(TernaryTensor, int, int)}, whose pixel kernels read
+     * 16 codes of one row at a time), TWO_BIT unless that exceeds {@link #BITS_BUDGET} resident bits
+     * per weight (small layers, whose padding and scales weigh more) and BASE3 is smaller.
      */
-    public enum CodeLayout { TWO_BIT, BASE3 }
+    public enum CodeLayout { TWO_BIT, BASE3, TRIPLES }
 
     /** Resident bits per weight (codes, scales, tables) above which the automatic choice tries BASE3. */
     public static final double BITS_BUDGET = 2.1;
@@ -37,24 +44,41 @@ public final class PackedTernaryMatrix {
     private final ReductionLayout layout;
     private final short[] codes;
     private final byte[] base3;
+    private final short[] triples;
     private final float[] scalePos;
     private final float[] scaleNeg;
 
-    private PackedTernaryMatrix(int rows, ReductionLayout layout, short[] codes, byte[] base3, float[] scalePos, float[] scaleNeg) {
+    private PackedTernaryMatrix(int rows, ReductionLayout layout, short[] codes, byte[] base3, short[] triples, float[] scalePos, float[] scaleNeg) {
         this.rows = rows;
         this.layout = layout;
         this.codes = codes;
         this.base3 = base3;
+        this.triples = triples;
         this.scalePos = scalePos;
         this.scaleNeg = scaleNeg;
     }
 
-    /** The whole tensor as a matrix [shape[0], rest]. */
+    /** The whole tensor as a matmul weight [shape[0], rest], layout chosen by speed and size (see {@link CodeLayout}). */
     public static PackedTernaryMatrix of(TernaryTensor t) {
-        return of(t, 0, t.shape().length == 0 ? 1 : t.shape()[0]);
+        int rows = t.shape().length == 0 ? 1 : t.shape()[0];
+        if (VectorWidth.WIDE && triplesApply(t)) {
+            PackedTernaryMatrix m = of(t, 0, rows, CodeLayout.TRIPLES);
+            if (m.residentBytes() * 8.0 / Math.max(1, (long) rows * m.cols()) <= BITS_BUDGET) return m;
+        }
+        return of(t, 0, rows);
     }
 
-    /** Rows [rowStart, rowStart + rows) of the tensor seen as [shape[0], rest] (one conv group, say), layout chosen by size. */
+    /** Whether the TRIPLES layout can hold t: rank ≥ 2, one scale per group, and each row's inputs all in one group. */
+    static boolean triplesApply(TernaryTensor t) {
+        int[] shape = t.shape();
+        if (t.twoScales() || shape.length < 2) return false;
+        int total = Shapes.size(shape), k = shape[0] == 0 ? 0 : total / shape[0];
+        int[] groupOf = groupIds(t.grouping().layout(shape), total);
+        for (int i = 0; i < total; i++) if (groupOf[i] != groupOf[i - i % k]) return false;
+        return true;
+    }
+
+    /** Rows [rowStart, rowStart + rows) of the tensor seen as [shape[0], rest] (one conv group, say), TWO_BIT or BASE3 chosen by size. */
     public static PackedTernaryMatrix of(TernaryTensor t, int rowStart, int rows) {
         PackedTernaryMatrix twoBit = of(t, rowStart, rows, CodeLayout.TWO_BIT);
         long weights = (long) rows * twoBit.cols();
@@ -71,23 +95,30 @@ public final class PackedTernaryMatrix {
         int k = outs == 0 ? 0 : total / outs;
         if (rowStart < 0 || rows < 0 || rowStart + rows > outs) throw new IllegalArgumentException("rows " + rowStart + ".." + (rowStart + rows) + " outside shape " + Arrays.toString(shape));
         int[] groupOf = groupIds(t.grouping().layout(shape), total);
-        boolean b3 = codeLayout == CodeLayout.BASE3;
-        ReductionLayout layout = ReductionLayout.build(rows, k, inputOrders(shape, k), (r, i) -> groupOf[(rowStart + r) * k + i],
-                b3 ? ReductionLayout.QUINT : ReductionLayout.CHUNK);
+        boolean b3 = codeLayout == CodeLayout.BASE3, tr = codeLayout == CodeLayout.TRIPLES;
+        if (tr && !triplesApply(t)) throw new IllegalArgumentException("the TRIPLES layout needs one scale per row (one group per row, one scale per group)");
+        ReductionLayout layout = ReductionLayout.build(rows, k, tr ? new int[][] {null} : inputOrders(shape, k), (r, i) -> groupOf[(rowStart + r) * k + i],
+                b3 ? ReductionLayout.QUINT : tr ? ReductionLayout.NINES : ReductionLayout.CHUNK);
         int segs = layout.segments(), units = unitsPerRow(layout, b3), tiles = (rows + 3) / 4;
-        short[] codes = b3 ? null : new short[Math.multiplyExact(tiles * 4, units)];
+        short[] codes = b3 || tr ? null : new short[Math.multiplyExact(tiles * 4, units)];
         int[] digits = b3 ? new int[Math.multiplyExact(tiles * 4, units)] : null;
+        int nines = layout.paddedK() / TripleKernels.NINE;
+        short[] triples = tr ? new short[Math.multiplyExact(roundUpTile(rows), nines)] : null;
         if (codes != null) Arrays.fill(codes, (short) 0x5555);
         if (digits != null) Arrays.fill(digits, BASE3_ALL_ZERO);
+        if (triples != null) Arrays.fill(triples, TRIPLES_ALL_ZERO);
         float[] pos = new float[rows * segs];
         float[] neg = t.twoScales() ? new float[rows * segs] : null;
         byte[] src = t.codes();
         int[] firstInput = firstLogicalInputOfSegments(layout);
         for (int r = 0; r < rows; r++) {
-            int row = rowStart + r, base = rowBase(r, units);
+            int row = rowStart + r, base = tr ? 0 : rowBase(r, units);
             for (int i = 0; i < k; i++) {
                 int p = layout.padded(i), step = p >> 4, u = src[row * k + i] + 1;
-                if (b3) {
+                if (tr) {
+                    // each 5-bit field starts at 13 (three zero codes) and stays within 0…26: no carries
+                    triples[TripleKernels.offset(r, p / 9, roundUpTile(rows) / TripleKernels.TILE, nines)] += (short) ((u - 1) * POW3[p % 3] << (5 * (p % 9 / 3)));
+                } else if (b3) {
                     digits[base + step / 5 * 64 + (p & 15)] += (u - 1) * POW3[4 - step % 5];
                 } else {
                     int at = base + (step >> 3) * 64 + (p & 15), shift = (step & 7) * 2;
@@ -105,8 +136,15 @@ public final class PackedTernaryMatrix {
             base3 = new byte[digits.length];
             for (int i = 0; i < digits.length; i++) base3[i] = (byte) ((digits[i] * 256 + 242) / 243);
         }
-        return new PackedTernaryMatrix(rows, layout, codes, base3, pos, neg);
+        return new PackedTernaryMatrix(rows, layout, codes, base3, triples, pos, neg);
     }
+
+    private static final short TRIPLES_ALL_ZERO = (short) (TripleKernels.ZERO_TRIPLE * (1 + (1 << 5) + (1 << 10)));
+
+    private static int roundUpTile(int rows) {
+        return ReductionLayout.roundUp(Math.max(rows, 1), TripleKernels.TILE);
+    }
+
 
     /**
      * Base-3 bytes hold v = Σ_j u_j·3^(4−j) as ⌈256·v / 243⌉ (llama.cpp's TQ1_0 trick): digit j is
@@ -154,7 +192,8 @@ public final class PackedTernaryMatrix {
 
     /** An independent copy (benchmarks rotate among copies so weights stream from memory). */
     public PackedTernaryMatrix copy() {
-        return new PackedTernaryMatrix(rows, layout, codes == null ? null : codes.clone(), base3 == null ? null : base3.clone(), scalePos.clone(),
+        return new PackedTernaryMatrix(rows, layout, codes == null ? null : codes.clone(), base3 == null ? null : base3.clone(),
+                triples == null ? null : triples.clone(), scalePos.clone(),
                 scaleNeg == null ? null : scaleNeg.clone());
     }
 
@@ -175,7 +214,7 @@ public final class PackedTernaryMatrix {
     }
 
     public CodeLayout codeLayout() {
-        return base3 != null ? CodeLayout.BASE3 : CodeLayout.TWO_BIT;
+        return base3 != null ? CodeLayout.BASE3 : triples != null ? CodeLayout.TRIPLES : CodeLayout.TWO_BIT;
     }
 
     /** The 2-bit chunks (null in the BASE3 layout). */
@@ -183,9 +222,14 @@ public final class PackedTernaryMatrix {
         return codes;
     }
 
-    /** The base-3 units (null in the TWO_BIT layout). */
+    /** The base-3 units (null in the other layouts). */
     byte[] base3() {
         return base3;
+    }
+
+    /** The TRIPLES tiles (null in the other layouts). */
+    short[] triples() {
+        return triples;
     }
 
     float[] scalePos() {
@@ -210,13 +254,22 @@ public final class PackedTernaryMatrix {
         return base3 ? l.paddedK() / 5 : l.paddedK() / 8;
     }
 
+    /** Rows the kernels compute together: a row block of 1024 for TRIPLES, a tile of 4 otherwise (parallel ranges should start at multiples). */
+    int rowTile() {
+        return triples != null ? TripleKernels.BLOCK_TILES * TripleKernels.TILE : 4;
+    }
+
     /** Bytes of packed codes per row. */
     int rowBytes() {
-        return base3 != null ? layout.paddedK() / 5 : layout.paddedK() / 4;
+        return base3 != null ? layout.paddedK() / 5 : triples != null ? layout.paddedK() / TripleKernels.NINE * 2 : layout.paddedK() / 4;
     }
 
     /** u = code + 1 of (row, padded input p). */
     int paddedCode(int row, int p) {
+        if (triples != null) {
+            int index = (triples[TripleKernels.offset(row, p / 9, roundUpTile(rows) / TripleKernels.TILE, layout.paddedK() / TripleKernels.NINE)] >> (5 * (p % 9 / 3))) & 31;
+            return index / POW3[p % 3] % 3;
+        }
         int step = p >> 4;
         if (base3 != null) {
             int b = base3[rowBase(row) + step / 5 * 64 + (p & 15)] & 0xFF;
@@ -227,6 +280,12 @@ public final class PackedTernaryMatrix {
 
     /** The 16 values u = code + 1 of padded inputs [16·step, 16·step + 16) of a row (pads give 1). */
     ShortVector stepCodes(int row, int step) {
+        if (triples != null) {
+            // only the rare non-finite fallback reads TRIPLES codes this way
+            short[] u = new short[ReductionLayout.STEP];
+            for (int i = 0; i < u.length; i++) u[i] = (short) paddedCode(row, step * ReductionLayout.STEP + i);
+            return ShortVector.fromArray(ShortVector.SPECIES_256, u, 0);
+        }
         if (base3 != null) {
             // sign-extend and mask: ZERO_EXTEND_B2S is not always compiled to an instruction
             ShortVector b = ((ShortVector) ByteVector.fromArray(ByteVector.SPECIES_128, base3, rowBase(row) + step / 5 * 64)
@@ -245,7 +304,7 @@ public final class PackedTernaryMatrix {
 
     /** Bytes this matrix keeps resident: codes, scales and the input permutation if any. */
     public long residentBytes() {
-        long b = codes != null ? (long) codes.length * 2 : base3.length;
+        long b = codes != null ? (long) codes.length * 2 : triples != null ? (long) triples.length * 2 : base3.length;
         b += (long) scalePos.length * 4 + (scaleNeg == null ? 0 : (long) scaleNeg.length * 4);
         if (layout.toPadded() != null) b += (long) layout.toPadded().length * 4;
         return b + (long) layout.segmentSteps().length * 4;

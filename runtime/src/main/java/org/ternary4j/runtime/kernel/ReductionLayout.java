@@ -5,14 +5,14 @@ package org.ternary4j.runtime.kernel;
  * segments of that axis that share one scale. Kernels work in steps of {@link #STEP} inputs and
  * chunks of {@link #CHUNK}; a segment boundary always falls on a step, so every segment is
  * padded to a whole number of steps (pads hold code 0 and activation 0) and the axis to a whole
- * number of granules ({@link #CHUNK}s for 2-bit codes, {@link #QUINT}s for base-3). The input order may be permuted (conv kernels grouped per channel fibre or
+ * number of granules ({@link #CHUNK}s for 2-bit codes, {@link #QUINT}s for base-3, {@link #NINES} for TRIPLES). The input order may be permuted (conv kernels grouped per channel fibre or
  * kernel position become contiguous when inputs are ordered spatial-major).
  *
  * @param k               logical inputs per row
  * @param paddedK         inputs per row in the packed layout, a multiple of {@code granule}
  * @param toPadded        padded position of each logical input, or null for the identity
  * @param segmentSteps    segment s covers steps [segmentSteps[s], segmentSteps[s+1])
- * @param granule         what paddedK is a multiple of: {@link #CHUNK} or {@link #QUINT}
+ * @param granule         what paddedK is a multiple of: {@link #CHUNK}, {@link #QUINT} or {@link #NINES}
  */
 public record ReductionLayout(int k, int paddedK, int[] toPadded, int[] segmentSteps, int granule) {
 
@@ -22,6 +22,8 @@ public record ReductionLayout(int k, int paddedK, int[] toPadded, int[] segmentS
     public static final int CHUNK = 128;
     /** Inputs per base-3 group: five steps, a base-3 digit each, in one byte per lane. */
     public static final int QUINT = 80;
+    /** The TRIPLES granule: whole steps of 16 and whole short lanes of 9 inputs (see {@link TripleKernels}). */
+    public static final int NINES = 144;
 
     public int segments() {
         return segmentSteps.length - 1;

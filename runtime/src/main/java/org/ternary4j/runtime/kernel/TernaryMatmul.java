@@ -22,7 +22,13 @@ public final class TernaryMatmul {
     static void gemm(PackedTernaryMatrix m, float[] x, int batch, float[] y, Parallel par, boolean wide) {
         check(m, x, batch, y);
         QuantizedActivations a = QuantizedActivations.of(m.layout(), x, batch, wide);
-        par.forRange(m.rows(), panelRows(m), (from, to) -> rows(m, a, from, to, y));
+        if (m.codeLayout() == PackedTernaryMatrix.CodeLayout.TRIPLES) {
+            short[][] tables = new short[batch][];
+            for (int b = 0; b < batch; b++) if (a.finite[b]) tables[b] = TripleKernels.int8Tables(a.q, b * a.paddedK, a.paddedK);
+            par.forRange(m.rows(), panelRows(m), (from, to) -> TripleKernels.int8Rows(m, a, tables, from, to, y));
+        } else {
+            par.forRange(m.rows(), panelRows(m), (from, to) -> rows(m, a, from, to, y));
+        }
         for (int b = 0; b < batch; b++) {
             if (!a.finite[b]) exactRows(m, padded(m, x, b, 1), 0, 0, m.rows(), b, y);
         }
@@ -32,7 +38,7 @@ public final class TernaryMatmul {
         check(m, x, batch, y);
         float[] xp = padded(m, x, 0, batch);
         Parallel p = (long) batch * m.rows() * m.layout().paddedK() < SERIAL_WORK ? Parallel.serial() : par;
-        p.forRange(m.rows(), 16, (from, to) -> FloatKernels.rows(m, xp, 0, batch, from, to, y, 0));
+        p.forRange(m.rows(), Math.max(16, m.rowTile()), (from, to) -> FloatKernels.rows(m, xp, 0, batch, from, to, y, 0));
     }
 
     /**
@@ -40,7 +46,8 @@ public final class TernaryMatmul {
      * activation vector of the batch is swept over them (so a batch reads the weights from memory once).
      */
     private static int panelRows(PackedTernaryMatrix m) {
-        return Math.max(4, PANEL_BYTES / m.rowBytes() / 4 * 4);
+        int tile = m.rowTile();
+        return Math.max(tile, PANEL_BYTES / m.rowBytes() / tile * tile);
     }
 
     private static final int PANEL_BYTES = 64 << 10;

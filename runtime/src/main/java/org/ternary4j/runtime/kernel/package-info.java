@@ -1,21 +1,29 @@
 /**
- * Packed ternary kernels (Vector API, AVX2-sized 256-bit vectors).
+ * Packed ternary kernels (Vector API; 256-bit vectors, 512-bit where the machine has them).
  *
- * <p>Layout (chosen by measurement): 2-bit codes u = code + 1, 128 inputs per 16-short chunk
- * (bits 2j..2j+1 of short lane i = input 16·j + i), rows in chunk-interleaved tiles of four, so
- * one shift turns a chunk into sixteen int16 lanes and the four-row kernel reads one sequential
- * stream. 2 bits per weight plus one float scale (two for two-scale groups) per row segment:
- * 2.008 bits per weight for a 4096-wide row-scaled matrix. Bit-planes and wider layouts were not
- * kept: the prototype found int16 lanes faster, and four separate row streams ran at a third of
- * the memory bandwidth.
+ * <p>Three code layouts, chosen by measurement (see {@code PackedTernaryMatrix.CodeLayout}).
+ * <b>TRIPLES</b>, for matmul weights with one scale per row on machines with 512-bit vectors: each
+ * three inputs' codes form a base-3 index 0…26, three indices per short, and a short lane is a row,
+ * so the kernel ({@code TripleKernels}) looks up 32 rows' partial sums in a 27-entry table of the
+ * activations with one permute (vpermw) — one permute and one add per 96 weights, 1.82 bits per
+ * weight at 4096 inputs. It measured 2× the 2-bit kernel's speed with the weights in cache, and
+ * once its codes were ordered in row blocks × step blocks (so each step block's tables stay in L1)
+ * also streaming from memory (4096² GEMV on one thread: 180–280 µs against 350–420 µs).
  *
- * <p>Small layers get a second layout, base-3 (five codes per byte, 1.6 bits, rows padded to 80
- * inputs instead of 128, like llama.cpp's TQ1_0), chosen automatically where the 2-bit form would
- * exceed 2.1 resident bits per weight: LeNet-5's 400- and 120-wide rows and their per-row scales
- * take 2.8 bits in 2-bit chunks but 1.98 in base-3. Decoding a digit costs a multiply, a mask and
- * a shift per 16 weights on top of the 2-bit kernel's work; large matrices keep 2-bit codes.
+ * <p><b>TWO_BIT</b>, for everything else that fits 2.1 bits per weight: 2-bit codes u = code + 1,
+ * 128 inputs per 16-short chunk (bits 2j..2j+1 of short lane i = input 16·j + i), rows in
+ * chunk-interleaved tiles of four, so one shift turns a chunk into sixteen int16 lanes and the
+ * four-row kernel reads one sequential stream. Bit-planes were not kept: the prototype found int16
+ * lanes faster, and four separate row streams ran at a third of the memory bandwidth.
  *
- * <p>Arithmetic: activations are quantized to int8 per vector (scale max|x|/127, like llama.cpp's
+ * <p><b>BASE3</b> for small layers (five codes per byte, 1.6 bits, rows padded to 80 inputs
+ * instead of 128, like llama.cpp's TQ1_0), chosen automatically where the 2-bit form would exceed
+ * 2.1 resident bits per weight: LeNet-5's 400- and 120-wide rows and their per-row scales take 2.8
+ * bits in 2-bit chunks but 1.98 in base-3. Decoding a digit costs a multiply, a mask and a shift
+ * per 16 weights on top of the 2-bit kernel's work. Convolutions use TWO_BIT or BASE3: their pixel
+ * kernels read 16 codes of one row at a time.
+ *
+ * <p>Arithmetic of the 2-bit kernels: activations are quantized to int8 per vector (scale max|x|/127, like llama.cpp's
  * Q8_K for TQ2_0) and multiplied in int16 lanes (vpmullw; the Vector API has no 8-bit
  * multiply-add). Codes are not even masked: with v_j = chunk >>> 2j, u_j = v_j − 4·v_{j+1}, so
  * Σ u_j·q_j = Σ v_j·(q_j − 4·q_{j−1}) in wrapping int16 arithmetic — one shift, one multiply and

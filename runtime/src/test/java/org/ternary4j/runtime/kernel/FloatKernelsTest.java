@@ -33,9 +33,13 @@ class FloatKernelsTest {
         Random rnd = new Random(rows * 31L + k);
         TernaryTensor t = TernaryMatmulTest.randomTensor(rnd, new int[] {rows, k}, Grouping.parse(grouping), two);
         float[] x = TernaryMatmulTest.randomActivations(rnd, batch * k);
-        for (PackedTernaryMatrix.CodeLayout layout : PackedTernaryMatrix.CodeLayout.values()) {
-            check(t, PackedTernaryMatrix.of(t, 0, rows, layout), x, batch);
-        }
+        for (PackedTernaryMatrix.CodeLayout layout : layoutsFor(t)) check(t, PackedTernaryMatrix.of(t, 0, rows, layout), x, batch);
+    }
+
+    /** Every layout that can hold t (TRIPLES only one scale per row). */
+    static java.util.List<PackedTernaryMatrix.CodeLayout> layoutsFor(TernaryTensor t) {
+        return java.util.Arrays.stream(PackedTernaryMatrix.CodeLayout.values())
+                .filter(l -> l != PackedTernaryMatrix.CodeLayout.TRIPLES || PackedTernaryMatrix.triplesApply(t)).toList();
     }
 
     private static void check(TernaryTensor t, PackedTernaryMatrix m, float[] x, int batch) {
@@ -85,8 +89,10 @@ class FloatKernelsTest {
     void stepCodesAreTheCodesOfEachPaddedInputWithPadsAsZero() {
         Random rnd = new Random(5);
         for (int[] shape : new int[][] {{5, 37}, {6, 4, 3, 3}, {3, 300}}) {
-            TernaryTensor t = TernaryMatmulTest.randomTensor(rnd, shape, Grouping.parse(shape.length == 4 ? "kernel" : "block:20"), false);
-            for (PackedTernaryMatrix.CodeLayout layout : PackedTernaryMatrix.CodeLayout.values()) checkStepCodes(t, PackedTernaryMatrix.of(t, 0, shape[0], layout));
+            for (String g : new String[] {shape.length == 4 ? "kernel" : "block:20", "row"}) {
+                TernaryTensor t = TernaryMatmulTest.randomTensor(rnd, shape, Grouping.parse(g), false);
+                for (PackedTernaryMatrix.CodeLayout layout : layoutsFor(t)) checkStepCodes(t, PackedTernaryMatrix.of(t, 0, shape[0], layout));
+            }
         }
     }
 

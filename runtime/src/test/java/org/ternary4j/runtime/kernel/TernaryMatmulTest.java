@@ -2,6 +2,7 @@ package org.ternary4j.runtime.kernel;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.ArrayList;
@@ -37,6 +38,9 @@ class TernaryMatmulTest {
         for (int[] m : new int[][] {{13, 400}, {6, 120}, {4, 80}}) for (String g : new String[] {"row", "block:40"}) for (boolean two : new boolean[] {false, true}) out.add(Arguments.of(m, g, two));
         // enough rows for several row panels, so 2 and 3 threads really share the work
         for (String g : new String[] {"row", "block:128", "block:100"}) for (boolean two : new boolean[] {false, true}) out.add(Arguments.of(new int[] {203, 4097}, g, two));
+        // TRIPLES: two row blocks of 1024 rows (so threads share them), a last partial tile, several step blocks
+        out.add(Arguments.of(new int[] {1100, 300}, "row", false));
+        out.add(Arguments.of(new int[] {1100, 300}, "tensor", false));
         // whole-chunk blocks take the block kernel (scaled float accumulation per block)
         for (String g : new String[] {"block:256", "block:2048", "block:4096"}) for (boolean two : new boolean[] {false, true}) out.add(Arguments.of(new int[] {203, 4096}, g, two));
         out.add(Arguments.of(new int[] {9, 512}, "block:128", false));
@@ -62,6 +66,11 @@ class TernaryMatmulTest {
         float[] x = randomActivations(rnd, 5 * twoBit.cols());
         for (boolean exact : new boolean[] {false, true}) {
             assertArrayEquals(run(twoBit, x, 5, Parallel.serial(), exact), run(base3, x, 5, Parallel.serial(), exact), "2-bit vs base-3, exact=" + exact);
+        }
+        if (PackedTernaryMatrix.triplesApply(t)) {
+            PackedTernaryMatrix triples = PackedTernaryMatrix.of(t, 0, shape[0], PackedTernaryMatrix.CodeLayout.TRIPLES);
+            checkAgainstReference(t, triples, new Random(rnd.nextLong()));
+            assertArrayEquals(run(twoBit, x, 5, Parallel.serial(), false), run(triples, x, 5, Parallel.serial(), false), "2-bit vs triples, int8");
         }
     }
 
@@ -140,16 +149,27 @@ class TernaryMatmulTest {
     }
 
     @Test
-    void automaticLayoutTakesBase3OnlyWhereTwoBitExceedsTheBudget() {
+    void automaticLayoutTakesTriplesForOneScalePerRowOnWideVectorsElseBase3OnlyWhereTwoBitExceedsTheBudget() {
         TernaryTensor large = randomTensor(new Random(3), new int[] {256, 4096}, new Grouping.Row(), false);
-        assertEquals(PackedTernaryMatrix.CodeLayout.TWO_BIT, PackedTernaryMatrix.of(large).codeLayout());
-        // LeNet's fc1: 400 inputs pad to 512 in 2-bit chunks (2.6 bits) but fit 5 base-3 units exactly
+        PackedTernaryMatrix.CodeLayout fast = VectorWidth.WIDE ? PackedTernaryMatrix.CodeLayout.TRIPLES : PackedTernaryMatrix.CodeLayout.TWO_BIT;
+        assertEquals(fast, PackedTernaryMatrix.of(large).codeLayout());
+        assertTrue(PackedTernaryMatrix.of(large).residentBytes() * 8.0 / (256 * 4096) <= 2.1);
+        // two scales, or several groups per row: TRIPLES cannot hold them
+        TernaryTensor twoScale = randomTensor(new Random(5), new int[] {256, 4096}, new Grouping.Row(), true);
+        assertEquals(PackedTernaryMatrix.CodeLayout.TWO_BIT, PackedTernaryMatrix.of(twoScale).codeLayout());
+        TernaryTensor blocks = randomTensor(new Random(6), new int[] {256, 4096}, new Grouping.Block(256), false);
+        assertTrue(PackedTernaryMatrix.of(blocks).codeLayout() != PackedTernaryMatrix.CodeLayout.TRIPLES);
+        assertThrows(IllegalArgumentException.class, () -> PackedTernaryMatrix.of(blocks, 0, 256, PackedTernaryMatrix.CodeLayout.TRIPLES));
+        // LeNet's fc1: 400 inputs pad to 512 in 2-bit chunks (2.6 bits) but fit 5 base-3 units exactly;
+        // its 120 rows in tiles of 32 with 432 padded inputs (2.13 bits) exceed the budget for TRIPLES
         TernaryTensor fc1 = randomTensor(new Random(4), new int[] {120, 400}, new Grouping.Row(), false);
         PackedTernaryMatrix m = PackedTernaryMatrix.of(fc1);
         assertEquals(PackedTernaryMatrix.CodeLayout.BASE3, m.codeLayout());
         double bits = m.residentBytes() * 8.0 / (120 * 400);
         assertTrue(bits <= 1.7, "base-3 bits per weight " + bits);
         assertTrue(PackedTernaryMatrix.of(fc1, 0, 120, PackedTernaryMatrix.CodeLayout.TWO_BIT).residentBytes() > m.residentBytes());
+        // convolutions never take TRIPLES (their pixel kernels read 16 codes of a row at a time)
+        assertTrue(PackedTernaryMatrix.of(large, 0, 256).codeLayout() != PackedTernaryMatrix.CodeLayout.TRIPLES);
     }
 
     static float[] run(PackedTernaryMatrix m, float[] x, int batch, Parallel par, boolean exact) {
