@@ -3,6 +3,7 @@ package org.ternary4j.bench;
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -29,9 +30,13 @@ public final class KernelBench {
         }
     }
 
-    /** One configuration's medians (µs; NaN when not measured) and the memory bandwidth of its thread count. */
-    record Result(String grouping, int rows, int cols, int batch, int threads, double ternaryUs, double javaFp32Us, double ortFp32Us,
-                  double llamaTq2Us, double llamaF32Us, long ternaryBytes, double memoryBytesPerSecond) {
+    /**
+     * One configuration's medians (µs; NaN when not measured) and the memory bandwidth of its thread
+     * count. {@code layout} is the code layout the runtime chose; when that is not TWO_BIT, the same
+     * weights in TWO_BIT are timed alongside ({@code twoBitUs}), the measurement behind the choice.
+     */
+    record Result(String grouping, String layout, int rows, int cols, int batch, int threads, double ternaryUs, double twoBitUs, double javaFp32Us,
+                  double ortFp32Us, double llamaTq2Us, double llamaF32Us, long ternaryBytes, double memoryBytesPerSecond) {
         String op() {
             return batch == 1 ? "gemv" : "gemm";
         }
@@ -112,18 +117,21 @@ public final class KernelBench {
         try (Parallel par = Parallel.of(threads)) {
             for (int i = 0; i < sessions.length; i++) sessions[i] = new OrtMatMul(w.fp32Raw[i], rows, cols, x, batch, threads);
             Timing.Op ternary = i -> TernaryMatmul.gemm(w.ternary[i % w.ternary.length], x, batch, y, par);
+            Timing.Op twoBit = w.twoBit == null ? null : i -> TernaryMatmul.gemm(w.twoBit[i % w.twoBit.length], x, batch, y, par);
             Timing.Op java = i -> {
                 Fp32Matrix m = w.fp32[i % w.fp32.length];
                 if (batch == 1) m.gemv(x, y, par);
                 else m.gemm(x, batch, y, par);
             };
             Timing.Op ort = i -> sessions[i % sessions.length].run();
-            med = Timing.interleavedMedians(new Timing.Op[] {ternary, java, ort}, warm, batch == 1 ? 300 : 10, samples, ROUNDS, peerRound);
+            Timing.Op[] ops = twoBit == null ? new Timing.Op[] {ternary, java, ort} : new Timing.Op[] {ternary, java, ort, twoBit};
+            med = Arrays.copyOf(Timing.interleavedMedians(ops, warm, batch == 1 ? 300 : 10, samples, ROUNDS, peerRound), 4);
+            if (twoBit == null) med[3] = Double.NaN;
         } finally {
             for (OrtMatMul s : sessions) if (s != null) s.close();
         }
-        return new Result(options.grouping().spec(), rows, cols, batch, threads, med[0], med[1], med[2], peerMedian(peer, "tq2_0"), peerMedian(peer, "f32"),
-                w.ternary[0].residentBytes(), bandwidth);
+        return new Result(options.grouping().spec(), w.ternary[0].codeLayout().name(), rows, cols, batch, threads, med[0], med[3], med[1], med[2],
+                peerMedian(peer, "tq2_0"), peerMedian(peer, "f32"), w.ternary[0].residentBytes(), bandwidth);
     }
 
     /** The median of the peer's per-round medians for one kernel type (NaN when it did not run). */
@@ -133,7 +141,7 @@ public final class KernelBench {
     }
 
     /** Random ternary weights (row scales) plus their dequantized FP32 copies, enough copies to exceed the caches. */
-    private record Weights(int rows, int cols, PackedTernaryMatrix[] ternary, Fp32Matrix[] fp32, float[][] fp32Raw) {
+    private record Weights(int rows, int cols, PackedTernaryMatrix[] ternary, PackedTernaryMatrix[] twoBit, Fp32Matrix[] fp32, float[][] fp32Raw) {
         static Weights random(int rows, int cols, Grouping grouping, Random rnd) {
             byte[] codes = new byte[rows * cols];
             for (int i = 0; i < codes.length; i++) codes[i] = (byte) (rnd.nextInt(3) - 1);
@@ -145,6 +153,13 @@ public final class KernelBench {
             PackedTernaryMatrix[] ternary = new PackedTernaryMatrix[copies(first.residentBytes())];
             ternary[0] = first;
             for (int i = 1; i < ternary.length; i++) ternary[i] = first.copy();
+            PackedTernaryMatrix[] twoBit = null;
+            if (first.codeLayout() != PackedTernaryMatrix.CodeLayout.TWO_BIT) {
+                PackedTernaryMatrix other = PackedTernaryMatrix.of(t, 0, rows, PackedTernaryMatrix.CodeLayout.TWO_BIT);
+                twoBit = new PackedTernaryMatrix[copies(other.residentBytes())];
+                twoBit[0] = other;
+                for (int i = 1; i < twoBit.length; i++) twoBit[i] = other.copy();
+            }
             float[] dense = t.dequantize();
             float[][] raw = new float[copies((long) dense.length * 4)][];
             Fp32Matrix[] fp32 = new Fp32Matrix[raw.length];
@@ -152,7 +167,7 @@ public final class KernelBench {
                 raw[i] = i == 0 ? dense : dense.clone();
                 fp32[i] = new Fp32Matrix(rows, cols, raw[i]);
             }
-            return new Weights(rows, cols, ternary, fp32, raw);
+            return new Weights(rows, cols, ternary, twoBit, fp32, raw);
         }
 
         private static int copies(long bytes) {
@@ -168,13 +183,14 @@ public final class KernelBench {
             return;
         }
         if (!headerPrinted) {
-            out.printf(Locale.ROOT, "%-5s %-11s %5s %3s %11s %11s %11s %11s %11s %8s %8s %8s %7s %6s %6s%n",
-                    "op", "shape", "batch", "thr", "ternary µs", "java-f32 µs", "ort-f32 µs", "llama-tq2 µs", "llama-f32 µs",
+            out.printf(Locale.ROOT, "%-5s %-11s %5s %3s %-8s %11s %9s %11s %11s %11s %11s %8s %8s %8s %7s %6s %6s%n",
+                    "op", "shape", "batch", "thr", "layout", "ternary µs", "2-bit µs", "java-f32 µs", "ort-f32 µs", "llama-tq2 µs", "llama-f32 µs",
                     "×java", "×ort", "×tq2_0", "GB/s", "of BW", "bits/w");
             headerPrinted = true;
         }
-        out.printf(Locale.ROOT, "%-5s %-11s %5d %3d %11.1f %11.1f %11.1f %12s %12s %8.2f %8.2f %8s %7.1f %5.0f%% %6.3f%n",
-                r.op(), r.rows() + "x" + r.cols(), r.batch(), r.threads(), r.ternaryUs(), r.javaFp32Us(), r.ortFp32Us(),
+        out.printf(Locale.ROOT, "%-5s %-11s %5d %3d %-8s %11.1f %9s %11.1f %11.1f %12s %12s %8.2f %8.2f %8s %7.1f %5.0f%% %6.3f%n",
+                r.op(), r.rows() + "x" + r.cols(), r.batch(), r.threads(), r.layout().toLowerCase(Locale.ROOT), r.ternaryUs(), num(r.twoBitUs()),
+                r.javaFp32Us(), r.ortFp32Us(),
                 num(r.llamaTq2Us()), num(r.llamaF32Us()), r.javaFp32Us() / r.ternaryUs(), r.ortFp32Us() / r.ternaryUs(),
                 Double.isNaN(r.llamaTq2Us()) ? "n/a" : String.format(Locale.ROOT, "%.2f", r.llamaTq2Us() / r.ternaryUs()),
                 r.weightBytesPerSecond() / 1e9, 100 * r.weightBytesPerSecond() / r.memoryBytesPerSecond(), r.bitsPerWeight());
@@ -188,11 +204,13 @@ public final class KernelBench {
 
     static String json(Result r) {
         return String.format(Locale.ROOT,
-                "{\"op\":\"%s\",\"grouping\":\"%s\",\"rows\":%d,\"cols\":%d,\"batch\":%d,\"threads\":%d,\"ternary_median_us\":%s,\"java_fp32_median_us\":%s,"
+                "{\"op\":\"%s\",\"grouping\":\"%s\",\"layout\":\"%s\",\"rows\":%d,\"cols\":%d,\"batch\":%d,\"threads\":%d,\"ternary_median_us\":%s,"
+                        + "\"two_bit_median_us\":%s,\"java_fp32_median_us\":%s,"
                         + "\"ort_fp32_median_us\":%s,\"llama_tq2_0_median_us\":%s,\"llama_f32_median_us\":%s,\"speedup_vs_java_fp32\":%s,"
                         + "\"speedup_vs_ort_fp32\":%s,\"speedup_vs_llama_tq2_0\":%s,\"speedup_vs_llama_f32\":%s,\"ternary_weight_bytes\":%d,"
                         + "\"ternary_bits_per_weight\":%.4f,\"weight_bytes_per_s\":%s,\"memory_bytes_per_s\":%s,\"bandwidth_fraction\":%s}",
-                r.op(), r.grouping(), r.rows(), r.cols(), r.batch(), r.threads(), jnum(r.ternaryUs()), jnum(r.javaFp32Us()), jnum(r.ortFp32Us()),
+                r.op(), r.grouping(), r.layout(), r.rows(), r.cols(), r.batch(), r.threads(), jnum(r.ternaryUs()), jnum(r.twoBitUs()), jnum(r.javaFp32Us()),
+                jnum(r.ortFp32Us()),
                 jnum(r.llamaTq2Us()), jnum(r.llamaF32Us()), jnum(r.javaFp32Us() / r.ternaryUs()), jnum(r.ortFp32Us() / r.ternaryUs()),
                 jnum(r.llamaTq2Us() / r.ternaryUs()), jnum(r.llamaF32Us() / r.ternaryUs()), r.ternaryBytes(),
                 r.bitsPerWeight(), jnum(r.weightBytesPerSecond()), jnum(r.memoryBytesPerSecond()), jnum(r.weightBytesPerSecond() / r.memoryBytesPerSecond()));

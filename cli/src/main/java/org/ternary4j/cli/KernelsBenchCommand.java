@@ -15,7 +15,9 @@ import picocli.CommandLine.Option;
 /** {@code ternary4j bench kernels}: ternary GEMV/GEMM against FP32 Java, ONNX Runtime and llama.cpp. */
 @Command(name = "kernels", mixinStandardHelpOptions = true,
         description = {"Packed ternary GEMV/GEMM (int8 activations) vs the Java FP32 Vector API GEMV/GEMM, ONNX Runtime FP32 MatMul",
-                "and, with --peer, llama.cpp TQ2_0/F32; medians and ratios in one run, weights streamed from memory."})
+                "and, with --peer, llama.cpp TQ2_0/F32; medians and ratios in one run, weights streamed from memory.",
+                "The ternary column uses the layout the runtime chooses; when that is not the 2-bit layout, the same weights",
+                "in 2-bit codes are timed alongside (the 2-bit column)."})
 final class KernelsBenchCommand implements Callable<Integer> {
 
     @Option(names = "--json", description = "One JSON object per configuration (and per note) instead of a table.")

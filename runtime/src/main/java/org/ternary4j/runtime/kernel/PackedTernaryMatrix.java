@@ -9,8 +9,8 @@ import org.ternary4j.core.grouping.GroupLayout;
 import org.ternary4j.core.grouping.Shapes;
 
 /**
- * A ternary weight matrix [rows, k] repacked for the kernels, in one of two code layouts (see
- * {@link CodeLayout}). Both store rows in tiles of four with their 16-lane units interleaved
+ * A ternary weight matrix [rows, k] repacked for the kernels, in one of three code layouts (see
+ * {@link CodeLayout}). TWO_BIT and BASE3 store rows in tiles of four with their 16-lane units interleaved
  * (unit c of row 4t + i at 64·(c + t·unitsPerRow) + 16·i): the four-row kernels then read one
  * sequential stream, which the hardware prefetcher follows (four separate 1 KiB row streams ran at
  * a third of the memory bandwidth). Codes are stored as u = code + 1 (0 = −1, 1 = 0, 2 = +1), pads
@@ -27,13 +27,15 @@ public final class PackedTernaryMatrix {
      * four (above). {@link #TRIPLES}: tiles of 32 rows, one short per row and 9 inputs — three 5-bit
      * indices Σ uᵢ·3ⁱ of three inputs each (bits 5j..5j+4: inputs 9s + 3j …) — so a 512-bit vector
      * holds 9 inputs of 32 rows (short lane i = row 32t + i) for {@link TripleKernels}' table
-     * lookups; 1.8 bits per weight, rows padded to 144 inputs, one scale per row (one segment).
+     * lookups, in the blocked order of {@link TripleKernels#offset}; 1.8 bits per weight, rows
+     * padded to 144 inputs, one scale per row (one segment).
      *
-     * <p>{@link #of(TernaryTensor)} (matmul weights) takes TRIPLES where it applies and the machine
-     * has 512-bit vectors (the lookups need vpermw), since it measured 2× faster than TWO_BIT;
-     * otherwise, and for convolutions ({@link #of(TernaryTensor, int, int)}, whose pixel kernels read
-     * 16 codes of one row at a time), TWO_BIT unless that exceeds {@link #BITS_BUDGET} resident bits
-     * per weight (small layers, whose padding and scales weigh more) and BASE3 is smaller.
+     * <p>{@link #of(TernaryTensor)} (matmul weights) takes TRIPLES where it applies, the machine has
+     * 512-bit vectors (the lookups need vpermw) and it is no larger than the layout the size rule
+     * below picks: it measured 1.5–2× faster than TWO_BIT. Otherwise, and for convolutions
+     * ({@link #of(TernaryTensor, int, int)}, whose pixel kernels read 16 codes of one row at a
+     * time), TWO_BIT unless that exceeds {@link #BITS_BUDGET} resident bits per weight (small
+     * layers, whose padding and scales weigh more) and BASE3 is smaller.
      */
     public enum CodeLayout { TWO_BIT, BASE3, TRIPLES }
 
@@ -61,11 +63,11 @@ public final class PackedTernaryMatrix {
     /** The whole tensor as a matmul weight [shape[0], rest], layout chosen by speed and size (see {@link CodeLayout}). */
     public static PackedTernaryMatrix of(TernaryTensor t) {
         int rows = t.shape().length == 0 ? 1 : t.shape()[0];
-        if (VectorWidth.WIDE && triplesApply(t)) {
-            PackedTernaryMatrix m = of(t, 0, rows, CodeLayout.TRIPLES);
-            if (m.residentBytes() * 8.0 / Math.max(1, (long) rows * m.cols()) <= BITS_BUDGET) return m;
-        }
-        return of(t, 0, rows);
+        PackedTernaryMatrix bySize = of(t, 0, rows);
+        if (!VectorWidth.WIDE || !triplesApply(t)) return bySize;
+        // faster, but never at the cost of memory (small layers: rows padded to 32, inputs to 144)
+        PackedTernaryMatrix triples = of(t, 0, rows, CodeLayout.TRIPLES);
+        return triples.residentBytes() <= bySize.residentBytes() ? triples : bySize;
     }
 
     /** Whether the TRIPLES layout can hold t: rank ≥ 2, one scale per group, and each row's inputs all in one group. */

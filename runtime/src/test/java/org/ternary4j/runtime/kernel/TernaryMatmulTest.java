@@ -149,7 +149,7 @@ class TernaryMatmulTest {
     }
 
     @Test
-    void automaticLayoutTakesTriplesForOneScalePerRowOnWideVectorsElseBase3OnlyWhereTwoBitExceedsTheBudget() {
+    void automaticLayoutTakesTriplesWhereItFitsAndIsNoLargerElseBase3OnlyWhereTwoBitExceedsTheBudget() {
         TernaryTensor large = randomTensor(new Random(3), new int[] {256, 4096}, new Grouping.Row(), false);
         PackedTernaryMatrix.CodeLayout fast = VectorWidth.WIDE ? PackedTernaryMatrix.CodeLayout.TRIPLES : PackedTernaryMatrix.CodeLayout.TWO_BIT;
         assertEquals(fast, PackedTernaryMatrix.of(large).codeLayout());
@@ -161,7 +161,7 @@ class TernaryMatmulTest {
         assertTrue(PackedTernaryMatrix.of(blocks).codeLayout() != PackedTernaryMatrix.CodeLayout.TRIPLES);
         assertThrows(IllegalArgumentException.class, () -> PackedTernaryMatrix.of(blocks, 0, 256, PackedTernaryMatrix.CodeLayout.TRIPLES));
         // LeNet's fc1: 400 inputs pad to 512 in 2-bit chunks (2.6 bits) but fit 5 base-3 units exactly;
-        // its 120 rows in tiles of 32 with 432 padded inputs (2.13 bits) exceed the budget for TRIPLES
+        // TRIPLES (120 rows in tiles of 32, 432 padded inputs: 2.13 bits) would be larger, so base-3 it is
         TernaryTensor fc1 = randomTensor(new Random(4), new int[] {120, 400}, new Grouping.Row(), false);
         PackedTernaryMatrix m = PackedTernaryMatrix.of(fc1);
         assertEquals(PackedTernaryMatrix.CodeLayout.BASE3, m.codeLayout());
