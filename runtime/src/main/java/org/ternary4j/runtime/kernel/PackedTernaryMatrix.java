@@ -28,11 +28,12 @@ public final class PackedTernaryMatrix {
      * indices Σ uᵢ·3ⁱ of three inputs each (bits 5j..5j+4: inputs 9s + 3j …) — so a 512-bit vector
      * holds 9 inputs of 32 rows (short lane i = row 32t + i) for {@link TripleKernels}' table
      * lookups, in the blocked order of {@link TripleKernels#offset}; 1.8 bits per weight, rows
-     * padded to 144 inputs, one scale per row (one segment).
+     * padded to 32-row tiles and ⌈k / 9⌉ shorts, one scale per row (one segment).
      *
      * <p>{@link #of(TernaryTensor)} (matmul weights) takes TRIPLES where it applies, the machine has
-     * 512-bit vectors (the lookups need vpermw) and it is no larger than the layout the size rule
-     * below picks: it measured 1.5–2× faster than TWO_BIT. Otherwise, and for convolutions
+     * 512-bit vectors (the lookups need vpermw) and it is smaller than the layout the size rule
+     * below picks: it measured 1.5–2× faster than TWO_BIT on large matrices. Otherwise, and for
+     * convolutions
      * ({@link #of(TernaryTensor, int, int)}, whose pixel kernels read 16 codes of one row at a
      * time), TWO_BIT unless that exceeds {@link #BITS_BUDGET} resident bits per weight (small
      * layers, whose padding and scales weigh more) and BASE3 is smaller.
@@ -65,9 +66,10 @@ public final class PackedTernaryMatrix {
         int rows = t.shape().length == 0 ? 1 : t.shape()[0];
         PackedTernaryMatrix bySize = of(t, 0, rows);
         if (!VectorWidth.WIDE || !triplesApply(t)) return bySize;
-        // faster, but never at the cost of memory (small layers: rows padded to 32, inputs to 144)
+        // faster on large layers, but never at the cost of memory: on LeNet's FC1 (2.0 bits against
+        // base-3's 1.7) its float path was also slower end to end (31–32 k against 36–37 k images/s)
         PackedTernaryMatrix triples = of(t, 0, rows, CodeLayout.TRIPLES);
-        return triples.residentBytes() <= bySize.residentBytes() ? triples : bySize;
+        return triples.residentBytes() < bySize.residentBytes() ? triples : bySize;
     }
 
     /** Whether the TRIPLES layout can hold t: rank ≥ 2, one scale per group, and each row's inputs all in one group. */
@@ -104,7 +106,7 @@ public final class PackedTernaryMatrix {
         int segs = layout.segments(), units = unitsPerRow(layout, b3), tiles = (rows + 3) / 4;
         short[] codes = b3 || tr ? null : new short[Math.multiplyExact(tiles * 4, units)];
         int[] digits = b3 ? new int[Math.multiplyExact(tiles * 4, units)] : null;
-        int nines = layout.paddedK() / TripleKernels.NINE;
+        int nines = ninesOf(layout);
         short[] triples = tr ? new short[Math.multiplyExact(roundUpTile(rows), nines)] : null;
         if (codes != null) Arrays.fill(codes, (short) 0x5555);
         if (digits != null) Arrays.fill(digits, BASE3_ALL_ZERO);
@@ -142,6 +144,20 @@ public final class PackedTernaryMatrix {
     }
 
     private static final short TRIPLES_ALL_ZERO = (short) (TripleKernels.ZERO_TRIPLE * (1 + (1 << 5) + (1 << 10)));
+
+    /**
+     * Shorts per TRIPLES row: ⌈k / 9⌉. The activations are padded to 144 inputs (whole steps of 16
+     * for the shared quantizer and float paths), but the codes stop at the last 9: 4096 inputs take
+     * 1.80 bits per weight instead of 1.82.
+     */
+    private static int ninesOf(ReductionLayout l) {
+        return (l.k() + TripleKernels.NINE - 1) / TripleKernels.NINE;
+    }
+
+    /** Shorts per row in the TRIPLES layout. */
+    int nines() {
+        return ninesOf(layout);
+    }
 
     private static int roundUpTile(int rows) {
         return ReductionLayout.roundUp(Math.max(rows, 1), TripleKernels.TILE);
@@ -263,13 +279,14 @@ public final class PackedTernaryMatrix {
 
     /** Bytes of packed codes per row. */
     int rowBytes() {
-        return base3 != null ? layout.paddedK() / 5 : triples != null ? layout.paddedK() / TripleKernels.NINE * 2 : layout.paddedK() / 4;
+        return base3 != null ? layout.paddedK() / 5 : triples != null ? nines() * 2 : layout.paddedK() / 4;
     }
 
     /** u = code + 1 of (row, padded input p). */
     int paddedCode(int row, int p) {
         if (triples != null) {
-            int index = (triples[TripleKernels.offset(row, p / 9, roundUpTile(rows) / TripleKernels.TILE, layout.paddedK() / TripleKernels.NINE)] >> (5 * (p % 9 / 3))) & 31;
+            if (p / 9 >= nines()) return 1;
+            int index = (triples[TripleKernels.offset(row, p / 9, roundUpTile(rows) / TripleKernels.TILE, nines())] >> (5 * (p % 9 / 3))) & 31;
             return index / POW3[p % 3] % 3;
         }
         int step = p >> 4;

@@ -170,7 +170,7 @@ final class TripleKernels {
      */
     private static void forBlocks(PackedTernaryMatrix m, int from, int to, int batch, java.util.function.IntPredicate live,
                                   java.util.function.IntConsumer reset, Segment segment, Output out) {
-        int steps = m.layout().paddedK() / NINE, tiles = (m.rows() + TILE - 1) / TILE, blockRows = BLOCK_TILES * TILE;
+        int steps = m.nines(), tiles = (m.rows() + TILE - 1) / TILE, blockRows = BLOCK_TILES * TILE;
         for (int rb = from / blockRows; rb * blockRows < to; rb++) {
             int nt = Math.min(BLOCK_TILES, tiles - rb * BLOCK_TILES);
             for (int b = 0; b < batch; b++) if (live.test(b)) reset.accept(b);

@@ -149,7 +149,7 @@ class TernaryMatmulTest {
     }
 
     @Test
-    void automaticLayoutTakesTriplesWhereItFitsAndIsNoLargerElseBase3OnlyWhereTwoBitExceedsTheBudget() {
+    void automaticLayoutTakesTriplesWhereItIsSmallerElseBase3OnlyWhereTwoBitExceedsTheBudget() {
         TernaryTensor large = randomTensor(new Random(3), new int[] {256, 4096}, new Grouping.Row(), false);
         PackedTernaryMatrix.CodeLayout fast = VectorWidth.WIDE ? PackedTernaryMatrix.CodeLayout.TRIPLES : PackedTernaryMatrix.CodeLayout.TWO_BIT;
         assertEquals(fast, PackedTernaryMatrix.of(large).codeLayout());
@@ -160,14 +160,19 @@ class TernaryMatmulTest {
         TernaryTensor blocks = randomTensor(new Random(6), new int[] {256, 4096}, new Grouping.Block(256), false);
         assertTrue(PackedTernaryMatrix.of(blocks).codeLayout() != PackedTernaryMatrix.CodeLayout.TRIPLES);
         assertThrows(IllegalArgumentException.class, () -> PackedTernaryMatrix.of(blocks, 0, 256, PackedTernaryMatrix.CodeLayout.TRIPLES));
-        // LeNet's fc1: 400 inputs pad to 512 in 2-bit chunks (2.6 bits) but fit 5 base-3 units exactly;
-        // TRIPLES (120 rows in tiles of 32, 432 padded inputs: 2.13 bits) would be larger, so base-3 it is
+        // LeNet's fc1: 400 inputs pad to 512 in 2-bit chunks (2.6 bits) but fit 5 base-3 units exactly
+        // (1.7 bits); TRIPLES, ⌈400 / 9⌉ = 45 shorts per row of 128 padded rows (2.0 bits), would be larger
         TernaryTensor fc1 = randomTensor(new Random(4), new int[] {120, 400}, new Grouping.Row(), false);
         PackedTernaryMatrix m = PackedTernaryMatrix.of(fc1);
         assertEquals(PackedTernaryMatrix.CodeLayout.BASE3, m.codeLayout());
-        double bits = m.residentBytes() * 8.0 / (120 * 400);
-        assertTrue(bits <= 1.7, "base-3 bits per weight " + bits);
+        assertTrue(m.residentBytes() * 8.0 / (120 * 400) <= 1.7, "base-3 bits per weight");
+        assertEquals(128 * 45 * 2 + 120 * 4 + 8, PackedTernaryMatrix.of(fc1, 0, 120, PackedTernaryMatrix.CodeLayout.TRIPLES).residentBytes());
         assertTrue(PackedTernaryMatrix.of(fc1, 0, 120, PackedTernaryMatrix.CodeLayout.TWO_BIT).residentBytes() > m.residentBytes());
+        // LeNet's fc2 (84 × 120): TRIPLES (96 padded rows of 14 shorts) ties the size rule's pick at 3032 bytes; a tie keeps that pick
+        TernaryTensor fc2 = randomTensor(new Random(7), new int[] {84, 120}, new Grouping.Row(), false);
+        assertEquals(3032, PackedTernaryMatrix.of(fc2, 0, 84, PackedTernaryMatrix.CodeLayout.TRIPLES).residentBytes());
+        assertEquals(3032, PackedTernaryMatrix.of(fc2, 0, 84).residentBytes());
+        assertEquals(PackedTernaryMatrix.of(fc2, 0, 84).codeLayout(), PackedTernaryMatrix.of(fc2).codeLayout());
         // convolutions never take TRIPLES (their pixel kernels read 16 codes of a row at a time)
         assertTrue(PackedTernaryMatrix.of(large, 0, 256).codeLayout() != PackedTernaryMatrix.CodeLayout.TRIPLES);
     }
