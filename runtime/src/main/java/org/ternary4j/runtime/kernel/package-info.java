@@ -5,7 +5,7 @@
  * <b>TRIPLES</b>, for matmul weights with one scale per row on machines with 512-bit vectors: each
  * three inputs' codes form a base-3 index 0…26, three indices per short, and a short lane is a row,
  * so the kernel ({@code TripleKernels}) looks up 32 rows' partial sums in a 27-entry table of the
- * activations with one permute (vpermw) — one permute and one add per 96 weights, 1.82 bits per
+ * activations with one permute (vpermw) — one permute and one add per 96 weights, 1.80 bits per
  * weight at 4096 inputs. It measured 2× the 2-bit kernel's speed with the weights in cache, and
  * once its codes were ordered in row blocks × step blocks (so each step block's tables stay in L1)
  * also streaming from memory (4096² GEMV on one thread: 180–280 µs against 350–420 µs).
