@@ -63,46 +63,77 @@ public final class PackedTernaryMatrix {
 
     /** The whole tensor as a matmul weight [shape[0], rest], layout chosen by speed and size (see {@link CodeLayout}). */
     public static PackedTernaryMatrix of(TernaryTensor t) {
-        int rows = t.shape().length == 0 ? 1 : t.shape()[0];
-        PackedTernaryMatrix bySize = of(t, 0, rows);
-        if (!VectorWidth.WIDE || !triplesApply(t)) return bySize;
+        int[] groupOf = groupIds(t);
+        int rows = t.shape()[0];
+        Plan bySize = bySize(t, 0, rows, groupOf);
+        if (!VectorWidth.WIDE || !triplesApply(t, groupOf)) return bySize.pack();
         // faster on large layers, but never at the cost of memory: on LeNet's FC1 (2.0 bits against
         // base-3's 1.7) its float path was also slower end to end (31–32 k against 36–37 k images/s)
-        PackedTernaryMatrix triples = of(t, 0, rows, CodeLayout.TRIPLES);
-        return triples.residentBytes() < bySize.residentBytes() ? triples : bySize;
+        Plan triples = plan(t, 0, rows, CodeLayout.TRIPLES, groupOf);
+        return (triples.residentBytes() < bySize.residentBytes() ? triples : bySize).pack();
     }
 
     /** Whether the TRIPLES layout can hold t: rank ≥ 2, one scale per group, and each row's inputs all in one group. */
     static boolean triplesApply(TernaryTensor t) {
+        return t.shape().length >= 2 && triplesApply(t, groupIds(t));
+    }
+
+    private static boolean triplesApply(TernaryTensor t, int[] groupOf) {
         int[] shape = t.shape();
         if (t.twoScales() || shape.length < 2) return false;
-        int total = Shapes.size(shape), k = shape[0] == 0 ? 0 : total / shape[0];
-        int[] groupOf = groupIds(t.grouping().layout(shape), total);
+        int total = groupOf.length, k = shape[0] == 0 ? 0 : total / shape[0];
         for (int i = 0; i < total; i++) if (groupOf[i] != groupOf[i - i % k]) return false;
         return true;
     }
 
     /** Rows [rowStart, rowStart + rows) of the tensor seen as [shape[0], rest] (one conv group, say), TWO_BIT or BASE3 chosen by size. */
     public static PackedTernaryMatrix of(TernaryTensor t, int rowStart, int rows) {
-        PackedTernaryMatrix twoBit = of(t, rowStart, rows, CodeLayout.TWO_BIT);
-        long weights = (long) rows * twoBit.cols();
+        return bySize(t, rowStart, rows, groupIds(t)).pack();
+    }
+
+    /** TWO_BIT unless it exceeds the budget and BASE3 is smaller; sizes come from the layouts, only the winner is packed. */
+    private static Plan bySize(TernaryTensor t, int rowStart, int rows, int[] groupOf) {
+        Plan twoBit = plan(t, rowStart, rows, CodeLayout.TWO_BIT, groupOf);
+        long weights = (long) rows * twoBit.layout().k();
         if (weights == 0 || twoBit.residentBytes() * 8.0 / weights <= BITS_BUDGET) return twoBit;
-        PackedTernaryMatrix base3 = of(t, rowStart, rows, CodeLayout.BASE3);
+        Plan base3 = plan(t, rowStart, rows, CodeLayout.BASE3, groupOf);
         return base3.residentBytes() < twoBit.residentBytes() ? base3 : twoBit;
     }
 
     /** Rows [rowStart, rowStart + rows) in the given code layout. */
     public static PackedTernaryMatrix of(TernaryTensor t, int rowStart, int rows, CodeLayout codeLayout) {
+        return plan(t, rowStart, rows, codeLayout, groupIds(t)).pack();
+    }
+
+    /** A matrix decided but not yet packed: its reduction layout and what it will keep resident. */
+    private record Plan(TernaryTensor t, int rowStart, int rows, CodeLayout code, ReductionLayout layout, int[] groupOf) {
+        long residentBytes() {
+            return PackedTernaryMatrix.residentBytes(code, layout, rows, t.twoScales());
+        }
+
+        PackedTernaryMatrix pack() {
+            return PackedTernaryMatrix.pack(this);
+        }
+    }
+
+    private static Plan plan(TernaryTensor t, int rowStart, int rows, CodeLayout codeLayout, int[] groupOf) {
         int[] shape = t.shape();
-        if (shape.length < 2) throw new IllegalArgumentException("a ternary matrix needs a tensor of rank ≥ 2, got shape " + Arrays.toString(shape));
         int total = Shapes.size(shape), outs = shape[0];
         int k = outs == 0 ? 0 : total / outs;
         if (rowStart < 0 || rows < 0 || rowStart + rows > outs) throw new IllegalArgumentException("rows " + rowStart + ".." + (rowStart + rows) + " outside shape " + Arrays.toString(shape));
-        int[] groupOf = groupIds(t.grouping().layout(shape), total);
         boolean b3 = codeLayout == CodeLayout.BASE3, tr = codeLayout == CodeLayout.TRIPLES;
-        if (tr && !triplesApply(t)) throw new IllegalArgumentException("the TRIPLES layout needs one scale per row (one group per row, one scale per group)");
+        if (tr && !triplesApply(t, groupOf)) throw new IllegalArgumentException("the TRIPLES layout needs one scale per row (one group per row, one scale per group)");
         ReductionLayout layout = ReductionLayout.build(rows, k, tr ? new int[][] {null} : inputOrders(shape, k), (r, i) -> groupOf[(rowStart + r) * k + i],
                 b3 ? ReductionLayout.QUINT : tr ? ReductionLayout.NINES : ReductionLayout.CHUNK);
+        return new Plan(t, rowStart, rows, codeLayout, layout, groupOf);
+    }
+
+    private static PackedTernaryMatrix pack(Plan plan) {
+        TernaryTensor t = plan.t();
+        int rowStart = plan.rowStart(), rows = plan.rows(), k = plan.layout().k();
+        int[] groupOf = plan.groupOf();
+        ReductionLayout layout = plan.layout();
+        boolean b3 = plan.code() == CodeLayout.BASE3, tr = plan.code() == CodeLayout.TRIPLES;
         int segs = layout.segments(), units = unitsPerRow(layout, b3), tiles = (rows + 3) / 4;
         short[] codes = b3 || tr ? null : new short[Math.multiplyExact(tiles * 4, units)];
         int[] digits = b3 ? new int[Math.multiplyExact(tiles * 4, units)] : null;
@@ -171,6 +202,13 @@ public final class PackedTernaryMatrix {
     static final short[] POW3 = {1, 3, 9, 27, 81};
     /** v of five zero codes (u = 1 each). */
     private static final int BASE3_ALL_ZERO = 121;
+
+    /** Each weight's group id; refuses tensors that are not matrices. */
+    private static int[] groupIds(TernaryTensor t) {
+        int[] shape = t.shape();
+        if (shape.length < 2) throw new IllegalArgumentException("a ternary matrix needs a tensor of rank ≥ 2, got shape " + Arrays.toString(shape));
+        return groupIds(t.grouping().layout(shape), Shapes.size(shape));
+    }
 
     private static int[] groupIds(GroupLayout groups, int total) {
         int[] id = new int[total];
@@ -323,9 +361,19 @@ public final class PackedTernaryMatrix {
 
     /** Bytes this matrix keeps resident: codes, scales and the input permutation if any. */
     public long residentBytes() {
-        long b = codes != null ? (long) codes.length * 2 : triples != null ? (long) triples.length * 2 : base3.length;
-        b += (long) scalePos.length * 4 + (scaleNeg == null ? 0 : (long) scaleNeg.length * 4);
-        if (layout.toPadded() != null) b += (long) layout.toPadded().length * 4;
-        return b + (long) layout.segmentSteps().length * 4;
+        return residentBytes(codeLayout(), layout, rows, twoScales());
+    }
+
+    /** What a matrix of this layout keeps resident, known before packing (the automatic choice compares these). */
+    private static long residentBytes(CodeLayout code, ReductionLayout l, int rows, boolean twoScales) {
+        long tileRows = (rows + 3) / 4 * 4L;
+        long b = switch (code) {
+            case TWO_BIT -> tileRows * unitsPerRow(l, false) * 2;
+            case BASE3 -> tileRows * unitsPerRow(l, true);
+            case TRIPLES -> (long) roundUpTile(rows) * ninesOf(l) * 2;
+        };
+        b += (long) rows * l.segments() * 4 * (twoScales ? 2 : 1);
+        if (l.toPadded() != null) b += (long) l.toPadded().length * 4;
+        return b + (long) l.segmentSteps().length * 4;
     }
 }
