@@ -149,17 +149,9 @@ public final class KernelBench {
             float[] scales = new float[grouping.layout(shape).groupCount()];
             for (int g = 0; g < scales.length; g++) scales[g] = 0.01f + rnd.nextFloat() * 0.02f;
             TernaryTensor t = new TernaryTensor(shape, grouping, "random", codes, scales, null);
-            PackedTernaryMatrix first = PackedTernaryMatrix.of(t);
-            PackedTernaryMatrix[] ternary = new PackedTernaryMatrix[copies(first.residentBytes())];
-            ternary[0] = first;
-            for (int i = 1; i < ternary.length; i++) ternary[i] = first.copy();
-            PackedTernaryMatrix[] twoBit = null;
-            if (first.codeLayout() != PackedTernaryMatrix.CodeLayout.TWO_BIT) {
-                PackedTernaryMatrix other = PackedTernaryMatrix.of(t, 0, rows, PackedTernaryMatrix.CodeLayout.TWO_BIT);
-                twoBit = new PackedTernaryMatrix[copies(other.residentBytes())];
-                twoBit[0] = other;
-                for (int i = 1; i < twoBit.length; i++) twoBit[i] = other.copy();
-            }
+            PackedTernaryMatrix[] ternary = rotation(PackedTernaryMatrix.of(t));
+            PackedTernaryMatrix[] twoBit = ternary[0].codeLayout() == PackedTernaryMatrix.CodeLayout.TWO_BIT ? null
+                    : rotation(PackedTernaryMatrix.of(t, 0, rows, PackedTernaryMatrix.CodeLayout.TWO_BIT));
             float[] dense = t.dequantize();
             float[][] raw = new float[copies((long) dense.length * 4)][];
             Fp32Matrix[] fp32 = new Fp32Matrix[raw.length];
@@ -168,6 +160,14 @@ public final class KernelBench {
                 fp32[i] = new Fp32Matrix(rows, cols, raw[i]);
             }
             return new Weights(rows, cols, ternary, twoBit, fp32, raw);
+        }
+
+        /** first and enough copies of it to exceed the caches. */
+        private static PackedTernaryMatrix[] rotation(PackedTernaryMatrix first) {
+            PackedTernaryMatrix[] m = new PackedTernaryMatrix[copies(first.residentBytes())];
+            m[0] = first;
+            for (int i = 1; i < m.length; i++) m[i] = first.copy();
+            return m;
         }
 
         private static int copies(long bytes) {

@@ -138,7 +138,7 @@ public final class PackedTernaryMatrix {
         short[] codes = b3 || tr ? null : new short[Math.multiplyExact(tiles * 4, units)];
         int[] digits = b3 ? new int[Math.multiplyExact(tiles * 4, units)] : null;
         int nines = ninesOf(layout);
-        short[] triples = tr ? new short[Math.multiplyExact(roundUpTile(rows), nines)] : null;
+        short[] triples = tr ? new short[Math.multiplyExact(TripleKernels.tiles(rows) * TripleKernels.TILE, nines)] : null;
         if (codes != null) Arrays.fill(codes, (short) 0x5555);
         if (digits != null) Arrays.fill(digits, BASE3_ALL_ZERO);
         if (triples != null) Arrays.fill(triples, TRIPLES_ALL_ZERO);
@@ -152,7 +152,7 @@ public final class PackedTernaryMatrix {
                 int p = layout.padded(i), step = p >> 4, u = src[row * k + i] + 1;
                 if (tr) {
                     // each 5-bit field starts at 13 (three zero codes) and stays within 0…26: no carries
-                    triples[TripleKernels.offset(r, p / 9, roundUpTile(rows) / TripleKernels.TILE, nines)] += (short) ((u - 1) * POW3[p % 3] << (5 * (p % 9 / 3)));
+                    triples[TripleKernels.offset(r, p / 9, rows, nines)] += (short) ((u - 1) * POW3[p % 3] << (5 * (p % 9 / 3)));
                 } else if (b3) {
                     digits[base + step / 5 * 64 + (p & 15)] += (u - 1) * POW3[4 - step % 5];
                 } else {
@@ -188,10 +188,6 @@ public final class PackedTernaryMatrix {
     /** Shorts per row in the TRIPLES layout. */
     int nines() {
         return ninesOf(layout);
-    }
-
-    private static int roundUpTile(int rows) {
-        return ReductionLayout.roundUp(Math.max(rows, 1), TripleKernels.TILE);
     }
 
 
@@ -324,7 +320,7 @@ public final class PackedTernaryMatrix {
     int paddedCode(int row, int p) {
         if (triples != null) {
             if (p / 9 >= nines()) return 1;
-            int index = (triples[TripleKernels.offset(row, p / 9, roundUpTile(rows) / TripleKernels.TILE, nines())] >> (5 * (p % 9 / 3))) & 31;
+            int index = (triples[TripleKernels.offset(row, p / 9, rows, nines())] >> (5 * (p % 9 / 3))) & 31;
             return index / POW3[p % 3] % 3;
         }
         int step = p >> 4;
@@ -370,7 +366,7 @@ public final class PackedTernaryMatrix {
         long b = switch (code) {
             case TWO_BIT -> tileRows * unitsPerRow(l, false) * 2;
             case BASE3 -> tileRows * unitsPerRow(l, true);
-            case TRIPLES -> (long) roundUpTile(rows) * ninesOf(l) * 2;
+            case TRIPLES -> (long) TripleKernels.tiles(rows) * TripleKernels.TILE * ninesOf(l) * 2;
         };
         b += (long) rows * l.segments() * 4 * (twoScales ? 2 : 1);
         if (l.toPadded() != null) b += (long) l.toPadded().length * 4;

@@ -41,14 +41,16 @@ final class TripleKernels {
     private static final VectorSpecies<Integer> I = IntVector.SPECIES_512;
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_512;
 
-    /** dᵢ of table entry e for i = 0, 1, 2 (0 for the unused entries 27…31). */
+    /** dᵢ of table entry e for i = 0, 1, 2 (0 for the unused entries 27…31), as shorts and as floats. */
     private static final short[][] DIGIT = new short[3][ENTRIES];
+    private static final float[][] FLOAT_DIGIT = new float[3][ENTRIES];
 
     static {
         for (int e = 0; e < 27; e++) {
             DIGIT[0][e] = (short) (e % 3 - 1);
             DIGIT[1][e] = (short) (e / 3 % 3 - 1);
             DIGIT[2][e] = (short) (e / 9 - 1);
+            for (int i = 0; i < 3; i++) FLOAT_DIGIT[i][e] = DIGIT[i][e];
         }
     }
 
@@ -68,8 +70,7 @@ final class TripleKernels {
     /** The float tables of one activation vector (padded order from x0): entry = (d₀x₀ + d₁x₁) + d₂x₂, products exact. */
     static float[] floatTables(float[] x, int x0, int paddedK) {
         float[] t = new float[paddedK / 3 * ENTRIES];
-        float[][] d = new float[3][ENTRIES];
-        for (int i = 0; i < 3; i++) for (int e = 0; e < ENTRIES; e++) d[i][e] = DIGIT[i][e];
+        float[][] d = FLOAT_DIGIT;
         for (int half = 0; half < ENTRIES; half += F.length()) {
             FloatVector d0 = FloatVector.fromArray(F, d[0], half), d1 = FloatVector.fromArray(F, d[1], half), d2 = FloatVector.fromArray(F, d[2], half);
             for (int g = 0, p = x0; g < paddedK / 3; g++, p += 3) {
@@ -119,6 +120,11 @@ final class TripleKernels {
         odd.intoArray(acc, a0 + 16);
     }
 
+    /** Tiles of 32 rows that hold {@code rows} rows (at least one, so an empty matrix still has a shape). */
+    static int tiles(int rows) {
+        return Math.max(1, (rows + TILE - 1) / TILE);
+    }
+
     /** Where a tile's row i sits among the tile's 32 sums: even rows first, then odd rows. */
     static int slot(int i) {
         return (i >> 1) + (i & 1) * 16;
@@ -130,8 +136,8 @@ final class TripleKernels {
      * block, then step, then row of the tile. A block reads as one sequential stream, and each
      * step block's tables (5 KiB) stay in L1 while every tile of the row block uses them.
      */
-    static int offset(int r, int s, int tiles, int steps) {
-        int t = r / TILE, rb = t / BLOCK_TILES, nt = Math.min(BLOCK_TILES, tiles - rb * BLOCK_TILES);
+    static int offset(int r, int s, int rows, int steps) {
+        int tiles = tiles(rows), t = r / TILE, rb = t / BLOCK_TILES, nt = Math.min(BLOCK_TILES, tiles - rb * BLOCK_TILES);
         int sb = s / BLOCK_STEPS, ns = Math.min(BLOCK_STEPS, steps - sb * BLOCK_STEPS);
         return (rb * BLOCK_TILES * steps + sb * BLOCK_STEPS * nt + (t % BLOCK_TILES) * ns + s % BLOCK_STEPS) * TILE + r % TILE;
     }
@@ -170,7 +176,7 @@ final class TripleKernels {
      */
     private static void forBlocks(PackedTernaryMatrix m, int from, int to, int batch, java.util.function.IntPredicate live,
                                   java.util.function.IntConsumer reset, Segment segment, Output out) {
-        int steps = m.nines(), tiles = (m.rows() + TILE - 1) / TILE, blockRows = BLOCK_TILES * TILE;
+        int steps = m.nines(), tiles = tiles(m.rows()), blockRows = BLOCK_TILES * TILE;
         for (int rb = from / blockRows; rb * blockRows < to; rb++) {
             int nt = Math.min(BLOCK_TILES, tiles - rb * BLOCK_TILES);
             for (int b = 0; b < batch; b++) if (live.test(b)) reset.accept(b);
