@@ -7,8 +7,8 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.util.Locale;
-import org.ternary4j.eval.calibrate.Calibrator;
-import org.ternary4j.eval.calibrate.GroupingBudget;
+import org.ternary4j.ptq.calibrate.Calibrator;
+import org.ternary4j.ptq.calibrate.GroupingBudget;
 
 /** The calibration part of quantize's output: a table per layer and a "calibration" object in the JSON report. */
 final class CalibrationJson {

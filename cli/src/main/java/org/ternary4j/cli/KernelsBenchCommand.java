@@ -7,8 +7,8 @@ import java.util.concurrent.Callable;
 import org.ternary4j.bench.EndToEndBench;
 import org.ternary4j.bench.KernelBench;
 import org.ternary4j.core.grouping.Grouping;
-import org.ternary4j.modelio.data.DataSources;
-import org.ternary4j.modelio.data.NdArray;
+import org.ternary4j.formats.data.DataSources;
+import org.ternary4j.formats.data.NdArray;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 

@@ -10,9 +10,9 @@ import org.ternary4j.core.pack.Packing;
 import org.ternary4j.eval.report.HtmlReport;
 import org.ternary4j.eval.report.ReportData;
 import org.ternary4j.eval.report.WeightHistogram;
-import org.ternary4j.modelio.onnx.OnnxResult;
-import org.ternary4j.modelio.onnx.OnnxTernaryTensor;
-import org.ternary4j.modelio.onnx.OnnxWeights;
+import org.ternary4j.formats.onnx.OnnxResult;
+import org.ternary4j.formats.onnx.OnnxTernaryTensor;
+import org.ternary4j.formats.onnx.OnnxWeights;
 
 /** The HTML report of one ternarized ONNX model: layers, weight histograms, size, accuracy. */
 final class OnnxReportPage {

@@ -13,16 +13,16 @@ import org.ternary4j.core.metrics.TensorReport;
 import org.ternary4j.core.pack.Packing;
 import org.ternary4j.core.projection.Projection;
 import org.ternary4j.core.projection.Projections;
-import org.ternary4j.modelio.AtomicOutput;
-import org.ternary4j.modelio.safetensors.ReadLimits;
-import org.ternary4j.modelio.safetensors.SafetensorsReader;
+import org.ternary4j.formats.AtomicOutput;
+import org.ternary4j.formats.safetensors.ReadLimits;
+import org.ternary4j.formats.safetensors.SafetensorsReader;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.IModelTransformer;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
-import org.ternary4j.modelio.data.DataSources;
-import org.ternary4j.modelio.data.Dataset;
+import org.ternary4j.formats.data.DataSources;
+import org.ternary4j.formats.data.Dataset;
 import picocli.CommandLine.Spec;
 
 /** {@code ternary4j quantize}: post-training ternarization of a safetensors file or an ONNX model. */

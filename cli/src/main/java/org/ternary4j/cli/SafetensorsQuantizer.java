@@ -15,14 +15,14 @@ import org.ternary4j.core.metrics.TensorMetrics;
 import org.ternary4j.core.metrics.TensorReport;
 import org.ternary4j.core.pack.Packing;
 import org.ternary4j.core.projection.Projection;
-import org.ternary4j.modelio.packed.PackedEntry;
-import org.ternary4j.modelio.packed.PackedFormat;
-import org.ternary4j.modelio.safetensors.DType;
-import org.ternary4j.modelio.safetensors.HalfFloats;
-import org.ternary4j.modelio.safetensors.SafetensorsReader;
-import org.ternary4j.modelio.safetensors.SafetensorsWriter;
-import org.ternary4j.modelio.safetensors.TensorInfo;
-import org.ternary4j.modelio.safetensors.TensorSpec;
+import org.ternary4j.formats.packed.PackedEntry;
+import org.ternary4j.formats.packed.PackedFormat;
+import org.ternary4j.formats.safetensors.DType;
+import org.ternary4j.formats.safetensors.HalfFloats;
+import org.ternary4j.formats.safetensors.SafetensorsReader;
+import org.ternary4j.formats.safetensors.SafetensorsWriter;
+import org.ternary4j.formats.safetensors.TensorInfo;
+import org.ternary4j.formats.safetensors.TensorSpec;
 
 /**
  * The quantize pipeline for a safetensors file, in one streaming pass: each tensor is read,

@@ -11,14 +11,14 @@ import java.util.Locale;
 import org.ternary4j.core.grouping.Grouping;
 import org.ternary4j.core.pack.Packing;
 import org.ternary4j.core.projection.Projections;
-import org.ternary4j.eval.calibrate.CalibratedTernarizer;
-import org.ternary4j.eval.calibrate.CalibrationInputs;
-import org.ternary4j.eval.calibrate.Steps;
-import org.ternary4j.modelio.data.Dataset;
+import org.ternary4j.ptq.calibrate.CalibratedTernarizer;
+import org.ternary4j.ptq.calibrate.CalibrationInputs;
+import org.ternary4j.ptq.calibrate.Steps;
+import org.ternary4j.formats.data.Dataset;
 import org.ternary4j.eval.report.ReportData;
-import org.ternary4j.modelio.onnx.OnnxOptions;
-import org.ternary4j.modelio.onnx.OnnxResult;
-import org.ternary4j.modelio.onnx.OnnxTernarizer;
+import org.ternary4j.formats.onnx.OnnxOptions;
+import org.ternary4j.formats.onnx.OnnxResult;
+import org.ternary4j.formats.onnx.OnnxTernarizer;
 
 /**
  * Ternarizes one ONNX model with every method × grouping, evaluates each on the same data and

@@ -2,7 +2,7 @@ package org.ternary4j.cli;
 
 import java.io.IOException;
 import java.nio.file.Path;
-import org.ternary4j.modelio.data.Dataset;
+import org.ternary4j.formats.data.Dataset;
 import org.ternary4j.eval.ort.EvalResult;
 import org.ternary4j.eval.ort.Evaluator;
 import org.ternary4j.eval.ort.OnnxModel;

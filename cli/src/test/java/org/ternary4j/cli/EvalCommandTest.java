@@ -18,8 +18,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.ternary4j.modelio.data.NdArray;
-import org.ternary4j.modelio.data.NpyWriter;
+import org.ternary4j.formats.data.NdArray;
+import org.ternary4j.formats.data.NpyWriter;
 
 class EvalCommandTest {
     @TempDir Path dir;

@@ -17,9 +17,9 @@ import java.util.SplittableRandom;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.ternary4j.modelio.safetensors.DType;
-import org.ternary4j.modelio.safetensors.SafetensorsWriter;
-import org.ternary4j.modelio.safetensors.TensorSpec;
+import org.ternary4j.formats.safetensors.DType;
+import org.ternary4j.formats.safetensors.SafetensorsWriter;
+import org.ternary4j.formats.safetensors.TensorSpec;
 
 /**
  * SIGKILLs a child JVM running {@code quantize} while it writes, then checks that every output is

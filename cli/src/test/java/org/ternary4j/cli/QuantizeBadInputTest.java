@@ -18,8 +18,8 @@ import java.util.Map;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.ternary4j.modelio.safetensors.DType;
-import org.ternary4j.modelio.safetensors.TensorSpec;
+import org.ternary4j.formats.safetensors.DType;
+import org.ternary4j.formats.safetensors.TensorSpec;
 
 /** Bad input: one line 'ternary4j: FILE: problem', a non-zero exit code, and no output, report or packed file. */
 class QuantizeBadInputTest {
@@ -177,12 +177,12 @@ class QuantizeBadInputTest {
         Path out = dir.resolve("out.safetensors"), packed = dir.resolve("p.safetensors");
         CliRun run = CliRun.of("quantize", in.toString(), "-o", out.toString(), "--packed", packed.toString(), "--method", "tnt", "--grouping", "row");
         assertEquals(0, run.exitCode(), run.err());
-        try (org.ternary4j.modelio.safetensors.SafetensorsReader r = org.ternary4j.modelio.safetensors.SafetensorsReader.open(out)) {
+        try (org.ternary4j.formats.safetensors.SafetensorsReader r = org.ternary4j.formats.safetensors.SafetensorsReader.open(out)) {
             assertEquals(0, r.readFloats(r.tensor("empty.rows")).length);
             assertEquals(0, r.readFloats(r.tensor("empty.cols")).length);
             assertEquals("[3, 0]", r.tensor("empty.cols").spec().shapeString());
         }
-        try (org.ternary4j.modelio.packed.PackedReader r = org.ternary4j.modelio.packed.PackedReader.open(packed)) {
+        try (org.ternary4j.formats.packed.PackedReader r = org.ternary4j.formats.packed.PackedReader.open(packed)) {
             for (String name : r.ternaryNames()) r.read(name).dequantize();
         }
     }

@@ -17,8 +17,8 @@ import java.nio.file.Path;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.ternary4j.modelio.data.NdArray;
-import org.ternary4j.modelio.data.NpyWriter;
+import org.ternary4j.formats.data.NdArray;
+import org.ternary4j.formats.data.NpyWriter;
 
 /** {@code quantize --calibrate}: the calibration table and report, the budget, and the test-split guard. */
 class QuantizeCalibrateTest {

@@ -17,12 +17,12 @@ import java.util.Set;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.ternary4j.core.TernaryTensor;
-import org.ternary4j.modelio.packed.PackedReader;
-import org.ternary4j.modelio.safetensors.DType;
-import org.ternary4j.modelio.safetensors.HalfFloats;
-import org.ternary4j.modelio.safetensors.SafetensorsReader;
-import org.ternary4j.modelio.safetensors.TensorInfo;
-import org.ternary4j.modelio.safetensors.TensorSpec;
+import org.ternary4j.formats.packed.PackedReader;
+import org.ternary4j.formats.safetensors.DType;
+import org.ternary4j.formats.safetensors.HalfFloats;
+import org.ternary4j.formats.safetensors.SafetensorsReader;
+import org.ternary4j.formats.safetensors.TensorInfo;
+import org.ternary4j.formats.safetensors.TensorSpec;
 
 class QuantizeCommandTest {
     @TempDir Path dir;

@@ -21,7 +21,7 @@ import java.util.Random;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.ternary4j.core.TernaryTensor;
-import org.ternary4j.modelio.packed.PackedReader;
+import org.ternary4j.formats.packed.PackedReader;
 import shade.com.google.protobuf.ByteString;
 
 /** {@code quantize} on .onnx inputs: the ONNX options, the shared table/report/packed outputs, errors. */

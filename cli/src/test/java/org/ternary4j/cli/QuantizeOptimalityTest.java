@@ -11,9 +11,9 @@ import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.ternary4j.modelio.safetensors.DType;
-import org.ternary4j.modelio.safetensors.SafetensorsReader;
-import org.ternary4j.modelio.safetensors.TensorSpec;
+import org.ternary4j.formats.safetensors.DType;
+import org.ternary4j.formats.safetensors.SafetensorsReader;
+import org.ternary4j.formats.safetensors.TensorSpec;
 
 /**
  * The issue's "must show": quantize with row grouping reaches, on every row, the least-squares

@@ -15,11 +15,11 @@ import org.ternary4j.core.grouping.Grouping;
 import org.ternary4j.core.metrics.TensorMetrics;
 import org.ternary4j.core.pack.Packing;
 import org.ternary4j.core.projection.Projections;
-import org.ternary4j.modelio.onnx.OnnxModelFile;
-import org.ternary4j.modelio.onnx.OnnxOptions;
-import org.ternary4j.modelio.onnx.OnnxResult;
-import org.ternary4j.modelio.onnx.OnnxTernarizer;
-import org.ternary4j.modelio.packed.PackedReader;
+import org.ternary4j.formats.onnx.OnnxModelFile;
+import org.ternary4j.formats.onnx.OnnxOptions;
+import org.ternary4j.formats.onnx.OnnxResult;
+import org.ternary4j.formats.onnx.OnnxTernarizer;
+import org.ternary4j.formats.packed.PackedReader;
 import org.ternary4j.runtime.TernaryModel;
 import org.ternary4j.runtime.graph.Tensor;
 

@@ -6,9 +6,9 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
-import org.ternary4j.modelio.safetensors.DType;
-import org.ternary4j.modelio.safetensors.SafetensorsWriter;
-import org.ternary4j.modelio.safetensors.TensorSpec;
+import org.ternary4j.formats.safetensors.DType;
+import org.ternary4j.formats.safetensors.SafetensorsWriter;
+import org.ternary4j.formats.safetensors.TensorSpec;
 
 /** Small safetensors files of random tensors for the CLI tests. */
 final class TestModels {
@@ -21,7 +21,7 @@ final class TestModels {
         for (int i = 0; i < n; i++) {
             double v = rnd.nextGaussian() * 0.05;
             if (rnd.nextInt(10) == 0) v *= 6; // a few outliers make the support search less trivial
-            w[i] = dtype.isFloat() ? org.ternary4j.modelio.safetensors.HalfFloats.roundTo(dtype, (float) v) : (float) v;
+            w[i] = dtype.isFloat() ? org.ternary4j.formats.safetensors.HalfFloats.roundTo(dtype, (float) v) : (float) v;
         }
         return w;
     }

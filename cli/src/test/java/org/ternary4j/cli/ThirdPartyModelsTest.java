@@ -17,7 +17,7 @@ import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
-import org.ternary4j.modelio.onnx.OnnxWeights;
+import org.ternary4j.formats.onnx.OnnxWeights;
 
 /**
  * ONNX models nobody on this project wrote (scripts/fetch-models.sh puts them in .cache/models;

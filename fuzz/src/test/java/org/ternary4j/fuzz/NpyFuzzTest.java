@@ -3,7 +3,7 @@ package org.ternary4j.fuzz;
 import com.code_intelligence.jazzer.junit.DictionaryEntries;
 import com.code_intelligence.jazzer.junit.FuzzTest;
 import java.io.IOException;
-import org.ternary4j.modelio.data.NpyReader;
+import org.ternary4j.formats.data.NpyReader;
 
 /** Any bytes as a .npy file, read as values and as class labels. */
 class NpyFuzzTest {

@@ -5,8 +5,8 @@ import com.code_intelligence.jazzer.junit.FuzzTest;
 import java.io.IOException;
 import org.ternary4j.core.grouping.Grouping;
 import org.ternary4j.core.projection.Projections;
-import org.ternary4j.modelio.onnx.OnnxOptions;
-import org.ternary4j.modelio.onnx.OnnxTernarizer;
+import org.ternary4j.formats.onnx.OnnxOptions;
+import org.ternary4j.formats.onnx.OnnxTernarizer;
 
 /**
  * Any bytes as an ONNX model, through the whole quantize path: parse, find weights (initializers,

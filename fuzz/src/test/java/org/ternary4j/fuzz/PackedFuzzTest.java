@@ -3,8 +3,8 @@ package org.ternary4j.fuzz;
 import com.code_intelligence.jazzer.junit.DictionaryEntries;
 import com.code_intelligence.jazzer.junit.FuzzTest;
 import java.io.IOException;
-import org.ternary4j.modelio.packed.PackedReader;
-import org.ternary4j.modelio.safetensors.TensorInfo;
+import org.ternary4j.formats.packed.PackedReader;
+import org.ternary4j.formats.safetensors.TensorInfo;
 
 /** Any bytes as a packed file: open, decode every ternarized tensor, read the unchanged ones. */
 class PackedFuzzTest {

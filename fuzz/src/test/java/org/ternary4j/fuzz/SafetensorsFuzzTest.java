@@ -3,8 +3,8 @@ package org.ternary4j.fuzz;
 import com.code_intelligence.jazzer.junit.DictionaryEntries;
 import com.code_intelligence.jazzer.junit.FuzzTest;
 import java.io.IOException;
-import org.ternary4j.modelio.safetensors.SafetensorsReader;
-import org.ternary4j.modelio.safetensors.TensorInfo;
+import org.ternary4j.formats.safetensors.SafetensorsReader;
+import org.ternary4j.formats.safetensors.TensorInfo;
 
 /** Any bytes as a safetensors file: open, then read every tensor (floats where it can). */
 class SafetensorsFuzzTest {

@@ -16,12 +16,12 @@ import org.ternary4j.core.TernaryTensor;
 import org.ternary4j.core.grouping.Grouping;
 import org.ternary4j.core.pack.Packing;
 import org.ternary4j.core.projection.Projections;
-import org.ternary4j.modelio.data.NdArray;
-import org.ternary4j.modelio.data.NpyWriter;
-import org.ternary4j.modelio.packed.PackedFormat;
-import org.ternary4j.modelio.safetensors.DType;
-import org.ternary4j.modelio.safetensors.SafetensorsWriter;
-import org.ternary4j.modelio.safetensors.TensorSpec;
+import org.ternary4j.formats.data.NdArray;
+import org.ternary4j.formats.data.NpyWriter;
+import org.ternary4j.formats.packed.PackedFormat;
+import org.ternary4j.formats.safetensors.DType;
+import org.ternary4j.formats.safetensors.SafetensorsWriter;
+import org.ternary4j.formats.safetensors.TensorSpec;
 
 /**
  * Writes the seed inputs the fuzz targets start from: small valid files made by the project's
@@ -87,7 +87,7 @@ public final class SeedCorpus {
         List<TensorSpec> specs = new ArrayList<>(PackedFormat.specs("fc.weight", shape, g, Projections.parse(method).twoScales(), packing));
         specs.add(TensorSpec.of("fc.bias", DType.F32, 3));
         Map<String, String> meta = new java.util.LinkedHashMap<>(PackedFormat.header());
-        meta.put("fc.weight", new org.ternary4j.modelio.packed.PackedEntry(shape, DType.BF16, g, method, packing).toJson());
+        meta.put("fc.weight", new org.ternary4j.formats.packed.PackedEntry(shape, DType.BF16, g, method, packing).toJson());
         try (SafetensorsWriter out = SafetensorsWriter.open(f, specs, meta)) {
             PackedFormat.write(out, "fc.weight", t, packing);
             out.writeFloats("fc.bias", new float[] {1, 2, 3});

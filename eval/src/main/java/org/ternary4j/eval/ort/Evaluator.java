@@ -5,7 +5,7 @@ import ai.onnxruntime.OrtException;
 import java.io.IOException;
 import java.util.Arrays;
 import java.util.Map;
-import org.ternary4j.modelio.data.Dataset;
+import org.ternary4j.formats.data.Dataset;
 
 /**
  * Runs a data set through a model in batches and scores it: top-1 accuracy against labels, and,

@@ -12,8 +12,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import org.ternary4j.modelio.data.Dataset;
-import org.ternary4j.modelio.data.NdArray;
+import org.ternary4j.formats.data.Dataset;
+import org.ternary4j.formats.data.NdArray;
 
 /**
  * How a data set's arrays feed a model's inputs: which array goes to which input and how each

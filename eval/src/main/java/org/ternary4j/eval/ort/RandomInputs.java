@@ -5,8 +5,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.SplittableRandom;
-import org.ternary4j.modelio.data.Dataset;
-import org.ternary4j.modelio.data.NdArray;
+import org.ternary4j.formats.data.Dataset;
+import org.ternary4j.formats.data.NdArray;
 
 /**
  * Synthetic inputs for comparing two models when no data set matches them ({@code --data random:N}).

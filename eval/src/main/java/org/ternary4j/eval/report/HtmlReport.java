@@ -9,7 +9,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import org.ternary4j.core.metrics.TensorReport;
-import org.ternary4j.modelio.AtomicOutput;
+import org.ternary4j.formats.AtomicOutput;
 
 /**
  * Renders a {@link ReportData} as one self-contained HTML file: inline CSS and SVG, no scripts,

@@ -12,8 +12,8 @@ import java.nio.file.Path;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.ternary4j.modelio.data.Dataset;
-import org.ternary4j.modelio.data.NdArray;
+import org.ternary4j.formats.data.Dataset;
+import org.ternary4j.formats.data.NdArray;
 
 class EvaluatorTest {
     @TempDir Path dir;

@@ -9,7 +9,7 @@ import java.util.Map;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
-import org.ternary4j.modelio.data.Dataset;
+import org.ternary4j.formats.data.Dataset;
 
 /**
  * Real third-party models, when scripts/fetch-models.sh has put them in .cache/models (they are

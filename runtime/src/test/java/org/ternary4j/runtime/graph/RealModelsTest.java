@@ -22,11 +22,11 @@ import org.junit.jupiter.params.provider.CsvSource;
 import org.ternary4j.core.TernaryTensor;
 import org.ternary4j.core.grouping.Grouping;
 import org.ternary4j.core.projection.Projections;
-import org.ternary4j.modelio.onnx.OnnxModelFile;
-import org.ternary4j.modelio.onnx.OnnxOptions;
-import org.ternary4j.modelio.onnx.OnnxResult;
-import org.ternary4j.modelio.onnx.OnnxTernarizer;
-import org.ternary4j.modelio.onnx.OnnxTernaryTensor;
+import org.ternary4j.formats.onnx.OnnxModelFile;
+import org.ternary4j.formats.onnx.OnnxOptions;
+import org.ternary4j.formats.onnx.OnnxResult;
+import org.ternary4j.formats.onnx.OnnxTernarizer;
+import org.ternary4j.formats.onnx.OnnxTernaryTensor;
 import org.ternary4j.runtime.TernaryModel;
 
 /**

@@ -1,0 +1,163 @@
+package org.ternary4j.formats.packed;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.ternary4j.core.TernaryTensor;
+import org.ternary4j.core.grouping.Shapes;
+import org.ternary4j.formats.safetensors.DType;
+import org.ternary4j.formats.safetensors.ReadLimits;
+import org.ternary4j.formats.safetensors.SafetensorsReader;
+import org.ternary4j.formats.safetensors.TensorInfo;
+
+/**
+ * Reads a packed file (PACKED_FORMAT.md) one tensor at a time. Opening checks that the metadata
+ * and the stored tensors agree (names, dtypes, byte counts, scale counts); decoding a tensor
+ * additionally rejects code bytes no packer writes and negative or non-finite scales.
+ */
+public final class PackedReader implements AutoCloseable {
+    private final SafetensorsReader file;
+    private final Map<String, PackedEntry> entries;
+    private final List<TensorInfo> unchanged;
+
+    private PackedReader(SafetensorsReader file, Map<String, PackedEntry> entries, List<TensorInfo> unchanged) {
+        this.file = file;
+        this.entries = entries;
+        this.unchanged = unchanged;
+    }
+
+    public static PackedReader open(Path path) throws IOException {
+        return open(path, ReadLimits.DEFAULT);
+    }
+
+    public static PackedReader open(Path path, ReadLimits limits) throws IOException {
+        SafetensorsReader file = SafetensorsReader.open(path, limits);
+        try {
+            Map<String, String> meta = file.metadata();
+            if (!PackedFormat.FORMAT.equals(meta.get(PackedFormat.FORMAT_KEY))) {
+                throw bad(path, "not a ternary4j packed file (metadata format is " + quoted(meta.get(PackedFormat.FORMAT_KEY)) + ")");
+            }
+            if (!PackedFormat.VERSION.equals(meta.get(PackedFormat.VERSION_KEY))) {
+                throw bad(path, "packed format version " + quoted(meta.get(PackedFormat.VERSION_KEY)) + " is not supported (expected " + PackedFormat.VERSION + ")");
+            }
+            Map<String, PackedEntry> entries = new LinkedHashMap<>();
+            Set<String> consumed = new HashSet<>();
+            for (Map.Entry<String, String> m : meta.entrySet()) {
+                String name = m.getKey();
+                if (name.equals(PackedFormat.FORMAT_KEY) || name.equals(PackedFormat.VERSION_KEY)) continue;
+                PackedEntry e;
+                try {
+                    e = PackedEntry.parse(m.getValue());
+                } catch (IllegalArgumentException ex) {
+                    throw bad(path, "metadata of tensor '" + name + "': " + ex.getMessage());
+                }
+                checkStored(file, path, name, e);
+                entries.put(name, e);
+                consumed.add(PackedFormat.codesName(name));
+                consumed.add(PackedFormat.scalesName(name));
+            }
+            List<TensorInfo> unchanged = new ArrayList<>();
+            for (TensorInfo t : file.tensors()) {
+                if (consumed.contains(t.name())) continue;
+                if (entries.containsKey(t.name())) throw bad(path, "tensor '" + t.name() + "' is stored both packed and unchanged");
+                unchanged.add(t);
+            }
+            return new PackedReader(file, Collections.unmodifiableMap(entries), List.copyOf(unchanged));
+        } catch (IOException | RuntimeException e) {
+            file.close();
+            throw e;
+        }
+    }
+
+    /** The stored codes and scales must have exactly the sizes the entry implies. */
+    private static void checkStored(SafetensorsReader file, Path path, String name, PackedEntry e) throws IOException {
+        String where = "tensor '" + name + "': ";
+        int elements, groups;
+        try {
+            elements = Shapes.size(e.shape());
+            groups = e.grouping().layout(e.shape()).groupCount();
+        } catch (IllegalArgumentException ex) {
+            throw bad(path, where + ex.getMessage());
+        }
+        TensorInfo codes = file.tensor(PackedFormat.codesName(name));
+        long want = e.packing().packedBytes(elements);
+        if (codes.dtype() != DType.U8 || !Arrays.equals(codes.spec().shape(), new long[] {want})) {
+            throw bad(path, where + "codes are " + codes.dtype() + " " + codes.spec().shapeString() + ", expected U8 [" + want + "] for "
+                    + elements + " " + e.packing().spec() + " codes");
+        }
+        TensorInfo scales = file.tensor(PackedFormat.scalesName(name));
+        long[] s = scales.spec().shape();
+        boolean ok = scales.dtype() == DType.F32 && s.length >= 1 && s[0] == groups && (s.length == 1 || (s.length == 2 && s[1] == 2));
+        if (!ok) {
+            throw bad(path, where + "scales are " + scales.dtype() + " " + scales.spec().shapeString() + ", expected F32 [" + groups + "] or ["
+                    + groups + ", 2] for grouping " + e.grouping().spec());
+        }
+    }
+
+    /** Names of the ternarized tensors, in metadata order. */
+    public Set<String> ternaryNames() {
+        return entries.keySet();
+    }
+
+    public PackedEntry entry(String name) throws IOException {
+        PackedEntry e = entries.get(name);
+        if (e == null) throw bad(file.file(), "no ternarized tensor '" + name + "'");
+        return e;
+    }
+
+    /** Decodes one ternarized tensor. */
+    public TernaryTensor read(String name) throws IOException {
+        PackedEntry e = entry(name);
+        TensorInfo scalesInfo = file.tensor(PackedFormat.scalesName(name));
+        try {
+            byte[] codes = e.packing().unpack(file.readBytes(file.tensor(PackedFormat.codesName(name))), Shapes.size(e.shape()));
+            float[] flat = file.readFloats(scalesInfo);
+            for (float v : flat) {
+                if (!(v >= 0) || Float.isInfinite(v)) throw new IllegalArgumentException("scale " + v + " is not a finite non-negative number");
+            }
+            boolean two = scalesInfo.spec().rank() == 2;
+            int groups = two ? flat.length / 2 : flat.length;
+            float[] pos = two ? new float[groups] : flat;
+            float[] neg = two ? new float[groups] : null;
+            if (two) {
+                for (int g = 0; g < groups; g++) {
+                    pos[g] = flat[2 * g];
+                    neg[g] = flat[2 * g + 1];
+                }
+            }
+            return new TernaryTensor(e.shape(), e.grouping(), e.method(), codes, pos, neg);
+        } catch (IllegalArgumentException ex) {
+            throw bad(file.file(), "tensor '" + name + "': " + ex.getMessage());
+        }
+    }
+
+    /** The tensors stored unchanged, in file order; read them through {@link #file()}. */
+    public List<TensorInfo> unchanged() {
+        return unchanged;
+    }
+
+    /** The underlying safetensors file. */
+    public SafetensorsReader file() {
+        return file;
+    }
+
+    private static IOException bad(Path path, String what) {
+        return new IOException(path + ": " + what);
+    }
+
+    private static String quoted(String s) {
+        return s == null ? "missing" : "'" + s + "'";
+    }
+
+    @Override
+    public void close() throws IOException {
+        file.close();
+    }
+}

@@ -1,0 +1,156 @@
+package org.ternary4j.formats.safetensors;
+
+import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Reads a safetensors file one tensor at a time. Each read maps only that tensor's bytes (FFM
+ * mapping, so offsets beyond 2 GB work) and unmaps them when done: heap and resident memory stay
+ * bounded by the largest tensor, whatever the file size.
+ */
+public final class SafetensorsReader implements AutoCloseable {
+    static final ValueLayout.OfFloat F32_LE = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    static final ValueLayout.OfShort I16_LE = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+
+    private final Path file;
+    private final FileChannel channel;
+    private final long dataStart;
+    private final SafetensorsHeader header;
+
+    private SafetensorsReader(Path file, FileChannel channel, long dataStart, SafetensorsHeader header) {
+        this.file = file;
+        this.channel = channel;
+        this.dataStart = dataStart;
+        this.header = header;
+    }
+
+    /** Opens and validates {@code file} under the {@link ReadLimits#DEFAULT default limits}. */
+    public static SafetensorsReader open(Path file) throws IOException {
+        return open(file, ReadLimits.DEFAULT);
+    }
+
+    /** Opens and validates {@code file}; every problem, a limit exceeded included, is one {@link IOException} line naming it. */
+    public static SafetensorsReader open(Path file, ReadLimits limits) throws IOException {
+        if (Files.isDirectory(file)) throw new IOException(file + ": is a folder, not a safetensors file");
+        FileChannel channel = FileChannel.open(file, StandardOpenOption.READ);
+        try {
+            long size = channel.size();
+            if (size < 8) throw new IOException(file + ": " + size + " bytes, too short for a safetensors file (8-byte header length missing)");
+            if (size > limits.maxFileBytes()) {
+                throw new IOException(file + ": " + size + " bytes exceeds the file size limit of " + limits.maxFileBytes() + " bytes");
+            }
+            ByteBuffer len = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
+            readFully(channel, len, 0);
+            long headerLength = len.getLong(0);
+            if (headerLength < 0 || headerLength > SafetensorsHeader.MAX_HEADER_BYTES) {
+                throw new IOException(file + ": header length " + Long.toUnsignedString(headerLength) + " exceeds the " + SafetensorsHeader.MAX_HEADER_BYTES + "-byte limit");
+            }
+            if (headerLength > size - 8) {
+                throw new IOException(file + ": header length " + headerLength + " runs past the end of the file (" + size + " bytes); truncated?");
+            }
+            ByteBuffer json = ByteBuffer.allocate((int) headerLength);
+            readFully(channel, json, 8);
+            SafetensorsHeader header = SafetensorsHeader.parse(file.toString(), json.array(), size - 8 - headerLength, limits);
+            return new SafetensorsReader(file, channel, 8 + headerLength, header);
+        } catch (IOException | RuntimeException e) {
+            channel.close();
+            throw e;
+        }
+    }
+
+    private static void readFully(FileChannel ch, ByteBuffer buf, long position) throws IOException {
+        while (buf.hasRemaining()) {
+            if (ch.read(buf, position + buf.position()) < 0) throw new IOException("unexpected end of file");
+        }
+    }
+
+    public Path file() {
+        return file;
+    }
+
+    public SafetensorsHeader header() {
+        return header;
+    }
+
+    /** In header order. */
+    public List<TensorInfo> tensors() {
+        return header.tensors();
+    }
+
+    public Map<String, String> metadata() {
+        return header.metadata();
+    }
+
+    /** The tensor of that name, or a clear error. */
+    public TensorInfo tensor(String name) throws IOException {
+        for (TensorInfo t : header.tensors()) if (t.name().equals(name)) return t;
+        throw new IOException(file + ": no tensor '" + name + "'");
+    }
+
+    /** The values of an F32, F16 or BF16 tensor. */
+    public float[] readFloats(TensorInfo t) throws IOException {
+        if (!t.dtype().isFloat()) throw new IOException(file + ": tensor '" + t.name() + "' is " + t.dtype() + ", not a float tensor");
+        int n = arrayLength(t, t.spec().elements(), "elements");
+        float[] out = new float[n];
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment seg = map(t, arena);
+            switch (t.dtype()) {
+                case F32 -> MemorySegment.copy(seg, F32_LE, 0, out, 0, n);
+                case F16, BF16 -> {
+                    short[] half = new short[n];
+                    MemorySegment.copy(seg, I16_LE, 0, half, 0, n);
+                    if (t.dtype() == DType.F16) for (int i = 0; i < n; i++) out[i] = Float.float16ToFloat(half[i]);
+                    else for (int i = 0; i < n; i++) out[i] = HalfFloats.bf16ToFloat(half[i]);
+                }
+                default -> throw new AssertionError(t.dtype());
+            }
+        }
+        return out;
+    }
+
+    /** The raw little-endian bytes of a tensor smaller than 2 GB. */
+    public byte[] readBytes(TensorInfo t) throws IOException {
+        byte[] out = new byte[arrayLength(t, t.byteSize(), "bytes")];
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment.copy(map(t, arena), ValueLayout.JAVA_BYTE, 0, out, 0, out.length);
+        }
+        return out;
+    }
+
+    /** Hands the tensor's mapped bytes to {@code use}; they are unmapped when it returns. */
+    public void withBytes(TensorInfo t, SegmentUser use) throws IOException {
+        try (Arena arena = Arena.ofConfined()) {
+            use.accept(map(t, arena));
+        }
+    }
+
+    @FunctionalInterface
+    public interface SegmentUser {
+        void accept(MemorySegment bytes) throws IOException;
+    }
+
+    private MemorySegment map(TensorInfo t, Arena arena) throws IOException {
+        if (t.byteSize() == 0) return MemorySegment.NULL.reinterpret(0);
+        return channel.map(FileChannel.MapMode.READ_ONLY, dataStart + t.begin(), t.byteSize(), arena);
+    }
+
+    private int arrayLength(TensorInfo t, long n, String unit) throws IOException {
+        if (n > Integer.MAX_VALUE - 8) throw new IOException(file + ": tensor '" + t.name() + "' has " + n + " " + unit + ", more than one array can hold");
+        return (int) n;
+    }
+
+    @Override
+    public void close() throws IOException {
+        channel.close();
+    }
+}

@@ -1,0 +1,257 @@
+package org.ternary4j.formats.packed;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+import org.ternary4j.core.TernaryTensor;
+import org.ternary4j.core.Ternarizer;
+import org.ternary4j.core.grouping.Grouping;
+import org.ternary4j.core.pack.Packing;
+import org.ternary4j.core.projection.Projections;
+import org.ternary4j.formats.safetensors.DType;
+import org.ternary4j.formats.safetensors.SafetensorsReader;
+import org.ternary4j.formats.safetensors.SafetensorsWriter;
+import org.ternary4j.formats.safetensors.TensorSpec;
+
+class PackedFormatTest {
+    @TempDir Path dir;
+
+    private static float[] random(int n, long seed) {
+        SplittableRandom rnd = new SplittableRandom(seed);
+        float[] w = new float[n];
+        for (int i = 0; i < n; i++) w[i] = (float) rnd.nextGaussian();
+        return w;
+    }
+
+    @ParameterizedTest
+    @CsvSource({"tnt, row, 2bit", "two-scale, kernel, base3", "tnt-tuned, block:4, 2bit", "twn, tensor, base3", "tnt:norm, fiber, base3"})
+    void roundTripIsExact(String method, String grouping, String packing) throws IOException {
+        Packing pack = Packing.parse(packing);
+        int[] convShape = {5, 3, 3, 1}; // odd sizes: codes do not fill the last byte
+        int[] fcShape = {7, 11};
+        Ternarizer tz = new Ternarizer(Projections.parse(method), Grouping.parse(grouping));
+        TernaryTensor conv = tz.apply(convShape, random(45, 1));
+        TernaryTensor fc = grouping.equals("kernel") || grouping.equals("fiber") ? null : tz.apply(fcShape, random(77, 2));
+        byte[] bias = {1, 0, 0, 0, 0, 0, 0, 0, -1, -1, -1, -1, -1, -1, -1, -1};
+
+        List<TensorSpec> specs = new ArrayList<>(PackedFormat.specs("conv.weight", convShape, conv.grouping(), conv.twoScales(), pack));
+        specs.add(TensorSpec.of("conv.bias", DType.I64, 2));
+        if (fc != null) specs.addAll(PackedFormat.specs("fc.weight", fcShape, fc.grouping(), fc.twoScales(), pack));
+        Map<String, String> meta = new LinkedHashMap<>(PackedFormat.header());
+        meta.put("conv.weight", new PackedEntry(convShape, DType.BF16, conv.grouping(), conv.method(), pack).toJson());
+        if (fc != null) meta.put("fc.weight", new PackedEntry(fcShape, DType.F32, fc.grouping(), fc.method(), pack).toJson());
+        Path file = dir.resolve("p.safetensors");
+        try (SafetensorsWriter w = SafetensorsWriter.open(file, specs, meta)) {
+            PackedFormat.write(w, "conv.weight", conv, pack);
+            w.writeBytes("conv.bias", bias);
+            if (fc != null) PackedFormat.write(w, "fc.weight", fc, pack);
+            w.commit();
+        }
+        try (PackedReader r = PackedReader.open(file)) {
+            assertEquals(fc == null ? List.of("conv.weight") : List.of("conv.weight", "fc.weight"), List.copyOf(r.ternaryNames()));
+            assertSame(conv, r.read("conv.weight"));
+            assertEquals(DType.BF16, r.entry("conv.weight").dtype());
+            assertEquals(pack, r.entry("conv.weight").packing());
+            if (fc != null) assertSame(fc, r.read("fc.weight"));
+            assertEquals(List.of("conv.bias"), r.unchanged().stream().map(t -> t.name()).toList());
+            assertArrayEquals(bias, r.file().readBytes(r.unchanged().get(0)));
+        }
+    }
+
+    private static void assertSame(TernaryTensor want, TernaryTensor got) {
+        assertArrayEquals(want.shape(), got.shape());
+        assertEquals(want.grouping(), got.grouping());
+        assertEquals(want.method(), got.method());
+        assertArrayEquals(want.codes(), got.codes());
+        assertArrayEquals(want.scalePos(), got.scalePos());
+        assertArrayEquals(want.scaleNeg(), got.scaleNeg());
+        assertArrayEquals(want.dequantize(), got.dequantize());
+    }
+
+    /** The layout PACKED_FORMAT.md documents, decoded here without core's Packing. */
+    @Test
+    void storedBytesFollowTheDocumentedLayout() throws IOException {
+        int[] shape = {3, 7};
+        TernaryTensor t = new Ternarizer(Projections.parse("two-scale"), Grouping.parse("row")).apply(shape, random(21, 3));
+        for (Packing pack : Packing.values()) {
+            Path file = dir.resolve(pack.spec() + ".safetensors");
+            Map<String, String> meta = new LinkedHashMap<>(PackedFormat.header());
+            meta.put("w", new PackedEntry(shape, DType.F32, t.grouping(), t.method(), pack).toJson());
+            try (SafetensorsWriter w = SafetensorsWriter.open(file, PackedFormat.specs("w", shape, t.grouping(), true, pack), meta)) {
+                PackedFormat.write(w, "w", t, pack);
+                w.commit();
+            }
+            try (SafetensorsReader r = SafetensorsReader.open(file)) {
+                assertEquals("{\"shape\":[3,7],\"dtype\":\"F32\",\"grouping\":\"row\",\"method\":\"two-scale\",\"packing\":\"" + pack.spec() + "\"}",
+                        r.metadata().get("w"));
+                assertEquals("ternary4j.packed", r.metadata().get("format"));
+                assertEquals("1", r.metadata().get("version"));
+                byte[] bytes = r.readBytes(r.tensor("w.codes"));
+                float[] scales = r.readFloats(r.tensor("w.scales"));
+                assertArrayEquals(new long[] {3, 2}, r.tensor("w.scales").spec().shape());
+                float[] decoded = new float[21];
+                for (int i = 0; i < 21; i++) {
+                    int b = bytes[pack == Packing.TWO_BIT ? i / 4 : i / 5] & 0xff;
+                    int code = pack == Packing.TWO_BIT ? ((b >> (2 * (i % 4))) & 3) - 1 : (int) (b / Math.pow(3, i % 5)) % 3 - 1;
+                    int row = i / 7;
+                    decoded[i] = code > 0 ? scales[2 * row] : code < 0 ? -scales[2 * row + 1] : 0f;
+                }
+                assertArrayEquals(t.dequantize(), decoded);
+            }
+        }
+    }
+
+    @Test
+    void oneScaleMethodsStoreOneScalePerGroup() throws IOException {
+        int[] shape = {4, 5};
+        TernaryTensor t = new Ternarizer(Projections.parse("tnt"), Grouping.parse("row")).apply(shape, random(20, 4));
+        List<TensorSpec> specs = PackedFormat.specs("w", shape, t.grouping(), t.twoScales(), Packing.BASE3);
+        assertArrayEquals(new long[] {4}, specs.get(1).shape());
+        assertArrayEquals(new long[] {4}, specs.get(0).shape()); // 20 codes / 5 per byte
+        Path file = write(specs, Map.of("w", new PackedEntry(shape, DType.F16, t.grouping(), "tnt", Packing.BASE3).toJson()),
+                Packing.BASE3.pack(t.codes()), t.scalePos());
+        try (PackedReader r = PackedReader.open(file)) {
+            assertNull(r.read("w").scaleNeg());
+            assertArrayEquals(t.scalePos(), r.read("w").scalePos());
+        }
+    }
+
+    // ---- inconsistent files ----
+
+    private Path write(List<TensorSpec> specs, Map<String, String> entries, byte[] codes, float[] scales) throws IOException {
+        Map<String, String> meta = new LinkedHashMap<>(PackedFormat.header());
+        meta.putAll(entries);
+        return writeRaw(specs, meta, codes, scales);
+    }
+
+    private Path writeRaw(List<TensorSpec> specs, Map<String, String> meta, byte[] codes, float[] scales) throws IOException {
+        Path file = dir.resolve("bad.safetensors");
+        try (SafetensorsWriter w = SafetensorsWriter.open(file, specs, meta)) {
+            w.writeBytes(specs.get(0).name(), codes);
+            if (specs.get(1).dtype() == DType.F32) w.writeFloats(specs.get(1).name(), scales);
+            else w.writeBytes(specs.get(1).name(), new byte[(int) specs.get(1).byteSize()]);
+            w.commit();
+        }
+        return file;
+    }
+
+    private String failure(Path file, String name) {
+        IOException e = assertThrows(IOException.class, () -> {
+            try (PackedReader r = PackedReader.open(file)) {
+                r.read(name);
+            }
+        });
+        assertTrue(e.getMessage().startsWith(file + ": "), e.getMessage());
+        assertFalse(e.getMessage().contains("\n"));
+        return e.getMessage();
+    }
+
+    private static final String ENTRY = "{\"shape\":[2,4],\"dtype\":\"F32\",\"grouping\":\"row\",\"method\":\"tnt\",\"packing\":\"2bit\"}";
+    private static final List<TensorSpec> GOOD = List.of(TensorSpec.of("w.codes", DType.U8, 2), TensorSpec.of("w.scales", DType.F32, 2));
+
+    @Test
+    void consistentHandMadeFileReads() throws IOException {
+        // codes row 0: +1 0 -1 0 -> 0b01_00_01_10 = 0x46; row 1: all 0 -> 0x55
+        Path f = write(GOOD, Map.of("w", ENTRY), new byte[] {0x46, 0x55}, new float[] {0.5f, 0f});
+        try (PackedReader r = PackedReader.open(f)) {
+            assertArrayEquals(new float[] {0.5f, 0, -0.5f, 0, 0, 0, 0, 0}, r.read("w").dequantize());
+        }
+    }
+
+    @Test
+    void wrongCodeByteCount() throws IOException {
+        Path f = write(List.of(TensorSpec.of("w.codes", DType.U8, 3), GOOD.get(1)), Map.of("w", ENTRY), new byte[3], new float[2]);
+        assertTrue(failure(f, "w").contains("tensor 'w': codes are U8 [3], expected U8 [2] for 8 2bit codes"));
+    }
+
+    @Test
+    void codesOfTheWrongDtype() throws IOException {
+        Path f = write(List.of(TensorSpec.of("w.codes", DType.I8, 2), GOOD.get(1)), Map.of("w", ENTRY), new byte[2], new float[2]);
+        assertTrue(failure(f, "w").contains("codes are I8 [2]"));
+    }
+
+    @Test
+    void wrongScaleCount() throws IOException {
+        Path f = write(List.of(GOOD.get(0), TensorSpec.of("w.scales", DType.F32, 2, 3)), Map.of("w", ENTRY), new byte[] {0x55, 0x55}, new float[6]);
+        assertTrue(failure(f, "w").contains("scales are F32 [2, 3], expected F32 [2] or [2, 2] for grouping row"));
+    }
+
+    @Test
+    void invalidCodeBytes() throws IOException {
+        Path f = write(GOOD, Map.of("w", ENTRY), new byte[] {(byte) 0xff, 0x55}, new float[2]);
+        assertTrue(failure(f, "w").contains("tensor 'w': 2bit codes: invalid code 0b11 at element 0"));
+        String base3 = ENTRY.replace("2bit", "base3");
+        Path g = write(GOOD, Map.of("w", base3), new byte[] {(byte) 243, 0}, new float[2]);
+        assertTrue(failure(g, "w").contains("base3 codes: invalid byte 243"));
+    }
+
+    @Test
+    void negativeOrNonFiniteScales() throws IOException {
+        Path f = write(GOOD, Map.of("w", ENTRY), new byte[] {0x55, 0x55}, new float[] {-1f, 0f});
+        assertTrue(failure(f, "w").contains("scale -1.0 is not a finite non-negative number"));
+        Path g = write(GOOD, Map.of("w", ENTRY), new byte[] {0x55, 0x55}, new float[] {Float.NaN, 0f});
+        assertTrue(failure(g, "w").contains("scale NaN"));
+    }
+
+    @Test
+    void missingStoredTensor() throws IOException {
+        Path f = write(GOOD, Map.of("v", ENTRY), new byte[] {0x55, 0x55}, new float[2]);
+        assertTrue(failure(f, "v").contains("no tensor 'v.codes'"));
+    }
+
+    @Test
+    void malformedEntries() throws IOException {
+        String[][] cases = {
+                {"not json", "metadata of tensor 'w': not JSON"},
+                {ENTRY.replace("\"row\"", "\"rows\""), "grouping 'rows': unknown"},
+                {ENTRY.replace("\"2bit\"", "\"3bit\""), "packing '3bit': unknown"},
+                {ENTRY.replace("\"F32\"", "\"I8\""), "dtype 'I8' is not F32, F16 or BF16"},
+                {ENTRY.replace("[2,4]", "[-2,4]"), "shape entry -2"},
+                {ENTRY.replace("[2,4]", "[8]"), "tensor 'w': grouping 'row' needs a tensor of rank ≥ 2"},
+                {ENTRY.replace(",\"method\":\"tnt\"", ""), "missing or non-string method"},
+        };
+        for (String[] c : cases) {
+            Path f = write(GOOD, Map.of("w", c[0]), new byte[] {0x55, 0x55}, new float[2]);
+            String msg = failure(f, "w");
+            assertTrue(msg.contains(c[1]), msg);
+        }
+    }
+
+    @Test
+    void tensorStoredBothPackedAndUnchanged() throws IOException {
+        List<TensorSpec> specs = List.of(GOOD.get(0), GOOD.get(1), TensorSpec.of("w", DType.F32, 2, 4));
+        Map<String, String> meta = new LinkedHashMap<>(PackedFormat.header());
+        meta.put("w", ENTRY);
+        Path file = dir.resolve("both.safetensors");
+        try (SafetensorsWriter w = SafetensorsWriter.open(file, specs, meta)) {
+            w.writeBytes("w.codes", new byte[] {0x55, 0x55});
+            w.writeFloats("w.scales", new float[2]);
+            w.writeFloats("w", new float[8]);
+            w.commit();
+        }
+        assertTrue(failure(file, "w").contains("tensor 'w' is stored both packed and unchanged"));
+    }
+
+    @Test
+    void notAPackedFileOrWrongVersion() throws IOException {
+        Path plain = writeRaw(GOOD, Map.of("format", "pt"), new byte[2], new float[2]);
+        assertTrue(failure(plain, "w").contains("not a ternary4j packed file (metadata format is 'pt')"));
+        Path v2 = writeRaw(GOOD, Map.of("format", "ternary4j.packed", "version", "2", "w", ENTRY), new byte[] {0x55, 0x55}, new float[2]);
+        assertTrue(failure(v2, "w").contains("packed format version '2' is not supported"));
+    }
+}

@@ -1,0 +1,66 @@
+package org.ternary4j.ptq.calibrate;
+
+/**
+ * GPTQ/OBQ-style error feedback for ternary codes with fixed scales: each row's inputs are
+ * quantized one column at a time to the nearest of {−α₋, 0, +α₊} of its group, and the error is
+ * pushed onto the columns not yet quantized through the upper Cholesky factor U of H⁻¹
+ * (H⁻¹ = UᵀU), the closed-form optimal update of the remaining weights for the output error
+ * Σ (w − q)ᵀ H (w − q). Rows are independent; the arithmetic is sequential in column order,
+ * so the codes are the same on every run.
+ */
+public final class TernaryGptq {
+    /** Dampening added to H's diagonal, as a fraction of its mean diagonal (GPTQ's 1 %). */
+    public static final double DAMP = 0.01;
+
+    private TernaryGptq() {}
+
+    /** New codes for the given scales (neg null: one scale). */
+    public static byte[] codes(LayerProblem p, float[] pos, float[] neg) {
+        int k = p.k();
+        // Natural column order: GPTQ's act-order (decreasing H_jj) measured no better on LeNet-5.
+        double[] u = upperFactorOfInverse(p.h(), k);
+        int[] groupOf = p.groupOf();
+        byte[] codes = new byte[p.w().length];
+        double[] w = new double[k];
+        for (int r = 0; r < p.rows(); r++) {
+            for (int j = 0; j < k; j++) w[j] = p.w()[r * k + j];
+            for (int j = 0; j < k; j++) {
+                int q = r * k + j;
+                int g = groupOf[q];
+                double ap = pos[g], an = neg == null ? pos[g] : neg[g];
+                byte c = w[j] > 0 ? (ap > 0 && w[j] > ap / 2 ? (byte) 1 : 0) : (an > 0 && -w[j] > an / 2 ? (byte) -1 : 0);
+                codes[q] = c;
+                double err = (w[j] - LayerProblem.value(c, g, pos, neg)) / u[j * k + j];
+                for (int t = j + 1; t < k; t++) w[t] -= err * u[j * k + t];
+            }
+        }
+        return codes;
+    }
+
+    /** U with H⁻¹ = UᵀU, for H dampened (dead inputs, H_jj = 0, get 1 on the diagonal: their weights are free). */
+    static double[] upperFactorOfInverse(double[] h, int k) {
+        double[] d = h.clone();
+        double mean = 0;
+        for (int j = 0; j < k; j++) mean += d[j * k + j];
+        mean /= k;
+        if (!(mean > 0)) mean = 1;
+        for (int j = 0; j < k; j++) {
+            if (d[j * k + j] == 0) {
+                for (int i = 0; i < k; i++) {
+                    d[j * k + i] = 0;
+                    d[i * k + j] = 0;
+                }
+                d[j * k + j] = 1;
+            }
+            d[j * k + j] += DAMP * mean;
+        }
+        double[] inv = Linalg.inverse(d, k);
+        if (inv == null) throw new IllegalStateException("dampened Gram matrix is not positive definite");
+        // Lower factor L of H⁻¹ = L Lᵀ; U = Lᵀ (what torch.linalg.cholesky(·, upper=True) gives GPTQ).
+        double[] u = new double[k * k];
+        double[] lower = Linalg.cholesky(inv, k);
+        if (lower == null) throw new IllegalStateException("inverse Gram matrix is not positive definite");
+        for (int i = 0; i < k; i++) for (int j = i; j < k; j++) u[i * k + j] = lower[j * k + i];
+        return u;
+    }
+}

@@ -1,0 +1,109 @@
+package org.ternary4j.qat;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDScope;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.AbstractBlock;
+import ai.djl.nn.Parameter;
+import ai.djl.nn.convolutional.Conv2d;
+import ai.djl.nn.core.Linear;
+import ai.djl.training.ParameterStore;
+import ai.djl.util.PairList;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * A convolution or fully connected layer whose forward pass uses its quantizer's effective
+ * weight. Full-precision layers are the same block with the identity quantizer, so one block
+ * type serves training, QAT and export.
+ */
+public final class WeightBlock extends AbstractBlock {
+    private final Layer.Weighted spec;
+    private final WeightQuantizer quantizer;
+    private final Parameter weight;
+    private final Parameter bias;
+    private final List<Parameter> extra = new ArrayList<>();
+
+    public WeightBlock(Layer.Weighted spec, WeightQuantizer quantizer) {
+        this.spec = spec;
+        this.quantizer = quantizer;
+        weight = addParameter(Parameter.builder().setName("weight").setType(Parameter.Type.WEIGHT).build());
+        bias = spec.bias() ? addParameter(Parameter.builder().setName("bias").setType(Parameter.Type.BIAS).build()) : null;
+        for (Parameter p : quantizer.parameters()) extra.add(addParameter(p));
+    }
+
+    public Layer.Weighted spec() {
+        return spec;
+    }
+
+    public WeightQuantizer quantizer() {
+        return quantizer;
+    }
+
+    public Parameter weight() {
+        return weight;
+    }
+
+    /** Null when the layer has no bias. */
+    public Parameter bias() {
+        return bias;
+    }
+
+    public List<Parameter> quantizerParameters() {
+        return extra;
+    }
+
+    @Override
+    protected void prepare(Shape[] inputShapes) {
+        long in = inputShapes[0].get(1);
+        Shape w = switch (spec) {
+            case Layer.Conv c -> new Shape(c.out(), in, c.kernel(), c.kernel());
+            case Layer.Dense d -> new Shape(d.out(), in);
+        };
+        weight.setShape(w);
+        if (bias != null) bias.setShape(new Shape(spec.out()));
+        quantizer.prepare(w);
+    }
+
+    @Override
+    public Shape[] getOutputShapes(Shape[] inputs) {
+        Shape x = inputs[0];
+        return new Shape[] {switch (spec) {
+            case Layer.Conv c -> new Shape(x.get(0), c.out(), outSide(x.get(2), c), outSide(x.get(3), c));
+            case Layer.Dense d -> new Shape(x.get(0), d.out());
+        }};
+    }
+
+    private static long outSide(long side, Layer.Conv c) {
+        return (side + 2L * c.pad() - c.kernel()) / c.stride() + 1;
+    }
+
+    /** The weight the forward pass uses now (training=false: no gradient graph kept). */
+    public NDArray effectiveWeight(ParameterStore ps, ai.djl.Device device, boolean training) {
+        NDArray w = ps.getValue(weight, device, training);
+        if (quantizer instanceof FullPrecisionQuantizer) return w;
+        List<NDArray> p = new ArrayList<>(extra.size());
+        for (Parameter e : extra) p.add(ps.getValue(e, device, training));
+        // Intermediates of the quantizer would otherwise live on the parameters' manager for
+        // the whole run (≈4.5 MB per step): scope them, keep only the result.
+        NDArray eff;
+        try (NDScope scope = new NDScope()) {
+            eff = quantizer.effective(w, p);
+            NDScope.unregister(eff);
+        }
+        return eff;
+    }
+
+    @Override
+    protected NDList forwardInternal(ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
+        NDArray x = inputs.singletonOrThrow();
+        NDArray w = effectiveWeight(ps, x.getDevice(), training);
+        if (!(quantizer instanceof FullPrecisionQuantizer)) w.attach(x.getManager());
+        NDArray b = bias == null ? null : ps.getValue(bias, x.getDevice(), training);
+        return switch (spec) {
+            case Layer.Conv c -> Conv2d.conv2d(x, w, b, new Shape(c.stride(), c.stride()), new Shape(c.pad(), c.pad()));
+            case Layer.Dense d -> Linear.linear(x, w, b);
+        };
+    }
+}

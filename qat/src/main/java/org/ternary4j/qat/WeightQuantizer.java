@@ -1,0 +1,43 @@
+package org.ternary4j.qat;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.Parameter;
+import java.util.List;
+import org.ternary4j.core.grouping.Grouping;
+
+/**
+ * How one layer turns its latent float weight into the weight the forward pass uses, with the
+ * method's backward built in through stop-gradients (spec §2.2–§2.5). One instance per layer:
+ * it owns the layer's learned scales or thresholds.
+ */
+public sealed interface WeightQuantizer
+        permits FullPrecisionQuantizer, TtqQuantizer, SyqQuantizer, TgaQuantizer, ProjectionQuantizer {
+
+    /** The learned parameters besides the weight, in the order {@link #effective} takes them. */
+    default List<Parameter> parameters() {
+        return List.of();
+    }
+
+    /** Sets the shapes of {@link #parameters()} once the weight's shape is known. */
+    default void prepare(Shape weightShape) {}
+
+    /** Sets the learned parameters from the current weight (after loading a pretrained model). */
+    default void initialise(NDArray weight, List<NDArray> params) {}
+
+    /** The weight the layer computes with; forward value ternary, gradients as the method says. */
+    NDArray effective(NDArray weight, List<NDArray> params);
+
+    /** The groups that share a scale, for checking that each has at most three values. */
+    Grouping grouping();
+
+    /** Whether forward values are ternary per group. */
+    default boolean ternary() {
+        return true;
+    }
+
+    /** Parameters stepped separately before the weights on every batch (TGA's δ). */
+    default List<Parameter> alternatingParameters() {
+        return List.of();
+    }
+}

@@ -1,4 +1,0 @@
-package org.ternary4j.train;
-
-/** One epoch: mean training loss, training accuracy (on the fly), test accuracy, time taken. */
-public record EpochStats(int epoch, double loss, double trainAccuracy, double testAccuracy, double wallSeconds, double cpuSeconds) {}
