@@ -19,7 +19,8 @@ import org.ternary4j.formats.safetensors.TensorInfo;
 
 /**
  * Reads a packed file (PACKED_FORMAT.md) one tensor at a time. Opening checks that the metadata
- * and the stored tensors agree (names, dtypes, byte counts, scale counts); decoding a tensor
+ * and the stored tensors agree (names, dtypes, byte counts, scale counts; every metadata entry has
+ * its codes and scales and every codes/scales pair its metadata entry); decoding a tensor
  * additionally rejects code bytes no packer writes and negative or non-finite scales.
  */
 public final class PackedReader implements AutoCloseable {
@@ -63,9 +64,16 @@ public final class PackedReader implements AutoCloseable {
                 consumed.add(PackedFormat.codesName(name));
                 consumed.add(PackedFormat.scalesName(name));
             }
+            Set<String> stored = new HashSet<>();
+            for (TensorInfo t : file.tensors()) stored.add(t.name());
             List<TensorInfo> unchanged = new ArrayList<>();
             for (TensorInfo t : file.tensors()) {
                 if (consumed.contains(t.name())) continue;
+                String base = t.name().endsWith(".codes") ? t.name().substring(0, t.name().length() - ".codes".length()) : null;
+                if (base != null && stored.contains(PackedFormat.scalesName(base))) {
+                    // A codes/scales pair whose metadata entry is gone: the weights would silently be missing.
+                    throw bad(path, "tensor '" + base + "' has stored codes and scales but no metadata entry (a damaged packed file)");
+                }
                 if (entries.containsKey(t.name())) throw bad(path, "tensor '" + t.name() + "' is stored both packed and unchanged");
                 unchanged.add(t);
             }

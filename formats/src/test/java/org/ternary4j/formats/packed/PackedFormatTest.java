@@ -215,6 +215,12 @@ class PackedFormatTest {
     }
 
     @Test
+    void codesAndScalesWithoutMetadata() throws IOException {
+        Path f = write(GOOD, Map.of(), new byte[] {0x55, 0x55}, new float[2]);
+        assertTrue(failure(f, "w").contains("tensor 'w' has stored codes and scales but no metadata entry"));
+    }
+
+    @Test
     void malformedEntries() throws IOException {
         String[][] cases = {
                 {"not json", "metadata of tensor 'w': not JSON"},
