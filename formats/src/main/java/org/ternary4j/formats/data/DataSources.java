@@ -51,6 +51,25 @@ public final class DataSources {
             }
             data = new Dataset(data.source(), data.inputs(), y);
         }
+        return checked(data);
+    }
+
+    /**
+     * What every command requires of a data set, whichever reads it: at least one example and
+     * finite inputs (a NaN or infinity gives garbage outputs that look like results).
+     */
+    static Dataset checked(Dataset data) throws IOException {
+        if (data.count() == 0) throw new IOException(data.source() + ": no examples");
+        for (Dataset.NamedArray in : data.inputs()) {
+            float[] v = in.array().data();
+            for (int i = 0; i < v.length; i++) {
+                if (!Float.isFinite(v[i])) {
+                    String array = in.name() == null ? "" : " array '" + in.name() + "'";
+                    throw new IOException(data.source() + ":" + array + " value " + v[i] + " at example " + i / Math.max(1, in.array().exampleSize())
+                            + " is not finite");
+                }
+            }
+        }
         return data;
     }
 

@@ -30,6 +30,11 @@ public final class NpzReader {
                 String name = e.getName();
                 if (!name.endsWith(".npy")) throw new IOException(file + ": entry " + name + " is not a .npy array");
                 name = name.substring(0, name.length() - 4);
+                // Names select model inputs; a path-like or repeated name could only select the wrong one.
+                if (name.isEmpty() || name.contains("/") || name.contains("\\") || name.equals("..")) {
+                    throw new IOException(file + ": entry '" + e.getName() + "' is not a plain array name");
+                }
+                if (out.containsKey(name)) throw new IOException(file + ": two entries named '" + e.getName() + "'");
                 byte[] bytes;
                 try (InputStream in = zip.getInputStream(e)) {
                     bytes = FileBytes.bounded(in, maxEntryBytes, file + ": entry " + e.getName());

@@ -136,4 +136,35 @@ class DataSourcesTest {
         assertEquals(0f, min);
         assertEquals(1f, max);
     }
+
+    private String refusal(Path file) {
+        IOException e = assertThrows(IOException.class, () -> DataSources.load(file.toString(), null));
+        assertTrue(e.getMessage().startsWith(file + ":"), e.getMessage());
+        assertTrue(!e.getMessage().contains("\n"), e.getMessage());
+        return e.getMessage();
+    }
+
+    @Test
+    void nonFiniteInputsAndEmptySetsAreRefused() throws IOException {
+        byte[] withNan = NpyReaderTest.le(4, b -> { for (int i = 0; i < 6; i++) b.putFloat(i == 3 ? Float.NaN : i); }, 6);
+        Path nan = Files.write(dir.resolve("nan.npy"), NpyReaderTest.npy(F4_2x2, withNan));
+        assertTrue(refusal(nan).contains("value NaN at example 1 is not finite"), refusal(nan));
+        byte[] withInf = NpyReaderTest.le(4, b -> { for (int i = 0; i < 6; i++) b.putFloat(i == 0 ? Float.NEGATIVE_INFINITY : i); }, 6);
+        Path inf = npz(dir.resolve("inf.npz"), Map.of("input_ids", NpyReaderTest.npy(F4_2x2, withInf)), true);
+        assertTrue(refusal(inf).contains("array 'input_ids' value -Infinity at example 0"), refusal(inf));
+        Path empty = Files.write(dir.resolve("empty.npy"), NpyReaderTest.npy("{'descr': '<f4', 'fortran_order': False, 'shape': (0, 2), }", new byte[0]));
+        assertTrue(refusal(empty).endsWith(": no examples"), refusal(empty));
+    }
+
+    @Test
+    void npzEntriesMustHavePlainUniqueNames() throws IOException {
+        Path up = npz(dir.resolve("up.npz"), Map.of("../x", NpyReaderTest.npy(F4_2x2, X)), true);
+        assertTrue(refusal(up).contains("entry '../x.npy' is not a plain array name"), refusal(up));
+        // ZipOutputStream refuses to write a repeated name, so write a.npy and b.npy and rename b to a in place.
+        Path two = npz(dir.resolve("two.npz"), new LinkedHashMap<>(Map.of("a", NpyReaderTest.npy(F4_2x2, X), "b", NpyReaderTest.npy(F4_2x2, X))), true);
+        byte[] bytes = Files.readAllBytes(two);
+        String latin = new String(bytes, java.nio.charset.StandardCharsets.ISO_8859_1).replace("b.npy", "a.npy");
+        Files.write(two, latin.getBytes(java.nio.charset.StandardCharsets.ISO_8859_1));
+        assertTrue(refusal(two).contains("two entries named 'a.npy'"), refusal(two));
+    }
 }
