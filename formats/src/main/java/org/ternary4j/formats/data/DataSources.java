@@ -32,11 +32,7 @@ public final class DataSources {
     public static Dataset load(String spec, Path labels) throws IOException {
         Dataset data;
         if (spec.equals("fashion-mnist") || spec.equals("fashion-mnist:test") || spec.equals("fashion-mnist:train")) {
-            Path dir = Path.of(FASHION_MNIST);
-            if (!Files.isDirectory(dir)) {
-                throw new IOException(dir + ": Fashion-MNIST not found; install it with 'apt-get install dataset-fashion-mnist'");
-            }
-            data = idxFolder(dir, spec.endsWith(":train") ? "train" : "t10k");
+            data = fashionMnist(spec.endsWith(":train") ? "train" : "t10k");
         } else {
             Path p = Path.of(spec);
             if (Files.isDirectory(p)) data = idxFolder(p, "t10k");
@@ -73,6 +69,31 @@ public final class DataSources {
         return data;
     }
 
+    /**
+     * Fashion-MNIST's {@code t10k} or {@code train} split: the Debian package's full set when it is
+     * installed, else the slice this jar ships (1000 test and 1024 training images), whose source
+     * says so, so that a fresh machine can run the demo.
+     */
+    public static Dataset fashionMnist(String split) throws IOException {
+        return fashionMnist(Path.of(FASHION_MNIST), split);
+    }
+
+    static Dataset fashionMnist(Path installed, String split) throws IOException {
+        if (!split.equals("t10k") && !split.equals("train")) throw new IllegalArgumentException("split must be t10k or train, got " + split);
+        if (Files.isDirectory(installed)) return idxFolder(installed, split);
+        String where = "bundled Fashion-MNIST slice (" + split + "; apt-get install dataset-fashion-mnist for the full set)";
+        NdArray x = scaled(IdxReader.parse(resource(split + "-images-idx3-ubyte.gz"), where));
+        int[] y = labels(IdxReader.parse(resource(split + "-labels-idx1-ubyte.gz"), where), Path.of(split + "-labels-idx1-ubyte.gz"));
+        return Dataset.of(where, x, y);
+    }
+
+    private static byte[] resource(String name) throws IOException {
+        try (InputStream in = DataSources.class.getResourceAsStream("fashion-mnist-slice/" + name)) {
+            if (in == null) throw new IOException("fashion-mnist: not installed and the bundled slice is missing from the jar (" + name + ")");
+            return FileBytes.gunzipped(in.readAllBytes(), FileBytes.MAX_BYTES, name);
+        }
+    }
+
     /** The IDX pair {@code PREFIX-images-idx3-ubyte[.gz]} and {@code PREFIX-labels-idx1-ubyte[.gz]}. */
     public static Dataset idxFolder(Path dir, String prefix) throws IOException {
         Path images = existing(dir, prefix + "-images-idx3-ubyte");
@@ -93,7 +114,10 @@ public final class DataSources {
 
     /** IDX images scaled to [0, 1] and given a channel axis: [N, H, W] → [N, 1, H, W]. */
     static NdArray idxImages(Path file) throws IOException {
-        NdArray raw = IdxReader.read(file);
+        return scaled(IdxReader.read(file));
+    }
+
+    private static NdArray scaled(NdArray raw) {
         float[] v = raw.data();
         for (int i = 0; i < v.length; i++) v[i] /= 255f;
         int[] s = raw.shape();

@@ -27,7 +27,11 @@ final class FileBytes {
         }
         long size = Files.size(file);
         if (size > maxBytes) throw new IOException(file + ": " + size + " bytes, more than the " + maxBytes + "-byte limit for one data file");
-        byte[] raw = Files.readAllBytes(file);
+        return gunzipped(Files.readAllBytes(file), maxBytes, file.toString());
+    }
+
+    /** The bytes themselves, or their decompression when they are a gzip stream. */
+    static byte[] gunzipped(byte[] raw, int maxBytes, String file) throws IOException {
         if (raw.length < 2 || (raw[0] & 0xff) != 0x1f || (raw[1] & 0xff) != 0x8b) return raw;
         try (GZIPInputStream in = new GZIPInputStream(new ByteArrayInputStream(raw), 1 << 16)) {
             return bounded(in, maxBytes, file + ": gzip stream");

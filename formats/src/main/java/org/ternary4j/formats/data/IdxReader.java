@@ -33,7 +33,11 @@ public final class IdxReader {
 
     /** Reads the values as floats, unscaled (a pixel byte 255 becomes 255.0f). */
     public static NdArray read(Path file) throws IOException {
-        byte[] b = FileBytes.read(file);
+        return parse(FileBytes.read(file), file.toString());
+    }
+
+    /** Parses IDX bytes (already decompressed); {@code file} names them in errors. */
+    static NdArray parse(byte[] b, String file) throws IOException {
         if (b.length < 4) throw new IOException(file + ": truncated IDX header (" + b.length + " bytes)");
         Type type = Type.of(b[2] & 0xff);
         if (b[0] != 0 || b[1] != 0 || type == null) {
@@ -52,7 +56,7 @@ public final class IdxReader {
         }
         long n;
         try {
-            n = NdArray.elementCount(shape, file.toString());
+            n = NdArray.elementCount(shape, file);
         } catch (IllegalArgumentException | ArithmeticException e) {
             throw new IOException(file + ": dimensions " + Arrays.toString(shape) + " hold more values than an array can");
         }

@@ -167,4 +167,24 @@ class DataSourcesTest {
         Files.write(two, latin.getBytes(java.nio.charset.StandardCharsets.ISO_8859_1));
         assertTrue(refusal(two).contains("two entries named 'a.npy'"), refusal(two));
     }
+
+    @Test
+    void withoutTheInstalledSetTheBundledSliceIsUsedAndSaysSo() throws IOException {
+        Dataset test = DataSources.fashionMnist(dir.resolve("not-installed"), "t10k");
+        Dataset train = DataSources.fashionMnist(dir.resolve("not-installed"), "train");
+        assertArrayEquals(new int[] {1000, 1, 28, 28}, test.inputs().get(0).array().shape());
+        assertEquals(1024, train.count());
+        assertTrue(test.source().contains("bundled Fashion-MNIST slice"), test.source());
+        Path installed = Path.of(DataSources.FASHION_MNIST);
+        if (Files.isDirectory(installed)) {
+            // The slice is the first 1000 test images and every 60000/1024-th training image of the real set.
+            Dataset full = DataSources.fashionMnist(installed, "t10k");
+            assertArrayEquals(full.limit(1000).inputs().get(0).array().data(), test.inputs().get(0).array().data());
+            assertArrayEquals(Arrays.copyOf(full.labels(), 1000), test.labels());
+            Dataset fullTrain = DataSources.fashionMnist(installed, "train");
+            int i = 777, at = (int) ((long) i * 60000 / 1024);
+            assertEquals(fullTrain.labels()[at], train.labels()[i]);
+            assertArrayEquals(fullTrain.slice(at, at + 1).inputs().get(0).array().data(), train.slice(i, i + 1).inputs().get(0).array().data());
+        }
+    }
 }
