@@ -7,12 +7,9 @@ import ai.onnx.proto.OnnxMl.TensorProto;
 import ai.onnx.proto.OnnxMl.TypeProto;
 import ai.onnx.proto.OnnxMl.ValueInfoProto;
 import java.io.IOException;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
-import shade.com.google.protobuf.ByteString;
 
 /**
  * An ONNX model as the rest of ternary4j sees it: read with the hardened reader, checked
@@ -57,29 +54,45 @@ public final class OnnxModel implements AutoCloseable {
     }
 
     /**
-     * This model with the named main-graph FLOAT initializers given new values of the same size
-     * (raw little-endian); the file and the other tensors stay as they are.
+     * This model with the named main-graph FLOAT constants (initializers or Constant nodes' values)
+     * given new values of the same size (stored as raw little-endian data); the file and the other
+     * tensors stay as they are.
      */
     public OnnxModel withFloats(Map<String, float[]> values) throws IOException {
         GraphProto.Builder g = proto.getGraph().toBuilder();
-        int replaced = 0;
+        java.util.Set<String> replaced = new java.util.HashSet<>();
         for (int i = 0; i < g.getInitializerCount(); i++) {
-            TensorProto t = g.getInitializer(i);
-            float[] v = values.get(t.getName());
-            if (v == null) continue;
-            if (t.getDataType() != TensorProto.DataType.FLOAT_VALUE || TensorCodec.isExternal(t)) {
-                throw new IOException(file + ": tensor '" + t.getName() + "' is not an embedded FLOAT initializer; cannot replace its values");
-            }
-            if (v.length != TensorCodec.count(TensorCodec.shape(t, file + ": tensor '" + t.getName() + "'"))) {
-                throw new IllegalArgumentException("tensor '" + t.getName() + "': " + v.length + " values for shape " + t.getDimsList());
-            }
-            ByteBuffer b = ByteBuffer.allocate(v.length * 4).order(ByteOrder.LITTLE_ENDIAN);
-            b.asFloatBuffer().put(v);
-            g.setInitializer(i, t.toBuilder().clearFloatData().setRawData(ByteString.copyFrom(b.array())).build());
-            replaced++;
+            String name = g.getInitializer(i).getName();
+            if (values.containsKey(name)) replace(g.getInitializerBuilder(i), name, values.get(name), replaced);
         }
-        if (replaced != values.size()) throw new IllegalArgumentException("some of " + values.keySet() + " are not initializers of " + file);
+        for (int j = 0; j < g.getNodeCount(); j++) {
+            var n = g.getNodeBuilder(j);
+            int k = GraphScan.constantValue(n.build());
+            if (k < 0 || n.getOutputCount() != 1 || !values.containsKey(n.getOutput(0))) continue;
+            replace(n.getAttributeBuilder(k).getTBuilder(), n.getOutput(0), values.get(n.getOutput(0)), replaced);
+        }
+        if (!replaced.equals(values.keySet())) {
+            java.util.Set<String> missing = new java.util.TreeSet<>(values.keySet());
+            missing.removeAll(replaced);
+            throw new IllegalArgumentException(file + ": no main-graph constant named " + missing);
+        }
         return new OnnxModel(file, proto.toBuilder().setGraph(g).build());
+    }
+
+    private void replace(TensorProto.Builder t, String name, float[] v, java.util.Set<String> replaced) throws IOException {
+        String where = file + ": tensor '" + name + "'";
+        if (t.getDataType() != TensorProto.DataType.FLOAT_VALUE || TensorCodec.isExternal(t.build())) {
+            throw new IOException(where + " is not an embedded FLOAT tensor; cannot replace its values");
+        }
+        if (v.length != TensorCodec.count(TensorCodec.shape(t.build(), where))) {
+            throw new IllegalArgumentException(where + ": " + v.length + " values for shape " + t.getDimsList());
+        }
+        // Raw little-endian whatever the original used: what ONNX Runtime reads fastest, and what
+        // calibration has always handed on to the ternarizer.
+        java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(v.length * 4).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        b.asFloatBuffer().put(v);
+        t.clearFloatData().setRawData(shade.com.google.protobuf.ByteString.copyFrom(b.array()));
+        replaced.add(name);
     }
 
     /** This model with FLOAT main-graph outputs added for the named values (those already outputs stay as they are). */

@@ -107,6 +107,12 @@ class OnnxModelTest {
             assertEquals(List.of("z", "y"), edited.graph().outputs().stream().map(ValueInfo::name).toList());
             assertTrue(edited.toBytes().length > 0);
         }
+        GraphProto.Builder withConstant = mlp().addNode(Onnx.constant("c", Onnx.typed("cv", new int[] {2}, new float[] {0.5f, -1})))
+                .addNode(Onnx.node("Add", "add", in("z", "c"), in("u")));
+        try (OnnxModel m = read(withConstant); OnnxModel edited = m.withFloats(java.util.Map.of("c", new float[] {3, 4}))) {
+            assertArrayEquals(new float[] {3, 4}, edited.graph().constant("c").orElseThrow().floats());
+            assertThrows(IllegalArgumentException.class, () -> m.withFloats(java.util.Map.of("nothing", new float[1])));
+        }
     }
 
 }
