@@ -37,6 +37,7 @@ public final class DataSources {
             Path p = Path.of(spec);
             if (Files.isDirectory(p)) data = idxFolder(p, "t10k");
             else if (!Files.exists(p)) throw new IOException(p + ": no such file (expected fashion-mnist, an IDX folder, or an .npz/.npy/IDX file)");
+            else if (!Files.isRegularFile(p)) throw new IOException(p + ": not a regular file");   // a FIFO would block forever
             else data = file(p);
         }
         if (labels != null) {

@@ -27,6 +27,7 @@ public final class OnnxModelFile {
     private OnnxModelFile() {}
 
     public static ModelProto read(Path file) throws IOException {
+        if (Files.exists(file) && !Files.isRegularFile(file)) throw new IOException(file + ": not a regular file");
         if (!Files.isRegularFile(file)) throw new NoSuchFileException(file.toString());
         try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
             long size = ch.size();

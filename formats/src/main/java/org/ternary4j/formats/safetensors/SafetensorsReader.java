@@ -42,6 +42,8 @@ public final class SafetensorsReader implements AutoCloseable {
     /** Opens and validates {@code file}; every problem, a limit exceeded included, is one {@link IOException} line naming it. */
     public static SafetensorsReader open(Path file, ReadLimits limits) throws IOException {
         if (Files.isDirectory(file)) throw new IOException(file + ": is a folder, not a safetensors file");
+        // A FIFO or device would block or never end: only regular files are read.
+        if (Files.exists(file) && !Files.isRegularFile(file)) throw new IOException(file + ": not a regular file");
         FileChannel channel = FileChannel.open(file, StandardOpenOption.READ);
         try {
             long size = channel.size();

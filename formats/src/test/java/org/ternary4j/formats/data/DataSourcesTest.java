@@ -187,4 +187,15 @@ class DataSourcesTest {
             assertArrayEquals(fullTrain.slice(at, at + 1).inputs().get(0).array().data(), train.slice(i, i + 1).inputs().get(0).array().data());
         }
     }
+
+    @Test
+    void aFifoIsRefusedInsteadOfBlocking() throws Exception {
+        Path fifo = dir.resolve("data.npz");
+        org.junit.jupiter.api.Assumptions.assumeTrue(new ProcessBuilder("mkfifo", fifo.toString()).start().waitFor() == 0, "mkfifo unavailable");
+        assertTrue(refusal(fifo).endsWith(": not a regular file"), refusal(fifo));
+        IOException e = assertThrows(IOException.class, () -> org.ternary4j.formats.safetensors.SafetensorsReader.open(fifo));
+        assertEquals(fifo + ": not a regular file", e.getMessage());
+        IOException o = assertThrows(IOException.class, () -> org.ternary4j.formats.onnx.OnnxModel.read(fifo));
+        assertEquals(fifo + ": not a regular file", o.getMessage());
+    }
 }
