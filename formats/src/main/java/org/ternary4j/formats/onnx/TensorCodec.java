@@ -66,13 +66,14 @@ final class TensorCodec {
             }
             return fromSegment(MemorySegment.ofBuffer(raw.asReadOnlyByteBuffer()), type, n);
         }
-        float[] out = new float[n];
         int have = switch (type) {
             case FLOAT -> t.getFloatDataCount();
             case FLOAT16, BFLOAT16 -> t.getInt32DataCount();
             case DOUBLE -> t.getDoubleDataCount();
         };
+        // Checked before allocating: a hostile shape must not cost an array of its size.
         if (have != n) throw new IOException(where + ": " + have + " stored values for " + n + " elements");
+        float[] out = new float[n];
         for (int i = 0; i < n; i++) {
             out[i] = switch (type) {
                 case FLOAT -> t.getFloatData(i);
