@@ -49,7 +49,8 @@ class RealModelsTest {
         OrtEnvironment env = OrtEnvironment.getEnvironment();
         int exactAgree = 0, int8Agree = 0;
         double maxDiff = 0;
-        try (TernaryModel exact = TernaryModel.load(proto, ternary, new TernaryModel.Options(1, true));
+        try (proto;
+             TernaryModel exact = TernaryModel.load(proto, ternary, new TernaryModel.Options(1, true));
              TernaryModel int8 = TernaryModel.load(proto, ternary, new TernaryModel.Options(2, false));
              OrtSession.SessionOptions so = new OrtSession.SessionOptions()) {
             so.setIntraOpNumThreads(1);
