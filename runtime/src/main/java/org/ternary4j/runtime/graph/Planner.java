@@ -17,6 +17,8 @@ import org.ternary4j.runtime.kernel.Fp32Matrix;
  * else's, and then a Relu likewise, become the layer's {@link Epilogue} (per-channel y·s + b, then
  * max(y, 0)) — for ternary layers the codes stay ternary and the normalization is applied to
  * their output, for float layers too, so fused and unfused graphs compute the same floats.
+ * A layer whose attributes or constants are malformed fails the compile; only a weight that is
+ * not a constant (or not of a shape the kernels take) leaves the node to the reference operator.
  */
 final class Planner {
     private Planner() {}
@@ -125,7 +127,10 @@ final class Planner {
         if (!(wt instanceof Tensor.F32 weight) || weight.rank() != 4) return null;
         float[] bias = null;
         if (n.input(2).isPresent()) {
-            if (!(constants.get(n.inputs().get(2)) instanceof Tensor.F32 b) || b.size() != weight.shape()[0]) return null;
+            if (!(constants.get(n.inputs().get(2)) instanceof Tensor.F32 b)) return null;
+            if (b.size() != weight.shape()[0]) {
+                throw new IllegalArgumentException("Conv node '" + n.label() + "': bias has " + b.size() + " values for " + weight.shape()[0] + " output channels");
+            }
             bias = b.data();
         }
         WindowSpec w = WindowSpec.conv(n, weight.shape()[2], weight.shape()[3]);
