@@ -16,7 +16,7 @@ import java.util.Map;
 import org.ternary4j.core.TernaryTensor;
 import org.ternary4j.core.grouping.Grouping;
 import org.ternary4j.core.projection.Projections;
-import org.ternary4j.formats.onnx.OnnxModelFile;
+import org.ternary4j.formats.onnx.OnnxModel;
 import org.ternary4j.formats.onnx.OnnxOptions;
 import org.ternary4j.formats.onnx.OnnxResult;
 import org.ternary4j.formats.onnx.OnnxTernarizer;
@@ -84,15 +84,16 @@ public final class EndToEndBench {
             ternary.put(t.name(), t.tensor());
             weights += t.tensor().codes().length;
         }
-        var proto = OnnxModelFile.read(dequantized);
         byte[] onnxBytes = Files.readAllBytes(dequantized);
-        agreement(name, proto, ternary, onnxBytes, weights);
-        for (int batch : options.batches()) {
-            for (int t : options.threads()) {
-                try (TernaryModel int8 = TernaryModel.load(proto, ternary, new TernaryModel.Options(t, false));
-                     TernaryModel exact = TernaryModel.load(proto, ternary, new TernaryModel.Options(t, true));
-                     OrtSession ort = session(onnxBytes, t)) {
-                    print(measure(name, batch, t, int8, exact, ort));
+        try (OnnxModel proto = OnnxModel.read(dequantized)) {
+            agreement(name, proto, ternary, onnxBytes, weights);
+            for (int batch : options.batches()) {
+                for (int t : options.threads()) {
+                    try (TernaryModel int8 = TernaryModel.load(proto, ternary, new TernaryModel.Options(t, false));
+                         TernaryModel exact = TernaryModel.load(proto, ternary, new TernaryModel.Options(t, true));
+                         OrtSession ort = session(onnxBytes, t)) {
+                        print(measure(name, batch, t, int8, exact, ort));
+                    }
                 }
             }
         }
@@ -148,7 +149,7 @@ public final class EndToEndBench {
         return new Result(name, batch, threads, med[0], med[1], med[2]);
     }
 
-    private void agreement(String name, ai.onnx.proto.OnnxMl.ModelProto proto, Map<String, TernaryTensor> ternary, byte[] onnx, long weights) throws Exception {
+    private void agreement(String name, OnnxModel proto, Map<String, TernaryTensor> ternary, byte[] onnx, long weights) throws Exception {
         int n = Math.min(options.agreementN(), imageCount());
         int exactAgree = 0, int8Agree = 0;
         double maxDiff = 0;

@@ -15,7 +15,6 @@ import org.ternary4j.formats.data.DataSources;
 import org.ternary4j.formats.data.NdArray;
 import org.ternary4j.eval.ort.Evaluator;
 import org.ternary4j.eval.ort.OnnxModel;
-import org.ternary4j.formats.onnx.OnnxModelFile;
 import org.ternary4j.formats.packed.PackedReader;
 import org.ternary4j.runtime.TernaryModel;
 import org.ternary4j.runtime.graph.Tensor;
@@ -79,7 +78,8 @@ final class RunCommand implements Callable<Integer> {
         long nanos;
         long packedBytes;
         long ternaryWeights = ternary.values().stream().mapToLong(t -> t.codes().length).sum();
-        try (TernaryModel m = TernaryModel.load(OnnxModelFile.read(model), ternary, new TernaryModel.Options(threads, exact))) {
+        try (org.ternary4j.formats.onnx.OnnxModel onnx = org.ternary4j.formats.onnx.OnnxModel.read(model);
+             TernaryModel m = TernaryModel.load(onnx, ternary, new TernaryModel.Options(threads, exact))) {
             packedBytes = m.packedWeightBytes();
             String input = m.inputNames().getFirst(), output = m.outputNames().getFirst();
             warmUp(() -> runBatches(m, input, output, x, Math.min(n, 500), null));

@@ -15,7 +15,7 @@ import org.ternary4j.core.grouping.Grouping;
 import org.ternary4j.core.metrics.TensorMetrics;
 import org.ternary4j.core.pack.Packing;
 import org.ternary4j.core.projection.Projections;
-import org.ternary4j.formats.onnx.OnnxModelFile;
+import org.ternary4j.formats.onnx.OnnxModel;
 import org.ternary4j.formats.onnx.OnnxOptions;
 import org.ternary4j.formats.onnx.OnnxResult;
 import org.ternary4j.formats.onnx.OnnxTernarizer;
@@ -56,7 +56,8 @@ class ReadmeApiExampleTest {
             for (String name : p.ternaryNames()) ternary.put(name, p.read(name));
         }
         float[] pixels = new float[28 * 28];
-        try (TernaryModel m = TernaryModel.load(OnnxModelFile.read(out), ternary, new TernaryModel.Options(2, false))) {
+        try (OnnxModel model = OnnxModel.read(out);
+             TernaryModel m = TernaryModel.load(model, ternary, new TernaryModel.Options(2, false))) {
             Map<String, Tensor> o = m.run(Map.of("input", new Tensor.F32(new int[] {1, 1, 28, 28}, pixels)));
             assertEquals(10, o.values().iterator().next().size());
         }

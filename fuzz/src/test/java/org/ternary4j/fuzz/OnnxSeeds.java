@@ -100,4 +100,17 @@ final class OnnxSeeds {
                 .addNode(node("MatMul", "mm", List.of("X", "W"), List.of("Y"))).build();
         return model(g).toByteArray();
     }
+
+    /** The model with its first raw_data initializer four bytes shorter than its dims say. */
+    static byte[] shortRawData(byte[] model) throws java.io.IOException {
+        ModelProto m = ModelProto.parseFrom(model);
+        GraphProto.Builder g = m.getGraph().toBuilder();
+        for (int i = 0; i < g.getInitializerCount(); i++) {
+            ByteString raw = g.getInitializer(i).getRawData();
+            if (raw.size() < 4) continue;
+            g.setInitializer(i, g.getInitializer(i).toBuilder().setRawData(raw.substring(0, raw.size() - 4)));
+            return m.toBuilder().setGraph(g).build().toByteArray();
+        }
+        throw new IllegalArgumentException("no raw_data initializer to shorten");
+    }
 }

@@ -27,7 +27,8 @@ import org.ternary4j.formats.safetensors.TensorSpec;
  * Writes the seed inputs the fuzz targets start from: small valid files made by the project's
  * own writers, so mutations begin deep inside each format. Jazzer also replays them (and every
  * committed finding beside them) as regression tests. Regenerate with
- * {@code mvn -pl fuzz -am test-compile && java -cp ... org.ternary4j.fuzz.SeedCorpus fuzz/src/test/resources}.
+ * {@code mvn -pl fuzz -am test-compile && java -cp ... org.ternary4j.fuzz.SeedCorpus fuzz/src/test/resources models}
+ * (the second folder holds the bundled models the runtime target starts from).
  */
 public final class SeedCorpus {
     private SeedCorpus() {}
@@ -54,6 +55,18 @@ public final class SeedCorpus {
         Files.write(onnx.resolve("cnn"), OnnxSeeds.cnn());
         Files.write(onnx.resolve("if-and-gather"), OnnxSeeds.subgraphsAndEmbedding());
         Files.write(onnx.resolve("external-data"), OnnxSeeds.externalData());
+        Path runtime = dir(root, "RuntimeFuzzTest", "runtime");
+        Files.write(runtime.resolve("cnn"), OnnxSeeds.cnn());
+        try (var models = Files.list(Path.of(args[1]))) {
+            for (Path m : models.filter(p -> p.toString().endsWith(".onnx")).sorted().toList()) {
+                String name = m.getFileName().toString().replace(".onnx", "");
+                byte[] bytes = Files.readAllBytes(m);
+                Files.write(runtime.resolve(name), bytes);
+                if (!name.equals("lenet5-fmnist")) continue;
+                Files.write(runtime.resolve(name + "-cut-in-half"), java.util.Arrays.copyOf(bytes, bytes.length / 2));
+                Files.write(runtime.resolve(name + "-short-raw-data"), OnnxSeeds.shortRawData(bytes));
+            }
+        }
         try (var s = Files.list(tmp)) {
             for (Path p : s.toList()) Files.delete(p);
         }

@@ -1,9 +1,10 @@
 package org.ternary4j.runtime;
 
-import ai.onnx.proto.OnnxMl;
+import java.io.IOException;
 import java.util.List;
 import java.util.Map;
 import org.ternary4j.core.TernaryTensor;
+import org.ternary4j.formats.onnx.OnnxModel;
 import org.ternary4j.runtime.graph.Graph;
 import org.ternary4j.runtime.graph.Tensor;
 import org.ternary4j.runtime.kernel.Parallel;
@@ -11,7 +12,9 @@ import org.ternary4j.runtime.kernel.Parallel;
 /**
  * An ONNX model loaded once and run many times, with the weights named in {@code ternary} taken
  * from packed ternary tensors (canonical [out, in, ...] layout) and executed by the packed kernels.
- * Load checks every operator first and names all unsupported ones in one error.
+ * Load checks every operator first and names all unsupported ones in one error. The model is read
+ * through {@link OnnxModel} (which checks the graph) and fully decoded at load, so it may be closed
+ * once {@link #load} returns.
  */
 public final class TernaryModel implements AutoCloseable {
 
@@ -39,7 +42,12 @@ public final class TernaryModel implements AutoCloseable {
         this.exact = options.exactActivations();
     }
 
-    public static TernaryModel load(OnnxMl.ModelProto model, Map<String, TernaryTensor> ternary, Options options) {
+    /**
+     * Compiles {@code model} with the weights named in {@code ternary} packed. Every problem is an
+     * IOException whose message is one line starting with the model's file: unsupported operators
+     * (all listed), tensors that do not decode, packed weights whose shape or place does not fit.
+     */
+    public static TernaryModel load(OnnxModel model, Map<String, TernaryTensor> ternary, Options options) throws IOException {
         return new TernaryModel(Graph.compile(model, ternary), options);
     }
 

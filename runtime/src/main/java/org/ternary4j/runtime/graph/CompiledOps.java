@@ -1,9 +1,11 @@
 package org.ternary4j.runtime.graph;
 
-import ai.onnx.proto.OnnxMl;
 import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
+import org.ternary4j.formats.onnx.OnnxNode;
 import org.ternary4j.runtime.kernel.ConvGeometry;
 import org.ternary4j.runtime.kernel.ConvOutput;
 import org.ternary4j.runtime.kernel.Fp32Conv2d;
@@ -32,14 +34,14 @@ final class CompiledOps {
     }
 
     /** Any node through the reference operators. */
-    record Generic(OnnxMl.NodeProto node, int opset) implements Op {
+    record Generic(OnnxNode node, int opset) implements Op {
         public Tensor[] run(Tensor[] in, boolean exact, Parallel par) {
             return Operators.run(node, in, opset);
         }
     }
 
     /** A ternary layer without anything fused (MatMul, Gemm with transA). */
-    record Ternary(OnnxMl.NodeProto node, TernaryLayers layer) implements Op {
+    record Ternary(OnnxNode node, TernaryLayers layer) implements Op {
         public Tensor[] run(Tensor[] in, boolean exact, Parallel par) {
             return one(layer.run(node, in, exact, par));
         }
@@ -54,22 +56,22 @@ final class CompiledOps {
     }
 
     /** Conv with packed ternary weights and a fused epilogue (which adds the conv's bias). */
-    record TernaryConv(TernaryLayers.Conv layer, WindowSpec window, Epilogue epilogue) implements Op {
+    record TernaryConv(TernaryLayers.Conv layer, Epilogue epilogue) implements Op {
         public Tensor[] run(Tensor[] in, boolean exact, Parallel par) {
             Tensor x = in[0];
             requireRank4(x);
-            ConvGeometry geo = geometry(window.resolve(x), layer.groups());
+            ConvGeometry geo = geometry(layer.window().resolve(x), layer.window().groups());
             int[] s = x.shape();
             return one(ConvFinish.apply(epilogue, layer.conv().forwardRaw(x.floats(), s[0], s[1], s[2], s[3], geo, exact, par)));
         }
     }
 
     /** Conv with constant float weights; the bias is part of the epilogue. */
-    record FloatConv(Fp32Conv2d conv, int groups, WindowSpec window, Epilogue epilogue) implements Op {
+    record FloatConv(Fp32Conv2d conv, WindowSpec window, Epilogue epilogue) implements Op {
         public Tensor[] run(Tensor[] in, boolean exact, Parallel par) {
             Tensor x = in[0];
             requireRank4(x);
-            ConvGeometry geo = geometry(window.resolve(x), groups);
+            ConvGeometry geo = geometry(window.resolve(x), window.groups());
             int[] s = x.shape();
             return one(ConvFinish.apply(epilogue, conv.forwardRaw(x.floats(), s[0], s[1], s[2], s[3], geo, par)));
         }
@@ -114,7 +116,7 @@ final class CompiledOps {
             return one(new Tensor.F32(x.shape(), out));
         }
 
-        private static final OnnxMl.NodeProto RELU = OnnxMl.NodeProto.newBuilder().setOpType("Relu").build();
+        private static final OnnxNode RELU = new OnnxNode("", "Relu", "", List.of(), List.of(), Map.of());
     }
 
     /**

@@ -1,15 +1,22 @@
 package org.ternary4j.runtime.graph;
 
-import ai.onnx.proto.OnnxMl;
+import java.io.IOException;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
 import org.ternary4j.core.TernaryTensor;
+import org.ternary4j.formats.onnx.ElementType;
+import org.ternary4j.formats.onnx.OnnxGraph;
+import org.ternary4j.formats.onnx.OnnxModel;
+import org.ternary4j.formats.onnx.OnnxNode;
+import org.ternary4j.formats.onnx.OnnxTensor;
+import org.ternary4j.formats.onnx.ValueInfo;
 import org.ternary4j.runtime.kernel.Parallel;
 
 /**
@@ -42,40 +49,56 @@ public final class Graph {
         this.layers = layers;
     }
 
-    public static Graph compile(OnnxMl.ModelProto model, Map<String, TernaryTensor> ternary) {
-        OnnxMl.GraphProto g = model.getGraph();
+    /**
+     * Compiles the model's main graph. Every problem is an IOException whose message is one line,
+     * "FILE: problem": operators the runtime lacks (all named at once), tensors that do not decode,
+     * packed weights that are not a Conv/Gemm/MatMul weight or whose shape disagrees with the model,
+     * attributes out of range.
+     */
+    public static Graph compile(OnnxModel model, Map<String, TernaryTensor> ternary) throws IOException {
+        String file = model.file().toString();
+        OnnxGraph g = model.graph();
         Set<String> unsupported = new TreeSet<>();
-        for (OnnxMl.NodeProto n : g.getNodeList()) {
-            boolean standard = n.getDomain().isEmpty() || n.getDomain().equals("ai.onnx");
-            if (!standard || !Operators.SUPPORTED.contains(n.getOpType())) unsupported.add(standard ? n.getOpType() : n.getDomain() + "." + n.getOpType());
+        for (OnnxNode n : g.nodes()) {
+            if (!n.standard() || !Operators.SUPPORTED.contains(n.opType())) unsupported.add(n.standard() ? n.opType() : n.domain() + "." + n.opType());
         }
-        if (!unsupported.isEmpty()) throw new IllegalArgumentException("model uses operators the runtime does not support: " + String.join(", ", unsupported));
+        if (!unsupported.isEmpty()) throw new IOException(file + ": model uses operators the runtime does not support: " + String.join(", ", unsupported));
+        long opset = model.opset("");
+        try {
+            return compile(g, ternary, opset < 0 ? 1 : (int) Math.min(opset, Integer.MAX_VALUE), file);
+        } catch (IllegalArgumentException e) {
+            throw new IOException(file + ": " + (e.getMessage() == null ? e.toString() : e.getMessage()), e);
+        }
+    }
 
+    private static Graph compile(OnnxGraph g, Map<String, TernaryTensor> ternary, int opset, String file) throws IOException {
         Map<String, Tensor> constants = new HashMap<>();
         Map<String, int[]> initializerShapes = new HashMap<>();
-        for (OnnxMl.TensorProto t : g.getInitializerList()) {
-            initializerShapes.put(t.getName(), Protos.dims(t));
-            if (!ternary.containsKey(t.getName())) constants.put(t.getName(), Protos.tensor(t));
+        for (OnnxTensor t : g.initializers().values()) {
+            initializerShapes.put(t.name(), t.shape());
+            if (!ternary.containsKey(t.name())) constants.put(t.name(), tensor(t, file));
         }
-        for (OnnxMl.NodeProto n : g.getNodeList()) {
-            if (!n.getOpType().equals("Constant")) continue;
-            OnnxMl.AttributeProto v = Protos.attr(n, "value");
-            if (v == null || !v.hasT()) throw new IllegalArgumentException("Constant node '" + n.getName() + "': only the 'value' tensor attribute is supported");
-            constants.put(n.getOutput(0), Protos.tensor(v.getT()));
+        for (OnnxNode n : g.nodes()) {
+            if (!n.opType().equals("Constant")) continue;
+            Optional<OnnxTensor> v = n.tensorAttr("value");
+            if (v.isEmpty() || n.outputs().size() != 1) {
+                throw new IllegalArgumentException("Constant node '" + n.label() + "': only the 'value' tensor attribute and one output are supported");
+            }
+            constants.put(n.outputs().getFirst(), tensor(v.get(), file));
         }
 
         Map<Integer, TernaryLayers> layers = new HashMap<>();
         Set<String> used = new HashSet<>();
-        for (int i = 0; i < g.getNodeCount(); i++) {
-            OnnxMl.NodeProto n = g.getNode(i);
-            for (int j = 0; j < n.getInputCount(); j++) {
-                String in = n.getInput(j);
+        for (int i = 0; i < g.nodes().size(); i++) {
+            OnnxNode n = g.nodes().get(i);
+            for (int j = 0; j < n.inputs().size(); j++) {
+                String in = n.inputs().get(j);
                 if (!ternary.containsKey(in)) continue;
-                if (j != 1 || !(n.getOpType().equals("Conv") || n.getOpType().equals("Gemm") || n.getOpType().equals("MatMul"))) {
-                    throw new IllegalArgumentException("ternary weight '" + in + "' is input " + j + " of " + n.getOpType() + " node '" + n.getName()
+                if (j != 1 || !(n.opType().equals("Conv") || n.opType().equals("Gemm") || n.opType().equals("MatMul"))) {
+                    throw new IllegalArgumentException("ternary weight '" + in + "' is input " + j + " of " + n.opType() + " node '" + n.label()
                             + "'; packed weights can only be the weight (input 1) of Conv, Gemm or MatMul");
                 }
-                Tensor bias = n.getOpType().equals("Conv") && n.getInputCount() > 2 ? constants.get(n.getInput(2)) : null;
+                Tensor bias = n.opType().equals("Conv") ? n.input(2).map(constants::get).orElse(null) : null;
                 layers.put(i, TernaryLayers.of(n, ternary.get(in), initializerShapes.get(in), bias));
                 used.add(in);
             }
@@ -85,20 +108,19 @@ public final class Graph {
         if (!unused.isEmpty()) throw new IllegalArgumentException("ternary weights not used as a Conv/Gemm/MatMul weight in the graph: " + String.join(", ", unused));
 
         List<String> inputs = new ArrayList<>();
-        for (OnnxMl.ValueInfoProto v : g.getInputList()) {
-            if (!constants.containsKey(v.getName()) && !ternary.containsKey(v.getName())) inputs.add(v.getName());
+        for (ValueInfo v : g.inputs()) {
+            if (!constants.containsKey(v.name()) && !ternary.containsKey(v.name())) inputs.add(v.name());
         }
-        List<String> outputs = g.getOutputList().stream().map(OnnxMl.ValueInfoProto::getName).toList();
-        Planner.Plan plan = Planner.plan(g, constants, layers, ternary.keySet(), outputs, opset(model));
+        List<String> outputs = g.outputs().stream().map(ValueInfo::name).toList();
+        Planner.Plan plan = Planner.plan(g, constants, layers, ternary.keySet(), outputs, opset);
         return new Graph(plan.steps(), plan.template(), List.copyOf(inputs), plan.slots(inputs), outputs, plan.slots(outputs),
                 List.copyOf(layers.values()));
     }
 
-    private static int opset(OnnxMl.ModelProto model) {
-        for (OnnxMl.OperatorSetIdProto o : model.getOpsetImportList()) {
-            if (o.getDomain().isEmpty() || o.getDomain().equals("ai.onnx")) return (int) o.getVersion();
-        }
-        return 1;
+    /** A stored tensor as the runtime holds it: float types as float32, integer types and BOOL as int64. */
+    private static Tensor tensor(OnnxTensor t, String file) throws IOException {
+        ElementType type = t.type().orElseThrow(() -> new IOException(file + ": tensor '" + t.name() + "': element type not supported by the runtime"));
+        return type.isFloat() ? new Tensor.F32(t.shape(), t.floats()) : new Tensor.I64(t.shape(), t.longs());
     }
 
     /** Resident bytes of all packed ternary layers (codes, scales, layout tables; conv biases included). */

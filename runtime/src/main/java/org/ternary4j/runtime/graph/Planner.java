@@ -1,11 +1,13 @@
 package org.ternary4j.runtime.graph;
 
-import ai.onnx.proto.OnnxMl;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import org.ternary4j.formats.onnx.ConvAttributes;
+import org.ternary4j.formats.onnx.OnnxGraph;
+import org.ternary4j.formats.onnx.OnnxNode;
 import org.ternary4j.runtime.kernel.Fp32Conv2d;
 import org.ternary4j.runtime.kernel.Fp32Matrix;
 
@@ -15,6 +17,8 @@ import org.ternary4j.runtime.kernel.Fp32Matrix;
  * else's, and then a Relu likewise, become the layer's {@link Epilogue} (per-channel y·s + b, then
  * max(y, 0)) — for ternary layers the codes stay ternary and the normalization is applied to
  * their output, for float layers too, so fused and unfused graphs compute the same floats.
+ * A layer whose attributes or constants are malformed fails the compile; only a weight that is
+ * not a constant (or not of a shape the kernels take) leaves the node to the reference operator.
  */
 final class Planner {
     private Planner() {}
@@ -27,7 +31,7 @@ final class Planner {
         }
     }
 
-    static Plan plan(OnnxMl.GraphProto g, Map<String, Tensor> constants, Map<Integer, TernaryLayers> layers, Set<String> ternaryNames,
+    static Plan plan(OnnxGraph g, Map<String, Tensor> constants, Map<Integer, TernaryLayers> layers, Set<String> ternaryNames,
                      List<String> outputs, int opset) {
         Map<String, Integer> slotOf = new HashMap<>();
         List<Tensor> template = new ArrayList<>();
@@ -38,34 +42,34 @@ final class Planner {
             }
         };
         constants.keySet().forEach(slot);
-        g.getInputList().forEach(v -> slot.accept(v.getName()));
+        g.inputs().forEach(v -> slot.accept(v.name()));
         outputs.forEach(slot);
+        List<OnnxNode> nodes = g.nodes();
         Map<String, Integer> uses = new HashMap<>();
         Map<String, List<Integer>> consumers = new HashMap<>();
-        for (int i = 0; i < g.getNodeCount(); i++) {
-            OnnxMl.NodeProto n = g.getNode(i);
-            n.getInputList().forEach(slot);
-            n.getOutputList().forEach(slot);
-            for (String in : n.getInputList()) {
+        for (int i = 0; i < nodes.size(); i++) {
+            OnnxNode n = nodes.get(i);
+            n.inputs().forEach(slot);
+            n.outputs().forEach(slot);
+            for (String in : n.inputs()) {
                 uses.merge(in, 1, Integer::sum);
                 consumers.computeIfAbsent(in, k -> new ArrayList<>()).add(i);
             }
         }
         for (String o : outputs) uses.merge(o, 1, Integer::sum);
 
-        Fusion fusion = new Fusion(g, constants, uses, consumers);
+        Fusion fusion = new Fusion(nodes, constants, uses, consumers);
         List<Graph.Step> steps = new ArrayList<>();
-        for (int i = 0; i < g.getNodeCount(); i++) {
-            OnnxMl.NodeProto n = g.getNode(i);
-            if (n.getOpType().equals("Constant") || fusion.fused(i)) continue;
-            int[] in = new int[n.getInputCount()];
-            String[] inNames = new String[in.length];
+        for (int i = 0; i < nodes.size(); i++) {
+            OnnxNode n = nodes.get(i);
+            if (n.opType().equals("Constant") || fusion.fused(i)) continue;
+            int[] in = new int[n.inputs().size()];
+            String[] inNames = n.inputs().toArray(String[]::new);
             for (int j = 0; j < in.length; j++) {
-                inNames[j] = n.getInput(j);
-                boolean packed = j == 1 && layers.containsKey(i) && ternaryNames.contains(n.getInput(j));
-                in[j] = n.getInput(j).isEmpty() || packed ? -1 : slotOf.get(n.getInput(j));
+                boolean packed = j == 1 && layers.containsKey(i) && ternaryNames.contains(inNames[j]);
+                in[j] = inNames[j].isEmpty() || packed ? -1 : slotOf.get(inNames[j]);
             }
-            Fusion.Fused f = layerOp(n, i, layers.get(i), constants, fusion, opset);
+            Fusion.Fused f = layerOp(n, i, layers.get(i), constants, fusion);
             CompiledOps.Op op;
             List<String> outNames;
             if (f != null) {
@@ -73,67 +77,77 @@ final class Planner {
                 outNames = List.of(f.output());
             } else {
                 op = plainOp(n, layers.get(i), opset);
-                outNames = n.getOutputList();
+                outNames = n.outputs();
             }
             int[] out = new int[outNames.size()];
             for (int j = 0; j < out.length; j++) out[j] = outNames.get(j).isEmpty() ? -1 : slotOf.get(outNames.get(j));
-            steps.add(new Graph.Step(n.getOpType(), n.getName(), in, inNames, out, op));
+            steps.add(new Graph.Step(n.opType(), n.label(), in, inNames, out, op));
         }
         return new Plan(steps.toArray(Graph.Step[]::new), template.toArray(Tensor[]::new), slotOf);
     }
 
-    private static CompiledOps.Op plainOp(OnnxMl.NodeProto n, TernaryLayers layer, int opset) {
+    /**
+     * A node without a prepared kernel; its window attributes are checked here, so a malformed
+     * Conv or pooling node fails the load instead of the first run.
+     */
+    private static CompiledOps.Op plainOp(OnnxNode n, TernaryLayers layer, int opset) {
         if (layer != null) return new CompiledOps.Ternary(n, layer);
-        if (n.getOpType().equals("Relu")) return new CompiledOps.Relu();
-        if (n.getOpType().equals("MaxPool") && (n.getOutputCount() < 2 || n.getOutput(1).isEmpty())) {
-            long[] k = Protos.intsAttr(n, "kernel_shape");
-            if (k != null && k.length == 2) return new CompiledOps.MaxPool(WindowSpec.of(n, Protos.toInts(k)));
+        switch (n.opType()) {
+            case "Relu" -> {
+                return new CompiledOps.Relu();
+            }
+            case "MaxPool" -> {
+                if (n.outputs().size() > 1 && !n.outputs().get(1).isEmpty()) {
+                    throw new IllegalArgumentException("MaxPool node '" + n.label() + "': the Indices output is not supported");
+                }
+                return new CompiledOps.MaxPool(WindowSpec.pool(n));
+            }
+            case "AveragePool" -> WindowSpec.pool(n);
+            case "Conv" -> ConvAttributes.of(n, 2);
+            default -> { }
         }
         return new CompiledOps.Generic(n, opset);
     }
 
-    /** A Conv or Gemm with prepared weights and its fused epilogue, or null when the node does not qualify. */
-    private static Fusion.Fused layerOp(OnnxMl.NodeProto n, int i, TernaryLayers layer, Map<String, Tensor> constants, Fusion fusion, int opset) {
-        try {
-            return switch (n.getOpType()) {
-                case "Conv" -> conv(n, i, layer, constants, fusion);
-                case "Gemm" -> gemm(n, i, layer, constants, fusion);
-                default -> null;
-            };
-        } catch (IllegalArgumentException e) {
-            return null; // malformed for the fast path: the reference operator reports it when the node runs
-        }
+    /** A Conv or Gemm with prepared weights and its fused epilogue, or null when its weight is not a constant of the shape the kernels take. */
+    private static Fusion.Fused layerOp(OnnxNode n, int i, TernaryLayers layer, Map<String, Tensor> constants, Fusion fusion) {
+        return switch (n.opType()) {
+            case "Conv" -> conv(n, i, layer, constants, fusion);
+            case "Gemm" -> gemm(n, i, layer, constants, fusion);
+            default -> null;
+        };
     }
 
-    private static Fusion.Fused conv(OnnxMl.NodeProto n, int i, TernaryLayers layer, Map<String, Tensor> constants, Fusion fusion) {
-        int groups = (int) Protos.intAttr(n, "group", 1);
+    private static Fusion.Fused conv(OnnxNode n, int i, TernaryLayers layer, Map<String, Tensor> constants, Fusion fusion) {
         if (layer instanceof TernaryLayers.Conv c) {
-            WindowSpec w = WindowSpec.of(n, new int[] {c.conv().kernelH(), c.conv().kernelW()});
-            return fusion.fuse(i, new Epilogue(1f, c.conv().bias(), null, null, false), c.conv().outChannels(), true, e -> new CompiledOps.TernaryConv(c, w, e));
+            return fusion.fuse(i, new Epilogue(1f, c.conv().bias(), null, null, false), c.conv().outChannels(), true, e -> new CompiledOps.TernaryConv(c, e));
         }
         if (layer != null) return null;
-        Tensor wt = constants.get(n.getInput(1));
+        Tensor wt = n.input(1).map(constants::get).orElse(null);
         if (!(wt instanceof Tensor.F32 weight) || weight.rank() != 4) return null;
         float[] bias = null;
-        if (n.getInputCount() > 2 && !n.getInput(2).isEmpty()) {
-            if (!(constants.get(n.getInput(2)) instanceof Tensor.F32 b) || b.size() != weight.shape()[0]) return null;
+        if (n.input(2).isPresent()) {
+            if (!(constants.get(n.inputs().get(2)) instanceof Tensor.F32 b)) return null;
+            if (b.size() != weight.shape()[0]) {
+                throw new IllegalArgumentException("Conv node '" + n.label() + "': bias has " + b.size() + " values for " + weight.shape()[0] + " output channels");
+            }
             bias = b.data();
         }
-        Fp32Conv2d conv = new Fp32Conv2d(weight.data(), weight.shape(), groups);
-        WindowSpec w = WindowSpec.of(n, new int[] {weight.shape()[2], weight.shape()[3]});
-        return fusion.fuse(i, new Epilogue(1f, bias, null, null, false), conv.outChannels(), true, e -> new CompiledOps.FloatConv(conv, groups, w, e));
+        WindowSpec w = WindowSpec.conv(n, weight.shape()[2], weight.shape()[3]);
+        Fp32Conv2d conv = new Fp32Conv2d(weight.data(), weight.shape(), w.groups());
+        return fusion.fuse(i, new Epilogue(1f, bias, null, null, false), conv.outChannels(), true, e -> new CompiledOps.FloatConv(conv, w, e));
     }
 
-    private static Fusion.Fused gemm(OnnxMl.NodeProto n, int i, TernaryLayers layer, Map<String, Tensor> constants, Fusion fusion) {
-        if (Protos.intAttr(n, "transA", 0) != 0) return null;
-        boolean transB = Protos.intAttr(n, "transB", 0) != 0;
-        float alpha = Protos.floatAttr(n, "alpha", 1f), beta = Protos.floatAttr(n, "beta", 1f);
+    private static Fusion.Fused gemm(OnnxNode n, int i, TernaryLayers layer, Map<String, Tensor> constants, Fusion fusion) {
+        if (n.intAttr("transA", 0) != 0) return null;
+        boolean transB = n.intAttr("transB", 0) != 0;
+        float alpha = n.floatAttr("alpha", 1f), beta = n.floatAttr("beta", 1f);
         int outs;
         java.util.function.Function<Epilogue, CompiledOps.Op> make;
         if (layer instanceof TernaryLayers.Linear l) {
             outs = l.m().rows();
             make = e -> new CompiledOps.TernaryGemm(l.m(), e);
-        } else if (layer == null && constants.get(n.getInput(1)) instanceof Tensor.F32 b && b.rank() == 2) {
+        } else if (layer == null && n.input(1).map(constants::get).orElse(null) instanceof Tensor.F32 b && b.rank() == 2) {
             int k = transB ? b.shape()[1] : b.shape()[0], m = transB ? b.shape()[0] : b.shape()[1];
             float[] rows = transB ? b.data() : transpose(b.data(), k, m);
             Fp32Matrix w = new Fp32Matrix(m, k, rows);
@@ -143,8 +157,8 @@ final class Planner {
             return null;
         }
         float[] bias = null;
-        if (n.getInputCount() > 2 && !n.getInput(2).isEmpty()) {
-            if (!(constants.get(n.getInput(2)) instanceof Tensor.F32 c) || c.size() != outs || c.rank() > 2 || (c.rank() == 2 && c.shape()[0] != 1)) return null;
+        if (n.input(2).isPresent()) {
+            if (!(constants.get(n.inputs().get(2)) instanceof Tensor.F32 c) || c.size() != outs || c.rank() > 2 || (c.rank() == 2 && c.shape()[0] != 1)) return null;
             if (beta != 0f) {
                 bias = new float[outs];
                 for (int j = 0; j < outs; j++) bias[j] = beta * c.data()[j];

@@ -1,8 +1,8 @@
 package org.ternary4j.runtime.graph;
 
-import ai.onnx.proto.OnnxMl;
 import java.util.Arrays;
 import org.ternary4j.core.TernaryTensor;
+import org.ternary4j.formats.onnx.OnnxNode;
 import org.ternary4j.runtime.kernel.ConvGeometry;
 import org.ternary4j.runtime.kernel.PackedTernaryMatrix;
 import org.ternary4j.runtime.kernel.Parallel;
@@ -12,31 +12,31 @@ import org.ternary4j.runtime.kernel.TernaryMatmul;
 /** Conv, Gemm and MatMul nodes whose weight is a packed ternary tensor (canonical [out, in, ...]). */
 sealed interface TernaryLayers {
 
-    Tensor run(OnnxMl.NodeProto n, Tensor[] in, boolean exact, Parallel par);
+    Tensor run(OnnxNode n, Tensor[] in, boolean exact, Parallel par);
 
     /** Bytes of packed codes, scales and layout tables this layer keeps in memory. */
     long residentBytes();
 
     /** The packed layer for node n with ternary weight t; {@code onnxWeight} is the float initializer's shape if the model still has one. */
-    static TernaryLayers of(OnnxMl.NodeProto n, TernaryTensor t, int[] onnxWeight, Tensor bias) {
+    static TernaryLayers of(OnnxNode n, TernaryTensor t, int[] onnxWeight, Tensor bias) {
         int[] s = t.shape();
-        String where = n.getOpType() + " node '" + n.getName() + "' weight '" + n.getInput(1) + "'";
-        switch (n.getOpType()) {
+        String where = n.opType() + " node '" + n.label() + "' weight '" + n.inputs().get(1) + "'";
+        switch (n.opType()) {
             case "Conv" -> {
                 if (s.length != 4) throw new IllegalArgumentException(where + ": ternary conv weight must be [O, I/g, kh, kw], got " + Arrays.toString(s));
                 requireShape(where, onnxWeight, s);
-                int groups = (int) Protos.intAttr(n, "group", 1);
+                WindowSpec window = WindowSpec.conv(n, s[2], s[3]);
                 float[] b = bias == null ? null : bias.floats();
-                return new Conv(TernaryConv2d.of(t, b, groups), groups);
+                return new Conv(TernaryConv2d.of(t, b, window.groups()), window);
             }
             case "Gemm", "MatMul" -> {
                 if (s.length != 2) throw new IllegalArgumentException(where + ": ternary weight must be [out, in], got " + Arrays.toString(s));
-                boolean transB = n.getOpType().equals("Gemm") && Protos.intAttr(n, "transB", 0) != 0;
+                boolean transB = n.opType().equals("Gemm") && n.intAttr("transB", 0) != 0;
                 // ONNX stores MatMul / Gemm(transB=0) weights [in, out]: the canonical tensor is their transpose.
                 requireShape(where, onnxWeight, transB ? s : new int[] {s[1], s[0]});
                 return new Linear(PackedTernaryMatrix.of(t));
             }
-            default -> throw new IllegalArgumentException(where + ": " + n.getOpType() + " cannot take a ternary weight");
+            default -> throw new IllegalArgumentException(where + ": " + n.opType() + " cannot take a ternary weight");
         }
     }
 
@@ -46,15 +46,15 @@ sealed interface TernaryLayers {
         }
     }
 
-    record Conv(TernaryConv2d conv, int groups) implements TernaryLayers {
+    record Conv(TernaryConv2d conv, WindowSpec window) implements TernaryLayers {
         public long residentBytes() {
             return conv.residentBytes();
         }
 
-        public Tensor run(OnnxMl.NodeProto n, Tensor[] in, boolean exact, Parallel par) {
+        public Tensor run(OnnxNode n, Tensor[] in, boolean exact, Parallel par) {
             Tensor x = in[0];
-            NeuralOps.Window w = Operators.window(n, new int[] {conv.kernelH(), conv.kernelW()}, x);
-            ConvGeometry geo = new ConvGeometry(w.sh(), w.sw(), w.padT(), w.padL(), w.padB(), w.padR(), w.dh(), w.dw(), groups);
+            NeuralOps.Window w = window.resolve(x);
+            ConvGeometry geo = new ConvGeometry(w.sh(), w.sw(), w.padT(), w.padL(), w.padB(), w.padR(), w.dh(), w.dw(), window.groups());
             int[] xs = x.shape();
             float[] y = conv.forward(x.floats(), xs[0], xs[1], xs[2], xs[3], geo, exact, par);
             return new Tensor.F32(new int[] {xs[0], conv.outChannels(), geo.outH(xs[2], conv.kernelH()), geo.outW(xs[3], conv.kernelW())}, y);
@@ -66,13 +66,13 @@ sealed interface TernaryLayers {
             return m.residentBytes();
         }
 
-        public Tensor run(OnnxMl.NodeProto n, Tensor[] in, boolean exact, Parallel par) {
+        public Tensor run(OnnxNode n, Tensor[] in, boolean exact, Parallel par) {
             Tensor a = in[0];
-            boolean gemm = n.getOpType().equals("Gemm");
-            if (gemm && Protos.intAttr(n, "transA", 0) != 0) a = ShapeOps.transpose(a, null);
+            boolean gemm = n.opType().equals("Gemm");
+            if (gemm && n.intAttr("transA", 0) != 0) a = ShapeOps.transpose(a, null);
             int[] as = a.shape();
             if (as.length == 0 || as[as.length - 1] != m.cols()) {
-                throw new IllegalArgumentException(n.getOpType() + " node '" + n.getName() + "': input " + Arrays.toString(as) + " does not end in " + m.cols());
+                throw new IllegalArgumentException(n.opType() + " node '" + n.label() + "': input " + Arrays.toString(as) + " does not end in " + m.cols());
             }
             int rows = a.size() / m.cols();
             float[] y = new float[rows * m.rows()];
@@ -81,9 +81,9 @@ sealed interface TernaryLayers {
             int[] shape = as.clone();
             shape[shape.length - 1] = m.rows();
             if (gemm) {
-                float alpha = Protos.floatAttr(n, "alpha", 1f);
+                float alpha = n.floatAttr("alpha", 1f);
                 if (alpha != 1f) for (int i = 0; i < y.length; i++) y[i] *= alpha;
-                NeuralOps.addBias(y, rows, m.rows(), in.length > 2 ? in[2] : null, Protos.floatAttr(n, "beta", 1f));
+                NeuralOps.addBias(y, rows, m.rows(), in.length > 2 ? in[2] : null, n.floatAttr("beta", 1f));
             }
             return new Tensor.F32(shape, y);
         }

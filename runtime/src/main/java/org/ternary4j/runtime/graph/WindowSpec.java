@@ -1,46 +1,50 @@
 package org.ternary4j.runtime.graph;
 
-import ai.onnx.proto.OnnxMl;
+import java.util.Arrays;
+import org.ternary4j.formats.onnx.ConvAttributes;
+import org.ternary4j.formats.onnx.OnnxNode;
 
 /**
- * A 2-D Conv or pooling node's window attributes, read once when the graph is compiled; only
- * auto_pad SAME needs the input size, so {@link #resolve} is cheap on every run.
+ * A 2-D Conv or pooling node's window: its kernel and attributes, read once when the graph is
+ * compiled; only auto_pad SAME needs the input size, so {@link #resolve} is cheap on every run.
  */
-record WindowSpec(String op, int kh, int kw, int[] strides, int[] dilations, int[] pads, String autoPad, boolean ceil) {
+record WindowSpec(String op, int kh, int kw, ConvAttributes attributes) {
 
-    static WindowSpec of(OnnxMl.NodeProto n, int[] k) {
-        int[] s = orDefault(Protos.toInts(Protos.intsAttr(n, "strides"))), d = orDefault(Protos.toInts(Protos.intsAttr(n, "dilations")));
-        int[] p = Protos.toInts(Protos.intsAttr(n, "pads"));
-        String auto = Protos.stringAttr(n, "auto_pad", "NOTSET");
-        if (!auto.startsWith("SAME") && !auto.equals("VALID") && !auto.equals("NOTSET")) {
-            throw new IllegalArgumentException(n.getOpType() + ": unknown auto_pad " + auto);
-        }
-        return new WindowSpec(n.getOpType(), k[0], k[1], s, d, p == null ? new int[4] : p, auto, Protos.intAttr(n, "ceil_mode", 0) != 0);
+    /** A pooling node's window, from its kernel_shape. */
+    static WindowSpec pool(OnnxNode n) {
+        ConvAttributes a = ConvAttributes.of(n, 2);
+        int[] k = a.kernelShape();
+        if (k.length == 0) throw new IllegalArgumentException(n.opType() + " node '" + n.label() + "': kernel_shape is required");
+        return new WindowSpec(n.opType(), k[0], k[1], a);
     }
 
-    private static int[] orDefault(int[] v) {
-        return v == null ? new int[] {1, 1} : v;
+    /** A Conv node's window for a weight whose spatial dims are kh × kw (kernel_shape, when given, must agree). */
+    static WindowSpec conv(OnnxNode n, int kh, int kw) {
+        ConvAttributes a = ConvAttributes.of(n, 2);
+        int[] k = a.kernelShape();
+        if (k.length != 0 && (k[0] != kh || k[1] != kw)) {
+            throw new IllegalArgumentException("Conv node '" + n.label() + "': kernel_shape " + Arrays.toString(k) + " but the weight's kernel is [" + kh + ", " + kw + "]");
+        }
+        return new WindowSpec(n.opType(), kh, kw, a);
+    }
+
+    int groups() {
+        return attributes.group();
     }
 
     NeuralOps.Window resolve(Tensor x) {
         if (x.rank() != 4) throw new IllegalArgumentException(op + ": only 2-D (rank-4 NCHW) inputs are supported, got rank " + x.rank());
-        if (!autoPad.startsWith("SAME")) return fixed();
-        int[] s = strides, d = dilations, p = new int[4];
-        for (int a = 0; a < 2; a++) {
-            int k = a == 0 ? kh : kw;
-            int in = x.shape()[2 + a], out = (in + s[a] - 1) / s[a];
-            int total = Math.max(0, (out - 1) * s[a] + (k - 1) * d[a] + 1 - in);
-            int small = total / 2, big = total - small;
-            p[a] = autoPad.equals("SAME_UPPER") ? small : big;
-            p[a + 2] = total - p[a];
-        }
-        return new NeuralOps.Window(kh, kw, s[0], s[1], p[0], p[1], p[2], p[3], d[0], d[1], ceil);
+        return window(attributes.pads(new int[] {kh, kw}, new int[] {x.shape()[2], x.shape()[3]}));
     }
 
     /** The window of a node whose padding does not depend on the input size (auto_pad not SAME_*). */
     NeuralOps.Window fixed() {
-        if (autoPad.startsWith("SAME")) throw new IllegalStateException(op + ": SAME padding depends on the input size");
-        int[] p = autoPad.equals("VALID") ? new int[4] : pads;
-        return new NeuralOps.Window(kh, kw, strides[0], strides[1], p[0], p[1], p[2], p[3], dilations[0], dilations[1], ceil);
+        if (attributes.autoPad().same()) throw new IllegalStateException(op + ": SAME padding depends on the input size");
+        return window(attributes.pads(new int[] {kh, kw}, new int[] {0, 0}));
+    }
+
+    private NeuralOps.Window window(int[] p) {
+        int[] s = attributes.strides(), d = attributes.dilations();
+        return new NeuralOps.Window(kh, kw, s[0], s[1], p[0], p[1], p[2], p[3], d[0], d[1], attributes.ceilMode());
     }
 }

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import java.util.Random;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
+import org.ternary4j.formats.onnx.ConvAttributes;
 import org.ternary4j.runtime.kernel.Parallel;
 
 /** The compiled MaxPool (vector row max, lane picks for 2×2 stride 2) against the reference operator's scalar windows. */
@@ -26,7 +27,7 @@ class CompiledMaxPoolTest {
         a[w + 2] = 0f;
         a[a.length / 2] = Float.POSITIVE_INFINITY;
         Tensor.F32 x = new Tensor.F32(new int[] {n, c, h, w}, a);
-        WindowSpec spec = new WindowSpec("MaxPool", kh, kw, new int[] {sh, sw}, new int[] {d, d}, new int[4], "NOTSET", false);
+        WindowSpec spec = new WindowSpec("MaxPool", kh, kw, new ConvAttributes(new int[] {kh, kw}, new int[] {sh, sw}, new int[4], new int[] {d, d}, 1, ConvAttributes.AutoPad.NOTSET, false));
         Tensor.F32 expected = NeuralOps.pool(x, spec.resolve(x), true, false);
         Tensor got = new CompiledOps.MaxPool(spec).run(new Tensor[] {x}, true, Parallel.serial())[0];
         assertArrayEquals(expected.shape(), got.shape());
@@ -39,7 +40,7 @@ class CompiledMaxPoolTest {
     @org.junit.jupiter.api.Test
     void windowTallerThanTheInputIsAClearError() {
         Tensor.F32 x = new Tensor.F32(new int[] {1, 2, 1, 6}, new float[12]);
-        WindowSpec spec = new WindowSpec("MaxPool", 2, 2, new int[] {2, 2}, new int[] {1, 1}, new int[4], "NOTSET", false);
+        WindowSpec spec = new WindowSpec("MaxPool", 2, 2, new ConvAttributes(new int[] {2, 2}, new int[] {2, 2}, new int[4], new int[] {1, 1}, 1, ConvAttributes.AutoPad.NOTSET, false));
         var e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
                 () -> new CompiledOps.MaxPool(spec).run(new Tensor[] {x}, true, Parallel.serial()));
         org.junit.jupiter.api.Assertions.assertTrue(e.getMessage().contains("window"), e.getMessage());

@@ -77,7 +77,7 @@ class FusionTest {
         Map<String, TernaryTensor> packed = ternaryConv ? Map.of("fc2.w", fc2, "conv.w", conv) : Map.of("fc2.w", fc2);
         OnnxMl.ModelProto fusedModel = model(new Random(7), conv, fc2, List.of());
         OnnxMl.ModelProto unfusedModel = model(new Random(7), conv, fc2, List.of("c", "b1", "h", "b2", "g"));
-        Graph fused = Graph.compile(fusedModel, packed), unfused = Graph.compile(unfusedModel, packed);
+        Graph fused = Graph.compile(Onnx.read(fusedModel), packed), unfused = Graph.compile(Onnx.read(unfusedModel), packed);
         assertEquals(4, fused.stepCount(), "conv+bn+relu+pool, flatten, gemm+bn+relu, gemm+bn");
         assertEquals(10, unfused.stepCount());
         Map<String, Tensor> in = Map.of("x", OperatorsTest.input(new int[] {3, C, H, W}, new Random(9), false));
@@ -110,7 +110,7 @@ class FusionTest {
                 node("Relu", new String[] {"c"}, new String[] {"r"}),
                 node("MaxPool", new String[] {"r"}, new String[] {"y"}, attrs));
         OnnxMl.ModelProto model = Onnx.model(13, new String[] {"x"}, new String[] {"y"}, nodes, inits);
-        Graph g = Graph.compile(model, Map.of());
+        Graph g = Graph.compile(Onnx.read(model), Map.of());
         assertEquals(pool.equals("k2s2") ? 1 : 2, g.stepCount(), "steps for " + pool);
         Map<String, Tensor> in = Map.of("x", OperatorsTest.input(new int[] {2, C, H, W}, rnd, false));
         Tensor expected = Onnx.ort(model, in).get("y"), got = g.run(in, true, Parallel.serial()).get("y");
@@ -130,7 +130,7 @@ class FusionTest {
                 node("Relu", new String[] {"b"}, new String[] {"r"}),
                 node("Add", new String[] {"r", "c"}, new String[] {"y"}));
         OnnxMl.ModelProto model = Onnx.model(13, new String[] {"x"}, new String[] {"y"}, nodes, inits);
-        Graph g = Graph.compile(model, Map.of());
+        Graph g = Graph.compile(Onnx.read(model), Map.of());
         assertEquals(4, g.stepCount(), "c is read by the normalization and by Add: conv, bn, relu and add stay separate");
         Map<String, Tensor> in = Map.of("x", OperatorsTest.input(new int[] {1, C, H, W}, rnd, false));
         float[] expected = Onnx.ort(model, in).get("y").floats(), got = g.run(in, true, Parallel.serial()).get("y").floats();

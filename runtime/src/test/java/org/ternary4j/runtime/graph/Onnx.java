@@ -9,10 +9,13 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
 import java.nio.LongBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import org.ternary4j.formats.onnx.OnnxModel;
 import shade.com.google.protobuf.ByteString;
 
 /** Test helpers: build small ONNX models in memory and run them in ONNX Runtime (the oracle). */
@@ -76,6 +79,17 @@ final class Onnx {
         }
         return OnnxMl.ModelProto.newBuilder().setIrVersion(7)
                 .addOpsetImport(OnnxMl.OperatorSetIdProto.newBuilder().setDomain("").setVersion(opset)).setGraph(g).build();
+    }
+
+    /** The model as the runtime loads it: written to a temporary file and read back through {@link OnnxModel}. */
+    static OnnxModel read(OnnxMl.ModelProto model) throws java.io.IOException {
+        Path f = Files.createTempFile("t4j-runtime-", ".onnx");
+        try {
+            Files.write(f, model.toByteArray());
+            return OnnxModel.read(f);
+        } finally {
+            Files.delete(f);
+        }
     }
 
     /** Runs the model in ONNX Runtime; float or int64 outputs come back as {@link Tensor}s. */

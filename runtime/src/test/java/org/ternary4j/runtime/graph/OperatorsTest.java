@@ -112,7 +112,7 @@ class OperatorsTest {
         String[] inputs = c.b() == null ? new String[] {"a"} : new String[] {"a", "b"};
         OnnxMl.ModelProto model = Onnx.model(c.opset(), inputs, new String[] {"y"}, c.nodes(), c.inits(), c.longOutputs());
         Tensor expected = Onnx.ort(model, in).get("y");
-        try (TernaryModel m = TernaryModel.load(model, Map.of(), TernaryModel.Options.defaults())) {
+        try (TernaryModel m = TernaryModel.load(Onnx.read(model), Map.of(), TernaryModel.Options.defaults())) {
             Tensor got = m.run(in).get("y");
             assertArrayEquals(expected.shape(), got.shape(), "shape");
             if (expected instanceof Tensor.I64 e) {

@@ -4,7 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import ai.onnx.proto.OnnxMl;
 import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtSession;
@@ -22,7 +21,6 @@ import org.junit.jupiter.params.provider.CsvSource;
 import org.ternary4j.core.TernaryTensor;
 import org.ternary4j.core.grouping.Grouping;
 import org.ternary4j.core.projection.Projections;
-import org.ternary4j.formats.onnx.OnnxModelFile;
 import org.ternary4j.formats.onnx.OnnxOptions;
 import org.ternary4j.formats.onnx.OnnxResult;
 import org.ternary4j.formats.onnx.OnnxTernarizer;
@@ -46,12 +44,13 @@ class RealModelsTest {
         OnnxResult r = OnnxTernarizer.run(model, out, OnnxOptions.of(Projections.parse("tnt"), Grouping.parse(grouping)));
         Map<String, TernaryTensor> ternary = new HashMap<>();
         for (OnnxTernaryTensor t : r.tensors()) ternary.put(t.name(), t.tensor());
-        OnnxMl.ModelProto proto = OnnxModelFile.read(out);
+        org.ternary4j.formats.onnx.OnnxModel proto = org.ternary4j.formats.onnx.OnnxModel.read(out);
         float[] images = images(n);
         OrtEnvironment env = OrtEnvironment.getEnvironment();
         int exactAgree = 0, int8Agree = 0;
         double maxDiff = 0;
-        try (TernaryModel exact = TernaryModel.load(proto, ternary, new TernaryModel.Options(1, true));
+        try (proto;
+             TernaryModel exact = TernaryModel.load(proto, ternary, new TernaryModel.Options(1, true));
              TernaryModel int8 = TernaryModel.load(proto, ternary, new TernaryModel.Options(2, false));
              OrtSession.SessionOptions so = new OrtSession.SessionOptions()) {
             so.setIntraOpNumThreads(1);

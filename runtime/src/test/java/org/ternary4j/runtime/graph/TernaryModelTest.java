@@ -3,11 +3,13 @@ package org.ternary4j.runtime.graph;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.ternary4j.runtime.graph.Onnx.i;
 import static org.ternary4j.runtime.graph.Onnx.ints;
 import static org.ternary4j.runtime.graph.Onnx.node;
 
 import ai.onnx.proto.OnnxMl;
+import java.io.IOException;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
@@ -61,15 +63,15 @@ class TernaryModelTest {
         Map<String, Tensor> in = Map.of("x", OperatorsTest.input(new int[] {5, C, H, W}, rnd, false));
         float[] expected = Onnx.ort(net.model(), in).get("logits").floats();
         float[] exact, fast;
-        try (TernaryModel m = TernaryModel.load(net.model(), net.ternary(), new TernaryModel.Options(1, true))) {
+        try (TernaryModel m = TernaryModel.load(Onnx.read(net.model()), net.ternary(), new TernaryModel.Options(1, true))) {
             assertEquals(List.of("x"), m.inputNames());
             exact = m.run(in).get("logits").floats();
         }
         double scale = 0;
         for (float v : expected) scale = Math.max(scale, Math.abs(v));
         for (int k = 0; k < expected.length; k++) assertEquals(expected[k], exact[k], 1e-4 * scale, "exact path, logit " + k);
-        try (TernaryModel m = TernaryModel.load(net.model(), net.ternary(), TernaryModel.Options.defaults());
-             TernaryModel m2 = TernaryModel.load(net.model(), net.ternary(), new TernaryModel.Options(2, false))) {
+        try (TernaryModel m = TernaryModel.load(Onnx.read(net.model()), net.ternary(), TernaryModel.Options.defaults());
+             TernaryModel m2 = TernaryModel.load(Onnx.read(net.model()), net.ternary(), new TernaryModel.Options(2, false))) {
             fast = m.run(in).get("logits").floats();
             // int8 activations: a few per cent of the logit range at most on this random net
             for (int k = 0; k < expected.length; k++) assertEquals(expected[k], fast[k], 0.03 * scale, "int8 path, logit " + k);
@@ -85,12 +87,17 @@ class TernaryModelTest {
     void modelWithoutFloatCopiesOfTheTernaryWeightsLoads() throws Exception {
         Random rnd = new Random(12);
         Net net = net(rnd);
+        // The packed weights become graph inputs (ONNX needs something to produce every value) that the runtime never asks for.
         OnnxMl.GraphProto.Builder g = net.model().getGraph().toBuilder().clearInitializer();
-        for (OnnxMl.TensorProto t : net.model().getGraph().getInitializerList()) if (!net.ternary().containsKey(t.getName())) g.addInitializer(t);
+        for (OnnxMl.TensorProto t : net.model().getGraph().getInitializerList()) {
+            if (net.ternary().containsKey(t.getName())) g.addInput(Onnx.value(t.getName(), OnnxMl.TensorProto.DataType.FLOAT));
+            else g.addInitializer(t);
+        }
         OnnxMl.ModelProto stripped = net.model().toBuilder().setGraph(g).build();
         Map<String, Tensor> in = Map.of("x", OperatorsTest.input(new int[] {1, C, H, W}, rnd, false));
-        try (TernaryModel full = TernaryModel.load(net.model(), net.ternary(), TernaryModel.Options.defaults());
-             TernaryModel slim = TernaryModel.load(stripped, net.ternary(), TernaryModel.Options.defaults())) {
+        try (TernaryModel full = TernaryModel.load(Onnx.read(net.model()), net.ternary(), TernaryModel.Options.defaults());
+             TernaryModel slim = TernaryModel.load(Onnx.read(stripped), net.ternary(), TernaryModel.Options.defaults())) {
+            assertEquals(List.of("x"), slim.inputNames());
             assertArrayEquals(full.run(in).get("y").floats(), slim.run(in).get("y").floats());
         }
     }
@@ -99,9 +106,9 @@ class TernaryModelTest {
     void packedLinearModelStaysWithinTwoPointOneBitsPerWeight() throws Exception {
         Random rnd = new Random(14);
         TernaryTensor w = randomTernary(rnd, new int[] {1024, 4096}, new Grouping.Row(), false);
-        OnnxMl.ModelProto model = Onnx.model(13, new String[] {"x"}, new String[] {"y"},
+        OnnxMl.ModelProto model = Onnx.model(13, new String[] {"x", "w"}, new String[] {"y"},
                 List.of(node("MatMul", new String[] {"x", "w"}, new String[] {"y"})), List.of());
-        try (TernaryModel m = TernaryModel.load(model, Map.of("w", w), TernaryModel.Options.defaults())) {
+        try (TernaryModel m = TernaryModel.load(Onnx.read(model), Map.of("w", w), TernaryModel.Options.defaults())) {
             double bits = m.packedWeightBytes() * 8.0 / (1024 * 4096);
             // and no fewer than the log2(3) bits three-valued codes need: nothing resident was left out of the count
             org.junit.jupiter.api.Assertions.assertTrue(bits <= 2.1 && bits >= Math.log(3) / Math.log(2), "bits per weight " + bits);
@@ -111,32 +118,38 @@ class TernaryModelTest {
     }
 
     @Test
-    void clearErrors() {
+    void clearErrors() throws Exception {
         Random rnd = new Random(13);
         Net net = net(rnd);
         OnnxMl.GraphProto.Builder g = net.model().getGraph().toBuilder()
                 .addNode(node("LSTM", new String[] {"y"}, new String[] {"z"}))
                 .addNode(node("If", new String[] {"y"}, new String[] {"z2"}))
                 .addNode(OnnxMl.NodeProto.newBuilder().setOpType("FusedGemm").setDomain("com.microsoft").addInput("y").addOutput("z3"));
-        var e = assertThrows(IllegalArgumentException.class, () -> TernaryModel.load(net.model().toBuilder().setGraph(g).build(), net.ternary(), TernaryModel.Options.defaults()));
-        assertEquals("model uses operators the runtime does not support: If, LSTM, com.microsoft.FusedGemm", e.getMessage());
+        var e = assertThrows(IOException.class, () -> TernaryModel.load(Onnx.read(net.model().toBuilder().setGraph(g).build()), net.ternary(), TernaryModel.Options.defaults()));
+        assertOneLineAboutATempModel(e, ": model uses operators the runtime does not support: If, LSTM, com.microsoft.FusedGemm");
 
         TernaryTensor wrongShape = randomTernary(rnd, new int[] {HIDDEN, 7}, new Grouping.Row(), false);
-        e = assertThrows(IllegalArgumentException.class, () -> TernaryModel.load(net.model(), Map.of("fc1.w", wrongShape), TernaryModel.Options.defaults()));
-        OperatorsTest.assertContains(e.getMessage(), "fc1.w");
+        e = assertThrows(IOException.class, () -> TernaryModel.load(Onnx.read(net.model()), Map.of("fc1.w", wrongShape), TernaryModel.Options.defaults()));
+        assertOneLineAboutATempModel(e, ": Gemm node 'gemm_h' weight 'fc1.w': ternary tensor implies ONNX shape [37, 7] but the model's initializer is [37, 128]");
 
-        e = assertThrows(IllegalArgumentException.class, () -> TernaryModel.load(net.model(), Map.of("bn.g", randomTernary(rnd, new int[] {O, 1}, new Grouping.Row(), false)), TernaryModel.Options.defaults()));
-        OperatorsTest.assertContains(e.getMessage(), "ternary weight 'bn.g' is input 1 of BatchNormalization");
+        e = assertThrows(IOException.class, () -> TernaryModel.load(Onnx.read(net.model()), Map.of("bn.g", randomTernary(rnd, new int[] {O, 1}, new Grouping.Row(), false)), TernaryModel.Options.defaults()));
+        assertOneLineAboutATempModel(e, ": ternary weight 'bn.g' is input 1 of BatchNormalization node 'batchnormalization_bn'; packed weights can only be the weight (input 1) of Conv, Gemm or MatMul");
 
-        e = assertThrows(IllegalArgumentException.class, () -> TernaryModel.load(net.model(), Map.of("nowhere", wrongShape), TernaryModel.Options.defaults()));
-        OperatorsTest.assertContains(e.getMessage(), "nowhere");
+        e = assertThrows(IOException.class, () -> TernaryModel.load(Onnx.read(net.model()), Map.of("nowhere", wrongShape), TernaryModel.Options.defaults()));
+        assertOneLineAboutATempModel(e, ": ternary weights not used as a Conv/Gemm/MatMul weight in the graph: nowhere");
 
-        try (TernaryModel m = TernaryModel.load(net.model(), net.ternary(), TernaryModel.Options.defaults())) {
-            e = assertThrows(IllegalArgumentException.class, () -> m.run(Map.of()));
-            assertEquals("missing model input 'x'", e.getMessage());
-            e = assertThrows(IllegalArgumentException.class, () -> m.run(Map.of("x", OperatorsTest.input(new int[] {1, C + 1, H, W}, rnd, false))));
-            OperatorsTest.assertContains(e.getMessage(), "Conv node");
+        try (TernaryModel m = TernaryModel.load(Onnx.read(net.model()), net.ternary(), TernaryModel.Options.defaults())) {
+            var r = assertThrows(IllegalArgumentException.class, () -> m.run(Map.of()));
+            assertEquals("missing model input 'x'", r.getMessage());
+            r = assertThrows(IllegalArgumentException.class, () -> m.run(Map.of("x", OperatorsTest.input(new int[] {1, C + 1, H, W}, rnd, false))));
+            OperatorsTest.assertContains(r.getMessage(), "Conv node");
         }
+    }
+
+    /** The message is one line: the temporary model file {@link Onnx#read} wrote, then {@code problem}. */
+    private static void assertOneLineAboutATempModel(Exception e, String problem) {
+        String m = e.getMessage();
+        assertTrue(m.matches("\\S*t4j-runtime-\\d+\\.onnx" + java.util.regex.Pattern.quote(problem)), m);
     }
 
     static TernaryTensor randomTernary(Random rnd, int[] shape, Grouping grouping, boolean twoScale) {
