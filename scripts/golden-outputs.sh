@@ -16,7 +16,7 @@ cd "$work"
 cp "$root/scripts/golden/fixture.safetensors" fixture.safetensors
 t4j() { "$root/ternary4j" "$@"; }
 
-# JSON without the fields that measure time or memory, keys sorted: what must not change.
+# JSON without the fields that measure time or memory and without the checkout's path, keys sorted.
 stable_json() {
   python3 -c '
 import json, sys
@@ -28,7 +28,7 @@ def clean(v):
     if isinstance(v, list):
         return [clean(x) for x in v]
     return v
-print(json.dumps(clean(json.load(open(sys.argv[1]))), sort_keys=True, indent=1))' "$1" > "$1.stable"
+print(json.dumps(clean(json.load(open(sys.argv[1]))), sort_keys=True, indent=1).replace(sys.argv[2], "ROOT"))' "$1" "$root" > "$1.stable"
 }
 # Text without lines that report time, and without the checkout's absolute path.
 stable_text() {
