@@ -1,6 +1,5 @@
 package org.ternary4j.ptq.calibrate;
 
-import ai.onnx.proto.OnnxMl.ModelProto;
 import ai.onnxruntime.NodeInfo;
 import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OnnxValue;
@@ -13,7 +12,6 @@ import java.io.IOException;
 import java.nio.FloatBuffer;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import org.ternary4j.formats.data.NdArray;
@@ -45,10 +43,8 @@ final class IntermediateRunner implements AutoCloseable {
         this.declared = declared;
     }
 
-    static IntermediateRunner open(ModelProto model, List<String> outputs, String file) throws IOException {
-        var g = model.getGraph().toBuilder();
-        for (String o : outputs) Graphs.exposeOutput(g, o);
-        byte[] bytes = model.toBuilder().setGraph(g).build().toByteArray();
+    /** A session for the serialized {@code model}, whose graph outputs include every tensor {@link #run} will fetch. */
+    static IntermediateRunner open(byte[] model, String file) throws IOException {
         OrtNatives.prepare();
         OrtEnvironment env = OrtEnvironment.getEnvironment(OrtLoggingLevel.ORT_LOGGING_LEVEL_ERROR, "ternary4j");
         try (OrtSession.SessionOptions o = new OrtSession.SessionOptions()) {
@@ -58,7 +54,7 @@ final class IntermediateRunner implements AutoCloseable {
             o.setDeterministicCompute(true);
             o.setSessionLogLevel(OrtLoggingLevel.ORT_LOGGING_LEVEL_ERROR);
             o.addConfigEntry("session.intra_op.allow_spinning", "0");
-            OrtSession s = env.createSession(bytes, o);
+            OrtSession s = env.createSession(model, o);
             Map<String, NodeInfo> in = s.getInputInfo();
             if (in.size() != 1) {
                 s.close();
