@@ -17,6 +17,7 @@ import org.ternary4j.eval.ort.Evaluator;
 import org.ternary4j.eval.ort.OnnxModel;
 import org.ternary4j.formats.onnx.OnnxModelFile;
 import org.ternary4j.formats.packed.PackedReader;
+import org.ternary4j.ptq.TaskAccuracy;
 import org.ternary4j.runtime.TernaryModel;
 import org.ternary4j.runtime.graph.Tensor;
 import picocli.CommandLine.Command;
