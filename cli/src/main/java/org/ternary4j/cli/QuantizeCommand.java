@@ -13,17 +13,13 @@ import org.ternary4j.core.pack.Packing;
 import org.ternary4j.core.projection.Projection;
 import org.ternary4j.core.projection.Projections;
 import org.ternary4j.eval.report.ReportData;
-import org.ternary4j.formats.data.DataSources;
 import org.ternary4j.formats.data.Dataset;
-import org.ternary4j.formats.onnx.NamePattern;
 import org.ternary4j.formats.onnx.OnnxOptions;
 import org.ternary4j.formats.safetensors.ReadLimits;
 import org.ternary4j.ptq.OnnxQuantization;
 import org.ternary4j.ptq.QuantizeReport;
 import org.ternary4j.ptq.SafetensorsQuantization;
 import org.ternary4j.ptq.TaskAccuracy;
-import org.ternary4j.ptq.calibrate.CalibrationInputs;
-import org.ternary4j.ptq.calibrate.Steps;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.IModelTransformer;
 import picocli.CommandLine.Mixin;
@@ -50,40 +46,26 @@ final class QuantizeCommand implements Callable<Integer> {
     @Option(names = {"-o", "--output"}, required = true, paramLabel = "OUT", description = "Dequantized output, same format as the input.")
     Path output;
 
-    @Option(names = "--method", required = true, paramLabel = "M", description = "Ternarization method (list below).")
-    String method;
-
-    @Option(names = "--grouping", required = true, paramLabel = "G", description = "Which weights share a scale (list below).")
-    String grouping;
-
     @Option(names = "--report", paramLabel = "R.json", description = "Also write the per-tensor report as JSON.")
     Path report;
 
     @Option(names = "--packed", paramLabel = "P.safetensors", description = "Also write packed codes + scales (see PACKED_FORMAT.md).")
     Path packed;
 
-    @Option(names = "--packing", defaultValue = "base3", paramLabel = "base3|2bit",
-            description = "Code packing for --packed and for bits/weight: base3 (1.6 bits) or 2bit. Default: ${DEFAULT-VALUE}.")
-    String packing;
-
     @Option(names = "--all-tensors", description = "Ternarize float tensors of rank < 2 too (biases, norms).")
     boolean allTensors;
 
-    @Option(names = "--threads", paramLabel = "N", description = "Worker threads (default: available processors). Output is identical for any N.")
-    Integer threads;
-
-    @Option(names = "--scale", defaultValue = "ls", paramLabel = "ls|norm",
-            description = "Scale rule for tnt: ls (least squares, default) or norm (TNT's norm matching, i.e. tnt:norm).")
-    String scale;
+    @Mixin
+    QuantizeMethodOptions how;
 
     @Mixin
     LimitOptions limits;
 
     @Mixin
-    OnnxFlags onnx;
+    QuantizeOnnxOptions onnx;
 
     @Mixin
-    CalibrationFlags calibration;
+    QuantizeCalibrationOptions calibration;
 
     @Spec
     CommandSpec spec;
@@ -106,90 +88,12 @@ final class QuantizeCommand implements Callable<Integer> {
         }
     }
 
-    /** What only ONNX inputs have: which layers, BatchNorm folding, evaluation and the HTML page. */
-    static final class OnnxFlags {
-        @Option(names = "--all-layers", description = "ONNX: also ternarize the first and last weight layers (full precision by default).")
-        boolean allLayers;
-
-        @Option(names = "--include", split = ",", paramLabel = "PATTERN",
-                description = "ONNX: only layers whose weight or node name matches one of these (glob with * and ?, or re:REGEX; whole name).")
-        List<String> include = new ArrayList<>();
-
-        @Option(names = "--exclude", split = ",", paramLabel = "PATTERN",
-                description = "ONNX: keep layers whose weight or node name matches one of these in full precision (glob, or re:REGEX).")
-        List<String> exclude = new ArrayList<>();
-
-        @Option(names = "--fold-bn", description = "ONNX: fold a BatchNormalization that follows a ternarized Conv/Gemm into its per-channel scales and bias.")
-        boolean foldBn;
-
-        @Option(names = "--embeddings", description = "ONNX: also ternarize Gather tables (embeddings).")
-        boolean embeddings;
-
-        @Option(names = "--eval", paramLabel = "DATA",
-                description = "ONNX: also evaluate the full-precision and the ternary model on DATA (fashion-mnist, an IDX folder, .npz/.npy) with ONNX Runtime; accuracy goes into the report.")
-        String evalData;
-
-        @Option(names = "--eval-limit", paramLabel = "N", description = "With --eval: only the first N examples.")
-        Integer evalLimit;
-
-        @Option(names = "--html", paramLabel = "FILE.html", description = "ONNX: write a self-contained HTML report (layers, histograms, size, accuracy).")
-        Path html;
-
-        boolean any() {
-            return allLayers || !include.isEmpty() || !exclude.isEmpty() || foldBn || embeddings || evalData != null || html != null;
-        }
-
-        OnnxOptions apply(OnnxOptions base) {
-            return base.withAllLayers(allLayers).withInclude(include.stream().map(NamePattern::parse).toList())
-                    .withExclude(exclude.stream().map(NamePattern::parse).toList()).withFoldBn(foldBn).withEmbeddings(embeddings);
-        }
-
-        /** Loaded before anything is written, so a bad --eval fails first. */
-        Dataset evalData() throws IOException {
-            if (evalData == null) return null;
-            Dataset data = DataSources.load(evalData, null);
-            return evalLimit == null ? data : data.limit(evalLimit);
-        }
-    }
-
-    /** Calibration on example inputs (ONNX only). */
-    static final class CalibrationFlags {
-        @Option(names = "--calibrate", paramLabel = "DATA",
-                description = "ONNX: calibrate on example inputs from a TRAINING split (never the test split): fashion-mnist[:N] "
-                        + "(N evenly spaced training images, default 4096) or an .npy/.npz file[:N]. Upgrades the chosen method: "
-                        + "activation-weighted exact projection, output-error scale refit, GPTQ-style code search, bias correction, "
-                        + "layer by layer on the partially ternarized model.")
-        String calibrate;
-
-        @Option(names = "--calibration-steps", defaultValue = "all", paramLabel = "STEPS",
-                description = "With --calibrate: all (= weighted,refit,gptq:3,bias,target,descent), none, or a comma list of weighted, refit, gptq[:ROUNDS], bias, target, descent, variance (see CALIBRATION.md). Default: ${DEFAULT-VALUE}.")
-        String calibrationSteps;
-
-        @Option(names = "--budget", paramLabel = "BITS",
-                description = "With --calibrate: choose each layer's grouping (the given one, row, kernel, block:64/32/16) by its "
-                        + "measured sensitivity so the ternarized layers average at most BITS bits/weight (with --packing).")
-        Double budget;
-
-        /** Null without --calibrate; the calibration inputs are loaded here, before anything is written. */
-        OnnxQuantization.Calibration load() throws IOException {
-            if (calibrate == null) {
-                if (budget != null) throw new IllegalArgumentException("--budget needs --calibrate (it measures each layer's sensitivity)");
-                return null;
-            }
-            CalibrationInputs data = CalibrationInputs.load(calibrate);
-            Steps steps = Steps.parse(calibrationSteps);
-            if (budget != null && !(budget > 0)) throw new IllegalArgumentException("--budget must be > 0 bits/weight");
-            return new OnnxQuantization.Calibration(data, steps, budget);
-        }
-    }
-
     @Override
     public Integer call() throws IOException {
-        Projection projection = Projections.parse(methodSpec());
-        Grouping groups = Grouping.parse(grouping);
-        Packing pack = Packing.parse(packing);
-        int n = threads == null ? Runtime.getRuntime().availableProcessors() : threads;
-        if (n < 1) throw new IllegalArgumentException("--threads must be ≥ 1");
+        Projection projection = how.projection();
+        Grouping groups = how.grouping();
+        Packing pack = how.packing();
+        int n = how.threads();
         checkDistinct(output, packed, "--packed");
         checkDistinct(output, report, "--report");
         checkDistinct(packed, report, "--report");
@@ -250,21 +154,6 @@ final class QuantizeCommand implements Callable<Integer> {
         spec.commandLine().getOut().printf(Locale.ROOT, "wrote %s%s%s in %.1f s (%.1f MB/s of input)%n", output,
                 packed == null ? "" : ", " + packed, report == null ? "" : ", " + report, seconds, bytes / 1e6 / seconds);
         spec.commandLine().getOut().flush();
-    }
-
-    /** --scale norm turns tnt into tnt:norm; it means nothing for the other methods. */
-    private String methodSpec() {
-        switch (scale) {
-            case "ls" -> {
-                return method;
-            }
-            case "norm" -> {
-                String m = method.trim();
-                if (m.equals("tnt") || m.equals("tnt:norm")) return "tnt:norm";
-                throw new IllegalArgumentException("--scale norm applies only to --method tnt, not '" + method + "'");
-            }
-            default -> throw new IllegalArgumentException("--scale '" + scale + "': one of ls, norm");
-        }
     }
 
     private static void checkDistinct(Path a, Path b, String option) {

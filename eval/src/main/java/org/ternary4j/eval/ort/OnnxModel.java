@@ -124,10 +124,6 @@ public final class OnnxModel implements AutoCloseable {
 
     @Override
     public void close() throws IOException {
-        try {
-            session.close();
-        } catch (OrtException e) {
-            throw new IOException(file + ": " + e.getMessage());
-        }
+        OrtSessions.close(session, file);
     }
 }

@@ -4,6 +4,7 @@ import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtLoggingLevel;
 import ai.onnxruntime.OrtSession;
+import java.io.IOException;
 
 /** How ternary4j runs ONNX Runtime: one environment, reproducible session options, one-line messages. */
 public final class OrtSessions {
@@ -31,6 +32,15 @@ public final class OrtSessions {
         } catch (OrtException | RuntimeException e) {
             options.close();
             throw e;
+        }
+    }
+
+    /** Closes {@code session}; a failure becomes an IOException that names {@code file}. */
+    public static void close(OrtSession session, Object file) throws IOException {
+        try {
+            session.close();
+        } catch (OrtException e) {
+            throw new IOException(file + ": " + e.getMessage());
         }
     }
 

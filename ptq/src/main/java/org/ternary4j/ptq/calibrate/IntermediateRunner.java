@@ -104,10 +104,6 @@ final class IntermediateRunner implements AutoCloseable {
 
     @Override
     public void close() throws IOException {
-        try {
-            session.close();
-        } catch (OrtException e) {
-            throw new IOException(file + ": " + e.getMessage());
-        }
+        OrtSessions.close(session, file);
     }
 }
