@@ -1,39 +1,41 @@
 package org.ternary4j.cli;
 
-import java.util.function.LongConsumer;
 import me.tongfei.progressbar.ConsoleProgressBarConsumer;
 import me.tongfei.progressbar.ProgressBar;
 import me.tongfei.progressbar.ProgressBarBuilder;
+import org.ternary4j.ptq.SafetensorsQuantization;
 
 /**
  * A progress bar on stderr, shown only for runs long enough to want one; stdout stays clean
  * for the table. Counts tensor elements.
  */
-final class Progress implements LongConsumer, AutoCloseable {
+final class Progress implements SafetensorsQuantization.Monitor, AutoCloseable {
     /** A few seconds of work at the measured ~10–15 M weights/s. */
     static final long MIN_ELEMENTS = 32L << 20;
     static final int MIN_TENSORS = 200;
 
-    private final ProgressBar bar;
+    private final String task;
+    private ProgressBar bar;
 
-    private Progress(ProgressBar bar) {
-        this.bar = bar;
+    Progress(String task) {
+        this.task = task;
     }
 
-    static Progress of(String task, long elements, int tensors) {
-        if (elements < MIN_ELEMENTS && tensors < MIN_TENSORS) return new Progress(null);
-        return new Progress(new ProgressBarBuilder()
+    @Override
+    public void start(long elements, int tensors) {
+        if (elements < MIN_ELEMENTS && tensors < MIN_TENSORS) return;
+        bar = new ProgressBarBuilder()
                 .setTaskName(task)
                 .setInitialMax(elements)
                 .setUnit("M", 1_000_000)
                 .setUpdateIntervalMillis(500)
                 .setConsumer(new ConsoleProgressBarConsumer(System.err, 100))
                 .showSpeed()
-                .build());
+                .build();
     }
 
     @Override
-    public void accept(long elements) {
+    public void done(long elements) {
         if (bar != null) bar.stepBy(elements);
     }
 

@@ -16,6 +16,7 @@ import org.ternary4j.formats.data.NdArray;
 import org.ternary4j.eval.ort.Evaluator;
 import org.ternary4j.eval.ort.OnnxModel;
 import org.ternary4j.formats.packed.PackedReader;
+import org.ternary4j.ptq.TaskAccuracy;
 import org.ternary4j.runtime.TernaryModel;
 import org.ternary4j.runtime.graph.Tensor;
 import picocli.CommandLine.Command;

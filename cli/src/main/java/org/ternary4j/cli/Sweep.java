@@ -11,6 +11,8 @@ import java.util.Locale;
 import org.ternary4j.core.grouping.Grouping;
 import org.ternary4j.core.pack.Packing;
 import org.ternary4j.core.projection.Projections;
+import org.ternary4j.ptq.QuantizeReport;
+import org.ternary4j.ptq.TaskAccuracy;
 import org.ternary4j.ptq.calibrate.CalibratedTernarizer;
 import org.ternary4j.ptq.calibrate.CalibrationInputs;
 import org.ternary4j.ptq.calibrate.Steps;

@@ -37,6 +37,20 @@ public record GroupLayout(int[] starts, int[] index) {
         return index == null ? k : index[k];
     }
 
+    /**
+     * Whether every group lies inside one row of {@code rowLength} consecutive positions (an output
+     * channel, for canonical [out, …] weights); then rows can be handled independently.
+     */
+    public boolean rowLocal(int rowLength) {
+        for (int g = 0; g < groupCount(); g++) {
+            int n = size(g);
+            if (n == 0) continue;
+            int row = position(g, 0) / rowLength;
+            for (int j = 1; j < n; j++) if (position(g, j) / rowLength != row) return false;
+        }
+        return true;
+    }
+
     public void gather(float[] src, int g, float[] dst) {
         int from = starts[g], n = size(g);
         if (index == null) System.arraycopy(src, from, dst, 0, n);

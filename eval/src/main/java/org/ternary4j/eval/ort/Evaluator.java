@@ -75,9 +75,9 @@ public final class Evaluator {
     private static Rows outputs(OnnxModel model, InputPlan plan, int from, int to, int batch) throws IOException {
         Map<String, OnnxTensor> feeds;
         try {
-            feeds = plan.tensors(OnnxModel.environment(), from, to, batch);
+            feeds = plan.tensors(OrtSessions.environment(), from, to, batch);
         } catch (OrtException e) {
-            throw new IOException(model.file() + ": cannot build input tensors: " + OnnxModel.firstLine(e.getMessage()));
+            throw new IOException(model.file() + ": cannot build input tensors: " + OrtSessions.firstLine(e.getMessage()));
         }
         OnnxModel.Output out;
         try {

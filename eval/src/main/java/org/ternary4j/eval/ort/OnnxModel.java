@@ -4,9 +4,7 @@ import ai.onnxruntime.NodeInfo;
 import ai.onnxruntime.OnnxJavaType;
 import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OnnxValue;
-import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
-import ai.onnxruntime.OrtLoggingLevel;
 import ai.onnxruntime.OrtSession;
 import ai.onnxruntime.TensorInfo;
 import java.io.IOException;
@@ -61,19 +59,12 @@ public final class OnnxModel implements AutoCloseable {
         if (!Files.isRegularFile(file)) throw new IOException(file + ": no such file");
         OrtNatives.prepare();
         OrtSession session = null;
-        try (OrtSession.SessionOptions options = new OrtSession.SessionOptions()) {
-            options.setIntraOpNumThreads(threads);
-            options.setInterOpNumThreads(1);
-            options.setExecutionMode(OrtSession.SessionOptions.ExecutionMode.SEQUENTIAL);
-            options.setDeterministicCompute(true);
-            options.setSessionLogLevel(OrtLoggingLevel.ORT_LOGGING_LEVEL_ERROR);
-            // Spinning worker threads burn the other core between batches on this 2-core machine.
-            options.addConfigEntry("session.intra_op.allow_spinning", "0");
+        try (OrtSession.SessionOptions options = OrtSessions.deterministic(threads)) {
             for (var d : dims.entrySet()) {
                 if (d.getValue() < 1) throw new IllegalArgumentException("dimension " + d.getKey() + " must be ≥ 1, got " + d.getValue());
                 options.setSymbolicDimensionValue(d.getKey(), d.getValue());
             }
-            session = environment().createSession(file.toString(), options);
+            session = OrtSessions.environment().createSession(file.toString(), options);
             List<Input> inputs = new ArrayList<>();
             for (NodeInfo n : session.getInputInfo().values()) {
                 if (!(n.getInfo() instanceof TensorInfo t)) throw new IOException(file + ": input '" + n.getName() + "' is not a tensor");
@@ -87,15 +78,11 @@ public final class OnnxModel implements AutoCloseable {
             return new OnnxModel(file, session, List.copyOf(inputs), output);
         } catch (OrtException e) {
             closeQuietly(session);
-            throw new IOException(file + ": ONNX Runtime cannot load the model: " + firstLine(e.getMessage()));
+            throw new IOException(file + ": ONNX Runtime cannot load the model: " + OrtSessions.firstLine(e.getMessage()));
         } catch (IOException | RuntimeException e) {
             closeQuietly(session);
             throw e;
         }
-    }
-
-    static OrtEnvironment environment() {
-        return OrtEnvironment.getEnvironment(OrtLoggingLevel.ORT_LOGGING_LEVEL_ERROR, "ternary4j");
     }
 
     public Path file() {
@@ -120,17 +107,11 @@ public final class OnnxModel implements AutoCloseable {
             if (!(v instanceof OnnxTensor t)) throw new IOException(file + ": output '" + output + "' is a " + v.getType() + ", not a tensor");
             return new Output(t.getInfo().getShape(), Tensors.toFloats(t, file + ": output '" + output + "'"));
         } catch (OrtException e) {
-            throw new IOException(file + ": ONNX Runtime failed: " + firstLine(e.getMessage()));
+            throw new IOException(file + ": ONNX Runtime failed: " + OrtSessions.firstLine(e.getMessage()));
         }
     }
 
     record Output(long[] shape, float[] values) {}
-
-    static String firstLine(String s) {
-        if (s == null) return "unknown error";
-        int nl = s.indexOf('\n');
-        return (nl < 0 ? s : s.substring(0, nl)).strip();
-    }
 
     private static void closeQuietly(OrtSession s) {
         if (s == null) return;
@@ -143,10 +124,6 @@ public final class OnnxModel implements AutoCloseable {
 
     @Override
     public void close() throws IOException {
-        try {
-            session.close();
-        } catch (OrtException e) {
-            throw new IOException(file + ": " + e.getMessage());
-        }
+        OrtSessions.close(session, file);
     }
 }

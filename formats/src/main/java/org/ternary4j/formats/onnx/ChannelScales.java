@@ -27,15 +27,7 @@ final class ChannelScales {
     }
 
     private static boolean withinChannels(Grouping g, int[] shape) {
-        GroupLayout layout = g.layout(shape);
-        int per = perChannel(shape);
-        for (int k = 0; k < layout.groupCount(); k++) {
-            int n = layout.size(k);
-            if (n == 0) continue;
-            int c = layout.position(k, 0) / per;
-            for (int j = 1; j < n; j++) if (layout.position(k, j) / per != c) return false;
-        }
-        return true;
+        return g.layout(shape).rowLocal(perChannel(shape));
     }
 
     private static int perChannel(int[] shape) {

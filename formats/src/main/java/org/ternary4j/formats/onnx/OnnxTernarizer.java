@@ -67,6 +67,11 @@ public final class OnnxTernarizer {
         return new OnnxTernarizer(in, edited, options).process(out, beforeCommit);
     }
 
+    /** As {@link #run(Path, ModelProto, Path, OnnxOptions, BeforeCommit)} for a model edited through the model layer. */
+    public static OnnxResult run(Path in, OnnxModel edited, Path out, OnnxOptions options, BeforeCommit beforeCommit) throws IOException {
+        return run(in, edited.proto(), out, options, beforeCommit);
+    }
+
     @FunctionalInterface
     public interface BeforeCommit {
         void accept(OnnxResult result) throws IOException;

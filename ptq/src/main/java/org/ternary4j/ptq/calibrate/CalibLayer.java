@@ -1,10 +1,10 @@
 package org.ternary4j.ptq.calibrate;
 
-import ai.onnx.proto.OnnxMl.GraphProto;
-import ai.onnx.proto.OnnxMl.NodeProto;
-import ai.onnx.proto.OnnxMl.TensorProto;
-import java.util.List;
 import java.util.Optional;
+import org.ternary4j.formats.onnx.ElementType;
+import org.ternary4j.formats.onnx.OnnxGraph;
+import org.ternary4j.formats.onnx.OnnxNode;
+import org.ternary4j.formats.onnx.OnnxTensor;
 
 /**
  * A weight layer calibration can handle, as found in the top-level graph: a 2-D Conv with
@@ -31,19 +31,18 @@ record CalibLayer(int order, String op, String node, String weight, String input
     }
 
     /** The layer that weight {@code weight} feeds, or the reason calibration cannot handle it. */
-    static Result find(GraphProto g, int order, String op, String weight) {
-        NodeProto node = null;
-        int uses = 0;
-        for (NodeProto n : g.getNodeList()) {
-            for (String in : n.getInputList()) if (in.equals(weight)) uses++;
-            if (n.getOpType().equals(op) && n.getInputCount() > 1 && n.getInput(1).equals(weight) && node == null) node = n;
+    static Result find(OnnxGraph g, int order, String op, String weight) {
+        OnnxNode node = null;
+        for (OnnxNode n : g.nodes()) {
+            if (node == null && n.opType().equals(op) && n.inputs().size() > 1 && n.inputs().get(1).equals(weight)) node = n;
         }
         if (node == null) return Result.no(weight + ": not a top-level " + op + " weight (subgraphs are ternarized without calibration)");
+        int uses = uses(g, weight);
         if (uses != 1) return Result.no(weight + ": shared by " + uses + " nodes, ternarized without calibration");
-        Optional<TensorProto> w = initializer(g, weight);
-        if (w.isEmpty() || Graphs.floats(w.get()).isEmpty()) return Result.no(weight + ": not an embedded FLOAT initializer, ternarized without calibration");
-        int[] stored = w.get().getDimsList().stream().mapToInt(Long::intValue).toArray();
-        String name = node.getName().isEmpty() ? weight : node.getName();
+        Optional<OnnxTensor> w = embeddedFloat(g, weight);
+        if (w.isEmpty()) return Result.no(weight + ": not an embedded FLOAT initializer, ternarized without calibration");
+        int[] stored = w.get().shape();
+        String name = node.name().isEmpty() ? weight : node.name();
         return switch (op) {
             case "Conv" -> conv(g, order, node, name, weight, stored);
             case "Gemm" -> gemm(g, order, node, name, weight, stored);
@@ -58,67 +57,78 @@ record CalibLayer(int order, String op, String node, String weight, String input
         }
     }
 
-    private static Result conv(GraphProto g, int order, NodeProto n, String name, String weight, int[] s) {
+    private static Result conv(OnnxGraph g, int order, OnnxNode n, String name, String weight, int[] s) {
         if (s.length != 4) return Result.no(weight + ": only 2-D convolutions are calibrated");
-        if (Graphs.intAttr(n, "group", 1) != 1) return Result.no(weight + ": grouped convolution, ternarized without calibration");
-        String autoPad = Graphs.stringAttr(n, "auto_pad", "NOTSET");
+        if (n.intAttr("group", 1) != 1) return Result.no(weight + ": grouped convolution, ternarized without calibration");
+        String autoPad = n.stringAttr("auto_pad", "NOTSET");
         if (!autoPad.equals("NOTSET") && !autoPad.equals("VALID")) return Result.no(weight + ": auto_pad " + autoPad + ", ternarized without calibration");
-        List<Long> st = Graphs.intsAttr(n, "strides"), pads = Graphs.intsAttr(n, "pads"), dil = Graphs.intsAttr(n, "dilations");
-        int[] p = pads.isEmpty() || autoPad.equals("VALID") ? new int[4] : pads.stream().mapToInt(Long::intValue).toArray();
-        ConvGeometry geo = new ConvGeometry(s[1], s[2], s[3], st.isEmpty() ? 1 : st.get(0).intValue(), st.isEmpty() ? 1 : st.get(1).intValue(),
-                p[0], p[1], p[2], p[3], dil.isEmpty() ? 1 : dil.get(0).intValue(), dil.isEmpty() ? 1 : dil.get(1).intValue());
-        String bias = n.getInputCount() > 2 && !n.getInput(2).isEmpty() ? n.getInput(2) : null;
+        long[] st = n.intsAttr("strides"), pads = n.intsAttr("pads"), dil = n.intsAttr("dilations");
+        long[] p = pads == null || pads.length == 0 || autoPad.equals("VALID") ? new long[4] : pads;
+        ConvGeometry geo = new ConvGeometry(s[1], s[2], s[3], at(st, 0), at(st, 1), (int) p[0], (int) p[1], (int) p[2], (int) p[3], at(dil, 0), at(dil, 1));
+        String bias = n.input(2).orElse(null);
         if (bias != null && !isFloatVector(g, bias, s[0])) return Result.no(weight + ": bias is not a FLOAT vector initializer");
-        return new Result(new CalibLayer(order, "Conv", name, weight, n.getInput(0), n.getOutput(0), bias, n.getOutput(0), 1f, s, s.clone(), false, geo), null);
+        String out = n.outputs().get(0);
+        return new Result(new CalibLayer(order, "Conv", name, weight, n.inputs().get(0), out, bias, out, 1f, s, s.clone(), false, geo), null);
     }
 
-    private static Result gemm(GraphProto g, int order, NodeProto n, String name, String weight, int[] s) {
+    /** Element {@code i} of a strides or dilations attribute, 1 when the attribute is absent. */
+    private static int at(long[] values, int i) {
+        return values == null || values.length == 0 ? 1 : (int) values[i];
+    }
+
+    private static Result gemm(OnnxGraph g, int order, OnnxNode n, String name, String weight, int[] s) {
         if (s.length != 2) return Result.no(weight + ": Gemm weight of rank " + s.length);
-        if (Graphs.intAttr(n, "transA", 0) != 0 || Graphs.floatAttr(n, "alpha", 1f) != 1f) {
+        if (n.intAttr("transA", 0) != 0 || n.floatAttr("alpha", 1f) != 1f) {
             return Result.no(weight + ": Gemm with transA or alpha ≠ 1, ternarized without calibration");
         }
-        boolean transposed = Graphs.intAttr(n, "transB", 0) == 0;
+        boolean transposed = n.intAttr("transB", 0) == 0;
         int[] canonical = transposed ? new int[] {s[1], s[0]} : s.clone();
-        String bias = n.getInputCount() > 2 && !n.getInput(2).isEmpty() ? n.getInput(2) : null;
+        String bias = n.input(2).orElse(null);
         if (bias != null && !isFloatVector(g, bias, canonical[0])) bias = null; // a broadcast C other than [out] is left as is
-        return new Result(new CalibLayer(order, "Gemm", name, weight, n.getInput(0), n.getOutput(0), bias, n.getOutput(0),
-                Graphs.floatAttr(n, "beta", 1f), s, canonical, transposed, null), null);
+        String out = n.outputs().get(0);
+        return new Result(new CalibLayer(order, "Gemm", name, weight, n.inputs().get(0), out, bias, out,
+                n.floatAttr("beta", 1f), s, canonical, transposed, null), null);
     }
 
-    private static Result matmul(GraphProto g, int order, NodeProto n, String name, String weight, int[] s) {
+    private static Result matmul(OnnxGraph g, int order, OnnxNode n, String name, String weight, int[] s) {
         if (s.length != 2) return Result.no(weight + ": MatMul weight of rank " + s.length);
         int[] canonical = {s[1], s[0]};
-        String bias = null, biasOut = n.getOutput(0);
-        NodeProto only = null;
+        String out = n.outputs().get(0);
+        String bias = null, biasOut = out;
+        OnnxNode only = null;
         int consumers = 0;
-        for (NodeProto c : g.getNodeList()) {
-            for (String in : c.getInputList()) {
-                if (in.equals(n.getOutput(0))) {
+        for (OnnxNode c : g.nodes()) {
+            for (String in : c.inputs()) {
+                if (in.equals(out)) {
                     consumers++;
                     only = c;
                 }
             }
         }
-        if (consumers == 1 && only.getOpType().equals("Add") && only.getInputCount() == 2) {
-            String other = only.getInput(0).equals(n.getOutput(0)) ? only.getInput(1) : only.getInput(0);
+        if (consumers == 1 && only.opType().equals("Add") && only.inputs().size() == 2) {
+            String other = only.inputs().get(0).equals(out) ? only.inputs().get(1) : only.inputs().get(0);
             if (isFloatVector(g, other, canonical[0])) {
                 bias = other;
-                biasOut = only.getOutput(0);
+                biasOut = only.outputs().get(0);
             }
         }
-        return new Result(new CalibLayer(order, "MatMul", name, weight, n.getInput(0), n.getOutput(0), bias, biasOut, 1f, s, canonical, true, null), null);
+        return new Result(new CalibLayer(order, "MatMul", name, weight, n.inputs().get(0), out, bias, biasOut, 1f, s, canonical, true, null), null);
     }
 
-    private static Optional<TensorProto> initializer(GraphProto g, String name) {
-        for (TensorProto t : g.getInitializerList()) if (t.getName().equals(name)) return Optional.of(t);
-        return Optional.empty();
+    /** The initializer {@code name} when it is a FLOAT tensor stored in the model file itself. */
+    static Optional<OnnxTensor> embeddedFloat(OnnxGraph g, String name) {
+        OnnxTensor t = g.initializers().get(name);
+        return t != null && !t.external() && t.type().equals(Optional.of(ElementType.FLOAT)) ? Optional.of(t) : Optional.empty();
     }
 
-    private static boolean isFloatVector(GraphProto g, String name, int n) {
-        Optional<TensorProto> t = initializer(g, name);
-        if (t.isEmpty()) return false;
+    private static int uses(OnnxGraph g, String name) {
         int uses = 0;
-        for (NodeProto node : g.getNodeList()) for (String in : node.getInputList()) if (in.equals(name)) uses++;
-        return uses == 1 && Graphs.floats(t.get()).map(v -> v.length == n).orElse(false);
+        for (OnnxNode node : g.nodes()) for (String in : node.inputs()) if (in.equals(name)) uses++;
+        return uses;
+    }
+
+    private static boolean isFloatVector(OnnxGraph g, String name, int n) {
+        Optional<OnnxTensor> t = embeddedFloat(g, name);
+        return t.isPresent() && uses(g, name) == 1 && t.get().count() == n;
     }
 }

@@ -1,12 +1,11 @@
 package org.ternary4j.ptq.calibrate;
 
-import ai.onnx.proto.OnnxMl.ModelProto;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.function.Consumer;
 import org.ternary4j.formats.onnx.LayerDecision;
-import org.ternary4j.formats.onnx.OnnxModelFile;
+import org.ternary4j.formats.onnx.OnnxModel;
 import org.ternary4j.formats.onnx.OnnxOptions;
 import org.ternary4j.formats.onnx.OnnxResult;
 import org.ternary4j.formats.onnx.OnnxTernarizer;
@@ -27,12 +26,14 @@ public final class CalibratedTernarizer {
     /** {@code budget}: bits/weight under which each layer's grouping is chosen ({@link GroupingBudget}); null: the options' grouping. */
     public static Outcome run(Path in, Path out, OnnxOptions options, CalibrationInputs data, Steps steps, Double budget,
                               OnnxTernarizer.BeforeCommit beforeCommit, Consumer<Calibrator.Result> calibrated) throws IOException {
-        ModelProto model = OnnxModelFile.read(in);
-        List<LayerDecision> decisions = OnnxTernarizer.plan(in, options);
-        Calibrator.Result cal = new Calibrator(in.toString(), options.projection(), options.grouping(), steps, budget, options.packing()).run(model, decisions, data);
-        calibrated.accept(cal); // before the outputs are written, so a report can include it
-        OnnxOptions withWeights = options.withOverride((name, shape, w, grouping) -> cal.weights().get(name));
-        OnnxResult r = OnnxTernarizer.run(in, cal.corrected(), out, withWeights, beforeCommit);
-        return new Outcome(r, cal, data.source(), steps);
+        try (OnnxModel model = OnnxModel.read(in)) {
+            List<LayerDecision> decisions = OnnxTernarizer.plan(in, options);
+            Calibrator.Result cal = new Calibrator(in.toString(), options.projection(), options.grouping(), steps, budget, options.packing())
+                    .run(model, decisions, data);
+            calibrated.accept(cal); // before the outputs are written, so a report can include it
+            OnnxOptions withWeights = options.withOverride((name, shape, w, grouping) -> cal.weights().get(name));
+            OnnxResult r = OnnxTernarizer.run(in, cal.corrected(), out, withWeights, beforeCommit);
+            return new Outcome(r, cal, data.source(), steps);
+        }
     }
 }

@@ -36,7 +36,7 @@ public record CalibrationInputs(String source, NdArray inputs) {
         if (lower.equals("fashion-mnist") || lower.startsWith("fashion-mnist:")) {
             String arg = lower.equals("fashion-mnist") ? null : lower.substring("fashion-mnist:".length());
             if (arg != null && (arg.equals("test") || arg.equals("t10k"))) {
-                throw new IllegalArgumentException("--calibrate " + spec + ": calibration never uses the test split (t10k is what accuracy is reported on); use fashion-mnist[:N], which takes the training split");
+                throw new IllegalArgumentException("calibration data " + spec + ": calibration never uses the test split (t10k is what accuracy is reported on); use fashion-mnist[:N], which takes the training split");
             }
             if (arg != null && arg.startsWith("train")) arg = arg.equals("train") ? null : arg.startsWith("train:") ? arg.substring(6) : arg;
             int n = arg == null ? DEFAULT_COUNT : count(spec, arg);
@@ -51,7 +51,7 @@ public record CalibrationInputs(String source, NdArray inputs) {
             n = count(spec, s.substring(colon + 1));
             file = Path.of(s.substring(0, colon));
         }
-        if (Files.isDirectory(file)) throw new IllegalArgumentException(file + ": --calibrate takes fashion-mnist[:N] or an .npy/.npz file, not a folder");
+        if (Files.isDirectory(file)) throw new IllegalArgumentException(file + ": calibration data is fashion-mnist[:N] or an .npy/.npz file, not a folder");
         String name = file.getFileName() == null ? "" : file.getFileName().toString().toLowerCase(Locale.ROOT);
         if (name.startsWith("t10k") || name.startsWith("test")) {
             throw new IllegalArgumentException(file + ": looks like a test split; calibration must not use the data accuracy is reported on");
@@ -69,7 +69,7 @@ public record CalibrationInputs(String source, NdArray inputs) {
             if (n < 1) throw new NumberFormatException();
             return n;
         } catch (NumberFormatException e) {
-            throw new IllegalArgumentException("--calibrate " + spec + ": '" + arg + "' is not a positive example count");
+            throw new IllegalArgumentException("calibration data " + spec + ": '" + arg + "' is not a positive example count");
         }
     }
 

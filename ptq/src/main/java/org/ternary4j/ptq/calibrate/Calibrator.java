@@ -1,8 +1,5 @@
 package org.ternary4j.ptq.calibrate;
 
-import ai.onnx.proto.OnnxMl.GraphProto;
-import ai.onnx.proto.OnnxMl.ModelProto;
-import ai.onnx.proto.OnnxMl.TensorProto;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -15,6 +12,8 @@ import org.ternary4j.core.grouping.Grouping;
 import org.ternary4j.core.pack.Packing;
 import org.ternary4j.core.projection.Projection;
 import org.ternary4j.formats.onnx.LayerDecision;
+import org.ternary4j.formats.onnx.OnnxModel;
+import org.ternary4j.formats.onnx.OnnxTensor;
 
 /**
  * Sequential calibrated ternarization. Layers are handled in graph order; before layer k is
@@ -37,7 +36,7 @@ public final class Calibrator {
                               boolean biasCorrected) {}
 
     /** The calibrated weights by weight name, the bias-corrected model, per-layer reports and notes. */
-    public record Result(Map<String, TernaryTensor> weights, ModelProto corrected, List<LayerReport> layers, List<String> notes,
+    public record Result(Map<String, TernaryTensor> weights, OnnxModel corrected, List<LayerReport> layers, List<String> notes,
                          GroupingBudget.Choice budget) {}
 
     private final String file;
@@ -61,30 +60,28 @@ public final class Calibrator {
         this.method = projection.spec() + "+cal";
     }
 
-    public Result run(ModelProto model, List<LayerDecision> decisions, CalibrationInputs data) throws IOException {
-        for (TensorProto t : model.getGraph().getInitializerList()) {
-            if (t.getDataLocation() == TensorProto.DataLocation.EXTERNAL) {
-                throw new IllegalArgumentException(file + ": --calibrate does not support models with external data yet");
-            }
+    public Result run(OnnxModel model, List<LayerDecision> decisions, CalibrationInputs data) throws IOException {
+        for (OnnxTensor t : model.graph().initializers().values()) {
+            if (t.external()) throw new IllegalArgumentException(file + ": calibration does not support models with external data yet");
         }
         List<String> notes = new ArrayList<>();
         List<CalibLayer> layers = new ArrayList<>();
         for (LayerDecision d : decisions) {
             if (!d.ternarized()) continue;
-            CalibLayer.Result r = CalibLayer.find(model.getGraph(), d.layerIndex(), d.op(), d.weight());
+            CalibLayer.Result r = CalibLayer.find(model.graph(), d.layerIndex(), d.op(), d.weight());
             if (r.layer() != null) layers.add(r.layer());
             else notes.add(r.reason());
         }
         Map<String, Moments> fpMoments = fpOutputMoments(model, layers, data);
         GroupingBudget.Choice choice = budget == null ? null : chooseGroupings(model, layers, data);
-        GraphProto.Builder work = model.getGraph().toBuilder();      // ternary weights so far, for the sequential runs
-        GraphProto.Builder corrected = model.getGraph().toBuilder(); // full-precision weights, corrected biases
+        OnnxModel work = model;      // ternary weights so far, for the sequential runs
+        OnnxModel corrected = model; // full-precision weights, corrected biases
         Map<String, TernaryTensor> weights = new LinkedHashMap<>();
         List<LayerReport> reports = new ArrayList<>();
         for (CalibLayer l : layers) {
             boolean target = steps.fpTarget() && !weights.isEmpty(); // before the first ternary layer both inputs are the same
-            InputStats stats = collect(model.toBuilder().setGraph(work).build(), target ? model : null, l, data);
-            float[] stored = Graphs.floats(Graphs.initializer(work, l.weight()).orElseThrow()).orElseThrow();
+            InputStats stats = collect(work, target ? model : null, l, data);
+            float[] stored = weight(work, l);
             float[] w = l.transposed() ? transpose(stored, l.storedShape()[0], l.storedShape()[1]) : stored;
             // With a bias to correct, only the centered error remains after correction, so fit that.
             boolean centered = steps.bias() && l.bias() != null;
@@ -99,12 +96,12 @@ public final class Calibrator {
             TernaryTensor tt = new TernaryTensor(l.canonicalShape().clone(), g, method, s.codes(), s.pos(), s.neg());
             weights.put(l.weight(), tt);
             float[] q = tt.dequantize();
-            Graphs.setFloats(work, l.weight(), l.transposed() ? transpose(q, l.rows(), l.k()) : q);
+            work = work.withFloats(Map.of(l.weight(), l.transposed() ? transpose(q, l.rows(), l.k()) : q));
             boolean corrected1 = false;
             if (steps.bias() && l.bias() != null) {
                 float[] b = correctedBias(q, l, stats.mean(), fpMoments.get(l.biasOutput()).mean());
-                Graphs.setFloats(work, l.bias(), b);
-                Graphs.setFloats(corrected, l.bias(), b);
+                work = work.withFloats(Map.of(l.bias(), b));
+                corrected = corrected.withFloats(Map.of(l.bias(), b));
                 corrected1 = true;
             } else if (steps.bias()) {
                 notes.add(l.weight() + ": no bias to correct (" + l.op() + " without a bias vector)");
@@ -113,21 +110,21 @@ public final class Calibrator {
             reports.add(new LayerReport(l.order(), l.op(), l.weight(), l.k(), stats.count(), ref == 0 ? 0 : plain.error() / ref,
                     ref == 0 ? 0 : s.error() / ref, corrected1));
         }
-        return new Result(weights, model.toBuilder().setGraph(corrected).build(), reports, notes, choice);
+        return new Result(weights, corrected, reports, notes, choice);
     }
 
     /**
      * Sensitivity analysis and budgeted choice: every layer alone, on the full-precision model's
      * inputs, for each candidate grouping.
      */
-    private GroupingBudget.Choice chooseGroupings(ModelProto model, List<CalibLayer> layers, CalibrationInputs data) throws IOException {
+    private GroupingBudget.Choice chooseGroupings(OnnxModel model, List<CalibLayer> layers, CalibrationInputs data) throws IOException {
         Map<String, InputStats> stats = new LinkedHashMap<>();
         for (CalibLayer l : layers) stats.put(l.weight(), collect(model, null, l, data));
         Steps local = new Steps(steps.weighted(), steps.refit(), steps.gptqRounds(), false, false, false, steps.descent());
         List<List<GroupingBudget.Candidate>> perLayerCandidates = new ArrayList<>();
         for (CalibLayer l : layers) {
             InputStats st = stats.get(l.weight());
-            float[] stored = Graphs.floats(Graphs.initializer(model.getGraph().toBuilder(), l.weight()).orElseThrow()).orElseThrow();
+            float[] stored = weight(model, l);
             float[] w = l.transposed() ? transpose(stored, l.storedShape()[0], l.storedShape()[1]) : stored;
             double[] h = st.gram();
             List<GroupingBudget.Candidate> cs = new ArrayList<>();
@@ -173,7 +170,7 @@ public final class Calibrator {
     record Moments(double[] mean, double[] variance) {}
 
     /** Moments of every calibrated layer's output (bias included) in the full-precision model. */
-    private Map<String, Moments> fpOutputMoments(ModelProto model, List<CalibLayer> layers, CalibrationInputs data) throws IOException {
+    private Map<String, Moments> fpOutputMoments(OnnxModel model, List<CalibLayer> layers, CalibrationInputs data) throws IOException {
         Map<String, double[]> sums = new LinkedHashMap<>(), squares = new LinkedHashMap<>();
         Map<String, long[]> counts = new LinkedHashMap<>();
         Set<String> names = new LinkedHashSet<>();
@@ -184,7 +181,7 @@ public final class Calibrator {
             counts.put(l.biasOutput(), new long[1]);
         }
         if (names.isEmpty()) return Map.of();
-        try (IntermediateRunner r = IntermediateRunner.open(model, List.copyOf(names), file)) {
+        try (IntermediateRunner r = IntermediateRunner.open(model.withOutputs(List.copyOf(names)).toBytes(), file)) {
             r.run(data.inputs(), names, batch -> {
                 for (String name : names) {
                     IntermediateRunner.Tensor t = batch.get(name);
@@ -244,16 +241,16 @@ public final class Calibrator {
      * Statistics of the layer's inputs in {@code current}; with {@code reference} (the full-precision
      * model) also the cross moments with the inputs the reference gives the same examples.
      */
-    private InputStats collect(ModelProto current, ModelProto reference, CalibLayer l, CalibrationInputs data) throws IOException {
+    private InputStats collect(OnnxModel current, OnnxModel reference, CalibLayer l, CalibrationInputs data) throws IOException {
         InputStats stats = new InputStats(l.k(), reference != null);
         List<float[]> refs = new ArrayList<>();
         if (reference != null) {
-            try (IntermediateRunner r = IntermediateRunner.open(reference, List.of(l.input()), file)) {
+            try (IntermediateRunner r = IntermediateRunner.open(reference.withOutputs(List.of(l.input())).toBytes(), file)) {
                 r.run(data.inputs(), Set.of(l.input()), batch -> refs.add(batch.get(l.input()).values()));
             }
         }
         int[] batchIndex = {0};
-        try (IntermediateRunner r = IntermediateRunner.open(current, List.of(l.input()), file)) {
+        try (IntermediateRunner r = IntermediateRunner.open(current.withOutputs(List.of(l.input())).toBytes(), file)) {
             r.run(data.inputs(), Set.of(l.input()), batch -> {
                 IntermediateRunner.Tensor t = batch.get(l.input());
                 float[] ref = reference == null ? null : refs.get(batchIndex[0]++);
@@ -271,6 +268,11 @@ public final class Calibrator {
             });
         }
         return stats;
+    }
+
+    /** The layer's stored weight values in {@code model} ({@link CalibLayer#find} checked it is an embedded FLOAT initializer). */
+    private static float[] weight(OnnxModel model, CalibLayer l) throws IOException {
+        return model.graph().initializers().get(l.weight()).floats();
     }
 
     static float[] transpose(float[] w, int rows, int cols) {

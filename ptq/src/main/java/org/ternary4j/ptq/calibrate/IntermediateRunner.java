@@ -1,23 +1,21 @@
 package org.ternary4j.ptq.calibrate;
 
-import ai.onnx.proto.OnnxMl.ModelProto;
 import ai.onnxruntime.NodeInfo;
 import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OnnxValue;
 import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
-import ai.onnxruntime.OrtLoggingLevel;
 import ai.onnxruntime.OrtSession;
 import ai.onnxruntime.TensorInfo;
 import java.io.IOException;
 import java.nio.FloatBuffer;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import org.ternary4j.formats.data.NdArray;
 import org.ternary4j.eval.ort.OrtNatives;
+import org.ternary4j.eval.ort.OrtSessions;
 
 /**
  * Runs an in-memory copy of a model in ONNX Runtime (one thread, sequential, deterministic
@@ -45,20 +43,11 @@ final class IntermediateRunner implements AutoCloseable {
         this.declared = declared;
     }
 
-    static IntermediateRunner open(ModelProto model, List<String> outputs, String file) throws IOException {
-        var g = model.getGraph().toBuilder();
-        for (String o : outputs) Graphs.exposeOutput(g, o);
-        byte[] bytes = model.toBuilder().setGraph(g).build().toByteArray();
+    /** A session for the serialized {@code model}, whose graph outputs include every tensor {@link #run} will fetch. */
+    static IntermediateRunner open(byte[] model, String file) throws IOException {
         OrtNatives.prepare();
-        OrtEnvironment env = OrtEnvironment.getEnvironment(OrtLoggingLevel.ORT_LOGGING_LEVEL_ERROR, "ternary4j");
-        try (OrtSession.SessionOptions o = new OrtSession.SessionOptions()) {
-            o.setIntraOpNumThreads(1);
-            o.setInterOpNumThreads(1);
-            o.setExecutionMode(OrtSession.SessionOptions.ExecutionMode.SEQUENTIAL);
-            o.setDeterministicCompute(true);
-            o.setSessionLogLevel(OrtLoggingLevel.ORT_LOGGING_LEVEL_ERROR);
-            o.addConfigEntry("session.intra_op.allow_spinning", "0");
-            OrtSession s = env.createSession(bytes, o);
+        try (OrtSession.SessionOptions o = OrtSessions.deterministic(1)) {
+            OrtSession s = OrtSessions.environment().createSession(model, o);
             Map<String, NodeInfo> in = s.getInputInfo();
             if (in.size() != 1) {
                 s.close();
@@ -71,13 +60,13 @@ final class IntermediateRunner implements AutoCloseable {
             }
             return new IntermediateRunner(file, s, only.getName(), t.getShape());
         } catch (OrtException e) {
-            throw new IOException(file + ": ONNX Runtime cannot load the model for calibration: " + firstLine(e.getMessage()));
+            throw new IOException(file + ": ONNX Runtime cannot load the model for calibration: " + OrtSessions.firstLine(e.getMessage()));
         }
     }
 
     /** Feeds {@code x} in batches of {@value #BATCH} and passes the requested tensors of each batch to {@code sink}. */
     void run(NdArray x, Set<String> outputs, Sink sink) throws IOException {
-        OrtEnvironment env = OrtEnvironment.getEnvironment();
+        OrtEnvironment env = OrtSessions.environment();
         for (int from = 0; from < x.count(); from += BATCH) {
             NdArray part = x.slice(from, Math.min(x.count(), from + BATCH));
             try (OnnxTensor t = OnnxTensor.createTensor(env, FloatBuffer.wrap(part.data()), shapeFor(part));
@@ -93,7 +82,7 @@ final class IntermediateRunner implements AutoCloseable {
                 }
                 sink.accept(got);
             } catch (OrtException e) {
-                throw new IOException(file + ": ONNX Runtime failed during calibration: " + firstLine(e.getMessage()));
+                throw new IOException(file + ": ONNX Runtime failed during calibration: " + OrtSessions.firstLine(e.getMessage()));
             }
         }
     }
@@ -113,18 +102,8 @@ final class IntermediateRunner implements AutoCloseable {
         return out;
     }
 
-    private static String firstLine(String s) {
-        if (s == null) return "unknown error";
-        int nl = s.indexOf('\n');
-        return (nl < 0 ? s : s.substring(0, nl)).strip();
-    }
-
     @Override
     public void close() throws IOException {
-        try {
-            session.close();
-        } catch (OrtException e) {
-            throw new IOException(file + ": " + e.getMessage());
-        }
+        OrtSessions.close(session, file);
     }
 }

@@ -24,13 +24,7 @@ public record LayerProblem(float[] w, int rows, int k, double[] h, GroupLayout l
 
     /** Whether every group lies inside one row (then rows are independent problems). */
     public boolean rowLocal() {
-        for (int g = 0; g < layout.groupCount(); g++) {
-            int n = layout.size(g);
-            if (n == 0) continue;
-            int r = layout.position(g, 0) / k;
-            for (int j = 1; j < n; j++) if (layout.position(g, j) / k != r) return false;
-        }
-        return true;
+        return layout.rowLocal(k);
     }
 
     /** The value a code stands for in element p. */

@@ -28,7 +28,7 @@ import org.ternary4j.core.grouping.Grouping;
 import org.ternary4j.core.projection.TwoScale;
 import org.ternary4j.formats.data.NdArray;
 import org.ternary4j.formats.data.NpyWriter;
-import org.ternary4j.formats.onnx.OnnxModelFile;
+import org.ternary4j.formats.onnx.OnnxModel;
 import org.ternary4j.formats.onnx.OnnxOptions;
 import org.ternary4j.formats.onnx.OnnxTernarizer;
 
@@ -76,14 +76,14 @@ class CalibratedTernarizerTest {
         CalibrationInputs data = CalibrationInputs.load(calibrationFile(dir.resolve("calib.npy"), 64).toString());
         Path out = dir.resolve("out.onnx");
         CalibratedTernarizer.run(model, out, allLayers(1), data, Steps.ALL, r -> { }, c -> { });
-        Map<String, double[]> fp = means(OnnxModelFile.read(model), data);
-        Map<String, double[]> tern = means(OnnxModelFile.read(out), data);
+        Map<String, double[]> fp = means(model, data);
+        Map<String, double[]> tern = means(out, data);
         for (String name : List.of("c1", "g2", "y")) {
             double[] a = fp.get(name), b = tern.get(name);
             for (int c = 0; c < a.length; c++) assertEquals(a[c], b[c], 1e-4 * Math.max(1, Math.abs(a[c])), name + " channel " + c);
         }
         // And the weights really are ternary with the row's two scales.
-        Map<String, double[]> uncorrected = means(OnnxModelFile.read(plain(model, dir.resolve("plain.onnx"))), data);
+        Map<String, double[]> uncorrected = means(plain(model, dir.resolve("plain.onnx")), data);
         assertFalse(java.util.Arrays.equals(uncorrected.get("y"), fp.get("y")), "without correction the means differ (the test would be vacuous)");
     }
 
@@ -126,9 +126,9 @@ class CalibratedTernarizerTest {
     }
 
     /** Mean over examples (and positions) of c1, g2 and y per channel. */
-    private static Map<String, double[]> means(ModelProto m, CalibrationInputs data) throws IOException {
+    private static Map<String, double[]> means(Path model, CalibrationInputs data) throws IOException {
         Map<String, double[]> sums = new java.util.LinkedHashMap<>();
-        try (IntermediateRunner r = IntermediateRunner.open(m, List.of("c1", "g2", "y"), "test")) {
+        try (OnnxModel m = OnnxModel.read(model); IntermediateRunner r = IntermediateRunner.open(m.withOutputs(List.of("c1", "g2", "y")).toBytes(), "test")) {
             r.run(data.inputs(), Set.of("c1", "g2", "y"), batch -> {
                 for (var e : batch.entrySet()) {
                     long[] s = e.getValue().shape();

@@ -1,4 +1,4 @@
-package org.ternary4j.cli;
+package org.ternary4j.ptq;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
@@ -11,30 +11,30 @@ import org.ternary4j.core.metrics.TensorMetrics;
 import org.ternary4j.core.metrics.TensorReport;
 
 /** The per-tensor results of a quantize run, as a table for people and as JSON for programs. */
-record QuantizeReport(String input, String method, String grouping, String packing, List<TensorReport> tensors, int copiedTensors,
+public record QuantizeReport(String input, String method, String grouping, String packing, List<TensorReport> tensors, int copiedTensors,
                       TaskAccuracy accuracy) {
 
-    QuantizeReport(String input, String method, String grouping, String packing, List<TensorReport> tensors, int copiedTensors) {
+    public QuantizeReport(String input, String method, String grouping, String packing, List<TensorReport> tensors, int copiedTensors) {
         this(input, method, grouping, packing, tensors, copiedTensors, null);
     }
 
-    QuantizeReport withAccuracy(TaskAccuracy a) {
+    public QuantizeReport withAccuracy(TaskAccuracy a) {
         return new QuantizeReport(input, method, grouping, packing, tensors, copiedTensors, a);
     }
 
     private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
-    long ternarizedParameters() {
+    public long ternarizedParameters() {
         return tensors.stream().mapToLong(TensorReport::params).sum();
     }
 
     /** Storage cost over all ternarized tensors, weighted by their parameter counts. */
-    double bitsPerWeight() {
+    public double bitsPerWeight() {
         long n = ternarizedParameters();
         return n == 0 ? 0 : tensors.stream().mapToDouble(t -> t.metrics().bitsPerWeight() * t.params()).sum() / n;
     }
 
-    void printTable(PrintWriter out) {
+    public void printTable(PrintWriter out) {
         int width = Math.min(60, Math.max(4, tensors.stream().mapToInt(t -> t.name().length()).max().orElse(4)));
         String row = "%-" + width + "s  %-18s  %-10s  %-9s  %8s  %8s  %8s  %6s%n";
         out.printf(Locale.ROOT, row, "name", "shape", "method", "grouping", "cosine", "relL2", "sparsity", "bits/w");
@@ -56,7 +56,7 @@ record QuantizeReport(String input, String method, String grouping, String packi
     }
 
     /** Deterministic (no timings): the same run gives the same bytes. */
-    byte[] toJson() {
+    public byte[] toJson() {
         ObjectNode root = JSON.createObjectNode();
         root.put("input", input);
         root.put("method", method);

@@ -1,4 +1,4 @@
-package org.ternary4j.cli;
+package org.ternary4j.ptq;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
@@ -11,12 +11,12 @@ import org.ternary4j.ptq.calibrate.Calibrator;
 import org.ternary4j.ptq.calibrate.GroupingBudget;
 
 /** The calibration part of quantize's output: a table per layer and a "calibration" object in the JSON report. */
-final class CalibrationJson {
+public final class CalibrationJson {
     private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
     private CalibrationJson() {}
 
-    static byte[] addTo(byte[] report, String source, String steps, Calibrator.Result c) throws IOException {
+    public static byte[] addTo(byte[] report, String source, String steps, Calibrator.Result c) throws IOException {
         ObjectNode root = (ObjectNode) JSON.readTree(report);
         ObjectNode cal = root.putObject("calibration");
         cal.put("data", source);
@@ -54,7 +54,7 @@ final class CalibrationJson {
         return JSON.writeValueAsBytes(root);
     }
 
-    static void printTable(PrintWriter out, String source, Calibrator.Result c) {
+    public static void printTable(PrintWriter out, String source, Calibrator.Result c) {
         out.println("calibration on " + source + " (relative output error Σ(w−q)ᵀH(w−q)/ΣwᵀHw on the calibration inputs):");
         out.printf(Locale.ROOT, "  %-24s %-7s %7s %9s %12s %12s %5s%n", "weight", "op", "inputs", "samples", "plain", "calibrated", "bias");
         for (Calibrator.LayerReport l : c.layers()) {

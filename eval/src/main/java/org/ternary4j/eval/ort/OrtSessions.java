@@ -1,0 +1,53 @@
+package org.ternary4j.eval.ort;
+
+import ai.onnxruntime.OrtEnvironment;
+import ai.onnxruntime.OrtException;
+import ai.onnxruntime.OrtLoggingLevel;
+import ai.onnxruntime.OrtSession;
+import java.io.IOException;
+
+/** How ternary4j runs ONNX Runtime: one environment, reproducible session options, one-line messages. */
+public final class OrtSessions {
+    private OrtSessions() {}
+
+    public static OrtEnvironment environment() {
+        return OrtEnvironment.getEnvironment(OrtLoggingLevel.ORT_LOGGING_LEVEL_ERROR, "ternary4j");
+    }
+
+    /**
+     * Options for reproducible runs: {@code threads} intra-op threads, sequential execution,
+     * deterministic kernels, errors only. The caller closes them.
+     */
+    public static OrtSession.SessionOptions deterministic(int threads) throws OrtException {
+        OrtSession.SessionOptions options = new OrtSession.SessionOptions();
+        try {
+            options.setIntraOpNumThreads(threads);
+            options.setInterOpNumThreads(1);
+            options.setExecutionMode(OrtSession.SessionOptions.ExecutionMode.SEQUENTIAL);
+            options.setDeterministicCompute(true);
+            options.setSessionLogLevel(OrtLoggingLevel.ORT_LOGGING_LEVEL_ERROR);
+            // Spinning worker threads burn the other core between batches on this 2-core machine.
+            options.addConfigEntry("session.intra_op.allow_spinning", "0");
+            return options;
+        } catch (OrtException | RuntimeException e) {
+            options.close();
+            throw e;
+        }
+    }
+
+    /** Closes {@code session}; a failure becomes an IOException that names {@code file}. */
+    public static void close(OrtSession session, Object file) throws IOException {
+        try {
+            session.close();
+        } catch (OrtException e) {
+            throw new IOException(file + ": " + e.getMessage());
+        }
+    }
+
+    /** The first line of an ONNX Runtime message (they run on with native stack details). */
+    public static String firstLine(String s) {
+        if (s == null) return "unknown error";
+        int nl = s.indexOf('\n');
+        return (nl < 0 ? s : s.substring(0, nl)).strip();
+    }
+}
