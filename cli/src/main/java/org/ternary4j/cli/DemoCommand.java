@@ -11,6 +11,7 @@ import org.ternary4j.formats.data.DataSources;
 import org.ternary4j.formats.data.Dataset;
 import org.ternary4j.formats.onnx.OnnxOptions;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -21,15 +22,13 @@ import picocli.CommandLine.Spec;
  * images, with size, compression and an HTML report — and how to fine-tune when that is not enough.
  */
 @Command(name = "demo", mixinStandardHelpOptions = true,
-        description = "Ternarize the bundled Fashion-MNIST LeNet-5 with every post-training method, evaluate, report.")
+        description = "Ternarize the bundled Fashion-MNIST LeNet-5 with every post-training method, evaluate, report "
+                + "(to .cache/demo/report.html unless --html says otherwise).")
 final class DemoCommand implements Callable<Integer> {
     static final String MODEL = "models/lenet5-fmnist.onnx";
 
     @Option(names = "--model", paramLabel = "MODEL.onnx", description = "Default: the bundled " + MODEL + ".")
     Path model;
-
-    @Option(names = "--html", paramLabel = "FILE.html", description = "Default: .cache/demo/report.html.")
-    Path html;
 
     @Option(names = "--limit", paramLabel = "N", description = "Evaluate on the first N test images only (default: all 10 000).")
     Integer limit;
@@ -38,6 +37,10 @@ final class DemoCommand implements Callable<Integer> {
             description = "Unlabeled training images for the calibrated row. Default: ${DEFAULT-VALUE}.")
     int calibrationImages;
 
+    @Mixin HtmlOption html;
+
+    @Mixin ProgressOptions progress;
+
     @Spec
     CommandSpec spec;
 
@@ -45,7 +48,7 @@ final class DemoCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         Path root = Path.of(System.getProperty("t4j.root", ".")).toAbsolutePath().normalize();
         Path m = model != null ? model : root.resolve(MODEL);
-        Path report = html != null ? html : root.resolve(".cache/demo/report.html");
+        Path report = html.file != null ? html.file : root.resolve(".cache/demo/report.html");
         Files.createDirectories(report.toAbsolutePath().getParent());
         PrintWriter out = spec.commandLine().getOut();
         Dataset test = DataSources.load("fashion-mnist", null);
@@ -59,7 +62,7 @@ final class DemoCommand implements Callable<Integer> {
         OnnxOptions base = OnnxOptions.of(Projections.parse("tnt"), Grouping.parse("row")).withPacking(Sweep.defaultPacking());
         Sweep.Plan plan = new Sweep.Plan(m, methods, groupings, base, test, 1);
         Path work = Path.of(System.getProperty("java.io.tmpdir"));
-        List<Sweep.Row> rows = new java.util.ArrayList<>(Sweep.run(plan, work, new PrintWriter(System.err, true)));
+        List<Sweep.Row> rows = new java.util.ArrayList<>(Sweep.run(plan, work, progress.lines() ? new PrintWriter(System.err, true) : null));
         // The best no-retraining result: the same projection refined on 4096 unlabeled training images.
         rows.add(Sweep.measure(plan, "tnt", "kernel", "fashion-mnist:" + calibrationImages, work));
         out.println();

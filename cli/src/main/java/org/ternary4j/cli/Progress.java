@@ -6,8 +6,8 @@ import me.tongfei.progressbar.ProgressBar;
 import me.tongfei.progressbar.ProgressBarBuilder;
 
 /**
- * A progress bar on stderr, shown only for runs long enough to want one; stdout stays clean
- * for the table. Counts tensor elements.
+ * A progress bar on stderr, shown only on a terminal and for runs long enough to want one;
+ * stdout stays clean for the table. Counts tensor elements.
  */
 final class Progress implements LongConsumer, AutoCloseable {
     /** A few seconds of work at the measured ~10–15 M weights/s. */
@@ -21,7 +21,12 @@ final class Progress implements LongConsumer, AutoCloseable {
     }
 
     static Progress of(String task, long elements, int tensors) {
-        if (elements < MIN_ELEMENTS && tensors < MIN_TENSORS) return new Progress(null);
+        return of(task, elements, tensors, ProgressOptions.stderrIsTerminal());
+    }
+
+    /** {@code shown}: the command's {@link ProgressOptions#bar()}. */
+    static Progress of(String task, long elements, int tensors, boolean shown) {
+        if (!shown || elements < MIN_ELEMENTS && tensors < MIN_TENSORS) return new Progress(null);
         return new Progress(new ProgressBarBuilder()
                 .setTaskName(task)
                 .setInitialMax(elements)
