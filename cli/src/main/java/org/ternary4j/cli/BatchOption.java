@@ -4,19 +4,12 @@ import picocli.CommandLine.Option;
 
 /** {@code --batch}: examples per model run; the default is the command's own (one for latency, more for throughput). */
 final class BatchOption {
-    @Option(names = "--batch", paramLabel = "B", converter = Positive.class,
-            description = "Examples per model run (default ${DEFAULT-VALUE}).")
-    int size;
-
-    BatchOption() {
-        this(1);
-    }
-
-    private BatchOption(int size) {
-        this.size = size;
-    }
+    @Option(names = "--batch", paramLabel = "B", converter = Positive.class, description = "Examples per model run (default ${DEFAULT-VALUE}).")
+    int size = 1;
 
     static BatchOption defaulting(int size) {
-        return new BatchOption(size);
+        var option = new BatchOption();
+        option.size = size;
+        return option;
     }
 }

@@ -30,19 +30,16 @@ final class DemoCommand implements Callable<Integer> {
     @Option(names = "--model", paramLabel = "MODEL.onnx", description = "Default: the bundled " + MODEL + ".")
     Path model;
 
-    @Option(names = "--limit", paramLabel = "N", description = "Evaluate on the first N test images only (default: all 10 000).")
+    @Option(names = "--limit", paramLabel = "N", converter = Positive.class, description = "Evaluate on the first N test images only (default: all 10 000).")
     Integer limit;
 
-    @Option(names = "--calibration-images", defaultValue = "4096", paramLabel = "N",
+    @Option(names = "--calibration-images", defaultValue = "4096", paramLabel = "N", converter = Positive.class,
             description = "Unlabeled training images for the calibrated row. Default: ${DEFAULT-VALUE}.")
     int calibrationImages;
 
-    @Mixin HtmlOption html;
-
     @Mixin ProgressOptions progress;
-
-    @Spec
-    CommandSpec spec;
+    @Mixin HtmlOption html;
+    @Spec CommandSpec spec;
 
     @Override
     public Integer call() throws Exception {

@@ -6,18 +6,12 @@ import picocli.CommandLine.Option;
 final class ThreadsOption {
     @Option(names = "--threads", paramLabel = "T", converter = Positive.class,
             description = "Worker threads (default ${DEFAULT-VALUE}); results do not depend on the count beyond float rounding.")
-    int count;
-
-    ThreadsOption() {
-        this(1);
-    }
-
-    private ThreadsOption(int count) {
-        this.count = count;
-    }
+    int count = 1;
 
     /** For work that splits by tensor or layer: every processor unless the user says otherwise. */
     static ThreadsOption allProcessors() {
-        return new ThreadsOption(Runtime.getRuntime().availableProcessors());
+        ThreadsOption all = new ThreadsOption();
+        all.count = Runtime.getRuntime().availableProcessors();
+        return all;
     }
 }
