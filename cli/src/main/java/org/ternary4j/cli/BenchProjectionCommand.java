@@ -5,13 +5,13 @@ import java.util.List;
 import java.util.concurrent.Callable;
 import org.ternary4j.bench.ProjectionBenchmark;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 @Command(name = "projection", mixinStandardHelpOptions = true,
         description = "Elements/s of exact TNT (bucketed search) vs the full sort-and-scan formulation, 1 and 2 threads.")
 final class BenchProjectionCommand implements Callable<Integer> {
-    @Option(names = "--json", description = "One JSON object per configuration instead of the table.")
-    boolean json;
+    @Mixin JsonOption json;
 
     @Option(names = "--runs", defaultValue = "9", description = "Timed runs per configuration (median reported). Default: ${DEFAULT-VALUE}.")
     int runs;
@@ -21,8 +21,8 @@ final class BenchProjectionCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        List<ProjectionBenchmark.Result> results = ProjectionBenchmark.run(new int[] {1, 2}, warmup, runs, json ? null : System.err);
-        if (json) {
+        List<ProjectionBenchmark.Result> results = ProjectionBenchmark.run(new int[] {1, 2}, warmup, runs, json.on ? null : System.err);
+        if (json.on) {
             ObjectMapper mapper = new ObjectMapper();
             for (var r : results) System.out.println(mapper.writeValueAsString(r));
             return 0;

@@ -11,6 +11,7 @@ import org.ternary4j.formats.data.DataSources;
 import org.ternary4j.formats.data.Dataset;
 import org.ternary4j.formats.onnx.OnnxOptions;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -21,31 +22,30 @@ import picocli.CommandLine.Spec;
  * images, with size, compression and an HTML report — and how to fine-tune when that is not enough.
  */
 @Command(name = "demo", mixinStandardHelpOptions = true,
-        description = "Ternarize the bundled Fashion-MNIST LeNet-5 with every post-training method, evaluate, report.")
+        description = "Ternarize the bundled Fashion-MNIST LeNet-5 with every post-training method, evaluate, report "
+                + "(to .cache/demo/report.html unless --html says otherwise).")
 final class DemoCommand implements Callable<Integer> {
     static final String MODEL = "models/lenet5-fmnist.onnx";
 
     @Option(names = "--model", paramLabel = "MODEL.onnx", description = "Default: the bundled " + MODEL + ".")
     Path model;
 
-    @Option(names = "--html", paramLabel = "FILE.html", description = "Default: .cache/demo/report.html.")
-    Path html;
-
-    @Option(names = "--limit", paramLabel = "N", description = "Evaluate on the first N test images only (default: all 10 000).")
+    @Option(names = "--limit", paramLabel = "N", converter = Positive.class, description = "Evaluate on the first N test images only (default: all 10 000).")
     Integer limit;
 
-    @Option(names = "--calibration-images", defaultValue = "4096", paramLabel = "N",
+    @Option(names = "--calibration-images", defaultValue = "4096", paramLabel = "N", converter = Positive.class,
             description = "Unlabeled training images for the calibrated row. Default: ${DEFAULT-VALUE}.")
     int calibrationImages;
 
-    @Spec
-    CommandSpec spec;
+    @Mixin ProgressOptions progress;
+    @Mixin HtmlOption html;
+    @Spec CommandSpec spec;
 
     @Override
     public Integer call() throws Exception {
         Path root = Path.of(System.getProperty("t4j.root", ".")).toAbsolutePath().normalize();
         Path m = model != null ? model : root.resolve(MODEL);
-        Path report = html != null ? html : root.resolve(".cache/demo/report.html");
+        Path report = html.file != null ? html.file : root.resolve(".cache/demo/report.html");
         Files.createDirectories(report.toAbsolutePath().getParent());
         PrintWriter out = spec.commandLine().getOut();
         Dataset test = DataSources.load("fashion-mnist", null);
@@ -59,7 +59,7 @@ final class DemoCommand implements Callable<Integer> {
         OnnxOptions base = OnnxOptions.of(Projections.parse("tnt"), Grouping.parse("row")).withPacking(Sweep.defaultPacking());
         Sweep.Plan plan = new Sweep.Plan(m, methods, groupings, base, test, 1);
         Path work = Path.of(System.getProperty("java.io.tmpdir"));
-        List<Sweep.Row> rows = new java.util.ArrayList<>(Sweep.run(plan, work, new PrintWriter(System.err, true)));
+        List<Sweep.Row> rows = new java.util.ArrayList<>(Sweep.run(plan, work, progress.lines() ? new PrintWriter(System.err, true) : null));
         // The best no-retraining result: the same projection refined on 4096 unlabeled training images.
         rows.add(Sweep.measure(plan, "tnt", "kernel", "fashion-mnist:" + calibrationImages, work));
         out.println();

@@ -7,13 +7,12 @@ import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
-import org.ternary4j.formats.data.DataSources;
 import org.ternary4j.formats.data.Dataset;
 import org.ternary4j.eval.ort.EvalResult;
 import org.ternary4j.eval.ort.Evaluator;
 import org.ternary4j.eval.ort.OnnxModel;
-import org.ternary4j.eval.ort.RandomInputs;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -22,7 +21,8 @@ import picocli.CommandLine.Spec;
 /** {@code ternary4j eval MODEL.onnx --data …}: top-1 accuracy, and agreement with a second model. */
 @Command(name = "eval", mixinStandardHelpOptions = true, sortOptions = false,
         description = "Evaluate an ONNX model with ONNX Runtime: top-1 accuracy on labelled data, and with --compare, "
-                + "agreement and output cosine against a second model (labels optional).")
+                + "agreement and output cosine against a second model (labels optional). A model with a fixed batch size "
+                + "runs at that size whatever --batch says.")
 final class EvalCommand implements Callable<Integer> {
 
     @Spec CommandSpec spec;
@@ -30,29 +30,14 @@ final class EvalCommand implements Callable<Integer> {
     @Parameters(index = "0", paramLabel = "MODEL.onnx", description = "The model to evaluate.")
     Path model;
 
-    @Option(names = "--data", required = true, paramLabel = "DATA",
-            description = "fashion-mnist (test split; fashion-mnist:train for the training split), an IDX folder, "
-                    + "an .npz (x, optional y; or arrays named after the model inputs), an .npy or IDX file, "
-                    + "or random:N[:SEED] (synthetic inputs, for --compare without data). IDX images are scaled "
-                    + "to [0,1] (x/255) in NCHW and reshaped to the model's input; NPY/NPZ values are used as stored.")
-    String data;
-
-    @Option(names = "--labels", paramLabel = "L.npy", description = "Class labels (.npy or IDX) for an .npy/IDX input file.")
-    Path labels;
-
-    @Option(names = "--limit", paramLabel = "N", description = "Evaluate only the first N examples.")
-    Integer limit;
+    @Mixin DataOptions data;
 
     @Option(names = "--compare", paramLabel = "OTHER.onnx", description = "A second model to compare with (e.g. the ternarized one).")
     Path compare;
 
-    @Option(names = "--batch", paramLabel = "B", defaultValue = "" + Evaluator.DEFAULT_BATCH,
-            description = "Examples per run (a model with a fixed batch size uses its own; default ${DEFAULT-VALUE}).")
-    int batch;
+    @Mixin BatchOption batch = BatchOption.defaulting(Evaluator.DEFAULT_BATCH);
 
-    @Option(names = "--threads", paramLabel = "T", defaultValue = "1",
-            description = "ONNX Runtime intra-op threads (default ${DEFAULT-VALUE}); results do not depend on it beyond float rounding.")
-    int threads;
+    @Mixin ThreadsOption threads;
 
     @Option(names = "--output", paramLabel = "NAME", description = "Model output to score (default: the first).")
     String output;
@@ -61,21 +46,16 @@ final class EvalCommand implements Callable<Integer> {
             description = "Fix a symbolic input dimension by its ONNX name, e.g. --dim sequence_length=32 (repeatable).")
     Map<String, Long> dims = new LinkedHashMap<>();
 
-    @Option(names = "--json", description = "Print {\"top1\": …, \"n\": …, \"compare\": {…}} instead of text.")
-    boolean json;
+    @Mixin JsonOption json;
 
     @Override
     public Integer call() throws Exception {
-        if (limit != null && limit < 1) throw new IllegalArgumentException("--limit must be ≥ 1, got " + limit);
-        try (OnnxModel a = OnnxModel.open(model, threads, output, dims);
-             OnnxModel b = compare == null ? null : OnnxModel.open(compare, threads, output, dims)) {
-            Dataset d = RandomInputs.fromSpec(data, a);
-            if (d == null) d = DataSources.load(data, labels);
-            else if (labels != null) throw new IllegalArgumentException("--labels makes no sense with --data " + data);
-            if (limit != null) d = d.limit(limit);
-            EvalResult r = b == null ? Evaluator.evaluate(a, d, batch) : Evaluator.compare(a, b, d, batch);
+        try (OnnxModel a = OnnxModel.open(model, threads.count, output, dims);
+             OnnxModel b = compare == null ? null : OnnxModel.open(compare, threads.count, output, dims)) {
+            Dataset d = data.load(a);
+            EvalResult r = b == null ? Evaluator.evaluate(a, d, batch.size) : Evaluator.compare(a, b, d, batch.size);
             PrintWriter out = spec.commandLine().getOut();
-            out.println(json ? toJson(r) : toText(r, d));
+            out.println(json.on ? toJson(r) : toText(r, d));
             out.flush();
         }
         return 0;

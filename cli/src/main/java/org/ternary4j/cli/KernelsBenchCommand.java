@@ -10,6 +10,7 @@ import org.ternary4j.core.grouping.Grouping;
 import org.ternary4j.formats.data.DataSources;
 import org.ternary4j.formats.data.NdArray;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** {@code ternary4j bench kernels}: ternary GEMV/GEMM against FP32 Java, ONNX Runtime and llama.cpp. */
@@ -20,8 +21,7 @@ import picocli.CommandLine.Option;
                 "in 2-bit codes are timed alongside (the 2-bit column)."})
 final class KernelsBenchCommand implements Callable<Integer> {
 
-    @Option(names = "--json", description = "One JSON object per configuration (and per note) instead of a table.")
-    boolean json;
+    @Mixin JsonOption json;
 
     @Option(names = "--peer", paramLabel = "PROGRAM",
             description = {"llama.cpp/ggml GEMV driver, run as PROGRAM ROWS COLS THREADS, printing lines '<type> <median µs>'",
@@ -64,7 +64,7 @@ final class KernelsBenchCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        KernelBench.Options d = KernelBench.Options.defaults(peer, json, quick);
+        KernelBench.Options d = KernelBench.Options.defaults(peer, json.on, quick);
         List<int[]> parsed = d.shapes();
         if (shapes != null) {
             parsed = new ArrayList<>();
@@ -78,7 +78,7 @@ final class KernelsBenchCommand implements Callable<Integer> {
         }
         if (!e2eOnly) {
             new KernelBench(new KernelBench.Options(parsed, threads == null ? d.threads() : threads, batches == null ? d.batches() : batches,
-                    g, peer, json, quick), System.out).run();
+                    g, peer, json.on, quick), System.out).run();
         }
         if (e2e || e2eOnly) endToEnd(threads == null ? d.threads() : threads);
         return 0;
@@ -92,7 +92,7 @@ final class KernelsBenchCommand implements Callable<Integer> {
         List<Path> models = e2eModels != null ? e2eModels : List.of(root.resolve("models/lenet5-fmnist.onnx"), root.resolve("models/vgg-fmnist.onnx"));
         for (Path m : models) if (!java.nio.file.Files.isRegularFile(m)) throw new IllegalArgumentException(m + ": no such model file");
         NdArray images = DataSources.load(e2eData, null).inputs().getFirst().array();
-        new EndToEndBench(new EndToEndBench.Options(models, images.data(), images.shape(), threadCounts, b, e2eAgreement, json, quick), System.out).run();
+        new EndToEndBench(new EndToEndBench.Options(models, images.data(), images.shape(), threadCounts, b, e2eAgreement, json.on, quick), System.out).run();
     }
 
     private static int[] parseShape(String s) {

@@ -4,10 +4,11 @@ import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
 /** The {@code ternary4j} command: one subcommand per job. */
-@Command(name = "ternary4j", mixinStandardHelpOptions = true, version = "ternary4j 0.1.0",
+@Command(name = "ternary4j", mixinStandardHelpOptions = true, version = Main.VERSION,
         description = "Ternarize neural networks (weights in {-1, 0, +1} times a scale), evaluate and run them.",
         subcommands = {CommandLine.HelpCommand.class, QuantizeCommand.class, EvalCommand.class, SweepCommand.class, TrainCommand.class, RunCommand.class, DemoCommand.class, BenchCommand.class, TaskCommand.class})
 public final class Main {
+    static final String VERSION = "ternary4j 0.1.0";
 
     public static void main(String[] args) {
         System.exit(run(args));
@@ -17,6 +18,16 @@ public final class Main {
     public static int run(String... args) {
         CommandLine cli = new CommandLine(new Main());
         cli.setExecutionExceptionHandler(Errors::report);
+        cli.setParameterExceptionHandler(Errors::usage);
+        versionEverywhere(cli);
         return cli.execute(args);
+    }
+
+    /** Every subcommand's {@code -V} prints the one version (picocli leaves theirs empty). */
+    private static void versionEverywhere(CommandLine cli) {
+        for (CommandLine sub : cli.getSubcommands().values()) {
+            sub.getCommandSpec().version(VERSION);
+            versionEverywhere(sub);
+        }
     }
 }

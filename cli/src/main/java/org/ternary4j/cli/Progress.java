@@ -6,8 +6,8 @@ import me.tongfei.progressbar.ProgressBarBuilder;
 import org.ternary4j.ptq.SafetensorsQuantization;
 
 /**
- * A progress bar on stderr, shown only for runs long enough to want one; stdout stays clean
- * for the table. Counts tensor elements.
+ * A progress bar on stderr, shown only on a terminal and for runs long enough to want one;
+ * stdout stays clean for the table. Counts tensor elements.
  */
 final class Progress implements SafetensorsQuantization.Monitor, AutoCloseable {
     /** A few seconds of work at the measured ~10–15 M weights/s. */
@@ -15,15 +15,18 @@ final class Progress implements SafetensorsQuantization.Monitor, AutoCloseable {
     static final int MIN_TENSORS = 200;
 
     private final String task;
+    private final boolean shown;
     private ProgressBar bar;
 
-    Progress(String task) {
+    /** {@code shown}: the command's {@link ProgressOptions#bar()}. */
+    Progress(String task, boolean shown) {
         this.task = task;
+        this.shown = shown;
     }
 
     @Override
     public void start(long elements, int tensors) {
-        if (elements < MIN_ELEMENTS && tensors < MIN_TENSORS) return;
+        if (!shown || elements < MIN_ELEMENTS && tensors < MIN_TENSORS) return;
         bar = new ProgressBarBuilder()
                 .setTaskName(task)
                 .setInitialMax(elements)

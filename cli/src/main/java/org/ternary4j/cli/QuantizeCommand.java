@@ -56,6 +56,9 @@ final class QuantizeCommand implements Callable<Integer> {
     boolean allTensors;
 
     @Mixin
+    ProgressOptions progressOptions;
+
+    @Mixin
     QuantizeMethodOptions how;
 
     @Mixin
@@ -124,7 +127,7 @@ final class QuantizeCommand implements Callable<Integer> {
         SafetensorsQuantization.Request request = SafetensorsQuantization.Request.of(input, output, projection, groups).withPacking(pack)
                 .withPacked(packed).withReport(report).withAllTensors(allTensors).withThreads(n).withLimits(readLimits);
         QuantizeReport result;
-        try (Progress progress = new Progress("quantize")) {
+        try (Progress progress = new Progress("quantize", progressOptions.bar())) {
             result = SafetensorsQuantization.run(request, progress);
         }
         result.printTable(out);

@@ -11,7 +11,6 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 import org.ternary4j.core.TernaryTensor;
 import org.ternary4j.formats.data.Dataset;
-import org.ternary4j.formats.data.DataSources;
 import org.ternary4j.formats.data.NdArray;
 import org.ternary4j.eval.ort.Evaluator;
 import org.ternary4j.eval.ort.OnnxModel;
@@ -20,6 +19,7 @@ import org.ternary4j.ptq.TaskAccuracy;
 import org.ternary4j.runtime.TernaryModel;
 import org.ternary4j.runtime.graph.Tensor;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -39,17 +39,11 @@ final class RunCommand implements Callable<Integer> {
     @Option(names = "--packed", required = true, paramLabel = "P.safetensors", description = "Packed ternary weights (quantize --packed) for the graph's weights of the same names.")
     Path packed;
 
-    @Option(names = "--data", required = true, paramLabel = "DATA", description = "fashion-mnist, an IDX folder, or an .npz/.npy file.")
-    String data;
+    @Mixin DataOptions data;
 
-    @Option(names = "--limit", paramLabel = "N", description = "Only the first N examples.")
-    Integer limit;
+    @Mixin BatchOption batch;
 
-    @Option(names = "--batch", defaultValue = "1", paramLabel = "B", description = "Examples per run. Default: ${DEFAULT-VALUE}.")
-    int batch;
-
-    @Option(names = "--threads", defaultValue = "1", paramLabel = "T", description = "Kernel threads (results are identical for any count). Default: ${DEFAULT-VALUE}.")
-    int threads;
+    @Mixin ThreadsOption threadCount;
 
     @Option(names = "--exact", description = "Keep activations in float inside ternary layers (default: int8 per vector, like llama.cpp).")
     boolean exact;
@@ -57,18 +51,16 @@ final class RunCommand implements Callable<Integer> {
     @Option(names = "--compare-ort", description = "Also run ONNX Runtime on MODEL (the dequantized weights) and compare predictions and outputs.")
     boolean compareOrt;
 
-    @Option(names = "--json", description = "Print {\"top1\": …, \"n\": …, …} instead of text.")
-    boolean json;
+    @Mixin JsonOption json;
 
     @Spec
     CommandSpec spec;
 
     @Override
     public Integer call() throws Exception {
-        if (batch < 1) throw new IllegalArgumentException("--batch must be ≥ 1");
-        Dataset d = DataSources.load(data, null);
-        if (limit != null) d = d.limit(limit);
-        if (d.inputs().size() != 1) throw new IllegalArgumentException(data + ": the runtime takes single-input models");
+        int threads = threadCount.count;
+        Dataset d = data.load(model);
+        if (d.inputs().size() != 1) throw new IllegalArgumentException(d.source() + ": the runtime takes single-input models");
         NdArray x = d.inputs().getFirst().array();
         Map<String, TernaryTensor> ternary = new HashMap<>();
         try (PackedReader reader = PackedReader.open(packed)) {
@@ -112,8 +104,8 @@ final class RunCommand implements Callable<Integer> {
 
     private void runBatches(TernaryModel m, String input, String output, NdArray x, int n, float[][] sink) {
         int per = x.exampleSize();
-        for (int from = 0; from < n; from += batch) {
-            int to = Math.min(n, from + batch);
+        for (int from = 0; from < n; from += batch.size) {
+            int to = Math.min(n, from + batch.size);
             int[] shape = x.shape().clone();
             shape[0] = to - from;
             float[] chunk = Arrays.copyOfRange(x.data(), from * per, to * per);
@@ -128,11 +120,11 @@ final class RunCommand implements Callable<Integer> {
     record Comparison(double agreement, double maxAbsDiff, double ortPerSecond) {}
 
     private Comparison compare(float[][] ours, Dataset d) throws Exception {
-        try (OnnxModel ort = OnnxModel.open(model, threads, null)) {
+        try (OnnxModel ort = OnnxModel.open(model, threadCount.count, null)) {
             Dataset first = d.limit(Math.min(d.count(), 500));
-            warmUp(() -> Evaluator.outputs(ort, first, batch));
+            warmUp(() -> Evaluator.outputs(ort, first, batch.size));
             long t0 = System.nanoTime();
-            float[][] theirs = Evaluator.outputs(ort, d, batch);
+            float[][] theirs = Evaluator.outputs(ort, d, batch.size);
             double seconds = (System.nanoTime() - t0) / 1e9;
             int agree = 0;
             double maxDiff = 0;
@@ -147,12 +139,13 @@ final class RunCommand implements Callable<Integer> {
     private void print(Double top1, int n, double perSecond, long packedBytes, long weights, Comparison cmp) throws Exception {
         var out = spec.commandLine().getOut();
         double bits = weights == 0 ? 0 : packedBytes * 8.0 / weights;
-        if (json) {
+        int threads = threadCount.count;
+        if (json.on) {
             ObjectNode o = new ObjectMapper().createObjectNode();
             o.put("top1", top1);
             o.put("n", n);
             o.put("examplesPerSecond", perSecond);
-            o.put("batch", batch);
+            o.put("batch", batch.size);
             o.put("threads", threads);
             o.put("activations", exact ? "float" : "int8");
             o.put("packedWeightBytes", packedBytes);
@@ -167,7 +160,7 @@ final class RunCommand implements Callable<Integer> {
             out.println(new ObjectMapper().writeValueAsString(o));
         } else {
             out.printf(Locale.ROOT, "%s: top-1 %s on %d examples; %.0f examples/s (batch %d, %d thread%s, %s activations)%n", model,
-                    TaskAccuracy.percent(top1), n, perSecond, batch, threads, threads == 1 ? "" : "s", exact ? "float" : "int8");
+                    TaskAccuracy.percent(top1), n, perSecond, batch.size, threads, threads == 1 ? "" : "s", exact ? "float" : "int8");
             out.printf(Locale.ROOT, "packed ternary weights resident: %d bytes, %.3f bits/weight%n", packedBytes, bits);
             if (cmp != null) {
                 out.printf(Locale.ROOT, "ONNX Runtime on the dequantized model: %.0f examples/s (runtime is %.2fx), predictions agree on %.2f %%, max |output diff| %.2e%n",

@@ -1,17 +1,18 @@
 package org.ternary4j.cli;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.Callable;
-import org.ternary4j.formats.data.DataSources;
 import org.ternary4j.formats.data.Dataset;
 import org.ternary4j.formats.onnx.NamePattern;
 import org.ternary4j.formats.onnx.OnnxOptions;
+import org.ternary4j.ptq.TaskAccuracy;
 import org.ternary4j.core.grouping.Grouping;
 import org.ternary4j.core.projection.Projections;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -29,11 +30,7 @@ final class SweepCommand implements Callable<Integer> {
     @Option(names = "--groupings", split = ",", defaultValue = "row,kernel", description = "Default: ${DEFAULT-VALUE}.")
     List<String> groupings;
 
-    @Option(names = "--data", required = true, paramLabel = "DATA", description = "fashion-mnist, an IDX folder, or an .npz/.npy file.")
-    String data;
-
-    @Option(names = "--limit", paramLabel = "N", description = "Evaluate on the first N examples only.")
-    Integer limit;
+    @Mixin DataOptions data;
 
     @Option(names = "--all-layers", description = "Also ternarize the first and last weight layers.")
     boolean allLayers;
@@ -44,14 +41,13 @@ final class SweepCommand implements Callable<Integer> {
     @Option(names = "--exclude", split = ",", paramLabel = "PATTERN", description = "Weights or nodes to keep full precision.")
     List<String> exclude = List.of();
 
-    @Option(names = "--threads", defaultValue = "1", description = "ONNX Runtime and ternarization threads. Default: ${DEFAULT-VALUE}.")
-    int threads;
+    @Mixin ThreadsOption threads;
 
-    @Option(names = "--json", description = "One JSON object per row instead of the table.")
-    boolean json;
+    @Mixin JsonOption json;
 
-    @Option(names = "--html", paramLabel = "FILE.html", description = "Also write an HTML report.")
-    Path html;
+    @Mixin HtmlOption html;
+
+    @Mixin ProgressOptions progress;
 
     @Spec
     CommandSpec spec;
@@ -60,39 +56,35 @@ final class SweepCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         methods.forEach(Projections::parse);
         groupings.forEach(Grouping::parse);
-        Dataset d = DataSources.load(data, null);
-        if (limit != null) d = d.limit(limit);
+        Dataset d = data.load(model);
         OnnxOptions base = OnnxOptions.of(Projections.parse(methods.getFirst()), Grouping.parse(groupings.getFirst()))
                 .withAllLayers(allLayers).withFoldBn(foldBn).withExclude(exclude.stream().map(NamePattern::parse).toList())
-                .withThreads(threads).withPacking(Sweep.defaultPacking());
-        Sweep.Plan plan = new Sweep.Plan(model, methods, groupings, base, d, threads);
+                .withThreads(threads.count).withPacking(Sweep.defaultPacking());
+        Sweep.Plan plan = new Sweep.Plan(model, methods, groupings, base, d, threads.count);
         Path work = Path.of(System.getProperty("java.io.tmpdir"));
-        var rows = Sweep.run(plan, work, json ? null : new java.io.PrintWriter(System.err, true));
-        var out = spec.commandLine().getOut();
-        if (json) {
+        var rows = Sweep.run(plan, work, json.on || !progress.lines() ? null : new PrintWriter(System.err, true));
+        PrintWriter out = spec.commandLine().getOut();
+        if (json.on) {
             ObjectMapper m = new ObjectMapper();
-            for (Sweep.Row r : rows) {
-                ObjectNode o = m.createObjectNode();
-                o.put("method", r.method());
-                o.put("grouping", r.grouping());
-                o.put("n", r.accuracy().n());
-                o.put("fpTop1", r.accuracy().fpTop1());
-                o.put("top1", r.accuracy().ternaryTop1());
-                o.put("agreement", r.accuracy().agreement());
-                o.put("meanCosine", r.accuracy().meanCosine());
-                o.put("bitsPerWeight", r.bitsPerWeight());
-                o.put("fpBytes", r.fpBytes());
-                o.put("packedBytes", r.packedBytes());
-                out.println(m.writeValueAsString(o));
-            }
+            for (Sweep.Row r : rows) out.println(m.writeValueAsString(JsonRow.of(r)));
         } else {
             Sweep.printTable(rows, out);
         }
-        if (html != null) {
-            Sweep.writeHtml(html, plan, rows, work);
-            if (!json) out.println("HTML report: " + html);
+        if (html.file != null) {
+            Sweep.writeHtml(html.file, plan, rows, work);
+            if (!json.on) out.println("HTML report: " + html.file);
         }
         out.flush();
         return 0;
+    }
+
+    /** A row as {@code --json} prints it, fields in this order. */
+    record JsonRow(String method, String grouping, int n, Double fpTop1, Double top1, double agreement, double meanCosine,
+            double bitsPerWeight, long fpBytes, long packedBytes) {
+        static JsonRow of(Sweep.Row r) {
+            TaskAccuracy a = r.accuracy();
+            return new JsonRow(r.method(), r.grouping(), a.n(), a.fpTop1(), a.ternaryTop1(), a.agreement(), a.meanCosine(),
+                    r.bitsPerWeight(), r.fpBytes(), r.packedBytes());
+        }
     }
 }

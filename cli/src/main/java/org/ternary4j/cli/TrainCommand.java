@@ -16,6 +16,7 @@ import org.ternary4j.qat.OnnxExport;
 import org.ternary4j.qat.TrainOptions;
 import org.ternary4j.qat.Training;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** {@code ternary4j train}: train a zoo model on Fashion-MNIST, full precision or ternary-aware, and export ONNX. */
@@ -47,7 +48,7 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = {"-o", "--output"}, required = true, description = "the ONNX model to write") Path output;
     @Option(names = "--log", description = "per-epoch log, CSV (or JSON if the name ends in .json)") Path log;
     @Option(names = "--json", description = "print the final metrics as JSON on stdout") boolean json;
-    @Option(names = "--no-progress", description = "no progress bar") boolean noProgress;
+    @Mixin ProgressOptions progress;
 
     @Override
     public Integer call() throws Exception {
@@ -59,7 +60,7 @@ final class TrainCommand implements Callable<Integer> {
         checkOutput();
         FashionMnist.Split train = FashionMnist.load(data, "train");
         FashionMnist.Split test = FashionMnist.load(data, "t10k");
-        Training.Result r = Training.run(o, train, test, !noProgress, log);
+        Training.Result r = Training.run(o, train, test, progress.bar(), log);
         OnnxExport.write(r.onnx(), output, init);
         if (json) {
             Map<String, Object> out = new LinkedHashMap<>();

@@ -148,7 +148,7 @@ class EvalCommandTest {
         assertTrue(r.err().contains("do not fit"), r.err());
 
         r = run("eval", model.toString(), "--data", xy[0].toString(), "--limit", "0");
-        assertEquals(1, r.code());
-        assertTrue(r.err().contains("--limit"), r.err());
+        assertEquals(Errors.USAGE, r.code());
+        assertEquals("ternary4j: invalid value for option '--limit': '0' is not ≥ 1; see 'ternary4j eval --help'", r.err().strip());
     }
 }

@@ -8,6 +8,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -58,6 +60,9 @@ class TaskCommandsTest {
         assertEquals(2, lines.length, r.out());
         for (String line : lines) {
             JsonNode row = JSON.readTree(line);
+            List<String> fields = new ArrayList<>();
+            row.fieldNames().forEachRemaining(fields::add);
+            assertEquals(List.of("method", "grouping", "n", "fpTop1", "top1", "agreement", "meanCosine", "bitsPerWeight", "fpBytes", "packedBytes"), fields);
             Path out = dir.resolve(row.get("method").asText() + ".onnx"), report = dir.resolve(row.get("method").asText() + ".json");
             CliRun q = CliRun.of("quantize", LENET.toString(), "-o", out.toString(), "--method", row.get("method").asText(),
                     "--grouping", "row", "--report", report.toString());

@@ -85,14 +85,17 @@ public final class OnnxModel implements AutoCloseable {
         }
     }
 
+    /** The model file, which every message about the model names. */
     public Path file() {
         return file;
     }
 
+    /** The inputs as the model declares them, in its order, with the symbolic sizes fixed at open. */
     public List<Input> inputs() {
         return inputs;
     }
 
+    /** The output that is scored: the one named at {@link #open}, else the first declared. */
     public String outputName() {
         return output;
     }

@@ -74,15 +74,7 @@ public final class TinyModels {
         Object[] full = new Object[dims.length + 1];
         full[0] = "N";
         System.arraycopy(dims, 0, full, 1, dims.length);
-        AttributeProto value = AttributeProto.newBuilder().setName("value").setType(AttributeProto.AttributeType.TENSOR)
-                .setT(tensor("k", new long[0], new float[] {k})).build();
-        GraphProto g = GraphProto.newBuilder().setName("scale")
-                .addInput(value("x", TensorProto.DataType.FLOAT_VALUE, full))
-                .addNode(node("Constant", new String[0], "k", value))
-                .addNode(node("Mul", new String[] {"x", "k"}, "y"))
-                .addOutput(value("y", TensorProto.DataType.FLOAT_VALUE, full))
-                .build();
-        return save(file, g);
+        return withConstant(file, "Mul", tensor("k", new long[0], new float[] {k}), full);
     }
 
     /** y = x + c with c a Constant of shape dims (broadcast over the batch); x of shape [N, dims...]. */
@@ -94,13 +86,17 @@ public final class TinyModels {
             full[i + 1] = dims[i];
             cdims[i] = dims[i];
         }
-        AttributeProto value = AttributeProto.newBuilder().setName("value").setType(AttributeProto.AttributeType.TENSOR)
-                .setT(tensor("c", cdims, c)).build();
-        GraphProto g = GraphProto.newBuilder().setName("add")
-                .addInput(value("x", TensorProto.DataType.FLOAT_VALUE, full))
-                .addNode(node("Constant", new String[0], "c", value))
-                .addNode(node("Add", new String[] {"x", "c"}, "y"))
-                .addOutput(value("y", TensorProto.DataType.FLOAT_VALUE, full))
+        return withConstant(file, "Add", tensor("c", cdims, c), full);
+    }
+
+    /** y = OP(x, c) with c a Constant node; x and y float of shape {@code dims}. */
+    private static Path withConstant(Path file, String op, TensorProto c, Object[] dims) throws IOException {
+        AttributeProto value = AttributeProto.newBuilder().setName("value").setType(AttributeProto.AttributeType.TENSOR).setT(c).build();
+        GraphProto g = GraphProto.newBuilder().setName(op)
+                .addInput(value("x", TensorProto.DataType.FLOAT_VALUE, dims))
+                .addNode(node("Constant", new String[0], c.getName(), value))
+                .addNode(node(op, new String[] {"x", c.getName()}, "y"))
+                .addOutput(value("y", TensorProto.DataType.FLOAT_VALUE, dims))
                 .build();
         return save(file, g);
     }

@@ -106,7 +106,7 @@ class DataSourcesTest {
     void idxFolderIsScaledToUnitRangeInNchw() throws IOException {
         byte[] pixels = new byte[2 * 2 * 3];
         for (int i = 0; i < pixels.length; i++) pixels[i] = (byte) (i * 23);
-        Files.write(dir.resolve("t10k-images-idx3-ubyte.gz"), IdxReaderTest.gzip(IdxReaderTest.idx(0x08, new int[] {2, 2, 3}, pixels)));
+        Files.write(dir.resolve("t10k-images-idx3-ubyte.gz"), DataFiles.gzip(IdxReaderTest.idx(0x08, new int[] {2, 2, 3}, pixels)));
         Files.write(dir.resolve("t10k-labels-idx1-ubyte"), IdxReaderTest.idx(0x08, new int[] {2}, new byte[] {7, 1}));
         Dataset d = DataSources.load(dir.toString(), null);
         assertArrayEquals(new int[] {2, 1, 2, 3}, d.inputs().get(0).array().shape());

@@ -41,43 +41,39 @@ class NpyReaderTest {
         return b.array();
     }
 
-    private Path write(String name, byte[] bytes) throws IOException {
-        return Files.write(dir.resolve(name), bytes);
-    }
-
     @Test
     void readsEachSupportedDtype() throws IOException {
         byte[] f4 = le(4, b -> b.putFloat(1.5f).putFloat(-2f).putFloat(3.25f).putFloat(0f).putFloat(7f).putFloat(8f), 6);
-        NdArray a = NpyReader.read(write("f4.npy", npy("{'descr': '<f4', 'fortran_order': False, 'shape': (2, 3), }", f4)));
+        NdArray a = NpyReader.read(DataFiles.write(dir, "f4.npy", npy("{'descr': '<f4', 'fortran_order': False, 'shape': (2, 3), }", f4)));
         assertArrayEquals(new int[] {2, 3}, a.shape());
         assertArrayEquals(new float[] {1.5f, -2f, 3.25f, 0f, 7f, 8f}, a.data());
 
         byte[] f8 = le(8, b -> b.putDouble(0.1).putDouble(-1e300), 2);
-        NdArray d = NpyReader.read(write("f8.npy", npy("{'descr': '<f8', 'fortran_order': False, 'shape': (2,), }", f8)));
+        NdArray d = NpyReader.read(DataFiles.write(dir, "f8.npy", npy("{'descr': '<f8', 'fortran_order': False, 'shape': (2,), }", f8)));
         assertArrayEquals(new float[] {0.1f, Float.NEGATIVE_INFINITY}, d.data());
 
-        NdArray u = NpyReader.read(write("u1.npy", npy("{'descr': '|u1', 'fortran_order': False, 'shape': (3,), }", new byte[] {0, (byte) 128, (byte) 255})));
+        NdArray u = NpyReader.read(DataFiles.write(dir, "u1.npy", npy("{'descr': '|u1', 'fortran_order': False, 'shape': (3,), }", new byte[] {0, (byte) 128, (byte) 255})));
         assertArrayEquals(new float[] {0, 128, 255}, u.data());
 
         byte[] i8 = le(8, b -> b.putLong(-5).putLong(1L << 40), 2);
-        NdArray l = NpyReader.read(write("i8.npy", npy("{'descr': '<i8', 'fortran_order': False, 'shape': (2,), }", i8)));
+        NdArray l = NpyReader.read(DataFiles.write(dir, "i8.npy", npy("{'descr': '<i8', 'fortran_order': False, 'shape': (2,), }", i8)));
         assertArrayEquals(new float[] {-5, (float) (1L << 40)}, l.data());
 
         ByteBuffer be = ByteBuffer.allocate(4).order(ByteOrder.BIG_ENDIAN).putFloat(6.5f);
-        NdArray big = NpyReader.read(write("be.npy", npy(2, "{'descr': '>f4', 'fortran_order': False, 'shape': (1,), }", be.array())));
+        NdArray big = NpyReader.read(DataFiles.write(dir, "be.npy", npy(2, "{'descr': '>f4', 'fortran_order': False, 'shape': (1,), }", be.array())));
         assertArrayEquals(new float[] {6.5f}, big.data());
 
-        NdArray scalar = NpyReader.read(write("s.npy", npy("{'descr': '<f4', 'fortran_order': False, 'shape': (), }", le(4, b -> b.putFloat(9f), 1))));
+        NdArray scalar = NpyReader.read(DataFiles.write(dir, "s.npy", npy("{'descr': '<f4', 'fortran_order': False, 'shape': (), }", le(4, b -> b.putFloat(9f), 1))));
         assertArrayEquals(new int[0], scalar.shape());
     }
 
     @Test
     void readsLabelsExactly() throws IOException {
         byte[] i8 = le(8, b -> b.putLong(3).putLong(0).putLong(9), 3);
-        assertArrayEquals(new int[] {3, 0, 9}, NpyReader.readLabels(write("y.npy", npy("{'descr': '<i8', 'fortran_order': False, 'shape': (3,), }", i8))));
-        Path frac = write("frac.npy", npy("{'descr': '<f4', 'fortran_order': False, 'shape': (2,), }", le(4, b -> b.putFloat(1f).putFloat(2.5f), 2)));
+        assertArrayEquals(new int[] {3, 0, 9}, NpyReader.readLabels(DataFiles.write(dir, "y.npy", npy("{'descr': '<i8', 'fortran_order': False, 'shape': (3,), }", i8))));
+        Path frac = DataFiles.write(dir, "frac.npy", npy("{'descr': '<f4', 'fortran_order': False, 'shape': (2,), }", le(4, b -> b.putFloat(1f).putFloat(2.5f), 2)));
         assertTrue(assertThrows(IOException.class, () -> NpyReader.readLabels(frac)).getMessage().contains("label 2.5 at index 1"));
-        Path matrix = write("m.npy", npy("{'descr': '|u1', 'fortran_order': False, 'shape': (2, 2), }", new byte[4]));
+        Path matrix = DataFiles.write(dir, "m.npy", npy("{'descr': '|u1', 'fortran_order': False, 'shape': (2, 2), }", new byte[4]));
         assertTrue(assertThrows(IOException.class, () -> NpyReader.readLabels(matrix)).getMessage().contains("must be a vector"));
     }
 
@@ -104,22 +100,22 @@ class NpyReaderTest {
     @Test
     void rejectsMalformedFilesWithTheFileName() throws IOException {
         byte[] ok = npy("{'descr': '<f4', 'fortran_order': False, 'shape': (2, 2), }", new byte[16]);
-        Path trunc = write("t.npy", Arrays.copyOf(ok, ok.length - 1));
+        Path trunc = DataFiles.write(dir, "t.npy", Arrays.copyOf(ok, ok.length - 1));
         String m = assertThrows(IOException.class, () -> NpyReader.read(trunc)).getMessage();
         assertTrue(m.startsWith(trunc.toString()) && m.contains("truncated"), m);
-        Path trailing = write("x.npy", Arrays.copyOf(ok, ok.length + 4));
+        Path trailing = DataFiles.write(dir, "x.npy", Arrays.copyOf(ok, ok.length + 4));
         assertTrue(assertThrows(IOException.class, () -> NpyReader.read(trailing)).getMessage().contains("4 unexpected bytes"));
-        Path magic = write("m.npy", "not numpy at all".getBytes(StandardCharsets.US_ASCII));
+        Path magic = DataFiles.write(dir, "m.npy", "not numpy at all".getBytes(StandardCharsets.US_ASCII));
         assertTrue(assertThrows(IOException.class, () -> NpyReader.read(magic)).getMessage().contains("bad magic"));
-        Path fortran = write("f.npy", npy("{'descr': '<f4', 'fortran_order': True, 'shape': (2, 2), }", new byte[16]));
+        Path fortran = DataFiles.write(dir, "f.npy", npy("{'descr': '<f4', 'fortran_order': True, 'shape': (2, 2), }", new byte[16]));
         assertTrue(assertThrows(IOException.class, () -> NpyReader.read(fortran)).getMessage().contains("Fortran"));
-        Path complex = write("c.npy", npy("{'descr': '<c8', 'fortran_order': False, 'shape': (1,), }", new byte[8]));
+        Path complex = DataFiles.write(dir, "c.npy", npy("{'descr': '<c8', 'fortran_order': False, 'shape': (1,), }", new byte[8]));
         assertTrue(assertThrows(IOException.class, () -> NpyReader.read(complex)).getMessage().contains("unsupported dtype"));
-        Path overflow = write("o.npy", npy("{'descr': '<f4', 'fortran_order': False, 'shape': (100000, 100000), }", new byte[0]));
+        Path overflow = DataFiles.write(dir, "o.npy", npy("{'descr': '<f4', 'fortran_order': False, 'shape': (100000, 100000), }", new byte[0]));
         assertTrue(assertThrows(IOException.class, () -> NpyReader.read(overflow)).getMessage().contains("more values than an array"));
-        Path garbled = write("g.npy", npy("{'descr': '<f4', 'shape': (1,), }", new byte[4]));
+        Path garbled = DataFiles.write(dir, "g.npy", npy("{'descr': '<f4', 'shape': (1,), }", new byte[4]));
         assertTrue(assertThrows(IOException.class, () -> NpyReader.read(garbled)).getMessage().contains("malformed"));
-        Path version = write("v.npy", npy(9, "{}", new byte[0]));
+        Path version = DataFiles.write(dir, "v.npy", npy(9, "{}", new byte[0]));
         assertTrue(assertThrows(IOException.class, () -> NpyReader.read(version)).getMessage().contains("version 9"));
     }
 }

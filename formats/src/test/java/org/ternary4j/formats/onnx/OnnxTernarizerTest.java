@@ -95,12 +95,18 @@ class OnnxTernarizerTest {
         assertInstanceOf(WeightLayout.Canonical.class, r.tensors().get(3).layout());
     }
 
-    @Test
-    void matMulBlockWithAConstantNodeWeight() throws Exception {
-        Path in = save(TestModels.block(), dir.resolve("block.onnx"));
+    /** A graph of four weight layers W1..W4: found in graph order, the first and last kept full precision. */
+    private OnnxResult ternarizeMiddleOfFour(Path in) throws Exception {
         OnnxResult r = OnnxTernarizer.run(in, dir.resolve("out.onnx"), options("tnt", "row"));
         assertEquals(List.of("W1", "W2", "W3", "W4"), r.layers().stream().map(LayerDecision::weight).toList());
         assertEquals(List.of("W2", "W3"), r.reports().stream().map(TensorReport::name).toList());
+        return r;
+    }
+
+    @Test
+    void matMulBlockWithAConstantNodeWeight() throws Exception {
+        Path in = save(TestModels.block(), dir.resolve("block.onnx"));
+        OnnxResult r = ternarizeMiddleOfFour(in);
         ModelProto out = OnnxModelFile.read(r.output());
         NodeProto constant = out.getGraph().getNode(3);
         assertEquals("Constant", constant.getOpType());
@@ -117,10 +123,7 @@ class OnnxTernarizerTest {
 
     @Test
     void layersFollowTheGraphNotTheFile() throws Exception {
-        Path in = save(TestModels.shuffledBlock(), dir.resolve("shuffled.onnx"));
-        OnnxResult r = OnnxTernarizer.run(in, dir.resolve("out.onnx"), options("tnt", "row"));
-        assertEquals(List.of("W1", "W2", "W3", "W4"), r.layers().stream().map(LayerDecision::weight).toList());
-        assertEquals(List.of("W2", "W3"), r.reports().stream().map(TensorReport::name).toList());
+        OnnxResult r = ternarizeMiddleOfFour(save(TestModels.shuffledBlock(), dir.resolve("shuffled.onnx")));
         assertEquals(List.of(1, 2), r.reports().stream().map(TensorReport::layerIndex).toList());
     }
 

@@ -28,6 +28,12 @@ class SolverOraclesTest {
         return w;
     }
 
+    /** A rows × k layer of Gaussian weights over the gram of 5k random inputs. */
+    static LayerProblem randomLayer(Random rnd, int rows, int k, Grouping grouping, boolean twoScales) {
+        double[] h = gram(rnd, 5 * k, k, new InputStats(k));
+        return new LayerProblem(randomWeights(rnd, rows * k), rows, k, h, grouping.layout(new int[] {rows, k}), twoScales);
+    }
+
     @Test
     void scaleRefitMatchesGridSearchOnTwoScales() {
         Random rnd = new Random(7);
@@ -54,13 +60,9 @@ class SolverOraclesTest {
 
     @Test
     void scaleRefitAcrossRowsMatchesOneDimensionalSearch() {
-        Random rnd = new Random(11);
-        int rows = 3, k = 5;
-        double[] h = gram(rnd, 30, k, new InputStats(k));
-        float[] w = randomWeights(rnd, rows * k);
-        LayerProblem p = new LayerProblem(w, rows, k, h, new Grouping.WholeTensor().layout(new int[] {rows, k}), false);
-        byte[] codes = new byte[rows * k];
-        for (int i = 0; i < codes.length; i++) codes[i] = (byte) Math.signum(w[i]);
+        LayerProblem p = randomLayer(new Random(11), 3, 5, new Grouping.WholeTensor(), false);
+        byte[] codes = new byte[p.w().length];
+        for (int i = 0; i < codes.length; i++) codes[i] = (byte) Math.signum(p.w()[i]);
         float[] pos = {1f};
         ScaleRefit.refit(p, codes, pos, null);
         double best = Double.MAX_VALUE;
@@ -84,12 +86,8 @@ class SolverOraclesTest {
 
     @Test
     void codeDescentEndsInALocalMinimumAndNeverRaisesTheError() {
-        Random rnd = new Random(3);
-        int rows = 2, k = 5;
-        double[] h = gram(rnd, 25, k, new InputStats(k));
-        float[] w = randomWeights(rnd, rows * k);
-        LayerProblem p = new LayerProblem(w, rows, k, h, new Grouping.Row().layout(new int[] {rows, k}), true);
-        LayerSolver.Solution start = LayerSolver.solve(p, new double[k], new TwoScale(), Steps.NONE);
+        LayerProblem p = randomLayer(new Random(3), 2, 5, new Grouping.Row(), true);
+        LayerSolver.Solution start = LayerSolver.solve(p, new double[p.k()], new TwoScale(), Steps.NONE);
         byte[] codes = start.codes().clone();
         CodeDescent.improve(p, codes, start.pos(), start.neg(), 50);
         double after = p.outputError(codes, start.pos(), start.neg());

@@ -1,6 +1,7 @@
-package org.ternary4j.cli;
+package org.ternary4j.bench;
 
 import java.io.IOException;
+import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -11,56 +12,53 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.SplittableRandom;
-import java.util.concurrent.Callable;
 import java.util.stream.Stream;
 import org.ternary4j.formats.safetensors.DType;
 import org.ternary4j.formats.safetensors.SafetensorsWriter;
 import org.ternary4j.formats.safetensors.TensorSpec;
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Option;
-import picocli.CommandLine.Spec;
-import picocli.CommandLine.Model.CommandSpec;
 
 /**
- * {@code ternary4j bench streaming}: quantizes a synthetic safetensors file larger than the
- * child JVM's heap, to show that memory stays bounded by one tensor. Prints wall time,
- * throughput, peak RSS, and a plain file copy of the same input as the baseline ratio.
+ * Quantizes a synthetic safetensors file larger than a child process's heap, to show that memory
+ * stays bounded by one tensor. Prints wall time, throughput, peak RSS, and a plain file copy of
+ * the same input as the baseline ratio. The quantizer is whatever command line the caller gives.
  */
-@Command(name = "streaming", mixinStandardHelpOptions = true,
-        description = "Quantize a synthetic safetensors file (default 4 GB) in a child JVM with a small heap; report time, throughput and peak RSS.")
-final class StreamingBench implements Callable<Integer> {
+public final class StreamingBench {
 
-    @Option(names = "--size", defaultValue = "4G", description = "Input size, e.g. 512M, 4G (default ${DEFAULT-VALUE}).")
-    String size;
+    /** The child process under test, given its input and the two files it is to write. */
+    @FunctionalInterface
+    public interface ChildCommand {
+        List<String> of(Path input, Path output, Path packed);
+    }
 
-    @Option(names = "--dir", description = "Folder for the temporary files (default: java.io.tmpdir); deleted afterwards.")
-    Path dir;
+    /** Full {@code rows × cols} F32 tensors (plus a bias each) until {@code bytes} is reached. */
+    public record Input(long bytes, int rows, int cols) {
+        public Input {
+            if (bytes < 1 || rows < 1 || cols < 1) throw new IllegalArgumentException("input size and tensor shape must be positive");
+        }
+    }
 
-    @Option(names = "--method", defaultValue = "tnt") String method;
-    @Option(names = "--grouping", defaultValue = "row") String grouping;
-    @Option(names = "--threads", description = "quantize --threads (default: available processors).") Integer threads;
-    @Option(names = "--xmx", defaultValue = "1g", description = "Child JVM heap limit (default ${DEFAULT-VALUE}).") String xmx;
-    @Option(names = "--rows", defaultValue = "4096") int rows;
-    @Option(names = "--cols", defaultValue = "4096") int cols;
+    /** {@code label} says what the child runs, for the report; temporary files go under {@code dir}. */
+    public record Job(Input input, Path dir, String label, ChildCommand command) {}
 
-    @Spec CommandSpec spec;
+    private record Child(int exit, double seconds, long hwmKb, long anonKb) {}
 
-    @Override
-    public Integer call() throws Exception {
-        long bytes = parseSize(size);
-        Path parent = dir != null ? dir : Path.of(System.getProperty("java.io.tmpdir"));
-        long free = Files.getFileStore(parent).getUsableSpace();
-        long needed = bytes * 21 / 10 + (256L << 20); // input, output, packed, slack
-        if (free < needed) throw new IOException(parent + ": needs " + needed / (1 << 20) + " MB free, has " + free / (1 << 20) + " MB");
-        var out = spec.commandLine().getOut();
-        Path work = Files.createTempDirectory(parent, "t4j-streaming-");
+    private StreamingBench() {}
+
+    /** Runs the job, prints its report and returns the child's exit code; the temporary files are deleted. */
+    public static int run(Job job, PrintStream out) throws IOException, InterruptedException {
+        Input input = job.input();
+        long free = Files.getFileStore(job.dir()).getUsableSpace();
+        long needed = input.bytes() * 21 / 10 + (256L << 20); // input, output, packed, slack
+        if (free < needed) throw new IOException(job.dir() + ": needs " + needed / (1 << 20) + " MB free, has " + free / (1 << 20) + " MB");
+        Path work = Files.createTempDirectory(job.dir(), "t4j-streaming-");
         try {
             Path in = work.resolve("in.safetensors");
             long t0 = System.nanoTime();
-            int tensors = generate(in, bytes);
+            int tensors = generate(in, input);
             double genS = (System.nanoTime() - t0) / 1e9;
             long inBytes = Files.size(in);
-            out.printf(Locale.ROOT, "input: %s, %.0f MB, %d F32 tensors of %dx%d + a bias each (generated in %.1f s)%n", in, inBytes / 1e6, tensors, rows, cols, genS);
+            out.printf(Locale.ROOT, "input: %s, %.0f MB, %d F32 tensors of %dx%d + a bias each (generated in %.1f s)%n", in, inBytes / 1e6, tensors,
+                    input.rows(), input.cols(), genS);
             out.flush();
 
             long c0 = System.nanoTime();
@@ -68,12 +66,11 @@ final class StreamingBench implements Callable<Integer> {
             double copyS = (System.nanoTime() - c0) / 1e9;
             Files.delete(work.resolve("copy.safetensors"));
 
-            int n = threads == null ? Runtime.getRuntime().availableProcessors() : threads;
-            List<String> cmd = childCommand(in, work.resolve("out.safetensors"), work.resolve("packed.safetensors"), n);
+            List<String> cmd = job.command().of(in, work.resolve("out.safetensors"), work.resolve("packed.safetensors"));
             Child child = runChild(cmd, work.resolve("stdout.txt"));
-            double throughput = inBytes / 1e6 / child.seconds;
-            out.printf(Locale.ROOT, "quantize --method %s --grouping %s --threads %d, child JVM -Xmx%s: exit %d%n", method, grouping, n, xmx, child.exit);
-            out.printf(Locale.ROOT, "  wall %.1f s, %.0f MB/s of input, %.1f M weights/s%n", child.seconds, throughput, inBytes / 4 / 1e6 / child.seconds);
+            out.printf(Locale.ROOT, "%s: exit %d%n", job.label(), child.exit);
+            out.printf(Locale.ROOT, "  wall %.1f s, %.0f MB/s of input, %.1f M weights/s%n", child.seconds, inBytes / 1e6 / child.seconds,
+                    inBytes / 4 / 1e6 / child.seconds);
             out.printf(Locale.ROOT, "  peak RSS (VmHWM) %d MB, peak anonymous RSS %d MB (sampled every 20 ms)%n", child.hwmKb / 1024, child.anonKb / 1024);
             out.printf(Locale.ROOT, "baseline: plain file copy %.1f s (%.0f MB/s); quantize / copy = %.2f%n", copyS, inBytes / 1e6 / copyS, child.seconds / copyS);
             if (child.exit != 0) {
@@ -81,7 +78,7 @@ final class StreamingBench implements Callable<Integer> {
                 Files.readAllLines(work.resolve("stdout.txt")).stream().limit(20).forEach(out::println);
             }
             out.flush();
-            return child.exit == 0 ? 0 : Errors.INTERNAL;
+            return child.exit;
         } finally {
             try (Stream<Path> s = Files.walk(work)) {
                 for (Path p : s.sorted(Comparator.reverseOrder()).toList()) Files.deleteIfExists(p);
@@ -89,16 +86,12 @@ final class StreamingBench implements Callable<Integer> {
         }
     }
 
-    private List<String> childCommand(Path in, Path out, Path packed, int n) {
+    /** The command line that starts this JVM's java with its class path, for a child that runs {@code mainClass}. */
+    public static List<String> java(String xmx, String mainClass) {
         String java = ProcessHandle.current().info().command().orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-        List<String> cmd = new ArrayList<>(List.of(java, "-Xmx" + xmx, "--add-modules", "jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED",
-                "-cp", System.getProperty("java.class.path"), Main.class.getName(),
-                "quantize", in.toString(), "-o", out.toString(), "--packed", packed.toString(),
-                "--method", method, "--grouping", grouping, "--threads", Integer.toString(n)));
-        return cmd;
+        return List.of(java, "-Xmx" + xmx, "--add-modules", "jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED",
+                "-cp", System.getProperty("java.class.path"), mainClass);
     }
-
-    private record Child(int exit, double seconds, long hwmKb, long anonKb) {}
 
     /** Runs the child, sampling /proc/PID/status for the peak resident set while it runs. */
     private static Child runChild(List<String> cmd, Path stdout) throws IOException, InterruptedException {
@@ -130,10 +123,10 @@ final class StreamingBench implements Callable<Integer> {
         return out;
     }
 
-    /** Full {@code rows × cols} F32 tensors (plus a bias each) until the size is reached. */
-    private int generate(Path file, long bytes) throws IOException {
+    private static int generate(Path file, Input input) throws IOException {
+        int rows = input.rows(), cols = input.cols();
         long perTensor = (long) rows * cols * 4 + (long) rows * 4;
-        int count = (int) Math.max(1, bytes / perTensor);
+        int count = (int) Math.max(1, input.bytes() / perTensor);
         List<TensorSpec> specs = new ArrayList<>();
         for (int i = 0; i < count; i++) {
             specs.add(TensorSpec.of("layers." + i + ".weight", DType.F32, rows, cols));
@@ -163,7 +156,8 @@ final class StreamingBench implements Callable<Integer> {
         }
     }
 
-    static long parseSize(String s) {
+    /** A size such as {@code 512M} or {@code 4G} (binary units), or plain bytes. */
+    public static long parseSize(String s) {
         String t = s.trim().toUpperCase(Locale.ROOT);
         long unit = switch (t.isEmpty() ? ' ' : t.charAt(t.length() - 1)) {
             case 'K' -> 1L << 10;
@@ -174,7 +168,7 @@ final class StreamingBench implements Callable<Integer> {
         try {
             return Long.parseLong(unit == 1 ? t : t.substring(0, t.length() - 1)) * unit;
         } catch (NumberFormatException e) {
-            throw new IllegalArgumentException("--size '" + s + "': expected a number with K, M or G");
+            throw new IllegalArgumentException("size '" + s + "': expected a number with K, M or G");
         }
     }
 }

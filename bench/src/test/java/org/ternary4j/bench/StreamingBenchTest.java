@@ -1,0 +1,75 @@
+package org.ternary4j.bench;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class StreamingBenchTest {
+    @TempDir Path dir;
+
+    /** The child under test here: copies its input to both outputs, as a quantizer writes two files. */
+    public static final class CopyChild {
+        public static void main(String[] args) throws IOException {
+            Files.copy(Path.of(args[0]), Path.of(args[1]));
+            Files.copy(Path.of(args[0]), Path.of(args[2]));
+            if (Files.size(Path.of(args[1])) == 0) System.exit(4);
+        }
+    }
+
+    private String run(String mainClass, int expectedExit) throws Exception {
+        List<Path> seen = new ArrayList<>();
+        StreamingBench.ChildCommand copy = (in, out, packed) -> {
+            seen.add(in);
+            List<String> cmd = new ArrayList<>(StreamingBench.java("64m", mainClass));
+            cmd.addAll(List.of(in.toString(), out.toString(), packed.toString()));
+            return cmd;
+        };
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        int exit = StreamingBench.run(new StreamingBench.Job(new StreamingBench.Input(2L << 20, 64, 256), dir, "copy", copy),
+                new PrintStream(bytes, true, StandardCharsets.UTF_8));
+        String out = bytes.toString(StandardCharsets.UTF_8);
+        assertEquals(expectedExit, exit, out);
+        // 2 MiB of 64x256 tensors with a bias each: 2097152 / (65536 + 256) whole tensors.
+        assertTrue(out.contains(" 31 F32 tensors of 64x256"), out);
+        assertEquals(1, seen.size());
+        try (var s = Files.list(dir)) {
+            assertEquals(0, s.count(), "temporary files deleted");
+        }
+        return out;
+    }
+
+    /** A tiny run: the child JVM starts, is measured while it works, and the temporary files are gone. */
+    @Test
+    void measuresAChildJvmAndCleansUp() throws Exception {
+        String out = run(CopyChild.class.getName(), 0);
+        assertTrue(out.contains("copy: exit 0"), out);
+        assertTrue(out.matches("(?s).*peak RSS \\(VmHWM\\) [1-9]\\d* MB.*"), out);
+        assertTrue(out.contains("quantize / copy = "), out);
+    }
+
+    @Test
+    void aFailingChildIsReportedWithItsExitCode() throws Exception {
+        String out = run("no.such.MainClass", 1);
+        assertTrue(out.contains("copy: exit 1") && out.contains("child output:"), out);
+    }
+
+    @Test
+    void sizes() {
+        assertEquals(4L << 30, StreamingBench.parseSize("4G"));
+        assertEquals(512L << 20, StreamingBench.parseSize("512m"));
+        assertEquals(1000, StreamingBench.parseSize("1000"));
+        assertEquals("size '4X': expected a number with K, M or G",
+                assertThrows(IllegalArgumentException.class, () -> StreamingBench.parseSize("4X")).getMessage());
+    }
+}

@@ -1,0 +1,45 @@
+package org.ternary4j.cli;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import org.ternary4j.bench.StreamingBench;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/** {@code ternary4j bench streaming}: {@code quantize} in a child JVM on an input larger than its heap. */
+@Command(name = "streaming", mixinStandardHelpOptions = true,
+        description = "Quantize a synthetic safetensors file (default 4 GB) in a child JVM with a small heap; report time, throughput and peak RSS.")
+final class StreamingBenchCommand implements Callable<Integer> {
+
+    @Option(names = "--size", defaultValue = "4G", description = "Input size, e.g. 512M, 4G (default ${DEFAULT-VALUE}).")
+    String size;
+
+    @Option(names = "--dir", description = "Folder for the temporary files (default: java.io.tmpdir); deleted afterwards.")
+    Path dir;
+
+    @Option(names = "--method", defaultValue = "tnt") String method;
+    @Option(names = "--grouping", defaultValue = "row") String grouping;
+    @Mixin ThreadsOption threads = ThreadsOption.allProcessors();
+    @Option(names = "--xmx", defaultValue = "1g", description = "Child JVM heap limit (default ${DEFAULT-VALUE}).") String xmx;
+    @Option(names = "--rows", defaultValue = "4096", converter = Positive.class) int rows;
+    @Option(names = "--cols", defaultValue = "4096", converter = Positive.class) int cols;
+
+    @Override
+    public Integer call() throws Exception {
+        StreamingBench.Input input = new StreamingBench.Input(StreamingBench.parseSize(size), rows, cols);
+        String label = String.format(Locale.ROOT, "quantize --method %s --grouping %s --threads %d, child JVM -Xmx%s", method, grouping, threads.count, xmx);
+        StreamingBench.Job job = new StreamingBench.Job(input, dir != null ? dir : Path.of(System.getProperty("java.io.tmpdir")), label, this::quantize);
+        return StreamingBench.run(job, System.out) == 0 ? 0 : Errors.INTERNAL;
+    }
+
+    private List<String> quantize(Path in, Path out, Path packed) {
+        List<String> cmd = new ArrayList<>(StreamingBench.java(xmx, Main.class.getName()));
+        cmd.addAll(List.of("quantize", in.toString(), "-o", out.toString(), "--packed", packed.toString(),
+                "--method", method, "--grouping", grouping, "--threads", Integer.toString(threads.count)));
+        return cmd;
+    }
+}
