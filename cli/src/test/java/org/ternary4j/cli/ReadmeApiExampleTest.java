@@ -17,9 +17,10 @@ import org.ternary4j.core.pack.Packing;
 import org.ternary4j.core.projection.Projections;
 import org.ternary4j.formats.onnx.OnnxModel;
 import org.ternary4j.formats.onnx.OnnxOptions;
-import org.ternary4j.formats.onnx.OnnxResult;
-import org.ternary4j.formats.onnx.OnnxTernarizer;
 import org.ternary4j.formats.packed.PackedReader;
+import org.ternary4j.ptq.OnnxQuantization;
+import org.ternary4j.ptq.QuantizeReport;
+import org.ternary4j.ptq.SafetensorsQuantization;
 import org.ternary4j.runtime.TernaryModel;
 import org.ternary4j.runtime.graph.Tensor;
 
@@ -44,22 +45,34 @@ class ReadmeApiExampleTest {
 
     @Test
     void onnxAndRuntimeExample() throws Exception {
+        Path model = TaskCommandsTest.LENET;
         Path out = dir.resolve("lenet5-t.onnx"), packed = dir.resolve("lenet5-t.packed.safetensors");
-        OnnxResult res = OnnxTernarizer.run(TaskCommandsTest.LENET, out,
-                OnnxOptions.of(Projections.parse("tnt"), Grouping.parse("row")).withFoldBn(true));
-        assertEquals(3, res.reports().size());
-        assertEquals(0, CliRun.of("quantize", TaskCommandsTest.LENET.toString(), "-o", out.toString(), "--method", "tnt",
-                "--grouping", "row", "--packed", packed.toString()).exitCode());
+        OnnxOptions options = OnnxOptions.of(Projections.parse("tnt"), Grouping.parse("row")).withPacking(Packing.BASE3).withFoldBn(true);
+        OnnxQuantization.Outcome r = OnnxQuantization.run(OnnxQuantization.Request.of(model, out, options).withPacked(packed));
+        r.result().reports().forEach(l -> assertTrue(l.metrics().cosine() > 0.5, l.name()));
+        assertEquals(3, r.result().reports().size());
 
         Map<String, TernaryTensor> ternary = new HashMap<>();
         try (PackedReader p = PackedReader.open(packed)) {
             for (String name : p.ternaryNames()) ternary.put(name, p.read(name));
         }
         float[] pixels = new float[28 * 28];
-        try (OnnxModel model = OnnxModel.read(out);
-             TernaryModel m = TernaryModel.load(model, ternary, new TernaryModel.Options(2, false))) {
+        try (OnnxModel onnx = OnnxModel.read(out);
+             TernaryModel m = TernaryModel.load(onnx, ternary, new TernaryModel.Options(2, false))) {
             Map<String, Tensor> o = m.run(Map.of("input", new Tensor.F32(new int[] {1, 1, 28, 28}, pixels)));
             assertEquals(10, o.values().iterator().next().size());
+        }
+    }
+
+    @Test
+    void safetensorsExample() throws Exception {
+        Path in = Path.of(System.getProperty("maven.multiModuleProjectDirectory", ".."), "scripts/golden/fixture.safetensors");
+        Path out = dir.resolve("model-t.safetensors"), packed = dir.resolve("model-t.packed.safetensors");
+        QuantizeReport report = SafetensorsQuantization.run(SafetensorsQuantization.Request
+                .of(in, out, Projections.parse("tnt"), Grouping.parse("row")).withPacked(packed).withReport(dir.resolve("report.json")));
+        assertEquals(4, report.tensors().size());
+        try (PackedReader p = PackedReader.open(packed)) {
+            assertEquals(4, p.ternaryNames().size());
         }
     }
 }

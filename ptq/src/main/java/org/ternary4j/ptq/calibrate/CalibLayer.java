@@ -40,7 +40,7 @@ record CalibLayer(int order, String op, String node, String weight, String input
         int uses = uses(g, weight);
         if (uses != 1) return Result.no(weight + ": shared by " + uses + " nodes, ternarized without calibration");
         Optional<OnnxTensor> w = embeddedFloat(g, weight);
-        if (w.isEmpty()) return Result.no(weight + ": not an embedded FLOAT initializer, ternarized without calibration");
+        if (w.isEmpty()) return Result.no(weight + ": not an embedded FLOAT constant, ternarized without calibration");
         int[] stored = w.get().shape();
         String name = node.name().isEmpty() ? weight : node.name();
         return switch (op) {
@@ -66,7 +66,7 @@ record CalibLayer(int order, String op, String node, String weight, String input
         long[] p = pads == null || pads.length == 0 || autoPad.equals("VALID") ? new long[4] : pads;
         ConvGeometry geo = new ConvGeometry(s[1], s[2], s[3], at(st, 0), at(st, 1), (int) p[0], (int) p[1], (int) p[2], (int) p[3], at(dil, 0), at(dil, 1));
         String bias = n.input(2).orElse(null);
-        if (bias != null && !isFloatVector(g, bias, s[0])) return Result.no(weight + ": bias is not a FLOAT vector initializer");
+        if (bias != null && !isFloatVector(g, bias, s[0])) return Result.no(weight + ": bias is not a FLOAT vector constant");
         String out = n.outputs().get(0);
         return new Result(new CalibLayer(order, "Conv", name, weight, n.inputs().get(0), out, bias, out, 1f, s, s.clone(), false, geo), null);
     }
@@ -115,10 +115,12 @@ record CalibLayer(int order, String op, String node, String weight, String input
         return new Result(new CalibLayer(order, "MatMul", name, weight, n.inputs().get(0), out, bias, biasOut, 1f, s, canonical, true, null), null);
     }
 
-    /** The initializer {@code name} when it is a FLOAT tensor stored in the model file itself. */
+    /**
+     * The constant {@code name} (an initializer or a Constant node's value, as exporters such as
+     * Paddle2ONNX store weights) when it is a FLOAT tensor stored in the model file itself.
+     */
     static Optional<OnnxTensor> embeddedFloat(OnnxGraph g, String name) {
-        OnnxTensor t = g.initializers().get(name);
-        return t != null && !t.external() && t.type().equals(Optional.of(ElementType.FLOAT)) ? Optional.of(t) : Optional.empty();
+        return g.constant(name).filter(t -> !t.external() && t.type().equals(Optional.of(ElementType.FLOAT)));
     }
 
     private static int uses(OnnxGraph g, String name) {

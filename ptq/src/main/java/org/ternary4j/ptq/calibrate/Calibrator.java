@@ -270,9 +270,9 @@ public final class Calibrator {
         return stats;
     }
 
-    /** The layer's stored weight values in {@code model} ({@link CalibLayer#find} checked it is an embedded FLOAT initializer). */
+    /** The layer's stored weight values in {@code model} ({@link CalibLayer#find} checked it is an embedded FLOAT constant). */
     private static float[] weight(OnnxModel model, CalibLayer l) throws IOException {
-        return model.graph().initializers().get(l.weight()).floats();
+        return CalibLayer.embeddedFloat(model.graph(), l.weight()).orElseThrow().floats();
     }
 
     static float[] transpose(float[] w, int rows, int cols) {
