@@ -44,11 +44,6 @@ public enum Method {
         }
     }
 
-    /** Conv-only groupings (kernel slices, fibres) fall back to one group per row on FC layers. */
-    static Grouping forLayer(Grouping g, Layer.Weighted layer) {
-        return layer instanceof Layer.Dense && (g instanceof Grouping.Kernel || g instanceof Grouping.Fiber) ? new Grouping.Row() : g;
-    }
-
     /** A fresh quantizer for one ternarized layer (full precision for {@link #FP}). */
     public WeightQuantizer quantizer(Grouping g) {
         return switch (this) {

@@ -1,5 +1,7 @@
 package org.ternary4j.ptq.calibrate;
 
+import static org.ternary4j.core.FloatArrays.transpose;
+
 import ai.onnx.proto.OnnxMl.GraphProto;
 import ai.onnx.proto.OnnxMl.ModelProto;
 import ai.onnx.proto.OnnxMl.TensorProto;
@@ -153,8 +155,7 @@ public final class Calibrator {
 
     /** Conv-only groupings fall back to row for rank-2 weights, as the ternarizer does. */
     private Grouping groupingFor(int[] canonical) {
-        boolean convOnly = grouping instanceof Grouping.Kernel || grouping instanceof Grouping.Fiber;
-        return convOnly && canonical.length < 3 ? new Grouping.Row() : grouping;
+        return grouping.forRank(canonical.length);
     }
 
     /** b' = (E[y_fp] − Q·E[x]) / beta per output channel: the ternary layer's mean output matches full precision. */
@@ -271,11 +272,5 @@ public final class Calibrator {
             });
         }
         return stats;
-    }
-
-    static float[] transpose(float[] w, int rows, int cols) {
-        float[] out = new float[w.length];
-        for (int r = 0; r < rows; r++) for (int c = 0; c < cols; c++) out[c * rows + r] = w[r * cols + c];
-        return out;
     }
 }
