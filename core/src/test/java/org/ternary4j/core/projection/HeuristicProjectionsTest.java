@@ -74,7 +74,7 @@ class HeuristicProjectionsTest {
     @Test
     void allZeroGroupsGetZeroScales() {
         float[] zeros = {0, 0, 0, 0};
-        for (String spec : new String[] {"tnt", "tnt:norm", "tnt-tuned", "two-scale", "twn", "threshold", "absmean", "sparsity", "tga"}) {
+        for (String spec : new String[] {"tnt", "tnt:norm", "tnt-tuned", "two-scale", "twn", "threshold", "absmean", "bitnet", "sparsity", "tga"}) {
             assertEquals(Scales.ZERO, run(Projections.parse(spec), zeros, new byte[4]), spec);
         }
     }
