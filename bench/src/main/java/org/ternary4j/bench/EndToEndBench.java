@@ -1,5 +1,7 @@
 package org.ternary4j.bench;
 
+import static org.ternary4j.core.FloatArrays.argmax;
+
 import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
@@ -181,12 +183,6 @@ public final class EndToEndBench {
         if (v instanceof float[][] m) return m[0];
         if (v instanceof float[] f) return f;
         throw new IllegalStateException("unexpected ONNX Runtime output " + v.getClass());
-    }
-
-    private static int argmax(float[] v) {
-        int best = 0;
-        for (int i = 1; i < v.length; i++) if (v[i] > v[best]) best = i;
-        return best;
     }
 
     private boolean headerPrinted;

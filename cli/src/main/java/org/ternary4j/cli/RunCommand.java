@@ -1,5 +1,7 @@
 package org.ternary4j.cli;
 
+import static org.ternary4j.core.FloatArrays.argmax;
+
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.nio.file.Path;
@@ -168,11 +170,5 @@ final class RunCommand implements Callable<Integer> {
             }
         }
         out.flush();
-    }
-
-    private static int argmax(float[] v) {
-        int best = 0;
-        for (int i = 1; i < v.length; i++) if (v[i] > v[best]) best = i;
-        return best;
     }
 }

@@ -54,9 +54,8 @@ final class TrainCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         Method m = Method.parse(method);
         Grouping g = grouping == null ? null : Grouping.parse(grouping);
-        TrainOptions o = TrainOptions.defaults(Architecture.parse(model), m);
-        o = new TrainOptions(o.architecture(), m, g, allLayers, epochs, seed, lr != null ? lr : o.learningRate(), batch, init, trainLimit, 0,
-                bnRecalibrate != null ? bnRecalibrate : o.bnRecalibration());
+        TrainOptions o = TrainOptions.builder(Architecture.parse(model), m).grouping(g).allLayers(allLayers).epochs(epochs).seed(seed)
+                .learningRate(lr).batchSize(batch).init(init).trainLimit(trainLimit).bnRecalibration(bnRecalibrate).build();
         checkOutput();
         FashionMnist.Split train = FashionMnist.load(data, "train");
         FashionMnist.Split test = FashionMnist.load(data, "t10k");

@@ -16,6 +16,11 @@ public sealed interface Layer {
         int out();
 
         boolean bias();
+
+        /** Rank of the weight: [out, in, k, k] or [out, in]. */
+        default int weightRank() {
+            return this instanceof Conv ? 4 : 2;
+        }
     }
 
     /** 2-D convolution, square kernel, symmetric padding. Weight [out, in, k, k]. */

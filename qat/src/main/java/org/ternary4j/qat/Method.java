@@ -2,27 +2,31 @@ package org.ternary4j.qat;
 
 import org.ternary4j.core.grouping.Grouping;
 import org.ternary4j.core.projection.Projections;
+import org.ternary4j.core.projection.TernaryMethod;
 
-/** The training methods of {@code ternary4j train --method}, each with its default grouping. */
+/**
+ * The methods that can train, each bound to its quantizer and default grouping. Names, help and
+ * unknown-name messages come from core's {@link TernaryMethod}, the one registry of methods.
+ */
 public enum Method {
-    FP("fp", "tensor"),
-    TTQ("ttq", "tensor"),
-    SYQ("syq", "syq-pixel"),
-    TGA("tga", "tensor"),
-    TWN("twn", "tensor"),
-    TNT("tnt", "row"),
-    TWO_SCALE("two-scale", "row");
+    FP(TernaryMethod.FP, "tensor"),
+    TTQ(TernaryMethod.TTQ, "tensor"),
+    SYQ(TernaryMethod.SYQ, "syq-pixel"),
+    TGA(TernaryMethod.TGA, "tensor"),
+    TWN(TernaryMethod.TWN, "tensor"),
+    TNT(TernaryMethod.TNT, "row"),
+    TWO_SCALE(TernaryMethod.TWO_SCALE, "row");
 
-    private final String cliName;
+    private final TernaryMethod registered;
     private final String defaultGrouping;
 
-    Method(String cliName, String defaultGrouping) {
-        this.cliName = cliName;
+    Method(TernaryMethod registered, String defaultGrouping) {
+        this.registered = registered;
         this.defaultGrouping = defaultGrouping;
     }
 
     public String cliName() {
-        return cliName;
+        return registered.cliName();
     }
 
     public String defaultGrouping() {
@@ -30,8 +34,13 @@ public enum Method {
     }
 
     public static Method parse(String s) {
-        for (Method m : values()) if (m.cliName.equals(s)) return m;
-        throw new IllegalArgumentException("method '" + s + "': unknown; one of fp, ttq, syq, tga, twn, tnt, two-scale");
+        return of(TernaryMethod.forTraining(s));
+    }
+
+    /** The binding of a registered training method; every one has a quantizer here. */
+    static Method of(TernaryMethod registered) {
+        for (Method m : values()) if (m.registered == registered) return m;
+        throw new IllegalStateException("method " + registered.cliName() + " is registered for training but has no quantizer");
     }
 
     /** Rejects a grouping this method cannot learn scales for, before any training starts. */
@@ -39,14 +48,9 @@ public enum Method {
         boolean broadcast = g instanceof Grouping.WholeTensor || g instanceof Grouping.Row || g instanceof Grouping.SyqPixel || g instanceof Grouping.SyqRow;
         switch (this) {
             case TGA -> { if (!(g instanceof Grouping.WholeTensor)) throw new IllegalArgumentException("method tga works per layer: grouping must be 'tensor'"); }
-            case TTQ, SYQ -> { if (!broadcast) throw new IllegalArgumentException("method " + cliName + " learns its scales: grouping must be tensor, row, syq-pixel or syq-row, not '" + g.spec() + "'"); }
+            case TTQ, SYQ -> { if (!broadcast) throw new IllegalArgumentException("method " + cliName() + " learns its scales: grouping must be tensor, row, syq-pixel or syq-row, not '" + g.spec() + "'"); }
             default -> {}
         }
-    }
-
-    /** Conv-only groupings (kernel slices, fibres) fall back to one group per row on FC layers. */
-    static Grouping forLayer(Grouping g, Layer.Weighted layer) {
-        return layer instanceof Layer.Dense && (g instanceof Grouping.Kernel || g instanceof Grouping.Fiber) ? new Grouping.Row() : g;
     }
 
     /** A fresh quantizer for one ternarized layer (full precision for {@link #FP}). */
@@ -59,9 +63,7 @@ public enum Method {
                 checkGrouping(g);
                 yield new TgaQuantizer();
             }
-            case TWN -> new ProjectionQuantizer(Projections.parse("twn"), g);
-            case TNT -> new ProjectionQuantizer(Projections.parse("tnt"), g);
-            case TWO_SCALE -> new ProjectionQuantizer(Projections.parse("two-scale"), g);
+            case TWN, TNT, TWO_SCALE -> new ProjectionQuantizer(Projections.parse(cliName()), g);
         };
     }
 }

@@ -36,7 +36,7 @@ public final class Network {
         this.layers = architecture.layers();
         for (Layer.Weighted w : Architecture.weighted(layers)) {
             boolean q = ternarized.contains(w.name());
-            weighted.put(w.name(), new WeightBlock(w, q ? method.quantizer(Method.forLayer(grouping, w)) : new FullPrecisionQuantizer()));
+            weighted.put(w.name(), new WeightBlock(w, q ? method.quantizer(grouping.forRank(w.weightRank())) : new FullPrecisionQuantizer()));
         }
         block = sequence(layers);
     }

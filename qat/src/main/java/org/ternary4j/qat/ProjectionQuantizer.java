@@ -2,7 +2,6 @@ package org.ternary4j.qat;
 
 import ai.djl.ndarray.NDArray;
 import java.util.List;
-import org.ternary4j.core.Ternarizer;
 import org.ternary4j.core.grouping.Grouping;
 import org.ternary4j.core.projection.Projection;
 
@@ -15,8 +14,7 @@ public record ProjectionQuantizer(Projection projection, Grouping grouping) impl
 
     @Override
     public NDArray effective(NDArray w, List<NDArray> params) {
-        int[] shape = java.util.Arrays.stream(w.getShape().getShape()).mapToInt(Math::toIntExact).toArray();
-        float[] q = new Ternarizer(projection, grouping).apply(shape, w.toFloatArray()).dequantize();
+        float[] q = CoreCodes.project(projection, grouping, w).dequantize();
         NDArray fixed = w.getManager().create(q, w.getShape());
         return fixed.add(w.sub(w.stopGradient()));
     }

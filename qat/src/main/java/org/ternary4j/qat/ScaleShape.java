@@ -25,12 +25,6 @@ final class ScaleShape {
         return new Shape(s);
     }
 
-    /** Maximum over {@code axes}, keeping them as size 1 (PyTorch's max reduces one axis at a time). */
-    static ai.djl.ndarray.NDArray maxOver(ai.djl.ndarray.NDArray a, int[] axes) {
-        for (int i = axes.length - 1; i >= 0; i--) a = a.max(new int[] {axes[i]}, true);
-        return a;
-    }
-
     /** The axes a group spans: those where the scale has extent 1. */
     static int[] groupAxes(Shape scale) {
         return IntStream.range(0, scale.dimension()).filter(d -> scale.get(d) == 1).toArray();

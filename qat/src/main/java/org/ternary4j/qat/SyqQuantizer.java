@@ -1,19 +1,22 @@
 package org.ternary4j.qat;
 
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Parameter;
 import ai.djl.training.initializer.Initializer;
 import java.util.List;
 import org.ternary4j.core.grouping.Grouping;
+import org.ternary4j.core.projection.Threshold;
 
 /**
  * SYQ (spec §2.4): η = 0.05·max|w| per layer, t = sign(w)·[|w| ≥ η], q = α_g·t with one learned
  * α per group (kernel pixel, kernel row; FC layers one scalar). Backward: ∂L/∂w = α_g·g where
- * t ≠ 0 and g where t = 0; ∂L/∂α_g = Σ_{i∈g} g_i·t_i.
+ * t ≠ 0 and g where t = 0; ∂L/∂α_g = Σ_{i∈g} g_i·t_i. The codes are core's threshold projection
+ * over the whole layer, so they equal post-training's, ties included.
  */
 public final class SyqQuantizer implements WeightQuantizer {
+    /** η = ETA_RATIO·max|w| (spec §2.4). */
+    static final double ETA_RATIO = 0.05;
     private final Grouping grouping;
     private final Parameter alpha = Parameter.builder().setName("syq_alpha").setType(Parameter.Type.OTHER).optInitializer(Initializer.ONES).build();
 
@@ -41,9 +44,7 @@ public final class SyqQuantizer implements WeightQuantizer {
     }
 
     static NDArray codes(NDArray w) {
-        NDArray ws = w.stopGradient();
-        NDArray eta = ws.abs().max().mul(TtqQuantizer.THRESHOLD_RATIO);
-        return ws.sign().mul(ws.abs().gte(eta).toType(DataType.FLOAT32, false));
+        return CoreCodes.asTensor(CoreCodes.project(new Threshold(ETA_RATIO), new Grouping.WholeTensor(), w).codes(), w);
     }
 
     @Override

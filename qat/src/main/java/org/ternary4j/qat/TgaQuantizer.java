@@ -1,17 +1,18 @@
 package org.ternary4j.qat;
 
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Parameter;
 import ai.djl.training.initializer.Initializer;
 import java.util.List;
 import org.ternary4j.core.grouping.Grouping;
 import org.ternary4j.core.projection.Gaussian;
+import org.ternary4j.core.projection.Tga;
 
 /**
- * TGA (spec §2.5), per layer: μ, σ of w, learned δ, th = min(|δ|, 3σ), codes +1 above μ+th and
- * −1 below μ−th, α = μ + σ·λ(th/σ). W_q = α·t + (w − sg(w)): identity STE for w, and autograd
+ * TGA (spec §2.5), per layer: μ, σ of w, learned δ (initially {@link Tga#DEFAULT_DELTA_RATIO}·max|w|),
+ * th = min(|δ|, 3σ), codes +1 above μ+th and −1 below μ−th (core's {@link Tga#writeCodes}, as
+ * post-training), α = μ + σ·λ(th/σ). W_q = α·t + (w − sg(w)): identity STE for w, and autograd
  * flows through α into w (via μ, σ) and into δ. λ has no NDArray form, so it enters as its
  * first-order expansion around the current z: value λ(z₀), slope λ'(z₀) = λ(λ − z).
  */
@@ -33,7 +34,7 @@ public final class TgaQuantizer implements WeightQuantizer {
 
     @Override
     public void initialise(NDArray weight, List<NDArray> params) {
-        params.get(0).set(new float[] {weight.stopGradient().abs().max().getFloat() * TtqQuantizer.THRESHOLD_RATIO});
+        params.get(0).set(new float[] {(float) (weight.stopGradient().abs().max().getFloat() * Tga.DEFAULT_DELTA_RATIO)});
     }
 
     @Override
@@ -49,8 +50,9 @@ public final class TgaQuantizer implements WeightQuantizer {
         boolean deltaBinds = dV < 3 * sigmaV;
         NDArray th = deltaBinds ? d.abs() : sigma.mul(3f);
         double thV = deltaBinds ? dV : 3 * sigmaV;
-        NDArray t = ws.gt(muV + thV).toType(DataType.FLOAT32, false)
-                .sub(ws.lt(muV - thV).toType(DataType.FLOAT32, false));
+        byte[] codes = new byte[Math.toIntExact(ws.size())];
+        Tga.writeCodes(ws.toFloatArray(), codes.length, muV, thV, codes);
+        NDArray t = CoreCodes.asTensor(codes, ws);
         NDArray z = th.div(sigma);
         double z0 = thV / sigmaV;
         NDArray lambda = z.sub(z.stopGradient()).mul((float) Gaussian.inverseMillsDerivative(z0)).add((float) Gaussian.inverseMills(z0));

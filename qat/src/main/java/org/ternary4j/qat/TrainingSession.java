@@ -136,7 +136,7 @@ public final class TrainingSession implements AutoCloseable {
             correct = logits.argMax(1).toType(DataType.INT32, false).eq(xy[1].singletonOrThrow().toType(DataType.INT32, false)).toType(DataType.FLOAT32, false).sum().getFloat();
         }
         trainer.step();
-        if (!Float.isFinite(lossValue)) throw new IllegalStateException("training diverged: loss is " + lossValue + " (try a smaller --lr)");
+        if (!Float.isFinite(lossValue)) throw new IllegalStateException("training diverged: loss is " + lossValue + " (try a smaller learning rate)");
         return new float[] {lossValue, correct};
     }
 

@@ -7,18 +7,20 @@ import ai.djl.nn.Parameter;
 import ai.djl.training.initializer.Initializer;
 import java.util.List;
 import org.ternary4j.core.grouping.Grouping;
+import org.ternary4j.core.projection.Threshold;
 
 /**
- * TTQ (spec §2.3): Δ = 0.05·max|w| per group, levels {−W_n, 0, +W_p} with W_p, W_n learned.
+ * TTQ (spec §2.3): Δ = 0.05·max|w| per group, levels {−W_n, 0, +W_p} with W_p, W_n learned. The
+ * codes are core's threshold projection per group (|w| ≥ Δ kept, the rule SYQ states for the same Δ).
  * Written as q + (w − sg(w))·sg(slope) so that autograd gives exactly ∂L/∂w = W_p·g, g, W_n·g on
  * the positive, zero and negative sets, ∂L/∂W_p = Σ_pos g and ∂L/∂W_n = −Σ_neg g.
  */
 public final class TtqQuantizer implements WeightQuantizer {
-    static final float THRESHOLD_RATIO = 0.05f;
+    /** Δ = DELTA_RATIO·max|w| (spec §2.3). */
+    static final double DELTA_RATIO = 0.05;
     private final Grouping grouping;
     private final Parameter wp = Parameter.builder().setName("ttq_wp").setType(Parameter.Type.OTHER).optInitializer(Initializer.ONES).build();
     private final Parameter wn = Parameter.builder().setName("ttq_wn").setType(Parameter.Type.OTHER).optInitializer(Initializer.ONES).build();
-    private Shape scaleShape;
 
     public TtqQuantizer(Grouping grouping) {
         this.grouping = grouping;
@@ -31,19 +33,15 @@ public final class TtqQuantizer implements WeightQuantizer {
 
     @Override
     public void prepare(Shape weightShape) {
-        scaleShape = ScaleShape.of(grouping, weightShape, "ttq");
+        Shape scaleShape = ScaleShape.of(grouping, weightShape, "ttq");
         wp.setShape(scaleShape);
         wn.setShape(scaleShape);
     }
 
     /** Masks of the positive and negative sets; no gradient. */
     private NDArray[] masks(NDArray w) {
-        int[] axes = ScaleShape.groupAxes(scaleShape == null ? ScaleShape.of(grouping, w.getShape(), "ttq") : scaleShape);
-        NDArray ws = w.stopGradient();
-        NDArray delta = ScaleShape.maxOver(ws.abs(), axes).mul(THRESHOLD_RATIO);
-        NDArray pos = ws.gt(delta).toType(DataType.FLOAT32, false);
-        NDArray neg = ws.lt(delta.neg()).toType(DataType.FLOAT32, false);
-        return new NDArray[] {pos, neg};
+        NDArray t = CoreCodes.asTensor(CoreCodes.project(new Threshold(DELTA_RATIO), grouping, w).codes(), w);
+        return new NDArray[] {t.gt(0f).toType(DataType.FLOAT32, false), t.lt(0f).toType(DataType.FLOAT32, false)};
     }
 
     /** W_p, W_n start at the least-squares fit for the initial codes: the mean |w| of each set. */

@@ -23,7 +23,7 @@ class OnnxExportTest {
     @EnumSource(Architecture.class)
     void onnxRuntimeAgreesWithDjl(Architecture a) throws Exception {
         FashionMnist.Split train = TestData.train(512), test = TestData.test(300);
-        TrainOptions o = TrainOptions.defaults(a, Method.FP);
+        TrainOptions o = TrainOptions.builder(a, Method.FP).build();
         Training.Result r;
         float[] djl;
         Network net = new Network(a, Method.FP, o.grouping(), Network.ternarizedLayers(a, Method.FP, false));

@@ -35,7 +35,7 @@ class QatExportTest {
     static void floatModel() throws Exception {
         train = TestData.train(2048);
         test = TestData.test(300);
-        TrainOptions o = TrainOptions.defaults(Architecture.LENET5, Method.FP).withEpochs(2);
+        TrainOptions o = TrainOptions.builder(Architecture.LENET5, Method.FP).epochs(2).build();
         fp = dir.resolve("fp.onnx");
         OnnxExport.write(Training.run(o, train, test, false, null).onnx(), fp);
     }
@@ -43,7 +43,7 @@ class QatExportTest {
     @ParameterizedTest
     @EnumSource(value = Method.class, names = "FP", mode = EnumSource.Mode.EXCLUDE)
     void exportedWeightsAreTernaryPerGroupAndOnnxRuntimeAgrees(Method m) throws Exception {
-        Training.Result r = Training.run(TrainOptions.defaults(Architecture.LENET5, m).withInit(fp).withLimits(512, 0), train, test, false, null);
+        Training.Result r = Training.run(TrainOptions.builder(Architecture.LENET5, m).init(fp).trainLimit(512).build(), train, test, false, null);
         assertEquals(List.of("conv2", "fc1", "fc2"), r.ternaryLayers(), "first and last layer stay full precision");
         Grouping g = r.options().grouping();
         for (String layer : r.ternaryLayers()) {
@@ -70,8 +70,8 @@ class QatExportTest {
 
     @Test
     void kernelSliceGroupingOnFcLayersFallsBackToRows() throws Exception {
-        TrainOptions base = TrainOptions.defaults(Architecture.LENET5, Method.TNT).withInit(fp).withLimits(512, 0);
-        TrainOptions o = new TrainOptions(base.architecture(), Method.TNT, Grouping.parse("kernel"), false, 1, 1, base.learningRate(), 128, fp, 512, 0, 0);
+        TrainOptions o = TrainOptions.builder(Architecture.LENET5, Method.TNT).grouping(Grouping.parse("kernel")).init(fp).trainLimit(512)
+                .bnRecalibration(0).build();
         Training.Result r = Training.run(o, train, test, false, null);
         assertMaxThreeValuesPerGroup(r.parameters().get("conv2.weight"), new Grouping.Kernel());
         assertMaxThreeValuesPerGroup(r.parameters().get("fc1.weight"), new Grouping.Row());
@@ -88,7 +88,7 @@ class QatExportTest {
 
     @Test
     void allLayersTernarizesTheFirstAndLastLayerToo() throws Exception {
-        Training.Result r = Training.run(TrainOptions.defaults(Architecture.LENET5, Method.TWN).withInit(fp).withAllLayers(true).withLimits(512, 0), train, test, false, null);
+        Training.Result r = Training.run(TrainOptions.builder(Architecture.LENET5, Method.TWN).init(fp).allLayers(true).trainLimit(512).build(), train, test, false, null);
         assertEquals(List.of("conv1", "conv2", "fc1", "fc2", "fc3"), r.ternaryLayers());
         assertTrue(distinct(r.parameters().get("conv1.weight").data()) <= 3);
         assertTrue(distinct(r.parameters().get("fc3.weight").data()) <= 3);
@@ -96,13 +96,13 @@ class QatExportTest {
 
     @Test
     void sameSeedSameBytesOtherSeedOtherModel() throws Exception {
-        TrainOptions o = TrainOptions.defaults(Architecture.LENET5, Method.TTQ).withInit(fp).withSeed(5).withLimits(512, 0);
+        TrainOptions o = TrainOptions.builder(Architecture.LENET5, Method.TTQ).init(fp).seed(5).trainLimit(512).build();
         byte[] a = Training.run(o, train, test, false, null).onnx().toByteArray();
         byte[] b = Training.run(o, train, test, false, null).onnx().toByteArray();
         assertArrayEquals(a, b);
-        byte[] c = Training.run(o.withSeed(6), train, test, false, null).onnx().toByteArray();
+        byte[] c = Training.run(o.toBuilder().seed(6).build(), train, test, false, null).onnx().toByteArray();
         assertFalse(java.util.Arrays.equals(a, c));
-        TrainOptions f = TrainOptions.defaults(Architecture.MLP, Method.FP).withSeed(3).withLimits(512, 0);
+        TrainOptions f = TrainOptions.builder(Architecture.MLP, Method.FP).seed(3).trainLimit(512).build();
         assertArrayEquals(Training.run(f, train, test, false, null).onnx().toByteArray(), Training.run(f, train, test, false, null).onnx().toByteArray());
     }
 
@@ -123,7 +123,7 @@ class QatExportTest {
 
     @Test
     void initFromAnotherArchitectureIsAClearError() {
-        TrainOptions o = TrainOptions.defaults(Architecture.MLP, Method.TTQ).withInit(fp);
+        TrainOptions o = TrainOptions.builder(Architecture.MLP, Method.TTQ).init(fp).build();
         var e = org.junit.jupiter.api.Assertions.assertThrows(java.io.IOException.class, () -> Training.run(o, train, test, false, null));
         assertTrue(e.getMessage().startsWith(fp.toString()) && e.getMessage().contains("fc1.weight"), e.getMessage());
         assertNotEquals(null, e.getMessage());

@@ -16,6 +16,16 @@ public sealed interface Grouping {
     /** The groups of a tensor of this shape; a clear {@link IllegalArgumentException} if it does not fit. */
     GroupLayout layout(int[] shape);
 
+    /**
+     * The grouping to use for a weight of this rank. Conv-only groupings (kernel slices, fibres)
+     * mean nothing for a rank-2 weight (FC, MatMul, Gather); such a weight gets one group per
+     * output row instead. Every other grouping applies as it is.
+     */
+    default Grouping forRank(int rank) {
+        boolean convOnly = this instanceof Kernel || this instanceof Fiber;
+        return convOnly && rank < 3 ? new Row() : this;
+    }
+
     List<String> HELP = List.of(
             "tensor     one group: the whole tensor",
             "row        one group per output channel (first dimension)",

@@ -14,8 +14,6 @@ public record Absmean() implements Projection {
     @Override
     public Scales project(float[] w, int n, byte[] codes) {
         double gamma = Groups.meanAbs(w, n);
-        Groups.writeAbove(w, n, gamma / 2, codes);
-        for (int i = 0; i < n; i++) if (codes[i] != 0) return Scales.of(gamma);
-        return Scales.ZERO;
+        return Ties.DROP.write(w, n, gamma / 2, codes) > 0 ? Scales.of(gamma) : Scales.ZERO;
     }
 }

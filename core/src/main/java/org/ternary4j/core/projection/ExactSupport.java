@@ -83,18 +83,32 @@ public final class ExactSupport {
         for (int i = 0; i < n; i++) keys[i] = sortKey(x[i], i);
         if (n <= SMALL) insertionSort(keys, n);
         else Arrays.sort(keys);
-        long sum = 0;
-        double best = -1;
+        long[] sum = {0};
+        int bestM = bestPrefix(keys, n, (i, m) -> objective(sum[0] += fixed(x[i], scale), m));
+        return cutAt(keys, bestM - 1, bestM, x);
+    }
+
+    /** The objective of a prefix, told the index it grows by and its new length (calls come in order). */
+    interface PrefixObjective {
+        double grow(int index, int length);
+    }
+
+    /**
+     * The scan of spec §1.1 and §1.3: feed the first m sorted keys in order, one prefix at a time,
+     * and return the length of the prefix with the largest positive objective (the shortest on
+     * ties; 0 if none is positive). Every prefix is evaluated: the objective is not unimodal.
+     */
+    static int bestPrefix(long[] sortedKeys, int m, PrefixObjective objective) {
+        double best = 0;
         int bestM = 0;
-        for (int m = 1; m <= n; m++) {
-            sum += fixed(x[keyIndex(keys[m - 1])], scale);
-            double f = objective(sum, m);
+        for (int j = 0; j < m; j++) {
+            double f = objective.grow(keyIndex(sortedKeys[j]), j + 1);
             if (f > best) {
                 best = f;
-                bestM = m;
+                bestM = j + 1;
             }
         }
-        return cutAt(keys, bestM - 1, bestM, x);
+        return bestM;
     }
 
     /**

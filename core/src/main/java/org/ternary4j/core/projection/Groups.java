@@ -31,13 +31,6 @@ final class Groups {
         }
     }
 
-    /** Codes sign(w)·[|w| > threshold]. */
-    static void writeAbove(float[] w, int n, double threshold, byte[] codes) {
-        for (int i = 0; i < n; i++) {
-            codes[i] = Math.abs(w[i]) > threshold ? (byte) (w[i] > 0 ? 1 : -1) : 0;
-        }
-    }
-
     /** The least-squares scale of a support: the mean of the kept magnitudes. */
     static Scales meanOfKept(float[] mags, int n, byte[] codes, int kept) {
         if (kept == 0) return Scales.ZERO;

@@ -26,16 +26,24 @@ public record Tga(double deltaRatio) implements Projection {
         for (int i = 0; i < n; i++) var += (w[i] - mean) * (w[i] - mean);
         double sigma = Math.sqrt(var / n);
         double th = Math.min(deltaRatio * Groups.maxAbs(w, n), 3 * sigma);
+        // σ = 0 means constant weights: nothing lies outside μ ± th, so there is no scale to fit.
+        if (!writeCodes(w, n, mean, th, codes) || sigma == 0) return Scales.ZERO;
+        double alpha = mean + sigma * Gaussian.inverseMills(th / sigma);
+        // A strongly negative mean can drive the upper-tail mean below zero; the scale of a
+        // code cannot flip sign, so it stops at zero.
+        return Scales.of(Math.max(0, alpha));
+    }
+
+    /**
+     * TGA's codes, shared with training: +1 where w > μ + th, −1 where w < μ − th (strictly,
+     * spec §2.5), else 0. Returns whether any code is nonzero.
+     */
+    public static boolean writeCodes(float[] w, int n, double mean, double th, byte[] codes) {
         boolean any = false;
         for (int i = 0; i < n; i++) {
             codes[i] = w[i] > mean + th ? (byte) 1 : w[i] < mean - th ? (byte) -1 : 0;
             any |= codes[i] != 0;
         }
-        // σ = 0 means constant weights: nothing lies outside μ ± th, so there is no scale to fit.
-        if (!any || sigma == 0) return Scales.ZERO;
-        double alpha = mean + sigma * Gaussian.inverseMills(th / sigma);
-        // A strongly negative mean can drive the upper-tail mean below zero; the scale of a
-        // code cannot flip sign, so it stops at zero.
-        return Scales.of(Math.max(0, alpha));
+        return any;
     }
 }

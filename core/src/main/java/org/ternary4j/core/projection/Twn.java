@@ -1,6 +1,9 @@
 package org.ternary4j.core.projection;
 
-/** TWN (spec §2.2): Δ = factor·mean|w| (0.7 in the paper, 0.75 in its later code); α = mean kept |w|. */
+/**
+ * TWN (spec §2.2): codes sign(w)·[|w| > Δ] with Δ = factor·mean|w| (0.7 in the paper, 0.75 in its
+ * later code); α = mean kept |w|.
+ */
 public record Twn(double factor) implements Projection {
     public static final double PAPER_FACTOR = 0.7;
 
@@ -15,7 +18,7 @@ public record Twn(double factor) implements Projection {
 
     @Override
     public Scales project(float[] w, int n, byte[] codes) {
-        Groups.writeAbove(w, n, factor * Groups.meanAbs(w, n), codes);
+        Ties.DROP.write(w, n, factor * Groups.meanAbs(w, n), codes);
         return Groups.leastSquares(w, n, codes);
     }
 }

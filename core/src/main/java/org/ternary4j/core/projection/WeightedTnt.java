@@ -38,24 +38,20 @@ public record WeightedTnt(boolean twoScales) {
             keys[m++] = ExactSupport.sortKey(Math.abs(w[i]), i);
         }
         Arrays.sort(keys, 0, m);
-        double a = 0, dsum = 0, best = 0, bestA = 0, bestD = 1;
-        int bestM = 0;
-        for (int j = 0; j < m; j++) {
-            int i = ExactSupport.keyIndex(keys[j]);
-            a += (double) d[i] * Math.abs(w[i]);
-            dsum += d[i];
-            double f = a * a / dsum;
-            if (f > best) {
-                best = f;
-                bestM = j + 1;
-                bestA = a;
-                bestD = dsum;
-            }
-        }
+        double[] run = new double[2]; // A and D of the prefix
+        int bestM = ExactSupport.bestPrefix(keys, m, (i, length) -> {
+            run[0] += (double) d[i] * Math.abs(w[i]);
+            run[1] += d[i];
+            return run[0] * run[0] / run[1];
+        });
+        // Sums again over the chosen prefix, in the same order, so the scale is the scan's A/D exactly.
+        double a = 0, dsum = 0;
         for (int j = 0; j < bestM; j++) {
             int i = ExactSupport.keyIndex(keys[j]);
             codes[i] = (byte) (w[i] > 0 ? 1 : -1);
+            a += (double) d[i] * Math.abs(w[i]);
+            dsum += d[i];
         }
-        return bestM == 0 ? 0 : bestA / bestD;
+        return bestM == 0 ? 0 : a / dsum;
     }
 }

@@ -28,6 +28,19 @@ class GroupingTest {
     }
 
     @Test
+    void convOnlyGroupingsBecomeRowsOnRankTwoWeightsAndOthersStay() {
+        for (String spec : ALL) {
+            Grouping g = Grouping.parse(spec);
+            boolean convOnly = spec.equals("kernel") || spec.equals("fiber");
+            assertEquals(convOnly ? new Grouping.Row() : g, g.forRank(2), spec);
+            assertEquals(g, g.forRank(4), spec);
+            assertEquals(g, g.forRank(3), spec);
+            // Whatever it becomes must be able to group a rank-2 weight.
+            assertPartition(g.forRank(2).layout(new int[] {3, 7}), 21);
+        }
+    }
+
+    @Test
     void groupCountsFollowTheDefinitions() {
         int[] conv = {4, 3, 5, 2};
         assertEquals(1, Grouping.parse("tensor").layout(conv).groupCount());

@@ -15,6 +15,14 @@ class ExactSupportTest {
         return keep;
     }
 
+    /** n copies of {@code value}, the first ones replaced by {@code head}. */
+    private static float[] filled(int n, float value, float... head) {
+        float[] x = new float[n];
+        java.util.Arrays.fill(x, value);
+        System.arraycopy(head, 0, x, 0, head.length);
+        return x;
+    }
+
     private static void assertSameSupport(float[] x) {
         ExactSupport.Support sorted = ExactSupport.sortedScan(x, x.length);
         ExactSupport.Support bucketed = ExactSupport.bucketScan(x, x.length);
@@ -38,15 +46,11 @@ class ExactSupportTest {
 
     @Test
     void adversarialShapes() {
-        float[] outlier = new float[201];
-        java.util.Arrays.fill(outlier, 1f);
-        outlier[0] = 10;
+        float[] outlier = filled(201, 1f, 10f);
         assertSameSupport(outlier);
         assertEquals(201, ExactSupport.bucketScan(outlier, 201).size());
 
-        float[] allTied = new float[1000];
-        java.util.Arrays.fill(allTied, 0.5f);
-        assertSameSupport(allTied);
+        assertSameSupport(filled(1000, 0.5f));
 
         float[] zeros = new float[100];
         assertEquals(0, ExactSupport.bucketScan(zeros, 100).size());
@@ -67,11 +71,7 @@ class ExactSupportTest {
 
     @Test
     void tiesAtTheCutBreakByIndex() {
-        float[] x = new float[100];
-        java.util.Arrays.fill(x, 1f);
-        x[0] = 30;
-        x[1] = 30; // M* = 2 keeps exactly the two 30s
-        for (int i = 2; i < 100; i++) x[i] = 1f;
+        float[] x = filled(100, 1f, 30f, 30f);
         ExactSupport.Support s = ExactSupport.select(x, x.length);
         boolean[] keep = kept(x, s);
         assertEquals(s.size(), ExactSupport.sortedScan(x, x.length).size());

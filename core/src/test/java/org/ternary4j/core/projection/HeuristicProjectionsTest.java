@@ -33,6 +33,17 @@ class HeuristicProjectionsTest {
     }
 
     @Test
+    void thresholdKeepsWeightsExactlyAtDeltaAndTwnDropsThem() {
+        // max|w| = 20, Δ = 0.05·20 = 1 exactly: SYQ's rule keeps |w| ≥ Δ.
+        float[] w = {20, 1, -1, 0.5f, -0.999f, 0, -20};
+        run(new Threshold(0.05), w, new byte[] {1, 1, -1, 0, 0, 0, -1});
+        // mean|w| = 2, Δ = 0.5·2 = 1 exactly: TWN keeps only |w| > Δ (spec §2.2).
+        run(new Twn(0.5), new float[] {4, 1, -1, 2}, new byte[] {1, 0, 0, 1});
+        // Δ = 0 (all-zero group) keeps nothing, whichever rule.
+        run(new Threshold(0.05), new float[] {0, -0f, 0}, new byte[] {0, 0, 0});
+    }
+
+    @Test
     void absmeanRoundsHalfToEven() {
         // γ = 0.39: |w|/γ = 2.31, 1.28, 0.26, 0.13, 1.03
         assertEquals(0.39, run(new Absmean(), W, new byte[] {1, -1, 0, 0, 1}).pos(), 1e-6);
@@ -74,7 +85,7 @@ class HeuristicProjectionsTest {
     @Test
     void allZeroGroupsGetZeroScales() {
         float[] zeros = {0, 0, 0, 0};
-        for (String spec : new String[] {"tnt", "tnt:norm", "tnt-tuned", "two-scale", "twn", "threshold", "absmean", "sparsity", "tga"}) {
+        for (String spec : new String[] {"tnt", "tnt:norm", "tnt-tuned", "two-scale", "twn", "threshold", "absmean", "bitnet", "sparsity", "tga"}) {
             assertEquals(Scales.ZERO, run(Projections.parse(spec), zeros, new byte[4]), spec);
         }
     }

@@ -1,5 +1,7 @@
 package org.ternary4j.eval.ort;
 
+import static org.ternary4j.core.FloatArrays.argmax;
+
 import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OrtException;
 import java.io.IOException;
@@ -151,13 +153,6 @@ public final class Evaluator {
             }
             return new EvalResult(n, top1, cmp);
         }
-    }
-
-    /** Offset of the largest of v[from, from + len) relative to from, the first on ties; NaN never wins; −1 if all NaN. */
-    static int argmax(float[] v, int from, int len) {
-        int best = -1;
-        for (int i = 0; i < len; i++) if (!Float.isNaN(v[from + i]) && (best < 0 || v[from + i] > v[from + best])) best = i;
-        return best;
     }
 
     /** Cosine in double; two zero vectors are identical (1), one zero vector is orthogonal (0). */

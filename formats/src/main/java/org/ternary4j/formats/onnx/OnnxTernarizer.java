@@ -220,9 +220,7 @@ public final class OnnxTernarizer {
      * row instead, and the report's grouping column says so ("kernel→row").
      */
     private Grouping groupingFor(int[] canonicalShape) {
-        Grouping g = options.grouping();
-        boolean convOnly = g instanceof Grouping.Kernel || g instanceof Grouping.Fiber;
-        return convOnly && canonicalShape.length < 3 ? new Grouping.Row() : g;
+        return options.grouping().forRank(canonicalShape.length);
     }
 
     private String where(TensorProto t) {

@@ -1,6 +1,7 @@
 package org.ternary4j.formats.onnx;
 
 import java.util.Arrays;
+import org.ternary4j.core.FloatArrays;
 
 /**
  * How an op stores its weight relative to core's canonical layout [out, in, spatial…]. Both
@@ -46,23 +47,15 @@ public sealed interface WeightLayout {
         }
 
         public float[] toCanonical(float[] w, int[] stored) {
-            return transpose(w, stored[0], stored[1]);
+            return FloatArrays.transpose(w, stored[0], stored[1]);
         }
 
         public float[] toStored(float[] w, int[] stored) {
-            return transpose(w, stored[1], stored[0]);
+            return FloatArrays.transpose(w, stored[1], stored[0]);
         }
 
         public String describe() {
             return "transposed: stored [in, out]";
-        }
-
-        private static float[] transpose(float[] w, int rows, int cols) {
-            float[] out = new float[w.length];
-            for (int r = 0; r < rows; r++) {
-                for (int c = 0; c < cols; c++) out[c * rows + r] = w[r * cols + c];
-            }
-            return out;
         }
     }
 

@@ -1,5 +1,7 @@
 package org.ternary4j.ptq.calibrate;
 
+import static org.ternary4j.core.FloatArrays.transpose;
+
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -150,8 +152,7 @@ public final class Calibrator {
 
     /** Conv-only groupings fall back to row for rank-2 weights, as the ternarizer does. */
     private Grouping groupingFor(int[] canonical) {
-        boolean convOnly = grouping instanceof Grouping.Kernel || grouping instanceof Grouping.Fiber;
-        return convOnly && canonical.length < 3 ? new Grouping.Row() : grouping;
+        return grouping.forRank(canonical.length);
     }
 
     /** b' = (E[y_fp] − Q·E[x]) / beta per output channel: the ternary layer's mean output matches full precision. */
@@ -273,11 +274,5 @@ public final class Calibrator {
     /** The layer's stored weight values in {@code model} ({@link CalibLayer#find} checked it is an embedded FLOAT constant). */
     private static float[] weight(OnnxModel model, CalibLayer l) throws IOException {
         return CalibLayer.embeddedFloat(model.graph(), l.weight()).orElseThrow().floats();
-    }
-
-    static float[] transpose(float[] w, int rows, int cols) {
-        float[] out = new float[w.length];
-        for (int r = 0; r < rows; r++) for (int c = 0; c < cols; c++) out[c * rows + r] = w[r * cols + c];
-        return out;
     }
 }

@@ -1,0 +1,35 @@
+package org.ternary4j.qat;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.ternary4j.core.grouping.Grouping;
+import org.ternary4j.core.projection.TernaryMethod;
+
+class MethodTest {
+
+    @Test
+    void everyRegisteredTrainingMethodHasAQuantizerAndNothingElseDoes() {
+        List<String> bound = new ArrayList<>();
+        for (TernaryMethod t : TernaryMethod.values()) {
+            if (!t.existsIn(TernaryMethod.Stage.TRAINING)) continue;
+            Method m = Method.parse(t.cliName());
+            assertEquals(t.cliName(), m.cliName());
+            WeightQuantizer q = m.quantizer(Grouping.parse(m.defaultGrouping()));
+            assertEquals(m != Method.FP, q.ternary(), t.cliName());
+            bound.add(m.cliName());
+        }
+        assertEquals(Method.values().length, bound.size());
+    }
+
+    @Test
+    void namesAndMessagesComeFromTheRegistry() {
+        String m = assertThrows(IllegalArgumentException.class, () -> Method.parse("absmean")).getMessage();
+        assertTrue(m.startsWith("method 'absmean': unknown method for training"), m);
+        assertTrue(m.endsWith(TernaryMethod.names(TernaryMethod.Stage.TRAINING)), m);
+    }
+}
