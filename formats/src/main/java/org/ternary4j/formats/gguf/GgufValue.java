@@ -38,4 +38,18 @@ public sealed interface GgufValue {
 
         public int typeId() { return 9; }
     }
+
+    /** An array of int32 (GGUF type 9 with element type 5), as tokenizer token types are stored. */
+    record I32Array(int[] values) implements GgufValue {
+        public I32Array {
+            values = values.clone();
+        }
+
+        @Override
+        public int[] values() {
+            return values.clone();
+        }
+
+        public int typeId() { return 9; }
+    }
 }

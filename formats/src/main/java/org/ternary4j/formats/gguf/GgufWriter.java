@@ -108,6 +108,12 @@ public final class GgufWriter implements AutoCloseable {
                 s.u64(x.values().size());
                 for (String e : x.values()) s.str(e);
             }
+            case GgufValue.I32Array x -> {
+                s.u32(new GgufValue.I32(0).typeId());
+                int[] values = x.values();
+                s.u64(values.length);
+                for (int e : values) s.u32(e);
+            }
         }
     }
 

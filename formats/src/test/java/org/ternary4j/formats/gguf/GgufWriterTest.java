@@ -37,6 +37,7 @@ class GgufWriterTest {
         kv.put("big", new GgufValue.U64(1L << 40));
         kv.put("neg", new GgufValue.I32(-7));
         kv.put("words", new GgufValue.StrArray(List.of("a", "bé")));
+        kv.put("ints", new GgufValue.I32Array(new int[] {3, -1}));
         List<GgufTensor> tensors = List.of(
                 new GgufTensor("norm", new long[] {3}, GgufType.F32),
                 new GgufTensor("w2", new long[] {2, 512}, GgufType.TQ2_0),
@@ -54,7 +55,7 @@ class GgufWriterTest {
         GgufTestReader r = new GgufTestReader(out);
         assertEquals(3, r.version);
         assertEquals(Map.of("general.architecture", "llama", "llama.block_count", 2, "llama.attention.layer_norm_rms_epsilon", 1e-5f,
-                "flag", true, "big", 1L << 40, "neg", -7, "words", List.of("a", "bé")), r.kv);
+                "flag", true, "big", 1L << 40, "neg", -7, "words", List.of("a", "bé"), "ints", List.of(3, -1)), r.kv);
         assertEquals(List.of("norm", "w2", "w1", "emb"), r.tensors.stream().map(GgufTestReader.Info::name).toList());
         assertArrayEquals(new long[] {512, 2}, r.tensor("w2").ne()); // ne[0] is the row length
         assertEquals(35, r.tensor("w2").type());

@@ -114,7 +114,7 @@ public final class GgufExport {
             if (llama.isPresent()) {
                 metadata.putAll(llama.get().metadata());
                 llama.get().unsupported().ifPresent(notes::add);
-                notes.add("no tokenizer metadata is written: llama.cpp needs tokenizer.ggml.* keys before it runs the model");
+                LlamaTokenizer.addTo(folder, llama.get(), metadata, notes);
             } else {
                 notes.add("not a Llama checkpoint (no config.json naming " + LlamaConfig.ARCHITECTURE + "): names kept, no architecture key, so llama.cpp cannot load it as a model");
             }

@@ -177,8 +177,10 @@ class GgufExportTest {
         Files.writeString(ckpt.resolve("config.json"), """
                 {"architectures": ["LlamaForCausalLM"], "model_type": "llama", "hidden_size": 256, "intermediate_size": 512,
                  "num_hidden_layers": 2, "num_attention_heads": 4, "num_key_value_heads": 2, "max_position_embeddings": 2048,
-                 "rms_norm_eps": 1e-05, "rope_theta": 500000.0, "vocab_size": 40, "rope_scaling": null, "tie_word_embeddings": false}
+                 "rms_norm_eps": 1e-05, "rope_theta": 500000.0, "vocab_size": 40, "rope_scaling": null, "tie_word_embeddings": false,
+                 "bos_token_id": 36, "eos_token_id": [37, 38]}
                 """);
+        Files.writeString(ckpt.resolve("tokenizer.json"), tokenizerJson());
         Projection p = Projections.parse("absmean");
         Path out = dir.resolve("llama-" + type + ".gguf");
         GgufExport.Result r = GgufExport.run(GgufExport.Request.of(ckpt, out, p).with(GgufExport.Options.DEFAULT.withTernaryType(type)));
@@ -205,6 +207,26 @@ class GgufExportTest {
             }
         }
         return new Export(out, r, expected);
+    }
+
+    /** A byte-level BPE tokenizer.json as Llama 3 ships it, with 36 tokens, two merges and three special tokens. */
+    private static String tokenizerJson() throws Exception {
+        var om = new com.fasterxml.jackson.databind.ObjectMapper();
+        var root = om.createObjectNode();
+        var added = root.putArray("added_tokens");
+        for (int i = 0; i < 3; i++) added.addObject().put("id", 36 + i).put("content", "<|special_" + i + "|>").put("special", true);
+        var pre = root.putObject("pre_tokenizer").put("type", "Sequence").putArray("pretokenizers");
+        pre.addObject().put("type", "Split").putObject("pattern").put("Regex", LlamaTokenizer.LLAMA3_SPLIT);
+        pre.addObject().put("type", "ByteLevel");
+        var model = root.putObject("model").put("type", "BPE").put("byte_fallback", false);
+        var vocab = model.putObject("vocab");
+        for (int i = 0; i < 34; i++) vocab.put(String.valueOf((char) ('0' + i)), i);
+        vocab.put("01", 34);
+        vocab.put("012", 35);
+        var merges = model.putArray("merges");
+        merges.add("0 1");
+        merges.addArray().add("01").add("2");
+        return om.writeValueAsString(root);
     }
 
     /** reshape(heads, 2, rows/heads/2, cols).swapaxes(1, 2): out row (h, i, j) is source row (h, j, i). */
@@ -241,6 +263,18 @@ class GgufExportTest {
         kv.put("llama.attention.layer_norm_rms_epsilon", 1e-5f);
         kv.put("llama.rope.freq_base", 500000f);
         kv.put("llama.vocab_size", 40);
+        kv.put("tokenizer.ggml.model", "gpt2");
+        kv.put("tokenizer.ggml.pre", "llama-bpe");
+        List<Object> tokens = new ArrayList<>();
+        for (int i = 0; i < 34; i++) tokens.add(String.valueOf((char) ('0' + i)));
+        tokens.addAll(List.of("01", "012", "<|special_0|>", "<|special_1|>", "<|special_2|>", "[PAD39]"));
+        kv.put("tokenizer.ggml.tokens", tokens);
+        List<Object> types = new ArrayList<>(java.util.Collections.nCopies(36, 1));
+        types.addAll(List.of(3, 3, 3, 5));
+        kv.put("tokenizer.ggml.token_type", types);
+        kv.put("tokenizer.ggml.merges", List.of("0 1", "01 2"));
+        kv.put("tokenizer.ggml.bos_token_id", 36);
+        kv.put("tokenizer.ggml.eos_token_id", 37);
         kv.put("general.file_type", 37);
         kv.put("general.quantization_version", 2);
         assertEquals(kv, f.kv);
@@ -255,9 +289,11 @@ class GgufExportTest {
         assumeTrue(program.isPresent(), "gguf_check not built (scripts/build-gguf-check.sh)");
         Export x = exportLlama(GgufType.TQ1_0);
         GgmlCheck.Output ggml = assertGgmlDecodes(program.get(), x.gguf(), x.expected());
-        assertEquals("gguf version 3 alignment 32 kv 13 tensors 21", ggml.header());
+        assertEquals("gguf version 3 alignment 32 kv 20 tensors 21", ggml.header());
         assertTrue(ggml.kv().contains("kv general.architecture str llama"), ggml.kv().toString());
         assertTrue(ggml.kv().contains("kv llama.attention.head_count_kv u32 2"), ggml.kv().toString());
+        assertTrue(ggml.kv().contains("kv tokenizer.ggml.tokens arr str[40]"), ggml.kv().toString());
+        assertTrue(ggml.kv().contains("kv tokenizer.ggml.token_type arr i32[40]"), ggml.kv().toString());
         assertEquals(14, ggml.tensors().stream().filter(t -> t.split(" ")[2].equals("tq1_0")).count());
         assertEquals(5, ggml.tensors().stream().filter(t -> t.split(" ")[2].equals("f32")).count());
         assertTrue(ggml.tensors().contains("tensor token_embd.weight f16 256,40 0"), ggml.tensors().toString());

@@ -35,14 +35,7 @@ final class GgufFile {
         long nt = b.getLong(), nkv = b.getLong();
         for (long i = 0; i < nkv; i++) {
             String k = str();
-            int type = b.getInt();
-            kv.put(k, switch (type) {
-                case 4, 5 -> b.getInt();
-                case 6 -> b.getFloat();
-                case 8 -> str();
-                case 10 -> b.getLong();
-                default -> throw new IOException("value type " + type);
-            });
+            kv.put(k, value(b.getInt()));
         }
         for (long i = 0; i < nt; i++) {
             String name = str();
@@ -51,6 +44,22 @@ final class GgufFile {
             tensors.put(name, new Info(ne, b.getInt(), b.getLong()));
         }
         dataStart = (b.position() + 31) / 32 * 32;
+    }
+
+    private Object value(int type) throws IOException {
+        return switch (type) {
+            case 4, 5 -> b.getInt();
+            case 6 -> b.getFloat();
+            case 8 -> str();
+            case 10 -> b.getLong();
+            case 9 -> {
+                int element = b.getInt();
+                java.util.List<Object> list = new java.util.ArrayList<>();
+                for (long n = b.getLong(); n > 0; n--) list.add(value(element));
+                yield list;
+            }
+            default -> throw new IOException("value type " + type);
+        };
     }
 
     private String str() {
