@@ -30,8 +30,10 @@ import org.ternary4j.formats.safetensors.TensorInfo;
  * rows are a multiple of 256 becomes TQ2_0 or TQ1_0, its codes and one scale per 256-block chosen
  * by the projection on that block; embeddings, the output head, other matrices and 1-D tensors are
  * kept as floats. A Llama checkpoint (config.json beside it naming LlamaForCausalLM) gets
- * llama.cpp's tensor names, its hyperparameter keys and the q/k row order llama.cpp's rotary
- * embedding expects; any other checkpoint keeps its names and has no architecture key.
+ * llama.cpp's tensor names, its hyperparameter keys, tokenizer keys from a byte-level BPE
+ * tokenizer.json, and the q/k row order llama.cpp's rotary embedding expects (rows move whole, so
+ * each 256-block keeps its weights); any other checkpoint keeps its names and has no architecture key.
+ * Projections that give +1 and −1 different scales are refused: the block formats hold one scale.
  */
 public final class GgufExport {
     private static final int BLOCK = TernaryBlocks.BLOCK;
