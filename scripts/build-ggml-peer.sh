@@ -17,7 +17,8 @@ mkdir -p "$dir"
 if [ ! -d "$dir/ggml/.git" ]; then git clone -q "$repo" "$dir/ggml"; fi
 git -C "$dir/ggml" checkout -q "$commit"
 cmake -S "$dir/ggml" -B "$dir/ggml/build" -DCMAKE_BUILD_TYPE=Release -DGGML_NATIVE=ON >"$dir/cmake.log" 2>&1
-cmake --build "$dir/ggml/build" -j"$(nproc)" >>"$dir/cmake.log" 2>&1
+# Only the libraries: ggml's examples and tests are not needed and take most of the build time.
+cmake --build "$dir/ggml/build" -j"$(nproc)" --target ggml ggml-base ggml-cpu >>"$dir/cmake.log" 2>&1
 lib="$dir/ggml/build/src"
 cc -O2 -o "$dir/peer" "$here/bench/peer/ggml_gemv_peer.c" -I"$dir/ggml/include" \
    -L"$lib" -lggml -lggml-base -lggml-cpu -Wl,-rpath,"$lib" -lm
