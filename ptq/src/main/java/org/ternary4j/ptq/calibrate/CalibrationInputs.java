@@ -40,8 +40,9 @@ public record CalibrationInputs(String source, NdArray inputs) {
             }
             if (arg != null && arg.startsWith("train")) arg = arg.equals("train") ? null : arg.startsWith("train:") ? arg.substring(6) : arg;
             int n = arg == null ? DEFAULT_COUNT : count(spec, arg);
-            Dataset train = DataSources.idxFolder(Path.of(DataSources.FASHION_MNIST), "train");
-            return new CalibrationInputs("fashion-mnist train split, " + Math.min(n, train.count()) + " evenly spaced images",
+            Dataset train = DataSources.fashionMnist("train");
+            String which = train.count() == 60_000 ? "fashion-mnist train split" : train.source();
+            return new CalibrationInputs(which + ", " + Math.min(n, train.count()) + " evenly spaced images",
                     evenlySpaced(train.inputs().get(0).array(), n));
         }
         Path file = Path.of(s);

@@ -54,7 +54,9 @@ class CalibrationInputsTest {
     void nonFiniteInputsAreRefused() throws IOException {
         Path f = dir.resolve("calib.npy");
         NpyWriter.writeFloats(f, new NdArray(new int[] {1, 2}, new float[] {1, Float.NaN}));
-        assertThrows(IllegalArgumentException.class, () -> CalibrationInputs.load(f.toString()));
+        // Refused by the data-set check every command shares, with the file and the value named.
+        IOException e = assertThrows(IOException.class, () -> CalibrationInputs.load(f.toString()));
+        assertTrue(e.getMessage().startsWith(f + ":") && e.getMessage().contains("NaN"), e.getMessage());
     }
 
     @Test
