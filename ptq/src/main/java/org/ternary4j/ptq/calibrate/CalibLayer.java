@@ -7,8 +7,8 @@ import org.ternary4j.formats.onnx.OnnxNode;
 import org.ternary4j.formats.onnx.OnnxTensor;
 
 /**
- * A weight layer calibration can handle, as found in the top-level graph: a 2-D Conv with
- * group 1 and explicit pads, a Gemm with transA = 0 and alpha = 1, or a MatMul with a rank-2
+ * A weight layer calibration can handle, as found in the top-level graph: a 2-D Conv (grouped
+ * or depthwise too) with explicit pads, a Gemm with transA = 0 and alpha = 1, or a MatMul with a rank-2
  * constant weight. {@code bias} names the initializer that adds to the output (Conv's B, Gemm's
  * C, or the constant of an Add that alone consumes a MatMul), null when there is none;
  * {@code biasOutput} is the tensor that includes the bias, {@code biasScale} Gemm's beta.
@@ -22,6 +22,11 @@ record CalibLayer(int order, String op, String node, String weight, String input
 
     int rows() {
         return canonicalShape[0];
+    }
+
+    /** Convolution groups: independent calibration problems over row blocks (1 for dense layers). */
+    int groups() {
+        return conv == null ? 1 : conv.groups();
     }
 
     int k() {
@@ -59,12 +64,14 @@ record CalibLayer(int order, String op, String node, String weight, String input
 
     private static Result conv(OnnxGraph g, int order, OnnxNode n, String name, String weight, int[] s) {
         if (s.length != 4) return Result.no(weight + ": only 2-D convolutions are calibrated");
-        if (n.intAttr("group", 1) != 1) return Result.no(weight + ": grouped convolution, ternarized without calibration");
+        long groups = n.intAttr("group", 1);
+        if (groups < 1 || s[0] % groups != 0) return Result.no(weight + ": group " + groups + " does not divide the output channels");
         String autoPad = n.stringAttr("auto_pad", "NOTSET");
         if (!autoPad.equals("NOTSET") && !autoPad.equals("VALID")) return Result.no(weight + ": auto_pad " + autoPad + ", ternarized without calibration");
         long[] st = n.intsAttr("strides"), pads = n.intsAttr("pads"), dil = n.intsAttr("dilations");
         long[] p = pads == null || pads.length == 0 || autoPad.equals("VALID") ? new long[4] : pads;
-        ConvGeometry geo = new ConvGeometry(s[1], s[2], s[3], at(st, 0), at(st, 1), (int) p[0], (int) p[1], (int) p[2], (int) p[3], at(dil, 0), at(dil, 1));
+        ConvGeometry geo = new ConvGeometry(s[1], s[2], s[3], at(st, 0), at(st, 1), (int) p[0], (int) p[1], (int) p[2], (int) p[3], at(dil, 0), at(dil, 1),
+                (int) groups);
         String bias = n.input(2).orElse(null);
         if (bias != null && !isFloatVector(g, bias, s[0])) return Result.no(weight + ": bias is not a FLOAT vector constant");
         String out = n.outputs().get(0);

@@ -10,6 +10,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import org.ternary4j.core.TernaryTensor;
+import org.ternary4j.core.grouping.GroupLayout;
 import org.ternary4j.core.grouping.Grouping;
 import org.ternary4j.core.pack.Packing;
 import org.ternary4j.core.projection.Projection;
@@ -82,35 +83,66 @@ public final class Calibrator {
         List<LayerReport> reports = new ArrayList<>();
         for (CalibLayer l : layers) {
             boolean target = steps.fpTarget() && !weights.isEmpty(); // before the first ternary layer both inputs are the same
-            InputStats stats = collect(work, target ? model : null, l, data);
+            Grouping g = groupingFor(l);
+            GroupLayout layout = g.layout(l.canonicalShape());
+            int groups = l.groups();
+            if (groups > 1 && !layout.rowLocal(l.k())) {
+                notes.add(l.weight() + ": grouping " + g.spec() + " spans the conv's groups, ternarized without calibration");
+                continue;
+            }
+            List<InputStats> stats = collect(work, target ? model : null, l, data);
             float[] stored = weight(work, l);
             float[] w = l.transposed() ? transpose(stored, l.storedShape()[0], l.storedShape()[1]) : stored;
             // With a bias to correct, only the centered error remains after correction, so fit that.
             boolean centered = steps.bias() && l.bias() != null;
-            double[] h = centered ? stats.centeredGram() : stats.gram();
-            if (target) w = FpTarget.weights(w, l.rows(), l.k(), h, centered ? stats.centeredCross() : stats.cross());
-            Grouping g = groupingFor(l);
-            LayerProblem p = new LayerProblem(w, l.rows(), l.k(), h, g.layout(l.canonicalShape()), projection.twoScales());
-            double[] d = stats.meanSquare();
-            LayerSolver.Solution plain = LayerSolver.solve(p, d, projection, Steps.NONE);
-            LayerSolver.Solution s = LayerSolver.solve(p, d, projection, steps);
-            if (steps.variance()) matchVariance(p, s.pos(), s.neg(), s.codes(), stats.centeredGram(), stats.count(), fpMoments.get(l.biasOutput()).variance());
-            TernaryTensor tt = new TernaryTensor(l.canonicalShape().clone(), g, method, s.codes(), s.pos(), s.neg());
+            Moments fp = fpMoments.get(l.biasOutput());
+            int rows = l.rows() / groups, k = l.k(), perRow = layout.groupCount() / l.rows();
+            byte[] codes = new byte[w.length];
+            float[] pos = new float[layout.groupCount()], neg = projection.twoScales() ? new float[layout.groupCount()] : null;
+            float[] bias = new float[l.rows()];
+            double plainError = 0, error = 0, ref = 0;
+            for (int gi = 0; gi < groups; gi++) {
+                // Group gi's output channels see only its input channels: its own problem, its own H.
+                InputStats st = stats.get(gi);
+                int from = gi * rows;
+                float[] wg = java.util.Arrays.copyOfRange(w, from * k, (from + rows) * k);
+                double[] h = centered ? st.centeredGram() : st.gram();
+                if (target) wg = FpTarget.weights(wg, rows, k, h, centered ? st.centeredCross() : st.cross());
+                int[] shape = l.canonicalShape().clone();
+                shape[0] = rows;
+                LayerProblem p = new LayerProblem(wg, rows, k, h, g.layout(shape), projection.twoScales());
+                double[] d = st.meanSquare();
+                LayerSolver.Solution plain = LayerSolver.solve(p, d, projection, Steps.NONE);
+                LayerSolver.Solution sol = LayerSolver.solve(p, d, projection, steps);
+                if (steps.variance()) {
+                    matchVariance(p, sol.pos(), sol.neg(), sol.codes(), st.centeredGram(), st.count(), java.util.Arrays.copyOfRange(fp.variance(), from, from + rows));
+                }
+                System.arraycopy(sol.codes(), 0, codes, from * k, rows * k);
+                System.arraycopy(sol.pos(), 0, pos, from * perRow, rows * perRow);
+                if (neg != null) System.arraycopy(sol.neg(), 0, neg, from * perRow, rows * perRow);
+                plainError += plain.error();
+                error += sol.error();
+                ref += p.outputError(new byte[wg.length], new float[p.layout().groupCount()], p.twoScales() ? new float[p.layout().groupCount()] : null);
+                if (steps.bias() && l.bias() != null) {
+                    float[] q = new TernaryTensor(shape, g, method, sol.codes(), sol.pos(), sol.neg()).dequantize();
+                    float[] b = correctedBias(q, rows, k, l.biasScale(), st.mean(), java.util.Arrays.copyOfRange(fp.mean(), from, from + rows));
+                    System.arraycopy(b, 0, bias, from, rows);
+                }
+            }
+            TernaryTensor tt = new TernaryTensor(l.canonicalShape().clone(), g, method, codes, pos, neg);
             weights.put(l.weight(), tt);
             float[] q = tt.dequantize();
             work = work.withFloats(Map.of(l.weight(), l.transposed() ? transpose(q, l.rows(), l.k()) : q));
             boolean corrected1 = false;
             if (steps.bias() && l.bias() != null) {
-                float[] b = correctedBias(q, l, stats.mean(), fpMoments.get(l.biasOutput()).mean());
-                work = work.withFloats(Map.of(l.bias(), b));
-                corrected = corrected.withFloats(Map.of(l.bias(), b));
+                work = work.withFloats(Map.of(l.bias(), bias));
+                corrected = corrected.withFloats(Map.of(l.bias(), bias));
                 corrected1 = true;
             } else if (steps.bias()) {
                 notes.add(l.weight() + ": no bias to correct (" + l.op() + " without a bias vector)");
             }
-            double ref = p.outputError(new byte[w.length], new float[p.layout().groupCount()], p.twoScales() ? new float[p.layout().groupCount()] : null);
-            reports.add(new LayerReport(l.order(), l.op(), l.weight(), l.k(), stats.count(), ref == 0 ? 0 : plain.error() / ref,
-                    ref == 0 ? 0 : s.error() / ref, corrected1));
+            reports.add(new LayerReport(l.order(), l.op(), l.weight(), l.k(), stats.get(0).count(), ref == 0 ? 0 : plainError / ref,
+                    ref == 0 ? 0 : error / ref, corrected1));
         }
         return new Result(weights, corrected, reports, notes, choice);
     }
@@ -120,20 +152,25 @@ public final class Calibrator {
      * inputs, for each candidate grouping.
      */
     private GroupingBudget.Choice chooseGroupings(OnnxModel model, List<CalibLayer> layers, CalibrationInputs data) throws IOException {
-        Map<String, InputStats> stats = new LinkedHashMap<>();
-        for (CalibLayer l : layers) stats.put(l.weight(), collect(model, null, l, data));
         Steps local = new Steps(steps.weighted(), steps.refit(), steps.gptqRounds(), false, false, false, steps.descent());
         List<List<GroupingBudget.Candidate>> perLayerCandidates = new ArrayList<>();
         for (CalibLayer l : layers) {
-            InputStats st = stats.get(l.weight());
+            List<InputStats> st = collect(model, null, l, data);
             float[] stored = weight(model, l);
             float[] w = l.transposed() ? transpose(stored, l.storedShape()[0], l.storedShape()[1]) : stored;
-            double[] h = st.gram();
+            int rows = l.rows() / l.groups(), k = l.k();
+            int[] shape = l.canonicalShape().clone();
+            shape[0] = rows;
             List<GroupingBudget.Candidate> cs = new ArrayList<>();
             for (Grouping g : GroupingBudget.candidates(l.canonicalShape(), groupingFor(l.canonicalShape()))) {
-                LayerProblem p = new LayerProblem(w, l.rows(), l.k(), h, g.layout(l.canonicalShape()), projection.twoScales());
-                double ref = p.outputError(new byte[w.length], new float[p.layout().groupCount()], p.twoScales() ? new float[p.layout().groupCount()] : null);
-                double err = LayerSolver.solve(p, st.meanSquare(), projection, local).error();
+                if (l.groups() > 1 && !g.layout(l.canonicalShape()).rowLocal(k)) continue; // cannot be split by conv group
+                double err = 0, ref = 0;
+                for (int gi = 0; gi < l.groups(); gi++) {
+                    float[] wg = java.util.Arrays.copyOfRange(w, gi * rows * k, (gi + 1) * rows * k);
+                    LayerProblem p = new LayerProblem(wg, rows, k, st.get(gi).gram(), g.layout(shape), projection.twoScales());
+                    ref += p.outputError(new byte[wg.length], new float[p.layout().groupCount()], p.twoScales() ? new float[p.layout().groupCount()] : null);
+                    err += LayerSolver.solve(p, st.get(gi).meanSquare(), projection, local).error();
+                }
                 cs.add(new GroupingBudget.Candidate(l.order(), l.weight(), g.spec(), w.length,
                         GroupingBudget.bits(l.canonicalShape(), g, projection.twoScales(), packing), ref == 0 ? 0 : err / ref));
             }
@@ -156,13 +193,12 @@ public final class Calibrator {
     }
 
     /** b' = (E[y_fp] − Q·E[x]) / beta per output channel: the ternary layer's mean output matches full precision. */
-    static float[] correctedBias(float[] q, CalibLayer l, double[] meanInput, double[] fpMean) {
-        int rows = l.rows(), k = l.k();
+    static float[] correctedBias(float[] q, int rows, int k, float biasScale, double[] meanInput, double[] fpMean) {
         float[] b = new float[rows];
         for (int o = 0; o < rows; o++) {
             double m = 0;
             for (int j = 0; j < k; j++) m += (double) q[o * k + j] * meanInput[j];
-            b[o] = (float) ((fpMean[o] - m) / l.biasScale());
+            b[o] = (float) ((fpMean[o] - m) / biasScale);
         }
         return b;
     }
@@ -242,8 +278,9 @@ public final class Calibrator {
      * Statistics of the layer's inputs in {@code current}; with {@code reference} (the full-precision
      * model) also the cross moments with the inputs the reference gives the same examples.
      */
-    private InputStats collect(OnnxModel current, OnnxModel reference, CalibLayer l, CalibrationInputs data) throws IOException {
-        InputStats stats = new InputStats(l.k(), reference != null);
+    private List<InputStats> collect(OnnxModel current, OnnxModel reference, CalibLayer l, CalibrationInputs data) throws IOException {
+        List<InputStats> stats = new ArrayList<>();
+        for (int g = 0; g < l.groups(); g++) stats.add(new InputStats(l.k(), reference != null));
         List<float[]> refs = new ArrayList<>();
         if (reference != null) {
             try (IntermediateRunner r = IntermediateRunner.open(reference.withOutputs(List.of(l.input())).toBytes(), file)) {
@@ -257,13 +294,13 @@ public final class Calibrator {
                 float[] ref = reference == null ? null : refs.get(batchIndex[0]++);
                 long[] s = t.shape();
                 if (l.conv() != null) {
-                    if (s.length != 4 || s[1] != l.conv().cin()) throw new IllegalArgumentException(file + ": input of " + l.node() + " has shape " + java.util.Arrays.toString(s));
+                    if (s.length != 4 || s[1] != l.conv().channels()) throw new IllegalArgumentException(file + ": input of " + l.node() + " has shape " + java.util.Arrays.toString(s));
                     l.conv().patches(t.values(), ref, (int) s[0], (int) s[2], (int) s[3], stats);
                 } else {
                     if (s.length < 1 || s[s.length - 1] != l.k()) throw new IllegalArgumentException(file + ": input of " + l.node() + " has shape " + java.util.Arrays.toString(s));
                     for (int off = 0; off < t.values().length; off += l.k()) {
-                        if (ref == null) stats.add(t.values(), off);
-                        else stats.add(t.values(), off, ref, off);
+                        if (ref == null) stats.get(0).add(t.values(), off);
+                        else stats.get(0).add(t.values(), off, ref, off);
                     }
                 }
             });
