@@ -24,7 +24,7 @@ final class IntKernels {
     static final int RUN = 128;
 
     /**
-     * Four rows of one tile (see {@link PackedTernaryMatrix}: chunk c of tile row i at
+     * Four rows of one tile (see {@link TwoBitMatrix}: chunk c of tile row i at
      * w0 + 64·c + 16·i, so the kernel reads one sequential stream) against one activation vector;
      * out[r·segs + s]. With {@code qt2} (the telescoped activations, each step repeated twice) whole
      * chunks take the 512-bit kernel.
