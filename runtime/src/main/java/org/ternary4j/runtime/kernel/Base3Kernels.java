@@ -1,17 +1,18 @@
 package org.ternary4j.runtime.kernel;
 
 import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * The integer inner loop for {@link PackedTernaryMatrix.CodeLayout#BASE3} codes: Σ u·q per
+ * The kernels of {@link Base3Matrix}. The integer inner loop: Σ u·q per
  * segment (u = code + 1), or Σ over +1 codes of q when {@code positiveOnly} (two-scale groups),
  * for the four rows of a tile — the same sums {@link IntKernels#rows4} gives for 2-bit chunks, so
  * {@link TernaryMatmul} combines them the same way. A unit's 16 bytes widen to int16 lanes r; each
- * digit is then m = 3·r, u = m >> 8, r = m & 0xFF (see {@link PackedTernaryMatrix#POW3}).
+ * digit is then m = 3·r, u = m >> 8, r = m & 0xFF (see {@link Base3Matrix}).
  */
 final class Base3Kernels {
     private Base3Kernels() {}
@@ -75,5 +76,37 @@ final class Base3Kernels {
     /** u = m >> 8 ∈ {0, 1, 2}; for the +1 sum, u >> 1 (1 exactly when the code is +1). */
     private static ShortVector digit(ShortVector m, boolean positiveOnly) {
         return m.lanewise(VectorOperators.LSHR, positiveOnly ? 9 : 8);
+    }
+
+    private static final VectorSpecies<Float> F16 = FloatVector.SPECIES_512;
+
+    /**
+     * A batch-1 row of a one-segment, one-scale matrix in 512-bit vectors, against finite
+     * activations xp in padded order: each unit's 16 bytes widen once to int lanes r, and its five
+     * steps follow as m = 3r, code = (m >> 8) − 1, r = m & 0xFF, one accumulator per step of the
+     * unit. Pads hold code 0 and activation 0. Inlined by hand: half the time of decoding through
+     * {@link Base3Matrix#stepCodes} (measured 1.0 vs 2.2 ns per 16 weights). lanes: scratch of 16.
+     */
+    static float exactRow(Base3Matrix m, int r, float[] xp, float[] lanes) {
+        byte[] w = m.units();
+        int at = m.rowBase(r), units = m.layout().paddedK() / ReductionLayout.QUINT, step = ReductionLayout.STEP;
+        FloatVector a0 = FloatVector.zero(F16), a1 = a0, a2 = a0, a3 = a0, a4 = a0;
+        for (int c = 0; c < units; c++) {
+            IntVector d = ((IntVector) ByteVector.fromArray(B, w, at + c * 64)
+                    .convertShape(VectorOperators.B2I, IntVector.SPECIES_512, 0)).and(0xFF);
+            int xo = c * ReductionLayout.QUINT;
+            IntVector t = d.mul(3);
+            a0 = ((FloatVector) t.lanewise(VectorOperators.LSHR, 8).sub(1).convert(VectorOperators.I2F, 0)).fma(FloatVector.fromArray(F16, xp, xo), a0);
+            t = t.and(0xFF).mul(3);
+            a1 = ((FloatVector) t.lanewise(VectorOperators.LSHR, 8).sub(1).convert(VectorOperators.I2F, 0)).fma(FloatVector.fromArray(F16, xp, xo + step), a1);
+            t = t.and(0xFF).mul(3);
+            a2 = ((FloatVector) t.lanewise(VectorOperators.LSHR, 8).sub(1).convert(VectorOperators.I2F, 0)).fma(FloatVector.fromArray(F16, xp, xo + 2 * step), a2);
+            t = t.and(0xFF).mul(3);
+            a3 = ((FloatVector) t.lanewise(VectorOperators.LSHR, 8).sub(1).convert(VectorOperators.I2F, 0)).fma(FloatVector.fromArray(F16, xp, xo + 3 * step), a3);
+            t = t.and(0xFF).mul(3);
+            a4 = ((FloatVector) t.lanewise(VectorOperators.LSHR, 8).sub(1).convert(VectorOperators.I2F, 0)).fma(FloatVector.fromArray(F16, xp, xo + 4 * step), a4);
+        }
+        a0.add(a1).add(a2.add(a3)).add(a4).intoArray(lanes, 0);
+        return m.scalePos()[r] * FloatKernels.laneSum(lanes);
     }
 }

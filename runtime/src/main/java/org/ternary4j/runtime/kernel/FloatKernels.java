@@ -1,6 +1,5 @@
 package org.ternary4j.runtime.kernel;
 
-import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
@@ -12,9 +11,8 @@ import jdk.incubator.vector.VectorSpecies;
  * floats — code ∈ {−1, 0, 1}, or for two-scale groups the indicators of +1 and of −1 — and then
  * multiplied in with FMAs: c·x is exact for those c, so a segment's sum is the plain sum of its
  * ±x, and zero codes cost no branch. Codes are read only through
- * {@link PackedTernaryMatrix#stepCodes} (16 codes at a time), so the kernels do not depend on how
- * the bits are laid out — except that {@link #rows} hands TRIPLES matrices to
- * {@link TripleKernels}' float tables, which read their codes 32 rows at a time.
+ * {@link PackedTernaryMatrix#stepCodes} (16 codes at a time), so the kernels serve any layout
+ * that decodes a step at a time (TWO_BIT and BASE3 use them; TRIPLES has its own float tables).
  *
  * <p>Two shapes of work: {@link #rows} takes activation vectors (one per output row of a matmul,
  * 16 inputs per step); {@link #pixelRows} takes a transposed im2col ([padded input][pixels],
@@ -26,7 +24,6 @@ public final class FloatKernels {
     private FloatKernels() {}
 
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_256;
-    private static final VectorSpecies<Float> F16 = FloatVector.SPECIES_512;
     private static final int STEP = ReductionLayout.STEP;
 
     /** Steps that hold at least one logical input (the packed row may be padded well beyond them). */
@@ -39,72 +36,58 @@ public final class FloatKernels {
     }
 
     /**
-     * Row r's codes over steps [0, steps) as floats in padded order: the code itself into c, or,
-     * when {@code n} is given (two-scale), the +1 indicator into c and the −1 indicator into n.
+     * Row r's codes over steps [0, steps) as floats in padded order from index {@code at}: the
+     * code itself into c, or, when {@code n} is given (two-scale), the +1 indicator into c and the
+     * −1 indicator into n.
      */
-    static void decodeRow(PackedTernaryMatrix m, int r, int steps, float[] c, float[] n) {
-        decodeRow(m, r, steps, c, n, 0);
-    }
-
-    /** As {@link #decodeRow(PackedTernaryMatrix, int, int, float[], float[])}, writing from index {@code at}. */
     static void decodeRow(PackedTernaryMatrix m, int r, int steps, float[] c, float[] n, int at) {
         for (int t = 0; t < steps; t++) {
             ShortVector u = m.stepCodes(r, t).sub((short) 1);
-            FloatVector lo = (FloatVector) u.convert(VectorOperators.S2F, 0), hi = (FloatVector) u.convert(VectorOperators.S2F, 1);
-            int p = at + t * STEP;
-            if (n == null) {
-                lo.intoArray(c, p);
-                hi.intoArray(c, p + 8);
-            } else {
-                lo.max(0f).intoArray(c, p);
-                hi.max(0f).intoArray(c, p + 8);
-                lo.neg().max(0f).intoArray(n, p);
-                hi.neg().max(0f).intoArray(n, p + 8);
-            }
+            storeCodes((FloatVector) u.convert(VectorOperators.S2F, 0), (FloatVector) u.convert(VectorOperators.S2F, 1), c, n, at + t * STEP);
         }
+    }
+
+    /** A step's 16 codes (lo, then hi) at c[p…], or their +1 indicators at c[p…] and −1 indicators at n[p…]. */
+    private static void storeCodes(FloatVector lo, FloatVector hi, float[] c, float[] n, int p) {
+        if (n == null) {
+            lo.intoArray(c, p);
+            hi.intoArray(c, p + 8);
+            return;
+        }
+        lo.max(0f).intoArray(c, p);
+        hi.max(0f).intoArray(c, p + 8);
+        lo.neg().max(0f).intoArray(n, p);
+        hi.neg().max(0f).intoArray(n, p + 8);
     }
 
     /**
      * y[(yFirst + b)·rows + r] for rows [from, to) and vectors b ∈ [0, count) of xp, which holds
-     * activations in padded order (vector b at (xFirst + b)·paddedK). Inside each step of 16 the
-     * activations are reordered even inputs first, then odd ones, which is how the codes come out
-     * of an int view of {@link PackedTernaryMatrix#stepCodes} without a short-to-float conversion.
+     * activations in padded order (vector b at b·paddedK). Inside each step of 16 the activations
+     * are reordered even inputs first, then odd ones, which is how the codes come out of an int
+     * view of {@link PackedTernaryMatrix#stepCodes} without a short-to-float conversion.
      */
-    static void rows(PackedTernaryMatrix m, float[] xp, int xFirst, int count, int from, int to, float[] y, int yFirst) {
+    static void rows(PackedTernaryMatrix m, float[] xp, int count, int from, int to, float[] y, int yFirst) {
         ReductionLayout l = m.layout();
         int used = usedSteps(l), segs = l.segments(), pk = l.paddedK(), len = used * STEP;
         int[] steps = l.segmentSteps();
         float[] sp = m.scalePos(), sn = m.scaleNeg();
         boolean[] finite = new boolean[count];
-        float[] lanes = new float[F.length()], lanes16 = new float[F16.length()];
-        boolean base3Rows = count == 1 && VectorWidth.WIDE && m.base3() != null && segs == 1 && sn == null;
-        boolean triples = m.codeLayout() == PackedTernaryMatrix.CodeLayout.TRIPLES;
-        float[][] tables = triples ? new float[count][] : null;
-        float[] xs = triples ? null : new float[count * len];
+        float[] lanes = new float[F.length()];
+        float[] xs = new float[count * len];
         for (int b = 0; b < count; b++) {
-            finite[b] = allFinite(xp, (xFirst + b) * pk, len);
-            if (triples) {
-                if (finite[b]) tables[b] = TripleKernels.floatTables(xp, (xFirst + b) * pk, pk);
-                else for (int r = from; r < to; r++) y[(yFirst + b) * m.rows() + r] = sparseRow(m, r, xp, (xFirst + b) * pk, used);
-                continue;
-            }
-            if (finite[b] && !base3Rows) split(xp, (xFirst + b) * pk, xs, b * len, used);
-        }
-        if (triples) {
-            TripleKernels.floatRows(m, tables, from, to, y, yFirst);
-            return;
+            finite[b] = allFinite(xp, b * pk, len);
+            if (finite[b]) split(xp, b * pk, xs, b * len, used);
         }
         float[] c = count == 1 ? null : new float[len], n = count == 1 || sn == null ? null : new float[len];
         for (int r = from; r < to; r++) {
             if (count == 1) {
-                y[yFirst * m.rows() + r] = !finite[0] ? sparseRow(m, r, xp, xFirst * pk, used)
-                        : base3Rows ? base3Row(m, r, xp, xFirst * pk, lanes16) : inlineRow(m, r, xs, used, lanes);
+                y[yFirst * m.rows() + r] = finite[0] ? inlineRow(m, r, xs, used, lanes) : m.exactReference(r, xp, 0);
                 continue;
             }
             decodeSplit(m, r, used, c, n);
             for (int b = 0; b < count; b++) {
                 if (!finite[b]) {
-                    y[(yFirst + b) * m.rows() + r] = sparseRow(m, r, xp, (xFirst + b) * pk, used);
+                    y[(yFirst + b) * m.rows() + r] = m.exactReference(r, xp, b * pk);
                     continue;
                 }
                 float acc = 0f;
@@ -143,17 +126,7 @@ public final class FloatKernels {
     private static void decodeSplit(PackedTernaryMatrix m, int r, int used, float[] c, float[] n) {
         for (int t = 0; t < used; t++) {
             IntVector u = m.stepCodes(r, t).reinterpretAsInts();
-            FloatVector e = evenCodes(u), o = oddCodes(u);
-            int p = t * STEP;
-            if (n == null) {
-                e.intoArray(c, p);
-                o.intoArray(c, p + 8);
-            } else {
-                e.max(0f).intoArray(c, p);
-                o.max(0f).intoArray(c, p + 8);
-                e.neg().max(0f).intoArray(n, p);
-                o.neg().max(0f).intoArray(n, p + 8);
-            }
+            storeCodes(evenCodes(u), oddCodes(u), c, n, t * STEP);
         }
     }
 
@@ -195,36 +168,6 @@ public final class FloatKernels {
     }
 
     /**
-     * A batch-1 row of a one-segment, one-scale base-3 matrix in 512-bit vectors: each unit's 16
-     * bytes widen once to int lanes r, and its five steps follow as m = 3r, code = (m >> 8) − 1,
-     * r = m & 0xFF (see {@link PackedTernaryMatrix#POW3}), one accumulator per step of the unit.
-     * Pads hold code 0 and activation 0. Inlined by hand: half the time of decoding through
-     * {@link PackedTernaryMatrix#stepCodes} (measured 1.0 vs 2.2 ns per 16 weights).
-     */
-    private static float base3Row(PackedTernaryMatrix m, int r, float[] xp, int base, float[] lanes) {
-        byte[] w = m.base3();
-        int at = m.rowBase(r), units = m.layout().paddedK() / ReductionLayout.QUINT;
-        FloatVector a0 = FloatVector.zero(F16), a1 = a0, a2 = a0, a3 = a0, a4 = a0;
-        for (int c = 0; c < units; c++) {
-            IntVector d = ((IntVector) ByteVector.fromArray(ByteVector.SPECIES_128, w, at + c * 64)
-                    .convertShape(VectorOperators.B2I, IntVector.SPECIES_512, 0)).and(0xFF);
-            int xo = base + c * ReductionLayout.QUINT;
-            IntVector t = d.mul(3);
-            a0 = ((FloatVector) t.lanewise(VectorOperators.LSHR, 8).sub(1).convert(VectorOperators.I2F, 0)).fma(FloatVector.fromArray(F16, xp, xo), a0);
-            t = t.and(0xFF).mul(3);
-            a1 = ((FloatVector) t.lanewise(VectorOperators.LSHR, 8).sub(1).convert(VectorOperators.I2F, 0)).fma(FloatVector.fromArray(F16, xp, xo + STEP), a1);
-            t = t.and(0xFF).mul(3);
-            a2 = ((FloatVector) t.lanewise(VectorOperators.LSHR, 8).sub(1).convert(VectorOperators.I2F, 0)).fma(FloatVector.fromArray(F16, xp, xo + 2 * STEP), a2);
-            t = t.and(0xFF).mul(3);
-            a3 = ((FloatVector) t.lanewise(VectorOperators.LSHR, 8).sub(1).convert(VectorOperators.I2F, 0)).fma(FloatVector.fromArray(F16, xp, xo + 3 * STEP), a3);
-            t = t.and(0xFF).mul(3);
-            a4 = ((FloatVector) t.lanewise(VectorOperators.LSHR, 8).sub(1).convert(VectorOperators.I2F, 0)).fma(FloatVector.fromArray(F16, xp, xo + 4 * STEP), a4);
-        }
-        a0.add(a1).add(a2.add(a3)).add(a4).intoArray(lanes, 0);
-        return m.scalePos()[r] * laneSum(lanes);
-    }
-
-    /**
      * A vector's lanes (stored in l, 8 or 16 of them) added as a fixed tree, pairs first, then the
      * two eights: the same order in the interpreter and in compiled code (reduceLanes does not
      * promise that), and a dependency chain four adds deep instead of the sixteen of a sequential
@@ -235,31 +178,6 @@ public final class FloatKernels {
         float s = ((l[0] + l[1]) + (l[2] + l[3])) + ((l[4] + l[5]) + (l[6] + l[7]));
         if (l.length == 8) return s;
         return s + (((l[8] + l[9]) + (l[10] + l[11])) + ((l[12] + l[13]) + (l[14] + l[15])));
-    }
-
-    /**
-     * A row where the activations hold a NaN or an infinity: zero codes skip their input (0·∞
-     * would be NaN), as the packed kernels always have; scalar, since it is rare.
-     */
-    private static float sparseRow(PackedTernaryMatrix m, int r, float[] xp, int base, int used) {
-        ReductionLayout l = m.layout();
-        int segs = l.segments();
-        int[] steps = l.segmentSteps();
-        float[] sp = m.scalePos(), sn = m.scaleNeg();
-        short[] u = new short[STEP];
-        float acc = 0f;
-        for (int s = 0; s < segs; s++) {
-            float pos = 0f, neg = 0f;
-            for (int t = steps[s]; t < Math.min(steps[s + 1], used); t++) {
-                m.stepCodes(r, t).intoArray(u, 0);
-                for (int j = 0; j < STEP; j++) {
-                    if (u[j] == 2) pos += xp[base + t * STEP + j];
-                    else if (u[j] == 0) neg += xp[base + t * STEP + j];
-                }
-            }
-            acc += sn == null ? sp[r * segs + s] * (pos - neg) : sp[r * segs + s] * pos - sn[r * segs + s] * neg;
-        }
-        return acc;
     }
 
     static boolean allFinite(float[] x, int from, int n) {

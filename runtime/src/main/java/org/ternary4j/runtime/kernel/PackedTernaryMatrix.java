@@ -1,64 +1,103 @@
 package org.ternary4j.runtime.kernel;
 
 import java.util.Arrays;
-import jdk.incubator.vector.ByteVector;
+import java.util.Optional;
 import jdk.incubator.vector.ShortVector;
-import jdk.incubator.vector.VectorOperators;
 import org.ternary4j.core.TernaryTensor;
 import org.ternary4j.core.grouping.GroupLayout;
 import org.ternary4j.core.grouping.Shapes;
 
 /**
- * A ternary weight matrix [rows, k] repacked for the kernels, in one of three code layouts (see
- * {@link CodeLayout}). TWO_BIT and BASE3 store rows in tiles of four with their 16-lane units interleaved
- * (unit c of row 4t + i at 64·(c + t·unitsPerRow) + 16·i): the four-row kernels then read one
- * sequential stream, which the hardware prefetcher follows (four separate 1 KiB row streams ran at
- * a third of the memory bandwidth). Codes are stored as u = code + 1 (0 = −1, 1 = 0, 2 = +1), pads
- * as u = 1; one or two float scales per (row, segment). No float copy of the weights.
+ * A ternary weight matrix [rows, k] repacked for the kernels, in one of the code layouts of
+ * {@link CodeLayout}, one subclass each: its packing, its code bytes, its scalar decoding and the
+ * kernels it runs with. What they share lives here: the {@link ReductionLayout} (padded input
+ * order and scale segments), one or two float scales per (row, segment), the automatic choice of
+ * a layout, and the scalar references the kernels must agree with. Codes are stored as
+ * u = code + 1 (0 = −1, 1 = 0, 2 = +1), pads as u = 1. No float copy of the weights.
  */
-public final class PackedTernaryMatrix {
+public abstract sealed class PackedTernaryMatrix permits TwoBitMatrix, Base3Matrix, TriplesMatrix {
 
     /**
-     * How the codes are stored. {@link #TWO_BIT}: a 16-short chunk holds 8 steps of 16 inputs (short
-     * lane i, bits 2j..2j+1: input 16·j + i), so one shift turns a chunk into a step's codes; rows
-     * are padded to whole chunks of 128 inputs. {@link #BASE3}: a 16-byte unit holds 5 steps (byte
-     * lane i: the base-3 digits of inputs 16·j + i, j = 0..4), 1.6 bits per weight and rows padded to
-     * 80 inputs; decoding costs a few more integer operations per step. Both keep rows in tiles of
-     * four (above). {@link #TRIPLES}: tiles of 32 rows, one short per row and 9 inputs — three 5-bit
-     * indices Σ uᵢ·3ⁱ of three inputs each (bits 5j..5j+4: inputs 9s + 3j …) — so a 512-bit vector
-     * holds 9 inputs of 32 rows (short lane i = row 32t + i) for {@link TripleKernels}' table
-     * lookups, in the blocked order of {@link TripleKernels#offset}; 1.8 bits per weight, rows
-     * padded to 32-row tiles and ⌈k / 9⌉ shorts, one scale per row (one segment).
+     * How the codes are stored; each constant names its layout's {@link Format} (a new layout is
+     * one subclass and one constant here, plus its place in the automatic choice).
+     * {@link #TWO_BIT}: {@link TwoBitMatrix}, {@link #BASE3}: {@link Base3Matrix},
+     * {@link #TRIPLES}: {@link TriplesMatrix}.
      *
      * <p>{@link #of(TernaryTensor)} (matmul weights) takes TRIPLES where it applies, the machine has
      * 512-bit vectors (the lookups need vpermw) and it is smaller than the layout the size rule
      * below picks: it measured 1.5–2× faster than TWO_BIT on large matrices. Otherwise, and for
-     * convolutions
-     * ({@link #of(TernaryTensor, int, int)}, whose pixel kernels read 16 codes of one row at a
-     * time), TWO_BIT unless that exceeds {@link #BITS_BUDGET} resident bits per weight (small
-     * layers, whose padding and scales weigh more) and BASE3 is smaller.
+     * convolutions ({@link #of(TernaryTensor, int, int)}, whose pixel kernels read 16 codes of one
+     * row at a time), TWO_BIT unless that exceeds {@link #BITS_BUDGET} resident bits per weight
+     * (small layers, whose padding and scales weigh more) and BASE3 is smaller.
      */
-    public enum CodeLayout { TWO_BIT, BASE3, TRIPLES }
+    public enum CodeLayout {
+        TWO_BIT(TwoBitMatrix.FORMAT), BASE3(Base3Matrix.FORMAT), TRIPLES(TriplesMatrix.FORMAT);
+
+        private final Format format;
+
+        CodeLayout(Format format) {
+            this.format = format;
+        }
+    }
+
+    /** What the planner asks of a layout before packing; each layout declares one as its {@code FORMAT}. */
+    abstract static class Format {
+        /** What the layout pads each row's inputs to a multiple of. */
+        final int granule;
+
+        Format(int granule) {
+            this.granule = granule;
+        }
+
+        /** Why the layout cannot hold the planned matrix, if it cannot. */
+        Optional<String> refusal(Plan plan) {
+            return Optional.empty();
+        }
+
+        /** Bytes of codes (no scales) the packed matrix will keep. */
+        abstract long codeBytes(ReductionLayout layout, int rows);
+
+        abstract PackedTernaryMatrix pack(Plan plan);
+    }
 
     /** Resident bits per weight (codes, scales, tables) above which the automatic choice tries BASE3. */
     public static final double BITS_BUDGET = 2.1;
 
+    /** Powers of three: the base-3 digits of BASE3 bytes and of TRIPLES indices. */
+    static final short[] POW3 = {1, 3, 9, 27, 81};
+
+    private final CodeLayout code;
     private final int rows;
     private final ReductionLayout layout;
-    private final short[] codes;
-    private final byte[] base3;
-    private final short[] triples;
     private final float[] scalePos;
     private final float[] scaleNeg;
 
-    private PackedTernaryMatrix(int rows, ReductionLayout layout, short[] codes, byte[] base3, short[] triples, float[] scalePos, float[] scaleNeg) {
-        this.rows = rows;
-        this.layout = layout;
-        this.codes = codes;
-        this.base3 = base3;
-        this.triples = triples;
-        this.scalePos = scalePos;
-        this.scaleNeg = scaleNeg;
+    /** The scales of the planned rows: per segment, those of the group of its first input. */
+    PackedTernaryMatrix(Plan plan) {
+        TernaryTensor t = plan.t();
+        int segs = plan.layout().segments(), k = plan.layout().k();
+        int[] first = firstLogicalInputOfSegments(plan.layout());
+        code = plan.code();
+        rows = plan.rows();
+        layout = plan.layout();
+        scalePos = new float[rows * segs];
+        scaleNeg = t.twoScales() ? new float[rows * segs] : null;
+        for (int r = 0; r < rows; r++) {
+            for (int s = 0; s < segs; s++) {
+                int g = first[s] < 0 ? -1 : plan.groupOf()[(plan.rowStart() + r) * k + first[s]];
+                scalePos[r * segs + s] = g < 0 ? 0f : t.scalePos()[g];
+                if (scaleNeg != null) scaleNeg[r * segs + s] = g < 0 ? 0f : t.scaleNeg()[g];
+            }
+        }
+    }
+
+    /** A copy with its own scale arrays. */
+    PackedTernaryMatrix(PackedTernaryMatrix m) {
+        code = m.code;
+        rows = m.rows;
+        layout = m.layout;
+        scalePos = m.scalePos.clone();
+        scaleNeg = m.scaleNeg == null ? null : m.scaleNeg.clone();
     }
 
     /** The whole tensor as a matmul weight [shape[0], rest], layout chosen by speed and size (see {@link CodeLayout}). */
@@ -66,29 +105,31 @@ public final class PackedTernaryMatrix {
         int[] groupOf = groupIds(t);
         int rows = t.shape()[0];
         Plan bySize = bySize(t, 0, rows, groupOf);
-        if (!VectorWidth.WIDE || !triplesApply(t, groupOf)) return bySize.pack();
+        if (!VectorWidth.WIDE) return bySize.pack();
+        Plan triples = plan(t, 0, rows, CodeLayout.TRIPLES, groupOf);
         // faster on large layers, but never at the cost of memory: on LeNet's FC1 (2.0 bits against
         // base-3's 1.7) its float path was also slower end to end (31–32 k against 36–37 k images/s)
-        Plan triples = plan(t, 0, rows, CodeLayout.TRIPLES, groupOf);
-        return (triples.residentBytes() < bySize.residentBytes() ? triples : bySize).pack();
-    }
-
-    /** Whether the TRIPLES layout can hold t: rank ≥ 2, one scale per group, and each row's inputs all in one group. */
-    static boolean triplesApply(TernaryTensor t) {
-        return t.shape().length >= 2 && triplesApply(t, groupIds(t));
-    }
-
-    private static boolean triplesApply(TernaryTensor t, int[] groupOf) {
-        int[] shape = t.shape();
-        if (t.twoScales() || shape.length < 2) return false;
-        int total = groupOf.length, k = shape[0] == 0 ? 0 : total / shape[0];
-        for (int i = 0; i < total; i++) if (groupOf[i] != groupOf[i - i % k]) return false;
-        return true;
+        boolean faster = triples.refusal().isEmpty() && triples.residentBytes() < bySize.residentBytes();
+        return (faster ? triples : bySize).pack();
     }
 
     /** Rows [rowStart, rowStart + rows) of the tensor seen as [shape[0], rest] (one conv group, say), TWO_BIT or BASE3 chosen by size. */
     public static PackedTernaryMatrix of(TernaryTensor t, int rowStart, int rows) {
         return bySize(t, rowStart, rows, groupIds(t)).pack();
+    }
+
+    /** Rows [rowStart, rowStart + rows) in the given code layout; refuses a layout that cannot hold them. */
+    public static PackedTernaryMatrix of(TernaryTensor t, int rowStart, int rows, CodeLayout codeLayout) {
+        Plan plan = plan(t, rowStart, rows, codeLayout, groupIds(t));
+        plan.refusal().ifPresent(why -> {
+            throw new IllegalArgumentException(why);
+        });
+        return plan.pack();
+    }
+
+    /** Whether the layout can hold the whole tensor as a matrix. */
+    static boolean holds(CodeLayout codeLayout, TernaryTensor t) {
+        return plan(t, 0, t.shape()[0], codeLayout, groupIds(t)).refusal().isEmpty();
     }
 
     /** TWO_BIT unless it exceeds the budget and BASE3 is smaller; sizes come from the layouts, only the winner is packed. */
@@ -100,104 +141,34 @@ public final class PackedTernaryMatrix {
         return base3.residentBytes() < twoBit.residentBytes() ? base3 : twoBit;
     }
 
-    /** Rows [rowStart, rowStart + rows) in the given code layout. */
-    public static PackedTernaryMatrix of(TernaryTensor t, int rowStart, int rows, CodeLayout codeLayout) {
-        return plan(t, rowStart, rows, codeLayout, groupIds(t)).pack();
-    }
-
-    /** A matrix decided but not yet packed: its reduction layout and what it will keep resident. */
-    private record Plan(TernaryTensor t, int rowStart, int rows, CodeLayout code, ReductionLayout layout, int[] groupOf) {
+    /** A matrix decided but not yet packed: which rows of t, in which layout, and its reduction layout. */
+    record Plan(TernaryTensor t, int rowStart, int rows, CodeLayout code, ReductionLayout layout, int[] groupOf) {
         long residentBytes() {
             return PackedTernaryMatrix.residentBytes(code, layout, rows, t.twoScales());
         }
 
+        Optional<String> refusal() {
+            return code.format.refusal(this);
+        }
+
         PackedTernaryMatrix pack() {
-            return PackedTernaryMatrix.pack(this);
+            return code.format.pack(this);
+        }
+
+        /** u = code + 1 of (row r of the plan, logical input i). */
+        int u(int r, int i) {
+            return t.codes()[(rowStart + r) * layout.k() + i] + 1;
         }
     }
 
-    private static Plan plan(TernaryTensor t, int rowStart, int rows, CodeLayout codeLayout, int[] groupOf) {
+    private static Plan plan(TernaryTensor t, int rowStart, int rows, CodeLayout code, int[] groupOf) {
         int[] shape = t.shape();
         int total = Shapes.size(shape), outs = shape[0];
         int k = outs == 0 ? 0 : total / outs;
         if (rowStart < 0 || rows < 0 || rowStart + rows > outs) throw new IllegalArgumentException("rows " + rowStart + ".." + (rowStart + rows) + " outside shape " + Arrays.toString(shape));
-        boolean b3 = codeLayout == CodeLayout.BASE3, tr = codeLayout == CodeLayout.TRIPLES;
-        if (tr && !triplesApply(t, groupOf)) throw new IllegalArgumentException("the TRIPLES layout needs one scale per row (one group per row, one scale per group)");
-        ReductionLayout layout = ReductionLayout.build(rows, k, tr ? new int[][] {null} : inputOrders(shape, k), (r, i) -> groupOf[(rowStart + r) * k + i],
-                b3 ? ReductionLayout.QUINT : tr ? ReductionLayout.NINES : ReductionLayout.CHUNK);
-        return new Plan(t, rowStart, rows, codeLayout, layout, groupOf);
+        ReductionLayout layout = ReductionLayout.build(rows, k, inputOrders(shape, k), (r, i) -> groupOf[(rowStart + r) * k + i], code.format.granule);
+        return new Plan(t, rowStart, rows, code, layout, groupOf);
     }
-
-    private static PackedTernaryMatrix pack(Plan plan) {
-        TernaryTensor t = plan.t();
-        int rowStart = plan.rowStart(), rows = plan.rows(), k = plan.layout().k();
-        int[] groupOf = plan.groupOf();
-        ReductionLayout layout = plan.layout();
-        boolean b3 = plan.code() == CodeLayout.BASE3, tr = plan.code() == CodeLayout.TRIPLES;
-        int segs = layout.segments(), units = unitsPerRow(layout, b3), tiles = (rows + 3) / 4;
-        short[] codes = b3 || tr ? null : new short[Math.multiplyExact(tiles * 4, units)];
-        int[] digits = b3 ? new int[Math.multiplyExact(tiles * 4, units)] : null;
-        int nines = ninesOf(layout);
-        short[] triples = tr ? new short[Math.multiplyExact(TripleKernels.tiles(rows) * TripleKernels.TILE, nines)] : null;
-        if (codes != null) Arrays.fill(codes, (short) 0x5555);
-        if (digits != null) Arrays.fill(digits, BASE3_ALL_ZERO);
-        if (triples != null) Arrays.fill(triples, TRIPLES_ALL_ZERO);
-        float[] pos = new float[rows * segs];
-        float[] neg = t.twoScales() ? new float[rows * segs] : null;
-        byte[] src = t.codes();
-        int[] firstInput = firstLogicalInputOfSegments(layout);
-        for (int r = 0; r < rows; r++) {
-            int row = rowStart + r, base = tr ? 0 : rowBase(r, units);
-            for (int i = 0; i < k; i++) {
-                int p = layout.padded(i), step = p >> 4, u = src[row * k + i] + 1;
-                if (tr) {
-                    // each 5-bit field starts at 13 (three zero codes) and stays within 0…26: no carries
-                    triples[TripleKernels.offset(r, p / 9, rows, nines)] += (short) ((u - 1) * POW3[p % 3] << (5 * (p % 9 / 3)));
-                } else if (b3) {
-                    digits[base + step / 5 * 64 + (p & 15)] += (u - 1) * POW3[4 - step % 5];
-                } else {
-                    int at = base + (step >> 3) * 64 + (p & 15), shift = (step & 7) * 2;
-                    codes[at] = (short) ((codes[at] & ~(3 << shift)) | (u << shift));
-                }
-            }
-            for (int s = 0; s < segs; s++) {
-                int g = firstInput[s] < 0 ? -1 : groupOf[row * k + firstInput[s]];
-                pos[r * segs + s] = g < 0 ? 0f : t.scalePos()[g];
-                if (neg != null) neg[r * segs + s] = g < 0 ? 0f : t.scaleNeg()[g];
-            }
-        }
-        byte[] base3 = null;
-        if (digits != null) {
-            base3 = new byte[digits.length];
-            for (int i = 0; i < digits.length; i++) base3[i] = (byte) ((digits[i] * 256 + 242) / 243);
-        }
-        return new PackedTernaryMatrix(rows, layout, codes, base3, triples, pos, neg);
-    }
-
-    private static final short TRIPLES_ALL_ZERO = (short) (TripleKernels.ZERO_TRIPLE * (1 + (1 << 5) + (1 << 10)));
-
-    /**
-     * Shorts per TRIPLES row: ⌈k / 9⌉. The activations are padded to 144 inputs (whole steps of 16
-     * for the shared quantizer and float paths), but the codes stop at the last 9: 4096 inputs take
-     * 1.80 bits per weight instead of 1.82.
-     */
-    private static int ninesOf(ReductionLayout l) {
-        return (l.k() + TripleKernels.NINE - 1) / TripleKernels.NINE;
-    }
-
-    /** Shorts per row in the TRIPLES layout. */
-    int nines() {
-        return ninesOf(layout);
-    }
-
-
-    /**
-     * Base-3 bytes hold v = Σ_j u_j·3^(4−j) as ⌈256·v / 243⌉ (llama.cpp's TQ1_0 trick): digit j is
-     * then ((byte·3^j mod 256)·3) >> 8, a multiply, mask and shift in 16-bit lanes, no division.
-     */
-    static final short[] POW3 = {1, 3, 9, 27, 81};
-    /** v of five zero codes (u = 1 each). */
-    private static final int BASE3_ALL_ZERO = 121;
 
     /** Each weight's group id; refuses tensors that are not matrices. */
     private static int[] groupIds(TernaryTensor t) {
@@ -243,10 +214,38 @@ public final class PackedTernaryMatrix {
     }
 
     /** An independent copy (benchmarks rotate among copies so weights stream from memory). */
-    public PackedTernaryMatrix copy() {
-        return new PackedTernaryMatrix(rows, layout, codes == null ? null : codes.clone(), base3 == null ? null : base3.clone(),
-                triples == null ? null : triples.clone(), scalePos.clone(),
-                scaleNeg == null ? null : scaleNeg.clone());
+    public abstract PackedTernaryMatrix copy();
+
+    public CodeLayout codeLayout() {
+        return code;
+    }
+
+    /** u = code + 1 of (row, padded input p), decoded one at a time: the layout's scalar reference. */
+    abstract int paddedCode(int row, int p);
+
+    /** Rows the kernels compute together (parallel ranges should start at multiples). */
+    abstract int rowTile();
+
+    /** Bytes of packed codes per row. */
+    abstract int rowBytes();
+
+    /**
+     * The int8 kernel: rows [from, to) of every finite vector of a into y[b·rows + r]. Work that
+     * serves every range (TRIPLES tabulates the activations) is done here, once per call.
+     */
+    abstract Parallel.RangeBody int8Rows(QuantizedActivations a, float[] y);
+
+    /**
+     * The exact kernel: rows [from, to) of the {@code count} vectors of xp (padded order, paddedK
+     * apart) into y's vectors yFirst + b; NaN and infinity go through {@link #exactReference}.
+     */
+    abstract Parallel.RangeBody exactRows(float[] xp, int count, float[] y, int yFirst);
+
+    /** The 16 values u = code + 1 of padded inputs [16·step, 16·step + 16) of a row (pads give 1); layouts with vector decoding override it. */
+    ShortVector stepCodes(int row, int step) {
+        short[] u = new short[ReductionLayout.STEP];
+        for (int i = 0; i < u.length; i++) u[i] = (short) paddedCode(row, step * ReductionLayout.STEP + i);
+        return ShortVector.fromArray(ShortVector.SPECIES_256, u, 0);
     }
 
     public int rows() {
@@ -265,25 +264,6 @@ public final class PackedTernaryMatrix {
         return scaleNeg != null;
     }
 
-    public CodeLayout codeLayout() {
-        return base3 != null ? CodeLayout.BASE3 : triples != null ? CodeLayout.TRIPLES : CodeLayout.TWO_BIT;
-    }
-
-    /** The 2-bit chunks (null in the BASE3 layout). */
-    short[] codes() {
-        return codes;
-    }
-
-    /** The base-3 units (null in the other layouts). */
-    byte[] base3() {
-        return base3;
-    }
-
-    /** The TRIPLES tiles (null in the other layouts). */
-    short[] triples() {
-        return triples;
-    }
-
     float[] scalePos() {
         return scalePos;
     }
@@ -292,67 +272,66 @@ public final class PackedTernaryMatrix {
         return scaleNeg;
     }
 
-    /** Where row r's first unit starts (in shorts for TWO_BIT, bytes for BASE3): tiles of four rows, unit-interleaved. */
-    int rowBase(int r) {
-        return rowBase(r, unitsPerRow(layout, base3 != null));
-    }
-
-    private static int rowBase(int r, int units) {
-        return (r >> 2) * (units * 4) + (r & 3) * 16;
-    }
-
-    /** 16-lane units per row: shorts (8 steps each) or bytes (5 steps each, 16 per unit). */
-    private static int unitsPerRow(ReductionLayout l, boolean base3) {
-        return base3 ? l.paddedK() / 5 : l.paddedK() / 8;
-    }
-
-    /** Rows the kernels compute together: a row block of 1024 for TRIPLES, a tile of 4 otherwise (parallel ranges should start at multiples). */
-    int rowTile() {
-        return triples != null ? TripleKernels.BLOCK_TILES * TripleKernels.TILE : 4;
-    }
-
-    /** Bytes of packed codes per row. */
-    int rowBytes() {
-        return base3 != null ? layout.paddedK() / 5 : triples != null ? nines() * 2 : layout.paddedK() / 4;
-    }
-
-    /** u = code + 1 of (row, padded input p). */
-    int paddedCode(int row, int p) {
-        if (triples != null) {
-            if (p / 9 >= nines()) return 1;
-            int index = (triples[TripleKernels.offset(row, p / 9, rows, nines())] >> (5 * (p % 9 / 3))) & 31;
-            return index / POW3[p % 3] % 3;
-        }
-        int step = p >> 4;
-        if (base3 != null) {
-            int b = base3[rowBase(row) + step / 5 * 64 + (p & 15)] & 0xFF;
-            return (((b * POW3[step % 5]) & 0xFF) * 3) >> 8;
-        }
-        return (codes[rowBase(row) + (step >> 3) * 64 + (p & 15)] >> ((step & 7) * 2)) & 3;
-    }
-
-    /** The 16 values u = code + 1 of padded inputs [16·step, 16·step + 16) of a row (pads give 1). */
-    ShortVector stepCodes(int row, int step) {
-        if (triples != null) {
-            // only the rare non-finite fallback reads TRIPLES codes this way
-            short[] u = new short[ReductionLayout.STEP];
-            for (int i = 0; i < u.length; i++) u[i] = (short) paddedCode(row, step * ReductionLayout.STEP + i);
-            return ShortVector.fromArray(ShortVector.SPECIES_256, u, 0);
-        }
-        if (base3 != null) {
-            // sign-extend and mask: ZERO_EXTEND_B2S is not always compiled to an instruction
-            ShortVector b = ((ShortVector) ByteVector.fromArray(ByteVector.SPECIES_128, base3, rowBase(row) + step / 5 * 64)
-                    .convertShape(VectorOperators.B2S, ShortVector.SPECIES_256, 0)).and((short) 0xFF);
-            // shift counts as short: the long overload is one call deeper, and C2 left it out of line (a boxed vector per call)
-            return b.mul(POW3[step % 5]).and((short) 0xFF).mul((short) 3).lanewise(VectorOperators.LSHR, (short) 8);
-        }
-        return ShortVector.fromArray(ShortVector.SPECIES_256, codes, rowBase(row) + (step >> 3) * 64)
-                .lanewise(VectorOperators.LSHR, (short) ((step & 7) * 2)).and((short) 3);
-    }
-
     /** The code in {−1, 0, +1} of (row, logical input): for tests and the exact path's reference. */
     public int code(int row, int input) {
         return paddedCode(row, layout.padded(input)) - 1;
+    }
+
+    /**
+     * The exact product of a row and activations xp (padded order, from x0), scalar: per segment,
+     * the sums of the +1 and of the −1 inputs in padded order, so a zero code skips its input (0·∞
+     * would be NaN). The exact kernels must agree up to float rounding; inputs with NaN or infinity
+     * take this path as it is.
+     */
+    float exactReference(int row, float[] xp, int x0) {
+        int[] steps = layout.segmentSteps();
+        int segs = layout.segments();
+        float acc = 0f;
+        for (int s = 0; s < segs; s++) {
+            float pos = 0f, neg = 0f;
+            for (int p = steps[s] * ReductionLayout.STEP; p < steps[s + 1] * ReductionLayout.STEP; p++) {
+                int u = paddedCode(row, p);
+                if (u == 2) pos += xp[x0 + p];
+                else if (u == 0) neg += xp[x0 + p];
+            }
+            acc += scaleNeg == null ? scalePos[row * segs + s] * (pos - neg) : scalePos[row * segs + s] * pos - scaleNeg[row * segs + s] * neg;
+        }
+        return acc;
+    }
+
+    /** The int8 product of a row and the finite vector b of a, scalar: the int8 kernels must give the same bits. */
+    float int8Reference(int row, QuantizedActivations a, int b) {
+        int[] steps = layout.segmentSteps();
+        int segs = layout.segments();
+        int[] all = new int[segs], pos = new int[segs];
+        for (int s = 0; s < segs; s++) {
+            for (int p = steps[s] * ReductionLayout.STEP; p < steps[s + 1] * ReductionLayout.STEP; p++) {
+                int u = paddedCode(row, p), q = a.q[b * a.paddedK + p];
+                all[s] += u * q;
+                if (u == 2) pos[s] += q;
+            }
+        }
+        return combine(a, row, b, all, twoScales() ? pos : null, 0);
+    }
+
+    /**
+     * A row's output from its integer sums, the same float operations for every kernel. Per
+     * segment with Q = Σq, A = Σ(code+1)·q and P = Σ_{+1} q: the +1 and −1 sums are P and
+     * N = Q − A + P, and Σ code·q = A − Q. sumPos is null for one-scale groups.
+     */
+    float combine(QuantizedActivations a, int row, int b, int[] sumAll, int[] sumPos, int off) {
+        int segs = layout.segments();
+        float acc = 0f;
+        for (int s = 0; s < segs; s++) {
+            int q = a.segmentSums[b * segs + s], all = sumAll[off + s];
+            if (sumPos == null) {
+                acc += scalePos[row * segs + s] * (float) (all - q);
+            } else {
+                int pos = sumPos[off + s], neg = q - all + pos;
+                acc += scalePos[row * segs + s] * (float) pos - scaleNeg[row * segs + s] * (float) neg;
+            }
+        }
+        return acc * a.scale[b];
     }
 
     /** Bytes this matrix keeps resident: codes, scales and the input permutation if any. */
@@ -362,14 +341,17 @@ public final class PackedTernaryMatrix {
 
     /** What a matrix of this layout keeps resident, known before packing (the automatic choice compares these). */
     private static long residentBytes(CodeLayout code, ReductionLayout l, int rows, boolean twoScales) {
-        long tileRows = (rows + 3) / 4 * 4L;
-        long b = switch (code) {
-            case TWO_BIT -> tileRows * unitsPerRow(l, false) * 2;
-            case BASE3 -> tileRows * unitsPerRow(l, true);
-            case TRIPLES -> (long) TripleKernels.tiles(rows) * TripleKernels.TILE * ninesOf(l) * 2;
-        };
+        long b = code.format.codeBytes(l, rows);
         b += (long) rows * l.segments() * 4 * (twoScales ? 2 : 1);
         if (l.toPadded() != null) b += (long) l.toPadded().length * 4;
         return b + (long) l.segmentSteps().length * 4;
+    }
+
+    /**
+     * Where row r starts in the layouts that keep rows in tiles of four with their 16-lane units
+     * interleaved (unit c of row 4t + i at 64·c + 16·i from the tile's start), perRow elements a row.
+     */
+    static int tileRowBase(int r, int perRow) {
+        return (r >> 2) * (perRow * 4) + (r & 3) * 16;
     }
 }

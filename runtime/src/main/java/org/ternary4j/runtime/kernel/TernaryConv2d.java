@@ -12,18 +12,15 @@ import org.ternary4j.core.TernaryTensor;
 public final class TernaryConv2d {
     private final PackedTernaryMatrix[] groups;
     private final float[] bias;
-    private final int outChannels;
-    private final int inPerGroup;
-    private final int kh;
-    private final int kw;
+    private final Kernel kernel;
 
-    private TernaryConv2d(PackedTernaryMatrix[] groups, float[] bias, int outChannels, int inPerGroup, int kh, int kw) {
+    /** The weight's shape [O, I/groups, kh, kw]. */
+    private record Kernel(int outChannels, int inPerGroup, int kh, int kw) {}
+
+    private TernaryConv2d(PackedTernaryMatrix[] groups, float[] bias, Kernel kernel) {
         this.groups = groups;
         this.bias = bias;
-        this.outChannels = outChannels;
-        this.inPerGroup = inPerGroup;
-        this.kh = kh;
-        this.kw = kw;
+        this.kernel = kernel;
     }
 
     /** bias may be null. */
@@ -36,11 +33,11 @@ public final class TernaryConv2d {
         int perGroup = s[0] / g;
         PackedTernaryMatrix[] mats = new PackedTernaryMatrix[g];
         for (int i = 0; i < g; i++) mats[i] = PackedTernaryMatrix.of(weight, i * perGroup, perGroup);
-        return new TernaryConv2d(mats, bias == null ? null : bias.clone(), s[0], s[1], s[2], s[3]);
+        return new TernaryConv2d(mats, bias == null ? null : bias.clone(), new Kernel(s[0], s[1], s[2], s[3]));
     }
 
     public int outChannels() {
-        return outChannels;
+        return kernel.outChannels();
     }
 
     public long residentBytes() {
@@ -50,11 +47,11 @@ public final class TernaryConv2d {
     }
 
     public int kernelH() {
-        return kh;
+        return kernel.kh();
     }
 
     public int kernelW() {
-        return kw;
+        return kernel.kw();
     }
 
     /** x is [n, c, h, w]; returns [n, outChannels, outH, outW], bias added. {@code exact} keeps activations in float. */
@@ -64,7 +61,7 @@ public final class TernaryConv2d {
         if (bias != null) {
             int pixels = o.outH() * o.outW();
             for (int p = 0; p < o.planes(); p++) {
-                float b = bias[p % outChannels];
+                float b = bias[p % kernel.outChannels()];
                 for (int i = p * pixels; i < (p + 1) * pixels; i++) y[i] += b;
             }
         }
@@ -80,18 +77,18 @@ public final class TernaryConv2d {
     public ConvOutput forwardRaw(float[] x, int n, int c, int h, int w, ConvGeometry geo, boolean exact, Parallel par) {
         int g = groups.length;
         if (geo.groups() != g) throw new IllegalArgumentException("conv: geometry has group " + geo.groups() + ", weights were split into " + g);
-        if (c != inPerGroup * g) throw new IllegalArgumentException("conv: input has " + c + " channels, weights expect " + inPerGroup * g);
+        if (c != kernel.inPerGroup() * g) throw new IllegalArgumentException("conv: input has " + c + " channels, weights expect " + kernel.inPerGroup() * g);
         if (x.length != (long) n * c * h * w) throw new IllegalArgumentException("conv: input has " + x.length + " values for [" + n + ", " + c + ", " + h + ", " + w + "]");
         if (FloatKernels.allFinite(x, 0, x.length)) return forwardPixels(x, n, c, h, w, geo, !exact, par);
-        int oh = geo.outH(h, kh), ow = geo.outW(w, kw);
-        return new ConvOutput(forwardPerPixel(x, n, c, h, w, geo, exact, par), n, outChannels, oh, ow, ow);
+        int oh = geo.outH(h, kernel.kh()), ow = geo.outW(w, kernel.kw());
+        return new ConvOutput(forwardPerPixel(x, n, c, h, w, geo, exact, par), n, kernel.outChannels(), oh, ow, ow);
     }
 
     /** Inputs with NaN or infinity: one im2col row per output pixel through {@link TernaryMatmul}, whose packed kernels skip zero codes. */
     private float[] forwardPerPixel(float[] x, int n, int c, int h, int w, ConvGeometry geo, boolean exact, Parallel par) {
         int g = groups.length;
-        int oh = geo.outH(h, kh), ow = geo.outW(w, kw), pixels = oh * ow, k = inPerGroup * kh * kw, perGroup = outChannels / g;
-        float[] y = new float[Math.multiplyExact(n, Math.multiplyExact(outChannels, pixels))];
+        int oh = geo.outH(h, kernel.kh()), ow = geo.outW(w, kernel.kw()), pixels = oh * ow, k = kernel.inPerGroup() * kernel.kh() * kernel.kw(), perGroup = kernel.outChannels() / g;
+        float[] y = new float[Math.multiplyExact(n, Math.multiplyExact(kernel.outChannels(), pixels))];
         boolean acrossGroups = g >= par.threads() && par.threads() > 1;
         for (int img = 0; img < n; img++) {
             int image = img;
@@ -100,11 +97,11 @@ public final class TernaryConv2d {
                 float[] out = new float[pixels * perGroup];
                 Parallel inner = acrossGroups ? Parallel.serial() : par;
                 for (int gi = from; gi < to; gi++) {
-                    im2col(x, image, c, h, w, gi * inPerGroup, oh, ow, geo, cols);
+                    im2col(x, image, c, h, w, gi * kernel.inPerGroup(), oh, ow, geo, cols);
                     if (exact) TernaryMatmul.gemmExact(groups[gi], cols, pixels, out, inner);
                     else TernaryMatmul.gemm(groups[gi], cols, pixels, out, inner);
                     for (int o = 0; o < perGroup; o++) {
-                        int ch = gi * perGroup + o, dst = (image * outChannels + ch) * pixels;
+                        int ch = gi * perGroup + o, dst = (image * kernel.outChannels() + ch) * pixels;
                         for (int p = 0; p < pixels; p++) y[dst + p] = out[p * perGroup + o];
                     }
                 }
@@ -123,10 +120,10 @@ public final class TernaryConv2d {
      * kernels' outputs exactly; the per-pixel path below remains for inputs with NaN or infinity.
      */
     private ConvOutput forwardPixels(float[] x, int n, int c, int h, int w, ConvGeometry geo, boolean int8, Parallel par) {
-        int g = groups.length, oh = geo.outH(h, kh), ow = geo.outW(w, kw), perGroup = outChannels / g;
-        boolean acrossGroups = g >= par.threads() && par.threads() > 1, view = PixelSource.viewPays(geo, w, kw);
+        int g = groups.length, oh = geo.outH(h, kernel.kh()), ow = geo.outW(w, kernel.kw()), perGroup = kernel.outChannels() / g;
+        boolean acrossGroups = g >= par.threads() && par.threads() > 1, view = PixelSource.viewPays(geo, w, kernel.kw());
         int pitch = view ? PixelSource.pitch(geo, w) : ow, pixels = oh * pitch;
-        float[] y = new float[Math.multiplyExact(n, Math.multiplyExact(outChannels, pixels))];
+        float[] y = new float[Math.multiplyExact(n, Math.multiplyExact(kernel.outChannels(), pixels))];
         boolean small = (long) perGroup * FloatKernels.usedSteps(groups[0].layout()) * ReductionLayout.STEP * pixels < TernaryMatmul.SERIAL_WORK;
         for (int img = 0; img < n; img++) {
             int image = img;
@@ -136,23 +133,23 @@ public final class TernaryConv2d {
                     PackedTernaryMatrix m = groups[gi];
                     int rows = FloatKernels.usedSteps(m.layout()) * ReductionLayout.STEP;
                     int[] rowOf = m.layout().toPadded();
-                    PixelSource viewOrCols = view ? PixelSource.view(x, image, c, h, w, gi * inPerGroup, inPerGroup, kh, kw, geo, rowOf, rows)
-                            : PixelSource.im2col(x, image, c, h, w, gi * inPerGroup, inPerGroup, kh, kw, geo, rowOf, rows);
+                    PixelSource viewOrCols = view ? PixelSource.view(x, image, c, h, w, gi * kernel.inPerGroup(), kernel.inPerGroup(), kernel.kh(), kernel.kw(), geo, rowOf, rows)
+                            : PixelSource.im2col(x, image, c, h, w, gi * kernel.inPerGroup(), kernel.inPerGroup(), kernel.kh(), kernel.kw(), geo, rowOf, rows);
                     if (int8 && view) {
-                        quantizedSlabs(m, viewOrCols, rows, y, (image * outChannels + gi * perGroup) * pixels, inner);
+                        quantizedSlabs(m, viewOrCols, rows, y, (image * kernel.outChannels() + gi * perGroup) * pixels, inner);
                         continue;
                     }
                     PixelSource src = viewOrCols;
                     float[] scale = int8 ? new float[src.width()] : null;
                     if (int8) PixelQuantizer.quantize(src.data(), rows, src.width(), scale);
-                    int yOff = (image * outChannels + gi * perGroup) * pixels;
+                    int yOff = (image * kernel.outChannels() + gi * perGroup) * pixels;
                     inner.forRange(perGroup, 4, (r0, r1) -> FloatKernels.pixelRows(m, src, pixels, r0, r1, y, yOff, scale));
                 }
             };
             if (acrossGroups) par.forRange(g, 1, body);
             else body.run(0, g);
         }
-        return new ConvOutput(y, n, outChannels, oh, ow, pitch);
+        return new ConvOutput(y, n, kernel.outChannels(), oh, ow, pitch);
     }
 
     /**
@@ -179,15 +176,15 @@ public final class TernaryConv2d {
 
     /** One row per output pixel: the window of channels [c0, c0 + inPerGroup) in (channel, ky, kx) order; zeros outside the image. */
     private void im2col(float[] x, int img, int c, int h, int w, int c0, int oh, int ow, ConvGeometry geo, float[] cols) {
-        int k = inPerGroup * kh * kw;
+        int k = kernel.inPerGroup() * kernel.kh() * kernel.kw();
         for (int oy = 0; oy < oh; oy++) {
             for (int ox = 0; ox < ow; ox++) {
                 int row = (oy * ow + ox) * k, i = 0;
-                for (int ci = 0; ci < inPerGroup; ci++) {
+                for (int ci = 0; ci < kernel.inPerGroup(); ci++) {
                     int plane = ((img * c) + c0 + ci) * h * w;
-                    for (int ky = 0; ky < kh; ky++) {
+                    for (int ky = 0; ky < kernel.kh(); ky++) {
                         int iy = oy * geo.strideH() - geo.padTop() + ky * geo.dilationH();
-                        for (int kx = 0; kx < kw; kx++, i++) {
+                        for (int kx = 0; kx < kernel.kw(); kx++, i++) {
                             int ix = ox * geo.strideW() - geo.padLeft() + kx * geo.dilationW();
                             cols[row + i] = iy < 0 || iy >= h || ix < 0 || ix >= w ? 0f : x[plane + iy * w + ix];
                         }

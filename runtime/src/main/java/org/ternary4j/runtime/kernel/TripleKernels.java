@@ -7,7 +7,7 @@ import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * Kernels of the {@link PackedTernaryMatrix.CodeLayout#TRIPLES} layout: table lookups instead of
+ * Kernels of the {@link TriplesMatrix} layout: table lookups instead of
  * multiplies. For every triple of inputs the 27 sums d₀x₀ + d₁x₁ + d₂x₂ (d ∈ {−1, 0, 1}³) are
  * tabulated once per activation vector; a row's three codes, as the base-3 number
  * Σ (dᵢ + 1)·3ⁱ, index that table. The 32 short lanes of a 512-bit vector are 32 rows, so one
@@ -143,7 +143,7 @@ final class TripleKernels {
     }
 
     /** Int8 outputs of rows [from, to) for every vector b with tables[b] (built from its q; null for a non-finite vector). */
-    static void int8Rows(PackedTernaryMatrix m, QuantizedActivations a, short[][] tables, int from, int to, float[] y) {
+    static void int8Rows(TriplesMatrix m, QuantizedActivations a, short[][] tables, int from, int to, float[] y) {
         int[][] acc = new int[a.batch][BLOCK_TILES * TILE];
         forBlocks(m, from, to, tables.length, b -> tables[b] != null, b -> java.util.Arrays.fill(acc[b], 0),
                 (c0, steps, t0, b, a0) -> int8Segment(m.triples(), c0, steps, tables[b], t0, acc[b], a0),
@@ -151,7 +151,7 @@ final class TripleKernels {
     }
 
     /** Exact outputs of rows [from, to) for every vector b with tables[b] (null: not finite) into y's vector yFirst + b. */
-    static void floatRows(PackedTernaryMatrix m, float[][] tables, int from, int to, float[] y, int yFirst) {
+    static void floatRows(TriplesMatrix m, float[][] tables, int from, int to, float[] y, int yFirst) {
         float[][] acc = new float[tables.length][BLOCK_TILES * TILE];
         forBlocks(m, from, to, tables.length, b -> tables[b] != null, b -> java.util.Arrays.fill(acc[b], 0f),
                 (c0, steps, t0, b, a0) -> floatSegment(m.triples(), c0, steps, tables[b], t0, acc[b], a0),
@@ -174,7 +174,7 @@ final class TripleKernels {
      * meets every vector's tables (the codes stay in L1 across the batch), then the block's rows
      * in [from, to) are written. A block that a range only partly covers is computed whole.
      */
-    private static void forBlocks(PackedTernaryMatrix m, int from, int to, int batch, java.util.function.IntPredicate live,
+    private static void forBlocks(TriplesMatrix m, int from, int to, int batch, java.util.function.IntPredicate live,
                                   java.util.function.IntConsumer reset, Segment segment, Output out) {
         int steps = m.nines(), tiles = tiles(m.rows()), blockRows = BLOCK_TILES * TILE;
         for (int rb = from / blockRows; rb * blockRows < to; rb++) {

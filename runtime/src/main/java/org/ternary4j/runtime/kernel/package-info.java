@@ -1,7 +1,8 @@
 /**
  * Packed ternary kernels (Vector API; 256-bit vectors, 512-bit where the machine has them).
  *
- * <p>Three code layouts, chosen by measurement (see {@code PackedTernaryMatrix.CodeLayout}).
+ * <p>Three code layouts, chosen by measurement (see {@code PackedTernaryMatrix.CodeLayout}), one
+ * subclass of the sealed {@code PackedTernaryMatrix} each, which packs its codes and names its kernels.
  * <b>TRIPLES</b>, for matmul weights with one scale per row on machines with 512-bit vectors: each
  * three inputs' codes form a base-3 index 0…26, three indices per short, and a short lane is a row,
  * so the kernel ({@code TripleKernels}) looks up 32 rows' partial sums in a 27-entry table of the

@@ -153,13 +153,7 @@ class TernaryModelTest {
     }
 
     static TernaryTensor randomTernary(Random rnd, int[] shape, Grouping grouping, boolean twoScale) {
-        int n = 1;
-        for (int d : shape) n *= d;
-        byte[] codes = new byte[n];
-        for (int k = 0; k < n; k++) codes[k] = (byte) (rnd.nextInt(3) - 1);
-        int groups = grouping.layout(shape).groupCount();
-        float[] pos = positive(rnd, groups), neg = twoScale ? positive(rnd, groups) : null;
-        return new TernaryTensor(shape, grouping, "test", codes, pos, neg);
+        return org.ternary4j.runtime.kernel.RandomTensors.ternary(rnd, shape, grouping, twoScale);
     }
 
     static float[] positive(Random rnd, int n) {

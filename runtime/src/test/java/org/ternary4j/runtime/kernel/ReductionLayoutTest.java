@@ -12,7 +12,7 @@ import org.ternary4j.core.grouping.Grouping;
 class ReductionLayoutTest {
 
     private static ReductionLayout layout(int[] shape, String grouping) {
-        TernaryTensor t = TernaryMatmulTest.randomTensor(new Random(1), shape, Grouping.parse(grouping), false);
+        TernaryTensor t = RandomTensors.ternary(new Random(1), shape, Grouping.parse(grouping), false);
         return PackedTernaryMatrix.of(t, 0, shape[0], PackedTernaryMatrix.CodeLayout.TWO_BIT).layout();
     }
 

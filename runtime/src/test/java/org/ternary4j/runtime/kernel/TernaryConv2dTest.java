@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.Random;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.api.Test;
@@ -15,12 +14,7 @@ import org.ternary4j.core.grouping.Grouping;
 
 /** Convolution against a direct six-loop reference on the dequantized weights. */
 class TernaryConv2dTest {
-    private static final Parallel TWO = Parallel.of(2);
-
-    @AfterAll
-    static void close() {
-        TWO.close();
-    }
+    private static final Parallel TWO = RandomTensors.TWO;
 
     @ParameterizedTest(name = "n{0} c{1} {2}x{3} o{4} k{5}x{6} s{7} p{8} d{9} g{10} {11} two={12}")
     @CsvSource({
@@ -40,12 +34,12 @@ class TernaryConv2dTest {
             "1, 4, 10, 10, 7, 3, 3, 2, 2, 1, 1, block:5, false"})
     void matchesDirectConvolution(int n, int c, int h, int w, int o, int kh, int kw, int stride, int pad, int dil, int groups, String grouping, boolean two) {
         Random rnd = new Random(n * 1000L + c * 100 + o);
-        TernaryTensor wt = TernaryMatmulTest.randomTensor(rnd, new int[] {o, c / groups, kh, kw}, Grouping.parse(grouping), two);
+        TernaryTensor wt = RandomTensors.ternary(rnd, new int[] {o, c / groups, kh, kw}, Grouping.parse(grouping), two);
         float[] bias = new float[o];
         for (int i = 0; i < o; i++) bias[i] = (float) rnd.nextGaussian();
         ConvGeometry geo = new ConvGeometry(stride, stride, pad, pad, pad, pad, dil, dil, groups);
         TernaryConv2d conv = TernaryConv2d.of(wt, bias, groups);
-        float[] x = TernaryMatmulTest.randomActivations(rnd, n * c * h * w);
+        float[] x = RandomTensors.gaussian(rnd, n * c * h * w);
         double[] ref = reference(wt.dequantize(), bias, x, n, c, h, w, o, kh, kw, geo);
         float[] exact = conv.forward(x, n, c, h, w, geo, true, Parallel.serial());
         float[] fast = conv.forward(x, n, c, h, w, geo, false, Parallel.serial());
@@ -68,7 +62,7 @@ class TernaryConv2dTest {
 
     @Test
     void rejectsMismatchedInputs() {
-        TernaryTensor wt = TernaryMatmulTest.randomTensor(new Random(1), new int[] {4, 3, 3, 3}, new Grouping.Row(), false);
+        TernaryTensor wt = RandomTensors.ternary(new Random(1), new int[] {4, 3, 3, 3}, new Grouping.Row(), false);
         TernaryConv2d conv = TernaryConv2d.of(wt, null, 1);
         ConvGeometry geo = ConvGeometry.simple(1, 0, 1);
         var e = assertThrows(IllegalArgumentException.class, () -> conv.forward(new float[2 * 5 * 5], 1, 2, 5, 5, geo, false, Parallel.serial()));
@@ -107,7 +101,7 @@ class TernaryConv2dTest {
     @CsvSource({"1, 28, 28, 6, 5, 1, 2, 1, 1", "2, 20, 20, 5, 3, 1, 1, 1, 1", "3, 9, 7, 5, 3, 2, 1, 1, 1", "4, 10, 10, 8, 3, 1, 1, 2, 2", "6, 6, 6, 6, 3, 1, 1, 1, 6", "16, 7, 7, 9, 3, 1, 1, 1, 1"})
     void floatConvMatchesDirectConvolution(int c, int h, int w, int o, int k, int stride, int pad, int dil, int groups) {
         Random rnd = new Random(c * 100L + o);
-        float[] wt = TernaryMatmulTest.randomActivations(rnd, o * (c / groups) * k * k), x = TernaryMatmulTest.randomActivations(rnd, 2 * c * h * w);
+        float[] wt = RandomTensors.gaussian(rnd, o * (c / groups) * k * k), x = RandomTensors.gaussian(rnd, 2 * c * h * w);
         ConvGeometry geo = new ConvGeometry(stride, stride, pad, pad, pad, pad, dil, dil, groups);
         Fp32Conv2d conv = new Fp32Conv2d(wt, new int[] {o, c / groups, k, k}, groups);
         double[] ref = reference(wt, new float[o], x, 2, c, h, w, o, k, k, geo);
@@ -122,7 +116,7 @@ class TernaryConv2dTest {
     void floatConvWithOneSidedPadding(int top, int left, int bottom, int right) {
         int c = 3, h = 9, w = 8, o = 4, k = 3;
         Random rnd = new Random(top * 8 + left * 4 + bottom * 2 + right);
-        float[] wt = TernaryMatmulTest.randomActivations(rnd, o * c * k * k), x = TernaryMatmulTest.randomActivations(rnd, c * h * w);
+        float[] wt = RandomTensors.gaussian(rnd, o * c * k * k), x = RandomTensors.gaussian(rnd, c * h * w);
         ConvGeometry geo = new ConvGeometry(1, 1, top, left, bottom, right, 1, 1, 1);
         double[] ref = reference(wt, new float[o], x, 1, c, h, w, o, k, k, geo);
         float[] got = new Fp32Conv2d(wt, new int[] {o, c, k, k}, 1).forward(x, 1, c, h, w, geo, Parallel.serial());

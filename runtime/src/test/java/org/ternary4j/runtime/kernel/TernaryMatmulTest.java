@@ -2,14 +2,12 @@ package org.ternary4j.runtime.kernel;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
@@ -17,17 +15,14 @@ import org.junit.jupiter.params.provider.MethodSource;
 import org.ternary4j.core.TernaryTensor;
 import org.ternary4j.core.grouping.Grouping;
 
-/** Every kernel path against a scalar double-precision product with the dequantized weights. */
+/**
+ * Every kernel path of every layout against a double-precision product with the dequantized
+ * weights, and the int8 path bit for bit against the layout's scalar reference.
+ */
 class TernaryMatmulTest {
 
-    private static final Parallel TWO = Parallel.of(2);
-    private static final Parallel THREE = Parallel.of(3);
-
-    @AfterAll
-    static void close() {
-        TWO.close();
-        THREE.close();
-    }
+    private static final Parallel TWO = RandomTensors.TWO;
+    private static final Parallel THREE = RandomTensors.THREE;
 
     static Stream<Arguments> cases() {
         List<Arguments> out = new ArrayList<>();
@@ -57,21 +52,18 @@ class TernaryMatmulTest {
     @MethodSource("cases")
     void matchesScalarReferenceForEveryBatchAndThreadCount(int[] shape, String grouping, boolean twoScale) {
         Random rnd = new Random(shape.length * 31L + shape[0] * 7L + grouping.hashCode() + (twoScale ? 1 : 0));
-        TernaryTensor t = randomTensor(rnd, shape, Grouping.parse(grouping), twoScale);
+        TernaryTensor t = RandomTensors.ternary(rnd, shape, Grouping.parse(grouping), twoScale);
         PackedTernaryMatrix twoBit = PackedTernaryMatrix.of(t, 0, shape[0], PackedTernaryMatrix.CodeLayout.TWO_BIT);
+        float[] x = RandomTensors.gaussian(rnd, 5 * twoBit.cols());
+        for (PackedTernaryMatrix.CodeLayout layout : PackedTernaryMatrixTest.layoutsFor(t)) {
+            PackedTernaryMatrix m = PackedTernaryMatrix.of(t, 0, shape[0], layout);
+            checkAgainstReference(t, m, new Random(rnd.nextLong()));
+            // integer sums are exact and pads add zero: every layout gives the same bits
+            assertArrayEquals(run(twoBit, x, 5, Parallel.serial(), false), run(m, x, 5, Parallel.serial(), false), "2-bit vs " + layout + ", int8");
+        }
+        // and the float path decodes both through stepCodes, in the same order
         PackedTernaryMatrix base3 = PackedTernaryMatrix.of(t, 0, shape[0], PackedTernaryMatrix.CodeLayout.BASE3);
-        checkAgainstReference(t, twoBit, new Random(rnd.nextLong()));
-        checkAgainstReference(t, base3, new Random(rnd.nextLong()));
-        // integer sums are exact and pads add zero: both layouts give the same bits
-        float[] x = randomActivations(rnd, 5 * twoBit.cols());
-        for (boolean exact : new boolean[] {false, true}) {
-            assertArrayEquals(run(twoBit, x, 5, Parallel.serial(), exact), run(base3, x, 5, Parallel.serial(), exact), "2-bit vs base-3, exact=" + exact);
-        }
-        if (PackedTernaryMatrix.triplesApply(t)) {
-            PackedTernaryMatrix triples = PackedTernaryMatrix.of(t, 0, shape[0], PackedTernaryMatrix.CodeLayout.TRIPLES);
-            checkAgainstReference(t, triples, new Random(rnd.nextLong()));
-            assertArrayEquals(run(twoBit, x, 5, Parallel.serial(), false), run(triples, x, 5, Parallel.serial(), false), "2-bit vs triples, int8");
-        }
+        assertArrayEquals(run(twoBit, x, 5, Parallel.serial(), true), run(base3, x, 5, Parallel.serial(), true), "2-bit vs base-3, exact");
     }
 
     private static void checkAgainstReference(TernaryTensor t, PackedTernaryMatrix m, Random rnd) {
@@ -81,11 +73,16 @@ class TernaryMatmulTest {
         for (int r = 0; r < rows; r++) for (int i = 0; i < k; i++) assertEquals(t.codes()[r * k + i], m.code(r, i));
         float[] w = t.dequantize();
         for (int batch : new int[] {1, 3, 4, 9}) {
-            float[] x = randomActivations(rnd, batch * k);
+            float[] x = RandomTensors.gaussian(rnd, batch * k);
             float[] xq = QuantizedActivations.roundTrip(x, k, batch);
 
             float[] fast = run(m, x, batch, Parallel.serial(), false);
             assertClose(reference(w, rows, k, xq, batch), fast, w, xq, rows, k, "int8 path");
+            QuantizedActivations a = QuantizedActivations.of(m.layout(), x, batch, VectorWidth.WIDE);
+            // the first and last vector: the scalar reference is slow
+            for (int b : new int[] {0, batch - 1}) for (int r = 0; r < rows; r++) {
+                assertEquals(m.int8Reference(r, a, b), fast[b * rows + r], "int8 path = scalar reference, vector " + b + " row " + r);
+            }
             assertArrayEquals(fast, run(m, x, batch, TWO, false), "int8 path, 2 threads");
             assertArrayEquals(fast, run(m, x, batch, THREE, false), "int8 path, 3 threads");
             float[] otherWidth = new float[batch * rows];
@@ -101,27 +98,33 @@ class TernaryMatmulTest {
     @Test
     void int8PathErrorIsBoundedByActivationRounding() {
         Random rnd = new Random(5);
-        TernaryTensor t = randomTensor(rnd, new int[] {33, 1000}, new Grouping.Row(), false);
+        TernaryTensor t = RandomTensors.ternary(rnd, new int[] {33, 1000}, new Grouping.Row(), false);
         PackedTernaryMatrix m = PackedTernaryMatrix.of(t);
-        float[] x = randomActivations(rnd, 1000);
+        float[] x = RandomTensors.gaussian(rnd, 1000);
         float[] y = run(m, x, 1, Parallel.serial(), false);
-        double[] ref = reference(t.dequantize(), 33, 1000, x, 1);
+        float[] w = t.dequantize();
+        double[] ref = reference(w, 33, 1000, x, 1);
         float max = 0;
         for (float v : x) max = Math.max(max, Math.abs(v));
         for (int r = 0; r < 33; r++) {
             double bound = 0;
-            for (int i = 0; i < 1000; i++) bound += Math.abs(t.dequantize()[r * 1000 + i]) * max / 127 / 2;
+            for (int i = 0; i < 1000; i++) bound += Math.abs(w[r * 1000 + i]) * max / 127 / 2;
             assertTrue(Math.abs(y[r] - ref[r]) <= bound + 1e-4, "row " + r);
         }
     }
 
-    @Test
-    void nonFiniteActivationsPropagateThroughNonZeroWeights() {
+    static Stream<Arguments> layoutsAndPaths() {
+        return Stream.of(PackedTernaryMatrix.CodeLayout.values()).flatMap(l -> Stream.of(Arguments.of(l, false), Arguments.of(l, true)));
+    }
+
+    @ParameterizedTest(name = "{0} exact={1}")
+    @MethodSource("layoutsAndPaths")
+    void nonFiniteActivationsPropagateThroughNonZeroWeightsOnly(PackedTernaryMatrix.CodeLayout layout, boolean exact) {
         byte[] codes = {1, 0, -1, 0, 0, 1, 1, 1};
         TernaryTensor t = new TernaryTensor(new int[] {2, 4}, new Grouping.Row(), "test", codes, new float[] {1f, 2f}, null);
-        PackedTernaryMatrix m = PackedTernaryMatrix.of(t);
+        PackedTernaryMatrix m = PackedTernaryMatrix.of(t, 0, 2, layout);
         float[] x = {Float.NaN, 1f, 2f, 3f, 1f, 1f, 1f, Float.POSITIVE_INFINITY};
-        float[] y = run(m, x, 2, Parallel.serial(), false);
+        float[] y = run(m, x, 2, Parallel.serial(), exact);
         assertTrue(Float.isNaN(y[0]), "row 0 uses the NaN input");
         assertEquals(2f * (1f + 2f + 3f), y[1], 1e-6f, "row 1 skips input 0, whose weight is zero");
         assertEquals(0f, y[2], "the infinite input has a zero weight in row 0");
@@ -135,46 +138,6 @@ class TernaryMatmulTest {
         assertArrayEquals(new float[3], y);
         TernaryTensor ones = new TernaryTensor(new int[] {1, 5}, new Grouping.Row(), "test", new byte[] {1, 1, 1, 1, 1}, new float[] {1}, null);
         assertArrayEquals(new float[1], run(PackedTernaryMatrix.of(ones), new float[5], 1, Parallel.serial(), false));
-    }
-
-    @Test
-    void rowGroupedLargeMatrixStaysUnderTwoPointOneBitsPerWeight() {
-        int rows = 1024, k = 4096;
-        TernaryTensor t = randomTensor(new Random(1), new int[] {rows, k}, new Grouping.Row(), false);
-        double bits = PackedTernaryMatrix.of(t).residentBytes() * 8.0 / ((long) rows * k);
-        assertTrue(bits <= 2.1, "bits per weight " + bits);
-        TernaryTensor blocks = randomTensor(new Random(2), new int[] {rows, k}, new Grouping.Block(256), true);
-        double blockBits = PackedTernaryMatrix.of(blocks).residentBytes() * 8.0 / ((long) rows * k);
-        assertTrue(blockBits <= 2.3, "block:256 two-scale bits per weight " + blockBits);
-    }
-
-    @Test
-    void automaticLayoutTakesTriplesWhereItIsSmallerElseBase3OnlyWhereTwoBitExceedsTheBudget() {
-        TernaryTensor large = randomTensor(new Random(3), new int[] {256, 4096}, new Grouping.Row(), false);
-        PackedTernaryMatrix.CodeLayout fast = VectorWidth.WIDE ? PackedTernaryMatrix.CodeLayout.TRIPLES : PackedTernaryMatrix.CodeLayout.TWO_BIT;
-        assertEquals(fast, PackedTernaryMatrix.of(large).codeLayout());
-        assertTrue(PackedTernaryMatrix.of(large).residentBytes() * 8.0 / (256 * 4096) <= 2.1);
-        // two scales, or several groups per row: TRIPLES cannot hold them
-        TernaryTensor twoScale = randomTensor(new Random(5), new int[] {256, 4096}, new Grouping.Row(), true);
-        assertEquals(PackedTernaryMatrix.CodeLayout.TWO_BIT, PackedTernaryMatrix.of(twoScale).codeLayout());
-        TernaryTensor blocks = randomTensor(new Random(6), new int[] {256, 4096}, new Grouping.Block(256), false);
-        assertTrue(PackedTernaryMatrix.of(blocks).codeLayout() != PackedTernaryMatrix.CodeLayout.TRIPLES);
-        assertThrows(IllegalArgumentException.class, () -> PackedTernaryMatrix.of(blocks, 0, 256, PackedTernaryMatrix.CodeLayout.TRIPLES));
-        // LeNet's fc1: 400 inputs pad to 512 in 2-bit chunks (2.6 bits) but fit 5 base-3 units exactly
-        // (1.7 bits); TRIPLES, ⌈400 / 9⌉ = 45 shorts per row of 128 padded rows (2.0 bits), would be larger
-        TernaryTensor fc1 = randomTensor(new Random(4), new int[] {120, 400}, new Grouping.Row(), false);
-        PackedTernaryMatrix m = PackedTernaryMatrix.of(fc1);
-        assertEquals(PackedTernaryMatrix.CodeLayout.BASE3, m.codeLayout());
-        assertTrue(m.residentBytes() * 8.0 / (120 * 400) <= 1.7, "base-3 bits per weight");
-        assertEquals(128 * 45 * 2 + 120 * 4 + 8, PackedTernaryMatrix.of(fc1, 0, 120, PackedTernaryMatrix.CodeLayout.TRIPLES).residentBytes());
-        assertTrue(PackedTernaryMatrix.of(fc1, 0, 120, PackedTernaryMatrix.CodeLayout.TWO_BIT).residentBytes() > m.residentBytes());
-        // LeNet's fc2 (84 × 120): TRIPLES (96 padded rows of 14 shorts) ties the size rule's pick at 3032 bytes; a tie keeps that pick
-        TernaryTensor fc2 = randomTensor(new Random(7), new int[] {84, 120}, new Grouping.Row(), false);
-        assertEquals(3032, PackedTernaryMatrix.of(fc2, 0, 84, PackedTernaryMatrix.CodeLayout.TRIPLES).residentBytes());
-        assertEquals(3032, PackedTernaryMatrix.of(fc2, 0, 84).residentBytes());
-        assertEquals(PackedTernaryMatrix.of(fc2, 0, 84).codeLayout(), PackedTernaryMatrix.of(fc2).codeLayout());
-        // convolutions never take TRIPLES (their pixel kernels read 16 codes of a row at a time)
-        assertTrue(PackedTernaryMatrix.of(large, 0, 256).codeLayout() != PackedTernaryMatrix.CodeLayout.TRIPLES);
     }
 
     static float[] run(PackedTernaryMatrix m, float[] x, int batch, Parallel par, boolean exact) {
@@ -204,25 +167,5 @@ class TernaryMatmulTest {
             // float accumulation over k terms: error grows like k·ulp
             assertTrue(err <= 1.2e-7 * (k + 8) * mag + 1e-30, what + ": batch " + b + " row " + r + " expected " + ref[b * rows + r] + " got " + got[b * rows + r]);
         }
-    }
-
-    static TernaryTensor randomTensor(Random rnd, int[] shape, Grouping grouping, boolean twoScale) {
-        int n = 1;
-        for (int d : shape) n *= d;
-        byte[] codes = new byte[n];
-        for (int i = 0; i < n; i++) codes[i] = (byte) (rnd.nextInt(3) - 1);
-        int groups = grouping.layout(shape).groupCount();
-        float[] pos = new float[groups], neg = twoScale ? new float[groups] : null;
-        for (int g = 0; g < groups; g++) {
-            pos[g] = 0.01f + rnd.nextFloat();
-            if (neg != null) neg[g] = 0.01f + rnd.nextFloat();
-        }
-        return new TernaryTensor(shape, grouping, "test", codes, pos, neg);
-    }
-
-    static float[] randomActivations(Random rnd, int n) {
-        float[] x = new float[n];
-        for (int i = 0; i < n; i++) x[i] = (float) rnd.nextGaussian();
-        return x;
     }
 }
