@@ -19,6 +19,8 @@ import org.ternary4j.formats.safetensors.ReadLimits;
 import org.ternary4j.ptq.OnnxQuantization;
 import org.ternary4j.ptq.QuantizeReport;
 import org.ternary4j.ptq.SafetensorsQuantization;
+import org.ternary4j.ptq.gguf.GgufExport;
+import org.ternary4j.formats.gguf.GgufType;
 import org.ternary4j.ptq.TaskAccuracy;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.IModelTransformer;
@@ -31,10 +33,10 @@ import picocli.CommandLine.Spec;
 /** {@code ternary4j quantize}: post-training ternarization of a safetensors file or an ONNX model. */
 @Command(name = "quantize", mixinStandardHelpOptions = true, modelTransformer = QuantizeCommand.HelpLists.class,
         description = {
-                "Ternarizes the weight tensors of a safetensors file and writes the dequantized weights under the same names, "
-                        + "dtypes and shapes; prints a per-tensor table (cosine, relative L2 error, sparsity, bits/weight), "
-                        + "optionally writes a JSON report and a packed file (codes + scales).",
-                "Float tensors (F32, F16, BF16) of rank >= 2 are ternarized; everything else is copied unchanged.",
+                "Ternarize the weights of a safetensors file or an ONNX model (no retraining) and write the dequantized model in "
+                        + "the same format; prints a per-tensor table (cosine, relative L2 error, sparsity, bits/weight), "
+                        + "optionally a JSON report and a packed file (codes + scales); -o OUT.gguf writes llama.cpp's TQ2_0/TQ1_0 instead.",
+                "Safetensors: float tensors (F32, F16, BF16) of rank >= 2 are ternarized; everything else is copied unchanged.",
                 "An .onnx input keeps its graph: the weights of Conv, ConvTranspose, Gemm and MatMul (and with --embeddings Gather) "
                         + "are ternarized per output channel of the op, the first and last weight layers stay full precision unless "
                         + "--all-layers; external data goes to OUT.data beside the output."})
@@ -54,6 +56,11 @@ final class QuantizeCommand implements Callable<Integer> {
 
     @Option(names = "--all-tensors", description = "Ternarize float tensors of rank < 2 too (biases, norms).")
     boolean allTensors;
+
+    @Option(names = "--gguf-type", paramLabel = "TQ2_0|TQ1_0",
+            description = "With -o OUT.gguf (safetensors input, one file, an index or a folder of shards): llama.cpp's block type for "
+                    + "ternarized tensors. Default: TQ2_0.")
+    String ggufType;
 
     @Mixin
     ProgressOptions progressOptions;
@@ -93,6 +100,8 @@ final class QuantizeCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws IOException {
+        if (isGguf(output)) return gguf();
+        if (ggufType != null) throw new IllegalArgumentException("--gguf-type applies to GGUF output (-o OUT.gguf)");
         Projection projection = how.projection();
         Grouping groups = how.grouping();
         Packing pack = how.packing();
@@ -145,6 +154,29 @@ final class QuantizeCommand implements Callable<Integer> {
         }
         OnnxReportPage.write(onnx.html, input.getFileName() + ": " + method + ", " + groups, input, outcome.result(), options.packing(), acc, input, output);
         spec.commandLine().getOut().println("HTML report: " + onnx.html);
+    }
+
+    static boolean isGguf(Path p) {
+        return p.getFileName() != null && p.getFileName().toString().toLowerCase(Locale.ROOT).endsWith(".gguf");
+    }
+
+    /** GGUF for llama.cpp: every ternarized tensor in 256-blocks of TQ2_0/TQ1_0, each with the method's own scale. */
+    private int gguf() throws IOException {
+        if (how.grouping != null && !how.grouping().equals(new Grouping.Block(256))) {
+            throw new IllegalArgumentException("GGUF output stores one scale per 256-block: leave out --grouping or give block:256");
+        }
+        if (isOnnx(input)) throw new IllegalArgumentException("GGUF output takes a safetensors checkpoint, not an ONNX model");
+        if (packed != null || report != null || allTensors || onnx.any() || calibration.calibrate != null) {
+            throw new IllegalArgumentException("with GGUF output only --method, --gguf-type and --threads apply");
+        }
+        long start = System.nanoTime();
+        GgufExport.Result r = GgufExport.run(GgufExport.Request.of(input, output, how.projection())
+                .with(GgufExport.Options.DEFAULT.withTernaryType(GgufType.parse(ggufType == null ? "TQ2_0" : ggufType)).withThreads(how.threads())));
+        PrintWriter out = spec.commandLine().getOut();
+        r.summary().forEach(out::println);
+        out.flush();
+        printDone(start);
+        return 0;
     }
 
     static boolean isOnnx(Path p) {

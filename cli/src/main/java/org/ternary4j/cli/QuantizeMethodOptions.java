@@ -30,10 +30,11 @@ final class QuantizeMethodOptions {
         }
     }
 
-    @Option(names = "--grouping", required = true, paramLabel = "G", description = "Which weights share a scale (list below).")
+    @Option(names = "--grouping", paramLabel = "G", description = "Which weights share a scale (list below); required except for GGUF output (always block:256).")
     String grouping;
 
     Grouping grouping() {
+        if (grouping == null) throw new IllegalArgumentException("missing required option '--grouping'; see 'ternary4j quantize --help'");
         return Grouping.parse(grouping);
     }
 
