@@ -11,6 +11,7 @@ import org.ternary4j.eval.task.TextLines;
 import org.ternary4j.formats.data.Dataset;
 import org.ternary4j.formats.data.NpzWriter;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -21,10 +22,10 @@ import picocli.CommandLine.Spec;
  * on text lines rendered here, calibration lines kept apart from evaluation lines.
  */
 @Command(name = "task", mixinStandardHelpOptions = true,
-        description = {"Measure OCR models on their real task with text lines rendered from the machine's fonts:",
-                "ocr-orientation (PaddleOCR direction classifier: accuracy on lines half of which are upside down),",
-                "ocr-recognition (PaddleOCR recogniser: character error rate). Evaluation lines never share a text",
-                "with calibration lines; --write-calibration writes the calibration split as an .npz ('x')."})
+        description = "Measure OCR models on their real task with text lines rendered from the machine's fonts: ocr-orientation "
+                + "(PaddleOCR direction classifier: accuracy on lines half of which are upside down) or ocr-recognition (PaddleOCR "
+                + "recogniser: character error rate). Evaluation lines never share a text with calibration lines; --write-calibration "
+                + "writes the calibration split as an .npz ('x').")
 final class TaskCommand implements Callable<Integer> {
     @Parameters(index = "0", paramLabel = "TASK", description = "ocr-orientation or ocr-recognition.")
     String task;
@@ -45,8 +46,8 @@ final class TaskCommand implements Callable<Integer> {
     @Option(names = "--calibration-lines", defaultValue = "256", paramLabel = "N", description = "Default: ${DEFAULT-VALUE}.")
     int calibrationLines;
 
-    @Option(names = "--threads", defaultValue = "2", paramLabel = "T", description = "ONNX Runtime threads. Default: ${DEFAULT-VALUE}.")
-    int threads;
+    @Mixin
+    ThreadsOption threads = ThreadsOption.allProcessors();
 
     @Spec
     CommandSpec spec;
@@ -70,13 +71,13 @@ final class TaskCommand implements Callable<Integer> {
         if (models.isEmpty()) throw new IllegalArgumentException("no MODEL.onnx to measure (or give --write-calibration)");
         if (orientation) {
             Dataset d = OcrTask.orientation(fonts, OcrTask.Split.EVALUATION, lines);
-            for (Path m : models) out.printf(Locale.ROOT, "%s: orientation accuracy %.4f on %d evaluation lines%n", m, OcrTask.orientationAccuracy(m, d, threads), lines);
+            for (Path m : models) out.printf(Locale.ROOT, "%s: orientation accuracy %.4f on %d evaluation lines%n", m, OcrTask.orientationAccuracy(m, d, threads.count), lines);
         } else {
             if (dictionary == null) throw new IllegalArgumentException("ocr-recognition needs --dict (the recogniser's ppocr_keys_v1.txt)");
             List<String> chars = PaddleOcr.characters(dictionary);
             OcrTask.Recognition r = OcrTask.recognition(fonts, OcrTask.Split.EVALUATION, lines);
             for (Path m : models) {
-                out.printf(Locale.ROOT, "%s: character error rate %.4f on %d evaluation lines%n", m, OcrTask.characterErrorRate(m, r, chars, threads), lines);
+                out.printf(Locale.ROOT, "%s: character error rate %.4f on %d evaluation lines%n", m, OcrTask.characterErrorRate(m, r, chars, threads.count), lines);
             }
         }
         return 0;

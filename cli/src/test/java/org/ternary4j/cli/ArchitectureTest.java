@@ -42,11 +42,18 @@ class ArchitectureTest {
         });
     }
 
+    /** Only the JDK, the Vector API and the given project packages. */
+    private static void usesNoThirdPartyLibrary(String module, String... ownPackages) {
+        String[] allowed = java.util.stream.Stream.concat(java.util.Arrays.stream(ownPackages), java.util.stream.Stream.of("java..", "jdk.incubator.vector.."))
+                .toArray(String[]::new);
+        noClasses().that().resideInAPackage("org.ternary4j." + module + "..")
+                .should().dependOnClassesThat().resideOutsideOfPackages(allowed)
+                .check(MAIN);
+    }
+
     @Test
     void coreHasNoThirdPartyDependency() {
-        noClasses().that().resideInAPackage("org.ternary4j.core..")
-                .should().dependOnClassesThat().resideOutsideOfPackages("org.ternary4j.core..", "java..", "jdk.incubator.vector..")
-                .check(MAIN);
+        usesNoThirdPartyLibrary("core", "org.ternary4j.core..");
     }
 
     @Test
@@ -68,8 +75,6 @@ class ArchitectureTest {
 
     @Test
     void runtimeHasNoThirdPartyDependencyButTheModelLayer() {
-        noClasses().that().resideInAPackage("org.ternary4j.runtime..")
-                .should().dependOnClassesThat().resideOutsideOfPackages("org.ternary4j..", "java..", "jdk.incubator.vector..")
-                .check(MAIN);
+        usesNoThirdPartyLibrary("runtime", "org.ternary4j..");
     }
 }

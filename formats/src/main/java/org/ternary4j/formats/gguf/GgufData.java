@@ -9,7 +9,7 @@ public final class GgufData {
 
     /** {@code values[from..to)} as F32 or F16 (rounded to nearest even). */
     public static ByteBuffer floats(GgufType type, float[] values, int from, int to) {
-        ByteBuffer b = ByteBuffer.allocate((to - from) * type.blockBytes()).order(ByteOrder.LITTLE_ENDIAN);
+        ByteBuffer b = ByteBuffer.allocate((to - from) * type.blockBytes).order(ByteOrder.LITTLE_ENDIAN);
         switch (type) {
             case F32 -> { for (int i = from; i < to; i++) b.putFloat(values[i]); }
             case F16 -> { for (int i = from; i < to; i++) b.putShort(Float.floatToFloat16(values[i])); }
@@ -23,7 +23,7 @@ public final class GgufData {
      * 256-element block (block {@code b} covers codes {@code [256b, 256b + 256)}).
      */
     public static ByteBuffer ternary(TernaryBlocks format, byte[] codes, float[] blockScales, int fromBlock, int toBlock) {
-        int bytes = format.type().blockBytes();
+        int bytes = format.type().blockBytes;
         byte[] out = new byte[(toBlock - fromBlock) * bytes];
         for (int b = fromBlock; b < toBlock; b++) {
             format.encode(codes, b * TernaryBlocks.BLOCK, TernaryBlocks.scaleBits(blockScales[b]), out, (b - fromBlock) * bytes);

@@ -19,8 +19,8 @@ public record GgufTensor(String name, long[] shape, GgufType type) {
         if (shape.length < 1 || shape.length > MAX_DIMS) throw new IllegalArgumentException("tensor '" + name + "': rank " + shape.length + ", GGUF holds 1 to 4");
         for (long d : shape) if (d < 1) throw new IllegalArgumentException("tensor '" + name + "': dimension " + d + " in shape " + Arrays.toString(shape));
         long row = shape[shape.length - 1];
-        if (row % type.blockSize() != 0) {
-            throw new IllegalArgumentException("tensor '" + name + "': rows of " + row + " elements are not a multiple of " + type + "'s block of " + type.blockSize());
+        if (row % type.blockSize != 0) {
+            throw new IllegalArgumentException("tensor '" + name + "': rows of " + row + " elements are not a multiple of " + type + "'s block of " + type.blockSize);
         }
     }
 
@@ -30,9 +30,7 @@ public record GgufTensor(String name, long[] shape, GgufType type) {
     }
 
     public long elements() {
-        long n = 1;
-        for (long d : shape) n = Math.multiplyExact(n, d);
-        return n;
+        return org.ternary4j.formats.safetensors.TensorSpec.elements(shape);
     }
 
     public long byteSize() {

@@ -10,27 +10,15 @@ public enum GgufType {
     TQ1_0(34, Tq1_0.BLOCK, Tq1_0.BLOCK_BYTES),
     TQ2_0(35, Tq2_0.BLOCK, Tq2_0.BLOCK_BYTES);
 
-    private final int id;
-    private final int blockSize;
-    private final int blockBytes;
+    /** ggml's type number, as stored in a tensor info. */
+    public final int id;
+    /** Elements per block (1 for the float types) and the bytes one block takes. */
+    public final int blockSize, blockBytes;
 
     GgufType(int id, int blockSize, int blockBytes) {
         this.id = id;
         this.blockSize = blockSize;
         this.blockBytes = blockBytes;
-    }
-
-    /** ggml's type number, as stored in a tensor info. */
-    public int id() {
-        return id;
-    }
-
-    public int blockSize() {
-        return blockSize;
-    }
-
-    public int blockBytes() {
-        return blockBytes;
     }
 
     /** Bytes of a row of {@code rowLength} elements; {@code rowLength} must be a multiple of the block size. */

@@ -87,7 +87,7 @@ public final class GgufWriter implements AutoCloseable {
             long[] shape = t.shape();
             s.u32(shape.length);
             for (int i = shape.length - 1; i >= 0; i--) s.u64(shape[i]);
-            s.u32(t.type().id());
+            s.u32(t.type().id);
             s.u64(offset);
             offset = pad(offset + t.byteSize(), layout.alignment());
         }

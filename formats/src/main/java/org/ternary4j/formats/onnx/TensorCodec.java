@@ -50,29 +50,39 @@ final class TensorCodec {
         return t.getDataLocation() == TensorProto.DataLocation.EXTERNAL;
     }
 
-    static float[] decode(TensorProto t, FloatType type, ExternalData external, String where) throws IOException {
-        checkOneEncoding(t, where);
-        int n = count(shape(t, where));
+    /** Reads the n values of a tensor stored as bytes (external data or raw_data) from a segment. */
+    private interface SegmentReader<T> {
+        T read(MemorySegment bytes, int n);
+    }
+
+    /**
+     * The values of a tensor stored as bytes (external data or raw_data, {@code bytesPer} each),
+     * or null when it keeps them in the typed fields.
+     */
+    private static <T> T fromBytes(TensorProto t, int n, int bytesPer, ExternalData external, String where, SegmentReader<T> reader) throws IOException {
         if (isExternal(t)) {
-            ExternalData.Range r = external.range(t, (long) n * type.bytes);
+            ExternalData.Range r = external.range(t, (long) n * bytesPer);
             try (Arena arena = Arena.ofConfined()) {
-                return fromSegment(external.map(r, arena), type, n);
+                return reader.read(external.map(r, arena), n);
             }
         }
-        if (t.hasRawData()) {
-            ByteString raw = t.getRawData();
-            if (raw.size() != (long) n * type.bytes) {
-                throw new IOException(where + ": raw_data has " + raw.size() + " bytes, shape and type need " + (long) n * type.bytes);
-            }
-            return fromSegment(MemorySegment.ofBuffer(raw.asReadOnlyByteBuffer()), type, n);
+        if (!t.hasRawData()) return null;
+        ByteString raw = t.getRawData();
+        if (raw.size() != (long) n * bytesPer) {
+            throw new IOException(where + ": raw_data has " + raw.size() + " bytes, shape and type need " + (long) n * bytesPer);
         }
-        int have = switch (type) {
+        return reader.read(MemorySegment.ofBuffer(raw.asReadOnlyByteBuffer()), n);
+    }
+
+    static float[] decode(TensorProto t, FloatType type, ExternalData external, String where) throws IOException {
+        int n = checkedCount(t, where);
+        float[] stored = fromBytes(t, n, type.bytes, external, where, (seg, m) -> fromSegment(seg, type, m));
+        if (stored != null) return stored;
+        checkCount(switch (type) {
             case FLOAT -> t.getFloatDataCount();
             case FLOAT16, BFLOAT16 -> t.getInt32DataCount();
             case DOUBLE -> t.getDoubleDataCount();
-        };
-        // Checked before allocating: a hostile shape must not cost an array of its size.
-        if (have != n) throw new IOException(where + ": " + have + " stored values for " + n + " elements");
+        }, n, where);
         float[] out = new float[n];
         for (int i = 0; i < n; i++) {
             out[i] = switch (type) {
@@ -84,40 +94,33 @@ final class TensorCodec {
         return out;
     }
 
-    /** A tensor stores its values one way: raw_data, external data or the typed fields. */
-    private static void checkOneEncoding(TensorProto t, String where) throws IOException {
+    /** Checked before allocating: a hostile shape must not cost an array of its size. */
+    private static void checkCount(int have, int n, String where) throws IOException {
+        if (have != n) throw new IOException(where + ": " + have + " stored values for " + n + " elements");
+    }
+
+    /** The element count of a tensor that stores its values one way: raw_data, external data or the typed fields. */
+    private static int checkedCount(TensorProto t, String where) throws IOException {
         if (t.hasSegment()) throw new IOException(where + ": segmented tensors are not supported");
         int typed = t.getFloatDataCount() + t.getInt32DataCount() + t.getInt64DataCount() + t.getDoubleDataCount()
                 + t.getUint64DataCount() + t.getStringDataCount();
         if (t.hasRawData() && typed > 0) throw new IOException(where + ": has both raw_data and typed values; refused (which one holds the tensor?)");
         if (isExternal(t) && (t.hasRawData() || typed > 0)) throw new IOException(where + ": external data and embedded values at once; refused");
+        return count(shape(t, where));
     }
 
     /** An integer or BOOL tensor's values as longs (unsigned types zero-extended). */
     static long[] decodeIntegers(TensorProto t, ExternalData external, String where) throws IOException {
         ElementType type = ElementType.of(t.getDataType()).filter(e -> !e.isFloat())
                 .orElseThrow(() -> new IOException(where + ": " + ElementType.describe(t.getDataType()) + ", not an integer type"));
-        checkOneEncoding(t, where);
-        int n = count(shape(t, where));
-        if (isExternal(t)) {
-            ExternalData.Range r = external.range(t, (long) n * type.bytes);
-            try (Arena arena = Arena.ofConfined()) {
-                return integersFromSegment(external.map(r, arena), type, n);
-            }
-        }
-        if (t.hasRawData()) {
-            ByteString raw = t.getRawData();
-            if (raw.size() != (long) n * type.bytes) {
-                throw new IOException(where + ": raw_data has " + raw.size() + " bytes, shape and type need " + (long) n * type.bytes);
-            }
-            return integersFromSegment(MemorySegment.ofBuffer(raw.asReadOnlyByteBuffer()), type, n);
-        }
-        int have = switch (type) {
+        int n = checkedCount(t, where);
+        long[] stored = fromBytes(t, n, type.bytes, external, where, (seg, m) -> integersFromSegment(seg, type, m));
+        if (stored != null) return stored;
+        checkCount(switch (type) {
             case INT64 -> t.getInt64DataCount();
             case UINT32, UINT64 -> t.getUint64DataCount();
             default -> t.getInt32DataCount();
-        };
-        if (have != n) throw new IOException(where + ": " + have + " stored values for " + n + " elements");
+        }, n, where);
         long[] out = new long[n];
         for (int i = 0; i < n; i++) {
             out[i] = switch (type) {

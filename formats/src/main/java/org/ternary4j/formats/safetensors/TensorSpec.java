@@ -21,6 +21,11 @@ public record TensorSpec(String name, DType dtype, long[] shape) {
 
     /** Element count; {@link ArithmeticException} when it overflows a long. */
     public long elements() {
+        return elements(shape);
+    }
+
+    /** The element count of any tensor shape; {@link ArithmeticException} when it overflows a long. */
+    public static long elements(long[] shape) {
         long n = 1;
         for (long d : shape) n = Math.multiplyExact(n, d);
         return n;

@@ -10,6 +10,24 @@ import java.util.Random;
 final class GgmlReference {
     private GgmlReference() {}
 
+    /**
+     * Fifty random blocks: {@code format} must write the bytes ggml's reference quantizer writes for
+     * the same values, and read them back to the codes times the f16-rounded scale.
+     */
+    static void assertMatchesReference(TernaryBlocks format, int blockBytes, java.util.function.Function<float[], byte[]> reference, long seed) {
+        Random rnd = new Random(seed);
+        for (int trial = 0; trial < 50; trial++) {
+            byte[] codes = randomCodes(rnd);
+            float scale = 0.001f + rnd.nextFloat() * 3;
+            byte[] ours = new byte[blockBytes];
+            format.encode(codes, 0, TernaryBlocks.scaleBits(scale), ours, 0);
+            org.junit.jupiter.api.Assertions.assertArrayEquals(reference.apply(values(codes, scale)), ours);
+            float[] back = new float[256];
+            format.decode(ours, 0, back, 0);
+            org.junit.jupiter.api.Assertions.assertArrayEquals(values(codes, f16(scale)), back);
+        }
+    }
+
     static byte[] randomCodes(Random rnd) {
         byte[] codes = new byte[256];
         for (int i = 0; i < 256; i++) codes[i] = (byte) (rnd.nextInt(3) - 1);

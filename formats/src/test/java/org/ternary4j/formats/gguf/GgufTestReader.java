@@ -87,7 +87,7 @@ final class GgufTestReader {
             case 1 -> { for (int i = 0; i < n; i++) out[i] = Float.float16ToFloat(b.getShort()); }
             case 34, 35 -> {
                 TernaryBlocks f = t.type == 34 ? new Tq1_0() : new Tq2_0();
-                int bb = f.type().blockBytes();
+                int bb = f.type().blockBytes;
                 byte[] raw = bytes(t, (int) (n / 256 * bb));
                 for (int k = 0; k < n / 256; k++) f.decode(raw, k * bb, out, k * 256);
             }

@@ -35,21 +35,6 @@ class Tq1_0Test {
     }
 
     @Test
-    void matchesGgmlReferenceQuantizerAndRoundTrips() {
-        Random rnd = new Random(11);
-        for (int trial = 0; trial < 50; trial++) {
-            byte[] codes = GgmlReference.randomCodes(rnd);
-            float scale = 0.001f + rnd.nextFloat() * 3;
-            byte[] ours = new byte[54];
-            f.encode(codes, 0, TernaryBlocks.scaleBits(scale), ours, 0);
-            assertArrayEquals(GgmlReference.quantizeTq1_0(GgmlReference.values(codes, scale)), ours);
-            float[] back = new float[256];
-            f.decode(ours, 0, back, 0);
-            assertArrayEquals(GgmlReference.values(codes, GgmlReference.f16(scale)), back);
-        }
-    }
-
-    @Test
     void everyDigitPatternDecodes() {
         byte[] codes = new byte[256];
         float[] back = new float[256];

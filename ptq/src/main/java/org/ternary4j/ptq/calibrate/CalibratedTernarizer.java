@@ -28,7 +28,7 @@ public final class CalibratedTernarizer {
                               OnnxTernarizer.BeforeCommit beforeCommit, Consumer<Calibrator.Result> calibrated) throws IOException {
         try (OnnxModel model = OnnxModel.read(in)) {
             List<LayerDecision> decisions = OnnxTernarizer.plan(in, options);
-            Calibrator.Result cal = new Calibrator(in.toString(), options.projection(), options.grouping(), steps, budget, options.packing())
+            Calibrator.Result cal = new Calibrator(in.toString(), options, steps, budget)
                     .run(model, decisions, data);
             calibrated.accept(cal); // before the outputs are written, so a report can include it
             OnnxOptions withWeights = options.withOverride((name, shape, w, grouping) -> cal.weights().get(name));

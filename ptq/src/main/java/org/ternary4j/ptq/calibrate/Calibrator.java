@@ -16,6 +16,7 @@ import org.ternary4j.core.pack.Packing;
 import org.ternary4j.core.projection.Projection;
 import org.ternary4j.formats.onnx.LayerDecision;
 import org.ternary4j.formats.onnx.OnnxModel;
+import org.ternary4j.formats.onnx.OnnxOptions;
 import org.ternary4j.formats.onnx.OnnxTensor;
 
 /**
@@ -52,14 +53,17 @@ public final class Calibrator {
     private final Packing packing;
     private Map<String, Grouping> perLayer = Map.of();
 
-    /** {@code budget}: bits/weight for {@link GroupingBudget}, or null to use {@code grouping} everywhere. */
-    public Calibrator(String file, Projection projection, Grouping grouping, Steps steps, Double budget, Packing packing) {
-        this.budget = budget;
-        this.packing = packing;
+    /**
+     * Calibrates with the ternarizer's method, grouping and packing; {@code budget}: bits/weight for
+     * {@link GroupingBudget}, or null to use the grouping everywhere.
+     */
+    public Calibrator(String file, OnnxOptions options, Steps steps, Double budget) {
         this.file = file;
-        this.projection = projection;
-        this.grouping = grouping;
+        this.projection = options.projection();
+        this.grouping = options.grouping();
+        this.packing = options.packing();
         this.steps = steps;
+        this.budget = budget;
         this.method = projection.spec() + "+cal";
     }
 
