@@ -75,23 +75,35 @@ final class TensorCodec {
     }
 
     static float[] decode(TensorProto t, FloatType type, ExternalData external, String where) throws IOException {
-        int n = checkedCount(t, where);
-        float[] stored = fromBytes(t, n, type.bytes, external, where, (seg, m) -> fromSegment(seg, type, m));
-        if (stored != null) return stored;
-        checkCount(switch (type) {
+        int typed = switch (type) {
             case FLOAT -> t.getFloatDataCount();
             case FLOAT16, BFLOAT16 -> t.getInt32DataCount();
             case DOUBLE -> t.getDoubleDataCount();
-        }, n, where);
-        float[] out = new float[n];
-        for (int i = 0; i < n; i++) {
-            out[i] = switch (type) {
-                case FLOAT -> t.getFloatData(i);
-                case FLOAT16, BFLOAT16 -> type.fromBits16((short) t.getInt32Data(i));
-                case DOUBLE -> (float) t.getDoubleData(i);
-            };
-        }
-        return out;
+        };
+        return decode(t, type.bytes, external, where, (seg, n) -> fromSegment(seg, type, n), typed, n -> {
+            float[] out = new float[n];
+            for (int i = 0; i < n; i++) {
+                out[i] = switch (type) {
+                    case FLOAT -> t.getFloatData(i);
+                    case FLOAT16, BFLOAT16 -> type.fromBits16((short) t.getInt32Data(i));
+                    case DOUBLE -> (float) t.getDoubleData(i);
+                };
+            }
+            return out;
+        });
+    }
+
+    /**
+     * The one decoding path: the values from external data or raw_data when the tensor keeps them as
+     * bytes, else from its {@code typedCount} typed-field values.
+     */
+    private static <T> T decode(TensorProto t, int bytesPer, ExternalData external, String where, SegmentReader<T> bytes, int typedCount,
+                                java.util.function.IntFunction<T> typed) throws IOException {
+        int n = checkedCount(t, where);
+        T stored = fromBytes(t, n, bytesPer, external, where, bytes);
+        if (stored != null) return stored;
+        checkCount(typedCount, n, where);
+        return typed.apply(n);
     }
 
     /** Checked before allocating: a hostile shape must not cost an array of its size. */
@@ -113,25 +125,24 @@ final class TensorCodec {
     static long[] decodeIntegers(TensorProto t, ExternalData external, String where) throws IOException {
         ElementType type = ElementType.of(t.getDataType()).filter(e -> !e.isFloat())
                 .orElseThrow(() -> new IOException(where + ": " + ElementType.describe(t.getDataType()) + ", not an integer type"));
-        int n = checkedCount(t, where);
-        long[] stored = fromBytes(t, n, type.bytes, external, where, (seg, m) -> integersFromSegment(seg, type, m));
-        if (stored != null) return stored;
-        checkCount(switch (type) {
+        int typed = switch (type) {
             case INT64 -> t.getInt64DataCount();
             case UINT32, UINT64 -> t.getUint64DataCount();
             default -> t.getInt32DataCount();
-        }, n, where);
-        long[] out = new long[n];
-        for (int i = 0; i < n; i++) {
-            out[i] = switch (type) {
-                case INT64 -> t.getInt64Data(i);
-                case UINT32, UINT64 -> t.getUint64Data(i);
-                case UINT8 -> t.getInt32Data(i) & 0xFF;
-                case UINT16 -> t.getInt32Data(i) & 0xFFFF;
-                default -> t.getInt32Data(i);
-            };
-        }
-        return out;
+        };
+        return decode(t, type.bytes, external, where, (seg, n) -> integersFromSegment(seg, type, n), typed, n -> {
+            long[] out = new long[n];
+            for (int i = 0; i < n; i++) {
+                out[i] = switch (type) {
+                    case INT64 -> t.getInt64Data(i);
+                    case UINT32, UINT64 -> t.getUint64Data(i);
+                    case UINT8 -> t.getInt32Data(i) & 0xFF;
+                    case UINT16 -> t.getInt32Data(i) & 0xFFFF;
+                    default -> t.getInt32Data(i);
+                };
+            }
+            return out;
+        });
     }
 
     private static long[] integersFromSegment(MemorySegment seg, ElementType type, int n) {
