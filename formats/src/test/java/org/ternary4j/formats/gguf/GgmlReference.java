@@ -80,27 +80,22 @@ final class GgmlReference {
         return y;
     }
 
+    /** ggml's base-3 bytes y[j, j + width): five digits per byte from elements m + n·width after xo; returns the next xo. */
+    private static int base3Bytes(float[] x, int xo, float inverse, byte[] y, int j, int width) {
+        for (int m = 0; m < width; m++) {
+            int q = 0;
+            for (int n = 0; n < 5; n++) q = (q * 3 + lround(x[xo + m + n * width] * inverse) + 1) & 0xff;
+            y[j + m] = (byte) ((q * 256 + 242) / 243);
+        }
+        return xo + 5 * width;
+    }
+
     static byte[] quantizeTq1_0(float[] x) {
         float[] a = amaxAndInverse(x);
         byte[] y = new byte[54];
         putHalf(y, 52, a[0]);
-        int xo = 0;
-        for (int j = 0; j < 32; j += 32) {
-            for (int m = 0; m < 32; m++) {
-                int q = 0;
-                for (int n = 0; n < 5; n++) q = (q * 3 + lround(x[xo + m + n * 32] * a[1]) + 1) & 0xff;
-                y[j + m] = (byte) ((q * 256 + 242) / 243);
-            }
-            xo += 160;
-        }
-        for (int j = 32; j < 48; j += 16) {
-            for (int m = 0; m < 16; m++) {
-                int q = 0;
-                for (int n = 0; n < 5; n++) q = (q * 3 + lround(x[xo + m + n * 16] * a[1]) + 1) & 0xff;
-                y[j + m] = (byte) ((q * 256 + 242) / 243);
-            }
-            xo += 80;
-        }
+        int xo = base3Bytes(x, 0, a[1], y, 0, 32);
+        xo = base3Bytes(x, xo, a[1], y, 32, 16);
         for (int j = 0; j < 4; j++) {
             int q = 0;
             for (int m = 0; m < 4; m++) q = q * 3 + lround(x[xo + j + m * 4] * a[1]) + 1;
