@@ -31,7 +31,7 @@ public final class RandomInputs {
             if (n < 1) throw new NumberFormatException();
             return forModel(model, n, seed);
         } catch (NumberFormatException e) {
-            throw new IllegalArgumentException("--data " + spec + ": expected random:N or random:N:SEED with N ≥ 1");
+            throw new IllegalArgumentException("data " + spec + ": expected random:N or random:N:SEED with N ≥ 1");
         }
     }
 

@@ -16,8 +16,8 @@ public record LayerDecision(int layerIndex, String op, String node, String weigh
         List<LayerDecision> out = new ArrayList<>();
         for (WeightLayer l : scan.layers) {
             String reason = null;
-            if (!o.allLayers() && firsts.contains(l.order())) reason = "first layer kept full precision (--all-layers ternarizes it)";
-            else if (!o.allLayers() && lasts.contains(l.order())) reason = "last layer kept full precision (--all-layers ternarizes it)";
+            if (!o.allLayers() && firsts.contains(l.order())) reason = "first layer kept full precision (ternarized only when all layers are asked for)";
+            else if (!o.allLayers() && lasts.contains(l.order())) reason = "last layer kept full precision (ternarized only when all layers are asked for)";
             if (reason == null && !o.include().isEmpty() && o.include().stream().noneMatch(p -> p.matches(l.weightName(), l.nodeName()))) {
                 reason = "matches no include pattern";
             }

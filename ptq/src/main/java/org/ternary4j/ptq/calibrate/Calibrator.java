@@ -156,7 +156,7 @@ public final class Calibrator {
      * inputs, for each candidate grouping.
      */
     private GroupingBudget.Choice chooseGroupings(OnnxModel model, List<CalibLayer> layers, CalibrationInputs data) throws IOException {
-        Steps local = new Steps(steps.weighted(), steps.refit(), steps.gptqRounds(), false, false, false, steps.descent());
+        Steps local = steps.without(Steps.Step.BIAS, Steps.Step.TARGET, Steps.Step.VARIANCE);
         List<List<GroupingBudget.Candidate>> perLayerCandidates = new ArrayList<>();
         for (CalibLayer l : layers) {
             List<InputStats> st = collect(model, null, l, data);

@@ -1,44 +1,93 @@
 package org.ternary4j.ptq.calibrate;
 
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.EnumSet;
 import java.util.List;
 import java.util.Locale;
+import java.util.Set;
 
 /**
- * Which calibration steps run (each can be switched off to measure what it brings).
- *
- * @param weighted   activation-weighted exact projection (spec §1.3, d_i = E[x_i²]) for the initial codes and scales
- * @param refit      output-error least-squares scales, codes fixed
- * @param gptqRounds rounds of GPTQ-style ternary code search with error feedback (each followed by a refit); 0 = none
- * @param bias       bias correction: the layer's mean output on the calibration inputs equals the full-precision model's
- * @param variance   variance correction: each output channel's variance on the calibration inputs equals full precision's
- * @param descent    after each GPTQ round, coordinate descent over the codes on the exact output error
- * @param fpTarget   fit the full-precision model's layer output W·x_fp from the partially ternarized model's
- *                   inputs x (target W* = W·M·H⁻¹, M = Σ x_fp xᵀ) instead of W·x: later layers undo earlier layers' error
+ * Which calibration steps run (each can be switched off to measure what it brings) and how many
+ * GPTQ-style rounds of code search with error feedback (each followed by a refit; 0 = none).
  */
-public record Steps(boolean weighted, boolean refit, int gptqRounds, boolean bias, boolean fpTarget, boolean variance, boolean descent) {
-    public static final Steps ALL = new Steps(true, true, 3, true, true, false, true);
-    public static final Steps NONE = new Steps(false, false, 0, false, false, false, false);
+public record Steps(Set<Step> on, int gptqRounds) {
+    /** One switchable step. */
+    public enum Step {
+        /** Activation-weighted exact projection (spec §1.3, d_i = E[x_i²]) for the initial codes and scales. */
+        WEIGHTED("weighted"),
+        /** Output-error least-squares scales, codes fixed. */
+        REFIT("refit"),
+        /** The layer's mean output on the calibration inputs equals the full-precision model's. */
+        BIAS("bias"),
+        /**
+         * Fit the full-precision model's layer output W·x_fp from the partially ternarized model's inputs x
+         * (target W* = W·M·H⁻¹, M = Σ x_fp xᵀ) instead of W·x: later layers undo earlier layers' error.
+         */
+        TARGET("target"),
+        /** Each output channel's variance on the calibration inputs equals full precision's. */
+        VARIANCE("variance"),
+        /** After each GPTQ round, coordinate descent over the codes on the exact output error. */
+        DESCENT("descent");
+
+        final String spelling;
+
+        Step(String spelling) {
+            this.spelling = spelling;
+        }
+    }
+
+    public static final Steps ALL = new Steps(EnumSet.of(Step.WEIGHTED, Step.REFIT, Step.BIAS, Step.TARGET, Step.DESCENT), 3);
+    public static final Steps NONE = new Steps(EnumSet.noneOf(Step.class), 0);
 
     public Steps {
         if (gptqRounds < 0) throw new IllegalArgumentException("GPTQ rounds must be ≥ 0");
+        on = on.isEmpty() ? Collections.unmodifiableSet(EnumSet.noneOf(Step.class)) : Collections.unmodifiableSet(EnumSet.copyOf(on));
     }
 
-    /** Parses "all", "none" or a comma list of weighted, refit, gptq[:R], bias, target. */
+    /** These steps with {@code off} switched off. */
+    public Steps without(Step... off) {
+        EnumSet<Step> s = on.isEmpty() ? EnumSet.noneOf(Step.class) : EnumSet.copyOf(on);
+        for (Step o : off) s.remove(o);
+        return new Steps(s, gptqRounds);
+    }
+
+    public boolean weighted() {
+        return on.contains(Step.WEIGHTED);
+    }
+
+    public boolean refit() {
+        return on.contains(Step.REFIT);
+    }
+
+    public boolean bias() {
+        return on.contains(Step.BIAS);
+    }
+
+    public boolean fpTarget() {
+        return on.contains(Step.TARGET);
+    }
+
+    public boolean variance() {
+        return on.contains(Step.VARIANCE);
+    }
+
+    public boolean descent() {
+        return on.contains(Step.DESCENT);
+    }
+
+    /** Parses "all", "none" or a comma list of weighted, refit, gptq[:R], bias, target, variance, descent. */
     public static Steps parse(String spec) {
         String s = spec.trim().toLowerCase(Locale.ROOT);
         if (s.equals("all")) return ALL;
         if (s.equals("none")) return NONE;
-        boolean w = false, r = false, b = false, f = false, v = false, cd = false;
+        EnumSet<Step> on = EnumSet.noneOf(Step.class);
         int g = 0;
         for (String part : s.split(",")) {
             String t = part.trim();
-            if (t.equals("weighted")) w = true;
-            else if (t.equals("refit")) r = true;
-            else if (t.equals("bias")) b = true;
-            else if (t.equals("target")) f = true;
-            else if (t.equals("variance")) v = true;
-            else if (t.equals("descent")) cd = true;
+            Step step = Arrays.stream(Step.values()).filter(x -> x.spelling.equals(t)).findFirst().orElse(null);
+            if (step != null) on.add(step);
             else if (t.equals("gptq")) g = ALL.gptqRounds;
             else if (t.startsWith("gptq:")) {
                 try {
@@ -50,18 +99,19 @@ public record Steps(boolean weighted, boolean refit, int gptqRounds, boolean bia
                 throw new IllegalArgumentException("calibration step '" + t + "': one of weighted, refit, gptq[:R], bias, target, variance, descent (or all, none)");
             }
         }
-        return new Steps(w, r, g, b, f, v, cd);
+        return new Steps(on, g);
     }
 
+    /** The spelling {@link #parse} reads back, steps in a fixed order. */
     public String spec() {
         List<String> p = new ArrayList<>();
-        if (weighted) p.add("weighted");
-        if (refit) p.add("refit");
+        if (weighted()) p.add("weighted");
+        if (refit()) p.add("refit");
         if (gptqRounds > 0) p.add("gptq:" + gptqRounds);
-        if (bias) p.add("bias");
-        if (fpTarget) p.add("target");
-        if (variance) p.add("variance");
-        if (descent) p.add("descent");
+        if (bias()) p.add("bias");
+        if (fpTarget()) p.add("target");
+        if (variance()) p.add("variance");
+        if (descent()) p.add("descent");
         return p.isEmpty() ? "none" : String.join(",", p);
     }
 }
