@@ -100,6 +100,9 @@ final class QuantizeCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws IOException {
+        // Every output is checked against every input and the others before anything is read or written.
+        new PathGuard().input(input).data(onnx.evalData).data(calibration.calibrate)
+                .output(output).output(packed).output(report).output(onnx.html).check();
         if (isGguf(output)) return gguf();
         if (ggufType != null) throw new IllegalArgumentException("--gguf-type applies to GGUF output (-o OUT.gguf)");
         Projection projection = how.projection();

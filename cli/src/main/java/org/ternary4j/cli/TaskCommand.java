@@ -58,6 +58,9 @@ final class TaskCommand implements Callable<Integer> {
             throw new IllegalArgumentException("task '" + task + "': unknown; one of ocr-orientation, ocr-recognition");
         }
         if (lines < 1 || calibrationLines < 1) throw new IllegalArgumentException("--lines and --calibration-lines must be ≥ 1");
+        PathGuard guard = new PathGuard().input(dictionary).output(calibrationOut);
+        models.forEach(guard::input);
+        guard.check();
         boolean orientation = task.equals("ocr-orientation");
         TextLines fonts = TextLines.withSystemFonts();
         PrintWriter out = spec.commandLine().getOut();

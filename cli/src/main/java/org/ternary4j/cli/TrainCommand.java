@@ -57,6 +57,7 @@ final class TrainCommand implements Callable<Integer> {
         TrainOptions o = TrainOptions.builder(Architecture.parse(model), m).grouping(g).allLayers(allLayers).epochs(epochs).seed(seed)
                 .learningRate(lr).batchSize(batch).init(init).trainLimit(trainLimit).bnRecalibration(bnRecalibrate).build();
         checkOutput();
+        new PathGuard().input(init).output(output).output(log).check();
         FashionMnist.Split train = FashionMnist.load(data, "train");
         FashionMnist.Split test = FashionMnist.load(data, "t10k");
         Training.Result r = Training.run(o, train, test, progress.bar(), log);
