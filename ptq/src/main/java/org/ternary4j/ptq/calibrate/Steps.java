@@ -53,29 +53,17 @@ public record Steps(Set<Step> on, int gptqRounds) {
         return new Steps(s, gptqRounds);
     }
 
-    public boolean weighted() {
-        return on.contains(Step.WEIGHTED);
+    public boolean has(Step step) {
+        return on.contains(step);
     }
 
-    public boolean refit() {
-        return on.contains(Step.REFIT);
-    }
-
-    public boolean bias() {
-        return on.contains(Step.BIAS);
-    }
-
-    public boolean fpTarget() {
-        return on.contains(Step.TARGET);
-    }
-
-    public boolean variance() {
-        return on.contains(Step.VARIANCE);
-    }
-
-    public boolean descent() {
-        return on.contains(Step.DESCENT);
-    }
+    // The steps as the solver asks for them.
+    public boolean weighted() { return has(Step.WEIGHTED); }
+    public boolean refit() { return has(Step.REFIT); }
+    public boolean bias() { return has(Step.BIAS); }
+    public boolean fpTarget() { return has(Step.TARGET); }
+    public boolean variance() { return has(Step.VARIANCE); }
+    public boolean descent() { return has(Step.DESCENT); }
 
     /** Parses "all", "none" or a comma list of weighted, refit, gptq[:R], bias, target, variance, descent. */
     public static Steps parse(String spec) {
