@@ -104,6 +104,11 @@ final class QuantizeCommand implements Callable<Integer> {
         new PathGuard().input(input).data(onnx.evalData).data(calibration.calibrate)
                 .output(output).output(packed).output(report).output(onnx.html).check();
         if (isGguf(output)) return gguf();
+        // The output is written in the input's format: a name promising another format would mislead.
+        boolean safetensorsName = output.getFileName() != null && output.getFileName().toString().toLowerCase(Locale.ROOT).endsWith(".safetensors");
+        if (isOnnx(input) ? safetensorsName : isOnnx(output)) {
+            throw new IllegalArgumentException(output + ": " + (isOnnx(input) ? "an ONNX input is written as .onnx" : "a safetensors input is written as .safetensors (or .gguf)"));
+        }
         if (ggufType != null) throw new IllegalArgumentException("--gguf-type applies to GGUF output (-o OUT.gguf)");
         Projection projection = how.projection();
         Grouping groups = how.grouping();

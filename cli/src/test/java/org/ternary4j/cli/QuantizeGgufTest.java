@@ -65,6 +65,9 @@ class QuantizeGgufTest {
         CliRun notGguf = CliRun.of("quantize", in.toString(), "-o", dir.resolve("o.safetensors").toString(), "--method", "tnt",
                 "--grouping", "row", "--gguf-type", "TQ1_0");
         assertTrue(notGguf.exitCode() != 0 && notGguf.err().contains("--gguf-type applies to GGUF output"), notGguf.err());
+        CliRun wrongFormat = CliRun.of("quantize", in.toString(), "-o", dir.resolve("o.onnx").toString(), "--method", "tnt", "--grouping", "row");
+        assertTrue(wrongFormat.exitCode() != 0 && wrongFormat.err().contains("a safetensors input is written as .safetensors (or .gguf)"), wrongFormat.err());
+        assertFalse(Files.exists(dir.resolve("o.onnx")));
         CliRun noGrouping = CliRun.of("quantize", in.toString(), "-o", dir.resolve("o.safetensors").toString(), "--method", "tnt");
         assertTrue(noGrouping.exitCode() != 0 && noGrouping.err().contains("missing required option '--grouping'"), noGrouping.err());
     }
