@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.util.List;
 import java.util.Map;
 import org.ternary4j.core.TernaryTensor;
+import org.ternary4j.formats.onnx.OneLine;
 import org.ternary4j.formats.onnx.OnnxModel;
 import org.ternary4j.runtime.graph.Graph;
 import org.ternary4j.runtime.graph.Tensor;
@@ -48,7 +49,11 @@ public final class TernaryModel implements AutoCloseable {
      * (all listed), tensors that do not decode, packed weights whose shape or place does not fit.
      */
     public static TernaryModel load(OnnxModel model, Map<String, TernaryTensor> ternary, Options options) throws IOException {
-        return new TernaryModel(Graph.compile(model, ternary), options);
+        try {
+            return new TernaryModel(Graph.compile(model, ternary), options);
+        } catch (IOException e) {
+            throw OneLine.of(e);
+        }
     }
 
     /** Bytes the packed ternary weights occupy in memory (for the bits-per-weight budget). */

@@ -33,7 +33,11 @@ public final class OnnxModel implements AutoCloseable {
 
     /** Reads and checks a model; every problem is an IOException whose message starts with the file. */
     public static OnnxModel read(Path file) throws IOException {
-        return new OnnxModel(file, OnnxModelFile.read(file));
+        try {
+            return new OnnxModel(file, OnnxModelFile.read(file));
+        } catch (IOException e) {
+            throw OneLine.of(e);
+        }
     }
 
     public Path file() {

@@ -71,6 +71,7 @@ class OnnxModelTest {
         IOException e = assertThrows(IOException.class, () -> read(g).close());
         assertTrue(e.getMessage().startsWith(dir.resolve("m.onnx").toString() + ": "), e.getMessage());
         assertTrue(e.getMessage().contains(expected), e.getMessage());
+        assertEquals(1, e.getMessage().lines().count(), e.getMessage());
     }
 
     @Test
@@ -81,6 +82,8 @@ class OnnxModelTest {
         refused(mlp().addNode(Onnx.node("Relu", "again", in("x"), in("y"))), "'y' is produced twice");
         refused(mlp().addNode(Onnx.node("Relu", "a", in("b2"), in("a2"))).addNode(Onnx.node("Relu", "b", in("a2"), in("b2"))), "cycle");
         refused(mlp().addOutput(Onnx.value("ghost", 1)), "output 'ghost' is produced by nothing");
+        // A name with a line break (as a fuzzer found) is shown escaped: the message stays one line.
+        refused(mlp().addNode(Onnx.node("Relu", "odd", in("bad\nname"), in("v"))), "reads 'bad\\nname', which nothing produces");
         refused(mlp().addNode(Onnx.node("Gemm", "g7", in("z", "w"), in("u"), Onnx.intAttr("transB", 7))), "transB must be 0 or 1");
         refused(mlp().addNode(Onnx.node("Gemm", "gn", in("z", "w"), in("u"), Onnx.floatAttr("alpha", Float.NaN))), "alpha must be finite");
         refused(mlp().addInitializer(Onnx.raw("k", new int[] {3, 1, 1, 1}, new float[] {1, 2, 3}))
