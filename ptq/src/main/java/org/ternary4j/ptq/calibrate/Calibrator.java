@@ -100,7 +100,8 @@ public final class Calibrator {
             // With a bias to correct, only the centered error remains after correction, so fit that.
             boolean centered = steps.bias() && l.bias() != null;
             Moments fp = fpMoments.get(l.biasOutput());
-            int rows = l.rows() / groups, k = l.k(), perRow = layout.groupCount() / l.rows();
+            // Scale groups per conv group: the whole layout for one group; row-local (checked above) for several.
+            int rows = l.rows() / groups, k = l.k(), perGroup = layout.groupCount() / groups;
             byte[] codes = new byte[w.length];
             float[] pos = new float[layout.groupCount()], neg = projection.twoScales() ? new float[layout.groupCount()] : null;
             float[] bias = new float[l.rows()];
@@ -122,8 +123,8 @@ public final class Calibrator {
                     matchVariance(p, sol.pos(), sol.neg(), sol.codes(), st.centeredGram(), st.count(), java.util.Arrays.copyOfRange(fp.variance(), from, from + rows));
                 }
                 System.arraycopy(sol.codes(), 0, codes, from * k, rows * k);
-                System.arraycopy(sol.pos(), 0, pos, from * perRow, rows * perRow);
-                if (neg != null) System.arraycopy(sol.neg(), 0, neg, from * perRow, rows * perRow);
+                System.arraycopy(sol.pos(), 0, pos, gi * perGroup, perGroup);
+                if (neg != null) System.arraycopy(sol.neg(), 0, neg, gi * perGroup, perGroup);
                 plainError += plain.error();
                 error += sol.error();
                 ref += p.outputError(new byte[wg.length], new float[p.layout().groupCount()], p.twoScales() ? new float[p.layout().groupCount()] : null);

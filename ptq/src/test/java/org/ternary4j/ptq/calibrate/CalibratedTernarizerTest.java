@@ -99,14 +99,17 @@ class CalibratedTernarizerTest {
         assertArrayEquals(Files.readAllBytes(a), Files.readAllBytes(c));
     }
 
-    @Test
-    void noStepsGivesExactlyThePlainTernarizersModel() throws IOException {
+    @org.junit.jupiter.params.ParameterizedTest
+    @org.junit.jupiter.params.provider.ValueSource(strings = {"row", "tensor", "kernel"})
+    void noStepsGivesExactlyThePlainTernarizersModel(String grouping) throws IOException {
         Path model = network(dir.resolve("net.onnx"));
         CalibrationInputs data = CalibrationInputs.load(calibrationFile(dir.resolve("calib.npy"), 16).toString());
-        Path cal = dir.resolve("cal.onnx");
-        var outcome = CalibratedTernarizer.run(model, cal, allLayers(1), data, Steps.NONE, r -> { }, x -> { });
+        Path cal = dir.resolve("cal.onnx"), plain = dir.resolve("plain.onnx");
+        OnnxOptions options = allLayers(1).withMethod(new TwoScale(), Grouping.parse(grouping));
+        var outcome = CalibratedTernarizer.run(model, cal, options, data, Steps.NONE, r -> { }, x -> { });
         assertEquals(3, outcome.calibration().layers().size());
-        assertArrayEquals(Files.readAllBytes(plain(model, dir.resolve("plain.onnx"))), Files.readAllBytes(cal));
+        OnnxTernarizer.run(model, plain, options);
+        assertArrayEquals(Files.readAllBytes(plain), Files.readAllBytes(cal));
     }
 
     @Test
@@ -118,6 +121,45 @@ class CalibratedTernarizerTest {
             assertTrue(l.calibratedError() <= l.plainError(), l.toString());
             assertTrue(l.biasCorrected());
         }
+    }
+
+    /** x [N,3,4,4] → depthwise Conv 3@3×3 group 3 pad 1 (d1) → Relu → Conv 4@1×1 (y). */
+    static Path depthwise(Path file) throws IOException {
+        Random rnd = new Random(7);
+        GraphProto g = GraphProto.newBuilder().setName("dw")
+                .addInput(value("x", "N", 3, 4, 4))
+                .addInitializer(tensor("W1", rnd, 3, 1, 3, 3)).addInitializer(tensor("B1", rnd, 3))
+                .addInitializer(tensor("W2", rnd, 4, 3, 1, 1)).addInitializer(tensor("B2", rnd, 4))
+                .addNode(node("Conv", List.of("x", "W1", "B1"), "d1", ints("pads", 1, 1, 1, 1), ints("kernel_shape", 3, 3),
+                        AttributeProto.newBuilder().setName("group").setType(AttributeProto.AttributeType.INT).setI(3).build()))
+                .addNode(node("Relu", List.of("d1"), "r1"))
+                .addNode(node("Conv", List.of("r1", "W2", "B2"), "y"))
+                .addOutput(value("y", "N", 4, 4, 4))
+                .build();
+        ModelProto m = ModelProto.newBuilder().setIrVersion(8).setProducerName("ternary4j-test")
+                .addOpsetImport(OperatorSetIdProto.newBuilder().setDomain("").setVersion(13)).setGraph(g).build();
+        return Files.write(file, m.toByteArray());
+    }
+
+    @Test
+    void depthwiseConvolutionsAreCalibratedOneGroupAtATime() throws IOException {
+        Path model = depthwise(dir.resolve("dw.onnx"));
+        Random rnd = new Random(3);
+        float[] v = new float[48 * 48];
+        for (int i = 0; i < v.length; i++) v[i] = rnd.nextFloat();
+        NpyWriter.writeFloats(dir.resolve("x.npy"), new NdArray(new int[] {48, 3, 4, 4}, v));
+        CalibrationInputs data = CalibrationInputs.load(dir.resolve("x.npy").toString());
+        OnnxOptions options = OnnxOptions.of(new TwoScale(), new Grouping.Row()).withAllLayers(true);
+        // Without steps the per-group solutions reassemble into exactly the plain ternarizer's weights.
+        Path cal = dir.resolve("none.onnx"), plain = dir.resolve("plain.onnx");
+        CalibratedTernarizer.run(model, cal, options, data, Steps.NONE, r -> { }, x -> { });
+        OnnxTernarizer.run(model, plain, options);
+        assertArrayEquals(Files.readAllBytes(plain), Files.readAllBytes(cal));
+        // With them the depthwise layer is calibrated (not skipped) and its output error does not grow.
+        var outcome = CalibratedTernarizer.run(model, dir.resolve("all.onnx"), options, data, Steps.ALL, r -> { }, x -> { });
+        Calibrator.LayerReport d1 = outcome.calibration().layers().stream().filter(l -> l.weight().equals("W1")).findFirst().orElseThrow();
+        assertEquals(9, d1.inputs(), "one input channel's 3×3 patch per group");
+        assertTrue(d1.calibratedError() <= d1.plainError() && d1.biasCorrected(), d1.toString());
     }
 
     private static Path plain(Path model, Path out) throws IOException {
