@@ -114,9 +114,6 @@ final class QuantizeCommand implements Callable<Integer> {
         Grouping groups = how.grouping();
         Packing pack = how.packing();
         int n = how.threads();
-        checkDistinct(output, packed, "--packed");
-        checkDistinct(output, report, "--report");
-        checkDistinct(packed, report, "--report");
         ReadLimits readLimits = limits.toReadLimits();
 
         long start = System.nanoTime();
@@ -127,7 +124,6 @@ final class QuantizeCommand implements Callable<Integer> {
             }
             if (allTensors) throw new IllegalArgumentException("--all-tensors applies to safetensors inputs; for ONNX see --all-layers and --embeddings");
             Dataset data = onnx.evalData();
-            checkDistinct(output, onnx.html, "--html");
             OnnxOptions options = onnx.apply(OnnxOptions.of(projection, groups)).withThreads(n).withPacking(pack);
             OnnxQuantization.Request request = OnnxQuantization.Request.of(input, output, options).withPacked(packed).withReport(report)
                     .withCalibration(calibration.load()).withEvaluation(data);
@@ -197,12 +193,6 @@ final class QuantizeCommand implements Callable<Integer> {
         spec.commandLine().getOut().printf(Locale.ROOT, "wrote %s%s%s in %.1f s (%.1f MB/s of input)%n", output,
                 packed == null ? "" : ", " + packed, report == null ? "" : ", " + report, seconds, bytes / 1e6 / seconds);
         spec.commandLine().getOut().flush();
-    }
-
-    private static void checkDistinct(Path a, Path b, String option) {
-        if (a != null && b != null && a.toAbsolutePath().normalize().equals(b.toAbsolutePath().normalize())) {
-            throw new IllegalArgumentException(b + ": " + option + " names the same file as another output");
-        }
     }
 
     /** Puts core's lists of method and grouping spellings into the --help text. */
