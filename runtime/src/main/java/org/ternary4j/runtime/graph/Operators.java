@@ -12,7 +12,9 @@ final class Operators {
 
     static final Set<String> SUPPORTED = Set.of("Conv", "Gemm", "MatMul", "Add", "Sub", "Mul", "Div", "Relu", "Sigmoid", "Tanh", "Erf",
             "MaxPool", "AveragePool", "GlobalAveragePool", "BatchNormalization", "Flatten", "Reshape", "Transpose", "Concat", "Softmax",
-            "Gather", "ReduceMean", "Pow", "Sqrt", "Shape", "Unsqueeze", "Squeeze", "Slice", "Constant", "Identity", "Dropout");
+            "Gather", "ReduceMean", "Pow", "Sqrt", "Shape", "Unsqueeze", "Squeeze", "Slice", "Constant", "Identity", "Dropout",
+            "Cast", "Clip", "HardSigmoid", "HardSwish", "Neg", "Exp", "Abs", "Where", "Equal", "Less", "Greater", "Not", "Expand",
+            "ConstantOfShape");
 
     /** Runs one node; {@code in} holds null for absent optional inputs. */
     static Tensor[] run(OnnxNode n, Tensor[] in, int opset) {
@@ -28,6 +30,20 @@ final class Operators {
             case "Tanh" -> one(Elementwise.unary(in[0], Math::tanh));
             case "Erf" -> one(Elementwise.unary(in[0], Elementwise::erf));
             case "Sqrt" -> one(Elementwise.unary(in[0], Math::sqrt));
+            case "Neg" -> one(MoreOps.map(in[0], v -> -v, v -> -v));
+            case "Exp" -> one(Elementwise.unary(in[0], Math::exp));
+            case "Abs" -> one(MoreOps.map(in[0], Math::abs, Math::abs));
+            case "Cast" -> one(MoreOps.cast(in[0], n.intAttr("to", 1)));
+            case "Clip" -> one(MoreOps.clip(n, in, opset));
+            case "HardSigmoid" -> {
+                float alpha = n.floatAttr("alpha", 0.2f), beta = n.floatAttr("beta", 0.5f);
+                yield one(Elementwise.unary(in[0], v -> MoreOps.hardSigmoid((float) v, alpha, beta)));
+            }
+            case "HardSwish" -> one(Elementwise.unary(in[0], v -> MoreOps.hardSwish((float) v)));
+            case "Where" -> one(MoreOps.where(in[0], in[1], in[2]));
+            case "Equal", "Less", "Greater" -> one(MoreOps.compare(op, in[0], in[1]));
+            case "Not" -> one(MoreOps.not(in[0]));
+            case "Expand" -> one(MoreOps.expand(in[0], in[1].longs()));
             case "Identity", "Dropout" -> one(in[0]);
             case "Flatten" -> one(ShapeOps.flatten(in[0], n.intAttr("axis", 1)));
             case "Reshape" -> one(ShapeOps.reshape(in[0], in[1].longs(), n.intAttr("allowzero", 0) != 0));

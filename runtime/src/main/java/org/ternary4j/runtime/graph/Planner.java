@@ -103,10 +103,28 @@ final class Planner {
                 return new CompiledOps.MaxPool(WindowSpec.pool(n));
             }
             case "AveragePool" -> WindowSpec.pool(n);
+            case "ConstantOfShape" -> {
+                Tensor value = constantValue(n);
+                return (in, exact, par) -> new Tensor[] {MoreOps.constantOfShape(value, in[0])};
+            }
             case "Conv" -> ConvAttributes.of(n, 2);
             default -> { }
         }
         return new CompiledOps.Generic(n, opset);
+    }
+
+    /** ConstantOfShape's value attribute decoded once (null when absent: float 0). */
+    private static Tensor constantValue(OnnxNode n) {
+        var v = n.tensorAttr("value");
+        if (v.isEmpty()) return null;
+        var t = v.get();
+        if (t.count() != 1) throw new IllegalArgumentException("ConstantOfShape node '" + n.label() + "': value must hold one element, has " + t.count());
+        try {
+            if (t.type().isEmpty()) throw new IllegalArgumentException("ConstantOfShape node '" + n.label() + "': value has an unsupported element type");
+            return t.type().get().isFloat() ? new Tensor.F32(new int[] {1}, t.floats()) : new Tensor.I64(new int[] {1}, t.longs());
+        } catch (java.io.IOException e) {
+            throw new IllegalArgumentException("ConstantOfShape node '" + n.label() + "': " + e.getMessage(), e);
+        }
     }
 
     /** A Conv or Gemm with prepared weights and its fused epilogue, or null when its weight is not a constant of the shape the kernels take. */
