@@ -74,6 +74,11 @@ public final class TernaryModel implements AutoCloseable {
         return graph.run(inputs, exact, par);
     }
 
+    /** Runs the graph like {@link #run}, adding each operator's wall time (nanoseconds) to {@code nanosByOp}. */
+    public Map<String, Tensor> profile(Map<String, Tensor> inputs, Map<String, Long> nanosByOp) {
+        return graph.profile(inputs, exact, par, nanosByOp);
+    }
+
     @Override
     public void close() {
         par.close();

@@ -106,6 +106,28 @@ final class CompiledOps {
         }
     }
 
+    /** MatMul by a constant float matrix (stored [out, in]): every leading dimension of A is a row. */
+    record FloatMatMul(Fp32Matrix w) implements Op {
+        public Tensor[] run(Tensor[] in, boolean exact, Parallel par) {
+            int[] as = in[0].shape();
+            if (as.length < 2 || as[as.length - 1] != w.cols()) return one(NeuralOps.matMul(in[0], new Tensor.F32(new int[] {w.cols(), w.rows()}, transposed())));
+            int rows = in[0].size() / w.cols();
+            float[] y = new float[rows * w.rows()];
+            if (rows == 1) w.gemv(in[0].floats(), y, par);
+            else w.gemm(in[0].floats(), rows, y, par);
+            int[] shape = as.clone();
+            shape[shape.length - 1] = w.rows();
+            return one(new Tensor.F32(shape, y));
+        }
+
+        /** The weight back in ONNX's [in, out] order, for inputs the row kernel does not take (the reference reports their shape errors). */
+        private float[] transposed() {
+            float[] t = new float[w.rows() * w.cols()];
+            for (int r = 0; r < w.rows(); r++) for (int c = 0; c < w.cols(); c++) t[c * w.rows() + r] = w.get(r, c);
+            return t;
+        }
+    }
+
     record Relu() implements Op {
         public Tensor[] run(Tensor[] in, boolean exact, Parallel par) {
             if (!(in[0] instanceof Tensor.F32 x)) return Operators.run(RELU, in, 13);

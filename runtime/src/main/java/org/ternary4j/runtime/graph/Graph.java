@@ -144,6 +144,15 @@ public final class Graph {
     }
 
     public Map<String, Tensor> run(Map<String, Tensor> given, boolean exact, Parallel par) {
+        return run(given, exact, par, null);
+    }
+
+    /** Runs the graph adding each step's wall time to {@code nanosByOp} under its operator (fused layers under theirs). */
+    public Map<String, Tensor> profile(Map<String, Tensor> given, boolean exact, Parallel par, Map<String, Long> nanosByOp) {
+        return run(given, exact, par, nanosByOp);
+    }
+
+    private Map<String, Tensor> run(Map<String, Tensor> given, boolean exact, Parallel par, Map<String, Long> nanosByOp) {
         Tensor[] values = template.clone();
         for (int i = 0; i < inputs.size(); i++) {
             Tensor t = given.get(inputs.get(i));
@@ -159,8 +168,10 @@ public final class Graph {
                 if (in[j] == null) throw new IllegalArgumentException(step.op() + " node '" + step.name() + "': input '" + step.inNames()[j] + "' is not computed before it is used");
             }
             Tensor[] out;
+            long t0 = nanosByOp == null ? 0 : System.nanoTime();
             try {
                 out = step.kernel().run(in, exact, par);
+                if (nanosByOp != null) nanosByOp.merge(step.op(), System.nanoTime() - t0, Long::sum);
             } catch (IllegalArgumentException e) {
                 throw new IllegalArgumentException(step.op() + " node '" + step.name() + "': " + e.getMessage(), e);
             }

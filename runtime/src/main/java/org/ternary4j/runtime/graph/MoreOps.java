@@ -69,9 +69,7 @@ final class MoreOps {
             for (int i = 0; i < d.length; i++) o[i] = Math.min(h, Math.max(l, d[i]));
             return new Tensor.I64(x.shape(), o);
         }
-        float[] d = in[0].floats(), o = new float[d.length];
-        for (int i = 0; i < d.length; i++) o[i] = clip(d[i], lo, hi);
-        return new Tensor.F32(in[0].shape(), o);
+        return new Tensor.F32(in[0].shape(), VectorOps.clip(in[0].floats(), lo, hi));
     }
 
     /** min(hi, max(lo, v)) with NaN kept, as ONNX Runtime's Clip. */

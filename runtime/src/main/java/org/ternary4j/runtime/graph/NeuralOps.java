@@ -31,7 +31,7 @@ final class NeuralOps {
         int nb = Arrays.stream(batch).reduce(1, Math::multiplyExact);
         int[] ia = Elementwise.sourceIndex(Arrays.copyOf(as, as.length - 2), batch, nb), ib = Elementwise.sourceIndex(Arrays.copyOf(bs, bs.length - 2), batch, nb);
         float[] fa = a.floats(), fb = b.floats(), out = new float[nb * m * n];
-        for (int i = 0; i < nb; i++) System.arraycopy(matmul(fa, ia[i] * m * k, fb, ib[i] * k * n, m, k, n, false), 0, out, i * m * n, m * n);
+        for (int i = 0; i < nb; i++) VectorOps.matmul(fa, ia[i] * m * k, fb, ib[i] * k * n, out, i * m * n, m, k, n);
         int[] shape = Arrays.copyOf(batch, batch.length + 2);
         shape[batch.length] = m;
         shape[batch.length + 1] = n;

@@ -20,26 +20,23 @@ final class Operators {
     static Tensor[] run(OnnxNode n, Tensor[] in, int opset) {
         String op = n.opType();
         return switch (op) {
-            case "Add" -> one(Elementwise.binary(op, in[0], in[1], Float::sum, Long::sum));
-            case "Sub" -> one(Elementwise.binary(op, in[0], in[1], (a, b) -> a - b, (a, b) -> a - b));
-            case "Mul" -> one(Elementwise.binary(op, in[0], in[1], (a, b) -> a * b, (a, b) -> a * b));
-            case "Div" -> one(Elementwise.binary(op, in[0], in[1], (a, b) -> a / b, Operators::divide));
-            case "Pow" -> one(Elementwise.binary(op, in[0], in[1], (a, b) -> (float) Math.pow(a, b), null));
-            case "Relu" -> one(Elementwise.unary(in[0], v -> v > 0 ? v : (v == v ? 0 : v)));
-            case "Sigmoid" -> one(Elementwise.unary(in[0], Elementwise::sigmoid));
-            case "Tanh" -> one(Elementwise.unary(in[0], Math::tanh));
-            case "Erf" -> one(Elementwise.unary(in[0], Elementwise::erf));
-            case "Sqrt" -> one(Elementwise.unary(in[0], Math::sqrt));
-            case "Neg" -> one(MoreOps.map(in[0], v -> -v, v -> -v));
-            case "Exp" -> one(Elementwise.unary(in[0], Math::exp));
-            case "Abs" -> one(MoreOps.map(in[0], Math::abs, Math::abs));
+            case "Add" -> one(arithmetic(VectorOps.Binary.ADD, in[0], in[1], Long::sum));
+            case "Sub" -> one(arithmetic(VectorOps.Binary.SUB, in[0], in[1], (a, b) -> a - b));
+            case "Mul" -> one(arithmetic(VectorOps.Binary.MUL, in[0], in[1], (a, b) -> a * b));
+            case "Div" -> one(arithmetic(VectorOps.Binary.DIV, in[0], in[1], Operators::divide));
+            case "Pow" -> one(pow(in[0], in[1]));
+            case "Relu" -> one(floatUnary(VectorOps.Unary.RELU, in[0], v -> v > 0 ? v : (v == v ? 0 : v)));
+            case "Sigmoid" -> one(floatUnary(VectorOps.Unary.SIGMOID, in[0], null));
+            case "Tanh" -> one(floatUnary(VectorOps.Unary.TANH, in[0], null));
+            case "Erf" -> one(floatUnary(VectorOps.Unary.ERF, in[0], null));
+            case "Sqrt" -> one(floatUnary(VectorOps.Unary.SQRT, in[0], null));
+            case "Exp" -> one(floatUnary(VectorOps.Unary.EXP, in[0], null));
+            case "Neg" -> one(floatUnary(VectorOps.Unary.NEG, in[0], v -> -v));
+            case "Abs" -> one(floatUnary(VectorOps.Unary.ABS, in[0], Math::abs));
             case "Cast" -> one(MoreOps.cast(in[0], n.intAttr("to", 1)));
             case "Clip" -> one(MoreOps.clip(n, in, opset));
-            case "HardSigmoid" -> {
-                float alpha = n.floatAttr("alpha", 0.2f), beta = n.floatAttr("beta", 0.5f);
-                yield one(Elementwise.unary(in[0], v -> MoreOps.hardSigmoid((float) v, alpha, beta)));
-            }
-            case "HardSwish" -> one(Elementwise.unary(in[0], v -> MoreOps.hardSwish((float) v)));
+            case "HardSigmoid" -> one(new Tensor.F32(in[0].shape(), VectorOps.hardSigmoid(in[0].floats(), n.floatAttr("alpha", 0.2f), n.floatAttr("beta", 0.5f), false)));
+            case "HardSwish" -> one(new Tensor.F32(in[0].shape(), VectorOps.hardSigmoid(in[0].floats(), 1f / 6, 0.5f, true)));
             case "Where" -> one(MoreOps.where(in[0], in[1], in[2]));
             case "Equal", "Less", "Greater" -> one(MoreOps.compare(op, in[0], in[1]));
             case "Not" -> one(MoreOps.not(in[0]));
@@ -65,6 +62,29 @@ final class Operators {
             case "Conv" -> one(conv(n, in));
             default -> throw new IllegalArgumentException("operator " + op + " is not supported by the runtime");
         };
+    }
+
+    /** Add/Sub/Mul/Div: int64 when both operands are, else float through the vector kernels. */
+    private static Tensor arithmetic(VectorOps.Binary op, Tensor a, Tensor b, java.util.function.LongBinaryOperator l) {
+        if (a instanceof Tensor.I64 && b instanceof Tensor.I64) return Elementwise.binary(op.onnx, a, b, null, l);
+        VectorOps.Plan p = VectorOps.Plan.of(op.onnx, a.shape(), b.shape());
+        return new Tensor.F32(p.shape(), VectorOps.binary(op, p, a.floats(), b.floats()));
+    }
+
+    /** Pow; a scalar exponent 2 is x·x (what float pow(x, 2) rounds to, since x² is exact in double). */
+    private static Tensor pow(Tensor a, Tensor b) {
+        if (b.size() == 1 && b.rank() <= a.rank() && b.floats()[0] == 2f) {
+            float[] x = a.floats();
+            VectorOps.Plan p = VectorOps.Plan.of("Pow", a.shape(), a.shape());
+            return new Tensor.F32(VectorOps.Plan.of("Pow", a.shape(), b.shape()).shape(), VectorOps.binary(VectorOps.Binary.MUL, p, x, x));
+        }
+        return Elementwise.binary("Pow", a, b, (x, y) -> (float) Math.pow(x, y), null);
+    }
+
+    /** A unary operator on floats; int64 inputs go through {@code onLongs} (float result) where given, else are converted. */
+    private static Tensor floatUnary(VectorOps.Unary op, Tensor x, java.util.function.DoubleUnaryOperator onLongs) {
+        if (x instanceof Tensor.I64 && onLongs != null) return MoreOps.map(x, onLongs, v -> (long) onLongs.applyAsDouble(v));
+        return new Tensor.F32(x.shape(), VectorOps.unary(op, x.floats()));
     }
 
     private static Tensor[] one(Tensor t) {
@@ -105,6 +125,7 @@ final class Operators {
             else if (d == axis || opset < 13) len *= x.shape()[d];
             else inner *= x.shape()[d];
         }
+        if (inner == 1) return new Tensor.F32(x.shape(), VectorOps.softmaxRows(x.floats(), len));
         return NeuralOps.softmax(x, outer, len, inner);
     }
 
@@ -118,6 +139,17 @@ final class Operators {
             Arrays.fill(reduce, true);
         } else {
             for (long a : axes) reduce[ShapeOps.axis(a, r, "ReduceMean")] = true;
+        }
+        int first = 0;
+        while (first < r && !reduce[first]) first++;
+        boolean trailing = first < r;
+        for (int d = first; d < r; d++) trailing &= reduce[d];
+        if (trailing && in[0].size() > 0) {
+            int len = 1;
+            for (int d = first; d < r; d++) len *= in[0].shape()[d];
+            int[] shape = keep ? in[0].shape().clone() : Arrays.copyOf(in[0].shape(), first);
+            if (keep) Arrays.fill(shape, first, r, 1);
+            return new Tensor.F32(shape, VectorOps.meanRows(in[0].floats(), len));
         }
         return NeuralOps.reduceMean(in[0], reduce, keep);
     }

@@ -132,6 +132,9 @@ final class Planner {
         return switch (n.opType()) {
             case "Conv" -> conv(n, i, layer, constants, fusion);
             case "Gemm" -> gemm(n, i, layer, constants, fusion);
+            case "MatMul" -> layer == null && n.outputs().size() == 1 && n.input(1).map(constants::get).orElse(null) instanceof Tensor.F32 b && b.rank() == 2
+                    ? new Fusion.Fused(new CompiledOps.FloatMatMul(new Fp32Matrix(b.shape()[1], b.shape()[0], transpose(b.data(), b.shape()[0], b.shape()[1]))), n.outputs().getFirst())
+                    : null;
             default -> null;
         };
     }

@@ -30,6 +30,10 @@ public final class Fp32Matrix {
         return cols;
     }
 
+    public float get(int r, int c) {
+        return w[r * cols + c];
+    }
+
     public long residentBytes() {
         return (long) w.length * 4;
     }

@@ -78,6 +78,32 @@ class OperatorsTest {
                 List.of(Onnx.floats("w", new int[] {5, 4}, gauss(rnd, 20))), false));
         c.add(new Case("MatMul", 13, new int[] {2, 3, 5}, new int[] {5, 4}, List.of(node("MatMul", ab, y)), List.of(), false));
         c.add(new Case("MatMul-batched", 13, new int[] {2, 1, 3, 5}, new int[] {3, 5, 2}, List.of(node("MatMul", ab, y)), List.of(), false));
+        // operators of the PaddleOCR and MiniLM exports
+        c.add(new Case("Clip-9", 9, s234, null, List.of(node("Clip", a, y, f("min", -0.5f), f("max", 0.7f))), List.of(), false));
+        c.add(new Case("Clip-13", 13, s234, null, List.of(node("Clip", new String[] {"a", "lo", ""}, y)), List.of(Onnx.floats("lo", new int[] {}, new float[] {-0.25f})), false));
+        c.add(new Case("HardSigmoid", 13, s234, null, List.of(node("HardSigmoid", a, y, f("alpha", 0.1666667f), f("beta", 0.5f))), List.of(), false));
+        c.add(new Case("HardSwish", 14, s234, null, List.of(node("HardSwish", a, y)), List.of(), false));
+        for (String op : new String[] {"Neg", "Exp", "Abs"}) c.add(new Case(op, 13, s234, null, List.of(node(op, a, y)), List.of(), false));
+        c.add(new Case("Cast-int64", 13, s234, null, List.of(node("Mul", new String[] {"a", "ten"}, new String[] {"a10"}), node("Cast", new String[] {"a10"}, y, i("to", 7))),
+                List.of(Onnx.floats("ten", new int[] {}, new float[] {10f})), false, "y"));
+        c.add(new Case("Cast-float16", 13, s234, null, List.of(node("Cast", a, new String[] {"h"}, i("to", 10)), node("Cast", new String[] {"h"}, y, i("to", 1))), List.of(), false));
+        c.add(new Case("Where-Greater", 13, s234, s31, List.of(node("Greater", ab, new String[] {"c"}), node("Where", new String[] {"c", "a", "b"}, y)), List.of(), false));
+        c.add(new Case("Less-Not", 13, s234, s31, List.of(node("Less", ab, new String[] {"c"}), node("Not", new String[] {"c"}, new String[] {"nc"}),
+                node("Cast", new String[] {"nc"}, y, i("to", 7))), List.of(), false, "y"));
+        c.add(new Case("Equal", 13, s234, null, List.of(node("Equal", new String[] {"a", "a"}, new String[] {"c"}), node("Cast", new String[] {"c"}, y, i("to", 7))), List.of(), false, "y"));
+        c.add(new Case("Expand", 13, s31, null, List.of(node("Expand", new String[] {"a", "sh"}, y)), List.of(longs("sh", new int[] {3}, 2, 1, 4)), false));
+        c.add(new Case("ConstantOfShape", 13, s234, null, List.of(node("Shape", a, new String[] {"sh"}),
+                node("ConstantOfShape", new String[] {"sh"}, new String[] {"k"}, tensorAttr("value", Onnx.floats("v", new int[] {1}, new float[] {1.5f}))),
+                node("Add", new String[] {"a", "k"}, y)), List.of(), false));
+        c.add(new Case("Mul-channels", 13, new int[] {2, 3, 5, 7}, new int[] {1, 3, 1, 1}, List.of(node("Mul", ab, y)), List.of(), false));
+        c.add(new Case("Div-both-broadcast", 13, new int[] {2, 1, 4}, new int[] {3, 1}, List.of(node("Div", ab, y)), List.of(), false));
+        c.add(new Case("Sub-middle", 13, new int[] {2, 3, 4}, new int[] {2, 1, 4}, List.of(node("Sub", ab, y)), List.of(), false));
+        c.add(new Case("Add-scalar-first", 13, new int[] {1}, new int[] {2, 3, 17}, List.of(node("Add", ab, y)), List.of(), false));
+        c.add(new Case("Softmax-last", 13, new int[] {2, 3, 37}, null, List.of(node("Softmax", a, y, i("axis", -1))), List.of(), false));
+        c.add(new Case("ReduceMean-last", 13, new int[] {2, 3, 37}, null, List.of(node("ReduceMean", a, y, ints("axes", -1))), List.of(), false));
+        c.add(new Case("Pow-2", 13, new int[] {2, 3, 37}, null, List.of(node("Pow", new String[] {"a", "two"}, y)), List.of(Onnx.floats("two", new int[] {}, new float[] {2f})), false));
+        c.add(new Case("MatMul-const", 13, new int[] {2, 3, 5}, null, List.of(node("MatMul", new String[] {"a", "w"}, y)), List.of(Onnx.floats("w", new int[] {5, 19}, gauss(rnd, 95))), false));
+        c.add(new Case("MatMul-attention", 13, new int[] {2, 4, 9, 8}, new int[] {2, 4, 8, 21}, List.of(node("MatMul", ab, y)), List.of(), false));
         // a transformer-style chain: LayerNorm by hand, then GELU with Erf, with shape arithmetic
         c.add(new Case("layernorm-gelu", 13, s234, null, List.of(
                 node("ReduceMean", a, new String[] {"mu"}, ints("axes", -1)),
@@ -122,6 +148,10 @@ class OperatorsTest {
             float[] ev = expected.floats(), gv = got.floats();
             for (int k = 0; k < ev.length; k++) assertEquals(ev[k], gv[k], 2e-5 * (1 + Math.abs(ev[k])), "element " + k);
         }
+    }
+
+    static OnnxMl.AttributeProto tensorAttr(String name, OnnxMl.TensorProto t) {
+        return OnnxMl.AttributeProto.newBuilder().setName(name).setType(OnnxMl.AttributeProto.AttributeType.TENSOR).setT(t).build();
     }
 
     static Tensor input(int[] shape, Random rnd, boolean positive) {

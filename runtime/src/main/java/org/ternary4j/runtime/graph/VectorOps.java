@@ -1,0 +1,294 @@
+package org.ternary4j.runtime.graph;
+
+import java.util.Arrays;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * Vectorized float kernels for the element-wise and reduction operators of transformer and OCR
+ * graphs: broadcasting Add/Sub/Mul/Div without per-element index tables (the broadcast is
+ * collapsed to runs of contiguous or repeated values), unary maps, softmax and mean over the last
+ * axis, and batched float matrix products. Each computes every element with the same float
+ * operations as the scalar definition (IEEE add, multiply, divide, square root), so results match
+ * the reference operators bit for bit, except where noted (erf, exp, tanh: within a few ulp).
+ */
+final class VectorOps {
+    private VectorOps() {}
+
+    private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
+
+    enum Binary {
+        ADD("Add"), SUB("Sub"), MUL("Mul"), DIV("Div");
+
+        final String onnx;
+
+        Binary(String onnx) {
+            this.onnx = onnx;
+        }
+    }
+
+    /**
+     * The broadcast of two shapes collapsed: the innermost run (length {@code inner}, each operand
+     * advancing 1 or 0 per element) repeated over outer positions whose operand offsets an odometer walks.
+     */
+    record Plan(int[] shape, int size, int inner, int strideA, int strideB, int[] outer, int[] outerA, int[] outerB) {
+        static Plan of(String op, int[] a, int[] b) {
+            int[] shape = Elementwise.broadcastShape(op, a, b);
+            int r = shape.length, size = Arrays.stream(shape).reduce(1, Math::multiplyExact);
+            int[] sa = strides(a, r), sb = strides(b, r);
+            // collapse from the innermost dimension outwards; dimensions of size 1 vanish
+            int[] dims = new int[r], da = new int[r], db = new int[r];
+            int k = 0;
+            for (int d = r - 1; d >= 0; d--) {
+                if (shape[d] == 1) continue;
+                if (k > 0 && mergeable(sa[d], da[k - 1], dims[k - 1]) && mergeable(sb[d], db[k - 1], dims[k - 1])) {
+                    dims[k - 1] *= shape[d];
+                    continue;
+                }
+                dims[k] = shape[d];
+                da[k] = sa[d];
+                db[k] = sb[d];
+                k++;
+            }
+            if (k == 0) return new Plan(shape, size, 1, 0, 0, new int[0], new int[0], new int[0]);
+            // dims[0] is the innermost run; its strides are 0 or 1 by construction only when contiguous
+            int[] outer = new int[k - 1], oa = new int[k - 1], ob = new int[k - 1];
+            for (int j = 1; j < k; j++) {
+                outer[k - 1 - j] = dims[j];
+                oa[k - 1 - j] = da[j];
+                ob[k - 1 - j] = db[j];
+            }
+            return new Plan(shape, size, dims[0], da[0], db[0], outer, oa, ob);
+        }
+
+        /** Whether a dimension of stride s sits directly outside one of stride inner and length len. */
+        private static boolean mergeable(int s, int inner, int len) {
+            return (s == 0 && inner == 0) || (inner != 0 && s == inner * len);
+        }
+
+        private static int[] strides(int[] in, int r) {
+            int[] s = new int[r];
+            int acc = 1;
+            for (int i = in.length - 1; i >= 0; i--) {
+                s[i + r - in.length] = in[i] == 1 ? 0 : acc;
+                acc *= in[i];
+            }
+            return s;
+        }
+
+        /** Whether the inner run reads each operand contiguously or as one repeated value (what the kernels take). */
+        boolean simpleInner() {
+            return (strideA == 0 || strideA == 1) && (strideB == 0 || strideB == 1);
+        }
+    }
+
+    static float[] binary(Binary op, Plan p, float[] a, float[] b) {
+        float[] out = new float[p.size()];
+        int[] counter = new int[p.outer().length];
+        int offA = 0, offB = 0, inner = p.inner();
+        for (int o = 0; o < p.size(); o += inner) {
+            run(op, a, offA, p.strideA(), b, offB, p.strideB(), out, o, inner);
+            for (int d = counter.length - 1; d >= 0; d--) {
+                offA += p.outerA()[d];
+                offB += p.outerB()[d];
+                if (++counter[d] < p.outer()[d]) break;
+                offA -= p.outerA()[d] * counter[d];
+                offB -= p.outerB()[d] * counter[d];
+                counter[d] = 0;
+            }
+        }
+        return out;
+    }
+
+    private static void run(Binary op, float[] a, int ao, int sa, float[] b, int bo, int sb, float[] o, int oo, int n) {
+        if (sa != 0 && sa != 1 || sb != 0 && sb != 1) {
+            for (int i = 0; i < n; i++) o[oo + i] = scalar(op, a[ao + i * sa], b[bo + i * sb]);
+            return;
+        }
+        int i = 0, bound = F.loopBound(n);
+        if (sa == 1 && sb == 1) {
+            for (; i < bound; i += F.length()) vector(op, FloatVector.fromArray(F, a, ao + i), FloatVector.fromArray(F, b, bo + i)).intoArray(o, oo + i);
+            for (; i < n; i++) o[oo + i] = scalar(op, a[ao + i], b[bo + i]);
+        } else if (sa == 1) {
+            float s = b[bo];
+            FloatVector vs = FloatVector.broadcast(F, s);
+            for (; i < bound; i += F.length()) vector(op, FloatVector.fromArray(F, a, ao + i), vs).intoArray(o, oo + i);
+            for (; i < n; i++) o[oo + i] = scalar(op, a[ao + i], s);
+        } else if (sb == 1) {
+            float s = a[ao];
+            FloatVector vs = FloatVector.broadcast(F, s);
+            for (; i < bound; i += F.length()) vector(op, vs, FloatVector.fromArray(F, b, bo + i)).intoArray(o, oo + i);
+            for (; i < n; i++) o[oo + i] = scalar(op, s, b[bo + i]);
+        } else {
+            Arrays.fill(o, oo, oo + n, scalar(op, a[ao], b[bo]));
+        }
+    }
+
+    private static FloatVector vector(Binary op, FloatVector x, FloatVector y) {
+        return switch (op) {
+            case ADD -> x.add(y);
+            case SUB -> x.sub(y);
+            case MUL -> x.mul(y);
+            case DIV -> x.div(y);
+        };
+    }
+
+    static float scalar(Binary op, float x, float y) {
+        return switch (op) {
+            case ADD -> x + y;
+            case SUB -> x - y;
+            case MUL -> x * y;
+            case DIV -> x / y;
+        };
+    }
+
+    enum Unary { SQRT, RELU, SIGMOID, TANH, ERF, EXP, NEG, ABS }
+
+    static float[] unary(Unary op, float[] x) {
+        float[] o = new float[x.length];
+        int i = 0, bound = F.loopBound(x.length);
+        for (; i < bound; i += F.length()) vector(op, FloatVector.fromArray(F, x, i)).intoArray(o, i);
+        for (; i < x.length; i++) o[i] = vector(op, FloatVector.broadcast(F, x[i])).lane(0);
+        return o;
+    }
+
+    private static final FloatVector ONE = FloatVector.broadcast(F, 1f);
+
+    private static FloatVector vector(Unary op, FloatVector v) {
+        return switch (op) {
+            case SQRT -> v.lanewise(VectorOperators.SQRT);
+            case RELU -> v.max(0f);
+            case SIGMOID -> ONE.div(ONE.add(v.neg().lanewise(VectorOperators.EXP)));
+            case TANH -> v.lanewise(VectorOperators.TANH);
+            case ERF -> erf(v);
+            case EXP -> v.lanewise(VectorOperators.EXP);
+            case NEG -> v.neg();
+            case ABS -> v.abs();
+        };
+    }
+
+    /** erf from the erfc Chebyshev fit of {@link Elementwise#erf} in float: |error| ≈ 2e-7. */
+    static FloatVector erf(FloatVector x) {
+        FloatVector z = x.abs();
+        FloatVector t = ONE.div(z.mul(0.5f).add(1f));
+        FloatVector p = t.mul(0.17087277f).add(-0.82215223f);
+        p = t.mul(p).add(1.48851587f);
+        p = t.mul(p).add(-1.13520398f);
+        p = t.mul(p).add(0.27886807f);
+        p = t.mul(p).add(-0.18628806f);
+        p = t.mul(p).add(0.09678418f);
+        p = t.mul(p).add(0.37409196f);
+        p = t.mul(p).add(1.00002368f);
+        p = t.mul(p).add(-1.26551223f);
+        FloatVector r = t.mul(z.mul(z).neg().add(p).lanewise(VectorOperators.EXP));
+        FloatVector pos = ONE.sub(r);
+        return pos.blend(r.sub(1f), x.compare(VectorOperators.LT, 0f));
+    }
+
+    /** Clip to [lo, hi]; NaN stays NaN (as the comparisons of the reference keep it). */
+    static float[] clip(float[] x, float lo, float hi) {
+        float[] o = new float[x.length];
+        int i = 0, bound = F.loopBound(x.length);
+        for (; i < bound; i += F.length()) FloatVector.fromArray(F, x, i).max(lo).min(hi).intoArray(o, i);
+        for (; i < x.length; i++) o[i] = MoreOps.clip(x[i], lo, hi);
+        return o;
+    }
+
+    /** HardSigmoid max(0, min(1, αx + β)) (separate multiply and add, like the reference), times x when {@code swish}. */
+    static float[] hardSigmoid(float[] x, float alpha, float beta, boolean swish) {
+        float[] o = new float[x.length];
+        int i = 0, bound = F.loopBound(x.length);
+        for (; i < bound; i += F.length()) {
+            FloatVector v = FloatVector.fromArray(F, x, i), h = v.mul(alpha).add(beta).min(1f).max(0f);
+            (swish ? v.mul(h) : h).intoArray(o, i);
+        }
+        for (; i < x.length; i++) {
+            float h = MoreOps.hardSigmoid(x[i], alpha, beta);
+            o[i] = swish ? x[i] * h : h;
+        }
+        return o;
+    }
+
+    /** Softmax over each contiguous run of {@code len} values (inner size 1). */
+    static float[] softmaxRows(float[] x, int len) {
+        float[] o = new float[x.length];
+        int bound = F.loopBound(len);
+        for (int base = 0; base < x.length; base += len) {
+            FloatVector vm = FloatVector.broadcast(F, Float.NEGATIVE_INFINITY);
+            int i = 0;
+            for (; i < bound; i += F.length()) vm = vm.max(FloatVector.fromArray(F, x, base + i));
+            float max = vm.reduceLanes(VectorOperators.MAX);
+            for (; i < len; i++) max = Math.max(max, x[base + i]);
+            FloatVector vmax = FloatVector.broadcast(F, max), vs = FloatVector.zero(F);
+            for (i = 0; i < bound; i += F.length()) {
+                FloatVector e = FloatVector.fromArray(F, x, base + i).sub(vmax).lanewise(VectorOperators.EXP);
+                e.intoArray(o, base + i);
+                vs = vs.add(e);
+            }
+            float sum = vs.reduceLanes(VectorOperators.ADD);
+            for (; i < len; i++) sum += o[base + i] = (float) Math.exp(x[base + i] - max);
+            float inv = 1f / sum;
+            for (i = 0; i < bound; i += F.length()) FloatVector.fromArray(F, o, base + i).mul(inv).intoArray(o, base + i);
+            for (; i < len; i++) o[base + i] *= inv;
+        }
+        return o;
+    }
+
+    /** Mean of each contiguous run of {@code len} values, summed in double like the reference. */
+    static float[] meanRows(float[] x, int len) {
+        int rows = len == 0 ? 0 : x.length / len;
+        float[] o = new float[rows];
+        for (int r = 0; r < rows; r++) {
+            double s = 0;
+            for (int i = r * len, end = i + len; i < end; i++) s += x[i];
+            o[r] = (float) (s / len);
+        }
+        return o;
+    }
+
+    /**
+     * C [m, n] += A [m, k] · B [k, n] (row-major, at the given offsets): each row of C accumulates
+     * a[i, p]·B[p, :] over p with vector FMAs, four rows of A at a time sharing each B load.
+     */
+    static void matmul(float[] a, int ao, float[] b, int bo, float[] c, int co, int m, int k, int n) {
+        int bound = F.loopBound(n);
+        int i = 0;
+        for (; i + 4 <= m; i += 4) {
+            int a0 = ao + i * k, c0 = co + i * n;
+            for (int j = 0; j < bound; j += F.length()) {
+                FloatVector s0 = FloatVector.fromArray(F, c, c0 + j), s1 = FloatVector.fromArray(F, c, c0 + n + j);
+                FloatVector s2 = FloatVector.fromArray(F, c, c0 + 2 * n + j), s3 = FloatVector.fromArray(F, c, c0 + 3 * n + j);
+                for (int p = 0; p < k; p++) {
+                    FloatVector bv = FloatVector.fromArray(F, b, bo + p * n + j);
+                    s0 = bv.fma(FloatVector.broadcast(F, a[a0 + p]), s0);
+                    s1 = bv.fma(FloatVector.broadcast(F, a[a0 + k + p]), s1);
+                    s2 = bv.fma(FloatVector.broadcast(F, a[a0 + 2 * k + p]), s2);
+                    s3 = bv.fma(FloatVector.broadcast(F, a[a0 + 3 * k + p]), s3);
+                }
+                s0.intoArray(c, c0 + j);
+                s1.intoArray(c, c0 + n + j);
+                s2.intoArray(c, c0 + 2 * n + j);
+                s3.intoArray(c, c0 + 3 * n + j);
+            }
+            for (int r = i; r < i + 4; r++) tailColumns(a, ao + r * k, b, bo, c, co + r * n, k, n, bound);
+        }
+        for (; i < m; i++) {
+            int a0 = ao + i * k, c0 = co + i * n;
+            for (int j = 0; j < bound; j += F.length()) {
+                FloatVector s = FloatVector.fromArray(F, c, c0 + j);
+                for (int p = 0; p < k; p++) s = FloatVector.fromArray(F, b, bo + p * n + j).fma(FloatVector.broadcast(F, a[a0 + p]), s);
+                s.intoArray(c, c0 + j);
+            }
+            tailColumns(a, a0, b, bo, c, c0, k, n, bound);
+        }
+    }
+
+    private static void tailColumns(float[] a, int a0, float[] b, int bo, float[] c, int c0, int k, int n, int from) {
+        for (int j = from; j < n; j++) {
+            float s = c[c0 + j];
+            for (int p = 0; p < k; p++) s = Math.fma(a[a0 + p], b[bo + p * n + j], s);
+            c[c0 + j] = s;
+        }
+    }
+}
