@@ -31,6 +31,10 @@ public final class TernaryMatmul {
     public static void gemmExact(PackedTernaryMatrix m, float[] x, int batch, float[] y, Parallel par) {
         check(m, x, batch, y);
         float[] xp = padded(m, x, 0, batch);
+        if (batch >= DecodedGemm.MIN_BATCH && FloatKernels.allFinite(x, 0, batch * m.cols())) {
+            DecodedGemm.run(m, xp, batch, y, par);
+            return;
+        }
         Parallel p = (long) batch * m.rows() * m.layout().paddedK() < SERIAL_WORK ? Parallel.serial() : par;
         p.forRange(m.rows(), Math.max(16, m.rowTile()), m.exactRows(xp, batch, y, 0));
     }

@@ -85,6 +85,28 @@ final class TriplesMatrix extends PackedTernaryMatrix {
         return index / POW3[p % 3] % 3;
     }
 
+    /** u of the three inputs of each 5-bit index: DIGITS[3·index + d]. */
+    private static final byte[] DIGITS = new byte[32 * 3];
+
+    static {
+        for (int i = 0; i < 27; i++) for (int d = 0; d < 3; d++) DIGITS[3 * i + d] = (byte) (i / POW3[d] % 3);
+    }
+
+    /** Row's weights in padded order as {neg, 0, pos} by u (the matrix has one segment), into w[off, off + 9·nines). */
+    void decodeRow(int row, float pos, float neg, float[] w, int off) {
+        int nines = nines(), rows = rows();
+        float[] value = {neg, 0f, pos};
+        for (int j = 0; j < nines; j++) {
+            int v = triples[TripleKernels.offset(row, j, rows, nines)], o = off + 9 * j;
+            for (int f = 0; f < 3; f++) {
+                int d = 3 * ((v >> (5 * f)) & 31);
+                w[o + 3 * f] = value[DIGITS[d]];
+                w[o + 3 * f + 1] = value[DIGITS[d + 1]];
+                w[o + 3 * f + 2] = value[DIGITS[d + 2]];
+            }
+        }
+    }
+
     /** A row block of 1024 rows. */
     @Override
     int rowTile() {
