@@ -22,10 +22,16 @@ public final class TernaryModel implements AutoCloseable {
     /**
      * @param threads           kernel threads (results are bit-identical for every count)
      * @param exactActivations  keep activations in float in the ternary layers (default: int8 per vector)
+     * @param warmUp            run the model on small synthetic inputs at load so the first real call is not slow (see {@link #warmUp()})
      */
-    public record Options(int threads, boolean exactActivations) {
+    public record Options(int threads, boolean exactActivations, boolean warmUp) {
         public Options {
             if (threads < 1) throw new IllegalArgumentException("threads must be ≥ 1, got " + threads);
+        }
+
+        /** With the warm-up at load. */
+        public Options(int threads, boolean exactActivations) {
+            this(threads, exactActivations, true);
         }
 
         public static Options defaults() {
@@ -37,10 +43,17 @@ public final class TernaryModel implements AutoCloseable {
     private final Parallel par;
     private final boolean exact;
 
+    private WarmUp.Result warmUp;
+
     private TernaryModel(Graph graph, Options options) {
         this.graph = graph;
         this.par = Parallel.of(options.threads());
         this.exact = options.exactActivations();
+    }
+
+    /** What the warm-up at load did (runs, time and input shapes), or why it was skipped or not asked for. */
+    public String warmUp() {
+        return warmUp.toString();
     }
 
     /**
@@ -50,7 +63,9 @@ public final class TernaryModel implements AutoCloseable {
      */
     public static TernaryModel load(OnnxModel model, Map<String, TernaryTensor> ternary, Options options) throws IOException {
         try {
-            return new TernaryModel(Graph.compile(model, ternary), options);
+            TernaryModel m = new TernaryModel(Graph.compile(model, ternary), options);
+            m.warmUp = options.warmUp() ? WarmUp.run(m, model.graph().inputs()) : new WarmUp.Result(0, 0, null, "not asked for");
+            return m;
         } catch (IOException e) {
             throw OneLine.of(e);
         }

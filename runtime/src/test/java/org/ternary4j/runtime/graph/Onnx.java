@@ -94,15 +94,21 @@ final class Onnx {
 
     /** Runs the model in ONNX Runtime; float or int64 outputs come back as {@link Tensor}s. */
     static Map<String, Tensor> ort(OnnxMl.ModelProto model, Map<String, Tensor> inputs) throws OrtException {
+        return ort(model.toByteArray(), inputs);
+    }
+
+    /** As above for a serialized model; int64 inputs stay int64. */
+    static Map<String, Tensor> ort(byte[] model, Map<String, Tensor> inputs) throws OrtException {
         OrtEnvironment env = OrtEnvironment.getEnvironment();
         try (OrtSession.SessionOptions o = new OrtSession.SessionOptions()) {
             o.setIntraOpNumThreads(1);
-            try (OrtSession s = env.createSession(model.toByteArray(), o)) {
+            try (OrtSession s = env.createSession(model, o)) {
                 Map<String, OnnxTensor> in = new HashMap<>();
                 try {
                     for (var e : inputs.entrySet()) {
                         long[] shape = Arrays.stream(e.getValue().shape()).asLongStream().toArray();
-                        in.put(e.getKey(), OnnxTensor.createTensor(env, FloatBuffer.wrap(e.getValue().floats()), shape));
+                        in.put(e.getKey(), e.getValue() instanceof Tensor.I64 l ? OnnxTensor.createTensor(env, LongBuffer.wrap(l.data()), shape)
+                                : OnnxTensor.createTensor(env, FloatBuffer.wrap(e.getValue().floats()), shape));
                     }
                     Map<String, Tensor> out = new LinkedHashMap<>();
                     try (OrtSession.Result r = s.run(in)) {

@@ -1,0 +1,78 @@
+package org.ternary4j.runtime;
+
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import org.ternary4j.formats.onnx.ValueInfo;
+import org.ternary4j.runtime.graph.Tensor;
+
+/**
+ * Runs a freshly loaded model on small synthetic inputs until the JIT has compiled its kernels:
+ * the Vector API code runs 100× slower or more in the interpreter, so without it the first real
+ * call took seconds. Inputs follow the declared shapes, each symbolic dimension 1 for the first
+ * axis (the batch) and one of {@link #SIDES} elsewhere (the smallest the model accepts: a CNN's
+ * downsampling needs some size), floats small and random, integers 0 (a valid token id and
+ * index). Runs stop after {@link #MAX_RUNS} or once the loading thread has spent
+ * {@link #BUDGET_NANOS} of CPU time (wall time would stretch on a busy machine). A model none of
+ * these inputs fit is not warmed, and {@link Result} says why.
+ */
+final class WarmUp {
+    private WarmUp() {}
+
+    static final int[] SIDES = {32, 64, 128};
+    private static final int MAX_RUNS = 40;
+    private static final long BUDGET_NANOS = 3_000_000_000L;
+
+    /** What the warm-up did: runs and time, the shapes it used, or why it did not run. */
+    record Result(int runs, long nanos, String shapes, String skipped) {
+        @Override
+        public String toString() {
+            if (skipped != null) return "warm-up skipped: " + skipped;
+            return String.format(java.util.Locale.ROOT, "warm-up at load: %d runs on %s in %.0f ms", runs, shapes, nanos / 1e6);
+        }
+    }
+
+    static Result run(TernaryModel model, List<ValueInfo> declared) {
+        Result r = null;
+        for (int side : SIDES) {
+            r = run(model, declared, side);
+            if (r.skipped() == null) return r;
+        }
+        return r;
+    }
+
+    private static Result run(TernaryModel model, List<ValueInfo> declared, int side) {
+        Map<String, Tensor> inputs = new LinkedHashMap<>();
+        Random rnd = new Random(1);
+        for (String name : model.inputNames()) {
+            ValueInfo v = declared.stream().filter(d -> d.name().equals(name)).findFirst().orElse(null);
+            if (v == null || !v.hasShape() || v.type().isEmpty()) return new Result(0, 0, null, "input '" + name + "' has no declared shape and type");
+            long[] s = v.shape();
+            int[] shape = new int[s.length];
+            for (int i = 0; i < s.length; i++) shape[i] = s[i] >= 0 ? (int) Math.min(s[i], Integer.MAX_VALUE) : i == 0 ? 1 : side;
+            int n = Arrays.stream(shape).reduce(1, Math::multiplyExact);
+            if (v.type().get().isFloat()) {
+                float[] x = new float[n];
+                for (int i = 0; i < n; i++) x[i] = (float) rnd.nextGaussian() * 0.5f;
+                inputs.put(name, new Tensor.F32(shape, x));
+            } else {
+                inputs.put(name, new Tensor.I64(shape, new long[n]));
+            }
+        }
+        String shapes = inputs.values().stream().map(t -> Arrays.toString(t.shape())).reduce((a, b) -> a + ", " + b).orElse("no inputs");
+        java.lang.management.ThreadMXBean cpu = java.lang.management.ManagementFactory.getThreadMXBean();
+        long t0 = System.nanoTime(), c0 = cpu.getCurrentThreadCpuTime();
+        int runs = 0;
+        try {
+            while (runs < MAX_RUNS && cpu.getCurrentThreadCpuTime() - c0 < BUDGET_NANOS) {
+                model.run(inputs);
+                runs++;
+            }
+        } catch (RuntimeException e) {
+            return new Result(runs, System.nanoTime() - t0, shapes, "inputs " + shapes + " do not fit the model: " + e.getMessage());
+        }
+        return new Result(runs, System.nanoTime() - t0, shapes, null);
+    }
+}
