@@ -59,6 +59,10 @@ final class KernelsBenchCommand implements Callable<Integer> {
     @Option(names = "--e2e-agreement", defaultValue = "1000", paramLabel = "N", description = "Images on which --e2e compares predictions (default ${DEFAULT-VALUE}).")
     int e2eAgreement;
 
+    @Option(names = "--real-models", description = {"Only the fetched real models end to end (PaddleOCR cls and rec, all-minilm-l6-v2 from",
+            ".cache/models): runtime int8 and exact vs ONNX Runtime FP32, medians and ratios, bits per ternary weight."})
+    boolean realModels;
+
     @Option(names = "--quick", description = "Shorter warm-up and fewer samples (smoke test; numbers are noisier).")
     boolean quick;
 
@@ -75,6 +79,12 @@ final class KernelsBenchCommand implements Callable<Integer> {
         Grouping g = Grouping.parse(grouping);
         if (!(g instanceof Grouping.Row || g instanceof Grouping.Block || g instanceof Grouping.WholeTensor)) {
             throw new IllegalArgumentException("--grouping: " + grouping + " does not apply to a matrix; use row, tensor or block:G");
+        }
+        if (realModels) {
+            Path root = Path.of(System.getProperty("t4j.root", "."));
+            new org.ternary4j.bench.RealModelsBench(new org.ternary4j.bench.RealModelsBench.Options(root.resolve(".cache/models"),
+                    threads == null ? List.of(2) : threads, json.on, quick), System.out).run();
+            return 0;
         }
         if (!e2eOnly) {
             new KernelBench(new KernelBench.Options(parsed, threads == null ? d.threads() : threads, batches == null ? d.batches() : batches,

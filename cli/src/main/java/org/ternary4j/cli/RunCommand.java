@@ -58,6 +58,9 @@ final class RunCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
+    /** What the runtime's warm-up at load did (text output only: the JSON keeps its fields). */
+    private String loadWarmUp;
+
     @Override
     public Integer call() throws Exception {
         int threads = threadCount.count;
@@ -76,6 +79,7 @@ final class RunCommand implements Callable<Integer> {
         try (org.ternary4j.formats.onnx.OnnxModel onnx = org.ternary4j.formats.onnx.OnnxModel.read(model);
              TernaryModel m = TernaryModel.load(onnx, ternary, new TernaryModel.Options(threads, exact))) {
             packedBytes = m.packedWeightBytes();
+            loadWarmUp = m.warmUp();
             String input = m.inputNames().getFirst(), output = m.outputNames().getFirst();
             warmUp(() -> runBatches(m, input, output, x, Math.min(n, 500), null));
             long t0 = System.nanoTime();
@@ -163,7 +167,7 @@ final class RunCommand implements Callable<Integer> {
         } else {
             out.printf(Locale.ROOT, "%s: top-1 %s on %d examples; %.0f examples/s (batch %d, %d thread%s, %s activations)%n", model,
                     TaskAccuracy.percent(top1), n, perSecond, batch.size, threads, threads == 1 ? "" : "s", exact ? "float" : "int8");
-            out.printf(Locale.ROOT, "packed ternary weights resident: %d bytes, %.3f bits/weight%n", packedBytes, bits);
+            out.printf(Locale.ROOT, "packed ternary weights resident: %d bytes, %.3f bits/weight; %s%n", packedBytes, bits, loadWarmUp);
             if (cmp != null) {
                 out.printf(Locale.ROOT, "ONNX Runtime on the dequantized model: %.0f examples/s (runtime is %.2fx), predictions agree on %.2f %%, max |output diff| %.2e%n",
                         cmp.ortPerSecond(), perSecond / cmp.ortPerSecond(), 100 * cmp.agreement(), cmp.maxAbsDiff());
