@@ -13,12 +13,15 @@ public final class TernaryConv2d {
     private final PackedTernaryMatrix[] groups;
     private final float[] bias;
     private final Kernel kernel;
+    /** The direct kernel of a depthwise conv with one scale per channel (then {@link #groups} is only kept for its count); null otherwise. */
+    private final DepthwiseConv depthwise;
 
     /** The weight's shape [O, I/groups, kh, kw]. */
     private record Kernel(int outChannels, int inPerGroup, int kh, int kw) {}
 
     private TernaryConv2d(PackedTernaryMatrix[] groups, float[] bias, Kernel kernel) {
-        this.groups = groups;
+        this.depthwise = kernel.inPerGroup() == 1 && groups.length == kernel.outChannels() ? DepthwiseConv.of(groups, kernel.kh(), kernel.kw()) : null;
+        this.groups = depthwise == null ? groups : new PackedTernaryMatrix[groups.length];
         this.bias = bias;
         this.kernel = kernel;
     }
@@ -36,12 +39,18 @@ public final class TernaryConv2d {
         return new TernaryConv2d(mats, bias == null ? null : bias.clone(), new Kernel(s[0], s[1], s[2], s[3]));
     }
 
+    /** Whether this conv runs the direct depthwise kernel (for tests). */
+    boolean directDepthwise() {
+        return depthwise != null;
+    }
+
     public int outChannels() {
         return kernel.outChannels();
     }
 
     public long residentBytes() {
         long b = bias == null ? 0 : bias.length * 4L;
+        if (depthwise != null) return b + depthwise.residentBytes();
         for (PackedTernaryMatrix m : groups) b += m.residentBytes();
         return b;
     }
@@ -79,6 +88,8 @@ public final class TernaryConv2d {
         if (geo.groups() != g) throw new IllegalArgumentException("conv: geometry has group " + geo.groups() + ", weights were split into " + g);
         if (c != kernel.inPerGroup() * g) throw new IllegalArgumentException("conv: input has " + c + " channels, weights expect " + kernel.inPerGroup() * g);
         if (x.length != (long) n * c * h * w) throw new IllegalArgumentException("conv: input has " + x.length + " values for [" + n + ", " + c + ", " + h + ", " + w + "]");
+        // the depthwise kernel reads only taps with nonzero codes, so NaN and infinity need no other path
+        if (depthwise != null) return depthwise.forward(x, n, h, w, geo, par);
         if (FloatKernels.allFinite(x, 0, x.length)) return forwardPixels(x, n, c, h, w, geo, !exact, par);
         int oh = geo.outH(h, kernel.kh()), ow = geo.outW(w, kernel.kw());
         return new ConvOutput(forwardPerPixel(x, n, c, h, w, geo, exact, par), n, kernel.outChannels(), oh, ow, ow);
