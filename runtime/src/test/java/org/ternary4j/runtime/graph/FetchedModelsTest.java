@@ -59,7 +59,7 @@ class FetchedModelsTest {
         Agreement a = compare("ch_PP-OCRv4_rec_infer.onnx", dir, inputs, 6625);
         assertEquals(a.argmaxes(), a.exactSame(), "exact arg-max agreement over time steps");
         assertTrue(a.exactCosine() >= 0.9999, "exact cosine " + a.exactCosine());
-        // per-vector int8 activations lose much of this model (81/120 time steps, cosine 0.59 when written): a floor, not a goal
+        // per-vector int8 activations lose much of this model (76/120 time steps, cosine 0.61 when written): a floor, not a goal
         assertTrue(a.int8Same() >= 0.6 * a.argmaxes(), "int8 arg-max agreement " + a.int8Same() + "/" + a.argmaxes());
     }
 
