@@ -49,7 +49,7 @@ public final class InputPlan {
         List<Binding> bindings = new ArrayList<>();
         boolean unnamed = data.inputs().size() == 1 && data.inputs().get(0).name() == null;
         if (unnamed && inputs.size() != 1) {
-            throw new IOException(data.source() + ": one unnamed array 'x' for a model with " + inputs.size() + " inputs " + inputs
+            throw new IOException(data.source() + ": one unnamed array 'x', but the model has " + inputs.size() + " inputs " + inputs
                     + " (" + file + "); give an .npz with one array per input name");
         }
         Map<String, NdArray> byName = new LinkedHashMap<>();
