@@ -60,6 +60,10 @@ final class TaskCommand implements Callable<Integer> {
             + "two texts (default: all).")
     Integer calibrationPairs;
 
+    @Option(names = "--calibration-tokens", paramLabel = "N", defaultValue = "128", description = "sentence-retrieval: cut "
+            + "calibration texts at N tokens (padding to the longest costs calibration time). Default: ${DEFAULT-VALUE}.")
+    int calibrationTokens;
+
     @Option(names = "--tokenizer", paramLabel = "tokenizer.json", defaultValue = ".cache/models/all-minilm-l6-v2-tokenizer.json",
             description = "sentence-retrieval: the model's Hugging Face tokenizer. Default: ${DEFAULT-VALUE} (scripts/fetch-models.sh).")
     Path tokenizer;
@@ -115,9 +119,10 @@ final class TaskCommand implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         try (HuggingFaceTokenizer tok = SentenceRetrieval.tokenizer(tokenizer)) {
             if (calibrationOut != null) {
-                int n = SentenceRetrieval.writeCalibration(calibrationOut, tok, calibrationPairs == null ? -1 : calibrationPairs);
-                out.printf("%s: %d calibration texts (query and document of %d Debian package descriptions held out of evaluation)%n",
-                        calibrationOut, 2 * n, n);
+                int n = SentenceRetrieval.writeCalibration(calibrationOut, tok, calibrationPairs == null ? -1 : calibrationPairs,
+                        calibrationTokens);
+                out.printf("%s: %d calibration texts of at most %d tokens (query and document of %d Debian package descriptions held "
+                        + "out of evaluation)%n", calibrationOut, 2 * n, calibrationTokens, n);
                 return 0;
             }
             if (models.isEmpty()) throw new IllegalArgumentException("no MODEL.onnx to measure (or give --write-calibration)");

@@ -30,7 +30,7 @@ class TaskCommandTest {
             Files.copy(in, tokenizer);
         }
         CliRun r = CliRun.of("task", "sentence-retrieval", "--tokenizer", tokenizer.toString(), "--write-calibration", out.toString(),
-                "--calibration-pairs", "3");
+                "--calibration-pairs", "3", "--calibration-tokens", "16");
         assertEquals(0, r.exitCode(), r.err());
         assertTrue(r.out().contains("6 calibration texts"), r.out());
         Map<String, NdArray> a = NpzReader.read(out);
@@ -38,6 +38,7 @@ class TaskCommandTest {
         NdArray ids = a.get("input_ids"), mask = a.get("attention_mask");
         assertEquals(6, ids.count());
         int length = ids.exampleSize();
+        assertTrue(length <= 16, "cut at 16 tokens: " + length);
         for (int i = 0; i < 6; i++) {
             assertEquals(101f, ids.data()[i * length], "[CLS] first");
             int real = 0;

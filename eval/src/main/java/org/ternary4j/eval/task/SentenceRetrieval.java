@@ -87,9 +87,12 @@ public final class SentenceRetrieval {
 
     /**
      * Calibration inputs for the model: the query and the document of each calibration pair,
-     * padded to the longest, as int64 arrays named after the model's inputs. Returns the pairs used.
+     * cut at {@code maxTokens} (the last, [SEP], kept) and padded to the longest, as int64 arrays
+     * named after the model's inputs. Every padded position is a row of calibration statistics
+     * too, so a shorter cut spends less of them on padding. Returns the pairs used.
      */
-    public static int writeCalibration(Path out, HuggingFaceTokenizer tokenizer, int pairs) throws IOException {
+    public static int writeCalibration(Path out, HuggingFaceTokenizer tokenizer, int pairs, int maxTokens) throws IOException {
+        if (maxTokens < 2 || maxTokens > MAX_TOKENS) throw new IllegalArgumentException("calibration texts are cut at 2 to " + MAX_TOKENS + " tokens, got " + maxTokens);
         List<String> texts = new ArrayList<>();
         List<Pair> chosen = pairs(Split.CALIBRATION, pairs);
         for (Pair p : chosen) {
@@ -97,6 +100,13 @@ public final class SentenceRetrieval {
             texts.add(p.document());
         }
         long[][] ids = tokenize(tokenizer, texts);
+        for (int i = 0; i < ids.length; i++) {
+            if (ids[i].length > maxTokens) {
+                long last = ids[i][ids[i].length - 1];
+                ids[i] = Arrays.copyOf(ids[i], maxTokens);
+                ids[i][maxTokens - 1] = last;
+            }
+        }
         int length = Arrays.stream(ids).mapToInt(a -> a.length).max().orElse(0);
         int n = ids.length;
         long[] flat = new long[n * length], mask = new long[n * length];
