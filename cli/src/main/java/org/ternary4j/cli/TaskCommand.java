@@ -5,8 +5,11 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
+import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
+import org.ternary4j.eval.ort.OnnxModel;
 import org.ternary4j.eval.task.OcrTask;
 import org.ternary4j.eval.task.PaddleOcr;
+import org.ternary4j.eval.task.SentenceRetrieval;
 import org.ternary4j.eval.task.TextLines;
 import org.ternary4j.formats.data.Dataset;
 import org.ternary4j.formats.data.NpzWriter;
@@ -19,15 +22,18 @@ import picocli.CommandLine.Spec;
 
 /**
  * Third-party models measured on their own task: PaddleOCR's direction classifier and recogniser
- * on text lines rendered here, calibration lines kept apart from evaluation lines.
+ * on text lines rendered here, and a sentence-embedding model on retrieval of Debian package
+ * descriptions; calibration data always kept apart from evaluation data.
  */
 @Command(name = "task", mixinStandardHelpOptions = true,
-        description = "Measure OCR models on their real task with text lines rendered from the machine's fonts: ocr-orientation "
-                + "(PaddleOCR direction classifier: accuracy on lines half of which are upside down) or ocr-recognition (PaddleOCR "
-                + "recogniser: character error rate). Evaluation lines never share a text with calibration lines; --write-calibration "
-                + "writes the calibration split as an .npz ('x').")
+        description = "Measure models on their real task. ocr-orientation (PaddleOCR direction classifier: accuracy on rendered "
+                + "text lines half of which are upside down), ocr-recognition (PaddleOCR recogniser: character error rate), "
+                + "sentence-retrieval (a BERT-style sentence-embedding model such as all-MiniLM-L6-v2: each Debian package synopsis "
+                + "retrieves its long description; per model the mean cosine of its embeddings to the first model's, the mean cosine "
+                + "of unrelated pairs, and recall@1). Evaluation data never overlaps calibration data; --write-calibration writes "
+                + "the calibration split as an .npz ('x', or input_ids/attention_mask/token_type_ids).")
 final class TaskCommand implements Callable<Integer> {
-    @Parameters(index = "0", paramLabel = "TASK", description = "ocr-orientation or ocr-recognition.")
+    @Parameters(index = "0", paramLabel = "TASK", description = "ocr-orientation, ocr-recognition or sentence-retrieval.")
     String task;
 
     @Parameters(index = "1..*", paramLabel = "MODEL.onnx", arity = "0..*", description = "Models to measure on the same lines.")
@@ -46,6 +52,22 @@ final class TaskCommand implements Callable<Integer> {
     @Option(names = "--calibration-lines", defaultValue = "256", paramLabel = "N", description = "Default: ${DEFAULT-VALUE}.")
     int calibrationLines;
 
+    @Option(names = "--pairs", paramLabel = "N", description = "sentence-retrieval: evaluation pairs (default: all "
+            + "held-out pairs).")
+    Integer pairs;
+
+    @Option(names = "--calibration-pairs", paramLabel = "N", description = "sentence-retrieval: calibration pairs, each giving "
+            + "two texts (default: all).")
+    Integer calibrationPairs;
+
+    @Option(names = "--calibration-tokens", paramLabel = "N", defaultValue = "128", description = "sentence-retrieval: cut "
+            + "calibration texts at N tokens (padding to the longest costs calibration time). Default: ${DEFAULT-VALUE}.")
+    int calibrationTokens;
+
+    @Option(names = "--tokenizer", paramLabel = "tokenizer.json", defaultValue = ".cache/models/all-minilm-l6-v2-tokenizer.json",
+            description = "sentence-retrieval: the model's Hugging Face tokenizer. Default: ${DEFAULT-VALUE} (scripts/fetch-models.sh).")
+    Path tokenizer;
+
     @Mixin
     ThreadsOption threads = ThreadsOption.allProcessors();
 
@@ -54,8 +76,9 @@ final class TaskCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        if (task.equals("sentence-retrieval")) return sentences();
         if (!task.equals("ocr-orientation") && !task.equals("ocr-recognition")) {
-            throw new IllegalArgumentException("task '" + task + "': unknown; one of ocr-orientation, ocr-recognition");
+            throw new IllegalArgumentException("task '" + task + "': unknown; one of ocr-orientation, ocr-recognition, sentence-retrieval");
         }
         if (lines < 1 || calibrationLines < 1) throw new IllegalArgumentException("--lines and --calibration-lines must be ≥ 1");
         PathGuard guard = new PathGuard().input(dictionary).output(calibrationOut);
@@ -81,6 +104,49 @@ final class TaskCommand implements Callable<Integer> {
             OcrTask.Recognition r = OcrTask.recognition(fonts, OcrTask.Split.EVALUATION, lines);
             for (Path m : models) {
                 out.printf(Locale.ROOT, "%s: character error rate %.4f on %d evaluation lines%n", m, OcrTask.characterErrorRate(m, r, chars, threads.count), lines);
+            }
+        }
+        return 0;
+    }
+
+    private int sentences() throws Exception {
+        if ((pairs != null && pairs < 2) || (calibrationPairs != null && calibrationPairs < 1)) {
+            throw new IllegalArgumentException("--pairs must be ≥ 2 and --calibration-pairs ≥ 1");
+        }
+        PathGuard guard = new PathGuard().input(tokenizer).output(calibrationOut);
+        models.forEach(guard::input);
+        guard.check();
+        PrintWriter out = spec.commandLine().getOut();
+        try (HuggingFaceTokenizer tok = SentenceRetrieval.tokenizer(tokenizer)) {
+            if (calibrationOut != null) {
+                int n = SentenceRetrieval.writeCalibration(calibrationOut, tok, calibrationPairs == null ? -1 : calibrationPairs,
+                        calibrationTokens);
+                out.printf("%s: %d calibration texts of at most %d tokens (query and document of %d Debian package descriptions held "
+                        + "out of evaluation)%n", calibrationOut, 2 * n, calibrationTokens, n);
+                return 0;
+            }
+            if (models.isEmpty()) throw new IllegalArgumentException("no MODEL.onnx to measure (or give --write-calibration)");
+            List<SentenceRetrieval.Pair> eval = SentenceRetrieval.pairs(SentenceRetrieval.Split.EVALUATION, pairs == null ? -1 : pairs);
+            long[][] queries = SentenceRetrieval.tokenize(tok, eval.stream().map(SentenceRetrieval.Pair::query).toList());
+            long[][] documents = SentenceRetrieval.tokenize(tok, eval.stream().map(SentenceRetrieval.Pair::document).toList());
+            out.printf("sentence-retrieval: %d Debian package synopses each retrieving its description among %d; cosines against %s%n",
+                    eval.size(), eval.size(), models.get(0));
+            float[][] refQ = null, refD = null;
+            for (Path m : models) {
+                long start = System.nanoTime();
+                float[][] q, d;
+                try (OnnxModel model = OnnxModel.open(m, threads.count, null)) {
+                    q = SentenceRetrieval.embed(model, queries);
+                    d = SentenceRetrieval.embed(model, documents);
+                }
+                if (refQ == null) {
+                    refQ = q;
+                    refD = d;
+                }
+                SentenceRetrieval.Scores s = SentenceRetrieval.score(q, d, refQ, refD);
+                out.printf(Locale.ROOT, "%s: cosine to reference %.4f, unrelated-pair cosine %.4f, recall@1 %.4f (%.0f s)%n", m,
+                        s.cosineToReference(), s.unrelatedCosine(), s.recallAt1(), (System.nanoTime() - start) / 1e9);
+                out.flush();
             }
         }
         return 0;

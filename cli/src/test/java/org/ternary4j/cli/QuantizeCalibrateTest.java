@@ -14,11 +14,13 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.ternary4j.formats.data.NdArray;
 import org.ternary4j.formats.data.NpyWriter;
+import org.ternary4j.formats.data.NpzWriter;
 
 /** {@code quantize --calibrate}: the calibration table and report, the budget, and the test-split guard. */
 class QuantizeCalibrateTest {
@@ -71,6 +73,29 @@ class QuantizeCalibrateTest {
         assertTrue(run.err().contains("test split"), run.err());
         assertEquals(1, run.err().strip().lines().count(), run.err());
         assertFalse(Files.exists(out));
+    }
+
+    /** Calibration arrays that do not fit the model: one line naming the file and the array, and no output, report or packed file. */
+    @Test
+    void calibrationArraysThatDoNotFitTheModelWriteNothing() throws Exception {
+        Path in = model(), out = dir.resolve("out.onnx"), report = dir.resolve("r.json"), packed = dir.resolve("p.safetensors");
+        float[] v = new float[4 * 72];
+        List<List<NpzWriter.Entry>> bad = List.of(
+                List.of(new NpzWriter.Floats("Z", new NdArray(new int[] {4, 2, 6, 6}, v))),                      // no array for 'X'
+                List.of(new NpzWriter.Floats("X", new NdArray(new int[] {4, 2, 6, 6}, v)),
+                        new NpzWriter.Floats("mask", new NdArray(new int[] {4, 1}, new float[4]))),                // extra array
+                List.of(new NpzWriter.Floats("X", new NdArray(new int[] {4, 71}, new float[4 * 71]))));          // 71 values, not 2·6·6
+        String[] arrays = {"'X'", "'mask'", "'X'"};
+        for (int i = 0; i < bad.size(); i++) {
+            Path npz = dir.resolve("calib" + i + ".npz");
+            NpzWriter.write(npz, bad.get(i));
+            CliRun run = QuantizeOnnxTest.quantize(in.toString(), "-o", out.toString(), "--method", "tnt", "--grouping", "row",
+                    "--calibrate", npz.toString(), "--report", report.toString(), "--packed", packed.toString());
+            assertNotEquals(0, run.exitCode());
+            assertEquals(1, run.err().strip().lines().count(), run.err());
+            assertTrue(run.err().contains(npz.toString()) && run.err().contains(arrays[i]), run.err());
+            assertFalse(Files.exists(out) || Files.exists(report) || Files.exists(packed), run.err());
+        }
     }
 
     @Test

@@ -19,13 +19,16 @@ import org.ternary4j.formats.data.NdArray;
  * How a data set's arrays feed a model's inputs: which array goes to which input and how each
  * example is reshaped to the declared shape. The first declared dimension is the batch: dynamic
  * (any batch size) or fixed (batches of exactly that size, the last one padded by repeating its
- * final example; padded outputs are dropped).
+ * final example; padded outputs are dropped). Integer inputs take only whole numbers: the data's
+ * floats are converted to the input's type when fed, and a fraction there means the wrong array.
  */
-final class InputPlan {
+public final class InputPlan {
 
     /** One model input, its data, and the resolved shape of one example. */
     record Binding(OnnxModel.Input input, NdArray data, long[] exampleShape) {}
 
+    private static final Set<OnnxJavaType> INTEGER = EnumSet.of(OnnxJavaType.INT64, OnnxJavaType.INT32, OnnxJavaType.INT16,
+            OnnxJavaType.INT8, OnnxJavaType.UINT8);
     private static final Set<OnnxJavaType> SUPPORTED = EnumSet.of(OnnxJavaType.FLOAT, OnnxJavaType.DOUBLE, OnnxJavaType.FLOAT16,
             OnnxJavaType.INT64, OnnxJavaType.INT32, OnnxJavaType.INT16, OnnxJavaType.INT8, OnnxJavaType.UINT8, OnnxJavaType.BOOL);
 
@@ -38,12 +41,16 @@ final class InputPlan {
     }
 
     static InputPlan of(OnnxModel model, Dataset data) throws IOException {
-        List<OnnxModel.Input> inputs = model.inputs();
+        return of(model.file().toString(), model.inputs(), data);
+    }
+
+    /** The plan for feeding {@code data} to a model (named {@code file} in messages) that declares {@code inputs}. */
+    public static InputPlan of(String file, List<OnnxModel.Input> inputs, Dataset data) throws IOException {
         List<Binding> bindings = new ArrayList<>();
         boolean unnamed = data.inputs().size() == 1 && data.inputs().get(0).name() == null;
         if (unnamed && inputs.size() != 1) {
-            throw new IOException(model.file() + ": model has " + inputs.size() + " inputs " + inputs
-                    + "; give an .npz with one array per input name");
+            throw new IOException(data.source() + ": one unnamed array 'x', but the model has " + inputs.size() + " inputs " + inputs
+                    + " (" + file + "); give an .npz with one array per input name");
         }
         Map<String, NdArray> byName = new LinkedHashMap<>();
         for (Dataset.NamedArray a : data.inputs()) byName.put(a.name(), a.array());
@@ -54,17 +61,18 @@ final class InputPlan {
                 throw new IOException(data.source() + ": no array for model input '" + in.name() + "' (arrays: " + byName.keySet() + ")");
             }
             if (!SUPPORTED.contains(in.type())) {
-                throw new IOException(model.file() + ": input '" + in.name() + "' has type " + in.type() + "; supported: " + SUPPORTED);
+                throw new IOException(file + ": input '" + in.name() + "' has type " + in.type() + "; supported: " + SUPPORTED);
             }
             long[] shape = in.shape();
-            if (shape.length == 0) throw new IOException(model.file() + ": input '" + in.name() + "' is a scalar; cannot batch examples into it");
+            if (shape.length == 0) throw new IOException(file + ": input '" + in.name() + "' is a scalar; cannot batch examples into it");
             long[] example = fit(Arrays.copyOfRange(shape, 1, shape.length), array);
             if (example == null) {
-                throw new IOException(data.source() + ": examples of shape " + Arrays.toString(array.exampleShape())
-                        + " do not fit model input " + in + " (" + model.file() + ")");
+                throw new IOException(data.source() + ": array " + arrayName(unnamed, in) + " has examples of shape " + Arrays.toString(array.exampleShape())
+                        + ", which do not fit model input " + in + " (" + file + ")");
             }
+            if (INTEGER.contains(in.type())) requireWhole(data.source(), arrayName(unnamed, in), in, array);
             if (shape[0] > 0) {
-                if (fixed != 0 && fixed != shape[0]) throw new IOException(model.file() + ": inputs declare different fixed batch sizes");
+                if (fixed != 0 && fixed != shape[0]) throw new IOException(file + ": inputs declare different fixed batch sizes");
                 fixed = (int) shape[0];
             }
             bindings.add(new Binding(in, array, example));
@@ -77,6 +85,20 @@ final class InputPlan {
             }
         }
         return new InputPlan(List.copyOf(bindings), fixed);
+    }
+
+    private static String arrayName(boolean unnamed, OnnxModel.Input in) {
+        return "'" + (unnamed ? "x" : in.name()) + "'";
+    }
+
+    private static void requireWhole(String source, String array, OnnxModel.Input in, NdArray data) throws IOException {
+        float[] v = data.data();
+        for (int i = 0; i < v.length; i++) {
+            if (v[i] != Math.rint(v[i])) {
+                throw new IOException(source + ": array " + array + " holds " + v[i] + " at example " + i / Math.max(1, data.exampleSize())
+                        + ", but model input " + in + " takes whole numbers");
+            }
+        }
     }
 
     /**
@@ -112,12 +134,12 @@ final class InputPlan {
     }
 
     /** The batch size to use: the model's fixed batch if it has one, else {@code wanted}. */
-    int batchSize(int wanted) {
+    public int batchSize(int wanted) {
         return fixedBatch > 0 ? fixedBatch : wanted;
     }
 
     /** How many examples a batch [from, to) feeds, padding included. */
-    int rows(int from, int to, int batch) {
+    public int rows(int from, int to, int batch) {
         return fixedBatch > 0 ? batch : to - from;
     }
 
@@ -125,7 +147,7 @@ final class InputPlan {
      * Tensors for examples [from, to), padded to {@code batch} examples by repeating the last
      * one when the model's batch size is fixed. The caller closes them.
      */
-    Map<String, OnnxTensor> tensors(OrtEnvironment env, int from, int to, int batch) throws OrtException {
+    public Map<String, OnnxTensor> tensors(OrtEnvironment env, int from, int to, int batch) throws OrtException {
         Map<String, OnnxTensor> out = new LinkedHashMap<>();
         try {
             for (Binding b : bindings) {

@@ -6,11 +6,9 @@ import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OnnxValue;
 import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
-import ai.onnxruntime.TensorInfo;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
@@ -65,17 +63,13 @@ public final class OnnxModel implements AutoCloseable {
                 options.setSymbolicDimensionValue(d.getKey(), d.getValue());
             }
             session = OrtSessions.environment().createSession(file.toString(), options);
-            List<Input> inputs = new ArrayList<>();
-            for (NodeInfo n : session.getInputInfo().values()) {
-                if (!(n.getInfo() instanceof TensorInfo t)) throw new IOException(file + ": input '" + n.getName() + "' is not a tensor");
-                inputs.add(new Input(n.getName(), t.type, t.getShape()));
-            }
+            List<Input> inputs = OrtSessions.inputs(session, file);
             Map<String, NodeInfo> outputs = session.getOutputInfo();
             String output = outputName != null ? outputName : outputs.keySet().iterator().next();
             if (!outputs.containsKey(output)) {
                 throw new IOException(file + ": no output '" + output + "' (outputs: " + String.join(", ", outputs.keySet()) + ")");
             }
-            return new OnnxModel(file, session, List.copyOf(inputs), output);
+            return new OnnxModel(file, session, inputs, output);
         } catch (OrtException e) {
             closeQuietly(session);
             throw new IOException(file + ": ONNX Runtime cannot load the model: " + OrtSessions.firstLine(e.getMessage()));

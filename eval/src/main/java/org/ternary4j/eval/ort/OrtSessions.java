@@ -1,10 +1,14 @@
 package org.ternary4j.eval.ort;
 
+import ai.onnxruntime.NodeInfo;
 import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtLoggingLevel;
 import ai.onnxruntime.OrtSession;
+import ai.onnxruntime.TensorInfo;
 import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
 
 /** How ternary4j runs ONNX Runtime: one environment, reproducible session options, one-line messages. */
 public final class OrtSessions {
@@ -33,6 +37,16 @@ public final class OrtSessions {
             options.close();
             throw e;
         }
+    }
+
+    /** The session's inputs as declared, in the model's order; {@code file} names the model in messages. */
+    public static List<OnnxModel.Input> inputs(OrtSession session, Object file) throws OrtException, IOException {
+        List<OnnxModel.Input> inputs = new ArrayList<>();
+        for (NodeInfo n : session.getInputInfo().values()) {
+            if (!(n.getInfo() instanceof TensorInfo t)) throw new IOException(file + ": input '" + n.getName() + "' is not a tensor");
+            inputs.add(new OnnxModel.Input(n.getName(), t.type, t.getShape()));
+        }
+        return List.copyOf(inputs);
     }
 
     /** Closes {@code session}; a failure becomes an IOException that names {@code file}. */

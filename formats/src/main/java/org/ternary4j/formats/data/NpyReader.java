@@ -52,9 +52,25 @@ public final class NpyReader {
             return kind == 'i' && size == 8 ? values.getLong(values.position() + i * size) : (long) get(i);
         }
 
-        NdArray toFloats() {
+        /**
+         * The values as floats. Integers are exact below 2^24 in magnitude; one a float cannot hold
+         * (a token id or index would silently become a neighbouring one) is refused.
+         */
+        NdArray toFloats() throws IOException {
             float[] out = new float[count()];
-            for (int i = 0; i < out.length; i++) out[i] = (float) get(i);
+            boolean wideInts = kind != 'f' && size >= 4;
+            for (int i = 0; i < out.length; i++) {
+                if (wideInts) {
+                    long v = getLong(i);
+                    out[i] = v;
+                    if ((long) out[i] != v) {
+                        throw new IOException(source + ": integer " + v + " at index " + i + " cannot be held exactly (data values are floats: "
+                                + "integers up to 2^24 = 16777216 in magnitude)");
+                    }
+                } else {
+                    out[i] = (float) get(i);
+                }
+            }
             return new NdArray(shape, out);
         }
 

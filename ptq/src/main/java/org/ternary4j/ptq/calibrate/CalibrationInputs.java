@@ -15,19 +15,26 @@ import org.ternary4j.formats.data.NdArray;
  *     of the 60,000-image <b>training</b> split, evenly spaced (indices ⌊i·60000/N⌋), so every
  *     class is represented and the choice is the same on every run. {@code eval --data
  *     fashion-mnist} reports on the disjoint t10k test split.</li>
- * <li>an .npy file or an .npz with {@code x} (optionally {@code FILE:N}): the first N examples,
- *     values as stored.</li>
+ * <li>an .npy file or an .npz with {@code x} for a one-input model, or an .npz with one array per
+ *     model input, named after it (optionally {@code FILE:N}): the first N examples, values as
+ *     stored; each array is fed in its input's element type (int64 token ids as int64).</li>
  * </ul>
+ * Which array feeds which input, and whether it fits, is checked against the model when
+ * calibration starts, before anything is written.
  * Refused: {@code fashion-mnist:test}/{@code :t10k}, folders (an IDX folder means its t10k files
  * to {@code eval}), and any file named t10k* or test* — calibrating on the data that
  * accuracy is reported on would make the reported numbers meaningless.
  */
-public record CalibrationInputs(String source, NdArray inputs) {
+public record CalibrationInputs(String source, Dataset inputs) {
     public static final int DEFAULT_COUNT = 4096; // 256 measured 2.9 points worse on LeNet-5 (CALIBRATION.md)
 
     public CalibrationInputs {
-        if (inputs.count() < 1) throw new IllegalArgumentException(source + ": no calibration examples");
-        for (float v : inputs.data()) if (!Float.isFinite(v)) throw new IllegalArgumentException(source + ": calibration inputs contain " + v);
+        if (inputs.count() < 1) throw new IllegalArgumentException(inputs.source() + ": no calibration examples");
+        for (Dataset.NamedArray a : inputs.inputs()) {
+            for (float v : a.array().data()) {
+                if (!Float.isFinite(v)) throw new IllegalArgumentException(inputs.source() + ": array '" + (a.name() == null ? "x" : a.name()) + "' contains " + v);
+            }
+        }
     }
 
     public static CalibrationInputs load(String spec) throws IOException {
@@ -43,7 +50,7 @@ public record CalibrationInputs(String source, NdArray inputs) {
             Dataset train = DataSources.fashionMnist("train");
             String which = train.count() == 60_000 ? "fashion-mnist train split" : train.source();
             return new CalibrationInputs(which + ", " + Math.min(n, train.count()) + " evenly spaced images",
-                    evenlySpaced(train.inputs().get(0).array(), n));
+                    Dataset.of(which, evenlySpaced(train.inputs().get(0).array(), n), null));
         }
         Path file = Path.of(s);
         int n = Integer.MAX_VALUE;
@@ -59,9 +66,8 @@ public record CalibrationInputs(String source, NdArray inputs) {
         }
         if (!Files.isRegularFile(file)) throw new IOException(file + ": no such file");
         Dataset d = DataSources.load(file.toString(), null);
-        if (d.inputs().size() != 1) throw new IllegalArgumentException(file + ": calibration needs one input array 'x'");
-        NdArray x = d.inputs().get(0).array();
-        return new CalibrationInputs(file + ", first " + Math.min(n, x.count()) + " examples", x.slice(0, Math.min(n, x.count())));
+        Dataset first = d.limit(n);
+        return new CalibrationInputs(file + ", first " + first.count() + " examples", new Dataset(d.source(), first.inputs(), null));
     }
 
     private static int count(String spec, String arg) {

@@ -215,9 +215,10 @@ public final class Calibrator {
     private Map<String, Moments> fpOutputMoments(OnnxModel model, List<CalibLayer> layers, CalibrationInputs data) throws IOException {
         Map<String, double[]> sums = new LinkedHashMap<>(), squares = new LinkedHashMap<>();
         Map<String, long[]> counts = new LinkedHashMap<>();
-        Set<String> names = new LinkedHashSet<>();
+        Set<String> names = new LinkedHashSet<>(), convOutputs = new LinkedHashSet<>();
         for (CalibLayer l : layers) {
             names.add(l.biasOutput());
+            if (l.conv() != null) convOutputs.add(l.biasOutput());
             sums.put(l.biasOutput(), new double[l.rows()]);
             squares.put(l.biasOutput(), new double[l.rows()]);
             counts.put(l.biasOutput(), new long[1]);
@@ -228,7 +229,7 @@ public final class Calibrator {
                 for (String name : names) {
                     IntermediateRunner.Tensor t = batch.get(name);
                     double[] s = sums.get(name), sq = squares.get(name);
-                    boolean channelsFirst = t.shape().length == 4; // conv outputs NCHW; dense outputs [..., out]
+                    boolean channelsFirst = convOutputs.contains(name); // conv outputs NCHW; dense outputs [..., out], also of rank 4
                     int c = s.length;
                     int inner = channelsFirst ? (int) (t.shape()[2] * t.shape()[3]) : 1;
                     float[] v = t.values();

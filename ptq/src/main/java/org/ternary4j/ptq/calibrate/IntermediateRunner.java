@@ -1,21 +1,21 @@
 package org.ternary4j.ptq.calibrate;
 
-import ai.onnxruntime.NodeInfo;
 import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OnnxValue;
 import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
-import ai.onnxruntime.TensorInfo;
 import java.io.IOException;
 import java.nio.FloatBuffer;
-import java.util.Arrays;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import org.ternary4j.formats.data.NdArray;
+import org.ternary4j.eval.ort.InputPlan;
+import org.ternary4j.eval.ort.OnnxModel;
 import org.ternary4j.eval.ort.OrtNatives;
 import org.ternary4j.eval.ort.OrtSessions;
+import org.ternary4j.formats.data.Dataset;
 
 /**
  * Runs an in-memory copy of a model in ONNX Runtime (one thread, sequential, deterministic
@@ -33,73 +33,66 @@ final class IntermediateRunner implements AutoCloseable {
 
     private final String file;
     private final OrtSession session;
-    private final String inputName;
-    private final long[] declared;
+    private final List<OnnxModel.Input> inputs;
 
-    private IntermediateRunner(String file, OrtSession session, String inputName, long[] declared) {
+    private IntermediateRunner(String file, OrtSession session, List<OnnxModel.Input> inputs) {
         this.file = file;
         this.session = session;
-        this.inputName = inputName;
-        this.declared = declared;
+        this.inputs = inputs;
     }
 
     /** A session for the serialized {@code model}, whose graph outputs include every tensor {@link #run} will fetch. */
     static IntermediateRunner open(byte[] model, String file) throws IOException {
         OrtNatives.prepare();
+        OrtSession s = null;
         try (OrtSession.SessionOptions o = OrtSessions.deterministic(1)) {
-            OrtSession s = OrtSessions.environment().createSession(model, o);
-            Map<String, NodeInfo> in = s.getInputInfo();
-            if (in.size() != 1) {
-                s.close();
-                throw new IllegalArgumentException(file + ": calibration supports models with one input, this one has " + in.size());
-            }
-            NodeInfo only = in.values().iterator().next();
-            if (!(only.getInfo() instanceof TensorInfo t) || t.type != ai.onnxruntime.OnnxJavaType.FLOAT) {
-                s.close();
-                throw new IllegalArgumentException(file + ": calibration needs a FLOAT tensor input, '" + only.getName() + "' is " + only.getInfo());
-            }
-            return new IntermediateRunner(file, s, only.getName(), t.getShape());
+            s = OrtSessions.environment().createSession(model, o);
+            return new IntermediateRunner(file, s, OrtSessions.inputs(s, file));
         } catch (OrtException e) {
             throw new IOException(file + ": ONNX Runtime cannot load the model for calibration: " + OrtSessions.firstLine(e.getMessage()));
+        } catch (IOException | RuntimeException e) {
+            if (s != null) OrtSessions.close(s, file);
+            throw e;
         }
     }
 
-    /** Feeds {@code x} in batches of {@value #BATCH} and passes the requested tensors of each batch to {@code sink}. */
-    void run(NdArray x, Set<String> outputs, Sink sink) throws IOException {
+    /**
+     * Feeds {@code data} (its arrays matched to the model's inputs by name, or its one unnamed array
+     * to the only input) in batches of {@value #BATCH} and passes the requested tensors of each batch to {@code sink}.
+     */
+    void run(Dataset data, Set<String> outputs, Sink sink) throws IOException {
+        InputPlan plan = InputPlan.of(file, inputs, data);
+        int batch = plan.batchSize(BATCH);
+        if (batch != BATCH && data.count() % batch != 0) {
+            // Padding a fixed batch repeats an example, which would weigh it twice in the statistics.
+            throw new IllegalArgumentException(data.source() + ": " + data.count() + " calibration examples do not fill the model's fixed batch of "
+                    + batch + " (" + file + "); give a multiple of " + batch);
+        }
         OrtEnvironment env = OrtSessions.environment();
-        for (int from = 0; from < x.count(); from += BATCH) {
-            NdArray part = x.slice(from, Math.min(x.count(), from + BATCH));
-            try (OnnxTensor t = OnnxTensor.createTensor(env, FloatBuffer.wrap(part.data()), shapeFor(part));
-                 OrtSession.Result r = session.run(Map.of(inputName, t), outputs)) {
-                Map<String, Tensor> got = new LinkedHashMap<>();
-                for (String name : outputs) {
-                    OnnxValue v = r.get(name).orElseThrow();
-                    if (!(v instanceof OnnxTensor ot)) throw new IOException(file + ": '" + name + "' is not a tensor");
-                    FloatBuffer b = ot.getFloatBuffer();
-                    float[] vals = new float[b.remaining()];
-                    b.get(vals);
-                    got.put(name, new Tensor(ot.getInfo().getShape(), vals));
+        for (int from = 0; from < data.count(); from += batch) {
+            int to = Math.min(data.count(), from + batch);
+            Map<String, OnnxTensor> feeds = null;
+            try {
+                feeds = plan.tensors(env, from, to, batch);
+                try (OrtSession.Result r = session.run(feeds, outputs)) {
+                    Map<String, Tensor> got = new LinkedHashMap<>();
+                    for (String name : outputs) {
+                        OnnxValue v = r.get(name).orElseThrow();
+                        if (!(v instanceof OnnxTensor ot)) throw new IOException(file + ": '" + name + "' is not a tensor");
+                        FloatBuffer b = ot.getFloatBuffer();
+                        if (b == null) throw new IOException(file + ": '" + name + "' is " + ot.getInfo().type + ", calibration reads FLOAT tensors");
+                        float[] vals = new float[b.remaining()];
+                        b.get(vals);
+                        got.put(name, new Tensor(ot.getInfo().getShape(), vals));
+                    }
+                    sink.accept(got);
                 }
-                sink.accept(got);
             } catch (OrtException e) {
                 throw new IOException(file + ": ONNX Runtime failed during calibration: " + OrtSessions.firstLine(e.getMessage()));
+            } finally {
+                if (feeds != null) feeds.values().forEach(OnnxTensor::close);
             }
         }
-    }
-
-    /** The data's shape, or the declared one with the batch filled in when only the per-example layout differs (e.g. [N, 784]). */
-    private long[] shapeFor(NdArray part) {
-        long[] s = Arrays.stream(part.shape()).asLongStream().toArray();
-        if (declared.length == s.length || declared.length == 0) return s;
-        long per = 1;
-        for (int i = 1; i < declared.length; i++) per *= declared[i];
-        if (per != part.exampleSize()) {
-            throw new IllegalArgumentException(file + ": calibration examples of shape " + Arrays.toString(part.exampleShape())
-                    + " do not fit the input's " + Arrays.toString(declared));
-        }
-        long[] out = declared.clone();
-        out[0] = part.count();
-        return out;
     }
 
     @Override

@@ -162,6 +162,66 @@ class CalibratedTernarizerTest {
         assertTrue(d1.calibratedError() <= d1.plainError() && d1.biasCorrected(), d1.toString());
     }
 
+    /**
+     * Transformer layers: MatMul weights stored [in, out] on activations of rank 3 (tokens) and 4,
+     * every leading dimension a row. With bias correction the mean of each corrected output channel
+     * over all rows equals full precision's, as ONNX Runtime computes both.
+     */
+    @Test
+    void matMulsOnThreeAndFourDimensionalActivationsAreCalibratedOverEveryRow() throws IOException {
+        Path tokens = IntermediateRunnerTest.tokenModel(dir.resolve("tokens.onnx"));
+        CalibrationInputs ids = CalibrationInputs.load(IntermediateRunnerTest.tokens(dir.resolve("ids.npz"), 48).toString());
+        Path out = dir.resolve("tokens-cal.onnx");
+        var outcome = CalibratedTernarizer.run(tokens, out, allLayers(1), ids, Steps.ALL, r -> { }, c -> { });
+        assertEquals(List.of("W1", "W2"), outcome.calibration().layers().stream().map(Calibrator.LayerReport::weight).toList());
+        for (Calibrator.LayerReport l : outcome.calibration().layers()) assertEquals(48L * IntermediateRunnerTest.SEQ, l.samples(), l.toString());
+        assertTrue(outcome.calibration().layers().get(0).biasCorrected());
+        assertMeansEqual(channelMeans(tokens, ids, "b1"), channelMeans(out, ids, "b1"));
+
+        // x [N, 2, 3, 4] → MatMul W [4, 5] → Add B (y): channels are the last axis, not axis 1 as for a conv.
+        Random rnd = new Random(9);
+        GraphProto g = GraphProto.newBuilder().setName("rank4")
+                .addInput(value("x", "N", 2, 3, 4))
+                .addInitializer(tensor("W", rnd, 4, 5)).addInitializer(tensor("B", rnd, 5))
+                .addNode(node("MatMul", List.of("x", "W"), "a"))
+                .addNode(node("Add", List.of("a", "B"), "y"))
+                .addOutput(value("y", "N", 2, 3, 5))
+                .build();
+        Path rank4 = Files.write(dir.resolve("rank4.onnx"), ModelProto.newBuilder().setIrVersion(8).setProducerName("ternary4j-test")
+                .addOpsetImport(OperatorSetIdProto.newBuilder().setDomain("").setVersion(13)).setGraph(g).build().toByteArray());
+        float[] v = new float[40 * 24];
+        for (int i = 0; i < v.length; i++) v[i] = rnd.nextFloat() + (i % 4); // unequal channel means
+        NpyWriter.writeFloats(dir.resolve("x4.npy"), new NdArray(new int[] {40, 2, 3, 4}, v));
+        CalibrationInputs x = CalibrationInputs.load(dir.resolve("x4.npy").toString());
+        Path out4 = dir.resolve("rank4-cal.onnx");
+        var o4 = CalibratedTernarizer.run(rank4, out4, allLayers(1), x, Steps.ALL, r -> { }, c -> { });
+        assertEquals(40L * 6, o4.calibration().layers().get(0).samples());
+        assertMeansEqual(channelMeans(rank4, x, "y"), channelMeans(out4, x, "y"));
+        assertFalse(java.util.Arrays.equals(channelMeans(rank4, x, "y"), channelMeans(plain(rank4, dir.resolve("p4.onnx")), x, "y")),
+                "without correction the means differ (the test would be vacuous)");
+    }
+
+    /** Mean per last-axis channel of {@code output} over every row of every example. */
+    private static double[] channelMeans(Path model, CalibrationInputs data, String output) throws IOException {
+        double[][] acc = new double[1][];
+        long[] rows = new long[1];
+        try (OnnxModel m = OnnxModel.read(model); IntermediateRunner r = IntermediateRunner.open(m.withOutputs(List.of(output)).toBytes(), "test")) {
+            r.run(data.inputs(), Set.of(output), batch -> {
+                IntermediateRunner.Tensor t = batch.get(output);
+                int c = (int) t.shape()[t.shape().length - 1];
+                if (acc[0] == null) acc[0] = new double[c];
+                for (int i = 0; i < t.values().length; i++) acc[0][i % c] += t.values()[i];
+                rows[0] += t.values().length / c;
+            });
+        }
+        for (int i = 0; i < acc[0].length; i++) acc[0][i] /= rows[0];
+        return acc[0];
+    }
+
+    private static void assertMeansEqual(double[] fp, double[] calibrated) {
+        for (int c = 0; c < fp.length; c++) assertEquals(fp[c], calibrated[c], 1e-4 * Math.max(1, Math.abs(fp[c])), "channel " + c);
+    }
+
     private static Path plain(Path model, Path out) throws IOException {
         OnnxTernarizer.run(model, out, allLayers(1));
         return out;
@@ -184,7 +244,7 @@ class CalibratedTernarizerTest {
         return sums;
     }
 
-    private static ValueInfoProto value(String name, Object... dims) {
+    static ValueInfoProto value(String name, Object... dims) {
         TensorShapeProto.Builder shape = TensorShapeProto.newBuilder();
         for (Object d : dims) {
             if (d instanceof String s) shape.addDim(TensorShapeProto.Dimension.newBuilder().setDimParam(s));
@@ -194,7 +254,7 @@ class CalibratedTernarizerTest {
                 TypeProto.Tensor.newBuilder().setElemType(TensorProto.DataType.FLOAT_VALUE).setShape(shape))).build();
     }
 
-    private static TensorProto tensor(String name, Random rnd, long... dims) {
+    static TensorProto tensor(String name, Random rnd, long... dims) {
         TensorProto.Builder t = TensorProto.newBuilder().setName(name).setDataType(TensorProto.DataType.FLOAT_VALUE);
         long n = 1;
         for (long d : dims) {
@@ -205,13 +265,13 @@ class CalibratedTernarizerTest {
         return t.build();
     }
 
-    private static AttributeProto ints(String name, long... v) {
+    static AttributeProto ints(String name, long... v) {
         AttributeProto.Builder a = AttributeProto.newBuilder().setName(name).setType(AttributeProto.AttributeType.INTS);
         for (long x : v) a.addInts(x);
         return a.build();
     }
 
-    private static NodeProto node(String op, List<String> in, String out, AttributeProto... attrs) {
+    static NodeProto node(String op, List<String> in, String out, AttributeProto... attrs) {
         NodeProto.Builder n = NodeProto.newBuilder().setOpType(op).setName(op + "_" + out).addOutput(out).addAllInput(in);
         for (AttributeProto a : attrs) n.addAttribute(a);
         return n.build();

