@@ -4,6 +4,7 @@ import static org.ternary4j.core.FloatArrays.argmax;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.IOException;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.HashMap;
@@ -16,6 +17,7 @@ import org.ternary4j.formats.data.Dataset;
 import org.ternary4j.formats.data.NdArray;
 import org.ternary4j.eval.ort.Evaluator;
 import org.ternary4j.eval.ort.OnnxModel;
+import org.ternary4j.formats.onnx.ValueInfo;
 import org.ternary4j.formats.packed.PackedReader;
 import org.ternary4j.ptq.TaskAccuracy;
 import org.ternary4j.runtime.TernaryModel;
@@ -60,6 +62,7 @@ final class RunCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        new PathGuard().model(model).input(packed).data(data.data).input(data.labels).check();
         int threads = threadCount.count;
         Dataset d = data.load(model);
         if (d.inputs().size() != 1) throw new IllegalArgumentException(d.source() + ": the runtime takes single-input models");
@@ -75,6 +78,7 @@ final class RunCommand implements Callable<Integer> {
         long ternaryWeights = ternary.values().stream().mapToLong(t -> t.codes().length).sum();
         try (org.ternary4j.formats.onnx.OnnxModel onnx = org.ternary4j.formats.onnx.OnnxModel.read(model);
              TernaryModel m = TernaryModel.load(onnx, ternary, new TernaryModel.Options(threads, exact))) {
+            fits(x, onnx.graph().runtimeInputs().getFirst(), d.source());
             packedBytes = m.packedWeightBytes();
             String input = m.inputNames().getFirst(), output = m.outputNames().getFirst();
             warmUp(() -> runBatches(m, input, output, x, Math.min(n, 500), null));
@@ -85,13 +89,33 @@ final class RunCommand implements Callable<Integer> {
         Double top1 = null;
         if (d.hasLabels()) {
             int correct = 0;
-            for (int i = 0; i < n; i++) if (argmax(outputs[i]) == d.labels()[i]) correct++;
+            for (int i = 0; i < n; i++) {
+                if (d.labels()[i] >= outputs[i].length) {
+                    throw new IOException(d.source() + ": label " + d.labels()[i] + " at example " + i + ", but " + model + " outputs only "
+                            + outputs[i].length + " class scores per example");
+                }
+                if (argmax(outputs[i]) == d.labels()[i]) correct++;
+            }
             top1 = (double) correct / n;
         }
         double perSecond = n / (nanos / 1e9);
         Comparison cmp = compareOrt ? compare(outputs, d) : null;
         print(top1, n, perSecond, packedBytes, ternaryWeights, cmp);
         return 0;
+    }
+
+    /** Examples must hold as many values as the model's input takes per example (the batch dimension aside), or the graph fails deep inside. */
+    private void fits(NdArray x, ValueInfo input, String source) throws IOException {
+        long[] declared = input.shape();
+        long per = 1;
+        for (int i = 1; i < declared.length; i++) {
+            if (declared[i] < 0) return;
+            per *= declared[i];
+        }
+        if (declared.length > 0 && per != x.exampleSize()) {
+            throw new IOException(source + ": examples of shape " + Arrays.toString(x.exampleShape()) + " do not fit " + model + "'s input '"
+                    + input.name() + "' " + Arrays.toString(declared));
+        }
     }
 
     /** Both engines get the same warm-up before timing: 10 passes over the first 500 examples (the JIT compiles the kernels). */
