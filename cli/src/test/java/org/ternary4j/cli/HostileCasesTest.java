@@ -176,6 +176,27 @@ class HostileCasesTest {
         return l;
     }
 
+    /**
+     * ONNX Runtime writes its own log lines to the process's stderr (native, with colour codes),
+     * which in-process runs cannot see: a child JVM runs eval on a model ONNX Runtime refuses
+     * (a Gemm weight of the wrong shape, which the graph check does not look at).
+     */
+    @org.junit.jupiter.api.Test
+    @org.junit.jupiter.api.Timeout(120)
+    void onnxRuntimeLogsNothingBeforeTheOneLineError() throws Exception {
+        Path bad = HostileFiles.edited(model, dir.resolve("wrong-gemm.onnx"), HostileFiles.wrongGemmWeight());
+        String javaCommand = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        Process p = new ProcessBuilder(javaCommand, "-Xmx256m", "--add-modules", "jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED",
+                "--sun-misc-unsafe-memory-access=allow", "-Donnxruntime.native.path=" + System.getProperty("onnxruntime.native.path", ""), "-cp", System.getProperty("java.class.path"),
+                Main.class.getName(), "eval", bad.toString(), "--data", good.toString())
+                .redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+        String err = new String(p.getErrorStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        assertEquals(Errors.BAD_INPUT, p.waitFor(), err);
+        List<String> lines = err.lines().filter(l -> !l.startsWith("WARNING: Using incubator modules")).toList();
+        assertEquals(1, lines.size(), err);
+        assertTrue(lines.getFirst().startsWith("ternary4j: " + bad + ": "), err);
+    }
+
     @TestFactory
     Stream<DynamicTest> quantize() throws IOException {
         Path o = out.resolve("q.onnx"), p = out.resolve("q.packed.safetensors"), j = out.resolve("q.json"), h = out.resolve("q.html");

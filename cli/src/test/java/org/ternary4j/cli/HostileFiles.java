@@ -80,6 +80,15 @@ final class HostileFiles {
         return m;
     }
 
+    /** fc1's weight stored transposed: a valid graph whose Gemm ONNX Runtime cannot run. */
+    static UnaryOperator<ModelProto> wrongGemmWeight() {
+        return p -> graph(p, g -> {
+            int i = index(g, "fc1.weight");
+            TensorProto t = g.getInitializer(i);
+            g.setInitializer(i, t.toBuilder().setDims(0, t.getDims(1)).setDims(1, t.getDims(0)));
+        });
+    }
+
     static Path edited(Path model, Path file, UnaryOperator<ModelProto> edit) throws IOException {
         ModelProto p = ModelProto.parseFrom(Files.readAllBytes(model));
         return Files.write(file, edit.apply(p).toByteArray());
