@@ -8,6 +8,8 @@ import ai.onnx.proto.OnnxMl.ModelProto;
 import ai.onnx.proto.OnnxMl.NodeProto;
 import ai.onnx.proto.OnnxMl.OperatorSetIdProto;
 import ai.onnx.proto.OnnxMl.TensorProto;
+import ai.onnx.proto.OnnxMl.TypeProto;
+import ai.onnx.proto.OnnxMl.ValueInfoProto;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.nio.ByteBuffer;
@@ -60,6 +62,9 @@ class QuantizeOnnxTest {
         g.addNode(node("Flatten", "flat", List.of("e"), "f"));
         g.addNode(node("Gemm", "fc", List.of("f", "fc.w"), "h"));
         g.addNode(node("MatMul", "out", List.of("h", "out.w"), "Y"));
+        // Declared, as a valid graph must: every command reads models through the model layer's graph check first.
+        TypeProto floats = TypeProto.newBuilder().setTensorType(TypeProto.Tensor.newBuilder().setElemType(1)).build();
+        g.addInput(ValueInfoProto.newBuilder().setName("X").setType(floats)).addOutput(ValueInfoProto.newBuilder().setName("Y").setType(floats));
         ModelProto m = ModelProto.newBuilder().setIrVersion(8).addOpsetImport(OperatorSetIdProto.newBuilder().setVersion(17)).setGraph(g).build();
         Files.write(file, m.toByteArray());
         return file;
