@@ -130,8 +130,10 @@ final class QuantizeCommand implements Callable<Integer> {
             // All outputs or none: a late failure (evaluation, the HTML page, a full disk) leaves no model behind.
             try (StagedOutputs staged = StagedOutputs.of(output, packed, report, onnx.html)) {
                 outcome = staged.commitAfter(() -> {
+                    OnnxQuantization.Calibration c = calibration.load();
+                    if (c != null) ExampleShape.check(c.data().inputs(), input, c.data().source());
                     OnnxQuantization.Request request = OnnxQuantization.Request.of(input, staged.path(output), options).withPacked(staged.path(packed))
-                            .withReport(staged.path(report)).withCalibration(calibration.load()).withEvaluation(data);
+                            .withReport(staged.path(report)).withCalibration(c).withEvaluation(data);
                     OnnxQuantization.Outcome o = OnnxQuantization.run(request);
                     if (onnx.html != null) writeHtml(o, options, staged.path(onnx.html));
                     return o;

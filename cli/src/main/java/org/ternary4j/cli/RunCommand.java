@@ -17,7 +17,6 @@ import org.ternary4j.formats.data.Dataset;
 import org.ternary4j.formats.data.NdArray;
 import org.ternary4j.eval.ort.Evaluator;
 import org.ternary4j.eval.ort.OnnxModel;
-import org.ternary4j.formats.onnx.ValueInfo;
 import org.ternary4j.formats.packed.PackedReader;
 import org.ternary4j.ptq.TaskAccuracy;
 import org.ternary4j.runtime.TernaryModel;
@@ -78,7 +77,7 @@ final class RunCommand implements Callable<Integer> {
         long ternaryWeights = ternary.values().stream().mapToLong(t -> t.codes().length).sum();
         try (org.ternary4j.formats.onnx.OnnxModel onnx = org.ternary4j.formats.onnx.OnnxModel.read(model);
              TernaryModel m = TernaryModel.load(onnx, ternary, new TernaryModel.Options(threads, exact))) {
-            fits(x, onnx.graph().runtimeInputs().getFirst(), d.source());
+            ExampleShape.check(x, onnx.graph().runtimeInputs().getFirst(), model, d.source());
             packedBytes = m.packedWeightBytes();
             String input = m.inputNames().getFirst(), output = m.outputNames().getFirst();
             warmUp(() -> runBatches(m, input, output, x, Math.min(n, 500), null));
@@ -102,20 +101,6 @@ final class RunCommand implements Callable<Integer> {
         Comparison cmp = compareOrt ? compare(outputs, d) : null;
         print(top1, n, perSecond, packedBytes, ternaryWeights, cmp);
         return 0;
-    }
-
-    /** Examples must hold as many values as the model's input takes per example (the batch dimension aside), or the graph fails deep inside. */
-    private void fits(NdArray x, ValueInfo input, String source) throws IOException {
-        long[] declared = input.shape();
-        long per = 1;
-        for (int i = 1; i < declared.length; i++) {
-            if (declared[i] < 0) return;
-            per *= declared[i];
-        }
-        if (declared.length > 0 && per != x.exampleSize()) {
-            throw new IOException(source + ": examples of shape " + Arrays.toString(x.exampleShape()) + " do not fit " + model + "'s input '"
-                    + input.name() + "' " + Arrays.toString(declared));
-        }
     }
 
     /** Both engines get the same warm-up before timing: 10 passes over the first 500 examples (the JIT compiles the kernels). */
