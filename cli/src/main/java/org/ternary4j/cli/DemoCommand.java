@@ -46,7 +46,7 @@ final class DemoCommand implements Callable<Integer> {
         Path root = Path.of(System.getProperty("t4j.root", ".")).toAbsolutePath().normalize();
         Path m = model != null ? model : root.resolve(MODEL);
         Path report = html.file != null ? html.file : root.resolve(".cache/demo/report.html");
-        new PathGuard().input(m).output(report).check();
+        new PathGuard().model(m).output(report).check();
         Files.createDirectories(report.toAbsolutePath().getParent());
         PrintWriter out = spec.commandLine().getOut();
         Dataset test = DataSources.load("fashion-mnist", null);

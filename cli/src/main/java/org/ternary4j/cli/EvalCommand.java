@@ -50,6 +50,7 @@ final class EvalCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        new PathGuard().model(model).model(compare).data(data.data).input(data.labels).check();
         try (OnnxModel a = OnnxModel.open(model, threads.count, output, dims);
              OnnxModel b = compare == null ? null : OnnxModel.open(compare, threads.count, output, dims)) {
             Dataset d = data.load(a);

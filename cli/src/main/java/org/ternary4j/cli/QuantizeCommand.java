@@ -15,6 +15,7 @@ import org.ternary4j.core.projection.Projections;
 import org.ternary4j.eval.report.ReportData;
 import org.ternary4j.formats.data.Dataset;
 import org.ternary4j.formats.onnx.OnnxOptions;
+import org.ternary4j.formats.onnx.OnnxResult;
 import org.ternary4j.formats.safetensors.ReadLimits;
 import org.ternary4j.ptq.OnnxQuantization;
 import org.ternary4j.ptq.QuantizeReport;
@@ -101,7 +102,7 @@ final class QuantizeCommand implements Callable<Integer> {
     @Override
     public Integer call() throws IOException {
         // Every output is checked against every input and the others before anything is read or written.
-        new PathGuard().input(input).data(onnx.evalData).data(calibration.calibrate)
+        new PathGuard().fileOrFolder(input).model(isOnnx(input) ? input : null).data(onnx.evalData).data(calibration.calibrate)
                 .output(output).output(packed).output(report).output(onnx.html).check();
         if (isGguf(output)) return gguf();
         // The output is written in the input's format: a name promising another format would mislead.
@@ -125,11 +126,24 @@ final class QuantizeCommand implements Callable<Integer> {
             if (allTensors) throw new IllegalArgumentException("--all-tensors applies to safetensors inputs; for ONNX see --all-layers and --embeddings");
             Dataset data = onnx.evalData();
             OnnxOptions options = onnx.apply(OnnxOptions.of(projection, groups)).withThreads(n).withPacking(pack);
-            OnnxQuantization.Request request = OnnxQuantization.Request.of(input, output, options).withPacked(packed).withReport(report)
-                    .withCalibration(calibration.load()).withEvaluation(data);
-            OnnxQuantization.Outcome outcome = OnnxQuantization.run(request);
-            outcome.print(out);
-            if (onnx.html != null) writeHtml(outcome, options);
+            OnnxQuantization.Outcome outcome;
+            // All outputs or none: a late failure (evaluation, the HTML page, a full disk) leaves no model behind.
+            try (StagedOutputs staged = StagedOutputs.of(output, packed, report, onnx.html)) {
+                outcome = staged.commitAfter(() -> {
+                    OnnxQuantization.Calibration c = calibration.load();
+                    if (c != null) ExampleShape.check(c.data().inputs(), input, c.data().source());
+                    OnnxQuantization.Request request = OnnxQuantization.Request.of(input, staged.path(output), options).withPacked(staged.path(packed))
+                            .withReport(staged.path(report)).withCalibration(c).withEvaluation(data);
+                    OnnxQuantization.Outcome o = OnnxQuantization.run(request);
+                    if (onnx.html != null) writeHtml(o, options, staged.path(onnx.html));
+                    return o;
+                });
+            }
+            OnnxResult r = outcome.result();
+            Path external = r.externalData() == null ? null : output.resolveSibling(r.externalData().getFileName());
+            new OnnxQuantization.Outcome(new OnnxResult(output, external, r.reports(), r.tensors(), r.layers(), r.notes()), outcome.report(),
+                    outcome.calibration(), outcome.calibrationSource()).print(out);
+            if (onnx.html != null) out.println("HTML report: " + onnx.html);
             out.flush();
             printDone(start);
             return 0;
@@ -148,7 +162,7 @@ final class QuantizeCommand implements Callable<Integer> {
         return 0;
     }
 
-    private void writeHtml(OnnxQuantization.Outcome outcome, OnnxOptions options) throws IOException {
+    private void writeHtml(OnnxQuantization.Outcome outcome, OnnxOptions options, Path html) throws IOException {
         String method = options.projection().spec(), groups = options.grouping().spec();
         List<ReportData.AccuracyEntry> acc = new ArrayList<>();
         TaskAccuracy a = outcome.report().accuracy();
@@ -156,8 +170,7 @@ final class QuantizeCommand implements Callable<Integer> {
             acc.add(new ReportData.AccuracyEntry("full precision", a.fpTop1(), null, null));
             acc.add(new ReportData.AccuracyEntry("ternary (" + method + ", " + groups + ")", a.ternaryTop1(), a.agreement(), a.meanCosine()));
         }
-        OnnxReportPage.write(onnx.html, input.getFileName() + ": " + method + ", " + groups, input, outcome.result(), options.packing(), acc, input, output);
-        spec.commandLine().getOut().println("HTML report: " + onnx.html);
+        OnnxReportPage.write(html, input.getFileName() + ": " + method + ", " + groups, input, outcome.result(), options.packing(), acc, input, output);
     }
 
     static boolean isGguf(Path p) {

@@ -4,6 +4,7 @@ import static org.ternary4j.core.FloatArrays.argmax;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.IOException;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.HashMap;
@@ -63,6 +64,7 @@ final class RunCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        new PathGuard().model(model).input(packed).data(data.data).input(data.labels).check();
         int threads = threadCount.count;
         Dataset d = data.load(model);
         if (d.inputs().size() != 1) throw new IllegalArgumentException(d.source() + ": the runtime takes single-input models");
@@ -78,6 +80,7 @@ final class RunCommand implements Callable<Integer> {
         long ternaryWeights = ternary.values().stream().mapToLong(t -> t.codes().length).sum();
         try (org.ternary4j.formats.onnx.OnnxModel onnx = org.ternary4j.formats.onnx.OnnxModel.read(model);
              TernaryModel m = TernaryModel.load(onnx, ternary, new TernaryModel.Options(threads, exact))) {
+            ExampleShape.check(x, onnx.graph().runtimeInputs().getFirst(), model, d.source());
             packedBytes = m.packedWeightBytes();
             loadWarmUp = m.warmUp();
             String input = m.inputNames().getFirst(), output = m.outputNames().getFirst();
@@ -89,7 +92,13 @@ final class RunCommand implements Callable<Integer> {
         Double top1 = null;
         if (d.hasLabels()) {
             int correct = 0;
-            for (int i = 0; i < n; i++) if (argmax(outputs[i]) == d.labels()[i]) correct++;
+            for (int i = 0; i < n; i++) {
+                if (d.labels()[i] >= outputs[i].length) {
+                    throw new IOException(d.source() + ": label " + d.labels()[i] + " at example " + i + ", but " + model + " outputs only "
+                            + outputs[i].length + " class scores per example");
+                }
+                if (argmax(outputs[i]) == d.labels()[i]) correct++;
+            }
             top1 = (double) correct / n;
         }
         double perSecond = n / (nanos / 1e9);

@@ -54,7 +54,7 @@ final class SweepCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        new PathGuard().input(model).data(data.data).input(data.labels).output(html.file).check();
+        new PathGuard().model(model).data(data.data).input(data.labels).output(html.file).check();
         methods.forEach(Projections::parse);
         groupings.forEach(Grouping::parse);
         Dataset d = data.load(model);

@@ -82,7 +82,7 @@ final class TaskCommand implements Callable<Integer> {
         }
         if (lines < 1 || calibrationLines < 1) throw new IllegalArgumentException("--lines and --calibration-lines must be ≥ 1");
         PathGuard guard = new PathGuard().input(dictionary).output(calibrationOut);
-        models.forEach(guard::input);
+        models.forEach(guard::model);
         guard.check();
         boolean orientation = task.equals("ocr-orientation");
         TextLines fonts = TextLines.withSystemFonts();

@@ -57,11 +57,18 @@ final class TrainCommand implements Callable<Integer> {
         TrainOptions o = TrainOptions.builder(Architecture.parse(model), m).grouping(g).allLayers(allLayers).epochs(epochs).seed(seed)
                 .learningRate(lr).batchSize(batch).init(init).trainLimit(trainLimit).bnRecalibration(bnRecalibrate).build();
         checkOutput();
-        new PathGuard().input(init).output(output).output(log).check();
+        new PathGuard().model(init).folder(data).output(output).output(log).check();
         FashionMnist.Split train = FashionMnist.load(data, "train");
         FashionMnist.Split test = FashionMnist.load(data, "t10k");
-        Training.Result r = Training.run(o, train, test, progress.bar(), log);
-        OnnxExport.write(r.onnx(), output, init);
+        Training.Result r;
+        // The model and the log together or neither: a failed export leaves no log of a model that does not exist.
+        try (StagedOutputs staged = StagedOutputs.of(output, log)) {
+            r = staged.commitAfter(() -> {
+                Training.Result result = Training.run(o, train, test, progress.bar(), staged.path(log));
+                OnnxExport.write(result.onnx(), staged.path(output), init);
+                return result;
+            });
+        }
         if (json) {
             Map<String, Object> out = new LinkedHashMap<>();
             out.put("model", o.architecture().cliName());

@@ -26,7 +26,7 @@ import org.ternary4j.formats.data.NpzWriter;
 class QuantizeCalibrateTest {
     @TempDir Path dir;
 
-    /** QuantizeOnnxTest's network with its input X [N, 2, 6, 6] declared, so ONNX Runtime can run it. */
+    /** QuantizeOnnxTest's network with its input X declared as [N, 2, 6, 6], so ONNX Runtime can run it. */
     private Path model() throws Exception {
         Path f = QuantizeOnnxTest.model(dir.resolve("net.onnx"));
         ModelProto m = ModelProto.parseFrom(Files.readAllBytes(f));
@@ -34,7 +34,7 @@ class QuantizeCalibrateTest {
         for (int d : new int[] {2, 6, 6}) s.addDim(TensorShapeProto.Dimension.newBuilder().setDimValue(d));
         ValueInfoProto x = ValueInfoProto.newBuilder().setName("X").setType(TypeProto.newBuilder().setTensorType(
                 TypeProto.Tensor.newBuilder().setElemType(TensorProto.DataType.FLOAT_VALUE).setShape(s))).build();
-        Files.write(f, m.toBuilder().setGraph(m.getGraph().toBuilder().addInput(x).addOutput(ValueInfoProto.newBuilder().setName("Y")
+        Files.write(f, m.toBuilder().setGraph(m.getGraph().toBuilder().clearInput().clearOutput().addInput(x).addOutput(ValueInfoProto.newBuilder().setName("Y")
                 .setType(TypeProto.newBuilder().setTensorType(TypeProto.Tensor.newBuilder().setElemType(TensorProto.DataType.FLOAT_VALUE))))).build().toByteArray());
         return f;
     }

@@ -8,6 +8,8 @@ import ai.onnx.proto.OnnxMl.ModelProto;
 import ai.onnx.proto.OnnxMl.NodeProto;
 import ai.onnx.proto.OnnxMl.OperatorSetIdProto;
 import ai.onnx.proto.OnnxMl.TensorProto;
+import ai.onnx.proto.OnnxMl.TypeProto;
+import ai.onnx.proto.OnnxMl.ValueInfoProto;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.nio.ByteBuffer;
@@ -60,6 +62,9 @@ class QuantizeOnnxTest {
         g.addNode(node("Flatten", "flat", List.of("e"), "f"));
         g.addNode(node("Gemm", "fc", List.of("f", "fc.w"), "h"));
         g.addNode(node("MatMul", "out", List.of("h", "out.w"), "Y"));
+        // Declared, as a valid graph must: every command reads models through the model layer's graph check first.
+        TypeProto floats = TypeProto.newBuilder().setTensorType(TypeProto.Tensor.newBuilder().setElemType(1)).build();
+        g.addInput(ValueInfoProto.newBuilder().setName("X").setType(floats)).addOutput(ValueInfoProto.newBuilder().setName("Y").setType(floats));
         ModelProto m = ModelProto.newBuilder().setIrVersion(8).addOpsetImport(OperatorSetIdProto.newBuilder().setVersion(17)).setGraph(g).build();
         Files.write(file, m.toByteArray());
         return file;
@@ -137,5 +142,35 @@ class QuantizeOnnxTest {
                 "--all-tensors");
         assertEquals(1, run.exitCode());
         assertTrue(run.err().contains("--all-tensors applies to safetensors inputs"), run.err());
+    }
+
+    /** Outputs are staged and moved into place together: the external data arrives beside the model, under the name the model gives it. */
+    @Test
+    void externalDataArrivesBesideTheOutputAndNothingStagedIsLeft() throws Exception {
+        ModelProto lenet = ModelProto.parseFrom(Files.readAllBytes(TaskCommandsTest.LENET));
+        GraphProto.Builder g = lenet.getGraph().toBuilder();
+        for (int i = 0; i < g.getInitializerCount(); i++) {
+            TensorProto t = g.getInitializer(i);
+            if (!t.getName().equals("conv2.weight")) continue;
+            Files.write(dir.resolve("m.onnx.data"), t.getRawData().toByteArray());
+            g.setInitializer(i, t.toBuilder().clearRawData().setDataLocation(TensorProto.DataLocation.EXTERNAL)
+                    .addExternalData(entry("location", "m.onnx.data")).addExternalData(entry("offset", "0"))
+                    .addExternalData(entry("length", Long.toString(t.getRawData().size()))));
+        }
+        Path in = Files.write(dir.resolve("m.onnx"), lenet.toBuilder().setGraph(g).build().toByteArray());
+        Path outDir = Files.createDirectory(dir.resolve("out")), out = outDir.resolve("q.onnx"), packed = outDir.resolve("q.packed.safetensors");
+        CliRun run = quantize(in.toString(), "-o", out.toString(), "--method", "tnt", "--grouping", "row", "--packed", packed.toString());
+        assertEquals(0, run.exitCode(), run.err());
+        assertTrue(run.out().contains("external data written to " + outDir.resolve("q.onnx.data") + "\n"), run.out());
+        try (var files = Files.list(outDir)) {
+            assertEquals(List.of("q.onnx", "q.onnx.data", "q.packed.safetensors"), files.map(p -> p.getFileName().toString()).sorted().toList());
+        }
+        CliRun eval = CliRun.of("eval", out.toString(), "--compare", in.toString(), "--data", "random:4:1", "--json");
+        assertEquals(0, eval.exitCode(), eval.err());
+        assertTrue(new ObjectMapper().readTree(eval.out()).get("compare").get("meanCosine").asDouble() > 0.5, eval.out());
+    }
+
+    private static ai.onnx.proto.OnnxMl.StringStringEntryProto entry(String k, String v) {
+        return ai.onnx.proto.OnnxMl.StringStringEntryProto.newBuilder().setKey(k).setValue(v).build();
     }
 }

@@ -32,12 +32,14 @@ public final class AtomicOutput implements AutoCloseable {
     private final Path target;
     private final Path temp;
     private final FileChannel channel;
+    private final FileChannel named;
     private boolean committed;
 
     private AtomicOutput(Path target, Path temp, FileChannel channel) {
         this.target = target;
         this.temp = temp;
         this.channel = channel;
+        this.named = new NamedChannel(channel, target);
     }
 
     /**
@@ -112,8 +114,9 @@ public final class AtomicOutput implements AutoCloseable {
         }
     }
 
+    /** The temporary file's channel; its I/O errors (a full disk) name the target. */
     public FileChannel channel() {
-        return channel;
+        return named;
     }
 
     public Path target() {
@@ -122,7 +125,7 @@ public final class AtomicOutput implements AutoCloseable {
 
     /** Makes the output visible: fsync, then rename over the target. */
     public void commit() throws IOException {
-        channel.force(true);
+        named.force(true);
         // Renamed while still open and locked, so no cleanup can mistake it for a leftover.
         try {
             Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);

@@ -62,7 +62,7 @@ public final class Evaluator {
         if (planB != null && planB.batchSize(batch) != batch) {
             throw new IOException(b.file() + ": fixed batch size " + planB.batchSize(batch) + " differs from " + a.file() + "'s " + batch);
         }
-        Score score = new Score(data.labels(), a, b);
+        Score score = new Score(data, a, b);
         for (int from = 0; from < n; from += batch) {
             int to = Math.min(n, from + batch);
             Rows outA = outputs(a, planA, from, to, batch);
@@ -103,13 +103,15 @@ public final class Evaluator {
     /** Running totals, accumulated in example order so the result never depends on batching. */
     private static final class Score {
         final int[] labels;
+        final String source;
         final OnnxModel a, b;
         long agree, positions;
         int correctA, correctB, nonFinite, cosCount;
         double cosSum, cosMin = Double.POSITIVE_INFINITY;
 
-        Score(int[] labels, OnnxModel a, OnnxModel b) {
-            this.labels = labels;
+        Score(Dataset data, OnnxModel a, OnnxModel b) {
+            this.labels = data.labels();
+            this.source = data.source();
             this.a = a;
             this.b = b;
         }
@@ -121,7 +123,8 @@ public final class Evaluator {
                             + a.outputName() + "' has " + outA.length + " values per example (" + classes + " per position); evaluate without labels");
                 }
                 if (labels[index] >= classes) {
-                    throw new IOException(a.file() + ": label " + labels[index] + " at example " + index + " but the model outputs only " + classes + " values per example");
+                    throw new IOException(source + ": label " + labels[index] + " at example " + index + ", but " + a.file() + " outputs only "
+                            + classes + " class scores per example");
                 }
                 if (argmax(outA, 0, classes) == labels[index]) correctA++;
             }

@@ -14,13 +14,14 @@ import java.util.List;
 public final class OrtSessions {
     private OrtSessions() {}
 
+    /** Logging only fatal errors: ONNX Runtime's coloured log lines would precede the one-line error its exception becomes. */
     public static OrtEnvironment environment() {
-        return OrtEnvironment.getEnvironment(OrtLoggingLevel.ORT_LOGGING_LEVEL_ERROR, "ternary4j");
+        return OrtEnvironment.getEnvironment(OrtLoggingLevel.ORT_LOGGING_LEVEL_FATAL, "ternary4j");
     }
 
     /**
      * Options for reproducible runs: {@code threads} intra-op threads, sequential execution,
-     * deterministic kernels, errors only. The caller closes them.
+     * deterministic kernels, no log lines (errors arrive as exceptions). The caller closes them.
      */
     public static OrtSession.SessionOptions deterministic(int threads) throws OrtException {
         OrtSession.SessionOptions options = new OrtSession.SessionOptions();
@@ -29,7 +30,7 @@ public final class OrtSessions {
             options.setInterOpNumThreads(1);
             options.setExecutionMode(OrtSession.SessionOptions.ExecutionMode.SEQUENTIAL);
             options.setDeterministicCompute(true);
-            options.setSessionLogLevel(OrtLoggingLevel.ORT_LOGGING_LEVEL_ERROR);
+            options.setSessionLogLevel(OrtLoggingLevel.ORT_LOGGING_LEVEL_FATAL);
             // Spinning worker threads burn the other core between batches on this 2-core machine.
             options.addConfigEntry("session.intra_op.allow_spinning", "0");
             return options;

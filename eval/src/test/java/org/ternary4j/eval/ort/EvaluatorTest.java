@@ -224,8 +224,8 @@ class EvaluatorTest {
             String s = assertThrows(IOException.class, () -> Evaluator.evaluate(model, wrongShape, 8)).getMessage();
             assertTrue(s.contains("[5]") && s.contains("do not fit") && s.contains(m.toString()), s);
             Dataset badLabel = Dataset.of("l", new NdArray(new int[] {1, 4}, new float[4]), new int[] {3});
-            assertTrue(assertThrows(IOException.class, () -> Evaluator.evaluate(model, badLabel, 8)).getMessage()
-                    .contains("label 3 at example 0 but the model outputs only 3 values"));
+            assertEquals("l: label 3 at example 0, but " + m + " outputs only 3 class scores per example",
+                    assertThrows(IOException.class, () -> Evaluator.evaluate(model, badLabel, 8)).getMessage());
             Dataset empty = Dataset.of("e", new NdArray(new int[] {0, 4}, new float[0]), null);
             assertThrows(IllegalArgumentException.class, () -> Evaluator.evaluate(model, empty, 8));
         }

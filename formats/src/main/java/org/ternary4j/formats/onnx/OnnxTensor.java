@@ -21,6 +21,7 @@ public final class OnnxTensor {
         this.model = model;
         this.name = name;
         this.shape = TensorCodec.shape(proto, where(model, name));
+        TensorCodec.checkedCount(proto, where(model, name));   // one way of storing the values, checked when the model is read
     }
 
     private static String where(OnnxModel model, String name) {

@@ -112,7 +112,7 @@ final class TensorCodec {
     }
 
     /** The element count of a tensor that stores its values one way: raw_data, external data or the typed fields. */
-    private static int checkedCount(TensorProto t, String where) throws IOException {
+    static int checkedCount(TensorProto t, String where) throws IOException {
         if (t.hasSegment()) throw new IOException(where + ": segmented tensors are not supported");
         int typed = t.getFloatDataCount() + t.getInt32DataCount() + t.getInt64DataCount() + t.getDoubleDataCount()
                 + t.getUint64DataCount() + t.getStringDataCount();

@@ -1,0 +1,40 @@
+package org.ternary4j.cli;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.List;
+import org.ternary4j.formats.data.NdArray;
+import org.ternary4j.formats.onnx.OnnxModel;
+import org.ternary4j.formats.onnx.ValueInfo;
+
+/**
+ * Examples must hold as many values as the model's input takes per example (the batch dimension
+ * aside). Checked before anything runs, so that the message names the data file rather than
+ * surfacing as a failure deep inside the graph, after minutes of work.
+ */
+final class ExampleShape {
+    private ExampleShape() {}
+
+    /** For a single-input model read from {@code model}; models with several inputs are left to their runners. */
+    static void check(NdArray x, Path model, String source) throws IOException {
+        try (OnnxModel m = OnnxModel.read(model)) {
+            List<ValueInfo> inputs = m.graph().runtimeInputs();
+            if (inputs.size() == 1) check(x, inputs.getFirst(), model, source);
+        }
+    }
+
+    static void check(NdArray x, ValueInfo input, Path model, String source) throws IOException {
+        long[] declared = input.shape();
+        if (declared.length == 0) return;
+        long per = 1;
+        for (int i = 1; i < declared.length; i++) {
+            if (declared[i] < 0) return;   // a symbolic dimension: only the runner can tell
+            per *= declared[i];
+        }
+        if (per != x.exampleSize()) {
+            throw new IOException(source + ": examples of shape " + Arrays.toString(x.exampleShape()) + " do not fit " + model + "'s input '"
+                    + input.name() + "' " + Arrays.toString(declared));
+        }
+    }
+}
