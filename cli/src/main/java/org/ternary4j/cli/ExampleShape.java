@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
+import org.ternary4j.formats.data.Dataset;
 import org.ternary4j.formats.data.NdArray;
 import org.ternary4j.formats.onnx.OnnxModel;
 import org.ternary4j.formats.onnx.ValueInfo;
@@ -22,6 +23,11 @@ final class ExampleShape {
             List<ValueInfo> inputs = m.graph().runtimeInputs();
             if (inputs.size() == 1) check(x, inputs.getFirst(), model, source);
         }
+    }
+
+    /** A data set of one unnamed array for a single-input model; named arrays are matched by the calibration runner. */
+    static void check(Dataset data, Path model) throws IOException {
+        if (data.inputs().size() == 1 && data.inputs().getFirst().name() == null) check(data.inputs().getFirst().array(), model, data.source());
     }
 
     static void check(NdArray x, ValueInfo input, Path model, String source) throws IOException {

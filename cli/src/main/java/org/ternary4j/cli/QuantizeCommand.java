@@ -131,7 +131,7 @@ final class QuantizeCommand implements Callable<Integer> {
             try (StagedOutputs staged = StagedOutputs.of(output, packed, report, onnx.html)) {
                 outcome = staged.commitAfter(() -> {
                     OnnxQuantization.Calibration c = calibration.load();
-                    if (c != null) ExampleShape.check(c.data().inputs(), input, c.data().source());
+                    if (c != null) ExampleShape.check(c.data().inputs(), input);
                     OnnxQuantization.Request request = OnnxQuantization.Request.of(input, staged.path(output), options).withPacked(staged.path(packed))
                             .withReport(staged.path(report)).withCalibration(c).withEvaluation(data);
                     OnnxQuantization.Outcome o = OnnxQuantization.run(request);
