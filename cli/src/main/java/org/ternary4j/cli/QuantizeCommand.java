@@ -16,7 +16,9 @@ import org.ternary4j.eval.report.ReportData;
 import org.ternary4j.formats.data.Dataset;
 import org.ternary4j.formats.onnx.OnnxOptions;
 import org.ternary4j.formats.safetensors.ReadLimits;
+import org.ternary4j.ptq.MatMulNBitsQuantization;
 import org.ternary4j.ptq.OnnxQuantization;
+import org.ternary4j.ptq.OutputFormat;
 import org.ternary4j.ptq.QuantizeReport;
 import org.ternary4j.ptq.SafetensorsQuantization;
 import org.ternary4j.ptq.gguf.GgufExport;
@@ -61,6 +63,11 @@ final class QuantizeCommand implements Callable<Integer> {
             description = "With -o OUT.gguf (safetensors input, one file, an index or a folder of shards): llama.cpp's block type for "
                     + "ternarized tensors. Default: TQ2_0.")
     String ggufType;
+
+    @Option(names = "--format", paramLabel = "FORMAT",
+            description = "How the output stores ternarized weights: dequantized (default: floats, same format as the input); "
+                    + "matmulnbits (ONNX: MatMul/Gemm weights as 2-bit com.microsoft.MatMulNBits that ONNX Runtime runs; Conv stays dequantized).")
+    String format;
 
     @Mixin
     ProgressOptions progressOptions;
@@ -126,9 +133,17 @@ final class QuantizeCommand implements Callable<Integer> {
             Dataset data = onnx.evalData();
             OnnxOptions options = onnx.apply(OnnxOptions.of(projection, groups)).withThreads(n).withPacking(pack);
             OnnxQuantization.Request request = OnnxQuantization.Request.of(input, output, options).withPacked(packed).withReport(report)
-                    .withCalibration(calibration.load()).withEvaluation(data);
-            OnnxQuantization.Outcome outcome = OnnxQuantization.run(request);
-            outcome.print(out);
+                    .withCalibration(calibration.load()).withEvaluation(data).withMatMulNBits(OutputFormat.parse(format) == OutputFormat.MATMULNBITS);
+            OnnxQuantization.Outcome outcome;
+            if (request.matMulNBits()) {
+                MatMulNBitsQuantization.Result r = MatMulNBitsQuantization.run(request);
+                outcome = r.outcome();
+                outcome.print(out);
+                r.print(out);
+            } else {
+                outcome = OnnxQuantization.run(request);
+                outcome.print(out);
+            }
             if (onnx.html != null) writeHtml(outcome, options);
             out.flush();
             printDone(start);
@@ -137,6 +152,7 @@ final class QuantizeCommand implements Callable<Integer> {
         if (onnx.any() || calibration.calibrate != null) {
             throw new IllegalArgumentException("--all-layers, --include, --exclude, --fold-bn, --embeddings, --calibrate, --eval and --html apply to .onnx inputs only");
         }
+        if (OutputFormat.parse(format) == OutputFormat.MATMULNBITS) throw new IllegalArgumentException("--format matmulnbits applies to .onnx inputs");
         SafetensorsQuantization.Request request = SafetensorsQuantization.Request.of(input, output, projection, groups).withPacking(pack)
                 .withPacked(packed).withReport(report).withAllTensors(allTensors).withThreads(n).withLimits(readLimits);
         QuantizeReport result;
@@ -170,7 +186,7 @@ final class QuantizeCommand implements Callable<Integer> {
             throw new IllegalArgumentException("GGUF output stores one scale per 256-block: leave out --grouping or give block:256");
         }
         if (isOnnx(input)) throw new IllegalArgumentException("GGUF output takes a safetensors checkpoint, not an ONNX model");
-        if (packed != null || report != null || allTensors || onnx.any() || calibration.calibrate != null) {
+        if (packed != null || report != null || allTensors || onnx.any() || calibration.calibrate != null || format != null) {
             throw new IllegalArgumentException("with GGUF output only --method, --gguf-type and --threads apply");
         }
         long start = System.nanoTime();

@@ -18,6 +18,7 @@ import org.ternary4j.core.grouping.Grouping;
 import org.ternary4j.core.projection.Projections;
 import org.ternary4j.eval.ort.Evaluator;
 import org.ternary4j.eval.ort.OnnxModel;
+import org.ternary4j.eval.ort.OrtSessions;
 import org.ternary4j.eval.ort.RandomInputs;
 import org.ternary4j.formats.data.Dataset;
 import org.ternary4j.formats.onnx.OnnxOptions;
@@ -57,6 +58,31 @@ class MatMulNBitsQuantizationTest {
     void bundledMlpRunsInOnnxRuntimeLikeItsDequantizedTwin(@TempDir Path dir) throws IOException {
         OnnxOptions o = OnnxOptions.of(Projections.parse("tnt"), Grouping.parse("row")).withAllLayers(true);
         assertTrue(compare(MODELS.resolve("mlp-fmnist.onnx"), o, dir, Map.of()) < 1e-5);
+    }
+
+    /** The table-lookup kernel approximates activations (8-bit tables): close to, not equal to, the exact kernel. */
+    @Test
+    void lutKernelIsEnabledByTheSessionEntryAndStaysClose(@TempDir Path dir) throws IOException {
+        Path nb = dir.resolve("nb.onnx");
+        OnnxOptions o = OnnxOptions.of(Projections.parse("tnt"), Grouping.parse("row")).withAllLayers(true);
+        MatMulNBitsQuantization.run(OnnxQuantization.Request.of(MODELS.resolve("mlp-fmnist.onnx"), nb, o).withMatMulNBits(true));
+        try (OnnxModel a = OnnxModel.open(nb, 1, null); OnnxModel b = OnnxModel.open(nb, 1, null, Map.of(), OrtSessions.LUT_GEMM)) {
+            Dataset data = RandomInputs.forModel(a, 8, 3);
+            float[][] x = Evaluator.outputs(a, data, 8), y = Evaluator.outputs(b, data, 8);
+            boolean differs = false;
+            for (int i = 0; i < x.length; i++) {
+                double dot = 0, nx = 0, ny = 0;
+                for (int j = 0; j < x[i].length; j++) {
+                    dot += (double) x[i][j] * y[i][j];
+                    nx += (double) x[i][j] * x[i][j];
+                    ny += (double) y[i][j] * y[i][j];
+                    differs |= x[i][j] != y[i][j];
+                }
+                double cos = dot / Math.sqrt(nx * ny);
+                assertTrue(cos > 0.95, "example " + i + ": cosine " + cos);
+            }
+            assertTrue(differs, "the entry reached ONNX Runtime: the LUT kernel's results are not the exact kernel's");
+        }
     }
 
     @Test

@@ -5,10 +5,17 @@ import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtLoggingLevel;
 import ai.onnxruntime.OrtSession;
 import java.io.IOException;
+import java.util.Map;
 
 /** How ternary4j runs ONNX Runtime: one environment, reproducible session options, one-line messages. */
 public final class OrtSessions {
     private OrtSessions() {}
+
+    /**
+     * The session configuration entry that switches 2-bit {@code com.microsoft.MatMulNBits} to
+     * MLAS's table-lookup GEMM (measured 386 µs against 62 ms for a 4096² GEMV without it).
+     */
+    public static final Map<String, String> LUT_GEMM = Map.of("mlas.use_lut_gemm", "1");
 
     public static OrtEnvironment environment() {
         return OrtEnvironment.getEnvironment(OrtLoggingLevel.ORT_LOGGING_LEVEL_ERROR, "ternary4j");
