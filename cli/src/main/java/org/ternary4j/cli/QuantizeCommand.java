@@ -16,11 +16,13 @@ import org.ternary4j.eval.report.ReportData;
 import org.ternary4j.formats.data.Dataset;
 import org.ternary4j.formats.onnx.OnnxOptions;
 import org.ternary4j.formats.safetensors.ReadLimits;
+import org.ternary4j.formats.safetensors.SafetensorsCheckpoint;
 import org.ternary4j.ptq.MatMulNBitsQuantization;
 import org.ternary4j.ptq.OnnxQuantization;
 import org.ternary4j.ptq.OutputFormat;
 import org.ternary4j.ptq.QuantizeReport;
 import org.ternary4j.ptq.SafetensorsQuantization;
+import org.ternary4j.ptq.Selection;
 import org.ternary4j.ptq.gguf.GgufExport;
 import org.ternary4j.formats.gguf.GgufType;
 import org.ternary4j.ptq.TaskAccuracy;
@@ -38,7 +40,9 @@ import picocli.CommandLine.Spec;
                 "Ternarize the weights of a safetensors file or an ONNX model (no retraining) and write the dequantized model in "
                         + "the same format; prints a per-tensor table (cosine, relative L2 error, sparsity, bits/weight), "
                         + "optionally a JSON report and a packed file (codes + scales); -o OUT.gguf writes llama.cpp's TQ2_0/TQ1_0 instead.",
-                "Safetensors: float tensors (F32, F16, BF16) of rank >= 2 are ternarized; everything else is copied unchanged.",
+                "Safetensors (a file, a sharded checkpoint's index, or its folder): float tensors (F32, F16, BF16) of rank >= 2 are "
+                        + "ternarized except embeddings and the output head (kept, and listed, unless --include names them); everything else "
+                        + "is copied unchanged. -o a folder writes the input's shards, a rewritten model.safetensors.index.json and its config/tokenizer files.",
                 "An .onnx input keeps its graph: the weights of Conv, ConvTranspose, Gemm and MatMul (and with --embeddings Gather) "
                         + "are ternarized per output channel of the op, the first and last weight layers stay full precision unless "
                         + "--all-layers; external data goes to OUT.data beside the output."})
@@ -109,7 +113,7 @@ final class QuantizeCommand implements Callable<Integer> {
     public Integer call() throws IOException {
         // Every output is checked against every input and the others before anything is read or written.
         new PathGuard().input(input).data(onnx.evalData).data(calibration.calibrate)
-                .output(output).output(packed).output(report).output(onnx.html).check();
+                .output(SafetensorsQuantization.isFolderOutput(output) ? null : output).output(packed).output(report).output(onnx.html).check();
         if (isGguf(output)) return gguf();
         // The output is written in the input's format: a name promising another format would mislead.
         boolean safetensorsName = output.getFileName() != null && output.getFileName().toString().toLowerCase(Locale.ROOT).endsWith(".safetensors");
@@ -149,17 +153,19 @@ final class QuantizeCommand implements Callable<Integer> {
             printDone(start);
             return 0;
         }
-        if (onnx.any() || calibration.calibrate != null) {
-            throw new IllegalArgumentException("--all-layers, --include, --exclude, --fold-bn, --embeddings, --calibrate, --eval and --html apply to .onnx inputs only");
+        if (onnx.onnxOnly() || calibration.calibrate != null) {
+            throw new IllegalArgumentException("--all-layers, --fold-bn, --embeddings, --calibrate, --eval and --html apply to .onnx inputs only");
         }
         if (OutputFormat.parse(format) == OutputFormat.MATMULNBITS) throw new IllegalArgumentException("--format matmulnbits applies to .onnx inputs");
         SafetensorsQuantization.Request request = SafetensorsQuantization.Request.of(input, output, projection, groups).withPacking(pack)
-                .withPacked(packed).withReport(report).withAllTensors(allTensors).withThreads(n).withLimits(readLimits);
-        QuantizeReport result;
+                .withPacked(packed).withReport(report).withAllTensors(allTensors).withThreads(n).withLimits(readLimits)
+                .withSelection(new Selection(onnx.patterns(onnx.include), onnx.patterns(onnx.exclude)));
+        SafetensorsQuantization.Outcome result;
         try (Progress progress = new Progress("quantize", progressOptions.bar())) {
-            result = SafetensorsQuantization.run(request, progress);
+            result = SafetensorsQuantization.quantize(request, progress);
         }
-        result.printTable(out);
+        result.report().printTable(out);
+        result.printKept(out);
         printDone(start);
         return 0;
     }
@@ -205,7 +211,7 @@ final class QuantizeCommand implements Callable<Integer> {
 
     private void printDone(long start) throws IOException {
         double seconds = (System.nanoTime() - start) / 1e9;
-        long bytes = Files.size(input);
+        long bytes = SafetensorsCheckpoint.isShardedOrFolder(input) ? SafetensorsCheckpoint.shardBytes(input) : Files.size(input);
         spec.commandLine().getOut().printf(Locale.ROOT, "wrote %s%s%s in %.1f s (%.1f MB/s of input)%n", output,
                 packed == null ? "" : ", " + packed, report == null ? "" : ", " + report, seconds, bytes / 1e6 / seconds);
         spec.commandLine().getOut().flush();

@@ -16,11 +16,11 @@ final class QuantizeOnnxOptions {
     boolean allLayers;
 
     @Option(names = "--include", split = ",", paramLabel = "PATTERN",
-            description = "ONNX: only layers whose weight or node name matches one of these (glob with * and ?, or re:REGEX; whole name).")
+            description = "Only layers (ONNX: weight or node name; safetensors: tensor name) matching one of these (glob with * and ?, or re:REGEX; whole name).")
     List<String> include = new ArrayList<>();
 
     @Option(names = "--exclude", split = ",", paramLabel = "PATTERN",
-            description = "ONNX: keep layers whose weight or node name matches one of these in full precision (glob, or re:REGEX).")
+            description = "Keep layers (ONNX: weight or node name; safetensors: tensor name) matching one of these in full precision (glob, or re:REGEX).")
     List<String> exclude = new ArrayList<>();
 
     @Option(names = "--fold-bn", description = "ONNX: fold a BatchNormalization that follows a ternarized Conv/Gemm into its per-channel scales and bias.")
@@ -41,6 +41,15 @@ final class QuantizeOnnxOptions {
 
     boolean any() {
         return allLayers || !include.isEmpty() || !exclude.isEmpty() || foldBn || embeddings || evalData != null || html != null;
+    }
+
+    /** Set options that only an ONNX input takes (--include and --exclude apply to safetensors too). */
+    boolean onnxOnly() {
+        return allLayers || foldBn || embeddings || evalData != null || html != null;
+    }
+
+    List<NamePattern> patterns(List<String> specs) {
+        return specs.stream().map(NamePattern::parse).toList();
     }
 
     OnnxOptions apply(OnnxOptions base) {
