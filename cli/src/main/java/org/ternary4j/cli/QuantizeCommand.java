@@ -17,6 +17,7 @@ import org.ternary4j.formats.data.Dataset;
 import org.ternary4j.formats.onnx.OnnxOptions;
 import org.ternary4j.formats.safetensors.ReadLimits;
 import org.ternary4j.formats.safetensors.SafetensorsCheckpoint;
+import org.ternary4j.ptq.HfBitNetExport;
 import org.ternary4j.ptq.MatMulNBitsQuantization;
 import org.ternary4j.ptq.OnnxQuantization;
 import org.ternary4j.ptq.OutputFormat;
@@ -70,7 +71,8 @@ final class QuantizeCommand implements Callable<Integer> {
 
     @Option(names = "--format", paramLabel = "FORMAT",
             description = "How the output stores ternarized weights: dequantized (default: floats, same format as the input); "
-                    + "matmulnbits (ONNX: MatMul/Gemm weights as 2-bit com.microsoft.MatMulNBits that ONNX Runtime runs; Conv stays dequantized).")
+                    + "matmulnbits (ONNX: MatMul/Gemm weights as 2-bit com.microsoft.MatMulNBits that ONNX Runtime runs; Conv stays dequantized); "
+                    + "bitnet (safetensors checkpoint to an output folder: Hugging Face transformers' BitNet layout, one scale per Linear weight).")
     String format;
 
     @Mixin
@@ -121,6 +123,7 @@ final class QuantizeCommand implements Callable<Integer> {
             throw new IllegalArgumentException(output + ": " + (isOnnx(input) ? "an ONNX input is written as .onnx" : "a safetensors input is written as .safetensors (or .gguf)"));
         }
         if (ggufType != null) throw new IllegalArgumentException("--gguf-type applies to GGUF output (-o OUT.gguf)");
+        if (OutputFormat.parse(format) == OutputFormat.BITNET) return bitnet();
         Projection projection = how.projection();
         Grouping groups = how.grouping();
         Packing pack = how.packing();
@@ -201,6 +204,25 @@ final class QuantizeCommand implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         r.summary().forEach(out::println);
         out.flush();
+        printDone(start);
+        return 0;
+    }
+
+    /** Hugging Face's BitNet layout: one symmetric scale per Linear weight, packed 2-bit codes, quantization_config in config.json. */
+    private int bitnet() throws IOException {
+        if (isOnnx(input)) throw new IllegalArgumentException("--format bitnet takes a safetensors checkpoint, not an ONNX model");
+        if (how.grouping != null && !how.grouping().equals(new Grouping.WholeTensor())) {
+            throw new IllegalArgumentException("--format bitnet stores one scale per weight: leave out --grouping or give tensor");
+        }
+        if (packed != null || report != null || allTensors || onnx.onnxOnly() || calibration.calibrate != null) {
+            throw new IllegalArgumentException("with --format bitnet only --method, --include, --exclude and --threads apply");
+        }
+        long start = System.nanoTime();
+        SafetensorsQuantization.Outcome r = HfBitNetExport.run(new HfBitNetExport.Request(input, output, how.projection(),
+                new Selection(onnx.patterns(onnx.include), onnx.patterns(onnx.exclude)), how.threads()));
+        PrintWriter out = spec.commandLine().getOut();
+        r.report().printTable(out);
+        r.printKept(out);
         printDone(start);
         return 0;
     }

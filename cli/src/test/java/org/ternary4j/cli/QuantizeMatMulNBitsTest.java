@@ -119,6 +119,6 @@ class QuantizeMatMulNBitsTest {
                 "--format", "matmulnbits");
         assertEquals("ternary4j: --format matmulnbits applies to .onnx inputs\n", run.err());
         run = QuantizeOnnxTest.quantize(model().toString(), "-o", nb.toString(), "--method", "tnt", "--grouping", "row", "--format", "int4");
-        assertEquals("ternary4j: output format 'int4': unknown; one of dequantized, matmulnbits\n", run.err());
+        assertEquals("ternary4j: output format 'int4': unknown; one of dequantized, matmulnbits, bitnet\n", run.err());
     }
 }

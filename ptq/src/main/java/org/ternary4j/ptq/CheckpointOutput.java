@@ -53,8 +53,21 @@ final class CheckpointOutput implements AutoCloseable {
 
     /** Opens every output file with its header; {@code specs} are the output tensors in the order they will be written. */
     static CheckpointOutput open(Path out, SafetensorsCheckpoint in, List<TensorSpec> specs) throws IOException {
+        Map<String, List<TensorSpec>> byInput = new LinkedHashMap<>();
+        for (TensorSpec s : specs) byInput.put(s.name(), List.of(s));
+        return open(out, in, byInput, Map.of());
+    }
+
+    /**
+     * Opens every output file: {@code outputs} gives, per input tensor name in checkpoint order,
+     * the output tensors it becomes (written in that order, in the input tensor's shard);
+     * {@code replaced} gives new contents for side files by name (config.json, say).
+     */
+    static CheckpointOutput open(Path out, SafetensorsCheckpoint in, Map<String, List<TensorSpec>> outputs, Map<String, byte[]> replaced) throws IOException {
         Path[] inputs = in.shards().toArray(Path[]::new);
+        List<TensorSpec> specs = outputs.values().stream().flatMap(List::stream).toList();
         if (!isFolder(out)) {
+            if (!replaced.isEmpty()) throw new IOException(out + ": " + String.join(", ", replaced.keySet()) + " must be written too; give a folder as the output");
             CheckpointOutput o = new CheckpointOutput(out, false);
             try {
                 o.writers.put("", SafetensorsWriter.open(out, specs, in.metadata(), inputs));
@@ -74,13 +87,13 @@ final class CheckpointOutput implements AutoCloseable {
         CheckpointOutput o = new CheckpointOutput(out, created);
         try {
             Map<String, List<TensorSpec>> byShard = new LinkedHashMap<>();
-            Map<String, TensorSpec> spec = new LinkedHashMap<>();
-            for (TensorSpec s : specs) spec.put(s.name(), s);
             Map<String, Map<String, String>> metadata = new LinkedHashMap<>();
             for (SafetensorsCheckpoint.Entry e : in.tensors()) {
-                byShard.computeIfAbsent(e.shard(), k -> new ArrayList<>()).add(spec.get(e.info().name()));
+                for (TensorSpec s : outputs.get(e.info().name())) {
+                    byShard.computeIfAbsent(e.shard(), k -> new ArrayList<>()).add(s);
+                    o.shardOf.put(s.name(), e.shard());
+                }
                 metadata.putIfAbsent(e.shard(), e.reader().metadata());
-                o.shardOf.put(e.info().name(), e.shard());
             }
             for (var e : byShard.entrySet()) {
                 Path p = out.resolve(e.getKey());
@@ -88,7 +101,7 @@ final class CheckpointOutput implements AutoCloseable {
                 o.written.add(p);
             }
             if (in.sharded()) o.index(specs);
-            o.copySideFiles(in, inputs);
+            o.copySideFiles(in, inputs, replaced);
             return o;
         } catch (IOException | RuntimeException e) {
             o.close();
@@ -119,13 +132,19 @@ final class CheckpointOutput implements AutoCloseable {
         written.add(p);
     }
 
-    private void copySideFiles(SafetensorsCheckpoint in, Path[] inputs) throws IOException {
+    private void copySideFiles(SafetensorsCheckpoint in, Path[] inputs, Map<String, byte[]> replaced) throws IOException {
+        for (var e : replaced.entrySet()) {
+            AtomicOutput a = AtomicOutput.open(target.resolve(e.getKey()), inputs);
+            extras.add(a);
+            JsonFiles.write(a, e.getValue());
+            written.add(target.resolve(e.getKey()));
+        }
         try (DirectoryStream<Path> files = Files.newDirectoryStream(in.folder())) {
             for (Path f : files) {
                 String name = f.getFileName().toString();
                 String lower = name.toLowerCase(Locale.ROOT);
                 if (!Files.isRegularFile(f) || name.startsWith(".") || lower.endsWith(".index.json") || Files.size(f) > SIDE_FILE_LIMIT) continue;
-                if (SIDE_FILE_ENDINGS.stream().noneMatch(lower::endsWith)) continue;
+                if (SIDE_FILE_ENDINGS.stream().noneMatch(lower::endsWith) || replaced.containsKey(name)) continue;
                 AtomicOutput a = AtomicOutput.open(target.resolve(name), inputs);
                 extras.add(a);
                 try (FileChannel ch = FileChannel.open(f, StandardOpenOption.READ)) {

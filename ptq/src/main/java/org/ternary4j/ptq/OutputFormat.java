@@ -7,7 +7,9 @@ public enum OutputFormat {
     /** Floats holding the dequantized ternary values, in the input's own format (the default). */
     DEQUANTIZED,
     /** ONNX: MatMul/Gemm weights as com.microsoft.MatMulNBits with 2-bit codes ({@link MatMulNBitsQuantization}). */
-    MATMULNBITS;
+    MATMULNBITS,
+    /** Safetensors: Hugging Face transformers' BitNet checkpoint ({@link HfBitNetExport}). */
+    BITNET;
 
     /** The format named {@code spec} (any case); null means {@link #DEQUANTIZED}. */
     public static OutputFormat parse(String spec) {
