@@ -115,7 +115,7 @@ final class QuantizeCommand implements Callable<Integer> {
     public Integer call() throws IOException {
         // Every output is checked against every input and the others before anything is read or written.
         new PathGuard().input(input).data(onnx.evalData).data(calibration.calibrate)
-                .output(SafetensorsQuantization.isFolderOutput(output) ? null : output).output(packed).output(report).output(onnx.html).check();
+                .output(SafetensorsQuantization.isFolderOutput(output, input) || OutputFormat.parse(format) == OutputFormat.BITNET ? null : output).output(packed).output(report).output(onnx.html).check();
         if (isGguf(output)) return gguf();
         // The output is written in the input's format: a name promising another format would mislead.
         boolean safetensorsName = output.getFileName() != null && output.getFileName().toString().toLowerCase(Locale.ROOT).endsWith(".safetensors");
@@ -157,18 +157,24 @@ final class QuantizeCommand implements Callable<Integer> {
             return 0;
         }
         if (onnx.onnxOnly() || calibration.calibrate != null) {
-            throw new IllegalArgumentException("--all-layers, --fold-bn, --embeddings, --calibrate, --eval and --html apply to .onnx inputs only");
+            throw new IllegalArgumentException("--all-layers, --fold-bn, --embeddings, --calibrate and --eval apply to .onnx inputs only");
         }
         if (OutputFormat.parse(format) == OutputFormat.MATMULNBITS) throw new IllegalArgumentException("--format matmulnbits applies to .onnx inputs");
         SafetensorsQuantization.Request request = SafetensorsQuantization.Request.of(input, output, projection, groups).withPacking(pack)
                 .withPacked(packed).withReport(report).withAllTensors(allTensors).withThreads(n).withLimits(readLimits)
                 .withSelection(new Selection(onnx.patterns(onnx.include), onnx.patterns(onnx.exclude)));
         SafetensorsQuantization.Outcome result;
+        SafetensorsReportPage page;
         try (Progress progress = new Progress("quantize", progressOptions.bar())) {
-            result = SafetensorsQuantization.quantize(request, progress);
+            page = new SafetensorsReportPage(progress);
+            result = SafetensorsQuantization.quantize(request, onnx.html == null ? progress : page);
         }
         result.report().printTable(out);
         result.printKept(out);
+        if (onnx.html != null) {
+            page.write(onnx.html, input, result);
+            out.println("HTML report: " + onnx.html);
+        }
         printDone(start);
         return 0;
     }
@@ -214,7 +220,7 @@ final class QuantizeCommand implements Callable<Integer> {
         if (how.grouping != null && !how.grouping().equals(new Grouping.WholeTensor())) {
             throw new IllegalArgumentException("--format bitnet stores one scale per weight: leave out --grouping or give tensor");
         }
-        if (packed != null || report != null || allTensors || onnx.onnxOnly() || calibration.calibrate != null) {
+        if (packed != null || report != null || allTensors || onnx.onnxOnly() || onnx.html != null || calibration.calibrate != null) {
             throw new IllegalArgumentException("with --format bitnet only --method, --include, --exclude and --threads apply");
         }
         long start = System.nanoTime();

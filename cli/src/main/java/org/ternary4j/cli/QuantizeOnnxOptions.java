@@ -36,16 +36,16 @@ final class QuantizeOnnxOptions {
     @Option(names = "--eval-limit", paramLabel = "N", description = "With --eval: only the first N examples.")
     Integer evalLimit;
 
-    @Option(names = "--html", paramLabel = "FILE.html", description = "ONNX: write a self-contained HTML report (layers, histograms, size, accuracy).")
+    @Option(names = "--html", paramLabel = "FILE.html", description = "Write a self-contained HTML report (layers, histograms, size; ONNX with --eval: accuracy).")
     Path html;
 
     boolean any() {
         return allLayers || !include.isEmpty() || !exclude.isEmpty() || foldBn || embeddings || evalData != null || html != null;
     }
 
-    /** Set options that only an ONNX input takes (--include and --exclude apply to safetensors too). */
+    /** Set options that only an ONNX input takes (--include, --exclude and --html apply to safetensors too). */
     boolean onnxOnly() {
-        return allLayers || foldBn || embeddings || evalData != null || html != null;
+        return allLayers || foldBn || embeddings || evalData != null;
     }
 
     List<NamePattern> patterns(List<String> specs) {

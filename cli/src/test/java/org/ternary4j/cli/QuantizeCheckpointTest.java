@@ -43,7 +43,9 @@ class QuantizeCheckpointTest {
                  "lm_head.weight": "model-00002-of-00002.safetensors", "model.layers.0.self_attn.q_proj.weight": "model-00002-of-00002.safetensors"}}""");
         Files.writeString(ckpt.resolve("config.json"), "{}");
 
-        CliRun run = CliRun.of("quantize", ckpt.toString(), "-o", out.toString(), "--method", "tnt", "--grouping", "row", "--exclude", "*.mlp.*", "--no-progress");
+        Path html = dir.resolve("report.html");
+        CliRun run = CliRun.of("quantize", ckpt.toString(), "-o", out.toString(), "--method", "tnt", "--grouping", "row", "--exclude", "*.mlp.*",
+                "--no-progress", "--html", html.toString());
 
         assertEquals(0, run.exitCode(), run.err());
         assertTrue(run.out().contains("kept in full precision (embedding or output head): 2 tensors, model.embed_tokens.weight, lm_head.weight"), run.out());
@@ -52,6 +54,8 @@ class QuantizeCheckpointTest {
         var index = new ObjectMapper().readTree(out.resolve("model.safetensors.index.json").toFile());
         assertEquals("model-00002-of-00002.safetensors", index.get("weight_map").get("model.layers.0.self_attn.q_proj.weight").asText());
         assertTrue(Files.exists(out.resolve("config.json")));
+        String page = Files.readString(html);
+        assertTrue(page.contains("model.layers.0.self_attn.q_proj.weight") && !page.contains("up_proj"), "the HTML report lists the ternarized tensors");
 
         run = CliRun.of("quantize", ckpt.toString(), "-o", ckpt.toString(), "--method", "tnt", "--grouping", "row");
         assertEquals("ternary4j: " + ckpt + ": output folder is the input's own folder; the shards would overwrite the input\n", run.err());

@@ -44,29 +44,38 @@ final class CheckpointOutput implements AutoCloseable {
         this.createdFolder = createdFolder;
     }
 
-    /** Whether {@code out} names a folder output: an existing folder, or a path with no extension that does not exist yet. */
-    static boolean isFolder(Path out) {
+    /**
+     * Whether {@code out} names a folder output: for a checkpoint input (an index or a folder),
+     * an existing folder or a path without an extension that does not exist yet; a single-file
+     * input is written to a file whatever its name.
+     */
+    static boolean isFolder(Path out, boolean checkpointInput) {
+        if (!checkpointInput) return false;
         if (Files.isDirectory(out)) return true;
         String name = out.getFileName() == null ? "" : out.getFileName().toString();
         return !Files.exists(out) && !name.contains(".");
     }
 
     /** Opens every output file with its header; {@code specs} are the output tensors in the order they will be written. */
-    static CheckpointOutput open(Path out, SafetensorsCheckpoint in, List<TensorSpec> specs) throws IOException {
+    static CheckpointOutput open(Target out, SafetensorsCheckpoint in, List<TensorSpec> specs) throws IOException {
         Map<String, List<TensorSpec>> byInput = new LinkedHashMap<>();
         for (TensorSpec s : specs) byInput.put(s.name(), List.of(s));
         return open(out, in, byInput, Map.of());
     }
+
+    /** The output path and whether it is a folder (see {@link #isFolder}). */
+    record Target(Path path, boolean folder) {}
 
     /**
      * Opens every output file: {@code outputs} gives, per input tensor name in checkpoint order,
      * the output tensors it becomes (written in that order, in the input tensor's shard);
      * {@code replaced} gives new contents for side files by name (config.json, say).
      */
-    static CheckpointOutput open(Path out, SafetensorsCheckpoint in, Map<String, List<TensorSpec>> outputs, Map<String, byte[]> replaced) throws IOException {
+    static CheckpointOutput open(Target target, SafetensorsCheckpoint in, Map<String, List<TensorSpec>> outputs, Map<String, byte[]> replaced) throws IOException {
+        Path out = target.path();
         Path[] inputs = in.shards().toArray(Path[]::new);
         List<TensorSpec> specs = outputs.values().stream().flatMap(List::stream).toList();
-        if (!isFolder(out)) {
+        if (!target.folder()) {
             if (!replaced.isEmpty()) throw new IOException(out + ": " + String.join(", ", replaced.keySet()) + " must be written too; give a folder as the output");
             CheckpointOutput o = new CheckpointOutput(out, false);
             try {

@@ -57,7 +57,7 @@ public final class HfBitNetExport {
     private HfBitNetExport() {}
 
     public static SafetensorsQuantization.Outcome run(Request request) throws IOException {
-        if (!SafetensorsQuantization.isFolderOutput(request.output())) {
+        if (!CheckpointOutput.isFolder(request.output(), true)) {
             throw new IllegalArgumentException(request.output() + ": a Hugging Face BitNet checkpoint is a folder (weights and config.json)");
         }
         try (SafetensorsCheckpoint in = SafetensorsCheckpoint.open(request.input(), org.ternary4j.formats.safetensors.ReadLimits.DEFAULT)) {
@@ -84,7 +84,7 @@ public final class HfBitNetExport {
             Ternarizer ternarizer = new Ternarizer(request.method(), new Grouping.WholeTensor(), request.threads());
             List<TensorReport> reports = new ArrayList<>();
             List<SafetensorsQuantization.Kept> kept = new ArrayList<>();
-            try (CheckpointOutput out = CheckpointOutput.open(request.output(), in, outputs, Map.of("config.json", cfg))) {
+            try (CheckpointOutput out = CheckpointOutput.open(new CheckpointOutput.Target(request.output(), true), in, outputs, Map.of("config.json", cfg))) {
                 for (Planned p : plan) {
                     TensorInfo t = p.entry().info();
                     SafetensorsWriter w = out.writer(t.name());

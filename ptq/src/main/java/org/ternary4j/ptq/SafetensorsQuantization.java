@@ -101,6 +101,9 @@ public final class SafetensorsQuantization {
         default void start(long elements, int tensors) {}
 
         default void done(long elements) {}
+
+        /** Told each ternarized tensor's original values (canonical layout) and result, before they are released; must not keep {@code w}. */
+        default void ternarized(String name, float[] w, TernaryTensor t) {}
     }
 
     /** One input tensor and, when it is not ternarized, why (null: ternarized). */
@@ -148,9 +151,12 @@ public final class SafetensorsQuantization {
         this.ternarizer = new Ternarizer(method, grouping, request.threads());
     }
 
-    /** Whether {@code output} names a folder output (an existing folder, or a name without an extension that does not exist yet). */
-    public static boolean isFolderOutput(Path output) {
-        return CheckpointOutput.isFolder(output);
+    /**
+     * Whether {@code output} is written as a folder: when {@code input} is a sharded checkpoint
+     * (its index or its folder) and {@code output} an existing folder or a new name without an extension.
+     */
+    public static boolean isFolderOutput(Path output, Path input) {
+        return CheckpointOutput.isFolder(output, SafetensorsCheckpoint.isShardedOrFolder(input));
     }
 
     public static QuantizeReport run(Request request) throws IOException {
@@ -226,7 +232,7 @@ public final class SafetensorsQuantization {
     private List<TensorReport> write(SafetensorsCheckpoint in, List<TensorPlan> plan, Monitor monitor, BeforeCommit beforeCommit) throws IOException {
         List<TensorSpec> outSpecs = plan.stream().map(p -> p.tensor().spec()).toList();
         Path packedPath = request.packed();
-        try (CheckpointOutput out = CheckpointOutput.open(request.output(), in, outSpecs);
+        try (CheckpointOutput out = CheckpointOutput.open(new CheckpointOutput.Target(request.output(), isFolderOutput(request.output(), request.input())), in, outSpecs);
              SafetensorsWriter packed = packedPath == null ? null : openPacked(in, plan, packedPath)) {
             List<TensorReport> reports = new ArrayList<>();
             for (TensorPlan p : plan) {
@@ -234,7 +240,7 @@ public final class SafetensorsQuantization {
                 SafetensorsReader reader = p.entry().reader();
                 SafetensorsWriter dequantized = out.writer(t.name());
                 if (p.ternarize()) {
-                    reports.add(ternarize(reader, t, dequantized, packed));
+                    reports.add(ternarize(reader, t, new Outputs(dequantized, packed, monitor)));
                 } else {
                     reader.withBytes(t, bytes -> {
                         dequantized.writeSegment(t.name(), bytes);
@@ -256,7 +262,11 @@ public final class SafetensorsQuantization {
         void accept(List<TensorReport> reports, List<Path> files) throws IOException;
     }
 
-    private TensorReport ternarize(SafetensorsReader in, TensorInfo t, SafetensorsWriter dequantized, SafetensorsWriter packed) throws IOException {
+    /** Where a ternarized tensor goes: the dequantized output, the packed file (or null), the monitor. */
+    private record Outputs(SafetensorsWriter dequantized, SafetensorsWriter packed, Monitor monitor) {}
+
+    private TensorReport ternarize(SafetensorsReader in, TensorInfo t, Outputs out) throws IOException {
+        SafetensorsWriter dequantized = out.dequantized(), packed = out.packed();
         int[] shape = t.spec().intShape();
         float[] w = in.readFloats(t);
         TernaryTensor tt;
@@ -265,6 +275,7 @@ public final class SafetensorsQuantization {
         } catch (IllegalArgumentException e) {
             throw new IOException(in.file() + ": tensor '" + t.name() + "': " + e.getMessage());
         }
+        out.monitor().ternarized(t.name(), w, tt);
         float[] q = tt.dequantize();
         // The report describes what the output file holds: values rounded to its dtype.
         if (t.dtype() != DType.F32) for (int i = 0; i < q.length; i++) q[i] = HalfFloats.roundTo(t.dtype(), q[i]);
