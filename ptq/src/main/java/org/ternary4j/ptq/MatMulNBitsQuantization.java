@@ -34,9 +34,9 @@ public final class MatMulNBitsQuantization {
             nbits.blockSizes().values().forEach(b -> bySize.merge(b, 1, Integer::sum));
             StringBuilder sizes = new StringBuilder();
             bySize.forEach((b, n) -> sizes.append(sizes.isEmpty() ? "" : ", ").append(n).append(" with block ").append(b));
-            int n = nbits.blockSizes().size();
+            int count = nbits.blockSizes().size();
             out.printf(Locale.ROOT, "MatMulNBits: %d weight%s packed as 2-bit codes (%s); %,d → %,d bytes (%.1f %% of the input)%n",
-                    n, n == 1 ? "" : "s", sizes.isEmpty() ? "none" : sizes, inputBytes, outputBytes, 100.0 * outputBytes / Math.max(1, inputBytes));
+                    count, count == 1 ? "" : "s", sizes.isEmpty() ? "none" : sizes, inputBytes, outputBytes, 100.0 * outputBytes / Math.max(1, inputBytes));
             nbits.notes().forEach(n -> out.println("note  " + n));
             out.flush();
         }
