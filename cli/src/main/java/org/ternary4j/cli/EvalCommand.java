@@ -11,6 +11,7 @@ import org.ternary4j.formats.data.Dataset;
 import org.ternary4j.eval.ort.EvalResult;
 import org.ternary4j.eval.ort.Evaluator;
 import org.ternary4j.eval.ort.OnnxModel;
+import org.ternary4j.eval.ort.OrtSessions;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -46,13 +47,18 @@ final class EvalCommand implements Callable<Integer> {
             description = "Fix a symbolic input dimension by its ONNX name, e.g. --dim sequence_length=32 (repeatable).")
     Map<String, Long> dims = new LinkedHashMap<>();
 
+    @Option(names = "--lut-gemm", description = "Run 2-bit MatMulNBits weights (quantize --format matmulnbits) with ONNX Runtime's "
+            + "table-lookup kernel (session configuration mlas.use_lut_gemm=1).")
+    boolean lutGemm;
+
     @Mixin JsonOption json;
 
     @Override
     public Integer call() throws Exception {
         new PathGuard().model(model).model(compare).data(data.data).input(data.labels).check();
-        try (OnnxModel a = OnnxModel.open(model, threads.count, output, dims);
-             OnnxModel b = compare == null ? null : OnnxModel.open(compare, threads.count, output, dims)) {
+        Map<String, String> config = lutGemm ? OrtSessions.LUT_GEMM : Map.of();
+        try (OnnxModel a = OnnxModel.open(model, threads.count, output, dims, config);
+             OnnxModel b = compare == null ? null : OnnxModel.open(compare, threads.count, output, dims, config)) {
             Dataset d = data.load(a);
             EvalResult r = b == null ? Evaluator.evaluate(a, d, batch.size) : Evaluator.compare(a, b, d, batch.size);
             PrintWriter out = spec.commandLine().getOut();

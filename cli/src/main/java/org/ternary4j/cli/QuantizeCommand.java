@@ -17,9 +17,14 @@ import org.ternary4j.formats.data.Dataset;
 import org.ternary4j.formats.onnx.OnnxOptions;
 import org.ternary4j.formats.onnx.OnnxResult;
 import org.ternary4j.formats.safetensors.ReadLimits;
+import org.ternary4j.formats.safetensors.SafetensorsCheckpoint;
+import org.ternary4j.ptq.HfBitNetExport;
+import org.ternary4j.ptq.MatMulNBitsQuantization;
 import org.ternary4j.ptq.OnnxQuantization;
+import org.ternary4j.ptq.OutputFormat;
 import org.ternary4j.ptq.QuantizeReport;
 import org.ternary4j.ptq.SafetensorsQuantization;
+import org.ternary4j.ptq.Selection;
 import org.ternary4j.ptq.gguf.GgufExport;
 import org.ternary4j.formats.gguf.GgufType;
 import org.ternary4j.ptq.TaskAccuracy;
@@ -37,7 +42,9 @@ import picocli.CommandLine.Spec;
                 "Ternarize the weights of a safetensors file or an ONNX model (no retraining) and write the dequantized model in "
                         + "the same format; prints a per-tensor table (cosine, relative L2 error, sparsity, bits/weight), "
                         + "optionally a JSON report and a packed file (codes + scales); -o OUT.gguf writes llama.cpp's TQ2_0/TQ1_0 instead.",
-                "Safetensors: float tensors (F32, F16, BF16) of rank >= 2 are ternarized; everything else is copied unchanged.",
+                "Safetensors (a file, a sharded checkpoint's index, or its folder): float tensors (F32, F16, BF16) of rank >= 2 are "
+                        + "ternarized except embeddings and the output head (kept, and listed, unless --include names them); everything else "
+                        + "is copied unchanged. -o a folder writes the input's shards, a rewritten model.safetensors.index.json and its config/tokenizer files.",
                 "An .onnx input keeps its graph: the weights of Conv, ConvTranspose, Gemm and MatMul (and with --embeddings Gather) "
                         + "are ternarized per output channel of the op, the first and last weight layers stay full precision unless "
                         + "--all-layers; external data goes to OUT.data beside the output."})
@@ -62,6 +69,12 @@ final class QuantizeCommand implements Callable<Integer> {
             description = "With -o OUT.gguf (safetensors input, one file, an index or a folder of shards): llama.cpp's block type for "
                     + "ternarized tensors. Default: TQ2_0.")
     String ggufType;
+
+    @Option(names = "--format", paramLabel = "FORMAT",
+            description = "How the output stores ternarized weights: dequantized (default: floats, same format as the input); "
+                    + "matmulnbits (ONNX: MatMul/Gemm weights as 2-bit com.microsoft.MatMulNBits that ONNX Runtime runs; Conv stays dequantized); "
+                    + "bitnet (safetensors checkpoint to an output folder: Hugging Face transformers' BitNet layout, one scale per Linear weight).")
+    String format;
 
     @Mixin
     ProgressOptions progressOptions;
@@ -102,8 +115,9 @@ final class QuantizeCommand implements Callable<Integer> {
     @Override
     public Integer call() throws IOException {
         // Every output is checked against every input and the others before anything is read or written.
+        boolean folderOutput = SafetensorsQuantization.isFolderOutput(output, input) || OutputFormat.parse(format) == OutputFormat.BITNET;
         new PathGuard().fileOrFolder(input).model(isOnnx(input) ? input : null).data(onnx.evalData).data(calibration.calibrate)
-                .output(output).output(packed).output(report).output(onnx.html).check();
+                .output(folderOutput ? null : output).output(packed).output(report).output(onnx.html).check();
         if (isGguf(output)) return gguf();
         // The output is written in the input's format: a name promising another format would mislead.
         boolean safetensorsName = output.getFileName() != null && output.getFileName().toString().toLowerCase(Locale.ROOT).endsWith(".safetensors");
@@ -111,6 +125,7 @@ final class QuantizeCommand implements Callable<Integer> {
             throw new IllegalArgumentException(output + ": " + (isOnnx(input) ? "an ONNX input is written as .onnx" : "a safetensors input is written as .safetensors (or .gguf)"));
         }
         if (ggufType != null) throw new IllegalArgumentException("--gguf-type applies to GGUF output (-o OUT.gguf)");
+        if (OutputFormat.parse(format) == OutputFormat.BITNET) return bitnet();
         Projection projection = how.projection();
         Grouping groups = how.grouping();
         Packing pack = how.packing();
@@ -126,15 +141,24 @@ final class QuantizeCommand implements Callable<Integer> {
             if (allTensors) throw new IllegalArgumentException("--all-tensors applies to safetensors inputs; for ONNX see --all-layers and --embeddings");
             Dataset data = onnx.evalData();
             OnnxOptions options = onnx.apply(OnnxOptions.of(projection, groups)).withThreads(n).withPacking(pack);
+            boolean nbits = OutputFormat.parse(format) == OutputFormat.MATMULNBITS;
             OnnxQuantization.Outcome outcome;
+            List<MatMulNBitsQuantization.Result> nbitsResult = new ArrayList<>(1);
             // All outputs or none: a late failure (evaluation, the HTML page, a full disk) leaves no model behind.
             try (StagedOutputs staged = StagedOutputs.of(output, packed, report, onnx.html)) {
                 outcome = staged.commitAfter(() -> {
                     OnnxQuantization.Calibration c = calibration.load();
                     if (c != null) ExampleShape.check(c.data().inputs(), input);
                     OnnxQuantization.Request request = OnnxQuantization.Request.of(input, staged.path(output), options).withPacked(staged.path(packed))
-                            .withReport(staged.path(report)).withCalibration(c).withEvaluation(data);
-                    OnnxQuantization.Outcome o = OnnxQuantization.run(request);
+                            .withReport(staged.path(report)).withCalibration(c).withEvaluation(data).withMatMulNBits(nbits);
+                    OnnxQuantization.Outcome o;
+                    if (nbits) {
+                        MatMulNBitsQuantization.Result r = MatMulNBitsQuantization.run(request);
+                        nbitsResult.add(r);
+                        o = r.outcome();
+                    } else {
+                        o = OnnxQuantization.run(request);
+                    }
                     if (onnx.html != null) writeHtml(o, options, staged.path(onnx.html));
                     return o;
                 });
@@ -143,21 +167,31 @@ final class QuantizeCommand implements Callable<Integer> {
             Path external = r.externalData() == null ? null : output.resolveSibling(r.externalData().getFileName());
             new OnnxQuantization.Outcome(new OnnxResult(output, external, r.reports(), r.tensors(), r.layers(), r.notes()), outcome.report(),
                     outcome.calibration(), outcome.calibrationSource()).print(out);
+            nbitsResult.forEach(nb -> nb.print(out));
             if (onnx.html != null) out.println("HTML report: " + onnx.html);
             out.flush();
             printDone(start);
             return 0;
         }
-        if (onnx.any() || calibration.calibrate != null) {
-            throw new IllegalArgumentException("--all-layers, --include, --exclude, --fold-bn, --embeddings, --calibrate, --eval and --html apply to .onnx inputs only");
+        if (onnx.onnxOnly() || calibration.calibrate != null) {
+            throw new IllegalArgumentException("--all-layers, --fold-bn, --embeddings, --calibrate and --eval apply to .onnx inputs only");
         }
+        if (OutputFormat.parse(format) == OutputFormat.MATMULNBITS) throw new IllegalArgumentException("--format matmulnbits applies to .onnx inputs");
         SafetensorsQuantization.Request request = SafetensorsQuantization.Request.of(input, output, projection, groups).withPacking(pack)
-                .withPacked(packed).withReport(report).withAllTensors(allTensors).withThreads(n).withLimits(readLimits);
-        QuantizeReport result;
+                .withPacked(packed).withReport(report).withAllTensors(allTensors).withThreads(n).withLimits(readLimits)
+                .withSelection(new Selection(onnx.patterns(onnx.include), onnx.patterns(onnx.exclude)));
+        SafetensorsQuantization.Outcome result;
+        SafetensorsReportPage page;
         try (Progress progress = new Progress("quantize", progressOptions.bar())) {
-            result = SafetensorsQuantization.run(request, progress);
+            page = new SafetensorsReportPage(progress);
+            result = SafetensorsQuantization.quantize(request, onnx.html == null ? progress : page);
         }
-        result.printTable(out);
+        result.report().printTable(out);
+        result.printKept(out);
+        if (onnx.html != null) {
+            page.write(onnx.html, input, result);
+            out.println("HTML report: " + onnx.html);
+        }
         printDone(start);
         return 0;
     }
@@ -183,7 +217,7 @@ final class QuantizeCommand implements Callable<Integer> {
             throw new IllegalArgumentException("GGUF output stores one scale per 256-block: leave out --grouping or give block:256");
         }
         if (isOnnx(input)) throw new IllegalArgumentException("GGUF output takes a safetensors checkpoint, not an ONNX model");
-        if (packed != null || report != null || allTensors || onnx.any() || calibration.calibrate != null) {
+        if (packed != null || report != null || allTensors || onnx.any() || calibration.calibrate != null || format != null) {
             throw new IllegalArgumentException("with GGUF output only --method, --gguf-type and --threads apply");
         }
         long start = System.nanoTime();
@@ -196,13 +230,32 @@ final class QuantizeCommand implements Callable<Integer> {
         return 0;
     }
 
+    /** Hugging Face's BitNet layout: one symmetric scale per Linear weight, packed 2-bit codes, quantization_config in config.json. */
+    private int bitnet() throws IOException {
+        if (isOnnx(input)) throw new IllegalArgumentException("--format bitnet takes a safetensors checkpoint, not an ONNX model");
+        if (how.grouping != null && !how.grouping().equals(new Grouping.WholeTensor())) {
+            throw new IllegalArgumentException("--format bitnet stores one scale per weight: leave out --grouping or give tensor");
+        }
+        if (packed != null || report != null || allTensors || onnx.onnxOnly() || onnx.html != null || calibration.calibrate != null) {
+            throw new IllegalArgumentException("with --format bitnet only --method, --include, --exclude and --threads apply");
+        }
+        long start = System.nanoTime();
+        SafetensorsQuantization.Outcome r = HfBitNetExport.run(new HfBitNetExport.Request(input, output, how.projection(),
+                new Selection(onnx.patterns(onnx.include), onnx.patterns(onnx.exclude)), how.threads()));
+        PrintWriter out = spec.commandLine().getOut();
+        r.report().printTable(out);
+        r.printKept(out);
+        printDone(start);
+        return 0;
+    }
+
     static boolean isOnnx(Path p) {
         return p.getFileName() != null && p.getFileName().toString().toLowerCase(Locale.ROOT).endsWith(".onnx");
     }
 
     private void printDone(long start) throws IOException {
         double seconds = (System.nanoTime() - start) / 1e9;
-        long bytes = Files.size(input);
+        long bytes = SafetensorsCheckpoint.isShardedOrFolder(input) ? SafetensorsCheckpoint.shardBytes(input) : Files.size(input);
         spec.commandLine().getOut().printf(Locale.ROOT, "wrote %s%s%s in %.1f s (%.1f MB/s of input)%n", output,
                 packed == null ? "" : ", " + packed, report == null ? "" : ", " + report, seconds, bytes / 1e6 / seconds);
         spec.commandLine().getOut().flush();

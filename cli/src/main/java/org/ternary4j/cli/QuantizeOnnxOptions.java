@@ -16,11 +16,11 @@ final class QuantizeOnnxOptions {
     boolean allLayers;
 
     @Option(names = "--include", split = ",", paramLabel = "PATTERN",
-            description = "ONNX: only layers whose weight or node name matches one of these (glob with * and ?, or re:REGEX; whole name).")
+            description = "Only layers (ONNX: weight or node name; safetensors: tensor name) matching one of these (glob with * and ?, or re:REGEX; whole name).")
     List<String> include = new ArrayList<>();
 
     @Option(names = "--exclude", split = ",", paramLabel = "PATTERN",
-            description = "ONNX: keep layers whose weight or node name matches one of these in full precision (glob, or re:REGEX).")
+            description = "Keep layers (ONNX: weight or node name; safetensors: tensor name) matching one of these in full precision (glob, or re:REGEX).")
     List<String> exclude = new ArrayList<>();
 
     @Option(names = "--fold-bn", description = "ONNX: fold a BatchNormalization that follows a ternarized Conv/Gemm into its per-channel scales and bias.")
@@ -36,11 +36,20 @@ final class QuantizeOnnxOptions {
     @Option(names = "--eval-limit", paramLabel = "N", description = "With --eval: only the first N examples.")
     Integer evalLimit;
 
-    @Option(names = "--html", paramLabel = "FILE.html", description = "ONNX: write a self-contained HTML report (layers, histograms, size, accuracy).")
+    @Option(names = "--html", paramLabel = "FILE.html", description = "Write a self-contained HTML report (layers, histograms, size; ONNX with --eval: accuracy).")
     Path html;
 
     boolean any() {
         return allLayers || !include.isEmpty() || !exclude.isEmpty() || foldBn || embeddings || evalData != null || html != null;
+    }
+
+    /** Set options that only an ONNX input takes (--include, --exclude and --html apply to safetensors too). */
+    boolean onnxOnly() {
+        return allLayers || foldBn || embeddings || evalData != null;
+    }
+
+    List<NamePattern> patterns(List<String> specs) {
+        return specs.stream().map(NamePattern::parse).toList();
     }
 
     OnnxOptions apply(OnnxOptions base) {

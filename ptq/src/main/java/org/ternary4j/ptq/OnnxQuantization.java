@@ -60,7 +60,8 @@ public final class OnnxQuantization {
      * What to ternarize and where the results go; {@code packed}, {@code report},
      * {@code calibration} and {@code evalData} are optional (null).
      */
-    public record Request(Path input, Path output, OnnxOptions options, Path packed, Path report, Calibration calibration, Dataset evalData) {
+    public record Request(Path input, Path output, OnnxOptions options, Path packed, Path report, Calibration calibration, Dataset evalData,
+                          boolean matMulNBits) {
         public Request {
             Objects.requireNonNull(input, "input");
             Objects.requireNonNull(output, "output");
@@ -68,24 +69,33 @@ public final class OnnxQuantization {
         }
 
         public static Request of(Path input, Path output, OnnxOptions options) {
-            return new Request(input, output, options, null, null, null, null);
+            return new Request(input, output, options, null, null, null, null, false);
         }
 
         public Request withPacked(Path p) {
-            return new Request(input, output, options, p, report, calibration, evalData);
+            return new Request(input, output, options, p, report, calibration, evalData, matMulNBits);
         }
 
         public Request withReport(Path r) {
-            return new Request(input, output, options, packed, r, calibration, evalData);
+            return new Request(input, output, options, packed, r, calibration, evalData, matMulNBits);
         }
 
         public Request withCalibration(Calibration c) {
-            return new Request(input, output, options, packed, report, c, evalData);
+            return new Request(input, output, options, packed, report, c, evalData, matMulNBits);
         }
 
         /** Also measure full-precision vs ternary accuracy on {@code data} with ONNX Runtime. */
         public Request withEvaluation(Dataset data) {
-            return new Request(input, output, options, packed, report, calibration, data);
+            return new Request(input, output, options, packed, report, calibration, data, matMulNBits);
+        }
+
+        /** Store ternarized MatMul/Gemm weights packed as com.microsoft.MatMulNBits (see {@link MatMulNBitsQuantization}). */
+        public Request withMatMulNBits(boolean v) {
+            return new Request(input, output, options, packed, report, calibration, evalData, v);
+        }
+
+        Request withOutputs(Path out, Path p, Path r) {
+            return new Request(input, out, options, p, r, calibration, null, false);
         }
     }
 
@@ -109,6 +119,7 @@ public final class OnnxQuantization {
     private OnnxQuantization() {}
 
     public static Outcome run(Request request) throws IOException {
+        if (request.matMulNBits()) return MatMulNBitsQuantization.run(request).outcome();
         Outputs outputs = new Outputs(request);
         OnnxResult result;
         Calibration c = request.calibration();

@@ -1,6 +1,7 @@
 package org.ternary4j.ptq;
 
 import java.io.IOException;
+import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -21,6 +22,7 @@ import org.ternary4j.formats.packed.PackedFormat;
 import org.ternary4j.formats.safetensors.DType;
 import org.ternary4j.formats.safetensors.HalfFloats;
 import org.ternary4j.formats.safetensors.ReadLimits;
+import org.ternary4j.formats.safetensors.SafetensorsCheckpoint;
 import org.ternary4j.formats.safetensors.SafetensorsReader;
 import org.ternary4j.formats.safetensors.SafetensorsWriter;
 import org.ternary4j.formats.safetensors.TensorInfo;
@@ -45,7 +47,7 @@ public final class SafetensorsQuantization {
      * (null); {@code allTensors} also ternarizes float tensors of rank &lt; 2 (biases, norms).
      */
     public record Request(Path input, Path output, Projection method, Grouping grouping, Packing packing, Path packed, Path report,
-                          boolean allTensors, int threads, ReadLimits limits) {
+                          boolean allTensors, int threads, ReadLimits limits, Selection selection) {
         public Request {
             Objects.requireNonNull(input, "input");
             Objects.requireNonNull(output, "output");
@@ -53,37 +55,42 @@ public final class SafetensorsQuantization {
             Objects.requireNonNull(grouping, "grouping");
             Objects.requireNonNull(packing, "packing");
             Objects.requireNonNull(limits, "limits");
+            Objects.requireNonNull(selection, "selection");
             if (threads < 1) throw new IllegalArgumentException("threads must be ≥ 1, got " + threads);
         }
 
         /** Base-3 packing, rank ≥ 2 tensors only, one thread per processor, default read limits, no packed file or report. */
         public static Request of(Path input, Path output, Projection method, Grouping grouping) {
             return new Request(input, output, method, grouping, Packing.BASE3, null, null, false, Runtime.getRuntime().availableProcessors(),
-                    ReadLimits.DEFAULT);
+                    ReadLimits.DEFAULT, Selection.DEFAULT);
         }
 
         public Request withPacking(Packing p) {
-            return new Request(input, output, method, grouping, p, packed, report, allTensors, threads, limits);
+            return new Request(input, output, method, grouping, p, packed, report, allTensors, threads, limits, selection);
         }
 
         public Request withPacked(Path p) {
-            return new Request(input, output, method, grouping, packing, p, report, allTensors, threads, limits);
+            return new Request(input, output, method, grouping, packing, p, report, allTensors, threads, limits, selection);
         }
 
         public Request withReport(Path r) {
-            return new Request(input, output, method, grouping, packing, packed, r, allTensors, threads, limits);
+            return new Request(input, output, method, grouping, packing, packed, r, allTensors, threads, limits, selection);
         }
 
         public Request withAllTensors(boolean all) {
-            return new Request(input, output, method, grouping, packing, packed, report, all, threads, limits);
+            return new Request(input, output, method, grouping, packing, packed, report, all, threads, limits, selection);
         }
 
         public Request withThreads(int n) {
-            return new Request(input, output, method, grouping, packing, packed, report, allTensors, n, limits);
+            return new Request(input, output, method, grouping, packing, packed, report, allTensors, n, limits, selection);
+        }
+
+        public Request withSelection(Selection v) {
+            return new Request(input, output, method, grouping, packing, packed, report, allTensors, threads, limits, v);
         }
 
         public Request withLimits(ReadLimits l) {
-            return new Request(input, output, method, grouping, packing, packed, report, allTensors, threads, l);
+            return new Request(input, output, method, grouping, packing, packed, report, allTensors, threads, l, selection);
         }
     }
 
@@ -94,10 +101,41 @@ public final class SafetensorsQuantization {
         default void start(long elements, int tensors) {}
 
         default void done(long elements) {}
+
+        /** Told each ternarized tensor's original values (canonical layout) and result, before they are released; must not keep {@code w}. */
+        default void ternarized(String name, float[] w, TernaryTensor t) {}
     }
 
-    /** One input tensor and whether it is ternarized or copied unchanged. */
-    private record TensorPlan(TensorInfo tensor, boolean ternarize) {}
+    /** One input tensor and, when it is not ternarized, why (null: ternarized). */
+    private record TensorPlan(SafetensorsCheckpoint.Entry entry, String keptWhy) {
+        TensorInfo tensor() {
+            return entry.info();
+        }
+
+        boolean ternarize() {
+            return keptWhy == null;
+        }
+    }
+
+    /** A float tensor left in full precision and why ({@link Selection}, or a grouping that does not apply to it). */
+    public record Kept(String name, String why) {}
+
+    /** The report, the float tensors kept in full precision, and the files written. */
+    public record Outcome(QuantizeReport report, List<Kept> kept, List<Path> files) {
+
+        /** The kept tensors grouped by reason, a few names each. */
+        public void printKept(PrintWriter out) {
+            Map<String, List<String>> byWhy = new LinkedHashMap<>();
+            for (Kept k : kept) byWhy.computeIfAbsent(k.why(), w -> new ArrayList<>()).add(k.name());
+            for (var e : byWhy.entrySet()) {
+                List<String> names = e.getValue();
+                out.println("kept in full precision (" + e.getKey() + "): " + names.size() + " tensor" + (names.size() == 1 ? "" : "s") + ", "
+                        + String.join(", ", names.subList(0, Math.min(4, names.size()))) + (names.size() > 4 ? ", …" : ""));
+            }
+            if (files.size() > 1) out.println("wrote " + files.size() + " files: " + String.join(", ", files.stream().map(f -> String.valueOf(f.getFileName())).toList()));
+            out.flush();
+        }
+    }
 
     private final Request request;
     private final Projection method;
@@ -113,27 +151,47 @@ public final class SafetensorsQuantization {
         this.ternarizer = new Ternarizer(method, grouping, request.threads());
     }
 
+    /**
+     * Whether {@code output} is written as a folder: when {@code input} is a sharded checkpoint
+     * (its index or its folder) and {@code output} an existing folder or a new name without an extension.
+     */
+    public static boolean isFolderOutput(Path output, Path input) {
+        return CheckpointOutput.isFolder(output, SafetensorsCheckpoint.isShardedOrFolder(input));
+    }
+
     public static QuantizeReport run(Request request) throws IOException {
         return run(request, Monitor.NONE);
     }
 
     /** Ternarizes {@code request.input()}; the report lists the ternarized tensors in file order. */
     public static QuantizeReport run(Request request, Monitor monitor) throws IOException {
+        return quantize(request, monitor).report();
+    }
+
+    /**
+     * As {@link #run(Request, Monitor)} for a single file, a sharded checkpoint (its index or its
+     * folder) as input, and a file or a folder (sharded like the input, with a rewritten index) as
+     * output; also says which float tensors stayed in full precision.
+     */
+    public static Outcome quantize(Request request, Monitor monitor) throws IOException {
         return new SafetensorsQuantization(request).run(monitor);
     }
 
-    private QuantizeReport run(Monitor monitor) throws IOException {
+    private Outcome run(Monitor monitor) throws IOException {
         Path input = request.input();
-        try (SafetensorsReader in = SafetensorsReader.open(input, request.limits())) {
+        try (SafetensorsCheckpoint in = SafetensorsCheckpoint.open(input, request.limits())) {
             List<TensorPlan> plan = plan(in);
             int copied = (int) plan.stream().filter(p -> !p.ternarize()).count();
+            List<Kept> kept = plan.stream().filter(p -> !p.ternarize() && p.tensor().dtype().isFloat()).map(p -> new Kept(p.tensor().name(), p.keptWhy())).toList();
             monitor.start(plan.stream().mapToLong(p -> p.tensor().spec().elements()).sum(), plan.size());
-            try (AtomicOutput json = request.report() == null ? null : AtomicOutput.open(request.report(), input)) {
-                List<TensorReport> tensors = write(in, plan, monitor, reports -> {
+            try (AtomicOutput json = request.report() == null ? null : AtomicOutput.open(request.report(), in.shards().toArray(Path[]::new))) {
+                List<Path> files = new ArrayList<>();
+                List<TensorReport> tensors = write(in, plan, monitor, (reports, written) -> {
                     if (json != null) JsonFiles.write(json, report(reports, copied).toJson());
+                    files.addAll(written);
                 });
                 if (json != null) json.commit();
-                return report(tensors, copied);
+                return new Outcome(report(tensors, copied), kept, List.copyOf(files));
             }
         }
     }
@@ -142,21 +200,27 @@ public final class SafetensorsQuantization {
         return new QuantizeReport(request.input().toString(), method.spec(), grouping.spec(), packing.spec(), tensors, copied);
     }
 
-    /** Which tensors to ternarize: float tensors of rank ≥ 2 (any rank with allTensors). Checks the grouping fits each. */
-    private List<TensorPlan> plan(SafetensorsReader in) throws IOException {
+    /**
+     * Which tensors to ternarize ({@link Selection}; float tensors only). A tensor of rank ≥ 2 the
+     * grouping does not fit is an error; one of lower rank, ternarized only with allTensors, is kept
+     * and said so (a row grouping has no rows in a norm's weights).
+     */
+    private List<TensorPlan> plan(SafetensorsCheckpoint in) throws IOException {
         List<TensorPlan> plan = new ArrayList<>();
-        for (TensorInfo t : in.tensors()) {
-            boolean ternarize = t.dtype().isFloat() && (request.allTensors() || t.spec().rank() >= 2);
-            if (ternarize) {
+        for (SafetensorsCheckpoint.Entry e : in.tensors()) {
+            TensorInfo t = e.info();
+            String why = t.dtype().isFloat() ? request.selection().keptWhy(t.name(), t.spec().rank(), request.allTensors()) : "not a float tensor";
+            if (why == null) {
                 try {
                     int[] shape = t.spec().intShape();
                     Shapes.size(shape);
                     grouping.layout(shape);
-                } catch (IllegalArgumentException e) {
-                    throw new IOException(in.file() + ": tensor '" + t.name() + "': " + e.getMessage());
+                } catch (IllegalArgumentException ex) {
+                    if (t.spec().rank() >= 2) throw new IOException(e.reader().file() + ": tensor '" + t.name() + "': " + ex.getMessage());
+                    why = "grouping " + grouping.spec() + " does not apply to rank " + t.spec().rank();
                 }
             }
-            plan.add(new TensorPlan(t, ternarize));
+            plan.add(new TensorPlan(e, why));
         }
         return plan;
     }
@@ -165,26 +229,28 @@ public final class SafetensorsQuantization {
      * Writes the dequantized tensors and, when asked for, the packed file. Both are committed only
      * at the end; the reports are in file order.
      */
-    private List<TensorReport> write(SafetensorsReader in, List<TensorPlan> plan, Monitor monitor, BeforeCommit beforeCommit) throws IOException {
+    private List<TensorReport> write(SafetensorsCheckpoint in, List<TensorPlan> plan, Monitor monitor, BeforeCommit beforeCommit) throws IOException {
         List<TensorSpec> outSpecs = plan.stream().map(p -> p.tensor().spec()).toList();
         Path packedPath = request.packed();
-        try (SafetensorsWriter dequantized = SafetensorsWriter.open(request.output(), outSpecs, in.metadata(), in.file());
+        try (CheckpointOutput out = CheckpointOutput.open(new CheckpointOutput.Target(request.output(), isFolderOutput(request.output(), request.input())), in, outSpecs);
              SafetensorsWriter packed = packedPath == null ? null : openPacked(in, plan, packedPath)) {
             List<TensorReport> reports = new ArrayList<>();
             for (TensorPlan p : plan) {
                 TensorInfo t = p.tensor();
+                SafetensorsReader reader = p.entry().reader();
+                SafetensorsWriter dequantized = out.writer(t.name());
                 if (p.ternarize()) {
-                    reports.add(ternarize(in, t, dequantized, packed));
+                    reports.add(ternarize(reader, t, new Outputs(dequantized, packed, monitor)));
                 } else {
-                    in.withBytes(t, bytes -> {
+                    reader.withBytes(t, bytes -> {
                         dequantized.writeSegment(t.name(), bytes);
                         if (packed != null) packed.writeSegment(t.name(), bytes);
                     });
                 }
                 monitor.done(t.spec().elements());
             }
-            beforeCommit.accept(reports);
-            dequantized.commit();
+            beforeCommit.accept(reports, out.files());
+            out.commit();
             if (packed != null) packed.commit();
             return reports;
         }
@@ -193,10 +259,14 @@ public final class SafetensorsQuantization {
     /** Last step that may still fail without leaving any output behind (the JSON report, say). */
     @FunctionalInterface
     private interface BeforeCommit {
-        void accept(List<TensorReport> reports) throws IOException;
+        void accept(List<TensorReport> reports, List<Path> files) throws IOException;
     }
 
-    private TensorReport ternarize(SafetensorsReader in, TensorInfo t, SafetensorsWriter dequantized, SafetensorsWriter packed) throws IOException {
+    /** Where a ternarized tensor goes: the dequantized output, the packed file (or null), the monitor. */
+    private record Outputs(SafetensorsWriter dequantized, SafetensorsWriter packed, Monitor monitor) {}
+
+    private TensorReport ternarize(SafetensorsReader in, TensorInfo t, Outputs out) throws IOException {
+        SafetensorsWriter dequantized = out.dequantized(), packed = out.packed();
         int[] shape = t.spec().intShape();
         float[] w = in.readFloats(t);
         TernaryTensor tt;
@@ -205,6 +275,7 @@ public final class SafetensorsQuantization {
         } catch (IllegalArgumentException e) {
             throw new IOException(in.file() + ": tensor '" + t.name() + "': " + e.getMessage());
         }
+        out.monitor().ternarized(t.name(), w, tt);
         float[] q = tt.dequantize();
         // The report describes what the output file holds: values rounded to its dtype.
         if (t.dtype() != DType.F32) for (int i = 0; i < q.length; i++) q[i] = HalfFloats.roundTo(t.dtype(), q[i]);
@@ -214,7 +285,7 @@ public final class SafetensorsQuantization {
         return TensorReport.of(t.name(), shape, method.spec(), grouping.spec(), m);
     }
 
-    private SafetensorsWriter openPacked(SafetensorsReader in, List<TensorPlan> plan, Path packedPath) throws IOException {
+    private SafetensorsWriter openPacked(SafetensorsCheckpoint in, List<TensorPlan> plan, Path packedPath) throws IOException {
         for (TensorPlan p : plan) {
             String name = p.tensor().name();
             if (p.ternarize() && (name.equals(PackedFormat.FORMAT_KEY) || name.equals(PackedFormat.VERSION_KEY))) {
@@ -222,7 +293,7 @@ public final class SafetensorsQuantization {
             }
         }
         try {
-            return SafetensorsWriter.open(packedPath, packedSpecs(plan), packedMetadata(plan), in.file());
+            return SafetensorsWriter.open(packedPath, packedSpecs(plan), packedMetadata(plan), in.shards().toArray(Path[]::new));
         } catch (IllegalArgumentException e) {
             throw new IOException(packedPath + ": " + e.getMessage());
         }

@@ -48,6 +48,40 @@ public final class ExactSupport {
         }
     }
 
+    /**
+     * Per-thread work arrays of the bucketed search, reused from group to group: fresh ones cost
+     * about 7 bytes of allocation per weight on rows of 4096, a load every projecting thread adds
+     * to the one shared collector. Only the first {@code buckets} entries of each mean anything.
+     */
+    private static final class Scratch {
+        int[] count = new int[0], before = new int[0];
+        long[] sum = new long[0], sumBefore = new long[0], keys = new long[0];
+        boolean[] candidate = new boolean[0];
+
+        Scratch forBuckets(int buckets) {
+            if (count.length < buckets) {
+                count = new int[buckets];
+                before = new int[buckets];
+                sum = new long[buckets];
+                sumBefore = new long[buckets];
+                candidate = new boolean[buckets];
+            }
+            return this;
+        }
+
+        /** A buffer of at least n keys; a large one is not kept, so a huge group leaves no huge array behind. */
+        long[] keys(int n) {
+            if (n > REUSE_LIMIT) return new long[n];
+            if (keys.length < n) keys = new long[Math.min(REUSE_LIMIT, Math.max(n, keys.length * 2))];
+            return keys;
+        }
+    }
+
+    private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
+
+    /** Groups larger than this get fresh arrays: their own work dwarfs an allocation, and a thread should not keep gigabytes. */
+    static final int REUSE_LIMIT = 1 << 16;
+
     /** Below this size the plain sorted scan is already the fastest exact method. */
     static final int SMALL = 48;
     /** Buckets span this many octaves below the maximum; smaller magnitudes share the last one. */
@@ -139,8 +173,11 @@ public final class ExactSupport {
         int buckets = OCTAVES << mantissaBits;
         int maxKey = maxBits >>> keyShift;
 
-        int[] count = new int[buckets];
-        long[] sum = new long[buckets];
+        Scratch scratch = SCRATCH.get().forBuckets(buckets);
+        int[] count = scratch.count;
+        long[] sum = scratch.sum;
+        Arrays.fill(count, 0, buckets, 0);
+        Arrays.fill(sum, 0, buckets, 0L);
         for (int i = 0; i < n; i++) {
             int b = bucket(x[i], maxKey, keyShift, buckets);
             count[b]++;
@@ -150,8 +187,8 @@ public final class ExactSupport {
         // Exact objective at every boundary; candidates are buckets whose interior might beat it.
         double best = -1;
         int bestM = 0;
-        int[] before = new int[buckets];
-        long[] sumBefore = new long[buckets];
+        int[] before = scratch.before;
+        long[] sumBefore = scratch.sumBefore;
         int c = 0;
         long s = 0;
         for (int b = 0; b < buckets; b++) {
@@ -166,9 +203,10 @@ public final class ExactSupport {
                 bestM = c;
             }
         }
-        boolean[] candidate = new boolean[buckets];
+        boolean[] candidate = scratch.candidate;
         int candidates = 0;
         for (int b = 0; b < buckets; b++) {
+            candidate[b] = false;
             // No value in bucket b exceeds its upper edge (the maximum itself for the top bucket).
             long top = b == 0 ? fixed(max, scale) : fixed(Float.intBitsToFloat((maxKey - b + 1) << keyShift), scale);
             if (count[b] >= 2 && interiorBound(sumBefore[b], before[b], top, sum[b], count[b]) >= best * (1 - PRUNE_SLACK)) {
@@ -176,15 +214,15 @@ public final class ExactSupport {
                 candidates += count[b];
             }
         }
-        if (candidates == 0) return supportAtBoundary(bestM, count, maxKey, keyShift);
+        if (candidates == 0) return supportAtBoundary(bestM, count, buckets, maxKey, keyShift);
 
         // Sort the candidates' elements, grouped by bucket, and scan each bucket's interior exactly.
-        long[] keys = new long[candidates];
+        long[] keys = scratch.keys(candidates);
         int k = 0;
         for (int i = 0; i < n; i++) {
             if (candidate[bucket(x[i], maxKey, keyShift, buckets)]) keys[k++] = sortKey(x[i], i);
         }
-        Arrays.sort(keys); // buckets are ranges of magnitude, so bucket order is preserved
+        Arrays.sort(keys, 0, candidates); // buckets are ranges of magnitude, so bucket order is preserved
         int bestLast = -1; // index into keys of the last kept element, when the best is interior
         int start = 0;
         for (int b = 0; b < buckets; b++) {
@@ -202,7 +240,7 @@ public final class ExactSupport {
             }
             start += count[b];
         }
-        if (bestLast < 0) return supportAtBoundary(bestM, count, maxKey, keyShift);
+        if (bestLast < 0) return supportAtBoundary(bestM, count, buckets, maxKey, keyShift);
         // Ties at the cut share one bucket, so counting them among the sorted candidates suffices.
         return cutAt(keys, bestLast, bestM, x);
     }
@@ -226,13 +264,14 @@ public final class ExactSupport {
         return s / Math.sqrt(cBefore + k);
     }
 
-    private static Support supportAtBoundary(int m, int[] count, int maxKey, int keyShift) {
+    /** The support of the first m magnitudes in bucket order; {@code count} may be longer than {@code buckets} (reused scratch). */
+    private static Support supportAtBoundary(int m, int[] count, int buckets, int maxKey, int keyShift) {
         int c = 0;
-        for (int b = 0; b < count.length; b++) {
+        for (int b = 0; b < buckets; b++) {
             c += count[b];
             if (c == m) {
                 // Keep every magnitude whose key is at least this bucket's; last bucket keeps all.
-                int thr = b == count.length - 1 ? -1 : ((maxKey - b) << keyShift) - 1;
+                int thr = b == buckets - 1 ? -1 : ((maxKey - b) << keyShift) - 1;
                 return new Support(m, thr, 0);
             }
         }

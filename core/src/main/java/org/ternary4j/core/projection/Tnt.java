@@ -7,6 +7,9 @@ package org.ternary4j.core.projection;
  */
 public record Tnt(boolean normMatch) implements Projection {
 
+    /** Per-thread |w| buffer, reused from group to group (as ExactSupport's scratch arrays, and as limited). */
+    private static final ThreadLocal<float[]> MAGNITUDES = ThreadLocal.withInitial(() -> new float[0]);
+
     @Override
     public String spec() {
         return normMatch ? "tnt:norm" : "tnt";
@@ -14,7 +17,12 @@ public record Tnt(boolean normMatch) implements Projection {
 
     @Override
     public Scales project(float[] w, int n, byte[] codes) {
-        float[] mags = Groups.magnitudes(w, n);
+        float[] mags = n > ExactSupport.REUSE_LIMIT ? new float[n] : MAGNITUDES.get();
+        if (mags.length < n) {
+            mags = new float[n];
+            MAGNITUDES.set(mags);
+        }
+        for (int i = 0; i < n; i++) mags[i] = Math.abs(w[i]);
         ExactSupport.Support support = ExactSupport.select(mags, n);
         Groups.writeSigns(w, mags, n, support, codes);
         int kept = support.size();

@@ -44,6 +44,18 @@ class ExactSupportTest {
         }
     }
 
+    /** The per-thread work arrays grow for a large group and are then reused, longer than needed, for small ones. */
+    @Test
+    void reusedWorkArraysAfterALargeGroup() {
+        RandomVectors gen = new RandomVectors(11);
+        for (int n : new int[] {(1 << 20) + 5, 50, 3000, (1 << 14) + 1, 700, 200_000, 64}) {
+            float[] w = gen.next(n);
+            float[] x = new float[n];
+            for (int i = 0; i < n; i++) x[i] = Math.abs(w[i]);
+            assertSameSupport(x);
+        }
+    }
+
     @Test
     void adversarialShapes() {
         float[] outlier = filled(201, 1f, 10f);

@@ -53,6 +53,14 @@ public final class OnnxModel implements AutoCloseable {
      * {@code dim_param}, e.g. {@code sequence_length=32}); the model then declares those sizes.
      */
     public static OnnxModel open(Path file, int threads, String outputName, Map<String, Long> dims) throws IOException {
+        return open(file, threads, outputName, dims, Map.of());
+    }
+
+    /**
+     * As {@link #open(Path, int, String, Map)}, with ONNX Runtime session configuration entries
+     * added, e.g. {@link OrtSessions#LUT_GEMM} for the table-lookup kernel of 2-bit MatMulNBits.
+     */
+    public static OnnxModel open(Path file, int threads, String outputName, Map<String, Long> dims, Map<String, String> config) throws IOException {
         if (threads < 1) throw new IllegalArgumentException("threads must be ≥ 1, got " + threads);
         if (!Files.isRegularFile(file)) throw new IOException(file + ": no such file");
         OrtNatives.prepare();
@@ -62,6 +70,7 @@ public final class OnnxModel implements AutoCloseable {
                 if (d.getValue() < 1) throw new IllegalArgumentException("dimension " + d.getKey() + " must be ≥ 1, got " + d.getValue());
                 options.setSymbolicDimensionValue(d.getKey(), d.getValue());
             }
+            for (var c : config.entrySet()) options.addConfigEntry(c.getKey(), c.getValue());
             session = OrtSessions.environment().createSession(file.toString(), options);
             List<Input> inputs = OrtSessions.inputs(session, file);
             Map<String, NodeInfo> outputs = session.getOutputInfo();

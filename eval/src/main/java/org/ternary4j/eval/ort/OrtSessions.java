@@ -9,10 +9,17 @@ import ai.onnxruntime.TensorInfo;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 
 /** How ternary4j runs ONNX Runtime: one environment, reproducible session options, one-line messages. */
 public final class OrtSessions {
     private OrtSessions() {}
+
+    /**
+     * The session configuration entry that switches 2-bit {@code com.microsoft.MatMulNBits} to
+     * MLAS's table-lookup GEMM (measured 386 µs against 62 ms for a 4096² GEMV without it).
+     */
+    public static final Map<String, String> LUT_GEMM = Map.of("mlas.use_lut_gemm", "1");
 
     /** Logging only fatal errors: ONNX Runtime's coloured log lines would precede the one-line error its exception becomes. */
     public static OrtEnvironment environment() {

@@ -30,4 +30,10 @@ public record NamePattern(String spec, Pattern regex) {
         for (String n : names) if (n != null && regex.matcher(n).matches()) return true;
         return false;
     }
+
+    /** Whether any of {@code patterns} matches one of {@code names}. */
+    public static boolean any(java.util.List<NamePattern> patterns, String... names) {
+        for (NamePattern p : patterns) if (p.matches(names)) return true;
+        return false;
+    }
 }

@@ -1,17 +1,12 @@
 package org.ternary4j.ptq.gguf;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.Set;
 import org.ternary4j.core.Ternarizer;
 import org.ternary4j.core.TernaryTensor;
 import org.ternary4j.core.grouping.Grouping;
@@ -22,6 +17,8 @@ import org.ternary4j.formats.gguf.GgufType;
 import org.ternary4j.formats.gguf.GgufValue;
 import org.ternary4j.formats.gguf.GgufWriter;
 import org.ternary4j.formats.gguf.TernaryBlocks;
+import org.ternary4j.formats.safetensors.ReadLimits;
+import org.ternary4j.formats.safetensors.SafetensorsCheckpoint;
 import org.ternary4j.formats.safetensors.SafetensorsReader;
 import org.ternary4j.formats.safetensors.TensorInfo;
 
@@ -105,11 +102,9 @@ public final class GgufExport {
     private record Planned(Source source, Written written, GgufTensor tensor, int ropeHeads) {}
 
     public static Result run(Request request) throws IOException {
-        Path input = resolve(request.input());
-        Path folder = input.toAbsolutePath().getParent();
-        List<SafetensorsReader> readers = new ArrayList<>();
-        try {
-            List<Source> sources = open(input, readers);
+        try (SafetensorsCheckpoint checkpoint = SafetensorsCheckpoint.open(request.input(), ReadLimits.DEFAULT)) {
+            Path folder = checkpoint.folder();
+            List<Source> sources = checkpoint.tensors().stream().map(e -> new Source(e.reader(), e.info())).toList();
             Optional<LlamaConfig> llama = LlamaConfig.find(folder);
             List<String> notes = new ArrayList<>();
             Map<String, GgufValue> metadata = new LinkedHashMap<>();
@@ -132,59 +127,7 @@ public final class GgufExport {
                 w.commit();
             }
             return new Result(request.output(), llama.isPresent(), plan.stream().map(Planned::written).toList(), List.copyOf(notes));
-        } finally {
-            for (SafetensorsReader r : readers) r.close();
         }
-    }
-
-    private static Path resolve(Path input) throws IOException {
-        if (!Files.isDirectory(input)) return input;
-        for (String name : List.of("model.safetensors", "model.safetensors.index.json")) {
-            if (Files.isRegularFile(input.resolve(name))) return input.resolve(name);
-        }
-        throw new IOException(input + ": folder has neither model.safetensors nor model.safetensors.index.json");
-    }
-
-    /** The checkpoint's tensors, shard by shard in the order the index first names them. */
-    private static List<Source> open(Path input, List<SafetensorsReader> readers) throws IOException {
-        List<Path> shards = new ArrayList<>();
-        Set<String> indexed = null;
-        if (input.getFileName().toString().endsWith(".index.json")) {
-            JsonNode map;
-            try {
-                map = new ObjectMapper().readTree(input.toFile()).path("weight_map");
-            } catch (IOException e) {
-                throw new IOException(input + ": not valid JSON (" + e.getMessage().lines().findFirst().orElse("") + ")");
-            }
-            if (!map.isObject() || map.isEmpty()) throw new IOException(input + ": no 'weight_map' naming the shards");
-            indexed = new LinkedHashSet<>();
-            Set<Path> seen = new LinkedHashSet<>();
-            for (Map.Entry<String, JsonNode> e : map.properties()) {
-                String shard = e.getValue().asText();
-                if (shard.isEmpty() || shard.contains("/") || shard.contains("\\")) throw new IOException(input + ": tensor '" + e.getKey() + "' names shard '" + shard + "', not a file name beside the index");
-                seen.add(input.resolveSibling(shard));
-                indexed.add(e.getKey());
-            }
-            shards.addAll(seen);
-        } else {
-            shards.add(input);
-        }
-        List<Source> sources = new ArrayList<>();
-        Set<String> names = new LinkedHashSet<>();
-        for (Path shard : shards) {
-            SafetensorsReader r = SafetensorsReader.open(shard);
-            readers.add(r);
-            for (TensorInfo t : r.tensors()) {
-                if (indexed != null && !indexed.contains(t.name())) continue;
-                if (!names.add(t.name())) throw new IOException(shard + ": tensor '" + t.name() + "' is also in another shard");
-                sources.add(new Source(r, t));
-            }
-        }
-        if (indexed != null && !names.containsAll(indexed)) {
-            indexed.removeAll(names);
-            throw new IOException(input + ": the index names tensors no shard holds: " + String.join(", ", indexed.stream().limit(5).toList()));
-        }
-        return sources;
     }
 
     private static List<Planned> plan(List<Source> sources, Optional<LlamaConfig> llama, Options options, List<String> notes) throws IOException {
