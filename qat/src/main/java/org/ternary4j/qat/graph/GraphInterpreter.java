@@ -66,6 +66,11 @@ public final class GraphInterpreter {
         return new GraphInterpreter(model, manager);
     }
 
+    /** The standard operator set's version. */
+    public long opset() {
+        return opset;
+    }
+
     public OnnxGraph graph() {
         return graph;
     }

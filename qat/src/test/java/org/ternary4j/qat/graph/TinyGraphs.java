@@ -18,19 +18,19 @@ import java.util.Random;
 import shade.com.google.protobuf.ByteString;
 
 /** Test helpers: small ONNX graphs built in memory, and ONNX Runtime (the oracle) to run them. */
-final class TinyGraphs {
+public final class TinyGraphs {
     private TinyGraphs() {}
 
     /** A float array and its shape. */
-    record Tensor(int[] shape, float[] data) {
-        static Tensor random(Random r, int... shape) {
+    public record Tensor(int[] shape, float[] data) {
+        public static Tensor random(Random r, int... shape) {
             float[] v = new float[Arrays.stream(shape).reduce(1, (a, b) -> a * b)];
             for (int i = 0; i < v.length; i++) v[i] = (float) r.nextGaussian();
             return new Tensor(shape, v);
         }
     }
 
-    static OnnxMl.TensorProto floats(String name, Tensor t) {
+    public static OnnxMl.TensorProto floats(String name, Tensor t) {
         ByteBuffer b = ByteBuffer.allocate(t.data().length * 4).order(ByteOrder.LITTLE_ENDIAN);
         for (float f : t.data()) b.putFloat(f);
         b.flip();
@@ -39,34 +39,34 @@ final class TinyGraphs {
         return p.setRawData(ByteString.copyFrom(b)).build();
     }
 
-    static OnnxMl.TensorProto longs(String name, long... v) {
+    public static OnnxMl.TensorProto longs(String name, long... v) {
         OnnxMl.TensorProto.Builder t = OnnxMl.TensorProto.newBuilder().setName(name).setDataType(OnnxMl.TensorProto.DataType.INT64.getNumber());
         t.addDims(v.length);
         for (long l : v) t.addInt64Data(l);
         return t.build();
     }
 
-    static OnnxMl.AttributeProto ints(String name, long... v) {
+    public static OnnxMl.AttributeProto ints(String name, long... v) {
         OnnxMl.AttributeProto.Builder a = OnnxMl.AttributeProto.newBuilder().setName(name).setType(OnnxMl.AttributeProto.AttributeType.INTS);
         for (long l : v) a.addInts(l);
         return a.build();
     }
 
-    static OnnxMl.AttributeProto i(String name, long v) {
+    public static OnnxMl.AttributeProto i(String name, long v) {
         return OnnxMl.AttributeProto.newBuilder().setName(name).setType(OnnxMl.AttributeProto.AttributeType.INT).setI(v).build();
     }
 
-    static OnnxMl.AttributeProto f(String name, float v) {
+    public static OnnxMl.AttributeProto f(String name, float v) {
         return OnnxMl.AttributeProto.newBuilder().setName(name).setType(OnnxMl.AttributeProto.AttributeType.FLOAT).setF(v).build();
     }
 
     /** A Constant node holding {@code t} under the name {@code out}. */
-    static OnnxMl.NodeProto constant(String out, OnnxMl.TensorProto t) {
+    public static OnnxMl.NodeProto constant(String out, OnnxMl.TensorProto t) {
         return OnnxMl.NodeProto.newBuilder().setOpType("Constant").setName("const_" + out).addOutput(out)
                 .addAttribute(OnnxMl.AttributeProto.newBuilder().setName("value").setType(OnnxMl.AttributeProto.AttributeType.TENSOR).setT(t)).build();
     }
 
-    static OnnxMl.NodeProto node(String op, List<String> in, String out, OnnxMl.AttributeProto... attrs) {
+    public static OnnxMl.NodeProto node(String op, List<String> in, String out, OnnxMl.AttributeProto... attrs) {
         OnnxMl.NodeProto.Builder n = OnnxMl.NodeProto.newBuilder().setOpType(op).setName(op.toLowerCase() + "_" + out).addAllInput(in).addOutput(out);
         for (OnnxMl.AttributeProto a : attrs) n.addAttribute(a);
         return n.build();
@@ -78,7 +78,7 @@ final class TinyGraphs {
     }
 
     /** A model with float inputs and outputs. */
-    static OnnxMl.ModelProto model(int opset, List<String> inputs, List<String> outputs, List<OnnxMl.NodeProto> nodes, List<OnnxMl.TensorProto> inits) {
+    public static OnnxMl.ModelProto model(int opset, List<String> inputs, List<String> outputs, List<OnnxMl.NodeProto> nodes, List<OnnxMl.TensorProto> inits) {
         OnnxMl.GraphProto.Builder g = OnnxMl.GraphProto.newBuilder().setName("tiny").addAllNode(nodes).addAllInitializer(inits);
         inputs.forEach(s -> g.addInput(value(s)));
         outputs.forEach(s -> g.addOutput(value(s)));
@@ -86,14 +86,14 @@ final class TinyGraphs {
                 .addOpsetImport(OnnxMl.OperatorSetIdProto.newBuilder().setDomain("").setVersion(opset)).setGraph(g).build();
     }
 
-    static Path write(Path dir, String name, OnnxMl.ModelProto m) throws java.io.IOException {
+    public static Path write(Path dir, String name, OnnxMl.ModelProto m) throws java.io.IOException {
         Path f = dir.resolve(name + ".onnx");
         Files.write(f, m.toByteArray());
         return f;
     }
 
     /** Runs a model file in ONNX Runtime on float inputs; float outputs by name. */
-    static Map<String, Tensor> ort(Path model, Map<String, Tensor> inputs) throws Exception {
+    public static Map<String, Tensor> ort(Path model, Map<String, Tensor> inputs) throws Exception {
         OrtEnvironment env = OrtEnvironment.getEnvironment();
         try (OrtSession.SessionOptions o = new OrtSession.SessionOptions()) {
             o.setIntraOpNumThreads(1);
