@@ -136,6 +136,20 @@ class GraphInterpreterTest {
         assertTrue(d < 1e-4, "max |interpreter − ONNX Runtime| = " + d);
     }
 
+    /** The PP-OCRv4 recogniser: attention mixer blocks (MatMul, Softmax over axis 3, LayerNorm as ReduceMean/Pow/Sqrt), shape arithmetic. */
+    @Test
+    void ppOcrRecogniserMatchesOnnxRuntime() throws Exception {
+        Path model = Path.of(System.getProperty("user.dir")).resolve("../.cache/models/ch_PP-OCRv4_rec_infer.onnx").normalize();
+        Assumptions.assumeTrue(Files.isRegularFile(model), "fetch the models first (scripts/fetch-models.sh)");
+        Tensor x = Tensor.random(new Random(4), 1, 3, 48, 160);
+        Map<String, Tensor> want = TinyGraphs.ort(model, Map.of("x", x));
+        String out = want.keySet().iterator().next();
+        Map<String, Tensor> got = interpret(model, Map.of("x", x), List.of(out));
+        assertArrayEquals(want.get(out).shape(), got.get(out).shape());
+        double d = maxAbsDiff(want.get(out).data(), got.get(out).data());
+        assertTrue(d < 1e-4, "max |interpreter − ONNX Runtime| = " + d);
+    }
+
     static Map<String, Tensor> interpret(Path f, Map<String, Tensor> inputs, List<String> outputs) throws Exception {
         try (OnnxModel m = OnnxModel.read(f); NDManager nd = NDManager.newBaseManager()) {
             GraphInterpreter g = GraphInterpreter.of(m, nd);
