@@ -35,7 +35,7 @@ import picocli.CommandLine.Spec;
                 "Fine-tune an ONNX model's ternarized weights so that it reproduces the full-precision model's outputs on your examples "
                         + "(distillation; labels optional), and write the original graph with the ternary weights (dequantized).",
                 "Layers are chosen as quantize chooses them (first and last kept full precision unless --all-layers); each trains "
-                        + "through its method's straight-through estimator; biases train too; batch norms stay frozen. "
+                        + "through its method's straight-through estimator; biases and batch-norm scales/shifts train too; batch-norm statistics are re-estimated on the ternary model once, then frozen. "
                         + "Runs on DJL + PyTorch (CPU); the same seed gives the same model."})
 final class FinetuneCommand implements Callable<Integer> {
     @Parameters(index = "0", paramLabel = "MODEL.onnx", description = "The full-precision model (never modified).")
@@ -73,6 +73,10 @@ final class FinetuneCommand implements Callable<Integer> {
     @Option(names = "--batch", defaultValue = "32", paramLabel = "N", description = "Examples per step (default ${DEFAULT-VALUE}).")
     int batch;
 
+    @Option(names = "--bn-examples", defaultValue = "256", paramLabel = "N",
+            description = "Re-estimate the statistics of batch norms after ternarized convs on the first N examples before training; 0: keep the model's (default ${DEFAULT-VALUE}).")
+    int bnExamples;
+
     @Option(names = "--packing", defaultValue = "base3", paramLabel = "base3|2bit", description = "Code packing bits/weight are counted for (default ${DEFAULT-VALUE}).")
     String packing;
 
@@ -97,7 +101,7 @@ final class FinetuneCommand implements Callable<Integer> {
         Method m = Method.parse(method);
         FinetuneOptions options = FinetuneOptions.builder(m).grouping(grouping == null ? null : Grouping.parse(grouping)).allLayers(allLayers)
                 .include(include.stream().map(NamePattern::parse).toList()).exclude(exclude.stream().map(NamePattern::parse).toList())
-                .epochs(epochs).seed(seed).learningRate(lr).batchSize(batch).packing(Packing.parse(packing)).build();
+                .epochs(epochs).seed(seed).learningRate(lr).batchSize(batch).packing(Packing.parse(packing)).bnExamples(bnExamples).build();
         new PathGuard().input(input).data(data).input(labels).input(init).output(output).check();
         Dataset examples = DataSources.load(data, labels);
         long start = System.nanoTime();

@@ -42,7 +42,8 @@ import org.ternary4j.qat.graph.GraphInterpreter;
  * Distillation fine-tuning of any ONNX model the interpreter runs: the layers the ternarizer would
  * choose (same selection and grouping rules) train through their method's quantizer and
  * straight-through estimator to match the full-precision model's outputs on the user's examples;
- * biases train too; batch norms stay frozen in their inference form. The result is the original
+ * biases train too; batch norms run in their inference form, their statistics re-estimated on
+ * the student once before training ({@link BatchNormStatistics}) and then frozen. The result is the original
  * graph with the weights written back as dequantized ternary values.
  */
 public final class Finetune {
@@ -88,6 +89,8 @@ public final class Finetune {
             try (Trainer trainer = model.newTrainer(new DefaultTrainingConfig(Loss.l2Loss()).optOptimizer(optimizer))) {
                 trainer.initialize(inputs.names().stream().map(n -> new Shape(1)).toArray(Shape[]::new));
                 start(graph, block, r.init(), file);
+                int norms = BatchNormStatistics.reestimate(block, inputs, o.bnExamples(), model.getNDManager());
+                if (norms > 0) r.listener().note("statistics of " + norms + " batch norms re-estimated on the student (" + Math.min(o.bnExamples(), inputs.count()) + " examples)");
                 long startNs = System.nanoTime();
                 Distillation teacher = Distillation.teacher(graph, inputs, targets, model.getNDManager(), EVAL_BATCH);
                 int[] labels = r.data().labels();
@@ -284,6 +287,7 @@ public final class Finetune {
             }
         }
         for (var b : block.biases().entrySet()) values.put(b.getKey(), b.getValue().getArray().toFloatArray());
+        for (var f : block.fixed().entrySet()) values.put(f.getKey(), f.getValue().toFloatArray());
         for (FinetuneResult.Layer k : kept) layers.put(k.weight(), k);
         List<FinetuneResult.Layer> ordered = new ArrayList<>();
         for (LayerDecision d : plan) {

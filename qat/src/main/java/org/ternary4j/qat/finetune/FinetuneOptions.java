@@ -16,14 +16,17 @@ import org.ternary4j.qat.Method;
  * @param exclude      layers whose weight or node name matches one stay full precision
  * @param learningRate Adam's rate, cosine-decayed to 1 % over the run
  * @param packing      the code packing bits/weight are counted for
+ * @param bnExamples   examples the statistics of batch norms after ternarized convs are re-estimated on
+ *                     before training (0: keep the model's)
  */
 public record FinetuneOptions(Method method, Grouping grouping, boolean allLayers, List<NamePattern> include, List<NamePattern> exclude,
-                              int epochs, long seed, float learningRate, int batchSize, Packing packing) {
+                              int epochs, long seed, float learningRate, int batchSize, Packing packing, int bnExamples) {
     public FinetuneOptions {
         if (method == Method.FP) throw new IllegalArgumentException("fine-tuning ternarizes: method fp has nothing to learn");
         if (epochs < 1) throw new IllegalArgumentException("epochs must be ≥ 1, got " + epochs);
         if (batchSize < 1) throw new IllegalArgumentException("batch size must be ≥ 1, got " + batchSize);
         if (!(learningRate > 0) || Float.isInfinite(learningRate)) throw new IllegalArgumentException("learning rate must be a positive number, got " + learningRate);
+        if (bnExamples < 0) throw new IllegalArgumentException("batch-norm re-estimation examples must be ≥ 0, got " + bnExamples);
         if (grouping == null) grouping = Grouping.parse(method.defaultGrouping());
         method.checkGrouping(grouping);
         include = List.copyOf(include);
@@ -34,7 +37,7 @@ public record FinetuneOptions(Method method, Grouping grouping, boolean allLayer
         return new Builder(m);
     }
 
-    /** Defaults: the method's grouping, first and last layers full precision, 10 epochs, seed 1, rate 1e-4, batches of 32, base-3 packing. */
+    /** Defaults: the method's grouping, first and last layers full precision, 10 epochs, seed 1, rate 1e-4, batches of 32, base-3 packing, batch-norm statistics re-estimated on 256 examples. */
     public static final class Builder {
         private final Method method;
         private Grouping grouping;
@@ -45,6 +48,7 @@ public record FinetuneOptions(Method method, Grouping grouping, boolean allLayer
         private float learningRate = 1e-4f;
         private int batchSize = 32;
         private Packing packing = Packing.BASE3;
+        private int bnExamples = 256;
 
         private Builder(Method method) {
             this.method = method;
@@ -95,8 +99,13 @@ public record FinetuneOptions(Method method, Grouping grouping, boolean allLayer
             return this;
         }
 
+        public Builder bnExamples(int v) {
+            bnExamples = v;
+            return this;
+        }
+
         public FinetuneOptions build() {
-            return new FinetuneOptions(method, grouping, allLayers, include, exclude, epochs, seed, learningRate, batchSize, packing);
+            return new FinetuneOptions(method, grouping, allLayers, include, exclude, epochs, seed, learningRate, batchSize, packing, bnExamples);
         }
     }
 }

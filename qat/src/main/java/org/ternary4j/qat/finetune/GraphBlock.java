@@ -77,16 +77,33 @@ final class GraphBlock extends AbstractBlock {
         try (NDScope scope = new NDScope()) {
             Map<String, NDArray> feeds = new LinkedHashMap<>();
             for (int i = 0; i < inputs.size(); i++) feeds.put(inputs.get(i), in.get(i));
-            Map<String, NDArray> replaced = new HashMap<>(fixed);
-            for (TernaryWeight w : weights.values()) replaced.put(w.onnxName(), w.effectiveStored(ps, m, training));
-            for (var b : biases.entrySet()) replaced.put(b.getKey(), ps.getValue(b.getValue(), m.getDevice(), training));
-            for (NDArray a : graph.run(feeds, replaced, outputs).values()) {
+            for (NDArray a : graph.run(feeds, studentValues(ps, m, training), outputs).values()) {
                 NDScope.unregister(a);
                 out.add(a);
             }
         }
         for (NDArray o : out) o.attach(m);
         return out;
+    }
+
+    /** What the student uses instead of the model's constants: effective weights, trained biases, fixed values. */
+    Map<String, NDArray> studentValues(ParameterStore ps, NDManager m, boolean training) {
+        Map<String, NDArray> replaced = new HashMap<>(fixed);
+        for (TernaryWeight w : weights.values()) replaced.put(w.onnxName(), w.effectiveStored(ps, m, training));
+        for (var b : biases.entrySet()) replaced.put(b.getKey(), ps.getValue(b.getValue(), m.getDevice(), training));
+        return replaced;
+    }
+
+    Map<String, NDArray> fixed() {
+        return fixed;
+    }
+
+    GraphInterpreter graph() {
+        return graph;
+    }
+
+    List<String> inputNames() {
+        return inputs;
     }
 
     @Override

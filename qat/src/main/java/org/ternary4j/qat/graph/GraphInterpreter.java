@@ -87,6 +87,17 @@ public final class GraphInterpreter {
      * closed once their last reader has run.
      */
     public Map<String, NDArray> run(Map<String, NDArray> feeds, Map<String, NDArray> replaced, List<String> wanted) {
+        return run(feeds, replaced, wanted, (node, inputs) -> inputs);
+    }
+
+    /** Sees, and may replace, a node's inputs just before it runs (batch-norm statistics measured on the fly). */
+    @FunctionalInterface
+    public interface Tap {
+        List<NDArray> inputs(OnnxNode node, List<NDArray> inputs);
+    }
+
+    /** As {@link #run(Map, Map, List)}, passing every node's inputs through {@code tap}. */
+    public Map<String, NDArray> run(Map<String, NDArray> feeds, Map<String, NDArray> replaced, List<String> wanted, Tap tap) {
         for (var v : graph.runtimeInputs()) {
             if (!feeds.containsKey(v.name())) throw new IllegalArgumentException(file + ": no array for the model input '" + v.name() + "'");
         }
@@ -108,7 +119,7 @@ public final class GraphInterpreter {
                 if (a == null) throw new IllegalArgumentException(file + ": node '" + n.label() + "' reads '" + in + "', which nothing produced");
                 ins.add(a);
             }
-            NDArray[] outs = OPS.get(n.opType()).apply(new NodeCall(n, ins, opset, m));
+            NDArray[] outs = OPS.get(n.opType()).apply(new NodeCall(n, tap.inputs(n, ins), opset, m));
             for (int k = 0; k < n.outputs().size() && k < outs.length; k++) if (!n.outputs().get(k).isEmpty()) env.put(n.outputs().get(k), outs[k]);
             for (String in : n.inputs()) {
                 if (in.isEmpty() || keep.contains(in) || lastUse.getOrDefault(in, -1) != i) continue;
