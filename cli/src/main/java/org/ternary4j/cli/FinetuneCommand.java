@@ -73,9 +73,10 @@ final class FinetuneCommand implements Callable<Integer> {
     @Option(names = "--batch", defaultValue = "32", paramLabel = "N", description = "Examples per step (default ${DEFAULT-VALUE}).")
     int batch;
 
-    @Option(names = "--bn-examples", defaultValue = "256", paramLabel = "N",
-            description = "Re-estimate the statistics of batch norms after ternarized convs on the first N examples before training; 0: keep the model's (default ${DEFAULT-VALUE}).")
-    int bnExamples;
+    @Option(names = "--bn-examples", paramLabel = "N",
+            description = "Re-estimate the statistics of batch norms after ternarized convs on the first N examples before training; 0: keep "
+                    + "the model's. Default: 256, or 0 with --init (a calibrated start was fitted to the statistics it has).")
+    Integer bnExamples;
 
     @Option(names = "--packing", defaultValue = "base3", paramLabel = "base3|2bit", description = "Code packing bits/weight are counted for (default ${DEFAULT-VALUE}).")
     String packing;
@@ -101,7 +102,7 @@ final class FinetuneCommand implements Callable<Integer> {
         Method m = Method.parse(method);
         FinetuneOptions options = FinetuneOptions.builder(m).grouping(grouping == null ? null : Grouping.parse(grouping)).allLayers(allLayers)
                 .include(include.stream().map(NamePattern::parse).toList()).exclude(exclude.stream().map(NamePattern::parse).toList())
-                .epochs(epochs).seed(seed).learningRate(lr).batchSize(batch).packing(Packing.parse(packing)).bnExamples(bnExamples).build();
+                .epochs(epochs).seed(seed).learningRate(lr).batchSize(batch).packing(Packing.parse(packing)).bnExamples(bnExamples != null ? bnExamples : init == null ? 256 : 0).build();
         new PathGuard().input(input).data(data).input(labels).input(init).output(output).check();
         Dataset examples = DataSources.load(data, labels);
         long start = System.nanoTime();

@@ -72,6 +72,7 @@ public final class Finetune {
             GraphInterpreter graph = GraphInterpreter.of(onnx, model.getNDManager());
             Inputs inputs = new Inputs(r.data(), graph.graph().runtimeInputs(), file);
             List<Target> targets = Target.of(graph);
+            if (targets.isEmpty()) throw new IllegalArgumentException(file + ": the graph declares no outputs to match");
             GraphBlock block = new GraphBlock(graph, inputs.names(), targets.stream().map(Target::value).toList());
             Map<String, Grouping> groupings = new LinkedHashMap<>();
             List<FinetuneResult.Layer> kept = new ArrayList<>();
