@@ -6,7 +6,7 @@ import picocli.CommandLine.Command;
 /** The {@code ternary4j} command: one subcommand per job. */
 @Command(name = "ternary4j", mixinStandardHelpOptions = true, version = Main.VERSION,
         description = "Ternarize neural networks (weights in {-1, 0, +1} times a scale), evaluate and run them.",
-        subcommands = {CommandLine.HelpCommand.class, QuantizeCommand.class, EvalCommand.class, SweepCommand.class, TrainCommand.class, RunCommand.class, DemoCommand.class, BenchCommand.class, TaskCommand.class})
+        subcommands = {CommandLine.HelpCommand.class, QuantizeCommand.class, EvalCommand.class, SweepCommand.class, TrainCommand.class, FinetuneCommand.class, RunCommand.class, DemoCommand.class, BenchCommand.class, TaskCommand.class})
 public final class Main {
     static final String VERSION = "ternary4j 0.1.0";
 

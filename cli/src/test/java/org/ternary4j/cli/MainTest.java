@@ -76,7 +76,7 @@ class MainTest {
         r = CliRun.of("bench");
         assertEquals("ternary4j: missing command (projection, kernels, streaming); see 'ternary4j bench --help'\n", r.err());
         r = CliRun.of();
-        assertTrue(r.err().startsWith("ternary4j: missing command (quantize, eval, sweep, train, run, demo, bench, task)"), r.err());
+        assertTrue(r.err().startsWith("ternary4j: missing command (quantize, eval, sweep, train, finetune, run, demo, bench, task)"), r.err());
     }
 
     @Test

@@ -9,20 +9,20 @@ import java.util.Set;
  * ±{@value TgaQuantizer#DELTA_GRADIENT_CLAMP}) or everything else, so a batch can take a δ step
  * and then a weight step as the TGA authors do. With no alternating parameters it is plain Adam.
  */
-final class PhasedOptimizer extends Optimizer {
-    enum Phase { ALTERNATING, OTHERS }
+public final class PhasedOptimizer extends Optimizer {
+    public enum Phase { ALTERNATING, OTHERS }
 
     private final Optimizer adam;
     private final Set<String> alternating;
     private Phase phase = Phase.OTHERS;
 
-    PhasedOptimizer(Optimizer adam, Set<String> alternating) {
+    public PhasedOptimizer(Optimizer adam, Set<String> alternating) {
         super(new Builder());
         this.adam = adam;
         this.alternating = alternating;
     }
 
-    void phase(Phase p) {
+    public void phase(Phase p) {
         phase = p;
     }
 

@@ -1,0 +1,72 @@
+package org.ternary4j.qat.finetune;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.NDScope;
+import ai.djl.training.ParameterStore;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.ternary4j.formats.onnx.OnnxNode;
+import org.ternary4j.qat.graph.GraphInterpreter;
+
+/**
+ * Re-estimates, on the student, the statistics of each batch norm that alone reads a ternarized
+ * Conv: ternary weights change every channel's scale and mean, and statistics measured on the
+ * full-precision model then push activations off, compounding layer after layer (plain TNT
+ * takes the PaddleOCR classifier to chance this way). One pass over the examples in a single
+ * batch, each batch norm measuring its own input as the pass reaches it, so every layer sees
+ * the corrected layers before it. The statistics stay frozen during training.
+ */
+final class BatchNormStatistics {
+    private BatchNormStatistics() {}
+
+    /** Re-estimates from the first {@code examples} examples; returns how many batch norms changed. */
+    static int reestimate(GraphBlock block, Inputs in, int examples, NDManager parent) {
+        GraphInterpreter g = block.graph();
+        Set<OnnxNode> norms = new HashSet<>();
+        for (String w : block.weights().keySet()) {
+            for (OnnxNode conv : g.consumers(w)) {
+                if (!conv.opType().equals("Conv")) continue;
+                List<OnnxNode> next = g.consumers(conv.outputs().get(0));
+                if (next.size() != 1 || !next.get(0).opType().equals("BatchNormalization")) continue;
+                OnnxNode bn = next.get(0);
+                if (bn.inputs().size() >= 5 && owned(g, bn, 3) && owned(g, bn, 4)) norms.add(bn);
+            }
+        }
+        if (norms.isEmpty() || examples == 0) return 0;
+        Map<String, float[]> stats = new LinkedHashMap<>();
+        try (NDManager m = parent.newSubManager(); NDScope scope = new NDScope()) {
+            NDList x = in.batch(m, Inputs.range(0, Math.min(examples, in.count())));
+            Map<String, NDArray> feeds = new LinkedHashMap<>();
+            for (int k = 0; k < x.size(); k++) feeds.put(block.inputNames().get(k), x.get(k));
+            g.run(feeds, block.studentValues(new ParameterStore(m, false), m, false), List.of(), (node, inputs) -> {
+                if (!norms.contains(node)) return inputs;
+                NDArray a = inputs.get(0);
+                long c = a.getShape().get(1);
+                NDArray perChannel = a.swapAxes(0, 1).reshape(c, -1);
+                NDArray mean = perChannel.mean(new int[] {1});
+                NDArray var = perChannel.sub(mean.reshape(c, 1)).square().mean(new int[] {1});
+                stats.put(node.inputs().get(3), mean.toFloatArray());
+                stats.put(node.inputs().get(4), var.toFloatArray());
+                List<NDArray> out = new ArrayList<>(inputs);
+                out.set(3, mean);
+                out.set(4, var);
+                return out;
+            });
+        }
+        for (var e : stats.entrySet()) block.fix(e.getKey(), g.constant(e.getKey()).getManager().create(e.getValue(), g.constant(e.getKey()).getShape()));
+        return norms.size();
+    }
+
+    /** Whether input {@code i} of {@code bn} is a float constant nothing else reads. */
+    private static boolean owned(GraphInterpreter g, OnnxNode bn, int i) {
+        String name = bn.inputs().get(i);
+        NDArray c = g.constant(name);
+        return c != null && c.getDataType() == ai.djl.ndarray.types.DataType.FLOAT32 && g.consumers(name).size() == 1;
+    }
+}

@@ -1,0 +1,111 @@
+package org.ternary4j.qat.finetune;
+
+import java.util.List;
+import org.ternary4j.core.grouping.Grouping;
+import org.ternary4j.core.pack.Packing;
+import org.ternary4j.formats.onnx.NamePattern;
+import org.ternary4j.qat.Method;
+
+/**
+ * How {@link Finetune} trains. Built with {@link #builder}, which fills in the defaults.
+ *
+ * @param grouping     the groups that share a scale (the method's default when not set); rank-2
+ *                     weights take {@link Grouping#forRank}'s fallback, as the ternarizer does
+ * @param allLayers    also ternarize the first and last weight layers
+ * @param include      when not empty, only layers whose weight or node name matches one
+ * @param exclude      layers whose weight or node name matches one stay full precision
+ * @param learningRate Adam's rate, cosine-decayed to 1 % over the run
+ * @param packing      the code packing bits/weight are counted for
+ * @param bnExamples   examples the statistics of batch norms after ternarized convs are re-estimated on
+ *                     before training (0: keep the model's)
+ */
+public record FinetuneOptions(Method method, Grouping grouping, boolean allLayers, List<NamePattern> include, List<NamePattern> exclude,
+                              int epochs, long seed, float learningRate, int batchSize, Packing packing, int bnExamples) {
+    public FinetuneOptions {
+        if (method == Method.FP) throw new IllegalArgumentException("fine-tuning ternarizes: method fp has nothing to learn");
+        if (epochs < 1) throw new IllegalArgumentException("epochs must be ≥ 1, got " + epochs);
+        if (batchSize < 1) throw new IllegalArgumentException("batch size must be ≥ 1, got " + batchSize);
+        if (!(learningRate > 0) || Float.isInfinite(learningRate)) throw new IllegalArgumentException("learning rate must be a positive number, got " + learningRate);
+        if (bnExamples < 0) throw new IllegalArgumentException("batch-norm re-estimation examples must be ≥ 0, got " + bnExamples);
+        if (grouping == null) grouping = Grouping.parse(method.defaultGrouping());
+        method.checkGrouping(grouping);
+        include = List.copyOf(include);
+        exclude = List.copyOf(exclude);
+    }
+
+    public static Builder builder(Method m) {
+        return new Builder(m);
+    }
+
+    /** Defaults: the method's grouping, first and last layers full precision, 10 epochs, seed 1, rate 1e-4, batches of 32, base-3 packing, batch-norm statistics re-estimated on 256 examples. */
+    public static final class Builder {
+        private final Method method;
+        private Grouping grouping;
+        private boolean allLayers;
+        private List<NamePattern> include = List.of(), exclude = List.of();
+        private int epochs = 10;
+        private long seed = 1;
+        private float learningRate = 1e-4f;
+        private int batchSize = 32;
+        private Packing packing = Packing.BASE3;
+        private int bnExamples = 256;
+
+        private Builder(Method method) {
+            this.method = method;
+        }
+
+        public Builder grouping(Grouping g) {
+            grouping = g;
+            return this;
+        }
+
+        public Builder allLayers(boolean v) {
+            allLayers = v;
+            return this;
+        }
+
+        public Builder include(List<NamePattern> v) {
+            include = v;
+            return this;
+        }
+
+        public Builder exclude(List<NamePattern> v) {
+            exclude = v;
+            return this;
+        }
+
+        public Builder epochs(int v) {
+            epochs = v;
+            return this;
+        }
+
+        public Builder seed(long v) {
+            seed = v;
+            return this;
+        }
+
+        public Builder learningRate(float v) {
+            learningRate = v;
+            return this;
+        }
+
+        public Builder batchSize(int v) {
+            batchSize = v;
+            return this;
+        }
+
+        public Builder packing(Packing v) {
+            packing = v;
+            return this;
+        }
+
+        public Builder bnExamples(int v) {
+            bnExamples = v;
+            return this;
+        }
+
+        public FinetuneOptions build() {
+            return new FinetuneOptions(method, grouping, allLayers, include, exclude, epochs, seed, learningRate, batchSize, packing, bnExamples);
+        }
+    }
+}

@@ -1,0 +1,99 @@
+package org.ternary4j.qat.finetune;
+
+import ai.djl.Device;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.NDScope;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.AbstractBlock;
+import ai.djl.nn.Parameter;
+import ai.djl.training.ParameterStore;
+import ai.djl.training.initializer.Initializer;
+import ai.djl.util.PairList;
+import java.util.ArrayList;
+import java.util.List;
+import org.ternary4j.qat.WeightQuantizer;
+
+/**
+ * One ternarized weight of an ONNX graph: its latent float weight in core's canonical layout
+ * [out, in, …] (so groupings mean what they mean to the ternarizer), the quantizer's learned
+ * scales, and the effective weight in the layout the op stores it (MatMul's [in, out] is the
+ * transpose). A child block of {@link GraphBlock}, so parameter names stay unique per weight.
+ */
+final class TernaryWeight extends AbstractBlock {
+    private final String onnxName;
+    private final Shape canonical;
+    private final boolean transposed;
+    private final WeightQuantizer quantizer;
+    private final Parameter latent;
+    private final List<Parameter> extra = new ArrayList<>();
+
+    TernaryWeight(String onnxName, Shape canonical, boolean transposed, WeightQuantizer quantizer) {
+        this.onnxName = onnxName;
+        this.canonical = canonical;
+        this.transposed = transposed;
+        this.quantizer = quantizer;
+        latent = addParameter(Parameter.builder().setName("weight").setType(Parameter.Type.WEIGHT).optShape(canonical).optInitializer(Initializer.ZEROS).build());
+        quantizer.prepare(canonical);
+        for (Parameter p : quantizer.parameters()) extra.add(addParameter(p));
+    }
+
+    String onnxName() {
+        return onnxName;
+    }
+
+    Shape canonical() {
+        return canonical;
+    }
+
+    boolean transposed() {
+        return transposed;
+    }
+
+    WeightQuantizer quantizer() {
+        return quantizer;
+    }
+
+    Parameter latent() {
+        return latent;
+    }
+
+    /** Sets the latent weight (canonical layout) and fits the quantizer's scales to it. */
+    void start(float[] canonicalValues) {
+        latent.getArray().set(canonicalValues);
+        quantizer.initialise(latent.getArray(), extra.stream().map(Parameter::getArray).toList());
+    }
+
+    /** The effective weight in canonical layout, owned by {@code owner}; with training, the method's gradients flow back into the latent weight and scales. */
+    NDArray effectiveCanonical(ParameterStore ps, NDManager owner, boolean training) {
+        Device device = owner.getDevice();
+        NDArray w = ps.getValue(latent, device, training);
+        List<NDArray> p = new ArrayList<>(extra.size());
+        for (Parameter e : extra) p.add(ps.getValue(e, device, training));
+        // The quantizer's intermediates would otherwise stay on the parameters' manager for the whole run.
+        NDArray eff;
+        try (NDScope scope = new NDScope()) {
+            eff = quantizer.effective(w, p);
+            NDScope.unregister(eff);
+        }
+        eff.attach(owner);
+        return eff;
+    }
+
+    /** The effective weight as the op stores it. */
+    NDArray effectiveStored(ParameterStore ps, NDManager owner, boolean training) {
+        NDArray eff = effectiveCanonical(ps, owner, training);
+        return transposed ? eff.transpose() : eff;
+    }
+
+    @Override
+    protected NDList forwardInternal(ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
+        throw new UnsupportedOperationException("a ternary weight is read through its graph, not run on its own");
+    }
+
+    @Override
+    public Shape[] getOutputShapes(Shape[] inputShapes) {
+        return new Shape[] {canonical};
+    }
+}
