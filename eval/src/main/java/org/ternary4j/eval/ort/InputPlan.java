@@ -21,10 +21,10 @@ import org.ternary4j.formats.data.NdArray;
  * (any batch size) or fixed (batches of exactly that size, the last one padded by repeating its
  * final example; padded outputs are dropped).
  */
-final class InputPlan {
+public final class InputPlan {
 
     /** One model input, its data, and the resolved shape of one example. */
-    record Binding(OnnxModel.Input input, NdArray data, long[] exampleShape) {}
+    public record Binding(OnnxModel.Input input, NdArray data, long[] exampleShape) {}
 
     private static final Set<OnnxJavaType> SUPPORTED = EnumSet.of(OnnxJavaType.FLOAT, OnnxJavaType.DOUBLE, OnnxJavaType.FLOAT16,
             OnnxJavaType.INT64, OnnxJavaType.INT32, OnnxJavaType.INT16, OnnxJavaType.INT8, OnnxJavaType.UINT8, OnnxJavaType.BOOL);
@@ -37,7 +37,7 @@ final class InputPlan {
         this.fixedBatch = fixedBatch;
     }
 
-    static InputPlan of(OnnxModel model, Dataset data) throws IOException {
+    public static InputPlan of(OnnxModel model, Dataset data) throws IOException {
         List<OnnxModel.Input> inputs = model.inputs();
         List<Binding> bindings = new ArrayList<>();
         boolean unnamed = data.inputs().size() == 1 && data.inputs().get(0).name() == null;
@@ -109,6 +109,11 @@ final class InputPlan {
             return s;
         }
         return null;
+    }
+
+    /** The model's inputs in declared order, each with its data (for engines other than ONNX Runtime). */
+    public List<Binding> bindings() {
+        return bindings;
     }
 
     /** The batch size to use: the model's fixed batch if it has one, else {@code wanted}. */
