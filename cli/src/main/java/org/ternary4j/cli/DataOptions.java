@@ -33,10 +33,15 @@ final class DataOptions {
 
     /** The data set, with {@code random:N} inputs shaped like the opened {@code model}'s. */
     Dataset load(OnnxModel model) throws IOException {
+        return load(model, RandomInputs.DYNAMIC_DIM);
+    }
+
+    /** As {@link #load(OnnxModel)}, the model's remaining symbolic dimensions (but the batch) {@code dynamicDim} in random inputs. */
+    Dataset load(OnnxModel model, int dynamicDim) throws IOException {
         Dataset d;
         if (random()) {
             if (labels != null) throw new IllegalArgumentException("--labels makes no sense with --data " + data);
-            d = RandomInputs.fromSpec(data, model);
+            d = RandomInputs.fromSpec(data, model, dynamicDim);
         } else {
             d = DataSources.load(data, labels);
         }

@@ -2,20 +2,23 @@ package org.ternary4j.cli;
 
 import static org.ternary4j.core.FloatArrays.argmax;
 
+import ai.onnxruntime.OnnxJavaType;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import org.ternary4j.core.TernaryTensor;
 import org.ternary4j.formats.data.Dataset;
-import org.ternary4j.formats.data.NdArray;
 import org.ternary4j.eval.ort.Evaluator;
+import org.ternary4j.eval.ort.InputPlan;
+import org.ternary4j.eval.ort.RandomInputs;
 import org.ternary4j.eval.ort.OnnxModel;
 import org.ternary4j.formats.packed.PackedReader;
 import org.ternary4j.ptq.TaskAccuracy;
@@ -54,6 +57,11 @@ final class RunCommand implements Callable<Integer> {
     @Option(names = "--compare-ort", description = "Also run ONNX Runtime on MODEL (the dequantized weights) and compare predictions and outputs.")
     boolean compareOrt;
 
+    @Option(names = "--dim", paramLabel = "NAME=SIZE",
+            description = "Fix a symbolic input dimension by its ONNX name, e.g. --dim sequence_length=32 (repeatable); "
+                    + "with random:N data the other symbolic dimensions but the batch take the size the model was warmed up on at load.")
+    Map<String, Long> dims = new LinkedHashMap<>();
+
     @Mixin JsonOption json;
 
     @Spec
@@ -66,29 +74,35 @@ final class RunCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         new PathGuard().model(model).input(packed).data(data.data).input(data.labels).check();
         int threads = threadCount.count;
-        Dataset d = data.load(model);
-        if (d.inputs().size() != 1) throw new IllegalArgumentException(d.source() + ": the runtime takes single-input models");
-        NdArray x = d.inputs().getFirst().array();
         Map<String, TernaryTensor> ternary = new HashMap<>();
         try (PackedReader reader = PackedReader.open(packed)) {
             for (String name : reader.ternaryNames()) ternary.put(name, reader.read(name));
         }
-        int n = x.count();
-        float[][] outputs = new float[n][];
+        float[][] outputs;
         long nanos;
         long packedBytes;
+        Dataset d;
         long ternaryWeights = ternary.values().stream().mapToLong(t -> t.codes().length).sum();
         try (org.ternary4j.formats.onnx.OnnxModel onnx = org.ternary4j.formats.onnx.OnnxModel.read(model);
              TernaryModel m = TernaryModel.load(onnx, ternary, new TernaryModel.Options(threads, exact))) {
-            ExampleShape.check(x, onnx.graph().runtimeInputs().getFirst(), model, d.source());
             packedBytes = m.packedWeightBytes();
             loadWarmUp = m.warmUp();
-            String input = m.inputNames().getFirst(), output = m.outputNames().getFirst();
-            warmUp(() -> runBatches(m, input, output, x, Math.min(n, 500), null));
+            List<InputPlan.Binding> inputs;
+            // ONNX Runtime only reads the declared inputs here: --dim fixes symbolic sizes by name, and
+            // random inputs give the others the size the runtime's warm-up ran the model on
+            try (OnnxModel declared = OnnxModel.open(model, 1, null, dims)) {
+                d = data.load(declared, m.warmUpSide().orElse(RandomInputs.DYNAMIC_DIM));
+                inputs = InputPlan.of(declared, d).bindings();
+            }
+            String output = m.outputNames().getFirst();
+            int n = d.count();
+            outputs = new float[n][];
+            warmUp(() -> runBatches(m, inputs, output, Math.min(n, 500), null));
             long t0 = System.nanoTime();
-            runBatches(m, input, output, x, n, outputs);
+            runBatches(m, inputs, output, n, outputs);
             nanos = System.nanoTime() - t0;
         }
+        int n = d.count();
         Double top1 = null;
         if (d.hasLabels()) {
             int correct = 0;
@@ -117,25 +131,38 @@ final class RunCommand implements Callable<Integer> {
         void run() throws Exception;
     }
 
-    private void runBatches(TernaryModel m, String input, String output, NdArray x, int n, float[][] sink) {
-        int per = x.exampleSize();
+    private void runBatches(TernaryModel m, List<InputPlan.Binding> inputs, String output, int n, float[][] sink) {
         for (int from = 0; from < n; from += batch.size) {
             int to = Math.min(n, from + batch.size);
-            int[] shape = x.shape().clone();
-            shape[0] = to - from;
-            float[] chunk = Arrays.copyOfRange(x.data(), from * per, to * per);
-            float[] out = m.run(Map.of(input, new Tensor.F32(shape, chunk))).get(output).floats();
+            Map<String, Tensor> feed = new HashMap<>();
+            for (InputPlan.Binding b : inputs) feed.put(b.input().name(), slice(b, from, to));
+            float[] out = m.run(feed).get(output).floats();
             if (sink == null) continue;
             int width = out.length / (to - from);
             for (int i = from; i < to; i++) sink[i] = Arrays.copyOfRange(out, (i - from) * width, (i - from + 1) * width);
         }
     }
 
+    /** Examples [from, to) of one input in its declared example shape: floats as they are, integer inputs (ids, masks) as int64. */
+    private static Tensor slice(InputPlan.Binding b, int from, int to) {
+        int per = b.data().exampleSize();
+        int[] shape = new int[b.exampleShape().length + 1];
+        shape[0] = to - from;
+        for (int i = 1; i < shape.length; i++) shape[i] = Math.toIntExact(b.exampleShape()[i - 1]);
+        float[] chunk = Arrays.copyOfRange(b.data().data(), from * per, to * per);
+        if (FLOATING.contains(b.input().type())) return new Tensor.F32(shape, chunk);
+        long[] ids = new long[chunk.length];
+        for (int i = 0; i < ids.length; i++) ids[i] = (long) chunk[i];
+        return new Tensor.I64(shape, ids);
+    }
+
+    private static final java.util.Set<OnnxJavaType> FLOATING = java.util.EnumSet.of(OnnxJavaType.FLOAT, OnnxJavaType.DOUBLE, OnnxJavaType.FLOAT16);
+
     /** How the runtime's outputs relate to ONNX Runtime's on the dequantized model. */
     record Comparison(double agreement, double maxAbsDiff, double ortPerSecond) {}
 
     private Comparison compare(float[][] ours, Dataset d) throws Exception {
-        try (OnnxModel ort = OnnxModel.open(model, threadCount.count, null)) {
+        try (OnnxModel ort = OnnxModel.open(model, threadCount.count, null, dims)) {
             Dataset first = d.limit(Math.min(d.count(), 500));
             warmUp(() -> Evaluator.outputs(ort, first, batch.size));
             long t0 = System.nanoTime();

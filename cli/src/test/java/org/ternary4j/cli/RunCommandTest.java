@@ -3,6 +3,15 @@ package org.ternary4j.cli;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import ai.onnx.proto.OnnxMl.AttributeProto;
+import ai.onnx.proto.OnnxMl.GraphProto;
+import ai.onnx.proto.OnnxMl.ModelProto;
+import ai.onnx.proto.OnnxMl.NodeProto;
+import ai.onnx.proto.OnnxMl.OperatorSetIdProto;
+import ai.onnx.proto.OnnxMl.TensorProto;
+import ai.onnx.proto.OnnxMl.TensorShapeProto;
+import ai.onnx.proto.OnnxMl.TypeProto;
+import ai.onnx.proto.OnnxMl.ValueInfoProto;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.nio.ByteBuffer;
@@ -10,11 +19,15 @@ import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
+import java.util.Random;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.ternary4j.formats.data.NdArray;
+import org.ternary4j.formats.data.NpzWriter;
 
-/** {@code run}'s data: the spellings eval takes, and no silent NaN for an empty set. */
+/** {@code run}'s data: the spellings eval takes (an .npz per input name, random inputs, --dim), and no silent NaN for an empty set. */
 class RunCommandTest {
     @TempDir static Path dir;
     static Path model, packed;
@@ -52,5 +65,98 @@ class RunCommandTest {
         assertEquals(Errors.BAD_INPUT, r.exitCode(), r.err());
         assertEquals("ternary4j: " + empty + ": no examples\n", r.err());
         assertEquals("", r.out());
+    }
+
+    /** features float [N, 16] and mask int64 [N, 16] (BERT-style): y = (features · mask) W, W [16, 8] random and ternarized. */
+    private static Path[] quantizedTwoInputModel() throws Exception {
+        Path f = dir.resolve("two.fp32.onnx");
+        Random rnd = new Random(5);
+        TensorProto.Builder w = TensorProto.newBuilder().setName("W").setDataType(TensorProto.DataType.FLOAT_VALUE).addDims(16).addDims(8);
+        for (int i = 0; i < 16 * 8; i++) w.addFloatData((float) rnd.nextGaussian());
+        GraphProto g = GraphProto.newBuilder().setName("two")
+                .addInput(value("features", TensorProto.DataType.FLOAT_VALUE, "N", 16)).addInput(value("mask", TensorProto.DataType.INT64_VALUE, "N", 16))
+                .addInitializer(w)
+                .addNode(NodeProto.newBuilder().setOpType("Cast").addInput("mask").addOutput("m")
+                        .addAttribute(AttributeProto.newBuilder().setName("to").setType(AttributeProto.AttributeType.INT).setI(TensorProto.DataType.FLOAT_VALUE)))
+                .addNode(NodeProto.newBuilder().setOpType("Mul").addInput("features").addInput("m").addOutput("xm"))
+                .addNode(NodeProto.newBuilder().setOpType("MatMul").addInput("xm").addInput("W").addOutput("y"))
+                .addOutput(value("y", TensorProto.DataType.FLOAT_VALUE, "N", 8)).build();
+        Files.write(f, ModelProto.newBuilder().setIrVersion(8).addOpsetImport(OperatorSetIdProto.newBuilder().setVersion(13)).setGraph(g).build().toByteArray());
+        Path[] out = {dir.resolve("two.onnx"), dir.resolve("two.packed.safetensors")};
+        CliRun q = CliRun.of("quantize", f.toString(), "-o", out[0].toString(), "--method", "tnt", "--grouping", "row", "--packed", out[1].toString());
+        assertEquals(0, q.exitCode(), q.err());
+        return out;
+    }
+
+    private static ValueInfoProto value(String name, int type, String... dims) {
+        TensorShapeProto.Builder shape = TensorShapeProto.newBuilder();
+        for (String d : dims) {
+            shape.addDim(d.chars().allMatch(Character::isDigit) ? TensorShapeProto.Dimension.newBuilder().setDimValue(Long.parseLong(d))
+                    : TensorShapeProto.Dimension.newBuilder().setDimParam(d));
+        }
+        return ValueInfoProto.newBuilder().setName(name).setType(TypeProto.newBuilder()
+                .setTensorType(TypeProto.Tensor.newBuilder().setElemType(type).setShape(shape))).build();
+    }
+
+    private static ValueInfoProto value(String name, int type, String batch, int n) {
+        return value(name, type, batch, Integer.toString(n));
+    }
+
+    @Test
+    void anNpzFeedsEveryInputByName() throws Exception {
+        Path[] m = quantizedTwoInputModel();
+        Random rnd = new Random(6);
+        int n = 5;
+        float[] x = new float[n * 16];
+        long[] mask = new long[n * 16];
+        for (int i = 0; i < x.length; i++) {
+            x[i] = (float) rnd.nextGaussian();
+            mask[i] = i % 16 < 10 + i / 16 ? 1 : 0;
+        }
+        Path npz = dir.resolve("two.npz");
+        NpzWriter.write(npz, List.of(new NpzWriter.Longs("mask", new int[] {n, 16}, mask), new NpzWriter.Floats("features", new NdArray(new int[] {n, 16}, x))));
+        CliRun r = CliRun.of("run", m[0].toString(), "--packed", m[1].toString(), "--data", npz.toString(), "--exact", "--compare-ort", "--json");
+        assertEquals(0, r.exitCode(), r.err());
+        JsonNode j = new ObjectMapper().readTree(r.out());
+        assertEquals(n, j.get("n").asInt());
+        assertEquals(1.0, j.get("ort").get("agreement").asDouble(), r.out());
+        assertTrue(j.get("ort").get("maxAbsOutputDiff").asDouble() < 1e-4, r.out());
+
+        Path onlyX = dir.resolve("only-features.npz");
+        NpzWriter.write(onlyX, List.of(new NpzWriter.Floats("features", new NdArray(new int[] {n, 16}, x))));
+        CliRun bad = CliRun.of("run", m[0].toString(), "--packed", m[1].toString(), "--data", onlyX.toString());
+        assertEquals(Errors.BAD_INPUT, bad.exitCode(), bad.err());
+        assertEquals("ternary4j: " + onlyX + ": no array for model input 'mask' (arrays: [features])\n", bad.err());
+    }
+
+    /** A 17×17 conv over an image of symbolic height and width: random inputs need a side the model accepts (eval's 16 is too small). */
+    @Test
+    void randomInputsTakeSymbolicSizesTheModelAccepts() throws Exception {
+        Path f = dir.resolve("big-kernel.fp32.onnx");
+        Random rnd = new Random(8);
+        TensorProto.Builder w = TensorProto.newBuilder().setName("K").setDataType(TensorProto.DataType.FLOAT_VALUE).addDims(4).addDims(1).addDims(17).addDims(17);
+        for (int i = 0; i < 4 * 17 * 17; i++) w.addFloatData((float) rnd.nextGaussian());
+        GraphProto g = GraphProto.newBuilder().setName("big")
+                .addInput(value("x", TensorProto.DataType.FLOAT_VALUE, "N", "1", "H", "W")).addInitializer(w)
+                .addNode(NodeProto.newBuilder().setOpType("Conv").addInput("x").addInput("K").addOutput("c"))
+                .addNode(NodeProto.newBuilder().setOpType("ReduceMean").addInput("c").addOutput("y")
+                        .addAttribute(AttributeProto.newBuilder().setName("axes").setType(AttributeProto.AttributeType.INTS).addInts(2).addInts(3))
+                        .addAttribute(AttributeProto.newBuilder().setName("keepdims").setType(AttributeProto.AttributeType.INT).setI(0)))
+                .addOutput(value("y", TensorProto.DataType.FLOAT_VALUE, "N", 4)).build();
+        Files.write(f, ModelProto.newBuilder().setIrVersion(8).addOpsetImport(OperatorSetIdProto.newBuilder().setVersion(13)).setGraph(g).build().toByteArray());
+        Path q = dir.resolve("big-kernel.onnx"), p = dir.resolve("big-kernel.packed.safetensors");
+        CliRun qr = CliRun.of("quantize", f.toString(), "-o", q.toString(), "--method", "tnt", "--grouping", "row", "--packed", p.toString());
+        assertEquals(0, qr.exitCode(), qr.err());
+        for (String[] dims : new String[][] {{}, {"--dim", "H=17", "--dim", "W=20"}}) {
+            List<String> args = new java.util.ArrayList<>(List.of("run", q.toString(), "--packed", p.toString(), "--data", "random:3", "--exact", "--compare-ort", "--json"));
+            args.addAll(List.of(dims));
+            CliRun r = CliRun.of(args.toArray(String[]::new));
+            assertEquals(0, r.exitCode(), r.err());
+            JsonNode j = new ObjectMapper().readTree(r.out());
+            assertEquals(3, j.get("n").asInt());
+            assertTrue(j.get("ort").get("maxAbsOutputDiff").asDouble() < 1e-3, r.out());
+        }
+        CliRun small = CliRun.of("run", q.toString(), "--packed", p.toString(), "--data", "random:3", "--dim", "H=16");
+        assertEquals(Errors.BAD_INPUT, small.exitCode(), small.err());
     }
 }

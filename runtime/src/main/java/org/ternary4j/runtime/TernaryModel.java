@@ -57,6 +57,15 @@ public final class TernaryModel implements AutoCloseable {
     }
 
     /**
+     * The size the warm-up gave every symbolic input dimension but the first, when the model ran
+     * on it (the smallest of 32, 64, 128 that fits): a size synthetic inputs can use. Empty when
+     * the warm-up did not run or nothing fitted.
+     */
+    public java.util.OptionalInt warmUpSide() {
+        return warmUp.side() > 0 ? java.util.OptionalInt.of(warmUp.side()) : java.util.OptionalInt.empty();
+    }
+
+    /**
      * Compiles {@code model} with the weights named in {@code ternary} packed. Every problem is an
      * IOException whose message is one line starting with the model's file: unsupported operators
      * (all listed), tensors that do not decode, packed weights whose shape or place does not fit.
@@ -64,7 +73,7 @@ public final class TernaryModel implements AutoCloseable {
     public static TernaryModel load(OnnxModel model, Map<String, TernaryTensor> ternary, Options options) throws IOException {
         try {
             TernaryModel m = new TernaryModel(Graph.compile(model, ternary), options);
-            m.warmUp = options.warmUp() ? WarmUp.run(m, model.graph().inputs()) : new WarmUp.Result(0, 0, null, "not asked for");
+            m.warmUp = options.warmUp() ? WarmUp.run(m, model.graph().inputs()) : new WarmUp.Result(0, 0, null, 0, "not asked for");
             return m;
         } catch (IOException e) {
             throw OneLine.of(e);

@@ -25,8 +25,8 @@ final class WarmUp {
     private static final int MAX_RUNS = 40;
     private static final long BUDGET_NANOS = 3_000_000_000L;
 
-    /** What the warm-up did: runs and time, the shapes it used, or why it did not run. */
-    record Result(int runs, long nanos, String shapes, String skipped) {
+    /** What the warm-up did: runs and time, the shapes it used and the side its symbolic dimensions took (0 if none fitted), or why it did not run. */
+    record Result(int runs, long nanos, String shapes, int side, String skipped) {
         @Override
         public String toString() {
             if (skipped != null) return "warm-up skipped: " + skipped;
@@ -48,7 +48,7 @@ final class WarmUp {
         Random rnd = new Random(1);
         for (String name : model.inputNames()) {
             ValueInfo v = declared.stream().filter(d -> d.name().equals(name)).findFirst().orElse(null);
-            if (v == null || !v.hasShape() || v.type().isEmpty()) return new Result(0, 0, null, "input '" + name + "' has no declared shape and type");
+            if (v == null || !v.hasShape() || v.type().isEmpty()) return new Result(0, 0, null, 0, "input '" + name + "' has no declared shape and type");
             long[] s = v.shape();
             int[] shape = new int[s.length];
             for (int i = 0; i < s.length; i++) shape[i] = s[i] >= 0 ? (int) Math.min(s[i], Integer.MAX_VALUE) : i == 0 ? 1 : side;
@@ -71,8 +71,8 @@ final class WarmUp {
                 runs++;
             }
         } catch (RuntimeException e) {
-            return new Result(runs, System.nanoTime() - t0, shapes, "inputs " + shapes + " do not fit the model: " + e.getMessage());
+            return new Result(runs, System.nanoTime() - t0, shapes, 0, "inputs " + shapes + " do not fit the model: " + e.getMessage());
         }
-        return new Result(runs, System.nanoTime() - t0, shapes, null);
+        return new Result(runs, System.nanoTime() - t0, shapes, side, null);
     }
 }

