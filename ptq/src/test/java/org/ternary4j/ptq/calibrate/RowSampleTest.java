@@ -13,12 +13,13 @@ class RowSampleTest {
 
     @Test
     void keepsAboutTheTargetAndTheStrideSharesNoFactorWithThePeriod() {
-        RowSample s = RowSample.of(2_000_000, 25, 96);
+        long total = 2_000_000_000L;
+        RowSample s = RowSample.of(total, 25, 96);
         assertEquals(1, gcd(s.stride(), 96));
-        long kept = (2_000_000 + s.stride() - 1) / s.stride();
+        long kept = (total + s.stride() - 1) / s.stride();
         assertTrue(kept >= RowSample.target(25) * 0.9 && kept <= RowSample.target(25) * 1.1, "kept " + kept);
         assertEquals(1, RowSample.of(1000, 25, 96).stride()); // fewer rows than the target: all of them
-        assertEquals(s, RowSample.of(2_000_000, 25, 96)); // a function of its arguments alone
+        assertEquals(s, RowSample.of(total, 25, 96)); // a function of its arguments alone
     }
 
     @Test
