@@ -256,9 +256,23 @@ final class QuantizeCommand implements Callable<Integer> {
     private void printDone(long start) throws IOException {
         double seconds = (System.nanoTime() - start) / 1e9;
         long bytes = SafetensorsCheckpoint.isShardedOrFolder(input) ? SafetensorsCheckpoint.shardBytes(input) : Files.size(input);
-        spec.commandLine().getOut().printf(Locale.ROOT, "wrote %s%s%s in %.1f s (%.1f MB/s of input)%n", output,
-                packed == null ? "" : ", " + packed, report == null ? "" : ", " + report, seconds, bytes / 1e6 / seconds);
+        long peak = peakResidentKb();
+        spec.commandLine().getOut().printf(Locale.ROOT, "wrote %s%s%s in %.1f s (%.1f MB/s of input)%s%n", output,
+                packed == null ? "" : ", " + packed, report == null ? "" : ", " + report, seconds, bytes / 1e6 / seconds,
+                peak < 0 ? "" : String.format(Locale.ROOT, ", peak memory %.0f MB resident", peak / 1024.0));
         spec.commandLine().getOut().flush();
+    }
+
+    /** The process's peak resident set (VmHWM) in KiB, or −1 where /proc does not tell it. */
+    static long peakResidentKb() {
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
+                if (line.startsWith("VmHWM:")) return Long.parseLong(line.replaceAll("[^0-9]", ""));
+            }
+        } catch (IOException | RuntimeException e) {
+            return -1; // not Linux: the line goes without it
+        }
+        return -1;
     }
 
     /** Puts core's lists of method and grouping spellings into the --help text. */

@@ -110,6 +110,15 @@ public final class OnnxModel implements AutoCloseable {
         return new OnnxModel(file, proto.toBuilder().setGraph(g).build());
     }
 
+    /**
+     * This model's main graph cut to the nodes that compute {@code outputs} from {@code inputs}
+     * (values of the main graph, which become its inputs with the given element types) and the
+     * constants they use: one stretch of the model that runs fed with values computed before it.
+     */
+    public OnnxModel slice(Map<String, ElementType> inputs, List<String> outputs) throws IOException {
+        return new OnnxModel(file, GraphSlice.slice(proto, inputs, outputs, file.toString()));
+    }
+
     /** The serialized model (what ONNX Runtime takes); external data stays where the file points. */
     public byte[] toBytes() {
         return proto.toByteArray();

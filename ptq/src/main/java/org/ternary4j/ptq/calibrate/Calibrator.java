@@ -20,15 +20,22 @@ import org.ternary4j.formats.onnx.OnnxOptions;
 import org.ternary4j.formats.onnx.OnnxTensor;
 
 /**
- * Sequential calibrated ternarization. Layers are handled in graph order; before layer k is
- * ternarized the calibration inputs are run through the model whose layers before k are already
- * ternarized (and bias-corrected), so each layer compensates for the error of the ones before it:
+ * Sequential calibrated ternarization. Layers are handled in graph order; each layer is fitted to
+ * the inputs it gets in the model whose layers before it are already ternarized (and
+ * bias-corrected), so it compensates for the error of the ones before it:
  * <ol>
- * <li>collect the Gram matrix H of the layer's actual inputs (conv: patches);</li>
+ * <li>collect the Gram matrix H of the layer's actual inputs (conv: patches; rows subsampled by a
+ *     fixed stride when there are far more than needed, {@link RowSample});</li>
  * <li>solve for codes and scales ({@link LayerSolver});</li>
  * <li>bias correction: set the bias so the layer's mean output per channel on the calibration
  *     inputs equals the full-precision model's, b' = (E[y_fp] − Q·E[x]) / beta.</li>
  * </ol>
+ * The calibration inputs flow through the model once per model state, not once per layer: the
+ * graph is cut before every calibrated layer ({@link Stretches}) and each batch's values at one cut
+ * (those later nodes still read) are carried to the next by running only the stretch between them
+ * ({@link StretchRun}), for the partially ternarized model and, for the full-precision target, the
+ * full-precision one in lockstep. One full-precision pass first measures every layer's output
+ * moments and, with a budget, every layer's sensitivity.
  * The result holds the ternary weights (canonical layout) and the model with the corrected biases
  * but full-precision weights, which {@code OnnxTernarizer} then ternarizes with these weights
  * (so BatchNorm folding, reports and packed output work as without calibration).
@@ -72,95 +79,291 @@ public final class Calibrator {
             if (t.external()) throw new IllegalArgumentException(file + ": calibration does not support models with external data yet");
         }
         List<String> notes = new ArrayList<>();
-        List<CalibLayer> layers = new ArrayList<>();
+        List<CalibLayer> found = new ArrayList<>();
         for (LayerDecision d : decisions) {
             if (!d.ternarized()) continue;
             CalibLayer.Result r = CalibLayer.find(model.graph(), d.layerIndex(), d.op(), d.weight());
-            if (r.layer() != null) layers.add(r.layer());
+            if (r.layer() != null) found.add(r.layer());
             else notes.add(r.reason());
         }
-        Map<String, Moments> fpMoments = fpOutputMoments(model, layers, data);
-        GroupingBudget.Choice choice = budget == null ? null : chooseGroupings(model, layers, data);
-        OnnxModel work = model;      // ternary weights so far, for the sequential runs
-        OnnxModel corrected = model; // full-precision weights, corrected biases
+        // Graph order: each layer is calibrated on the inputs the layers before it, already ternary, give it.
+        Map<CalibLayer, Integer> at = new LinkedHashMap<>();
+        for (CalibLayer l : found) at.put(l, nodeIndex(model, l));
+        List<CalibLayer> layers = found.stream().sorted(java.util.Comparator.comparingInt(at::get)).toList();
+        if (layers.isEmpty()) return new Result(Map.of(), model, List.of(), notes, budget == null ? null : GroupingBudget.choose(List.of(), budget));
+        Set<String> wanted = new LinkedHashSet<>();
+        if (steps.bias() || steps.variance()) for (CalibLayer l : layers) wanted.add(l.biasOutput());
+        Stretches plan = Stretches.plan(model.graph(), layers.stream().map(at::get).toList(), wanted);
+        FpPass fp = budget == null && wanted.isEmpty() ? new FpPass(Map.of(), null) : fpPass(model, layers, plan, data);
+        GroupingBudget.Choice choice = budget == null ? null : chooseGroupings(model, layers, fp.stats());
+        return sequential(model, layers, plan, data, fp.moments(), notes, choice);
+    }
+
+    /**
+     * Layer by layer on the partially ternarized model: the calibration inputs' values at the
+     * layer's cut (and, for the full-precision target, the full-precision model's values there),
+     * statistics, solution, then the stretch to the next cut with this layer ternary.
+     */
+    private Result sequential(OnnxModel model, List<CalibLayer> layers, Stretches plan, CalibrationInputs data, Map<String, Moments> fpMoments,
+                              List<String> notes, GroupingBudget.Choice choice) throws IOException {
+        Map<String, float[]> biases = new LinkedHashMap<>(); // the corrected ones
+        Map<String, float[]> changed = new LinkedHashMap<>(); // what the partially ternarized model has in place of the model's constants
         Map<String, TernaryTensor> weights = new LinkedHashMap<>();
         List<LayerReport> reports = new ArrayList<>();
-        for (CalibLayer l : layers) {
-            boolean target = steps.fpTarget() && !weights.isEmpty(); // before the first ternary layer both inputs are the same
-            Grouping g = groupingFor(l);
-            GroupLayout layout = g.layout(l.canonicalShape());
-            int groups = l.groups();
-            if (groups > 1 && !layout.rowLocal(l.k())) {
-                notes.add(l.weight() + ": grouping " + g.spec() + " spans the conv's groups, ternarized without calibration");
-                continue;
-            }
-            List<InputStats> stats = collect(work, target ? model : null, l, data);
-            float[] stored = weight(work, l);
-            float[] w = l.transposed() ? transpose(stored, l.storedShape()[0], l.storedShape()[1]) : stored;
-            // With a bias to correct, only the centered error remains after correction, so fit that.
-            boolean centered = steps.bias() && l.bias() != null;
-            Moments fp = fpMoments.get(l.biasOutput());
-            // Scale groups per conv group: the whole layout for one group; row-local (checked above) for several.
-            int rows = l.rows() / groups, k = l.k(), perGroup = layout.groupCount() / groups;
-            byte[] codes = new byte[w.length];
-            float[] pos = new float[layout.groupCount()], neg = projection.twoScales() ? new float[layout.groupCount()] : null;
-            float[] bias = new float[l.rows()];
-            double plainError = 0, error = 0, ref = 0;
-            for (int gi = 0; gi < groups; gi++) {
-                // Group gi's output channels see only its input channels: its own problem, its own H.
-                InputStats st = stats.get(gi);
-                int from = gi * rows;
-                float[] wg = java.util.Arrays.copyOfRange(w, from * k, (from + rows) * k);
-                double[] h = centered ? st.centeredGram() : st.gram();
-                if (target) wg = FpTarget.weights(wg, rows, k, h, centered ? st.centeredCross() : st.cross());
-                int[] shape = l.canonicalShape().clone();
-                shape[0] = rows;
-                LayerProblem p = new LayerProblem(wg, rows, k, h, g.layout(shape), projection.twoScales());
-                double[] d = st.meanSquare();
-                LayerSolver.Solution plain = LayerSolver.solve(p, d, projection, Steps.NONE);
-                LayerSolver.Solution sol = LayerSolver.solve(p, d, projection, steps);
-                if (steps.variance()) {
-                    matchVariance(p, sol.pos(), sol.neg(), sol.codes(), st.centeredGram(), st.count(), java.util.Arrays.copyOfRange(fp.variance(), from, from + rows));
+        List<StretchRun.Values> cur = firstCut(model, plan, data);
+        List<StretchRun.Values> ref = cur; // the full-precision model's values: the same until a layer is ternary
+        List<InputStats> stats = null;
+        try {
+            for (int k = 0; k < layers.size(); k++) {
+                CalibLayer l = layers.get(k);
+                boolean target = steps.fpTarget() && !weights.isEmpty(); // before the first ternary layer both inputs are the same
+                // A layer reading the same value as the one before it (Q, K and V of attention) sees the same inputs.
+                boolean same = stats != null && l.input().equals(layers.get(k - 1).input()) && java.util.Objects.equals(l.conv(), layers.get(k - 1).conv())
+                        && l.k() == layers.get(k - 1).k() && stats.get(0).hasCross() == target;
+                if (!same) stats = collect(l, cur, target ? ref : null, data);
+                LayerReport report = solve(model, l, stats, target, fpMoments, changed, weights, notes);
+                if (report != null) {
+                    reports.add(report);
+                    if (report.biasCorrected()) biases.put(l.bias(), changed.get(l.bias()));
                 }
-                System.arraycopy(sol.codes(), 0, codes, from * k, rows * k);
-                System.arraycopy(sol.pos(), 0, pos, gi * perGroup, perGroup);
-                if (neg != null) System.arraycopy(sol.neg(), 0, neg, gi * perGroup, perGroup);
-                plainError += plain.error();
-                error += sol.error();
-                ref += p.outputError(new byte[wg.length], new float[p.layout().groupCount()], p.twoScales() ? new float[p.layout().groupCount()] : null);
-                if (steps.bias() && l.bias() != null) {
-                    float[] q = new TernaryTensor(shape, g, method, sol.codes(), sol.pos(), sol.neg()).dequantize();
-                    float[] b = correctedBias(q, rows, k, l.biasScale(), st.mean(), java.util.Arrays.copyOfRange(fp.mean(), from, from + rows));
-                    System.arraycopy(b, 0, bias, from, rows);
+                if (k + 1 == layers.size()) break;
+                Set<String> next = plan.frontiers().get(k + 1);
+                List<String> computed = plan.computed(k);
+                boolean keepRef = steps.fpTarget();
+                boolean diverged = ref != cur || !changed.isEmpty();
+                List<StretchRun.Values> nextCur = new ArrayList<>(), nextRef = keepRef && diverged ? new ArrayList<>() : null;
+                try (StretchRun curRun = computed.isEmpty() ? null : StretchRun.open(model, cur.get(0).types(), computed, changed, file);
+                     StretchRun refRun = nextRef == null || computed.isEmpty() ? null : StretchRun.open(model, ref.get(0).types(), computed, Map.of(), file)) {
+                    for (int b = 0; b < cur.size(); b++) {
+                        nextCur.add(cur.get(b).step(curRun, next, null));
+                        if (nextRef != null) nextRef.add(ref.get(b).step(refRun, next, null));
+                    }
+                } catch (IOException | RuntimeException e) {
+                    close(nextCur);
+                    if (nextRef != null) close(nextRef);
+                    throw e;
                 }
+                if (ref != cur) close(ref);
+                close(cur);
+                cur = nextCur;
+                ref = nextRef != null ? nextRef : cur;
             }
-            TernaryTensor tt = new TernaryTensor(l.canonicalShape().clone(), g, method, codes, pos, neg);
-            weights.put(l.weight(), tt);
-            float[] q = tt.dequantize();
-            work = work.withFloats(Map.of(l.weight(), l.transposed() ? transpose(q, l.rows(), l.k()) : q));
-            boolean corrected1 = false;
-            if (steps.bias() && l.bias() != null) {
-                work = work.withFloats(Map.of(l.bias(), bias));
-                corrected = corrected.withFloats(Map.of(l.bias(), bias));
-                corrected1 = true;
-            } else if (steps.bias()) {
-                notes.add(l.weight() + ": no bias to correct (" + l.op() + " without a bias vector)");
-            }
-            reports.add(new LayerReport(l.order(), l.op(), l.weight(), l.k(), stats.get(0).count(), ref == 0 ? 0 : plainError / ref,
-                    ref == 0 ? 0 : error / ref, corrected1));
+        } finally {
+            if (ref != cur) close(ref);
+            close(cur);
         }
-        return new Result(weights, corrected, reports, notes, choice);
+        // Full-precision weights with the corrected biases: the ternarizer then puts in the ternary weights.
+        return new Result(weights, biases.isEmpty() ? model : model.withFloats(biases), reports, notes, choice);
+    }
+
+    private static void close(List<StretchRun.Values> values) {
+        for (StretchRun.Values v : values) v.close();
+    }
+
+    /** Ternarizes one layer from its input statistics; records its weights (and corrected bias) in {@code changed}. Null when it cannot be calibrated. */
+    private LayerReport solve(OnnxModel model, CalibLayer l, List<InputStats> stats, boolean target, Map<String, Moments> fpMoments,
+                              Map<String, float[]> changed, Map<String, TernaryTensor> weights, List<String> notes) throws IOException {
+        Grouping g = groupingFor(l);
+        GroupLayout layout = g.layout(l.canonicalShape());
+        int groups = l.groups();
+        if (groups > 1 && !layout.rowLocal(l.k())) {
+            notes.add(l.weight() + ": grouping " + g.spec() + " spans the conv's groups, ternarized without calibration");
+            return null;
+        }
+        float[] stored = weight(model, l);
+        float[] w = l.transposed() ? transpose(stored, l.storedShape()[0], l.storedShape()[1]) : stored;
+        // With a bias to correct, only the centered error remains after correction, so fit that.
+        boolean centered = steps.bias() && l.bias() != null;
+        Moments fp = fpMoments.get(l.biasOutput());
+        // Scale groups per conv group: the whole layout for one group; row-local (checked above) for several.
+        int rows = l.rows() / groups, k = l.k(), perGroup = layout.groupCount() / groups;
+        byte[] codes = new byte[w.length];
+        float[] pos = new float[layout.groupCount()], neg = projection.twoScales() ? new float[layout.groupCount()] : null;
+        float[] bias = new float[l.rows()];
+        double plainError = 0, error = 0, ref = 0;
+        for (int gi = 0; gi < groups; gi++) {
+            // Group gi's output channels see only its input channels: its own problem, its own H.
+            InputStats st = stats.get(gi);
+            int from = gi * rows;
+            float[] wg = java.util.Arrays.copyOfRange(w, from * k, (from + rows) * k);
+            double[] h = centered ? st.centeredGram() : st.gram();
+            if (target) wg = FpTarget.weights(wg, rows, k, h, centered ? st.centeredCross() : st.cross());
+            int[] shape = l.canonicalShape().clone();
+            shape[0] = rows;
+            LayerProblem p = new LayerProblem(wg, rows, k, h, g.layout(shape), projection.twoScales());
+            double[] d = st.meanSquare();
+            LayerSolver.Solution plain = LayerSolver.solve(p, d, projection, Steps.NONE);
+            LayerSolver.Solution sol = LayerSolver.solve(p, d, projection, steps);
+            if (steps.variance()) {
+                matchVariance(p, sol.pos(), sol.neg(), sol.codes(), st.centeredGram(), st.count(), java.util.Arrays.copyOfRange(fp.variance(), from, from + rows));
+            }
+            System.arraycopy(sol.codes(), 0, codes, from * k, rows * k);
+            System.arraycopy(sol.pos(), 0, pos, gi * perGroup, perGroup);
+            if (neg != null) System.arraycopy(sol.neg(), 0, neg, gi * perGroup, perGroup);
+            plainError += plain.error();
+            error += sol.error();
+            ref += p.outputError(new byte[wg.length], new float[p.layout().groupCount()], p.twoScales() ? new float[p.layout().groupCount()] : null);
+            if (steps.bias() && l.bias() != null) {
+                float[] q = new TernaryTensor(shape, g, method, sol.codes(), sol.pos(), sol.neg()).dequantize();
+                float[] b = correctedBias(q, rows, k, l.biasScale(), st.mean(), java.util.Arrays.copyOfRange(fp.mean(), from, from + rows));
+                System.arraycopy(b, 0, bias, from, rows);
+            }
+        }
+        TernaryTensor tt = new TernaryTensor(l.canonicalShape().clone(), g, method, codes, pos, neg);
+        weights.put(l.weight(), tt);
+        float[] q = tt.dequantize();
+        changed.put(l.weight(), l.transposed() ? transpose(q, l.rows(), l.k()) : q);
+        boolean corrected = false;
+        if (steps.bias() && l.bias() != null) {
+            changed.put(l.bias(), bias);
+            corrected = true;
+        } else if (steps.bias()) {
+            notes.add(l.weight() + ": no bias to correct (" + l.op() + " without a bias vector)");
+        }
+        return new LayerReport(l.order(), l.op(), l.weight(), l.k(), stats.get(0).count(), ref == 0 ? 0 : plainError / ref,
+                ref == 0 ? 0 : error / ref, corrected);
+    }
+
+    /** The index of the layer's node in graph order. */
+    private static int nodeIndex(OnnxModel model, CalibLayer l) {
+        List<org.ternary4j.formats.onnx.OnnxNode> nodes = model.graph().nodes();
+        for (int i = 0; i < nodes.size(); i++) {
+            var n = nodes.get(i);
+            if (n.opType().equals(l.op()) && n.inputs().size() > 1 && n.inputs().get(1).equals(l.weight())) return i;
+        }
+        throw new IllegalStateException("no node for " + l.weight());
+    }
+
+    /** Each batch's values at the first cut, from the model's inputs. */
+    private List<StretchRun.Values> firstCut(OnnxModel model, Stretches plan, CalibrationInputs data) throws IOException {
+        List<StretchRun.Values> out = new ArrayList<>();
+        try {
+            forEachFirstCut(model, plan, data, out::addAll);
+        } catch (IOException | RuntimeException e) {
+            close(out);
+            throw e;
+        }
+        return out;
+    }
+
+    private interface BatchSink {
+        void accept(List<StretchRun.Values> values) throws IOException;
+    }
+
+    private void forEachFirstCut(OnnxModel model, Stretches plan, CalibrationInputs data, BatchSink sink) throws IOException {
+        Map<String, org.ternary4j.formats.onnx.ElementType> types = new LinkedHashMap<>();
+        for (var in : model.graph().runtimeInputs()) types.put(in.name(), in.type().orElse(org.ternary4j.formats.onnx.ElementType.FLOAT));
+        Set<String> first = plan.frontiers().get(0);
+        int[] seen = {0};
+        try (IntermediateRunner r = IntermediateRunner.open(model.slice(types, List.copyOf(first)).toBytes(), file)) {
+            r.run(data.inputs(), first, batch -> {
+                List<StretchRun.Values> v = StretchRun.Values.of(seen[0], batch, file);
+                for (StretchRun.Values part : v) seen[0] += part.count();
+                sink.accept(v);
+            });
+        }
+    }
+
+    /** What one pass of the full-precision model measures: its layers' output moments and, for the budget, each layer's input statistics. */
+    private record FpPass(Map<String, Moments> moments, List<List<InputStats>> stats) {}
+
+    /**
+     * One pass of the calibration inputs through the full-precision model, stretch by stretch:
+     * moments of every layer's output and, with a budget, every layer's input statistics.
+     */
+    private FpPass fpPass(OnnxModel model, List<CalibLayer> layers, Stretches plan, CalibrationInputs data) throws IOException {
+        Map<String, MomentSums> sums = new LinkedHashMap<>();
+        for (CalibLayer l : layers) sums.putIfAbsent(l.biasOutput(), new MomentSums(l.rows(), l.conv() != null));
+        List<List<InputStats>> stats = budget == null ? null : new ArrayList<>();
+        if (stats != null) for (CalibLayer l : layers) stats.add(newStats(l, false));
+        int total = data.inputs().count();
+        List<StretchRun.Values> v = firstCut(model, plan, data);
+        try {
+            for (int k = 0; k < layers.size(); k++) {
+                final int kk = k;
+                RowSample[] sample = new RowSample[1];
+                if (stats != null) for (StretchRun.Values b : v) add(layers.get(k), stats.get(k), b, null, total, sample);
+                List<String> outputs = plan.outputs(k);
+                if (outputs.isEmpty() && k + 1 == layers.size()) break;
+                Set<String> next = k + 1 < layers.size() ? plan.frontiers().get(k + 1) : Set.of();
+                List<StretchRun.Values> after = new ArrayList<>();
+                try (StretchRun run = outputs.isEmpty() ? null : StretchRun.open(model, v.get(0).types(), outputs, Map.of(), file)) {
+                    for (StretchRun.Values b : v) {
+                        after.add(b.step(run, next, computed -> {
+                            for (String name : plan.extras().get(kk)) sums.get(name).add(StretchRun.floats(computed.get(name), name, file));
+                        }));
+                    }
+                } catch (IOException | RuntimeException e) {
+                    close(after);
+                    throw e;
+                }
+                close(v);
+                v = after;
+            }
+        } finally {
+            close(v);
+        }
+        Map<String, Moments> moments = new LinkedHashMap<>();
+        sums.forEach((name, m) -> moments.put(name, m.moments()));
+        return new FpPass(moments, stats);
+    }
+
+    private static List<InputStats> newStats(CalibLayer l, boolean cross) {
+        List<InputStats> stats = new ArrayList<>();
+        for (int g = 0; g < l.groups(); g++) stats.add(new InputStats(l.k(), cross));
+        return stats;
+    }
+
+    /** Per-channel sums of a layer output (NCHW for convs, [..., out] for dense layers). */
+    private static final class MomentSums {
+        final double[] sum, square;
+        long count;
+
+        final boolean conv;
+
+        MomentSums(int channels, boolean conv) {
+            sum = new double[channels];
+            square = new double[channels];
+            this.conv = conv;
+        }
+
+        void add(IntermediateRunner.Tensor t) {
+            long[] s = t.shape();
+            int c = sum.length;
+            // NCHW for convs (channel, then positions), [..., out] for dense layers, whatever their rank.
+            int inner = conv ? (int) (s[2] * s[3]) : 1;
+            float[] v = t.values();
+            for (int base = 0; base < v.length; base += c * inner) {
+                for (int ch = 0, i = base; ch < c; ch++) {
+                    for (int n = 0; n < inner; n++, i++) {
+                        sum[ch] += v[i];
+                        square[ch] += (double) v[i] * v[i];
+                    }
+                }
+            }
+            count += v.length / c;
+        }
+
+        Moments moments() {
+            double[] mean = new double[sum.length], var = new double[sum.length];
+            for (int i = 0; i < sum.length; i++) {
+                mean[i] = sum[i] / count;
+                var[i] = Math.max(0, square[i] / count - mean[i] * mean[i]);
+            }
+            return new Moments(mean, var);
+        }
     }
 
     /**
      * Sensitivity analysis and budgeted choice: every layer alone, on the full-precision model's
      * inputs, for each candidate grouping.
      */
-    private GroupingBudget.Choice chooseGroupings(OnnxModel model, List<CalibLayer> layers, CalibrationInputs data) throws IOException {
+    private GroupingBudget.Choice chooseGroupings(OnnxModel model, List<CalibLayer> layers, List<List<InputStats>> stats) throws IOException {
         Steps local = steps.without(Steps.Step.BIAS, Steps.Step.TARGET, Steps.Step.VARIANCE);
         List<List<GroupingBudget.Candidate>> perLayerCandidates = new ArrayList<>();
-        for (CalibLayer l : layers) {
-            List<InputStats> st = collect(model, null, l, data);
+        for (int li = 0; li < layers.size(); li++) {
+            CalibLayer l = layers.get(li);
+            List<InputStats> st = stats.get(li);
             float[] stored = weight(model, l);
             float[] w = l.transposed() ? transpose(stored, l.storedShape()[0], l.storedShape()[1]) : stored;
             int rows = l.rows() / l.groups(), k = l.k();
@@ -211,51 +414,6 @@ public final class Calibrator {
     /** Per-channel mean and variance of a layer output on the calibration inputs. */
     record Moments(double[] mean, double[] variance) {}
 
-    /** Moments of every calibrated layer's output (bias included) in the full-precision model. */
-    private Map<String, Moments> fpOutputMoments(OnnxModel model, List<CalibLayer> layers, CalibrationInputs data) throws IOException {
-        Map<String, double[]> sums = new LinkedHashMap<>(), squares = new LinkedHashMap<>();
-        Map<String, long[]> counts = new LinkedHashMap<>();
-        Set<String> names = new LinkedHashSet<>(), convOutputs = new LinkedHashSet<>();
-        for (CalibLayer l : layers) {
-            names.add(l.biasOutput());
-            if (l.conv() != null) convOutputs.add(l.biasOutput());
-            sums.put(l.biasOutput(), new double[l.rows()]);
-            squares.put(l.biasOutput(), new double[l.rows()]);
-            counts.put(l.biasOutput(), new long[1]);
-        }
-        if (names.isEmpty()) return Map.of();
-        try (IntermediateRunner r = IntermediateRunner.open(model.withOutputs(List.copyOf(names)).toBytes(), file)) {
-            r.run(data.inputs(), names, batch -> {
-                for (String name : names) {
-                    IntermediateRunner.Tensor t = batch.get(name);
-                    double[] s = sums.get(name), sq = squares.get(name);
-                    boolean channelsFirst = convOutputs.contains(name); // conv outputs NCHW; dense outputs [..., out], also of rank 4
-                    int c = s.length;
-                    int inner = channelsFirst ? (int) (t.shape()[2] * t.shape()[3]) : 1;
-                    float[] v = t.values();
-                    for (int i = 0; i < v.length; i++) {
-                        int ch = channelsFirst ? (i / inner) % c : i % c;
-                        s[ch] += v[i];
-                        sq[ch] += (double) v[i] * v[i];
-                    }
-                    counts.get(name)[0] += v.length / c;
-                }
-            });
-        }
-        Map<String, Moments> out = new LinkedHashMap<>();
-        for (String name : names) {
-            double[] s = sums.get(name), sq = squares.get(name);
-            long n = counts.get(name)[0];
-            double[] var = new double[s.length];
-            for (int i = 0; i < s.length; i++) {
-                s[i] /= n;
-                var[i] = Math.max(0, sq[i] / n - s[i] * s[i]);
-            }
-            out.put(name, new Moments(s, var));
-        }
-        return out;
-    }
-
     /**
      * Variance correction: scales each output channel's ternary values so that the channel's
      * output variance on the calibration inputs equals full precision's (least-squares scales
@@ -281,37 +439,43 @@ public final class Calibrator {
     }
 
     /**
-     * Statistics of the layer's inputs in {@code current}; with {@code reference} (the full-precision
-     * model) also the cross moments with the inputs the reference gives the same examples.
+     * Statistics of the layer's inputs in the values of every batch at its cut; with {@code reference}
+     * (the full-precision model's values there) also the cross moments with the reference inputs.
      */
-    private List<InputStats> collect(OnnxModel current, OnnxModel reference, CalibLayer l, CalibrationInputs data) throws IOException {
-        List<InputStats> stats = new ArrayList<>();
-        for (int g = 0; g < l.groups(); g++) stats.add(new InputStats(l.k(), reference != null));
-        List<float[]> refs = new ArrayList<>();
-        if (reference != null) {
-            try (IntermediateRunner r = IntermediateRunner.open(reference.withOutputs(List.of(l.input())).toBytes(), file)) {
-                r.run(data.inputs(), Set.of(l.input()), batch -> refs.add(batch.get(l.input()).values()));
+    private List<InputStats> collect(CalibLayer l, List<StretchRun.Values> current, List<StretchRun.Values> reference, CalibrationInputs data)
+            throws IOException {
+        List<InputStats> stats = newStats(l, reference != null);
+        RowSample[] sample = new RowSample[1];
+        for (int b = 0; b < current.size(); b++) add(l, stats, current.get(b), reference == null ? null : reference.get(b), data.inputs().count(), sample);
+        return stats;
+    }
+
+    /**
+     * Adds the rows {@code sample[0]} keeps of one batch's inputs of the layer (chosen at the first
+     * batch, for {@code total} examples).
+     */
+    private void add(CalibLayer l, List<InputStats> stats, StretchRun.Values current, StretchRun.Values reference, int total, RowSample[] sample)
+            throws IOException {
+        IntermediateRunner.Tensor t = StretchRun.floats(current.get(l.input()), l.input(), file);
+        float[] ref = reference == null ? null : StretchRun.floats(reference.get(l.input()), l.input(), file).values();
+        long[] s = t.shape();
+        if (l.conv() != null) {
+            if (s.length != 4 || s[1] != l.conv().channels()) throw new IllegalArgumentException(file + ": input of " + l.node() + " has shape " + java.util.Arrays.toString(s));
+            int n = (int) s[0], h = (int) s[2], w = (int) s[3];
+            if (sample[0] == null) sample[0] = RowSample.of((long) total * l.conv().outH(h) * l.conv().outW(w), l.k(), l.conv().outW(w));
+            l.conv().patches(new ConvGeometry.Batch(t.values(), ref, n, h, w, current.first()), stats, sample[0]);
+        } else {
+            if (s.length < 1 || s[s.length - 1] != l.k()) throw new IllegalArgumentException(file + ": input of " + l.node() + " has shape " + java.util.Arrays.toString(s));
+            long rows = t.values().length / l.k(), perExample = s.length > 1 && current.count() > 0 ? rows / current.count() : 1;
+            if (sample[0] == null) sample[0] = RowSample.of(total * perExample, l.k(), perExample);
+            long from = current.first() * perExample;
+            InputStats st = stats.get(0);
+            for (long row = sample[0].firstFrom(from); row < from + rows; row += sample[0].stride()) {
+                int off = (int) (row - from) * l.k();
+                if (ref == null) st.add(t.values(), off);
+                else st.add(t.values(), off, ref, off);
             }
         }
-        int[] batchIndex = {0};
-        try (IntermediateRunner r = IntermediateRunner.open(current.withOutputs(List.of(l.input())).toBytes(), file)) {
-            r.run(data.inputs(), Set.of(l.input()), batch -> {
-                IntermediateRunner.Tensor t = batch.get(l.input());
-                float[] ref = reference == null ? null : refs.get(batchIndex[0]++);
-                long[] s = t.shape();
-                if (l.conv() != null) {
-                    if (s.length != 4 || s[1] != l.conv().channels()) throw new IllegalArgumentException(file + ": input of " + l.node() + " has shape " + java.util.Arrays.toString(s));
-                    l.conv().patches(t.values(), ref, (int) s[0], (int) s[2], (int) s[3], stats);
-                } else {
-                    if (s.length < 1 || s[s.length - 1] != l.k()) throw new IllegalArgumentException(file + ": input of " + l.node() + " has shape " + java.util.Arrays.toString(s));
-                    for (int off = 0; off < t.values().length; off += l.k()) {
-                        if (ref == null) stats.get(0).add(t.values(), off);
-                        else stats.get(0).add(t.values(), off, ref, off);
-                    }
-                }
-            });
-        }
-        return stats;
     }
 
     /** The layer's stored weight values in {@code model} ({@link CalibLayer#find} checked it is an embedded FLOAT constant). */

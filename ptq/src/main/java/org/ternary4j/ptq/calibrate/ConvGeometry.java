@@ -41,31 +41,51 @@ public record ConvGeometry(int cin, int kh, int kw, int strideH, int strideW, in
      * {@code ref} when not null.
      */
     public void patches(float[] x, float[] ref, int n, int h, int w, java.util.List<InputStats> stats) {
-        for (int g = 0; g < groups; g++) patches(x, ref, n, h, w, g, stats.get(g));
+        patches(new Batch(x, ref, n, h, w, 0), stats, RowSample.ALL);
     }
 
-    private void patches(float[] x, float[] ref, int n, int h, int w, int group, InputStats stats) {
-        int oh = outH(h), ow = outW(w), k = patchSize();
+    /**
+     * One batch of NCHW inputs: {@code n} examples whose first is example {@code first} of the
+     * calibration set, and the full-precision model's inputs {@code ref} for the same examples (or null).
+     */
+    record Batch(float[] x, float[] ref, int n, int h, int w, long first) {}
+
+    /**
+     * Adds the patches of the output positions {@code sample} keeps (rows numbered example·oh·ow +
+     * y·ow + x across the calibration set) to each group's stats.
+     */
+    void patches(Batch b, java.util.List<InputStats> stats, RowSample sample) {
+        int h = b.h(), w = b.w(), oh = outH(h), ow = outW(w), k = patchSize();
         if (oh < 1 || ow < 1) throw new IllegalArgumentException("conv input " + h + "×" + w + " is smaller than its kernel");
-        float[] patch = new float[k], refPatch = ref == null ? null : new float[k];
-        for (int e = 0; e < n; e++) {
-            int base = (e * channels() + group * cin) * h * w;
-            for (int oy = 0; oy < oh; oy++) {
-                for (int ox = 0; ox < ow; ox++) {
-                    int p = 0;
-                    for (int c = 0; c < cin; c++) {
-                        for (int ky = 0; ky < kh; ky++) {
-                            int y = oy * strideH - padTop + ky * dilH;
-                            for (int kx = 0; kx < kw; kx++) {
-                                int xx = ox * strideW - padLeft + kx * dilW;
-                                boolean out = y < 0 || y >= h || xx < 0 || xx >= w;
-                                if (refPatch != null) refPatch[p] = out ? 0f : ref[base + (c * h + y) * w + xx];
-                                patch[p++] = out ? 0f : x[base + (c * h + y) * w + xx];
-                            }
-                        }
-                    }
-                    if (refPatch == null) stats.add(patch, 0);
-                    else stats.add(patch, 0, refPatch, 0);
+        float[] patch = new float[k], refPatch = b.ref() == null ? null : new float[k];
+        long per = (long) oh * ow, from = b.first() * per, to = from + b.n() * per;
+        for (long row = sample.firstFrom(from); row < to; row += sample.stride()) {
+            long local = row - from;
+            int e = (int) (local / per), pos = (int) (local % per), oy = pos / ow, ox = pos % ow;
+            for (int g = 0; g < groups; g++) {
+                int base = (e * channels() + g * cin) * h * w;
+                fill(b.x(), base, oy, ox, h, w, patch);
+                if (refPatch == null) {
+                    stats.get(g).add(patch, 0);
+                } else {
+                    fill(b.ref(), base, oy, ox, h, w, refPatch);
+                    stats.get(g).add(patch, 0, refPatch, 0);
+                }
+            }
+        }
+    }
+
+    /** The receptive field of output (oy, ox) in the channels from {@code base} on, (cin, kh, kw) order, zeros for padding. */
+    private void fill(float[] x, int base, int oy, int ox, int h, int w, float[] patch) {
+        int p = 0;
+        for (int c = 0; c < cin; c++) {
+            for (int ky = 0; ky < kh; ky++) {
+                int y = oy * strideH - padTop + ky * dilH;
+                boolean rowOut = y < 0 || y >= h;
+                int at = base + (c * h + y) * w;
+                for (int kx = 0; kx < kw; kx++) {
+                    int xx = ox * strideW - padLeft + kx * dilW;
+                    patch[p++] = rowOut || xx < 0 || xx >= w ? 0f : x[at + xx];
                 }
             }
         }

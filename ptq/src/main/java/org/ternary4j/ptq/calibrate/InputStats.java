@@ -43,6 +43,11 @@ public final class InputStats {
         }
     }
 
+    /** Whether cross moments with reference inputs are kept. */
+    public boolean hasCross() {
+        return cross != null;
+    }
+
     /** M = Σ x_ref xᵀ (row i: reference input i), or null when not kept. */
     public double[] cross() {
         return cross == null ? null : cross.clone();

@@ -11,6 +11,8 @@
  * ({@link org.ternary4j.ptq.calibrate.CodeDescent}), a full-precision output target
  * ({@link org.ternary4j.ptq.calibrate.FpTarget}) and bias correction; optionally a per-layer
  * grouping under a bits/weight budget ({@link org.ternary4j.ptq.calibrate.GroupingBudget}).
+ * The inputs stream through the model stretch by stretch between layers
+ * ({@link org.ternary4j.ptq.calibrate.Stretches}), so each model state is run once, not once per layer.
  * Supported layers: top-level Conv (2-D, group 1), Gemm (transA 0, alpha 1) and MatMul with FLOAT
  * initializer weights; other chosen layers get the plain projection (a note says so). Everything
  * is single-threaded double-precision arithmetic in a fixed order, so the output is the same bytes

@@ -1,0 +1,93 @@
+package org.ternary4j.ptq.calibrate;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.ternary4j.formats.onnx.ElementType;
+import org.ternary4j.formats.onnx.OnnxModel;
+
+/** Streaming the calibration inputs stretch by stretch gives every cut the values the whole model computes there (ONNX Runtime as oracle). */
+class StretchesTest {
+    @TempDir
+    Path dir;
+
+    @Test
+    void cutsHoldWhatLaterNodesRead() throws IOException {
+        try (OnnxModel m = OnnxModel.read(CalibratedTernarizerTest.network(dir.resolve("net.onnx")))) {
+            Stretches plan = Stretches.plan(m.graph(), List.of(0, 3, 5), Set.of("g2"));
+            assertEquals(List.of(Set.of("x"), Set.of("f1"), Set.of("r2")), plan.frontiers());
+            assertEquals(List.of("f1"), plan.computed(0));
+            assertEquals(List.of("r2", "g2"), plan.outputs(1));
+            assertEquals(List.of(), plan.outputs(2));
+        }
+    }
+
+    @Test
+    void streamedValuesEqualTheWholeModelsAtEveryCut() throws IOException {
+        Path file = CalibratedTernarizerTest.network(dir.resolve("net.onnx"));
+        CalibrationInputs data = CalibrationInputs.load(CalibratedTernarizerTest.calibrationFile(dir.resolve("c.npy"), 300).toString());
+        try (OnnxModel m = OnnxModel.read(file)) {
+            Stretches plan = Stretches.plan(m.graph(), List.of(0, 3, 5), Set.of());
+            List<StretchRun.Values> v = new ArrayList<>();
+            try (IntermediateRunner r = IntermediateRunner.open(m.slice(Map.of("x", ElementType.FLOAT), List.of("x")).toBytes(), "net")) {
+                int[] seen = {0};
+                r.run(data.inputs(), Set.of("x"), batch -> {
+                    List<StretchRun.Values> parts = StretchRun.Values.of(seen[0], batch, "net");
+                    for (StretchRun.Values p : parts) seen[0] += p.count();
+                    v.addAll(parts);
+                });
+            }
+            assertEquals(5, v.size()); // 300 examples: batches of 256 and 44, in parts of 64
+            for (int k = 0; k < 2; k++) {
+                List<StretchRun.Values> next = new ArrayList<>();
+                try (StretchRun run = StretchRun.open(m, v.get(0).types(), plan.outputs(k), Map.of(), "net")) {
+                    for (StretchRun.Values b : v) next.add(b.step(run, plan.frontiers().get(k + 1), null));
+                }
+                v.forEach(StretchRun.Values::close);
+                v.clear();
+                v.addAll(next);
+                String name = plan.frontiers().get(k + 1).iterator().next();
+                float[] streamed = concat(v, name), whole = whole(m, data, name);
+                assertArrayEquals(whole, streamed, 1e-6f, name);
+            }
+            assertEquals(256, v.get(4).first());
+            v.forEach(StretchRun.Values::close);
+        }
+    }
+
+    private static float[] concat(List<StretchRun.Values> values, String name) throws IOException {
+        Map<Integer, float[]> parts = new LinkedHashMap<>();
+        int total = 0;
+        for (StretchRun.Values b : values) {
+            float[] f = StretchRun.floats(b.get(name), name, "net").values();
+            parts.put(total, f);
+            total += f.length;
+        }
+        float[] out = new float[total];
+        parts.forEach((at, f) -> System.arraycopy(f, 0, out, at, f.length));
+        return out;
+    }
+
+    private static float[] whole(OnnxModel m, CalibrationInputs data, String name) throws IOException {
+        List<float[]> got = new ArrayList<>();
+        try (IntermediateRunner r = IntermediateRunner.open(m.withOutputs(List.of(name)).toBytes(), "net")) {
+            r.run(data.inputs(), Set.of(name), batch -> got.add(batch.get(name).values()));
+        }
+        int n = got.stream().mapToInt(f -> f.length).sum(), at = 0;
+        float[] out = new float[n];
+        for (float[] f : got) {
+            System.arraycopy(f, 0, out, at, f.length);
+            at += f.length;
+        }
+        return out;
+    }
+}
