@@ -251,11 +251,11 @@ public final class Calibrator {
     }
 
     private void forEachFirstCut(OnnxModel model, Stretches plan, CalibrationInputs data, BatchSink sink) throws IOException {
-        Map<String, org.ternary4j.formats.onnx.ElementType> types = new LinkedHashMap<>();
-        for (var in : model.graph().runtimeInputs()) types.put(in.name(), in.type().orElse(org.ternary4j.formats.onnx.ElementType.FLOAT));
         Set<String> first = plan.frontiers().get(0);
         int[] seen = {0};
-        try (IntermediateRunner r = IntermediateRunner.open(model.slice(types, List.copyOf(first)).toBytes(), file)) {
+        // The whole graph with the first cut as its outputs: the model's own input declarations (shapes
+        // included) bind the data; ONNX Runtime runs only the nodes those outputs need.
+        try (IntermediateRunner r = IntermediateRunner.open(model.withOutputs(List.copyOf(first)).toBytes(), file)) {
             r.run(data.inputs(), first, batch -> {
                 List<StretchRun.Values> v = StretchRun.Values.of(seen[0], batch, file);
                 for (StretchRun.Values part : v) seen[0] += part.count();
