@@ -90,7 +90,8 @@ public final class Training {
         }
     }
 
-    static int[] permutation(int n, Random r) {
+    /** A seeded Fisher–Yates shuffle of 0…n−1: the batch order of an epoch. */
+    public static int[] permutation(int n, Random r) {
         int[] p = new int[n];
         for (int i = 0; i < n; i++) p[i] = i;
         for (int i = n - 1; i > 0; i--) {

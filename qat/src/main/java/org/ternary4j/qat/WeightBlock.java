@@ -2,7 +2,6 @@ package org.ternary4j.qat;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
-import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.AbstractBlock;
 import ai.djl.nn.Parameter;
@@ -85,14 +84,7 @@ public final class WeightBlock extends AbstractBlock {
         if (quantizer instanceof FullPrecisionQuantizer) return w;
         List<NDArray> p = new ArrayList<>(extra.size());
         for (Parameter e : extra) p.add(ps.getValue(e, device, training));
-        // Intermediates of the quantizer would otherwise live on the parameters' manager for
-        // the whole run (≈4.5 MB per step): scope them, keep only the result.
-        NDArray eff;
-        try (NDScope scope = new NDScope()) {
-            eff = quantizer.effective(w, p);
-            NDScope.unregister(eff);
-        }
-        return eff;
+        return quantizer.effectiveScoped(w, p);
     }
 
     @Override

@@ -36,6 +36,7 @@ import org.ternary4j.formats.onnx.OnnxOptions;
 import org.ternary4j.formats.onnx.OnnxTensor;
 import org.ternary4j.formats.onnx.OnnxTernarizer;
 import org.ternary4j.qat.PhasedOptimizer;
+import org.ternary4j.qat.Training;
 import org.ternary4j.qat.graph.GraphInterpreter;
 
 /**
@@ -102,7 +103,7 @@ public final class Finetune {
                 for (int e = 1; e <= o.epochs(); e++) {
                     long t0 = System.nanoTime();
                     r.listener().epochStarted(e, o.epochs(), inputs.count());
-                    double loss = epoch(trainer, optimizer, !alternating.isEmpty(), inputs, teacher, labels, permutation(inputs.count(), shuffle), o.batchSize(), r.listener());
+                    double loss = epoch(trainer, optimizer, !alternating.isEmpty(), inputs, teacher, labels, Training.permutation(inputs.count(), shuffle), o.batchSize(), r.listener());
                     FinetuneResult.Epoch done = new FinetuneResult.Epoch(e, loss, (System.nanoTime() - t0) / 1e9);
                     epochs.add(done);
                     r.listener().epochDone(done);
@@ -306,16 +307,5 @@ public final class Finetune {
 
     private static double storedBits(GraphInterpreter graph, String name) {
         return graph.graph().constant(name).flatMap(OnnxTensor::type).map(t -> t.bytes * 8.0).orElse(32.0);
-    }
-
-    static int[] permutation(int n, Random r) {
-        int[] p = Inputs.range(0, n);
-        for (int i = n - 1; i > 0; i--) {
-            int j = r.nextInt(i + 1);
-            int t = p[i];
-            p[i] = p[j];
-            p[j] = t;
-        }
-        return p;
     }
 }

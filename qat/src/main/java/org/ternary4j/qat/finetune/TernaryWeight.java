@@ -4,7 +4,6 @@ import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.AbstractBlock;
 import ai.djl.nn.Parameter;
@@ -71,12 +70,7 @@ final class TernaryWeight extends AbstractBlock {
         NDArray w = ps.getValue(latent, device, training);
         List<NDArray> p = new ArrayList<>(extra.size());
         for (Parameter e : extra) p.add(ps.getValue(e, device, training));
-        // The quantizer's intermediates would otherwise stay on the parameters' manager for the whole run.
-        NDArray eff;
-        try (NDScope scope = new NDScope()) {
-            eff = quantizer.effective(w, p);
-            NDScope.unregister(eff);
-        }
+        NDArray eff = quantizer.effectiveScoped(w, p);
         eff.attach(owner);
         return eff;
     }
