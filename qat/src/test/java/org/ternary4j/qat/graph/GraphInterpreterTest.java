@@ -29,6 +29,7 @@ import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.MethodSource;
 import org.ternary4j.formats.onnx.OnnxModel;
 
@@ -122,32 +123,23 @@ class GraphInterpreterTest {
         }
     }
 
-    /** The whole PaddleOCR direction classifier (Constant-node weights, 35 batch norms, 11 depthwise convs). */
-    @Test
-    void paddleOcrClassifierMatchesOnnxRuntime() throws Exception {
-        Path model = Path.of(System.getProperty("user.dir")).resolve("../.cache/models/ch_ppocr_mobile_v2.0_cls_infer.onnx").normalize();
+    /**
+     * Whole fetched models: the PaddleOCR direction classifier (Constant-node weights, 35 batch
+     * norms, 11 depthwise convs) and the PP-OCRv4 recogniser (attention mixer blocks: MatMul,
+     * Softmax over axis 3, LayerNorm as ReduceMean/Pow/Sqrt, shape arithmetic).
+     */
+    @ParameterizedTest
+    @CsvSource({"ch_ppocr_mobile_v2.0_cls_infer.onnx, 2, 192, 3", "ch_PP-OCRv4_rec_infer.onnx, 1, 160, 4"})
+    void fetchedPaddleOcrModelsMatchOnnxRuntime(String file, int batch, int width, long seed) throws Exception {
+        Path model = Path.of(System.getProperty("user.dir")).resolve("../.cache/models/" + file).normalize();
         Assumptions.assumeTrue(Files.isRegularFile(model), "fetch the models first (scripts/fetch-models.sh)");
-        Tensor x = Tensor.random(new Random(3), 2, 3, 48, 192);
+        Tensor x = Tensor.random(new Random(seed), batch, 3, 48, width);
         Map<String, Tensor> want = TinyGraphs.ort(model, Map.of("x", x));
         String out = want.keySet().iterator().next();
         Map<String, Tensor> got = interpret(model, Map.of("x", x), List.of(out));
         assertArrayEquals(want.get(out).shape(), got.get(out).shape());
         double d = maxAbsDiff(want.get(out).data(), got.get(out).data());
-        assertTrue(d < 1e-4, "max |interpreter − ONNX Runtime| = " + d);
-    }
-
-    /** The PP-OCRv4 recogniser: attention mixer blocks (MatMul, Softmax over axis 3, LayerNorm as ReduceMean/Pow/Sqrt), shape arithmetic. */
-    @Test
-    void ppOcrRecogniserMatchesOnnxRuntime() throws Exception {
-        Path model = Path.of(System.getProperty("user.dir")).resolve("../.cache/models/ch_PP-OCRv4_rec_infer.onnx").normalize();
-        Assumptions.assumeTrue(Files.isRegularFile(model), "fetch the models first (scripts/fetch-models.sh)");
-        Tensor x = Tensor.random(new Random(4), 1, 3, 48, 160);
-        Map<String, Tensor> want = TinyGraphs.ort(model, Map.of("x", x));
-        String out = want.keySet().iterator().next();
-        Map<String, Tensor> got = interpret(model, Map.of("x", x), List.of(out));
-        assertArrayEquals(want.get(out).shape(), got.get(out).shape());
-        double d = maxAbsDiff(want.get(out).data(), got.get(out).data());
-        assertTrue(d < 1e-4, "max |interpreter − ONNX Runtime| = " + d);
+        assertTrue(d < 1e-4, file + ": max |interpreter − ONNX Runtime| = " + d);
     }
 
     static Map<String, Tensor> interpret(Path f, Map<String, Tensor> inputs, List<String> outputs) throws Exception {
