@@ -84,7 +84,7 @@ final class RunCommand implements Callable<Integer> {
         Dataset d;
         long ternaryWeights = ternary.values().stream().mapToLong(t -> t.codes().length).sum();
         try (org.ternary4j.formats.onnx.OnnxModel onnx = org.ternary4j.formats.onnx.OnnxModel.read(model);
-             TernaryModel m = TernaryModel.load(onnx, ternary, new TernaryModel.Options(threads, exact))) {
+             TernaryModel m = load(onnx, ternary, threads)) {
             packedBytes = m.packedWeightBytes();
             loadWarmUp = m.warmUp();
             List<InputPlan.Binding> inputs;
@@ -210,5 +210,14 @@ final class RunCommand implements Callable<Integer> {
             }
         }
         out.flush();
+    }
+
+    /** The runtime's load errors name the model; which packed file the weights came from is said too. */
+    private TernaryModel load(org.ternary4j.formats.onnx.OnnxModel onnx, Map<String, TernaryTensor> ternary, int threads) throws IOException {
+        try {
+            return TernaryModel.load(onnx, ternary, new TernaryModel.Options(threads, exact));
+        } catch (IOException e) {
+            throw new IOException(e.getMessage() + " (packed weights from " + packed + ")", e);
+        }
     }
 }

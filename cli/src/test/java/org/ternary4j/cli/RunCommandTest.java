@@ -53,6 +53,18 @@ class RunCommandTest {
     }
 
     @Test
+    void packedWeightsOfAnotherModelAreRefusedNamingBothFiles() {
+        Path otherPacked = dir.resolve("vgg.packed.safetensors");
+        CliRun q = CliRun.of("quantize", TaskCommandsTest.LENET.resolveSibling("vgg-fmnist.onnx").toString(), "-o", dir.resolve("vgg.onnx").toString(),
+                "--method", "tnt", "--grouping", "row", "--packed", otherPacked.toString());
+        assertEquals(0, q.exitCode(), q.err());
+        CliRun r = CliRun.of("run", model.toString(), "--packed", otherPacked.toString(), "--data", "random:2");
+        assertEquals(1, r.exitCode(), r.err());
+        assertEquals(1, r.err().lines().count(), r.err());
+        assertTrue(r.err().startsWith("ternary4j: " + model + ": ") && r.err().contains("packed weights from " + otherPacked), r.err());
+    }
+
+    @Test
     void anEmptyDataSetIsRefusedByName() throws Exception {
         Path empty = dir.resolve("empty.npy");
         String header = "{'descr': '<f4', 'fortran_order': False, 'shape': (0, 1, 28, 28), }";
