@@ -23,6 +23,19 @@ final class NamedChannel extends FileChannel {
         this.target = target;
     }
 
+    private interface Io<T> {
+        T call() throws IOException;
+    }
+
+    /** Runs one call on the underlying channel, its I/O error renamed after the output. */
+    private <T> T io(Io<T> call) throws IOException {
+        try {
+            return call.call();
+        } catch (IOException e) {
+            throw named(e);
+        }
+    }
+
     private IOException named(IOException e) {
         if (e instanceof FileSystemException || (e.getMessage() != null && e.getMessage().startsWith(target.toString()))) return e;
         return new IOException(target + ": " + (e.getMessage() == null ? e.toString() : e.getMessage()), e);
@@ -30,38 +43,22 @@ final class NamedChannel extends FileChannel {
 
     @Override
     public int read(ByteBuffer dst) throws IOException {
-        try {
-            return channel.read(dst);
-        } catch (IOException e) {
-            throw named(e);
-        }
+        return io(() -> channel.read(dst));
     }
 
     @Override
     public long read(ByteBuffer[] dsts, int offset, int length) throws IOException {
-        try {
-            return channel.read(dsts, offset, length);
-        } catch (IOException e) {
-            throw named(e);
-        }
+        return io(() -> channel.read(dsts, offset, length));
     }
 
     @Override
     public int write(ByteBuffer src) throws IOException {
-        try {
-            return channel.write(src);
-        } catch (IOException e) {
-            throw named(e);
-        }
+        return io(() -> channel.write(src));
     }
 
     @Override
     public long write(ByteBuffer[] srcs, int offset, int length) throws IOException {
-        try {
-            return channel.write(srcs, offset, length);
-        } catch (IOException e) {
-            throw named(e);
-        }
+        return io(() -> channel.write(srcs, offset, length));
     }
 
     @Override
@@ -88,47 +85,30 @@ final class NamedChannel extends FileChannel {
 
     @Override
     public void force(boolean metaData) throws IOException {
-        try {
+        io(() -> {
             channel.force(metaData);
-        } catch (IOException e) {
-            throw named(e);
-        }
+            return null;
+        });
     }
 
     @Override
     public long transferTo(long position, long count, WritableByteChannel target) throws IOException {
-        try {
-            return channel.transferTo(position, count, target);
-        } catch (IOException e) {
-            throw named(e);
-        }
+        return io(() -> channel.transferTo(position, count, target));
     }
 
     @Override
     public long transferFrom(ReadableByteChannel src, long position, long count) throws IOException {
-        try {
-            return channel.transferFrom(src, position, count);
-        } catch (IOException e) {
-            throw named(e);
-        }
+        return io(() -> channel.transferFrom(src, position, count));
     }
 
     @Override
     public int read(ByteBuffer dst, long position) throws IOException {
-        try {
-            return channel.read(dst, position);
-        } catch (IOException e) {
-            throw named(e);
-        }
+        return io(() -> channel.read(dst, position));
     }
 
     @Override
     public int write(ByteBuffer src, long position) throws IOException {
-        try {
-            return channel.write(src, position);
-        } catch (IOException e) {
-            throw named(e);
-        }
+        return io(() -> channel.write(src, position));
     }
 
     @Override
