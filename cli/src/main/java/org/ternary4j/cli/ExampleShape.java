@@ -17,30 +17,28 @@ import org.ternary4j.formats.onnx.ValueInfo;
 final class ExampleShape {
     private ExampleShape() {}
 
-    /** For a single-input model read from {@code model}; models with several inputs are left to their runners. */
-    static void check(NdArray x, Path model, String source) throws IOException {
+    /**
+     * A data set of one unnamed array for a single-input model read from {@code model}; named
+     * arrays, models with several inputs and symbolic dimensions are left to the runners.
+     */
+    static void check(Dataset data, Path model) throws IOException {
+        if (data.inputs().size() != 1 || data.inputs().getFirst().name() != null) return;
+        NdArray x = data.inputs().getFirst().array();
         try (OnnxModel m = OnnxModel.read(model)) {
             List<ValueInfo> inputs = m.graph().runtimeInputs();
-            if (inputs.size() == 1) check(x, inputs.getFirst(), model, source);
-        }
-    }
-
-    /** A data set of one unnamed array for a single-input model; named arrays are matched by the calibration runner. */
-    static void check(Dataset data, Path model) throws IOException {
-        if (data.inputs().size() == 1 && data.inputs().getFirst().name() == null) check(data.inputs().getFirst().array(), model, data.source());
-    }
-
-    static void check(NdArray x, ValueInfo input, Path model, String source) throws IOException {
-        long[] declared = input.shape();
-        if (declared.length == 0) return;
-        long per = 1;
-        for (int i = 1; i < declared.length; i++) {
-            if (declared[i] < 0) return;   // a symbolic dimension: only the runner can tell
-            per *= declared[i];
-        }
-        if (per != x.exampleSize()) {
-            throw new IOException(source + ": examples of shape " + Arrays.toString(x.exampleShape()) + " do not fit " + model + "'s input '"
-                    + input.name() + "' " + Arrays.toString(declared));
+            if (inputs.size() != 1) return;
+            ValueInfo input = inputs.getFirst();
+            long[] declared = input.shape();
+            if (declared.length == 0) return;
+            long per = 1;
+            for (int i = 1; i < declared.length; i++) {
+                if (declared[i] < 0) return;   // a symbolic dimension: only the runner can tell
+                per *= declared[i];
+            }
+            if (per != x.exampleSize()) {
+                throw new IOException(data.source() + ": examples of shape " + Arrays.toString(x.exampleShape()) + " do not fit " + model
+                        + "'s input '" + input.name() + "' " + Arrays.toString(declared));
+            }
         }
     }
 }
