@@ -142,32 +142,25 @@ final class QuantizeCommand implements Callable<Integer> {
             Dataset data = onnx.evalData();
             OnnxOptions options = onnx.apply(OnnxOptions.of(projection, groups)).withThreads(n).withPacking(pack);
             boolean nbits = OutputFormat.parse(format) == OutputFormat.MATMULNBITS;
-            OnnxQuantization.Outcome outcome;
-            List<MatMulNBitsQuantization.Result> nbitsResult = new ArrayList<>(1);
+            Written written;
             // All outputs or none: a late failure (evaluation, the HTML page, a full disk) leaves no model behind.
             try (StagedOutputs staged = StagedOutputs.of(output, packed, report, onnx.html)) {
-                outcome = staged.commitAfter(() -> {
+                written = staged.commitAfter(() -> {
                     OnnxQuantization.Calibration c = calibration.load();
                     if (c != null) ExampleShape.check(c.data().inputs(), input);
                     OnnxQuantization.Request request = OnnxQuantization.Request.of(input, staged.path(output), options).withPacked(staged.path(packed))
                             .withReport(staged.path(report)).withCalibration(c).withEvaluation(data).withMatMulNBits(nbits);
-                    OnnxQuantization.Outcome o;
-                    if (nbits) {
-                        MatMulNBitsQuantization.Result r = MatMulNBitsQuantization.run(request);
-                        nbitsResult.add(r);
-                        o = r.outcome();
-                    } else {
-                        o = OnnxQuantization.run(request);
-                    }
-                    if (onnx.html != null) writeHtml(o, options, staged.path(onnx.html));
-                    return o;
+                    Written w = nbits ? new Written(MatMulNBitsQuantization.run(request)) : new Written(OnnxQuantization.run(request), null);
+                    if (onnx.html != null) writeHtml(w.outcome(), options, staged.path(onnx.html));
+                    return w;
                 });
             }
+            OnnxQuantization.Outcome outcome = written.outcome();
             OnnxResult r = outcome.result();
             Path external = r.externalData() == null ? null : output.resolveSibling(r.externalData().getFileName());
             new OnnxQuantization.Outcome(new OnnxResult(output, external, r.reports(), r.tensors(), r.layers(), r.notes()), outcome.report(),
                     outcome.calibration(), outcome.calibrationSource()).print(out);
-            nbitsResult.forEach(nb -> nb.print(out));
+            if (written.nbits() != null) written.nbits().print(out);
             if (onnx.html != null) out.println("HTML report: " + onnx.html);
             out.flush();
             printDone(start);
@@ -194,6 +187,13 @@ final class QuantizeCommand implements Callable<Integer> {
         }
         printDone(start);
         return 0;
+    }
+
+    /** What an ONNX quantize wrote, and the MatMulNBits export's own summary when it made one (else null). */
+    private record Written(OnnxQuantization.Outcome outcome, MatMulNBitsQuantization.Result nbits) {
+        Written(MatMulNBitsQuantization.Result nbits) {
+            this(nbits.outcome(), nbits);
+        }
     }
 
     private void writeHtml(OnnxQuantization.Outcome outcome, OnnxOptions options, Path html) throws IOException {
