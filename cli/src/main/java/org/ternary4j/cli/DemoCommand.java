@@ -46,8 +46,10 @@ final class DemoCommand implements Callable<Integer> {
         Path root = Path.of(System.getProperty("t4j.root", ".")).toAbsolutePath().normalize();
         Path m = model != null ? model : root.resolve(MODEL);
         Path report = html.file != null ? html.file : root.resolve(".cache/demo/report.html");
+        // The default report goes to the demo's own folder in the project cache, which a fresh clone lacks;
+        // a folder the user names must exist, as for every other output.
+        if (html.file == null) Files.createDirectories(report.toAbsolutePath().getParent());
         new PathGuard().model(m).output(report).check();
-        Files.createDirectories(report.toAbsolutePath().getParent());
         PrintWriter out = spec.commandLine().getOut();
         Dataset test = DataSources.load("fashion-mnist", null);
         if (limit != null) test = test.limit(limit);
