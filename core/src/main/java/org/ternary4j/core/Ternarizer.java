@@ -25,8 +25,9 @@ public record Ternarizer(Projection projection, Grouping grouping, int threads) 
 
     public TernaryTensor apply(int[] shape, float[] w) {
         if (w.length != Shapes.size(shape)) throw new IllegalArgumentException("tensor has " + w.length + " values for its shape");
-        for (int i = 0; i < w.length; i++) if (!Float.isFinite(w[i])) throw new NonFiniteWeightException(i, w[i]);
         GroupLayout layout = grouping.layout(shape);
+        // Each group is checked once it is in cache (projectRange); a layout that leaves elements out is checked whole first.
+        if (layout.elementCount() != w.length) refuseNonFinite(w);
         int groups = layout.groupCount();
         byte[] codes = new byte[w.length];
         float[] pos = new float[groups];
@@ -48,6 +49,11 @@ public record Ternarizer(Projection projection, Grouping grouping, int threads) 
         return new TernaryTensor(shape.clone(), grouping, projection.spec(), codes, pos, neg);
     }
 
+    /** Throws for the first non-finite weight in index order, whichever group or thread came across one. */
+    private static void refuseNonFinite(float[] w) {
+        for (int i = 0; i < w.length; i++) if (!Float.isFinite(w[i])) throw new NonFiniteWeightException(i, w[i]);
+    }
+
     private void projectRange(float[] w, GroupLayout layout, int from, int to, byte[] codes, float[] pos, float[] neg) {
         int max = layout.maxSize();
         float[] buf = new float[max];
@@ -57,6 +63,7 @@ public record Ternarizer(Projection projection, Grouping grouping, int threads) 
             Scales s = Scales.ZERO;
             if (n > 0) {
                 layout.gather(w, g, buf);
+                for (int j = 0; j < n; j++) if (!(Math.abs(buf[j]) <= Float.MAX_VALUE)) refuseNonFinite(w);
                 s = projection.project(buf, n, groupCodes);
                 layout.scatter(groupCodes, g, codes);
             }
