@@ -49,6 +49,35 @@ public record Ternarizer(Projection projection, Grouping grouping, int threads) 
         return new TernaryTensor(shape.clone(), grouping, projection.spec(), codes, pos, neg);
     }
 
+    /**
+     * Projects groups {@code from … to−1} of a contiguous layout (no index array) on their own, for
+     * pipelines that never hold a whole tensor: {@code w[0…]} holds elements
+     * {@code layout.starts()[from]…}, their codes go to {@code codes[0…]}, their scales to
+     * {@code pos[g]} and {@code neg[g]} (neg null for one-scale projections). Runs on the calling
+     * thread; gives the same codes and scales as {@link #apply}. A non-finite weight is refused
+     * with its index in the whole tensor.
+     */
+    public void applyGroups(GroupLayout layout, int from, int to, float[] w, byte[] codes, float[] pos, float[] neg) {
+        if (layout.index() != null) throw new IllegalArgumentException("groups are not contiguous runs of elements");
+        int base = layout.starts()[from];
+        int max = 0;
+        for (int g = from; g < to; g++) max = Math.max(max, layout.size(g));
+        float[] buf = new float[max];
+        byte[] groupCodes = new byte[max];
+        for (int g = from; g < to; g++) {
+            int n = layout.size(g), at = layout.starts()[g] - base;
+            Scales s = Scales.ZERO;
+            if (n > 0) {
+                System.arraycopy(w, at, buf, 0, n);
+                for (int j = 0; j < n; j++) if (!Float.isFinite(buf[j])) throw new NonFiniteWeightException(layout.starts()[g] + j, buf[j]);
+                s = projection.project(buf, n, groupCodes);
+                System.arraycopy(groupCodes, 0, codes, at, n);
+            }
+            pos[g] = s.pos();
+            if (neg != null) neg[g] = s.neg();
+        }
+    }
+
     /** Throws for the first non-finite weight in index order, whichever group or thread came across one. */
     private static void refuseNonFinite(float[] w) {
         for (int i = 0; i < w.length; i++) if (!Float.isFinite(w[i])) throw new NonFiniteWeightException(i, w[i]);

@@ -83,8 +83,12 @@ public record TernaryTensor(int[] shape, Grouping grouping, String method, byte[
 
     /** Storage cost with this packing, codes plus fp32 scales, per weight. */
     public double bitsPerWeight(Packing packing) {
-        if (codes.length == 0) return 0;
-        long scaleCount = (long) scalePos.length * (twoScales() ? 2 : 1);
-        return (packing.packedBytes(codes.length) * 8.0 + scaleCount * 32.0) / codes.length;
+        return bitsPerWeight(codes.length, (long) scalePos.length * (twoScales() ? 2 : 1), packing);
+    }
+
+    /** Storage cost per weight of {@code codes} codes packed this way plus {@code scales} fp32 scales. */
+    public static double bitsPerWeight(long codes, long scales, Packing packing) {
+        if (codes == 0) return 0;
+        return (packing.packedBytes(codes) * 8.0 + scales * 32.0) / codes;
     }
 }
