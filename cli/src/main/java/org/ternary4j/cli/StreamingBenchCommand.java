@@ -6,6 +6,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import org.ternary4j.bench.StreamingBench;
+import org.ternary4j.formats.safetensors.DType;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -27,10 +28,16 @@ final class StreamingBenchCommand implements Callable<Integer> {
     @Option(names = "--xmx", defaultValue = "1g", description = "Child JVM heap limit (default ${DEFAULT-VALUE}).") String xmx;
     @Option(names = "--rows", defaultValue = "4096", converter = Positive.class) int rows;
     @Option(names = "--cols", defaultValue = "4096", converter = Positive.class) int cols;
+    @Option(names = "--dtype", defaultValue = "F32", description = "Weight type of the synthetic input: F32, BF16 or F16 (default ${DEFAULT-VALUE}).")
+    DType dtype;
+    @Option(names = "--shards", defaultValue = "1", converter = Positive.class,
+            description = "Write the input as a sharded Hugging Face checkpoint of this many files, quantized folder to folder (default ${DEFAULT-VALUE}: one file).")
+    int shards;
 
     @Override
     public Integer call() throws Exception {
-        StreamingBench.Input input = new StreamingBench.Input(StreamingBench.parseSize(size), rows, cols);
+        if (!dtype.isFloat()) throw new IllegalArgumentException("--dtype " + dtype + ": expected F32, BF16 or F16");
+        StreamingBench.Input input = new StreamingBench.Input(StreamingBench.parseSize(size), rows, cols, dtype, shards);
         String label = String.format(Locale.ROOT, "quantize --method %s --grouping %s --threads %d, child JVM -Xmx%s", method, grouping, threads.count, xmx);
         StreamingBench.Job job = new StreamingBench.Job(input, dir != null ? dir : Path.of(System.getProperty("java.io.tmpdir")), label, this::quantize);
         return StreamingBench.run(job, System.out) == 0 ? 0 : Errors.INTERNAL;
