@@ -9,6 +9,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -42,8 +43,30 @@ final class RunPipeline implements AutoCloseable {
     /** One input tensor to stream: where it is and how it is grouped. */
     record Source(SafetensorsReader reader, TensorInfo info, GroupLayout layout) {}
 
-    /** A processed run: original and dequantized values (for the metrics), the encoded output bytes, packed codes (or null). */
-    record Run(int elements, float[] w, float[] q, byte[] encoded, byte[] packed, long zeros) {}
+    /**
+     * A processed run in reused buffers (longer than needed): its original and dequantized values
+     * (for the metrics), the encoded output bytes, packed codes (when wanted) and their lengths.
+     * Give it back with {@link #release} once written.
+     */
+    record Run(int elements, Buffers buffers, int encodedBytes, int packedBytes, long zeros) {}
+
+    /**
+     * One run's arrays. A run of a few megabytes allocated fresh is a humongous object for the
+     * garbage collector and fresh pages for the kernel; a few sets, passed from worker to writer
+     * and back, serve the whole file.
+     */
+    static final class Buffers {
+        final float[] w, q;
+        final byte[] codes, encoded, packed;
+
+        Buffers(int elements) {
+            w = new float[elements];
+            q = new float[elements];
+            codes = new byte[elements];
+            encoded = new byte[elements * 4];
+            packed = new byte[elements / 4 + 1];
+        }
+    }
 
     /** A tensor in the pipeline: its mapping, its scales (filled by the runs) and its submitted runs. */
     static final class Stream {
@@ -74,6 +97,7 @@ final class RunPipeline implements AutoCloseable {
     private final int window;
     private final List<Source> sources;
     private final Map<Integer, Stream> streams = new HashMap<>();
+    private final ConcurrentLinkedQueue<Buffers> spare = new ConcurrentLinkedQueue<>();
     private int submitTensor;
     private int inFlight;
 
@@ -126,6 +150,17 @@ final class RunPipeline implements AutoCloseable {
         return r;
     }
 
+    /** Hands a written run's buffers back for the next runs. */
+    void release(Run r) {
+        spare.add(r.buffers());
+    }
+
+    /** Spare buffers for n elements, or new ones (a spare set too small is dropped: later runs are mostly as large). */
+    private Buffers buffers(int n) {
+        Buffers b = spare.poll();
+        return b != null && b.w.length >= n ? b : new Buffers(Math.max(n, RUN_ELEMENTS));
+    }
+
     /** Releases a tensor whose runs have all been taken. */
     void finish(Stream s) {
         s.arena.close();
@@ -164,11 +199,12 @@ final class RunPipeline implements AutoCloseable {
         int g0 = run * s.groupsPerRun, g1 = Math.min(s.groups, g0 + s.groupsPerRun);
         int from = layout.starts()[g0], n = layout.starts()[g1] - from;
         DType dtype = s.source.info().dtype();
-        float[] w = decode(s.bytes, dtype, from, n);
-        byte[] codes = new byte[n];
+        Buffers b = buffers(n);
+        float[] w = b.w, q = b.q;
+        byte[] codes = b.codes;
+        decode(s.bytes, dtype, from, n, w);
         ternarizer.applyGroups(layout, g0, g1, w, codes, s.pos, s.neg);
         // What the output file will hold: each code's value rounded to the output dtype.
-        float[] q = new float[n];
         float[] value = new float[3];
         long zeros = 0;
         for (int g = g0; g < g1; g++) {
@@ -179,11 +215,31 @@ final class RunPipeline implements AutoCloseable {
                 zeros += codes[i] == 0 ? 1 : 0;
             }
         }
-        return new Run(n, w, q, encode(q, dtype), packing == null ? null : packing.pack(codes), zeros);
+        int encoded = encode(q, n, dtype, b.encoded);
+        int packed = packing == null ? 0 : pack(packing, codes, n, b.packed);
+        return new Run(n, b, encoded, packed, zeros);
     }
 
-    private static float[] decode(MemorySegment bytes, DType dtype, int from, int n) {
-        float[] w = new float[n];
+    /** Packs codes[0…n) into out, as {@link Packing#pack} does; returns the byte count. */
+    private static int pack(Packing packing, byte[] codes, int n, byte[] out) {
+        int bytes = (int) packing.packedBytes(n);
+        if (packing == Packing.TWO_BIT) {
+            for (int k = 0; k < bytes; k++) {
+                int v = 0;
+                for (int j = 0, i = 4 * k; j < 4 && i < n; j++, i++) v |= (codes[i] + 1) << (2 * j);
+                out[k] = (byte) v;
+            }
+        } else {
+            for (int k = 0; k < bytes; k++) {
+                int v = 0;
+                for (int j = 4, i = 5 * k + 4; j >= 0; j--, i--) v = v * 3 + (i < n ? codes[i] + 1 : 1);
+                out[k] = (byte) v;
+            }
+        }
+        return bytes;
+    }
+
+    private static void decode(MemorySegment bytes, DType dtype, int from, int n, float[] w) {
         switch (dtype) {
             case F32 -> MemorySegment.copy(bytes, SafetensorsReader.F32_LE, 4L * from, w, 0, n);
             case BF16 -> {
@@ -194,22 +250,20 @@ final class RunPipeline implements AutoCloseable {
             }
             default -> throw new IllegalArgumentException(dtype + " is not a float type");
         }
-        return w;
     }
 
-    /** The little-endian bytes of {@code q} in {@code dtype}, as the writer's writeFloats would give them. */
-    private static byte[] encode(float[] q, DType dtype) {
+    /** Writes the little-endian bytes of q[0…n) in {@code dtype} to out, as the writer's writeFloats would; returns the byte count. */
+    private static int encode(float[] q, int n, DType dtype, byte[] out) {
         int width = dtype == DType.F32 ? 4 : 2;
-        byte[] out = new byte[q.length * width];
         MemorySegment seg = MemorySegment.ofArray(out);
         if (width == 4) {
-            MemorySegment.copy(q, 0, seg, SafetensorsReader.F32_LE, 0, q.length);
+            MemorySegment.copy(q, 0, seg, SafetensorsReader.F32_LE, 0, n);
         } else {
-            for (int i = 0; i < q.length; i++) {
+            for (int i = 0; i < n; i++) {
                 seg.setAtIndex(SafetensorsReader.I16_LE, i, dtype == DType.F16 ? Float.floatToFloat16(q[i]) : HalfFloats.floatToBf16(q[i]));
             }
         }
-        return out;
+        return n * width;
     }
 
     private static int gcd(int a, int b) {

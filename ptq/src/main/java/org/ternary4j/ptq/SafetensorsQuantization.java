@@ -304,10 +304,11 @@ public final class SafetensorsQuantization {
                 if (e.getCause() instanceof RuntimeException r2) throw r2;
                 throw new IOException(s.source.reader().file() + ": tensor '" + name + "': " + e.getCause(), e.getCause());
             }
-            sums.add(r.w(), r.q(), r.elements());
+            sums.add(r.buffers().w, r.buffers().q, r.elements());
             zeros += r.zeros();
-            out.dequantized().writePiece(r.encoded(), 0, r.encoded().length);
-            if (packed != null) packed.writePiece(r.packed(), 0, r.packed().length);
+            out.dequantized().writePiece(r.buffers().encoded, 0, r.encodedBytes());
+            if (packed != null) packed.writePiece(r.buffers().packed, 0, r.packedBytes());
+            pipeline.release(r);
             out.monitor().done(r.elements());
         }
         out.dequantized().endPieces();

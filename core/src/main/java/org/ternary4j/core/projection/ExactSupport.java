@@ -266,7 +266,7 @@ public final class ExactSupport {
         int first = 0, last = buckets - 1;
         while (!candidate[first]) first++;
         while (!candidate[last]) last--;
-        for (int b = first; b <= last; b++) {
+        for (int b = first + 1; b < last; b++) { // (a loop to "≤ last" cost a deoptimization on its limit check)
             if (!candidate[b]) candidates += count[b];
             candidate[b] = true;
         }
