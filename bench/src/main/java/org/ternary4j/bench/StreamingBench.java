@@ -49,7 +49,17 @@ public final class StreamingBench {
     }
 
     /** {@code label} says what the child runs, for the report; temporary files go under {@code dir}. */
-    public record Job(Input input, Path dir, String label, ChildCommand command) {}
+    public record Job(Input input, Path dir, String label, ChildCommand command, Reference reference) {
+        public Job(Input input, Path dir, String label, ChildCommand command) {
+            this(input, dir, label, command, null);
+        }
+    }
+
+    /**
+     * A second program run on the same input after the quantizer, for a whole-process ratio from
+     * one run (the numpy formulation of TNT, say); {@code command} gets the input and its output.
+     */
+    public record Reference(String label, java.util.function.BiFunction<Path, Path, List<String>> command) {}
 
     private record Child(int exit, double seconds, double cpuSeconds, long hwmKb, long anonKb) {}
 
@@ -92,6 +102,14 @@ public final class StreamingBench {
             if (child.exit != 0) {
                 out.println("child output:");
                 Files.readAllLines(work.resolve("stdout.txt")).stream().limit(20).forEach(out::println);
+            }
+            if (job.reference() != null && child.exit == 0) {
+                Path refOut = work.resolve("reference.safetensors");
+                Child ref = runChild(job.reference().command().apply(in, refOut), work.resolve("reference.txt"));
+                out.printf(Locale.ROOT, "%s: exit %d%n", job.reference().label(), ref.exit);
+                out.printf(Locale.ROOT, "  wall %.1f s, %.1f M weights/s, CPU %.1f s; quantize is %.2f× faster (wall), %.2f× (CPU)%n", ref.seconds,
+                        weights / 1e6 / ref.seconds, ref.cpuSeconds, ref.seconds / child.seconds, ref.cpuSeconds / child.cpuSeconds);
+                if (ref.exit != 0) Files.readAllLines(work.resolve("reference.txt")).stream().limit(20).forEach(out::println);
             }
             out.flush();
             return child.exit;
