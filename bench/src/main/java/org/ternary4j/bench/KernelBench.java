@@ -10,6 +10,7 @@ import java.util.Map;
 import java.util.Random;
 import org.ternary4j.core.TernaryTensor;
 import org.ternary4j.core.grouping.Grouping;
+import org.ternary4j.formats.onnx.NBitsBlocks;
 import org.ternary4j.runtime.kernel.Fp32Matrix;
 import org.ternary4j.runtime.kernel.PackedTernaryMatrix;
 import org.ternary4j.runtime.kernel.Parallel;
@@ -17,7 +18,8 @@ import org.ternary4j.runtime.kernel.TernaryMatmul;
 
 /**
  * {@code ternary4j bench kernels}: the packed ternary GEMV/GEMM (int8 activations, row scales)
- * against the project's FP32 Vector API GEMV/GEMM, ONNX Runtime's FP32 MatMul and, when a peer
+ * against the project's FP32 Vector API GEMV/GEMM, ONNX Runtime's FP32 MatMul, ONNX Runtime's
+ * 2-bit MatMulNBits with its table-lookup kernel on the same codes and, when a peer
  * program is given, llama.cpp's TQ2_0 and F32 GEMV — all in one run, medians and ratios side by side.
  * Every implementation rotates among enough weight copies (≥ 128 MiB) that weights come from memory.
  */
@@ -36,7 +38,7 @@ public final class KernelBench {
      * weights in TWO_BIT are timed alongside ({@code twoBitUs}), the measurement behind the choice.
      */
     record Result(String grouping, String layout, int rows, int cols, int batch, int threads, double ternaryUs, double twoBitUs, double javaFp32Us,
-                  double ortFp32Us, double llamaTq2Us, double llamaF32Us, long ternaryBytes, double memoryBytesPerSecond) {
+                  double ortFp32Us, double ort2BitUs, double llamaTq2Us, double llamaF32Us, long ternaryBytes, double memoryBytesPerSecond) {
         String op() {
             return batch == 1 ? "gemv" : "gemm";
         }
@@ -108,6 +110,7 @@ public final class KernelBench {
         long warm = options.quick() ? 300 : 3000;
         int samples = batch == 1 ? (options.quick() ? 30 : 150) : (options.quick() ? 5 : 15);
         OrtMatMul[] sessions = new OrtMatMul[w.fp32Raw.length];
+        OrtMatMul[] nBits = new OrtMatMul[w.nBitsCopies];
         // the peer runs once per round, between our rounds, so that load from other machines' work falls on both alike
         Map<String, List<Double>> peer = new java.util.HashMap<>();
         Timing.Op peerRound = batch == 1 && options.peer() != null
@@ -116,6 +119,8 @@ public final class KernelBench {
         double[] med;
         try (Parallel par = Parallel.of(threads)) {
             for (int i = 0; i < sessions.length; i++) sessions[i] = new OrtMatMul(w.fp32Raw[i], rows, cols, x, batch, threads);
+            // ONNX Runtime keeps (and may repack) each session's weights: one session per copy streams them as ours are.
+            for (int i = 0; i < nBits.length; i++) nBits[i] = OrtMatMul.nBits(w.nBits, x, batch, threads);
             Timing.Op ternary = i -> TernaryMatmul.gemm(w.ternary[i % w.ternary.length], x, batch, y, par);
             Timing.Op twoBit = w.twoBit == null ? null : i -> TernaryMatmul.gemm(w.twoBit[i % w.twoBit.length], x, batch, y, par);
             Timing.Op java = i -> {
@@ -124,13 +129,15 @@ public final class KernelBench {
                 else m.gemm(x, batch, y, par);
             };
             Timing.Op ort = i -> sessions[i % sessions.length].run();
-            Timing.Op[] ops = twoBit == null ? new Timing.Op[] {ternary, java, ort} : new Timing.Op[] {ternary, java, ort, twoBit};
-            med = Arrays.copyOf(Timing.interleavedMedians(ops, warm, batch == 1 ? 300 : 10, samples, ROUNDS, peerRound), 4);
-            if (twoBit == null) med[3] = Double.NaN;
+            Timing.Op ort2 = i -> nBits[i % nBits.length].run();
+            Timing.Op[] ops = twoBit == null ? new Timing.Op[] {ternary, java, ort, ort2} : new Timing.Op[] {ternary, java, ort, ort2, twoBit};
+            med = Arrays.copyOf(Timing.interleavedMedians(ops, warm, batch == 1 ? 300 : 10, samples, ROUNDS, peerRound), 5);
+            if (twoBit == null) med[4] = Double.NaN;
         } finally {
             for (OrtMatMul s : sessions) if (s != null) s.close();
+            for (OrtMatMul s : nBits) if (s != null) s.close();
         }
-        return new Result(options.grouping().spec(), w.ternary[0].codeLayout().name(), rows, cols, batch, threads, med[0], med[3], med[1], med[2],
+        return new Result(options.grouping().spec(), w.ternary[0].codeLayout().name(), rows, cols, batch, threads, med[0], med[4], med[1], med[2], med[3],
                 peerMedian(peer, "tq2_0"), peerMedian(peer, "f32"), w.ternary[0].residentBytes(), bandwidth);
     }
 
@@ -141,7 +148,8 @@ public final class KernelBench {
     }
 
     /** Random ternary weights (row scales) plus their dequantized FP32 copies, enough copies to exceed the caches. */
-    private record Weights(int rows, int cols, PackedTernaryMatrix[] ternary, PackedTernaryMatrix[] twoBit, Fp32Matrix[] fp32, float[][] fp32Raw) {
+    private record Weights(int rows, int cols, PackedTernaryMatrix[] ternary, PackedTernaryMatrix[] twoBit, Fp32Matrix[] fp32, float[][] fp32Raw,
+                           NBitsBlocks nBits, int nBitsCopies) {
         static Weights random(int rows, int cols, Grouping grouping, Random rnd) {
             byte[] codes = new byte[rows * cols];
             for (int i = 0; i < codes.length; i++) codes[i] = (byte) (rnd.nextInt(3) - 1);
@@ -159,7 +167,8 @@ public final class KernelBench {
                 raw[i] = i == 0 ? dense : dense.clone();
                 fp32[i] = new Fp32Matrix(rows, cols, raw[i]);
             }
-            return new Weights(rows, cols, ternary, twoBit, fp32, raw);
+            NBitsBlocks nBits = NBitsBlocks.of(t, 4);
+            return new Weights(rows, cols, ternary, twoBit, fp32, raw, nBits, copies(nBits.bytes(4)));
         }
 
         /** first and enough copies of it to exceed the caches. */
@@ -183,15 +192,15 @@ public final class KernelBench {
             return;
         }
         if (!headerPrinted) {
-            out.printf(Locale.ROOT, "%-5s %-11s %5s %3s %-8s %11s %9s %11s %11s %11s %11s %8s %8s %8s %7s %6s %6s%n",
-                    "op", "shape", "batch", "thr", "layout", "ternary µs", "2-bit µs", "java-f32 µs", "ort-f32 µs", "llama-tq2 µs", "llama-f32 µs",
-                    "×java", "×ort", "×tq2_0", "GB/s", "of BW", "bits/w");
+            out.printf(Locale.ROOT, "%-5s %-11s %5s %3s %-8s %11s %9s %11s %11s %11s %11s %11s %8s %8s %8s %8s %7s %6s %6s%n",
+                    "op", "shape", "batch", "thr", "layout", "ternary µs", "2-bit µs", "java-f32 µs", "ort-f32 µs", "ort-2bit µs", "llama-tq2 µs", "llama-f32 µs",
+                    "×java", "×ort", "×ort2bit", "×tq2_0", "GB/s", "of BW", "bits/w");
             headerPrinted = true;
         }
-        out.printf(Locale.ROOT, "%-5s %-11s %5d %3d %-8s %11.1f %9s %11.1f %11.1f %12s %12s %8.2f %8.2f %8s %7.1f %5.0f%% %6.3f%n",
+        out.printf(Locale.ROOT, "%-5s %-11s %5d %3d %-8s %11.1f %9s %11.1f %11.1f %11.1f %12s %12s %8.2f %8.2f %8.2f %8s %7.1f %5.0f%% %6.3f%n",
                 r.op(), r.rows() + "x" + r.cols(), r.batch(), r.threads(), r.layout().toLowerCase(Locale.ROOT), r.ternaryUs(), num(r.twoBitUs()),
-                r.javaFp32Us(), r.ortFp32Us(),
-                num(r.llamaTq2Us()), num(r.llamaF32Us()), r.javaFp32Us() / r.ternaryUs(), r.ortFp32Us() / r.ternaryUs(),
+                r.javaFp32Us(), r.ortFp32Us(), r.ort2BitUs(),
+                num(r.llamaTq2Us()), num(r.llamaF32Us()), r.javaFp32Us() / r.ternaryUs(), r.ortFp32Us() / r.ternaryUs(), r.ort2BitUs() / r.ternaryUs(),
                 Double.isNaN(r.llamaTq2Us()) ? "n/a" : String.format(Locale.ROOT, "%.2f", r.llamaTq2Us() / r.ternaryUs()),
                 r.weightBytesPerSecond() / 1e9, 100 * r.weightBytesPerSecond() / r.memoryBytesPerSecond(), r.bitsPerWeight());
     }
@@ -206,12 +215,13 @@ public final class KernelBench {
         return String.format(Locale.ROOT,
                 "{\"op\":\"%s\",\"grouping\":\"%s\",\"layout\":\"%s\",\"rows\":%d,\"cols\":%d,\"batch\":%d,\"threads\":%d,\"ternary_median_us\":%s,"
                         + "\"two_bit_median_us\":%s,\"java_fp32_median_us\":%s,"
-                        + "\"ort_fp32_median_us\":%s,\"llama_tq2_0_median_us\":%s,\"llama_f32_median_us\":%s,\"speedup_vs_java_fp32\":%s,"
-                        + "\"speedup_vs_ort_fp32\":%s,\"speedup_vs_llama_tq2_0\":%s,\"speedup_vs_llama_f32\":%s,\"ternary_weight_bytes\":%d,"
+                        + "\"ort_fp32_median_us\":%s,\"ort_2bit_lut_median_us\":%s,\"llama_tq2_0_median_us\":%s,\"llama_f32_median_us\":%s,\"speedup_vs_java_fp32\":%s,"
+                        + "\"speedup_vs_ort_fp32\":%s,\"speedup_vs_ort_2bit_lut\":%s,\"speedup_vs_llama_tq2_0\":%s,\"speedup_vs_llama_f32\":%s,\"ternary_weight_bytes\":%d,"
                         + "\"ternary_bits_per_weight\":%.4f,\"weight_bytes_per_s\":%s,\"memory_bytes_per_s\":%s,\"bandwidth_fraction\":%s}",
                 r.op(), r.grouping(), r.layout(), r.rows(), r.cols(), r.batch(), r.threads(), jnum(r.ternaryUs()), jnum(r.twoBitUs()), jnum(r.javaFp32Us()),
-                jnum(r.ortFp32Us()),
+                jnum(r.ortFp32Us()), jnum(r.ort2BitUs()),
                 jnum(r.llamaTq2Us()), jnum(r.llamaF32Us()), jnum(r.javaFp32Us() / r.ternaryUs()), jnum(r.ortFp32Us() / r.ternaryUs()),
+                jnum(r.ort2BitUs() / r.ternaryUs()),
                 jnum(r.llamaTq2Us() / r.ternaryUs()), jnum(r.llamaF32Us() / r.ternaryUs()), r.ternaryBytes(),
                 r.bitsPerWeight(), jnum(r.weightBytesPerSecond()), jnum(r.memoryBytesPerSecond()), jnum(r.weightBytesPerSecond() / r.memoryBytesPerSecond()));
     }

@@ -17,8 +17,12 @@ import org.ternary4j.core.projection.Scales;
  */
 public final class ProjectionBenchmark {
 
-    /** One measured configuration. */
-    public record Result(String shape, String grouping, String method, int threads, double medianMs, double elementsPerSecond, double speedupVsSortedScan) {}
+    /**
+     * One measured configuration. {@code elementsPerCpuSecond}: elements per second of process CPU
+     * time over the timed runs (per core busy, whatever else shares the machine; NaN where not measured).
+     */
+    public record Result(String shape, String grouping, String method, int threads, double medianMs, double elementsPerSecond, double speedupVsSortedScan,
+                         double elementsPerCpuSecond) {}
 
     private record Case(String label, int[] shape, String grouping) {}
 
@@ -55,13 +59,23 @@ public final class ProjectionBenchmark {
             Grouping g = Grouping.parse(c.grouping());
             for (int threads : threadCounts) {
                 double ref = time(new Ternarizer(new SortedScanTnt(), g, threads), c.shape(), w, warmupSeconds, runs);
-                double fast = time(new Ternarizer(Projections.parse("tnt"), g, threads), c.shape(), w, warmupSeconds, runs);
-                results.add(new Result(c.label(), c.grouping(), "tnt (sorted scan)", threads, ref / 1e6, n / (ref / 1e9), 1.0));
-                results.add(new Result(c.label(), c.grouping(), "tnt", threads, fast / 1e6, n / (fast / 1e9), ref / fast));
+                Ternarizer tnt = new Ternarizer(Projections.parse("tnt"), g, threads);
+                double fast = time(tnt, c.shape(), w, warmupSeconds, runs);
+                double cpu = cpuNanos(tnt, c.shape(), w, runs);
+                results.add(new Result(c.label(), c.grouping(), "tnt (sorted scan)", threads, ref / 1e6, n / (ref / 1e9), 1.0, Double.NaN));
+                results.add(new Result(c.label(), c.grouping(), "tnt", threads, fast / 1e6, n / (fast / 1e9), ref / fast, n / (cpu / 1e9)));
                 if (progress != null) progress.printf("  %-36s threads=%d done%n", c.label(), threads);
             }
         }
         return results;
+    }
+
+    /** Process CPU nanoseconds per call over {@code runs} further (warm) calls. */
+    private static double cpuNanos(Ternarizer t, int[] shape, float[] w, int runs) {
+        var os = (com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory.getOperatingSystemMXBean();
+        long c0 = os.getProcessCpuTime();
+        for (int i = 0; i < runs; i++) t.apply(shape, w);
+        return (os.getProcessCpuTime() - c0) / (double) runs;
     }
 
     private static double time(Ternarizer t, int[] shape, float[] w, double warmupSeconds, int runs) {

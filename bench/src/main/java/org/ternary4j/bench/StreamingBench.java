@@ -1,5 +1,6 @@
 package org.ternary4j.bench;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;
@@ -8,6 +9,7 @@ import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -30,17 +32,36 @@ public final class StreamingBench {
         List<String> of(Path input, Path output, Path packed);
     }
 
-    /** Full {@code rows × cols} F32 tensors (plus a bias each) until {@code bytes} is reached. */
-    public record Input(long bytes, int rows, int cols) {
+    /**
+     * Full {@code rows × cols} tensors of {@code dtype} (plus a bias each) until {@code bytes} is
+     * reached, in one file or, with {@code shards} &gt; 1, as a Hugging Face sharded checkpoint
+     * (a folder of {@code model-0000k-of-0000N.safetensors} and {@code model.safetensors.index.json}).
+     */
+    public record Input(long bytes, int rows, int cols, DType dtype, int shards) {
         public Input {
-            if (bytes < 1 || rows < 1 || cols < 1) throw new IllegalArgumentException("input size and tensor shape must be positive");
+            if (bytes < 1 || rows < 1 || cols < 1 || shards < 1) throw new IllegalArgumentException("input size, tensor shape and shards must be positive");
+            if (!dtype.isFloat()) throw new IllegalArgumentException("dtype " + dtype + " is not a float type");
+        }
+
+        public Input(long bytes, int rows, int cols) {
+            this(bytes, rows, cols, DType.F32, 1);
         }
     }
 
     /** {@code label} says what the child runs, for the report; temporary files go under {@code dir}. */
-    public record Job(Input input, Path dir, String label, ChildCommand command) {}
+    public record Job(Input input, Path dir, String label, ChildCommand command, Reference reference) {
+        public Job(Input input, Path dir, String label, ChildCommand command) {
+            this(input, dir, label, command, null);
+        }
+    }
 
-    private record Child(int exit, double seconds, long hwmKb, long anonKb) {}
+    /**
+     * A second program run on the same input after the quantizer, for a whole-process ratio from
+     * one run (the numpy formulation of TNT, say); {@code command} gets the input and its output.
+     */
+    public record Reference(String label, java.util.function.BiFunction<Path, Path, List<String>> command) {}
+
+    private record Child(int exit, double seconds, double cpuSeconds, long hwmKb, long anonKb) {}
 
     private StreamingBench() {}
 
@@ -52,38 +73,69 @@ public final class StreamingBench {
         if (free < needed) throw new IOException(job.dir() + ": needs " + needed / (1 << 20) + " MB free, has " + free / (1 << 20) + " MB");
         Path work = Files.createTempDirectory(job.dir(), "t4j-streaming-");
         try {
-            Path in = work.resolve("in.safetensors");
+            boolean sharded = input.shards() > 1;
+            Path in = work.resolve(sharded ? "in" : "in.safetensors");
             long t0 = System.nanoTime();
             int tensors = generate(in, input);
             double genS = (System.nanoTime() - t0) / 1e9;
-            long inBytes = Files.size(in);
-            out.printf(Locale.ROOT, "input: %s, %.0f MB, %d F32 tensors of %dx%d + a bias each (generated in %.1f s)%n", in, inBytes / 1e6, tensors,
-                    input.rows(), input.cols(), genS);
+            long inBytes = size(in);
+            out.printf(Locale.ROOT, "input: %s, %.0f MB%s, %d %s tensors of %dx%d + a bias each (generated in %.1f s)%n", in, inBytes / 1e6,
+                    sharded ? " in " + input.shards() + " shards" : "", tensors, input.dtype(), input.rows(), input.cols(), genS);
             out.flush();
 
+            // The baseline: the same bytes copied file by file (the page cache holds what fits, for both sides alike).
+            Path copy = work.resolve("copy");
+            Files.createDirectory(copy);
             long c0 = System.nanoTime();
-            Files.copy(in, work.resolve("copy.safetensors"), StandardCopyOption.COPY_ATTRIBUTES);
+            for (Path f : files(in)) Files.copy(f, copy.resolve(f.getFileName()), StandardCopyOption.COPY_ATTRIBUTES);
             double copyS = (System.nanoTime() - c0) / 1e9;
-            Files.delete(work.resolve("copy.safetensors"));
+            delete(copy);
 
-            List<String> cmd = job.command().of(in, work.resolve("out.safetensors"), work.resolve("packed.safetensors"));
+            List<String> cmd = job.command().of(in, work.resolve(sharded ? "out" : "out.safetensors"), work.resolve("packed.safetensors"));
             Child child = runChild(cmd, work.resolve("stdout.txt"));
+            long weights = inBytes / (input.dtype() == DType.F32 ? 4 : 2);
             out.printf(Locale.ROOT, "%s: exit %d%n", job.label(), child.exit);
-            out.printf(Locale.ROOT, "  wall %.1f s, %.0f MB/s of input, %.1f M weights/s%n", child.seconds, inBytes / 1e6 / child.seconds,
-                    inBytes / 4 / 1e6 / child.seconds);
+            out.printf(Locale.ROOT, "  wall %.1f s, %.0f MB/s of input, %.1f M weights/s, CPU %.1f s (sampled every 20 ms)%n", child.seconds, inBytes / 1e6 / child.seconds,
+                    weights / 1e6 / child.seconds, child.cpuSeconds);
             out.printf(Locale.ROOT, "  peak RSS (VmHWM) %d MB, peak anonymous RSS %d MB (sampled every 20 ms)%n", child.hwmKb / 1024, child.anonKb / 1024);
             out.printf(Locale.ROOT, "baseline: plain file copy %.1f s (%.0f MB/s); quantize / copy = %.2f%n", copyS, inBytes / 1e6 / copyS, child.seconds / copyS);
             if (child.exit != 0) {
                 out.println("child output:");
                 Files.readAllLines(work.resolve("stdout.txt")).stream().limit(20).forEach(out::println);
             }
+            if (job.reference() != null && child.exit == 0) {
+                Path refOut = work.resolve("reference.safetensors");
+                Child ref = runChild(job.reference().command().apply(in, refOut), work.resolve("reference.txt"));
+                out.printf(Locale.ROOT, "%s: exit %d%n", job.reference().label(), ref.exit);
+                out.printf(Locale.ROOT, "  wall %.1f s, %.1f M weights/s, CPU %.1f s; quantize is %.2f× faster (wall), %.2f× (CPU)%n", ref.seconds,
+                        weights / 1e6 / ref.seconds, ref.cpuSeconds, ref.seconds / child.seconds, ref.cpuSeconds / child.cpuSeconds);
+                if (ref.exit != 0) Files.readAllLines(work.resolve("reference.txt")).stream().limit(20).forEach(out::println);
+            }
             out.flush();
             return child.exit;
         } finally {
-            try (Stream<Path> s = Files.walk(work)) {
-                for (Path p : s.sorted(Comparator.reverseOrder()).toList()) Files.deleteIfExists(p);
-            }
+            delete(work);
         }
+    }
+
+    private static void delete(Path tree) throws IOException {
+        try (Stream<Path> s = Files.walk(tree)) {
+            for (Path p : s.sorted(Comparator.reverseOrder()).toList()) Files.deleteIfExists(p);
+        }
+    }
+
+    /** The file itself, or a folder's files in name order. */
+    private static List<Path> files(Path in) throws IOException {
+        if (!Files.isDirectory(in)) return List.of(in);
+        try (Stream<Path> s = Files.list(in)) {
+            return s.sorted().toList();
+        }
+    }
+
+    private static long size(Path in) throws IOException {
+        long total = 0;
+        for (Path f : files(in)) total += Files.size(f);
+        return total;
     }
 
     /** The command line that starts this JVM's java with its class path, for a child that runs {@code mainClass}. */
@@ -98,15 +150,27 @@ public final class StreamingBench {
         long start = System.nanoTime();
         Process p = new ProcessBuilder(cmd).redirectOutput(stdout.toFile()).redirectError(ProcessBuilder.Redirect.INHERIT).start();
         Path status = Path.of("/proc", Long.toString(p.pid()), "status");
-        long hwm = 0, anon = 0;
+        long hwm = 0, anon = 0, cpuTicks = 0;
         while (p.isAlive()) {
+            cpuTicks = Math.max(cpuTicks, cpuTicks(status.resolveSibling("stat")));
             Map<String, Long> s = readStatus(status);
             hwm = Math.max(hwm, s.getOrDefault("VmHWM", 0L));
             anon = Math.max(anon, s.getOrDefault("RssAnon", 0L));
             Thread.sleep(20);
         }
         int exit = p.waitFor();
-        return new Child(exit, (System.nanoTime() - start) / 1e9, hwm, anon);
+        return new Child(exit, (System.nanoTime() - start) / 1e9, cpuTicks / 100.0, hwm, anon);
+    }
+
+    /** User + system CPU time in clock ticks (USER_HZ, 100 on Linux) from /proc/PID/stat; 0 once the process is gone. */
+    private static long cpuTicks(Path stat) {
+        try {
+            String line = Files.readString(stat);
+            String[] f = line.substring(line.lastIndexOf(')') + 2).split(" ");
+            return Long.parseLong(f[11]) + Long.parseLong(f[12]); // fields 14 and 15 of the whole line
+        } catch (IOException | RuntimeException e) {
+            return 0; // the process ended between isAlive and the read: keep what was sampled
+        }
     }
 
     private static Map<String, Long> readStatus(Path status) {
@@ -123,20 +187,45 @@ public final class StreamingBench {
         return out;
     }
 
-    private static int generate(Path file, Input input) throws IOException {
-        int rows = input.rows(), cols = input.cols();
-        long perTensor = (long) rows * cols * 4 + (long) rows * 4;
+    /** Writes the input (a file, or a sharded checkpoint's folder); returns the number of weight tensors. */
+    private static int generate(Path target, Input input) throws IOException {
+        int rows = input.rows(), cols = input.cols(), width = input.dtype() == DType.F32 ? 4 : 2;
+        long perTensor = ((long) rows * cols + rows) * width;
         int count = (int) Math.max(1, input.bytes() / perTensor);
-        List<TensorSpec> specs = new ArrayList<>();
-        for (int i = 0; i < count; i++) {
-            specs.add(TensorSpec.of("layers." + i + ".weight", DType.F32, rows, cols));
-            specs.add(TensorSpec.of("layers." + i + ".bias", DType.F32, rows));
-        }
+        int shards = Math.min(input.shards(), count);
         SplittableRandom rnd = new SplittableRandom(42);
         float[] w = new float[rows * cols];
         float[] b = new float[rows];
+        if (input.shards() == 1) {
+            writeShard(target, input, 0, count, rnd, w, b);
+            return count;
+        }
+        Files.createDirectory(target);
+        Map<String, String> weightMap = new LinkedHashMap<>();
+        for (int k = 0; k < shards; k++) {
+            String name = String.format(Locale.ROOT, "model-%05d-of-%05d.safetensors", k + 1, shards);
+            int from = (int) ((long) count * k / shards), to = (int) ((long) count * (k + 1) / shards);
+            writeShard(target.resolve(name), input, from, to, rnd, w, b);
+            for (int i = from; i < to; i++) {
+                weightMap.put("layers." + i + ".weight", name);
+                weightMap.put("layers." + i + ".bias", name);
+            }
+        }
+        Map<String, Object> index = new LinkedHashMap<>();
+        index.put("metadata", Map.of("total_size", perTensor * count));
+        index.put("weight_map", weightMap);
+        new ObjectMapper().writerWithDefaultPrettyPrinter().writeValue(target.resolve("model.safetensors.index.json").toFile(), index);
+        return count;
+    }
+
+    private static void writeShard(Path file, Input input, int from, int to, SplittableRandom rnd, float[] w, float[] b) throws IOException {
+        List<TensorSpec> specs = new ArrayList<>();
+        for (int i = from; i < to; i++) {
+            specs.add(TensorSpec.of("layers." + i + ".weight", input.dtype(), input.rows(), input.cols()));
+            specs.add(TensorSpec.of("layers." + i + ".bias", input.dtype(), input.rows()));
+        }
         try (SafetensorsWriter out = SafetensorsWriter.open(file, specs, Map.of("generator", "ternary4j bench streaming"))) {
-            for (int i = 0; i < count; i++) {
+            for (int i = from; i < to; i++) {
                 fill(rnd, w);
                 out.writeFloats("layers." + i + ".weight", w);
                 fill(rnd, b);
@@ -144,7 +233,6 @@ public final class StreamingBench {
             }
             out.commit();
         }
-        return count;
     }
 
     /** Roughly Gaussian weights (sum of four uniforms), cheap enough to make gigabytes quickly. */

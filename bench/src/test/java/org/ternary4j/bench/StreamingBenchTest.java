@@ -64,6 +64,44 @@ class StreamingBenchTest {
         assertTrue(out.contains("copy: exit 1") && out.contains("child output:"), out);
     }
 
+    /** Checks a sharded input as quantize would read it: the index names every tensor, each in a shard that holds it. */
+    public static final class ShardChild {
+        public static void main(String[] args) throws IOException {
+            Path in = Path.of(args[0]);
+            var index = new com.fasterxml.jackson.databind.ObjectMapper().readTree(in.resolve("model.safetensors.index.json").toFile());
+            var names = new java.util.TreeSet<String>();
+            index.get("weight_map").fields().forEachRemaining(e -> names.add(e.getKey()));
+            var shards = new java.util.TreeSet<String>();
+            index.get("weight_map").forEach(f -> shards.add(f.asText()));
+            int tensors = 0;
+            for (String shard : shards) {
+                try (var r = org.ternary4j.formats.safetensors.SafetensorsReader.open(in.resolve(shard))) {
+                    for (var t : r.tensors()) {
+                        if (!shard.equals(index.get("weight_map").get(t.name()).asText()) || t.dtype() != org.ternary4j.formats.safetensors.DType.BF16) System.exit(5);
+                        tensors++;
+                    }
+                }
+            }
+            System.exit(shards.size() == 3 && tensors == names.size() ? 0 : 6);
+        }
+    }
+
+    @Test
+    void aShardedBf16InputIsAHuggingFaceCheckpoint() throws Exception {
+        StreamingBench.ChildCommand check = (in, out, packed) -> {
+            List<String> cmd = new ArrayList<>(StreamingBench.java("64m", ShardChild.class.getName()));
+            cmd.add(in.toString());
+            return cmd;
+        };
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        int exit = StreamingBench.run(new StreamingBench.Job(new StreamingBench.Input(2L << 20, 64, 256, org.ternary4j.formats.safetensors.DType.BF16, 3),
+                dir, "shards", check), new PrintStream(bytes, true, StandardCharsets.UTF_8));
+        String out = bytes.toString(StandardCharsets.UTF_8);
+        assertEquals(0, exit, out);
+        // 2 MiB of BF16 64x256 tensors with a bias each: 2097152 / ((16384 + 64) * 2) whole tensors.
+        assertTrue(out.contains("in 3 shards, 63 BF16 tensors of 64x256"), out);
+    }
+
     @Test
     void sizes() {
         assertEquals(4L << 30, StreamingBench.parseSize("4G"));

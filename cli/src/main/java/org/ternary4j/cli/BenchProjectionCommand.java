@@ -27,13 +27,16 @@ final class BenchProjectionCommand implements Callable<Integer> {
             for (var r : results) System.out.println(mapper.writeValueAsString(r));
             return 0;
         }
-        System.out.printf("%-36s %-20s %7s %11s %12s %9s %11s%n", "shape", "method", "threads", "median ms", "M elem/s", "vs sort", "vs 1 thread");
+        System.out.printf("%-36s %-20s %7s %11s %12s %9s %11s %14s%n", "shape", "method", "threads", "median ms", "M elem/s", "vs sort", "vs 1 thread",
+                "M/s per core");
         for (var r : results) {
             // The same shape and method at one thread, so the scaling with threads reads off one row.
             double one = results.stream().filter(o -> o.threads() == 1 && o.shape().equals(r.shape()) && o.method().equals(r.method()))
                     .mapToDouble(ProjectionBenchmark.Result::medianMs).findFirst().orElse(Double.NaN);
-            System.out.printf("%-36s %-20s %7d %11.2f %12.1f %8.1fx %10.2fx%n", r.shape(), r.method(), r.threads(), r.medianMs(),
-                    r.elementsPerSecond() / 1e6, r.speedupVsSortedScan(), one / r.medianMs());
+            // Per core: elements per CPU-second of the process, which other jobs on the machine do not inflate.
+            System.out.printf("%-36s %-20s %7d %11.2f %12.1f %8.1fx %10.2fx %14s%n", r.shape(), r.method(), r.threads(), r.medianMs(),
+                    r.elementsPerSecond() / 1e6, r.speedupVsSortedScan(), one / r.medianMs(),
+                    Double.isNaN(r.elementsPerCpuSecond()) ? "" : String.format(java.util.Locale.ROOT, "%.1f", r.elementsPerCpuSecond() / 1e6));
         }
         return 0;
     }

@@ -43,6 +43,11 @@ final class SafetensorsReportPage implements SafetensorsQuantization.Monitor {
 
     /** Records the tensor's histogram (bins only: the values are not kept). */
     @Override
+    public boolean wantsWholeTensors() {
+        return true;
+    }
+
+    @Override
     public void ternarized(String name, float[] w, TernaryTensor t) {
         inner.ternarized(name, w, t);
         histograms.add(WeightHistogram.of(name, w, t, BINS));

@@ -1,11 +1,13 @@
 package org.ternary4j.cli;
 
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import org.ternary4j.bench.StreamingBench;
+import org.ternary4j.formats.safetensors.DType;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -27,12 +29,29 @@ final class StreamingBenchCommand implements Callable<Integer> {
     @Option(names = "--xmx", defaultValue = "1g", description = "Child JVM heap limit (default ${DEFAULT-VALUE}).") String xmx;
     @Option(names = "--rows", defaultValue = "4096", converter = Positive.class) int rows;
     @Option(names = "--cols", defaultValue = "4096", converter = Positive.class) int cols;
+    @Option(names = "--dtype", defaultValue = "F32", description = "Weight type of the synthetic input: F32, BF16 or F16 (default ${DEFAULT-VALUE}).")
+    DType dtype;
+    @Option(names = "--shards", defaultValue = "1", converter = Positive.class,
+            description = "Write the input as a sharded Hugging Face checkpoint of this many files, quantized folder to folder (default ${DEFAULT-VALUE}: one file).")
+    int shards;
+    @Option(names = "--reference", description = "Also run the TNT authors' sort + cumsum + argmax formulation (numpy, bench/reference/tnt_numpy.py) "
+            + "on the same file and print the whole-process ratio; needs python3 with numpy, --method tnt --grouping row and one file.")
+    boolean reference;
 
     @Override
     public Integer call() throws Exception {
-        StreamingBench.Input input = new StreamingBench.Input(StreamingBench.parseSize(size), rows, cols);
+        if (!dtype.isFloat()) throw new IllegalArgumentException("--dtype " + dtype + ": expected F32, BF16 or F16");
+        StreamingBench.Input input = new StreamingBench.Input(StreamingBench.parseSize(size), rows, cols, dtype, shards);
         String label = String.format(Locale.ROOT, "quantize --method %s --grouping %s --threads %d, child JVM -Xmx%s", method, grouping, threads.count, xmx);
-        StreamingBench.Job job = new StreamingBench.Job(input, dir != null ? dir : Path.of(System.getProperty("java.io.tmpdir")), label, this::quantize);
+        StreamingBench.Reference ref = null;
+        if (reference) {
+            if (!method.equals("tnt") || !grouping.equals("row") || shards != 1) throw new IllegalArgumentException("--reference compares --method tnt --grouping row on one file");
+            Path script = Path.of(System.getProperty("t4j.root", "."), "bench", "reference", "tnt_numpy.py");
+            if (!Files.isRegularFile(script)) throw new IllegalArgumentException(script + ": not found");
+            ref = new StreamingBench.Reference("numpy TNT formulation (" + script.getFileName() + ")",
+                    (in, out) -> List.of("python3", script.toString(), in.toString(), out.toString()));
+        }
+        StreamingBench.Job job = new StreamingBench.Job(input, dir != null ? dir : Path.of(System.getProperty("java.io.tmpdir")), label, this::quantize, ref);
         return StreamingBench.run(job, System.out) == 0 ? 0 : Errors.INTERNAL;
     }
 

@@ -25,6 +25,16 @@ class StreamingBenchCommandTest {
     }
 
     @Test
+    void theReferenceComparesOnlyWhatItImplements() {
+        CliRun run = CliRun.of("bench", "streaming", "--reference", "--grouping", "tensor", "--dir", dir.toString());
+        assertEquals(Errors.BAD_INPUT, run.exitCode());
+        assertEquals("ternary4j: --reference compares --method tnt --grouping row on one file\n", run.err());
+        CliRun bf16 = CliRun.of("bench", "streaming", "--dtype", "I32", "--dir", dir.toString());
+        assertEquals(Errors.BAD_INPUT, bf16.exitCode());
+        assertEquals("ternary4j: --dtype I32: expected F32, BF16 or F16\n", bf16.err());
+    }
+
+    @Test
     void aBadSizeIsOneLine() {
         CliRun run = CliRun.of("bench", "streaming", "--size", "4X", "--dir", dir.toString());
         assertEquals(Errors.BAD_INPUT, run.exitCode());

@@ -1,5 +1,8 @@
 package org.ternary4j.core;
 
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.nio.ByteOrder;
 import java.util.Arrays;
 import org.ternary4j.core.grouping.GroupLayout;
 import org.ternary4j.core.grouping.Grouping;
@@ -22,7 +25,27 @@ public record TernaryTensor(int[] shape, Grouping grouping, String method, byte[
         if (scalePos.length != groups || (scaleNeg != null && scaleNeg.length != groups)) {
             throw new IllegalArgumentException("scales: expected " + groups + " per sign for grouping " + grouping.spec());
         }
-        for (byte c : codes) if (c < -1 || c > 1) throw new IllegalArgumentException("code " + c + " is not ternary");
+        if (!ternary(codes)) for (byte c : codes) if (c < -1 || c > 1) throw new IllegalArgumentException("code " + c + " is not ternary");
+    }
+
+    private static final VarHandle LONGS = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
+    private static final long LOW = 0x0101010101010101L;
+
+    /**
+     * Whether every byte is 0x00, 0x01 or 0xFF, eight at a time: a byte is valid when its top seven
+     * bits are all clear, or all set together with its lowest bit. (A byte-wise loop costs as
+     * much as projecting the tensor's rows: it does not vectorize.)
+     */
+    static boolean ternary(byte[] codes) {
+        long bad = 0;
+        int i = 0;
+        for (; i + 8 <= codes.length; i += 8) {
+            long x = (long) LONGS.get(codes, i);
+            long top = (x >>> 7) & LOW; // the sign bit of each byte, moved to its lowest bit
+            bad |= ((x & ~LOW) ^ (top * 0xFE)) | ((x & top) ^ top);
+        }
+        for (; i < codes.length; i++) bad |= (codes[i] < -1 || codes[i] > 1) ? 1 : 0;
+        return bad == 0;
     }
 
     public boolean twoScales() {
@@ -60,8 +83,12 @@ public record TernaryTensor(int[] shape, Grouping grouping, String method, byte[
 
     /** Storage cost with this packing, codes plus fp32 scales, per weight. */
     public double bitsPerWeight(Packing packing) {
-        if (codes.length == 0) return 0;
-        long scaleCount = (long) scalePos.length * (twoScales() ? 2 : 1);
-        return (packing.packedBytes(codes.length) * 8.0 + scaleCount * 32.0) / codes.length;
+        return bitsPerWeight(codes.length, (long) scalePos.length * (twoScales() ? 2 : 1), packing);
+    }
+
+    /** Storage cost per weight of {@code codes} codes packed this way plus {@code scales} fp32 scales. */
+    public static double bitsPerWeight(long codes, long scales, Packing packing) {
+        if (codes == 0) return 0;
+        return (packing.packedBytes(codes) * 8.0 + scales * 32.0) / codes;
     }
 }

@@ -64,6 +64,18 @@ class TernarizerTest {
         assertThrows(NonFiniteWeightException.class, () -> new Ternarizer(Projections.parse("tnt"), Grouping.parse("row")).apply(SHAPE, w));
     }
 
+    /** Groups check their own weights as they go; the error still names the first non-finite weight, at any thread count. */
+    @Test
+    void theFirstNonFiniteWeightIsNamedWhicheverThreadMeetsOne() {
+        float[] w = random(64 * 40, 7);
+        w[2000] = Float.NaN;
+        w[1234] = Float.POSITIVE_INFINITY;
+        for (int threads : new int[] {1, 2, 4}) {
+            var e = assertThrows(NonFiniteWeightException.class, () -> new Ternarizer(Projections.parse("tnt"), Grouping.parse("row"), threads).apply(new int[] {64, 40}, w));
+            assertEquals("infinite weight at element 1234", e.getMessage());
+        }
+    }
+
     @Test
     void emptyAndZeroTensors() {
         TernaryTensor empty = new Ternarizer(Projections.parse("tnt"), Grouping.parse("row")).apply(new int[] {3, 0}, new float[0]);

@@ -8,8 +8,10 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.concurrent.ExecutionException;
 import org.ternary4j.core.Ternarizer;
 import org.ternary4j.core.TernaryTensor;
+import org.ternary4j.core.grouping.GroupLayout;
 import org.ternary4j.core.grouping.Grouping;
 import org.ternary4j.core.grouping.Shapes;
 import org.ternary4j.core.metrics.TensorMetrics;
@@ -102,8 +104,17 @@ public final class SafetensorsQuantization {
 
         default void done(long elements) {}
 
-        /** Told each ternarized tensor's original values (canonical layout) and result, before they are released; must not keep {@code w}. */
+        /**
+         * Told each ternarized tensor's original values (canonical layout) and result, before they
+         * are released; must not keep {@code w}. Called only for a monitor that
+         * {@link #wantsWholeTensors()}: holding whole tensors costs the streaming of large ones.
+         */
         default void ternarized(String name, float[] w, TernaryTensor t) {}
+
+        /** Whether {@link #ternarized} is to be called; then every ternarized tensor is held whole once. */
+        default boolean wantsWholeTensors() {
+            return false;
+        }
     }
 
     /** One input tensor and, when it is not ternarized, why (null: ternarized). */
@@ -235,25 +246,80 @@ public final class SafetensorsQuantization {
         try (CheckpointOutput out = CheckpointOutput.open(new CheckpointOutput.Target(request.output(), isFolderOutput(request.output(), request.input())), in, outSpecs);
              SafetensorsWriter packed = packedPath == null ? null : openPacked(in, plan, packedPath)) {
             List<TensorReport> reports = new ArrayList<>();
-            for (TensorPlan p : plan) {
-                TensorInfo t = p.tensor();
-                SafetensorsReader reader = p.entry().reader();
-                SafetensorsWriter dequantized = out.writer(t.name());
-                if (p.ternarize()) {
-                    reports.add(ternarize(reader, t, new Outputs(dequantized, packed, monitor)));
-                } else {
-                    reader.withBytes(t, bytes -> {
-                        dequantized.writeSegment(t.name(), bytes);
-                        if (packed != null) packed.writeSegment(t.name(), bytes);
-                    });
+            List<RunPipeline.Source> streamed = plan.stream().map(p -> streamable(p, monitor)).toList();
+            try (RunPipeline pipeline = new RunPipeline(ternarizer, packedPath == null ? null : packing, request.threads(), streamed)) {
+                for (int i = 0; i < plan.size(); i++) {
+                    TensorPlan p = plan.get(i);
+                    TensorInfo t = p.tensor();
+                    SafetensorsReader reader = p.entry().reader();
+                    SafetensorsWriter dequantized = out.writer(t.name());
+                    Outputs outputs = new Outputs(dequantized, packed, monitor);
+                    if (streamed.get(i) != null) {
+                        reports.add(stream(pipeline, pipeline.stream(i), outputs));
+                        continue; // the runs told the monitor as they were written
+                    }
+                    if (p.ternarize()) {
+                        reports.add(ternarize(reader, t, outputs));
+                    } else {
+                        reader.withBytes(t, bytes -> {
+                            dequantized.writeSegment(t.name(), bytes);
+                            if (packed != null) packed.writeSegment(t.name(), bytes);
+                        });
+                    }
+                    monitor.done(t.spec().elements());
                 }
-                monitor.done(t.spec().elements());
             }
             beforeCommit.accept(reports, out.files());
             out.commit();
             if (packed != null) packed.commit();
             return reports;
         }
+    }
+
+    /** The tensor as a pipeline source when it is ternarized and its grouping streams (null otherwise). */
+    private RunPipeline.Source streamable(TensorPlan p, Monitor monitor) {
+        if (!p.ternarize() || monitor.wantsWholeTensors()) return null;
+        GroupLayout layout = grouping.layout(p.tensor().spec().intShape());
+        return RunPipeline.fits(layout) ? new RunPipeline.Source(p.entry().reader(), p.tensor(), layout) : null;
+    }
+
+    /**
+     * Writes a streamed tensor run by run, in order, with the same bytes, metrics and packed
+     * codes as {@link #ternarize} on the whole tensor: metric sums are fed in index order.
+     */
+    private TensorReport stream(RunPipeline pipeline, RunPipeline.Stream s, Outputs out) throws IOException {
+        TensorInfo t = s.source.info();
+        String name = t.name();
+        SafetensorsWriter packed = out.packed();
+        TensorMetrics.Sums sums = new TensorMetrics.Sums();
+        long zeros = 0, elements = t.spec().elements();
+        out.dequantized().beginPieces(name);
+        if (packed != null) packed.beginPieces(PackedFormat.codesName(name));
+        for (int k = 0; k < s.runs; k++) {
+            RunPipeline.Run r;
+            try {
+                r = pipeline.next(s);
+            } catch (ExecutionException e) {
+                if (e.getCause() instanceof IllegalArgumentException bad) throw new IOException(s.source.reader().file() + ": tensor '" + name + "': " + bad.getMessage());
+                if (e.getCause() instanceof RuntimeException r2) throw r2;
+                throw new IOException(s.source.reader().file() + ": tensor '" + name + "': " + e.getCause(), e.getCause());
+            }
+            sums.add(r.buffers().w, r.buffers().q, r.elements());
+            zeros += r.zeros();
+            out.dequantized().writePiece(r.buffers().encoded, 0, r.encodedBytes());
+            if (packed != null) packed.writePiece(r.buffers().packed, 0, r.packedBytes());
+            pipeline.release(r);
+            out.monitor().done(r.elements());
+        }
+        out.dequantized().endPieces();
+        if (packed != null) {
+            packed.endPieces();
+            packed.writeFloats(PackedFormat.scalesName(name), PackedFormat.scales(s.pos, s.neg));
+        }
+        pipeline.finish(s);
+        double sparsity = elements == 0 ? 0 : (double) zeros / elements;
+        double bits = TernaryTensor.bitsPerWeight(elements, (long) s.groups * (s.neg == null ? 1 : 2), packing);
+        return TensorReport.of(name, t.spec().intShape(), method.spec(), grouping.spec(), sums.metrics(sparsity, bits));
     }
 
     /** Last step that may still fail without leaving any output behind (the JSON report, say). */
@@ -275,7 +341,7 @@ public final class SafetensorsQuantization {
         } catch (IllegalArgumentException e) {
             throw new IOException(in.file() + ": tensor '" + t.name() + "': " + e.getMessage());
         }
-        out.monitor().ternarized(t.name(), w, tt);
+        if (out.monitor().wantsWholeTensors()) out.monitor().ternarized(t.name(), w, tt);
         float[] q = tt.dequantize();
         // The report describes what the output file holds: values rounded to its dtype.
         if (t.dtype() != DType.F32) for (int i = 0; i < q.length; i++) q[i] = HalfFloats.roundTo(t.dtype(), q[i]);

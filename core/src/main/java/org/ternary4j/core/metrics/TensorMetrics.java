@@ -7,17 +7,39 @@ package org.ternary4j.core.metrics;
 public record TensorMetrics(double cosine, double relL2, double sparsity, double bitsPerWeight) {
 
     public static TensorMetrics of(float[] w, float[] q, double sparsity, double bitsPerWeight) {
-        double ww = 0, qq = 0, wq = 0, dd = 0;
-        for (int i = 0; i < w.length; i++) {
-            double a = w[i], b = q[i];
-            ww += a * a;
-            qq += b * b;
-            wq += a * b;
-            dd += (a - b) * (a - b);
+        Sums sums = new Sums();
+        sums.add(w, q, w.length);
+        return sums.metrics(sparsity, bitsPerWeight);
+    }
+
+    /**
+     * The sums behind the metrics, fed a tensor's elements in index order, piece by piece: a
+     * tensor fed in pieces gets exactly the metrics of {@link #of} on the whole (same sums, same order).
+     */
+    public static final class Sums {
+        private double ww, qq, wq, dd;
+
+        /** Adds elements {@code w[0…n)} and their quantized values {@code q[0…n)}. */
+        public void add(float[] w, float[] q, int n) {
+            double ww = this.ww, qq = this.qq, wq = this.wq, dd = this.dd;
+            for (int i = 0; i < n; i++) {
+                double a = w[i], b = q[i];
+                ww += a * a;
+                qq += b * b;
+                wq += a * b;
+                dd += (a - b) * (a - b);
+            }
+            this.ww = ww;
+            this.qq = qq;
+            this.wq = wq;
+            this.dd = dd;
         }
-        // An all-zero tensor is reproduced exactly by all-zero codes: call that a perfect match.
-        double cosine = ww == 0 && qq == 0 ? 1 : (ww == 0 || qq == 0 ? 0 : wq / Math.sqrt(ww * qq));
-        double relL2 = ww == 0 ? (dd == 0 ? 0 : Double.POSITIVE_INFINITY) : Math.sqrt(dd / ww);
-        return new TensorMetrics(cosine, relL2, sparsity, bitsPerWeight);
+
+        public TensorMetrics metrics(double sparsity, double bitsPerWeight) {
+            // An all-zero tensor is reproduced exactly by all-zero codes: call that a perfect match.
+            double cosine = ww == 0 && qq == 0 ? 1 : (ww == 0 || qq == 0 ? 0 : wq / Math.sqrt(ww * qq));
+            double relL2 = ww == 0 ? (dd == 0 ? 0 : Double.POSITIVE_INFINITY) : Math.sqrt(dd / ww);
+            return new TensorMetrics(cosine, relL2, sparsity, bitsPerWeight);
+        }
     }
 }

@@ -17,9 +17,26 @@ import java.util.Arrays;
  */
 public final class ExactSupport {
 
-    /** The chosen support: its size and the cut that selects it. */
-    public record Support(int size, int thresholdBits, int tiesTaken) {
-        static final Support EMPTY = new Support(0, Integer.MAX_VALUE, 0);
+    /**
+     * The chosen support: its size, the cut that selects it, and the sum of the kept magnitudes in
+     * fixed point ({@code fixedSum} units of {@code 2^-fixedShift}; exact only where every kept
+     * magnitude is a multiple of that unit, see {@link #exactSum()}).
+     */
+    public record Support(int size, int thresholdBits, int tiesTaken, long fixedSum, int fixedShift) {
+        static final Support EMPTY = new Support(0, Integer.MAX_VALUE, 0, 0, 0);
+
+        /**
+         * The exact sum of the kept magnitudes, or NaN when the fixed-point sum may have dropped
+         * low bits of some kept value (kept values far below the maximum of a huge group). The
+         * double may round the exact sum once (relative error ≤ 2^-53).
+         */
+        public double exactSum() {
+            if (size == 0) return 0;
+            // Every kept magnitude has bits ≥ thresholdBits (ties) or > it; fixed() truncates
+            // v·2^shift, exact when v's last mantissa bit is worth at least one unit.
+            if (thresholdBits < 0 || Math.getExponent(Float.intBitsToFloat(thresholdBits)) - 23 + fixedShift < 0) return Double.NaN;
+            return Math.scalb((double) fixedSum, -fixedShift);
+        }
 
         /** Streams the keep decision over x in index order; call {@link Cut#keep} once per index. */
         public Cut cut() {
@@ -88,6 +105,8 @@ public final class ExactSupport {
     private static final int OCTAVES = 32;
     /** Prune a bucket only when its bound is below the best by more than rounding could explain. */
     private static final double PRUNE_SLACK = 1e-12;
+    /** The same for the cheaper bound, compared squared; wide enough for its own rounding. */
+    private static final double CHEAP_SLACK = 1e-9;
 
     private ExactSupport() {}
 
@@ -98,9 +117,12 @@ public final class ExactSupport {
 
     /** Fixed-point scale 2^shift such that n values ≤ max sum below 2^61. */
     static double fixedScale(float max, int n) {
+        return Math.scalb(1.0, fixedShift(max, n));
+    }
+
+    static int fixedShift(float max, int n) {
         int log2n = 32 - Integer.numberOfLeadingZeros(n);
-        int shift = 60 - log2n - Math.getExponent(max);
-        return Math.scalb(1.0, shift);
+        return 60 - log2n - Math.getExponent(max);
     }
 
     static double objective(long sum, int m) {
@@ -119,7 +141,9 @@ public final class ExactSupport {
         else Arrays.sort(keys);
         long[] sum = {0};
         int bestM = bestPrefix(keys, n, (i, m) -> objective(sum[0] += fixed(x[i], scale), m));
-        return cutAt(keys, bestM - 1, bestM, x);
+        long kept = 0;
+        for (int j = 0; j < bestM; j++) kept += fixed(x[keyIndex(keys[j])], scale);
+        return cutAt(keys, n, new Prefix(bestM - 1, bestM, kept, fixedShift(max, n)), x);
     }
 
     /** The objective of a prefix, told the index it grows by and its new length (calls come in order). */
@@ -145,15 +169,23 @@ public final class ExactSupport {
         return bestM;
     }
 
+    /** A best prefix found among sorted keys: its last key's position, its length and fixed-point sum. */
+    private record Prefix(int last, int size, long fixedSum, int fixedShift) {}
+
     /**
-     * The support of size m whose last kept element is keys[last] in sorted order: keep what lies
-     * above its magnitude, plus the equal magnitudes sorted before it (they share one run of keys).
+     * The support of the prefix whose last kept element is keys[p.last] in sorted order (keys
+     * holds {@code length} keys, every magnitude equal to that one among them): keep what lies
+     * above its magnitude, plus the equal magnitudes sorted before it (they share one run of
+     * keys). When the run ends with the prefix, the cut is a plain threshold without ties, so
+     * writing the codes needs no second pass.
      */
-    private static Support cutAt(long[] keys, int last, int m, float[] x) {
+    private static Support cutAt(long[] keys, int length, Prefix p, float[] x) {
+        int last = p.last();
         int thr = Float.floatToRawIntBits(x[keyIndex(keys[last])]);
         int ties = 0;
         for (int j = last; j >= 0 && Float.floatToRawIntBits(x[keyIndex(keys[j])]) == thr; j--) ties++;
-        return new Support(m, thr, ties);
+        boolean runEnds = last + 1 >= length || Float.floatToRawIntBits(x[keyIndex(keys[last + 1])]) != thr;
+        return runEnds ? new Support(p.size(), thr - 1, 0, p.fixedSum(), p.fixedShift()) : new Support(p.size(), thr, ties, p.fixedSum(), p.fixedShift());
     }
 
     /**
@@ -162,15 +194,21 @@ public final class ExactSupport {
      * the few buckets whose bound could beat the best boundary.
      */
     static Support bucketScan(float[] x, int n) {
-        int maxBits = 0;
-        for (int i = 0; i < n; i++) maxBits = Math.max(maxBits, Float.floatToRawIntBits(x[i]));
-        if (maxBits == 0) return Support.EMPTY;
-        float max = Float.intBitsToFloat(maxBits);
-        double scale = fixedScale(max, n);
+        // A float compare (not Math.max, whose NaN and −0 rules cost a branch) keeps this loop fast.
+        float max = 0f;
+        for (int i = 0; i < n; i++) max = x[i] > max ? x[i] : max;
+        if (max == 0f) return Support.EMPTY;
+        int maxBits = Float.floatToRawIntBits(max);
+        int shift = fixedShift(max, n);
+        double scale = Math.scalb(1.0, shift);
+        // Kept magnitudes are ≥ a*/2 ≥ max/(2√n) (a* = f(M*)/√M* and f(M*) ≥ f(1) = max), so
+        // octaves further down would only split what is never kept; they share the last bucket.
+        int log2n = 32 - Integer.numberOfLeadingZeros(n);
+        int octaves = Math.min(OCTAVES, 3 + (log2n + 1) / 2);
         // Finer buckets for larger groups keep the few buckets that must be sorted small.
-        int mantissaBits = n >= 1 << 20 ? 10 : n >= 1 << 14 ? 7 : 4;
+        int mantissaBits = n >= 1 << 20 ? 10 : n >= 1 << 14 ? 7 : n >= 1 << 10 ? 6 : 4;
         int keyShift = 23 - mantissaBits;
-        int buckets = OCTAVES << mantissaBits;
+        int buckets = octaves << mantissaBits;
         int maxKey = maxBits >>> keyShift;
 
         Scratch scratch = SCRATCH.get().forBuckets(buckets);
@@ -187,6 +225,7 @@ public final class ExactSupport {
         // Exact objective at every boundary; candidates are buckets whose interior might beat it.
         double best = -1;
         int bestM = 0;
+        long bestSum = 0;
         int[] before = scratch.before;
         long[] sumBefore = scratch.sumBefore;
         int c = 0;
@@ -201,26 +240,58 @@ public final class ExactSupport {
             if (f > best) {
                 best = f;
                 bestM = c;
+                bestSum = s;
             }
         }
         boolean[] candidate = scratch.candidate;
         int candidates = 0;
+        // A cheaper bound first, (S + T)/√(C + 1) ≥ the interior bound, compared squared: it
+        // settles most buckets without a square root.
+        double cheapLimit = best * best * (1 - CHEAP_SLACK);
         for (int b = 0; b < buckets; b++) {
             candidate[b] = false;
+            if (count[b] < 2) continue;
+            double whole = (double) sumBefore[b] + sum[b];
+            if (whole * whole < cheapLimit * (before[b] + 1)) continue;
             // No value in bucket b exceeds its upper edge (the maximum itself for the top bucket).
             long top = b == 0 ? fixed(max, scale) : fixed(Float.intBitsToFloat((maxKey - b + 1) << keyShift), scale);
-            if (count[b] >= 2 && interiorBound(sumBefore[b], before[b], top, sum[b], count[b]) >= best * (1 - PRUNE_SLACK)) {
+            if (interiorBound(sumBefore[b], before[b], top, sum[b], count[b]) >= best * (1 - PRUNE_SLACK)) {
                 candidate[b] = true;
                 candidates += count[b];
             }
         }
-        if (candidates == 0) return supportAtBoundary(bestM, count, buckets, maxKey, keyShift);
+        if (candidates == 0) return supportAtBoundary(new Prefix(-1, bestM, bestSum, shift), count, buckets, maxKey, keyShift);
+        // Candidates lie around the optimum; taking the buckets between them too makes them one
+        // range of float bits, which the gather tests with two compares instead of a table load.
+        int first = 0, last = buckets - 1;
+        while (!candidate[first]) first++;
+        while (!candidate[last]) last--;
+        for (int b = first + 1; b < last; b++) { // (a loop to "≤ last" cost a deoptimization on its limit check)
+            if (!candidate[b]) candidates += count[b];
+            candidate[b] = true;
+        }
+        int loBits = last == buckets - 1 ? 0 : (maxKey - last) << keyShift;
+        int span = ((maxKey - first + 1) << keyShift) - loBits;
 
         // Sort the candidates' elements, grouped by bucket, and scan each bucket's interior exactly.
-        long[] keys = scratch.keys(candidates);
-        int k = 0;
-        for (int i = 0; i < n; i++) {
-            if (candidate[bucket(x[i], maxKey, keyShift, buckets)]) keys[k++] = sortKey(x[i], i);
+        long[] keys;
+        if (n <= REUSE_LIMIT) {
+            // Branch-free gather (which elements are candidates is random to the branch
+            // predictor); it writes every key once, so it needs room for n.
+            keys = scratch.keys(n);
+            int k = 0;
+            for (int i = 0; i < n; i++) {
+                keys[k] = sortKey(x[i], i);
+                int d = Float.floatToRawIntBits(x[i]) - loBits;
+                k += d >= 0 & d < span ? 1 : 0;
+            }
+        } else {
+            keys = new long[candidates];
+            int k = 0;
+            for (int i = 0; i < n; i++) {
+                int d = Float.floatToRawIntBits(x[i]) - loBits;
+                if (d >= 0 & d < span) keys[k++] = sortKey(x[i], i);
+            }
         }
         Arrays.sort(keys, 0, candidates); // buckets are ranges of magnitude, so bucket order is preserved
         int bestLast = -1; // index into keys of the last kept element, when the best is interior
@@ -235,14 +306,15 @@ public final class ExactSupport {
                 if (f > best || (f == best && m < bestM)) {
                     best = f;
                     bestM = m;
+                    bestSum = run;
                     bestLast = start + j;
                 }
             }
             start += count[b];
         }
-        if (bestLast < 0) return supportAtBoundary(bestM, count, buckets, maxKey, keyShift);
-        // Ties at the cut share one bucket, so counting them among the sorted candidates suffices.
-        return cutAt(keys, bestLast, bestM, x);
+        if (bestLast < 0) return supportAtBoundary(new Prefix(-1, bestM, bestSum, shift), count, buckets, maxKey, keyShift);
+        // Ties at the cut share one bucket, so looking for them among the sorted candidates suffices.
+        return cutAt(keys, candidates, new Prefix(bestLast, bestM, bestSum, shift), x);
     }
 
     /**
@@ -264,18 +336,18 @@ public final class ExactSupport {
         return s / Math.sqrt(cBefore + k);
     }
 
-    /** The support of the first m magnitudes in bucket order; {@code count} may be longer than {@code buckets} (reused scratch). */
-    private static Support supportAtBoundary(int m, int[] count, int buckets, int maxKey, int keyShift) {
+    /** The support of the first p.size() magnitudes in bucket order; {@code count} may be longer than {@code buckets} (reused scratch). */
+    private static Support supportAtBoundary(Prefix p, int[] count, int buckets, int maxKey, int keyShift) {
         int c = 0;
         for (int b = 0; b < buckets; b++) {
             c += count[b];
-            if (c == m) {
+            if (c == p.size()) {
                 // Keep every magnitude whose key is at least this bucket's; last bucket keeps all.
                 int thr = b == buckets - 1 ? -1 : ((maxKey - b) << keyShift) - 1;
-                return new Support(m, thr, 0);
+                return new Support(p.size(), thr, 0, p.fixedSum(), p.fixedShift());
             }
         }
-        throw new IllegalStateException("boundary " + m + " not found");
+        throw new IllegalStateException("boundary " + p.size() + " not found");
     }
 
     private static int bucket(float v, int maxKey, int keyShift, int buckets) {

@@ -31,6 +31,33 @@ final class Groups {
         }
     }
 
+    /**
+     * The least-squares scale of a support, the mean of the kept magnitudes, as the float that
+     * {@link #meanOfKept(float[], int, byte[], int)} gives (its index-order double sum), but
+     * mostly without that sum's latency-bound pass: from the search's exact sum when that decides
+     * the float.
+     */
+    static Scales meanOfKept(float[] mags, int n, byte[] codes, ExactSupport.Support support) {
+        int kept = support.size();
+        if (kept == 0) return Scales.ZERO;
+        float mean = roundedMean(support.exactSum(), kept);
+        return Float.isNaN(mean) ? meanOfKept(mags, n, codes, kept) : new Scales(mean, mean);
+    }
+
+    /**
+     * (float) (s / k) for every double s that an index-order sum of k positive terms with this
+     * exact sum can give, or NaN when those do not all round to one float. Such a sum is within
+     * (k−1)·2^-53 of the exact one (relative), the exact sum's double and the division add 2^-53
+     * each; the margin below is twice their total.
+     */
+    static float roundedMean(double exactSum, int k) {
+        if (!(exactSum > 0)) return Float.NaN;
+        double q = exactSum / k;
+        double r = (k + 8) * 0x1p-52;
+        float lo = (float) (q * (1 - r)), hi = (float) (q * (1 + r));
+        return lo == hi ? lo : Float.NaN;
+    }
+
     /** The least-squares scale of a support: the mean of the kept magnitudes. */
     static Scales meanOfKept(float[] mags, int n, byte[] codes, int kept) {
         if (kept == 0) return Scales.ZERO;

@@ -27,7 +27,7 @@ public record Tnt(boolean normMatch) implements Projection {
         Groups.writeSigns(w, mags, n, support, codes);
         int kept = support.size();
         if (kept == 0) return Scales.ZERO;
-        if (!normMatch) return Groups.meanOfKept(mags, n, codes, kept);
+        if (!normMatch) return Groups.meanOfKept(mags, n, codes, support);
         double sq = 0;
         for (int i = 0; i < n; i++) sq += (double) w[i] * w[i];
         return Scales.of(Math.sqrt(sq / kept));

@@ -81,6 +81,39 @@ class ExactSupportTest {
         assertSameSupport(huge);
     }
 
+    /** The support's sum of kept magnitudes against an exact sum (BigDecimal) of the kept elements. */
+    @Test
+    void exactSumIsTheSumOfTheKeptMagnitudes() {
+        RandomVectors gen = new RandomVectors(13);
+        int checked = 0;
+        for (int k = 0; k < 2000; k++) {
+            float[] w = gen.next(1 + gen.nextInt(k % 10 == 0 ? 20000 : 600));
+            float[] x = new float[w.length];
+            for (int i = 0; i < w.length; i++) x[i] = Math.abs(w[i]);
+            for (ExactSupport.Support s : new ExactSupport.Support[] {ExactSupport.select(x, x.length), ExactSupport.sortedScan(x, x.length)}) {
+                boolean[] keep = kept(x, s);
+                java.math.BigDecimal exact = java.math.BigDecimal.ZERO;
+                for (int i = 0; i < x.length; i++) if (keep[i]) exact = exact.add(new java.math.BigDecimal(x[i]));
+                double sum = s.exactSum();
+                if (Double.isNaN(sum)) continue; // allowed: the fixed-point sum may not be exact
+                assertEquals(exact.doubleValue(), sum, 0.0, "n=" + x.length);
+                checked++;
+            }
+        }
+        assertEquals(true, checked > 3800, "almost every support has an exact sum: " + checked);
+    }
+
+    /** A cut whose run of equal magnitudes is kept whole needs no tie count, so codes are written in one pass. */
+    @Test
+    void aWholeRunOfEqualMagnitudesIsAPlainThreshold() {
+        float[] x = filled(100, 0.01f, 5f, 5f, 5f, 4f); // keeps the three 5s and the 4
+        ExactSupport.Support s = ExactSupport.select(x, x.length);
+        assertEquals(4, s.size());
+        assertEquals(0, s.tiesTaken());
+        float[] small = filled(20, 0.01f, 5f, 5f, 5f, 4f); // the sorted scan's path
+        assertEquals(0, ExactSupport.select(small, small.length).tiesTaken());
+    }
+
     @Test
     void tiesAtTheCutBreakByIndex() {
         float[] x = filled(100, 1f, 30f, 30f);

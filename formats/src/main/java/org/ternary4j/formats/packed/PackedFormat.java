@@ -54,11 +54,16 @@ public final class PackedFormat {
 
     /** [G] one scale per group, or [G, 2] (pos, neg) per group. */
     static float[] scales(TernaryTensor t) {
-        if (!t.twoScales()) return t.scalePos().clone();
-        float[] s = new float[2 * t.groupCount()];
-        for (int g = 0; g < t.groupCount(); g++) {
-            s[2 * g] = t.scalePos()[g];
-            s[2 * g + 1] = t.scaleNeg()[g];
+        return scales(t.scalePos(), t.scaleNeg());
+    }
+
+    /** The stored scales tensor's values: {@code pos} alone, or (pos, neg) per group when {@code neg} is not null. */
+    public static float[] scales(float[] pos, float[] neg) {
+        if (neg == null) return pos.clone();
+        float[] s = new float[2 * pos.length];
+        for (int g = 0; g < pos.length; g++) {
+            s[2 * g] = pos[g];
+            s[2 * g + 1] = neg[g];
         }
         return s;
     }

@@ -19,8 +19,8 @@ import java.util.Map;
  * bounded by the largest tensor, whatever the file size.
  */
 public final class SafetensorsReader implements AutoCloseable {
-    static final ValueLayout.OfFloat F32_LE = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
-    static final ValueLayout.OfShort I16_LE = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    public static final ValueLayout.OfFloat F32_LE = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    public static final ValueLayout.OfShort I16_LE = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
     private final Path file;
     private final FileChannel channel;
@@ -141,7 +141,8 @@ public final class SafetensorsReader implements AutoCloseable {
         void accept(MemorySegment bytes) throws IOException;
     }
 
-    private MemorySegment map(TensorInfo t, Arena arena) throws IOException {
+    /** The tensor's bytes, mapped read-only for as long as {@code arena} lives (a shared one lets worker threads read them). */
+    public MemorySegment map(TensorInfo t, Arena arena) throws IOException {
         if (t.byteSize() == 0) return MemorySegment.NULL.reinterpret(0);
         return channel.map(FileChannel.MapMode.READ_ONLY, dataStart + t.begin(), t.byteSize(), arena);
     }

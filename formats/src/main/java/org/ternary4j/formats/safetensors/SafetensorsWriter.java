@@ -30,6 +30,8 @@ public final class SafetensorsWriter implements AutoCloseable {
     private final List<TensorSpec> tensors;
     private final ByteBuffer buffer = ByteBuffer.allocate(CHUNK).order(ByteOrder.LITTLE_ENDIAN);
     private int next;
+    /** Bytes still due from pieces of the current tensor; −1 when no tensor is being written in pieces. */
+    private long pieceLeft = -1;
 
     private SafetensorsWriter(AtomicOutput out, List<TensorSpec> tensors) {
         this.out = out;
@@ -127,6 +129,7 @@ public final class SafetensorsWriter implements AutoCloseable {
 
     /** Writes the next tensor's raw little-endian bytes from a segment (a mapped input tensor, say). */
     public void writeSegment(String name, MemorySegment bytes) throws IOException {
+        if (pieceLeft >= 0) throw new IllegalStateException("tensor '" + tensors.get(next).name() + "' is still being written");
         if (next >= tensors.size() || !tensors.get(next).name().equals(name)) throw outOfOrder(name);
         TensorSpec t = tensors.get(next);
         if (bytes.byteSize() != t.byteSize()) {
@@ -138,7 +141,30 @@ public final class SafetensorsWriter implements AutoCloseable {
         next++;
     }
 
+    /**
+     * Starts the next tensor, whose raw little-endian bytes then come in pieces, in order,
+     * through {@link #writePiece}; {@link #endPieces} checks that they filled it.
+     */
+    public void beginPieces(String name) {
+        if (pieceLeft >= 0) throw new IllegalStateException("tensor '" + tensors.get(next).name() + "' is still being written");
+        if (next >= tensors.size() || !tensors.get(next).name().equals(name)) throw outOfOrder(name);
+        pieceLeft = tensors.get(next).byteSize();
+    }
+
+    public void writePiece(byte[] bytes, int offset, int length) throws IOException {
+        if (pieceLeft < length) throw new IllegalArgumentException("tensor '" + tensors.get(next).name() + "': pieces exceed the size its header declares");
+        writeFully(ByteBuffer.wrap(bytes, offset, length));
+        pieceLeft -= length;
+    }
+
+    public void endPieces() {
+        if (pieceLeft != 0) throw new IllegalStateException("tensor '" + tensors.get(next).name() + "': pieces left " + pieceLeft + " bytes of it unwritten");
+        pieceLeft = -1;
+        next++;
+    }
+
     private TensorSpec expect(String name, long elements) {
+        if (pieceLeft >= 0) throw new IllegalStateException("tensor '" + tensors.get(next).name() + "' is still being written");
         if (next >= tensors.size() || !tensors.get(next).name().equals(name)) throw outOfOrder(name);
         TensorSpec t = tensors.get(next);
         if (t.elements() != elements) {
