@@ -2,6 +2,8 @@ package org.ternary4j.cli;
 
 import java.io.PrintWriter;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
@@ -46,7 +48,7 @@ final class TaskCommand implements Callable<Integer> {
     Path dictionary;
 
     @Option(names = "--write-calibration", paramLabel = "OUT.npz",
-            description = "Write N calibration lines (--calibration-lines) as the model's input array 'x' instead of measuring.")
+            description = "Write N calibration lines (--calibration-lines) as the model's input array 'x' (ocr-orientation: and their labels 'y') instead of measuring.")
     Path calibrationOut;
 
     @Option(names = "--calibration-lines", defaultValue = "256", paramLabel = "N", description = "Default: ${DEFAULT-VALUE}.")
@@ -90,8 +92,11 @@ final class TaskCommand implements Callable<Integer> {
         if (calibrationOut != null) {
             Dataset d = orientation ? OcrTask.orientation(fonts, OcrTask.Split.CALIBRATION, calibrationLines)
                     : OcrTask.recognition(fonts, OcrTask.Split.CALIBRATION, calibrationLines).data();
-            NpzWriter.write(calibrationOut, List.of(new NpzWriter.Floats("x", d.inputs().get(0).array())));
-            out.printf("%s: %d calibration lines (%s), %d fonts%n", calibrationOut, calibrationLines, task, fonts.fontCount());
+            List<NpzWriter.Entry> arrays = new ArrayList<>(List.of(new NpzWriter.Floats("x", d.inputs().get(0).array())));
+            // The orientation labels ride along as 'y' (finetune adds cross-entropy on them; calibration ignores them).
+            if (d.labels() != null) arrays.add(new NpzWriter.Longs("y", new int[] {d.count()}, Arrays.stream(d.labels()).asLongStream().toArray()));
+            NpzWriter.write(calibrationOut, arrays);
+            out.printf("%s: %d calibration lines (%s%s), %d fonts%n", calibrationOut, calibrationLines, task, d.labels() != null ? ", labels in 'y'" : "", fonts.fontCount());
             return 0;
         }
         if (models.isEmpty()) throw new IllegalArgumentException("no MODEL.onnx to measure (or give --write-calibration)");

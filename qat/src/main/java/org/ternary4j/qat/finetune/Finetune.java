@@ -242,28 +242,33 @@ public final class Finetune {
         return value;
     }
 
-    /** The student (inference, no gradients) against the teacher and the labels on every example. */
+    /**
+     * The student (inference, no gradients) against the teacher and the labels on every example.
+     * Agreement counts arg-max matches per example, or per position for sequence logits (a
+     * recogniser's time steps).
+     */
     private static FinetuneResult.Metrics measure(GraphBlock block, Inputs inputs, Distillation teacher, int[] labels, NDManager parent) {
         double loss = 0;
-        int c = teacher.labelTarget();
-        int[] fp = c >= 0 ? teacher.teacherClasses() : null;
-        long agree = 0, correct = 0;
+        int a = teacher.agreementTarget(), c = teacher.labelTarget();
+        int[] fp = a >= 0 ? teacher.teacherClasses() : null;
+        long agree = 0, positions = 0, correct = 0;
         for (int start = 0; start < inputs.count(); start += EVAL_BATCH) {
             int[] idx = Inputs.range(start, Math.min(inputs.count(), start + EVAL_BATCH));
             try (NDManager m = parent.newSubManager()) {
                 NDList out = block.forward(new ParameterStore(m, false), inputs.batch(m, idx), false);
                 loss += teacher.loss(out, idx, null, m).getFloat() * idx.length;
-                if (c < 0) continue;
-                NDArray logits = out.get(c);
-                int[] pred = Distillation.argMax(logits.toFloatArray(), (int) logits.getShape().get(1));
-                for (int i = 0; i < idx.length; i++) {
-                    if (pred[i] == fp[idx[i]]) agree++;
-                    if (labels != null && pred[i] == labels[idx[i]]) correct++;
-                }
+                if (a < 0) continue;
+                int[] pred = Distillation.argMax(out.get(a).toFloatArray(), teacher.classes(a));
+                int per = pred.length / idx.length;
+                for (int i = 0; i < idx.length; i++) for (int p = 0; p < per; p++) if (pred[i * per + p] == fp[idx[i] * per + p]) agree++;
+                positions += pred.length;
+                if (c < 0 || labels == null) continue;
+                int[] label = c == a ? pred : Distillation.argMax(out.get(c).toFloatArray(), teacher.classes(c));
+                for (int i = 0; i < idx.length; i++) if (label[i] == labels[idx[i]]) correct++;
             }
         }
         int n = inputs.count();
-        return new FinetuneResult.Metrics(loss / n, c < 0 ? Double.NaN : (double) agree / n, c < 0 || labels == null ? Double.NaN : (double) correct / n);
+        return new FinetuneResult.Metrics(loss / n, a < 0 ? Double.NaN : (double) agree / positions, c < 0 || labels == null ? Double.NaN : (double) correct / n);
     }
 
     private static FinetuneResult export(OnnxModel onnx, GraphInterpreter graph, GraphBlock block, Map<String, Grouping> groupings,

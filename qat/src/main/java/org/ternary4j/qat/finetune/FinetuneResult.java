@@ -26,7 +26,7 @@ public record FinetuneResult(OnnxModel output, List<Layer> layers, Metrics befor
      * The student on the training examples.
      *
      * @param loss      the distillation loss (without the label term)
-     * @param agreement share of examples whose arg-max class matches the full-precision model's (NaN without class logits)
+     * @param agreement share of examples (of positions, for sequence logits) whose arg-max class matches the full-precision model's (NaN without class logits)
      * @param accuracy  share of examples whose arg-max class is the label (NaN without labels)
      */
     public record Metrics(double loss, double agreement, double accuracy) {}

@@ -148,6 +148,36 @@ class FinetuneTest {
         assertEquals((double) correct / a.length, r.after().accuracy(), 1e-12);
     }
 
+    /**
+     * A sequence model with 300 classes per position (kept as the teacher's top k): the reported
+     * agreement is per position, and ONNX Runtime on the written file reproduces it.
+     */
+    @Test
+    void sequenceLogitsOverManyClassesTrainAgainstTheTopKAndOnnxRuntimeReproducesThePerPositionAgreement() throws Exception {
+        Random r = new Random(12);
+        Path seq = TinyGraphs.write(dir, "seq", TinyGraphs.model(13, List.of("x"), List.of("y"), List.of(
+                node("MatMul", List.of("x", "w1"), "h"),
+                node("Relu", List.of("h"), "a"),
+                node("MatMul", List.of("a", "w2"), "z"),
+                node("Add", List.of("z", "b2"), "logits"),
+                node("Softmax", List.of("logits"), "y", i("axis", -1))),
+                List.of(floats("w1", Tensor.random(r, 6, 16)), floats("w2", Tensor.random(r, 16, 300)), floats("b2", Tensor.random(r, 300)))));
+        Tensor sx = Tensor.random(r, 48, 5, 6);
+        Dataset d = new Dataset("seq.npz", List.of(new Dataset.NamedArray("x", new NdArray(sx.shape(), sx.data()))), null);
+        FinetuneOptions o = FinetuneOptions.builder(Method.TNT).allLayers(true).epochs(3).batchSize(16).learningRate(1e-2f).build();
+        FinetuneResult res = Finetune.run(new Finetune.Request(seq, d, null, o, new FinetuneResult.Listener() {}));
+        assertTrue(res.after().loss() < res.before().loss(), "distillation loss " + res.before().loss() + " -> " + res.after().loss());
+        assertTrue(Double.isNaN(res.after().accuracy()));
+        Path out = write(res, "seq-tnt");
+        int[] a = Distillation.argMax(TinyGraphs.ort(seq, Map.of("x", sx)).get("y").data(), 300);
+        int[] b = Distillation.argMax(TinyGraphs.ort(out, Map.of("x", sx)).get("y").data(), 300);
+        assertEquals(48 * 5, a.length);
+        int agree = 0;
+        for (int k = 0; k < a.length; k++) if (a[k] == b[k]) agree++;
+        assertEquals((double) agree / a.length, res.after().agreement(), 1e-12);
+        assertTrue(res.after().agreement() > res.before().agreement(), res.before().agreement() + " -> " + res.after().agreement());
+    }
+
     @Test
     void sameSeedSameBytesAndAnInitModelIsWhereTrainingStarts() throws Exception {
         FinetuneResult first = run(Method.TNT, null, 1, data), again = run(Method.TNT, null, 1, data);
