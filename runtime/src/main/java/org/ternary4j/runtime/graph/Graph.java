@@ -152,6 +152,12 @@ public final class Graph {
         return run(given, exact, par, nanosByOp);
     }
 
+    /** The operator, and for prepared kernels which one ("MatMul TernaryMatMul" against "MatMul Generic"). */
+    private static String profileKey(Step step) {
+        Class<?> k = step.kernel().getClass();
+        return k.isRecord() ? step.op() + " " + k.getSimpleName() : step.op();
+    }
+
     private Map<String, Tensor> run(Map<String, Tensor> given, boolean exact, Parallel par, Map<String, Long> nanosByOp) {
         Tensor[] values = template.clone();
         for (int i = 0; i < inputs.size(); i++) {
@@ -171,7 +177,7 @@ public final class Graph {
             long t0 = nanosByOp == null ? 0 : System.nanoTime();
             try {
                 out = step.kernel().run(in, exact, par);
-                if (nanosByOp != null) nanosByOp.merge(step.op(), System.nanoTime() - t0, Long::sum);
+                if (nanosByOp != null) nanosByOp.merge(profileKey(step), System.nanoTime() - t0, Long::sum);
             } catch (IllegalArgumentException e) {
                 throw new IllegalArgumentException(step.op() + " node '" + step.name() + "': " + e.getMessage(), e);
             }
