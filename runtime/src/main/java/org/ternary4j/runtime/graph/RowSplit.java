@@ -30,7 +30,9 @@ final class RowSplit {
             TernaryMatmul.gemmExact(m, x, rows, y, par);
             return;
         }
-        if (threads < 2 || rows < MIN_ROWS_PER_THREAD * threads || m.residentBytes() > MAX_SHARED_BYTES) {
+        // TRIPLES layers of many rows run as panel products, which their threads share by output columns
+        boolean panels = m.codeLayout() == PackedTernaryMatrix.CodeLayout.TRIPLES;
+        if (panels || threads < 2 || rows < MIN_ROWS_PER_THREAD * threads || m.residentBytes() > MAX_SHARED_BYTES) {
             TernaryMatmul.gemm(m, x, rows, y, par);
             return;
         }

@@ -1,5 +1,10 @@
 package org.ternary4j.runtime.kernel;
 
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.ShortVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
 /**
  * The exact ternary GEMM for many activation vectors (a transformer's batch × sequence rows, a
  * conv's pixels): a panel of {@link PanelGemm#NR} weight rows is decoded once into floats (±scale
@@ -18,8 +23,44 @@ final class DecodedGemm {
 
     private static final int NR = PanelGemm.NR;
 
+    /** Whether TRIPLES tiles decode straight into panels (a tile is a panel: 512-bit vectors). */
+    static final boolean TRIPLES_PANELS = NR == TripleKernels.TILE;
+
     /** y[b, r] = Σ_p w[r, p]·xp[b, p] over the padded inputs; xp is [batch, paddedK]. */
     static void run(PackedTernaryMatrix m, float[] xp, int batch, float[] y, Parallel par) {
+        product(m, xp, batch, y, par, m.scalePos());
+    }
+
+    /**
+     * The int8 path of a TRIPLES matrix for many vectors, with the bits of its table kernel: the
+     * quantized activations (integers |q| ≤ 127) times the unscaled codes sum exactly in float
+     * (|Σ| ≤ 127·k < 2²⁴), so the product is Σ code·q, then each output is combined as
+     * {@link TripleKernels#int8Rows} does. Vectors with NaN or infinity go through the exact
+     * reference, as {@link TernaryMatmul#gemm} sends them.
+     */
+    static void runInt8(TriplesMatrix m, float[] x, int batch, float[] y, Parallel par) {
+        ReductionLayout l = m.layout();
+        QuantizedActivations a = QuantizedActivations.of(l, x, batch, true);
+        int kp = l.paddedK(), rows = m.rows();
+        float[] q = new float[a.q.length];
+        for (int i = 0; i < q.length; i++) q[i] = a.q[i];
+        float[] ones = new float[rows];
+        java.util.Arrays.fill(ones, 1f);
+        product(m, q, batch, y, par, ones);
+        float[] sp = m.scalePos();
+        for (int b = 0; b < batch; b++) {
+            if (!a.finite[b]) {
+                float[] xp = new float[kp];
+                l.scatter(x, b * l.k(), xp, 0);
+                m.exactRows(xp, 1, y, b).run(0, rows);
+                continue;
+            }
+            for (int r = 0, o = b * rows; r < rows; r++, o++) y[o] = (0f + sp[r] * y[o]) * a.scale[b];
+        }
+    }
+
+    /** The panel product with the rows' weights ±scales[r] (or 0). */
+    private static void product(PackedTernaryMatrix m, float[] xp, int batch, float[] y, Parallel par, float[] scales) {
         ReductionLayout l = m.layout();
         int kp = l.paddedK(), rows = m.rows();
         // one segment in identity order: every pad is past the last input, and skipping them changes no sum
@@ -31,12 +72,46 @@ final class DecodedGemm {
             short[] u = new short[ReductionLayout.STEP];
             for (int r0 = from; r0 < to; r0 += NR) {
                 int nr = Math.min(NR, to - r0);
+                if (m instanceof TriplesMatrix t && TRIPLES_PANELS) {
+                    triplesPanel(t, r0, k, panel, scales);
+                    PanelGemm.multiply(io, batch, k, panel, 0, r0, nr);
+                    continue;
+                }
                 for (int r = 0; r < nr; r++) decode(m, r0 + r, w, r * kp, u);
                 for (int r = 0; r < nr; r++) for (int q = 0; q < k; q++) panel[q * NR + r] = w[r * kp + q];
                 for (int r = nr; r < NR; r++) for (int q = 0; q < k; q++) panel[q * NR + r] = 0f;
                 PanelGemm.multiply(io, batch, k, panel, 0, r0, nr);
             }
         });
+    }
+
+    private static final VectorSpecies<Short> S = ShortVector.SPECIES_512;
+    private static final VectorSpecies<Float> F = FloatVector.SPECIES_512;
+    /** Digit d − 1 ∈ {−1, 0, 1} of each 5-bit TRIPLES index (0 for the unused indices 27…31). */
+    private static final short[][] DIGIT = new short[3][32];
+
+    static {
+        for (int e = 0; e < 27; e++) for (int d = 0; d < 3; d++) DIGIT[d][e] = (short) (e / PackedTernaryMatrix.POW3[d] % 3 - 1);
+    }
+
+    /**
+     * A TRIPLES tile (32 rows from r0, a multiple of 32) decoded straight into panel order: a code
+     * vector holds nine inputs of the tile's 32 rows, so each input's 32 weights are one lookup
+     * of its digit, two conversions and two multiplies by the rows' scales (0 past the last row).
+     */
+    private static void triplesPanel(TriplesMatrix t, int r0, int k, float[] panel, float[] sp) {
+        int rows = t.rows(), nines = t.nines();
+        short[] codes = t.triples();
+        FloatVector s0 = FloatVector.fromArray(F, sp, r0, F.indexInRange(r0, rows)), s1 = FloatVector.fromArray(F, sp, r0 + 16, F.indexInRange(r0 + 16, rows));
+        // vectors stay in this method: one handed to a call C2 does not inline is boxed (and this ran 30× slower)
+        for (int j = 0; j < nines; j++) {
+            ShortVector v = ShortVector.fromArray(S, codes, TripleKernels.offset(r0, j, rows, nines));
+            for (int i = 0, q = 9 * j; i < 9 && q < k; i++, q++) {
+                ShortVector digits = v.lanewise(VectorOperators.LSHR, (short) (5 * (i / 3))).and((short) 31).selectFrom(ShortVector.fromArray(S, DIGIT[i % 3], 0));
+                ((FloatVector) digits.convertShape(VectorOperators.S2F, F, 0)).mul(s0).intoArray(panel, q * NR);
+                ((FloatVector) digits.convertShape(VectorOperators.S2F, F, 1)).mul(s1).intoArray(panel, q * NR + 16);
+            }
+        }
     }
 
     /** Row r's padded weights as floats: +scale, −scale (the negative scale for two-scale groups) or 0. */

@@ -35,6 +35,7 @@ public final class PanelGemm {
     public static void multiply(Rows r, int count, int k, float[] panel, int p0, int y0, int cols) {
         VectorMask<Float> lo = F.indexInRange(0, cols), hi = F.indexInRange(L, cols);
         int b = 0;
+        if (SIX) for (; b + 6 <= count; b += 6) block6(r, b, k, panel, p0, y0, lo, hi);
         for (; b + 4 <= count; b += 4) block4(r, b, k, panel, p0, y0, lo, hi);
         for (; b < count; b++) block1(r, b, k, panel, p0, y0, lo, hi);
     }
@@ -69,6 +70,50 @@ public final class PanelGemm {
         c21.intoArray(y, o + 2 * ld + L, hi);
         c30.intoArray(y, o + 3 * ld, lo);
         c31.intoArray(y, o + 3 * ld + L, hi);
+    }
+
+    static final boolean SIX = !Boolean.getBoolean("t4j.four");
+
+    private static void block6(Rows r, int b, int k, float[] p, int p0, int y0, VectorMask<Float> lo, VectorMask<Float> hi) {
+        float[] a = r.a();
+        int ld = r.lda(), a0 = r.aOff() + b * ld;
+        FloatVector z = FloatVector.zero(F);
+        FloatVector c00 = z, c01 = z, c10 = z, c11 = z, c20 = z, c21 = z, c30 = z, c31 = z, c40 = z, c41 = z, c50 = z, c51 = z;
+        for (int q = 0, o = p0; q < k; q++, o += NR) {
+            FloatVector w0 = FloatVector.fromArray(F, p, o), w1 = FloatVector.fromArray(F, p, o + L);
+            FloatVector x = FloatVector.broadcast(F, a[a0 + q]);
+            c00 = w0.fma(x, c00);
+            c01 = w1.fma(x, c01);
+            x = FloatVector.broadcast(F, a[a0 + ld + q]);
+            c10 = w0.fma(x, c10);
+            c11 = w1.fma(x, c11);
+            x = FloatVector.broadcast(F, a[a0 + 2 * ld + q]);
+            c20 = w0.fma(x, c20);
+            c21 = w1.fma(x, c21);
+            x = FloatVector.broadcast(F, a[a0 + 3 * ld + q]);
+            c30 = w0.fma(x, c30);
+            c31 = w1.fma(x, c31);
+            x = FloatVector.broadcast(F, a[a0 + 4 * ld + q]);
+            c40 = w0.fma(x, c40);
+            c41 = w1.fma(x, c41);
+            x = FloatVector.broadcast(F, a[a0 + 5 * ld + q]);
+            c50 = w0.fma(x, c50);
+            c51 = w1.fma(x, c51);
+        }
+        float[] y = r.y();
+        int ly = r.ldy(), o = r.yOff() + b * ly + y0;
+        c00.intoArray(y, o, lo);
+        c01.intoArray(y, o + L, hi);
+        c10.intoArray(y, o + ly, lo);
+        c11.intoArray(y, o + ly + L, hi);
+        c20.intoArray(y, o + 2 * ly, lo);
+        c21.intoArray(y, o + 2 * ly + L, hi);
+        c30.intoArray(y, o + 3 * ly, lo);
+        c31.intoArray(y, o + 3 * ly + L, hi);
+        c40.intoArray(y, o + 4 * ly, lo);
+        c41.intoArray(y, o + 4 * ly + L, hi);
+        c50.intoArray(y, o + 5 * ly, lo);
+        c51.intoArray(y, o + 5 * ly + L, hi);
     }
 
     private static void block1(Rows r, int b, int k, float[] p, int p0, int y0, VectorMask<Float> lo, VectorMask<Float> hi) {
