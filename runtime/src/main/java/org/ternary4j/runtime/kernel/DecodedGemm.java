@@ -114,6 +114,15 @@ final class DecodedGemm {
         }
     }
 
+    /** Every row's padded weights as floats, rows paddedK apart (for products that reuse them over many pixels). */
+    static float[] decoded(PackedTernaryMatrix m) {
+        int kp = m.layout().paddedK();
+        float[] w = new float[Math.multiplyExact(m.rows(), kp)];
+        short[] u = new short[ReductionLayout.STEP];
+        for (int r = 0; r < m.rows(); r++) decode(m, r, w, r * kp, u);
+        return w;
+    }
+
     /** Row r's padded weights as floats: +scale, −scale (the negative scale for two-scale groups) or 0. */
     private static void decode(PackedTernaryMatrix m, int row, float[] w, int off, short[] u) {
         ReductionLayout l = m.layout();

@@ -7,8 +7,8 @@ import jdk.incubator.vector.VectorSpecies;
 /**
  * The float GEMM kernel for many activation rows: y[b, j] = Σ_q a[b, q]·panel[q, j] for a panel of
  * {@link #NR} output columns stored [k][NR] (two vectors per input). Four activation rows at a
- * time: per input, two panel loads, four broadcasts and eight FMAs into eight accumulators, with
- * no horizontal sums (the dot-product form spent more time adding lanes than multiplying at
+ * time: per input, two panel loads, four broadcasts and eight FMAs into eight accumulators (six
+ * rows and twelve where there are six), with no horizontal sums (the dot-product form spent more time adding lanes than multiplying at
  * k = 384). Each output is one FMA chain over q = 0, 1, …, so its bits depend neither on the
  * blocking nor on the thread count. Inputs past {@code k} are not read: callers whose rows carry
  * zero pads pass the unpadded length.
@@ -33,19 +33,32 @@ public final class PanelGemm {
      * {@code p0}, into column y0 + j of each output row for the panel's first {@code cols} columns.
      */
     public static void multiply(Rows r, int count, int k, float[] panel, int p0, int y0, int cols) {
-        VectorMask<Float> lo = F.indexInRange(0, cols), hi = F.indexInRange(L, cols);
-        int b = 0;
-        if (SIX) for (; b + 6 <= count; b += 6) block6(r, b, k, panel, p0, y0, lo, hi);
-        for (; b + 4 <= count; b += 4) block4(r, b, k, panel, p0, y0, lo, hi);
-        for (; b < count; b++) block1(r, b, k, panel, p0, y0, lo, hi);
+        multiply(r, count, k, new Panel(panel, p0, NR), y0, cols);
     }
 
-    private static void block4(Rows r, int b, int k, float[] p, int p0, int y0, VectorMask<Float> lo, VectorMask<Float> hi) {
+    /**
+     * A panel's place: input q's NR values at data[p0 + q·ldp …]. ldp = NR for packed panels; a
+     * 1×1 convolution reads its input planes in place (ldp = pixels), all NR values of each row
+     * inside the array.
+     */
+    public record Panel(float[] data, int p0, int ldp) {}
+
+    public static void multiply(Rows r, int count, int k, Panel panel, int y0, int cols) {
+        VectorMask<Float> lo = F.indexInRange(0, cols), hi = F.indexInRange(L, cols);
+        float[] p = panel.data();
+        int p0 = panel.p0(), ldp = panel.ldp();
+        int b = 0;
+        for (; b + 6 <= count; b += 6) block6(r, b, k, p, p0, ldp, y0, lo, hi);
+        for (; b + 4 <= count; b += 4) block4(r, b, k, p, p0, ldp, y0, lo, hi);
+        for (; b < count; b++) block1(r, b, k, p, p0, ldp, y0, lo, hi);
+    }
+
+    private static void block4(Rows r, int b, int k, float[] p, int p0, int ldp, int y0, VectorMask<Float> lo, VectorMask<Float> hi) {
         float[] a = r.a();
         int a0 = r.aOff() + b * r.lda(), a1 = a0 + r.lda(), a2 = a1 + r.lda(), a3 = a2 + r.lda();
         FloatVector z = FloatVector.zero(F);
         FloatVector c00 = z, c01 = z, c10 = z, c11 = z, c20 = z, c21 = z, c30 = z, c31 = z;
-        for (int q = 0, o = p0; q < k; q++, o += NR) {
+        for (int q = 0, o = p0; q < k; q++, o += ldp) {
             FloatVector w0 = FloatVector.fromArray(F, p, o), w1 = FloatVector.fromArray(F, p, o + L);
             FloatVector x = FloatVector.broadcast(F, a[a0 + q]);
             c00 = w0.fma(x, c00);
@@ -72,14 +85,12 @@ public final class PanelGemm {
         c31.intoArray(y, o + 3 * ld + L, hi);
     }
 
-    static final boolean SIX = !Boolean.getBoolean("t4j.four");
-
-    private static void block6(Rows r, int b, int k, float[] p, int p0, int y0, VectorMask<Float> lo, VectorMask<Float> hi) {
+    private static void block6(Rows r, int b, int k, float[] p, int p0, int ldp, int y0, VectorMask<Float> lo, VectorMask<Float> hi) {
         float[] a = r.a();
         int ld = r.lda(), a0 = r.aOff() + b * ld;
         FloatVector z = FloatVector.zero(F);
         FloatVector c00 = z, c01 = z, c10 = z, c11 = z, c20 = z, c21 = z, c30 = z, c31 = z, c40 = z, c41 = z, c50 = z, c51 = z;
-        for (int q = 0, o = p0; q < k; q++, o += NR) {
+        for (int q = 0, o = p0; q < k; q++, o += ldp) {
             FloatVector w0 = FloatVector.fromArray(F, p, o), w1 = FloatVector.fromArray(F, p, o + L);
             FloatVector x = FloatVector.broadcast(F, a[a0 + q]);
             c00 = w0.fma(x, c00);
@@ -116,11 +127,11 @@ public final class PanelGemm {
         c51.intoArray(y, o + 5 * ly + L, hi);
     }
 
-    private static void block1(Rows r, int b, int k, float[] p, int p0, int y0, VectorMask<Float> lo, VectorMask<Float> hi) {
+    private static void block1(Rows r, int b, int k, float[] p, int p0, int ldp, int y0, VectorMask<Float> lo, VectorMask<Float> hi) {
         float[] a = r.a();
         int a0 = r.aOff() + b * r.lda();
         FloatVector c0 = FloatVector.zero(F), c1 = c0;
-        for (int q = 0, o = p0; q < k; q++, o += NR) {
+        for (int q = 0, o = p0; q < k; q++, o += ldp) {
             FloatVector x = FloatVector.broadcast(F, a[a0 + q]);
             c0 = FloatVector.fromArray(F, p, o).fma(x, c0);
             c1 = FloatVector.fromArray(F, p, o + L).fma(x, c1);
