@@ -31,9 +31,11 @@ import org.ternary4j.runtime.graph.Tensor;
  * The fetched real models end to end (PaddleOCR's direction classifier at batch 1 on a 48×192
  * line, PP-OCRv4's recogniser on a 48×320 line, all-minilm-l6-v2 at batch 1 × 128 tokens),
  * ternarized in-process (TNT, row scales, first and last layers float): the runtime with int8 and
- * with exact activations against ONNX Runtime FP32 on the dequantized model, same inputs and
- * threads, medians of interleaved rounds; plus resident bits per ternary weight and what the
- * warm-up at load did. Models missing from the folder are named and skipped.
+ * with exact activations against ONNX Runtime FP32 on the dequantized model and, for MiniLM,
+ * ONNX Runtime on the int8 model langchain4j ships and on the MatMulNBits export of the same
+ * ternary weights (with and without its table-lookup kernel) — same inputs and threads, medians
+ * of interleaved rounds; plus resident bits per ternary weight, what the warm-up at load did and,
+ * on request, the runtime's CPU time per operator. Models missing from the folder are named and skipped.
  */
 public final class RealModelsBench {
     static {
