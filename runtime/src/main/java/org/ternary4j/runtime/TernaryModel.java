@@ -98,7 +98,7 @@ public final class TernaryModel implements AutoCloseable {
         return graph.run(inputs, exact, par);
     }
 
-    /** Runs the graph like {@link #run}, adding each operator's wall time (nanoseconds) to {@code nanosByOp}. */
+    /** Runs the graph like {@link #run}, adding each operator's CPU time on the calling thread (nanoseconds) to {@code nanosByOp}. */
     public Map<String, Tensor> profile(Map<String, Tensor> inputs, Map<String, Long> nanosByOp) {
         return graph.profile(inputs, exact, par, nanosByOp);
     }

@@ -11,8 +11,8 @@ import org.ternary4j.runtime.kernel.ConvOutput;
 import org.ternary4j.runtime.kernel.Fp32Conv2d;
 import org.ternary4j.runtime.kernel.Fp32Matrix;
 import org.ternary4j.runtime.kernel.PackedTernaryMatrix;
+import org.ternary4j.runtime.kernel.PanelGemm;
 import org.ternary4j.runtime.kernel.Parallel;
-import org.ternary4j.runtime.kernel.TernaryMatmul;
 
 /**
  * The executable form of a graph node (or of a Conv/Gemm with the BatchNormalization and Relu
@@ -87,8 +87,7 @@ final class CompiledOps {
         public Tensor[] run(Tensor[] in, boolean exact, Parallel par) {
             int rows = rowsOf(in[0], m.cols());
             float[] y = new float[rows * m.rows()];
-            if (exact) TernaryMatmul.gemmExact(m, in[0].floats(), rows, y, par);
-            else TernaryMatmul.gemm(m, in[0].floats(), rows, y, par);
+            RowSplit.gemm(m, in[0].floats(), rows, y, exact, par);
             epilogue.apply(y, rows, m.rows(), 1);
             return one(new Tensor.F32(new int[] {rows, m.rows()}, y));
         }
@@ -106,27 +105,62 @@ final class CompiledOps {
         }
     }
 
-    /** MatMul by a constant float matrix (stored [out, in]): every leading dimension of A is a row. */
-    record FloatMatMul(Fp32Matrix w) implements Op {
+    /**
+     * MatMul by a constant float matrix [k, n], kept as {@link PanelGemm} panels: every leading
+     * dimension of A is a row; panels are shared among the threads.
+     */
+    record FloatMatMul(int k, int n, float[] panels, float[] bias) implements Op {
         public Tensor[] run(Tensor[] in, boolean exact, Parallel par) {
             int[] as = in[0].shape();
-            if (as.length < 2 || as[as.length - 1] != w.cols()) return one(NeuralOps.matMul(in[0], new Tensor.F32(new int[] {w.cols(), w.rows()}, transposed())));
-            int rows = in[0].size() / w.cols();
-            float[] y = new float[rows * w.rows()];
-            if (rows == 1) w.gemv(in[0].floats(), y, par);
-            else w.gemm(in[0].floats(), rows, y, par);
+            if (as.length < 2 || as[as.length - 1] != k) return one(addBias(NeuralOps.matMul(in[0], new Tensor.F32(new int[] {k, n}, unpacked())), bias));
+            int rows = in[0].size() / k;
+            float[] y = new float[rows * n];
+            PanelGemm.Rows io = new PanelGemm.Rows(in[0].floats(), k, y, n);
+            Parallel p = (long) rows * k * n < SERIAL_WORK ? Parallel.serial() : par;
+            p.forRange(n, PanelGemm.NR, (from, to) -> {
+                for (int c = from; c < to; c += PanelGemm.NR) PanelGemm.multiply(io, rows, k, panels, c * k, c, Math.min(PanelGemm.NR, n - c));
+            });
             int[] shape = as.clone();
-            shape[shape.length - 1] = w.rows();
-            return one(new Tensor.F32(shape, y));
+            shape[shape.length - 1] = n;
+            return one(addBias(new Tensor.F32(shape, y), bias));
         }
 
-        /** The weight back in ONNX's [in, out] order, for inputs the row kernel does not take (the reference reports their shape errors). */
-        private float[] transposed() {
-            float[] t = new float[w.rows() * w.cols()];
-            for (int r = 0; r < w.rows(); r++) for (int c = 0; c < w.cols(); c++) t[c * w.rows() + r] = w.get(r, c);
-            return t;
+        /** The weight back in ONNX's [k, n] order, for inputs the panel kernel does not take (the reference reports their shape errors). */
+        private float[] unpacked() {
+            float[] b = new float[k * n];
+            for (int c = 0; c < n; c++) for (int q = 0; q < k; q++) b[q * n + c] = panels[(c / PanelGemm.NR * k + q) * PanelGemm.NR + c % PanelGemm.NR];
+            return b;
         }
     }
+
+    /** A MatMul with packed ternary weights and the bias of the Add after it (null: none) fused in. */
+    record TernaryMatMul(OnnxNode node, TernaryLayers.Linear layer, float[] bias) implements Op {
+        public Tensor[] run(Tensor[] in, boolean exact, Parallel par) {
+            return one(addBias(layer.run(node, in, exact, par), bias));
+        }
+    }
+
+    /** t + b along the last axis, in place (t is a product this step allocated); the Add node's float sums. */
+    static Tensor addBias(Tensor t, float[] b) {
+        if (b == null) return t;
+        int n = b.length;
+        if (t.rank() == 0 || t.shape()[t.rank() - 1] != n) {
+            throw new IllegalArgumentException("Add: bias of " + n + " values for a product of shape " + Arrays.toString(t.shape()));
+        }
+        float[] y = t.floats();
+        int bound = F16.loopBound(n);
+        for (int o = 0; o < y.length; o += n) {
+            int j = 0;
+            for (; j < bound; j += F16.length()) FloatVector.fromArray(F16, y, o + j).add(FloatVector.fromArray(F16, b, j)).intoArray(y, o + j);
+            for (; j < n; j++) y[o + j] += b[j];
+        }
+        return t;
+    }
+
+    private static final VectorSpecies<Float> F16 = FloatVector.SPECIES_PREFERRED;
+
+    /** Multiply-adds below which a float product stays on the calling thread (handing work to a worker costs microseconds). */
+    static final long SERIAL_WORK = 1 << 16;
 
     record Relu() implements Op {
         public Tensor[] run(Tensor[] in, boolean exact, Parallel par) {

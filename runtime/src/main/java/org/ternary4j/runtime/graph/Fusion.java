@@ -60,6 +60,29 @@ final class Fusion {
         return new Fused(make.apply(e), out);
     }
 
+    /** A bias a MatMul's only reader adds, and the value the sum is. */
+    record Bias(float[] values, String output) {}
+
+    /**
+     * The rank-1 float constant of {@code size} values that an Add, the only reader of node i's
+     * output, adds to it (in either operand order: exporters write Add(bias, y)), or null; the Add
+     * is marked fused. y + b and b + y are the same float sum.
+     */
+    Bias bias(int i, int size) {
+        OnnxNode n = nodes.get(i);
+        if (n.outputs().size() != 1 || n.outputs().getFirst().isEmpty()) return null;
+        String v = n.outputs().getFirst();
+        List<Integer> readers = consumers.get(v);
+        if (uses.getOrDefault(v, 0) != 1 || readers == null || readers.size() != 1) return null;
+        int j = readers.getFirst();
+        OnnxNode add = nodes.get(j);
+        if (!add.standard() || !add.opType().equals("Add") || add.inputs().size() != 2 || add.outputs().size() != 1 || add.outputs().getFirst().isEmpty()) return null;
+        String other = add.inputs().get(0).equals(v) ? add.inputs().get(1) : add.inputs().get(0);
+        if (other.equals(v) || !(constants.get(other) instanceof Tensor.F32 b) || b.rank() != 1 || b.size() != size) return null;
+        fused[j] = true;
+        return new Bias(b.data(), add.outputs().getFirst());
+    }
+
     /** A MaxPool whose window is {@link NeuralOps.Window#plainTwoByTwo} whatever the input size, and with no indices output. */
     private static boolean twoByTwo(OnnxNode n) {
         if (n.outputs().size() > 1 && !n.outputs().get(1).isEmpty()) return false;

@@ -1,6 +1,8 @@
 package org.ternary4j.runtime.graph;
 
 import java.util.Arrays;
+import org.ternary4j.runtime.kernel.PanelGemm;
+import org.ternary4j.runtime.kernel.Parallel;
 
 /** Float reference implementations of the neural-network operators (used where weights are not ternary). */
 final class NeuralOps {
@@ -21,6 +23,15 @@ final class NeuralOps {
 
     /** numpy matmul: rank-1 operands are promoted, leading (batch) dimensions broadcast. */
     static Tensor.F32 matMul(Tensor a, Tensor b) {
+        return matMul(a, b, Parallel.serial());
+    }
+
+    /**
+     * As above, the batch slices shared among the threads; slices of four rows or more go through
+     * {@link PanelGemm} with B packed per slice (the same FMA chain per output as
+     * {@link VectorOps#matmul}, so the same bits).
+     */
+    static Tensor.F32 matMul(Tensor a, Tensor b, Parallel par) {
         int[] as = a.shape(), bs = b.shape();
         boolean aVec = as.length == 1, bVec = bs.length == 1;
         if (aVec) as = new int[] {1, as[0]};
@@ -31,7 +42,19 @@ final class NeuralOps {
         int nb = Arrays.stream(batch).reduce(1, Math::multiplyExact);
         int[] ia = Elementwise.sourceIndex(Arrays.copyOf(as, as.length - 2), batch, nb), ib = Elementwise.sourceIndex(Arrays.copyOf(bs, bs.length - 2), batch, nb);
         float[] fa = a.floats(), fb = b.floats(), out = new float[nb * m * n];
-        for (int i = 0; i < nb; i++) VectorOps.matmul(fa, ia[i] * m * k, fb, ib[i] * k * n, out, i * m * n, m, k, n);
+        Parallel p = (long) nb * m * k * n < CompiledOps.SERIAL_WORK ? Parallel.serial() : par;
+        p.forRange(nb, 1, (from, to) -> {
+            float[] panels = m >= 4 ? new float[(n + PanelGemm.NR - 1) / PanelGemm.NR * k * PanelGemm.NR] : null;
+            for (int i = from; i < to; i++) {
+                if (m < 4) {
+                    VectorOps.matmul(fa, ia[i] * m * k, fb, ib[i] * k * n, out, i * m * n, m, k, n);
+                    continue;
+                }
+                PanelGemm.pack(fb, ib[i] * k * n, k, n, panels);
+                PanelGemm.Rows io = new PanelGemm.Rows(fa, ia[i] * m * k, k, out, i * m * n, n);
+                for (int c = 0; c < n; c += PanelGemm.NR) PanelGemm.multiply(io, m, k, panels, c * k, c, Math.min(PanelGemm.NR, n - c));
+            }
+        });
         int[] shape = Arrays.copyOf(batch, batch.length + 2);
         shape[batch.length] = m;
         shape[batch.length + 1] = n;

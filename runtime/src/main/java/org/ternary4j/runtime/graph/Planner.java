@@ -10,6 +10,7 @@ import org.ternary4j.formats.onnx.OnnxGraph;
 import org.ternary4j.formats.onnx.OnnxNode;
 import org.ternary4j.runtime.kernel.Fp32Conv2d;
 import org.ternary4j.runtime.kernel.Fp32Matrix;
+import org.ternary4j.runtime.kernel.PanelGemm;
 
 /**
  * Turns a graph's nodes into {@link Graph.Step}s. Conv and Gemm with constant (or packed) weights
@@ -59,9 +60,18 @@ final class Planner {
         for (String o : outputs) uses.merge(o, 1, Integer::sum);
 
         Fusion fusion = new Fusion(nodes, constants, uses, consumers);
+        TransformerFusion patterns = new TransformerFusion(nodes, constants, uses, consumers);
         List<Graph.Step> steps = new ArrayList<>();
         for (int i = 0; i < nodes.size(); i++) {
             OnnxNode n = nodes.get(i);
+            if (patterns.absorbed(i)) {
+                TransformerFusion.Pattern p = patterns.at(i);
+                if (p != null) {
+                    steps.add(new Graph.Step("Fused", n.label(), new int[] {slotOf.get(p.input())}, new String[] {p.input()},
+                            new int[] {slotOf.get(p.output())}, p.op()));
+                }
+                continue;
+            }
             if (n.opType().equals("Constant") || fusion.fused(i)) continue;
             int[] in = new int[n.inputs().size()];
             String[] inNames = n.inputs().toArray(String[]::new);
@@ -103,6 +113,9 @@ final class Planner {
                 return new CompiledOps.MaxPool(WindowSpec.pool(n));
             }
             case "AveragePool" -> WindowSpec.pool(n);
+            case "MatMul" -> {
+                return (in, exact, par) -> new Tensor[] {NeuralOps.matMul(in[0], in[1], par)};
+            }
             case "ConstantOfShape" -> {
                 Tensor value = constantValue(n);
                 return (in, exact, par) -> new Tensor[] {MoreOps.constantOfShape(value, in[0])};
@@ -132,11 +145,22 @@ final class Planner {
         return switch (n.opType()) {
             case "Conv" -> conv(n, i, layer, constants, fusion);
             case "Gemm" -> gemm(n, i, layer, constants, fusion);
-            case "MatMul" -> layer == null && n.outputs().size() == 1 && n.input(1).map(constants::get).orElse(null) instanceof Tensor.F32 b && b.rank() == 2
-                    ? new Fusion.Fused(new CompiledOps.FloatMatMul(new Fp32Matrix(b.shape()[1], b.shape()[0], transpose(b.data(), b.shape()[0], b.shape()[1]))), n.outputs().getFirst())
-                    : null;
+            case "MatMul" -> matMul(n, i, layer, constants, fusion);
             default -> null;
         };
+    }
+
+    /** A MatMul by packed or constant float weights, with the bias an Add after it adds (if any) fused in. */
+    private static Fusion.Fused matMul(OnnxNode n, int i, TernaryLayers layer, Map<String, Tensor> constants, Fusion fusion) {
+        if (n.outputs().size() != 1) return null;
+        if (layer instanceof TernaryLayers.Linear l) {
+            Fusion.Bias b = fusion.bias(i, l.m().rows());
+            return new Fusion.Fused(new CompiledOps.TernaryMatMul(n, l, b == null ? null : b.values()), b == null ? n.outputs().getFirst() : b.output());
+        }
+        if (layer != null || !(n.input(1).map(constants::get).orElse(null) instanceof Tensor.F32 w) || w.rank() != 2) return null;
+        Fusion.Bias b = fusion.bias(i, w.shape()[1]);
+        var op = new CompiledOps.FloatMatMul(w.shape()[0], w.shape()[1], PanelGemm.pack(w.data(), w.shape()[0], w.shape()[1]), b == null ? null : b.values());
+        return new Fusion.Fused(op, b == null ? n.outputs().getFirst() : b.output());
     }
 
     private static Fusion.Fused conv(OnnxNode n, int i, TernaryLayers layer, Map<String, Tensor> constants, Fusion fusion) {

@@ -7,7 +7,6 @@ import org.ternary4j.runtime.kernel.ConvGeometry;
 import org.ternary4j.runtime.kernel.PackedTernaryMatrix;
 import org.ternary4j.runtime.kernel.Parallel;
 import org.ternary4j.runtime.kernel.TernaryConv2d;
-import org.ternary4j.runtime.kernel.TernaryMatmul;
 
 /** Conv, Gemm and MatMul nodes whose weight is a packed ternary tensor (canonical [out, in, ...]). */
 sealed interface TernaryLayers {
@@ -76,8 +75,7 @@ sealed interface TernaryLayers {
             }
             int rows = a.size() / m.cols();
             float[] y = new float[rows * m.rows()];
-            if (exact) TernaryMatmul.gemmExact(m, a.floats(), rows, y, par);
-            else TernaryMatmul.gemm(m, a.floats(), rows, y, par);
+            RowSplit.gemm(m, a.floats(), rows, y, exact, par);
             int[] shape = as.clone();
             shape[shape.length - 1] = m.rows();
             if (gemm) {

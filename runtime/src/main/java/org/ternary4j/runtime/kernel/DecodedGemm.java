@@ -1,16 +1,19 @@
 package org.ternary4j.runtime.kernel;
 
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.ShortVector;
+import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
  * The exact ternary GEMM for many activation vectors (a transformer's batch × sequence rows, a
- * conv's pixels): a tile of weight rows is decoded once into floats (±scale of its segment, 0),
- * then every activation vector is swept over it with FMAs, two vectors × four rows at a time.
- * Decoding costs one pass over the tile's codes, shared by all rows of the batch, where the
- * per-vector kernels re-read (and for TRIPLES re-build tables from) the codes for every vector.
- * Finite activations only (a zero code times an infinity would be NaN, where the reference skips
- * it). Work splits by row tiles, so results do not depend on the thread count.
+ * conv's pixels): a panel of {@link PanelGemm#NR} weight rows is decoded once into floats (±scale
+ * of its segment, 0), stored input-major, then every activation vector is swept over it by
+ * {@link PanelGemm}. Decoding costs one pass over the panel's codes, shared by all rows of the
+ * batch, where the per-vector kernels re-read (and for TRIPLES re-build tables from) the codes
+ * for every vector. Finite activations only (a zero code times an infinity would be NaN, where
+ * the reference skips it). Work splits by panels, and each output is one FMA chain in input
+ * order, so results do not depend on the thread count.
  */
 final class DecodedGemm {
     private DecodedGemm() {}
@@ -18,28 +21,106 @@ final class DecodedGemm {
     /** Activation vectors from which decoding a tile pays for itself. */
     static final int MIN_BATCH = 8;
 
-    private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
-    private static final int TILE = 16;
+    private static final int NR = PanelGemm.NR;
+
+    /** Whether TRIPLES tiles decode straight into panels (a tile is a panel: 512-bit vectors). */
+    static final boolean TRIPLES_PANELS = NR == TripleKernels.TILE;
 
     /** y[b, r] = Σ_p w[r, p]·xp[b, p] over the padded inputs; xp is [batch, paddedK]. */
     static void run(PackedTernaryMatrix m, float[] xp, int batch, float[] y, Parallel par) {
-        int kp = m.layout().paddedK(), rows = m.rows();
+        product(m, xp, batch, y, par, m.scalePos());
+    }
+
+    /**
+     * The int8 path of a TRIPLES matrix for many vectors, with the bits of its table kernel: the
+     * quantized activations (integers |q| ≤ 127) times the unscaled codes sum exactly in float
+     * (|Σ| ≤ 127·k < 2²⁴), so the product is Σ code·q, then each output is combined as
+     * {@link TripleKernels#int8Rows} does. Vectors with NaN or infinity go through the exact
+     * reference, as {@link TernaryMatmul#gemm} sends them.
+     */
+    static void runInt8(TriplesMatrix m, float[] x, int batch, float[] y, Parallel par) {
+        ReductionLayout l = m.layout();
+        QuantizedActivations a = QuantizedActivations.of(l, x, batch, true);
+        int kp = l.paddedK(), rows = m.rows();
+        float[] q = new float[a.q.length];
+        for (int i = 0; i < q.length; i++) q[i] = a.q[i];
+        float[] ones = new float[rows];
+        java.util.Arrays.fill(ones, 1f);
+        product(m, q, batch, y, par, ones);
+        float[] sp = m.scalePos();
+        for (int b = 0; b < batch; b++) {
+            if (!a.finite[b]) {
+                float[] xp = new float[kp];
+                l.scatter(x, b * l.k(), xp, 0);
+                m.exactRows(xp, 1, y, b).run(0, rows);
+                continue;
+            }
+            for (int r = 0, o = b * rows; r < rows; r++, o++) y[o] = (0f + sp[r] * y[o]) * a.scale[b];
+        }
+    }
+
+    /** The panel product with the rows' weights ±scales[r] (or 0). */
+    private static void product(PackedTernaryMatrix m, float[] xp, int batch, float[] y, Parallel par, float[] scales) {
+        ReductionLayout l = m.layout();
+        int kp = l.paddedK(), rows = m.rows();
+        // one segment in identity order: every pad is past the last input, and skipping them changes no sum
+        int k = l.toPadded() == null && l.segments() == 1 ? l.k() : kp;
         Parallel p = (long) batch * rows * kp < TernaryMatmul.SERIAL_WORK ? Parallel.serial() : par;
-        p.forRange(rows, TILE, (from, to) -> {
-            float[] w = new float[TILE * kp];
+        PanelGemm.Rows io = new PanelGemm.Rows(xp, kp, y, rows);
+        p.forRange(rows, NR, (from, to) -> {
+            float[] w = new float[NR * kp], panel = new float[k * NR];
             short[] u = new short[ReductionLayout.STEP];
-            for (int r0 = from; r0 < to; r0 += TILE) {
-                int nr = Math.min(TILE, to - r0);
-                for (int r = 0; r < nr; r++) decode(m, r0 + r, w, r * kp, u);
-                int b = 0;
-                for (; b + 2 <= batch; b += 2) {
-                    int r = 0;
-                    for (; r + 4 <= nr; r += 4) block2x4(w, r * kp, xp, b * kp, kp, y, b * rows + r0 + r, rows);
-                    for (; r < nr; r++) for (int bb = b; bb < b + 2; bb++) y[bb * rows + r0 + r] = dot(w, r * kp, xp, bb * kp, kp);
+            for (int r0 = from; r0 < to; r0 += NR) {
+                int nr = Math.min(NR, to - r0);
+                if (m instanceof TriplesMatrix t && TRIPLES_PANELS) {
+                    triplesPanel(t, r0, k, panel, scales);
+                    PanelGemm.multiply(io, batch, k, panel, 0, r0, nr);
+                    continue;
                 }
-                for (; b < batch; b++) for (int r = 0; r < nr; r++) y[b * rows + r0 + r] = dot(w, r * kp, xp, b * kp, kp);
+                for (int r = 0; r < nr; r++) decode(m, r0 + r, w, r * kp, u);
+                for (int r = 0; r < nr; r++) for (int q = 0; q < k; q++) panel[q * NR + r] = w[r * kp + q];
+                for (int r = nr; r < NR; r++) for (int q = 0; q < k; q++) panel[q * NR + r] = 0f;
+                PanelGemm.multiply(io, batch, k, panel, 0, r0, nr);
             }
         });
+    }
+
+    private static final VectorSpecies<Short> S = ShortVector.SPECIES_512;
+    private static final VectorSpecies<Float> F = FloatVector.SPECIES_512;
+    /** Digit d − 1 ∈ {−1, 0, 1} of each 5-bit TRIPLES index (0 for the unused indices 27…31). */
+    private static final short[][] DIGIT = new short[3][32];
+
+    static {
+        for (int e = 0; e < 27; e++) for (int d = 0; d < 3; d++) DIGIT[d][e] = (short) (e / PackedTernaryMatrix.POW3[d] % 3 - 1);
+    }
+
+    /**
+     * A TRIPLES tile (32 rows from r0, a multiple of 32) decoded straight into panel order: a code
+     * vector holds nine inputs of the tile's 32 rows, so each input's 32 weights are one lookup
+     * of its digit, two conversions and two multiplies by the rows' scales (0 past the last row).
+     */
+    private static void triplesPanel(TriplesMatrix t, int r0, int k, float[] panel, float[] sp) {
+        int rows = t.rows(), nines = t.nines();
+        short[] codes = t.triples();
+        FloatVector s0 = FloatVector.fromArray(F, sp, r0, F.indexInRange(r0, rows)), s1 = FloatVector.fromArray(F, sp, r0 + 16, F.indexInRange(r0 + 16, rows));
+        // vectors stay in this method: one handed to a call C2 does not inline is boxed (and this ran 30× slower)
+        for (int j = 0; j < nines; j++) {
+            ShortVector v = ShortVector.fromArray(S, codes, TripleKernels.offset(r0, j, rows, nines));
+            for (int i = 0, q = 9 * j; i < 9 && q < k; i++, q++) {
+                ShortVector digits = v.lanewise(VectorOperators.LSHR, (short) (5 * (i / 3))).and((short) 31).selectFrom(ShortVector.fromArray(S, DIGIT[i % 3], 0));
+                ((FloatVector) digits.convertShape(VectorOperators.S2F, F, 0)).mul(s0).intoArray(panel, q * NR);
+                ((FloatVector) digits.convertShape(VectorOperators.S2F, F, 1)).mul(s1).intoArray(panel, q * NR + 16);
+            }
+        }
+    }
+
+    /** Every row's padded weights as floats, rows paddedK apart (for products that reuse them over many pixels). */
+    static float[] decoded(PackedTernaryMatrix m) {
+        int kp = m.layout().paddedK();
+        float[] w = new float[Math.multiplyExact(m.rows(), kp)];
+        short[] u = new short[ReductionLayout.STEP];
+        for (int r = 0; r < m.rows(); r++) decode(m, r, w, r * kp, u);
+        return w;
     }
 
     /** Row r's padded weights as floats: +scale, −scale (the negative scale for two-scale groups) or 0. */
@@ -61,55 +142,5 @@ final class DecodedGemm {
                 for (int i = 0; i < u.length; i++) w[o + i] = u[i] == 2 ? pos : u[i] == 0 ? neg : 0f;
             }
         }
-    }
-
-    private static float dot(float[] w, int wo, float[] x, int xo, int k) {
-        FloatVector a = FloatVector.zero(F);
-        int p = 0, bound = F.loopBound(k);
-        for (; p < bound; p += F.length()) a = FloatVector.fromArray(F, w, wo + p).fma(FloatVector.fromArray(F, x, xo + p), a);
-        float s = Fp32Matrix.sum(a);
-        for (; p < k; p++) s = Math.fma(w[wo + p], x[xo + p], s);
-        return s;
-    }
-
-    /**
-     * Two activation vectors × four weight rows (eight accumulators: larger blocks exceeded C2's
-     * inlining budget and ran with boxed vectors, 100× slower).
-     */
-    private static void block2x4(float[] w, int wo, float[] x, int xo, int k, float[] y, int yo, int rows) {
-        FloatVector z = FloatVector.zero(F);
-        FloatVector a00 = z, a01 = z, a02 = z, a03 = z, a10 = z, a11 = z, a12 = z, a13 = z;
-        int p = 0, bound = F.loopBound(k);
-        for (; p < bound; p += F.length()) {
-            FloatVector x0 = FloatVector.fromArray(F, x, xo + p), x1 = FloatVector.fromArray(F, x, xo + k + p);
-            FloatVector w0 = FloatVector.fromArray(F, w, wo + p);
-            a00 = w0.fma(x0, a00);
-            a10 = w0.fma(x1, a10);
-            FloatVector w1 = FloatVector.fromArray(F, w, wo + k + p);
-            a01 = w1.fma(x0, a01);
-            a11 = w1.fma(x1, a11);
-            FloatVector w2 = FloatVector.fromArray(F, w, wo + 2 * k + p);
-            a02 = w2.fma(x0, a02);
-            a12 = w2.fma(x1, a12);
-            FloatVector w3 = FloatVector.fromArray(F, w, wo + 3 * k + p);
-            a03 = w3.fma(x0, a03);
-            a13 = w3.fma(x1, a13);
-        }
-        store(y, yo, rows, 0, a00, a01, a02, a03, w, wo, x, xo, k, p);
-        store(y, yo, rows, 1, a10, a11, a12, a13, w, wo, x, xo, k, p);
-    }
-
-    /** Activation vector b's four row results, with the inputs past the last whole vector added in order. */
-    private static void store(float[] y, int yo, int rows, int b, FloatVector r0, FloatVector r1, FloatVector r2, FloatVector r3,
-                              float[] w, int wo, float[] x, int xo, int k, int from) {
-        y[yo + b * rows] = tail(Fp32Matrix.sum(r0), w, wo, x, xo + b * k, k, from);
-        y[yo + b * rows + 1] = tail(Fp32Matrix.sum(r1), w, wo + k, x, xo + b * k, k, from);
-        y[yo + b * rows + 2] = tail(Fp32Matrix.sum(r2), w, wo + 2 * k, x, xo + b * k, k, from);
-        y[yo + b * rows + 3] = tail(Fp32Matrix.sum(r3), w, wo + 3 * k, x, xo + b * k, k, from);
-    }
-
-    private static float tail(float s, float[] w, int wo, float[] x, int xo, int k, int from) {
-        for (int q = from; q < k; q++) s = Math.fma(w[wo + q], x[xo + q], s);
-        return s;
     }
 }

@@ -90,9 +90,50 @@ public final class TernaryConv2d {
         if (x.length != (long) n * c * h * w) throw new IllegalArgumentException("conv: input has " + x.length + " values for [" + n + ", " + c + ", " + h + ", " + w + "]");
         // the depthwise kernel reads only taps with nonzero codes, so NaN and infinity need no other path
         if (depthwise != null) return depthwise.forward(x, n, h, w, geo, par);
-        if (FloatKernels.allFinite(x, 0, x.length)) return forwardPixels(x, n, c, h, w, geo, !exact, par);
+        boolean finite = FloatKernels.allFinite(x, 0, x.length);
+        if (finite && exact && pointwise(geo)) return pointwise(x, n, h, w, par);
+        if (finite) return forwardPixels(x, n, c, h, w, geo, !exact, par);
         int oh = geo.outH(h, kernel.kh()), ow = geo.outW(w, kernel.kw());
         return new ConvOutput(forwardPerPixel(x, n, c, h, w, geo, exact, par), n, kernel.outChannels(), oh, ow, ow);
+    }
+
+    /** A 1×1 convolution over every pixel (stride 1, no padding, one group): a matrix product with the input planes as they are. */
+    private boolean pointwise(ConvGeometry geo) {
+        return kernel.kh() == 1 && kernel.kw() == 1 && groups.length == 1 && geo.strideH() == 1 && geo.strideW() == 1
+                && geo.padTop() == 0 && geo.padLeft() == 0 && geo.padBottom() == 0 && geo.padRight() == 0;
+    }
+
+    /**
+     * The exact 1×1 convolution of finite inputs: y[o, pixel] = Σ_c w[o, c]·x[c, pixel], the
+     * decoded weights as the rows of a {@link PanelGemm} product whose panels are the input
+     * planes read in place (pixels along the lanes), blocks of pixels shared among threads. The
+     * last partial block is copied out, so no load runs past the input.
+     */
+    private ConvOutput pointwise(float[] x, int n, int h, int w, Parallel par) {
+        PackedTernaryMatrix m = groups[0];
+        int cin = kernel.inPerGroup(), outs = kernel.outChannels(), hw = h * w, kp = m.layout().paddedK(), nr = PanelGemm.NR;
+        float[] padded = DecodedGemm.decoded(m), wts = new float[outs * cin];
+        for (int o = 0; o < outs; o++) for (int ch = 0; ch < cin; ch++) wts[o * cin + ch] = padded[o * kp + m.layout().padded(ch)];
+        float[] y = new float[Math.multiplyExact(n, Math.multiplyExact(outs, hw))];
+        int blocks = (hw + nr - 1) / nr;
+        Parallel p = (long) outs * cin * hw < TernaryMatmul.SERIAL_WORK ? Parallel.serial() : par;
+        for (int img = 0; img < n; img++) {
+            int xOff = img * cin * hw;
+            PanelGemm.Rows io = new PanelGemm.Rows(wts, 0, cin, y, img * outs * hw, hw);
+            p.forRange(blocks, 1, (b0, b1) -> {
+                for (int b = b0; b < b1; b++) {
+                    int j0 = b * nr, cols = Math.min(nr, hw - j0);
+                    PanelGemm.Panel panel = new PanelGemm.Panel(x, xOff + j0, hw);
+                    if (cols < nr) {
+                        float[] tail = new float[cin * nr];
+                        for (int ch = 0; ch < cin; ch++) System.arraycopy(x, xOff + ch * hw + j0, tail, ch * nr, cols);
+                        panel = new PanelGemm.Panel(tail, 0, nr);
+                    }
+                    PanelGemm.multiply(io, outs, cin, panel, j0, cols);
+                }
+            });
+        }
+        return new ConvOutput(y, n, outs, h, w, w);
     }
 
     /** Inputs with NaN or infinity: one im2col row per output pixel through {@link TernaryMatmul}, whose packed kernels skip zero codes. */

@@ -21,6 +21,10 @@ public final class TernaryMatmul {
     /** {@code wide}: whether whole chunks take the 512-bit kernel (tests run both on any machine). */
     static void gemm(PackedTernaryMatrix m, float[] x, int batch, float[] y, Parallel par, boolean wide) {
         check(m, x, batch, y);
+        if (wide && batch >= DecodedGemm.MIN_BATCH && m instanceof TriplesMatrix t && DecodedGemm.TRIPLES_PANELS) {
+            DecodedGemm.runInt8(t, x, batch, y, par);
+            return;
+        }
         QuantizedActivations a = QuantizedActivations.of(m.layout(), x, batch, wide);
         par.forRange(m.rows(), panelRows(m), m.int8Rows(a, y));
         for (int b = 0; b < batch; b++) {

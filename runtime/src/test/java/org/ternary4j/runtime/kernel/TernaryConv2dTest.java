@@ -24,6 +24,9 @@ class TernaryConv2dTest {
             "2, 5, 6, 7, 5, 3, 3, 1, 1, 1, 5, row, false",
             "1, 5, 6, 7, 10, 3, 3, 2, 1, 1, 5, kernel, true",
             "1, 17, 5, 5, 9, 1, 1, 1, 0, 1, 1, syq-pixel, false",
+            // 1×1 convs over every pixel (the exact path's panel product): whole pixel blocks and a tail, several scale segments
+            "2, 40, 9, 11, 13, 1, 1, 1, 0, 1, 1, row, true",
+            "1, 48, 6, 8, 7, 1, 1, 1, 0, 1, 1, block:16, false",
             "1, 6, 8, 3, 4, 2, 3, 3, 1, 1, 1, syq-row, true",
             "3, 2, 4, 4, 3, 5, 5, 1, 2, 1, 1, block:7, false",
             "1, 33, 6, 6, 8, 3, 3, 1, 1, 1, 1, tensor, false",

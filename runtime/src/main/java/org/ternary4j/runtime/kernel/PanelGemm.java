@@ -1,0 +1,166 @@
+package org.ternary4j.runtime.kernel;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * The float GEMM kernel for many activation rows: y[b, j] = Σ_q a[b, q]·panel[q, j] for a panel of
+ * {@link #NR} output columns stored [k][NR] (two vectors per input). Four activation rows at a
+ * time: per input, two panel loads, four broadcasts and eight FMAs into eight accumulators (six
+ * rows and twelve where there are six), with no horizontal sums (the dot-product form spent more time adding lanes than multiplying at
+ * k = 384). Each output is one FMA chain over q = 0, 1, …, so its bits depend neither on the
+ * blocking nor on the thread count. Inputs past {@code k} are not read: callers whose rows carry
+ * zero pads pass the unpadded length.
+ */
+public final class PanelGemm {
+    private PanelGemm() {}
+
+    private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
+    private static final int L = F.length();
+    /** Output columns per panel: two vectors. */
+    public static final int NR = 2 * L;
+
+    /** Where a product reads its activation rows (row b at aOff + b·lda) and writes its outputs (row b at yOff + b·ldy). */
+    public record Rows(float[] a, int aOff, int lda, float[] y, int yOff, int ldy) {
+        public Rows(float[] a, int lda, float[] y, int ldy) {
+            this(a, 0, lda, y, 0, ldy);
+        }
+    }
+
+    /**
+     * Activation rows [0, count) of {@code r} (their first k values) times the panel at
+     * {@code p0}, into column y0 + j of each output row for the panel's first {@code cols} columns.
+     */
+    public static void multiply(Rows r, int count, int k, float[] panel, int p0, int y0, int cols) {
+        multiply(r, count, k, new Panel(panel, p0, NR), y0, cols);
+    }
+
+    /**
+     * A panel's place: input q's NR values at data[p0 + q·ldp …]. ldp = NR for packed panels; a
+     * 1×1 convolution reads its input planes in place (ldp = pixels), all NR values of each row
+     * inside the array.
+     */
+    public record Panel(float[] data, int p0, int ldp) {}
+
+    public static void multiply(Rows r, int count, int k, Panel panel, int y0, int cols) {
+        VectorMask<Float> lo = F.indexInRange(0, cols), hi = F.indexInRange(L, cols);
+        float[] p = panel.data();
+        int p0 = panel.p0(), ldp = panel.ldp();
+        int b = 0;
+        for (; b + 6 <= count; b += 6) block6(r, b, k, p, p0, ldp, y0, lo, hi);
+        for (; b + 4 <= count; b += 4) block4(r, b, k, p, p0, ldp, y0, lo, hi);
+        for (; b < count; b++) block1(r, b, k, p, p0, ldp, y0, lo, hi);
+    }
+
+    private static void block4(Rows r, int b, int k, float[] p, int p0, int ldp, int y0, VectorMask<Float> lo, VectorMask<Float> hi) {
+        float[] a = r.a();
+        int a0 = r.aOff() + b * r.lda(), a1 = a0 + r.lda(), a2 = a1 + r.lda(), a3 = a2 + r.lda();
+        FloatVector z = FloatVector.zero(F);
+        FloatVector c00 = z, c01 = z, c10 = z, c11 = z, c20 = z, c21 = z, c30 = z, c31 = z;
+        for (int q = 0, o = p0; q < k; q++, o += ldp) {
+            FloatVector w0 = FloatVector.fromArray(F, p, o), w1 = FloatVector.fromArray(F, p, o + L);
+            FloatVector x = FloatVector.broadcast(F, a[a0 + q]);
+            c00 = w0.fma(x, c00);
+            c01 = w1.fma(x, c01);
+            x = FloatVector.broadcast(F, a[a1 + q]);
+            c10 = w0.fma(x, c10);
+            c11 = w1.fma(x, c11);
+            x = FloatVector.broadcast(F, a[a2 + q]);
+            c20 = w0.fma(x, c20);
+            c21 = w1.fma(x, c21);
+            x = FloatVector.broadcast(F, a[a3 + q]);
+            c30 = w0.fma(x, c30);
+            c31 = w1.fma(x, c31);
+        }
+        float[] y = r.y();
+        int ld = r.ldy(), o = r.yOff() + b * ld + y0;
+        c00.intoArray(y, o, lo);
+        c01.intoArray(y, o + L, hi);
+        c10.intoArray(y, o + ld, lo);
+        c11.intoArray(y, o + ld + L, hi);
+        c20.intoArray(y, o + 2 * ld, lo);
+        c21.intoArray(y, o + 2 * ld + L, hi);
+        c30.intoArray(y, o + 3 * ld, lo);
+        c31.intoArray(y, o + 3 * ld + L, hi);
+    }
+
+    private static void block6(Rows r, int b, int k, float[] p, int p0, int ldp, int y0, VectorMask<Float> lo, VectorMask<Float> hi) {
+        float[] a = r.a();
+        int ld = r.lda(), a0 = r.aOff() + b * ld;
+        FloatVector z = FloatVector.zero(F);
+        FloatVector c00 = z, c01 = z, c10 = z, c11 = z, c20 = z, c21 = z, c30 = z, c31 = z, c40 = z, c41 = z, c50 = z, c51 = z;
+        for (int q = 0, o = p0; q < k; q++, o += ldp) {
+            FloatVector w0 = FloatVector.fromArray(F, p, o), w1 = FloatVector.fromArray(F, p, o + L);
+            FloatVector x = FloatVector.broadcast(F, a[a0 + q]);
+            c00 = w0.fma(x, c00);
+            c01 = w1.fma(x, c01);
+            x = FloatVector.broadcast(F, a[a0 + ld + q]);
+            c10 = w0.fma(x, c10);
+            c11 = w1.fma(x, c11);
+            x = FloatVector.broadcast(F, a[a0 + 2 * ld + q]);
+            c20 = w0.fma(x, c20);
+            c21 = w1.fma(x, c21);
+            x = FloatVector.broadcast(F, a[a0 + 3 * ld + q]);
+            c30 = w0.fma(x, c30);
+            c31 = w1.fma(x, c31);
+            x = FloatVector.broadcast(F, a[a0 + 4 * ld + q]);
+            c40 = w0.fma(x, c40);
+            c41 = w1.fma(x, c41);
+            x = FloatVector.broadcast(F, a[a0 + 5 * ld + q]);
+            c50 = w0.fma(x, c50);
+            c51 = w1.fma(x, c51);
+        }
+        float[] y = r.y();
+        int ly = r.ldy(), o = r.yOff() + b * ly + y0;
+        c00.intoArray(y, o, lo);
+        c01.intoArray(y, o + L, hi);
+        c10.intoArray(y, o + ly, lo);
+        c11.intoArray(y, o + ly + L, hi);
+        c20.intoArray(y, o + 2 * ly, lo);
+        c21.intoArray(y, o + 2 * ly + L, hi);
+        c30.intoArray(y, o + 3 * ly, lo);
+        c31.intoArray(y, o + 3 * ly + L, hi);
+        c40.intoArray(y, o + 4 * ly, lo);
+        c41.intoArray(y, o + 4 * ly + L, hi);
+        c50.intoArray(y, o + 5 * ly, lo);
+        c51.intoArray(y, o + 5 * ly + L, hi);
+    }
+
+    private static void block1(Rows r, int b, int k, float[] p, int p0, int ldp, int y0, VectorMask<Float> lo, VectorMask<Float> hi) {
+        float[] a = r.a();
+        int a0 = r.aOff() + b * r.lda();
+        FloatVector c0 = FloatVector.zero(F), c1 = c0;
+        for (int q = 0, o = p0; q < k; q++, o += ldp) {
+            FloatVector x = FloatVector.broadcast(F, a[a0 + q]);
+            c0 = FloatVector.fromArray(F, p, o).fma(x, c0);
+            c1 = FloatVector.fromArray(F, p, o + L).fma(x, c1);
+        }
+        int o = r.yOff() + b * r.ldy() + y0;
+        c0.intoArray(r.y(), o, lo);
+        c1.intoArray(r.y(), o + L, hi);
+    }
+
+    /** Panels of a [k, n] row-major matrix (ONNX MatMul's B): panel t holds columns [t·NR, t·NR + NR), zero past n. */
+    public static float[] pack(float[] b, int k, int n) {
+        float[] p = new float[Math.multiplyExact(panels(n), Math.multiplyExact(k, NR))];
+        pack(b, 0, k, n, p);
+        return p;
+    }
+
+    /** As above from b[bOff…] into p (at least {@link #panels}(n)·k·NR values; the zero columns are written too). */
+    public static void pack(float[] b, int bOff, int k, int n, float[] p) {
+        for (int t = 0; t < panels(n); t++) {
+            int cols = Math.min(NR, n - t * NR);
+            for (int q = 0; q < k; q++) {
+                int o = (t * k + q) * NR;
+                System.arraycopy(b, bOff + q * n + t * NR, p, o, cols);
+                if (cols < NR) java.util.Arrays.fill(p, o + cols, o + NR, 0f);
+            }
+        }
+    }
+
+    public static int panels(int n) {
+        return (n + NR - 1) / NR;
+    }
+}

@@ -1,0 +1,67 @@
+package org.ternary4j.runtime.kernel;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import java.util.Random;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+import org.ternary4j.core.TernaryTensor;
+import org.ternary4j.core.grouping.Grouping;
+
+/**
+ * The panel products for many activation vectors: the int8 path of TRIPLES matrices bit for bit
+ * against the layout's scalar int8 reference (and the exact reference for a vector with NaN),
+ * the exact path against a double-precision product, both for one and three threads.
+ */
+class DecodedGemmTest {
+
+    @ParameterizedTest(name = "{0} vectors")
+    @ValueSource(ints = {8, 13, 40})
+    void triplesInt8MatchesTheScalarReference(int batch) {
+        Assumptions.assumeTrue(DecodedGemm.TRIPLES_PANELS, "TRIPLES panels need 512-bit vectors");
+        Random rnd = new Random(batch);
+        // 70 rows: two whole tiles and a partial one; 300 inputs: a partial last nine
+        TernaryTensor t = RandomTensors.ternary(rnd, new int[] {70, 300}, Grouping.parse("row"), false);
+        PackedTernaryMatrix m = PackedTernaryMatrix.of(t, 0, 70, PackedTernaryMatrix.CodeLayout.TRIPLES);
+        float[] x = RandomTensors.gaussian(rnd, batch * 300);
+        java.util.Arrays.fill(x, 300, 600, 0f); // an all-zero vector
+        x[2 * 300 + 17] = Float.NaN;
+        float[] one = new float[batch * 70], three = new float[batch * 70];
+        TernaryMatmul.gemm(m, x, batch, one, Parallel.serial());
+        TernaryMatmul.gemm(m, x, batch, three, RandomTensors.THREE);
+        assertArrayEquals(one, three);
+        QuantizedActivations a = QuantizedActivations.of(m.layout(), x, batch, true);
+        for (int b = 0; b < batch; b++) {
+            float[] xp = new float[m.layout().paddedK()];
+            m.layout().scatter(x, b * 300, xp, 0);
+            for (int r = 0; r < 70; r++) {
+                float expected = a.finite[b] ? m.int8Reference(r, a, b) : m.exactReference(r, xp, 0);
+                assertEquals(expected, one[b * 70 + r], "vector " + b + " row " + r);
+            }
+        }
+    }
+
+    @ParameterizedTest(name = "{0} vectors")
+    @ValueSource(ints = {8, 13, 40})
+    void exactPathMatchesADoubleProduct(int batch) {
+        Random rnd = new Random(100 + batch);
+        TernaryTensor t = RandomTensors.ternary(rnd, new int[] {70, 300}, Grouping.parse("row"), false);
+        for (PackedTernaryMatrix.CodeLayout layout : PackedTernaryMatrixTest.layoutsFor(t)) {
+            PackedTernaryMatrix m = PackedTernaryMatrix.of(t, 0, 70, layout);
+            float[] x = RandomTensors.gaussian(rnd, batch * 300);
+            float[] one = new float[batch * 70], three = new float[batch * 70];
+            TernaryMatmul.gemmExact(m, x, batch, one, Parallel.serial());
+            TernaryMatmul.gemmExact(m, x, batch, three, RandomTensors.THREE);
+            assertArrayEquals(one, three, layout.toString());
+            for (int b = 0; b < batch; b++) {
+                for (int r = 0; r < 70; r++) {
+                    double s = 0;
+                    for (int i = 0; i < 300; i++) s += (double) m.code(r, i) * t.scalePos()[r] * x[b * 300 + i];
+                    assertEquals(s, one[b * 70 + r], 1e-4 * (1 + Math.abs(s)), layout + " vector " + b + " row " + r);
+                }
+            }
+        }
+    }
+}
