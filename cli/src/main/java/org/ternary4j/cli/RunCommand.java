@@ -77,7 +77,7 @@ final class RunCommand implements Callable<Integer> {
             for (KeptTensor t : kept.values()) {
                 if (t.precision() == KeptTensor.Precision.INT8) i8++;
                 else f16++;
-                long w = t.dequantize().length;
+                long w = org.ternary4j.core.grouping.Shapes.size(t.shape());
                 n += w;
                 bits += t.bitsPerWeight() * w;
             }

@@ -44,12 +44,12 @@ import org.ternary4j.ptq.calibrate.Steps;
  */
 public final class OnnxQuantization {
 
-    /** Calibration inputs, the steps to apply, and optionally a bits/weight budget for choosing each layer's grouping (null: none). */
+    /** Calibration inputs, the steps to apply, and optionally a bits/weight budget for mixed precision (each layer's grouping or INT8/FP16; null: none). */
     public record Calibration(CalibrationInputs data, Steps steps, Double budget) {
         public Calibration {
             Objects.requireNonNull(data, "data");
             Objects.requireNonNull(steps, "steps");
-            if (budget != null && !(budget > 0)) throw new IllegalArgumentException("the grouping budget must be > 0 bits/weight, got " + budget);
+            if (budget != null && !(budget > 0)) throw new IllegalArgumentException("the bits/weight budget must be > 0, got " + budget);
         }
 
         /** All steps, no budget. */

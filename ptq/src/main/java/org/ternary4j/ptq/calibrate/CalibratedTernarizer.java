@@ -26,7 +26,10 @@ public final class CalibratedTernarizer {
         return run(in, out, options, data, steps, null, beforeCommit, calibrated);
     }
 
-    /** {@code budget}: bits/weight under which each layer's grouping is chosen ({@link GroupingBudget}); null: the options' grouping. */
+    /**
+     * {@code budget}: bits/weight over every weight layer under which each layer's grouping or kept
+     * precision is chosen ({@link GroupingBudget}; the first and last layers are candidates then); null: the options' grouping.
+     */
     public static Outcome run(Path in, Path out, OnnxOptions options, CalibrationInputs data, Steps steps, Double budget,
                               OnnxTernarizer.BeforeCommit beforeCommit, Consumer<Calibrator.Result> calibrated) throws IOException {
         // Under a budget the first and last layers are candidates like any other: the budget decides what they keep.
