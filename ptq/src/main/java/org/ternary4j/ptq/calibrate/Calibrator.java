@@ -84,8 +84,14 @@ public final class Calibrator {
         }
         List<String> notes = new ArrayList<>();
         List<CalibLayer> found = new ArrayList<>();
+        List<MixedPrecision.Embedding> embeddings = new ArrayList<>();
         for (LayerDecision d : decisions) {
             if (!d.ternarized()) continue;
+            var e = budget == null ? java.util.Optional.<MixedPrecision.Embedding>empty() : MixedPrecision.embedding(model, d);
+            if (e.isPresent()) {
+                embeddings.add(e.get()); // a budget candidate; ternarized without calibration, as every Gather table
+                continue;
+            }
             CalibLayer.Result r = CalibLayer.find(model.graph(), d.layerIndex(), d.op(), d.weight());
             if (r.layer() != null) found.add(r.layer());
             else notes.add(r.reason());
@@ -94,16 +100,22 @@ public final class Calibrator {
         Map<CalibLayer, Integer> at = new LinkedHashMap<>();
         for (CalibLayer l : found) at.put(l, nodeIndex(model, l));
         List<CalibLayer> layers = found.stream().sorted(java.util.Comparator.comparingInt(at::get)).toList();
-        List<GroupingBudget.Fixed> fixed = budget == null ? List.of() : MixedPrecision.fixed(model, decisions, at.keySet(), setup(), notes);
+        Set<String> candidates = new LinkedHashSet<>();
+        for (CalibLayer l : layers) candidates.add(l.weight());
+        for (MixedPrecision.Embedding e : embeddings) candidates.add(e.weight());
+        List<GroupingBudget.Fixed> fixed = budget == null ? List.of() : MixedPrecision.fixed(model, decisions, candidates, setup(), notes);
         if (layers.isEmpty()) {
+            if (!embeddings.isEmpty()) notes.add("no layer to calibrate: the embedding tables are ternarized at the given grouping, outside the budget");
             return new Result(Map.of(), Map.of(), model, List.of(), notes, budget == null ? null : GroupingBudget.choose(List.of(), List.of(), fixed, budget));
         }
         Set<String> wanted = new LinkedHashSet<>();
         if (steps.bias() || steps.variance()) for (CalibLayer l : layers) wanted.add(l.biasOutput());
         Stretches plan = Stretches.plan(model.graph(), layers.stream().map(at::get).toList(), wanted);
         FpPass fp = budget == null && wanted.isEmpty() ? new FpPass(Map.of(), null) : fpPass(model, layers, plan, data);
-        GroupingBudget.Choice choice = budget == null ? null : chooseGroupings(model, layers, fp.stats(), fixed, data, notes);
-        return sequential(model, layers, plan, data, fp.moments(), notes, choice);
+        GroupingBudget.Choice choice = budget == null ? null
+                : chooseGroupings(model, new MixedPrecision.Layers(layers, fp.stats(), embeddings), fixed, data, notes);
+        Result r = sequential(model, layers, plan, data, fp.moments(), notes, choice);
+        return choice == null ? r : new MixedPrecision(setup()).withEmbeddings(r, model, embeddings);
     }
 
     /**
@@ -375,9 +387,9 @@ public final class Calibrator {
     }
 
     /** Sensitivity analysis and budgeted choice of a grouping or a kept precision per layer ({@link MixedPrecision}). */
-    private GroupingBudget.Choice chooseGroupings(OnnxModel model, List<CalibLayer> layers, List<List<InputStats>> stats, List<GroupingBudget.Fixed> fixed,
-                                                  CalibrationInputs data, List<String> notes) throws IOException {
-        GroupingBudget.Choice c = new MixedPrecision(setup()).choose(model, layers, stats, fixed, data, budget, notes);
+    private GroupingBudget.Choice chooseGroupings(OnnxModel model, MixedPrecision.Layers layers, List<GroupingBudget.Fixed> fixed, CalibrationInputs data,
+                                                  List<String> notes) throws IOException {
+        GroupingBudget.Choice c = new MixedPrecision(setup()).choose(model, layers, fixed, data, budget, notes);
         Map<String, Grouping> m = new LinkedHashMap<>();
         c.groupings().forEach((k, v) -> m.put(k, Grouping.parse(v)));
         perLayer = m;

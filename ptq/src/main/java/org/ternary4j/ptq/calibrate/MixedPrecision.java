@@ -44,18 +44,42 @@ final class MixedPrecision {
         this.setup = setup;
     }
 
-    GroupingBudget.Choice choose(OnnxModel model, List<CalibLayer> layers, List<List<InputStats>> stats, List<GroupingBudget.Fixed> fixed,
-                                 CalibrationInputs data, double budget, List<String> notes) throws IOException {
+    /** What the budget chooses among: the calibrated layers with their input statistics, and the embedding tables. */
+    record Layers(List<CalibLayer> calibrated, List<List<InputStats>> stats, List<Embedding> embeddings) {}
+
+    /**
+     * A Gather table (embedding) under a budget: a candidate like any other layer. Its inputs are
+     * indices, so its local errors are weight errors Σ(w−q)² / Σw² (every row equally likely).
+     */
+    record Embedding(int order, String weight, int[] shape) {}
+
+    /** The embedding table {@code d} reads, when it is a rank-2 FLOAT constant of the main graph. */
+    static java.util.Optional<Embedding> embedding(OnnxModel model, LayerDecision d) {
+        if (!d.op().equals("Gather")) return java.util.Optional.empty();
+        return CalibLayer.embeddedFloat(model.graph(), d.weight()).filter(t -> t.shape().length == 2)
+                .map(t -> new Embedding(d.layerIndex(), d.weight(), t.shape()));
+    }
+
+    GroupingBudget.Choice choose(OnnxModel model, Layers layers, List<GroupingBudget.Fixed> fixed, CalibrationInputs data, double budget,
+                                 List<String> notes) throws IOException {
         List<List<GroupingBudget.Candidate>> perLayer = new ArrayList<>();
+        List<String> names = new ArrayList<>();
         List<float[]> reference = new ArrayList<>(); // each layer's reference ternary weight, stored layout
-        for (int li = 0; li < layers.size(); li++) {
-            Measured m = measure(model, layers.get(li), stats.get(li));
+        for (int li = 0; li < layers.calibrated().size(); li++) {
+            Measured m = measure(model, layers.calibrated().get(li), layers.stats().get(li));
             perLayer.add(m.candidates());
+            names.add(layers.calibrated().get(li).weight());
             reference.add(m.reference());
         }
-        List<Double> sensitivity = sensitivities(model, layers, reference, data, notes);
+        for (Embedding e : layers.embeddings()) {
+            Measured m = measure(model, e);
+            perLayer.add(m.candidates());
+            names.add(e.weight());
+            reference.add(m.reference());
+        }
+        List<Double> sensitivity = sensitivities(model, names, reference, data, notes);
         List<List<GroupingBudget.Candidate>> scaled = new ArrayList<>();
-        for (int li = 0; li < layers.size(); li++) {
+        for (int li = 0; li < perLayer.size(); li++) {
             List<GroupingBudget.Candidate> cs = perLayer.get(li);
             double refLocal = cs.getFirst().localError(), s = sensitivity.get(li);
             List<GroupingBudget.Candidate> out = new ArrayList<>();
@@ -111,6 +135,60 @@ final class MixedPrecision {
         return new Measured(cs, reference);
     }
 
+    private Measured measure(OnnxModel model, Embedding e) throws IOException {
+        float[] w = CalibLayer.embeddedFloat(model.graph(), e.weight()).orElseThrow().floats();
+        double ref = 0;
+        for (float v : w) ref += (double) v * v;
+        List<GroupingBudget.Candidate> cs = new ArrayList<>();
+        float[] reference = null;
+        for (Grouping g : GroupingBudget.candidates(e.shape(), setup.grouping().apply(e.shape()))) {
+            float[] q = ternary(e, w, g).dequantize();
+            if (reference == null) reference = q;
+            cs.add(new GroupingBudget.Candidate(e.order(), e.weight(), g.spec(), w.length,
+                    GroupingBudget.storedBits(e.shape(), g, setup.projection().twoScales(), setup.packing()), ref == 0 ? 0 : squaredError(w, q) / ref, 0));
+        }
+        for (KeptTensor.Precision p : KeptTensor.Precision.values()) {
+            float[] q = KeptTensor.of(p, e.shape(), w).dequantize();
+            cs.add(new GroupingBudget.Candidate(e.order(), e.weight(), p.spec(), w.length, GroupingBudget.storedBits(e.shape(), p),
+                    ref == 0 ? 0 : squaredError(w, q) / ref, 0));
+        }
+        return new Measured(cs, reference);
+    }
+
+    private TernaryTensor ternary(Embedding e, float[] w, Grouping g) {
+        return new org.ternary4j.core.Ternarizer(setup.projection(), g).apply(e.shape(), w.clone());
+    }
+
+    private static double squaredError(float[] w, float[] q) {
+        double s = 0;
+        for (int i = 0; i < w.length; i++) s += ((double) w[i] - q[i]) * ((double) w[i] - q[i]);
+        return s;
+    }
+
+    /**
+     * {@code r} with the embedding tables' choices added: ternary ones (at the chosen grouping) to the
+     * weights, kept ones to the kept tensors and, dequantized, into the corrected model.
+     */
+    Calibrator.Result withEmbeddings(Calibrator.Result r, OnnxModel model, List<Embedding> embeddings) throws IOException {
+        if (embeddings.isEmpty()) return r;
+        Map<String, TernaryTensor> weights = new java.util.LinkedHashMap<>(r.weights());
+        Map<String, KeptTensor> kept = new java.util.LinkedHashMap<>(r.kept());
+        Map<String, float[]> values = new java.util.LinkedHashMap<>();
+        for (Embedding e : embeddings) {
+            String choice = r.budget().choice(e.weight());
+            float[] w = CalibLayer.embeddedFloat(model.graph(), e.weight()).orElseThrow().floats();
+            if (r.budget().kept().containsKey(e.weight())) {
+                KeptTensor t = KeptTensor.of(r.budget().kept().get(e.weight()), e.shape(), w);
+                kept.put(e.weight(), t);
+                values.put(e.weight(), t.dequantize());
+            } else {
+                weights.put(e.weight(), ternary(e, w, Grouping.parse(choice)));
+            }
+        }
+        OnnxModel corrected = values.isEmpty() ? r.corrected() : r.corrected().withFloats(values);
+        return new Calibrator.Result(weights, kept, corrected, r.layers(), r.notes(), r.budget());
+    }
+
     /** The layer's weight stored at {@code p}. */
     static KeptTensor keep(OnnxModel model, CalibLayer l, KeptTensor.Precision p) throws IOException {
         float[] stored = CalibLayer.embeddedFloat(model.graph(), l.weight()).orElseThrow().floats();
@@ -122,9 +200,7 @@ final class MixedPrecision {
      * precision by the layer choice (at their stored width) and those ternarized without
      * calibration (at the default grouping's storage).
      */
-    static List<GroupingBudget.Fixed> fixed(OnnxModel model, List<LayerDecision> decisions, Set<CalibLayer> candidates, Setup setup, List<String> notes) {
-        Set<String> calibrated = new java.util.HashSet<>();
-        for (CalibLayer l : candidates) calibrated.add(l.weight());
+    static List<GroupingBudget.Fixed> fixed(OnnxModel model, List<LayerDecision> decisions, Set<String> calibrated, Setup setup, List<String> notes) {
         List<GroupingBudget.Fixed> out = new ArrayList<>();
         for (LayerDecision d : decisions) {
             if (calibrated.contains(d.weight())) continue;
@@ -170,7 +246,7 @@ final class MixedPrecision {
      * Per layer, the model's relative output error with only that layer at its reference weight;
      * NaN everywhere (with a note) when the model has no FLOAT output to compare.
      */
-    private List<Double> sensitivities(OnnxModel model, List<CalibLayer> layers, List<float[]> reference, CalibrationInputs data, List<String> notes)
+    private List<Double> sensitivities(OnnxModel model, List<String> layers, List<float[]> reference, CalibrationInputs data, List<String> notes)
             throws IOException {
         Set<String> outputs = new java.util.LinkedHashSet<>();
         for (ValueInfo v : model.graph().outputs()) if (v.type().equals(java.util.Optional.of(ElementType.FLOAT))) outputs.add(v.name());
@@ -192,7 +268,7 @@ final class MixedPrecision {
         for (int li = 0; li < layers.size(); li++) {
             double[] diff = {0};
             int[] at = {0};
-            byte[] changed = model.withFloats(Map.of(layers.get(li).weight(), reference.get(li))).toBytes();
+            byte[] changed = model.withFloats(Map.of(layers.get(li), reference.get(li))).toBytes();
             try (IntermediateRunner r = IntermediateRunner.open(changed, setup.file())) {
                 r.run(subset, outputs, batch -> {
                     for (String name : outputs) {

@@ -59,7 +59,7 @@ class KeptWeightsTest {
         String msg = refusal(net, Map.of("fc1.w", wrong));
         assertTrue(msg.endsWith(": kept weight 'fc1.w' implies ONNX shape [37, 7] but the model's is [37, 128]"), msg);
         msg = refusal(net, Map.of("bn.g", KeptTensor.of(KeptTensor.Precision.INT8, new int[] {8}, new float[8])));
-        assertTrue(msg.endsWith(": kept weight 'bn.g' is input 1 of BatchNormalization node 'batchnormalization_bn'; kept weights can only be the weight (input 1) of Conv, Gemm or MatMul"), msg);
+        assertTrue(msg.endsWith(": kept weight 'bn.g' is input 1 of BatchNormalization node 'batchnormalization_bn'; kept weights can only be the weight (input 1) of Conv, Gemm or MatMul, or the table (input 0) of Gather"), msg);
     }
 
     private static String refusal(TernaryModelTest.Net net, Map<String, KeptTensor> kept) {
