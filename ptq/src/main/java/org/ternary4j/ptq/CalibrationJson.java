@@ -65,7 +65,8 @@ public final class CalibrationJson {
             o.put("kept", d.chosen().kept());
             o.put("params", d.chosen().params());
             o.put("bitsPerWeight", d.chosen().bitsPerWeight());
-            o.put("sensitivity", d.sensitivity());
+            if (Double.isNaN(d.sensitivity())) o.putNull("sensitivity"); // not measured: the model has no FLOAT output (a note says so)
+            else o.put("sensitivity", d.sensitivity());
             o.put("estimatedOutputError", d.chosen().error());
             o.put("why", d.why());
         });
