@@ -13,6 +13,7 @@ import org.ternary4j.eval.report.WeightHistogram;
 import org.ternary4j.formats.onnx.OnnxResult;
 import org.ternary4j.formats.onnx.OnnxTernaryTensor;
 import org.ternary4j.formats.onnx.OnnxWeights;
+import org.ternary4j.ptq.calibrate.GroupingBudget;
 
 /** The HTML report of one ternarized ONNX model: layers, weight histograms, size, accuracy. */
 final class OnnxReportPage {
@@ -22,15 +23,34 @@ final class OnnxReportPage {
 
     static void write(Path html, String title, Path fpModel, OnnxResult result, Packing packing,
                       List<ReportData.AccuracyEntry> accuracies, Path... inputs) throws IOException {
+        write(html, data(title, fpModel, result, packing, accuracies), inputs);
+    }
+
+    static void write(Path html, ReportData data, Path... inputs) throws IOException {
+        checkNotInput(html, inputs);
+        HtmlReport.write(data, html);
+    }
+
+    /** The page's content: layers, histograms of the ternarized weights, sizes and accuracies. */
+    static ReportData data(String title, Path fpModel, OnnxResult result, Packing packing, List<ReportData.AccuracyEntry> accuracies) throws IOException {
         Map<String, float[]> originals = OnnxWeights.canonical(fpModel, result.tensors());
         List<WeightHistogram> histograms = new ArrayList<>();
         for (OnnxTernaryTensor t : result.tensors()) {
             float[] w = originals.get(t.name());
             if (w != null && !t.bnFolded()) histograms.add(WeightHistogram.of(t.name(), w, t.tensor(), BINS));
         }
-        ReportData data = new ReportData(title, result.reports(), histograms, size(fpModel, result, packing), accuracies, List.of());
-        checkNotInput(html, inputs);
-        HtmlReport.write(data, html);
+        return new ReportData(title, result.reports(), histograms, size(fpModel, result, packing), accuracies, List.of());
+    }
+
+    /** The mixed-precision section from calibration's budgeted choice: every candidate layer and every fixed one. */
+    static ReportData.MixedPrecision mixed(GroupingBudget.Choice c) {
+        List<ReportData.LayerChoice> rows = new ArrayList<>();
+        c.decisions().forEach((w, d) -> rows.add(new ReportData.LayerChoice(w, d.chosen().params(), d.chosen().choice(), d.chosen().bitsPerWeight(),
+                d.sensitivity(), d.why())));
+        for (GroupingBudget.Fixed f : c.fixed()) {
+            rows.add(new ReportData.LayerChoice(f.weight(), f.params(), "fixed", f.params() == 0 ? 0 : (double) f.bits() / f.params(), null, f.reason()));
+        }
+        return new ReportData.MixedPrecision(c.budget(), c.bitsPerWeight(), rows);
     }
 
     /**

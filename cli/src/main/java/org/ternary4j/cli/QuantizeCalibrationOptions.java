@@ -20,8 +20,10 @@ final class QuantizeCalibrationOptions {
     String calibrationSteps;
 
     @Option(names = "--budget", paramLabel = "BITS",
-            description = "With --calibrate: choose each layer's grouping (the given one, row, kernel, block:64/32/16) by its "
-                    + "measured sensitivity so the ternarized layers average at most BITS bits/weight (with --packing).")
+            description = "With --calibrate: mixed precision. Every Conv/Gemm/MatMul layer (first and last included) becomes ternary "
+                    + "(the given grouping, row, kernel, block:64/32/16) or is kept at INT8 or FP16, chosen by measured sensitivity for the "
+                    + "least output error with at most BITS bits/weight on average over all of them (excluded layers count at 32; "
+                    + "codes as --packing).")
     Double budget;
 
     /** Null without --calibrate; the calibration inputs are loaded here, before anything is written. */

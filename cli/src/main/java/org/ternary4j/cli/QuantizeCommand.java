@@ -204,7 +204,9 @@ final class QuantizeCommand implements Callable<Integer> {
             acc.add(new ReportData.AccuracyEntry("full precision", a.fpTop1(), null, null));
             acc.add(new ReportData.AccuracyEntry("ternary (" + method + ", " + groups + ")", a.ternaryTop1(), a.agreement(), a.meanCosine()));
         }
-        OnnxReportPage.write(html, input.getFileName() + ": " + method + ", " + groups, input, outcome.result(), options.packing(), acc, input, output);
+        ReportData data = OnnxReportPage.data(input.getFileName() + ": " + method + ", " + groups, input, outcome.result(), options.packing(), acc);
+        if (outcome.calibration() != null && outcome.calibration().budget() != null) data = data.withMixed(OnnxReportPage.mixed(outcome.calibration().budget()));
+        OnnxReportPage.write(html, data, input, output);
     }
 
     static boolean isGguf(Path p) {

@@ -14,6 +14,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import org.ternary4j.core.KeptTensor;
 import org.ternary4j.core.TernaryTensor;
 import org.ternary4j.formats.data.Dataset;
 import org.ternary4j.eval.ort.Evaluator;
@@ -67,6 +68,25 @@ final class RunCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
+    /** The layers the packed file keeps at INT8/FP16: counts and stored size. */
+    private record Kept(int int8, int fp16, long weights, double storedBits) {
+        static Kept of(Map<String, KeptTensor> kept) {
+            int i8 = 0, f16 = 0;
+            long n = 0;
+            double bits = 0;
+            for (KeptTensor t : kept.values()) {
+                if (t.precision() == KeptTensor.Precision.INT8) i8++;
+                else f16++;
+                long w = org.ternary4j.core.grouping.Shapes.size(t.shape());
+                n += w;
+                bits += t.bitsPerWeight() * w;
+            }
+            return new Kept(i8, f16, n, bits);
+        }
+    }
+
+    private Kept kept;
+
     /** What the runtime's warm-up at load did (text output only: the JSON keeps its fields). */
     private String loadWarmUp;
 
@@ -75,16 +95,19 @@ final class RunCommand implements Callable<Integer> {
         new PathGuard().model(model).input(packed).data(data.data).input(data.labels).check();
         int threads = threadCount.count;
         Map<String, TernaryTensor> ternary = new HashMap<>();
+        Map<String, KeptTensor> keptTensors = new HashMap<>();
         try (PackedReader reader = PackedReader.open(packed)) {
             for (String name : reader.ternaryNames()) ternary.put(name, reader.read(name));
+            for (String name : reader.keptNames()) keptTensors.put(name, reader.readKept(name));
         }
+        kept = Kept.of(keptTensors);
         float[][] outputs;
         long nanos;
         long packedBytes;
         Dataset d;
         long ternaryWeights = ternary.values().stream().mapToLong(t -> t.codes().length).sum();
         try (org.ternary4j.formats.onnx.OnnxModel onnx = org.ternary4j.formats.onnx.OnnxModel.read(model);
-             TernaryModel m = load(onnx, ternary, threads)) {
+             TernaryModel m = load(onnx, ternary, keptTensors, threads)) {
             packedBytes = m.packedWeightBytes();
             loadWarmUp = m.warmUp();
             List<InputPlan.Binding> inputs;
@@ -192,6 +215,13 @@ final class RunCommand implements Callable<Integer> {
             o.put("activations", exact ? "float" : "int8");
             o.put("packedWeightBytes", packedBytes);
             o.put("residentBitsPerWeight", bits);
+            if (kept.weights() > 0) {
+                ObjectNode k = o.putObject("kept");
+                k.put("weights", kept.weights());
+                k.put("storedBits", kept.storedBits());
+                k.put("int8Layers", kept.int8());
+                k.put("fp16Layers", kept.fp16());
+            }
             if (cmp != null) {
                 ObjectNode c = o.putObject("ort");
                 c.put("agreement", cmp.agreement());
@@ -204,6 +234,10 @@ final class RunCommand implements Callable<Integer> {
             out.printf(Locale.ROOT, "%s: top-1 %s on %d examples; %.0f examples/s (batch %d, %d thread%s, %s activations)%n", model,
                     TaskAccuracy.percent(top1), n, perSecond, batch.size, threads, threads == 1 ? "" : "s", exact ? "float" : "int8");
             out.printf(Locale.ROOT, "packed ternary weights resident: %d bytes, %.3f bits/weight; %s%n", packedBytes, bits, loadWarmUp);
+            if (kept.weights() > 0) {
+                out.printf(Locale.ROOT, "kept layers: %d INT8 + %d FP16, %d weights at %.3f bits/weight in the file, dequantized to float at load%n",
+                        kept.int8(), kept.fp16(), kept.weights(), kept.storedBits() / kept.weights());
+            }
             if (cmp != null) {
                 out.printf(Locale.ROOT, "ONNX Runtime on the dequantized model: %.0f examples/s (runtime is %.2fx), predictions agree on %.2f %%, max |output diff| %.2e%n",
                         cmp.ortPerSecond(), perSecond / cmp.ortPerSecond(), 100 * cmp.agreement(), cmp.maxAbsDiff());
@@ -213,9 +247,10 @@ final class RunCommand implements Callable<Integer> {
     }
 
     /** The runtime's load errors name the model; which packed file the weights came from is said too. */
-    private TernaryModel load(org.ternary4j.formats.onnx.OnnxModel onnx, Map<String, TernaryTensor> ternary, int threads) throws IOException {
+    private TernaryModel load(org.ternary4j.formats.onnx.OnnxModel onnx, Map<String, TernaryTensor> ternary, Map<String, KeptTensor> keptTensors,
+                              int threads) throws IOException {
         try {
-            return TernaryModel.load(onnx, ternary, new TernaryModel.Options(threads, exact));
+            return TernaryModel.load(onnx, ternary, keptTensors, new TernaryModel.Options(threads, exact));
         } catch (IOException e) {
             throw new IOException(e.getMessage() + " (packed weights from " + packed + ")", e);
         }

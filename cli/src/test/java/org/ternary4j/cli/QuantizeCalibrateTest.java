@@ -56,7 +56,10 @@ class QuantizeCalibrateTest {
         assertEquals(0, run.exitCode(), run.err());
         assertTrue(run.out().contains("calibration on"), run.out());
         JsonNode cal = new ObjectMapper().readTree(report.toFile()).get("calibration");
-        assertEquals(4, cal.get("layers").size());
+        int kept = 0;
+        for (JsonNode l : cal.get("budget").get("layers")) if (l.get("kept").asBoolean()) kept++;
+        assertEquals(4, cal.get("layers").size() + kept, "every layer is calibrated ternary or kept at INT8/FP16");
+        assertEquals(4, cal.get("budget").get("layers").size());
         for (JsonNode l : cal.get("layers")) {
             assertTrue(l.get("outputErrorCalibrated").asDouble() <= l.get("outputErrorPlain").asDouble() + 1e-12, l.toString() + run.out());
         }

@@ -52,6 +52,22 @@ class RunCommandTest {
         assertTrue(j.get("ort").get("maxAbsOutputDiff").asDouble() < 1e-3, r.out());
     }
 
+    /** A mixed file (ternary layers plus INT8/FP16 kept ones, from --budget) runs in the runtime as the written model runs in ONNX Runtime. */
+    @Test
+    void mixedPrecisionFileRunsLikeOnnxRuntime() throws Exception {
+        Path mixed = dir.resolve("mixed.onnx"), mixedPacked = dir.resolve("mixed.packed.safetensors");
+        CliRun q = CliRun.of("quantize", TaskCommandsTest.LENET.toString(), "-o", mixed.toString(), "--method", "tnt", "--grouping", "row",
+                "--calibrate", "fashion-mnist:256", "--budget", "2.6", "--packed", mixedPacked.toString());
+        assertEquals(0, q.exitCode(), q.err());
+        assertTrue(q.out().contains("kept at INT8 by mixed precision") || q.out().contains("kept at FP16 by mixed precision"), q.out());
+        CliRun r = CliRun.of("run", mixed.toString(), "--packed", mixedPacked.toString(), "--data", "random:8:3", "--exact", "--compare-ort", "--json");
+        assertEquals(0, r.exitCode(), r.err());
+        JsonNode j = new ObjectMapper().readTree(r.out());
+        assertTrue(j.get("kept").get("weights").asInt() > 0, r.out());
+        assertEquals(1.0, j.get("ort").get("agreement").asDouble());
+        assertTrue(j.get("ort").get("maxAbsOutputDiff").asDouble() < 1e-3, r.out());
+    }
+
     @Test
     void packedWeightsOfAnotherModelAreRefusedNamingBothFiles() {
         Path otherPacked = dir.resolve("vgg.packed.safetensors");

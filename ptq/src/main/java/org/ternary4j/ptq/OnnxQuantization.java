@@ -9,6 +9,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
+import org.ternary4j.core.KeptTensor;
 import org.ternary4j.core.pack.Packing;
 import org.ternary4j.formats.data.Dataset;
 import org.ternary4j.formats.onnx.LayerDecision;
@@ -16,6 +17,7 @@ import org.ternary4j.formats.onnx.OnnxOptions;
 import org.ternary4j.formats.onnx.OnnxResult;
 import org.ternary4j.formats.onnx.OnnxTernarizer;
 import org.ternary4j.formats.onnx.OnnxTernaryTensor;
+import org.ternary4j.formats.packed.KeptEntry;
 import org.ternary4j.formats.packed.PackedEntry;
 import org.ternary4j.formats.packed.PackedFormat;
 import org.ternary4j.formats.safetensors.DType;
@@ -42,12 +44,12 @@ import org.ternary4j.ptq.calibrate.Steps;
  */
 public final class OnnxQuantization {
 
-    /** Calibration inputs, the steps to apply, and optionally a bits/weight budget for choosing each layer's grouping (null: none). */
+    /** Calibration inputs, the steps to apply, and optionally a bits/weight budget for mixed precision (each layer's grouping or INT8/FP16; null: none). */
     public record Calibration(CalibrationInputs data, Steps steps, Double budget) {
         public Calibration {
             Objects.requireNonNull(data, "data");
             Objects.requireNonNull(steps, "steps");
-            if (budget != null && !(budget > 0)) throw new IllegalArgumentException("the grouping budget must be > 0 bits/weight, got " + budget);
+            if (budget != null && !(budget > 0)) throw new IllegalArgumentException("the bits/weight budget must be > 0, got " + budget);
         }
 
         /** All steps, no budget. */
@@ -152,7 +154,7 @@ public final class OnnxQuantization {
             OnnxOptions o = request.options();
             int kept = (int) r.layers().stream().filter(l -> !l.ternarized()).count();
             report = new QuantizeReport(request.input().toString(), o.projection().spec(), o.grouping().spec(), o.packing().spec(), r.reports(), kept);
-            if (request.packed() != null) writePacked(request.input(), request.packed(), r.tensors(), o.packing());
+            if (request.packed() != null) writePacked(request.input(), request.packed(), r.tensors(), calibration == null ? Map.of() : calibration.kept(), o.packing());
             if (request.report() != null && request.evalData() == null) JsonFiles.write(request.report(), json(), request.input());
         }
 
@@ -163,12 +165,16 @@ public final class OnnxQuantization {
         }
     }
 
-    /** Codes and scales of the ternarized weights, under their ONNX names, in canonical layout. */
-    private static void writePacked(Path input, Path packed, List<OnnxTernaryTensor> tensors, Packing packing) throws IOException {
+    /**
+     * Codes and scales of the ternarized weights, then the layers mixed precision kept at INT8/FP16
+     * (calibration only keeps FLOAT weights), under their ONNX names, in canonical layout.
+     */
+    private static void writePacked(Path input, Path packed, List<OnnxTernaryTensor> tensors, Map<String, KeptTensor> kept, Packing packing)
+            throws IOException {
         List<TensorSpec> specs = new ArrayList<>();
         Map<String, String> meta = new LinkedHashMap<>();
         meta.put(PackedFormat.FORMAT_KEY, PackedFormat.FORMAT);
-        meta.put(PackedFormat.VERSION_KEY, PackedFormat.VERSION);
+        meta.put(PackedFormat.VERSION_KEY, kept.isEmpty() ? PackedFormat.VERSION : PackedFormat.VERSION_KEPT);
         for (OnnxTernaryTensor t : tensors) {
             if (t.name().equals(PackedFormat.FORMAT_KEY) || t.name().equals(PackedFormat.VERSION_KEY)) {
                 throw new IOException(packed + ": tensor name '" + t.name() + "' is reserved in the packed format's metadata");
@@ -183,8 +189,14 @@ public final class OnnxQuantization {
             specs.addAll(PackedFormat.specs(t.name(), t.tensor().shape(), t.tensor().grouping(), t.tensor().twoScales(), packing));
             meta.put(t.name(), new PackedEntry(t.tensor().shape(), dtype, t.tensor().grouping(), t.tensor().method(), packing).toJson());
         }
+        for (Map.Entry<String, KeptTensor> k : kept.entrySet()) {
+            if (meta.containsKey(k.getKey())) throw new IOException(packed + ": tensor name '" + k.getKey() + "' is reserved or stored twice");
+            specs.addAll(PackedFormat.keptSpecs(k.getKey(), k.getValue().shape(), k.getValue().precision()));
+            meta.put(k.getKey(), new KeptEntry(k.getValue().shape(), DType.F32, k.getValue().precision()).toJson());
+        }
         try (SafetensorsWriter w = SafetensorsWriter.open(packed, specs, meta, input)) {
             for (OnnxTernaryTensor t : tensors) PackedFormat.write(w, t.name(), t.tensor(), packing);
+            for (Map.Entry<String, KeptTensor> k : kept.entrySet()) PackedFormat.writeKept(w, k.getKey(), k.getValue());
             w.commit();
         } catch (IllegalArgumentException e) {
             throw new IOException(packed + ": " + e.getMessage());

@@ -3,6 +3,7 @@ package org.ternary4j.runtime;
 import java.io.IOException;
 import java.util.List;
 import java.util.Map;
+import org.ternary4j.core.KeptTensor;
 import org.ternary4j.core.TernaryTensor;
 import org.ternary4j.formats.onnx.OneLine;
 import org.ternary4j.formats.onnx.OnnxModel;
@@ -71,8 +72,16 @@ public final class TernaryModel implements AutoCloseable {
      * (all listed), tensors that do not decode, packed weights whose shape or place does not fit.
      */
     public static TernaryModel load(OnnxModel model, Map<String, TernaryTensor> ternary, Options options) throws IOException {
+        return load(model, ternary, Map.of(), options);
+    }
+
+    /**
+     * As {@link #load(OnnxModel, Map, Options)}, with the weights named in {@code kept} (mixed
+     * precision's INT8/FP16 layers) dequantized at load and run in float like the model's own.
+     */
+    public static TernaryModel load(OnnxModel model, Map<String, TernaryTensor> ternary, Map<String, KeptTensor> kept, Options options) throws IOException {
         try {
-            TernaryModel m = new TernaryModel(Graph.compile(model, ternary), options);
+            TernaryModel m = new TernaryModel(Graph.compile(model, ternary, kept), options);
             m.warmUp = options.warmUp() ? WarmUp.run(m, model.graph().inputs()) : new WarmUp.Result(0, 0, null, 0, "not asked for");
             return m;
         } catch (IOException e) {

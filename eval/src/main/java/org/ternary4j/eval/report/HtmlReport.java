@@ -38,6 +38,7 @@ public final class HtmlReport {
         accuracy(s, d.accuracies());
         size(s, d.size());
         layers(s, d.layers());
+        if (d.mixed() != null) mixed(s, d.mixed());
         s.append("<h2>Weight histograms</h2>\n");
         if (d.histograms().isEmpty()) none(s, "No weight histograms in this report.");
         for (WeightHistogram h : d.histograms()) s.append(Svg.histogram(h));
@@ -111,6 +112,24 @@ public final class HtmlReport {
                     .append("</td><td>").append(Html.escape(t.grouping())).append("</td><td>").append(t.params())
                     .append(String.format(Locale.ROOT, "</td><td>%.6f</td><td>%.6f</td><td>%.2f %%</td><td>%.3f</td></tr>\n",
                             t.metrics().cosine(), t.metrics().relL2(), 100 * t.metrics().sparsity(), t.metrics().bitsPerWeight()));
+        }
+        s.append("</table>\n");
+    }
+
+    private static void mixed(StringBuilder s, ReportData.MixedPrecision m) {
+        s.append("<h2>Mixed precision</h2>\n");
+        s.append(String.format(Locale.ROOT, "<p>Budget %.3f bits/weight over every weight layer; chosen: %.3f.</p>%n", m.budget(), m.bitsPerWeight()));
+        List<Svg.Bar> bits = new ArrayList<>();
+        for (ReportData.LayerChoice c : m.layers()) bits.add(new Svg.Bar(c.weight() + " (" + c.choice() + ")", c.bitsPerWeight()));
+        if (!bits.isEmpty()) s.append(Svg.bars("Bits per weight chosen per layer", bits, 0, "#805ad5", false));
+        s.append("<table>\n<tr><th class=\"name\">weight</th><th>params</th><th class=\"name\">choice</th><th>bits/weight</th><th>sensitivity</th>"
+                + "<th class=\"name\">why</th></tr>\n");
+        for (ReportData.LayerChoice c : m.layers()) {
+            s.append("<tr><td class=\"name\">").append(Html.escape(c.weight())).append("</td><td>").append(c.params())
+                    .append("</td><td class=\"name\">").append(Html.escape(c.choice()))
+                    .append(String.format(Locale.ROOT, "</td><td>%.3f</td><td>%s</td>", c.bitsPerWeight(),
+                            c.sensitivity() == null ? "–" : String.format(Locale.ROOT, "%.3g", c.sensitivity())))
+                    .append("<td class=\"name\">").append(Html.escape(c.why())).append("</td></tr>\n");
         }
         s.append("</table>\n");
     }

@@ -108,6 +108,21 @@ class HtmlReportTest {
         assertThrows(IOException.class, () -> HtmlReport.write(empty, dir.resolve("missing/r.html")));
     }
 
+    @Test
+    void mixedPrecisionSectionListsEveryLayersChoiceSensitivityAndWhy() {
+        ReportData d = new ReportData("mixed", List.of(), List.of(), null, List.of(), List.of()).withMixed(new ReportData.MixedPrecision(3.0, 2.95, List.of(
+                new ReportData.LayerChoice("conv1.w", 432, "int8", 8.59, 0.31, "estimated output error <1e-5 instead of 0.31 (row)"),
+                new ReportData.LayerChoice("fc.w", 1000, "row", 1.7, 0.002, "cheapest choice"),
+                new ReportData.LayerChoice("head.w", 10, "fixed", 32, null, "excluded by 'head*'"))));
+        String html = HtmlReport.render(d);
+        assertTrue(html.contains("<h2>Mixed precision</h2>"));
+        assertTrue(html.contains("Budget 3.000 bits/weight over every weight layer; chosen: 2.950."), html);
+        assertTrue(html.contains("<td class=\"name\">conv1.w</td><td>432</td><td class=\"name\">int8</td><td>8.590</td><td>0.310</td>"), html);
+        assertTrue(html.contains("estimated output error &lt;1e-5 instead of 0.31 (row)"), "escaped");
+        assertTrue(html.contains("<td>32.000</td><td>–</td><td class=\"name\">excluded by &#39;head*&#39;</td>"), html);
+        assertEquals(-1, HtmlReport.render(new ReportData("plain", List.of(), List.of(), null, List.of(), List.of())).indexOf("Mixed precision"));
+    }
+
     static int count(String s, String what) {
         Matcher m = Pattern.compile(Pattern.quote(what)).matcher(s);
         int c = 0;

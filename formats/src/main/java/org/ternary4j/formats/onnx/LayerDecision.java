@@ -6,7 +6,7 @@ import java.util.Set;
 
 /**
  * What happened to one weight layer, in graph order: ternarized, or kept full precision and why
- * ("first layer", "last layer", "excluded by 'pattern'", "not included"). First and last are per
+ * ("first layer", "last layer", "kept at INT8 …" by mixed precision, "excluded by 'pattern'", "not included"). First and last are per
  * execution path ({@link LayerPaths}): each branch of an If may have its own.
  */
 public record LayerDecision(int layerIndex, String op, String node, String weight, boolean ternarized, String reason) {
@@ -18,6 +18,7 @@ public record LayerDecision(int layerIndex, String op, String node, String weigh
             String reason = null;
             if (!o.allLayers() && firsts.contains(l.order())) reason = "first layer kept full precision (ternarized only when all layers are asked for)";
             else if (!o.allLayers() && lasts.contains(l.order())) reason = "last layer kept full precision (ternarized only when all layers are asked for)";
+            if (reason == null && o.override() != null) reason = o.override().keptReason(l.weightName());
             if (reason == null && !o.include().isEmpty() && o.include().stream().noneMatch(p -> p.matches(l.weightName(), l.nodeName()))) {
                 reason = "matches no include pattern";
             }

@@ -31,6 +31,14 @@ public record OnnxOptions(Projection projection, Grouping grouping, boolean allL
     @FunctionalInterface
     public interface WeightOverride {
         org.ternary4j.core.TernaryTensor ternarize(String weightName, int[] canonicalShape, float[] canonical, Grouping grouping);
+
+        /**
+         * Why the layer stays out of ternary (mixed precision kept it at INT8 or FP16 and its values
+         * in the model are already the dequantized ones), or null to ternarize it.
+         */
+        default String keptReason(String weightName) {
+            return null;
+        }
     }
 
     public OnnxOptions {

@@ -38,6 +38,21 @@ public record PackedEntry(int[] shape, DType dtype, Grouping grouping, String me
 
     /** Parses an entry; a clear {@link IllegalArgumentException} on anything missing or malformed. */
     public static PackedEntry parse(String json) {
+        JsonNode o = object(json);
+        int[] shape = shape(o);
+        DType dtype = dtype(o);
+        return new PackedEntry(shape, dtype, Grouping.parse(text(o, "grouping")), text(o, "method"), Packing.parse(text(o, "packing")));
+    }
+
+    /** The fields every metadata entry has (what {@link KeptEntry} shares with this one). */
+    record ShapeAndType(int[] shape, DType dtype) {}
+
+    static ShapeAndType parseShapeAndType(String json) {
+        JsonNode o = object(json);
+        return new ShapeAndType(shape(o), dtype(o));
+    }
+
+    private static JsonNode object(String json) {
         JsonNode o;
         try {
             o = JSON.readTree(json);
@@ -45,6 +60,10 @@ public record PackedEntry(int[] shape, DType dtype, Grouping grouping, String me
             throw new IllegalArgumentException("not JSON: " + e.getOriginalMessage());
         }
         if (o == null || !o.isObject()) throw new IllegalArgumentException("not a JSON object");
+        return o;
+    }
+
+    private static int[] shape(JsonNode o) {
         JsonNode s = o.get("shape");
         if (s == null || !s.isArray()) throw new IllegalArgumentException("missing shape");
         int[] shape = new int[s.size()];
@@ -52,9 +71,13 @@ public record PackedEntry(int[] shape, DType dtype, Grouping grouping, String me
             if (!s.get(i).isInt() || s.get(i).intValue() < 0) throw new IllegalArgumentException("shape entry " + s.get(i) + " is not a non-negative int");
             shape[i] = s.get(i).intValue();
         }
+        return shape;
+    }
+
+    private static DType dtype(JsonNode o) {
         DType dtype = DType.of(text(o, "dtype"));
         if (dtype == null || !dtype.isFloat()) throw new IllegalArgumentException("dtype '" + text(o, "dtype") + "' is not F32, F16 or BF16");
-        return new PackedEntry(shape, dtype, Grouping.parse(text(o, "grouping")), text(o, "method"), Packing.parse(text(o, "packing")));
+        return dtype;
     }
 
     private static String text(JsonNode o, String field) {

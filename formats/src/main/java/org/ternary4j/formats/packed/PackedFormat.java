@@ -3,6 +3,7 @@ package org.ternary4j.formats.packed;
 import java.io.IOException;
 import java.util.List;
 import java.util.Map;
+import org.ternary4j.core.KeptTensor;
 import org.ternary4j.core.TernaryTensor;
 import org.ternary4j.core.grouping.Grouping;
 import org.ternary4j.core.pack.Packing;
@@ -13,13 +14,18 @@ import org.ternary4j.formats.safetensors.TensorSpec;
 /**
  * The ternary4j packed format (PACKED_FORMAT.md): a safetensors file in which each ternarized
  * tensor NAME becomes {@code NAME.codes} (U8, packed codes) and {@code NAME.scales} (F32, [G] or
- * [G, 2]), described by a metadata entry NAME; every other tensor is stored unchanged.
+ * [G, 2]), described by a metadata entry NAME; every other tensor is stored unchanged. Version 2
+ * adds tensors mixed precision kept out of ternary ({@link KeptEntry}): {@code NAME.int8} (I8,
+ * canonical shape) with {@code NAME.scales} (F32 [rows]), or {@code NAME.fp16} (F16, canonical
+ * shape). Files without kept tensors are still written as version 1.
  */
 public final class PackedFormat {
     public static final String FORMAT_KEY = "format";
     public static final String FORMAT = "ternary4j.packed";
     public static final String VERSION_KEY = "version";
     public static final String VERSION = "1";
+    /** The version of files that hold kept (INT8/FP16) tensors. */
+    public static final String VERSION_KEPT = "2";
 
     private PackedFormat() {}
 
@@ -31,7 +37,15 @@ public final class PackedFormat {
         return name + ".scales";
     }
 
-    /** The metadata every packed file starts with. */
+    public static String int8Name(String name) {
+        return name + ".int8";
+    }
+
+    public static String fp16Name(String name) {
+        return name + ".fp16";
+    }
+
+    /** The metadata every packed file without kept tensors starts with. */
     public static Map<String, String> header() {
         return Map.of(FORMAT_KEY, FORMAT, VERSION_KEY, VERSION);
     }
@@ -44,6 +58,38 @@ public final class PackedFormat {
         TensorSpec codes = new TensorSpec(codesName(name), DType.U8, new long[] {packing.packedBytes(elements)});
         TensorSpec scales = new TensorSpec(scalesName(name), DType.F32, twoScales ? new long[] {groups, 2} : new long[] {groups});
         return List.of(codes, scales);
+    }
+
+    /** The metadata a packed file starts with: version 2 only when it holds kept tensors, so older readers still read the rest. */
+    public static Map<String, String> header(boolean kept) {
+        return Map.of(FORMAT_KEY, FORMAT, VERSION_KEY, kept ? VERSION_KEPT : VERSION);
+    }
+
+    /** The stored tensors of a kept tensor: INT8 values and per-row scales, or FP16 values. */
+    public static List<TensorSpec> keptSpecs(String name, int[] shape, KeptTensor.Precision precision) {
+        long[] dims = java.util.Arrays.stream(shape).asLongStream().toArray();
+        return switch (precision) {
+            case INT8 -> List.of(new TensorSpec(int8Name(name), DType.I8, dims), new TensorSpec(scalesName(name), DType.F32, new long[] {shape[0]}));
+            case FP16 -> List.of(new TensorSpec(fp16Name(name), DType.F16, dims));
+        };
+    }
+
+    /** Writes the stored tensors of {@code t}, which must come next in the writer's order. */
+    public static void writeKept(SafetensorsWriter out, String name, KeptTensor t) throws IOException {
+        switch (t) {
+            case KeptTensor.Int8 i -> {
+                out.writeBytes(int8Name(name), i.values());
+                out.writeFloats(scalesName(name), i.scales());
+            }
+            case KeptTensor.Fp16 h -> {
+                byte[] b = new byte[h.bits().length * 2];
+                for (int k = 0; k < h.bits().length; k++) {
+                    b[2 * k] = (byte) h.bits()[k];
+                    b[2 * k + 1] = (byte) (h.bits()[k] >> 8);
+                }
+                out.writeBytes(fp16Name(name), b);
+            }
+        }
     }
 
     /** Writes the codes and scales of {@code t}, which must come next in the writer's order. */

@@ -10,6 +10,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import org.ternary4j.core.KeptTensor;
 import org.ternary4j.core.TernaryTensor;
 import org.ternary4j.core.grouping.Shapes;
 import org.ternary4j.formats.safetensors.DType;
@@ -26,11 +27,13 @@ import org.ternary4j.formats.safetensors.TensorInfo;
 public final class PackedReader implements AutoCloseable {
     private final SafetensorsReader file;
     private final Map<String, PackedEntry> entries;
+    private final Map<String, KeptEntry> kept;
     private final List<TensorInfo> unchanged;
 
-    private PackedReader(SafetensorsReader file, Map<String, PackedEntry> entries, List<TensorInfo> unchanged) {
+    private PackedReader(SafetensorsReader file, Map<String, PackedEntry> entries, Map<String, KeptEntry> kept, List<TensorInfo> unchanged) {
         this.file = file;
         this.entries = entries;
+        this.kept = kept;
         this.unchanged = unchanged;
     }
 
@@ -45,14 +48,29 @@ public final class PackedReader implements AutoCloseable {
             if (!PackedFormat.FORMAT.equals(meta.get(PackedFormat.FORMAT_KEY))) {
                 throw bad(path, "not a ternary4j packed file (metadata format is " + quoted(meta.get(PackedFormat.FORMAT_KEY)) + ")");
             }
-            if (!PackedFormat.VERSION.equals(meta.get(PackedFormat.VERSION_KEY))) {
-                throw bad(path, "packed format version " + quoted(meta.get(PackedFormat.VERSION_KEY)) + " is not supported (expected " + PackedFormat.VERSION + ")");
+            String version = meta.get(PackedFormat.VERSION_KEY);
+            if (!PackedFormat.VERSION.equals(version) && !PackedFormat.VERSION_KEPT.equals(version)) {
+                throw bad(path, "packed format version " + quoted(version) + " is not supported (expected " + PackedFormat.VERSION + " or "
+                        + PackedFormat.VERSION_KEPT + ")");
             }
             Map<String, PackedEntry> entries = new LinkedHashMap<>();
+            Map<String, KeptEntry> kept = new LinkedHashMap<>();
             Set<String> consumed = new HashSet<>();
             for (Map.Entry<String, String> m : meta.entrySet()) {
                 String name = m.getKey();
                 if (name.equals(PackedFormat.FORMAT_KEY) || name.equals(PackedFormat.VERSION_KEY)) continue;
+                if (KeptEntry.describes(m.getValue())) {
+                    if (!PackedFormat.VERSION_KEPT.equals(version)) throw bad(path, "tensor '" + name + "' is a kept tensor, which needs format version 2");
+                    KeptEntry k;
+                    try {
+                        k = KeptEntry.parse(m.getValue());
+                    } catch (IllegalArgumentException ex) {
+                        throw bad(path, "metadata of tensor '" + name + "': " + ex.getMessage());
+                    }
+                    consumed.addAll(checkKept(file, path, name, k));
+                    kept.put(name, k);
+                    continue;
+                }
                 PackedEntry e;
                 try {
                     e = PackedEntry.parse(m.getValue());
@@ -74,10 +92,10 @@ public final class PackedReader implements AutoCloseable {
                     // A codes/scales pair whose metadata entry is gone: the weights would silently be missing.
                     throw bad(path, "tensor '" + base + "' has stored codes and scales but no metadata entry (a damaged packed file)");
                 }
-                if (entries.containsKey(t.name())) throw bad(path, "tensor '" + t.name() + "' is stored both packed and unchanged");
+                if (entries.containsKey(t.name()) || kept.containsKey(t.name())) throw bad(path, "tensor '" + t.name() + "' is stored both packed and unchanged");
                 unchanged.add(t);
             }
-            return new PackedReader(file, Collections.unmodifiableMap(entries), List.copyOf(unchanged));
+            return new PackedReader(file, Collections.unmodifiableMap(entries), Collections.unmodifiableMap(kept), List.copyOf(unchanged));
         } catch (IOException | RuntimeException e) {
             file.close();
             throw e;
@@ -106,6 +124,51 @@ public final class PackedReader implements AutoCloseable {
         if (!ok) {
             throw bad(path, where + "scales are " + scales.dtype() + " " + scales.spec().shapeString() + ", expected F32 [" + groups + "] or ["
                     + groups + ", 2] for grouping " + e.grouping().spec());
+        }
+    }
+
+    /** The stored tensors of a kept entry must have exactly the shapes and dtypes it implies; returns their names. */
+    private static List<String> checkKept(SafetensorsReader file, Path path, String name, KeptEntry e) throws IOException {
+        String where = "tensor '" + name + "': ";
+        List<String> names = new ArrayList<>();
+        for (org.ternary4j.formats.safetensors.TensorSpec want : PackedFormat.keptSpecs(name, e.shape(), e.precision())) {
+            TensorInfo got = file.tensor(want.name());
+            if (got.dtype() != want.dtype() || !Arrays.equals(got.spec().shape(), want.shape())) {
+                throw bad(path, where + "'" + want.name() + "' is " + got.dtype() + " " + got.spec().shapeString() + ", expected " + want.dtype() + " "
+                        + want.shapeString() + " for a " + e.precision().spec() + " tensor of shape " + Arrays.toString(e.shape()));
+            }
+            names.add(want.name());
+        }
+        return names;
+    }
+
+    /** Names of the tensors kept at INT8 or FP16, in metadata order. */
+    public Set<String> keptNames() {
+        return kept.keySet();
+    }
+
+    public KeptEntry keptEntry(String name) throws IOException {
+        KeptEntry e = kept.get(name);
+        if (e == null) throw bad(file.file(), "no kept tensor '" + name + "'");
+        return e;
+    }
+
+    /** Decodes one kept tensor; scales must be finite and ≥ 0, INT8 values within ±127. */
+    public KeptTensor readKept(String name) throws IOException {
+        KeptEntry e = keptEntry(name);
+        try {
+            return switch (e.precision()) {
+                case INT8 -> new KeptTensor.Int8(e.shape(), file.readBytes(file.tensor(PackedFormat.int8Name(name))),
+                        file.readFloats(file.tensor(PackedFormat.scalesName(name))));
+                case FP16 -> {
+                    byte[] b = file.readBytes(file.tensor(PackedFormat.fp16Name(name)));
+                    short[] h = new short[b.length / 2];
+                    for (int k = 0; k < h.length; k++) h[k] = (short) ((b[2 * k] & 0xff) | (b[2 * k + 1] << 8));
+                    yield new KeptTensor.Fp16(e.shape(), h);
+                }
+            };
+        } catch (IllegalArgumentException ex) {
+            throw bad(file.file(), "tensor '" + name + "': " + ex.getMessage());
         }
     }
 

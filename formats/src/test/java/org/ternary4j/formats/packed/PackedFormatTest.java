@@ -18,6 +18,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
+import org.ternary4j.core.KeptTensor;
 import org.ternary4j.core.TernaryTensor;
 import org.ternary4j.core.Ternarizer;
 import org.ternary4j.core.grouping.Grouping;
@@ -257,7 +258,63 @@ class PackedFormatTest {
     void notAPackedFileOrWrongVersion() throws IOException {
         Path plain = writeRaw(GOOD, Map.of("format", "pt"), new byte[2], new float[2]);
         assertTrue(failure(plain, "w").contains("not a ternary4j packed file (metadata format is 'pt')"));
-        Path v2 = writeRaw(GOOD, Map.of("format", "ternary4j.packed", "version", "2", "w", ENTRY), new byte[] {0x55, 0x55}, new float[2]);
-        assertTrue(failure(v2, "w").contains("packed format version '2' is not supported"));
+        Path v3 = writeRaw(GOOD, Map.of("format", "ternary4j.packed", "version", "3", "w", ENTRY), new byte[] {0x55, 0x55}, new float[2]);
+        assertTrue(failure(v3, "w").contains("packed format version '3' is not supported"));
+    }
+
+    @Test
+    void keptInt8AndFp16TensorsRoundTripBesideTernaryOnes() throws IOException {
+        int[] convShape = {3, 2, 2, 2}, fcShape = {5, 7};
+        TernaryTensor conv = new Ternarizer(Projections.parse("tnt"), Grouping.parse("row")).apply(convShape, random(24, 3));
+        KeptTensor int8 = KeptTensor.of(KeptTensor.Precision.INT8, fcShape, random(35, 4));
+        KeptTensor fp16 = KeptTensor.of(KeptTensor.Precision.FP16, convShape, random(24, 5));
+        List<TensorSpec> specs = new ArrayList<>(PackedFormat.specs("conv", convShape, conv.grouping(), false, Packing.BASE3));
+        specs.addAll(PackedFormat.keptSpecs("fc", fcShape, KeptTensor.Precision.INT8));
+        specs.addAll(PackedFormat.keptSpecs("dw", convShape, KeptTensor.Precision.FP16));
+        Map<String, String> meta = new LinkedHashMap<>(PackedFormat.header(true));
+        meta.put("conv", new PackedEntry(convShape, DType.F32, conv.grouping(), conv.method(), Packing.BASE3).toJson());
+        meta.put("fc", new KeptEntry(fcShape, DType.F32, KeptTensor.Precision.INT8).toJson());
+        meta.put("dw", new KeptEntry(convShape, DType.F16, KeptTensor.Precision.FP16).toJson());
+        Path file = dir.resolve("mixed.safetensors");
+        try (SafetensorsWriter w = SafetensorsWriter.open(file, specs, meta)) {
+            PackedFormat.write(w, "conv", conv, Packing.BASE3);
+            PackedFormat.writeKept(w, "fc", int8);
+            PackedFormat.writeKept(w, "dw", fp16);
+            w.commit();
+        }
+        try (PackedReader r = PackedReader.open(file)) {
+            assertEquals(List.of("conv"), List.copyOf(r.ternaryNames()));
+            assertEquals(List.of("fc", "dw"), List.copyOf(r.keptNames()));
+            assertTrue(r.unchanged().isEmpty());
+            assertSame(conv, r.read("conv"));
+            KeptTensor.Int8 fc = (KeptTensor.Int8) r.readKept("fc");
+            assertArrayEquals(((KeptTensor.Int8) int8).values(), fc.values());
+            assertArrayEquals(((KeptTensor.Int8) int8).scales(), fc.scales());
+            assertArrayEquals(fcShape, fc.shape());
+            assertArrayEquals(fp16.dequantize(), r.readKept("dw").dequantize());
+            assertEquals(DType.F16, r.keptEntry("dw").dtype());
+            // Any safetensors reader sees the halves as F16 values, the int8 values as I8 in the canonical shape.
+            assertArrayEquals(fp16.dequantize(), r.file().readFloats(r.file().tensor("dw.fp16")));
+            assertArrayEquals(new long[] {5, 7}, r.file().tensor("fc.int8").spec().shape());
+        }
+    }
+
+    @Test
+    void keptTensorsNeedVersionTwoAndTheirStoredTensors() throws IOException {
+        KeptTensor t = KeptTensor.of(KeptTensor.Precision.INT8, new int[] {2, 3}, random(6, 6));
+        String entry = new KeptEntry(new int[] {2, 3}, DType.F32, KeptTensor.Precision.INT8).toJson();
+        for (String version : new String[] {"1", "2"}) {
+            Map<String, String> meta = new LinkedHashMap<>(Map.of("format", "ternary4j.packed", "version", version, "w", entry));
+            Path file = dir.resolve("v" + version + ".safetensors");
+            // Version 2 with the scales stored F16 instead of F32: a damaged file.
+            List<TensorSpec> specs = List.of(TensorSpec.of("w.int8", DType.I8, 2, 3), TensorSpec.of("w.scales", version.equals("1") ? DType.F32 : DType.F16, 2));
+            try (SafetensorsWriter w = SafetensorsWriter.open(file, specs, meta)) {
+                w.writeBytes("w.int8", ((KeptTensor.Int8) t).values());
+                w.writeFloats("w.scales", ((KeptTensor.Int8) t).scales());
+                w.commit();
+            }
+            String msg = failure(file, "w");
+            assertTrue(msg.contains(version.equals("1") ? "needs format version 2" : "'w.scales' is F16 [2], expected F32 [2]"), msg);
+        }
     }
 }

@@ -9,6 +9,7 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import org.ternary4j.core.KeptTensor;
 import org.ternary4j.core.TernaryTensor;
 import org.ternary4j.core.grouping.GroupLayout;
 import org.ternary4j.core.grouping.Grouping;
@@ -46,9 +47,12 @@ public final class Calibrator {
     public record LayerReport(int layerIndex, String op, String weight, int inputs, long samples, double plainError, double calibratedError,
                               boolean biasCorrected) {}
 
-    /** The calibrated weights by weight name, the bias-corrected model, per-layer reports and notes. */
-    public record Result(Map<String, TernaryTensor> weights, OnnxModel corrected, List<LayerReport> layers, List<String> notes,
-                         GroupingBudget.Choice budget) {}
+    /**
+     * The calibrated weights by weight name, the layers mixed precision kept at INT8/FP16, the
+     * bias-corrected model (kept layers' values dequantized in it), per-layer reports and notes.
+     */
+    public record Result(Map<String, TernaryTensor> weights, Map<String, KeptTensor> kept, OnnxModel corrected, List<LayerReport> layers,
+                         List<String> notes, GroupingBudget.Choice budget) {}
 
     private final String file;
     private final Projection projection;
@@ -80,8 +84,14 @@ public final class Calibrator {
         }
         List<String> notes = new ArrayList<>();
         List<CalibLayer> found = new ArrayList<>();
+        List<MixedPrecision.Embedding> embeddings = new ArrayList<>();
         for (LayerDecision d : decisions) {
             if (!d.ternarized()) continue;
+            var e = budget == null ? java.util.Optional.<MixedPrecision.Embedding>empty() : MixedPrecision.embedding(model, d);
+            if (e.isPresent()) {
+                embeddings.add(e.get()); // a budget candidate; ternarized without calibration, as every Gather table
+                continue;
+            }
             CalibLayer.Result r = CalibLayer.find(model.graph(), d.layerIndex(), d.op(), d.weight());
             if (r.layer() != null) found.add(r.layer());
             else notes.add(r.reason());
@@ -90,13 +100,22 @@ public final class Calibrator {
         Map<CalibLayer, Integer> at = new LinkedHashMap<>();
         for (CalibLayer l : found) at.put(l, nodeIndex(model, l));
         List<CalibLayer> layers = found.stream().sorted(java.util.Comparator.comparingInt(at::get)).toList();
-        if (layers.isEmpty()) return new Result(Map.of(), model, List.of(), notes, budget == null ? null : GroupingBudget.choose(List.of(), budget));
+        Set<String> candidates = new LinkedHashSet<>();
+        for (CalibLayer l : layers) candidates.add(l.weight());
+        for (MixedPrecision.Embedding e : embeddings) candidates.add(e.weight());
+        List<GroupingBudget.Fixed> fixed = budget == null ? List.of() : MixedPrecision.fixed(model, decisions, candidates, setup(), notes);
+        if (layers.isEmpty()) {
+            if (!embeddings.isEmpty()) notes.add("no layer to calibrate: the embedding tables are ternarized at the given grouping, outside the budget");
+            return new Result(Map.of(), Map.of(), model, List.of(), notes, budget == null ? null : GroupingBudget.choose(List.of(), List.of(), fixed, budget));
+        }
         Set<String> wanted = new LinkedHashSet<>();
         if (steps.bias() || steps.variance()) for (CalibLayer l : layers) wanted.add(l.biasOutput());
         Stretches plan = Stretches.plan(model.graph(), layers.stream().map(at::get).toList(), wanted);
         FpPass fp = budget == null && wanted.isEmpty() ? new FpPass(Map.of(), null) : fpPass(model, layers, plan, data);
-        GroupingBudget.Choice choice = budget == null ? null : chooseGroupings(model, layers, fp.stats());
-        return sequential(model, layers, plan, data, fp.moments(), notes, choice);
+        GroupingBudget.Choice choice = budget == null ? null
+                : chooseGroupings(model, new MixedPrecision.Layers(layers, fp.stats(), embeddings), fixed, data, notes);
+        Result r = sequential(model, layers, plan, data, fp.moments(), notes, choice);
+        return choice == null ? r : new MixedPrecision(setup()).withEmbeddings(r, model, embeddings);
     }
 
     /**
@@ -109,6 +128,7 @@ public final class Calibrator {
         Map<String, float[]> biases = new LinkedHashMap<>(); // the corrected ones
         Map<String, float[]> changed = new LinkedHashMap<>(); // what the partially ternarized model has in place of the model's constants
         Map<String, TernaryTensor> weights = new LinkedHashMap<>();
+        Map<String, KeptTensor> kept = new LinkedHashMap<>();
         List<LayerReport> reports = new ArrayList<>();
         List<StretchRun.Values> cur = firstCut(model, plan, data);
         List<StretchRun.Values> ref = cur; // the full-precision model's values: the same until a layer is ternary
@@ -116,12 +136,22 @@ public final class Calibrator {
         try {
             for (int k = 0; k < layers.size(); k++) {
                 CalibLayer l = layers.get(k);
-                boolean target = steps.fpTarget() && !weights.isEmpty(); // before the first ternary layer both inputs are the same
+                boolean target = steps.fpTarget() && !changed.isEmpty(); // before the first changed layer both inputs are the same
                 // A layer reading the same value as the one before it (Q, K and V of attention) sees the same inputs.
                 boolean same = stats != null && l.input().equals(layers.get(k - 1).input()) && java.util.Objects.equals(l.conv(), layers.get(k - 1).conv())
                         && l.k() == layers.get(k - 1).k() && stats.get(0).hasCross() == target;
-                if (!same) stats = collect(l, cur, target ? ref : null, data);
-                LayerReport report = solve(model, l, stats, target, fpMoments, changed, weights, notes);
+                KeptTensor.Precision keep = choice == null ? null : choice.kept().get(l.weight());
+                LayerReport report = null;
+                if (keep != null) {
+                    // Kept layers are near exact: stored as chosen, and the layers after them fit what they output.
+                    KeptTensor t = MixedPrecision.keep(model, l, keep);
+                    kept.put(l.weight(), t);
+                    changed.put(l.weight(), MixedPrecision.stored(l, t.dequantize()));
+                    stats = null;
+                } else {
+                    if (!same) stats = collect(l, cur, target ? ref : null, data);
+                    report = solve(model, l, stats, target, fpMoments, changed, weights, notes);
+                }
                 if (report != null) {
                     reports.add(report);
                     if (report.biasCorrected()) biases.put(l.bias(), changed.get(l.bias()));
@@ -152,8 +182,10 @@ public final class Calibrator {
             if (ref != cur) close(ref);
             close(cur);
         }
-        // Full-precision weights with the corrected biases: the ternarizer then puts in the ternary weights.
-        return new Result(weights, biases.isEmpty() ? model : model.withFloats(biases), reports, notes, choice);
+        // Full-precision weights with the corrected biases and kept layers: the ternarizer then puts in the ternary weights.
+        Map<String, float[]> edits = new LinkedHashMap<>(biases);
+        for (String w : kept.keySet()) edits.put(w, changed.get(w));
+        return new Result(weights, kept, edits.isEmpty() ? model : model.withFloats(edits), reports, notes, choice);
     }
 
     private static void close(List<StretchRun.Values> values) {
@@ -354,41 +386,18 @@ public final class Calibrator {
         }
     }
 
-    /**
-     * Sensitivity analysis and budgeted choice: every layer alone, on the full-precision model's
-     * inputs, for each candidate grouping.
-     */
-    private GroupingBudget.Choice chooseGroupings(OnnxModel model, List<CalibLayer> layers, List<List<InputStats>> stats) throws IOException {
-        Steps local = steps.without(Steps.Step.BIAS, Steps.Step.TARGET, Steps.Step.VARIANCE);
-        List<List<GroupingBudget.Candidate>> perLayerCandidates = new ArrayList<>();
-        for (int li = 0; li < layers.size(); li++) {
-            CalibLayer l = layers.get(li);
-            List<InputStats> st = stats.get(li);
-            float[] stored = weight(model, l);
-            float[] w = l.transposed() ? transpose(stored, l.storedShape()[0], l.storedShape()[1]) : stored;
-            int rows = l.rows() / l.groups(), k = l.k();
-            int[] shape = l.canonicalShape().clone();
-            shape[0] = rows;
-            List<GroupingBudget.Candidate> cs = new ArrayList<>();
-            for (Grouping g : GroupingBudget.candidates(l.canonicalShape(), groupingFor(l.canonicalShape()))) {
-                if (l.groups() > 1 && !g.layout(l.canonicalShape()).rowLocal(k)) continue; // cannot be split by conv group
-                double err = 0, ref = 0;
-                for (int gi = 0; gi < l.groups(); gi++) {
-                    float[] wg = java.util.Arrays.copyOfRange(w, gi * rows * k, (gi + 1) * rows * k);
-                    LayerProblem p = new LayerProblem(wg, rows, k, st.get(gi).gram(), g.layout(shape), projection.twoScales());
-                    ref += p.outputError(new byte[wg.length], new float[p.layout().groupCount()], p.twoScales() ? new float[p.layout().groupCount()] : null);
-                    err += LayerSolver.solve(p, st.get(gi).meanSquare(), projection, local).error();
-                }
-                cs.add(new GroupingBudget.Candidate(l.order(), l.weight(), g.spec(), w.length,
-                        GroupingBudget.bits(l.canonicalShape(), g, projection.twoScales(), packing), ref == 0 ? 0 : err / ref));
-            }
-            perLayerCandidates.add(cs);
-        }
-        GroupingBudget.Choice c = GroupingBudget.choose(perLayerCandidates, budget);
+    /** Sensitivity analysis and budgeted choice of a grouping or a kept precision per layer ({@link MixedPrecision}). */
+    private GroupingBudget.Choice chooseGroupings(OnnxModel model, MixedPrecision.Layers layers, List<GroupingBudget.Fixed> fixed, CalibrationInputs data,
+                                                  List<String> notes) throws IOException {
+        GroupingBudget.Choice c = new MixedPrecision(setup()).choose(model, layers, fixed, data, budget, notes);
         Map<String, Grouping> m = new LinkedHashMap<>();
         c.groupings().forEach((k, v) -> m.put(k, Grouping.parse(v)));
         perLayer = m;
         return c;
+    }
+
+    private MixedPrecision.Setup setup() {
+        return new MixedPrecision.Setup(file, projection, packing, steps.without(Steps.Step.BIAS, Steps.Step.TARGET, Steps.Step.VARIANCE), this::groupingFor);
     }
 
     private Grouping groupingFor(CalibLayer l) {

@@ -9,8 +9,9 @@
  * least-squares scale refit ({@link org.ternary4j.ptq.calibrate.ScaleRefit}), GPTQ-style ternary
  * error feedback ({@link org.ternary4j.ptq.calibrate.TernaryGptq}), coordinate descent over codes
  * ({@link org.ternary4j.ptq.calibrate.CodeDescent}), a full-precision output target
- * ({@link org.ternary4j.ptq.calibrate.FpTarget}) and bias correction; optionally a per-layer
- * grouping under a bits/weight budget ({@link org.ternary4j.ptq.calibrate.GroupingBudget}).
+ * ({@link org.ternary4j.ptq.calibrate.FpTarget}) and bias correction; optionally mixed precision
+ * under a bits/weight budget: per layer a ternary grouping or INT8/FP16, chosen by measured
+ * sensitivity ({@link org.ternary4j.ptq.calibrate.MixedPrecision}, {@link org.ternary4j.ptq.calibrate.GroupingBudget}).
  * The inputs stream through the model stretch by stretch between layers
  * ({@link org.ternary4j.ptq.calibrate.Stretches}), so each model state is run once, not once per layer.
  * Supported layers: top-level Conv (2-D, group 1), Gemm (transA 0, alpha 1) and MatMul with FLOAT

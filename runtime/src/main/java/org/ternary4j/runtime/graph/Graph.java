@@ -10,6 +10,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
+import org.ternary4j.core.KeptTensor;
 import org.ternary4j.core.TernaryTensor;
 import org.ternary4j.formats.onnx.ElementType;
 import org.ternary4j.formats.onnx.OnnxGraph;
@@ -56,6 +57,11 @@ public final class Graph {
      * attributes out of range.
      */
     public static Graph compile(OnnxModel model, Map<String, TernaryTensor> ternary) throws IOException {
+        return compile(model, ternary, Map.of());
+    }
+
+    /** As {@link #compile(OnnxModel, Map)}, with the weights named in {@code kept} (INT8/FP16) dequantized at load ({@link KeptWeights}). */
+    public static Graph compile(OnnxModel model, Map<String, TernaryTensor> ternary, Map<String, KeptTensor> kept) throws IOException {
         String file = model.file().toString();
         OnnxGraph g = model.graph();
         Set<String> unsupported = new TreeSet<>();
@@ -65,13 +71,17 @@ public final class Graph {
         if (!unsupported.isEmpty()) throw new IOException(file + ": model uses operators the runtime does not support: " + String.join(", ", unsupported));
         long opset = model.opset("");
         try {
-            return compile(g, ternary, opset < 0 ? 1 : (int) Math.min(opset, Integer.MAX_VALUE), file);
+            return compile(g, new Weights(ternary, kept), opset < 0 ? 1 : (int) Math.min(opset, Integer.MAX_VALUE), file);
         } catch (IllegalArgumentException e) {
             throw new IOException(file + ": " + (e.getMessage() == null ? e.toString() : e.getMessage()), e);
         }
     }
 
-    private static Graph compile(OnnxGraph g, Map<String, TernaryTensor> ternary, int opset, String file) throws IOException {
+    /** The packed weights that replace the model's: ternary ones run by the packed kernels, kept ones dequantized. */
+    private record Weights(Map<String, TernaryTensor> ternary, Map<String, KeptTensor> kept) {}
+
+    private static Graph compile(OnnxGraph g, Weights weights, int opset, String file) throws IOException {
+        Map<String, TernaryTensor> ternary = weights.ternary();
         Map<String, Tensor> constants = new HashMap<>();
         Map<String, int[]> initializerShapes = new HashMap<>();
         for (OnnxTensor t : g.initializers().values()) {
@@ -86,6 +96,7 @@ public final class Graph {
             }
             constants.put(n.outputs().getFirst(), tensor(v.get(), file));
         }
+        KeptWeights.apply(g.nodes(), weights.kept(), constants);
 
         Map<Integer, TernaryLayers> layers = new HashMap<>();
         Set<String> used = new HashSet<>();
