@@ -59,10 +59,17 @@ final class Distillation {
                     if (start == 0) targets.get(t).check(outs.get(t).getShape().dimension());
                     NDArray o = (targets.get(t).logits() ? centred(outs.get(t)) : outs.get(t)).toType(ai.djl.ndarray.types.DataType.FLOAT32, false);
                     if (start == 0) d.tokens[t] = !targets.get(t).logits() && perToken(o, mask);
-                    NDArray w = d.tokens[t] ? expand(mask, o) : null;
-                    sq[t] += (w == null ? o.square() : o.square().mul(w)).sum().getFloat();
-                    cnt[t] += w == null ? o.size() : mask.sum().getFloat() * (o.size() / mask.size());
-                    parts.get(t).add(o.toFloatArray());
+                    float[] v = o.toFloatArray();
+                    parts.get(t).add(v);
+                    if (d.tokens[t]) { // the mean square over real tokens
+                        float[] real = mask.toFloatArray();
+                        int per = v.length / real.length;
+                        for (int i = 0; i < v.length; i++) {
+                            if (real[i / per] == 0) continue;
+                            sq[t] += (double) v[i] * v[i];
+                            cnt[t]++;
+                        }
+                    }
                     if (start == 0) shapes.add(o.getShape().slice(1).getShape());
                 }
             }
@@ -74,6 +81,10 @@ final class Distillation {
             for (float[] p : parts.get(t)) {
                 System.arraycopy(p, 0, all, at, p.length);
                 at += p.length;
+            }
+            if (!d.tokens[t]) {
+                for (float v : all) sq[t] += (double) v * v;
+                cnt[t] = n;
             }
             ms[t] = Math.max(sq[t] / Math.max(1, cnt[t]), 1e-12);
             d.values.add(all);
