@@ -36,7 +36,9 @@ import picocli.CommandLine.Spec;
                         + "(distillation; labels optional), and write the original graph with the ternary weights (dequantized).",
                 "Layers are chosen as quantize chooses them (first and last kept full precision unless --all-layers); each trains "
                         + "through its method's straight-through estimator; biases and batch-norm scales/shifts train too; batch-norm statistics are re-estimated on the ternary model once, then frozen. "
-                        + "Runs on DJL + PyTorch (CPU); the same seed gives the same model."})
+                        + "Runs on DJL + PyTorch (CPU); the same seed gives the same model.",
+                "A model with an attention_mask input (BERT-style) is matched on its real tokens only, plus the cosine of their mean "
+                        + "(the sentence embedding of mean-pooling models)."})
 final class FinetuneCommand implements Callable<Integer> {
     @Parameters(index = "0", paramLabel = "MODEL.onnx", description = "The full-precision model (never modified).")
     Path input;

@@ -63,6 +63,7 @@ public final class Calibrator {
     private final Double budget;
     private final Packing packing;
     private Map<String, Grouping> perLayer = Map.of();
+    private TokenMask mask;
 
     /**
      * Calibrates with the ternarizer's method, grouping and packing; {@code budget}: bits/weight for
@@ -107,6 +108,11 @@ public final class Calibrator {
         if (layers.isEmpty()) {
             if (!embeddings.isEmpty()) notes.add("no layer to calibrate: the embedding tables are ternarized at the given grouping, outside the budget");
             return new Result(Map.of(), Map.of(), model, List.of(), notes, budget == null ? null : GroupingBudget.choose(List.of(), List.of(), fixed, budget));
+        }
+        mask = TokenMask.of(data.inputs());
+        if (mask != null) {
+            notes.add("statistics of (example, token) rows leave out padding (" + TokenMask.INPUT + " 0): " + mask.realCount() + " of "
+                    + (long) mask.examples() * mask.tokens() + " token rows kept");
         }
         Set<String> wanted = new LinkedHashSet<>();
         if (steps.bias() || steps.variance()) for (CalibLayer l : layers) wanted.add(l.biasOutput());
@@ -322,7 +328,7 @@ public final class Calibrator {
                 try (StretchRun run = outputs.isEmpty() ? null : StretchRun.open(model, v.get(0).types(), outputs, Map.of(), file)) {
                     for (StretchRun.Values b : v) {
                         after.add(b.step(run, next, computed -> {
-                            for (String name : plan.extras().get(kk)) sums.get(name).add(StretchRun.floats(computed.get(name), name, file));
+                            for (String name : plan.extras().get(kk)) sums.get(name).add(StretchRun.floats(computed.get(name), name, file), mask, b.first());
                         }));
                     }
                 } catch (IOException | RuntimeException e) {
@@ -359,21 +365,25 @@ public final class Calibrator {
             this.conv = conv;
         }
 
-        void add(IntermediateRunner.Tensor t) {
+        /** Adds a batch's output whose first example is {@code first}; rows of padded tokens ({@code mask}, may be null) are left out. */
+        void add(IntermediateRunner.Tensor t, TokenMask mask, int first) {
             long[] s = t.shape();
             int c = sum.length;
             // NCHW for convs (channel, then positions), [..., out] for dense layers, whatever their rank.
             int inner = conv ? (int) (s[2] * s[3]) : 1;
+            boolean masked = !conv && mask != null && mask.applies(s);
+            long row = masked ? (long) first * s[1] : 0;
             float[] v = t.values();
-            for (int base = 0; base < v.length; base += c * inner) {
+            for (int base = 0; base < v.length; base += c * inner, row++) {
+                if (masked && !mask.keeps(row)) continue;
                 for (int ch = 0, i = base; ch < c; ch++) {
                     for (int n = 0; n < inner; n++, i++) {
                         sum[ch] += v[i];
                         square[ch] += (double) v[i] * v[i];
                     }
                 }
+                count += inner;
             }
-            count += v.length / c;
         }
 
         Moments moments() {
@@ -479,7 +489,9 @@ public final class Calibrator {
             if (sample[0] == null) sample[0] = RowSample.of(total * perExample, l.k(), perExample);
             long from = current.first() * perExample;
             InputStats st = stats.get(0);
+            boolean masked = mask != null && mask.applies(s);
             for (long row = sample[0].firstFrom(from); row < from + rows; row += sample[0].stride()) {
+                if (masked && !mask.keeps(row)) continue;
                 int off = (int) (row - from) * l.k();
                 if (ref == null) st.add(t.values(), off);
                 else st.add(t.values(), off, ref, off);

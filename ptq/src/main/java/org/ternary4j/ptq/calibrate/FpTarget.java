@@ -28,12 +28,16 @@ final class FpTarget {
             }
         }
         float[] out = new float[w.length];
+        double[] s = new double[k];
         for (int r = 0; r < rows; r++) {
-            for (int j = 0; j < k; j++) {
-                double s = w[r * k + j];
-                for (int i = 0; i < k; i++) s += w[r * k + i] * d[i * k + j];
-                out[r * k + j] = (float) s;
+            // Row of d by row of d (d is k² doubles, far larger than the caches); each s[j] still
+            // sums w[r, j] + Σ_i w[r, i]·d[i, j] in order i = 0, 1, …, so the result is the same to the bit.
+            for (int j = 0; j < k; j++) s[j] = w[r * k + j];
+            for (int i = 0; i < k; i++) {
+                double wi = w[r * k + i];
+                for (int j = 0, at = i * k; j < k; j++) s[j] += wi * d[at + j];
             }
+            for (int j = 0; j < k; j++) out[r * k + j] = (float) s[j];
         }
         return out;
     }

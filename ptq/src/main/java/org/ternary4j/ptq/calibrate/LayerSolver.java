@@ -23,7 +23,7 @@ public final class LayerSolver {
         Solution s = steps.weighted() ? weighted(p, d) : plain;
         if (steps.refit()) s = better(s, refit(p, s));
         for (int round = 0; round < steps.gptqRounds(); round++) {
-            byte[] codes = TernaryGptq.codes(p, s.pos(), s.neg());
+            byte[] codes = TernaryGptq.codes(p, s.pos(), s.neg(), steps.actOrder());
             float[] pos = s.pos().clone(), neg = s.neg() == null ? null : s.neg().clone();
             if (steps.descent()) {
                 ScaleRefit.refit(p, codes, pos, neg);

@@ -47,23 +47,34 @@ public final class ScaleRefit {
         double[][] c = new double[m][k];
         double[][] hc = new double[m][];
         double[] hw = new double[k], wr = new double[k];
+        // Each c_u is nonzero only on its group's codes: the products below visit those entries
+        // alone, in increasing index order as a full dot product would (the same sums to the bit),
+        // which makes the refit of small groups (block:16: 96 unknowns per row of 1536) affordable.
+        int[][] support = new int[m][];
+        int[] count = new int[m];
+        for (int u = 0; u < m; u++) hc[u] = new double[k];
         for (int r : rows) {
             for (double[] v : c) Arrays.fill(v, 0);
+            Arrays.fill(count, 0);
+            int[] at = new int[k];
             for (int j = 0; j < k; j++) {
                 int q = r * k + j;
                 wr[j] = p.w()[q];
+                at[j] = -1;
                 if (codes[q] == 0) continue;
                 int u = Arrays.binarySearch(ids, unknown(codes[q], groupOf[q], two));
                 c[u][j] = two ? (codes[q] > 0 ? 1 : -1) : codes[q];
+                at[j] = u;
+                count[u]++;
             }
+            for (int u = 0; u < m; u++) support[u] = new int[count[u]];
+            Arrays.fill(count, 0);
+            for (int j = 0; j < k; j++) if (at[j] >= 0) support[at[j]][count[at[j]]++] = j;
             mul(p.h(), wr, hw, k);
+            for (int u = 0; u < m; u++) mul(p.h(), c[u], hc[u], k);
             for (int u = 0; u < m; u++) {
-                hc[u] = new double[k];
-                mul(p.h(), c[u], hc[u], k);
-            }
-            for (int u = 0; u < m; u++) {
-                b[u] += dot(c[u], hw, k);
-                for (int v = 0; v < m; v++) g[u * m + v] += dot(c[u], hc[v], k);
+                b[u] += dot(c[u], hw, support[u]);
+                for (int v = 0; v < m; v++) g[u * m + v] += dot(c[u], hc[v], support[u]);
             }
         }
         double[] s = nonNegative(g, b, m);
@@ -126,9 +137,10 @@ public final class ScaleRefit {
         }
     }
 
-    private static double dot(double[] a, double[] b, int k) {
+    /** Σ a[i]·b[i] over the indices where a is nonzero (increasing). */
+    private static double dot(double[] a, double[] b, int[] nonzero) {
         double s = 0;
-        for (int i = 0; i < k; i++) s += a[i] * b[i];
+        for (int i : nonzero) s += a[i] * b[i];
         return s;
     }
 }

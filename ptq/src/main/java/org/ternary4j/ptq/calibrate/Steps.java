@@ -29,7 +29,12 @@ public record Steps(Set<Step> on, int gptqRounds) {
         /** Each output channel's variance on the calibration inputs equals full precision's. */
         VARIANCE("variance"),
         /** After each GPTQ round, coordinate descent over the codes on the exact output error. */
-        DESCENT("descent");
+        DESCENT("descent"),
+        /**
+         * GPTQ visits the inputs by decreasing E[x²] (act-order) instead of in index order; not in
+         * {@code all}: no better on LeNet-5 (CALIBRATION.md).
+         */
+        ACT_ORDER("act-order");
 
         final String spelling;
 
@@ -64,8 +69,9 @@ public record Steps(Set<Step> on, int gptqRounds) {
     public boolean fpTarget() { return has(Step.TARGET); }
     public boolean variance() { return has(Step.VARIANCE); }
     public boolean descent() { return has(Step.DESCENT); }
+    public boolean actOrder() { return has(Step.ACT_ORDER); }
 
-    /** Parses "all", "none" or a comma list of weighted, refit, gptq[:R], bias, target, variance, descent. */
+    /** Parses "all", "none" or a comma list of weighted, refit, gptq[:R], bias, target, variance, descent, act-order. */
     public static Steps parse(String spec) {
         String s = spec.trim().toLowerCase(Locale.ROOT);
         if (s.equals("all")) return ALL;
@@ -84,7 +90,7 @@ public record Steps(Set<Step> on, int gptqRounds) {
                     throw new IllegalArgumentException("calibration step '" + t + "': rounds must be an integer");
                 }
             } else {
-                throw new IllegalArgumentException("calibration step '" + t + "': one of weighted, refit, gptq[:R], bias, target, variance, descent (or all, none)");
+                throw new IllegalArgumentException("calibration step '" + t + "': one of weighted, refit, gptq[:R], bias, target, variance, descent, act-order (or all, none)");
             }
         }
         return new Steps(on, g);
@@ -100,6 +106,7 @@ public record Steps(Set<Step> on, int gptqRounds) {
         if (fpTarget()) p.add("target");
         if (variance()) p.add("variance");
         if (descent()) p.add("descent");
+        if (actOrder()) p.add("act-order");
         return p.isEmpty() ? "none" : String.join(",", p);
     }
 }

@@ -14,18 +14,27 @@ public final class TernaryGptq {
 
     private TernaryGptq() {}
 
-    /** New codes for the given scales (neg null: one scale). */
+    /** New codes for the given scales (neg null: one scale), inputs in their natural order. */
     public static byte[] codes(LayerProblem p, float[] pos, float[] neg) {
+        return codes(p, pos, neg, false);
+    }
+
+    /**
+     * New codes for the given scales; with {@code actOrder}, GPTQ's act-order: inputs are visited by
+     * decreasing H_jj (ties by index), so the inputs with the largest activations (transformers'
+     * LayerNorm outlier channels) are rounded first and their error is absorbed by all the others.
+     */
+    public static byte[] codes(LayerProblem p, float[] pos, float[] neg, boolean actOrder) {
         int k = p.k();
-        // Natural column order: GPTQ's act-order (decreasing H_jj) measured no better on LeNet-5.
-        double[] u = upperFactorOfInverse(p.h(), k);
+        int[] order = actOrder ? decreasingDiagonal(p.h(), k) : null;
+        double[] u = upperFactorOfInverse(order == null ? p.h() : permuted(p.h(), k, order), k);
         int[] groupOf = p.groupOf();
         byte[] codes = new byte[p.w().length];
         double[] w = new double[k];
         for (int r = 0; r < p.rows(); r++) {
-            for (int j = 0; j < k; j++) w[j] = p.w()[r * k + j];
+            for (int j = 0; j < k; j++) w[j] = p.w()[r * k + (order == null ? j : order[j])];
             for (int j = 0; j < k; j++) {
-                int q = r * k + j;
+                int q = r * k + (order == null ? j : order[j]);
                 int g = groupOf[q];
                 double ap = pos[g], an = neg == null ? pos[g] : neg[g];
                 byte c = w[j] > 0 ? (ap > 0 && w[j] > ap / 2 ? (byte) 1 : 0) : (an > 0 && -w[j] > an / 2 ? (byte) -1 : 0);
@@ -35,6 +44,20 @@ public final class TernaryGptq {
             }
         }
         return codes;
+    }
+
+    /** Input indices by decreasing H_jj, ties by increasing index. */
+    static int[] decreasingDiagonal(double[] h, int k) {
+        return java.util.stream.IntStream.range(0, k).boxed()
+                .sorted(java.util.Comparator.comparingDouble((Integer j) -> -h[j * k + j]).thenComparingInt(j -> j))
+                .mapToInt(Integer::intValue).toArray();
+    }
+
+    /** H with rows and columns in {@code order}. */
+    private static double[] permuted(double[] h, int k, int[] order) {
+        double[] out = new double[k * k];
+        for (int a = 0; a < k; a++) for (int b = 0; b < k; b++) out[a * k + b] = h[order[a] * k + order[b]];
+        return out;
     }
 
     /** U with H⁻¹ = UᵀU, for H dampened (dead inputs, H_jj = 0, get 1 on the diagonal: their weights are free). */

@@ -18,6 +18,7 @@ import ai.onnx.proto.OnnxMl.ValueInfoProto;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
@@ -28,6 +29,7 @@ import org.ternary4j.core.grouping.Grouping;
 import org.ternary4j.core.projection.TwoScale;
 import org.ternary4j.formats.data.NdArray;
 import org.ternary4j.formats.data.NpyWriter;
+import org.ternary4j.formats.data.NpzWriter;
 import org.ternary4j.formats.onnx.OnnxModel;
 import org.ternary4j.formats.onnx.OnnxOptions;
 import org.ternary4j.formats.onnx.OnnxTernarizer;
@@ -164,8 +166,9 @@ class CalibratedTernarizerTest {
 
     /**
      * Transformer layers: MatMul weights stored [in, out] on activations of rank 3 (tokens) and 4,
-     * every leading dimension a row. With bias correction the mean of each corrected output channel
-     * over all rows equals full precision's, as ONNX Runtime computes both.
+     * every leading dimension a row (rows of padded tokens left out). With bias correction the mean
+     * of each corrected output channel over the rows counted equals full precision's, as ONNX
+     * Runtime computes both.
      */
     @Test
     void matMulsOnThreeAndFourDimensionalActivationsAreCalibratedOverEveryRow() throws IOException {
@@ -174,9 +177,11 @@ class CalibratedTernarizerTest {
         Path out = dir.resolve("tokens-cal.onnx");
         var outcome = CalibratedTernarizer.run(tokens, out, allLayers(1), ids, Steps.ALL, r -> { }, c -> { });
         assertEquals(List.of("W1", "W2"), outcome.calibration().layers().stream().map(Calibrator.LayerReport::weight).toList());
-        for (Calibrator.LayerReport l : outcome.calibration().layers()) assertEquals(48L * IntermediateRunnerTest.SEQ, l.samples(), l.toString());
+        TokenMask mask = TokenMask.of(ids.inputs());
+        assertTrue(mask.realCount() < 48L * IntermediateRunnerTest.SEQ, "the examples have padding");
+        for (Calibrator.LayerReport l : outcome.calibration().layers()) assertEquals(mask.realCount(), l.samples(), l.toString());
         assertTrue(outcome.calibration().layers().get(0).biasCorrected());
-        assertMeansEqual(channelMeans(tokens, ids, "b1"), channelMeans(out, ids, "b1"));
+        assertMeansEqual(channelMeans(tokens, ids, "b1", mask), channelMeans(out, ids, "b1", mask));
 
         // x [N, 2, 3, 4] → MatMul W [4, 5] → Add B (y): channels are the last axis, not axis 1 as for a conv.
         Random rnd = new Random(9);
@@ -196,26 +201,80 @@ class CalibratedTernarizerTest {
         Path out4 = dir.resolve("rank4-cal.onnx");
         var o4 = CalibratedTernarizer.run(rank4, out4, allLayers(1), x, Steps.ALL, r -> { }, c -> { });
         assertEquals(40L * 6, o4.calibration().layers().get(0).samples());
-        assertMeansEqual(channelMeans(rank4, x, "y"), channelMeans(out4, x, "y"));
-        assertFalse(java.util.Arrays.equals(channelMeans(rank4, x, "y"), channelMeans(plain(rank4, dir.resolve("p4.onnx")), x, "y")),
+        assertMeansEqual(channelMeans(rank4, x, "y", null), channelMeans(out4, x, "y", null));
+        assertFalse(java.util.Arrays.equals(channelMeans(rank4, x, "y", null), channelMeans(plain(rank4, dir.resolve("p4.onnx")), x, "y", null)),
                 "without correction the means differ (the test would be vacuous)");
     }
 
     /** Mean per last-axis channel of {@code output} over every row of every example. */
-    private static double[] channelMeans(Path model, CalibrationInputs data, String output) throws IOException {
+    /** Mean of each channel (last axis) over the rows, those of padded tokens left out when {@code mask} is given. */
+    private static double[] channelMeans(Path model, CalibrationInputs data, String output, TokenMask mask) throws IOException {
         double[][] acc = new double[1][];
-        long[] rows = new long[1];
+        long[] rows = new long[2]; // rows seen, rows counted
         try (OnnxModel m = OnnxModel.read(model); IntermediateRunner r = IntermediateRunner.open(m.withOutputs(List.of(output)).toBytes(), "test")) {
             r.run(data.inputs(), Set.of(output), batch -> {
                 IntermediateRunner.Tensor t = batch.get(output);
                 int c = (int) t.shape()[t.shape().length - 1];
                 if (acc[0] == null) acc[0] = new double[c];
-                for (int i = 0; i < t.values().length; i++) acc[0][i % c] += t.values()[i];
+                for (int i = 0; i < t.values().length; i++) {
+                    if (mask == null || mask.keeps(rows[0] + i / c)) acc[0][i % c] += t.values()[i];
+                }
+                for (long row = rows[0]; row < rows[0] + t.values().length / c; row++) if (mask == null || mask.keeps(row)) rows[1]++;
                 rows[0] += t.values().length / c;
             });
         }
-        for (int i = 0; i < acc[0].length; i++) acc[0][i] /= rows[0];
+        for (int i = 0; i < acc[0].length; i++) acc[0][i] /= rows[1];
         return acc[0];
+    }
+
+    /**
+     * Rows of padded tokens never reach the statistics: the same texts padded with other token ids
+     * (whose rows the model computes, unmasked, into every layer's input) calibrate to the same
+     * weights and biases.
+     */
+    @Test
+    void paddedTokensDoNotChangeTheCalibration() throws IOException {
+        int seq = IntermediateRunnerTest.SEQ, n = 40;
+        Random rnd = new Random(21);
+        GraphProto g = GraphProto.newBuilder().setName("unmasked")
+                .addInput(IntermediateRunnerTest.value("input_ids", TensorProto.DataType.INT64_VALUE, "N", seq))
+                .addInput(IntermediateRunnerTest.value("attention_mask", TensorProto.DataType.INT64_VALUE, "N", seq))
+                .addInitializer(tensor("E", rnd, IntermediateRunnerTest.VOCAB, 4)).addInitializer(tensor("W1", rnd, 4, 6))
+                .addInitializer(tensor("B1", rnd, 6)).addInitializer(tensor("W2", rnd, 6, 3))
+                .addNode(node("Gather", List.of("E", "input_ids"), "h"))
+                .addNode(node("MatMul", List.of("h", "W1"), "a1"))
+                .addNode(node("Add", List.of("a1", "B1"), "b1"))
+                .addNode(node("Relu", List.of("b1"), "r1"))
+                .addNode(node("MatMul", List.of("r1", "W2"), "y"))
+                .addOutput(IntermediateRunnerTest.value("y", TensorProto.DataType.FLOAT_VALUE, "N", seq, 3))
+                .build();
+        Path model = Files.write(dir.resolve("unmasked.onnx"), ModelProto.newBuilder().setIrVersion(8).setProducerName("ternary4j-test")
+                .addOpsetImport(OperatorSetIdProto.newBuilder().setDomain("").setVersion(13)).setGraph(g).build().toByteArray());
+        long[] ids = new long[n * seq], other = new long[n * seq], mask = new long[n * seq];
+        for (int i = 0; i < n; i++) {
+            int length = 1 + rnd.nextInt(seq);
+            for (int t = 0; t < seq; t++) {
+                boolean real = t < length;
+                ids[i * seq + t] = real ? rnd.nextInt(IntermediateRunnerTest.VOCAB) : 0;
+                other[i * seq + t] = real ? ids[i * seq + t] : 1 + rnd.nextInt(IntermediateRunnerTest.VOCAB - 1);
+                mask[i * seq + t] = real ? 1 : 0;
+            }
+        }
+        List<float[]> results = new ArrayList<>();
+        for (long[] v : List.of(ids, other)) {
+            Path npz = dir.resolve("pad" + results.size() + ".npz"), out = dir.resolve("pad" + results.size() + ".onnx");
+            NpzWriter.write(npz, List.of(new NpzWriter.Longs("input_ids", new int[] {n, seq}, v), new NpzWriter.Longs("attention_mask", new int[] {n, seq}, mask)));
+            CalibratedTernarizer.run(model, out, allLayers(1), CalibrationInputs.load(npz.toString()), Steps.ALL, r -> { }, c -> { });
+            try (OnnxModel m = OnnxModel.read(out)) {
+                var init = m.graph().initializers();
+                float[] w1 = init.get("W1").floats(), b1 = init.get("B1").floats(), w2 = init.get("W2").floats();
+                float[] all = java.util.Arrays.copyOf(w1, w1.length + b1.length + w2.length);
+                System.arraycopy(b1, 0, all, w1.length, b1.length);
+                System.arraycopy(w2, 0, all, w1.length + b1.length, w2.length);
+                results.add(all);
+            }
+        }
+        assertArrayEquals(results.get(0), results.get(1));
     }
 
     private static void assertMeansEqual(double[] fp, double[] calibrated) {

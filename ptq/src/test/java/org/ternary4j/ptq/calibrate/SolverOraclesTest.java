@@ -114,6 +114,53 @@ class SolverOraclesTest {
     }
 
     @Test
+    void gptqActOrderIsNaturalOrderOnTheInputsSortedByDecreasingActivation() {
+        // Act-order on (w, H) must give the codes natural order gives on the same problem with its
+        // inputs permuted by decreasing H_jj, permuted back.
+        Random rnd = new Random(13);
+        int rows = 3, k = 7;
+        LayerProblem p = randomLayer(rnd, rows, k, new Grouping.Row(), true);
+        int[] order = TernaryGptq.decreasingDiagonal(p.h(), k);
+        for (int a = 1; a < k; a++) assertTrue(p.h()[order[a - 1] * k + order[a - 1]] >= p.h()[order[a] * k + order[a]]);
+        float[] w = new float[rows * k];
+        double[] h = new double[k * k];
+        for (int a = 0; a < k; a++) {
+            for (int r = 0; r < rows; r++) w[r * k + a] = p.w()[r * k + order[a]];
+            for (int b = 0; b < k; b++) h[a * k + b] = p.h()[order[a] * k + order[b]];
+        }
+        LayerProblem sorted = new LayerProblem(w, rows, k, h, p.layout(), true);
+        float[] pos = {0.4f, 0.6f, 0.5f}, neg = {0.5f, 0.3f, 0.7f};
+        byte[] natural = TernaryGptq.codes(sorted, pos, neg), act = TernaryGptq.codes(p, pos, neg, true);
+        for (int r = 0; r < rows; r++) for (int a = 0; a < k; a++) assertEquals(natural[r * k + a], act[r * k + order[a]], "row " + r + " input " + order[a]);
+        assertTrue(java.util.stream.IntStream.range(0, k).anyMatch(a -> order[a] != a), "the test permutes something");
+    }
+
+    @Test
+    void scaleRefitOfSeveralGroupsPerRowIsAStationaryPoint() {
+        // block:2 over 6 inputs: three groups (six scales) per row, solved jointly. No single scale
+        // moved by ±0.1 % lowers the error, and a scale pinned to 0 cannot move below it.
+        Random rnd = new Random(17);
+        LayerProblem p = randomLayer(rnd, 2, 6, Grouping.parse("block:2"), true);
+        byte[] codes = new byte[p.w().length];
+        for (int i = 0; i < codes.length; i++) codes[i] = (byte) (i % 5 == 0 ? 0 : Math.signum(p.w()[i]));
+        float[] pos = new float[6], neg = new float[6];
+        java.util.Arrays.fill(pos, 0.3f);
+        java.util.Arrays.fill(neg, 0.3f);
+        ScaleRefit.refit(p, codes, pos, neg);
+        double e = p.outputError(codes, pos, neg);
+        for (int g = 0; g < 6; g++) {
+            for (float[] scales : new float[][] {pos, neg}) {
+                float keep = scales[g];
+                for (double f : new double[] {0.999, 1.001}) {
+                    scales[g] = (float) (keep * f + (keep == 0 ? 1e-3 : 0));
+                    assertTrue(p.outputError(codes, pos, neg) >= e - 1e-9 * e, "group " + g + " scale " + keep + " × " + f);
+                }
+                scales[g] = keep;
+            }
+        }
+    }
+
+    @Test
     void solverNeverEndsWorseThanThePlainProjection() {
         Random rnd = new Random(5);
         int rows = 4, k = 12;

@@ -23,6 +23,9 @@ class StepsTest {
         assertTrue(s.weighted() && s.variance() && s.descent());
         assertFalse(s.refit() || s.bias() || s.fpTarget());
         assertEquals(3, Steps.parse("gptq").gptqRounds());
+        Steps act = Steps.parse("gptq,act-order");
+        assertTrue(act.actOrder() && !Steps.ALL.actOrder());
+        assertEquals("gptq:3,act-order", act.spec());
     }
 
     @Test
@@ -34,7 +37,7 @@ class StepsTest {
 
     @Test
     void unknownStepsAndBadRoundsAreRefused() {
-        assertEquals("calibration step 'fast': one of weighted, refit, gptq[:R], bias, target, variance, descent (or all, none)",
+        assertEquals("calibration step 'fast': one of weighted, refit, gptq[:R], bias, target, variance, descent, act-order (or all, none)",
                 assertThrows(IllegalArgumentException.class, () -> Steps.parse("fast")).getMessage());
         assertThrows(IllegalArgumentException.class, () -> Steps.parse("gptq:x"));
         assertThrows(IllegalArgumentException.class, () -> Steps.parse("gptq:-1"));

@@ -19,7 +19,10 @@ import org.ternary4j.qat.graph.GraphInterpreter;
  * teacher is sure about. Logits over more than {@link TopKTeacher#DENSE_CLASSES} classes (a
  * recogniser's characters) are kept as the teacher's top k per position and matched by KL
  * divergence instead ({@link TopKTeacher}). With labels, the cross-entropy of the first logits
- * target is added.
+ * target is added. A target with one row per token ([examples, tokens, ...], for a model with an
+ * {@code attention_mask} input) is compared on the real tokens only, padding being no part of what
+ * the model computes for a text; its mean over the real tokens (the sentence embedding of
+ * mean-pooling models) adds 1 − cosine to the teacher's, the error retrieval sees.
  */
 final class Distillation {
     private final List<Target> targets;
@@ -28,10 +31,15 @@ final class Distillation {
     private final List<TopKTeacher> topK = new ArrayList<>();
     private final List<long[]> exampleShapes = new ArrayList<>();
     private final double[] meanSquare;
+    private final Inputs inputs;
+    /** Per target: compared on real tokens only. */
+    private final boolean[] tokens;
 
-    private Distillation(List<Target> targets, double[] meanSquare) {
+    private Distillation(List<Target> targets, double[] meanSquare, Inputs inputs) {
         this.targets = targets;
         this.meanSquare = meanSquare;
+        this.inputs = inputs;
+        this.tokens = new boolean[targets.size()];
     }
 
     /** Runs the unmodified graph over all examples in batches of {@code batch}. */
@@ -41,10 +49,14 @@ final class Distillation {
         for (int t = 0; t < targets.size(); t++) parts.add(new ArrayList<>());
         List<long[]> shapes = new ArrayList<>();
         List<TopKTeacher> sparse = new ArrayList<>();
+        double[] ms = new double[targets.size()], sq = new double[targets.size()], cnt = new double[targets.size()];
+        Distillation d = new Distillation(targets, ms, in);
         for (int start = 0; start < in.count(); start += batch) {
             // The scope also closes what ops on the model's constants put on the constants' manager.
             try (NDManager m = parent.newSubManager(); ai.djl.ndarray.NDScope scope = new ai.djl.ndarray.NDScope()) {
-                NDList x = in.batch(m, Inputs.range(start, Math.min(in.count(), start + batch)));
+                int[] idx = Inputs.range(start, Math.min(in.count(), start + batch));
+                NDList x = in.batch(m, idx);
+                NDArray mask = in.tokenMask(m, idx);
                 Map<String, NDArray> feeds = new LinkedHashMap<>();
                 for (int k = 0; k < x.size(); k++) feeds.put(in.names().get(k), x.get(k));
                 List<NDArray> outs = new ArrayList<>(g.run(feeds, Map.of(), names).values());
@@ -61,25 +73,36 @@ final class Distillation {
                         for (int i = 0; i < n; i++) k.put(start + i, v, i * per);
                         continue;
                     }
-                    NDArray o = targets.get(t).logits() ? centred(outs.get(t)) : outs.get(t);
-                    parts.get(t).add(o.toType(ai.djl.ndarray.types.DataType.FLOAT32, false).toFloatArray());
+                    NDArray o = (targets.get(t).logits() ? centred(outs.get(t)) : outs.get(t)).toType(ai.djl.ndarray.types.DataType.FLOAT32, false);
+                    if (start == 0) d.tokens[t] = !targets.get(t).logits() && perToken(o, mask);
+                    float[] v = o.toFloatArray();
+                    parts.get(t).add(v);
+                    if (d.tokens[t]) { // the mean square over real tokens
+                        float[] real = mask.toFloatArray();
+                        int per = v.length / real.length;
+                        for (int i = 0; i < v.length; i++) {
+                            if (real[i / per] == 0) continue;
+                            sq[t] += (double) v[i] * v[i];
+                            cnt[t]++;
+                        }
+                    }
                 }
             }
         }
-        double[] ms = new double[targets.size()];
-        Distillation d = new Distillation(targets, ms);
         for (int t = 0; t < targets.size(); t++) {
             d.topK.add(sparse.get(t));
             int n = parts.get(t).stream().mapToInt(a -> a.length).sum();
             float[] all = new float[n];
             int at = 0;
-            double sq = 0;
             for (float[] p : parts.get(t)) {
                 System.arraycopy(p, 0, all, at, p.length);
                 at += p.length;
             }
-            for (float v : all) sq += (double) v * v;
-            ms[t] = Math.max(sq / Math.max(1, n), 1e-12);
+            if (!d.tokens[t]) {
+                for (float v : all) sq[t] += (double) v * v;
+                cnt[t] = n;
+            }
+            ms[t] = Math.max(sq[t] / Math.max(1, cnt[t]), 1e-12);
             d.values.add(all);
             d.exampleShapes.add(shapes.get(t));
         }
@@ -92,6 +115,34 @@ final class Distillation {
         if (!t.logits() || classes <= TopKTeacher.DENSE_CLASSES) return null;
         long positions = batchShape.size() / batchShape.get(0) / classes;
         return TopKTeacher.of(Math.toIntExact(classes), Math.toIntExact(positions), examples);
+    }
+
+    /** Whether {@code value} has one row per token of {@code mask} ([examples, tokens, ...]). */
+    private static boolean perToken(NDArray value, NDArray mask) {
+        long[] s = value.getShape().getShape();
+        return mask != null && s.length >= 3 && s[0] == mask.getShape().get(0) && s[1] == mask.getShape().get(1);
+    }
+
+    /** The [n, tokens] mask with ones appended to its shape so it broadcasts over {@code value}'s per-token features. */
+    private static NDArray expand(NDArray mask, NDArray value) {
+        long[] s = new long[value.getShape().dimension()];
+        java.util.Arrays.fill(s, 1);
+        s[0] = mask.getShape().get(0);
+        s[1] = mask.getShape().get(1);
+        return mask.reshape(new Shape(s));
+    }
+
+    /** Mean over the real tokens, per example: [n, features...]. */
+    private static NDArray pooled(NDArray value, NDArray w, NDArray mask) {
+        return value.mul(w).sum(new int[] {1}).div(expand(mask.sum(new int[] {1}, true).maximum(1f), value).squeeze(1));
+    }
+
+    /** Mean over the examples of 1 − cos(a_i, b_i), each example's features flattened. */
+    private static NDArray cosineGap(NDArray a, NDArray b) {
+        NDArray x = a.reshape(a.getShape().get(0), -1), y = b.reshape(b.getShape().get(0), -1);
+        NDArray dot = x.mul(y).sum(new int[] {1});
+        NDArray norms = x.square().sum(new int[] {1}).mul(y.square().sum(new int[] {1})).sqrt().maximum(1e-12f);
+        return dot.div(norms).neg().add(1f).mean();
     }
 
     /** Logits minus their mean over the class (last) axis. */
@@ -125,7 +176,15 @@ final class Distillation {
                 continue;
             }
             NDArray s = targets.get(t).logits() ? centred(student.get(t)) : student.get(t);
-            NDArray l = s.sub(teacher(m, t, idx)).square().mean().div((float) meanSquare[t]);
+            NDArray l;
+            if (tokens[t]) {
+                NDArray mask = inputs.tokenMask(m, idx), w = expand(mask, s), ref = teacher(m, t, idx);
+                float real = mask.sum().getFloat() * (s.size() / mask.size());
+                l = s.sub(ref).square().mul(w).sum().div(Math.max(1f, real) * (float) meanSquare[t]);
+                l = l.add(cosineGap(pooled(s, w, mask), pooled(ref, w, mask)));
+            } else {
+                l = s.sub(teacher(m, t, idx)).square().mean().div((float) meanSquare[t]);
+            }
             total = total == null ? l : total.add(l);
         }
         int c = labelTarget();

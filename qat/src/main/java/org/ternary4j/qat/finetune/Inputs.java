@@ -41,6 +41,25 @@ final class Inputs {
         count = data.count();
     }
 
+    /** The input marking real tokens (BERT-style models), [examples, tokens] with 0 for padding. */
+    static final String TOKEN_MASK = "attention_mask";
+
+    /**
+     * The {@value #TOKEN_MASK} rows of the examples at {@code idx} as FLOAT32 [n, tokens], or null
+     * when the model has no such two-dimensional input.
+     */
+    NDArray tokenMask(NDManager m, int[] idx) {
+        int k = names.indexOf(TOKEN_MASK);
+        if (k < 0 || arrays.get(k).shape().length != 2) return null;
+        NdArray a = arrays.get(k);
+        int per = a.exampleSize();
+        float[] v = new float[idx.length * per];
+        for (int i = 0; i < idx.length; i++) {
+            for (int j = 0; j < per; j++) v[i * per + j] = a.data()[idx[i] * per + j] != 0 ? 1f : 0f;
+        }
+        return m.create(v, new Shape(idx.length, per));
+    }
+
     List<String> names() {
         return names;
     }

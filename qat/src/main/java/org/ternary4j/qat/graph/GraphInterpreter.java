@@ -32,6 +32,7 @@ public final class GraphInterpreter {
         ConvOps.register(OPS);
         MatrixOps.register(OPS);
         ShapeOps.register(OPS);
+        IndexOps.register(OPS);
     }
 
     private final String file;

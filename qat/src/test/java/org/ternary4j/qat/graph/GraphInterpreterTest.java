@@ -83,6 +83,12 @@ class GraphInterpreterTest {
                 unary("Softmax opset 13 axis 1 of 3-D", 13, new int[] {2, 3, 4}, node("Softmax", List.of("x"), "y", i("axis", 1))),
                 unary("Transpose", 9, new int[] {2, 3, 4}, node("Transpose", List.of("x"), "y", ints("perm", 0, 2, 1))),
                 unary("ReduceMean keepdims", 9, new int[] {2, 3, 4}, node("ReduceMean", List.of("x"), "y", ints("axes", -1))),
+                unary("Gather axis 0, 2-D indices, negative index", 13, new int[] {5, 3}, node("Gather", List.of("x", "idx"), "y"),
+                        longs("idx", 4, 0, -1, 2).toBuilder().clearDims().addDims(2).addDims(2).build()),
+                unary("Gather axis 1, scalar index", 13, new int[] {2, 4, 3}, node("Gather", List.of("x", "idx"), "y", i("axis", 1)),
+                        longs("idx", 2).toBuilder().clearDims().build()),
+                unary("Gather axis -1, 1-D indices", 13, new int[] {2, 4, 3}, node("Gather", List.of("x", "idx"), "y", i("axis", -1)),
+                        longs("idx", 2, 2, 0)),
                 unary("Pow and Sqrt of |x|", 9, new int[] {2, 3}, node("Pow", List.of("x", "two"), "y"), floats("two", new Tensor(new int[0], new float[] {2f}))),
                 new Case("Shape, Cast, Slice, Concat, Reshape (0 and -1)", 9, Map.of("x", Tensor.random(r, 2, 4, 3, 5)), List.of(
                         node("Shape", List.of("x"), "s"),
@@ -140,6 +146,53 @@ class GraphInterpreterTest {
         assertArrayEquals(want.get(out).shape(), got.get(out).shape());
         double d = maxAbsDiff(want.get(out).data(), got.get(out).data());
         assertTrue(d < 1e-4, file + ": max |interpreter − ONNX Runtime| = " + d);
+    }
+
+    /**
+     * all-MiniLM-L6-v2 (embedding Gathers, Erf GELU, LayerNorm, batched attention MatMuls, the
+     * attention mask's Unsqueeze/Cast/Sub/Mul) on int64 token inputs, one example padded.
+     */
+    @Test
+    void fetchedMiniLmMatchesOnnxRuntime() throws Exception {
+        Path model = Path.of(System.getProperty("user.dir")).resolve("../.cache/models/all-minilm-l6-v2.onnx").normalize();
+        Assumptions.assumeTrue(Files.isRegularFile(model), "fetch the models first (scripts/fetch-models.sh)");
+        int batch = 2, tokens = 12;
+        long[] ids = new long[batch * tokens], mask = new long[batch * tokens];
+        Random r = new Random(5);
+        for (int b = 0; b < batch; b++) {
+            int real = b == 0 ? tokens : 7;
+            for (int t = 0; t < real; t++) {
+                ids[b * tokens + t] = t == 0 ? 101 : t == real - 1 ? 102 : 1000 + r.nextInt(29000);
+                mask[b * tokens + t] = 1;
+            }
+        }
+        Map<String, long[]> feeds = Map.of("input_ids", ids, "attention_mask", mask, "token_type_ids", new long[batch * tokens]);
+        long[] shape = {batch, tokens};
+        ai.onnxruntime.OrtEnvironment env = ai.onnxruntime.OrtEnvironment.getEnvironment();
+        float[] want;
+        String out;
+        try (ai.onnxruntime.OrtSession s = env.createSession(model.toString())) {
+            Map<String, ai.onnxruntime.OnnxTensor> in = new LinkedHashMap<>();
+            for (var e : feeds.entrySet()) in.put(e.getKey(), ai.onnxruntime.OnnxTensor.createTensor(env, java.nio.LongBuffer.wrap(e.getValue()), shape));
+            try (ai.onnxruntime.OrtSession.Result res = s.run(in)) {
+                var t = (ai.onnxruntime.OnnxTensor) res.get(0);
+                out = s.getOutputNames().iterator().next();
+                var fb = t.getFloatBuffer();
+                want = new float[fb.remaining()];
+                fb.get(want);
+            } finally {
+                for (var t : in.values()) t.close();
+            }
+        }
+        try (OnnxModel m = OnnxModel.read(model); NDManager nd = NDManager.newBaseManager()) {
+            GraphInterpreter g = GraphInterpreter.of(m, nd);
+            Map<String, NDArray> x = new LinkedHashMap<>();
+            for (var e : feeds.entrySet()) x.put(e.getKey(), nd.create(e.getValue(), new Shape(shape)));
+            NDArray got = g.run(x, Map.of(), List.of(out)).get(out);
+            assertArrayEquals(new long[] {batch, tokens, 384}, got.getShape().getShape());
+            double d = maxAbsDiff(want, got.toFloatArray());
+            assertTrue(d < 1e-4, "MiniLM: max |interpreter − ONNX Runtime| = " + d);
+        }
     }
 
     static Map<String, Tensor> interpret(Path f, Map<String, Tensor> inputs, List<String> outputs) throws Exception {

@@ -1,0 +1,86 @@
+package org.ternary4j.qat.finetune;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.ternary4j.qat.graph.TinyGraphs.floats;
+import static org.ternary4j.qat.graph.TinyGraphs.node;
+
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.ternary4j.formats.data.Dataset;
+import org.ternary4j.formats.data.NdArray;
+import org.ternary4j.formats.onnx.OnnxModel;
+import org.ternary4j.qat.graph.GraphInterpreter;
+import org.ternary4j.qat.graph.TinyGraphs;
+import org.ternary4j.qat.graph.TinyGraphs.Tensor;
+
+/** The distillation loss of a per-token output ([examples, tokens, features]) with an attention_mask: padding never counts. */
+class DistillationTest {
+    @TempDir
+    Path dir;
+
+    static final int N = 3, T = 4, K = 2, M = 3;
+    static final float[] MASK = {1, 1, 1, 0, 1, 1, 0, 0, 1, 1, 1, 1};
+
+    @Test
+    void perTokenLossIgnoresPaddingAndMatchesHandComputedValue() throws Exception {
+        Random r = new Random(3);
+        Path f = TinyGraphs.write(dir, "tokens", TinyGraphs.model(13, List.of("x", "attention_mask"), List.of("y"),
+                List.of(node("MatMul", List.of("x", "w"), "y")), List.of(floats("w", Tensor.random(r, K, M)))));
+        Tensor x = Tensor.random(r, N, T, K);
+        Dataset data = new Dataset("tokens.npz", List.of(new Dataset.NamedArray("x", new NdArray(x.shape(), x.data())),
+                new Dataset.NamedArray("attention_mask", new NdArray(new int[] {N, T}, MASK))), null);
+        try (OnnxModel m = OnnxModel.read(f); NDManager nd = NDManager.newBaseManager()) {
+            GraphInterpreter g = GraphInterpreter.of(m, nd);
+            Inputs in = new Inputs(data, g.graph().runtimeInputs(), f.toString());
+            Distillation d = Distillation.teacher(g, in, Target.of(g), nd, 2);
+            int[] all = {0, 1, 2};
+            float[] teacher = d.teacher(nd, 0, all).toFloatArray();
+
+            // Anything at padded positions: no loss.
+            float[] padded = teacher.clone();
+            for (int i = 0; i < N * T; i++) if (MASK[i] == 0) for (int c = 0; c < M; c++) padded[i * M + c] = 100f * (float) r.nextGaussian();
+            assertEquals(0, loss(d, nd, padded, all), 1e-6);
+
+            // One real value off by 1: squared error over the real values' mean square, plus 1 − cos of that example's token mean.
+            float[] off = teacher.clone();
+            off[(0 * T + 1) * M] += 1f;
+            double real = 0, sq = 0;
+            for (int i = 0; i < N * T; i++) {
+                if (MASK[i] == 0) continue;
+                real++;
+                for (int c = 0; c < M; c++) sq += (double) teacher[i * M + c] * teacher[i * M + c];
+            }
+            double ms = sq / (real * M);
+            double[] pt = new double[M], ps = new double[M];
+            for (int t = 0; t < 3; t++) {
+                for (int c = 0; c < M; c++) {
+                    pt[c] += teacher[t * M + c] / 3.0;
+                    ps[c] += off[t * M + c] / 3.0;
+                }
+            }
+            double dot = 0, nt = 0, ns = 0;
+            for (int c = 0; c < M; c++) {
+                dot += pt[c] * ps[c];
+                nt += pt[c] * pt[c];
+                ns += ps[c] * ps[c];
+            }
+            double want = 1 / (real * M) / ms + (1 - dot / Math.sqrt(nt * ns)) / N;
+            double got = loss(d, nd, off, all);
+            assertTrue(want > 0.01, "the perturbation is visible");
+            assertEquals(want, got, 1e-5 * want);
+        }
+    }
+
+    private static double loss(Distillation d, NDManager nd, float[] student, int[] idx) {
+        try (NDManager m = nd.newSubManager()) {
+            return d.loss(new NDList(m.create(student, new Shape(N, T, M))), idx, null, m).getFloat();
+        }
+    }
+}
