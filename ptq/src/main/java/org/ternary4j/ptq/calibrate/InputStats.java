@@ -31,6 +31,7 @@ public final class InputStats {
     private final int paddedRows;
     /** Σ x xᵀ, padded; only the tiles on and above the diagonal are kept up to date. */
     private final double[] gram;
+    /** Σ x and Σ x_ref, of the vectors added to the matrices so far. */
     private final double[] sum;
     private final double[] cross;
     private final double[] refSum;
@@ -65,11 +66,7 @@ public final class InputStats {
     public void add(float[] x, int off, float[] ref, int refOff) {
         if (cross != null) {
             int at = buffered * ld;
-            for (int i = 0; i < dim; i++) {
-                double ri = ref[refOff + i];
-                refSum[i] += ri;
-                refs[at + i] = ri;
-            }
+            for (int i = 0; i < dim; i++) refs[at + i] = ref[refOff + i];
         }
         put(x, off);
     }
@@ -84,19 +81,57 @@ public final class InputStats {
     private void put(float[] x, int off) {
         count++;
         int at = buffered * ld;
-        for (int i = 0; i < dim; i++) {
-            double xi = x[off + i];
-            sum[i] += xi;
-            xs[at + i] = xi;
-        }
+        for (int i = 0; i < dim; i++) xs[at + i] = x[off + i];
         if (++buffered == BLOCK) flush();
+    }
+
+    /**
+     * For kernels that add many groups' vectors at once ({@link DepthwiseGram}): the matrices
+     * with every buffered vector added, their row stride, and the sums; {@link #counted} then
+     * records how many vectors such a kernel added.
+     */
+    double[] gramSums() {
+        flush();
+        return gram;
+    }
+
+    double[] crossSums() {
+        flush();
+        return cross;
+    }
+
+    double[] sums() {
+        flush();
+        return sum;
+    }
+
+    double[] refSums() {
+        flush();
+        return refSum;
+    }
+
+    int stride() {
+        return ld;
+    }
+
+    void counted(long n) {
+        count += n;
     }
 
     private void flush() {
         if (buffered == 0) return;
+        addRows(sum, xs, buffered);
         update(gram, xs, xs, buffered, true);
-        if (cross != null) update(cross, refs, xs, buffered, false);
+        if (cross != null) {
+            addRows(refSum, refs, buffered);
+            update(cross, refs, xs, buffered, false);
+        }
         buffered = 0;
+    }
+
+    /** to[i] += Σ_s rows[s, i] over the n buffered vectors s, one after the other. */
+    private void addRows(double[] to, double[] rows, int n) {
+        for (int s = 0, row = 0; s < n; s++, row += ld) for (int i = 0; i < dim; i++) to[i] += rows[row + i];
     }
 
     /**
@@ -193,7 +228,7 @@ public final class InputStats {
     /** M − n·E[x_ref]E[x]ᵀ, or null when cross moments are not kept. */
     public double[] centeredCross() {
         if (cross == null) return null;
-        double[] c = cross();
+        double[] c = cross(); // flushes
         double[] m = mean();
         for (int i = 0; i < dim; i++) for (int j = 0; j < dim; j++) c[i * dim + j] -= count * (refSum[i] / count) * m[j];
         return c;
@@ -201,6 +236,7 @@ public final class InputStats {
 
     /** E[x]. */
     public double[] mean() {
+        flush();
         double[] m = new double[dim];
         for (int i = 0; i < dim; i++) m[i] = count == 0 ? 0 : sum[i] / count;
         return m;
