@@ -239,9 +239,9 @@ final class StretchRun implements AutoCloseable {
                     if (extras != null) {
                         Map<String, View> views = new LinkedHashMap<>();
                         for (var e : computed.entrySet()) {
+                            if (e.getValue().getInfo().type != ai.onnxruntime.OnnxJavaType.FLOAT) continue;
                             Held h = pinned.get(e.getKey());
-                            if (h != null) views.put(e.getKey(), h.view(e.getKey(), stretch.file));
-                            else if (e.getValue().getInfo().type == ai.onnxruntime.OnnxJavaType.FLOAT) views.put(e.getKey(), new View(e.getValue().getInfo().getShape(), e.getValue().getFloatBuffer()));
+                            views.put(e.getKey(), h != null ? h.view(e.getKey(), stretch.file) : new View(e.getValue().getInfo().getShape(), e.getValue().getFloatBuffer()));
                         }
                         extras.accept(views);
                     }
