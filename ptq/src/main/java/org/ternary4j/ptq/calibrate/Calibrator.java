@@ -328,7 +328,7 @@ public final class Calibrator {
                 try (StretchRun run = outputs.isEmpty() ? null : StretchRun.open(model, v.get(0).types(), outputs, Map.of(), file)) {
                     for (StretchRun.Values b : v) {
                         after.add(b.step(run, next, computed -> {
-                            for (String name : plan.extras().get(kk)) sums.get(name).add(StretchRun.floats(computed.get(name), name, file), mask, b.first());
+                            for (String name : plan.extras().get(kk)) sums.get(name).add(computed.get(name), mask, b.first());
                         }));
                     }
                 } catch (IOException | RuntimeException e) {
@@ -366,20 +366,22 @@ public final class Calibrator {
         }
 
         /** Adds a batch's output whose first example is {@code first}; rows of padded tokens ({@code mask}, may be null) are left out. */
-        void add(IntermediateRunner.Tensor t, TokenMask mask, int first) {
+        void add(StretchRun.View t, TokenMask mask, int first) {
             long[] s = t.shape();
             int c = sum.length;
             // NCHW for convs (channel, then positions), [..., out] for dense layers, whatever their rank.
             int inner = conv ? (int) (s[2] * s[3]) : 1;
             boolean masked = !conv && mask != null && mask.applies(s);
             long row = masked ? (long) first * s[1] : 0;
-            float[] v = t.values();
-            for (int base = 0; base < v.length; base += c * inner, row++) {
+            java.nio.FloatBuffer v = t.values();
+            int length = v.capacity();
+            for (int base = 0; base < length; base += c * inner, row++) {
                 if (masked && !mask.keeps(row)) continue;
                 for (int ch = 0, i = base; ch < c; ch++) {
                     for (int n = 0; n < inner; n++, i++) {
-                        sum[ch] += v[i];
-                        square[ch] += (double) v[i] * v[i];
+                        float x = v.get(i);
+                        sum[ch] += x;
+                        square[ch] += (double) x * x;
                     }
                 }
                 count += inner;
@@ -475,8 +477,8 @@ public final class Calibrator {
      */
     private void add(CalibLayer l, List<InputStats> stats, StretchRun.Values current, StretchRun.Values reference, int total, RowSample[] sample)
             throws IOException {
-        IntermediateRunner.Tensor t = StretchRun.floats(current.get(l.input()), l.input(), file);
-        float[] ref = reference == null ? null : StretchRun.floats(reference.get(l.input()), l.input(), file).values();
+        StretchRun.View t = current.view(l.input(), file);
+        java.nio.FloatBuffer ref = reference == null ? null : reference.view(l.input(), file).values();
         long[] s = t.shape();
         if (l.conv() != null) {
             if (s.length != 4 || s[1] != l.conv().channels()) throw new IllegalArgumentException(file + ": input of " + l.node() + " has shape " + java.util.Arrays.toString(s));
@@ -485,16 +487,22 @@ public final class Calibrator {
             l.conv().patches(new ConvGeometry.Batch(t.values(), ref, n, h, w, current.first()), stats, sample[0]);
         } else {
             if (s.length < 1 || s[s.length - 1] != l.k()) throw new IllegalArgumentException(file + ": input of " + l.node() + " has shape " + java.util.Arrays.toString(s));
-            long rows = t.values().length / l.k(), perExample = s.length > 1 && current.count() > 0 ? rows / current.count() : 1;
+            long rows = t.values().capacity() / l.k(), perExample = s.length > 1 && current.count() > 0 ? rows / current.count() : 1;
             if (sample[0] == null) sample[0] = RowSample.of(total * perExample, l.k(), perExample);
             long from = current.first() * perExample;
             InputStats st = stats.get(0);
             boolean masked = mask != null && mask.applies(s);
+            float[] x = new float[l.k()], r = ref == null ? null : new float[l.k()];
             for (long row = sample[0].firstFrom(from); row < from + rows; row += sample[0].stride()) {
                 if (masked && !mask.keeps(row)) continue;
                 int off = (int) (row - from) * l.k();
-                if (ref == null) st.add(t.values(), off);
-                else st.add(t.values(), off, ref, off);
+                t.values().get(off, x);
+                if (ref == null) {
+                    st.add(x, 0);
+                } else {
+                    ref.get(off, r);
+                    st.add(x, 0, r, 0);
+                }
             }
         }
     }

@@ -5,7 +5,6 @@ import ai.onnxruntime.OnnxValue;
 import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
 import java.io.IOException;
-import java.lang.foreign.Arena;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
@@ -31,6 +30,10 @@ final class StretchRun implements AutoCloseable {
     private final OrtSession session;
     private final List<String> inputs;
     private final Set<String> outputs;
+    /** The outputs' shapes and types for a batch of a given size, once a run has shown them: later runs write straight into values of their own. */
+    private final Map<Integer, Map<String, Layout>> layouts = new java.util.HashMap<>();
+
+    private record Layout(long[] shape, ai.onnxruntime.OnnxJavaType type, long bytes) {}
 
     private StretchRun(String file, OrtSession session, List<String> inputs, Set<String> outputs) {
         this.file = file;
@@ -63,14 +66,23 @@ final class StretchRun implements AutoCloseable {
         OrtSessions.close(session, file);
     }
 
-    /** A tensor's shape and values as floats (calibrated layers read FLOAT inputs). */
+    /** A tensor's shape and values as floats (calibrated layers read FLOAT inputs), copied. */
     static IntermediateRunner.Tensor floats(OnnxTensor t, String name, String file) throws IOException {
+        checkFloat(t, name, file);
         FloatBuffer b = t.getFloatBuffer();
-        if (b == null) throw new IOException(file + ": '" + name + "' is " + t.getInfo().type + ", calibration reads FLOAT layer inputs");
         float[] v = new float[b.remaining()];
         b.get(v);
         return new IntermediateRunner.Tensor(t.getInfo().getShape(), v);
     }
+
+    private static void checkFloat(OnnxTensor t, String name, String file) throws IOException {
+        if (t.getInfo().type != ai.onnxruntime.OnnxJavaType.FLOAT) {
+            throw new IOException(file + ": '" + name + "' is " + t.getInfo().type + ", calibration reads FLOAT layer inputs");
+        }
+    }
+
+    /** A FLOAT tensor's shape and values (read at absolute positions). */
+    record View(long[] shape, FloatBuffer values) {}
 
     /**
      * One batch of calibration examples ({@code first}: the index of its first example, {@code
@@ -80,11 +92,18 @@ final class StretchRun implements AutoCloseable {
      */
     static final class Values implements AutoCloseable {
         static final int PART = 64;
+        private static final NativePool POOL = new NativePool();
         private final int first;
         private final int count;
         private final Map<String, Held> held;
 
-        private record Held(OnnxTensor tensor, Owner owner) {}
+        /** A value and the native memory it lies in (read without copying). */
+        private record Held(OnnxTensor tensor, Owner owner, ByteBuffer data) {
+            View view(String name, String file) throws IOException {
+                checkFloat(tensor, name, file);
+                return new View(tensor.getInfo().getShape(), data.duplicate().order(ByteOrder.nativeOrder()).clear().asFloatBuffer());
+            }
+        }
 
         /** What releases a group of tensors (one run's result, or one tensor made here) once nothing holds any of them. */
         private static final class Owner {
@@ -166,9 +185,18 @@ final class StretchRun implements AutoCloseable {
         }
 
         OnnxTensor get(String name) {
+            return held(name).tensor();
+        }
+
+        /** The FLOAT value {@code name}, uncopied; valid while these values are open. */
+        View view(String name, String file) throws IOException {
+            return held(name).view(name, file);
+        }
+
+        private Held held(String name) {
             Held h = held.get(name);
             if (h == null) throw new IllegalStateException("no value '" + name + "' at this cut");
-            return h.tensor();
+            return h;
         }
 
         /** Element types of the values, for declaring a stretch's inputs. */
@@ -194,24 +222,44 @@ final class StretchRun implements AutoCloseable {
             if (stretch == null) return keep(next);
             Map<String, OnnxTensor> feed = new LinkedHashMap<>();
             for (String in : stretch.inputs) feed.put(in, get(in));
-            Map<String, Held> out = new LinkedHashMap<>();
-            try (OrtSession.Result r = stretch.session.run(feed, stretch.outputs)) {
-                Map<String, OnnxTensor> computed = new LinkedHashMap<>();
-                for (String name : stretch.outputs) {
-                    OnnxValue v = r.get(name).orElseThrow();
-                    if (!(v instanceof OnnxTensor t)) throw new IOException(stretch.file + ": '" + name + "' is not a tensor");
-                    computed.put(name, t);
-                }
-                if (extras != null) extras.accept(computed);
-                for (String name : next) {
-                    Held h = held.get(name);
-                    if (h == null) {
-                        OnnxTensor t = computed.get(name);
-                        if (t == null) throw new IllegalStateException("the stretch does not compute '" + name + "'");
-                        h = copy(t);
+            Map<String, Layout> layout = stretch.layouts.get(count);
+            Map<String, Held> pinned = new LinkedHashMap<>(), out = new LinkedHashMap<>();
+            try {
+                if (layout != null) for (Map.Entry<String, Layout> e : layout.entrySet()) pinned.put(e.getKey(), fresh(e.getValue()));
+                Map<String, OnnxTensor> pins = new LinkedHashMap<>();
+                pinned.forEach((n, h) -> pins.put(n, h.tensor()));
+                try (OrtSession.Result r = pins.isEmpty() ? stretch.session.run(feed, stretch.outputs) : stretch.session.run(feed, pins)) {
+                    Map<String, OnnxTensor> computed = new LinkedHashMap<>();
+                    for (String name : stretch.outputs) {
+                        OnnxValue v = pins.isEmpty() ? r.get(name).orElseThrow() : pins.get(name);
+                        if (!(v instanceof OnnxTensor t)) throw new IOException(stretch.file + ": '" + name + "' is not a tensor");
+                        computed.put(name, t);
                     }
-                    h.owner().refs++;
-                    out.put(name, h);
+                    if (layout == null) stretch.layouts.put(count, layoutOf(computed));
+                    if (extras != null) {
+                        Map<String, View> views = new LinkedHashMap<>();
+                        for (var e : computed.entrySet()) {
+                            if (e.getValue().getInfo().type != ai.onnxruntime.OnnxJavaType.FLOAT) continue;
+                            Held h = pinned.get(e.getKey());
+                            views.put(e.getKey(), h != null ? h.view(e.getKey(), stretch.file) : new View(e.getValue().getInfo().getShape(), e.getValue().getFloatBuffer()));
+                        }
+                        extras.accept(views);
+                    }
+                    for (String name : next) {
+                        Held h = held.get(name);
+                        if (h == null) {
+                            h = pinned.get(name);
+                            if (h == null) {
+                                OnnxTensor t = computed.get(name);
+                                if (t == null) throw new IllegalStateException("the stretch does not compute '" + name + "'");
+                                h = copy(t);
+                            } else {
+                                pinned.remove(name);
+                            }
+                        }
+                        h.owner().refs++;
+                        out.put(name, h);
+                    }
                 }
                 return new Values(first, count, out);
             } catch (OrtException e) {
@@ -220,7 +268,28 @@ final class StretchRun implements AutoCloseable {
             } catch (IOException | RuntimeException e) {
                 out.values().forEach(h -> h.owner().release());
                 throw e;
+            } finally {
+                // Outputs the next cut does not keep (extras) go back at once.
+                for (Held h : pinned.values()) {
+                    h.owner().refs++;
+                    h.owner().release();
+                }
             }
+        }
+
+        private static Map<String, Layout> layoutOf(Map<String, OnnxTensor> computed) {
+            Map<String, Layout> out = new LinkedHashMap<>();
+            computed.forEach((n, t) -> {
+                long elements = 1;
+                for (long d : t.getInfo().getShape()) elements *= d;
+                out.put(n, new Layout(t.getInfo().getShape(), t.getInfo().type, elements * t.getInfo().type.size));
+            });
+            return out;
+        }
+
+        /** A tensor of our own for a stretch to write its output into. */
+        private static Held fresh(Layout l) throws OrtException {
+            return wrap(POOL.take(l.bytes()), l.shape(), l.type(), b -> {});
         }
 
         /**
@@ -232,20 +301,28 @@ final class StretchRun implements AutoCloseable {
         }
 
         private static Held own(ByteBuffer src, long[] shape, ai.onnxruntime.OnnxJavaType type) throws OrtException {
-            Arena arena = Arena.ofShared();
-            ByteBuffer dst = arena.allocate(Math.max(1, src.remaining()), 64).asByteBuffer().order(ByteOrder.nativeOrder());
-            dst.put(src).flip();
+            return wrap(POOL.take(src.remaining()), shape, type, dst -> dst.put(src));
+        }
+
+        private interface Fill {
+            void into(ByteBuffer dst);
+        }
+
+        private static Held wrap(NativePool.Block block, long[] shape, ai.onnxruntime.OnnxJavaType type, Fill fill) throws OrtException {
+            ByteBuffer dst = block.buffer();
             OnnxTensor own;
             try {
+                fill.into(dst);
+                dst.clear();
                 own = OnnxTensor.createTensor(OrtSessions.environment(), dst, shape, type);
             } catch (OrtException | RuntimeException e) {
-                arena.close();
+                block.release();
                 throw e;
             }
             return new Held(own, new Owner(() -> {
                 own.close();
-                arena.close();
-            }));
+                block.release();
+            }), dst);
         }
 
         /** The values of {@code next}, all of them passed through from here. */
@@ -267,8 +344,8 @@ final class StretchRun implements AutoCloseable {
         }
     }
 
-    /** Receives a stretch's computed values of one batch. */
+    /** Receives a stretch's computed FLOAT values of one batch. */
     interface Extras {
-        void accept(Map<String, OnnxTensor> computed) throws IOException;
+        void accept(Map<String, View> computed) throws IOException;
     }
 }
