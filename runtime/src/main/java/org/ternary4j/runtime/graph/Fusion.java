@@ -104,15 +104,15 @@ final class Fusion {
      */
     private Swish hardSwish(String v) {
         List<Integer> readers = consumers.get(v);
-        if (opset < 11 || uses.getOrDefault(v, 0) != 2 || readers == null || readers.size() != 2) return null;
+        if (uses.getOrDefault(v, 0) != 2 || readers == null || readers.size() != 2) return null;
         for (int k = 0; k < 2; k++) {
             int add = readers.get(k), mul = readers.get(1 - k);
             Float a = scalarOperand(add, "Add", v, false);
             if (a == null) continue;
             int clip = onlyReader(output(add));
-            if (clip < 0 || !isOp(clip, "Clip") || nodes.get(clip).inputs().size() != 3 || !nodes.get(clip).inputs().getFirst().equals(output(add))) continue;
-            Float lo = scalar(nodes.get(clip).inputs().get(1)), hi = scalar(nodes.get(clip).inputs().get(2));
-            if (lo == null || hi == null) continue;
+            float[] bounds = clip < 0 || !isOp(clip, "Clip") || !nodes.get(clip).inputs().getFirst().equals(output(add)) ? null : clipBounds(nodes.get(clip));
+            if (bounds == null) continue;
+            float lo = bounds[0], hi = bounds[1];
             int next = onlyReader(output(clip));
             if (next < 0) continue;
             Float d = scalarOperand(next, "Div", output(clip), true);
@@ -126,6 +126,23 @@ final class Fusion {
             }
         }
         return null;
+    }
+
+    /** Clip's constant (lo, hi) as {@link MoreOps#clip} reads them for this opset (an absent bound does not clip), or null. */
+    private float[] clipBounds(OnnxNode n) {
+        float[] b = {Float.NEGATIVE_INFINITY, Float.POSITIVE_INFINITY};
+        if (opset < 11) {
+            if (n.inputs().size() != 1) return null;
+            return new float[] {n.floatAttr("min", b[0]), n.floatAttr("max", b[1])};
+        }
+        if (n.inputs().size() > 3) return null;
+        for (int j = 1; j < n.inputs().size(); j++) {
+            if (n.inputs().get(j).isEmpty()) continue;
+            Float v = scalar(n.inputs().get(j));
+            if (v == null) return null;
+            b[j - 1] = v;
+        }
+        return b;
     }
 
     /** Node j is a standard op with one non-empty output. */

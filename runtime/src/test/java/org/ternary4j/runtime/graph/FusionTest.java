@@ -138,14 +138,15 @@ class FusionTest {
     }
 
     /**
-     * Conv + HardSwish as exporters write it (Add 3, Clip [0, 6], then Div 6 and Mul by the conv
-     * output, or Mul first and Div last): one step, the unfused graph's bits, ONNX Runtime's values.
+     * Conv + HardSwish as exporters write it (Add 3, Clip [0, 6] by inputs or, before opset 11, by
+     * attributes, then Div 6 and Mul by the conv output, or Mul first and Div last): one step, the unfused graph's bits, ONNX Runtime's values.
      */
     @ParameterizedTest(name = "{0}")
-    @ValueSource(strings = {"float-divide-first", "float-divide-last", "ternary-divide-first", "ternary-divide-last"})
+    @ValueSource(strings = {"float-divide-first", "float-divide-last", "ternary-divide-first", "ternary-divide-last", "opset9-ternary-divide-last"})
     void hardSwishJoinsTheConvEpilogue(String variant) throws Exception {
         Random rnd = new Random(8);
-        boolean ternary = variant.startsWith("ternary"), divideLast = variant.endsWith("last");
+        boolean ternary = variant.contains("ternary"), divideLast = variant.endsWith("last"), opset9 = variant.startsWith("opset9");
+        int opset = opset9 ? 9 : 13;
         TernaryTensor t = TernaryModelTest.randomTernary(new Random(5), new int[] {O, C, 3, 3}, new Grouping.Row(), false);
         List<OnnxMl.TensorProto> inits = List.of(Onnx.floats("w", new int[] {O, C, 3, 3}, ternary ? t.dequantize() : OperatorsTest.gauss(rnd, O * C * 9)), OperatorsTest.vec("b", O, rnd),
                 Onnx.floats("three", new int[] {1}, new float[] {3f}), Onnx.floats("zero", new int[] {}, new float[] {0f}),
@@ -156,11 +157,12 @@ class FusionTest {
         List<OnnxMl.NodeProto> nodes = new ArrayList<>(List.of(
                 node("Conv", new String[] {"x", "w", "b"}, new String[] {"c"}, ints("pads", 1, 1, 1, 1)),
                 node("Add", new String[] {"three", "c"}, new String[] {"a"}),
-                node("Clip", new String[] {"a", "zero", "six"}, new String[] {"k"})));
+                opset9 ? node("Clip", new String[] {"a"}, new String[] {"k"}, f("min", 0f), f("max", 6f))
+                        : node("Clip", new String[] {"a", "zero", "six"}, new String[] {"k"})));
         nodes.addAll(tail);
         Map<String, TernaryTensor> packed = ternary ? Map.of("w", t) : Map.of();
-        OnnxMl.ModelProto model = Onnx.model(13, new String[] {"x"}, new String[] {"y"}, nodes, inits);
-        OnnxMl.ModelProto exposed = Onnx.model(13, new String[] {"x"}, new String[] {"y", "c"}, nodes, inits);
+        OnnxMl.ModelProto model = Onnx.model(opset, new String[] {"x"}, new String[] {"y"}, nodes, inits);
+        OnnxMl.ModelProto exposed = Onnx.model(opset, new String[] {"x"}, new String[] {"y", "c"}, nodes, inits);
         Graph fused = Graph.compile(Onnx.read(model), packed), unfused = Graph.compile(Onnx.read(exposed), packed);
         assertEquals(1, fused.stepCount(), "conv + hardswish");
         assertEquals(5, unfused.stepCount(), "c is a graph output: nothing fused");
