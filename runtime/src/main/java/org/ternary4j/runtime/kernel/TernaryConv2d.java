@@ -16,6 +16,13 @@ public final class TernaryConv2d {
     /** The direct kernel of a depthwise conv with one scale per channel (then {@link #groups} is only kept for its count); null otherwise. */
     private final DepthwiseConv depthwise;
 
+    /**
+     * Multiply-adds below which the exact 1×1 panel product stays on the calling thread: 2^19
+     * take some 15 µs at the FMA rate, about what handing half of them to a worker and waiting
+     * cost on a busy machine (PaddleOCR cls's 1×1 layers of a few hundred pixels ran slower split).
+     */
+    static final long POINTWISE_SERIAL_WORK = 1 << 19;
+
     /** The weight's shape [O, I/groups, kh, kw]. */
     private record Kernel(int outChannels, int inPerGroup, int kh, int kw) {}
 
@@ -126,7 +133,7 @@ public final class TernaryConv2d {
         }
         float[] y = new float[Math.multiplyExact(n, Math.multiplyExact(outs, hw))];
         int blocks = (hw + nr - 1) / nr;
-        Parallel p = (long) outs * cin * hw < TernaryMatmul.SERIAL_WORK ? Parallel.serial() : par;
+        Parallel p = (long) outs * cin * hw < POINTWISE_SERIAL_WORK ? Parallel.serial() : par;
         for (int img = 0; img < n; img++) {
             int xOff = img * cin * hw;
             PanelGemm.Rows io = new PanelGemm.Rows(wts, 0, ld, y, img * outs * hw, hw);
