@@ -7,7 +7,7 @@ import org.ternary4j.runtime.kernel.ConvOutput;
 
 /**
  * A convolution's {@link Epilogue} applied to its output rows as the kernel wrote them: per
- * channel y·α + bias, y·scale + shift and Relu in place (the unfused nodes' float operations in
+ * channel y·α + bias, y·scale + shift and Relu or HardSwish in place (the unfused nodes' float operations in
  * their order), then, if the epilogue pools, the 2×2 stride-2 max of a following MaxPool. The
  * extra columns of a padded view's rows are never compacted away first, and a pooled layer never
  * stores its full-size activation: on LeNet this replaced a compaction, a bias loop, an epilogue
@@ -62,6 +62,7 @@ final class ConvFinish {
         float[] a = o.data();
         int plane = o.outH() * o.pitch();
         boolean scaled = e.alpha() != 1f;
+        Epilogue.HardSwish h = e.swish();
         for (int p = 0; p < o.planes(); p++) {
             int c = p % o.channels();
             float b = e.bias() == null ? 0f : e.bias()[c], s = e.scale() == null ? 1f : e.scale()[c], t = e.shift() == null ? 0f : e.shift()[c];
@@ -74,6 +75,10 @@ final class ConvFinish {
                 if (e.bias() != null) v = v.add(b);
                 if (e.scale() != null) v = v.mul(s).add(t);
                 if (e.relu()) v = v.max(0f);
+                if (h != null) {
+                    FloatVector k = v.add(h.add()).max(h.lo()).min(h.hi());
+                    v = h.divideLast() ? v.mul(k).div(h.div()) : v.mul(k.div(h.div()));
+                }
                 v.intoArray(a, from + i, m);
             }
             for (; i < plane; i++) a[from + i] = e.one(a[from + i], b, s, t);

@@ -6,17 +6,34 @@ import jdk.incubator.vector.VectorSpecies;
 /**
  * What a Conv or Gemm and the nodes fused into it do to each output after the product, per output
  * channel c: y·alpha + bias[c] (Gemm's α and β·C, a conv's bias), then y·scale[c] + shift[c] (a
- * following BatchNormalization), then max(y, 0) (a following Relu). The steps are the same float
+ * following BatchNormalization), then max(y, 0) (a following Relu) or
+ * an exported HardSwish ({@link HardSwish}). The steps are the same float
  * operations the unfused nodes perform, in the same order, so fusing changes no bit of the result.
  * Absent parts are null (alpha 1). A convolution's epilogue may end in a 2×2 max pool ({@link ConvFinish}).
  */
-record Epilogue(float alpha, float[] bias, float[] scale, float[] shift, boolean relu, boolean pool) {
+record Epilogue(float alpha, float[] bias, float[] scale, float[] shift, boolean relu, HardSwish swish, boolean pool) {
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_256;
 
-    static final Epilogue NONE = new Epilogue(1f, null, null, null, false, false);
+    static final Epilogue NONE = new Epilogue(1f, null, null, null, false, null, false);
 
     Epilogue(float alpha, float[] bias, float[] scale, float[] shift, boolean relu) {
-        this(alpha, bias, scale, shift, relu, false);
+        this(alpha, bias, scale, shift, relu, null, false);
+    }
+
+    /**
+     * x·(clip(x + add, lo, hi) / div), or (x·clip(x + add, lo, hi)) / div when {@code divideLast}:
+     * the Add, Clip, Div and Mul nodes of an exported HardSwish, each a float operation of its own.
+     */
+    record HardSwish(float add, float lo, float hi, float div, boolean divideLast) {
+        float apply(float x) {
+            float c = MoreOps.clip(x + add, lo, hi);
+            return divideLast ? x * c / div : x * (c / div);
+        }
+
+        FloatVector apply(FloatVector x) {
+            FloatVector c = x.add(add).max(lo).min(hi);
+            return divideLast ? x.mul(c).div(div) : x.mul(c.div(div));
+        }
     }
 
     boolean isIdentity() {
@@ -25,22 +42,27 @@ record Epilogue(float alpha, float[] bias, float[] scale, float[] shift, boolean
 
     /** Whether anything before the pool changes a value (α, bias, normalization or Relu). */
     boolean changesValues() {
-        return alpha != 1f || bias != null || scale != null || relu;
+        return alpha != 1f || bias != null || scale != null || relu || swish != null;
     }
 
     Epilogue withBatchNorm(float[] s, float[] b) {
-        if (scale != null || relu || pool) throw new IllegalStateException("batch norm after a fused normalization, relu or pool");
+        if (scale != null || relu || swish != null || pool) throw new IllegalStateException("batch norm after a fused normalization, relu or pool");
         return new Epilogue(alpha, bias, s, b, false);
     }
 
     Epilogue withRelu() {
-        if (pool) throw new IllegalStateException("relu after a fused pool");
+        if (pool || swish != null) throw new IllegalStateException("relu after a fused pool or HardSwish");
         return new Epilogue(alpha, bias, scale, shift, true);
+    }
+
+    Epilogue withHardSwish(HardSwish h) {
+        if (relu || swish != null || pool) throw new IllegalStateException("HardSwish after a fused relu, HardSwish or pool");
+        return new Epilogue(alpha, bias, scale, shift, false, h, false);
     }
 
     /** Then a 2×2, stride-2 MaxPool (convolutions only: see {@link ConvFinish}). */
     Epilogue withPool() {
-        return new Epilogue(alpha, bias, scale, shift, relu, true);
+        return new Epilogue(alpha, bias, scale, shift, relu, swish, true);
     }
 
     /** BatchNormalization's per-channel y·s + b, computed as {@link NeuralOps#batchNorm} does. */
@@ -77,6 +99,7 @@ record Epilogue(float alpha, float[] bias, float[] scale, float[] shift, boolean
             if (bias != null) v = v.add(b);
             if (scale != null) v = v.mul(s).add(t);
             if (relu) v = v.max(0f);
+            if (swish != null) v = swish.apply(v);
             v.intoArray(y, from + i);
         }
         for (; i < n; i++) y[from + i] = one(y[from + i], b, s, t);
@@ -91,6 +114,7 @@ record Epilogue(float alpha, float[] bias, float[] scale, float[] shift, boolean
             if (bias != null) v = v.add(FloatVector.fromArray(F, bias, i));
             if (scale != null) v = v.mul(FloatVector.fromArray(F, scale, i)).add(FloatVector.fromArray(F, shift, i));
             if (relu) v = v.max(0f);
+            if (swish != null) v = swish.apply(v);
             v.intoArray(y, from + i);
         }
         for (; i < n; i++) y[from + i] = one(y[from + i], bias == null ? 0f : bias[i], scale == null ? 1f : scale[i], shift == null ? 0f : shift[i]);
@@ -100,6 +124,7 @@ record Epilogue(float alpha, float[] bias, float[] scale, float[] shift, boolean
         if (alpha != 1f) v *= alpha;
         if (bias != null) v += b;
         if (scale != null) v = v * s + t;
+        if (swish != null) return swish.apply(v);
         return relu ? relu(v) : v;
     }
 

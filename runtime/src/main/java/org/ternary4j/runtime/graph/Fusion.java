@@ -6,7 +6,8 @@ import java.util.function.Function;
 import org.ternary4j.formats.onnx.OnnxNode;
 
 /**
- * Finds the BatchNormalization, Relu and (after a Conv) 2×2 MaxPool that can be folded into a layer's epilogue: each must be
+ * Finds the BatchNormalization, Relu or HardSwish (as Add, Clip, Div, Mul nodes) and (after a Conv) 2×2 MaxPool that can be
+ * folded into a layer's epilogue: each must be
  * the only reader of the value before it (which must not be a graph output), and the
  * normalization must be in inference mode with constant parameters, one per output channel.
  */
@@ -19,13 +20,16 @@ final class Fusion {
     private final Map<String, Integer> uses;
     private final Map<String, List<Integer>> consumers;
     private final boolean[] fused;
+    /** The default domain's opset: Clip takes its bounds as inputs from 11 on. */
+    private final int opset;
 
-    Fusion(List<OnnxNode> nodes, Map<String, Tensor> constants, Map<String, Integer> uses, Map<String, List<Integer>> consumers) {
+    Fusion(List<OnnxNode> nodes, Map<String, Tensor> constants, Map<String, Integer> uses, Map<String, List<Integer>> consumers, int opset) {
         this.nodes = nodes;
         this.constants = constants;
         this.uses = uses;
         this.consumers = consumers;
         this.fused = new boolean[nodes.size()];
+        this.opset = opset;
     }
 
     boolean fused(int node) {
@@ -50,6 +54,13 @@ final class Fusion {
             e = e.withRelu();
             fused[relu] = true;
             out = nodes.get(relu).outputs().getFirst();
+        }
+        if (!e.relu()) {
+            Swish sw = hardSwish(out);
+            if (sw != null) {
+                for (int j : sw.nodes()) fused[j] = true;
+                return new Fused(make.apply(e.withHardSwish(sw.f())), sw.output());
+            }
         }
         int pool = conv ? soleReader(out, "MaxPool") : -1;
         if (pool >= 0 && twoByTwo(nodes.get(pool))) {
@@ -81,6 +92,93 @@ final class Fusion {
         if (other.equals(v) || !(constants.get(other) instanceof Tensor.F32 b) || b.rank() != 1 || b.size() != size) return null;
         fused[j] = true;
         return new Bias(b.data(), add.outputs().getFirst());
+    }
+
+    /** A HardSwish written as nodes: its arithmetic, the nodes, and the value it produces. */
+    private record Swish(Epilogue.HardSwish f, int[] nodes, String output) {}
+
+    /**
+     * HardSwish of v as exporters write it, v·(Clip(v + a, lo, hi) / d) or (v·Clip(v + a, lo, hi)) / d
+     * (Add, Clip, Div and Mul in either order of Div and Mul, scalar constants), where v is read by
+     * exactly the Add and the Mul and each intermediate value only by the next node; or null.
+     */
+    private Swish hardSwish(String v) {
+        List<Integer> readers = consumers.get(v);
+        if (uses.getOrDefault(v, 0) != 2 || readers == null || readers.size() != 2) return null;
+        for (int k = 0; k < 2; k++) {
+            int add = readers.get(k), mul = readers.get(1 - k);
+            Float a = scalarOperand(add, "Add", v, false);
+            if (a == null) continue;
+            int clip = onlyReader(output(add));
+            float[] bounds = clip < 0 || !isOp(clip, "Clip") || !nodes.get(clip).inputs().getFirst().equals(output(add)) ? null : clipBounds(nodes.get(clip));
+            if (bounds == null) continue;
+            float lo = bounds[0], hi = bounds[1];
+            int next = onlyReader(output(clip));
+            if (next < 0) continue;
+            Float d = scalarOperand(next, "Div", output(clip), true);
+            if (d != null && onlyReader(output(next)) == mul && multiplies(mul, v, output(next))) {
+                return new Swish(new Epilogue.HardSwish(a, lo, hi, d, false), new int[] {add, clip, next, mul}, output(mul));
+            }
+            if (next == mul && multiplies(mul, v, output(clip))) {
+                int div = onlyReader(output(mul));
+                Float d2 = div < 0 ? null : scalarOperand(div, "Div", output(mul), true);
+                if (d2 != null) return new Swish(new Epilogue.HardSwish(a, lo, hi, d2, true), new int[] {add, clip, mul, div}, output(div));
+            }
+        }
+        return null;
+    }
+
+    /** Clip's constant (lo, hi) as {@link MoreOps#clip} reads them for this opset (an absent bound does not clip), or null. */
+    private float[] clipBounds(OnnxNode n) {
+        float[] b = {Float.NEGATIVE_INFINITY, Float.POSITIVE_INFINITY};
+        if (opset < 11) {
+            if (n.inputs().size() != 1) return null;
+            return new float[] {n.floatAttr("min", b[0]), n.floatAttr("max", b[1])};
+        }
+        if (n.inputs().size() > 3) return null;
+        for (int j = 1; j < n.inputs().size(); j++) {
+            if (n.inputs().get(j).isEmpty()) continue;
+            Float v = scalar(n.inputs().get(j));
+            if (v == null) return null;
+            b[j - 1] = v;
+        }
+        return b;
+    }
+
+    /** Node j is a standard op with one non-empty output. */
+    private boolean isOp(int j, String op) {
+        OnnxNode n = nodes.get(j);
+        return n.standard() && n.opType().equals(op) && n.outputs().size() == 1 && !n.outputs().getFirst().isEmpty();
+    }
+
+    private String output(int j) {
+        return nodes.get(j).outputs().getFirst();
+    }
+
+    /** Node j is op(x, c) with c a scalar float constant (or op(c, x) unless {@code xFirst}): c, else null. */
+    private Float scalarOperand(int j, String op, String x, boolean xFirst) {
+        if (!isOp(j, op) || nodes.get(j).inputs().size() != 2) return null;
+        List<String> in = nodes.get(j).inputs();
+        if (in.get(0).equals(x) && !in.get(1).equals(x)) return scalar(in.get(1));
+        return !xFirst && in.get(1).equals(x) && !in.get(0).equals(x) ? scalar(in.get(0)) : null;
+    }
+
+    /** Node j is Mul of x and y in either order. */
+    private boolean multiplies(int j, String x, String y) {
+        if (!isOp(j, "Mul") || nodes.get(j).inputs().size() != 2) return false;
+        List<String> in = nodes.get(j).inputs();
+        return in.get(0).equals(x) && in.get(1).equals(y) || in.get(0).equals(y) && in.get(1).equals(x);
+    }
+
+    /** A float constant of one value and rank at most 1 (broadcasting it changes no shape), or null. */
+    private Float scalar(String name) {
+        return constants.get(name) instanceof Tensor.F32 t && t.size() == 1 && t.rank() <= 1 ? t.data()[0] : null;
+    }
+
+    /** The node that is the only use of value v, or −1. */
+    private int onlyReader(String v) {
+        List<Integer> readers = consumers.get(v);
+        return uses.getOrDefault(v, 0) != 1 || readers == null || readers.size() != 1 ? -1 : readers.getFirst();
     }
 
     /** A MaxPool whose window is {@link NeuralOps.Window#plainTwoByTwo} whatever the input size, and with no indices output. */

@@ -59,7 +59,7 @@ final class Planner {
         }
         for (String o : outputs) uses.merge(o, 1, Integer::sum);
 
-        Fusion fusion = new Fusion(nodes, constants, uses, consumers);
+        Fusion fusion = new Fusion(nodes, constants, uses, consumers, opset);
         TransformerFusion patterns = new TransformerFusion(nodes, constants, uses, consumers);
         List<Graph.Step> steps = new ArrayList<>();
         for (int i = 0; i < nodes.size(); i++) {

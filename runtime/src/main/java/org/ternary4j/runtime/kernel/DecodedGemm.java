@@ -123,6 +123,43 @@ final class DecodedGemm {
         return w;
     }
 
+    private static final VectorSpecies<Float> HALF = FloatVector.SPECIES_256;
+
+    /**
+     * Rows' weights over their first {@code usedSteps} steps (the inputs a layout without a
+     * permutation uses), row r at w[r·ld …], as {@link #decoded} gives them: a conv's 1×1 layer
+     * with 8 inputs pads each row to 128, and decoding whole padded rows lane by lane on every
+     * call cost more than the product. Codes become floats a vector at a time; TRIPLES rows,
+     * which have no step codes, go through their own decoder.
+     */
+    static float[] decodedSteps(PackedTernaryMatrix m, int usedSteps, int ld) {
+        if (m instanceof TriplesMatrix) {
+            float[] padded = decoded(m), w = new float[Math.multiplyExact(m.rows(), ld)];
+            int kp = m.layout().paddedK(), n = Math.min(ld, kp);
+            for (int r = 0; r < m.rows(); r++) System.arraycopy(padded, r * kp, w, r * ld, n);
+            return w;
+        }
+        ReductionLayout l = m.layout();
+        int segs = l.segments();
+        int[] steps = l.segmentSteps();
+        float[] sp = m.scalePos(), sn = m.twoScales() ? m.scaleNeg() : sp, w = new float[Math.multiplyExact(m.rows(), ld)];
+        FloatVector zero = FloatVector.zero(HALF);
+        for (int r = 0; r < m.rows(); r++) {
+            for (int s = 0; s < segs; s++) {
+                float pos = sp[r * segs + s], neg = -sn[r * segs + s];
+                for (int step = steps[s], end = Math.min(steps[s + 1], usedSteps); step < end; step++) {
+                    ShortVector u = m.stepCodes(r, step);
+                    int o = r * ld + step * ReductionLayout.STEP;
+                    FloatVector lo = (FloatVector) u.convertShape(VectorOperators.S2F, HALF, 0);
+                    FloatVector hi = (FloatVector) u.convertShape(VectorOperators.S2F, HALF, 1);
+                    zero.blend(pos, lo.eq(2f)).blend(neg, lo.eq(0f)).intoArray(w, o);
+                    zero.blend(pos, hi.eq(2f)).blend(neg, hi.eq(0f)).intoArray(w, o + HALF.length());
+                }
+            }
+        }
+        return w;
+    }
+
     /** Row r's padded weights as floats: +scale, −scale (the negative scale for two-scale groups) or 0. */
     private static void decode(PackedTernaryMatrix m, int row, float[] w, int off, short[] u) {
         ReductionLayout l = m.layout();

@@ -16,6 +16,13 @@ public final class TernaryConv2d {
     /** The direct kernel of a depthwise conv with one scale per channel (then {@link #groups} is only kept for its count); null otherwise. */
     private final DepthwiseConv depthwise;
 
+    /**
+     * Multiply-adds below which the exact 1×1 panel product stays on the calling thread: 2^19
+     * take some 15 µs at the FMA rate, about what handing half of them to a worker and waiting
+     * cost on a busy machine (PaddleOCR cls's 1×1 layers of a few hundred pixels ran slower split).
+     */
+    static final long POINTWISE_SERIAL_WORK = 1 << 19;
+
     /** The weight's shape [O, I/groups, kh, kw]. */
     private record Kernel(int outChannels, int inPerGroup, int kh, int kw) {}
 
@@ -112,14 +119,24 @@ public final class TernaryConv2d {
     private ConvOutput pointwise(float[] x, int n, int h, int w, Parallel par) {
         PackedTernaryMatrix m = groups[0];
         int cin = kernel.inPerGroup(), outs = kernel.outChannels(), hw = h * w, kp = m.layout().paddedK(), nr = PanelGemm.NR;
-        float[] padded = DecodedGemm.decoded(m), wts = new float[outs * cin];
-        for (int o = 0; o < outs; o++) for (int ch = 0; ch < cin; ch++) wts[o * cin + ch] = padded[o * kp + m.layout().padded(ch)];
+        float[] wts;
+        int ld;
+        if (m.layout().toPadded() == null) {
+            // logical input ch sits at padded ch: the decoded rows serve as they are, only their used steps decoded
+            ld = FloatKernels.usedSteps(m.layout()) * ReductionLayout.STEP;
+            wts = DecodedGemm.decodedSteps(m, ld / ReductionLayout.STEP, ld);
+        } else {
+            float[] padded = DecodedGemm.decoded(m);
+            ld = cin;
+            wts = new float[outs * cin];
+            for (int o = 0; o < outs; o++) for (int ch = 0; ch < cin; ch++) wts[o * cin + ch] = padded[o * kp + m.layout().padded(ch)];
+        }
         float[] y = new float[Math.multiplyExact(n, Math.multiplyExact(outs, hw))];
         int blocks = (hw + nr - 1) / nr;
-        Parallel p = (long) outs * cin * hw < TernaryMatmul.SERIAL_WORK ? Parallel.serial() : par;
+        Parallel p = (long) outs * cin * hw < POINTWISE_SERIAL_WORK ? Parallel.serial() : par;
         for (int img = 0; img < n; img++) {
             int xOff = img * cin * hw;
-            PanelGemm.Rows io = new PanelGemm.Rows(wts, 0, cin, y, img * outs * hw, hw);
+            PanelGemm.Rows io = new PanelGemm.Rows(wts, 0, ld, y, img * outs * hw, hw);
             p.forRange(blocks, 1, (b0, b1) -> {
                 for (int b = b0; b < b1; b++) {
                     int j0 = b * nr, cols = Math.min(nr, hw - j0);

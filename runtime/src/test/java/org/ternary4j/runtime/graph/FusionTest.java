@@ -136,4 +136,48 @@ class FusionTest {
         float[] expected = Onnx.ort(model, in).get("y").floats(), got = g.run(in, true, Parallel.serial()).get("y").floats();
         for (int k = 0; k < expected.length; k++) assertEquals(expected[k], got[k], 1e-4 * (1 + Math.abs(expected[k])), "at " + k);
     }
+
+    /**
+     * Conv + HardSwish as exporters write it (Add 3, Clip [0, 6] by inputs or, before opset 11, by
+     * attributes, then Div 6 and Mul by the conv output, or Mul first and Div last): one step, the unfused graph's bits, ONNX Runtime's values.
+     */
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"float-divide-first", "float-divide-last", "ternary-divide-first", "ternary-divide-last", "opset9-ternary-divide-last"})
+    void hardSwishJoinsTheConvEpilogue(String variant) throws Exception {
+        Random rnd = new Random(8);
+        boolean ternary = variant.contains("ternary"), divideLast = variant.endsWith("last"), opset9 = variant.startsWith("opset9");
+        int opset = opset9 ? 9 : 13;
+        TernaryTensor t = TernaryModelTest.randomTernary(new Random(5), new int[] {O, C, 3, 3}, new Grouping.Row(), false);
+        List<OnnxMl.TensorProto> inits = List.of(Onnx.floats("w", new int[] {O, C, 3, 3}, ternary ? t.dequantize() : OperatorsTest.gauss(rnd, O * C * 9)), OperatorsTest.vec("b", O, rnd),
+                Onnx.floats("three", new int[] {1}, new float[] {3f}), Onnx.floats("zero", new int[] {}, new float[] {0f}),
+                Onnx.floats("six", new int[] {}, new float[] {6f}));
+        List<OnnxMl.NodeProto> tail = divideLast
+                ? List.of(node("Mul", new String[] {"c", "k"}, new String[] {"m"}), node("Div", new String[] {"m", "six"}, new String[] {"y"}))
+                : List.of(node("Div", new String[] {"k", "six"}, new String[] {"d"}), node("Mul", new String[] {"d", "c"}, new String[] {"y"}));
+        List<OnnxMl.NodeProto> nodes = new ArrayList<>(List.of(
+                node("Conv", new String[] {"x", "w", "b"}, new String[] {"c"}, ints("pads", 1, 1, 1, 1)),
+                node("Add", new String[] {"three", "c"}, new String[] {"a"}),
+                opset9 ? node("Clip", new String[] {"a"}, new String[] {"k"}, f("min", 0f), f("max", 6f))
+                        : node("Clip", new String[] {"a", "zero", "six"}, new String[] {"k"})));
+        nodes.addAll(tail);
+        Map<String, TernaryTensor> packed = ternary ? Map.of("w", t) : Map.of();
+        OnnxMl.ModelProto model = Onnx.model(opset, new String[] {"x"}, new String[] {"y"}, nodes, inits);
+        OnnxMl.ModelProto exposed = Onnx.model(opset, new String[] {"x"}, new String[] {"y", "c"}, nodes, inits);
+        Graph fused = Graph.compile(Onnx.read(model), packed), unfused = Graph.compile(Onnx.read(exposed), packed);
+        assertEquals(1, fused.stepCount(), "conv + hardswish");
+        assertEquals(5, unfused.stepCount(), "c is a graph output: nothing fused");
+        float[] x = OperatorsTest.input(new int[] {2, C, H, W}, rnd, false).floats().clone();
+        for (int k = 0; k < x.length; k++) x[k] *= 4; // outputs well past the clip bounds on both sides
+        Map<String, Tensor> in = Map.of("x", new Tensor.F32(new int[] {2, C, H, W}, x));
+        float[] a = fused.run(in, true, Parallel.serial()).get("y").floats(), b = unfused.run(in, true, Parallel.serial()).get("y").floats();
+        assertArrayEquals(b, a, "fused = unfused");
+        float[] expected = Onnx.ort(model, in).get("y").floats();
+        int low = 0, high = 0;
+        for (int k = 0; k < expected.length; k++) {
+            assertEquals(expected[k], a[k], 1e-4 * (1 + Math.abs(expected[k])), "vs ONNX Runtime at " + k);
+            if (expected[k] == 0f) low++;
+            if (expected[k] > 6f) high++;
+        }
+        assertEquals(true, low > 0 && high > 0, "both clip bounds reached: " + low + " at 0, " + high + " above 6");
+    }
 }

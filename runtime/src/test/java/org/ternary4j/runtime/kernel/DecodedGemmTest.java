@@ -64,4 +64,28 @@ class DecodedGemmTest {
             }
         }
     }
+
+    @org.junit.jupiter.api.Test
+    void usedStepsDecodeToTheCodeTimesItsScale() {
+        Random rnd = new Random(7);
+        int checked = 0;
+        for (String g : new String[] {"row", "block:20"}) {
+            TernaryTensor t = RandomTensors.ternary(rnd, new int[] {9, 40}, Grouping.parse(g), false);
+            for (PackedTernaryMatrix.CodeLayout layout : PackedTernaryMatrixTest.layoutsFor(t)) {
+                PackedTernaryMatrix m = PackedTernaryMatrix.of(t, 0, 9, layout);
+                if (m.layout().toPadded() != null) continue;
+                checked++;
+                int steps = FloatKernels.usedSteps(m.layout()), ld = steps * ReductionLayout.STEP + 3;
+                float[] w = DecodedGemm.decodedSteps(m, steps, ld), padded = DecodedGemm.decoded(m);
+                for (int r = 0; r < 9; r++) {
+                    for (int i = 0; i < 40; i++) {
+                        float expected = m.code(r, i) == 0 ? 0f : padded[r * m.layout().paddedK() + i];
+                        assertEquals(Float.floatToRawIntBits(expected), Float.floatToRawIntBits(w[r * ld + i]), g + " " + layout + " row " + r + " input " + i);
+                        assertEquals(m.code(r, i) != 0, w[r * ld + i] != 0f, g + " " + layout + " row " + r + " input " + i);
+                    }
+                }
+            }
+        }
+        assertEquals(true, checked > 0, "no layout without a permutation was decoded");
+    }
 }
