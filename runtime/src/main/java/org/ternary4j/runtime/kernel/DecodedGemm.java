@@ -69,7 +69,6 @@ final class DecodedGemm {
         PanelGemm.Rows io = new PanelGemm.Rows(xp, kp, y, rows);
         p.forRange(rows, NR, (from, to) -> {
             float[] w = new float[NR * kp], panel = new float[k * NR];
-            short[] u = new short[ReductionLayout.STEP];
             for (int r0 = from; r0 < to; r0 += NR) {
                 int nr = Math.min(NR, to - r0);
                 if (m instanceof TriplesMatrix t && TRIPLES_PANELS) {
@@ -77,7 +76,7 @@ final class DecodedGemm {
                     PanelGemm.multiply(io, batch, k, panel, 0, r0, nr);
                     continue;
                 }
-                for (int r = 0; r < nr; r++) decode(m, r0 + r, w, r * kp, u);
+                for (int r = 0; r < nr; r++) decode(m, r0 + r, w, r * kp);
                 for (int r = 0; r < nr; r++) for (int q = 0; q < k; q++) panel[q * NR + r] = w[r * kp + q];
                 for (int r = nr; r < NR; r++) for (int q = 0; q < k; q++) panel[q * NR + r] = 0f;
                 PanelGemm.multiply(io, batch, k, panel, 0, r0, nr);
@@ -118,8 +117,7 @@ final class DecodedGemm {
     static float[] decoded(PackedTernaryMatrix m) {
         int kp = m.layout().paddedK();
         float[] w = new float[Math.multiplyExact(m.rows(), kp)];
-        short[] u = new short[ReductionLayout.STEP];
-        for (int r = 0; r < m.rows(); r++) decode(m, r, w, r * kp, u);
+        for (int r = 0; r < m.rows(); r++) decode(m, r, w, r * kp);
         return w;
     }
 
@@ -139,44 +137,38 @@ final class DecodedGemm {
             for (int r = 0; r < m.rows(); r++) System.arraycopy(padded, r * kp, w, r * ld, n);
             return w;
         }
-        ReductionLayout l = m.layout();
-        int segs = l.segments();
-        int[] steps = l.segmentSteps();
-        float[] sp = m.scalePos(), sn = m.twoScales() ? m.scaleNeg() : sp, w = new float[Math.multiplyExact(m.rows(), ld)];
-        FloatVector zero = FloatVector.zero(HALF);
-        for (int r = 0; r < m.rows(); r++) {
-            for (int s = 0; s < segs; s++) {
-                float pos = sp[r * segs + s], neg = -sn[r * segs + s];
-                for (int step = steps[s], end = Math.min(steps[s + 1], usedSteps); step < end; step++) {
-                    ShortVector u = m.stepCodes(r, step);
-                    int o = r * ld + step * ReductionLayout.STEP;
-                    FloatVector lo = (FloatVector) u.convertShape(VectorOperators.S2F, HALF, 0);
-                    FloatVector hi = (FloatVector) u.convertShape(VectorOperators.S2F, HALF, 1);
-                    zero.blend(pos, lo.eq(2f)).blend(neg, lo.eq(0f)).intoArray(w, o);
-                    zero.blend(pos, hi.eq(2f)).blend(neg, hi.eq(0f)).intoArray(w, o + HALF.length());
-                }
-            }
-        }
+        float[] w = new float[Math.multiplyExact(m.rows(), ld)];
+        for (int r = 0; r < m.rows(); r++) decodeSteps(m, r, usedSteps, w, r * ld);
         return w;
     }
 
     /** Row r's padded weights as floats: +scale, −scale (the negative scale for two-scale groups) or 0. */
-    private static void decode(PackedTernaryMatrix m, int row, float[] w, int off, short[] u) {
+    private static void decode(PackedTernaryMatrix m, int row, float[] w, int off) {
+        java.util.Arrays.fill(w, off, off + m.layout().paddedK(), 0f);
+        if (m instanceof TriplesMatrix t) {
+            float[] sp = m.scalePos(), sn = m.twoScales() ? m.scaleNeg() : sp;
+            t.decodeRow(row, sp[row], -sn[row], w, off);
+            return;
+        }
+        decodeSteps(m, row, Integer.MAX_VALUE, w, off);
+    }
+
+    /** Row r's weights over steps [0, usedSteps) at w[off …], as {@link #decode} gives them, a vector of codes at a time (not TRIPLES: it has no step codes). */
+    private static void decodeSteps(PackedTernaryMatrix m, int row, int usedSteps, float[] w, int off) {
         ReductionLayout l = m.layout();
         int segs = l.segments();
         int[] steps = l.segmentSteps();
         float[] sp = m.scalePos(), sn = m.twoScales() ? m.scaleNeg() : sp;
-        java.util.Arrays.fill(w, off, off + l.paddedK(), 0f);
-        if (m instanceof TriplesMatrix t) {
-            t.decodeRow(row, sp[row], -sn[row], w, off);
-            return;
-        }
+        FloatVector zero = FloatVector.zero(HALF);
         for (int s = 0; s < segs; s++) {
             float pos = sp[row * segs + s], neg = -sn[row * segs + s];
-            for (int step = steps[s]; step < steps[s + 1]; step++) {
-                m.stepCodes(row, step).intoArray(u, 0);
+            for (int step = steps[s], end = Math.min(steps[s + 1], usedSteps); step < end; step++) {
+                ShortVector u = m.stepCodes(row, step);
                 int o = off + step * ReductionLayout.STEP;
-                for (int i = 0; i < u.length; i++) w[o + i] = u[i] == 2 ? pos : u[i] == 0 ? neg : 0f;
+                FloatVector lo = (FloatVector) u.convertShape(VectorOperators.S2F, HALF, 0);
+                FloatVector hi = (FloatVector) u.convertShape(VectorOperators.S2F, HALF, 1);
+                zero.blend(pos, lo.eq(2f)).blend(neg, lo.eq(0f)).intoArray(w, o);
+                zero.blend(pos, hi.eq(2f)).blend(neg, hi.eq(0f)).intoArray(w, o + HALF.length());
             }
         }
     }
