@@ -149,7 +149,7 @@ final class QuantizeCommand implements Callable<Integer> {
                     OnnxQuantization.Calibration c = calibration.load();
                     if (c != null) ExampleShape.check(c.data().inputs(), input);
                     OnnxQuantization.Request request = OnnxQuantization.Request.of(input, staged.path(output), options).withPacked(staged.path(packed))
-                            .withReport(staged.path(report)).withCalibration(c).withEvaluation(data).withMatMulNBits(nbits);
+                            .withReport(staged.path(report)).withCalibration(c).withEvaluation(data);
                     Written w = nbits ? new Written(MatMulNBitsQuantization.run(request)) : new Written(OnnxQuantization.run(request), null);
                     if (onnx.html != null) writeHtml(w.outcome(), options, staged.path(onnx.html));
                     return w;

@@ -62,8 +62,7 @@ public final class OnnxQuantization {
      * What to ternarize and where the results go; {@code packed}, {@code report},
      * {@code calibration} and {@code evalData} are optional (null).
      */
-    public record Request(Path input, Path output, OnnxOptions options, Path packed, Path report, Calibration calibration, Dataset evalData,
-                          boolean matMulNBits) {
+    public record Request(Path input, Path output, OnnxOptions options, Path packed, Path report, Calibration calibration, Dataset evalData) {
         public Request {
             Objects.requireNonNull(input, "input");
             Objects.requireNonNull(output, "output");
@@ -71,33 +70,28 @@ public final class OnnxQuantization {
         }
 
         public static Request of(Path input, Path output, OnnxOptions options) {
-            return new Request(input, output, options, null, null, null, null, false);
+            return new Request(input, output, options, null, null, null, null);
         }
 
         public Request withPacked(Path p) {
-            return new Request(input, output, options, p, report, calibration, evalData, matMulNBits);
+            return new Request(input, output, options, p, report, calibration, evalData);
         }
 
         public Request withReport(Path r) {
-            return new Request(input, output, options, packed, r, calibration, evalData, matMulNBits);
+            return new Request(input, output, options, packed, r, calibration, evalData);
         }
 
         public Request withCalibration(Calibration c) {
-            return new Request(input, output, options, packed, report, c, evalData, matMulNBits);
+            return new Request(input, output, options, packed, report, c, evalData);
         }
 
         /** Also measure full-precision vs ternary accuracy on {@code data} with ONNX Runtime. */
         public Request withEvaluation(Dataset data) {
-            return new Request(input, output, options, packed, report, calibration, data, matMulNBits);
-        }
-
-        /** Store ternarized MatMul/Gemm weights packed as com.microsoft.MatMulNBits (see {@link MatMulNBitsQuantization}). */
-        public Request withMatMulNBits(boolean v) {
-            return new Request(input, output, options, packed, report, calibration, evalData, v);
+            return new Request(input, output, options, packed, report, calibration, data);
         }
 
         Request withOutputs(Path out, Path p, Path r) {
-            return new Request(input, out, options, p, r, calibration, null, false);
+            return new Request(input, out, options, p, r, calibration, null);
         }
     }
 
@@ -121,7 +115,6 @@ public final class OnnxQuantization {
     private OnnxQuantization() {}
 
     public static Outcome run(Request request) throws IOException {
-        if (request.matMulNBits()) return MatMulNBitsQuantization.run(request).outcome();
         Outputs outputs = new Outputs(request);
         OnnxResult result;
         Calibration c = request.calibration();

@@ -30,7 +30,7 @@ class MatMulNBitsQuantizationTest {
     private static double compare(Path in, OnnxOptions options, Path dir, Map<String, Long> dims) throws IOException {
         Path dq = dir.resolve("dq.onnx"), nb = dir.resolve("nb.onnx");
         OnnxQuantization.run(OnnxQuantization.Request.of(in, dq, options));
-        MatMulNBitsQuantization.Result r = MatMulNBitsQuantization.run(OnnxQuantization.Request.of(in, nb, options).withMatMulNBits(true));
+        MatMulNBitsQuantization.Result r = MatMulNBitsQuantization.run(OnnxQuantization.Request.of(in, nb, options));
         StringWriter text = new StringWriter();
         r.print(new PrintWriter(text));
         System.out.print(in.getFileName() + " " + options.grouping().spec() + ": " + text);
@@ -65,7 +65,7 @@ class MatMulNBitsQuantizationTest {
     void lutKernelIsEnabledByTheSessionEntryAndStaysClose(@TempDir Path dir) throws IOException {
         Path nb = dir.resolve("nb.onnx");
         OnnxOptions o = OnnxOptions.of(Projections.parse("tnt"), Grouping.parse("row")).withAllLayers(true);
-        MatMulNBitsQuantization.run(OnnxQuantization.Request.of(MODELS.resolve("mlp-fmnist.onnx"), nb, o).withMatMulNBits(true));
+        MatMulNBitsQuantization.run(OnnxQuantization.Request.of(MODELS.resolve("mlp-fmnist.onnx"), nb, o));
         try (OnnxModel a = OnnxModel.open(nb, 1, null); OnnxModel b = OnnxModel.open(nb, 1, null, Map.of(), OrtSessions.LUT_GEMM)) {
             Dataset data = RandomInputs.forModel(a, 8, 3);
             float[][] x = Evaluator.outputs(a, data, 8), y = Evaluator.outputs(b, data, 8);
@@ -96,7 +96,7 @@ class MatMulNBitsQuantizationTest {
         Path nb = dir.resolve("nb.onnx");
         OnnxOptions o = OnnxOptions.of(Projections.parse("two-scale"), Grouping.parse("row"));
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                () -> MatMulNBitsQuantization.run(OnnxQuantization.Request.of(MODELS.resolve("mlp-fmnist.onnx"), nb, o).withMatMulNBits(true)));
+                () -> MatMulNBitsQuantization.run(OnnxQuantization.Request.of(MODELS.resolve("mlp-fmnist.onnx"), nb, o)));
         assertTrue(e.getMessage().contains("negative scales") && !e.getMessage().contains("\n"), e.getMessage());
         assertFalse(Files.exists(nb));
         assertEquals(0, dir.toFile().list().length, "no temporary folder left");

@@ -81,14 +81,7 @@ public final class PackedFormat {
                 out.writeBytes(int8Name(name), i.values());
                 out.writeFloats(scalesName(name), i.scales());
             }
-            case KeptTensor.Fp16 h -> {
-                byte[] b = new byte[h.bits().length * 2];
-                for (int k = 0; k < h.bits().length; k++) {
-                    b[2 * k] = (byte) h.bits()[k];
-                    b[2 * k + 1] = (byte) (h.bits()[k] >> 8);
-                }
-                out.writeBytes(fp16Name(name), b);
-            }
+            case KeptTensor.Fp16 h -> out.writeShorts(fp16Name(name), h.bits());
         }
     }
 

@@ -160,12 +160,7 @@ public final class PackedReader implements AutoCloseable {
             return switch (e.precision()) {
                 case INT8 -> new KeptTensor.Int8(e.shape(), file.readBytes(file.tensor(PackedFormat.int8Name(name))),
                         file.readFloats(file.tensor(PackedFormat.scalesName(name))));
-                case FP16 -> {
-                    byte[] b = file.readBytes(file.tensor(PackedFormat.fp16Name(name)));
-                    short[] h = new short[b.length / 2];
-                    for (int k = 0; k < h.length; k++) h[k] = (short) ((b[2 * k] & 0xff) | (b[2 * k + 1] << 8));
-                    yield new KeptTensor.Fp16(e.shape(), h);
-                }
+                case FP16 -> new KeptTensor.Fp16(e.shape(), file.readShorts(file.tensor(PackedFormat.fp16Name(name))));
             };
         } catch (IllegalArgumentException ex) {
             throw bad(file.file(), "tensor '" + name + "': " + ex.getMessage());

@@ -120,6 +120,16 @@ public final class SafetensorsReader implements AutoCloseable {
         return out;
     }
 
+    /** The raw bits of a 16-bit tensor (F16, BF16, I16, U16), little-endian in the file. */
+    public short[] readShorts(TensorInfo t) throws IOException {
+        if (t.dtype().bits() != 16) throw new IOException(file + ": tensor '" + t.name() + "' is " + t.dtype() + ", not a 16-bit tensor");
+        short[] out = new short[arrayLength(t, t.spec().elements(), "elements")];
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment.copy(map(t, arena), I16_LE, 0, out, 0, out.length);
+        }
+        return out;
+    }
+
     /** The raw little-endian bytes of a tensor smaller than 2 GB. */
     public byte[] readBytes(TensorInfo t) throws IOException {
         byte[] out = new byte[arrayLength(t, t.byteSize(), "bytes")];

@@ -122,6 +122,13 @@ public final class SafetensorsWriter implements AutoCloseable {
         next++;
     }
 
+    /** Writes the next tensor's raw 16-bit values (F16 or BF16 bits, I16, U16) little-endian. */
+    public void writeShorts(String name, short[] values) throws IOException {
+        MemorySegment bytes = MemorySegment.ofArray(new byte[values.length * 2]);
+        MemorySegment.copy(values, 0, bytes, SafetensorsReader.I16_LE, 0, values.length);
+        writeSegment(name, bytes);
+    }
+
     /** Writes the next tensor's raw little-endian bytes. */
     public void writeBytes(String name, byte[] bytes) throws IOException {
         writeSegment(name, MemorySegment.ofArray(bytes));
