@@ -38,7 +38,8 @@ final class FusedOps {
             return new Tensor[] {new Tensor.F32(x.shape(), y)};
         }
 
-        private void row(float[] a, int o, float[] d, float[] y) {
+        /** Row x[o, o + len) normalized into y[o, o + len); d is scratch of len values. */
+        void row(float[] a, int o, float[] d, float[] y) {
             int len = d.length, bound = F.loopBound(len);
             double s = 0;
             for (int i = 0; i < len; i++) s += a[o + i];
@@ -75,6 +76,34 @@ final class FusedOps {
                 }
             });
             return new Tensor[] {new Tensor.F32(in[0].shape(), y)};
+        }
+    }
+
+    /**
+     * LayerNorm(a + b) for a residual Add of two same-shape tensors, the sum formed row by row
+     * (the Add's float sum per element) instead of as a tensor; other shapes run the Add, then the
+     * LayerNorm.
+     */
+    record ResidualLayerNorm(OnnxNode add, int opset, LayerNorm norm) implements CompiledOps.Op {
+        public Tensor[] run(Tensor[] in, boolean exact, Parallel par) {
+            Tensor x = in[0], z = in[1];
+            int len = norm.gamma().length;
+            if (!(x instanceof Tensor.F32 && z instanceof Tensor.F32) || !java.util.Arrays.equals(x.shape(), z.shape()) || x.rank() == 0 || x.shape()[x.rank() - 1] != len) {
+                return norm.run(Operators.run(add, in, opset), exact, par);
+            }
+            float[] a = x.floats(), b = z.floats(), y = new float[a.length];
+            int rows = a.length / len, bound = F.loopBound(len);
+            split(par, rows, 9 * len).forRange(rows, 8, (from, to) -> {
+                float[] d = new float[len];
+                for (int r = from; r < to; r++) {
+                    int o = r * len, i = 0;
+                    // the sum goes into y's row, which the normalization then reads and overwrites in place
+                    for (; i < bound; i += F.length()) FloatVector.fromArray(F, a, o + i).add(FloatVector.fromArray(F, b, o + i)).intoArray(y, o + i);
+                    for (; i < len; i++) y[o + i] = a[o + i] + b[o + i];
+                    norm.row(y, o, d, y);
+                }
+            });
+            return new Tensor[] {new Tensor.F32(x.shape(), y)};
         }
     }
 

@@ -8,7 +8,7 @@ import org.ternary4j.formats.onnx.OnnxNode;
 /**
  * Finds the transformer patterns exporters write out node by node and replaces each with one
  * step: LayerNorm (ReduceMean, Sub, Pow 2, ReduceMean, Add ε, Sqrt, Div, Mul γ, Add β over the
- * last axis), GELU via Erf (Div √2, Erf, Add 1, Mul x, Mul ½) and attention's Div √d, Add mask,
+ * last axis, with the residual Add before it when that only feeds it), GELU via Erf (Div √2, Erf, Add 1, Mul x, Mul ½) and attention's Div √d, Add mask,
  * Softmax over the attention scores. Every intermediate value must
  * have no reader outside the pattern and not be a graph output. The fused steps perform the same
  * float operations per element as the nodes they replace, in the same order, so fusing changes
@@ -86,7 +86,28 @@ final class TransformerFusion {
         int[] members = {i, sub, pow, var, add, sqrt, div, mul, shift};
         for (int m : members) if (absorbed[m]) return;
         for (int m : members) absorbed[m] = true;
-        anchors.put(shift, new Pattern(shift, List.of(x), out(shift), new FusedOps.LayerNorm(eps, gamma, beta)));
+        FusedOps.LayerNorm norm = new FusedOps.LayerNorm(eps, gamma, beta);
+        int residual = residualAdd(x, i, sub);
+        if (residual >= 0) {
+            absorbed[residual] = true;
+            OnnxNode r = nodes.get(residual);
+            anchors.put(shift, new Pattern(shift, r.inputs(), out(shift), new FusedOps.ResidualLayerNorm(r, opset, norm)));
+            return;
+        }
+        anchors.put(shift, new Pattern(shift, List.of(x), out(shift), norm));
+    }
+
+    /**
+     * The Add that writes a LayerNorm's input x, if x has no readers but the pattern's ReduceMean
+     * and Sub and the Add sums two computed values (a residual; an Add with a constant is a bias,
+     * which the layer fusions take), or −1.
+     */
+    private int residualAdd(String x, int mean, int sub) {
+        int add = producer(x, "Add");
+        List<Integer> readers = consumers.get(x);
+        if (add < 0 || absorbed[add] || uses.getOrDefault(x, 0) != 2 || readers == null || !new java.util.HashSet<>(readers).equals(java.util.Set.of(mean, sub))) return -1;
+        List<String> in = nodes.get(add).inputs();
+        return in.size() == 2 && !in.get(0).isEmpty() && !in.get(1).isEmpty() && !constants.containsKey(in.get(0)) && !constants.containsKey(in.get(1)) ? add : -1;
     }
 
     private void gelu(int i) {

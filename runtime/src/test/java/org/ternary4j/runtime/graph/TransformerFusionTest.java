@@ -19,6 +19,7 @@ import org.ternary4j.runtime.TernaryModel;
  * (kept apart by exposing the Div's output as a graph output), for one and two threads, and ONNX
  * Runtime's result within float tolerance; masks of several broadcast shapes, either Add operand
  * order, and a mask that widens the scores (outside the fused case: the nodes run one by one).
+ * The same for a residual Add joined to the LayerNorm after it.
  */
 class TransformerFusionTest {
 
@@ -51,6 +52,48 @@ class TransformerFusionTest {
         float[] want = Onnx.ort(model(maskFirst, false), in).get("p").floats();
         assertEquals(want.length, fused.length);
         for (int k = 0; k < want.length; k++) assertEquals(want[k], fused[k], 1e-6, "ONNX Runtime, element " + k);
+    }
+
+    /** Add(a, b) then a LayerNorm spelled out as exporters write it; {@code exposeSum} keeps the Add apart. */
+    private static OnnxMl.ModelProto residualModel(int len, boolean exposeSum) {
+        Random rnd = new Random(len);
+        float[] gamma = new float[len], beta = new float[len];
+        for (int k = 0; k < len; k++) {
+            gamma[k] = (float) (1 + 0.2 * rnd.nextGaussian());
+            beta[k] = (float) (0.1 * rnd.nextGaussian());
+        }
+        List<OnnxMl.TensorProto> inits = List.of(Onnx.floats("two", new int[0], new float[] {2f}), Onnx.floats("eps", new int[0], new float[] {1e-12f}),
+                Onnx.floats("g", new int[] {len}, gamma), Onnx.floats("b", new int[] {len}, beta));
+        List<OnnxMl.NodeProto> nodes = List.of(
+                node("Add", new String[] {"a", "r"}, new String[] {"x"}),
+                node("ReduceMean", new String[] {"x"}, new String[] {"mean"}, Onnx.ints("axes", -1), i("keepdims", 1)),
+                node("Sub", new String[] {"x", "mean"}, new String[] {"d"}),
+                node("Pow", new String[] {"d", "two"}, new String[] {"sq"}),
+                node("ReduceMean", new String[] {"sq"}, new String[] {"var"}, Onnx.ints("axes", -1), i("keepdims", 1)),
+                node("Add", new String[] {"var", "eps"}, new String[] {"ve"}),
+                node("Sqrt", new String[] {"ve"}, new String[] {"sd"}),
+                node("Div", new String[] {"d", "sd"}, new String[] {"n"}),
+                node("Mul", new String[] {"n", "g"}, new String[] {"ng"}),
+                node("Add", new String[] {"ng", "b"}, new String[] {"p"}));
+        return Onnx.model(13, new String[] {"a", "r"}, exposeSum ? new String[] {"p", "x"} : new String[] {"p"}, nodes, inits);
+    }
+
+    @ParameterizedTest(name = "input {0}, residual {1}")
+    @CsvSource({"3x41x37, 3x41x37", "2x5x16, 1x16"})
+    void residualAddJoinsTheLayerNormWithTheBitsOfTheNodes(String input, String residual) throws Exception {
+        int[] as = dims(input), rs = dims(residual);
+        int len = as[as.length - 1];
+        Random rnd = new Random(input.hashCode());
+        float[] a = new float[size(as)], r = new float[size(rs)];
+        for (int k = 0; k < a.length; k++) a[k] = (float) (rnd.nextGaussian() * 3 + 1);
+        for (int k = 0; k < r.length; k++) r[k] = (float) rnd.nextGaussian();
+        Map<String, Tensor> in = Map.of("a", new Tensor.F32(as, a), "r", new Tensor.F32(rs, r));
+        assertEquals(java.util.Set.of("Fused ResidualLayerNorm"), steps(residualModel(len, false), in));
+        float[] fused = run(residualModel(len, false), in, 1);
+        assertArrayEquals(run(residualModel(len, true), in, 1), fused, "fused against the nodes");
+        assertArrayEquals(fused, run(residualModel(len, false), in, 2), "two threads");
+        float[] want = Onnx.ort(residualModel(len, false), in).get("p").floats();
+        for (int k = 0; k < want.length; k++) assertEquals(want[k], fused[k], 1e-4 * (1 + Math.abs(want[k])), "ONNX Runtime, element " + k);
     }
 
     private static float[] run(OnnxMl.ModelProto model, Map<String, Tensor> in, int threads) throws Exception {
