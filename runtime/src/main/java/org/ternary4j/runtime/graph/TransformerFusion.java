@@ -8,11 +8,11 @@ import org.ternary4j.formats.onnx.OnnxNode;
 /**
  * Finds the transformer patterns exporters write out node by node and replaces each with one
  * step: LayerNorm (ReduceMean, Sub, Pow 2, ReduceMean, Add ε, Sqrt, Div, Mul γ, Add β over the
- * last axis, with the residual Add before it when that only feeds it), GELU via Erf (Div √2, Erf, Add 1, Mul x, Mul ½) and attention's Div √d, Add mask,
- * Softmax over the attention scores. Every intermediate value must
- * have no reader outside the pattern and not be a graph output. The fused steps perform the same
- * float operations per element as the nodes they replace, in the same order, so fusing changes
- * no bit; they save the passes over memory and the intermediate tensors (on MiniLM at 128
+ * last axis, with the residual Add before it when that only feeds it), GELU via Erf (Div √2, Erf,
+ * Add 1, Mul x, Mul ½) and attention's Div √d, Add mask, Softmax over the scores. Every
+ * intermediate value must have no reader outside the pattern and not be a graph output. The
+ * fused steps perform the same float operations per element as the nodes they replace, in the
+ * same order, so fusing changes no bit; they save the passes over memory and the intermediate tensors (on MiniLM at 128
  * tokens the element-wise nodes took as much CPU as the ternary layers).
  */
 final class TransformerFusion {
