@@ -2,6 +2,7 @@ package org.ternary4j.runtime.graph;
 
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
+import org.ternary4j.formats.onnx.OnnxNode;
 import org.ternary4j.runtime.kernel.Parallel;
 
 /**
@@ -37,7 +38,8 @@ final class FusedOps {
             return new Tensor[] {new Tensor.F32(x.shape(), y)};
         }
 
-        private void row(float[] a, int o, float[] d, float[] y) {
+        /** Row x[o, o + len) normalized into y[o, o + len); d is scratch of len values. */
+        void row(float[] a, int o, float[] d, float[] y) {
             int len = d.length, bound = F.loopBound(len);
             double s = 0;
             for (int i = 0; i < len; i++) s += a[o + i];
@@ -74,6 +76,111 @@ final class FusedOps {
                 }
             });
             return new Tensor[] {new Tensor.F32(in[0].shape(), y)};
+        }
+    }
+
+    /**
+     * LayerNorm(a + b) for a residual Add of two same-shape tensors, the sum formed row by row
+     * (the Add's float sum per element) instead of as a tensor; other shapes run the Add, then the
+     * LayerNorm.
+     */
+    record ResidualLayerNorm(OnnxNode add, int opset, LayerNorm norm) implements CompiledOps.Op {
+        public Tensor[] run(Tensor[] in, boolean exact, Parallel par) {
+            Tensor x = in[0], z = in[1];
+            int len = norm.gamma().length;
+            if (!(x instanceof Tensor.F32 && z instanceof Tensor.F32) || !java.util.Arrays.equals(x.shape(), z.shape()) || x.rank() == 0 || x.shape()[x.rank() - 1] != len) {
+                return norm.run(Operators.run(add, in, opset), exact, par);
+            }
+            float[] a = x.floats(), b = z.floats(), y = new float[a.length];
+            int rows = a.length / len, bound = F.loopBound(len);
+            split(par, rows, 9 * len).forRange(rows, 8, (from, to) -> {
+                float[] d = new float[len];
+                for (int r = from; r < to; r++) {
+                    int o = r * len, i = 0;
+                    // the sum goes into y's row, which the normalization then reads and overwrites in place
+                    for (; i < bound; i += F.length()) FloatVector.fromArray(F, a, o + i).add(FloatVector.fromArray(F, b, o + i)).intoArray(y, o + i);
+                    for (; i < len; i++) y[o + i] = a[o + i] + b[o + i];
+                    norm.row(y, o, d, y);
+                }
+            });
+            return new Tensor[] {new Tensor.F32(x.shape(), y)};
+        }
+    }
+
+    /** The nodes a fused step replaces, for inputs outside its fast case (then run one after another, as unfused). */
+    record Nodes(OnnxNode div, OnnxNode add, OnnxNode softmax, int opset) {}
+
+    /**
+     * Softmax(scores / divisor + mask) over the last axis: attention's scaling, mask and softmax in
+     * one pass per row of scores (rows shared among the threads), with the Div's, the Add's and
+     * {@link VectorOps#softmaxRow}'s float operations per element. The mask must broadcast into
+     * the scores' shape; other shapes, or a Softmax over another axis, run the three nodes.
+     *
+     * @param divisor the Div's constant, of one element (its rank broadcasts too)
+     * @param divSide which operand of the Add the Div is
+     */
+    record AttentionSoftmax(Tensor divisor, int divSide, Nodes nodes) implements CompiledOps.Op {
+        public Tensor[] run(Tensor[] in, boolean exact, Parallel par) {
+            float c = divisor.floats()[0];
+            Tensor x = in[0], m = in[1];
+            int[] maskRows = maskRows(x, m);
+            if (maskRows == null) return nodeByNode(in);
+            int len = x.shape()[x.rank() - 1], rows = x.size() / len;
+            boolean perColumn = m.rank() > 0 && m.shape()[m.rank() - 1] == len && len > 1;
+            float[] a = x.floats(), mask = m.floats(), y = new float[a.length];
+            int bound = F.loopBound(len);
+            split(par, rows, 30 * len).forRange(rows, 8, (from, to) -> {
+                for (int r = from; r < to; r++) {
+                    int o = r * len, mo = maskRows[r], i = 0;
+                    if (perColumn) {
+                        for (; i < bound; i += F.length()) FloatVector.fromArray(F, a, o + i).div(c).add(FloatVector.fromArray(F, mask, mo + i)).intoArray(y, o + i);
+                        for (; i < len; i++) y[o + i] = a[o + i] / c + mask[mo + i];
+                    } else {
+                        float v = mask[mo];
+                        for (; i < bound; i += F.length()) FloatVector.fromArray(F, a, o + i).div(c).add(v).intoArray(y, o + i);
+                        for (; i < len; i++) y[o + i] = a[o + i] / c + v;
+                    }
+                    VectorOps.softmaxRow(y, y, o, len);
+                }
+            });
+            return new Tensor[] {new Tensor.F32(x.shape(), y)};
+        }
+
+        /**
+         * Each score row's offset into the mask, or null outside the fast case: float scores, a
+         * mask and divisor that broadcast into their shape, Softmax over the last axis.
+         */
+        private int[] maskRows(Tensor x, Tensor m) {
+            int r = x.rank();
+            if (!(x instanceof Tensor.F32) || m instanceof Tensor.I64 || r == 0 || m.rank() > r || divisor.rank() > r || x.size() == 0) return null;
+            int axis = ShapeOps.axis(nodes.softmax().intAttr("axis", nodes.opset() < 13 ? 1 : -1), r, "Softmax");
+            if (axis != r - 1) return null;
+            int[] xs = x.shape(), ms = m.shape(), stride = new int[r];
+            int s = 1;
+            for (int d = r - 1, e = ms.length - 1; e >= 0; d--, e--) {
+                if (ms[e] != 1 && ms[e] != xs[d]) return null;
+                stride[d] = ms[e] == 1 ? 0 : s;
+                s *= ms[e];
+            }
+            int len = xs[r - 1], rows = x.size() / len;
+            int[] off = new int[rows], counter = new int[r - 1];
+            for (int row = 0, cur = 0; row < rows; row++) {
+                off[row] = cur;
+                for (int d = r - 2; d >= 0; d--) {
+                    cur += stride[d];
+                    if (++counter[d] < xs[d]) break;
+                    cur -= stride[d] * counter[d];
+                    counter[d] = 0;
+                }
+            }
+            return off;
+        }
+
+        private Tensor[] nodeByNode(Tensor[] in) {
+            Tensor divided = Operators.run(nodes.div(), new Tensor[] {in[0], divisor}, nodes.opset())[0];
+            Tensor[] operands = divSide == 0 ? new Tensor[] {divided, in[1]} : new Tensor[] {in[1], divided};
+            Tensor added = Operators.run(nodes.add(), operands, nodes.opset())[0];
+            return Operators.run(nodes.softmax(), new Tensor[] {added}, nodes.opset());
         }
     }
 }

@@ -60,14 +60,14 @@ final class Planner {
         for (String o : outputs) uses.merge(o, 1, Integer::sum);
 
         Fusion fusion = new Fusion(nodes, constants, uses, consumers, opset);
-        TransformerFusion patterns = new TransformerFusion(nodes, constants, uses, consumers);
+        TransformerFusion patterns = new TransformerFusion(nodes, constants, uses, consumers, opset);
         List<Graph.Step> steps = new ArrayList<>();
         for (int i = 0; i < nodes.size(); i++) {
             OnnxNode n = nodes.get(i);
             if (patterns.absorbed(i)) {
                 TransformerFusion.Pattern p = patterns.at(i);
                 if (p != null) {
-                    steps.add(new Graph.Step("Fused", n.label(), new int[] {slotOf.get(p.input())}, new String[] {p.input()},
+                    steps.add(new Graph.Step("Fused", n.label(), p.inputs().stream().mapToInt(slotOf::get).toArray(), p.inputs().toArray(String[]::new),
                             new int[] {slotOf.get(p.output())}, p.op()));
                 }
                 continue;

@@ -64,6 +64,7 @@ final class ShapeOps {
         int[] in = x.shape(), out = new int[r], inStride = strides(in);
         for (int i = 0; i < r; i++) out[i] = in[perm[i]];
         if (r > 1 && perm[r - 1] == r - 1 && x instanceof Tensor.F32 f) return transposeRuns(f, perm, out, inStride);
+        if (r > 1 && x instanceof Tensor.F32 f) return transposeStrided(f, perm, out, inStride);
         int n = x.size();
         int[] from = new int[n], counter = new int[r];
         int cur = 0;
@@ -79,6 +80,30 @@ final class ShapeOps {
             }
         }
         return Tensor.gather(x, out, from);
+    }
+
+    /**
+     * A transpose that moves the last axis (attention's keys [b, s, h, d] to [b, h, d, s]): each
+     * output row read with one stride, no per-element index table.
+     */
+    private static Tensor transposeStrided(Tensor.F32 x, int[] perm, int[] out, int[] inStride) {
+        int r = out.length, run = out[r - 1], step = inStride[perm[r - 1]], n = x.size();
+        float[] a = x.data(), y = new float[n];
+        if (run == 0 || n == 0) return new Tensor.F32(out, y);
+        int[] counter = new int[r - 1];
+        int cur = 0;
+        for (int o = 0; o < n; o += run) {
+            for (int j = 0, from = cur; j < run; j++, from += step) y[o + j] = a[from];
+            for (int d = r - 2; d >= 0; d--) {
+                if (++counter[d] < out[d]) {
+                    cur += inStride[perm[d]];
+                    break;
+                }
+                cur -= inStride[perm[d]] * (counter[d] - 1);
+                counter[d] = 0;
+            }
+        }
+        return new Tensor.F32(out, y);
     }
 
     /**

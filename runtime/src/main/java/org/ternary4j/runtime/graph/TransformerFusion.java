@@ -8,25 +8,28 @@ import org.ternary4j.formats.onnx.OnnxNode;
 /**
  * Finds the transformer patterns exporters write out node by node and replaces each with one
  * step: LayerNorm (ReduceMean, Sub, Pow 2, ReduceMean, Add ε, Sqrt, Div, Mul γ, Add β over the
- * last axis) and GELU via Erf (Div √2, Erf, Add 1, Mul x, Mul ½). Every intermediate value must
- * have no reader outside the pattern and not be a graph output. The fused steps perform the same
- * float operations per element as the nodes they replace, in the same order, so fusing changes
- * no bit; they save the passes over memory and the intermediate tensors (on MiniLM at 128
+ * last axis, with the residual Add before it when that only feeds it), GELU via Erf (Div √2, Erf,
+ * Add 1, Mul x, Mul ½) and attention's Div √d, Add mask, Softmax over the scores. Every
+ * intermediate value must have no reader outside the pattern and not be a graph output. The
+ * fused steps perform the same float operations per element as the nodes they replace, in the
+ * same order, so fusing changes no bit; they save the passes over memory and the intermediate tensors (on MiniLM at 128
  * tokens the element-wise nodes took as much CPU as the ternary layers).
  */
 final class TransformerFusion {
-    /** A fused step: it runs at node {@code anchor}'s place, reads {@code input} and writes {@code output}. */
-    record Pattern(int anchor, String input, String output, CompiledOps.Op op) {}
+    /** A fused step: it runs at node {@code anchor}'s place, reads {@code inputs} and writes {@code output}. */
+    record Pattern(int anchor, List<String> inputs, String output, CompiledOps.Op op) {}
 
     private final List<OnnxNode> nodes;
     private final Map<String, Tensor> constants;
     private final Map<String, Integer> uses;
     private final Map<String, List<Integer>> consumers;
+    private final int opset;
     private final boolean[] absorbed;
     private final Map<Integer, Pattern> anchors = new HashMap<>();
 
-    TransformerFusion(List<OnnxNode> nodes, Map<String, Tensor> constants, Map<String, Integer> uses, Map<String, List<Integer>> consumers) {
+    TransformerFusion(List<OnnxNode> nodes, Map<String, Tensor> constants, Map<String, Integer> uses, Map<String, List<Integer>> consumers, int opset) {
         this.nodes = nodes;
+        this.opset = opset;
         this.constants = constants;
         this.uses = uses;
         this.consumers = consumers;
@@ -36,6 +39,7 @@ final class TransformerFusion {
             if (!n.standard()) continue;
             if (n.opType().equals("ReduceMean")) layerNorm(i);
             else if (n.opType().equals("Erf")) gelu(i);
+            else if (n.opType().equals("Softmax")) attentionSoftmax(i);
         }
     }
 
@@ -82,7 +86,28 @@ final class TransformerFusion {
         int[] members = {i, sub, pow, var, add, sqrt, div, mul, shift};
         for (int m : members) if (absorbed[m]) return;
         for (int m : members) absorbed[m] = true;
-        anchors.put(shift, new Pattern(shift, x, out(shift), new FusedOps.LayerNorm(eps, gamma, beta)));
+        FusedOps.LayerNorm norm = new FusedOps.LayerNorm(eps, gamma, beta);
+        int residual = residualAdd(x, i, sub);
+        if (residual >= 0) {
+            absorbed[residual] = true;
+            OnnxNode r = nodes.get(residual);
+            anchors.put(shift, new Pattern(shift, r.inputs(), out(shift), new FusedOps.ResidualLayerNorm(r, opset, norm)));
+            return;
+        }
+        anchors.put(shift, new Pattern(shift, List.of(x), out(shift), norm));
+    }
+
+    /**
+     * The Add that writes a LayerNorm's input x, if x has no readers but the pattern's ReduceMean
+     * and Sub and the Add sums two computed values (a residual; an Add with a constant is a bias,
+     * which the layer fusions take), or −1.
+     */
+    private int residualAdd(String x, int mean, int sub) {
+        int add = producer(x, "Add");
+        List<Integer> readers = consumers.get(x);
+        if (add < 0 || absorbed[add] || uses.getOrDefault(x, 0) != 2 || readers == null || !new java.util.HashSet<>(readers).equals(java.util.Set.of(mean, sub))) return -1;
+        List<String> in = nodes.get(add).inputs();
+        return in.size() == 2 && !in.get(0).isEmpty() && !in.get(1).isEmpty() && !constants.containsKey(in.get(0)) && !constants.containsKey(in.get(1)) ? add : -1;
     }
 
     private void gelu(int i) {
@@ -106,7 +131,31 @@ final class TransformerFusion {
         int[] members = {div, i, add, mul, half};
         for (int m : members) if (absorbed[m]) return;
         for (int m : members) absorbed[m] = true;
-        anchors.put(half, new Pattern(half, x, out(half), new FusedOps.Gelu(root, h)));
+        anchors.put(half, new Pattern(half, List.of(x), out(half), new FusedOps.Gelu(root, h)));
+    }
+
+    /** Softmax(scores / c + mask): the scores' Div by a scalar and the mask Add (either operand order) absorbed. */
+    private void attentionSoftmax(int i) {
+        OnnxNode softmax = nodes.get(i);
+        if (softmax.inputs().size() != 1 || softmax.outputs().size() != 1) return;
+        int add = producer(softmax.inputs().getFirst(), "Add");
+        if (add < 0 || sole(out(add), "Softmax") != i || nodes.get(add).inputs().size() != 2) return;
+        List<String> operands = nodes.get(add).inputs();
+        for (int side = 0; side < 2; side++) {
+            int div = producer(operands.get(side), "Div");
+            if (div < 0 || sole(out(div), "Add") != add || nodes.get(div).inputs().size() != 2) continue;
+            OnnxNode d = nodes.get(div);
+            Float c = scalar(d.inputs().get(1));
+            String mask = operands.get(1 - side);
+            if (c == null || mask.isEmpty() || mask.equals(out(div))) return;
+            int[] members = {div, add, i};
+            for (int m : members) if (absorbed[m]) return;
+            for (int m : members) absorbed[m] = true;
+            FusedOps.Nodes original = new FusedOps.Nodes(d, nodes.get(add), softmax, opset);
+            anchors.put(i, new Pattern(i, List.of(d.inputs().getFirst(), mask), out(i),
+                    new FusedOps.AttentionSoftmax(constants.get(d.inputs().get(1)), side, original)));
+            return;
+        }
     }
 
     private String out(int node) {

@@ -213,26 +213,29 @@ final class VectorOps {
     /** Softmax over each contiguous run of {@code len} values (inner size 1). */
     static float[] softmaxRows(float[] x, int len) {
         float[] o = new float[x.length];
-        int bound = F.loopBound(len);
-        for (int base = 0; base < x.length; base += len) {
-            FloatVector vm = FloatVector.broadcast(F, Float.NEGATIVE_INFINITY);
-            int i = 0;
-            for (; i < bound; i += F.length()) vm = vm.max(FloatVector.fromArray(F, x, base + i));
-            float max = vm.reduceLanes(VectorOperators.MAX);
-            for (; i < len; i++) max = Math.max(max, x[base + i]);
-            FloatVector vmax = FloatVector.broadcast(F, max), vs = FloatVector.zero(F);
-            for (i = 0; i < bound; i += F.length()) {
-                FloatVector e = FloatVector.fromArray(F, x, base + i).sub(vmax).lanewise(VectorOperators.EXP);
-                e.intoArray(o, base + i);
-                vs = vs.add(e);
-            }
-            float sum = vs.reduceLanes(VectorOperators.ADD);
-            for (; i < len; i++) sum += o[base + i] = (float) Math.exp(x[base + i] - max);
-            float inv = 1f / sum;
-            for (i = 0; i < bound; i += F.length()) FloatVector.fromArray(F, o, base + i).mul(inv).intoArray(o, base + i);
-            for (; i < len; i++) o[base + i] *= inv;
-        }
+        for (int base = 0; base < x.length; base += len) softmaxRow(x, o, base, len);
         return o;
+    }
+
+    /** Softmax of x[base, base + len) into o at the same place; o may be x. */
+    static void softmaxRow(float[] x, float[] o, int base, int len) {
+        int bound = F.loopBound(len);
+        FloatVector vm = FloatVector.broadcast(F, Float.NEGATIVE_INFINITY);
+        int i = 0;
+        for (; i < bound; i += F.length()) vm = vm.max(FloatVector.fromArray(F, x, base + i));
+        float max = vm.reduceLanes(VectorOperators.MAX);
+        for (; i < len; i++) max = Math.max(max, x[base + i]);
+        FloatVector vmax = FloatVector.broadcast(F, max), vs = FloatVector.zero(F);
+        for (i = 0; i < bound; i += F.length()) {
+            FloatVector e = FloatVector.fromArray(F, x, base + i).sub(vmax).lanewise(VectorOperators.EXP);
+            e.intoArray(o, base + i);
+            vs = vs.add(e);
+        }
+        float sum = vs.reduceLanes(VectorOperators.ADD);
+        for (; i < len; i++) sum += o[base + i] = (float) Math.exp(x[base + i] - max);
+        float inv = 1f / sum;
+        for (i = 0; i < bound; i += F.length()) FloatVector.fromArray(F, o, base + i).mul(inv).intoArray(o, base + i);
+        for (; i < len; i++) o[base + i] *= inv;
     }
 
     /** Mean of each contiguous run of {@code len} values, summed in double like the reference. */
