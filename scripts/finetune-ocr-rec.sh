@@ -15,14 +15,12 @@ lines=${LINES:-512} calib=${CALIB:-256} epochs=${EPOCHS:-2} lr=${LR:-1e-4} seed=
 model=$root/.cache/models/ch_PP-OCRv4_rec_infer.onnx dict=$root/.cache/models/ppocr_keys_v1.txt
 for f in "$model" "$dict"; do [ -f "$f" ] || { echo "finetune-ocr-rec: $f is missing; run scripts/fetch-models.sh" >&2; exit 1; }; done
 mkdir -p "$work"
-depthwise=conv2d_157.w_0,conv2d_159.w_0,conv2d_161.w_0,conv2d_163.w_0,conv2d_165.w_0,conv2d_167.w_0,conv2d_169.w_0
-depthwise=$depthwise,conv2d_171.w_0,conv2d_173.w_0,conv2d_175.w_0,conv2d_177.w_0,conv2d_179.w_0,conv2d_181.w_0,conv2d_183.w_0
 timed() { if [ -x /usr/bin/time ]; then /usr/bin/time -f "finetune-ocr-rec: %e s wall, %U s user CPU, %M KB peak" "$@"; else "$@"; fi; }
 
 data=$work/lines$lines.npz cal=$work/cal-$calib.onnx out=$work/ft-$lines-$epochs-$lr-$seed.onnx
 [ -f "$data" ] || timed $t4j task ocr-recognition --write-calibration "$data" --calibration-lines "$lines"
 [ -f "$cal" ] || timed $t4j quantize "$model" -o "$cal" --method tnt --grouping row --all-layers \
-    --exclude "$depthwise,linear_85.w_0" --calibrate "$data:$calib"
-timed $t4j finetune "$model" --data "$data" --method tnt --all-layers --exclude "$depthwise,linear_85.w_0" \
+    --exclude "kind:depthwise,linear_85.w_0" --calibrate "$data:$calib"
+timed $t4j finetune "$model" --data "$data" --method tnt --all-layers --exclude "kind:depthwise,linear_85.w_0" \
     --init "$cal" --epochs "$epochs" --lr "$lr" --seed "$seed" --batch 16 -o "$out"
 $t4j task ocr-recognition "$model" "$cal" "$out" --dict "$dict" --lines 300

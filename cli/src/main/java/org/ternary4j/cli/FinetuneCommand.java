@@ -87,10 +87,10 @@ final class FinetuneCommand implements Callable<Integer> {
     boolean allLayers;
 
     @Option(names = "--include", split = ",", paramLabel = "PATTERN",
-            description = "Only layers whose weight or node name matches one of these (glob with * and ?, or re:REGEX; whole name).")
+            description = "Only layers whose weight or node name matches one of these (glob with * and ?, or re:REGEX; whole name), or whose kind does (kind:depthwise|grouped|conv|convtranspose|gemm|matmul|gather).")
     List<String> include = new ArrayList<>();
 
-    @Option(names = "--exclude", split = ",", paramLabel = "PATTERN", description = "Keep layers whose weight or node name matches one of these in full precision.")
+    @Option(names = "--exclude", split = ",", paramLabel = "PATTERN", description = "Keep layers whose weight or node name (or kind:KIND) matches one of these in full precision.")
     List<String> exclude = new ArrayList<>();
 
     @Mixin

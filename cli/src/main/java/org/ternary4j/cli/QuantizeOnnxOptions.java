@@ -16,11 +16,11 @@ final class QuantizeOnnxOptions {
     boolean allLayers;
 
     @Option(names = "--include", split = ",", paramLabel = "PATTERN",
-            description = "Only layers (ONNX: weight or node name; safetensors: tensor name) matching one of these (glob with * and ?, or re:REGEX; whole name).")
+            description = "Only layers (ONNX: weight or node name; safetensors: tensor name) matching one of these (glob with * and ?, or re:REGEX; whole name; ONNX also kind:depthwise|grouped|conv|convtranspose|gemm|matmul|gather).")
     List<String> include = new ArrayList<>();
 
     @Option(names = "--exclude", split = ",", paramLabel = "PATTERN",
-            description = "Keep layers (ONNX: weight or node name; safetensors: tensor name) matching one of these in full precision (glob, or re:REGEX).")
+            description = "Keep layers (ONNX: weight or node name; safetensors: tensor name) matching one of these in full precision (glob, re:REGEX, or ONNX kind:KIND, e.g. kind:depthwise).")
     List<String> exclude = new ArrayList<>();
 
     @Option(names = "--fold-bn", description = "ONNX: fold a BatchNormalization that follows a ternarized Conv/Gemm into its per-channel scales and bias.")

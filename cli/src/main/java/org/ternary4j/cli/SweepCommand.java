@@ -38,7 +38,7 @@ final class SweepCommand implements Callable<Integer> {
     @Option(names = "--fold-bn", description = "Fold BatchNormalization into the ternary scales first.")
     boolean foldBn;
 
-    @Option(names = "--exclude", split = ",", paramLabel = "PATTERN", description = "Weights or nodes to keep full precision.")
+    @Option(names = "--exclude", split = ",", paramLabel = "PATTERN", description = "Weights or nodes (or kind:KIND, e.g. kind:depthwise) to keep full precision.")
     List<String> exclude = List.of();
 
     @Mixin ThreadsOption threads;

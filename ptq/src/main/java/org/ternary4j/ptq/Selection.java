@@ -16,6 +16,8 @@ public record Selection(List<NamePattern> include, List<NamePattern> exclude) {
     public Selection {
         include = List.copyOf(include);
         exclude = List.copyOf(exclude);
+        for (NamePattern p : include) if (p.byKind()) throw new IllegalArgumentException("pattern '" + p.spec() + "': layer kinds select ONNX layers, not checkpoint tensors");
+        for (NamePattern p : exclude) if (p.byKind()) throw new IllegalArgumentException("pattern '" + p.spec() + "': layer kinds select ONNX layers, not checkpoint tensors");
     }
 
     /**

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -99,6 +100,13 @@ class SafetensorsCheckpointQuantizationTest {
         assertTrue(Files.isRegularFile(out), "a file output merges the shards");
         assertEquals(7 * LlamaCheckpoints.LAYERS, o.report().tensors().size());
         assertEquals(2L * LlamaCheckpoints.LAYERS + 1, o.kept().stream().filter(k -> k.why().equals("grouping row does not apply to rank 1")).count());
+    }
+
+    @Test
+    void layerKindPatternsAreRefusedForCheckpointTensors() {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> new Selection(List.of(), List.of(NamePattern.parse("kind:matmul"))));
+        assertEquals("pattern 'kind:matmul': layer kinds select ONNX layers, not checkpoint tensors", e.getMessage());
     }
 
     @Test

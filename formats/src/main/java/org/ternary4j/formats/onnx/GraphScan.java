@@ -179,8 +179,9 @@ final class GraphScan {
             notes.add(label + ": weight '" + name + "' of shape " + TensorCodec.describe(shape) + " is not a layout this tool ternarizes; left as is");
             return null;
         }
+        int group = op.startsWith("Conv") ? (int) Math.max(1, attribute(n, "group").map(AttributeProto::getI).orElse(1L)) : 1;
         WeightLayer layer = new WeightLayer(layers.size(), op, n.getName().isEmpty() ? op + "#" + j : n.getName(), name, src,
-                layout, path, j, type.get(), shape);
+                layout, path, j, type.get(), shape, group);
         bySource.put(src, layer);
         layers.add(layer);
         return layer;

@@ -19,12 +19,12 @@ public record LayerDecision(int layerIndex, String op, String node, String weigh
             if (!o.allLayers() && firsts.contains(l.order())) reason = "first layer kept full precision (ternarized only when all layers are asked for)";
             else if (!o.allLayers() && lasts.contains(l.order())) reason = "last layer kept full precision (ternarized only when all layers are asked for)";
             if (reason == null && o.override() != null) reason = o.override().keptReason(l.weightName());
-            if (reason == null && !o.include().isEmpty() && o.include().stream().noneMatch(p -> p.matches(l.weightName(), l.nodeName()))) {
+            if (reason == null && !o.include().isEmpty() && o.include().stream().noneMatch(p -> p.matches(l))) {
                 reason = "matches no include pattern";
             }
             if (reason == null) {
                 for (NamePattern p : o.exclude()) {
-                    if (p.matches(l.weightName(), l.nodeName())) {
+                    if (p.matches(l)) {
                         reason = "excluded by '" + p.spec() + "'";
                         break;
                     }

@@ -178,6 +178,27 @@ class OnnxTernarizerTest {
     }
 
     @Test
+    void kindPatternsSelectDepthwiseAndGroupedConvsByTheirGroupAttribute() throws Exception {
+        Path dw = save(TestModels.depthwise(), dir.resolve("dw.onnx"));
+        OnnxOptions all = options("tnt", "row").withAllLayers(true);
+        OnnxResult r = OnnxTernarizer.run(dw, dir.resolve("d1.onnx"), all.withExclude(List.of(NamePattern.parse("kind:depthwise"))));
+        assertEquals(List.of("W0"), r.reports().stream().map(TensorReport::name).toList());
+        assertEquals("excluded by 'kind:depthwise'", r.layers().get(1).reason());
+        r = OnnxTernarizer.run(dw, dir.resolve("d2.onnx"), all.withInclude(List.of(NamePattern.parse("kind:Grouped"))));
+        assertEquals(List.of("Wd"), r.reports().stream().map(TensorReport::name).toList());
+        r = OnnxTernarizer.run(dw, dir.resolve("d3.onnx"), all.withExclude(List.of(NamePattern.parse("kind:conv"))));
+        assertTrue(r.reports().isEmpty());
+        // cnn's conv2 has group 2 with two input channels per group: grouped, not depthwise
+        Path cnn = save(TestModels.cnn(), dir.resolve("cnn.onnx"));
+        r = OnnxTernarizer.run(cnn, dir.resolve("c1.onnx"), all.withInclude(List.of(NamePattern.parse("kind:grouped"))));
+        assertEquals(List.of("W2"), r.reports().stream().map(TensorReport::name).toList());
+        r = OnnxTernarizer.run(cnn, dir.resolve("c2.onnx"), all.withInclude(List.of(NamePattern.parse("kind:depthwise"), NamePattern.parse("kind:gemm"))));
+        assertEquals(List.of("G1", "G2"), r.reports().stream().map(TensorReport::name).toList());
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> NamePattern.parse("kind:lstm"));
+        assertTrue(e.getMessage().startsWith("pattern 'kind:lstm': unknown layer kind (known: depthwise, grouped"), e.getMessage());
+    }
+
+    @Test
     void sameInputGivesByteIdenticalOutputWhateverTheThreads() throws Exception {
         Path in = save(TestModels.cnn(), dir.resolve("cnn.onnx"));
         OnnxOptions o = options("tnt", "kernel").withAllLayers(true).withFoldBn(true);

@@ -64,6 +64,20 @@ final class TestModels {
     }
 
     /**
+     * X[1,1,6,6] → Conv c0 (W0 [4,1,3,3], group 1: one input channel, yet not depthwise) → Conv dw
+     * (Wd [4,1,3,3], group 4: depthwise) → Y[1,4,2,2].
+     */
+    static ModelProto depthwise() {
+        GraphProto.Builder g = GraphProto.newBuilder().setName("depthwise");
+        g.addInput(value("X", 1, 1, 6, 6)).addOutput(value("Y", 1, 4, 2, 2));
+        g.addInitializer(raw("W0", new int[] {4, 1, 3, 3}, random(11, 36)));
+        g.addInitializer(raw("Wd", new int[] {4, 1, 3, 3}, random(12, 36)));
+        g.addNode(node("Conv", "c0", in("X", "W0"), in("h")));
+        g.addNode(node("Conv", "dw", in("h", "Wd"), in("Y"), intAttr("group", 4)));
+        return model(g.build());
+    }
+
+    /**
      * X[2,8] → MatMul W1 [8,16] → Add b1 → Relu → MatMul W2 (a Constant node) [16,8] → Add X
      * → MatMul W3 [8,8] → MatMul W4 [8,4] → Y[2,4]. MatMul weights are [in, out].
      */
