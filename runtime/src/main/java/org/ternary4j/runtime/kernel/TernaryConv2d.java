@@ -118,7 +118,7 @@ public final class TernaryConv2d {
      */
     private ConvOutput pointwise(float[] x, int n, int h, int w, Parallel par) {
         PackedTernaryMatrix m = groups[0];
-        int cin = kernel.inPerGroup(), outs = kernel.outChannels(), hw = h * w, kp = m.layout().paddedK(), nr = PanelGemm.NR;
+        int cin = kernel.inPerGroup(), outs = kernel.outChannels(), hw = h * w, kp = m.layout().paddedK();
         float[] wts;
         int ld;
         if (m.layout().toPadded() == null) {
@@ -132,25 +132,34 @@ public final class TernaryConv2d {
             for (int o = 0; o < outs; o++) for (int ch = 0; ch < cin; ch++) wts[o * cin + ch] = padded[o * kp + m.layout().padded(ch)];
         }
         float[] y = new float[Math.multiplyExact(n, Math.multiplyExact(outs, hw))];
-        int blocks = (hw + nr - 1) / nr;
-        Parallel p = (long) outs * cin * hw < POINTWISE_SERIAL_WORK ? Parallel.serial() : par;
-        for (int img = 0; img < n; img++) {
-            int xOff = img * cin * hw;
-            PanelGemm.Rows io = new PanelGemm.Rows(wts, 0, ld, y, img * outs * hw, hw);
-            p.forRange(blocks, 1, (b0, b1) -> {
-                for (int b = b0; b < b1; b++) {
-                    int j0 = b * nr, cols = Math.min(nr, hw - j0);
-                    PanelGemm.Panel panel = new PanelGemm.Panel(x, xOff + j0, hw);
-                    if (cols < nr) {
-                        float[] tail = new float[cin * nr];
-                        for (int ch = 0; ch < cin; ch++) System.arraycopy(x, xOff + ch * hw + j0, tail, ch * nr, cols);
-                        panel = new PanelGemm.Panel(tail, 0, nr);
-                    }
-                    PanelGemm.multiply(io, outs, cin, panel, j0, cols);
-                }
+        PanelGemm.Rows weights = new PanelGemm.Rows(wts, 0, ld, y, 0, hw);
+        if (Batching.acrossImages(n, par)) {
+            par.forRange(n, 1, (i0, i1) -> {
+                for (int img = i0; img < i1; img++) pointwiseImage(x, img, hw, weights, Parallel.serial());
             });
+        } else {
+            Parallel p = (long) outs * cin * hw < POINTWISE_SERIAL_WORK ? Parallel.serial() : par;
+            for (int img = 0; img < n; img++) pointwiseImage(x, img, hw, weights, p);
         }
         return new ConvOutput(y, n, outs, h, w, w);
+    }
+
+    /** One image of the 1×1 product: blocks of {@link PanelGemm#NR} pixels shared among threads; io holds the weights, y at image 0. */
+    private void pointwiseImage(float[] x, int img, int hw, PanelGemm.Rows io, Parallel par) {
+        int cin = kernel.inPerGroup(), outs = kernel.outChannels(), nr = PanelGemm.NR, blocks = (hw + nr - 1) / nr, xOff = img * cin * hw;
+        PanelGemm.Rows rows = new PanelGemm.Rows(io.a(), 0, io.lda(), io.y(), img * outs * hw, hw);
+        par.forRange(blocks, 1, (b0, b1) -> {
+            for (int b = b0; b < b1; b++) {
+                int j0 = b * nr, cols = Math.min(nr, hw - j0);
+                PanelGemm.Panel panel = new PanelGemm.Panel(x, xOff + j0, hw);
+                if (cols < nr) {
+                    float[] tail = new float[cin * nr];
+                    for (int ch = 0; ch < cin; ch++) System.arraycopy(x, xOff + ch * hw + j0, tail, ch * nr, cols);
+                    panel = new PanelGemm.Panel(tail, 0, nr);
+                }
+                PanelGemm.multiply(rows, outs, cin, panel, j0, cols);
+            }
+        });
     }
 
     /** Inputs with NaN or infinity: one im2col row per output pixel through {@link TernaryMatmul}, whose packed kernels skip zero codes. */
@@ -190,35 +199,54 @@ public final class TernaryConv2d {
      */
     private ConvOutput forwardPixels(float[] x, int n, int c, int h, int w, ConvGeometry geo, boolean int8, Parallel par) {
         int g = groups.length, oh = geo.outH(h, kernel.kh()), ow = geo.outW(w, kernel.kw()), perGroup = kernel.outChannels() / g;
-        boolean acrossGroups = g >= par.threads() && par.threads() > 1, view = PixelSource.viewPays(geo, w, kernel.kw());
+        boolean view = PixelSource.viewPays(geo, w, kernel.kw());
         int pitch = view ? PixelSource.pitch(geo, w) : ow, pixels = oh * pitch;
         float[] y = new float[Math.multiplyExact(n, Math.multiplyExact(kernel.outChannels(), pixels))];
         boolean small = (long) perGroup * FloatKernels.usedSteps(groups[0].layout()) * ReductionLayout.STEP * pixels < TernaryMatmul.SERIAL_WORK;
+        Parallel.RangeBody images = (i0, i1) -> {
+            for (int img = i0; img < i1; img++) {
+                for (int gi = 0; gi < g; gi++) pixelGroup(x, new Image(img, c, h, w), gi, geo, int8, y, pixels, Parallel.serial());
+            }
+        };
+        if (Batching.acrossImages(n, par)) {
+            // whole images per thread: a batch's convs no longer wait on a split of one small image's rows
+            par.forRange(n, 1, images);
+            return new ConvOutput(y, n, kernel.outChannels(), oh, ow, pitch);
+        }
+        boolean acrossGroups = g >= par.threads() && par.threads() > 1;
+        Parallel inner = acrossGroups || small ? Parallel.serial() : par;
         for (int img = 0; img < n; img++) {
-            int image = img;
+            Image image = new Image(img, c, h, w);
             Parallel.RangeBody body = (from, to) -> {
-                Parallel inner = acrossGroups || small ? Parallel.serial() : par;
-                for (int gi = from; gi < to; gi++) {
-                    PackedTernaryMatrix m = groups[gi];
-                    int rows = FloatKernels.usedSteps(m.layout()) * ReductionLayout.STEP;
-                    int[] rowOf = m.layout().toPadded();
-                    PixelSource viewOrCols = view ? PixelSource.view(x, image, c, h, w, gi * kernel.inPerGroup(), kernel.inPerGroup(), kernel.kh(), kernel.kw(), geo, rowOf, rows)
-                            : PixelSource.im2col(x, image, c, h, w, gi * kernel.inPerGroup(), kernel.inPerGroup(), kernel.kh(), kernel.kw(), geo, rowOf, rows);
-                    if (int8 && view) {
-                        quantizedSlabs(m, viewOrCols, rows, y, (image * kernel.outChannels() + gi * perGroup) * pixels, inner);
-                        continue;
-                    }
-                    PixelSource src = viewOrCols;
-                    float[] scale = int8 ? new float[src.width()] : null;
-                    if (int8) PixelQuantizer.quantize(src.data(), rows, src.width(), scale);
-                    int yOff = (image * kernel.outChannels() + gi * perGroup) * pixels;
-                    inner.forRange(perGroup, 4, (r0, r1) -> FloatKernels.pixelRows(m, src, pixels, r0, r1, y, yOff, scale));
-                }
+                for (int gi = from; gi < to; gi++) pixelGroup(x, image, gi, geo, int8, y, pixels, inner);
             };
             if (acrossGroups) par.forRange(g, 1, body);
             else body.run(0, g);
         }
         return new ConvOutput(y, n, kernel.outChannels(), oh, ow, pitch);
+    }
+
+    /** Which image of an input [n, c, h, w] a kernel works on. */
+    private record Image(int index, int c, int h, int w) {}
+
+    /** One image's group gi into y (each output's value does not depend on {@code par}). */
+    private void pixelGroup(float[] x, Image im, int gi, ConvGeometry geo, boolean int8, float[] y, int pixels, Parallel par) {
+        int perGroup = kernel.outChannels() / groups.length, image = im.index(), c = im.c(), h = im.h(), w = im.w();
+        boolean view = PixelSource.viewPays(geo, w, kernel.kw());
+        PackedTernaryMatrix m = groups[gi];
+        int rows = FloatKernels.usedSteps(m.layout()) * ReductionLayout.STEP;
+        int[] rowOf = m.layout().toPadded();
+        PixelSource viewOrCols = view ? PixelSource.view(x, image, c, h, w, gi * kernel.inPerGroup(), kernel.inPerGroup(), kernel.kh(), kernel.kw(), geo, rowOf, rows)
+                : PixelSource.im2col(x, image, c, h, w, gi * kernel.inPerGroup(), kernel.inPerGroup(), kernel.kh(), kernel.kw(), geo, rowOf, rows);
+        int yOff = (image * kernel.outChannels() + gi * perGroup) * pixels;
+        if (int8 && view) {
+            quantizedSlabs(m, viewOrCols, rows, y, yOff, par);
+            return;
+        }
+        PixelSource src = viewOrCols;
+        float[] scale = int8 ? new float[src.width()] : null;
+        if (int8) PixelQuantizer.quantize(src.data(), rows, src.width(), scale);
+        par.forRange(perGroup, 4, (r0, r1) -> FloatKernels.pixelRows(m, src, pixels, r0, r1, y, yOff, scale));
     }
 
     /**
