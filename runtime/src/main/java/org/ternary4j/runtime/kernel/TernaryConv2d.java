@@ -15,6 +15,8 @@ public final class TernaryConv2d {
     private final Kernel kernel;
     /** The direct kernel of a depthwise conv with one scale per channel (then {@link #groups} is only kept for its count); null otherwise. */
     private final DepthwiseConv depthwise;
+    /** The compact form of a 1×1 conv with one scale per output channel (then {@link #groups} only counts); null otherwise. */
+    private final CompactPointwise compact;
 
     /**
      * Multiply-adds below which the exact 1×1 panel product stays on the calling thread: 2^19
@@ -28,7 +30,8 @@ public final class TernaryConv2d {
 
     private TernaryConv2d(PackedTernaryMatrix[] groups, float[] bias, Kernel kernel) {
         this.depthwise = kernel.inPerGroup() == 1 && groups.length == kernel.outChannels() ? DepthwiseConv.of(groups, kernel.kh(), kernel.kw()) : null;
-        this.groups = depthwise == null ? groups : new PackedTernaryMatrix[groups.length];
+        this.compact = depthwise == null && kernel.kh() == 1 && kernel.kw() == 1 && groups.length == 1 ? CompactPointwise.of(groups[0]) : null;
+        this.groups = depthwise == null && compact == null ? groups : new PackedTernaryMatrix[groups.length];
         this.bias = bias;
         this.kernel = kernel;
     }
@@ -51,6 +54,11 @@ public final class TernaryConv2d {
         return depthwise != null;
     }
 
+    /** Whether this 1×1 conv keeps its weights as {@link CompactPointwise} (for tests). */
+    boolean compactPointwise() {
+        return compact != null;
+    }
+
     public int outChannels() {
         return kernel.outChannels();
     }
@@ -58,6 +66,7 @@ public final class TernaryConv2d {
     public long residentBytes() {
         long b = bias == null ? 0 : bias.length * 4L;
         if (depthwise != null) return b + depthwise.residentBytes();
+        if (compact != null) return b + compact.residentBytes();
         for (PackedTernaryMatrix m : groups) b += m.residentBytes();
         return b;
     }
@@ -98,10 +107,33 @@ public final class TernaryConv2d {
         // the depthwise kernel reads only taps with nonzero codes, so NaN and infinity need no other path
         if (depthwise != null) return depthwise.forward(x, n, h, w, geo, par);
         boolean finite = FloatKernels.allFinite(x, 0, x.length);
+        if (finite && compact != null) return compact(x, n, c, h, w, geo, exact, par);
         if (finite && exact && pointwise(geo)) return pointwise(x, n, h, w, par);
         if (finite) return forwardPixels(x, n, c, h, w, geo, !exact, par);
         int oh = geo.outH(h, kernel.kh()), ow = geo.outW(w, kernel.kw());
-        return new ConvOutput(forwardPerPixel(x, n, c, h, w, geo, exact, par), n, kernel.outChannels(), oh, ow, ow);
+        PackedTernaryMatrix[] mats = compact == null ? groups : new PackedTernaryMatrix[] {compact.unpack()};
+        return new ConvOutput(forwardPerPixel(mats, x, n, c, h, w, geo, exact, par), n, kernel.outChannels(), oh, ow, ow);
+    }
+
+    /**
+     * A compact 1×1 conv: over the input planes as they are, or, with strides or padding, over
+     * planes of the pixels the outputs read (zeros where they fall in the padding).
+     */
+    private ConvOutput compact(float[] x, int n, int c, int h, int w, ConvGeometry geo, boolean exact, Parallel par) {
+        if (pointwise(geo)) return new ConvOutput(compact.forward(x, n, h * w, exact, par), n, kernel.outChannels(), h, w, w);
+        int oh = geo.outH(h, 1), ow = geo.outW(w, 1);
+        float[] xs = new float[Math.multiplyExact(n * c, oh * ow)];
+        for (int plane = 0; plane < n * c; plane++) {
+            for (int oy = 0; oy < oh; oy++) {
+                int iy = oy * geo.strideH() - geo.padTop();
+                if (iy < 0 || iy >= h) continue;
+                for (int ox = 0; ox < ow; ox++) {
+                    int ix = ox * geo.strideW() - geo.padLeft();
+                    if (ix >= 0 && ix < w) xs[(plane * oh + oy) * ow + ox] = x[(plane * h + iy) * w + ix];
+                }
+            }
+        }
+        return new ConvOutput(compact.forward(xs, n, oh * ow, exact, par), n, kernel.outChannels(), oh, ow, ow);
     }
 
     /** A 1×1 convolution over every pixel (stride 1, no padding, one group): a matrix product with the input planes as they are. */
@@ -163,7 +195,7 @@ public final class TernaryConv2d {
     }
 
     /** Inputs with NaN or infinity: one im2col row per output pixel through {@link TernaryMatmul}, whose packed kernels skip zero codes. */
-    private float[] forwardPerPixel(float[] x, int n, int c, int h, int w, ConvGeometry geo, boolean exact, Parallel par) {
+    private float[] forwardPerPixel(PackedTernaryMatrix[] groups, float[] x, int n, int c, int h, int w, ConvGeometry geo, boolean exact, Parallel par) {
         int g = groups.length;
         int oh = geo.outH(h, kernel.kh()), ow = geo.outW(w, kernel.kw()), pixels = oh * ow, k = kernel.inPerGroup() * kernel.kh() * kernel.kw(), perGroup = kernel.outChannels() / g;
         float[] y = new float[Math.multiplyExact(n, Math.multiplyExact(kernel.outChannels(), pixels))];
