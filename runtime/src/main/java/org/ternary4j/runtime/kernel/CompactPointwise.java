@@ -54,7 +54,7 @@ final class CompactPointwise {
     /** x [n, cin, hw] (finite) → [n, rows, hw]. */
     float[] forward(float[] x, int n, int hw, boolean exact, Parallel par) {
         int outs = rows();
-        float[] w = new float[codes.decodedLength()];
+        float[] w = new float[codes.decodedLength() + F.length()];
         codes.decode(w);
         if (exact) scaleRows(w);
         float[] y = new float[Math.multiplyExact(n, Math.multiplyExact(outs, hw))];
@@ -70,17 +70,21 @@ final class CompactPointwise {
         return y;
     }
 
-    /** Codes ±1 → ±scale of their row, 0 stays 0 (the values the packed rows decode to). */
+    /**
+     * Codes ±1 → ±scale of their row, 0 stays 0 (the values the packed rows decode to), a vector
+     * at a time, a row's last partial vector masked (w has a vector of slack past the codes): rows
+     * are as short as 8 inputs, and a scalar select per weight mispredicted on random codes.
+     */
     private void scaleRows(float[] w) {
+        FloatVector zero = FloatVector.zero(F);
         for (int r = 0; r < rows(); r++) {
             float s = scale[r];
-            int i = r * cin, end = i + cin;
-            FloatVector pos = FloatVector.broadcast(F, s), neg = FloatVector.broadcast(F, -s), zero = FloatVector.zero(F);
-            for (; i + F.length() <= end; i += F.length()) {
-                FloatVector c = FloatVector.fromArray(F, w, i);
-                zero.blend(pos, c.eq(1f)).blend(neg, c.eq(-1f)).intoArray(w, i);
+            FloatVector pos = FloatVector.broadcast(F, s), neg = FloatVector.broadcast(F, -s);
+            for (int i = r * cin, end = i + cin; i < end; i += F.length()) {
+                var m = F.indexInRange(i, end);
+                FloatVector c = FloatVector.fromArray(F, w, i, m);
+                zero.blend(pos, c.eq(1f)).blend(neg, c.eq(-1f)).intoArray(w, i, m);
             }
-            for (; i < end; i++) w[i] = w[i] > 0 ? s : w[i] < 0 ? -s : 0f;
         }
     }
 
