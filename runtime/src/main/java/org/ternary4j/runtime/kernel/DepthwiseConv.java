@@ -43,21 +43,14 @@ final class DepthwiseConv {
         return codes.residentBytes() + scale.length * 4L;
     }
 
-    /**
-     * x [n, c, h, w] → [n, c, oh, ow] without bias; channels split among threads. Stride 1 runs
-     * over a zero-padded copy of each plane (see {@link #padded}), so its rows come out as wide as
-     * the padded rows ({@link ConvOutput#pitch}).
-     */
+    /** x [n, c, h, w] → [n, c, oh, ow] without bias; channels split among threads. */
     ConvOutput forward(float[] x, int n, int h, int w, ConvGeometry geo, Parallel par) {
         int c = scale.length, oh = geo.outH(h, kh), ow = geo.outW(w, kw), taps = kh * kw;
-        boolean view = geo.strideH() == 1 && geo.strideW() == 1;
-        int pitch = view ? PixelSource.pitch(geo, w) : ow;
-        float[] y = new float[Math.multiplyExact(n * c, oh * pitch)], code = new float[codes.decodedLength()];
+        float[] y = new float[Math.multiplyExact(n * c, oh * ow)], code = new float[codes.decodedLength()];
         codes.decode(code);
         Parallel p = (long) n * c * oh * ow * kh * kw < TernaryMatmul.SERIAL_WORK ? Parallel.serial() : par;
         p.forRange(n * c, 1, (from, to) -> {
-            float[] sp = new float[ow], sn = new float[ow];
-            Padded pad = view ? new Padded(geo, h, w, oh, kh, kw) : null;
+            Phases ph = new Phases(geo, h, w, kh, kw);
             int[] pos = new int[taps], neg = new int[taps];
             for (int plane = from; plane < to; plane++) {
                 int ch = plane % c, np = 0, nn = 0;
@@ -69,60 +62,79 @@ final class DepthwiseConv {
                     np += v > 0 ? 1 : 0;
                     nn += v < 0 ? 1 : 0;
                 }
-                Taps tp = new Taps(pos, np, neg, nn);
-                if (view) padded(x, plane, tp, pad, y);
-                else channel(x, plane, tp, h, w, geo, oh, ow, y, sp, sn);
+                plane(x, plane, new Taps(pos, np, neg, nn), ph, y);
             }
         });
-        return new ConvOutput(y, n, c, oh, ow, pitch);
+        return new ConvOutput(y, n, c, oh, ow, ow);
     }
 
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
 
     /**
-     * A thread's scratch for stride-1 planes: the plane zero-padded to rows of {@code pitch}, and
-     * the sums of the +1 and −1 taps for every output (oh·pitch, in vectors). Tap (ky, kx) of
-     * output j = oy·pitch + ox reads padded value j + ky·dh·pitch + kx·dw, so a tap is one
-     * contiguous add over all outputs.
+     * A thread's scratch: the zero-padded plane split into strideH·strideW phases (phase (a, b)
+     * holds the padded values at rows ≡ a mod strideH and columns ≡ b mod strideW, rows
+     * {@code pitch} long), and
+     * the sums of the +1 and −1 taps for every output j = oy·pitch + ox (columns past outW are
+     * computed and dropped). Tap (ky, kx) of every output then reads one phase at a fixed offset,
+     * so a tap is one contiguous add over all outputs, whatever the stride.
      */
-    private static final class Padded {
-        final int h, w, pitch, top, left, outputs, span;
+    private static final class Phases {
+        final int h, w, sy, sx, top, left, pitch, phase, oh, ow, span;
         final int[] offset;
         final float[] in, sp, sn;
 
-        Padded(ConvGeometry geo, int h, int w, int oh, int kh, int kw) {
+        Phases(ConvGeometry geo, int h, int w, int kh, int kw) {
             this.h = h;
             this.w = w;
-            pitch = PixelSource.pitch(geo, w);
+            sy = geo.strideH();
+            sx = geo.strideW();
             top = geo.padTop();
             left = geo.padLeft();
-            outputs = oh * pitch;
-            span = (outputs + F.length() - 1) / F.length() * F.length();
+            oh = geo.outH(h, kh);
+            ow = geo.outW(w, kw);
+            pitch = (PixelSource.pitch(geo, w) + sx - 1) / sx;
+            int rows = (h + geo.padTop() + geo.padBottom() + sy - 1) / sy;
+            phase = rows * pitch;
+            span = (oh * pitch + F.length() - 1) / F.length() * F.length();
             offset = new int[kh * kw];
             int max = 0;
-            for (int t = 0; t < offset.length; t++) max = Math.max(max, offset[t] = t / kw * geo.dilationH() * pitch + t % kw * geo.dilationW());
-            in = new float[Math.max((h + geo.padTop() + geo.padBottom()) * pitch, max + span)];
+            for (int t = 0; t < offset.length; t++) {
+                int dy = t / kw * geo.dilationH(), dx = t % kw * geo.dilationW();
+                offset[t] = (dy % sy * sx + dx % sx) * phase + dy / sy * pitch + dx / sx;
+                max = Math.max(max, offset[t]);
+            }
+            in = new float[Math.max(sy * sx * phase, max + span)];
             sp = new float[span];
             sn = new float[span];
         }
     }
 
     /**
-     * One stride-1 plane: each output's +1 and −1 sums over its taps in tap order, as
-     * {@link #channel} computes them. Taps in the padding add +0 where channel skips them, which
-     * changes no sum (a sum that starts at +0 is never −0), so the results are the same bits.
+     * One plane: each output's +1 and −1 sums over its taps in tap order, then scale·(Σ₊ − Σ₋).
+     * Taps in the padding add +0 where a direct loop would skip them, which changes no sum (a sum
+     * that starts at +0 is never −0), so the results are those of the direct loop, bit for bit.
      */
-    private void padded(float[] x, int plane, Taps t, Padded p, float[] y) {
+    private void plane(float[] x, int plane, Taps t, Phases p, float[] y) {
         float[] in = p.in, sp = p.sp, sn = p.sn;
-        for (int iy = 0; iy < p.h; iy++) System.arraycopy(x, (plane * p.h + iy) * p.w, in, (iy + p.top) * p.pitch + p.left, p.w);
+        int sy = p.sy, sx = p.sx;
+        for (int iy = 0; iy < p.h; iy++) {
+            int py = iy + p.top, row = py % sy * sx * p.phase + py / sy * p.pitch, src = (plane * p.h + iy) * p.w;
+            if (sx == 1) System.arraycopy(x, src, in, row + p.left, p.w);
+            else for (int ix = 0; ix < p.w; ix++) {
+                int px = ix + p.left;
+                in[row + px % sx * p.phase + px / sx] = x[src + ix];
+            }
+        }
         sums(in, p.offset, t.pos(), t.np(), sp, p.span);
         sums(in, p.offset, t.neg(), t.nn(), sn, p.span);
-        float s = scale[plane % scale.length];
-        int out = plane * p.outputs, j = 0;
-        for (; j + F.length() <= p.outputs; j += F.length()) {
-            FloatVector.fromArray(F, sp, j).sub(FloatVector.fromArray(F, sn, j)).mul(s).intoArray(y, out + j);
+        float k = scale[plane % scale.length];
+        for (int oy = 0; oy < p.oh; oy++) {
+            int from = oy * p.pitch, out = (plane * p.oh + oy) * p.ow, j = 0;
+            for (; j + F.length() <= p.ow; j += F.length()) {
+                FloatVector.fromArray(F, sp, from + j).sub(FloatVector.fromArray(F, sn, from + j)).mul(k).intoArray(y, out + j);
+            }
+            for (; j < p.ow; j++) y[out + j] = k * (sp[from + j] - sn[from + j]);
         }
-        for (; j < p.outputs; j++) y[out + j] = s * (sp[j] - sn[j]);
     }
 
     /** sum[j] = Σ in[offset[taps[i]] + j] over i in order, for j below span (a multiple of the vector length). */
@@ -136,33 +148,4 @@ final class DepthwiseConv {
 
     /** A channel's +1 taps pos[0 … np) and −1 taps neg[0 … nn), in tap order. */
     private record Taps(int[] pos, int np, int[] neg, int nn) {}
-
-    private void channel(float[] x, int plane, Taps t, int h, int w, ConvGeometry geo, int oh, int ow, float[] y, float[] sp, float[] sn) {
-        int ch = plane % scale.length, in = plane * h * w, out = plane * oh * ow;
-        float s = scale[ch];
-        for (int oy = 0; oy < oh; oy++) {
-            java.util.Arrays.fill(sp, 0f);
-            java.util.Arrays.fill(sn, 0f);
-            accumulate(x, in, h, w, geo, oy, ow, t.pos(), t.np(), sp);
-            accumulate(x, in, h, w, geo, oy, ow, t.neg(), t.nn(), sn);
-            int o = out + oy * ow;
-            for (int ox = 0; ox < ow; ox++) y[o + ox] = s * (sp[ox] - sn[ox]);
-        }
-    }
-
-    /** Adds, tap by tap in tap order, the inputs under taps[0 … count) to each output column's sum (zeros outside the image). */
-    private void accumulate(float[] x, int in, int h, int w, ConvGeometry geo, int oy, int ow, int[] taps, int count, float[] sum) {
-        for (int i = 0; i < count; i++) {
-            int t = taps[i];
-            int ky = t / kw, kx = t % kw;
-            int iy = oy * geo.strideH() - geo.padTop() + ky * geo.dilationH();
-            if (iy < 0 || iy >= h) continue;
-            int row = in + iy * w, x0 = kx * geo.dilationW() - geo.padLeft(), sw = geo.strideW();
-            // columns whose input lies inside the row: ox in [lo, hi)
-            int lo = x0 >= 0 ? 0 : (-x0 + sw - 1) / sw;
-            int hi = Math.min(ow, w - x0 <= 0 ? 0 : (w - 1 - x0) / sw + 1);
-            if (sw == 1) for (int ox = lo; ox < hi; ox++) sum[ox] += x[row + x0 + ox];
-            else for (int ox = lo; ox < hi; ox++) sum[ox] += x[row + x0 + ox * sw];
-        }
-    }
 }
