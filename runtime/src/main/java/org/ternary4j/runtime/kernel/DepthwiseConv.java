@@ -137,12 +137,32 @@ final class DepthwiseConv {
         }
     }
 
-    /** sum[j] = Σ in[offset[taps[i]] + j] over i in order, for j below span (a multiple of the vector length). */
+    /**
+     * sum[j] = Σ in[offset[taps[i]] + j] over i in order, for j below span (a multiple of the
+     * vector length): four vectors of outputs stay in registers over all taps, so each tap costs
+     * a load and an add per vector instead of also reloading and storing the sums.
+     */
     private static void sums(float[] in, int[] offset, int[] taps, int count, float[] sum, int span) {
-        java.util.Arrays.fill(sum, 0f);
-        for (int i = 0; i < count; i++) {
-            int o = offset[taps[i]];
-            for (int j = 0; j < span; j += F.length()) FloatVector.fromArray(F, in, o + j).add(FloatVector.fromArray(F, sum, j)).intoArray(sum, j);
+        int l = F.length(), j = 0;
+        FloatVector zero = FloatVector.zero(F);
+        for (; j + 4 * l <= span; j += 4 * l) {
+            FloatVector a0 = zero, a1 = zero, a2 = zero, a3 = zero;
+            for (int i = 0; i < count; i++) {
+                int o = offset[taps[i]] + j;
+                a0 = a0.add(FloatVector.fromArray(F, in, o));
+                a1 = a1.add(FloatVector.fromArray(F, in, o + l));
+                a2 = a2.add(FloatVector.fromArray(F, in, o + 2 * l));
+                a3 = a3.add(FloatVector.fromArray(F, in, o + 3 * l));
+            }
+            a0.intoArray(sum, j);
+            a1.intoArray(sum, j + l);
+            a2.intoArray(sum, j + 2 * l);
+            a3.intoArray(sum, j + 3 * l);
+        }
+        for (; j < span; j += l) {
+            FloatVector a = zero;
+            for (int i = 0; i < count; i++) a = a.add(FloatVector.fromArray(F, in, offset[taps[i]] + j));
+            a.intoArray(sum, j);
         }
     }
 
