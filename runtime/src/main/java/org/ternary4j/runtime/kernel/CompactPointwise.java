@@ -58,6 +58,10 @@ final class CompactPointwise {
         codes.decode(w);
         if (exact) scaleRows(w);
         float[] y = new float[Math.multiplyExact(n, Math.multiplyExact(outs, hw))];
+        if (hw == 1) {
+            vectors(x, n, w, exact, y);
+            return y;
+        }
         PanelGemm.Rows weights = new PanelGemm.Rows(w, 0, cin, y, 0, hw);
         if (Batching.acrossImages(n, par)) {
             par.forRange(n, 1, (i0, i1) -> {
@@ -85,6 +89,38 @@ final class CompactPointwise {
                 FloatVector c = FloatVector.fromArray(F, w, i, m);
                 zero.blend(pos, c.eq(1f)).blend(neg, c.eq(-1f)).intoArray(w, i, m);
             }
+        }
+    }
+
+    /**
+     * One pixel per image (a squeeze-and-excitation block after its global pooling): the images
+     * are the activation rows and the weights the panels, NR output channels each, so no lane is
+     * spent on the 31 pixels a plane panel would not have. Each output is still one FMA chain over
+     * the inputs in order, the same bits as the plane form.
+     */
+    private void vectors(float[] x, int n, float[] w, boolean exact, float[] y) {
+        int outs = rows();
+        float[] a = x, ps = null;
+        if (!exact) {
+            int ld = (n + 7) / 8 * 8;
+            float[] q = new float[Math.multiplyExact(cin, ld)];
+            ps = new float[ld];
+            for (int img = 0; img < n; img++) for (int ch = 0; ch < cin; ch++) q[ch * ld + img] = x[img * cin + ch];
+            PixelQuantizer.quantize(q, cin, ld, ps);
+            a = new float[Math.multiplyExact(n, cin)];
+            for (int img = 0; img < n; img++) for (int ch = 0; ch < cin; ch++) a[img * cin + ch] = q[ch * ld + img];
+        }
+        PanelGemm.Rows io = new PanelGemm.Rows(a, cin, y, outs);
+        float[] panel = new float[cin * NR];
+        for (int r0 = 0; r0 < outs; r0 += NR) {
+            int cols = Math.min(NR, outs - r0);
+            java.util.Arrays.fill(panel, 0f);
+            for (int r = 0; r < cols; r++) for (int q = 0; q < cin; q++) panel[q * NR + r] = w[(r0 + r) * cin + q];
+            PanelGemm.multiply(io, n, cin, panel, 0, r0, cols);
+        }
+        if (exact) return;
+        for (int img = 0; img < n; img++) {
+            for (int o = 0; o < outs; o++) y[img * outs + o] = (0f + scale[o] * y[img * outs + o]) * ps[img];
         }
     }
 
