@@ -7,10 +7,10 @@ import jdk.incubator.vector.VectorSpecies;
  * A depthwise convolution (one input channel per group, one output channel per group) with
  * ternary taps and one scale per channel, computed directly: per output pixel the +1 taps and the
  * −1 taps are summed separately and the channel's scale applied to the difference, as
- * {@link PackedTernaryMatrix#exactReference} does for one segment. The generic grouped path built
- * an unrolled window copy and a packed 1-row matrix per channel (a 3×3 depthwise layer padded each
- * channel's 9 taps to a whole code block). Both activation modes run this float kernel: per-pixel
- * int8 quantization of 9 values saves nothing.
+ * {@link PackedTernaryMatrix#exactReference} does for one segment (a packed 1-row matrix per
+ * channel would pad its 9 or 25 taps to a whole code block). The taps are kept as
+ * {@link Base3Codes} and turned into tap lists per call. Both activation modes run this float
+ * kernel: per-pixel int8 quantization of 9 values saves nothing.
  */
 final class DepthwiseConv {
     /** Codes of channel c's taps (ky·kw + kx) at c·kh·kw + tap. */

@@ -6,8 +6,11 @@ import org.ternary4j.core.TernaryTensor;
 /**
  * 2-D convolution (NCHW) with packed ternary weights [O, I/groups, kh, kw]: per group, the input
  * windows are unrolled (im2col, one row of I/groups·kh·kw values per output pixel) and multiplied
- * by that group's packed rows with {@link TernaryMatmul}. Grouped and depthwise convolutions are
- * groups of small matrices; many groups run in parallel, one group's rows otherwise.
+ * by that group's packed rows with {@link TernaryMatmul}. Grouped convolutions are groups of small
+ * matrices; many groups run in parallel, one group's rows otherwise. Two shapes too small for the
+ * padded layouts keep base-3 codes instead and decode them per call: depthwise convs
+ * ({@link DepthwiseConv}) and 1×1 convs with one scale per output channel ({@link CompactPointwise}).
+ * A batch of at least one image per thread is shared by whole images ({@link Batching}).
  */
 public final class TernaryConv2d {
     private final PackedTernaryMatrix[] groups;
