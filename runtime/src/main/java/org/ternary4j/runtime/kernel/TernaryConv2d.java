@@ -179,22 +179,11 @@ public final class TernaryConv2d {
         return new ConvOutput(y, n, outs, h, w, w);
     }
 
-    /** One image of the 1×1 product: blocks of {@link PanelGemm#NR} pixels shared among threads; io holds the weights, y at image 0. */
+    /** One image of the 1×1 product; io holds the weights and y at image 0. */
     private void pointwiseImage(float[] x, int img, int hw, PanelGemm.Rows io, Parallel par) {
-        int cin = kernel.inPerGroup(), outs = kernel.outChannels(), nr = PanelGemm.NR, blocks = (hw + nr - 1) / nr, xOff = img * cin * hw;
+        int cin = kernel.inPerGroup(), outs = kernel.outChannels();
         PanelGemm.Rows rows = new PanelGemm.Rows(io.a(), 0, io.lda(), io.y(), img * outs * hw, hw);
-        par.forRange(blocks, 1, (b0, b1) -> {
-            for (int b = b0; b < b1; b++) {
-                int j0 = b * nr, cols = Math.min(nr, hw - j0);
-                PanelGemm.Panel panel = new PanelGemm.Panel(x, xOff + j0, hw);
-                if (cols < nr) {
-                    float[] tail = new float[cin * nr];
-                    for (int ch = 0; ch < cin; ch++) System.arraycopy(x, xOff + ch * hw + j0, tail, ch * nr, cols);
-                    panel = new PanelGemm.Panel(tail, 0, nr);
-                }
-                PanelGemm.multiply(rows, outs, cin, panel, j0, cols);
-            }
-        });
+        CompactPointwise.planes(x, img * cin * hw, cin, hw, new CompactPointwise.Product(rows, outs), par);
     }
 
     /** Inputs with NaN or infinity: one im2col row per output pixel through {@link TernaryMatmul}, whose packed kernels skip zero codes. */
