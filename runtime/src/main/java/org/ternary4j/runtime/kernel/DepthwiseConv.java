@@ -1,25 +1,26 @@
 package org.ternary4j.runtime.kernel;
 
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorSpecies;
+
 /**
  * A depthwise convolution (one input channel per group, one output channel per group) with
  * ternary taps and one scale per channel, computed directly: per output pixel the +1 taps and the
  * −1 taps are summed separately and the channel's scale applied to the difference, as
- * {@link PackedTernaryMatrix#exactReference} does for one segment. The generic grouped path built
- * an unrolled window copy and a packed 1-row matrix per channel (a 3×3 depthwise layer padded each
- * channel's 9 taps to a whole code block). Both activation modes run this float kernel: per-pixel
- * int8 quantization of 9 values saves nothing.
+ * {@link PackedTernaryMatrix#exactReference} does for one segment (a packed 1-row matrix per
+ * channel would pad its 9 or 25 taps to a whole code block). The taps are kept as
+ * {@link Base3Codes} and turned into tap lists per call. Both activation modes run this float
+ * kernel: per-pixel int8 quantization of 9 values saves nothing.
  */
 final class DepthwiseConv {
-    /** Tap offsets (ky·kw + kx) with code +1 and −1 per channel: pos[c], neg[c]. */
-    private final int[][] pos;
-    private final int[][] neg;
+    /** Codes of channel c's taps (ky·kw + kx) at c·kh·kw + tap. */
+    private final Base3Codes codes;
     private final float[] scale;
     private final int kh;
     private final int kw;
 
-    private DepthwiseConv(int[][] pos, int[][] neg, float[] scale, int kh, int kw) {
-        this.pos = pos;
-        this.neg = neg;
+    private DepthwiseConv(Base3Codes codes, float[] scale, int kh, int kw) {
+        this.codes = codes;
         this.scale = scale;
         this.kh = kh;
         this.kw = kw;
@@ -28,75 +29,143 @@ final class DepthwiseConv {
     /** The depthwise form of per-channel matrices [1, kh·kw], or null when a channel has two scales or several segments. */
     static DepthwiseConv of(PackedTernaryMatrix[] channels, int kh, int kw) {
         int c = channels.length, taps = kh * kw;
-        int[][] pos = new int[c][], neg = new int[c][];
         float[] scale = new float[c];
         for (int ch = 0; ch < c; ch++) {
             PackedTernaryMatrix m = channels[ch];
             if (m.rows() != 1 || m.cols() != taps || m.twoScales() || m.layout().segments() != 1) return null;
             scale[ch] = m.scalePos()[0];
-            int np = 0, nn = 0;
-            for (int t = 0; t < taps; t++) {
-                int code = m.code(0, t);
-                if (code > 0) np++;
-                else if (code < 0) nn++;
-            }
-            pos[ch] = new int[np];
-            neg[ch] = new int[nn];
-            np = 0;
-            nn = 0;
-            for (int t = 0; t < taps; t++) {
-                int code = m.code(0, t);
-                if (code > 0) pos[ch][np++] = t;
-                else if (code < 0) neg[ch][nn++] = t;
-            }
         }
-        return new DepthwiseConv(pos, neg, scale, kh, kw);
+        return new DepthwiseConv(Base3Codes.of(c * taps, i -> channels[i / taps].code(0, i % taps)), scale, kh, kw);
     }
 
-    /** Bytes kept: two tap lists and a scale per channel. */
+    /** Bytes kept: the codes (1.6 bits a tap) and a scale per channel; the tap lists are rebuilt per call. */
     long residentBytes() {
-        long b = scale.length * 4L;
-        for (int ch = 0; ch < scale.length; ch++) b += 4L * (pos[ch].length + neg[ch].length);
-        return b;
+        return codes.residentBytes() + scale.length * 4L;
     }
 
     /** x [n, c, h, w] → [n, c, oh, ow] without bias; channels split among threads. */
     ConvOutput forward(float[] x, int n, int h, int w, ConvGeometry geo, Parallel par) {
-        int c = scale.length, oh = geo.outH(h, kh), ow = geo.outW(w, kw);
-        float[] y = new float[Math.multiplyExact(n * c, oh * ow)];
+        int c = scale.length, oh = geo.outH(h, kh), ow = geo.outW(w, kw), taps = kh * kw;
+        float[] y = new float[Math.multiplyExact(n * c, oh * ow)], code = new float[codes.decodedLength()];
+        codes.decode(code);
         Parallel p = (long) n * c * oh * ow * kh * kw < TernaryMatmul.SERIAL_WORK ? Parallel.serial() : par;
         p.forRange(n * c, 1, (from, to) -> {
-            float[] sp = new float[ow], sn = new float[ow];
-            for (int plane = from; plane < to; plane++) channel(x, plane, h, w, geo, oh, ow, y, sp, sn);
+            Phases ph = new Phases(geo, h, w, kh, kw);
+            int[] pos = new int[taps], neg = new int[taps];
+            for (int plane = from; plane < to; plane++) {
+                int ch = plane % c, np = 0, nn = 0;
+                for (int t = 0; t < taps; t++) {
+                    // no branch on the code: random codes mispredicted one in three
+                    float v = code[ch * taps + t];
+                    pos[np] = t;
+                    neg[nn] = t;
+                    np += v > 0 ? 1 : 0;
+                    nn += v < 0 ? 1 : 0;
+                }
+                plane(x, plane, new Taps(pos, np, neg, nn), ph, y);
+            }
         });
         return new ConvOutput(y, n, c, oh, ow, ow);
     }
 
-    private void channel(float[] x, int plane, int h, int w, ConvGeometry geo, int oh, int ow, float[] y, float[] sp, float[] sn) {
-        int ch = plane % scale.length, in = plane * h * w, out = plane * oh * ow;
-        float s = scale[ch];
-        for (int oy = 0; oy < oh; oy++) {
-            java.util.Arrays.fill(sp, 0f);
-            java.util.Arrays.fill(sn, 0f);
-            accumulate(x, in, h, w, geo, oy, ow, pos[ch], sp);
-            accumulate(x, in, h, w, geo, oy, ow, neg[ch], sn);
-            int o = out + oy * ow;
-            for (int ox = 0; ox < ow; ox++) y[o + ox] = s * (sp[ox] - sn[ox]);
+    private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
+
+    /**
+     * A thread's scratch: the zero-padded plane split into strideH·strideW phases (phase (a, b)
+     * holds the padded values at rows ≡ a mod strideH and columns ≡ b mod strideW, rows
+     * {@code pitch} long), and
+     * the sums of the +1 and −1 taps for every output j = oy·pitch + ox (columns past outW are
+     * computed and dropped). Tap (ky, kx) of every output then reads one phase at a fixed offset,
+     * so a tap is one contiguous add over all outputs, whatever the stride.
+     */
+    private static final class Phases {
+        final int h, w, sy, sx, top, left, pitch, phase, oh, ow, span;
+        final int[] offset;
+        final float[] in, sp, sn;
+
+        Phases(ConvGeometry geo, int h, int w, int kh, int kw) {
+            this.h = h;
+            this.w = w;
+            sy = geo.strideH();
+            sx = geo.strideW();
+            top = geo.padTop();
+            left = geo.padLeft();
+            oh = geo.outH(h, kh);
+            ow = geo.outW(w, kw);
+            pitch = (PixelSource.pitch(geo, w) + sx - 1) / sx;
+            int rows = (h + geo.padTop() + geo.padBottom() + sy - 1) / sy;
+            phase = rows * pitch;
+            span = (oh * pitch + F.length() - 1) / F.length() * F.length();
+            offset = new int[kh * kw];
+            int max = 0;
+            for (int t = 0; t < offset.length; t++) {
+                int dy = t / kw * geo.dilationH(), dx = t % kw * geo.dilationW();
+                offset[t] = (dy % sy * sx + dx % sx) * phase + dy / sy * pitch + dx / sx;
+                max = Math.max(max, offset[t]);
+            }
+            in = new float[Math.max(sy * sx * phase, max + span)];
+            sp = new float[span];
+            sn = new float[span];
         }
     }
 
-    /** Adds, tap by tap in tap order, the inputs under the given taps to each output column's sum (zeros outside the image). */
-    private void accumulate(float[] x, int in, int h, int w, ConvGeometry geo, int oy, int ow, int[] taps, float[] sum) {
-        for (int t : taps) {
-            int ky = t / kw, kx = t % kw;
-            int iy = oy * geo.strideH() - geo.padTop() + ky * geo.dilationH();
-            if (iy < 0 || iy >= h) continue;
-            int row = in + iy * w, x0 = kx * geo.dilationW() - geo.padLeft(), sw = geo.strideW();
-            // columns whose input lies inside the row: ox in [lo, hi)
-            int lo = x0 >= 0 ? 0 : (-x0 + sw - 1) / sw;
-            int hi = Math.min(ow, w - x0 <= 0 ? 0 : (w - 1 - x0) / sw + 1);
-            if (sw == 1) for (int ox = lo; ox < hi; ox++) sum[ox] += x[row + x0 + ox];
-            else for (int ox = lo; ox < hi; ox++) sum[ox] += x[row + x0 + ox * sw];
+    /**
+     * One plane: each output's +1 and −1 sums over its taps in tap order, then scale·(Σ₊ − Σ₋).
+     * Taps in the padding add +0 where a direct loop would skip them, which changes no sum (a sum
+     * that starts at +0 is never −0), so the results are those of the direct loop, bit for bit.
+     */
+    private void plane(float[] x, int plane, Taps t, Phases p, float[] y) {
+        float[] in = p.in, sp = p.sp, sn = p.sn;
+        int sy = p.sy, sx = p.sx;
+        for (int iy = 0; iy < p.h; iy++) {
+            int py = iy + p.top, row = py % sy * sx * p.phase + py / sy * p.pitch, src = (plane * p.h + iy) * p.w;
+            if (sx == 1) System.arraycopy(x, src, in, row + p.left, p.w);
+            else for (int ix = 0; ix < p.w; ix++) {
+                int px = ix + p.left;
+                in[row + px % sx * p.phase + px / sx] = x[src + ix];
+            }
+        }
+        sums(in, p.offset, t.pos(), t.np(), sp, p.span);
+        sums(in, p.offset, t.neg(), t.nn(), sn, p.span);
+        float k = scale[plane % scale.length];
+        for (int oy = 0; oy < p.oh; oy++) {
+            int from = oy * p.pitch, out = (plane * p.oh + oy) * p.ow, j = 0;
+            for (; j + F.length() <= p.ow; j += F.length()) {
+                FloatVector.fromArray(F, sp, from + j).sub(FloatVector.fromArray(F, sn, from + j)).mul(k).intoArray(y, out + j);
+            }
+            for (; j < p.ow; j++) y[out + j] = k * (sp[from + j] - sn[from + j]);
         }
     }
+
+    /**
+     * sum[j] = Σ in[offset[taps[i]] + j] over i in order, for j below span (a multiple of the
+     * vector length): four vectors of outputs stay in registers over all taps, so each tap costs
+     * a load and an add per vector instead of also reloading and storing the sums.
+     */
+    private static void sums(float[] in, int[] offset, int[] taps, int count, float[] sum, int span) {
+        int l = F.length(), j = 0;
+        FloatVector zero = FloatVector.zero(F);
+        for (; j + 4 * l <= span; j += 4 * l) {
+            FloatVector a0 = zero, a1 = zero, a2 = zero, a3 = zero;
+            for (int i = 0; i < count; i++) {
+                int o = offset[taps[i]] + j;
+                a0 = a0.add(FloatVector.fromArray(F, in, o));
+                a1 = a1.add(FloatVector.fromArray(F, in, o + l));
+                a2 = a2.add(FloatVector.fromArray(F, in, o + 2 * l));
+                a3 = a3.add(FloatVector.fromArray(F, in, o + 3 * l));
+            }
+            a0.intoArray(sum, j);
+            a1.intoArray(sum, j + l);
+            a2.intoArray(sum, j + 2 * l);
+            a3.intoArray(sum, j + 3 * l);
+        }
+        for (; j < span; j += l) {
+            FloatVector a = zero;
+            for (int i = 0; i < count; i++) a = a.add(FloatVector.fromArray(F, in, offset[taps[i]] + j));
+            a.intoArray(sum, j);
+        }
+    }
+
+    /** A channel's +1 taps pos[0 … np) and −1 taps neg[0 … nn), in tap order. */
+    private record Taps(int[] pos, int np, int[] neg, int nn) {}
 }

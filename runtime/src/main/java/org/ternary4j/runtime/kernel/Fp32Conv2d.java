@@ -49,21 +49,35 @@ public final class Fp32Conv2d {
         int perGroup = outChannels / groups;
         float[] y = new float[Math.multiplyExact(n, Math.multiplyExact(outChannels, pixels))];
         boolean acrossGroups = groups >= par.threads() && par.threads() > 1, small = (long) perGroup * k * pixels < TernaryMatmul.SERIAL_WORK;
+        if (Batching.acrossImages(n, par)) {
+            par.forRange(n, 1, (i0, i1) -> {
+                for (int img = i0; img < i1; img++) for (int gi = 0; gi < groups; gi++) group(x, new Shape(img, c, h, wd), gi, geo, view, y, Parallel.serial());
+            });
+            return new ConvOutput(y, n, outChannels, oh, ow, pitch);
+        }
+        Parallel inner = acrossGroups || small ? Parallel.serial() : par;
         for (int img = 0; img < n; img++) {
-            int image = img, yOff = img * outChannels * pixels;
+            Shape s = new Shape(img, c, h, wd);
             Parallel.RangeBody body = (from, to) -> {
-                Parallel inner = acrossGroups || small ? Parallel.serial() : par;
-                for (int gi = from; gi < to; gi++) {
-                    PixelSource src = view ? PixelSource.view(x, image, c, h, wd, gi * inPerGroup, inPerGroup, kh, kw, geo, null, k)
-                            : PixelSource.im2col(x, image, c, h, wd, gi * inPerGroup, inPerGroup, kh, kw, geo, null, k);
-                    int r0 = gi * perGroup;
-                    inner.forRange(perGroup, 4, (a, b) -> pixelRows(w, k, src, r0 + a, r0 + b, y, yOff));
-                }
+                for (int gi = from; gi < to; gi++) group(x, s, gi, geo, view, y, inner);
             };
             if (acrossGroups) par.forRange(groups, 1, body);
             else body.run(0, groups);
         }
         return new ConvOutput(y, n, outChannels, oh, ow, pitch);
+    }
+
+    /** Which image of an input [n, c, h, w] a call works on. */
+    private record Shape(int image, int c, int h, int w) {}
+
+    /** Image s.image()'s group gi into y; rows shared by {@code par} (no output depends on it). */
+    private void group(float[] x, Shape s, int gi, ConvGeometry geo, boolean view, float[] y, Parallel par) {
+        int k = inPerGroup * kh * kw, oh = geo.outH(s.h(), kh), pitch = view ? PixelSource.pitch(geo, s.w()) : geo.outW(s.w(), kw);
+        int yOff = s.image() * outChannels * oh * pitch, perGroup = outChannels / groups;
+        PixelSource src = view ? PixelSource.view(x, s.image(), s.c(), s.h(), s.w(), gi * inPerGroup, inPerGroup, kh, kw, geo, null, k)
+                : PixelSource.im2col(x, s.image(), s.c(), s.h(), s.w(), gi * inPerGroup, inPerGroup, kh, kw, geo, null, k);
+        int r0 = gi * perGroup;
+        par.forRange(perGroup, 4, (a, b) -> pixelRows(w, k, src, r0 + a, r0 + b, y, yOff));
     }
 
     private static final float[] ONE = {1f};

@@ -6,8 +6,11 @@ import org.ternary4j.core.TernaryTensor;
 /**
  * 2-D convolution (NCHW) with packed ternary weights [O, I/groups, kh, kw]: per group, the input
  * windows are unrolled (im2col, one row of I/groups·kh·kw values per output pixel) and multiplied
- * by that group's packed rows with {@link TernaryMatmul}. Grouped and depthwise convolutions are
- * groups of small matrices; many groups run in parallel, one group's rows otherwise.
+ * by that group's packed rows with {@link TernaryMatmul}. Grouped convolutions are groups of small
+ * matrices; many groups run in parallel, one group's rows otherwise. Two shapes too small for the
+ * padded layouts keep base-3 codes instead and decode them per call: depthwise convs
+ * ({@link DepthwiseConv}) and 1×1 convs with one scale per output channel ({@link CompactPointwise}).
+ * A batch of at least one image per thread is shared by whole images ({@link Batching}).
  */
 public final class TernaryConv2d {
     private final PackedTernaryMatrix[] groups;
@@ -15,6 +18,8 @@ public final class TernaryConv2d {
     private final Kernel kernel;
     /** The direct kernel of a depthwise conv with one scale per channel (then {@link #groups} is only kept for its count); null otherwise. */
     private final DepthwiseConv depthwise;
+    /** The compact form of a 1×1 conv with one scale per output channel (then {@link #groups} only counts); null otherwise. */
+    private final CompactPointwise compact;
 
     /**
      * Multiply-adds below which the exact 1×1 panel product stays on the calling thread: 2^19
@@ -28,7 +33,8 @@ public final class TernaryConv2d {
 
     private TernaryConv2d(PackedTernaryMatrix[] groups, float[] bias, Kernel kernel) {
         this.depthwise = kernel.inPerGroup() == 1 && groups.length == kernel.outChannels() ? DepthwiseConv.of(groups, kernel.kh(), kernel.kw()) : null;
-        this.groups = depthwise == null ? groups : new PackedTernaryMatrix[groups.length];
+        this.compact = depthwise == null && kernel.kh() == 1 && kernel.kw() == 1 && groups.length == 1 ? CompactPointwise.of(groups[0]) : null;
+        this.groups = depthwise == null && compact == null ? groups : new PackedTernaryMatrix[groups.length];
         this.bias = bias;
         this.kernel = kernel;
     }
@@ -51,6 +57,11 @@ public final class TernaryConv2d {
         return depthwise != null;
     }
 
+    /** Whether this 1×1 conv keeps its weights as {@link CompactPointwise} (for tests). */
+    boolean compactPointwise() {
+        return compact != null;
+    }
+
     public int outChannels() {
         return kernel.outChannels();
     }
@@ -58,6 +69,7 @@ public final class TernaryConv2d {
     public long residentBytes() {
         long b = bias == null ? 0 : bias.length * 4L;
         if (depthwise != null) return b + depthwise.residentBytes();
+        if (compact != null) return b + compact.residentBytes();
         for (PackedTernaryMatrix m : groups) b += m.residentBytes();
         return b;
     }
@@ -98,10 +110,33 @@ public final class TernaryConv2d {
         // the depthwise kernel reads only taps with nonzero codes, so NaN and infinity need no other path
         if (depthwise != null) return depthwise.forward(x, n, h, w, geo, par);
         boolean finite = FloatKernels.allFinite(x, 0, x.length);
+        if (finite && compact != null) return compact(x, n, c, h, w, geo, exact, par);
         if (finite && exact && pointwise(geo)) return pointwise(x, n, h, w, par);
         if (finite) return forwardPixels(x, n, c, h, w, geo, !exact, par);
         int oh = geo.outH(h, kernel.kh()), ow = geo.outW(w, kernel.kw());
-        return new ConvOutput(forwardPerPixel(x, n, c, h, w, geo, exact, par), n, kernel.outChannels(), oh, ow, ow);
+        PackedTernaryMatrix[] mats = compact == null ? groups : new PackedTernaryMatrix[] {compact.unpack()};
+        return new ConvOutput(forwardPerPixel(mats, x, n, c, h, w, geo, exact, par), n, kernel.outChannels(), oh, ow, ow);
+    }
+
+    /**
+     * A compact 1×1 conv: over the input planes as they are, or, with strides or padding, over
+     * planes of the pixels the outputs read (zeros where they fall in the padding).
+     */
+    private ConvOutput compact(float[] x, int n, int c, int h, int w, ConvGeometry geo, boolean exact, Parallel par) {
+        if (pointwise(geo)) return new ConvOutput(compact.forward(x, n, h * w, exact, par), n, kernel.outChannels(), h, w, w);
+        int oh = geo.outH(h, 1), ow = geo.outW(w, 1);
+        float[] xs = new float[Math.multiplyExact(n * c, oh * ow)];
+        for (int plane = 0; plane < n * c; plane++) {
+            for (int oy = 0; oy < oh; oy++) {
+                int iy = oy * geo.strideH() - geo.padTop();
+                if (iy < 0 || iy >= h) continue;
+                for (int ox = 0; ox < ow; ox++) {
+                    int ix = ox * geo.strideW() - geo.padLeft();
+                    if (ix >= 0 && ix < w) xs[(plane * oh + oy) * ow + ox] = x[(plane * h + iy) * w + ix];
+                }
+            }
+        }
+        return new ConvOutput(compact.forward(xs, n, oh * ow, exact, par), n, kernel.outChannels(), oh, ow, ow);
     }
 
     /** A 1×1 convolution over every pixel (stride 1, no padding, one group): a matrix product with the input planes as they are. */
@@ -118,7 +153,7 @@ public final class TernaryConv2d {
      */
     private ConvOutput pointwise(float[] x, int n, int h, int w, Parallel par) {
         PackedTernaryMatrix m = groups[0];
-        int cin = kernel.inPerGroup(), outs = kernel.outChannels(), hw = h * w, kp = m.layout().paddedK(), nr = PanelGemm.NR;
+        int cin = kernel.inPerGroup(), outs = kernel.outChannels(), hw = h * w, kp = m.layout().paddedK();
         float[] wts;
         int ld;
         if (m.layout().toPadded() == null) {
@@ -132,29 +167,27 @@ public final class TernaryConv2d {
             for (int o = 0; o < outs; o++) for (int ch = 0; ch < cin; ch++) wts[o * cin + ch] = padded[o * kp + m.layout().padded(ch)];
         }
         float[] y = new float[Math.multiplyExact(n, Math.multiplyExact(outs, hw))];
-        int blocks = (hw + nr - 1) / nr;
-        Parallel p = (long) outs * cin * hw < POINTWISE_SERIAL_WORK ? Parallel.serial() : par;
-        for (int img = 0; img < n; img++) {
-            int xOff = img * cin * hw;
-            PanelGemm.Rows io = new PanelGemm.Rows(wts, 0, ld, y, img * outs * hw, hw);
-            p.forRange(blocks, 1, (b0, b1) -> {
-                for (int b = b0; b < b1; b++) {
-                    int j0 = b * nr, cols = Math.min(nr, hw - j0);
-                    PanelGemm.Panel panel = new PanelGemm.Panel(x, xOff + j0, hw);
-                    if (cols < nr) {
-                        float[] tail = new float[cin * nr];
-                        for (int ch = 0; ch < cin; ch++) System.arraycopy(x, xOff + ch * hw + j0, tail, ch * nr, cols);
-                        panel = new PanelGemm.Panel(tail, 0, nr);
-                    }
-                    PanelGemm.multiply(io, outs, cin, panel, j0, cols);
-                }
+        PanelGemm.Rows weights = new PanelGemm.Rows(wts, 0, ld, y, 0, hw);
+        if (Batching.acrossImages(n, par)) {
+            par.forRange(n, 1, (i0, i1) -> {
+                for (int img = i0; img < i1; img++) pointwiseImage(x, img, hw, weights, Parallel.serial());
             });
+        } else {
+            Parallel p = (long) outs * cin * hw < POINTWISE_SERIAL_WORK ? Parallel.serial() : par;
+            for (int img = 0; img < n; img++) pointwiseImage(x, img, hw, weights, p);
         }
         return new ConvOutput(y, n, outs, h, w, w);
     }
 
+    /** One image of the 1×1 product; io holds the weights and y at image 0. */
+    private void pointwiseImage(float[] x, int img, int hw, PanelGemm.Rows io, Parallel par) {
+        int cin = kernel.inPerGroup(), outs = kernel.outChannels();
+        PanelGemm.Rows rows = new PanelGemm.Rows(io.a(), 0, io.lda(), io.y(), img * outs * hw, hw);
+        CompactPointwise.planes(x, img * cin * hw, cin, hw, new CompactPointwise.Product(rows, outs), par);
+    }
+
     /** Inputs with NaN or infinity: one im2col row per output pixel through {@link TernaryMatmul}, whose packed kernels skip zero codes. */
-    private float[] forwardPerPixel(float[] x, int n, int c, int h, int w, ConvGeometry geo, boolean exact, Parallel par) {
+    private float[] forwardPerPixel(PackedTernaryMatrix[] groups, float[] x, int n, int c, int h, int w, ConvGeometry geo, boolean exact, Parallel par) {
         int g = groups.length;
         int oh = geo.outH(h, kernel.kh()), ow = geo.outW(w, kernel.kw()), pixels = oh * ow, k = kernel.inPerGroup() * kernel.kh() * kernel.kw(), perGroup = kernel.outChannels() / g;
         float[] y = new float[Math.multiplyExact(n, Math.multiplyExact(kernel.outChannels(), pixels))];
@@ -190,35 +223,54 @@ public final class TernaryConv2d {
      */
     private ConvOutput forwardPixels(float[] x, int n, int c, int h, int w, ConvGeometry geo, boolean int8, Parallel par) {
         int g = groups.length, oh = geo.outH(h, kernel.kh()), ow = geo.outW(w, kernel.kw()), perGroup = kernel.outChannels() / g;
-        boolean acrossGroups = g >= par.threads() && par.threads() > 1, view = PixelSource.viewPays(geo, w, kernel.kw());
+        boolean view = PixelSource.viewPays(geo, w, kernel.kw());
         int pitch = view ? PixelSource.pitch(geo, w) : ow, pixels = oh * pitch;
         float[] y = new float[Math.multiplyExact(n, Math.multiplyExact(kernel.outChannels(), pixels))];
         boolean small = (long) perGroup * FloatKernels.usedSteps(groups[0].layout()) * ReductionLayout.STEP * pixels < TernaryMatmul.SERIAL_WORK;
+        Parallel.RangeBody images = (i0, i1) -> {
+            for (int img = i0; img < i1; img++) {
+                for (int gi = 0; gi < g; gi++) pixelGroup(x, new Image(img, c, h, w), gi, geo, int8, y, pixels, Parallel.serial());
+            }
+        };
+        if (Batching.acrossImages(n, par)) {
+            // whole images per thread: a batch's convs no longer wait on a split of one small image's rows
+            par.forRange(n, 1, images);
+            return new ConvOutput(y, n, kernel.outChannels(), oh, ow, pitch);
+        }
+        boolean acrossGroups = g >= par.threads() && par.threads() > 1;
+        Parallel inner = acrossGroups || small ? Parallel.serial() : par;
         for (int img = 0; img < n; img++) {
-            int image = img;
+            Image image = new Image(img, c, h, w);
             Parallel.RangeBody body = (from, to) -> {
-                Parallel inner = acrossGroups || small ? Parallel.serial() : par;
-                for (int gi = from; gi < to; gi++) {
-                    PackedTernaryMatrix m = groups[gi];
-                    int rows = FloatKernels.usedSteps(m.layout()) * ReductionLayout.STEP;
-                    int[] rowOf = m.layout().toPadded();
-                    PixelSource viewOrCols = view ? PixelSource.view(x, image, c, h, w, gi * kernel.inPerGroup(), kernel.inPerGroup(), kernel.kh(), kernel.kw(), geo, rowOf, rows)
-                            : PixelSource.im2col(x, image, c, h, w, gi * kernel.inPerGroup(), kernel.inPerGroup(), kernel.kh(), kernel.kw(), geo, rowOf, rows);
-                    if (int8 && view) {
-                        quantizedSlabs(m, viewOrCols, rows, y, (image * kernel.outChannels() + gi * perGroup) * pixels, inner);
-                        continue;
-                    }
-                    PixelSource src = viewOrCols;
-                    float[] scale = int8 ? new float[src.width()] : null;
-                    if (int8) PixelQuantizer.quantize(src.data(), rows, src.width(), scale);
-                    int yOff = (image * kernel.outChannels() + gi * perGroup) * pixels;
-                    inner.forRange(perGroup, 4, (r0, r1) -> FloatKernels.pixelRows(m, src, pixels, r0, r1, y, yOff, scale));
-                }
+                for (int gi = from; gi < to; gi++) pixelGroup(x, image, gi, geo, int8, y, pixels, inner);
             };
             if (acrossGroups) par.forRange(g, 1, body);
             else body.run(0, g);
         }
         return new ConvOutput(y, n, kernel.outChannels(), oh, ow, pitch);
+    }
+
+    /** Which image of an input [n, c, h, w] a kernel works on. */
+    private record Image(int index, int c, int h, int w) {}
+
+    /** One image's group gi into y (each output's value does not depend on {@code par}). */
+    private void pixelGroup(float[] x, Image im, int gi, ConvGeometry geo, boolean int8, float[] y, int pixels, Parallel par) {
+        int perGroup = kernel.outChannels() / groups.length, image = im.index(), c = im.c(), h = im.h(), w = im.w();
+        boolean view = PixelSource.viewPays(geo, w, kernel.kw());
+        PackedTernaryMatrix m = groups[gi];
+        int rows = FloatKernels.usedSteps(m.layout()) * ReductionLayout.STEP;
+        int[] rowOf = m.layout().toPadded();
+        PixelSource viewOrCols = view ? PixelSource.view(x, image, c, h, w, gi * kernel.inPerGroup(), kernel.inPerGroup(), kernel.kh(), kernel.kw(), geo, rowOf, rows)
+                : PixelSource.im2col(x, image, c, h, w, gi * kernel.inPerGroup(), kernel.inPerGroup(), kernel.kh(), kernel.kw(), geo, rowOf, rows);
+        int yOff = (image * kernel.outChannels() + gi * perGroup) * pixels;
+        if (int8 && view) {
+            quantizedSlabs(m, viewOrCols, rows, y, yOff, par);
+            return;
+        }
+        PixelSource src = viewOrCols;
+        float[] scale = int8 ? new float[src.width()] : null;
+        if (int8) PixelQuantizer.quantize(src.data(), rows, src.width(), scale);
+        par.forRange(perGroup, 4, (r0, r1) -> FloatKernels.pixelRows(m, src, pixels, r0, r1, y, yOff, scale));
     }
 
     /**

@@ -27,6 +27,12 @@ class TernaryConv2dTest {
             // 1×1 convs over every pixel (the exact path's panel product): whole pixel blocks and a tail, several scale segments
             "2, 40, 9, 11, 13, 1, 1, 1, 0, 1, 1, row, true",
             "1, 48, 6, 8, 7, 1, 1, 1, 0, 1, 1, block:16, false",
+            // 1×1 convs with one scale per channel (kept as base-3 codes), also strided and padded
+            "2, 22, 7, 9, 16, 1, 1, 1, 0, 1, 1, row, false",
+            "1, 8, 12, 12, 8, 1, 1, 2, 0, 1, 1, kernel, false",
+            "3, 5, 6, 7, 9, 1, 1, 2, 1, 1, 1, tensor, false",
+            "3, 50, 1, 1, 40, 1, 1, 1, 0, 1, 1, row, false",
+            "1, 24, 1, 1, 8, 1, 1, 1, 0, 1, 1, kernel, false",
             "1, 6, 8, 3, 4, 2, 3, 3, 1, 1, 1, syq-row, true",
             "3, 2, 4, 4, 3, 5, 5, 1, 2, 1, 1, block:7, false",
             "1, 33, 6, 6, 8, 3, 3, 1, 1, 1, 1, tensor, false",
@@ -70,6 +76,29 @@ class TernaryConv2dTest {
         if (conv.directDepthwise()) assertArrayEquals(exact, fast, "a depthwise conv computes in float on both paths");
         else assertArrayEquals(perPixelIntegerPath(wt, bias, x, n, c, h, w, kh, kw, geo), fast, "int8 pixel path = the integer kernels, bit for bit");
         assertArrayEquals(exact, conv.forward(x, n, c, h, w, geo, true, TWO), "float path, 2 threads");
+    }
+
+    /** The compact 1×1 form: its codes and scales, 1.6 bits a weight, and an infinity reaching only the outputs whose code for it is nonzero. */
+    @Test
+    void compactPointwiseKeepsCodesAndHandlesInfinity() {
+        Random rnd = new Random(11);
+        int n = 1, c = 8, h = 3, w = 5, o = 6;
+        TernaryTensor wt = RandomTensors.ternary(rnd, new int[] {o, c, 1, 1}, new Grouping.Row(), false);
+        TernaryConv2d conv = TernaryConv2d.of(wt, null, 1);
+        assertTrue(conv.compactPointwise());
+        assertTrue(conv.residentBytes() <= (o * c + Base3Codes.GROUP) / 5 + 4L * o, "codes and one scale per channel, " + conv.residentBytes() + " bytes");
+        float[] x = RandomTensors.gaussian(rnd, n * c * h * w);
+        x[2 * h * w + 4] = Float.POSITIVE_INFINITY;
+        ConvGeometry geo = ConvGeometry.simple(1, 0, 1);
+        for (boolean exact : new boolean[] {true, false}) {
+            float[] y = conv.forward(x, n, c, h, w, geo, exact, TWO);
+            for (int ch = 0; ch < o; ch++) {
+                int code = wt.codes()[ch * c + 2];
+                float v = y[ch * h * w + 4];
+                if (code == 0) assertTrue(Float.isFinite(v), "channel " + ch + " does not read the infinity");
+                else assertEquals(code > 0 ? Float.POSITIVE_INFINITY : Float.NEGATIVE_INFINITY, v, "channel " + ch);
+            }
+        }
     }
 
     @Test

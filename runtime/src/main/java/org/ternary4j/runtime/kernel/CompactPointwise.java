@@ -1,0 +1,176 @@
+package org.ternary4j.runtime.kernel;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorSpecies;
+import org.ternary4j.core.TernaryTensor;
+import org.ternary4j.core.grouping.Grouping;
+
+/**
+ * A 1×1 convolution with one scale per output channel, kept as {@link Base3Codes} (1.6 bits a
+ * weight) and decoded into floats on every call: each call decoded its weights anyway (the padded
+ * 2-bit rows were never multiplied in place), so only the resident form changed. Both paths are a
+ * {@link PanelGemm} product with the input planes as panels (pixels along the lanes): the exact
+ * path with weights ±scale, the int8 path with codes ±1 over per-pixel quantized inputs, whose
+ * integer sums are exact in float, so it gives the integer kernels' result bit for bit. Images
+ * are independent; each output is one FMA chain in input order whatever the threads.
+ */
+final class CompactPointwise {
+    private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
+    private static final int NR = PanelGemm.NR;
+
+    private final Base3Codes codes;
+    private final float[] scale;
+    private final int cin;
+
+    private CompactPointwise(Base3Codes codes, float[] scale, int cin) {
+        this.codes = codes;
+        this.scale = scale;
+        this.cin = cin;
+    }
+
+    /** The compact form of m (rows = output channels, inputs = input channels), or null when a row has several scales. */
+    static CompactPointwise of(PackedTernaryMatrix m) {
+        if (m.twoScales() || m.layout().segments() != 1) return null;
+        int k = m.cols();
+        return new CompactPointwise(Base3Codes.of(Math.multiplyExact(m.rows(), k), i -> m.code(i / k, i % k)), m.scalePos().clone(), k);
+    }
+
+    int rows() {
+        return scale.length;
+    }
+
+    long residentBytes() {
+        return codes.residentBytes() + scale.length * 4L;
+    }
+
+    /** The packed matrix of the same weights, for the per-pixel path of inputs with NaN or infinity. */
+    PackedTernaryMatrix unpack() {
+        byte[] c = new byte[codes.count()];
+        for (int i = 0; i < c.length; i++) c[i] = (byte) codes.code(i);
+        TernaryTensor t = new TernaryTensor(new int[] {rows(), cin}, new Grouping.Row(), "unpacked", c, scale.clone(), null);
+        return PackedTernaryMatrix.of(t, 0, rows());
+    }
+
+    /** x [n, cin, hw] (finite) → [n, rows, hw]. */
+    float[] forward(float[] x, int n, int hw, boolean exact, Parallel par) {
+        int outs = rows();
+        float[] w = new float[codes.decodedLength() + F.length()];
+        codes.decode(w);
+        if (exact) scaleRows(w);
+        float[] y = new float[Math.multiplyExact(n, Math.multiplyExact(outs, hw))];
+        if (hw == 1) {
+            vectors(x, n, w, exact, y);
+            return y;
+        }
+        PanelGemm.Rows weights = new PanelGemm.Rows(w, 0, cin, y, 0, hw);
+        if (Batching.acrossImages(n, par)) {
+            par.forRange(n, 1, (i0, i1) -> {
+                for (int img = i0; img < i1; img++) image(x, img, hw, weights, exact, Parallel.serial());
+            });
+        } else {
+            Parallel p = (long) outs * cin * hw < TernaryConv2d.POINTWISE_SERIAL_WORK ? Parallel.serial() : par;
+            for (int img = 0; img < n; img++) image(x, img, hw, weights, exact, p);
+        }
+        return y;
+    }
+
+    /**
+     * Codes ±1 → ±scale of their row, 0 stays 0 (the values the packed rows decode to), a vector
+     * at a time, a row's last partial vector masked (w has a vector of slack past the codes): rows
+     * are as short as 8 inputs, and a scalar select per weight mispredicted on random codes.
+     */
+    private void scaleRows(float[] w) {
+        FloatVector zero = FloatVector.zero(F);
+        for (int r = 0; r < rows(); r++) {
+            float s = scale[r];
+            FloatVector pos = FloatVector.broadcast(F, s), neg = FloatVector.broadcast(F, -s);
+            for (int i = r * cin, end = i + cin; i < end; i += F.length()) {
+                var m = F.indexInRange(i, end);
+                FloatVector c = FloatVector.fromArray(F, w, i, m);
+                zero.blend(pos, c.eq(1f)).blend(neg, c.eq(-1f)).intoArray(w, i, m);
+            }
+        }
+    }
+
+    /**
+     * One pixel per image (a squeeze-and-excitation block after its global pooling): the images
+     * are the activation rows and the weights the panels, NR output channels each, so no lane is
+     * spent on the 31 pixels a plane panel would not have. Each output is still one FMA chain over
+     * the inputs in order, the same bits as the plane form.
+     */
+    private void vectors(float[] x, int n, float[] w, boolean exact, float[] y) {
+        int outs = rows();
+        float[] a = x, ps = null;
+        if (!exact) {
+            int ld = (n + 7) / 8 * 8;
+            float[] q = new float[Math.multiplyExact(cin, ld)];
+            ps = new float[ld];
+            for (int img = 0; img < n; img++) for (int ch = 0; ch < cin; ch++) q[ch * ld + img] = x[img * cin + ch];
+            PixelQuantizer.quantize(q, cin, ld, ps);
+            a = new float[Math.multiplyExact(n, cin)];
+            for (int img = 0; img < n; img++) for (int ch = 0; ch < cin; ch++) a[img * cin + ch] = q[ch * ld + img];
+        }
+        PanelGemm.Rows io = new PanelGemm.Rows(a, cin, y, outs);
+        float[] panel = new float[cin * NR];
+        for (int r0 = 0; r0 < outs; r0 += NR) {
+            int cols = Math.min(NR, outs - r0);
+            java.util.Arrays.fill(panel, 0f);
+            for (int r = 0; r < cols; r++) for (int q = 0; q < cin; q++) panel[q * NR + r] = w[(r0 + r) * cin + q];
+            PanelGemm.multiply(io, n, cin, panel, 0, r0, cols);
+        }
+        if (exact) return;
+        for (int img = 0; img < n; img++) {
+            for (int o = 0; o < outs; o++) y[img * outs + o] = (0f + scale[o] * y[img * outs + o]) * ps[img];
+        }
+    }
+
+    /** The weight rows of a 1×1 product and how many there are. */
+    record Product(PanelGemm.Rows weights, int outs) {}
+
+    /**
+     * One image's exact 1×1 product, y[o, pixel] = Σ_c w[o, c]·x[c, pixel]: the input planes at
+     * x[xOff …] read in place as panels (pixels along the lanes), blocks of {@link PanelGemm#NR}
+     * pixels shared among threads. The last partial block is copied out, so no load runs past the input.
+     */
+    static void planes(float[] x, int xOff, int cin, int hw, Product p, Parallel par) {
+        int blocks = (hw + NR - 1) / NR;
+        par.forRange(blocks, 1, (b0, b1) -> {
+            for (int b = b0; b < b1; b++) {
+                int j0 = b * NR, cols = Math.min(NR, hw - j0);
+                PanelGemm.Panel panel = new PanelGemm.Panel(x, xOff + j0, hw);
+                if (cols < NR) {
+                    float[] tail = new float[cin * NR];
+                    for (int ch = 0; ch < cin; ch++) System.arraycopy(x, xOff + ch * hw + j0, tail, ch * NR, cols);
+                    panel = new PanelGemm.Panel(tail, 0, NR);
+                }
+                PanelGemm.multiply(p.weights(), p.outs(), cin, panel, j0, cols);
+            }
+        });
+    }
+
+    /** One image: exact, the planes in place as panels; int8, a quantized copy of them, then (0 + s·Σ) times the pixel's scale. */
+    private void image(float[] x, int img, int hw, PanelGemm.Rows io, boolean exact, Parallel par) {
+        int outs = rows(), xOff = img * cin * hw, yOff = img * outs * hw;
+        PanelGemm.Rows rows = new PanelGemm.Rows(io.a(), 0, io.lda(), io.y(), yOff, hw);
+        int blocks = (hw + NR - 1) / NR;
+        if (exact) {
+            planes(x, xOff, cin, hw, new Product(rows, outs), par);
+            return;
+        }
+        int ld = blocks * NR;
+        float[] q = new float[Math.multiplyExact(cin, ld)], ps = new float[ld];
+        for (int ch = 0; ch < cin; ch++) System.arraycopy(x, xOff + ch * hw, q, ch * ld, hw);
+        PixelQuantizer.quantize(q, cin, ld, ps);
+        float[] y = io.y();
+        par.forRange(blocks, 1, (b0, b1) -> {
+            for (int b = b0; b < b1; b++) {
+                int j0 = b * NR, cols = Math.min(NR, hw - j0);
+                PanelGemm.multiply(rows, outs, cin, new PanelGemm.Panel(q, j0, ld), j0, cols);
+                for (int o = 0; o < outs; o++) {
+                    float s = scale[o];
+                    for (int j = j0, at = yOff + o * hw + j0; j < j0 + cols; j++, at++) y[at] = (0f + s * y[at]) * ps[j];
+                }
+            }
+        });
+    }
+}
