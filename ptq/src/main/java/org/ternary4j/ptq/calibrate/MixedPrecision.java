@@ -33,7 +33,12 @@ import org.ternary4j.formats.onnx.ValueInfo;
  * </ul>
  */
 final class MixedPrecision {
-    static final int SENSITIVITY_EXAMPLES = 256;
+    /**
+     * Enough to rank the layers: on the PaddleOCR classifier (256 calibration lines, {@code --budget
+     * 3.0}) 64 examples chose other layers than 256, with held-out accuracy 0.986 against 0.988,
+     * for a quarter of the pass's runs.
+     */
+    static final int SENSITIVITY_EXAMPLES = 64;
 
     /** How layers are ternarized: messages' file, the projection, the packing whose cost counts, the layer-local steps, the default grouping per shape. */
     record Setup(String file, Projection projection, Packing packing, Steps steps, Function<int[], Grouping> grouping) {}
