@@ -119,7 +119,7 @@ public final class Calibrator {
         Stretches plan = Stretches.plan(model.graph(), layers.stream().map(at::get).toList(), wanted);
         FpPass fp = budget == null && wanted.isEmpty() ? new FpPass(Map.of(), null) : fpPass(model, layers, plan, data);
         GroupingBudget.Choice choice = budget == null ? null
-                : chooseGroupings(model, new MixedPrecision.Layers(layers, fp.stats(), embeddings), fixed, data, notes);
+                : chooseGroupings(model, new MixedPrecision.Layers(layers, fp.stats(), plan, embeddings), fixed, data, notes);
         Result r = sequential(model, layers, plan, data, fp.moments(), notes, choice);
         return choice == null ? r : new MixedPrecision(setup()).withEmbeddings(r, model, embeddings);
     }

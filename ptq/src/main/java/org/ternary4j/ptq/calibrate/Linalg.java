@@ -45,20 +45,25 @@ final class Linalg {
     static double[] inverse(double[] a, int n) {
         double[] l = cholesky(a, n);
         if (l == null) return null;
-        // L⁻¹ by forward substitution, then A⁻¹ = L⁻ᵀ L⁻¹.
-        double[] li = new double[n * n];
+        // L⁻¹ by forward substitution, then A⁻¹ = L⁻ᵀ L⁻¹. L⁻¹ is kept transposed (t[c·n + k] = L⁻¹[k][c]) so
+        // both loops read along rows: reading down columns missed the cache on every step and made this
+        // most of the recogniser's solve time. Each sum still runs over k in ascending order: same bits.
+        double[] t = new double[n * n];
         for (int c = 0; c < n; c++) {
+            int col = c * n;
             for (int i = c; i < n; i++) {
                 double s = i == c ? 1 : 0;
-                for (int k = c; k < i; k++) s -= l[i * n + k] * li[k * n + c];
-                li[i * n + c] = s / l[i * n + i];
+                int row = i * n;
+                for (int k = c; k < i; k++) s -= l[row + k] * t[col + k];
+                t[col + i] = s / l[row + i];
             }
         }
         double[] inv = new double[n * n];
         for (int i = 0; i < n; i++) {
             for (int j = 0; j <= i; j++) {
                 double s = 0;
-                for (int k = i; k < n; k++) s += li[k * n + i] * li[k * n + j];
+                int ri = i * n, rj = j * n;
+                for (int k = i; k < n; k++) s += t[ri + k] * t[rj + k];
                 inv[i * n + j] = s;
                 inv[j * n + i] = s;
             }

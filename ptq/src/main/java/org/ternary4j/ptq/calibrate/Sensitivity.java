@@ -1,0 +1,132 @@
+package org.ternary4j.ptq.calibrate;
+
+import java.io.IOException;
+import java.nio.FloatBuffer;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.ternary4j.formats.data.Dataset;
+import org.ternary4j.formats.onnx.OnnxModel;
+
+/**
+ * Each calibrated layer's sensitivity, the model's relative output error Σ‖y_l − y‖² / Σ‖y‖² with
+ * only that layer at its reference weight, measured from the layer's cut on: the full-precision
+ * values at cut k ({@link Stretches}) go through the rest of the model once with layer k changed,
+ * and are then carried to cut k+1. The part before a layer is the same for the changed and the
+ * unchanged model, so running it once serves every layer after it; a full-model run per layer
+ * spent most of mixed precision's time there. The full-precision outputs come from the rest of the
+ * model from the first cut, in the same batches, so every difference compares like with like.
+ */
+final class Sensitivity {
+    private final OnnxModel model;
+    private final Stretches plan;
+    private final List<String> outputs;
+    private final String file;
+
+    /** {@code outputs}: the model's FLOAT outputs, compared; {@code plan}: the cuts of the calibrated layers, in order. */
+    Sensitivity(OnnxModel model, Stretches plan, List<String> outputs, String file) {
+        this.model = model;
+        this.plan = plan;
+        this.outputs = List.copyOf(outputs);
+        this.file = file;
+    }
+
+    /**
+     * Per layer (plan order), the relative output error on {@code data} with {@code weights.get(k)}
+     * in place of layer k's weight ({@code names.get(k)}; stored layout).
+     */
+    List<Double> measure(List<String> names, List<float[]> weights, Dataset data) throws IOException {
+        if (names.size() != plan.cuts().size() || weights.size() != names.size()) {
+            throw new IllegalArgumentException("one reference weight per cut expected: " + names.size() + " names, " + plan.cuts().size() + " cuts");
+        }
+        List<Double> out = new ArrayList<>();
+        List<StretchRun.Values> cur = firstCut(data);
+        try {
+            List<float[]> reference = new ArrayList<>();
+            rest(cur, 0, Map.of(), (i, y) -> reference.add(copy(y)));
+            double norm = 0;
+            for (float[] y : reference) for (float v : y) norm += (double) v * v;
+            for (int k = 0; k < names.size(); k++) {
+                double[] diff = {0};
+                rest(cur, k, Map.of(names.get(k), weights.get(k)), (i, y) -> {
+                    float[] y0 = reference.get(i);
+                    if (y.capacity() != y0.length) throw new IllegalStateException("output sizes differ between runs: " + y.capacity() + " and " + y0.length);
+                    for (int j = 0; j < y0.length; j++) {
+                        double d = (double) y.get(j) - y0[j];
+                        diff[0] += d * d;
+                    }
+                });
+                out.add(norm == 0 ? 0 : diff[0] / norm);
+                if (k + 1 < names.size()) cur = advance(cur, k);
+            }
+        } finally {
+            cur.forEach(StretchRun.Values::close);
+        }
+        return out;
+    }
+
+    private interface OutputSink {
+        /** The {@code index}-th output tensor of the run (batches in order, outputs in order within each). */
+        void accept(int index, FloatBuffer values);
+    }
+
+    /**
+     * Runs the model from cut {@code k} to its outputs on every batch, with {@code changed}
+     * constants; an output computed before the cut is read from the cut's values.
+     */
+    private void rest(List<StretchRun.Values> cut, int k, Map<String, float[]> changed, OutputSink sink) throws IOException {
+        Set<String> frontier = plan.frontiers().get(k);
+        List<String> computed = outputs.stream().filter(o -> !frontier.contains(o)).toList();
+        int[] index = {0};
+        try (StretchRun run = computed.isEmpty() ? null : StretchRun.open(model, cut.get(0).types(), computed, changed, file)) {
+            for (StretchRun.Values b : cut) {
+                StretchRun.Extras each = views -> {
+                    for (String o : outputs) sink.accept(index[0]++, (frontier.contains(o) ? b.view(o, file) : views.get(o)).values());
+                };
+                if (run == null) each.accept(Map.of());
+                else b.step(run, Set.of(), each).close();
+            }
+        }
+    }
+
+    /** The values at cut k+1 from those at cut k (full precision); closes the ones at cut k. */
+    private List<StretchRun.Values> advance(List<StretchRun.Values> cur, int k) throws IOException {
+        List<String> computed = plan.computed(k);
+        Set<String> next = plan.frontiers().get(k + 1);
+        List<StretchRun.Values> after = new ArrayList<>();
+        try (StretchRun run = computed.isEmpty() ? null : StretchRun.open(model, cur.get(0).types(), computed, Map.of(), file)) {
+            for (StretchRun.Values b : cur) after.add(b.step(run, next, null));
+        } catch (IOException | RuntimeException e) {
+            after.forEach(StretchRun.Values::close);
+            throw e;
+        }
+        cur.forEach(StretchRun.Values::close);
+        cur.clear();
+        return after;
+    }
+
+    /** Each batch's values at the first cut, from the model's inputs. */
+    private List<StretchRun.Values> firstCut(Dataset data) throws IOException {
+        Set<String> first = plan.frontiers().get(0);
+        List<StretchRun.Values> out = new ArrayList<>();
+        int[] seen = {0};
+        try (IntermediateRunner r = IntermediateRunner.open(model.withOutputs(List.copyOf(first)).toBytes(), file)) {
+            r.run(data, first, batch -> {
+                List<StretchRun.Values> v = StretchRun.Values.of(seen[0], batch, file);
+                for (StretchRun.Values part : v) seen[0] += part.count();
+                out.addAll(v);
+            });
+        } catch (IOException | RuntimeException e) {
+            out.forEach(StretchRun.Values::close);
+            throw e;
+        }
+        return out;
+    }
+
+    private static float[] copy(FloatBuffer b) {
+        float[] v = new float[b.capacity()];
+        b.get(0, v);
+        return v;
+    }
+}
