@@ -30,6 +30,8 @@ public final class EquivalentScaling {
     /** The α grid searched per value. */
     static final double[] ALPHAS = {0, 0.125, 0.25, 0.375, 0.5, 0.625, 0.75, 0.875, 1};
     private static final Steps PROXY = Steps.parse("weighted,refit");
+    /** Values fetched per pass of the calibration inputs (a transformer block's four). */
+    private static final int PER_PASS = 4;
 
     /** The transformed model and one note per scaled value. */
     public record Outcome(OnnxModel model, List<String> notes) {}
@@ -109,7 +111,16 @@ public final class EquivalentScaling {
         Map<String, InputStats> stats = new LinkedHashMap<>();
         for (Site s : sites) stats.put(s.value(), new InputStats(s.layers().get(0).k()));
         TokenMask mask = TokenMask.of(data.inputs());
-        Set<String> outputs = new LinkedHashSet<>(stats.keySet());
+        List<String> all = List.copyOf(stats.keySet());
+        // A few values per pass: ONNX Runtime hands over every requested value of a whole batch at once.
+        for (int from = 0; from < all.size(); from += PER_PASS) {
+            Set<String> outputs = new LinkedHashSet<>(all.subList(from, Math.min(all.size(), from + PER_PASS)));
+            collect(model, outputs, stats, mask, data);
+        }
+        return stats;
+    }
+
+    private void collect(OnnxModel model, Set<String> outputs, Map<String, InputStats> stats, TokenMask mask, CalibrationInputs data) throws IOException {
         int[] first = {0};
         try (IntermediateRunner r = IntermediateRunner.open(model.withOutputs(List.copyOf(outputs)).toBytes(), file)) {
             r.run(data.inputs(), outputs, batch -> {
@@ -129,7 +140,6 @@ public final class EquivalentScaling {
                 first[0] += examples;
             });
         }
-        return stats;
     }
 
     /** s_j = rms_j^α normalised by √(max·min); channels that are (nearly) always zero get the smallest factor in use. */
