@@ -110,6 +110,11 @@ public final class OnnxModel implements AutoCloseable {
         return new OnnxModel(file, proto.toBuilder().setGraph(g).build());
     }
 
+    /** This model with each {@link InputScale} applied (a Mul node per scaled value; weights are not touched). */
+    public OnnxModel withInputScales(List<InputScale> scales) throws IOException {
+        return new OnnxModel(file, InputScaleEdit.apply(proto, scales, file.toString()));
+    }
+
     /**
      * This model's main graph cut to the nodes that compute {@code outputs} from {@code inputs}
      * (values of the main graph, which become its inputs with the given element types) and the

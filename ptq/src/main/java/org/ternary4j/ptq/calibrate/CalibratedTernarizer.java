@@ -36,8 +36,19 @@ public final class CalibratedTernarizer {
         OnnxOptions planned = budget == null ? options : options.withAllLayers(true);
         try (OnnxModel model = OnnxModel.read(in)) {
             List<LayerDecision> decisions = OnnxTernarizer.plan(in, planned);
-            Calibrator.Result cal = new Calibrator(in.toString(), planned, steps, budget)
-                    .run(model, decisions, data);
+            OnnxModel start = model;
+            List<String> scaling = List.of();
+            if (steps.scale()) {
+                EquivalentScaling.Outcome o = new EquivalentScaling(in.toString(), planned.projection(), planned.grouping()).apply(model, decisions, data);
+                start = o.model();
+                scaling = o.notes();
+            }
+            Calibrator.Result cal = new Calibrator(in.toString(), planned, steps, budget).run(start, decisions, data);
+            if (!scaling.isEmpty()) {
+                List<String> notes = new java.util.ArrayList<>(scaling);
+                notes.addAll(cal.notes());
+                cal = new Calibrator.Result(cal.weights(), cal.kept(), cal.corrected(), cal.layers(), notes, cal.budget());
+            }
             calibrated.accept(cal); // before the outputs are written, so a report can include it
             OnnxOptions withWeights = planned.withOverride(new Calibrated(cal));
             OnnxResult r = OnnxTernarizer.run(in, cal.corrected(), out, withWeights, beforeCommit);

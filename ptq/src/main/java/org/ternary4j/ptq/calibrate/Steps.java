@@ -34,7 +34,12 @@ public record Steps(Set<Step> on, int gptqRounds) {
          * GPTQ visits the inputs by decreasing E[x²] (act-order) instead of in index order; not in
          * {@code all}: no better on LeNet-5 (CALIBRATION.md).
          */
-        ACT_ORDER("act-order");
+        ACT_ORDER("act-order"),
+        /**
+         * Before everything else, AWQ-style equivalent scaling of the dense layers' inputs
+         * ({@link EquivalentScaling}); not in {@code all}: it adds a Mul node per scaled value.
+         */
+        SCALE("scale");
 
         final String spelling;
 
@@ -70,8 +75,9 @@ public record Steps(Set<Step> on, int gptqRounds) {
     public boolean variance() { return has(Step.VARIANCE); }
     public boolean descent() { return has(Step.DESCENT); }
     public boolean actOrder() { return has(Step.ACT_ORDER); }
+    public boolean scale() { return has(Step.SCALE); }
 
-    /** Parses "all", "none" or a comma list of weighted, refit, gptq[:R], bias, target, variance, descent, act-order. */
+    /** Parses "all", "none" or a comma list of weighted, refit, gptq[:R], bias, target, variance, descent, act-order, scale. */
     public static Steps parse(String spec) {
         String s = spec.trim().toLowerCase(Locale.ROOT);
         if (s.equals("all")) return ALL;
@@ -90,7 +96,7 @@ public record Steps(Set<Step> on, int gptqRounds) {
                     throw new IllegalArgumentException("calibration step '" + t + "': rounds must be an integer");
                 }
             } else {
-                throw new IllegalArgumentException("calibration step '" + t + "': one of weighted, refit, gptq[:R], bias, target, variance, descent, act-order (or all, none)");
+                throw new IllegalArgumentException("calibration step '" + t + "': one of weighted, refit, gptq[:R], bias, target, variance, descent, act-order, scale (or all, none)");
             }
         }
         return new Steps(on, g);
@@ -107,6 +113,7 @@ public record Steps(Set<Step> on, int gptqRounds) {
         if (variance()) p.add("variance");
         if (descent()) p.add("descent");
         if (actOrder()) p.add("act-order");
+        if (scale()) p.add("scale");
         return p.isEmpty() ? "none" : String.join(",", p);
     }
 }

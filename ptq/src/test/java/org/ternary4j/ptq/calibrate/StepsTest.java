@@ -26,6 +26,9 @@ class StepsTest {
         Steps act = Steps.parse("gptq,act-order");
         assertTrue(act.actOrder() && !Steps.ALL.actOrder());
         assertEquals("gptq:3,act-order", act.spec());
+        Steps scale = Steps.parse("scale,weighted");
+        assertTrue(scale.scale() && !Steps.ALL.scale());
+        assertEquals("weighted,scale", scale.spec());
     }
 
     @Test
@@ -37,7 +40,7 @@ class StepsTest {
 
     @Test
     void unknownStepsAndBadRoundsAreRefused() {
-        assertEquals("calibration step 'fast': one of weighted, refit, gptq[:R], bias, target, variance, descent, act-order (or all, none)",
+        assertEquals("calibration step 'fast': one of weighted, refit, gptq[:R], bias, target, variance, descent, act-order, scale (or all, none)",
                 assertThrows(IllegalArgumentException.class, () -> Steps.parse("fast")).getMessage());
         assertThrows(IllegalArgumentException.class, () -> Steps.parse("gptq:x"));
         assertThrows(IllegalArgumentException.class, () -> Steps.parse("gptq:-1"));
