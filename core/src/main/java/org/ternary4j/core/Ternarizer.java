@@ -6,6 +6,7 @@ import java.util.stream.IntStream;
 import org.ternary4j.core.grouping.GroupLayout;
 import org.ternary4j.core.grouping.Grouping;
 import org.ternary4j.core.grouping.Shapes;
+import org.ternary4j.core.projection.GroupPasses;
 import org.ternary4j.core.projection.Projection;
 import org.ternary4j.core.projection.Scales;
 
@@ -69,7 +70,9 @@ public record Ternarizer(Projection projection, Grouping grouping, int threads) 
             Scales s = Scales.ZERO;
             if (n > 0) {
                 System.arraycopy(w, at, buf, 0, n);
-                for (int j = 0; j < n; j++) if (!Float.isFinite(buf[j])) throw new NonFiniteWeightException(layout.starts()[g] + j, buf[j]);
+                if (!GroupPasses.allFinite(buf, n)) {
+                    for (int j = 0; j < n; j++) if (!Float.isFinite(buf[j])) throw new NonFiniteWeightException(layout.starts()[g] + j, buf[j]);
+                }
                 s = projection.project(buf, n, groupCodes);
                 System.arraycopy(groupCodes, 0, codes, at, n);
             }
@@ -92,7 +95,7 @@ public record Ternarizer(Projection projection, Grouping grouping, int threads) 
             Scales s = Scales.ZERO;
             if (n > 0) {
                 layout.gather(w, g, buf);
-                for (int j = 0; j < n; j++) if (!(Math.abs(buf[j]) <= Float.MAX_VALUE)) refuseNonFinite(w);
+                if (!GroupPasses.allFinite(buf, n)) refuseNonFinite(w);
                 s = projection.project(buf, n, groupCodes);
                 layout.scatter(groupCodes, g, codes);
             }

@@ -73,6 +73,7 @@ public final class ExactSupport {
     private static final class Scratch {
         int[] count = new int[0], before = new int[0];
         long[] sum = new long[0], sumBefore = new long[0], keys = new long[0];
+        int[] indices = new int[0];
         boolean[] candidate = new boolean[0];
 
         Scratch forBuckets(int buckets) {
@@ -91,6 +92,13 @@ public final class ExactSupport {
             if (n > REUSE_LIMIT) return new long[n];
             if (keys.length < n) keys = new long[Math.min(REUSE_LIMIT, Math.max(n, keys.length * 2))];
             return keys;
+        }
+
+        /** The same for indices. */
+        int[] indices(int n) {
+            if (n > REUSE_LIMIT) return new int[n];
+            if (indices.length < n) indices = new int[Math.min(REUSE_LIMIT, Math.max(n, indices.length * 2))];
+            return indices;
         }
     }
 
@@ -113,6 +121,14 @@ public final class ExactSupport {
     /** The exact optimum; requires 0 ≤ x[i] < ∞ for i < n. */
     public static Support select(float[] x, int n) {
         return n <= SMALL ? sortedScan(x, n) : bucketScan(x, n);
+    }
+
+    /**
+     * {@link #select(float[], int)} for a caller that already knows the largest magnitude and a
+     * lower bound of their sum (it sums in whatever order is fast; see {@link #bucketScan}).
+     */
+    static Support select(float[] x, int n, float max, double sumAtLeast) {
+        return n <= SMALL ? sortedScan(x, n) : bucketScan(x, n, max, sumAtLeast);
     }
 
     /** Fixed-point scale 2^shift such that n values ≤ max sum below 2^61. */
@@ -194,22 +210,30 @@ public final class ExactSupport {
      * the few buckets whose bound could beat the best boundary.
      */
     static Support bucketScan(float[] x, int n) {
-        // A float compare (not Math.max, whose NaN and −0 rules cost a branch) keeps this loop fast.
-        float max = 0f;
-        for (int i = 0; i < n; i++) max = x[i] > max ? x[i] : max;
+        GroupPasses.Summary summary = GroupPasses.summarize(x, n);
+        return bucketScan(x, n, summary.max(), summary.sumAtLeast());
+    }
+
+    private static Support bucketScan(float[] x, int n, float max, double sumAtLeast) {
         if (max == 0f) return Support.EMPTY;
         int maxBits = Float.floatToRawIntBits(max);
         int shift = fixedShift(max, n);
         double scale = Math.scalb(1.0, shift);
-        // Kept magnitudes are ≥ a*/2 ≥ max/(2√n) (a* = f(M*)/√M* and f(M*) ≥ f(1) = max), so
-        // octaves further down would only split what is never kept; they share the last bucket.
+        // The last kept magnitude is ≥ a*/2 with a* = f(M*)/√M* (dropping it must not raise f),
+        // and f(M*) ≥ max(f(1), f(n)) = max(max, sum/√n) with √M* ≤ √n. Magnitudes below that
+        // are never kept: they share the last bucket, so the buckets' scans span only what can
+        // be kept (about 3 octaves on Gaussian rows instead of 10). The slack covers the
+        // caller's rounded sum and the float cut.
+        double rootN = Math.sqrt(n);
+        float lowest = (float) (Math.max(max, sumAtLeast / rootN) / (2 * rootN) * (1 - 1e-6));
         int log2n = 32 - Integer.numberOfLeadingZeros(n);
         int octaves = Math.min(OCTAVES, 3 + (log2n + 1) / 2);
         // Finer buckets for larger groups keep the few buckets that must be sorted small.
         int mantissaBits = n >= 1 << 20 ? 10 : n >= 1 << 14 ? 7 : n >= 1 << 10 ? 6 : 4;
         int keyShift = 23 - mantissaBits;
-        int buckets = octaves << mantissaBits;
         int maxKey = maxBits >>> keyShift;
+        // Keys maxKey … lowestKey get a bucket each; below lowestKey, one shared last bucket.
+        int buckets = Math.min(octaves << mantissaBits, maxKey - (Float.floatToRawIntBits(lowest) >>> keyShift) + 2);
 
         Scratch scratch = SCRATCH.get().forBuckets(buckets);
         int[] count = scratch.count;
@@ -274,25 +298,10 @@ public final class ExactSupport {
         int span = ((maxKey - first + 1) << keyShift) - loBits;
 
         // Sort the candidates' elements, grouped by bucket, and scan each bucket's interior exactly.
-        long[] keys;
-        if (n <= REUSE_LIMIT) {
-            // Branch-free gather (which elements are candidates is random to the branch
-            // predictor); it writes every key once, so it needs room for n.
-            keys = scratch.keys(n);
-            int k = 0;
-            for (int i = 0; i < n; i++) {
-                keys[k] = sortKey(x[i], i);
-                int d = Float.floatToRawIntBits(x[i]) - loBits;
-                k += d >= 0 & d < span ? 1 : 0;
-            }
-        } else {
-            keys = new long[candidates];
-            int k = 0;
-            for (int i = 0; i < n; i++) {
-                int d = Float.floatToRawIntBits(x[i]) - loBits;
-                if (d >= 0 & d < span) keys[k++] = sortKey(x[i], i);
-            }
-        }
+        int[] indices = scratch.indices(candidates + 64); // room for one vector store past the last
+        if (GroupPasses.indicesInRange(x, n, loBits, span, indices) != candidates) throw new IllegalStateException("candidate count");
+        long[] keys = scratch.keys(candidates);
+        for (int j = 0; j < candidates; j++) keys[j] = sortKey(x[indices[j]], indices[j]);
         Arrays.sort(keys, 0, candidates); // buckets are ranges of magnitude, so bucket order is preserved
         int bestLast = -1; // index into keys of the last kept element, when the best is interior
         int start = 0;
