@@ -11,43 +11,90 @@ import jdk.incubator.vector.VectorSpecies;
 /**
  * The exact projection's passes over a whole group, a vector of floats at a time. C2 does not
  * vectorize these loops on its own (a maximum of bits, a narrowing store of codes, a compress of
- * indices), and on rows of 4096 they cost more than the search itself. Each has a scalar twin for
- * a JVM started without the Vector API module; both give the same values.
+ * indices), and on rows of 4096 they cost more than the search itself. Each has a scalar twin;
+ * both give the same values.
+ *
+ * <p>The vector forms are used only once this JVM has projected {@link #VECTOR_AFTER} weights
+ * with the scalar ones, and only where the Vector API module is there (ternary4j's launcher and
+ * tests add it; an embedding JVM may not). Until C2 has compiled them, Vector API calls run as
+ * plain Java objects: measured under load, the first 16 M weights then cost 3 CPU-seconds
+ * instead of 0.9, paid back only after about a billion weights at the vector forms' 1.6× speed.
+ * So a short job never pays it and a long one (a multi-gigabyte checkpoint) gets the speed.
  */
 public final class GroupPasses {
     private GroupPasses() {}
 
-    /** Whether the Vector API is there (ternary4j's launcher and tests add it; an embedding JVM may not). */
-    static final boolean VECTOR = ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent();
+    private static final boolean VECTOR_MODULE = ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent();
+    /** Weights projected with the scalar forms before the vector forms take over. */
+    public static final long VECTOR_AFTER = 1L << 30;
+    /** Weights seen so far; threads update it without synchronization (a lost update only delays the switch). */
+    private static long seen;
+    private static boolean vectors;
 
-    /** The largest of some magnitudes, and a lower bound of their sum (in float lanes, minus their rounding). */
+    /** Whether the vector forms are in use now. */
+    public static boolean vectorsInUse() {
+        return vectors;
+    }
+
+    /** Counts n more weights towards the switch; true when the vector forms should do them. */
+    private static boolean useVectors(int n) {
+        if (vectors || !VECTOR_MODULE) return vectors;
+        seen += n;
+        if (seen >= VECTOR_AFTER) vectors = true;
+        return false;
+    }
+
+    /** The largest of some magnitudes, and a lower bound of their sum. */
     record Summary(float max, double sumAtLeast) {}
+
+    /** Switches the vector forms on or off now (tests compare both). */
+    static void useVectorsNow(boolean on) {
+        vectors = on && VECTOR_MODULE;
+    }
 
     /** Whether w[0…n−1] are all finite. */
     public static boolean allFinite(float[] w, int n) {
-        if (VECTOR) return Vectors.maxBitsWithoutSign(w, n) < 0x7f800000;
-        for (int i = 0; i < n; i++) if (!Float.isFinite(w[i])) return false;
+        return vectors ? Vectors.maxBitsWithoutSign(w, n) < 0x7f800000 : scalarAllFinite(w, n);
+    }
+
+    static boolean scalarAllFinite(float[] w, int n) {
+        for (int i = 0; i < n; i++) if ((Float.floatToRawIntBits(w[i]) & 0x7f800000) == 0x7f800000) return false;
         return true;
     }
 
     /** mags[i] = |w[i]|, and their summary; w must be finite. */
     static Summary magnitudes(float[] w, int n, float[] mags) {
-        if (VECTOR) return Vectors.magnitudes(w, n, mags);
+        if (useVectors(n)) return Vectors.magnitudes(w, n, mags);
         for (int i = 0; i < n; i++) mags[i] = Math.abs(w[i]);
-        return summarize(mags, n);
+        return scalarSummary(mags, n);
     }
 
     /** The summary of magnitudes x ≥ 0 (finite). */
     static Summary summarize(float[] x, int n) {
-        if (VECTOR) return Vectors.magnitudes(x, n, null);
+        return useVectors(n) ? Vectors.magnitudes(x, n, null) : scalarSummary(x, n);
+    }
+
+    /** Four partial sums (one chain would wait on each add) and a maximum by branch (rarely taken; Math.max on ints compiled to a slower loop). */
+    static Summary scalarSummary(float[] x, int n) {
         int max = 0;
-        double s = 0;
-        for (int i = 0; i < n; i++) {
-            max = Math.max(max, Float.floatToRawIntBits(x[i]));
-            s += x[i];
+        double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+        int i = 0;
+        for (; i + 3 < n; i += 4) {
+            int b0 = Float.floatToRawIntBits(x[i]), b1 = Float.floatToRawIntBits(x[i + 1]);
+            int b2 = Float.floatToRawIntBits(x[i + 2]), b3 = Float.floatToRawIntBits(x[i + 3]);
+            int b = Math.max(Math.max(b0, b1), Math.max(b2, b3));
+            if (b > max) max = b;
+            s0 += x[i];
+            s1 += x[i + 1];
+            s2 += x[i + 2];
+            s3 += x[i + 3];
         }
-        // An index-order double sum of n terms is within n·2^-53 of the exact one.
-        return new Summary(Float.intBitsToFloat(max), s * (1 - n * 0x1p-52));
+        for (; i < n; i++) {
+            max = Math.max(max, Float.floatToRawIntBits(x[i]));
+            s0 += x[i];
+        }
+        // A double sum of n terms in any order is within n·2^-53 of the exact one (relative).
+        return new Summary(Float.intBitsToFloat(max), ((s0 + s1) + (s2 + s3)) * (1 - n * 0x1p-52));
     }
 
     /**
@@ -56,7 +103,10 @@ public final class GroupPasses {
      * most n).
      */
     static int indicesInRange(float[] x, int n, int lo, int span, int[] out) {
-        if (VECTOR) return Vectors.indicesInRange(x, n, lo, span, out);
+        return vectors ? Vectors.indicesInRange(x, n, lo, span, out) : scalarIndicesInRange(x, n, lo, span, out);
+    }
+
+    static int scalarIndicesInRange(float[] x, int n, int lo, int span, int[] out) {
         int k = 0;
         for (int i = 0; i < n; i++) {
             out[k] = i;
@@ -68,16 +118,20 @@ public final class GroupPasses {
 
     /** codes[i] = sign(w[i]) where |w[i]|'s bits exceed thr, 0 elsewhere. */
     static void signsAbove(float[] w, int n, int thr, byte[] codes) {
-        int i = VECTOR ? Vectors.signsAbove(w, n, thr, codes) : 0;
-        for (; i < n; i++) {
+        scalarSignsAbove(w, vectors ? Vectors.signsAbove(w, n, thr, codes) : 0, n, thr, codes);
+    }
+
+    /** signsAbove for w[from…n−1]. */
+    static void scalarSignsAbove(float[] w, int from, int n, int thr, byte[] codes) {
+        for (int i = from; i < n; i++) {
             int bits = Float.floatToRawIntBits(w[i]);
             int keepMask = (thr - (bits & 0x7fffffff)) >> 31; // −1 when |w| is above the cut
             codes[i] = (byte) (((bits >> 31) | 1) & keepMask);
         }
     }
 
-    /** The vector forms; only loaded when the module is there. */
-    private static final class Vectors {
+    /** The vector forms; only loaded once in use, so never without the module. */
+    static final class Vectors {
         private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
         private static final VectorSpecies<Integer> I = IntVector.SPECIES_PREFERRED;
         /** Bytes, one per float lane (16 lanes of 512-bit floats narrow to 128 bits of bytes). */
