@@ -107,6 +107,11 @@ public final class ExactSupport {
     /** Groups larger than this get fresh arrays: their own work dwarfs an allocation, and a thread should not keep gigabytes. */
     static final int REUSE_LIMIT = 1 << 16;
 
+    /** Groups up to this size may count and sum bits in one long per bucket: 2^16 sums of 31-bit values fit below bit 47. */
+    private static final int PACKED_LIMIT = 1 << 16;
+    private static final int COUNT_SHIFT = 47;
+    private static final long COUNT_UNIT = 1L << COUNT_SHIFT;
+
     /** Below this size the plain sorted scan is already the fastest exact method. */
     static final int SMALL = 48;
     /** Buckets span this many octaves below the maximum; smaller magnitudes share the last one. */
@@ -238,12 +243,35 @@ public final class ExactSupport {
         Scratch scratch = SCRATCH.get().forBuckets(buckets);
         int[] count = scratch.count;
         long[] sum = scratch.sum;
-        Arrays.fill(count, 0, buckets, 0);
-        Arrays.fill(sum, 0, buckets, 0L);
-        for (int i = 0; i < n; i++) {
-            int b = bucket(x[i], maxKey, keyShift, buckets);
-            count[b]++;
-            sum[b] += fixed(x[i], scale);
+        int rest = buckets - 1;
+        int lowestExponent = (maxKey - (rest - 1)) >>> mantissaBits; // of the lowest bucket but the last
+        boolean restNeverKept = buckets == maxKey - (Float.floatToRawIntBits(lowest) >>> keyShift) + 2;
+        if (n <= PACKED_LIMIT && restNeverKept && lowestExponent >= 1 && lowestExponent - 150 + shift >= 0) {
+            // Every bucket but the last holds normal floats of one exponent whose fixed-point
+            // values are exact, so one long per bucket can sum bits (low 47 bits) and count
+            // (above): a bucket's fixed-point sum follows from its exponent. The last bucket
+            // holds only magnitudes that are never kept (above), so it is left empty.
+            Arrays.fill(sum, 0, buckets, 0L);
+            for (int i = 0; i < n; i++) {
+                int bits = Float.floatToRawIntBits(x[i]);
+                sum[Math.min(maxKey - (bits >>> keyShift), rest)] += bits + COUNT_UNIT;
+            }
+            for (int b = 0; b < rest; b++) {
+                int k = (int) (sum[b] >>> COUNT_SHIFT), e = (maxKey - b) >>> mantissaBits;
+                long mantissas = (sum[b] & (COUNT_UNIT - 1)) - (long) k * (((long) e << 23) - (1L << 23)); // Σ (2^23 + mantissa)
+                count[b] = k;
+                sum[b] = mantissas << (e - 150 + shift);
+            }
+            count[rest] = 0;
+            sum[rest] = 0;
+        } else {
+            Arrays.fill(count, 0, buckets, 0);
+            Arrays.fill(sum, 0, buckets, 0L);
+            for (int i = 0; i < n; i++) {
+                int b = bucket(x[i], maxKey, keyShift, buckets);
+                count[b]++;
+                sum[b] += fixed(x[i], scale);
+            }
         }
 
         // Exact objective at every boundary; candidates are buckets whose interior might beat it.
