@@ -6,6 +6,7 @@ import java.util.SplittableRandom;
 import org.ternary4j.core.Ternarizer;
 import org.ternary4j.core.grouping.Grouping;
 import org.ternary4j.core.projection.ExactSupport;
+import org.ternary4j.core.projection.GroupPasses;
 import org.ternary4j.core.projection.Projection;
 import org.ternary4j.core.projection.Projections;
 import org.ternary4j.core.projection.Scales;
@@ -52,6 +53,7 @@ public final class ProjectionBenchmark {
 
     public static List<Result> run(int[] threadCounts, double warmupSeconds, int runs, java.io.PrintStream progress) {
         List<Result> results = new ArrayList<>();
+        primeVectorPasses(progress);
         for (Case c : CASES) {
             int n = 1;
             for (int d : c.shape()) n *= d;
@@ -68,6 +70,19 @@ public final class ProjectionBenchmark {
             }
         }
         return results;
+    }
+
+    /**
+     * The steady state of a long job: the projection's vector passes take over only after
+     * {@link GroupPasses#VECTOR_AFTER} weights (a short job never pays their compilation), so
+     * project that many first; without the Vector API module this measures the scalar passes.
+     */
+    private static void primeVectorPasses(java.io.PrintStream progress) {
+        int[] shape = {1024, 4096};
+        float[] w = gaussian(shape[0] * shape[1], 7);
+        Ternarizer t = new Ternarizer(Projections.parse("tnt"), Grouping.parse("row"), 1);
+        for (long done = 0; !GroupPasses.vectorsInUse() && done <= GroupPasses.VECTOR_AFTER; done += w.length) t.apply(shape, w);
+        if (progress != null) progress.printf("  projection passes: %s%n", GroupPasses.vectorsInUse() ? "vector" : "scalar (no Vector API module)");
     }
 
     /** Process CPU nanoseconds per call over {@code runs} further (warm) calls. */

@@ -1,11 +1,9 @@
 package org.ternary4j.core;
 
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ForkJoinPool;
-import java.util.stream.IntStream;
 import org.ternary4j.core.grouping.GroupLayout;
 import org.ternary4j.core.grouping.Grouping;
 import org.ternary4j.core.grouping.Shapes;
+import org.ternary4j.core.projection.GroupPasses;
 import org.ternary4j.core.projection.Projection;
 import org.ternary4j.core.projection.Scales;
 
@@ -35,16 +33,7 @@ public record Ternarizer(Projection projection, Grouping grouping, int threads) 
         if (threads == 1 || groups < 2) {
             projectRange(w, layout, 0, groups, codes, pos, neg);
         } else {
-            int chunks = Math.min(groups, threads * 8);
-            try (ForkJoinPool pool = new ForkJoinPool(threads)) {
-                pool.submit(() -> IntStream.range(0, chunks).parallel().forEach(c ->
-                        projectRange(w, layout, (int) ((long) groups * c / chunks), (int) ((long) groups * (c + 1) / chunks), codes, pos, neg))).get();
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new IllegalStateException("interrupted", e);
-            } catch (ExecutionException e) {
-                throw e.getCause() instanceof RuntimeException r ? r : new IllegalStateException(e.getCause());
-            }
+            inParallel(groups, (from, to) -> projectRange(w, layout, from, to, codes, pos, neg));
         }
         return new TernaryTensor(shape.clone(), grouping, projection.spec(), codes, pos, neg);
     }
@@ -69,13 +58,58 @@ public record Ternarizer(Projection projection, Grouping grouping, int threads) 
             Scales s = Scales.ZERO;
             if (n > 0) {
                 System.arraycopy(w, at, buf, 0, n);
-                for (int j = 0; j < n; j++) if (!Float.isFinite(buf[j])) throw new NonFiniteWeightException(layout.starts()[g] + j, buf[j]);
+                if (!GroupPasses.allFinite(buf, n)) {
+                    for (int j = 0; j < n; j++) if (!Float.isFinite(buf[j])) throw new NonFiniteWeightException(layout.starts()[g] + j, buf[j]);
+                }
                 s = projection.project(buf, n, groupCodes);
                 System.arraycopy(groupCodes, 0, codes, at, n);
             }
             pos[g] = s.pos();
             if (neg != null) neg[g] = s.neg();
         }
+    }
+
+    /** Work on groups from … to−1. */
+    private interface GroupRange {
+        void project(int from, int to);
+    }
+
+    /**
+     * Runs {@code work} over all groups on the calling thread and threads−1 helpers, each taking
+     * the next chunk of groups from a shared counter: a thread that got slow groups (or a busy
+     * core) takes fewer chunks, and chunks of many groups keep each thread's codes and scales
+     * apart (no shared cache lines except at chunk edges). The caller working too keeps its warm
+     * per-thread scratch busy; plain threads, unlike a pool made per call, do not spin once out
+     * of work.
+     */
+    private void inParallel(int groups, GroupRange work) {
+        int chunks = Math.min(groups, threads * 8);
+        java.util.concurrent.atomic.AtomicInteger next = new java.util.concurrent.atomic.AtomicInteger();
+        java.util.concurrent.atomic.AtomicReference<Throwable> failure = new java.util.concurrent.atomic.AtomicReference<>();
+        Runnable worker = () -> {
+            try {
+                for (int c; (c = next.getAndIncrement()) < chunks && failure.get() == null; ) {
+                    work.project((int) ((long) groups * c / chunks), (int) ((long) groups * (c + 1) / chunks));
+                }
+            } catch (Throwable t) {
+                failure.compareAndSet(null, t);
+            }
+        };
+        Thread[] helpers = new Thread[threads - 1];
+        for (int t = 0; t < helpers.length; t++) helpers[t] = Thread.ofPlatform().name("ternarizer-" + t).daemon().start(worker);
+        worker.run();
+        for (Thread h : helpers) {
+            try {
+                h.join();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException("interrupted", e);
+            }
+        }
+        Throwable t = failure.get();
+        if (t instanceof RuntimeException r) throw r;
+        if (t instanceof Error e) throw e;
+        if (t != null) throw new IllegalStateException(t);
     }
 
     /** Throws for the first non-finite weight in index order, whichever group or thread came across one. */
@@ -92,7 +126,7 @@ public record Ternarizer(Projection projection, Grouping grouping, int threads) 
             Scales s = Scales.ZERO;
             if (n > 0) {
                 layout.gather(w, g, buf);
-                for (int j = 0; j < n; j++) if (!(Math.abs(buf[j]) <= Float.MAX_VALUE)) refuseNonFinite(w);
+                if (!GroupPasses.allFinite(buf, n)) refuseNonFinite(w);
                 s = projection.project(buf, n, groupCodes);
                 layout.scatter(groupCodes, g, codes);
             }

@@ -57,11 +57,13 @@ final class RunPipeline implements AutoCloseable {
      */
     static final class Buffers {
         final float[] w, q;
+        final short[] halves;
         final byte[] codes, encoded, packed;
 
         Buffers(int elements) {
             w = new float[elements];
             q = new float[elements];
+            halves = new short[elements];
             codes = new byte[elements];
             encoded = new byte[elements * 4];
             packed = new byte[elements / 4 + 1];
@@ -202,20 +204,30 @@ final class RunPipeline implements AutoCloseable {
         Buffers b = buffers(n);
         float[] w = b.w, q = b.q;
         byte[] codes = b.codes;
-        decode(s.bytes, dtype, from, n, w);
+        decode(s.bytes, dtype, from, n, b);
         ternarizer.applyGroups(layout, g0, g1, w, codes, s.pos, s.neg);
-        // What the output file will hold: each code's value rounded to the output dtype.
+        // What the output file will hold: each code's value rounded to the output dtype, and its
+        // bytes, looked up per code (three values a group) instead of converted per weight.
         float[] value = new float[3];
+        short[] half = new short[3];
+        short[] halves = b.halves;
+        boolean wide = dtype == DType.F32;
         long zeros = 0;
         for (int g = g0; g < g1; g++) {
             value[0] = HalfFloats.roundTo(dtype, -(s.neg == null ? s.pos[g] : s.neg[g]));
             value[2] = HalfFloats.roundTo(dtype, s.pos[g]);
+            for (int c = 0; c < 3; c++) half[c] = dtype == DType.F16 ? Float.floatToFloat16(value[c]) : HalfFloats.floatToBf16(value[c]);
             for (int i = layout.starts()[g] - from, end = layout.starts()[g + 1] - from; i < end; i++) {
-                q[i] = value[codes[i] + 1];
-                zeros += codes[i] == 0 ? 1 : 0;
+                int c = codes[i] + 1;
+                q[i] = value[c];
+                if (!wide) halves[i] = half[c];
+                zeros += c == 1 ? 1 : 0;
             }
         }
-        int encoded = encode(q, n, dtype, b.encoded);
+        MemorySegment encodedBytes = MemorySegment.ofArray(b.encoded);
+        if (wide) MemorySegment.copy(q, 0, encodedBytes, SafetensorsReader.F32_LE, 0, n);
+        else MemorySegment.copy(halves, 0, encodedBytes, SafetensorsReader.I16_LE, 0, n);
+        int encoded = n * (wide ? 4 : 2);
         int packed = packing == null ? 0 : pack(packing, codes, n, b.packed);
         return new Run(n, b, encoded, packed, zeros);
     }
@@ -239,31 +251,23 @@ final class RunPipeline implements AutoCloseable {
         return bytes;
     }
 
-    private static void decode(MemorySegment bytes, DType dtype, int from, int n, float[] w) {
+    /** Reads weights from … from+n−1 into b.w: one bulk copy (16-bit ones through b.halves), then a plain conversion loop. */
+    private static void decode(MemorySegment bytes, DType dtype, int from, int n, Buffers b) {
+        float[] w = b.w;
         switch (dtype) {
             case F32 -> MemorySegment.copy(bytes, SafetensorsReader.F32_LE, 4L * from, w, 0, n);
             case BF16 -> {
-                for (int i = 0; i < n; i++) w[i] = HalfFloats.bf16ToFloat(bytes.getAtIndex(SafetensorsReader.I16_LE, from + i));
+                short[] h = b.halves;
+                MemorySegment.copy(bytes, SafetensorsReader.I16_LE, 2L * from, h, 0, n);
+                for (int i = 0; i < n; i++) w[i] = Float.intBitsToFloat(h[i] << 16);
             }
             case F16 -> {
-                for (int i = 0; i < n; i++) w[i] = Float.float16ToFloat(bytes.getAtIndex(SafetensorsReader.I16_LE, from + i));
+                short[] h = b.halves;
+                MemorySegment.copy(bytes, SafetensorsReader.I16_LE, 2L * from, h, 0, n);
+                for (int i = 0; i < n; i++) w[i] = Float.float16ToFloat(h[i]);
             }
             default -> throw new IllegalArgumentException(dtype + " is not a float type");
         }
-    }
-
-    /** Writes the little-endian bytes of q[0…n) in {@code dtype} to out, as the writer's writeFloats would; returns the byte count. */
-    private static int encode(float[] q, int n, DType dtype, byte[] out) {
-        int width = dtype == DType.F32 ? 4 : 2;
-        MemorySegment seg = MemorySegment.ofArray(out);
-        if (width == 4) {
-            MemorySegment.copy(q, 0, seg, SafetensorsReader.F32_LE, 0, n);
-        } else {
-            for (int i = 0; i < n; i++) {
-                seg.setAtIndex(SafetensorsReader.I16_LE, i, dtype == DType.F16 ? Float.floatToFloat16(q[i]) : HalfFloats.floatToBf16(q[i]));
-            }
-        }
-        return n * width;
     }
 
     private static int gcd(int a, int b) {

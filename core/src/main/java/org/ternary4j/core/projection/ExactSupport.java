@@ -73,6 +73,7 @@ public final class ExactSupport {
     private static final class Scratch {
         int[] count = new int[0], before = new int[0];
         long[] sum = new long[0], sumBefore = new long[0], keys = new long[0];
+        int[] indices = new int[0];
         boolean[] candidate = new boolean[0];
 
         Scratch forBuckets(int buckets) {
@@ -92,12 +93,24 @@ public final class ExactSupport {
             if (keys.length < n) keys = new long[Math.min(REUSE_LIMIT, Math.max(n, keys.length * 2))];
             return keys;
         }
+
+        /** The same for indices. */
+        int[] indices(int n) {
+            if (n > REUSE_LIMIT) return new int[n];
+            if (indices.length < n) indices = new int[Math.min(REUSE_LIMIT, Math.max(n, indices.length * 2))];
+            return indices;
+        }
     }
 
     private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
 
     /** Groups larger than this get fresh arrays: their own work dwarfs an allocation, and a thread should not keep gigabytes. */
     static final int REUSE_LIMIT = 1 << 16;
+
+    /** Groups up to this size may count and sum bits in one long per bucket: 2^16 sums of 31-bit values fit below bit 47. */
+    private static final int PACKED_LIMIT = 1 << 16;
+    private static final int COUNT_SHIFT = 47;
+    private static final long COUNT_UNIT = 1L << COUNT_SHIFT;
 
     /** Below this size the plain sorted scan is already the fastest exact method. */
     static final int SMALL = 48;
@@ -113,6 +126,14 @@ public final class ExactSupport {
     /** The exact optimum; requires 0 ≤ x[i] < ∞ for i < n. */
     public static Support select(float[] x, int n) {
         return n <= SMALL ? sortedScan(x, n) : bucketScan(x, n);
+    }
+
+    /**
+     * {@link #select(float[], int)} for a caller that already knows the largest magnitude and a
+     * lower bound of their sum (it sums in whatever order is fast; see {@link #bucketScan}).
+     */
+    static Support select(float[] x, int n, float max, double sumAtLeast) {
+        return n <= SMALL ? sortedScan(x, n) : bucketScan(x, n, max, sumAtLeast);
     }
 
     /** Fixed-point scale 2^shift such that n values ≤ max sum below 2^61. */
@@ -194,32 +215,63 @@ public final class ExactSupport {
      * the few buckets whose bound could beat the best boundary.
      */
     static Support bucketScan(float[] x, int n) {
-        // A float compare (not Math.max, whose NaN and −0 rules cost a branch) keeps this loop fast.
-        float max = 0f;
-        for (int i = 0; i < n; i++) max = x[i] > max ? x[i] : max;
+        GroupPasses.Summary summary = GroupPasses.summarize(x, n);
+        return bucketScan(x, n, summary.max(), summary.sumAtLeast());
+    }
+
+    private static Support bucketScan(float[] x, int n, float max, double sumAtLeast) {
         if (max == 0f) return Support.EMPTY;
         int maxBits = Float.floatToRawIntBits(max);
         int shift = fixedShift(max, n);
         double scale = Math.scalb(1.0, shift);
-        // Kept magnitudes are ≥ a*/2 ≥ max/(2√n) (a* = f(M*)/√M* and f(M*) ≥ f(1) = max), so
-        // octaves further down would only split what is never kept; they share the last bucket.
+        // The last kept magnitude is ≥ a*/2 with a* = f(M*)/√M* (dropping it must not raise f),
+        // and f(M*) ≥ max(f(1), f(n)) = max(max, sum/√n) with √M* ≤ √n. Magnitudes below that
+        // are never kept: they share the last bucket, so the buckets' scans span only what can
+        // be kept (about 3 octaves on Gaussian rows instead of 10). The slack covers the
+        // caller's rounded sum and the float cut.
+        double rootN = Math.sqrt(n);
+        float lowest = (float) (Math.max(max, sumAtLeast / rootN) / (2 * rootN) * (1 - 1e-6));
         int log2n = 32 - Integer.numberOfLeadingZeros(n);
         int octaves = Math.min(OCTAVES, 3 + (log2n + 1) / 2);
         // Finer buckets for larger groups keep the few buckets that must be sorted small.
         int mantissaBits = n >= 1 << 20 ? 10 : n >= 1 << 14 ? 7 : n >= 1 << 10 ? 6 : 4;
         int keyShift = 23 - mantissaBits;
-        int buckets = octaves << mantissaBits;
         int maxKey = maxBits >>> keyShift;
+        // Keys maxKey … lowestKey get a bucket each; below lowestKey, one shared last bucket.
+        int buckets = Math.min(octaves << mantissaBits, maxKey - (Float.floatToRawIntBits(lowest) >>> keyShift) + 2);
 
         Scratch scratch = SCRATCH.get().forBuckets(buckets);
         int[] count = scratch.count;
         long[] sum = scratch.sum;
-        Arrays.fill(count, 0, buckets, 0);
-        Arrays.fill(sum, 0, buckets, 0L);
-        for (int i = 0; i < n; i++) {
-            int b = bucket(x[i], maxKey, keyShift, buckets);
-            count[b]++;
-            sum[b] += fixed(x[i], scale);
+        int rest = buckets - 1;
+        int lowestExponent = (maxKey - (rest - 1)) >>> mantissaBits; // of the lowest bucket but the last
+        boolean restNeverKept = buckets == maxKey - (Float.floatToRawIntBits(lowest) >>> keyShift) + 2;
+        if (n <= PACKED_LIMIT && restNeverKept && lowestExponent >= 1 && lowestExponent - 150 + shift >= 0) {
+            // Every bucket but the last holds normal floats of one exponent whose fixed-point
+            // values are exact, so one long per bucket can sum bits (low 47 bits) and count
+            // (above): a bucket's fixed-point sum follows from its exponent. The last bucket
+            // holds only magnitudes that are never kept (above), so it is left empty.
+            Arrays.fill(sum, 0, buckets, 0L);
+            for (int i = 0; i < n; i++) {
+                int bits = Float.floatToRawIntBits(x[i]);
+                sum[Math.min(maxKey - (bits >>> keyShift), rest)] += bits + COUNT_UNIT;
+            }
+            for (int b = 0; b < rest; b++) {
+                int k = (int) (sum[b] >>> COUNT_SHIFT), e = (maxKey - b) >>> mantissaBits;
+                long mantissas = (sum[b] & (COUNT_UNIT - 1)) - (long) k * (((long) e << 23) - (1L << 23)); // Σ (2^23 + mantissa)
+                count[b] = k;
+                sum[b] = mantissas << (e - 150 + shift);
+            }
+            count[rest] = 0;
+            sum[rest] = 0;
+        } else {
+            Arrays.fill(count, 0, buckets, 0);
+            Arrays.fill(sum, 0, buckets, 0L);
+            for (int i = 0; i < n; i++) {
+                int b = bucket(x[i], maxKey, keyShift, buckets);
+                count[b]++;
+                sum[b] += fixed(x[i], scale);
+            }
         }
 
         // Exact objective at every boundary; candidates are buckets whose interior might beat it.
@@ -274,25 +326,10 @@ public final class ExactSupport {
         int span = ((maxKey - first + 1) << keyShift) - loBits;
 
         // Sort the candidates' elements, grouped by bucket, and scan each bucket's interior exactly.
-        long[] keys;
-        if (n <= REUSE_LIMIT) {
-            // Branch-free gather (which elements are candidates is random to the branch
-            // predictor); it writes every key once, so it needs room for n.
-            keys = scratch.keys(n);
-            int k = 0;
-            for (int i = 0; i < n; i++) {
-                keys[k] = sortKey(x[i], i);
-                int d = Float.floatToRawIntBits(x[i]) - loBits;
-                k += d >= 0 & d < span ? 1 : 0;
-            }
-        } else {
-            keys = new long[candidates];
-            int k = 0;
-            for (int i = 0; i < n; i++) {
-                int d = Float.floatToRawIntBits(x[i]) - loBits;
-                if (d >= 0 & d < span) keys[k++] = sortKey(x[i], i);
-            }
-        }
+        int[] indices = scratch.indices(candidates + 64); // room for one vector store past the last
+        if (GroupPasses.indicesInRange(x, n, loBits, span, indices) != candidates) throw new IllegalStateException("candidate count");
+        long[] keys = scratch.keys(candidates);
+        for (int j = 0; j < candidates; j++) keys[j] = sortKey(x[indices[j]], indices[j]);
         Arrays.sort(keys, 0, candidates); // buckets are ranges of magnitude, so bucket order is preserved
         int bestLast = -1; // index into keys of the last kept element, when the best is interior
         int start = 0;

@@ -11,20 +11,15 @@ final class Groups {
     }
 
     /**
-     * Writes sign(w) where the support keeps |w| and zero elsewhere. Which weights are kept is
-     * random to the branch predictor, so the main loop is branch-free (masks from sign bits);
-     * only the rare ties at the cut take a second, branching pass.
+     * Writes sign(w) where the support keeps |w| and zero elsewhere; only the rare ties at the cut
+     * take a second, branching pass.
      */
-    static void writeSigns(float[] w, float[] mags, int n, ExactSupport.Support support, byte[] codes) {
+    static void writeSigns(float[] w, int n, ExactSupport.Support support, byte[] codes) {
         int thr = support.thresholdBits();
-        for (int i = 0; i < n; i++) {
-            int keepMask = (thr - Float.floatToRawIntBits(mags[i])) >> 31; // −1 when |w| is above the cut
-            int sign = (Float.floatToRawIntBits(w[i]) >> 31) | 1;
-            codes[i] = (byte) (sign & keepMask);
-        }
+        GroupPasses.signsAbove(w, n, thr, codes);
         int ties = support.tiesTaken();
         for (int i = 0; i < n && ties > 0; i++) {
-            if (Float.floatToRawIntBits(mags[i]) == thr) {
+            if ((Float.floatToRawIntBits(w[i]) & 0x7fffffff) == thr) {
                 codes[i] = (byte) ((Float.floatToRawIntBits(w[i]) >> 31) | 1);
                 ties--;
             }

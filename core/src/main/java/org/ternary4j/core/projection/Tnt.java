@@ -22,9 +22,9 @@ public record Tnt(boolean normMatch) implements Projection {
             mags = new float[n];
             MAGNITUDES.set(mags);
         }
-        for (int i = 0; i < n; i++) mags[i] = Math.abs(w[i]);
-        ExactSupport.Support support = ExactSupport.select(mags, n);
-        Groups.writeSigns(w, mags, n, support, codes);
+        GroupPasses.Summary summary = GroupPasses.magnitudes(w, n, mags);
+        ExactSupport.Support support = ExactSupport.select(mags, n, summary.max(), summary.sumAtLeast());
+        Groups.writeSigns(w, n, support, codes);
         int kept = support.size();
         if (kept == 0) return Scales.ZERO;
         if (!normMatch) return Groups.meanOfKept(mags, n, codes, support);

@@ -19,7 +19,7 @@ public record TntTuned() implements Projection {
     @Override
     public Scales project(float[] w, int n, byte[] codes) {
         float[] mags = Groups.magnitudes(w, n);
-        Groups.writeSigns(w, mags, n, ExactSupport.select(mags, n), codes);
+        Groups.writeSigns(w, n, ExactSupport.select(mags, n), codes);
         return Groups.perSignMeans(w, n, codes);
     }
 }
