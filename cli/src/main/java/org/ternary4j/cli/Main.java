@@ -20,7 +20,14 @@ public final class Main {
         cli.setExecutionExceptionHandler(Errors::report);
         cli.setParameterExceptionHandler(Errors::usage);
         versionEverywhere(cli);
-        return cli.execute(args);
+        try {
+            return cli.execute(args);
+        } catch (OutOfMemoryError e) {
+            // outputs are temporary files until committed, so nothing partial is left behind
+            System.err.printf("ternary4j: out of Java heap (at most %d MB); raise it with T4J_JAVA_OPTS=-Xmx<size>%n",
+                    Runtime.getRuntime().maxMemory() >> 20);
+            return Errors.INTERNAL;
+        }
     }
 
     /** Every subcommand's {@code -V} prints the one version (picocli leaves theirs empty). */
