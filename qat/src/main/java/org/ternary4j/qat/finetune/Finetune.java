@@ -74,7 +74,12 @@ public final class Finetune {
             Inputs inputs = new Inputs(r.data(), graph.graph().runtimeInputs(), file);
             List<Target> targets = new ArrayList<>(Target.of(graph));
             if (targets.isEmpty()) throw new IllegalArgumentException(file + ": the graph declares no outputs to match");
-            targets.addAll(Target.hidden(graph, o.hidden(), o.hiddenWeight()));
+            List<Target> hidden = Target.hidden(graph, o.hidden(), o.hiddenWeight());
+            if (!hidden.isEmpty()) {
+                r.listener().note(hidden.size() + " hidden targets sharing weight " + o.hiddenWeight() + ": " + hidden.getFirst().value()
+                        + (hidden.size() > 1 ? " … " + hidden.getLast().value() : ""));
+            }
+            targets.addAll(hidden);
             GraphBlock block = new GraphBlock(graph, inputs.names(), targets.stream().map(Target::value).toList());
             Map<String, Grouping> groupings = new LinkedHashMap<>();
             List<FinetuneResult.Layer> kept = new ArrayList<>();
