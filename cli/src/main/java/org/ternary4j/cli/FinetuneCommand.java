@@ -93,6 +93,15 @@ final class FinetuneCommand implements Callable<Integer> {
     @Option(names = "--exclude", split = ",", paramLabel = "PATTERN", description = "Keep layers whose weight or node name (or kind:KIND) matches one of these in full precision.")
     List<String> exclude = new ArrayList<>();
 
+    @Option(names = "--hidden", split = ",", paramLabel = "PATTERN",
+            description = "Also match these intermediate values (glob with * and ?, or re:REGEX, on value names) to the full-precision model's, "
+                    + "e.g. every encoder layer's hidden state; per-token values on real tokens only.")
+    List<String> hidden = new ArrayList<>();
+
+    @Option(names = "--hidden-weight", defaultValue = "1", paramLabel = "W",
+            description = "Loss weight the --hidden values share (each graph output weighs 1). Default: ${DEFAULT-VALUE}.")
+    float hiddenWeight;
+
     @Mixin
     ProgressOptions progress;
 
@@ -104,7 +113,8 @@ final class FinetuneCommand implements Callable<Integer> {
         Method m = Method.parse(method);
         FinetuneOptions options = FinetuneOptions.builder(m).grouping(grouping == null ? null : Grouping.parse(grouping)).allLayers(allLayers)
                 .include(include.stream().map(NamePattern::parse).toList()).exclude(exclude.stream().map(NamePattern::parse).toList())
-                .epochs(epochs).seed(seed).learningRate(lr).batchSize(batch).packing(Packing.parse(packing)).bnExamples(bnExamples != null ? bnExamples : init == null ? 256 : 0).build();
+                .epochs(epochs).seed(seed).learningRate(lr).batchSize(batch).packing(Packing.parse(packing)).bnExamples(bnExamples != null ? bnExamples : init == null ? 256 : 0)
+                .hidden(hidden.stream().map(NamePattern::parse).toList()).hiddenWeight(hiddenWeight).build();
         new PathGuard().input(input).data(data).input(labels).input(init).output(output).check();
         Dataset examples = DataSources.load(data, labels);
         long start = System.nanoTime();

@@ -13,6 +13,7 @@ import org.ternary4j.eval.task.OcrTask;
 import org.ternary4j.eval.task.PaddleOcr;
 import org.ternary4j.eval.task.SentenceRetrieval;
 import org.ternary4j.eval.task.TextLines;
+import org.ternary4j.eval.task.TrainingTexts;
 import org.ternary4j.formats.data.Dataset;
 import org.ternary4j.formats.data.NpzWriter;
 import picocli.CommandLine.Command;
@@ -66,6 +67,18 @@ final class TaskCommand implements Callable<Integer> {
             + "calibration texts at N tokens (padding to the longest costs calibration time). Default: ${DEFAULT-VALUE}.")
     int calibrationTokens;
 
+    @Option(names = "--texts", split = ",", paramLabel = "SOURCE",
+            description = "sentence-retrieval --write-calibration: also write --text-count texts (half short, half long) from these sources, "
+                    + "never from evaluation packages or texts: files of Debian control stanzas (e.g. an apt Packages list decompressed by "
+                    + "lz4cat, /var/lib/dpkg/status) and directories of man pages (e.g. /usr/share/man/man1).")
+    List<Path> texts = List.of();
+
+    @Option(names = "--text-count", defaultValue = "4000", paramLabel = "N", description = "sentence-retrieval: texts taken from --texts. Default: ${DEFAULT-VALUE}.")
+    int textCount;
+
+    @Option(names = "--text-seed", defaultValue = "1", paramLabel = "S", description = "sentence-retrieval: which --texts are taken. Default: ${DEFAULT-VALUE}.")
+    long textSeed;
+
     @Option(names = "--tokenizer", paramLabel = "tokenizer.json", defaultValue = ".cache/models/all-minilm-l6-v2-tokenizer.json",
             description = "sentence-retrieval: the model's Hugging Face tokenizer. Default: ${DEFAULT-VALUE} (scripts/fetch-models.sh).")
     Path tokenizer;
@@ -118,16 +131,27 @@ final class TaskCommand implements Callable<Integer> {
         if ((pairs != null && pairs < 2) || (calibrationPairs != null && calibrationPairs < 1)) {
             throw new IllegalArgumentException("--pairs must be ≥ 2 and --calibration-pairs ≥ 1");
         }
+        if (!texts.isEmpty() && calibrationOut == null) throw new IllegalArgumentException("--texts is for --write-calibration");
         PathGuard guard = new PathGuard().input(tokenizer).output(calibrationOut);
         models.forEach(guard::input);
         guard.check();
         PrintWriter out = spec.commandLine().getOut();
         try (HuggingFaceTokenizer tok = SentenceRetrieval.tokenizer(tokenizer)) {
             if (calibrationOut != null) {
-                int n = SentenceRetrieval.writeCalibration(calibrationOut, tok, calibrationPairs == null ? -1 : calibrationPairs,
-                        calibrationTokens);
+                List<SentenceRetrieval.Pair> chosen = SentenceRetrieval.pairs(SentenceRetrieval.Split.CALIBRATION, calibrationPairs == null ? -1 : calibrationPairs);
+                List<String> all = new ArrayList<>(SentenceRetrieval.calibrationTexts(chosen));
+                TrainingTexts.Selection extra = null;
+                if (!texts.isEmpty()) {
+                    extra = TrainingTexts.choose(texts, SentenceRetrieval.pairs(SentenceRetrieval.Split.EVALUATION, -1), textCount, textSeed);
+                    all.addAll(extra.all());
+                }
+                SentenceRetrieval.writeTexts(calibrationOut, tok, all, calibrationTokens);
                 out.printf("%s: %d calibration texts of at most %d tokens (query and document of %d Debian package descriptions held "
-                        + "out of evaluation)%n", calibrationOut, 2 * n, calibrationTokens, n);
+                        + "out of evaluation)%n", calibrationOut, all.size(), calibrationTokens, chosen.size());
+                if (extra != null) {
+                    out.printf("  of them %d short and %d long texts from %s (of %d and %d outside the evaluation split)%n", extra.shortTexts().size(),
+                            extra.longTexts().size(), texts, extra.shortAvailable(), extra.longAvailable());
+                }
                 return 0;
             }
             if (models.isEmpty()) throw new IllegalArgumentException("no MODEL.onnx to measure (or give --write-calibration)");

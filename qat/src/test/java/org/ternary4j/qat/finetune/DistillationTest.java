@@ -20,7 +20,11 @@ import org.ternary4j.qat.graph.GraphInterpreter;
 import org.ternary4j.qat.graph.TinyGraphs;
 import org.ternary4j.qat.graph.TinyGraphs.Tensor;
 
-/** The distillation loss of a per-token output ([examples, tokens, features]) with an attention_mask: padding never counts. */
+/**
+ * The distillation loss of a per-token output ([examples, tokens, features]) with an attention_mask:
+ * padding never counts; batches are cut after their last real token; hidden targets add their
+ * weighted squared error only.
+ */
 class DistillationTest {
     @TempDir
     Path dir;
@@ -74,7 +78,74 @@ class DistillationTest {
             double want = 1 / (real * M) / ms + (1 - dot / Math.sqrt(nt * ns)) / N;
             double got = loss(d, nd, off, all);
             assertTrue(want > 0.01, "the perturbation is visible");
-            assertEquals(want, got, 1e-5 * want);
+            // The teacher is stored in half floats; its mean square is taken before rounding.
+            assertEquals(want, got, 1e-3 * want);
+        }
+    }
+
+    @Test
+    void aBatchIsCutAfterItsLastRealTokenAndTheTeacherWithIt() throws Exception {
+        Random r = new Random(5);
+        Path f = TinyGraphs.write(dir, "cut", TinyGraphs.model(13, List.of("x", "attention_mask"), List.of("y"),
+                List.of(node("MatMul", List.of("x", "w"), "y")), List.of(floats("w", Tensor.random(r, K, M)))));
+        Tensor x = Tensor.random(r, N, T, K);
+        Dataset data = new Dataset("tokens.npz", List.of(new Dataset.NamedArray("x", new NdArray(x.shape(), x.data())),
+                new Dataset.NamedArray("attention_mask", new NdArray(new int[] {N, T}, MASK))), null);
+        try (OnnxModel m = OnnxModel.read(f); NDManager nd = NDManager.newBaseManager()) {
+            GraphInterpreter g = GraphInterpreter.of(m, nd);
+            Inputs in = new Inputs(data, g.graph().runtimeInputs(), f.toString());
+            Distillation d = Distillation.teacher(g, in, Target.of(g), nd, 2);
+            int[] one = {1};
+            NDList b = in.batch(nd, one);
+            assertEquals(new Shape(1, 2, K), b.get(0).getShape(), "example 1 has 2 real tokens");
+            assertEquals(new Shape(1, 2), b.get(1).getShape());
+            assertEquals(new Shape(1, 2), in.tokenMask(nd, one).getShape());
+            assertEquals(new Shape(2, 3, M), d.teacher(nd, 0, new int[] {0, 1}).getShape());
+            // The teacher's real rows are x·w, whatever batch computed them (half floats: 11 significant bits).
+            float[] w = g.constant("w").toFloatArray(), t = d.teacher(nd, 0, one).toFloatArray();
+            for (int j = 0; j < 2; j++) {
+                for (int c = 0; c < M; c++) {
+                    double want = 0;
+                    for (int k = 0; k < K; k++) want += x.data()[(T + j) * K + k] * w[k * M + c];
+                    assertEquals(want, t[j * M + c], 1e-3 * Math.max(1, Math.abs(want)));
+                }
+            }
+        }
+    }
+
+    @Test
+    void hiddenTargetsAddTheirWeightedSquaredErrorWithoutACosineTerm() throws Exception {
+        Random r = new Random(7);
+        Path f = TinyGraphs.write(dir, "hidden", TinyGraphs.model(13, List.of("x", "attention_mask"), List.of("y"),
+                List.of(node("MatMul", List.of("x", "w"), "h"), node("Relu", List.of("h"), "y")), List.of(floats("w", Tensor.random(r, K, M)))));
+        Tensor x = Tensor.random(r, N, T, K);
+        Dataset data = new Dataset("tokens.npz", List.of(new Dataset.NamedArray("x", new NdArray(x.shape(), x.data())),
+                new Dataset.NamedArray("attention_mask", new NdArray(new int[] {N, T}, MASK))), null);
+        try (OnnxModel m = OnnxModel.read(f); NDManager nd = NDManager.newBaseManager()) {
+            GraphInterpreter g = GraphInterpreter.of(m, nd);
+            Inputs in = new Inputs(data, g.graph().runtimeInputs(), f.toString());
+            List<Target> targets = new java.util.ArrayList<>(Target.of(g));
+            targets.addAll(Target.hidden(g, List.of(org.ternary4j.formats.onnx.NamePattern.parse("h*")), 0.5f));
+            assertEquals(List.of("y", "h"), targets.stream().map(Target::value).toList());
+            Distillation d = Distillation.teacher(g, in, targets, nd, 2);
+            int[] all = {0, 1, 2};
+            float[] y = d.teacher(nd, 0, all).toFloatArray(), h = d.teacher(nd, 1, all).toFloatArray();
+            float[] off = h.clone();
+            off[(0 * T + 1) * M] += 1f;
+            double real = 0, sq = 0;
+            for (int i = 0; i < N * T; i++) {
+                if (MASK[i] == 0) continue;
+                real++;
+                for (int c = 0; c < M; c++) sq += (double) h[i * M + c] * h[i * M + c];
+            }
+            double want = 0.5 * (1 / (real * M)) / (sq / (real * M));
+            try (NDManager sub = nd.newSubManager()) {
+                NDList student = new NDList(sub.create(y, new Shape(N, T, M)), sub.create(off, new Shape(N, T, M)));
+                assertEquals(want, d.loss(student, all, null, sub).getFloat(), 1e-3 * want);
+            }
+            IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                    () -> Target.hidden(g, List.of(org.ternary4j.formats.onnx.NamePattern.parse("nothing*")), 1));
+            assertTrue(e.getMessage().contains("'nothing*' matches no value"), e.getMessage());
         }
     }
 

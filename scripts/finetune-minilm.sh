@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Distillation fine-tuning of all-MiniLM-L6-v2 with all 36 MatMul weights ternary (TNT, GROUPING,
+# default block:16): a calibrated start (GPTQ + code descent on 64 calibration pairs × 64 tokens),
+# then fine-tuning on TEXTS texts from outside the evaluation split (Debian package synopses and long
+# descriptions from the apt lists and the dpkg status, man pages' NAME lines and first DESCRIPTION
+# paragraphs; evaluation packages and texts excluded) plus the 254 calibration texts; then the
+# held-out scores of `task sentence-retrieval` for FP, the calibrated start and the fine-tuned model.
+# HIDDEN_WEIGHT > 0 also matches each encoder layer's hidden state (on MiniLM this has so far ended
+# in NaN weights during the first epoch). Usage: scripts/finetune-minilm.sh [WORK_DIR] with TEXTS
+# (default 1000), EPOCHS (default 1), LR (default 2e-4), HIDDEN_WEIGHT (default 0), GROUPING
+# (default block:16), SEED (default 1) from the environment. TERNARY4J overrides the command.
+set -euo pipefail
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+t4j=${TERNARY4J:-$root/ternary4j}
+work=${1:-$root/.cache/finetune-minilm}
+texts=${TEXTS:-1000} epochs=${EPOCHS:-1} lr=${LR:-2e-4} hw=${HIDDEN_WEIGHT:-0} grouping=${GROUPING:-block:16} seed=${SEED:-1}
+model=$root/.cache/models/all-minilm-l6-v2.onnx tok=$root/.cache/models/all-minilm-l6-v2-tokenizer.json
+for f in "$model" "$tok"; do [ -f "$f" ] || { echo "finetune-minilm: $f is missing; run scripts/fetch-models.sh" >&2; exit 1; }; done
+command -v lz4cat >/dev/null || { echo "finetune-minilm: lz4cat is missing (it decompresses the apt package lists)" >&2; exit 1; }
+mkdir -p "$work"
+timed() { if [ -x /usr/bin/time ]; then /usr/bin/time -f "finetune-minilm: %e s wall, %U s user CPU, %M KB peak" "$@"; else "$@"; fi; }
+
+packages=$work/apt-packages.txt
+if [ ! -s "$packages" ]; then
+    for f in /var/lib/apt/lists/*_Packages.lz4; do lz4cat "$f"; echo; done > "$packages"
+    [ -s "$packages" ] || { echo "finetune-minilm: no apt package lists in /var/lib/apt/lists (run apt-get update)" >&2; exit 1; }
+fi
+sources=$packages,/var/lib/dpkg/status
+for d in /usr/share/man/man1 /usr/share/man/man2 /usr/share/man/man3 /usr/share/man/man5 /usr/share/man/man7 /usr/share/man/man8; do
+    [ -d "$d" ] && sources=$sources,$d
+done
+cal=$work/cal-64x64.npz data=$work/texts-$texts.npz start=$work/cal-${grouping//:/}.onnx
+out=$work/ft-${grouping//:/}-$texts-$epochs-$lr-$hw-$seed.onnx
+[ -f "$cal" ] || $t4j task sentence-retrieval --write-calibration "$cal" --calibration-pairs 64 --calibration-tokens 64 --tokenizer "$tok"
+[ -f "$data" ] || timed $t4j task sentence-retrieval --write-calibration "$data" --calibration-tokens 128 --texts "$sources" \
+    --text-count "$texts" --tokenizer "$tok"
+[ -f "$start" ] || timed $t4j quantize "$model" -o "$start" --method tnt --grouping "$grouping" --all-layers --calibrate "$cal"
+hidden=()
+[ "$hw" = 0 ] || hidden=(--hidden '/encoder/layer.*/output/LayerNorm/Add_1_output_0' --hidden-weight "$hw")
+timed $t4j finetune "$model" --data "$data" --method tnt --grouping "$grouping" --all-layers --init "$start" --epochs "$epochs" \
+    --lr "$lr" --seed "$seed" --batch 16 "${hidden[@]}" -o "$out"
+$t4j task sentence-retrieval "$model" "$start" "$out" --tokenizer "$tok"
