@@ -63,8 +63,7 @@ final class ShapeOps {
         if (perm.length != r) throw new IllegalArgumentException("Transpose: perm " + Arrays.toString(perm) + " for rank " + r);
         int[] in = x.shape(), out = new int[r], inStride = strides(in);
         for (int i = 0; i < r; i++) out[i] = in[perm[i]];
-        if (r > 1 && perm[r - 1] == r - 1 && x instanceof Tensor.F32 f) return transposeRuns(f, perm, out, inStride);
-        if (r > 1 && x instanceof Tensor.F32 f) return transposeStrided(f, perm, out, inStride);
+        if (r > 1 && x instanceof Tensor.F32 f) return transposeRows(f, perm, out, inStride);
         int n = x.size();
         int[] from = new int[n], counter = new int[r];
         int cur = 0;
@@ -83,41 +82,19 @@ final class ShapeOps {
     }
 
     /**
-     * A transpose that moves the last axis (attention's keys [b, s, h, d] to [b, h, d, s]): each
-     * output row read with one stride, no per-element index table.
+     * A float transpose one output row at a time: each row read from the input with one stride (a
+     * plain copy when the last axis stays, as in attention's [b, s, h, d] to [b, h, s, d]), the outer
+     * positions walked by an odometer; no per-element index table.
      */
-    private static Tensor transposeStrided(Tensor.F32 x, int[] perm, int[] out, int[] inStride) {
+    private static Tensor transposeRows(Tensor.F32 x, int[] perm, int[] out, int[] inStride) {
         int r = out.length, run = out[r - 1], step = inStride[perm[r - 1]], n = x.size();
         float[] a = x.data(), y = new float[n];
         if (run == 0 || n == 0) return new Tensor.F32(out, y);
         int[] counter = new int[r - 1];
         int cur = 0;
         for (int o = 0; o < n; o += run) {
-            for (int j = 0, from = cur; j < run; j++, from += step) y[o + j] = a[from];
-            for (int d = r - 2; d >= 0; d--) {
-                if (++counter[d] < out[d]) {
-                    cur += inStride[perm[d]];
-                    break;
-                }
-                cur -= inStride[perm[d]] * (counter[d] - 1);
-                counter[d] = 0;
-            }
-        }
-        return new Tensor.F32(out, y);
-    }
-
-    /**
-     * A transpose that keeps the last axis (attention's [b, s, h, d] to [b, h, s, d]): whole runs of
-     * the last dimension copied, the outer positions walked by an odometer.
-     */
-    private static Tensor transposeRuns(Tensor.F32 x, int[] perm, int[] out, int[] inStride) {
-        int r = out.length, run = out[r - 1], n = x.size();
-        float[] a = x.data(), y = new float[n];
-        if (run == 0 || n == 0) return new Tensor.F32(out, y);
-        int[] counter = new int[r - 1];
-        int cur = 0;
-        for (int o = 0; o < n; o += run) {
-            System.arraycopy(a, cur, y, o, run);
+            if (step == 1) System.arraycopy(a, cur, y, o, run);
+            else for (int j = 0, from = cur; j < run; j++, from += step) y[o + j] = a[from];
             for (int d = r - 2; d >= 0; d--) {
                 if (++counter[d] < out[d]) {
                     cur += inStride[perm[d]];
