@@ -38,8 +38,7 @@ class DistillationTest {
         Path f = TinyGraphs.write(dir, "tokens", TinyGraphs.model(13, List.of("x", "attention_mask"), List.of("y"),
                 List.of(node("MatMul", List.of("x", "w"), "y")), List.of(floats("w", Tensor.random(r, K, M)))));
         Tensor x = Tensor.random(r, N, T, K);
-        Dataset data = new Dataset("tokens.npz", List.of(new Dataset.NamedArray("x", new NdArray(x.shape(), x.data())),
-                new Dataset.NamedArray("attention_mask", new NdArray(new int[] {N, T}, MASK))), null);
+        Dataset data = tokens(x);
         try (OnnxModel m = OnnxModel.read(f); NDManager nd = NDManager.newBaseManager()) {
             GraphInterpreter g = GraphInterpreter.of(m, nd);
             Inputs in = new Inputs(data, g.graph().runtimeInputs(), f.toString());
@@ -89,8 +88,7 @@ class DistillationTest {
         Path f = TinyGraphs.write(dir, "cut", TinyGraphs.model(13, List.of("x", "attention_mask"), List.of("y"),
                 List.of(node("MatMul", List.of("x", "w"), "y")), List.of(floats("w", Tensor.random(r, K, M)))));
         Tensor x = Tensor.random(r, N, T, K);
-        Dataset data = new Dataset("tokens.npz", List.of(new Dataset.NamedArray("x", new NdArray(x.shape(), x.data())),
-                new Dataset.NamedArray("attention_mask", new NdArray(new int[] {N, T}, MASK))), null);
+        Dataset data = tokens(x);
         try (OnnxModel m = OnnxModel.read(f); NDManager nd = NDManager.newBaseManager()) {
             GraphInterpreter g = GraphInterpreter.of(m, nd);
             Inputs in = new Inputs(data, g.graph().runtimeInputs(), f.toString());
@@ -119,8 +117,7 @@ class DistillationTest {
         Path f = TinyGraphs.write(dir, "hidden", TinyGraphs.model(13, List.of("x", "attention_mask"), List.of("y"),
                 List.of(node("MatMul", List.of("x", "w"), "h"), node("Relu", List.of("h"), "y")), List.of(floats("w", Tensor.random(r, K, M)))));
         Tensor x = Tensor.random(r, N, T, K);
-        Dataset data = new Dataset("tokens.npz", List.of(new Dataset.NamedArray("x", new NdArray(x.shape(), x.data())),
-                new Dataset.NamedArray("attention_mask", new NdArray(new int[] {N, T}, MASK))), null);
+        Dataset data = tokens(x);
         try (OnnxModel m = OnnxModel.read(f); NDManager nd = NDManager.newBaseManager()) {
             GraphInterpreter g = GraphInterpreter.of(m, nd);
             Inputs in = new Inputs(data, g.graph().runtimeInputs(), f.toString());
@@ -147,6 +144,12 @@ class DistillationTest {
                     () -> Target.hidden(g, List.of(org.ternary4j.formats.onnx.NamePattern.parse("nothing*")), 1));
             assertTrue(e.getMessage().contains("'nothing*' matches no value"), e.getMessage());
         }
+    }
+
+    /** x [N, T, K] with its attention_mask MASK, as an .npz gives them. */
+    private static Dataset tokens(Tensor x) {
+        return new Dataset("tokens.npz", List.of(new Dataset.NamedArray("x", new NdArray(x.shape(), x.data())),
+                new Dataset.NamedArray("attention_mask", new NdArray(new int[] {N, T}, MASK))), null);
     }
 
     private static double loss(Distillation d, NDManager nd, float[] student, int[] idx) {
