@@ -16,8 +16,11 @@ public record Selection(List<NamePattern> include, List<NamePattern> exclude) {
     public Selection {
         include = List.copyOf(include);
         exclude = List.copyOf(exclude);
-        for (NamePattern p : include) if (p.byKind()) throw new IllegalArgumentException("pattern '" + p.spec() + "': layer kinds select ONNX layers, not checkpoint tensors");
-        for (NamePattern p : exclude) if (p.byKind()) throw new IllegalArgumentException("pattern '" + p.spec() + "': layer kinds select ONNX layers, not checkpoint tensors");
+        for (List<NamePattern> patterns : List.of(include, exclude)) {
+            for (NamePattern p : patterns) {
+                if (p.byKind()) throw new IllegalArgumentException("pattern '" + p.spec() + "': layer kinds select ONNX layers, not checkpoint tensors");
+            }
+        }
     }
 
     /**

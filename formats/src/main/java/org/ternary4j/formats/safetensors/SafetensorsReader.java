@@ -102,20 +102,16 @@ public final class SafetensorsReader implements AutoCloseable {
     /** The values of an F32, F16 or BF16 tensor. */
     public float[] readFloats(TensorInfo t) throws IOException {
         if (!t.dtype().isFloat()) throw new IOException(file + ": tensor '" + t.name() + "' is " + t.dtype() + ", not a float tensor");
-        int n = arrayLength(t, t.spec().elements(), "elements");
-        float[] out = new float[n];
+        if (t.dtype() != DType.F32) {
+            short[] half = readShorts(t);
+            float[] out = new float[half.length];
+            if (t.dtype() == DType.F16) for (int i = 0; i < out.length; i++) out[i] = Float.float16ToFloat(half[i]);
+            else for (int i = 0; i < out.length; i++) out[i] = HalfFloats.bf16ToFloat(half[i]);
+            return out;
+        }
+        float[] out = new float[arrayLength(t, t.spec().elements(), "elements")];
         try (Arena arena = Arena.ofConfined()) {
-            MemorySegment seg = map(t, arena);
-            switch (t.dtype()) {
-                case F32 -> MemorySegment.copy(seg, F32_LE, 0, out, 0, n);
-                case F16, BF16 -> {
-                    short[] half = new short[n];
-                    MemorySegment.copy(seg, I16_LE, 0, half, 0, n);
-                    if (t.dtype() == DType.F16) for (int i = 0; i < n; i++) out[i] = Float.float16ToFloat(half[i]);
-                    else for (int i = 0; i < n; i++) out[i] = HalfFloats.bf16ToFloat(half[i]);
-                }
-                default -> throw new AssertionError(t.dtype());
-            }
+            MemorySegment.copy(map(t, arena), F32_LE, 0, out, 0, out.length);
         }
         return out;
     }
