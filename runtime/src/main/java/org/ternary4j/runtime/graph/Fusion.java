@@ -6,7 +6,7 @@ import java.util.function.Function;
 import org.ternary4j.formats.onnx.OnnxNode;
 
 /**
- * Finds the BatchNormalization, Relu or HardSwish (as Add, Clip, Div, Mul nodes) and (after a Conv) 2×2 MaxPool that can be
+ * Finds the BatchNormalization (or a scalar Mul and Add), Relu or HardSwish (as Add, Clip, Div, Mul nodes) and (after a Conv) 2×2 MaxPool that can be
  * folded into a layer's epilogue: each must be
  * the only reader of the value before it (which must not be a graph output), and the
  * normalization must be in inference mode with constant parameters, one per output channel.
@@ -48,6 +48,13 @@ final class Fusion {
             e = e.withBatchNorm(sb[0], sb[1]);
             fused[bn] = true;
             out = nodes.get(bn).outputs().getFirst();
+        } else {
+            Affine a = affine(out, channels);
+            if (a != null) {
+                e = e.withBatchNorm(a.scale(), a.shift());
+                for (int j : a.nodes()) fused[j] = true;
+                out = a.output();
+            }
         }
         int relu = soleReader(out, "Relu");
         if (relu >= 0 && nodes.get(relu).outputs().size() == 1) {
@@ -92,6 +99,27 @@ final class Fusion {
         if (other.equals(v) || !(constants.get(other) instanceof Tensor.F32 b) || b.rank() != 1 || b.size() != size) return null;
         fused[j] = true;
         return new Bias(b.data(), add.outputs().getFirst());
+    }
+
+    /** A Mul by a scalar then an Add of a scalar as per-channel (scale, shift), the two nodes, and the value the Add produces. */
+    private record Affine(float[] scale, float[] shift, int[] nodes, String output) {}
+
+    /**
+     * y·s + t written as a Mul and an Add of scalar float constants, in either operand order
+     * (PP-OCRv4's learnable affine blocks between a conv and its HardSwish), each the only reader
+     * of the value before it; or null. The epilogue's y·scale + shift is the same two roundings.
+     * A Mul alone is not taken: the epilogue would add a zero shift, which turns −0 into +0.
+     */
+    private Affine affine(String v, int channels) {
+        int mul = onlyReader(v);
+        Float s = mul < 0 ? null : scalarOperand(mul, "Mul", v, false);
+        int add = s == null ? -1 : onlyReader(output(mul));
+        Float t = add < 0 ? null : scalarOperand(add, "Add", output(mul), false);
+        if (t == null) return null;
+        float[] scale = new float[channels], shift = new float[channels];
+        java.util.Arrays.fill(scale, s);
+        java.util.Arrays.fill(shift, t);
+        return new Affine(scale, shift, new int[] {mul, add}, output(add));
     }
 
     /** A HardSwish written as nodes: its arithmetic, the nodes, and the value it produces. */
