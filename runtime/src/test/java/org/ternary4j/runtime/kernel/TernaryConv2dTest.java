@@ -39,6 +39,10 @@ class TernaryConv2dTest {
             "1, 6, 14, 14, 16, 5, 5, 1, 0, 1, 1, row, false",
             "1, 1, 28, 28, 6, 5, 5, 1, 2, 1, 1, kernel, true",
             "2, 16, 15, 13, 18, 3, 3, 1, 1, 1, 1, row, true",
+            // batches of stride-1 convs: one product over every image's padded planes
+            "5, 16, 14, 14, 32, 3, 3, 1, 1, 1, 1, row, false",
+            "3, 7, 9, 6, 5, 3, 3, 1, 1, 2, 1, block:9, false",
+            "4, 3, 8, 8, 6, 5, 3, 1, 0, 1, 1, kernel, true",
             "1, 8, 11, 9, 8, 3, 3, 1, 1, 2, 8, row, false",
             "1, 4, 10, 10, 7, 3, 3, 2, 2, 1, 1, block:5, false",
             "2, 12, 9, 13, 12, 3, 3, 2, 1, 1, 12, row, false",
@@ -76,6 +80,11 @@ class TernaryConv2dTest {
         if (conv.directDepthwise()) assertArrayEquals(exact, fast, "a depthwise conv computes in float on both paths");
         else assertArrayEquals(perPixelIntegerPath(wt, bias, x, n, c, h, w, kh, kw, geo), fast, "int8 pixel path = the integer kernels, bit for bit");
         assertArrayEquals(exact, conv.forward(x, n, c, h, w, geo, true, TWO), "float path, 2 threads");
+        int in = c * h * w, out = exact.length / n;
+        for (int img = 0; img < n; img++) {
+            float[] one = conv.forward(java.util.Arrays.copyOfRange(x, img * in, (img + 1) * in), 1, c, h, w, geo, true, Parallel.serial());
+            assertArrayEquals(one, java.util.Arrays.copyOfRange(exact, img * out, (img + 1) * out), "float path, image " + img + " of the batch = that image alone");
+        }
     }
 
     /** The compact 1×1 form: its codes and scales, 1.6 bits a weight, and an infinity reaching only the outputs whose code for it is nonzero. */
