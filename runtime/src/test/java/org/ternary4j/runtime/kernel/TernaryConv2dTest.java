@@ -87,6 +87,25 @@ class TernaryConv2dTest {
         }
     }
 
+    /** Resident bytes by part for each conv kind: codes as the layout keeps them, four bytes a scale and a bias value. */
+    @ParameterizedTest(name = "c{0} o{1} k{2} g{3} {4}")
+    @CsvSource({"8, 6, 1, 1, row", "6, 6, 5, 6, row", "16, 32, 3, 1, row", "16, 32, 3, 1, block:16", "12, 8, 3, 1, row-two"})
+    void weightBytesSplitIntoCodesScalesAndBiases(int c, int o, int k, int g, String grouping) {
+        Random rnd = new Random(12);
+        boolean two = grouping.endsWith("-two");
+        TernaryTensor wt = RandomTensors.ternary(rnd, new int[] {o, c / g, k, k}, Grouping.parse(grouping.replace("-two", "")), two);
+        float[] bias = RandomTensors.gaussian(rnd, o);
+        TernaryConv2d conv = TernaryConv2d.of(wt, bias, g);
+        WeightBytes parts = conv.weightBytes();
+        assertEquals(4L * o, parts.biases(), "one float bias per channel");
+        assertEquals(parts.total(), conv.residentBytes());
+        assertEquals(parts.total() - 4L * o, TernaryConv2d.of(wt, null, g).residentBytes(), "without a bias, only the bias goes");
+        int segments = grouping.startsWith("block") ? (c / g * k * k + 15) / 16 : 1;
+        assertEquals(4L * o * segments * (two ? 2 : 1), parts.scales(), "four bytes a scale, " + segments + " segment(s) a row");
+        long weights = (long) o * (c / g) * k * k;
+        assertTrue(parts.codes() * 8 >= weights * Math.log(3) / Math.log(2), "codes at least log2(3) bits a weight: " + parts.codes() + " bytes");
+    }
+
     /** The compact 1×1 form: its codes and scales, 1.6 bits a weight, and an infinity reaching only the outputs whose code for it is nonzero. */
     @Test
     void compactPointwiseKeepsCodesAndHandlesInfinity() {
