@@ -192,10 +192,11 @@ class FusionTest {
         Random rnd = new Random(9);
         boolean ternary = variant.startsWith("ternary"), mulOnly = variant.endsWith("mul-only"), after = !mulOnly && !variant.endsWith("before-only");
         TernaryTensor t = TernaryModelTest.randomTernary(new Random(6), new int[] {O, C, 3, 3}, new Grouping.Row(), false);
-        List<OnnxMl.TensorProto> inits = List.of(Onnx.floats("w", new int[] {O, C, 3, 3}, ternary ? t.dequantize() : OperatorsTest.gauss(rnd, O * C * 9)),
-                OperatorsTest.vec("b", O, rnd), Onnx.floats("s", new int[] {1}, new float[] {1.3841065f}), Onnx.floats("t", new int[] {1}, new float[] {0.58607715f}),
-                Onnx.floats("s2", new int[] {1}, new float[] {0.1675188f}), Onnx.floats("t2", new int[] {1}, new float[] {3.470043e-5f}),
-                Onnx.floats("three", new int[] {}, new float[] {3f}), Onnx.floats("zero", new int[] {}, new float[] {0f}), Onnx.floats("six", new int[] {}, new float[] {6f}));
+        List<OnnxMl.TensorProto> inits = new ArrayList<>(List.of(Onnx.floats("w", new int[] {O, C, 3, 3}, ternary ? t.dequantize() : OperatorsTest.gauss(rnd, O * C * 9)),
+                OperatorsTest.vec("b", O, rnd), Onnx.floats("s", new int[] {1}, new float[] {1.3841065f}),
+                Onnx.floats("three", new int[] {}, new float[] {3f}), Onnx.floats("zero", new int[] {}, new float[] {0f}), Onnx.floats("six", new int[] {}, new float[] {6f})));
+        if (!mulOnly) inits.add(Onnx.floats("t", new int[] {1}, new float[] {0.58607715f}));
+        if (after) inits.addAll(List.of(Onnx.floats("s2", new int[] {1}, new float[] {0.1675188f}), Onnx.floats("t2", new int[] {1}, new float[] {3.470043e-5f})));
         List<OnnxMl.NodeProto> nodes = new ArrayList<>();
         nodes.add(node("Conv", new String[] {"x", "w", "b"}, new String[] {"c"}, ints("pads", 1, 1, 1, 1)));
         nodes.add(node("Mul", new String[] {"s", "c"}, new String[] {mulOnly ? "v" : "m"}));
