@@ -26,6 +26,7 @@ import org.ternary4j.formats.onnx.OnnxTernarizer;
 import org.ternary4j.formats.onnx.OnnxTernaryTensor;
 import org.ternary4j.runtime.TernaryModel;
 import org.ternary4j.runtime.graph.Tensor;
+import org.ternary4j.runtime.kernel.WeightBytes;
 
 /**
  * The fetched real models end to end (PaddleOCR's direction classifier at batch 1 on a 48×192
@@ -135,7 +136,7 @@ public final class RealModelsBench {
                         }
                         double[] med = Timing.interleavedMedians(ops.toArray(Timing.Op[]::new), options.quick() ? 300 : 2000, 3,
                                 options.quick() ? 10 : 40, 5);
-                        print(c.label(), threads, peers, med, int8.packedWeightBytes() * 8.0 / weights, int8.warmUp());
+                        print(c.label(), threads, peers, med, new Bits(int8.packedWeightParts(), weights), int8.warmUp());
                     } finally {
                         for (OrtSession s : sessions) s.close();
                     }
@@ -219,8 +220,19 @@ public final class RealModelsBench {
         return in;
     }
 
+    /** Resident bytes of the packed layers by part, and the ternary weights they hold. */
+    private record Bits(WeightBytes parts, long weights) {
+        double of(long bytes) {
+            return bytes * 8.0 / weights;
+        }
+
+        double total() {
+            return of(parts.total());
+        }
+    }
+
     /** Medians: ours int8, ours exact, then one per peer; ratios are the peer's time over ours (above 1: ours is faster). */
-    private void print(String label, int threads, List<Peer> peers, double[] us, double bits, String warmUp) {
+    private void print(String label, int threads, List<Peer> peers, double[] us, Bits bits, String warmUp) {
         if (options.json()) {
             StringBuilder b = new StringBuilder();
             b.append(String.format(Locale.ROOT, "{\"e2e\":\"real-model\",\"model\":\"%s\",\"threads\":%d,\"int8_median_us\":%.1f,\"exact_median_us\":%.1f",
@@ -230,12 +242,15 @@ public final class RealModelsBench {
                 b.append(String.format(Locale.ROOT, ",\"%s_median_us\":%.1f,\"int8_vs_%s\":%.3f,\"exact_vs_%s\":%.3f", k, us[2 + i], k,
                         us[2 + i] / us[0], k, us[2 + i] / us[1]));
             }
-            b.append(String.format(Locale.ROOT, ",\"resident_bits_per_weight\":%.3f}", bits));
+            b.append(String.format(Locale.ROOT, ",\"resident_bits_per_weight\":%.3f,\"code_bits_per_weight\":%.3f,\"scale_bits_per_weight\":%.3f,"
+                    + "\"bias_bits_per_weight\":%.3f}", bits.total(), bits.of(bits.parts().codes()), bits.of(bits.parts().scales()), bits.of(bits.parts().biases())));
             out.println(b);
             return;
         }
         out.printf(Locale.ROOT, "%n%-18s %3s %10s %10s %9s%n", "real model", "thr", "int8 ms", "exact ms", "bits/w");
-        out.printf(Locale.ROOT, "%-18s %3d %10.2f %10.2f %9.3f   (%s)%n", label, threads, us[0] / 1e3, us[1] / 1e3, bits, warmUp);
+        out.printf(Locale.ROOT, "%-18s %3d %10.2f %10.2f %9.3f   (%s)%n", label, threads, us[0] / 1e3, us[1] / 1e3, bits.total(), warmUp);
+        out.printf(Locale.ROOT, "    bits/w by part: codes %.3f, scales %.3f, conv biases %.3f%n", bits.of(bits.parts().codes()), bits.of(bits.parts().scales()),
+                bits.of(bits.parts().biases()));
         for (int i = 0; i < peers.size(); i++) {
             out.printf(Locale.ROOT, "    vs %-10s %10.2f ms   int8 %.2f×   exact %.2f×%n", peers.get(i).label(), us[2 + i] / 1e3, us[2 + i] / us[0], us[2 + i] / us[1]);
         }

@@ -10,6 +10,7 @@ import org.ternary4j.formats.onnx.OnnxModel;
 import org.ternary4j.runtime.graph.Graph;
 import org.ternary4j.runtime.graph.Tensor;
 import org.ternary4j.runtime.kernel.Parallel;
+import org.ternary4j.runtime.kernel.WeightBytes;
 
 /**
  * An ONNX model loaded once and run many times, with the weights named in {@code ternary} taken
@@ -92,6 +93,11 @@ public final class TernaryModel implements AutoCloseable {
     /** Bytes the packed ternary weights occupy in memory (for the bits-per-weight budget). */
     public long packedWeightBytes() {
         return graph.packedBytes();
+    }
+
+    /** {@link #packedWeightBytes} as codes (with layout tables), scales and conv biases. */
+    public WeightBytes packedWeightParts() {
+        return graph.weightBytes();
     }
 
     public List<String> inputNames() {

@@ -78,6 +78,7 @@ final class ConvFinish {
                 if (h != null) {
                     FloatVector k = v.add(h.add()).max(h.lo()).min(h.hi());
                     v = h.divideLast() ? v.mul(k).div(h.div()) : v.mul(k.div(h.div()));
+                    if (h.then() != null) v = v.mul(h.then().scale()).add(h.then().shift());
                 }
                 v.intoArray(a, from + i, m);
             }

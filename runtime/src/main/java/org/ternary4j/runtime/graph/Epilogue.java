@@ -22,17 +22,28 @@ record Epilogue(float alpha, float[] bias, float[] scale, float[] shift, boolean
 
     /**
      * x·(clip(x + add, lo, hi) / div), or (x·clip(x + add, lo, hi)) / div when {@code divideLast}:
-     * the Add, Clip, Div and Mul nodes of an exported HardSwish, each a float operation of its own.
+     * the Add, Clip, Div and Mul nodes of an exported HardSwish, each a float operation of its own;
+     * then, if {@code then} is given, ·scale + shift (a scalar Mul and Add that follow it).
      */
-    record HardSwish(float add, float lo, float hi, float div, boolean divideLast) {
+    record HardSwish(float add, float lo, float hi, float div, boolean divideLast, Then then) {
+        /** The scalar y·scale + shift after the HardSwish. */
+        record Then(float scale, float shift) {}
+
+        HardSwish then(float scale, float shift) {
+            if (then != null) throw new IllegalStateException("a second affine after HardSwish");
+            return new HardSwish(add, lo, hi, div, divideLast, new Then(scale, shift));
+        }
+
         float apply(float x) {
             float c = MoreOps.clip(x + add, lo, hi);
-            return divideLast ? x * c / div : x * (c / div);
+            float y = divideLast ? x * c / div : x * (c / div);
+            return then == null ? y : y * then.scale() + then.shift();
         }
 
         FloatVector apply(FloatVector x) {
             FloatVector c = x.add(add).max(lo).min(hi);
-            return divideLast ? x.mul(c).div(div) : x.mul(c.div(div));
+            FloatVector y = divideLast ? x.mul(c).div(div) : x.mul(c.div(div));
+            return then == null ? y : y.mul(then.scale()).add(then.shift());
         }
     }
 

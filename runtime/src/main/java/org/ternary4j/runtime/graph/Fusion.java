@@ -6,7 +6,8 @@ import java.util.function.Function;
 import org.ternary4j.formats.onnx.OnnxNode;
 
 /**
- * Finds the BatchNormalization, Relu or HardSwish (as Add, Clip, Div, Mul nodes) and (after a Conv) 2×2 MaxPool that can be
+ * Finds the BatchNormalization (or a scalar Mul and Add), Relu or HardSwish (as Add, Clip, Div, Mul nodes, and a scalar Mul and Add
+ * after it) and (after a Conv) 2×2 MaxPool that can be
  * folded into a layer's epilogue: each must be
  * the only reader of the value before it (which must not be a graph output), and the
  * normalization must be in inference mode with constant parameters, one per output channel.
@@ -48,6 +49,16 @@ final class Fusion {
             e = e.withBatchNorm(sb[0], sb[1]);
             fused[bn] = true;
             out = nodes.get(bn).outputs().getFirst();
+        } else {
+            Affine a = affine(out);
+            if (a != null) {
+                float[] scale = new float[channels], shift = new float[channels];
+                java.util.Arrays.fill(scale, a.scale());
+                java.util.Arrays.fill(shift, a.shift());
+                e = e.withBatchNorm(scale, shift);
+                for (int j : a.nodes()) fused[j] = true;
+                out = a.output();
+            }
         }
         int relu = soleReader(out, "Relu");
         if (relu >= 0 && nodes.get(relu).outputs().size() == 1) {
@@ -59,7 +70,10 @@ final class Fusion {
             Swish sw = hardSwish(out);
             if (sw != null) {
                 for (int j : sw.nodes()) fused[j] = true;
-                return new Fused(make.apply(e.withHardSwish(sw.f())), sw.output());
+                Affine after = affine(sw.output());
+                if (after == null) return new Fused(make.apply(e.withHardSwish(sw.f())), sw.output());
+                for (int j : after.nodes()) fused[j] = true;
+                return new Fused(make.apply(e.withHardSwish(sw.f().then(after.scale(), after.shift()))), after.output());
             }
         }
         int pool = conv ? soleReader(out, "MaxPool") : -1;
@@ -94,6 +108,23 @@ final class Fusion {
         return new Bias(b.data(), add.outputs().getFirst());
     }
 
+    /** A Mul by a scalar s then an Add of a scalar t, the two nodes, and the value the Add produces. */
+    private record Affine(float scale, float shift, int[] nodes, String output) {}
+
+    /**
+     * y·s + t written as a Mul and an Add of scalar float constants, in either operand order
+     * (PP-OCRv4's learnable affine blocks around its HardSwish), each the only reader of the
+     * value before it; or null. The epilogue computes the same two roundings. A Mul alone is not
+     * taken: the epilogue would add a zero shift, which turns −0 into +0.
+     */
+    private Affine affine(String v) {
+        int mul = onlyReader(v);
+        Float s = mul < 0 ? null : scalarOperand(mul, "Mul", v, false);
+        int add = s == null ? -1 : onlyReader(output(mul));
+        Float t = add < 0 ? null : scalarOperand(add, "Add", output(mul), false);
+        return t == null ? null : new Affine(s, t, new int[] {mul, add}, output(add));
+    }
+
     /** A HardSwish written as nodes: its arithmetic, the nodes, and the value it produces. */
     private record Swish(Epilogue.HardSwish f, int[] nodes, String output) {}
 
@@ -117,12 +148,12 @@ final class Fusion {
             if (next < 0) continue;
             Float d = scalarOperand(next, "Div", output(clip), true);
             if (d != null && onlyReader(output(next)) == mul && multiplies(mul, v, output(next))) {
-                return new Swish(new Epilogue.HardSwish(a, lo, hi, d, false), new int[] {add, clip, next, mul}, output(mul));
+                return new Swish(new Epilogue.HardSwish(a, lo, hi, d, false, null), new int[] {add, clip, next, mul}, output(mul));
             }
             if (next == mul && multiplies(mul, v, output(clip))) {
                 int div = onlyReader(output(mul));
                 Float d2 = div < 0 ? null : scalarOperand(div, "Div", output(mul), true);
-                if (d2 != null) return new Swish(new Epilogue.HardSwish(a, lo, hi, d2, true), new int[] {add, clip, mul, div}, output(div));
+                if (d2 != null) return new Swish(new Epilogue.HardSwish(a, lo, hi, d2, true, null), new int[] {add, clip, mul, div}, output(div));
             }
         }
         return null;

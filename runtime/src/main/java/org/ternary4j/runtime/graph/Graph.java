@@ -19,6 +19,7 @@ import org.ternary4j.formats.onnx.OnnxNode;
 import org.ternary4j.formats.onnx.OnnxTensor;
 import org.ternary4j.formats.onnx.ValueInfo;
 import org.ternary4j.runtime.kernel.Parallel;
+import org.ternary4j.runtime.kernel.WeightBytes;
 
 /**
  * A compiled ONNX graph: initializers and Constant nodes decoded, ternary layers packed, every
@@ -136,8 +137,13 @@ public final class Graph {
 
     /** Resident bytes of all packed ternary layers (codes, scales, layout tables; conv biases included). */
     public long packedBytes() {
-        long b = 0;
-        for (TernaryLayers l : layers) b += l.residentBytes();
+        return weightBytes().total();
+    }
+
+    /** {@link #packedBytes} as codes, scales and conv biases. */
+    public WeightBytes weightBytes() {
+        WeightBytes b = WeightBytes.NONE;
+        for (TernaryLayers l : layers) b = b.plus(l.weightBytes());
         return b;
     }
 

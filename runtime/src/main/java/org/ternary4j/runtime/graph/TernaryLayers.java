@@ -7,14 +7,19 @@ import org.ternary4j.runtime.kernel.ConvGeometry;
 import org.ternary4j.runtime.kernel.PackedTernaryMatrix;
 import org.ternary4j.runtime.kernel.Parallel;
 import org.ternary4j.runtime.kernel.TernaryConv2d;
+import org.ternary4j.runtime.kernel.WeightBytes;
 
 /** Conv, Gemm and MatMul nodes whose weight is a packed ternary tensor (canonical [out, in, ...]). */
 sealed interface TernaryLayers {
 
     Tensor run(OnnxNode n, Tensor[] in, boolean exact, Parallel par);
 
-    /** Bytes of packed codes, scales and layout tables this layer keeps in memory. */
-    long residentBytes();
+    /** Bytes of packed codes, scales and layout tables (and a conv's bias) this layer keeps in memory. */
+    default long residentBytes() {
+        return weightBytes().total();
+    }
+
+    WeightBytes weightBytes();
 
     /** The packed layer for node n with ternary weight t; {@code onnxWeight} is the float initializer's shape if the model still has one. */
     static TernaryLayers of(OnnxNode n, TernaryTensor t, int[] onnxWeight, Tensor bias) {
@@ -46,8 +51,8 @@ sealed interface TernaryLayers {
     }
 
     record Conv(TernaryConv2d conv, WindowSpec window) implements TernaryLayers {
-        public long residentBytes() {
-            return conv.residentBytes();
+        public WeightBytes weightBytes() {
+            return conv.weightBytes();
         }
 
         public Tensor run(OnnxNode n, Tensor[] in, boolean exact, Parallel par) {
@@ -61,8 +66,8 @@ sealed interface TernaryLayers {
     }
 
     record Linear(PackedTernaryMatrix m) implements TernaryLayers {
-        public long residentBytes() {
-            return m.residentBytes();
+        public WeightBytes weightBytes() {
+            return m.weightBytes();
         }
 
         public Tensor run(OnnxNode n, Tensor[] in, boolean exact, Parallel par) {

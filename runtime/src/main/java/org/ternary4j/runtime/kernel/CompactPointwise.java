@@ -40,7 +40,11 @@ final class CompactPointwise {
     }
 
     long residentBytes() {
-        return codes.residentBytes() + scale.length * 4L;
+        return weightBytes().total();
+    }
+
+    WeightBytes weightBytes() {
+        return new WeightBytes(codes.residentBytes(), scale.length * 4L, 0);
     }
 
     /** The packed matrix of the same weights, for the per-pixel path of inputs with NaN or infinity. */

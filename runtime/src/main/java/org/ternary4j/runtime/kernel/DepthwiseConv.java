@@ -40,7 +40,11 @@ final class DepthwiseConv {
 
     /** Bytes kept: the codes (1.6 bits a tap) and a scale per channel; the tap lists are rebuilt per call. */
     long residentBytes() {
-        return codes.residentBytes() + scale.length * 4L;
+        return weightBytes().total();
+    }
+
+    WeightBytes weightBytes() {
+        return new WeightBytes(codes.residentBytes(), scale.length * 4L, 0);
     }
 
     /** x [n, c, h, w] → [n, c, oh, ow] without bias; channels split among threads. */

@@ -339,6 +339,12 @@ public abstract sealed class PackedTernaryMatrix permits TwoBitMatrix, Base3Matr
         return residentBytes(codeLayout(), layout, rows, twoScales());
     }
 
+    /** {@link #residentBytes} as codes (with the layout's tables) and scales. */
+    public WeightBytes weightBytes() {
+        long scales = (long) rows * layout.segments() * 4 * (twoScales() ? 2 : 1);
+        return new WeightBytes(residentBytes() - scales, scales, 0);
+    }
+
     /** What a matrix of this layout keeps resident, known before packing (the automatic choice compares these). */
     private static long residentBytes(CodeLayout code, ReductionLayout l, int rows, boolean twoScales) {
         long b = code.format.codeBytes(l, rows);

@@ -67,10 +67,15 @@ public final class TernaryConv2d {
     }
 
     public long residentBytes() {
-        long b = bias == null ? 0 : bias.length * 4L;
-        if (depthwise != null) return b + depthwise.residentBytes();
-        if (compact != null) return b + compact.residentBytes();
-        for (PackedTernaryMatrix m : groups) b += m.residentBytes();
+        return weightBytes().total();
+    }
+
+    /** Codes, scales and the conv's bias, which it keeps as floats beside them. */
+    public WeightBytes weightBytes() {
+        WeightBytes b = new WeightBytes(0, 0, bias == null ? 0 : bias.length * 4L);
+        if (depthwise != null) return b.plus(depthwise.weightBytes());
+        if (compact != null) return b.plus(compact.weightBytes());
+        for (PackedTernaryMatrix m : groups) b = b.plus(m.weightBytes());
         return b;
     }
 

@@ -180,4 +180,49 @@ class FusionTest {
         }
         assertEquals(true, low > 0 && high > 0, "both clip bounds reached: " + low + " at 0, " + high + " above 6");
     }
+    /**
+     * PP-OCRv4's learnable affine blocks: Conv, Mul by a scalar (constant first), Add of a scalar,
+     * HardSwish with Mul first and Div last, then another scalar Mul and Add, all one step with the
+     * unfused graph's bits and ONNX Runtime's values ("before-only": no affine after the HardSwish).
+     * A Mul with no Add after it is not fused.
+     */
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"float", "ternary", "ternary-before-only", "ternary-mul-only"})
+    void scalarAffinesAroundHardSwishJoinTheConvEpilogue(String variant) throws Exception {
+        Random rnd = new Random(9);
+        boolean ternary = variant.startsWith("ternary"), mulOnly = variant.endsWith("mul-only"), after = !mulOnly && !variant.endsWith("before-only");
+        TernaryTensor t = TernaryModelTest.randomTernary(new Random(6), new int[] {O, C, 3, 3}, new Grouping.Row(), false);
+        List<OnnxMl.TensorProto> inits = new ArrayList<>(List.of(Onnx.floats("w", new int[] {O, C, 3, 3}, ternary ? t.dequantize() : OperatorsTest.gauss(rnd, O * C * 9)),
+                OperatorsTest.vec("b", O, rnd), Onnx.floats("s", new int[] {1}, new float[] {1.3841065f}),
+                Onnx.floats("three", new int[] {}, new float[] {3f}), Onnx.floats("zero", new int[] {}, new float[] {0f}), Onnx.floats("six", new int[] {}, new float[] {6f})));
+        if (!mulOnly) inits.add(Onnx.floats("t", new int[] {1}, new float[] {0.58607715f}));
+        if (after) inits.addAll(List.of(Onnx.floats("s2", new int[] {1}, new float[] {0.1675188f}), Onnx.floats("t2", new int[] {1}, new float[] {3.470043e-5f})));
+        List<OnnxMl.NodeProto> nodes = new ArrayList<>();
+        nodes.add(node("Conv", new String[] {"x", "w", "b"}, new String[] {"c"}, ints("pads", 1, 1, 1, 1)));
+        nodes.add(node("Mul", new String[] {"s", "c"}, new String[] {mulOnly ? "v" : "m"}));
+        if (!mulOnly) nodes.add(node("Add", new String[] {"m", "t"}, new String[] {"v"}));
+        nodes.addAll(List.of(node("Add", new String[] {"v", "three"}, new String[] {"a"}), node("Clip", new String[] {"a", "zero", "six"}, new String[] {"k"}),
+                node("Mul", new String[] {"v", "k"}, new String[] {"p"}), node("Div", new String[] {"p", "six"}, new String[] {after ? "h" : "y"})));
+        if (after) nodes.addAll(List.of(node("Mul", new String[] {"s2", "h"}, new String[] {"q"}), node("Add", new String[] {"q", "t2"}, new String[] {"y"})));
+        Map<String, TernaryTensor> packed = ternary ? Map.of("w", t) : Map.of();
+        OnnxMl.ModelProto model = Onnx.model(13, new String[] {"x"}, new String[] {"y"}, nodes, inits);
+        OnnxMl.ModelProto exposed = Onnx.model(13, new String[] {"x"}, new String[] {"y", "c"}, nodes, inits);
+        Graph fused = Graph.compile(Onnx.read(model), packed), unfused = Graph.compile(Onnx.read(exposed), packed);
+        assertEquals(mulOnly ? nodes.size() : 1, fused.stepCount(), mulOnly ? "a Mul alone is not fused, nor what reads it" : "conv + affine + hardswish (+ affine)");
+        assertEquals(nodes.size(), unfused.stepCount(), "c is a graph output: nothing fused");
+        float[] x = OperatorsTest.input(new int[] {2, C, H, W}, rnd, false).floats().clone();
+        for (int k = 0; k < x.length; k++) x[k] *= 4; // outputs well past the clip bounds on both sides
+        Map<String, Tensor> in = Map.of("x", new Tensor.F32(new int[] {2, C, H, W}, x));
+        float[] a = fused.run(in, true, Parallel.serial()).get("y").floats(), b = unfused.run(in, true, Parallel.serial()).get("y").floats();
+        assertArrayEquals(b, a, "fused = unfused");
+        float[] expected = Onnx.ort(model, in).get("y").floats();
+        float floor = after ? 3.470043e-5f : 0f, top = after ? 6f * 0.1675188f : 6f;
+        int low = 0, high = 0;
+        for (int k = 0; k < expected.length; k++) {
+            assertEquals(expected[k], a[k], 1e-4 * (1 + Math.abs(expected[k])), "vs ONNX Runtime at " + k);
+            if (expected[k] == floor) low++;
+            if (expected[k] > top) high++;
+        }
+        assertEquals(true, low > 0 && high > 0, "both clip bounds reached: " + low + " at the floor, " + high + " above the top");
+    }
 }

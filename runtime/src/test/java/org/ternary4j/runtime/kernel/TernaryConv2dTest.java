@@ -39,6 +39,10 @@ class TernaryConv2dTest {
             "1, 6, 14, 14, 16, 5, 5, 1, 0, 1, 1, row, false",
             "1, 1, 28, 28, 6, 5, 5, 1, 2, 1, 1, kernel, true",
             "2, 16, 15, 13, 18, 3, 3, 1, 1, 1, 1, row, true",
+            // batches of stride-1 convs: one product over every image's padded planes
+            "5, 16, 14, 14, 32, 3, 3, 1, 1, 1, 1, row, false",
+            "3, 7, 9, 6, 5, 3, 3, 1, 1, 2, 1, block:9, false",
+            "4, 3, 8, 8, 6, 5, 3, 1, 0, 1, 1, kernel, true",
             "1, 8, 11, 9, 8, 3, 3, 1, 1, 2, 8, row, false",
             "1, 4, 10, 10, 7, 3, 3, 2, 2, 1, 1, block:5, false",
             "2, 12, 9, 13, 12, 3, 3, 2, 1, 1, 12, row, false",
@@ -76,6 +80,30 @@ class TernaryConv2dTest {
         if (conv.directDepthwise()) assertArrayEquals(exact, fast, "a depthwise conv computes in float on both paths");
         else assertArrayEquals(perPixelIntegerPath(wt, bias, x, n, c, h, w, kh, kw, geo), fast, "int8 pixel path = the integer kernels, bit for bit");
         assertArrayEquals(exact, conv.forward(x, n, c, h, w, geo, true, TWO), "float path, 2 threads");
+        int in = c * h * w, out = exact.length / n;
+        for (int img = 0; img < n; img++) {
+            float[] one = conv.forward(java.util.Arrays.copyOfRange(x, img * in, (img + 1) * in), 1, c, h, w, geo, true, Parallel.serial());
+            assertArrayEquals(one, java.util.Arrays.copyOfRange(exact, img * out, (img + 1) * out), "float path, image " + img + " of the batch = that image alone");
+        }
+    }
+
+    /** Resident bytes by part for each conv kind: codes as the layout keeps them, four bytes a scale and a bias value. */
+    @ParameterizedTest(name = "c{0} o{1} k{2} g{3} {4}")
+    @CsvSource({"8, 6, 1, 1, row", "6, 6, 5, 6, row", "16, 32, 3, 1, row", "16, 32, 3, 1, block:16", "12, 8, 3, 1, row-two"})
+    void weightBytesSplitIntoCodesScalesAndBiases(int c, int o, int k, int g, String grouping) {
+        Random rnd = new Random(12);
+        boolean two = grouping.endsWith("-two");
+        TernaryTensor wt = RandomTensors.ternary(rnd, new int[] {o, c / g, k, k}, Grouping.parse(grouping.replace("-two", "")), two);
+        float[] bias = RandomTensors.gaussian(rnd, o);
+        TernaryConv2d conv = TernaryConv2d.of(wt, bias, g);
+        WeightBytes parts = conv.weightBytes();
+        assertEquals(4L * o, parts.biases(), "one float bias per channel");
+        assertEquals(parts.total(), conv.residentBytes());
+        assertEquals(parts.total() - 4L * o, TernaryConv2d.of(wt, null, g).residentBytes(), "without a bias, only the bias goes");
+        int segments = grouping.startsWith("block") ? (c / g * k * k + 15) / 16 : 1;
+        assertEquals(4L * o * segments * (two ? 2 : 1), parts.scales(), "four bytes a scale, " + segments + " segment(s) a row");
+        long weights = (long) o * (c / g) * k * k;
+        assertTrue(parts.codes() * 8 >= weights * Math.log(3) / Math.log(2), "codes at least log2(3) bits a weight: " + parts.codes() + " bytes");
     }
 
     /** The compact 1×1 form: its codes and scales, 1.6 bits a weight, and an infinity reaching only the outputs whose code for it is nonzero. */
