@@ -60,6 +60,37 @@ final class RunPipeline implements AutoCloseable {
         final short[] halves;
         final byte[] codes, encoded, packed;
 
+        /** The current group's three values (code −1, 0, +1) as floats and as 16-bit output. */
+        final float[] value = new float[3];
+        final short[] half = new short[3];
+
+        /**
+         * q[i] = value[codes[i] + 1] for i in [from, end); returns how many codes are 0. Apart
+         * from the rest of a run's work: a loop of its own is compiled on its own, small and early,
+         * instead of C2 compiling (and on-stack replacing) all of process() around it.
+         */
+        int lookUpFloats(int from, int end) {
+            int zeros = 0;
+            for (int i = from; i < end; i++) {
+                int c = codes[i] + 1;
+                q[i] = value[c];
+                zeros += c == 1 ? 1 : 0;
+            }
+            return zeros;
+        }
+
+        /** {@link #lookUpFloats} and the 16-bit output halves[i] = half[codes[i] + 1]. */
+        int lookUpHalves(int from, int end) {
+            int zeros = 0;
+            for (int i = from; i < end; i++) {
+                int c = codes[i] + 1;
+                q[i] = value[c];
+                halves[i] = half[c];
+                zeros += c == 1 ? 1 : 0;
+            }
+            return zeros;
+        }
+
         Buffers(int elements) {
             w = new float[elements];
             q = new float[elements];
@@ -208,25 +239,20 @@ final class RunPipeline implements AutoCloseable {
         ternarizer.applyGroups(layout, g0, g1, w, codes, s.pos, s.neg);
         // What the output file will hold: each code's value rounded to the output dtype, and its
         // bytes, looked up per code (three values a group) instead of converted per weight.
-        float[] value = new float[3];
-        short[] half = new short[3];
-        short[] halves = b.halves;
+        float[] value = b.value;
+        short[] half = b.half;
         boolean wide = dtype == DType.F32;
         long zeros = 0;
         for (int g = g0; g < g1; g++) {
             value[0] = HalfFloats.roundTo(dtype, -(s.neg == null ? s.pos[g] : s.neg[g]));
             value[2] = HalfFloats.roundTo(dtype, s.pos[g]);
             for (int c = 0; c < 3; c++) half[c] = dtype == DType.F16 ? Float.floatToFloat16(value[c]) : HalfFloats.floatToBf16(value[c]);
-            for (int i = layout.starts()[g] - from, end = layout.starts()[g + 1] - from; i < end; i++) {
-                int c = codes[i] + 1;
-                q[i] = value[c];
-                if (!wide) halves[i] = half[c];
-                zeros += c == 1 ? 1 : 0;
-            }
+            int start = layout.starts()[g] - from, end = layout.starts()[g + 1] - from;
+            zeros += wide ? b.lookUpFloats(start, end) : b.lookUpHalves(start, end);
         }
         MemorySegment encodedBytes = MemorySegment.ofArray(b.encoded);
         if (wide) MemorySegment.copy(q, 0, encodedBytes, SafetensorsReader.F32_LE, 0, n);
-        else MemorySegment.copy(halves, 0, encodedBytes, SafetensorsReader.I16_LE, 0, n);
+        else MemorySegment.copy(b.halves, 0, encodedBytes, SafetensorsReader.I16_LE, 0, n);
         int encoded = n * (wide ? 4 : 2);
         int packed = packing == null ? 0 : pack(packing, codes, n, b.packed);
         return new Run(n, b, encoded, packed, zeros);
