@@ -4,6 +4,9 @@ import java.io.IOException;
 import java.io.InterruptedIOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.nio.ByteOrder;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -56,6 +59,8 @@ final class RunPipeline implements AutoCloseable {
      * and back, serve the whole file.
      */
     static final class Buffers {
+        private static final VarHandle INT_LE = MethodHandles.byteArrayViewVarHandle(int[].class, ByteOrder.LITTLE_ENDIAN);
+        private static final VarHandle SHORT_LE = MethodHandles.byteArrayViewVarHandle(short[].class, ByteOrder.LITTLE_ENDIAN);
         final float[] w, q;
         final short[] halves;
         final byte[] codes, encoded, packed;
@@ -65,27 +70,30 @@ final class RunPipeline implements AutoCloseable {
         final short[] half = new short[3];
 
         /**
-         * q[i] = value[codes[i] + 1] for i in [from, end); returns how many codes are 0. Apart
-         * from the rest of a run's work: a loop of its own is compiled on its own, small and early,
-         * instead of C2 compiling (and on-stack replacing) all of process() around it.
+         * q[i] = value[codes[i] + 1] and its four little-endian bytes in encoded, for i in [from,
+         * end); returns how many codes are 0. Apart from the rest of a run's work: a loop of its
+         * own is compiled on its own, small and early, instead of C2 compiling (and on-stack
+         * replacing) all of process() around it. Writing the bytes here saves a pass over the run.
          */
         int lookUpFloats(int from, int end) {
             int zeros = 0;
             for (int i = from; i < end; i++) {
                 int c = codes[i] + 1;
-                q[i] = value[c];
+                float v = value[c];
+                q[i] = v;
+                INT_LE.set(encoded, 4 * i, Float.floatToRawIntBits(v));
                 zeros += c == 1 ? 1 : 0;
             }
             return zeros;
         }
 
-        /** {@link #lookUpFloats} and the 16-bit output halves[i] = half[codes[i] + 1]. */
+        /** {@link #lookUpFloats} with 16-bit output bytes, half[codes[i] + 1]. */
         int lookUpHalves(int from, int end) {
             int zeros = 0;
             for (int i = from; i < end; i++) {
                 int c = codes[i] + 1;
                 q[i] = value[c];
-                halves[i] = half[c];
+                SHORT_LE.set(encoded, 2 * i, half[c]);
                 zeros += c == 1 ? 1 : 0;
             }
             return zeros;
@@ -233,7 +241,7 @@ final class RunPipeline implements AutoCloseable {
         int from = layout.starts()[g0], n = layout.starts()[g1] - from;
         DType dtype = s.source.info().dtype();
         Buffers b = buffers(n);
-        float[] w = b.w, q = b.q;
+        float[] w = b.w;
         byte[] codes = b.codes;
         decode(s.bytes, dtype, from, n, b);
         ternarizer.applyGroups(layout, g0, g1, w, codes, s.pos, s.neg);
@@ -250,9 +258,6 @@ final class RunPipeline implements AutoCloseable {
             int start = layout.starts()[g] - from, end = layout.starts()[g + 1] - from;
             zeros += wide ? b.lookUpFloats(start, end) : b.lookUpHalves(start, end);
         }
-        MemorySegment encodedBytes = MemorySegment.ofArray(b.encoded);
-        if (wide) MemorySegment.copy(q, 0, encodedBytes, SafetensorsReader.F32_LE, 0, n);
-        else MemorySegment.copy(b.halves, 0, encodedBytes, SafetensorsReader.I16_LE, 0, n);
         int encoded = n * (wide ? 4 : 2);
         int packed = packing == null ? 0 : pack(packing, codes, n, b.packed);
         return new Run(n, b, encoded, packed, zeros);
@@ -262,13 +267,21 @@ final class RunPipeline implements AutoCloseable {
     private static int pack(Packing packing, byte[] codes, int n, byte[] out) {
         int bytes = (int) packing.packedBytes(n);
         if (packing == Packing.TWO_BIT) {
-            for (int k = 0; k < bytes; k++) {
+            int full = n / 4;
+            for (int k = 0, i = 0; k < full; k++, i += 4) {
+                out[k] = (byte) ((codes[i] + 1) | (codes[i + 1] + 1) << 2 | (codes[i + 2] + 1) << 4 | (codes[i + 3] + 1) << 6);
+            }
+            for (int k = full; k < bytes; k++) {
                 int v = 0;
                 for (int j = 0, i = 4 * k; j < 4 && i < n; j++, i++) v |= (codes[i] + 1) << (2 * j);
                 out[k] = (byte) v;
             }
         } else {
-            for (int k = 0; k < bytes; k++) {
+            int full = n / 5;
+            for (int k = 0, i = 0; k < full; k++, i += 5) {
+                out[k] = (byte) (((((codes[i + 4] + 1) * 3 + codes[i + 3] + 1) * 3 + codes[i + 2] + 1) * 3 + codes[i + 1] + 1) * 3 + codes[i] + 1);
+            }
+            for (int k = full; k < bytes; k++) { // the last, partial byte: missing codes count as 0 (digit 1)
                 int v = 0;
                 for (int j = 4, i = 5 * k + 4; j >= 0; j--, i--) v = v * 3 + (i < n ? codes[i] + 1 : 1);
                 out[k] = (byte) v;
