@@ -4,9 +4,6 @@ import java.io.IOException;
 import java.io.InterruptedIOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
-import java.lang.invoke.MethodHandles;
-import java.lang.invoke.VarHandle;
-import java.nio.ByteOrder;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -59,8 +56,6 @@ final class RunPipeline implements AutoCloseable {
      * and back, serve the whole file.
      */
     static final class Buffers {
-        private static final VarHandle INT_LE = MethodHandles.byteArrayViewVarHandle(int[].class, ByteOrder.LITTLE_ENDIAN);
-        private static final VarHandle SHORT_LE = MethodHandles.byteArrayViewVarHandle(short[].class, ByteOrder.LITTLE_ENDIAN);
         final float[] w, q;
         final short[] halves;
         final byte[] codes, encoded, packed;
@@ -70,30 +65,30 @@ final class RunPipeline implements AutoCloseable {
         final short[] half = new short[3];
 
         /**
-         * q[i] = value[codes[i] + 1] and its four little-endian bytes in encoded, for i in [from,
-         * end); returns how many codes are 0. Apart from the rest of a run's work: a loop of its
-         * own is compiled on its own, small and early, instead of C2 compiling (and on-stack
-         * replacing) all of process() around it. Writing the bytes here saves a pass over the run.
+         * q[i] = value[codes[i] + 1] for i in [from, end); returns how many codes are 0. Apart
+         * from the rest of a run's work: a loop of its own is compiled on its own, small and early,
+         * instead of C2 compiling (and on-stack replacing) all of process() around it.
          */
         int lookUpFloats(int from, int end) {
             int zeros = 0;
             for (int i = from; i < end; i++) {
                 int c = codes[i] + 1;
-                float v = value[c];
-                q[i] = v;
-                INT_LE.set(encoded, 4 * i, Float.floatToRawIntBits(v));
+                q[i] = value[c];
                 zeros += c == 1 ? 1 : 0;
             }
             return zeros;
         }
 
-        /** {@link #lookUpFloats} with 16-bit output bytes, half[codes[i] + 1]. */
+        /**
+         * {@link #lookUpFloats} and the 16-bit output halves[i] = half[codes[i] + 1] (copied to
+         * bytes in bulk afterwards: storing each one's bytes here cost more until C2 compiled it).
+         */
         int lookUpHalves(int from, int end) {
             int zeros = 0;
             for (int i = from; i < end; i++) {
                 int c = codes[i] + 1;
                 q[i] = value[c];
-                SHORT_LE.set(encoded, 2 * i, half[c]);
+                halves[i] = half[c];
                 zeros += c == 1 ? 1 : 0;
             }
             return zeros;
@@ -258,6 +253,9 @@ final class RunPipeline implements AutoCloseable {
             int start = layout.starts()[g] - from, end = layout.starts()[g + 1] - from;
             zeros += wide ? b.lookUpFloats(start, end) : b.lookUpHalves(start, end);
         }
+        MemorySegment encodedBytes = MemorySegment.ofArray(b.encoded);
+        if (wide) MemorySegment.copy(b.q, 0, encodedBytes, SafetensorsReader.F32_LE, 0, n);
+        else MemorySegment.copy(b.halves, 0, encodedBytes, SafetensorsReader.I16_LE, 0, n);
         int encoded = n * (wide ? 4 : 2);
         int packed = packing == null ? 0 : pack(packing, codes, n, b.packed);
         return new Run(n, b, encoded, packed, zeros);
@@ -265,27 +263,26 @@ final class RunPipeline implements AutoCloseable {
 
     /** Packs codes[0…n) into out, as {@link Packing#pack} does; returns the byte count. */
     private static int pack(Packing packing, byte[] codes, int n, byte[] out) {
-        int bytes = (int) packing.packedBytes(n);
-        if (packing == Packing.TWO_BIT) {
-            int full = n / 4;
-            for (int k = 0, i = 0; k < full; k++, i += 4) {
-                out[k] = (byte) ((codes[i] + 1) | (codes[i + 1] + 1) << 2 | (codes[i + 2] + 1) << 4 | (codes[i + 3] + 1) << 6);
-            }
-            for (int k = full; k < bytes; k++) {
-                int v = 0;
-                for (int j = 0, i = 4 * k; j < 4 && i < n; j++, i++) v |= (codes[i] + 1) << (2 * j);
-                out[k] = (byte) v;
-            }
-        } else {
-            int full = n / 5;
-            for (int k = 0, i = 0; k < full; k++, i += 5) {
-                out[k] = (byte) (((((codes[i + 4] + 1) * 3 + codes[i + 3] + 1) * 3 + codes[i + 2] + 1) * 3 + codes[i + 1] + 1) * 3 + codes[i] + 1);
-            }
-            for (int k = full; k < bytes; k++) { // the last, partial byte: missing codes count as 0 (digit 1)
-                int v = 0;
-                for (int j = 4, i = 5 * k + 4; j >= 0; j--, i--) v = v * 3 + (i < n ? codes[i] + 1 : 1);
-                out[k] = (byte) v;
-            }
+        return packing == Packing.TWO_BIT ? packTwoBit(codes, n, out) : packBase3(codes, n, out);
+    }
+
+    private static int packTwoBit(byte[] codes, int n, byte[] out) {
+        int bytes = (n + 3) / 4;
+        for (int k = 0; k < bytes; k++) {
+            int v = 0;
+            for (int j = 0, i = 4 * k; j < 4 && i < n; j++, i++) v |= (codes[i] + 1) << (2 * j);
+            out[k] = (byte) v;
+        }
+        return bytes;
+    }
+
+    /** Five codes a byte, the first in the lowest digit; missing codes of the last byte count as 0 (digit 1). */
+    private static int packBase3(byte[] codes, int n, byte[] out) {
+        int bytes = (n + 4) / 5;
+        for (int k = 0; k < bytes; k++) {
+            int v = 0;
+            for (int j = 4, i = 5 * k + 4; j >= 0; j--, i--) v = v * 3 + (i < n ? codes[i] + 1 : 1);
+            out[k] = (byte) v;
         }
         return bytes;
     }
