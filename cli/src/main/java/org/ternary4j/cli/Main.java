@@ -44,7 +44,9 @@ public final class Main {
         CommandLine cli = new CommandLine(new Main());
         String first = args.length > 0 ? args[0] : "";
         Class<?> named = COMMANDS.stream().filter(c -> c != CommandLine.HelpCommand.class && name(c).equals(first)).findFirst().orElse(null);
-        for (Class<?> c : named != null ? List.of(named) : COMMANDS) cli.addSubcommand(c);
+        // Built by the public constructor, which applies a command's model transformer (added as a
+        // class, it would not be: picocli applies them only to the tree a user constructs).
+        for (Class<?> c : named != null ? List.of(named) : COMMANDS) cli.addSubcommand(new CommandLine(c));
         return cli;
     }
 
