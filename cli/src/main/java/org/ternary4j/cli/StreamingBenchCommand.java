@@ -55,8 +55,16 @@ final class StreamingBenchCommand implements Callable<Integer> {
         return StreamingBench.run(job, System.out) == 0 ? 0 : Errors.INTERNAL;
     }
 
+    /**
+     * The child: the {@code ternary4j} launcher when this runs from a checkout (what a user
+     * starts, start-up cache included), with the heap limit given through T4J_JAVA_OPTS; else a
+     * plain JVM on this class path.
+     */
     private List<String> quantize(Path in, Path out, Path packed) {
-        List<String> cmd = new ArrayList<>(StreamingBench.java(xmx, Main.class.getName()));
+        Path launcher = Path.of(System.getProperty("t4j.root", "."), "ternary4j");
+        List<String> cmd = new ArrayList<>(Files.isExecutable(launcher)
+                ? List.of("env", "T4J_JAVA_OPTS=-Xmx" + xmx, launcher.toString())
+                : StreamingBench.java(xmx, Main.class.getName()));
         cmd.addAll(List.of("quantize", in.toString(), "-o", out.toString(), "--packed", packed.toString(),
                 "--method", method, "--grouping", grouping, "--threads", Integer.toString(threads.count)));
         return cmd;

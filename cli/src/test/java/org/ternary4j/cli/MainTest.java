@@ -26,7 +26,7 @@ class MainTest {
     }
 
     private static List<List<String>> allCommands() {
-        List<List<String>> all = commands(new CommandLine(new Main()), List.of());
+        List<List<String>> all = commands(Main.commandLine(), List.of());
         assertTrue(all.size() >= 9, "quantize, eval, sweep, train, run, demo and three benchmarks: " + all);
         return all;
     }
@@ -89,6 +89,19 @@ class MainTest {
                 assertEquals(Main.VERSION + "\n", r.out(), c.toString());
             }
         }
+    }
+
+    @Test
+    void aNamedCommandIsTheOnlyOneBuilt() {
+        assertEquals(List.of("quantize"), List.copyOf(Main.commandLine("quantize", "in.safetensors").getSubcommands().keySet()));
+        assertEquals(List.of("bench"), List.copyOf(Main.commandLine("bench", "kernels").getSubcommands().keySet()));
+        for (String[] args : List.of(new String[0], new String[] {"help", "quantize"}, new String[] {"--help"}, new String[] {"qantize"})) {
+            assertEquals(List.of("help", "quantize", "eval", "sweep", "train", "finetune", "run", "demo", "bench", "task"),
+                    List.copyOf(Main.commandLine(args).getSubcommands().keySet()), List.of(args).toString());
+        }
+        CliRun r = CliRun.of("help", "quantize");
+        assertEquals(0, r.exitCode());
+        assertTrue(r.out().startsWith("Usage: ternary4j quantize"), r.out());
     }
 
     @Test

@@ -60,6 +60,40 @@ final class RunPipeline implements AutoCloseable {
         final short[] halves;
         final byte[] codes, encoded, packed;
 
+        /** The current group's three values (code −1, 0, +1) as floats and as 16-bit output. */
+        final float[] value = new float[3];
+        final short[] half = new short[3];
+
+        /**
+         * q[i] = value[codes[i] + 1] for i in [from, end); returns how many codes are 0. Apart
+         * from the rest of a run's work: a loop of its own is compiled on its own, small and early,
+         * instead of C2 compiling (and on-stack replacing) all of process() around it.
+         */
+        int lookUpFloats(int from, int end) {
+            int zeros = 0;
+            for (int i = from; i < end; i++) {
+                int c = codes[i] + 1;
+                q[i] = value[c];
+                zeros += c == 1 ? 1 : 0;
+            }
+            return zeros;
+        }
+
+        /**
+         * {@link #lookUpFloats} and the 16-bit output halves[i] = half[codes[i] + 1] (copied to
+         * bytes in bulk afterwards: storing each one's bytes here cost more until C2 compiled it).
+         */
+        int lookUpHalves(int from, int end) {
+            int zeros = 0;
+            for (int i = from; i < end; i++) {
+                int c = codes[i] + 1;
+                q[i] = value[c];
+                halves[i] = half[c];
+                zeros += c == 1 ? 1 : 0;
+            }
+            return zeros;
+        }
+
         Buffers(int elements) {
             w = new float[elements];
             q = new float[elements];
@@ -202,31 +236,26 @@ final class RunPipeline implements AutoCloseable {
         int from = layout.starts()[g0], n = layout.starts()[g1] - from;
         DType dtype = s.source.info().dtype();
         Buffers b = buffers(n);
-        float[] w = b.w, q = b.q;
+        float[] w = b.w;
         byte[] codes = b.codes;
         decode(s.bytes, dtype, from, n, b);
         ternarizer.applyGroups(layout, g0, g1, w, codes, s.pos, s.neg);
         // What the output file will hold: each code's value rounded to the output dtype, and its
         // bytes, looked up per code (three values a group) instead of converted per weight.
-        float[] value = new float[3];
-        short[] half = new short[3];
-        short[] halves = b.halves;
+        float[] value = b.value;
+        short[] half = b.half;
         boolean wide = dtype == DType.F32;
         long zeros = 0;
         for (int g = g0; g < g1; g++) {
             value[0] = HalfFloats.roundTo(dtype, -(s.neg == null ? s.pos[g] : s.neg[g]));
             value[2] = HalfFloats.roundTo(dtype, s.pos[g]);
             for (int c = 0; c < 3; c++) half[c] = dtype == DType.F16 ? Float.floatToFloat16(value[c]) : HalfFloats.floatToBf16(value[c]);
-            for (int i = layout.starts()[g] - from, end = layout.starts()[g + 1] - from; i < end; i++) {
-                int c = codes[i] + 1;
-                q[i] = value[c];
-                if (!wide) halves[i] = half[c];
-                zeros += c == 1 ? 1 : 0;
-            }
+            int start = layout.starts()[g] - from, end = layout.starts()[g + 1] - from;
+            zeros += wide ? b.lookUpFloats(start, end) : b.lookUpHalves(start, end);
         }
         MemorySegment encodedBytes = MemorySegment.ofArray(b.encoded);
-        if (wide) MemorySegment.copy(q, 0, encodedBytes, SafetensorsReader.F32_LE, 0, n);
-        else MemorySegment.copy(halves, 0, encodedBytes, SafetensorsReader.I16_LE, 0, n);
+        if (wide) MemorySegment.copy(b.q, 0, encodedBytes, SafetensorsReader.F32_LE, 0, n);
+        else MemorySegment.copy(b.halves, 0, encodedBytes, SafetensorsReader.I16_LE, 0, n);
         int encoded = n * (wide ? 4 : 2);
         int packed = packing == null ? 0 : pack(packing, codes, n, b.packed);
         return new Run(n, b, encoded, packed, zeros);
@@ -234,19 +263,26 @@ final class RunPipeline implements AutoCloseable {
 
     /** Packs codes[0…n) into out, as {@link Packing#pack} does; returns the byte count. */
     private static int pack(Packing packing, byte[] codes, int n, byte[] out) {
-        int bytes = (int) packing.packedBytes(n);
-        if (packing == Packing.TWO_BIT) {
-            for (int k = 0; k < bytes; k++) {
-                int v = 0;
-                for (int j = 0, i = 4 * k; j < 4 && i < n; j++, i++) v |= (codes[i] + 1) << (2 * j);
-                out[k] = (byte) v;
-            }
-        } else {
-            for (int k = 0; k < bytes; k++) {
-                int v = 0;
-                for (int j = 4, i = 5 * k + 4; j >= 0; j--, i--) v = v * 3 + (i < n ? codes[i] + 1 : 1);
-                out[k] = (byte) v;
-            }
+        return packing == Packing.TWO_BIT ? packTwoBit(codes, n, out) : packBase3(codes, n, out);
+    }
+
+    private static int packTwoBit(byte[] codes, int n, byte[] out) {
+        int bytes = (n + 3) / 4;
+        for (int k = 0; k < bytes; k++) {
+            int v = 0;
+            for (int j = 0, i = 4 * k; j < 4 && i < n; j++, i++) v |= (codes[i] + 1) << (2 * j);
+            out[k] = (byte) v;
+        }
+        return bytes;
+    }
+
+    /** Five codes a byte, the first in the lowest digit; missing codes of the last byte count as 0 (digit 1). */
+    private static int packBase3(byte[] codes, int n, byte[] out) {
+        int bytes = (n + 4) / 5;
+        for (int k = 0; k < bytes; k++) {
+            int v = 0;
+            for (int j = 4, i = 5 * k + 4; j >= 0; j--, i--) v = v * 3 + (i < n ? codes[i] + 1 : 1);
+            out[k] = (byte) v;
         }
         return bytes;
     }

@@ -75,6 +75,14 @@ public final class ExactSupport {
         long[] sum = new long[0], sumBefore = new long[0], keys = new long[0];
         int[] indices = new int[0];
         boolean[] candidate = new boolean[0];
+        /** The current search's buckets: key of the top one, bits below the key, how many. */
+        int maxKey, keyShift, buckets;
+        /** The best prefix found so far: objective, length, fixed-point sum. */
+        double best;
+        int bestM;
+        long bestSum;
+        /** The magnitude range of the candidate buckets (and those between them): bits in [loBits, loBits + span). */
+        int loBits, span;
 
         Scratch forBuckets(int buckets) {
             if (count.length < buckets) {
@@ -85,6 +93,139 @@ public final class ExactSupport {
                 candidate = new boolean[buckets];
             }
             return this;
+        }
+
+        // The search's passes, each a method of its own: C2 compiles a small method once, early and
+        // cheaply, where one large method was compiled several times (on-stack replacement of
+        // each long loop, recompilation after a rarely taken branch), which cost a short job more
+        // CPU time than the projection itself.
+
+        /**
+         * Counts and sums the magnitudes by bucket, one long per bucket: every bucket but the
+         * last holds normal floats of one exponent whose fixed-point values are exact, so the low
+         * 47 bits can sum bits and the high ones count; a bucket's fixed-point sum follows from
+         * its exponent. The last bucket holds only magnitudes that are never kept, so it is left empty.
+         */
+        void countPacked(float[] x, int n, int mantissaBits, int shift) {
+            int rest = buckets - 1, maxKey = this.maxKey, keyShift = this.keyShift;
+            long[] sum = this.sum;
+            Arrays.fill(sum, 0, buckets, 0L);
+            for (int i = 0; i < n; i++) {
+                int bits = Float.floatToRawIntBits(x[i]);
+                sum[Math.min(maxKey - (bits >>> keyShift), rest)] += bits + COUNT_UNIT;
+            }
+            for (int b = 0; b < rest; b++) {
+                int k = (int) (sum[b] >>> COUNT_SHIFT), e = (maxKey - b) >>> mantissaBits;
+                long mantissas = (sum[b] & (COUNT_UNIT - 1)) - (long) k * (((long) e << 23) - (1L << 23)); // Σ (2^23 + mantissa)
+                count[b] = k;
+                sum[b] = mantissas << (e - 150 + shift);
+            }
+            count[rest] = 0;
+            sum[rest] = 0;
+        }
+
+        /** Counts and sums the magnitudes by bucket, a count and a fixed-point sum each. */
+        void countPlain(float[] x, int n, double scale) {
+            Arrays.fill(count, 0, buckets, 0);
+            Arrays.fill(sum, 0, buckets, 0L);
+            for (int i = 0; i < n; i++) {
+                int b = bucket(x[i], maxKey, keyShift, buckets);
+                count[b]++;
+                sum[b] += fixed(x[i], scale);
+            }
+        }
+
+        /** The exact objective at every bucket boundary: the best of them, and each bucket's count and sum before it. */
+        void scanBoundaries() {
+            best = -1;
+            bestM = 0;
+            bestSum = 0;
+            int c = 0;
+            long s = 0;
+            for (int b = 0; b < buckets; b++) {
+                before[b] = c;
+                sumBefore[b] = s;
+                if (count[b] == 0) continue;
+                c += count[b];
+                s += sum[b];
+                double f = objective(s, c);
+                if (f > best) {
+                    best = f;
+                    bestM = c;
+                    bestSum = s;
+                }
+            }
+        }
+
+        /**
+         * Marks the buckets whose interior might beat the best boundary, and those between them
+         * (one range of float bits, which the gather tests with two compares instead of a table
+         * load); returns how many magnitudes they hold.
+         */
+        int markCandidates(float max, double scale) {
+            int candidates = 0;
+            // A cheaper bound first, (S + T)/√(C + 1) ≥ the interior bound, compared squared: it
+            // settles most buckets without a square root.
+            double cheapLimit = best * best * (1 - CHEAP_SLACK);
+            for (int b = 0; b < buckets; b++) {
+                candidate[b] = false;
+                if (count[b] < 2) continue;
+                double whole = (double) sumBefore[b] + sum[b];
+                if (whole * whole < cheapLimit * (before[b] + 1)) continue;
+                // No value in bucket b exceeds its upper edge (the maximum itself for the top bucket).
+                long top = b == 0 ? fixed(max, scale) : fixed(Float.intBitsToFloat((maxKey - b + 1) << keyShift), scale);
+                if (interiorBound(sumBefore[b], before[b], top, sum[b], count[b]) >= best * (1 - PRUNE_SLACK)) {
+                    candidate[b] = true;
+                    candidates += count[b];
+                }
+            }
+            if (candidates == 0) return 0;
+            int first = 0, last = buckets - 1;
+            while (!candidate[first]) first++;
+            while (!candidate[last]) last--;
+            for (int b = first + 1; b < last; b++) { // (a loop to "≤ last" cost a deoptimization on its limit check)
+                if (!candidate[b]) candidates += count[b];
+                candidate[b] = true;
+            }
+            loBits = last == buckets - 1 ? 0 : (maxKey - last) << keyShift;
+            span = ((maxKey - first + 1) << keyShift) - loBits;
+            return candidates;
+        }
+
+        /** The support of the best boundary. */
+        Support supportAtBest(int shift) {
+            return supportAtBoundary(new Prefix(-1, bestM, bestSum, shift), count, buckets, maxKey, keyShift);
+        }
+
+        /** Sorts the candidates' magnitudes, grouped by bucket, and scans each candidate bucket's interior exactly. */
+        Support scanCandidates(float[] x, int n, int candidates, int shift) {
+            double scale = Math.scalb(1.0, shift);
+            int[] indices = indices(candidates + 64); // room for one vector store past the last
+            if (GroupPasses.indicesInRange(x, n, loBits, span, indices) != candidates) throw new IllegalStateException("candidate count");
+            long[] keys = keys(candidates);
+            for (int j = 0; j < candidates; j++) keys[j] = sortKey(x[indices[j]], indices[j]);
+            Arrays.sort(keys, 0, candidates); // buckets are ranges of magnitude, so bucket order is preserved
+            int bestLast = -1; // index into keys of the last kept element, when the best is interior
+            int start = 0;
+            for (int b = 0; b < buckets; b++) {
+                if (!candidate[b]) continue;
+                long run = sumBefore[b];
+                for (int j = 0; j < count[b] - 1; j++) { // interior only: the boundary is already known
+                    run += fixed(x[keyIndex(keys[start + j])], scale);
+                    int m = before[b] + j + 1;
+                    double f = objective(run, m);
+                    if (f > best || (f == best && m < bestM)) {
+                        best = f;
+                        bestM = m;
+                        bestSum = run;
+                        bestLast = start + j;
+                    }
+                }
+                start += count[b];
+            }
+            if (bestLast < 0) return supportAtBest(shift);
+            // Ties at the cut share one bucket, so looking for them among the sorted candidates suffices.
+            return cutAt(keys, candidates, new Prefix(bestLast, bestM, bestSum, shift), x);
         }
 
         /** A buffer of at least n keys; a large one is not kept, so a huge group leaves no huge array behind. */
@@ -241,117 +382,17 @@ public final class ExactSupport {
         int buckets = Math.min(octaves << mantissaBits, maxKey - (Float.floatToRawIntBits(lowest) >>> keyShift) + 2);
 
         Scratch scratch = SCRATCH.get().forBuckets(buckets);
-        int[] count = scratch.count;
-        long[] sum = scratch.sum;
-        int rest = buckets - 1;
-        int lowestExponent = (maxKey - (rest - 1)) >>> mantissaBits; // of the lowest bucket but the last
+        scratch.maxKey = maxKey;
+        scratch.keyShift = keyShift;
+        scratch.buckets = buckets;
+        int lowestExponent = (maxKey - (buckets - 2)) >>> mantissaBits; // of the lowest bucket but the last
         boolean restNeverKept = buckets == maxKey - (Float.floatToRawIntBits(lowest) >>> keyShift) + 2;
-        if (n <= PACKED_LIMIT && restNeverKept && lowestExponent >= 1 && lowestExponent - 150 + shift >= 0) {
-            // Every bucket but the last holds normal floats of one exponent whose fixed-point
-            // values are exact, so one long per bucket can sum bits (low 47 bits) and count
-            // (above): a bucket's fixed-point sum follows from its exponent. The last bucket
-            // holds only magnitudes that are never kept (above), so it is left empty.
-            Arrays.fill(sum, 0, buckets, 0L);
-            for (int i = 0; i < n; i++) {
-                int bits = Float.floatToRawIntBits(x[i]);
-                sum[Math.min(maxKey - (bits >>> keyShift), rest)] += bits + COUNT_UNIT;
-            }
-            for (int b = 0; b < rest; b++) {
-                int k = (int) (sum[b] >>> COUNT_SHIFT), e = (maxKey - b) >>> mantissaBits;
-                long mantissas = (sum[b] & (COUNT_UNIT - 1)) - (long) k * (((long) e << 23) - (1L << 23)); // Σ (2^23 + mantissa)
-                count[b] = k;
-                sum[b] = mantissas << (e - 150 + shift);
-            }
-            count[rest] = 0;
-            sum[rest] = 0;
-        } else {
-            Arrays.fill(count, 0, buckets, 0);
-            Arrays.fill(sum, 0, buckets, 0L);
-            for (int i = 0; i < n; i++) {
-                int b = bucket(x[i], maxKey, keyShift, buckets);
-                count[b]++;
-                sum[b] += fixed(x[i], scale);
-            }
-        }
-
-        // Exact objective at every boundary; candidates are buckets whose interior might beat it.
-        double best = -1;
-        int bestM = 0;
-        long bestSum = 0;
-        int[] before = scratch.before;
-        long[] sumBefore = scratch.sumBefore;
-        int c = 0;
-        long s = 0;
-        for (int b = 0; b < buckets; b++) {
-            before[b] = c;
-            sumBefore[b] = s;
-            if (count[b] == 0) continue;
-            c += count[b];
-            s += sum[b];
-            double f = objective(s, c);
-            if (f > best) {
-                best = f;
-                bestM = c;
-                bestSum = s;
-            }
-        }
-        boolean[] candidate = scratch.candidate;
-        int candidates = 0;
-        // A cheaper bound first, (S + T)/√(C + 1) ≥ the interior bound, compared squared: it
-        // settles most buckets without a square root.
-        double cheapLimit = best * best * (1 - CHEAP_SLACK);
-        for (int b = 0; b < buckets; b++) {
-            candidate[b] = false;
-            if (count[b] < 2) continue;
-            double whole = (double) sumBefore[b] + sum[b];
-            if (whole * whole < cheapLimit * (before[b] + 1)) continue;
-            // No value in bucket b exceeds its upper edge (the maximum itself for the top bucket).
-            long top = b == 0 ? fixed(max, scale) : fixed(Float.intBitsToFloat((maxKey - b + 1) << keyShift), scale);
-            if (interiorBound(sumBefore[b], before[b], top, sum[b], count[b]) >= best * (1 - PRUNE_SLACK)) {
-                candidate[b] = true;
-                candidates += count[b];
-            }
-        }
-        if (candidates == 0) return supportAtBoundary(new Prefix(-1, bestM, bestSum, shift), count, buckets, maxKey, keyShift);
-        // Candidates lie around the optimum; taking the buckets between them too makes them one
-        // range of float bits, which the gather tests with two compares instead of a table load.
-        int first = 0, last = buckets - 1;
-        while (!candidate[first]) first++;
-        while (!candidate[last]) last--;
-        for (int b = first + 1; b < last; b++) { // (a loop to "≤ last" cost a deoptimization on its limit check)
-            if (!candidate[b]) candidates += count[b];
-            candidate[b] = true;
-        }
-        int loBits = last == buckets - 1 ? 0 : (maxKey - last) << keyShift;
-        int span = ((maxKey - first + 1) << keyShift) - loBits;
-
-        // Sort the candidates' elements, grouped by bucket, and scan each bucket's interior exactly.
-        int[] indices = scratch.indices(candidates + 64); // room for one vector store past the last
-        if (GroupPasses.indicesInRange(x, n, loBits, span, indices) != candidates) throw new IllegalStateException("candidate count");
-        long[] keys = scratch.keys(candidates);
-        for (int j = 0; j < candidates; j++) keys[j] = sortKey(x[indices[j]], indices[j]);
-        Arrays.sort(keys, 0, candidates); // buckets are ranges of magnitude, so bucket order is preserved
-        int bestLast = -1; // index into keys of the last kept element, when the best is interior
-        int start = 0;
-        for (int b = 0; b < buckets; b++) {
-            if (!candidate[b]) continue;
-            long run = sumBefore[b];
-            for (int j = 0; j < count[b] - 1; j++) { // interior only: the boundary is already known
-                run += fixed(x[keyIndex(keys[start + j])], scale);
-                int m = before[b] + j + 1;
-                double f = objective(run, m);
-                if (f > best || (f == best && m < bestM)) {
-                    best = f;
-                    bestM = m;
-                    bestSum = run;
-                    bestLast = start + j;
-                }
-            }
-            start += count[b];
-        }
-        if (bestLast < 0) return supportAtBoundary(new Prefix(-1, bestM, bestSum, shift), count, buckets, maxKey, keyShift);
-        // Ties at the cut share one bucket, so looking for them among the sorted candidates suffices.
-        return cutAt(keys, candidates, new Prefix(bestLast, bestM, bestSum, shift), x);
+        if (n <= PACKED_LIMIT && restNeverKept && lowestExponent >= 1 && lowestExponent - 150 + shift >= 0) scratch.countPacked(x, n, mantissaBits, shift);
+        else scratch.countPlain(x, n, scale);
+        scratch.scanBoundaries();
+        int candidates = scratch.markCandidates(max, scale);
+        if (candidates == 0) return scratch.supportAtBest(shift);
+        return scratch.scanCandidates(x, n, candidates, shift);
     }
 
     /**

@@ -27,6 +27,7 @@ public final class SafetensorsWriter implements AutoCloseable {
     private static final JsonFactory JSON = new JsonFactory();
 
     private final AtomicOutput out;
+    private final EarlyFlush early;
     private final List<TensorSpec> tensors;
     private final ByteBuffer buffer = ByteBuffer.allocate(CHUNK).order(ByteOrder.LITTLE_ENDIAN);
     private int next;
@@ -35,6 +36,7 @@ public final class SafetensorsWriter implements AutoCloseable {
 
     private SafetensorsWriter(AtomicOutput out, List<TensorSpec> tensors) {
         this.out = out;
+        this.early = new EarlyFlush(out.channel());
         this.tensors = tensors;
     }
 
@@ -193,12 +195,13 @@ public final class SafetensorsWriter implements AutoCloseable {
 
     private void writeFully(ByteBuffer b) throws IOException {
         FileChannel ch = out.channel();
-        while (b.hasRemaining()) ch.write(b);
+        while (b.hasRemaining()) early.wrote(ch.write(b));
     }
 
     /** Makes the file visible; every declared tensor must have been written. */
     public void commit() throws IOException {
         if (next != tensors.size()) throw new IllegalStateException("only " + next + " of " + tensors.size() + " tensors written");
+        early.finish();
         out.commit();
     }
 
