@@ -174,7 +174,6 @@ final class QuantizeCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--all-layers, --fold-bn, --embeddings, --calibrate and --eval apply to .onnx inputs only");
         }
         if (OutputFormat.parse(format) == OutputFormat.MATMULNBITS) throw new IllegalArgumentException("--format matmulnbits applies to .onnx inputs");
-        if (half) throw new IllegalArgumentException("--scales f16 applies to .onnx inputs (the safetensors pipeline writes FP32 scales)");
         SafetensorsQuantization.Request request = SafetensorsQuantization.Request.of(input, output, projection, groups).withPacking(pack)
                 .withPacked(packed).withReport(report).withAllTensors(allTensors).withThreads(n).withLimits(readLimits)
                 .withSelection(new Selection(onnx.patterns(onnx.include), onnx.patterns(onnx.exclude)));
@@ -182,7 +181,7 @@ final class QuantizeCommand implements Callable<Integer> {
         SafetensorsReportPage page;
         try (Progress progress = new Progress("quantize", progressOptions.bar())) {
             page = new SafetensorsReportPage(progress);
-            result = SafetensorsQuantization.quantize(request, onnx.html == null ? progress : page);
+            result = SafetensorsQuantization.quantize(request, onnx.html == null ? progress : page, half);
         }
         result.report().printTable(out);
         result.printKept(out);
