@@ -111,10 +111,12 @@ public final class RealModelsBench {
     private void runCase(Case c, Path model, Path dir) throws Exception {
         Path dequantized = dir.resolve(c.file());
         OnnxResult r = OnnxTernarizer.run(model, dequantized, OnnxOptions.of(Projections.parse("tnt"), Grouping.parse("row")));
-        Map<String, TernaryTensor> ternary = new HashMap<>();
+        Map<String, TernaryTensor> ternary = new HashMap<>(), half = new HashMap<>();
         long weights = 0;
         for (OnnxTernaryTensor t : r.tensors()) {
             ternary.put(t.name(), t.tensor());
+            // what quantize --scales f16 stores: the same codes, every scale rounded to FP16 (the runtime then keeps them as FP16)
+            half.put(t.name(), t.tensor().withHalfScales());
             weights += t.tensor().codes().length;
         }
         try (OnnxModel proto = OnnxModel.read(dequantized)) {
@@ -123,12 +125,16 @@ public final class RealModelsBench {
             peers.addAll(extraPeers(c, dequantized, r, dir));
             for (int threads : options.threads()) {
                 try (TernaryModel int8 = TernaryModel.load(proto, ternary, new TernaryModel.Options(threads, false));
-                     TernaryModel exact = TernaryModel.load(proto, ternary, new TernaryModel.Options(threads, true))) {
+                     TernaryModel exact = TernaryModel.load(proto, ternary, new TernaryModel.Options(threads, true));
+                     TernaryModel int8Half = TernaryModel.load(proto, half, new TernaryModel.Options(threads, false));
+                     TernaryModel exactHalf = TernaryModel.load(proto, half, new TernaryModel.Options(threads, true))) {
                     List<OrtSession> sessions = new ArrayList<>();
                     try {
                         List<Timing.Op> ops = new ArrayList<>();
                         ops.add(i -> int8.run(c.inputs()));
                         ops.add(i -> exact.run(c.inputs()));
+                        ops.add(i -> int8Half.run(c.inputs()));
+                        ops.add(i -> exactHalf.run(c.inputs()));
                         for (Peer p : peers) {
                             OrtSession s = session(p, threads);
                             sessions.add(s);
@@ -136,7 +142,7 @@ public final class RealModelsBench {
                         }
                         double[] med = Timing.interleavedMedians(ops.toArray(Timing.Op[]::new), options.quick() ? 300 : 2000, 3,
                                 options.quick() ? 10 : 40, 5);
-                        print(c.label(), threads, peers, med, new Bits(int8.packedWeightParts(), weights), int8.warmUp());
+                        print(c.label(), threads, peers, med, new Bits(int8.packedWeightParts(), int8Half.packedWeightParts(), weights), int8.warmUp());
                     } finally {
                         for (OrtSession s : sessions) s.close();
                     }
@@ -220,39 +226,59 @@ public final class RealModelsBench {
         return in;
     }
 
-    /** Resident bytes of the packed layers by part, and the ternary weights they hold. */
-    private record Bits(WeightBytes parts, long weights) {
+    /**
+     * Resident bytes of the packed layers by part with FP32 and with FP16 scales, and the ternary
+     * weights they hold. Ternary weight storage is codes (with layout tables) plus scales; conv
+     * biases are float per-channel tensors kept beside them, reported separately.
+     */
+    private record Bits(WeightBytes parts, WeightBytes half, long weights) {
         double of(long bytes) {
             return bytes * 8.0 / weights;
         }
 
-        double total() {
-            return of(parts.total());
+        double ternary(WeightBytes p) {
+            return of(p.codes() + p.scales());
+        }
+
+        String describe(WeightBytes p) {
+            return String.format(Locale.ROOT, "codes+scales %.3f (codes %.3f, scales %.3f); with conv biases %.3f", ternary(p), of(p.codes()),
+                    of(p.scales()), of(p.total()));
         }
     }
 
-    /** Medians: ours int8, ours exact, then one per peer; ratios are the peer's time over ours (above 1: ours is faster). */
+    /**
+     * Medians: ours int8 and exact with FP32 scales, the same with FP16 scales, then one per peer;
+     * ratios are the other's time over ours (above 1: ours is faster).
+     */
     private void print(String label, int threads, List<Peer> peers, double[] us, Bits bits, String warmUp) {
+        int p0 = 4;
         if (options.json()) {
             StringBuilder b = new StringBuilder();
-            b.append(String.format(Locale.ROOT, "{\"e2e\":\"real-model\",\"model\":\"%s\",\"threads\":%d,\"int8_median_us\":%.1f,\"exact_median_us\":%.1f",
-                    label, threads, us[0], us[1]));
+            b.append(String.format(Locale.ROOT, "{\"e2e\":\"real-model\",\"model\":\"%s\",\"threads\":%d,\"int8_median_us\":%.1f,\"exact_median_us\":%.1f"
+                    + ",\"f16_scales_int8_median_us\":%.1f,\"f16_scales_exact_median_us\":%.1f", label, threads, us[0], us[1], us[2], us[3]));
             for (int i = 0; i < peers.size(); i++) {
                 String k = peers.get(i).label().replace('-', '_');
-                b.append(String.format(Locale.ROOT, ",\"%s_median_us\":%.1f,\"int8_vs_%s\":%.3f,\"exact_vs_%s\":%.3f", k, us[2 + i], k,
-                        us[2 + i] / us[0], k, us[2 + i] / us[1]));
+                b.append(String.format(Locale.ROOT, ",\"%s_median_us\":%.1f,\"int8_vs_%s\":%.3f,\"exact_vs_%s\":%.3f", k, us[p0 + i], k,
+                        us[p0 + i] / us[0], k, us[p0 + i] / us[1]));
             }
-            b.append(String.format(Locale.ROOT, ",\"resident_bits_per_weight\":%.3f,\"code_bits_per_weight\":%.3f,\"scale_bits_per_weight\":%.3f,"
-                    + "\"bias_bits_per_weight\":%.3f}", bits.total(), bits.of(bits.parts().codes()), bits.of(bits.parts().scales()), bits.of(bits.parts().biases())));
+            WeightBytes f = bits.parts(), h = bits.half();
+            b.append(String.format(Locale.ROOT, ",\"ternary_bits_per_weight\":%.3f,\"resident_bits_per_weight\":%.3f,\"code_bits_per_weight\":%.3f,"
+                    + "\"scale_bits_per_weight\":%.3f,\"bias_bits_per_weight\":%.3f", bits.ternary(f), bits.of(f.total()), bits.of(f.codes()),
+                    bits.of(f.scales()), bits.of(f.biases())));
+            b.append(String.format(Locale.ROOT, ",\"f16_scales_ternary_bits_per_weight\":%.3f,\"f16_scales_resident_bits_per_weight\":%.3f,"
+                    + "\"f16_scales_scale_bits_per_weight\":%.3f}", bits.ternary(h), bits.of(h.total()), bits.of(h.scales())));
             out.println(b);
             return;
         }
-        out.printf(Locale.ROOT, "%n%-18s %3s %10s %10s %9s%n", "real model", "thr", "int8 ms", "exact ms", "bits/w");
-        out.printf(Locale.ROOT, "%-18s %3d %10.2f %10.2f %9.3f   (%s)%n", label, threads, us[0] / 1e3, us[1] / 1e3, bits.total(), warmUp);
-        out.printf(Locale.ROOT, "    bits/w by part: codes %.3f, scales %.3f, conv biases %.3f%n", bits.of(bits.parts().codes()), bits.of(bits.parts().scales()),
-                bits.of(bits.parts().biases()));
+        out.printf(Locale.ROOT, "%n%-18s %3s %10s %10s %12s%n", "real model", "thr", "int8 ms", "exact ms", "ternary b/w");
+        out.printf(Locale.ROOT, "%-18s %3d %10.2f %10.2f %12.3f   (%s)%n", label, threads, us[0] / 1e3, us[1] / 1e3, bits.ternary(bits.parts()), warmUp);
+        out.printf(Locale.ROOT, "%-18s %3s %10.2f %10.2f %12.3f   (f16 scales; f32 time / f16 time: int8 %.2f×, exact %.2f×)%n", "  f16 scales", "",
+                us[2] / 1e3, us[3] / 1e3, bits.ternary(bits.half()), us[0] / us[2], us[1] / us[3]);
+        out.println("    resident bits per ternary weight, f32 scales: " + bits.describe(bits.parts()));
+        out.println("    resident bits per ternary weight, f16 scales: " + bits.describe(bits.half()));
         for (int i = 0; i < peers.size(); i++) {
-            out.printf(Locale.ROOT, "    vs %-10s %10.2f ms   int8 %.2f×   exact %.2f×%n", peers.get(i).label(), us[2 + i] / 1e3, us[2 + i] / us[0], us[2 + i] / us[1]);
+            out.printf(Locale.ROOT, "    vs %-10s %10.2f ms   int8 %.2f×   exact %.2f×   (f16 scales: int8 %.2f×, exact %.2f×)%n", peers.get(i).label(),
+                    us[p0 + i] / 1e3, us[p0 + i] / us[0], us[p0 + i] / us[1], us[p0 + i] / us[2], us[p0 + i] / us[3]);
         }
     }
 }

@@ -125,10 +125,14 @@ final class QuantizeCommand implements Callable<Integer> {
             throw new IllegalArgumentException(output + ": " + (isOnnx(input) ? "an ONNX input is written as .onnx" : "a safetensors input is written as .safetensors (or .gguf)"));
         }
         if (ggufType != null) throw new IllegalArgumentException("--gguf-type applies to GGUF output (-o OUT.gguf)");
-        if (OutputFormat.parse(format) == OutputFormat.BITNET) return bitnet();
+        if (OutputFormat.parse(format) == OutputFormat.BITNET) {
+            if (how.halfScales() != null) throw new IllegalArgumentException("--scales does not apply to --format bitnet (Hugging Face's BitNet layout keeps its own scale type)");
+            return bitnet();
+        }
         Projection projection = how.projection();
         Grouping groups = how.grouping();
         Packing pack = how.packing();
+        boolean half = Boolean.TRUE.equals(how.halfScales());
         int n = how.threads();
         ReadLimits readLimits = limits.toReadLimits();
 
@@ -140,7 +144,7 @@ final class QuantizeCommand implements Callable<Integer> {
             }
             if (allTensors) throw new IllegalArgumentException("--all-tensors applies to safetensors inputs; for ONNX see --all-layers and --embeddings");
             Dataset data = onnx.evalData();
-            OnnxOptions options = onnx.apply(OnnxOptions.of(projection, groups)).withThreads(n).withPacking(pack);
+            OnnxOptions options = onnx.apply(OnnxOptions.of(projection, groups)).withThreads(n).withPacking(pack).withHalfScales(half);
             boolean nbits = OutputFormat.parse(format) == OutputFormat.MATMULNBITS;
             Written written;
             // All outputs or none: a late failure (evaluation, the HTML page, a full disk) leaves no model behind.
@@ -177,7 +181,7 @@ final class QuantizeCommand implements Callable<Integer> {
         SafetensorsReportPage page;
         try (Progress progress = new Progress("quantize", progressOptions.bar())) {
             page = new SafetensorsReportPage(progress);
-            result = SafetensorsQuantization.quantize(request, onnx.html == null ? progress : page);
+            result = SafetensorsQuantization.quantize(request, onnx.html == null ? progress : page, half);
         }
         result.report().printTable(out);
         result.printKept(out);
@@ -222,6 +226,7 @@ final class QuantizeCommand implements Callable<Integer> {
         if (packed != null || report != null || allTensors || onnx.any() || calibration.calibrate != null || format != null) {
             throw new IllegalArgumentException("with GGUF output only --method, --gguf-type and --threads apply");
         }
+        if (Boolean.FALSE.equals(how.halfScales())) throw new IllegalArgumentException("GGUF output stores FP16 scales: --scales f32 does not apply");
         long start = System.nanoTime();
         GgufExport.Result r = GgufExport.run(GgufExport.Request.of(input, output, how.projection())
                 .with(GgufExport.Options.DEFAULT.withTernaryType(GgufType.parse(ggufType == null ? "TQ2_0" : ggufType)).withThreads(how.threads())));

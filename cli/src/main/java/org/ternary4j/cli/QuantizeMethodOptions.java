@@ -6,7 +6,7 @@ import org.ternary4j.core.projection.Projection;
 import org.ternary4j.core.projection.Projections;
 import picocli.CommandLine.Option;
 
-/** How quantize ternarizes: method (with its scale rule), grouping, packing and worker threads. */
+/** How quantize ternarizes: method (with its scale rule), grouping, packing, scale precision and worker threads. */
 final class QuantizeMethodOptions {
     @Option(names = "--method", required = true, paramLabel = "M", description = "Ternarization method (list below).")
     String method;
@@ -44,6 +44,21 @@ final class QuantizeMethodOptions {
 
     Packing packing() {
         return Packing.parse(packing);
+    }
+
+    @Option(names = "--scales", paramLabel = "f32|f16",
+            description = "Precision of the ternary scales: f32 (default) or f16, every scale rounded to the nearest FP16 value as the last step, "
+                    + "so the model, the packed file (F16 scales) and the runtime hold the same numbers. GGUF output always stores f16.")
+    String scales;
+
+    /** Whether scales are rounded to FP16; null when not given. */
+    Boolean halfScales() {
+        if (scales == null) return null;
+        return switch (scales) {
+            case "f32" -> false;
+            case "f16" -> true;
+            default -> throw new IllegalArgumentException("--scales '" + scales + "': one of f32, f16");
+        };
     }
 
     @Option(names = "--threads", paramLabel = "N", description = "Worker threads (default: available processors). Output is identical for any N.")

@@ -88,10 +88,21 @@ class QuantizeOnnxTest {
     }
 
     @Test
-    void foldBnAllLayersWithReportAndPackedFileThatAgreeWithTheModel() throws Exception {
+    void scalesOptionErrors() throws Exception {
+        Path in = model(dir.resolve("net.onnx"));
+        CliRun bad = quantize(in.toString(), "-o", dir.resolve("o.onnx").toString(), "--method", "tnt", "--grouping", "row", "--scales", "f64");
+        assertNotEquals(0, bad.exitCode());
+        assertEquals("ternary4j: --scales 'f64': one of f32, f16\n", bad.err());
+        assertFalse(Files.exists(dir.resolve("o.onnx")));
+    }
+
+    @org.junit.jupiter.params.ParameterizedTest
+    @org.junit.jupiter.params.provider.ValueSource(strings = {"f32", "f16"})
+    void foldBnAllLayersWithReportAndPackedFileThatAgreeWithTheModel(String scales) throws Exception {
         Path in = model(dir.resolve("net.onnx")), out = dir.resolve("out.onnx"), rep = dir.resolve("r.json"), packed = dir.resolve("p.safetensors");
         CliRun run = quantize(in.toString(), "-o", out.toString(), "--method", "two-scale", "--grouping", "tensor", "--all-layers",
-                "--fold-bn", "--exclude", "re:nothing,out", "--report", rep.toString(), "--packed", packed.toString(), "--packing", "2bit");
+                "--fold-bn", "--exclude", "re:nothing,out", "--report", rep.toString(), "--packed", packed.toString(), "--packing", "2bit",
+                "--scales", scales);
         assertEquals(0, run.exitCode(), run.err());
         ModelProto m = ModelProto.parseFrom(Files.readAllBytes(out));
         assertTrue(m.getGraph().getNodeList().stream().noneMatch(n -> n.getOpType().equals("BatchNormalization")));
@@ -112,6 +123,9 @@ class QuantizeOnnxTest {
                 float[] stored = new float[raw.remaining() / 4];
                 raw.asFloatBuffer().get(stored);
                 TernaryTensor tt = p.read(name);
+                // f16: the BatchNorm-folded scales were rounded last, so the model holds the F16 values too
+                assertEquals(scales.equals("f16"), p.halfScales(name), name);
+                assertEquals(scales.equals("f16"), tt.halfScales(), name);
                 float[] canonical = tt.dequantize();
                 // Gemm transB=0 stores [in, out]; the packed tensor is canonical [out, in].
                 boolean transposed = name.equals("fc.w");

@@ -74,6 +74,39 @@ public record TernaryTensor(int[] shape, Grouping grouping, String method, byte[
         return out;
     }
 
+    /**
+     * The same tensor with every scale rounded to the nearest FP16 value (ties to even), so that a
+     * file storing the scales as FP16 and every reader hold exactly these numbers. Applied as the
+     * last step of ternarization; a scale beyond FP16's range (65504) is refused rather than stored
+     * as infinity.
+     */
+    public TernaryTensor withHalfScales() {
+        return new TernaryTensor(shape, grouping, method, codes, half(scalePos), scaleNeg == null ? null : half(scaleNeg));
+    }
+
+    /** Whether every scale is exactly an FP16 value (what {@link #withHalfScales} gives). */
+    public boolean halfScales() {
+        return isHalf(scalePos) && (scaleNeg == null || isHalf(scaleNeg));
+    }
+
+    /** Whether every value survives a round trip through FP16 unchanged (NaN never does). */
+    public static boolean isHalf(float[] values) {
+        for (float v : values) if (Float.floatToRawIntBits(Float.float16ToFloat(Float.floatToFloat16(v))) != Float.floatToRawIntBits(v)) return false;
+        return true;
+    }
+
+    private static float[] half(float[] scales) {
+        float[] out = new float[scales.length];
+        for (int g = 0; g < scales.length; g++) {
+            float h = Float.float16ToFloat(Float.floatToFloat16(scales[g]));
+            if (Float.isInfinite(h) && !Float.isInfinite(scales[g])) {
+                throw new IllegalArgumentException("scale " + scales[g] + " of group " + g + " exceeds the FP16 range (65504)");
+            }
+            out[g] = h;
+        }
+        return out;
+    }
+
     /** Fraction of zero codes. */
     public double sparsity() {
         long zeros = 0;
@@ -86,9 +119,19 @@ public record TernaryTensor(int[] shape, Grouping grouping, String method, byte[
         return bitsPerWeight(codes.length, (long) scalePos.length * (twoScales() ? 2 : 1), packing);
     }
 
+    /** Storage cost with this packing, codes plus fp16 scales ({@code halfScales}) or fp32 ones, per weight. */
+    public double bitsPerWeight(Packing packing, boolean halfScales) {
+        return bitsPerWeight(codes.length, (long) scalePos.length * (twoScales() ? 2 : 1), packing, halfScales ? 16 : 32);
+    }
+
     /** Storage cost per weight of {@code codes} codes packed this way plus {@code scales} fp32 scales. */
     public static double bitsPerWeight(long codes, long scales, Packing packing) {
+        return bitsPerWeight(codes, scales, packing, 32);
+    }
+
+    /** Storage cost per weight of {@code codes} codes packed this way plus {@code scales} scales of {@code scaleBits} bits each. */
+    public static double bitsPerWeight(long codes, long scales, Packing packing, int scaleBits) {
         if (codes == 0) return 0;
-        return (packing.packedBytes(codes) * 8.0 + scales * 32.0) / codes;
+        return (packing.packedBytes(codes) * 8.0 + scales * (double) scaleBits) / codes;
     }
 }

@@ -10,7 +10,7 @@ import org.ternary4j.formats.safetensors.TensorInfo;
 class PackedFuzzTest {
     @FuzzTest
     @DictionaryEntries({"ternary4j.packed", ".codes", ".scales", "\\\"grouping\\\"", "\\\"packing\\\"", "base3", "2bit", "block:", "kernel", "fiber",
-            "syq-pixel", "syq-row", "tensor", "row", "\\\"shape\\\"", "\\\"dtype\\\"", "\\\"BF16\\\""})
+            "syq-pixel", "syq-row", "tensor", "row", "\\\"shape\\\"", "\\\"dtype\\\"", "\\\"BF16\\\"", "\\\"F16\\\""})
     void packed(byte[] bytes) throws IOException {
         Hostile.check(bytes, file -> {
             try (PackedReader r = PackedReader.open(file)) {

@@ -41,6 +41,7 @@ public final class SeedCorpus {
         Path pk = dir(root, "PackedFuzzTest", "packed");
         Files.write(pk.resolve("row-2bit"), packed(tmp.resolve("b"), "row", "tnt", Packing.parse("2bit")));
         Files.write(pk.resolve("block-base3-two-scale"), packed(tmp.resolve("c"), "block:4", "two-scale", Packing.parse("base3")));
+        Files.write(pk.resolve("row-base3-two-scale-f16-scales"), packed(tmp.resolve("e"), "row", "two-scale", Packing.parse("base3"), true));
         Path idx = dir(root, "IdxFuzzTest", "idx");
         byte[] ubyte = {0, 0, 8, 2, 0, 0, 0, 2, 0, 0, 0, 3, 1, 2, 3, 4, 5, (byte) 255};
         Files.write(idx.resolve("ubyte"), ubyte);
@@ -92,17 +93,23 @@ public final class SeedCorpus {
     }
 
     private static byte[] packed(Path f, String grouping, String method, Packing packing) throws IOException {
+        return packed(f, grouping, method, packing, false);
+    }
+
+    /** With {@code half}, the scales rounded to FP16 and stored as F16 (quantize --scales f16). */
+    private static byte[] packed(Path f, String grouping, String method, Packing packing, boolean half) throws IOException {
         Grouping g = Grouping.parse(grouping);
         int[] shape = {3, 8};
         float[] w = new float[24];
         for (int i = 0; i < w.length; i++) w[i] = (float) Math.sin(i * 1.7) * (i % 5);
         TernaryTensor t = new Ternarizer(Projections.parse(method), g).apply(shape, w);
-        List<TensorSpec> specs = new ArrayList<>(PackedFormat.specs("fc.weight", shape, g, Projections.parse(method).twoScales(), packing));
+        if (half) t = t.withHalfScales();
+        List<TensorSpec> specs = new ArrayList<>(PackedFormat.specs("fc.weight", shape, g, Projections.parse(method).twoScales(), packing, half));
         specs.add(TensorSpec.of("fc.bias", DType.F32, 3));
         Map<String, String> meta = new java.util.LinkedHashMap<>(PackedFormat.header());
         meta.put("fc.weight", new org.ternary4j.formats.packed.PackedEntry(shape, DType.BF16, g, method, packing).toJson());
         try (SafetensorsWriter out = SafetensorsWriter.open(f, specs, meta)) {
-            PackedFormat.write(out, "fc.weight", t, packing);
+            PackedFormat.write(out, "fc.weight", t, packing, half);
             out.writeFloats("fc.bias", new float[] {1, 2, 3});
             out.commit();
         }

@@ -147,7 +147,7 @@ public final class OnnxQuantization {
             OnnxOptions o = request.options();
             int kept = (int) r.layers().stream().filter(l -> !l.ternarized()).count();
             report = new QuantizeReport(request.input().toString(), o.projection().spec(), o.grouping().spec(), o.packing().spec(), r.reports(), kept);
-            if (request.packed() != null) writePacked(request.input(), request.packed(), r.tensors(), calibration == null ? Map.of() : calibration.kept(), o.packing());
+            if (request.packed() != null) writePacked(request.input(), request.packed(), r.tensors(), calibration == null ? Map.of() : calibration.kept(), o);
             if (request.report() != null && request.evalData() == null) JsonFiles.write(request.report(), json(), request.input());
         }
 
@@ -162,8 +162,10 @@ public final class OnnxQuantization {
      * Codes and scales of the ternarized weights, then the layers mixed precision kept at INT8/FP16
      * (calibration only keeps FLOAT weights), under their ONNX names, in canonical layout.
      */
-    private static void writePacked(Path input, Path packed, List<OnnxTernaryTensor> tensors, Map<String, KeptTensor> kept, Packing packing)
+    private static void writePacked(Path input, Path packed, List<OnnxTernaryTensor> tensors, Map<String, KeptTensor> kept, OnnxOptions options)
             throws IOException {
+        Packing packing = options.packing();
+        boolean half = options.halfScales();
         List<TensorSpec> specs = new ArrayList<>();
         Map<String, String> meta = new LinkedHashMap<>();
         meta.put(PackedFormat.FORMAT_KEY, PackedFormat.FORMAT);
@@ -179,7 +181,7 @@ public final class OnnxQuantization {
                 default -> throw new IOException(packed + ": tensor '" + t.name() + "' is " + t.dataType()
                         + "; the packed format stores F32, F16 and BF16 weights");
             };
-            specs.addAll(PackedFormat.specs(t.name(), t.tensor().shape(), t.tensor().grouping(), t.tensor().twoScales(), packing));
+            specs.addAll(PackedFormat.specs(t.name(), t.tensor().shape(), t.tensor().grouping(), t.tensor().twoScales(), packing, half));
             meta.put(t.name(), new PackedEntry(t.tensor().shape(), dtype, t.tensor().grouping(), t.tensor().method(), packing).toJson());
         }
         for (Map.Entry<String, KeptTensor> k : kept.entrySet()) {
@@ -188,7 +190,7 @@ public final class OnnxQuantization {
             meta.put(k.getKey(), new KeptEntry(k.getValue().shape(), DType.F32, k.getValue().precision()).toJson());
         }
         try (SafetensorsWriter w = SafetensorsWriter.open(packed, specs, meta, input)) {
-            for (OnnxTernaryTensor t : tensors) PackedFormat.write(w, t.name(), t.tensor(), packing);
+            for (OnnxTernaryTensor t : tensors) PackedFormat.write(w, t.name(), t.tensor(), packing, half);
             for (Map.Entry<String, KeptTensor> k : kept.entrySet()) PackedFormat.writeKept(w, k.getKey(), k.getValue());
             w.commit();
         } catch (IllegalArgumentException e) {

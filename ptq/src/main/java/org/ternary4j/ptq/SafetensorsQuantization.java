@@ -153,9 +153,11 @@ public final class SafetensorsQuantization {
     private final Grouping grouping;
     private final Packing packing;
     private final Ternarizer ternarizer;
+    private final boolean halfScales;
 
-    private SafetensorsQuantization(Request request) {
+    private SafetensorsQuantization(Request request, boolean halfScales) {
         this.request = request;
+        this.halfScales = halfScales;
         this.method = request.method();
         this.grouping = request.grouping();
         this.packing = request.packing();
@@ -185,7 +187,16 @@ public final class SafetensorsQuantization {
      * output; also says which float tensors stayed in full precision.
      */
     public static Outcome quantize(Request request, Monitor monitor) throws IOException {
-        return new SafetensorsQuantization(request).run(monitor);
+        return quantize(request, monitor, false);
+    }
+
+    /**
+     * As {@link #quantize(Request, Monitor)}; with {@code halfScales} every scale is rounded to the
+     * nearest FP16 value ({@link TernaryTensor#withHalfScales}) before anything is written, and the
+     * packed file stores them as F16.
+     */
+    public static Outcome quantize(Request request, Monitor monitor, boolean halfScales) throws IOException {
+        return new SafetensorsQuantization(request, halfScales).run(monitor);
     }
 
     private Outcome run(Monitor monitor) throws IOException {
@@ -278,7 +289,8 @@ public final class SafetensorsQuantization {
 
     /** The tensor as a pipeline source when it is ternarized and its grouping streams (null otherwise). */
     private RunPipeline.Source streamable(TensorPlan p, Monitor monitor) {
-        if (!p.ternarize() || monitor.wantsWholeTensors()) return null;
+        // the streaming pipeline dequantizes with the scales it fits: FP16 ones are rounded on whole tensors
+        if (!p.ternarize() || monitor.wantsWholeTensors() || halfScales) return null;
         GroupLayout layout = grouping.layout(p.tensor().spec().intShape());
         return RunPipeline.fits(layout) ? new RunPipeline.Source(p.entry().reader(), p.tensor(), layout) : null;
     }
@@ -338,6 +350,7 @@ public final class SafetensorsQuantization {
         TernaryTensor tt;
         try {
             tt = ternarizer.apply(shape, w);
+            if (halfScales) tt = tt.withHalfScales();
         } catch (IllegalArgumentException e) {
             throw new IOException(in.file() + ": tensor '" + t.name() + "': " + e.getMessage());
         }
@@ -345,9 +358,9 @@ public final class SafetensorsQuantization {
         float[] q = tt.dequantize();
         // The report describes what the output file holds: values rounded to its dtype.
         if (t.dtype() != DType.F32) for (int i = 0; i < q.length; i++) q[i] = HalfFloats.roundTo(t.dtype(), q[i]);
-        TensorMetrics m = TensorMetrics.of(w, q, tt.sparsity(), tt.bitsPerWeight(packing));
+        TensorMetrics m = TensorMetrics.of(w, q, tt.sparsity(), tt.bitsPerWeight(packing, halfScales));
         dequantized.writeFloats(t.name(), q);
-        if (packed != null) PackedFormat.write(packed, t.name(), tt, packing);
+        if (packed != null) PackedFormat.write(packed, t.name(), tt, packing, halfScales);
         return TensorReport.of(t.name(), shape, method.spec(), grouping.spec(), m);
     }
 
@@ -368,7 +381,7 @@ public final class SafetensorsQuantization {
     private List<TensorSpec> packedSpecs(List<TensorPlan> plan) {
         List<TensorSpec> specs = new ArrayList<>();
         for (TensorPlan p : plan) {
-            if (p.ternarize()) specs.addAll(PackedFormat.specs(p.tensor().name(), p.tensor().spec().intShape(), grouping, method.twoScales(), packing));
+            if (p.ternarize()) specs.addAll(PackedFormat.specs(p.tensor().name(), p.tensor().spec().intShape(), grouping, method.twoScales(), packing, halfScales));
             else specs.add(p.tensor().spec());
         }
         return specs;

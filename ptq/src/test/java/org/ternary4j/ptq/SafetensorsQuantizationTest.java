@@ -1,5 +1,6 @@
 package org.ternary4j.ptq;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -12,6 +13,10 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.ternary4j.formats.packed.PackedReader;
+import org.ternary4j.formats.safetensors.HalfFloats;
+import org.ternary4j.formats.safetensors.SafetensorsReader;
+import org.ternary4j.core.TernaryTensor;
 import org.ternary4j.core.grouping.Grouping;
 import org.ternary4j.core.projection.Projections;
 
@@ -44,5 +49,37 @@ class SafetensorsQuantizationTest {
         assertEquals(FIXTURE + ": tensor 'encoder.layer.0.weight': grouping 'kernel' needs a tensor of rank ≥ 3, got shape [64, 128]", e.getMessage());
         assertFalse(Files.exists(out));
         assertFalse(Files.exists(json));
+    }
+
+    /**
+     * With FP16 scales: the codes of the FP32 run, each scale that run's rounded to FP16, stored as
+     * F16, and the dequantized output holding exactly codes times those scales.
+     */
+    @Test
+    void halfScalesAreTheFloatScalesRoundedInEveryOutput(@TempDir Path dir) throws IOException {
+        Path out32 = dir.resolve("f32.safetensors"), packed32 = dir.resolve("f32.packed.safetensors");
+        Path out16 = dir.resolve("f16.safetensors"), packed16 = dir.resolve("f16.packed.safetensors");
+        SafetensorsQuantization.Request base = SafetensorsQuantization.Request.of(FIXTURE, out32, Projections.parse("two-scale"), Grouping.parse("row"))
+                .withThreads(2);
+        SafetensorsQuantization.quantize(base.withPacked(packed32), SafetensorsQuantization.Monitor.NONE, false);
+        SafetensorsQuantization.quantize(SafetensorsQuantization.Request.of(FIXTURE, out16, Projections.parse("two-scale"), Grouping.parse("row"))
+                .withThreads(2).withPacked(packed16), SafetensorsQuantization.Monitor.NONE, true);
+        try (PackedReader p32 = PackedReader.open(packed32); PackedReader p16 = PackedReader.open(packed16); SafetensorsReader o16 = SafetensorsReader.open(out16)) {
+            assertFalse(p16.ternaryNames().isEmpty());
+            for (String name : p16.ternaryNames()) {
+                assertFalse(p32.halfScales(name));
+                assertTrue(p16.halfScales(name), name);
+                TernaryTensor f = p32.read(name), h = p16.read(name);
+                assertArrayEquals(f.codes(), h.codes(), name);
+                for (int g = 0; g < f.groupCount(); g++) {
+                    assertEquals(Float.float16ToFloat(Float.floatToFloat16(f.scalePos()[g])), h.scalePos()[g], 0f, name + " group " + g);
+                    assertEquals(Float.float16ToFloat(Float.floatToFloat16(f.scaleNeg()[g])), h.scaleNeg()[g], 0f, name + " group " + g);
+                }
+                float[] want = h.dequantize();
+                org.ternary4j.formats.safetensors.DType dtype = o16.tensor(name).dtype();
+                for (int i = 0; i < want.length; i++) want[i] = HalfFloats.roundTo(dtype, want[i]); // the output's dtype (F32 leaves them)
+                assertArrayEquals(want, o16.readFloats(o16.tensor(name)), name);
+            }
+        }
     }
 }

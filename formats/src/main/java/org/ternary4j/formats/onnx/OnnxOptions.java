@@ -17,10 +17,12 @@ import org.ternary4j.core.projection.Projection;
  * @param packing    the packing whose storage cost the reports give
  * @param override   null, or supplies a layer's ternary weight itself (calibrated ternarization); the
  *                   projection is used for layers it returns null for
+ * @param halfScales round every ternary scale to the nearest FP16 value as the last step (after
+ *                   overrides and folds), so the written model and packed file hold FP16 scales
  */
 public record OnnxOptions(Projection projection, Grouping grouping, boolean allLayers, List<NamePattern> include,
                           List<NamePattern> exclude, boolean foldBn, boolean embeddings, int threads, Packing packing,
-                          WeightOverride override) {
+                          WeightOverride override, boolean halfScales) {
 
     /**
      * Supplies the ternary weight of a chosen layer instead of {@link #projection}: canonical
@@ -48,43 +50,47 @@ public record OnnxOptions(Projection projection, Grouping grouping, boolean allL
     }
 
     public static OnnxOptions of(Projection projection, Grouping grouping) {
-        return new OnnxOptions(projection, grouping, false, List.of(), List.of(), false, false, 1, Packing.TWO_BIT, null);
+        return new OnnxOptions(projection, grouping, false, List.of(), List.of(), false, false, 1, Packing.TWO_BIT, null, false);
     }
 
     /** The same options with another method and grouping (a sweep over both). */
     public OnnxOptions withMethod(Projection p, Grouping g) {
-        return new OnnxOptions(p, g, allLayers, include, exclude, foldBn, embeddings, threads, packing, override);
+        return new OnnxOptions(p, g, allLayers, include, exclude, foldBn, embeddings, threads, packing, override, halfScales);
     }
 
     public OnnxOptions withAllLayers(boolean v) {
-        return new OnnxOptions(projection, grouping, v, include, exclude, foldBn, embeddings, threads, packing, override);
+        return new OnnxOptions(projection, grouping, v, include, exclude, foldBn, embeddings, threads, packing, override, halfScales);
     }
 
     public OnnxOptions withInclude(List<NamePattern> v) {
-        return new OnnxOptions(projection, grouping, allLayers, v, exclude, foldBn, embeddings, threads, packing, override);
+        return new OnnxOptions(projection, grouping, allLayers, v, exclude, foldBn, embeddings, threads, packing, override, halfScales);
     }
 
     public OnnxOptions withExclude(List<NamePattern> v) {
-        return new OnnxOptions(projection, grouping, allLayers, include, v, foldBn, embeddings, threads, packing, override);
+        return new OnnxOptions(projection, grouping, allLayers, include, v, foldBn, embeddings, threads, packing, override, halfScales);
     }
 
     public OnnxOptions withFoldBn(boolean v) {
-        return new OnnxOptions(projection, grouping, allLayers, include, exclude, v, embeddings, threads, packing, override);
+        return new OnnxOptions(projection, grouping, allLayers, include, exclude, v, embeddings, threads, packing, override, halfScales);
     }
 
     public OnnxOptions withEmbeddings(boolean v) {
-        return new OnnxOptions(projection, grouping, allLayers, include, exclude, foldBn, v, threads, packing, override);
+        return new OnnxOptions(projection, grouping, allLayers, include, exclude, foldBn, v, threads, packing, override, halfScales);
     }
 
     public OnnxOptions withThreads(int v) {
-        return new OnnxOptions(projection, grouping, allLayers, include, exclude, foldBn, embeddings, v, packing, override);
+        return new OnnxOptions(projection, grouping, allLayers, include, exclude, foldBn, embeddings, v, packing, override, halfScales);
     }
 
     public OnnxOptions withPacking(Packing v) {
-        return new OnnxOptions(projection, grouping, allLayers, include, exclude, foldBn, embeddings, threads, v, override);
+        return new OnnxOptions(projection, grouping, allLayers, include, exclude, foldBn, embeddings, threads, v, override, halfScales);
     }
 
     public OnnxOptions withOverride(WeightOverride v) {
-        return new OnnxOptions(projection, grouping, allLayers, include, exclude, foldBn, embeddings, threads, packing, v);
+        return new OnnxOptions(projection, grouping, allLayers, include, exclude, foldBn, embeddings, threads, packing, v, halfScales);
+    }
+
+    public OnnxOptions withHalfScales(boolean v) {
+        return new OnnxOptions(projection, grouping, allLayers, include, exclude, foldBn, embeddings, threads, packing, override, v);
     }
 }

@@ -204,8 +204,15 @@ public final class OnnxTernarizer {
         tt = ChannelScales.round(tt, l.type());
         for (float s : tt.scalePos()) if (!Float.isFinite(s)) throw new IllegalArgumentException(where + ": a scale overflows " + l.type());
         if (tt.scaleNeg() != null) for (float s : tt.scaleNeg()) if (!Float.isFinite(s)) throw new IllegalArgumentException(where + ": a scale overflows " + l.type());
+        if (options.halfScales()) {
+            try {
+                tt = tt.withHalfScales();
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException(where + ": " + e.getMessage());
+            }
+        }
         float[] q = tt.dequantize();
-        TensorMetrics m = TensorMetrics.of(w, q, tt.sparsity(), tt.bitsPerWeight(options.packing()));
+        TensorMetrics m = TensorMetrics.of(w, q, tt.sparsity(), tt.bitsPerWeight(options.packing(), options.halfScales()));
         long params = 1;
         for (int d : shape) params *= d;
         reports.add(new TensorReport(l.weightName(), shape, tt.method(), label, m, l.op(), l.order(), params));

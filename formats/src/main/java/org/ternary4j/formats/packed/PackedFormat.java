@@ -13,8 +13,8 @@ import org.ternary4j.formats.safetensors.TensorSpec;
 
 /**
  * The ternary4j packed format (PACKED_FORMAT.md): a safetensors file in which each ternarized
- * tensor NAME becomes {@code NAME.codes} (U8, packed codes) and {@code NAME.scales} (F32, [G] or
- * [G, 2]), described by a metadata entry NAME; every other tensor is stored unchanged. Version 2
+ * tensor NAME becomes {@code NAME.codes} (U8, packed codes) and {@code NAME.scales} (F32 or F16,
+ * [G] or [G, 2]), described by a metadata entry NAME; every other tensor is stored unchanged. Version 2
  * adds tensors mixed precision kept out of ternary ({@link KeptEntry}): {@code NAME.int8} (I8,
  * canonical shape) with {@code NAME.scales} (F32 [rows]), or {@code NAME.fp16} (F16, canonical
  * shape). Files without kept tensors are still written as version 1.
@@ -50,13 +50,18 @@ public final class PackedFormat {
         return Map.of(FORMAT_KEY, FORMAT, VERSION_KEY, VERSION);
     }
 
-    /** The two stored tensors of a ternarized tensor, known before it is ternarized. */
+    /** The two stored tensors of a ternarized tensor with F32 scales, known before it is ternarized. */
     public static List<TensorSpec> specs(String name, int[] shape, Grouping grouping, boolean twoScales, Packing packing) {
+        return specs(name, shape, grouping, twoScales, packing, false);
+    }
+
+    /** The two stored tensors of a ternarized tensor, scales F16 when {@code halfScales}, else F32. */
+    public static List<TensorSpec> specs(String name, int[] shape, Grouping grouping, boolean twoScales, Packing packing, boolean halfScales) {
         long elements = 1;
         for (int d : shape) elements *= d;
         int groups = grouping.layout(shape).groupCount();
         TensorSpec codes = new TensorSpec(codesName(name), DType.U8, new long[] {packing.packedBytes(elements)});
-        TensorSpec scales = new TensorSpec(scalesName(name), DType.F32, twoScales ? new long[] {groups, 2} : new long[] {groups});
+        TensorSpec scales = new TensorSpec(scalesName(name), halfScales ? DType.F16 : DType.F32, twoScales ? new long[] {groups, 2} : new long[] {groups});
         return List.of(codes, scales);
     }
 
@@ -85,10 +90,27 @@ public final class PackedFormat {
         }
     }
 
-    /** Writes the codes and scales of {@code t}, which must come next in the writer's order. */
+    /** Writes the codes and F32 scales of {@code t}, which must come next in the writer's order. */
     public static void write(SafetensorsWriter out, String name, TernaryTensor t, Packing packing) throws IOException {
+        write(out, name, t, packing, false);
+    }
+
+    /**
+     * Writes the codes and scales of {@code t}, which must come next in the writer's order; with
+     * {@code halfScales} the scales are stored as F16 and must already be FP16 values
+     * ({@link TernaryTensor#withHalfScales}): the file never rounds them itself.
+     */
+    public static void write(SafetensorsWriter out, String name, TernaryTensor t, Packing packing, boolean halfScales) throws IOException {
         out.writeBytes(codesName(name), packing.pack(t.codes()));
-        out.writeFloats(scalesName(name), scales(t));
+        if (!halfScales) {
+            out.writeFloats(scalesName(name), scales(t));
+            return;
+        }
+        if (!t.halfScales()) throw new IllegalArgumentException("tensor '" + name + "': scales are not FP16 values; round them before storing them as F16");
+        float[] s = scales(t);
+        short[] bits = new short[s.length];
+        for (int i = 0; i < s.length; i++) bits[i] = Float.floatToFloat16(s[i]);
+        out.writeShorts(scalesName(name), bits);
     }
 
     /** [G] one scale per group, or [G, 2] (pos, neg) per group. */

@@ -120,9 +120,9 @@ public final class PackedReader implements AutoCloseable {
         }
         TensorInfo scales = file.tensor(PackedFormat.scalesName(name));
         long[] s = scales.spec().shape();
-        boolean ok = scales.dtype() == DType.F32 && s.length >= 1 && s[0] == groups && (s.length == 1 || (s.length == 2 && s[1] == 2));
+        boolean ok = (scales.dtype() == DType.F32 || scales.dtype() == DType.F16) && s.length >= 1 && s[0] == groups && (s.length == 1 || (s.length == 2 && s[1] == 2));
         if (!ok) {
-            throw bad(path, where + "scales are " + scales.dtype() + " " + scales.spec().shapeString() + ", expected F32 [" + groups + "] or ["
+            throw bad(path, where + "scales are " + scales.dtype() + " " + scales.spec().shapeString() + ", expected F32 or F16 [" + groups + "] or ["
                     + groups + ", 2] for grouping " + e.grouping().spec());
         }
     }
@@ -184,7 +184,7 @@ public final class PackedReader implements AutoCloseable {
         TensorInfo scalesInfo = file.tensor(PackedFormat.scalesName(name));
         try {
             byte[] codes = e.packing().unpack(file.readBytes(file.tensor(PackedFormat.codesName(name))), Shapes.size(e.shape()));
-            float[] flat = file.readFloats(scalesInfo);
+            float[] flat = scalesInfo.dtype() == DType.F16 ? halfToFloat(file.readShorts(scalesInfo)) : file.readFloats(scalesInfo);
             for (float v : flat) {
                 if (!(v >= 0) || Float.isInfinite(v)) throw new IllegalArgumentException("scale " + v + " is not a finite non-negative number");
             }
@@ -202,6 +202,18 @@ public final class PackedReader implements AutoCloseable {
         } catch (IllegalArgumentException ex) {
             throw bad(file.file(), "tensor '" + name + "': " + ex.getMessage());
         }
+    }
+
+    /** Whether the tensor's scales are stored as F16 (then every scale of {@link #read} is an FP16 value). */
+    public boolean halfScales(String name) throws IOException {
+        entry(name);
+        return file.tensor(PackedFormat.scalesName(name)).dtype() == DType.F16;
+    }
+
+    private static float[] halfToFloat(short[] bits) {
+        float[] f = new float[bits.length];
+        for (int i = 0; i < bits.length; i++) f[i] = Float.float16ToFloat(bits[i]);
+        return f;
     }
 
     /** The tensors stored unchanged, in file order; read them through {@link #file()}. */

@@ -84,6 +84,47 @@ class PackedFormatTest {
         assertArrayEquals(want.dequantize(), got.dequantize());
     }
 
+    /** F16 scales: stored as IEEE half bits (decoded here without the reader), read back as the same values. */
+    @ParameterizedTest
+    @CsvSource({"two-scale, row", "tnt, kernel", "twn, tensor"})
+    void halfScalesRoundTripAsF16(String method, String grouping) throws IOException {
+        int[] shape = {5, 3, 3, 1};
+        TernaryTensor t = new Ternarizer(Projections.parse(method), Grouping.parse(grouping)).apply(shape, random(45, 4)).withHalfScales();
+        Path file = dir.resolve("half.safetensors");
+        Map<String, String> meta = new LinkedHashMap<>(PackedFormat.header());
+        meta.put("w", new PackedEntry(shape, DType.F32, t.grouping(), t.method(), Packing.BASE3).toJson());
+        try (SafetensorsWriter w = SafetensorsWriter.open(file, PackedFormat.specs("w", shape, t.grouping(), t.twoScales(), Packing.BASE3, true), meta)) {
+            PackedFormat.write(w, "w", t, Packing.BASE3, true);
+            w.commit();
+        }
+        try (SafetensorsReader r = SafetensorsReader.open(file)) {
+            assertEquals(DType.F16, r.tensor("w.scales").dtype());
+            short[] bits = r.readShorts(r.tensor("w.scales"));
+            for (int g = 0; g < t.groupCount(); g++) {
+                int stride = t.twoScales() ? 2 : 1;
+                assertEquals(t.scalePos()[g], Float.float16ToFloat(bits[stride * g]));
+                if (t.twoScales()) assertEquals(t.scaleNeg()[g], Float.float16ToFloat(bits[stride * g + 1]));
+            }
+        }
+        try (PackedReader r = PackedReader.open(file)) {
+            assertTrue(r.halfScales("w"));
+            assertSame(t, r.read("w"));
+        }
+    }
+
+    @Test
+    void halfScalesMustBeRoundedBeforeTheyAreStored() throws IOException {
+        int[] shape = {3, 7};
+        TernaryTensor t = new Ternarizer(Projections.parse("tnt"), Grouping.parse("row")).apply(shape, random(21, 5));
+        if (t.halfScales()) throw new IllegalStateException("random scales happened to be FP16 values; pick another seed");
+        Map<String, String> meta = new LinkedHashMap<>(PackedFormat.header());
+        meta.put("w", new PackedEntry(shape, DType.F32, t.grouping(), t.method(), Packing.TWO_BIT).toJson());
+        try (SafetensorsWriter w = SafetensorsWriter.open(dir.resolve("h.safetensors"), PackedFormat.specs("w", shape, t.grouping(), false, Packing.TWO_BIT, true), meta)) {
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> PackedFormat.write(w, "w", t, Packing.TWO_BIT, true));
+            assertTrue(e.getMessage().contains("scales are not FP16 values"), e.getMessage());
+        }
+    }
+
     /** The layout PACKED_FORMAT.md documents, decoded here without core's Packing. */
     @Test
     void storedBytesFollowTheDocumentedLayout() throws IOException {
@@ -145,6 +186,7 @@ class PackedFormatTest {
         try (SafetensorsWriter w = SafetensorsWriter.open(file, specs, meta)) {
             w.writeBytes(specs.get(0).name(), codes);
             if (specs.get(1).dtype() == DType.F32) w.writeFloats(specs.get(1).name(), scales);
+            else if (specs.get(1).dtype() == DType.F16) w.writeShorts(specs.get(1).name(), halfBits(scales));
             else w.writeBytes(specs.get(1).name(), new byte[(int) specs.get(1).byteSize()]);
             w.commit();
         }
@@ -189,7 +231,7 @@ class PackedFormatTest {
     @Test
     void wrongScaleCount() throws IOException {
         Path f = write(List.of(GOOD.get(0), TensorSpec.of("w.scales", DType.F32, 2, 3)), Map.of("w", ENTRY), new byte[] {0x55, 0x55}, new float[6]);
-        assertTrue(failure(f, "w").contains("scales are F32 [2, 3], expected F32 [2] or [2, 2] for grouping row"));
+        assertTrue(failure(f, "w").contains("scales are F32 [2, 3], expected F32 or F16 [2] or [2, 2] for grouping row"));
     }
 
     @Test
@@ -207,6 +249,29 @@ class PackedFormatTest {
         assertTrue(failure(f, "w").contains("scale -1.0 is not a finite non-negative number"));
         Path g = write(GOOD, Map.of("w", ENTRY), new byte[] {0x55, 0x55}, new float[] {Float.NaN, 0f});
         assertTrue(failure(g, "w").contains("scale NaN"));
+    }
+
+    private static short[] halfBits(float[] v) {
+        short[] h = new short[v.length];
+        for (int i = 0; i < v.length; i++) h[i] = Float.floatToFloat16(v[i]);
+        return h;
+    }
+
+    @Test
+    void negativeOrNonFiniteHalfScales() throws IOException {
+        List<TensorSpec> half = List.of(GOOD.get(0), TensorSpec.of("w.scales", DType.F16, 2));
+        Path f = write(half, Map.of("w", ENTRY), new byte[] {0x55, 0x55}, new float[] {-1f, 0f});
+        assertTrue(failure(f, "w").contains("scale -1.0 is not a finite non-negative number"));
+        Path g = write(half, Map.of("w", ENTRY), new byte[] {0x55, 0x55}, new float[] {0f, Float.POSITIVE_INFINITY});
+        assertTrue(failure(g, "w").contains("scale Infinity"));
+        Path h = write(half, Map.of("w", ENTRY), new byte[] {0x55, 0x55}, new float[] {Float.NaN, 0f});
+        assertTrue(failure(h, "w").contains("scale NaN"));
+    }
+
+    @Test
+    void halfScalesOfTheWrongCount() throws IOException {
+        Path f = write(List.of(GOOD.get(0), TensorSpec.of("w.scales", DType.F16, 3)), Map.of("w", ENTRY), new byte[] {0x55, 0x55}, new float[3]);
+        assertTrue(failure(f, "w").contains("scales are F16 [3], expected F32 or F16 [2] or [2, 2]"));
     }
 
     @Test

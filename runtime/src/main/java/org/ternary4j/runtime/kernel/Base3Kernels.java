@@ -107,6 +107,6 @@ final class Base3Kernels {
             a4 = ((FloatVector) t.lanewise(VectorOperators.LSHR, 8).sub(1).convert(VectorOperators.I2F, 0)).fma(FloatVector.fromArray(F16, xp, xo + 4 * step), a4);
         }
         a0.add(a1).add(a2.add(a3)).add(a4).intoArray(lanes, 0);
-        return m.scalePos()[r] * FloatKernels.laneSum(lanes);
+        return m.scalePos().get(r) * FloatKernels.laneSum(lanes);
     }
 }

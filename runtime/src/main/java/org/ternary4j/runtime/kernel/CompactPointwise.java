@@ -19,10 +19,10 @@ final class CompactPointwise {
     private static final int NR = PanelGemm.NR;
 
     private final Base3Codes codes;
-    private final float[] scale;
+    private final ScaleArray scale;
     private final int cin;
 
-    private CompactPointwise(Base3Codes codes, float[] scale, int cin) {
+    private CompactPointwise(Base3Codes codes, ScaleArray scale, int cin) {
         this.codes = codes;
         this.scale = scale;
         this.cin = cin;
@@ -32,11 +32,11 @@ final class CompactPointwise {
     static CompactPointwise of(PackedTernaryMatrix m) {
         if (m.twoScales() || m.layout().segments() != 1) return null;
         int k = m.cols();
-        return new CompactPointwise(Base3Codes.of(Math.multiplyExact(m.rows(), k), i -> m.code(i / k, i % k)), m.scalePos().clone(), k);
+        return new CompactPointwise(Base3Codes.of(Math.multiplyExact(m.rows(), k), i -> m.code(i / k, i % k)), m.scalePos().copy(), k);
     }
 
     int rows() {
-        return scale.length;
+        return scale.length();
     }
 
     long residentBytes() {
@@ -44,14 +44,14 @@ final class CompactPointwise {
     }
 
     WeightBytes weightBytes() {
-        return new WeightBytes(codes.residentBytes(), scale.length * 4L, 0);
+        return new WeightBytes(codes.residentBytes(), scale.bytes(), 0);
     }
 
     /** The packed matrix of the same weights, for the per-pixel path of inputs with NaN or infinity. */
     PackedTernaryMatrix unpack() {
         byte[] c = new byte[codes.count()];
         for (int i = 0; i < c.length; i++) c[i] = (byte) codes.code(i);
-        TernaryTensor t = new TernaryTensor(new int[] {rows(), cin}, new Grouping.Row(), "unpacked", c, scale.clone(), null);
+        TernaryTensor t = new TernaryTensor(new int[] {rows(), cin}, new Grouping.Row(), "unpacked", c, scale.toFloats(), null);
         return PackedTernaryMatrix.of(t, 0, rows());
     }
 
@@ -86,7 +86,7 @@ final class CompactPointwise {
     private void scaleRows(float[] w) {
         FloatVector zero = FloatVector.zero(F);
         for (int r = 0; r < rows(); r++) {
-            float s = scale[r];
+            float s = scale.get(r);
             FloatVector pos = FloatVector.broadcast(F, s), neg = FloatVector.broadcast(F, -s);
             for (int i = r * cin, end = i + cin; i < end; i += F.length()) {
                 var m = F.indexInRange(i, end);
@@ -124,7 +124,7 @@ final class CompactPointwise {
         }
         if (exact) return;
         for (int img = 0; img < n; img++) {
-            for (int o = 0; o < outs; o++) y[img * outs + o] = (0f + scale[o] * y[img * outs + o]) * ps[img];
+            for (int o = 0; o < outs; o++) y[img * outs + o] = (0f + scale.get(o) * y[img * outs + o]) * ps[img];
         }
     }
 
@@ -171,7 +171,7 @@ final class CompactPointwise {
                 int j0 = b * NR, cols = Math.min(NR, hw - j0);
                 PanelGemm.multiply(rows, outs, cin, new PanelGemm.Panel(q, j0, ld), j0, cols);
                 for (int o = 0; o < outs; o++) {
-                    float s = scale[o];
+                    float s = scale.get(o);
                     for (int j = j0, at = yOff + o * hw + j0; j < j0 + cols; j++, at++) y[at] = (0f + s * y[at]) * ps[j];
                 }
             }

@@ -46,8 +46,8 @@ final class DecodedGemm {
         for (int i = 0; i < q.length; i++) q[i] = a.q[i];
         float[] ones = new float[rows];
         java.util.Arrays.fill(ones, 1f);
-        product(m, q, batch, y, par, ones);
-        float[] sp = m.scalePos();
+        product(m, q, batch, y, par, ScaleArray.of(ones));
+        ScaleArray sp = m.scalePos();
         for (int b = 0; b < batch; b++) {
             if (!a.finite[b]) {
                 float[] xp = new float[kp];
@@ -55,12 +55,12 @@ final class DecodedGemm {
                 m.exactRows(xp, 1, y, b).run(0, rows);
                 continue;
             }
-            for (int r = 0, o = b * rows; r < rows; r++, o++) y[o] = (0f + sp[r] * y[o]) * a.scale[b];
+            for (int r = 0, o = b * rows; r < rows; r++, o++) y[o] = (0f + sp.get(r) * y[o]) * a.scale[b];
         }
     }
 
     /** The panel product with the rows' weights ±scales[r] (or 0). */
-    private static void product(PackedTernaryMatrix m, float[] xp, int batch, float[] y, Parallel par, float[] scales) {
+    private static void product(PackedTernaryMatrix m, float[] xp, int batch, float[] y, Parallel par, ScaleArray scales) {
         ReductionLayout l = m.layout();
         int kp = l.paddedK(), rows = m.rows();
         // one segment in identity order: every pad is past the last input, and skipping them changes no sum
@@ -68,11 +68,12 @@ final class DecodedGemm {
         Parallel p = (long) batch * rows * kp < TernaryMatmul.SERIAL_WORK ? Parallel.serial() : par;
         PanelGemm.Rows io = new PanelGemm.Rows(xp, kp, y, rows);
         p.forRange(rows, NR, (from, to) -> {
-            float[] w = new float[NR * kp], panel = new float[k * NR];
+            float[] w = new float[NR * kp], panel = new float[k * NR], tileScales = new float[NR];
             for (int r0 = from; r0 < to; r0 += NR) {
                 int nr = Math.min(NR, to - r0);
                 if (m instanceof TriplesMatrix t && TRIPLES_PANELS) {
-                    triplesPanel(t, r0, k, panel, scales);
+                    scales.copyTo(r0, nr, tileScales);
+                    triplesPanel(t, r0, k, panel, tileScales);
                     PanelGemm.multiply(io, batch, k, panel, 0, r0, nr);
                     continue;
                 }
@@ -96,12 +97,12 @@ final class DecodedGemm {
     /**
      * A TRIPLES tile (32 rows from r0, a multiple of 32) decoded straight into panel order: a code
      * vector holds nine inputs of the tile's 32 rows, so each input's 32 weights are one lookup
-     * of its digit, two conversions and two multiplies by the rows' scales (0 past the last row).
+     * of its digit, two conversions and two multiplies by the rows' scales (tileScales: the tile's 32, 0 past the last row).
      */
-    private static void triplesPanel(TriplesMatrix t, int r0, int k, float[] panel, float[] sp) {
+    private static void triplesPanel(TriplesMatrix t, int r0, int k, float[] panel, float[] tileScales) {
         int rows = t.rows(), nines = t.nines();
         short[] codes = t.triples();
-        FloatVector s0 = FloatVector.fromArray(F, sp, r0, F.indexInRange(r0, rows)), s1 = FloatVector.fromArray(F, sp, r0 + 16, F.indexInRange(r0 + 16, rows));
+        FloatVector s0 = FloatVector.fromArray(F, tileScales, 0), s1 = FloatVector.fromArray(F, tileScales, 16);
         // vectors stay in this method: one handed to a call C2 does not inline is boxed (and this ran 30× slower)
         for (int j = 0; j < nines; j++) {
             ShortVector v = ShortVector.fromArray(S, codes, TripleKernels.offset(r0, j, rows, nines));
@@ -146,8 +147,8 @@ final class DecodedGemm {
     private static void decode(PackedTernaryMatrix m, int row, float[] w, int off) {
         java.util.Arrays.fill(w, off, off + m.layout().paddedK(), 0f);
         if (m instanceof TriplesMatrix t) {
-            float[] sp = m.scalePos(), sn = m.twoScales() ? m.scaleNeg() : sp;
-            t.decodeRow(row, sp[row], -sn[row], w, off);
+            ScaleArray sp = m.scalePos(), sn = m.twoScales() ? m.scaleNeg() : sp;
+            t.decodeRow(row, sp.get(row), -sn.get(row), w, off);
             return;
         }
         decodeSteps(m, row, Integer.MAX_VALUE, w, off);
@@ -158,10 +159,10 @@ final class DecodedGemm {
         ReductionLayout l = m.layout();
         int segs = l.segments();
         int[] steps = l.segmentSteps();
-        float[] sp = m.scalePos(), sn = m.twoScales() ? m.scaleNeg() : sp;
+        ScaleArray sp = m.scalePos(), sn = m.twoScales() ? m.scaleNeg() : sp;
         FloatVector zero = FloatVector.zero(HALF);
         for (int s = 0; s < segs; s++) {
-            float pos = sp[row * segs + s], neg = -sn[row * segs + s];
+            float pos = sp.get(row * segs + s), neg = -sn.get(row * segs + s);
             for (int step = steps[s], end = Math.min(steps[s + 1], usedSteps); step < end; step++) {
                 ShortVector u = m.stepCodes(row, step);
                 int o = off + step * ReductionLayout.STEP;

@@ -15,11 +15,11 @@ import jdk.incubator.vector.VectorSpecies;
 final class DepthwiseConv {
     /** Codes of channel c's taps (ky·kw + kx) at c·kh·kw + tap. */
     private final Base3Codes codes;
-    private final float[] scale;
+    private final ScaleArray scale;
     private final int kh;
     private final int kw;
 
-    private DepthwiseConv(Base3Codes codes, float[] scale, int kh, int kw) {
+    private DepthwiseConv(Base3Codes codes, ScaleArray scale, int kh, int kw) {
         this.codes = codes;
         this.scale = scale;
         this.kh = kh;
@@ -33,9 +33,10 @@ final class DepthwiseConv {
         for (int ch = 0; ch < c; ch++) {
             PackedTernaryMatrix m = channels[ch];
             if (m.rows() != 1 || m.cols() != taps || m.twoScales() || m.layout().segments() != 1) return null;
-            scale[ch] = m.scalePos()[0];
+            scale[ch] = m.scalePos().get(0);
         }
-        return new DepthwiseConv(Base3Codes.of(c * taps, i -> channels[i / taps].code(0, i % taps)), scale, kh, kw);
+        boolean half = java.util.Arrays.stream(channels).allMatch(PackedTernaryMatrix::halfScales);
+        return new DepthwiseConv(Base3Codes.of(c * taps, i -> channels[i / taps].code(0, i % taps)), ScaleArray.of(scale, half), kh, kw);
     }
 
     /** Bytes kept: the codes (1.6 bits a tap) and a scale per channel; the tap lists are rebuilt per call. */
@@ -44,12 +45,12 @@ final class DepthwiseConv {
     }
 
     WeightBytes weightBytes() {
-        return new WeightBytes(codes.residentBytes(), scale.length * 4L, 0);
+        return new WeightBytes(codes.residentBytes(), scale.bytes(), 0);
     }
 
     /** x [n, c, h, w] → [n, c, oh, ow] without bias; channels split among threads. */
     ConvOutput forward(float[] x, int n, int h, int w, ConvGeometry geo, Parallel par) {
-        int c = scale.length, oh = geo.outH(h, kh), ow = geo.outW(w, kw), taps = kh * kw;
+        int c = scale.length(), oh = geo.outH(h, kh), ow = geo.outW(w, kw), taps = kh * kw;
         float[] y = new float[Math.multiplyExact(n * c, oh * ow)], code = new float[codes.decodedLength()];
         codes.decode(code);
         Parallel p = (long) n * c * oh * ow * kh * kw < TernaryMatmul.SERIAL_WORK ? Parallel.serial() : par;
@@ -131,7 +132,7 @@ final class DepthwiseConv {
         }
         sums(in, p.offset, t.pos(), t.np(), sp, p.span);
         sums(in, p.offset, t.neg(), t.nn(), sn, p.span);
-        float k = scale[plane % scale.length];
+        float k = scale.get(plane % scale.length());
         for (int oy = 0; oy < p.oh; oy++) {
             int from = oy * p.pitch, out = (plane * p.oh + oy) * p.ow, j = 0;
             for (; j + F.length() <= p.ow; j += F.length()) {

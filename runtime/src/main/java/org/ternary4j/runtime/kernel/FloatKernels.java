@@ -70,7 +70,7 @@ public final class FloatKernels {
         ReductionLayout l = m.layout();
         int used = usedSteps(l), segs = l.segments(), pk = l.paddedK(), len = used * STEP;
         int[] steps = l.segmentSteps();
-        float[] sp = m.scalePos(), sn = m.scaleNeg();
+        ScaleArray sp = m.scalePos(), sn = m.scaleNeg();
         boolean[] finite = new boolean[count];
         float[] lanes = new float[F.length()];
         float[] xs = new float[count * len];
@@ -95,7 +95,7 @@ public final class FloatKernels {
                     int t0 = steps[s], t1 = Math.min(steps[s + 1], used);
                     if (t0 >= t1) continue;
                     float pos = dot(c, xs, b * len, t0, t1, lanes);
-                    acc += n == null ? sp[r * segs + s] * pos : sp[r * segs + s] * pos - sn[r * segs + s] * dot(n, xs, b * len, t0, t1, lanes);
+                    acc += n == null ? sp.get(r * segs + s) * pos : sp.get(r * segs + s) * pos - sn.get(r * segs + s) * dot(n, xs, b * len, t0, t1, lanes);
                 }
                 y[(yFirst + b) * m.rows() + r] = acc;
             }
@@ -135,7 +135,7 @@ public final class FloatKernels {
         ReductionLayout l = m.layout();
         int segs = l.segments();
         int[] steps = l.segmentSteps();
-        float[] sp = m.scalePos(), sn = m.scaleNeg();
+        ScaleArray sp = m.scalePos(), sn = m.scaleNeg();
         float acc = 0f;
         for (int s = 0; s < segs; s++) {
             int t0 = steps[s], t1 = Math.min(steps[s + 1], used);
@@ -158,11 +158,11 @@ public final class FloatKernels {
             a0.add(a1).intoArray(lanes, 0);
             float pos = laneSum(lanes);
             if (sn == null) {
-                acc += sp[r * segs + s] * pos;
+                acc += sp.get(r * segs + s) * pos;
                 continue;
             }
             b0.add(b1).intoArray(lanes, 0);
-            acc += sp[r * segs + s] * pos - sn[r * segs + s] * laneSum(lanes);
+            acc += sp.get(r * segs + s) * pos - sn.get(r * segs + s) * laneSum(lanes);
         }
         return acc;
     }

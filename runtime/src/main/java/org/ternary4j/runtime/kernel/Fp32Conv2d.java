@@ -80,7 +80,7 @@ public final class Fp32Conv2d {
         par.forRange(perGroup, 4, (a, b) -> pixelRows(w, k, src, r0 + a, r0 + b, y, yOff));
     }
 
-    private static final float[] ONE = {1f};
+    private static final ScaleArray ONE = ScaleArray.of(new float[] {1f});
 
     /** Rows [from, to) of y [rows, kernel pixels] at yOff: Σ_p w[r·k + p]·input p of pixel j, four rows at a time. */
     private static void pixelRows(float[] w, int k, PixelSource src, int from, int to, float[] y, int yOff) {

@@ -173,7 +173,7 @@ final class IntKernels {
      * segment and combining the sums measured 5–10% slower on block:256 rows, the 512-bit
      * kernel's masked reductions three times slower.)
      */
-    static void rows4Blocks(short[] w, int w0, short[] qt, int q0, short[] negLaneSums, int n0, int[] steps, float[] scales, int scale0, float[] y4) {
+    static void rows4Blocks(short[] w, int w0, short[] qt, int q0, short[] negLaneSums, int n0, int[] steps, ScaleArray scales, int scale0, float[] y4) {
         int segs = steps.length - 1;
         int w1 = w0 + 16, w2 = w1 + 16, w3 = w2 + 16;
         float f0 = 0f, f1 = 0f, f2 = 0f, f3 = 0f;
@@ -197,10 +197,10 @@ final class IntKernels {
                     a3 = a3.add(c3.lanewise(VectorOperators.LSHR, sh).mul(x));
                 }
             }
-            f0 += scales[scale0 + s] * (float) widen(a0).reduceLanes(VectorOperators.ADD);
-            f1 += scales[scale0 + segs + s] * (float) widen(a1).reduceLanes(VectorOperators.ADD);
-            f2 += scales[scale0 + 2 * segs + s] * (float) widen(a2).reduceLanes(VectorOperators.ADD);
-            f3 += scales[scale0 + 3 * segs + s] * (float) widen(a3).reduceLanes(VectorOperators.ADD);
+            f0 += scales.get(scale0 + s) * (float) widen(a0).reduceLanes(VectorOperators.ADD);
+            f1 += scales.get(scale0 + segs + s) * (float) widen(a1).reduceLanes(VectorOperators.ADD);
+            f2 += scales.get(scale0 + 2 * segs + s) * (float) widen(a2).reduceLanes(VectorOperators.ADD);
+            f3 += scales.get(scale0 + 3 * segs + s) * (float) widen(a3).reduceLanes(VectorOperators.ADD);
         }
         y4[0] = f0;
         y4[1] = f1;

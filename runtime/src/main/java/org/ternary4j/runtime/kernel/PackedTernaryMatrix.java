@@ -11,7 +11,8 @@ import org.ternary4j.core.grouping.Shapes;
  * A ternary weight matrix [rows, k] repacked for the kernels, in one of the code layouts of
  * {@link CodeLayout}, one subclass each: its packing, its code bytes, its scalar decoding and the
  * kernels it runs with. What they share lives here: the {@link ReductionLayout} (padded input
- * order and scale segments), one or two float scales per (row, segment), the automatic choice of
+ * order and scale segments), one or two scales per (row, segment) (FP16 when every scale of the
+ * tensor is an FP16 value, see {@link ScaleArray}), the automatic choice of
  * a layout, and the scalar references the kernels must agree with. Codes are stored as
  * u = code + 1 (0 = −1, 1 = 0, 2 = +1), pads as u = 1. No float copy of the weights.
  */
@@ -69,8 +70,8 @@ public abstract sealed class PackedTernaryMatrix permits TwoBitMatrix, Base3Matr
     private final CodeLayout code;
     private final int rows;
     private final ReductionLayout layout;
-    private final float[] scalePos;
-    private final float[] scaleNeg;
+    private final ScaleArray scalePos;
+    private final ScaleArray scaleNeg;
 
     /** The scales of the planned rows: per segment, those of the group of its first input. */
     PackedTernaryMatrix(Plan plan) {
@@ -80,15 +81,17 @@ public abstract sealed class PackedTernaryMatrix permits TwoBitMatrix, Base3Matr
         code = plan.code();
         rows = plan.rows();
         layout = plan.layout();
-        scalePos = new float[rows * segs];
-        scaleNeg = t.twoScales() ? new float[rows * segs] : null;
+        float[] pos = new float[rows * segs];
+        float[] neg = t.twoScales() ? new float[rows * segs] : null;
         for (int r = 0; r < rows; r++) {
             for (int s = 0; s < segs; s++) {
                 int g = first[s] < 0 ? -1 : plan.groupOf()[(plan.rowStart() + r) * k + first[s]];
-                scalePos[r * segs + s] = g < 0 ? 0f : t.scalePos()[g];
-                if (scaleNeg != null) scaleNeg[r * segs + s] = g < 0 ? 0f : t.scaleNeg()[g];
+                pos[r * segs + s] = g < 0 ? 0f : t.scalePos()[g];
+                if (neg != null) neg[r * segs + s] = g < 0 ? 0f : t.scaleNeg()[g];
             }
         }
+        scalePos = ScaleArray.of(pos, t.halfScales());
+        scaleNeg = neg == null ? null : ScaleArray.of(neg, t.halfScales());
     }
 
     /** A copy with its own scale arrays. */
@@ -96,8 +99,8 @@ public abstract sealed class PackedTernaryMatrix permits TwoBitMatrix, Base3Matr
         code = m.code;
         rows = m.rows;
         layout = m.layout;
-        scalePos = m.scalePos.clone();
-        scaleNeg = m.scaleNeg == null ? null : m.scaleNeg.clone();
+        scalePos = m.scalePos.copy();
+        scaleNeg = m.scaleNeg == null ? null : m.scaleNeg.copy();
     }
 
     /** The whole tensor as a matmul weight [shape[0], rest], layout chosen by speed and size (see {@link CodeLayout}). */
@@ -144,7 +147,7 @@ public abstract sealed class PackedTernaryMatrix permits TwoBitMatrix, Base3Matr
     /** A matrix decided but not yet packed: which rows of t, in which layout, and its reduction layout. */
     record Plan(TernaryTensor t, int rowStart, int rows, CodeLayout code, ReductionLayout layout, int[] groupOf) {
         long residentBytes() {
-            return PackedTernaryMatrix.residentBytes(code, layout, rows, t.twoScales());
+            return PackedTernaryMatrix.residentBytes(code, layout, rows, t.twoScales(), t.halfScales());
         }
 
         Optional<String> refusal() {
@@ -264,12 +267,18 @@ public abstract sealed class PackedTernaryMatrix permits TwoBitMatrix, Base3Matr
         return scaleNeg != null;
     }
 
-    float[] scalePos() {
+    ScaleArray scalePos() {
         return scalePos;
     }
 
-    float[] scaleNeg() {
+    /** Null for one-scale groups. */
+    ScaleArray scaleNeg() {
         return scaleNeg;
+    }
+
+    /** Whether the scales are kept as FP16 (every one is an FP16 value). */
+    public boolean halfScales() {
+        return scalePos.half() && (scaleNeg == null || scaleNeg.half());
     }
 
     /** The code in {−1, 0, +1} of (row, logical input): for tests and the exact path's reference. */
@@ -294,7 +303,7 @@ public abstract sealed class PackedTernaryMatrix permits TwoBitMatrix, Base3Matr
                 if (u == 2) pos += xp[x0 + p];
                 else if (u == 0) neg += xp[x0 + p];
             }
-            acc += scaleNeg == null ? scalePos[row * segs + s] * (pos - neg) : scalePos[row * segs + s] * pos - scaleNeg[row * segs + s] * neg;
+            acc += scaleNeg == null ? scalePos.get(row * segs + s) * (pos - neg) : scalePos.get(row * segs + s) * pos - scaleNeg.get(row * segs + s) * neg;
         }
         return acc;
     }
@@ -325,10 +334,10 @@ public abstract sealed class PackedTernaryMatrix permits TwoBitMatrix, Base3Matr
         for (int s = 0; s < segs; s++) {
             int q = a.segmentSums[b * segs + s], all = sumAll[off + s];
             if (sumPos == null) {
-                acc += scalePos[row * segs + s] * (float) (all - q);
+                acc += scalePos.get(row * segs + s) * (float) (all - q);
             } else {
                 int pos = sumPos[off + s], neg = q - all + pos;
-                acc += scalePos[row * segs + s] * (float) pos - scaleNeg[row * segs + s] * (float) neg;
+                acc += scalePos.get(row * segs + s) * (float) pos - scaleNeg.get(row * segs + s) * (float) neg;
             }
         }
         return acc * a.scale[b];
@@ -336,19 +345,19 @@ public abstract sealed class PackedTernaryMatrix permits TwoBitMatrix, Base3Matr
 
     /** Bytes this matrix keeps resident: codes, scales and the input permutation if any. */
     public long residentBytes() {
-        return residentBytes(codeLayout(), layout, rows, twoScales());
+        return residentBytes(codeLayout(), layout, rows, twoScales(), halfScales());
     }
 
     /** {@link #residentBytes} as codes (with the layout's tables) and scales. */
     public WeightBytes weightBytes() {
-        long scales = (long) rows * layout.segments() * 4 * (twoScales() ? 2 : 1);
+        long scales = ScaleArray.bytes((long) rows * layout.segments() * (twoScales() ? 2 : 1), halfScales());
         return new WeightBytes(residentBytes() - scales, scales, 0);
     }
 
     /** What a matrix of this layout keeps resident, known before packing (the automatic choice compares these). */
-    private static long residentBytes(CodeLayout code, ReductionLayout l, int rows, boolean twoScales) {
+    private static long residentBytes(CodeLayout code, ReductionLayout l, int rows, boolean twoScales, boolean halfScales) {
         long b = code.format.codeBytes(l, rows);
-        b += (long) rows * l.segments() * 4 * (twoScales ? 2 : 1);
+        b += ScaleArray.bytes((long) rows * l.segments() * (twoScales ? 2 : 1), halfScales);
         if (l.toPadded() != null) b += (long) l.toPadded().length * 4;
         return b + (long) l.segmentSteps().length * 4;
     }

@@ -39,20 +39,20 @@ final class PixelKernel {
 
     /**
      * Output rows i = 0..3: coefficients at coef[c_i + p] (and neg[c_i + p]), segment s covering
-     * inputs [bounds[s], bounds[s+1]) with scales sp[s_i + s] (sn[s_i + s]); out_i < 0 skips the
+     * inputs [bounds[s], bounds[s+1]) with scales sp.get(s_i + s) (sn.get(s_i + s)); out_i < 0 skips the
      * row. Writes y[out_i + j] for pixels j ∈ [jFrom, jTo) below pixels, times pixelScale[j] when
      * given. jFrom is a multiple of {@link #PIXELS}, jTo of {@link #VECTOR}.
      */
-    static void rows4(float[] coef, float[] neg, int c0, int c1, int c2, int c3, int[] bounds, float[] sp, float[] sn,
+    static void rows4(float[] coef, float[] neg, int c0, int c1, int c2, int c3, int[] bounds, ScaleArray sp, ScaleArray sn,
                       int s0, int s1, int s2, int s3, float[] cols, int[] off, int jFrom, int jTo, float[] pixelScale, float[] y,
                       int o0, int o1, int o2, int o3, int pixels, float[] tail) {
         int segs = bounds.length - 1;
         FloatVector z = FloatVector.zero(F);
         int j = jFrom;
         if (segs == 1 && neg == null && o2 < 0 && o3 < 0 && pixelScale == null) {
-            j = wide2(coef, c0, c1, bounds[0], bounds[1], sp[s0], sp[s1], cols, off, jFrom, Math.min(jTo, pixels), y, o0, o1);
+            j = wide2(coef, c0, c1, bounds[0], bounds[1], sp.get(s0), sp.get(s1), cols, off, jFrom, Math.min(jTo, pixels), y, o0, o1);
         } else if (segs == 1 && neg == null) {
-            j = wide(coef, c0, c1, c2, c3, bounds[0], bounds[1], sp[s0], sp[s1], sp[s2], sp[s3], cols, off, jFrom, Math.min(jTo, pixels),
+            j = wide(coef, c0, c1, c2, c3, bounds[0], bounds[1], sp.get(s0), sp.get(s1), sp.get(s2), sp.get(s3), cols, off, jFrom, Math.min(jTo, pixels),
                     pixelScale, y, o0, o1, o2, o3);
         }
         for (; j + PIXELS <= jTo; j += PIXELS) {
@@ -77,7 +77,7 @@ final class PixelKernel {
                     a31 = w.fma(x1, a31);
                 }
                 if (neg == null) {
-                    float k0 = sp[s0 + s], k1 = sp[s1 + s], k2 = sp[s2 + s], k3 = sp[s3 + s];
+                    float k0 = sp.get(s0 + s), k1 = sp.get(s1 + s), k2 = sp.get(s2 + s), k3 = sp.get(s3 + s);
                     t00 = t00.add(a00.mul(k0));
                     t01 = t01.add(a01.mul(k0));
                     t10 = t10.add(a10.mul(k1));
@@ -104,8 +104,8 @@ final class PixelKernel {
                     b30 = w.fma(x0, b30);
                     b31 = w.fma(x1, b31);
                 }
-                float k0 = sp[s0 + s], k1 = sp[s1 + s], k2 = sp[s2 + s], k3 = sp[s3 + s];
-                float m0 = sn[s0 + s], m1 = sn[s1 + s], m2 = sn[s2 + s], m3 = sn[s3 + s];
+                float k0 = sp.get(s0 + s), k1 = sp.get(s1 + s), k2 = sp.get(s2 + s), k3 = sp.get(s3 + s);
+                float m0 = sn.get(s0 + s), m1 = sn.get(s1 + s), m2 = sn.get(s2 + s), m3 = sn.get(s3 + s);
                 t00 = t00.add(a00.mul(k0).sub(b00.mul(m0)));
                 t01 = t01.add(a01.mul(k0).sub(b01.mul(m0)));
                 t10 = t10.add(a10.mul(k1).sub(b10.mul(m1)));
@@ -292,7 +292,7 @@ final class PixelKernel {
     }
 
     /** The last single vector of pixels (widths are multiples of one vector): the loop of {@link #rows4} with one pixel vector. */
-    private static void tail(float[] coef, float[] neg, int c0, int c1, int c2, int c3, int[] bounds, float[] sp, float[] sn,
+    private static void tail(float[] coef, float[] neg, int c0, int c1, int c2, int c3, int[] bounds, ScaleArray sp, ScaleArray sn,
                              int s0, int s1, int s2, int s3, float[] cols, int[] off, int j, float[] pixelScale, float[] y,
                              int o0, int o1, int o2, int o3, int pixels, float[] tail) {
         FloatVector z = FloatVector.zero(F), t0 = z, t1 = z, t2 = z, t3 = z;
@@ -308,10 +308,10 @@ final class PixelKernel {
                 a3 = FloatVector.broadcast(F, coef[c3 + p]).fma(x, a3);
             }
             if (neg == null) {
-                t0 = t0.add(a0.mul(sp[s0 + s]));
-                t1 = t1.add(a1.mul(sp[s1 + s]));
-                t2 = t2.add(a2.mul(sp[s2 + s]));
-                t3 = t3.add(a3.mul(sp[s3 + s]));
+                t0 = t0.add(a0.mul(sp.get(s0 + s)));
+                t1 = t1.add(a1.mul(sp.get(s1 + s)));
+                t2 = t2.add(a2.mul(sp.get(s2 + s)));
+                t3 = t3.add(a3.mul(sp.get(s3 + s)));
                 continue;
             }
             FloatVector b0 = z, b1 = z, b2 = z, b3 = z;
@@ -322,10 +322,10 @@ final class PixelKernel {
                 b2 = FloatVector.broadcast(F, neg[c2 + p]).fma(x, b2);
                 b3 = FloatVector.broadcast(F, neg[c3 + p]).fma(x, b3);
             }
-            t0 = t0.add(a0.mul(sp[s0 + s]).sub(b0.mul(sn[s0 + s])));
-            t1 = t1.add(a1.mul(sp[s1 + s]).sub(b1.mul(sn[s1 + s])));
-            t2 = t2.add(a2.mul(sp[s2 + s]).sub(b2.mul(sn[s2 + s])));
-            t3 = t3.add(a3.mul(sp[s3 + s]).sub(b3.mul(sn[s3 + s])));
+            t0 = t0.add(a0.mul(sp.get(s0 + s)).sub(b0.mul(sn.get(s0 + s))));
+            t1 = t1.add(a1.mul(sp.get(s1 + s)).sub(b1.mul(sn.get(s1 + s))));
+            t2 = t2.add(a2.mul(sp.get(s2 + s)).sub(b2.mul(sn.get(s2 + s))));
+            t3 = t3.add(a3.mul(sp.get(s3 + s)).sub(b3.mul(sn.get(s3 + s))));
         }
         if (pixelScale != null) {
             FloatVector q = FloatVector.fromArray(F, pixelScale, j);

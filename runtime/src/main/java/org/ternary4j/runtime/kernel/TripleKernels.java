@@ -147,7 +147,7 @@ final class TripleKernels {
         int[][] acc = new int[a.batch][BLOCK_TILES * TILE];
         forBlocks(m, from, to, tables.length, b -> tables[b] != null, b -> java.util.Arrays.fill(acc[b], 0),
                 (c0, steps, t0, b, a0) -> int8Segment(m.triples(), c0, steps, tables[b], t0, acc[b], a0),
-                (b, r, i) -> y[b * m.rows() + r] = (0f + m.scalePos()[r] * (float) acc[b][i]) * a.scale[b]);
+                (b, r, i) -> y[b * m.rows() + r] = (0f + m.scalePos().get(r) * (float) acc[b][i]) * a.scale[b]);
     }
 
     /** Exact outputs of rows [from, to) for every vector b with tables[b] (null: not finite) into y's vector yFirst + b. */
@@ -155,7 +155,7 @@ final class TripleKernels {
         float[][] acc = new float[tables.length][BLOCK_TILES * TILE];
         forBlocks(m, from, to, tables.length, b -> tables[b] != null, b -> java.util.Arrays.fill(acc[b], 0f),
                 (c0, steps, t0, b, a0) -> floatSegment(m.triples(), c0, steps, tables[b], t0, acc[b], a0),
-                (b, r, i) -> y[(yFirst + b) * m.rows() + r] = 0f + m.scalePos()[r] * acc[b][i]);
+                (b, r, i) -> y[(yFirst + b) * m.rows() + r] = 0f + m.scalePos().get(r) * acc[b][i]);
     }
 
     @FunctionalInterface

@@ -20,6 +20,7 @@ import org.ternary4j.core.grouping.Grouping;
 import org.ternary4j.core.projection.Projections;
 import org.ternary4j.formats.onnx.OnnxModel;
 import org.ternary4j.formats.onnx.OnnxOptions;
+import org.ternary4j.runtime.kernel.WeightBytes;
 import org.ternary4j.formats.onnx.OnnxResult;
 import org.ternary4j.formats.onnx.OnnxTernarizer;
 import org.ternary4j.formats.onnx.OnnxTernaryTensor;
@@ -38,7 +39,7 @@ class FetchedModelsTest {
     private static final Path MODELS = Path.of("..", ".cache", "models");
 
     /** What the int8 and exact paths gave against ONNX Runtime over all inputs. */
-    private record Agreement(int argmaxes, int exactSame, int int8Same, double exactCosine, double int8Cosine) {}
+    private record Agreement(int argmaxes, int exactSame, int int8Same, double exactCosine, double int8Cosine, WeightBytes bytes) {}
 
     @Test
     void paddleOcrClassifier(@TempDir Path dir) throws Exception {
@@ -50,6 +51,22 @@ class FetchedModelsTest {
         assertEquals(a.argmaxes(), a.exactSame(), "exact arg-max agreement");
         assertTrue(a.exactCosine() >= 0.9999, "exact cosine " + a.exactCosine());
         assertTrue(a.int8Same() >= a.argmaxes() - 2, "int8 arg-max agreement " + a.int8Same() + "/" + a.argmaxes());
+    }
+
+    /** FP16 scales (quantize --scales f16): the same agreement with ONNX Runtime on the model holding them, in half the scale bytes. */
+    @Test
+    void paddleOcrClassifierWithHalfScales(@TempDir Path dir) throws Exception {
+        Random rnd = new Random(12);
+        List<Map<String, Tensor>> inputs = new ArrayList<>();
+        for (int i = 0; i < 6; i++) inputs.add(Map.of("x", textLike(rnd, 1, 192)));
+        inputs.add(Map.of("x", textLike(rnd, 2, 160)));
+        Agreement f32 = compare("ch_ppocr_mobile_v2.0_cls_infer.onnx", dir.resolve("f32"), inputs.subList(0, 1), 2, false);
+        Agreement a = compare("ch_ppocr_mobile_v2.0_cls_infer.onnx", dir.resolve("f16"), inputs, 2, true);
+        assertEquals(a.argmaxes(), a.exactSame(), "exact arg-max agreement");
+        assertTrue(a.exactCosine() >= 0.9999, "exact cosine " + a.exactCosine());
+        assertTrue(a.int8Same() >= a.argmaxes() - 2, "int8 arg-max agreement " + a.int8Same() + "/" + a.argmaxes());
+        assertEquals(f32.bytes().scales(), 2 * a.bytes().scales(), "FP16 scales take half the bytes of FP32 ones");
+        assertEquals(f32.bytes().biases(), a.bytes().biases());
     }
 
     @Test
@@ -134,21 +151,31 @@ class FetchedModelsTest {
 
     /** Ternarizes the model, runs every input in the runtime (exact and int8) and in ONNX Runtime, and tallies arg-maxes over the last axis of {@code width}. */
     private static Agreement compare(String file, Path dir, List<Map<String, Tensor>> inputs, int width) throws Exception {
+        return compare(file, dir, inputs, width, false);
+    }
+
+    private static Agreement compare(String file, Path dir, List<Map<String, Tensor>> inputs, int width, boolean halfScales) throws Exception {
         Path model = MODELS.resolve(file);
         assumeTrue(Files.isRegularFile(model), "needs " + model + " (scripts/fetch-models.sh)");
+        Files.createDirectories(dir);
         Path out = dir.resolve(file);
-        OnnxResult r = OnnxTernarizer.run(model, out, OnnxOptions.of(Projections.parse("tnt"), Grouping.parse("row")));
+        OnnxResult r = OnnxTernarizer.run(model, out, OnnxOptions.of(Projections.parse("tnt"), Grouping.parse("row")).withHalfScales(halfScales));
         Map<String, TernaryTensor> ternary = new HashMap<>();
-        for (OnnxTernaryTensor t : r.tensors()) ternary.put(t.name(), t.tensor());
+        for (OnnxTernaryTensor t : r.tensors()) {
+            assertEquals(halfScales, t.tensor().halfScales(), t.name() + ": FP16 scales exactly when asked for");
+            ternary.put(t.name(), t.tensor());
+        }
+        WeightBytes bytes;
         int argmaxes = 0, exactSame = 0, int8Same = 0;
         double exactCos = 1, int8Cos = 1;
         try (OnnxModel onnx = OnnxModel.read(out);
              TernaryModel exact = TernaryModel.load(onnx, ternary, new TernaryModel.Options(1, true));
              TernaryModel int8 = TernaryModel.load(onnx, ternary, new TernaryModel.Options(2, false))) {
-            byte[] bytes = onnx.toBytes();
+            bytes = exact.packedWeightParts();
+            byte[] ortModel = onnx.toBytes();
             String output = exact.outputNames().getFirst();
             for (Map<String, Tensor> in : inputs) {
-                Tensor want = Onnx.ort(bytes, in).get(output), e = exact.run(in).get(output), q = int8.run(in).get(output);
+                Tensor want = Onnx.ort(ortModel, in).get(output), e = exact.run(in).get(output), q = int8.run(in).get(output);
                 assertArrayEquals(want.shape(), e.shape(), "output shape");
                 float[] o = want.floats(), ef = e.floats(), qf = q.floats();
                 for (int i = 0; i < o.length; i += width) {
@@ -161,7 +188,7 @@ class FetchedModelsTest {
                 int8Cos = Math.min(int8Cos, cosine(o, qf));
             }
         }
-        Agreement a = new Agreement(argmaxes, exactSame, int8Same, exactCos, int8Cos);
+        Agreement a = new Agreement(argmaxes, exactSame, int8Same, exactCos, int8Cos, bytes);
         System.out.printf("%s: exact %d/%d arg-max, min cosine %.7f; int8 %d/%d arg-max, min cosine %.7f%n", file, exactSame, argmaxes, exactCos, int8Same, argmaxes, int8Cos);
         return a;
     }

@@ -35,15 +35,19 @@ import org.ternary4j.runtime.TernaryModel;
 class RealModelsTest {
     private static final Path IMAGES = Path.of("/usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz");
 
-    @ParameterizedTest(name = "{0} {1}")
-    @CsvSource({"lenet5-fmnist, row, 500", "lenet5-fmnist, kernel, 200", "vgg-fmnist, row, 200"})
-    void exactPathPredictsWhatOnnxRuntimePredicts(String name, String grouping, int n, @TempDir Path dir) throws Exception {
+    @ParameterizedTest(name = "{0} {1} half scales {3}")
+    @CsvSource({"lenet5-fmnist, row, 500, false", "lenet5-fmnist, kernel, 200, false", "vgg-fmnist, row, 200, false",
+                "lenet5-fmnist, kernel, 200, true", "vgg-fmnist, row, 100, true"})
+    void exactPathPredictsWhatOnnxRuntimePredicts(String name, String grouping, int n, boolean halfScales, @TempDir Path dir) throws Exception {
         Path model = Path.of("..", "models", name + ".onnx");
         assumeTrue(Files.isRegularFile(model) && Files.isRegularFile(IMAGES), "needs models/ and the Fashion-MNIST test set");
         Path out = dir.resolve(name + ".onnx");
-        OnnxResult r = OnnxTernarizer.run(model, out, OnnxOptions.of(Projections.parse("tnt"), Grouping.parse(grouping)));
+        OnnxResult r = OnnxTernarizer.run(model, out, OnnxOptions.of(Projections.parse("tnt"), Grouping.parse(grouping)).withHalfScales(halfScales));
         Map<String, TernaryTensor> ternary = new HashMap<>();
-        for (OnnxTernaryTensor t : r.tensors()) ternary.put(t.name(), t.tensor());
+        for (OnnxTernaryTensor t : r.tensors()) {
+            assertEquals(halfScales, t.tensor().halfScales(), t.name() + ": FP16 scales exactly when asked for");
+            ternary.put(t.name(), t.tensor());
+        }
         org.ternary4j.formats.onnx.OnnxModel proto = org.ternary4j.formats.onnx.OnnxModel.read(out);
         float[] images = images(n);
         OrtEnvironment env = OrtEnvironment.getEnvironment();

@@ -106,4 +106,48 @@ class PackedTernaryMatrixTest {
         // convolutions never take TRIPLES (their pixel kernels read 16 codes of a row at a time)
         assertNotEquals(CodeLayout.TRIPLES, PackedTernaryMatrix.of(large, 0, 256).codeLayout());
     }
+
+    /**
+     * FP16-kept scales give the bits the FP32 path gives on the same values: the oracle is the same
+     * rows packed together with one more row whose scale is no FP16 value (so they stay FP32).
+     */
+    @Test
+    void halfScalesComputeTheBitsOfFloatScalesWithTheSameValues() {
+        for (String g : new String[] {"row", "block:64"}) {
+            for (boolean two : new boolean[] {false, true}) {
+                int rows = 37, k = 300;
+                Random rnd = new Random(31);
+                TernaryTensor t = RandomTensors.ternary(rnd, new int[] {rows, k}, Grouping.parse(g), two).withHalfScales();
+                int per = t.groupCount() / rows;
+                byte[] codes = Arrays.copyOf(t.codes(), (rows + 1) * k);
+                for (int i = rows * k; i < codes.length; i++) codes[i] = (byte) (rnd.nextInt(3) - 1);
+                float[] pos = Arrays.copyOf(t.scalePos(), t.groupCount() + per), neg = two ? Arrays.copyOf(t.scaleNeg(), pos.length) : null;
+                Arrays.fill(pos, t.groupCount(), pos.length, 0.1f);
+                if (two) Arrays.fill(neg, t.groupCount(), neg.length, 0.3f);
+                TernaryTensor f = new TernaryTensor(new int[] {rows + 1, k}, t.grouping(), "test", codes, pos, neg);
+                for (CodeLayout layout : layoutsFor(t)) {
+                    PackedTernaryMatrix mh = PackedTernaryMatrix.of(t, 0, rows, layout), mf = PackedTernaryMatrix.of(f, 0, rows + 1, layout);
+                    String where = g + (two ? " two-scale " : " ") + layout;
+                    assertTrue(mh.halfScales(), where);
+                    assertTrue(!mf.halfScales(), where);
+                    assertEquals((long) rows * mh.layout().segments() * (two ? 2 : 1) * 2, mh.weightBytes().scales(), where);
+                    for (int batch : new int[] {1, 5}) {
+                        float[] x = RandomTensors.gaussian(new Random(batch), batch * k);
+                        float[] yh = new float[batch * rows], yf = new float[batch * (rows + 1)];
+                        float[] qh = new float[batch * rows], qf = new float[batch * (rows + 1)];
+                        TernaryMatmul.gemmExact(mh, x, batch, yh, RandomTensors.TWO);
+                        TernaryMatmul.gemmExact(mf, x, batch, yf, RandomTensors.TWO);
+                        TernaryMatmul.gemm(mh, x, batch, qh, RandomTensors.TWO);
+                        TernaryMatmul.gemm(mf, x, batch, qf, RandomTensors.TWO);
+                        for (int b = 0; b < batch; b++) {
+                            for (int r = 0; r < rows; r++) {
+                                assertEquals(yf[b * (rows + 1) + r], yh[b * rows + r], 0f, where + " exact, batch " + batch + " row " + r);
+                                assertEquals(qf[b * (rows + 1) + r], qh[b * rows + r], 0f, where + " int8, batch " + batch + " row " + r);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
 }
