@@ -8,6 +8,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import org.ternary4j.qat.EngineArrays;
 import org.ternary4j.qat.graph.GraphInterpreter;
 
 /**
@@ -156,7 +157,7 @@ final class Distillation {
     private static NDArray cosineGap(NDArray a, NDArray b) {
         NDArray x = a.reshape(a.getShape().get(0), -1), y = b.reshape(b.getShape().get(0), -1);
         NDArray dot = x.mul(y).sum(new int[] {1});
-        NDArray norms = x.square().sum(new int[] {1}).mul(y.square().sum(new int[] {1})).sqrt().maximum(1e-12f);
+        NDArray norms = EngineArrays.maximum(x.square().sum(new int[] {1}).mul(y.square().sum(new int[] {1})).sqrt(), 1e-12f);
         return dot.div(norms).neg().add(1f).mean();
     }
 
@@ -201,12 +202,12 @@ final class Distillation {
             if (tokens[t]) {
                 NDArray mask = inputs.tokenMask(m, idx), w = expand(mask, s), ref = teacher(m, t, idx);
                 float real = mask.sum().getFloat() * (s.size() / mask.size());
-                l = s.sub(ref).square().mul(w).sum().div(Math.max(1f, real) * (float) meanSquare[t]);
+                l = EngineArrays.div(s.sub(ref).square().mul(w).sum(), Math.max(1f, real) * (float) meanSquare[t]);
                 if (!targets.get(t).hidden()) l = l.add(cosineGap(pooled(s, w, mask), pooled(ref, w, mask)));
             } else {
-                l = s.sub(teacher(m, t, idx)).square().mean().div((float) meanSquare[t]);
+                l = EngineArrays.div(s.sub(teacher(m, t, idx)).square().mean(), (float) meanSquare[t]);
             }
-            if (targets.get(t).weight() != 1) l = l.mul(targets.get(t).weight());
+            if (targets.get(t).weight() != 1) l = EngineArrays.mul(l, targets.get(t).weight());
             total = total == null ? l : total.add(l);
         }
         int c = labelTarget();
@@ -219,7 +220,7 @@ final class Distillation {
                 if (y >= classes) throw new IllegalArgumentException("label " + y + " of example " + idx[i] + " is not below the model's " + classes + " classes");
                 hot[i * classes + y] = 1;
             }
-            total = total.add(logp.mul(m.create(hot, logp.getShape())).sum().div(-idx.length));
+            total = total.add(EngineArrays.div(logp.mul(m.create(hot, logp.getShape())).sum(), -idx.length));
         }
         return total;
     }

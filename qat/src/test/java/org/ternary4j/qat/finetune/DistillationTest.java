@@ -5,9 +5,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.ternary4j.qat.graph.TinyGraphs.floats;
 import static org.ternary4j.qat.graph.TinyGraphs.node;
 
+import ai.djl.engine.Engine;
+import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
+import ai.djl.training.GradientCollector;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Random;
@@ -16,6 +19,7 @@ import org.junit.jupiter.api.io.TempDir;
 import org.ternary4j.formats.data.Dataset;
 import org.ternary4j.formats.data.NdArray;
 import org.ternary4j.formats.onnx.OnnxModel;
+import org.ternary4j.qat.FreedMemory;
 import org.ternary4j.qat.graph.GraphInterpreter;
 import org.ternary4j.qat.graph.TinyGraphs;
 import org.ternary4j.qat.graph.TinyGraphs.Tensor;
@@ -23,7 +27,7 @@ import org.ternary4j.qat.graph.TinyGraphs.Tensor;
 /**
  * The distillation loss of a per-token output ([examples, tokens, features]) with an attention_mask:
  * padding never counts; batches are cut after their last real token; hidden targets add their
- * weighted squared error only.
+ * weighted squared error only, and their gradients hold after the memory of closed arrays is reused.
  */
 class DistillationTest {
     @TempDir
@@ -135,10 +139,26 @@ class DistillationTest {
                 real++;
                 for (int c = 0; c < M; c++) sq += (double) h[i * M + c] * h[i * M + c];
             }
-            double want = 0.5 * (1 / (real * M)) / (sq / (real * M));
+            double ms = sq / (real * M), want = 0.5 * (1 / (real * M)) / ms;
             try (NDManager sub = nd.newSubManager()) {
-                NDList student = new NDList(sub.create(y, new Shape(N, T, M)), sub.create(off, new Shape(N, T, M)));
-                assertEquals(want, d.loss(student, all, null, sub).getFloat(), 1e-3 * want);
+                NDArray sy = sub.create(y, new Shape(N, T, M)), sh = sub.create(off, new Shape(N, T, M));
+                sy.setRequiresGradient(true);
+                sh.setRequiresGradient(true);
+                try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
+                    NDArray loss = d.loss(new NDList(sy, sh), all, null, sub);
+                    assertEquals(want, loss.getFloat(), 1e-3 * want);
+                    // The weight and the normalisation are constant factors the backward pass reads again.
+                    var held = FreedMemory.poison();
+                    gc.backward(loss);
+                    held.clear();
+                }
+                // d/dh of 0.5 · Σ mask·(h − teacher)² / (real · M · ms): only the perturbed value, by 1, pulls.
+                float[] gh = sh.getGradient().toFloatArray(), gy = sy.getGradient().toFloatArray();
+                for (int i = 0; i < gh.length; i++) {
+                    double pull = i == (0 * T + 1) * M ? 1 / (real * M * ms) : 0;
+                    assertEquals(pull, gh[i], 1e-3 * Math.abs(1 / (real * M * ms)), "d/dh at " + i);
+                    assertEquals(0, gy[i], 1e-6, "d/dy at " + i);
+                }
             }
             IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
                     () -> Target.hidden(g, List.of(org.ternary4j.formats.onnx.NamePattern.parse("nothing*")), 1));
