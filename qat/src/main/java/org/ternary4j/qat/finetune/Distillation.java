@@ -52,6 +52,12 @@ final class Distillation {
      * last real token ({@link TokenValues}).
      */
     static Distillation teacher(GraphInterpreter g, Inputs in, List<Target> targets, NDManager parent, int batch) {
+        Runtime rt = Runtime.getRuntime();
+        return teacher(g, in, targets, parent, batch, rt.maxMemory() - (rt.totalMemory() - rt.freeMemory()));
+    }
+
+    /** As above, refusing values that need more than three quarters of {@code free} bytes. */
+    static Distillation teacher(GraphInterpreter g, Inputs in, List<Target> targets, NDManager parent, int batch, long free) {
         List<String> names = targets.stream().map(Target::value).toList();
         List<long[]> shapes = new ArrayList<>();
         List<TopKTeacher> sparse = new ArrayList<>();
@@ -59,6 +65,7 @@ final class Distillation {
         Distillation d = new Distillation(targets, ms, in);
         float[][] all = new float[targets.size()][];
         TokenValues[] stores = new TokenValues[targets.size()];
+        long need = 0;
         boolean first = true;
         for (int[] idx : in.batches(Inputs.range(0, in.count()), batch, new java.util.Random(0))) {
             // The scope also closes what ops on the model's constants put on the constants' manager.
@@ -85,6 +92,8 @@ final class Distillation {
                     if (first) {
                         d.tokens[t] = !targets.get(t).logits() && perToken(o, mask);
                         long[] shape = o.getShape().slice(1).getShape();
+                        need += storeBytes(in, shape, d.tokens[t]);
+                        if (need > free * 3 / 4) throw tooLarge(in, targets.size(), need, free);
                         if (d.tokens[t]) {
                             shape[0] = in.tokens();
                             stores[t] = new TokenValues(in.lengths(), Math.toIntExact(new Shape(shape).size() / shape[0]));
@@ -123,6 +132,25 @@ final class Distillation {
             d.exampleShapes.add(shapes.get(t));
         }
         return d;
+    }
+
+    /** Bytes the teacher's values of one target take: half floats per real token, else floats per example. */
+    private static long storeBytes(Inputs in, long[] exampleShape, boolean perToken) {
+        long width = new Shape(exampleShape).size() / (perToken ? exampleShape[0] : 1);
+        if (!perToken) return 4 * width * in.count();
+        long rows = 0;
+        for (int l : in.lengths()) rows += l;
+        return 2 * width * rows;
+    }
+
+    /**
+     * The teacher's values are kept for the whole run; past three quarters of the memory left the
+     * training steps would run out of it, after the minutes the teacher pass took.
+     */
+    private static IllegalArgumentException tooLarge(Inputs in, int targets, long need, long free) {
+        return new IllegalArgumentException(String.format(java.util.Locale.ROOT,
+                "%s: the full-precision values of %d targets on %d examples need more than %.2f GB, over three quarters of the %.2f GB of memory left;"
+                        + " use fewer examples or intermediate targets, or give the JVM more memory", in.source(), targets, in.count(), need / 1e9, free / 1e9));
     }
 
     /** A top-k store for logits over many classes, else null (the target is kept whole). */

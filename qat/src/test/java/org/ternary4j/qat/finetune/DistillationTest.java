@@ -166,6 +166,23 @@ class DistillationTest {
         }
     }
 
+    @Test
+    void teacherValuesBeyondTheMemoryLeftAreRefusedNamingTheFile() throws Exception {
+        Random r = new Random(9);
+        Path f = TinyGraphs.write(dir, "memory", TinyGraphs.model(13, List.of("x", "attention_mask"), List.of("y"),
+                List.of(node("MatMul", List.of("x", "w"), "y")), List.of(floats("w", Tensor.random(r, K, M)))));
+        Dataset data = tokens(Tensor.random(r, N, T, K));
+        try (OnnxModel m = OnnxModel.read(f); NDManager nd = NDManager.newBaseManager()) {
+            GraphInterpreter g = GraphInterpreter.of(m, nd);
+            Inputs in = new Inputs(data, g.graph().runtimeInputs(), f.toString());
+            // 3 + 2 + 4 real tokens × 3 features as half floats: 54 bytes, within 3/4 of 72, not of 71.
+            Distillation.teacher(g, in, Target.of(g), nd, 2, 72);
+            IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                    () -> Distillation.teacher(g, in, Target.of(g), nd, 2, 71));
+            assertTrue(e.getMessage().startsWith("tokens.npz: the full-precision values of 1 targets on 3 examples need more than 0.00 GB"), e.getMessage());
+        }
+    }
+
     /** x [N, T, K] with its attention_mask MASK, as an .npz gives them. */
     private static Dataset tokens(Tensor x) {
         return new Dataset("tokens.npz", List.of(new Dataset.NamedArray("x", new NdArray(x.shape(), x.data())),
