@@ -38,6 +38,9 @@ out=$work/ft-${grouping//:/}-$texts-$epochs-$lr-$hw-$seed.onnx
 [ -f "$start" ] || timed $t4j quantize "$model" -o "$start" --method tnt --grouping "$grouping" --all-layers --calibrate "$cal"
 hidden=() pattern=${HIDDEN:-'/encoder/layer.*/output/LayerNorm/Add_1_output_0'}
 [ "$hw" = 0 ] || hidden=(--hidden "$pattern" --hidden-weight "$hw")
-timed $t4j finetune "$model" --data "$data" --method tnt --grouping "$grouping" --all-layers --init "$start" --epochs "$epochs" \
+# The teacher's hidden states stay in memory (half floats per real token): about 1.4 GB for 4000
+# texts, close to the launcher's default heap on a 24 GB machine.
+heap=(); [ "$hw" = 0 ] || heap=(env "T4J_JAVA_OPTS=-Xmx6g ${T4J_JAVA_OPTS:-}")
+timed "${heap[@]}" $t4j finetune "$model" --data "$data" --method tnt --grouping "$grouping" --all-layers --init "$start" --epochs "$epochs" \
     --lr "$lr" --seed "$seed" --batch 16 "${hidden[@]}" -o "$out"
 $t4j task sentence-retrieval "$model" "$start" "$out" --tokenizer "$tok"
