@@ -5,10 +5,11 @@
 # descriptions from the apt lists and the dpkg status, man pages' NAME lines and first DESCRIPTION
 # paragraphs; evaluation packages and texts excluded) plus the 254 calibration texts; then the
 # held-out scores of `task sentence-retrieval` for FP, the calibrated start and the fine-tuned model.
-# HIDDEN_WEIGHT > 0 also matches each encoder layer's hidden state (on MiniLM this has so far ended
-# in NaN weights during the first epoch). Usage: scripts/finetune-minilm.sh [WORK_DIR] with TEXTS
-# (default 1000), EPOCHS (default 1), LR (default 2e-4), HIDDEN_WEIGHT (default 0), GROUPING
-# (default block:16), SEED (default 1) from the environment. TERNARY4J overrides the command.
+# HIDDEN_WEIGHT > 0 also matches the encoder's hidden states (HIDDEN, default: the output of both
+# layer norms of every layer but the last, whose output is the model's) on real tokens.
+# Usage: scripts/finetune-minilm.sh [WORK_DIR] with TEXTS (default 1000), EPOCHS (default 1), LR
+# (default 2e-4), HIDDEN_WEIGHT (default 0), HIDDEN, GROUPING (default block:16), SEED (default 1)
+# from the environment. TERNARY4J overrides the command.
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 t4j=${TERNARY4J:-$root/ternary4j}
@@ -35,8 +36,11 @@ out=$work/ft-${grouping//:/}-$texts-$epochs-$lr-$hw-$seed.onnx
 [ -f "$data" ] || timed $t4j task sentence-retrieval --write-calibration "$data" --calibration-tokens 128 --texts "$sources" \
     --text-count "$texts" --tokenizer "$tok"
 [ -f "$start" ] || timed $t4j quantize "$model" -o "$start" --method tnt --grouping "$grouping" --all-layers --calibrate "$cal"
-hidden=()
-[ "$hw" = 0 ] || hidden=(--hidden '/encoder/layer.*/output/LayerNorm/Add_1_output_0' --hidden-weight "$hw")
-timed $t4j finetune "$model" --data "$data" --method tnt --grouping "$grouping" --all-layers --init "$start" --epochs "$epochs" \
+hidden=() pattern=${HIDDEN:-'/encoder/layer.*/output/LayerNorm/Add_1_output_0'}
+[ "$hw" = 0 ] || hidden=(--hidden "$pattern" --hidden-weight "$hw")
+# The teacher's hidden states stay in memory (half floats per real token): about 1.4 GB for 4000
+# texts, close to the launcher's default heap on a 24 GB machine.
+heap=(); [ "$hw" = 0 ] || heap=(env "T4J_JAVA_OPTS=-Xmx6g ${T4J_JAVA_OPTS:-}")
+timed "${heap[@]}" $t4j finetune "$model" --data "$data" --method tnt --grouping "$grouping" --all-layers --init "$start" --epochs "$epochs" \
     --lr "$lr" --seed "$seed" --batch 16 "${hidden[@]}" -o "$out"
 $t4j task sentence-retrieval "$model" "$start" "$out" --tokenizer "$tok"

@@ -24,6 +24,7 @@ final class CoreCodes {
     static NDArray asTensor(byte[] codes, NDArray like) {
         float[] t = new float[codes.length];
         for (int i = 0; i < t.length; i++) t[i] = codes[i];
-        return like.getManager().create(t, like.getShape());
+        // The quantizers multiply the codes by learned scales: backward reads them after this scope.
+        return EngineArrays.owned(like.getManager().create(t, like.getShape()));
     }
 }

@@ -48,14 +48,14 @@ public final class TgaQuantizer implements WeightQuantizer {
         // σ = 0: constant weights, nothing outside μ ± th; σ appears in a denominator below.
         if (sigmaV == 0) return identity;
         boolean deltaBinds = dV < 3 * sigmaV;
-        NDArray th = deltaBinds ? d.abs() : sigma.mul(3f);
+        NDArray th = deltaBinds ? d.abs() : EngineArrays.mul(sigma, 3f);
         double thV = deltaBinds ? dV : 3 * sigmaV;
         byte[] codes = new byte[Math.toIntExact(ws.size())];
         Tga.writeCodes(ws.toFloatArray(), codes.length, muV, thV, codes);
         NDArray t = CoreCodes.asTensor(codes, ws);
         NDArray z = th.div(sigma);
         double z0 = thV / sigmaV;
-        NDArray lambda = z.sub(z.stopGradient()).mul((float) Gaussian.inverseMillsDerivative(z0)).add((float) Gaussian.inverseMills(z0));
+        NDArray lambda = EngineArrays.mul(z.sub(z.stopGradient()), (float) Gaussian.inverseMillsDerivative(z0)).add((float) Gaussian.inverseMills(z0));
         NDArray alpha = mu.add(sigma.mul(lambda));
         // The scale of a code cannot flip sign (core's Tga stops it at zero too).
         if (alpha.getFloat() < 0) return identity;

@@ -8,6 +8,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import org.ternary4j.qat.EngineArrays;
 import org.ternary4j.qat.graph.GraphInterpreter;
 
 /**
@@ -51,6 +52,12 @@ final class Distillation {
      * last real token ({@link TokenValues}).
      */
     static Distillation teacher(GraphInterpreter g, Inputs in, List<Target> targets, NDManager parent, int batch) {
+        Runtime rt = Runtime.getRuntime();
+        return teacher(g, in, targets, parent, batch, rt.maxMemory() - (rt.totalMemory() - rt.freeMemory()));
+    }
+
+    /** As above, refusing values that need more than three quarters of {@code free} bytes. */
+    static Distillation teacher(GraphInterpreter g, Inputs in, List<Target> targets, NDManager parent, int batch, long free) {
         List<String> names = targets.stream().map(Target::value).toList();
         List<long[]> shapes = new ArrayList<>();
         List<TopKTeacher> sparse = new ArrayList<>();
@@ -58,6 +65,7 @@ final class Distillation {
         Distillation d = new Distillation(targets, ms, in);
         float[][] all = new float[targets.size()][];
         TokenValues[] stores = new TokenValues[targets.size()];
+        long need = 0;
         boolean first = true;
         for (int[] idx : in.batches(Inputs.range(0, in.count()), batch, new java.util.Random(0))) {
             // The scope also closes what ops on the model's constants put on the constants' manager.
@@ -84,6 +92,8 @@ final class Distillation {
                     if (first) {
                         d.tokens[t] = !targets.get(t).logits() && perToken(o, mask);
                         long[] shape = o.getShape().slice(1).getShape();
+                        need += storeBytes(in, shape, d.tokens[t]);
+                        if (need > free * 3 / 4) throw tooLarge(in, targets.size(), need, free);
                         if (d.tokens[t]) {
                             shape[0] = in.tokens();
                             stores[t] = new TokenValues(in.lengths(), Math.toIntExact(new Shape(shape).size() / shape[0]));
@@ -124,6 +134,25 @@ final class Distillation {
         return d;
     }
 
+    /** Bytes the teacher's values of one target take: half floats per real token, else floats per example. */
+    private static long storeBytes(Inputs in, long[] exampleShape, boolean perToken) {
+        long width = new Shape(exampleShape).size() / (perToken ? exampleShape[0] : 1);
+        if (!perToken) return 4 * width * in.count();
+        long rows = 0;
+        for (int l : in.lengths()) rows += l;
+        return 2 * width * rows;
+    }
+
+    /**
+     * The teacher's values are kept for the whole run; past three quarters of the memory left the
+     * training steps would run out of it, after the minutes the teacher pass took.
+     */
+    private static IllegalArgumentException tooLarge(Inputs in, int targets, long need, long free) {
+        return new IllegalArgumentException(String.format(java.util.Locale.ROOT,
+                "%s: the full-precision values of %d targets on %d examples need more than %.2f GB, over three quarters of the %.2f GB of memory left;"
+                        + " use fewer examples or intermediate targets, or give the JVM more memory", in.source(), targets, in.count(), need / 1e9, free / 1e9));
+    }
+
     /** A top-k store for logits over many classes, else null (the target is kept whole). */
     private static TopKTeacher sparse(Target t, Shape batchShape, int examples) {
         long classes = batchShape.get(batchShape.dimension() - 1);
@@ -156,7 +185,7 @@ final class Distillation {
     private static NDArray cosineGap(NDArray a, NDArray b) {
         NDArray x = a.reshape(a.getShape().get(0), -1), y = b.reshape(b.getShape().get(0), -1);
         NDArray dot = x.mul(y).sum(new int[] {1});
-        NDArray norms = x.square().sum(new int[] {1}).mul(y.square().sum(new int[] {1})).sqrt().maximum(1e-12f);
+        NDArray norms = EngineArrays.maximum(x.square().sum(new int[] {1}).mul(y.square().sum(new int[] {1})).sqrt(), 1e-12f);
         return dot.div(norms).neg().add(1f).mean();
     }
 
@@ -201,12 +230,12 @@ final class Distillation {
             if (tokens[t]) {
                 NDArray mask = inputs.tokenMask(m, idx), w = expand(mask, s), ref = teacher(m, t, idx);
                 float real = mask.sum().getFloat() * (s.size() / mask.size());
-                l = s.sub(ref).square().mul(w).sum().div(Math.max(1f, real) * (float) meanSquare[t]);
+                l = EngineArrays.div(s.sub(ref).square().mul(w).sum(), Math.max(1f, real) * (float) meanSquare[t]);
                 if (!targets.get(t).hidden()) l = l.add(cosineGap(pooled(s, w, mask), pooled(ref, w, mask)));
             } else {
-                l = s.sub(teacher(m, t, idx)).square().mean().div((float) meanSquare[t]);
+                l = EngineArrays.div(s.sub(teacher(m, t, idx)).square().mean(), (float) meanSquare[t]);
             }
-            if (targets.get(t).weight() != 1) l = l.mul(targets.get(t).weight());
+            if (targets.get(t).weight() != 1) l = EngineArrays.mul(l, targets.get(t).weight());
             total = total == null ? l : total.add(l);
         }
         int c = labelTarget();
@@ -219,7 +248,7 @@ final class Distillation {
                 if (y >= classes) throw new IllegalArgumentException("label " + y + " of example " + idx[i] + " is not below the model's " + classes + " classes");
                 hot[i * classes + y] = 1;
             }
-            total = total.add(logp.mul(m.create(hot, logp.getShape())).sum().div(-idx.length));
+            total = total.add(EngineArrays.div(logp.mul(m.create(hot, logp.getShape())).sum(), -idx.length));
         }
         return total;
     }

@@ -27,8 +27,10 @@ final class Inputs {
     private final int count;
     /** Per example, one past its last real token; null without a token mask. */
     private final int[] lengths;
+    private final String source;
 
     Inputs(Dataset data, List<ValueInfo> modelInputs, String file) {
+        source = data.source();
         for (ValueInfo v : modelInputs) {
             Optional<Dataset.NamedArray> a = data.inputs().stream().filter(n -> v.name().equals(n.name())).findFirst();
             // The single-array form: an unnamed array, or one named 'x', feeds a one-input model whatever its input is called.
@@ -62,6 +64,11 @@ final class Inputs {
             }
         }
         return out;
+    }
+
+    /** The file the examples came from. */
+    String source() {
+        return source;
     }
 
     /** Per example, one past its last real token (a copy), or null without a token mask. */

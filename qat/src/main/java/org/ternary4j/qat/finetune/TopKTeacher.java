@@ -3,6 +3,7 @@ package org.ternary4j.qat.finetune;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
+import org.ternary4j.qat.EngineArrays;
 
 /**
  * A teacher's softmax over many classes kept as its k most probable classes per position (a
@@ -101,6 +102,6 @@ final class TopKTeacher {
         NDArray logp = studentLogits.logSoftmax(-1);
         NDArray t = m.create(target, new Shape(idx.length, positions, classes)).reshape(logp.getShape());
         int rows = idx.length * positions;
-        return logp.mul(t).sum().div(-rows).sub((float) (h / rows));
+        return EngineArrays.div(logp.mul(t).sum(), -rows).sub((float) (h / rows));
     }
 }

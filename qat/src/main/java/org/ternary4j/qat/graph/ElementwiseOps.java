@@ -4,6 +4,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.nn.Activation;
 import java.util.Map;
+import org.ternary4j.qat.EngineArrays;
 
 /** Element-wise arithmetic and activations, with ONNX's (numpy) broadcasting. */
 final class ElementwiseOps {
@@ -22,7 +23,7 @@ final class ElementwiseOps {
         ops.put("Abs", Op.single(c -> c.in(0).abs()));
         ops.put("Tanh", Op.single(c -> c.in(0).tanh()));
         ops.put("Erf", Op.single(c -> c.in(0).erf()));
-        ops.put("Reciprocal", Op.single(c -> c.in(0).pow(-1f)));
+        ops.put("Reciprocal", Op.single(c -> EngineArrays.pow(c.in(0), -1f)));
         ops.put("Relu", Op.single(c -> Activation.relu(c.in(0))));
         ops.put("Sigmoid", Op.single(c -> Activation.sigmoid(c.in(0))));
         ops.put("HardSigmoid", Op.single(c -> hardSigmoid(c.in(0), c.floatAttr("alpha", 0.2f), c.floatAttr("beta", 0.5f))));
@@ -36,7 +37,7 @@ final class ElementwiseOps {
     }
 
     static NDArray hardSigmoid(NDArray x, float alpha, float beta) {
-        return x.mul(alpha).add(beta).clip(0f, 1f);
+        return EngineArrays.mul(x, alpha).add(beta).clip(0f, 1f);
     }
 
     /** Integer division truncates (ONNX, C); floats divide as floats. */

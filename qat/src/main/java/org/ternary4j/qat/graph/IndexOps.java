@@ -5,6 +5,7 @@ import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import java.util.Map;
+import org.ternary4j.qat.EngineArrays;
 
 /** Indexing ops: Gather (embedding look-ups and picks from shape vectors). */
 final class IndexOps {
@@ -33,7 +34,7 @@ final class IndexOps {
         }
         StringBuilder spec = new StringBuilder();
         for (int a = 0; a < axis; a++) spec.append(":, ");
-        NDArray picked = data.get(new NDIndex(spec + "{}", c.manager().create(idx)));
+        NDArray picked = data.get(new NDIndex(spec + "{}", EngineArrays.owned(c.manager().create(idx))));
         long[] out = new long[rank - 1 + indices.getShape().dimension()];
         int o = 0;
         for (int a = 0; a < axis; a++) out[o++] = s.get(a);

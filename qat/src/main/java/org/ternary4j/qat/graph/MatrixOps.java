@@ -3,6 +3,7 @@ package org.ternary4j.qat.graph;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.types.Shape;
 import java.util.Map;
+import org.ternary4j.qat.EngineArrays;
 
 /** Matrix products and the (log-)softmax, with ONNX's per-version axis rules. */
 final class MatrixOps {
@@ -21,8 +22,8 @@ final class MatrixOps {
         if (c.intAttr("transB", 0) != 0) b = b.transpose();
         NDArray y = a.matMul(b);
         float alpha = c.floatAttr("alpha", 1f), beta = c.floatAttr("beta", 1f);
-        if (alpha != 1f) y = y.mul(alpha);
-        if (bias != null) y = y.add(beta == 1f ? bias : bias.mul(beta));
+        if (alpha != 1f) y = EngineArrays.mul(y, alpha);
+        if (bias != null) y = y.add(beta == 1f ? bias : EngineArrays.mul(bias, beta));
         return y;
     }
 

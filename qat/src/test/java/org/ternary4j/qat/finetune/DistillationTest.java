@@ -5,9 +5,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.ternary4j.qat.graph.TinyGraphs.floats;
 import static org.ternary4j.qat.graph.TinyGraphs.node;
 
+import ai.djl.engine.Engine;
+import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
+import ai.djl.training.GradientCollector;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Random;
@@ -16,6 +19,7 @@ import org.junit.jupiter.api.io.TempDir;
 import org.ternary4j.formats.data.Dataset;
 import org.ternary4j.formats.data.NdArray;
 import org.ternary4j.formats.onnx.OnnxModel;
+import org.ternary4j.qat.FreedMemory;
 import org.ternary4j.qat.graph.GraphInterpreter;
 import org.ternary4j.qat.graph.TinyGraphs;
 import org.ternary4j.qat.graph.TinyGraphs.Tensor;
@@ -23,7 +27,7 @@ import org.ternary4j.qat.graph.TinyGraphs.Tensor;
 /**
  * The distillation loss of a per-token output ([examples, tokens, features]) with an attention_mask:
  * padding never counts; batches are cut after their last real token; hidden targets add their
- * weighted squared error only.
+ * weighted squared error only, and their gradients hold after the memory of closed arrays is reused.
  */
 class DistillationTest {
     @TempDir
@@ -135,14 +139,47 @@ class DistillationTest {
                 real++;
                 for (int c = 0; c < M; c++) sq += (double) h[i * M + c] * h[i * M + c];
             }
-            double want = 0.5 * (1 / (real * M)) / (sq / (real * M));
+            double ms = sq / (real * M), want = 0.5 * (1 / (real * M)) / ms;
             try (NDManager sub = nd.newSubManager()) {
-                NDList student = new NDList(sub.create(y, new Shape(N, T, M)), sub.create(off, new Shape(N, T, M)));
-                assertEquals(want, d.loss(student, all, null, sub).getFloat(), 1e-3 * want);
+                NDArray sy = sub.create(y, new Shape(N, T, M)), sh = sub.create(off, new Shape(N, T, M));
+                sy.setRequiresGradient(true);
+                sh.setRequiresGradient(true);
+                try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
+                    NDArray loss = d.loss(new NDList(sy, sh), all, null, sub);
+                    assertEquals(want, loss.getFloat(), 1e-3 * want);
+                    // The weight and the normalisation are constant factors the backward pass reads again.
+                    var held = FreedMemory.poison();
+                    gc.backward(loss);
+                    held.clear();
+                }
+                // d/dh of 0.5 · Σ mask·(h − teacher)² / (real · M · ms): only the perturbed value, by 1, pulls.
+                float[] gh = sh.getGradient().toFloatArray(), gy = sy.getGradient().toFloatArray();
+                for (int i = 0; i < gh.length; i++) {
+                    double pull = i == (0 * T + 1) * M ? 1 / (real * M * ms) : 0;
+                    assertEquals(pull, gh[i], 1e-3 * Math.abs(1 / (real * M * ms)), "d/dh at " + i);
+                    assertEquals(0, gy[i], 1e-6, "d/dy at " + i);
+                }
             }
             IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
                     () -> Target.hidden(g, List.of(org.ternary4j.formats.onnx.NamePattern.parse("nothing*")), 1));
             assertTrue(e.getMessage().contains("'nothing*' matches no value"), e.getMessage());
+        }
+    }
+
+    @Test
+    void teacherValuesBeyondTheMemoryLeftAreRefusedNamingTheFile() throws Exception {
+        Random r = new Random(9);
+        Path f = TinyGraphs.write(dir, "memory", TinyGraphs.model(13, List.of("x", "attention_mask"), List.of("y"),
+                List.of(node("MatMul", List.of("x", "w"), "y")), List.of(floats("w", Tensor.random(r, K, M)))));
+        Dataset data = tokens(Tensor.random(r, N, T, K));
+        try (OnnxModel m = OnnxModel.read(f); NDManager nd = NDManager.newBaseManager()) {
+            GraphInterpreter g = GraphInterpreter.of(m, nd);
+            Inputs in = new Inputs(data, g.graph().runtimeInputs(), f.toString());
+            // 3 + 2 + 4 real tokens × 3 features as half floats: 54 bytes, within 3/4 of 72, not of 71.
+            Distillation.teacher(g, in, Target.of(g), nd, 2, 72);
+            IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                    () -> Distillation.teacher(g, in, Target.of(g), nd, 2, 71));
+            assertTrue(e.getMessage().startsWith("tokens.npz: the full-precision values of 1 targets on 3 examples need more than 0.00 GB"), e.getMessage());
         }
     }
 
