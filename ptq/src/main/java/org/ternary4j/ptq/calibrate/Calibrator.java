@@ -136,8 +136,8 @@ public final class Calibrator {
         Map<String, TernaryTensor> weights = new LinkedHashMap<>();
         Map<String, KeptTensor> kept = new LinkedHashMap<>();
         List<LayerReport> reports = new ArrayList<>();
-        List<StretchRun.Values> cur = firstCut(model, plan, data);
-        List<StretchRun.Values> ref = cur; // the full-precision model's values: the same until a layer is ternary
+        Cut cur = Cut.first(model, plan.frontiers().get(0), data.inputs(), file);
+        Cut ref = cur; // the full-precision model's values: the same until a layer is ternary
         List<InputStats> stats = null;
         try {
             for (int k = 0; k < layers.size(); k++) {
@@ -165,28 +165,25 @@ public final class Calibrator {
                 if (k + 1 == layers.size()) break;
                 Set<String> next = plan.frontiers().get(k + 1);
                 List<String> computed = plan.computed(k);
-                boolean keepRef = steps.fpTarget();
                 boolean diverged = ref != cur || !changed.isEmpty();
-                List<StretchRun.Values> nextCur = new ArrayList<>(), nextRef = keepRef && diverged ? new ArrayList<>() : null;
-                try (StretchRun curRun = computed.isEmpty() ? null : StretchRun.open(model, cur.get(0).types(), computed, changed, file);
-                     StretchRun refRun = nextRef == null || computed.isEmpty() ? null : StretchRun.open(model, ref.get(0).types(), computed, Map.of(), file)) {
-                    for (int b = 0; b < cur.size(); b++) {
-                        nextCur.add(cur.get(b).step(curRun, next, null));
-                        if (nextRef != null) nextRef.add(ref.get(b).step(refRun, next, null));
+                // One model after the other: only one stretch's session and one part's values are in memory at a time.
+                Cut nextCur = advance(model, cur, computed, next, changed), nextRef = nextCur;
+                if (steps.fpTarget() && diverged) {
+                    try {
+                        nextRef = advance(model, ref, computed, next, Map.of());
+                    } catch (IOException | RuntimeException e) {
+                        nextCur.close();
+                        throw e;
                     }
-                } catch (IOException | RuntimeException e) {
-                    close(nextCur);
-                    if (nextRef != null) close(nextRef);
-                    throw e;
                 }
-                if (ref != cur) close(ref);
-                close(cur);
+                if (ref != cur) ref.close();
+                cur.close();
                 cur = nextCur;
-                ref = nextRef != null ? nextRef : cur;
+                ref = nextRef;
             }
         } finally {
-            if (ref != cur) close(ref);
-            close(cur);
+            if (ref != cur) ref.close();
+            cur.close();
         }
         // Full-precision weights with the corrected biases and kept layers: the ternarizer then puts in the ternary weights.
         Map<String, float[]> edits = new LinkedHashMap<>(biases);
@@ -194,8 +191,11 @@ public final class Calibrator {
         return new Result(weights, kept, edits.isEmpty() ? model : model.withFloats(edits), reports, notes, choice);
     }
 
-    private static void close(List<StretchRun.Values> values) {
-        for (StretchRun.Values v : values) v.close();
+    /** The values at the next cut, {@code next}, from {@code cut}'s through the stretch that computes {@code computed} with {@code changed} constants. */
+    private Cut advance(OnnxModel model, Cut cut, List<String> computed, Set<String> next, Map<String, float[]> changed) throws IOException {
+        try (StretchRun run = computed.isEmpty() ? null : StretchRun.open(model, cut.types(), computed, changed, file)) {
+            return cut.step(run, next, null);
+        }
     }
 
     /** Ternarizes one layer from its input statistics; records its weights (and corrected bias) in {@code changed}. Null when it cannot be calibrated. */
@@ -272,36 +272,6 @@ public final class Calibrator {
         throw new IllegalStateException("no node for " + l.weight());
     }
 
-    /** Each batch's values at the first cut, from the model's inputs. */
-    private List<StretchRun.Values> firstCut(OnnxModel model, Stretches plan, CalibrationInputs data) throws IOException {
-        List<StretchRun.Values> out = new ArrayList<>();
-        try {
-            forEachFirstCut(model, plan, data, out::addAll);
-        } catch (IOException | RuntimeException e) {
-            close(out);
-            throw e;
-        }
-        return out;
-    }
-
-    private interface BatchSink {
-        void accept(List<StretchRun.Values> values) throws IOException;
-    }
-
-    private void forEachFirstCut(OnnxModel model, Stretches plan, CalibrationInputs data, BatchSink sink) throws IOException {
-        Set<String> first = plan.frontiers().get(0);
-        int[] seen = {0};
-        // The whole graph with the first cut as its outputs: the model's own input declarations (shapes
-        // included) bind the data; ONNX Runtime runs only the nodes those outputs need.
-        try (IntermediateRunner r = IntermediateRunner.open(model.withOutputs(List.copyOf(first)).toBytes(), file)) {
-            r.run(data.inputs(), first, batch -> {
-                List<StretchRun.Values> v = StretchRun.Values.of(seen[0], batch, file);
-                for (StretchRun.Values part : v) seen[0] += part.count();
-                sink.accept(v);
-            });
-        }
-    }
-
     /** What one pass of the full-precision model measures: its layers' output moments and, for the budget, each layer's input statistics. */
     private record FpPass(Map<String, Moments> moments, List<List<InputStats>> stats) {}
 
@@ -315,31 +285,27 @@ public final class Calibrator {
         List<List<InputStats>> stats = budget == null ? null : new ArrayList<>();
         if (stats != null) for (CalibLayer l : layers) stats.add(newStats(l, false));
         int total = data.inputs().count();
-        List<StretchRun.Values> v = firstCut(model, plan, data);
+        Cut v = Cut.first(model, plan.frontiers().get(0), data.inputs(), file);
         try {
             for (int k = 0; k < layers.size(); k++) {
                 final int kk = k;
+                CalibLayer l = layers.get(k);
                 RowSample[] sample = new RowSample[1];
-                if (stats != null) for (StretchRun.Values b : v) add(layers.get(k), stats.get(k), b, null, total, sample);
+                if (stats != null) v.forEach(Set.of(l.input()), b -> add(l, stats.get(kk), b, null, total, sample));
                 List<String> outputs = plan.outputs(k);
                 if (outputs.isEmpty() && k + 1 == layers.size()) break;
                 Set<String> next = k + 1 < layers.size() ? plan.frontiers().get(k + 1) : Set.of();
-                List<StretchRun.Values> after = new ArrayList<>();
-                try (StretchRun run = outputs.isEmpty() ? null : StretchRun.open(model, v.get(0).types(), outputs, Map.of(), file)) {
-                    for (StretchRun.Values b : v) {
-                        after.add(b.step(run, next, computed -> {
-                            for (String name : plan.extras().get(kk)) sums.get(name).add(computed.get(name), mask, b.first());
-                        }));
-                    }
-                } catch (IOException | RuntimeException e) {
-                    close(after);
-                    throw e;
+                Cut after;
+                try (StretchRun run = outputs.isEmpty() ? null : StretchRun.open(model, v.types(), outputs, Map.of(), file)) {
+                    after = v.step(run, next, (b, computed) -> {
+                        for (String name : plan.extras().get(kk)) sums.get(name).add(computed.get(name), mask, b.first());
+                    });
                 }
-                close(v);
+                v.close();
                 v = after;
             }
         } finally {
-            close(v);
+            v.close();
         }
         Map<String, Moments> moments = new LinkedHashMap<>();
         sums.forEach((name, m) -> moments.put(name, m.moments()));
@@ -463,11 +429,15 @@ public final class Calibrator {
      * Statistics of the layer's inputs in the values of every batch at its cut; with {@code reference}
      * (the full-precision model's values there) also the cross moments with the reference inputs.
      */
-    private List<InputStats> collect(CalibLayer l, List<StretchRun.Values> current, List<StretchRun.Values> reference, CalibrationInputs data)
-            throws IOException {
+    private List<InputStats> collect(CalibLayer l, Cut current, Cut reference, CalibrationInputs data) throws IOException {
         List<InputStats> stats = newStats(l, reference != null);
         RowSample[] sample = new RowSample[1];
-        for (int b = 0; b < current.size(); b++) add(l, stats, current.get(b), reference == null ? null : reference.get(b), data.inputs().count(), sample);
+        Set<String> input = Set.of(l.input());
+        for (int b = 0; b < current.parts(); b++) {
+            try (StretchRun.Values c = current.load(b, input); StretchRun.Values r = reference == null ? null : reference.load(b, input)) {
+                add(l, stats, c, r, data.inputs().count(), sample);
+            }
+        }
         return stats;
     }
 

@@ -61,6 +61,11 @@ final class StretchRun implements AutoCloseable {
         }
     }
 
+    /** The values the stretch reads. */
+    List<String> inputs() {
+        return inputs;
+    }
+
     @Override
     public void close() throws IOException {
         OrtSessions.close(session, file);
@@ -184,6 +189,59 @@ final class StretchRun implements AutoCloseable {
             return count;
         }
 
+        Set<String> names() {
+            return held.keySet();
+        }
+
+        long[] shape(String name) {
+            return held(name).tensor().getInfo().getShape();
+        }
+
+        ai.onnxruntime.OnnxJavaType javaType(String name) {
+            return held(name).tensor().getInfo().type;
+        }
+
+        ElementType elementType(String name) {
+            return type(name, held(name).tensor());
+        }
+
+        /** The value's bytes in native order, uncopied; valid while these values are open. */
+        ByteBuffer bytes(String name) {
+            return held(name).data().duplicate().clear();
+        }
+
+        /** A value kept elsewhere: its shape, type, size and what fills memory of that size with it. */
+        record Stored(long[] shape, ai.onnxruntime.OnnxJavaType type, long bytes, Fill fill) {}
+
+        /** A part's values read back into memory of their own (released when these values close). */
+        static Values read(int first, int count, Map<String, Stored> stored, String file) throws IOException {
+            Map<String, Held> held = new LinkedHashMap<>();
+            try {
+                for (Map.Entry<String, Stored> e : stored.entrySet()) {
+                    Stored st = e.getValue();
+                    Held h = wrap(POOL.take(st.bytes()), st.shape(), st.type(), st.fill());
+                    h.owner().refs = 1;
+                    held.put(e.getKey(), h);
+                }
+            } catch (OrtException e) {
+                held.values().forEach(h -> h.owner().release());
+                throw new IOException(file + ": ONNX Runtime cannot take calibration values: " + OrtSessions.firstLine(e.getMessage()));
+            } catch (IOException | RuntimeException e) {
+                held.values().forEach(h -> h.owner().release());
+                throw e;
+            }
+            return new Values(first, count, held);
+        }
+
+        /** While a {@link Cut} is open its parts come and go, so the pool keeps idle memory for the next part. */
+        static void holdPool() {
+            POOL.hold();
+        }
+
+        static void unholdPool() {
+            POOL.unhold();
+        }
+
         OnnxTensor get(String name) {
             return held(name).tensor();
         }
@@ -243,7 +301,7 @@ final class StretchRun implements AutoCloseable {
                             Held h = pinned.get(e.getKey());
                             views.put(e.getKey(), h != null ? h.view(e.getKey(), stretch.file) : new View(e.getValue().getInfo().getShape(), e.getValue().getFloatBuffer()));
                         }
-                        extras.accept(views);
+                        extras.accept(this, views);
                     }
                     for (String name : next) {
                         Held h = held.get(name);
@@ -288,7 +346,7 @@ final class StretchRun implements AutoCloseable {
         }
 
         /** A tensor of our own for a stretch to write its output into. */
-        private static Held fresh(Layout l) throws OrtException {
+        private static Held fresh(Layout l) throws OrtException, IOException {
             return wrap(POOL.take(l.bytes()), l.shape(), l.type(), b -> {});
         }
 
@@ -296,26 +354,26 @@ final class StretchRun implements AutoCloseable {
          * A copy in memory released as soon as nothing holds it: the run's own memory then goes back
          * to its session at once, and no session's arena outlives the stretch.
          */
-        private static Held copy(OnnxTensor t) throws OrtException {
+        private static Held copy(OnnxTensor t) throws OrtException, IOException {
             return own(t.getByteBuffer(), t.getInfo().getShape(), t.getInfo().type);
         }
 
-        private static Held own(ByteBuffer src, long[] shape, ai.onnxruntime.OnnxJavaType type) throws OrtException {
+        private static Held own(ByteBuffer src, long[] shape, ai.onnxruntime.OnnxJavaType type) throws OrtException, IOException {
             return wrap(POOL.take(src.remaining()), shape, type, dst -> dst.put(src));
         }
 
-        private interface Fill {
-            void into(ByteBuffer dst);
+        interface Fill {
+            void into(ByteBuffer dst) throws IOException;
         }
 
-        private static Held wrap(NativePool.Block block, long[] shape, ai.onnxruntime.OnnxJavaType type, Fill fill) throws OrtException {
+        private static Held wrap(NativePool.Block block, long[] shape, ai.onnxruntime.OnnxJavaType type, Fill fill) throws OrtException, IOException {
             ByteBuffer dst = block.buffer();
             OnnxTensor own;
             try {
                 fill.into(dst);
                 dst.clear();
                 own = OnnxTensor.createTensor(OrtSessions.environment(), dst, shape, type);
-            } catch (OrtException | RuntimeException e) {
+            } catch (OrtException | IOException | RuntimeException e) {
                 block.release();
                 throw e;
             }
@@ -344,8 +402,8 @@ final class StretchRun implements AutoCloseable {
         }
     }
 
-    /** Receives a stretch's computed FLOAT values of one batch. */
+    /** Receives a stretch's computed FLOAT values of one batch, and the values it ran on. */
     interface Extras {
-        void accept(Map<String, View> computed) throws IOException;
+        void accept(Values part, Map<String, View> computed) throws IOException;
     }
 }
