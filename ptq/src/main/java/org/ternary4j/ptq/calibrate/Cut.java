@@ -50,7 +50,8 @@ final class Cut implements AutoCloseable {
         Cut out = new Cut(file);
         int[] seen = {0};
         try (IntermediateRunner r = IntermediateRunner.open(model.withOutputs(List.copyOf(names)).toBytes(), file)) {
-            r.run(data, names, batch -> {
+            // Parts' worth at a time: ONNX Runtime's memory for the nodes before the cut grows with the batch.
+            r.run(data, names, StretchRun.Values.PART, batch -> {
                 List<StretchRun.Values> parts = StretchRun.Values.of(seen[0], batch, file);
                 try {
                     for (StretchRun.Values p : parts) {

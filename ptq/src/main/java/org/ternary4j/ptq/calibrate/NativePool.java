@@ -87,6 +87,11 @@ final class NativePool {
         return b;
     }
 
+    /** Releases every idle block now (blocks out stay out). */
+    synchronized void trim() {
+        clear();
+    }
+
     private void clear() {
         for (Block b : order) b.arena.close();
         order.clear();

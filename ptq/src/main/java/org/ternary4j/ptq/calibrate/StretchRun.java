@@ -242,6 +242,11 @@ final class StretchRun implements AutoCloseable {
             POOL.unhold();
         }
 
+        /** Gives the pool's idle memory back now. */
+        static void trimPool() {
+            POOL.trim();
+        }
+
         OnnxTensor get(String name) {
             return held(name).tensor();
         }
@@ -293,27 +298,27 @@ final class StretchRun implements AutoCloseable {
                         if (!(v instanceof OnnxTensor t)) throw new IOException(stretch.file + ": '" + name + "' is not a tensor");
                         computed.put(name, t);
                     }
-                    if (layout == null) stretch.layouts.put(count, layoutOf(computed));
+                    if (layout == null) {
+                        stretch.layouts.put(count, layoutOf(computed));
+                        // The run's own outputs, copied once into memory of ours, and then used as if they had been written there.
+                        for (var e : computed.entrySet()) {
+                            boolean float32 = e.getValue().getInfo().type == ai.onnxruntime.OnnxJavaType.FLOAT;
+                            if (next.contains(e.getKey()) || extras != null && float32) pinned.put(e.getKey(), copy(e.getValue()));
+                        }
+                    }
                     if (extras != null) {
                         Map<String, View> views = new LinkedHashMap<>();
                         for (var e : computed.entrySet()) {
                             if (e.getValue().getInfo().type != ai.onnxruntime.OnnxJavaType.FLOAT) continue;
-                            Held h = pinned.get(e.getKey());
-                            views.put(e.getKey(), h != null ? h.view(e.getKey(), stretch.file) : new View(e.getValue().getInfo().getShape(), e.getValue().getFloatBuffer()));
+                            views.put(e.getKey(), pinned.get(e.getKey()).view(e.getKey(), stretch.file));
                         }
                         extras.accept(this, views);
                     }
                     for (String name : next) {
                         Held h = held.get(name);
                         if (h == null) {
-                            h = pinned.get(name);
-                            if (h == null) {
-                                OnnxTensor t = computed.get(name);
-                                if (t == null) throw new IllegalStateException("the stretch does not compute '" + name + "'");
-                                h = copy(t);
-                            } else {
-                                pinned.remove(name);
-                            }
+                            h = pinned.remove(name);
+                            if (h == null) throw new IllegalStateException("the stretch does not compute '" + name + "'");
                         }
                         h.owner().refs++;
                         out.put(name, h);
