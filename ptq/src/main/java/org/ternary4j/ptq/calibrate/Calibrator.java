@@ -32,11 +32,13 @@ import org.ternary4j.formats.onnx.OnnxTensor;
  *     inputs equals the full-precision model's, b' = (E[y_fp] − Q·E[x]) / beta.</li>
  * </ol>
  * The calibration inputs flow through the model once per model state, not once per layer: the
- * graph is cut before every calibrated layer ({@link Stretches}) and each batch's values at one cut
- * (those later nodes still read) are carried to the next by running only the stretch between them
- * ({@link StretchRun}), for the partially ternarized model and, for the full-precision target, the
- * full-precision one in lockstep. One full-precision pass first measures every layer's output
- * moments and, with a budget, every layer's sensitivity.
+ * graph is cut before every calibrated layer ({@link Stretches}) and the values at one cut (those
+ * later nodes still read) are carried to the next by running only the stretch between them
+ * ({@link StretchRun}), for the partially ternarized model and then, for the full-precision
+ * target, the full-precision one. A cut's values wait in temporary files and come into memory one
+ * part of the examples at a time ({@link Cut}), so memory does not grow with the number of
+ * examples. One full-precision pass first measures every layer's output moments and, with a
+ * budget, every layer's sensitivity.
  * The result holds the ternary weights (canonical layout) and the model with the corrected biases
  * but full-precision weights, which {@code OnnxTernarizer} then ternarizes with these weights
  * (so BatchNorm folding, reports and packed output work as without calibration).
@@ -62,8 +64,15 @@ public final class Calibrator {
 
     private final Double budget;
     private final Packing packing;
-    private Map<String, Grouping> perLayer = Map.of();
-    private TokenMask mask;
+
+    /**
+     * What one calibration run works on, passed along rather than kept in fields: the layers in
+     * graph order, their cuts, the inputs, the padding mask of token inputs (or null), notes to add to.
+     */
+    private record Job(OnnxModel model, List<CalibLayer> layers, Stretches plan, CalibrationInputs data, TokenMask mask, List<String> notes) {}
+
+    /** The sequential pass's results so far: what the partly ternary model has in place of the model's constants, and the ternary weights. */
+    private record Solved(Map<String, float[]> changed, Map<String, TernaryTensor> weights) {}
 
     /**
      * Calibrates with the ternarizer's method, grouping and packing; {@code budget}: bits/weight for
@@ -109,7 +118,7 @@ public final class Calibrator {
             if (!embeddings.isEmpty()) notes.add("no layer to calibrate: the embedding tables are ternarized at the given grouping, outside the budget");
             return new Result(Map.of(), Map.of(), model, List.of(), notes, budget == null ? null : GroupingBudget.choose(List.of(), List.of(), fixed, budget));
         }
-        mask = TokenMask.of(data.inputs());
+        TokenMask mask = TokenMask.of(data.inputs());
         if (mask != null) {
             notes.add("statistics of (example, token) rows leave out padding (" + TokenMask.INPUT + " 0): " + mask.realCount() + " of "
                     + (long) mask.examples() * mask.tokens() + " token rows kept");
@@ -117,10 +126,20 @@ public final class Calibrator {
         Set<String> wanted = new LinkedHashSet<>();
         if (steps.bias() || steps.variance()) for (CalibLayer l : layers) wanted.add(l.biasOutput());
         Stretches plan = Stretches.plan(model.graph(), layers.stream().map(at::get).toList(), wanted);
-        FpPass fp = budget == null && wanted.isEmpty() ? new FpPass(Map.of(), null) : fpPass(model, layers, plan, data);
-        GroupingBudget.Choice choice = budget == null ? null
-                : chooseGroupings(model, new MixedPrecision.Layers(layers, fp.stats(), plan, embeddings), fixed, data, notes);
-        Result r = sequential(model, layers, plan, data, fp.moments(), notes, choice);
+        Job job = new Job(model, layers, plan, data, mask, notes);
+        // Before the first calibrated layer the full-precision and the partly ternary model agree: one first cut serves both passes.
+        Cut first = Cut.first(model, plan.frontiers().get(0), data.inputs(), file);
+        GroupingBudget.Choice choice;
+        FpPass fp;
+        try {
+            fp = budget == null && wanted.isEmpty() ? new FpPass(Map.of(), null) : fpPass(job, first);
+            choice = budget == null ? null : new MixedPrecision(setup()).choose(model,
+                    new MixedPrecision.Layers(layers, fp.stats(), plan, embeddings), fixed, data, budget, notes);
+        } catch (IOException | RuntimeException e) {
+            first.close();
+            throw e;
+        }
+        Result r = sequential(job, first, fp.moments(), choice);
         return choice == null ? r : new MixedPrecision(setup()).withEmbeddings(r, model, embeddings);
     }
 
@@ -129,15 +148,17 @@ public final class Calibrator {
      * layer's cut (and, for the full-precision target, the full-precision model's values there),
      * statistics, solution, then the stretch to the next cut with this layer ternary.
      */
-    private Result sequential(OnnxModel model, List<CalibLayer> layers, Stretches plan, CalibrationInputs data, Map<String, Moments> fpMoments,
-                              List<String> notes, GroupingBudget.Choice choice) throws IOException {
+    private Result sequential(Job job, Cut first, Map<String, Moments> fpMoments, GroupingBudget.Choice choice) throws IOException {
+        OnnxModel model = job.model();
+        List<CalibLayer> layers = job.layers();
+        Stretches plan = job.plan();
         Map<String, float[]> biases = new LinkedHashMap<>(); // the corrected ones
         Map<String, float[]> changed = new LinkedHashMap<>(); // what the partially ternarized model has in place of the model's constants
         Map<String, TernaryTensor> weights = new LinkedHashMap<>();
         Map<String, KeptTensor> kept = new LinkedHashMap<>();
         List<LayerReport> reports = new ArrayList<>();
-        List<StretchRun.Values> cur = firstCut(model, plan, data);
-        List<StretchRun.Values> ref = cur; // the full-precision model's values: the same until a layer is ternary
+        Cut cur = first;
+        Cut ref = cur; // the full-precision model's values: the same until a layer is ternary
         List<InputStats> stats = null;
         try {
             for (int k = 0; k < layers.size(); k++) {
@@ -155,8 +176,10 @@ public final class Calibrator {
                     changed.put(l.weight(), MixedPrecision.stored(l, t.dequantize()));
                     stats = null;
                 } else {
-                    if (!same) stats = collect(l, cur, target ? ref : null, data);
-                    report = solve(model, l, stats, target, fpMoments, changed, weights, notes);
+                    if (!same) stats = collect(job, l, cur, target ? ref : null);
+                    // Solving allocates matrices of k² doubles: idle part memory goes back first.
+                    StretchRun.Values.trimPool();
+                    report = solve(job, l, groupingFor(l, choice), stats, target, fpMoments, new Solved(changed, weights));
                 }
                 if (report != null) {
                     reports.add(report);
@@ -165,50 +188,51 @@ public final class Calibrator {
                 if (k + 1 == layers.size()) break;
                 Set<String> next = plan.frontiers().get(k + 1);
                 List<String> computed = plan.computed(k);
-                boolean keepRef = steps.fpTarget();
                 boolean diverged = ref != cur || !changed.isEmpty();
-                List<StretchRun.Values> nextCur = new ArrayList<>(), nextRef = keepRef && diverged ? new ArrayList<>() : null;
-                try (StretchRun curRun = computed.isEmpty() ? null : StretchRun.open(model, cur.get(0).types(), computed, changed, file);
-                     StretchRun refRun = nextRef == null || computed.isEmpty() ? null : StretchRun.open(model, ref.get(0).types(), computed, Map.of(), file)) {
-                    for (int b = 0; b < cur.size(); b++) {
-                        nextCur.add(cur.get(b).step(curRun, next, null));
-                        if (nextRef != null) nextRef.add(ref.get(b).step(refRun, next, null));
+                // One model after the other: only one stretch's session and one part's values are in memory at a time.
+                Cut nextCur = advance(model, cur, computed, next, changed), nextRef = nextCur;
+                if (steps.fpTarget() && diverged) {
+                    try {
+                        nextRef = advance(model, ref, computed, next, Map.of());
+                    } catch (IOException | RuntimeException e) {
+                        nextCur.close();
+                        throw e;
                     }
-                } catch (IOException | RuntimeException e) {
-                    close(nextCur);
-                    if (nextRef != null) close(nextRef);
-                    throw e;
                 }
-                if (ref != cur) close(ref);
-                close(cur);
+                if (ref != cur) ref.close();
+                cur.close();
                 cur = nextCur;
-                ref = nextRef != null ? nextRef : cur;
+                ref = nextRef;
             }
         } finally {
-            if (ref != cur) close(ref);
-            close(cur);
+            if (ref != cur) ref.close();
+            cur.close();
         }
         // Full-precision weights with the corrected biases and kept layers: the ternarizer then puts in the ternary weights.
         Map<String, float[]> edits = new LinkedHashMap<>(biases);
         for (String w : kept.keySet()) edits.put(w, changed.get(w));
-        return new Result(weights, kept, edits.isEmpty() ? model : model.withFloats(edits), reports, notes, choice);
+        return new Result(weights, kept, edits.isEmpty() ? model : model.withFloats(edits), reports, job.notes(), choice);
     }
 
-    private static void close(List<StretchRun.Values> values) {
-        for (StretchRun.Values v : values) v.close();
+    /** The values at the next cut, {@code next}, from {@code cut}'s through the stretch that computes {@code computed} with {@code changed} constants. */
+    private Cut advance(OnnxModel model, Cut cut, List<String> computed, Set<String> next, Map<String, float[]> changed) throws IOException {
+        try (StretchRun run = computed.isEmpty() ? null : StretchRun.open(model, cut.types(), computed, changed, file)) {
+            return cut.step(run, next, null);
+        }
     }
 
     /** Ternarizes one layer from its input statistics; records its weights (and corrected bias) in {@code changed}. Null when it cannot be calibrated. */
-    private LayerReport solve(OnnxModel model, CalibLayer l, List<InputStats> stats, boolean target, Map<String, Moments> fpMoments,
-                              Map<String, float[]> changed, Map<String, TernaryTensor> weights, List<String> notes) throws IOException {
-        Grouping g = groupingFor(l);
+    private LayerReport solve(Job job, CalibLayer l, Grouping g, List<InputStats> stats, boolean target, Map<String, Moments> fpMoments, Solved solved)
+            throws IOException {
+        List<String> notes = job.notes();
+        Map<String, float[]> changed = solved.changed();
         GroupLayout layout = g.layout(l.canonicalShape());
         int groups = l.groups();
         if (groups > 1 && !layout.rowLocal(l.k())) {
             notes.add(l.weight() + ": grouping " + g.spec() + " spans the conv's groups, ternarized without calibration");
             return null;
         }
-        float[] stored = weight(model, l);
+        float[] stored = weight(job.model(), l);
         float[] w = l.transposed() ? transpose(stored, l.storedShape()[0], l.storedShape()[1]) : stored;
         // With a bias to correct, only the centered error remains after correction, so fit that.
         boolean centered = steps.bias() && l.bias() != null;
@@ -224,7 +248,9 @@ public final class Calibrator {
             InputStats st = stats.get(gi);
             int from = gi * rows;
             float[] wg = java.util.Arrays.copyOfRange(w, from * k, (from + rows) * k);
-            double[] h = centered ? st.centeredGram() : st.gram();
+            // One copy of the centered Gram matrix serves the fit and the variance match: at k in the thousands each is tens of MB.
+            double[] centeredGram = centered || steps.variance() ? st.centeredGram() : null;
+            double[] h = centered ? centeredGram : st.gram();
             if (target) wg = FpTarget.weights(wg, rows, k, h, centered ? st.centeredCross() : st.cross());
             int[] shape = l.canonicalShape().clone();
             shape[0] = rows;
@@ -233,7 +259,7 @@ public final class Calibrator {
             LayerSolver.Solution plain = LayerSolver.solve(p, d, projection, Steps.NONE);
             LayerSolver.Solution sol = LayerSolver.solve(p, d, projection, steps);
             if (steps.variance()) {
-                matchVariance(p, sol.pos(), sol.neg(), sol.codes(), st.centeredGram(), st.count(), java.util.Arrays.copyOfRange(fp.variance(), from, from + rows));
+                matchVariance(p, sol.pos(), sol.neg(), sol.codes(), centeredGram, st.count(), java.util.Arrays.copyOfRange(fp.variance(), from, from + rows));
             }
             System.arraycopy(sol.codes(), 0, codes, from * k, rows * k);
             System.arraycopy(sol.pos(), 0, pos, gi * perGroup, perGroup);
@@ -248,7 +274,7 @@ public final class Calibrator {
             }
         }
         TernaryTensor tt = new TernaryTensor(l.canonicalShape().clone(), g, method, codes, pos, neg);
-        weights.put(l.weight(), tt);
+        solved.weights().put(l.weight(), tt);
         float[] q = tt.dequantize();
         changed.put(l.weight(), l.transposed() ? transpose(q, l.rows(), l.k()) : q);
         boolean corrected = false;
@@ -272,36 +298,6 @@ public final class Calibrator {
         throw new IllegalStateException("no node for " + l.weight());
     }
 
-    /** Each batch's values at the first cut, from the model's inputs. */
-    private List<StretchRun.Values> firstCut(OnnxModel model, Stretches plan, CalibrationInputs data) throws IOException {
-        List<StretchRun.Values> out = new ArrayList<>();
-        try {
-            forEachFirstCut(model, plan, data, out::addAll);
-        } catch (IOException | RuntimeException e) {
-            close(out);
-            throw e;
-        }
-        return out;
-    }
-
-    private interface BatchSink {
-        void accept(List<StretchRun.Values> values) throws IOException;
-    }
-
-    private void forEachFirstCut(OnnxModel model, Stretches plan, CalibrationInputs data, BatchSink sink) throws IOException {
-        Set<String> first = plan.frontiers().get(0);
-        int[] seen = {0};
-        // The whole graph with the first cut as its outputs: the model's own input declarations (shapes
-        // included) bind the data; ONNX Runtime runs only the nodes those outputs need.
-        try (IntermediateRunner r = IntermediateRunner.open(model.withOutputs(List.copyOf(first)).toBytes(), file)) {
-            r.run(data.inputs(), first, batch -> {
-                List<StretchRun.Values> v = StretchRun.Values.of(seen[0], batch, file);
-                for (StretchRun.Values part : v) seen[0] += part.count();
-                sink.accept(v);
-            });
-        }
-    }
-
     /** What one pass of the full-precision model measures: its layers' output moments and, for the budget, each layer's input statistics. */
     private record FpPass(Map<String, Moments> moments, List<List<InputStats>> stats) {}
 
@@ -309,37 +305,35 @@ public final class Calibrator {
      * One pass of the calibration inputs through the full-precision model, stretch by stretch:
      * moments of every layer's output and, with a budget, every layer's input statistics.
      */
-    private FpPass fpPass(OnnxModel model, List<CalibLayer> layers, Stretches plan, CalibrationInputs data) throws IOException {
+    private FpPass fpPass(Job job, Cut first) throws IOException {
+        OnnxModel model = job.model();
+        List<CalibLayer> layers = job.layers();
+        Stretches plan = job.plan();
         Map<String, MomentSums> sums = new LinkedHashMap<>();
         for (CalibLayer l : layers) sums.putIfAbsent(l.biasOutput(), new MomentSums(l.rows(), l.conv() != null));
         List<List<InputStats>> stats = budget == null ? null : new ArrayList<>();
         if (stats != null) for (CalibLayer l : layers) stats.add(newStats(l, false));
-        int total = data.inputs().count();
-        List<StretchRun.Values> v = firstCut(model, plan, data);
+        Cut v = first;
         try {
             for (int k = 0; k < layers.size(); k++) {
                 final int kk = k;
+                CalibLayer l = layers.get(k);
                 RowSample[] sample = new RowSample[1];
-                if (stats != null) for (StretchRun.Values b : v) add(layers.get(k), stats.get(k), b, null, total, sample);
+                if (stats != null) v.forEach(Set.of(l.input()), b -> add(job, l, stats.get(kk), b, null, sample));
                 List<String> outputs = plan.outputs(k);
                 if (outputs.isEmpty() && k + 1 == layers.size()) break;
                 Set<String> next = k + 1 < layers.size() ? plan.frontiers().get(k + 1) : Set.of();
-                List<StretchRun.Values> after = new ArrayList<>();
-                try (StretchRun run = outputs.isEmpty() ? null : StretchRun.open(model, v.get(0).types(), outputs, Map.of(), file)) {
-                    for (StretchRun.Values b : v) {
-                        after.add(b.step(run, next, computed -> {
-                            for (String name : plan.extras().get(kk)) sums.get(name).add(computed.get(name), mask, b.first());
-                        }));
-                    }
-                } catch (IOException | RuntimeException e) {
-                    close(after);
-                    throw e;
+                Cut after;
+                try (StretchRun run = outputs.isEmpty() ? null : StretchRun.open(model, v.types(), outputs, Map.of(), file)) {
+                    after = v.step(run, next, (b, computed) -> {
+                        for (String name : plan.extras().get(kk)) sums.get(name).add(computed.get(name), job.mask(), b.first());
+                    });
                 }
-                close(v);
+                if (v != first) v.close();
                 v = after;
             }
         } finally {
-            close(v);
+            if (v != first) v.close();
         }
         Map<String, Moments> moments = new LinkedHashMap<>();
         sums.forEach((name, m) -> moments.put(name, m.moments()));
@@ -398,22 +392,14 @@ public final class Calibrator {
         }
     }
 
-    /** Sensitivity analysis and budgeted choice of a grouping or a kept precision per layer ({@link MixedPrecision}). */
-    private GroupingBudget.Choice chooseGroupings(OnnxModel model, MixedPrecision.Layers layers, List<GroupingBudget.Fixed> fixed, CalibrationInputs data,
-                                                  List<String> notes) throws IOException {
-        GroupingBudget.Choice c = new MixedPrecision(setup()).choose(model, layers, fixed, data, budget, notes);
-        Map<String, Grouping> m = new LinkedHashMap<>();
-        c.groupings().forEach((k, v) -> m.put(k, Grouping.parse(v)));
-        perLayer = m;
-        return c;
-    }
-
     private MixedPrecision.Setup setup() {
         return new MixedPrecision.Setup(file, projection, packing, steps.without(Steps.Step.BIAS, Steps.Step.TARGET, Steps.Step.VARIANCE), this::groupingFor);
     }
 
-    private Grouping groupingFor(CalibLayer l) {
-        return perLayer.getOrDefault(l.weight(), groupingFor(l.canonicalShape()));
+    /** The grouping the budget chose for the layer, or the ternarizer's. */
+    private Grouping groupingFor(CalibLayer l, GroupingBudget.Choice choice) {
+        String chosen = choice == null ? null : choice.groupings().get(l.weight());
+        return chosen != null ? Grouping.parse(chosen) : groupingFor(l.canonicalShape());
     }
 
     /** Conv-only groupings fall back to row for rank-2 weights, as the ternarizer does. */
@@ -463,11 +449,15 @@ public final class Calibrator {
      * Statistics of the layer's inputs in the values of every batch at its cut; with {@code reference}
      * (the full-precision model's values there) also the cross moments with the reference inputs.
      */
-    private List<InputStats> collect(CalibLayer l, List<StretchRun.Values> current, List<StretchRun.Values> reference, CalibrationInputs data)
-            throws IOException {
+    private List<InputStats> collect(Job job, CalibLayer l, Cut current, Cut reference) throws IOException {
         List<InputStats> stats = newStats(l, reference != null);
         RowSample[] sample = new RowSample[1];
-        for (int b = 0; b < current.size(); b++) add(l, stats, current.get(b), reference == null ? null : reference.get(b), data.inputs().count(), sample);
+        Set<String> input = Set.of(l.input());
+        for (int b = 0; b < current.parts(); b++) {
+            try (StretchRun.Values c = current.load(b, input); StretchRun.Values r = reference == null ? null : reference.load(b, input)) {
+                add(job, l, stats, c, r, sample);
+            }
+        }
         return stats;
     }
 
@@ -475,8 +465,10 @@ public final class Calibrator {
      * Adds the rows {@code sample[0]} keeps of one batch's inputs of the layer (chosen at the first
      * batch, for {@code total} examples).
      */
-    private void add(CalibLayer l, List<InputStats> stats, StretchRun.Values current, StretchRun.Values reference, int total, RowSample[] sample)
+    private void add(Job job, CalibLayer l, List<InputStats> stats, StretchRun.Values current, StretchRun.Values reference, RowSample[] sample)
             throws IOException {
+        int total = job.data().inputs().count();
+        TokenMask mask = job.mask();
         StretchRun.View t = current.view(l.input(), file);
         java.nio.FloatBuffer ref = reference == null ? null : reference.view(l.input(), file).values();
         long[] s = t.shape();

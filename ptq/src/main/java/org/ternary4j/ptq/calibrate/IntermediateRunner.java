@@ -61,9 +61,14 @@ final class IntermediateRunner implements AutoCloseable {
      * to the only input) in batches of {@value #BATCH} and passes the requested tensors of each batch to {@code sink}.
      */
     void run(Dataset data, Set<String> outputs, Sink sink) throws IOException {
+        run(data, outputs, BATCH, sink);
+    }
+
+    /** As {@link #run(Dataset, Set, Sink)} in batches of {@code wanted} examples (unless the model fixes its batch size). */
+    void run(Dataset data, Set<String> outputs, int wanted, Sink sink) throws IOException {
         InputPlan plan = InputPlan.of(file, inputs, data);
-        int batch = plan.batchSize(BATCH);
-        if (batch != BATCH && data.count() % batch != 0) {
+        int batch = plan.batchSize(wanted);
+        if (batch != wanted && data.count() % batch != 0) {
             // Padding a fixed batch repeats an example, which would weigh it twice in the statistics.
             throw new IllegalArgumentException(data.source() + ": " + data.count() + " calibration examples do not fill the model's fixed batch of "
                     + batch + " (" + file + "); give a multiple of " + batch);

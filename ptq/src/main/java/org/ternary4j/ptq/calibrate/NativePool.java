@@ -13,7 +13,8 @@ import java.util.Map;
  * every batch asks for the same few sizes, and fresh memory costs a page fault per page and
  * zeroing, which made up a tenth of calibration's time. A taken block's contents are whatever its
  * last user left: callers overwrite all of it. At most {@value #IDLE_LIMIT} bytes wait idle, and
- * none once no block is out (a pass over the calibration set has ended).
+ * none once no block is out and nobody {@link #hold holds} the pool (a pass over the calibration
+ * set has ended).
  */
 final class NativePool {
     static final long IDLE_LIMIT = 256L << 20;
@@ -22,6 +23,7 @@ final class NativePool {
     private final ArrayDeque<Block> order = new ArrayDeque<>(); // idle blocks, oldest first
     private long idleBytes;
     private int taken;
+    private int holders;
 
     /** One block of native memory; {@link #release} hands it back (never twice). */
     final class Block {
@@ -53,9 +55,20 @@ final class NativePool {
                     idleBytes -= old.segment.byteSize();
                     old.arena.close();
                 }
-                if (taken == 0) clear();
+                if (taken == 0 && holders == 0) clear();
             }
         }
+    }
+
+    /** Keeps idle blocks while no block is out, until the matching {@link #unhold}: more are about to be taken. */
+    synchronized void hold() {
+        holders++;
+    }
+
+    synchronized void unhold() {
+        if (holders == 0) throw new IllegalStateException("native pool released more often than held");
+        holders--;
+        if (taken == 0 && holders == 0) clear();
     }
 
     /** A block of exactly {@code bytes} bytes (at least one), an idle one when there is one. */
@@ -72,6 +85,11 @@ final class NativePool {
         Block b = new Block(bytes);
         taken++;
         return b;
+    }
+
+    /** Releases every idle block now (blocks out stay out). */
+    synchronized void trim() {
+        clear();
     }
 
     private void clear() {

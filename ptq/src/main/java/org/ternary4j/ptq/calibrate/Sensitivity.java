@@ -3,6 +3,7 @@ package org.ternary4j.ptq.calibrate;
 import java.io.IOException;
 import java.nio.FloatBuffer;
 import java.util.ArrayList;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -41,7 +42,7 @@ final class Sensitivity {
             throw new IllegalArgumentException("one reference weight per cut expected: " + names.size() + " names, " + plan.cuts().size() + " cuts");
         }
         List<Double> out = new ArrayList<>();
-        List<StretchRun.Values> cur = firstCut(data);
+        Cut cur = Cut.first(model, plan.frontiers().get(0), data, file);
         try {
             List<float[]> reference = new ArrayList<>();
             rest(cur, 0, Map.of(), (i, y) -> reference.add(copy(y)));
@@ -61,7 +62,7 @@ final class Sensitivity {
                 if (k + 1 < names.size()) cur = advance(cur, k);
             }
         } finally {
-            cur.forEach(StretchRun.Values::close);
+            cur.close();
         }
         return out;
     }
@@ -75,53 +76,33 @@ final class Sensitivity {
      * Runs the model from cut {@code k} to its outputs on every batch, with {@code changed}
      * constants; an output computed before the cut is read from the cut's values.
      */
-    private void rest(List<StretchRun.Values> cut, int k, Map<String, float[]> changed, OutputSink sink) throws IOException {
+    private void rest(Cut cut, int k, Map<String, float[]> changed, OutputSink sink) throws IOException {
         Set<String> frontier = plan.frontiers().get(k);
         List<String> computed = outputs.stream().filter(o -> !frontier.contains(o)).toList();
         int[] index = {0};
-        try (StretchRun run = computed.isEmpty() ? null : StretchRun.open(model, cut.get(0).types(), computed, changed, file)) {
-            for (StretchRun.Values b : cut) {
-                StretchRun.Extras each = views -> {
-                    for (String o : outputs) sink.accept(index[0]++, (frontier.contains(o) ? b.view(o, file) : views.get(o)).values());
-                };
-                if (run == null) each.accept(Map.of());
+        try (StretchRun run = computed.isEmpty() ? null : StretchRun.open(model, cut.types(), computed, changed, file)) {
+            Set<String> load = new LinkedHashSet<>(run == null ? List.of() : run.inputs());
+            for (String o : outputs) if (frontier.contains(o)) load.add(o);
+            StretchRun.Extras each = (b, views) -> {
+                for (String o : outputs) sink.accept(index[0]++, (frontier.contains(o) ? b.view(o, file) : views.get(o)).values());
+            };
+            cut.forEach(load, b -> {
+                if (run == null) each.accept(b, Map.of());
                 else b.step(run, Set.of(), each).close();
-            }
+            });
         }
     }
 
     /** The values at cut k+1 from those at cut k (full precision); closes the ones at cut k. */
-    private List<StretchRun.Values> advance(List<StretchRun.Values> cur, int k) throws IOException {
+    private Cut advance(Cut cur, int k) throws IOException {
         List<String> computed = plan.computed(k);
         Set<String> next = plan.frontiers().get(k + 1);
-        List<StretchRun.Values> after = new ArrayList<>();
-        try (StretchRun run = computed.isEmpty() ? null : StretchRun.open(model, cur.get(0).types(), computed, Map.of(), file)) {
-            for (StretchRun.Values b : cur) after.add(b.step(run, next, null));
-        } catch (IOException | RuntimeException e) {
-            after.forEach(StretchRun.Values::close);
-            throw e;
+        Cut after;
+        try (StretchRun run = computed.isEmpty() ? null : StretchRun.open(model, cur.types(), computed, Map.of(), file)) {
+            after = cur.step(run, next, null);
         }
-        cur.forEach(StretchRun.Values::close);
-        cur.clear();
+        cur.close();
         return after;
-    }
-
-    /** Each batch's values at the first cut, from the model's inputs. */
-    private List<StretchRun.Values> firstCut(Dataset data) throws IOException {
-        Set<String> first = plan.frontiers().get(0);
-        List<StretchRun.Values> out = new ArrayList<>();
-        int[] seen = {0};
-        try (IntermediateRunner r = IntermediateRunner.open(model.withOutputs(List.copyOf(first)).toBytes(), file)) {
-            r.run(data, first, batch -> {
-                List<StretchRun.Values> v = StretchRun.Values.of(seen[0], batch, file);
-                for (StretchRun.Values part : v) seen[0] += part.count();
-                out.addAll(v);
-            });
-        } catch (IOException | RuntimeException e) {
-            out.forEach(StretchRun.Values::close);
-            throw e;
-        }
-        return out;
     }
 
     private static float[] copy(FloatBuffer b) {

@@ -61,6 +61,11 @@ final class StretchRun implements AutoCloseable {
         }
     }
 
+    /** The values the stretch reads. */
+    List<String> inputs() {
+        return inputs;
+    }
+
     @Override
     public void close() throws IOException {
         OrtSessions.close(session, file);
@@ -184,6 +189,64 @@ final class StretchRun implements AutoCloseable {
             return count;
         }
 
+        Set<String> names() {
+            return held.keySet();
+        }
+
+        long[] shape(String name) {
+            return held(name).tensor().getInfo().getShape();
+        }
+
+        ai.onnxruntime.OnnxJavaType javaType(String name) {
+            return held(name).tensor().getInfo().type;
+        }
+
+        ElementType elementType(String name) {
+            return type(name, held(name).tensor());
+        }
+
+        /** The value's bytes in native order, uncopied; valid while these values are open. */
+        ByteBuffer bytes(String name) {
+            return held(name).data().duplicate().clear();
+        }
+
+        /** A value kept elsewhere: its shape, type, size and what fills memory of that size with it. */
+        record Stored(long[] shape, ai.onnxruntime.OnnxJavaType type, long bytes, Fill fill) {}
+
+        /** A part's values read back into memory of their own (released when these values close). */
+        static Values read(int first, int count, Map<String, Stored> stored, String file) throws IOException {
+            Map<String, Held> held = new LinkedHashMap<>();
+            try {
+                for (Map.Entry<String, Stored> e : stored.entrySet()) {
+                    Stored st = e.getValue();
+                    Held h = wrap(POOL.take(st.bytes()), st.shape(), st.type(), st.fill());
+                    h.owner().refs = 1;
+                    held.put(e.getKey(), h);
+                }
+            } catch (OrtException e) {
+                held.values().forEach(h -> h.owner().release());
+                throw new IOException(file + ": ONNX Runtime cannot take calibration values: " + OrtSessions.firstLine(e.getMessage()));
+            } catch (IOException | RuntimeException e) {
+                held.values().forEach(h -> h.owner().release());
+                throw e;
+            }
+            return new Values(first, count, held);
+        }
+
+        /** While a {@link Cut} is open its parts come and go, so the pool keeps idle memory for the next part. */
+        static void holdPool() {
+            POOL.hold();
+        }
+
+        static void unholdPool() {
+            POOL.unhold();
+        }
+
+        /** Gives the pool's idle memory back now. */
+        static void trimPool() {
+            POOL.trim();
+        }
+
         OnnxTensor get(String name) {
             return held(name).tensor();
         }
@@ -235,27 +298,27 @@ final class StretchRun implements AutoCloseable {
                         if (!(v instanceof OnnxTensor t)) throw new IOException(stretch.file + ": '" + name + "' is not a tensor");
                         computed.put(name, t);
                     }
-                    if (layout == null) stretch.layouts.put(count, layoutOf(computed));
+                    if (layout == null) {
+                        stretch.layouts.put(count, layoutOf(computed));
+                        // The run's own outputs, copied once into memory of ours, and then used as if they had been written there.
+                        for (var e : computed.entrySet()) {
+                            boolean float32 = e.getValue().getInfo().type == ai.onnxruntime.OnnxJavaType.FLOAT;
+                            if (next.contains(e.getKey()) || extras != null && float32) pinned.put(e.getKey(), copy(e.getValue()));
+                        }
+                    }
                     if (extras != null) {
                         Map<String, View> views = new LinkedHashMap<>();
                         for (var e : computed.entrySet()) {
                             if (e.getValue().getInfo().type != ai.onnxruntime.OnnxJavaType.FLOAT) continue;
-                            Held h = pinned.get(e.getKey());
-                            views.put(e.getKey(), h != null ? h.view(e.getKey(), stretch.file) : new View(e.getValue().getInfo().getShape(), e.getValue().getFloatBuffer()));
+                            views.put(e.getKey(), pinned.get(e.getKey()).view(e.getKey(), stretch.file));
                         }
-                        extras.accept(views);
+                        extras.accept(this, views);
                     }
                     for (String name : next) {
                         Held h = held.get(name);
                         if (h == null) {
-                            h = pinned.get(name);
-                            if (h == null) {
-                                OnnxTensor t = computed.get(name);
-                                if (t == null) throw new IllegalStateException("the stretch does not compute '" + name + "'");
-                                h = copy(t);
-                            } else {
-                                pinned.remove(name);
-                            }
+                            h = pinned.remove(name);
+                            if (h == null) throw new IllegalStateException("the stretch does not compute '" + name + "'");
                         }
                         h.owner().refs++;
                         out.put(name, h);
@@ -288,7 +351,7 @@ final class StretchRun implements AutoCloseable {
         }
 
         /** A tensor of our own for a stretch to write its output into. */
-        private static Held fresh(Layout l) throws OrtException {
+        private static Held fresh(Layout l) throws OrtException, IOException {
             return wrap(POOL.take(l.bytes()), l.shape(), l.type(), b -> {});
         }
 
@@ -296,26 +359,26 @@ final class StretchRun implements AutoCloseable {
          * A copy in memory released as soon as nothing holds it: the run's own memory then goes back
          * to its session at once, and no session's arena outlives the stretch.
          */
-        private static Held copy(OnnxTensor t) throws OrtException {
+        private static Held copy(OnnxTensor t) throws OrtException, IOException {
             return own(t.getByteBuffer(), t.getInfo().getShape(), t.getInfo().type);
         }
 
-        private static Held own(ByteBuffer src, long[] shape, ai.onnxruntime.OnnxJavaType type) throws OrtException {
+        private static Held own(ByteBuffer src, long[] shape, ai.onnxruntime.OnnxJavaType type) throws OrtException, IOException {
             return wrap(POOL.take(src.remaining()), shape, type, dst -> dst.put(src));
         }
 
-        private interface Fill {
-            void into(ByteBuffer dst);
+        interface Fill {
+            void into(ByteBuffer dst) throws IOException;
         }
 
-        private static Held wrap(NativePool.Block block, long[] shape, ai.onnxruntime.OnnxJavaType type, Fill fill) throws OrtException {
+        private static Held wrap(NativePool.Block block, long[] shape, ai.onnxruntime.OnnxJavaType type, Fill fill) throws OrtException, IOException {
             ByteBuffer dst = block.buffer();
             OnnxTensor own;
             try {
                 fill.into(dst);
                 dst.clear();
                 own = OnnxTensor.createTensor(OrtSessions.environment(), dst, shape, type);
-            } catch (OrtException | RuntimeException e) {
+            } catch (OrtException | IOException | RuntimeException e) {
                 block.release();
                 throw e;
             }
@@ -344,8 +407,8 @@ final class StretchRun implements AutoCloseable {
         }
     }
 
-    /** Receives a stretch's computed FLOAT values of one batch. */
+    /** Receives a stretch's computed FLOAT values of one batch, and the values it ran on. */
     interface Extras {
-        void accept(Map<String, View> computed) throws IOException;
+        void accept(Values part, Map<String, View> computed) throws IOException;
     }
 }

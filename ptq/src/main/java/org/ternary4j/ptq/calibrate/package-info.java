@@ -13,7 +13,9 @@
  * under a bits/weight budget: per layer a ternary grouping or INT8/FP16, chosen by measured
  * sensitivity ({@link org.ternary4j.ptq.calibrate.MixedPrecision}, {@link org.ternary4j.ptq.calibrate.GroupingBudget}).
  * The inputs stream through the model stretch by stretch between layers
- * ({@link org.ternary4j.ptq.calibrate.Stretches}), so each model state is run once, not once per layer.
+ * ({@link org.ternary4j.ptq.calibrate.Stretches}), so each model state is run once, not once per layer;
+ * the values between stretches wait in temporary files, one part of the examples in memory at a
+ * time ({@link org.ternary4j.ptq.calibrate.Cut}).
  * Supported layers: top-level Conv (2-D, group 1), Gemm (transA 0, alpha 1) and MatMul with FLOAT
  * initializer weights; other chosen layers get the plain projection (a note says so). Everything
  * is single-threaded double-precision arithmetic in a fixed order, so the output is the same bytes

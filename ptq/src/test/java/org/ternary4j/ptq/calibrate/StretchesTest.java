@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -36,43 +35,36 @@ class StretchesTest {
         CalibrationInputs data = CalibrationInputs.load(CalibratedTernarizerTest.calibrationFile(dir.resolve("c.npy"), 300).toString());
         try (OnnxModel m = OnnxModel.read(file)) {
             Stretches plan = Stretches.plan(m.graph(), List.of(0, 3, 5), Set.of());
-            List<StretchRun.Values> v = new ArrayList<>();
-            try (IntermediateRunner r = IntermediateRunner.open(m.withOutputs(List.of("x")).toBytes(), "net")) {
-                int[] seen = {0};
-                r.run(data.inputs(), Set.of("x"), batch -> {
-                    List<StretchRun.Values> parts = StretchRun.Values.of(seen[0], batch, "net");
-                    for (StretchRun.Values p : parts) seen[0] += p.count();
-                    v.addAll(parts);
-                });
-            }
-            assertEquals(5, v.size()); // 300 examples: batches of 256 and 44, in parts of 64
-            for (int k = 0; k < 2; k++) {
-                List<StretchRun.Values> next = new ArrayList<>();
-                try (StretchRun run = StretchRun.open(m, v.get(0).types(), plan.outputs(k), Map.of(), "net")) {
-                    for (StretchRun.Values b : v) next.add(b.step(run, plan.frontiers().get(k + 1), null));
+            Cut v = Cut.first(m, Set.of("x"), data.inputs(), "net");
+            try {
+                assertEquals(5, v.parts()); // 300 examples: batches of 256 and 44, in parts of 64
+                for (int k = 0; k < 2; k++) {
+                    Cut next;
+                    try (StretchRun run = StretchRun.open(m, v.types(), plan.outputs(k), Map.of(), "net")) {
+                        next = v.step(run, plan.frontiers().get(k + 1), null);
+                    }
+                    v.close();
+                    v = next;
+                    String name = plan.frontiers().get(k + 1).iterator().next();
+                    float[] streamed = concat(v, name), whole = whole(m, data, name);
+                    assertArrayEquals(whole, streamed, 1e-6f, name);
                 }
-                v.forEach(StretchRun.Values::close);
-                v.clear();
-                v.addAll(next);
-                String name = plan.frontiers().get(k + 1).iterator().next();
-                float[] streamed = concat(v, name), whole = whole(m, data, name);
-                assertArrayEquals(whole, streamed, 1e-6f, name);
+                assertEquals(new Cut.Part(256, 44), v.part(4));
+            } finally {
+                v.close();
             }
-            assertEquals(256, v.get(4).first());
-            v.forEach(StretchRun.Values::close);
         }
     }
 
-    private static float[] concat(List<StretchRun.Values> values, String name) throws IOException {
-        Map<Integer, float[]> parts = new LinkedHashMap<>();
-        int total = 0;
-        for (StretchRun.Values b : values) {
-            float[] f = StretchRun.floats(b.get(name), name, "net").values();
-            parts.put(total, f);
-            total += f.length;
+    private static float[] concat(Cut cut, String name) throws IOException {
+        List<float[]> parts = new ArrayList<>();
+        cut.forEach(Set.of(name), b -> parts.add(StretchRun.floats(b.get(name), name, "net").values()));
+        int n = parts.stream().mapToInt(f -> f.length).sum(), at = 0;
+        float[] out = new float[n];
+        for (float[] f : parts) {
+            System.arraycopy(f, 0, out, at, f.length);
+            at += f.length;
         }
-        float[] out = new float[total];
-        parts.forEach((at, f) -> System.arraycopy(f, 0, out, at, f.length));
         return out;
     }
 
