@@ -2,7 +2,7 @@ package org.ternary4j.cli;
 
 import java.io.IOException;
 import java.nio.file.Path;
-import org.ternary4j.eval.ort.OnnxModel;
+import org.ternary4j.eval.ort.OrtModel;
 import org.ternary4j.eval.ort.RandomInputs;
 import org.ternary4j.formats.data.DataSources;
 import org.ternary4j.formats.data.Dataset;
@@ -25,19 +25,19 @@ final class DataOptions {
 
     /** The data set, with {@code random:N} inputs shaped like {@code model}, which is opened in ONNX Runtime only for that. */
     Dataset load(Path model) throws IOException {
-        if (!random()) return load((OnnxModel) null);
-        try (OnnxModel m = OnnxModel.open(model, 1, null)) {
+        if (!random()) return load((OrtModel) null);
+        try (OrtModel m = OrtModel.open(model, 1, null)) {
             return load(m);
         }
     }
 
     /** The data set, with {@code random:N} inputs shaped like the opened {@code model}'s. */
-    Dataset load(OnnxModel model) throws IOException {
+    Dataset load(OrtModel model) throws IOException {
         return load(model, RandomInputs.DYNAMIC_DIM);
     }
 
-    /** As {@link #load(OnnxModel)}, the model's remaining symbolic dimensions (but the batch) {@code dynamicDim} in random inputs. */
-    Dataset load(OnnxModel model, int dynamicDim) throws IOException {
+    /** As {@link #load(OrtModel)}, the model's remaining symbolic dimensions (but the batch) {@code dynamicDim} in random inputs. */
+    Dataset load(OrtModel model, int dynamicDim) throws IOException {
         Dataset d;
         if (random()) {
             if (labels != null) throw new IllegalArgumentException("--labels makes no sense with --data " + data);

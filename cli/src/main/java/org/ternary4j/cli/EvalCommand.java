@@ -10,7 +10,7 @@ import java.util.concurrent.Callable;
 import org.ternary4j.formats.data.Dataset;
 import org.ternary4j.eval.ort.EvalResult;
 import org.ternary4j.eval.ort.Evaluator;
-import org.ternary4j.eval.ort.OnnxModel;
+import org.ternary4j.eval.ort.OrtModel;
 import org.ternary4j.eval.ort.OrtSessions;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -57,8 +57,8 @@ final class EvalCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         new PathGuard().model(model).model(compare).data(data.data).input(data.labels).check();
         Map<String, String> config = lutGemm ? OrtSessions.LUT_GEMM : Map.of();
-        try (OnnxModel a = OnnxModel.open(model, threads.count, output, dims, config);
-             OnnxModel b = compare == null ? null : OnnxModel.open(compare, threads.count, output, dims, config)) {
+        try (OrtModel a = OrtModel.open(model, threads.count, output, dims, config);
+             OrtModel b = compare == null ? null : OrtModel.open(compare, threads.count, output, dims, config)) {
             Dataset d = data.load(a);
             EvalResult r = b == null ? Evaluator.evaluate(a, d, batch.size) : Evaluator.compare(a, b, d, batch.size);
             PrintWriter out = spec.commandLine().getOut();

@@ -20,7 +20,7 @@ import org.ternary4j.formats.data.Dataset;
 import org.ternary4j.eval.ort.Evaluator;
 import org.ternary4j.eval.ort.InputPlan;
 import org.ternary4j.eval.ort.RandomInputs;
-import org.ternary4j.eval.ort.OnnxModel;
+import org.ternary4j.eval.ort.OrtModel;
 import org.ternary4j.formats.packed.PackedReader;
 import org.ternary4j.ptq.TaskAccuracy;
 import org.ternary4j.runtime.TernaryModel;
@@ -113,7 +113,7 @@ final class RunCommand implements Callable<Integer> {
             List<InputPlan.Binding> inputs;
             // ONNX Runtime only reads the declared inputs here: --dim fixes symbolic sizes by name, and
             // random inputs give the others the size the runtime's warm-up ran the model on
-            try (OnnxModel declared = OnnxModel.open(model, 1, null, dims)) {
+            try (OrtModel declared = OrtModel.open(model, 1, null, dims)) {
                 d = data.load(declared, m.warmUpSide().orElse(RandomInputs.DYNAMIC_DIM));
                 inputs = InputPlan.of(declared, d).bindings();
             }
@@ -185,7 +185,7 @@ final class RunCommand implements Callable<Integer> {
     record Comparison(double agreement, double maxAbsDiff, double ortPerSecond) {}
 
     private Comparison compare(float[][] ours, Dataset d) throws Exception {
-        try (OnnxModel ort = OnnxModel.open(model, threadCount.count, null, dims)) {
+        try (OrtModel ort = OrtModel.open(model, threadCount.count, null, dims)) {
             Dataset first = d.limit(Math.min(d.count(), 500));
             warmUp(() -> Evaluator.outputs(ort, first, batch.size));
             long t0 = System.nanoTime();

@@ -8,7 +8,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
-import org.ternary4j.eval.ort.OnnxModel;
+import org.ternary4j.eval.ort.OrtModel;
 import org.ternary4j.eval.task.OcrTask;
 import org.ternary4j.eval.task.PaddleOcr;
 import org.ternary4j.eval.task.SentenceRetrieval;
@@ -164,7 +164,7 @@ final class TaskCommand implements Callable<Integer> {
             for (Path m : models) {
                 long start = System.nanoTime();
                 float[][] q, d;
-                try (OnnxModel model = OnnxModel.open(m, threads.count, null)) {
+                try (OrtModel model = OrtModel.open(m, threads.count, null)) {
                     q = SentenceRetrieval.embed(model, queries);
                     d = SentenceRetrieval.embed(model, documents);
                 }

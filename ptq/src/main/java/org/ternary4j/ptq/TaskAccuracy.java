@@ -5,7 +5,7 @@ import java.nio.file.Path;
 import org.ternary4j.formats.data.Dataset;
 import org.ternary4j.eval.ort.EvalResult;
 import org.ternary4j.eval.ort.Evaluator;
-import org.ternary4j.eval.ort.OnnxModel;
+import org.ternary4j.eval.ort.OrtModel;
 
 /**
  * The damage on the task: full-precision and ternary top-1 on the same examples (null without
@@ -14,7 +14,7 @@ import org.ternary4j.eval.ort.OnnxModel;
 public record TaskAccuracy(String data, int n, Double fpTop1, Double ternaryTop1, double agreement, double meanCosine) {
 
     public static TaskAccuracy measure(Path fp, Path ternary, Dataset data, int threads) throws IOException {
-        try (OnnxModel a = OnnxModel.open(fp, threads, null); OnnxModel b = OnnxModel.open(ternary, threads, null)) {
+        try (OrtModel a = OrtModel.open(fp, threads, null); OrtModel b = OrtModel.open(ternary, threads, null)) {
             EvalResult r = Evaluator.compare(a, b, data, Evaluator.DEFAULT_BATCH);
             return new TaskAccuracy(data.source(), r.n(), r.top1(), r.compare().top1(), r.compare().agreement(), r.compare().meanCosine());
         }

@@ -17,7 +17,7 @@ import org.junit.jupiter.api.io.TempDir;
 import org.ternary4j.core.grouping.Grouping;
 import org.ternary4j.core.projection.Projections;
 import org.ternary4j.eval.ort.Evaluator;
-import org.ternary4j.eval.ort.OnnxModel;
+import org.ternary4j.eval.ort.OrtModel;
 import org.ternary4j.eval.ort.OrtSessions;
 import org.ternary4j.eval.ort.RandomInputs;
 import org.ternary4j.formats.data.Dataset;
@@ -36,7 +36,7 @@ class MatMulNBitsQuantizationTest {
         System.out.print(in.getFileName() + " " + options.grouping().spec() + ": " + text);
         assertFalse(r.nbits().blockSizes().isEmpty());
         assertTrue(Files.size(nb) < Files.size(dq), "packed weights shrink the file");
-        try (OnnxModel a = OnnxModel.open(dq, 1, null, dims); OnnxModel b = OnnxModel.open(nb, 1, null, dims)) {
+        try (OrtModel a = OrtModel.open(dq, 1, null, dims); OrtModel b = OrtModel.open(nb, 1, null, dims)) {
             Dataset data = RandomInputs.forModel(a, 4, 7);
             float[][] x = Evaluator.outputs(a, data, 4), y = Evaluator.outputs(b, data, 4);
             double maxAbs = 0, maxDiff = 0;
@@ -66,7 +66,7 @@ class MatMulNBitsQuantizationTest {
         Path nb = dir.resolve("nb.onnx");
         OnnxOptions o = OnnxOptions.of(Projections.parse("tnt"), Grouping.parse("row")).withAllLayers(true);
         MatMulNBitsQuantization.run(OnnxQuantization.Request.of(MODELS.resolve("mlp-fmnist.onnx"), nb, o));
-        try (OnnxModel a = OnnxModel.open(nb, 1, null); OnnxModel b = OnnxModel.open(nb, 1, null, Map.of(), OrtSessions.LUT_GEMM)) {
+        try (OrtModel a = OrtModel.open(nb, 1, null); OrtModel b = OrtModel.open(nb, 1, null, Map.of(), OrtSessions.LUT_GEMM)) {
             Dataset data = RandomInputs.forModel(a, 8, 3);
             float[][] x = Evaluator.outputs(a, data, 8), y = Evaluator.outputs(b, data, 8);
             boolean differs = false;

@@ -24,11 +24,11 @@ public final class Evaluator {
 
     private Evaluator() {}
 
-    public static EvalResult evaluate(OnnxModel model, Dataset data, int batchSize) throws IOException {
+    public static EvalResult evaluate(OrtModel model, Dataset data, int batchSize) throws IOException {
         return run(model, null, data, batchSize);
     }
 
-    public static EvalResult compare(OnnxModel model, OnnxModel other, Dataset data, int batchSize) throws IOException {
+    public static EvalResult compare(OrtModel model, OrtModel other, Dataset data, int batchSize) throws IOException {
         return run(model, other, data, batchSize);
     }
 
@@ -36,7 +36,7 @@ public final class Evaluator {
      * The scored output of every example, flattened per example, in example order: for checking
      * another engine (the project's own runtime) against ONNX Runtime output by output.
      */
-    public static float[][] outputs(OnnxModel model, Dataset data, int wanted) throws IOException {
+    public static float[][] outputs(OrtModel model, Dataset data, int wanted) throws IOException {
         InputPlan plan = InputPlan.of(model, data);
         int batch = plan.batchSize(wanted), n = data.count();
         float[][] all = new float[n][];
@@ -51,7 +51,7 @@ public final class Evaluator {
     /** One batch of outputs: per example a flattened vector, {@code classes} values per position. */
     private record Rows(float[][] rows, int classes) {}
 
-    private static EvalResult run(OnnxModel a, OnnxModel b, Dataset data, int wanted) throws IOException {
+    private static EvalResult run(OrtModel a, OrtModel b, Dataset data, int wanted) throws IOException {
         if (wanted < 1) throw new IllegalArgumentException("batch size must be ≥ 1, got " + wanted);
         int n = data.count();
         if (n == 0) throw new IllegalArgumentException(data.source() + ": no examples to evaluate");
@@ -74,14 +74,14 @@ public final class Evaluator {
         return score.result(n);
     }
 
-    private static Rows outputs(OnnxModel model, InputPlan plan, int from, int to, int batch) throws IOException {
+    private static Rows outputs(OrtModel model, InputPlan plan, int from, int to, int batch) throws IOException {
         Map<String, OnnxTensor> feeds;
         try {
             feeds = plan.tensors(OrtSessions.environment(), from, to, batch);
         } catch (OrtException e) {
             throw new IOException(model.file() + ": cannot build input tensors: " + OrtSessions.firstLine(e.getMessage()));
         }
-        OnnxModel.Output out;
+        OrtModel.Output out;
         try {
             out = model.run(feeds);
         } finally {
@@ -104,12 +104,12 @@ public final class Evaluator {
     private static final class Score {
         final int[] labels;
         final String source;
-        final OnnxModel a, b;
+        final OrtModel a, b;
         long agree, positions;
         int correctA, correctB, nonFinite, cosCount;
         double cosSum, cosMin = Double.POSITIVE_INFINITY;
 
-        Score(Dataset data, OnnxModel a, OnnxModel b) {
+        Score(Dataset data, OrtModel a, OrtModel b) {
             this.labels = data.labels();
             this.source = data.source();
             this.a = a;

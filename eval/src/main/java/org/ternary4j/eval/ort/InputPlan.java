@@ -25,7 +25,7 @@ import org.ternary4j.formats.data.NdArray;
 public final class InputPlan {
 
     /** One model input, its data, and the resolved shape of one example. */
-    public record Binding(OnnxModel.Input input, NdArray data, long[] exampleShape) {}
+    public record Binding(OrtModel.Input input, NdArray data, long[] exampleShape) {}
 
     private static final Set<OnnxJavaType> INTEGER = EnumSet.of(OnnxJavaType.INT64, OnnxJavaType.INT32, OnnxJavaType.INT16,
             OnnxJavaType.INT8, OnnxJavaType.UINT8);
@@ -40,12 +40,12 @@ public final class InputPlan {
         this.fixedBatch = fixedBatch;
     }
 
-    public static InputPlan of(OnnxModel model, Dataset data) throws IOException {
+    public static InputPlan of(OrtModel model, Dataset data) throws IOException {
         return of(model.file().toString(), model.inputs(), data);
     }
 
     /** The plan for feeding {@code data} to a model (named {@code file} in messages) that declares {@code inputs}. */
-    public static InputPlan of(String file, List<OnnxModel.Input> inputs, Dataset data) throws IOException {
+    public static InputPlan of(String file, List<OrtModel.Input> inputs, Dataset data) throws IOException {
         List<Binding> bindings = new ArrayList<>();
         boolean unnamed = data.inputs().size() == 1 && data.inputs().get(0).name() == null;
         if (unnamed && inputs.size() != 1) {
@@ -55,7 +55,7 @@ public final class InputPlan {
         Map<String, NdArray> byName = new LinkedHashMap<>();
         for (Dataset.NamedArray a : data.inputs()) byName.put(a.name(), a.array());
         int fixed = 0;
-        for (OnnxModel.Input in : inputs) {
+        for (OrtModel.Input in : inputs) {
             NdArray array = unnamed ? data.inputs().get(0).array() : byName.get(in.name());
             if (array == null) {
                 throw new IOException(data.source() + ": no array for model input '" + in.name() + "' (arrays: " + byName.keySet() + ")");
@@ -87,11 +87,11 @@ public final class InputPlan {
         return new InputPlan(List.copyOf(bindings), fixed);
     }
 
-    private static String arrayName(boolean unnamed, OnnxModel.Input in) {
+    private static String arrayName(boolean unnamed, OrtModel.Input in) {
         return "'" + (unnamed ? "x" : in.name()) + "'";
     }
 
-    private static void requireWhole(String source, String array, OnnxModel.Input in, NdArray data) throws IOException {
+    private static void requireWhole(String source, String array, OrtModel.Input in, NdArray data) throws IOException {
         float[] v = data.data();
         for (int i = 0; i < v.length; i++) {
             if (v[i] != Math.rint(v[i])) {

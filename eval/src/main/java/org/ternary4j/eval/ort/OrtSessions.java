@@ -48,11 +48,11 @@ public final class OrtSessions {
     }
 
     /** The session's inputs as declared, in the model's order; {@code file} names the model in messages. */
-    public static List<OnnxModel.Input> inputs(OrtSession session, Object file) throws OrtException, IOException {
-        List<OnnxModel.Input> inputs = new ArrayList<>();
+    public static List<OrtModel.Input> inputs(OrtSession session, Object file) throws OrtException, IOException {
+        List<OrtModel.Input> inputs = new ArrayList<>();
         for (NodeInfo n : session.getInputInfo().values()) {
             if (!(n.getInfo() instanceof TensorInfo t)) throw new IOException(file + ": input '" + n.getName() + "' is not a tensor");
-            inputs.add(new OnnxModel.Input(n.getName(), t.type, t.getShape()));
+            inputs.add(new OrtModel.Input(n.getName(), t.type, t.getShape()));
         }
         return List.copyOf(inputs);
     }

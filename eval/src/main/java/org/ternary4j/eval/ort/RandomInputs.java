@@ -21,12 +21,12 @@ public final class RandomInputs {
     private RandomInputs() {}
 
     /** Parses {@code random:N[:SEED]}; returns null when {@code spec} is not of that form. */
-    public static Dataset fromSpec(String spec, OnnxModel model) {
+    public static Dataset fromSpec(String spec, OrtModel model) {
         return fromSpec(spec, model, DYNAMIC_DIM);
     }
 
-    /** As {@link #fromSpec(String, OnnxModel)}, dynamic dimensions other than the batch {@code dynamicDim}. */
-    public static Dataset fromSpec(String spec, OnnxModel model, int dynamicDim) {
+    /** As {@link #fromSpec(String, OrtModel)}, dynamic dimensions other than the batch {@code dynamicDim}. */
+    public static Dataset fromSpec(String spec, OrtModel model, int dynamicDim) {
         if (dynamicDim < 1) throw new IllegalArgumentException("dynamic dimension size must be ≥ 1, got " + dynamicDim);
         if (!spec.startsWith("random:")) return null;
         String[] parts = spec.split(":");
@@ -41,14 +41,14 @@ public final class RandomInputs {
         }
     }
 
-    public static Dataset forModel(OnnxModel model, int n, long seed) {
+    public static Dataset forModel(OrtModel model, int n, long seed) {
         return forModel(model, n, seed, DYNAMIC_DIM);
     }
 
-    private static Dataset forModel(OnnxModel model, int n, long seed, int dynamicDim) {
+    private static Dataset forModel(OrtModel model, int n, long seed, int dynamicDim) {
         SplittableRandom root = new SplittableRandom(seed);
         List<Dataset.NamedArray> arrays = new ArrayList<>();
-        for (OnnxModel.Input in : model.inputs()) {
+        for (OrtModel.Input in : model.inputs()) {
             SplittableRandom rnd = root.split();
             long[] declared = in.shape();
             int[] shape = new int[Math.max(1, declared.length)];

@@ -5,7 +5,7 @@ import java.nio.file.Path;
 import java.util.List;
 import org.ternary4j.eval.ort.EvalResult;
 import org.ternary4j.eval.ort.Evaluator;
-import org.ternary4j.eval.ort.OnnxModel;
+import org.ternary4j.eval.ort.OrtModel;
 import org.ternary4j.formats.data.Dataset;
 import org.ternary4j.formats.data.NdArray;
 
@@ -60,7 +60,7 @@ public final class OcrTask {
 
     /** Orientation accuracy of a direction classifier. */
     public static double orientationAccuracy(Path model, Dataset lines, int threads) throws IOException {
-        try (OnnxModel m = OnnxModel.open(model, threads, null)) {
+        try (OrtModel m = OrtModel.open(model, threads, null)) {
             EvalResult r = Evaluator.evaluate(m, lines, Evaluator.DEFAULT_BATCH);
             return r.top1();
         }
@@ -68,7 +68,7 @@ public final class OcrTask {
 
     /** Character error rate of a recogniser: total edit distance over total reference characters. */
     public static double characterErrorRate(Path model, Recognition lines, List<String> characters, int threads) throws IOException {
-        try (OnnxModel m = OnnxModel.open(model, threads, null)) {
+        try (OrtModel m = OrtModel.open(model, threads, null)) {
             float[][] out = Evaluator.outputs(m, lines.data(), Evaluator.DEFAULT_BATCH);
             long errors = 0, total = 0;
             for (int i = 0; i < out.length; i++) {

@@ -15,7 +15,7 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.Set;
 import org.ternary4j.eval.ort.Evaluator;
-import org.ternary4j.eval.ort.OnnxModel;
+import org.ternary4j.eval.ort.OrtModel;
 import org.ternary4j.formats.data.Dataset;
 import org.ternary4j.formats.data.NdArray;
 import org.ternary4j.formats.data.NpzWriter;
@@ -134,7 +134,7 @@ public final class SentenceRetrieval {
      * Sentence embeddings of the tokenised texts: batches of similar length (sorted, so little
      * padding), mean-pooled over the real tokens, L2-normalised.
      */
-    public static float[][] embed(OnnxModel model, long[][] ids) throws IOException {
+    public static float[][] embed(OrtModel model, long[][] ids) throws IOException {
         Integer[] order = new Integer[ids.length];
         for (int i = 0; i < order.length; i++) order[i] = i;
         Arrays.sort(order, Comparator.comparingInt(i -> ids[i].length));
@@ -152,7 +152,7 @@ public final class SentenceRetrieval {
             }
             int[] shape = {b, length};
             List<Dataset.NamedArray> arrays = new ArrayList<>();
-            for (OnnxModel.Input in : model.inputs()) {
+            for (OrtModel.Input in : model.inputs()) {
                 if (!INPUTS.contains(in.name())) throw new IOException(model.file() + ": input '" + in.name() + "' is not one of " + INPUTS);
                 float[] v = in.name().equals("input_ids") ? tok : in.name().equals("attention_mask") ? mask : new float[b * length];
                 arrays.add(new Dataset.NamedArray(in.name(), new NdArray(shape, v)));

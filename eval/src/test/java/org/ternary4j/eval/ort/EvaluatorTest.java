@@ -33,7 +33,7 @@ class EvaluatorTest {
     @Test
     void top1AccuracyMatchesTheHandCount() throws IOException {
         Path m = TinyModels.linear(dir.resolve("pick.onnx"), PICK, ZERO, "N");
-        try (OnnxModel model = OnnxModel.open(m, 1, null)) {
+        try (OrtModel model = OrtModel.open(m, 1, null)) {
             for (int batch : new int[] {1, 2, 3, 5, 64}) {
                 EvalResult r = Evaluator.evaluate(model, fiveExamples(), batch);
                 assertEquals(5, r.n());
@@ -47,7 +47,7 @@ class EvaluatorTest {
     @Test
     void fixedBatchModelsArePaddedAndPaddingIsDropped() throws IOException {
         Path m = TinyModels.linear(dir.resolve("fixed.onnx"), PICK, ZERO, 2);
-        try (OnnxModel model = OnnxModel.open(m, 1, null)) {
+        try (OrtModel model = OrtModel.open(m, 1, null)) {
             assertEquals(0.8, Evaluator.evaluate(model, fiveExamples(), 64).top1());
         }
     }
@@ -56,7 +56,7 @@ class EvaluatorTest {
     void comparingAModelWithItselfGivesFullAgreementAndCosineOne() throws IOException {
         Path a = TinyModels.linear(dir.resolve("a.onnx"), PICK, new float[] {0.1f, -0.2f, 0.3f}, "N");
         Path copy = Files.copy(a, dir.resolve("copy.onnx"));
-        try (OnnxModel ma = OnnxModel.open(a, 1, null); OnnxModel mb = OnnxModel.open(copy, 2, null)) {
+        try (OrtModel ma = OrtModel.open(a, 1, null); OrtModel mb = OrtModel.open(copy, 2, null)) {
             EvalResult r = Evaluator.compare(ma, mb, fiveExamples(), 2);
             assertEquals(r.top1(), r.compare().top1());
             assertEquals(1.0, r.compare().agreement());
@@ -71,7 +71,7 @@ class EvaluatorTest {
     void comparisonOfSwappedClassesMatchesHandComputedCosines() throws IOException {
         Path a = TinyModels.linear(dir.resolve("pick.onnx"), PICK, ZERO, "N");
         Path b = TinyModels.linear(dir.resolve("swap.onnx"), SWAP, ZERO, "N");
-        try (OnnxModel ma = OnnxModel.open(a, 1, null); OnnxModel mb = OnnxModel.open(b, 1, null)) {
+        try (OrtModel ma = OrtModel.open(a, 1, null); OrtModel mb = OrtModel.open(b, 1, null)) {
             EvalResult r = Evaluator.compare(ma, mb, fiveExamples(), 3);
             assertEquals(0.8, r.top1());
             // B's arg-maxes: 1, 0, 2, 0, 1 → right on examples 2 and 3; agrees with A only on example 2.
@@ -94,7 +94,7 @@ class EvaluatorTest {
         Path one = TinyModels.scale(dir.resolve("one.onnx"), 1f, 2, 3);
         Path two = TinyModels.scale(dir.resolve("two.onnx"), 2f, 2, 3);
         Path neg = TinyModels.scale(dir.resolve("neg.onnx"), -1f, 2, 3);
-        try (OnnxModel m1 = OnnxModel.open(one, 1, null); OnnxModel m2 = OnnxModel.open(two, 1, null); OnnxModel mn = OnnxModel.open(neg, 1, null)) {
+        try (OrtModel m1 = OrtModel.open(one, 1, null); OrtModel m2 = OrtModel.open(two, 1, null); OrtModel mn = OrtModel.open(neg, 1, null)) {
             EvalResult same = Evaluator.compare(m1, m2, data, 4);
             assertNull(same.top1());
             assertNull(same.compare().top1());
@@ -114,7 +114,7 @@ class EvaluatorTest {
         float[] c = {0, 0, 0, 0, 0, 5};
         Path id = TinyModels.scale(dir.resolve("id.onnx"), 1f, 2, 3);
         Path shifted = TinyModels.addConstant(dir.resolve("shift.onnx"), c, 2, 3);
-        try (OnnxModel a = OnnxModel.open(id, 1, null); OnnxModel b = OnnxModel.open(shifted, 1, null)) {
+        try (OrtModel a = OrtModel.open(id, 1, null); OrtModel b = OrtModel.open(shifted, 1, null)) {
             EvalResult r = Evaluator.compare(a, b, data, 8);
             // Arg-maxes: example 0 (2, 0) vs (2, 2); example 1 (1, 2) vs (1, 2): three of four positions agree.
             assertEquals(0.75, r.compare().agreement());
@@ -143,7 +143,7 @@ class EvaluatorTest {
         float[] x = {1, 2, 3, 4, 5, 6, Float.NaN, 0, 0, 0, 0, 0};
         Dataset data = Dataset.of("nan", new NdArray(new int[] {2, 6}, x), null);
         Path one = TinyModels.scale(dir.resolve("one.onnx"), 1f, 6);
-        try (OnnxModel m = OnnxModel.open(one, 1, null)) {
+        try (OrtModel m = OrtModel.open(one, 1, null)) {
             EvalResult r = Evaluator.compare(m, m, data, 8);
             assertEquals(1, r.compare().nonFinite());
             assertEquals(0.5, r.compare().agreement());
@@ -154,7 +154,7 @@ class EvaluatorTest {
     @Test
     void namedIntegerInputsFromRandomTokens() throws IOException {
         Path m = TinyModels.tokens(dir.resolve("tokens.onnx"));
-        try (OnnxModel model = OnnxModel.open(m, 1, null)) {
+        try (OrtModel model = OrtModel.open(m, 1, null)) {
             Dataset data = RandomInputs.fromSpec("random:5:9", model);
             assertEquals(5, data.count());
             NdArray ids = data.inputs().get(0).array();
@@ -171,7 +171,7 @@ class EvaluatorTest {
     @Test
     void symbolicDimensionsCanBeFixedByName() throws IOException {
         Path m = TinyModels.tokens(dir.resolve("tokens.onnx"));
-        try (OnnxModel model = OnnxModel.open(m, 1, null, java.util.Map.of("S", 5L))) {
+        try (OrtModel model = OrtModel.open(m, 1, null, java.util.Map.of("S", 5L))) {
             assertArrayEquals(new long[] {-1, 5}, model.inputs().get(0).shape());
             assertArrayEquals(new int[] {3, 5}, RandomInputs.forModel(model, 3, 1).inputs().get(0).array().shape());
         }
@@ -190,10 +190,10 @@ class EvaluatorTest {
         for (int i = 0; i < y.length; i++) y[i] = rnd.nextInt(3);
         Dataset data = Dataset.of("rnd", new NdArray(new int[] {200, 4}, x), y);
         EvalResult first;
-        try (OnnxModel ma = OnnxModel.open(a, 1, null); OnnxModel mb = OnnxModel.open(b, 1, null)) {
+        try (OrtModel ma = OrtModel.open(a, 1, null); OrtModel mb = OrtModel.open(b, 1, null)) {
             first = Evaluator.compare(ma, mb, data, 32);
         }
-        try (OnnxModel ma = OnnxModel.open(a, 2, null); OnnxModel mb = OnnxModel.open(b, 2, null)) {
+        try (OrtModel ma = OrtModel.open(a, 2, null); OrtModel mb = OrtModel.open(b, 2, null)) {
             assertEquals(first, Evaluator.compare(ma, mb, data, 32));
         }
     }
@@ -212,14 +212,14 @@ class EvaluatorTest {
     @Test
     void badInputsGiveOneLineErrorsNamingTheFile() throws IOException {
         Path garbage = Files.write(dir.resolve("garbage.onnx"), new byte[] {1, 2, 3, 4, 5});
-        String g = assertThrows(IOException.class, () -> OnnxModel.open(garbage, 1, null)).getMessage();
+        String g = assertThrows(IOException.class, () -> OrtModel.open(garbage, 1, null)).getMessage();
         assertTrue(g.startsWith(garbage.toString()) && !g.contains("\n"), g);
         Path missing = dir.resolve("missing.onnx");
-        assertEquals(missing + ": no such file", assertThrows(IOException.class, () -> OnnxModel.open(missing, 1, null)).getMessage());
+        assertEquals(missing + ": no such file", assertThrows(IOException.class, () -> OrtModel.open(missing, 1, null)).getMessage());
 
         Path m = TinyModels.linear(dir.resolve("pick.onnx"), PICK, ZERO, "N");
-        try (OnnxModel model = OnnxModel.open(m, 1, null)) {
-            assertTrue(assertThrows(IOException.class, () -> OnnxModel.open(m, 1, "nope")).getMessage().contains("no output 'nope'"));
+        try (OrtModel model = OrtModel.open(m, 1, null)) {
+            assertTrue(assertThrows(IOException.class, () -> OrtModel.open(m, 1, "nope")).getMessage().contains("no output 'nope'"));
             Dataset wrongShape = Dataset.of("w", new NdArray(new int[] {2, 5}, new float[10]), null);
             String s = assertThrows(IOException.class, () -> Evaluator.evaluate(model, wrongShape, 8)).getMessage();
             assertTrue(s.contains("[5]") && s.contains("do not fit") && s.contains(m.toString()), s);
@@ -230,13 +230,13 @@ class EvaluatorTest {
             assertThrows(IllegalArgumentException.class, () -> Evaluator.evaluate(model, empty, 8));
         }
         Path tokens = TinyModels.tokens(dir.resolve("tokens.onnx"));
-        try (OnnxModel model = OnnxModel.open(tokens, 1, null)) {
+        try (OrtModel model = OrtModel.open(tokens, 1, null)) {
             String s = assertThrows(IOException.class, () -> Evaluator.evaluate(model, fiveExamples(), 8)).getMessage();
             assertTrue(s.contains("has 2 inputs"), s);
             assertThrows(IllegalArgumentException.class, () -> RandomInputs.fromSpec("random:x", model));
         }
         Path other = TinyModels.scale(dir.resolve("six.onnx"), 1f, 4);
-        try (OnnxModel a = OnnxModel.open(m, 1, null); OnnxModel b = OnnxModel.open(other, 1, null)) {
+        try (OrtModel a = OrtModel.open(m, 1, null); OrtModel b = OrtModel.open(other, 1, null)) {
             String s = assertThrows(IOException.class, () -> Evaluator.compare(a, b, fiveExamples(), 8)).getMessage();
             assertTrue(s.contains("4 values per example") && s.contains("3"), s);
         }

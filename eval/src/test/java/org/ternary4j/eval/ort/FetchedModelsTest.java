@@ -32,7 +32,7 @@ class FetchedModelsTest {
         Assumptions.assumeTrue(Files.isRegularFile(file), file + " not fetched; run scripts/fetch-models.sh to include it");
         Map<String, Long> fixed = new java.util.LinkedHashMap<>();
         for (String d : dims.split(";")) if (!d.isBlank()) fixed.put(d.split("=")[0], Long.parseLong(d.split("=")[1]));
-        try (OnnxModel a = OnnxModel.open(file, 1, null, fixed); OnnxModel b = OnnxModel.open(file, 1, null, fixed)) {
+        try (OrtModel a = OrtModel.open(file, 1, null, fixed); OrtModel b = OrtModel.open(file, 1, null, fixed)) {
             Dataset data = RandomInputs.forModel(a, 3, 5);
             EvalResult r = Evaluator.compare(a, b, data, 2);
             assertEquals(3, r.n());

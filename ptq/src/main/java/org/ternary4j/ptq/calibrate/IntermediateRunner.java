@@ -12,7 +12,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import org.ternary4j.eval.ort.InputPlan;
-import org.ternary4j.eval.ort.OnnxModel;
+import org.ternary4j.eval.ort.OrtModel;
 import org.ternary4j.eval.ort.OrtNatives;
 import org.ternary4j.eval.ort.OrtSessions;
 import org.ternary4j.formats.data.Dataset;
@@ -33,9 +33,9 @@ final class IntermediateRunner implements AutoCloseable {
 
     private final String file;
     private final OrtSession session;
-    private final List<OnnxModel.Input> inputs;
+    private final List<OrtModel.Input> inputs;
 
-    private IntermediateRunner(String file, OrtSession session, List<OnnxModel.Input> inputs) {
+    private IntermediateRunner(String file, OrtSession session, List<OrtModel.Input> inputs) {
         this.file = file;
         this.session = session;
         this.inputs = inputs;

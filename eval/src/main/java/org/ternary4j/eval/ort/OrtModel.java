@@ -18,7 +18,7 @@ import java.util.Set;
  * An ONNX model opened in ONNX Runtime on the CPU with a fixed thread count, sequential execution
  * and deterministic kernels, so that the same inputs give the same outputs on every run.
  */
-public final class OnnxModel implements AutoCloseable {
+public final class OrtModel implements AutoCloseable {
 
     /** A model input as declared: name, element type, shape (−1 for a dynamic dimension). */
     public record Input(String name, OnnxJavaType type, long[] shape) {
@@ -33,7 +33,7 @@ public final class OnnxModel implements AutoCloseable {
     private final List<Input> inputs;
     private final String output;
 
-    private OnnxModel(Path file, OrtSession session, List<Input> inputs, String output) {
+    private OrtModel(Path file, OrtSession session, List<Input> inputs, String output) {
         this.file = file;
         this.session = session;
         this.inputs = inputs;
@@ -44,7 +44,7 @@ public final class OnnxModel implements AutoCloseable {
      * Opens {@code file}; {@code threads} intra-op threads (≥ 1); {@code outputName} picks the
      * output to score (null: the first declared output).
      */
-    public static OnnxModel open(Path file, int threads, String outputName) throws IOException {
+    public static OrtModel open(Path file, int threads, String outputName) throws IOException {
         return open(file, threads, outputName, Map.of());
     }
 
@@ -52,7 +52,7 @@ public final class OnnxModel implements AutoCloseable {
      * As {@link #open(Path, int, String)}, with symbolic dimensions fixed by name (ONNX
      * {@code dim_param}, e.g. {@code sequence_length=32}); the model then declares those sizes.
      */
-    public static OnnxModel open(Path file, int threads, String outputName, Map<String, Long> dims) throws IOException {
+    public static OrtModel open(Path file, int threads, String outputName, Map<String, Long> dims) throws IOException {
         return open(file, threads, outputName, dims, Map.of());
     }
 
@@ -60,7 +60,7 @@ public final class OnnxModel implements AutoCloseable {
      * As {@link #open(Path, int, String, Map)}, with ONNX Runtime session configuration entries
      * added, e.g. {@link OrtSessions#LUT_GEMM} for the table-lookup kernel of 2-bit MatMulNBits.
      */
-    public static OnnxModel open(Path file, int threads, String outputName, Map<String, Long> dims, Map<String, String> config) throws IOException {
+    public static OrtModel open(Path file, int threads, String outputName, Map<String, Long> dims, Map<String, String> config) throws IOException {
         if (threads < 1) throw new IllegalArgumentException("threads must be ≥ 1, got " + threads);
         if (!Files.isRegularFile(file)) throw new IOException(file + ": no such file");
         OrtNatives.prepare();
@@ -78,7 +78,7 @@ public final class OnnxModel implements AutoCloseable {
             if (!outputs.containsKey(output)) {
                 throw new IOException(file + ": no output '" + output + "' (outputs: " + String.join(", ", outputs.keySet()) + ")");
             }
-            return new OnnxModel(file, session, inputs, output);
+            return new OrtModel(file, session, inputs, output);
         } catch (OrtException e) {
             closeQuietly(session);
             throw new IOException(file + ": ONNX Runtime cannot load the model: " + OrtSessions.firstLine(e.getMessage()));
