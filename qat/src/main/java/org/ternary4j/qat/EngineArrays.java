@@ -2,6 +2,7 @@ package org.ternary4j.qat;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.types.Shape;
+import java.util.function.BinaryOperator;
 
 /**
  * Arrays the backward pass can safely read. DJL's PyTorch engine wraps data given from Java
@@ -29,26 +30,25 @@ public final class EngineArrays {
     }
 
     public static NDArray mul(NDArray x, float v) {
-        try (NDArray s = scalar(x, v)) {
-            return x.mul(s);
-        }
+        return withScalar(x, v, NDArray::mul);
     }
 
     public static NDArray div(NDArray x, float v) {
-        try (NDArray s = scalar(x, v)) {
-            return x.div(s);
-        }
+        return withScalar(x, v, NDArray::div);
     }
 
     public static NDArray pow(NDArray x, float v) {
-        try (NDArray s = scalar(x, v)) {
-            return x.pow(s);
-        }
+        return withScalar(x, v, NDArray::pow);
     }
 
     public static NDArray maximum(NDArray x, float v) {
+        return withScalar(x, v, NDArray::maximum);
+    }
+
+    /** {@code op(x, v)} with {@code v} as an engine-owned scalar, closed at once: autograd holds its own reference. */
+    private static NDArray withScalar(NDArray x, float v, BinaryOperator<NDArray> op) {
         try (NDArray s = scalar(x, v)) {
-            return x.maximum(s);
+            return op.apply(x, s);
         }
     }
 }
