@@ -184,7 +184,7 @@ public final class PackedReader implements AutoCloseable {
         TensorInfo scalesInfo = file.tensor(PackedFormat.scalesName(name));
         try {
             byte[] codes = e.packing().unpack(file.readBytes(file.tensor(PackedFormat.codesName(name))), Shapes.size(e.shape()));
-            float[] flat = scalesInfo.dtype() == DType.F16 ? halfToFloat(file.readShorts(scalesInfo)) : file.readFloats(scalesInfo);
+            float[] flat = file.readFloats(scalesInfo); // F32 or F16, checked when the file was opened
             for (float v : flat) {
                 if (!(v >= 0) || Float.isInfinite(v)) throw new IllegalArgumentException("scale " + v + " is not a finite non-negative number");
             }
@@ -208,12 +208,6 @@ public final class PackedReader implements AutoCloseable {
     public boolean halfScales(String name) throws IOException {
         entry(name);
         return file.tensor(PackedFormat.scalesName(name)).dtype() == DType.F16;
-    }
-
-    private static float[] halfToFloat(short[] bits) {
-        float[] f = new float[bits.length];
-        for (int i = 0; i < bits.length; i++) f[i] = Float.float16ToFloat(bits[i]);
-        return f;
     }
 
     /** The tensors stored unchanged, in file order; read them through {@link #file()}. */
