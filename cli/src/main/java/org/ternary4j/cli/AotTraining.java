@@ -4,11 +4,9 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
-import java.util.stream.Stream;
 import org.ternary4j.formats.safetensors.DType;
 import org.ternary4j.formats.safetensors.SafetensorsWriter;
 import org.ternary4j.formats.safetensors.TensorSpec;
@@ -37,9 +35,7 @@ final class AotTraining {
             return Main.run("quantize", in.toString(), "-o", dir.resolve("out.safetensors").toString(), "--packed", dir.resolve("packed.safetensors").toString(),
                     "--report", dir.resolve("report.json").toString(), "--method", "tnt", "--grouping", "row");
         } finally {
-            try (Stream<Path> s = Files.walk(dir)) {
-                for (Path p : s.sorted(Comparator.reverseOrder()).toList()) Files.deleteIfExists(p);
-            }
+            StagedOutputs.deleteTree(dir);
         }
     }
 
