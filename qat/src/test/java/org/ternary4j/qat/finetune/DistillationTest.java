@@ -6,6 +6,7 @@ import static org.ternary4j.qat.graph.TinyGraphs.floats;
 import static org.ternary4j.qat.graph.TinyGraphs.node;
 
 import ai.djl.engine.Engine;
+import ai.onnx.proto.OnnxMl;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
@@ -39,8 +40,7 @@ class DistillationTest {
     @Test
     void perTokenLossIgnoresPaddingAndMatchesHandComputedValue() throws Exception {
         Random r = new Random(3);
-        Path f = TinyGraphs.write(dir, "tokens", TinyGraphs.model(13, List.of("x", "attention_mask"), List.of("y"),
-                List.of(node("MatMul", List.of("x", "w"), "y")), List.of(floats("w", Tensor.random(r, K, M)))));
+        Path f = maskedModel("tokens", r, node("MatMul", List.of("x", "w"), "y"));
         Tensor x = Tensor.random(r, N, T, K);
         Dataset data = tokens(x);
         try (OnnxModel m = OnnxModel.read(f); NDManager nd = NDManager.newBaseManager()) {
@@ -89,8 +89,7 @@ class DistillationTest {
     @Test
     void aBatchIsCutAfterItsLastRealTokenAndTheTeacherWithIt() throws Exception {
         Random r = new Random(5);
-        Path f = TinyGraphs.write(dir, "cut", TinyGraphs.model(13, List.of("x", "attention_mask"), List.of("y"),
-                List.of(node("MatMul", List.of("x", "w"), "y")), List.of(floats("w", Tensor.random(r, K, M)))));
+        Path f = maskedModel("cut", r, node("MatMul", List.of("x", "w"), "y"));
         Tensor x = Tensor.random(r, N, T, K);
         Dataset data = tokens(x);
         try (OnnxModel m = OnnxModel.read(f); NDManager nd = NDManager.newBaseManager()) {
@@ -118,8 +117,7 @@ class DistillationTest {
     @Test
     void hiddenTargetsAddTheirWeightedSquaredErrorWithoutACosineTerm() throws Exception {
         Random r = new Random(7);
-        Path f = TinyGraphs.write(dir, "hidden", TinyGraphs.model(13, List.of("x", "attention_mask"), List.of("y"),
-                List.of(node("MatMul", List.of("x", "w"), "h"), node("Relu", List.of("h"), "y")), List.of(floats("w", Tensor.random(r, K, M)))));
+        Path f = maskedModel("hidden", r, node("MatMul", List.of("x", "w"), "h"), node("Relu", List.of("h"), "y"));
         Tensor x = Tensor.random(r, N, T, K);
         Dataset data = tokens(x);
         try (OnnxModel m = OnnxModel.read(f); NDManager nd = NDManager.newBaseManager()) {
@@ -169,8 +167,7 @@ class DistillationTest {
     @Test
     void teacherValuesBeyondTheMemoryLeftAreRefusedNamingTheFile() throws Exception {
         Random r = new Random(9);
-        Path f = TinyGraphs.write(dir, "memory", TinyGraphs.model(13, List.of("x", "attention_mask"), List.of("y"),
-                List.of(node("MatMul", List.of("x", "w"), "y")), List.of(floats("w", Tensor.random(r, K, M)))));
+        Path f = maskedModel("memory", r, node("MatMul", List.of("x", "w"), "y"));
         Dataset data = tokens(Tensor.random(r, N, T, K));
         try (OnnxModel m = OnnxModel.read(f); NDManager nd = NDManager.newBaseManager()) {
             GraphInterpreter g = GraphInterpreter.of(m, nd);
@@ -181,6 +178,12 @@ class DistillationTest {
                     () -> Distillation.teacher(g, in, Target.of(g), nd, 2, 71));
             assertTrue(e.getMessage().startsWith("tokens.npz: the full-precision values of 1 targets on 3 examples need more than 0.00 GB"), e.getMessage());
         }
+    }
+
+    /** A model of inputs x and attention_mask, output y and one random weight w [K, M], written to the test's folder. */
+    private Path maskedModel(String name, Random r, OnnxMl.NodeProto... nodes) throws java.io.IOException {
+        return TinyGraphs.write(dir, name, TinyGraphs.model(13, List.of("x", "attention_mask"), List.of("y"), List.of(nodes),
+                List.of(floats("w", Tensor.random(r, K, M)))));
     }
 
     /** x [N, T, K] with its attention_mask MASK, as an .npz gives them. */

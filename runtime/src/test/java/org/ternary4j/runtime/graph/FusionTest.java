@@ -166,12 +166,8 @@ class FusionTest {
         Graph fused = Graph.compile(Onnx.read(model), packed), unfused = Graph.compile(Onnx.read(exposed), packed);
         assertEquals(1, fused.stepCount(), "conv + hardswish");
         assertEquals(5, unfused.stepCount(), "c is a graph output: nothing fused");
-        float[] x = OperatorsTest.input(new int[] {2, C, H, W}, rnd, false).floats().clone();
-        for (int k = 0; k < x.length; k++) x[k] *= 4; // outputs well past the clip bounds on both sides
-        Map<String, Tensor> in = Map.of("x", new Tensor.F32(new int[] {2, C, H, W}, x));
-        float[] a = fused.run(in, true, Parallel.serial()).get("y").floats(), b = unfused.run(in, true, Parallel.serial()).get("y").floats();
-        assertArrayEquals(b, a, "fused = unfused");
-        float[] expected = Onnx.ort(model, in).get("y").floats();
+        float[][] ys = fusedAgainstUnfused(model, fused, unfused, rnd);
+        float[] a = ys[0], expected = ys[1];
         int low = 0, high = 0;
         for (int k = 0; k < expected.length; k++) {
             assertEquals(expected[k], a[k], 1e-4 * (1 + Math.abs(expected[k])), "vs ONNX Runtime at " + k);
@@ -210,12 +206,8 @@ class FusionTest {
         Graph fused = Graph.compile(Onnx.read(model), packed), unfused = Graph.compile(Onnx.read(exposed), packed);
         assertEquals(mulOnly ? nodes.size() : 1, fused.stepCount(), mulOnly ? "a Mul alone is not fused, nor what reads it" : "conv + affine + hardswish (+ affine)");
         assertEquals(nodes.size(), unfused.stepCount(), "c is a graph output: nothing fused");
-        float[] x = OperatorsTest.input(new int[] {2, C, H, W}, rnd, false).floats().clone();
-        for (int k = 0; k < x.length; k++) x[k] *= 4; // outputs well past the clip bounds on both sides
-        Map<String, Tensor> in = Map.of("x", new Tensor.F32(new int[] {2, C, H, W}, x));
-        float[] a = fused.run(in, true, Parallel.serial()).get("y").floats(), b = unfused.run(in, true, Parallel.serial()).get("y").floats();
-        assertArrayEquals(b, a, "fused = unfused");
-        float[] expected = Onnx.ort(model, in).get("y").floats();
+        float[][] ys = fusedAgainstUnfused(model, fused, unfused, rnd);
+        float[] a = ys[0], expected = ys[1];
         float floor = after ? 3.470043e-5f : 0f, top = after ? 6f * 0.1675188f : 6f;
         int low = 0, high = 0;
         for (int k = 0; k < expected.length; k++) {
@@ -224,5 +216,18 @@ class FusionTest {
             if (expected[k] > top) high++;
         }
         assertEquals(true, low > 0 && high > 0, "both clip bounds reached: " + low + " at the floor, " + high + " above the top");
+    }
+
+    /**
+     * The fused graph's output y on inputs large enough to pass both clip bounds, after checking it
+     * has the unfused graph's bits; with ONNX Runtime's output of {@code model} on the same inputs.
+     */
+    private static float[][] fusedAgainstUnfused(OnnxMl.ModelProto model, Graph fused, Graph unfused, Random rnd) throws Exception {
+        float[] x = OperatorsTest.input(new int[] {2, C, H, W}, rnd, false).floats().clone();
+        for (int k = 0; k < x.length; k++) x[k] *= 4;
+        Map<String, Tensor> in = Map.of("x", new Tensor.F32(new int[] {2, C, H, W}, x));
+        float[] a = fused.run(in, true, Parallel.serial()).get("y").floats(), b = unfused.run(in, true, Parallel.serial()).get("y").floats();
+        assertArrayEquals(b, a, "fused = unfused");
+        return new float[][] {a, Onnx.ort(model, in).get("y").floats()};
     }
 }
