@@ -2,6 +2,7 @@ package org.ternary4j.cli;
 
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.List;
 import org.ternary4j.eval.ort.OrtModel;
 import org.ternary4j.eval.ort.RandomInputs;
 import org.ternary4j.formats.data.DataSources;
@@ -38,10 +39,15 @@ final class DataOptions {
 
     /** As {@link #load(OrtModel)}, the model's remaining symbolic dimensions (but the batch) {@code dynamicDim} in random inputs. */
     Dataset load(OrtModel model, int dynamicDim) throws IOException {
+        return load(model == null ? null : model.inputs(), dynamicDim);
+    }
+
+    /** As {@link #load(OrtModel, int)}, random inputs shaped like the {@code declared} ones. */
+    Dataset load(List<OrtModel.Input> declared, int dynamicDim) throws IOException {
         Dataset d;
         if (random()) {
             if (labels != null) throw new IllegalArgumentException("--labels makes no sense with --data " + data);
-            d = RandomInputs.fromSpec(data, model, dynamicDim);
+            d = RandomInputs.fromSpec(data, declared, dynamicDim);
         } else {
             d = DataSources.load(data, labels);
         }

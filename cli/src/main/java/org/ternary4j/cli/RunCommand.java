@@ -18,6 +18,7 @@ import org.ternary4j.core.KeptTensor;
 import org.ternary4j.core.TernaryTensor;
 import org.ternary4j.formats.data.Dataset;
 import org.ternary4j.eval.ort.Evaluator;
+import org.ternary4j.eval.ort.DeclaredInputs;
 import org.ternary4j.eval.ort.InputPlan;
 import org.ternary4j.eval.ort.RandomInputs;
 import org.ternary4j.eval.ort.OrtModel;
@@ -110,13 +111,10 @@ final class RunCommand implements Callable<Integer> {
              TernaryModel m = load(onnx, ternary, keptTensors, threads)) {
             packedBytes = m.packedWeightBytes();
             loadWarmUp = m.warmUp();
-            List<InputPlan.Binding> inputs;
-            // ONNX Runtime only reads the declared inputs here: --dim fixes symbolic sizes by name, and
-            // random inputs give the others the size the runtime's warm-up ran the model on
-            try (OrtModel declared = OrtModel.open(model, 1, null, dims)) {
-                d = data.load(declared, m.warmUpSide().orElse(RandomInputs.DYNAMIC_DIM));
-                inputs = InputPlan.of(declared, d).bindings();
-            }
+            // --dim fixes symbolic sizes by name; random inputs give the others the size the runtime's warm-up ran the model on
+            List<OrtModel.Input> declared = DeclaredInputs.of(onnx, dims);
+            d = data.load(declared, m.warmUpSide().orElse(RandomInputs.DYNAMIC_DIM));
+            List<InputPlan.Binding> inputs = InputPlan.of(model.toString(), declared, d).bindings();
             String output = m.outputNames().getFirst();
             int n = d.count();
             outputs = new float[n][];

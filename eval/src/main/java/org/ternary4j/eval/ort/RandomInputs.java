@@ -27,6 +27,11 @@ public final class RandomInputs {
 
     /** As {@link #fromSpec(String, OrtModel)}, dynamic dimensions other than the batch {@code dynamicDim}. */
     public static Dataset fromSpec(String spec, OrtModel model, int dynamicDim) {
+        return fromSpec(spec, model.inputs(), dynamicDim);
+    }
+
+    /** As {@link #fromSpec(String, OrtModel, int)}, for inputs as a model declares them ({@link DeclaredInputs}). */
+    public static Dataset fromSpec(String spec, List<OrtModel.Input> inputs, int dynamicDim) {
         if (dynamicDim < 1) throw new IllegalArgumentException("dynamic dimension size must be ≥ 1, got " + dynamicDim);
         if (!spec.startsWith("random:")) return null;
         String[] parts = spec.split(":");
@@ -35,20 +40,20 @@ public final class RandomInputs {
             int n = Integer.parseInt(parts[1]);
             long seed = parts.length == 3 ? Long.parseLong(parts[2]) : 42;
             if (n < 1) throw new NumberFormatException();
-            return forModel(model, n, seed, dynamicDim);
+            return forInputs(inputs, n, seed, dynamicDim);
         } catch (NumberFormatException e) {
             throw new IllegalArgumentException("data " + spec + ": expected random:N or random:N:SEED with N ≥ 1");
         }
     }
 
     public static Dataset forModel(OrtModel model, int n, long seed) {
-        return forModel(model, n, seed, DYNAMIC_DIM);
+        return forInputs(model.inputs(), n, seed, DYNAMIC_DIM);
     }
 
-    private static Dataset forModel(OrtModel model, int n, long seed, int dynamicDim) {
+    private static Dataset forInputs(List<OrtModel.Input> inputs, int n, long seed, int dynamicDim) {
         SplittableRandom root = new SplittableRandom(seed);
         List<Dataset.NamedArray> arrays = new ArrayList<>();
-        for (OrtModel.Input in : model.inputs()) {
+        for (OrtModel.Input in : inputs) {
             SplittableRandom rnd = root.split();
             long[] declared = in.shape();
             int[] shape = new int[Math.max(1, declared.length)];
