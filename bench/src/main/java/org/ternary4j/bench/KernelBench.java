@@ -36,9 +36,11 @@ public final class KernelBench {
      * One configuration's medians (µs; NaN when not measured) and the memory bandwidth of its thread
      * count. {@code layout} is the code layout the runtime chose; when that is not TWO_BIT, the same
      * weights in TWO_BIT are timed alongside ({@code twoBitUs}), the measurement behind the choice.
+     * {@code pool}: what the ternary kernel's thread pool did over all its calls (warm-up included).
      */
     record Result(String grouping, String layout, int rows, int cols, int batch, int threads, double ternaryUs, double twoBitUs, double javaFp32Us,
-                  double ortFp32Us, double ort2BitUs, double llamaTq2Us, double llamaF32Us, long ternaryBytes, double memoryBytesPerSecond) {
+                  double ortFp32Us, double ort2BitUs, double llamaTq2Us, double llamaF32Us, long ternaryBytes, double memoryBytesPerSecond,
+                  Parallel.Stats pool) {
         String op() {
             return batch == 1 ? "gemv" : "gemm";
         }
@@ -117,11 +119,13 @@ public final class KernelBench {
                 ? r -> LlamaPeer.run(options.peer(), rows, cols, threads).forEach((type, us) -> peer.computeIfAbsent(type, k -> new ArrayList<>()).add(us))
                 : null;
         double[] med;
-        try (Parallel par = Parallel.of(threads)) {
+        Parallel.Stats pool;
+        // the ternary kernel has a pool of its own, so that its statistics count only its calls
+        try (Parallel par = Parallel.of(threads); Parallel ternaryPar = Parallel.of(threads)) {
             for (int i = 0; i < sessions.length; i++) sessions[i] = new OrtMatMul(w.fp32Raw[i], rows, cols, x, batch, threads);
             // ONNX Runtime keeps (and may repack) each session's weights: one session per copy streams them as ours are.
             for (int i = 0; i < nBits.length; i++) nBits[i] = OrtMatMul.nBits(w.nBits, x, batch, threads);
-            Timing.Op ternary = i -> TernaryMatmul.gemm(w.ternary[i % w.ternary.length], x, batch, y, par);
+            Timing.Op ternary = i -> TernaryMatmul.gemm(w.ternary[i % w.ternary.length], x, batch, y, ternaryPar);
             Timing.Op twoBit = w.twoBit == null ? null : i -> TernaryMatmul.gemm(w.twoBit[i % w.twoBit.length], x, batch, y, par);
             Timing.Op java = i -> {
                 Fp32Matrix m = w.fp32[i % w.fp32.length];
@@ -133,12 +137,13 @@ public final class KernelBench {
             Timing.Op[] ops = twoBit == null ? new Timing.Op[] {ternary, java, ort, ort2} : new Timing.Op[] {ternary, java, ort, ort2, twoBit};
             med = Arrays.copyOf(Timing.interleavedMedians(ops, warm, batch == 1 ? 300 : 10, samples, ROUNDS, peerRound), 5);
             if (twoBit == null) med[4] = Double.NaN;
+            pool = ternaryPar.stats();
         } finally {
             for (OrtMatMul s : sessions) if (s != null) s.close();
             for (OrtMatMul s : nBits) if (s != null) s.close();
         }
         return new Result(options.grouping().spec(), w.ternary[0].codeLayout().name(), rows, cols, batch, threads, med[0], med[4], med[1], med[2], med[3],
-                peerMedian(peer, "tq2_0"), peerMedian(peer, "f32"), w.ternary[0].residentBytes(), bandwidth);
+                peerMedian(peer, "tq2_0"), peerMedian(peer, "f32"), w.ternary[0].residentBytes(), bandwidth, pool);
     }
 
     /** The median of the peer's per-round medians for one kernel type (NaN when it did not run). */
@@ -203,6 +208,26 @@ public final class KernelBench {
                 num(r.llamaTq2Us()), num(r.llamaF32Us()), r.javaFp32Us() / r.ternaryUs(), r.ortFp32Us() / r.ternaryUs(), r.ort2BitUs() / r.ternaryUs(),
                 Double.isNaN(r.llamaTq2Us()) ? "n/a" : String.format(Locale.ROOT, "%.2f", r.llamaTq2Us() / r.ternaryUs()),
                 r.weightBytesPerSecond() / 1e9, 100 * r.weightBytesPerSecond() / r.memoryBytesPerSecond(), r.bitsPerWeight());
+        if (r.threads() > 1 && r.pool().sharedRanges() > 0) {
+            Parallel.Stats p = r.pool();
+            out.printf(Locale.ROOT, "      ternary pool: %d shared calls; the calling thread ran %.0f%% of the blocks; workers found parked at %.0f%% of hand-overs; mean start delay %.1f µs%n",
+                    p.sharedRanges(), 100.0 * callerShare(p), 100.0 * parkedShare(p), startDelayMicros(p));
+        }
+    }
+
+    /** Share of the blocks that the calling thread ran itself (1/threads when the workers keep up). */
+    static double callerShare(Parallel.Stats p) {
+        return p.blocks() == 0 ? Double.NaN : (double) p.callerBlocks() / p.blocks();
+    }
+
+    /** Share of hand-overs that found the worker parked (it had to be woken, not spinning). */
+    static double parkedShare(Parallel.Stats p) {
+        return p.workerTasks() == 0 ? Double.NaN : (double) p.parkedStarts() / p.workerTasks();
+    }
+
+    /** Mean µs from hand-over to a worker's start. */
+    static double startDelayMicros(Parallel.Stats p) {
+        return p.workerTasks() == 0 ? Double.NaN : p.startDelayNanos() / 1e3 / p.workerTasks();
     }
 
     private void note(String format, Object... args) {
@@ -217,13 +242,15 @@ public final class KernelBench {
                         + "\"two_bit_median_us\":%s,\"java_fp32_median_us\":%s,"
                         + "\"ort_fp32_median_us\":%s,\"ort_2bit_lut_median_us\":%s,\"llama_tq2_0_median_us\":%s,\"llama_f32_median_us\":%s,\"speedup_vs_java_fp32\":%s,"
                         + "\"speedup_vs_ort_fp32\":%s,\"speedup_vs_ort_2bit_lut\":%s,\"speedup_vs_llama_tq2_0\":%s,\"speedup_vs_llama_f32\":%s,\"ternary_weight_bytes\":%d,"
-                        + "\"ternary_bits_per_weight\":%.4f,\"weight_bytes_per_s\":%s,\"memory_bytes_per_s\":%s,\"bandwidth_fraction\":%s}",
+                        + "\"ternary_bits_per_weight\":%.4f,\"weight_bytes_per_s\":%s,\"memory_bytes_per_s\":%s,\"bandwidth_fraction\":%s,"
+                        + "\"pool_caller_block_share\":%s,\"pool_parked_start_share\":%s,\"pool_start_delay_us\":%s}",
                 r.op(), r.grouping(), r.layout(), r.rows(), r.cols(), r.batch(), r.threads(), jnum(r.ternaryUs()), jnum(r.twoBitUs()), jnum(r.javaFp32Us()),
                 jnum(r.ortFp32Us()), jnum(r.ort2BitUs()),
                 jnum(r.llamaTq2Us()), jnum(r.llamaF32Us()), jnum(r.javaFp32Us() / r.ternaryUs()), jnum(r.ortFp32Us() / r.ternaryUs()),
                 jnum(r.ort2BitUs() / r.ternaryUs()),
                 jnum(r.llamaTq2Us() / r.ternaryUs()), jnum(r.llamaF32Us() / r.ternaryUs()), r.ternaryBytes(),
-                r.bitsPerWeight(), jnum(r.weightBytesPerSecond()), jnum(r.memoryBytesPerSecond()), jnum(r.weightBytesPerSecond() / r.memoryBytesPerSecond()));
+                r.bitsPerWeight(), jnum(r.weightBytesPerSecond()), jnum(r.memoryBytesPerSecond()), jnum(r.weightBytesPerSecond() / r.memoryBytesPerSecond()),
+                jnum(callerShare(r.pool())), jnum(parkedShare(r.pool())), jnum(startDelayMicros(r.pool())));
     }
 
     private static String num(double v) {

@@ -4,6 +4,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.IntSupplier;
 
 /**
  * A fixed set of worker threads that share a range of output rows in blocks handed out on demand
@@ -16,6 +17,20 @@ import java.util.concurrent.locks.ReentrantLock;
  * workers do), so back-to-back calls find them awake.
  */
 public final class Parallel implements AutoCloseable {
+
+    /**
+     * What a pool has done since it started, for benchmarks that ask why a parallel call took
+     * longer than its share of the work: ranges shared among threads, their blocks and how many of
+     * those the calling thread ran itself, the tasks handed to workers, how many of those found
+     * the worker parked (not spinning), and the summed delay from hand-over to the worker's start.
+     */
+    public record Stats(long sharedRanges, long blocks, long callerBlocks, long workerTasks, long parkedStarts, long startDelayNanos) {
+        /** The counts of this snapshot minus those of an earlier one. */
+        public Stats since(Stats earlier) {
+            return new Stats(sharedRanges - earlier.sharedRanges, blocks - earlier.blocks, callerBlocks - earlier.callerBlocks,
+                    workerTasks - earlier.workerTasks, parkedStarts - earlier.parkedStarts, startDelayNanos - earlier.startDelayNanos);
+        }
+    }
 
     /** Work on the half-open range [from, to). */
     @FunctionalInterface
@@ -31,6 +46,8 @@ public final class Parallel implements AutoCloseable {
     /** One range at a time; a call that finds it taken (nested or concurrent) runs on its own thread. */
     private final ReentrantLock busy = new ReentrantLock();
     private volatile boolean closed;
+    /** Counters of shared ranges, written under {@link #busy} (see {@link Stats}). */
+    private long sharedRanges, blocksRun, callerBlocks;
 
     private Parallel(int threads) {
         this.threads = threads;
@@ -74,21 +91,25 @@ public final class Parallel implements AutoCloseable {
             AtomicInteger pending = new AtomicInteger(parts - 1);
             AtomicReference<Throwable> failure = new AtomicReference<>();
             Thread caller = Thread.currentThread();
-            Runnable blocksLoop = () -> {
+            IntSupplier blocksLoop = () -> {
+                int ran = 0;
                 try {
-                    for (int b; (b = next.getAndIncrement()) < blocks; ) body.run(b * block, Math.min(n, (b + 1) * block));
+                    for (int b; (b = next.getAndIncrement()) < blocks; ran++) body.run(b * block, Math.min(n, (b + 1) * block));
                 } catch (Throwable t) {
                     failure.compareAndSet(null, t);
                     next.set(blocks);
                 }
+                return ran;
             };
             for (int p = 0; p < parts - 1; p++) {
                 workers[p].give(() -> {
-                    blocksLoop.run();
+                    blocksLoop.getAsInt();
                     if (pending.decrementAndGet() == 0) LockSupport.unpark(caller);
                 });
             }
-            blocksLoop.run();
+            callerBlocks += blocksLoop.getAsInt();
+            sharedRanges++;
+            blocksRun += blocks;
             long since = System.nanoTime();
             while (pending.get() > 0) {
                 if (System.nanoTime() - since < SPIN_NANOS) Thread.onSpinWait();
@@ -103,6 +124,22 @@ public final class Parallel implements AutoCloseable {
         }
     }
 
+    /** The counters so far; read them between calls (a call in progress may be partly counted). */
+    public Stats stats() {
+        busy.lock();
+        try {
+            long tasks = 0, parked = 0, delay = 0;
+            for (Worker w : workers) {
+                tasks += w.tasks;
+                parked += w.parkedStarts;
+                delay += w.startDelayNanos;
+            }
+            return new Stats(sharedRanges, blocksRun, callerBlocks, tasks, parked, delay);
+        } finally {
+            busy.unlock();
+        }
+    }
+
     @Override
     public void close() {
         if (this == SERIAL) return;
@@ -112,9 +149,14 @@ public final class Parallel implements AutoCloseable {
 
     private final class Worker implements Runnable {
         volatile Runnable task;
+        /** When the caller handed over the current task (System.nanoTime). */
+        volatile long givenAt;
         Thread thread;
+        /** Written by the worker before it counts its task done, so the caller sees them after the join. */
+        long tasks, parkedStarts, startDelayNanos;
 
         void give(Runnable r) {
+            givenAt = System.nanoTime();
             task = r;
             LockSupport.unpark(thread);
         }
@@ -122,15 +164,21 @@ public final class Parallel implements AutoCloseable {
         @Override
         public void run() {
             long idleSince = System.nanoTime();
+            boolean parked = false;
             while (!closed) {
                 Runnable t = task;
                 if (t != null) {
                     task = null;
+                    tasks++;
+                    if (parked) parkedStarts++;
+                    startDelayNanos += System.nanoTime() - givenAt;
+                    parked = false;
                     t.run();
                     idleSince = System.nanoTime();
                 } else if (System.nanoTime() - idleSince < SPIN_NANOS) {
                     Thread.onSpinWait();
                 } else {
+                    parked = true;
                     LockSupport.park(this);
                 }
             }

@@ -2,7 +2,9 @@ package org.ternary4j.runtime.kernel;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicIntegerArray;
 import org.junit.jupiter.api.Test;
 
@@ -46,6 +48,33 @@ class ParallelTest {
                 for (int i = a; i < b; i++) hits.incrementAndGet(from * 4 + i);
             }));
             for (int i = 0; i < 16; i++) assertEquals(1, hits.get(i));
+        }
+    }
+
+    @Test
+    void statsCountSharedCallsTheCallersBlocksAndWorkersWokenFromPark() throws InterruptedException {
+        try (Parallel par = Parallel.of(2)) {
+            Parallel.Stats start = par.stats();
+            Thread caller = Thread.currentThread();
+            AtomicInteger byCaller = new AtomicInteger();
+            for (int call = 0; call < 5; call++) {
+                par.forRange(10, 1, (from, to) -> {
+                    if (Thread.currentThread() == caller) byCaller.incrementAndGet();
+                });
+            }
+            par.forRange(3, 5, (from, to) -> {}); // one block: runs inline, shares nothing
+            Parallel.Stats busy = par.stats().since(start);
+            assertEquals(5, busy.sharedRanges());
+            assertEquals(50, busy.blocks());
+            assertEquals(byCaller.get(), busy.callerBlocks());
+            assertEquals(5, busy.workerTasks());
+
+            Thread.sleep(20); // far past the spin: the worker parks
+            par.forRange(2, 1, (from, to) -> {});
+            Parallel.Stats afterSleep = par.stats().since(start);
+            assertEquals(6, afterSleep.workerTasks());
+            assertEquals(busy.parkedStarts() + 1, afterSleep.parkedStarts());
+            assertTrue(afterSleep.startDelayNanos() > 0);
         }
     }
 }
