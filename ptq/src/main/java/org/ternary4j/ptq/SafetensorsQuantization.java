@@ -316,9 +316,14 @@ public final class SafetensorsQuantization {
                 if (e.getCause() instanceof RuntimeException r2) throw r2;
                 throw new IOException(s.source.reader().file() + ": tensor '" + name + "': " + e.getCause(), e.getCause());
             }
-            sums.add(r.buffers().w, r.buffers().q, r.elements());
+            RunPipeline.Buffers b = r.buffers();
+            switch (t.dtype()) {
+                case BF16 -> sums.addBf16(b.in16, b.out16, r.elements());
+                case F16 -> sums.addF16(b.in16, b.out16, r.elements());
+                default -> sums.add(b.w(), b.q(), r.elements());
+            }
             zeros += r.zeros();
-            out.dequantized().writePiece(r.buffers().encoded, 0, r.encodedBytes());
+            out.dequantized().writePiece(r.encoded());
             if (packed != null) packed.writePiece(r.buffers().packed, 0, r.packedBytes());
             pipeline.release(r);
             out.monitor().done(r.elements());
