@@ -58,15 +58,25 @@ public record Ternarizer(Projection projection, Grouping grouping, int threads) 
             Scales s = Scales.ZERO;
             if (n > 0) {
                 System.arraycopy(w, at, buf, 0, n);
-                if (!GroupPasses.allFinite(buf, n)) {
-                    for (int j = 0; j < n; j++) if (!Float.isFinite(buf[j])) throw new NonFiniteWeightException(layout.starts()[g] + j, buf[j]);
-                }
-                s = projection.project(buf, n, groupCodes);
+                s = projectGroup(buf, n, groupCodes, layout.starts()[g]);
                 System.arraycopy(groupCodes, 0, codes, at, n);
             }
             pos[g] = s.pos();
             if (neg != null) neg[g] = s.neg();
         }
+    }
+
+    /**
+     * Projects one group held in {@code w[0…n)} (n ≥ 1) into {@code codes[0…n)}, as {@link #apply}
+     * does each group; {@code first} is the group's first element index in the whole tensor, for
+     * the error on a non-finite weight. For pipelines that decode a group straight into a buffer of
+     * their own.
+     */
+    public Scales projectGroup(float[] w, int n, byte[] codes, int first) {
+        if (!GroupPasses.allFinite(w, n)) {
+            for (int j = 0; j < n; j++) if (!Float.isFinite(w[j])) throw new NonFiniteWeightException(first + j, w[j]);
+        }
+        return projection.project(w, n, codes);
     }
 
     /** Work on groups from … to−1. */

@@ -17,9 +17,10 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import org.ternary4j.core.Ternarizer;
 import org.ternary4j.core.grouping.GroupLayout;
+import org.ternary4j.core.pack.HalfCodes;
 import org.ternary4j.core.pack.Packing;
+import org.ternary4j.core.projection.Scales;
 import org.ternary4j.formats.safetensors.DType;
-import org.ternary4j.formats.safetensors.HalfFloats;
 import org.ternary4j.formats.safetensors.SafetensorsReader;
 import org.ternary4j.formats.safetensors.TensorInfo;
 
@@ -44,63 +45,62 @@ final class RunPipeline implements AutoCloseable {
     record Source(SafetensorsReader reader, TensorInfo info, GroupLayout layout) {}
 
     /**
-     * A processed run in reused buffers (longer than needed): its original and dequantized values
-     * (for the metrics), the encoded output bytes, packed codes (when wanted) and their lengths.
-     * Give it back with {@link #release} once written.
+     * A processed run in reused buffers (longer than needed): its original and output values (for
+     * the metrics), the encoded output bytes, packed codes (when wanted) and their lengths. Give it
+     * back with {@link #release} once written.
      */
-    record Run(int elements, Buffers buffers, int encodedBytes, int packedBytes, long zeros) {}
+    record Run(int elements, Buffers buffers, int encodedBytes, int packedBytes, long zeros) {
+        /** The encoded output bytes, ready to write. */
+        MemorySegment encoded() {
+            return buffers.encoded.asSlice(0, encodedBytes);
+        }
+    }
 
     /**
      * One run's arrays. A run of a few megabytes allocated fresh is a humongous object for the
      * garbage collector and fresh pages for the kernel; a few sets, passed from worker to writer
-     * and back, serve the whole file.
+     * and back, serve the whole file. 16-bit weights stay 16-bit (in16, out16) except for the one
+     * group being projected (group); float ones use w and q. The output bytes are native memory,
+     * which the file channel writes without copying them to a buffer of its own first.
      */
     static final class Buffers {
-        final float[] w, q;
-        final short[] halves;
-        final byte[] codes, encoded, packed;
-
-        /** The current group's three values (code −1, 0, +1) as floats and as 16-bit output. */
-        final float[] value = new float[3];
-        final short[] half = new short[3];
-
-        /**
-         * q[i] = value[codes[i] + 1] for i in [from, end); returns how many codes are 0. Apart
-         * from the rest of a run's work: a loop of its own is compiled on its own, small and early,
-         * instead of C2 compiling (and on-stack replacing) all of process() around it.
-         */
-        int lookUpFloats(int from, int end) {
-            int zeros = 0;
-            for (int i = from; i < end; i++) {
-                int c = codes[i] + 1;
-                q[i] = value[c];
-                zeros += c == 1 ? 1 : 0;
-            }
-            return zeros;
-        }
-
-        /**
-         * {@link #lookUpFloats} and the 16-bit output halves[i] = half[codes[i] + 1] (copied to
-         * bytes in bulk afterwards: storing each one's bytes here cost more until C2 compiled it).
-         */
-        int lookUpHalves(int from, int end) {
-            int zeros = 0;
-            for (int i = from; i < end; i++) {
-                int c = codes[i] + 1;
-                q[i] = value[c];
-                halves[i] = half[c];
-                zeros += c == 1 ? 1 : 0;
-            }
-            return zeros;
-        }
+        final int capacity;
+        final short[] in16, out16;
+        final byte[] codes, packed;
+        final MemorySegment encoded;
+        private float[] w, q, group;
+        private byte[] groupCodes;
 
         Buffers(int elements) {
-            w = new float[elements];
-            q = new float[elements];
-            halves = new short[elements];
+            capacity = elements;
+            in16 = new short[elements];
+            out16 = new short[elements];
             codes = new byte[elements];
-            encoded = new byte[elements * 4];
             packed = new byte[elements / 4 + 1];
+            encoded = Arena.ofAuto().allocate(4L * elements, 64);
+        }
+
+        /** The float weights of a run, for F32 input only. */
+        float[] w() {
+            if (w == null) w = new float[capacity];
+            return w;
+        }
+
+        /** The float output values of a run, for F32 input only. */
+        float[] q() {
+            if (q == null) q = new float[capacity];
+            return q;
+        }
+
+        /** One group's weights as floats, for the projection. */
+        float[] group(int n) {
+            if (group == null || group.length < n) group = new float[n];
+            return group;
+        }
+
+        byte[] groupCodes(int n) {
+            if (groupCodes == null || groupCodes.length < n) groupCodes = new byte[n];
+            return groupCodes;
         }
     }
 
@@ -194,7 +194,7 @@ final class RunPipeline implements AutoCloseable {
     /** Spare buffers for n elements, or new ones (a spare set too small is dropped: later runs are mostly as large). */
     private Buffers buffers(int n) {
         Buffers b = spare.poll();
-        return b != null && b.w.length >= n ? b : new Buffers(Math.max(n, RUN_ELEMENTS));
+        return b != null && b.capacity >= n ? b : new Buffers(Math.max(n, RUN_ELEMENTS));
     }
 
     /** Releases a tensor whose runs have all been taken. */
@@ -230,35 +230,44 @@ final class RunPipeline implements AutoCloseable {
         }
     }
 
+    /**
+     * Projects a run group by group: each group's weights are decoded into a buffer that stays in
+     * cache while it is projected and its output values and codes are written, instead of passes
+     * over the whole run's floats.
+     */
     private Run process(Stream s, int run) {
         GroupLayout layout = s.source.layout();
         int g0 = run * s.groupsPerRun, g1 = Math.min(s.groups, g0 + s.groupsPerRun);
-        int from = layout.starts()[g0], n = layout.starts()[g1] - from;
+        int from = layout.starts()[g0], n = layout.starts()[g1] - from, size = layout.size(g0);
         DType dtype = s.source.info().dtype();
-        Buffers b = buffers(n);
-        float[] w = b.w;
-        byte[] codes = b.codes;
-        decode(s.bytes, dtype, from, n, b);
-        ternarizer.applyGroups(layout, g0, g1, w, codes, s.pos, s.neg);
-        // What the output file will hold: each code's value rounded to the output dtype, and its
-        // bytes, looked up per code (three values a group) instead of converted per weight.
-        float[] value = b.value;
-        short[] half = b.half;
         boolean wide = dtype == DType.F32;
-        long zeros = 0;
+        Buffers b = buffers(n);
+        float[] group = b.group(size), w = wide ? b.w() : null, q = wide ? b.q() : null;
+        byte[] groupCodes = b.groupCodes(size);
+        if (wide) MemorySegment.copy(s.bytes, SafetensorsReader.F32_LE, 4L * from, w, 0, n);
+        else MemorySegment.copy(s.bytes, SafetensorsReader.I16_LE, 2L * from, b.in16, 0, n);
+        long kept = 0;
         for (int g = g0; g < g1; g++) {
-            value[0] = HalfFloats.roundTo(dtype, -(s.neg == null ? s.pos[g] : s.neg[g]));
-            value[2] = HalfFloats.roundTo(dtype, s.pos[g]);
-            for (int c = 0; c < 3; c++) half[c] = dtype == DType.F16 ? Float.floatToFloat16(value[c]) : HalfFloats.floatToBf16(value[c]);
-            int start = layout.starts()[g] - from, end = layout.starts()[g + 1] - from;
-            zeros += wide ? b.lookUpFloats(start, end) : b.lookUpHalves(start, end);
+            int at = layout.starts()[g] - from;
+            switch (dtype) {
+                case F32 -> System.arraycopy(w, at, group, 0, size);
+                case BF16 -> HalfCodes.decodeBf16(b.in16, at, size, group);
+                case F16 -> decodeF16(b.in16, at, size, group);
+                default -> throw new IllegalArgumentException(dtype + " is not a float type");
+            }
+            Scales sc = ternarizer.projectGroup(group, size, groupCodes, layout.starts()[g]);
+            s.pos[g] = sc.pos();
+            if (s.neg != null) s.neg[g] = sc.neg();
+            // What the output file will hold: each code's value rounded to the output dtype.
+            OutputValues values = OutputValues.of(dtype, s.neg == null ? sc.pos() : sc.neg(), sc.pos());
+            kept += wide ? values.floats(groupCodes, size, q, at) : values.halves(groupCodes, size, b.out16, at);
+            System.arraycopy(groupCodes, 0, b.codes, at, size);
         }
-        MemorySegment encodedBytes = MemorySegment.ofArray(b.encoded);
-        if (wide) MemorySegment.copy(b.q, 0, encodedBytes, SafetensorsReader.F32_LE, 0, n);
-        else MemorySegment.copy(b.halves, 0, encodedBytes, SafetensorsReader.I16_LE, 0, n);
+        if (wide) MemorySegment.copy(q, 0, b.encoded, SafetensorsReader.F32_LE, 0, n);
+        else MemorySegment.copy(b.out16, 0, b.encoded, SafetensorsReader.I16_LE, 0, n);
         int encoded = n * (wide ? 4 : 2);
-        int packed = packing == null ? 0 : pack(packing, codes, n, b.packed);
-        return new Run(n, b, encoded, packed, zeros);
+        int packed = packing == null ? 0 : pack(packing, b.codes, n, b.packed);
+        return new Run(n, b, encoded, packed, n - kept);
     }
 
     /** Packs codes[0…n) into out, as {@link Packing#pack} does; returns the byte count. */
@@ -267,8 +276,11 @@ final class RunPipeline implements AutoCloseable {
     }
 
     private static int packTwoBit(byte[] codes, int n, byte[] out) {
-        int bytes = (n + 3) / 4;
-        for (int k = 0; k < bytes; k++) {
+        int bytes = (n + 3) / 4, full = n / 4;
+        for (int k = 0, i = 0; k < full; k++, i += 4) {
+            out[k] = (byte) ((codes[i] + 1) | (codes[i + 1] + 1) << 2 | (codes[i + 2] + 1) << 4 | (codes[i + 3] + 1) << 6);
+        }
+        for (int k = full; k < bytes; k++) {
             int v = 0;
             for (int j = 0, i = 4 * k; j < 4 && i < n; j++, i++) v |= (codes[i] + 1) << (2 * j);
             out[k] = (byte) v;
@@ -278,8 +290,12 @@ final class RunPipeline implements AutoCloseable {
 
     /** Five codes a byte, the first in the lowest digit; missing codes of the last byte count as 0 (digit 1). */
     private static int packBase3(byte[] codes, int n, byte[] out) {
-        int bytes = (n + 4) / 5;
-        for (int k = 0; k < bytes; k++) {
+        int bytes = (n + 4) / 5, full = n / 5;
+        // Σ (code + 1)·3^j = Σ code·3^j + 121: independent products instead of a chain of them.
+        for (int k = 0, i = 0; k < full; k++, i += 5) {
+            out[k] = (byte) (codes[i] + 3 * codes[i + 1] + 9 * codes[i + 2] + 27 * codes[i + 3] + 81 * codes[i + 4] + 121);
+        }
+        for (int k = full; k < bytes; k++) {
             int v = 0;
             for (int j = 4, i = 5 * k + 4; j >= 0; j--, i--) v = v * 3 + (i < n ? codes[i] + 1 : 1);
             out[k] = (byte) v;
@@ -287,23 +303,8 @@ final class RunPipeline implements AutoCloseable {
         return bytes;
     }
 
-    /** Reads weights from … from+n−1 into b.w: one bulk copy (16-bit ones through b.halves), then a plain conversion loop. */
-    private static void decode(MemorySegment bytes, DType dtype, int from, int n, Buffers b) {
-        float[] w = b.w;
-        switch (dtype) {
-            case F32 -> MemorySegment.copy(bytes, SafetensorsReader.F32_LE, 4L * from, w, 0, n);
-            case BF16 -> {
-                short[] h = b.halves;
-                MemorySegment.copy(bytes, SafetensorsReader.I16_LE, 2L * from, h, 0, n);
-                for (int i = 0; i < n; i++) w[i] = Float.intBitsToFloat(h[i] << 16);
-            }
-            case F16 -> {
-                short[] h = b.halves;
-                MemorySegment.copy(bytes, SafetensorsReader.I16_LE, 2L * from, h, 0, n);
-                for (int i = 0; i < n; i++) w[i] = Float.float16ToFloat(h[i]);
-            }
-            default -> throw new IllegalArgumentException(dtype + " is not a float type");
-        }
+    private static void decodeF16(short[] h, int at, int n, float[] out) {
+        for (int i = 0; i < n; i++) out[i] = Float.float16ToFloat(h[at + i]);
     }
 
     private static int gcd(int a, int b) {

@@ -17,6 +17,7 @@ import org.ternary4j.core.grouping.Shapes;
 import org.ternary4j.core.metrics.TensorMetrics;
 import org.ternary4j.core.metrics.TensorReport;
 import org.ternary4j.core.pack.Packing;
+import org.ternary4j.core.projection.GroupPasses;
 import org.ternary4j.core.projection.Projection;
 import org.ternary4j.formats.AtomicOutput;
 import org.ternary4j.formats.packed.PackedEntry;
@@ -206,6 +207,7 @@ public final class SafetensorsQuantization {
             int copied = (int) plan.stream().filter(p -> !p.ternarize()).count();
             List<Kept> kept = plan.stream().filter(p -> !p.ternarize() && p.tensor().dtype().isFloat()).map(p -> new Kept(p.tensor().name(), p.keptWhy())).toList();
             monitor.start(plan.stream().mapToLong(p -> p.tensor().spec().elements()).sum(), plan.size());
+            GroupPasses.expect(plan.stream().filter(TensorPlan::ternarize).mapToLong(p -> p.tensor().spec().elements()).sum());
             try (AtomicOutput json = request.report() == null ? null : AtomicOutput.open(request.report(), in.shards().toArray(Path[]::new))) {
                 List<Path> files = new ArrayList<>();
                 List<TensorReport> tensors = write(in, plan, monitor, (reports, written) -> {
@@ -316,9 +318,14 @@ public final class SafetensorsQuantization {
                 if (e.getCause() instanceof RuntimeException r2) throw r2;
                 throw new IOException(s.source.reader().file() + ": tensor '" + name + "': " + e.getCause(), e.getCause());
             }
-            sums.add(r.buffers().w, r.buffers().q, r.elements());
+            RunPipeline.Buffers b = r.buffers();
+            switch (t.dtype()) {
+                case BF16 -> sums.addBf16(b.in16, b.out16, r.elements());
+                case F16 -> sums.addF16(b.in16, b.out16, r.elements());
+                default -> sums.add(b.w(), b.q(), r.elements());
+            }
             zeros += r.zeros();
-            out.dequantized().writePiece(r.buffers().encoded, 0, r.encodedBytes());
+            out.dequantized().writePiece(r.encoded());
             if (packed != null) packed.writePiece(r.buffers().packed, 0, r.packedBytes());
             pipeline.release(r);
             out.monitor().done(r.elements());

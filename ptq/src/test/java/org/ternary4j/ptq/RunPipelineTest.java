@@ -67,6 +67,7 @@ class RunPipelineTest {
         List<Case> cases = List.of(
                 new Case(DType.F32, new long[] {1100, 999}, "tnt", "row", Packing.BASE3),
                 new Case(DType.BF16, new long[] {2100, 1000}, "two-scale", "row", Packing.TWO_BIT),
+                new Case(DType.BF16, new long[] {1100, 999}, "tnt", "row", Packing.BASE3),
                 new Case(DType.F16, new long[] {1100, 999}, "twn", "row", Packing.TWO_BIT),
                 new Case(DType.F32, new long[] {3000, 40, 3, 3}, "tnt", "kernel", Packing.BASE3));
         for (Case c : cases) {

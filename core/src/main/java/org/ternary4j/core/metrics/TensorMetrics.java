@@ -35,6 +35,42 @@ public record TensorMetrics(double cosine, double relL2, double sparsity, double
             this.dd = dd;
         }
 
+        /**
+         * {@link #add} of elements held as BF16 bits (the upper half of a float's bits), as a
+         * 16-bit file holds them: the same sums as on the decoded floats, without decoding them
+         * into arrays first.
+         */
+        public void addBf16(short[] w, short[] q, int n) {
+            double ww = this.ww, qq = this.qq, wq = this.wq, dd = this.dd;
+            for (int i = 0; i < n; i++) {
+                double a = Float.intBitsToFloat(w[i] << 16), b = Float.intBitsToFloat(q[i] << 16);
+                ww += a * a;
+                qq += b * b;
+                wq += a * b;
+                dd += (a - b) * (a - b);
+            }
+            this.ww = ww;
+            this.qq = qq;
+            this.wq = wq;
+            this.dd = dd;
+        }
+
+        /** {@link #addBf16} for IEEE half-precision bits. */
+        public void addF16(short[] w, short[] q, int n) {
+            double ww = this.ww, qq = this.qq, wq = this.wq, dd = this.dd;
+            for (int i = 0; i < n; i++) {
+                double a = Float.float16ToFloat(w[i]), b = Float.float16ToFloat(q[i]);
+                ww += a * a;
+                qq += b * b;
+                wq += a * b;
+                dd += (a - b) * (a - b);
+            }
+            this.ww = ww;
+            this.qq = qq;
+            this.wq = wq;
+            this.dd = dd;
+        }
+
         public TensorMetrics metrics(double sparsity, double bitsPerWeight) {
             // An all-zero tensor is reproduced exactly by all-zero codes: call that a perfect match.
             double cosine = ww == 0 && qq == 0 ? 1 : (ww == 0 || qq == 0 ? 0 : wq / Math.sqrt(ww * qq));

@@ -20,7 +20,7 @@ import jdk.incubator.vector.VectorSpecies;
  * plain Java objects: measured under load, the first 16 M weights then cost 3 CPU-seconds
  * instead of 0.9, and at about 1.4× the scalar forms' speed on rows of 4096 that is paid back
  * only after about a billion weights. So a short job never pays it and a long one (a
- * multi-gigabyte checkpoint) gets the speed.
+ * multi-gigabyte checkpoint) gets the speed, from its start when it says its size ({@link #expect}).
  */
 public final class GroupPasses {
     private GroupPasses() {}
@@ -43,6 +43,15 @@ public final class GroupPasses {
         seen += n;
         if (seen >= VECTOR_AFTER) vectors = true;
         return false;
+    }
+
+    /**
+     * Told that this JVM is about to project {@code weights} weights: a job that will cross
+     * {@link #VECTOR_AFTER} anyway pays the vector forms' warm-up either way, so it switches now
+     * rather than after its first {@link #VECTOR_AFTER} weights at the scalar forms' speed.
+     */
+    public static void expect(long weights) {
+        if (VECTOR_MODULE && weights >= VECTOR_AFTER) vectors = true;
     }
 
     /** The largest of some magnitudes, and a lower bound of their sum. */

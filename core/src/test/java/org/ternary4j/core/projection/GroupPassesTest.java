@@ -128,4 +128,18 @@ class GroupPassesTest {
             }
         }
     }
+
+    @Test
+    void aJobThatWillCrossTheSwitchUsesTheVectorFormsFromItsStart() {
+        boolean before = GroupPasses.vectorsInUse();
+        try {
+            GroupPasses.useVectorsNow(false);
+            GroupPasses.expect(GroupPasses.VECTOR_AFTER - 1);
+            assertFalse(GroupPasses.vectorsInUse());
+            GroupPasses.expect(GroupPasses.VECTOR_AFTER);
+            assertTrue(GroupPasses.vectorsInUse());
+        } finally {
+            GroupPasses.useVectorsNow(before);
+        }
+    }
 }

@@ -166,6 +166,15 @@ public final class SafetensorsWriter implements AutoCloseable {
         pieceLeft -= length;
     }
 
+    /** {@link #writePiece(byte[], int, int)} from a segment; a native one goes to the file without a copy on the heap side. */
+    public void writePiece(MemorySegment bytes) throws IOException {
+        if (pieceLeft < bytes.byteSize()) throw new IllegalArgumentException("tensor '" + tensors.get(next).name() + "': pieces exceed the size its header declares");
+        for (long off = 0; off < bytes.byteSize(); off += CHUNK) {
+            writeFully(bytes.asSlice(off, Math.min(CHUNK, bytes.byteSize() - off)).asByteBuffer());
+        }
+        pieceLeft -= bytes.byteSize();
+    }
+
     public void endPieces() {
         if (pieceLeft != 0) throw new IllegalStateException("tensor '" + tensors.get(next).name() + "': pieces left " + pieceLeft + " bytes of it unwritten");
         pieceLeft = -1;
