@@ -16,7 +16,7 @@ final class QuantizeCalibrationOptions {
     String calibrate;
 
     @Option(names = "--calibration-steps", defaultValue = "all", paramLabel = "STEPS",
-            description = "With --calibrate: all (= weighted,refit,gptq:3,bias,target,descent), none, or a comma list of weighted, refit, gptq[:ROUNDS], bias, target, descent, variance, act-order, scale (see CALIBRATION.md). Default: ${DEFAULT-VALUE}.")
+            description = "With --calibrate: all (= weighted,refit,gptq:3,bias,target,descent), none, or a comma list of weighted, refit, gptq[:ROUNDS], bias, target, descent, variance, act-order, scale, rotate (see CALIBRATION.md). Default: ${DEFAULT-VALUE}.")
     String calibrationSteps;
 
     @Option(names = "--budget", paramLabel = "BITS",

@@ -37,11 +37,16 @@ public final class CalibratedTernarizer {
         try (OnnxModel model = OnnxModel.read(in)) {
             List<LayerDecision> decisions = OnnxTernarizer.plan(in, planned);
             OnnxModel start = model;
-            List<String> scaling = List.of();
-            if (steps.scale()) {
-                EquivalentScaling.Outcome o = new EquivalentScaling(in.toString(), planned.projection(), planned.grouping()).apply(model, decisions, data);
+            List<String> scaling = new java.util.ArrayList<>();
+            if (steps.rotate()) {
+                HeadRotation.Outcome o = HeadRotation.apply(start);
                 start = o.model();
-                scaling = o.notes();
+                scaling.addAll(o.notes());
+            }
+            if (steps.scale()) {
+                EquivalentScaling.Outcome o = new EquivalentScaling(in.toString(), planned.projection(), planned.grouping()).apply(start, decisions, data);
+                start = o.model();
+                scaling.addAll(o.notes());
             }
             Calibrator.Result cal = new Calibrator(in.toString(), planned, steps, budget).run(start, decisions, data);
             if (!scaling.isEmpty()) {

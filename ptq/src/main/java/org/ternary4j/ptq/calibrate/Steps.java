@@ -39,7 +39,12 @@ public record Steps(Set<Step> on, int gptqRounds) {
          * Before everything else, AWQ-style equivalent scaling of the dense layers' inputs
          * ({@link EquivalentScaling}); not in {@code all}: it adds a Mul node per scaled value.
          */
-        SCALE("scale");
+        SCALE("scale"),
+        /**
+         * Before everything else, per-head Hadamard rotations of self-attention folded into the
+         * float weights ({@link HeadRotation}); exact, no new nodes; not in {@code all}.
+         */
+        ROTATE("rotate");
 
         final String spelling;
 
@@ -76,8 +81,9 @@ public record Steps(Set<Step> on, int gptqRounds) {
     public boolean descent() { return has(Step.DESCENT); }
     public boolean actOrder() { return has(Step.ACT_ORDER); }
     public boolean scale() { return has(Step.SCALE); }
+    public boolean rotate() { return has(Step.ROTATE); }
 
-    /** Parses "all", "none" or a comma list of weighted, refit, gptq[:R], bias, target, variance, descent, act-order, scale. */
+    /** Parses "all", "none" or a comma list of weighted, refit, gptq[:R], bias, target, variance, descent, act-order, scale, rotate. */
     public static Steps parse(String spec) {
         String s = spec.trim().toLowerCase(Locale.ROOT);
         if (s.equals("all")) return ALL;
@@ -96,7 +102,7 @@ public record Steps(Set<Step> on, int gptqRounds) {
                     throw new IllegalArgumentException("calibration step '" + t + "': rounds must be an integer");
                 }
             } else {
-                throw new IllegalArgumentException("calibration step '" + t + "': one of weighted, refit, gptq[:R], bias, target, variance, descent, act-order, scale (or all, none)");
+                throw new IllegalArgumentException("calibration step '" + t + "': one of weighted, refit, gptq[:R], bias, target, variance, descent, act-order, scale, rotate (or all, none)");
             }
         }
         return new Steps(on, g);
@@ -114,6 +120,7 @@ public record Steps(Set<Step> on, int gptqRounds) {
         if (descent()) p.add("descent");
         if (actOrder()) p.add("act-order");
         if (scale()) p.add("scale");
+        if (rotate()) p.add("rotate");
         return p.isEmpty() ? "none" : String.join(",", p);
     }
 }

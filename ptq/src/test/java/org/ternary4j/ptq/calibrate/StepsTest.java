@@ -29,6 +29,10 @@ class StepsTest {
         Steps scale = Steps.parse("scale,weighted");
         assertTrue(scale.scale() && !Steps.ALL.scale());
         assertEquals("weighted,scale", scale.spec());
+        Steps rotate = Steps.parse("rotate,scale,weighted");
+        assertTrue(rotate.rotate() && !Steps.ALL.rotate());
+        assertEquals("weighted,scale,rotate", rotate.spec());
+        assertEquals(rotate, Steps.parse(rotate.spec()));
     }
 
     @Test
@@ -40,7 +44,7 @@ class StepsTest {
 
     @Test
     void unknownStepsAndBadRoundsAreRefused() {
-        assertEquals("calibration step 'fast': one of weighted, refit, gptq[:R], bias, target, variance, descent, act-order, scale (or all, none)",
+        assertEquals("calibration step 'fast': one of weighted, refit, gptq[:R], bias, target, variance, descent, act-order, scale, rotate (or all, none)",
                 assertThrows(IllegalArgumentException.class, () -> Steps.parse("fast")).getMessage());
         assertThrows(IllegalArgumentException.class, () -> Steps.parse("gptq:x"));
         assertThrows(IllegalArgumentException.class, () -> Steps.parse("gptq:-1"));
