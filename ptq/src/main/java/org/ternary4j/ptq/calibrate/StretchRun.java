@@ -54,7 +54,7 @@ final class StretchRun implements AutoCloseable {
         if (!own.isEmpty()) part = part.withFloats(own);
         List<String> inputs = part.graph().inputs().stream().map(ValueInfo::name).toList();
         OrtNatives.prepare();
-        try (OrtSession.SessionOptions o = OrtSessions.deterministic(1)) {
+        try (OrtSession.SessionOptions o = OrtSessions.shortLived(1)) {
             return new StretchRun(file, OrtSessions.environment().createSession(part.toBytes(), o), inputs, new LinkedHashSet<>(outputs));
         } catch (OrtException e) {
             throw new IOException(file + ": ONNX Runtime cannot load part of the model for calibration: " + OrtSessions.firstLine(e.getMessage()));
