@@ -189,15 +189,22 @@ public final class Calibrator {
                 Set<String> next = plan.frontiers().get(k + 1);
                 List<String> computed = plan.computed(k);
                 boolean diverged = ref != cur || !changed.isEmpty();
-                // One model after the other: only one stretch's session and one part's values are in memory at a time.
-                Cut nextCur = advance(model, cur, computed, next, changed), nextRef = nextCur;
-                if (steps.fpTarget() && diverged) {
-                    try {
-                        nextRef = advance(model, ref, computed, next, Map.of());
-                    } catch (IOException | RuntimeException e) {
-                        nextCur.close();
-                        throw e;
-                    }
+                // The full-precision model's next cut does not depend on this layer's solution: a worker computes it beside the partly ternary one.
+                Cut fpCut = ref;
+                java.util.concurrent.Future<Cut> fpNext = steps.fpTarget() && diverged ? Workers.submit(() -> advance(model, fpCut, computed, next, Map.of())) : null;
+                Cut nextCur, nextRef;
+                try {
+                    nextCur = advance(model, cur, computed, next, changed);
+                } catch (IOException | RuntimeException e) {
+                    Cut c = Workers.settle(fpNext);
+                    if (c != null) c.close();
+                    throw e;
+                }
+                try {
+                    nextRef = fpNext == null ? nextCur : Workers.join(fpNext);
+                } catch (IOException | RuntimeException e) {
+                    nextCur.close();
+                    throw e;
                 }
                 if (ref != cur) ref.close();
                 cur.close();
@@ -319,16 +326,30 @@ public final class Calibrator {
                 final int kk = k;
                 CalibLayer l = layers.get(k);
                 RowSample[] sample = new RowSample[1];
-                if (stats != null) v.forEach(Set.of(l.input()), b -> add(job, l, stats.get(kk), b, null, sample));
-                List<String> outputs = plan.outputs(k);
-                if (outputs.isEmpty() && k + 1 == layers.size()) break;
-                Set<String> next = k + 1 < layers.size() ? plan.frontiers().get(k + 1) : Set.of();
-                Cut after;
-                try (StretchRun run = outputs.isEmpty() ? null : StretchRun.open(model, v.types(), outputs, Map.of(), file)) {
-                    after = v.step(run, next, (b, computed) -> {
-                        for (String name : plan.extras().get(kk)) sums.get(name).add(computed.get(name), job.mask(), b.first());
-                    });
+                Cut at = v;
+                // The layer's statistics and the stretch to the next cut both only read this cut: a worker takes the statistics.
+                java.util.concurrent.Future<Void> collecting = stats == null ? null : Workers.submit(() -> {
+                    at.forEach(Set.of(l.input()), b -> add(job, l, stats.get(kk), b, null, sample));
+                    return null;
+                });
+                Cut after = null;
+                try {
+                    List<String> outputs = plan.outputs(k);
+                    if (!outputs.isEmpty() || k + 1 < layers.size()) {
+                        Set<String> next = k + 1 < layers.size() ? plan.frontiers().get(k + 1) : Set.of();
+                        try (StretchRun run = outputs.isEmpty() ? null : StretchRun.open(model, v.types(), outputs, Map.of(), file)) {
+                            after = v.step(run, next, (b, computed) -> {
+                                for (String name : plan.extras().get(kk)) sums.get(name).add(computed.get(name), job.mask(), b.first());
+                            });
+                        }
+                    }
+                    if (collecting != null) Workers.join(collecting);
+                } catch (IOException | RuntimeException e) {
+                    Workers.settle(collecting);
+                    if (after != null) after.close();
+                    throw e;
                 }
+                if (after == null) break;
                 if (v != first) v.close();
                 v = after;
             }

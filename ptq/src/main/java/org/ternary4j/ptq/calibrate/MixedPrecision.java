@@ -73,8 +73,20 @@ final class MixedPrecision {
         List<List<GroupingBudget.Candidate>> perLayer = new ArrayList<>();
         List<String> names = new ArrayList<>();
         List<float[]> reference = new ArrayList<>(); // each layer's reference ternary weight, stored layout
+        // Each layer's candidates are solved on its own statistics, independently of the others.
+        List<java.util.concurrent.Future<Measured>> measuring = new ArrayList<>();
         for (int li = 0; li < layers.calibrated().size(); li++) {
-            Measured m = measure(model, layers.calibrated().get(li), layers.stats().get(li));
+            int i = li;
+            measuring.add(Workers.submit(() -> measure(model, layers.calibrated().get(i), layers.stats().get(i))));
+        }
+        for (int li = 0; li < layers.calibrated().size(); li++) {
+            Measured m;
+            try {
+                m = Workers.join(measuring.get(li));
+            } catch (IOException | RuntimeException e) {
+                measuring.forEach(Workers::settle);
+                throw e;
+            }
             perLayer.add(m.candidates());
             names.add(layers.calibrated().get(li).weight());
             reference.add(m.reference());
