@@ -160,9 +160,12 @@ public final class Calibrator {
         Cut cur = first;
         Cut ref = cur; // the full-precision model's values: the same until a layer is ternary
         List<InputStats> stats = null;
+        // The full-precision model's next cut depends on no layer's solution: a worker computes it beside this layer's work.
+        java.util.concurrent.Future<Cut> fpNext = null;
         try {
             for (int k = 0; k < layers.size(); k++) {
                 CalibLayer l = layers.get(k);
+                fpNext = steps.fpTarget() && ref != cur && k + 1 < layers.size() ? fpAdvance(model, ref, k, plan) : null;
                 boolean target = steps.fpTarget() && !changed.isEmpty(); // before the first changed layer both inputs are the same
                 // A layer reading the same value as the one before it (Q, K and V of attention) sees the same inputs.
                 boolean same = stats != null && l.input().equals(layers.get(k - 1).input()) && java.util.Objects.equals(l.conv(), layers.get(k - 1).conv())
@@ -189,29 +192,23 @@ public final class Calibrator {
                 Set<String> next = plan.frontiers().get(k + 1);
                 List<String> computed = plan.computed(k);
                 boolean diverged = ref != cur || !changed.isEmpty();
-                // The full-precision model's next cut does not depend on this layer's solution: a worker computes it beside the partly ternary one.
-                Cut fpCut = ref;
-                java.util.concurrent.Future<Cut> fpNext = steps.fpTarget() && diverged ? Workers.submit(() -> advance(model, fpCut, computed, next, Map.of())) : null;
-                Cut nextCur, nextRef;
-                try {
-                    nextCur = advance(model, cur, computed, next, changed);
-                } catch (IOException | RuntimeException e) {
-                    Cut c = Workers.settle(fpNext);
-                    if (c != null) c.close();
-                    throw e;
-                }
+                if (fpNext == null && steps.fpTarget() && diverged) fpNext = fpAdvance(model, ref, k, plan); // this layer is the first one changed
+                Cut nextCur = advance(model, cur, computed, next, changed), nextRef;
                 try {
                     nextRef = fpNext == null ? nextCur : Workers.join(fpNext);
                 } catch (IOException | RuntimeException e) {
                     nextCur.close();
                     throw e;
                 }
+                fpNext = null;
                 if (ref != cur) ref.close();
                 cur.close();
                 cur = nextCur;
                 ref = nextRef;
             }
         } finally {
+            Cut abandoned = Workers.settle(fpNext);
+            if (abandoned != null) abandoned.close();
             if (ref != cur) ref.close();
             cur.close();
         }
@@ -219,6 +216,13 @@ public final class Calibrator {
         Map<String, float[]> edits = new LinkedHashMap<>(biases);
         for (String w : kept.keySet()) edits.put(w, changed.get(w));
         return new Result(weights, kept, edits.isEmpty() ? model : model.withFloats(edits), reports, job.notes(), choice);
+    }
+
+    /** The full-precision model's values at cut k+1 from {@code ref}'s at cut k, computed by a worker. */
+    private java.util.concurrent.Future<Cut> fpAdvance(OnnxModel model, Cut ref, int k, Stretches plan) {
+        List<String> computed = plan.computed(k);
+        Set<String> next = plan.frontiers().get(k + 1);
+        return Workers.submitBeside(ref, () -> advance(model, ref, computed, next, Map.of()));
     }
 
     /** The values at the next cut, {@code next}, from {@code cut}'s through the stretch that computes {@code computed} with {@code changed} constants. */
@@ -328,7 +332,7 @@ public final class Calibrator {
                 RowSample[] sample = new RowSample[1];
                 Cut at = v;
                 // The layer's statistics and the stretch to the next cut both only read this cut: a worker takes the statistics.
-                java.util.concurrent.Future<Void> collecting = stats == null ? null : Workers.submit(() -> {
+                java.util.concurrent.Future<Void> collecting = stats == null ? null : Workers.submitBeside(at, () -> {
                     at.forEach(Set.of(l.input()), b -> add(job, l, stats.get(kk), b, null, sample));
                     return null;
                 });

@@ -58,7 +58,7 @@ final class Sensitivity {
                 // Layer k's run depends on no other layer's: a worker does it while this thread carries the values to cut k+1.
                 Cut at = cur;
                 int kk = k;
-                pending.add(new Pending(at, Workers.submit(() -> difference(at, kk, Map.of(names.get(kk), weights.get(kk)), reference))));
+                pending.add(new Pending(at, Workers.submitBeside(at, () -> difference(at, kk, Map.of(names.get(kk), weights.get(kk)), reference))));
                 if (k + 1 < names.size()) cur = advance(cur, k);
                 while (pending.size() > Workers.threads() || !pending.isEmpty() && k + 1 == names.size()) {
                     Pending p = pending.removeFirst();

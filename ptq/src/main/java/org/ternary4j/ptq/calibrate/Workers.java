@@ -39,6 +39,29 @@ final class Workers {
         return POOL.submit(task::call);
     }
 
+    /**
+     * Parts of at most this many bytes may be in memory twice at once: for large models (the
+     * recogniser's parts are hundreds of MB) a second part in memory would raise the peak more
+     * than the overlap saves, so their work stays one piece after the other.
+     */
+    static final long BESIDE_BYTES = 64L << 20;
+
+    /** {@link #submit} when {@code cut}'s parts are small enough to be worked on beside another; otherwise runs the task now. */
+    static <T> Future<T> submitBeside(Cut cut, Task<T> task) {
+        return cut.largestPart() <= BESIDE_BYTES ? submit(task) : now(task);
+    }
+
+    /** Runs the task on this thread; its result or failure as a future, like {@link #submit}'s. */
+    static <T> Future<T> now(Task<T> task) {
+        java.util.concurrent.CompletableFuture<T> done = new java.util.concurrent.CompletableFuture<>();
+        try {
+            done.complete(task.call());
+        } catch (IOException | RuntimeException e) {
+            done.completeExceptionally(e);
+        }
+        return done;
+    }
+
     /** The task's result; its IOException or RuntimeException as thrown. */
     static <T> T join(Future<T> f) throws IOException {
         try {

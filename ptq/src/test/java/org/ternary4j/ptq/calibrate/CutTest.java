@@ -69,6 +69,7 @@ class CutTest {
             assertEquals(Map.of("a", ElementType.FLOAT, "b", ElementType.FLOAT), cut.types());
             assertArrayEquals(batch.get("a").values(), all(cut, "a"));
             assertArrayEquals(batch.get("b").values(), all(cut, "b"));
+            assertEquals(64 * (3 + 4) * Float.BYTES, cut.largestPart()); // a full part of both values
             try (StretchRun.Values last = cut.load(2, Set.of("b"))) {
                 assertEquals(Set.of("b"), last.names());
                 assertArrayEquals(new long[] {2, 2, 2}, last.shape("b"));

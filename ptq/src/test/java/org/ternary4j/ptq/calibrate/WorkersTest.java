@@ -45,6 +45,16 @@ class WorkersTest {
         assertNull(Workers.settle(null));
     }
 
+    @Test
+    void nowRunsOnThisThreadAndKeepsTheFailure() {
+        Thread me = Thread.currentThread();
+        assertEquals(Boolean.TRUE, Workers.settle(Workers.now(() -> Thread.currentThread() == me)));
+        IOException io = new IOException("f.onnx: broken");
+        assertSame(io, assertThrows(IOException.class, () -> Workers.join(Workers.now(() -> {
+            throw io;
+        }))));
+    }
+
     private static long sum(long n) {
         long s = 0;
         for (long i = 1; i <= n; i++) s += i;
