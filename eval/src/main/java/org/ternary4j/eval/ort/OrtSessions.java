@@ -53,6 +53,7 @@ public final class OrtSessions {
      * tensors come from malloc, which reuses the memory the previous session freed; each fresh
      * arena touched new pages instead, a third of calibration's page faults (measured on the
      * PaddleOCR classifier: 0.95 M against 0.55–0.6 M minor faults, 1–2 CPU-s less system time).
+     * Only for small tensors: malloc maps tensors of tens of MB anew on every run.
      */
     public static OrtSession.SessionOptions shortLived(int threads) throws OrtException {
         OrtSession.SessionOptions options = deterministic(threads);

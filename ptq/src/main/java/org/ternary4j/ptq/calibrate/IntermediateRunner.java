@@ -45,7 +45,7 @@ final class IntermediateRunner implements AutoCloseable {
     static IntermediateRunner open(byte[] model, String file) throws IOException {
         OrtNatives.prepare();
         OrtSession s = null;
-        try (OrtSession.SessionOptions o = OrtSessions.shortLived(1)) {
+        try (OrtSession.SessionOptions o = OrtSessions.deterministic(1)) {
             s = OrtSessions.environment().createSession(model, o);
             return new IntermediateRunner(file, s, OrtSessions.inputs(s, file));
         } catch (OrtException e) {
