@@ -47,25 +47,6 @@ public final class OrtSessions {
         }
     }
 
-    /**
-     * {@link #deterministic} options for a session that lives for a few runs and is then replaced
-     * by another (calibration's stretches: hundreds of them). Without ONNX Runtime's arena its
-     * tensors come from malloc, which reuses the memory the previous session freed; each fresh
-     * arena touched new pages instead, a third of calibration's page faults (measured on the
-     * PaddleOCR classifier: 0.95 M against 0.55–0.6 M minor faults, 1–2 CPU-s less system time).
-     * Only for small tensors: malloc maps tensors of tens of MB anew on every run.
-     */
-    public static OrtSession.SessionOptions shortLived(int threads) throws OrtException {
-        OrtSession.SessionOptions options = deterministic(threads);
-        try {
-            options.setCPUArenaAllocator(false);
-            return options;
-        } catch (OrtException | RuntimeException e) {
-            options.close();
-            throw e;
-        }
-    }
-
     /** The session's inputs as declared, in the model's order; {@code file} names the model in messages. */
     public static List<OrtModel.Input> inputs(OrtSession session, Object file) throws OrtException, IOException {
         List<OrtModel.Input> inputs = new ArrayList<>();

@@ -44,10 +44,7 @@ final class StretchRun implements AutoCloseable {
 
     /**
      * The stretch of {@code model} that computes {@code outputs} from the values of {@code cut},
-     * with {@code changed} in place of those of its constants they name. On small parts the
-     * session runs without ONNX Runtime's arena ({@link OrtSessions#shortLived}); on large ones
-     * (hundreds of MB) malloc would map and fault in every tensor afresh on every run, which tripled
-     * the recogniser's page faults, so their sessions keep the arena.
+     * with {@code changed} in place of those of its constants they name.
      */
     static StretchRun open(OnnxModel model, Cut cut, List<String> outputs, Map<String, float[]> changed, String file) throws IOException {
         OnnxModel part = model.slice(cut.types(), outputs);
@@ -56,7 +53,7 @@ final class StretchRun implements AutoCloseable {
         if (!own.isEmpty()) part = part.withFloats(own);
         List<String> inputs = part.graph().inputs().stream().map(ValueInfo::name).toList();
         OrtNatives.prepare();
-        try (OrtSession.SessionOptions o = cut.largestPart() <= Workers.BESIDE_BYTES ? OrtSessions.shortLived(1) : OrtSessions.deterministic(1)) {
+        try (OrtSession.SessionOptions o = OrtSessions.deterministic(1)) {
             return new StretchRun(file, OrtSessions.environment().createSession(part.toBytes(), o), inputs, new LinkedHashSet<>(outputs));
         } catch (OrtException e) {
             throw new IOException(file + ": ONNX Runtime cannot load part of the model for calibration: " + OrtSessions.firstLine(e.getMessage()));
