@@ -160,9 +160,12 @@ public final class Calibrator {
         Cut cur = first;
         Cut ref = cur; // the full-precision model's values: the same until a layer is ternary
         List<InputStats> stats = null;
+        // The full-precision model's next cut depends on no layer's solution: a worker computes it beside this layer's work.
+        java.util.concurrent.Future<Cut> fpNext = null;
         try {
             for (int k = 0; k < layers.size(); k++) {
                 CalibLayer l = layers.get(k);
+                fpNext = steps.fpTarget() && ref != cur && k + 1 < layers.size() ? fpAdvance(model, ref, k, plan) : null;
                 boolean target = steps.fpTarget() && !changed.isEmpty(); // before the first changed layer both inputs are the same
                 // A layer reading the same value as the one before it (Q, K and V of attention) sees the same inputs.
                 boolean same = stats != null && l.input().equals(layers.get(k - 1).input()) && java.util.Objects.equals(l.conv(), layers.get(k - 1).conv())
@@ -189,22 +192,23 @@ public final class Calibrator {
                 Set<String> next = plan.frontiers().get(k + 1);
                 List<String> computed = plan.computed(k);
                 boolean diverged = ref != cur || !changed.isEmpty();
-                // One model after the other: only one stretch's session and one part's values are in memory at a time.
-                Cut nextCur = advance(model, cur, computed, next, changed), nextRef = nextCur;
-                if (steps.fpTarget() && diverged) {
-                    try {
-                        nextRef = advance(model, ref, computed, next, Map.of());
-                    } catch (IOException | RuntimeException e) {
-                        nextCur.close();
-                        throw e;
-                    }
+                if (fpNext == null && steps.fpTarget() && diverged) fpNext = fpAdvance(model, ref, k, plan); // this layer is the first one changed
+                Cut nextCur = advance(model, cur, computed, next, changed), nextRef;
+                try {
+                    nextRef = fpNext == null ? nextCur : Workers.join(fpNext);
+                } catch (IOException | RuntimeException e) {
+                    nextCur.close();
+                    throw e;
                 }
+                fpNext = null;
                 if (ref != cur) ref.close();
                 cur.close();
                 cur = nextCur;
                 ref = nextRef;
             }
         } finally {
+            Cut abandoned = Workers.settle(fpNext);
+            if (abandoned != null) abandoned.close();
             if (ref != cur) ref.close();
             cur.close();
         }
@@ -214,9 +218,16 @@ public final class Calibrator {
         return new Result(weights, kept, edits.isEmpty() ? model : model.withFloats(edits), reports, job.notes(), choice);
     }
 
+    /** The full-precision model's values at cut k+1 from {@code ref}'s at cut k, computed by a worker. */
+    private java.util.concurrent.Future<Cut> fpAdvance(OnnxModel model, Cut ref, int k, Stretches plan) {
+        List<String> computed = plan.computed(k);
+        Set<String> next = plan.frontiers().get(k + 1);
+        return Workers.submitBeside(ref, () -> advance(model, ref, computed, next, Map.of()));
+    }
+
     /** The values at the next cut, {@code next}, from {@code cut}'s through the stretch that computes {@code computed} with {@code changed} constants. */
     private Cut advance(OnnxModel model, Cut cut, List<String> computed, Set<String> next, Map<String, float[]> changed) throws IOException {
-        try (StretchRun run = computed.isEmpty() ? null : StretchRun.open(model, cut.types(), computed, changed, file)) {
+        try (StretchRun run = computed.isEmpty() ? null : StretchRun.open(model, cut, computed, changed, file)) {
             return cut.step(run, next, null);
         }
     }
@@ -319,16 +330,30 @@ public final class Calibrator {
                 final int kk = k;
                 CalibLayer l = layers.get(k);
                 RowSample[] sample = new RowSample[1];
-                if (stats != null) v.forEach(Set.of(l.input()), b -> add(job, l, stats.get(kk), b, null, sample));
-                List<String> outputs = plan.outputs(k);
-                if (outputs.isEmpty() && k + 1 == layers.size()) break;
-                Set<String> next = k + 1 < layers.size() ? plan.frontiers().get(k + 1) : Set.of();
-                Cut after;
-                try (StretchRun run = outputs.isEmpty() ? null : StretchRun.open(model, v.types(), outputs, Map.of(), file)) {
-                    after = v.step(run, next, (b, computed) -> {
-                        for (String name : plan.extras().get(kk)) sums.get(name).add(computed.get(name), job.mask(), b.first());
-                    });
+                Cut at = v;
+                // The layer's statistics and the stretch to the next cut both only read this cut: a worker takes the statistics.
+                java.util.concurrent.Future<Void> collecting = stats == null ? null : Workers.submitBeside(at, () -> {
+                    at.forEach(Set.of(l.input()), b -> add(job, l, stats.get(kk), b, null, sample));
+                    return null;
+                });
+                Cut after = null;
+                try {
+                    List<String> outputs = plan.outputs(k);
+                    if (!outputs.isEmpty() || k + 1 < layers.size()) {
+                        Set<String> next = k + 1 < layers.size() ? plan.frontiers().get(k + 1) : Set.of();
+                        try (StretchRun run = outputs.isEmpty() ? null : StretchRun.open(model, v, outputs, Map.of(), file)) {
+                            after = v.step(run, next, (b, computed) -> {
+                                for (String name : plan.extras().get(kk)) sums.get(name).add(computed.get(name), job.mask(), b.first());
+                            });
+                        }
+                    }
+                    if (collecting != null) Workers.join(collecting);
+                } catch (IOException | RuntimeException e) {
+                    Workers.settle(collecting);
+                    if (after != null) after.close();
+                    throw e;
                 }
+                if (after == null) break;
                 if (v != first) v.close();
                 v = after;
             }

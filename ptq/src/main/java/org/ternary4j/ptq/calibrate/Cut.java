@@ -81,6 +81,17 @@ final class Cut implements AutoCloseable {
         return slabs.keySet();
     }
 
+    /** The bytes of this cut's largest part: what loading one part of it takes in memory. */
+    long largestPart() {
+        long most = 0;
+        for (int i = 0; i < parts.size(); i++) {
+            long bytes = 0;
+            for (Slab s : slabs.values()) bytes += s.bytes(i);
+            most = Math.max(most, bytes);
+        }
+        return most;
+    }
+
     /** Element types of the values, by name in sorted order, for declaring a stretch's inputs. */
     Map<String, ElementType> types() {
         Map<String, ElementType> out = new LinkedHashMap<>();
@@ -212,8 +223,12 @@ final class Cut implements AutoCloseable {
             end = at;
         }
 
+        long bytes(int part) {
+            return (part + 1 < offsets.size() ? offsets.get(part + 1) : end) - offsets.get(part);
+        }
+
         StretchRun.Values.Stored stored(int part) {
-            long from = offsets.get(part), to = part + 1 < offsets.size() ? offsets.get(part + 1) : end;
+            long from = offsets.get(part), to = from + bytes(part);
             return new StretchRun.Values.Stored(shapes.get(part), javaType, to - from, dst -> {
                 long at = from;
                 try {

@@ -40,6 +40,9 @@ final class MixedPrecision {
      */
     static final int SENSITIVITY_EXAMPLES = 64;
 
+    /** Layers with at most this many inputs are measured beside each other (their k² matrices take a few MB). */
+    private static final int PARALLEL_K = 1024;
+
     /** How layers are ternarized: messages' file, the projection, the packing whose cost counts, the layer-local steps, the default grouping per shape. */
     record Setup(String file, Projection projection, Packing packing, Steps steps, Function<int[], Grouping> grouping) {}
 
@@ -73,8 +76,23 @@ final class MixedPrecision {
         List<List<GroupingBudget.Candidate>> perLayer = new ArrayList<>();
         List<String> names = new ArrayList<>();
         List<float[]> reference = new ArrayList<>(); // each layer's reference ternary weight, stored layout
+        // Each layer's candidates are solved on its own statistics, independently of the others; beside
+        // each other only while their k² matrices are small, so that memory stays that of one layer's solve.
+        List<java.util.concurrent.Future<Measured>> measuring = new ArrayList<>();
         for (int li = 0; li < layers.calibrated().size(); li++) {
-            Measured m = measure(model, layers.calibrated().get(li), layers.stats().get(li));
+            CalibLayer l = layers.calibrated().get(li);
+            List<InputStats> st = layers.stats().get(li);
+            Workers.Task<Measured> task = () -> measure(model, l, st);
+            measuring.add(l.k() <= PARALLEL_K ? Workers.submit(task) : Workers.now(task));
+        }
+        for (int li = 0; li < layers.calibrated().size(); li++) {
+            Measured m;
+            try {
+                m = Workers.join(measuring.get(li));
+            } catch (IOException | RuntimeException e) {
+                measuring.forEach(Workers::settle);
+                throw e;
+            }
             perLayer.add(m.candidates());
             names.add(layers.calibrated().get(li).weight());
             reference.add(m.reference());

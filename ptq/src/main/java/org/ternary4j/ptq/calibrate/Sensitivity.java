@@ -2,11 +2,14 @@ package org.ternary4j.ptq.calibrate;
 
 import java.io.IOException;
 import java.nio.FloatBuffer;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Deque;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.Future;
 import org.ternary4j.formats.data.Dataset;
 import org.ternary4j.formats.onnx.OnnxModel;
 
@@ -18,6 +21,7 @@ import org.ternary4j.formats.onnx.OnnxModel;
  * unchanged model, so running it once serves every layer after it; a full-model run per layer
  * spent most of mixed precision's time there. The full-precision outputs come from the rest of the
  * model from the first cut, in the same batches, so every difference compares like with like.
+ * Layers' runs go to {@link Workers} while the values are carried on.
  */
 final class Sensitivity {
     private final OnnxModel model;
@@ -42,6 +46,8 @@ final class Sensitivity {
             throw new IllegalArgumentException("one reference weight per cut expected: " + names.size() + " names, " + plan.cuts().size() + " cuts");
         }
         List<Double> out = new ArrayList<>();
+        // Cuts whose layer's run is still going, oldest first; at most one per worker and the newest are open.
+        Deque<Pending> pending = new ArrayDeque<>();
         Cut cur = Cut.first(model, plan.frontiers().get(0), data, file);
         try {
             List<float[]> reference = new ArrayList<>();
@@ -49,22 +55,46 @@ final class Sensitivity {
             double norm = 0;
             for (float[] y : reference) for (float v : y) norm += (double) v * v;
             for (int k = 0; k < names.size(); k++) {
-                double[] diff = {0};
-                rest(cur, k, Map.of(names.get(k), weights.get(k)), (i, y) -> {
-                    float[] y0 = reference.get(i);
-                    if (y.capacity() != y0.length) throw new IllegalStateException("output sizes differ between runs: " + y.capacity() + " and " + y0.length);
-                    for (int j = 0; j < y0.length; j++) {
-                        double d = (double) y.get(j) - y0[j];
-                        diff[0] += d * d;
-                    }
-                });
-                out.add(norm == 0 ? 0 : diff[0] / norm);
+                // Layer k's run depends on no other layer's: a worker does it while this thread carries the values to cut k+1.
+                Cut at = cur;
+                int kk = k;
+                pending.add(new Pending(at, Workers.submitBeside(at, () -> difference(at, kk, Map.of(names.get(kk), weights.get(kk)), reference))));
                 if (k + 1 < names.size()) cur = advance(cur, k);
+                while (pending.size() > Workers.threads() || !pending.isEmpty() && k + 1 == names.size()) {
+                    Pending p = pending.removeFirst();
+                    try {
+                        double diff = Workers.join(p.run());
+                        out.add(norm == 0 ? 0 : diff / norm);
+                    } finally {
+                        if (p.cut() != cur) p.cut().close();
+                    }
+                }
             }
         } finally {
+            for (Pending p : pending) {
+                Workers.settle(p.run());
+                if (p.cut() != cur) p.cut().close();
+            }
             cur.close();
         }
         return out;
+    }
+
+    /** A cut and the sensitivity run that reads it. */
+    private record Pending(Cut cut, Future<Double> run) {}
+
+    /** Σ‖y − y₀‖² over the model's outputs, run from cut k on with {@code changed} constants, against the full-precision outputs {@code reference}. */
+    private double difference(Cut cut, int k, Map<String, float[]> changed, List<float[]> reference) throws IOException {
+        double[] diff = {0};
+        rest(cut, k, changed, (i, y) -> {
+            float[] y0 = reference.get(i);
+            if (y.capacity() != y0.length) throw new IllegalStateException("output sizes differ between runs: " + y.capacity() + " and " + y0.length);
+            for (int j = 0; j < y0.length; j++) {
+                double d = (double) y.get(j) - y0[j];
+                diff[0] += d * d;
+            }
+        });
+        return diff[0];
     }
 
     private interface OutputSink {
@@ -80,7 +110,7 @@ final class Sensitivity {
         Set<String> frontier = plan.frontiers().get(k);
         List<String> computed = outputs.stream().filter(o -> !frontier.contains(o)).toList();
         int[] index = {0};
-        try (StretchRun run = computed.isEmpty() ? null : StretchRun.open(model, cut.types(), computed, changed, file)) {
+        try (StretchRun run = computed.isEmpty() ? null : StretchRun.open(model, cut, computed, changed, file)) {
             Set<String> load = new LinkedHashSet<>(run == null ? List.of() : run.inputs());
             for (String o : outputs) if (frontier.contains(o)) load.add(o);
             StretchRun.Extras each = (b, views) -> {
@@ -93,16 +123,13 @@ final class Sensitivity {
         }
     }
 
-    /** The values at cut k+1 from those at cut k (full precision); closes the ones at cut k. */
+    /** The values at cut k+1 from those at cut k (full precision); the ones at cut k stay open. */
     private Cut advance(Cut cur, int k) throws IOException {
         List<String> computed = plan.computed(k);
         Set<String> next = plan.frontiers().get(k + 1);
-        Cut after;
-        try (StretchRun run = computed.isEmpty() ? null : StretchRun.open(model, cur.types(), computed, Map.of(), file)) {
-            after = cur.step(run, next, null);
+        try (StretchRun run = computed.isEmpty() ? null : StretchRun.open(model, cur, computed, Map.of(), file)) {
+            return cur.step(run, next, null);
         }
-        cur.close();
-        return after;
     }
 
     private static float[] copy(FloatBuffer b) {

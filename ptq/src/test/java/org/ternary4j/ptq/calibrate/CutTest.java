@@ -69,6 +69,7 @@ class CutTest {
             assertEquals(Map.of("a", ElementType.FLOAT, "b", ElementType.FLOAT), cut.types());
             assertArrayEquals(batch.get("a").values(), all(cut, "a"));
             assertArrayEquals(batch.get("b").values(), all(cut, "b"));
+            assertEquals(64 * (3 + 4) * Float.BYTES, cut.largestPart()); // a full part of both values
             try (StretchRun.Values last = cut.load(2, Set.of("b"))) {
                 assertEquals(Set.of("b"), last.names());
                 assertArrayEquals(new long[] {2, 2, 2}, last.shape("b"));
@@ -85,7 +86,7 @@ class CutTest {
             Cut next;
             float[] x;
             try (Cut first = Cut.first(m, Set.of("x"), data.inputs(), "net");
-                 StretchRun run = StretchRun.open(m, first.types(), List.of("f1"), Map.of(), "net")) {
+                 StretchRun run = StretchRun.open(m, first, List.of("f1"), Map.of(), "net")) {
                 x = all(first, "x");
                 next = first.step(run, Set.of("x", "f1"), null);
             }
