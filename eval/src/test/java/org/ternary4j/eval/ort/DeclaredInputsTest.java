@@ -5,11 +5,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -17,8 +15,6 @@ import org.ternary4j.formats.onnx.OnnxModel;
 
 /** The model layer's declared inputs against ONNX Runtime's, on the fetched models (skipped without them). */
 class DeclaredInputsTest {
-    private static final Path MODELS = Path.of(System.getProperty("maven.multiModuleProjectDirectory", ".."), ".cache", "models");
-
     @ParameterizedTest
     @CsvSource({
             "ch_ppocr_mobile_v2.0_cls_infer.onnx, p2o.DynamicDimension.1=48;p2o.DynamicDimension.2=192",
@@ -27,10 +23,8 @@ class DeclaredInputsTest {
             "all-minilm-l6-v2.onnx, ''",
             "onnx-testdata/test_Conv2d/model.onnx, ''"})
     void sameAsOnnxRuntime(String name, String dims) throws IOException {
-        Path file = MODELS.resolve(name);
-        Assumptions.assumeTrue(Files.isRegularFile(file), file + " not fetched; run scripts/fetch-models.sh to include it");
-        Map<String, Long> fixed = new java.util.LinkedHashMap<>();
-        for (String d : dims.split(";")) if (!d.isBlank()) fixed.put(d.split("=")[0], Long.parseLong(d.split("=")[1]));
+        Path file = FetchedModelsTest.fetched(name);
+        Map<String, Long> fixed = FetchedModelsTest.dims(dims);
         try (OrtModel ort = OrtModel.open(file, 1, null, fixed); OnnxModel model = OnnxModel.read(file)) {
             List<OrtModel.Input> want = ort.inputs(), got = DeclaredInputs.of(model, fixed);
             assertEquals(want.size(), got.size(), "input count");
@@ -44,8 +38,7 @@ class DeclaredInputsTest {
 
     @Test
     void aDimensionBelowOneIsRefusedAsOnnxRuntimeRefusesIt() throws IOException {
-        Path file = MODELS.resolve("all-minilm-l6-v2.onnx");
-        Assumptions.assumeTrue(Files.isRegularFile(file), file + " not fetched; run scripts/fetch-models.sh to include it");
+        Path file = FetchedModelsTest.fetched("all-minilm-l6-v2.onnx");
         try (OnnxModel model = OnnxModel.read(file)) {
             IllegalArgumentException ours = assertThrows(IllegalArgumentException.class, () -> DeclaredInputs.of(model, Map.of("sequence_length", 0L)));
             IllegalArgumentException ort = assertThrows(IllegalArgumentException.class, () -> OrtModel.open(file, 1, null, Map.of("sequence_length", 0L)));

@@ -28,10 +28,8 @@ class FetchedModelsTest {
             "all-minilm-l6-v2.onnx, sequence_length=16",
             "onnx-testdata/test_Conv2d/model.onnx, ''"})
     void runsAndAgreesWithItself(String name, String dims) throws IOException {
-        Path file = MODELS.resolve(name);
-        Assumptions.assumeTrue(Files.isRegularFile(file), file + " not fetched; run scripts/fetch-models.sh to include it");
-        Map<String, Long> fixed = new java.util.LinkedHashMap<>();
-        for (String d : dims.split(";")) if (!d.isBlank()) fixed.put(d.split("=")[0], Long.parseLong(d.split("=")[1]));
+        Path file = fetched(name);
+        Map<String, Long> fixed = dims(dims);
         try (OrtModel a = OrtModel.open(file, 1, null, fixed); OrtModel b = OrtModel.open(file, 1, null, fixed)) {
             Dataset data = RandomInputs.forModel(a, 3, 5);
             EvalResult r = Evaluator.compare(a, b, data, 2);
@@ -39,5 +37,19 @@ class FetchedModelsTest {
             assertEquals(1.0, r.compare().agreement());
             assertEquals(1.0, r.compare().meanCosine(), 1e-9);
         }
+    }
+
+    /** A model from .cache/models; the test is skipped when it was not fetched. */
+    static Path fetched(String name) {
+        Path file = MODELS.resolve(name);
+        Assumptions.assumeTrue(Files.isRegularFile(file), file + " not fetched; run scripts/fetch-models.sh to include it");
+        return file;
+    }
+
+    /** Symbolic dimensions fixed by name, written NAME=SIZE;NAME=SIZE (empty: none). */
+    static Map<String, Long> dims(String spec) {
+        Map<String, Long> fixed = new java.util.LinkedHashMap<>();
+        for (String d : spec.split(";")) if (!d.isBlank()) fixed.put(d.split("=")[0], Long.parseLong(d.split("=")[1]));
+        return fixed;
     }
 }
