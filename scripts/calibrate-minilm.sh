@@ -16,21 +16,8 @@ root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 t4j=${TERNARY4J:-$root/ternary4j}
 work=${1:-$root/.cache/calibrate-minilm}
 count=${COUNT:-2048} grouping=${GROUPING:-block:8} scales=${SCALES:-f16} steps=${STEPS:-all} tokens=${TOKENS:-128}
-model=$root/.cache/models/all-minilm-l6-v2.onnx tok=$root/.cache/models/all-minilm-l6-v2-tokenizer.json
-for f in "$model" "$tok"; do [ -f "$f" ] || { echo "calibrate-minilm: $f is missing; run scripts/fetch-models.sh" >&2; exit 1; }; done
-command -v lz4cat >/dev/null || { echo "calibrate-minilm: lz4cat is missing (it decompresses the apt package lists)" >&2; exit 1; }
-mkdir -p "$work"
-timed() { if [ -x /usr/bin/time ]; then /usr/bin/time -f "calibrate-minilm: %e s wall, %U s user CPU, %S s system CPU, %M KB peak" "$@"; else "$@"; fi; }
-
-packages=$work/apt-packages.txt
-if [ ! -s "$packages" ]; then
-    for f in /var/lib/apt/lists/*_Packages.lz4; do lz4cat "$f"; echo; done > "$packages"
-    [ -s "$packages" ] || { echo "calibrate-minilm: no apt package lists in /var/lib/apt/lists (run apt-get update)" >&2; exit 1; }
-fi
-sources=$packages,/var/lib/dpkg/status
-for d in /usr/share/man/man1 /usr/share/man/man2 /usr/share/man/man3 /usr/share/man/man5 /usr/share/man/man7 /usr/share/man/man8; do
-    [ -d "$d" ] && sources=$sources,$d
-done
+name=calibrate-minilm
+source "$root/scripts/minilm-common.sh"
 # 4000 other texts, whatever COUNT is: the first COUNT of one file, so runs with different counts share their first texts.
 data=$work/texts-4000-t$tokens.npz
 [ -f "$data" ] || $t4j task sentence-retrieval --write-calibration "$data" --calibration-tokens "$tokens" --texts "$sources" --text-count 4000 --tokenizer "$tok"

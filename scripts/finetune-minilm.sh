@@ -15,21 +15,8 @@ root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 t4j=${TERNARY4J:-$root/ternary4j}
 work=${1:-$root/.cache/finetune-minilm}
 texts=${TEXTS:-1000} epochs=${EPOCHS:-1} lr=${LR:-2e-4} hw=${HIDDEN_WEIGHT:-0} grouping=${GROUPING:-block:16} seed=${SEED:-1}
-model=$root/.cache/models/all-minilm-l6-v2.onnx tok=$root/.cache/models/all-minilm-l6-v2-tokenizer.json
-for f in "$model" "$tok"; do [ -f "$f" ] || { echo "finetune-minilm: $f is missing; run scripts/fetch-models.sh" >&2; exit 1; }; done
-command -v lz4cat >/dev/null || { echo "finetune-minilm: lz4cat is missing (it decompresses the apt package lists)" >&2; exit 1; }
-mkdir -p "$work"
-timed() { if [ -x /usr/bin/time ]; then /usr/bin/time -f "finetune-minilm: %e s wall, %U s user CPU, %M KB peak" "$@"; else "$@"; fi; }
-
-packages=$work/apt-packages.txt
-if [ ! -s "$packages" ]; then
-    for f in /var/lib/apt/lists/*_Packages.lz4; do lz4cat "$f"; echo; done > "$packages"
-    [ -s "$packages" ] || { echo "finetune-minilm: no apt package lists in /var/lib/apt/lists (run apt-get update)" >&2; exit 1; }
-fi
-sources=$packages,/var/lib/dpkg/status
-for d in /usr/share/man/man1 /usr/share/man/man2 /usr/share/man/man3 /usr/share/man/man5 /usr/share/man/man7 /usr/share/man/man8; do
-    [ -d "$d" ] && sources=$sources,$d
-done
+name=finetune-minilm
+source "$root/scripts/minilm-common.sh"
 cal=$work/cal-64x64.npz data=$work/texts-$texts.npz start=$work/cal-${grouping//:/}.onnx
 out=$work/ft-${grouping//:/}-$texts-$epochs-$lr-$hw-$seed.onnx
 [ -f "$cal" ] || $t4j task sentence-retrieval --write-calibration "$cal" --calibration-pairs 64 --calibration-tokens 64 --tokenizer "$tok"
