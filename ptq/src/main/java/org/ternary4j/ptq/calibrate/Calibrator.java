@@ -227,7 +227,7 @@ public final class Calibrator {
 
     /** The values at the next cut, {@code next}, from {@code cut}'s through the stretch that computes {@code computed} with {@code changed} constants. */
     private Cut advance(OnnxModel model, Cut cut, List<String> computed, Set<String> next, Map<String, float[]> changed) throws IOException {
-        try (StretchRun run = computed.isEmpty() ? null : StretchRun.open(model, cut, computed, changed, file)) {
+        try (StretchRun run = computed.isEmpty() ? null : StretchRun.open(model, cut.types(), computed, changed, file)) {
             return cut.step(run, next, null);
         }
     }
@@ -341,7 +341,7 @@ public final class Calibrator {
                     List<String> outputs = plan.outputs(k);
                     if (!outputs.isEmpty() || k + 1 < layers.size()) {
                         Set<String> next = k + 1 < layers.size() ? plan.frontiers().get(k + 1) : Set.of();
-                        try (StretchRun run = outputs.isEmpty() ? null : StretchRun.open(model, v, outputs, Map.of(), file)) {
+                        try (StretchRun run = outputs.isEmpty() ? null : StretchRun.open(model, v.types(), outputs, Map.of(), file)) {
                             after = v.step(run, next, (b, computed) -> {
                                 for (String name : plan.extras().get(kk)) sums.get(name).add(computed.get(name), job.mask(), b.first());
                             });

@@ -110,7 +110,7 @@ final class Sensitivity {
         Set<String> frontier = plan.frontiers().get(k);
         List<String> computed = outputs.stream().filter(o -> !frontier.contains(o)).toList();
         int[] index = {0};
-        try (StretchRun run = computed.isEmpty() ? null : StretchRun.open(model, cut, computed, changed, file)) {
+        try (StretchRun run = computed.isEmpty() ? null : StretchRun.open(model, cut.types(), computed, changed, file)) {
             Set<String> load = new LinkedHashSet<>(run == null ? List.of() : run.inputs());
             for (String o : outputs) if (frontier.contains(o)) load.add(o);
             StretchRun.Extras each = (b, views) -> {
@@ -127,7 +127,7 @@ final class Sensitivity {
     private Cut advance(Cut cur, int k) throws IOException {
         List<String> computed = plan.computed(k);
         Set<String> next = plan.frontiers().get(k + 1);
-        try (StretchRun run = computed.isEmpty() ? null : StretchRun.open(model, cur, computed, Map.of(), file)) {
+        try (StretchRun run = computed.isEmpty() ? null : StretchRun.open(model, cur.types(), computed, Map.of(), file)) {
             return cur.step(run, next, null);
         }
     }

@@ -43,11 +43,12 @@ final class StretchRun implements AutoCloseable {
     }
 
     /**
-     * The stretch of {@code model} that computes {@code outputs} from the values of {@code cut},
-     * with {@code changed} in place of those of its constants they name.
+     * The stretch of {@code model} that computes {@code outputs} from the values typed in {@code
+     * types}, with {@code changed} in place of those of its constants they name.
      */
-    static StretchRun open(OnnxModel model, Cut cut, List<String> outputs, Map<String, float[]> changed, String file) throws IOException {
-        OnnxModel part = model.slice(cut.types(), outputs);
+    static StretchRun open(OnnxModel model, Map<String, ElementType> types, List<String> outputs, Map<String, float[]> changed, String file)
+            throws IOException {
+        OnnxModel part = model.slice(types, outputs);
         Map<String, float[]> own = new LinkedHashMap<>();
         for (Map.Entry<String, float[]> e : changed.entrySet()) if (part.graph().constant(e.getKey()).isPresent()) own.put(e.getKey(), e.getValue());
         if (!own.isEmpty()) part = part.withFloats(own);

@@ -86,7 +86,7 @@ class CutTest {
             Cut next;
             float[] x;
             try (Cut first = Cut.first(m, Set.of("x"), data.inputs(), "net");
-                 StretchRun run = StretchRun.open(m, first, List.of("f1"), Map.of(), "net")) {
+                 StretchRun run = StretchRun.open(m, first.types(), List.of("f1"), Map.of(), "net")) {
                 x = all(first, "x");
                 next = first.step(run, Set.of("x", "f1"), null);
             }

@@ -40,7 +40,7 @@ class StretchesTest {
                 assertEquals(5, v.parts()); // 300 examples: batches of 256 and 44, in parts of 64
                 for (int k = 0; k < 2; k++) {
                     Cut next;
-                    try (StretchRun run = StretchRun.open(m, v, plan.outputs(k), Map.of(), "net")) {
+                    try (StretchRun run = StretchRun.open(m, v.types(), plan.outputs(k), Map.of(), "net")) {
                         next = v.step(run, plan.frontiers().get(k + 1), null);
                     }
                     v.close();
