@@ -20,9 +20,7 @@ public final class DeclaredInputs {
 
     /** Inputs without an initializer, in declared order; symbolic dimensions named in {@code dims} fixed, the others −1. */
     public static List<OrtModel.Input> of(OnnxModel model, Map<String, Long> dims) throws IOException {
-        for (var d : dims.entrySet()) {
-            if (d.getValue() < 1) throw new IllegalArgumentException("dimension " + d.getKey() + " must be ≥ 1, got " + d.getValue());
-        }
+        requirePositive(dims);
         List<OrtModel.Input> inputs = new ArrayList<>();
         for (ValueInfo v : model.graph().runtimeInputs()) {
             if (v.type().isEmpty()) throw new IOException(model.file() + ": input '" + v.name() + "' is not a tensor");
@@ -35,6 +33,13 @@ public final class DeclaredInputs {
             inputs.add(new OrtModel.Input(v.name(), type, shape));
         }
         return List.copyOf(inputs);
+    }
+
+    /** Fixed sizes of symbolic dimensions must be ≥ 1, whichever route reads the declared inputs. */
+    static void requirePositive(Map<String, Long> dims) {
+        for (var d : dims.entrySet()) {
+            if (d.getValue() < 1) throw new IllegalArgumentException("dimension " + d.getKey() + " must be ≥ 1, got " + d.getValue());
+        }
     }
 
     /** The type ONNX Runtime's Java API names for an ONNX element type; it has none for the wide unsigned ones (InputPlan refuses UNKNOWN by name). */

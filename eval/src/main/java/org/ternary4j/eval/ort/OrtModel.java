@@ -66,10 +66,8 @@ public final class OrtModel implements AutoCloseable {
         OrtNatives.prepare();
         OrtSession session = null;
         try (OrtSession.SessionOptions options = OrtSessions.deterministic(threads)) {
-            for (var d : dims.entrySet()) {
-                if (d.getValue() < 1) throw new IllegalArgumentException("dimension " + d.getKey() + " must be ≥ 1, got " + d.getValue());
-                options.setSymbolicDimensionValue(d.getKey(), d.getValue());
-            }
+            DeclaredInputs.requirePositive(dims);
+            for (var d : dims.entrySet()) options.setSymbolicDimensionValue(d.getKey(), d.getValue());
             for (var c : config.entrySet()) options.addConfigEntry(c.getKey(), c.getValue());
             session = OrtSessions.environment().createSession(file.toString(), options);
             List<Input> inputs = OrtSessions.inputs(session, file);
