@@ -72,8 +72,9 @@ public final class Finetune {
         try (Model model = Model.newInstance("ternary4j-finetune")) {
             GraphInterpreter graph = GraphInterpreter.of(onnx, model.getNDManager());
             Inputs inputs = new Inputs(r.data(), graph.graph().runtimeInputs(), file);
-            List<Target> targets = new ArrayList<>(Target.of(graph));
+            List<Target> targets = new ArrayList<>(Target.of(graph, r.data().labels() != null));
             if (targets.isEmpty()) throw new IllegalArgumentException(file + ": the graph declares no outputs to match");
+            if (r.data().labels() != null && targets.stream().noneMatch(Target::logits)) throw unlabelled(r.data(), file);
             List<Target> hidden = Target.hidden(graph, o.hidden(), o.hiddenWeight());
             if (!hidden.isEmpty()) {
                 r.listener().note(hidden.size() + " hidden targets sharing weight " + o.hiddenWeight() + ": " + hidden.getFirst().value()
@@ -102,6 +103,7 @@ public final class Finetune {
                 long startNs = System.nanoTime();
                 Distillation teacher = Distillation.teacher(graph, inputs, targets, model.getNDManager(), EVAL_BATCH);
                 int[] labels = r.data().labels();
+                if (labels != null && teacher.labelTarget() < 0) throw unlabelled(r.data(), file);
                 r.listener().note(String.format(java.util.Locale.ROOT, "full-precision outputs of %d examples: %.1f s", inputs.count(), (System.nanoTime() - startNs) / 1e9));
                 FinetuneResult.Metrics before = measure(block, inputs, teacher, labels, model.getNDManager());
                 List<FinetuneResult.Epoch> epochs = new ArrayList<>();
@@ -119,6 +121,10 @@ public final class Finetune {
                 return export(onnx, graph, block, groupings, kept, plan, o, before, after, epochs, model.getNDManager());
             }
         }
+    }
+
+    private static IllegalArgumentException unlabelled(Dataset data, String file) {
+        return new IllegalArgumentException(data.source() + ": has class labels, but " + file + " has no output of class logits ([N, classes]) to train them on");
     }
 
     private static void addLayer(LayerDecision d, GraphInterpreter graph, GraphBlock block, FinetuneOptions o, Map<String, Grouping> groupings,

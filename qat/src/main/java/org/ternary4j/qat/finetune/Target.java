@@ -25,7 +25,13 @@ import org.ternary4j.qat.graph.GraphInterpreter;
  */
 record Target(String value, String output, boolean logits, long axis, boolean hidden, float weight) {
 
-    static List<Target> of(GraphInterpreter g) {
+    /**
+     * The graph outputs as targets. With {@code labelled} (the examples have class labels) and no
+     * softmax output, the first output that may be [N, classes] (declared so, or with no declared
+     * shape) counts as the logits: a classifier that ends in its last Gemm, as most exported ones do,
+     * is trained on its labels too.
+     */
+    static List<Target> of(GraphInterpreter g, boolean labelled) {
         List<Target> out = new ArrayList<>();
         for (var o : g.graph().outputs()) {
             OnnxNode p = g.producer(o.name()).orElse(null);
@@ -33,6 +39,15 @@ record Target(String value, String output, boolean logits, long axis, boolean hi
                     && g.constant(p.inputs().get(0)) == null;
             out.add(softmax ? new Target(p.inputs().get(0), o.name(), true, p.intAttr("axis", g.opset() >= 13 ? -1 : 1), false, 1)
                     : new Target(o.name(), o.name(), false, 0, false, 1));
+        }
+        if (labelled && out.stream().noneMatch(Target::logits)) {
+            for (int i = 0; i < out.size(); i++) {
+                var declared = g.graph().outputs().get(i);
+                if (!declared.hasShape() || declared.dims().size() == 2) {
+                    out.set(i, new Target(declared.name(), declared.name(), true, -1, false, 1));
+                    break;
+                }
+            }
         }
         return out;
     }

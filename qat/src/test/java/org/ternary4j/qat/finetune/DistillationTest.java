@@ -46,7 +46,7 @@ class DistillationTest {
         try (OnnxModel m = OnnxModel.read(f); NDManager nd = NDManager.newBaseManager()) {
             GraphInterpreter g = GraphInterpreter.of(m, nd);
             Inputs in = new Inputs(data, g.graph().runtimeInputs(), f.toString());
-            Distillation d = Distillation.teacher(g, in, Target.of(g), nd, 2);
+            Distillation d = Distillation.teacher(g, in, Target.of(g, false), nd, 2);
             int[] all = {0, 1, 2};
             float[] teacher = d.teacher(nd, 0, all).toFloatArray();
 
@@ -95,7 +95,7 @@ class DistillationTest {
         try (OnnxModel m = OnnxModel.read(f); NDManager nd = NDManager.newBaseManager()) {
             GraphInterpreter g = GraphInterpreter.of(m, nd);
             Inputs in = new Inputs(data, g.graph().runtimeInputs(), f.toString());
-            Distillation d = Distillation.teacher(g, in, Target.of(g), nd, 2);
+            Distillation d = Distillation.teacher(g, in, Target.of(g, false), nd, 2);
             int[] one = {1};
             NDList b = in.batch(nd, one);
             assertEquals(new Shape(1, 2, K), b.get(0).getShape(), "example 1 has 2 real tokens");
@@ -123,7 +123,7 @@ class DistillationTest {
         try (OnnxModel m = OnnxModel.read(f); NDManager nd = NDManager.newBaseManager()) {
             GraphInterpreter g = GraphInterpreter.of(m, nd);
             Inputs in = new Inputs(data, g.graph().runtimeInputs(), f.toString());
-            List<Target> targets = new java.util.ArrayList<>(Target.of(g));
+            List<Target> targets = new java.util.ArrayList<>(Target.of(g, false));
             targets.addAll(Target.hidden(g, List.of(org.ternary4j.formats.onnx.NamePattern.parse("h*")), 0.5f));
             assertEquals(List.of("y", "h"), targets.stream().map(Target::value).toList());
             Distillation d = Distillation.teacher(g, in, targets, nd, 2);
@@ -173,9 +173,9 @@ class DistillationTest {
             GraphInterpreter g = GraphInterpreter.of(m, nd);
             Inputs in = new Inputs(data, g.graph().runtimeInputs(), f.toString());
             // 3 + 2 + 4 real tokens × 3 features as half floats: 54 bytes, within 3/4 of 72, not of 71.
-            Distillation.teacher(g, in, Target.of(g), nd, 2, 72);
+            Distillation.teacher(g, in, Target.of(g, false), nd, 2, 72);
             IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
-                    () -> Distillation.teacher(g, in, Target.of(g), nd, 2, 71));
+                    () -> Distillation.teacher(g, in, Target.of(g, false), nd, 2, 71));
             assertTrue(e.getMessage().startsWith("tokens.npz: the full-precision values of 1 targets on 3 examples need more than 0.00 GB"), e.getMessage());
         }
     }

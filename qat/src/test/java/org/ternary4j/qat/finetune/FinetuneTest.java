@@ -214,6 +214,38 @@ class FinetuneTest {
         return f;
     }
 
+    /**
+     * A classifier ending in its Gemm (no softmax, as the zoo's models and most exports end) still
+     * trains on the labels: its output is taken as the logits, and ONNX Runtime reproduces the
+     * reported accuracy. Labels for a model without class logits are refused, not ignored.
+     */
+    @Test
+    void labelsTrainAClassifierWithoutASoftmaxAndAreRefusedWithoutLogits() throws Exception {
+        Random r = new Random(14);
+        Tensor in = Tensor.random(r, 64, 6);
+        int[] labels = new int[64];
+        for (int k = 0; k < labels.length; k++) labels[k] = r.nextInt(3);
+        Dataset d = new Dataset("plain.npz", List.of(new Dataset.NamedArray("x", new NdArray(in.shape(), in.data()))), labels);
+        Path plain = TinyGraphs.write(dir, "plain", TinyGraphs.model(13, List.of("x"), List.of("y"), List.of(
+                node("Gemm", List.of("x", "w", "b"), "y", i("transB", 1))),
+                List.of(floats("w", Tensor.random(r, 3, 6)), floats("b", Tensor.random(r, 3)))));
+        FinetuneOptions o = FinetuneOptions.builder(Method.TNT).allLayers(true).epochs(2).batchSize(16).learningRate(1e-3f).build();
+        FinetuneResult result = Finetune.run(new Finetune.Request(plain, d, null, o, new FinetuneResult.Listener() {}));
+        float[] y = TinyGraphs.ort(write(result, "plain-tnt"), Map.of("x", in)).get("y").data();
+        int[] predicted = Distillation.argMax(y, 3);
+        int correct = 0;
+        for (int k = 0; k < predicted.length; k++) if (predicted[k] == labels[k]) correct++;
+        assertEquals((double) correct / labels.length, result.after().accuracy(), 1e-12);
+
+        Path regression = TinyGraphs.write(dir, "regression", TinyGraphs.model(13, List.of("x"), List.of("y"), List.of(
+                node("MatMul", List.of("x", "w"), "h"),
+                node("Reshape", List.of("h", "shape"), "y")),
+                List.of(floats("w", Tensor.random(r, 6, 4)), longs("shape", 0, 2, 2))));
+        var e = assertThrows(IllegalArgumentException.class,
+                () -> Finetune.run(new Finetune.Request(regression, d, null, o, new FinetuneResult.Listener() {})));
+        assertEquals("plain.npz: has class labels, but " + regression + " has no output of class logits ([N, classes]) to train them on", e.getMessage());
+    }
+
     @Test
     void refusesExamplesWithoutTheModelsInputNamingTheArrays() {
         Dataset wrong = new Dataset("other.npz", List.of(new Dataset.NamedArray("pixels", new NdArray(x.shape(), x.data()))), null);
