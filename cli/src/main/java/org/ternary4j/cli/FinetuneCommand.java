@@ -80,6 +80,12 @@ final class FinetuneCommand implements Callable<Integer> {
                     + "the model's. Default: 256, or 0 with --init (a calibrated start was fitted to the statistics it has).")
     Integer bnExamples;
 
+    @Option(names = "--train-batch-norms",
+            description = "Batch norms after ternarized convs train in their training form (each batch's own statistics; scale and shift "
+                    + "trained), their statistics re-estimated on --bn-examples examples (default 256) after training, as "
+                    + "quantization-aware training from scratch does. Default: frozen.")
+    boolean trainNorms;
+
     @Option(names = "--packing", defaultValue = "base3", paramLabel = "base3|2bit", description = "Code packing bits/weight are counted for (default ${DEFAULT-VALUE}).")
     String packing;
 
@@ -113,8 +119,8 @@ final class FinetuneCommand implements Callable<Integer> {
         Method m = Method.parse(method);
         FinetuneOptions options = FinetuneOptions.builder(m).grouping(grouping == null ? null : Grouping.parse(grouping)).allLayers(allLayers)
                 .include(include.stream().map(NamePattern::parse).toList()).exclude(exclude.stream().map(NamePattern::parse).toList())
-                .epochs(epochs).seed(seed).learningRate(lr).batchSize(batch).packing(Packing.parse(packing)).bnExamples(bnExamples != null ? bnExamples : init == null ? 256 : 0)
-                .hidden(hidden.stream().map(NamePattern::parse).toList()).hiddenWeight(hiddenWeight).build();
+                .epochs(epochs).seed(seed).learningRate(lr).batchSize(batch).packing(Packing.parse(packing)).bnExamples(bnExamples != null ? bnExamples : init == null || trainNorms ? 256 : 0)
+                .hidden(hidden.stream().map(NamePattern::parse).toList()).hiddenWeight(hiddenWeight).trainNorms(trainNorms).build();
         new PathGuard().input(input).data(data).input(labels).input(init).output(output).check();
         Dataset examples = DataSources.load(data, labels);
         long start = System.nanoTime();

@@ -6,7 +6,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
 import ai.djl.training.ParameterStore;
 import java.util.ArrayList;
-import java.util.HashSet;
+import java.util.LinkedHashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -20,15 +20,16 @@ import org.ternary4j.qat.graph.GraphInterpreter;
  * full-precision model then push activations off, compounding layer after layer (plain TNT
  * takes the PaddleOCR classifier to chance this way). One pass over the examples in a single
  * batch, each batch norm measuring its own input as the pass reaches it, so every layer sees
- * the corrected layers before it. The statistics stay frozen during training.
+ * the corrected layers before it. The statistics stay frozen during training unless the batch
+ * norms train in their training form ({@link #trainingForm}); they are then re-estimated after it.
  */
 final class BatchNormStatistics {
     private BatchNormStatistics() {}
 
-    /** Re-estimates from the first {@code examples} examples; returns how many batch norms changed. */
-    static int reestimate(GraphBlock block, Inputs in, int examples, NDManager parent) {
+    /** The batch norms whose statistics are the student's own: each alone reads a ternarized Conv and alone reads its statistics. */
+    static Set<OnnxNode> of(GraphBlock block) {
         GraphInterpreter g = block.graph();
-        Set<OnnxNode> norms = new HashSet<>();
+        Set<OnnxNode> norms = new LinkedHashSet<>();
         for (String w : block.weights().keySet()) {
             for (OnnxNode conv : g.consumers(w)) {
                 if (!conv.opType().equals("Conv")) continue;
@@ -38,6 +39,13 @@ final class BatchNormStatistics {
                 if (bn.inputs().size() >= 5 && owned(g, bn, 3) && owned(g, bn, 4)) norms.add(bn);
             }
         }
+        return norms;
+    }
+
+    /** Re-estimates from the first {@code examples} examples; returns how many batch norms changed. */
+    static int reestimate(GraphBlock block, Inputs in, int examples, NDManager parent) {
+        GraphInterpreter g = block.graph();
+        Set<OnnxNode> norms = of(block);
         if (norms.isEmpty() || examples == 0) return 0;
         Map<String, float[]> stats = new LinkedHashMap<>();
         try (NDManager m = parent.newSubManager(); NDScope scope = new NDScope()) {
@@ -46,21 +54,35 @@ final class BatchNormStatistics {
             for (int k = 0; k < x.size(); k++) feeds.put(block.inputNames().get(k), x.get(k));
             g.run(feeds, block.studentValues(new ParameterStore(m, false), m, false), List.of(), (node, inputs) -> {
                 if (!norms.contains(node)) return inputs;
-                NDArray a = inputs.get(0);
-                long c = a.getShape().get(1);
-                NDArray perChannel = a.swapAxes(0, 1).reshape(c, -1);
-                NDArray mean = perChannel.mean(new int[] {1});
-                NDArray var = perChannel.sub(mean.reshape(c, 1)).square().mean(new int[] {1});
-                stats.put(node.inputs().get(3), mean.toFloatArray());
-                stats.put(node.inputs().get(4), var.toFloatArray());
-                List<NDArray> out = new ArrayList<>(inputs);
-                out.set(3, mean);
-                out.set(4, var);
+                List<NDArray> out = measured(inputs);
+                stats.put(node.inputs().get(3), out.get(3).toFloatArray());
+                stats.put(node.inputs().get(4), out.get(4).toFloatArray());
                 return out;
             });
         }
         for (var e : stats.entrySet()) block.fix(e.getKey(), g.constant(e.getKey()).getManager().create(e.getValue(), g.constant(e.getKey()).getShape()));
         return norms.size();
+    }
+
+    /**
+     * Runs {@code norms} in their training form: each normalises by the mean and (biased) variance
+     * of the batch it sees, gradients flowing through both, as a network trained from scratch does.
+     */
+    static GraphInterpreter.Tap trainingForm(Set<OnnxNode> norms) {
+        return (node, inputs) -> norms.contains(node) ? measured(inputs) : inputs;
+    }
+
+    /** A batch norm's inputs with its statistics replaced by those of its input, per channel (axis 1). */
+    private static List<NDArray> measured(List<NDArray> inputs) {
+        NDArray a = inputs.get(0);
+        long c = a.getShape().get(1);
+        NDArray perChannel = a.swapAxes(0, 1).reshape(c, -1);
+        NDArray mean = perChannel.mean(new int[] {1});
+        NDArray var = perChannel.sub(mean.reshape(c, 1)).square().mean(new int[] {1});
+        List<NDArray> out = new ArrayList<>(inputs);
+        out.set(3, mean);
+        out.set(4, var);
+        return out;
     }
 
     /** Whether input {@code i} of {@code bn} is a float constant nothing else reads. */

@@ -87,6 +87,11 @@ public final class Finetune {
             for (LayerDecision d : plan) addLayer(d, graph, block, o, groupings, kept, r.listener());
             if (block.weights().isEmpty()) throw new IllegalArgumentException(file + ": no weight layer is selected for ternarizing");
             for (String b : biases(graph, block)) block.addBias(b, graph.constant(b).getShape());
+            Set<OnnxNode> trainedNorms = o.trainNorms() ? BatchNormStatistics.of(block) : Set.of();
+            List<String> affine = new ArrayList<>();
+            for (OnnxNode bn : trainedNorms) for (String name : bn.inputs().subList(1, 3)) addTrainable(graph, block, name, affine);
+            for (String name : affine) if (!block.biases().containsKey(name)) block.addBias(name, graph.constant(name).getShape());
+            block.trainNorms(trainedNorms);
 
             int stepsPerEpoch = (inputs.count() + o.batchSize() - 1) / o.batchSize();
             Set<String> alternating = new HashSet<>();
@@ -116,6 +121,11 @@ public final class Finetune {
                     FinetuneResult.Epoch done = new FinetuneResult.Epoch(e, loss, (System.nanoTime() - t0) / 1e9);
                     epochs.add(done);
                     r.listener().epochDone(done);
+                }
+                if (!trainedNorms.isEmpty()) {
+                    BatchNormStatistics.reestimate(block, inputs, o.bnExamples(), model.getNDManager());
+                    r.listener().note("statistics of " + trainedNorms.size() + " batch norms trained in their training form re-estimated ("
+                            + Math.min(o.bnExamples(), inputs.count()) + " examples)");
                 }
                 FinetuneResult.Metrics after = measure(block, inputs, teacher, labels, model.getNDManager());
                 return export(onnx, graph, block, groupings, kept, plan, o, before, after, epochs, model.getNDManager());

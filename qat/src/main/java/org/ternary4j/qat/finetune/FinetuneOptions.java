@@ -21,16 +21,20 @@ import org.ternary4j.qat.Method;
  * @param hidden       intermediate values (by value name) also matched to the teacher's, e.g. each
  *                     encoder layer's hidden state; empty: the graph outputs only
  * @param hiddenWeight the weight the hidden targets share, against 1 for each graph output
+ * @param trainNorms   batch norms after ternarized convs train in their training form (batch
+ *                     statistics, scale and shift trained), their statistics re-estimated on
+ *                     {@code bnExamples} examples after training
  */
 public record FinetuneOptions(Method method, Grouping grouping, boolean allLayers, List<NamePattern> include, List<NamePattern> exclude,
                               int epochs, long seed, float learningRate, int batchSize, Packing packing, int bnExamples,
-                              List<NamePattern> hidden, float hiddenWeight) {
+                              List<NamePattern> hidden, float hiddenWeight, boolean trainNorms) {
     public FinetuneOptions {
         if (method == Method.FP) throw new IllegalArgumentException("fine-tuning ternarizes: method fp has nothing to learn");
         if (epochs < 1) throw new IllegalArgumentException("epochs must be ≥ 1, got " + epochs);
         if (batchSize < 1) throw new IllegalArgumentException("batch size must be ≥ 1, got " + batchSize);
         if (!(learningRate > 0) || Float.isInfinite(learningRate)) throw new IllegalArgumentException("learning rate must be a positive number, got " + learningRate);
         if (bnExamples < 0) throw new IllegalArgumentException("batch-norm re-estimation examples must be ≥ 0, got " + bnExamples);
+        if (trainNorms && bnExamples == 0) throw new IllegalArgumentException("batch norms trained in their training form need their statistics re-estimated after training: examples for it must be ≥ 1");
         if (!(hiddenWeight >= 0) || Float.isInfinite(hiddenWeight)) throw new IllegalArgumentException("hidden-state weight must be a number ≥ 0, got " + hiddenWeight);
         hidden = List.copyOf(hidden);
         if (grouping == null) grouping = Grouping.parse(method.defaultGrouping());
@@ -43,7 +47,7 @@ public record FinetuneOptions(Method method, Grouping grouping, boolean allLayer
         return new Builder(m);
     }
 
-    /** Defaults: the method's grouping, first and last layers full precision, 10 epochs, seed 1, rate 1e-4, batches of 32, base-3 packing, batch-norm statistics re-estimated on 256 examples, no hidden targets (weight 1 when given). */
+    /** Defaults: the method's grouping, first and last layers full precision, 10 epochs, seed 1, rate 1e-4, batches of 32, base-3 packing, batch-norm statistics re-estimated on 256 examples, no hidden targets (weight 1 when given), batch norms frozen. */
     public static final class Builder {
         private final Method method;
         private Grouping grouping;
@@ -57,6 +61,7 @@ public record FinetuneOptions(Method method, Grouping grouping, boolean allLayer
         private int bnExamples = 256;
         private List<NamePattern> hidden = List.of();
         private float hiddenWeight = 1;
+        private boolean trainNorms;
 
         private Builder(Method method) {
             this.method = method;
@@ -122,9 +127,14 @@ public record FinetuneOptions(Method method, Grouping grouping, boolean allLayer
             return this;
         }
 
+        public Builder trainNorms(boolean v) {
+            trainNorms = v;
+            return this;
+        }
+
         public FinetuneOptions build() {
             return new FinetuneOptions(method, grouping, allLayers, include, exclude, epochs, seed, learningRate, batchSize, packing, bnExamples,
-                    hidden, hiddenWeight);
+                    hidden, hiddenWeight, trainNorms);
         }
     }
 }

@@ -15,12 +15,15 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import org.ternary4j.formats.onnx.OnnxNode;
 import org.ternary4j.qat.graph.GraphInterpreter;
 
 /**
  * An ONNX graph as one DJL block: the interpreter runs it with the ternarized weights' effective
  * values and the trainable biases in place of the model's constants; everything else (batch-norm
- * statistics and affine factors, other constants) stays frozen as stored. Inputs are the model's
+ * statistics and affine factors, other constants) stays frozen as stored, unless batch norms
+ * train in their training form. Inputs are the model's
  * runtime inputs in order; outputs are the values named in {@code outputs} (the distillation targets).
  */
 final class GraphBlock extends AbstractBlock {
@@ -31,6 +34,8 @@ final class GraphBlock extends AbstractBlock {
     private final Map<String, Parameter> biases = new LinkedHashMap<>();
     /** Constants replaced for the student without training them (a calibrated start's other tensors). */
     private final Map<String, NDArray> fixed = new HashMap<>();
+    /** Batch norms that normalise by their batch's statistics while training. */
+    private Set<OnnxNode> normsInTrainingForm = Set.of();
 
     GraphBlock(GraphInterpreter graph, List<String> inputs, List<String> outputs) {
         this.graph = graph;
@@ -45,6 +50,10 @@ final class GraphBlock extends AbstractBlock {
     void addBias(String onnxName, Shape shape) {
         biases.put(onnxName, addParameter(Parameter.builder().setName("bias" + biases.size()).setType(Parameter.Type.BIAS)
                 .optShape(shape).optInitializer(Initializer.ZEROS).build()));
+    }
+
+    void trainNorms(Set<OnnxNode> norms) {
+        normsInTrainingForm = Set.copyOf(norms);
     }
 
     void fix(String onnxName, NDArray value) {
@@ -77,7 +86,8 @@ final class GraphBlock extends AbstractBlock {
         try (NDScope scope = new NDScope()) {
             Map<String, NDArray> feeds = new LinkedHashMap<>();
             for (int i = 0; i < inputs.size(); i++) feeds.put(inputs.get(i), in.get(i));
-            for (NDArray a : graph.run(feeds, studentValues(ps, m, training), outputs).values()) {
+            GraphInterpreter.Tap tap = training ? BatchNormStatistics.trainingForm(normsInTrainingForm) : (node, values) -> values;
+            for (NDArray a : graph.run(feeds, studentValues(ps, m, training), outputs, tap).values()) {
                 NDScope.unregister(a);
                 out.add(a);
             }

@@ -191,7 +191,27 @@ class FinetuneTest {
     @Test
     void batchNormStatisticsAreReestimatedOnTheTernaryModel() throws Exception {
         FinetuneResult r = run(FinetuneOptions.builder(Method.TNT).allLayers(true).epochs(1).learningRate(1e-12f).build(), null, data);
-        Path out = write(r.output().withOutputs(List.of("c1")), "bn");
+        assertStatisticsAreThoseOfTheConvOutput(r, "bn");
+    }
+
+    /**
+     * Batch norms in their training form: their scale trains, and after training their statistics
+     * are those the written model's own conv output has on the examples (ONNX Runtime's values).
+     */
+    @Test
+    void batchNormsInTheirTrainingFormTrainAndEndWithTheStudentsStatistics() throws Exception {
+        FinetuneOptions o = FinetuneOptions.builder(Method.TNT).allLayers(true).epochs(3).batchSize(16).learningRate(1e-2f).bnExamples(96).trainNorms(true).build();
+        FinetuneResult r = run(o, null, data);
+        assertStatisticsAreThoseOfTheConvOutput(r, "bn-trained");
+        try (OnnxModel m = OnnxModel.read(write(r, "bn-trained-all")); OnnxModel original = OnnxModel.read(model)) {
+            assertNotEquals(original.graph().constant("gamma").orElseThrow().floats()[0], m.graph().constant("gamma").orElseThrow().floats()[0]);
+        }
+        var e = assertThrows(IllegalArgumentException.class, () -> FinetuneOptions.builder(Method.TNT).trainNorms(true).bnExamples(0).build());
+        assertTrue(e.getMessage().contains("re-estimated after training"), e.getMessage());
+    }
+
+    private static void assertStatisticsAreThoseOfTheConvOutput(FinetuneResult r, String name) throws Exception {
+        Path out = write(r.output().withOutputs(List.of("c1")), name);
         float[] c1 = TinyGraphs.ort(out, Map.of("x", x)).get("c1").data();
         int n = 96, c = 8, hw = 64;
         try (OnnxModel m = OnnxModel.read(out); OnnxModel original = OnnxModel.read(model)) {
