@@ -76,12 +76,12 @@ final class FinetuneCommand implements Callable<Integer> {
     int batch;
 
     @Option(names = "--bn-examples", paramLabel = "N",
-            description = "Re-estimate the statistics of batch norms after ternarized convs on the first N examples before training; 0: keep "
+            description = "Re-estimate the statistics of batch norms after ternarized Conv and Gemm layers on the first N examples before training; 0: keep "
                     + "the model's. Default: 256, or 0 with --init (a calibrated start was fitted to the statistics it has).")
     Integer bnExamples;
 
     @Option(names = "--train-batch-norms",
-            description = "Batch norms after ternarized convs train in their training form (each batch's own statistics; scale and shift "
+            description = "Batch norms after ternarized Conv and Gemm layers train in their training form (each batch's own statistics; scale and shift "
                     + "trained), their statistics re-estimated on --bn-examples examples (default 256) after training, as "
                     + "quantization-aware training from scratch does. Default: frozen.")
     boolean trainNorms;

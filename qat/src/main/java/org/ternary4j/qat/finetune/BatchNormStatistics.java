@@ -16,7 +16,7 @@ import org.ternary4j.qat.graph.GraphInterpreter;
 
 /**
  * Re-estimates, on the student, the statistics of each batch norm that alone reads a ternarized
- * Conv: ternary weights change every channel's scale and mean, and statistics measured on the
+ * Conv (or Gemm): ternary weights change every channel's scale and mean, and statistics measured on the
  * full-precision model then push activations off, compounding layer after layer (plain TNT
  * takes the PaddleOCR classifier to chance this way). One pass over the examples in a single
  * batch, each batch norm measuring its own input as the pass reaches it, so every layer sees
@@ -26,13 +26,13 @@ import org.ternary4j.qat.graph.GraphInterpreter;
 final class BatchNormStatistics {
     private BatchNormStatistics() {}
 
-    /** The batch norms whose statistics are the student's own: each alone reads a ternarized Conv and alone reads its statistics. */
+    /** The batch norms whose statistics are the student's own: each alone reads a ternarized Conv or Gemm and alone reads its statistics. */
     static Set<OnnxNode> of(GraphBlock block) {
         GraphInterpreter g = block.graph();
         Set<OnnxNode> norms = new LinkedHashSet<>();
         for (String w : block.weights().keySet()) {
             for (OnnxNode conv : g.consumers(w)) {
-                if (!conv.opType().equals("Conv")) continue;
+                if (!conv.opType().equals("Conv") && !conv.opType().equals("Gemm")) continue;
                 List<OnnxNode> next = g.consumers(conv.outputs().get(0));
                 if (next.size() != 1 || !next.get(0).opType().equals("BatchNormalization")) continue;
                 OnnxNode bn = next.get(0);

@@ -16,12 +16,12 @@ import org.ternary4j.qat.Method;
  * @param exclude      layers whose weight or node name matches one stay full precision
  * @param learningRate Adam's rate, cosine-decayed to 1 % over the run
  * @param packing      the code packing bits/weight are counted for
- * @param bnExamples   examples the statistics of batch norms after ternarized convs are re-estimated on
+ * @param bnExamples   examples the statistics of batch norms after ternarized Conv and Gemm layers are re-estimated on
  *                     before training (0: keep the model's)
  * @param hidden       intermediate values (by value name) also matched to the teacher's, e.g. each
  *                     encoder layer's hidden state; empty: the graph outputs only
  * @param hiddenWeight the weight the hidden targets share, against 1 for each graph output
- * @param trainNorms   batch norms after ternarized convs train in their training form (batch
+ * @param trainNorms   batch norms after ternarized Conv and Gemm layers train in their training form (batch
  *                     statistics, scale and shift trained), their statistics re-estimated on
  *                     {@code bnExamples} examples after training
  */
