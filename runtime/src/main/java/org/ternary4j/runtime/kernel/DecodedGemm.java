@@ -26,9 +26,12 @@ final class DecodedGemm {
     /** Whether TRIPLES tiles decode straight into panels (a tile is a panel: 512-bit vectors). */
     static final boolean TRIPLES_PANELS = NR == TripleKernels.TILE;
 
-    /** y[b, r] = Σ_p w[r, p]·xp[b, p] over the padded inputs; xp is [batch, paddedK]. */
-    static void run(PackedTernaryMatrix m, float[] xp, int batch, float[] y, Parallel par) {
-        product(m, xp, batch, y, par, m.scalePos());
+    /**
+     * y[b, r] = Σ_p w[r, p]·xp[b, p] over the padded inputs; xp is [batch, lda] with lda = paddedK,
+     * or lda = k for a layout in identity order with one segment (whose pads the product never reads).
+     */
+    static void run(PackedTernaryMatrix m, float[] xp, int lda, int batch, float[] y, Parallel par) {
+        product(m, xp, lda, batch, y, par, m.scalePos());
     }
 
     /**
@@ -46,7 +49,7 @@ final class DecodedGemm {
         for (int i = 0; i < q.length; i++) q[i] = a.q[i];
         float[] ones = new float[rows];
         java.util.Arrays.fill(ones, 1f);
-        product(m, q, batch, y, par, ScaleArray.of(ones));
+        product(m, q, kp, batch, y, par, ScaleArray.of(ones));
         ScaleArray sp = m.scalePos();
         for (int b = 0; b < batch; b++) {
             if (!a.finite[b]) {
@@ -60,13 +63,14 @@ final class DecodedGemm {
     }
 
     /** The panel product with the rows' weights ±scales[r] (or 0). */
-    private static void product(PackedTernaryMatrix m, float[] xp, int batch, float[] y, Parallel par, ScaleArray scales) {
+    private static void product(PackedTernaryMatrix m, float[] xp, int lda, int batch, float[] y, Parallel par, ScaleArray scales) {
         ReductionLayout l = m.layout();
         int kp = l.paddedK(), rows = m.rows();
         // one segment in identity order: every pad is past the last input, and skipping them changes no sum
         int k = l.toPadded() == null && l.segments() == 1 ? l.k() : kp;
+        if (lda < k) throw new IllegalArgumentException("activation rows of " + lda + " values for a product over " + k);
         Parallel p = (long) batch * rows * kp < TernaryMatmul.SERIAL_WORK ? Parallel.serial() : par;
-        PanelGemm.Rows io = new PanelGemm.Rows(xp, kp, y, rows);
+        PanelGemm.Rows io = new PanelGemm.Rows(xp, lda, y, rows);
         p.forRange(rows, NR, (from, to) -> {
             float[] w = new float[NR * kp], panel = new float[k * NR], tileScales = new float[NR];
             for (int r0 = from; r0 < to; r0 += NR) {
