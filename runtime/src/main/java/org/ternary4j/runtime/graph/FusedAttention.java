@@ -4,6 +4,7 @@ import java.util.Arrays;
 import org.ternary4j.formats.onnx.OnnxNode;
 import org.ternary4j.runtime.kernel.PanelGemm;
 import org.ternary4j.runtime.kernel.Parallel;
+import org.ternary4j.runtime.kernel.Scratch;
 
 /**
  * Scaled dot-product attention as exporters write it, one step instead of nine nodes: Q, K and V
@@ -12,7 +13,7 @@ import org.ternary4j.runtime.kernel.Parallel;
  * [b, s, h, d]. Each head reads its Q rows and K and V columns where the projections wrote them
  * and writes its output columns in place, so none of the four transposed copies nor the
  * [b, h, s, s] scores and probabilities are made; heads are shared among the threads, each with
- * a scratch of one head's scores. Every score and output is the FMA chain over its inputs in
+ * per-thread scratch ({@link Scratch}) for one head's scores and panels. Every score and output is the FMA chain over its inputs in
  * order that the unfused {@link NeuralOps#matMul} computes, and the softmax row is
  * {@link FusedOps.ScaledMask}'s, so the bits are those of the nodes it replaces.
  *
@@ -44,11 +45,12 @@ record FusedAttention(Tensor divisor, int divSide, Nodes nodes) implements Compi
         FusedOps.ScaledMask sm = new FusedOps.ScaledMask(divisor.floats()[0], m, t);
         Parallel p = (long) b * h * s * t * (d + e) < CompiledOps.SERIAL_WORK ? Parallel.serial() : par;
         p.forRange(b * h, 1, (from, to) -> {
-            float[] keys = new float[PanelGemm.panels(t) * d * NR], values = new float[PanelGemm.panels(e) * t * NR], scores = new float[s * t];
+            int nk = PanelGemm.panels(t) * d * NR, nv = PanelGemm.panels(e) * t * NR;
+            float[] keys = Scratch.floats(Scratch.Slot.KEYS, nk), values = Scratch.floats(Scratch.Slot.VALUES, nv), scores = Scratch.floats(Scratch.Slot.SCORES, s * t);
             for (int bh = from; bh < to; bh++) {
                 int bi = bh / h, hi = bh % h;
                 // K's head as the [d, t] right operand: panel c holds keys [c·NR, c·NR + NR), input i of key j at (c·d + i)·NR + j − c·NR
-                Arrays.fill(keys, 0f);
+                Arrays.fill(keys, 0, nk, 0f);
                 for (int j = 0; j < t; j++) {
                     int src = ((bi * t + j) * h + hi) * d, dst = (j / NR * d) * NR + j % NR;
                     for (int i = 0; i < d; i++) keys[dst + i * NR] = fk[src + i];
@@ -57,7 +59,7 @@ record FusedAttention(Tensor divisor, int divSide, Nodes nodes) implements Compi
                 for (int c = 0; c < t; c += NR) PanelGemm.multiply(qk, s, d, keys, c * d, c, Math.min(NR, t - c));
                 for (int i = 0; i < s; i++) sm.softmax(scores, i * t, scores, maskRows[bh * s + i]);
                 // V's head [t, e] as panels, then each query's probabilities times it into its output columns
-                Arrays.fill(values, 0f);
+                Arrays.fill(values, 0, nv, 0f);
                 for (int j = 0; j < t; j++) {
                     int src = ((bi * t + j) * h + hi) * e;
                     for (int c = 0; c < e; c++) values[(c / NR * t + j) * NR + c % NR] = fv[src + c];

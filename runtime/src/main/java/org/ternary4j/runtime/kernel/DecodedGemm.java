@@ -47,15 +47,19 @@ final class DecodedGemm {
         int kp = l.paddedK(), rows = m.rows();
         LutGemm.sums(m, a, y, par);
         ScaleArray sp = m.scalePos();
-        for (int b = 0; b < batch; b++) {
-            if (!a.finite[b]) {
-                float[] xp = new float[kp];
-                l.scatter(x, b * l.k(), xp, 0);
-                m.exactRows(xp, 1, y, b).run(0, rows);
-                continue;
+        // the combine is a pass over all outputs: shared among the threads too, by vectors
+        Parallel p = (long) batch * rows < TernaryMatmul.SERIAL_WORK ? Parallel.serial() : par;
+        p.forRange(batch, 8, (from, to) -> {
+            for (int b = from; b < to; b++) {
+                if (!a.finite[b]) {
+                    float[] xp = new float[kp];
+                    l.scatter(x, b * l.k(), xp, 0);
+                    m.exactRows(xp, 1, y, b).run(0, rows);
+                    continue;
+                }
+                for (int r = 0, o = b * rows; r < rows; r++, o++) y[o] = (0f + sp.get(r) * y[o]) * a.scale[b];
             }
-            for (int r = 0, o = b * rows; r < rows; r++, o++) y[o] = (0f + sp.get(r) * y[o]) * a.scale[b];
-        }
+        });
     }
 
     /** The panel product with the rows' weights ±scales[r] (or 0). */
@@ -68,7 +72,7 @@ final class DecodedGemm {
         Parallel p = (long) batch * rows * kp < TernaryMatmul.SERIAL_WORK ? Parallel.serial() : par;
         PanelGemm.Rows io = new PanelGemm.Rows(xp, lda, y, rows);
         p.forRange(rows, NR, (from, to) -> {
-            float[] w = new float[NR * kp], panel = new float[k * NR], tileScales = new float[NR];
+            float[] panel = Scratch.floats(Scratch.Slot.PANEL, k * NR), tileScales = new float[NR], w = null;
             for (int r0 = from; r0 < to; r0 += NR) {
                 int nr = Math.min(NR, to - r0);
                 if (m instanceof TriplesMatrix t && TRIPLES_PANELS) {
@@ -77,6 +81,7 @@ final class DecodedGemm {
                     PanelGemm.multiply(io, batch, k, panel, 0, r0, nr);
                     continue;
                 }
+                if (w == null) w = Scratch.floats(Scratch.Slot.DECODED, NR * kp);
                 for (int r = 0; r < nr; r++) decode(m, r0 + r, w, r * kp);
                 for (int r = 0; r < nr; r++) for (int q = 0; q < k; q++) panel[q * NR + r] = w[r * kp + q];
                 for (int r = nr; r < NR; r++) for (int q = 0; q < k; q++) panel[q * NR + r] = 0f;

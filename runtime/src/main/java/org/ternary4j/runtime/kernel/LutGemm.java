@@ -34,7 +34,8 @@ final class LutGemm {
     /** y[b·rows + r] = Σ code·q of row r and vector b, as a float (vectors with non-finite input have q = 0 and get 0). */
     static void sums(TriplesMatrix m, QuantizedActivations a, float[] y, Parallel par) {
         int kp = a.paddedK, batch = a.batch, rows = m.rows(), nines = m.nines(), per = kp / 3 * ENTRIES;
-        short[] tables = new short[Math.multiplyExact(batch, per)];
+        // the calling thread's array: workers only read it, and only until this call returns
+        short[] tables = Scratch.shorts(Scratch.Slot.TABLES, Math.multiplyExact(batch, per));
         par.forRange(batch, VECTORS, (from, to) -> {
             ShortVector d0 = ShortVector.fromArray(S, DIGIT[0], 0), d1 = ShortVector.fromArray(S, DIGIT[1], 0), d2 = ShortVector.fromArray(S, DIGIT[2], 0);
             for (int b = from; b < to; b++) {
@@ -46,10 +47,10 @@ final class LutGemm {
         short[] codes = m.triples();
         int tiles = TripleKernels.tiles(rows);
         par.forRange((tiles + 1) / 2, 1, (from, to) -> {
-            int[] acc = new int[2 * batch * TILE];
+            int[] acc = Scratch.ints(Scratch.Slot.SUMS, 2 * batch * TILE);
             for (int pair = from; pair < to; pair++) {
                 int t0 = 2 * pair, t1 = Math.min(t0 + 1, tiles - 1); // an odd last tile is swept twice, its second sums unused
-                java.util.Arrays.fill(acc, 0);
+                java.util.Arrays.fill(acc, 0, 2 * batch * TILE, 0);
                 for (int s0 = 0; s0 < nines; s0 += BLOCK) {
                     Codes c = new Codes(TripleKernels.offset(t0 * TILE, s0, rows, nines), TripleKernels.offset(t1 * TILE, s0, rows, nines), Math.min(BLOCK, nines - s0));
                     int b = 0;
