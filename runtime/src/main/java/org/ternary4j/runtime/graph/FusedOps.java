@@ -2,6 +2,7 @@ package org.ternary4j.runtime.graph;
 
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
+import org.ternary4j.core.grouping.Shapes;
 import org.ternary4j.formats.onnx.OnnxNode;
 import org.ternary4j.runtime.kernel.Parallel;
 
@@ -31,29 +32,36 @@ final class FusedOps {
             }
             float[] a = x.floats(), y = new float[a.length];
             int rows = a.length / len;
-            split(par, rows, 8 * len).forRange(rows, 8, (from, to) -> {
-                float[] d = new float[len];
-                for (int r = from; r < to; r++) row(a, r * len, d, y);
+            split(par, rows, 8 * len).forRange(rows, ExactSum.ROWS, (from, to) -> {
+                float[] d = new float[ExactSum.ROWS * len];
+                double[] sums = new double[ExactSum.ROWS];
+                for (int r = from; r < to; r += ExactSum.ROWS) rows(a, r, Math.min(ExactSum.ROWS, to - r), d, sums, y);
             });
             return new Tensor[] {new Tensor.F32(x.shape(), y)};
         }
 
-        /** Row x[o, o + len) normalized into y[o, o + len); d is scratch of len values. */
-        void row(float[] a, int o, float[] d, float[] y) {
-            int len = d.length, bound = F.loopBound(len);
-            double s = 0;
-            for (int i = 0; i < len; i++) s += a[o + i];
-            float mean = (float) (s / len);
-            int i = 0;
-            for (; i < bound; i += F.length()) FloatVector.fromArray(F, a, o + i).sub(mean).intoArray(d, i);
-            for (; i < len; i++) d[i] = a[o + i] - mean;
-            double v = 0;
-            for (i = 0; i < len; i++) v += d[i] * d[i];
-            float sd = (float) Math.sqrt((float) (v / len) + eps);
-            for (i = 0; i < bound; i += F.length()) {
-                FloatVector.fromArray(F, d, i).div(sd).mul(FloatVector.fromArray(F, gamma, i)).add(FloatVector.fromArray(F, beta, i)).intoArray(y, o + i);
+        /**
+         * Rows [r0, r0 + count) of a normalized into the same rows of y (y may be a); count ≤
+         * {@link ExactSum#ROWS}, d is scratch of that many rows and sums of that many values.
+         */
+        void rows(float[] a, int r0, int count, float[] d, double[] sums, float[] y) {
+            int len = gamma.length, bound = F.loopBound(len);
+            ExactSum.rows(a, r0 * len, len, count, false, sums);
+            for (int j = 0; j < count; j++) {
+                float mean = (float) (sums[j] / len);
+                int o = (r0 + j) * len, dj = j * len, i = 0;
+                for (; i < bound; i += F.length()) FloatVector.fromArray(F, a, o + i).sub(mean).intoArray(d, dj + i);
+                for (; i < len; i++) d[dj + i] = a[o + i] - mean;
             }
-            for (; i < len; i++) y[o + i] = d[i] / sd * gamma[i] + beta[i];
+            ExactSum.rows(d, 0, len, count, true, sums);
+            for (int j = 0; j < count; j++) {
+                float sd = (float) Math.sqrt((float) (sums[j] / len) + eps);
+                int o = (r0 + j) * len, dj = j * len, i = 0;
+                for (; i < bound; i += F.length()) {
+                    FloatVector.fromArray(F, d, dj + i).div(sd).mul(FloatVector.fromArray(F, gamma, i)).add(FloatVector.fromArray(F, beta, i)).intoArray(y, o + i);
+                }
+                for (; i < len; i++) y[o + i] = d[dj + i] / sd * gamma[i] + beta[i];
+            }
         }
     }
 
@@ -93,14 +101,18 @@ final class FusedOps {
             }
             float[] a = x.floats(), b = z.floats(), y = new float[a.length];
             int rows = a.length / len, bound = F.loopBound(len);
-            split(par, rows, 9 * len).forRange(rows, 8, (from, to) -> {
-                float[] d = new float[len];
-                for (int r = from; r < to; r++) {
-                    int o = r * len, i = 0;
-                    // the sum goes into y's row, which the normalization then reads and overwrites in place
-                    for (; i < bound; i += F.length()) FloatVector.fromArray(F, a, o + i).add(FloatVector.fromArray(F, b, o + i)).intoArray(y, o + i);
-                    for (; i < len; i++) y[o + i] = a[o + i] + b[o + i];
-                    norm.row(y, o, d, y);
+            split(par, rows, 9 * len).forRange(rows, ExactSum.ROWS, (from, to) -> {
+                float[] d = new float[ExactSum.ROWS * len];
+                double[] sums = new double[ExactSum.ROWS];
+                for (int r0 = from; r0 < to; r0 += ExactSum.ROWS) {
+                    int count = Math.min(ExactSum.ROWS, to - r0);
+                    // the sums go into y's rows, which the normalization then reads and overwrites in place
+                    for (int o = r0 * len, end = (r0 + count) * len; o < end; o += len) {
+                        int i = 0;
+                        for (; i < bound; i += F.length()) FloatVector.fromArray(F, a, o + i).add(FloatVector.fromArray(F, b, o + i)).intoArray(y, o + i);
+                        for (; i < len; i++) y[o + i] = a[o + i] + b[o + i];
+                    }
+                    norm.rows(y, r0, count, d, sums, y);
                 }
             });
             return new Tensor[] {new Tensor.F32(x.shape(), y)};
@@ -126,22 +138,10 @@ final class FusedOps {
             int[] maskRows = maskRows(x, m);
             if (maskRows == null) return nodeByNode(in);
             int len = x.shape()[x.rank() - 1], rows = x.size() / len;
-            boolean perColumn = m.rank() > 0 && m.shape()[m.rank() - 1] == len && len > 1;
-            float[] a = x.floats(), mask = m.floats(), y = new float[a.length];
-            int bound = F.loopBound(len);
+            float[] a = x.floats(), y = new float[a.length];
+            ScaledMask sm = new ScaledMask(c, m, len);
             split(par, rows, 30 * len).forRange(rows, 8, (from, to) -> {
-                for (int r = from; r < to; r++) {
-                    int o = r * len, mo = maskRows[r], i = 0;
-                    if (perColumn) {
-                        for (; i < bound; i += F.length()) FloatVector.fromArray(F, a, o + i).div(c).add(FloatVector.fromArray(F, mask, mo + i)).intoArray(y, o + i);
-                        for (; i < len; i++) y[o + i] = a[o + i] / c + mask[mo + i];
-                    } else {
-                        float v = mask[mo];
-                        for (; i < bound; i += F.length()) FloatVector.fromArray(F, a, o + i).div(c).add(v).intoArray(y, o + i);
-                        for (; i < len; i++) y[o + i] = a[o + i] / c + v;
-                    }
-                    VectorOps.softmaxRow(y, y, o, len);
-                }
+                for (int r = from; r < to; r++) sm.softmax(a, r * len, y, maskRows[r]);
             });
             return new Tensor[] {new Tensor.F32(x.shape(), y)};
         }
@@ -152,28 +152,8 @@ final class FusedOps {
          */
         private int[] maskRows(Tensor x, Tensor m) {
             int r = x.rank();
-            if (!(x instanceof Tensor.F32) || m instanceof Tensor.I64 || r == 0 || m.rank() > r || divisor.rank() > r || x.size() == 0) return null;
-            int axis = ShapeOps.axis(nodes.softmax().intAttr("axis", nodes.opset() < 13 ? 1 : -1), r, "Softmax");
-            if (axis != r - 1) return null;
-            int[] xs = x.shape(), ms = m.shape(), stride = new int[r];
-            int s = 1;
-            for (int d = r - 1, e = ms.length - 1; e >= 0; d--, e--) {
-                if (ms[e] != 1 && ms[e] != xs[d]) return null;
-                stride[d] = ms[e] == 1 ? 0 : s;
-                s *= ms[e];
-            }
-            int len = xs[r - 1], rows = x.size() / len;
-            int[] off = new int[rows], counter = new int[r - 1];
-            for (int row = 0, cur = 0; row < rows; row++) {
-                off[row] = cur;
-                for (int d = r - 2; d >= 0; d--) {
-                    cur += stride[d];
-                    if (++counter[d] < xs[d]) break;
-                    cur -= stride[d] * counter[d];
-                    counter[d] = 0;
-                }
-            }
-            return off;
+            if (!(x instanceof Tensor.F32) || divisor.rank() > r || x.size() == 0) return null;
+            return lastAxis(nodes.softmax(), nodes.opset(), r) ? maskOffsets(x.shape(), m) : null;
         }
 
         private Tensor[] nodeByNode(Tensor[] in) {
@@ -182,5 +162,59 @@ final class FusedOps {
             Tensor added = Operators.run(nodes.add(), operands, nodes.opset())[0];
             return Operators.run(nodes.softmax(), new Tensor[] {added}, nodes.opset());
         }
+    }
+
+    /** Softmax(scores / c + mask) over rows of len scores, the mask broadcast along a row (one value) or not (len values). */
+    record ScaledMask(float c, float[] mask, int len, boolean perColumn) {
+        ScaledMask(float c, Tensor m, int len) {
+            this(c, m.floats(), len, m.rank() > 0 && m.shape()[m.rank() - 1] == len && len > 1);
+        }
+
+        /** The row at a[o …] into y[o …] (y may be a), with its mask row at mask[mo …]: the Div's, the Add's and {@link VectorOps#softmaxRow}'s float operations per element. */
+        void softmax(float[] a, int o, float[] y, int mo) {
+            int bound = F.loopBound(len), i = 0;
+            if (perColumn) {
+                for (; i < bound; i += F.length()) FloatVector.fromArray(F, a, o + i).div(c).add(FloatVector.fromArray(F, mask, mo + i)).intoArray(y, o + i);
+                for (; i < len; i++) y[o + i] = a[o + i] / c + mask[mo + i];
+            } else {
+                float v = mask[mo];
+                for (; i < bound; i += F.length()) FloatVector.fromArray(F, a, o + i).div(c).add(v).intoArray(y, o + i);
+                for (; i < len; i++) y[o + i] = a[o + i] / c + v;
+            }
+            VectorOps.softmaxRow(y, y, o, len);
+        }
+    }
+
+    /** Whether a Softmax node of this opset normalizes the last axis of a rank-r input. */
+    static boolean lastAxis(OnnxNode softmax, int opset, int r) {
+        return r > 0 && ShapeOps.axis(softmax.intAttr("axis", opset < 13 ? 1 : -1), r, "Softmax") == r - 1;
+    }
+
+    /**
+     * Each row's offset into a float mask that broadcasts into scores of shape xs (rows along the
+     * last axis), or null when it does not broadcast.
+     */
+    static int[] maskOffsets(int[] xs, Tensor m) {
+        int r = xs.length;
+        if (m instanceof Tensor.I64 || r == 0 || m.rank() > r || Shapes.size(xs) == 0) return null;
+        int[] ms = m.shape(), stride = new int[r];
+        int s = 1;
+        for (int d = r - 1, e = ms.length - 1; e >= 0; d--, e--) {
+            if (ms[e] != 1 && ms[e] != xs[d]) return null;
+            stride[d] = ms[e] == 1 ? 0 : s;
+            s *= ms[e];
+        }
+        int len = xs[r - 1], rows = Shapes.size(xs) / len;
+        int[] off = new int[rows], counter = new int[r - 1];
+        for (int row = 0, cur = 0; row < rows; row++) {
+            off[row] = cur;
+            for (int d = r - 2; d >= 0; d--) {
+                cur += stride[d];
+                if (++counter[d] < xs[d]) break;
+                cur -= stride[d] * counter[d];
+                counter[d] = 0;
+            }
+        }
+        return off;
     }
 }

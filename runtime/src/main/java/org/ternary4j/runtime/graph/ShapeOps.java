@@ -162,16 +162,20 @@ final class ShapeOps {
         int outer = 1, inner = 1;
         for (int d = 0; d < axis; d++) outer *= data.shape()[d];
         for (int d = axis + 1; d < r; d++) inner *= data.shape()[d];
-        int[] from = new int[outer * idx.length * inner];
+        int[] out = shape.stream().mapToInt(Integer::intValue).toArray();
+        // each index selects a run of `inner` values: copy runs (an embedding lookup is 384-float rows), no per-element table
+        int n = Math.multiplyExact(Math.multiplyExact(outer, idx.length), inner);
+        Object src = data instanceof Tensor.F32 f ? f.data() : ((Tensor.I64) data).data(), dst = data instanceof Tensor.F32 ? new float[n] : new long[n];
         int k = 0;
         for (int o = 0; o < outer; o++) {
             for (long i : idx) {
                 long j = i < 0 ? i + dim : i;
                 if (j < 0 || j >= dim) throw new IllegalArgumentException("Gather: index " + i + " out of range for axis of size " + dim);
-                for (int in = 0; in < inner; in++) from[k++] = (int) ((o * (long) dim + j) * inner + in);
+                System.arraycopy(src, (int) ((o * (long) dim + j) * inner), dst, k, inner);
+                k += inner;
             }
         }
-        return Tensor.gather(data, shape.stream().mapToInt(Integer::intValue).toArray(), from);
+        return dst instanceof float[] d ? new Tensor.F32(out, d) : new Tensor.I64(out, (long[]) dst);
     }
 
     static Tensor shape(Tensor x, long start, long end) {

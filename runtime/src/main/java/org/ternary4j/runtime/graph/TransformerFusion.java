@@ -1,5 +1,6 @@
 package org.ternary4j.runtime.graph;
 
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -9,7 +10,8 @@ import org.ternary4j.formats.onnx.OnnxNode;
  * Finds the transformer patterns exporters write out node by node and replaces each with one
  * step: LayerNorm (ReduceMean, Sub, Pow 2, ReduceMean, Add ε, Sqrt, Div, Mul γ, Add β over the
  * last axis, with the residual Add before it when that only feeds it), GELU via Erf (Div √2, Erf,
- * Add 1, Mul x, Mul ½) and attention's Div √d, Add mask, Softmax over the scores. Every
+ * Add 1, Mul x, Mul ½) and attention's Div √d, Add mask, Softmax over the scores, with the
+ * head Transposes and both MatMuls around it when they are there ({@link FusedAttention}). Every
  * intermediate value must have no reader outside the pattern and not be a graph output. The
  * fused steps perform the same float operations per element as the nodes they replace, in the
  * same order, so fusing changes no bit; they save the passes over memory and the intermediate tensors (on MiniLM at 128
@@ -150,12 +152,47 @@ final class TransformerFusion {
             if (c == null || mask.isEmpty() || mask.equals(out(div))) return;
             int[] members = {div, add, i};
             for (int m : members) if (absorbed[m]) return;
-            for (int m : members) absorbed[m] = true;
             FusedOps.Nodes original = new FusedOps.Nodes(d, nodes.get(add), softmax, opset);
+            if (attention(members, mask, constants.get(d.inputs().get(1)), side)) return;
+            for (int m : members) absorbed[m] = true;
             anchors.put(i, new Pattern(i, List.of(d.inputs().getFirst(), mask), out(i),
                     new FusedOps.AttentionSoftmax(constants.get(d.inputs().get(1)), side, original)));
             return;
         }
+    }
+
+    /**
+     * The whole attention around a matched scaled, masked Softmax ({@code scores}: its Div, Add
+     * and Softmax): MatMul(Transpose(Q, 0213), Transpose(K, 0231)) before the Div, and
+     * Transpose(MatMul(softmax, Transpose(V, 0213)), 0213) after the Softmax, every intermediate
+     * read only inside the pattern. Registers {@link FusedAttention} at the last Transpose and
+     * returns true, or returns false and changes nothing.
+     */
+    private boolean attention(int[] scores, String mask, Tensor divisor, int divSide) {
+        int div = scores[0], softmax = scores[2];
+        int qk = producer(nodes.get(div).inputs().getFirst(), "MatMul");
+        if (qk < 0 || sole(out(qk), "Div") != div || nodes.get(qk).inputs().size() != 2) return false;
+        int tq = transposeInto(nodes.get(qk).inputs().get(0), qk, 0, 2, 1, 3), tk = transposeInto(nodes.get(qk).inputs().get(1), qk, 0, 2, 3, 1);
+        int pv = sole(out(softmax), "MatMul");
+        if (tq < 0 || tk < 0 || pv < 0 || nodes.get(pv).inputs().size() != 2 || !nodes.get(pv).inputs().getFirst().equals(out(softmax))) return false;
+        int tv = transposeInto(nodes.get(pv).inputs().get(1), pv, 0, 2, 1, 3), to = sole(out(pv), "Transpose");
+        if (tv < 0 || to < 0 || !Arrays.equals(nodes.get(to).intsAttr("perm"), new long[] {0, 2, 1, 3})) return false;
+        int[] members = {tq, tk, qk, div, scores[1], softmax, tv, pv, to};
+        for (int m : members) if (absorbed[m]) return false;
+        for (int m : members) absorbed[m] = true;
+        FusedOps.Nodes s = new FusedOps.Nodes(nodes.get(div), nodes.get(scores[1]), nodes.get(softmax), opset);
+        var op = new FusedAttention(divisor, divSide, new FusedAttention.Nodes(nodes.get(tq), nodes.get(tk), nodes.get(tv), s, nodes.get(to)));
+        List<String> in = List.of(nodes.get(tq).inputs().getFirst(), nodes.get(tk).inputs().getFirst(), nodes.get(tv).inputs().getFirst(), mask);
+        anchors.put(to, new Pattern(to, in, out(to), op));
+        return true;
+    }
+
+    /** The Transpose with this perm whose output v is read only by node {@code reader}, or −1. */
+    private int transposeInto(String v, int reader, long... perm) {
+        int t = producer(v, "Transpose");
+        if (t < 0 || nodes.get(t).inputs().size() != 1 || !Arrays.equals(nodes.get(t).intsAttr("perm"), perm)) return -1;
+        List<Integer> readers = consumers.get(v);
+        return uses.getOrDefault(v, 0) == 1 && readers != null && readers.equals(List.of(reader)) ? t : -1;
     }
 
     private String out(int node) {

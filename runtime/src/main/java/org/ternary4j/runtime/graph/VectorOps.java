@@ -242,10 +242,11 @@ final class VectorOps {
     static float[] meanRows(float[] x, int len) {
         int rows = len == 0 ? 0 : x.length / len;
         float[] o = new float[rows];
-        for (int r = 0; r < rows; r++) {
-            double s = 0;
-            for (int i = r * len, end = i + len; i < end; i++) s += x[i];
-            o[r] = (float) (s / len);
+        double[] sums = new double[ExactSum.ROWS];
+        for (int r = 0; r < rows; r += ExactSum.ROWS) {
+            int count = Math.min(ExactSum.ROWS, rows - r);
+            ExactSum.rows(x, r * len, len, count, false, sums);
+            for (int j = 0; j < count; j++) o[r + j] = (float) (sums[j] / len);
         }
         return o;
     }

@@ -26,49 +26,53 @@ final class DecodedGemm {
     /** Whether TRIPLES tiles decode straight into panels (a tile is a panel: 512-bit vectors). */
     static final boolean TRIPLES_PANELS = NR == TripleKernels.TILE;
 
-    /** y[b, r] = Σ_p w[r, p]·xp[b, p] over the padded inputs; xp is [batch, paddedK]. */
-    static void run(PackedTernaryMatrix m, float[] xp, int batch, float[] y, Parallel par) {
-        product(m, xp, batch, y, par, m.scalePos());
+    /**
+     * y[b, r] = Σ_p w[r, p]·xp[b, p] over the padded inputs; xp is [batch, lda] with lda = paddedK,
+     * or lda = k for a layout in identity order with one segment (whose pads the product never reads).
+     */
+    static void run(PackedTernaryMatrix m, float[] xp, int lda, int batch, float[] y, Parallel par) {
+        product(m, xp, lda, batch, y, par, m.scalePos());
     }
 
     /**
      * The int8 path of a TRIPLES matrix for many vectors, with the bits of its table kernel: the
-     * quantized activations (integers |q| ≤ 127) times the unscaled codes sum exactly in float
-     * (|Σ| ≤ 127·k < 2²⁴), so the product is Σ code·q, then each output is combined as
-     * {@link TripleKernels#int8Rows} does. Vectors with NaN or infinity go through the exact
+     * integer sums Σ code·q of {@link LutGemm} (tables shared across tiles; the float panel
+     * product of the same integers, exact below 2²⁴, gave the same bits about 1.2–2× slower per
+     * product on one thread), then each output combined as {@link TripleKernels#int8Rows} does. Vectors with NaN or infinity go through the exact
      * reference, as {@link TernaryMatmul#gemm} sends them.
      */
     static void runInt8(TriplesMatrix m, float[] x, int batch, float[] y, Parallel par) {
         ReductionLayout l = m.layout();
         QuantizedActivations a = QuantizedActivations.of(l, x, batch, true);
         int kp = l.paddedK(), rows = m.rows();
-        float[] q = new float[a.q.length];
-        for (int i = 0; i < q.length; i++) q[i] = a.q[i];
-        float[] ones = new float[rows];
-        java.util.Arrays.fill(ones, 1f);
-        product(m, q, batch, y, par, ScaleArray.of(ones));
+        LutGemm.sums(m, a, y, par);
         ScaleArray sp = m.scalePos();
-        for (int b = 0; b < batch; b++) {
-            if (!a.finite[b]) {
-                float[] xp = new float[kp];
-                l.scatter(x, b * l.k(), xp, 0);
-                m.exactRows(xp, 1, y, b).run(0, rows);
-                continue;
+        // the combine is a pass over all outputs: shared among the threads too, by vectors
+        Parallel p = (long) batch * rows < TernaryMatmul.SERIAL_WORK ? Parallel.serial() : par;
+        p.forRange(batch, 8, (from, to) -> {
+            for (int b = from; b < to; b++) {
+                if (!a.finite[b]) {
+                    float[] xp = new float[kp];
+                    l.scatter(x, b * l.k(), xp, 0);
+                    m.exactRows(xp, 1, y, b).run(0, rows);
+                    continue;
+                }
+                for (int r = 0, o = b * rows; r < rows; r++, o++) y[o] = (0f + sp.get(r) * y[o]) * a.scale[b];
             }
-            for (int r = 0, o = b * rows; r < rows; r++, o++) y[o] = (0f + sp.get(r) * y[o]) * a.scale[b];
-        }
+        });
     }
 
     /** The panel product with the rows' weights ±scales[r] (or 0). */
-    private static void product(PackedTernaryMatrix m, float[] xp, int batch, float[] y, Parallel par, ScaleArray scales) {
+    private static void product(PackedTernaryMatrix m, float[] xp, int lda, int batch, float[] y, Parallel par, ScaleArray scales) {
         ReductionLayout l = m.layout();
         int kp = l.paddedK(), rows = m.rows();
         // one segment in identity order: every pad is past the last input, and skipping them changes no sum
         int k = l.toPadded() == null && l.segments() == 1 ? l.k() : kp;
+        if (lda < k) throw new IllegalArgumentException("activation rows of " + lda + " values for a product over " + k);
         Parallel p = (long) batch * rows * kp < TernaryMatmul.SERIAL_WORK ? Parallel.serial() : par;
-        PanelGemm.Rows io = new PanelGemm.Rows(xp, kp, y, rows);
+        PanelGemm.Rows io = new PanelGemm.Rows(xp, lda, y, rows);
         p.forRange(rows, NR, (from, to) -> {
-            float[] w = new float[NR * kp], panel = new float[k * NR], tileScales = new float[NR];
+            float[] panel = Scratch.floats(Scratch.Slot.PANEL, k * NR), tileScales = new float[NR], w = null;
             for (int r0 = from; r0 < to; r0 += NR) {
                 int nr = Math.min(NR, to - r0);
                 if (m instanceof TriplesMatrix t && TRIPLES_PANELS) {
@@ -77,6 +81,7 @@ final class DecodedGemm {
                     PanelGemm.multiply(io, batch, k, panel, 0, r0, nr);
                     continue;
                 }
+                if (w == null) w = Scratch.floats(Scratch.Slot.DECODED, NR * kp);
                 for (int r = 0; r < nr; r++) decode(m, r0 + r, w, r * kp);
                 for (int r = 0; r < nr; r++) for (int q = 0; q < k; q++) panel[q * NR + r] = w[r * kp + q];
                 for (int r = nr; r < NR; r++) for (int q = 0; q < k; q++) panel[q * NR + r] = 0f;

@@ -6,9 +6,9 @@ import jdk.incubator.vector.VectorSpecies;
 
 /**
  * The float GEMM kernel for many activation rows: y[b, j] = Σ_q a[b, q]·panel[q, j] for a panel of
- * {@link #NR} output columns stored [k][NR] (two vectors per input). Four activation rows at a
- * time: per input, two panel loads, four broadcasts and eight FMAs into eight accumulators (six
- * rows and twelve where there are six), with no horizontal sums (the dot-product form spent more time adding lanes than multiplying at
+ * {@link #NR} output columns stored [k][NR] (two vectors per input). Twelve activation rows at a
+ * time: per input, two panel loads, twelve broadcasts and 24 FMAs into 24 accumulators (then six
+ * and four rows for what is left), with no horizontal sums (the dot-product form spent more time adding lanes than multiplying at
  * k = 384). Each output is one FMA chain over q = 0, 1, …, so its bits depend neither on the
  * blocking nor on the thread count. Inputs past {@code k} are not read: callers whose rows carry
  * zero pads pass the unpadded length.
@@ -48,9 +48,111 @@ public final class PanelGemm {
         float[] p = panel.data();
         int p0 = panel.p0(), ldp = panel.ldp();
         int b = 0;
+        if (cols == NR) for (; b + 12 <= count; b += 12) block12(r, b, k, p, p0, ldp, y0);
         for (; b + 6 <= count; b += 6) block6(r, b, k, p, p0, ldp, y0, lo, hi);
         for (; b + 4 <= count; b += 4) block4(r, b, k, p, p0, ldp, y0, lo, hi);
-        for (; b < count; b++) block1(r, b, k, p, p0, ldp, y0, lo, hi);
+        for (; b + 2 <= count; b += 2) block2(r, b, k, p, p0, ldp, y0, lo, hi);
+        if (b < count) block1(r, b, k, p, p0, ldp, y0, lo, hi);
+    }
+
+    /** Two rows: four FMA chains in flight, where one row at a time waits on two (128 rows end in 12·10 + 6 + 2). */
+    private static void block2(Rows r, int b, int k, float[] p, int p0, int ldp, int y0, VectorMask<Float> lo, VectorMask<Float> hi) {
+        float[] a = r.a();
+        int a0 = r.aOff() + b * r.lda(), a1 = a0 + r.lda();
+        FloatVector c00 = FloatVector.zero(F), c01 = c00, c10 = c00, c11 = c00;
+        for (int q = 0, o = p0; q < k; q++, o += ldp) {
+            FloatVector w0 = FloatVector.fromArray(F, p, o), w1 = FloatVector.fromArray(F, p, o + L);
+            FloatVector x = FloatVector.broadcast(F, a[a0 + q]);
+            c00 = w0.fma(x, c00);
+            c01 = w1.fma(x, c01);
+            x = FloatVector.broadcast(F, a[a1 + q]);
+            c10 = w0.fma(x, c10);
+            c11 = w1.fma(x, c11);
+        }
+        float[] y = r.y();
+        int o = r.yOff() + b * r.ldy() + y0;
+        c00.intoArray(y, o, lo);
+        c01.intoArray(y, o + L, hi);
+        c10.intoArray(y, o + r.ldy(), lo);
+        c11.intoArray(y, o + r.ldy() + L, hi);
+    }
+
+    /**
+     * Twelve rows of a full panel: 24 accumulators, two panel loads and twelve broadcasts per 24
+     * FMAs (block6 spends 8 loads per 12). Unmasked stores: with 24 masked ones C2 ran out of
+     * inlining budget, left vector calls out of line and the kernel ran boxed, hundreds of times slower.
+     */
+    private static void block12(Rows r, int b, int k, float[] p, int p0, int ldp, int y0) {
+        float[] a = r.a();
+        int ld = r.lda(), a0 = r.aOff() + b * ld, a6 = a0 + 6 * ld;
+        FloatVector z = FloatVector.zero(F);
+        FloatVector c00 = z, c01 = z, c10 = z, c11 = z, c20 = z, c21 = z, c30 = z, c31 = z, c40 = z, c41 = z, c50 = z, c51 = z;
+        FloatVector c60 = z, c61 = z, c70 = z, c71 = z, c80 = z, c81 = z, c90 = z, c91 = z, ca0 = z, ca1 = z, cb0 = z, cb1 = z;
+        for (int q = 0, o = p0; q < k; q++, o += ldp) {
+            FloatVector w0 = FloatVector.fromArray(F, p, o), w1 = FloatVector.fromArray(F, p, o + L);
+            FloatVector x = FloatVector.broadcast(F, a[a0 + q]);
+            c00 = w0.fma(x, c00);
+            c01 = w1.fma(x, c01);
+            x = FloatVector.broadcast(F, a[a0 + ld + q]);
+            c10 = w0.fma(x, c10);
+            c11 = w1.fma(x, c11);
+            x = FloatVector.broadcast(F, a[a0 + 2 * ld + q]);
+            c20 = w0.fma(x, c20);
+            c21 = w1.fma(x, c21);
+            x = FloatVector.broadcast(F, a[a0 + 3 * ld + q]);
+            c30 = w0.fma(x, c30);
+            c31 = w1.fma(x, c31);
+            x = FloatVector.broadcast(F, a[a0 + 4 * ld + q]);
+            c40 = w0.fma(x, c40);
+            c41 = w1.fma(x, c41);
+            x = FloatVector.broadcast(F, a[a0 + 5 * ld + q]);
+            c50 = w0.fma(x, c50);
+            c51 = w1.fma(x, c51);
+            x = FloatVector.broadcast(F, a[a6 + q]);
+            c60 = w0.fma(x, c60);
+            c61 = w1.fma(x, c61);
+            x = FloatVector.broadcast(F, a[a6 + ld + q]);
+            c70 = w0.fma(x, c70);
+            c71 = w1.fma(x, c71);
+            x = FloatVector.broadcast(F, a[a6 + 2 * ld + q]);
+            c80 = w0.fma(x, c80);
+            c81 = w1.fma(x, c81);
+            x = FloatVector.broadcast(F, a[a6 + 3 * ld + q]);
+            c90 = w0.fma(x, c90);
+            c91 = w1.fma(x, c91);
+            x = FloatVector.broadcast(F, a[a6 + 4 * ld + q]);
+            ca0 = w0.fma(x, ca0);
+            ca1 = w1.fma(x, ca1);
+            x = FloatVector.broadcast(F, a[a6 + 5 * ld + q]);
+            cb0 = w0.fma(x, cb0);
+            cb1 = w1.fma(x, cb1);
+        }
+        float[] y = r.y();
+        int ly = r.ldy(), o = r.yOff() + b * ly + y0;
+        c00.intoArray(y, o);
+        c01.intoArray(y, o + L);
+        c10.intoArray(y, o += ly);
+        c11.intoArray(y, o + L);
+        c20.intoArray(y, o += ly);
+        c21.intoArray(y, o + L);
+        c30.intoArray(y, o += ly);
+        c31.intoArray(y, o + L);
+        c40.intoArray(y, o += ly);
+        c41.intoArray(y, o + L);
+        c50.intoArray(y, o += ly);
+        c51.intoArray(y, o + L);
+        c60.intoArray(y, o += ly);
+        c61.intoArray(y, o + L);
+        c70.intoArray(y, o += ly);
+        c71.intoArray(y, o + L);
+        c80.intoArray(y, o += ly);
+        c81.intoArray(y, o + L);
+        c90.intoArray(y, o += ly);
+        c91.intoArray(y, o + L);
+        ca0.intoArray(y, o += ly);
+        ca1.intoArray(y, o + L);
+        cb0.intoArray(y, o += ly);
+        cb1.intoArray(y, o + L);
     }
 
     private static void block4(Rows r, int b, int k, float[] p, int p0, int ldp, int y0, VectorMask<Float> lo, VectorMask<Float> hi) {

@@ -34,11 +34,14 @@ public final class TernaryMatmul {
 
     public static void gemmExact(PackedTernaryMatrix m, float[] x, int batch, float[] y, Parallel par) {
         check(m, x, batch, y);
-        float[] xp = padded(m, x, 0, batch);
         if (batch >= DecodedGemm.MIN_BATCH && FloatKernels.allFinite(x, 0, batch * m.cols())) {
-            DecodedGemm.run(m, xp, batch, y, par);
+            ReductionLayout l = m.layout();
+            // the panel product reads no pad when the inputs are in identity order in one segment: x serves as it is
+            if (l.toPadded() == null && l.segments() == 1) DecodedGemm.run(m, x, l.k(), batch, y, par);
+            else DecodedGemm.run(m, padded(m, x, 0, batch), l.paddedK(), batch, y, par);
             return;
         }
+        float[] xp = padded(m, x, 0, batch);
         Parallel p = (long) batch * m.rows() * m.layout().paddedK() < SERIAL_WORK ? Parallel.serial() : par;
         p.forRange(m.rows(), Math.max(16, m.rowTile()), m.exactRows(xp, batch, y, 0));
     }

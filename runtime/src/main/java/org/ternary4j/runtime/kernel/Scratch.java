@@ -1,0 +1,42 @@
+package org.ternary4j.runtime.kernel;
+
+/**
+ * Per-thread working arrays that kernels reuse from call to call instead of allocating: a
+ * product shared among threads runs its body once per block, and MiniLM's panel buffers alone,
+ * allocated per block, came to tens of megabytes per run on two threads. An array is at least the
+ * size asked for, its contents are left over from earlier use, and it belongs to the calling
+ * thread until that thread asks for the same slot again, so a kernel must not hold one across a
+ * call that may use the same slot.
+ */
+public final class Scratch {
+    private Scratch() {}
+
+    /** Which array: distinct uses that are alive at the same time take distinct slots. */
+    public enum Slot { PANEL, DECODED, KEYS, VALUES, SCORES, SUMS, TABLES }
+
+    private static final ThreadLocal<Object[]> ARRAYS = ThreadLocal.withInitial(() -> new Object[Slot.values().length]);
+
+    public static float[] floats(Slot slot, int n) {
+        Object[] a = ARRAYS.get();
+        if (a[slot.ordinal()] instanceof float[] f && f.length >= n) return f;
+        float[] f = new float[n];
+        a[slot.ordinal()] = f;
+        return f;
+    }
+
+    static int[] ints(Slot slot, int n) {
+        Object[] a = ARRAYS.get();
+        if (a[slot.ordinal()] instanceof int[] f && f.length >= n) return f;
+        int[] f = new int[n];
+        a[slot.ordinal()] = f;
+        return f;
+    }
+
+    static short[] shorts(Slot slot, int n) {
+        Object[] a = ARRAYS.get();
+        if (a[slot.ordinal()] instanceof short[] f && f.length >= n) return f;
+        short[] f = new short[n];
+        a[slot.ordinal()] = f;
+        return f;
+    }
+}

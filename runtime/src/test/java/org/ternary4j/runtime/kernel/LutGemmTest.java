@@ -1,0 +1,53 @@
+package org.ternary4j.runtime.kernel;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import java.util.Random;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+import org.ternary4j.core.TernaryTensor;
+import org.ternary4j.core.grouping.Grouping;
+
+/**
+ * The shared-table int8 product against Σ code·q summed in long, row by row: tile pairs and an
+ * odd last tile, partial tiles, vector counts past the register block, several step blocks
+ * (int16 accumulators widened in time), and the extreme case of every code +1 and every q 127,
+ * where an unwidened int16 sum would overflow.
+ */
+class LutGemmTest {
+
+    @ParameterizedTest(name = "{0}x{1}, {2} vectors, all ones {3}")
+    @CsvSource({"70, 300, 13, false", "130, 1000, 19, false", "64, 144, 8, false", "33, 2000, 9, true", "1, 9, 1, false"})
+    void sumsEqualTheIntegerProduct(int rows, int k, int batch, boolean ones) {
+        Assumptions.assumeTrue(DecodedGemm.TRIPLES_PANELS, "TRIPLES tiles need 512-bit vectors");
+        Random rnd = new Random(rows * 31 + k);
+        TernaryTensor t = RandomTensors.ternary(rnd, new int[] {rows, k}, Grouping.parse("row"), false);
+        if (ones) t = new TernaryTensor(t.shape(), t.grouping(), t.method(), filled(rows * k), t.scalePos(), null);
+        TriplesMatrix m = (TriplesMatrix) PackedTernaryMatrix.of(t, 0, rows, PackedTernaryMatrix.CodeLayout.TRIPLES);
+        float[] x = ones ? filled(batch * k, 1f) : RandomTensors.gaussian(rnd, batch * k);
+        QuantizedActivations a = QuantizedActivations.of(m.layout(), x, batch, true);
+        float[] y = new float[batch * rows];
+        LutGemm.sums(m, a, y, RandomTensors.THREE);
+        for (int b = 0; b < batch; b++) {
+            for (int r = 0; r < rows; r++) {
+                long s = 0;
+                for (int i = 0; i < k; i++) s += (long) m.code(r, i) * a.q[b * a.paddedK + m.layout().padded(i)];
+                assertEquals((float) s, y[b * rows + r], "vector " + b + " row " + r);
+                if (ones) assertEquals(127L * k, s);
+            }
+        }
+    }
+
+    private static byte[] filled(int n) {
+        byte[] c = new byte[n];
+        java.util.Arrays.fill(c, (byte) 1);
+        return c;
+    }
+
+    private static float[] filled(int n, float v) {
+        float[] x = new float[n];
+        java.util.Arrays.fill(x, v);
+        return x;
+    }
+}
