@@ -104,19 +104,16 @@ final class RunPipeline implements AutoCloseable {
         }
     }
 
-    /** A tensor in the pipeline: its mapping, its scales (filled by the runs) and its submitted runs. */
+    /** A tensor in the pipeline: its scales (filled by the runs) and its submitted runs. */
     static final class Stream {
         final Source source;
-        final Arena arena = Arena.ofShared();
-        final MemorySegment bytes;
         final float[] pos, neg;
         final int groups, groupsPerRun, runs;
         final ArrayDeque<Future<Run>> submitted = new ArrayDeque<>();
         int nextToSubmit;
 
-        Stream(Source source, boolean twoScales) throws IOException {
+        Stream(Source source, boolean twoScales) {
             this.source = source;
-            this.bytes = source.reader().map(source.info(), arena);
             this.groups = source.layout().groupCount();
             this.pos = new float[groups];
             this.neg = twoScales ? new float[groups] : null;
@@ -197,9 +194,8 @@ final class RunPipeline implements AutoCloseable {
         return b != null && b.capacity >= n ? b : new Buffers(Math.max(n, RUN_ELEMENTS));
     }
 
-    /** Releases a tensor whose runs have all been taken. */
+    /** Forgets a tensor whose runs have all been taken. */
     void finish(Stream s) {
-        s.arena.close();
         streams.values().remove(s);
     }
 
@@ -235,7 +231,7 @@ final class RunPipeline implements AutoCloseable {
      * cache while it is projected and its output values and codes are written, instead of passes
      * over the whole run's floats.
      */
-    private Run process(Stream s, int run) {
+    private Run process(Stream s, int run) throws IOException {
         GroupLayout layout = s.source.layout();
         int g0 = run * s.groupsPerRun, g1 = Math.min(s.groups, g0 + s.groupsPerRun);
         int from = layout.starts()[g0], n = layout.starts()[g1] - from, size = layout.size(g0);
@@ -244,8 +240,11 @@ final class RunPipeline implements AutoCloseable {
         Buffers b = buffers(n);
         float[] group = b.group(size), w = wide ? b.w() : null, q = wide ? b.q() : null;
         byte[] groupCodes = b.groupCodes(size);
-        if (wide) MemorySegment.copy(s.bytes, SafetensorsReader.F32_LE, 4L * from, w, 0, n);
-        else MemorySegment.copy(s.bytes, SafetensorsReader.I16_LE, 2L * from, b.in16, 0, n);
+        // The input is read into the output's native buffer: it is copied out before any output is written there.
+        MemorySegment input = b.encoded.asSlice(0, (long) n * (wide ? 4 : 2));
+        s.source.reader().read(s.source.info(), (long) from * (wide ? 4 : 2), input);
+        if (wide) MemorySegment.copy(input, SafetensorsReader.F32_LE, 0, w, 0, n);
+        else MemorySegment.copy(input, SafetensorsReader.I16_LE, 0, b.in16, 0, n);
         long kept = 0;
         for (int g = g0; g < g1; g++) {
             int at = layout.starts()[g] - from;
@@ -320,7 +319,6 @@ final class RunPipeline implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
-        for (Stream s : streams.values()) s.arena.close();
         streams.clear();
     }
 }

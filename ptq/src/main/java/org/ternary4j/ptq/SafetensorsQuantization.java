@@ -316,6 +316,7 @@ public final class SafetensorsQuantization {
             } catch (ExecutionException e) {
                 if (e.getCause() instanceof IllegalArgumentException bad) throw new IOException(s.source.reader().file() + ": tensor '" + name + "': " + bad.getMessage());
                 if (e.getCause() instanceof RuntimeException r2) throw r2;
+                if (e.getCause() instanceof IOException io) throw io; // the reader's own one-line message
                 throw new IOException(s.source.reader().file() + ": tensor '" + name + "': " + e.getCause(), e.getCause());
             }
             RunPipeline.Buffers b = r.buffers();
