@@ -265,41 +265,8 @@ final class RunPipeline implements AutoCloseable {
         if (wide) MemorySegment.copy(q, 0, b.encoded, SafetensorsReader.F32_LE, 0, n);
         else MemorySegment.copy(b.out16, 0, b.encoded, SafetensorsReader.I16_LE, 0, n);
         int encoded = n * (wide ? 4 : 2);
-        int packed = packing == null ? 0 : pack(packing, b.codes, n, b.packed);
+        int packed = packing == null ? 0 : packing.packInto(b.codes, n, b.packed);
         return new Run(n, b, encoded, packed, n - kept);
-    }
-
-    /** Packs codes[0…n) into out, as {@link Packing#pack} does; returns the byte count. */
-    private static int pack(Packing packing, byte[] codes, int n, byte[] out) {
-        return packing == Packing.TWO_BIT ? packTwoBit(codes, n, out) : packBase3(codes, n, out);
-    }
-
-    private static int packTwoBit(byte[] codes, int n, byte[] out) {
-        int bytes = (n + 3) / 4, full = n / 4;
-        for (int k = 0, i = 0; k < full; k++, i += 4) {
-            out[k] = (byte) ((codes[i] + 1) | (codes[i + 1] + 1) << 2 | (codes[i + 2] + 1) << 4 | (codes[i + 3] + 1) << 6);
-        }
-        for (int k = full; k < bytes; k++) {
-            int v = 0;
-            for (int j = 0, i = 4 * k; j < 4 && i < n; j++, i++) v |= (codes[i] + 1) << (2 * j);
-            out[k] = (byte) v;
-        }
-        return bytes;
-    }
-
-    /** Five codes a byte, the first in the lowest digit; missing codes of the last byte count as 0 (digit 1). */
-    private static int packBase3(byte[] codes, int n, byte[] out) {
-        int bytes = (n + 4) / 5, full = n / 5;
-        // Σ (code + 1)·3^j = Σ code·3^j + 121: independent products instead of a chain of them.
-        for (int k = 0, i = 0; k < full; k++, i += 5) {
-            out[k] = (byte) (codes[i] + 3 * codes[i + 1] + 9 * codes[i + 2] + 27 * codes[i + 3] + 81 * codes[i + 4] + 121);
-        }
-        for (int k = full; k < bytes; k++) {
-            int v = 0;
-            for (int j = 4, i = 5 * k + 4; j >= 0; j--, i--) v = v * 3 + (i < n ? codes[i] + 1 : 1);
-            out[k] = (byte) v;
-        }
-        return bytes;
     }
 
     private static void decodeF16(short[] h, int at, int n, float[] out) {
