@@ -274,10 +274,8 @@ public final class SafetensorsQuantization {
                     if (p.ternarize()) {
                         reports.add(ternarize(reader, t, outputs));
                     } else {
-                        reader.withBytes(t, bytes -> {
-                            dequantized.writeSegment(t.name(), bytes);
-                            if (packed != null) packed.writeSegment(t.name(), bytes);
-                        });
+                        dequantized.copyTensor(t.name(), reader, t);
+                        if (packed != null) packed.copyTensor(t.name(), reader, t);
                     }
                     monitor.done(t.spec().elements());
                 }

@@ -57,4 +57,24 @@ class SafetensorsReaderTest {
             assertEquals(file + ": tensor 'b': unexpected end of file; truncated while being read?", e.getMessage());
         }
     }
+
+    @Test
+    void wholeTensorsLargerThanOneReadComeBackInEveryWidth() throws IOException {
+        int n = SafetensorsReader.CHUNK / 4 * 3 + 5; // several chunks and a partial one, for every element size
+        byte[] data = new byte[4 * n];
+        new java.util.SplittableRandom(5).nextBytes(data);
+        byte[] thrice = new byte[12 * n]; // the same bytes as each tensor (tensors may not overlap)
+        for (int k = 0; k < 3; k++) System.arraycopy(data, 0, thrice, 4 * n * k, 4 * n);
+        Path file = RawFiles.write(dir.resolve("big.safetensors"), "{\"f\":{\"dtype\":\"F32\",\"shape\":[" + n + "],\"data_offsets\":[0," + 4 * n
+                + "]},\"h\":{\"dtype\":\"BF16\",\"shape\":[" + 2 * n + "],\"data_offsets\":[" + 4 * n + "," + 8 * n + "]},\"b\":{\"dtype\":\"U8\",\"shape\":[" + 4 * n
+                + "],\"data_offsets\":[" + 8 * n + "," + 12 * n + "]}}", thrice);
+        java.nio.ByteBuffer le = java.nio.ByteBuffer.wrap(data).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        try (SafetensorsReader r = SafetensorsReader.open(file)) {
+            assertArrayEquals(data, r.readBytes(r.tensor("b")));
+            short[] h = r.readShorts(r.tensor("h"));
+            for (int i = 0; i < 2 * n; i++) assertEquals(le.getShort(2 * i), h[i], "short " + i);
+            float[] f = r.readFloats(r.tensor("f"));
+            for (int i = 0; i < n; i++) assertEquals(le.getInt(4 * i), Float.floatToRawIntBits(f[i]), "float " + i);
+        }
+    }
 }
