@@ -26,7 +26,7 @@ import org.ternary4j.formats.safetensors.TensorInfo;
 
 /**
  * The streaming core of safetensors quantization. A ternarized tensor is cut into runs of whole
- * groups (about a million weights each); worker threads read each run from the mapped input,
+ * groups (about a quarter of a million weights each); worker threads read each run from the input,
  * project, dequantize and encode it while the calling thread writes earlier runs in file order.
  * At most {@code window} runs are in flight, so memory stays bounded whatever the tensor sizes,
  * and reading, projecting and writing overlap, across tensor boundaries too.
@@ -36,8 +36,14 @@ import org.ternary4j.formats.safetensors.TensorInfo;
  * {@link #fits}) is skipped by the submitter and handled by the caller.
  */
 final class RunPipeline implements AutoCloseable {
-    /** Weights per run, roughly: large enough that a run's work dwarfs its hand-over. */
-    static final int RUN_ELEMENTS = 1 << 20;
+    /**
+     * Weights per run, roughly: large enough that a run's work (about a millisecond) dwarfs its
+     * hand-over, small enough that the few sets of run buffers stay small: fresh pages cost a
+     * fault each, and 2^20 took 10 % more CPU on a 50 M-weight F32 file, none less on 2 GB.
+     */
+    static final int RUN_ELEMENTS = 1 << 18;
+    /** Bounds a run's buffers: a run may need {@link #CODE_ALIGN} whole groups, so larger groups are not streamed. */
+    private static final long MAX_RUN = 4L << 20;
     /** Every run but a tensor's last holds a multiple of this many codes, so packed bytes of runs concatenate (2-bit: 4, base-3: 5 per byte). */
     private static final int CODE_ALIGN = 20;
 
@@ -104,19 +110,16 @@ final class RunPipeline implements AutoCloseable {
         }
     }
 
-    /** A tensor in the pipeline: its mapping, its scales (filled by the runs) and its submitted runs. */
+    /** A tensor in the pipeline: its scales (filled by the runs) and its submitted runs. */
     static final class Stream {
         final Source source;
-        final Arena arena = Arena.ofShared();
-        final MemorySegment bytes;
         final float[] pos, neg;
         final int groups, groupsPerRun, runs;
         final ArrayDeque<Future<Run>> submitted = new ArrayDeque<>();
         int nextToSubmit;
 
-        Stream(Source source, boolean twoScales) throws IOException {
+        Stream(Source source, boolean twoScales) {
             this.source = source;
-            this.bytes = source.reader().map(source.info(), arena);
             this.groups = source.layout().groupCount();
             this.pos = new float[groups];
             this.neg = twoScales ? new float[groups] : null;
@@ -157,7 +160,7 @@ final class RunPipeline implements AutoCloseable {
     static boolean fits(GroupLayout layout) {
         if (layout.index() != null || layout.groupCount() < 2) return false;
         int size = layout.size(0);
-        if (size < 1 || (long) size * CODE_ALIGN > 4L * RUN_ELEMENTS) return false;
+        if (size < 1 || (long) size * CODE_ALIGN > MAX_RUN) return false;
         for (int g = 1; g < layout.groupCount(); g++) if (layout.size(g) != size) return false;
         return true;
     }
@@ -197,9 +200,8 @@ final class RunPipeline implements AutoCloseable {
         return b != null && b.capacity >= n ? b : new Buffers(Math.max(n, RUN_ELEMENTS));
     }
 
-    /** Releases a tensor whose runs have all been taken. */
+    /** Forgets a tensor whose runs have all been taken. */
     void finish(Stream s) {
-        s.arena.close();
         streams.values().remove(s);
     }
 
@@ -235,7 +237,7 @@ final class RunPipeline implements AutoCloseable {
      * cache while it is projected and its output values and codes are written, instead of passes
      * over the whole run's floats.
      */
-    private Run process(Stream s, int run) {
+    private Run process(Stream s, int run) throws IOException {
         GroupLayout layout = s.source.layout();
         int g0 = run * s.groupsPerRun, g1 = Math.min(s.groups, g0 + s.groupsPerRun);
         int from = layout.starts()[g0], n = layout.starts()[g1] - from, size = layout.size(g0);
@@ -244,8 +246,11 @@ final class RunPipeline implements AutoCloseable {
         Buffers b = buffers(n);
         float[] group = b.group(size), w = wide ? b.w() : null, q = wide ? b.q() : null;
         byte[] groupCodes = b.groupCodes(size);
-        if (wide) MemorySegment.copy(s.bytes, SafetensorsReader.F32_LE, 4L * from, w, 0, n);
-        else MemorySegment.copy(s.bytes, SafetensorsReader.I16_LE, 2L * from, b.in16, 0, n);
+        // The input is read into the output's native buffer: it is copied out before any output is written there.
+        MemorySegment input = b.encoded.asSlice(0, (long) n * (wide ? 4 : 2));
+        s.source.reader().read(s.source.info(), (long) from * (wide ? 4 : 2), input);
+        if (wide) MemorySegment.copy(input, SafetensorsReader.F32_LE, 0, w, 0, n);
+        else MemorySegment.copy(input, SafetensorsReader.I16_LE, 0, b.in16, 0, n);
         long kept = 0;
         for (int g = g0; g < g1; g++) {
             int at = layout.starts()[g] - from;
@@ -266,41 +271,8 @@ final class RunPipeline implements AutoCloseable {
         if (wide) MemorySegment.copy(q, 0, b.encoded, SafetensorsReader.F32_LE, 0, n);
         else MemorySegment.copy(b.out16, 0, b.encoded, SafetensorsReader.I16_LE, 0, n);
         int encoded = n * (wide ? 4 : 2);
-        int packed = packing == null ? 0 : pack(packing, b.codes, n, b.packed);
+        int packed = packing == null ? 0 : packing.packInto(b.codes, n, b.packed);
         return new Run(n, b, encoded, packed, n - kept);
-    }
-
-    /** Packs codes[0…n) into out, as {@link Packing#pack} does; returns the byte count. */
-    private static int pack(Packing packing, byte[] codes, int n, byte[] out) {
-        return packing == Packing.TWO_BIT ? packTwoBit(codes, n, out) : packBase3(codes, n, out);
-    }
-
-    private static int packTwoBit(byte[] codes, int n, byte[] out) {
-        int bytes = (n + 3) / 4, full = n / 4;
-        for (int k = 0, i = 0; k < full; k++, i += 4) {
-            out[k] = (byte) ((codes[i] + 1) | (codes[i + 1] + 1) << 2 | (codes[i + 2] + 1) << 4 | (codes[i + 3] + 1) << 6);
-        }
-        for (int k = full; k < bytes; k++) {
-            int v = 0;
-            for (int j = 0, i = 4 * k; j < 4 && i < n; j++, i++) v |= (codes[i] + 1) << (2 * j);
-            out[k] = (byte) v;
-        }
-        return bytes;
-    }
-
-    /** Five codes a byte, the first in the lowest digit; missing codes of the last byte count as 0 (digit 1). */
-    private static int packBase3(byte[] codes, int n, byte[] out) {
-        int bytes = (n + 4) / 5, full = n / 5;
-        // Σ (code + 1)·3^j = Σ code·3^j + 121: independent products instead of a chain of them.
-        for (int k = 0, i = 0; k < full; k++, i += 5) {
-            out[k] = (byte) (codes[i] + 3 * codes[i + 1] + 9 * codes[i + 2] + 27 * codes[i + 3] + 81 * codes[i + 4] + 121);
-        }
-        for (int k = full; k < bytes; k++) {
-            int v = 0;
-            for (int j = 4, i = 5 * k + 4; j >= 0; j--, i--) v = v * 3 + (i < n ? codes[i] + 1 : 1);
-            out[k] = (byte) v;
-        }
-        return bytes;
     }
 
     private static void decodeF16(short[] h, int at, int n, float[] out) {
@@ -320,7 +292,6 @@ final class RunPipeline implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
-        for (Stream s : streams.values()) s.arena.close();
         streams.clear();
     }
 }

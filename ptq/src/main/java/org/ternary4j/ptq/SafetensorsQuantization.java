@@ -274,10 +274,8 @@ public final class SafetensorsQuantization {
                     if (p.ternarize()) {
                         reports.add(ternarize(reader, t, outputs));
                     } else {
-                        reader.withBytes(t, bytes -> {
-                            dequantized.writeSegment(t.name(), bytes);
-                            if (packed != null) packed.writeSegment(t.name(), bytes);
-                        });
+                        dequantized.copyTensor(t.name(), reader, t);
+                        if (packed != null) packed.copyTensor(t.name(), reader, t);
                     }
                     monitor.done(t.spec().elements());
                 }
@@ -316,6 +314,7 @@ public final class SafetensorsQuantization {
             } catch (ExecutionException e) {
                 if (e.getCause() instanceof IllegalArgumentException bad) throw new IOException(s.source.reader().file() + ": tensor '" + name + "': " + bad.getMessage());
                 if (e.getCause() instanceof RuntimeException r2) throw r2;
+                if (e.getCause() instanceof IOException io) throw io; // the reader's own one-line message
                 throw new IOException(s.source.reader().file() + ": tensor '" + name + "': " + e.getCause(), e.getCause());
             }
             RunPipeline.Buffers b = r.buffers();

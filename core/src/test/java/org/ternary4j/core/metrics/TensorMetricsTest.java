@@ -30,4 +30,29 @@ class TensorMetricsTest {
         assertEquals(TensorMetrics.of(wbf, qbf, 0.5, 2), bf16.metrics(0.5, 2));
         assertEquals(TensorMetrics.of(whf, qhf, 0.5, 2), f16.metrics(0.5, 2));
     }
+
+    @Test
+    void theVectorFormOfTheBf16SumsGivesTheScalarSumsBitForBit() {
+        SplittableRandom rnd = new SplittableRandom(12);
+        int n = 3 * TensorMetrics.Sums.Vectors.BLOCK + 17; // whole blocks and a scalar tail
+        short[] w = new short[n], q = new short[n];
+        for (int i = 0; i < n; i++) {
+            // every magnitude from subnormal to large, both signs, so the double sums round often
+            w[i] = (short) rnd.nextInt(0x7f80);
+            if (rnd.nextBoolean()) w[i] |= (short) 0x8000;
+            q[i] = i % 4 == 0 ? 0 : (short) (rnd.nextInt(0x7f80) | (rnd.nextBoolean() ? 0x8000 : 0));
+        }
+        for (int pieces : new int[] {1, 3}) {
+            TensorMetrics.Sums scalar = new TensorMetrics.Sums(), vector = new TensorMetrics.Sums();
+            scalar.addBf16(w, q, n); // a test JVM has not switched the vector forms on
+            for (int p = 0, from = 0; p < pieces; p++) {
+                int to = n * (p + 1) / pieces, len = to - from;
+                short[] wp = java.util.Arrays.copyOfRange(w, from, to), qp = java.util.Arrays.copyOfRange(q, from, to);
+                int tail = TensorMetrics.Sums.Vectors.addBf16(vector, wp, qp, len);
+                vector.addBf16(wp, qp, tail, len);
+                from = to;
+            }
+            org.junit.jupiter.api.Assertions.assertArrayEquals(scalar.sums(), vector.sums(), pieces + " pieces");
+        }
+    }
 }

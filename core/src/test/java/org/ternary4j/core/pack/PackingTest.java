@@ -45,4 +45,24 @@ class PackingTest {
         assertEquals(2.0, Packing.TWO_BIT.packedBytes(4096) * 8.0 / 4096);
         assertEquals(1.6, Packing.BASE3.packedBytes(4095) * 8.0 / 4095, 1e-12);
     }
+
+    @Test
+    void packIntoAndTheVectorStepsGiveTheBytesOfPack() {
+        java.util.SplittableRandom rnd = new java.util.SplittableRandom(3);
+        for (int n : new int[] {0, 1, 4, 5, 59, 60, 64, 65, 119, 120, 121, 4096, 4101}) {
+            byte[] codes = new byte[n + 70];
+            for (int i = 0; i < codes.length; i++) codes[i] = (byte) (rnd.nextInt(3) - 1); // codes past n must not count
+            byte[] exact = java.util.Arrays.copyOf(codes, n);
+            for (Packing p : Packing.values()) {
+                byte[] expected = p.pack(exact);
+                byte[] out = new byte[n / 4 + 70];
+                assertEquals(expected.length, p.packInto(codes, n, out), p + ", n " + n);
+                assertArrayEquals(expected, java.util.Arrays.copyOf(out, expected.length), p + ", n " + n);
+            }
+            byte[] out = new byte[n / 4 + 70];
+            int done = Packing.Vectors.packBase3(codes, n, out);
+            assertEquals(Packing.BASE3.packedBytes(n), Packing.packBase3(codes, done, n, out));
+            assertArrayEquals(Packing.BASE3.pack(exact), java.util.Arrays.copyOf(out, (int) Packing.BASE3.packedBytes(n)), "vector steps, n " + n);
+        }
+    }
 }

@@ -151,6 +151,20 @@ public final class SafetensorsWriter implements AutoCloseable {
     }
 
     /**
+     * Writes the next tensor as a copy of tensor {@code t} of {@code from} (same byte size), read
+     * a megabyte at a time ({@link SafetensorsReader#read}: no mapping of its bytes).
+     */
+    public void copyTensor(String name, SafetensorsReader from, TensorInfo t) throws IOException {
+        beginPieces(name);
+        if (pieceLeft != t.byteSize()) {
+            pieceLeft = -1;
+            throw new IllegalArgumentException("tensor '" + name + "': " + t.byteSize() + " bytes for a header that declares " + tensors.get(next).byteSize());
+        }
+        from.inChunks(t, (piece, offset) -> writePiece(piece));
+        endPieces();
+    }
+
+    /**
      * Starts the next tensor, whose raw little-endian bytes then come in pieces, in order,
      * through {@link #writePiece}; {@link #endPieces} checks that they filled it.
      */
