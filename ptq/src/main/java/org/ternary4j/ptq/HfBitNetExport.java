@@ -90,7 +90,7 @@ public final class HfBitNetExport {
                     SafetensorsWriter w = out.writer(t.name());
                     if (p.keptWhy() != null) {
                         if (t.dtype().isFloat()) kept.add(new SafetensorsQuantization.Kept(t.name(), p.keptWhy()));
-                        p.entry().reader().withBytes(t, bytes -> w.writeSegment(t.name(), bytes));
+                        w.copyTensor(t.name(), p.entry().reader(), t);
                         continue;
                     }
                     reports.add(write(p.entry(), ternarizer, w, request.method()));
