@@ -101,6 +101,7 @@ public final class Graph {
 
         Map<Integer, TernaryLayers> layers = new HashMap<>();
         Set<String> used = new HashSet<>();
+        Set<String> onePixel = OnePixel.values(g.nodes(), initializerShapes);
         for (int i = 0; i < g.nodes().size(); i++) {
             OnnxNode n = g.nodes().get(i);
             for (int j = 0; j < n.inputs().size(); j++) {
@@ -111,7 +112,7 @@ public final class Graph {
                             + "'; packed weights can only be the weight (input 1) of Conv, Gemm or MatMul");
                 }
                 Tensor bias = n.opType().equals("Conv") ? n.input(2).map(constants::get).orElse(null) : null;
-                layers.put(i, TernaryLayers.of(n, ternary.get(in), initializerShapes.get(in), bias));
+                layers.put(i, TernaryLayers.of(n, ternary.get(in), initializerShapes.get(in), bias, onePixel.contains(n.inputs().getFirst())));
                 used.add(in);
             }
         }

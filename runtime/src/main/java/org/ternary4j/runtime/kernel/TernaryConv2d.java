@@ -31,9 +31,9 @@ public final class TernaryConv2d {
     /** The weight's shape [O, I/groups, kh, kw]. */
     private record Kernel(int outChannels, int inPerGroup, int kh, int kw) {}
 
-    private TernaryConv2d(PackedTernaryMatrix[] groups, float[] bias, Kernel kernel) {
+    private TernaryConv2d(PackedTernaryMatrix[] groups, float[] bias, Kernel kernel, boolean onePixel) {
         this.depthwise = kernel.inPerGroup() == 1 && groups.length == kernel.outChannels() ? DepthwiseConv.of(groups, kernel.kh(), kernel.kw()) : null;
-        this.compact = depthwise == null && kernel.kh() == 1 && kernel.kw() == 1 && groups.length == 1 ? CompactPointwise.of(groups[0]) : null;
+        this.compact = depthwise == null && kernel.kh() == 1 && kernel.kw() == 1 && groups.length == 1 ? CompactPointwise.of(groups[0], onePixel) : null;
         this.groups = depthwise == null && compact == null ? groups : new PackedTernaryMatrix[groups.length];
         this.bias = bias;
         this.kernel = kernel;
@@ -41,6 +41,15 @@ public final class TernaryConv2d {
 
     /** bias may be null. */
     public static TernaryConv2d of(TernaryTensor weight, float[] bias, int g) {
+        return of(weight, bias, g, false);
+    }
+
+    /**
+     * As {@link #of(TernaryTensor, float[], int)}; {@code onePixel}: the graph only ever gives this
+     * conv one pixel per image (after a global pooling), so a 1×1 conv keeps its codes in the
+     * order that product reads (inputs of more pixels still run, through a per-call reordering).
+     */
+    public static TernaryConv2d of(TernaryTensor weight, float[] bias, int g, boolean onePixel) {
         int[] s = weight.shape();
         if (s.length != 4) throw new IllegalArgumentException("conv weight must be [O, I/groups, kh, kw], got shape " + Arrays.toString(s));
         if (g < 1) throw new IllegalArgumentException("conv: group must be ≥ 1, got " + g);
@@ -49,7 +58,7 @@ public final class TernaryConv2d {
         int perGroup = s[0] / g;
         PackedTernaryMatrix[] mats = new PackedTernaryMatrix[g];
         for (int i = 0; i < g; i++) mats[i] = PackedTernaryMatrix.of(weight, i * perGroup, perGroup);
-        return new TernaryConv2d(mats, bias == null ? null : bias.clone(), new Kernel(s[0], s[1], s[2], s[3]));
+        return new TernaryConv2d(mats, bias == null ? null : bias.clone(), new Kernel(s[0], s[1], s[2], s[3]), onePixel);
     }
 
     /** Whether this conv runs the direct depthwise kernel (for tests). */

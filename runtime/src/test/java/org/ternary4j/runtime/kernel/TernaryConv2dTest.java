@@ -129,6 +129,30 @@ class TernaryConv2dTest {
         }
     }
 
+    /**
+     * A 1×1 conv loaded for one-pixel inputs (codes input-major) gives the row-major form's bits
+     * on both paths: on one pixel per image (several output panels and a partial one), on larger
+     * inputs (reordered per call), and with an infinity (the per-pixel path); and the same bytes.
+     */
+    @ParameterizedTest(name = "n{0} c{1} o{2} {3}x{4}")
+    @CsvSource({"1, 200, 50, 1, 1", "3, 50, 200, 1, 1", "1, 8, 2, 1, 1", "2, 22, 88, 1, 1", "1, 88, 22, 1, 1", "2, 12, 37, 3, 5"})
+    void onePixelLayoutGivesTheSameBits(int n, int c, int o, int h, int w) {
+        Random rnd = new Random(c * 31L + o);
+        TernaryTensor wt = RandomTensors.ternary(rnd, new int[] {o, c, 1, 1}, new Grouping.Row(), false);
+        TernaryConv2d rows = TernaryConv2d.of(wt, null, 1), pixel = TernaryConv2d.of(wt, null, 1, true);
+        assertTrue(pixel.compactPointwise());
+        assertEquals(rows.weightBytes(), pixel.weightBytes());
+        float[] x = RandomTensors.gaussian(rnd, n * c * h * w);
+        ConvGeometry geo = ConvGeometry.simple(1, 0, 1);
+        for (boolean exact : new boolean[] {true, false}) {
+            float[] want = rows.forward(x, n, c, h, w, geo, exact, Parallel.serial());
+            assertArrayEquals(want, pixel.forward(x, n, c, h, w, geo, exact, Parallel.serial()), exact ? "exact" : "int8");
+            assertArrayEquals(want, pixel.forward(x, n, c, h, w, geo, exact, TWO), (exact ? "exact" : "int8") + ", 2 threads");
+        }
+        x[x.length / 2] = Float.NEGATIVE_INFINITY;
+        assertArrayEquals(rows.forward(x, n, c, h, w, geo, true, TWO), pixel.forward(x, n, c, h, w, geo, true, TWO), "with an infinity");
+    }
+
     @Test
     void rejectsMismatchedInputs() {
         TernaryTensor wt = RandomTensors.ternary(new Random(1), new int[] {4, 3, 3, 3}, new Grouping.Row(), false);
