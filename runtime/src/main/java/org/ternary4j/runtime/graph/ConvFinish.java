@@ -4,6 +4,7 @@ import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
+import org.ternary4j.runtime.kernel.Buffers;
 import org.ternary4j.runtime.kernel.ConvOutput;
 
 /**
@@ -32,10 +33,14 @@ final class ConvFinish {
     static Tensor.F32 apply(Epilogue e, ConvOutput o) {
         int oh = o.outH(), ow = o.outW();
         if (e.changesValues()) perChannel(e, o);
-        if (!e.pool()) return new Tensor.F32(new int[] {o.n(), o.channels(), oh, ow}, o.compact());
+        if (!e.pool()) {
+            float[] y = o.compact();
+            if (y != o.data()) Buffers.recycle(o.data());
+            return new Tensor.F32(new int[] {o.n(), o.channels(), oh, ow}, y);
+        }
         if (oh < 2 || ow < 2) throw new IllegalArgumentException("MaxPool: 2×2 window larger than its " + oh + "×" + ow + " input");
         int ph = oh / 2, pw = ow / 2, cols = 2 * pw;
-        float[] y = new float[Math.multiplyExact(o.planes(), ph * pw)], a = o.data();
+        float[] y = Buffers.floats(Math.multiplyExact(o.planes(), ph * pw)), a = o.data();
         for (int p = 0; p < o.planes(); p++) {
             for (int py = 0; py < ph; py++) {
                 int r0 = (p * oh + 2 * py) * o.pitch(), r1 = r0 + o.pitch(), dst = (p * ph + py) * pw;
@@ -51,6 +56,7 @@ final class ConvFinish {
                 }
             }
         }
+        Buffers.recycle(a);
         return new Tensor.F32(new int[] {o.n(), o.channels(), ph, pw}, y);
     }
 

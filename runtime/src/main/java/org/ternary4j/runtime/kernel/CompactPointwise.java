@@ -72,7 +72,7 @@ final class CompactPointwise {
         codes.decode(w);
         if (inputMajor) w = rowMajor(w);
         if (exact) scaleRows(w);
-        float[] y = new float[Math.multiplyExact(n, Math.multiplyExact(outs, hw))];
+        float[] y = Buffers.floats(Math.multiplyExact(n, Math.multiplyExact(outs, hw)));
         if (hw == 1) {
             vectors(x, n, w, exact, y);
             return y;
@@ -125,7 +125,7 @@ final class CompactPointwise {
         float[] w = new float[codes.decodedLength() + NR];
         codes.decode(w);
         if (exact) scaleColumns(w);
-        float[] y = new float[Math.multiplyExact(n, outs)];
+        float[] y = Buffers.floats(Math.multiplyExact(n, outs));
         float[] ps = exact ? null : new float[(n + 7) / 8 * 8];
         float[] a = exact ? x : quantizedRows(x, n, ps);
         PanelGemm.Rows io = new PanelGemm.Rows(a, cin, y, outs);

@@ -51,7 +51,7 @@ final class DepthwiseConv {
     /** x [n, c, h, w] → [n, c, oh, ow] without bias; channels split among threads. */
     ConvOutput forward(float[] x, int n, int h, int w, ConvGeometry geo, Parallel par) {
         int c = scale.length(), oh = geo.outH(h, kh), ow = geo.outW(w, kw), taps = kh * kw;
-        float[] y = new float[Math.multiplyExact(n * c, oh * ow)], code = new float[codes.decodedLength()];
+        float[] y = Buffers.floats(Math.multiplyExact(n * c, oh * ow)), code = new float[codes.decodedLength()];
         codes.decode(code);
         Parallel p = (long) n * c * oh * ow * kh * kw < TernaryMatmul.SERIAL_WORK ? Parallel.serial() : par;
         p.forRange(n * c, 1, (from, to) -> {

@@ -180,7 +180,7 @@ public final class TernaryConv2d {
             wts = new float[outs * cin];
             for (int o = 0; o < outs; o++) for (int ch = 0; ch < cin; ch++) wts[o * cin + ch] = padded[o * kp + m.layout().padded(ch)];
         }
-        float[] y = new float[Math.multiplyExact(n, Math.multiplyExact(outs, hw))];
+        float[] y = Buffers.floats(Math.multiplyExact(n, Math.multiplyExact(outs, hw)));
         PanelGemm.Rows weights = new PanelGemm.Rows(wts, 0, ld, y, 0, hw);
         if (Batching.acrossImages(n, par)) {
             par.forRange(n, 1, (i0, i1) -> {
