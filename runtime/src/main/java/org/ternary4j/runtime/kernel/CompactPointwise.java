@@ -83,7 +83,7 @@ final class CompactPointwise {
                 for (int img = i0; img < i1; img++) image(x, img, hw, weights, exact, Parallel.serial());
             });
         } else {
-            Parallel p = (long) outs * cin * hw < TernaryConv2d.POINTWISE_SERIAL_WORK ? Parallel.serial() : par;
+            Parallel p = (long) outs * cin * hw < TernaryConv2d.SERIAL_CONV_WORK ? Parallel.serial() : par;
             for (int img = 0; img < n; img++) image(x, img, hw, weights, exact, p);
         }
         return y;

@@ -22,11 +22,14 @@ public final class TernaryConv2d {
     private final CompactPointwise compact;
 
     /**
-     * Multiply-adds below which the exact 1×1 panel product stays on the calling thread: 2^19
-     * take some 15 µs at the FMA rate, about what handing half of them to a worker and waiting
-     * cost on a busy machine (PaddleOCR cls's 1×1 layers of a few hundred pixels ran slower split).
+     * Multiply-adds (or a depthwise conv's adds) below which a 1×1, depthwise or float conv of one
+     * image stays on the calling thread: 2^22 take some 100 µs.
+     * The two vCPUs are hyperthreads of one core, so a second thread gains a fraction on a small
+     * product while every hand-off waits for it; on the shared machine the PaddleOCR classifier,
+     * whose largest 1×1 conv has 1.2 M, ran 4× slower on two threads than on one (2.7 against
+     * 0.69 ms) with its 1×1 and depthwise layers split (it had been 2^19, then 2^16 for depthwise).
      */
-    static final long POINTWISE_SERIAL_WORK = 1 << 19;
+    static final long SERIAL_CONV_WORK = 1 << 22;
 
     /** The weight's shape [O, I/groups, kh, kw]. */
     private record Kernel(int outChannels, int inPerGroup, int kh, int kw) {}
@@ -187,7 +190,7 @@ public final class TernaryConv2d {
                 for (int img = i0; img < i1; img++) pointwiseImage(x, img, hw, weights, Parallel.serial());
             });
         } else {
-            Parallel p = (long) outs * cin * hw < POINTWISE_SERIAL_WORK ? Parallel.serial() : par;
+            Parallel p = (long) outs * cin * hw < SERIAL_CONV_WORK ? Parallel.serial() : par;
             for (int img = 0; img < n; img++) pointwiseImage(x, img, hw, weights, p);
         }
         return new ConvOutput(y, n, outs, h, w, w);
