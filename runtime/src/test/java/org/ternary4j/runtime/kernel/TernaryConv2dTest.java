@@ -153,6 +153,31 @@ class TernaryConv2dTest {
         assertArrayEquals(rows.forward(x, n, c, h, w, geo, true, TWO), pixel.forward(x, n, c, h, w, geo, true, TWO), "with an infinity");
     }
 
+    /**
+     * Convs of at least {@link TernaryConv2d#SERIAL_CONV_WORK} (a depthwise 5×5, a 1×1 with one
+     * scale per channel, a float 3×3) share one image among the threads, with the serial bits.
+     */
+    @Test
+    void largeConvsShareAnImageAmongThreadsWithTheSameBits() {
+        Random rnd = new Random(17);
+        int c = 64, h = 56, w = 48;
+        float[] x = RandomTensors.gaussian(rnd, c * h * w);
+        TernaryTensor dw = RandomTensors.ternary(rnd, new int[] {c, 1, 5, 5}, new Grouping.Row(), false);
+        TernaryTensor pw = RandomTensors.ternary(rnd, new int[] {32, c, 1, 1}, new Grouping.Row(), false);
+        assertTrue((long) c * h * w * 25 >= TernaryConv2d.SERIAL_CONV_WORK && 32L * c * h * w >= TernaryConv2d.SERIAL_CONV_WORK);
+        ConvGeometry pad2 = new ConvGeometry(1, 1, 2, 2, 2, 2, 1, 1, c), one = ConvGeometry.simple(1, 0, 1);
+        TernaryConv2d depthwise = TernaryConv2d.of(dw, null, c), pointwise = TernaryConv2d.of(pw, null, 1);
+        Fp32Conv2d dense = new Fp32Conv2d(RandomTensors.gaussian(rnd, 8 * c * 9), new int[] {8, c, 3, 3}, 1);
+        Parallel.Stats before = TWO.stats();
+        for (boolean exact : new boolean[] {true, false}) {
+            assertArrayEquals(depthwise.forward(x, 1, c, h, w, pad2, exact, Parallel.serial()), depthwise.forward(x, 1, c, h, w, pad2, exact, TWO), "depthwise");
+            assertArrayEquals(pointwise.forward(x, 1, c, h, w, one, exact, Parallel.serial()), pointwise.forward(x, 1, c, h, w, one, exact, TWO), "pointwise");
+        }
+        ConvGeometry pad1 = ConvGeometry.simple(1, 1, 1);
+        assertArrayEquals(dense.forward(x, 1, c, h, w, pad1, Parallel.serial()), dense.forward(x, 1, c, h, w, pad1, TWO), "float conv");
+        assertTrue(TWO.stats().since(before).sharedRanges() >= 5, "each large conv shared its image");
+    }
+
     @Test
     void rejectsMismatchedInputs() {
         TernaryTensor wt = RandomTensors.ternary(new Random(1), new int[] {4, 3, 3, 3}, new Grouping.Row(), false);
