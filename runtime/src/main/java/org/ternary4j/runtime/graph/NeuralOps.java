@@ -163,6 +163,10 @@ final class NeuralOps {
         if (x.rank() != 4) throw new IllegalArgumentException((max ? "MaxPool" : "AveragePool") + ": only 2-D pooling (rank-4 input) is supported, got rank " + x.rank());
         int n = x.shape()[0], c = x.shape()[1], h = x.shape()[2], wd = x.shape()[3], oh = w.outH(h), ow = w.outW(wd);
         float[] in = x.floats(), out = new float[n * c * oh * ow];
+        if (w.padT() == 0 && w.padL() == 0 && oh > 0 && ow > 0 && (oh - 1) * w.sh() + (w.kh() - 1) * w.dh() < h && (ow - 1) * w.sw() + (w.kw() - 1) * w.dw() < wd) {
+            inside(in, new int[] {n * c, h, wd, oh, ow}, w, max, out);
+            return new Tensor.F32(new int[] {n, c, oh, ow}, out);
+        }
         for (int p = 0; p < n * c; p++) {
             for (int oy = 0; oy < oh; oy++) {
                 for (int ox = 0; ox < ow; ox++) {
@@ -187,6 +191,33 @@ final class NeuralOps {
             }
         }
         return new Tensor.F32(new int[] {n, c, oh, ow}, out);
+    }
+
+    /**
+     * {@link #pool} when every window lies inside the input: the same max, or the same double sum
+     * in window order divided by the window's size, without the per-element bounds and padding
+     * tests (PP-OCRv4's 3×2 average pool over 480 planes took 0.6 ms through them).
+     * {@code dims}: planes, h, w, outH, outW.
+     */
+    private static void inside(float[] in, int[] dims, Window w, boolean max, float[] out) {
+        int planes = dims[0], h = dims[1], wd = dims[2], oh = dims[3], ow = dims[4];
+        int kh = w.kh(), kw = w.kw(), sh = w.sh(), sw = w.sw(), rowStep = w.dh() * wd, dw = w.dw(), size = kh * kw;
+        for (int p = 0; p < planes; p++) {
+            for (int oy = 0; oy < oh; oy++) {
+                for (int ox = 0, o = (p * oh + oy) * ow, row = (p * h + oy * sh) * wd; ox < ow; ox++, o++) {
+                    int at = row + ox * sw;
+                    if (max) {
+                        float best = Float.NEGATIVE_INFINITY;
+                        for (int ky = 0; ky < kh; ky++) for (int kx = 0; kx < kw; kx++) best = Math.max(best, in[at + ky * rowStep + kx * dw]);
+                        out[o] = best;
+                    } else {
+                        double sum = 0;
+                        for (int ky = 0; ky < kh; ky++) for (int kx = 0; kx < kw; kx++) sum += in[at + ky * rowStep + kx * dw];
+                        out[o] = (float) (sum / size);
+                    }
+                }
+            }
+        }
     }
 
     private static final VectorSpecies<Float> F4 = FloatVector.SPECIES_128;
