@@ -53,7 +53,7 @@ final class DepthwiseConv {
         int c = scale.length(), oh = geo.outH(h, kh), ow = geo.outW(w, kw), taps = kh * kw;
         float[] y = Buffers.floats(Math.multiplyExact(n * c, oh * ow)), code = new float[codes.decodedLength()];
         codes.decode(code);
-        Parallel p = (long) n * c * oh * ow * kh * kw < TernaryConv2d.SERIAL_CONV_WORK ? Parallel.serial() : par;
+        Parallel p = (long) n * c * oh * ow * kh * kw < TernaryConv2d.SERIAL_DEPTHWISE_WORK ? Parallel.serial() : par;
         p.forRange(n * c, 1, (from, to) -> {
             Phases ph = new Phases(geo, h, w, kh, kw);
             int[] pos = new int[taps], neg = new int[taps];

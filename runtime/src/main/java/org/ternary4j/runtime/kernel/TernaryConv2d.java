@@ -22,14 +22,15 @@ public final class TernaryConv2d {
     private final CompactPointwise compact;
 
     /**
-     * Multiply-adds (or a depthwise conv's adds) below which a 1×1, depthwise or float conv of one
-     * image stays on the calling thread: 2^22 take some 100 µs.
-     * The two vCPUs are hyperthreads of one core, so a second thread gains a fraction on a small
-     * product while every hand-off waits for it; on the shared machine the PaddleOCR classifier,
-     * whose largest 1×1 conv has 1.2 M, ran 4× slower on two threads than on one (2.7 against
-     * 0.69 ms) with its 1×1 and depthwise layers split (it had been 2^19, then 2^16 for depthwise).
+     * Work below which a conv of one image stays on the calling thread, about 60–100 µs of it:
+     * multiply-adds of a 1×1 conv (2^22), adds of a depthwise conv (2^21, at a tenth of the
+     * rate), multiply-adds of a float conv (2^19: its im2col costs more than its FMAs). The two
+     * vCPUs are hyperthreads of one core, so a second thread gains a fraction on a small conv
+     * while every hand-off waits for it: on the shared machine the PaddleOCR classifier (largest
+     * 1×1 conv 1.2 M multiply-adds, depthwise 0.96 M adds) ran 4× slower on two threads than on
+     * one (2.7 against 0.69 ms) with those layers split (the bars had been 2^19 and 2^16).
      */
-    static final long SERIAL_CONV_WORK = 1 << 22;
+    static final long SERIAL_CONV_WORK = 1 << 22, SERIAL_DEPTHWISE_WORK = 1 << 21, SERIAL_FLOAT_CONV_WORK = 1 << 19;
 
     /** The weight's shape [O, I/groups, kh, kw]. */
     private record Kernel(int outChannels, int inPerGroup, int kh, int kw) {}

@@ -154,17 +154,18 @@ class TernaryConv2dTest {
     }
 
     /**
-     * Convs of at least {@link TernaryConv2d#SERIAL_CONV_WORK} (a depthwise 5×5, a 1×1 with one
-     * scale per channel, a float 3×3) share one image among the threads, with the serial bits.
+     * Convs above the serial bars ({@link TernaryConv2d#SERIAL_CONV_WORK}: a depthwise 5×5, a 1×1
+     * with one scale per channel, a float 3×3) share one image among the threads, with the serial bits.
      */
     @Test
     void largeConvsShareAnImageAmongThreadsWithTheSameBits() {
         Random rnd = new Random(17);
-        int c = 64, h = 56, w = 48;
+        int c = 64, h = 28, w = 48;
         float[] x = RandomTensors.gaussian(rnd, c * h * w);
         TernaryTensor dw = RandomTensors.ternary(rnd, new int[] {c, 1, 5, 5}, new Grouping.Row(), false);
-        TernaryTensor pw = RandomTensors.ternary(rnd, new int[] {32, c, 1, 1}, new Grouping.Row(), false);
-        assertTrue((long) c * h * w * 25 >= TernaryConv2d.SERIAL_CONV_WORK && 32L * c * h * w >= TernaryConv2d.SERIAL_CONV_WORK);
+        TernaryTensor pw = RandomTensors.ternary(rnd, new int[] {96, c, 1, 1}, new Grouping.Row(), false);
+        assertTrue((long) c * h * w * 25 >= TernaryConv2d.SERIAL_DEPTHWISE_WORK && 96L * c * h * w >= TernaryConv2d.SERIAL_CONV_WORK
+                && 8L * c * 9 * h * w >= TernaryConv2d.SERIAL_FLOAT_CONV_WORK);
         ConvGeometry pad2 = new ConvGeometry(1, 1, 2, 2, 2, 2, 1, 1, c), one = ConvGeometry.simple(1, 0, 1);
         TernaryConv2d depthwise = TernaryConv2d.of(dw, null, c), pointwise = TernaryConv2d.of(pw, null, 1);
         Fp32Conv2d dense = new Fp32Conv2d(RandomTensors.gaussian(rnd, 8 * c * 9), new int[] {8, c, 3, 3}, 1);
