@@ -23,7 +23,7 @@ public final class TernaryConv2d {
 
     /**
      * Work below which a conv of one image stays on the calling thread, about 60–100 µs of it:
-     * multiply-adds of a 1×1 conv (2^22), adds of a depthwise conv (2^21, at a tenth of the
+     * multiply-adds of a 1×1 or a pixel-kernel conv (2^22), adds of a depthwise conv (2^21, at a tenth of the
      * rate), multiply-adds of a float conv (2^19: its im2col costs more than its FMAs). The two
      * vCPUs are hyperthreads of one core, so a second thread gains a fraction on a small conv
      * while every hand-off waits for it: on the shared machine the PaddleOCR classifier (largest
@@ -244,7 +244,7 @@ public final class TernaryConv2d {
         boolean view = PixelSource.viewPays(geo, w, kernel.kw());
         int pitch = view ? PixelSource.pitch(geo, w) : ow, pixels = oh * pitch;
         float[] y = new float[Math.multiplyExact(n, Math.multiplyExact(kernel.outChannels(), pixels))];
-        boolean small = (long) perGroup * FloatKernels.usedSteps(groups[0].layout()) * ReductionLayout.STEP * pixels < TernaryMatmul.SERIAL_WORK;
+        boolean small = (long) perGroup * FloatKernels.usedSteps(groups[0].layout()) * ReductionLayout.STEP * pixels < SERIAL_CONV_WORK;
         Parallel.RangeBody images = (i0, i1) -> {
             for (int img = i0; img < i1; img++) {
                 for (int gi = 0; gi < g; gi++) pixelGroup(x, new Image(img, c, h, w), gi, geo, int8, y, pixels, Parallel.serial());

@@ -155,7 +155,8 @@ class TernaryConv2dTest {
 
     /**
      * Convs above the serial bars ({@link TernaryConv2d#SERIAL_CONV_WORK}: a depthwise 5×5, a 1×1
-     * with one scale per channel, a float 3×3) share one image among the threads, with the serial bits.
+     * with one scale per channel, a float 3×3, a ternary 3×3) share one image among the threads,
+     * with the serial bits.
      */
     @Test
     void largeConvsShareAnImageAmongThreadsWithTheSameBits() {
@@ -176,7 +177,11 @@ class TernaryConv2dTest {
         }
         ConvGeometry pad1 = ConvGeometry.simple(1, 1, 1);
         assertArrayEquals(dense.forward(x, 1, c, h, w, pad1, Parallel.serial()), dense.forward(x, 1, c, h, w, pad1, TWO), "float conv");
-        assertTrue(TWO.stats().since(before).sharedRanges() >= 5, "each large conv shared its image");
+        TernaryConv2d full = TernaryConv2d.of(RandomTensors.ternary(rnd, new int[] {32, c, 3, 3}, new Grouping.Row(), false), null, 1);
+        for (boolean exact : new boolean[] {true, false}) {
+            assertArrayEquals(full.forward(x, 1, c, h, w, pad1, exact, Parallel.serial()), full.forward(x, 1, c, h, w, pad1, exact, TWO), "3×3 ternary conv");
+        }
+        assertTrue(TWO.stats().since(before).sharedRanges() >= 7, "each large conv shared its image");
     }
 
     @Test
