@@ -1,6 +1,7 @@
 package org.ternary4j.runtime.graph;
 
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -40,8 +41,10 @@ record Epilogue(float alpha, float[] bias, float[] scale, float[] shift, boolean
             return then == null ? y : y * then.scale() + then.shift();
         }
 
+        /** The same as {@link #apply(float)} lane by lane: the clip is a compare and a blend, as {@link MoreOps#clip}. */
         FloatVector apply(FloatVector x) {
-            FloatVector c = x.add(add).max(lo).min(hi);
+            FloatVector a = x.add(add);
+            FloatVector c = a.blend(hi, a.compare(VectorOperators.GT, hi)).blend(lo, a.compare(VectorOperators.LT, lo));
             FloatVector y = divideLast ? x.mul(c).div(div) : x.mul(c.div(div));
             return then == null ? y : y.mul(then.scale()).add(then.shift());
         }

@@ -18,6 +18,7 @@ import org.ternary4j.formats.onnx.OnnxModel;
 import org.ternary4j.formats.onnx.OnnxNode;
 import org.ternary4j.formats.onnx.OnnxTensor;
 import org.ternary4j.formats.onnx.ValueInfo;
+import org.ternary4j.runtime.kernel.Buffers;
 import org.ternary4j.runtime.kernel.Parallel;
 import org.ternary4j.runtime.kernel.WeightBytes;
 
@@ -39,6 +40,8 @@ public final class Graph {
     private final List<String> outputs;
     private final int[] outputSlots;
     private final List<TernaryLayers> layers;
+    /** Per step, the computed values no later step reads (graph outputs never): their arrays may be reused ({@link Buffers}). */
+    private final int[][] dying;
 
     private Graph(Step[] steps, Tensor[] template, List<String> inputs, int[] inputSlots, List<String> outputs, int[] outputSlots,
                   List<TernaryLayers> layers) {
@@ -49,6 +52,24 @@ public final class Graph {
         this.outputs = outputs;
         this.outputSlots = outputSlots;
         this.layers = layers;
+        this.dying = dying(steps, template.length, outputSlots);
+    }
+
+    /** The values each step is the last to produce or read, outputs left out. */
+    private static int[][] dying(Step[] steps, int slots, int[] outputSlots) {
+        int[] last = new int[slots];
+        java.util.Arrays.fill(last, -1);
+        for (int k = 0; k < steps.length; k++) {
+            for (int s : steps[k].in()) if (s >= 0) last[s] = k;
+            for (int s : steps[k].out()) if (s >= 0) last[s] = Math.max(last[s], k);
+        }
+        for (int s : outputSlots) last[s] = Integer.MAX_VALUE;
+        int[] count = new int[steps.length];
+        for (int l : last) if (l >= 0 && l < steps.length) count[l]++;
+        int[][] d = new int[steps.length][];
+        for (int k = 0; k < steps.length; k++) d[k] = new int[count[k]];
+        for (int s = 0; s < slots; s++) if (last[s] >= 0 && last[s] < steps.length) d[last[s]][--count[last[s]]] = s;
+        return d;
     }
 
     /**
@@ -101,6 +122,7 @@ public final class Graph {
 
         Map<Integer, TernaryLayers> layers = new HashMap<>();
         Set<String> used = new HashSet<>();
+        Set<String> onePixel = OnePixel.values(g.nodes(), initializerShapes);
         for (int i = 0; i < g.nodes().size(); i++) {
             OnnxNode n = g.nodes().get(i);
             for (int j = 0; j < n.inputs().size(); j++) {
@@ -111,7 +133,7 @@ public final class Graph {
                             + "'; packed weights can only be the weight (input 1) of Conv, Gemm or MatMul");
                 }
                 Tensor bias = n.opType().equals("Conv") ? n.input(2).map(constants::get).orElse(null) : null;
-                layers.put(i, TernaryLayers.of(n, ternary.get(in), initializerShapes.get(in), bias));
+                layers.put(i, TernaryLayers.of(n, ternary.get(in), initializerShapes.get(in), bias, onePixel.contains(n.inputs().getFirst())));
                 used.add(in);
             }
         }
@@ -182,13 +204,21 @@ public final class Graph {
     private static final java.lang.management.ThreadMXBean CPU = java.lang.management.ManagementFactory.getThreadMXBean();
 
     private Map<String, Tensor> run(Map<String, Tensor> given, boolean exact, Parallel par, Map<String, Long> nanosByOp) {
+        try (Buffers.Run buffers = Buffers.open()) {
+            return run(given, exact, par, nanosByOp, buffers);
+        }
+    }
+
+    /** A run; {@code buffers} (null in a nested run) learns which values hold which arrays. */
+    private Map<String, Tensor> run(Map<String, Tensor> given, boolean exact, Parallel par, Map<String, Long> nanosByOp, Buffers.Run buffers) {
         Tensor[] values = template.clone();
         for (int i = 0; i < inputs.size(); i++) {
             Tensor t = given.get(inputs.get(i));
             if (t == null) throw new IllegalArgumentException("missing model input '" + inputs.get(i) + "'");
             values[inputSlots[i]] = t;
         }
-        for (Step step : steps) {
+        for (int k = 0; k < steps.length; k++) {
+            Step step = steps[k];
             Tensor[] in = new Tensor[step.in().length];
             for (int j = 0; j < in.length; j++) {
                 int slot = step.in()[j];
@@ -205,7 +235,14 @@ public final class Graph {
                 throw new IllegalArgumentException(step.op() + " node '" + step.name() + "': " + e.getMessage(), e);
             }
             for (int j = 0; j < Math.min(out.length, step.out().length); j++) {
-                if (step.out()[j] >= 0) values[step.out()[j]] = out[j];
+                if (step.out()[j] < 0) continue;
+                values[step.out()[j]] = out[j];
+                if (buffers != null && out[j] instanceof Tensor.F32 f) buffers.held(f.data());
+            }
+            if (buffers == null) continue;
+            for (int s : dying[k]) {
+                if (values[s] instanceof Tensor.F32 f && template[s] == null) buffers.dropped(f.data());
+                values[s] = template[s];
             }
         }
         Map<String, Tensor> result = new LinkedHashMap<>();

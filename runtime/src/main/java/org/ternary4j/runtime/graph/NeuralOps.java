@@ -1,6 +1,10 @@
 package org.ternary4j.runtime.graph;
 
 import java.util.Arrays;
+import jdk.incubator.vector.DoubleVector;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
 import org.ternary4j.runtime.kernel.PanelGemm;
 import org.ternary4j.runtime.kernel.Parallel;
 
@@ -159,6 +163,10 @@ final class NeuralOps {
         if (x.rank() != 4) throw new IllegalArgumentException((max ? "MaxPool" : "AveragePool") + ": only 2-D pooling (rank-4 input) is supported, got rank " + x.rank());
         int n = x.shape()[0], c = x.shape()[1], h = x.shape()[2], wd = x.shape()[3], oh = w.outH(h), ow = w.outW(wd);
         float[] in = x.floats(), out = new float[n * c * oh * ow];
+        if (w.padT() == 0 && w.padL() == 0 && oh > 0 && ow > 0 && (oh - 1) * w.sh() + (w.kh() - 1) * w.dh() < h && (ow - 1) * w.sw() + (w.kw() - 1) * w.dw() < wd) {
+            inside(in, new int[] {n * c, h, wd, oh, ow}, w, max, out);
+            return new Tensor.F32(new int[] {n, c, oh, ow}, out);
+        }
         for (int p = 0; p < n * c; p++) {
             for (int oy = 0; oy < oh; oy++) {
                 for (int ox = 0; ox < ow; ox++) {
@@ -185,14 +193,65 @@ final class NeuralOps {
         return new Tensor.F32(new int[] {n, c, oh, ow}, out);
     }
 
+    /**
+     * {@link #pool} when every window lies inside the input: the same max, or the same double sum
+     * in window order divided by the window's size, without the per-element bounds and padding
+     * tests (PP-OCRv4's 3×2 average pool over 480 planes took 0.6 ms through them).
+     * {@code dims}: planes, h, w, outH, outW.
+     */
+    private static void inside(float[] in, int[] dims, Window w, boolean max, float[] out) {
+        int planes = dims[0], h = dims[1], wd = dims[2], oh = dims[3], ow = dims[4];
+        int kh = w.kh(), kw = w.kw(), sh = w.sh(), sw = w.sw(), rowStep = w.dh() * wd, dw = w.dw(), size = kh * kw;
+        for (int p = 0; p < planes; p++) {
+            for (int oy = 0; oy < oh; oy++) {
+                for (int ox = 0, o = (p * oh + oy) * ow, row = (p * h + oy * sh) * wd; ox < ow; ox++, o++) {
+                    int at = row + ox * sw;
+                    if (max) {
+                        float best = Float.NEGATIVE_INFINITY;
+                        for (int ky = 0; ky < kh; ky++) for (int kx = 0; kx < kw; kx++) best = Math.max(best, in[at + ky * rowStep + kx * dw]);
+                        out[o] = best;
+                    } else {
+                        double sum = 0;
+                        for (int ky = 0; ky < kh; ky++) for (int kx = 0; kx < kw; kx++) sum += in[at + ky * rowStep + kx * dw];
+                        out[o] = (float) (sum / size);
+                    }
+                }
+            }
+        }
+    }
+
+    private static final VectorSpecies<Float> F4 = FloatVector.SPECIES_128;
+    private static final VectorSpecies<Double> D4 = DoubleVector.SPECIES_256;
+
+    /**
+     * Σ a[from, from + len) in double: lane sums over four vectors of four values at a time (one
+     * chain of dependent adds had cost 4 cycles a value, 50 µs a call on the classifier's
+     * 200-channel planes), the four combined pairwise and their lanes added in order, then the
+     * last values one by one. Fixed species (AVX2 has them too), so the order, and the sum, is
+     * the same on every machine.
+     */
+    static double planeSum(float[] a, int from, int len) {
+        int j = 0, l = F4.length();
+        double s = 0;
+        if (len >= 4 * l) {
+            DoubleVector s0 = DoubleVector.zero(D4), s1 = s0, s2 = s0, s3 = s0;
+            for (; j + 4 * l <= len; j += 4 * l) {
+                s0 = s0.add(FloatVector.fromArray(F4, a, from + j).convertShape(VectorOperators.F2D, D4, 0));
+                s1 = s1.add(FloatVector.fromArray(F4, a, from + j + l).convertShape(VectorOperators.F2D, D4, 0));
+                s2 = s2.add(FloatVector.fromArray(F4, a, from + j + 2 * l).convertShape(VectorOperators.F2D, D4, 0));
+                s3 = s3.add(FloatVector.fromArray(F4, a, from + j + 3 * l).convertShape(VectorOperators.F2D, D4, 0));
+            }
+            DoubleVector t = s0.add(s1).add(s2.add(s3));
+            s = t.lane(0) + t.lane(1) + t.lane(2) + t.lane(3);
+        }
+        for (; j < len; j++) s += a[from + j];
+        return s;
+    }
+
     static Tensor.F32 globalAveragePool(Tensor x) {
         int n = x.shape()[0], c = x.shape()[1], inner = x.size() / Math.max(1, n * c);
         float[] in = x.floats(), out = new float[n * c];
-        for (int p = 0; p < n * c; p++) {
-            double s = 0;
-            for (int j = 0; j < inner; j++) s += in[p * inner + j];
-            out[p] = (float) (s / inner);
-        }
+        for (int p = 0; p < n * c; p++) out[p] = (float) (planeSum(in, p * inner, inner) / inner);
         int[] shape = new int[x.rank()];
         Arrays.fill(shape, 1);
         shape[0] = n;

@@ -21,8 +21,12 @@ sealed interface TernaryLayers {
 
     WeightBytes weightBytes();
 
-    /** The packed layer for node n with ternary weight t; {@code onnxWeight} is the float initializer's shape if the model still has one. */
-    static TernaryLayers of(OnnxNode n, TernaryTensor t, int[] onnxWeight, Tensor bias) {
+    /**
+     * The packed layer for node n with ternary weight t; {@code onnxWeight} is the float
+     * initializer's shape if the model still has one; {@code onePixel}: a conv's input is always
+     * one pixel per image ({@link OnePixel}).
+     */
+    static TernaryLayers of(OnnxNode n, TernaryTensor t, int[] onnxWeight, Tensor bias, boolean onePixel) {
         int[] s = t.shape();
         String where = n.opType() + " node '" + n.label() + "' weight '" + n.inputs().get(1) + "'";
         switch (n.opType()) {
@@ -31,7 +35,7 @@ sealed interface TernaryLayers {
                 requireShape(where, onnxWeight, s);
                 WindowSpec window = WindowSpec.conv(n, s[2], s[3]);
                 float[] b = bias == null ? null : bias.floats();
-                return new Conv(TernaryConv2d.of(t, b, window.groups()), window);
+                return new Conv(TernaryConv2d.of(t, b, window.groups(), onePixel), window);
             }
             case "Gemm", "MatMul" -> {
                 if (s.length != 2) throw new IllegalArgumentException(where + ": ternary weight must be [out, in], got " + Arrays.toString(s));

@@ -4,6 +4,7 @@ import java.util.Arrays;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
+import org.ternary4j.runtime.kernel.Buffers;
 
 /**
  * Vectorized float kernels for the element-wise and reduction operators of transformer and OCR
@@ -84,7 +85,7 @@ final class VectorOps {
     }
 
     static float[] binary(Binary op, Plan p, float[] a, float[] b) {
-        float[] out = new float[p.size()];
+        float[] out = Buffers.floats(p.size());
         int[] counter = new int[p.outer().length];
         int offA = 0, offB = 0, inner = p.inner();
         for (int o = 0; o < p.size(); o += inner) {

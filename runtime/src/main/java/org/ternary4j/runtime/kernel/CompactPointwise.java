@@ -21,18 +21,27 @@ final class CompactPointwise {
     private final Base3Codes codes;
     private final ScaleArray scale;
     private final int cin;
+    /** Codes in input-major order ([cin][rows]): decoded, they are the panels of a one-pixel product as they are. */
+    private final boolean inputMajor;
 
-    private CompactPointwise(Base3Codes codes, ScaleArray scale, int cin) {
+    private CompactPointwise(Base3Codes codes, ScaleArray scale, int cin, boolean inputMajor) {
         this.codes = codes;
         this.scale = scale;
         this.cin = cin;
+        this.inputMajor = inputMajor;
     }
 
-    /** The compact form of m (rows = output channels, inputs = input channels), or null when a row has several scales. */
-    static CompactPointwise of(PackedTernaryMatrix m) {
+    /**
+     * The compact form of m (rows = output channels, inputs = input channels), or null when a row
+     * has several scales. {@code onePixel}: the layer's inputs are known to be one pixel per image
+     * (a squeeze-and-excitation conv after its global pooling), so its codes are kept input-major.
+     */
+    static CompactPointwise of(PackedTernaryMatrix m, boolean onePixel) {
         if (m.twoScales() || m.layout().segments() != 1) return null;
-        int k = m.cols();
-        return new CompactPointwise(Base3Codes.of(Math.multiplyExact(m.rows(), k), i -> m.code(i / k, i % k)), m.scalePos().copy(), k);
+        int k = m.cols(), rows = m.rows();
+        Base3Codes codes = onePixel ? Base3Codes.of(Math.multiplyExact(rows, k), i -> m.code(i % rows, i / rows))
+                : Base3Codes.of(Math.multiplyExact(rows, k), i -> m.code(i / k, i % k));
+        return new CompactPointwise(codes, m.scalePos().copy(), k, onePixel);
     }
 
     int rows() {
@@ -50,7 +59,7 @@ final class CompactPointwise {
     /** The packed matrix of the same weights, for the per-pixel path of inputs with NaN or infinity. */
     PackedTernaryMatrix unpack() {
         byte[] c = new byte[codes.count()];
-        for (int i = 0; i < c.length; i++) c[i] = (byte) codes.code(i);
+        for (int i = 0; i < c.length; i++) c[i] = (byte) codes.code(inputMajor ? i % cin * rows() + i / cin : i);
         TernaryTensor t = new TernaryTensor(new int[] {rows(), cin}, new Grouping.Row(), "unpacked", c, scale.toFloats(), null);
         return PackedTernaryMatrix.of(t, 0, rows());
     }
@@ -58,10 +67,12 @@ final class CompactPointwise {
     /** x [n, cin, hw] (finite) → [n, rows, hw]. */
     float[] forward(float[] x, int n, int hw, boolean exact, Parallel par) {
         int outs = rows();
+        if (inputMajor && hw == 1) return onePixel(x, n, exact);
         float[] w = new float[codes.decodedLength() + F.length()];
         codes.decode(w);
+        if (inputMajor) w = rowMajor(w);
         if (exact) scaleRows(w);
-        float[] y = new float[Math.multiplyExact(n, Math.multiplyExact(outs, hw))];
+        float[] y = Buffers.floats(Math.multiplyExact(n, Math.multiplyExact(outs, hw)));
         if (hw == 1) {
             vectors(x, n, w, exact, y);
             return y;
@@ -72,7 +83,7 @@ final class CompactPointwise {
                 for (int img = i0; img < i1; img++) image(x, img, hw, weights, exact, Parallel.serial());
             });
         } else {
-            Parallel p = (long) outs * cin * hw < TernaryConv2d.POINTWISE_SERIAL_WORK ? Parallel.serial() : par;
+            Parallel p = (long) outs * cin * hw < TernaryConv2d.SERIAL_CONV_WORK ? Parallel.serial() : par;
             for (int img = 0; img < n; img++) image(x, img, hw, weights, exact, p);
         }
         return y;
@@ -96,6 +107,49 @@ final class CompactPointwise {
         }
     }
 
+    /** Input-major codes [cin][rows] back in row order (with a vector of slack), for inputs of more than one pixel. */
+    private float[] rowMajor(float[] t) {
+        int outs = rows();
+        float[] w = new float[codes.decodedLength() + F.length()];
+        for (int o = 0; o < outs; o++) for (int q = 0; q < cin; q++) w[o * cin + q] = t[q * outs + o];
+        return w;
+    }
+
+    /**
+     * One pixel per image with input-major codes: decoded (and, exact, scaled by their output's
+     * scale lane by lane), they are already the {@link PanelGemm} panels of {@link #vectors}, so
+     * nothing is copied: the same FMA chains, the same bits, without a per-call transpose.
+     */
+    private float[] onePixel(float[] x, int n, boolean exact) {
+        int outs = rows();
+        float[] w = new float[codes.decodedLength() + NR];
+        codes.decode(w);
+        if (exact) scaleColumns(w);
+        float[] y = Buffers.floats(Math.multiplyExact(n, outs));
+        float[] ps = exact ? null : new float[(n + 7) / 8 * 8];
+        float[] a = exact ? x : quantizedRows(x, n, ps);
+        PanelGemm.Rows io = new PanelGemm.Rows(a, cin, y, outs);
+        for (int r0 = 0; r0 < outs; r0 += NR) PanelGemm.multiply(io, n, cin, new PanelGemm.Panel(w, r0, outs), r0, Math.min(NR, outs - r0));
+        if (!exact) unscale(y, n, ps);
+        return y;
+    }
+
+    /** Input-major codes ±1 → ±scale of their output (lane o of each input's row), 0 stays 0: the values {@link #scaleRows} gives. */
+    private void scaleColumns(float[] w) {
+        int outs = rows();
+        float[] s = new float[outs];
+        for (int o = 0; o < outs; o++) s[o] = scale.get(o);
+        FloatVector zero = FloatVector.zero(F);
+        for (int o = 0; o < outs; o += F.length()) {
+            var m = F.indexInRange(o, outs);
+            FloatVector pos = FloatVector.fromArray(F, s, o, m), neg = pos.neg();
+            for (int q = 0, i = o; q < cin; q++, i += outs) {
+                FloatVector c = FloatVector.fromArray(F, w, i, m);
+                zero.blend(pos, c.eq(1f)).blend(neg, c.eq(-1f)).intoArray(w, i, m);
+            }
+        }
+    }
+
     /**
      * One pixel per image (a squeeze-and-excitation block after its global pooling): the images
      * are the activation rows and the weights the panels, NR output channels each, so no lane is
@@ -104,16 +158,8 @@ final class CompactPointwise {
      */
     private void vectors(float[] x, int n, float[] w, boolean exact, float[] y) {
         int outs = rows();
-        float[] a = x, ps = null;
-        if (!exact) {
-            int ld = (n + 7) / 8 * 8;
-            float[] q = new float[Math.multiplyExact(cin, ld)];
-            ps = new float[ld];
-            for (int img = 0; img < n; img++) for (int ch = 0; ch < cin; ch++) q[ch * ld + img] = x[img * cin + ch];
-            PixelQuantizer.quantize(q, cin, ld, ps);
-            a = new float[Math.multiplyExact(n, cin)];
-            for (int img = 0; img < n; img++) for (int ch = 0; ch < cin; ch++) a[img * cin + ch] = q[ch * ld + img];
-        }
+        float[] ps = exact ? null : new float[(n + 7) / 8 * 8];
+        float[] a = exact ? x : quantizedRows(x, n, ps);
         PanelGemm.Rows io = new PanelGemm.Rows(a, cin, y, outs);
         float[] panel = new float[cin * NR];
         for (int r0 = 0; r0 < outs; r0 += NR) {
@@ -122,7 +168,23 @@ final class CompactPointwise {
             for (int r = 0; r < cols; r++) for (int q = 0; q < cin; q++) panel[q * NR + r] = w[(r0 + r) * cin + q];
             PanelGemm.multiply(io, n, cin, panel, 0, r0, cols);
         }
-        if (exact) return;
+        if (!exact) unscale(y, n, ps);
+    }
+
+    /** The images' pixels [n, cin] quantized per image as {@link PixelQuantizer} does (each image a column), their scales into ps. */
+    private float[] quantizedRows(float[] x, int n, float[] ps) {
+        int ld = ps.length;
+        float[] q = new float[Math.multiplyExact(cin, ld)];
+        for (int img = 0; img < n; img++) for (int ch = 0; ch < cin; ch++) q[ch * ld + img] = x[img * cin + ch];
+        PixelQuantizer.quantize(q, cin, ld, ps);
+        float[] a = new float[Math.multiplyExact(n, cin)];
+        for (int img = 0; img < n; img++) for (int ch = 0; ch < cin; ch++) a[img * cin + ch] = q[ch * ld + img];
+        return a;
+    }
+
+    /** The int8 path's finish of one-pixel outputs: (0 + s·Σ) times the image's scale. */
+    private void unscale(float[] y, int n, float[] ps) {
+        int outs = rows();
         for (int img = 0; img < n; img++) {
             for (int o = 0; o < outs; o++) y[img * outs + o] = (0f + scale.get(o) * y[img * outs + o]) * ps[img];
         }

@@ -15,7 +15,7 @@ public record ConvOutput(float[] data, int n, int channels, int outH, int outW, 
     /** The outputs without the extra columns, [n, channels, outH, outW] contiguous. */
     public float[] compact() {
         if (pitch == outW) return data;
-        float[] y = new float[Math.multiplyExact(planes(), outH * outW)];
+        float[] y = Buffers.floats(Math.multiplyExact(planes(), outH * outW));
         for (int p = 0; p < planes(); p++) {
             for (int oy = 0; oy < outH; oy++) System.arraycopy(data, (p * outH + oy) * pitch, y, (p * outH + oy) * outW, outW);
         }

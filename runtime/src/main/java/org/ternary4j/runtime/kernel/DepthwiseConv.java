@@ -51,9 +51,9 @@ final class DepthwiseConv {
     /** x [n, c, h, w] → [n, c, oh, ow] without bias; channels split among threads. */
     ConvOutput forward(float[] x, int n, int h, int w, ConvGeometry geo, Parallel par) {
         int c = scale.length(), oh = geo.outH(h, kh), ow = geo.outW(w, kw), taps = kh * kw;
-        float[] y = new float[Math.multiplyExact(n * c, oh * ow)], code = new float[codes.decodedLength()];
+        float[] y = Buffers.floats(Math.multiplyExact(n * c, oh * ow)), code = new float[codes.decodedLength()];
         codes.decode(code);
-        Parallel p = (long) n * c * oh * ow * kh * kw < TernaryMatmul.SERIAL_WORK ? Parallel.serial() : par;
+        Parallel p = (long) n * c * oh * ow * kh * kw < TernaryConv2d.SERIAL_DEPTHWISE_WORK ? Parallel.serial() : par;
         p.forRange(n * c, 1, (from, to) -> {
             Phases ph = new Phases(geo, h, w, kh, kw);
             int[] pos = new int[taps], neg = new int[taps];
@@ -62,8 +62,8 @@ final class DepthwiseConv {
                 for (int t = 0; t < taps; t++) {
                     // no branch on the code: random codes mispredicted one in three
                     float v = code[ch * taps + t];
-                    pos[np] = t;
-                    neg[nn] = t;
+                    pos[np] = ph.offset[t];
+                    neg[nn] = ph.offset[t];
                     np += v > 0 ? 1 : 0;
                     nn += v < 0 ? 1 : 0;
                 }
@@ -130,8 +130,8 @@ final class DepthwiseConv {
                 in[row + px % sx * p.phase + px / sx] = x[src + ix];
             }
         }
-        sums(in, p.offset, t.pos(), t.np(), sp, p.span);
-        sums(in, p.offset, t.neg(), t.nn(), sn, p.span);
+        sums(in, t.pos(), t.np(), sp, p.span);
+        sums(in, t.neg(), t.nn(), sn, p.span);
         float k = scale.get(plane % scale.length());
         for (int oy = 0; oy < p.oh; oy++) {
             int from = oy * p.pitch, out = (plane * p.oh + oy) * p.ow, j = 0;
@@ -143,17 +143,17 @@ final class DepthwiseConv {
     }
 
     /**
-     * sum[j] = Σ in[offset[taps[i]] + j] over i in order, for j below span (a multiple of the
+     * sum[j] = Σ in[at[i] + j] over i in order (at: the taps' offsets), for j below span (a multiple of the
      * vector length): four vectors of outputs stay in registers over all taps, so each tap costs
      * a load and an add per vector instead of also reloading and storing the sums.
      */
-    private static void sums(float[] in, int[] offset, int[] taps, int count, float[] sum, int span) {
+    private static void sums(float[] in, int[] at, int count, float[] sum, int span) {
         int l = F.length(), j = 0;
         FloatVector zero = FloatVector.zero(F);
         for (; j + 4 * l <= span; j += 4 * l) {
             FloatVector a0 = zero, a1 = zero, a2 = zero, a3 = zero;
             for (int i = 0; i < count; i++) {
-                int o = offset[taps[i]] + j;
+                int o = at[i] + j;
                 a0 = a0.add(FloatVector.fromArray(F, in, o));
                 a1 = a1.add(FloatVector.fromArray(F, in, o + l));
                 a2 = a2.add(FloatVector.fromArray(F, in, o + 2 * l));
@@ -166,11 +166,11 @@ final class DepthwiseConv {
         }
         for (; j < span; j += l) {
             FloatVector a = zero;
-            for (int i = 0; i < count; i++) a = a.add(FloatVector.fromArray(F, in, offset[taps[i]] + j));
+            for (int i = 0; i < count; i++) a = a.add(FloatVector.fromArray(F, in, at[i] + j));
             a.intoArray(sum, j);
         }
     }
 
-    /** A channel's +1 taps pos[0 … np) and −1 taps neg[0 … nn), in tap order. */
+    /** Where a channel's +1 taps read, pos[0 … np), and its −1 taps, neg[0 … nn), in tap order. */
     private record Taps(int[] pos, int np, int[] neg, int nn) {}
 }

@@ -48,7 +48,7 @@ public final class Fp32Conv2d {
         int pitch = view ? PixelSource.pitch(geo, wd) : ow, pixels = oh * pitch;
         int perGroup = outChannels / groups;
         float[] y = new float[Math.multiplyExact(n, Math.multiplyExact(outChannels, pixels))];
-        boolean acrossGroups = groups >= par.threads() && par.threads() > 1, small = (long) perGroup * k * pixels < TernaryMatmul.SERIAL_WORK;
+        boolean acrossGroups = groups >= par.threads() && par.threads() > 1, small = (long) perGroup * k * pixels < TernaryConv2d.SERIAL_FLOAT_CONV_WORK;
         if (Batching.acrossImages(n, par)) {
             par.forRange(n, 1, (i0, i1) -> {
                 for (int img = i0; img < i1; img++) for (int gi = 0; gi < groups; gi++) group(x, new Shape(img, c, h, wd), gi, geo, view, y, Parallel.serial());

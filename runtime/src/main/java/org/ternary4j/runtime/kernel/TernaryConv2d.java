@@ -22,18 +22,22 @@ public final class TernaryConv2d {
     private final CompactPointwise compact;
 
     /**
-     * Multiply-adds below which the exact 1×1 panel product stays on the calling thread: 2^19
-     * take some 15 µs at the FMA rate, about what handing half of them to a worker and waiting
-     * cost on a busy machine (PaddleOCR cls's 1×1 layers of a few hundred pixels ran slower split).
+     * Work below which a conv of one image stays on the calling thread, about 60–100 µs of it:
+     * multiply-adds of a 1×1 or a pixel-kernel conv (2^22), adds of a depthwise conv (2^21, at a tenth of the
+     * rate), multiply-adds of a float conv (2^19: its im2col costs more than its FMAs). The two
+     * vCPUs are hyperthreads of one core, so a second thread gains a fraction on a small conv
+     * while every hand-off waits for it: on the shared machine the PaddleOCR classifier (largest
+     * 1×1 conv 1.2 M multiply-adds, depthwise 0.96 M adds) ran 4× slower on two threads than on
+     * one (2.7 against 0.69 ms) with those layers split (the bars had been 2^19 and 2^16).
      */
-    static final long POINTWISE_SERIAL_WORK = 1 << 19;
+    static final long SERIAL_CONV_WORK = 1 << 22, SERIAL_DEPTHWISE_WORK = 1 << 21, SERIAL_FLOAT_CONV_WORK = 1 << 19;
 
     /** The weight's shape [O, I/groups, kh, kw]. */
     private record Kernel(int outChannels, int inPerGroup, int kh, int kw) {}
 
-    private TernaryConv2d(PackedTernaryMatrix[] groups, float[] bias, Kernel kernel) {
+    private TernaryConv2d(PackedTernaryMatrix[] groups, float[] bias, Kernel kernel, boolean onePixel) {
         this.depthwise = kernel.inPerGroup() == 1 && groups.length == kernel.outChannels() ? DepthwiseConv.of(groups, kernel.kh(), kernel.kw()) : null;
-        this.compact = depthwise == null && kernel.kh() == 1 && kernel.kw() == 1 && groups.length == 1 ? CompactPointwise.of(groups[0]) : null;
+        this.compact = depthwise == null && kernel.kh() == 1 && kernel.kw() == 1 && groups.length == 1 ? CompactPointwise.of(groups[0], onePixel) : null;
         this.groups = depthwise == null && compact == null ? groups : new PackedTernaryMatrix[groups.length];
         this.bias = bias;
         this.kernel = kernel;
@@ -41,6 +45,15 @@ public final class TernaryConv2d {
 
     /** bias may be null. */
     public static TernaryConv2d of(TernaryTensor weight, float[] bias, int g) {
+        return of(weight, bias, g, false);
+    }
+
+    /**
+     * As {@link #of(TernaryTensor, float[], int)}; {@code onePixel}: the graph only ever gives this
+     * conv one pixel per image (after a global pooling), so a 1×1 conv keeps its codes in the
+     * order that product reads (inputs of more pixels still run, through a per-call reordering).
+     */
+    public static TernaryConv2d of(TernaryTensor weight, float[] bias, int g, boolean onePixel) {
         int[] s = weight.shape();
         if (s.length != 4) throw new IllegalArgumentException("conv weight must be [O, I/groups, kh, kw], got shape " + Arrays.toString(s));
         if (g < 1) throw new IllegalArgumentException("conv: group must be ≥ 1, got " + g);
@@ -49,7 +62,7 @@ public final class TernaryConv2d {
         int perGroup = s[0] / g;
         PackedTernaryMatrix[] mats = new PackedTernaryMatrix[g];
         for (int i = 0; i < g; i++) mats[i] = PackedTernaryMatrix.of(weight, i * perGroup, perGroup);
-        return new TernaryConv2d(mats, bias == null ? null : bias.clone(), new Kernel(s[0], s[1], s[2], s[3]));
+        return new TernaryConv2d(mats, bias == null ? null : bias.clone(), new Kernel(s[0], s[1], s[2], s[3]), onePixel);
     }
 
     /** Whether this conv runs the direct depthwise kernel (for tests). */
@@ -171,14 +184,14 @@ public final class TernaryConv2d {
             wts = new float[outs * cin];
             for (int o = 0; o < outs; o++) for (int ch = 0; ch < cin; ch++) wts[o * cin + ch] = padded[o * kp + m.layout().padded(ch)];
         }
-        float[] y = new float[Math.multiplyExact(n, Math.multiplyExact(outs, hw))];
+        float[] y = Buffers.floats(Math.multiplyExact(n, Math.multiplyExact(outs, hw)));
         PanelGemm.Rows weights = new PanelGemm.Rows(wts, 0, ld, y, 0, hw);
         if (Batching.acrossImages(n, par)) {
             par.forRange(n, 1, (i0, i1) -> {
                 for (int img = i0; img < i1; img++) pointwiseImage(x, img, hw, weights, Parallel.serial());
             });
         } else {
-            Parallel p = (long) outs * cin * hw < POINTWISE_SERIAL_WORK ? Parallel.serial() : par;
+            Parallel p = (long) outs * cin * hw < SERIAL_CONV_WORK ? Parallel.serial() : par;
             for (int img = 0; img < n; img++) pointwiseImage(x, img, hw, weights, p);
         }
         return new ConvOutput(y, n, outs, h, w, w);
@@ -231,7 +244,7 @@ public final class TernaryConv2d {
         boolean view = PixelSource.viewPays(geo, w, kernel.kw());
         int pitch = view ? PixelSource.pitch(geo, w) : ow, pixels = oh * pitch;
         float[] y = new float[Math.multiplyExact(n, Math.multiplyExact(kernel.outChannels(), pixels))];
-        boolean small = (long) perGroup * FloatKernels.usedSteps(groups[0].layout()) * ReductionLayout.STEP * pixels < TernaryMatmul.SERIAL_WORK;
+        boolean small = (long) perGroup * FloatKernels.usedSteps(groups[0].layout()) * ReductionLayout.STEP * pixels < SERIAL_CONV_WORK;
         Parallel.RangeBody images = (i0, i1) -> {
             for (int img = i0; img < i1; img++) {
                 for (int gi = 0; gi < g; gi++) pixelGroup(x, new Image(img, c, h, w), gi, geo, int8, y, pixels, Parallel.serial());

@@ -48,6 +48,10 @@ class OperatorsTest {
         c.add(new Case("AveragePool-incl", 13, img, null, List.of(node("AveragePool", a, y, ints("kernel_shape", 3, 3), ints("strides", 2, 2), ints("pads", 1, 1, 1, 1), i("count_include_pad", 1))), List.of(), false));
         c.add(new Case("AveragePool-same", 13, img, null, List.of(node("AveragePool", a, y, ints("kernel_shape", 3, 3), ints("strides", 2, 2), s("auto_pad", "SAME_UPPER"))), List.of(), false));
         c.add(new Case("GlobalAveragePool", 13, img, null, List.of(node("GlobalAveragePool", a, y)), List.of(), false));
+        // every window inside the input (PP-OCRv4's 3×2 average pool), also with a bottom pad no window reaches and dilation
+        c.add(new Case("AveragePool-inside", 13, new int[] {2, 5, 9, 14}, null, List.of(node("AveragePool", a, y, ints("kernel_shape", 3, 2), ints("strides", 3, 2))), List.of(), false));
+        c.add(new Case("AveragePool-unreached-pad", 13, img, null, List.of(node("AveragePool", a, y, ints("kernel_shape", 2, 2), ints("strides", 3, 2), ints("pads", 0, 0, 1, 0), i("count_include_pad", 1))), List.of(), false));
+        c.add(new Case("AveragePool-dilated", 19, img, null, List.of(node("AveragePool", a, y, ints("kernel_shape", 2, 3), ints("dilations", 2, 1))), List.of(), false));
         Random rnd = new Random(3);
         c.add(new Case("BatchNormalization", 13, img, null, List.of(node("BatchNormalization", new String[] {"a", "g", "bt", "m", "v"}, y, f("epsilon", 1e-3f))),
                 List.of(vec("g", 3, rnd), vec("bt", 3, rnd), vec("m", 3, rnd), Onnx.floats("v", new int[] {3}, new float[] {0.5f, 1.5f, 2f})), false));

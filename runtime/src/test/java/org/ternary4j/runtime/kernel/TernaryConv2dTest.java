@@ -129,6 +129,61 @@ class TernaryConv2dTest {
         }
     }
 
+    /**
+     * A 1×1 conv loaded for one-pixel inputs (codes input-major) gives the row-major form's bits
+     * on both paths: on one pixel per image (several output panels and a partial one), on larger
+     * inputs (reordered per call), and with an infinity (the per-pixel path); and the same bytes.
+     */
+    @ParameterizedTest(name = "n{0} c{1} o{2} {3}x{4}")
+    @CsvSource({"1, 200, 50, 1, 1", "3, 50, 200, 1, 1", "1, 8, 2, 1, 1", "2, 22, 88, 1, 1", "1, 88, 22, 1, 1", "2, 12, 37, 3, 5"})
+    void onePixelLayoutGivesTheSameBits(int n, int c, int o, int h, int w) {
+        Random rnd = new Random(c * 31L + o);
+        TernaryTensor wt = RandomTensors.ternary(rnd, new int[] {o, c, 1, 1}, new Grouping.Row(), false);
+        TernaryConv2d rows = TernaryConv2d.of(wt, null, 1), pixel = TernaryConv2d.of(wt, null, 1, true);
+        assertTrue(pixel.compactPointwise());
+        assertEquals(rows.weightBytes(), pixel.weightBytes());
+        float[] x = RandomTensors.gaussian(rnd, n * c * h * w);
+        ConvGeometry geo = ConvGeometry.simple(1, 0, 1);
+        for (boolean exact : new boolean[] {true, false}) {
+            float[] want = rows.forward(x, n, c, h, w, geo, exact, Parallel.serial());
+            assertArrayEquals(want, pixel.forward(x, n, c, h, w, geo, exact, Parallel.serial()), exact ? "exact" : "int8");
+            assertArrayEquals(want, pixel.forward(x, n, c, h, w, geo, exact, TWO), (exact ? "exact" : "int8") + ", 2 threads");
+        }
+        x[x.length / 2] = Float.NEGATIVE_INFINITY;
+        assertArrayEquals(rows.forward(x, n, c, h, w, geo, true, TWO), pixel.forward(x, n, c, h, w, geo, true, TWO), "with an infinity");
+    }
+
+    /**
+     * Convs above the serial bars ({@link TernaryConv2d#SERIAL_CONV_WORK}: a depthwise 5×5, a 1×1
+     * with one scale per channel, a float 3×3, a ternary 3×3) share one image among the threads,
+     * with the serial bits.
+     */
+    @Test
+    void largeConvsShareAnImageAmongThreadsWithTheSameBits() {
+        Random rnd = new Random(17);
+        int c = 64, h = 28, w = 48;
+        float[] x = RandomTensors.gaussian(rnd, c * h * w);
+        TernaryTensor dw = RandomTensors.ternary(rnd, new int[] {c, 1, 5, 5}, new Grouping.Row(), false);
+        TernaryTensor pw = RandomTensors.ternary(rnd, new int[] {96, c, 1, 1}, new Grouping.Row(), false);
+        assertTrue((long) c * h * w * 25 >= TernaryConv2d.SERIAL_DEPTHWISE_WORK && 96L * c * h * w >= TernaryConv2d.SERIAL_CONV_WORK
+                && 8L * c * 9 * h * w >= TernaryConv2d.SERIAL_FLOAT_CONV_WORK);
+        ConvGeometry pad2 = new ConvGeometry(1, 1, 2, 2, 2, 2, 1, 1, c), one = ConvGeometry.simple(1, 0, 1);
+        TernaryConv2d depthwise = TernaryConv2d.of(dw, null, c), pointwise = TernaryConv2d.of(pw, null, 1);
+        Fp32Conv2d dense = new Fp32Conv2d(RandomTensors.gaussian(rnd, 8 * c * 9), new int[] {8, c, 3, 3}, 1);
+        Parallel.Stats before = TWO.stats();
+        for (boolean exact : new boolean[] {true, false}) {
+            assertArrayEquals(depthwise.forward(x, 1, c, h, w, pad2, exact, Parallel.serial()), depthwise.forward(x, 1, c, h, w, pad2, exact, TWO), "depthwise");
+            assertArrayEquals(pointwise.forward(x, 1, c, h, w, one, exact, Parallel.serial()), pointwise.forward(x, 1, c, h, w, one, exact, TWO), "pointwise");
+        }
+        ConvGeometry pad1 = ConvGeometry.simple(1, 1, 1);
+        assertArrayEquals(dense.forward(x, 1, c, h, w, pad1, Parallel.serial()), dense.forward(x, 1, c, h, w, pad1, TWO), "float conv");
+        TernaryConv2d full = TernaryConv2d.of(RandomTensors.ternary(rnd, new int[] {32, c, 3, 3}, new Grouping.Row(), false), null, 1);
+        for (boolean exact : new boolean[] {true, false}) {
+            assertArrayEquals(full.forward(x, 1, c, h, w, pad1, exact, Parallel.serial()), full.forward(x, 1, c, h, w, pad1, exact, TWO), "3×3 ternary conv");
+        }
+        assertTrue(TWO.stats().since(before).sharedRanges() >= 7, "each large conv shared its image");
+    }
+
     @Test
     void rejectsMismatchedInputs() {
         TernaryTensor wt = RandomTensors.ternary(new Random(1), new int[] {4, 3, 3, 3}, new Grouping.Row(), false);

@@ -1,0 +1,93 @@
+package org.ternary4j.runtime.kernel;
+
+import java.util.ArrayDeque;
+import java.util.HashMap;
+import java.util.IdentityHashMap;
+import java.util.Map;
+
+/**
+ * Float arrays for kernel outputs, reused from run to run of a graph on one thread: a classifier
+ * run allocated about 3 MB of fresh activations, each new array zeroed in memory the caches had
+ * long evicted (about 10 µs per 150 KB plane set), and the young collections it caused took CPU
+ * from the kernels' second thread. While a run is {@linkplain #open open} on the calling thread,
+ * {@link #floats} hands out arrays the run's earlier steps no longer need; the graph counts the
+ * slots holding each lent array and returns it when the last one dies, so an array shared by
+ * several values (a Reshape's output) is never reused while one of them lives. Arrays are not
+ * cleared: only kernels that write every element of their output take them. Outside a run, and
+ * on other threads (a pool's workers), {@link #floats} is {@code new float[n]}.
+ */
+public final class Buffers {
+    /** Floats kept for reuse per thread at most (64 MB); more is left to the collector. */
+    private static final long KEEP = 16L << 20;
+    private static final ThreadLocal<Buffers> CURRENT = new ThreadLocal<>();
+
+    private final Map<Integer, ArrayDeque<float[]>> free = new HashMap<>();
+    /** Arrays handed out in the open run, with the number of graph values that hold each. */
+    private final IdentityHashMap<float[], int[]> lent = new IdentityHashMap<>();
+    private long kept;
+    private boolean open;
+
+    private Buffers() {}
+
+    /** A float[n] whose every element the caller writes before anyone reads it. */
+    public static float[] floats(int n) {
+        Buffers b = CURRENT.get();
+        if (b == null || !b.open) return new float[n];
+        ArrayDeque<float[]> q = b.free.get(n);
+        float[] a = q == null ? null : q.pollLast();
+        if (a == null) a = new float[n];
+        else b.kept -= n;
+        b.lent.put(a, new int[1]);
+        return a;
+    }
+
+    /** Scratch a kernel lent itself and is done with (held by no graph value): reused at once. */
+    public static void recycle(float[] a) {
+        Buffers b = CURRENT.get();
+        if (b != null && b.open) {
+            int[] holders = b.lent.get(a);
+            if (holders != null && holders[0] == 0) b.giveBack(a);
+        }
+    }
+
+    /**
+     * Starts reusing arrays on this thread until the returned run is closed; null when a run is
+     * already open here (a nested run allocates afresh, and the outer run keeps its arrays).
+     */
+    public static Run open() {
+        Buffers b = CURRENT.get();
+        if (b == null) CURRENT.set(b = new Buffers());
+        if (b.open) return null;
+        b.open = true;
+        return b.new Run();
+    }
+
+    private void giveBack(float[] a) {
+        lent.remove(a);
+        if (kept + a.length > KEEP) return;
+        free.computeIfAbsent(a.length, k -> new ArrayDeque<>()).addLast(a);
+        kept += a.length;
+    }
+
+    /** An open run: the graph reports each value that takes or drops a lent array. */
+    public final class Run implements AutoCloseable {
+        /** A value now holds {@code a} (ignored unless this run lent it). */
+        public void held(float[] a) {
+            int[] holders = lent.get(a);
+            if (holders != null) holders[0]++;
+        }
+
+        /** A value holding {@code a} is dead: the array is reused once no value holds it. */
+        public void dropped(float[] a) {
+            int[] holders = lent.get(a);
+            if (holders != null && --holders[0] <= 0) giveBack(a);
+        }
+
+        /** Arrays still held (the run's outputs) are the caller's now; nothing lent is tracked further. */
+        @Override
+        public void close() {
+            lent.clear();
+            open = false;
+        }
+    }
+}

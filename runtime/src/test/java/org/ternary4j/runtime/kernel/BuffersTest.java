@@ -1,0 +1,64 @@
+package org.ternary4j.runtime.kernel;
+
+import static org.junit.jupiter.api.Assertions.assertNotSame;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertSame;
+
+import org.junit.jupiter.api.Test;
+
+class BuffersTest {
+    @Test
+    void outsideARunEveryArrayIsNew() {
+        float[] a = Buffers.floats(8);
+        a[0] = 1;
+        assertNotSame(a, Buffers.floats(8));
+    }
+
+    /** An array comes back once the last value holding it is dropped, to a request of its size only. */
+    @Test
+    void reusesAnArrayOnceNoValueHoldsIt() {
+        try (Buffers.Run run = Buffers.open()) {
+            float[] a = Buffers.floats(16);
+            run.held(a);
+            run.held(a); // a Reshape's output sharing the array
+            run.dropped(a);
+            assertNotSame(a, Buffers.floats(16), "still held by one value");
+            run.dropped(a);
+            assertNotSame(a, Buffers.floats(15), "another size");
+            assertSame(a, Buffers.floats(16));
+        }
+    }
+
+    /** Scratch a kernel lent itself is reused at once, unless a value holds it; arrays not lent by the run are never taken. */
+    @Test
+    void recyclesOnlyUnheldArraysItLent() {
+        try (Buffers.Run run = Buffers.open()) {
+            float[] scratch = Buffers.floats(32), held = Buffers.floats(32), foreign = new float[32];
+            run.held(held);
+            Buffers.recycle(held);
+            Buffers.recycle(foreign);
+            run.held(foreign);
+            run.dropped(foreign);
+            Buffers.recycle(scratch);
+            assertSame(scratch, Buffers.floats(32));
+            float[] next = Buffers.floats(32);
+            assertNotSame(held, next);
+            assertNotSame(foreign, next);
+        }
+    }
+
+    /** A nested run gets no handle (its arrays are the outer run's business); after close, held arrays are the caller's for good. */
+    @Test
+    void nestedRunsAndClosedRunsKeepTheirArrays() {
+        float[] out;
+        try (Buffers.Run run = Buffers.open()) {
+            assertNull(Buffers.open());
+            out = Buffers.floats(4);
+            run.held(out);
+        }
+        try (Buffers.Run run = Buffers.open()) {
+            run.dropped(out);
+            assertNotSame(out, Buffers.floats(4), "an array of an earlier run is not this run's to reuse");
+        }
+    }
+}
