@@ -206,7 +206,11 @@ class CalibratedTernarizerTest {
                 "without correction the means differ (the test would be vacuous)");
     }
 
-    /** Mean per last-axis channel of {@code output} over every row of every example. */
+    /** Whether row {@code row} of the whole calibration set (example·tokens + position) is a real token. */
+    private static boolean keeps(TokenMask mask, long row) {
+        return mask.keeps((int) (row / mask.tokens()), row % mask.tokens());
+    }
+
     /** Mean of each channel (last axis) over the rows, those of padded tokens left out when {@code mask} is given. */
     private static double[] channelMeans(Path model, CalibrationInputs data, String output, TokenMask mask) throws IOException {
         double[][] acc = new double[1][];
@@ -217,9 +221,9 @@ class CalibratedTernarizerTest {
                 int c = (int) t.shape()[t.shape().length - 1];
                 if (acc[0] == null) acc[0] = new double[c];
                 for (int i = 0; i < t.values().length; i++) {
-                    if (mask == null || mask.keeps(rows[0] + i / c)) acc[0][i % c] += t.values()[i];
+                    if (mask == null || keeps(mask, rows[0] + i / c)) acc[0][i % c] += t.values()[i];
                 }
-                for (long row = rows[0]; row < rows[0] + t.values().length / c; row++) if (mask == null || mask.keeps(row)) rows[1]++;
+                for (long row = rows[0]; row < rows[0] + t.values().length / c; row++) if (mask == null || keeps(mask, row)) rows[1]++;
                 rows[0] += t.values().length / c;
             });
         }
