@@ -234,7 +234,7 @@ class CalibratedTernarizerTest {
     /**
      * Rows of padded tokens never reach the statistics: the same texts padded with other token ids
      * (whose rows the model computes, unmasked, into every layer's input) calibrate to the same
-     * weights and biases.
+     * weights and biases, and have the same sensitivities under a budget.
      */
     @Test
     void paddedTokensDoNotChangeTheCalibration() throws IOException {
@@ -265,10 +265,17 @@ class CalibratedTernarizerTest {
             }
         }
         List<float[]> results = new ArrayList<>();
+        List<Map<String, Double>> sensitivities = new ArrayList<>();
         for (long[] v : List.of(ids, other)) {
             Path npz = dir.resolve("pad" + results.size() + ".npz"), out = dir.resolve("pad" + results.size() + ".onnx");
             NpzWriter.write(npz, List.of(new NpzWriter.Longs("input_ids", new int[] {n, seq}, v), new NpzWriter.Longs("attention_mask", new int[] {n, seq}, mask)));
             CalibratedTernarizer.run(model, out, allLayers(1), CalibrationInputs.load(npz.toString()), Steps.ALL, r -> { }, c -> { });
+            // Under a budget, the layers' sensitivities (the model's output error) leave the padded rows out too.
+            var budgeted = CalibratedTernarizer.run(model, dir.resolve("budget.onnx"), allLayers(1).withEmbeddings(true), CalibrationInputs.load(npz.toString()),
+                    Steps.ALL, 2.5, r -> { }, c -> { });
+            Map<String, Double> s = new java.util.TreeMap<>();
+            budgeted.calibration().budget().decisions().forEach((w, d) -> s.put(w, d.sensitivity()));
+            sensitivities.add(s);
             try (OnnxModel m = OnnxModel.read(out)) {
                 var init = m.graph().initializers();
                 float[] w1 = init.get("W1").floats(), b1 = init.get("B1").floats(), w2 = init.get("W2").floats();
@@ -279,6 +286,8 @@ class CalibratedTernarizerTest {
             }
         }
         assertArrayEquals(results.get(0), results.get(1));
+        assertEquals(Set.of("E", "W1", "W2"), sensitivities.get(0).keySet());
+        assertEquals(sensitivities.get(0), sensitivities.get(1));
     }
 
     private static void assertMeansEqual(double[] fp, double[] calibrated) {

@@ -220,7 +220,7 @@ class TokenCutTest {
     @Test
     void calibrationInCutBatchesMatchesTheUncut() throws IOException {
         CalibrationInputs data = CalibrationInputs.load(texts(dir.resolve("t.npz"), 150).toString());
-        OnnxOptions options = OnnxOptions.of(new TwoScale(), new Grouping.Row()).withAllLayers(true).withThreads(1);
+        OnnxOptions options = OnnxOptions.of(new TwoScale(), new Grouping.Row()).withAllLayers(true).withEmbeddings(true).withThreads(1);
         List<CalibratedTernarizer.Outcome> outcomes = new ArrayList<>();
         for (Object seq : new Object[] {SEQ, "T"}) {
             Path model = attention(dir.resolve("m" + seq + ".onnx"), seq);
@@ -241,6 +241,7 @@ class TokenCutTest {
             assertArrayEquals(a.codes(), b.codes(), e.getKey());
             assertArrayEquals(a.scalePos(), b.scalePos(), 1e-4f, e.getKey());
         }
+        assertEquals(Set.of("E", "W1", "W2", "W3"), uncut.budget().decisions().keySet());
         uncut.budget().decisions().forEach((w, d) -> {
             double s = cut.budget().decisions().get(w).sensitivity();
             assertEquals(d.sensitivity(), s, 1e-4 * d.sensitivity() + 1e-12, w);
