@@ -122,6 +122,11 @@ public final class Calibrator {
         if (mask != null) {
             notes.add("statistics of (example, token) rows leave out padding (" + TokenMask.INPUT + " 0): " + mask.realCount() + " of "
                     + (long) mask.examples() * mask.tokens() + " token rows kept");
+            TokenCut cut = TokenCut.plan(model.graph(), data.inputs(), StretchRun.Values.PART);
+            long run = 0;
+            if (cut != null) for (Examples b : cut.batches()) run += (long) b.count() * b.tokens();
+            notes.add(cut != null ? "examples run in order of length, each batch up to its last real token: " + run + " token rows computed"
+                    : "the model's token inputs do not share one dynamic token axis: every token row is computed");
         }
         Set<String> wanted = new LinkedHashSet<>();
         if (steps.bias() || steps.variance()) for (CalibLayer l : layers) wanted.add(l.biasOutput());

@@ -228,6 +228,13 @@ class TokenCutTest {
         }
         Calibrator.Result uncut = outcomes.get(0).calibration(), cut = outcomes.get(1).calibration();
         long real = TokenMask.of(data.inputs()).realCount();
+        assertTrue(uncut.notes().stream().anyMatch(n -> n.contains("every token row is computed")), uncut.notes().toString());
+        long computed = 0;
+        try (OnnxModel m = OnnxModel.read(attention(dir.resolve("plan.onnx"), "T"))) {
+            for (Examples b : TokenCut.plan(m.graph(), data.inputs(), StretchRun.Values.PART).batches()) computed += (long) b.count() * b.tokens();
+        }
+        String rows = computed + " token rows computed";
+        assertTrue(cut.notes().stream().anyMatch(n -> n.endsWith(rows)), cut.notes() + " should say " + rows);
         assertEquals(uncut.layers().size(), cut.layers().size());
         for (int i = 0; i < uncut.layers().size(); i++) {
             Calibrator.LayerReport a = uncut.layers().get(i), b = cut.layers().get(i);
