@@ -8,9 +8,10 @@
 # target step fit a 1536-input Gram from about 4 300 token rows.
 # Usage: scripts/calibrate-minilm.sh [WORK_DIR] with COUNT (default 2048), GROUPING (default
 # block:8), SCALES (default f16: block:8 with half scales stores 3.6 bits/weight, as block:16 with
-# f32 ones), STEPS (default all), TOKENS (default 128; ONNX Runtime computes padded rows too, so
-# fewer tokens run faster: 2048 texts have 33 189 real tokens at 128, 29 974 at 64) from the
-# environment. TERNARY4J overrides the command.
+# f32 ones), STEPS (default all), TOKENS (default 128: texts are cut at that many tokens; 2048 texts
+# have 33 189 real tokens at 128, 29 974 at 64, and calibration runs each batch of texts of similar
+# length only up to its last real token, so padding costs next to nothing) from the environment.
+# TERNARY4J overrides the command.
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 t4j=${TERNARY4J:-$root/ternary4j}

@@ -122,6 +122,11 @@ public final class Calibrator {
         if (mask != null) {
             notes.add("statistics of (example, token) rows leave out padding (" + TokenMask.INPUT + " 0): " + mask.realCount() + " of "
                     + (long) mask.examples() * mask.tokens() + " token rows kept");
+            TokenCut cut = TokenCut.plan(model.graph(), data.inputs(), StretchRun.Values.PART);
+            long run = 0;
+            if (cut != null) for (Examples b : cut.batches()) run += (long) b.count() * b.tokens();
+            notes.add(cut != null ? "examples run in order of length, each batch up to its last real token: " + run + " token rows computed"
+                    : "the model's token inputs do not share one dynamic token axis: every token row is computed");
         }
         Set<String> wanted = new LinkedHashSet<>();
         if (steps.bias() || steps.variance()) for (CalibLayer l : layers) wanted.add(l.biasOutput());
@@ -343,7 +348,7 @@ public final class Calibrator {
                         Set<String> next = k + 1 < layers.size() ? plan.frontiers().get(k + 1) : Set.of();
                         try (StretchRun run = outputs.isEmpty() ? null : StretchRun.open(model, v.types(), outputs, Map.of(), file)) {
                             after = v.step(run, next, (b, computed) -> {
-                                for (String name : plan.extras().get(kk)) sums.get(name).add(computed.get(name), job.mask(), b.first());
+                                for (String name : plan.extras().get(kk)) sums.get(name).add(computed.get(name), job.mask(), b.examples());
                             });
                         }
                     }
@@ -384,18 +389,18 @@ public final class Calibrator {
             this.conv = conv;
         }
 
-        /** Adds a batch's output whose first example is {@code first}; rows of padded tokens ({@code mask}, may be null) are left out. */
-        void add(StretchRun.View t, TokenMask mask, int first) {
+        /** Adds the output of a batch of {@code examples}; rows of padded tokens ({@code mask}, may be null) are left out. */
+        void add(StretchRun.View t, TokenMask mask, Examples examples) {
             long[] s = t.shape();
             int c = sum.length;
             // NCHW for convs (channel, then positions), [..., out] for dense layers, whatever their rank.
             int inner = conv ? (int) (s[2] * s[3]) : 1;
-            boolean masked = !conv && mask != null && mask.applies(s);
-            long row = masked ? (long) first * s[1] : 0;
+            boolean masked = !conv && mask != null && mask.applies(s, examples.tokens());
+            long row = 0;
             java.nio.FloatBuffer v = t.values();
             int length = v.capacity();
             for (int base = 0; base < length; base += c * inner, row++) {
-                if (masked && !mask.keeps(row)) continue;
+                if (masked && !mask.keeps(examples.get((int) (row / s[1])), row % s[1])) continue;
                 for (int ch = 0, i = base; ch < c; ch++) {
                     for (int n = 0; n < inner; n++, i++) {
                         float x = v.get(i);
@@ -501,24 +506,43 @@ public final class Calibrator {
             if (s.length != 4 || s[1] != l.conv().channels()) throw new IllegalArgumentException(file + ": input of " + l.node() + " has shape " + java.util.Arrays.toString(s));
             int n = (int) s[0], h = (int) s[2], w = (int) s[3];
             if (sample[0] == null) sample[0] = RowSample.of((long) total * l.conv().outH(h) * l.conv().outW(w), l.k(), l.conv().outW(w));
-            l.conv().patches(new ConvGeometry.Batch(t.values(), ref, n, h, w, current.first()), stats, sample[0]);
+            l.conv().patches(new ConvGeometry.Batch(t.values(), ref, n, h, w, current.examples()), stats, sample[0]);
         } else {
             if (s.length < 1 || s[s.length - 1] != l.k()) throw new IllegalArgumentException(file + ": input of " + l.node() + " has shape " + java.util.Arrays.toString(s));
-            long rows = t.values().capacity() / l.k(), perExample = s.length > 1 && current.count() > 0 ? rows / current.count() : 1;
-            if (sample[0] == null) sample[0] = RowSample.of(total * perExample, l.k(), perExample);
-            long from = current.first() * perExample;
-            InputStats st = stats.get(0);
-            boolean masked = mask != null && mask.applies(s);
+            Examples examples = current.examples();
+            int n = examples.count();
+            long rows = t.values().capacity() / l.k(), perExample = s.length > 1 && n > 0 ? rows / n : 1;
+            boolean masked = mask != null && mask.applies(s, examples.tokens());
+            // Rows are numbered as if no token were cut, so a sample keeps the same rows however the examples were batched.
+            long numbered = masked ? mask.tokens() : perExample;
+            if (sample[0] == null) sample[0] = RowSample.of(total * numbered, l.k(), numbered);
             float[] x = new float[l.k()], r = ref == null ? null : new float[l.k()];
-            for (long row = sample[0].firstFrom(from); row < from + rows; row += sample[0].stride()) {
-                if (masked && !mask.keeps(row)) continue;
-                int off = (int) (row - from) * l.k();
-                t.values().get(off, x);
+            Rows each = new Rows(t.values(), ref, x, r, stats.get(0), sample[0]);
+            if (perExample * n != rows) {
+                each.add(examples.get(0) * perExample, 0, rows, null, 0); // rows not one block per example: the part as one block
+                return;
+            }
+            for (int e = 0; e < n; e++) each.add(examples.get(e) * numbered, e * perExample, perExample, masked ? mask : null, examples.get(e));
+        }
+    }
+
+    /** Adds sampled rows of a layer's inputs ({@code ref}: the full-precision model's, or null) to its statistics. */
+    private record Rows(java.nio.FloatBuffer x, java.nio.FloatBuffer ref, float[] row, float[] refRow, InputStats stats, RowSample sample) {
+        /**
+         * The rows {@code at ..< at + count} of the batch, numbered {@code number ..} over the whole
+         * calibration set; with {@code mask}, only example {@code example}'s real tokens.
+         */
+        void add(long number, long at, long count, TokenMask mask, int example) {
+            int k = row.length;
+            for (long i = sample.firstFrom(number); i < number + count; i += sample.stride()) {
+                if (mask != null && !mask.keeps(example, i - number)) continue;
+                int off = (int) (at + i - number) * k;
+                x.get(off, row);
                 if (ref == null) {
-                    st.add(x, 0);
+                    stats.add(row, 0);
                 } else {
-                    ref.get(off, r);
-                    st.add(x, 0, r, 0);
+                    ref.get(off, refRow);
+                    stats.add(row, 0, refRow, 0);
                 }
             }
         }

@@ -44,17 +44,16 @@ public record ConvGeometry(int cin, int kh, int kw, int strideH, int strideW, in
      * {@code ref} when not null.
      */
     public void patches(float[] x, float[] ref, int n, int h, int w, List<InputStats> stats) {
-        patches(new Batch(x, ref, n, h, w, 0), stats, RowSample.ALL);
+        patches(new Batch(x, ref, n, h, w, Examples.range(0, n)), stats, RowSample.ALL);
     }
 
     /**
-     * One batch of NCHW inputs: {@code n} examples whose first is example {@code first} of the
-     * calibration set, and the full-precision model's inputs {@code ref} for the same examples (or
+     * One batch of NCHW inputs: {@code n} examples, {@code examples} of the calibration set, and the full-precision model's inputs {@code ref} for the same examples (or
      * null). The buffers are read at absolute positions, so views of native memory serve uncopied.
      */
-    record Batch(FloatBuffer x, FloatBuffer ref, int n, int h, int w, long first) {
-        Batch(float[] x, float[] ref, int n, int h, int w, long first) {
-            this(FloatBuffer.wrap(x), ref == null ? null : FloatBuffer.wrap(ref), n, h, w, first);
+    record Batch(FloatBuffer x, FloatBuffer ref, int n, int h, int w, Examples examples) {
+        Batch(float[] x, float[] ref, int n, int h, int w, Examples examples) {
+            this(FloatBuffer.wrap(x), ref == null ? null : FloatBuffer.wrap(ref), n, h, w, examples);
         }
     }
 
@@ -73,7 +72,7 @@ public record ConvGeometry(int cin, int kh, int kw, int strideH, int strideW, in
             DepthwiseGram dw = new DepthwiseGram(this, h, w, b.ref() != null);
             long per = (long) oh * ow;
             for (int e = 0; e < b.n(); e++) {
-                long from = (b.first() + e) * per, to = from + per, first = sample.firstFrom(from);
+                long from = b.examples().get(e) * per, to = from + per, first = sample.firstFrom(from);
                 if (first < to) dw.example(b, e, from, to, first, sample.stride(), stats);
             }
             return;
@@ -82,7 +81,7 @@ public record ConvGeometry(int cin, int kh, int kw, int strideH, int strideW, in
         float[] patch = new float[patchSize()], refPatch = ref == null ? null : new float[patchSize()];
         long per = (long) oh * ow;
         for (int e = 0; e < b.n(); e++) {
-            long from = (b.first() + e) * per, to = from + per, first = sample.firstFrom(from);
+            long from = b.examples().get(e) * per, to = from + per, first = sample.firstFrom(from);
             if (first >= to) continue;
             x.load(b.x(), e);
             if (ref != null) ref.load(b.ref(), e);

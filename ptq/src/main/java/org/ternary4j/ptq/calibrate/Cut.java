@@ -27,11 +27,8 @@ import org.ternary4j.formats.onnx.OnnxModel;
  * file with it.
  */
 final class Cut implements AutoCloseable {
-    /** Examples {@code first ..< first + count}, in one part. */
-    record Part(int first, int count) {}
-
     private final String file;
-    private final List<Part> parts = new ArrayList<>();
+    private final List<Examples> parts = new ArrayList<>();
     private final Map<String, Slab> slabs = new LinkedHashMap<>();
     private boolean closed;
 
@@ -44,23 +41,23 @@ final class Cut implements AutoCloseable {
     /**
      * Every example's values {@code names}, computed from the model's inputs {@code data}: the whole
      * graph with those values as its outputs (its own input declarations bind the data; ONNX Runtime
-     * runs only the nodes they need).
+     * runs only the nodes they need). Token models' examples go in the batches of their {@link
+     * TokenCut}, each part at its own token count; others in order.
      */
     static Cut first(OnnxModel model, Set<String> names, Dataset data, String file) throws IOException {
         Cut out = new Cut(file);
         int[] seen = {0};
+        TokenCut cut = TokenCut.plan(model.graph(), data, StretchRun.Values.PART);
         try (IntermediateRunner r = IntermediateRunner.open(model.withOutputs(List.copyOf(names)).toBytes(), file)) {
+            if (cut != null) {
+                for (Examples b : cut.batches()) r.run(cut.batch(data, b), names, b.count(), batch -> out.appendAll(StretchRun.Values.of(b, batch, file)));
+                return out;
+            }
             // Parts' worth at a time: ONNX Runtime's memory for the nodes before the cut grows with the batch.
             r.run(data, names, StretchRun.Values.PART, batch -> {
                 List<StretchRun.Values> parts = StretchRun.Values.of(seen[0], batch, file);
-                try {
-                    for (StretchRun.Values p : parts) {
-                        out.append(p);
-                        seen[0] += p.count();
-                    }
-                } finally {
-                    parts.forEach(StretchRun.Values::close);
-                }
+                for (StretchRun.Values p : parts) seen[0] += p.count();
+                out.appendAll(parts);
             });
             return out;
         } catch (IOException | RuntimeException e) {
@@ -73,7 +70,7 @@ final class Cut implements AutoCloseable {
         return parts.size();
     }
 
-    Part part(int i) {
+    Examples part(int i) {
         return parts.get(i);
     }
 
@@ -99,6 +96,15 @@ final class Cut implements AutoCloseable {
         return out;
     }
 
+    /** Appends the parts and closes them. */
+    private void appendAll(List<StretchRun.Values> parts) throws IOException {
+        try {
+            for (StretchRun.Values p : parts) append(p);
+        } finally {
+            parts.forEach(StretchRun.Values::close);
+        }
+    }
+
     /** Appends a part: its values go to the files (the part stays open; the caller closes it). */
     void append(StretchRun.Values part) throws IOException {
         for (String name : part.names()) {
@@ -110,7 +116,7 @@ final class Cut implements AutoCloseable {
             if (s.parts() != parts.size()) throw new IllegalStateException("value '" + name + "' has " + s.parts() + " parts where the cut has " + parts.size());
             s.append(part.bytes(name), part.shape(name), part.javaType(name));
         }
-        parts.add(new Part(part.first(), part.count()));
+        parts.add(part.examples());
     }
 
     /** Part {@code i} in memory, with only the values {@code names}; the caller closes it. */
@@ -121,8 +127,7 @@ final class Cut implements AutoCloseable {
             if (s == null) throw new IllegalStateException("no value '" + name + "' at this cut");
             stored.put(name, s.stored(i));
         }
-        Part p = parts.get(i);
-        return StretchRun.Values.read(p.first(), p.count(), stored, file);
+        return StretchRun.Values.read(parts.get(i), stored, file);
     }
 
     interface PartAction {

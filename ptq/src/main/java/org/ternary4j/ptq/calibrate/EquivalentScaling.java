@@ -121,24 +121,25 @@ public final class EquivalentScaling {
     }
 
     private void collect(OnnxModel model, Set<String> outputs, Map<String, InputStats> stats, TokenMask mask, CalibrationInputs data) throws IOException {
-        int[] first = {0};
+        TokenCut cut = TokenCut.plan(model.graph(), data.inputs(), StretchRun.Values.PART);
         try (IntermediateRunner r = IntermediateRunner.open(model.withOutputs(List.copyOf(outputs)).toBytes(), file)) {
-            r.run(data.inputs(), outputs, batch -> {
-                int examples = 0;
-                for (var e : batch.entrySet()) {
-                    IntermediateRunner.Tensor t = e.getValue();
-                    InputStats st = stats.get(e.getKey());
-                    int k = st.dim();
-                    long[] shape = t.shape();
-                    if (shape[shape.length - 1] != k) throw new IllegalArgumentException(file + ": value '" + e.getKey() + "' has shape " + java.util.Arrays.toString(shape));
-                    boolean masked = mask != null && mask.applies(shape);
-                    long rowBase = masked ? (long) first[0] * shape[1] : 0;
-                    int rows = t.values().length / k;
-                    for (int row = 0; row < rows; row++) if (!masked || mask.keeps(rowBase + row)) st.add(t.values(), row * k);
-                    examples = (int) shape[0];
-                }
-                first[0] += examples;
-            });
+            r.run(data.inputs(), outputs, cut, (batch, examples) -> add(batch, examples, stats, mask));
+        }
+    }
+
+    /** Adds the rows of one batch of {@code examples} (padded tokens left out) to the values' statistics. */
+    private void add(Map<String, IntermediateRunner.Tensor> batch, Examples examples, Map<String, InputStats> stats, TokenMask mask) {
+        for (var e : batch.entrySet()) {
+            IntermediateRunner.Tensor t = e.getValue();
+            InputStats st = stats.get(e.getKey());
+            int k = st.dim();
+            long[] shape = t.shape();
+            if (shape[shape.length - 1] != k) throw new IllegalArgumentException(file + ": value '" + e.getKey() + "' has shape " + java.util.Arrays.toString(shape));
+            boolean masked = mask != null && mask.applies(shape, examples.tokens());
+            int rows = t.values().length / k;
+            for (int row = 0; row < rows; row++) {
+                if (!masked || mask.keeps(examples.get((int) (row / shape[1])), row % shape[1])) st.add(t.values(), row * k);
+            }
         }
     }
 

@@ -31,6 +31,11 @@ final class IntermediateRunner implements AutoCloseable {
         void accept(Map<String, Tensor> batch) throws IOException;
     }
 
+    /** Receives one batch's tensors and which examples they are. */
+    interface ExampleSink {
+        void accept(Map<String, Tensor> batch, Examples examples) throws IOException;
+    }
+
     private final String file;
     private final OrtSession session;
     private final List<OrtModel.Input> inputs;
@@ -66,6 +71,22 @@ final class IntermediateRunner implements AutoCloseable {
 
     /** As {@link #run(Dataset, Set, Sink)} in batches of {@code wanted} examples (unless the model fixes its batch size). */
     void run(Dataset data, Set<String> outputs, int wanted, Sink sink) throws IOException {
+        batches(data, outputs, wanted, (batch, examples) -> sink.accept(batch));
+    }
+
+    /**
+     * As {@link #run(Dataset, Set, Sink)}, in the batches of {@code cut} (each fed its examples with
+     * the token inputs cut) unless it is null; {@code sink} learns each batch's examples.
+     */
+    void run(Dataset data, Set<String> outputs, TokenCut cut, ExampleSink sink) throws IOException {
+        if (cut == null) {
+            batches(data, outputs, BATCH, sink);
+            return;
+        }
+        for (Examples b : cut.batches()) batches(cut.batch(data, b), outputs, b.count(), (batch, all) -> sink.accept(batch, b));
+    }
+
+    private void batches(Dataset data, Set<String> outputs, int wanted, ExampleSink sink) throws IOException {
         InputPlan plan = InputPlan.of(file, inputs, data);
         int batch = plan.batchSize(wanted);
         if (batch != wanted && data.count() % batch != 0) {
@@ -90,7 +111,7 @@ final class IntermediateRunner implements AutoCloseable {
                         b.get(vals);
                         got.put(name, new Tensor(ot.getInfo().getShape(), vals));
                     }
-                    sink.accept(got);
+                    sink.accept(got, Examples.range(from, to - from));
                 }
             } catch (OrtException e) {
                 throw new IOException(file + ": ONNX Runtime failed during calibration: " + OrtSessions.firstLine(e.getMessage()));

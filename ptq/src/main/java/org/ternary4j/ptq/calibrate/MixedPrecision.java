@@ -3,6 +3,7 @@ package org.ternary4j.ptq.calibrate;
 import static org.ternary4j.core.FloatArrays.transpose;
 
 import java.io.IOException;
+import java.nio.FloatBuffer;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -296,26 +297,31 @@ final class MixedPrecision {
         Set<String> outputs = new java.util.LinkedHashSet<>(outputList);
         List<Double> out = new ArrayList<>();
         List<float[]> fp = new ArrayList<>();
+        TokenCut cut = TokenCut.plan(model.graph(), subset, StretchRun.Values.PART);
+        TokenMask mask = TokenMask.of(subset);
+        double[] norm = {0};
         try (IntermediateRunner r = IntermediateRunner.open(model.toBytes(), setup.file())) {
-            r.run(subset, outputs, batch -> {
-                for (String name : outputs) fp.add(batch.get(name).values());
+            r.run(subset, outputs, cut, (batch, examples) -> {
+                for (String name : outputs) {
+                    IntermediateRunner.Tensor t = batch.get(name);
+                    fp.add(t.values());
+                    norm[0] = Sensitivity.squares(FloatBuffer.wrap(t.values()), null, new Sensitivity.Output(t.shape(), examples, mask), norm[0]);
+                }
             });
         }
-        double norm = 0;
-        for (float[] y : fp) for (float v : y) norm += (double) v * v;
         for (int li = 0; li < layers.size(); li++) {
             double[] diff = {0};
             int[] at = {0};
             byte[] changed = model.withFloats(Map.of(layers.get(li), reference.get(li))).toBytes();
             try (IntermediateRunner r = IntermediateRunner.open(changed, setup.file())) {
-                r.run(subset, outputs, batch -> {
+                r.run(subset, outputs, cut, (batch, examples) -> {
                     for (String name : outputs) {
-                        float[] y = batch.get(name).values(), y0 = fp.get(at[0]++);
-                        for (int i = 0; i < y.length; i++) diff[0] += ((double) y[i] - y0[i]) * ((double) y[i] - y0[i]);
+                        IntermediateRunner.Tensor t = batch.get(name);
+                        diff[0] = Sensitivity.squares(FloatBuffer.wrap(t.values()), fp.get(at[0]++), new Sensitivity.Output(t.shape(), examples, mask), diff[0]);
                     }
                 });
             }
-            out.add(norm == 0 ? 0 : diff[0] / norm);
+            out.add(norm[0] == 0 ? 0 : diff[0] / norm[0]);
         }
         return out;
     }

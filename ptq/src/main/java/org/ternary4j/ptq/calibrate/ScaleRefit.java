@@ -22,7 +22,10 @@ public final class ScaleRefit {
         int[] groupOf = p.groupOf();
         int unknownsPerGroup = neg == null ? 1 : 2;
         if (p.rowLocal()) {
-            for (int r = 0; r < p.rows(); r++) solve(p, new int[] {r}, groupOf, codes, pos, neg);
+            // Each row is a problem of its own (its groups lie inside it, and it writes only its own codes and
+            // scales), so rows are solved beside one another, each exactly as alone: the same bits for any
+            // number of threads. The common pool lets a caller that is itself a pool task take part instead of waiting.
+            java.util.stream.IntStream.range(0, p.rows()).parallel().forEach(r -> solve(p, new int[] {r}, groupOf, codes, pos, neg));
         } else if ((long) p.layout().groupCount() * unknownsPerGroup <= MAX_UNKNOWNS) {
             int[] all = new int[p.rows()];
             for (int r = 0; r < all.length; r++) all[r] = r;

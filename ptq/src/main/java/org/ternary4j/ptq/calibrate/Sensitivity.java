@@ -48,17 +48,22 @@ final class Sensitivity {
         List<Double> out = new ArrayList<>();
         // Cuts whose layer's run is still going, oldest first; at most one per worker and the newest are open.
         Deque<Pending> pending = new ArrayDeque<>();
+        TokenMask mask = TokenMask.of(data);
         Cut cur = Cut.first(model, plan.frontiers().get(0), data, file);
         try {
             List<float[]> reference = new ArrayList<>();
-            rest(cur, 0, Map.of(), (i, y) -> reference.add(copy(y)));
-            double norm = 0;
-            for (float[] y : reference) for (float v : y) norm += (double) v * v;
+            double[] sum = {0};
+            rest(cur, 0, Map.of(), (i, y, shape, examples) -> {
+                float[] y0 = copy(y);
+                reference.add(y0);
+                sum[0] = squares(FloatBuffer.wrap(y0), null, new Output(shape, examples, mask), sum[0]);
+            });
+            double norm = sum[0];
             for (int k = 0; k < names.size(); k++) {
                 // Layer k's run depends on no other layer's: a worker does it while this thread carries the values to cut k+1.
                 Cut at = cur;
                 int kk = k;
-                pending.add(new Pending(at, Workers.submitBeside(at, () -> difference(at, kk, Map.of(names.get(kk), weights.get(kk)), reference))));
+                pending.add(new Pending(at, Workers.submitBeside(at, () -> difference(at, kk, Map.of(names.get(kk), weights.get(kk)), reference, mask))));
                 if (k + 1 < names.size()) cur = advance(cur, k);
                 while (pending.size() > Workers.threads() || !pending.isEmpty() && k + 1 == names.size()) {
                     Pending p = pending.removeFirst();
@@ -83,23 +88,44 @@ final class Sensitivity {
     /** A cut and the sensitivity run that reads it. */
     private record Pending(Cut cut, Future<Double> run) {}
 
-    /** Σ‖y − y₀‖² over the model's outputs, run from cut k on with {@code changed} constants, against the full-precision outputs {@code reference}. */
-    private double difference(Cut cut, int k, Map<String, float[]> changed, List<float[]> reference) throws IOException {
+    /**
+     * Σ‖y − y₀‖² over the model's outputs (rows of padded tokens left out), run from cut k on with
+     * {@code changed} constants, against the full-precision outputs {@code reference}.
+     */
+    private double difference(Cut cut, int k, Map<String, float[]> changed, List<float[]> reference, TokenMask mask) throws IOException {
         double[] diff = {0};
-        rest(cut, k, changed, (i, y) -> {
+        rest(cut, k, changed, (i, y, shape, examples) -> {
             float[] y0 = reference.get(i);
             if (y.capacity() != y0.length) throw new IllegalStateException("output sizes differ between runs: " + y.capacity() + " and " + y0.length);
-            for (int j = 0; j < y0.length; j++) {
-                double d = (double) y.get(j) - y0[j];
-                diff[0] += d * d;
-            }
+            diff[0] = squares(y, y0, new Output(shape, examples, mask), diff[0]);
         });
         return diff[0];
     }
 
+    /** A model output's shape, the examples of its batch, and the padding mask of the calibration set (or null). */
+    record Output(long[] shape, Examples examples, TokenMask mask) {}
+
+    /**
+     * {@code sum} + Σ (y − y₀)² ({@code y0} null: Σ y²) over the output's elements, added one by one,
+     * leaving out rows of padded tokens: their values are never used, and cut batches have fewer of them.
+     */
+    static double squares(FloatBuffer y, float[] y0, Output out, double sum) {
+        long[] shape = out.shape();
+        boolean masked = out.mask() != null && out.mask().applies(shape, out.examples().tokens());
+        for (int j = 0; j < y.capacity(); j++) {
+            if (masked) {
+                long row = j / shape[2];
+                if (!out.mask().keeps(out.examples().get((int) (row / shape[1])), row % shape[1])) continue;
+            }
+            double d = y0 == null ? y.get(j) : (double) y.get(j) - y0[j];
+            sum += d * d;
+        }
+        return sum;
+    }
+
     private interface OutputSink {
-        /** The {@code index}-th output tensor of the run (batches in order, outputs in order within each). */
-        void accept(int index, FloatBuffer values);
+        /** The {@code index}-th output tensor of the run (batches in order, outputs in order within each), its shape and its batch's examples. */
+        void accept(int index, FloatBuffer values, long[] shape, Examples examples);
     }
 
     /**
@@ -114,7 +140,10 @@ final class Sensitivity {
             Set<String> load = new LinkedHashSet<>(run == null ? List.of() : run.inputs());
             for (String o : outputs) if (frontier.contains(o)) load.add(o);
             StretchRun.Extras each = (b, views) -> {
-                for (String o : outputs) sink.accept(index[0]++, (frontier.contains(o) ? b.view(o, file) : views.get(o)).values());
+                for (String o : outputs) {
+                    StretchRun.View v = frontier.contains(o) ? b.view(o, file) : views.get(o);
+                    sink.accept(index[0]++, v.values(), v.shape(), b.examples());
+                }
             };
             cut.forEach(load, b -> {
                 if (run == null) each.accept(b, Map.of());

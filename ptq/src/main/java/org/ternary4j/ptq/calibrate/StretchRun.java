@@ -30,8 +30,8 @@ final class StretchRun implements AutoCloseable {
     private final OrtSession session;
     private final List<String> inputs;
     private final Set<String> outputs;
-    /** The outputs' shapes and types for a batch of a given size, once a run has shown them: later runs write straight into values of their own. */
-    private final Map<Integer, Map<String, Layout>> layouts = new java.util.HashMap<>();
+    /** The outputs' shapes and types for given input shapes, once a run has shown them: later runs write straight into values of their own. */
+    private final Map<List<List<Long>>, Map<String, Layout>> layouts = new java.util.HashMap<>();
 
     private record Layout(long[] shape, ai.onnxruntime.OnnxJavaType type, long bytes) {}
 
@@ -90,16 +90,15 @@ final class StretchRun implements AutoCloseable {
     record View(long[] shape, FloatBuffer values) {}
 
     /**
-     * One batch of calibration examples ({@code first}: the index of its first example, {@code
-     * count}: how many) at one cut: its values by name. Values are shared between the cuts (and the
+     * One batch of calibration examples ({@link Examples}: which, and at how many token positions)
+     * at one cut: its values by name. Values are shared between the cuts (and the
      * models) they pass through unchanged; the native memory behind them is released when the last
      * {@code Values} holding it closes.
      */
     static final class Values implements AutoCloseable {
         static final int PART = 64;
         private static final NativePool POOL = new NativePool();
-        private final int first;
-        private final int count;
+        private final Examples examples;
         private final Map<String, Held> held;
 
         /** A value and the native memory it lies in (read without copying). */
@@ -129,9 +128,8 @@ final class StretchRun implements AutoCloseable {
             }
         }
 
-        private Values(int first, int count, Map<String, Held> held) {
-            this.first = first;
-            this.count = count;
+        private Values(Examples examples, Map<String, Held> held) {
+            this.examples = examples;
             this.held = held;
         }
 
@@ -141,17 +139,25 @@ final class StretchRun implements AutoCloseable {
          */
         static List<Values> of(int first, Map<String, IntermediateRunner.Tensor> batch, String file) throws IOException {
             int n = -1;
-            boolean batched = true;
             for (IntermediateRunner.Tensor t : batch.values()) {
-                if (t.shape().length == 0) batched = false;
-                else if (n < 0) n = (int) t.shape()[0];
-                else if (t.shape()[0] != n) batched = false;
+                if (t.shape().length > 0) {
+                    n = (int) t.shape()[0];
+                    break;
+                }
             }
             if (n < 0) throw new IllegalArgumentException(file + ": nothing to calibrate on at the first cut");
+            return of(Examples.range(first, n), batch, file);
+        }
+
+        /** As {@link #of(int, Map, String)} for a batch of the examples {@code examples}. */
+        static List<Values> of(Examples examples, Map<String, IntermediateRunner.Tensor> batch, String file) throws IOException {
+            int n = examples.count();
+            boolean batched = true;
+            for (IntermediateRunner.Tensor t : batch.values()) if (t.shape().length == 0 || t.shape()[0] != n) batched = false;
             int part = batched ? PART : n;
             List<Values> out = new ArrayList<>();
             try {
-                for (int from = 0; from < n; from += part) out.add(part(first, from, Math.min(n, from + part), n, batch, file));
+                for (int from = 0; from < n; from += part) out.add(part(examples, from, Math.min(n, from + part), n, batch, file));
             } catch (IOException | RuntimeException e) {
                 out.forEach(Values::close);
                 throw e;
@@ -159,7 +165,7 @@ final class StretchRun implements AutoCloseable {
             return out;
         }
 
-        private static Values part(int first, int from, int to, int n, Map<String, IntermediateRunner.Tensor> batch, String file) throws IOException {
+        private static Values part(Examples examples, int from, int to, int n, Map<String, IntermediateRunner.Tensor> batch, String file) throws IOException {
             Map<String, Held> held = new LinkedHashMap<>();
             try {
                 for (Map.Entry<String, IntermediateRunner.Tensor> e : batch.entrySet()) {
@@ -178,15 +184,15 @@ final class StretchRun implements AutoCloseable {
                 held.values().forEach(h -> h.owner().release());
                 throw new IOException(file + ": ONNX Runtime cannot take calibration values: " + OrtSessions.firstLine(e.getMessage()));
             }
-            return new Values(first + from, to - from, held);
+            return new Values(examples.slice(from, to), held);
         }
 
-        int first() {
-            return first;
+        Examples examples() {
+            return examples;
         }
 
         int count() {
-            return count;
+            return examples.count();
         }
 
         Set<String> names() {
@@ -214,7 +220,7 @@ final class StretchRun implements AutoCloseable {
         record Stored(long[] shape, ai.onnxruntime.OnnxJavaType type, long bytes, Fill fill) {}
 
         /** A part's values read back into memory of their own (released when these values close). */
-        static Values read(int first, int count, Map<String, Stored> stored, String file) throws IOException {
+        static Values read(Examples examples, Map<String, Stored> stored, String file) throws IOException {
             Map<String, Held> held = new LinkedHashMap<>();
             try {
                 for (Map.Entry<String, Stored> e : stored.entrySet()) {
@@ -230,7 +236,7 @@ final class StretchRun implements AutoCloseable {
                 held.values().forEach(h -> h.owner().release());
                 throw e;
             }
-            return new Values(first, count, held);
+            return new Values(examples, held);
         }
 
         /** While a {@link Cut} is open its parts come and go, so the pool keeps idle memory for the next part. */
@@ -285,7 +291,8 @@ final class StretchRun implements AutoCloseable {
             if (stretch == null) return keep(next);
             Map<String, OnnxTensor> feed = new LinkedHashMap<>();
             for (String in : stretch.inputs) feed.put(in, get(in));
-            Map<String, Layout> layout = stretch.layouts.get(count);
+            List<List<Long>> shapes = shapes(feed);
+            Map<String, Layout> layout = stretch.layouts.get(shapes);
             Map<String, Held> pinned = new LinkedHashMap<>(), out = new LinkedHashMap<>();
             try {
                 if (layout != null) for (Map.Entry<String, Layout> e : layout.entrySet()) pinned.put(e.getKey(), fresh(e.getValue()));
@@ -299,7 +306,7 @@ final class StretchRun implements AutoCloseable {
                         computed.put(name, t);
                     }
                     if (layout == null) {
-                        stretch.layouts.put(count, layoutOf(computed));
+                        stretch.layouts.put(shapes, layoutOf(computed));
                         // The run's own outputs, copied once into memory of ours, and then used as if they had been written there.
                         for (var e : computed.entrySet()) {
                             boolean float32 = e.getValue().getInfo().type == ai.onnxruntime.OnnxJavaType.FLOAT;
@@ -324,7 +331,7 @@ final class StretchRun implements AutoCloseable {
                         out.put(name, h);
                     }
                 }
-                return new Values(first, count, out);
+                return new Values(examples, out);
             } catch (OrtException e) {
                 out.values().forEach(h -> h.owner().release());
                 throw new IOException(stretch.file + ": ONNX Runtime failed during calibration: " + OrtSessions.firstLine(e.getMessage()));
@@ -338,6 +345,13 @@ final class StretchRun implements AutoCloseable {
                     h.owner().release();
                 }
             }
+        }
+
+        /** The shapes fed, which fix the outputs' (batches of one size differ in their token count once cut). */
+        private static List<List<Long>> shapes(Map<String, OnnxTensor> feed) {
+            List<List<Long>> out = new ArrayList<>();
+            for (OnnxTensor t : feed.values()) out.add(java.util.Arrays.stream(t.getInfo().getShape()).boxed().toList());
+            return out;
         }
 
         private static Map<String, Layout> layoutOf(Map<String, OnnxTensor> computed) {
@@ -397,7 +411,7 @@ final class StretchRun implements AutoCloseable {
                 h.owner().refs++;
                 out.put(name, h);
             }
-            return new Values(first, count, out);
+            return new Values(examples, out);
         }
 
         @Override

@@ -30,14 +30,23 @@ record TokenMask(int examples, int tokens, boolean[] real) {
         return null;
     }
 
-    /** Whether a dense layer's input or output of this shape has one row per (example, token). */
-    boolean applies(long[] shape) {
-        return shape.length == 3 && shape[1] == tokens;
+    /**
+     * Whether a dense layer's input or output of this shape has one row per (example, token), in a
+     * part whose token values have {@code partTokens} positions per example (0: all of the mask's).
+     */
+    boolean applies(long[] shape, int partTokens) {
+        return shape.length == 3 && shape[1] == (partTokens == 0 ? tokens : partTokens);
     }
 
-    /** Whether row {@code row} (numbered example·tokens + position over the whole calibration set) is a real token. */
-    boolean keeps(long row) {
-        return real[(int) row];
+    /** Whether position {@code position} of example {@code example} (its index in the calibration set) is a real token. */
+    boolean keeps(int example, long position) {
+        return real[example * tokens + (int) position];
+    }
+
+    /** One past the example's last real token (0 when it has none). */
+    int length(int example) {
+        for (int t = tokens; t > 0; t--) if (real[example * tokens + t - 1]) return t;
+        return 0;
     }
 
     /** How many rows are real tokens. */

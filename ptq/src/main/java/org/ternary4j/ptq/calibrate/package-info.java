@@ -15,7 +15,9 @@
  * The inputs stream through the model stretch by stretch between layers
  * ({@link org.ternary4j.ptq.calibrate.Stretches}), so each model state is run once, not once per layer;
  * the values between stretches wait in temporary files, one part of the examples in memory at a
- * time ({@link org.ternary4j.ptq.calibrate.Cut}).
+ * time ({@link org.ternary4j.ptq.calibrate.Cut}). Models with an {@code attention_mask} run their
+ * examples in order of real length, each batch only up to its last real token
+ * ({@link org.ternary4j.ptq.calibrate.TokenCut}); padded rows never enter a statistic.
  * Supported layers: top-level Conv (2-D, group 1), Gemm (transA 0, alpha 1) and MatMul with FLOAT
  * initializer weights; other chosen layers get the plain projection (a note says so). Everything
  * is single-threaded double-precision arithmetic in a fixed order, so the output is the same bytes

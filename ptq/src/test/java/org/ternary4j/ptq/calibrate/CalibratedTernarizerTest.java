@@ -206,7 +206,11 @@ class CalibratedTernarizerTest {
                 "without correction the means differ (the test would be vacuous)");
     }
 
-    /** Mean per last-axis channel of {@code output} over every row of every example. */
+    /** Whether row {@code row} of the whole calibration set (example·tokens + position) is a real token. */
+    private static boolean keeps(TokenMask mask, long row) {
+        return mask.keeps((int) (row / mask.tokens()), row % mask.tokens());
+    }
+
     /** Mean of each channel (last axis) over the rows, those of padded tokens left out when {@code mask} is given. */
     private static double[] channelMeans(Path model, CalibrationInputs data, String output, TokenMask mask) throws IOException {
         double[][] acc = new double[1][];
@@ -217,9 +221,9 @@ class CalibratedTernarizerTest {
                 int c = (int) t.shape()[t.shape().length - 1];
                 if (acc[0] == null) acc[0] = new double[c];
                 for (int i = 0; i < t.values().length; i++) {
-                    if (mask == null || mask.keeps(rows[0] + i / c)) acc[0][i % c] += t.values()[i];
+                    if (mask == null || keeps(mask, rows[0] + i / c)) acc[0][i % c] += t.values()[i];
                 }
-                for (long row = rows[0]; row < rows[0] + t.values().length / c; row++) if (mask == null || mask.keeps(row)) rows[1]++;
+                for (long row = rows[0]; row < rows[0] + t.values().length / c; row++) if (mask == null || keeps(mask, row)) rows[1]++;
                 rows[0] += t.values().length / c;
             });
         }
@@ -230,7 +234,7 @@ class CalibratedTernarizerTest {
     /**
      * Rows of padded tokens never reach the statistics: the same texts padded with other token ids
      * (whose rows the model computes, unmasked, into every layer's input) calibrate to the same
-     * weights and biases.
+     * weights and biases, and have the same sensitivities under a budget.
      */
     @Test
     void paddedTokensDoNotChangeTheCalibration() throws IOException {
@@ -261,10 +265,17 @@ class CalibratedTernarizerTest {
             }
         }
         List<float[]> results = new ArrayList<>();
+        List<Map<String, Double>> sensitivities = new ArrayList<>();
         for (long[] v : List.of(ids, other)) {
             Path npz = dir.resolve("pad" + results.size() + ".npz"), out = dir.resolve("pad" + results.size() + ".onnx");
             NpzWriter.write(npz, List.of(new NpzWriter.Longs("input_ids", new int[] {n, seq}, v), new NpzWriter.Longs("attention_mask", new int[] {n, seq}, mask)));
             CalibratedTernarizer.run(model, out, allLayers(1), CalibrationInputs.load(npz.toString()), Steps.ALL, r -> { }, c -> { });
+            // Under a budget, the layers' sensitivities (the model's output error) leave the padded rows out too.
+            var budgeted = CalibratedTernarizer.run(model, dir.resolve("budget.onnx"), allLayers(1).withEmbeddings(true), CalibrationInputs.load(npz.toString()),
+                    Steps.ALL, 2.5, r -> { }, c -> { });
+            Map<String, Double> s = new java.util.TreeMap<>();
+            budgeted.calibration().budget().decisions().forEach((w, d) -> s.put(w, d.sensitivity()));
+            sensitivities.add(s);
             try (OnnxModel m = OnnxModel.read(out)) {
                 var init = m.graph().initializers();
                 float[] w1 = init.get("W1").floats(), b1 = init.get("B1").floats(), w2 = init.get("W2").floats();
@@ -275,6 +286,8 @@ class CalibratedTernarizerTest {
             }
         }
         assertArrayEquals(results.get(0), results.get(1));
+        assertEquals(Set.of("E", "W1", "W2"), sensitivities.get(0).keySet());
+        assertEquals(sensitivities.get(0), sensitivities.get(1));
     }
 
     private static void assertMeansEqual(double[] fp, double[] calibrated) {

@@ -64,7 +64,7 @@ class CutTest {
     void partsReadBackAsWritten() throws IOException {
         Map<String, IntermediateRunner.Tensor> batch = batch();
         try (Cut cut = written(batch)) {
-            assertEquals(List.of(new Cut.Part(10, 64), new Cut.Part(74, 64), new Cut.Part(138, 2)),
+            assertEquals(List.of(Examples.range(10, 64), Examples.range(74, 64), Examples.range(138, 2)),
                     List.of(cut.part(0), cut.part(1), cut.part(2)));
             assertEquals(Map.of("a", ElementType.FLOAT, "b", ElementType.FLOAT), cut.types());
             assertArrayEquals(batch.get("a").values(), all(cut, "a"));
@@ -73,7 +73,7 @@ class CutTest {
             try (StretchRun.Values last = cut.load(2, Set.of("b"))) {
                 assertEquals(Set.of("b"), last.names());
                 assertArrayEquals(new long[] {2, 2, 2}, last.shape("b"));
-                assertEquals(138, last.first());
+                assertEquals(Examples.range(138, 2), last.examples());
             }
         }
     }

@@ -62,7 +62,7 @@ class DepthwiseGramTest {
                     List<InputStats> want = oracle(geo, x, withRef ? ref : null, n, h, w, 5, sample);
                     List<InputStats> got = new ArrayList<>();
                     for (int g = 0; g < geo.groups(); g++) got.add(new InputStats(geo.patchSize(), withRef));
-                    geo.patches(new ConvGeometry.Batch(x, withRef ? ref : null, n, h, w, 5), got, sample);
+                    geo.patches(new ConvGeometry.Batch(x, withRef ? ref : null, n, h, w, Examples.range(5, n)), got, sample);
                     for (int g = 0; g < geo.groups(); g++) {
                         String at = geo + " group " + g + " stride " + sample.stride() + " ref " + withRef;
                         assertEquals(want.get(g).count(), got.get(g).count(), at);

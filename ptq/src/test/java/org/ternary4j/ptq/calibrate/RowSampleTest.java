@@ -47,7 +47,7 @@ class RowSampleTest {
         for (int from = 0; from < n; from += 2) { // batches of 2, 2, 1 examples
             int m = Math.min(2, n - from);
             float[] xb = java.util.Arrays.copyOfRange(x, from * per, (from + m) * per), rb = java.util.Arrays.copyOfRange(ref, from * per, (from + m) * per);
-            geo.patches(new ConvGeometry.Batch(xb, rb, m, h, w, from), sampled, s);
+            geo.patches(new ConvGeometry.Batch(xb, rb, m, h, w, Examples.range(from, m)), sampled, s);
         }
         // Oracle: every patch of every group, in row order, from the single-group walk of a one-group geometry per group.
         List<InputStats> expected = stats(geo, true);

@@ -160,6 +160,35 @@ class SolverOraclesTest {
         }
     }
 
+    /** Row-local groupings: the layer's refit equals each row refit as a one-row layer of its own, bit for bit. */
+    @Test
+    void rowLocalRefitEqualsEachRowAlone() {
+        Random rnd = new Random(23);
+        int rows = 37, k = 24;
+        for (boolean two : new boolean[] {false, true}) {
+            LayerProblem p = randomLayer(rnd, rows, k, Grouping.parse("block:4"), two);
+            int groups = p.layout().groupCount(), perRow = groups / rows;
+            byte[] codes = new byte[p.w().length];
+            for (int i = 0; i < codes.length; i++) codes[i] = (byte) (i % 7 == 0 ? 0 : Math.signum(p.w()[i]));
+            float[] pos = new float[groups], neg = two ? new float[groups] : null;
+            java.util.Arrays.fill(pos, 0.4f);
+            if (two) java.util.Arrays.fill(neg, 0.4f);
+            byte[] wholeCodes = codes.clone();
+            float[] wholePos = pos.clone(), wholeNeg = two ? neg.clone() : null;
+            ScaleRefit.refit(p, wholeCodes, wholePos, wholeNeg);
+            for (int r = 0; r < rows; r++) {
+                LayerProblem one = new LayerProblem(java.util.Arrays.copyOfRange(p.w(), r * k, (r + 1) * k), 1, k, p.h(),
+                        Grouping.parse("block:4").layout(new int[] {1, k}), two);
+                byte[] c = java.util.Arrays.copyOfRange(codes, r * k, (r + 1) * k);
+                float[] ps = java.util.Arrays.copyOfRange(pos, r * perRow, (r + 1) * perRow), ns = two ? java.util.Arrays.copyOfRange(neg, r * perRow, (r + 1) * perRow) : null;
+                ScaleRefit.refit(one, c, ps, ns);
+                assertArrayEquals(c, java.util.Arrays.copyOfRange(wholeCodes, r * k, (r + 1) * k), "row " + r);
+                assertArrayEquals(ps, java.util.Arrays.copyOfRange(wholePos, r * perRow, (r + 1) * perRow), 0f, "row " + r);
+                if (two) assertArrayEquals(ns, java.util.Arrays.copyOfRange(wholeNeg, r * perRow, (r + 1) * perRow), 0f, "row " + r);
+            }
+        }
+    }
+
     @Test
     void solverNeverEndsWorseThanThePlainProjection() {
         Random rnd = new Random(5);

@@ -49,7 +49,7 @@ class StretchesTest {
                     float[] streamed = concat(v, name), whole = whole(m, data, name);
                     assertArrayEquals(whole, streamed, 1e-6f, name);
                 }
-                assertEquals(new Cut.Part(256, 44), v.part(4));
+                assertEquals(Examples.range(256, 44), v.part(4));
             } finally {
                 v.close();
             }
