@@ -4,19 +4,42 @@ package org.ternary4j.ptq.calibrate;
 final class Linalg {
     private Linalg() {}
 
-    /** Lower Cholesky factor of the SPD matrix a (n×n, row-major), or null when a is not positive definite. */
+    /**
+     * Lower Cholesky factor of the SPD matrix a (n×n, row-major), or null when a is not positive definite.
+     * Column by column, four rows of a column at once: each entry is still a[i][j] minus its products
+     * in ascending k, one chain per entry (the row-by-row loop's bits), but four independent chains
+     * keep the adder busy where one chain waited on each subtraction (the MiniLM refit's hot loop).
+     */
     static double[] cholesky(double[] a, int n) {
         double[] l = new double[n * n];
-        for (int i = 0; i < n; i++) {
-            for (int j = 0; j <= i; j++) {
-                double s = a[i * n + j];
-                for (int k = 0; k < j; k++) s -= l[i * n + k] * l[j * n + k];
-                if (i == j) {
-                    if (!(s > 0)) return null;
-                    l[i * n + i] = Math.sqrt(s);
-                } else {
-                    l[i * n + j] = s / l[j * n + j];
+        for (int j = 0; j < n; j++) {
+            int rj = j * n;
+            double d = a[rj + j];
+            for (int k = 0; k < j; k++) d -= l[rj + k] * l[rj + k];
+            if (!(d > 0)) return null;
+            double diagonal = Math.sqrt(d);
+            l[rj + j] = diagonal;
+            int i = j + 1;
+            for (; i + 3 < n; i += 4) {
+                int r0 = i * n, r1 = r0 + n, r2 = r1 + n, r3 = r2 + n;
+                double s0 = a[r0 + j], s1 = a[r1 + j], s2 = a[r2 + j], s3 = a[r3 + j];
+                for (int k = 0; k < j; k++) {
+                    double ljk = l[rj + k];
+                    s0 -= l[r0 + k] * ljk;
+                    s1 -= l[r1 + k] * ljk;
+                    s2 -= l[r2 + k] * ljk;
+                    s3 -= l[r3 + k] * ljk;
                 }
+                l[r0 + j] = s0 / diagonal;
+                l[r1 + j] = s1 / diagonal;
+                l[r2 + j] = s2 / diagonal;
+                l[r3 + j] = s3 / diagonal;
+            }
+            for (; i < n; i++) {
+                int ri = i * n;
+                double s = a[ri + j];
+                for (int k = 0; k < j; k++) s -= l[ri + k] * l[rj + k];
+                l[ri + j] = s / diagonal;
             }
         }
         return l;
