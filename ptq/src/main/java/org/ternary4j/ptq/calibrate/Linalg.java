@@ -11,8 +11,17 @@ final class Linalg {
      * keep the adder busy where one chain waited on each subtraction (the MiniLM refit's hot loop).
      */
     static double[] cholesky(double[] a, int n) {
-        double[] l = new double[n * n];
-        for (int j = 0; j < n; j++) {
+        return choleskyFrom(a, n, new double[n * n], 0);
+    }
+
+    /**
+     * Completes a Cholesky factor whose columns before {@code first} are already in {@code l} (the
+     * same values a full factorisation gives them: a factor of a matrix that shares a's leading
+     * rows and columns, e.g. before one later row and column were deleted); null when a is not
+     * positive definite.
+     */
+    static double[] choleskyFrom(double[] a, int n, double[] l, int first) {
+        for (int j = first; j < n; j++) {
             int rj = j * n;
             double d = a[rj + j];
             for (int k = 0; k < j; k++) d -= l[rj + k] * l[rj + k];
@@ -48,7 +57,11 @@ final class Linalg {
     /** Solves a x = b for SPD a; null when a is not positive definite. */
     static double[] solve(double[] a, double[] b, int n) {
         double[] l = cholesky(a, n);
-        if (l == null) return null;
+        return l == null ? null : substitute(l, b, n);
+    }
+
+    /** Solves L Lᵀ x = b for a lower Cholesky factor L. */
+    static double[] substitute(double[] l, double[] b, int n) {
         double[] y = new double[n];
         for (int i = 0; i < n; i++) {
             double s = b[i];

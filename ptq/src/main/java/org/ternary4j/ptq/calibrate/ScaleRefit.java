@@ -97,11 +97,17 @@ public final class ScaleRefit {
         }
     }
 
-    /** Least squares with s ≥ 0 by pinning the most negative unknown to zero until none is negative. */
+    /**
+     * Least squares with s ≥ 0 by pinning the most negative unknown to zero until none is negative.
+     * Pinning deletes one row and column of the system: the factor's columns before it are those
+     * of the last factorisation, so only the columns from it on are computed again (the same bits).
+     */
     static double[] nonNegative(double[] g, double[] b, int m) {
         boolean[] free = new boolean[m];
         for (int u = 0; u < m; u++) free[u] = g[u * m + u] > 0;
         double[] s = new double[m];
+        double[] previous = null;
+        int previousSize = 0, pinned = 0;
         while (true) {
             List<Integer> idx = new ArrayList<>();
             for (int u = 0; u < m; u++) if (free[u]) idx.add(u);
@@ -115,11 +121,22 @@ public final class ScaleRefit {
                 for (int c = 0; c < f; c++) gs[a * f + c] = g[idx.get(a) * m + idx.get(c)];
                 trace += gs[a * f + a];
             }
-            double[] x = Linalg.solve(gs, bs, f);
+            double[] l = new double[f * f];
+            int first = 0;
+            if (previous != null) {
+                first = pinned;
+                for (int i = 0; i < f; i++) {
+                    int from = i < pinned ? i : i + 1;
+                    System.arraycopy(previous, from * previousSize, l, i * f, Math.min(i + 1, pinned));
+                }
+            }
+            l = Linalg.choleskyFrom(gs, f, l, first);
+            double[] x = l == null ? null : Linalg.substitute(l, bs, f);
             if (x == null) { // codes that are linearly dependent under H: a tiny ridge makes it solvable
                 for (int a = 0; a < f; a++) gs[a * f + a] += 1e-9 * trace / f;
                 x = Linalg.solve(gs, bs, f);
                 if (x == null) return s;
+                l = null; // the ridged system's factor is not the next system's
             }
             int worst = -1;
             for (int a = 0; a < f; a++) if (x[a] < 0 && (worst < 0 || x[a] < x[worst])) worst = a;
@@ -128,6 +145,9 @@ public final class ScaleRefit {
                 return s;
             }
             free[idx.get(worst)] = false;
+            previous = l;
+            previousSize = f;
+            pinned = worst;
         }
     }
 
