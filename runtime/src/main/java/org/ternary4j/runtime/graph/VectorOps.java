@@ -2,6 +2,7 @@ package org.ternary4j.runtime.graph;
 
 import java.util.Arrays;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 import org.ternary4j.runtime.kernel.Buffers;
@@ -160,13 +161,37 @@ final class VectorOps {
         return switch (op) {
             case SQRT -> v.lanewise(VectorOperators.SQRT);
             case RELU -> v.max(0f);
-            case SIGMOID -> ONE.div(ONE.add(v.neg().lanewise(VectorOperators.EXP)));
+            case SIGMOID -> ONE.div(ONE.add(exp(v.neg())));
             case TANH -> v.lanewise(VectorOperators.TANH);
             case ERF -> erf(v);
-            case EXP -> v.lanewise(VectorOperators.EXP);
+            case EXP -> exp(v);
             case NEG -> v.neg();
             case ABS -> v.abs();
         };
+    }
+
+    /**
+     * e^x from IEEE adds, multiplies and FMAs only (Cody–Waite reduction by ln 2, Cephes' degree-5
+     * polynomial, about 1 ulp), so every run gives the same bits. The Vector API's own EXP does
+     * not: C2's intrinsic and the interpreted fallback differ in the last bit, so a softmax gave
+     * other bits once its method was compiled (a two-thread run after a one-thread run differed).
+     */
+    static FloatVector exp(FloatVector x) {
+        FloatVector c = x.max(-87.33654f).min(88.72283f);
+        // n = round(c / ln 2) by the 1.5·2^23 trick, at most 127 so that 2^n is a finite float
+        FloatVector n = c.fma(1.44269504f, 12582912f).sub(12582912f).min(127f);
+        FloatVector r = n.fma(FloatVector.broadcast(F, -0.693359375f), c);
+        r = n.fma(FloatVector.broadcast(F, 2.12194440e-4f), r);
+        FloatVector p = r.fma(1.9875691500e-4f, 1.3981999507e-3f);
+        p = p.fma(r, FloatVector.broadcast(F, 8.3334519073e-3f));
+        p = p.fma(r, FloatVector.broadcast(F, 4.1665795894e-2f));
+        p = p.fma(r, FloatVector.broadcast(F, 1.6666665459e-1f));
+        p = p.fma(r, FloatVector.broadcast(F, 5.0000001201e-1f));
+        FloatVector y = p.mul(r.mul(r)).add(r).add(1f);
+        IntVector bits = ((IntVector) n.convert(VectorOperators.F2I, 0)).add(127).lanewise(VectorOperators.LSHL, 23);
+        y = y.mul(bits.reinterpretAsFloats());
+        y = y.blend(0f, x.compare(VectorOperators.LT, -87.33654f));
+        return y.blend(Float.POSITIVE_INFINITY, x.compare(VectorOperators.GT, 88.72283f));
     }
 
     /** erf from the erfc Chebyshev fit of {@link Elementwise#erf} in float: |error| ≈ 2e-7. */
@@ -182,7 +207,7 @@ final class VectorOps {
         p = t.mul(p).add(0.37409196f);
         p = t.mul(p).add(1.00002368f);
         p = t.mul(p).add(-1.26551223f);
-        FloatVector r = t.mul(z.mul(z).neg().add(p).lanewise(VectorOperators.EXP));
+        FloatVector r = t.mul(exp(z.mul(z).neg().add(p)));
         FloatVector pos = ONE.sub(r);
         return pos.blend(r.sub(1f), x.compare(VectorOperators.LT, 0f));
     }
@@ -228,7 +253,7 @@ final class VectorOps {
         for (; i < len; i++) max = Math.max(max, x[base + i]);
         FloatVector vmax = FloatVector.broadcast(F, max), vs = FloatVector.zero(F);
         for (i = 0; i < bound; i += F.length()) {
-            FloatVector e = FloatVector.fromArray(F, x, base + i).sub(vmax).lanewise(VectorOperators.EXP);
+            FloatVector e = exp(FloatVector.fromArray(F, x, base + i).sub(vmax));
             e.intoArray(o, base + i);
             vs = vs.add(e);
         }
