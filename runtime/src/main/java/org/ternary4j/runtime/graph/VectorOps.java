@@ -6,6 +6,7 @@ import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 import org.ternary4j.runtime.kernel.Buffers;
+import org.ternary4j.runtime.kernel.Fp32Matrix;
 
 /**
  * Vectorized float kernels for the element-wise and reduction operators of transformer and OCR
@@ -257,7 +258,7 @@ final class VectorOps {
             e.intoArray(o, base + i);
             vs = vs.add(e);
         }
-        float sum = vs.reduceLanes(VectorOperators.ADD);
+        float sum = Fp32Matrix.sum(vs); // index order: reduceLanes(ADD) on floats changes order once compiled
         for (; i < len; i++) sum += o[base + i] = (float) Math.exp(x[base + i] - max);
         float inv = 1f / sum;
         for (i = 0; i < bound; i += F.length()) FloatVector.fromArray(F, o, base + i).mul(inv).intoArray(o, base + i);
