@@ -7,7 +7,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -48,18 +47,6 @@ class CutTest {
         return cut;
     }
 
-    private static float[] all(Cut cut, String name) throws IOException {
-        List<float[]> got = new ArrayList<>();
-        cut.forEach(Set.of(name), p -> got.add(StretchRun.floats(p.get(name), name, "test").values()));
-        float[] out = new float[got.stream().mapToInt(f -> f.length).sum()];
-        int at = 0;
-        for (float[] f : got) {
-            System.arraycopy(f, 0, out, at, f.length);
-            at += f.length;
-        }
-        return out;
-    }
-
     @Test
     void partsReadBackAsWritten() throws IOException {
         Map<String, IntermediateRunner.Tensor> batch = batch();
@@ -67,8 +54,8 @@ class CutTest {
             assertEquals(List.of(Examples.range(10, 64), Examples.range(74, 64), Examples.range(138, 2)),
                     List.of(cut.part(0), cut.part(1), cut.part(2)));
             assertEquals(Map.of("a", ElementType.FLOAT, "b", ElementType.FLOAT), cut.types());
-            assertArrayEquals(batch.get("a").values(), all(cut, "a"));
-            assertArrayEquals(batch.get("b").values(), all(cut, "b"));
+            assertArrayEquals(batch.get("a").values(), AllValues.of(cut, "a"));
+            assertArrayEquals(batch.get("b").values(), AllValues.of(cut, "b"));
             assertEquals(64 * (3 + 4) * Float.BYTES, cut.largestPart()); // a full part of both values
             try (StretchRun.Values last = cut.load(2, Set.of("b"))) {
                 assertEquals(Set.of("b"), last.names());
@@ -87,13 +74,13 @@ class CutTest {
             float[] x;
             try (Cut first = Cut.first(m, Set.of("x"), data.inputs(), "net");
                  StretchRun run = StretchRun.open(m, first.types(), List.of("f1"), Map.of(), "net")) {
-                x = all(first, "x");
+                x = AllValues.of(first, "x");
                 next = first.step(run, Set.of("x", "f1"), null);
             }
             try (Cut c = next) {
                 assertArrayEquals(data.inputs().inputs().get(0).array().data(), x);
-                assertArrayEquals(x, all(c, "x"));
-                assertEquals(100 * 48, all(c, "f1").length);
+                assertArrayEquals(x, AllValues.of(c, "x"));
+                assertEquals(100 * 48, AllValues.of(c, "f1").length);
             }
         }
     }

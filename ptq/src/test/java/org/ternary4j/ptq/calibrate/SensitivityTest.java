@@ -34,12 +34,12 @@ class SensitivityTest {
                 changed.add(w);
             }
             List<Double> got = new Sensitivity(m, plan, List.of("y"), "net").measure(names, changed, data.inputs());
-            float[] y = whole(m, data);
+            float[] y = AllValues.of(m, data.inputs(), "y");
             double norm = 0;
             for (float v : y) norm += (double) v * v;
             for (int k = 0; k < names.size(); k++) {
                 try (OnnxModel c = m.withFloats(Map.of(names.get(k), changed.get(k)))) {
-                    float[] yc = whole(c, data);
+                    float[] yc = AllValues.of(c, data.inputs(), "y");
                     double diff = 0;
                     for (int i = 0; i < y.length; i++) diff += ((double) yc[i] - y[i]) * ((double) yc[i] - y[i]);
                     assertTrue(diff > 0);
@@ -47,19 +47,5 @@ class SensitivityTest {
                 }
             }
         }
-    }
-
-    private static float[] whole(OnnxModel m, CalibrationInputs data) throws IOException {
-        List<float[]> got = new ArrayList<>();
-        try (IntermediateRunner r = IntermediateRunner.open(m.toBytes(), "net")) {
-            r.run(data.inputs(), Set.of("y"), batch -> got.add(batch.get("y").values()));
-        }
-        int n = got.stream().mapToInt(f -> f.length).sum(), at = 0;
-        float[] out = new float[n];
-        for (float[] f : got) {
-            System.arraycopy(f, 0, out, at, f.length);
-            at += f.length;
-        }
-        return out;
     }
 }

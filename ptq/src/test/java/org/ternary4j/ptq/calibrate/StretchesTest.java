@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import java.io.IOException;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -46,7 +45,7 @@ class StretchesTest {
                     v.close();
                     v = next;
                     String name = plan.frontiers().get(k + 1).iterator().next();
-                    float[] streamed = concat(v, name), whole = whole(m, data, name);
+                    float[] streamed = AllValues.of(v, name), whole = AllValues.of(m, data.inputs(), name);
                     assertArrayEquals(whole, streamed, 1e-6f, name);
                 }
                 assertEquals(Examples.range(256, 44), v.part(4));
@@ -54,31 +53,5 @@ class StretchesTest {
                 v.close();
             }
         }
-    }
-
-    private static float[] concat(Cut cut, String name) throws IOException {
-        List<float[]> parts = new ArrayList<>();
-        cut.forEach(Set.of(name), b -> parts.add(StretchRun.floats(b.get(name), name, "net").values()));
-        int n = parts.stream().mapToInt(f -> f.length).sum(), at = 0;
-        float[] out = new float[n];
-        for (float[] f : parts) {
-            System.arraycopy(f, 0, out, at, f.length);
-            at += f.length;
-        }
-        return out;
-    }
-
-    private static float[] whole(OnnxModel m, CalibrationInputs data, String name) throws IOException {
-        List<float[]> got = new ArrayList<>();
-        try (IntermediateRunner r = IntermediateRunner.open(m.withOutputs(List.of(name)).toBytes(), "net")) {
-            r.run(data.inputs(), Set.of(name), batch -> got.add(batch.get(name).values()));
-        }
-        int n = got.stream().mapToInt(f -> f.length).sum(), at = 0;
-        float[] out = new float[n];
-        for (float[] f : got) {
-            System.arraycopy(f, 0, out, at, f.length);
-            at += f.length;
-        }
-        return out;
     }
 }

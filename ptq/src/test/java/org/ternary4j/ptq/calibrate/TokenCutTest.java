@@ -163,7 +163,10 @@ class TokenCutTest {
         int n = 150;
         Dataset data = CalibrationInputs.load(texts(dir.resolve("t.npz"), n).toString()).inputs();
         TokenMask mask = TokenMask.of(data);
-        float[] whole = wholeValues(attention(dir.resolve("fixed.onnx"), SEQ), data, "ctx");
+        float[] whole;
+        try (OnnxModel fixed = OnnxModel.read(attention(dir.resolve("fixed.onnx"), SEQ))) {
+            whole = AllValues.of(fixed, data, "ctx");
+        }
         int seen = 0;
         long rows = 0, realRows = 0;
         try (OnnxModel m = OnnxModel.read(attention(dir.resolve("dynamic.onnx"), "T")); Cut cut = Cut.first(m, Set.of("ctx"), data, "test")) {
@@ -197,20 +200,6 @@ class TokenCutTest {
         assertEquals(n, seen);
         assertEquals(mask.realCount(), realRows);
         assertTrue(rows < 0.8 * n * SEQ, rows + " rows run of " + n * SEQ);
-    }
-
-    private static float[] wholeValues(Path model, Dataset data, String name) throws IOException {
-        List<float[]> got = new ArrayList<>();
-        try (OnnxModel m = OnnxModel.read(model); IntermediateRunner r = IntermediateRunner.open(m.withOutputs(List.of(name)).toBytes(), "test")) {
-            r.run(data, Set.of(name), batch -> got.add(batch.get(name).values()));
-        }
-        float[] out = new float[got.stream().mapToInt(f -> f.length).sum()];
-        int at = 0;
-        for (float[] f : got) {
-            System.arraycopy(f, 0, out, at, f.length);
-            at += f.length;
-        }
-        return out;
     }
 
     /**
