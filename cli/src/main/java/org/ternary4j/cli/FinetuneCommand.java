@@ -86,6 +86,16 @@ final class FinetuneCommand implements Callable<Integer> {
                     + "quantization-aware training from scratch does. Default: frozen.")
     boolean trainNorms;
 
+    @Option(names = "--train-layer-norms",
+            description = "The scale and shift of layer normalisations (LayerNormalization nodes, or the Mul and Add after an exported "
+                    + "(x - mean) / sqrt(var + eps)) train too. Default: frozen.")
+    boolean trainLayerNorms;
+
+    @Option(names = "--pooled-weight", defaultValue = "1", paramLabel = "W",
+            description = "For models with an attention_mask: loss weight of 1 - cosine of the outputs' mean over real tokens (the sentence "
+                    + "embedding), against 1 for the per-token error. Default: ${DEFAULT-VALUE}.")
+    float pooledWeight;
+
     @Option(names = "--packing", defaultValue = "base3", paramLabel = "base3|2bit", description = "Code packing bits/weight are counted for (default ${DEFAULT-VALUE}).")
     String packing;
 
@@ -120,7 +130,8 @@ final class FinetuneCommand implements Callable<Integer> {
         FinetuneOptions options = FinetuneOptions.builder(m).grouping(grouping == null ? null : Grouping.parse(grouping)).allLayers(allLayers)
                 .include(include.stream().map(NamePattern::parse).toList()).exclude(exclude.stream().map(NamePattern::parse).toList())
                 .epochs(epochs).seed(seed).learningRate(lr).batchSize(batch).packing(Packing.parse(packing)).bnExamples(bnExamples != null ? bnExamples : init == null || trainNorms ? 256 : 0)
-                .hidden(hidden.stream().map(NamePattern::parse).toList()).hiddenWeight(hiddenWeight).trainNorms(trainNorms).build();
+                .hidden(hidden.stream().map(NamePattern::parse).toList()).hiddenWeight(hiddenWeight).trainNorms(trainNorms)
+                .trainLayerNorms(trainLayerNorms).pooledWeight(pooledWeight).build();
         new PathGuard().input(input).data(data).input(labels).input(init).output(output).check();
         Dataset examples = DataSources.load(data, labels);
         long start = System.nanoTime();

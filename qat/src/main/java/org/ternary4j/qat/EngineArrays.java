@@ -29,6 +29,10 @@ public final class EngineArrays {
         return like.getManager().full(new Shape(), v, like.getDataType());
     }
 
+    public static NDArray add(NDArray x, float v) {
+        return withScalar(x, v, NDArray::add);
+    }
+
     public static NDArray mul(NDArray x, float v) {
         return withScalar(x, v, NDArray::mul);
     }

@@ -43,7 +43,7 @@ import org.ternary4j.qat.graph.GraphInterpreter;
  * Distillation fine-tuning of any ONNX model the interpreter runs: the layers the ternarizer would
  * choose (same selection and grouping rules) train through their method's quantizer and
  * straight-through estimator to match the full-precision model's outputs on the user's examples;
- * biases train too; batch norms run in their inference form, their statistics re-estimated on
+ * biases train too (and layer norms' scales and shifts when asked); batch norms run in their inference form, their statistics re-estimated on
  * the student once before training ({@link BatchNormStatistics}) and then frozen. The result is the original
  * graph with the weights written back as dequantized ternary values.
  */
@@ -72,7 +72,7 @@ public final class Finetune {
         try (Model model = Model.newInstance("ternary4j-finetune")) {
             GraphInterpreter graph = GraphInterpreter.of(onnx, model.getNDManager());
             Inputs inputs = new Inputs(r.data(), graph.graph().runtimeInputs(), file);
-            List<Target> targets = new ArrayList<>(Target.of(graph, r.data().labels() != null));
+            List<Target> targets = new ArrayList<>(Target.of(graph, r.data().labels() != null).stream().map(t -> t.withPooled(o.pooledWeight())).toList());
             if (targets.isEmpty()) throw new IllegalArgumentException(file + ": the graph declares no outputs to match");
             if (r.data().labels() != null && targets.stream().noneMatch(Target::logits)) throw unlabelled(r.data(), file);
             List<Target> hidden = Target.hidden(graph, o.hidden(), o.hiddenWeight());
@@ -90,6 +90,11 @@ public final class Finetune {
             Set<OnnxNode> trainedNorms = o.trainNorms() ? BatchNormStatistics.of(block) : Set.of();
             List<String> affine = new ArrayList<>();
             for (OnnxNode bn : trainedNorms) for (String name : bn.inputs().subList(1, 3)) addTrainable(graph, block, name, affine);
+            if (o.trainLayerNorms()) {
+                int before = affine.size();
+                for (String name : LayerNorms.affine(graph)) addTrainable(graph, block, name, affine);
+                r.listener().note((affine.size() - before) + " layer-norm scales and shifts train");
+            }
             for (String name : affine) if (!block.biases().containsKey(name)) block.addBias(name, graph.constant(name).getShape());
             block.trainNorms(trainedNorms);
 

@@ -6,14 +6,16 @@ import ai.djl.nn.convolutional.Conv2d;
 import ai.djl.nn.pooling.Pool;
 import java.util.Arrays;
 import java.util.Map;
+import org.ternary4j.qat.EngineArrays;
 
-/** 2-D convolution (grouped and depthwise included), inference batch norm and pooling over [N, C, H, W]. */
+/** 2-D convolution (grouped and depthwise included), inference batch norm and pooling over [N, C, H, W]; layer norm over trailing axes. */
 final class ConvOps {
     private ConvOps() {}
 
     static void register(Map<String, Op> ops) {
         ops.put("Conv", Op.single(ConvOps::conv));
         ops.put("BatchNormalization", ConvOps::batchNorm);
+        ops.put("LayerNormalization", Op.single(ConvOps::layerNorm));
         ops.put("MaxPool", Op.single(c -> pool(c, true)));
         ops.put("AveragePool", Op.single(c -> pool(c, false)));
         ops.put("GlobalAveragePool", Op.single(c -> ShapeOps.mean(c.in(0), spatialAxes(c.in(0)), true)));
@@ -86,6 +88,18 @@ final class ConvOps {
         NDArray inv = c.in(4).add(eps).sqrt().reshape(s);
         NDArray y = x.sub(c.in(3).reshape(s)).div(inv).mul(c.in(1).reshape(s)).add(c.in(2).reshape(s));
         return new NDArray[] {y};
+    }
+
+    /** Normalised over the axes from {@code axis} on; only the first output (the optional mean and inverse deviation are not computed). */
+    private static NDArray layerNorm(NodeCall c) {
+        if (c.node().outputs().stream().skip(1).anyMatch(o -> !o.isEmpty())) throw c.fail("only the normalised output is supported, not the mean or inverse deviation");
+        NDArray x = c.in(0), bias = c.optional(2);
+        int rank = x.getShape().dimension();
+        int[] axes = java.util.stream.IntStream.range(c.axis(c.intAttr("axis", -1), rank), rank).toArray();
+        NDArray centred = x.sub(ShapeOps.mean(x, axes, true));
+        NDArray variance = ShapeOps.mean(centred.square(), axes, true);
+        NDArray y = centred.div(EngineArrays.add(variance, c.floatAttr("epsilon", 1e-5f)).sqrt()).mul(c.in(1));
+        return bias == null ? y : y.add(bias);
     }
 
     private static NDArray pool(NodeCall c, boolean max) {
