@@ -96,6 +96,11 @@ final class FinetuneCommand implements Callable<Integer> {
                     + "embedding), against 1 for the per-token error. Default: ${DEFAULT-VALUE}.")
     float pooledWeight;
 
+    @Option(names = "--scales", paramLabel = "f32|f16",
+            description = "Precision of the ternary scales: f32 (default) or f16, every scale rounded to the nearest FP16 value in each training step "
+                    + "and in the written model, so that quantize --scales f16 --packed stores the same numbers.")
+    String scales;
+
     @Option(names = "--packing", defaultValue = "base3", paramLabel = "base3|2bit", description = "Code packing bits/weight are counted for (default ${DEFAULT-VALUE}).")
     String packing;
 
@@ -131,7 +136,8 @@ final class FinetuneCommand implements Callable<Integer> {
                 .include(include.stream().map(NamePattern::parse).toList()).exclude(exclude.stream().map(NamePattern::parse).toList())
                 .epochs(epochs).seed(seed).learningRate(lr).batchSize(batch).packing(Packing.parse(packing)).bnExamples(bnExamples != null ? bnExamples : init == null || trainNorms ? 256 : 0)
                 .hidden(hidden.stream().map(NamePattern::parse).toList()).hiddenWeight(hiddenWeight).trainNorms(trainNorms)
-                .trainLayerNorms(trainLayerNorms).pooledWeight(pooledWeight).build();
+                .trainLayerNorms(trainLayerNorms).pooledWeight(pooledWeight)
+                .halfScales(Boolean.TRUE.equals(QuantizeMethodOptions.halfScales(scales))).build();
         new PathGuard().input(input).data(data).input(labels).input(init).output(output).check();
         Dataset examples = DataSources.load(data, labels);
         long start = System.nanoTime();
@@ -156,8 +162,8 @@ final class FinetuneCommand implements Callable<Integer> {
         for (FinetuneResult.Layer l : r.layers()) if (!l.ternarized()) out.printf("  kept %s (%s): %s%n", l.weight(), l.op(), l.reason());
         out.println("  " + metrics("before", r.before()));
         out.println("  " + metrics("after ", r.after()));
-        out.printf(Locale.ROOT, "  bits/weight (%s): %.3f over the ternary layers, %.3f over every Conv/Gemm/MatMul weight (kept layers at their stored width)%n",
-                o.packing().name().toLowerCase(Locale.ROOT), r.bitsTernary(), r.bitsAll());
+        out.printf(Locale.ROOT, "  bits/weight (%s, %s scales): %.3f over the ternary layers, %.3f over every Conv/Gemm/MatMul weight (kept layers at their stored width)%n",
+                o.packing().name().toLowerCase(Locale.ROOT), o.halfScales() ? "FP16" : "FP32", r.bitsTernary(), r.bitsAll());
         out.printf(Locale.ROOT, "wrote %s in %.1f s%n", output, seconds);
         out.flush();
     }

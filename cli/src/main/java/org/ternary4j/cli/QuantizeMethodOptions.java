@@ -53,6 +53,11 @@ final class QuantizeMethodOptions {
 
     /** Whether scales are rounded to FP16; null when not given. */
     Boolean halfScales() {
+        return halfScales(scales);
+    }
+
+    /** {@code --scales} as {@code quantize} and {@code finetune} read it: f16 true, f32 false, absent null. */
+    static Boolean halfScales(String scales) {
         if (scales == null) return null;
         return switch (scales) {
             case "f32" -> false;

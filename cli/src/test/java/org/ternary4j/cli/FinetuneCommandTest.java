@@ -44,8 +44,12 @@ class FinetuneCommandTest {
                 "--method", "tnt", "--epochs", "1", "--batch", "8", "--no-progress");
         assertEquals(0, run.exitCode(), run.err());
         assertTrue(Files.exists(out));
-        assertTrue(run.out().contains("2 of 4 weight layers ternary") && run.out().contains("bits/weight (base3)"), run.out());
+        assertTrue(run.out().contains("2 of 4 weight layers ternary") && run.out().contains("bits/weight (base3, FP32 scales)"), run.out());
         assertTrue(run.out().contains("kept c1.w (Conv): first layer"), run.out());
+        CliRun half = CliRun.of("finetune", in.toString(), "--data", examples("x.npz", "x", 0).toString(), "-o", dir.resolve("ft16.onnx").toString(),
+                "--method", "tnt", "--epochs", "1", "--batch", "8", "--no-progress", "--scales", "f16");
+        assertEquals(0, half.exitCode(), half.err());
+        assertTrue(half.out().contains("bits/weight (base3, FP16 scales)"), half.out());
     }
 
     @Test

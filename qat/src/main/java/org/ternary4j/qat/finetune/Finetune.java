@@ -159,7 +159,7 @@ public final class Finetune {
             Shape canonical = transposed ? new Shape(s[1], s[0]) : new Shape(s);
             Grouping g = o.grouping().forRank(canonical.dimension());
             o.method().checkGrouping(g);
-            block.addWeight(new TernaryWeight(d.weight(), canonical, transposed, o.method().quantizer(g)));
+            block.addWeight(new TernaryWeight(d.weight(), canonical, transposed, o.method().quantizer(g), o.halfScales()));
             groupings.put(d.weight(), g);
             return;
         }
@@ -312,7 +312,7 @@ public final class Finetune {
                 int[] shape = TernaryGroups.ints(w.canonical().getShape());
                 Grouping g = groupings.get(w.onnxName());
                 TernaryTensor t = TernaryGroups.of(w.onnxName(), shape, canonical, g, o.method().cliName());
-                double b = t.bitsPerWeight(o.packing());
+                double b = t.bitsPerWeight(o.packing(), o.halfScales());
                 values.put(w.onnxName(), w.transposed() ? FloatArrays.transpose(canonical, shape[0], shape[1]) : canonical);
                 layers.put(w.onnxName(), new FinetuneResult.Layer(w.onnxName(), "", true, "ternarized", canonical.length, b, g.spec()));
                 bits += b * canonical.length;

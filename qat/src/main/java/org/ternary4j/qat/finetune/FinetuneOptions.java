@@ -25,12 +25,13 @@ import org.ternary4j.qat.Method;
  *                     statistics, scale and shift trained), their statistics re-estimated on
  *                     {@code bnExamples} examples after training
  * @param trainLayerNorms the scale and shift of layer normalisations train too ({@link LayerNorms})
+ * @param halfScales   scales rounded to FP16 in every forward pass and in the written model (stored as FP16)
  * @param pooledWeight the weight of 1 − cosine of the mean-pooled per-token output (a sentence embedding)
  *                     against 1 for the per-token error
  */
 public record FinetuneOptions(Method method, Grouping grouping, boolean allLayers, List<NamePattern> include, List<NamePattern> exclude,
                               int epochs, long seed, float learningRate, int batchSize, Packing packing, int bnExamples,
-                              List<NamePattern> hidden, float hiddenWeight, boolean trainNorms, boolean trainLayerNorms, float pooledWeight) {
+                              List<NamePattern> hidden, float hiddenWeight, boolean trainNorms, boolean trainLayerNorms, float pooledWeight, boolean halfScales) {
     public FinetuneOptions {
         if (method == Method.FP) throw new IllegalArgumentException("fine-tuning ternarizes: method fp has nothing to learn");
         if (epochs < 1) throw new IllegalArgumentException("epochs must be ≥ 1, got " + epochs);
@@ -51,7 +52,7 @@ public record FinetuneOptions(Method method, Grouping grouping, boolean allLayer
         return new Builder(m);
     }
 
-    /** Defaults: the method's grouping, first and last layers full precision, 10 epochs, seed 1, rate 1e-4, batches of 32, base-3 packing, batch-norm statistics re-estimated on 256 examples, no hidden targets (weight 1 when given), batch norms frozen, layer norms frozen, pooled-embedding weight 1. */
+    /** Defaults: the method's grouping, first and last layers full precision, 10 epochs, seed 1, rate 1e-4, batches of 32, base-3 packing, batch-norm statistics re-estimated on 256 examples, no hidden targets (weight 1 when given), batch norms frozen, layer norms frozen, pooled-embedding weight 1, FP32 scales. */
     public static final class Builder {
         private final Method method;
         private Grouping grouping;
@@ -68,6 +69,7 @@ public record FinetuneOptions(Method method, Grouping grouping, boolean allLayer
         private boolean trainNorms;
         private boolean trainLayerNorms;
         private float pooledWeight = 1;
+        private boolean halfScales;
 
         private Builder(Method method) {
             this.method = method;
@@ -148,9 +150,14 @@ public record FinetuneOptions(Method method, Grouping grouping, boolean allLayer
             return this;
         }
 
+        public Builder halfScales(boolean v) {
+            halfScales = v;
+            return this;
+        }
+
         public FinetuneOptions build() {
             return new FinetuneOptions(method, grouping, allLayers, include, exclude, epochs, seed, learningRate, batchSize, packing, bnExamples,
-                    hidden, hiddenWeight, trainNorms, trainLayerNorms, pooledWeight);
+                    hidden, hiddenWeight, trainNorms, trainLayerNorms, pooledWeight, halfScales);
         }
     }
 }

@@ -4,6 +4,8 @@ import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.NDScope;
+import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.AbstractBlock;
 import ai.djl.nn.Parameter;
@@ -18,7 +20,7 @@ import org.ternary4j.qat.WeightQuantizer;
  * One ternarized weight of an ONNX graph: its latent float weight in core's canonical layout
  * [out, in, …] (so groupings mean what they mean to the ternarizer), the quantizer's learned
  * scales, and the effective weight in the layout the op stores it (MatMul's [in, out] is the
- * transpose). A child block of {@link GraphBlock}, so parameter names stay unique per weight.
+ * transpose), optionally with its scales rounded to FP16. A child block of {@link GraphBlock}, so parameter names stay unique per weight.
  */
 final class TernaryWeight extends AbstractBlock {
     private final String onnxName;
@@ -27,8 +29,10 @@ final class TernaryWeight extends AbstractBlock {
     private final WeightQuantizer quantizer;
     private final Parameter latent;
     private final List<Parameter> extra = new ArrayList<>();
+    private final boolean halfScales;
 
-    TernaryWeight(String onnxName, Shape canonical, boolean transposed, WeightQuantizer quantizer) {
+    TernaryWeight(String onnxName, Shape canonical, boolean transposed, WeightQuantizer quantizer, boolean halfScales) {
+        this.halfScales = halfScales;
         this.onnxName = onnxName;
         this.canonical = canonical;
         this.transposed = transposed;
@@ -71,8 +75,22 @@ final class TernaryWeight extends AbstractBlock {
         List<NDArray> p = new ArrayList<>(extra.size());
         for (Parameter e : extra) p.add(ps.getValue(e, device, training));
         NDArray eff = quantizer.effectiveScoped(w, p);
+        if (halfScales) eff = halfScales(eff);
         eff.attach(owner);
         return eff;
+    }
+
+    /**
+     * Each value rounded to the nearest FP16 one: a ternary value is ±scale or 0, so this is each
+     * group's scale rounded as {@code --scales f16} stores it, and training sees the weights the file
+     * will hold. The cast passes gradients through unchanged.
+     */
+    private static NDArray halfScales(NDArray eff) {
+        try (NDScope scope = new NDScope()) {
+            NDArray rounded = eff.toType(DataType.FLOAT16, false).toType(DataType.FLOAT32, false);
+            NDScope.unregister(rounded);
+            return rounded;
+        }
     }
 
     /** The effective weight as the op stores it. */

@@ -178,6 +178,22 @@ class FinetuneTest {
         assertTrue(res.after().agreement() > res.before().agreement(), res.before().agreement() + " -> " + res.after().agreement());
     }
 
+    /** FP16 scales: every written value is an FP16 number, training still moves the model, and the bits count 16 per scale. */
+    @Test
+    void halfScalesTrainAndAreWhatTheModelHolds() throws Exception {
+        FinetuneOptions.Builder b = FinetuneOptions.builder(Method.TNT).allLayers(true).epochs(2).batchSize(16).learningRate(1e-3f);
+        FinetuneResult half = run(b.halfScales(true).build(), null, data), full = run(b.halfScales(false).build(), null, data);
+        assertTrue(half.after().loss() < half.before().loss(), half.before().loss() + " -> " + half.after().loss());
+        try (OnnxModel m = OnnxModel.read(write(half, "half-scales"))) {
+            for (String w : List.of("w1", "dw", "w3")) {
+                for (float v : m.graph().constant(w).orElseThrow().floats()) assertEquals(v, Float.float16ToFloat(Float.floatToFloat16(v)), w + " holds " + v);
+            }
+        }
+        long weights = half.layers().stream().mapToLong(FinetuneResult.Layer::weights).sum();
+        long scales = 8 + 8 + 4; // per-row scales of w1 [8, 27], dw [8, 9], w3 [4, 8]
+        assertEquals(16.0 * scales / weights, half.bitsTernary() - full.bitsTernary() + 32.0 * scales / weights, 1e-9);
+    }
+
     @Test
     void sameSeedSameBytesAndAnInitModelIsWhereTrainingStarts() throws Exception {
         FinetuneResult first = run(Method.TNT, null, 1, data), again = run(Method.TNT, null, 1, data);
