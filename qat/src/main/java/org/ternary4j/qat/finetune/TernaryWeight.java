@@ -75,8 +75,8 @@ final class TernaryWeight extends AbstractBlock {
         List<NDArray> p = new ArrayList<>(extra.size());
         for (Parameter e : extra) p.add(ps.getValue(e, device, training));
         NDArray eff = quantizer.effectiveScoped(w, p);
-        if (halfScales) eff = halfScales(eff);
-        eff.attach(owner);
+        eff.attach(owner); // left on the parameters' manager, each step's would live for the whole run
+        if (halfScales) eff = halfScales(eff); // made on owner, as eff now is
         return eff;
     }
 
