@@ -22,8 +22,8 @@ final class AotTraining {
 
     public static void main(String[] args) throws IOException {
         if (args.length != 1) throw new IllegalArgumentException("usage: AotTraining SCRATCH_DIR");
-        int code = run(Path.of(args[0]));
-        if (code != 0) System.exit(code);
+        // Exits as Main does: System.exit starts the JDK's logging (it may log the exit), whose classes the cache should hold too.
+        System.exit(run(Path.of(args[0])));
     }
 
     /** Writes the input under {@code scratch}, quantizes it, deletes what it wrote; returns quantize's exit code. */
