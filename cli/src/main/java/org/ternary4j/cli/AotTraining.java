@@ -12,9 +12,9 @@ import org.ternary4j.formats.safetensors.SafetensorsWriter;
 import org.ternary4j.formats.safetensors.TensorSpec;
 
 /**
- * The launcher's training run for the JVM's ahead-of-time cache ({@code -XX:AOTCacheOutput}): a
- * small safetensors {@code quantize} of every float type, so the cache holds the classes and the
- * method profiles of the common short job. {@code java … AotTraining DIR}; DIR is a scratch folder,
+ * The launcher's training run for its start-up cache (a dynamic CDS archive, {@code
+ * -XX:ArchiveClassesAtExit}): a small safetensors {@code quantize} of every float type, so the
+ * archive holds the classes, lambdas and method-handle forms of the common short job. {@code java … AotTraining DIR}; DIR is a scratch folder,
  * emptied afterwards.
  */
 final class AotTraining {
