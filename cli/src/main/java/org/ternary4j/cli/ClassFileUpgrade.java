@@ -30,15 +30,23 @@ final class ClassFileUpgrade {
 
     private ClassFileUpgrade() {}
 
-    public static void main(String[] args) throws IOException {
-        if (args.length != 2) throw new IllegalArgumentException("usage: ClassFileUpgrade IN.jar OUT.jar");
-        int n = upgrade(Path.of(args[0]), Path.of(args[1]));
-        System.out.println(args[0] + ": " + n + " classes rewritten as Java 8 class files");
+    public static void main(String[] args) {
+        if (args.length != 2) {
+            System.err.println("usage: ClassFileUpgrade IN.jar OUT.jar");
+            System.exit(2);
+        }
+        try {
+            int n = upgrade(Path.of(args[0]), Path.of(args[1]));
+            System.out.println(args[0] + ": " + n + " classes rewritten as Java 8 class files");
+        } catch (IOException e) {
+            System.err.println("ternary4j: " + (e instanceof java.nio.file.NoSuchFileException ? e.getMessage() + ": no such file" : e.getMessage()));
+            System.exit(1);
+        }
     }
 
     /** Writes {@code out}, a copy of {@code in} with its old classes rewritten; returns how many were. */
     static int upgrade(Path in, Path out) throws IOException {
-        int upgraded = 0;
+        int upgraded = 0, entries = 0;
         // Stack maps name the common supertypes of merged values: they are looked up in the jar itself, then the JDK.
         try (URLClassLoader jar = new URLClassLoader(new URL[] {in.toUri().toURL()}, ClassLoader.getPlatformClassLoader());
              ZipInputStream zin = new ZipInputStream(Files.newInputStream(in));
@@ -47,6 +55,7 @@ final class ClassFileUpgrade {
                     ClassHierarchyResolver.defaultResolver().orElse(ClassHierarchyResolver.ofResourceParsing(jar))));
             for (ZipEntry e; (e = zin.getNextEntry()) != null;) {
                 byte[] bytes = zin.readAllBytes();
+                entries++;
                 // META-INF/versions/… holds module-info only; it is not read from the class path.
                 if (!e.isDirectory() && e.getName().endsWith(".class") && !e.getName().startsWith("META-INF/")) {
                     ClassModel cm = cf.parse(bytes);
@@ -64,6 +73,7 @@ final class ClassFileUpgrade {
         } catch (IllegalArgumentException | UncheckedIOException e) {
             throw new IOException(in + ": " + e.getMessage(), e);
         }
+        if (entries == 0) throw new IOException(in + ": not a jar (no entries)");
         return upgraded;
     }
 

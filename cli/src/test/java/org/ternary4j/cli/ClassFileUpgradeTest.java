@@ -71,6 +71,13 @@ class ClassFileUpgradeTest {
         }
     }
 
+    @Test
+    void aFileThatIsNoJarIsRefusedByName(@TempDir Path dir) throws IOException {
+        Path bad = Files.writeString(dir.resolve("bad.jar"), "not a jar");
+        IOException e = org.junit.jupiter.api.Assertions.assertThrows(IOException.class, () -> ClassFileUpgrade.upgrade(bad, dir.resolve("out.jar")));
+        assertEquals(bad + ": not a jar (no entries)", e.getMessage());
+    }
+
     private static boolean isClass(String name) {
         return name.endsWith(".class") && !name.startsWith("META-INF/");
     }
