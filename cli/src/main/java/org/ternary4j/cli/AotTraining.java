@@ -12,9 +12,9 @@ import org.ternary4j.formats.safetensors.SafetensorsWriter;
 import org.ternary4j.formats.safetensors.TensorSpec;
 
 /**
- * The launcher's training run for the JVM's ahead-of-time cache ({@code -XX:AOTCacheOutput}): a
- * small safetensors {@code quantize} of every float type, so the cache holds the classes and the
- * method profiles of the common short job. {@code java … AotTraining DIR}; DIR is a scratch folder,
+ * The launcher's training run for its start-up cache (a dynamic CDS archive, {@code
+ * -XX:ArchiveClassesAtExit}): a small safetensors {@code quantize} of every float type, so the
+ * archive holds the classes, lambdas and method-handle forms of the common short job. {@code java … AotTraining DIR}; DIR is a scratch folder,
  * emptied afterwards.
  */
 final class AotTraining {
@@ -22,8 +22,8 @@ final class AotTraining {
 
     public static void main(String[] args) throws IOException {
         if (args.length != 1) throw new IllegalArgumentException("usage: AotTraining SCRATCH_DIR");
-        int code = run(Path.of(args[0]));
-        if (code != 0) System.exit(code);
+        // Exits as Main does: System.exit starts the JDK's logging (it may log the exit), whose classes the cache should hold too.
+        System.exit(run(Path.of(args[0])));
     }
 
     /** Writes the input under {@code scratch}, quantizes it, deletes what it wrote; returns quantize's exit code. */

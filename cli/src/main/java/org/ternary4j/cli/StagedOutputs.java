@@ -18,6 +18,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.stream.Stream;
+import org.ternary4j.formats.TempPaths;
 
 /**
  * All of a command's outputs or none: each output is written under its own name into a hidden
@@ -58,7 +59,7 @@ final class StagedOutputs implements AutoCloseable {
         Stage stage = stages.get(parent);
         if (stage == null) {
             removeAbandoned(parent);
-            Path folder = Files.createTempDirectory(parent, PREFIX);
+            Path folder = TempPaths.createDirectory(parent, PREFIX);
             FileChannel lock = FileChannel.open(folder.resolve(LOCK), StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
             lock.lock();
             stage = new Stage(folder, lock);

@@ -60,7 +60,7 @@ public final class AtomicOutput implements AutoCloseable {
         if (dir == null || !Files.isDirectory(dir)) throw new IOException(target + ": output folder does not exist");
         removeStaleTemporaries(dir, abs.getFileName().toString());
         while (true) {
-            Path temp = Files.createTempFile(dir, tempPrefix(abs.getFileName().toString()), TEMP_SUFFIX);
+            Path temp = TempPaths.createFile(dir, tempPrefix(abs.getFileName().toString()), TEMP_SUFFIX);
             WRITING.add(temp);
             FileChannel channel = null;
             try {

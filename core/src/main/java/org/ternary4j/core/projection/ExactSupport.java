@@ -110,7 +110,8 @@ public final class ExactSupport {
             int rest = buckets - 1, maxKey = this.maxKey, keyShift = this.keyShift;
             long[] sum = this.sum;
             Arrays.fill(sum, 0, buckets, 0L);
-            for (int i = 0; i < n; i++) {
+            if (GroupPasses.vectorsInUse()) countKept(x, n);
+            else for (int i = 0; i < n; i++) {
                 int bits = Float.floatToRawIntBits(x[i]);
                 sum[Math.min(maxKey - (bits >>> keyShift), rest)] += bits + COUNT_UNIT;
             }
@@ -122,6 +123,22 @@ public final class ExactSupport {
             }
             count[rest] = 0;
             sum[rest] = 0;
+        }
+
+        /**
+         * countPacked's bucket sums for every bucket but the last, whose magnitudes (about a third
+         * of a Gaussian row's) are first dropped a vector at a time: about a quarter less CPU time
+         * than counting every magnitude. The last bucket's sum is left 0.
+         */
+        private void countKept(float[] x, int n) {
+            int maxKey = this.maxKey, keyShift = this.keyShift;
+            long[] sum = this.sum;
+            int[] kept = indices(n + 64); // free until the candidates are gathered; room for one vector store past the last
+            int k = GroupPasses.bitsAtLeast(x, n, (maxKey - (buckets - 1) + 1) << keyShift, kept);
+            for (int j = 0; j < k; j++) {
+                int bits = kept[j];
+                sum[maxKey - (bits >>> keyShift)] += bits + COUNT_UNIT;
+            }
         }
 
         /** Counts and sums the magnitudes by bucket, a count and a fixed-point sum each. */
@@ -235,10 +252,10 @@ public final class ExactSupport {
             return keys;
         }
 
-        /** The same for indices. */
+        /** The same for indices, with room for one vector store past a largest group's. */
         int[] indices(int n) {
-            if (n > REUSE_LIMIT) return new int[n];
-            if (indices.length < n) indices = new int[Math.min(REUSE_LIMIT, Math.max(n, indices.length * 2))];
+            if (n > REUSE_LIMIT + 64) return new int[n];
+            if (indices.length < n) indices = new int[Math.min(REUSE_LIMIT + 64, Math.max(n, indices.length * 2))];
             return indices;
         }
     }

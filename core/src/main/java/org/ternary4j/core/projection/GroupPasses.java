@@ -126,6 +126,15 @@ public final class GroupPasses {
         return k;
     }
 
+    /**
+     * Writes into {@code out} the bits of the magnitudes x[i] (x ≥ 0) whose bits are at least
+     * {@code lo}, in index order, and returns how many; {@code out} needs room for that many plus
+     * one vector (at most n). Vector form only: callers keep their own scalar loop.
+     */
+    static int bitsAtLeast(float[] x, int n, int lo, int[] out) {
+        return Vectors.bitsAtLeast(x, n, lo, out);
+    }
+
     /** codes[i] = sign(w[i]) where |w[i]|'s bits exceed thr, 0 elsewhere. */
     static void signsAbove(float[] w, int n, int thr, byte[] codes) {
         scalarSignsAbove(w, vectors ? Vectors.signsAbove(w, n, thr, codes) : 0, n, thr, codes);
@@ -200,6 +209,22 @@ public final class GroupPasses {
                 out[k] = i;
                 int d = Float.floatToRawIntBits(x[i]) - lo;
                 k += d >= 0 & d < span ? 1 : 0;
+            }
+            return k;
+        }
+
+        static int bitsAtLeast(float[] x, int n, int lo, int[] out) {
+            int k = 0, i = 0;
+            for (int bound = I.loopBound(n); i < bound; i += I.length()) {
+                IntVector bits = FloatVector.fromArray(F, x, i).reinterpretAsInts();
+                VectorMask<Integer> keep = bits.compare(VectorOperators.GE, lo);
+                bits.compress(keep).intoArray(out, k);
+                k += keep.trueCount();
+            }
+            for (; i < n; i++) {
+                int bits = Float.floatToRawIntBits(x[i]);
+                out[k] = bits;
+                k += bits >= lo ? 1 : 0;
             }
             return k;
         }

@@ -44,6 +44,24 @@ class ExactSupportTest {
         }
     }
 
+    /** The same with the vector passes in use, which count only the magnitudes above the never-kept last bucket. */
+    @Test
+    void bucketScanWithTheVectorPassesEqualsSortedScan() {
+        boolean before = GroupPasses.vectorsInUse();
+        try {
+            GroupPasses.useVectorsNow(true);
+            RandomVectors gen = new RandomVectors(13);
+            for (int k = 0; k < 1500; k++) {
+                float[] w = gen.next(ExactSupport.SMALL + 1 + gen.nextInt(k % 10 == 0 ? 70_000 : 5000));
+                float[] x = new float[w.length];
+                for (int i = 0; i < w.length; i++) x[i] = Math.abs(w[i]);
+                assertSameSupport(x);
+            }
+        } finally {
+            GroupPasses.useVectorsNow(before);
+        }
+    }
+
     /** The per-thread work arrays grow for a large group and are then reused, longer than needed, for small ones. */
     @Test
     void reusedWorkArraysAfterALargeGroup() {

@@ -72,6 +72,21 @@ class GroupPassesTest {
     }
 
     @Test
+    void bitsAtLeastAreTheBruteForceOnes() {
+        for (int n : LENGTHS) {
+            float[] x = abs(weights(n, 53 + n));
+            for (int lo : new int[] {0, 1, Float.floatToRawIntBits(0.01f), Float.floatToRawIntBits(0.25f), Float.floatToRawIntBits(0.25f) + 1, Integer.MAX_VALUE}) {
+                int[] expected = new int[n];
+                int k = 0;
+                for (int i = 0; i < n; i++) if (Float.floatToRawIntBits(x[i]) >= lo) expected[k++] = Float.floatToRawIntBits(x[i]);
+                int[] vector = new int[n + 16];
+                assertEquals(k, GroupPasses.bitsAtLeast(x, n, lo, vector), "n=" + n + " lo=" + lo);
+                assertArrayEquals(java.util.Arrays.copyOf(expected, k), java.util.Arrays.copyOf(vector, k));
+            }
+        }
+    }
+
+    @Test
     void signsAboveTheCut() {
         for (int n : LENGTHS) {
             float[] w = weights(n, 77 + n);
