@@ -32,6 +32,8 @@ public final class TapConv {
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
     private static final int L = F.length();
     private static final long VB = (long) L * Float.BYTES;
+    /** Vectors of output pixels per block: a channel pair's sixteen FMA chains. */
+    private static final int BLOCK = 8;
     private static final ByteOrder ORDER = ByteOrder.nativeOrder();
     /** Whether the taps are gathered with 16-lane compressing stores (AVX-512); otherwise one code at a time. */
     private static final boolean COMPRESS = IntVector.SPECIES_PREFERRED.length() >= ReductionLayout.STEP;
@@ -281,9 +283,9 @@ public final class TapConv {
         /** Channel pairs [q0, q1) of image img, read from frame memory d, into y. */
         void image(MemorySegment d, int img, float[] y, int q0, int q1) {
             int oh = frame.outH(), ow = frame.outW(), pitch = frame.pitch(), rv = pitch / L, rows = scale.length;
-            // whole rows per block, at least four vectors, an even number of rows when pooling; the
-            // last block takes what is left below two blocks (14 rows of one vector: 4, 4 and 6)
-            int rowsPerBlock = Math.max(1, 4 / rv);
+            // whole rows per block, about BLOCK vectors, an even number of rows when pooling; the
+            // last block takes what is left below two blocks (14 rows of one vector: 8 and 6)
+            int rowsPerBlock = Math.max(1, BLOCK / rv);
             if (finish.pool() && rowsPerBlock % 2 != 0) rowsPerBlock++;
             int blockLen = (2 * rowsPerBlock - 1) * pitch;
             float[] tmp = Scratch.floats(Scratch.Slot.SUMS, 2 * blockLen);
@@ -299,9 +301,10 @@ public final class TapConv {
                     int a = 2 * q, b = Math.min(a + 1, rows - 1);
                     Pair p = new Pair(a * cap, b * cap, count[a], scale[a], scale[b]);
                     int v = 0;
-                    if (vectors == 6) {
-                        pair6(d, off, sign, p, j, tmp, 0, blockLen);
-                        v = 6;
+                    for (; v + 8 <= vectors; v += 8) pair8(d, off, sign, p, j + v * VB, tmp, v * L, blockLen + v * L);
+                    if (v + 6 <= vectors) {
+                        pair6(d, off, sign, p, j + v * VB, tmp, v * L, blockLen + v * L);
+                        v += 6;
                     }
                     for (; v + 4 <= vectors; v += 4) pair4(d, off, sign, p, j + v * VB, tmp, v * L, blockLen + v * L);
                     if (v + 2 <= vectors) {
@@ -414,6 +417,49 @@ public final class TapConv {
         z.add(b1.mul(p.kb())).intoArray(tmp, tb + L);
         z.add(b2.mul(p.kb())).intoArray(tmp, tb + 2 * L);
         z.add(b3.mul(p.kb())).intoArray(tmp, tb + 3 * L);
+    }
+
+    /** {@link #pair4} for eight vectors: sixteen chains, and the offset and sign loads of a tap shared by twice the FMAs. */
+    private static void pair8(MemorySegment d, int[] off, float[] sign, Pair p, long j, float[] tmp, int ta, int tb) {
+        FloatVector z = FloatVector.zero(F);
+        FloatVector a0 = z, a1 = z, a2 = z, a3 = z, a4 = z, a5 = z, a6 = z, a7 = z, b0 = z, b1 = z, b2 = z, b3 = z, b4 = z, b5 = z, b6 = z, b7 = z;
+        for (int e = p.a(), f = p.b(), end = p.a() + p.count(); e < end; e++, f++) {
+            long at = off[e] * (long) Float.BYTES + j, bt = off[f] * (long) Float.BYTES + j;
+            FloatVector s = FloatVector.broadcast(F, sign[e]), t = FloatVector.broadcast(F, sign[f]);
+            a0 = s.fma(FloatVector.fromMemorySegment(F, d, at, ORDER), a0);
+            a1 = s.fma(FloatVector.fromMemorySegment(F, d, at + VB, ORDER), a1);
+            a2 = s.fma(FloatVector.fromMemorySegment(F, d, at + 2 * VB, ORDER), a2);
+            a3 = s.fma(FloatVector.fromMemorySegment(F, d, at + 3 * VB, ORDER), a3);
+            a4 = s.fma(FloatVector.fromMemorySegment(F, d, at + 4 * VB, ORDER), a4);
+            a5 = s.fma(FloatVector.fromMemorySegment(F, d, at + 5 * VB, ORDER), a5);
+            a6 = s.fma(FloatVector.fromMemorySegment(F, d, at + 6 * VB, ORDER), a6);
+            a7 = s.fma(FloatVector.fromMemorySegment(F, d, at + 7 * VB, ORDER), a7);
+            b0 = t.fma(FloatVector.fromMemorySegment(F, d, bt, ORDER), b0);
+            b1 = t.fma(FloatVector.fromMemorySegment(F, d, bt + VB, ORDER), b1);
+            b2 = t.fma(FloatVector.fromMemorySegment(F, d, bt + 2 * VB, ORDER), b2);
+            b3 = t.fma(FloatVector.fromMemorySegment(F, d, bt + 3 * VB, ORDER), b3);
+            b4 = t.fma(FloatVector.fromMemorySegment(F, d, bt + 4 * VB, ORDER), b4);
+            b5 = t.fma(FloatVector.fromMemorySegment(F, d, bt + 5 * VB, ORDER), b5);
+            b6 = t.fma(FloatVector.fromMemorySegment(F, d, bt + 6 * VB, ORDER), b6);
+            b7 = t.fma(FloatVector.fromMemorySegment(F, d, bt + 7 * VB, ORDER), b7);
+        }
+        float ka = p.ka(), kb = p.kb();
+        z.add(a0.mul(ka)).intoArray(tmp, ta);
+        z.add(a1.mul(ka)).intoArray(tmp, ta + L);
+        z.add(a2.mul(ka)).intoArray(tmp, ta + 2 * L);
+        z.add(a3.mul(ka)).intoArray(tmp, ta + 3 * L);
+        z.add(a4.mul(ka)).intoArray(tmp, ta + 4 * L);
+        z.add(a5.mul(ka)).intoArray(tmp, ta + 5 * L);
+        z.add(a6.mul(ka)).intoArray(tmp, ta + 6 * L);
+        z.add(a7.mul(ka)).intoArray(tmp, ta + 7 * L);
+        z.add(b0.mul(kb)).intoArray(tmp, tb);
+        z.add(b1.mul(kb)).intoArray(tmp, tb + L);
+        z.add(b2.mul(kb)).intoArray(tmp, tb + 2 * L);
+        z.add(b3.mul(kb)).intoArray(tmp, tb + 3 * L);
+        z.add(b4.mul(kb)).intoArray(tmp, tb + 4 * L);
+        z.add(b5.mul(kb)).intoArray(tmp, tb + 5 * L);
+        z.add(b6.mul(kb)).intoArray(tmp, tb + 6 * L);
+        z.add(b7.mul(kb)).intoArray(tmp, tb + 7 * L);
     }
 
     /** {@link #pair4} for six vectors (twelve chains; a block of 6 one-vector rows would otherwise end in a two-vector, four-chain step). */
