@@ -10,7 +10,9 @@ import org.ternary4j.core.TernaryTensor;
  * matrices; many groups run in parallel, one group's rows otherwise. Two shapes too small for the
  * padded layouts keep base-3 codes instead and decode them per call: depthwise convs
  * ({@link DepthwiseConv}) and 1×1 convs with one scale per output channel ({@link CompactPointwise}).
- * A batch of at least one image per thread is shared by whole images ({@link Batching}).
+ * A batch of at least one image per thread is shared by whole images ({@link Batching}). On the
+ * exact path, stride-1 convs of one group with one scale per row skip all of that and run over
+ * their nonzero codes with the layer's finish in the same pass ({@link #forwardFinished}, {@link TapConv}).
  */
 public final class TernaryConv2d {
     private final PackedTernaryMatrix[] groups;
