@@ -291,7 +291,7 @@ public final class TapConv {
             int rowsPerBlock = Math.max(1, BLOCK / rv);
             if (finish.pool() && rowsPerBlock % 2 != 0) rowsPerBlock++;
             int blockLen = (2 * rowsPerBlock - 1) * pitch;
-            float[] tmp = Scratch.floats(Scratch.Slot.SUMS, 2 * blockLen);
+            float[] tmp = Scratch.floats(Scratch.Slot.TAP_BLOCK, 2 * blockLen);
             int outPlane = finish.pool() ? (oh / 2) * (ow / 2) : oh * ow, yImage = img * rows * outPlane;
             int[] off = taps.off(), count = taps.count();
             float[] sign = taps.sign();
