@@ -13,6 +13,7 @@ import org.ternary4j.runtime.kernel.Fp32Matrix;
 import org.ternary4j.runtime.kernel.PackedTernaryMatrix;
 import org.ternary4j.runtime.kernel.PanelGemm;
 import org.ternary4j.runtime.kernel.Parallel;
+import org.ternary4j.runtime.kernel.TapConv;
 
 /**
  * The executable form of a graph node (or of a Conv/Gemm with the BatchNormalization and Relu
@@ -55,6 +56,18 @@ final class CompiledOps {
         if (x.rank() != 4) throw new IllegalArgumentException("only 2-D convolution (rank-4 input) is supported, got rank " + x.rank());
     }
 
+    /** The epilogue as {@link TapConv} finishes a conv's rows, or null when it has parts the taps leave to {@link ConvFinish} (α, HardSwish). */
+    private static TapConv.Finish taps(Epilogue e) {
+        if (e.alpha() != 1f || e.swish() != null) return null;
+        return new TapConv.Finish(e.bias(), e.scale(), e.shift(), e.relu(), e.pool());
+    }
+
+    /** A conv's output shape [n, channels, outH, outW], halved by the epilogue's 2×2 pool. */
+    private static int[] finishedShape(int[] in, int channels, ConvGeometry geo, int kh, int kw, Epilogue e) {
+        int oh = geo.outH(in[2], kh), ow = geo.outW(in[3], kw);
+        return e.pool() ? new int[] {in[0], channels, oh / 2, ow / 2} : new int[] {in[0], channels, oh, ow};
+    }
+
     /** Conv with packed ternary weights and a fused epilogue (which adds the conv's bias). */
     record TernaryConv(TernaryLayers.Conv layer, Epilogue epilogue) implements Op {
         public Tensor[] run(Tensor[] in, boolean exact, Parallel par) {
@@ -62,6 +75,9 @@ final class CompiledOps {
             requireRank4(x);
             ConvGeometry geo = geometry(layer.window().resolve(x), layer.window().groups());
             int[] s = x.shape();
+            TapConv.Finish f = exact ? taps(epilogue) : null;
+            float[] y = f == null ? null : layer.conv().forwardFinished(x.floats(), s[0], s[1], s[2], s[3], geo, f, par);
+            if (y != null) return one(new Tensor.F32(finishedShape(s, layer.conv().outChannels(), geo, layer.conv().kernelH(), layer.conv().kernelW(), epilogue), y));
             return one(ConvFinish.apply(epilogue, layer.conv().forwardRaw(x.floats(), s[0], s[1], s[2], s[3], geo, exact, par)));
         }
     }
@@ -73,6 +89,9 @@ final class CompiledOps {
             requireRank4(x);
             ConvGeometry geo = geometry(window.resolve(x), window.groups());
             int[] s = x.shape();
+            TapConv.Finish f = taps(epilogue);
+            float[] y = f == null ? null : conv.forwardFinished(x.floats(), s[0], s[1], s[2], s[3], geo, f, par);
+            if (y != null) return one(new Tensor.F32(finishedShape(s, conv.outChannels(), geo, conv.kernelH(), conv.kernelW(), epilogue), y));
             return one(ConvFinish.apply(epilogue, conv.forwardRaw(x.floats(), s[0], s[1], s[2], s[3], geo, par)));
         }
     }

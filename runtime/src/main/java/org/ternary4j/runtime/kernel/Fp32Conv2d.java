@@ -34,6 +34,14 @@ public final class Fp32Conv2d {
         return outChannels;
     }
 
+    public int kernelH() {
+        return kh;
+    }
+
+    public int kernelW() {
+        return kw;
+    }
+
     /** x is [n, c, h, w]; returns [n, outChannels, outH, outW]. */
     public float[] forward(float[] x, int n, int c, int h, int wd, ConvGeometry geo, Parallel par) {
         return forwardRaw(x, n, c, h, wd, geo, par).compact();
@@ -65,6 +73,25 @@ public final class Fp32Conv2d {
             else body.run(0, groups);
         }
         return new ConvOutput(y, n, outChannels, oh, ow, pitch);
+    }
+
+    /**
+     * The conv and {@code f} in one pass through {@link TapConv} (one group, stride 1, finite x):
+     * [n, outChannels, outH, outW] or pooled, the same bits as {@link #forwardRaw} with f applied
+     * after it; null where that does not apply.
+     */
+    public float[] forwardFinished(float[] x, int n, int c, int h, int wd, ConvGeometry geo, TapConv.Finish f, Parallel par) {
+        if (groups != 1 || geo.groups() != 1 || !TapConv.applies(1, kw, geo, wd)) return null;
+        if (c != inPerGroup) throw new IllegalArgumentException("conv: input has " + c + " channels, weight expects " + inPerGroup);
+        if (x.length != (long) n * c * h * wd) throw new IllegalArgumentException("conv: input has " + x.length + " values for [" + n + ", " + c + ", " + h + ", " + wd + "]");
+        int oh = geo.outH(h, kh), ow = geo.outW(wd, kw);
+        // the pads of a channel pair's shorter tap list read a real input at offset 0: 0·∞ would be NaN
+        if (f.pool() && (oh < 2 || ow < 2) || !FloatKernels.allFinite(x, 0, x.length)) return null;
+        int plane = f.pool() ? (oh / 2) * (ow / 2) : oh * ow;
+        float[] y = Buffers.floats(Math.multiplyExact(n, Math.multiplyExact(outChannels, plane)));
+        boolean share = (long) outChannels * inPerGroup * kh * kw * oh * ow >= TernaryConv2d.SERIAL_FLOAT_CONV_WORK;
+        TapConv.forwardFloat(w, outChannels, kh, kw, x, n, c, h, wd, geo, f, y, par, share);
+        return y;
     }
 
     /** Which image of an input [n, c, h, w] a call works on. */

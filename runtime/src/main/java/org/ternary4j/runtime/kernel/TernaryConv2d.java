@@ -10,7 +10,9 @@ import org.ternary4j.core.TernaryTensor;
  * matrices; many groups run in parallel, one group's rows otherwise. Two shapes too small for the
  * padded layouts keep base-3 codes instead and decode them per call: depthwise convs
  * ({@link DepthwiseConv}) and 1×1 convs with one scale per output channel ({@link CompactPointwise}).
- * A batch of at least one image per thread is shared by whole images ({@link Batching}).
+ * A batch of at least one image per thread is shared by whole images ({@link Batching}). On the
+ * exact path, stride-1 convs of one group with one scale per row skip all of that and run over
+ * their nonzero codes with the layer's finish in the same pass ({@link #forwardFinished}, {@link TapConv}).
  */
 public final class TernaryConv2d {
     private final PackedTernaryMatrix[] groups;
@@ -134,6 +136,26 @@ public final class TernaryConv2d {
         int oh = geo.outH(h, kernel.kh()), ow = geo.outW(w, kernel.kw());
         PackedTernaryMatrix[] mats = compact == null ? groups : new PackedTernaryMatrix[] {compact.unpack()};
         return new ConvOutput(forwardPerPixel(mats, x, n, c, h, w, geo, exact, par), n, kernel.outChannels(), oh, ow, ow);
+    }
+
+    /**
+     * The exact path's fused form, where {@link TapConv} applies and x is finite: the product, the
+     * scale and {@code f} in one pass, [n, outChannels, outH, outW] or pooled, the same bits as
+     * {@link #forwardRaw} with f applied after it. Null where it does not apply: the caller then
+     * takes {@link #forwardRaw} and finishes the rows itself.
+     */
+    public float[] forwardFinished(float[] x, int n, int c, int h, int w, ConvGeometry geo, TapConv.Finish f, Parallel par) {
+        if (depthwise != null || compact != null || groups.length != 1 || geo.groups() != 1 || !TapConv.applies(groups[0], 1, kernel.kw(), geo, w)) return null;
+        if (c != kernel.inPerGroup()) throw new IllegalArgumentException("conv: input has " + c + " channels, weights expect " + kernel.inPerGroup());
+        if (x.length != (long) n * c * h * w) throw new IllegalArgumentException("conv: input has " + x.length + " values for [" + n + ", " + c + ", " + h + ", " + w + "]");
+        int oh = geo.outH(h, kernel.kh()), ow = geo.outW(w, kernel.kw());
+        if (f.pool() && (oh < 2 || ow < 2)) return null;
+        if (!FloatKernels.allFinite(x, 0, x.length)) return null;
+        int plane = f.pool() ? (oh / 2) * (ow / 2) : oh * ow;
+        float[] y = Buffers.floats(Math.multiplyExact(n, Math.multiplyExact(kernel.outChannels(), plane)));
+        boolean share = (long) kernel.outChannels() * FloatKernels.usedSteps(groups[0].layout()) * ReductionLayout.STEP * oh * ow >= SERIAL_CONV_WORK;
+        TapConv.forward(groups[0], kernel.kh(), kernel.kw(), x, n, c, h, w, geo, f, y, par, share);
+        return y;
     }
 
     /**
