@@ -22,8 +22,10 @@ public final class LayerSolver {
         Solution plain = plain(p, projection);
         Solution s = steps.weighted() ? weighted(p, d) : plain;
         if (steps.refit()) s = better(s, refit(p, s));
+        TernaryGptq.Factor factor = null; // every round's: it depends on H alone
         for (int round = 0; round < steps.gptqRounds(); round++) {
-            byte[] codes = TernaryGptq.codes(p, s.pos(), s.neg(), steps.actOrder());
+            if (factor == null) factor = TernaryGptq.factor(p, steps.actOrder());
+            byte[] codes = TernaryGptq.codes(p, factor, s.pos(), s.neg());
             float[] pos = s.pos().clone(), neg = s.neg() == null ? null : s.neg().clone();
             if (steps.descent()) {
                 ScaleRefit.refit(p, codes, pos, neg);

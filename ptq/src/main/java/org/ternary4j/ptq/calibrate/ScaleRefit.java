@@ -3,6 +3,8 @@ package org.ternary4j.ptq.calibrate;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import jdk.incubator.vector.DoubleVector;
+import jdk.incubator.vector.VectorSpecies;
 
 /**
  * Output-error-aware scales: with the codes fixed, the scales that minimise
@@ -14,6 +16,8 @@ import java.util.List;
 public final class ScaleRefit {
     /** Past this many unknowns in one system the refit is skipped (the scales are kept). */
     static final int MAX_UNKNOWNS = 4096;
+    private static final VectorSpecies<Double> SPECIES = DoubleVector.SPECIES_PREFERRED;
+    private static final int LANES = SPECIES.length();
 
     private ScaleRefit() {}
 
@@ -47,38 +51,10 @@ public final class ScaleRefit {
         if (ids.length == 0) return;
         int m = ids.length;
         double[] g = new double[m * m], b = new double[m];
-        double[][] c = new double[m][k];
-        double[][] hc = new double[m][];
-        double[] hw = new double[k], wr = new double[k];
-        // Each c_u is nonzero only on its group's codes: the products below visit those entries
-        // alone, in increasing index order as a full dot product would (the same sums to the bit),
-        // which makes the refit of small groups (block:16: 96 unknowns per row of 1536) affordable.
-        int[][] support = new int[m][];
-        int[] count = new int[m];
-        for (int u = 0; u < m; u++) hc[u] = new double[k];
+        RowSystem row = new RowSystem(k);
         for (int r : rows) {
-            for (double[] v : c) Arrays.fill(v, 0);
-            Arrays.fill(count, 0);
-            int[] at = new int[k];
-            for (int j = 0; j < k; j++) {
-                int q = r * k + j;
-                wr[j] = p.w()[q];
-                at[j] = -1;
-                if (codes[q] == 0) continue;
-                int u = Arrays.binarySearch(ids, unknown(codes[q], groupOf[q], two));
-                c[u][j] = two ? (codes[q] > 0 ? 1 : -1) : codes[q];
-                at[j] = u;
-                count[u]++;
-            }
-            for (int u = 0; u < m; u++) support[u] = new int[count[u]];
-            Arrays.fill(count, 0);
-            for (int j = 0; j < k; j++) if (at[j] >= 0) support[at[j]][count[at[j]]++] = j;
-            mul(p.h(), wr, hw, k);
-            for (int u = 0; u < m; u++) mul(p.h(), c[u], hc[u], k);
-            for (int u = 0; u < m; u++) {
-                b[u] += dot(c[u], hw, support[u]);
-                for (int v = 0; v < m; v++) g[u * m + v] += dot(c[u], hc[v], support[u]);
-            }
+            row.load(p, r, codes, groupOf, two, ids);
+            row.addTo(g, b, m, p.h());
         }
         double[] s = nonNegative(g, b, m);
         for (int u = 0; u < m; u++) {
@@ -86,12 +62,94 @@ public final class ScaleRefit {
             boolean negative = two && ids[u] % 2 == 1;
             if (negative) neg[grp] = (float) s[u];
             else pos[grp] = (float) s[u];
-            if (s[u] == 0) {
-                for (int r : rows) {
-                    for (int j = 0; j < k; j++) {
-                        int q = r * k + j;
-                        if (codes[q] != 0 && unknown(codes[q], groupOf[q], two) == ids[u]) codes[q] = 0;
-                    }
+        }
+        for (int r : rows) {
+            for (int q = r * k; q < r * k + k; q++) {
+                if (codes[q] != 0 && s[Arrays.binarySearch(ids, unknown(codes[q], groupOf[q], two))] == 0) codes[q] = 0;
+            }
+        }
+    }
+
+    /**
+     * One row's share of the normal equations: for the unknowns u, v it touches, G_uv += c_uᵀ H c_v and
+     * b_u += c_uᵀ H w, where c_u is ±1 on u's codes. Each sum runs as the dense products it stands for
+     * would (H c_v's entry i is Σ_j H[j][i]·c_v[j] over c_v's nonzeros j in ascending order, c_uᵀ of it
+     * over u's nonzeros in ascending order), visiting nonzeros only and only at the inputs some
+     * unknown uses; only G's lower triangle is formed, the only part the factorisation reads.
+     */
+    private static final class RowSystem {
+        private final int k;
+        private final double[] wr, hw, hcv;
+        private final int[] at;      // the local unknown of each input, −1 for code 0
+        private final double[] sign; // each input's ±1
+        private int[] nonzero = new int[0], start = new int[1], members = new int[0], global = new int[0];
+        private int count, unknowns;
+
+        RowSystem(int k) {
+            this.k = k;
+            wr = new double[k];
+            hw = new double[k];
+            hcv = new double[k];
+            at = new int[k];
+            sign = new double[k];
+        }
+
+        /** The row's codes grouped by unknown; {@code ids} maps local unknowns to the system's. */
+        void load(LayerProblem p, int r, byte[] codes, int[] groupOf, boolean two, int[] ids) {
+            int base = r * k;
+            int[] localOf = new int[k];
+            int n = 0;
+            int[] seen = new int[k];
+            for (int j = 0; j < k; j++) {
+                wr[j] = p.w()[base + j];
+                int q = base + j;
+                if (codes[q] == 0) {
+                    at[j] = -1;
+                    continue;
+                }
+                sign[j] = two ? (codes[q] > 0 ? 1 : -1) : codes[q];
+                localOf[n] = Arrays.binarySearch(ids, unknown(codes[q], groupOf[q], two));
+                seen[n++] = j;
+            }
+            count = n;
+            nonzero = Arrays.copyOf(seen, n);
+            // Local unknowns: the distinct system unknowns of this row, ascending.
+            int[] sorted = Arrays.stream(localOf, 0, n).distinct().sorted().toArray();
+            unknowns = sorted.length;
+            global = sorted;
+            start = new int[unknowns + 1];
+            for (int i = 0; i < n; i++) start[Arrays.binarySearch(sorted, localOf[i]) + 1]++;
+            for (int u = 0; u < unknowns; u++) start[u + 1] += start[u];
+            members = new int[n];
+            int[] fill = Arrays.copyOf(start, unknowns);
+            for (int i = 0; i < n; i++) { // ascending inputs within each unknown
+                int u = Arrays.binarySearch(sorted, localOf[i]);
+                members[fill[u]++] = nonzero[i];
+                at[nonzero[i]] = u;
+            }
+        }
+
+        void addTo(double[] g, double[] b, int m, double[] h) {
+            mulRows(h, wr, hw, k);
+            for (int u = 0; u < unknowns; u++) {
+                double s = 0;
+                for (int t = start[u]; t < start[u + 1]; t++) s += sign[members[t]] * hw[members[t]];
+                b[global[u]] += s;
+            }
+            for (int v = 0; v < unknowns; v++) {
+                // H c_v at every input some unknown u ≥ v uses.
+                for (int t = 0; t < count; t++) {
+                    int i = nonzero[t];
+                    if (at[i] < v) continue;
+                    double o = 0;
+                    for (int e = start[v]; e < start[v + 1]; e++) o += h[members[e] * k + i] * sign[members[e]];
+                    hcv[i] = o;
+                }
+                int gv = global[v];
+                for (int u = v; u < unknowns; u++) {
+                    double s = 0;
+                    for (int t = start[u]; t < start[u + 1]; t++) s += sign[members[t]] * hcv[members[t]];
+                    g[global[u] * m + gv] += s;
                 }
             }
         }
@@ -121,16 +179,16 @@ public final class ScaleRefit {
                 for (int c = 0; c < f; c++) gs[a * f + c] = g[idx.get(a) * m + idx.get(c)];
                 trace += gs[a * f + a];
             }
-            double[] l = new double[f * f];
+            double[] l = new double[f * f]; // the upper factor U = Lᵀ: its rows are L's columns
             int first = 0;
             if (previous != null) {
                 first = pinned;
-                for (int i = 0; i < f; i++) {
-                    int from = i < pinned ? i : i + 1;
-                    System.arraycopy(previous, from * previousSize, l, i * f, Math.min(i + 1, pinned));
+                for (int c = 0; c < pinned; c++) {
+                    System.arraycopy(previous, c * previousSize + c, l, c * f + c, pinned - c);
+                    System.arraycopy(previous, c * previousSize + pinned + 1, l, c * f + pinned, f - pinned);
                 }
             }
-            l = Linalg.choleskyFrom(gs, f, l, first);
+            l = Linalg.upperFrom(gs, f, l, first);
             double[] x = l == null ? null : Linalg.substitute(l, bs, f);
             if (x == null) { // codes that are linearly dependent under H: a tiny ridge makes it solvable
                 for (int a = 0; a < f; a++) gs[a * f + a] += 1e-9 * trace / f;
@@ -151,19 +209,17 @@ public final class ScaleRefit {
         }
     }
 
-    private static void mul(double[] h, double[] x, double[] out, int k) {
+    /** out[i] = Σ_j H[j][i]·x[j] over the j with x[j] ≠ 0 in ascending order (H's rows, lanes over i). */
+    private static void mulRows(double[] h, double[] x, double[] out, int k) {
         Arrays.fill(out, 0);
         for (int j = 0; j < k; j++) {
             double xj = x[j];
             if (xj == 0) continue;
-            for (int i = 0; i < k; i++) out[i] += h[j * k + i] * xj; // H is symmetric: walk row j
+            int row = j * k, i = 0;
+            for (; i + LANES <= k; i += LANES) {
+                DoubleVector.fromArray(SPECIES, out, i).add(DoubleVector.fromArray(SPECIES, h, row + i).mul(xj)).intoArray(out, i);
+            }
+            for (; i < k; i++) out[i] += h[row + i] * xj;
         }
-    }
-
-    /** Σ a[i]·b[i] over the indices where a is nonzero (increasing). */
-    private static double dot(double[] a, double[] b, int[] nonzero) {
-        double s = 0;
-        for (int i : nonzero) s += a[i] * b[i];
-        return s;
     }
 }
