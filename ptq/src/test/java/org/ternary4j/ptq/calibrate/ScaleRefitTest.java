@@ -57,7 +57,10 @@ class ScaleRefitTest {
         assertTrue(pinnedSomewhere > 60, "the problems pin scales (" + pinnedSomewhere + ")");
     }
 
-    /** The same pinning rule, each reduced system factorised from scratch by the textbook row-by-row loop. */
+    /**
+     * The same pinning rule, each reduced system factorised from scratch by the textbook row-by-row
+     * loop (with the solver's ridge where a system is not positive definite).
+     */
     static double[] refactorising(double[] g, double[] b, int m) {
         boolean[] free = new boolean[m];
         for (int u = 0; u < m; u++) free[u] = g[u * m + u] > 0;
@@ -73,13 +76,13 @@ class ScaleRefitTest {
                 bs[a] = b[idx.get(a)];
                 for (int c = 0; c < f; c++) gs[a * f + c] = g[idx.get(a) * m + idx.get(c)];
             }
-            double[] l = new double[f * f];
-            for (int i = 0; i < f; i++) {
-                for (int j = 0; j <= i; j++) {
-                    double t = gs[i * f + j];
-                    for (int k = 0; k < j; k++) t -= l[i * f + k] * l[j * f + k];
-                    l[i * f + j] = i == j ? Math.sqrt(t) : t / l[j * f + j];
-                }
+            double trace = 0;
+            for (int a = 0; a < f; a++) trace += gs[a * f + a];
+            double[] l = Textbook.cholesky(gs, f);
+            if (l == null) { // linearly dependent: the solver's tiny ridge
+                for (int a = 0; a < f; a++) gs[a * f + a] += 1e-9 * trace / f;
+                l = Textbook.cholesky(gs, f);
+                if (l == null) return s;
             }
             double[] sol = substitute(l, bs, f);
             int worst = -1;
