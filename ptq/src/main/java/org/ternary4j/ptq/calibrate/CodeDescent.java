@@ -12,27 +12,40 @@ import jdk.incubator.vector.VectorSpecies;
 public final class CodeDescent {
     private static final VectorSpecies<Double> SPECIES = DoubleVector.SPECIES_PREFERRED;
     private static final int LANES = SPECIES.length();
+    /** Rows whose gradients start from one pass over H. */
+    private static final int ROW_BLOCK = 4;
 
     private CodeDescent() {}
 
     /** Improves {@code codes} in place; returns the number of codes changed. */
     public static int improve(LayerProblem p, byte[] codes, float[] pos, float[] neg, int maxSweeps) {
-        int k = p.k();
         // Hᵀ row j is H's column j: the gradient's updates and sums then read contiguous memory.
-        Rows rows = new Rows(p, Linalg.transpose(p.h(), k), p.groupOf(), codes, pos, neg);
+        Rows rows = new Rows(p, Linalg.transpose(p.h(), p.k()), p.groupOf(), codes, pos, neg);
         // Rows are independent and each writes only its own codes: solved beside one another, the same bits.
-        return java.util.stream.IntStream.range(0, p.rows()).parallel().map(r -> rows.improve(r, maxSweeps)).sum();
+        int blocks = (p.rows() + ROW_BLOCK - 1) / ROW_BLOCK;
+        return java.util.stream.IntStream.range(0, blocks).parallel().map(b -> rows.improve(b, maxSweeps)).sum();
     }
 
     /** One layer's rows to improve, with Hᵀ. */
     private record Rows(LayerProblem p, double[] ht, int[] groupOf, byte[] codes, float[] pos, float[] neg) {
-        int improve(int r, int maxSweeps) {
+        /** Improves one block of rows; returns the number of codes changed. */
+        int improve(int block, int maxSweeps) {
+            int k = p.k(), from = block * ROW_BLOCK, count = Math.min(ROW_BLOCK, p.rows() - from);
+            double[][] e = new double[count][k], g = new double[count][k];
+            for (int b = 0; b < count; b++) {
+                int base = (from + b) * k;
+                for (int j = 0; j < k; j++) e[b][j] = LayerProblem.value(codes[base + j], groupOf[base + j], pos, neg) - p.w()[base + j];
+            }
+            Linalg.products(ht, e, g, k);
+            int changed = 0;
+            for (int b = 0; b < count; b++) changed += sweeps((from + b) * k, g[b], maxSweeps);
+            return changed;
+        }
+
+        /** Sweeps the row starting at {@code base} with its gradient g; returns the number of codes changed. */
+        private int sweeps(int base, double[] g, int maxSweeps) {
             int k = p.k();
             double[] h = p.h();
-            int base = r * k;
-            double[] e = new double[k], g = new double[k];
-            for (int j = 0; j < k; j++) e[j] = LayerProblem.value(codes[base + j], groupOf[base + j], pos, neg) - p.w()[base + j];
-            Linalg.products(ht, new double[][] {e}, new double[][] {g}, k);
             int changed = 0;
             for (int sweep = 0; sweep < maxSweeps; sweep++) {
                 int moves = 0;

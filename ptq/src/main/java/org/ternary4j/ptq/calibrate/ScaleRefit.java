@@ -150,17 +150,22 @@ public final class ScaleRefit {
         }
 
         void addTo(double[] g, double[] b, int m, double[] h) {
+            int n = start[unknowns];
+            double[] signs = new double[n], terms = new double[n];
+            for (int t = 0; t < n; t++) signs[t] = sign[members[t]];
             for (int u = 0; u < unknowns; u++) {
                 double s = 0;
-                for (int t = start[u]; t < start[u + 1]; t++) s += sign[members[t]] * hw[base + members[t]];
+                for (int t = start[u]; t < start[u + 1]; t++) s += signs[t] * hw[base + members[t]];
                 b[global[u]] += s;
             }
             for (int v = 0; v < unknowns; v++) {
                 productFrom(h, v);
+                // c_u[i]·(H c_v)[i] for the inputs of every u ≥ v, then each u's in ascending order.
+                for (int t = start[v]; t < n; t++) terms[t] = signs[t] * hcv[members[t]];
                 int gv = global[v];
                 for (int u = v; u < unknowns; u++) {
                     double s = 0;
-                    for (int t = start[u]; t < start[u + 1]; t++) s += sign[members[t]] * hcv[members[t]];
+                    for (int t = start[u]; t < start[u + 1]; t++) s += terms[t];
                     g[global[u] * m + gv] += s;
                 }
             }
