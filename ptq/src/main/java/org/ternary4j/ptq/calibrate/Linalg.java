@@ -18,12 +18,6 @@ final class Linalg {
 
     private Linalg() {}
 
-    /** Lower Cholesky factor of the SPD matrix a (n×n, row-major), row-major; null when a is not positive definite. */
-    static double[] cholesky(double[] a, int n) {
-        double[] u = upper(a, n);
-        return u == null ? null : transpose(u, n);
-    }
-
     /** U = Lᵀ (row-major) for the SPD matrix a, reading a's lower triangle; null when a is not positive definite. */
     static double[] upper(double[] a, int n) {
         return upperFrom(a, n, new double[n * n], 0);

@@ -53,7 +53,7 @@ final class PinnedLeastSquares {
         gather();
         if (f == 0) return new double[m];
         exact = Linalg.upper(gs, f);
-        if (exact == null) return plain(null, 0);
+        if (exact == null) return plain();
         exactColumns = f;
         tracked = exact.clone();
         trackedIsExact = true;
@@ -63,7 +63,7 @@ final class PinnedLeastSquares {
             if (worst == UNSURE || worst < 0) { // the exact solution decides
                 if (!trackedIsExact) {
                     exact = Linalg.upperFrom(gs, f, exact, exactColumns);
-                    if (exact == null) return plain(null, 0);
+                    if (exact == null) return plain();
                     exactColumns = f;
                     x = Linalg.substitute(exact, bs, f);
                     tracked = exact.clone();
@@ -183,7 +183,9 @@ final class PinnedLeastSquares {
      * The plain loop from the current free set on: each system factorised exactly (reusing the
      * columns before the last pinned unknown), a tiny ridge where codes are linearly dependent under H.
      */
-    private double[] plain(double[] previous, int pinned) {
+    private double[] plain() {
+        double[] previous = null;
+        int pinned = 0;
         while (true) {
             gather();
             if (f == 0) return new double[m];

@@ -19,16 +19,14 @@ class LinalgTest {
     void choleskyEqualsTheRowByRowLoopBitForBit() {
         for (int n : SIZES) {
             double[] a = spd(n);
-            double[] l = Textbook.cholesky(a, n);
-            assertArrayEquals(l, Linalg.cholesky(a, n), 0.0, "n=" + n);
-            assertArrayEquals(transpose(l, n), Linalg.upper(a, n), 0.0, "n=" + n);
+            assertArrayEquals(transpose(Textbook.cholesky(a, n), n), Linalg.upper(a, n), 0.0, "n=" + n);
         }
         for (int n = 1; n <= 19; n++) {
             double[] a = spd(n);
             for (int bad = 0; bad < n; bad++) {
                 double[] b = a.clone();
                 b[bad * n + bad] = -1;
-                assertNull(Linalg.cholesky(b, n), "n=" + n + ", row " + bad + " not positive");
+                assertNull(Linalg.upper(b, n), "n=" + n + ", row " + bad + " not positive");
                 assertNull(Textbook.cholesky(b, n));
             }
         }
