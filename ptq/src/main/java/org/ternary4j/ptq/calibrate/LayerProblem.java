@@ -35,15 +35,32 @@ public record LayerProblem(float[] w, int rows, int k, double[] h, GroupLayout l
     /** Σ_rows (w − q)ᵀ H (w − q) for the ternary weight given by codes and scales. */
     public double outputError(byte[] codes, float[] pos, float[] neg) {
         int[] groupOf = groupOf();
-        double total = 0;
-        double[] e = new double[k];
-        for (int r = 0; r < rows; r++) {
-            for (int j = 0; j < k; j++) {
-                int p = r * k + j;
-                e[j] = w[p] - value(codes[p], groupOf[p], pos, neg);
+        double[] ht = Linalg.transpose(h, k);
+        double[] perRow = new double[rows];
+        // Blocks of rows share each pass over H; blocks run beside one another, and the rows' errors are
+        // added in row order afterwards: each row's sum is Linalg.quadratic's, the total the same to the bit.
+        int blocks = (rows + ROW_BLOCK - 1) / ROW_BLOCK;
+        java.util.stream.IntStream.range(0, blocks).parallel().forEach(bl -> {
+            int from = bl * ROW_BLOCK, count = Math.min(ROW_BLOCK, rows - from);
+            double[][] e = new double[count][k], he = new double[count][k];
+            for (int b = 0; b < count; b++) {
+                for (int j = 0; j < k; j++) {
+                    int p = (from + b) * k + j;
+                    e[b][j] = w[p] - value(codes[p], groupOf[p], pos, neg);
+                }
             }
-            total += Linalg.quadratic(h, e, e, k);
-        }
+            Linalg.products(ht, e, he, k);
+            for (int b = 0; b < count; b++) {
+                double s = 0;
+                for (int i = 0; i < k; i++) if (e[b][i] != 0) s += e[b][i] * he[b][i];
+                perRow[from + b] = s;
+            }
+        });
+        double total = 0;
+        for (double v : perRow) total += v;
         return total;
     }
+
+    /** Rows whose errors share one pass over H. */
+    private static final int ROW_BLOCK = 4;
 }

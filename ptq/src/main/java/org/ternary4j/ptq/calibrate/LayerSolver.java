@@ -21,15 +21,16 @@ public final class LayerSolver {
     public static Solution solve(LayerProblem p, double[] d, Projection projection, Steps steps) {
         Solution plain = plain(p, projection);
         Solution s = steps.weighted() ? weighted(p, d) : plain;
-        if (steps.refit()) s = better(s, refit(p, s));
+        Shared shared = new Shared(p, steps.actOrder());
+        if (steps.refit()) s = better(s, refit(p, shared, s));
         for (int round = 0; round < steps.gptqRounds(); round++) {
-            byte[] codes = TernaryGptq.codes(p, s.pos(), s.neg(), steps.actOrder());
+            byte[] codes = TernaryGptq.codes(p, shared.factor(), s.pos(), s.neg());
             float[] pos = s.pos().clone(), neg = s.neg() == null ? null : s.neg().clone();
             if (steps.descent()) {
-                ScaleRefit.refit(p, codes, pos, neg);
+                ScaleRefit.refit(p, shared.weightProducts(), codes, pos, neg);
                 CodeDescent.improve(p, codes, pos, neg, 20);
             }
-            ScaleRefit.refit(p, codes, pos, neg);
+            ScaleRefit.refit(p, shared.weightProducts(), codes, pos, neg);
             Solution next = new Solution(codes, pos, neg, p.outputError(codes, pos, neg));
             if (!(next.error() < s.error())) break;
             s = next;
@@ -44,11 +45,34 @@ public final class LayerSolver {
         return b.error() < a.error() ? b : a;
     }
 
-    private static Solution refit(LayerProblem p, Solution s) {
+    private static Solution refit(LayerProblem p, Shared shared, Solution s) {
         byte[] codes = s.codes().clone();
         float[] pos = s.pos().clone(), neg = s.neg() == null ? null : s.neg().clone();
-        ScaleRefit.refit(p, codes, pos, neg);
+        ScaleRefit.refit(p, shared.weightProducts(), codes, pos, neg);
         return new Solution(codes, pos, neg, p.outputError(codes, pos, neg));
+    }
+
+    /** What every refit and GPTQ round on one problem share (both depend on H and w alone), computed when first needed. */
+    private static final class Shared {
+        private final LayerProblem p;
+        private final boolean actOrder;
+        private double[] weightProducts;
+        private TernaryGptq.Factor factor;
+
+        Shared(LayerProblem p, boolean actOrder) {
+            this.p = p;
+            this.actOrder = actOrder;
+        }
+
+        double[] weightProducts() {
+            if (weightProducts == null) weightProducts = ScaleRefit.weightProducts(p);
+            return weightProducts;
+        }
+
+        TernaryGptq.Factor factor() {
+            if (factor == null) factor = TernaryGptq.factor(p, actOrder);
+            return factor;
+        }
     }
 
     /** The projection applied per group, as the plain ternarizer does. */

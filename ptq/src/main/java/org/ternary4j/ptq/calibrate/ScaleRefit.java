@@ -1,8 +1,8 @@
 package org.ternary4j.ptq.calibrate;
 
-import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.List;
+import jdk.incubator.vector.DoubleVector;
+import jdk.incubator.vector.VectorSpecies;
 
 /**
  * Output-error-aware scales: with the codes fixed, the scales that minimise
@@ -14,22 +14,48 @@ import java.util.List;
 public final class ScaleRefit {
     /** Past this many unknowns in one system the refit is skipped (the scales are kept). */
     static final int MAX_UNKNOWNS = 4096;
+    private static final VectorSpecies<Double> SPECIES = DoubleVector.SPECIES_PREFERRED;
+    private static final int LANES = SPECIES.length();
 
     private ScaleRefit() {}
 
     /** Refits pos/neg (neg null for one scale) in place; may zero codes whose scale is pinned to 0. */
     public static void refit(LayerProblem p, byte[] codes, float[] pos, float[] neg) {
-        int[] groupOf = p.groupOf();
+        refit(p, weightProducts(p), codes, pos, neg);
+    }
+
+    /**
+     * Every row's Σ_j H[j][i]·w[j] (rows × k, in ascending j): the same in every refit of one problem,
+     * so a solver that refits several times computes it once ({@link #refit(LayerProblem, double[], byte[], float[], float[])}).
+     */
+    static double[] weightProducts(LayerProblem p) {
+        int rows = p.rows(), k = p.k();
+        double[] hw = new double[rows * k];
+        // Blocks of rows share each pass over H (H is read as the transpose of Hᵀ: Linalg.products's M is Hᵀ).
+        java.util.stream.IntStream.range(0, (rows + ROW_BLOCK - 1) / ROW_BLOCK).parallel().forEach(bl -> {
+            int from = bl * ROW_BLOCK, count = Math.min(ROW_BLOCK, rows - from);
+            double[][] w = new double[count][k], out = new double[count][k];
+            for (int b = 0; b < count; b++) for (int j = 0; j < k; j++) w[b][j] = p.w()[(from + b) * k + j];
+            Linalg.products(p.h(), w, out, k);
+            for (int b = 0; b < count; b++) System.arraycopy(out[b], 0, hw, (from + b) * k, k);
+        });
+        return hw;
+    }
+
+    /** Rows whose products share one pass over H. */
+    private static final int ROW_BLOCK = 4;
+
+    /** {@link #refit(LayerProblem, byte[], float[], float[])} with the problem's {@link #weightProducts}. */
+    static void refit(LayerProblem p, double[] hw, byte[] codes, float[] pos, float[] neg) {
         int unknownsPerGroup = neg == null ? 1 : 2;
+        Refit job = new Refit(p, hw, p.groupOf(), codes, pos, neg);
         if (p.rowLocal()) {
             // Each row is a problem of its own (its groups lie inside it, and it writes only its own codes and
             // scales), so rows are solved beside one another, each exactly as alone: the same bits for any
             // number of threads. The common pool lets a caller that is itself a pool task take part instead of waiting.
-            java.util.stream.IntStream.range(0, p.rows()).parallel().forEach(r -> solve(p, new int[] {r}, groupOf, codes, pos, neg));
+            java.util.stream.IntStream.range(0, p.rows()).parallel().forEach(r -> job.solve(new int[] {r}));
         } else if ((long) p.layout().groupCount() * unknownsPerGroup <= MAX_UNKNOWNS) {
-            int[] all = new int[p.rows()];
-            for (int r = 0; r < all.length; r++) all[r] = r;
-            solve(p, all, groupOf, codes, pos, neg);
+            job.solve(java.util.stream.IntStream.range(0, p.rows()).toArray());
         }
     }
 
@@ -38,132 +64,131 @@ public final class ScaleRefit {
         return two ? 2 * g + (code < 0 ? 1 : 0) : g;
     }
 
-    private static void solve(LayerProblem p, int[] rows, int[] groupOf, byte[] codes, float[] pos, float[] neg) {
-        int k = p.k();
-        boolean two = neg != null;
-        // The unknowns these rows touch, in increasing order (deterministic).
-        int[] ids = Arrays.stream(rows).flatMap(r -> java.util.stream.IntStream.range(r * k, r * k + k))
-                .filter(q -> codes[q] != 0).map(q -> unknown(codes[q], groupOf[q], two)).distinct().sorted().toArray();
-        if (ids.length == 0) return;
-        int m = ids.length;
-        double[] g = new double[m * m], b = new double[m];
-        double[][] c = new double[m][k];
-        double[][] hc = new double[m][];
-        double[] hw = new double[k], wr = new double[k];
-        // Each c_u is nonzero only on its group's codes: the products below visit those entries
-        // alone, in increasing index order as a full dot product would (the same sums to the bit),
-        // which makes the refit of small groups (block:16: 96 unknowns per row of 1536) affordable.
-        int[][] support = new int[m][];
-        int[] count = new int[m];
-        for (int u = 0; u < m; u++) hc[u] = new double[k];
-        for (int r : rows) {
-            for (double[] v : c) Arrays.fill(v, 0);
-            Arrays.fill(count, 0);
-            int[] at = new int[k];
-            for (int j = 0; j < k; j++) {
-                int q = r * k + j;
-                wr[j] = p.w()[q];
-                at[j] = -1;
-                if (codes[q] == 0) continue;
-                int u = Arrays.binarySearch(ids, unknown(codes[q], groupOf[q], two));
-                c[u][j] = two ? (codes[q] > 0 ? 1 : -1) : codes[q];
-                at[j] = u;
-                count[u]++;
+    /** One refit's problem, H·w, current codes and the scales it writes. */
+    private record Refit(LayerProblem p, double[] hw, int[] groupOf, byte[] codes, float[] pos, float[] neg) {
+        /** Solves the system of the unknowns these rows touch. */
+        void solve(int[] rows) {
+            int k = p.k();
+            boolean two = neg != null;
+            // The unknowns these rows touch, in increasing order (deterministic).
+            int[] ids = Arrays.stream(rows).flatMap(r -> java.util.stream.IntStream.range(r * k, r * k + k))
+                    .filter(q -> codes[q] != 0).map(q -> unknown(codes[q], groupOf[q], two)).distinct().sorted().toArray();
+            if (ids.length == 0) return;
+            int m = ids.length;
+            double[] g = new double[m * m], b = new double[m];
+            RowSystem row = new RowSystem(k);
+            for (int r : rows) {
+                row.load(this, r, ids);
+                row.addTo(g, b, m, p.h());
             }
-            for (int u = 0; u < m; u++) support[u] = new int[count[u]];
-            Arrays.fill(count, 0);
-            for (int j = 0; j < k; j++) if (at[j] >= 0) support[at[j]][count[at[j]]++] = j;
-            mul(p.h(), wr, hw, k);
-            for (int u = 0; u < m; u++) mul(p.h(), c[u], hc[u], k);
+            double[] s = nonNegative(g, b, m);
             for (int u = 0; u < m; u++) {
-                b[u] += dot(c[u], hw, support[u]);
-                for (int v = 0; v < m; v++) g[u * m + v] += dot(c[u], hc[v], support[u]);
+                int grp = two ? ids[u] / 2 : ids[u];
+                if (two && ids[u] % 2 == 1) neg[grp] = (float) s[u];
+                else pos[grp] = (float) s[u];
             }
-        }
-        double[] s = nonNegative(g, b, m);
-        for (int u = 0; u < m; u++) {
-            int grp = two ? ids[u] / 2 : ids[u];
-            boolean negative = two && ids[u] % 2 == 1;
-            if (negative) neg[grp] = (float) s[u];
-            else pos[grp] = (float) s[u];
-            if (s[u] == 0) {
-                for (int r : rows) {
-                    for (int j = 0; j < k; j++) {
-                        int q = r * k + j;
-                        if (codes[q] != 0 && unknown(codes[q], groupOf[q], two) == ids[u]) codes[q] = 0;
-                    }
+            for (int r : rows) {
+                for (int q = r * k; q < r * k + k; q++) {
+                    if (codes[q] != 0 && s[Arrays.binarySearch(ids, unknown(codes[q], groupOf[q], two))] == 0) codes[q] = 0;
                 }
             }
         }
     }
 
     /**
-     * Least squares with s ≥ 0 by pinning the most negative unknown to zero until none is negative.
-     * Pinning deletes one row and column of the system: the factor's columns before it are those
-     * of the last factorisation, so only the columns from it on are computed again (the same bits).
+     * One row's share of the normal equations: for the unknowns u, v it touches, G_uv += c_uᵀ H c_v and
+     * b_u += c_uᵀ H w, where c_u is ±1 on u's codes. Each sum runs as the dense products it stands for
+     * would (H c_v's entry i is Σ_j H[j][i]·c_v[j] over c_v's nonzeros j in ascending order, c_uᵀ of it
+     * over u's nonzeros in ascending order), H c_v only from the first input an unknown u ≥ v uses on,
+     * and only G's lower triangle, the only part the factorisation reads.
      */
-    static double[] nonNegative(double[] g, double[] b, int m) {
-        boolean[] free = new boolean[m];
-        for (int u = 0; u < m; u++) free[u] = g[u * m + u] > 0;
-        double[] s = new double[m];
-        double[] previous = null;
-        int previousSize = 0, pinned = 0;
-        while (true) {
-            List<Integer> idx = new ArrayList<>();
-            for (int u = 0; u < m; u++) if (free[u]) idx.add(u);
-            Arrays.fill(s, 0);
-            if (idx.isEmpty()) return s;
-            int f = idx.size();
-            double[] gs = new double[f * f], bs = new double[f];
-            double trace = 0;
-            for (int a = 0; a < f; a++) {
-                bs[a] = b[idx.get(a)];
-                for (int c = 0; c < f; c++) gs[a * f + c] = g[idx.get(a) * m + idx.get(c)];
-                trace += gs[a * f + a];
+    private static final class RowSystem {
+        private final int k;
+        private final double[] hcv, sign; // H c_v; each input's ±1
+        private final int[] unknownOf;    // each nonzero input's system unknown, in input order
+        private final int[] inputs;       // the nonzero inputs, ascending
+        private int[] start = new int[1], members = new int[0], global = new int[0], from = new int[0];
+        private int base, unknowns;
+        private double[] hw;
+
+        RowSystem(int k) {
+            this.k = k;
+            hcv = new double[k];
+            sign = new double[k];
+            unknownOf = new int[k];
+            inputs = new int[k];
+        }
+
+        /** The row's codes grouped by unknown; {@code ids} are the system's unknowns. */
+        void load(Refit job, int r, int[] ids) {
+            boolean two = job.neg() != null;
+            byte[] codes = job.codes();
+            base = r * k;
+            hw = job.hw();
+            int n = 0;
+            for (int j = 0; j < k; j++) {
+                int q = base + j;
+                if (codes[q] == 0) continue;
+                sign[j] = two ? (codes[q] > 0 ? 1 : -1) : codes[q];
+                unknownOf[n] = Arrays.binarySearch(ids, unknown(codes[q], job.groupOf()[q], two));
+                inputs[n++] = j;
             }
-            double[] l = new double[f * f];
-            int first = 0;
-            if (previous != null) {
-                first = pinned;
-                for (int i = 0; i < f; i++) {
-                    int from = i < pinned ? i : i + 1;
-                    System.arraycopy(previous, from * previousSize, l, i * f, Math.min(i + 1, pinned));
+            // Local unknowns: the distinct system unknowns of this row, ascending; members in ascending input order.
+            global = Arrays.stream(unknownOf, 0, n).distinct().sorted().toArray();
+            unknowns = global.length;
+            start = new int[unknowns + 1];
+            int[] local = new int[n];
+            for (int t = 0; t < n; t++) start[(local[t] = Arrays.binarySearch(global, unknownOf[t])) + 1]++;
+            for (int u = 0; u < unknowns; u++) start[u + 1] += start[u];
+            members = new int[n];
+            int[] fill = Arrays.copyOf(start, unknowns);
+            for (int t = 0; t < n; t++) members[fill[local[t]]++] = inputs[t];
+            // The first input any unknown u ≥ v uses: H c_v is needed from there on.
+            from = new int[unknowns];
+            int first = k;
+            for (int u = unknowns - 1; u >= 0; u--) from[u] = first = Math.min(first, members[start[u]]);
+        }
+
+        void addTo(double[] g, double[] b, int m, double[] h) {
+            int n = start[unknowns];
+            double[] signs = new double[n], terms = new double[n];
+            for (int t = 0; t < n; t++) signs[t] = sign[members[t]];
+            for (int u = 0; u < unknowns; u++) {
+                double s = 0;
+                for (int t = start[u]; t < start[u + 1]; t++) s += signs[t] * hw[base + members[t]];
+                b[global[u]] += s;
+            }
+            for (int v = 0; v < unknowns; v++) {
+                productFrom(h, v);
+                // c_u[i]·(H c_v)[i] for the inputs of every u ≥ v, then each u's in ascending order.
+                for (int t = start[v]; t < n; t++) terms[t] = signs[t] * hcv[members[t]];
+                int gv = global[v];
+                for (int u = v; u < unknowns; u++) {
+                    double s = 0;
+                    for (int t = start[u]; t < start[u + 1]; t++) s += terms[t];
+                    g[global[u] * m + gv] += s;
                 }
             }
-            l = Linalg.choleskyFrom(gs, f, l, first);
-            double[] x = l == null ? null : Linalg.substitute(l, bs, f);
-            if (x == null) { // codes that are linearly dependent under H: a tiny ridge makes it solvable
-                for (int a = 0; a < f; a++) gs[a * f + a] += 1e-9 * trace / f;
-                x = Linalg.solve(gs, bs, f);
-                if (x == null) return s;
-                l = null; // the ridged system's factor is not the next system's
+        }
+
+        /** hcv[i] = Σ_j H[j][i]·c_v[j] for i from from[v] on: each entry 0 plus its terms in ascending j. */
+        private void productFrom(double[] h, int v) {
+            int i = from[v], e0 = start[v], e1 = start[v + 1];
+            for (; i + LANES <= k; i += LANES) {
+                DoubleVector acc = DoubleVector.zero(SPECIES);
+                for (int e = e0; e < e1; e++) acc = acc.add(DoubleVector.fromArray(SPECIES, h, members[e] * k + i).mul(sign[members[e]]));
+                acc.intoArray(hcv, i);
             }
-            int worst = -1;
-            for (int a = 0; a < f; a++) if (x[a] < 0 && (worst < 0 || x[a] < x[worst])) worst = a;
-            if (worst < 0) {
-                for (int a = 0; a < f; a++) s[idx.get(a)] = x[a];
-                return s;
+            for (; i < k; i++) {
+                double o = 0;
+                for (int e = e0; e < e1; e++) o += h[members[e] * k + i] * sign[members[e]];
+                hcv[i] = o;
             }
-            free[idx.get(worst)] = false;
-            previous = l;
-            previousSize = f;
-            pinned = worst;
         }
     }
 
-    private static void mul(double[] h, double[] x, double[] out, int k) {
-        Arrays.fill(out, 0);
-        for (int j = 0; j < k; j++) {
-            double xj = x[j];
-            if (xj == 0) continue;
-            for (int i = 0; i < k; i++) out[i] += h[j * k + i] * xj; // H is symmetric: walk row j
-        }
-    }
-
-    /** Σ a[i]·b[i] over the indices where a is nonzero (increasing). */
-    private static double dot(double[] a, double[] b, int[] nonzero) {
-        double s = 0;
-        for (int i : nonzero) s += a[i] * b[i];
-        return s;
+    /** Least squares with s ≥ 0 by pinning the most negative unknown to zero until none is negative ({@link PinnedLeastSquares}). */
+    static double[] nonNegative(double[] g, double[] b, int m) {
+        return PinnedLeastSquares.solve(g, b, m);
     }
 }

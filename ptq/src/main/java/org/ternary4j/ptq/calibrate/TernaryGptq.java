@@ -1,5 +1,8 @@
 package org.ternary4j.ptq.calibrate;
 
+import jdk.incubator.vector.DoubleVector;
+import jdk.incubator.vector.VectorSpecies;
+
 /**
  * GPTQ/OBQ-style error feedback for ternary codes with fixed scales: each row's inputs are
  * quantized one column at a time to the nearest of {−α₋, 0, +α₊} of its group, and the error is
@@ -11,6 +14,8 @@ package org.ternary4j.ptq.calibrate;
 public final class TernaryGptq {
     /** Dampening added to H's diagonal, as a fraction of its mean diagonal (GPTQ's 1 %). */
     public static final double DAMP = 0.01;
+    private static final VectorSpecies<Double> SPECIES = DoubleVector.SPECIES_PREFERRED;
+    private static final int LANES = SPECIES.length();
 
     private TernaryGptq() {}
 
@@ -25,13 +30,28 @@ public final class TernaryGptq {
      * LayerNorm outlier channels) are rounded first and their error is absorbed by all the others.
      */
     public static byte[] codes(LayerProblem p, float[] pos, float[] neg, boolean actOrder) {
+        return codes(p, factor(p, actOrder), pos, neg);
+    }
+
+    /** The visiting order (null: natural) and U for H⁻¹ in that order: what every round on one problem shares. */
+    record Factor(int[] order, double[] u) {}
+
+    static Factor factor(LayerProblem p, boolean actOrder) {
         int k = p.k();
         int[] order = actOrder ? decreasingDiagonal(p.h(), k) : null;
-        double[] u = upperFactorOfInverse(order == null ? p.h() : permuted(p.h(), k, order), k);
+        return new Factor(order, upperFactorOfInverse(order == null ? p.h() : permuted(p.h(), k, order), k));
+    }
+
+    /** New codes for the given scales with a factor from {@link #factor}. */
+    static byte[] codes(LayerProblem p, Factor f, float[] pos, float[] neg) {
+        int k = p.k();
+        int[] order = f.order();
+        double[] u = f.u();
         int[] groupOf = p.groupOf();
         byte[] codes = new byte[p.w().length];
-        double[] w = new double[k];
-        for (int r = 0; r < p.rows(); r++) {
+        // Rows are independent and each writes only its own codes: solved beside one another, the same bits.
+        java.util.stream.IntStream.range(0, p.rows()).parallel().forEach(r -> {
+            double[] w = new double[k];
             for (int j = 0; j < k; j++) w[j] = p.w()[r * k + (order == null ? j : order[j])];
             for (int j = 0; j < k; j++) {
                 int q = r * k + (order == null ? j : order[j]);
@@ -40,9 +60,13 @@ public final class TernaryGptq {
                 byte c = w[j] > 0 ? (ap > 0 && w[j] > ap / 2 ? (byte) 1 : 0) : (an > 0 && -w[j] > an / 2 ? (byte) -1 : 0);
                 codes[q] = c;
                 double err = (w[j] - LayerProblem.value(c, g, pos, neg)) / u[j * k + j];
-                for (int t = j + 1; t < k; t++) w[t] -= err * u[j * k + t];
+                int row = j * k, t = j + 1;
+                for (; t + LANES <= k; t += LANES) {
+                    DoubleVector.fromArray(SPECIES, w, t).sub(DoubleVector.fromArray(SPECIES, u, row + t).mul(err)).intoArray(w, t);
+                }
+                for (; t < k; t++) w[t] -= err * u[row + t];
             }
-        }
+        });
         return codes;
     }
 
@@ -79,11 +103,9 @@ public final class TernaryGptq {
         }
         double[] inv = Linalg.inverse(d, k);
         if (inv == null) throw new IllegalStateException("dampened Gram matrix is not positive definite");
-        // Lower factor L of H⁻¹ = L Lᵀ; U = Lᵀ (what torch.linalg.cholesky(·, upper=True) gives GPTQ).
-        double[] u = new double[k * k];
-        double[] lower = Linalg.cholesky(inv, k);
-        if (lower == null) throw new IllegalStateException("inverse Gram matrix is not positive definite");
-        for (int i = 0; i < k; i++) for (int j = i; j < k; j++) u[i * k + j] = lower[j * k + i];
+        // U = Lᵀ for the lower factor L of H⁻¹ = L Lᵀ (what torch.linalg.cholesky(·, upper=True) gives GPTQ).
+        double[] u = Linalg.upper(inv, k);
+        if (u == null) throw new IllegalStateException("inverse Gram matrix is not positive definite");
         return u;
     }
 }
