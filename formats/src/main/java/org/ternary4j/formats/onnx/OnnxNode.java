@@ -32,6 +32,12 @@ public record OnnxNode(String name, String opType, String domain, List<String> i
         return i < inputs.size() && !inputs.get(i).isEmpty() ? Optional.of(inputs.get(i)) : Optional.empty();
     }
 
+    /** A two-input node's input other than {@code value} (a bias Add's constant beside the product it adds to). */
+    public String otherInput(String value) {
+        if (inputs.size() != 2) throw new IllegalStateException(label() + " (" + opType + ") has " + inputs.size() + " inputs, not two");
+        return inputs.get(0).equals(value) ? inputs.get(1) : inputs.get(0);
+    }
+
     public boolean has(String attribute) {
         return attributes.containsKey(attribute);
     }

@@ -33,10 +33,8 @@ final class BatchNormStatistics {
         for (String w : block.weights().keySet()) {
             for (OnnxNode conv : g.consumers(w)) {
                 if (!conv.opType().equals("Conv") && !conv.opType().equals("Gemm")) continue;
-                List<OnnxNode> next = g.consumers(conv.outputs().get(0));
-                if (next.size() != 1 || !next.get(0).opType().equals("BatchNormalization")) continue;
-                OnnxNode bn = next.get(0);
-                if (bn.inputs().size() >= 5 && owned(g, bn, 3) && owned(g, bn, 4)) norms.add(bn);
+                g.soleConsumer(conv.outputs().get(0), "BatchNormalization")
+                        .filter(bn -> bn.inputs().size() >= 5 && owned(g, bn, 3) && owned(g, bn, 4)).ifPresent(norms::add);
             }
         }
         return norms;

@@ -179,13 +179,14 @@ public final class Finetune {
                 String candidate = null, scale = null;
                 if ((n.opType().equals("Conv") || n.opType().equals("Gemm")) && n.input(2).isPresent()) candidate = n.inputs().get(2);
                 else {
-                    List<OnnxNode> next = graph.consumers(n.outputs().get(0));
-                    if (next.size() == 1 && n.opType().equals("MatMul") && next.get(0).opType().equals("Add")) {
-                        OnnxNode add = next.get(0);
-                        candidate = add.inputs().get(0).equals(n.outputs().get(0)) ? add.inputs().get(1) : add.inputs().get(0);
-                    } else if (next.size() == 1 && n.opType().equals("Conv") && next.get(0).opType().equals("BatchNormalization")) {
-                        candidate = next.get(0).inputs().get(2);
-                        scale = next.get(0).inputs().get(1);
+                    String product = n.outputs().get(0);
+                    OnnxNode add = n.opType().equals("MatMul") ? graph.soleConsumer(product, "Add").filter(a -> a.inputs().size() == 2).orElse(null) : null;
+                    OnnxNode bn = n.opType().equals("Conv") ? graph.soleConsumer(product, "BatchNormalization").orElse(null) : null;
+                    if (add != null) {
+                        candidate = add.otherInput(product);
+                    } else if (bn != null) {
+                        candidate = bn.inputs().get(2);
+                        scale = bn.inputs().get(1);
                     }
                 }
                 if (candidate != null) addTrainable(graph, block, candidate, out);

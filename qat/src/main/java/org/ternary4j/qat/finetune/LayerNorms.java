@@ -22,12 +22,13 @@ final class LayerNorms {
             if (n.opType().equals("LayerNormalization")) {
                 for (int i = 1; i <= 2; i++) n.input(i).filter(name -> g.constant(name) != null).ifPresent(out::add);
             } else if (n.opType().equals("Div") && n.inputs().size() == 2 && producedBy(g, n.inputs().get(1), "Sqrt")) {
-                String gamma = constantOperand(g, soleConsumer(g, n.outputs().get(0), "Mul"), n.outputs().get(0));
-                if (gamma == null) continue;
-                OnnxNode mul = g.consumers(n.outputs().get(0)).get(0);
-                out.add(gamma);
-                String beta = constantOperand(g, soleConsumer(g, mul.outputs().get(0), "Add"), mul.outputs().get(0));
-                if (beta != null) out.add(beta);
+                String normalised = n.outputs().get(0);
+                OnnxNode mul = g.soleConsumer(normalised, "Mul").filter(m -> m.inputs().size() == 2).orElse(null);
+                if (mul == null || g.constant(mul.otherInput(normalised)) == null) continue;
+                out.add(mul.otherInput(normalised));
+                String scaled = mul.outputs().get(0);
+                g.soleConsumer(scaled, "Add").filter(a -> a.inputs().size() == 2).map(a -> a.otherInput(scaled))
+                        .filter(beta -> g.constant(beta) != null).ifPresent(out::add);
             }
         }
         return out;
@@ -35,18 +36,5 @@ final class LayerNorms {
 
     private static boolean producedBy(GraphInterpreter g, String value, String op) {
         return g.producer(value).map(p -> p.opType().equals(op)).orElse(false);
-    }
-
-    /** The one node reading {@code value}, when it is an {@code op}; else null. */
-    private static OnnxNode soleConsumer(GraphInterpreter g, String value, String op) {
-        List<OnnxNode> next = g.consumers(value);
-        return next.size() == 1 && next.get(0).opType().equals(op) ? next.get(0) : null;
-    }
-
-    /** The binary node's other operand when it is a constant, else null. */
-    private static String constantOperand(GraphInterpreter g, OnnxNode n, String value) {
-        if (n == null || n.inputs().size() != 2) return null;
-        String other = n.inputs().get(0).equals(value) ? n.inputs().get(1) : n.inputs().get(0);
-        return g.constant(other) != null ? other : null;
     }
 }

@@ -32,10 +32,10 @@ final class TernaryWeight extends AbstractBlock {
     private final boolean halfScales;
 
     TernaryWeight(String onnxName, Shape canonical, boolean transposed, WeightQuantizer quantizer, boolean halfScales) {
-        this.halfScales = halfScales;
         this.onnxName = onnxName;
         this.canonical = canonical;
         this.transposed = transposed;
+        this.halfScales = halfScales;
         this.quantizer = quantizer;
         latent = addParameter(Parameter.builder().setName("weight").setType(Parameter.Type.WEIGHT).optShape(canonical).optInitializer(Initializer.ZEROS).build());
         quantizer.prepare(canonical);
@@ -76,7 +76,7 @@ final class TernaryWeight extends AbstractBlock {
         for (Parameter e : extra) p.add(ps.getValue(e, device, training));
         NDArray eff = quantizer.effectiveScoped(w, p);
         eff.attach(owner); // left on the parameters' manager, each step's would live for the whole run
-        if (halfScales) eff = halfScales(eff); // made on owner, as eff now is
+        if (halfScales) eff = roundedToHalf(eff); // made on owner, as eff now is
         return eff;
     }
 
@@ -85,7 +85,7 @@ final class TernaryWeight extends AbstractBlock {
      * group's scale rounded as {@code --scales f16} stores it, and training sees the weights the file
      * will hold. The cast passes gradients through unchanged.
      */
-    private static NDArray halfScales(NDArray eff) {
+    private static NDArray roundedToHalf(NDArray eff) {
         try (NDScope scope = new NDScope()) {
             NDArray rounded = eff.toType(DataType.FLOAT16, false).toType(DataType.FLOAT32, false);
             NDScope.unregister(rounded);

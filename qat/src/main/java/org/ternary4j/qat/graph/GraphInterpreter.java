@@ -143,6 +143,12 @@ public final class GraphInterpreter {
         return java.util.Optional.empty();
     }
 
+    /** The node that alone reads {@code value}, if there is one and it is an {@code op}. */
+    public java.util.Optional<OnnxNode> soleConsumer(String value, String op) {
+        List<OnnxNode> next = consumers(value);
+        return next.size() == 1 && next.get(0).opType().equals(op) ? java.util.Optional.of(next.get(0)) : java.util.Optional.empty();
+    }
+
     /** Every node that reads {@code value}. */
     public List<OnnxNode> consumers(String value) {
         return nodes.stream().filter(n -> n.inputs().contains(value)).toList();
