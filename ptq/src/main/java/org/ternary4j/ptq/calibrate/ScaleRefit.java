@@ -81,7 +81,7 @@ public final class ScaleRefit {
                 row.load(this, r, ids);
                 row.addTo(g, b, m, p.h());
             }
-            double[] s = nonNegative(g, b, m);
+            double[] s = PinnedLeastSquares.solve(g, b, m);
             for (int u = 0; u < m; u++) {
                 int grp = two ? ids[u] / 2 : ids[u];
                 if (two && ids[u] % 2 == 1) neg[grp] = (float) s[u];
@@ -185,10 +185,5 @@ public final class ScaleRefit {
                 hcv[i] = o;
             }
         }
-    }
-
-    /** Least squares with s ≥ 0 by pinning the most negative unknown to zero until none is negative ({@link PinnedLeastSquares}). */
-    static double[] nonNegative(double[] g, double[] b, int m) {
-        return PinnedLeastSquares.solve(g, b, m);
     }
 }
