@@ -3,9 +3,11 @@ package org.ternary4j.bench;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.io.PrintStream;
+import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
@@ -48,10 +50,17 @@ public final class StreamingBench {
         }
     }
 
-    /** {@code label} says what the child runs, for the report; temporary files go under {@code dir}. */
-    public record Job(Input input, Path dir, String label, ChildCommand command, Reference reference) {
+    /**
+     * {@code label} says what the child runs, for the report; temporary files go under {@code dir};
+     * {@code rounds} of a copy then the child (then the reference) give the medians reported.
+     */
+    public record Job(Input input, Path dir, String label, ChildCommand command, Reference reference, int rounds) {
+        public Job {
+            if (rounds < 1) throw new IllegalArgumentException("rounds must be ≥ 1, got " + rounds);
+        }
+
         public Job(Input input, Path dir, String label, ChildCommand command) {
-            this(input, dir, label, command, null);
+            this(input, dir, label, command, null, 1);
         }
     }
 
@@ -83,39 +92,82 @@ public final class StreamingBench {
                     sharded ? " in " + input.shards() + " shards" : "", tensors, input.dtype(), input.rows(), input.cols(), genS);
             out.flush();
 
-            // The baseline: the same bytes copied file by file (the page cache holds what fits, for both sides alike).
-            Path copy = work.resolve("copy");
-            Files.createDirectory(copy);
-            long c0 = System.nanoTime();
-            for (Path f : files(in)) Files.copy(f, copy.resolve(f.getFileName()), StandardCopyOption.COPY_ATTRIBUTES);
-            double copyS = (System.nanoTime() - c0) / 1e9;
-            delete(copy);
-
-            List<String> cmd = job.command().of(in, work.resolve(sharded ? "out" : "out.safetensors"), work.resolve("packed.safetensors"));
-            Child child = runChild(cmd, work.resolve("stdout.txt"));
+            // Rounds alternate the baseline and the child, so a slow spell of the shared machine
+            // falls on both sides; the medians are what is compared.
+            Path outPath = work.resolve(sharded ? "out" : "out.safetensors"), packed = work.resolve("packed.safetensors"), refOut = work.resolve("reference.safetensors");
+            List<String> cmd = job.command().of(in, outPath, packed);
             long weights = inBytes / (input.dtype() == DType.F32 ? 4 : 2);
-            out.printf(Locale.ROOT, "%s: exit %d%n", job.label(), child.exit);
-            out.printf(Locale.ROOT, "  wall %.1f s, %.0f MB/s of input, %.1f M weights/s, CPU %.1f s (sampled every 20 ms)%n", child.seconds, inBytes / 1e6 / child.seconds,
-                    weights / 1e6 / child.seconds, child.cpuSeconds);
-            out.printf(Locale.ROOT, "  peak RSS (VmHWM) %d MB, peak anonymous RSS %d MB (sampled every 20 ms)%n", child.hwmKb / 1024, child.anonKb / 1024);
-            out.printf(Locale.ROOT, "baseline: plain file copy %.1f s (%.0f MB/s); quantize / copy = %.2f%n", copyS, inBytes / 1e6 / copyS, child.seconds / copyS);
-            if (child.exit != 0) {
-                out.println("child output:");
-                Files.readAllLines(work.resolve("stdout.txt")).stream().limit(20).forEach(out::println);
+            List<Double> copies = new ArrayList<>(), walls = new ArrayList<>(), cpus = new ArrayList<>(), refWalls = new ArrayList<>(), refCpus = new ArrayList<>();
+            long hwm = 0, anon = 0;
+            int exit = 0;
+            for (int round = 1; round <= job.rounds() && exit == 0; round++) {
+                copies.add(copy(in, work.resolve("copy")));
+                Child child = runChild(cmd, work.resolve("stdout.txt"));
+                exit = child.exit;
+                walls.add(child.seconds);
+                cpus.add(child.cpuSeconds);
+                hwm = Math.max(hwm, child.hwmKb);
+                anon = Math.max(anon, child.anonKb);
+                out.printf(Locale.ROOT, "round %d: copy %.1f s, %s: exit %d, wall %.1f s, CPU %.1f s%n", round, copies.getLast(), job.label(), exit, child.seconds, child.cpuSeconds);
+                if (exit != 0) {
+                    out.println("child output:");
+                    Files.readAllLines(work.resolve("stdout.txt")).stream().limit(20).forEach(out::println);
+                } else if (job.reference() != null) {
+                    Child ref = runChild(job.reference().command().apply(in, refOut), work.resolve("reference.txt"));
+                    out.printf(Locale.ROOT, "         %s: exit %d, wall %.1f s, CPU %.1f s%n", job.reference().label(), ref.exit, ref.seconds, ref.cpuSeconds);
+                    if (ref.exit != 0) {
+                        Files.readAllLines(work.resolve("reference.txt")).stream().limit(20).forEach(out::println);
+                        exit = ref.exit;
+                    }
+                    refWalls.add(ref.seconds);
+                    refCpus.add(ref.cpuSeconds);
+                }
+                for (Path p : List.of(outPath, packed, refOut)) if (Files.exists(p)) delete(p);
             }
-            if (job.reference() != null && child.exit == 0) {
-                Path refOut = work.resolve("reference.safetensors");
-                Child ref = runChild(job.reference().command().apply(in, refOut), work.resolve("reference.txt"));
-                out.printf(Locale.ROOT, "%s: exit %d%n", job.reference().label(), ref.exit);
-                out.printf(Locale.ROOT, "  wall %.1f s, %.1f M weights/s, CPU %.1f s; quantize is %.2f× faster (wall), %.2f× (CPU)%n", ref.seconds,
-                        weights / 1e6 / ref.seconds, ref.cpuSeconds, ref.seconds / child.seconds, ref.cpuSeconds / child.cpuSeconds);
-                if (ref.exit != 0) Files.readAllLines(work.resolve("reference.txt")).stream().limit(20).forEach(out::println);
+            double wall = median(walls), cpu = median(cpus), copyS = median(copies);
+            String of = walls.size() == 1 ? "" : "median of " + walls.size() + " rounds: ";
+            out.printf(Locale.ROOT, "%s (%s%s)%n", job.label(), of, exit == 0 ? "exit 0" : "failed");
+            out.printf(Locale.ROOT, "  wall %.1f s, %.0f MB/s of input, %.1f M weights/s, CPU %.1f s (sampled every 20 ms)%n", wall, inBytes / 1e6 / wall,
+                    weights / 1e6 / wall, cpu);
+            out.printf(Locale.ROOT, "  peak RSS (VmHWM) %d MB, peak anonymous RSS %d MB (sampled every 20 ms)%n", hwm / 1024, anon / 1024);
+            out.printf(Locale.ROOT, "baseline: plain file copy %.1f s (%.0f MB/s); quantize / copy = %.2f%n", copyS, inBytes / 1e6 / copyS, wall / copyS);
+            if (!refWalls.isEmpty() && exit == 0) {
+                double refWall = median(refWalls), refCpu = median(refCpus);
+                out.printf(Locale.ROOT, "%s: wall %.1f s, %.1f M weights/s, CPU %.1f s; quantize is %.2f× faster (wall), %.2f× (CPU)%n", job.reference().label(), refWall,
+                        weights / 1e6 / refWall, refCpu, refWall / wall, refCpu / cpu);
             }
             out.flush();
-            return child.exit;
+            return exit;
         } finally {
             delete(work);
         }
+    }
+
+    /**
+     * Seconds to copy the input file by file into {@code copy} and force each copy to the disk, as
+     * quantize forces its output (without it the time is that of filling the page cache, from 3 to
+     * 18 s for the same 8.5 GB here, depending on what was still being written back); the copy is
+     * deleted again. The page cache holds what fits of the input, for both sides alike.
+     */
+    private static double copy(Path in, Path copy) throws IOException {
+        Files.createDirectory(copy);
+        long c0 = System.nanoTime();
+        for (Path f : files(in)) {
+            Path to = copy.resolve(f.getFileName());
+            Files.copy(f, to, StandardCopyOption.COPY_ATTRIBUTES);
+            try (FileChannel ch = FileChannel.open(to, StandardOpenOption.WRITE)) {
+                ch.force(true);
+            }
+        }
+        double seconds = (System.nanoTime() - c0) / 1e9;
+        delete(copy);
+        return seconds;
+    }
+
+    private static double median(List<Double> xs) {
+        List<Double> s = xs.stream().sorted().toList();
+        int n = s.size();
+        return n % 2 == 1 ? s.get(n / 2) : (s.get(n / 2 - 1) + s.get(n / 2)) / 2;
     }
 
     private static void delete(Path tree) throws IOException {

@@ -28,6 +28,10 @@ class StreamingBenchTest {
     }
 
     private String run(String mainClass, int expectedExit) throws Exception {
+        return run(mainClass, expectedExit, 1);
+    }
+
+    private String run(String mainClass, int expectedExit, int rounds) throws Exception {
         List<Path> seen = new ArrayList<>();
         StreamingBench.ChildCommand copy = (in, out, packed) -> {
             seen.add(in);
@@ -36,7 +40,7 @@ class StreamingBenchTest {
             return cmd;
         };
         ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-        int exit = StreamingBench.run(new StreamingBench.Job(new StreamingBench.Input(2L << 20, 64, 256), dir, "copy", copy),
+        int exit = StreamingBench.run(new StreamingBench.Job(new StreamingBench.Input(2L << 20, 64, 256), dir, "copy", copy, null, rounds),
                 new PrintStream(bytes, true, StandardCharsets.UTF_8));
         String out = bytes.toString(StandardCharsets.UTF_8);
         assertEquals(expectedExit, exit, out);
@@ -60,8 +64,17 @@ class StreamingBenchTest {
 
     @Test
     void aFailingChildIsReportedWithItsExitCode() throws Exception {
-        String out = run("no.such.MainClass", 1);
-        assertTrue(out.contains("copy: exit 1") && out.contains("child output:"), out);
+        String out = run("no.such.MainClass", 1, 3);
+        assertTrue(out.contains("copy: exit 1") && out.contains("child output:") && out.contains("(failed)"), out);
+        assertTrue(!out.contains("round 2:"), "a failed round ends the run: " + out);
+    }
+
+    /** Rounds alternate copy and child, each child writing its outputs afresh; the medians are reported. */
+    @Test
+    void roundsReportMedians() throws Exception {
+        String out = run(CopyChild.class.getName(), 0, 3);
+        for (int r = 1; r <= 3; r++) assertTrue(out.contains("round " + r + ": copy "), out);
+        assertTrue(out.contains("copy (median of 3 rounds: exit 0)"), out);
     }
 
     /** Checks a sharded input as quantize would read it: the index names every tensor, each in a shard that holds it. */

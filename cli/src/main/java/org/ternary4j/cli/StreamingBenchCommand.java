@@ -37,6 +37,9 @@ final class StreamingBenchCommand implements Callable<Integer> {
     @Option(names = "--reference", description = "Also run the TNT authors' sort + cumsum + argmax formulation (numpy, bench/reference/tnt_numpy.py) "
             + "on the same file and print the whole-process ratio; needs python3 with numpy, --method tnt --grouping row and one file.")
     boolean reference;
+    @Option(names = "--rounds", defaultValue = "3", converter = Positive.class,
+            description = "Rounds of a plain copy then quantize (then the reference), alternating; medians reported (default ${DEFAULT-VALUE}).")
+    int rounds;
 
     @Override
     public Integer call() throws Exception {
@@ -51,7 +54,7 @@ final class StreamingBenchCommand implements Callable<Integer> {
             ref = new StreamingBench.Reference("numpy TNT formulation (" + script.getFileName() + ")",
                     (in, out) -> List.of("python3", script.toString(), in.toString(), out.toString()));
         }
-        StreamingBench.Job job = new StreamingBench.Job(input, dir != null ? dir : Path.of(System.getProperty("java.io.tmpdir")), label, this::quantize, ref);
+        StreamingBench.Job job = new StreamingBench.Job(input, dir != null ? dir : Path.of(System.getProperty("java.io.tmpdir")), label, this::quantize, ref, rounds);
         return StreamingBench.run(job, System.out) == 0 ? 0 : Errors.INTERNAL;
     }
 

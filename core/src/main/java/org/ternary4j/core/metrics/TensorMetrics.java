@@ -21,28 +21,21 @@ public record TensorMetrics(double cosine, double relL2, double sparsity, double
     }
 
     /**
-     * The sums behind the metrics, fed a tensor's elements in index order, piece by piece: a
-     * tensor fed in pieces gets exactly the metrics of {@link #of} on the whole (same sums, same order).
+     * The sums behind the metrics, fed a tensor's elements in index order, piece by piece. Element
+     * i goes to lane i mod {@value #LANES} of each sum and the lanes are added in order at the end:
+     * a fixed order, so a tensor fed in pieces of any sizes gets exactly the metrics of {@link #of}
+     * on the whole, and the adds of different lanes do not wait for each other (a single chain of
+     * dependent double adds was about a tenth of a streaming quantize's CPU).
      */
     public static final class Sums {
-        private double ww, qq, wq, dd;
-        /** The vector form's products of one block, four arrays end to end (see {@link Vectors}). */
-        private double[] terms;
+        static final int LANES = 16;
+        private final double[] ww = new double[LANES], qq = new double[LANES], wq = new double[LANES], dd = new double[LANES];
+        /** Elements added so far: the next one's lane is {@code count mod LANES}. */
+        private long count;
 
         /** Adds elements {@code w[0…n)} and their quantized values {@code q[0…n)}. */
         public void add(float[] w, float[] q, int n) {
-            double ww = this.ww, qq = this.qq, wq = this.wq, dd = this.dd;
-            for (int i = 0; i < n; i++) {
-                double a = w[i], b = q[i];
-                ww += a * a;
-                qq += b * b;
-                wq += a * b;
-                dd += (a - b) * (a - b);
-            }
-            this.ww = ww;
-            this.qq = qq;
-            this.wq = wq;
-            this.dd = dd;
+            for (int i = 0; i < n; i++) add(w[i], q[i]);
         }
 
         /**
@@ -53,85 +46,99 @@ public record TensorMetrics(double cosine, double relL2, double sparsity, double
          * interface would not stay inlined once all three encodings are in use.
          */
         public void addBf16(short[] w, short[] q, int n) {
-            addBf16(w, q, GroupPasses.vectorsInUse() ? Vectors.addBf16(this, w, q, n) : 0, n);
+            if (GroupPasses.vectorsInUse() && Vectors.fits()) addBf16Vectors(w, q, n);
+            else addBf16(w, q, 0, n);
+        }
+
+        /** {@link #addBf16(short[], short[], int)} a vector at a time where the lanes start a round. */
+        void addBf16Vectors(short[] w, short[] q, int n) {
+            int i = 0;
+            for (; i < n && (count & (LANES - 1)) != 0; i++) add(bf16(w[i]), bf16(q[i]));
+            addBf16(w, q, Vectors.addBf16(this, w, q, i, n), n);
         }
 
         /** The scalar form of {@link #addBf16(short[], short[], int)} for elements from…n−1. */
-        void addBf16(short[] w, short[] q, int from, int n) {
-            double ww = this.ww, qq = this.qq, wq = this.wq, dd = this.dd;
-            for (int i = from; i < n; i++) {
-                double a = Float.intBitsToFloat(w[i] << 16), b = Float.intBitsToFloat(q[i] << 16);
-                ww += a * a;
-                qq += b * b;
-                wq += a * b;
-                dd += (a - b) * (a - b);
-            }
-            this.ww = ww;
-            this.qq = qq;
-            this.wq = wq;
-            this.dd = dd;
+        private void addBf16(short[] w, short[] q, int from, int n) {
+            for (int i = from; i < n; i++) add(bf16(w[i]), bf16(q[i]));
         }
 
         /** {@link #addBf16} for IEEE half-precision bits. */
         public void addF16(short[] w, short[] q, int n) {
-            double ww = this.ww, qq = this.qq, wq = this.wq, dd = this.dd;
-            for (int i = 0; i < n; i++) {
-                double a = Float.float16ToFloat(w[i]), b = Float.float16ToFloat(q[i]);
-                ww += a * a;
-                qq += b * b;
-                wq += a * b;
-                dd += (a - b) * (a - b);
-            }
-            this.ww = ww;
-            this.qq = qq;
-            this.wq = wq;
-            this.dd = dd;
+            for (int i = 0; i < n; i++) add(Float.float16ToFloat(w[i]), Float.float16ToFloat(q[i]));
+        }
+
+        private void add(double a, double b) {
+            int l = (int) (count++ & (LANES - 1));
+            ww[l] += a * a;
+            qq[l] += b * b;
+            wq[l] += a * b;
+            dd[l] += (a - b) * (a - b);
+        }
+
+        private static float bf16(short bits) {
+            return Float.intBitsToFloat(bits << 16);
         }
 
         /** The four sums, for tests. */
         double[] sums() {
-            return new double[] {ww, qq, wq, dd};
+            return new double[] {total(ww), total(qq), total(wq), total(dd)};
+        }
+
+        private static double total(double[] lanes) {
+            double t = 0;
+            for (double v : lanes) t += v;
+            return t;
         }
 
         /**
-         * The BF16 sums with the per-element products taken a vector at a time: a block's four
-         * products (exact in double, as are the conversions) go to {@code terms}, then are added
-         * one by one in index order, the same adds in the same order as the scalar loop. The
-         * chain of adds stays; the scalar loop also spent its floating-point ports on the
-         * conversions and products (about 20 % more CPU time). Only loaded once in use.
+         * The BF16 sums a vector at a time where vectors hold 8 doubles (half the lanes): the same
+         * products and the same adds into the same lanes as the scalar loop, so the same bits.
+         * Only loaded once in use.
          */
         static final class Vectors {
-            static final int BLOCK = 64;
             private static final VectorSpecies<Double> D = DoubleVector.SPECIES_PREFERRED;
             /** Shorts and ints with as many lanes as the doubles. */
             private static final VectorSpecies<Integer> I = VectorSpecies.of(int.class, VectorShape.forBitSize(D.length() * 32));
             private static final VectorSpecies<Short> S = VectorSpecies.of(short.class, VectorShape.forBitSize(D.length() * 16));
 
-            /** Adds whole blocks of w, q; returns where the scalar tail starts. */
-            static int addBf16(Sums s, short[] w, short[] q, int n) {
-                if (s.terms == null) s.terms = new double[4 * BLOCK];
-                double[] t = s.terms;
-                double ww = s.ww, qq = s.qq, wq = s.wq, dd = s.dd;
-                int i = 0;
-                for (; i + BLOCK <= n; i += BLOCK) {
-                    for (int j = 0; j < BLOCK; j += D.length()) {
-                        DoubleVector a = widen(w, i + j), b = widen(q, i + j), d = a.sub(b);
-                        a.mul(a).intoArray(t, j);
-                        b.mul(b).intoArray(t, BLOCK + j);
-                        a.mul(b).intoArray(t, 2 * BLOCK + j);
-                        d.mul(d).intoArray(t, 3 * BLOCK + j);
-                    }
-                    for (int j = 0; j < BLOCK; j++) {
-                        ww += t[j];
-                        qq += t[BLOCK + j];
-                        wq += t[2 * BLOCK + j];
-                        dd += t[3 * BLOCK + j];
-                    }
+            static boolean fits() {
+                return D.length() * 2 == LANES;
+            }
+
+            /**
+             * Adds elements from…n−1 in whole rounds of {@value #LANES}, {@code from} being at lane 0;
+             * returns where the scalar tail starts.
+             */
+            static int addBf16(Sums s, short[] w, short[] q, int from, int n) {
+                int h = D.length();
+                DoubleVector ww0 = DoubleVector.fromArray(D, s.ww, 0), ww1 = DoubleVector.fromArray(D, s.ww, h);
+                DoubleVector qq0 = DoubleVector.fromArray(D, s.qq, 0), qq1 = DoubleVector.fromArray(D, s.qq, h);
+                DoubleVector wq0 = DoubleVector.fromArray(D, s.wq, 0), wq1 = DoubleVector.fromArray(D, s.wq, h);
+                DoubleVector dd0 = DoubleVector.fromArray(D, s.dd, 0), dd1 = DoubleVector.fromArray(D, s.dd, h);
+                int i = from;
+                for (; i + LANES <= n; i += LANES) {
+                    DoubleVector a = widen(w, i), b = widen(q, i), d = a.sub(b);
+                    ww0 = ww0.add(a.mul(a));
+                    qq0 = qq0.add(b.mul(b));
+                    wq0 = wq0.add(a.mul(b));
+                    dd0 = dd0.add(d.mul(d));
+                    a = widen(w, i + h);
+                    b = widen(q, i + h);
+                    d = a.sub(b);
+                    ww1 = ww1.add(a.mul(a));
+                    qq1 = qq1.add(b.mul(b));
+                    wq1 = wq1.add(a.mul(b));
+                    dd1 = dd1.add(d.mul(d));
                 }
-                s.ww = ww;
-                s.qq = qq;
-                s.wq = wq;
-                s.dd = dd;
+                ww0.intoArray(s.ww, 0);
+                ww1.intoArray(s.ww, h);
+                qq0.intoArray(s.qq, 0);
+                qq1.intoArray(s.qq, h);
+                wq0.intoArray(s.wq, 0);
+                wq1.intoArray(s.wq, h);
+                dd0.intoArray(s.dd, 0);
+                dd1.intoArray(s.dd, h);
+                s.count += i - from;
                 return i;
             }
 
@@ -143,6 +150,7 @@ public record TensorMetrics(double cosine, double relL2, double sparsity, double
         }
 
         public TensorMetrics metrics(double sparsity, double bitsPerWeight) {
+            double ww = total(this.ww), qq = total(this.qq), wq = total(this.wq), dd = total(this.dd);
             // An all-zero tensor is reproduced exactly by all-zero codes: call that a perfect match.
             double cosine = ww == 0 && qq == 0 ? 1 : (ww == 0 || qq == 0 ? 0 : wq / Math.sqrt(ww * qq));
             double relL2 = ww == 0 ? (dd == 0 ? 0 : Double.POSITIVE_INFINITY) : Math.sqrt(dd / ww);

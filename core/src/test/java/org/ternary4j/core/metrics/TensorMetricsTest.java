@@ -1,6 +1,10 @@
 package org.ternary4j.core.metrics;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import java.math.BigDecimal;
+import java.util.Arrays;
 
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
@@ -33,26 +37,75 @@ class TensorMetricsTest {
 
     @Test
     void theVectorFormOfTheBf16SumsGivesTheScalarSumsBitForBit() {
-        SplittableRandom rnd = new SplittableRandom(12);
-        int n = 3 * TensorMetrics.Sums.Vectors.BLOCK + 17; // whole blocks and a scalar tail
-        short[] w = new short[n], q = new short[n];
-        for (int i = 0; i < n; i++) {
-            // every magnitude from subnormal to large, both signs, so the double sums round often
-            w[i] = (short) rnd.nextInt(0x7f80);
-            if (rnd.nextBoolean()) w[i] |= (short) 0x8000;
-            q[i] = i % 4 == 0 ? 0 : (short) (rnd.nextInt(0x7f80) | (rnd.nextBoolean() ? 0x8000 : 0));
-        }
-        for (int pieces : new int[] {1, 3}) {
+        short[][] wq = randomBf16(12, 5 * TensorMetrics.Sums.LANES + 7, 0, 0x7f80); // subnormal to huge
+        short[] w = wq[0], q = wq[1];
+        int n = w.length;
+        // piece ends inside a round of lanes, so the vector form starts mid-round too
+        for (int pieces : new int[] {1, 3, 7}) {
             TensorMetrics.Sums scalar = new TensorMetrics.Sums(), vector = new TensorMetrics.Sums();
             scalar.addBf16(w, q, n); // a test JVM has not switched the vector forms on
             for (int p = 0, from = 0; p < pieces; p++) {
-                int to = n * (p + 1) / pieces, len = to - from;
-                short[] wp = java.util.Arrays.copyOfRange(w, from, to), qp = java.util.Arrays.copyOfRange(q, from, to);
-                int tail = TensorMetrics.Sums.Vectors.addBf16(vector, wp, qp, len);
-                vector.addBf16(wp, qp, tail, len);
+                int to = n * (p + 1) / pieces;
+                vector.addBf16Vectors(Arrays.copyOfRange(w, from, to), Arrays.copyOfRange(q, from, to), to - from);
                 from = to;
             }
-            org.junit.jupiter.api.Assertions.assertArrayEquals(scalar.sums(), vector.sums(), pieces + " pieces");
+            assertArrayEquals(scalar.sums(), vector.sums(), pieces + " pieces");
         }
+    }
+
+    @Test
+    void aTensorFedInPiecesOfAnySizeGetsTheSumsOfTheWhole() {
+        SplittableRandom rnd = new SplittableRandom(13);
+        int n = 1000;
+        float[] w = new float[n], q = new float[n];
+        for (int i = 0; i < n; i++) {
+            w[i] = (float) (rnd.nextGaussian() * Math.exp(rnd.nextGaussian() * 4));
+            q[i] = i % 3 == 0 ? 0 : Math.copySign(0.7f, w[i]);
+        }
+        TensorMetrics.Sums whole = new TensorMetrics.Sums();
+        whole.add(w, q, n);
+        for (int trial = 0; trial < 20; trial++) {
+            TensorMetrics.Sums pieces = new TensorMetrics.Sums();
+            for (int from = 0; from < n; ) {
+                int to = Math.min(n, from + 1 + rnd.nextInt(40));
+                pieces.add(Arrays.copyOfRange(w, from, to), Arrays.copyOfRange(q, from, to), to - from);
+                from = to;
+            }
+            assertArrayEquals(whole.sums(), pieces.sums());
+        }
+    }
+
+    @Test
+    void theSumsAgreeWithExactDecimalSums() {
+        short[][] wq = randomBf16(14, 3001, 0x3000, 0x1800); // 2^-31 to 2^17: every product a normal double
+        short[] w = wq[0], q = wq[1];
+        BigDecimal ww = BigDecimal.ZERO, qq = BigDecimal.ZERO, wqs = BigDecimal.ZERO, dd = BigDecimal.ZERO, absWq = BigDecimal.ZERO;
+        for (int i = 0; i < w.length; i++) {
+            BigDecimal a = new BigDecimal(Float.intBitsToFloat(w[i] << 16)), b = new BigDecimal(Float.intBitsToFloat(q[i] << 16)), d = a.subtract(b);
+            ww = ww.add(a.multiply(a));
+            qq = qq.add(b.multiply(b));
+            wqs = wqs.add(a.multiply(b));
+            absWq = absWq.add(a.multiply(b).abs());
+            dd = dd.add(d.multiply(d));
+        }
+        TensorMetrics.Sums sums = new TensorMetrics.Sums();
+        sums.addBf16(w, q, w.length);
+        double[] got = sums.sums();
+        BigDecimal[] exact = {ww, qq, wqs, dd}, magnitude = {ww, qq, absWq, dd};
+        for (int k = 0; k < 4; k++) {
+            // float sums of n terms err by at most about n·ε times the sum of the terms' magnitudes
+            assertEquals(exact[k].doubleValue(), got[k], magnitude[k].doubleValue() * 1e-13, "sum " + k);
+        }
+    }
+
+    /** Two BF16 arrays with bit patterns in [low, low + span) and both signs, every fourth q zero: the double sums round often. */
+    private static short[][] randomBf16(long seed, int n, int low, int span) {
+        SplittableRandom rnd = new SplittableRandom(seed);
+        short[] w = new short[n], q = new short[n];
+        for (int i = 0; i < n; i++) {
+            w[i] = (short) (low + rnd.nextInt(span) | (rnd.nextBoolean() ? 0x8000 : 0));
+            q[i] = i % 4 == 0 ? 0 : (short) (low + rnd.nextInt(span) | (rnd.nextBoolean() ? 0x8000 : 0));
+        }
+        return new short[][] {w, q};
     }
 }
