@@ -23,12 +23,12 @@ final class StreamingBenchCommand implements Callable<Integer> {
     @Option(names = "--dir", description = "Folder for the temporary files (default: java.io.tmpdir); deleted afterwards.")
     Path dir;
 
-    @Option(names = "--method", defaultValue = "tnt") String method;
-    @Option(names = "--grouping", defaultValue = "row") String grouping;
+    @Option(names = "--method", defaultValue = "tnt", description = "Ternarization method quantize runs (default ${DEFAULT-VALUE}).") String method;
+    @Option(names = "--grouping", defaultValue = "row", description = "Grouping quantize runs (default ${DEFAULT-VALUE}).") String grouping;
     @Mixin ThreadsOption threads = ThreadsOption.allProcessors();
     @Option(names = "--xmx", defaultValue = "1g", description = "Child JVM heap limit (default ${DEFAULT-VALUE}).") String xmx;
-    @Option(names = "--rows", defaultValue = "4096", converter = Positive.class) int rows;
-    @Option(names = "--cols", defaultValue = "4096", converter = Positive.class) int cols;
+    @Option(names = "--rows", defaultValue = "4096", converter = Positive.class, description = "Rows of each synthetic weight tensor (default ${DEFAULT-VALUE}).") int rows;
+    @Option(names = "--cols", defaultValue = "4096", converter = Positive.class, description = "Columns of each synthetic weight tensor (default ${DEFAULT-VALUE}).") int cols;
     @Option(names = "--dtype", defaultValue = "F32", description = "Weight type of the synthetic input: F32, BF16 or F16 (default ${DEFAULT-VALUE}).")
     DType dtype;
     @Option(names = "--shards", defaultValue = "1", converter = Positive.class,

@@ -173,8 +173,8 @@ final class TaskCommand implements Callable<Integer> {
                     refD = d;
                 }
                 SentenceRetrieval.Scores s = SentenceRetrieval.score(q, d, refQ, refD);
-                out.printf(Locale.ROOT, "%s: cosine to reference %.4f, unrelated-pair cosine %.4f, recall@1 %.4f (%.0f s)%n", m,
-                        s.cosineToReference(), s.unrelatedCosine(), s.recallAt1(), (System.nanoTime() - start) / 1e9);
+                out.printf(Locale.ROOT, "%s: cosine to reference %.4f (synopses %.4f, descriptions %.4f), unrelated-pair cosine %.4f, recall@1 %.4f (%.0f s)%n", m,
+                        s.cosineToReference(), s.queryCosine(), s.documentCosine(), s.unrelatedCosine(), s.recallAt1(), (System.nanoTime() - start) / 1e9);
                 out.flush();
             }
         }

@@ -41,8 +41,11 @@ public final class SentenceRetrieval {
     /** A query and the document it should retrieve. */
     public record Pair(String id, String query, String document) {}
 
-    /** One model's scores: mean cosine to the reference's embedding of the same text, of unrelated pairs, and recall@1. */
-    public record Scores(double cosineToReference, double unrelatedCosine, double recallAt1) {}
+    /**
+     * One model's scores: mean cosine to the reference's embedding of the same text (over all
+     * texts, over the queries, over the documents), of unrelated pairs, and recall@1.
+     */
+    public record Scores(double cosineToReference, double queryCosine, double documentCosine, double unrelatedCosine, double recallAt1) {}
 
     private SentenceRetrieval() {}
 
@@ -194,10 +197,11 @@ public final class SentenceRetrieval {
      */
     public static Scores score(float[][] queries, float[][] documents, float[][] refQueries, float[][] refDocuments) {
         int n = queries.length;
-        double toRef = 0, unrelated = 0;
+        double toRefQ = 0, toRefD = 0, unrelated = 0;
         int hits = 0;
         for (int i = 0; i < n; i++) {
-            toRef += dot(queries[i], refQueries[i]) + dot(documents[i], refDocuments[i]);
+            toRefQ += dot(queries[i], refQueries[i]);
+            toRefD += dot(documents[i], refDocuments[i]);
             unrelated += dot(queries[i], documents[(i + n / 2) % n]);
             int best = 0;
             double bestScore = Double.NEGATIVE_INFINITY;
@@ -210,6 +214,6 @@ public final class SentenceRetrieval {
             }
             if (best == i) hits++;
         }
-        return new Scores(toRef / (2.0 * n), unrelated / n, (double) hits / n);
+        return new Scores((toRefQ + toRefD) / (2.0 * n), toRefQ / n, toRefD / n, unrelated / n, (double) hits / n);
     }
 }

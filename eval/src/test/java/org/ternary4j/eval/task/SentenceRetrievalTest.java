@@ -49,7 +49,10 @@ class SentenceRetrievalTest {
         assertEquals(0.7, s.unrelatedCosine(), 1e-6);
         // A reference whose queries are the queries turned by 90° (cosine 0) and whose documents are the same (cosine 1).
         float[][] rq = {{0, 1}, {-1, 0}, {-0.8f, 0.6f}, {-0.6f, 0.8f}};
-        assertEquals(0.5, SentenceRetrieval.score(q, d, rq, d).cosineToReference(), 1e-6);
+        SentenceRetrieval.Scores turned = SentenceRetrieval.score(q, d, rq, d);
+        assertEquals(0.5, turned.cosineToReference(), 1e-6);
+        assertEquals(0.0, turned.queryCosine(), 1e-6);
+        assertEquals(1.0, turned.documentCosine(), 1e-6);
     }
 
     private Path tokenizerJson() throws IOException {
