@@ -83,13 +83,17 @@ final class TernaryWeight extends AbstractBlock {
     /**
      * Each value rounded to the nearest FP16 one: a ternary value is ±scale or 0, so this is each
      * group's scale rounded as {@code --scales f16} stores it, and training sees the weights the file
-     * will hold. The cast passes gradients through unchanged.
+     * will hold. The gradient passes straight through in FP32: autograd does not record DJL's
+     * {@code toType}, so through the casts alone the latent weights got no gradient at all (only
+     * biases and norms trained), and a recorded cast would round small gradients to FP16.
      */
-    private static NDArray roundedToHalf(NDArray eff) {
+    static NDArray roundedToHalf(NDArray eff) {
         try (NDScope scope = new NDScope()) {
             NDArray rounded = eff.toType(DataType.FLOAT16, false).toType(DataType.FLOAT32, false);
-            NDScope.unregister(rounded);
-            return rounded;
+            // eff + (rounded − eff) is exactly rounded: the two are within a factor of two, so the difference is exact
+            NDArray out = eff.add(rounded.sub(eff).stopGradient());
+            NDScope.unregister(out);
+            return out;
         }
     }
 

@@ -2,6 +2,7 @@ package org.ternary4j.qat.finetune;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -14,6 +15,7 @@ import static org.ternary4j.qat.graph.TinyGraphs.node;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -184,6 +186,13 @@ class FinetuneTest {
         FinetuneOptions.Builder b = FinetuneOptions.builder(Method.TNT).allLayers(true).epochs(2).batchSize(16).learningRate(1e-3f);
         FinetuneResult half = run(b.halfScales(true).build(), null, data), full = run(b.halfScales(false).build(), null, data);
         assertTrue(half.after().loss() < half.before().loss(), half.before().loss() + " -> " + half.after().loss());
+        // the ternary weights train, not only the biases: they end elsewhere than where a vanishing rate leaves them
+        FinetuneResult still = run(b.halfScales(true).learningRate(1e-12f).build(), null, data);
+        try (OnnxModel trained = OnnxModel.read(write(half, "half-trained")); OnnxModel start = OnnxModel.read(write(still, "half-still"))) {
+            for (String w : List.of("w1", "dw", "w3")) {
+                assertFalse(Arrays.equals(trained.graph().constant(w).orElseThrow().floats(), start.graph().constant(w).orElseThrow().floats()), w + " did not train");
+            }
+        }
         try (OnnxModel m = OnnxModel.read(write(half, "half-scales"))) {
             for (String w : List.of("w1", "dw", "w3")) {
                 for (float v : m.graph().constant(w).orElseThrow().floats()) assertEquals(v, Float.float16ToFloat(Float.floatToFloat16(v)), w + " holds " + v);
