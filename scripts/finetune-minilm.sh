@@ -8,26 +8,30 @@
 # HIDDEN_WEIGHT > 0 also matches the encoder's hidden states (HIDDEN, default: the output of both
 # layer norms of every layer but the last, whose output is the model's) on real tokens.
 # Usage: scripts/finetune-minilm.sh [WORK_DIR] with TEXTS (default 1000), EPOCHS (default 1), LR
-# (default 2e-4), HIDDEN_WEIGHT (default 0), HIDDEN, GROUPING (default block:16), SEED (default 1)
-# from the environment. TERNARY4J overrides the command.
+# (default 2e-4), HIDDEN_WEIGHT (default 0), HIDDEN, GROUPING (default block:16), SCALES (f32 or
+# f16, default f32), SEED (default 1), START (a model to start from instead of the calibrated one,
+# e.g. calibrate-minilm.sh's block:4 result or an earlier run's output) from the environment.
+# TERNARY4J overrides the command.
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 t4j=${TERNARY4J:-$root/ternary4j}
 work=${1:-$root/.cache/finetune-minilm}
-texts=${TEXTS:-1000} epochs=${EPOCHS:-1} lr=${LR:-2e-4} hw=${HIDDEN_WEIGHT:-0} grouping=${GROUPING:-block:16} seed=${SEED:-1}
+texts=${TEXTS:-1000} epochs=${EPOCHS:-1} lr=${LR:-2e-4} hw=${HIDDEN_WEIGHT:-0} grouping=${GROUPING:-block:16} seed=${SEED:-1} scales=${SCALES:-f32}
 name=finetune-minilm
 source "$root/scripts/minilm-common.sh"
-cal=$work/cal-64x64.npz data=$work/texts-$texts.npz start=$work/cal-${grouping//:/}.onnx
-out=$work/ft-${grouping//:/}-$texts-$epochs-$lr-$hw-$seed.onnx
+cal=$work/cal-64x64.npz data=$work/texts-$texts.npz start=${START:-$work/cal-${grouping//:/}.onnx}
+from=$(basename "$start" .onnx)
+out=$work/ft-${grouping//:/}-$scales-$texts-$epochs-$lr-$hw-$seed-from-$from.onnx
 [ -f "$cal" ] || $t4j task sentence-retrieval --write-calibration "$cal" --calibration-pairs 64 --calibration-tokens 64 --tokenizer "$tok"
 [ -f "$data" ] || timed $t4j task sentence-retrieval --write-calibration "$data" --calibration-tokens 128 --texts "$sources" \
     --text-count "$texts" --tokenizer "$tok"
-[ -f "$start" ] || timed $t4j quantize "$model" -o "$start" --method tnt --grouping "$grouping" --all-layers --calibrate "$cal"
+[ -f "$start" ] || [ -n "${START:-}" ] || timed $t4j quantize "$model" -o "$start" --method tnt --grouping "$grouping" --all-layers --calibrate "$cal"
 hidden=() pattern=${HIDDEN:-'/encoder/layer.*/output/LayerNorm/Add_1_output_0'}
 [ "$hw" = 0 ] || hidden=(--hidden "$pattern" --hidden-weight "$hw")
 # The teacher's hidden states stay in memory (half floats per real token): about 1.4 GB for 4000
 # texts, close to the launcher's default heap on a 24 GB machine.
 heap=(); [ "$hw" = 0 ] || heap=(env "T4J_JAVA_OPTS=-Xmx6g ${T4J_JAVA_OPTS:-}")
-timed "${heap[@]}" $t4j finetune "$model" --data "$data" --method tnt --grouping "$grouping" --all-layers --init "$start" --epochs "$epochs" \
+[ -f "$start" ] || { echo "$name: $start is missing" >&2; exit 1; }
+timed "${heap[@]}" $t4j finetune "$model" --data "$data" --method tnt --grouping "$grouping" --scales "$scales" --all-layers --init "$start" --epochs "$epochs" \
     --lr "$lr" --seed "$seed" --batch 16 "${hidden[@]}" -o "$out"
 $t4j task sentence-retrieval "$model" "$start" "$out" --tokenizer "$tok"
