@@ -10,8 +10,8 @@
 # Usage: scripts/finetune-minilm.sh [WORK_DIR] with TEXTS (default 1000), EPOCHS (default 1), LR
 # (default 2e-4), HIDDEN_WEIGHT (default 0), HIDDEN, GROUPING (default block:16), SCALES (f32 or
 # f16, default f32), SEED (default 1), START (a model to start from instead of the calibrated one,
-# e.g. calibrate-minilm.sh's block:4 result or an earlier run's output) from the environment.
-# TERNARY4J overrides the command.
+# e.g. calibrate-minilm.sh's block:4 result or an earlier run's output) and OUT (the output model)
+# from the environment. TERNARY4J overrides the command.
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 t4j=${TERNARY4J:-$root/ternary4j}
@@ -20,8 +20,7 @@ texts=${TEXTS:-1000} epochs=${EPOCHS:-1} lr=${LR:-2e-4} hw=${HIDDEN_WEIGHT:-0} g
 name=finetune-minilm
 source "$root/scripts/minilm-common.sh"
 cal=$work/cal-64x64.npz data=$work/texts-$texts.npz start=${START:-$work/cal-${grouping//:/}.onnx}
-from=$(basename "$start" .onnx)
-out=$work/ft-${grouping//:/}-$scales-$texts-$epochs-$lr-$hw-$seed-from-$from.onnx
+out=${OUT:-$work/ft-${grouping//:/}-$scales-$texts-$epochs-$lr-$hw-$seed.onnx}
 [ -f "$cal" ] || $t4j task sentence-retrieval --write-calibration "$cal" --calibration-pairs 64 --calibration-tokens 64 --tokenizer "$tok"
 [ -f "$data" ] || timed $t4j task sentence-retrieval --write-calibration "$data" --calibration-tokens 128 --texts "$sources" \
     --text-count "$texts" --tokenizer "$tok"
