@@ -79,7 +79,7 @@ public record TensorMetrics(double cosine, double relL2, double sparsity, double
             return Float.intBitsToFloat(bits << 16);
         }
 
-        /** The four sums, for tests. */
+        /** The four sums: Σw², Σq², Σwq, Σ(w − q)². */
         double[] sums() {
             return new double[] {total(ww), total(qq), total(wq), total(dd)};
         }
@@ -150,7 +150,8 @@ public record TensorMetrics(double cosine, double relL2, double sparsity, double
         }
 
         public TensorMetrics metrics(double sparsity, double bitsPerWeight) {
-            double ww = total(this.ww), qq = total(this.qq), wq = total(this.wq), dd = total(this.dd);
+            double[] s = sums();
+            double ww = s[0], qq = s[1], wq = s[2], dd = s[3];
             // An all-zero tensor is reproduced exactly by all-zero codes: call that a perfect match.
             double cosine = ww == 0 && qq == 0 ? 1 : (ww == 0 || qq == 0 ? 0 : wq / Math.sqrt(ww * qq));
             double relL2 = ww == 0 ? (dd == 0 ? 0 : Double.POSITIVE_INFINITY) : Math.sqrt(dd / ww);
