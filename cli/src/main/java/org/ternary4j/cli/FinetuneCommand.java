@@ -91,6 +91,11 @@ final class FinetuneCommand implements Callable<Integer> {
                     + "(x - mean) / sqrt(var + eps)) train too. Default: frozen.")
     boolean trainLayerNorms;
 
+    @Option(names = "--pooled-weight", defaultValue = "1", paramLabel = "W",
+            description = "For models with an attention_mask: loss weight of 1 - cosine of the outputs' mean over real tokens (the sentence "
+                    + "embedding), against 1 for the per-token error. Default: ${DEFAULT-VALUE}.")
+    float pooledWeight;
+
     @Option(names = "--scales", paramLabel = "f32|f16",
             description = "Precision of the ternary scales: f32 (default) or f16, every scale rounded to the nearest FP16 value in each training step "
                     + "and in the written model, so that quantize --scales f16 --packed stores the same numbers.")
@@ -131,7 +136,7 @@ final class FinetuneCommand implements Callable<Integer> {
                 .include(include.stream().map(NamePattern::parse).toList()).exclude(exclude.stream().map(NamePattern::parse).toList())
                 .epochs(epochs).seed(seed).learningRate(lr).batchSize(batch).packing(Packing.parse(packing)).bnExamples(bnExamples != null ? bnExamples : init == null || trainNorms ? 256 : 0)
                 .hidden(hidden.stream().map(NamePattern::parse).toList()).hiddenWeight(hiddenWeight).trainNorms(trainNorms)
-                .trainLayerNorms(trainLayerNorms)
+                .trainLayerNorms(trainLayerNorms).pooledWeight(pooledWeight)
                 .halfScales(Boolean.TRUE.equals(QuantizeMethodOptions.halfScales(scales))).build();
         new PathGuard().input(input).data(data).input(labels).input(init).output(output).check();
         Dataset examples = DataSources.load(data, labels);

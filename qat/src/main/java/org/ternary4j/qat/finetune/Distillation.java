@@ -23,8 +23,8 @@ import org.ternary4j.qat.graph.GraphInterpreter;
  * target is added. A target with one row per token ([examples, tokens, ...], for a model with an
  * {@code attention_mask} input) is compared on the real tokens only, padding being no part of what
  * the model computes for a text; its mean over the real tokens (the sentence embedding of
- * mean-pooling models) adds 1 − cosine to the teacher's, the error retrieval sees (graph outputs
- * only, not hidden targets). Each target's loss is scaled by its {@link Target#weight()}.
+ * mean-pooling models) adds 1 − cosine to the teacher's, the error retrieval sees, times the target's pooled weight
+ * (graph outputs only, not hidden targets). Each target's loss is scaled by its {@link Target#weight()}.
  */
 final class Distillation {
     private final List<Target> targets;
@@ -231,7 +231,11 @@ final class Distillation {
                 NDArray mask = inputs.tokenMask(m, idx), w = expand(mask, s), ref = teacher(m, t, idx);
                 float real = mask.sum().getFloat() * (s.size() / mask.size());
                 l = EngineArrays.div(s.sub(ref).square().mul(w).sum(), Math.max(1f, real) * (float) meanSquare[t]);
-                if (!targets.get(t).hidden()) l = l.add(cosineGap(pooled(s, w, mask), pooled(ref, w, mask)));
+                float pooledWeight = targets.get(t).pooled();
+                if (pooledWeight > 0) {
+                    NDArray gap = cosineGap(pooled(s, w, mask), pooled(ref, w, mask));
+                    l = l.add(pooledWeight == 1 ? gap : EngineArrays.mul(gap, pooledWeight));
+                }
             } else {
                 l = EngineArrays.div(s.sub(teacher(m, t, idx)).square().mean(), (float) meanSquare[t]);
             }

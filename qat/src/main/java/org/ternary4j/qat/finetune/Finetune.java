@@ -72,7 +72,7 @@ public final class Finetune {
         try (Model model = Model.newInstance("ternary4j-finetune")) {
             GraphInterpreter graph = GraphInterpreter.of(onnx, model.getNDManager());
             Inputs inputs = new Inputs(r.data(), graph.graph().runtimeInputs(), file);
-            List<Target> targets = new ArrayList<>(Target.of(graph, r.data().labels() != null));
+            List<Target> targets = new ArrayList<>(Target.of(graph, r.data().labels() != null).stream().map(t -> t.withPooled(o.pooledWeight())).toList());
             if (targets.isEmpty()) throw new IllegalArgumentException(file + ": the graph declares no outputs to match");
             if (r.data().labels() != null && targets.stream().noneMatch(Target::logits)) throw unlabelled(r.data(), file);
             List<Target> hidden = Target.hidden(graph, o.hidden(), o.hiddenWeight());

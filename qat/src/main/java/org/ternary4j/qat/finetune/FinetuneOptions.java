@@ -26,10 +26,12 @@ import org.ternary4j.qat.Method;
  *                     {@code bnExamples} examples after training
  * @param trainLayerNorms the scale and shift of layer normalisations train too ({@link LayerNorms})
  * @param halfScales   scales rounded to FP16 in every forward pass and in the written model (stored as FP16)
+ * @param pooledWeight the weight of 1 − cosine of the mean-pooled per-token output (a sentence embedding)
+ *                     against 1 for the per-token error
  */
 public record FinetuneOptions(Method method, Grouping grouping, boolean allLayers, List<NamePattern> include, List<NamePattern> exclude,
                               int epochs, long seed, float learningRate, int batchSize, Packing packing, int bnExamples,
-                              List<NamePattern> hidden, float hiddenWeight, boolean trainNorms, boolean trainLayerNorms, boolean halfScales) {
+                              List<NamePattern> hidden, float hiddenWeight, boolean trainNorms, boolean trainLayerNorms, float pooledWeight, boolean halfScales) {
     public FinetuneOptions {
         if (method == Method.FP) throw new IllegalArgumentException("fine-tuning ternarizes: method fp has nothing to learn");
         if (epochs < 1) throw new IllegalArgumentException("epochs must be ≥ 1, got " + epochs);
@@ -38,6 +40,7 @@ public record FinetuneOptions(Method method, Grouping grouping, boolean allLayer
         if (bnExamples < 0) throw new IllegalArgumentException("batch-norm re-estimation examples must be ≥ 0, got " + bnExamples);
         if (trainNorms && bnExamples == 0) throw new IllegalArgumentException("batch norms trained in their training form need their statistics re-estimated after training: examples for it must be ≥ 1");
         if (!(hiddenWeight >= 0) || Float.isInfinite(hiddenWeight)) throw new IllegalArgumentException("hidden-state weight must be a number ≥ 0, got " + hiddenWeight);
+        if (!(pooledWeight >= 0) || Float.isInfinite(pooledWeight)) throw new IllegalArgumentException("pooled-embedding weight must be a number ≥ 0, got " + pooledWeight);
         hidden = List.copyOf(hidden);
         if (grouping == null) grouping = Grouping.parse(method.defaultGrouping());
         method.checkGrouping(grouping);
@@ -49,7 +52,7 @@ public record FinetuneOptions(Method method, Grouping grouping, boolean allLayer
         return new Builder(m);
     }
 
-    /** Defaults: the method's grouping, first and last layers full precision, 10 epochs, seed 1, rate 1e-4, batches of 32, base-3 packing, batch-norm statistics re-estimated on 256 examples, no hidden targets (weight 1 when given), batch norms frozen, layer norms frozen, FP32 scales. */
+    /** Defaults: the method's grouping, first and last layers full precision, 10 epochs, seed 1, rate 1e-4, batches of 32, base-3 packing, batch-norm statistics re-estimated on 256 examples, no hidden targets (weight 1 when given), batch norms frozen, layer norms frozen, pooled-embedding weight 1, FP32 scales. */
     public static final class Builder {
         private final Method method;
         private Grouping grouping;
@@ -65,6 +68,7 @@ public record FinetuneOptions(Method method, Grouping grouping, boolean allLayer
         private float hiddenWeight = 1;
         private boolean trainNorms;
         private boolean trainLayerNorms;
+        private float pooledWeight = 1;
         private boolean halfScales;
 
         private Builder(Method method) {
@@ -141,6 +145,11 @@ public record FinetuneOptions(Method method, Grouping grouping, boolean allLayer
             return this;
         }
 
+        public Builder pooledWeight(float v) {
+            pooledWeight = v;
+            return this;
+        }
+
         public Builder halfScales(boolean v) {
             halfScales = v;
             return this;
@@ -148,7 +157,7 @@ public record FinetuneOptions(Method method, Grouping grouping, boolean allLayer
 
         public FinetuneOptions build() {
             return new FinetuneOptions(method, grouping, allLayers, include, exclude, epochs, seed, learningRate, batchSize, packing, bnExamples,
-                    hidden, hiddenWeight, trainNorms, trainLayerNorms, halfScales);
+                    hidden, hiddenWeight, trainNorms, trainLayerNorms, pooledWeight, halfScales);
         }
     }
 }

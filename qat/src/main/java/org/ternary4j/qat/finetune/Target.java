@@ -22,8 +22,9 @@ import org.ternary4j.qat.graph.GraphInterpreter;
  * @param axis   the softmax's axis (logits only), which must be the last: checked on the first batch
  * @param hidden whether {@code value} is an intermediate value rather than a graph output
  * @param weight the factor on this target's loss
+ * @param pooled the factor on the 1 − cosine of its mean over real tokens, for a per-token graph output
  */
-record Target(String value, String output, boolean logits, long axis, boolean hidden, float weight) {
+record Target(String value, String output, boolean logits, long axis, boolean hidden, float weight, float pooled) {
 
     /**
      * The graph outputs as targets. With {@code labelled} (the examples have class labels) and no
@@ -37,14 +38,14 @@ record Target(String value, String output, boolean logits, long axis, boolean hi
             OnnxNode p = g.producer(o.name()).orElse(null);
             boolean softmax = p != null && (p.opType().equals("Softmax") || p.opType().equals("LogSoftmax")) && p.input(0).isPresent()
                     && g.constant(p.inputs().get(0)) == null;
-            out.add(softmax ? new Target(p.inputs().get(0), o.name(), true, p.intAttr("axis", g.opset() >= 13 ? -1 : 1), false, 1)
-                    : new Target(o.name(), o.name(), false, 0, false, 1));
+            out.add(softmax ? new Target(p.inputs().get(0), o.name(), true, p.intAttr("axis", g.opset() >= 13 ? -1 : 1), false, 1, 1)
+                    : new Target(o.name(), o.name(), false, 0, false, 1, 1));
         }
         if (labelled && out.stream().noneMatch(Target::logits)) {
             for (int i = 0; i < out.size(); i++) {
                 var declared = g.graph().outputs().get(i);
                 if (!declared.hasShape() || declared.dims().size() == 2) {
-                    out.set(i, new Target(declared.name(), declared.name(), true, -1, false, 1));
+                    out.set(i, new Target(declared.name(), declared.name(), true, -1, false, 1, 1));
                     break;
                 }
             }
@@ -65,7 +66,11 @@ record Target(String value, String output, boolean logits, long axis, boolean hi
         for (NamePattern p : patterns) {
             if (names.stream().noneMatch(p::matches)) throw new IllegalArgumentException("hidden-state pattern '" + p.spec() + "' matches no value computed by the graph");
         }
-        return names.stream().map(v -> new Target(v, v, false, 0, true, weight / names.size())).toList();
+        return names.stream().map(v -> new Target(v, v, false, 0, true, weight / names.size(), 0)).toList();
+    }
+
+    Target withPooled(float factor) {
+        return new Target(value, output, logits, axis, hidden, weight, factor);
     }
 
     /** Refuses logits whose softmax is not over their last axis (centring and cross-entropy work on that axis). */

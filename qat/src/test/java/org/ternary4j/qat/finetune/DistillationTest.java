@@ -84,6 +84,9 @@ class DistillationTest {
             assertTrue(want > 0.01 && cosine > 1e-4, "the perturbation is visible");
             // The teacher is stored in half floats; its mean square is taken before rounding.
             assertEquals(want, got, 1e-3 * want);
+            // The pooled weight scales the cosine term alone.
+            Distillation pooled3 = Distillation.teacher(g, in, Target.of(g, false).stream().map(t -> t.withPooled(3)).toList(), nd, 2);
+            assertEquals(squared + 3 * cosine, loss(pooled3, nd, off, all), 1e-3 * want);
         }
     }
 
