@@ -91,6 +91,12 @@ final class FinetuneCommand implements Callable<Integer> {
                     + "(x - mean) / sqrt(var + eps)) train too. Default: frozen.")
     boolean trainLayerNorms;
 
+    @Option(names = "--train-kept",
+            description = "The weights and biases of the Conv/Gemm/MatMul layers kept in full precision (the first and last, excluded ones) "
+                    + "train too, in float, and with --train-batch-norms so do the batch norms after them: quantization-aware training of "
+                    + "the whole network, as train does. Default: frozen.")
+    boolean trainKept;
+
     @Option(names = "--pooled-weight", defaultValue = "1", paramLabel = "W",
             description = "For models with an attention_mask: loss weight of 1 - cosine of the outputs' mean over real tokens (the sentence "
                     + "embedding), against 1 for the per-token error. Default: ${DEFAULT-VALUE}.")
@@ -136,7 +142,7 @@ final class FinetuneCommand implements Callable<Integer> {
                 .include(include.stream().map(NamePattern::parse).toList()).exclude(exclude.stream().map(NamePattern::parse).toList())
                 .epochs(epochs).seed(seed).learningRate(lr).batchSize(batch).packing(Packing.parse(packing)).bnExamples(bnExamples != null ? bnExamples : init == null || trainNorms ? 256 : 0)
                 .hidden(hidden.stream().map(NamePattern::parse).toList()).hiddenWeight(hiddenWeight).trainNorms(trainNorms)
-                .trainLayerNorms(trainLayerNorms).pooledWeight(pooledWeight)
+                .trainLayerNorms(trainLayerNorms).trainKept(trainKept).pooledWeight(pooledWeight)
                 .halfScales(Boolean.TRUE.equals(QuantizeMethodOptions.halfScales(scales))).build();
         new PathGuard().input(input).data(data).input(labels).input(init).output(output).check();
         Dataset examples = DataSources.load(data, labels);

@@ -26,11 +26,11 @@ import org.ternary4j.qat.graph.GraphInterpreter;
 final class BatchNormStatistics {
     private BatchNormStatistics() {}
 
-    /** The batch norms whose statistics are the student's own: each alone reads a ternarized Conv or Gemm and alone reads its statistics. */
+    /** The batch norms whose statistics are the student's own: each alone reads a trained (ternarized or trained float) Conv or Gemm and alone reads its statistics. */
     static Set<OnnxNode> of(GraphBlock block) {
         GraphInterpreter g = block.graph();
         Set<OnnxNode> norms = new LinkedHashSet<>();
-        for (String w : block.weights().keySet()) {
+        for (String w : block.trainedLayers()) {
             for (OnnxNode conv : g.consumers(w)) {
                 if (!conv.opType().equals("Conv") && !conv.opType().equals("Gemm")) continue;
                 g.soleConsumer(conv.outputs().get(0), "BatchNormalization")

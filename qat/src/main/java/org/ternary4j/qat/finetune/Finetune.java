@@ -86,6 +86,7 @@ public final class Finetune {
             List<FinetuneResult.Layer> kept = new ArrayList<>();
             for (LayerDecision d : plan) addLayer(d, graph, block, o, groupings, kept, r.listener());
             if (block.weights().isEmpty()) throw new IllegalArgumentException(file + ": no weight layer is selected for ternarizing");
+            if (o.trainKept()) kept.replaceAll(k -> trainKept(graph, block, k));
             for (String b : biases(graph, block)) block.addBias(b, graph.constant(b).getShape());
             Set<OnnxNode> trainedNorms = o.trainNorms() ? BatchNormStatistics.of(block) : Set.of();
             List<String> affine = new ArrayList<>();
@@ -166,15 +167,23 @@ public final class Finetune {
         kept.add(new FinetuneResult.Layer(d.weight(), op, false, reason, w == null ? 0 : w.size(), Double.NaN, "-"));
     }
 
+    /** A kept layer whose float weight trains, as its bias does; one that cannot (not a float constant of its own) stays as it is. */
+    private static FinetuneResult.Layer trainKept(GraphInterpreter graph, GraphBlock block, FinetuneResult.Layer k) {
+        NDArray w = graph.constant(k.weight());
+        if (w == null || w.getDataType() != DataType.FLOAT32 || graph.consumers(k.weight()).size() != 1 || block.biases().containsKey(k.weight())) return k;
+        block.addKeptWeight(k.weight(), w.getShape());
+        return new FinetuneResult.Layer(k.weight(), k.op(), false, k.reason() + "; trained in full precision", k.weights(), k.bitsPerWeight(), k.grouping());
+    }
+
     /**
-     * The constants that act as a ternarized layer's bias, each read by that one node only: a
+     * The constants that act as a trained (ternarized or kept float) layer's bias, each read by that one node only: a
      * Conv's or Gemm's third input, the constant added right after a MatMul, or the scale γ and
      * shift β of a batch norm that alone reads a bias-less Conv (its statistics stay frozen: γ and β
      * can absorb any per-channel change of scale and mean the ternary weights bring).
      */
     private static List<String> biases(GraphInterpreter graph, GraphBlock block) {
         List<String> out = new ArrayList<>();
-        for (String weight : block.weights().keySet()) {
+        for (String weight : block.trainedLayers()) {
             for (OnnxNode n : graph.consumers(weight)) {
                 String candidate = null, scale = null;
                 if ((n.opType().equals("Conv") || n.opType().equals("Gemm")) && n.input(2).isPresent()) candidate = n.inputs().get(2);
@@ -198,7 +207,8 @@ public final class Finetune {
 
     private static void addTrainable(GraphInterpreter graph, GraphBlock block, String name, List<String> out) {
         NDArray c = graph.constant(name);
-        if (c != null && c.getDataType() == DataType.FLOAT32 && graph.consumers(name).size() == 1 && !block.weights().containsKey(name) && !out.contains(name)) {
+        if (c != null && c.getDataType() == DataType.FLOAT32 && graph.consumers(name).size() == 1 && !block.weights().containsKey(name)
+                && !block.biases().containsKey(name) && !out.contains(name)) {
             out.add(name);
         }
     }

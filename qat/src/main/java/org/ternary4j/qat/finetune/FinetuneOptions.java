@@ -25,13 +25,15 @@ import org.ternary4j.qat.Method;
  *                     statistics, scale and shift trained), their statistics re-estimated on
  *                     {@code bnExamples} examples after training
  * @param trainLayerNorms the scale and shift of layer normalisations train too ({@link LayerNorms})
+ * @param trainKept    the weights and biases of the Conv/Gemm/MatMul layers kept in full precision
+ *                     train too, in float (quantization-aware training of a whole network)
  * @param halfScales   scales rounded to FP16 in every forward pass and in the written model (stored as FP16)
  * @param pooledWeight the weight of 1 − cosine of the mean-pooled per-token output (a sentence embedding)
  *                     against 1 for the per-token error
  */
 public record FinetuneOptions(Method method, Grouping grouping, boolean allLayers, List<NamePattern> include, List<NamePattern> exclude,
                               int epochs, long seed, float learningRate, int batchSize, Packing packing, int bnExamples,
-                              List<NamePattern> hidden, float hiddenWeight, boolean trainNorms, boolean trainLayerNorms, float pooledWeight, boolean halfScales) {
+                              List<NamePattern> hidden, float hiddenWeight, boolean trainNorms, boolean trainLayerNorms, boolean trainKept, float pooledWeight, boolean halfScales) {
     public FinetuneOptions {
         if (method == Method.FP) throw new IllegalArgumentException("fine-tuning ternarizes: method fp has nothing to learn");
         if (epochs < 1) throw new IllegalArgumentException("epochs must be ≥ 1, got " + epochs);
@@ -52,7 +54,7 @@ public record FinetuneOptions(Method method, Grouping grouping, boolean allLayer
         return new Builder(m);
     }
 
-    /** Defaults: the method's grouping, first and last layers full precision, 10 epochs, seed 1, rate 1e-4, batches of 32, base-3 packing, batch-norm statistics re-estimated on 256 examples, no hidden targets (weight 1 when given), batch norms frozen, layer norms frozen, pooled-embedding weight 1, FP32 scales. */
+    /** Defaults: the method's grouping, first and last layers full precision, 10 epochs, seed 1, rate 1e-4, batches of 32, base-3 packing, batch-norm statistics re-estimated on 256 examples, no hidden targets (weight 1 when given), batch norms frozen, layer norms frozen, kept layers frozen, pooled-embedding weight 1, FP32 scales. */
     public static final class Builder {
         private final Method method;
         private Grouping grouping;
@@ -68,6 +70,7 @@ public record FinetuneOptions(Method method, Grouping grouping, boolean allLayer
         private float hiddenWeight = 1;
         private boolean trainNorms;
         private boolean trainLayerNorms;
+        private boolean trainKept;
         private float pooledWeight = 1;
         private boolean halfScales;
 
@@ -145,6 +148,11 @@ public record FinetuneOptions(Method method, Grouping grouping, boolean allLayer
             return this;
         }
 
+        public Builder trainKept(boolean v) {
+            trainKept = v;
+            return this;
+        }
+
         public Builder pooledWeight(float v) {
             pooledWeight = v;
             return this;
@@ -157,7 +165,7 @@ public record FinetuneOptions(Method method, Grouping grouping, boolean allLayer
 
         public FinetuneOptions build() {
             return new FinetuneOptions(method, grouping, allLayers, include, exclude, epochs, seed, learningRate, batchSize, packing, bnExamples,
-                    hidden, hiddenWeight, trainNorms, trainLayerNorms, pooledWeight, halfScales);
+                    hidden, hiddenWeight, trainNorms, trainLayerNorms, trainKept, pooledWeight, halfScales);
         }
     }
 }

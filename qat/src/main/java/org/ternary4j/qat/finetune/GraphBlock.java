@@ -11,8 +11,10 @@ import ai.djl.nn.Parameter;
 import ai.djl.training.ParameterStore;
 import ai.djl.training.initializer.Initializer;
 import ai.djl.util.PairList;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -36,6 +38,8 @@ final class GraphBlock extends AbstractBlock {
     private final Map<String, NDArray> fixed = new HashMap<>();
     /** Batch norms that normalise by their batch's statistics while training. */
     private Set<OnnxNode> normsInTrainingForm = Set.of();
+    /** Weights of layers kept in full precision that train in float (among {@link #biases}). */
+    private final Set<String> keptTrained = new LinkedHashSet<>();
 
     GraphBlock(GraphInterpreter graph, List<String> inputs, List<String> outputs) {
         this.graph = graph;
@@ -50,6 +54,19 @@ final class GraphBlock extends AbstractBlock {
     void addBias(String onnxName, Shape shape) {
         biases.put(onnxName, addParameter(Parameter.builder().setName("bias" + biases.size()).setType(Parameter.Type.BIAS)
                 .optShape(shape).optInitializer(Initializer.ZEROS).build()));
+    }
+
+    /** A full-precision layer's weight that trains in float, as a bias does. */
+    void addKeptWeight(String onnxName, Shape shape) {
+        addBias(onnxName, shape);
+        keptTrained.add(onnxName);
+    }
+
+    /** The weights of every layer whose output changes in training: the ternarized ones, then the kept ones that train. */
+    List<String> trainedLayers() {
+        List<String> out = new ArrayList<>(weights.keySet());
+        out.addAll(keptTrained);
+        return out;
     }
 
     void trainNorms(Set<OnnxNode> norms) {

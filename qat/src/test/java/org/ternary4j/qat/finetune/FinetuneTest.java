@@ -235,6 +235,37 @@ class FinetuneTest {
         assertTrue(e.getMessage().contains("re-estimated after training"), e.getMessage());
     }
 
+    /**
+     * The first conv and the last MatMul stay full precision: frozen by default (their bytes as
+     * stored), trained in float with {@code trainKept} (more than three values per row, moved), and
+     * the batch norm after the kept conv then ends with the trained model's statistics.
+     */
+    @Test
+    void keptLayersStayAsStoredUnlessTheyTrainInFloat() throws Exception {
+        FinetuneOptions.Builder b = FinetuneOptions.builder(Method.TNT).epochs(2).batchSize(16).learningRate(1e-2f).bnExamples(96).trainNorms(true);
+        FinetuneResult frozen = run(b.build(), null, data), trained = run(b.trainKept(true).build(), null, data);
+        try (OnnxModel original = OnnxModel.read(model); OnnxModel f = OnnxModel.read(write(frozen, "kept-frozen"));
+             OnnxModel t = OnnxModel.read(write(trained, "kept-trained"))) {
+            for (String name : List.of("w1", "w3", "b3")) {
+                float[] before = original.graph().constant(name).orElseThrow().floats();
+                assertArrayEquals(before, f.graph().constant(name).orElseThrow().floats(), name + " frozen");
+                float[] after = t.graph().constant(name).orElseThrow().floats();
+                assertFalse(Arrays.equals(before, after), name + " trained");
+            }
+            assertTrue(new HashSet<>(floatList(t.graph().constant("w1").orElseThrow().floats(), 0, 27)).size() > 3, "w1's first row stays float");
+            assertTernary(t, "dw", false, b.build().grouping().forRank(4));
+        }
+        assertStatisticsAreThoseOfTheConvOutput(trained, "kept-trained-bn");
+        assertTrue(trained.layers().stream().filter(l -> !l.ternarized()).allMatch(l -> l.reason().endsWith("trained in full precision")),
+                trained.layers().toString());
+    }
+
+    private static List<Float> floatList(float[] v, int from, int to) {
+        List<Float> out = new java.util.ArrayList<>();
+        for (int k = from; k < to; k++) out.add(v[k]);
+        return out;
+    }
+
     private static void assertStatisticsAreThoseOfTheConvOutput(FinetuneResult r, String name) throws Exception {
         Path out = write(r.output().withOutputs(List.of("c1")), name);
         float[] c1 = TinyGraphs.ort(out, Map.of("x", x)).get("c1").data();
