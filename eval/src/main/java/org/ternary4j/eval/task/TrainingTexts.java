@@ -25,15 +25,19 @@ import java.util.zip.GZIPInputStream;
  * Texts to fit a sentence-embedding model on, of the two kinds {@link SentenceRetrieval} compares:
  * short ones (package synopses, the one-line summary of a man page's NAME section) and long ones
  * (package long descriptions, the first paragraph of a man page's DESCRIPTION). Sources: a file of
- * Debian control stanzas (an apt Packages list decompressed, or a dpkg status file; .gz read as
- * such) or a directory of man pages (man(7) sources, .gz or plain). Nothing of the evaluation
- * split comes through: stanzas of its packages are skipped, and so is any text equal to one of its
- * synopses or descriptions (ignoring case and spacing). The choice is deterministic: each kind is
+ * Debian control stanzas (an apt Packages list or Translation-en list decompressed, or a dpkg
+ * status file; .gz read as such) or a directory of man pages (man(7) sources, .gz or plain).
+ * Nothing of the evaluation split comes through: stanzas of its packages are skipped, and so is any
+ * text equal to one of its synopses or descriptions (ignoring case and spacing), or a long text
+ * that opens with the same {@value #PREFIX_WORDS} words as one of its descriptions (a sibling
+ * package's description that repeats the evaluated one and adds a paragraph). The choice is deterministic: each kind is
  * de-duplicated, sorted, shuffled by {@code seed} and cut to half the count.
  */
 public final class TrainingTexts {
     /** Long texts have at least this many words (as the sentence-retrieval pairs' descriptions do). */
     static final int LONG_WORDS = 8;
+    /** Long texts opening with this many of a held-out description's words are held out too. */
+    static final int PREFIX_WORDS = 8;
     private static final Pattern SPACES = Pattern.compile("\\s+");
 
     /** The chosen texts, short then long, and how many of each kind the sources offered. */
@@ -46,13 +50,14 @@ public final class TrainingTexts {
     }
 
     private final Map<String, String> shortTexts = new LinkedHashMap<>(), longTexts = new LinkedHashMap<>();
-    private final Set<String> heldOutNames = new HashSet<>(), heldOutTexts = new HashSet<>();
+    private final Set<String> heldOutNames = new HashSet<>(), heldOutTexts = new HashSet<>(), heldOutOpenings = new HashSet<>();
 
     private TrainingTexts(List<SentenceRetrieval.Pair> heldOut) {
         for (SentenceRetrieval.Pair p : heldOut) {
             heldOutNames.add(p.id());
             heldOutTexts.add(key(p.query()));
             heldOutTexts.add(key(p.document()));
+            heldOutOpenings.add(opening(key(p.document())));
         }
     }
 
@@ -86,11 +91,17 @@ public final class TrainingTexts {
         return SPACES.matcher(text.strip()).replaceAll(" ").toLowerCase(Locale.ROOT);
     }
 
+    /** The first {@value #PREFIX_WORDS} words of a key. */
+    private static String opening(String key) {
+        String[] words = key.split(" ", PREFIX_WORDS + 1);
+        return String.join(" ", java.util.Arrays.asList(words).subList(0, Math.min(PREFIX_WORDS, words.length)));
+    }
+
     private void add(String text, boolean isLong) {
         String clean = SPACES.matcher(text.strip()).replaceAll(" ");
         if (clean.isEmpty() || isLong && clean.split(" ").length < LONG_WORDS) return;
         String k = key(clean);
-        if (heldOutTexts.contains(k)) return;
+        if (heldOutTexts.contains(k) || isLong && heldOutOpenings.contains(opening(k))) return;
         (isLong ? longTexts : shortTexts).putIfAbsent(k, clean);
     }
 
@@ -100,7 +111,10 @@ public final class TrainingTexts {
         return new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8));
     }
 
-    /** Debian control stanzas: Package, then Description's first line (synopsis) and its continuation lines (" ." separating paragraphs). */
+    /**
+     * Debian control stanzas: Package, then Description's (a Translation-en list's Description-en's)
+     * first line (synopsis) and its continuation lines (" ." separating paragraphs).
+     */
     void readStanzas(Path file) throws IOException {
         int stanzas = 0;
         try (BufferedReader r = open(file)) {
@@ -121,9 +135,9 @@ public final class TrainingTexts {
                 } else if (line.startsWith(" ") || line.startsWith("\t")) {
                     if (inDescription && !line.strip().equals(".")) body.append(' ').append(line.strip());
                 } else {
-                    inDescription = line.startsWith("Description:");
+                    inDescription = line.startsWith("Description:") || line.startsWith("Description-en:");
                     if (line.startsWith("Package:")) name = line.substring(8).strip();
-                    if (inDescription) synopsis = line.substring(12).strip();
+                    if (inDescription) synopsis = line.substring(line.indexOf(':') + 1).strip();
                 }
             }
         }

@@ -44,6 +44,39 @@ class TrainingTextsTest {
         assertTrue(List.of("first tool", "second tool").contains(s.shortTexts().get(0)), s.shortTexts().toString());
     }
 
+    /**
+     * A Translation-en list (Description-en, no Version) reads as a Packages list does; a sibling
+     * package whose description opens with a held-out description's first eight words is held out,
+     * one that shares only seven is not.
+     */
+    @Test
+    void translationListsReadAndSiblingsOfHeldOutDescriptionsStayOut() throws IOException {
+        Path f = dir.resolve("Translation-en");
+        Files.writeString(f, """
+                Package: gamma
+                Description-md5: 0123456789abcdef0123456789abcdef
+                Description-en: third tool
+                 Gamma turns one kind of file into another, quickly and quietly.
+
+                Package: held-data
+                Description-md5: 0123456789abcdef0123456789abcdef
+                Description-en: data of the held-out package
+                 A held out long description of the package that must never be trained on.
+                 .
+                 This package holds its data files.
+
+                Package: near
+                Description-md5: 0123456789abcdef0123456789abcdef
+                Description-en: near tool
+                 A held out long description of the program that may be trained on.
+                """);
+        TrainingTexts.Selection s = TrainingTexts.choose(List.of(f), HELD_OUT, 4, 1);
+        assertEquals(3, s.shortAvailable());
+        assertEquals(2, s.longAvailable(), "held-data's description opens as the held-out one does");
+        assertEquals(new HashSet<>(List.of("Gamma turns one kind of file into another, quickly and quietly.",
+                "A held out long description of the program that may be trained on.")), new HashSet<>(s.longTexts()));
+    }
+
     @Test
     void manPagesGiveTheirNameSummaryAndFirstDescriptionParagraph() throws IOException {
         Path man = Files.createDirectories(dir.resolve("man1"));
