@@ -29,8 +29,9 @@ import java.util.zip.GZIPInputStream;
  * status file; .gz read as such) or a directory of man pages (man(7) sources, .gz or plain).
  * Nothing of the evaluation split comes through: stanzas of its packages are skipped, and so is any
  * text equal to one of its synopses or descriptions (ignoring case and spacing), or a long text
- * that opens with the same {@value #PREFIX_WORDS} words as one of its descriptions (a sibling
- * package's description that repeats the evaluated one and adds a paragraph). The choice is deterministic: each kind is
+ * that opens with the same {@value #PREFIX_WORDS} words as one of its descriptions, or a short one
+ * that opens with one of its whole synopses (a sibling package's text that repeats the evaluated
+ * one and adds to it). The choice is deterministic: each kind is
  * de-duplicated, sorted, shuffled by {@code seed} and cut to half the count.
  */
 public final class TrainingTexts {
@@ -91,6 +92,14 @@ public final class TrainingTexts {
         return SPACES.matcher(text.strip()).replaceAll(" ").toLowerCase(Locale.ROOT);
     }
 
+    /** Whether a short text's key begins with a held-out text's whole key ("x (data files)" after the synopsis "x"). */
+    private boolean extendsHeldOut(String key) {
+        for (int space = key.indexOf(' '); space > 0; space = key.indexOf(' ', space + 1)) {
+            if (heldOutTexts.contains(key.substring(0, space))) return true;
+        }
+        return false;
+    }
+
     /** The first {@value #PREFIX_WORDS} words of a key. */
     private static String opening(String key) {
         String[] words = key.split(" ", PREFIX_WORDS + 1);
@@ -101,7 +110,7 @@ public final class TrainingTexts {
         String clean = SPACES.matcher(text.strip()).replaceAll(" ");
         if (clean.isEmpty() || isLong && clean.split(" ").length < LONG_WORDS) return;
         String k = key(clean);
-        if (heldOutTexts.contains(k) || isLong && heldOutOpenings.contains(opening(k))) return;
+        if (heldOutTexts.contains(k) || (isLong ? heldOutOpenings.contains(opening(k)) : extendsHeldOut(k))) return;
         (isLong ? longTexts : shortTexts).putIfAbsent(k, clean);
     }
 

@@ -47,7 +47,7 @@ class TrainingTextsTest {
     /**
      * A Translation-en list (Description-en, no Version) reads as a Packages list does; a sibling
      * package whose description opens with a held-out description's first eight words is held out,
-     * one that shares only seven is not.
+     * one that shares only seven is not; a synopsis that extends a held-out one is held out.
      */
     @Test
     void translationListsReadAndSiblingsOfHeldOutDescriptionsStayOut() throws IOException {
@@ -69,12 +69,19 @@ class TrainingTextsTest {
                 Description-md5: 0123456789abcdef0123456789abcdef
                 Description-en: near tool
                  A held out long description of the program that may be trained on.
+
+                Package: held-doc
+                Description-md5: 0123456789abcdef0123456789abcdef
+                Description-en: held-out synopsis (documentation)
+                 Documentation of a package held out of training, in several formats.
                 """);
-        TrainingTexts.Selection s = TrainingTexts.choose(List.of(f), HELD_OUT, 4, 1);
-        assertEquals(3, s.shortAvailable());
-        assertEquals(2, s.longAvailable(), "held-data's description opens as the held-out one does");
+        TrainingTexts.Selection s = TrainingTexts.choose(List.of(f), HELD_OUT, 6, 1);
+        assertEquals(new HashSet<>(List.of("third tool", "near tool", "data of the held-out package")), new HashSet<>(s.shortTexts()),
+                "held-doc's synopsis extends the held-out one");
         assertEquals(new HashSet<>(List.of("Gamma turns one kind of file into another, quickly and quietly.",
-                "A held out long description of the program that may be trained on.")), new HashSet<>(s.longTexts()));
+                "A held out long description of the program that may be trained on.",
+                "Documentation of a package held out of training, in several formats.")), new HashSet<>(s.longTexts()),
+                "held-data's description opens as the held-out one does");
     }
 
     @Test
