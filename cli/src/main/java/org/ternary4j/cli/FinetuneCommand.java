@@ -97,6 +97,11 @@ final class FinetuneCommand implements Callable<Integer> {
                     + "the whole network, as train does. Default: frozen.")
     boolean trainKept;
 
+    @Option(names = "--distill-weight", defaultValue = "1", paramLabel = "W",
+            description = "Loss weight of the match to the full-precision model's outputs, against 1 for the labels' cross-entropy; "
+                    + "0 trains on the labels alone (--labels or a labelled dataset needed). Default: ${DEFAULT-VALUE}.")
+    float distillWeight;
+
     @Option(names = "--pooled-weight", defaultValue = "1", paramLabel = "W",
             description = "For models with an attention_mask: loss weight of 1 - cosine of the outputs' mean over real tokens (the sentence "
                     + "embedding), against 1 for the per-token error. Default: ${DEFAULT-VALUE}.")
@@ -142,7 +147,7 @@ final class FinetuneCommand implements Callable<Integer> {
                 .include(include.stream().map(NamePattern::parse).toList()).exclude(exclude.stream().map(NamePattern::parse).toList())
                 .epochs(epochs).seed(seed).learningRate(lr).batchSize(batch).packing(Packing.parse(packing)).bnExamples(bnExamples != null ? bnExamples : init == null || trainNorms ? 256 : 0)
                 .hidden(hidden.stream().map(NamePattern::parse).toList()).hiddenWeight(hiddenWeight).trainNorms(trainNorms)
-                .trainLayerNorms(trainLayerNorms).trainKept(trainKept).pooledWeight(pooledWeight)
+                .trainLayerNorms(trainLayerNorms).trainKept(trainKept).distillWeight(distillWeight).pooledWeight(pooledWeight)
                 .halfScales(Boolean.TRUE.equals(QuantizeMethodOptions.halfScales(scales))).build();
         new PathGuard().input(input).data(data).input(labels).input(init).output(output).check();
         Dataset examples = DataSources.load(data, labels);

@@ -72,9 +72,12 @@ public final class Finetune {
         try (Model model = Model.newInstance("ternary4j-finetune")) {
             GraphInterpreter graph = GraphInterpreter.of(onnx, model.getNDManager());
             Inputs inputs = new Inputs(r.data(), graph.graph().runtimeInputs(), file);
-            List<Target> targets = new ArrayList<>(Target.of(graph, r.data().labels() != null).stream().map(t -> t.withPooled(o.pooledWeight())).toList());
+            List<Target> targets = new ArrayList<>(Target.of(graph, r.data().labels() != null).stream().map(t -> t.withPooled(o.pooledWeight()).withWeight(o.distillWeight())).toList());
             if (targets.isEmpty()) throw new IllegalArgumentException(file + ": the graph declares no outputs to match");
             if (r.data().labels() != null && targets.stream().noneMatch(Target::logits)) throw unlabelled(r.data(), file);
+            if (o.distillWeight() == 0 && r.data().labels() == null) {
+                throw new IllegalArgumentException(r.data().source() + ": no labels, and a distillation weight of 0 leaves nothing to train on");
+            }
             List<Target> hidden = Target.hidden(graph, o.hidden(), o.hiddenWeight());
             if (!hidden.isEmpty()) {
                 r.listener().note(hidden.size() + " hidden targets sharing weight " + o.hiddenWeight() + ": " + hidden.getFirst().value()

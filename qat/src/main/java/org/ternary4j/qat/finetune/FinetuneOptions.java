@@ -25,6 +25,7 @@ import org.ternary4j.qat.Method;
  *                     statistics, scale and shift trained), their statistics re-estimated on
  *                     {@code bnExamples} examples after training
  * @param trainLayerNorms the scale and shift of layer normalisations train too ({@link LayerNorms})
+ * @param distillWeight the factor on the match to the full-precision model's outputs; 0 with labels trains on the labels alone
  * @param trainKept    the weights and biases of the Conv/Gemm/MatMul layers kept in full precision
  *                     train too, in float (quantization-aware training of a whole network)
  * @param halfScales   scales rounded to FP16 in every forward pass and in the written model (stored as FP16)
@@ -33,7 +34,7 @@ import org.ternary4j.qat.Method;
  */
 public record FinetuneOptions(Method method, Grouping grouping, boolean allLayers, List<NamePattern> include, List<NamePattern> exclude,
                               int epochs, long seed, float learningRate, int batchSize, Packing packing, int bnExamples,
-                              List<NamePattern> hidden, float hiddenWeight, boolean trainNorms, boolean trainLayerNorms, boolean trainKept, float pooledWeight, boolean halfScales) {
+                              List<NamePattern> hidden, float hiddenWeight, boolean trainNorms, boolean trainLayerNorms, boolean trainKept, float distillWeight, float pooledWeight, boolean halfScales) {
     public FinetuneOptions {
         if (method == Method.FP) throw new IllegalArgumentException("fine-tuning ternarizes: method fp has nothing to learn");
         if (epochs < 1) throw new IllegalArgumentException("epochs must be ≥ 1, got " + epochs);
@@ -42,6 +43,7 @@ public record FinetuneOptions(Method method, Grouping grouping, boolean allLayer
         if (bnExamples < 0) throw new IllegalArgumentException("batch-norm re-estimation examples must be ≥ 0, got " + bnExamples);
         if (trainNorms && bnExamples == 0) throw new IllegalArgumentException("batch norms trained in their training form need their statistics re-estimated after training: examples for it must be ≥ 1");
         if (!(hiddenWeight >= 0) || Float.isInfinite(hiddenWeight)) throw new IllegalArgumentException("hidden-state weight must be a number ≥ 0, got " + hiddenWeight);
+        if (!(distillWeight >= 0) || Float.isInfinite(distillWeight)) throw new IllegalArgumentException("distillation weight must be a number ≥ 0, got " + distillWeight);
         if (!(pooledWeight >= 0) || Float.isInfinite(pooledWeight)) throw new IllegalArgumentException("pooled-embedding weight must be a number ≥ 0, got " + pooledWeight);
         hidden = List.copyOf(hidden);
         if (grouping == null) grouping = Grouping.parse(method.defaultGrouping());
@@ -54,7 +56,7 @@ public record FinetuneOptions(Method method, Grouping grouping, boolean allLayer
         return new Builder(m);
     }
 
-    /** Defaults: the method's grouping, first and last layers full precision, 10 epochs, seed 1, rate 1e-4, batches of 32, base-3 packing, batch-norm statistics re-estimated on 256 examples, no hidden targets (weight 1 when given), batch norms frozen, layer norms frozen, kept layers frozen, pooled-embedding weight 1, FP32 scales. */
+    /** Defaults: the method's grouping, first and last layers full precision, 10 epochs, seed 1, rate 1e-4, batches of 32, base-3 packing, batch-norm statistics re-estimated on 256 examples, no hidden targets (weight 1 when given), batch norms frozen, layer norms frozen, kept layers frozen, distillation weight 1, pooled-embedding weight 1, FP32 scales. */
     public static final class Builder {
         private final Method method;
         private Grouping grouping;
@@ -71,6 +73,7 @@ public record FinetuneOptions(Method method, Grouping grouping, boolean allLayer
         private boolean trainNorms;
         private boolean trainLayerNorms;
         private boolean trainKept;
+        private float distillWeight = 1;
         private float pooledWeight = 1;
         private boolean halfScales;
 
@@ -153,6 +156,11 @@ public record FinetuneOptions(Method method, Grouping grouping, boolean allLayer
             return this;
         }
 
+        public Builder distillWeight(float v) {
+            distillWeight = v;
+            return this;
+        }
+
         public Builder pooledWeight(float v) {
             pooledWeight = v;
             return this;
@@ -165,7 +173,7 @@ public record FinetuneOptions(Method method, Grouping grouping, boolean allLayer
 
         public FinetuneOptions build() {
             return new FinetuneOptions(method, grouping, allLayers, include, exclude, epochs, seed, learningRate, batchSize, packing, bnExamples,
-                    hidden, hiddenWeight, trainNorms, trainLayerNorms, trainKept, pooledWeight, halfScales);
+                    hidden, hiddenWeight, trainNorms, trainLayerNorms, trainKept, distillWeight, pooledWeight, halfScales);
         }
     }
 }

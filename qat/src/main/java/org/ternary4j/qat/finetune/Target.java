@@ -69,6 +69,10 @@ record Target(String value, String output, boolean logits, long axis, boolean hi
         return names.stream().map(v -> new Target(v, v, false, 0, true, weight / names.size(), 0)).toList();
     }
 
+    Target withWeight(float factor) {
+        return new Target(value, output, logits, axis, hidden, factor, pooled);
+    }
+
     Target withPooled(float factor) {
         return new Target(value, output, logits, axis, hidden, weight, factor);
     }
