@@ -186,8 +186,8 @@ final class FinetuneCommand implements Callable<Integer> {
         return s.append(" (training examples)").toString();
     }
 
-    /** A bar per epoch on a terminal, a line per epoch elsewhere. */
-    private static final class Listener implements FinetuneResult.Listener, AutoCloseable {
+    /** A bar per epoch on a terminal, a line per epoch elsewhere (train's quantization-aware training shows the same). */
+    static final class Listener implements FinetuneResult.Listener, AutoCloseable {
         private final ProgressOptions options;
         private ProgressBar bar;
 
@@ -212,7 +212,7 @@ final class FinetuneCommand implements Callable<Integer> {
         @Override
         public void epochDone(FinetuneResult.Epoch e) {
             close();
-            if (options.lines()) System.err.printf(Locale.ROOT, "epoch %d: loss %.5f, %.1f s%n", e.epoch(), e.loss(), e.seconds());
+            if (options.lines()) System.err.printf(Locale.ROOT, "epoch %d: loss %.5f, %.1f s (%.1f CPU-s)%n", e.epoch(), e.loss(), e.seconds(), e.cpuSeconds());
         }
 
         @Override

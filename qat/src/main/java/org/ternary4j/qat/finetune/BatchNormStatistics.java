@@ -56,7 +56,7 @@ final class BatchNormStatistics {
                 stats.put(node.inputs().get(3), out.get(3).toFloatArray());
                 stats.put(node.inputs().get(4), out.get(4).toFloatArray());
                 return out;
-            });
+            }, true);
         }
         for (var e : stats.entrySet()) block.fix(e.getKey(), g.constant(e.getKey()).getManager().create(e.getValue(), g.constant(e.getKey()).getShape()));
         return norms.size();

@@ -16,6 +16,8 @@ import ai.djl.training.loss.Loss;
 import ai.djl.training.optimizer.Optimizer;
 import ai.djl.training.tracker.Tracker;
 import java.io.IOException;
+import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadMXBean;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -122,12 +124,15 @@ public final class Finetune {
                 FinetuneResult.Metrics before = measure(block, inputs, teacher, labels, model.getNDManager());
                 List<FinetuneResult.Epoch> epochs = new ArrayList<>();
                 Random shuffle = new Random(o.seed());
+                ThreadMXBean threads = ManagementFactory.getThreadMXBean();
+                boolean cpuTime = threads.isCurrentThreadCpuTimeSupported() && threads.isThreadCpuTimeEnabled();
                 for (int e = 1; e <= o.epochs(); e++) {
-                    long t0 = System.nanoTime();
+                    long t0 = System.nanoTime(), cpu0 = cpuTime ? threads.getCurrentThreadCpuTime() : 0;
                     r.listener().epochStarted(e, o.epochs(), inputs.count());
                     double loss = epoch(trainer, optimizer, !alternating.isEmpty(), inputs, teacher, labels,
                             inputs.batches(Training.permutation(inputs.count(), shuffle), o.batchSize(), shuffle), r.listener());
-                    FinetuneResult.Epoch done = new FinetuneResult.Epoch(e, loss, (System.nanoTime() - t0) / 1e9);
+                    FinetuneResult.Epoch done = new FinetuneResult.Epoch(e, loss, (System.nanoTime() - t0) / 1e9,
+                            cpuTime ? (threads.getCurrentThreadCpuTime() - cpu0) / 1e9 : Double.NaN);
                     epochs.add(done);
                     r.listener().epochDone(done);
                 }

@@ -12,7 +12,7 @@ import org.ternary4j.formats.onnx.OnnxModel;
  * @param layers        every Conv/Gemm/MatMul weight in graph order, ternarized or not
  * @param before        the student at the start (projected or calibrated weights), before any step
  * @param after         the written model's weights
- * @param epochs        mean training loss and seconds per epoch
+ * @param epochs        mean training loss, wall seconds and the training thread's CPU seconds per epoch
  * @param bitsTernary   average storage bits/weight over the ternarized layers (codes + fp32 scales)
  * @param bitsAll       the same over every Conv/Gemm/MatMul weight, kept layers at their stored width
  */
@@ -31,7 +31,12 @@ public record FinetuneResult(OnnxModel output, List<Layer> layers, Metrics befor
      */
     public record Metrics(double loss, double agreement, double accuracy) {}
 
-    public record Epoch(int epoch, double loss, double seconds) {}
+    /**
+     * @param seconds    wall-clock seconds of the epoch
+     * @param cpuSeconds CPU seconds of the thread that trained (PyTorch runs its operators on the calling thread
+     *                   with one intra-op thread), NaN where the JVM cannot measure thread CPU time
+     */
+    public record Epoch(int epoch, double loss, double seconds, double cpuSeconds) {}
 
     /** Receives progress; every method may be left out. */
     public interface Listener {

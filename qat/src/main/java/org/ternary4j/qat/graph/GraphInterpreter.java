@@ -2,6 +2,7 @@ package org.ternary4j.qat.graph;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.Shape;
 import java.io.IOException;
 import java.util.ArrayList;
@@ -99,6 +100,15 @@ public final class GraphInterpreter {
 
     /** As {@link #run(Map, Map, List)}, passing every node's inputs through {@code tap}. */
     public Map<String, NDArray> run(Map<String, NDArray> feeds, Map<String, NDArray> replaced, List<String> wanted, Tap tap) {
+        return run(feeds, replaced, wanted, tap, false);
+    }
+
+    /**
+     * As {@link #run(Map, Map, List, Tap)}; with {@code closeTemporaries} every array a node (and
+     * the tap) creates besides its outputs is closed as soon as the node has run, for passes that
+     * record no gradients: a pass over thousands of examples at once then holds only the live values.
+     */
+    public Map<String, NDArray> run(Map<String, NDArray> feeds, Map<String, NDArray> replaced, List<String> wanted, Tap tap, boolean closeTemporaries) {
         for (var v : graph.runtimeInputs()) {
             if (!feeds.containsKey(v.name())) throw new IllegalArgumentException(file + ": no array for the model input '" + v.name() + "'");
         }
@@ -120,7 +130,15 @@ public final class GraphInterpreter {
                 if (a == null) throw new IllegalArgumentException(file + ": node '" + n.label() + "' reads '" + in + "', which nothing produced");
                 ins.add(a);
             }
-            NDArray[] outs = OPS.get(n.opType()).apply(new NodeCall(n, tap.inputs(n, ins), opset, m));
+            NDArray[] outs;
+            if (closeTemporaries) {
+                try (NDScope scope = new NDScope()) {
+                    outs = OPS.get(n.opType()).apply(new NodeCall(n, tap.inputs(n, ins), opset, m));
+                    for (NDArray o : outs) if (o != null) NDScope.unregister(o);
+                }
+            } else {
+                outs = OPS.get(n.opType()).apply(new NodeCall(n, tap.inputs(n, ins), opset, m));
+            }
             for (int k = 0; k < n.outputs().size() && k < outs.length; k++) if (!n.outputs().get(k).isEmpty()) env.put(n.outputs().get(k), outs[k]);
             for (String in : n.inputs()) {
                 if (in.isEmpty() || keep.contains(in) || lastUse.getOrDefault(in, -1) != i) continue;
