@@ -313,22 +313,27 @@ class HostileCasesTest {
     @TestFactory
     Stream<DynamicTest> train() {
         Path o = out.resolve("t.onnx"), log = out.resolve("t.csv");
+        // From scratch (--model) and quantization-aware (--init): the two kinds of training, each with its own inputs.
         List<String> base = list("train", "--model", "lenet5", "--epochs", "1", "--train-limit", "64", "--no-progress");
+        List<String> qat = list("train", "--method", "ttq", "--epochs", "1", "--train-limit", "64", "--bn-examples", "32", "--no-progress");
         List<Case> cases = new ArrayList<>();
-        cases.add(new Case("train", "-o is --init", with(base, "--init", model, "-o", model), model, List.of(log)));
-        cases.add(new Case("train", "-o is a link to --init", with(base, "--init", model, "-o", dir.resolve("link.onnx")), dir.resolve("link.onnx"), List.of(log)));
-        cases.add(new Case("train", "--log is --init", with(base, "--init", model, "-o", o, "--log", model), model, List.of(o)));
+        cases.add(new Case("train", "-o is --init", with(qat, "--init", model, "-o", model), model, List.of(log)));
+        cases.add(new Case("train", "-o is a link to --init", with(qat, "--init", model, "-o", dir.resolve("link.onnx")), dir.resolve("link.onnx"), List.of(log)));
+        cases.add(new Case("train", "--log is --init", with(qat, "--init", model, "-o", o, "--log", model), model, List.of(o)));
         cases.add(new Case("train", "--log is -o", with(base, "-o", o, "--log", o), o, List.of(log)));
         for (Path target : List.of(outFifo, folder, Path.of("/dev/null"), dir.resolve("no-folder/t.onnx"))) {
             cases.add(new Case("train", "-o " + target.getFileName(), with(base, "-o", target, "--log", log), target, List.of(o, log)));
+            cases.add(new Case("train", "QAT -o " + target.getFileName(), with(qat, "--init", model, "-o", target, "--log", log), target, List.of(o, log)));
         }
         cases.add(new Case("train", "--log FIFO", with(base, "-o", o, "--log", outFifo), outFifo, List.of(o)));
         for (String m : List.of("FIFO", "garbage", "missing", "node consuming its own output", "duplicate initializer, other shape")) {
             Path bad = BAD_MODELS.get(m);
-            cases.add(new Case("train", "--init " + m, with(base, "--init", bad, "-o", o, "--log", log), bad, List.of(o, log)));
+            cases.add(new Case("train", "--init " + m, with(qat, "--init", bad, "-o", o, "--log", log), bad, List.of(o, log)));
         }
         cases.add(new Case("train", "--data FIFO", with(base, "--data", fifo, "-o", o), fifo, List.of(o)));
         cases.add(new Case("train", "--data missing", with(base, "--data", dir.resolve("no-data"), "-o", o), dir.resolve("no-data"), List.of(o)));
+        cases.add(new Case("train", "QAT --data FIFO", with(qat, "--init", model, "--data", fifo, "-o", o), fifo, List.of(o)));
+        cases.add(new Case("train", "QAT --data missing", with(qat, "--init", model, "--data", dir.resolve("no-data"), "-o", o), dir.resolve("no-data"), List.of(o)));
         return cases.stream().map(Case::test);
     }
 

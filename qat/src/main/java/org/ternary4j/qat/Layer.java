@@ -9,18 +9,13 @@ import java.util.List;
  */
 public sealed interface Layer {
 
-    /** A layer with a weight tensor that quantization-aware training may ternarize. */
+    /** A layer with a weight tensor (and optionally a bias). */
     sealed interface Weighted extends Layer {
         String name();
 
         int out();
 
         boolean bias();
-
-        /** Rank of the weight: [out, in, k, k] or [out, in]. */
-        default int weightRank() {
-            return this instanceof Conv ? 4 : 2;
-        }
     }
 
     /** 2-D convolution, square kernel, symmetric padding. Weight [out, in, k, k]. */

@@ -53,10 +53,10 @@ public enum Method {
         }
     }
 
-    /** A fresh quantizer for one ternarized layer (full precision for {@link #FP}). */
+    /** A fresh quantizer for one ternarized layer; {@link #FP} has none. */
     public WeightQuantizer quantizer(Grouping g) {
         return switch (this) {
-            case FP -> new FullPrecisionQuantizer();
+            case FP -> throw new IllegalArgumentException("method fp keeps weights in full precision: it has no quantizer");
             case TTQ -> new TtqQuantizer(g);
             case SYQ -> new SyqQuantizer(g);
             case TGA -> {

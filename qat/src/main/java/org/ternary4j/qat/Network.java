@@ -9,12 +9,9 @@ import ai.djl.nn.SequentialBlock;
 import ai.djl.nn.norm.BatchNorm;
 import ai.djl.nn.pooling.Pool;
 import ai.djl.ndarray.types.Shape;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
-import org.ternary4j.core.grouping.Grouping;
 
 /**
  * A DJL block built from a {@link Layer} description, with its weighted layers and batch norms
@@ -27,29 +24,11 @@ public final class Network {
     private final Map<String, BatchNorm> norms = new LinkedHashMap<>();
     private final SequentialBlock block;
 
-    /**
-     * @param ternarized names of the layers that get {@code method}'s quantizer; the others stay
-     *                   full precision
-     */
-    public Network(Architecture architecture, Method method, Grouping grouping, Set<String> ternarized) {
+    public Network(Architecture architecture) {
         this.architecture = architecture;
         this.layers = architecture.layers();
-        for (Layer.Weighted w : Architecture.weighted(layers)) {
-            boolean q = ternarized.contains(w.name());
-            weighted.put(w.name(), new WeightBlock(w, q ? method.quantizer(grouping.forRank(w.weightRank())) : new FullPrecisionQuantizer()));
-        }
+        for (Layer.Weighted w : Architecture.weighted(layers)) weighted.put(w.name(), new WeightBlock(w));
         block = sequence(layers);
-    }
-
-    /** The layers a method ternarizes: all, or all but the first and the last (the default). */
-    public static Set<String> ternarizedLayers(Architecture a, Method method, boolean allLayers) {
-        if (method == Method.FP) return Set.of();
-        List<Layer.Weighted> ws = Architecture.weighted(a.layers());
-        Set<String> names = new java.util.LinkedHashSet<>();
-        for (int i = 0; i < ws.size(); i++) {
-            if (allLayers || (i != 0 && i != ws.size() - 1)) names.add(ws.get(i).name());
-        }
-        return names;
     }
 
     private SequentialBlock sequence(List<Layer> ls) {
@@ -98,12 +77,5 @@ public final class Network {
 
     public Map<String, BatchNorm> norms() {
         return norms;
-    }
-
-    /** Names of the layers that are not full precision. */
-    public List<String> ternaryLayers() {
-        List<String> out = new ArrayList<>();
-        weighted.forEach((n, b) -> { if (b.quantizer().ternary()) out.add(n); });
-        return out;
     }
 }

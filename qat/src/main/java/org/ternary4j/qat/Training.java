@@ -15,16 +15,11 @@ import me.tongfei.progressbar.ProgressBar;
 import me.tongfei.progressbar.ProgressBarBuilder;
 import me.tongfei.progressbar.ProgressBarStyle;
 
-/** A whole training run: data, session, epochs with a progress bar and a log, export. */
+/** A whole training run from scratch in full precision: data, session, epochs with a progress bar and a log, export. */
 public final class Training {
 
-    /** What a run gives back: per-epoch statistics, final accuracy and the exportable parameters. */
-    /**
-     * @param trainedTestAccuracy accuracy after the last epoch, before batch-norm re-estimation
-     * @param testAccuracy        accuracy of the final (exported) model
-     */
-    public record Result(TrainOptions options, double initialTestAccuracy, List<EpochStats> epochs, double trainedTestAccuracy,
-                         double testAccuracy, List<String> ternaryLayers,
+    /** What a run gives back: per-epoch statistics, the final model's test accuracy and the exportable parameters. */
+    public record Result(TrainOptions options, List<EpochStats> epochs, double testAccuracy,
                          Map<String, FloatTensor> parameters, Map<String, String> metadata) {
         public ModelProto onnx() {
             return OnnxExport.model(options.architecture().layers(), parameters, metadata);
@@ -40,17 +35,11 @@ public final class Training {
     public static Result run(TrainOptions o, FashionMnist.Split train, FashionMnist.Split test, boolean progress, Path log) throws IOException {
         if (o.trainLimit() > 0) train = train.first(o.trainLimit());
         if (o.testLimit() > 0) test = test.first(o.testLimit());
-        Map<String, FloatTensor> init = o.init() == null ? null : OnnxWeights.read(o.init());
-        Network net = new Network(o.architecture(), o.method(), o.grouping(), Network.ternarizedLayers(o.architecture(), o.method(), o.allLayers()));
+        Network net = new Network(o.architecture());
         int steps = o.epochs() * ((train.count() + o.batchSize() - 1) / o.batchSize());
         List<EpochStats> epochs = new ArrayList<>();
         ThreadMXBean cpu = ManagementFactory.getThreadMXBean();
         try (TrainingSession s = new TrainingSession(net, o.seed(), o.learningRate(), steps)) {
-            if (init != null) s.load(init, o.init());
-            s.initialiseQuantizers();
-            // From a pretrained model this is the accuracy of ternarizing it without retraining.
-            double initial = init != null ? s.accuracy(test) : Double.NaN;
-            if (progress && init != null) System.err.printf("before training: test acc %.4f%n", initial);
             Random shuffle = new Random(o.seed());
             for (int e = 1; e <= o.epochs(); e++) {
                 int[] order = permutation(train.count(), shuffle);
@@ -70,23 +59,16 @@ public final class Training {
                 if (progress) System.err.printf("epoch %d/%d: loss %.4f, train acc %.4f, test acc %.4f, %.1f s%n", e, o.epochs(), r[0], r[1], testAcc, wall);
                 if (log != null) TrainingLog.write(log, epochs);
             }
-            double trained = epochs.getLast().testAccuracy(), finalAcc = trained;
-            if (o.bnRecalibration() > 0 && !net.norms().isEmpty()) {
-                s.reestimateBatchNorm(train, permutation(train.count(), new Random(o.seed())), o.bnRecalibration(), 256);
-                finalAcc = s.accuracy(test);
-                if (progress) System.err.printf("batch-norm statistics re-estimated on %d batches: test acc %.4f%n", o.bnRecalibration(), finalAcc);
-            }
+            double finalAcc = epochs.getLast().testAccuracy();
             Map<String, String> meta = new LinkedHashMap<>();
             meta.put("ternary4j.architecture", o.architecture().cliName());
-            meta.put("ternary4j.method", o.method().cliName());
-            meta.put("ternary4j.grouping", o.grouping().spec());
-            meta.put("ternary4j.ternary_layers", String.join(",", net.ternaryLayers()));
+            meta.put("ternary4j.method", Method.FP.cliName());
             meta.put("ternary4j.seed", Long.toString(o.seed()));
             meta.put("ternary4j.epochs", Integer.toString(o.epochs()));
             meta.put("ternary4j.test_accuracy", Double.toString(finalAcc));
             meta.put("ternary4j.test_images", Integer.toString(test.count()));
             meta.put("ternary4j.input", "x/255 in [0,1], NCHW [N,1,28,28], no normalisation");
-            return new Result(o, initial, epochs, trained, finalAcc, net.ternaryLayers(), s.exportParameters(), meta);
+            return new Result(o, epochs, finalAcc, s.exportParameters(), meta);
         }
     }
 

@@ -17,19 +17,13 @@ import ai.djl.training.initializer.XavierInitializer;
 import ai.djl.training.loss.Loss;
 import ai.djl.training.optimizer.Optimizer;
 import ai.djl.training.tracker.Tracker;
-import java.io.IOException;
-import java.nio.file.Path;
 import java.util.Arrays;
-import java.util.HashSet;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
-import java.util.Set;
-import java.util.function.IntConsumer;
 
 /**
- * One network inside a DJL PyTorch trainer: build, initialise (seeded), optionally load float
- * weights, train epochs, evaluate, and pull the parameters out for export.
+ * One network inside a DJL PyTorch trainer: build, initialise (seeded), train epochs, evaluate,
+ * and pull the parameters out for export.
  */
 public final class TrainingSession implements AutoCloseable {
     private static final String[] BN_PARAMS = {"gamma", "beta", "runningMean", "runningVar"};
@@ -38,8 +32,6 @@ public final class TrainingSession implements AutoCloseable {
     private final Network network;
     private final Model model;
     private final Trainer trainer;
-    private final PhasedOptimizer optimizer;
-    private final boolean alternates;
     private final Loss loss = Loss.softmaxCrossEntropyLoss();
 
     /** Random start from {@code seed}; {@code stepsTotal} sizes the cosine learning-rate decay. */
@@ -50,48 +42,13 @@ public final class TrainingSession implements AutoCloseable {
         // He initialisation: the nets are ReLU nets.
         network.block().setInitializer(new XavierInitializer(XavierInitializer.RandomType.GAUSSIAN, XavierInitializer.FactorType.IN, 2), Parameter.Type.WEIGHT);
         model.setBlock(network.block());
-        Set<String> altIds = new HashSet<>();
-        for (WeightBlock b : network.weighted().values()) for (Parameter p : b.quantizer().alternatingParameters()) altIds.add(p.getId());
-        alternates = !altIds.isEmpty();
         Tracker lr = Tracker.cosine().setBaseValue(learningRate).optFinalValue(learningRate * 0.01f).setMaxUpdates(Math.max(1, stepsTotal)).build();
-        optimizer = new PhasedOptimizer(Optimizer.adam().optLearningRateTracker(lr).build(), altIds);
-        trainer = model.newTrainer(new DefaultTrainingConfig(loss).optOptimizer(optimizer));
+        trainer = model.newTrainer(new DefaultTrainingConfig(loss).optOptimizer(Optimizer.adam().optLearningRateTracker(lr).build()));
         trainer.initialize(new Shape(1, 1, FashionMnist.SIDE, FashionMnist.SIDE));
     }
 
     public Network network() {
         return network;
-    }
-
-    /** Sets every weight, bias and batch-norm statistic from {@code params} (see {@link OnnxExport} names). */
-    public void load(Map<String, FloatTensor> params, Path source) throws IOException {
-        for (WeightBlock b : network.weighted().values()) {
-            set(b.weight(), params, b.spec().name() + ".weight", source);
-            if (b.bias() != null) set(b.bias(), params, b.spec().name() + ".bias", source);
-        }
-        for (Map.Entry<String, BatchNorm> e : network.norms().entrySet()) {
-            for (int i = 0; i < BN_PARAMS.length; i++) {
-                set(e.getValue().getParameters().get(BN_PARAMS[i]), params, e.getKey() + "." + BN_ONNX[i], source);
-            }
-        }
-    }
-
-    private static void set(Parameter p, Map<String, FloatTensor> params, String name, Path source) throws IOException {
-        FloatTensor t = params.get(name);
-        if (t == null) throw new IOException(source + ": no float initializer '" + name + "' (not a ternary4j model of this architecture?)");
-        long[] want = p.getArray().getShape().getShape();
-        if (!Arrays.equals(want, Arrays.stream(t.shape()).asLongStream().toArray())) {
-            throw new IOException(source + ": initializer '" + name + "' has shape " + Arrays.toString(t.shape()) + ", the model needs " + Arrays.toString(want));
-        }
-        p.getArray().set(t.data());
-    }
-
-    /** Fits every quantizer's learned scales/thresholds to the current weights. */
-    public void initialiseQuantizers() {
-        for (WeightBlock b : network.weighted().values()) {
-            List<NDArray> extra = b.quantizerParameters().stream().map(Parameter::getArray).toList();
-            b.quantizer().initialise(b.weight().getArray(), extra);
-        }
     }
 
     /**
@@ -105,13 +62,7 @@ public final class TrainingSession implements AutoCloseable {
         for (int start = 0; start < order.length; start += batchSize) {
             int n = Math.min(batchSize, order.length - start);
             try (NDManager m = trainer.getManager().newSubManager()) {
-                NDList[] xy = batch(m, data, order, start, n);
-                if (alternates) {
-                    optimizer.phase(PhasedOptimizer.Phase.ALTERNATING);
-                    step(xy);
-                    optimizer.phase(PhasedOptimizer.Phase.OTHERS);
-                }
-                float[] r = step(xy);
+                float[] r = step(batch(m, data, order, start, n));
                 lossSum += r[0] * n;
                 correct += (long) r[1];
             }
@@ -153,19 +104,6 @@ public final class TrainingSession implements AutoCloseable {
             new NDList(m.create(y, new Shape(n)))};
     }
 
-    /**
-     * Train-mode forward passes without weight updates over {@code batches} batches in the order
-     * {@code order}: each batch norm's running statistics move to those of the current weights.
-     */
-    public void reestimateBatchNorm(FashionMnist.Split data, int[] order, int batches, int batchSize) {
-        for (int b = 0, start = 0; b < batches && start < order.length; b++, start += batchSize) {
-            int n = Math.min(batchSize, order.length - start);
-            try (NDManager m = trainer.getManager().newSubManager()) {
-                network.block().forward(new ParameterStore(m, false), batch(m, data, order, start, n)[0], true);
-            }
-        }
-    }
-
     /** Inference logits [count, 10], row-major (batch norms use their running statistics). */
     public float[] logits(FashionMnist.Split data) {
         float[] out = new float[data.count() * FashionMnist.CLASSES];
@@ -186,17 +124,12 @@ public final class TrainingSession implements AutoCloseable {
         return Accuracy.of(logits(data), data.labels());
     }
 
-    /** Every parameter under its ONNX name; ternarized layers give their dequantized weight. */
+    /** Every parameter under its ONNX name (see {@link OnnxExport}). */
     public Map<String, FloatTensor> exportParameters() {
         Map<String, FloatTensor> out = new LinkedHashMap<>();
-        try (NDManager m = trainer.getManager().newSubManager()) {
-            ParameterStore ps = new ParameterStore(m, false);
-            for (WeightBlock b : network.weighted().values()) {
-                NDArray w = b.effectiveWeight(ps, m.getDevice(), false);
-                out.put(b.spec().name() + ".weight", FloatTensor.of(w));
-                if (w != b.weight().getArray()) w.close();
-                if (b.bias() != null) out.put(b.spec().name() + ".bias", FloatTensor.of(b.bias().getArray()));
-            }
+        for (WeightBlock b : network.weighted().values()) {
+            out.put(b.spec().name() + ".weight", FloatTensor.of(b.weight().getArray()));
+            if (b.bias() != null) out.put(b.spec().name() + ".bias", FloatTensor.of(b.bias().getArray()));
         }
         for (Map.Entry<String, BatchNorm> e : network.norms().entrySet()) {
             for (int i = 0; i < BN_PARAMS.length; i++) {

@@ -9,35 +9,24 @@ import ai.djl.nn.convolutional.Conv2d;
 import ai.djl.nn.core.Linear;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
-import java.util.ArrayList;
-import java.util.List;
 
 /**
- * A convolution or fully connected layer whose forward pass uses its quantizer's effective
- * weight. Full-precision layers are the same block with the identity quantizer, so one block
- * type serves training, QAT and export.
+ * A convolution or fully connected layer named as its {@link Layer} description names it, so that
+ * export finds its weight and bias under the names the ONNX graph uses.
  */
 public final class WeightBlock extends AbstractBlock {
     private final Layer.Weighted spec;
-    private final WeightQuantizer quantizer;
     private final Parameter weight;
     private final Parameter bias;
-    private final List<Parameter> extra = new ArrayList<>();
 
-    public WeightBlock(Layer.Weighted spec, WeightQuantizer quantizer) {
+    public WeightBlock(Layer.Weighted spec) {
         this.spec = spec;
-        this.quantizer = quantizer;
         weight = addParameter(Parameter.builder().setName("weight").setType(Parameter.Type.WEIGHT).build());
         bias = spec.bias() ? addParameter(Parameter.builder().setName("bias").setType(Parameter.Type.BIAS).build()) : null;
-        for (Parameter p : quantizer.parameters()) extra.add(addParameter(p));
     }
 
     public Layer.Weighted spec() {
         return spec;
-    }
-
-    public WeightQuantizer quantizer() {
-        return quantizer;
     }
 
     public Parameter weight() {
@@ -49,10 +38,6 @@ public final class WeightBlock extends AbstractBlock {
         return bias;
     }
 
-    public List<Parameter> quantizerParameters() {
-        return extra;
-    }
-
     @Override
     protected void prepare(Shape[] inputShapes) {
         long in = inputShapes[0].get(1);
@@ -62,7 +47,6 @@ public final class WeightBlock extends AbstractBlock {
         };
         weight.setShape(w);
         if (bias != null) bias.setShape(new Shape(spec.out()));
-        quantizer.prepare(w);
     }
 
     @Override
@@ -78,20 +62,10 @@ public final class WeightBlock extends AbstractBlock {
         return (side + 2L * c.pad() - c.kernel()) / c.stride() + 1;
     }
 
-    /** The weight the forward pass uses now (training=false: no gradient graph kept). */
-    public NDArray effectiveWeight(ParameterStore ps, ai.djl.Device device, boolean training) {
-        NDArray w = ps.getValue(weight, device, training);
-        if (quantizer instanceof FullPrecisionQuantizer) return w;
-        List<NDArray> p = new ArrayList<>(extra.size());
-        for (Parameter e : extra) p.add(ps.getValue(e, device, training));
-        return quantizer.effectiveScoped(w, p);
-    }
-
     @Override
     protected NDList forwardInternal(ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
         NDArray x = inputs.singletonOrThrow();
-        NDArray w = effectiveWeight(ps, x.getDevice(), training);
-        if (!(quantizer instanceof FullPrecisionQuantizer)) w.attach(x.getManager());
+        NDArray w = ps.getValue(weight, x.getDevice(), training);
         NDArray b = bias == null ? null : ps.getValue(bias, x.getDevice(), training);
         return switch (spec) {
             case Layer.Conv c -> Conv2d.conv2d(x, w, b, new Shape(c.stride(), c.stride()), new Shape(c.pad(), c.pad()));

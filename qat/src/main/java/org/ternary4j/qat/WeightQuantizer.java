@@ -13,7 +13,7 @@ import org.ternary4j.core.grouping.Grouping;
  * it owns the layer's learned scales or thresholds.
  */
 public sealed interface WeightQuantizer
-        permits FullPrecisionQuantizer, TtqQuantizer, SyqQuantizer, TgaQuantizer, ProjectionQuantizer {
+        permits TtqQuantizer, SyqQuantizer, TgaQuantizer, ProjectionQuantizer {
 
     /** The learned parameters besides the weight, in the order {@link #effective} takes them. */
     default List<Parameter> parameters() {
@@ -43,11 +43,6 @@ public sealed interface WeightQuantizer
 
     /** The groups that share a scale, for checking that each has at most three values. */
     Grouping grouping();
-
-    /** Whether forward values are ternary per group. */
-    default boolean ternary() {
-        return true;
-    }
 
     /** Parameters stepped separately before the weights on every batch (TGA's δ). */
     default List<Parameter> alternatingParameters() {

@@ -13,14 +13,18 @@ import org.ternary4j.core.projection.TernaryMethod;
 class MethodTest {
 
     @Test
-    void everyRegisteredTrainingMethodHasAQuantizerAndNothingElseDoes() {
+    void everyRegisteredTernaryTrainingMethodHasAQuantizerAndFpHasNone() {
         List<String> bound = new ArrayList<>();
         for (TernaryMethod t : TernaryMethod.values()) {
             if (!t.existsIn(TernaryMethod.Stage.TRAINING)) continue;
             Method m = Method.parse(t.cliName());
             assertEquals(t.cliName(), m.cliName());
-            WeightQuantizer q = m.quantizer(Grouping.parse(m.defaultGrouping()));
-            assertEquals(m != Method.FP, q.ternary(), t.cliName());
+            if (m == Method.FP) {
+                assertThrows(IllegalArgumentException.class, () -> m.quantizer(Grouping.parse(m.defaultGrouping())));
+            } else {
+                WeightQuantizer q = m.quantizer(Grouping.parse(m.defaultGrouping()));
+                assertEquals(Grouping.parse(m.defaultGrouping()), q.grouping(), t.cliName());
+            }
             bound.add(m.cliName());
         }
         assertEquals(Method.values().length, bound.size());

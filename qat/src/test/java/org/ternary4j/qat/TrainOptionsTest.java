@@ -1,37 +1,28 @@
 package org.ternary4j.qat;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
-import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
-import org.ternary4j.core.grouping.Grouping;
 
 class TrainOptionsTest {
 
     @Test
-    void defaultsDependOnTheMethod() {
-        TrainOptions fp = TrainOptions.builder(Architecture.MLP, Method.FP).build();
+    void defaults() {
+        TrainOptions fp = TrainOptions.builder(Architecture.MLP).build();
         assertEquals(1e-3f, fp.learningRate());
-        assertEquals(0, fp.bnRecalibration());
-        assertEquals(new Grouping.WholeTensor(), fp.grouping());
         assertEquals(1, fp.epochs());
         assertEquals(1, fp.seed());
         assertEquals(128, fp.batchSize());
-        assertNull(fp.init());
-        TrainOptions syq = TrainOptions.builder(Architecture.LENET5, Method.SYQ).build();
-        assertEquals(2e-4f, syq.learningRate());
-        assertEquals(TrainOptions.DEFAULT_BN_RECALIBRATION, syq.bnRecalibration());
-        assertEquals(new Grouping.SyqPixel(), syq.grouping());
-        // Null means "the method's default", as when a flag is not given.
-        assertEquals(syq, TrainOptions.builder(Architecture.LENET5, Method.SYQ).grouping(null).learningRate(null).bnRecalibration(null).build());
+        assertEquals(0, fp.trainLimit());
+        assertEquals(0, fp.testLimit());
+        // Null means "the default", as when the flag is not given.
+        assertEquals(fp, TrainOptions.builder(Architecture.MLP).learningRate(null).build());
     }
 
     @Test
     void toBuilderKeepsEveryValueAndChangesOnlyWhatIsSet() {
-        TrainOptions o = TrainOptions.builder(Architecture.VGG, Method.TTQ).grouping(new Grouping.Row()).allLayers(true).epochs(3).seed(9)
-                .learningRate(0.01f).batchSize(32).init(Path.of("fp.onnx")).trainLimit(100).testLimit(50).bnRecalibration(7).build();
+        TrainOptions o = TrainOptions.builder(Architecture.VGG).epochs(3).seed(9).learningRate(0.01f).batchSize(32).trainLimit(100).testLimit(50).build();
         assertEquals(o, o.toBuilder().build());
         TrainOptions other = o.toBuilder().seed(10).build();
         assertEquals(10, other.seed());
@@ -40,11 +31,11 @@ class TrainOptionsTest {
 
     @Test
     void badValuesAreOneLineErrorsWithoutFlagNames() {
-        String m = assertThrows(IllegalArgumentException.class, () -> TrainOptions.builder(Architecture.MLP, Method.FP).epochs(0).build()).getMessage();
+        String m = assertThrows(IllegalArgumentException.class, () -> TrainOptions.builder(Architecture.MLP).epochs(0).build()).getMessage();
         assertEquals("epochs must be ≥ 1, got 0", m);
-        m = assertThrows(IllegalArgumentException.class, () -> TrainOptions.builder(Architecture.MLP, Method.FP).learningRate(Float.NaN).build()).getMessage();
+        m = assertThrows(IllegalArgumentException.class, () -> TrainOptions.builder(Architecture.MLP).learningRate(Float.NaN).build()).getMessage();
         assertEquals("learning rate must be a positive number, got NaN", m);
-        m = assertThrows(IllegalArgumentException.class, () -> TrainOptions.builder(Architecture.MLP, Method.TGA).grouping(new Grouping.Row()).build()).getMessage();
-        assertEquals("method tga works per layer: grouping must be 'tensor'", m);
+        m = assertThrows(IllegalArgumentException.class, () -> TrainOptions.builder(Architecture.MLP).batchSize(0).build()).getMessage();
+        assertEquals("batch size must be ≥ 1, got 0", m);
     }
 }

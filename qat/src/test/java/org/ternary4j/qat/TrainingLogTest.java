@@ -1,6 +1,7 @@
 package org.ternary4j.qat;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -21,16 +22,34 @@ class TrainingLogTest {
         Path csv = dir.resolve("log.csv");
         TrainingLog.write(csv, e);
         List<String> lines = Files.readAllLines(csv);
-        assertEquals(TrainingLog.CSV_HEADER, lines.get(0));
-        assertEquals("2,0.250000,0.900000,0.875000,11.000,9.000", lines.get(2));
+        assertEquals(List.of("epoch,loss,train_accuracy,test_accuracy,wall_seconds,cpu_seconds",
+                "1,0.500000,0.800000,0.850000,12.500,10.250", "2,0.250000,0.900000,0.875000,11.000,9.000"), lines);
         Path json = dir.resolve("log.json");
         TrainingLog.write(json, e);
         JsonNode n = new ObjectMapper().readTree(json.toFile());
         assertEquals(2, n.size());
-        assertEquals(0.85, n.get(0).get("testAccuracy").asDouble());
+        assertEquals(2, n.get(1).get("epoch").asInt());
+        assertEquals(0.85, n.get(0).get("test_accuracy").asDouble());
+        assertEquals(9.0, n.get(1).get("cpu_seconds").asDouble());
         try (var files = Files.list(dir)) {
             assertTrue(files.allMatch(p -> !p.getFileName().toString().endsWith(".part")), "no temporary file left");
         }
+    }
+
+    @Test
+    void anyColumnsAndAValueThatIsNotANumber() throws Exception {
+        List<TrainingLog.Column> columns = List.of(TrainingLog.EPOCH, TrainingLog.LOSS, TrainingLog.CPU_SECONDS);
+        List<double[]> rows = List.of(new double[] {1, 0.125, Double.NaN});
+        Path csv = dir.resolve("q.csv"), json = dir.resolve("q.json");
+        TrainingLog.write(csv, columns, rows);
+        assertEquals(List.of("epoch,loss,cpu_seconds", "1,0.125000,"), Files.readAllLines(csv));
+        TrainingLog.write(json, columns, rows);
+        JsonNode n = new ObjectMapper().readTree(json.toFile());
+        assertEquals(0.125, n.get(0).get("loss").asDouble());
+        assertTrue(n.get(0).get("cpu_seconds").isNull());
+        TrainingLog.write(json, columns, List.of());
+        assertEquals(0, new ObjectMapper().readTree(json.toFile()).size());
+        assertThrows(IllegalArgumentException.class, () -> TrainingLog.write(csv, columns, List.of(new double[] {1, 2})));
     }
 
     @Test

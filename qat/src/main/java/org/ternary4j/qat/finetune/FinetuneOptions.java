@@ -56,6 +56,19 @@ public record FinetuneOptions(Method method, Grouping grouping, boolean allLayer
         return new Builder(m);
     }
 
+    /** Batch-norm re-estimation examples of {@link #quantizationAware}: one batch of them fits VGG in about 4 GB. */
+    public static final int QAT_BN_EXAMPLES = 8192;
+
+    /**
+     * Quantization-aware training of a trained classifier on its labels ({@code ternary4j train
+     * --method M --init MODEL.onnx}): the labels alone (distillation weight 0), the layers kept in
+     * full precision and the batch norms (in their training form) trained too, rate 2e-4, batches of
+     * 128, batch-norm statistics re-estimated on {@value #QAT_BN_EXAMPLES} examples.
+     */
+    public static Builder quantizationAware(Method m) {
+        return new Builder(m).learningRate(2e-4f).batchSize(128).trainNorms(true).trainKept(true).distillWeight(0).bnExamples(QAT_BN_EXAMPLES);
+    }
+
     /** Defaults: the method's grouping, first and last layers full precision, 10 epochs, seed 1, rate 1e-4, batches of 32, base-3 packing, batch-norm statistics re-estimated on 256 examples, no hidden targets (weight 1 when given), batch norms frozen, layer norms frozen, kept layers frozen, distillation weight 1, pooled-embedding weight 1, FP32 scales. */
     public static final class Builder {
         private final Method method;
