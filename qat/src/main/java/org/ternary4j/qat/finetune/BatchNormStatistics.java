@@ -67,7 +67,14 @@ final class BatchNormStatistics {
      * of the batch it sees, gradients flowing through both, as a network trained from scratch does.
      */
     static GraphInterpreter.Tap trainingForm(Set<OnnxNode> norms) {
-        return (node, inputs) -> norms.contains(node) ? measured(inputs) : inputs;
+        return (node, inputs) -> {
+            if (!norms.contains(node)) return inputs;
+            // Without statistics the batch norm op normalises by the batch's own (PyTorch's fused batch norm).
+            List<NDArray> out = new ArrayList<>(inputs);
+            out.set(3, null);
+            out.set(4, null);
+            return out;
+        };
     }
 
     /** A batch norm's inputs with its statistics replaced by those of its input, per channel (axis 1). */

@@ -3,8 +3,10 @@ package org.ternary4j.qat.graph;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.convolutional.Conv2d;
+import ai.djl.nn.norm.BatchNorm;
 import ai.djl.nn.pooling.Pool;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Map;
 import org.ternary4j.qat.EngineArrays;
 
@@ -77,16 +79,35 @@ final class ConvOps {
         return Conv2d.conv2d(x, w, b, new Shape(win.strides), pad, new Shape(win.dilations), groups).singletonOrThrow();
     }
 
+    /**
+     * Inference form: the stored statistics. Without mean and variance (a tap removes them, as
+     * fine-tuning's batch norms in their training form do) the batch's own statistics normalise, as
+     * a batch norm normalises in training: PyTorch's fused batch norm, gradients through the statistics.
+     */
     private static NDArray[] batchNorm(NodeCall c) {
         if (c.intAttr("training_mode", 0) != 0) throw c.fail("training-mode batch norm is not supported");
-        NDArray x = c.in(0);
+        NDArray x = c.in(0), mean = c.optional(3), var = c.optional(4);
+        float eps = c.floatAttr("epsilon", 1e-5f);
+        long channels = x.getShape().get(1);
+        List<String> names = c.node().inputs();
+        boolean named = names.size() >= 5 && !names.get(3).isEmpty() && !names.get(4).isEmpty();
+        if (!named) throw c.fail("needs its mean and variance inputs");
+        if (mean == null && var == null) {
+            if (x.size() > channels) {
+                // PyTorch moves the running statistics it is given in place: these are scratch arrays.
+                NDArray running = c.manager().zeros(new Shape(channels)), runningVar = c.manager().ones(new Shape(channels));
+                return new NDArray[] {BatchNorm.batchNorm(x, running, runningVar, c.in(1), c.in(2), 1, 0.9f, eps, true).singletonOrThrow()};
+            }
+            // One value per channel (one example, no spatial axes), which PyTorch refuses: its own mean, variance 0.
+            mean = x.reshape(channels);
+            var = c.manager().zeros(new Shape(channels));
+        }
         long[] bc = new long[x.getShape().dimension()];
         Arrays.fill(bc, 1);
-        bc[1] = x.getShape().get(1);
+        bc[1] = channels;
         Shape s = new Shape(bc);
-        float eps = c.floatAttr("epsilon", 1e-5f);
-        NDArray inv = c.in(4).add(eps).sqrt().reshape(s);
-        NDArray y = x.sub(c.in(3).reshape(s)).div(inv).mul(c.in(1).reshape(s)).add(c.in(2).reshape(s));
+        NDArray inv = var.add(eps).sqrt().reshape(s);
+        NDArray y = x.sub(mean.reshape(s)).div(inv).mul(c.in(1).reshape(s)).add(c.in(2).reshape(s));
         return new NDArray[] {y};
     }
 
