@@ -48,10 +48,10 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--method", defaultValue = "fp", description = "fp, ttq, syq, tga, twn, tnt or two-scale (default: ${DEFAULT-VALUE})")
     String method;
 
-    @Option(names = "--grouping", description = "scale groups (default per method: ttq/tga/twn tensor, syq syq-pixel, tnt/two-scale row)")
+    @Option(names = "--grouping", description = "QAT: scale groups (default per method: ttq/tga/twn tensor, syq syq-pixel, tnt/two-scale row)")
     String grouping;
 
-    @Option(names = "--all-layers", description = "also ternarize the first and the last layer")
+    @Option(names = "--all-layers", description = "QAT: also ternarize the first and the last layer (default: they train in full precision)")
     boolean allLayers;
 
     @Option(names = "--init", paramLabel = "MODEL.onnx", description = "the trained full-precision model quantization-aware training starts from (never modified)")
@@ -62,7 +62,7 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--lr", description = "Adam learning rate, cosine-decayed to 1%% (default 1e-3 for fp, 2e-4 for QAT)") Float lr;
     @Option(names = "--bn-examples", paramLabel = "N",
             description = "QAT: the batch-norm statistics are re-estimated on the first N training images, in one batch, before and after "
-                    + "training (default " + FinetuneOptions.QAT_BN_EXAMPLES + "; memory grows with N: VGG needs about 4 GB at 8192, 12 GB at 25600)") Integer bnExamples;
+                    + "training (default " + FinetuneOptions.QAT_BN_EXAMPLES + "; memory grows with N: VGG needs about 4 GB at 8192)") Integer bnExamples;
     @Option(names = "--batch", defaultValue = "128", description = "batch size (default ${DEFAULT-VALUE})") int batch;
     @Option(names = "--train-limit", defaultValue = "0", description = "use only the first N training images (0: all)") int trainLimit;
     @Option(names = "--data", description = "Fashion-MNIST folder (default ${DEFAULT-VALUE})", defaultValue = "/usr/share/datasets/fashion-mnist") Path data;

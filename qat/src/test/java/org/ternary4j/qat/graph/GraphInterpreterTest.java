@@ -123,6 +123,49 @@ class GraphInterpreterTest {
         }
     }
 
+    /**
+     * A batch norm whose stored statistics a tap removes (fine-tuning's training form) normalises by
+     * its batch's mean and biased variance per channel, computed here in double: images, [N, C]
+     * rows, and one row alone (its own mean, variance 0: the shift).
+     */
+    @ParameterizedTest
+    @CsvSource({"2, 4, 9, 11", "5, 4, 1, 1", "1, 4, 1, 1"})
+    void aBatchNormWithoutItsStatisticsNormalisesByTheBatch(int n, int c, int h, int w) throws Exception {
+        Random r = new Random(n * 31 + h);
+        Tensor scale = Tensor.random(r, c), shift = Tensor.random(r, c);
+        float eps = 1e-3f;
+        Path f = TinyGraphs.write(dir, "bn", TinyGraphs.model(9, List.of("x"), List.of("y"), List.of(
+                node("BatchNormalization", List.of("x", "s", "bb", "m", "v"), "y", f("epsilon", eps))),
+                List.of(floats("s", scale), floats("bb", shift), floats("m", Tensor.random(r, c)), floats("v", new Tensor(new int[] {c}, new float[] {1f, 2f, 3f, 4f})))));
+        int[] shape = h == 1 && w == 1 ? new int[] {n, c} : new int[] {n, c, h, w};
+        Tensor x = Tensor.random(r, shape);
+        float[] got;
+        try (OnnxModel m = OnnxModel.read(f); NDManager nd = NDManager.newBaseManager()) {
+            GraphInterpreter g = GraphInterpreter.of(m, nd);
+            NDArray in = nd.create(x.data(), new Shape(Arrays.stream(shape).asLongStream().toArray()));
+            got = g.run(Map.of("x", in), Map.of(), List.of("y"), (node, inputs) -> {
+                List<NDArray> out = new java.util.ArrayList<>(inputs);
+                out.set(3, null);
+                out.set(4, null);
+                return out;
+            }).get("y").toFloatArray();
+        }
+        int hw = h * w;
+        for (int ch = 0; ch < c; ch++) {
+            double sum = 0, sq = 0;
+            for (int e = 0; e < n; e++) for (int p = 0; p < hw; p++) sum += x.data()[(e * c + ch) * hw + p];
+            double mean = sum / (n * hw);
+            for (int e = 0; e < n; e++) for (int p = 0; p < hw; p++) sq += Math.pow(x.data()[(e * c + ch) * hw + p] - mean, 2);
+            double sd = Math.sqrt(sq / (n * hw) + eps);
+            for (int e = 0; e < n; e++) {
+                for (int p = 0; p < hw; p++) {
+                    int k = (e * c + ch) * hw + p;
+                    assertEquals((x.data()[k] - mean) / sd * scale.data()[ch] + shift.data()[ch], got[k], 1e-4, "channel " + ch + ", value " + k);
+                }
+            }
+        }
+    }
+
     @Test
     void refusesAnUnsupportedOperatorNamingTheFile() throws Exception {
         Path f = TinyGraphs.write(dir, "lrn", TinyGraphs.model(9, List.of("x"), List.of("y"), List.of(node("LRN", List.of("x"), "y", i("size", 3))), List.of()));
