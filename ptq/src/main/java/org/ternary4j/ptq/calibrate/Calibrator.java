@@ -64,6 +64,7 @@ public final class Calibrator {
 
     private final Double budget;
     private final Packing packing;
+    private final boolean halfScales;
 
     /**
      * What one calibration run works on, passed along rather than kept in fields: the layers in
@@ -83,6 +84,7 @@ public final class Calibrator {
         this.projection = options.projection();
         this.grouping = options.grouping();
         this.packing = options.packing();
+        this.halfScales = options.halfScales();
         this.steps = steps;
         this.budget = budget;
         this.method = projection.spec() + "+cal";
@@ -423,7 +425,7 @@ public final class Calibrator {
     }
 
     private MixedPrecision.Setup setup() {
-        return new MixedPrecision.Setup(file, projection, packing, steps.without(Steps.Step.BIAS, Steps.Step.TARGET, Steps.Step.VARIANCE), this::groupingFor);
+        return new MixedPrecision.Setup(file, projection, packing, halfScales, steps.without(Steps.Step.BIAS, Steps.Step.TARGET, Steps.Step.VARIANCE), this::groupingFor);
     }
 
     /** The grouping the budget chose for the layer, or the ternarizer's. */

@@ -89,15 +89,15 @@ public final class GroupingBudget {
         return List.copyOf(out);
     }
 
-    /** Storage of codes plus fp32 scales per weight, as {@code TernaryTensor.bitsPerWeight} counts it. */
-    static double bits(int[] canonical, Grouping g, boolean twoScales, Packing packing) {
-        return (double) storedBits(canonical, g, twoScales, packing) / count(canonical);
+    /** Storage of codes plus scales per weight, as {@code TernaryTensor.bitsPerWeight} counts it. */
+    static double bits(int[] canonical, Grouping g, boolean twoScales, Packing packing, boolean halfScales) {
+        return (double) storedBits(canonical, g, twoScales, packing, halfScales) / count(canonical);
     }
 
-    /** Total storage in bits of a ternary layer: packed codes and fp32 scales. */
-    static long storedBits(int[] canonical, Grouping g, boolean twoScales, Packing packing) {
+    /** Total storage in bits of a ternary layer: packed codes and its scales, FP16 with {@code halfScales} (as the packed file stores them), else FP32. */
+    static long storedBits(int[] canonical, Grouping g, boolean twoScales, Packing packing, boolean halfScales) {
         long scales = (long) g.layout(canonical).groupCount() * (twoScales ? 2 : 1);
-        return packing.packedBytes(count(canonical)) * 8 + scales * 32;
+        return packing.packedBytes(count(canonical)) * 8 + scales * (halfScales ? 16 : 32);
     }
 
     /** Total storage in bits of a kept layer: INT8 values and one fp32 scale per row, or FP16 values. */

@@ -44,8 +44,11 @@ final class MixedPrecision {
     /** Layers with at most this many inputs are measured beside each other (their k² matrices take a few MB). */
     private static final int PARALLEL_K = 1024;
 
-    /** How layers are ternarized: messages' file, the projection, the packing whose cost counts, the layer-local steps, the default grouping per shape. */
-    record Setup(String file, Projection projection, Packing packing, Steps steps, Function<int[], Grouping> grouping) {}
+    /**
+     * How layers are ternarized: messages' file, the projection, the packing whose cost counts and
+     * whether scales are stored as FP16, the layer-local steps, the default grouping per shape.
+     */
+    record Setup(String file, Projection projection, Packing packing, boolean halfScales, Steps steps, Function<int[], Grouping> grouping) {}
 
     private final Setup setup;
 
@@ -151,7 +154,7 @@ final class MixedPrecision {
             }
             if (reference == null) reference = stored(l, new TernaryTensor(canonical.clone(), g, "reference", codes, pos, neg).dequantize());
             cs.add(new GroupingBudget.Candidate(l.order(), l.weight(), g.spec(), w.length,
-                    GroupingBudget.storedBits(canonical, g, setup.projection().twoScales(), setup.packing()), ref == 0 ? 0 : err / ref, 0));
+                    GroupingBudget.storedBits(canonical, g, setup.projection().twoScales(), setup.packing(), setup.halfScales()), ref == 0 ? 0 : err / ref, 0));
         }
         for (KeptTensor.Precision p : KeptTensor.Precision.values()) {
             float[] q = KeptTensor.of(p, canonical, w).dequantize();
@@ -172,7 +175,7 @@ final class MixedPrecision {
             float[] q = ternary(e, w, g).dequantize();
             if (reference == null) reference = q;
             cs.add(new GroupingBudget.Candidate(e.order(), e.weight(), g.spec(), w.length,
-                    GroupingBudget.storedBits(e.shape(), g, setup.projection().twoScales(), setup.packing()), ref == 0 ? 0 : squaredError(w, q) / ref, 0));
+                    GroupingBudget.storedBits(e.shape(), g, setup.projection().twoScales(), setup.packing(), setup.halfScales()), ref == 0 ? 0 : squaredError(w, q) / ref, 0));
         }
         for (KeptTensor.Precision p : KeptTensor.Precision.values()) {
             float[] q = KeptTensor.of(p, e.shape(), w).dequantize();
@@ -246,7 +249,7 @@ final class MixedPrecision {
                 // MatMul and Gemm store [in, out] mostly; the scale count is what the layout changes, a small part of the cost.
                 int[] canonical = shape.length == 2 && d.op().equals("MatMul") ? new int[] {shape[1], shape[0]} : shape;
                 Grouping g = setup.grouping().apply(canonical);
-                out.add(new GroupingBudget.Fixed(d.weight(), n, GroupingBudget.storedBits(canonical, g, setup.projection().twoScales(), setup.packing()),
+                out.add(new GroupingBudget.Fixed(d.weight(), n, GroupingBudget.storedBits(canonical, g, setup.projection().twoScales(), setup.packing(), setup.halfScales()),
                         "ternarized " + g.spec() + " without calibration"));
             }
         }

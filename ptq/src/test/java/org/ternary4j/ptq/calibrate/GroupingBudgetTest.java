@@ -106,12 +106,13 @@ class GroupingBudgetTest {
     }
 
     @Test
-    void storedBitsCountCodesAndFp32Scales() {
-        // 16×150 conv, kernel grouping: 96 groups × 2 scales × 32 bits over 2400 weights, plus base-3 codes.
+    void storedBitsCountCodesAndScalesAtTheirStoredWidth() {
+        // 16×150 conv, kernel grouping: 96 groups × 2 scales × 32 bits (16 as FP16) over 2400 weights, plus base-3 codes.
         int[] shape = {16, 6, 5, 5};
-        long expected = Packing.BASE3.packedBytes(2400) * 8 + 96 * 2 * 32;
-        assertEquals(expected, GroupingBudget.storedBits(shape, new Grouping.Kernel(), true, Packing.BASE3));
-        assertEquals(expected / 2400.0, GroupingBudget.bits(shape, new Grouping.Kernel(), true, Packing.BASE3), 1e-12);
+        long codes = Packing.BASE3.packedBytes(2400) * 8;
+        assertEquals(codes + 96 * 2 * 32, GroupingBudget.storedBits(shape, new Grouping.Kernel(), true, Packing.BASE3, false));
+        assertEquals((codes + 96 * 2 * 32) / 2400.0, GroupingBudget.bits(shape, new Grouping.Kernel(), true, Packing.BASE3, false), 1e-12);
+        assertEquals(codes + 96 * 2 * 16, GroupingBudget.storedBits(shape, new Grouping.Kernel(), true, Packing.BASE3, true));
         assertEquals(8 * 2400 + 16 * 32, GroupingBudget.storedBits(shape, KeptTensor.Precision.INT8));
         assertEquals(16 * 2400, GroupingBudget.storedBits(shape, KeptTensor.Precision.FP16));
         assertEquals(List.of(new Grouping.Row(), new Grouping.Kernel(), new Grouping.Block(64), new Grouping.Block(32), new Grouping.Block(16)),

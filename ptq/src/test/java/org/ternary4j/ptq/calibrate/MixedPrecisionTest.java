@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -73,5 +74,23 @@ class MixedPrecisionTest {
                 assertArrayEquals(org.ternary4j.core.FloatArrays.transpose(t.dequantize(), s[0], s[1]), m.graph().constant(w).orElseThrow().floats(), w);
             }
         }
+    }
+
+    @Test
+    void theBudgetCountsScalesAtTheWidthTheFileStoresThem() throws IOException {
+        Path tokens = IntermediateRunnerTest.tokenModel(dir.resolve("tokens.onnx"));
+        CalibrationInputs ids = CalibrationInputs.load(IntermediateRunnerTest.tokens(dir.resolve("ids.npz"), 32).toString());
+        // A budget below every layer's least cost: each takes its cheapest candidate, one scale per row (E 10 rows, W1 6, W2 3).
+        var f32 = CalibratedTernarizer.run(tokens, dir.resolve("f32.onnx"), options(), ids, Steps.ALL, 1.0, r -> { }, c -> { });
+        var f16 = CalibratedTernarizer.run(tokens, dir.resolve("f16.onnx"), options().withHalfScales(true), ids, Steps.ALL, 1.0, r -> { }, c -> { });
+        Map<String, Integer> rows = Map.of("E", 10, "W1", 6, "W2", 3);
+        for (String w : rows.keySet()) {
+            GroupingBudget.Candidate a = f32.calibration().budget().decisions().get(w).chosen(), b = f16.calibration().budget().decisions().get(w).chosen();
+            assertEquals("row", a.choice(), w);
+            assertEquals("row", b.choice(), w);
+            assertEquals(16L * rows.get(w), a.bits() - b.bits(), w + ": FP16 scales cost 16 bits less each");
+        }
+        long params = 10 * 4 + 4 * 6 + 6 * 3;
+        assertEquals(16.0 * 19 / params, f32.calibration().budget().bitsPerWeight() - f16.calibration().budget().bitsPerWeight(), 1e-12);
     }
 }
