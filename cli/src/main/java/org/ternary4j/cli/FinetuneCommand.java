@@ -7,6 +7,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import me.tongfei.progressbar.ConsoleProgressBarConsumer;
 import me.tongfei.progressbar.ProgressBar;
@@ -18,6 +19,7 @@ import org.ternary4j.formats.AtomicOutput;
 import org.ternary4j.formats.data.DataSources;
 import org.ternary4j.formats.data.Dataset;
 import org.ternary4j.formats.onnx.NamePattern;
+import org.ternary4j.formats.packed.PackedOnnxWeights;
 import org.ternary4j.qat.Method;
 import org.ternary4j.qat.finetune.Finetune;
 import org.ternary4j.qat.finetune.FinetuneOptions;
@@ -45,6 +47,10 @@ final class FinetuneCommand implements Callable<Integer> {
 
     @Option(names = {"-o", "--output"}, required = true, paramLabel = "OUT.onnx", description = "The fine-tuned ternary model.")
     Path output;
+
+    @Option(names = "--packed", paramLabel = "P.safetensors",
+            description = "Also write the ternary weights' packed codes and scales (the format quantize --packed writes; run --packed executes the model from it).")
+    Path packed;
 
     @Option(names = "--data", required = true, paramLabel = "INPUTS.npz",
             description = "Training examples: an .npz whose arrays are named after the model's inputs (or one array for a one-input model), or an .npy.")
@@ -149,20 +155,33 @@ final class FinetuneCommand implements Callable<Integer> {
                 .hidden(hidden.stream().map(NamePattern::parse).toList()).hiddenWeight(hiddenWeight).trainNorms(trainNorms)
                 .trainLayerNorms(trainLayerNorms).trainKept(trainKept).distillWeight(distillWeight).pooledWeight(pooledWeight)
                 .halfScales(Boolean.TRUE.equals(QuantizeMethodOptions.halfScales(scales))).build();
-        new PathGuard().input(input).data(data).input(labels).input(init).output(output).check();
+        new PathGuard().input(input).data(data).input(labels).input(init).output(output).output(packed).check();
         Dataset examples = DataSources.load(data, labels);
         long start = System.nanoTime();
-        FinetuneResult r;
-        try (Listener listener = new Listener(progress)) {
-            r = Finetune.run(new Finetune.Request(input, examples, init, options, listener));
-        }
-        try (AtomicOutput out = AtomicOutput.open(output, input, init)) {
-            ByteBuffer bytes = ByteBuffer.wrap(r.output().toBytes());
-            while (bytes.hasRemaining()) out.channel().write(bytes);
-            out.commit();
+        FinetuneResult r = train(examples, options);
+        // The model and its packed weights together or neither.
+        try (StagedOutputs staged = StagedOutputs.of(output, packed)) {
+            staged.commitAfter(() -> {
+                try (AtomicOutput out = AtomicOutput.open(staged.path(output), input, init)) {
+                    ByteBuffer bytes = ByteBuffer.wrap(r.output().toBytes());
+                    while (bytes.hasRemaining()) out.channel().write(bytes);
+                    out.commit();
+                }
+                if (packed != null) {
+                    Path[] inputs = init == null ? new Path[] {input} : new Path[] {input, init};
+                    PackedOnnxWeights.write(staged.path(packed), r.ternary(), Map.of(), options.packing(), options.halfScales(), inputs);
+                }
+                return null;
+            });
         }
         print(r, options, examples, (System.nanoTime() - start) / 1e9);
         return 0;
+    }
+
+    private FinetuneResult train(Dataset examples, FinetuneOptions options) throws IOException {
+        try (Listener listener = new Listener(progress)) {
+            return Finetune.run(new Finetune.Request(input, examples, init, options, listener));
+        }
     }
 
     private void print(FinetuneResult r, FinetuneOptions o, Dataset examples, double seconds) {
@@ -175,7 +194,7 @@ final class FinetuneCommand implements Callable<Integer> {
         out.println("  " + metrics("after ", r.after()));
         out.printf(Locale.ROOT, "  bits/weight (%s, %s scales): %.3f over the ternary layers, %.3f over every Conv/Gemm/MatMul weight (kept layers at their stored width)%n",
                 o.packing().name().toLowerCase(Locale.ROOT), o.halfScales() ? "FP16" : "FP32", r.bitsTernary(), r.bitsAll());
-        out.printf(Locale.ROOT, "wrote %s in %.1f s%n", output, seconds);
+        out.printf(Locale.ROOT, "wrote %s%s in %.1f s%n", output, packed == null ? "" : " and " + packed, seconds);
         out.flush();
     }
 

@@ -6,17 +6,23 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.nio.ByteOrder;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Random;
 import ai.onnx.proto.OnnxMl.ModelProto;
+import ai.onnx.proto.OnnxMl.TensorProto;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import ai.onnx.proto.OnnxMl.TypeProto;
 import ai.onnx.proto.OnnxMl.ValueInfoProto;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.ternary4j.core.TernaryTensor;
 import org.ternary4j.formats.data.NdArray;
 import org.ternary4j.formats.data.NpzWriter;
+import org.ternary4j.formats.packed.PackedReader;
 
 /** {@code finetune}: a run on a small ONNX model, and bad input refused in one line with nothing written. */
 class FinetuneCommandTest {
@@ -77,5 +83,45 @@ class FinetuneCommandTest {
         assertNotEquals(0, over.exitCode());
         assertTrue(over.err().contains("would overwrite the input"), over.err());
         assertArrayEquals(before, Files.readAllBytes(in));
+    }
+
+    /** --packed stores exactly the ternary weights the written model holds (its dequantized values), and run executes the model from it. */
+    @Test
+    void thePackedFileHoldsTheWrittenWeightsAndRuns() throws Exception {
+        Path in = model(), out = dir.resolve("ft.onnx"), packed = dir.resolve("ft.packed.safetensors");
+        CliRun run = CliRun.of("finetune", in.toString(), "--data", examples("x.npz", "x", 0).toString(), "-o", out.toString(), "--packed", packed.toString(),
+                "--method", "tnt", "--epochs", "1", "--batch", "8", "--scales", "f16", "--no-progress");
+        assertEquals(0, run.exitCode(), run.err());
+        assertTrue(run.out().contains("and " + packed), run.out());
+        ModelProto m = ModelProto.parseFrom(Files.readAllBytes(out));
+        try (PackedReader p = PackedReader.open(packed)) {
+            assertEquals(java.util.Set.of("c2.w", "fc.w"), p.ternaryNames(), "the first and last layers stay full precision, in the model only");
+            for (String name : p.ternaryNames()) {
+                TensorProto t = m.getGraph().getInitializerList().stream().filter(x -> x.getName().equals(name)).findFirst().orElseThrow();
+                float[] stored = new float[t.getRawData().size() / 4];
+                t.getRawData().asReadOnlyByteBuffer().order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer().get(stored);
+                TernaryTensor tt = p.read(name);
+                assertTrue(p.halfScales(name), name);
+                float[] canonical = tt.dequantize();
+                // Gemm transB=0 stores [in, out] = [16, 5]; the packed tensor is canonical [out, in].
+                boolean transposed = name.equals("fc.w");
+                assertArrayEquals(transposed ? new int[] {5, 16} : new int[] {4, 4, 3, 3}, tt.shape());
+                for (int i = 0; i < stored.length; i++) assertEquals(stored[i], canonical[transposed ? (i % 5) * 16 + i / 5 : i], 0f, name + " element " + i);
+            }
+        }
+        // The runtime on LeNet-5 fine-tuned with a packed file, against ONNX Runtime on the written model.
+        Path lenet = dir.resolve("lenet.onnx"), lenetPacked = dir.resolve("lenet.packed.safetensors"), images = dir.resolve("images.npy");
+        Random rnd = new Random(9);
+        float[] pixels = new float[32 * 28 * 28];
+        for (int i = 0; i < pixels.length; i++) pixels[i] = rnd.nextFloat();
+        org.ternary4j.formats.data.NpyWriter.writeFloats(images, new NdArray(new int[] {32, 1, 28, 28}, pixels));
+        CliRun ft = CliRun.of("finetune", TaskCommandsTest.LENET.toString(), "--data", images.toString(), "-o", lenet.toString(), "--packed", lenetPacked.toString(),
+                "--method", "tnt", "--epochs", "1", "--batch", "16", "--no-progress");
+        assertEquals(0, ft.exitCode(), ft.err());
+        CliRun r = CliRun.of("run", lenet.toString(), "--packed", lenetPacked.toString(), "--data", images.toString(), "--exact", "--compare-ort", "--json");
+        assertEquals(0, r.exitCode(), r.err());
+        JsonNode j = new ObjectMapper().readTree(r.out());
+        assertEquals(1.0, j.get("ort").get("agreement").asDouble(), r.out());
+        assertTrue(j.get("ort").get("maxAbsOutputDiff").asDouble() < 1e-4, r.out());
     }
 }

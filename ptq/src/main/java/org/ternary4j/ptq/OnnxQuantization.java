@@ -17,12 +17,7 @@ import org.ternary4j.formats.onnx.OnnxOptions;
 import org.ternary4j.formats.onnx.OnnxResult;
 import org.ternary4j.formats.onnx.OnnxTernarizer;
 import org.ternary4j.formats.onnx.OnnxTernaryTensor;
-import org.ternary4j.formats.packed.KeptEntry;
-import org.ternary4j.formats.packed.PackedEntry;
-import org.ternary4j.formats.packed.PackedFormat;
-import org.ternary4j.formats.safetensors.DType;
-import org.ternary4j.formats.safetensors.SafetensorsWriter;
-import org.ternary4j.formats.safetensors.TensorSpec;
+import org.ternary4j.formats.packed.PackedOnnxWeights;
 import org.ternary4j.ptq.calibrate.CalibratedTernarizer;
 import org.ternary4j.ptq.calibrate.CalibrationInputs;
 import org.ternary4j.ptq.calibrate.Calibrator;
@@ -158,43 +153,10 @@ public final class OnnxQuantization {
         }
     }
 
-    /**
-     * Codes and scales of the ternarized weights, then the layers mixed precision kept at INT8/FP16
-     * (calibration only keeps FLOAT weights), under their ONNX names, in canonical layout.
-     */
+    /** Codes and scales of the ternarized weights and the layers mixed precision kept (calibration only keeps FLOAT weights). */
     private static void writePacked(Path input, Path packed, List<OnnxTernaryTensor> tensors, Map<String, KeptTensor> kept, OnnxOptions options)
             throws IOException {
-        Packing packing = options.packing();
-        boolean half = options.halfScales();
-        List<TensorSpec> specs = new ArrayList<>();
-        Map<String, String> meta = new LinkedHashMap<>();
-        meta.put(PackedFormat.FORMAT_KEY, PackedFormat.FORMAT);
-        meta.put(PackedFormat.VERSION_KEY, kept.isEmpty() ? PackedFormat.VERSION : PackedFormat.VERSION_KEPT);
-        for (OnnxTernaryTensor t : tensors) {
-            if (t.name().equals(PackedFormat.FORMAT_KEY) || t.name().equals(PackedFormat.VERSION_KEY)) {
-                throw new IOException(packed + ": tensor name '" + t.name() + "' is reserved in the packed format's metadata");
-            }
-            DType dtype = switch (t.dataType()) {
-                case "FLOAT" -> DType.F32;
-                case "FLOAT16" -> DType.F16;
-                case "BFLOAT16" -> DType.BF16;
-                default -> throw new IOException(packed + ": tensor '" + t.name() + "' is " + t.dataType()
-                        + "; the packed format stores F32, F16 and BF16 weights");
-            };
-            specs.addAll(PackedFormat.specs(t.name(), t.tensor().shape(), t.tensor().grouping(), t.tensor().twoScales(), packing, half));
-            meta.put(t.name(), new PackedEntry(t.tensor().shape(), dtype, t.tensor().grouping(), t.tensor().method(), packing).toJson());
-        }
-        for (Map.Entry<String, KeptTensor> k : kept.entrySet()) {
-            if (meta.containsKey(k.getKey())) throw new IOException(packed + ": tensor name '" + k.getKey() + "' is reserved or stored twice");
-            specs.addAll(PackedFormat.keptSpecs(k.getKey(), k.getValue().shape(), k.getValue().precision()));
-            meta.put(k.getKey(), new KeptEntry(k.getValue().shape(), DType.F32, k.getValue().precision()).toJson());
-        }
-        try (SafetensorsWriter w = SafetensorsWriter.open(packed, specs, meta, input)) {
-            for (OnnxTernaryTensor t : tensors) PackedFormat.write(w, t.name(), t.tensor(), packing, half);
-            for (Map.Entry<String, KeptTensor> k : kept.entrySet()) PackedFormat.writeKept(w, k.getKey(), k.getValue());
-            w.commit();
-        } catch (IllegalArgumentException e) {
-            throw new IOException(packed + ": " + e.getMessage());
-        }
+        List<PackedOnnxWeights.Weight> ternary = tensors.stream().map(t -> new PackedOnnxWeights.Weight(t.name(), t.dataType(), t.tensor())).toList();
+        PackedOnnxWeights.write(packed, ternary, kept, options.packing(), options.halfScales(), input);
     }
 }

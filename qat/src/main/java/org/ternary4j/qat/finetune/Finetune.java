@@ -37,6 +37,7 @@ import org.ternary4j.formats.onnx.OnnxNode;
 import org.ternary4j.formats.onnx.OnnxOptions;
 import org.ternary4j.formats.onnx.OnnxTensor;
 import org.ternary4j.formats.onnx.OnnxTernarizer;
+import org.ternary4j.formats.packed.PackedOnnxWeights;
 import org.ternary4j.qat.PhasedOptimizer;
 import org.ternary4j.qat.Training;
 import org.ternary4j.qat.graph.GraphInterpreter;
@@ -322,6 +323,7 @@ public final class Finetune {
                                          NDManager parent) throws IOException {
         Map<String, float[]> values = new LinkedHashMap<>();
         Map<String, FinetuneResult.Layer> layers = new LinkedHashMap<>();
+        List<PackedOnnxWeights.Weight> ternary = new ArrayList<>();
         double bits = 0, bitsAll = 0;
         long count = 0, countAll = 0;
         try (NDManager m = parent.newSubManager()) {
@@ -332,6 +334,7 @@ public final class Finetune {
                 Grouping g = groupings.get(w.onnxName());
                 TernaryTensor t = TernaryGroups.of(w.onnxName(), shape, canonical, g, o.method().cliName());
                 double b = t.bitsPerWeight(o.packing(), o.halfScales());
+                ternary.add(new PackedOnnxWeights.Weight(w.onnxName(), graph.graph().constant(w.onnxName()).flatMap(OnnxTensor::type).map(Enum::name).orElse("FLOAT"), t));
                 values.put(w.onnxName(), w.transposed() ? FloatArrays.transpose(canonical, shape[0], shape[1]) : canonical);
                 layers.put(w.onnxName(), new FinetuneResult.Layer(w.onnxName(), "", true, "ternarized", canonical.length, b, g.spec()));
                 bits += b * canonical.length;
@@ -352,7 +355,7 @@ public final class Finetune {
             ordered.add(l);
         }
         OnnxModel out = onnx.withFloats(values);
-        return new FinetuneResult(out, ordered, before, after, epochs, bits / Math.max(1, count), bitsAll / Math.max(1, countAll));
+        return new FinetuneResult(out, ordered, List.copyOf(ternary), before, after, epochs, bits / Math.max(1, count), bitsAll / Math.max(1, countAll));
     }
 
     private static double storedBits(GraphInterpreter graph, String name) {

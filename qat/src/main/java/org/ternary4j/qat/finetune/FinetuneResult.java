@@ -2,6 +2,7 @@ package org.ternary4j.qat.finetune;
 
 import java.util.List;
 import org.ternary4j.formats.onnx.OnnxModel;
+import org.ternary4j.formats.packed.PackedOnnxWeights;
 
 /**
  * What a fine-tuning run gives back: the model to write (the original graph with the new weight
@@ -10,13 +11,14 @@ import org.ternary4j.formats.onnx.OnnxModel;
  *
  * @param output        the original model with the ternary weights and trained biases written back
  * @param layers        every Conv/Gemm/MatMul weight in graph order, ternarized or not
+ * @param ternary       the ternarized weights' codes and scales, as {@code --packed} stores them
  * @param before        the student at the start (projected or calibrated weights), before any step
  * @param after         the written model's weights
  * @param epochs        mean training loss, wall seconds and the training thread's CPU seconds per epoch
  * @param bitsTernary   average storage bits/weight over the ternarized layers (codes + fp32 scales)
  * @param bitsAll       the same over every Conv/Gemm/MatMul weight, kept layers at their stored width
  */
-public record FinetuneResult(OnnxModel output, List<Layer> layers, Metrics before, Metrics after, List<Epoch> epochs,
+public record FinetuneResult(OnnxModel output, List<Layer> layers, List<PackedOnnxWeights.Weight> ternary, Metrics before, Metrics after, List<Epoch> epochs,
                              double bitsTernary, double bitsAll) {
 
     /** One weight layer: ternarized (with its grouping and cost) or kept, and why. */
