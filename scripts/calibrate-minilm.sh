@@ -24,5 +24,5 @@ data=$work/texts-4000-t$tokens.npz
 [ -f "$data" ] || $t4j task sentence-retrieval --write-calibration "$data" --calibration-tokens "$tokens" --texts "$sources" --text-count 4000 --tokenizer "$tok"
 out=$work/cal-${grouping//:/}-$scales-$count-t$tokens-${steps//,/_}.onnx
 timed $t4j quantize "$model" -o "$out" --method tnt --grouping "$grouping" --scales "$scales" --all-layers --calibrate "$data:$count" \
-    --calibration-steps "$steps"
+    --calibration-steps "$steps" --packed "${out%.onnx}.packed.safetensors"
 $t4j task sentence-retrieval "$model" "$out" --tokenizer "$tok"

@@ -34,5 +34,5 @@ hidden=() pattern=${HIDDEN:-'/encoder/layer.*/output/LayerNorm/Add_1_output_0'}
 heap=(); [ "$hw" = 0 ] || heap=(env "T4J_JAVA_OPTS=-Xmx6g ${T4J_JAVA_OPTS:-}")
 [ -f "$start" ] || { echo "$name: $start is missing" >&2; exit 1; }
 timed "${heap[@]}" $t4j finetune "$model" --data "$data" --method tnt --grouping "$grouping" --scales "$scales" --all-layers --init "$start" --epochs "$epochs" \
-    --lr "$lr" --seed "$seed" --pooled-weight "$pooled" --batch 16 "${hidden[@]}" -o "$out"
+    --lr "$lr" --seed "$seed" --pooled-weight "$pooled" --batch 16 "${hidden[@]}" -o "$out" --packed "${out%.onnx}.packed.safetensors"
 $t4j task sentence-retrieval "$model" "$start" "$out" --tokenizer "$tok"
