@@ -7,7 +7,6 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
-import java.util.Map;
 import java.util.concurrent.Callable;
 import me.tongfei.progressbar.ConsoleProgressBarConsumer;
 import me.tongfei.progressbar.ProgressBar;
@@ -68,6 +67,11 @@ final class FinetuneCommand implements Callable<Integer> {
     @Option(names = "--init", paramLabel = "CALIBRATED.onnx",
             description = "Start from this ternarization of the same model (quantize --calibrate output) instead of the method's projection.")
     Path init;
+
+    @Option(names = "--init-packed", paramLabel = "CALIBRATED.packed.safetensors",
+            description = "The packed file written beside --init (quantize --packed): its per-layer choices hold, each ternary layer at its own "
+                    + "grouping and each layer mixed precision kept at INT8/FP16 (--budget) frozen at that precision.")
+    Path initPacked;
 
     @Option(names = "--epochs", defaultValue = "10", paramLabel = "N", description = "Passes over the examples (default ${DEFAULT-VALUE}).")
     int epochs;
@@ -155,22 +159,19 @@ final class FinetuneCommand implements Callable<Integer> {
                 .hidden(hidden.stream().map(NamePattern::parse).toList()).hiddenWeight(hiddenWeight).trainNorms(trainNorms)
                 .trainLayerNorms(trainLayerNorms).trainKept(trainKept).distillWeight(distillWeight).pooledWeight(pooledWeight)
                 .halfScales(Boolean.TRUE.equals(QuantizeMethodOptions.halfScales(scales))).build();
-        new PathGuard().input(input).data(data).input(labels).input(init).output(output).output(packed).check();
+        new PathGuard().input(input).data(data).input(labels).input(init).input(initPacked).output(output).output(packed).check();
         Dataset examples = DataSources.load(data, labels);
         long start = System.nanoTime();
         FinetuneResult r = train(examples, options);
         // The model and its packed weights together or neither.
         try (StagedOutputs staged = StagedOutputs.of(output, packed)) {
             staged.commitAfter(() -> {
-                try (AtomicOutput out = AtomicOutput.open(staged.path(output), input, init)) {
+                try (AtomicOutput out = AtomicOutput.open(staged.path(output), input, init, initPacked)) {
                     ByteBuffer bytes = ByteBuffer.wrap(r.output().toBytes());
                     while (bytes.hasRemaining()) out.channel().write(bytes);
                     out.commit();
                 }
-                if (packed != null) {
-                    Path[] inputs = init == null ? new Path[] {input} : new Path[] {input, init};
-                    PackedOnnxWeights.write(staged.path(packed), r.ternary(), Map.of(), options.packing(), options.halfScales(), inputs);
-                }
+                if (packed != null) PackedOnnxWeights.write(staged.path(packed), r.ternary(), r.keptAt(), options.packing(), options.halfScales(), input, init, initPacked);
                 return null;
             });
         }
@@ -180,7 +181,7 @@ final class FinetuneCommand implements Callable<Integer> {
 
     private FinetuneResult train(Dataset examples, FinetuneOptions options) throws IOException {
         try (Listener listener = new Listener(progress)) {
-            return Finetune.run(new Finetune.Request(input, examples, init, options, listener));
+            return Finetune.run(new Finetune.Request(input, examples, init, initPacked, options, listener));
         }
     }
 

@@ -124,4 +124,55 @@ class FinetuneCommandTest {
         assertEquals(1.0, j.get("ort").get("agreement").asDouble(), r.out());
         assertTrue(j.get("ort").get("maxAbsOutputDiff").asDouble() < 1e-4, r.out());
     }
+
+    /**
+     * A mixed-precision start (quantize --budget, with its packed file) keeps its choices: each ternary layer at its own grouping,
+     * the layers kept at INT8/FP16 frozen at their values, counted at their width, and stored again in the packed output.
+     */
+    @Test
+    void aMixedPrecisionStartKeepsItsChoicesAndItsKeptLayersFrozen() throws Exception {
+        Path cal = dir.resolve("mixed.onnx"), calPacked = dir.resolve("mixed.packed.safetensors"), ft = dir.resolve("ft.onnx"), ftPacked = dir.resolve("ft.packed.safetensors");
+        CliRun q = CliRun.of("quantize", TaskCommandsTest.LENET.toString(), "-o", cal.toString(), "--method", "tnt", "--grouping", "row",
+                "--calibrate", "fashion-mnist:256", "--budget", "2.6", "--packed", calPacked.toString());
+        assertEquals(0, q.exitCode(), q.err());
+        Path images = dir.resolve("images.npy");
+        Random rnd = new Random(9);
+        float[] pixels = new float[32 * 28 * 28];
+        for (int i = 0; i < pixels.length; i++) pixels[i] = rnd.nextFloat();
+        org.ternary4j.formats.data.NpyWriter.writeFloats(images, new NdArray(new int[] {32, 1, 28, 28}, pixels));
+        // --grouping kernel: what the start chose must win over the command's grouping.
+        CliRun run = CliRun.of("finetune", TaskCommandsTest.LENET.toString(), "--data", images.toString(), "--init", cal.toString(), "--init-packed", calPacked.toString(),
+                "-o", ft.toString(), "--packed", ftPacked.toString(), "--method", "tnt", "--grouping", "kernel", "--epochs", "1", "--batch", "16", "--no-progress");
+        assertEquals(0, run.exitCode(), run.err());
+        try (PackedReader start = PackedReader.open(calPacked); PackedReader end = PackedReader.open(ftPacked);
+             org.ternary4j.formats.onnx.OnnxModel before = org.ternary4j.formats.onnx.OnnxModel.read(cal);
+             org.ternary4j.formats.onnx.OnnxModel after = org.ternary4j.formats.onnx.OnnxModel.read(ft)) {
+            assertFalse(start.keptNames().isEmpty(), "the budget kept a layer: " + q.out());
+            assertEquals(start.keptNames(), end.keptNames());
+            assertEquals(start.ternaryNames(), end.ternaryNames());
+            for (String name : start.keptNames()) {
+                assertArrayEquals(start.readKept(name).dequantize(), end.readKept(name).dequantize(), name);
+                assertArrayEquals(before.graph().constant(name).orElseThrow().floats(), after.graph().constant(name).orElseThrow().floats(), name + " stays frozen");
+                assertTrue(run.out().contains("kept " + name + " ("), run.out());
+            }
+            for (String name : start.ternaryNames()) assertEquals(start.entry(name).grouping(), end.entry(name).grouping(), name);
+        }
+        // The same layers at the same widths: finetune's bits over every weight layer are the budget's.
+        java.util.regex.Matcher budget = java.util.regex.Pattern.compile("\\(got ([0-9.]+)\\)").matcher(q.out());
+        java.util.regex.Matcher all = java.util.regex.Pattern.compile("([0-9.]+) over every Conv/Gemm/MatMul weight").matcher(run.out());
+        assertTrue(budget.find() && all.find(), q.out() + run.out());
+        assertEquals(Double.parseDouble(budget.group(1)), Double.parseDouble(all.group(1)), 1e-3, run.out());
+        // Another model's packed file (VGG's layers share LeNet-5's names, not their shapes): one line naming it, nothing written.
+        Path vggPacked = dir.resolve("vgg.packed.safetensors");
+        CliRun v = CliRun.of("quantize", TaskCommandsTest.LENET.resolveSibling("vgg-fmnist.onnx").toString(), "-o", dir.resolve("vgg.onnx").toString(),
+                "--method", "tnt", "--grouping", "row", "--packed", vggPacked.toString());
+        assertEquals(0, v.exitCode(), v.err());
+        CliRun other = CliRun.of("finetune", TaskCommandsTest.LENET.toString(), "--data", images.toString(), "--init", cal.toString(),
+                "--init-packed", vggPacked.toString(), "-o", dir.resolve("x.onnx").toString(), "--packed", dir.resolve("x.safetensors").toString(),
+                "--method", "tnt", "--no-progress");
+        assertNotEquals(0, other.exitCode());
+        assertEquals(1, other.err().strip().lines().count(), other.err());
+        assertTrue(other.err().contains(vggPacked.toString()) && other.err().contains("not a packed file of this model"), other.err());
+        assertFalse(Files.exists(dir.resolve("x.onnx")) || Files.exists(dir.resolve("x.safetensors")));
+    }
 }

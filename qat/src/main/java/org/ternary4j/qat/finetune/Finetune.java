@@ -27,6 +27,7 @@ import java.util.Map;
 import java.util.Random;
 import java.util.Set;
 import org.ternary4j.core.FloatArrays;
+import org.ternary4j.core.KeptTensor;
 import org.ternary4j.core.TernaryTensor;
 import org.ternary4j.core.grouping.Grouping;
 import org.ternary4j.core.projection.Projections;
@@ -38,6 +39,7 @@ import org.ternary4j.formats.onnx.OnnxOptions;
 import org.ternary4j.formats.onnx.OnnxTensor;
 import org.ternary4j.formats.onnx.OnnxTernarizer;
 import org.ternary4j.formats.packed.PackedOnnxWeights;
+import org.ternary4j.formats.packed.PackedReader;
 import org.ternary4j.qat.PhasedOptimizer;
 import org.ternary4j.qat.Training;
 import org.ternary4j.qat.graph.GraphInterpreter;
@@ -59,8 +61,46 @@ public final class Finetune {
      * @param data   the training examples (inputs by model input name; labels optional)
      * @param init   a model with the same graph whose weights the student starts from (a calibrated
      *               ternarization), or null to start from the method's projection of the model's own
+     * @param initPacked the packed file written beside {@code init} (or null): its choices per layer are kept, each
+     *               ternary layer at its own grouping, each layer mixed precision kept at INT8/FP16 frozen at that precision
      */
-    public record Request(Path model, Dataset data, Path init, FinetuneOptions options, FinetuneResult.Listener listener) {}
+    public record Request(Path model, Dataset data, Path init, Path initPacked, FinetuneOptions options, FinetuneResult.Listener listener) {
+        public Request(Path model, Dataset data, Path init, FinetuneOptions options, FinetuneResult.Listener listener) {
+            this(model, data, init, null, options, listener);
+        }
+    }
+
+    /** A mixed-precision start's choices, from its packed file: the grouping of each ternary layer, the layers kept at INT8/FP16. */
+    private record PackedStart(Path file, Map<String, Grouping> groupings, Map<String, int[]> shapes, Map<String, KeptTensor> kept) {
+        static final PackedStart NONE = new PackedStart(null, Map.of(), Map.of(), Map.of());
+
+        static PackedStart read(Path packed) throws IOException {
+            if (packed == null) return NONE;
+            Map<String, Grouping> groupings = new LinkedHashMap<>();
+            Map<String, int[]> shapes = new LinkedHashMap<>();
+            Map<String, KeptTensor> kept = new LinkedHashMap<>();
+            try (PackedReader p = PackedReader.open(packed)) {
+                for (String name : p.ternaryNames()) {
+                    groupings.put(name, p.entry(name).grouping());
+                    shapes.put(name, p.entry(name).shape());
+                }
+                for (String name : p.keptNames()) {
+                    kept.put(name, p.readKept(name));
+                    shapes.put(name, kept.get(name).shape());
+                }
+            }
+            return new PackedStart(packed, groupings, shapes, kept);
+        }
+
+        /** Refuses a layer the packed file holds in another shape than the model's canonical one. */
+        void checkShape(String name, int[] canonical) throws IOException {
+            int[] s = shapes.get(name);
+            if (s != null && !java.util.Arrays.equals(s, canonical)) {
+                throw new IOException(file + ": tensor '" + name + "' is " + java.util.Arrays.toString(s) + ", the model's weight is "
+                        + java.util.Arrays.toString(canonical) + " (canonical layout): not a packed file of this model");
+            }
+        }
+    }
 
     private Finetune() {}
 
@@ -90,9 +130,14 @@ public final class Finetune {
             GraphBlock block = new GraphBlock(graph, inputs.names(), targets.stream().map(Target::value).toList());
             Map<String, Grouping> groupings = new LinkedHashMap<>();
             List<FinetuneResult.Layer> kept = new ArrayList<>();
-            for (LayerDecision d : plan) addLayer(d, graph, block, o, groupings, kept, r.listener());
+            if (r.initPacked() != null && r.init() == null) throw new IllegalArgumentException(r.initPacked() + ": a packed start needs the model it was written beside (--init)");
+            PackedStart packed = PackedStart.read(r.initPacked());
+            for (LayerDecision d : plan) addLayer(d, graph, block, o, packed, groupings, kept, r.listener());
+            for (String name : packed.groupings().keySet()) {
+                if (!groupings.containsKey(name)) throw new IOException(r.initPacked() + ": ternary tensor '" + name + "' is no Conv/Gemm/MatMul weight of " + file);
+            }
             if (block.weights().isEmpty()) throw new IllegalArgumentException(file + ": no weight layer is selected for ternarizing");
-            if (o.trainKept()) kept.replaceAll(k -> trainKept(graph, block, k));
+            if (o.trainKept()) kept.replaceAll(k -> packed.kept().containsKey(k.weight()) ? k : trainKept(graph, block, k));
             for (String b : biases(graph, block)) block.addBias(b, graph.constant(b).getShape());
             Set<OnnxNode> trainedNorms = o.trainNorms() ? BatchNormStatistics.of(block) : Set.of();
             List<String> affine = new ArrayList<>();
@@ -143,7 +188,7 @@ public final class Finetune {
                             + Math.min(o.bnExamples(), inputs.count()) + " examples)");
                 }
                 FinetuneResult.Metrics after = measure(block, inputs, teacher, labels, model.getNDManager());
-                return export(onnx, graph, block, groupings, kept, plan, o, before, after, epochs, model.getNDManager());
+                return export(onnx, graph, block, groupings, kept, packed.kept(), plan, o, before, after, epochs, model.getNDManager());
             }
         }
     }
@@ -152,28 +197,47 @@ public final class Finetune {
         return new IllegalArgumentException(data.source() + ": has class labels, but " + file + " has no output of class logits ([N, classes]) to train them on");
     }
 
-    private static void addLayer(LayerDecision d, GraphInterpreter graph, GraphBlock block, FinetuneOptions o, Map<String, Grouping> groupings,
-                                 List<FinetuneResult.Layer> kept, FinetuneResult.Listener listener) {
+    private static void addLayer(LayerDecision d, GraphInterpreter graph, GraphBlock block, FinetuneOptions o, PackedStart packed,
+                                 Map<String, Grouping> groupings, List<FinetuneResult.Layer> kept, FinetuneResult.Listener listener) throws IOException {
         String op = d.op();
         NDArray w = graph.constant(d.weight());
         boolean layer = op.equals("Conv") || op.equals("Gemm") || op.equals("MatMul") || op.equals("ConvTranspose");
         if (!layer) return;
         String reason = d.reason();
-        if (d.ternarized() && (op.equals("ConvTranspose") || w == null || w.getDataType() != DataType.FLOAT32)) {
+        KeptTensor keptAt = packed.kept().get(d.weight());
+        if (w != null && packed.shapes().containsKey(d.weight())) packed.checkShape(d.weight(), canonical(graph, d.weight(), op, w));
+        // A packed start decides for the layers it holds: a budget makes first and last layers candidates like any other.
+        boolean ternary = packed.groupings().containsKey(d.weight()) || keptAt == null && d.ternarized();
+        if (keptAt != null) {
+            reason = "kept at " + keptAt.precision().spec().toUpperCase(java.util.Locale.ROOT) + " by the mixed-precision start (frozen)";
+            kept.add(new FinetuneResult.Layer(d.weight(), op, false, reason, w == null ? 0 : w.size(), keptAt.bitsPerWeight(), keptAt.precision().spec()));
+            return;
+        }
+        if (ternary && (op.equals("ConvTranspose") || w == null || w.getDataType() != DataType.FLOAT32)) {
             reason = "kept full precision: fine-tuning ternarizes Conv, Gemm and MatMul weights stored as constants";
             listener.note(d.weight() + " (" + op + "): " + reason);
-        } else if (d.ternarized()) {
-            OnnxNode node = graph.consumers(d.weight()).stream().filter(n -> n.opType().equals(op)).findFirst().orElseThrow();
-            boolean transposed = op.equals("MatMul") || op.equals("Gemm") && node.intAttr("transB", 0) == 0;
+        } else if (ternary) {
+            boolean transposed = transposed(graph, d.weight(), op);
             long[] s = w.getShape().getShape();
             Shape canonical = transposed ? new Shape(s[1], s[0]) : new Shape(s);
-            Grouping g = o.grouping().forRank(canonical.dimension());
+            Grouping g = packed.groupings().getOrDefault(d.weight(), o.grouping()).forRank(canonical.dimension());
             o.method().checkGrouping(g);
             block.addWeight(new TernaryWeight(d.weight(), canonical, transposed, o.method().quantizer(g), o.halfScales()));
             groupings.put(d.weight(), g);
             return;
         }
         kept.add(new FinetuneResult.Layer(d.weight(), op, false, reason, w == null ? 0 : w.size(), Double.NaN, "-"));
+    }
+
+    /** MatMul weights are stored [in, out], and Gemm's without transB: canonical is [out, in]. */
+    private static boolean transposed(GraphInterpreter graph, String weight, String op) {
+        OnnxNode node = graph.consumers(weight).stream().filter(n -> n.opType().equals(op)).findFirst().orElseThrow();
+        return op.equals("MatMul") || op.equals("Gemm") && node.intAttr("transB", 0) == 0;
+    }
+
+    private static int[] canonical(GraphInterpreter graph, String weight, String op, NDArray w) {
+        int[] s = TernaryGroups.ints(w.getShape().getShape());
+        return s.length == 2 && transposed(graph, weight, op) ? new int[] {s[1], s[0]} : s;
     }
 
     /** A kept layer whose float weight trains, as its bias does; one that cannot (not a float constant of its own) stays as it is. */
@@ -318,7 +382,7 @@ public final class Finetune {
     }
 
     private static FinetuneResult export(OnnxModel onnx, GraphInterpreter graph, GraphBlock block, Map<String, Grouping> groupings,
-                                         List<FinetuneResult.Layer> kept, List<LayerDecision> plan, FinetuneOptions o,
+                                         List<FinetuneResult.Layer> kept, Map<String, KeptTensor> keptAt, List<LayerDecision> plan, FinetuneOptions o,
                                          FinetuneResult.Metrics before, FinetuneResult.Metrics after, List<FinetuneResult.Epoch> epochs,
                                          NDManager parent) throws IOException {
         Map<String, float[]> values = new LinkedHashMap<>();
@@ -349,13 +413,13 @@ public final class Finetune {
             FinetuneResult.Layer l = layers.get(d.weight());
             if (l == null) continue;
             if (l.ternarized()) l = new FinetuneResult.Layer(l.weight(), d.op(), true, l.reason(), l.weights(), l.bitsPerWeight(), l.grouping());
-            double width = l.ternarized() ? l.bitsPerWeight() : storedBits(graph, l.weight());
+            double width = l.ternarized() || !Double.isNaN(l.bitsPerWeight()) ? l.bitsPerWeight() : storedBits(graph, l.weight());
             bitsAll += width * l.weights();
             countAll += l.weights();
             ordered.add(l);
         }
         OnnxModel out = onnx.withFloats(values);
-        return new FinetuneResult(out, ordered, List.copyOf(ternary), before, after, epochs, bits / Math.max(1, count), bitsAll / Math.max(1, countAll));
+        return new FinetuneResult(out, ordered, List.copyOf(ternary), keptAt, before, after, epochs, bits / Math.max(1, count), bitsAll / Math.max(1, countAll));
     }
 
     private static double storedBits(GraphInterpreter graph, String name) {

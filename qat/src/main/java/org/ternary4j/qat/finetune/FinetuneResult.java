@@ -1,6 +1,8 @@
 package org.ternary4j.qat.finetune;
 
 import java.util.List;
+import java.util.Map;
+import org.ternary4j.core.KeptTensor;
 import org.ternary4j.formats.onnx.OnnxModel;
 import org.ternary4j.formats.packed.PackedOnnxWeights;
 
@@ -12,13 +14,14 @@ import org.ternary4j.formats.packed.PackedOnnxWeights;
  * @param output        the original model with the ternary weights and trained biases written back
  * @param layers        every Conv/Gemm/MatMul weight in graph order, ternarized or not
  * @param ternary       the ternarized weights' codes and scales, as {@code --packed} stores them
+ * @param keptAt        the layers a mixed-precision start kept at INT8/FP16 (frozen), as {@code --packed} stores them
  * @param before        the student at the start (projected or calibrated weights), before any step
  * @param after         the written model's weights
  * @param epochs        mean training loss, wall seconds and the training thread's CPU seconds per epoch
  * @param bitsTernary   average storage bits/weight over the ternarized layers (codes + fp32 scales)
  * @param bitsAll       the same over every Conv/Gemm/MatMul weight, kept layers at their stored width
  */
-public record FinetuneResult(OnnxModel output, List<Layer> layers, List<PackedOnnxWeights.Weight> ternary, Metrics before, Metrics after, List<Epoch> epochs,
+public record FinetuneResult(OnnxModel output, List<Layer> layers, List<PackedOnnxWeights.Weight> ternary, Map<String, KeptTensor> keptAt, Metrics before, Metrics after, List<Epoch> epochs,
                              double bitsTernary, double bitsAll) {
 
     /** One weight layer: ternarized (with its grouping and cost) or kept, and why. */
