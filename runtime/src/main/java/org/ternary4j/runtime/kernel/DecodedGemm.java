@@ -27,8 +27,10 @@ final class DecodedGemm {
     static final boolean TRIPLES_PANELS = NR == TripleKernels.TILE;
 
     /**
-     * y[b, r] = Σ_p w[r, p]·xp[b, p] over the padded inputs; xp is [batch, lda] with lda = paddedK,
-     * or lda = k for a layout in identity order with one segment (whose pads the product never reads).
+     * y[b, r] = Σ_p w[r, p]·xp[b, p]; xp is [batch, lda], its rows in logical input order (lda = k)
+     * for a layout that {@link ReductionLayout#keepsOrder keeps the order}, whose panels then hold
+     * only the logical inputs (small scale blocks pad each segment to a whole step: block:4 would
+     * quadruple the multiply-adds), else in padded order (lda = paddedK).
      */
     static void run(PackedTernaryMatrix m, float[] xp, int lda, int batch, float[] y, Parallel par) {
         product(m, xp, lda, batch, y, par, m.scalePos());
@@ -66,8 +68,10 @@ final class DecodedGemm {
     private static void product(PackedTernaryMatrix m, float[] xp, int lda, int batch, float[] y, Parallel par, ScaleArray scales) {
         ReductionLayout l = m.layout();
         int kp = l.paddedK(), rows = m.rows();
-        // one segment in identity order: every pad is past the last input, and skipping them changes no sum
-        int k = l.toPadded() == null && l.segments() == 1 ? l.k() : kp;
+        // panels over the logical inputs where the padded order keeps theirs: skipping pads changes no sum
+        boolean logical = l.keepsOrder();
+        int k = logical ? l.k() : kp;
+        int[] at = logical ? l.toPadded() : null;
         if (lda < k) throw new IllegalArgumentException("activation rows of " + lda + " values for a product over " + k);
         Parallel p = (long) batch * rows * kp < TernaryMatmul.SERIAL_WORK ? Parallel.serial() : par;
         PanelGemm.Rows io = new PanelGemm.Rows(xp, lda, y, rows);
@@ -75,7 +79,7 @@ final class DecodedGemm {
             float[] panel = Scratch.floats(Scratch.Slot.PANEL, k * NR), tileScales = new float[NR], w = null;
             for (int r0 = from; r0 < to; r0 += NR) {
                 int nr = Math.min(NR, to - r0);
-                if (m instanceof TriplesMatrix t && TRIPLES_PANELS) {
+                if (m instanceof TriplesMatrix t && TRIPLES_PANELS && at == null) {
                     scales.copyTo(r0, nr, tileScales);
                     triplesPanel(t, r0, k, panel, tileScales);
                     PanelGemm.multiply(io, batch, k, panel, 0, r0, nr);
@@ -83,7 +87,7 @@ final class DecodedGemm {
                 }
                 if (w == null) w = Scratch.floats(Scratch.Slot.DECODED, NR * kp);
                 for (int r = 0; r < nr; r++) decode(m, r0 + r, w, r * kp);
-                for (int r = 0; r < nr; r++) for (int q = 0; q < k; q++) panel[q * NR + r] = w[r * kp + q];
+                for (int r = 0; r < nr; r++) for (int q = 0; q < k; q++) panel[q * NR + r] = w[r * kp + (at == null ? q : at[q])];
                 for (int r = nr; r < NR; r++) for (int q = 0; q < k; q++) panel[q * NR + r] = 0f;
                 PanelGemm.multiply(io, batch, k, panel, 0, r0, nr);
             }

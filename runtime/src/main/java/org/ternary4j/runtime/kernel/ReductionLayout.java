@@ -42,6 +42,17 @@ public record ReductionLayout(int k, int paddedK, int[] toPadded, int[] segmentS
         return true;
     }
 
+    /**
+     * Whether the padded order keeps the logical one (pads only between segments and at the end):
+     * a product over the k logical inputs then adds the same terms in the same order as one over
+     * the padded axis, whose pad terms (0·0) change no sum.
+     */
+    public boolean keepsOrder() {
+        if (toPadded == null) return true;
+        for (int i = 1; i < k; i++) if (toPadded[i] <= toPadded[i - 1]) return false;
+        return true;
+    }
+
     public int padded(int logical) {
         return toPadded == null ? logical : toPadded[logical];
     }

@@ -36,8 +36,8 @@ public final class TernaryMatmul {
         check(m, x, batch, y);
         if (batch >= DecodedGemm.MIN_BATCH && FloatKernels.allFinite(x, 0, batch * m.cols())) {
             ReductionLayout l = m.layout();
-            // the panel product reads no pad when the inputs are in identity order in one segment: x serves as it is
-            if (l.toPadded() == null && l.segments() == 1) DecodedGemm.run(m, x, l.k(), batch, y, par);
+            // a layout that keeps the input order is decoded into panels over the logical inputs: x serves as it is
+            if (l.keepsOrder()) DecodedGemm.run(m, x, l.k(), batch, y, par);
             else DecodedGemm.run(m, padded(m, x, 0, batch), l.paddedK(), batch, y, par);
             return;
         }

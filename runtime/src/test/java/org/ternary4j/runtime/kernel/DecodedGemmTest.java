@@ -2,6 +2,7 @@ package org.ternary4j.runtime.kernel;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.Random;
 import org.junit.jupiter.api.Assumptions;
@@ -63,6 +64,42 @@ class DecodedGemmTest {
                 }
             }
         }
+    }
+
+    /**
+     * Small scale blocks pad every segment to a whole step; their panels hold the logical inputs only, and each output is
+     * still the float FMA chain over the padded inputs in order (whose pad terms 0·0 change nothing), bit for bit.
+     */
+    @ParameterizedTest(name = "{0} vectors")
+    @ValueSource(ints = {8, 13, 40})
+    void smallBlocksMatchTheFmaChainOverThePaddedInputs(int batch) {
+        Random rnd = new Random(200 + batch);
+        int compacted = 0;
+        for (String g : new String[] {"block:4", "block:20", "row"}) {
+            TernaryTensor t = RandomTensors.ternary(rnd, new int[] {70, 300}, Grouping.parse(g), false);
+            for (PackedTernaryMatrix.CodeLayout layout : PackedTernaryMatrixTest.layoutsFor(t)) {
+                PackedTernaryMatrix m = PackedTernaryMatrix.of(t, 0, 70, layout);
+                ReductionLayout l = m.layout();
+                if (l.toPadded() != null && l.keepsOrder()) compacted++;
+                float[] x = RandomTensors.gaussian(rnd, batch * 300);
+                float[] one = new float[batch * 70], three = new float[batch * 70];
+                TernaryMatmul.gemmExact(m, x, batch, one, Parallel.serial());
+                TernaryMatmul.gemmExact(m, x, batch, three, RandomTensors.THREE);
+                assertArrayEquals(one, three, g + " " + layout);
+                int kp = l.paddedK();
+                float[] w = DecodedGemm.decoded(m), xp = new float[kp];
+                for (int b = 0; b < batch; b++) {
+                    java.util.Arrays.fill(xp, 0f);
+                    l.scatter(x, b * 300, xp, 0);
+                    for (int r = 0; r < 70; r++) {
+                        float s = 0f;
+                        for (int p = 0; p < kp; p++) s = Math.fma(w[r * kp + p], xp[p], s);
+                        assertEquals(s, one[b * 70 + r], g + " " + layout + " vector " + b + " row " + r);
+                    }
+                }
+            }
+        }
+        assertTrue(compacted > 0, "no layout with padded segments in logical order was exercised");
     }
 
     @org.junit.jupiter.api.Test
