@@ -2,7 +2,6 @@ package org.ternary4j.cli;
 
 import java.io.IOException;
 import java.io.PrintWriter;
-import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -14,7 +13,6 @@ import me.tongfei.progressbar.ProgressBarBuilder;
 import me.tongfei.progressbar.ProgressBarStyle;
 import org.ternary4j.core.grouping.Grouping;
 import org.ternary4j.core.pack.Packing;
-import org.ternary4j.formats.AtomicOutput;
 import org.ternary4j.formats.data.DataSources;
 import org.ternary4j.formats.data.Dataset;
 import org.ternary4j.formats.onnx.NamePattern;
@@ -166,11 +164,7 @@ final class FinetuneCommand implements Callable<Integer> {
         // The model and its packed weights together or neither.
         try (StagedOutputs staged = StagedOutputs.of(output, packed)) {
             staged.commitAfter(() -> {
-                try (AtomicOutput out = AtomicOutput.open(staged.path(output), input, init, initPacked)) {
-                    ByteBuffer bytes = ByteBuffer.wrap(r.output().toBytes());
-                    while (bytes.hasRemaining()) out.channel().write(bytes);
-                    out.commit();
-                }
+                r.output().write(staged.path(output), input, init, initPacked);
                 if (packed != null) PackedOnnxWeights.write(staged.path(packed), r.ternary(), r.keptAt(), options.packing(), options.halfScales(), input, init, initPacked);
                 return null;
             });

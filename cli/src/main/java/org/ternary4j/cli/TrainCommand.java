@@ -2,7 +2,6 @@ package org.ternary4j.cli;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
-import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -11,7 +10,6 @@ import java.util.concurrent.Callable;
 import org.ternary4j.core.grouping.Grouping;
 import org.ternary4j.eval.ort.Evaluator;
 import org.ternary4j.eval.ort.OrtModel;
-import org.ternary4j.formats.AtomicOutput;
 import org.ternary4j.formats.data.DataSources;
 import org.ternary4j.formats.data.Dataset;
 import org.ternary4j.qat.Architecture;
@@ -142,11 +140,7 @@ final class TrainCommand implements Callable<Integer> {
                     result = Finetune.run(new Finetune.Request(init, examples, null, o, listener));
                 }
                 Path written = staged.path(output);
-                try (AtomicOutput out = AtomicOutput.open(written, init)) {
-                    ByteBuffer bytes = ByteBuffer.wrap(result.output().toBytes());
-                    while (bytes.hasRemaining()) out.channel().write(bytes);
-                    out.commit();
-                }
+                result.output().write(written, init);
                 double accuracy;
                 try (OrtModel ort = OrtModel.open(written, 1, null)) {
                     Double top1 = Evaluator.evaluate(ort, test, Evaluator.DEFAULT_BATCH).top1();

@@ -10,6 +10,7 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
+import org.ternary4j.formats.AtomicOutput;
 
 /**
  * An ONNX model as the rest of ternary4j sees it: read with the hardened reader, checked
@@ -122,6 +123,14 @@ public final class OnnxModel implements AutoCloseable {
      */
     public OnnxModel slice(Map<String, ElementType> inputs, List<String> outputs) throws IOException {
         return new OnnxModel(file, GraphSlice.slice(proto, inputs, outputs, file.toString()));
+    }
+
+    /** Writes the model to {@code target} atomically; refused if it is one of {@code inputs}. External data stays where the file points. */
+    public void write(Path target, Path... inputs) throws IOException {
+        try (AtomicOutput out = AtomicOutput.open(target, inputs)) {
+            OnnxModelFile.write(proto, out);
+            out.commit();
+        }
     }
 
     /** The serialized model (what ONNX Runtime takes); external data stays where the file points. */
