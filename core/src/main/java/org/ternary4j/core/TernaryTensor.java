@@ -132,6 +132,11 @@ public record TernaryTensor(int[] shape, Grouping grouping, String method, byte[
     /** Storage cost per weight of {@code codes} codes packed this way plus {@code scales} scales of {@code scaleBits} bits each. */
     public static double bitsPerWeight(long codes, long scales, Packing packing, int scaleBits) {
         if (codes == 0) return 0;
-        return (packing.packedBytes(codes) * 8.0 + scales * (double) scaleBits) / codes;
+        return (double) storedBits(codes, scales, packing, scaleBits) / codes;
+    }
+
+    /** Total storage in bits of {@code codes} codes packed this way plus {@code scales} scales of {@code scaleBits} bits each. */
+    public static long storedBits(long codes, long scales, Packing packing, int scaleBits) {
+        return packing.packedBytes(codes) * 8 + scales * scaleBits;
     }
 }

@@ -7,6 +7,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import org.ternary4j.core.KeptTensor;
+import org.ternary4j.core.TernaryTensor;
 import org.ternary4j.core.grouping.Grouping;
 import org.ternary4j.core.pack.Packing;
 
@@ -97,7 +98,7 @@ public final class GroupingBudget {
     /** Total storage in bits of a ternary layer: packed codes and its scales, FP16 with {@code halfScales} (as the packed file stores them), else FP32. */
     static long storedBits(int[] canonical, Grouping g, boolean twoScales, Packing packing, boolean halfScales) {
         long scales = (long) g.layout(canonical).groupCount() * (twoScales ? 2 : 1);
-        return packing.packedBytes(count(canonical)) * 8 + scales * (halfScales ? 16 : 32);
+        return TernaryTensor.storedBits(count(canonical), scales, packing, halfScales ? 16 : 32);
     }
 
     /** Total storage in bits of a kept layer: INT8 values and one fp32 scale per row, or FP16 values. */
