@@ -38,6 +38,7 @@ import org.ternary4j.formats.onnx.OnnxNode;
 import org.ternary4j.formats.onnx.OnnxOptions;
 import org.ternary4j.formats.onnx.OnnxTensor;
 import org.ternary4j.formats.onnx.OnnxTernarizer;
+import org.ternary4j.formats.packed.PackedEntry;
 import org.ternary4j.formats.packed.PackedOnnxWeights;
 import org.ternary4j.formats.packed.PackedReader;
 import org.ternary4j.qat.PhasedOptimizer;
@@ -70,31 +71,24 @@ public final class Finetune {
         }
     }
 
-    /** A mixed-precision start's choices, from its packed file: the grouping of each ternary layer, the layers kept at INT8/FP16. */
-    private record PackedStart(Path file, Map<String, Grouping> groupings, Map<String, int[]> shapes, Map<String, KeptTensor> kept) {
-        static final PackedStart NONE = new PackedStart(null, Map.of(), Map.of(), Map.of());
+    /** A mixed-precision start's choices, from its packed file: each ternary layer's entry (grouping, shape), the layers kept at INT8/FP16. */
+    private record PackedStart(Path file, Map<String, PackedEntry> ternary, Map<String, KeptTensor> kept) {
+        static final PackedStart NONE = new PackedStart(null, Map.of(), Map.of());
 
         static PackedStart read(Path packed) throws IOException {
             if (packed == null) return NONE;
-            Map<String, Grouping> groupings = new LinkedHashMap<>();
-            Map<String, int[]> shapes = new LinkedHashMap<>();
+            Map<String, PackedEntry> ternary = new LinkedHashMap<>();
             Map<String, KeptTensor> kept = new LinkedHashMap<>();
             try (PackedReader p = PackedReader.open(packed)) {
-                for (String name : p.ternaryNames()) {
-                    groupings.put(name, p.entry(name).grouping());
-                    shapes.put(name, p.entry(name).shape());
-                }
-                for (String name : p.keptNames()) {
-                    kept.put(name, p.readKept(name));
-                    shapes.put(name, kept.get(name).shape());
-                }
+                for (String name : p.ternaryNames()) ternary.put(name, p.entry(name));
+                for (String name : p.keptNames()) kept.put(name, p.readKept(name));
             }
-            return new PackedStart(packed, groupings, shapes, kept);
+            return new PackedStart(packed, ternary, kept);
         }
 
         /** Refuses a layer the packed file holds in another shape than the model's canonical one. */
         void checkShape(String name, int[] canonical) throws IOException {
-            int[] s = shapes.get(name);
+            int[] s = kept.containsKey(name) ? kept.get(name).shape() : ternary.containsKey(name) ? ternary.get(name).shape() : null;
             if (s != null && !java.util.Arrays.equals(s, canonical)) {
                 throw new IOException(file + ": tensor '" + name + "' is " + java.util.Arrays.toString(s) + ", the model's weight is "
                         + java.util.Arrays.toString(canonical) + " (canonical layout): not a packed file of this model");
@@ -133,7 +127,7 @@ public final class Finetune {
             if (r.initPacked() != null && r.init() == null) throw new IllegalArgumentException(r.initPacked() + ": a packed start needs the model it was written beside (--init)");
             PackedStart packed = PackedStart.read(r.initPacked());
             for (LayerDecision d : plan) addLayer(d, graph, block, o, packed, groupings, kept, r.listener());
-            for (String name : packed.groupings().keySet()) {
+            for (String name : packed.ternary().keySet()) {
                 if (!groupings.containsKey(name)) throw new IOException(r.initPacked() + ": ternary tensor '" + name + "' is no Conv/Gemm/MatMul weight of " + file);
             }
             if (block.weights().isEmpty()) throw new IllegalArgumentException(file + ": no weight layer is selected for ternarizing");
@@ -200,27 +194,29 @@ public final class Finetune {
     private static void addLayer(LayerDecision d, GraphInterpreter graph, GraphBlock block, FinetuneOptions o, PackedStart packed,
                                  Map<String, Grouping> groupings, List<FinetuneResult.Layer> kept, FinetuneResult.Listener listener) throws IOException {
         String op = d.op();
-        NDArray w = graph.constant(d.weight());
         boolean layer = op.equals("Conv") || op.equals("Gemm") || op.equals("MatMul") || op.equals("ConvTranspose");
         if (!layer) return;
-        String reason = d.reason();
+        NDArray w = graph.constant(d.weight());
+        // MatMul weights are stored [in, out], and Gemm's without transB: canonical is [out, in].
+        long[] s = w == null ? null : w.getShape().getShape();
+        boolean transposed = s != null && s.length == 2 && transposedWeight(graph, d.weight(), op);
+        Shape canonical = w == null ? null : transposed ? new Shape(s[1], s[0]) : new Shape(s);
+        if (canonical != null) packed.checkShape(d.weight(), TernaryGroups.ints(canonical.getShape()));
         KeptTensor keptAt = packed.kept().get(d.weight());
-        if (w != null && packed.shapes().containsKey(d.weight())) packed.checkShape(d.weight(), canonical(graph, d.weight(), op, w));
-        // A packed start decides for the layers it holds: a budget makes first and last layers candidates like any other.
-        boolean ternary = packed.groupings().containsKey(d.weight()) || keptAt == null && d.ternarized();
         if (keptAt != null) {
-            reason = "kept at " + keptAt.precision().spec().toUpperCase(java.util.Locale.ROOT) + " by the mixed-precision start (frozen)";
+            String reason = "kept at " + keptAt.precision().spec().toUpperCase(java.util.Locale.ROOT) + " by the mixed-precision start (frozen)";
             kept.add(new FinetuneResult.Layer(d.weight(), op, false, reason, w == null ? 0 : w.size(), keptAt.bitsPerWeight(), keptAt.precision().spec()));
             return;
         }
+        // A packed start decides for the layers it holds: a budget makes first and last layers candidates like any other.
+        boolean ternary = packed.ternary().containsKey(d.weight()) || d.ternarized();
+        String reason = d.reason();
         if (ternary && (op.equals("ConvTranspose") || w == null || w.getDataType() != DataType.FLOAT32)) {
             reason = "kept full precision: fine-tuning ternarizes Conv, Gemm and MatMul weights stored as constants";
             listener.note(d.weight() + " (" + op + "): " + reason);
         } else if (ternary) {
-            boolean transposed = transposed(graph, d.weight(), op);
-            long[] s = w.getShape().getShape();
-            Shape canonical = transposed ? new Shape(s[1], s[0]) : new Shape(s);
-            Grouping g = packed.groupings().getOrDefault(d.weight(), o.grouping()).forRank(canonical.dimension());
+            PackedEntry start = packed.ternary().get(d.weight());
+            Grouping g = (start != null ? start.grouping() : o.grouping()).forRank(canonical.dimension());
             o.method().checkGrouping(g);
             block.addWeight(new TernaryWeight(d.weight(), canonical, transposed, o.method().quantizer(g), o.halfScales()));
             groupings.put(d.weight(), g);
@@ -229,15 +225,9 @@ public final class Finetune {
         kept.add(new FinetuneResult.Layer(d.weight(), op, false, reason, w == null ? 0 : w.size(), Double.NaN, "-"));
     }
 
-    /** MatMul weights are stored [in, out], and Gemm's without transB: canonical is [out, in]. */
-    private static boolean transposed(GraphInterpreter graph, String weight, String op) {
+    private static boolean transposedWeight(GraphInterpreter graph, String weight, String op) {
         OnnxNode node = graph.consumers(weight).stream().filter(n -> n.opType().equals(op)).findFirst().orElseThrow();
         return op.equals("MatMul") || op.equals("Gemm") && node.intAttr("transB", 0) == 0;
-    }
-
-    private static int[] canonical(GraphInterpreter graph, String weight, String op, NDArray w) {
-        int[] s = TernaryGroups.ints(w.getShape().getShape());
-        return s.length == 2 && transposed(graph, weight, op) ? new int[] {s[1], s[0]} : s;
     }
 
     /** A kept layer whose float weight trains, as its bias does; one that cannot (not a float constant of its own) stays as it is. */
