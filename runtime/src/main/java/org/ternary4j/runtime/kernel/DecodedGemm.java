@@ -27,13 +27,16 @@ final class DecodedGemm {
     static final boolean TRIPLES_PANELS = NR == TripleKernels.TILE;
 
     /**
-     * y[b, r] = Σ_p w[r, p]·xp[b, p]; xp is [batch, lda], its rows in logical input order (lda = k)
-     * for a layout that {@link ReductionLayout#keepsOrder keeps the order}, whose panels then hold
-     * only the logical inputs (small scale blocks pad each segment to a whole step: block:4 would
-     * quadruple the multiply-adds), else in padded order (lda = paddedK).
+     * y[b, r] = Σ_p w[r, p]·x[b, p] for x [batch, k] in logical input order. A layout that
+     * {@link ReductionLayout#keepsOrder keeps the order} is decoded into panels over the logical
+     * inputs only and reads x as it is (small scale blocks pad each segment to a whole step: block:4
+     * would quadruple the multiply-adds); any other gets x in padded order.
      */
-    static void run(PackedTernaryMatrix m, float[] xp, int lda, int batch, float[] y, Parallel par) {
-        product(m, xp, lda, batch, y, par, m.scalePos());
+    static void run(PackedTernaryMatrix m, float[] x, int batch, float[] y, Parallel par) {
+        ReductionLayout l = m.layout();
+        boolean logical = l.keepsOrder();
+        float[] xp = logical ? x : TernaryMatmul.padded(m, x, 0, batch);
+        product(m, xp, logical, batch, y, par, m.scalePos());
     }
 
     /**
@@ -65,16 +68,14 @@ final class DecodedGemm {
     }
 
     /** The panel product with the rows' weights ±scales[r] (or 0). */
-    private static void product(PackedTernaryMatrix m, float[] xp, int lda, int batch, float[] y, Parallel par, ScaleArray scales) {
+    /** xp's rows hold the logical inputs ({@code logical}: skipping pads changes no sum) or the padded ones. */
+    private static void product(PackedTernaryMatrix m, float[] xp, boolean logical, int batch, float[] y, Parallel par, ScaleArray scales) {
         ReductionLayout l = m.layout();
         int kp = l.paddedK(), rows = m.rows();
-        // panels over the logical inputs where the padded order keeps theirs: skipping pads changes no sum
-        boolean logical = l.keepsOrder();
         int k = logical ? l.k() : kp;
         int[] at = logical ? l.toPadded() : null;
-        if (lda < k) throw new IllegalArgumentException("activation rows of " + lda + " values for a product over " + k);
         Parallel p = (long) batch * rows * kp < TernaryMatmul.SERIAL_WORK ? Parallel.serial() : par;
-        PanelGemm.Rows io = new PanelGemm.Rows(xp, lda, y, rows);
+        PanelGemm.Rows io = new PanelGemm.Rows(xp, k, y, rows);
         p.forRange(rows, NR, (from, to) -> {
             float[] panel = Scratch.floats(Scratch.Slot.PANEL, k * NR), tileScales = new float[NR], w = null;
             for (int r0 = from; r0 < to; r0 += NR) {

@@ -35,10 +35,7 @@ public final class TernaryMatmul {
     public static void gemmExact(PackedTernaryMatrix m, float[] x, int batch, float[] y, Parallel par) {
         check(m, x, batch, y);
         if (batch >= DecodedGemm.MIN_BATCH && FloatKernels.allFinite(x, 0, batch * m.cols())) {
-            ReductionLayout l = m.layout();
-            // a layout that keeps the input order is decoded into panels over the logical inputs: x serves as it is
-            if (l.keepsOrder()) DecodedGemm.run(m, x, l.k(), batch, y, par);
-            else DecodedGemm.run(m, padded(m, x, 0, batch), l.paddedK(), batch, y, par);
+            DecodedGemm.run(m, x, batch, y, par);
             return;
         }
         float[] xp = padded(m, x, 0, batch);
@@ -72,7 +69,7 @@ public final class TernaryMatmul {
     }
 
     /** Activations copied into padded order, vectors [first, first + count) of x. */
-    private static float[] padded(PackedTernaryMatrix m, float[] x, int first, int count) {
+    static float[] padded(PackedTernaryMatrix m, float[] x, int first, int count) {
         ReductionLayout l = m.layout();
         float[] xp = new float[count * l.paddedK()];
         for (int b = 0; b < count; b++) l.scatter(x, (first + b) * l.k(), xp, b * l.paddedK());
