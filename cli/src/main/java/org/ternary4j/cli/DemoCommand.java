@@ -75,7 +75,7 @@ final class DemoCommand implements Callable<Integer> {
         out.println();
         out.println("tnt+calib = TNT refined on unlabeled training images (ternary4j quantize ... --calibrate fashion-mnist); test images are never used for it.");
         out.println("Not close enough to full precision? Fine-tune with quantization-aware training, e.g.:");
-        out.println("  ./ternary4j train --model lenet5 --method ttq --init " + MODEL + " --epochs 5 -o lenet5-ttq.onnx");
+        out.println("  ./ternary4j train --method ttq --init " + MODEL + " --epochs 5 -o lenet5-ttq.onnx");
         out.println("  ./ternary4j eval lenet5-ttq.onnx --data fashion-mnist");
         out.flush();
         return 0;

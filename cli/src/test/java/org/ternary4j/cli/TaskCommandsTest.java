@@ -81,6 +81,16 @@ class TaskCommandsTest {
         assertTrue(r.out().contains("best:") && r.out().contains("ternary4j train"), r.out());
         assertEquals(11, r.out().lines().filter(l -> l.matches("^(tnt|tnt-tuned|two-scale|twn|absmean|tnt\\+calib) +(row|kernel) .*")).count(), r.out());
         assertTrue(Files.size(html) > 10_000);
+        // The fine-tuning command the demo suggests is one train accepts (run on a few images, its paths made this test's).
+        String suggested = r.out().lines().map(String::strip).filter(l -> l.startsWith("./ternary4j train ")).findFirst().orElseThrow();
+        java.util.List<String> args = new java.util.ArrayList<>(java.util.List.of(suggested.substring("./ternary4j ".length()).split(" +")));
+        args.set(args.indexOf("-o") + 1, dir.resolve("suggested.onnx").toString());
+        args.set(args.indexOf("--init") + 1, LENET.toString()); // the suggestion's path is relative to the project's root
+        args.set(args.indexOf("--epochs") + 1, "1");
+        args.addAll(java.util.List.of("--train-limit", "128", "--no-progress"));
+        org.junit.jupiter.api.Assumptions.assumeTrue(Files.isDirectory(Path.of("/usr/share/datasets/fashion-mnist")), "train needs the installed Fashion-MNIST");
+        CliRun t = CliRun.of(args.toArray(String[]::new));
+        assertEquals(0, t.exitCode(), suggested + ": " + t.err());
     }
 
     @Test
