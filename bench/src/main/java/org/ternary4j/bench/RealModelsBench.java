@@ -207,11 +207,12 @@ public final class RealModelsBench {
     private void profile(Case c, int threads, String path, TernaryModel m) {
         int runs = options.quick() ? 5 : 20;
         Map<String, Long> nanos = new HashMap<>();
-        var cpu = java.lang.management.ManagementFactory.getThreadMXBean();
-        long t0 = cpu.getCurrentThreadCpuTime();
+        var cpu = (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
+        long t0 = cpu.getCurrentThreadCpuTime(), a0 = cpu.getCurrentThreadAllocatedBytes();
         for (int i = 0; i < runs; i++) m.profile(c.inputs(), nanos);
-        double total = (cpu.getCurrentThreadCpuTime() - t0) / 1e6 / runs;
-        out.printf(Locale.ROOT, "  profile %s %s, %d thread(s): %.2f ms CPU of the calling thread per run (workers not counted)%n", c.label(), path, threads, total);
+        double total = (cpu.getCurrentThreadCpuTime() - t0) / 1e6 / runs, allocated = (cpu.getCurrentThreadAllocatedBytes() - a0) / 1e6 / runs;
+        out.printf(Locale.ROOT, "  profile %s %s, %d thread(s): %.2f ms CPU and %.2f MB allocated by the calling thread per run (workers not counted)%n",
+                c.label(), path, threads, total, allocated);
         nanos.entrySet().stream().sorted(Map.Entry.<String, Long>comparingByValue().reversed()).forEach(e -> out.printf(Locale.ROOT,
                 "    %-22s %9.3f ms %5.1f %%%n", e.getKey(), e.getValue() / 1e6 / runs, 100.0 * e.getValue() / 1e6 / runs / total));
     }

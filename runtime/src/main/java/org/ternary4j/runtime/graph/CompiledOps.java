@@ -6,6 +6,7 @@ import java.util.Map;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
 import org.ternary4j.formats.onnx.OnnxNode;
+import org.ternary4j.runtime.kernel.Buffers;
 import org.ternary4j.runtime.kernel.ConvGeometry;
 import org.ternary4j.runtime.kernel.ConvOutput;
 import org.ternary4j.runtime.kernel.Fp32Conv2d;
@@ -106,7 +107,7 @@ final class CompiledOps {
         public Tensor[] run(Tensor[] in, boolean exact, Parallel par) {
             int rows = rowsOf(in[0], m.cols());
             float[] y = new float[rows * m.rows()];
-            RowSplit.gemm(m, in[0].floats(), rows, y, exact, par);
+            RowSplit.gemm(m, in[0].floats(), rows, y, null, exact, par);
             epilogue.apply(y, rows, m.rows(), 1);
             return one(new Tensor.F32(new int[] {rows, m.rows()}, y));
         }
@@ -133,15 +134,18 @@ final class CompiledOps {
             int[] as = in[0].shape();
             if (as.length < 2 || as[as.length - 1] != k) return one(addBias(NeuralOps.matMul(in[0], new Tensor.F32(new int[] {k, n}, unpacked())), bias));
             int rows = in[0].size() / k;
-            float[] y = new float[rows * n];
+            float[] y = Buffers.floats(rows * n);
             PanelGemm.Rows io = new PanelGemm.Rows(in[0].floats(), k, y, n);
             Parallel p = (long) rows * k * n < SERIAL_WORK ? Parallel.serial() : par;
             p.forRange(n, PanelGemm.NR, (from, to) -> {
-                for (int c = from; c < to; c += PanelGemm.NR) PanelGemm.multiply(io, rows, k, panels, c * k, c, Math.min(PanelGemm.NR, n - c));
+                for (int c = from; c < to; c += PanelGemm.NR) {
+                    PanelGemm.multiply(io, rows, k, panels, c * k, c, Math.min(PanelGemm.NR, n - c));
+                    PanelGemm.addBias(io, rows, bias, c, Math.min(PanelGemm.NR, n - c));
+                }
             });
             int[] shape = as.clone();
             shape[shape.length - 1] = n;
-            return one(addBias(new Tensor.F32(shape, y), bias));
+            return one(new Tensor.F32(shape, y));
         }
 
         /** The weight back in ONNX's [k, n] order, for inputs the panel kernel does not take (the reference reports their shape errors). */
@@ -155,7 +159,7 @@ final class CompiledOps {
     /** A MatMul with packed ternary weights and the bias of the Add after it (null: none) fused in. */
     record TernaryMatMul(OnnxNode node, TernaryLayers.Linear layer, float[] bias) implements Op {
         public Tensor[] run(Tensor[] in, boolean exact, Parallel par) {
-            return one(addBias(layer.run(node, in, exact, par), bias));
+            return one(layer.run(node, in, bias, exact, par));
         }
     }
 
@@ -166,17 +170,9 @@ final class CompiledOps {
         if (t.rank() == 0 || t.shape()[t.rank() - 1] != n) {
             throw new IllegalArgumentException("Add: bias of " + n + " values for a product of shape " + Arrays.toString(t.shape()));
         }
-        float[] y = t.floats();
-        int bound = F16.loopBound(n);
-        for (int o = 0; o < y.length; o += n) {
-            int j = 0;
-            for (; j < bound; j += F16.length()) FloatVector.fromArray(F16, y, o + j).add(FloatVector.fromArray(F16, b, j)).intoArray(y, o + j);
-            for (; j < n; j++) y[o + j] += b[j];
-        }
+        PanelGemm.addBias(t.floats(), t.size() / n, b);
         return t;
     }
-
-    private static final VectorSpecies<Float> F16 = FloatVector.SPECIES_PREFERRED;
 
     /** Multiply-adds below which a float product stays on the calling thread (handing work to a worker costs microseconds). */
     static final long SERIAL_WORK = 1 << 16;

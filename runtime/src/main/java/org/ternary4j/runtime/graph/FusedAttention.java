@@ -2,6 +2,7 @@ package org.ternary4j.runtime.graph;
 
 import java.util.Arrays;
 import org.ternary4j.formats.onnx.OnnxNode;
+import org.ternary4j.runtime.kernel.Buffers;
 import org.ternary4j.runtime.kernel.PanelGemm;
 import org.ternary4j.runtime.kernel.Parallel;
 import org.ternary4j.runtime.kernel.Scratch;
@@ -41,7 +42,7 @@ record FusedAttention(Tensor divisor, int divSide, Nodes nodes) implements Compi
         if (ks[0] != b || vs[0] != b || ks[2] != h || vs[2] != h || ks[3] != d || vs[1] != t || b * h * s * t == 0 || d == 0 || e == 0) return nodeByNode(in, par);
         int[] maskRows = FusedOps.maskOffsets(new int[] {b, h, s, t}, m);
         if (maskRows == null) return nodeByNode(in, par);
-        float[] fq = q.floats(), fk = k.floats(), fv = v.floats(), out = new float[b * s * h * e];
+        float[] fq = q.floats(), fk = k.floats(), fv = v.floats(), out = Buffers.floats(b * s * h * e);
         FusedOps.ScaledMask sm = new FusedOps.ScaledMask(divisor.floats()[0], m, t);
         Parallel p = (long) b * h * s * t * (d + e) < CompiledOps.SERIAL_WORK ? Parallel.serial() : par;
         p.forRange(b * h, 1, (from, to) -> {

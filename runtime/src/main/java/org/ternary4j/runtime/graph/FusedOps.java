@@ -4,6 +4,7 @@ import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
 import org.ternary4j.core.grouping.Shapes;
 import org.ternary4j.formats.onnx.OnnxNode;
+import org.ternary4j.runtime.kernel.Buffers;
 import org.ternary4j.runtime.kernel.Parallel;
 
 /**
@@ -30,7 +31,7 @@ final class FusedOps {
             if (x.rank() == 0 || x.shape()[x.rank() - 1] != len) {
                 throw new IllegalArgumentException("LayerNorm: input " + java.util.Arrays.toString(x.shape()) + " does not end in " + len);
             }
-            float[] a = x.floats(), y = new float[a.length];
+            float[] a = x.floats(), y = Buffers.floats(a.length);
             int rows = a.length / len;
             split(par, rows, 8 * len).forRange(rows, ExactSum.ROWS, (from, to) -> {
                 float[] d = new float[ExactSum.ROWS * len];
@@ -70,7 +71,7 @@ final class FusedOps {
         private static final int CHUNK = 4096;
 
         public Tensor[] run(Tensor[] in, boolean exact, Parallel par) {
-            float[] a = in[0].floats(), y = new float[a.length];
+            float[] a = in[0].floats(), y = Buffers.floats(a.length);
             int chunks = (a.length + CHUNK - 1) / CHUNK;
             split(par, chunks, 30 * CHUNK).forRange(chunks, 1, (from, to) -> {
                 int end = Math.min(a.length, to * CHUNK), i = from * CHUNK;
@@ -99,7 +100,7 @@ final class FusedOps {
             if (!(x instanceof Tensor.F32 && z instanceof Tensor.F32) || !java.util.Arrays.equals(x.shape(), z.shape()) || x.rank() == 0 || x.shape()[x.rank() - 1] != len) {
                 return norm.run(Operators.run(add, in, opset), exact, par);
             }
-            float[] a = x.floats(), b = z.floats(), y = new float[a.length];
+            float[] a = x.floats(), b = z.floats(), y = Buffers.floats(a.length);
             int rows = a.length / len, bound = F.loopBound(len);
             split(par, rows, 9 * len).forRange(rows, ExactSum.ROWS, (from, to) -> {
                 float[] d = new float[ExactSum.ROWS * len];
@@ -138,7 +139,7 @@ final class FusedOps {
             int[] maskRows = maskRows(x, m);
             if (maskRows == null) return nodeByNode(in);
             int len = x.shape()[x.rank() - 1], rows = x.size() / len;
-            float[] a = x.floats(), y = new float[a.length];
+            float[] a = x.floats(), y = Buffers.floats(a.length);
             ScaledMask sm = new ScaledMask(c, m, len);
             split(par, rows, 30 * len).forRange(rows, 8, (from, to) -> {
                 for (int r = from; r < to; r++) sm.softmax(a, r * len, y, maskRows[r]);

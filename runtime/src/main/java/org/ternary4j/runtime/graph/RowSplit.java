@@ -1,6 +1,7 @@
 package org.ternary4j.runtime.graph;
 
 import org.ternary4j.runtime.kernel.PackedTernaryMatrix;
+import org.ternary4j.runtime.kernel.PanelGemm;
 import org.ternary4j.runtime.kernel.Parallel;
 import org.ternary4j.runtime.kernel.TernaryMatmul;
 
@@ -24,12 +25,18 @@ final class RowSplit {
      */
     static final long MAX_SHARED_BYTES = 1 << 20;
 
-    static void gemm(PackedTernaryMatrix m, float[] x, int rows, float[] y, boolean exact, Parallel par) {
-        int threads = par.threads();
+    /** y = x · Wᵀ + bias (null: none; the exact path adds it per panel, the int8 paths after). */
+    static void gemm(PackedTernaryMatrix m, float[] x, int rows, float[] y, float[] bias, boolean exact, Parallel par) {
         if (exact) {
-            TernaryMatmul.gemmExact(m, x, rows, y, par);
+            TernaryMatmul.gemmExact(m, x, rows, y, bias, par);
             return;
         }
+        int8(m, x, rows, y, par);
+        PanelGemm.addBias(y, rows, bias);
+    }
+
+    private static void int8(PackedTernaryMatrix m, float[] x, int rows, float[] y, Parallel par) {
+        int threads = par.threads();
         // TRIPLES layers of many rows run as panel products, which their threads share by output columns
         boolean panels = m.codeLayout() == PackedTernaryMatrix.CodeLayout.TRIPLES;
         if (panels || threads < 2 || rows < MIN_ROWS_PER_THREAD * threads || m.residentBytes() > MAX_SHARED_BYTES) {

@@ -3,6 +3,7 @@ package org.ternary4j.runtime.graph;
 import java.util.Arrays;
 import org.ternary4j.core.TernaryTensor;
 import org.ternary4j.formats.onnx.OnnxNode;
+import org.ternary4j.runtime.kernel.Buffers;
 import org.ternary4j.runtime.kernel.ConvGeometry;
 import org.ternary4j.runtime.kernel.PackedTernaryMatrix;
 import org.ternary4j.runtime.kernel.Parallel;
@@ -75,6 +76,11 @@ sealed interface TernaryLayers {
         }
 
         public Tensor run(OnnxNode n, Tensor[] in, boolean exact, Parallel par) {
+            return run(n, in, null, exact, par);
+        }
+
+        /** The product plus {@code bias} along its last axis (a MatMul's fused Add; null: none). */
+        public Tensor run(OnnxNode n, Tensor[] in, float[] bias, boolean exact, Parallel par) {
             Tensor a = in[0];
             boolean gemm = n.opType().equals("Gemm");
             if (gemm && n.intAttr("transA", 0) != 0) a = ShapeOps.transpose(a, null);
@@ -83,8 +89,8 @@ sealed interface TernaryLayers {
                 throw new IllegalArgumentException(n.opType() + " node '" + n.label() + "': input " + Arrays.toString(as) + " does not end in " + m.cols());
             }
             int rows = a.size() / m.cols();
-            float[] y = new float[rows * m.rows()];
-            RowSplit.gemm(m, a.floats(), rows, y, exact, par);
+            float[] y = Buffers.floats(rows * m.rows());
+            RowSplit.gemm(m, a.floats(), rows, y, bias, exact, par);
             int[] shape = as.clone();
             shape[shape.length - 1] = m.rows();
             if (gemm) {

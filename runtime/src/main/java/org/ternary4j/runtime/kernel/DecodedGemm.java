@@ -27,16 +27,16 @@ final class DecodedGemm {
     static final boolean TRIPLES_PANELS = NR == TripleKernels.TILE;
 
     /**
-     * y[b, r] = Σ_p w[r, p]·x[b, p] for x [batch, k] in logical input order. A layout that
+     * y[b, r] = Σ_p w[r, p]·x[b, p] (+ bias[r], null: none) for x [batch, k] in logical input order. A layout that
      * {@link ReductionLayout#keepsOrder keeps the order} is decoded into panels over the logical
      * inputs only and reads x as it is (small scale blocks pad each segment to a whole step: block:4
      * would quadruple the multiply-adds); any other gets x in padded order.
      */
-    static void run(PackedTernaryMatrix m, float[] x, int batch, float[] y, Parallel par) {
+    static void run(PackedTernaryMatrix m, float[] x, int batch, float[] y, float[] bias, Parallel par) {
         ReductionLayout l = m.layout();
         boolean logical = l.keepsOrder();
         float[] xp = logical ? x : TernaryMatmul.padded(m, x, 0, batch);
-        product(m, xp, logical, batch, y, par, m.scalePos());
+        product(m, xp, logical, batch, y, bias, par, m.scalePos());
     }
 
     /**
@@ -67,9 +67,12 @@ final class DecodedGemm {
         });
     }
 
-    /** The panel product with the rows' weights ±scales[r] (or 0). */
-    /** xp's rows hold the logical inputs ({@code logical}: skipping pads changes no sum) or the padded ones. */
-    private static void product(PackedTernaryMatrix m, float[] xp, boolean logical, int batch, float[] y, Parallel par, ScaleArray scales) {
+    /**
+     * The panel product with the rows' weights ±scales[r] (or 0), each panel's outputs plus their
+     * bias while still in cache. xp's rows hold the logical inputs ({@code logical}: skipping pads
+     * changes no sum) or the padded ones.
+     */
+    private static void product(PackedTernaryMatrix m, float[] xp, boolean logical, int batch, float[] y, float[] bias, Parallel par, ScaleArray scales) {
         ReductionLayout l = m.layout();
         int kp = l.paddedK(), rows = m.rows();
         int k = logical ? l.k() : kp;
@@ -84,6 +87,7 @@ final class DecodedGemm {
                     scales.copyTo(r0, nr, tileScales);
                     triplesPanel(t, r0, k, panel, tileScales);
                     PanelGemm.multiply(io, batch, k, panel, 0, r0, nr);
+                    PanelGemm.addBias(io, batch, bias, r0, nr);
                     continue;
                 }
                 if (w == null) w = Scratch.floats(Scratch.Slot.DECODED, NR * kp);
@@ -91,6 +95,7 @@ final class DecodedGemm {
                 for (int r = 0; r < nr; r++) for (int q = 0; q < k; q++) panel[q * NR + r] = w[r * kp + (at == null ? q : at[q])];
                 for (int r = nr; r < NR; r++) for (int q = 0; q < k; q++) panel[q * NR + r] = 0f;
                 PanelGemm.multiply(io, batch, k, panel, 0, r0, nr);
+                PanelGemm.addBias(io, batch, bias, r0, nr);
             }
         });
     }

@@ -55,6 +55,29 @@ public final class PanelGemm {
         if (b < count) block1(r, b, k, p, p0, ldp, y0, lo, hi);
     }
 
+    /**
+     * y[b, y0 + j] += bias[y0 + j] for the first {@code cols} columns of output rows [0, count) of
+     * {@code r}: the Add after a MatMul, applied to a panel's outputs while they are in this core's
+     * cache (the same float sums as the Add node; bias null: nothing).
+     */
+    public static void addBias(Rows r, int count, float[] bias, int y0, int cols) {
+        if (bias == null) return;
+        float[] y = r.y();
+        VectorMask<Float> lo = F.indexInRange(0, cols), hi = F.indexInRange(L, cols);
+        FloatVector b0 = FloatVector.fromArray(F, bias, y0, lo), b1 = FloatVector.fromArray(F, bias, y0 + L, hi);
+        for (int b = 0, o = r.yOff() + y0; b < count; b++, o += r.ldy()) {
+            FloatVector.fromArray(F, y, o, lo).add(b0).intoArray(y, o, lo);
+            FloatVector.fromArray(F, y, o + L, hi).add(b1).intoArray(y, o + L, hi);
+        }
+    }
+
+    /** y[b, j] += bias[j] for rows [0, rows) of y [rows, bias.length] (bias null: nothing). */
+    public static void addBias(float[] y, int rows, float[] bias) {
+        if (bias == null) return;
+        Rows io = new Rows(y, 0, y, bias.length);
+        for (int c = 0; c < bias.length; c += NR) addBias(io, rows, bias, c, Math.min(NR, bias.length - c));
+    }
+
     /** Two rows: four FMA chains in flight, where one row at a time waits on two (128 rows end in 12·10 + 6 + 2). */
     private static void block2(Rows r, int b, int k, float[] p, int p0, int ldp, int y0, VectorMask<Float> lo, VectorMask<Float> hi) {
         float[] a = r.a();

@@ -33,14 +33,24 @@ public final class TernaryMatmul {
     }
 
     public static void gemmExact(PackedTernaryMatrix m, float[] x, int batch, float[] y, Parallel par) {
+        gemmExact(m, x, batch, y, null, par);
+    }
+
+    /**
+     * y = x · Wᵀ + bias (the float sums of an Add after the MatMul; bias null: none): the panel
+     * product adds each panel's bias while its outputs are in cache, the per-vector kernels after.
+     */
+    public static void gemmExact(PackedTernaryMatrix m, float[] x, int batch, float[] y, float[] bias, Parallel par) {
         check(m, x, batch, y);
+        if (bias != null && bias.length != m.rows()) throw new IllegalArgumentException("bias: " + bias.length + " values for " + m.rows() + " outputs");
         if (batch >= DecodedGemm.MIN_BATCH && FloatKernels.allFinite(x, 0, batch * m.cols())) {
-            DecodedGemm.run(m, x, batch, y, par);
+            DecodedGemm.run(m, x, batch, y, bias, par);
             return;
         }
         float[] xp = padded(m, x, 0, batch);
         Parallel p = (long) batch * m.rows() * m.layout().paddedK() < SERIAL_WORK ? Parallel.serial() : par;
         p.forRange(m.rows(), Math.max(16, m.rowTile()), m.exactRows(xp, batch, y, 0));
+        PanelGemm.addBias(y, batch, bias);
     }
 
     /**

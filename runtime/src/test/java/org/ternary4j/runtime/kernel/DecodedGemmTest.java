@@ -67,6 +67,34 @@ class DecodedGemmTest {
     }
 
     /**
+     * A fused bias gives the bits of the product followed by the Add's float sums, on the panel
+     * path (8 or more vectors, bias added per panel by whichever thread made it) and on the
+     * per-vector kernels (fewer vectors, and a vector with an infinity), for one and three threads.
+     */
+    @ParameterizedTest(name = "{0} vectors")
+    @ValueSource(ints = {3, 8, 40})
+    void fusedBiasIsTheProductThenTheAdd(int batch) {
+        Random rnd = new Random(300 + batch);
+        TernaryTensor t = RandomTensors.ternary(rnd, new int[] {70, 300}, Grouping.parse("row"), false);
+        float[] bias = RandomTensors.gaussian(rnd, 70);
+        for (PackedTernaryMatrix.CodeLayout layout : PackedTernaryMatrixTest.layoutsFor(t)) {
+            PackedTernaryMatrix m = PackedTernaryMatrix.of(t, 0, 70, layout);
+            for (boolean infinite : new boolean[] {false, true}) {
+                float[] x = RandomTensors.gaussian(rnd, batch * 300);
+                if (infinite) x[300 * (batch - 1) + 5] = Float.POSITIVE_INFINITY;
+                float[] plain = new float[batch * 70];
+                TernaryMatmul.gemmExact(m, x, batch, plain, Parallel.serial());
+                for (int i = 0; i < plain.length; i++) plain[i] = plain[i] + bias[i % 70];
+                for (Parallel par : new Parallel[] {Parallel.serial(), RandomTensors.THREE}) {
+                    float[] fused = new float[batch * 70];
+                    TernaryMatmul.gemmExact(m, x, batch, fused, bias, par);
+                    assertArrayEquals(plain, fused, layout + (infinite ? " with an infinity" : "") + ", " + par.threads() + " thread(s)");
+                }
+            }
+        }
+    }
+
+    /**
      * Small scale blocks pad every segment to a whole step; their panels hold the logical inputs only, and each output is
      * still the float FMA chain over the padded inputs in order (whose pad terms 0·0 change nothing), bit for bit.
      */
