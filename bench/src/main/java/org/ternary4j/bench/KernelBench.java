@@ -79,6 +79,12 @@ public final class KernelBench {
             }
             note("memory read bandwidth, %d thread(s): %.1f GB/s", t, bandwidth.get(t) / 1e9);
         }
+        for (int t : options.threads()) {
+            try (Parallel par = Parallel.of(t)) {
+                note("float FMA throughput (register-only loop), %d thread(s): %.0f GMAC/s", t, FmaThroughput.macsPerSecond(par) / 1e9);
+            }
+        }
+        if (Runtime.getRuntime().availableProcessors() > 1) note("cache line round trip between two threads: %.0f ns", CoreToCore.roundTripNanos());
         for (int[] shape : options.shapes()) {
             int rows = shape[0], cols = shape[1];
             Weights weights = Weights.random(rows, cols, options.grouping(), new Random(rows * 31L + cols));

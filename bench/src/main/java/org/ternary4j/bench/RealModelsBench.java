@@ -26,6 +26,7 @@ import org.ternary4j.formats.onnx.OnnxTernarizer;
 import org.ternary4j.formats.onnx.OnnxTernaryTensor;
 import org.ternary4j.runtime.TernaryModel;
 import org.ternary4j.runtime.graph.Tensor;
+import org.ternary4j.runtime.kernel.Parallel;
 import org.ternary4j.runtime.kernel.WeightBytes;
 
 /**
@@ -209,10 +210,16 @@ public final class RealModelsBench {
         Map<String, Long> nanos = new HashMap<>();
         var cpu = (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
         long t0 = cpu.getCurrentThreadCpuTime(), a0 = cpu.getCurrentThreadAllocatedBytes();
+        Parallel.Stats pool0 = m.poolStats();
         for (int i = 0; i < runs; i++) m.profile(c.inputs(), nanos);
+        Parallel.Stats pool = m.poolStats().since(pool0);
         double total = (cpu.getCurrentThreadCpuTime() - t0) / 1e6 / runs, allocated = (cpu.getCurrentThreadAllocatedBytes() - a0) / 1e6 / runs;
         out.printf(Locale.ROOT, "  profile %s %s, %d thread(s): %.2f ms CPU and %.2f MB allocated by the calling thread per run (workers not counted)%n",
                 c.label(), path, threads, total, allocated);
+        if (threads > 1) {
+            out.printf(Locale.ROOT, "    pool: %.0f shared calls per run; workers found parked at %.0f%% of hand-overs; mean start delay %.1f µs%n",
+                    (double) pool.sharedRanges() / runs, 100.0 * KernelBench.parkedShare(pool), KernelBench.startDelayMicros(pool));
+        }
         nanos.entrySet().stream().sorted(Map.Entry.<String, Long>comparingByValue().reversed()).forEach(e -> out.printf(Locale.ROOT,
                 "    %-22s %9.3f ms %5.1f %%%n", e.getKey(), e.getValue() / 1e6 / runs, 100.0 * e.getValue() / 1e6 / runs / total));
     }

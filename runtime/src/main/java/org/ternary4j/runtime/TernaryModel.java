@@ -113,6 +113,11 @@ public final class TernaryModel implements AutoCloseable {
         return graph.run(inputs, exact, par);
     }
 
+    /** What this model's thread pool has done so far (shared calls, parked workers, start delays), for benchmarks. */
+    public Parallel.Stats poolStats() {
+        return par.stats();
+    }
+
     /** Runs the graph like {@link #run}, adding each operator's CPU time on the calling thread (nanoseconds) to {@code nanosByOp}. */
     public Map<String, Tensor> profile(Map<String, Tensor> inputs, Map<String, Long> nanosByOp) {
         return graph.profile(inputs, exact, par, nanosByOp);

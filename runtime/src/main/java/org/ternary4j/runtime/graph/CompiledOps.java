@@ -127,25 +127,33 @@ final class CompiledOps {
 
     /**
      * MatMul by a constant float matrix [k, n], kept as {@link PanelGemm} panels: every leading
-     * dimension of A is a row; panels are shared among the threads.
+     * dimension of A is a row; each thread takes its own rows (from {@link #ROWS_PER_THREAD} per
+     * thread, as the ternary panel product does), fewer share the panels.
      */
     record FloatMatMul(int k, int n, float[] panels, float[] bias) implements Op {
         public Tensor[] run(Tensor[] in, boolean exact, Parallel par) {
             int[] as = in[0].shape();
             if (as.length < 2 || as[as.length - 1] != k) return one(addBias(NeuralOps.matMul(in[0], new Tensor.F32(new int[] {k, n}, unpacked())), bias));
             int rows = in[0].size() / k;
-            float[] y = Buffers.floats(rows * n);
-            PanelGemm.Rows io = new PanelGemm.Rows(in[0].floats(), k, y, n);
+            float[] a = in[0].floats(), y = Buffers.floats(rows * n);
             Parallel p = (long) rows * k * n < SERIAL_WORK ? Parallel.serial() : par;
-            p.forRange(n, PanelGemm.NR, (from, to) -> {
-                for (int c = from; c < to; c += PanelGemm.NR) {
-                    PanelGemm.multiply(io, rows, k, panels, c * k, c, Math.min(PanelGemm.NR, n - c));
-                    PanelGemm.addBias(io, rows, bias, c, Math.min(PanelGemm.NR, n - c));
-                }
-            });
+            if (rows >= ROWS_PER_THREAD * p.threads()) {
+                p.forEachPart(rows, 4, (from, to) -> product(new PanelGemm.Rows(a, from * k, k, y, from * n, n), to - from, 0, n));
+            } else {
+                PanelGemm.Rows io = new PanelGemm.Rows(a, k, y, n);
+                p.forRange(n, PanelGemm.NR, (from, to) -> product(io, rows, from, to));
+            }
             int[] shape = as.clone();
             shape[shape.length - 1] = n;
             return one(new Tensor.F32(shape, y));
+        }
+
+        /** Output columns [from, to) of {@code count} rows, bias added per panel. */
+        private void product(PanelGemm.Rows io, int count, int from, int to) {
+            for (int c = from; c < to; c += PanelGemm.NR) {
+                PanelGemm.multiply(io, count, k, panels, c * k, c, Math.min(PanelGemm.NR, to - c));
+                PanelGemm.addBias(io, count, bias, c, Math.min(PanelGemm.NR, to - c));
+            }
         }
 
         /** The weight back in ONNX's [k, n] order, for inputs the panel kernel does not take (the reference reports their shape errors). */
@@ -173,6 +181,9 @@ final class CompiledOps {
         PanelGemm.addBias(t.floats(), t.size() / n, b);
         return t;
     }
+
+    /** Activation rows per thread from which a float MatMul splits rows rather than panels among the threads. */
+    static final int ROWS_PER_THREAD = 32;
 
     /** Multiply-adds below which a float product stays on the calling thread (handing work to a worker costs microseconds). */
     static final long SERIAL_WORK = 1 << 16;

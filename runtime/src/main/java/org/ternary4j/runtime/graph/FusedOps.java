@@ -33,7 +33,7 @@ final class FusedOps {
             }
             float[] a = x.floats(), y = Buffers.floats(a.length);
             int rows = a.length / len;
-            split(par, rows, 8 * len).forRange(rows, ExactSum.ROWS, (from, to) -> {
+            split(par, rows, 8 * len).forEachPart(rows, ExactSum.ROWS, (from, to) -> {
                 float[] d = new float[ExactSum.ROWS * len];
                 double[] sums = new double[ExactSum.ROWS];
                 for (int r = from; r < to; r += ExactSum.ROWS) rows(a, r, Math.min(ExactSum.ROWS, to - r), d, sums, y);
@@ -73,7 +73,7 @@ final class FusedOps {
         public Tensor[] run(Tensor[] in, boolean exact, Parallel par) {
             float[] a = in[0].floats(), y = Buffers.floats(a.length);
             int chunks = (a.length + CHUNK - 1) / CHUNK;
-            split(par, chunks, 30 * CHUNK).forRange(chunks, 1, (from, to) -> {
+            split(par, chunks, 30 * CHUNK).forEachPart(chunks, 1, (from, to) -> {
                 int end = Math.min(a.length, to * CHUNK), i = from * CHUNK;
                 for (int bound = from * CHUNK + F.loopBound(end - from * CHUNK); i < bound; i += F.length()) {
                     FloatVector x = FloatVector.fromArray(F, a, i);
@@ -102,7 +102,7 @@ final class FusedOps {
             }
             float[] a = x.floats(), b = z.floats(), y = Buffers.floats(a.length);
             int rows = a.length / len, bound = F.loopBound(len);
-            split(par, rows, 9 * len).forRange(rows, ExactSum.ROWS, (from, to) -> {
+            split(par, rows, 9 * len).forEachPart(rows, ExactSum.ROWS, (from, to) -> {
                 float[] d = new float[ExactSum.ROWS * len];
                 double[] sums = new double[ExactSum.ROWS];
                 for (int r0 = from; r0 < to; r0 += ExactSum.ROWS) {

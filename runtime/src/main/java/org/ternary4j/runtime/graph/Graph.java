@@ -204,6 +204,7 @@ public final class Graph {
     private static final java.lang.management.ThreadMXBean CPU = java.lang.management.ManagementFactory.getThreadMXBean();
 
     private Map<String, Tensor> run(Map<String, Tensor> given, boolean exact, Parallel par, Map<String, Long> nanosByOp) {
+        par.wake(); // workers parked since the last run start now, while the first steps run serially
         try (Buffers.Run buffers = Buffers.open()) {
             return run(given, exact, par, nanosByOp, buffers);
         }

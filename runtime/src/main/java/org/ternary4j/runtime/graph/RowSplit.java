@@ -7,17 +7,22 @@ import org.ternary4j.runtime.kernel.TernaryMatmul;
 
 /**
  * y = x · Wᵀ for the activation rows of a ternary layer (a transformer's tokens, a batch of
- * images). The int8 kernels split work by blocks of weight rows (1024 for TRIPLES), so a layer
- * of 384 outputs ran on one thread however many tokens it had; with enough activation rows they
- * are split among the threads instead, each computing whole rows of y. Every activation row's
- * int8 result depends on that row alone (integer sums, then one float combine), so the split
- * changes no bit. The exact path keeps its own split by weight tiles.
+ * images). With enough activation rows they are split among the threads, each computing whole
+ * rows of y from its own quantized rows (and, for TRIPLES, its own lookup tables), one part per
+ * thread so that a row stays on the core that wrote it ({@link Parallel#forEachPart}): split by
+ * weight rows, a layer of 384 outputs ran on one thread however many tokens it had, and tables
+ * shared by two threads were read across cores at a few GB/s. Every activation row's int8 result
+ * depends on that row alone (integer sums, then one float combine), so the split changes no bit.
+ * The exact path splits in {@link TernaryMatmul#gemmExact}.
  */
 final class RowSplit {
     private RowSplit() {}
 
     /** Activation rows per thread below which splitting them does not pay. */
     static final int MIN_ROWS_PER_THREAD = 4;
+
+    /** The same for TRIPLES layers, whose table product shares each table load among eight vectors. */
+    static final int MIN_TABLE_ROWS_PER_THREAD = 32;
 
     /**
      * Packed bytes up to which every thread may read the whole matrix: it then stays in the
@@ -37,14 +42,14 @@ final class RowSplit {
 
     private static void int8(PackedTernaryMatrix m, float[] x, int rows, float[] y, Parallel par) {
         int threads = par.threads();
-        // TRIPLES layers of many rows run as panel products, which their threads share by output columns
-        boolean panels = m.codeLayout() == PackedTernaryMatrix.CodeLayout.TRIPLES;
-        if (panels || threads < 2 || rows < MIN_ROWS_PER_THREAD * threads || m.residentBytes() > MAX_SHARED_BYTES) {
+        // TRIPLES rows go to the table product, which wants a few register blocks of vectors per thread
+        int least = m.codeLayout() == PackedTernaryMatrix.CodeLayout.TRIPLES ? MIN_TABLE_ROWS_PER_THREAD : MIN_ROWS_PER_THREAD;
+        if (threads < 2 || rows < least * threads || m.residentBytes() > MAX_SHARED_BYTES) {
             TernaryMatmul.gemm(m, x, rows, y, par);
             return;
         }
-        int k = m.cols(), n = m.rows(), per = (rows + threads - 1) / threads;
-        par.forRange(rows, per, (from, to) -> {
+        int k = m.cols(), n = m.rows();
+        par.forEachPart(rows, 4, (from, to) -> {
             float[] xs = java.util.Arrays.copyOfRange(x, from * k, to * k), ys = new float[(to - from) * n];
             TernaryMatmul.gemm(m, xs, to - from, ys, Parallel.serial());
             System.arraycopy(ys, 0, y, from * n, ys.length);

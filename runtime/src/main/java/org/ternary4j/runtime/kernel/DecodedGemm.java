@@ -70,7 +70,10 @@ final class DecodedGemm {
     /**
      * The panel product with the rows' weights ±scales[r] (or 0), each panel's outputs plus their
      * bias while still in cache. xp's rows hold the logical inputs ({@code logical}: skipping pads
-     * changes no sum) or the padded ones.
+     * changes no sum) or the padded ones. With {@link #ROWS_PER_THREAD} activation rows per thread
+     * each thread sweeps its own rows over every panel (decoding each panel itself), so the rows
+     * the step before wrote on that core are read there ({@link Parallel#forEachPart}); fewer rows
+     * share the panels among the threads instead.
      */
     private static void product(PackedTernaryMatrix m, float[] xp, boolean logical, int batch, float[] y, float[] bias, Parallel par, ScaleArray scales) {
         ReductionLayout l = m.layout();
@@ -78,26 +81,35 @@ final class DecodedGemm {
         int k = logical ? l.k() : kp;
         int[] at = logical ? l.toPadded() : null;
         Parallel p = (long) batch * rows * kp < TernaryMatmul.SERIAL_WORK ? Parallel.serial() : par;
-        PanelGemm.Rows io = new PanelGemm.Rows(xp, k, y, rows);
-        p.forRange(rows, NR, (from, to) -> {
-            float[] panel = Scratch.floats(Scratch.Slot.PANEL, k * NR), tileScales = new float[NR], w = null;
-            for (int r0 = from; r0 < to; r0 += NR) {
-                int nr = Math.min(NR, to - r0);
-                if (m instanceof TriplesMatrix t && TRIPLES_PANELS && at == null) {
-                    scales.copyTo(r0, nr, tileScales);
-                    triplesPanel(t, r0, k, panel, tileScales);
-                    PanelGemm.multiply(io, batch, k, panel, 0, r0, nr);
-                    PanelGemm.addBias(io, batch, bias, r0, nr);
-                    continue;
-                }
+        if (batch >= ROWS_PER_THREAD * p.threads()) {
+            p.forEachPart(batch, 4, (from, to) -> sweep(m, k, at, scales, new PanelGemm.Rows(xp, from * k, k, y, from * rows, rows), to - from, bias, 0, rows));
+        } else {
+            PanelGemm.Rows io = new PanelGemm.Rows(xp, k, y, rows);
+            p.forRange(rows, NR, (from, to) -> sweep(m, k, at, scales, io, batch, bias, from, to));
+        }
+    }
+
+    /** Activation rows from which each thread takes its own rows over all panels. */
+    static final int ROWS_PER_THREAD = 32;
+
+    /** Output rows [from, to) (whole panels but the last) for the {@code count} activation rows of {@code io}. */
+    private static void sweep(PackedTernaryMatrix m, int k, int[] at, ScaleArray scales, PanelGemm.Rows io, int count, float[] bias, int from, int to) {
+        int kp = m.layout().paddedK();
+        float[] panel = Scratch.floats(Scratch.Slot.PANEL, k * NR), tileScales = new float[NR], w = null;
+        for (int r0 = from; r0 < to; r0 += NR) {
+            int nr = Math.min(NR, to - r0);
+            if (m instanceof TriplesMatrix t && TRIPLES_PANELS && at == null) {
+                scales.copyTo(r0, nr, tileScales);
+                triplesPanel(t, r0, k, panel, tileScales);
+            } else {
                 if (w == null) w = Scratch.floats(Scratch.Slot.DECODED, NR * kp);
                 for (int r = 0; r < nr; r++) decode(m, r0 + r, w, r * kp);
                 for (int r = 0; r < nr; r++) for (int q = 0; q < k; q++) panel[q * NR + r] = w[r * kp + (at == null ? q : at[q])];
                 for (int r = nr; r < NR; r++) for (int q = 0; q < k; q++) panel[q * NR + r] = 0f;
-                PanelGemm.multiply(io, batch, k, panel, 0, r0, nr);
-                PanelGemm.addBias(io, batch, bias, r0, nr);
             }
-        });
+            PanelGemm.multiply(io, count, k, panel, 0, r0, nr);
+            PanelGemm.addBias(io, count, bias, r0, nr);
+        }
     }
 
     private static final VectorSpecies<Short> S = ShortVector.SPECIES_512;

@@ -45,26 +45,37 @@ final class LutGemm {
             }
         });
         short[] codes = m.triples();
-        int tiles = TripleKernels.tiles(rows);
-        par.forRange((tiles + 1) / 2, 1, (from, to) -> {
-            int[] acc = Scratch.ints(Scratch.Slot.SUMS, 2 * batch * TILE);
-            for (int pair = from; pair < to; pair++) {
+        int tiles = TripleKernels.tiles(rows), pairs = (tiles + 1) / 2, chunks = (batch + CHUNK - 1) / CHUNK;
+        // work items chunk-major: threads running at the same time sweep the same chunk's tables
+        par.forRange(chunks * pairs, 1, (from, to) -> {
+            int[] acc = Scratch.ints(Scratch.Slot.SUMS, 2 * CHUNK * TILE);
+            for (int item = from; item < to; item++) {
+                int pair = item % pairs, first = item / pairs * CHUNK, count = Math.min(CHUNK, batch - first), half = count * TILE;
                 int t0 = 2 * pair, t1 = Math.min(t0 + 1, tiles - 1); // an odd last tile is swept twice, its second sums unused
-                java.util.Arrays.fill(acc, 0, 2 * batch * TILE, 0);
+                java.util.Arrays.fill(acc, 0, 2 * half, 0);
                 for (int s0 = 0; s0 < nines; s0 += BLOCK) {
                     Codes c = new Codes(TripleKernels.offset(t0 * TILE, s0, rows, nines), TripleKernels.offset(t1 * TILE, s0, rows, nines), Math.min(BLOCK, nines - s0));
-                    int b = 0;
-                    for (; b + VECTORS <= batch; b += VECTORS) block(codes, c, tables, b * per + s0 * 3 * ENTRIES, per, acc, b * TILE, batch * TILE);
-                    for (; b < batch; b++) block1(codes, c, tables, b * per + s0 * 3 * ENTRIES, acc, b * TILE, batch * TILE);
+                    int j = 0, t = first * per + s0 * 3 * ENTRIES;
+                    for (; j + VECTORS <= count; j += VECTORS) block(codes, c, tables, t + j * per, per, acc, j * TILE, half);
+                    for (; j < count; j++) block1(codes, c, tables, t + j * per, acc, j * TILE, half);
                 }
                 for (int h = 0; h < (t1 == t0 ? 1 : 2); h++) {
-                    for (int b = 0; b < batch; b++) {
-                        for (int l = 0, r = (t0 + h) * TILE; l < TILE && r < rows; l++, r++) y[b * rows + r] = acc[(h * batch + b) * TILE + l];
+                    for (int j = 0; j < count; j++) {
+                        int b = first + j;
+                        for (int l = 0, r = (t0 + h) * TILE; l < TILE && r < rows; l++, r++) y[b * rows + r] = acc[(h * count + j) * TILE + l];
                     }
                 }
             }
         });
     }
+
+    /**
+     * Vectors whose tables a work item sweeps: 32 vectors' tables at 4096 inputs are 1.2 MB, at 384
+     * inputs 221 KB, so those of a small-k layer stay in L2 while every tile pair of the layer
+     * reads them (a whole batch's, 885 KB for 128 vectors at 384 inputs, did not, and two threads
+     * each streaming them ran slower than one).
+     */
+    static final int CHUNK = 32;
 
     /** Where two tiles' codes of one step block start, and its steps (codes of a step every 32 shorts). */
     private record Codes(int first, int second, int steps) {}

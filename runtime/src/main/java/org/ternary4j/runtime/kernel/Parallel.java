@@ -38,7 +38,7 @@ public final class Parallel implements AutoCloseable {
         void run(int from, int to);
     }
 
-    private static final long SPIN_NANOS = 50_000;
+    private static final long SPIN_NANOS = 1_000_000;
     private static final Parallel SERIAL = new Parallel(1);
 
     private final int threads;
@@ -110,18 +110,81 @@ public final class Parallel implements AutoCloseable {
             callerBlocks += blocksLoop.getAsInt();
             sharedRanges++;
             blocksRun += blocks;
-            long since = System.nanoTime();
-            while (pending.get() > 0) {
-                if (System.nanoTime() - since < SPIN_NANOS) Thread.onSpinWait();
-                else LockSupport.parkNanos(this, 100_000);
-            }
-            Throwable t = failure.get();
-            if (t instanceof RuntimeException r) throw r;
-            if (t instanceof Error e) throw e;
-            if (t != null) throw new IllegalStateException(t);
+            await(pending);
+            rethrow(failure.get());
         } finally {
             busy.unlock();
         }
+    }
+
+    /**
+     * Runs {@code body} over [0, n) split into one contiguous part per thread, part 0 on the calling
+     * thread and part p on worker p, each part a multiple of {@code align} long but the last (or
+     * the whole range at once when there is nothing to share or this pool is busy). Unlike
+     * {@link #forRange} nothing is handed out on demand: successive calls with the same n give each
+     * thread the same part, so rows one step wrote are still in that core's cache when the next
+     * step reads them (on this project's machine a core read another core's freshly written lines
+     * at a few GB/s, and a transformer layer's steps lost a third of their two-thread speed-up to
+     * it). A descheduled worker is waited for.
+     */
+    public void forEachPart(int n, int align, RangeBody body) {
+        int per = ((n + threads - 1) / threads + align - 1) / align * align;
+        int parts = per == 0 ? 0 : (n + per - 1) / per;
+        if (parts <= 1 || closed || busy.isHeldByCurrentThread() || !busy.tryLock()) {
+            if (n > 0) body.run(0, n);
+            return;
+        }
+        try {
+            AtomicInteger pending = new AtomicInteger(parts - 1);
+            AtomicReference<Throwable> failure = new AtomicReference<>();
+            Thread caller = Thread.currentThread();
+            for (int p = 1; p < parts; p++) {
+                int from = p * per, to = Math.min(n, from + per);
+                workers[p - 1].give(() -> {
+                    try {
+                        body.run(from, to);
+                    } catch (Throwable t) {
+                        failure.compareAndSet(null, t);
+                    }
+                    if (pending.decrementAndGet() == 0) LockSupport.unpark(caller);
+                });
+            }
+            try {
+                body.run(0, Math.min(n, per));
+            } catch (Throwable t) {
+                failure.compareAndSet(null, t);
+            }
+            sharedRanges++;
+            blocksRun += parts;
+            callerBlocks++;
+            await(pending);
+            rethrow(failure.get());
+        } finally {
+            busy.unlock();
+        }
+    }
+
+    private void await(AtomicInteger pending) {
+        long since = System.nanoTime();
+        while (pending.get() > 0) {
+            if (System.nanoTime() - since < SPIN_NANOS) Thread.onSpinWait();
+            else LockSupport.parkNanos(this, 100_000);
+        }
+    }
+
+    private static void rethrow(Throwable t) {
+        if (t instanceof RuntimeException r) throw r;
+        if (t instanceof Error e) throw e;
+        if (t != null) throw new IllegalStateException(t);
+    }
+
+    /**
+     * Gets parked workers spinning again, without work and without waiting: a graph run calls it
+     * first, so workers that parked since the last run are awake by its first shared step (on this
+     * project's VM a parked worker took from tens of microseconds to a millisecond to start).
+     */
+    public void wake() {
+        for (Worker w : workers) w.wake();
     }
 
     /** The counters so far; read them between calls (a call in progress may be partly counted). */
@@ -155,15 +218,22 @@ public final class Parallel implements AutoCloseable {
         /** Written by the worker before it counts its task done, so the caller sees them after the join. */
         long tasks, parkedStarts, startDelayNanos;
 
+        /** When the worker last finished a task or was woken (System.nanoTime): it spins until {@link #SPIN_NANOS} later. */
+        volatile long idleSince = System.nanoTime();
+
         void give(Runnable r) {
             givenAt = System.nanoTime();
             task = r;
             LockSupport.unpark(thread);
         }
 
+        void wake() {
+            idleSince = System.nanoTime();
+            LockSupport.unpark(thread);
+        }
+
         @Override
         public void run() {
-            long idleSince = System.nanoTime();
             boolean parked = false;
             while (!closed) {
                 Runnable t = task;
@@ -178,8 +248,8 @@ public final class Parallel implements AutoCloseable {
                 } else if (System.nanoTime() - idleSince < SPIN_NANOS) {
                     Thread.onSpinWait();
                 } else {
-                    parked = true;
                     LockSupport.park(this);
+                    parked = task != null; // woken to run a task, or by wake() (then spinning again) or spuriously
                 }
             }
         }

@@ -45,7 +45,7 @@ class DecodedGemmTest {
     }
 
     @ParameterizedTest(name = "{0} vectors")
-    @ValueSource(ints = {8, 13, 40})
+    @ValueSource(ints = {8, 13, 40, 100}) // 100: three threads take their own rows (ROWS_PER_THREAD)
     void exactPathMatchesADoubleProduct(int batch) {
         Random rnd = new Random(100 + batch);
         TernaryTensor t = RandomTensors.ternary(rnd, new int[] {70, 300}, Grouping.parse("row"), false);
@@ -72,7 +72,7 @@ class DecodedGemmTest {
      * per-vector kernels (fewer vectors, and a vector with an infinity), for one and three threads.
      */
     @ParameterizedTest(name = "{0} vectors")
-    @ValueSource(ints = {3, 8, 40})
+    @ValueSource(ints = {3, 8, 40, 100})
     void fusedBiasIsTheProductThenTheAdd(int batch) {
         Random rnd = new Random(300 + batch);
         TernaryTensor t = RandomTensors.ternary(rnd, new int[] {70, 300}, Grouping.parse("row"), false);
@@ -99,7 +99,7 @@ class DecodedGemmTest {
      * still the float FMA chain over the padded inputs in order (whose pad terms 0·0 change nothing), bit for bit.
      */
     @ParameterizedTest(name = "{0} vectors")
-    @ValueSource(ints = {8, 13, 40})
+    @ValueSource(ints = {8, 13, 40, 100})
     void smallBlocksMatchTheFmaChainOverThePaddedInputs(int batch) {
         Random rnd = new Random(200 + batch);
         int compacted = 0;

@@ -11,14 +11,15 @@ import org.ternary4j.core.grouping.Grouping;
 
 /**
  * The shared-table int8 product against Σ code·q summed in long, row by row: tile pairs and an
- * odd last tile, partial tiles, vector counts past the register block, several step blocks
+ * odd last tile, partial tiles, vector counts past the register block and past a chunk of
+ * vectors ({@link LutGemm#CHUNK}; 77 = 32 + 32 + 13), several step blocks
  * (int16 accumulators widened in time), and the extreme case of every code +1 and every q 127,
  * where an unwidened int16 sum would overflow.
  */
 class LutGemmTest {
 
     @ParameterizedTest(name = "{0}x{1}, {2} vectors, all ones {3}")
-    @CsvSource({"70, 300, 13, false", "130, 1000, 19, false", "64, 144, 8, false", "33, 2000, 9, true", "1, 9, 1, false"})
+    @CsvSource({"70, 300, 13, false", "70, 300, 77, false", "130, 1000, 19, false", "64, 144, 8, false", "33, 2000, 9, true", "1, 9, 1, false"})
     void sumsEqualTheIntegerProduct(int rows, int k, int batch, boolean ones) {
         Assumptions.assumeTrue(DecodedGemm.TRIPLES_PANELS, "TRIPLES tiles need 512-bit vectors");
         Random rnd = new Random(rows * 31 + k);
