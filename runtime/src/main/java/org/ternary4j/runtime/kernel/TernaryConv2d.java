@@ -26,11 +26,13 @@ public final class TernaryConv2d {
     /**
      * Work below which a conv of one image stays on the calling thread, about 60–100 µs of it:
      * multiply-adds of a 1×1 or a pixel-kernel conv (2^22), adds of a depthwise conv (2^21, at a tenth of the
-     * rate), multiply-adds of a float conv (2^19: its im2col costs more than its FMAs). The two
-     * vCPUs are hyperthreads of one core, so a second thread gains a fraction on a small conv
-     * while every hand-off waits for it: on the shared machine the PaddleOCR classifier (largest
+     * rate), multiply-adds of a float conv (2^19: its im2col costs more than its FMAs). The
+     * project machine's two cores are far apart (a parked worker took 15–55 µs to start, and a
+     * core reads what the other just wrote slowly), so every hand-off of a small conv cost more
+     * than the second core saved: on the shared machine the PaddleOCR classifier (largest
      * 1×1 conv 1.2 M multiply-adds, depthwise 0.96 M adds) ran 4× slower on two threads than on
-     * one (2.7 against 0.69 ms) with those layers split (the bars had been 2^19 and 2^16).
+     * one (2.7 against 0.69 ms) with those layers split (the bars had been 2^19 and 2^16; measured
+     * while idle workers parked after 50 µs, before they spun for a millisecond).
      */
     static final long SERIAL_CONV_WORK = 1 << 22, SERIAL_DEPTHWISE_WORK = 1 << 21, SERIAL_FLOAT_CONV_WORK = 1 << 19;
 
