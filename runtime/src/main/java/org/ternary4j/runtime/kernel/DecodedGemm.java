@@ -71,9 +71,10 @@ final class DecodedGemm {
      * The panel product with the rows' weights ±scales[r] (or 0), each panel's outputs plus their
      * bias while still in cache. xp's rows hold the logical inputs ({@code logical}: skipping pads
      * changes no sum) or the padded ones. With {@link #ROWS_PER_THREAD} activation rows per thread
-     * each thread sweeps its own rows over every panel (decoding each panel itself), so the rows
-     * the step before wrote on that core are read there ({@link Parallel#forEachPart}); fewer rows
-     * share the panels among the threads instead.
+     * and TRIPLES tiles, each thread sweeps its own rows over every panel (decoding each panel
+     * itself), so the rows the step before wrote on that core are read there
+     * ({@link Parallel#forEachPart}); otherwise the threads share the panels, each decoded once
+     * (decoding a block:4 MiniLM's panels on both threads halved its speed, 44 → 21 examples/s).
      */
     private static void product(PackedTernaryMatrix m, float[] xp, boolean logical, int batch, float[] y, float[] bias, Parallel par, ScaleArray scales) {
         ReductionLayout l = m.layout();
@@ -81,7 +82,10 @@ final class DecodedGemm {
         int k = logical ? l.k() : kp;
         int[] at = logical ? l.toPadded() : null;
         Parallel p = (long) batch * rows * kp < TernaryMatmul.SERIAL_WORK ? Parallel.serial() : par;
-        if (batch >= ROWS_PER_THREAD * p.threads()) {
+        // only TRIPLES tiles decode fast enough to be decoded by every thread: other layouts (and
+        // small scale blocks, gathered input by input) decode each panel once, shared out by panels
+        boolean cheapDecode = m instanceof TriplesMatrix && TRIPLES_PANELS && at == null;
+        if (cheapDecode && batch >= ROWS_PER_THREAD * p.threads()) {
             p.forEachPart(batch, 4, (from, to) -> sweep(m, k, at, scales, new PanelGemm.Rows(xp, from * k, k, y, from * rows, rows), to - from, bias, 0, rows));
         } else {
             PanelGemm.Rows io = new PanelGemm.Rows(xp, k, y, rows);
