@@ -31,8 +31,9 @@ public final class TernaryConv2d {
      * core reads what the other just wrote slowly), so every hand-off of a small conv cost more
      * than the second core saved: on the shared machine the PaddleOCR classifier (largest
      * 1×1 conv 1.2 M multiply-adds, depthwise 0.96 M adds) ran 4× slower on two threads than on
-     * one (2.7 against 0.69 ms) with those layers split (the bars had been 2^19 and 2^16; measured
-     * while idle workers parked after 50 µs, before they spun for a millisecond).
+     * one (2.7 against 0.69 ms) with those layers split (the bars had been 2^19 and 2^16), and with
+     * workers spinning VGG at batch 1 still ran half as fast with them split (the worker reads the
+     * frame the calling thread filled, across cores).
      */
     static final long SERIAL_CONV_WORK = 1 << 22, SERIAL_DEPTHWISE_WORK = 1 << 21, SERIAL_FLOAT_CONV_WORK = 1 << 19;
 
