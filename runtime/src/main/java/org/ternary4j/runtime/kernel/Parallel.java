@@ -8,7 +8,8 @@ import java.util.function.IntSupplier;
 
 /**
  * A fixed set of worker threads that share a range of output rows in blocks handed out on demand
- * (a thread that is descheduled on a busy machine simply takes fewer blocks). Each output is
+ * (a thread that is descheduled on a busy machine simply takes fewer blocks), or in one fixed
+ * part per thread ({@link #forEachPart}) where keeping data on one core matters more. Each output is
  * computed by exactly one thread with the same arithmetic whichever thread it is, so results are
  * bit-identical for every thread count (nothing is reduced across threads).
  *
@@ -38,6 +39,11 @@ public final class Parallel implements AutoCloseable {
         void run(int from, int to);
     }
 
+    /**
+     * How long an idle worker spins before parking. A parked worker took 15–55 µs to start on the
+     * project's VM; with 50 µs of spin, MiniLM's workers were parked at 30 % of its 61 hand-overs
+     * per run (45.7 µs mean start delay), with a millisecond (and {@link #wake} at each run) at none.
+     */
     private static final long SPIN_NANOS = 1_000_000;
     private static final Parallel SERIAL = new Parallel(1);
 
