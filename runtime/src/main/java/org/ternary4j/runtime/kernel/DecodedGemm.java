@@ -100,6 +100,7 @@ final class DecodedGemm {
     private static void sweep(PackedTernaryMatrix m, int k, int[] at, ScaleArray scales, PanelGemm.Rows io, int count, float[] bias, int from, int to) {
         int kp = m.layout().paddedK();
         float[] panel = Scratch.floats(Scratch.Slot.PANEL, k * NR), tileScales = new float[NR], w = null;
+        byte[] lanes = at == null || m instanceof TriplesMatrix ? null : usedLanes(m.layout());
         for (int r0 = from; r0 < to; r0 += NR) {
             int nr = Math.min(NR, to - r0);
             if (m instanceof TriplesMatrix t && TRIPLES_PANELS && at == null) {
@@ -107,7 +108,10 @@ final class DecodedGemm {
                 triplesPanel(t, r0, k, panel, tileScales);
             } else {
                 if (w == null) w = Scratch.floats(Scratch.Slot.DECODED, NR * kp);
-                for (int r = 0; r < nr; r++) decode(m, r0 + r, w, r * kp);
+                for (int r = 0; r < nr; r++) {
+                    if (lanes == null) decode(m, r0 + r, w, r * kp);
+                    else decodeSteps(m, r0 + r, Integer.MAX_VALUE, lanes, w, r * kp); // only the lanes the gather below reads
+                }
                 for (int r = 0; r < nr; r++) for (int q = 0; q < k; q++) panel[q * NR + r] = w[r * kp + (at == null ? q : at[q])];
                 for (int r = nr; r < NR; r++) for (int q = 0; q < k; q++) panel[q * NR + r] = 0f;
             }
@@ -170,7 +174,7 @@ final class DecodedGemm {
             return w;
         }
         float[] w = new float[Math.multiplyExact(m.rows(), ld)];
-        for (int r = 0; r < m.rows(); r++) decodeSteps(m, r, usedSteps, w, r * ld);
+        for (int r = 0; r < m.rows(); r++) decodeSteps(m, r, usedSteps, null, w, r * ld);
         return w;
     }
 
@@ -182,11 +186,15 @@ final class DecodedGemm {
             t.decodeRow(row, sp.get(row), -sn.get(row), w, off);
             return;
         }
-        decodeSteps(m, row, Integer.MAX_VALUE, w, off);
+        decodeSteps(m, row, Integer.MAX_VALUE, null, w, off);
     }
 
-    /** Row r's weights over steps [0, usedSteps) at w[off …], as {@link #decode} gives them, a vector of codes at a time (not TRIPLES: it has no step codes). */
-    private static void decodeSteps(PackedTernaryMatrix m, int row, int usedSteps, float[] w, int off) {
+    /**
+     * Row r's weights over steps [0, usedSteps) at w[off …], as {@link #decode} gives them, a vector
+     * of codes at a time (not TRIPLES: it has no step codes); with {@code lanes}, only each step's
+     * first lanes[step] values are certain to be written (the half vectors that hold them).
+     */
+    private static void decodeSteps(PackedTernaryMatrix m, int row, int usedSteps, byte[] lanes, float[] w, int off) {
         ReductionLayout l = m.layout();
         int segs = l.segments();
         int[] steps = l.segmentSteps();
@@ -195,13 +203,30 @@ final class DecodedGemm {
         for (int s = 0; s < segs; s++) {
             float pos = sp.get(row * segs + s), neg = -sn.get(row * segs + s);
             for (int step = steps[s], end = Math.min(steps[s + 1], usedSteps); step < end; step++) {
+                int used = lanes == null ? ReductionLayout.STEP : lanes[step];
+                if (used == 0) continue;
                 ShortVector u = m.stepCodes(row, step);
                 int o = off + step * ReductionLayout.STEP;
                 FloatVector lo = (FloatVector) u.convertShape(VectorOperators.S2F, HALF, 0);
-                FloatVector hi = (FloatVector) u.convertShape(VectorOperators.S2F, HALF, 1);
                 zero.blend(pos, lo.eq(2f)).blend(neg, lo.eq(0f)).intoArray(w, o);
+                if (used <= HALF.length()) continue;
+                FloatVector hi = (FloatVector) u.convertShape(VectorOperators.S2F, HALF, 1);
                 zero.blend(pos, hi.eq(2f)).blend(neg, hi.eq(0f)).intoArray(w, o + HALF.length());
             }
         }
+    }
+
+    /**
+     * Per step of the layout, how many of its 16 lanes hold logical inputs (at most the last used
+     * lane + 1): a small scale block pads each segment to a whole step (block:4 uses 4 lanes of
+     * 16), and decoding the pads a gather never reads was most of a block:4 MiniLM's time.
+     */
+    private static byte[] usedLanes(ReductionLayout l) {
+        byte[] used = new byte[l.paddedK() / ReductionLayout.STEP];
+        for (int q = 0; q < l.k(); q++) {
+            int p = l.padded(q), step = p / ReductionLayout.STEP;
+            used[step] = (byte) Math.max(used[step], p % ReductionLayout.STEP + 1);
+        }
+        return used;
     }
 }
