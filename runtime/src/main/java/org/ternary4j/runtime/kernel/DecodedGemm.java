@@ -112,11 +112,27 @@ final class DecodedGemm {
                     if (lanes == null) decode(m, r0 + r, w, r * kp);
                     else decodeSteps(m, r0 + r, Integer.MAX_VALUE, lanes, w, r * kp); // only the lanes the gather below reads
                 }
-                for (int r = 0; r < nr; r++) for (int q = 0; q < k; q++) panel[q * NR + r] = w[r * kp + (at == null ? q : at[q])];
+                if (at != null && TRIPLES_PANELS) gatherPanel(w, kp, at, k, panel);
+                else for (int r = 0; r < nr; r++) for (int q = 0; q < k; q++) panel[q * NR + r] = w[r * kp + (at == null ? q : at[q])];
                 for (int r = nr; r < NR; r++) for (int q = 0; q < k; q++) panel[q * NR + r] = 0f;
             }
             PanelGemm.multiply(io, count, k, panel, 0, r0, nr);
             PanelGemm.addBias(io, count, bias, r0, nr);
+        }
+    }
+
+    /**
+     * panel[q·NR + r] = w[r·kp + at[q]] for all NR rows (rows past the panel's last are left for the
+     * caller to zero): per logical input, two vector gathers of 16 rows, where a scalar transpose
+     * stored every weight on its own cache line.
+     */
+    private static void gatherPanel(float[] w, int kp, int[] at, int k, float[] panel) {
+        int[] rows = new int[F.length()];
+        for (int r = 0; r < rows.length; r++) rows[r] = r * kp;
+        int second = F.length() * kp;
+        for (int q = 0; q < k; q++) {
+            FloatVector.fromArray(F, w, at[q], rows, 0).intoArray(panel, q * NR);
+            FloatVector.fromArray(F, w, at[q] + second, rows, 0).intoArray(panel, q * NR + F.length());
         }
     }
 
