@@ -127,22 +127,16 @@ final class CompiledOps {
 
     /**
      * MatMul by a constant float matrix [k, n], kept as {@link PanelGemm} panels: every leading
-     * dimension of A is a row; each thread takes its own rows (from {@link #ROWS_PER_THREAD} per
-     * thread, as the ternary panel product does), fewer share the panels.
+     * dimension of A is a row; threads take their own rows or share the panels ({@link PanelGemm#share}).
      */
     record FloatMatMul(int k, int n, float[] panels, float[] bias) implements Op {
         public Tensor[] run(Tensor[] in, boolean exact, Parallel par) {
             int[] as = in[0].shape();
             if (as.length < 2 || as[as.length - 1] != k) return one(addBias(NeuralOps.matMul(in[0], new Tensor.F32(new int[] {k, n}, unpacked())), bias));
             int rows = in[0].size() / k;
-            float[] a = in[0].floats(), y = Buffers.floats(rows * n);
+            float[] y = Buffers.floats(rows * n);
             Parallel p = (long) rows * k * n < SERIAL_WORK ? Parallel.serial() : par;
-            if (rows >= ROWS_PER_THREAD * p.threads()) {
-                p.forEachPart(rows, 4, (from, to) -> product(new PanelGemm.Rows(a, from * k, k, y, from * n, n), to - from, 0, n));
-            } else {
-                PanelGemm.Rows io = new PanelGemm.Rows(a, k, y, n);
-                p.forRange(n, PanelGemm.NR, (from, to) -> product(io, rows, from, to));
-            }
+            PanelGemm.share(p, new PanelGemm.Rows(in[0].floats(), k, y, n), rows, n, true, this::product);
             int[] shape = as.clone();
             shape[shape.length - 1] = n;
             return one(new Tensor.F32(shape, y));
@@ -181,9 +175,6 @@ final class CompiledOps {
         PanelGemm.addBias(t.floats(), t.size() / n, b);
         return t;
     }
-
-    /** Activation rows per thread from which a float MatMul splits rows rather than panels among the threads. */
-    static final int ROWS_PER_THREAD = 32;
 
     /** Multiply-adds below which a float product stays on the calling thread (handing work to a worker costs microseconds). */
     static final long SERIAL_WORK = 1 << 16;

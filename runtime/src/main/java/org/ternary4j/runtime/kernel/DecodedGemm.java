@@ -70,54 +70,53 @@ final class DecodedGemm {
     /**
      * The panel product with the rows' weights ±scales[r] (or 0), each panel's outputs plus their
      * bias while still in cache. xp's rows hold the logical inputs ({@code logical}: skipping pads
-     * changes no sum) or the padded ones. With {@link #ROWS_PER_THREAD} activation rows per thread
-     * and TRIPLES tiles, each thread sweeps its own rows over every panel (decoding each panel
-     * itself), so the rows the step before wrote on that core are read there
-     * ({@link Parallel#forEachPart}); otherwise the threads share the panels, each decoded once
-     * (decoding a block:4 MiniLM's panels on both threads halved its speed, 44 → 21 examples/s).
+     * changes no sum) or the padded ones. TRIPLES tiles decode fast enough for every thread to
+     * decode every panel and sweep its own activation rows over it ({@link PanelGemm#share}); other
+     * layouts decode each panel once and share the panels (decoding a block:4 MiniLM's panels on
+     * both threads halved its speed, 44 → 21 examples/s).
      */
     private static void product(PackedTernaryMatrix m, float[] xp, boolean logical, int batch, float[] y, float[] bias, Parallel par, ScaleArray scales) {
         ReductionLayout l = m.layout();
-        int kp = l.paddedK(), rows = m.rows();
-        int k = logical ? l.k() : kp;
+        int rows = m.rows();
         int[] at = logical ? l.toPadded() : null;
-        Parallel p = (long) batch * rows * kp < TernaryMatmul.SERIAL_WORK ? Parallel.serial() : par;
-        // only TRIPLES tiles decode fast enough to be decoded by every thread: other layouts (and
-        // small scale blocks, gathered input by input) decode each panel once, shared out by panels
-        boolean cheapDecode = m instanceof TriplesMatrix && TRIPLES_PANELS && at == null;
-        if (cheapDecode && batch >= ROWS_PER_THREAD * p.threads()) {
-            p.forEachPart(batch, 4, (from, to) -> sweep(m, k, at, scales, new PanelGemm.Rows(xp, from * k, k, y, from * rows, rows), to - from, bias, 0, rows));
-        } else {
-            PanelGemm.Rows io = new PanelGemm.Rows(xp, k, y, rows);
-            p.forRange(rows, NR, (from, to) -> sweep(m, k, at, scales, io, batch, bias, from, to));
-        }
+        Panels panels = new Panels(m, logical ? l.k() : l.paddedK(), at, scales, bias, at == null || m instanceof TriplesMatrix ? null : usedLanes(l));
+        Parallel p = (long) batch * rows * l.paddedK() < TernaryMatmul.SERIAL_WORK ? Parallel.serial() : par;
+        PanelGemm.share(p, new PanelGemm.Rows(xp, panels.k(), y, rows), batch, rows, panels.fromTiles(), panels::sweep);
     }
 
-    /** Activation rows from which each thread takes its own rows over all panels. */
-    static final int ROWS_PER_THREAD = 32;
+    /**
+     * What every panel of one product shares: the inputs it spans (k), their padded places (at,
+     * null in identity order), the rows' scales, the bias, and for small scale blocks the lanes
+     * of each step that hold inputs ({@link #usedLanes}, null otherwise).
+     */
+    private record Panels(PackedTernaryMatrix m, int k, int[] at, ScaleArray scales, float[] bias, byte[] lanes) {
+        /** Whether panels come straight from TRIPLES tiles (512-bit vectors, inputs in place). */
+        boolean fromTiles() {
+            return m instanceof TriplesMatrix && TRIPLES_PANELS && at == null;
+        }
 
-    /** Output rows [from, to) (whole panels but the last) for the {@code count} activation rows of {@code io}. */
-    private static void sweep(PackedTernaryMatrix m, int k, int[] at, ScaleArray scales, PanelGemm.Rows io, int count, float[] bias, int from, int to) {
-        int kp = m.layout().paddedK();
-        float[] panel = Scratch.floats(Scratch.Slot.PANEL, k * NR), tileScales = new float[NR], w = null;
-        byte[] lanes = at == null || m instanceof TriplesMatrix ? null : usedLanes(m.layout());
-        for (int r0 = from; r0 < to; r0 += NR) {
-            int nr = Math.min(NR, to - r0);
-            if (m instanceof TriplesMatrix t && TRIPLES_PANELS && at == null) {
-                scales.copyTo(r0, nr, tileScales);
-                triplesPanel(t, r0, k, panel, tileScales);
-            } else {
-                if (w == null) w = Scratch.floats(Scratch.Slot.DECODED, NR * kp);
-                for (int r = 0; r < nr; r++) {
-                    if (lanes == null) decode(m, r0 + r, w, r * kp);
-                    else decodeSteps(m, r0 + r, Integer.MAX_VALUE, lanes, w, r * kp); // only the lanes the gather below reads
+        /** Output rows [from, to) (whole panels but the last) for the {@code count} activation rows of {@code io}. */
+        void sweep(PanelGemm.Rows io, int count, int from, int to) {
+            int kp = m.layout().paddedK();
+            float[] panel = Scratch.floats(Scratch.Slot.PANEL, k * NR), tileScales = new float[NR], w = null;
+            for (int r0 = from; r0 < to; r0 += NR) {
+                int nr = Math.min(NR, to - r0);
+                if (fromTiles()) {
+                    scales.copyTo(r0, nr, tileScales);
+                    triplesPanel((TriplesMatrix) m, r0, k, panel, tileScales);
+                } else {
+                    if (w == null) w = Scratch.floats(Scratch.Slot.DECODED, NR * kp);
+                    for (int r = 0; r < nr; r++) {
+                        if (lanes == null) decode(m, r0 + r, w, r * kp);
+                        else decodeSteps(m, r0 + r, Integer.MAX_VALUE, lanes, w, r * kp); // only the lanes the gather below reads
+                    }
+                    if (at != null && TRIPLES_PANELS) gatherPanel(w, kp, at, k, panel);
+                    else for (int r = 0; r < nr; r++) for (int q = 0; q < k; q++) panel[q * NR + r] = w[r * kp + (at == null ? q : at[q])];
+                    for (int r = nr; r < NR; r++) for (int q = 0; q < k; q++) panel[q * NR + r] = 0f;
                 }
-                if (at != null && TRIPLES_PANELS) gatherPanel(w, kp, at, k, panel);
-                else for (int r = 0; r < nr; r++) for (int q = 0; q < k; q++) panel[q * NR + r] = w[r * kp + (at == null ? q : at[q])];
-                for (int r = nr; r < NR; r++) for (int q = 0; q < k; q++) panel[q * NR + r] = 0f;
+                PanelGemm.multiply(io, count, k, panel, 0, r0, nr);
+                PanelGemm.addBias(io, count, bias, r0, nr);
             }
-            PanelGemm.multiply(io, count, k, panel, 0, r0, nr);
-            PanelGemm.addBias(io, count, bias, r0, nr);
         }
     }
 

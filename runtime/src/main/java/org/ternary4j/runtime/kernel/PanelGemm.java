@@ -26,6 +26,32 @@ public final class PanelGemm {
         public Rows(float[] a, int lda, float[] y, int ldy) {
             this(a, 0, lda, y, 0, ldy);
         }
+
+        /** The same rows from row {@code first} on. */
+        public Rows from(int first) {
+            return new Rows(a, aOff + first * lda, lda, y, yOff + first * ldy, ldy);
+        }
+    }
+
+    /** Output columns [from, to) (whole panels but the last) of activation rows [0, count) of {@code io}. */
+    @FunctionalInterface
+    public interface Sweep {
+        void run(Rows io, int count, int from, int to);
+    }
+
+    /** Activation rows per thread from which {@link #share} gives each thread its own rows. */
+    public static final int ROWS_PER_THREAD = 32;
+
+    /**
+     * Runs {@code sweep} over the n output columns of {@code count} activation rows. With
+     * {@code byRows} and {@link #ROWS_PER_THREAD} rows per thread, each thread sweeps its own part
+     * of the rows over every column, the same part from step to step, so it reads the rows the
+     * step before wrote on its core ({@link Parallel#forEachPart}); otherwise the threads share
+     * the columns' panels. Each output is the same FMA chain either way.
+     */
+    public static void share(Parallel par, Rows io, int count, int n, boolean byRows, Sweep sweep) {
+        if (byRows && count >= ROWS_PER_THREAD * par.threads()) par.forEachPart(count, 4, (from, to) -> sweep.run(io.from(from), to - from, 0, n));
+        else par.forRange(n, NR, (from, to) -> sweep.run(io, count, from, to));
     }
 
     /**

@@ -45,7 +45,7 @@ class DecodedGemmTest {
     }
 
     @ParameterizedTest(name = "{0} vectors")
-    @ValueSource(ints = {8, 13, 40, 100}) // 100: three threads take their own rows (ROWS_PER_THREAD)
+    @ValueSource(ints = {8, 13, 40, 100}) // 100: three threads take their own rows (PanelGemm.ROWS_PER_THREAD)
     void exactPathMatchesADoubleProduct(int batch) {
         Random rnd = new Random(100 + batch);
         TernaryTensor t = RandomTensors.ternary(rnd, new int[] {70, 300}, Grouping.parse("row"), false);
