@@ -42,8 +42,13 @@ final class RowSplit {
 
     private static void int8(PackedTernaryMatrix m, float[] x, int rows, float[] y, Parallel par) {
         int threads = par.threads();
+        boolean triples = m.codeLayout() == PackedTernaryMatrix.CodeLayout.TRIPLES;
+        if (!triples && rows >= TernaryMatmul.MIN_PANEL_BATCH) { // decoded panels, shared by the threads
+            TernaryMatmul.gemm(m, x, rows, y, par);
+            return;
+        }
         // TRIPLES rows go to the table product, which wants a few register blocks of vectors per thread
-        int least = m.codeLayout() == PackedTernaryMatrix.CodeLayout.TRIPLES ? MIN_TABLE_ROWS_PER_THREAD : MIN_ROWS_PER_THREAD;
+        int least = triples ? MIN_TABLE_ROWS_PER_THREAD : MIN_ROWS_PER_THREAD;
         if (threads < 2 || rows < least * threads || m.residentBytes() > MAX_SHARED_BYTES) {
             TernaryMatmul.gemm(m, x, rows, y, par);
             return;

@@ -129,19 +129,38 @@ final class QuantizedActivations {
     }
 
     /**
+     * The levels q of each of {@code batch} vectors of k values in x, as floats in x's order, into
+     * q (which must be zero where a vector is not finite: those are left alone), and each vector's
+     * scale (0 for an all-zero vector). Returns which vectors are finite.
+     */
+    static boolean[] levels(float[] x, int k, int batch, float[] q, float[] scale) {
+        boolean[] finite = new boolean[batch];
+        for (int b = 0; b < batch; b++) {
+            float max = maxAbs(x, b * k, k);
+            finite[b] = Float.isFinite(max);
+            if (!finite[b] || max == 0f) continue;
+            scale[b] = max / LEVELS;
+            float inv = LEVELS / max;
+            int i = 0, off = b * k;
+            for (int bound = F8.loopBound(k); i < bound; i += F8.length()) {
+                FloatVector v = FloatVector.fromArray(F8, x, off + i).mul(inv).add(128.5f);
+                ((FloatVector) ((IntVector) v.convertShape(VectorOperators.F2I, I8, 0)).sub(128).convertShape(VectorOperators.I2F, F8, 0)).intoArray(q, off + i);
+            }
+            for (; i < k; i++) q[off + i] = quantize(x[off + i], inv);
+        }
+        return finite;
+    }
+
+    /**
      * What the integer kernels see: each vector replaced by q·scale (same layout as x). Tests use
      * it as the input of a scalar reference, so the kernels are checked exactly on their own input.
      */
     static float[] roundTrip(float[] x, int k, int batch) {
-        float[] out = new float[batch * k];
+        float[] out = new float[batch * k], scale = new float[batch];
+        boolean[] finite = levels(x, k, batch, out, scale);
         for (int b = 0; b < batch; b++) {
-            float max = maxAbs(x, b * k, k);
-            if (!Float.isFinite(max) || max == 0f) {
-                System.arraycopy(x, b * k, out, b * k, k);
-                continue;
-            }
-            float scale = max / LEVELS, inv = LEVELS / max;
-            for (int i = 0; i < k; i++) out[b * k + i] = quantize(x[b * k + i], inv) * scale;
+            if (!finite[b]) System.arraycopy(x, b * k, out, b * k, k);
+            else for (int i = b * k; i < (b + 1) * k; i++) out[i] *= scale[b];
         }
         return out;
     }

@@ -10,6 +10,12 @@ package org.ternary4j.runtime.kernel;
 public final class TernaryMatmul {
     private TernaryMatmul() {}
 
+    /**
+     * Activation vectors from which both paths run a batch through decoded panels shared by all
+     * vectors (the int8 path of TRIPLES through its shared tables) instead of per-vector kernels.
+     */
+    public static final int MIN_PANEL_BATCH = DecodedGemm.MIN_BATCH;
+
     public static void gemv(PackedTernaryMatrix m, float[] x, float[] y, Parallel par) {
         gemm(m, x, 1, y, par);
     }
@@ -21,9 +27,15 @@ public final class TernaryMatmul {
     /** {@code wide}: whether whole chunks take the 512-bit kernel (tests run both on any machine). */
     static void gemm(PackedTernaryMatrix m, float[] x, int batch, float[] y, Parallel par, boolean wide) {
         check(m, x, batch, y);
-        if (wide && batch >= DecodedGemm.MIN_BATCH && m instanceof TriplesMatrix t && DecodedGemm.TRIPLES_PANELS) {
-            DecodedGemm.runInt8(t, x, batch, y, par);
-            return;
+        if (batch >= MIN_PANEL_BATCH) {
+            if (!(m instanceof TriplesMatrix)) {
+                DecodedGemm.runLevels(m, x, batch, y, par);
+                return;
+            }
+            if (wide && DecodedGemm.TRIPLES_PANELS) {
+                DecodedGemm.runInt8((TriplesMatrix) m, x, batch, y, par);
+                return;
+            }
         }
         QuantizedActivations a = QuantizedActivations.of(m.layout(), x, batch, wide);
         par.forRange(m.rows(), panelRows(m), m.int8Rows(a, y));

@@ -196,8 +196,8 @@ class TernaryConv2dTest {
     }
 
     /**
-     * The int8 conv as it was before the pixel path: one im2col row per output pixel, quantized and
-     * multiplied by the integer kernels ({@link TernaryMatmul#gemm}), plus the bias.
+     * The int8 conv through the per-vector kernels: one im2col row per output pixel, quantized and
+     * multiplied by the integer kernels ({@link TernaryMatmul#gemv}), plus the bias.
      */
     static float[] perPixelIntegerPath(TernaryTensor wt, float[] bias, float[] x, int n, int c, int h, int w, int kh, int kw, ConvGeometry g) {
         int o = wt.shape()[0], cg = c / g.groups(), og = o / g.groups(), oh = g.outH(h, kh), ow = g.outW(w, kw), k = cg * kh * kw, pixels = oh * ow;
@@ -214,7 +214,12 @@ class TernaryConv2dTest {
                     }
                 }
                 float[] out = new float[pixels * og];
-                TernaryMatmul.gemm(m, cols, pixels, out, Parallel.serial());
+                // one pixel at a time: many go through the float panel product of the levels, not the integer kernels
+                float[] one = new float[og];
+                for (int p = 0; p < pixels; p++) {
+                    TernaryMatmul.gemv(m, java.util.Arrays.copyOfRange(cols, p * k, (p + 1) * k), one, Parallel.serial());
+                    System.arraycopy(one, 0, out, p * og, og);
+                }
                 for (int r = 0; r < og; r++) for (int p = 0; p < pixels; p++) y[(b * o + gi * og + r) * pixels + p] = out[p * og + r] + bias[gi * og + r];
             }
         }
