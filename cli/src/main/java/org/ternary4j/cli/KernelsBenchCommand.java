@@ -59,11 +59,11 @@ final class KernelsBenchCommand implements Callable<Integer> {
     @Option(names = "--e2e-agreement", defaultValue = "1000", paramLabel = "N", description = "Images on which --e2e compares predictions (default ${DEFAULT-VALUE}).")
     int e2eAgreement;
 
-    @Option(names = "--real-models", description = {"Only the fetched real models end to end (PaddleOCR cls and rec, all-minilm-l6-v2 from",
+    @Option(names = "--real-models", description = {"Only the fetched real models end to end (PaddleOCR cls, rec and det, all-minilm-l6-v2 from",
             ".cache/models): runtime int8 and exact vs ONNX Runtime FP32, medians and ratios, bits per ternary weight."})
     boolean realModels;
 
-    @Option(names = "--real-model", split = ",", paramLabel = "NAME", description = "With --real-models: only these (ocr-cls, ocr-rec, minilm).")
+    @Option(names = "--real-model", split = ",", paramLabel = "NAME", description = "With --real-models: only these (ocr-cls, ocr-rec, ocr-det, minilm).")
     List<String> realModelNames;
 
     @Option(names = "--profile", description = "With --real-models: also the runtime's time per operator (fused layers under theirs).")

@@ -90,6 +90,8 @@ final class RunCommand implements Callable<Integer> {
 
     /** What the runtime's warm-up at load did (text output only: the JSON keeps its fields). */
     private String loadWarmUp;
+    /** Ternary weights of layers the runtime runs in float (ConvTranspose). */
+    private long floatTernary;
 
     @Override
     public Integer call() throws Exception {
@@ -110,6 +112,8 @@ final class RunCommand implements Callable<Integer> {
         try (org.ternary4j.formats.onnx.OnnxModel onnx = org.ternary4j.formats.onnx.OnnxModel.read(model);
              TernaryModel m = load(onnx, ternary, keptTensors, threads)) {
             packedBytes = m.packedWeightBytes();
+            floatTernary = m.floatTernaryWeights();
+            ternaryWeights -= floatTernary; // resident as floats, not in packedBytes
             loadWarmUp = m.warmUp();
             // --dim fixes symbolic sizes by name; random inputs give the others the size the runtime's warm-up ran the model on
             List<OrtModel.Input> declared = DeclaredInputs.of(onnx, dims);
@@ -213,6 +217,7 @@ final class RunCommand implements Callable<Integer> {
             o.put("activations", exact ? "float" : "int8");
             o.put("packedWeightBytes", packedBytes);
             o.put("residentBitsPerWeight", bits);
+            o.put("floatTernaryWeights", floatTernary);
             if (kept.weights() > 0) {
                 ObjectNode k = o.putObject("kept");
                 k.put("weights", kept.weights());
@@ -232,6 +237,7 @@ final class RunCommand implements Callable<Integer> {
             out.printf(Locale.ROOT, "%s: top-1 %s on %d examples; %.0f examples/s (batch %d, %d thread%s, %s activations)%n", model,
                     TaskAccuracy.percent(top1), n, perSecond, batch.size, threads, threads == 1 ? "" : "s", exact ? "float" : "int8");
             out.printf(Locale.ROOT, "packed ternary weights resident: %d bytes, %.3f bits/weight; %s%n", packedBytes, bits, loadWarmUp);
+            if (floatTernary > 0) out.printf(Locale.ROOT, "%d ternary weights of ConvTranspose layers run in float (dequantized at load; no packed kernel)%n", floatTernary);
             if (kept.weights() > 0) {
                 out.printf(Locale.ROOT, "kept layers: %d INT8 + %d FP16, %d weights at %.3f bits/weight in the file, dequantized to float at load%n",
                         kept.int8(), kept.fp16(), kept.weights(), kept.storedBits() / kept.weights());

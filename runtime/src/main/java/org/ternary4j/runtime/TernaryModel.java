@@ -95,6 +95,11 @@ public final class TernaryModel implements AutoCloseable {
         return graph.packedBytes();
     }
 
+    /** Ternary weights of layers without a packed kernel (ConvTranspose), dequantized at load and run in float: not in {@link #packedWeightBytes}. */
+    public long floatTernaryWeights() {
+        return graph.floatTernaryWeights();
+    }
+
     /** {@link #packedWeightBytes} as codes (with layout tables), scales and conv biases. */
     public WeightBytes packedWeightParts() {
         return graph.weightBytes();

@@ -98,4 +98,17 @@ class TernaryModelLoadTest {
         Files.write(f, m.toBuilder().setGraph(g).build().toByteArray());
         assertEquals("model uses operators the runtime does not support: Gelu, LSTM", refusal(f));
     }
+
+    @Test
+    void attributeValuesTheRuntimeLacksAreListedWithTheOperators() throws IOException {
+        Path f = model(weight(24), "r");
+        OnnxMl.ModelProto m = OnnxMl.ModelProto.parseFrom(Files.readAllBytes(f));
+        OnnxMl.GraphProto.Builder g = m.getGraph().toBuilder();
+        g.setNode(1, g.getNode(1).toBuilder().setOpType("Gelu"));
+        g.addNode(OnnxMl.NodeProto.newBuilder().setName("up").setOpType("Resize").addInput("y").addInput("").addInput("W").addOutput("z")
+                .addAttribute(OnnxMl.AttributeProto.newBuilder().setName("mode").setType(OnnxMl.AttributeProto.AttributeType.STRING)
+                        .setS(shade.com.google.protobuf.ByteString.copyFromUtf8("cubic"))));
+        Files.write(f, m.toBuilder().setGraph(g).build().toByteArray());
+        assertEquals("model uses operators the runtime does not support: Gelu, Resize mode 'cubic' (nearest and linear are supported)", refusal(f));
+    }
 }

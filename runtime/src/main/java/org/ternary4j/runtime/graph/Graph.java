@@ -18,6 +18,7 @@ import org.ternary4j.formats.onnx.OnnxModel;
 import org.ternary4j.formats.onnx.OnnxNode;
 import org.ternary4j.formats.onnx.OnnxTensor;
 import org.ternary4j.formats.onnx.ValueInfo;
+import org.ternary4j.formats.onnx.WeightLayout;
 import org.ternary4j.runtime.kernel.Buffers;
 import org.ternary4j.runtime.kernel.Parallel;
 import org.ternary4j.runtime.kernel.WeightBytes;
@@ -40,12 +41,15 @@ public final class Graph {
     private final List<String> outputs;
     private final int[] outputSlots;
     private final List<TernaryLayers> layers;
+    /** Ternary weights of layers that run in float (ConvTranspose), dequantized at load. */
+    private final long floatWeights;
     /** Per step, the computed values no later step reads (graph outputs never): their arrays may be reused ({@link Buffers}). */
     private final int[][] dying;
 
     private Graph(Step[] steps, Tensor[] template, List<String> inputs, int[] inputSlots, List<String> outputs, int[] outputSlots,
-                  List<TernaryLayers> layers) {
+                  List<TernaryLayers> layers, long floatWeights) {
         this.steps = steps;
+        this.floatWeights = floatWeights;
         this.template = template;
         this.inputs = inputs;
         this.inputSlots = inputSlots;
@@ -89,6 +93,7 @@ public final class Graph {
         Set<String> unsupported = new TreeSet<>();
         for (OnnxNode n : g.nodes()) {
             if (!n.standard() || !Operators.SUPPORTED.contains(n.opType())) unsupported.add(n.standard() ? n.opType() : n.domain() + "." + n.opType());
+            else if (Upsampling.unsupported(n) != null) unsupported.add(Upsampling.unsupported(n));
         }
         if (!unsupported.isEmpty()) throw new IOException(file + ": model uses operators the runtime does not support: " + String.join(", ", unsupported));
         long opset = model.opset("");
@@ -122,12 +127,19 @@ public final class Graph {
 
         Map<Integer, TernaryLayers> layers = new HashMap<>();
         Set<String> used = new HashSet<>();
+        long floatWeights = 0;
         Set<String> onePixel = OnePixel.values(g.nodes(), initializerShapes);
         for (int i = 0; i < g.nodes().size(); i++) {
             OnnxNode n = g.nodes().get(i);
             for (int j = 0; j < n.inputs().size(); j++) {
                 String in = n.inputs().get(j);
                 if (!ternary.containsKey(in)) continue;
+                if (j == 1 && n.opType().equals("ConvTranspose")) {
+                    constants.put(in, dequantizedConvTranspose(n, ternary.get(in), initializerShapes.get(in)));
+                    floatWeights += ternary.get(in).codes().length;
+                    used.add(in);
+                    continue;
+                }
                 if (j != 1 || !(n.opType().equals("Conv") || n.opType().equals("Gemm") || n.opType().equals("MatMul"))) {
                     throw new IllegalArgumentException("ternary weight '" + in + "' is input " + j + " of " + n.opType() + " node '" + n.label()
                             + "'; packed weights can only be the weight (input 1) of Conv, Gemm or MatMul");
@@ -148,7 +160,25 @@ public final class Graph {
         List<String> outputs = g.outputs().stream().map(ValueInfo::name).toList();
         Planner.Plan plan = Planner.plan(g, constants, layers, ternary.keySet(), outputs, opset);
         return new Graph(plan.steps(), plan.template(), List.copyOf(inputs), plan.slots(inputs), outputs, plan.slots(outputs),
-                List.copyOf(layers.values()));
+                List.copyOf(layers.values()), floatWeights);
+    }
+
+    /**
+     * A ternary ConvTranspose weight as the float initializer it replaces ([in, out/group, kh, kw]):
+     * the runtime has no packed transposed convolution, so such layers run in float.
+     */
+    private static Tensor dequantizedConvTranspose(OnnxNode n, TernaryTensor t, int[] onnxShape) {
+        int groups = (int) n.intAttr("group", 1);
+        int[] c = t.shape();
+        if (c.length != 4 || groups < 1 || c[0] % groups != 0) {
+            throw new IllegalArgumentException("ConvTranspose node '" + n.label() + "': ternary weight " + java.util.Arrays.toString(c) + " does not fit group " + groups);
+        }
+        int[] stored = {c[1] * groups, c[0] / groups, c[2], c[3]};
+        if (onnxShape != null && !java.util.Arrays.equals(onnxShape, stored)) {
+            throw new IllegalArgumentException("ConvTranspose node '" + n.label() + "': ternary tensor implies ONNX shape " + java.util.Arrays.toString(stored)
+                    + " but the model's initializer is " + java.util.Arrays.toString(onnxShape));
+        }
+        return new Tensor.F32(stored, new WeightLayout.ConvTransposeGrouped(groups).toStored(t.dequantize(), stored));
     }
 
     /** A stored tensor as the runtime holds it: float types as float32, integer types and BOOL as int64. */
@@ -167,6 +197,11 @@ public final class Graph {
         WeightBytes b = WeightBytes.NONE;
         for (TernaryLayers l : layers) b = b.plus(l.weightBytes());
         return b;
+    }
+
+    /** Ternary weights dequantized at load because their layer has no packed kernel (ConvTranspose): not in {@link #packedBytes}. */
+    public long floatTernaryWeights() {
+        return floatWeights;
     }
 
     /** Steps a run executes (fused nodes count once). */

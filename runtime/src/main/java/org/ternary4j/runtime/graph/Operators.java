@@ -14,7 +14,7 @@ final class Operators {
             "MaxPool", "AveragePool", "GlobalAveragePool", "BatchNormalization", "Flatten", "Reshape", "Transpose", "Concat", "Softmax",
             "Gather", "ReduceMean", "Pow", "Sqrt", "Shape", "Unsqueeze", "Squeeze", "Slice", "Constant", "Identity", "Dropout",
             "Cast", "Clip", "HardSigmoid", "HardSwish", "Neg", "Exp", "Abs", "Where", "Equal", "Less", "Greater", "Not", "Expand",
-            "ConstantOfShape");
+            "ConstantOfShape", "Resize", "ConvTranspose");
 
     /** Runs one node; {@code in} holds null for absent optional inputs. */
     static Tensor[] run(OnnxNode n, Tensor[] in, int opset) {
@@ -60,6 +60,8 @@ final class Operators {
             case "MatMul" -> one(NeuralOps.matMul(in[0], in[1]));
             case "Gemm" -> one(gemm(n, in));
             case "Conv" -> one(conv(n, in));
+            case "Resize" -> one(Upsampling.resize(n, in, opset));
+            case "ConvTranspose" -> one(Upsampling.convTranspose(n, in));
             default -> throw new IllegalArgumentException("operator " + op + " is not supported by the runtime");
         };
     }

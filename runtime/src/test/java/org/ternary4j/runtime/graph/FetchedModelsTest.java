@@ -27,11 +27,12 @@ import org.ternary4j.formats.onnx.OnnxTernaryTensor;
 import org.ternary4j.runtime.TernaryModel;
 
 /**
- * The three fetched real models (scripts/fetch-models.sh; skipped when absent), ternarized with
+ * The fetched real models (scripts/fetch-models.sh; skipped when absent), ternarized with
  * TNT per row, run from their packed weights and compared with ONNX Runtime on the dequantized
  * model, input by input: PaddleOCR's direction classifier (depthwise and grouped convs,
  * HardSigmoid, Clip, squeeze-excite), PP-OCRv4's recogniser (every time step's arg-max over 6625
- * characters; convs, an SVTR transformer block, LayerNorm by hand) and all-MiniLM-L6-v2 (int64
+ * characters; convs, an SVTR transformer block, LayerNorm by hand), its text detector (the
+ * probability map's pixels against the text threshold) and all-MiniLM-L6-v2 (int64
  * inputs, dynamic batch and sequence, a padding mask). The exact path must agree on every arg-max
  * and reach cosine ≥ 0.9999; the int8 path's agreement is printed and held to a looser bar.
  */
@@ -82,6 +83,24 @@ class FetchedModelsTest {
         // per-vector int8 activations lose much of this model (72/120 time steps, cosine 0.54 when written; see
         // paddleOcrRecognizerInt8DriftIsGradual: close top-2 logits, so single rounding changes move it by a few): a floor, not a goal
         assertTrue(a.int8Same() >= 0.5 * a.argmaxes(), "int8 arg-max agreement " + a.int8Same() + "/" + a.argmaxes());
+    }
+
+    /**
+     * PP-OCRv4's text detector (DBNet: Resize and ConvTranspose in its head, the last
+     * ConvTranspose kept in float, the first ternarized and dequantized at load), compared on its
+     * logits ({@link #logits}): every pixel of the exact path on the same side of the 0.3 text
+     * threshold as ONNX Runtime's, cosine ≥ 0.9999; the int8 path's agreement is printed and held to 95 %.
+     */
+    @Test
+    void paddleOcrDetector(@TempDir Path dir) throws Exception {
+        Random rnd = new Random(13);
+        List<Map<String, Tensor>> inputs = List.of(Map.of("x", textLike(rnd, 1, 96, 160)), Map.of("x", textLike(rnd, 1, 64, 224)));
+        Path model = MODELS.resolve("ch_PP-OCRv4_det_infer.onnx");
+        assumeTrue(Files.isRegularFile(model), "needs " + model + " (scripts/fetch-models.sh)");
+        Agreement a = compare(logits(model, dir.resolve("logits")), dir, inputs, 1);
+        assertEquals(a.argmaxes(), a.exactSame(), "exact: pixels on the same side of the threshold");
+        assertTrue(a.exactCosine() >= 0.9999, "exact cosine " + a.exactCosine());
+        assertTrue(a.int8Same() >= 0.95 * a.argmaxes(), "int8 pixel agreement " + a.int8Same() + "/" + a.argmaxes());
     }
 
     /**
@@ -160,6 +179,15 @@ class FetchedModelsTest {
     private static Agreement compare(String file, Path dir, List<Map<String, Tensor>> inputs, int width, boolean halfScales) throws Exception {
         Path model = MODELS.resolve(file);
         assumeTrue(Files.isRegularFile(model), "needs " + model + " (scripts/fetch-models.sh)");
+        return compare(model, dir, inputs, width, halfScales);
+    }
+
+    private static Agreement compare(Path model, Path dir, List<Map<String, Tensor>> inputs, int width) throws Exception {
+        return compare(model, dir, inputs, width, false);
+    }
+
+    private static Agreement compare(Path model, Path dir, List<Map<String, Tensor>> inputs, int width, boolean halfScales) throws Exception {
+        String file = model.getFileName().toString();
         Files.createDirectories(dir);
         Path out = dir.resolve(file);
         OnnxResult r = OnnxTernarizer.run(model, out, OnnxOptions.of(Projections.parse("tnt"), Grouping.parse("row")).withHalfScales(halfScales));
@@ -183,9 +211,9 @@ class FetchedModelsTest {
                 float[] o = want.floats(), ef = e.floats(), qf = q.floats();
                 for (int i = 0; i < o.length; i += width) {
                     argmaxes++;
-                    int best = argmax(o, i, width);
-                    if (argmax(ef, i, width) == best) exactSame++;
-                    if (argmax(qf, i, width) == best) int8Same++;
+                    int best = decision(o, i, width);
+                    if (decision(ef, i, width) == best) exactSame++;
+                    if (decision(qf, i, width) == best) int8Same++;
                 }
                 exactCos = Math.min(exactCos, cosine(o, ef));
                 int8Cos = Math.min(int8Cos, cosine(o, qf));
@@ -196,19 +224,46 @@ class FetchedModelsTest {
         return a;
     }
 
-    /** PaddleOCR-normalized [n, 3, 48, w] images in [−1, 1]: dark strokes (boxes of random size) on a light, slightly noisy background. */
+    /**
+     * A copy of the model (in folder dir) whose output is the input of its final Sigmoid: the
+     * ternarized detector's probabilities are about 1e-10 everywhere, which ONNX Runtime's Sigmoid
+     * flushes to 0, so only the logits compare.
+     */
+    private static Path logits(Path model, Path dir) throws Exception {
+        ai.onnx.proto.OnnxMl.ModelProto m = ai.onnx.proto.OnnxMl.ModelProto.parseFrom(Files.readAllBytes(model));
+        ai.onnx.proto.OnnxMl.GraphProto g = m.getGraph();
+        String out = g.getOutput(0).getName();
+        ai.onnx.proto.OnnxMl.NodeProto last = g.getNodeList().stream().filter(n -> n.getOutputList().contains(out)).findFirst().orElseThrow();
+        assertEquals("Sigmoid", last.getOpType());
+        ai.onnx.proto.OnnxMl.GraphProto.Builder b = g.toBuilder();
+        b.removeNode(g.getNodeList().indexOf(last));
+        b.setOutput(0, g.getOutput(0).toBuilder().setName(last.getInput(0)));
+        Files.createDirectories(dir);
+        Path f = dir.resolve(model.getFileName());
+        Files.write(f, m.toBuilder().setGraph(b).build().toByteArray());
+        return f;
+    }
+
+    /** PaddleOCR-normalized [n, 3, 48, w] text lines in [−1, 1]: dark strokes (boxes of random size) on a light, slightly noisy background. */
     private static Tensor textLike(Random rnd, int n, int w) {
-        float[] x = new float[n * 3 * 48 * w];
+        return textLike(rnd, n, 48, w);
+    }
+
+    /** As above, h rows high: a line of strokes every 48 rows. */
+    private static Tensor textLike(Random rnd, int n, int h, int w) {
+        float[] x = new float[n * 3 * h * w];
         for (int b = 0; b < n; b++) {
-            float[] gray = new float[48 * w];
+            float[] gray = new float[h * w];
             for (int i = 0; i < gray.length; i++) gray[i] = 0.9f + 0.05f * (float) rnd.nextGaussian();
-            for (int s = 0; s < w / 6; s++) {
-                int x0 = rnd.nextInt(w - 4), y0 = 8 + rnd.nextInt(24), bw = 1 + rnd.nextInt(4), bh = 2 + rnd.nextInt(14);
-                for (int yy = y0; yy < Math.min(48, y0 + bh); yy++) for (int xx = x0; xx < Math.min(w, x0 + bw); xx++) gray[yy * w + xx] = 0.1f;
+            for (int line = 0; line + 40 <= h; line += 48) {
+                for (int s = 0; s < w / 6; s++) {
+                    int x0 = rnd.nextInt(w - 4), y0 = line + 8 + rnd.nextInt(24), bw = 1 + rnd.nextInt(4), bh = 2 + rnd.nextInt(14);
+                    for (int yy = y0; yy < Math.min(h, y0 + bh); yy++) for (int xx = x0; xx < Math.min(w, x0 + bw); xx++) gray[yy * w + xx] = 0.1f;
+                }
             }
             for (int c = 0; c < 3; c++) for (int i = 0; i < gray.length; i++) x[(b * 3 + c) * gray.length + i] = (gray[i] - 0.5f) / 0.5f;
         }
-        return new Tensor.F32(new int[] {n, 3, 48, w}, x);
+        return new Tensor.F32(new int[] {n, 3, h, w}, x);
     }
 
     /** BERT-style token ids ([CLS] … [SEP]) for n sequences of length len, the first {@code used} tokens unmasked in the last sequence. */
@@ -228,6 +283,14 @@ class FetchedModelsTest {
         m.put("token_type_ids", new Tensor.I64(new int[] {n, len}, types));
         return m;
     }
+
+    /** The arg-max of v[from, from + n), or for n = 1 (a map of logits) whether the value passes DBNet's text threshold. */
+    private static int decision(float[] v, int from, int n) {
+        return n == 1 ? (v[from] > DB_LOGIT ? 1 : 0) : argmax(v, from, n);
+    }
+
+    /** PaddleOCR's det_db_thresh 0.3 as a logit, log(0.3 / 0.7): a pixel of the detector's map is text above it. */
+    private static final float DB_LOGIT = (float) Math.log(0.3 / 0.7);
 
     private static int argmax(float[] v, int from, int n) {
         int best = from;

@@ -108,6 +108,30 @@ class OperatorsTest {
         c.add(new Case("Pow-2", 13, new int[] {2, 3, 37}, null, List.of(node("Pow", new String[] {"a", "two"}, y)), List.of(Onnx.floats("two", new int[] {}, new float[] {2f})), false));
         c.add(new Case("MatMul-const", 13, new int[] {2, 3, 5}, null, List.of(node("MatMul", new String[] {"a", "w"}, y)), List.of(Onnx.floats("w", new int[] {5, 19}, gauss(rnd, 95))), false));
         c.add(new Case("MatMul-attention", 13, new int[] {2, 4, 9, 8}, new int[] {2, 4, 8, 21}, List.of(node("MatMul", ab, y)), List.of(), false));
+        // the upsampling of detection heads (PP-OCRv4's DBNet: nearest, asymmetric, floor, ×2; ConvTranspose 2×2 stride 2)
+        int[] map = {1, 3, 5, 4};
+        String[] rs = {"a", "", "sc"};
+        OnnxMl.TensorProto x2 = Onnx.floats("sc", new int[] {4}, new float[] {1, 1, 2, 2});
+        c.add(new Case("Resize-nearest-det", 13, map, null, List.of(node("Resize", rs, y, s("mode", "nearest"), s("coordinate_transformation_mode", "asymmetric"), s("nearest_mode", "floor"))), List.of(x2), false));
+        c.add(new Case("Resize-nearest-default", 13, map, null, List.of(node("Resize", rs, y)), List.of(Onnx.floats("sc", new int[] {4}, new float[] {1, 1, 1.5f, 0.5f})), false));
+        c.add(new Case("Resize-nearest-ceil", 13, map, null, List.of(node("Resize", rs, y, s("nearest_mode", "ceil"))),
+                List.of(Onnx.floats("sc", new int[] {4}, new float[] {1, 1, 2.5f, 1.75f})), false));
+        c.add(new Case("Resize-nearest-prefer-ceil-align", 13, map, null, List.of(node("Resize", new String[] {"a", "", "", "sz"}, y, s("coordinate_transformation_mode", "align_corners"), s("nearest_mode", "round_prefer_ceil"))),
+                List.of(longs("sz", new int[] {4}, 2, 3, 9, 7)), false));
+        c.add(new Case("Resize-linear-half-pixel", 13, map, null, List.of(node("Resize", rs, y, s("mode", "linear"))), List.of(Onnx.floats("sc", new int[] {4}, new float[] {1, 1, 2, 3})), false));
+        c.add(new Case("Resize-linear-down-pytorch", 13, map, null, List.of(node("Resize", rs, y, s("mode", "linear"), s("coordinate_transformation_mode", "pytorch_half_pixel"))),
+                List.of(Onnx.floats("sc", new int[] {4}, new float[] {1, 1, 0.6f, 0.5f})), false));
+        c.add(new Case("Resize-linear-align-sizes", 13, map, null, List.of(node("Resize", new String[] {"a", "", "", "sz"}, y, s("mode", "linear"), s("coordinate_transformation_mode", "align_corners"))),
+                List.of(longs("sz", new int[] {4}, 1, 3, 8, 1)), false));
+        c.add(new Case("Resize-linear-asymmetric-3d", 13, new int[] {2, 5, 6}, null, List.of(node("Resize", rs, y, s("mode", "linear"), s("coordinate_transformation_mode", "asymmetric"))),
+                List.of(Onnx.floats("sc", new int[] {3}, new float[] {1, 2, 1.5f})), false));
+        c.add(new Case("Resize-10", 10, map, null, List.of(node("Resize", new String[] {"a", "sc"}, y)), List.of(x2), false));
+        c.add(new Case("ConvTranspose-det", 13, new int[] {1, 4, 5, 6}, null, List.of(node("ConvTranspose", new String[] {"a", "w", "bias"}, y, ints("kernel_shape", 2, 2), ints("strides", 2, 2))),
+                List.of(Onnx.floats("w", new int[] {4, 3, 2, 2}, gauss(rnd, 48)), vec("bias", 3, rnd)), false));
+        c.add(new Case("ConvTranspose-padded-grouped", 13, new int[] {2, 4, 5, 4}, null, List.of(node("ConvTranspose", new String[] {"a", "w"}, y, ints("strides", 2, 3), ints("pads", 1, 0, 2, 1),
+                ints("output_padding", 1, 2), ints("dilations", 1, 2), i("group", 2))), List.of(Onnx.floats("w", new int[] {4, 3, 3, 3}, gauss(rnd, 108))), false));
+        c.add(new Case("ConvTranspose-valid", 13, new int[] {1, 2, 4, 4}, null, List.of(node("ConvTranspose", new String[] {"a", "w"}, y, s("auto_pad", "VALID"))),
+                List.of(Onnx.floats("w", new int[] {2, 5, 3, 2}, gauss(rnd, 60))), false));
         // a transformer-style chain: LayerNorm by hand, then GELU with Erf, with shape arithmetic
         c.add(new Case("layernorm-gelu", 13, s234, null, List.of(
                 node("ReduceMean", a, new String[] {"mu"}, ints("axes", -1)),
@@ -151,6 +175,38 @@ class OperatorsTest {
             }
             float[] ev = expected.floats(), gv = got.floats();
             for (int k = 0; k < ev.length; k++) assertEquals(ev[k], gv[k], 2e-5 * (1 + Math.abs(ev[k])), "element " + k);
+        }
+    }
+
+    /**
+     * A packed ternary ConvTranspose weight (canonical [out, in/group, kh, kw]) runs as the float
+     * initializer ONNX Runtime gets: each stored element [in, out/group, kh, kw] written here by
+     * hand from the codes and the output channel's scale.
+     */
+    @org.junit.jupiter.api.Test
+    void aTernaryConvTransposeWeightRunsAsItsDequantizedInitializer() throws Exception {
+        Random rnd = new Random(9);
+        int groups = 2, in = 4, outPer = 3, k = 2, out = outPer * groups, inPer = in / groups;
+        byte[] codes = new byte[out * inPer * k * k];
+        for (int j = 0; j < codes.length; j++) codes[j] = (byte) (rnd.nextInt(3) - 1);
+        float[] scale = new float[out];
+        for (int o = 0; o < out; o++) scale[o] = 0.5f + o;
+        org.ternary4j.core.TernaryTensor t = new org.ternary4j.core.TernaryTensor(new int[] {out, inPer, k, k}, new org.ternary4j.core.grouping.Grouping.Row(), "test", codes, scale, null);
+        float[] stored = new float[codes.length];
+        for (int g = 0; g < groups; g++) for (int i = 0; i < inPer; i++) for (int o = 0; o < outPer; o++) for (int p = 0; p < k * k; p++) {
+            int oc = g * outPer + o;
+            stored[(((g * inPer + i) * outPer + o) * k * k) + p] = codes[(oc * inPer + i) * k * k + p] * scale[oc];
+        }
+        OnnxMl.ModelProto model = Onnx.model(13, new String[] {"a"}, new String[] {"y"},
+                List.of(node("ConvTranspose", new String[] {"a", "w"}, new String[] {"y"}, ints("strides", 2, 2), i("group", groups))),
+                List.of(Onnx.floats("w", new int[] {in, outPer, k, k}, stored)));
+        Map<String, Tensor> x = Map.of("a", input(new int[] {1, in, 3, 5}, rnd, false));
+        float[] expected = Onnx.ort(model, x).get("y").floats();
+        try (TernaryModel m = TernaryModel.load(Onnx.read(model), Map.of("w", t), TernaryModel.Options.defaults())) {
+            assertEquals(codes.length, m.floatTernaryWeights(), "run in float, not packed");
+            assertEquals(0, m.packedWeightBytes());
+            float[] got = m.run(x).get("y").floats();
+            for (int j = 0; j < expected.length; j++) assertEquals(expected[j], got[j], 2e-5 * (1 + Math.abs(expected[j])), "element " + j);
         }
     }
 
