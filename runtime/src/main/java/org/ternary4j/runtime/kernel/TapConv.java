@@ -135,14 +135,25 @@ public final class TapConv {
                         long at = (long) (kx * copy + ci * plane + v) * Float.BYTES;
                         int src = first + ci * h * w + v + shift;
                         for (int row = 0; row < paddedH; row++, at += (long) pitch * Float.BYTES) {
-                            int iy = row - geo.padTop();
-                            FloatVector value = iy < 0 || iy >= h ? zero : FloatVector.fromArray(F, x, src + iy * w, m);
+                            int iy = row - geo.padTop(), from = src + iy * w;
+                            FloatVector value = iy < 0 || iy >= h ? zero : from >= 0 && from <= x.length - L ? FloatVector.fromArray(F, x, from, m) : edge(x, from, m);
                             value.intoMemorySegment(d, at, ORDER);
                         }
                     }
                 }
             }
         }
+    }
+
+    /**
+     * The masked load of a vector that starts before x or runs past its end (the first or last
+     * row of a plane), lane by lane: the Vector API's own masked load checks such a vector lane
+     * by lane through a slow path, which took 7 % of PP-OCRv4's detector.
+     */
+    private static FloatVector edge(float[] x, int from, VectorMask<Float> m) {
+        float[] lanes = new float[L];
+        for (int i = 0; i < L; i++) if (m.laneIsSet(i)) lanes[i] = x[from + i];
+        return FloatVector.fromArray(F, lanes, 0);
     }
 
     /**
