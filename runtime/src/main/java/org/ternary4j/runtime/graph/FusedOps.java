@@ -74,14 +74,19 @@ final class FusedOps {
             float[] a = in[0].floats(), y = Buffers.floats(a.length);
             int chunks = (a.length + CHUNK - 1) / CHUNK;
             split(par, chunks, 30 * CHUNK).forEachPart(chunks, 1, (from, to) -> {
-                int end = Math.min(a.length, to * CHUNK), i = from * CHUNK;
-                for (int bound = from * CHUNK + F.loopBound(end - from * CHUNK); i < bound; i += F.length()) {
+                int start = from * CHUNK, end = Math.min(a.length, to * CHUNK), bound = start + F.loopBound(end - start);
+                // y holds x / √2, then erf of it, then the GELU: each pass one loop of whole vectors
+                for (int i = start; i < bound; i += F.length()) FloatVector.fromArray(F, a, i).div(root).intoArray(y, i);
+                VectorOps.erf(y, y, start, bound);
+                for (int i = start; i < bound; i += F.length()) {
                     FloatVector x = FloatVector.fromArray(F, a, i);
-                    x.mul(VectorOps.erf(x.div(root)).add(1f)).mul(half).intoArray(y, i);
+                    x.mul(FloatVector.fromArray(F, y, i).add(1f)).mul(half).intoArray(y, i);
                 }
-                for (; i < end; i++) {
-                    float e = VectorOps.erf(FloatVector.broadcast(F, a[i] / root)).lane(0);
-                    y[i] = a[i] * (e + 1f) * half;
+                if (bound < end) { // the last few, as lanes of one vector
+                    float[] e = new float[F.length()];
+                    for (int i = bound; i < end; i++) e[i - bound] = a[i] / root;
+                    VectorOps.erf(e, e, 0, e.length);
+                    for (int i = bound; i < end; i++) y[i] = a[i] * (e[i - bound] + 1f) * half;
                 }
             });
             return new Tensor[] {new Tensor.F32(in[0].shape(), y)};

@@ -150,10 +150,30 @@ final class VectorOps {
 
     static float[] unary(Unary op, float[] x) {
         float[] o = new float[x.length];
-        int i = 0, bound = F.loopBound(x.length);
-        for (; i < bound; i += F.length()) vector(op, FloatVector.fromArray(F, x, i)).intoArray(o, i);
-        for (; i < x.length; i++) o[i] = vector(op, FloatVector.broadcast(F, x[i])).lane(0);
+        int bound = F.loopBound(x.length);
+        switch (op) {
+            case EXP -> exp(x, o, 0, bound);
+            case ERF -> erf(x, o, 0, bound);
+            case SIGMOID -> sigmoid(x, o, 0, bound);
+            default -> {
+                for (int i = 0; i < bound; i += F.length()) vector(op, FloatVector.fromArray(F, x, i)).intoArray(o, i);
+            }
+        }
+        if (bound < x.length) tail(op, x, o, bound);
         return o;
+    }
+
+    /** The last x.length − from elements (fewer than a vector) as lanes of one padded vector: the same operations as the loop's. */
+    private static void tail(Unary op, float[] x, float[] o, int from) {
+        float[] in = new float[F.length()], out = new float[F.length()];
+        System.arraycopy(x, from, in, 0, x.length - from);
+        switch (op) {
+            case EXP -> exp(in, out, 0, in.length);
+            case ERF -> erf(in, out, 0, in.length);
+            case SIGMOID -> sigmoid(in, out, 0, in.length);
+            default -> vector(op, FloatVector.fromArray(F, in, 0)).intoArray(out, 0);
+        }
+        System.arraycopy(out, 0, o, from, x.length - from);
     }
 
     private static final FloatVector ONE = FloatVector.broadcast(F, 1f);
@@ -162,55 +182,90 @@ final class VectorOps {
         return switch (op) {
             case SQRT -> v.lanewise(VectorOperators.SQRT);
             case RELU -> v.max(0f);
-            case SIGMOID -> ONE.div(ONE.add(exp(v.neg())));
             case TANH -> v.lanewise(VectorOperators.TANH);
-            case ERF -> erf(v);
-            case EXP -> exp(v);
             case NEG -> v.neg();
             case ABS -> v.abs();
+            case SIGMOID, ERF, EXP -> throw new IllegalArgumentException(op + " runs as an array kernel");
         };
     }
 
+    /*
+     * exp, erf and sigmoid are array kernels, each loop holding its vectors from load to store:
+     * as methods on a FloatVector they were too large for C2 to inline into their callers
+     * ("already compiled into a medium method"), and a vector that crosses a call C2 does not
+     * inline is boxed: GELU through erf(FloatVector) took about 2 ns per element, e^x 1.4.
+     * Each works on whole vectors in [from, to); o may be x.
+     */
+
     /**
-     * e^x from IEEE adds, multiplies and FMAs only (Cody–Waite reduction by ln 2, Cephes' degree-5
+     * o = e^x from IEEE adds, multiplies and FMAs only (Cody–Waite reduction by ln 2, Cephes' degree-5
      * polynomial, about 1 ulp), so every run gives the same bits. The Vector API's own EXP does
      * not: C2's intrinsic and the interpreted fallback differ in the last bit, so a softmax gave
      * other bits once its method was compiled (a two-thread run after a one-thread run differed).
      */
-    static FloatVector exp(FloatVector x) {
-        FloatVector c = x.max(-87.33654f).min(88.72283f);
-        // n = round(c / ln 2) by the 1.5·2^23 trick, at most 127 so that 2^n is a finite float
-        FloatVector n = c.fma(1.44269504f, 12582912f).sub(12582912f).min(127f);
-        FloatVector r = n.fma(FloatVector.broadcast(F, -0.693359375f), c);
-        r = n.fma(FloatVector.broadcast(F, 2.12194440e-4f), r);
-        FloatVector p = r.fma(1.9875691500e-4f, 1.3981999507e-3f);
-        p = p.fma(r, FloatVector.broadcast(F, 8.3334519073e-3f));
-        p = p.fma(r, FloatVector.broadcast(F, 4.1665795894e-2f));
-        p = p.fma(r, FloatVector.broadcast(F, 1.6666665459e-1f));
-        p = p.fma(r, FloatVector.broadcast(F, 5.0000001201e-1f));
-        FloatVector y = p.mul(r.mul(r)).add(r).add(1f);
-        IntVector bits = ((IntVector) n.convert(VectorOperators.F2I, 0)).add(127).lanewise(VectorOperators.LSHL, 23);
-        y = y.mul(bits.reinterpretAsFloats());
-        y = y.blend(0f, x.compare(VectorOperators.LT, -87.33654f));
-        return y.blend(Float.POSITIVE_INFINITY, x.compare(VectorOperators.GT, 88.72283f));
+    static void exp(float[] x, float[] o, int from, int to) {
+        FloatVector lnHi = FloatVector.broadcast(F, -0.693359375f), lnLo = FloatVector.broadcast(F, 2.12194440e-4f);
+        for (int i = from; i < to; i += F.length()) {
+            FloatVector v = FloatVector.fromArray(F, x, i);
+            FloatVector c = v.max(-87.33654f).min(88.72283f);
+            // n = round(c / ln 2) by the 1.5·2^23 trick, at most 127 so that 2^n is a finite float
+            FloatVector n = c.fma(1.44269504f, 12582912f).sub(12582912f).min(127f);
+            FloatVector r = n.fma(lnHi, c);
+            r = n.fma(lnLo, r);
+            FloatVector p = r.fma(1.9875691500e-4f, 1.3981999507e-3f);
+            p = p.fma(r, FloatVector.broadcast(F, 8.3334519073e-3f));
+            p = p.fma(r, FloatVector.broadcast(F, 4.1665795894e-2f));
+            p = p.fma(r, FloatVector.broadcast(F, 1.6666665459e-1f));
+            p = p.fma(r, FloatVector.broadcast(F, 5.0000001201e-1f));
+            FloatVector y = p.mul(r.mul(r)).add(r).add(1f);
+            // 2^n's bits, (n + 127) << 23, read off the float n + 127 + 1.5·2^23 (an exact integer
+            // below 2^24): C2 does not intrinsify the 512-bit F2I convert, whose fallback made e^x 5× slower
+            IntVector bits = n.add(12583039f).reinterpretAsInts().sub(0x4B400000).lanewise(VectorOperators.LSHL, 23);
+            y = y.mul(bits.reinterpretAsFloats());
+            y = y.blend(0f, v.compare(VectorOperators.LT, -87.33654f));
+            y.blend(Float.POSITIVE_INFINITY, v.compare(VectorOperators.GT, 88.72283f)).intoArray(o, i);
+        }
     }
 
-    /** erf from the erfc Chebyshev fit of {@link Elementwise#erf} in float: |error| ≈ 2e-7. */
-    static FloatVector erf(FloatVector x) {
-        FloatVector z = x.abs();
-        FloatVector t = ONE.div(z.mul(0.5f).add(1f));
-        FloatVector p = t.mul(0.17087277f).add(-0.82215223f);
-        p = t.mul(p).add(1.48851587f);
-        p = t.mul(p).add(-1.13520398f);
-        p = t.mul(p).add(0.27886807f);
-        p = t.mul(p).add(-0.18628806f);
-        p = t.mul(p).add(0.09678418f);
-        p = t.mul(p).add(0.37409196f);
-        p = t.mul(p).add(1.00002368f);
-        p = t.mul(p).add(-1.26551223f);
-        FloatVector r = t.mul(exp(z.mul(z).neg().add(p)));
-        FloatVector pos = ONE.sub(r);
-        return pos.blend(r.sub(1f), x.compare(VectorOperators.LT, 0f));
+    /**
+     * o = erf(x) from the erfc Chebyshev fit of {@link Elementwise#erf} in float (|error| ≈ 2e-7):
+     * t and the exponent of each element first, then {@link #exp} over the exponents, then the
+     * sign; the passes go a chunk at a time through a scratch buffer that stays in L1.
+     */
+    static void erf(float[] x, float[] o, int from, int to) {
+        float[] t = new float[Math.min(ERF_CHUNK, to - from)], e = new float[t.length];
+        for (int c0 = from; c0 < to; c0 += ERF_CHUNK) {
+            int n = Math.min(ERF_CHUNK, to - c0);
+            for (int i = 0; i < n; i += F.length()) {
+                FloatVector z = FloatVector.fromArray(F, x, c0 + i).abs();
+                FloatVector ti = ONE.div(z.mul(0.5f).add(1f));
+                FloatVector p = ti.mul(0.17087277f).add(-0.82215223f);
+                p = ti.mul(p).add(1.48851587f);
+                p = ti.mul(p).add(-1.13520398f);
+                p = ti.mul(p).add(0.27886807f);
+                p = ti.mul(p).add(-0.18628806f);
+                p = ti.mul(p).add(0.09678418f);
+                p = ti.mul(p).add(0.37409196f);
+                p = ti.mul(p).add(1.00002368f);
+                p = ti.mul(p).add(-1.26551223f);
+                ti.intoArray(t, i);
+                z.mul(z).neg().add(p).intoArray(e, i);
+            }
+            exp(e, e, 0, n);
+            for (int i = 0; i < n; i += F.length()) {
+                FloatVector v = FloatVector.fromArray(F, x, c0 + i), r = FloatVector.fromArray(F, t, i).mul(FloatVector.fromArray(F, e, i));
+                ONE.sub(r).blend(r.sub(1f), v.compare(VectorOperators.LT, 0f)).intoArray(o, c0 + i);
+            }
+        }
+    }
+
+    private static final int ERF_CHUNK = 1024;
+
+    /** o = 1 / (1 + e^−x). */
+    static void sigmoid(float[] x, float[] o, int from, int to) {
+        for (int i = from; i < to; i += F.length()) FloatVector.fromArray(F, x, i).neg().intoArray(o, i);
+        exp(o, o, from, to);
+        for (int i = from; i < to; i += F.length()) ONE.div(ONE.add(FloatVector.fromArray(F, o, i))).intoArray(o, i);
     }
 
     /** Clip to [lo, hi]; NaN stays NaN (as the comparisons of the reference keep it). */
@@ -253,11 +308,9 @@ final class VectorOps {
         float max = vm.reduceLanes(VectorOperators.MAX);
         for (; i < len; i++) max = Math.max(max, x[base + i]);
         FloatVector vmax = FloatVector.broadcast(F, max), vs = FloatVector.zero(F);
-        for (i = 0; i < bound; i += F.length()) {
-            FloatVector e = exp(FloatVector.fromArray(F, x, base + i).sub(vmax));
-            e.intoArray(o, base + i);
-            vs = vs.add(e);
-        }
+        for (i = 0; i < bound; i += F.length()) FloatVector.fromArray(F, x, base + i).sub(vmax).intoArray(o, base + i);
+        exp(o, o, base, base + bound);
+        for (i = 0; i < bound; i += F.length()) vs = vs.add(FloatVector.fromArray(F, o, base + i));
         float sum = Fp32Matrix.sum(vs); // index order: reduceLanes(ADD) on floats changes order once compiled
         for (; i < len; i++) sum += o[base + i] = (float) Math.exp(x[base + i] - max);
         float inv = 1f / sum;
