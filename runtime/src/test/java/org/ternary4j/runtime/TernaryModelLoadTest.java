@@ -90,25 +90,26 @@ class TernaryModelLoadTest {
 
     @Test
     void unsupportedOperatorsAreListedTogether() throws IOException {
-        Path f = model(weight(24), "r");
-        OnnxMl.ModelProto m = OnnxMl.ModelProto.parseFrom(Files.readAllBytes(f));
-        OnnxMl.GraphProto.Builder g = m.getGraph().toBuilder();
-        g.setNode(1, g.getNode(1).toBuilder().setOpType("Gelu"));
-        g.addNode(OnnxMl.NodeProto.newBuilder().setName("lstm").setOpType("LSTM").addInput("y").addOutput("z"));
-        Files.write(f, m.toBuilder().setGraph(g).build().toByteArray());
+        Path f = withGeluAnd(OnnxMl.NodeProto.newBuilder().setName("lstm").setOpType("LSTM").addInput("y").addOutput("z"));
         assertEquals("model uses operators the runtime does not support: Gelu, LSTM", refusal(f));
     }
 
     @Test
     void attributeValuesTheRuntimeLacksAreListedWithTheOperators() throws IOException {
+        Path f = withGeluAnd(OnnxMl.NodeProto.newBuilder().setName("up").setOpType("Resize").addInput("y").addInput("").addInput("W").addOutput("z")
+                .addAttribute(OnnxMl.AttributeProto.newBuilder().setName("mode").setType(OnnxMl.AttributeProto.AttributeType.STRING)
+                        .setS(shade.com.google.protobuf.ByteString.copyFromUtf8("cubic"))));
+        assertEquals("model uses operators the runtime does not support: Gelu, Resize mode 'cubic' (nearest and linear are supported)", refusal(f));
+    }
+
+    /** The valid model with its Relu turned into a Gelu (an operator no runtime here has) and {@code extra} appended. */
+    private Path withGeluAnd(OnnxMl.NodeProto.Builder extra) throws IOException {
         Path f = model(weight(24), "r");
         OnnxMl.ModelProto m = OnnxMl.ModelProto.parseFrom(Files.readAllBytes(f));
         OnnxMl.GraphProto.Builder g = m.getGraph().toBuilder();
         g.setNode(1, g.getNode(1).toBuilder().setOpType("Gelu"));
-        g.addNode(OnnxMl.NodeProto.newBuilder().setName("up").setOpType("Resize").addInput("y").addInput("").addInput("W").addOutput("z")
-                .addAttribute(OnnxMl.AttributeProto.newBuilder().setName("mode").setType(OnnxMl.AttributeProto.AttributeType.STRING)
-                        .setS(shade.com.google.protobuf.ByteString.copyFromUtf8("cubic"))));
+        g.addNode(extra);
         Files.write(f, m.toBuilder().setGraph(g).build().toByteArray());
-        assertEquals("model uses operators the runtime does not support: Gelu, Resize mode 'cubic' (nearest and linear are supported)", refusal(f));
+        return f;
     }
 }
