@@ -43,8 +43,9 @@ final class Upsampling {
 
     /**
      * Resize: output sizes from {@code sizes} or floor(input · scales); every axis resized on its
-     * own (nearest picks a source index, linear blends two neighbours; n-linear is the product of
-     * the per-axis weights, so axis after axis gives it up to float rounding). Before opset 11 the
+     * own, the last first (nearest picks a source index, with vector gathers along the last axis;
+     * linear blends two neighbours; n-linear is the product of the per-axis weights, so axis after
+     * axis gives it up to float rounding). Before opset 11 the
      * inputs are (X, scales) and the mapping is asymmetric.
      */
     static Tensor resize(OnnxNode n, Tensor[] in, int opset) {
@@ -62,7 +63,8 @@ final class Upsampling {
         String rounding = opset < 11 ? "floor" : n.stringAttr("nearest_mode", "round_prefer_floor");
         int[] shape = x.shape().clone();
         float[] v = x.floats();
-        for (int axis = 0; axis < r; axis++) {
+        // the last axis first: its per-element pass then runs before the others have multiplied the elements
+        for (int axis = r - 1; axis >= 0; axis--) {
             int len = shape[axis];
             long out = sizes != null ? sizes[axis] : (long) (scales[axis] * len);
             if (out < 0 || out > Integer.MAX_VALUE) throw new IllegalArgumentException("Resize node '" + n.label() + "': output size " + out + " on axis " + axis);
@@ -108,9 +110,13 @@ final class Upsampling {
             for (int d = axis + 1; d < shape.length; d++) inner *= shape[d];
             float[] y = new float[Math.multiplyExact(Math.multiplyExact(outer, out), inner)];
             if (inner == 1) { // the last axis: one gather (and blend) per element, not a copy call each
-                for (int o = 0, t = 0; o < outer; o++) {
-                    int row = o * len;
-                    for (int j = 0; j < out; j++, t++) y[t] = w[j] == 0f ? x[row + lo[j]] : (1f - w[j]) * x[row + lo[j]] + w[j] * x[row + hi[j]];
+                boolean nearest = true;
+                for (float f : w) nearest &= f == 0f;
+                int bound = nearest ? F.loopBound(out) : 0;
+                for (int o = 0, t = 0; o < outer; o++, t += out) {
+                    int row = o * len, j = 0;
+                    for (; j < bound; j += F.length()) FloatVector.fromArray(F, x, row, lo, j).intoArray(y, t + j);
+                    for (; j < out; j++) y[t + j] = w[j] == 0f ? x[row + lo[j]] : (1f - w[j]) * x[row + lo[j]] + w[j] * x[row + hi[j]];
                 }
                 return y;
             }

@@ -113,6 +113,8 @@ class OperatorsTest {
         String[] rs = {"a", "", "sc"};
         OnnxMl.TensorProto x2 = Onnx.floats("sc", new int[] {4}, new float[] {1, 1, 2, 2});
         c.add(new Case("Resize-nearest-det", 13, map, null, List.of(node("Resize", rs, y, s("mode", "nearest"), s("coordinate_transformation_mode", "asymmetric"), s("nearest_mode", "floor"))), List.of(x2), false));
+        // rows of 42 outputs: two vector gathers and a scalar tail per row
+        c.add(new Case("Resize-nearest-wide", 13, new int[] {1, 2, 3, 21}, null, List.of(node("Resize", rs, y, s("coordinate_transformation_mode", "asymmetric"), s("nearest_mode", "floor"))), List.of(x2), false));
         c.add(new Case("Resize-nearest-default", 13, map, null, List.of(node("Resize", rs, y)), List.of(Onnx.floats("sc", new int[] {4}, new float[] {1, 1, 1.5f, 0.5f})), false));
         c.add(new Case("Resize-nearest-ceil", 13, map, null, List.of(node("Resize", rs, y, s("nearest_mode", "ceil"))),
                 List.of(Onnx.floats("sc", new int[] {4}, new float[] {1, 1, 2.5f, 1.75f})), false));
