@@ -60,8 +60,8 @@ final class Operators {
             case "MatMul" -> one(NeuralOps.matMul(in[0], in[1]));
             case "Gemm" -> one(gemm(n, in));
             case "Conv" -> one(conv(n, in));
-            case "Resize" -> one(Upsampling.resize(n, in, opset));
-            case "ConvTranspose" -> one(Upsampling.convTranspose(n, in));
+            case "Resize" -> one(Upsampling.resize(n, in, opset, org.ternary4j.runtime.kernel.Parallel.serial()));
+            case "ConvTranspose" -> one(Upsampling.convTranspose(n, in, org.ternary4j.runtime.kernel.Parallel.serial()));
             default -> throw new IllegalArgumentException("operator " + op + " is not supported by the runtime");
         };
     }

@@ -3,6 +3,7 @@ package org.ternary4j.runtime.graph;
 import java.util.Arrays;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
+import org.ternary4j.runtime.kernel.Parallel;
 import org.ternary4j.formats.onnx.OnnxNode;
 
 /**
@@ -48,7 +49,7 @@ final class Upsampling {
      * axis gives it up to float rounding). Before opset 11 the
      * inputs are (X, scales) and the mapping is asymmetric.
      */
-    static Tensor resize(OnnxNode n, Tensor[] in, int opset) {
+    static Tensor resize(OnnxNode n, Tensor[] in, int opset, Parallel par) {
         Tensor x = in[0];
         int r = x.rank();
         Tensor scalesIn = opset < 11 ? in[1] : in.length > 2 ? in[2] : null, sizesIn = opset < 11 || in.length < 4 ? null : in[3];
@@ -71,7 +72,7 @@ final class Upsampling {
             float scale = sizes != null ? (float) out / len : scales[axis];
             Axis map = Axis.of(len, (int) out, scale, ctm, linear ? null : rounding);
             if (map.identity()) continue;
-            v = map.apply(v, shape, axis);
+            v = map.apply(v, shape, axis, par);
             shape[axis] = (int) out;
         }
         return new Tensor.F32(shape, v == x.floats() ? v.clone() : v);
@@ -104,30 +105,30 @@ final class Upsampling {
         }
 
         /** x with this axis (of shape[axis] entries) replaced by lo.length resampled ones. */
-        float[] apply(float[] x, int[] shape, int axis) {
+        float[] apply(float[] x, int[] shape, int axis, Parallel par) {
             int outer = 1, inner = 1, out = lo.length;
             for (int d = 0; d < axis; d++) outer *= shape[d];
             for (int d = axis + 1; d < shape.length; d++) inner *= shape[d];
             float[] y = new float[Math.multiplyExact(Math.multiplyExact(outer, out), inner)];
-            if (inner == 1) { // the last axis: one gather (and blend) per element, not a copy call each
-                boolean nearest = true;
-                for (float f : w) nearest &= f == 0f;
-                int bound = nearest ? F.loopBound(out) : 0;
-                for (int o = 0, t = 0; o < outer; o++, t += out) {
-                    int row = o * len, j = 0;
-                    for (; j < bound; j += F.length()) FloatVector.fromArray(F, x, row, lo, j).intoArray(y, t + j);
-                    for (; j < out; j++) y[t + j] = w[j] == 0f ? x[row + lo[j]] : (1f - w[j]) * x[row + lo[j]] + w[j] * x[row + hi[j]];
+            boolean nearest = true;
+            for (float f : w) nearest &= f == 0f;
+            int bound = inner == 1 && nearest ? F.loopBound(out) : 0, in = inner;
+            (y.length < PARALLEL_WORK ? Parallel.serial() : par).forRange(outer, 1, (from, to) -> {
+                for (int o = from; o < to; o++) {
+                    if (in == 1) { // the last axis: one gather (and blend) per element, not a copy call each
+                        int row = o * len, t = o * out, j = 0;
+                        for (; j < bound; j += F.length()) FloatVector.fromArray(F, x, row, lo, j).intoArray(y, t + j);
+                        for (; j < out; j++) y[t + j] = w[j] == 0f ? x[row + lo[j]] : (1f - w[j]) * x[row + lo[j]] + w[j] * x[row + hi[j]];
+                        continue;
+                    }
+                    for (int j = 0; j < out; j++) {
+                        int a = (o * len + lo[j]) * in, b = (o * len + hi[j]) * in, t = (o * out + j) * in;
+                        float wb = w[j], wa = 1f - wb;
+                        if (wb == 0f) System.arraycopy(x, a, y, t, in);
+                        else for (int i = 0; i < in; i++) y[t + i] = wa * x[a + i] + wb * x[b + i];
+                    }
                 }
-                return y;
-            }
-            for (int o = 0; o < outer; o++) {
-                for (int j = 0; j < out; j++) {
-                    int a = (o * len + lo[j]) * inner, b = (o * len + hi[j]) * inner, t = (o * out + j) * inner;
-                    float wb = w[j], wa = 1f - wb;
-                    if (wb == 0f) System.arraycopy(x, a, y, t, inner);
-                    else for (int i = 0; i < inner; i++) y[t + i] = wa * x[a + i] + wb * x[b + i];
-                }
-            }
+            });
             return y;
         }
     }
@@ -162,7 +163,7 @@ final class Upsampling {
      * then scattered once: scattering every channel's product with strided stores took 8 ms of
      * the PP-OCRv4 detector's 45 at 320×320.
      */
-    static Tensor convTranspose(OnnxNode n, Tensor[] in) {
+    static Tensor convTranspose(OnnxNode n, Tensor[] in, Parallel par) {
         Tensor x = in[0], wt = in[1];
         if (x.rank() != 4 || wt.rank() != 4) throw new IllegalArgumentException("ConvTranspose node '" + n.label() + "': only 2-D (rank-4 input and weight) is supported");
         int groups = (int) n.intAttr("group", 1);
@@ -183,27 +184,26 @@ final class Upsampling {
         }
         int oh = (int) ohl, ow = (int) owl;
         float[] xv = x.floats(), wv = wt.floats(), bias = in.length > 2 && in[2] != null ? in[2].floats() : null, y = new float[batch * oc * oh * ow];
-        float[] tap = new float[h * w];
-        for (int b = 0; b < batch; b++) {
-            for (int g = 0; g < groups; g++) {
-                for (int o = 0; o < outPer; o++) {
-                    int ch = g * outPer + o, yPlane = (b * oc + ch) * oh * ow;
-                    if (bias != null) Arrays.fill(y, yPlane, yPlane + oh * ow, bias[ch]);
-                    for (int ky = 0; ky < kh; ky++) {
-                        for (int kx = 0; kx < kw; kx++) {
-                            // the kernel tap's contribution of every input channel, one contiguous pass each, then one strided scatter
-                            Arrays.fill(tap, 0f);
-                            for (int i = 0; i < inPer; i++) {
-                                int ci = g * inPer + i, xPlane = (b * c + ci) * h * w;
-                                float k = wv[((ci * outPer + o) * kh + ky) * kw + kx];
-                                if (k != 0f) addScaled(k, xv, xPlane, tap);
-                            }
-                            scatter(tap, h, w, y, yPlane, oh, ow, ky * dh - pt, kx * dw - pl, sh, sw);
+        Parallel p = (long) batch * oc * inPer * kh * kw * h * w < PARALLEL_WORK ? Parallel.serial() : par;
+        p.forRange(batch * oc, 1, (from, to) -> {
+            float[] tap = new float[h * w];
+            for (int item = from; item < to; item++) {
+                int b = item / oc, ch = item % oc, g = ch / outPer, o = ch % outPer, yPlane = item * oh * ow;
+                if (bias != null) Arrays.fill(y, yPlane, yPlane + oh * ow, bias[ch]);
+                for (int ky = 0; ky < kh; ky++) {
+                    for (int kx = 0; kx < kw; kx++) {
+                        // the kernel tap's contribution of every input channel, one contiguous pass each, then one strided scatter
+                        Arrays.fill(tap, 0f);
+                        for (int i = 0; i < inPer; i++) {
+                            int ci = g * inPer + i, xPlane = (b * c + ci) * h * w;
+                            float k = wv[((ci * outPer + o) * kh + ky) * kw + kx];
+                            if (k != 0f) addScaled(k, xv, xPlane, tap);
                         }
+                        scatter(tap, h, w, y, yPlane, oh, ow, ky * dh - pt, kx * dw - pl, sh, sw);
                     }
                 }
             }
-        }
+        });
         return new Tensor.F32(new int[] {batch, oc, oh, ow}, y);
     }
 
@@ -218,6 +218,9 @@ final class Upsampling {
     }
 
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
+
+    /** Multiply-adds (ConvTranspose) or output values (Resize) below which the step stays on the calling thread. */
+    private static final long PARALLEL_WORK = 1 << 16;
 
     /** y[iy·sh + oy0, ix·sw + ox0] += tap[iy, ix] for the input pixels that land inside the output. */
     private static void scatter(float[] tap, int h, int w, float[] y, int yPlane, int oh, int ow, int oy0, int ox0, int sh, int sw) {

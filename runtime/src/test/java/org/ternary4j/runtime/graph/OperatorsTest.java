@@ -212,6 +212,24 @@ class OperatorsTest {
         }
     }
 
+    /** ConvTranspose then Resize, large enough to share among threads: ONNX Runtime's values, and the same bits on 1 and 3 threads. */
+    @org.junit.jupiter.api.Test
+    void upsamplingSharedAmongThreadsGivesTheSameBits() throws Exception {
+        Random rnd = new Random(21);
+        OnnxMl.ModelProto model = Onnx.model(13, new String[] {"a"}, new String[] {"y"},
+                List.of(node("ConvTranspose", new String[] {"a", "w", "bias"}, new String[] {"t"}, ints("strides", 2, 2)),
+                        node("Resize", new String[] {"t", "", "sc"}, new String[] {"y"}, s("mode", "linear"))),
+                List.of(Onnx.floats("w", new int[] {8, 8, 2, 2}, gauss(rnd, 256)), vec("bias", 8, rnd), Onnx.floats("sc", new int[] {4}, new float[] {1, 1, 2, 3})));
+        Map<String, Tensor> x = Map.of("a", input(new int[] {2, 8, 24, 24}, rnd, false));
+        float[] expected = Onnx.ort(model, x).get("y").floats();
+        try (TernaryModel one = TernaryModel.load(Onnx.read(model), Map.of(), TernaryModel.Options.defaults());
+             TernaryModel three = TernaryModel.load(Onnx.read(model), Map.of(), new TernaryModel.Options(3, false))) {
+            float[] got = one.run(x).get("y").floats();
+            assertArrayEquals(got, three.run(x).get("y").floats(), "1 and 3 threads");
+            for (int j = 0; j < expected.length; j++) assertEquals(expected[j], got[j], 2e-5 * (1 + Math.abs(expected[j])), "element " + j);
+        }
+    }
+
     static OnnxMl.AttributeProto tensorAttr(String name, OnnxMl.TensorProto t) {
         return OnnxMl.AttributeProto.newBuilder().setName(name).setType(OnnxMl.AttributeProto.AttributeType.TENSOR).setT(t).build();
     }
