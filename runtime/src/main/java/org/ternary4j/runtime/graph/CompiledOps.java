@@ -4,6 +4,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 import org.ternary4j.formats.onnx.OnnxNode;
 import org.ternary4j.runtime.kernel.Buffers;
@@ -184,7 +185,10 @@ final class CompiledOps {
             if (!(in[0] instanceof Tensor.F32 x)) return Operators.run(RELU, in, 13);
             float[] a = x.data(), out = new float[a.length];
             int i = 0;
-            for (int bound = F.loopBound(a.length); i < bound; i += F.length()) FloatVector.fromArray(F, a, i).max(0f).intoArray(out, i);
+            for (int bound = F.loopBound(a.length); i < bound; i += F.length()) {
+                FloatVector v = FloatVector.fromArray(F, a, i);
+                v.blend(0f, v.compare(VectorOperators.LE, 0f)).intoArray(out, i); // max(v, 0) without Java max's NaN/−0 sequence: the same values
+            }
             for (; i < a.length; i++) out[i] = Epilogue.relu(a[i]);
             return one(new Tensor.F32(x.shape(), out));
         }

@@ -112,7 +112,7 @@ record Epilogue(float alpha, float[] bias, float[] scale, float[] shift, boolean
             if (alpha != 1f) v = v.mul(alpha);
             if (bias != null) v = v.add(b);
             if (scale != null) v = v.mul(s).add(t);
-            if (relu) v = v.max(0f);
+            if (relu) v = v.blend(0f, v.compare(VectorOperators.LE, 0f)); // = max(v, 0), NaN and −0 included, without Java max's extra instructions
             if (swish != null) v = swish.apply(v);
             v.intoArray(y, from + i);
         }
@@ -127,7 +127,7 @@ record Epilogue(float alpha, float[] bias, float[] scale, float[] shift, boolean
             if (alpha != 1f) v = v.mul(alpha);
             if (bias != null) v = v.add(FloatVector.fromArray(F, bias, i));
             if (scale != null) v = v.mul(FloatVector.fromArray(F, scale, i)).add(FloatVector.fromArray(F, shift, i));
-            if (relu) v = v.max(0f);
+            if (relu) v = v.blend(0f, v.compare(VectorOperators.LE, 0f)); // = max(v, 0), NaN and −0 included, without Java max's extra instructions
             if (swish != null) v = swish.apply(v);
             v.intoArray(y, from + i);
         }

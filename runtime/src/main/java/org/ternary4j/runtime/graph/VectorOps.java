@@ -181,7 +181,7 @@ final class VectorOps {
     private static FloatVector vector(Unary op, FloatVector v) {
         return switch (op) {
             case SQRT -> v.lanewise(VectorOperators.SQRT);
-            case RELU -> v.max(0f);
+            case RELU -> v.blend(0f, v.compare(VectorOperators.LE, 0f)); // = max(v, 0) for every v, cheaper than Java max
             case TANH -> v.lanewise(VectorOperators.TANH);
             case NEG -> v.neg();
             case ABS -> v.abs();

@@ -6,7 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import jdk.incubator.vector.FloatVector;
 import org.junit.jupiter.api.Test;
 
-/** The runtime's own vector e^x against Math.exp, at its range's ends and on special values. */
+/** The runtime's own vector e^x against Math.exp, at its range's ends and on special values; Relu on special values. */
 class VectorOpsTest {
     private static float exp(float x) {
         float[] v = new float[FloatVector.SPECIES_PREFERRED.length()];
@@ -32,5 +32,17 @@ class VectorOpsTest {
         assertEquals(Float.POSITIVE_INFINITY, exp(89f));
         assertEquals(Float.POSITIVE_INFINITY, exp(Float.POSITIVE_INFINITY));
         assertTrue(Float.isNaN(exp(Float.NaN)));
+    }
+
+    /** Relu as a compare and a blend gives ONNX Relu's bits (NaN stays NaN, −0 becomes +0) in the vector loop and the tail. */
+    @Test
+    void reluMatchesTheScalarDefinitionOnSpecialValues() {
+        float[] special = {Float.NaN, -0f, 0f, -1f, 2f, Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY, Float.MIN_VALUE, -Float.MIN_VALUE};
+        float[] x = new float[3 * FloatVector.SPECIES_PREFERRED.length() + 5];
+        for (int i = 0; i < x.length; i++) x[i] = special[i % special.length];
+        float[] y = VectorOps.unary(VectorOps.Unary.RELU, x);
+        for (int i = 0; i < x.length; i++) {
+            assertEquals(Float.floatToRawIntBits(Epilogue.relu(x[i])), Float.floatToRawIntBits(y[i]), "relu(" + x[i] + ") at " + i);
+        }
     }
 }
