@@ -220,7 +220,8 @@ final class VectorOps {
             p = p.fma(r, FloatVector.broadcast(F, 5.0000001201e-1f));
             FloatVector y = p.mul(r.mul(r)).add(r).add(1f);
             // 2^n's bits, (n + 127) << 23, read off the float n + 127 + 1.5·2^23 (an exact integer
-            // below 2^24): C2 does not intrinsify the 512-bit F2I convert, whose fallback made e^x 5× slower
+            // below 2^24), with no F2I convert: in this loop -XX:+PrintIntrinsics showed the convert
+            // compiled without its intrinsic, and e^x went from 0.72 to 0.45 ns per element without it
             IntVector bits = n.add(12583039f).reinterpretAsInts().sub(0x4B400000).lanewise(VectorOperators.LSHL, 23);
             y = y.mul(bits.reinterpretAsFloats());
             y = y.blend(0f, v.compare(VectorOperators.LT, -87.33654f));
