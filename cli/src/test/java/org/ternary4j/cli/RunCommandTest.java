@@ -50,6 +50,7 @@ class RunCommandTest {
         assertTrue(j.get("top1").isNull(), "no labels, no accuracy");
         assertEquals(1.0, j.get("ort").get("agreement").asDouble(), "float activations: same predictions as ONNX Runtime");
         assertTrue(j.get("ort").get("maxAbsOutputDiff").asDouble() < 1e-3, r.out());
+        assertTrue(j.get("ort").get("minOutputCosine").asDouble() > 0.99999, r.out());
     }
 
     /** A mixed file (ternary layers plus INT8/FP16 kept ones, from --budget) runs in the runtime as the written model runs in ONNX Runtime. */
