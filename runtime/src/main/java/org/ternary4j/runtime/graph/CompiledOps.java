@@ -39,7 +39,7 @@ final class CompiledOps {
     /** Any node through the reference operators. */
     record Generic(OnnxNode node, int opset) implements Op {
         public Tensor[] run(Tensor[] in, boolean exact, Parallel par) {
-            return Operators.run(node, in, opset);
+            return Operators.run(node, in, opset, par);
         }
     }
 

@@ -92,8 +92,9 @@ public final class Graph {
         OnnxGraph g = model.graph();
         Set<String> unsupported = new TreeSet<>();
         for (OnnxNode n : g.nodes()) {
-            if (!n.standard() || !Operators.SUPPORTED.contains(n.opType())) unsupported.add(n.standard() ? n.opType() : n.domain() + "." + n.opType());
-            else if (Upsampling.unsupported(n) != null) unsupported.add(Upsampling.unsupported(n));
+            String lacking = !n.standard() || !Operators.SUPPORTED.contains(n.opType()) ? (n.standard() ? n.opType() : n.domain() + "." + n.opType())
+                    : Upsampling.unsupported(n);
+            if (lacking != null) unsupported.add(lacking);
         }
         if (!unsupported.isEmpty()) throw new IOException(file + ": model uses operators the runtime does not support: " + String.join(", ", unsupported));
         long opset = model.opset("");

@@ -5,6 +5,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Set;
 import org.ternary4j.formats.onnx.OnnxNode;
+import org.ternary4j.runtime.kernel.Parallel;
 
 /** The float operators of the runtime, dispatched by ONNX op type (ternary layers live in {@link TernaryLayers}). */
 final class Operators {
@@ -16,8 +17,13 @@ final class Operators {
             "Cast", "Clip", "HardSigmoid", "HardSwish", "Neg", "Exp", "Abs", "Where", "Equal", "Less", "Greater", "Not", "Expand",
             "ConstantOfShape", "Resize", "ConvTranspose");
 
-    /** Runs one node; {@code in} holds null for absent optional inputs. */
+    /** Runs one node on the calling thread; {@code in} holds null for absent optional inputs. */
     static Tensor[] run(OnnxNode n, Tensor[] in, int opset) {
+        return run(n, in, opset, Parallel.serial());
+    }
+
+    /** As above, the operators that share their work (MatMul, Resize, ConvTranspose) among par's threads. */
+    static Tensor[] run(OnnxNode n, Tensor[] in, int opset, Parallel par) {
         String op = n.opType();
         return switch (op) {
             case "Add" -> one(arithmetic(VectorOps.Binary.ADD, in[0], in[1], Long::sum));
@@ -57,11 +63,11 @@ final class Operators {
                     n.floatAttr("epsilon", 1e-5f)));
             case "GlobalAveragePool" -> one(NeuralOps.globalAveragePool(in[0]));
             case "MaxPool", "AveragePool" -> one(pool(n, in[0]));
-            case "MatMul" -> one(NeuralOps.matMul(in[0], in[1]));
+            case "MatMul" -> one(NeuralOps.matMul(in[0], in[1], par));
             case "Gemm" -> one(gemm(n, in));
             case "Conv" -> one(conv(n, in));
-            case "Resize" -> one(Upsampling.resize(n, in, opset, org.ternary4j.runtime.kernel.Parallel.serial()));
-            case "ConvTranspose" -> one(Upsampling.convTranspose(n, in, org.ternary4j.runtime.kernel.Parallel.serial()));
+            case "Resize" -> one(Upsampling.resize(n, in, opset, par));
+            case "ConvTranspose" -> one(Upsampling.convTranspose(n, in, par));
             default -> throw new IllegalArgumentException("operator " + op + " is not supported by the runtime");
         };
     }

@@ -121,12 +121,6 @@ final class Planner {
                 return (in, exact, par) -> new Tensor[] {MoreOps.constantOfShape(value, in[0])};
             }
             case "Conv" -> ConvAttributes.of(n, 2);
-            case "Resize" -> {
-                return (in, exact, par) -> new Tensor[] {Upsampling.resize(n, in, opset, par)};
-            }
-            case "ConvTranspose" -> {
-                return (in, exact, par) -> new Tensor[] {Upsampling.convTranspose(n, in, par)};
-            }
             default -> { }
         }
         return new CompiledOps.Generic(n, opset);

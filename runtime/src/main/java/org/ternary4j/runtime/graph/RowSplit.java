@@ -8,21 +8,19 @@ import org.ternary4j.runtime.kernel.TernaryMatmul;
 
 /**
  * y = x · Wᵀ for the activation rows of a ternary layer (a transformer's tokens, a batch of
- * images). With enough activation rows they are split among the threads, each computing whole
- * rows of y from its own quantized rows (and, for TRIPLES, its own lookup tables), one part per
+ * images). The int8 path of a TRIPLES layer with enough activation rows splits them among the
+ * threads, each computing whole rows of y from its own quantized rows and lookup tables, one part per
  * thread so that a row stays on the core that wrote it ({@link Parallel#forEachPart}): split by
  * weight rows, a layer of 384 outputs ran on one thread however many tokens it had, and tables
  * shared by two threads were read across cores at a few GB/s. Every activation row's int8 result
  * depends on that row alone (integer sums, then one float combine), so the split changes no bit.
- * The exact path splits in {@link TernaryMatmul#gemmExact}.
+ * Other layouts share decoded panels among the threads inside {@link TernaryMatmul#gemm}, and the
+ * exact path splits in {@link TernaryMatmul#gemmExact}.
  */
 final class RowSplit {
     private RowSplit() {}
 
-    /** Activation rows per thread below which splitting them does not pay. */
-    static final int MIN_ROWS_PER_THREAD = 4;
-
-    /** The same for TRIPLES layers, whose table product shares each table load among eight vectors. */
+    /** Activation rows per thread below which splitting them does not pay: the table product shares each table load among eight vectors. */
     static final int MIN_TABLE_ROWS_PER_THREAD = 32;
 
     /**
@@ -44,13 +42,7 @@ final class RowSplit {
     private static void int8(PackedTernaryMatrix m, float[] x, int rows, float[] y, Parallel par) {
         int threads = par.threads();
         boolean triples = m.codeLayout() == PackedTernaryMatrix.CodeLayout.TRIPLES;
-        if (!triples && rows >= TernaryMatmul.MIN_PANEL_BATCH) { // decoded panels, shared by the threads
-            TernaryMatmul.gemm(m, x, rows, y, par);
-            return;
-        }
-        // TRIPLES rows go to the table product, which wants a few register blocks of vectors per thread
-        int least = triples ? MIN_TABLE_ROWS_PER_THREAD : MIN_ROWS_PER_THREAD;
-        if (threads < 2 || rows < least * threads || m.residentBytes() > MAX_SHARED_BYTES) {
+        if (!triples || threads < 2 || rows < MIN_TABLE_ROWS_PER_THREAD * threads || m.residentBytes() > MAX_SHARED_BYTES) {
             TernaryMatmul.gemm(m, x, rows, y, par);
             return;
         }

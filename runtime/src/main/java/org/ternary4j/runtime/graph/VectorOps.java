@@ -208,10 +208,10 @@ final class VectorOps {
         for (int i = from; i < to; i += F.length()) {
             // no clamp of the input (Java's max and min cost as much as the polynomial): inputs
             // beyond [−87.34, 88.72] compute garbage that the two blends at the end replace
-            FloatVector c = FloatVector.fromArray(F, x, i), v = c;
-            // n = round(c / ln 2) by the 1.5·2^23 trick, at most 127 so that 2^n is a finite float
-            FloatVector n = c.fma(1.44269504f, 12582912f).sub(12582912f).min(127f);
-            FloatVector r = n.fma(lnHi, c);
+            FloatVector v = FloatVector.fromArray(F, x, i);
+            // n = round(v / ln 2) by the 1.5·2^23 trick, at most 127 so that 2^n is a finite float
+            FloatVector n = v.fma(1.44269504f, 12582912f).sub(12582912f).min(127f);
+            FloatVector r = n.fma(lnHi, v);
             r = n.fma(lnLo, r);
             FloatVector p = r.fma(1.9875691500e-4f, 1.3981999507e-3f);
             p = p.fma(r, FloatVector.broadcast(F, 8.3334519073e-3f));

@@ -10,12 +10,6 @@ package org.ternary4j.runtime.kernel;
 public final class TernaryMatmul {
     private TernaryMatmul() {}
 
-    /**
-     * Activation vectors from which both paths run a batch through decoded panels shared by all
-     * vectors (the int8 path of TRIPLES through its shared tables) instead of per-vector kernels.
-     */
-    public static final int MIN_PANEL_BATCH = DecodedGemm.MIN_BATCH;
-
     public static void gemv(PackedTernaryMatrix m, float[] x, float[] y, Parallel par) {
         gemm(m, x, 1, y, par);
     }
@@ -27,7 +21,7 @@ public final class TernaryMatmul {
     /** {@code wide}: whether whole chunks take the 512-bit kernel (tests run both on any machine). */
     static void gemm(PackedTernaryMatrix m, float[] x, int batch, float[] y, Parallel par, boolean wide) {
         check(m, x, batch, y);
-        if (batch >= MIN_PANEL_BATCH) {
+        if (batch >= DecodedGemm.MIN_BATCH) { // panels (TRIPLES: shared tables) serve every vector
             if (!(m instanceof TriplesMatrix)) {
                 DecodedGemm.runLevels(m, x, batch, y, par);
                 return;

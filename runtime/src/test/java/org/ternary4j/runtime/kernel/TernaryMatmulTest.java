@@ -81,7 +81,7 @@ class TernaryMatmulTest {
             QuantizedActivations a = QuantizedActivations.of(m.layout(), x, batch, VectorWidth.WIDE);
             // integer sums give the reference's bits; the float panel product of the levels (many
             // vectors, layouts but TRIPLES) rounds its own way, held to the float bound above
-            if (batch < TernaryMatmul.MIN_PANEL_BATCH || m instanceof TriplesMatrix) {
+            if (batch < DecodedGemm.MIN_BATCH || m instanceof TriplesMatrix) {
                 // the first and last vector: the scalar reference is slow
                 for (int b : new int[] {0, batch - 1}) for (int r = 0; r < rows; r++) {
                     assertEquals(m.int8Reference(r, a, b), fast[b * rows + r], "int8 path = scalar reference, vector " + b + " row " + r);
