@@ -1,10 +1,11 @@
 package org.ternary4j.runtime.graph;
 
 import java.util.Arrays;
+import java.util.Set;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
-import org.ternary4j.runtime.kernel.Parallel;
 import org.ternary4j.formats.onnx.OnnxNode;
+import org.ternary4j.runtime.kernel.Parallel;
 
 /**
  * The operators that enlarge feature maps in detection and segmentation heads (PP-OCRv4's DBNet
@@ -39,15 +40,15 @@ final class Upsampling {
     }
 
     /** The coordinate conventions ONNX Runtime also runs (the oracle of the tests; it refuses tf_half_pixel_for_nearest at opset 13). */
-    private static final java.util.Set<String> COORDINATES = java.util.Set.of("half_pixel", "pytorch_half_pixel", "align_corners", "asymmetric");
-    private static final java.util.Set<String> NEAREST = java.util.Set.of("round_prefer_floor", "round_prefer_ceil", "floor", "ceil");
+    private static final Set<String> COORDINATES = Set.of("half_pixel", "pytorch_half_pixel", "align_corners", "asymmetric");
+    private static final Set<String> NEAREST = Set.of("round_prefer_floor", "round_prefer_ceil", "floor", "ceil");
 
     /**
      * Resize: output sizes from {@code sizes} or floor(input · scales); every axis resized on its
      * own, the last first (nearest picks a source index, with vector gathers along the last axis;
      * linear blends two neighbours; n-linear is the product of the per-axis weights, so axis after
-     * axis gives it up to float rounding). Before opset 11 the
-     * inputs are (X, scales) and the mapping is asymmetric.
+     * axis gives it up to float rounding). Before opset 11 the inputs are (X, scales) and the
+     * mapping is asymmetric.
      */
     static Tensor resize(OnnxNode n, Tensor[] in, int opset, Parallel par) {
         Tensor x = in[0];
