@@ -125,9 +125,10 @@ final class DepthwiseConv {
         for (int iy = 0; iy < p.h; iy++) {
             int py = iy + p.top, row = py % sy * sx * p.phase + py / sy * p.pitch, src = (plane * p.h + iy) * p.w;
             if (sx == 1) System.arraycopy(x, src, in, row + p.left, p.w);
-            else for (int ix = 0; ix < p.w; ix++) {
-                int px = ix + p.left;
-                in[row + px % sx * p.phase + px / sx] = x[src + ix];
+            else if (sx == 2) splitPairs(x, src, p.w, p.left, in, row, row + p.phase);
+            else for (int b = 0; b < sx; b++) {
+                int ix0 = Math.floorMod(b - p.left, sx), dst = row + b * p.phase + (ix0 + p.left) / sx;
+                for (int ix = ix0; ix < p.w; ix += sx) in[dst++] = x[src + ix];
             }
         }
         sums(in, t.pos(), t.np(), sp, p.span);
@@ -140,6 +141,39 @@ final class DepthwiseConv {
             }
             for (; j < p.ow; j++) y[out + j] = k * (sp[from + j] - sn[from + j]);
         }
+    }
+
+    /**
+     * One input row of w values at x[src …], padded by {@code left} zeros, into its even columns
+     * at in[even + q] and odd ones at in[odd + q] (q = padded column / 2), a pair of vectors at a
+     * time split by two lane selections: copied a value at a time, the stride-2 split took most of
+     * PP-OCRv4's 160×160 stride-2 depthwise conv (1.6 of its 1.8 ms).
+     */
+    private static void splitPairs(float[] x, int src, int w, int left, float[] in, int even, int odd) {
+        int l = F.length(), q = 0;
+        for (; 2 * q - left < 0; q++) copyPair(x, src, w, left, in, even, odd, q);
+        for (; 2 * q - left + 2 * l <= w; q += l) {
+            FloatVector v0 = FloatVector.fromArray(F, x, src + 2 * q - left), v1 = FloatVector.fromArray(F, x, src + 2 * q - left + l);
+            EVEN.selectFrom(v0, v1).intoArray(in, even + q);
+            ODD.selectFrom(v0, v1).intoArray(in, odd + q);
+        }
+        for (; 2 * q - left < w; q++) copyPair(x, src, w, left, in, even, odd, q);
+    }
+
+    /** Padded columns 2q and 2q + 1 where they are input columns. */
+    private static void copyPair(float[] x, int src, int w, int left, float[] in, int even, int odd, int q) {
+        int a = 2 * q - left;
+        if (a >= 0 && a < w) in[even + q] = x[src + a];
+        if (a + 1 >= 0 && a + 1 < w) in[odd + q] = x[src + a + 1];
+    }
+
+    /** Lane indices 0, 2, 4, … and 1, 3, 5, … into a pair of vectors. */
+    private static final FloatVector EVEN = lanes(0), ODD = lanes(1);
+
+    private static FloatVector lanes(int first) {
+        float[] ix = new float[F.length()];
+        for (int i = 0; i < ix.length; i++) ix[i] = first + 2 * i;
+        return FloatVector.fromArray(F, ix, 0);
     }
 
     /**

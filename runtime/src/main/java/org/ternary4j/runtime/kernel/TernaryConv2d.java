@@ -12,7 +12,8 @@ import org.ternary4j.core.TernaryTensor;
  * ({@link DepthwiseConv}) and 1×1 convs with one scale per output channel ({@link CompactPointwise}).
  * A batch of at least one image per thread is shared by whole images ({@link Batching}). On the
  * exact path, stride-1 convs of one group with one scale per row skip all of that and run over
- * their nonzero codes with the layer's finish in the same pass ({@link #forwardFinished}, {@link TapConv}).
+ * their nonzero codes with the layer's finish in the same pass ({@link #forwardFinished}, {@link TapConv}),
+ * unless the image is large: then convs with one scale per row are a {@link PanelConv} product.
  */
 public final class TernaryConv2d {
     private final PackedTernaryMatrix[] groups;
@@ -153,6 +154,7 @@ public final class TernaryConv2d {
         if (x.length != (long) n * c * h * w) throw new IllegalArgumentException("conv: input has " + x.length + " values for [" + n + ", " + c + ", " + h + ", " + w + "]");
         int oh = geo.outH(h, kernel.kh()), ow = geo.outW(w, kernel.kw());
         if (f.pool() && (oh < 2 || ow < 2)) return null;
+        if (PanelConv.applies(groups[0], oh * (PixelSource.viewPays(geo, w, kernel.kw()) ? PixelSource.pitch(geo, w) : ow))) return null;
         if (!FloatKernels.allFinite(x, 0, x.length)) return null;
         int plane = f.pool() ? (oh / 2) * (ow / 2) : oh * ow;
         float[] y = Buffers.floats(Math.multiplyExact(n, Math.multiplyExact(kernel.outChannels(), plane)));
@@ -308,6 +310,10 @@ public final class TernaryConv2d {
         int yOff = (image * kernel.outChannels() + gi * perGroup) * pixels;
         if (int8 && view) {
             quantizedSlabs(m, viewOrCols, rows, y, yOff, par);
+            return;
+        }
+        if (!int8 && PanelConv.applies(m, pixels)) {
+            PanelConv.forward(m, viewOrCols, pixels, pixels, y, yOff, par);
             return;
         }
         PixelSource src = viewOrCols;

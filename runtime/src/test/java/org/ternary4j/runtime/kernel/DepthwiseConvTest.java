@@ -25,7 +25,11 @@ class DepthwiseConvTest {
             // the classifier's planes: fewer rows than the kernel, so most tap rows of an output row are padding
             "1, 6, 2, 40, 5, 1, 2, 2, 2, 2, 1, 1",
             "1, 5, 3, 37, 5, 2, 2, 2, 2, 2, 1, 1",
-            "2, 3, 1, 19, 3, 1, 1, 1, 1, 1, 1, 1"})
+            "2, 3, 1, 19, 3, 1, 1, 1, 1, 1, 1, 1",
+            // stride-2 rows long enough for the split by vector pairs, left pads odd, zero and even
+            "1, 3, 6, 80, 3, 2, 1, 1, 1, 1, 1, 2",
+            "1, 2, 5, 71, 3, 2, 0, 0, 1, 1, 1, 2",
+            "2, 2, 4, 101, 5, 2, 2, 2, 2, 2, 1, 2"})
     void sumsEachSignInTapOrder(int n, int c, int h, int w, int k, int stride, int top, int left, int bottom, int right, int dil, int strideW) {
         Random rnd = new Random(c * 31L + h * 7 + w);
         TernaryTensor wt = RandomTensors.ternary(rnd, new int[] {c, 1, k, k}, new Grouping.Row(), false);

@@ -15,8 +15,8 @@ import org.ternary4j.core.TernaryTensor;
 import org.ternary4j.core.grouping.Grouping;
 
 /**
- * The tap kernel against the pixel kernel it replaces on the exact path ({@link TernaryConv2d#forwardRaw},
- * itself tested against a direct convolution), followed by the finish as ConvFinish computes it:
+ * The tap kernel against the pixel kernel (or, for large images, the panel product) it replaces on
+ * the exact path ({@link TernaryConv2d#forwardRaw}, itself tested against a direct convolution), followed by the finish as ConvFinish computes it:
  * the same bits, for any thread count, batch split and block shape.
  */
 class TapConvTest {
@@ -53,8 +53,12 @@ class TapConvTest {
         for (TapConv.Finish f : new TapConv.Finish[] {
                 new TapConv.Finish(null, null, null, false, pool), new TapConv.Finish(bias, scale, shift, true, pool), new TapConv.Finish(bias, null, null, false, false)}) {
             float[] expected = finished(raw, n, o, oh, ow, f);
-            assertBits(expected, conv.forwardFinished(x, n, c, h, w, geo, f, Parallel.serial()), "serial, " + f);
-            assertBits(expected, conv.forwardFinished(x, n, c, h, w, geo, f, RandomTensors.TWO), "two threads");
+            if (PanelConv.applies(m, oh * PixelSource.pitch(geo, w))) {
+                assertNull(conv.forwardFinished(x, n, c, h, w, geo, f, Parallel.serial()), "large images go to the panel product (then the finish)");
+            } else {
+                assertBits(expected, conv.forwardFinished(x, n, c, h, w, geo, f, Parallel.serial()), "serial, " + f);
+                assertBits(expected, conv.forwardFinished(x, n, c, h, w, geo, f, RandomTensors.TWO), "two threads");
+            }
             float[] y = new float[expected.length];
             TapConv.forward(m, kh, kw, x, n, c, h, w, geo, f, y, RandomTensors.THREE, true);
             assertBits(expected, y, "three threads sharing each image's channel pairs");

@@ -39,6 +39,10 @@ class TernaryConv2dTest {
             "1, 6, 14, 14, 16, 5, 5, 1, 0, 1, 1, row, false",
             "1, 1, 28, 28, 6, 5, 5, 1, 2, 1, 1, kernel, true",
             "2, 16, 15, 13, 18, 3, 3, 1, 1, 1, 1, row, true",
+            // large images: the exact path's panel product (stride 1 over the padded planes, stride 2 over an im2col; one group and grouped)
+            "1, 20, 40, 43, 14, 3, 3, 1, 1, 1, 1, row, false",
+            "2, 8, 90, 84, 5, 3, 3, 2, 1, 1, 1, row, false",
+            "1, 8, 41, 40, 8, 3, 3, 1, 1, 1, 2, row, false",
             // batches of stride-1 convs: one product over every image's padded planes
             "5, 16, 14, 14, 32, 3, 3, 1, 1, 1, 1, row, false",
             "3, 7, 9, 6, 5, 3, 3, 1, 1, 2, 1, block:9, false",

@@ -1,0 +1,79 @@
+package org.ternary4j.runtime.kernel;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * The exact convolution of large images as a {@link PanelGemm} product: each block of
+ * {@link PanelGemm#NR} output pixels of a {@link PixelSource} is copied into a packed panel
+ * ([input][NR], about 100 KB at 864 inputs, in L2) and every output channel is swept over it
+ * twelve at a time, so each pixel vector loaded from the panel feeds twelve FMAs.
+ * {@link TapConv} and {@link PixelKernel} load a pixel vector per one or four FMAs from a
+ * window that at PP-OCRv4's 80×80×96 maps (a third of a megabyte per output row, nine
+ * megabytes per frame) no longer fits any cache close to the core. The rows are the layer's
+ * codes as floats (−1, 0, 1), each output one FMA chain in padded input order, then 0 + sum·scale:
+ * the same bits as those two kernels.
+ */
+final class PanelConv {
+    private PanelConv() {}
+
+    private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
+    private static final int L = F.length(), NR = PanelGemm.NR;
+
+    /**
+     * Output pixels of one image from which the panel product pays (40×40 maps): PP-OCRv4's 96 → 24
+     * conv took 0.54 ms this way at 40×40 against the tap kernel's 0.88, but VGG's 28×28 convs,
+     * whose windows stay in cache, ran slower at batch 16 than with the tap kernel's fused finish.
+     */
+    static final int MIN_PIXELS = 1600;
+
+    /** Whether the product applies: one scale per row (no segments, no second scale) and a large image. */
+    static boolean applies(PackedTernaryMatrix m, int pixels) {
+        return !m.twoScales() && m.layout().segments() == 1 && pixels >= MIN_PIXELS;
+    }
+
+    /**
+     * y[yOff + o·stride + j] = 0 + scale(o)·Σ_p code(o, p)·src[p, j] for every row o of m and
+     * pixel j below {@code bound}; blocks of pixels shared among threads.
+     */
+    static void forward(PackedTernaryMatrix m, PixelSource src, int stride, int bound, float[] y, int yOff, Parallel par) {
+        int used = FloatKernels.usedSteps(m.layout()), len = used * ReductionLayout.STEP, rows = m.rows();
+        float[] codes = new float[Math.multiplyExact(rows, len)], scale = new float[rows];
+        for (int r = 0; r < rows; r++) {
+            FloatKernels.decodeRow(m, r, used, codes, null, r * len);
+            scale[r] = m.scalePos().get(r);
+        }
+        PanelGemm.Rows io = new PanelGemm.Rows(codes, 0, len, y, yOff, stride);
+        int blocks = (bound + NR - 1) / NR;
+        par.forRange(blocks, 1, (b0, b1) -> {
+            float[] panel = Scratch.floats(Scratch.Slot.PANEL, len * NR);
+            for (int b = b0; b < b1; b++) {
+                int j0 = b * NR, cols = Math.min(NR, bound - j0);
+                pack(src, len, j0, cols, panel);
+                PanelGemm.multiply(io, rows, len, new PanelGemm.Panel(panel, 0, NR), j0, cols);
+                for (int o = 0; o < rows; o++) {
+                    float s = scale[o];
+                    for (int j = yOff + o * stride + j0, end = j + cols; j < end; j++) y[j] = 0f + s * y[j];
+                }
+            }
+        });
+    }
+
+    /** Inputs [0, len) of pixels [j0, j0 + cols) into panel [len][NR] (zeros past cols). */
+    private static void pack(PixelSource src, int len, int j0, int cols, float[] panel) {
+        float[] data = src.data();
+        int[] off = src.off();
+        if (cols == NR && j0 + NR <= src.width()) {
+            for (int p = 0, at = 0; p < len; p++, at += NR) {
+                int from = off[p] + j0;
+                FloatVector.fromArray(F, data, from).intoArray(panel, at);
+                FloatVector.fromArray(F, data, from + L).intoArray(panel, at + L);
+            }
+            return;
+        }
+        for (int p = 0, at = 0; p < len; p++, at += NR) {
+            System.arraycopy(data, off[p] + j0, panel, at, cols);
+            java.util.Arrays.fill(panel, at + cols, at + NR, 0f);
+        }
+    }
+}
