@@ -232,10 +232,7 @@ final class CompactPointwise {
             for (int b = b0; b < b1; b++) {
                 int j0 = b * NR, cols = Math.min(NR, hw - j0);
                 PanelGemm.multiply(rows, outs, cin, new PanelGemm.Panel(q, j0, ld), j0, cols);
-                for (int o = 0; o < outs; o++) {
-                    float s = scale.get(o);
-                    for (int j = j0, at = yOff + o * hw + j0; j < j0 + cols; j++, at++) y[at] = (0f + s * y[at]) * ps[j];
-                }
+                for (int o = 0; o < outs; o++) PanelGemm.scaleOutputs(y, yOff + o * hw + j0, cols, scale.get(o), ps, j0);
             }
         });
     }

@@ -34,9 +34,12 @@ final class PanelConv {
 
     /**
      * y[yOff + o·stride + j] = 0 + scale(o)·Σ_p code(o, p)·src[p, j] for every row o of m and
-     * pixel j below {@code bound}; blocks of pixels shared among threads.
+     * pixel j below {@code bound}; blocks of pixels shared among threads. With {@code int8} each
+     * pixel's window in the panel is first quantized ({@link PixelQuantizer}: integer levels, whose
+     * sums are exact in float) and the output multiplied by the pixel's scale, the integer kernels'
+     * result bit for bit.
      */
-    static void forward(PackedTernaryMatrix m, PixelSource src, int stride, int bound, float[] y, int yOff, Parallel par) {
+    static void forward(PackedTernaryMatrix m, PixelSource src, int stride, int bound, boolean int8, float[] y, int yOff, Parallel par) {
         int used = FloatKernels.usedSteps(m.layout()), len = used * ReductionLayout.STEP, rows = m.rows();
         float[] codes = new float[Math.multiplyExact(rows, len)], scale = new float[rows];
         for (int r = 0; r < rows; r++) {
@@ -46,15 +49,13 @@ final class PanelConv {
         PanelGemm.Rows io = new PanelGemm.Rows(codes, 0, len, y, yOff, stride);
         int blocks = (bound + NR - 1) / NR;
         par.forRange(blocks, 1, (b0, b1) -> {
-            float[] panel = Scratch.floats(Scratch.Slot.PANEL, len * NR);
+            float[] panel = Scratch.floats(Scratch.Slot.PANEL, len * NR), pixelScale = new float[NR];
             for (int b = b0; b < b1; b++) {
                 int j0 = b * NR, cols = Math.min(NR, bound - j0);
                 pack(src, len, j0, cols, panel);
+                if (int8) PixelQuantizer.quantize(panel, len, NR, pixelScale);
                 PanelGemm.multiply(io, rows, len, new PanelGemm.Panel(panel, 0, NR), j0, cols);
-                for (int o = 0; o < rows; o++) {
-                    float s = scale[o];
-                    for (int j = yOff + o * stride + j0, end = j + cols; j < end; j++) y[j] = 0f + s * y[j];
-                }
+                for (int o = 0; o < rows; o++) PanelGemm.scaleOutputs(y, yOff + o * stride + j0, cols, scale[o], int8 ? pixelScale : null, 0);
             }
         });
     }

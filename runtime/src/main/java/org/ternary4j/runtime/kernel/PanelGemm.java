@@ -97,6 +97,25 @@ public final class PanelGemm {
         }
     }
 
+    /**
+     * y[at + j] = (0 + s·y[at + j])·pixelScale[p0 + j] for j below cols (without pixelScale:
+     * 0 + s·y), a vector at a time for a whole panel: the finish of a panel's outputs that scales
+     * integer or ±1 sums, as the pixel kernel computes it. A scalar loop here went unvectorized and
+     * took 5 % of PP-OCRv4's detector on the int8 path.
+     */
+    public static void scaleOutputs(float[] y, int at, int cols, float s, float[] pixelScale, int p0) {
+        int j = 0;
+        if (cols == NR) {
+            FloatVector z = FloatVector.zero(F);
+            for (; j < NR; j += L) {
+                FloatVector v = z.add(FloatVector.fromArray(F, y, at + j).mul(s));
+                if (pixelScale != null) v = v.mul(FloatVector.fromArray(F, pixelScale, p0 + j));
+                v.intoArray(y, at + j);
+            }
+        }
+        for (; j < cols; j++) y[at + j] = pixelScale == null ? 0f + s * y[at + j] : (0f + s * y[at + j]) * pixelScale[p0 + j];
+    }
+
     /** y[b, j] += bias[j] for rows [0, rows) of y [rows, bias.length] (bias null: nothing). */
     public static void addBias(float[] y, int rows, float[] bias) {
         if (bias == null) return;

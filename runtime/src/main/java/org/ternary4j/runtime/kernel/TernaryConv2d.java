@@ -308,12 +308,12 @@ public final class TernaryConv2d {
         PixelSource viewOrCols = view ? PixelSource.view(x, image, c, h, w, gi * kernel.inPerGroup(), kernel.inPerGroup(), kernel.kh(), kernel.kw(), geo, rowOf, rows)
                 : PixelSource.im2col(x, image, c, h, w, gi * kernel.inPerGroup(), kernel.inPerGroup(), kernel.kh(), kernel.kw(), geo, rowOf, rows);
         int yOff = (image * kernel.outChannels() + gi * perGroup) * pixels;
-        if (int8 && view) {
-            quantizedSlabs(m, viewOrCols, rows, y, yOff, par);
+        if (PanelConv.applies(m, pixels)) {
+            PanelConv.forward(m, viewOrCols, pixels, pixels, int8, y, yOff, par);
             return;
         }
-        if (!int8 && PanelConv.applies(m, pixels)) {
-            PanelConv.forward(m, viewOrCols, pixels, pixels, y, yOff, par);
+        if (int8 && view) {
+            quantizedSlabs(m, viewOrCols, rows, y, yOff, par);
             return;
         }
         PixelSource src = viewOrCols;

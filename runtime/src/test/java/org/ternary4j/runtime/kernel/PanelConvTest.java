@@ -12,8 +12,9 @@ import org.ternary4j.core.TernaryTensor;
 import org.ternary4j.core.grouping.Grouping;
 
 /**
- * The panel product against the pixel kernel on the same im2col view or copy: the same bits for
- * every pixel and row, whole pixel blocks and a partial last one, on one, two and three threads.
+ * The panel product against the pixel kernel on the same im2col view or copy, with float inputs
+ * and with each pixel's window quantized to int8: the same bits for every pixel and row, whole
+ * pixel blocks and a partial last one, on one, two and three threads.
  */
 class PanelConvTest {
 
@@ -38,15 +39,23 @@ class PanelConvTest {
         int pixels = src.kernelPixels();
         assertTrue(PanelConv.applies(m, pixels), "the product takes " + pixels + " pixels");
         assertTrue(pixels % PanelGemm.NR != 0 || stride == 1, "a partial last block");
-        float[] expected = new float[o * pixels];
-        FloatKernels.pixelRows(m, src, pixels, 0, o, expected, 0, null);
+        float[] exact = new float[o * pixels];
+        FloatKernels.pixelRows(m, src, pixels, 0, o, exact, 0, null);
+        // int8: the whole im2col quantized per pixel, then the pixel kernel times the pixel scales
+        PixelSource levels = src.materialize();
+        float[] pixelScale = new float[levels.width()], int8 = new float[o * pixels];
+        PixelQuantizer.quantize(levels.data(), rows, levels.width(), pixelScale);
+        FloatKernels.pixelRows(m, levels, pixels, 0, o, int8, 0, pixelScale);
         for (Parallel par : new Parallel[] {Parallel.serial(), RandomTensors.TWO, RandomTensors.THREE}) {
-            float[] y = new float[o * pixels + 5];
-            PanelConv.forward(m, src, pixels, pixels, y, 0, par);
-            for (int i = 0; i < expected.length; i++) {
-                assertEquals(Float.floatToRawIntBits(expected[i]), Float.floatToRawIntBits(y[i]), "row " + i / pixels + " pixel " + i % pixels + " on " + par.threads() + " thread(s)");
+            for (boolean quantized : new boolean[] {false, true}) {
+                float[] expected = quantized ? int8 : exact, y = new float[o * pixels + 5];
+                PanelConv.forward(m, src, pixels, pixels, quantized, y, 0, par);
+                String what = (quantized ? "int8" : "exact") + " on " + par.threads() + " thread(s)";
+                for (int i = 0; i < expected.length; i++) {
+                    assertEquals(Float.floatToRawIntBits(expected[i]), Float.floatToRawIntBits(y[i]), "row " + i / pixels + " pixel " + i % pixels + ", " + what);
+                }
+                for (int i = expected.length; i < y.length; i++) assertEquals(0f, y[i], "nothing written past the last row");
             }
-            for (int i = expected.length; i < y.length; i++) assertEquals(0f, y[i], "nothing written past the last row");
         }
     }
 
