@@ -131,7 +131,7 @@ final class DecodedGemm {
                         if (lanes == null) decode(m, r0 + r, w, r * kp);
                         else decodeSteps(m, r0 + r, Integer.MAX_VALUE, lanes, w, r * kp); // only the lanes the gather below reads
                     }
-                    if (at != null && TRIPLES_PANELS) gatherPanel(w, kp, at, k, panel);
+                    if (TRIPLES_PANELS) gatherPanel(w, kp, at != null ? at : identity(k), k, panel);
                     else for (int r = 0; r < nr; r++) for (int q = 0; q < k; q++) panel[q * NR + r] = w[r * kp + (at == null ? q : at[q])];
                     for (int r = nr; r < NR; r++) for (int q = 0; q < k; q++) panel[q * NR + r] = 0f;
                 }
@@ -139,6 +139,13 @@ final class DecodedGemm {
                 PanelGemm.addBias(io, count, bias, r0, nr);
             }
         }
+    }
+
+    /** 0, 1, …, k − 1: the places of inputs in identity order, for {@link #gatherPanel}. */
+    private static int[] identity(int k) {
+        int[] at = Scratch.ints(Scratch.Slot.PLACES, k);
+        for (int q = 0; q < k; q++) at[q] = q;
+        return at;
     }
 
     /**
