@@ -1,6 +1,7 @@
 package org.ternary4j.cli;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
@@ -12,6 +13,9 @@ import org.ternary4j.eval.ort.EvalResult;
 import org.ternary4j.eval.ort.Evaluator;
 import org.ternary4j.eval.ort.OrtModel;
 import org.ternary4j.eval.ort.OrtSessions;
+import org.ternary4j.formats.onnx.NBitsBlocks;
+import org.ternary4j.formats.onnx.OnnxModel;
+import org.ternary4j.formats.onnx.OnnxNode;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -56,6 +60,10 @@ final class EvalCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         new PathGuard().model(model).model(compare).data(data.data).input(data.labels).check();
+        if (lutGemm) {
+            refuseLutOverrun(model);
+            if (compare != null) refuseLutOverrun(compare);
+        }
         Map<String, String> config = lutGemm ? OrtSessions.LUT_GEMM : Map.of();
         try (OrtModel a = OrtModel.open(model, threads.count, output, dims, config);
              OrtModel b = compare == null ? null : OrtModel.open(compare, threads.count, output, dims, config)) {
@@ -66,6 +74,21 @@ final class EvalCommand implements Callable<Integer> {
             out.flush();
         }
         return 0;
+    }
+
+    /** A MatMulNBits weight on which the table-lookup kernel would overrun its buffers and abort the JVM ({@link NBitsBlocks#lutKernelOverruns}). */
+    private static void refuseLutOverrun(Path file) throws IOException {
+        try (OnnxModel m = OnnxModel.read(file)) {
+            for (OnnxNode n : m.graph().nodes()) {
+                if (!n.opType().equals("MatMulNBits")) continue;
+                long k = n.intAttr("K", 0), block = n.intAttr("block_size", 0);
+                if (NBitsBlocks.lutKernelOverruns(k, block)) {
+                    throw new IllegalArgumentException(file + ": MatMulNBits node '" + n.label() + "' has K=" + k + " in blocks of " + block
+                            + " with the last one padded, on which ONNX Runtime's table-lookup kernel overruns its buffers and aborts;"
+                            + " run without --lut-gemm, or re-export with 'ternary4j quantize --format matmulnbits', which avoids such blocks");
+                }
+            }
+        }
     }
 
     static String toJson(EvalResult r) throws Exception {

@@ -105,6 +105,29 @@ class QuantizeMatMulNBitsTest {
         assertEquals(0, run.exitCode(), run.err());
     }
 
+    /**
+     * A MatMulNBits weight whose last block is padded while K and the block are multiples of 32
+     * (here VGG's K = 1568 exported in blocks of 32, relabelled blocks of 128) aborted the JVM
+     * inside ONNX Runtime's table-lookup kernel: eval refuses it before ONNX Runtime sees it.
+     */
+    @Test
+    void evalRefusesAWeightTheLutKernelWouldOverrun() throws Exception {
+        Path nb = dir.resolve("nb.onnx"), padded = dir.resolve("padded.onnx");
+        assertEquals(0, QuantizeOnnxTest.quantize(Path.of("../models/vgg-fmnist.onnx").toString(), "-o", nb.toString(), "--method", "tnt",
+                "--grouping", "row", "--format", "matmulnbits").exitCode());
+        ModelProto.Builder m = ModelProto.parseFrom(Files.readAllBytes(nb)).toBuilder();
+        for (var node : m.getGraphBuilder().getNodeBuilderList()) {
+            if (!node.getOpType().equals("MatMulNBits")) continue;
+            for (var a : node.getAttributeBuilderList()) if (a.getName().equals("block_size")) a.setI(128);
+        }
+        Files.write(padded, m.build().toByteArray());
+        CliRun run = CliRun.of("eval", padded.toString(), "--data", "random:4", "--lut-gemm");
+        assertEquals(1, run.exitCode(), run.err());
+        assertTrue(run.err().startsWith("ternary4j: " + padded) && run.err().contains("K=1568 in blocks of 128") && run.err().lines().count() == 1, run.err());
+        CliRun ok = CliRun.of("eval", nb.toString(), "--data", "random:4", "--lut-gemm");
+        assertEquals(0, ok.exitCode(), ok.err());
+    }
+
     @Test
     void whatCannotMapIsAOneLineError() throws Exception {
         Path nb = dir.resolve("nb.onnx");

@@ -11,8 +11,9 @@ import org.ternary4j.core.TernaryTensor;
  * <p>A block of MatMulNBits holds one scale and an integer zero point, so the mapping is exact only
  * where every block's nonzero codes share one magnitude: {@link #of} picks, among the powers of two
  * ≥ 16 that ONNX Runtime accepts, the block size that fits every row exactly and makes the
- * smallest tensors, and otherwise says why none fits. The K tail of the last block is padded with
- * the zero point (value 0).
+ * smallest tensors, and otherwise says why none fits, leaving out the block sizes on which ONNX
+ * Runtime's table-lookup kernel would overrun ({@link #lutKernelOverruns}). The K tail of the last
+ * block is padded with the zero point (value 0).
  *
  * @param n         output channels (MatMulNBits' N)
  * @param k         inputs per output channel (K)
@@ -49,7 +50,7 @@ public record NBitsBlocks(int n, int k, int blockSize, byte[] codes, float[] sca
         int best = -1;
         long bestBytes = Long.MAX_VALUE;
         for (int bs = MIN_BLOCK; bs <= MAX_BLOCK; bs *= 2) {
-            if (scalesFor(t.codes(), dq, n, k, bs) == null) continue;
+            if (lutKernelOverruns(k, bs) || scalesFor(t.codes(), dq, n, k, bs) == null) continue;
             int blocks = (k + bs - 1) / bs;
             long bytes = (long) n * blocks * (bs / 4 + scaleBytes) + (long) n * ((blocks + 3) / 4);
             if (bytes < bestBytes) {
@@ -64,6 +65,16 @@ public record NBitsBlocks(int n, int k, int blockSize, byte[] codes, float[] sca
                     : "grouping " + t.grouping().spec() + " does not split K=" + k + " into such blocks"));
         }
         return pack(t.codes(), scalesFor(t.codes(), dq, n, k, best), n, k, best);
+    }
+
+    /**
+     * Whether ONNX Runtime 1.24's table-lookup kernel ({@code mlas.use_lut_gemm=1}) would take this
+     * weight and run past its buffers: it takes blocks and K that are multiples of 32
+     * ({@code MlasIsLutGemmAvailable}) but does not check that K is whole blocks, and with a padded
+     * last block (K = 1568, blocks of 64 to 256; measured) it corrupted the heap and aborted the process.
+     */
+    public static boolean lutKernelOverruns(long k, long blockSize) {
+        return k % 32 == 0 && blockSize % 32 == 0 && k % blockSize != 0;
     }
 
     /**

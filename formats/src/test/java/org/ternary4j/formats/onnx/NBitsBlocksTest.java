@@ -41,6 +41,11 @@ class NBitsBlocksTest {
         // K = 384: three blocks of 128 (96 B + 12 B) beat one padded block of 512 (128 B + 4 B).
         assertEquals(128, exact(random(2, 384, new Grouping.Row(), false, 2)).blockSize());
         assertEquals(256, exact(random(2, 256, new Grouping.WholeTensor(), false, 3)).blockSize());
+        // K = 1568 = 49·32: ONNX Runtime's table-lookup kernel takes K and blocks that are multiples
+        // of 32 and aborts on a padded last block, so blocks of 32, though thirteen padded blocks of
+        // 128 would be smaller; K = 784 (not a multiple of 32) keeps its padded blocks of 128.
+        assertEquals(32, exact(random(2, 1568, new Grouping.Row(), false, 8)).blockSize());
+        assertEquals(128, exact(random(2, 784, new Grouping.Row(), false, 9)).blockSize());
     }
 
     @Test
