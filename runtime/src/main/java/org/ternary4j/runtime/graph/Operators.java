@@ -66,7 +66,7 @@ final class Operators {
             case "MatMul" -> one(NeuralOps.matMul(in[0], in[1], par));
             case "Gemm" -> one(gemm(n, in));
             case "Conv" -> one(conv(n, in));
-            case "Resize" -> one(Upsampling.resize(n, in, opset, par));
+            case "Resize" -> one(Upsampling.resize(n, in, opset));
             case "ConvTranspose" -> one(Upsampling.convTranspose(n, in, par));
             default -> throw new IllegalArgumentException("operator " + op + " is not supported by the runtime");
         };

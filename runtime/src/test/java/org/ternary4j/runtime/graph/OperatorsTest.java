@@ -212,7 +212,7 @@ class OperatorsTest {
         }
     }
 
-    /** ConvTranspose then Resize, large enough to share among threads: ONNX Runtime's values, and the same bits on 1 and 3 threads. */
+    /** A ConvTranspose large enough to share among threads, then Resize: ONNX Runtime's values, and the same bits on 1 and 3 threads. */
     @org.junit.jupiter.api.Test
     void upsamplingSharedAmongThreadsGivesTheSameBits() throws Exception {
         Random rnd = new Random(21);
