@@ -59,6 +59,10 @@ final class RunCommand implements Callable<Integer> {
     @Option(names = "--compare-ort", description = "Also run ONNX Runtime on MODEL (the dequantized weights) and compare predictions and outputs.")
     boolean compareOrt;
 
+    @Option(names = "--profile", description = "After the timed pass, one more pass that times every node (CPU time of the calling thread) "
+            + "and lists the slowest: which layers of the model the time goes to.")
+    boolean profile;
+
     @Option(names = "--dim", paramLabel = "NAME=SIZE",
             description = "Fix a symbolic input dimension by its ONNX name, e.g. --dim sequence_length=32 (repeatable); "
                     + "with random:N data the other symbolic dimensions but the batch take the size the model was warmed up on at load.")
@@ -92,6 +96,8 @@ final class RunCommand implements Callable<Integer> {
     private String loadWarmUp;
     /** Ternary weights of layers the runtime runs in float (ConvTranspose). */
     private long floatTernary;
+    /** The per-node times of {@code --profile}; null without it. */
+    private NodeProfile nodeProfile;
 
     @Override
     public Integer call() throws Exception {
@@ -122,10 +128,14 @@ final class RunCommand implements Callable<Integer> {
             String output = m.outputNames().getFirst();
             int n = d.count();
             outputs = new float[n][];
-            warmUp(() -> runBatches(m, inputs, output, Math.min(n, 500), null));
+            warmUp(() -> runBatches(m, inputs, output, Math.min(n, 500), null, null));
             long t0 = System.nanoTime();
-            runBatches(m, inputs, output, n, outputs);
+            runBatches(m, inputs, output, n, outputs, null);
             nanos = System.nanoTime() - t0;
+            if (profile) {
+                nodeProfile = new NodeProfile(new HashMap<>(), n, threads);
+                runBatches(m, inputs, output, n, null, nodeProfile.nanosByNode());
+            }
         }
         int n = d.count();
         Double top1 = null;
@@ -156,12 +166,13 @@ final class RunCommand implements Callable<Integer> {
         void run() throws Exception;
     }
 
-    private void runBatches(TernaryModel m, List<InputPlan.Binding> inputs, String output, int n, float[][] sink) {
+    /** Runs examples [0, n) in batches, outputs into sink (null: dropped); with {@code nodeNanos}, profiled by node into it. */
+    private void runBatches(TernaryModel m, List<InputPlan.Binding> inputs, String output, int n, float[][] sink, Map<String, Long> nodeNanos) {
         for (int from = 0; from < n; from += batch.size) {
             int to = Math.min(n, from + batch.size);
             Map<String, Tensor> feed = new HashMap<>();
             for (InputPlan.Binding b : inputs) feed.put(b.input().name(), slice(b, from, to));
-            float[] out = m.run(feed).get(output).floats();
+            float[] out = (nodeNanos == null ? m.run(feed) : m.profileNodes(feed, nodeNanos)).get(output).floats();
             if (sink == null) continue;
             int width = out.length / (to - from);
             for (int i = from; i < to; i++) sink[i] = Arrays.copyOfRange(out, (i - from) * width, (i - from + 1) * width);
@@ -242,6 +253,7 @@ final class RunCommand implements Callable<Integer> {
                 c.put("examplesPerSecond", cmp.ortPerSecond());
                 c.put("speedup", perSecond / cmp.ortPerSecond());
             }
+            if (nodeProfile != null) nodeProfile.put(o);
             out.println(new ObjectMapper().writeValueAsString(o));
         } else {
             out.printf(Locale.ROOT, "%s: top-1 %s on %d examples; %.0f examples/s (batch %d, %d thread%s, %s activations)%n", model,
@@ -256,6 +268,7 @@ final class RunCommand implements Callable<Integer> {
                 out.printf(Locale.ROOT, "ONNX Runtime on the dequantized model: %.0f examples/s (runtime is %.2fx), predictions agree on %.2f %%, max |output diff| %.2e, min output cosine %.7f%n",
                         cmp.ortPerSecond(), perSecond / cmp.ortPerSecond(), 100 * cmp.agreement(), cmp.maxAbsDiff(), cmp.minCosine());
             }
+            if (nodeProfile != null) nodeProfile.print(out);
         }
         out.flush();
     }

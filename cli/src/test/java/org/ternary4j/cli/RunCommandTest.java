@@ -53,6 +53,33 @@ class RunCommandTest {
         assertTrue(j.get("ort").get("minOutputCosine").asDouble() > 0.99999, r.out());
     }
 
+    /** --profile: the graph's own nodes with their kernels, shares of the profiled time that add up to one, the slowest first. */
+    @Test
+    void profileListsTheModelsNodesSlowestFirst() throws Exception {
+        java.util.Set<String> names = new java.util.HashSet<>();
+        for (NodeProto n : ModelProto.parseFrom(Files.readAllBytes(model)).getGraph().getNodeList()) names.add(n.getName());
+        CliRun r = CliRun.of("run", model.toString(), "--packed", packed.toString(), "--data", "random:4:3", "--exact", "--profile", "--json");
+        assertEquals(0, r.exitCode(), r.err());
+        JsonNode nodes = new ObjectMapper().readTree(r.out()).get("profile").get("nodes");
+        assertTrue(nodes.size() > 3, r.out());
+        double sum = 0, last = Double.MAX_VALUE;
+        boolean ternary = false;
+        for (JsonNode n : nodes) {
+            String node = n.get("node").asText();
+            assertTrue(names.contains(node.substring(0, node.indexOf("  "))), node + " names a node of " + model);
+            ternary |= node.contains(" TernaryConv ");
+            double share = n.get("share").asDouble();
+            assertTrue(share <= last, "slowest first: " + r.out());
+            last = share;
+            sum += share;
+        }
+        assertTrue(ternary, "the packed convs run their ternary kernel: " + r.out());
+        assertEquals(1.0, sum, 1e-9);
+        CliRun text = CliRun.of("run", model.toString(), "--packed", packed.toString(), "--data", "random:4:3", "--profile");
+        assertEquals(0, text.exitCode(), text.err());
+        assertTrue(text.out().contains("profile: ") && text.out().lines().filter(l -> l.matches(" +[0-9.]+ %  +[0-9.]+ ms  .*")).count() >= 3, text.out());
+    }
+
     /** A mixed file (ternary layers plus INT8/FP16 kept ones, from --budget) runs in the runtime as the written model runs in ONNX Runtime. */
     @Test
     void mixedPrecisionFileRunsLikeOnnxRuntime() throws Exception {

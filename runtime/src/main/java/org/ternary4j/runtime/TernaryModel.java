@@ -128,6 +128,11 @@ public final class TernaryModel implements AutoCloseable {
         return graph.profile(inputs, exact, par, nanosByOp);
     }
 
+    /** As {@link #profile}, by node: its name, operator (kernel) and first input's shape. */
+    public Map<String, Tensor> profileNodes(Map<String, Tensor> inputs, Map<String, Long> nanosByNode) {
+        return graph.profileNodes(inputs, exact, par, nanosByNode);
+    }
+
     @Override
     public void close() {
         par.close();

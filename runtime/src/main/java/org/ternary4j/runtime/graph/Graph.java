@@ -228,26 +228,40 @@ public final class Graph {
      * other processes. With one thread that is all the work; with more, the workers' share is missing.
      */
     public Map<String, Tensor> profile(Map<String, Tensor> given, boolean exact, Parallel par, Map<String, Long> nanosByOp) {
-        return run(given, exact, par, nanosByOp);
+        return run(given, exact, par, new Profile(nanosByOp, false));
     }
 
-    /** The operator, and for prepared kernels which one ("MatMul TernaryMatMul" against "MatMul Generic"). */
-    private static String profileKey(Step step) {
-        Class<?> k = step.kernel().getClass();
-        return k.isRecord() ? step.op() + " " + k.getSimpleName() : step.op();
+    /**
+     * As {@link #profile}, by node: each step's time under its node's name, operator (kernel) and
+     * first input's shape ("conv_3  Conv TernaryConv [1, 96, 80, 80]"), which tells a user which
+     * layer of their model the time goes to.
+     */
+    public Map<String, Tensor> profileNodes(Map<String, Tensor> given, boolean exact, Parallel par, Map<String, Long> nanosByNode) {
+        return run(given, exact, par, new Profile(nanosByNode, true));
+    }
+
+    /** Where a profiled run adds its steps' CPU time, and whether by node or by operator. */
+    private record Profile(Map<String, Long> nanos, boolean byNode) {
+        String key(Step step, Tensor[] in) {
+            Class<?> k = step.kernel().getClass();
+            // the operator, and for prepared kernels which one ("MatMul TernaryMatMul" against "MatMul Generic")
+            String op = k.isRecord() ? step.op() + " " + k.getSimpleName() : step.op();
+            if (!byNode) return op;
+            return step.name() + "  " + op + (in.length > 0 && in[0] != null ? " " + java.util.Arrays.toString(in[0].shape()) : "");
+        }
     }
 
     private static final java.lang.management.ThreadMXBean CPU = java.lang.management.ManagementFactory.getThreadMXBean();
 
-    private Map<String, Tensor> run(Map<String, Tensor> given, boolean exact, Parallel par, Map<String, Long> nanosByOp) {
+    private Map<String, Tensor> run(Map<String, Tensor> given, boolean exact, Parallel par, Profile profile) {
         par.wake(); // workers parked since the last run start now, while the first steps run serially
         try (Buffers.Run buffers = Buffers.open()) {
-            return run(given, exact, par, nanosByOp, buffers);
+            return run(given, exact, par, profile, buffers);
         }
     }
 
-    /** A run; {@code buffers} (null in a nested run) learns which values hold which arrays. */
-    private Map<String, Tensor> run(Map<String, Tensor> given, boolean exact, Parallel par, Map<String, Long> nanosByOp, Buffers.Run buffers) {
+    /** A run; {@code buffers} (null in a nested run) learns which values hold which arrays; profile null: not profiled. */
+    private Map<String, Tensor> run(Map<String, Tensor> given, boolean exact, Parallel par, Profile profile, Buffers.Run buffers) {
         Tensor[] values = template.clone();
         for (int i = 0; i < inputs.size(); i++) {
             Tensor t = given.get(inputs.get(i));
@@ -264,10 +278,10 @@ public final class Graph {
                 if (in[j] == null) throw new IllegalArgumentException(step.op() + " node '" + step.name() + "': input '" + step.inNames()[j] + "' is not computed before it is used");
             }
             Tensor[] out;
-            long t0 = nanosByOp == null ? 0 : CPU.getCurrentThreadCpuTime();
+            long t0 = profile == null ? 0 : CPU.getCurrentThreadCpuTime();
             try {
                 out = step.kernel().run(in, exact, par);
-                if (nanosByOp != null) nanosByOp.merge(profileKey(step), CPU.getCurrentThreadCpuTime() - t0, Long::sum);
+                if (profile != null) profile.nanos().merge(profile.key(step, in), CPU.getCurrentThreadCpuTime() - t0, Long::sum);
             } catch (IllegalArgumentException e) {
                 throw new IllegalArgumentException(step.op() + " node '" + step.name() + "': " + e.getMessage(), e);
             }
