@@ -4,7 +4,7 @@ import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * The exact convolution of large images as a {@link PanelGemm} product: each block of
+ * The convolution of large images, on both paths, as a {@link PanelGemm} product: each block of
  * {@link PanelGemm#NR} output pixels of a {@link PixelSource} is copied into a packed panel
  * ([input][NR], about 100 KB at 864 inputs, in L2) and every output channel is swept over it
  * twelve at a time, so each pixel vector loaded from the panel feeds twelve FMAs.
@@ -12,7 +12,7 @@ import jdk.incubator.vector.VectorSpecies;
  * window that at PP-OCRv4's 80×80×96 maps (a third of a megabyte per output row, nine
  * megabytes per frame) no longer fits any cache close to the core. The rows are the layer's
  * codes as floats (−1, 0, 1), each output one FMA chain in padded input order, then 0 + sum·scale:
- * the same bits as those two kernels.
+ * the same bits as those two kernels (and, on the int8 path, as the integer kernels).
  */
 final class PanelConv {
     private PanelConv() {}
