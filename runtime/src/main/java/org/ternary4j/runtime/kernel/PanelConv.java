@@ -49,32 +49,49 @@ final class PanelConv {
         PanelGemm.Rows io = new PanelGemm.Rows(codes, 0, len, y, yOff, stride);
         int blocks = (bound + NR - 1) / NR;
         par.forRange(blocks, 1, (b0, b1) -> {
-            float[] panel = Scratch.floats(Scratch.Slot.PANEL, len * NR), pixelScale = new float[NR];
+            float[] panel = Scratch.floats(Scratch.Slot.PANEL, len * NR), pixelScale = new float[NR], max = int8 ? new float[NR] : null;
             for (int b = b0; b < b1; b++) {
                 int j0 = b * NR, cols = Math.min(NR, bound - j0);
-                pack(src, len, j0, cols, panel);
-                if (int8) PixelQuantizer.quantize(panel, len, NR, pixelScale);
+                boolean maxima = pack(src, len, j0, cols, panel, max);
+                if (int8 && maxima) PixelQuantizer.quantize(panel, len, NR, max, pixelScale);
+                else if (int8) PixelQuantizer.quantize(panel, len, NR, pixelScale);
                 PanelGemm.multiply(io, rows, len, new PanelGemm.Panel(panel, 0, NR), j0, cols);
                 for (int o = 0; o < rows; o++) PanelGemm.scaleOutputs(y, yOff + o * stride + j0, cols, scale[o], int8 ? pixelScale : null, 0);
             }
         });
     }
 
-    /** Inputs [0, len) of pixels [j0, j0 + cols) into panel [len][NR] (zeros past cols). */
-    private static void pack(PixelSource src, int len, int j0, int cols, float[] panel) {
+    /**
+     * Inputs [0, len) of pixels [j0, j0 + cols) into panel [len][NR] (zeros past cols). With
+     * {@code max}, a whole panel also leaves each pixel's max |x| there (the int8 path's first pass,
+     * done while the values pass through registers anyway); returns whether it did.
+     */
+    private static boolean pack(PixelSource src, int len, int j0, int cols, float[] panel, float[] max) {
         float[] data = src.data();
         int[] off = src.off();
         if (cols == NR && j0 + NR <= src.width()) {
+            FloatVector m0 = FloatVector.zero(F), m1 = m0;
             for (int p = 0, at = 0; p < len; p++, at += NR) {
                 int from = off[p] + j0;
-                FloatVector.fromArray(F, data, from).intoArray(panel, at);
-                FloatVector.fromArray(F, data, from + L).intoArray(panel, at + L);
+                FloatVector v0 = FloatVector.fromArray(F, data, from), v1 = FloatVector.fromArray(F, data, from + L);
+                v0.intoArray(panel, at);
+                v1.intoArray(panel, at + L);
+                if (max == null) continue;
+                // finite inputs: a compare and blend is max (lanewise MAX pays for NaN and −0 rules)
+                v0 = v0.abs();
+                v1 = v1.abs();
+                m0 = m0.blend(v0, m0.lt(v0));
+                m1 = m1.blend(v1, m1.lt(v1));
             }
-            return;
+            if (max == null) return false;
+            m0.intoArray(max, 0);
+            m1.intoArray(max, L);
+            return true;
         }
         for (int p = 0, at = 0; p < len; p++, at += NR) {
             System.arraycopy(data, off[p] + j0, panel, at, cols);
             java.util.Arrays.fill(panel, at + cols, at + NR, 0f);
         }
+        return false;
     }
 }

@@ -20,7 +20,7 @@ final class PixelQuantizer {
     /** Quantizes rows [0, rows) of cols (stride ld, a multiple of 8) in place; scale[j] gets pixel j's scale (0 for an all-zero window). */
     static void quantize(float[] cols, int rows, int ld, float[] scale) {
         // row by row, so every pass streams through memory: max |x| per pixel, then the factors, then q
-        float[] max = new float[ld], inv = new float[ld];
+        float[] max = new float[ld];
         for (int p = 0; p < rows; p++) {
             for (int j = 0; j < ld; j += F.length()) {
                 // inputs are finite (the caller checked), so a compare and blend is max; lanewise MAX
@@ -29,6 +29,12 @@ final class PixelQuantizer {
                 m.blend(v, m.lt(v)).intoArray(max, j);
             }
         }
+        quantize(cols, rows, ld, max, scale);
+    }
+
+    /** As {@link #quantize(float[], int, int, float[])} with each pixel's max |x| already in max[0, ld). */
+    static void quantize(float[] cols, int rows, int ld, float[] max, float[] scale) {
+        float[] inv = new float[ld];
         FloatVector levels = FloatVector.broadcast(F, QuantizedActivations.LEVELS);
         for (int j = 0; j < ld; j += F.length()) {
             FloatVector m = FloatVector.fromArray(F, max, j);
