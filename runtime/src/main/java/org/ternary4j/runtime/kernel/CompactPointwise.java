@@ -190,37 +190,13 @@ final class CompactPointwise {
         }
     }
 
-    /** The weight rows of a 1×1 product and how many there are. */
-    record Product(PanelGemm.Rows weights, int outs) {}
-
-    /**
-     * One image's exact 1×1 product, y[o, pixel] = Σ_c w[o, c]·x[c, pixel]: the input planes at
-     * x[xOff …] read in place as panels (pixels along the lanes), blocks of {@link PanelGemm#NR}
-     * pixels shared among threads. The last partial block is copied out, so no load runs past the input.
-     */
-    static void planes(float[] x, int xOff, int cin, int hw, Product p, Parallel par) {
-        int blocks = (hw + NR - 1) / NR;
-        par.forRange(blocks, 1, (b0, b1) -> {
-            for (int b = b0; b < b1; b++) {
-                int j0 = b * NR, cols = Math.min(NR, hw - j0);
-                PanelGemm.Panel panel = new PanelGemm.Panel(x, xOff + j0, hw);
-                if (cols < NR) {
-                    float[] tail = new float[cin * NR];
-                    for (int ch = 0; ch < cin; ch++) System.arraycopy(x, xOff + ch * hw + j0, tail, ch * NR, cols);
-                    panel = new PanelGemm.Panel(tail, 0, NR);
-                }
-                PanelGemm.multiply(p.weights(), p.outs(), cin, panel, j0, cols);
-            }
-        });
-    }
-
     /** One image: exact, the planes in place as panels; int8, a quantized copy of them, then (0 + s·Σ) times the pixel's scale. */
     private void image(float[] x, int img, int hw, PanelGemm.Rows io, boolean exact, Parallel par) {
         int outs = rows(), xOff = img * cin * hw, yOff = img * outs * hw;
         PanelGemm.Rows rows = new PanelGemm.Rows(io.a(), 0, io.lda(), io.y(), yOff, hw);
         int blocks = (hw + NR - 1) / NR;
         if (exact) {
-            planes(x, xOff, cin, hw, new Product(rows, outs), par);
+            PanelGemm.overPlanes(rows, outs, x, xOff, cin, hw, par);
             return;
         }
         int ld = blocks * NR;

@@ -82,6 +82,29 @@ public final class PanelGemm {
     }
 
     /**
+     * y[o, j] = Σ_q a[o, q]·x[xOff + q·hw + j] for the {@code count} rows of {@code weights}, outputs
+     * at their y rows, j below hw: k planes of hw pixels read in place as panels (pixels along the
+     * lanes), blocks of {@link #NR} pixels shared among threads. The last partial block is copied
+     * out, so no load runs past the planes. A 1×1 convolution's product, or any whose right-hand
+     * side is planes of pixels.
+     */
+    public static void overPlanes(Rows weights, int count, float[] x, int xOff, int k, int hw, Parallel par) {
+        int blocks = (hw + NR - 1) / NR;
+        par.forRange(blocks, 1, (b0, b1) -> {
+            for (int b = b0; b < b1; b++) {
+                int j0 = b * NR, cols = Math.min(NR, hw - j0);
+                Panel panel = new Panel(x, xOff + j0, hw);
+                if (cols < NR) {
+                    float[] tail = new float[k * NR];
+                    for (int q = 0; q < k; q++) System.arraycopy(x, xOff + q * hw + j0, tail, q * NR, cols);
+                    panel = new Panel(tail, 0, NR);
+                }
+                multiply(weights, count, k, panel, j0, cols);
+            }
+        });
+    }
+
+    /**
      * y[b, y0 + j] += bias[y0 + j] for the first {@code cols} columns of output rows [0, count) of
      * {@code r}: the Add after a MatMul, applied to a panel's outputs while they are in this core's
      * cache (the same float sums as the Add node; bias null: nothing).

@@ -228,7 +228,7 @@ public final class TernaryConv2d {
     private void pointwiseImage(float[] x, int img, int hw, PanelGemm.Rows io, Parallel par) {
         int cin = kernel.inPerGroup(), outs = kernel.outChannels();
         PanelGemm.Rows rows = new PanelGemm.Rows(io.a(), 0, io.lda(), io.y(), img * outs * hw, hw);
-        CompactPointwise.planes(x, img * cin * hw, cin, hw, new CompactPointwise.Product(rows, outs), par);
+        PanelGemm.overPlanes(rows, outs, x, img * cin * hw, cin, hw, par);
     }
 
     /** Inputs with NaN or infinity: one im2col row per output pixel through {@link TernaryMatmul}, whose packed kernels skip zero codes. */
