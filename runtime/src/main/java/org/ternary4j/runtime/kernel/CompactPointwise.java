@@ -126,7 +126,7 @@ final class CompactPointwise {
         codes.decode(w);
         if (exact) scaleColumns(w);
         float[] y = Buffers.floats(Math.multiplyExact(n, outs));
-        float[] ps = exact ? null : new float[(n + 7) / 8 * 8];
+        float[] ps = exact ? null : new float[(n + PixelQuantizer.LANES - 1) / PixelQuantizer.LANES * PixelQuantizer.LANES];
         float[] a = exact ? x : quantizedRows(x, n, ps);
         PanelGemm.Rows io = new PanelGemm.Rows(a, cin, y, outs);
         for (int r0 = 0; r0 < outs; r0 += NR) PanelGemm.multiply(io, n, cin, new PanelGemm.Panel(w, r0, outs), r0, Math.min(NR, outs - r0));
@@ -158,7 +158,7 @@ final class CompactPointwise {
      */
     private void vectors(float[] x, int n, float[] w, boolean exact, float[] y) {
         int outs = rows();
-        float[] ps = exact ? null : new float[(n + 7) / 8 * 8];
+        float[] ps = exact ? null : new float[(n + PixelQuantizer.LANES - 1) / PixelQuantizer.LANES * PixelQuantizer.LANES];
         float[] a = exact ? x : quantizedRows(x, n, ps);
         PanelGemm.Rows io = new PanelGemm.Rows(a, cin, y, outs);
         float[] panel = new float[cin * NR];
