@@ -22,7 +22,7 @@ final class Operators {
         return run(n, in, opset, Parallel.serial());
     }
 
-    /** As above, the operators that share their work (MatMul, Resize, ConvTranspose) among par's threads. */
+    /** As above, the operators that share their work (MatMul, ConvTranspose) among par's threads. */
     static Tensor[] run(OnnxNode n, Tensor[] in, int opset, Parallel par) {
         String op = n.opType();
         return switch (op) {

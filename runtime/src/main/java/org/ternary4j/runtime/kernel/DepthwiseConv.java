@@ -154,8 +154,8 @@ final class DepthwiseConv {
         for (; 2 * q - left < 0; q++) copyPair(x, src, w, left, in, even, odd, q);
         for (; 2 * q - left + 2 * l <= w; q += l) {
             FloatVector v0 = FloatVector.fromArray(F, x, src + 2 * q - left), v1 = FloatVector.fromArray(F, x, src + 2 * q - left + l);
-            EVEN.selectFrom(v0, v1).intoArray(in, even + q);
-            ODD.selectFrom(v0, v1).intoArray(in, odd + q);
+            PairLanes.EVEN.selectFrom(v0, v1).intoArray(in, even + q);
+            PairLanes.ODD.selectFrom(v0, v1).intoArray(in, odd + q);
         }
         for (; 2 * q - left < w; q++) copyPair(x, src, w, left, in, even, odd, q);
     }
@@ -165,15 +165,6 @@ final class DepthwiseConv {
         int a = 2 * q - left;
         if (a >= 0 && a < w) in[even + q] = x[src + a];
         if (a + 1 >= 0 && a + 1 < w) in[odd + q] = x[src + a + 1];
-    }
-
-    /** Lane indices 0, 2, 4, … and 1, 3, 5, … into a pair of vectors. */
-    private static final FloatVector EVEN = lanes(0), ODD = lanes(1);
-
-    private static FloatVector lanes(int first) {
-        float[] ix = new float[F.length()];
-        for (int i = 0; i < ix.length; i++) ix[i] = first + 2 * i;
-        return FloatVector.fromArray(F, ix, 0);
     }
 
     /**

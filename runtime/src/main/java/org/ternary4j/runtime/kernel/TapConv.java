@@ -42,16 +42,8 @@ public final class TapConv {
     private static final boolean COMPRESS = IntVector.SPECIES_PREFERRED.length() >= ReductionLayout.STEP;
     private static final VectorSpecies<Integer> I16 = IntVector.SPECIES_512;
     private static final VectorSpecies<Float> F16 = FloatVector.SPECIES_512;
-    /** Lane indices 0, 2, 4, … and 1, 3, 5, … into a pair of vectors, for the two-vector selectFrom of the pool. */
-    private static final FloatVector EVEN = indices(0), ODD = indices(1);
     /** Each thread's frame memory, grown on demand and freed with the thread. */
     private static final ThreadLocal<MemorySegment[]> FRAMES = ThreadLocal.withInitial(() -> new MemorySegment[1]);
-
-    private static FloatVector indices(int first) {
-        float[] ix = new float[L];
-        for (int i = 0; i < L; i++) ix[i] = first + 2 * i;
-        return FloatVector.fromArray(F, ix, 0);
-    }
 
     /**
      * What follows the product, per output channel: + bias, then ·scale + shift, then Relu (each
@@ -383,7 +375,7 @@ public final class TapConv {
             int r0 = t0 + r * pitch, r1 = r0 + pitch;
             FloatVector v0 = FloatVector.fromArray(F, tmp, r0, lo).max(FloatVector.fromArray(F, tmp, r1, lo));
             FloatVector v1 = FloatVector.fromArray(F, tmp, r0 + L, hi).max(FloatVector.fromArray(F, tmp, r1 + L, hi));
-            EVEN.selectFrom(v0, v1).max(ODD.selectFrom(v0, v1)).intoArray(y, yPlane + (row0 + r) / 2 * pw, out);
+            PairLanes.EVEN.selectFrom(v0, v1).max(PairLanes.ODD.selectFrom(v0, v1)).intoArray(y, yPlane + (row0 + r) / 2 * pw, out);
         }
     }
 
@@ -396,7 +388,7 @@ public final class TapConv {
                 VectorMask<Float> m0 = F.indexInRange(x, cols), m1 = F.indexInRange(x + L, cols);
                 FloatVector v0 = FloatVector.fromArray(F, tmp, r0 + x, m0).max(FloatVector.fromArray(F, tmp, r1 + x, m0));
                 FloatVector v1 = FloatVector.fromArray(F, tmp, r0 + x + L, m1).max(FloatVector.fromArray(F, tmp, r1 + x + L, m1));
-                EVEN.selectFrom(v0, v1).max(ODD.selectFrom(v0, v1)).intoArray(y, dst + x / 2, F.indexInRange(x / 2, pw));
+                PairLanes.EVEN.selectFrom(v0, v1).max(PairLanes.ODD.selectFrom(v0, v1)).intoArray(y, dst + x / 2, F.indexInRange(x / 2, pw));
             }
         }
     }

@@ -154,7 +154,7 @@ public final class TernaryConv2d {
         if (x.length != (long) n * c * h * w) throw new IllegalArgumentException("conv: input has " + x.length + " values for [" + n + ", " + c + ", " + h + ", " + w + "]");
         int oh = geo.outH(h, kernel.kh()), ow = geo.outW(w, kernel.kw());
         if (f.pool() && (oh < 2 || ow < 2)) return null;
-        if (PanelConv.applies(groups[0], oh * (PixelSource.viewPays(geo, w, kernel.kw()) ? PixelSource.pitch(geo, w) : ow))) return null;
+        if (PanelConv.applies(groups[0], oh * pitch(geo, w))) return null;
         if (!FloatKernels.allFinite(x, 0, x.length)) return null;
         int plane = f.pool() ? (oh / 2) * (ow / 2) : oh * ow;
         float[] y = Buffers.floats(Math.multiplyExact(n, Math.multiplyExact(kernel.outChannels(), plane)));
@@ -268,8 +268,7 @@ public final class TernaryConv2d {
      */
     private ConvOutput forwardPixels(float[] x, int n, int c, int h, int w, ConvGeometry geo, boolean int8, Parallel par) {
         int g = groups.length, oh = geo.outH(h, kernel.kh()), ow = geo.outW(w, kernel.kw()), perGroup = kernel.outChannels() / g;
-        boolean view = PixelSource.viewPays(geo, w, kernel.kw());
-        int pitch = view ? PixelSource.pitch(geo, w) : ow, pixels = oh * pitch;
+        int pitch = pitch(geo, w), pixels = oh * pitch;
         float[] y = new float[Math.multiplyExact(n, Math.multiplyExact(kernel.outChannels(), pixels))];
         boolean small = (long) perGroup * FloatKernels.usedSteps(groups[0].layout()) * ReductionLayout.STEP * pixels < SERIAL_CONV_WORK;
         Parallel.RangeBody images = (i0, i1) -> {
@@ -293,6 +292,14 @@ public final class TernaryConv2d {
             else body.run(0, g);
         }
         return new ConvOutput(y, n, kernel.outChannels(), oh, ow, pitch);
+    }
+
+    /**
+     * Output values per row the pixel products write: the padded width over a stride-1 view
+     * ({@link PixelSource#viewPays}), else the output width.
+     */
+    private int pitch(ConvGeometry geo, int w) {
+        return PixelSource.viewPays(geo, w, kernel.kw()) ? PixelSource.pitch(geo, w) : geo.outW(w, kernel.kw());
     }
 
     /** Which image of an input [n, c, h, w] a kernel works on. */
