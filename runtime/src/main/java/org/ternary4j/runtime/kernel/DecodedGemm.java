@@ -43,28 +43,18 @@ final class DecodedGemm {
      * The int8 path of a TRIPLES matrix for many vectors, with the bits of its table kernel: the
      * integer sums Σ code·q of {@link LutGemm} (tables shared across tiles; the float panel
      * product of the same integers, exact below 2²⁴, gave the same bits about 1.2–2× slower per
-     * product on one thread), then each output combined as {@link TripleKernels#int8Rows} does. Vectors with NaN or infinity go through the exact
+     * product on one thread), each output combined as {@link TripleKernels#int8Rows} does. Vectors with NaN or infinity go through the exact
      * reference, as {@link TernaryMatmul#gemm} sends them.
      */
     static void runInt8(TriplesMatrix m, float[] x, int batch, float[] y, Parallel par) {
         ReductionLayout l = m.layout();
-        QuantizedActivations a = QuantizedActivations.of(l, x, batch, true);
-        int kp = l.paddedK(), rows = m.rows();
-        LutGemm.sums(m, a, y, par);
-        ScaleArray sp = m.scalePos();
-        // the combine is a pass over all outputs: shared among the threads too, by vectors
-        Parallel p = (long) batch * rows < TernaryMatmul.SERIAL_WORK ? Parallel.serial() : par;
-        p.forRange(batch, 8, (from, to) -> {
-            for (int b = from; b < to; b++) {
-                if (!a.finite[b]) {
-                    float[] xp = new float[kp];
-                    l.scatter(x, b * l.k(), xp, 0);
-                    m.exactRows(xp, 1, y, b).run(0, rows);
-                    continue;
-                }
-                for (int r = 0, o = b * rows; r < rows; r++, o++) y[o] = (0f + sp.get(r) * y[o]) * a.scale[b];
-            }
-        });
+        QuantizedActivations a = LutGemm.products(m, x, batch, y, par);
+        for (int b = 0; b < batch; b++) {
+            if (a.finite[b]) continue;
+            float[] xp = new float[l.paddedK()];
+            l.scatter(x, b * l.k(), xp, 0);
+            m.exactRows(xp, 1, y, b).run(0, m.rows());
+        }
     }
 
     /**

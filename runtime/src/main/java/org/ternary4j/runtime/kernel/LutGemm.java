@@ -1,19 +1,25 @@
 package org.ternary4j.runtime.kernel;
 
+import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
+import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
  * The int8 product of a {@link TriplesMatrix} with many quantized vectors by table lookups, the
  * tables shared across tiles: every vector's int16 tables (27 sums per triple of inputs, see
- * {@link TripleKernels}) are built once, then each pair of 32-row tiles sweeps eight vectors at
- * a time, each table load serving two permutes (vpermw) and adds into sixteen int16
- * accumulators (one tile and sixteen vectors ran half as fast in a micro-benchmark), widened to int32 every {@link TripleKernels#BLOCK_STEPS} steps before they could
- * overflow. Per 96·32 weight-activation products that is one permute and one add, where the
- * float panel kernel spends six FMAs. The sums are exact integers, so they equal the float panel
- * product of the same integers bit for bit (|Σ| ≤ 127·k < 2²⁴).
+ * {@link TripleKernels}) are built once, then each quad of 32-row tiles sweeps four vectors at a
+ * time: per triple, four index vectors, four table loads and sixteen permutes (vpermw) added into
+ * sixteen int16 accumulators, widened to int32 every {@link TripleKernels#BLOCK_STEPS} steps
+ * before they could overflow. Each permute and add is 96 weight-activation products, where the
+ * float panel kernel spends six FMAs. The block is written out: four tiles by four vectors ran a
+ * register-resident micro-benchmark at 4.3–4.8 G permutes/s, two tiles by eight (each table
+ * load serving two permutes) at 2.6–2.7, six or eight by four or three spilled (2.5–3.1), and a
+ * loop over the three triples of a code (shifted by 5 each time) at 3.7–3.8. The sums are exact
+ * integers, so they equal the float panel product of the same integers bit for bit (|Σ| ≤ 127·k
+ * < 2²⁴).
  */
 final class LutGemm {
     private LutGemm() {}
@@ -21,8 +27,10 @@ final class LutGemm {
     private static final VectorSpecies<Short> S = ShortVector.SPECIES_512;
     private static final VectorSpecies<Integer> I = IntVector.SPECIES_512;
     private static final int TILE = TripleKernels.TILE, ENTRIES = TripleKernels.ENTRIES, BLOCK = TripleKernels.BLOCK_STEPS;
-    /** Vectors per register block (of two tiles). */
-    static final int VECTORS = 8;
+    /** Tiles and vectors per register block. */
+    static final int TILES = 4, VECTORS = 4;
+    /** A table index: the low five bits of a lane (selectFrom wraps indices to them as well). */
+    private static final short INDEX = 31;
 
     /** dᵢ of table entry e (0 for the unused entries 27…31). */
     private static final short[][] DIGIT = new short[3][ENTRIES];
@@ -31,124 +39,203 @@ final class LutGemm {
         for (int e = 0; e < 27; e++) for (int i = 0; i < 3; i++) DIGIT[i][e] = (short) (e / PackedTernaryMatrix.POW3[i] % 3 - 1);
     }
 
-    /** y[b·rows + r] = Σ code·q of row r and vector b, as a float (vectors with non-finite input have q = 0 and get 0). */
+    /** y[b·rows + r] = Σ code·q of row r and vector b of the quantized a, as a float (vectors with non-finite input have q = 0 and get 0). */
     static void sums(TriplesMatrix m, QuantizedActivations a, float[] y, Parallel par) {
+        run(m, a, null, null, y, par);
+    }
+
+    /**
+     * y[b·rows + r] = (0 + scale[r]·Σ code·q)·a.scale[b], the int8 output of row r and vector b as
+     * {@link TripleKernels#int8Rows} combines it (+0 for −0), scale the rows' positive scales, q the
+     * levels of x's vector b. Returns the quantized vectors: those that are not finite got 0.
+     */
+    static QuantizedActivations products(TriplesMatrix m, float[] x, int batch, float[] y, Parallel par) {
+        QuantizedActivations a = QuantizedActivations.allocate(m.layout(), batch, true);
+        float[] scales = new float[m.rows()];
+        m.scalePos().copyTo(0, m.rows(), scales);
+        run(m, a, x, scales, y, par);
+        return a;
+    }
+
+    /**
+     * The sums, each times its row's scale and its vector's (rowScales null: the sums alone). Work
+     * is shared by chunks of vectors: a thread quantizes its chunk's vectors (x null: a holds them
+     * already), builds their tables and sweeps every tile quad over them, so nothing one thread
+     * writes is read by another and the product is one hand-over (three, quantizing, building and
+     * sweeping, cost MiniLM about a millisecond of start delays a run).
+     */
+    private static void run(TriplesMatrix m, QuantizedActivations a, float[] x, float[] rowScales, float[] y, Parallel par) {
         int kp = a.paddedK, batch = a.batch, rows = m.rows(), nines = m.nines(), per = kp / 3 * ENTRIES;
-        // the calling thread's array: workers only read it, and only until this call returns
-        short[] tables = Scratch.shorts(Scratch.Slot.TABLES, Math.multiplyExact(batch, per));
-        par.forRange(batch, VECTORS, (from, to) -> {
-            ShortVector d0 = ShortVector.fromArray(S, DIGIT[0], 0), d1 = ShortVector.fromArray(S, DIGIT[1], 0), d2 = ShortVector.fromArray(S, DIGIT[2], 0);
-            for (int b = from; b < to; b++) {
-                for (int g = 0, p = b * kp, t = b * per; g < kp / 3; g++, p += 3, t += ENTRIES) {
-                    d0.mul(a.q[p]).add(d1.mul(a.q[p + 1])).add(d2.mul(a.q[p + 2])).intoArray(tables, t);
-                }
-            }
-        });
         short[] codes = m.triples();
-        int tiles = TripleKernels.tiles(rows), pairs = (tiles + 1) / 2, chunks = (batch + CHUNK - 1) / CHUNK;
-        // work items chunk-major: threads running at the same time sweep the same chunk's tables
-        par.forRange(chunks * pairs, 1, (from, to) -> {
-            int[] acc = Scratch.ints(Scratch.Slot.SUMS, 2 * CHUNK * TILE);
-            for (int item = from; item < to; item++) {
-                int pair = item % pairs, first = item / pairs * CHUNK, count = Math.min(CHUNK, batch - first), half = count * TILE;
-                int t0 = 2 * pair, t1 = Math.min(t0 + 1, tiles - 1); // an odd last tile is swept twice, its second sums unused
-                java.util.Arrays.fill(acc, 0, 2 * half, 0);
-                for (int s0 = 0; s0 < nines; s0 += BLOCK) {
-                    Codes c = new Codes(TripleKernels.offset(t0 * TILE, s0, rows, nines), TripleKernels.offset(t1 * TILE, s0, rows, nines), Math.min(BLOCK, nines - s0));
-                    int j = 0, t = first * per + s0 * 3 * ENTRIES;
-                    for (; j + VECTORS <= count; j += VECTORS) block(codes, c, tables, t + j * per, per, acc, j * TILE, half);
-                    for (; j < count; j++) block1(codes, c, tables, t + j * per, acc, j * TILE, half);
-                }
-                for (int h = 0; h < (t1 == t0 ? 1 : 2); h++) {
-                    for (int j = 0; j < count; j++) {
-                        int b = first + j;
-                        for (int l = 0, r = (t0 + h) * TILE; l < TILE && r < rows; l++, r++) y[b * rows + r] = acc[(h * count + j) * TILE + l];
+        int tiles = TripleKernels.tiles(rows), quads = (tiles + TILES - 1) / TILES;
+        int share = (batch + par.threads() - 1) / par.threads(), chunk = Math.min(chunk(per), (share + VECTORS - 1) / VECTORS * VECTORS);
+        Parallel p = (long) batch * rows * kp < TernaryMatmul.SERIAL_WORK ? Parallel.serial() : par;
+        p.forRange(batch, chunk, (from, to) -> {
+            short[] tables = Scratch.shorts(Scratch.Slot.TABLES, chunk * per);
+            int[] acc = Scratch.ints(Scratch.Slot.SUMS, TILES * chunk * TILE);
+            short[] part = Scratch.shorts(Scratch.Slot.PARTIAL_SUMS, TILES * chunk * TILE);
+            for (int first = from; first < to; first += chunk) {
+                int count = Math.min(chunk, to - first), span = count * TILE;
+                if (x != null) for (int b = first; b < first + count; b++) a.quantize(m.layout(), x, b);
+                tables(a, first, count, tables, per);
+                for (int t0 = 0; t0 < tiles; t0 += TILES) {
+                    java.util.Arrays.fill(acc, 0, TILES * span, 0);
+                    for (int s0 = 0; s0 < nines; s0 += BLOCK) {
+                        Codes c = Codes.of(t0, tiles, s0, rows, nines);
+                        int j = 0, t = s0 * 3 * ENTRIES;
+                        for (; j + VECTORS <= count; j += VECTORS) block(codes, c, tables, t + j * per, per, part, j * TILE, span);
+                        for (; j < count; j++) block1(codes, c, tables, t + j * per, part, j * TILE, span);
+                        // a step block's int16 sums into the int32 ones (block cannot widen: a vector handed to a method C2 does not inline is boxed)
+                        for (int i = 0; i < TILES * span; i += TILE) widen(ShortVector.fromArray(S, part, i), acc, i);
+                    }
+                    // tiles past the last (a quad's repeats of it) were swept, their sums are not used
+                    for (int h = 0; h < TILES && t0 + h < tiles; h++) {
+                        int r0 = (t0 + h) * TILE, n = Math.min(TILE, rows - r0);
+                        for (int j = 0; j < count; j++) {
+                            int b = first + j, o = h * span + j * TILE;
+                            if (rowScales == null) store(acc, o, y, b * rows + r0, n);
+                            else store(acc, o, rowScales, r0, a.scale[b], y, b * rows + r0, n);
+                        }
                     }
                 }
             }
         });
     }
 
-    /**
-     * Vectors whose tables a work item sweeps: 32 vectors' tables at 4096 inputs are 1.2 MB, at 384
-     * inputs 221 KB, so those of a small-k layer stay in L2 while every tile pair of the layer
-     * reads them (a whole batch's, 885 KB for 128 vectors at 384 inputs, did not, and two threads
-     * each streaming them ran slower than one).
-     */
-    static final int CHUNK = 32;
-
-    /** Where two tiles' codes of one step block start, and its steps (codes of a step every 32 shorts). */
-    private record Codes(int first, int second, int steps) {}
-
-    /**
-     * Eight vectors (tables t0, t0 + per, …) over one step block of two tiles, added to their
-     * int32 sums: the first tile's at acc[a0 …] (32 per vector, rows in order), the second's {@code half} further.
-     */
-    private static void block(short[] codes, Codes c, short[] t, int t0, int per, int[] acc, int a0, int half) {
-        ShortVector z = ShortVector.zero(S);
-        ShortVector p0 = z, p1 = z, p2 = z, p3 = z, p4 = z, p5 = z, p6 = z, p7 = z, q0 = z, q1 = z, q2 = z, q3 = z, q4 = z, q5 = z, q6 = z, q7 = z;
-        for (int s = 0; s < c.steps(); s++) {
-            ShortVector u = ShortVector.fromArray(S, codes, c.first() + s * TILE), v = ShortVector.fromArray(S, codes, c.second() + s * TILE);
-            for (int j = 0, o = t0 + s * 3 * ENTRIES; j < 3; j++, o += ENTRIES) {
-                ShortVector i = u.lanewise(VectorOperators.LSHR, (short) (5 * j)), k = v.lanewise(VectorOperators.LSHR, (short) (5 * j));
-                ShortVector x = ShortVector.fromArray(S, t, o);
-                p0 = p0.add(i.selectFrom(x));
-                q0 = q0.add(k.selectFrom(x));
-                x = ShortVector.fromArray(S, t, o + per);
-                p1 = p1.add(i.selectFrom(x));
-                q1 = q1.add(k.selectFrom(x));
-                x = ShortVector.fromArray(S, t, o + 2 * per);
-                p2 = p2.add(i.selectFrom(x));
-                q2 = q2.add(k.selectFrom(x));
-                x = ShortVector.fromArray(S, t, o + 3 * per);
-                p3 = p3.add(i.selectFrom(x));
-                q3 = q3.add(k.selectFrom(x));
-                x = ShortVector.fromArray(S, t, o + 4 * per);
-                p4 = p4.add(i.selectFrom(x));
-                q4 = q4.add(k.selectFrom(x));
-                x = ShortVector.fromArray(S, t, o + 5 * per);
-                p5 = p5.add(i.selectFrom(x));
-                q5 = q5.add(k.selectFrom(x));
-                x = ShortVector.fromArray(S, t, o + 6 * per);
-                p6 = p6.add(i.selectFrom(x));
-                q6 = q6.add(k.selectFrom(x));
-                x = ShortVector.fromArray(S, t, o + 7 * per);
-                p7 = p7.add(i.selectFrom(x));
-                q7 = q7.add(k.selectFrom(x));
+    /** The tables of vectors [first, first + count), vector first + j's at tables[j·per …]: 32 entries per triple of inputs. */
+    private static void tables(QuantizedActivations a, int first, int count, short[] tables, int per) {
+        int kp = a.paddedK;
+        ShortVector d0 = ShortVector.fromArray(S, DIGIT[0], 0), d1 = ShortVector.fromArray(S, DIGIT[1], 0), d2 = ShortVector.fromArray(S, DIGIT[2], 0);
+        for (int j = 0; j < count; j++) {
+            for (int g = 0, p = (first + j) * kp, t = j * per; g < kp / 3; g++, p += 3, t += ENTRIES) {
+                d0.mul(a.q[p]).add(d1.mul(a.q[p + 1])).add(d2.mul(a.q[p + 2])).intoArray(tables, t);
             }
         }
-        widen(p0, acc, a0);
-        widen(p1, acc, a0 + TILE);
-        widen(p2, acc, a0 + 2 * TILE);
-        widen(p3, acc, a0 + 3 * TILE);
-        widen(p4, acc, a0 + 4 * TILE);
-        widen(p5, acc, a0 + 5 * TILE);
-        widen(p6, acc, a0 + 6 * TILE);
-        widen(p7, acc, a0 + 7 * TILE);
-        a0 += half;
-        widen(q0, acc, a0);
-        widen(q1, acc, a0 + TILE);
-        widen(q2, acc, a0 + 2 * TILE);
-        widen(q3, acc, a0 + 3 * TILE);
-        widen(q4, acc, a0 + 4 * TILE);
-        widen(q5, acc, a0 + 5 * TILE);
-        widen(q6, acc, a0 + 6 * TILE);
-        widen(q7, acc, a0 + 7 * TILE);
+    }
+
+    /**
+     * Vectors whose tables a thread sweeps at a time, a multiple of {@link #VECTORS}: about 256 KiB
+     * of tables, so that they stay in L2 while every tile quad of the layer reads them (32 vectors
+     * at 384 inputs, 8 at 1536; a whole batch's, 885 KB for 128 vectors at 384 inputs, did not, and
+     * two threads each streaming them ran slower than one).
+     */
+    static int chunk(int per) {
+        int vectors = (256 << 10) / (2 * per);
+        return Math.clamp(vectors / VECTORS * VECTORS, VECTORS, 64);
+    }
+
+    /** Where a tile quad's codes of one step block start (tiles past the last repeat it), and its steps (codes of a step every 32 shorts). */
+    private record Codes(int c0, int c1, int c2, int c3, int steps) {
+        static Codes of(int t0, int tiles, int s0, int rows, int nines) {
+            int last = tiles - 1;
+            return new Codes(at(Math.min(t0, last), s0, rows, nines), at(Math.min(t0 + 1, last), s0, rows, nines),
+                    at(Math.min(t0 + 2, last), s0, rows, nines), at(Math.min(t0 + 3, last), s0, rows, nines), Math.min(BLOCK, nines - s0));
+        }
+
+        private static int at(int tile, int s0, int rows, int nines) {
+            return TripleKernels.offset(tile * TILE, s0, rows, nines);
+        }
+    }
+
+    /**
+     * Four vectors (tables t0, t0 + per, …) over one step block of a tile quad, their int16 sums
+     * into part: tile h's for vector j at part[p0 + h·span + j·32 …] (rows in order). Accumulator aHJ is
+     * tile H and vector J. A code lane holds three 5-bit table indices, bits 0–4, 5–9 and 10–14.
+     */
+    private static void block(short[] codes, Codes c, short[] t, int t0, int per, short[] part, int p0, int span) {
+        ShortVector z = ShortVector.zero(S);
+        ShortVector a00 = z, a01 = z, a02 = z, a03 = z, a10 = z, a11 = z, a12 = z, a13 = z;
+        ShortVector a20 = z, a21 = z, a22 = z, a23 = z, a30 = z, a31 = z, a32 = z, a33 = z;
+        for (int s = 0; s < c.steps(); s++) {
+            ShortVector u0 = ShortVector.fromArray(S, codes, c.c0() + s * TILE), u1 = ShortVector.fromArray(S, codes, c.c1() + s * TILE);
+            ShortVector u2 = ShortVector.fromArray(S, codes, c.c2() + s * TILE), u3 = ShortVector.fromArray(S, codes, c.c3() + s * TILE);
+            int o = t0 + s * 3 * ENTRIES;
+
+            ShortVector i0 = u0.and(INDEX), i1 = u1.and(INDEX), i2 = u2.and(INDEX), i3 = u3.and(INDEX);
+            ShortVector x = ShortVector.fromArray(S, t, o);
+            a00 = a00.add(i0.selectFrom(x)); a10 = a10.add(i1.selectFrom(x)); a20 = a20.add(i2.selectFrom(x)); a30 = a30.add(i3.selectFrom(x));
+            x = ShortVector.fromArray(S, t, o + per);
+            a01 = a01.add(i0.selectFrom(x)); a11 = a11.add(i1.selectFrom(x)); a21 = a21.add(i2.selectFrom(x)); a31 = a31.add(i3.selectFrom(x));
+            x = ShortVector.fromArray(S, t, o + 2 * per);
+            a02 = a02.add(i0.selectFrom(x)); a12 = a12.add(i1.selectFrom(x)); a22 = a22.add(i2.selectFrom(x)); a32 = a32.add(i3.selectFrom(x));
+            x = ShortVector.fromArray(S, t, o + 3 * per);
+            a03 = a03.add(i0.selectFrom(x)); a13 = a13.add(i1.selectFrom(x)); a23 = a23.add(i2.selectFrom(x)); a33 = a33.add(i3.selectFrom(x));
+
+            o += ENTRIES;
+            i0 = u0.lanewise(VectorOperators.LSHR, 5).and(INDEX); i1 = u1.lanewise(VectorOperators.LSHR, 5).and(INDEX);
+            i2 = u2.lanewise(VectorOperators.LSHR, 5).and(INDEX); i3 = u3.lanewise(VectorOperators.LSHR, 5).and(INDEX);
+            x = ShortVector.fromArray(S, t, o);
+            a00 = a00.add(i0.selectFrom(x)); a10 = a10.add(i1.selectFrom(x)); a20 = a20.add(i2.selectFrom(x)); a30 = a30.add(i3.selectFrom(x));
+            x = ShortVector.fromArray(S, t, o + per);
+            a01 = a01.add(i0.selectFrom(x)); a11 = a11.add(i1.selectFrom(x)); a21 = a21.add(i2.selectFrom(x)); a31 = a31.add(i3.selectFrom(x));
+            x = ShortVector.fromArray(S, t, o + 2 * per);
+            a02 = a02.add(i0.selectFrom(x)); a12 = a12.add(i1.selectFrom(x)); a22 = a22.add(i2.selectFrom(x)); a32 = a32.add(i3.selectFrom(x));
+            x = ShortVector.fromArray(S, t, o + 3 * per);
+            a03 = a03.add(i0.selectFrom(x)); a13 = a13.add(i1.selectFrom(x)); a23 = a23.add(i2.selectFrom(x)); a33 = a33.add(i3.selectFrom(x));
+
+            o += ENTRIES;
+            i0 = u0.lanewise(VectorOperators.LSHR, 10).and(INDEX); i1 = u1.lanewise(VectorOperators.LSHR, 10).and(INDEX);
+            i2 = u2.lanewise(VectorOperators.LSHR, 10).and(INDEX); i3 = u3.lanewise(VectorOperators.LSHR, 10).and(INDEX);
+            x = ShortVector.fromArray(S, t, o);
+            a00 = a00.add(i0.selectFrom(x)); a10 = a10.add(i1.selectFrom(x)); a20 = a20.add(i2.selectFrom(x)); a30 = a30.add(i3.selectFrom(x));
+            x = ShortVector.fromArray(S, t, o + per);
+            a01 = a01.add(i0.selectFrom(x)); a11 = a11.add(i1.selectFrom(x)); a21 = a21.add(i2.selectFrom(x)); a31 = a31.add(i3.selectFrom(x));
+            x = ShortVector.fromArray(S, t, o + 2 * per);
+            a02 = a02.add(i0.selectFrom(x)); a12 = a12.add(i1.selectFrom(x)); a22 = a22.add(i2.selectFrom(x)); a32 = a32.add(i3.selectFrom(x));
+            x = ShortVector.fromArray(S, t, o + 3 * per);
+            a03 = a03.add(i0.selectFrom(x)); a13 = a13.add(i1.selectFrom(x)); a23 = a23.add(i2.selectFrom(x)); a33 = a33.add(i3.selectFrom(x));
+        }
+        a00.intoArray(part, p0); a01.intoArray(part, p0 + TILE); a02.intoArray(part, p0 + 2 * TILE); a03.intoArray(part, p0 + 3 * TILE);
+        p0 += span;
+        a10.intoArray(part, p0); a11.intoArray(part, p0 + TILE); a12.intoArray(part, p0 + 2 * TILE); a13.intoArray(part, p0 + 3 * TILE);
+        p0 += span;
+        a20.intoArray(part, p0); a21.intoArray(part, p0 + TILE); a22.intoArray(part, p0 + 2 * TILE); a23.intoArray(part, p0 + 3 * TILE);
+        p0 += span;
+        a30.intoArray(part, p0); a31.intoArray(part, p0 + TILE); a32.intoArray(part, p0 + 2 * TILE); a33.intoArray(part, p0 + 3 * TILE);
     }
 
     /** As {@link #block} for one vector. */
-    private static void block1(short[] codes, Codes c, short[] t, int t0, int[] acc, int a0, int half) {
-        ShortVector p = ShortVector.zero(S), q = p;
+    private static void block1(short[] codes, Codes c, short[] t, int t0, short[] part, int p0, int span) {
+        ShortVector a0v = ShortVector.zero(S), a1v = a0v, a2v = a0v, a3v = a0v;
         for (int s = 0; s < c.steps(); s++) {
-            ShortVector u = ShortVector.fromArray(S, codes, c.first() + s * TILE), v = ShortVector.fromArray(S, codes, c.second() + s * TILE);
+            ShortVector u0 = ShortVector.fromArray(S, codes, c.c0() + s * TILE), u1 = ShortVector.fromArray(S, codes, c.c1() + s * TILE);
+            ShortVector u2 = ShortVector.fromArray(S, codes, c.c2() + s * TILE), u3 = ShortVector.fromArray(S, codes, c.c3() + s * TILE);
             for (int j = 0, o = t0 + s * 3 * ENTRIES; j < 3; j++, o += ENTRIES) {
                 ShortVector x = ShortVector.fromArray(S, t, o);
-                p = p.add(u.lanewise(VectorOperators.LSHR, (short) (5 * j)).selectFrom(x));
-                q = q.add(v.lanewise(VectorOperators.LSHR, (short) (5 * j)).selectFrom(x));
+                a0v = a0v.add(u0.and(INDEX).selectFrom(x));
+                a1v = a1v.add(u1.and(INDEX).selectFrom(x));
+                a2v = a2v.add(u2.and(INDEX).selectFrom(x));
+                a3v = a3v.add(u3.and(INDEX).selectFrom(x));
+                u0 = u0.lanewise(VectorOperators.LSHR, 5);
+                u1 = u1.lanewise(VectorOperators.LSHR, 5);
+                u2 = u2.lanewise(VectorOperators.LSHR, 5);
+                u3 = u3.lanewise(VectorOperators.LSHR, 5);
             }
         }
-        widen(p, acc, a0);
-        widen(q, acc, a0 + half);
+        a0v.intoArray(part, p0);
+        a1v.intoArray(part, p0 + span);
+        a2v.intoArray(part, p0 + 2 * span);
+        a3v.intoArray(part, p0 + 3 * span);
+    }
+
+    private static final VectorSpecies<Float> F = FloatVector.SPECIES_512;
+
+    /** y[o …] = the first n of a tile's 32 int32 sums at acc[a …], as floats. */
+    private static void store(int[] acc, int a, float[] y, int o, int n) {
+        for (int l = 0; l < n; l += I.length()) {
+            VectorMask<Integer> m = I.indexInRange(l, n);
+            ((FloatVector) IntVector.fromArray(I, acc, a + l, m).convert(VectorOperators.I2F, 0)).intoArray(y, o + l, m.cast(F));
+        }
+    }
+
+    /** y[o + l] = (0 + rowScales[r0 + l]·acc[a + l])·vectorScale for the first n of a tile's 32 sums. */
+    private static void store(int[] acc, int a, float[] rowScales, int r0, float vectorScale, float[] y, int o, int n) {
+        for (int l = 0; l < n; l += I.length()) {
+            VectorMask<Integer> m = I.indexInRange(l, n);
+            VectorMask<Float> f = m.cast(F);
+            FloatVector sum = (FloatVector) IntVector.fromArray(I, acc, a + l, m).convert(VectorOperators.I2F, 0);
+            FloatVector.fromArray(F, rowScales, r0 + l, f).mul(sum).add(0f).mul(vectorScale).intoArray(y, o + l, f);
+        }
     }
 
     /** acc[o …] += the 32 int16 sums of v, in lane order (small enough for C2 to inline, so v is not boxed). */

@@ -4,6 +4,7 @@ import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -45,49 +46,65 @@ final class QuantizedActivations {
         this.finite = new boolean[batch];
     }
 
-    /** Quantizes {@code batch} vectors of {@code layout.k()} values stored one after another in x. */
-    static QuantizedActivations of(ReductionLayout layout, float[] x, int batch, boolean wide) {
-        int k = layout.k(), segs = layout.segments();
-        QuantizedActivations a = new QuantizedActivations(batch, layout.paddedK(), segs, layout.granule() == ReductionLayout.CHUNK, wide,
-                layout.wholeChunkBlocks());
-        for (int b = 0; b < batch; b++) {
-            float max = maxAbs(x, b * k, k);
-            a.finite[b] = Float.isFinite(max);
-            if (!a.finite[b] || max == 0f) continue;
-            a.scale[b] = max / LEVELS;
-            float inv = LEVELS / max;
-            int base = b * a.paddedK;
-            if (layout.toPadded() == null) quantizeRun(x, b * k, k, inv, a.q, base);
-            else for (int i = 0; i < k; i++) a.q[base + layout.padded(i)] = (short) quantize(x[b * k + i], inv);
-            if (a.qt != null) telescope(a.q, a.qt, base, a.paddedK);
-            if (a.qt2 != null) repeatSteps(a.qt, base, a.qt2, 2 * base, a.paddedK);
-            int[] steps = layout.segmentSteps();
-            for (int s = 0; s < segs; s++) {
-                int sum = 0;
-                // a step holds 16 values of |q| ≤ 127: its sum fits a short
-                for (int t = steps[s]; t < steps[s + 1]; t++) sum += ShortVector.fromArray(S16, a.q, base + t * ReductionLayout.STEP).reduceLanes(VectorOperators.ADD);
-                a.segmentSums[b * segs + s] = sum;
-                if (a.negLaneSums != null) {
-                    ShortVector lanes = ShortVector.zero(S16);
-                    for (int t = steps[s]; t < steps[s + 1]; t++) lanes = lanes.sub(ShortVector.fromArray(S16, a.q, base + t * ReductionLayout.STEP));
-                    lanes.intoArray(a.negLaneSums, (b * segs + s) * ReductionLayout.STEP);
-                }
-            }
-        }
+    /** Quantizes {@code batch} vectors of {@code layout.k()} values stored one after another in x, shared among par's threads by vectors. */
+    static QuantizedActivations of(ReductionLayout layout, float[] x, int batch, boolean wide, Parallel par) {
+        QuantizedActivations a = allocate(layout, batch, wide);
+        Parallel p = (long) batch * layout.k() < TernaryMatmul.SERIAL_WORK ? Parallel.serial() : par;
+        p.forRange(batch, 8, (from, to) -> {
+            for (int b = from; b < to; b++) a.quantize(layout, x, b);
+        });
         return a;
     }
 
-    private static final VectorSpecies<Float> F8 = FloatVector.SPECIES_256;
-    private static final VectorSpecies<Integer> I8 = IntVector.SPECIES_256;
-    private static final VectorSpecies<Short> S8 = ShortVector.SPECIES_128;
+    /** Room for {@code batch} vectors of the layout, each to be filled by {@link #quantize}. */
+    static QuantizedActivations allocate(ReductionLayout layout, int batch, boolean wide) {
+        return new QuantizedActivations(batch, layout.paddedK(), layout.segments(), layout.granule() == ReductionLayout.CHUNK, wide,
+                layout.wholeChunkBlocks());
+    }
+
+    /** Vector b of x: its scale, levels, the telescoped and repeated copies some kernels read, and its segment sums. */
+    void quantize(ReductionLayout layout, float[] x, int b) {
+        int k = layout.k(), segs = layout.segments();
+        float max = maxAbs(x, b * k, k);
+        finite[b] = Float.isFinite(max);
+        if (!finite[b] || max == 0f) return;
+        scale[b] = max / LEVELS;
+        float inv = LEVELS / max;
+        int base = b * paddedK;
+        if (layout.toPadded() == null) quantizeRun(x, b * k, k, inv, q, base);
+        else for (int i = 0; i < k; i++) q[base + layout.padded(i)] = (short) quantize(x[b * k + i], inv);
+        if (qt != null) telescope(q, qt, base, paddedK);
+        if (qt2 != null) repeatSteps(qt, base, qt2, 2 * base, paddedK);
+        int[] steps = layout.segmentSteps();
+        for (int s = 0; s < segs; s++) {
+            IntVector sum = IntVector.zero(I);
+            for (int t = steps[s]; t < steps[s + 1]; t++) {
+                ShortVector v = ShortVector.fromArray(S16, q, base + t * ReductionLayout.STEP);
+                for (int part = 0; part < S16.length() / I.length(); part++) sum = sum.add(v.convertShape(VectorOperators.S2I, I, part));
+            }
+            segmentSums[b * segs + s] = sum.reduceLanes(VectorOperators.ADD);
+            if (negLaneSums != null) {
+                ShortVector lanes = ShortVector.zero(S16);
+                for (int t = steps[s]; t < steps[s + 1]; t++) lanes = lanes.sub(ShortVector.fromArray(S16, q, base + t * ReductionLayout.STEP));
+                lanes.intoArray(negLaneSums, (b * segs + s) * ReductionLayout.STEP);
+            }
+        }
+    }
+
+    /** Every operation is per lane, so the widest vectors give the same levels as a scalar loop. */
+    private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
+    private static final VectorSpecies<Integer> I = IntVector.SPECIES_PREFERRED;
+    /** Shorts as many as F's lanes. */
+    private static final VectorSpecies<Short> SF = VectorSpecies.of(short.class, VectorShape.forBitSize(F.vectorBitSize() / 2));
+    /** A step's 16 shorts. */
     private static final VectorSpecies<Short> S16 = ShortVector.SPECIES_256;
 
     private static void quantizeRun(float[] x, int off, int n, float inv, short[] q, int dst) {
         int i = 0;
-        for (int bound = F8.loopBound(n); i < bound; i += F8.length()) {
-            FloatVector v = FloatVector.fromArray(F8, x, off + i).mul(inv).add(128.5f);
-            IntVector r = ((IntVector) v.convertShape(VectorOperators.F2I, I8, 0)).sub(128);
-            ((ShortVector) r.convertShape(VectorOperators.I2S, S8, 0)).intoArray(q, dst + i);
+        for (int bound = F.loopBound(n); i < bound; i += F.length()) {
+            FloatVector v = FloatVector.fromArray(F, x, off + i).mul(inv).add(128.5f);
+            IntVector r = ((IntVector) v.convert(VectorOperators.F2I, 0)).sub(128);
+            ((ShortVector) r.convertShape(VectorOperators.I2S, SF, 0)).intoArray(q, dst + i);
         }
         for (; i < n; i++) q[dst + i] = (short) quantize(x[off + i], inv);
     }
@@ -120,9 +137,9 @@ final class QuantizedActivations {
 
     /** max |x|, or a non-finite value if x holds one (MAX propagates NaN; infinity is the max). */
     private static float maxAbs(float[] x, int off, int n) {
-        FloatVector m = FloatVector.zero(F8);
+        FloatVector m = FloatVector.zero(F);
         int i = 0;
-        for (int bound = F8.loopBound(n); i < bound; i += F8.length()) m = m.max(FloatVector.fromArray(F8, x, off + i).abs());
+        for (int bound = F.loopBound(n); i < bound; i += F.length()) m = m.max(FloatVector.fromArray(F, x, off + i).abs());
         float r = m.reduceLanes(VectorOperators.MAX);
         for (; i < n; i++) r = Math.max(r, Math.abs(x[off + i]));
         return r;
@@ -142,9 +159,9 @@ final class QuantizedActivations {
             scale[b] = max / LEVELS;
             float inv = LEVELS / max;
             int i = 0, off = b * k;
-            for (int bound = F8.loopBound(k); i < bound; i += F8.length()) {
-                FloatVector v = FloatVector.fromArray(F8, x, off + i).mul(inv).add(128.5f);
-                ((FloatVector) ((IntVector) v.convertShape(VectorOperators.F2I, I8, 0)).sub(128).convertShape(VectorOperators.I2F, F8, 0)).intoArray(q, off + i);
+            for (int bound = F.loopBound(k); i < bound; i += F.length()) {
+                FloatVector v = FloatVector.fromArray(F, x, off + i).mul(inv).add(128.5f);
+                ((FloatVector) ((IntVector) v.convert(VectorOperators.F2I, 0)).sub(128).convert(VectorOperators.I2F, 0)).intoArray(q, off + i);
             }
             for (; i < k; i++) q[off + i] = quantize(x[off + i], inv);
         }

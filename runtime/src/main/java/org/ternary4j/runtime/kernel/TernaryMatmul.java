@@ -31,7 +31,7 @@ public final class TernaryMatmul {
                 return;
             }
         }
-        QuantizedActivations a = QuantizedActivations.of(m.layout(), x, batch, wide);
+        QuantizedActivations a = QuantizedActivations.of(m.layout(), x, batch, wide, par);
         par.forRange(m.rows(), panelRows(m), m.int8Rows(a, y));
         for (int b = 0; b < batch; b++) {
             if (!a.finite[b]) m.exactRows(padded(m, x, b, 1), 1, y, b).run(0, m.rows());

@@ -33,7 +33,7 @@ class DecodedGemmTest {
         TernaryMatmul.gemm(m, x, batch, one, Parallel.serial());
         TernaryMatmul.gemm(m, x, batch, three, RandomTensors.THREE);
         assertArrayEquals(one, three);
-        QuantizedActivations a = QuantizedActivations.of(m.layout(), x, batch, true);
+        QuantizedActivations a = QuantizedActivations.of(m.layout(), x, batch, true, Parallel.serial());
         for (int b = 0; b < batch; b++) {
             float[] xp = new float[m.layout().paddedK()];
             m.layout().scatter(x, b * 300, xp, 0);

@@ -10,9 +10,10 @@ import org.ternary4j.core.TernaryTensor;
 import org.ternary4j.core.grouping.Grouping;
 
 /**
- * The shared-table int8 product against Σ code·q summed in long, row by row: tile pairs and an
- * odd last tile, partial tiles, vector counts past the register block and past a chunk of
- * vectors ({@link LutGemm#CHUNK}; 77 = 32 + 32 + 13), several step blocks
+ * The shared-table int8 product against Σ code·q summed in long, row by row: tile quads and a
+ * last quad of one to three tiles (70 rows: three, 130: five), partial tiles, vector counts past
+ * the register block (13 = 3·4 + 1) and past a chunk of vectors ({@link LutGemm#chunk}: 40 at
+ * 300 inputs, so 77 = 40 + 37), several step blocks
  * (int16 accumulators widened in time), and the extreme case of every code +1 and every q 127,
  * where an unwidened int16 sum would overflow.
  */
@@ -27,7 +28,7 @@ class LutGemmTest {
         if (ones) t = new TernaryTensor(t.shape(), t.grouping(), t.method(), filled(rows * k), t.scalePos(), null);
         TriplesMatrix m = (TriplesMatrix) PackedTernaryMatrix.of(t, 0, rows, PackedTernaryMatrix.CodeLayout.TRIPLES);
         float[] x = ones ? filled(batch * k, 1f) : RandomTensors.gaussian(rnd, batch * k);
-        QuantizedActivations a = QuantizedActivations.of(m.layout(), x, batch, true);
+        QuantizedActivations a = QuantizedActivations.of(m.layout(), x, batch, true, Parallel.serial());
         float[] y = new float[batch * rows];
         LutGemm.sums(m, a, y, RandomTensors.THREE);
         for (int b = 0; b < batch; b++) {

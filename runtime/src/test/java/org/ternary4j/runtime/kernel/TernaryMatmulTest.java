@@ -78,7 +78,7 @@ class TernaryMatmulTest {
 
             float[] fast = run(m, x, batch, Parallel.serial(), false);
             assertClose(reference(w, rows, k, xq, batch), fast, w, xq, rows, k, "int8 path");
-            QuantizedActivations a = QuantizedActivations.of(m.layout(), x, batch, VectorWidth.WIDE);
+            QuantizedActivations a = QuantizedActivations.of(m.layout(), x, batch, VectorWidth.WIDE, Parallel.serial());
             // integer sums give the reference's bits; the float panel product of the levels (many
             // vectors, layouts but TRIPLES) rounds its own way, held to the float bound above
             if (batch < DecodedGemm.MIN_BATCH || m instanceof TriplesMatrix) {
