@@ -210,7 +210,8 @@ final class VectorOps {
             // beyond [−87.34, 88.72] compute garbage that the two blends at the end replace
             FloatVector v = FloatVector.fromArray(F, x, i);
             // n = round(v / ln 2) by the 1.5·2^23 trick, at most 127 so that 2^n is a finite float
-            FloatVector n = v.fma(1.44269504f, 12582912f).sub(12582912f).min(127f);
+            FloatVector n = v.fma(1.44269504f, 12582912f).sub(12582912f);
+            n = n.blend(127f, n.compare(VectorOperators.GT, 127f)); // min(n, 127) for every n, NaN included, in two instructions
             FloatVector r = n.fma(lnHi, v);
             r = n.fma(lnLo, r);
             FloatVector p = r.fma(1.9875691500e-4f, 1.3981999507e-3f);
@@ -306,7 +307,12 @@ final class VectorOps {
         int bound = F.loopBound(len);
         FloatVector vm = FloatVector.broadcast(F, Float.NEGATIVE_INFINITY);
         int i = 0;
-        for (; i < bound; i += F.length()) vm = vm.max(FloatVector.fromArray(F, x, base + i));
+        // a compare and blend: a float max with Java's NaN and −0 rules compiles to a sequence whose latency bound this chain;
+        // a NaN it drops still makes every output NaN (its e^(x − max) is NaN, and so is the sum)
+        for (; i < bound; i += F.length()) {
+            FloatVector v = FloatVector.fromArray(F, x, base + i);
+            vm = vm.blend(v, vm.lt(v));
+        }
         float max = vm.reduceLanes(VectorOperators.MAX);
         for (; i < len; i++) max = Math.max(max, x[base + i]);
         FloatVector vmax = FloatVector.broadcast(F, max), vs = FloatVector.zero(F);

@@ -135,14 +135,19 @@ final class QuantizedActivations {
         return (int) (v * inv + 128.5f) - 128;
     }
 
-    /** max |x|, or a non-finite value if x holds one (MAX propagates NaN; infinity is the max). */
+    /**
+     * max |x|, or a non-finite value if x holds one. On the magnitudes' bits as ints: their order is
+     * the floats' (a NaN's bits exceed infinity's), and an int max is one cheap instruction where a
+     * float max with Java's NaN and −0 rules compiles to a sequence whose latency bound this loop
+     * (51–58 against 6–10 µs for 128 vectors of 1536).
+     */
     private static float maxAbs(float[] x, int off, int n) {
-        FloatVector m = FloatVector.zero(F);
+        IntVector m = IntVector.zero(I);
         int i = 0;
-        for (int bound = F.loopBound(n); i < bound; i += F.length()) m = m.max(FloatVector.fromArray(F, x, off + i).abs());
-        float r = m.reduceLanes(VectorOperators.MAX);
-        for (; i < n; i++) r = Math.max(r, Math.abs(x[off + i]));
-        return r;
+        for (int bound = F.loopBound(n); i < bound; i += F.length()) m = m.max(FloatVector.fromArray(F, x, off + i).reinterpretAsInts().and(0x7fffffff));
+        int r = m.reduceLanes(VectorOperators.MAX);
+        for (; i < n; i++) r = Math.max(r, Float.floatToRawIntBits(x[off + i]) & 0x7fffffff);
+        return Float.intBitsToFloat(r);
     }
 
     /**
