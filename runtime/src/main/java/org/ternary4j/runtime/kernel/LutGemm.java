@@ -47,10 +47,11 @@ final class LutGemm {
     /**
      * y[b·rows + r] = (0 + scale[r]·Σ code·q)·a.scale[b], the int8 output of row r and vector b as
      * {@link TripleKernels#int8Rows} combines it (+0 for −0), scale the rows' positive scales, q the
-     * levels of x's vector b. Returns the quantized vectors: those that are not finite got 0.
+     * levels of x's vector b. Returns the quantized vectors (their levels valid until the calling
+     * thread quantizes again): those that are not finite got 0.
      */
     static QuantizedActivations products(TriplesMatrix m, float[] x, int batch, float[] y, Parallel par) {
-        QuantizedActivations a = QuantizedActivations.allocate(m.layout(), batch, true);
+        QuantizedActivations a = QuantizedActivations.inScratch(m.layout(), batch);
         float[] scales = new float[m.rows()];
         m.scalePos().copyTo(0, m.rows(), scales);
         run(m, a, x, scales, y, par);

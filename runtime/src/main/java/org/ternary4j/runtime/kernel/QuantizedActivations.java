@@ -34,10 +34,10 @@ final class QuantizedActivations {
     final short[] negLaneSums;
     final boolean[] finite;
 
-    private QuantizedActivations(int batch, int paddedK, int segments, boolean telescoped, boolean wide, boolean blocks) {
+    private QuantizedActivations(int batch, int paddedK, short[] q, int segments, boolean telescoped, boolean wide, boolean blocks) {
         this.batch = batch;
         this.paddedK = paddedK;
-        this.q = new short[Math.multiplyExact(batch, paddedK)];
+        this.q = q;
         this.qt = telescoped ? new short[q.length] : null;
         this.qt2 = telescoped && wide ? new short[2 * q.length] : null;
         this.scale = new float[batch];
@@ -48,7 +48,8 @@ final class QuantizedActivations {
 
     /** Quantizes {@code batch} vectors of {@code layout.k()} values stored one after another in x, shared among par's threads by vectors. */
     static QuantizedActivations of(ReductionLayout layout, float[] x, int batch, boolean wide, Parallel par) {
-        QuantizedActivations a = allocate(layout, batch, wide);
+        QuantizedActivations a = new QuantizedActivations(batch, layout.paddedK(), new short[Math.multiplyExact(batch, layout.paddedK())], layout.segments(),
+                layout.granule() == ReductionLayout.CHUNK, wide, layout.wholeChunkBlocks());
         Parallel p = (long) batch * layout.k() < TernaryMatmul.SERIAL_WORK ? Parallel.serial() : par;
         p.forRange(batch, 8, (from, to) -> {
             for (int b = from; b < to; b++) a.quantize(layout, x, b);
@@ -56,23 +57,40 @@ final class QuantizedActivations {
         return a;
     }
 
-    /** Room for {@code batch} vectors of the layout, each to be filled by {@link #quantize}. */
-    static QuantizedActivations allocate(ReductionLayout layout, int batch, boolean wide) {
-        return new QuantizedActivations(batch, layout.paddedK(), layout.segments(), layout.granule() == ReductionLayout.CHUNK, wide,
+    /**
+     * Room for {@code batch} vectors of the layout (wide), each to be filled by {@link #quantize},
+     * the levels in the calling thread's {@link Scratch} (allocating and zeroing 400 KB of them for
+     * 128 vectors of 1536 took 20–36 µs, about as long as quantizing them); valid until that thread
+     * asks for the slot again.
+     */
+    static QuantizedActivations inScratch(ReductionLayout layout, int batch) {
+        short[] q = Scratch.shorts(Scratch.Slot.LEVELS, Math.multiplyExact(batch, layout.paddedK()));
+        return new QuantizedActivations(batch, layout.paddedK(), q, layout.segments(), layout.granule() == ReductionLayout.CHUNK, true,
                 layout.wholeChunkBlocks());
     }
 
-    /** Vector b of x: its scale, levels, the telescoped and repeated copies some kernels read, and its segment sums. */
+    /**
+     * Vector b of x: its scale, levels, the telescoped and repeated copies some kernels read, and its
+     * segment sums. Every level of the vector is written, pads and all (0 for a vector that is not
+     * finite or is all zeros), so q may hold anything before.
+     */
     void quantize(ReductionLayout layout, float[] x, int b) {
-        int k = layout.k(), segs = layout.segments();
+        int k = layout.k(), segs = layout.segments(), base = b * paddedK;
         float max = maxAbs(x, b * k, k);
         finite[b] = Float.isFinite(max);
-        if (!finite[b] || max == 0f) return;
+        if (!finite[b] || max == 0f) {
+            java.util.Arrays.fill(q, base, base + paddedK, (short) 0);
+            return;
+        }
         scale[b] = max / LEVELS;
         float inv = LEVELS / max;
-        int base = b * paddedK;
-        if (layout.toPadded() == null) quantizeRun(x, b * k, k, inv, q, base);
-        else for (int i = 0; i < k; i++) q[base + layout.padded(i)] = (short) quantize(x[b * k + i], inv);
+        if (layout.toPadded() == null) {
+            quantizeRun(x, b * k, k, inv, q, base);
+            java.util.Arrays.fill(q, base + k, base + paddedK, (short) 0);
+        } else {
+            java.util.Arrays.fill(q, base, base + paddedK, (short) 0);
+            for (int i = 0; i < k; i++) q[base + layout.padded(i)] = (short) quantize(x[b * k + i], inv);
+        }
         if (qt != null) telescope(q, qt, base, paddedK);
         if (qt2 != null) repeatSteps(qt, base, qt2, 2 * base, paddedK);
         int[] steps = layout.segmentSteps();
