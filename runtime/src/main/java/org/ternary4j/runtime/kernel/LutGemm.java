@@ -59,9 +59,8 @@ final class LutGemm {
     }
 
     /**
-     * The sums, each times its row's scale and its vector's (rowScales null: the sums alone). Each
-     * thread takes its own part of the vectors ({@link Parallel#forEachPart}, the same rows as the
-     * transformer steps around it) and, a chunk at a time, quantizes them (x null: a holds them
+     * The sums, each times its row's scale and its vector's (rowScales null: the sums alone). Work
+     * is shared by chunks of vectors: a thread quantizes its chunk's vectors (x null: a holds them
      * already), builds their tables and sweeps every tile quad over them, so nothing one thread
      * writes is read by another and the product is one hand-over (three, quantizing, building and
      * sweeping, cost MiniLM about a millisecond of start delays a run).
@@ -70,9 +69,9 @@ final class LutGemm {
         int kp = a.paddedK, batch = a.batch, rows = m.rows(), nines = m.nines(), per = kp / 3 * ENTRIES;
         short[] codes = m.triples();
         int tiles = TripleKernels.tiles(rows), quads = (tiles + TILES - 1) / TILES;
-        int chunk = chunk(per);
+        int share = (batch + par.threads() - 1) / par.threads(), chunk = Math.min(chunk(per), (share + VECTORS - 1) / VECTORS * VECTORS);
         Parallel p = (long) batch * rows * kp < TernaryMatmul.SERIAL_WORK ? Parallel.serial() : par;
-        p.forEachPart(batch, VECTORS, (from, to) -> {
+        p.forRange(batch, chunk, (from, to) -> {
             short[] tables = Scratch.shorts(Scratch.Slot.TABLES, chunk * per);
             int[] acc = Scratch.ints(Scratch.Slot.SUMS, TILES * chunk * TILE);
             short[] part = Scratch.shorts(Scratch.Slot.PARTIAL_SUMS, TILES * chunk * TILE);
