@@ -33,9 +33,9 @@ class TernaryMatmulTest {
         for (int[] m : new int[][] {{13, 400}, {6, 120}, {4, 80}}) for (String g : new String[] {"row", "block:40"}) for (boolean two : new boolean[] {false, true}) out.add(Arguments.of(m, g, two));
         // enough rows for several row panels, so 2 and 3 threads really share the work
         for (String g : new String[] {"row", "block:128", "block:100"}) for (boolean two : new boolean[] {false, true}) out.add(Arguments.of(new int[] {203, 4097}, g, two));
-        // TRIPLES: two row blocks of 1024 rows (so threads share them), a last partial tile, several step blocks
-        out.add(Arguments.of(new int[] {1100, 300}, "row", false));
-        out.add(Arguments.of(new int[] {1100, 300}, "tensor", false));
+        // TRIPLES: two row blocks (TripleKernels.BLOCK_TILES tiles: 2048 rows, so threads share them), a last partial tile, several step blocks
+        out.add(Arguments.of(new int[] {2100, 300}, "row", false));
+        out.add(Arguments.of(new int[] {2100, 300}, "tensor", false));
         // whole-chunk blocks take the block kernel (scaled float accumulation per block)
         for (String g : new String[] {"block:256", "block:2048", "block:4096"}) for (boolean two : new boolean[] {false, true}) out.add(Arguments.of(new int[] {203, 4096}, g, two));
         out.add(Arguments.of(new int[] {9, 512}, "block:128", false));
