@@ -47,9 +47,12 @@ public final class RealModelsBench {
     /**
      * @param folder  where scripts/fetch-models.sh put the models
      * @param profile also print where the runtime's time goes, per operator (fused layers under theirs; CPU time of the calling thread)
-     * @param only    labels' first words to run (ocr-cls, ocr-rec, minilm); empty: all
+     * @param only    labels' first words to run ({@link Options#MODELS}); empty: all
      */
-    public record Options(Path folder, List<Integer> threads, boolean json, boolean quick, boolean profile, List<String> only) {}
+    public record Options(Path folder, List<Integer> threads, boolean json, boolean quick, boolean profile, List<String> only) {
+        /** The models' names (their labels' first words), in the order they run. */
+        public static final List<String> MODELS = List.of("ocr-cls", "ocr-rec", "minilm", "ocr-det");
+    }
 
     private record Case(String file, String label, Map<String, Tensor> inputs) {}
 

@@ -2,6 +2,7 @@ package org.ternary4j.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.ArrayList;
@@ -102,6 +103,13 @@ class MainTest {
         CliRun r = CliRun.of("help", "quantize");
         assertEquals(0, r.exitCode());
         assertTrue(r.out().startsWith("Usage: ternary4j quantize"), r.out());
+    }
+
+    @Test
+    void anUnknownRealModelIsOneLine() {
+        CliRun r = CliRun.of("bench", "kernels", "--real-models", "--real-model", "minilm,bogus");
+        assertNotEquals(0, r.exitCode());
+        assertEquals("ternary4j: --real-model: bogus is not one of ocr-cls, ocr-rec, minilm, ocr-det\n", r.err());
     }
 
     @Test
