@@ -114,7 +114,7 @@ final class KernelsBenchCommand implements Callable<Integer> {
     /**
      * This command for one real model in a JVM of its own, with this JVM's options: the Vector API's
      * speed depends on the type profiles C2 compiles it with, and after the OCR models' kernels
-     * (other vector shapes) MiniLM's int8 run boxed its vectors (65 against about 4 MB allocated a
+     * (other vector shapes) MiniLM's int8 run boxed its vectors (65 against 1.4 MB allocated a
      * run) and took 13.9 against 7.2 ms in the same JVM. Returns the child's exit status.
      */
     private int isolated(String model) throws Exception {
