@@ -155,13 +155,6 @@ final class DecodedGemm {
 
     private static final VectorSpecies<Short> S = ShortVector.SPECIES_512;
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_512;
-    /** Digit d − 1 ∈ {−1, 0, 1} of each 5-bit TRIPLES index (0 for the unused indices 27…31). */
-    private static final short[][] DIGIT = new short[3][32];
-
-    static {
-        for (int e = 0; e < 27; e++) for (int d = 0; d < 3; d++) DIGIT[d][e] = (short) (e / PackedTernaryMatrix.POW3[d] % 3 - 1);
-    }
-
     /**
      * A TRIPLES tile (32 rows from r0, a multiple of 32) decoded straight into panel order: a code
      * vector holds nine inputs of the tile's 32 rows, so each input's 32 weights are one lookup
@@ -175,7 +168,7 @@ final class DecodedGemm {
         for (int j = 0; j < nines; j++) {
             ShortVector v = ShortVector.fromArray(S, codes, TripleKernels.offset(r0, j, rows, nines));
             for (int i = 0, q = 9 * j; i < 9 && q < k; i++, q++) {
-                ShortVector digits = v.lanewise(VectorOperators.LSHR, (short) (5 * (i / 3))).and((short) 31).selectFrom(ShortVector.fromArray(S, DIGIT[i % 3], 0));
+                ShortVector digits = v.lanewise(VectorOperators.LSHR, (short) (5 * (i / 3))).and((short) 31).selectFrom(ShortVector.fromArray(S, TripleKernels.DIGIT[i % 3], 0));
                 ((FloatVector) digits.convertShape(VectorOperators.S2F, F, 0)).mul(s0).intoArray(panel, q * NR);
                 ((FloatVector) digits.convertShape(VectorOperators.S2F, F, 1)).mul(s1).intoArray(panel, q * NR + 16);
             }

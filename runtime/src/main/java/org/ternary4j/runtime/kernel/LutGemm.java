@@ -32,13 +32,6 @@ final class LutGemm {
     /** A table index: the low five bits of a lane (selectFrom wraps indices to them as well). */
     private static final short INDEX = 31;
 
-    /** dᵢ of table entry e (0 for the unused entries 27…31). */
-    private static final short[][] DIGIT = new short[3][ENTRIES];
-
-    static {
-        for (int e = 0; e < 27; e++) for (int i = 0; i < 3; i++) DIGIT[i][e] = (short) (e / PackedTernaryMatrix.POW3[i] % 3 - 1);
-    }
-
     /** y[b·rows + r] = Σ code·q of row r and vector b of the quantized a, as a float (vectors with non-finite input have q = 0 and get 0). */
     static void sums(TriplesMatrix m, QuantizedActivations a, float[] y, Parallel par) {
         run(m, a, null, null, y, par);
@@ -78,7 +71,7 @@ final class LutGemm {
             for (int first = from; first < to; first += chunk) {
                 int count = Math.min(chunk, to - first), span = count * TILE;
                 if (x != null) for (int b = first; b < first + count; b++) a.quantize(m.layout(), x, b);
-                tables(a, first, count, tables, per);
+                for (int j = 0; j < count; j++) TripleKernels.int8Tables(a.q, (first + j) * kp, kp, tables, j * per);
                 for (int t0 = 0; t0 < tiles; t0 += TILES) {
                     java.util.Arrays.fill(acc, 0, TILES * span, 0);
                     for (int s0 = 0; s0 < nines; s0 += BLOCK) {
@@ -101,17 +94,6 @@ final class LutGemm {
                 }
             }
         });
-    }
-
-    /** The tables of vectors [first, first + count), vector first + j's at tables[j·per …]: 32 entries per triple of inputs. */
-    private static void tables(QuantizedActivations a, int first, int count, short[] tables, int per) {
-        int kp = a.paddedK;
-        ShortVector d0 = ShortVector.fromArray(S, DIGIT[0], 0), d1 = ShortVector.fromArray(S, DIGIT[1], 0), d2 = ShortVector.fromArray(S, DIGIT[2], 0);
-        for (int j = 0; j < count; j++) {
-            for (int g = 0, p = (first + j) * kp, t = j * per; g < kp / 3; g++, p += 3, t += ENTRIES) {
-                d0.mul(a.q[p]).add(d1.mul(a.q[p + 1])).add(d2.mul(a.q[p + 2])).intoArray(tables, t);
-            }
-        }
     }
 
     /**

@@ -34,12 +34,16 @@ final class QuantizedActivations {
     final short[] negLaneSums;
     final boolean[] finite;
 
-    private QuantizedActivations(int batch, int paddedK, short[] q, int segments, boolean telescoped, boolean wide, boolean blocks) {
+    /** Room for {@code batch} vectors of the layout, levels in q (batch·paddedK values or more). */
+    private QuantizedActivations(ReductionLayout layout, int batch, short[] q, boolean wide) {
+        int segments = layout.segments();
+        boolean telescoped = layout.granule() == ReductionLayout.CHUNK, blocks = layout.wholeChunkBlocks();
         this.batch = batch;
-        this.paddedK = paddedK;
+        this.paddedK = layout.paddedK();
         this.q = q;
-        this.qt = telescoped ? new short[q.length] : null;
-        this.qt2 = telescoped && wide ? new short[2 * q.length] : null;
+        int n = Math.multiplyExact(batch, paddedK);
+        this.qt = telescoped ? new short[n] : null;
+        this.qt2 = telescoped && wide ? new short[2 * n] : null;
         this.scale = new float[batch];
         this.segmentSums = new int[batch * segments];
         this.negLaneSums = blocks ? new short[batch * segments * ReductionLayout.STEP] : null;
@@ -48,8 +52,7 @@ final class QuantizedActivations {
 
     /** Quantizes {@code batch} vectors of {@code layout.k()} values stored one after another in x, shared among par's threads by vectors. */
     static QuantizedActivations of(ReductionLayout layout, float[] x, int batch, boolean wide, Parallel par) {
-        QuantizedActivations a = new QuantizedActivations(batch, layout.paddedK(), new short[Math.multiplyExact(batch, layout.paddedK())], layout.segments(),
-                layout.granule() == ReductionLayout.CHUNK, wide, layout.wholeChunkBlocks());
+        QuantizedActivations a = new QuantizedActivations(layout, batch, new short[Math.multiplyExact(batch, layout.paddedK())], wide);
         Parallel p = (long) batch * layout.k() < TernaryMatmul.SERIAL_WORK ? Parallel.serial() : par;
         p.forRange(batch, 8, (from, to) -> {
             for (int b = from; b < to; b++) a.quantize(layout, x, b);
@@ -65,8 +68,7 @@ final class QuantizedActivations {
      */
     static QuantizedActivations inScratch(ReductionLayout layout, int batch) {
         short[] q = Scratch.shorts(Scratch.Slot.LEVELS, Math.multiplyExact(batch, layout.paddedK()));
-        return new QuantizedActivations(batch, layout.paddedK(), q, layout.segments(), layout.granule() == ReductionLayout.CHUNK, true,
-                layout.wholeChunkBlocks());
+        return new QuantizedActivations(layout, batch, q, true);
     }
 
     /**

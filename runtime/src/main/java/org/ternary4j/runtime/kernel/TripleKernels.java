@@ -48,7 +48,7 @@ final class TripleKernels {
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_512;
 
     /** dᵢ of table entry e for i = 0, 1, 2 (0 for the unused entries 27…31), as shorts and as floats. */
-    private static final short[][] DIGIT = new short[3][ENTRIES];
+    static final short[][] DIGIT = new short[3][ENTRIES];
     private static final float[][] FLOAT_DIGIT = new float[3][ENTRIES];
 
     static {
@@ -65,12 +65,17 @@ final class TripleKernels {
 
     /** The int16 tables of one quantized activation vector (q in padded order from q0): 32 entries per triple. */
     static short[] int8Tables(short[] q, int q0, int paddedK) {
-        ShortVector d0 = ShortVector.fromArray(S, DIGIT[0], 0), d1 = ShortVector.fromArray(S, DIGIT[1], 0), d2 = ShortVector.fromArray(S, DIGIT[2], 0);
         short[] t = new short[paddedK / 3 * ENTRIES];
-        for (int g = 0, p = q0; g < paddedK / 3; g++, p += 3) {
-            d0.mul(q[p]).add(d1.mul(q[p + 1])).add(d2.mul(q[p + 2])).intoArray(t, g * ENTRIES);
-        }
+        int8Tables(q, q0, paddedK, t, 0);
         return t;
+    }
+
+    /** As {@link #int8Tables(short[], int, int)}, into t from t0. */
+    static void int8Tables(short[] q, int q0, int paddedK, short[] t, int t0) {
+        ShortVector d0 = ShortVector.fromArray(S, DIGIT[0], 0), d1 = ShortVector.fromArray(S, DIGIT[1], 0), d2 = ShortVector.fromArray(S, DIGIT[2], 0);
+        for (int g = 0, p = q0; g < paddedK / 3; g++, p += 3) {
+            d0.mul(q[p]).add(d1.mul(q[p + 1])).add(d2.mul(q[p + 2])).intoArray(t, t0 + g * ENTRIES);
+        }
     }
 
     /** The float tables of one activation vector (padded order from x0): entry = (d₀x₀ + d₁x₁) + d₂x₂, products exact. */
