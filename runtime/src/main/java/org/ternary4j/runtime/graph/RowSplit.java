@@ -29,21 +29,22 @@ final class RowSplit {
      */
     static final long MAX_SHARED_BYTES = 1 << 20;
 
-    /** y = x · Wᵀ + bias (null: none; the exact path adds it per panel, the int8 paths after). */
+    /** y = x · Wᵀ + bias (null: none; the exact path adds it per panel, the int8 paths per row). */
     static void gemm(PackedTernaryMatrix m, float[] x, int rows, float[] y, float[] bias, boolean exact, Parallel par) {
         if (exact) {
             TernaryMatmul.gemmExact(m, x, rows, y, bias, par);
             return;
         }
-        int8(m, x, rows, y, par);
-        PanelGemm.addBias(y, rows, bias);
+        int8(m, x, rows, y, bias, par);
     }
 
-    private static void int8(PackedTernaryMatrix m, float[] x, int rows, float[] y, Parallel par) {
+    /** The int8 product plus bias; split by activation rows, each thread adds the bias to its rows while they are in its cache. */
+    private static void int8(PackedTernaryMatrix m, float[] x, int rows, float[] y, float[] bias, Parallel par) {
         int threads = par.threads();
         boolean triples = m.codeLayout() == PackedTernaryMatrix.CodeLayout.TRIPLES;
         if (!triples || threads < 2 || rows < MIN_TABLE_ROWS_PER_THREAD * threads || m.residentBytes() > MAX_SHARED_BYTES) {
             TernaryMatmul.gemm(m, x, rows, y, par);
+            PanelGemm.addBias(y, rows, bias);
             return;
         }
         int k = m.cols(), n = m.rows();
@@ -52,6 +53,7 @@ final class RowSplit {
             float[] xs = Scratch.floats(Scratch.Slot.ROWS_IN, (to - from) * k), ys = Scratch.floats(Scratch.Slot.ROWS_OUT, (to - from) * n);
             System.arraycopy(x, from * k, xs, 0, (to - from) * k);
             TernaryMatmul.gemm(m, xs, to - from, ys, Parallel.serial());
+            PanelGemm.addBias(ys, to - from, bias);
             System.arraycopy(ys, 0, y, from * n, (to - from) * n);
         });
     }

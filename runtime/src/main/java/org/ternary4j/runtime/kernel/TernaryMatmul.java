@@ -55,7 +55,7 @@ public final class TernaryMatmul {
         }
         float[] xp = padded(m, x, 0, batch);
         Parallel p = (long) batch * m.rows() * m.layout().paddedK() < SERIAL_WORK ? Parallel.serial() : par;
-        p.forRange(m.rows(), Math.max(16, m.rowTile()), m.exactRows(xp, batch, y, 0));
+        p.forRange(m.rows(), panelRows(m), m.exactRows(xp, batch, y, 0));
         PanelGemm.addBias(y, batch, bias);
     }
 
