@@ -12,9 +12,22 @@ public final class Scratch {
     private Scratch() {}
 
     /** Which array: distinct uses that are alive at the same time take distinct slots. */
-    public enum Slot { PANEL, DECODED, KEYS, VALUES, SCORES, SUMS, PARTIAL_SUMS, TABLES, LEVELS, TAP_PLACES, TAP_OFFSETS, TAP_SIGNS, TAP_BLOCK, ROWS_IN, ROWS_OUT, PLACES }
+    public enum Slot { PANEL, DECODED, KEYS, VALUES, SCORES, SUMS, PARTIAL_SUMS, TABLES, LEVELS, TAP_PLACES, TAP_OFFSETS, TAP_SIGNS, TAP_BLOCK, ROWS_IN, ROWS_OUT, PLACES, ROW_TABLES }
 
     private static final ThreadLocal<Object[]> ARRAYS = ThreadLocal.withInitial(() -> new Object[Slot.values().length]);
+    /** Per slot, what this thread last filled it for ({@link #claim}). */
+    private static final ThreadLocal<Object[]> FILLED_FOR = ThreadLocal.withInitial(() -> new Object[Slot.values().length]);
+
+    /**
+     * Whether this thread's slot still has to be filled for {@code call} (an object of one call):
+     * true the first time a thread asks for a call, then false until it asks for another call.
+     */
+    static boolean claim(Slot slot, Object call) {
+        Object[] f = FILLED_FOR.get();
+        if (f[slot.ordinal()] == call) return false;
+        f[slot.ordinal()] = call;
+        return true;
+    }
 
     public static float[] floats(Slot slot, int n) {
         Object[] a = ARRAYS.get();

@@ -63,14 +63,7 @@ final class TripleKernels {
     /** Index of three zero codes (dᵢ = 0): what pads hold. */
     static final int ZERO_TRIPLE = 13;
 
-    /** The int16 tables of one quantized activation vector (q in padded order from q0): 32 entries per triple. */
-    static short[] int8Tables(short[] q, int q0, int paddedK) {
-        short[] t = new short[paddedK / 3 * ENTRIES];
-        int8Tables(q, q0, paddedK, t, 0);
-        return t;
-    }
-
-    /** As {@link #int8Tables(short[], int, int)}, into t from t0. */
+    /** The int16 tables of one quantized activation vector (q in padded order from q0), 32 entries per triple, into t from t0. */
     static void int8Tables(short[] q, int q0, int paddedK, short[] t, int t0) {
         ShortVector d0 = ShortVector.fromArray(S, DIGIT[0], 0), d1 = ShortVector.fromArray(S, DIGIT[1], 0), d2 = ShortVector.fromArray(S, DIGIT[2], 0);
         for (int g = 0, p = q0; g < paddedK / 3; g++, p += 3) {
@@ -156,11 +149,11 @@ final class TripleKernels {
         return (rb * BLOCK_TILES * steps + sb * BLOCK_STEPS * nt + (t % BLOCK_TILES) * ns + s % BLOCK_STEPS) * TILE + r % TILE;
     }
 
-    /** Int8 outputs of rows [from, to) for every vector b with tables[b] (built from its q; null for a non-finite vector). */
-    static void int8Rows(TriplesMatrix m, QuantizedActivations a, short[][] tables, int from, int to, float[] y) {
+    /** Int8 outputs of rows [from, to) for every finite vector b, its tables at tables[b·per …] (built from its q). */
+    static void int8Rows(TriplesMatrix m, QuantizedActivations a, short[] tables, int per, int from, int to, float[] y) {
         int[][] acc = new int[a.batch][BLOCK_TILES * TILE];
-        forBlocks(m, from, to, tables.length, b -> tables[b] != null, b -> java.util.Arrays.fill(acc[b], 0),
-                (c0, steps, t0, b, a0) -> int8Segment(m.triples(), c0, steps, tables[b], t0, acc[b], a0),
+        forBlocks(m, from, to, a.batch, b -> a.finite[b], b -> java.util.Arrays.fill(acc[b], 0),
+                (c0, steps, t0, b, a0) -> int8Segment(m.triples(), c0, steps, tables, b * per + t0, acc[b], a0),
                 (b, r, i) -> y[b * m.rows() + r] = (0f + m.scalePos().get(r) * (float) acc[b][i]) * a.scale[b]);
     }
 
