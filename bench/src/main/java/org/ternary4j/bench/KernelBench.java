@@ -34,13 +34,16 @@ public final class KernelBench {
 
     /**
      * One configuration's medians (µs; NaN when not measured) and the memory bandwidth of its thread
-     * count. {@code layout} is the code layout the runtime chose; when that is not TWO_BIT, the same
+     * count: the median of a read loop timed in the same interleaved rounds as the kernels
+     * ({@code memoryBytesPerSecond}, what "of BW" compares with: the same load from other machines
+     * falls on both) and the fastest pass of the loop before the run ({@code peakBytesPerSecond}).
+     * {@code layout} is the code layout the runtime chose; when that is not TWO_BIT, the same
      * weights in TWO_BIT are timed alongside ({@code twoBitUs}), the measurement behind the choice.
      * {@code pool}: what the ternary kernel's thread pool did over all its calls (warm-up included).
      */
     record Result(String grouping, String layout, int rows, int cols, int batch, int threads, double ternaryUs, double twoBitUs, double javaFp32Us,
                   double ortFp32Us, double ort2BitUs, double llamaTq2Us, double llamaF32Us, long ternaryBytes, double memoryBytesPerSecond,
-                  Parallel.Stats pool) {
+                  double peakBytesPerSecond, Parallel.Stats pool) {
         String op() {
             return batch == 1 ? "gemv" : "gemm";
         }
@@ -60,6 +63,7 @@ public final class KernelBench {
 
     private final Options options;
     private final PrintStream out;
+    private final MemoryBandwidth memory = new MemoryBandwidth();
 
     public KernelBench(Options options, PrintStream out) {
         this.options = options;
@@ -75,9 +79,9 @@ public final class KernelBench {
         Map<Integer, Double> bandwidth = new java.util.TreeMap<>();
         for (int t : options.threads()) {
             try (Parallel par = Parallel.of(t)) {
-                bandwidth.put(t, MemoryBandwidth.bytesPerSecond(par));
+                bandwidth.put(t, memory.peakBytesPerSecond(par));
             }
-            note("memory read bandwidth, %d thread(s): %.1f GB/s", t, bandwidth.get(t) / 1e9);
+            note("memory read bandwidth, %d thread(s): %.1f GB/s (fastest pass; \"of BW\" compares with its median in each configuration's rounds)", t, bandwidth.get(t) / 1e9);
         }
         for (int t : options.threads()) {
             try (Parallel par = Parallel.of(t)) {
@@ -109,7 +113,7 @@ public final class KernelBench {
         }
     }
 
-    private Result measure(Weights w, int batch, int threads, double bandwidth) throws Exception {
+    private Result measure(Weights w, int batch, int threads, double peakBandwidth) throws Exception {
         int rows = w.rows, cols = w.cols;
         float[] x = new float[batch * cols];
         Random rnd = new Random(batch);
@@ -140,16 +144,18 @@ public final class KernelBench {
             };
             Timing.Op ort = i -> sessions[i % sessions.length].run();
             Timing.Op ort2 = i -> nBits[i % nBits.length].run();
-            Timing.Op[] ops = twoBit == null ? new Timing.Op[] {ternary, java, ort, ort2} : new Timing.Op[] {ternary, java, ort, ort2, twoBit};
-            med = Arrays.copyOf(Timing.interleavedMedians(ops, warm, batch == 1 ? 300 : 10, samples, ROUNDS, peerRound), 5);
-            if (twoBit == null) med[4] = Double.NaN;
+            Timing.Op read = memory.pass(par);
+            Timing.Op[] ops = twoBit == null ? new Timing.Op[] {ternary, java, ort, ort2, read} : new Timing.Op[] {ternary, java, ort, ort2, read, twoBit};
+            double[] all = Timing.interleavedMedians(ops, warm, batch == 1 ? 300 : 10, samples, ROUNDS, peerRound);
+            med = Arrays.copyOf(all, 6);
+            if (twoBit == null) med[5] = Double.NaN;
             pool = ternaryPar.stats();
         } finally {
             for (OrtMatMul s : sessions) if (s != null) s.close();
             for (OrtMatMul s : nBits) if (s != null) s.close();
         }
-        return new Result(options.grouping().spec(), w.ternary[0].codeLayout().name(), rows, cols, batch, threads, med[0], med[4], med[1], med[2], med[3],
-                peerMedian(peer, "tq2_0"), peerMedian(peer, "f32"), w.ternary[0].residentBytes(), bandwidth, pool);
+        return new Result(options.grouping().spec(), w.ternary[0].codeLayout().name(), rows, cols, batch, threads, med[0], med[5], med[1], med[2], med[3],
+                peerMedian(peer, "tq2_0"), peerMedian(peer, "f32"), w.ternary[0].residentBytes(), memory.bytes() / (med[4] / 1e6), peakBandwidth, pool);
     }
 
     /** The median of the peer's per-round medians for one kernel type (NaN when it did not run). */
@@ -203,17 +209,18 @@ public final class KernelBench {
             return;
         }
         if (!headerPrinted) {
-            out.printf(Locale.ROOT, "%-5s %-11s %5s %3s %-8s %11s %9s %11s %11s %11s %11s %11s %8s %8s %8s %8s %7s %6s %6s%n",
+            out.printf(Locale.ROOT, "%-5s %-11s %5s %3s %-8s %11s %9s %11s %11s %11s %11s %11s %8s %8s %8s %8s %7s %7s %6s %7s %6s%n",
                     "op", "shape", "batch", "thr", "layout", "ternary µs", "2-bit µs", "java-f32 µs", "ort-f32 µs", "ort-2bit µs", "llama-tq2 µs", "llama-f32 µs",
-                    "×java", "×ort", "×ort2bit", "×tq2_0", "GB/s", "of BW", "bits/w");
+                    "×java", "×ort", "×ort2bit", "×tq2_0", "GB/s", "BW GB/s", "of BW", "of peak", "bits/w");
             headerPrinted = true;
         }
-        out.printf(Locale.ROOT, "%-5s %-11s %5d %3d %-8s %11.1f %9s %11.1f %11.1f %11.1f %12s %12s %8.2f %8.2f %8.2f %8s %7.1f %5.0f%% %6.3f%n",
+        out.printf(Locale.ROOT, "%-5s %-11s %5d %3d %-8s %11.1f %9s %11.1f %11.1f %11.1f %12s %12s %8.2f %8.2f %8.2f %8s %7.1f %7.1f %5.0f%% %6.0f%% %6.3f%n",
                 r.op(), r.rows() + "x" + r.cols(), r.batch(), r.threads(), r.layout().toLowerCase(Locale.ROOT), r.ternaryUs(), num(r.twoBitUs()),
                 r.javaFp32Us(), r.ortFp32Us(), r.ort2BitUs(),
                 num(r.llamaTq2Us()), num(r.llamaF32Us()), r.javaFp32Us() / r.ternaryUs(), r.ortFp32Us() / r.ternaryUs(), r.ort2BitUs() / r.ternaryUs(),
                 Double.isNaN(r.llamaTq2Us()) ? "n/a" : String.format(Locale.ROOT, "%.2f", r.llamaTq2Us() / r.ternaryUs()),
-                r.weightBytesPerSecond() / 1e9, 100 * r.weightBytesPerSecond() / r.memoryBytesPerSecond(), r.bitsPerWeight());
+                r.weightBytesPerSecond() / 1e9, r.memoryBytesPerSecond() / 1e9, 100 * r.weightBytesPerSecond() / r.memoryBytesPerSecond(),
+                100 * r.weightBytesPerSecond() / r.peakBytesPerSecond(), r.bitsPerWeight());
         if (r.threads() > 1 && r.pool().sharedRanges() > 0) {
             Parallel.Stats p = r.pool();
             out.printf(Locale.ROOT, "      ternary pool: %d shared calls; the calling thread ran %.0f%% of the blocks; workers found parked at %.0f%% of hand-overs; mean start delay %.1f µs%n",
@@ -248,7 +255,7 @@ public final class KernelBench {
                         + "\"two_bit_median_us\":%s,\"java_fp32_median_us\":%s,"
                         + "\"ort_fp32_median_us\":%s,\"ort_2bit_lut_median_us\":%s,\"llama_tq2_0_median_us\":%s,\"llama_f32_median_us\":%s,\"speedup_vs_java_fp32\":%s,"
                         + "\"speedup_vs_ort_fp32\":%s,\"speedup_vs_ort_2bit_lut\":%s,\"speedup_vs_llama_tq2_0\":%s,\"speedup_vs_llama_f32\":%s,\"ternary_weight_bytes\":%d,"
-                        + "\"ternary_bits_per_weight\":%.4f,\"weight_bytes_per_s\":%s,\"memory_bytes_per_s\":%s,\"bandwidth_fraction\":%s,"
+                        + "\"ternary_bits_per_weight\":%.4f,\"weight_bytes_per_s\":%s,\"memory_bytes_per_s\":%s,\"bandwidth_fraction\":%s,\"peak_memory_bytes_per_s\":%s,\"peak_bandwidth_fraction\":%s,"
                         + "\"pool_caller_block_share\":%s,\"pool_parked_start_share\":%s,\"pool_start_delay_us\":%s}",
                 r.op(), r.grouping(), r.layout(), r.rows(), r.cols(), r.batch(), r.threads(), jnum(r.ternaryUs()), jnum(r.twoBitUs()), jnum(r.javaFp32Us()),
                 jnum(r.ortFp32Us()), jnum(r.ort2BitUs()),
@@ -256,6 +263,7 @@ public final class KernelBench {
                 jnum(r.ort2BitUs() / r.ternaryUs()),
                 jnum(r.llamaTq2Us() / r.ternaryUs()), jnum(r.llamaF32Us() / r.ternaryUs()), r.ternaryBytes(),
                 r.bitsPerWeight(), jnum(r.weightBytesPerSecond()), jnum(r.memoryBytesPerSecond()), jnum(r.weightBytesPerSecond() / r.memoryBytesPerSecond()),
+                jnum(r.peakBytesPerSecond()), jnum(r.weightBytesPerSecond() / r.peakBytesPerSecond()),
                 jnum(callerShare(r.pool())), jnum(parkedShare(r.pool())), jnum(startDelayMicros(r.pool())));
     }
 
