@@ -41,4 +41,22 @@ class PanelGemmTest {
             }
         }
     }
+
+    @Test
+    void biasIsAddedToEveryRowOnceAndNothingElseChanges() {
+        Random rnd = new Random(5);
+        for (int cols : new int[] {1, 15, 16, 37, 64}) {
+            int rows = 5;
+            float[] y = new float[rows * cols + 3], bias = new float[cols];
+            for (int i = 0; i < y.length; i++) y[i] = (float) rnd.nextGaussian();
+            for (int j = 0; j < cols; j++) bias[j] = (float) rnd.nextGaussian();
+            float[] expected = y.clone();
+            for (int b = 0; b < rows; b++) for (int j = 0; j < cols; j++) expected[b * cols + j] = y[b * cols + j] + bias[j];
+            PanelGemm.addBias(y, rows, bias);
+            org.junit.jupiter.api.Assertions.assertArrayEquals(expected, y, cols + " columns (values past the rows untouched)");
+        }
+        float[] y = {1f, 2f};
+        PanelGemm.addBias(y, 1, null);
+        org.junit.jupiter.api.Assertions.assertArrayEquals(new float[] {1f, 2f}, y, "no bias: nothing");
+    }
 }
