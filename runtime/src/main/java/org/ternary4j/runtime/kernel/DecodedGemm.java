@@ -47,14 +47,8 @@ final class DecodedGemm {
      * reference, as {@link TernaryMatmul#gemm} sends them.
      */
     static void runInt8(TriplesMatrix m, float[] x, int batch, float[] y, Parallel par) {
-        ReductionLayout l = m.layout();
         QuantizedActivations a = LutGemm.products(m, x, batch, y, par);
-        for (int b = 0; b < batch; b++) {
-            if (a.finite[b]) continue;
-            float[] xp = new float[l.paddedK()];
-            l.scatter(x, b * l.k(), xp, 0);
-            m.exactRows(xp, 1, y, b).run(0, m.rows());
-        }
+        for (int b = 0; b < batch; b++) if (!a.finite[b]) TernaryMatmul.exactVector(m, x, b, y);
     }
 
     /**
@@ -74,7 +68,7 @@ final class DecodedGemm {
         run(m, q, batch, y, null, par);
         for (int b = 0; b < batch; b++) {
             if (finite[b]) for (int o = b * rows; o < (b + 1) * rows; o++) y[o] *= scale[b];
-            else m.exactRows(TernaryMatmul.padded(m, x, b, 1), 1, y, b).run(0, rows);
+            else TernaryMatmul.exactVector(m, x, b, y);
         }
     }
 

@@ -33,9 +33,7 @@ public final class TernaryMatmul {
         }
         QuantizedActivations a = QuantizedActivations.of(m.layout(), x, batch, wide, par);
         par.forRange(m.rows(), panelRows(m), m.int8Rows(a, y));
-        for (int b = 0; b < batch; b++) {
-            if (!a.finite[b]) m.exactRows(padded(m, x, b, 1), 1, y, b).run(0, m.rows());
-        }
+        for (int b = 0; b < batch; b++) if (!a.finite[b]) exactVector(m, x, b, y);
     }
 
     public static void gemmExact(PackedTernaryMatrix m, float[] x, int batch, float[] y, Parallel par) {
@@ -82,6 +80,11 @@ public final class TernaryMatmul {
         if (batch < 0) throw new IllegalArgumentException("batch must be ≥ 0, got " + batch);
         if (x.length < (long) batch * m.cols()) throw new IllegalArgumentException("activations: " + x.length + " values for batch " + batch + " × " + m.cols());
         if (y.length < (long) batch * m.rows()) throw new IllegalArgumentException("output: " + y.length + " values for batch " + batch + " × " + m.rows());
+    }
+
+    /** Vector b of x (one with NaN or infinity) through the exact reference, into y's vector b: what the int8 paths do with such vectors. */
+    static void exactVector(PackedTernaryMatrix m, float[] x, int b, float[] y) {
+        m.exactRows(padded(m, x, b, 1), 1, y, b).run(0, m.rows());
     }
 
     /** Activations copied into padded order, vectors [first, first + count) of x. */
