@@ -6,6 +6,7 @@ import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
+import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.FloatBuffer;
 import java.nio.file.Files;
@@ -24,6 +25,7 @@ import org.ternary4j.formats.onnx.OnnxResult;
 import org.ternary4j.formats.onnx.OnnxTernarizer;
 import org.ternary4j.formats.onnx.OnnxTernaryTensor;
 import org.ternary4j.runtime.TernaryModel;
+import org.ternary4j.runtime.graph.Activations;
 import org.ternary4j.runtime.graph.Tensor;
 
 /**
@@ -45,15 +47,23 @@ public final class EndToEndBench {
     public record Options(List<Path> models, float[] images, int[] imageShape, List<Integer> threads, List<Integer> batches, int agreementN,
                           boolean json, boolean quick) {}
 
-    /** One (model, batch, threads) configuration: median µs per call of each implementation. */
-    record Result(String model, int batch, int threads, double int8Us, double exactUs, double ortUs) {
+    /** The runtime's activation modes, in the columns' order: the default first. */
+    private static final Activations[] MODES = {Activations.AUTO, Activations.INT8, Activations.FLOAT};
+
+    /** How a mode is called in the table and the JSON. */
+    private static String label(Activations a) {
+        return a == Activations.FLOAT ? "exact" : a.name().toLowerCase(Locale.ROOT);
+    }
+
+    /** One (model, batch, threads) configuration: median µs per call of the runtime in each of {@link #MODES} and of ONNX Runtime. */
+    record Result(String model, int batch, int threads, double[] oursUs, double ortUs) {
         double perSecond(double us) {
             return batch * 1e6 / us;
         }
     }
 
-    /** Prediction agreement with ONNX Runtime on {@code n} images. */
-    record Agreement(String model, int n, int exactAgree, int int8Agree, double exactMaxDiff, double bitsPerWeight, long packedBytes) {}
+    /** Prediction agreement with ONNX Runtime on {@code n} images, per mode of {@link #MODES}. */
+    record Agreement(String model, int n, int[] agree, double exactMaxDiff, double bitsPerWeight, long packedBytes) {}
 
     private final Options options;
     private final PrintStream out;
@@ -91,10 +101,11 @@ public final class EndToEndBench {
             agreement(name, proto, ternary, onnxBytes, weights);
             for (int batch : options.batches()) {
                 for (int t : options.threads()) {
-                    try (TernaryModel int8 = TernaryModel.load(proto, ternary, new TernaryModel.Options(t, false));
-                         TernaryModel exact = TernaryModel.load(proto, ternary, new TernaryModel.Options(t, true));
-                         OrtSession ort = session(onnxBytes, t)) {
-                        print(measure(name, batch, t, int8, exact, ort));
+                    TernaryModel[] ours = load(proto, ternary, t);
+                    try (OrtSession ort = session(onnxBytes, t)) {
+                        print(measure(name, batch, t, ours, ort));
+                    } finally {
+                        for (TernaryModel m : ours) m.close();
                     }
                 }
             }
@@ -133,13 +144,23 @@ public final class EndToEndBench {
         return Arrays.copyOfRange(options.images(), first * per, (first + batch) * per);
     }
 
-    private Result measure(String name, int batch, int threads, TernaryModel int8, TernaryModel exact, OrtSession ort) throws Exception {
+    /** The model in each of {@link #MODES}. */
+    private static TernaryModel[] load(OnnxModel proto, Map<String, TernaryTensor> ternary, int threads) throws IOException {
+        TernaryModel[] ours = new TernaryModel[MODES.length];
+        for (int k = 0; k < MODES.length; k++) ours[k] = TernaryModel.load(proto, ternary, new TernaryModel.Options(threads, MODES[k]));
+        return ours;
+    }
+
+    private Result measure(String name, int batch, int threads, TernaryModel[] ours, OrtSession ort) throws Exception {
         int[] shape = batchShape(batch);
         long[] ortShape = Arrays.stream(shape).asLongStream().toArray();
-        String in = int8.inputNames().getFirst(), ortIn = ort.getInputNames().iterator().next();
-        Timing.Op ours8 = i -> int8.run(Map.of(in, new Tensor.F32(shape, slice(i, batch))));
-        Timing.Op oursExact = i -> exact.run(Map.of(in, new Tensor.F32(shape, slice(i, batch))));
-        Timing.Op onnx = i -> {
+        String in = ours[0].inputNames().getFirst(), ortIn = ort.getInputNames().iterator().next();
+        Timing.Op[] ops = new Timing.Op[MODES.length + 1];
+        for (int k = 0; k < MODES.length; k++) {
+            TernaryModel m = ours[k];
+            ops[k] = i -> m.run(Map.of(in, new Tensor.F32(shape, slice(i, batch))));
+        }
+        ops[MODES.length] = i -> {
             try (OnnxTensor x = OnnxTensor.createTensor(env, FloatBuffer.wrap(slice(i, batch)), ortShape);
                  OrtSession.Result res = ort.run(Map.of(ortIn, x))) {
                 if (res.size() < 1) throw new IllegalStateException("no output");
@@ -147,36 +168,38 @@ public final class EndToEndBench {
         };
         long warm = options.quick() ? 500 : 3000;
         int samples = options.quick() ? 600 : (batch == 1 ? 6000 : 1200);
-        double[] med = Timing.interleavedMedians(new Timing.Op[] {ours8, oursExact, onnx}, warm, 2000, samples, 10);
-        return new Result(name, batch, threads, med[0], med[1], med[2]);
+        double[] med = Timing.interleavedMedians(ops, warm, 2000, samples, 10);
+        return new Result(name, batch, threads, Arrays.copyOf(med, MODES.length), med[MODES.length]);
     }
 
     private void agreement(String name, OnnxModel proto, Map<String, TernaryTensor> ternary, byte[] onnx, long weights) throws Exception {
         int n = Math.min(options.agreementN(), imageCount());
-        int exactAgree = 0, int8Agree = 0;
+        int[] agree = new int[MODES.length];
+        int exact = Arrays.asList(MODES).indexOf(Activations.FLOAT);
         double maxDiff = 0;
         long packed;
-        try (TernaryModel int8 = TernaryModel.load(proto, ternary, new TernaryModel.Options(1, false));
-             TernaryModel exact = TernaryModel.load(proto, ternary, new TernaryModel.Options(1, true));
-             OrtSession ort = session(onnx, 1)) {
-            packed = int8.packedWeightBytes();
-            String in = int8.inputNames().getFirst(), out8 = int8.outputNames().getFirst(), ortIn = ort.getInputNames().iterator().next();
+        TernaryModel[] ours = load(proto, ternary, 1);
+        try (OrtSession ort = session(onnx, 1)) {
+            packed = ours[0].packedWeightBytes();
+            String in = ours[0].inputNames().getFirst(), out = ours[0].outputNames().getFirst(), ortIn = ort.getInputNames().iterator().next();
             int[] shape = batchShape(1);
             long[] ortShape = Arrays.stream(shape).asLongStream().toArray();
             for (int i = 0; i < n; i++) {
                 float[] x = slice(i, 1);
-                float[] a = int8.run(Map.of(in, new Tensor.F32(shape, x))).get(out8).floats();
-                float[] e = exact.run(Map.of(in, new Tensor.F32(shape, x))).get(out8).floats();
                 float[] o;
                 try (OnnxTensor t = OnnxTensor.createTensor(env, FloatBuffer.wrap(x), ortShape); OrtSession.Result res = ort.run(Map.of(ortIn, t))) {
                     o = flat(res.get(0).getValue());
                 }
-                if (argmax(e) == argmax(o)) exactAgree++;
-                if (argmax(a) == argmax(o)) int8Agree++;
-                for (int j = 0; j < o.length; j++) maxDiff = Math.max(maxDiff, Math.abs(e[j] - o[j]));
+                for (int k = 0; k < MODES.length; k++) {
+                    float[] y = ours[k].run(Map.of(in, new Tensor.F32(shape, x))).get(out).floats();
+                    if (argmax(y) == argmax(o)) agree[k]++;
+                    if (k == exact) for (int j = 0; j < o.length; j++) maxDiff = Math.max(maxDiff, Math.abs(y[j] - o[j]));
+                }
             }
+        } finally {
+            for (TernaryModel m : ours) m.close();
         }
-        print(new Agreement(name, n, exactAgree, int8Agree, maxDiff, packed * 8.0 / weights, packed));
+        print(new Agreement(name, n, agree, maxDiff, packed * 8.0 / weights, packed));
     }
 
     private static float[] flat(Object v) {
@@ -189,30 +212,43 @@ public final class EndToEndBench {
 
     private void print(Result r) {
         if (options.json()) {
-            out.printf(Locale.ROOT, "{\"e2e\":\"throughput\",\"model\":\"%s\",\"batch\":%d,\"threads\":%d,\"int8_images_per_s\":%.1f,"
-                            + "\"exact_images_per_s\":%.1f,\"ort_fp32_images_per_s\":%.1f,\"int8_vs_ort\":%.3f,\"exact_vs_ort\":%.3f,"
-                            + "\"int8_median_us\":%.2f,\"exact_median_us\":%.2f,\"ort_median_us\":%.2f}%n",
-                    r.model(), r.batch(), r.threads(), r.perSecond(r.int8Us()), r.perSecond(r.exactUs()), r.perSecond(r.ortUs()),
-                    r.ortUs() / r.int8Us(), r.ortUs() / r.exactUs(), r.int8Us(), r.exactUs(), r.ortUs());
+            StringBuilder j = new StringBuilder(String.format(Locale.ROOT, "{\"e2e\":\"throughput\",\"model\":\"%s\",\"batch\":%d,\"threads\":%d",
+                    r.model(), r.batch(), r.threads()));
+            for (int k = 0; k < MODES.length; k++) {
+                double us = r.oursUs()[k];
+                j.append(String.format(Locale.ROOT, ",\"%s_images_per_s\":%.1f,\"%1$s_vs_ort\":%.3f,\"%1$s_median_us\":%.2f", label(MODES[k]),
+                        r.perSecond(us), r.ortUs() / us, us));
+            }
+            out.println(j.append(String.format(Locale.ROOT, ",\"ort_fp32_images_per_s\":%.1f,\"ort_median_us\":%.2f}", r.perSecond(r.ortUs()), r.ortUs())));
             return;
         }
         if (!headerPrinted) {
-            out.printf(Locale.ROOT, "%n%-14s %5s %3s %12s %12s %12s %8s %8s%n", "model", "batch", "thr", "int8 img/s", "exact img/s", "ort img/s", "int8×ort", "exact×ort");
+            out.printf(Locale.ROOT, "%n%-14s %5s %3s", "model", "batch", "thr");
+            for (Activations a : MODES) out.printf(Locale.ROOT, " %12s", label(a) + " img/s");
+            out.printf(Locale.ROOT, " %12s", "ort img/s");
+            for (Activations a : MODES) out.printf(Locale.ROOT, " %9s", label(a) + "×ort");
+            out.println();
             headerPrinted = true;
         }
-        out.printf(Locale.ROOT, "%-14s %5d %3d %12.0f %12.0f %12.0f %8.2f %8.2f%n", r.model(), r.batch(), r.threads(), r.perSecond(r.int8Us()),
-                r.perSecond(r.exactUs()), r.perSecond(r.ortUs()), r.ortUs() / r.int8Us(), r.ortUs() / r.exactUs());
+        out.printf(Locale.ROOT, "%-14s %5d %3d", r.model(), r.batch(), r.threads());
+        for (double us : r.oursUs()) out.printf(Locale.ROOT, " %12.0f", r.perSecond(us));
+        out.printf(Locale.ROOT, " %12.0f", r.perSecond(r.ortUs()));
+        for (double us : r.oursUs()) out.printf(Locale.ROOT, " %9.2f", r.ortUs() / us);
+        out.println();
     }
 
     private void print(Agreement a) {
         if (options.json()) {
-            out.printf(Locale.ROOT, "{\"e2e\":\"agreement\",\"model\":\"%s\",\"images\":%d,\"exact_agreement\":%.5f,\"int8_agreement\":%.5f,"
-                            + "\"exact_max_abs_output_diff\":%.3g,\"packed_bytes\":%d,\"resident_bits_per_weight\":%.4f}%n",
-                    a.model(), a.n(), (double) a.exactAgree() / a.n(), (double) a.int8Agree() / a.n(), a.exactMaxDiff(), a.packedBytes(), a.bitsPerWeight());
+            StringBuilder j = new StringBuilder(String.format(Locale.ROOT, "{\"e2e\":\"agreement\",\"model\":\"%s\",\"images\":%d", a.model(), a.n()));
+            for (int k = 0; k < MODES.length; k++) j.append(String.format(Locale.ROOT, ",\"%s_agreement\":%.5f", label(MODES[k]), (double) a.agree()[k] / a.n()));
+            out.println(j.append(String.format(Locale.ROOT, ",\"exact_max_abs_output_diff\":%.3g,\"packed_bytes\":%d,\"resident_bits_per_weight\":%.4f}",
+                    a.exactMaxDiff(), a.packedBytes(), a.bitsPerWeight())));
             return;
         }
-        out.printf(Locale.ROOT, "%s (tnt, row scales, first/last layer float): predictions agree with ONNX Runtime FP32 on %d/%d images (exact), "
-                        + "%d/%d (int8); max |exact − ort| %.2e; packed layers %d bytes, %.3f bits/weight%n",
-                a.model(), a.exactAgree(), a.n(), a.int8Agree(), a.n(), a.exactMaxDiff(), a.packedBytes(), a.bitsPerWeight());
+        StringBuilder agree = new StringBuilder();
+        for (int k = 0; k < MODES.length; k++) agree.append(k == 0 ? "" : ", ").append(a.agree()[k]).append('/').append(a.n()).append(" (").append(label(MODES[k])).append(')');
+        out.printf(Locale.ROOT, "%s (tnt, row scales, first/last layer float): predictions agree with ONNX Runtime FP32 on %s images; "
+                        + "max |exact − ort| %.2e; packed layers %d bytes, %.3f bits/weight%n",
+                a.model(), agree, a.exactMaxDiff(), a.packedBytes(), a.bitsPerWeight());
     }
 }

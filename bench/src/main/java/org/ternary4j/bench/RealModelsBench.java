@@ -25,6 +25,7 @@ import org.ternary4j.formats.onnx.OnnxResult;
 import org.ternary4j.formats.onnx.OnnxTernarizer;
 import org.ternary4j.formats.onnx.OnnxTernaryTensor;
 import org.ternary4j.runtime.TernaryModel;
+import org.ternary4j.runtime.graph.Activations;
 import org.ternary4j.runtime.graph.Tensor;
 import org.ternary4j.runtime.kernel.Parallel;
 import org.ternary4j.runtime.kernel.WeightBytes;
@@ -134,10 +135,11 @@ public final class RealModelsBench {
             peers.add(new Peer("ort", proto.toBytes(), Map.of()));
             peers.addAll(extraPeers(c, dequantized, r, dir));
             for (int threads : options.threads()) {
-                try (TernaryModel int8 = TernaryModel.load(proto, ternary, new TernaryModel.Options(threads, false));
-                     TernaryModel exact = TernaryModel.load(proto, ternary, new TernaryModel.Options(threads, true));
-                     TernaryModel int8Half = TernaryModel.load(proto, half, new TernaryModel.Options(threads, false));
-                     TernaryModel exactHalf = TernaryModel.load(proto, half, new TernaryModel.Options(threads, true))) {
+                try (TernaryModel int8 = TernaryModel.load(proto, ternary, new TernaryModel.Options(threads, Activations.INT8));
+                     TernaryModel exact = TernaryModel.load(proto, ternary, new TernaryModel.Options(threads, Activations.FLOAT));
+                     TernaryModel int8Half = TernaryModel.load(proto, half, new TernaryModel.Options(threads, Activations.INT8));
+                     TernaryModel exactHalf = TernaryModel.load(proto, half, new TernaryModel.Options(threads, Activations.FLOAT));
+                     TernaryModel auto = TernaryModel.load(proto, ternary, new TernaryModel.Options(threads, Activations.AUTO))) {
                     List<OrtSession> sessions = new ArrayList<>();
                     try {
                         List<Timing.Op> ops = new ArrayList<>();
@@ -145,6 +147,7 @@ public final class RealModelsBench {
                         ops.add(i -> exact.run(c.inputs()));
                         ops.add(i -> int8Half.run(c.inputs()));
                         ops.add(i -> exactHalf.run(c.inputs()));
+                        ops.add(i -> auto.run(c.inputs()));
                         for (Peer p : peers) {
                             OrtSession s = session(p, threads);
                             sessions.add(s);
@@ -264,19 +267,21 @@ public final class RealModelsBench {
     }
 
     /**
-     * Medians: ours int8 and exact with FP32 scales, the same with FP16 scales, then one per peer;
-     * ratios are the other's time over ours (above 1: ours is faster).
+     * Medians: ours int8 and exact with FP32 scales, the same with FP16 scales, ours auto (the
+     * default: int8 where the lookup tables are, float elsewhere) with FP32 scales, then one per peer; ratios are the
+     * other's time over ours (above 1: ours is faster).
      */
     private void print(String label, int threads, List<Peer> peers, double[] us, Bits bits, String warmUp) {
-        int p0 = 4;
+        int p0 = 5;
         if (options.json()) {
             StringBuilder b = new StringBuilder();
             b.append(String.format(Locale.ROOT, "{\"e2e\":\"real-model\",\"model\":\"%s\",\"threads\":%d,\"int8_median_us\":%.1f,\"exact_median_us\":%.1f"
-                    + ",\"f16_scales_int8_median_us\":%.1f,\"f16_scales_exact_median_us\":%.1f", label, threads, us[0], us[1], us[2], us[3]));
+                    + ",\"f16_scales_int8_median_us\":%.1f,\"f16_scales_exact_median_us\":%.1f,\"auto_median_us\":%.1f", label, threads, us[0], us[1], us[2],
+                    us[3], us[4]));
             for (int i = 0; i < peers.size(); i++) {
                 String k = peers.get(i).label().replace('-', '_');
-                b.append(String.format(Locale.ROOT, ",\"%s_median_us\":%.1f,\"int8_vs_%s\":%.3f,\"exact_vs_%s\":%.3f", k, us[p0 + i], k,
-                        us[p0 + i] / us[0], k, us[p0 + i] / us[1]));
+                b.append(String.format(Locale.ROOT, ",\"%s_median_us\":%.1f,\"auto_vs_%s\":%.3f,\"int8_vs_%s\":%.3f,\"exact_vs_%s\":%.3f", k, us[p0 + i], k,
+                        us[p0 + i] / us[4], k, us[p0 + i] / us[0], k, us[p0 + i] / us[1]));
             }
             WeightBytes f = bits.parts(), h = bits.half();
             b.append(String.format(Locale.ROOT, ",\"ternary_bits_per_weight\":%.3f,\"resident_bits_per_weight\":%.3f,\"code_bits_per_weight\":%.3f,"
@@ -287,15 +292,17 @@ public final class RealModelsBench {
             out.println(b);
             return;
         }
-        out.printf(Locale.ROOT, "%n%-18s %3s %10s %10s %12s%n", "real model", "thr", "int8 ms", "exact ms", "ternary b/w");
-        out.printf(Locale.ROOT, "%-18s %3d %10.2f %10.2f %12.3f   (%s)%n", label, threads, us[0] / 1e3, us[1] / 1e3, bits.ternary(bits.parts()), warmUp);
-        out.printf(Locale.ROOT, "%-18s %3s %10.2f %10.2f %12.3f   (f16 scales; f32 time / f16 time: int8 %.2f×, exact %.2f×)%n", "  f16 scales", "",
+        out.printf(Locale.ROOT, "%n%-18s %3s %10s %10s %10s %12s%n", "real model", "thr", "auto ms", "int8 ms", "exact ms", "ternary b/w");
+        out.printf(Locale.ROOT, "%-18s %3d %10.2f %10.2f %10.2f %12.3f   (%s)%n", label, threads, us[4] / 1e3, us[0] / 1e3, us[1] / 1e3,
+                bits.ternary(bits.parts()), warmUp);
+        out.printf(Locale.ROOT, "%-18s %3s %10s %10.2f %10.2f %12.3f   (f16 scales; f32 time / f16 time: int8 %.2f×, exact %.2f×)%n", "  f16 scales", "", "",
                 us[2] / 1e3, us[3] / 1e3, bits.ternary(bits.half()), us[0] / us[2], us[1] / us[3]);
         out.println("    resident bits per ternary weight, f32 scales: " + bits.describe(bits.parts()));
         out.println("    resident bits per ternary weight, f16 scales: " + bits.describe(bits.half()));
         for (int i = 0; i < peers.size(); i++) {
-            out.printf(Locale.ROOT, "    vs %-10s %10.2f ms   int8 %.2f×   exact %.2f×   (f16 scales: int8 %.2f×, exact %.2f×)%n", peers.get(i).label(),
-                    us[p0 + i] / 1e3, us[p0 + i] / us[0], us[p0 + i] / us[1], us[p0 + i] / us[2], us[p0 + i] / us[3]);
+            out.printf(Locale.ROOT, "    vs %-10s %10.2f ms   auto %.2f×   int8 %.2f×   exact %.2f×   (f16 scales: int8 %.2f×, exact %.2f×)%n",
+                    peers.get(i).label(), us[p0 + i] / 1e3, us[p0 + i] / us[4], us[p0 + i] / us[0], us[p0 + i] / us[1], us[p0 + i] / us[2],
+                    us[p0 + i] / us[3]);
         }
     }
 }

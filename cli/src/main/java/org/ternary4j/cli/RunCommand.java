@@ -25,6 +25,7 @@ import org.ternary4j.eval.ort.OrtModel;
 import org.ternary4j.formats.packed.PackedReader;
 import org.ternary4j.ptq.TaskAccuracy;
 import org.ternary4j.runtime.TernaryModel;
+import org.ternary4j.runtime.graph.Activations;
 import org.ternary4j.runtime.graph.Tensor;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -53,7 +54,14 @@ final class RunCommand implements Callable<Integer> {
 
     @Mixin ThreadsOption threadCount;
 
-    @Option(names = "--exact", description = "Keep activations in float inside ternary layers (default: int8 per vector, like llama.cpp).")
+    @Option(names = "--activations", paramLabel = "auto|int8|float", converter = ActivationsConverter.class,
+            description = "What the ternary layers multiply with: auto (default) quantizes each activation vector to int8 (like llama.cpp) "
+                    + "in the MatMul/Gemm layers the runtime keeps in its lookup-table layout and keeps float everywhere else (convolutions and "
+                    + "small matrices, where int8 measured slower); int8 everywhere; float everywhere (outputs those of the dequantized model "
+                    + "up to float rounding).")
+    Activations activations = Activations.AUTO;
+
+    @Option(names = "--exact", description = "The same as --activations float.")
     boolean exact;
 
     @Option(names = "--compare-ort", description = "Also run ONNX Runtime on MODEL (the dequantized weights) and compare predictions and outputs.")
@@ -234,7 +242,7 @@ final class RunCommand implements Callable<Integer> {
             o.put("examplesPerSecond", perSecond);
             o.put("batch", batch.size);
             o.put("threads", threads);
-            o.put("activations", exact ? "float" : "int8");
+            o.put("activations", name(chosen()));
             o.put("packedWeightBytes", packedBytes);
             o.put("residentBitsPerWeight", bits);
             o.put("floatTernaryWeights", floatTernary);
@@ -257,7 +265,7 @@ final class RunCommand implements Callable<Integer> {
             out.println(new ObjectMapper().writeValueAsString(o));
         } else {
             out.printf(Locale.ROOT, "%s: top-1 %s on %d examples; %.0f examples/s (batch %d, %d thread%s, %s activations)%n", model,
-                    TaskAccuracy.percent(top1), n, perSecond, batch.size, threads, threads == 1 ? "" : "s", exact ? "float" : "int8");
+                    TaskAccuracy.percent(top1), n, perSecond, batch.size, threads, threads == 1 ? "" : "s", describe(chosen()));
             out.printf(Locale.ROOT, "packed ternary weights resident: %d bytes, %.3f bits/weight; %s%n", packedBytes, bits, loadWarmUp);
             if (floatTernary > 0) out.printf(Locale.ROOT, "%d ternary weights of ConvTranspose layers run in float (dequantized at load; no packed kernel)%n", floatTernary);
             if (kept.weights() > 0) {
@@ -273,11 +281,34 @@ final class RunCommand implements Callable<Integer> {
         out.flush();
     }
 
+    private Activations chosen() {
+        if (exact && activations == Activations.INT8)
+            throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--exact and --activations int8 contradict each other");
+        return exact ? Activations.FLOAT : activations;
+    }
+
+    private static String name(Activations a) {
+        return a.name().toLowerCase(Locale.ROOT);
+    }
+
+    private static String describe(Activations a) {
+        return a == Activations.AUTO ? "auto: int8 in lookup-table MatMul/Gemm, float elsewhere" : name(a);
+    }
+
+    /** auto, int8 or float, whatever the case. */
+    static final class ActivationsConverter implements picocli.CommandLine.ITypeConverter<Activations> {
+        @Override
+        public Activations convert(String value) {
+            for (Activations a : Activations.values()) if (a.name().equalsIgnoreCase(value)) return a;
+            throw new picocli.CommandLine.TypeConversionException("'" + value + "': one of auto, int8, float");
+        }
+    }
+
     /** The runtime's load errors name the model; which packed file the weights came from is said too. */
     private TernaryModel load(org.ternary4j.formats.onnx.OnnxModel onnx, Map<String, TernaryTensor> ternary, Map<String, KeptTensor> keptTensors,
                               int threads) throws IOException {
         try {
-            return TernaryModel.load(onnx, ternary, keptTensors, new TernaryModel.Options(threads, exact));
+            return TernaryModel.load(onnx, ternary, keptTensors, new TernaryModel.Options(threads, chosen()));
         } catch (IOException e) {
             throw new IOException(e.getMessage() + " (packed weights from " + packed + ")", e);
         }

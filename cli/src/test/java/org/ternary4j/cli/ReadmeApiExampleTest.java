@@ -22,6 +22,7 @@ import org.ternary4j.ptq.OnnxQuantization;
 import org.ternary4j.ptq.QuantizeReport;
 import org.ternary4j.ptq.SafetensorsQuantization;
 import org.ternary4j.runtime.TernaryModel;
+import org.ternary4j.runtime.graph.Activations;
 import org.ternary4j.runtime.graph.Tensor;
 
 /** The README's Java API example, kept compiling and running (same calls, real inputs). */
@@ -58,7 +59,7 @@ class ReadmeApiExampleTest {
         }
         float[] pixels = new float[28 * 28];
         try (OnnxModel onnx = OnnxModel.read(out);
-             TernaryModel m = TernaryModel.load(onnx, ternary, new TernaryModel.Options(2, false))) {
+             TernaryModel m = TernaryModel.load(onnx, ternary, new TernaryModel.Options(2, Activations.AUTO))) {
             Map<String, Tensor> o = m.run(Map.of("input", new Tensor.F32(new int[] {1, 1, 28, 28}, pixels)));
             assertEquals(10, o.values().iterator().next().size());
         }

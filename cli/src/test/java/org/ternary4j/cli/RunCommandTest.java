@@ -53,6 +53,34 @@ class RunCommandTest {
         assertTrue(j.get("ort").get("minOutputCosine").asDouble() > 0.99999, r.out());
     }
 
+    /**
+     * --activations: auto by default (said in the JSON), float the same outputs as --exact (its
+     * shorthand), and a misspelt value or a contradiction with --exact a one-line error.
+     */
+    @Test
+    void activationsDefaultToAutoAndFloatIsExact() throws Exception {
+        String[] common = {"run", model.toString(), "--packed", packed.toString(), "--data", "random:8:3", "--compare-ort", "--json"};
+        CliRun auto = CliRun.of(common), exact = CliRun.of(concat(common, "--exact")), named = CliRun.of(concat(common, "--activations", "FLOAT"));
+        for (CliRun r : List.of(auto, exact, named)) assertEquals(0, r.exitCode(), r.err());
+        ObjectMapper json = new ObjectMapper();
+        assertEquals("auto", json.readTree(auto.out()).get("activations").asText());
+        JsonNode e = json.readTree(exact.out()), f = json.readTree(named.out());
+        assertEquals("float", f.get("activations").asText());
+        assertEquals(e.get("ort").get("maxAbsOutputDiff").asDouble(), f.get("ort").get("maxAbsOutputDiff").asDouble(), 0.0, "the same outputs");
+        for (String[] bad : List.of(new String[] {"--activations", "int4"}, new String[] {"--exact", "--activations", "int8"})) {
+            CliRun r = CliRun.of(concat(common, bad));
+            assertEquals(2, r.exitCode(), r.err());
+            assertEquals(1, r.err().strip().lines().count(), r.err());
+            assertTrue(r.err().contains(bad[bad.length - 1]), r.err());
+        }
+    }
+
+    private static String[] concat(String[] a, String... b) {
+        String[] c = java.util.Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, c, a.length, b.length);
+        return c;
+    }
+
     /** --profile: the graph's own nodes with their kernels, shares of the profiled time that add up to one, the slowest first. */
     @Test
     void profileListsTheModelsNodesSlowestFirst() throws Exception {

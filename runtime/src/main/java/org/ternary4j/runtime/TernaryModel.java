@@ -7,6 +7,7 @@ import org.ternary4j.core.KeptTensor;
 import org.ternary4j.core.TernaryTensor;
 import org.ternary4j.formats.onnx.OneLine;
 import org.ternary4j.formats.onnx.OnnxModel;
+import org.ternary4j.runtime.graph.Activations;
 import org.ternary4j.runtime.graph.Graph;
 import org.ternary4j.runtime.graph.Tensor;
 import org.ternary4j.runtime.kernel.Parallel;
@@ -23,34 +24,35 @@ public final class TernaryModel implements AutoCloseable {
 
     /**
      * @param threads           kernel threads (results are bit-identical for every count)
-     * @param exactActivations  keep activations in float in the ternary layers (default: int8 per vector)
+     * @param activations       float or int8 activations in the ternary layers (default {@link Activations#AUTO}: int8 in MatMul/Gemm, float in convolutions)
      * @param warmUp            run the model on small synthetic inputs at load so the first real call is not slow (see {@link #warmUp()})
      */
-    public record Options(int threads, boolean exactActivations, boolean warmUp) {
+    public record Options(int threads, Activations activations, boolean warmUp) {
         public Options {
             if (threads < 1) throw new IllegalArgumentException("threads must be ≥ 1, got " + threads);
+            java.util.Objects.requireNonNull(activations, "activations");
         }
 
         /** With the warm-up at load. */
-        public Options(int threads, boolean exactActivations) {
-            this(threads, exactActivations, true);
+        public Options(int threads, Activations activations) {
+            this(threads, activations, true);
         }
 
         public static Options defaults() {
-            return new Options(1, false);
+            return new Options(1, Activations.AUTO);
         }
     }
 
     private final Graph graph;
     private final Parallel par;
-    private final boolean exact;
+    private final Activations activations;
 
     private WarmUp.Result warmUp;
 
     private TernaryModel(Graph graph, Options options) {
         this.graph = graph;
         this.par = Parallel.of(options.threads());
-        this.exact = options.exactActivations();
+        this.activations = options.activations();
     }
 
     /** What the warm-up at load did (runs, time and input shapes), or why it was skipped or not asked for. */
@@ -115,7 +117,7 @@ public final class TernaryModel implements AutoCloseable {
 
     /** Runs the graph; {@code inputs} must name every graph input. Returns the graph outputs by name. */
     public Map<String, Tensor> run(Map<String, Tensor> inputs) {
-        return graph.run(inputs, exact, par);
+        return graph.run(inputs, activations, par);
     }
 
     /** What this model's thread pool has done so far (shared calls, parked workers, start delays), for benchmarks. */
@@ -125,12 +127,12 @@ public final class TernaryModel implements AutoCloseable {
 
     /** Runs the graph like {@link #run}, adding each operator's CPU time on the calling thread (nanoseconds) to {@code nanosByOp}. */
     public Map<String, Tensor> profile(Map<String, Tensor> inputs, Map<String, Long> nanosByOp) {
-        return graph.profile(inputs, exact, par, nanosByOp);
+        return graph.profile(inputs, activations, par, nanosByOp);
     }
 
     /** As {@link #profile}, by node: its name, operator (kernel) and first input's shape. */
     public Map<String, Tensor> profileNodes(Map<String, Tensor> inputs, Map<String, Long> nanosByNode) {
-        return graph.profileNodes(inputs, exact, par, nanosByNode);
+        return graph.profileNodes(inputs, activations, par, nanosByNode);
     }
 
     @Override

@@ -10,6 +10,7 @@ import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.ternary4j.formats.onnx.OnnxModel;
+import org.ternary4j.runtime.graph.Activations;
 
 /** The warm-up at load: it runs on inputs shaped from the declared dims, grows symbolic dims the model needs larger, and says when it did not run. */
 class WarmUpTest {
@@ -17,8 +18,8 @@ class WarmUpTest {
     @Test
     void runsOnDeclaredShapes(@TempDir Path dir) throws Exception {
         try (OnnxModel m = model(dir, 1);
-             TernaryModel warmed = TernaryModel.load(m, Map.of(), new TernaryModel.Options(1, false));
-             TernaryModel cold = TernaryModel.load(m, Map.of(), new TernaryModel.Options(1, false, false))) {
+             TernaryModel warmed = TernaryModel.load(m, Map.of(), new TernaryModel.Options(1, Activations.INT8));
+             TernaryModel cold = TernaryModel.load(m, Map.of(), new TernaryModel.Options(1, Activations.INT8, false))) {
             assertTrue(warmed.warmUp().startsWith("warm-up at load: "), warmed.warmUp());
             assertTrue(warmed.warmUp().contains("on [1, 3, 32, 32]"), warmed.warmUp());
             assertEquals("warm-up skipped: not asked for", cold.warmUp());
@@ -28,14 +29,14 @@ class WarmUpTest {
     /** A 48×48 pooling window does not fit 32×32: the warm-up takes the next size. */
     @Test
     void growsSymbolicDimsTheModelNeedsLarger(@TempDir Path dir) throws Exception {
-        try (OnnxModel m = model(dir, 48); TernaryModel warmed = TernaryModel.load(m, Map.of(), new TernaryModel.Options(1, false))) {
+        try (OnnxModel m = model(dir, 48); TernaryModel warmed = TernaryModel.load(m, Map.of(), new TernaryModel.Options(1, Activations.INT8))) {
             assertTrue(warmed.warmUp().contains("on [1, 3, 64, 64]"), warmed.warmUp());
         }
     }
 
     @Test
     void saysWhyWhenNoSizeFits(@TempDir Path dir) throws Exception {
-        try (OnnxModel m = model(dir, 200); TernaryModel warmed = TernaryModel.load(m, Map.of(), new TernaryModel.Options(1, false))) {
+        try (OnnxModel m = model(dir, 200); TernaryModel warmed = TernaryModel.load(m, Map.of(), new TernaryModel.Options(1, Activations.INT8))) {
             assertTrue(warmed.warmUp().startsWith("warm-up skipped: inputs [1, 3, 128, 128] do not fit the model: "), warmed.warmUp());
         }
     }

@@ -28,6 +28,11 @@ final class CompiledOps {
     /** One step of a compiled graph; {@code in} holds null for absent inputs and for packed weights. */
     interface Op {
         Tensor[] run(Tensor[] in, boolean exact, Parallel par);
+
+        /** Whether {@link Activations#AUTO} gives this step int8 activations. */
+        default boolean int8Pays() {
+            return false;
+        }
     }
 
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_256;
@@ -45,6 +50,11 @@ final class CompiledOps {
 
     /** A ternary layer without anything fused (MatMul, Gemm with transA). */
     record Ternary(OnnxNode node, TernaryLayers layer) implements Op {
+        @Override
+        public boolean int8Pays() {
+            return layer instanceof TernaryLayers.Linear l && l.m().tableLookup();
+        }
+
         public Tensor[] run(Tensor[] in, boolean exact, Parallel par) {
             return one(layer.run(node, in, exact, par));
         }
@@ -105,6 +115,11 @@ final class CompiledOps {
 
     /** Gemm (transA = 0) with a packed ternary B and a fused epilogue. */
     record TernaryGemm(PackedTernaryMatrix m, Epilogue epilogue) implements Op {
+        @Override
+        public boolean int8Pays() {
+            return m.tableLookup();
+        }
+
         public Tensor[] run(Tensor[] in, boolean exact, Parallel par) {
             int rows = rowsOf(in[0], m.cols());
             float[] y = new float[rows * m.rows()];
@@ -161,6 +176,11 @@ final class CompiledOps {
 
     /** A MatMul with packed ternary weights and the bias of the Add after it (null: none) fused in. */
     record TernaryMatMul(OnnxNode node, TernaryLayers.Linear layer, float[] bias) implements Op {
+        @Override
+        public boolean int8Pays() {
+            return layer.m().tableLookup();
+        }
+
         public Tensor[] run(Tensor[] in, boolean exact, Parallel par) {
             return one(layer.run(node, in, bias, exact, par));
         }

@@ -218,8 +218,8 @@ public final class Graph {
         return outputs;
     }
 
-    public Map<String, Tensor> run(Map<String, Tensor> given, boolean exact, Parallel par) {
-        return run(given, exact, par, null);
+    public Map<String, Tensor> run(Map<String, Tensor> given, Activations activations, Parallel par) {
+        return run(given, activations, par, null);
     }
 
     /**
@@ -227,8 +227,8 @@ public final class Graph {
      * its operator (fused layers under theirs): on a loaded machine wall time mostly measures the
      * other processes. With one thread that is all the work; with more, the workers' share is missing.
      */
-    public Map<String, Tensor> profile(Map<String, Tensor> given, boolean exact, Parallel par, Map<String, Long> nanosByOp) {
-        return run(given, exact, par, new Profile(nanosByOp, false));
+    public Map<String, Tensor> profile(Map<String, Tensor> given, Activations activations, Parallel par, Map<String, Long> nanosByOp) {
+        return run(given, activations, par, new Profile(nanosByOp, false));
     }
 
     /**
@@ -236,8 +236,8 @@ public final class Graph {
      * first input's shape ("conv_3  Conv TernaryConv [1, 96, 80, 80]"), which tells a user which
      * layer of their model the time goes to.
      */
-    public Map<String, Tensor> profileNodes(Map<String, Tensor> given, boolean exact, Parallel par, Map<String, Long> nanosByNode) {
-        return run(given, exact, par, new Profile(nanosByNode, true));
+    public Map<String, Tensor> profileNodes(Map<String, Tensor> given, Activations activations, Parallel par, Map<String, Long> nanosByNode) {
+        return run(given, activations, par, new Profile(nanosByNode, true));
     }
 
     /** Where a profiled run adds its steps' CPU time, and whether by node or by operator. */
@@ -253,15 +253,15 @@ public final class Graph {
 
     private static final java.lang.management.ThreadMXBean CPU = java.lang.management.ManagementFactory.getThreadMXBean();
 
-    private Map<String, Tensor> run(Map<String, Tensor> given, boolean exact, Parallel par, Profile profile) {
+    private Map<String, Tensor> run(Map<String, Tensor> given, Activations activations, Parallel par, Profile profile) {
         par.wake(); // workers parked since the last run start now, while the first steps run serially
         try (Buffers.Run buffers = Buffers.open()) {
-            return run(given, exact, par, profile, buffers);
+            return run(given, activations, par, profile, buffers);
         }
     }
 
     /** A run; {@code buffers} (null in a nested run) learns which values hold which arrays; profile null: not profiled. */
-    private Map<String, Tensor> run(Map<String, Tensor> given, boolean exact, Parallel par, Profile profile, Buffers.Run buffers) {
+    private Map<String, Tensor> run(Map<String, Tensor> given, Activations activations, Parallel par, Profile profile, Buffers.Run buffers) {
         Tensor[] values = template.clone();
         for (int i = 0; i < inputs.size(); i++) {
             Tensor t = given.get(inputs.get(i));
@@ -280,7 +280,7 @@ public final class Graph {
             Tensor[] out;
             long t0 = profile == null ? 0 : CPU.getCurrentThreadCpuTime();
             try {
-                out = step.kernel().run(in, exact, par);
+                out = step.kernel().run(in, activations.floatIn(step.kernel().int8Pays()), par);
                 if (profile != null) profile.nanos().merge(profile.key(step, in), CPU.getCurrentThreadCpuTime() - t0, Long::sum);
             } catch (IllegalArgumentException e) {
                 throw new IllegalArgumentException(step.op() + " node '" + step.name() + "': " + e.getMessage(), e);

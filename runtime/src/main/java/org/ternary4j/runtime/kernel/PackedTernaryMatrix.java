@@ -219,6 +219,11 @@ public abstract sealed class PackedTernaryMatrix permits TwoBitMatrix, Base3Matr
     /** An independent copy (benchmarks rotate among copies so weights stream from memory). */
     public abstract PackedTernaryMatrix copy();
 
+    /** Whether the int8 product looks its sums up in tables (the TRIPLES layout) rather than decoding codes. */
+    public boolean tableLookup() {
+        return this instanceof TriplesMatrix;
+    }
+
     public CodeLayout codeLayout() {
         return code;
     }

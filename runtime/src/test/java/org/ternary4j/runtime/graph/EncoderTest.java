@@ -147,9 +147,9 @@ class EncoderTest {
         OnnxMl.ModelProto model = build();
         Map<String, Tensor> in = Map.of("x", new Tensor.F32(new int[] {1, SEQ, D}, gaussian(SEQ * D, 0.3)));
         Map<String, Tensor> expected = Onnx.ort(model, in);
-        try (TernaryModel exact = TernaryModel.load(Onnx.read(model), ternary, new TernaryModel.Options(1, true));
-             TernaryModel fast = TernaryModel.load(Onnx.read(model), ternary, new TernaryModel.Options(1, false));
-             TernaryModel fast2 = TernaryModel.load(Onnx.read(model), ternary, new TernaryModel.Options(2, false))) {
+        try (TernaryModel exact = TernaryModel.load(Onnx.read(model), ternary, new TernaryModel.Options(1, Activations.FLOAT));
+             TernaryModel fast = TernaryModel.load(Onnx.read(model), ternary, new TernaryModel.Options(1, Activations.INT8));
+             TernaryModel fast2 = TernaryModel.load(Onnx.read(model), ternary, new TernaryModel.Options(2, Activations.INT8))) {
             for (String out : List.of("out", "y")) {
                 float[] want = expected.get(out).floats(), got = exact.run(in).get(out).floats();
                 assertArrayEquals(expected.get(out).shape(), exact.run(in).get(out).shape(), out + " shape");

@@ -132,9 +132,13 @@ class FetchedModelsTest {
             List<String> wanted = new ArrayList<>(layers);
             wanted.add(logits);
             try (OnnxModel probed = onnx.withOutputs(wanted);
-                 TernaryModel exact = TernaryModel.load(probed, ternary, new TernaryModel.Options(1, true, false));
-                 TernaryModel int8 = TernaryModel.load(probed, ternary, new TernaryModel.Options(2, false, false))) {
+                 TernaryModel exact = TernaryModel.load(probed, ternary, new TernaryModel.Options(1, Activations.FLOAT, false));
+                 TernaryModel int8 = TernaryModel.load(probed, ternary, new TernaryModel.Options(2, Activations.INT8, false));
+                 TernaryModel auto = TernaryModel.load(probed, ternary, new TernaryModel.Options(2, Activations.AUTO, false))) {
                 Map<String, Tensor> e = exact.run(in), q = int8.run(in);
+                // the default keeps the convolutions in float: int8 only in the lookup-table MatMuls
+                double autoCos = cosine(e.get(logits).floats(), auto.run(in).get(logits).floats());
+                assertTrue(autoCos >= 0.9999, "auto logit cosine " + autoCos);
                 double worst = 1;
                 StringBuilder table = new StringBuilder();
                 for (String layer : layers) {
@@ -200,8 +204,8 @@ class FetchedModelsTest {
         int argmaxes = 0, exactSame = 0, int8Same = 0;
         double exactCos = 1, int8Cos = 1;
         try (OnnxModel onnx = OnnxModel.read(out);
-             TernaryModel exact = TernaryModel.load(onnx, ternary, new TernaryModel.Options(1, true));
-             TernaryModel int8 = TernaryModel.load(onnx, ternary, new TernaryModel.Options(2, false))) {
+             TernaryModel exact = TernaryModel.load(onnx, ternary, new TernaryModel.Options(1, Activations.FLOAT));
+             TernaryModel int8 = TernaryModel.load(onnx, ternary, new TernaryModel.Options(2, Activations.INT8))) {
             bytes = exact.packedWeightParts();
             byte[] ortModel = onnx.toBytes();
             String output = exact.outputNames().getFirst();

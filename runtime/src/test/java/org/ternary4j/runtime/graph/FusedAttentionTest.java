@@ -70,13 +70,13 @@ class FusedAttentionTest {
     }
 
     private static float[] run(OnnxMl.ModelProto model, Map<String, Tensor> in, int threads) throws Exception {
-        try (TernaryModel t = TernaryModel.load(Onnx.read(model), Map.of(), new TernaryModel.Options(threads, true, false))) {
+        try (TernaryModel t = TernaryModel.load(Onnx.read(model), Map.of(), new TernaryModel.Options(threads, Activations.FLOAT, false))) {
             return t.run(in).get("y").floats();
         }
     }
 
     private static Set<String> steps(OnnxMl.ModelProto model, Map<String, Tensor> in) throws Exception {
-        try (TernaryModel t = TernaryModel.load(Onnx.read(model), Map.of(), new TernaryModel.Options(1, true, false))) {
+        try (TernaryModel t = TernaryModel.load(Onnx.read(model), Map.of(), new TernaryModel.Options(1, Activations.FLOAT, false))) {
             Map<String, Long> nanos = new java.util.HashMap<>();
             t.profile(in, nanos);
             return nanos.keySet();

@@ -81,12 +81,12 @@ class FusionTest {
         assertEquals(4, fused.stepCount(), "conv+bn+relu+pool, flatten, gemm+bn+relu, gemm+bn");
         assertEquals(10, unfused.stepCount());
         Map<String, Tensor> in = Map.of("x", OperatorsTest.input(new int[] {3, C, H, W}, new Random(9), false));
-        for (boolean exact : new boolean[] {true, false}) {
-            float[] a = fused.run(in, exact, Parallel.serial()).get("y").floats();
-            float[] b = unfused.run(in, exact, Parallel.serial()).get("y").floats();
-            assertArrayEquals(b, a, "fused = unfused, exact " + exact);
+        for (Activations activations : Activations.values()) {
+            float[] a = fused.run(in, activations, Parallel.serial()).get("y").floats();
+            float[] b = unfused.run(in, activations, Parallel.serial()).get("y").floats();
+            assertArrayEquals(b, a, "fused = unfused, activations " + activations);
         }
-        float[] expected = Onnx.ort(fusedModel, in).get("y").floats(), got = fused.run(in, true, Parallel.serial()).get("y").floats();
+        float[] expected = Onnx.ort(fusedModel, in).get("y").floats(), got = fused.run(in, Activations.FLOAT, Parallel.serial()).get("y").floats();
         double scale = 0;
         for (float v : expected) scale = Math.max(scale, Math.abs(v));
         for (int k = 0; k < expected.length; k++) assertEquals(expected[k], got[k], 1e-4 * scale, "vs ONNX Runtime at " + k);
@@ -113,7 +113,7 @@ class FusionTest {
         Graph g = Graph.compile(Onnx.read(model), Map.of());
         assertEquals(pool.equals("k2s2") ? 1 : 2, g.stepCount(), "steps for " + pool);
         Map<String, Tensor> in = Map.of("x", OperatorsTest.input(new int[] {2, C, H, W}, rnd, false));
-        Tensor expected = Onnx.ort(model, in).get("y"), got = g.run(in, true, Parallel.serial()).get("y");
+        Tensor expected = Onnx.ort(model, in).get("y"), got = g.run(in, Activations.FLOAT, Parallel.serial()).get("y");
         assertArrayEquals(expected.shape(), got.shape());
         float[] e = expected.floats(), a = got.floats();
         for (int k = 0; k < e.length; k++) assertEquals(e[k], a[k], 1e-4 * (1 + Math.abs(e[k])), "at " + k);
@@ -133,7 +133,7 @@ class FusionTest {
         Graph g = Graph.compile(Onnx.read(model), Map.of());
         assertEquals(4, g.stepCount(), "c is read by the normalization and by Add: conv, bn, relu and add stay separate");
         Map<String, Tensor> in = Map.of("x", OperatorsTest.input(new int[] {1, C, H, W}, rnd, false));
-        float[] expected = Onnx.ort(model, in).get("y").floats(), got = g.run(in, true, Parallel.serial()).get("y").floats();
+        float[] expected = Onnx.ort(model, in).get("y").floats(), got = g.run(in, Activations.FLOAT, Parallel.serial()).get("y").floats();
         for (int k = 0; k < expected.length; k++) assertEquals(expected[k], got[k], 1e-4 * (1 + Math.abs(expected[k])), "at " + k);
     }
 
@@ -226,7 +226,7 @@ class FusionTest {
         float[] x = OperatorsTest.input(new int[] {2, C, H, W}, rnd, false).floats().clone();
         for (int k = 0; k < x.length; k++) x[k] *= 4;
         Map<String, Tensor> in = Map.of("x", new Tensor.F32(new int[] {2, C, H, W}, x));
-        float[] a = fused.run(in, true, Parallel.serial()).get("y").floats(), b = unfused.run(in, true, Parallel.serial()).get("y").floats();
+        float[] a = fused.run(in, Activations.FLOAT, Parallel.serial()).get("y").floats(), b = unfused.run(in, Activations.FLOAT, Parallel.serial()).get("y").floats();
         assertArrayEquals(b, a, "fused = unfused");
         return new float[][] {a, Onnx.ort(model, in).get("y").floats()};
     }

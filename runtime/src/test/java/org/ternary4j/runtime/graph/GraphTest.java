@@ -46,7 +46,7 @@ class GraphTest {
         Map<String, TernaryTensor> ternary = Map.of("pw", pw, "dw", dw);
         List<Map<String, Tensor>> inputs = new ArrayList<>();
         for (int k = 0; k < 4; k++) inputs.add(Map.of("x", OperatorsTest.input(new int[] {1, C, H, W}, rnd, false)));
-        try (TernaryModel m = TernaryModel.load(Onnx.read(model), ternary, new TernaryModel.Options(1, true, false))) {
+        try (TernaryModel m = TernaryModel.load(Onnx.read(model), ternary, new TernaryModel.Options(1, Activations.FLOAT, false))) {
             List<Map<String, Tensor>> outs = new ArrayList<>();
             List<Map<String, float[]>> copies = new ArrayList<>();
             for (Map<String, Tensor> in : inputs) {

@@ -36,10 +36,10 @@ class KeptWeightsTest {
         float[] expected = Onnx.ort(dequantized, in).get("logits").floats();
         Map<String, TernaryTensor> ternary = Map.of("conv.w", net.ternary().get("conv.w"));
         float[] got, unkept;
-        try (TernaryModel m = TernaryModel.load(Onnx.read(original), ternary, Map.of("fc1.w", int8, "fc2.w", fp16), new TernaryModel.Options(1, true))) {
+        try (TernaryModel m = TernaryModel.load(Onnx.read(original), ternary, Map.of("fc1.w", int8, "fc2.w", fp16), new TernaryModel.Options(1, Activations.FLOAT))) {
             got = m.run(in).get("logits").floats();
         }
-        try (TernaryModel m = TernaryModel.load(Onnx.read(original), ternary, new TernaryModel.Options(1, true))) {
+        try (TernaryModel m = TernaryModel.load(Onnx.read(original), ternary, new TernaryModel.Options(1, Activations.FLOAT))) {
             unkept = m.run(in).get("logits").floats();
         }
         double scale = 0, moved = 0;

@@ -223,7 +223,7 @@ class OperatorsTest {
         Map<String, Tensor> x = Map.of("a", input(new int[] {2, 8, 24, 24}, rnd, false));
         float[] expected = Onnx.ort(model, x).get("y").floats();
         try (TernaryModel one = TernaryModel.load(Onnx.read(model), Map.of(), TernaryModel.Options.defaults());
-             TernaryModel three = TernaryModel.load(Onnx.read(model), Map.of(), new TernaryModel.Options(3, false))) {
+             TernaryModel three = TernaryModel.load(Onnx.read(model), Map.of(), new TernaryModel.Options(3, Activations.INT8))) {
             float[] got = one.run(x).get("y").floats();
             assertArrayEquals(got, three.run(x).get("y").floats(), "1 and 3 threads");
             for (int j = 0; j < expected.length; j++) assertEquals(expected[j], got[j], 2e-5 * (1 + Math.abs(expected[j])), "element " + j);

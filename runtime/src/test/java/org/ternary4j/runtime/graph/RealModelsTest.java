@@ -54,8 +54,8 @@ class RealModelsTest {
         int exactAgree = 0, int8Agree = 0;
         double maxDiff = 0;
         try (proto;
-             TernaryModel exact = TernaryModel.load(proto, ternary, new TernaryModel.Options(1, true));
-             TernaryModel int8 = TernaryModel.load(proto, ternary, new TernaryModel.Options(2, false));
+             TernaryModel exact = TernaryModel.load(proto, ternary, new TernaryModel.Options(1, Activations.FLOAT));
+             TernaryModel int8 = TernaryModel.load(proto, ternary, new TernaryModel.Options(2, Activations.INT8));
              OrtSession.SessionOptions so = new OrtSession.SessionOptions()) {
             so.setIntraOpNumThreads(1);
             try (OrtSession ort = env.createSession(out.toString(), so)) {

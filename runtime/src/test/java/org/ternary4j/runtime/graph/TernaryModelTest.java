@@ -17,6 +17,7 @@ import org.junit.jupiter.api.Test;
 import org.ternary4j.core.TernaryTensor;
 import org.ternary4j.core.grouping.Grouping;
 import org.ternary4j.runtime.TernaryModel;
+import org.ternary4j.runtime.kernel.PackedTernaryMatrix;
 
 /**
  * A small CNN + MLP whose Conv, Gemm and MatMul weights are packed ternary tensors, against ONNX
@@ -63,15 +64,15 @@ class TernaryModelTest {
         Map<String, Tensor> in = Map.of("x", OperatorsTest.input(new int[] {5, C, H, W}, rnd, false));
         float[] expected = Onnx.ort(net.model(), in).get("logits").floats();
         float[] exact, fast;
-        try (TernaryModel m = TernaryModel.load(Onnx.read(net.model()), net.ternary(), new TernaryModel.Options(1, true))) {
+        try (TernaryModel m = TernaryModel.load(Onnx.read(net.model()), net.ternary(), new TernaryModel.Options(1, Activations.FLOAT))) {
             assertEquals(List.of("x"), m.inputNames());
             exact = m.run(in).get("logits").floats();
         }
         double scale = 0;
         for (float v : expected) scale = Math.max(scale, Math.abs(v));
         for (int k = 0; k < expected.length; k++) assertEquals(expected[k], exact[k], 1e-4 * scale, "exact path, logit " + k);
-        try (TernaryModel m = TernaryModel.load(Onnx.read(net.model()), net.ternary(), TernaryModel.Options.defaults());
-             TernaryModel m2 = TernaryModel.load(Onnx.read(net.model()), net.ternary(), new TernaryModel.Options(2, false))) {
+        try (TernaryModel m = TernaryModel.load(Onnx.read(net.model()), net.ternary(), new TernaryModel.Options(1, Activations.INT8));
+             TernaryModel m2 = TernaryModel.load(Onnx.read(net.model()), net.ternary(), new TernaryModel.Options(2, Activations.INT8))) {
             fast = m.run(in).get("logits").floats();
             // int8 activations: a few per cent of the logit range at most on this random net
             for (int k = 0; k < expected.length; k++) assertEquals(expected[k], fast[k], 0.03 * scale, "int8 path, logit " + k);
@@ -80,6 +81,39 @@ class TernaryModelTest {
             double sum = 0;
             for (int k = 0; k < CLASSES; k++) sum += probs[k];
             assertEquals(1.0, sum, 1e-5);
+        }
+    }
+
+    /**
+     * The default ({@link Activations#AUTO}): a net whose layers are convolutions and small
+     * matrices (base-3 or 2-bit) runs on the float path, bit for bit; a MatMul large enough for the
+     * TRIPLES layout runs on the int8 path, bit for bit.
+     */
+    @Test
+    void autoActivationsAreInt8OnlyWhereTheLookupTablesAre() throws Exception {
+        Random rnd = new Random(13);
+        Net net = net(rnd);
+        for (TernaryTensor t : net.ternary().values()) {
+            if (t.shape().length == 2) assertTrue(!PackedTernaryMatrix.of(t).tableLookup(), "a small matrix is not TRIPLES");
+        }
+        Map<String, Tensor> in = Map.of("x", OperatorsTest.input(new int[] {5, C, H, W}, rnd, false));
+        assertEquals(Activations.AUTO, TernaryModel.Options.defaults().activations());
+        assertArrayEquals(logits(net.model(), net.ternary(), in, Activations.FLOAT), logits(net.model(), net.ternary(), in, Activations.AUTO));
+
+        int k = 1536, n = 96;
+        TernaryTensor w = randomTernary(rnd, new int[] {n, k}, new Grouping.Row(), false);
+        org.junit.jupiter.api.Assumptions.assumeTrue(PackedTernaryMatrix.of(w).tableLookup(), "TRIPLES needs 512-bit vectors");
+        OnnxMl.ModelProto matmul = Onnx.model(13, new String[] {"x"}, new String[] {"logits"},
+                List.of(node("MatMul", new String[] {"x", "w"}, new String[] {"logits"})), List.of(Onnx.floats("w", new int[] {k, n}, transpose(w.dequantize(), n, k))));
+        Map<String, Tensor> rows = Map.of("x", OperatorsTest.input(new int[] {3, k}, rnd, false));
+        float[] auto = logits(matmul, Map.of("w", w), rows, Activations.AUTO);
+        assertArrayEquals(logits(matmul, Map.of("w", w), rows, Activations.INT8), auto);
+        assertTrue(!java.util.Arrays.equals(logits(matmul, Map.of("w", w), rows, Activations.FLOAT), auto), "the float path differs");
+    }
+
+    private static float[] logits(OnnxMl.ModelProto model, Map<String, TernaryTensor> ternary, Map<String, Tensor> in, Activations a) throws Exception {
+        try (TernaryModel m = TernaryModel.load(Onnx.read(model), ternary, new TernaryModel.Options(1, a))) {
+            return m.run(in).get("logits").floats();
         }
     }
 

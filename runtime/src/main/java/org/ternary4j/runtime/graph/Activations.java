@@ -1,0 +1,26 @@
+package org.ternary4j.runtime.graph;
+
+/**
+ * What the ternary layers multiply their packed weights with: the float activations themselves,
+ * or each activation vector quantized to int8 with one scale (summed in integers, like llama.cpp's
+ * ternary formats).
+ */
+public enum Activations {
+    /** Float in every ternary layer: each output is the dequantized layer's up to float rounding. */
+    FLOAT,
+    /** Int8 per vector in every ternary layer. */
+    INT8,
+    /**
+     * Int8 per vector in the MatMul and Gemm layers whose weights are kept in the TRIPLES layout
+     * (the lookup-table kernels: 1.3–6× their float product at every batch measured), float in
+     * every other ternary layer: convolutions and matrices in the base-3 or 2-bit layouts ran
+     * slower or no faster with int8 activations on every model measured here (VGG, LeNet-5, the
+     * three PaddleOCR models).
+     */
+    AUTO;
+
+    /** Whether a ternary layer keeps float activations; {@code int8Pays}: the layer is one that AUTO gives int8. */
+    boolean floatIn(boolean int8Pays) {
+        return this == FLOAT || this == AUTO && !int8Pays;
+    }
+}
