@@ -64,6 +64,13 @@ class RunCommandTest {
         for (CliRun r : List.of(auto, exact, named)) assertEquals(0, r.exitCode(), r.err());
         ObjectMapper json = new ObjectMapper();
         assertEquals("auto", json.readTree(auto.out()).get("activations").asText());
+        JsonNode a = json.readTree(auto.out());
+        assertEquals(0, a.get("int8Layers").asInt(), "LeNet's small layers are not in the lookup-table layout: " + auto.out());
+        assertTrue(a.get("ternaryLayers").asInt() >= 3, auto.out());
+        CliRun int8 = CliRun.of(concat(common, "--activations", "int8"));
+        assertEquals(0, int8.exitCode(), int8.err());
+        JsonNode q = json.readTree(int8.out());
+        assertEquals(q.get("ternaryLayers").asInt(), q.get("int8Layers").asInt(), int8.out());
         JsonNode e = json.readTree(exact.out()), f = json.readTree(named.out());
         assertEquals("float", f.get("activations").asText());
         assertEquals(e.get("ort").get("maxAbsOutputDiff").asDouble(), f.get("ort").get("maxAbsOutputDiff").asDouble(), 0.0, "the same outputs");

@@ -102,6 +102,11 @@ public final class TernaryModel implements AutoCloseable {
         return graph.floatTernaryWeights();
     }
 
+    /** How many of the layers with packed ternary weights take int8 activations with this model's {@link Options#activations}. */
+    public Graph.ActivationUse activationUse() {
+        return graph.activationUse(activations);
+    }
+
     /** {@link #packedWeightBytes} as codes (with layout tables), scales and conv biases. */
     public WeightBytes packedWeightParts() {
         return graph.weightBytes();

@@ -33,6 +33,11 @@ final class CompiledOps {
         default boolean int8Pays() {
             return false;
         }
+
+        /** Whether this step multiplies by packed ternary weights (and so takes int8 or float activations). */
+        default boolean ternary() {
+            return false;
+        }
     }
 
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_256;
@@ -50,6 +55,11 @@ final class CompiledOps {
 
     /** A ternary layer without anything fused (MatMul, Gemm with transA). */
     record Ternary(OnnxNode node, TernaryLayers layer) implements Op {
+        @Override
+        public boolean ternary() {
+            return true;
+        }
+
         @Override
         public boolean int8Pays() {
             return layer instanceof TernaryLayers.Linear l && l.m().tableLookup();
@@ -82,6 +92,11 @@ final class CompiledOps {
 
     /** Conv with packed ternary weights and a fused epilogue (which adds the conv's bias). */
     record TernaryConv(TernaryLayers.Conv layer, Epilogue epilogue) implements Op {
+        @Override
+        public boolean ternary() {
+            return true;
+        }
+
         public Tensor[] run(Tensor[] in, boolean exact, Parallel par) {
             Tensor x = in[0];
             requireRank4(x);
@@ -115,6 +130,11 @@ final class CompiledOps {
 
     /** Gemm (transA = 0) with a packed ternary B and a fused epilogue. */
     record TernaryGemm(PackedTernaryMatrix m, Epilogue epilogue) implements Op {
+        @Override
+        public boolean ternary() {
+            return true;
+        }
+
         @Override
         public boolean int8Pays() {
             return m.tableLookup();
@@ -176,6 +196,11 @@ final class CompiledOps {
 
     /** A MatMul with packed ternary weights and the bias of the Add after it (null: none) fused in. */
     record TernaryMatMul(OnnxNode node, TernaryLayers.Linear layer, float[] bias) implements Op {
+        @Override
+        public boolean ternary() {
+            return true;
+        }
+
         @Override
         public boolean int8Pays() {
             return layer.m().tableLookup();

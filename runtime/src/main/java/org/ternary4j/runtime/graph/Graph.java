@@ -205,6 +205,20 @@ public final class Graph {
         return floatWeights;
     }
 
+    /** Layers with packed ternary weights (fused ones count once), and how many of them take int8 activations. */
+    public record ActivationUse(int int8Layers, int ternaryLayers) {}
+
+    /** What {@code activations} means for this graph's layers (what {@link Activations#AUTO} chose). */
+    public ActivationUse activationUse(Activations activations) {
+        int ternary = 0, int8 = 0;
+        for (Step s : steps) {
+            if (!s.kernel().ternary()) continue;
+            ternary++;
+            if (!activations.floatIn(s.kernel().int8Pays())) int8++;
+        }
+        return new ActivationUse(int8, ternary);
+    }
+
     /** Steps a run executes (fused nodes count once). */
     int stepCount() {
         return steps.length;

@@ -99,6 +99,9 @@ class TernaryModelTest {
         Map<String, Tensor> in = Map.of("x", OperatorsTest.input(new int[] {5, C, H, W}, rnd, false));
         assertEquals(Activations.AUTO, TernaryModel.Options.defaults().activations());
         assertArrayEquals(logits(net.model(), net.ternary(), in, Activations.FLOAT), logits(net.model(), net.ternary(), in, Activations.AUTO));
+        assertEquals(new Graph.ActivationUse(0, 3), use(net.model(), net.ternary(), Activations.AUTO), "conv, Gemm and MatMul: all float");
+        assertEquals(new Graph.ActivationUse(3, 3), use(net.model(), net.ternary(), Activations.INT8));
+        assertEquals(new Graph.ActivationUse(0, 3), use(net.model(), net.ternary(), Activations.FLOAT));
 
         int k = 1536, n = 96;
         TernaryTensor w = randomTernary(rnd, new int[] {n, k}, new Grouping.Row(), false);
@@ -108,7 +111,14 @@ class TernaryModelTest {
         Map<String, Tensor> rows = Map.of("x", OperatorsTest.input(new int[] {3, k}, rnd, false));
         float[] auto = logits(matmul, Map.of("w", w), rows, Activations.AUTO);
         assertArrayEquals(logits(matmul, Map.of("w", w), rows, Activations.INT8), auto);
+        assertEquals(new Graph.ActivationUse(1, 1), use(matmul, Map.of("w", w), Activations.AUTO));
         assertTrue(!java.util.Arrays.equals(logits(matmul, Map.of("w", w), rows, Activations.FLOAT), auto), "the float path differs");
+    }
+
+    private static Graph.ActivationUse use(OnnxMl.ModelProto model, Map<String, TernaryTensor> ternary, Activations a) throws Exception {
+        try (TernaryModel m = TernaryModel.load(Onnx.read(model), ternary, new TernaryModel.Options(1, a, false))) {
+            return m.activationUse();
+        }
     }
 
     private static float[] logits(OnnxMl.ModelProto model, Map<String, TernaryTensor> ternary, Map<String, Tensor> in, Activations a) throws Exception {
