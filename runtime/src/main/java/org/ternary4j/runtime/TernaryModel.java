@@ -24,7 +24,7 @@ public final class TernaryModel implements AutoCloseable {
 
     /**
      * @param threads           kernel threads (results are bit-identical for every count)
-     * @param activations       float or int8 activations in the ternary layers (default {@link Activations#AUTO}: int8 in MatMul/Gemm, float in convolutions)
+     * @param activations       float or int8 activations in the ternary layers (default {@link Activations#AUTO}: int8 only in the lookup-table MatMul/Gemm layers)
      * @param warmUp            run the model on small synthetic inputs at load so the first real call is not slow (see {@link #warmUp()})
      */
     public record Options(int threads, Activations activations, boolean warmUp) {
