@@ -42,7 +42,7 @@ final class KernelsBenchCommand implements Callable<Integer> {
     String grouping = "row";
 
     @Option(names = "--e2e", description = {"After the GEMV/GEMM table, run whole models end to end (LeNet-5, VGG from models/, ternarized",
-            "in-process): runtime int8 and exact vs ONNX Runtime FP32, images/s at --e2e-batches, and prediction agreement."})
+            "in-process): runtime auto (run's default), int8 and exact vs ONNX Runtime FP32, images/s at --e2e-batches, and prediction agreement."})
     boolean e2e;
 
     @Option(names = "--e2e-only", description = "Only the end-to-end section (implies --e2e).")
@@ -61,7 +61,7 @@ final class KernelsBenchCommand implements Callable<Integer> {
     int e2eAgreement;
 
     @Option(names = "--real-models", description = {"Only the fetched real models end to end (PaddleOCR cls, rec and det, all-minilm-l6-v2 from",
-            ".cache/models): runtime int8 and exact vs ONNX Runtime FP32, medians and ratios, bits per ternary weight;",
+            ".cache/models): runtime auto (run's default), int8 and exact vs ONNX Runtime FP32, medians and ratios, bits per ternary weight;",
             "each model in a JVM of its own."})
     boolean realModels;
 
