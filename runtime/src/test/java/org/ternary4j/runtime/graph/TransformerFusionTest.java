@@ -19,7 +19,8 @@ import org.ternary4j.runtime.TernaryModel;
  * (kept apart by exposing the Div's output as a graph output), for one and two threads, and ONNX
  * Runtime's result within float tolerance; masks of several broadcast shapes, either Add operand
  * order, and a mask that widens the scores (outside the fused case: the nodes run one by one).
- * The same for a residual Add joined to the LayerNorm after it.
+ * The same for a residual Add joined to the LayerNorm after it, and for GELU's five nodes
+ * (tensors of one and of many of its 4096-element chunks, with and without a tail).
  */
 class TransformerFusionTest {
 
@@ -94,6 +95,36 @@ class TransformerFusionTest {
         assertArrayEquals(fused, run(residualModel(len, false), in, 2), "two threads");
         float[] want = Onnx.ort(residualModel(len, false), in).get("p").floats();
         for (int k = 0; k < want.length; k++) assertEquals(want[k], fused[k], 1e-4 * (1 + Math.abs(want[k])), "ONNX Runtime, element " + k);
+    }
+
+    /** GELU as exporters write it, x · (erf(x / √2) + 1) · ½; {@code exposeErf} keeps the nodes apart. */
+    private static OnnxMl.ModelProto geluModel(boolean exposeErf) {
+        List<OnnxMl.TensorProto> inits = List.of(Onnx.floats("root", new int[0], new float[] {(float) Math.sqrt(2)}),
+                Onnx.floats("one", new int[0], new float[] {1f}), Onnx.floats("half", new int[0], new float[] {0.5f}));
+        List<OnnxMl.NodeProto> nodes = List.of(
+                node("Div", new String[] {"s", "root"}, new String[] {"d"}),
+                node("Erf", new String[] {"d"}, new String[] {"e"}),
+                node("Add", new String[] {"e", "one"}, new String[] {"e1"}),
+                node("Mul", new String[] {"s", "e1"}, new String[] {"m"}),
+                node("Mul", new String[] {"m", "half"}, new String[] {"p"}));
+        return Onnx.model(13, new String[] {"s"}, exposeErf ? new String[] {"p", "e"} : new String[] {"p"}, nodes, inits);
+    }
+
+    /** Tensors of less than one 4096-element chunk, of several (the fused kernel goes a chunk at a time), with and without a tail of single lanes. */
+    @ParameterizedTest(name = "shape {0}")
+    @CsvSource({"1x7x96", "1x3x3000", "2x128x1536", "1x9000x1"})
+    void fusedGeluGivesTheBitsOfTheNodes(String shape) throws Exception {
+        int[] ss = dims(shape);
+        Random rnd = new Random(shape.hashCode());
+        float[] s = new float[size(ss)];
+        for (int k = 0; k < s.length; k++) s[k] = (float) (rnd.nextGaussian() * 3);
+        Map<String, Tensor> in = Map.of("s", new Tensor.F32(ss, s));
+        float[] fused = run(geluModel(false), in, 1);
+        assertEquals(java.util.Set.of("Fused Gelu"), steps(geluModel(false), in));
+        assertArrayEquals(run(geluModel(true), in, 1), fused, "fused against the nodes");
+        assertArrayEquals(fused, run(geluModel(false), in, 2), "two threads");
+        float[] want = Onnx.ort(geluModel(false), in).get("p").floats();
+        for (int k = 0; k < want.length; k++) assertEquals(want[k], fused[k], 1e-6 * (1 + Math.abs(want[k])), "ONNX Runtime, element " + k);
     }
 
     private static float[] run(OnnxMl.ModelProto model, Map<String, Tensor> in, int threads) throws Exception {
