@@ -76,12 +76,4 @@ final class Elementwise {
     static double sigmoid(double x) {
         return 1 / (1 + Math.exp(-x));
     }
-
-    /** erf with |error| < 1.2e-7 (Numerical Recipes' erfc Chebyshev fit), enough for float32. */
-    static double erf(double x) {
-        double z = Math.abs(x), t = 1 / (1 + 0.5 * z);
-        double r = t * Math.exp(-z * z - 1.26551223 + t * (1.00002368 + t * (0.37409196 + t * (0.09678418 + t * (-0.18628806
-                + t * (0.27886807 + t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277)))))))));
-        return x >= 0 ? 1 - r : r - 1;
-    }
 }

@@ -176,7 +176,7 @@ final class VectorOps {
         System.arraycopy(out, 0, o, from, x.length - from);
     }
 
-    private static final FloatVector ONE = FloatVector.broadcast(F, 1f);
+    private static final FloatVector ONE = FloatVector.broadcast(F, 1f), MINUS_ONE = FloatVector.broadcast(F, -1f);
 
     private static FloatVector vector(Unary op, FloatVector v) {
         return switch (op) {
@@ -231,38 +231,31 @@ final class VectorOps {
     }
 
     /**
-     * o = erf(x) from the erfc Chebyshev fit of {@link Elementwise#erf} in float (|error| ≈ 2e-7):
-     * t and the exponent of each element first, then {@link #exp} over the exponents, then the
-     * sign; the passes go a chunk at a time through a scratch buffer that stays in L1.
+     * o = erf(x) as x·P(x²)/Q(x²) on x clamped to [−4, 4], ±1 beyond ±3.86 (where ±1 is the nearest float):
+     * a rational fit made for this kernel ({@code scripts/fit-erf.py}: 8.8e−9 in exact arithmetic,
+     * |error| ≤ 3.0e−7 evaluated in float with FMAs, against 2.9e−7 for the erfc-and-e^x form this
+     * replaced). Q's coefficients are all positive, so Q ≥ 1 and there is no pole; one division
+     * per vector instead of two and no e^x: 0.21–0.27 against 0.66–0.84 ns per element. NaN stays NaN (the
+     * clamp's min and max keep it).
      */
     static void erf(float[] x, float[] o, int from, int to) {
-        float[] t = new float[Math.min(ERF_CHUNK, to - from)], e = new float[t.length];
-        for (int c0 = from; c0 < to; c0 += ERF_CHUNK) {
-            int n = Math.min(ERF_CHUNK, to - c0);
-            for (int i = 0; i < n; i += F.length()) {
-                FloatVector z = FloatVector.fromArray(F, x, c0 + i).abs();
-                FloatVector ti = ONE.div(z.mul(0.5f).add(1f));
-                FloatVector p = ti.mul(0.17087277f).add(-0.82215223f);
-                p = ti.mul(p).add(1.48851587f);
-                p = ti.mul(p).add(-1.13520398f);
-                p = ti.mul(p).add(0.27886807f);
-                p = ti.mul(p).add(-0.18628806f);
-                p = ti.mul(p).add(0.09678418f);
-                p = ti.mul(p).add(0.37409196f);
-                p = ti.mul(p).add(1.00002368f);
-                p = ti.mul(p).add(-1.26551223f);
-                ti.intoArray(t, i);
-                z.mul(z).neg().add(p).intoArray(e, i);
-            }
-            exp(e, e, 0, n);
-            for (int i = 0; i < n; i += F.length()) {
-                FloatVector v = FloatVector.fromArray(F, x, c0 + i), r = FloatVector.fromArray(F, t, i).mul(FloatVector.fromArray(F, e, i));
-                ONE.sub(r).blend(r.sub(1f), v.compare(VectorOperators.LT, 0f)).intoArray(o, c0 + i);
-            }
+        for (int i = from; i < to; i += F.length()) {
+            FloatVector v = FloatVector.fromArray(F, x, i).max(-4f).min(4f), t = v.mul(v);
+            FloatVector p = t.fma(7.726719559e-06f, 4.353618715e-04f);
+            p = p.fma(t, FloatVector.broadcast(F, 4.268317483e-03f));
+            p = p.fma(t, FloatVector.broadcast(F, 5.618408322e-02f));
+            p = p.fma(t, FloatVector.broadcast(F, 1.921613812e-01f));
+            p = p.fma(t, FloatVector.broadcast(F, 1.128379226e+00f));
+            FloatVector q = t.fma(3.108919486e-07f, 7.940094656e-05f);
+            q = q.fma(t, FloatVector.broadcast(F, 1.461117296e-03f));
+            q = q.fma(t, FloatVector.broadcast(F, 1.645546220e-02f));
+            q = q.fma(t, FloatVector.broadcast(F, 1.176675111e-01f));
+            q = q.fma(t, FloatVector.broadcast(F, 5.036321878e-01f));
+            q = q.fma(t, ONE);
+            // beyond ±3.86 the float nearest erf is ±1 exactly: then GELU's erf + 1 is 0 for very negative x, as ONNX Runtime's
+            v.mul(p).div(q).blend(ONE, v.compare(VectorOperators.GE, 3.86f)).blend(MINUS_ONE, v.compare(VectorOperators.LE, -3.86f)).intoArray(o, i);
         }
     }
-
-    private static final int ERF_CHUNK = 1024;
 
     /** o = 1 / (1 + e^−x). */
     static void sigmoid(float[] x, float[] o, int from, int to) {
