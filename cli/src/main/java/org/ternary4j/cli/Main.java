@@ -23,6 +23,7 @@ public final class Main {
         CommandLine cli = commandLine(args);
         cli.setExecutionExceptionHandler(Errors::report);
         cli.setParameterExceptionHandler(Errors::usage);
+        cli.setCaseInsensitiveEnumValuesAllowed(true); // --activations auto as well as AUTO
         versionEverywhere(cli);
         try {
             return cli.execute(args);

@@ -55,7 +55,7 @@ final class RunCommand implements Callable<Integer> {
 
     @Mixin ThreadsOption threadCount;
 
-    @Option(names = "--activations", paramLabel = "auto|int8|float", converter = ActivationsConverter.class,
+    @Option(names = "--activations", paramLabel = "auto|int8|float",
             description = "What the ternary layers multiply with: auto (default) quantizes each activation vector to int8 (like llama.cpp) "
                     + "in the MatMul/Gemm layers the runtime keeps in its lookup-table layout and keeps float everywhere else (convolutions and "
                     + "small matrices, where int8 measured slower); int8 everywhere; float everywhere (outputs those of the dequantized model "
@@ -300,15 +300,6 @@ final class RunCommand implements Callable<Integer> {
     private static String describe(Activations a, Graph.ActivationUse use) {
         if (a != Activations.AUTO) return name(a);
         return String.format(Locale.ROOT, "auto: int8 in %d of %d ternary layers", use.int8Layers(), use.ternaryLayers());
-    }
-
-    /** auto, int8 or float, whatever the case. */
-    static final class ActivationsConverter implements picocli.CommandLine.ITypeConverter<Activations> {
-        @Override
-        public Activations convert(String value) {
-            for (Activations a : Activations.values()) if (a.name().equalsIgnoreCase(value)) return a;
-            throw new picocli.CommandLine.TypeConversionException("'" + value + "': one of auto, int8, float");
-        }
     }
 
     /** The runtime's load errors name the model; which packed file the weights came from is said too. */

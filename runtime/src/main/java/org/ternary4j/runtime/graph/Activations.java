@@ -6,10 +6,6 @@ package org.ternary4j.runtime.graph;
  * ternary formats).
  */
 public enum Activations {
-    /** Float in every ternary layer: each output is the dequantized layer's up to float rounding. */
-    FLOAT,
-    /** Int8 per vector in every ternary layer. */
-    INT8,
     /**
      * Int8 per vector in the MatMul and Gemm layers whose weights are kept in the TRIPLES layout
      * (the lookup-table kernels: 1.3–6× their float product at every batch measured), float in
@@ -17,7 +13,11 @@ public enum Activations {
      * slower or no faster with int8 activations on every model measured here (VGG, LeNet-5, the
      * three PaddleOCR models).
      */
-    AUTO;
+    AUTO,
+    /** Int8 per vector in every ternary layer. */
+    INT8,
+    /** Float in every ternary layer: each output is the dequantized layer's up to float rounding. */
+    FLOAT;
 
     /** Whether a ternary layer keeps float activations; {@code int8Pays}: the layer is one that AUTO gives int8. */
     boolean floatIn(boolean int8Pays) {
