@@ -17,6 +17,8 @@ public final class Fp32Conv2d {
     private final int kh;
     private final int kw;
     private final int groups;
+    /** The fused path's taps (every weight one), built on the first call of each input shape. */
+    private final TapConv.Cache taps = new TapConv.Cache();
 
     public Fp32Conv2d(float[] w, int[] shape, int groups) {
         if (shape.length != 4) throw new IllegalArgumentException("conv weight must be [O, I/groups, kh, kw], got shape " + Arrays.toString(shape));
@@ -90,7 +92,7 @@ public final class Fp32Conv2d {
         int plane = f.pool() ? (oh / 2) * (ow / 2) : oh * ow;
         float[] y = Buffers.floats(Math.multiplyExact(n, Math.multiplyExact(outChannels, plane)));
         boolean share = (long) outChannels * inPerGroup * kh * kw * oh * ow >= TernaryConv2d.SERIAL_FLOAT_CONV_WORK;
-        TapConv.forwardFloat(w, outChannels, kh, kw, x, n, c, h, wd, geo, f, y, par, share);
+        TapConv.forwardFloat(w, taps, outChannels, kh, kw, x, n, c, h, wd, geo, f, y, par, share);
         return y;
     }
 

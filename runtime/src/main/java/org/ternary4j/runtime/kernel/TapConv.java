@@ -187,8 +187,8 @@ public final class TapConv {
             int[] at = Scratch.ints(Scratch.Slot.TAP_PLACES, len);
             java.util.Arrays.fill(at, 0, len, 0);
             for (int i = 0; i < l.k(); i++) at[l.padded(i)] = frame.offset(i);
-            int[] off = Scratch.ints(Scratch.Slot.TAP_OFFSETS, rows * cap);
-            float[] sign = Scratch.floats(Scratch.Slot.TAP_SIGNS, rows * cap);
+            int[] off = new int[rows * cap];
+            float[] sign = new float[rows * cap];
             int[] count = new int[rows + 1];
             for (int r = 0; r < rows; r++) count[r] = COMPRESS ? compress(m, r, used, at, off, sign, r * cap) : gather(m, r, used, at, off, sign, r * cap);
             padPairs(off, sign, count, cap, rows);
@@ -201,8 +201,8 @@ public final class TapConv {
          */
         static Taps of(float[] w, int rows, int k, Frame frame) {
             int cap = k;
-            int[] off = Scratch.ints(Scratch.Slot.TAP_OFFSETS, rows * cap);
-            float[] sign = Scratch.floats(Scratch.Slot.TAP_SIGNS, rows * cap);
+            int[] off = new int[rows * cap];
+            float[] sign = new float[rows * cap];
             int[] count = new int[rows + 1];
             for (int r = 0; r < rows; r++) {
                 for (int i = 0; i < k; i++) off[r * cap + i] = frame.offset(i);
@@ -259,29 +259,49 @@ public final class TapConv {
     }
 
     /**
+     * A conv's taps for the input shape it last ran on, so that a layer seeing one shape run after
+     * run decodes its codes once (building them per call took 6 % of VGG's time at batch 1).
+     */
+    static final class Cache {
+        private volatile Built last;
+
+        private record Built(Frame frame, Taps taps, float[] scale) {}
+
+        private Built get(Frame frame, java.util.function.Function<Frame, Built> build) {
+            Built b = last;
+            if (b == null || !b.frame().equals(frame)) last = b = build.apply(frame);
+            return b;
+        }
+    }
+
+    /**
      * x [n, c, h, w] (finite) convolved with m's rows (see {@link #applies}), each row times its
      * scale and finished by f, into y: [n, rows, outH, outW], or [n, rows, ⌊outH/2⌋, ⌊outW/2⌋] when
      * f pools. Whole images per thread when the batch has one per thread; otherwise channel pairs
-     * are shared when the image is large enough ({@code share}).
+     * are shared when the image is large enough ({@code share}). The taps are kept in {@code cache}.
      */
-    static void forward(PackedTernaryMatrix m, int kh, int kw, float[] x, int n, int c, int h, int w, ConvGeometry geo, Finish f,
+    static void forward(PackedTernaryMatrix m, Cache cache, int kh, int kw, float[] x, int n, int c, int h, int w, ConvGeometry geo, Finish f,
                         float[] y, Parallel par, boolean share) {
-        Frame frame = Frame.of(c, h, w, kh, kw, geo);
-        float[] k = new float[m.rows()];
-        for (int r = 0; r < k.length; r++) k[r] = m.scalePos().get(r);
-        run(new Layer(frame, Taps.of(m, frame), k, f), x, n, y, par, share);
+        Cache.Built b = cache.get(Frame.of(c, h, w, kh, kw, geo), frame -> {
+            float[] k = new float[m.rows()];
+            for (int r = 0; r < k.length; r++) k[r] = m.scalePos().get(r);
+            return new Cache.Built(frame, Taps.of(m, frame), k);
+        });
+        run(new Layer(b.frame(), b.taps(), b.scale(), f), x, n, y, par, share);
     }
 
     /**
      * As {@link #forward} for float weights [rows, c·kh·kw] (a float conv of one group; scale 1,
      * and 0 + sum·1 is the sum: the same bits as {@link Fp32Conv2d}'s kernel).
      */
-    static void forwardFloat(float[] weights, int rows, int kh, int kw, float[] x, int n, int c, int h, int w, ConvGeometry geo, Finish f,
+    static void forwardFloat(float[] weights, Cache cache, int rows, int kh, int kw, float[] x, int n, int c, int h, int w, ConvGeometry geo, Finish f,
                              float[] y, Parallel par, boolean share) {
-        Frame frame = Frame.of(c, h, w, kh, kw, geo);
-        float[] one = new float[rows];
-        java.util.Arrays.fill(one, 1f);
-        run(new Layer(frame, Taps.of(weights, rows, c * kh * kw, frame), one, f), x, n, y, par, share);
+        Cache.Built b = cache.get(Frame.of(c, h, w, kh, kw, geo), frame -> {
+            float[] one = new float[rows];
+            java.util.Arrays.fill(one, 1f);
+            return new Cache.Built(frame, Taps.of(weights, rows, c * kh * kw, frame), one);
+        });
+        run(new Layer(b.frame(), b.taps(), b.scale(), f), x, n, y, par, share);
     }
 
     private static void run(Layer layer, float[] x, int n, float[] y, Parallel par, boolean share) {

@@ -23,6 +23,8 @@ public final class TernaryConv2d {
     private final DepthwiseConv depthwise;
     /** The compact form of a 1×1 conv with one scale per output channel (then {@link #groups} only counts); null otherwise. */
     private final CompactPointwise compact;
+    /** The exact fused path's taps, built on the first call of each input shape. */
+    private final TapConv.Cache taps = new TapConv.Cache();
 
     /**
      * Work below which a conv of one image stays on the calling thread, about 60–100 µs of it:
@@ -159,7 +161,7 @@ public final class TernaryConv2d {
         int plane = f.pool() ? (oh / 2) * (ow / 2) : oh * ow;
         float[] y = Buffers.floats(Math.multiplyExact(n, Math.multiplyExact(kernel.outChannels(), plane)));
         boolean share = (long) kernel.outChannels() * FloatKernels.usedSteps(groups[0].layout()) * ReductionLayout.STEP * oh * ow >= SERIAL_CONV_WORK;
-        TapConv.forward(groups[0], kernel.kh(), kernel.kw(), x, n, c, h, w, geo, f, y, par, share);
+        TapConv.forward(groups[0], taps, kernel.kh(), kernel.kw(), x, n, c, h, w, geo, f, y, par, share);
         return y;
     }
 

@@ -60,7 +60,7 @@ class TapConvTest {
                 assertBits(expected, conv.forwardFinished(x, n, c, h, w, geo, f, RandomTensors.TWO), "two threads");
             }
             float[] y = new float[expected.length];
-            TapConv.forward(m, kh, kw, x, n, c, h, w, geo, f, y, RandomTensors.THREE, true);
+            TapConv.forward(m, new TapConv.Cache(), kh, kw, x, n, c, h, w, geo, f, y, RandomTensors.THREE, true);
             assertBits(expected, y, "three threads sharing each image's channel pairs");
         }
     }
@@ -86,6 +86,23 @@ class TapConvTest {
         assertBits(expected, conv.forwardFinished(x, n, c, h, w, geo, f, RandomTensors.TWO), "two threads");
         x[3] = Float.NaN;
         assertNull(conv.forwardFinished(x, n, c, h, w, geo, f, Parallel.serial()), "a NaN input stays with the float kernel");
+    }
+
+    /** One layer alternating between input shapes: the taps kept for one shape are never used for another. */
+    @Test
+    void keptTapsFollowTheInputShape() {
+        Random rnd = new Random(9);
+        TernaryTensor wt = sparse(rnd, new int[] {6, 4, 3, 3}, 0.45, false);
+        TernaryConv2d conv = TernaryConv2d.of(wt, null, 1);
+        TapConv.Finish f = new TapConv.Finish(null, null, null, true, false);
+        int[][] shapes = {{12, 14}, {9, 30}, {12, 14}, {12, 12}, {9, 30}};
+        for (int[] hw : shapes) {
+            int h = hw[0], w = hw[1];
+            ConvGeometry geo = ConvGeometry.simple(1, 1, 1);
+            float[] x = RandomTensors.gaussian(rnd, 4 * h * w);
+            float[] expected = finished(conv.forwardRaw(x, 1, 4, h, w, geo, true, Parallel.serial()).compact(), 1, 6, h, w, f);
+            assertBits(expected, conv.forwardFinished(x, 1, 4, h, w, geo, f, Parallel.serial()), h + "x" + w + " after other shapes");
+        }
     }
 
     @Test
