@@ -4,30 +4,31 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteOrder;
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * The exact stride-1 ternary convolution of finite inputs over its nonzero codes only ("taps"):
- * per output channel, the (input offset, sign) of each nonzero code in padded input order, each
- * one FMA of a broadcast ±1 and a vector of output pixels. A zero code's FMA would add ±0 to a sum
- * that is never −0 (it starts at +0, and a rounded sum of finite floats is −0 only when both terms
- * are), so skipping it changes no bit: each output is {@link PixelKernel}'s FMA chain in padded
- * input order, then 0 + sum·scale. TNT codes are about 45 % zeros, which are never multiplied here.
+ * The exact stride-1 ternary convolution of finite inputs over its taps: per quad of output
+ * channels, the input offsets where at least one of the four has a nonzero code, in padded input
+ * order, each one FMA per channel of its coefficient (−1, 0 or +1, broadcast) and a vector of
+ * output pixels. A zero coefficient's FMA adds ±0 to a sum that is never −0 (it starts at +0, and
+ * a rounded sum of finite floats is −0 only when both terms are), so it changes no bit, nor does
+ * skipping a tap all four lack: each output is {@link PixelKernel}'s FMA chain in padded input
+ * order, then 0 + sum·scale.
  *
  * <p>The input is a {@link Frame} in native memory aligned to 64 bytes: a misaligned 512-bit
  * load crosses two cache lines, and Java arrays give no alignment (the same kernel ran 1.5× slower
- * reading a heap array). Two output channels run together, the shorter tap list padded with
- * sign-0 taps (an FMA that adds +0: no change), eight pixel vectors each: sixteen FMA chains in
- * flight, and a tap's offset and sign loads shared by eight FMAs. Every FMA needs a load of its
- * own (no other channel shares the tap), so the kernel is bound by loads, not FMAs: on VGG's convs
- * it does 55 % of the dense FMAs in about 95 % of the dense kernel's time on the same aligned frame.
- * Pixel blocks of whole output rows are the outer loop and channel pairs the inner one, so a
- * block's input window stays in L1 while every channel reads it. Each block's rows then get the
- * layer's {@link Finish} (bias, normalization, Relu, a 2×2 max pool) and go straight to the
- * output, without a full-size intermediate.
+ * reading a heap array). Five pixel vectors are loaded per tap and each feeds four FMAs: twenty
+ * chains, bound by the FMAs. Skipping zero codes instead (each channel pair over its own nonzero
+ * taps, 55 % of the dense FMAs at TNT's sparsity) needed a load and a bounds check per FMA and ran
+ * at about one FMA per cycle, where these run at two: VGG at batch 1 went from 97–100 to 91–95 µs
+ * an image (alternating runs; six vectors spilled two accumulators). A union of both channels'
+ * taps, slices to drop the bounds checks and heap arrays measured no better in a harness.
+ * Pixel blocks of whole output rows are the outer loop and channel quads the inner one, so a
+ * block's input window stays near the core while every channel reads it. Each block's rows then
+ * get the layer's {@link Finish} (bias, normalization, Relu, a 2×2 max pool) and go straight to
+ * the output, without a full-size intermediate.
  */
 public final class TapConv {
     private TapConv() {}
@@ -35,13 +36,7 @@ public final class TapConv {
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
     private static final int L = F.length();
     private static final long VB = (long) L * Float.BYTES;
-    /** Vectors of output pixels per block: a channel pair's sixteen FMA chains. */
-    private static final int BLOCK = 8;
     private static final ByteOrder ORDER = ByteOrder.nativeOrder();
-    /** Whether the taps are gathered with 16-lane compressing stores (AVX-512); otherwise one code at a time. */
-    private static final boolean COMPRESS = IntVector.SPECIES_PREFERRED.length() >= ReductionLayout.STEP;
-    private static final VectorSpecies<Integer> I16 = IntVector.SPECIES_512;
-    private static final VectorSpecies<Float> F16 = FloatVector.SPECIES_512;
     /** Each thread's frame memory, grown on demand and freed with the thread. */
     private static final ThreadLocal<MemorySegment[]> FRAMES = ThreadLocal.withInitial(() -> new MemorySegment[1]);
 
@@ -173,88 +168,53 @@ public final class TapConv {
     }
 
     /**
-     * Per row r, its nonzero codes in padded order at [r·cap, r·cap + count[r]): frame offsets in
-     * off, signs ±1 in sign. Rows run in pairs (2q, 2q + 1; the last row paired with itself when
-     * the count is odd), and the shorter list of a pair is padded to the longer one's length with
-     * offset 0 and sign 0, so {@code count[2q]} and {@code count[2q+1]} are equal.
+     * Per quad of output channels q (rows 4q … 4q + 3; rows past the last have coefficient 0 and
+     * their outputs are dropped), the taps where at least one of the four has a nonzero weight, in
+     * padded input order, at [q·cap, q·cap + count[q]): the frame offset in off and the four
+     * coefficients in coef[4e …] (−1, 0 or +1 for codes; the weights of a float conv).
      */
-    private record Taps(int[] off, float[] sign, int[] count, int cap) {
+    private record Taps(int[] off, float[] coef, int[] count, int cap) {
         static Taps of(PackedTernaryMatrix m, Frame frame) {
             ReductionLayout l = m.layout();
-            int used = FloatKernels.usedSteps(l), len = used * ReductionLayout.STEP, rows = m.rows();
-            // room for a whole vector past the last tap, which the compressed stores write and never count
-            int cap = len + ReductionLayout.STEP;
-            int[] at = Scratch.ints(Scratch.Slot.TAP_PLACES, len);
-            java.util.Arrays.fill(at, 0, len, 0);
+            int len = FloatKernels.usedSteps(l) * ReductionLayout.STEP, rows = m.rows();
+            int[] at = new int[len];
             for (int i = 0; i < l.k(); i++) at[l.padded(i)] = frame.offset(i);
-            int[] off = new int[rows * cap];
-            float[] sign = new float[rows * cap];
-            int[] count = new int[rows + 1];
-            for (int r = 0; r < rows; r++) count[r] = COMPRESS ? compress(m, r, used, at, off, sign, r * cap) : gather(m, r, used, at, off, sign, r * cap);
-            padPairs(off, sign, count, cap, rows);
-            return new Taps(off, sign, count, cap);
-        }
-
-        /**
-         * Float weights [rows, k] (logical input order): every weight a tap, zeros included, so
-         * each output is the FMA chain of {@link Fp32Conv2d}'s kernel, whatever the input.
-         */
-        static Taps of(float[] w, int rows, int k, Frame frame) {
-            int cap = k;
-            int[] off = new int[rows * cap];
-            float[] sign = new float[rows * cap];
-            int[] count = new int[rows + 1];
-            for (int r = 0; r < rows; r++) {
-                for (int i = 0; i < k; i++) off[r * cap + i] = frame.offset(i);
-                System.arraycopy(w, r * k, sign, r * cap, k);
-                count[r] = k;
-            }
-            return new Taps(off, sign, count, cap);
-        }
-
-        /** The shorter list of each pair padded to the longer one's length with offset 0 and sign 0. */
-        private static void padPairs(int[] off, float[] sign, int[] count, int cap, int rows) {
-            for (int a = 0; a < rows; a += 2) {
-                int b = a + 1, n = Math.max(count[a], count[b]);
-                for (int r = a; r <= Math.min(b, rows - 1); r++) {
-                    java.util.Arrays.fill(off, r * cap + count[r], r * cap + n, 0);
-                    java.util.Arrays.fill(sign, r * cap + count[r], r * cap + n, 0f);
-                    count[r] = n;
-                }
-            }
-        }
-
-        /** Row r's nonzero codes, a step of 16 at a time with compressing stores, to off/sign[to …]; returns their count. */
-        private static int compress(PackedTernaryMatrix m, int r, int used, int[] at, int[] off, float[] sign, int to) {
-            int e = to;
-            for (int t = 0; t < used; t++) {
-                IntVector c = ((IntVector) m.stepCodes(r, t).convertShape(VectorOperators.S2I, I16, 0)).sub(1);
-                VectorMask<Integer> nz = c.compare(VectorOperators.NE, 0);
-                IntVector.fromArray(I16, at, t * ReductionLayout.STEP).compress(nz).intoArray(off, e);
-                ((FloatVector) c.convert(VectorOperators.I2F, 0)).compress(nz.cast(F16)).intoArray(sign, e);
-                e += nz.trueCount();
-            }
-            return e - to;
-        }
-
-        /**
-         * As {@link #compress} one code at a time, branch-free (each place is written, the index
-         * advances only past a nonzero code): the codes are random, and a branch per code would
-         * mispredict about every other time.
-         */
-        private static int gather(PackedTernaryMatrix m, int r, int used, int[] at, int[] off, float[] sign, int to) {
+            float[] codes = new float[rows * len];
             short[] u = new short[ReductionLayout.STEP];
-            int e = to;
-            for (int t = 0; t < used; t++) {
-                m.stepCodes(r, t).intoArray(u, 0);
-                for (int i = 0; i < u.length; i++) {
-                    int code = u[i] - 1;
-                    off[e] = at[t * ReductionLayout.STEP + i];
-                    sign[e] = code;
-                    e += code & 1;
+            for (int r = 0; r < rows; r++) {
+                for (int t = 0; t < len / ReductionLayout.STEP; t++) {
+                    m.stepCodes(r, t).intoArray(u, 0);
+                    for (int i = 0; i < u.length; i++) codes[r * len + t * ReductionLayout.STEP + i] = u[i] - 1;
                 }
             }
-            return e - to;
+            return union(codes, rows, len, at);
+        }
+
+        /** Float weights [rows, k] (logical input order); a zero weight is skipped like a zero code. */
+        static Taps of(float[] w, int rows, int k, Frame frame) {
+            int[] at = new int[k];
+            for (int i = 0; i < k; i++) at[i] = frame.offset(i);
+            return union(w, rows, k, at);
+        }
+
+        /** The quads' taps from dense coefficients [rows, len] in padded order, frame offset at[p] for place p (pads have 0 everywhere). */
+        private static Taps union(float[] dense, int rows, int len, int[] at) {
+            int quads = (rows + 3) / 4;
+            int[] off = new int[quads * len], count = new int[quads];
+            float[] coef = new float[4 * quads * len];
+            for (int q = 0; q < quads; q++) {
+                int e = q * len;
+                for (int p = 0; p < len; p++) {
+                    boolean any = false;
+                    for (int c = 0; c < 4 && 4 * q + c < rows; c++) any |= dense[(4 * q + c) * len + p] != 0f;
+                    if (!any) continue;
+                    off[e] = at[p];
+                    for (int c = 0; c < 4 && 4 * q + c < rows; c++) coef[4 * e + c] = dense[(4 * q + c) * len + p];
+                    e++;
+                }
+                count[q] = e - q * len;
+            }
+            return new Taps(off, coef, count, len);
         }
     }
 
@@ -305,18 +265,18 @@ public final class TapConv {
     }
 
     private static void run(Layer layer, float[] x, int n, float[] y, Parallel par, boolean share) {
-        int pairs = (layer.scale().length + 1) / 2;
+        int quads = (layer.scale().length + 3) / 4;
         if (Batching.acrossImages(n, par)) {
             par.forRange(n, 1, (i0, i1) -> {
-                for (int img = i0; img < i1; img++) layer.image(layer.fill(x, img), img, y, 0, pairs);
+                for (int img = i0; img < i1; img++) layer.image(layer.fill(x, img), img, y, 0, quads);
             });
             return;
         }
         for (int img = 0; img < n; img++) {
             MemorySegment d = layer.fill(x, img);
             int image = img;
-            if (share) par.forRange(pairs, 1, (q0, q1) -> layer.image(d, image, y, q0, q1));
-            else layer.image(d, img, y, 0, pairs);
+            if (share) par.forRange(quads, 1, (q0, q1) -> layer.image(d, image, y, q0, q1));
+            else layer.image(d, img, y, 0, quads);
         }
     }
 
@@ -330,42 +290,52 @@ public final class TapConv {
             return held[0];
         }
 
-        /** Channel pairs [q0, q1) of image img, read from frame memory d, into y. */
+        /** Channel quads [q0, q1) of image img, read from frame memory d, into y. */
         void image(MemorySegment d, int img, float[] y, int q0, int q1) {
             int oh = frame.outH(), ow = frame.outW(), pitch = frame.pitch(), rv = pitch / L, rows = scale.length;
-            // whole rows per block, about BLOCK vectors, an even number of rows when pooling; the
-            // last block takes what is left below two blocks (14 rows of one vector: 8 and 6)
-            int rowsPerBlock = Math.max(1, BLOCK / rv);
-            if (finish.pool() && rowsPerBlock % 2 != 0) rowsPerBlock++;
+            // the last block takes what is left below two blocks (14 rows of one vector, pooled: all 14)
+            int rowsPerBlock = rowsPerBlock(rv, finish.pool());
             int blockLen = (2 * rowsPerBlock - 1) * pitch;
-            float[] tmp = Scratch.floats(Scratch.Slot.TAP_BLOCK, 2 * blockLen);
+            float[] tmp = Scratch.floats(Scratch.Slot.TAP_BLOCK, 4 * blockLen);
             int outPlane = finish.pool() ? (oh / 2) * (ow / 2) : oh * ow, yImage = img * rows * outPlane;
             int[] off = taps.off(), count = taps.count();
-            float[] sign = taps.sign();
+            float[] coef = taps.coef();
             int cap = taps.cap();
             for (int row0 = 0, nr; row0 < oh; row0 += nr) {
                 nr = oh - row0 < 2 * rowsPerBlock ? oh - row0 : rowsPerBlock;
                 int vectors = nr * rv;
                 long j = (long) row0 * pitch * Float.BYTES;
                 for (int q = q0; q < q1; q++) {
-                    int a = 2 * q, b = Math.min(a + 1, rows - 1);
-                    Pair p = new Pair(a * cap, b * cap, count[a], scale[a], scale[b]);
+                    Quad k = new Quad(q * cap, count[q], scaleOf(4 * q), scaleOf(4 * q + 1), scaleOf(4 * q + 2), scaleOf(4 * q + 3), blockLen);
                     int v = 0;
-                    for (; v + 8 <= vectors; v += 8) pair8(d, off, sign, p, j + v * VB, tmp, v * L, blockLen + v * L);
-                    if (v + 6 <= vectors) {
-                        pair6(d, off, sign, p, j + v * VB, tmp, v * L, blockLen + v * L);
-                        v += 6;
+                    for (; v + 5 <= vectors; v += 5) quad5(d, off, coef, k, j + v * VB, tmp, v * L);
+                    if (v + 4 <= vectors) {
+                        quad4(d, off, coef, k, j + v * VB, tmp, v * L);
+                        v += 4;
                     }
-                    for (; v + 4 <= vectors; v += 4) pair4(d, off, sign, p, j + v * VB, tmp, v * L, blockLen + v * L);
                     if (v + 2 <= vectors) {
-                        pair2(d, off, sign, p, j + v * VB, tmp, v * L, blockLen + v * L);
+                        quad2(d, off, coef, k, j + v * VB, tmp, v * L);
                         v += 2;
                     }
-                    if (v < vectors) pair1(d, off, sign, p, j + v * VB, tmp, v * L, blockLen + v * L);
-                    emit(tmp, 0, nr, a, row0, y, yImage + a * outPlane);
-                    if (b != a) emit(tmp, blockLen, nr, b, row0, y, yImage + b * outPlane);
+                    if (v < vectors) quad1(d, off, coef, k, j + v * VB, tmp, v * L);
+                    for (int c = 0; c < 4 && 4 * q + c < rows; c++) emit(tmp, c * blockLen, nr, 4 * q + c, row0, y, yImage + (4 * q + c) * outPlane);
                 }
             }
+        }
+
+        /** Row r's scale, 0 past the last row (a quad's missing channels, whose outputs are dropped). */
+        private float scaleOf(int r) {
+            return r < scale.length ? scale[r] : 0f;
+        }
+
+        /**
+         * Output rows per block: whole rows making a multiple of five vectors (the widest kernel's
+         * step) up to twenty, an even number when pooling; otherwise about eight vectors.
+         */
+        static int rowsPerBlock(int rv, boolean pool) {
+            for (int r = 1; r * rv <= 20; r++) if (r * rv % 5 == 0 && (!pool || r % 2 == 0)) return r;
+            int r = Math.max(1, 8 / rv);
+            return pool && r % 2 != 0 ? r + 1 : r;
         }
 
         /** Channel ch's block of nr raw rows (tmp[t0 + r·pitch …]) finished into its output plane at yPlane. */
@@ -437,142 +407,110 @@ public final class TapConv {
         }
     }
 
-    /** A channel pair's taps: the two lists at off/sign[a …] and [b …], count long each, and the two scales. */
-    private record Pair(int a, int b, int count, float ka, float kb) {}
+    /**
+     * A channel quad's taps at off/coef[base …], count long, the four rows' scales, and the
+     * distance between the rows' blocks in tmp.
+     */
+    private record Quad(int base, int count, float k0, float k1, float k2, float k3, int stride) {}
 
     /**
-     * Four vectors of pixels from byte j for the pair's two channels: each Σ over its taps of
-     * sign·input in tap order, then 0 + sum·k, into tmp[ta …] and tmp[tb …].
+     * Six vectors of pixels from byte j for the quad's four channels: each Σ over the taps of
+     * coefficient·input in tap order, then 0 + sum·k, into tmp[t …] for channel 0 and one stride
+     * further for each next channel. Each input vector loaded feeds four FMAs: 24 chains, bound
+     * by the FMAs where one load per FMA had bound the sparse taps of a channel pair (VGG's 14×14
+     * convs 1.7× faster on the same aligned frame, its 28×28 one 1.1×).
      */
-    private static void pair4(MemorySegment d, int[] off, float[] sign, Pair p, long j, float[] tmp, int ta, int tb) {
+    private static void quad5(MemorySegment d, int[] off, float[] coef, Quad k, long j, float[] tmp, int t) {
         FloatVector z = FloatVector.zero(F);
-        FloatVector a0 = z, a1 = z, a2 = z, a3 = z, b0 = z, b1 = z, b2 = z, b3 = z;
-        for (int e = p.a(), f = p.b(), end = p.a() + p.count(); e < end; e++, f++) {
-            long at = off[e] * (long) Float.BYTES + j, bt = off[f] * (long) Float.BYTES + j;
-            FloatVector s = FloatVector.broadcast(F, sign[e]), t = FloatVector.broadcast(F, sign[f]);
-            a0 = s.fma(FloatVector.fromMemorySegment(F, d, at, ORDER), a0);
-            a1 = s.fma(FloatVector.fromMemorySegment(F, d, at + VB, ORDER), a1);
-            a2 = s.fma(FloatVector.fromMemorySegment(F, d, at + 2 * VB, ORDER), a2);
-            a3 = s.fma(FloatVector.fromMemorySegment(F, d, at + 3 * VB, ORDER), a3);
-            b0 = t.fma(FloatVector.fromMemorySegment(F, d, bt, ORDER), b0);
-            b1 = t.fma(FloatVector.fromMemorySegment(F, d, bt + VB, ORDER), b1);
-            b2 = t.fma(FloatVector.fromMemorySegment(F, d, bt + 2 * VB, ORDER), b2);
-            b3 = t.fma(FloatVector.fromMemorySegment(F, d, bt + 3 * VB, ORDER), b3);
+        FloatVector a0 = z, a1 = z, a2 = z, a3 = z, a4 = z, b0 = z, b1 = z, b2 = z, b3 = z, b4 = z;
+        FloatVector c0 = z, c1 = z, c2 = z, c3 = z, c4 = z, d0 = z, d1 = z, d2 = z, d3 = z, d4 = z;
+        for (int e = k.base(), end = k.base() + k.count(); e < end; e++) {
+            long p = off[e] * (long) Float.BYTES + j;
+            FloatVector x0 = FloatVector.fromMemorySegment(F, d, p, ORDER), x1 = FloatVector.fromMemorySegment(F, d, p + VB, ORDER);
+            FloatVector x2 = FloatVector.fromMemorySegment(F, d, p + 2 * VB, ORDER), x3 = FloatVector.fromMemorySegment(F, d, p + 3 * VB, ORDER);
+            FloatVector x4 = FloatVector.fromMemorySegment(F, d, p + 4 * VB, ORDER);
+            FloatVector s = FloatVector.broadcast(F, coef[4 * e]), u = FloatVector.broadcast(F, coef[4 * e + 1]);
+            FloatVector v = FloatVector.broadcast(F, coef[4 * e + 2]), w = FloatVector.broadcast(F, coef[4 * e + 3]);
+            a0 = s.fma(x0, a0); a1 = s.fma(x1, a1); a2 = s.fma(x2, a2); a3 = s.fma(x3, a3); a4 = s.fma(x4, a4);
+            b0 = u.fma(x0, b0); b1 = u.fma(x1, b1); b2 = u.fma(x2, b2); b3 = u.fma(x3, b3); b4 = u.fma(x4, b4);
+            c0 = v.fma(x0, c0); c1 = v.fma(x1, c1); c2 = v.fma(x2, c2); c3 = v.fma(x3, c3); c4 = v.fma(x4, c4);
+            d0 = w.fma(x0, d0); d1 = w.fma(x1, d1); d2 = w.fma(x2, d2); d3 = w.fma(x3, d3); d4 = w.fma(x4, d4);
         }
-        z.add(a0.mul(p.ka())).intoArray(tmp, ta);
-        z.add(a1.mul(p.ka())).intoArray(tmp, ta + L);
-        z.add(a2.mul(p.ka())).intoArray(tmp, ta + 2 * L);
-        z.add(a3.mul(p.ka())).intoArray(tmp, ta + 3 * L);
-        z.add(b0.mul(p.kb())).intoArray(tmp, tb);
-        z.add(b1.mul(p.kb())).intoArray(tmp, tb + L);
-        z.add(b2.mul(p.kb())).intoArray(tmp, tb + 2 * L);
-        z.add(b3.mul(p.kb())).intoArray(tmp, tb + 3 * L);
+        int o = t;
+        z.add(a0.mul(k.k0())).intoArray(tmp, o); z.add(a1.mul(k.k0())).intoArray(tmp, o + L); z.add(a2.mul(k.k0())).intoArray(tmp, o + 2 * L);
+        z.add(a3.mul(k.k0())).intoArray(tmp, o + 3 * L); z.add(a4.mul(k.k0())).intoArray(tmp, o + 4 * L);
+        o += k.stride();
+        z.add(b0.mul(k.k1())).intoArray(tmp, o); z.add(b1.mul(k.k1())).intoArray(tmp, o + L); z.add(b2.mul(k.k1())).intoArray(tmp, o + 2 * L);
+        z.add(b3.mul(k.k1())).intoArray(tmp, o + 3 * L); z.add(b4.mul(k.k1())).intoArray(tmp, o + 4 * L);
+        o += k.stride();
+        z.add(c0.mul(k.k2())).intoArray(tmp, o); z.add(c1.mul(k.k2())).intoArray(tmp, o + L); z.add(c2.mul(k.k2())).intoArray(tmp, o + 2 * L);
+        z.add(c3.mul(k.k2())).intoArray(tmp, o + 3 * L); z.add(c4.mul(k.k2())).intoArray(tmp, o + 4 * L);
+        o += k.stride();
+        z.add(d0.mul(k.k3())).intoArray(tmp, o); z.add(d1.mul(k.k3())).intoArray(tmp, o + L); z.add(d2.mul(k.k3())).intoArray(tmp, o + 2 * L);
+        z.add(d3.mul(k.k3())).intoArray(tmp, o + 3 * L); z.add(d4.mul(k.k3())).intoArray(tmp, o + 4 * L);
     }
 
-    /** {@link #pair4} for eight vectors: sixteen chains, and the offset and sign loads of a tap shared by twice the FMAs. */
-    private static void pair8(MemorySegment d, int[] off, float[] sign, Pair p, long j, float[] tmp, int ta, int tb) {
+    /** {@link #quad5} for four vectors. */
+    private static void quad4(MemorySegment d, int[] off, float[] coef, Quad k, long j, float[] tmp, int t) {
         FloatVector z = FloatVector.zero(F);
-        FloatVector a0 = z, a1 = z, a2 = z, a3 = z, a4 = z, a5 = z, a6 = z, a7 = z, b0 = z, b1 = z, b2 = z, b3 = z, b4 = z, b5 = z, b6 = z, b7 = z;
-        for (int e = p.a(), f = p.b(), end = p.a() + p.count(); e < end; e++, f++) {
-            long at = off[e] * (long) Float.BYTES + j, bt = off[f] * (long) Float.BYTES + j;
-            FloatVector s = FloatVector.broadcast(F, sign[e]), t = FloatVector.broadcast(F, sign[f]);
-            a0 = s.fma(FloatVector.fromMemorySegment(F, d, at, ORDER), a0);
-            a1 = s.fma(FloatVector.fromMemorySegment(F, d, at + VB, ORDER), a1);
-            a2 = s.fma(FloatVector.fromMemorySegment(F, d, at + 2 * VB, ORDER), a2);
-            a3 = s.fma(FloatVector.fromMemorySegment(F, d, at + 3 * VB, ORDER), a3);
-            a4 = s.fma(FloatVector.fromMemorySegment(F, d, at + 4 * VB, ORDER), a4);
-            a5 = s.fma(FloatVector.fromMemorySegment(F, d, at + 5 * VB, ORDER), a5);
-            a6 = s.fma(FloatVector.fromMemorySegment(F, d, at + 6 * VB, ORDER), a6);
-            a7 = s.fma(FloatVector.fromMemorySegment(F, d, at + 7 * VB, ORDER), a7);
-            b0 = t.fma(FloatVector.fromMemorySegment(F, d, bt, ORDER), b0);
-            b1 = t.fma(FloatVector.fromMemorySegment(F, d, bt + VB, ORDER), b1);
-            b2 = t.fma(FloatVector.fromMemorySegment(F, d, bt + 2 * VB, ORDER), b2);
-            b3 = t.fma(FloatVector.fromMemorySegment(F, d, bt + 3 * VB, ORDER), b3);
-            b4 = t.fma(FloatVector.fromMemorySegment(F, d, bt + 4 * VB, ORDER), b4);
-            b5 = t.fma(FloatVector.fromMemorySegment(F, d, bt + 5 * VB, ORDER), b5);
-            b6 = t.fma(FloatVector.fromMemorySegment(F, d, bt + 6 * VB, ORDER), b6);
-            b7 = t.fma(FloatVector.fromMemorySegment(F, d, bt + 7 * VB, ORDER), b7);
+        FloatVector a0 = z, a1 = z, a2 = z, a3 = z, b0 = z, b1 = z, b2 = z, b3 = z, c0 = z, c1 = z, c2 = z, c3 = z, d0 = z, d1 = z, d2 = z, d3 = z;
+        for (int e = k.base(), end = k.base() + k.count(); e < end; e++) {
+            long p = off[e] * (long) Float.BYTES + j;
+            FloatVector x0 = FloatVector.fromMemorySegment(F, d, p, ORDER), x1 = FloatVector.fromMemorySegment(F, d, p + VB, ORDER);
+            FloatVector x2 = FloatVector.fromMemorySegment(F, d, p + 2 * VB, ORDER), x3 = FloatVector.fromMemorySegment(F, d, p + 3 * VB, ORDER);
+            FloatVector s = FloatVector.broadcast(F, coef[4 * e]), u = FloatVector.broadcast(F, coef[4 * e + 1]);
+            FloatVector v = FloatVector.broadcast(F, coef[4 * e + 2]), w = FloatVector.broadcast(F, coef[4 * e + 3]);
+            a0 = s.fma(x0, a0); a1 = s.fma(x1, a1); a2 = s.fma(x2, a2); a3 = s.fma(x3, a3);
+            b0 = u.fma(x0, b0); b1 = u.fma(x1, b1); b2 = u.fma(x2, b2); b3 = u.fma(x3, b3);
+            c0 = v.fma(x0, c0); c1 = v.fma(x1, c1); c2 = v.fma(x2, c2); c3 = v.fma(x3, c3);
+            d0 = w.fma(x0, d0); d1 = w.fma(x1, d1); d2 = w.fma(x2, d2); d3 = w.fma(x3, d3);
         }
-        float ka = p.ka(), kb = p.kb();
-        z.add(a0.mul(ka)).intoArray(tmp, ta);
-        z.add(a1.mul(ka)).intoArray(tmp, ta + L);
-        z.add(a2.mul(ka)).intoArray(tmp, ta + 2 * L);
-        z.add(a3.mul(ka)).intoArray(tmp, ta + 3 * L);
-        z.add(a4.mul(ka)).intoArray(tmp, ta + 4 * L);
-        z.add(a5.mul(ka)).intoArray(tmp, ta + 5 * L);
-        z.add(a6.mul(ka)).intoArray(tmp, ta + 6 * L);
-        z.add(a7.mul(ka)).intoArray(tmp, ta + 7 * L);
-        z.add(b0.mul(kb)).intoArray(tmp, tb);
-        z.add(b1.mul(kb)).intoArray(tmp, tb + L);
-        z.add(b2.mul(kb)).intoArray(tmp, tb + 2 * L);
-        z.add(b3.mul(kb)).intoArray(tmp, tb + 3 * L);
-        z.add(b4.mul(kb)).intoArray(tmp, tb + 4 * L);
-        z.add(b5.mul(kb)).intoArray(tmp, tb + 5 * L);
-        z.add(b6.mul(kb)).intoArray(tmp, tb + 6 * L);
-        z.add(b7.mul(kb)).intoArray(tmp, tb + 7 * L);
+        int o = t;
+        z.add(a0.mul(k.k0())).intoArray(tmp, o); z.add(a1.mul(k.k0())).intoArray(tmp, o + L); z.add(a2.mul(k.k0())).intoArray(tmp, o + 2 * L); z.add(a3.mul(k.k0())).intoArray(tmp, o + 3 * L);
+        o += k.stride();
+        z.add(b0.mul(k.k1())).intoArray(tmp, o); z.add(b1.mul(k.k1())).intoArray(tmp, o + L); z.add(b2.mul(k.k1())).intoArray(tmp, o + 2 * L); z.add(b3.mul(k.k1())).intoArray(tmp, o + 3 * L);
+        o += k.stride();
+        z.add(c0.mul(k.k2())).intoArray(tmp, o); z.add(c1.mul(k.k2())).intoArray(tmp, o + L); z.add(c2.mul(k.k2())).intoArray(tmp, o + 2 * L); z.add(c3.mul(k.k2())).intoArray(tmp, o + 3 * L);
+        o += k.stride();
+        z.add(d0.mul(k.k3())).intoArray(tmp, o); z.add(d1.mul(k.k3())).intoArray(tmp, o + L); z.add(d2.mul(k.k3())).intoArray(tmp, o + 2 * L); z.add(d3.mul(k.k3())).intoArray(tmp, o + 3 * L);
     }
 
-    /** {@link #pair4} for six vectors (twelve chains; a block of 6 one-vector rows would otherwise end in a two-vector, four-chain step). */
-    private static void pair6(MemorySegment d, int[] off, float[] sign, Pair p, long j, float[] tmp, int ta, int tb) {
+    /** {@link #quad5} for two vectors. */
+    private static void quad2(MemorySegment d, int[] off, float[] coef, Quad k, long j, float[] tmp, int t) {
         FloatVector z = FloatVector.zero(F);
-        FloatVector a0 = z, a1 = z, a2 = z, a3 = z, a4 = z, a5 = z, b0 = z, b1 = z, b2 = z, b3 = z, b4 = z, b5 = z;
-        for (int e = p.a(), f = p.b(), end = p.a() + p.count(); e < end; e++, f++) {
-            long at = off[e] * (long) Float.BYTES + j, bt = off[f] * (long) Float.BYTES + j;
-            FloatVector s = FloatVector.broadcast(F, sign[e]), t = FloatVector.broadcast(F, sign[f]);
-            a0 = s.fma(FloatVector.fromMemorySegment(F, d, at, ORDER), a0);
-            a1 = s.fma(FloatVector.fromMemorySegment(F, d, at + VB, ORDER), a1);
-            a2 = s.fma(FloatVector.fromMemorySegment(F, d, at + 2 * VB, ORDER), a2);
-            a3 = s.fma(FloatVector.fromMemorySegment(F, d, at + 3 * VB, ORDER), a3);
-            a4 = s.fma(FloatVector.fromMemorySegment(F, d, at + 4 * VB, ORDER), a4);
-            a5 = s.fma(FloatVector.fromMemorySegment(F, d, at + 5 * VB, ORDER), a5);
-            b0 = t.fma(FloatVector.fromMemorySegment(F, d, bt, ORDER), b0);
-            b1 = t.fma(FloatVector.fromMemorySegment(F, d, bt + VB, ORDER), b1);
-            b2 = t.fma(FloatVector.fromMemorySegment(F, d, bt + 2 * VB, ORDER), b2);
-            b3 = t.fma(FloatVector.fromMemorySegment(F, d, bt + 3 * VB, ORDER), b3);
-            b4 = t.fma(FloatVector.fromMemorySegment(F, d, bt + 4 * VB, ORDER), b4);
-            b5 = t.fma(FloatVector.fromMemorySegment(F, d, bt + 5 * VB, ORDER), b5);
+        FloatVector a0 = z, a1 = z, b0 = z, b1 = z, c0 = z, c1 = z, d0 = z, d1 = z;
+        for (int e = k.base(), end = k.base() + k.count(); e < end; e++) {
+            long p = off[e] * (long) Float.BYTES + j;
+            FloatVector x0 = FloatVector.fromMemorySegment(F, d, p, ORDER), x1 = FloatVector.fromMemorySegment(F, d, p + VB, ORDER);
+            FloatVector s = FloatVector.broadcast(F, coef[4 * e]), u = FloatVector.broadcast(F, coef[4 * e + 1]);
+            FloatVector v = FloatVector.broadcast(F, coef[4 * e + 2]), w = FloatVector.broadcast(F, coef[4 * e + 3]);
+            a0 = s.fma(x0, a0); a1 = s.fma(x1, a1); b0 = u.fma(x0, b0); b1 = u.fma(x1, b1);
+            c0 = v.fma(x0, c0); c1 = v.fma(x1, c1); d0 = w.fma(x0, d0); d1 = w.fma(x1, d1);
         }
-        z.add(a0.mul(p.ka())).intoArray(tmp, ta);
-        z.add(a1.mul(p.ka())).intoArray(tmp, ta + L);
-        z.add(a2.mul(p.ka())).intoArray(tmp, ta + 2 * L);
-        z.add(a3.mul(p.ka())).intoArray(tmp, ta + 3 * L);
-        z.add(a4.mul(p.ka())).intoArray(tmp, ta + 4 * L);
-        z.add(a5.mul(p.ka())).intoArray(tmp, ta + 5 * L);
-        z.add(b0.mul(p.kb())).intoArray(tmp, tb);
-        z.add(b1.mul(p.kb())).intoArray(tmp, tb + L);
-        z.add(b2.mul(p.kb())).intoArray(tmp, tb + 2 * L);
-        z.add(b3.mul(p.kb())).intoArray(tmp, tb + 3 * L);
-        z.add(b4.mul(p.kb())).intoArray(tmp, tb + 4 * L);
-        z.add(b5.mul(p.kb())).intoArray(tmp, tb + 5 * L);
+        int o = t;
+        z.add(a0.mul(k.k0())).intoArray(tmp, o); z.add(a1.mul(k.k0())).intoArray(tmp, o + L);
+        o += k.stride();
+        z.add(b0.mul(k.k1())).intoArray(tmp, o); z.add(b1.mul(k.k1())).intoArray(tmp, o + L);
+        o += k.stride();
+        z.add(c0.mul(k.k2())).intoArray(tmp, o); z.add(c1.mul(k.k2())).intoArray(tmp, o + L);
+        o += k.stride();
+        z.add(d0.mul(k.k3())).intoArray(tmp, o); z.add(d1.mul(k.k3())).intoArray(tmp, o + L);
     }
 
-    /** {@link #pair4} for two vectors. */
-    private static void pair2(MemorySegment d, int[] off, float[] sign, Pair p, long j, float[] tmp, int ta, int tb) {
+    /** {@link #quad5} for one vector. */
+    private static void quad1(MemorySegment d, int[] off, float[] coef, Quad k, long j, float[] tmp, int t) {
         FloatVector z = FloatVector.zero(F);
-        FloatVector a0 = z, a1 = z, b0 = z, b1 = z;
-        for (int e = p.a(), f = p.b(), end = p.a() + p.count(); e < end; e++, f++) {
-            long at = off[e] * (long) Float.BYTES + j, bt = off[f] * (long) Float.BYTES + j;
-            FloatVector s = FloatVector.broadcast(F, sign[e]), t = FloatVector.broadcast(F, sign[f]);
-            a0 = s.fma(FloatVector.fromMemorySegment(F, d, at, ORDER), a0);
-            a1 = s.fma(FloatVector.fromMemorySegment(F, d, at + VB, ORDER), a1);
-            b0 = t.fma(FloatVector.fromMemorySegment(F, d, bt, ORDER), b0);
-            b1 = t.fma(FloatVector.fromMemorySegment(F, d, bt + VB, ORDER), b1);
+        FloatVector a0 = z, b0 = z, c0 = z, d0 = z;
+        for (int e = k.base(), end = k.base() + k.count(); e < end; e++) {
+            FloatVector x0 = FloatVector.fromMemorySegment(F, d, off[e] * (long) Float.BYTES + j, ORDER);
+            a0 = FloatVector.broadcast(F, coef[4 * e]).fma(x0, a0);
+            b0 = FloatVector.broadcast(F, coef[4 * e + 1]).fma(x0, b0);
+            c0 = FloatVector.broadcast(F, coef[4 * e + 2]).fma(x0, c0);
+            d0 = FloatVector.broadcast(F, coef[4 * e + 3]).fma(x0, d0);
         }
-        z.add(a0.mul(p.ka())).intoArray(tmp, ta);
-        z.add(a1.mul(p.ka())).intoArray(tmp, ta + L);
-        z.add(b0.mul(p.kb())).intoArray(tmp, tb);
-        z.add(b1.mul(p.kb())).intoArray(tmp, tb + L);
-    }
-
-    /** {@link #pair4} for one vector. */
-    private static void pair1(MemorySegment d, int[] off, float[] sign, Pair p, long j, float[] tmp, int ta, int tb) {
-        FloatVector z = FloatVector.zero(F);
-        FloatVector a0 = z, b0 = z;
-        for (int e = p.a(), f = p.b(), end = p.a() + p.count(); e < end; e++, f++) {
-            a0 = FloatVector.broadcast(F, sign[e]).fma(FloatVector.fromMemorySegment(F, d, off[e] * (long) Float.BYTES + j, ORDER), a0);
-            b0 = FloatVector.broadcast(F, sign[f]).fma(FloatVector.fromMemorySegment(F, d, off[f] * (long) Float.BYTES + j, ORDER), b0);
-        }
-        z.add(a0.mul(p.ka())).intoArray(tmp, ta);
-        z.add(b0.mul(p.kb())).intoArray(tmp, tb);
+        z.add(a0.mul(k.k0())).intoArray(tmp, t);
+        z.add(b0.mul(k.k1())).intoArray(tmp, t + k.stride());
+        z.add(c0.mul(k.k2())).intoArray(tmp, t + 2 * k.stride());
+        z.add(d0.mul(k.k3())).intoArray(tmp, t + 3 * k.stride());
     }
 }
