@@ -26,6 +26,33 @@ class WarmUpTest {
         }
     }
 
+    /** A symbolic batch: every fourth run takes batch 8, so that the batch kernels are compiled too. */
+    @Test
+    void alsoRunsBatchesWhenTheBatchIsSymbolic(@TempDir Path dir) throws Exception {
+        try (OnnxModel m = model(dir, 1); TernaryModel warmed = TernaryModel.load(m, Map.of(), new TernaryModel.Options(1, Activations.AUTO))) {
+            assertTrue(warmed.warmUp().contains("on [1, 3, 32, 32] (every fourth at batch 8)"), warmed.warmUp());
+            assertTrue(runs(warmed) > 4, warmed.warmUp());
+        }
+    }
+
+    /** A graph that fixes its batch inside (a Reshape to [1, 3, 32, 32]) fails at batch 8: the warm-up goes on at batch 1 alone. */
+    @Test
+    void aGraphThatFixesItsBatchWarmsUpAtBatchOne(@TempDir Path dir) throws Exception {
+        OnnxMl.TensorProto target = OnnxMl.TensorProto.newBuilder().setName("target").addDims(4)
+                .setDataType(OnnxMl.TensorProto.DataType.INT64.getNumber()).addInt64Data(1).addInt64Data(3).addInt64Data(32).addInt64Data(32).build();
+        OnnxMl.NodeProto reshape = OnnxMl.NodeProto.newBuilder().setOpType("Reshape").setName("fix").addInput("x").addInput("target").addOutput("y").build();
+        try (OnnxModel m = model(dir, "fixed", reshape, target); TernaryModel warmed = TernaryModel.load(m, Map.of(), new TernaryModel.Options(1, Activations.AUTO))) {
+            assertTrue(warmed.warmUp().startsWith("warm-up at load: "), warmed.warmUp());
+            assertTrue(warmed.warmUp().contains("on [1, 3, 32, 32] in "), warmed.warmUp());
+            assertTrue(runs(warmed) > 4, warmed.warmUp());
+        }
+    }
+
+    private static int runs(TernaryModel m) {
+        String s = m.warmUp().substring("warm-up at load: ".length());
+        return Integer.parseInt(s.substring(0, s.indexOf(' ')));
+    }
+
     /** A 48×48 pooling window does not fit 32×32: the warm-up takes the next size. */
     @Test
     void growsSymbolicDimsTheModelNeedsLarger(@TempDir Path dir) throws Exception {
@@ -43,6 +70,13 @@ class WarmUpTest {
 
     /** MaxPool with a k×k window over x [batch, 3, h, w] (symbolic batch, h, w). */
     private static OnnxModel model(Path dir, int k) throws Exception {
+        OnnxMl.NodeProto pool = OnnxMl.NodeProto.newBuilder().setOpType("MaxPool").setName("pool").addInput("x").addOutput("y")
+                .addAttribute(OnnxMl.AttributeProto.newBuilder().setName("kernel_shape").setType(OnnxMl.AttributeProto.AttributeType.INTS).addInts(k).addInts(k)).build();
+        return model(dir, "pool" + k, pool, null);
+    }
+
+    /** One node from x [batch, 3, h, w] (symbolic batch, h, w) to y, with an initializer or none. */
+    private static OnnxModel model(Path dir, String name, OnnxMl.NodeProto node, OnnxMl.TensorProto initializer) throws Exception {
         OnnxMl.TypeProto.Tensor.Builder t = OnnxMl.TypeProto.Tensor.newBuilder().setElemType(OnnxMl.TensorProto.DataType.FLOAT.getNumber());
         OnnxMl.TensorShapeProto.Builder shape = OnnxMl.TensorShapeProto.newBuilder();
         shape.addDim(OnnxMl.TensorShapeProto.Dimension.newBuilder().setDimParam("batch"));
@@ -52,12 +86,11 @@ class WarmUpTest {
         OnnxMl.ValueInfoProto x = OnnxMl.ValueInfoProto.newBuilder().setName("x").setType(OnnxMl.TypeProto.newBuilder().setTensorType(t.setShape(shape))).build();
         OnnxMl.ValueInfoProto y = OnnxMl.ValueInfoProto.newBuilder().setName("y")
                 .setType(OnnxMl.TypeProto.newBuilder().setTensorType(OnnxMl.TypeProto.Tensor.newBuilder().setElemType(OnnxMl.TensorProto.DataType.FLOAT.getNumber()))).build();
-        OnnxMl.NodeProto pool = OnnxMl.NodeProto.newBuilder().setOpType("MaxPool").setName("pool").addInput("x").addOutput("y")
-                .addAttribute(OnnxMl.AttributeProto.newBuilder().setName("kernel_shape").setType(OnnxMl.AttributeProto.AttributeType.INTS).addInts(k).addInts(k)).build();
+        OnnxMl.GraphProto.Builder g = OnnxMl.GraphProto.newBuilder().setName("g").addNode(node).addInput(x).addOutput(y);
+        if (initializer != null) g.addInitializer(initializer);
         OnnxMl.ModelProto model = OnnxMl.ModelProto.newBuilder().setIrVersion(7)
-                .addOpsetImport(OnnxMl.OperatorSetIdProto.newBuilder().setDomain("").setVersion(13))
-                .setGraph(OnnxMl.GraphProto.newBuilder().setName("g").addNode(pool).addInput(x).addOutput(y)).build();
-        Path f = dir.resolve("pool" + k + ".onnx");
+                .addOpsetImport(OnnxMl.OperatorSetIdProto.newBuilder().setDomain("").setVersion(13)).setGraph(g).build();
+        Path f = dir.resolve(name + ".onnx");
         Files.write(f, model.toByteArray());
         return OnnxModel.read(f);
     }
