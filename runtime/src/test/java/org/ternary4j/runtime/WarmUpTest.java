@@ -30,8 +30,8 @@ class WarmUpTest {
     @Test
     void alsoRunsBatchesWhenTheBatchIsSymbolic(@TempDir Path dir) throws Exception {
         try (OnnxModel m = model(dir, 1); TernaryModel warmed = TernaryModel.load(m, Map.of(), new TernaryModel.Options(1, Activations.AUTO))) {
-            assertTrue(warmed.warmUp().contains("on [1, 3, 32, 32] (every fourth at batch 8)"), warmed.warmUp());
-            assertTrue(runs(warmed) > 4, warmed.warmUp());
+            assertTrue(warmed.warmUp().contains("on [1, 3, 32, 32] (every fourth at batch 8 after the first 20)"), warmed.warmUp());
+            assertTrue(runs(warmed) > 20, warmed.warmUp());
         }
     }
 
@@ -44,7 +44,7 @@ class WarmUpTest {
         try (OnnxModel m = model(dir, "fixed", reshape, target); TernaryModel warmed = TernaryModel.load(m, Map.of(), new TernaryModel.Options(1, Activations.AUTO))) {
             assertTrue(warmed.warmUp().startsWith("warm-up at load: "), warmed.warmUp());
             assertTrue(warmed.warmUp().contains("on [1, 3, 32, 32] in "), warmed.warmUp());
-            assertTrue(runs(warmed) > 4, warmed.warmUp());
+            assertTrue(runs(warmed) > 24, warmed.warmUp());
         }
     }
 
