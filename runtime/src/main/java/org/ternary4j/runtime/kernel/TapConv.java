@@ -22,8 +22,8 @@ import jdk.incubator.vector.VectorSpecies;
  * reading a heap array). Five pixel vectors are loaded per tap and each feeds four FMAs: twenty
  * chains, bound by the FMAs. Skipping zero codes instead (each channel pair over its own nonzero
  * taps, 55 % of the dense FMAs at TNT's sparsity) needed a load and a bounds check per FMA and ran
- * at about one FMA per cycle, where these run at two: VGG at batch 1 went from 97–100 to 91–95 µs
- * an image (alternating runs; six vectors spilled two accumulators). A union of both channels'
+ * at about one FMA per cycle, where these run at two: VGG at batch 1 went from 92.5–97.4 to
+ * 85.1–91.9 µs an image (alternating runs; six vectors spilled two accumulators). A union of both channels'
  * taps, slices to drop the bounds checks and heap arrays measured no better in a harness.
  * Pixel blocks of whole output rows are the outer loop and channel quads the inner one, so a
  * block's input window stays near the core while every channel reads it. Each block's rows then
