@@ -60,17 +60,15 @@ final class WarmUp {
     }
 
     private static Result run(TernaryModel model, List<ValueInfo> declared, int side) {
-        Map<String, Tensor> inputs = new LinkedHashMap<>(), batched = new LinkedHashMap<>();
-        boolean symbolicBatch = false;
+        Map<String, ValueInfo> byName = new LinkedHashMap<>();
         for (String name : model.inputNames()) {
             ValueInfo v = declared.stream().filter(d -> d.name().equals(name)).findFirst().orElse(null);
             if (v == null || !v.hasShape() || v.type().isEmpty()) return new Result(0, 0, null, 0, "input '" + name + "' has no declared shape and type");
-            long[] s = v.shape();
-            symbolicBatch |= s.length > 0 && s[0] < 0;
-            inputs.put(name, synthetic(v, s, side, 1));
-            batched.put(name, synthetic(v, s, side, BATCH));
+            byName.put(name, v);
         }
-        if (!symbolicBatch) batched = null;
+        Map<String, Tensor> inputs = synthetic(byName, side, 1);
+        boolean symbolicBatch = byName.values().stream().anyMatch(v -> v.shape().length > 0 && v.shape()[0] < 0);
+        Map<String, Tensor> batched = symbolicBatch ? synthetic(byName, side, BATCH) : null;
         String plain = inputs.values().stream().map(t -> Arrays.toString(t.shape())).reduce((a, b) -> a + ", " + b).orElse("no inputs");
         String shapes = plain + (batched == null ? "" : " (every fourth at batch " + BATCH + " after the first " + BATCH_ONE_FIRST + ")");
         java.lang.management.ThreadMXBean cpu = java.lang.management.ManagementFactory.getThreadMXBean();
@@ -97,8 +95,16 @@ final class WarmUp {
         return new Result(runs, System.nanoTime() - t0, shapes, side, null);
     }
 
-    /** An input of declared shape s, symbolic dimensions {@code batch} on the first axis and {@code side} elsewhere: small random floats, or integer zeros. */
-    private static Tensor synthetic(ValueInfo v, long[] s, int side, int batch) {
+    /** One input per declared value, as {@link #synthetic(ValueInfo, int, int)} makes it. */
+    private static Map<String, Tensor> synthetic(Map<String, ValueInfo> declared, int side, int batch) {
+        Map<String, Tensor> inputs = new LinkedHashMap<>();
+        declared.forEach((name, v) -> inputs.put(name, synthetic(v, side, batch)));
+        return inputs;
+    }
+
+    /** An input of v's declared shape, symbolic dimensions {@code batch} on the first axis and {@code side} elsewhere: small random floats, or integer zeros. */
+    private static Tensor synthetic(ValueInfo v, int side, int batch) {
+        long[] s = v.shape();
         int[] shape = new int[s.length];
         for (int i = 0; i < s.length; i++) shape[i] = s[i] >= 0 ? (int) Math.min(s[i], Integer.MAX_VALUE) : i == 0 ? batch : side;
         int n = Arrays.stream(shape).reduce(1, Math::multiplyExact);

@@ -87,7 +87,7 @@ public final class Fp32Conv2d {
         if (c != inPerGroup) throw new IllegalArgumentException("conv: input has " + c + " channels, weight expects " + inPerGroup);
         if (x.length != (long) n * c * h * wd) throw new IllegalArgumentException("conv: input has " + x.length + " values for [" + n + ", " + c + ", " + h + ", " + wd + "]");
         int oh = geo.outH(h, kh), ow = geo.outW(wd, kw);
-        // the pads of a channel pair's shorter tap list read a real input at offset 0: 0·∞ would be NaN
+        // a quad's zero coefficients multiply real inputs: 0·∞ would be NaN
         if (f.pool() && (oh < 2 || ow < 2) || !FloatKernels.allFinite(x, 0, x.length)) return null;
         int plane = f.pool() ? (oh / 2) * (ow / 2) : oh * ow;
         float[] y = Buffers.floats(Math.multiplyExact(n, Math.multiplyExact(outChannels, plane)));

@@ -237,7 +237,7 @@ public final class TapConv {
     /**
      * x [n, c, h, w] (finite) convolved with m's rows (see {@link #applies}), each row times its
      * scale and finished by f, into y: [n, rows, outH, outW], or [n, rows, ⌊outH/2⌋, ⌊outW/2⌋] when
-     * f pools. Whole images per thread when the batch has one per thread; otherwise channel pairs
+     * f pools. Whole images per thread when the batch has one per thread; otherwise channel quads
      * are shared when the image is large enough ({@code share}). The taps are kept in {@code cache}.
      */
     static void forward(PackedTernaryMatrix m, Cache cache, int kh, int kw, float[] x, int n, int c, int h, int w, ConvGeometry geo, Finish f,
@@ -414,11 +414,10 @@ public final class TapConv {
     private record Quad(int base, int count, float k0, float k1, float k2, float k3, int stride) {}
 
     /**
-     * Six vectors of pixels from byte j for the quad's four channels: each Σ over the taps of
+     * Five vectors of pixels from byte j for the quad's four channels: each Σ over the taps of
      * coefficient·input in tap order, then 0 + sum·k, into tmp[t …] for channel 0 and one stride
-     * further for each next channel. Each input vector loaded feeds four FMAs: 24 chains, bound
-     * by the FMAs where one load per FMA had bound the sparse taps of a channel pair (VGG's 14×14
-     * convs 1.7× faster on the same aligned frame, its 28×28 one 1.1×).
+     * further for each next channel. Each input vector loaded feeds four FMAs: twenty chains,
+     * bound by the FMAs (see the class comment).
      */
     private static void quad5(MemorySegment d, int[] off, float[] coef, Quad k, long j, float[] tmp, int t) {
         FloatVector z = FloatVector.zero(F);

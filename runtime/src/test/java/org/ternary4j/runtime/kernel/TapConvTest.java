@@ -27,7 +27,7 @@ class TapConvTest {
             "1, 16, 28, 28, 16, 3, 3, 1 1 1 1, 1, true, 0.45",
             "3, 16, 14, 14, 32, 3, 3, 1 1 1 1, 1, true, 0.45",
             "2, 32, 14, 14, 32, 3, 3, 1 1 1 1, 1, false, 0.45",
-            // odd channel count (the last channel pairs with itself), odd output sizes under the pool
+            // odd channel count (a last quad of three channels), odd output sizes under the pool
             "2, 5, 13, 14, 7, 3, 3, 1 0 1 1, 1, true, 0.3",
             // kernel taller than wide, asymmetric pads, dilation
             "1, 3, 9, 26, 5, 5, 3, 2 1 2 1, 1, false, 0.5",
@@ -61,7 +61,7 @@ class TapConvTest {
             }
             float[] y = new float[expected.length];
             TapConv.forward(m, new TapConv.Cache(), kh, kw, x, n, c, h, w, geo, f, y, RandomTensors.THREE, true);
-            assertBits(expected, y, "three threads sharing each image's channel pairs");
+            assertBits(expected, y, "three threads sharing each image's channel quads");
         }
     }
 
