@@ -97,7 +97,7 @@ final class DepthwiseConv {
             left = geo.padLeft();
             oh = geo.outH(h, kh);
             ow = geo.outW(w, kw);
-            pitch = (PixelSource.pitch(geo, w) + sx - 1) / sx;
+            pitch = (w + geo.padLeft() + geo.padRight() + sx - 1) / sx;
             int rows = (h + geo.padTop() + geo.padBottom() + sy - 1) / sy;
             phase = rows * pitch;
             span = (oh * pitch + F.length() - 1) / F.length() * F.length();
