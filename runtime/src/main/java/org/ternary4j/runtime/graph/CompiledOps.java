@@ -228,7 +228,7 @@ final class CompiledOps {
     record Relu() implements Op {
         public Tensor[] run(Tensor[] in, boolean exact, Parallel par) {
             if (!(in[0] instanceof Tensor.F32 x)) return Operators.run(RELU, in, 13);
-            float[] a = x.data(), out = new float[a.length];
+            float[] a = x.data(), out = Buffers.floats(a.length);
             int i = 0;
             for (int bound = F.loopBound(a.length); i < bound; i += F.length()) {
                 FloatVector v = FloatVector.fromArray(F, a, i);

@@ -5,6 +5,7 @@ import jdk.incubator.vector.DoubleVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
+import org.ternary4j.runtime.kernel.Buffers;
 import org.ternary4j.runtime.kernel.PanelGemm;
 import org.ternary4j.runtime.kernel.Parallel;
 
@@ -84,7 +85,7 @@ final class NeuralOps {
 
     static Tensor.F32 batchNorm(Tensor x, float[] scale, float[] bias, float[] mean, float[] var, float eps) {
         int n = x.shape()[0], c = x.shape()[1], inner = x.size() / Math.max(1, n * c);
-        float[] in = x.floats(), out = new float[in.length];
+        float[] in = x.floats(), out = Buffers.floats(in.length);
         for (int ch = 0; ch < c; ch++) {
             float s = scale[ch] / (float) Math.sqrt(var[ch] + eps), b = bias[ch] - mean[ch] * s;
             for (int i = 0; i < n; i++) {

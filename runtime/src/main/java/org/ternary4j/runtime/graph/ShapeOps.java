@@ -3,6 +3,7 @@ package org.ternary4j.runtime.graph;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import org.ternary4j.runtime.kernel.Buffers;
 
 /** Operators that only move data: Flatten, Reshape, Transpose, Concat, Gather, Shape, (Un)Squeeze, Slice. */
 final class ShapeOps {
@@ -136,7 +137,7 @@ final class ShapeOps {
         for (int d = 0; d < axis; d++) outer *= shape[d];
         for (int d = axis + 1; d < r; d++) inner *= shape[d];
         int n = outer * total * inner;
-        float[] f = allLong ? null : new float[n];
+        float[] f = allLong ? null : Buffers.floats(n);
         long[] l = allLong ? new long[n] : null;
         int offset = 0;
         for (Tensor t : xs) {

@@ -8,6 +8,7 @@ import org.ternary4j.formats.onnx.OnnxNode;
 import org.ternary4j.runtime.kernel.Buffers;
 import org.ternary4j.runtime.kernel.PanelGemm;
 import org.ternary4j.runtime.kernel.Parallel;
+import org.ternary4j.runtime.kernel.Scratch;
 
 /**
  * The operators that enlarge feature maps in detection and segmentation heads (PP-OCRv4's DBNet
@@ -192,12 +193,12 @@ final class Upsampling {
             throw new IllegalArgumentException("ConvTranspose node '" + n.label() + "': output " + ohl + "×" + owl + " out of range");
         }
         int oh = (int) ohl, ow = (int) owl;
-        float[] xv = x.floats(), wv = wt.floats(), bias = in.length > 2 && in[2] != null ? in[2].floats() : null, y = new float[batch * oc * oh * ow];
+        float[] xv = x.floats(), wv = wt.floats(), bias = in.length > 2 && in[2] != null ? in[2].floats() : null, y = Buffers.floats(batch * oc * oh * ow);
         Parallel p = (long) batch * oc * inPer * kh * kw * h * w < PARALLEL_WORK ? Parallel.serial() : par;
         int taps = outPer * kh * kw, hw = h * w;
         // a 2-wide kernel at stride 2 without left padding: the two taps of a row interleave into whole output rows
         boolean pairs = kw == 2 && sw == 2 && dw == 1 && pl == 0 && 2 * w <= ow;
-        float[] rows = new float[Math.multiplyExact(taps, inPer)], tapPlanes = new float[Math.multiplyExact(taps, hw)];
+        float[] rows = new float[Math.multiplyExact(taps, inPer)], tapPlanes = Scratch.floats(Scratch.Slot.TAP_PLANES, Math.multiplyExact(taps, hw));
         for (int b = 0; b < batch; b++) {
             for (int g = 0; g < groups; g++) {
                 // row (o, ky, kx) holds the weights of input channels g·inPer … in order
@@ -207,7 +208,7 @@ final class Upsampling {
                 p.forRange(outPer, 1, (o0, o1) -> {
                     for (int o = o0; o < o1; o++) {
                         int ch = group * outPer + o, yPlane = (image * oc + ch) * oh * ow;
-                        if (bias != null) Arrays.fill(y, yPlane, yPlane + oh * ow, bias[ch]);
+                        Arrays.fill(y, yPlane, yPlane + oh * ow, bias != null ? bias[ch] : 0f);
                         for (int ky = 0; ky < kh; ky++) {
                             int r = (o * kh + ky) * kw;
                             if (pairs) scatterPairs(tapPlanes, r * hw, (r + 1) * hw, h, w, y, yPlane, oh, ow, ky * dh - pt, sh);

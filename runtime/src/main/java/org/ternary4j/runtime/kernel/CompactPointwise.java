@@ -68,8 +68,9 @@ final class CompactPointwise {
     float[] forward(float[] x, int n, int hw, boolean exact, Parallel par) {
         int outs = rows();
         if (inputMajor && hw == 1) return onePixel(x, n, exact);
-        float[] w = new float[codes.decodedLength() + F.length()];
+        float[] w = Scratch.floats(Scratch.Slot.WEIGHTS, codes.decodedLength() + F.length());
         codes.decode(w);
+        java.util.Arrays.fill(w, codes.decodedLength(), codes.decodedLength() + F.length(), 0f);
         if (inputMajor) w = rowMajor(w);
         if (exact) scaleRows(w);
         float[] y = Buffers.floats(Math.multiplyExact(n, Math.multiplyExact(outs, hw)));

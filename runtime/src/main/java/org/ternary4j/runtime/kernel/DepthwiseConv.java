@@ -51,7 +51,7 @@ final class DepthwiseConv {
     /** x [n, c, h, w] → [n, c, oh, ow] without bias; channels split among threads. */
     ConvOutput forward(float[] x, int n, int h, int w, ConvGeometry geo, Parallel par) {
         int c = scale.length(), oh = geo.outH(h, kh), ow = geo.outW(w, kw), taps = kh * kw;
-        float[] y = Buffers.floats(Math.multiplyExact(n * c, oh * ow)), code = new float[codes.decodedLength()];
+        float[] y = Buffers.floats(Math.multiplyExact(n * c, oh * ow)), code = Scratch.floats(Scratch.Slot.WEIGHTS, codes.decodedLength());
         codes.decode(code);
         Parallel p = (long) n * c * oh * ow * kh * kw < TernaryConv2d.SERIAL_DEPTHWISE_WORK ? Parallel.serial() : par;
         p.forRange(n * c, 1, (from, to) -> {
@@ -108,9 +108,13 @@ final class DepthwiseConv {
                 offset[t] = (dy % sy * sx + dx % sx) * phase + dy / sy * pitch + dx / sx;
                 max = Math.max(max, offset[t]);
             }
-            in = new float[Math.max(sy * sx * phase, max + span)];
-            sp = new float[span];
-            sn = new float[span];
+            // this thread's scratch (a conv of PP-OCRv4's detector had allocated these afresh for each
+            // thread and call: 70 % of its bytes allocated a run); the padding must read zeros
+            int size = Math.max(sy * sx * phase, max + span);
+            in = Scratch.floats(Scratch.Slot.PHASES, size);
+            java.util.Arrays.fill(in, 0, size, 0f);
+            sp = Scratch.floats(Scratch.Slot.SUMS_POS, span);
+            sn = Scratch.floats(Scratch.Slot.SUMS_NEG, span);
         }
     }
 

@@ -218,7 +218,7 @@ public final class FloatKernels {
         int[] bounds = new int[segs + 1];
         for (int s = 0; s <= segs; s++) bounds[s] = Math.min(l.segmentSteps()[s], used) * STEP;
         int count = to - from;
-        float[] c = new float[count * len], n = m.twoScales() ? new float[count * len] : null;
+        float[] c = Scratch.floats(Scratch.Slot.ROW_CODES, count * len), n = m.twoScales() ? new float[count * len] : null;
         for (int r = from; r < to; r++) decodeRow(m, r, used, c, n, (r - from) * len);
         float[] tail = new float[PixelKernel.PIXELS];
         int slab = PixelKernel.slab(bounds[segs]), width = src.width();

@@ -57,7 +57,7 @@ public final class Fp32Conv2d {
         boolean view = PixelSource.viewPays(geo, wd, kw);
         int pitch = view ? PixelSource.pitch(geo, wd) : ow, pixels = oh * pitch;
         int perGroup = outChannels / groups;
-        float[] y = new float[Math.multiplyExact(n, Math.multiplyExact(outChannels, pixels))];
+        float[] y = Buffers.floats(Math.multiplyExact(n, Math.multiplyExact(outChannels, pixels)));
         boolean acrossGroups = groups >= par.threads() && par.threads() > 1, small = (long) perGroup * k * pixels < TernaryConv2d.SERIAL_FLOAT_CONV_WORK;
         if (Batching.acrossImages(n, par)) {
             par.forRange(n, 1, (i0, i1) -> {

@@ -74,7 +74,9 @@ record PixelSource(float[] data, int[] off, int width, int pitch, int outH, int 
         }
         // the last block reads up to width − 1 past the largest offset; then width zeros for pad rows
         int zeros = Math.max(cin * plane, maxOff + width);
-        float[] data = new float[zeros + width];
+        // this thread's scratch, cleared: padding, the zero region and whatever the copies below leave
+        float[] data = Scratch.floats(Scratch.Slot.VIEW, zeros + width);
+        java.util.Arrays.fill(data, 0, zeros + width, 0f);
         java.util.Arrays.fill(off, zeros);
         for (i = 0; i < logical.length; i++) off[rowOf == null ? i : rowOf[i]] = logical[i];
         int first = (img * c + c0) * h * w;

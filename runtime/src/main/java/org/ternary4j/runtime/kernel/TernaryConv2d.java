@@ -271,7 +271,7 @@ public final class TernaryConv2d {
     private ConvOutput forwardPixels(float[] x, int n, int c, int h, int w, ConvGeometry geo, boolean int8, Parallel par) {
         int g = groups.length, oh = geo.outH(h, kernel.kh()), ow = geo.outW(w, kernel.kw()), perGroup = kernel.outChannels() / g;
         int pitch = pitch(geo, w), pixels = oh * pitch;
-        float[] y = new float[Math.multiplyExact(n, Math.multiplyExact(kernel.outChannels(), pixels))];
+        float[] y = Buffers.floats(Math.multiplyExact(n, Math.multiplyExact(kernel.outChannels(), pixels)));
         boolean small = (long) perGroup * FloatKernels.usedSteps(groups[0].layout()) * ReductionLayout.STEP * pixels < SERIAL_CONV_WORK;
         Parallel.RangeBody images = (i0, i1) -> {
             for (int img = i0; img < i1; img++) {
