@@ -290,7 +290,7 @@ final class VectorOps {
 
     /** Softmax over each contiguous run of {@code len} values (inner size 1). */
     static float[] softmaxRows(float[] x, int len) {
-        float[] o = new float[x.length];
+        float[] o = Buffers.floats(x.length);
         for (int base = 0; base < x.length; base += len) softmaxRow(x, o, base, len);
         return o;
     }

@@ -123,8 +123,9 @@ final class CompactPointwise {
      */
     private float[] onePixel(float[] x, int n, boolean exact) {
         int outs = rows();
-        float[] w = new float[codes.decodedLength() + NR];
+        float[] w = Scratch.floats(Scratch.Slot.WEIGHTS, codes.decodedLength() + NR);
         codes.decode(w);
+        java.util.Arrays.fill(w, codes.decodedLength(), codes.decodedLength() + NR, 0f);
         if (exact) scaleColumns(w);
         float[] y = Buffers.floats(Math.multiplyExact(n, outs));
         float[] ps = exact ? null : new float[(n + PixelQuantizer.LANES - 1) / PixelQuantizer.LANES * PixelQuantizer.LANES];
