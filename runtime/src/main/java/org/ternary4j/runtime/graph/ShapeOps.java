@@ -166,7 +166,7 @@ final class ShapeOps {
         int[] out = shape.stream().mapToInt(Integer::intValue).toArray();
         // each index selects a run of `inner` values: copy runs (an embedding lookup is 384-float rows), no per-element table
         int n = Math.multiplyExact(Math.multiplyExact(outer, idx.length), inner);
-        Object src = data instanceof Tensor.F32 f ? f.data() : ((Tensor.I64) data).data(), dst = data instanceof Tensor.F32 ? new float[n] : new long[n];
+        Object src = data instanceof Tensor.F32 f ? f.data() : ((Tensor.I64) data).data(), dst = data instanceof Tensor.F32 ? Buffers.floats(n) : new long[n];
         int k = 0;
         for (int o = 0; o < outer; o++) {
             for (long i : idx) {
