@@ -27,6 +27,29 @@ final class Timing {
         while (call < warmupCalls || System.nanoTime() < until) op.run(call++);
     }
 
+    /** Calls per block of {@link #untilSteady}, and the most time it adds. */
+    private static final int STEADY_BLOCK = 10;
+    private static final long STEADY_CAP_MS = 15_000;
+    /** Warm-ups shorter than this (the benches' quick modes, which the tests run) skip {@link #untilSteady}. */
+    private static final long STEADY_FROM_MS = 1000;
+
+    /**
+     * After the fixed warm-up, blocks of calls while each block's median is still at least 5 %
+     * below the block before (at most {@link #STEADY_CAP_MS}): a large model's first calls at its
+     * real input size compile other kernels than its warm-up did, and PP-OCRv4's recogniser took
+     * about 100 calls (1.1 s → 13 ms) to settle, so a fixed two seconds had measured it while the
+     * JIT was still at work (its median moved between 11.7 and 17.3 ms from run to run).
+     */
+    static void untilSteady(Op op) throws Exception {
+        long until = System.nanoTime() + STEADY_CAP_MS * 1_000_000L;
+        double before = median(sample(op, STEADY_BLOCK, 0));
+        while (System.nanoTime() < until) {
+            double now = median(sample(op, STEADY_BLOCK, 0));
+            if (now > 0.95 * before) return;
+            before = now;
+        }
+    }
+
     /** Single-call timings in µs; calls are numbered from {@code firstCall}. */
     static double[] sample(Op op, int samples, int firstCall) throws Exception {
         double[] t = new double[samples];
@@ -61,7 +84,10 @@ final class Timing {
 
     /** As above, running {@code beforeRound} (given the round number; an external peer, say) at the start of every round. */
     static double[] interleavedMedians(Op[] ops, long warmupMs, int warmupCalls, int samples, int rounds, Op beforeRound) throws Exception {
-        for (Op op : ops) warmUp(op, warmupMs, warmupCalls);
+        for (Op op : ops) {
+            warmUp(op, warmupMs, warmupCalls);
+            if (warmupMs >= STEADY_FROM_MS) untilSteady(op);
+        }
         int per = Math.max(1, samples / rounds);
         double[][] all = new double[ops.length][per * rounds];
         for (int r = 0; r < rounds; r++) {
