@@ -6,6 +6,7 @@ import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 import org.ternary4j.runtime.kernel.Buffers;
 import org.ternary4j.runtime.kernel.ConvOutput;
+import org.ternary4j.runtime.kernel.PairLanes;
 
 /**
  * A convolution's {@link Epilogue} applied to its output rows as the kernel wrote them: per
@@ -20,14 +21,6 @@ final class ConvFinish {
 
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
     private static final int L = F.length();
-    /** Lane indices 0, 2, 4, … and 1, 3, 5, … into a pair of vectors, for the two-vector selectFrom. */
-    private static final FloatVector EVEN = indices(0), ODD = indices(1);
-
-    private static FloatVector indices(int first) {
-        float[] ix = new float[L];
-        for (int i = 0; i < L; i++) ix[i] = first + 2 * i;
-        return FloatVector.fromArray(F, ix, 0);
-    }
 
     /** [n, channels, outH, outW], or [n, channels, ⌊outH/2⌋, ⌊outW/2⌋] when e pools. Overwrites o's data (the kernel's scratch) unless e only pools. */
     static Tensor.F32 apply(Epilogue e, ConvOutput o) {
@@ -49,7 +42,7 @@ final class ConvFinish {
                     VectorMask<Float> m0 = F.indexInRange(x, cols), m1 = F.indexInRange(x + L, cols);
                     FloatVector v0 = FloatVector.fromArray(F, a, r0 + x, m0).max(FloatVector.fromArray(F, a, r1 + x, m0));
                     FloatVector v1 = FloatVector.fromArray(F, a, r0 + x + L, m1).max(FloatVector.fromArray(F, a, r1 + x + L, m1));
-                    EVEN.selectFrom(v0, v1).max(ODD.selectFrom(v0, v1)).intoArray(y, dst + x / 2, F.indexInRange(x / 2, pw));
+                    PairLanes.EVEN.selectFrom(v0, v1).max(PairLanes.ODD.selectFrom(v0, v1)).intoArray(y, dst + x / 2, F.indexInRange(x / 2, pw));
                 }
                 for (int k = x / 2; k < pw; k++) {
                     y[dst + k] = Math.max(Math.max(a[r0 + 2 * k], a[r1 + 2 * k]), Math.max(a[r0 + 2 * k + 1], a[r1 + 2 * k + 1]));

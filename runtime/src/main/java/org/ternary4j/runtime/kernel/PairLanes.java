@@ -6,13 +6,14 @@ import jdk.incubator.vector.VectorSpecies;
 /**
  * Lane indices 0, 2, 4, … and 1, 3, 5, … of a pair of preferred-width float vectors, for the
  * two-vector {@code selectFrom} that takes every other value of 2·L consecutive floats: the
- * stride-2 max pool of {@link TapConv} and the stride-2 phase split of {@link DepthwiseConv}.
+ * stride-2 max pools of {@link TapConv} and the graph's conv finish, and the stride-2 phase splits
+ * of {@link DepthwiseConv} and {@link PixelSource}.
  */
-final class PairLanes {
+public final class PairLanes {
     private PairLanes() {}
 
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
-    static final FloatVector EVEN = lanes(0), ODD = lanes(1);
+    public static final FloatVector EVEN = lanes(0), ODD = lanes(1);
 
     private static FloatVector lanes(int first) {
         float[] ix = new float[F.length()];

@@ -107,22 +107,14 @@ record PixelSource(float[] data, int[] off, int width, int pitch, int outH, int 
         int k = 0;
         for (; k + 2 * L <= w; k += 2 * L) {
             FloatVector a = FloatVector.fromArray(F, x, src + k), b = FloatVector.fromArray(F, x, src + k + L);
-            EVENS.selectFrom(a, b).intoArray(data, firstEven + k / 2);
-            ODDS.selectFrom(a, b).intoArray(data, firstOdd + k / 2);
+            PairLanes.EVEN.selectFrom(a, b).intoArray(data, firstEven + k / 2);
+            PairLanes.ODD.selectFrom(a, b).intoArray(data, firstOdd + k / 2);
         }
         for (; k < w; k++) data[(k % 2 == 0 ? firstEven : firstOdd) + k / 2] = x[src + k];
     }
 
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
     private static final int L = F.length();
-    /** Lane indices 0, 2, 4, … and 1, 3, 5, … into a pair of vectors, for the two-vector selectFrom. */
-    private static final FloatVector EVENS = lanes(0), ODDS = lanes(1);
-
-    private static FloatVector lanes(int first) {
-        float[] ix = new float[L];
-        for (int i = 0; i < L; i++) ix[i] = first + 2 * i;
-        return FloatVector.fromArray(F, ix, 0);
-    }
 
     /** The same inputs as one contiguous row per kernel input (what the int8 path quantizes per pixel). */
     PixelSource materialize() {
