@@ -6,7 +6,6 @@ import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 import org.ternary4j.runtime.kernel.Buffers;
-import org.ternary4j.runtime.kernel.Fp32Matrix;
 
 /**
  * Vectorized float kernels for the element-wise and reduction operators of transformer and OCR
@@ -312,7 +311,10 @@ final class VectorOps {
         for (i = 0; i < bound; i += F.length()) FloatVector.fromArray(F, x, base + i).sub(vmax).intoArray(o, base + i);
         exp(o, o, base, base + bound);
         for (i = 0; i < bound; i += F.length()) vs = vs.add(FloatVector.fromArray(F, o, base + i));
-        float sum = Fp32Matrix.sum(vs); // index order: reduceLanes(ADD) on floats changes order once compiled
+        // the lanes in index order (reduceLanes(ADD) on floats changes order once compiled), summed here: handed to
+        // Fp32Matrix.sum, which C2 did not inline into this method, the vector was boxed once a row (about 0.26 MB a run of 2048 rows)
+        float sum = 0f;
+        for (int l = 0; l < F.length(); l++) sum += vs.lane(l);
         for (; i < len; i++) sum += o[base + i] = (float) Math.exp(x[base + i] - max);
         float inv = 1f / sum;
         for (i = 0; i < bound; i += F.length()) FloatVector.fromArray(F, o, base + i).mul(inv).intoArray(o, base + i);

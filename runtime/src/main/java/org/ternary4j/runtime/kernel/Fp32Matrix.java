@@ -109,7 +109,7 @@ public final class Fp32Matrix {
      * Lanes summed in index order: reduceLanes(ADD) on floats may use a different order in the
      * interpreter than in compiled code, which would make early and late calls differ in bits.
      */
-    public static float sum(FloatVector a) {
+    private static float sum(FloatVector a) {
         float s = 0f;
         for (int i = 0; i < a.length(); i++) s += a.lane(i);
         return s;
