@@ -202,8 +202,12 @@ final class CompactPointwise {
             return;
         }
         int ld = blocks * NR;
-        float[] q = new float[Math.multiplyExact(cin, ld)], ps = new float[ld];
-        for (int ch = 0; ch < cin; ch++) System.arraycopy(x, xOff + ch * hw, q, ch * ld, hw);
+        // this thread's scratch: each channel's pixels, then zeros to the panel edge (the last panel's unused pixels)
+        float[] q = Scratch.floats(Scratch.Slot.QUANTIZED, Math.multiplyExact(cin, ld)), ps = Scratch.floats(Scratch.Slot.PIXEL_SCALES, ld);
+        for (int ch = 0; ch < cin; ch++) {
+            System.arraycopy(x, xOff + ch * hw, q, ch * ld, hw);
+            java.util.Arrays.fill(q, ch * ld + hw, (ch + 1) * ld, 0f);
+        }
         PixelQuantizer.quantize(q, cin, ld, ps);
         float[] y = io.y();
         par.forRange(blocks, 1, (b0, b1) -> {

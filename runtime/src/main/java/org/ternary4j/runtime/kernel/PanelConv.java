@@ -41,7 +41,7 @@ final class PanelConv {
      */
     static void forward(PackedTernaryMatrix m, PixelSource src, int stride, int bound, boolean int8, float[] y, int yOff, Parallel par) {
         int used = FloatKernels.usedSteps(m.layout()), len = used * ReductionLayout.STEP, rows = m.rows();
-        float[] codes = new float[Math.multiplyExact(rows, len)], scale = new float[rows];
+        float[] codes = Scratch.floats(Scratch.Slot.WEIGHTS, Math.multiplyExact(rows, len)), scale = new float[rows];
         for (int r = 0; r < rows; r++) {
             FloatKernels.decodeRow(m, r, used, codes, null, r * len);
             scale[r] = m.scalePos().get(r);

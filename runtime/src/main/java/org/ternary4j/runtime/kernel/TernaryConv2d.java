@@ -340,7 +340,7 @@ public final class TernaryConv2d {
     private void quantizedSlabs(PackedTernaryMatrix m, PixelSource view, int rows, float[] y, int yOff, Parallel par) {
         int kp = view.kernelPixels(), width = view.width(), slab = PixelKernel.slab(rows), perGroup = m.rows();
         par.forRange((width + slab - 1) / slab, 1, (s0, s1) -> {
-            float[] buf = new float[rows * slab], scale = new float[slab];
+            float[] buf = Scratch.floats(Scratch.Slot.SLAB, rows * slab), scale = Scratch.floats(Scratch.Slot.SLAB_SCALES, slab);
             int[] at = new int[rows];
             for (int p = 0; p < rows; p++) at[p] = p * slab;
             for (int si = s0; si < s1; si++) {
