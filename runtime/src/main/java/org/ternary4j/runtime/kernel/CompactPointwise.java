@@ -68,9 +68,7 @@ final class CompactPointwise {
     float[] forward(float[] x, int n, int hw, boolean exact, Parallel par) {
         int outs = rows();
         if (inputMajor && hw == 1) return onePixel(x, n, exact);
-        float[] w = Scratch.floats(Scratch.Slot.WEIGHTS, codes.decodedLength() + F.length());
-        codes.decode(w);
-        java.util.Arrays.fill(w, codes.decodedLength(), codes.decodedLength() + F.length(), 0f);
+        float[] w = decoded(F.length());
         if (inputMajor) w = rowMajor(w);
         if (exact) scaleRows(w);
         float[] y = Buffers.floats(Math.multiplyExact(n, Math.multiplyExact(outs, hw)));
@@ -88,6 +86,15 @@ final class CompactPointwise {
             for (int img = 0; img < n; img++) image(x, img, hw, weights, exact, p);
         }
         return y;
+    }
+
+    /** The codes as floats in this thread's scratch, then {@code slack} zeros (the vector kernels read that far past them). */
+    private float[] decoded(int slack) {
+        int n = codes.decodedLength();
+        float[] w = Scratch.floats(Scratch.Slot.WEIGHTS, n + slack);
+        codes.decode(w);
+        java.util.Arrays.fill(w, n, n + slack, 0f);
+        return w;
     }
 
     /**
@@ -123,9 +130,7 @@ final class CompactPointwise {
      */
     private float[] onePixel(float[] x, int n, boolean exact) {
         int outs = rows();
-        float[] w = Scratch.floats(Scratch.Slot.WEIGHTS, codes.decodedLength() + NR);
-        codes.decode(w);
-        java.util.Arrays.fill(w, codes.decodedLength(), codes.decodedLength() + NR, 0f);
+        float[] w = decoded(NR);
         if (exact) scaleColumns(w);
         float[] y = Buffers.floats(Math.multiplyExact(n, outs));
         float[] ps = exact ? null : new float[(n + PixelQuantizer.LANES - 1) / PixelQuantizer.LANES * PixelQuantizer.LANES];

@@ -111,8 +111,7 @@ final class DepthwiseConv {
             // this thread's scratch (a conv of PP-OCRv4's detector had allocated these afresh for each
             // thread and call: 70 % of its bytes allocated a run); the padding must read zeros
             int size = Math.max(sy * sx * phase, max + span);
-            in = Scratch.floats(Scratch.Slot.PHASES, size);
-            java.util.Arrays.fill(in, 0, size, 0f);
+            in = Scratch.zeroedFloats(Scratch.Slot.PHASES, size);
             sp = Scratch.floats(Scratch.Slot.SUMS_POS, span);
             sn = Scratch.floats(Scratch.Slot.SUMS_NEG, span);
         }

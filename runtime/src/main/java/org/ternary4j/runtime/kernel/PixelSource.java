@@ -74,17 +74,18 @@ record PixelSource(float[] data, int[] off, int width, int pitch, int outH, int 
         }
         // the last block reads up to width − 1 past the largest offset; then width zeros for pad rows
         int zeros = Math.max(cin * plane, maxOff + width);
-        // this thread's scratch, cleared: padding, the zero region and whatever the copies below leave
-        float[] data = Scratch.floats(Scratch.Slot.VIEW, zeros + width);
-        java.util.Arrays.fill(data, 0, zeros + width, 0f);
+        // this thread's scratch: the planes as copied below, zeros in their padding, the zero region past them
+        boolean unpadded = s == 1 && plane == h * w;
+        float[] data = unpadded ? Scratch.floats(Scratch.Slot.VIEW, zeros + width) : Scratch.zeroedFloats(Scratch.Slot.VIEW, zeros + width);
         java.util.Arrays.fill(off, zeros);
         for (i = 0; i < logical.length; i++) off[rowOf == null ? i : rowOf[i]] = logical[i];
         int first = (img * c + c0) * h * w;
         if (s == 2) {
             for (int ci = 0; ci < cin; ci++) for (int y = 0; y < h; y++) splitRow(x, first + (ci * h + y) * w, w, data, ci * plane, y + geo.padTop(), geo.padLeft(), pitch, phase);
-        } else if (plane == h * w) {
-            // unpadded: the view's planes are the input's, one copy (many short arraycopy calls cost more than their bytes)
+        } else if (unpadded) {
+            // the view's planes are the input's, one copy (many short arraycopy calls cost more than their bytes), then the zeros past them
             System.arraycopy(x, first, data, 0, cin * plane);
+            java.util.Arrays.fill(data, cin * plane, zeros + width, 0f);
         } else {
             for (int ci = 0; ci < cin; ci++) {
                 for (int y = 0; y < h; y++) {

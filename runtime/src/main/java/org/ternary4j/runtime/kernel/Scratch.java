@@ -37,6 +37,13 @@ public final class Scratch {
         return f;
     }
 
+    /** As {@link #floats}, with [0, n) cleared: for the few uses that need zeros where they write nothing. */
+    static float[] zeroedFloats(Slot slot, int n) {
+        float[] f = floats(slot, n);
+        java.util.Arrays.fill(f, 0, n, 0f);
+        return f;
+    }
+
     static int[] ints(Slot slot, int n) {
         Object[] a = ARRAYS.get();
         if (a[slot.ordinal()] instanceof int[] f && f.length >= n) return f;

@@ -180,13 +180,7 @@ public final class TapConv {
             int[] at = new int[len];
             for (int i = 0; i < l.k(); i++) at[l.padded(i)] = frame.offset(i);
             float[] codes = new float[rows * len];
-            short[] u = new short[ReductionLayout.STEP];
-            for (int r = 0; r < rows; r++) {
-                for (int t = 0; t < len / ReductionLayout.STEP; t++) {
-                    m.stepCodes(r, t).intoArray(u, 0);
-                    for (int i = 0; i < u.length; i++) codes[r * len + t * ReductionLayout.STEP + i] = u[i] - 1;
-                }
-            }
+            for (int r = 0; r < rows; r++) FloatKernels.decodeRow(m, r, len / ReductionLayout.STEP, codes, null, r * len);
             return union(codes, rows, len, at);
         }
 
