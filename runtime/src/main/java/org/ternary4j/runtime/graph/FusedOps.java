@@ -1,6 +1,7 @@
 package org.ternary4j.runtime.graph;
 
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 import org.ternary4j.core.grouping.Shapes;
 import org.ternary4j.formats.onnx.OnnxNode;
@@ -179,15 +180,27 @@ final class FusedOps {
         /** The row at a[o …] into y[o …] (y may be a), with its mask row at mask[mo …]: the Div's, the Add's and {@link VectorOps#softmaxRow}'s float operations per element. */
         void softmax(float[] a, int o, float[] y, int mo) {
             int bound = F.loopBound(len), i = 0;
+            // the row's maximum found as it is written, by softmaxRow's compare-and-blend chain
+            FloatVector vm = FloatVector.broadcast(F, Float.NEGATIVE_INFINITY);
             if (perColumn) {
-                for (; i < bound; i += F.length()) FloatVector.fromArray(F, a, o + i).div(c).add(FloatVector.fromArray(F, mask, mo + i)).intoArray(y, o + i);
+                for (; i < bound; i += F.length()) {
+                    FloatVector s = FloatVector.fromArray(F, a, o + i).div(c).add(FloatVector.fromArray(F, mask, mo + i));
+                    s.intoArray(y, o + i);
+                    vm = vm.blend(s, vm.lt(s));
+                }
                 for (; i < len; i++) y[o + i] = a[o + i] / c + mask[mo + i];
             } else {
                 float v = mask[mo];
-                for (; i < bound; i += F.length()) FloatVector.fromArray(F, a, o + i).div(c).add(v).intoArray(y, o + i);
+                for (; i < bound; i += F.length()) {
+                    FloatVector s = FloatVector.fromArray(F, a, o + i).div(c).add(v);
+                    s.intoArray(y, o + i);
+                    vm = vm.blend(s, vm.lt(s));
+                }
                 for (; i < len; i++) y[o + i] = a[o + i] / c + v;
             }
-            VectorOps.softmaxRow(y, y, o, len);
+            float max = vm.reduceLanes(VectorOperators.MAX);
+            for (i = bound; i < len; i++) max = Math.max(max, y[o + i]);
+            VectorOps.normalizeRow(y, y, o, len, max);
         }
     }
 

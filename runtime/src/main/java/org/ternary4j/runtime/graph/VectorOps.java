@@ -4,6 +4,7 @@ import java.util.Arrays;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 import org.ternary4j.runtime.kernel.Buffers;
 
@@ -203,11 +204,22 @@ final class VectorOps {
      * other bits once its method was compiled (a two-thread run after a one-thread run differed).
      */
     static void exp(float[] x, float[] o, int from, int to) {
+        expSum(x, o, from, to, 0f);
+    }
+
+    /**
+     * o = e^(x − shift) as {@link #exp} computes it (shift 0: e^x, the same bits), returning the
+     * sum of the outputs: the vectors added in order, then their lanes by {@link #sumLanes}. A softmax's
+     * subtraction of its maximum and its sum ride along the exponential's one pass over the row.
+     */
+    static float expSum(float[] x, float[] o, int from, int to, float shift) {
         FloatVector lnHi = FloatVector.broadcast(F, -0.693359375f), lnLo = FloatVector.broadcast(F, 2.12194440e-4f);
+        FloatVector vs = FloatVector.zero(F);
         for (int i = from; i < to; i += F.length()) {
             // no clamp of the input (Java's max and min cost as much as the polynomial): inputs
             // beyond [−87.34, 88.72] compute garbage that the two blends at the end replace
             FloatVector v = FloatVector.fromArray(F, x, i);
+            if (shift != 0f) v = v.sub(shift); // skipped for ±0: x − 0 is x, and only −0 − −0 (+0) differs, with the same e^x
             // n = round(v / ln 2) by the 1.5·2^23 trick, at most 127 so that 2^n is a finite float
             FloatVector n = v.fma(1.44269504f, 12582912f).sub(12582912f);
             n = n.blend(127f, n.compare(VectorOperators.GT, 127f)); // min(n, 127) for every n, NaN included, in two instructions
@@ -225,8 +237,36 @@ final class VectorOps {
             IntVector bits = n.add(12583039f).reinterpretAsInts().sub(0x4B400000).lanewise(VectorOperators.LSHL, 23);
             y = y.mul(bits.reinterpretAsFloats());
             y = y.blend(0f, v.compare(VectorOperators.LT, -87.33654f));
-            y.blend(Float.POSITIVE_INFINITY, v.compare(VectorOperators.GT, 88.72283f)).intoArray(o, i);
+            y = y.blend(Float.POSITIVE_INFINITY, v.compare(VectorOperators.GT, 88.72283f));
+            y.intoArray(o, i);
+            vs = vs.add(y);
         }
+        return sumLanes(vs);
+    }
+
+    /** Lane i's partner in each round of {@link #sumLanes}: i xor half the width, then a quarter, … then 1. */
+    private static final VectorShuffle<Float>[] PARTNERS = partners();
+
+    @SuppressWarnings("unchecked")
+    private static VectorShuffle<Float>[] partners() {
+        int rounds = Integer.numberOfTrailingZeros(F.length());
+        VectorShuffle<Float>[] p = new VectorShuffle[rounds];
+        for (int r = 0; r < rounds; r++) {
+            int d = F.length() >> (r + 1);
+            p[r] = VectorShuffle.fromOp(F, i -> i ^ d);
+        }
+        return p;
+    }
+
+    /**
+     * The lanes' sum by a fixed pairwise tree (each lane added to its partner half the width away,
+     * then a quarter, …): the same bits interpreted and compiled, where reduceLanes(ADD) on floats
+     * changes order once compiled. Adding the lanes one by one in index order cost 17 ns a
+     * softmax row, as much as a quarter of the row's e^x; the tree takes 2.
+     */
+    static float sumLanes(FloatVector v) {
+        for (VectorShuffle<Float> p : PARTNERS) v = v.add(v.rearrange(p));
+        return v.lane(0);
     }
 
     /**
@@ -298,23 +338,26 @@ final class VectorOps {
     static void softmaxRow(float[] x, float[] o, int base, int len) {
         int bound = F.loopBound(len);
         FloatVector vm = FloatVector.broadcast(F, Float.NEGATIVE_INFINITY);
-        int i = 0;
         // a compare and blend: a float max with Java's NaN and −0 rules compiles to a sequence whose latency bound this chain;
         // a NaN it drops still makes every output NaN (its e^(x − max) is NaN, and so is the sum)
-        for (; i < bound; i += F.length()) {
+        for (int i = 0; i < bound; i += F.length()) {
             FloatVector v = FloatVector.fromArray(F, x, base + i);
             vm = vm.blend(v, vm.lt(v));
         }
         float max = vm.reduceLanes(VectorOperators.MAX);
-        for (; i < len; i++) max = Math.max(max, x[base + i]);
-        FloatVector vmax = FloatVector.broadcast(F, max), vs = FloatVector.zero(F);
-        for (i = 0; i < bound; i += F.length()) FloatVector.fromArray(F, x, base + i).sub(vmax).intoArray(o, base + i);
-        exp(o, o, base, base + bound);
-        for (i = 0; i < bound; i += F.length()) vs = vs.add(FloatVector.fromArray(F, o, base + i));
-        // the lanes in index order (reduceLanes(ADD) on floats changes order once compiled), summed here: handed to
-        // Fp32Matrix.sum, which C2 did not inline into this method, the vector was boxed once a row (about 0.26 MB a run of 2048 rows)
-        float sum = 0f;
-        for (int l = 0; l < F.length(); l++) sum += vs.lane(l);
+        for (int i = bound; i < len; i++) max = Math.max(max, x[base + i]);
+        normalizeRow(x, o, base, len, max);
+    }
+
+    /**
+     * The rest of {@link #softmaxRow} once the row's maximum is known: o = e^(x − max) and its sum
+     * in one pass, then o /= sum (a multiply by its reciprocal). Callers that compute the row
+     * (the attention's scaled, masked scores) find its maximum on the way and come in here.
+     */
+    static void normalizeRow(float[] x, float[] o, int base, int len, float max) {
+        int bound = F.loopBound(len);
+        float sum = expSum(x, o, base, base + bound, max);
+        int i = bound;
         for (; i < len; i++) sum += o[base + i] = (float) Math.exp(x[base + i] - max);
         float inv = 1f / sum;
         for (i = 0; i < bound; i += F.length()) FloatVector.fromArray(F, o, base + i).mul(inv).intoArray(o, base + i);
