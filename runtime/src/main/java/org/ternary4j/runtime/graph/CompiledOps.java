@@ -38,6 +38,11 @@ final class CompiledOps {
         default boolean ternary() {
             return false;
         }
+
+        /** The packed layers this step runs, if {@link #ternary} (several for {@link SharedInputMatMuls}). */
+        default int layers() {
+            return 1;
+        }
     }
 
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_256;

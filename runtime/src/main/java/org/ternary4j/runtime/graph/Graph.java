@@ -213,13 +213,13 @@ public final class Graph {
         int ternary = 0, int8 = 0;
         for (Step s : steps) {
             if (!s.kernel().ternary()) continue;
-            ternary++;
-            if (!activations.floatIn(s.kernel().int8Pays())) int8++;
+            ternary += s.kernel().layers();
+            if (!activations.floatIn(s.kernel().int8Pays())) int8 += s.kernel().layers();
         }
         return new ActivationUse(int8, ternary);
     }
 
-    /** Steps a run executes (fused nodes count once). */
+    /** Steps a run executes (fused nodes and MatMuls sharing an input count once). */
     int stepCount() {
         return steps.length;
     }

@@ -93,7 +93,7 @@ final class Planner {
             for (int j = 0; j < out.length; j++) out[j] = outNames.get(j).isEmpty() ? -1 : slotOf.get(outNames.get(j));
             steps.add(new Graph.Step(n.opType(), n.label(), in, inNames, out, op));
         }
-        return new Plan(steps.toArray(Graph.Step[]::new), template.toArray(Tensor[]::new), slotOf);
+        return new Plan(SharedInputMatMuls.group(steps).toArray(Graph.Step[]::new), template.toArray(Tensor[]::new), slotOf);
     }
 
     /**

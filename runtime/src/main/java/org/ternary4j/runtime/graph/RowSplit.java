@@ -38,6 +38,38 @@ final class RowSplit {
         int8(m, x, rows, y, bias, par);
     }
 
+    /**
+     * Several layers reading the same x (a transformer layer's query, key and value projections),
+     * each y[i] = x · W[i]ᵀ + biases[i] (null: none), with the bits of one {@link #gemm} each. On
+     * the int8 path of TRIPLES layers of one input layout ({@link TernaryMatmul#sharesTables})
+     * each thread quantizes its rows of x and builds their tables once for all the layers, in one
+     * hand-over; otherwise one product after the other.
+     */
+    static void gemmShared(PackedTernaryMatrix[] ms, float[] x, int rows, float[][] ys, float[][] biases, boolean exact, Parallel par) {
+        int threads = par.threads();
+        if (exact || !TernaryMatmul.sharesTables(ms, rows)) {
+            for (int i = 0; i < ms.length; i++) gemm(ms[i], x, rows, ys[i], biases[i], exact, par);
+            return;
+        }
+        long bytes = 0;
+        for (PackedTernaryMatrix m : ms) bytes = Math.max(bytes, m.residentBytes());
+        if (threads < 2 || rows < MIN_TABLE_ROWS_PER_THREAD * threads || bytes > MAX_SHARED_BYTES) {
+            TernaryMatmul.gemmShared(ms, x, rows, ys, new int[ms.length], par);
+            for (int i = 0; i < ms.length; i++) PanelGemm.addBias(ys[i], rows, biases[i]);
+            return;
+        }
+        int k = ms[0].cols();
+        par.forEachPart(rows, 4, (from, to) -> {
+            // this thread's rows of x in its own array; its rows of each y written in place
+            float[] xs = Scratch.floats(Scratch.Slot.ROWS_IN, (to - from) * k);
+            System.arraycopy(x, from * k, xs, 0, (to - from) * k);
+            int[] at = new int[ms.length];
+            for (int i = 0; i < ms.length; i++) at[i] = from * ms[i].rows();
+            TernaryMatmul.gemmShared(ms, xs, to - from, ys, at, Parallel.serial());
+            for (int i = 0; i < ms.length; i++) PanelGemm.addBias(ys[i], at[i], to - from, biases[i]);
+        });
+    }
+
     /** The int8 product plus bias; split by activation rows, each thread adds the bias to its rows while they are in its cache. */
     private static void int8(PackedTernaryMatrix m, float[] x, int rows, float[] y, float[] bias, Parallel par) {
         int threads = par.threads();

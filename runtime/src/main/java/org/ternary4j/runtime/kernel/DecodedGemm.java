@@ -51,6 +51,19 @@ final class DecodedGemm {
         for (int b = 0; b < batch; b++) if (!a.finite[b]) TernaryMatmul.exactVector(m, x, b, y);
     }
 
+    /** {@link #runInt8} of one x by several matrices of one layout, the activations quantized and tabled once; ys[i] from yOff[i] on. */
+    static void runInt8(TriplesMatrix[] ms, float[] x, int batch, float[][] ys, int[] yOff, Parallel par) {
+        QuantizedActivations a = LutGemm.products(ms, x, batch, ys, yOff, par);
+        for (int b = 0; b < batch; b++) {
+            if (a.finite[b]) continue;
+            for (int i = 0; i < ms.length; i++) {
+                float[] one = new float[ms[i].rows()];
+                ms[i].exactRows(TernaryMatmul.padded(ms[i], x, b, 1), 1, one, 0).run(0, one.length);
+                System.arraycopy(one, 0, ys[i], yOff[i] + b * one.length, one.length);
+            }
+        }
+    }
+
     /**
      * The int8 path of the other layouts for many vectors: each vector's levels q (quantized as
      * {@link QuantizedActivations} does) through the float panel product, times the vector's scale.

@@ -34,7 +34,7 @@ final class LutGemm {
 
     /** y[b·rows + r] = Σ code·q of row r and vector b of the quantized a, as a float (vectors with non-finite input have q = 0 and get 0). */
     static void sums(TriplesMatrix m, QuantizedActivations a, float[] y, Parallel par) {
-        run(m, a, null, null, y, par);
+        run(new Target[] {new Target(m, null, y, 0)}, a, null, par);
     }
 
     /**
@@ -44,12 +44,30 @@ final class LutGemm {
      * thread quantizes again): those that are not finite got 0.
      */
     static QuantizedActivations products(TriplesMatrix m, float[] x, int batch, float[] y, Parallel par) {
-        QuantizedActivations a = QuantizedActivations.inScratch(m.layout(), batch);
-        float[] scales = new float[m.rows()];
-        m.scalePos().copyTo(0, m.rows(), scales);
-        run(m, a, x, scales, y, par);
+        return products(new TriplesMatrix[] {m}, x, batch, new float[][] {y}, new int[1], par);
+    }
+
+    /**
+     * {@link #products} of the same vectors by several matrices of one layout (a transformer
+     * layer's query, key and value projections): each chunk of vectors is quantized and its tables
+     * built once, then every matrix's tiles are swept over them; matrix i's outputs go to ys[i]
+     * from yOff[i] on ([batch, rows_i]). Each output has the bits {@link #products} gives it alone.
+     */
+    static QuantizedActivations products(TriplesMatrix[] ms, float[] x, int batch, float[][] ys, int[] yOff, Parallel par) {
+        QuantizedActivations a = QuantizedActivations.inScratch(ms[0].layout(), batch);
+        Target[] targets = new Target[ms.length];
+        for (int i = 0; i < ms.length; i++) {
+            if (!ms[i].layout().sameOrder(ms[0].layout())) throw new IllegalArgumentException("matrices of a shared product must have one input layout");
+            float[] scales = new float[ms[i].rows()];
+            ms[i].scalePos().copyTo(0, ms[i].rows(), scales);
+            targets[i] = new Target(ms[i], scales, ys[i], yOff[i]);
+        }
+        run(targets, a, x, par);
         return a;
     }
+
+    /** One matrix of a product: its rows' scales (null: the sums alone) and where its outputs [batch, rows] start in y. */
+    private record Target(TriplesMatrix m, float[] rowScales, float[] y, int yOff) {}
 
     /**
      * The sums, each times its row's scale and its vector's (rowScales null: the sums alone). Work
@@ -58,42 +76,51 @@ final class LutGemm {
      * writes is read by another and the product is one hand-over (three, quantizing, building and
      * sweeping, cost MiniLM about a millisecond of start delays a run).
      */
-    private static void run(TriplesMatrix m, QuantizedActivations a, float[] x, float[] rowScales, float[] y, Parallel par) {
-        int kp = a.paddedK, batch = a.batch, rows = m.rows(), nines = m.nines(), per = kp / 3 * ENTRIES;
-        short[] codes = m.triples();
-        int tiles = TripleKernels.tiles(rows), quads = (tiles + TILES - 1) / TILES;
+    private static void run(Target[] targets, QuantizedActivations a, float[] x, Parallel par) {
+        ReductionLayout layout = targets[0].m().layout();
+        int kp = a.paddedK, batch = a.batch, per = kp / 3 * ENTRIES;
+        long rowsAll = 0;
+        for (Target g : targets) rowsAll += g.m().rows();
         int share = (batch + par.threads() - 1) / par.threads(), chunk = Math.min(chunk(per), (share + VECTORS - 1) / VECTORS * VECTORS);
-        Parallel p = (long) batch * rows * kp < TernaryMatmul.SERIAL_WORK ? Parallel.serial() : par;
+        Parallel p = batch * rowsAll * kp < TernaryMatmul.SERIAL_WORK ? Parallel.serial() : par;
         p.forRange(batch, chunk, (from, to) -> {
             short[] tables = Scratch.shorts(Scratch.Slot.TABLES, chunk * per);
             int[] acc = Scratch.ints(Scratch.Slot.SUMS, TILES * chunk * TILE);
             short[] part = Scratch.shorts(Scratch.Slot.PARTIAL_SUMS, TILES * chunk * TILE);
             for (int first = from; first < to; first += chunk) {
-                int count = Math.min(chunk, to - first), span = count * TILE;
-                if (x != null) for (int b = first; b < first + count; b++) a.quantize(m.layout(), x, b);
+                int count = Math.min(chunk, to - first);
+                if (x != null) for (int b = first; b < first + count; b++) a.quantize(layout, x, b);
                 for (int j = 0; j < count; j++) TripleKernels.int8Tables(a.q, (first + j) * kp, kp, tables, j * per);
-                for (int t0 = 0; t0 < tiles; t0 += TILES) {
-                    java.util.Arrays.fill(acc, 0, TILES * span, 0);
-                    for (int s0 = 0; s0 < nines; s0 += BLOCK) {
-                        Codes c = Codes.of(t0, tiles, s0, rows, nines);
-                        int j = 0, t = s0 * 3 * ENTRIES;
-                        for (; j + VECTORS <= count; j += VECTORS) block(codes, c, tables, t + j * per, per, part, j * TILE, span);
-                        for (; j < count; j++) block1(codes, c, tables, t + j * per, part, j * TILE, span);
-                        // a step block's int16 sums into the int32 ones (block cannot widen: a vector handed to a method C2 does not inline is boxed)
-                        for (int i = 0; i < TILES * span; i += TILE) widen(ShortVector.fromArray(S, part, i), acc, i);
-                    }
-                    // tiles past the last (a quad's repeats of it) were swept, their sums are not used
-                    for (int h = 0; h < TILES && t0 + h < tiles; h++) {
-                        int r0 = (t0 + h) * TILE, n = Math.min(TILE, rows - r0);
-                        for (int j = 0; j < count; j++) {
-                            int b = first + j, o = h * span + j * TILE;
-                            if (rowScales == null) store(acc, o, y, b * rows + r0, n);
-                            else store(acc, o, rowScales, r0, a.scale[b], y, b * rows + r0, n);
-                        }
-                    }
-                }
+                for (Target g : targets) sweep(g, a, tables, per, acc, part, first, count);
             }
         });
+    }
+
+    /** Every tile quad of g's matrix over the tables of vectors [first, first + count), each output scaled and stored. */
+    private static void sweep(Target g, QuantizedActivations a, short[] tables, int per, int[] acc, short[] part, int first, int count) {
+        TriplesMatrix m = g.m();
+        int rows = m.rows(), nines = m.nines(), tiles = TripleKernels.tiles(rows), span = count * TILE;
+        short[] codes = m.triples();
+        for (int t0 = 0; t0 < tiles; t0 += TILES) {
+            java.util.Arrays.fill(acc, 0, TILES * span, 0);
+            for (int s0 = 0; s0 < nines; s0 += BLOCK) {
+                Codes c = Codes.of(t0, tiles, s0, rows, nines);
+                int j = 0, t = s0 * 3 * ENTRIES;
+                for (; j + VECTORS <= count; j += VECTORS) block(codes, c, tables, t + j * per, per, part, j * TILE, span);
+                for (; j < count; j++) block1(codes, c, tables, t + j * per, part, j * TILE, span);
+                // a step block's int16 sums into the int32 ones (block cannot widen: a vector handed to a method C2 does not inline is boxed)
+                for (int i = 0; i < TILES * span; i += TILE) widen(ShortVector.fromArray(S, part, i), acc, i);
+            }
+            // tiles past the last (a quad's repeats of it) were swept, their sums are not used
+            for (int h = 0; h < TILES && t0 + h < tiles; h++) {
+                int r0 = (t0 + h) * TILE, n = Math.min(TILE, rows - r0);
+                for (int j = 0; j < count; j++) {
+                    int b = first + j, o = h * span + j * TILE, at = g.yOff() + b * rows + r0;
+                    if (g.rowScales() == null) store(acc, o, g.y(), at, n);
+                    else store(acc, o, g.rowScales(), r0, a.scale[b], g.y(), at, n);
+                }
+            }
+        }
     }
 
     /**

@@ -145,9 +145,14 @@ public final class PanelGemm {
      * of a MiniLM run).
      */
     public static void addBias(float[] y, int rows, float[] bias) {
+        addBias(y, 0, rows, bias);
+    }
+
+    /** {@link #addBias(float[], int, float[])} for the rows [rows, bias.length] that start at y[yOff]. */
+    public static void addBias(float[] y, int yOff, int rows, float[] bias) {
         if (bias == null) return;
         int n = bias.length, bound = F.loopBound(n);
-        for (int b = 0, o = 0; b < rows; b++, o += n) {
+        for (int b = 0, o = yOff; b < rows; b++, o += n) {
             int j = 0;
             for (; j < bound; j += L) FloatVector.fromArray(F, y, o + j).add(FloatVector.fromArray(F, bias, j)).intoArray(y, o + j);
             for (; j < n; j++) y[o + j] += bias[j];

@@ -53,6 +53,12 @@ public record ReductionLayout(int k, int paddedK, int[] toPadded, int[] segmentS
         return true;
     }
 
+    /** Whether o places the same inputs at the same padded places in the same segments (a record compares its arrays by identity). */
+    public boolean sameOrder(ReductionLayout o) {
+        return k == o.k && paddedK == o.paddedK && granule == o.granule && java.util.Arrays.equals(toPadded, o.toPadded)
+                && java.util.Arrays.equals(segmentSteps, o.segmentSteps);
+    }
+
     public int padded(int logical) {
         return toPadded == null ? logical : toPadded[logical];
     }

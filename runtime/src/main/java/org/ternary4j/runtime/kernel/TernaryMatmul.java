@@ -36,6 +36,33 @@ public final class TernaryMatmul {
         for (int b = 0; b < batch; b++) if (!a.finite[b]) exactVector(m, x, b, y);
     }
 
+    /**
+     * Whether {@link #gemmShared} takes these matrices at this batch: TRIPLES matrices of one input
+     * layout whose int8 product shares its tables across the batch's vectors.
+     */
+    public static boolean sharesTables(PackedTernaryMatrix[] ms, int batch) {
+        if (batch < DecodedGemm.MIN_BATCH || !VectorWidth.WIDE || !DecodedGemm.TRIPLES_PANELS) return false;
+        for (PackedTernaryMatrix m : ms) if (!(m instanceof TriplesMatrix) || !m.layout().sameOrder(ms[0].layout())) return false;
+        return true;
+    }
+
+    /**
+     * {@link #gemm} of one x [batch, k] by several matrices (a transformer layer's query, key and
+     * value projections) that {@link #sharesTables share tables}: x is quantized and its tables
+     * built once for all of them, and the product is one hand-over. Matrix i's y [batch, rows_i]
+     * goes to ys[i] from yOff[i] on; each output has the bits {@link #gemm} gives it.
+     */
+    public static void gemmShared(PackedTernaryMatrix[] ms, float[] x, int batch, float[][] ys, int[] yOff, Parallel par) {
+        if (!sharesTables(ms, batch)) throw new IllegalArgumentException("matrices do not share tables at batch " + batch);
+        TriplesMatrix[] t = new TriplesMatrix[ms.length];
+        for (int i = 0; i < ms.length; i++) {
+            if (x.length < (long) batch * ms[i].cols()) throw new IllegalArgumentException("activations: " + x.length + " values for batch " + batch + " × " + ms[i].cols());
+            if (ys[i].length - yOff[i] < (long) batch * ms[i].rows()) throw new IllegalArgumentException("output " + i + ": too short for batch " + batch + " × " + ms[i].rows());
+            t[i] = (TriplesMatrix) ms[i];
+        }
+        DecodedGemm.runInt8(t, x, batch, ys, yOff, par);
+    }
+
     public static void gemmExact(PackedTernaryMatrix m, float[] x, int batch, float[] y, Parallel par) {
         gemmExact(m, x, batch, y, null, par);
     }
