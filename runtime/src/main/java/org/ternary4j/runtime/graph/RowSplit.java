@@ -31,11 +31,7 @@ final class RowSplit {
 
     /** y = x · Wᵀ + bias (null: none; the exact path adds it per panel, the int8 paths per row). */
     static void gemm(PackedTernaryMatrix m, float[] x, int rows, float[] y, float[] bias, boolean exact, Parallel par) {
-        if (exact) {
-            TernaryMatmul.gemmExact(m, x, rows, y, bias, par);
-            return;
-        }
-        int8(m, x, rows, y, bias, par);
+        gemmShared(new PackedTernaryMatrix[] {m}, x, rows, new float[][] {y}, new float[][] {bias}, exact, par);
     }
 
     /**
@@ -48,7 +44,7 @@ final class RowSplit {
     static void gemmShared(PackedTernaryMatrix[] ms, float[] x, int rows, float[][] ys, float[][] biases, boolean exact, Parallel par) {
         int threads = par.threads();
         if (exact || !TernaryMatmul.sharesTables(ms, rows)) {
-            for (int i = 0; i < ms.length; i++) gemm(ms[i], x, rows, ys[i], biases[i], exact, par);
+            for (int i = 0; i < ms.length; i++) alone(ms[i], x, rows, ys[i], biases[i], exact, par);
             return;
         }
         long bytes = 0;
@@ -60,7 +56,8 @@ final class RowSplit {
         }
         int k = ms[0].cols();
         par.forEachPart(rows, 4, (from, to) -> {
-            // this thread's rows of x in its own array; its rows of each y written in place
+            // this thread's rows of x in its own reused array (a fresh copy per layer and thread was most of the 23 MB a MiniLM
+            // run allocated); its rows of each y written in place, with their bias while they are in its cache
             float[] xs = Scratch.floats(Scratch.Slot.ROWS_IN, (to - from) * k);
             System.arraycopy(x, from * k, xs, 0, (to - from) * k);
             int[] at = new int[ms.length];
@@ -70,23 +67,13 @@ final class RowSplit {
         });
     }
 
-    /** The int8 product plus bias; split by activation rows, each thread adds the bias to its rows while they are in its cache. */
-    private static void int8(PackedTernaryMatrix m, float[] x, int rows, float[] y, float[] bias, Parallel par) {
-        int threads = par.threads();
-        boolean triples = m.codeLayout() == PackedTernaryMatrix.CodeLayout.TRIPLES;
-        if (!triples || threads < 2 || rows < MIN_TABLE_ROWS_PER_THREAD * threads || m.residentBytes() > MAX_SHARED_BYTES) {
-            TernaryMatmul.gemm(m, x, rows, y, par);
-            PanelGemm.addBias(y, rows, bias);
+    /** One product by kernels that share nothing across matrices: the exact path, or int8 with the threads splitting the weights. */
+    private static void alone(PackedTernaryMatrix m, float[] x, int rows, float[] y, float[] bias, boolean exact, Parallel par) {
+        if (exact) {
+            TernaryMatmul.gemmExact(m, x, rows, y, bias, par);
             return;
         }
-        int k = m.cols(), n = m.rows();
-        par.forEachPart(rows, 4, (from, to) -> {
-            // each thread's own rows in its own reused arrays (a fresh copy per layer and thread was most of the 23 MB a MiniLM run allocated)
-            float[] xs = Scratch.floats(Scratch.Slot.ROWS_IN, (to - from) * k), ys = Scratch.floats(Scratch.Slot.ROWS_OUT, (to - from) * n);
-            System.arraycopy(x, from * k, xs, 0, (to - from) * k);
-            TernaryMatmul.gemm(m, xs, to - from, ys, Parallel.serial());
-            PanelGemm.addBias(ys, to - from, bias);
-            System.arraycopy(ys, 0, y, from * n, (to - from) * n);
-        });
+        TernaryMatmul.gemm(m, x, rows, y, par);
+        PanelGemm.addBias(y, rows, bias);
     }
 }
