@@ -34,36 +34,24 @@ final class FusedOps {
             }
             float[] a = x.floats(), y = Buffers.floats(a.length);
             int rows = a.length / len;
-            split(par, rows, 8 * len).forEachPart(rows, ExactSum.ROWS, (from, to) -> {
-                float[] d = new float[ExactSum.ROWS * len];
-                double[] sums = new double[ExactSum.ROWS];
-                for (int r = from; r < to; r += ExactSum.ROWS) rows(a, r, Math.min(ExactSum.ROWS, to - r), d, sums, y);
+            split(par, rows, 8 * len).forEachPart(rows, 1, (from, to) -> {
+                float[] d = new float[len];
+                for (int r = from; r < to; r++) row(a, r, d, y);
             });
             return new Tensor[] {new Tensor.F32(x.shape(), y)};
         }
 
-        /**
-         * Rows [r0, r0 + count) of a normalized into the same rows of y (y may be a); count ≤
-         * {@link ExactSum#ROWS}, d is scratch of that many rows and sums of that many values.
-         */
-        void rows(float[] a, int r0, int count, float[] d, double[] sums, float[] y) {
-            int len = gamma.length, bound = F.loopBound(len);
-            ExactSum.rows(a, r0 * len, len, count, false, sums);
-            for (int j = 0; j < count; j++) {
-                float mean = (float) (sums[j] / len);
-                int o = (r0 + j) * len, dj = j * len, i = 0;
-                for (; i < bound; i += F.length()) FloatVector.fromArray(F, a, o + i).sub(mean).intoArray(d, dj + i);
-                for (; i < len; i++) d[dj + i] = a[o + i] - mean;
+        /** Row r of a normalized into the same row of y (y may be a); d is scratch of one row. */
+        void row(float[] a, int r, float[] d, float[] y) {
+            int len = gamma.length, bound = F.loopBound(len), o = r * len, i = 0;
+            float mean = (float) (DoubleSums.of(a, o, len, false) / len);
+            for (; i < bound; i += F.length()) FloatVector.fromArray(F, a, o + i).sub(mean).intoArray(d, i);
+            for (; i < len; i++) d[i] = a[o + i] - mean;
+            float sd = (float) Math.sqrt((float) (DoubleSums.of(d, 0, len, true) / len) + eps);
+            for (i = 0; i < bound; i += F.length()) {
+                FloatVector.fromArray(F, d, i).div(sd).mul(FloatVector.fromArray(F, gamma, i)).add(FloatVector.fromArray(F, beta, i)).intoArray(y, o + i);
             }
-            ExactSum.rows(d, 0, len, count, true, sums);
-            for (int j = 0; j < count; j++) {
-                float sd = (float) Math.sqrt((float) (sums[j] / len) + eps);
-                int o = (r0 + j) * len, dj = j * len, i = 0;
-                for (; i < bound; i += F.length()) {
-                    FloatVector.fromArray(F, d, dj + i).div(sd).mul(FloatVector.fromArray(F, gamma, i)).add(FloatVector.fromArray(F, beta, i)).intoArray(y, o + i);
-                }
-                for (; i < len; i++) y[o + i] = d[dj + i] / sd * gamma[i] + beta[i];
-            }
+            for (; i < len; i++) y[o + i] = d[i] / sd * gamma[i] + beta[i];
         }
     }
 
@@ -108,18 +96,14 @@ final class FusedOps {
             }
             float[] a = x.floats(), b = z.floats(), y = Buffers.floats(a.length);
             int rows = a.length / len, bound = F.loopBound(len);
-            split(par, rows, 9 * len).forEachPart(rows, ExactSum.ROWS, (from, to) -> {
-                float[] d = new float[ExactSum.ROWS * len];
-                double[] sums = new double[ExactSum.ROWS];
-                for (int r0 = from; r0 < to; r0 += ExactSum.ROWS) {
-                    int count = Math.min(ExactSum.ROWS, to - r0);
-                    // the sums go into y's rows, which the normalization then reads and overwrites in place
-                    for (int o = r0 * len, end = (r0 + count) * len; o < end; o += len) {
-                        int i = 0;
-                        for (; i < bound; i += F.length()) FloatVector.fromArray(F, a, o + i).add(FloatVector.fromArray(F, b, o + i)).intoArray(y, o + i);
-                        for (; i < len; i++) y[o + i] = a[o + i] + b[o + i];
-                    }
-                    norm.rows(y, r0, count, d, sums, y);
+            split(par, rows, 9 * len).forEachPart(rows, 1, (from, to) -> {
+                float[] d = new float[len];
+                for (int r = from; r < to; r++) {
+                    // the sum goes into y's row, which the normalization then reads and overwrites in place
+                    int o = r * len, i = 0;
+                    for (; i < bound; i += F.length()) FloatVector.fromArray(F, a, o + i).add(FloatVector.fromArray(F, b, o + i)).intoArray(y, o + i);
+                    for (; i < len; i++) y[o + i] = a[o + i] + b[o + i];
+                    norm.row(y, r, d, y);
                 }
             });
             return new Tensor[] {new Tensor.F32(x.shape(), y)};

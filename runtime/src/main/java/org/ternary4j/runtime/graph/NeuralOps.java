@@ -1,7 +1,6 @@
 package org.ternary4j.runtime.graph;
 
 import java.util.Arrays;
-import jdk.incubator.vector.DoubleVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
@@ -221,38 +220,10 @@ final class NeuralOps {
         }
     }
 
-    private static final VectorSpecies<Float> F4 = FloatVector.SPECIES_128;
-    private static final VectorSpecies<Double> D4 = DoubleVector.SPECIES_256;
-
-    /**
-     * Σ a[from, from + len) in double: lane sums over four vectors of four values at a time (one
-     * chain of dependent adds had cost 4 cycles a value, 50 µs a call on the classifier's
-     * 200-channel planes), the four combined pairwise and their lanes added in order, then the
-     * last values one by one. Fixed species (AVX2 has them too), so the order, and the sum, is
-     * the same on every machine.
-     */
-    static double planeSum(float[] a, int from, int len) {
-        int j = 0, l = F4.length();
-        double s = 0;
-        if (len >= 4 * l) {
-            DoubleVector s0 = DoubleVector.zero(D4), s1 = s0, s2 = s0, s3 = s0;
-            for (; j + 4 * l <= len; j += 4 * l) {
-                s0 = s0.add(FloatVector.fromArray(F4, a, from + j).convertShape(VectorOperators.F2D, D4, 0));
-                s1 = s1.add(FloatVector.fromArray(F4, a, from + j + l).convertShape(VectorOperators.F2D, D4, 0));
-                s2 = s2.add(FloatVector.fromArray(F4, a, from + j + 2 * l).convertShape(VectorOperators.F2D, D4, 0));
-                s3 = s3.add(FloatVector.fromArray(F4, a, from + j + 3 * l).convertShape(VectorOperators.F2D, D4, 0));
-            }
-            DoubleVector t = s0.add(s1).add(s2.add(s3));
-            s = t.lane(0) + t.lane(1) + t.lane(2) + t.lane(3);
-        }
-        for (; j < len; j++) s += a[from + j];
-        return s;
-    }
-
     static Tensor.F32 globalAveragePool(Tensor x) {
         int n = x.shape()[0], c = x.shape()[1], inner = x.size() / Math.max(1, n * c);
         float[] in = x.floats(), out = new float[n * c];
-        for (int p = 0; p < n * c; p++) out[p] = (float) (planeSum(in, p * inner, inner) / inner);
+        for (int p = 0; p < n * c; p++) out[p] = (float) (DoubleSums.of(in, p * inner, inner, false) / inner);
         int[] shape = new int[x.rank()];
         Arrays.fill(shape, 1);
         shape[0] = n;

@@ -209,7 +209,7 @@ final class VectorOps {
 
     /**
      * o = e^(x − shift) as {@link #exp} computes it (shift 0: e^x, the same bits), returning the
-     * sum of the outputs: the vectors added in order, then their lanes by {@link #sumLanes}. A softmax's
+     * sum of the outputs: the vectors added in order, then their lanes by a fixed tree. A softmax's
      * subtraction of its maximum and its sum ride along the exponential's one pass over the row.
      */
     static float expSum(float[] x, float[] o, int from, int to, float shift) {
@@ -241,32 +241,24 @@ final class VectorOps {
             y.intoArray(o, i);
             vs = vs.add(y);
         }
-        return sumLanes(vs);
-    }
-
-    /** Lane i's partner in each round of {@link #sumLanes}: i xor half the width, then a quarter, … then 1. */
-    private static final VectorShuffle<Float>[] PARTNERS = partners();
-
-    @SuppressWarnings("unchecked")
-    private static VectorShuffle<Float>[] partners() {
-        int rounds = Integer.numberOfTrailingZeros(F.length());
-        VectorShuffle<Float>[] p = new VectorShuffle[rounds];
-        for (int r = 0; r < rounds; r++) {
-            int d = F.length() >> (r + 1);
-            p[r] = VectorShuffle.fromOp(F, i -> i ^ d);
-        }
-        return p;
+        // the lanes by a fixed pairwise tree (each lane added to its partner half the width away, then a quarter, …): the same
+        // bits interpreted and compiled, where reduceLanes(ADD) on floats changes order once compiled; written out here with
+        // constant shuffles, as a loop over an array of them (or a method C2 might not inline) would box the vector
+        if (F.length() >= 16) vs = vs.add(vs.rearrange(XOR_8));
+        if (F.length() >= 8) vs = vs.add(vs.rearrange(XOR_4));
+        vs = vs.add(vs.rearrange(XOR_2));
+        return vs.add(vs.rearrange(XOR_1)).lane(0);
     }
 
     /**
-     * The lanes' sum by a fixed pairwise tree (each lane added to its partner half the width away,
-     * then a quarter, …): the same bits interpreted and compiled, where reduceLanes(ADD) on floats
-     * changes order once compiled. Adding the lanes one by one in index order cost 17 ns a
-     * softmax row, as much as a quarter of the row's e^x; the tree takes 2.
+     * Lane i's partner in the rounds of expSum's lane tree: i xor 8, 4, 2, 1 (those below the
+     * width). Adding the lanes one by one in index order had cost 17 ns a softmax row, as much as a
+     * quarter of the row's e^x; the tree takes 2.
      */
-    static float sumLanes(FloatVector v) {
-        for (VectorShuffle<Float> p : PARTNERS) v = v.add(v.rearrange(p));
-        return v.lane(0);
+    private static final VectorShuffle<Float> XOR_8 = partner(8), XOR_4 = partner(4), XOR_2 = partner(2), XOR_1 = partner(1);
+
+    private static VectorShuffle<Float> partner(int d) {
+        return d < F.length() ? VectorShuffle.fromOp(F, i -> i ^ d) : null;
     }
 
     /**
@@ -364,16 +356,11 @@ final class VectorOps {
         for (; i < len; i++) o[base + i] *= inv;
     }
 
-    /** Mean of each contiguous run of {@code len} values, summed in double like the reference. */
+    /** Mean of each contiguous run of {@code len} values, summed in double ({@link DoubleSums}). */
     static float[] meanRows(float[] x, int len) {
         int rows = len == 0 ? 0 : x.length / len;
         float[] o = new float[rows];
-        double[] sums = new double[ExactSum.ROWS];
-        for (int r = 0; r < rows; r += ExactSum.ROWS) {
-            int count = Math.min(ExactSum.ROWS, rows - r);
-            ExactSum.rows(x, r * len, len, count, false, sums);
-            for (int j = 0; j < count; j++) o[r + j] = (float) (sums[j] / len);
-        }
+        for (int r = 0; r < rows; r++) o[r] = (float) (DoubleSums.of(x, r * len, len, false) / len);
         return o;
     }
 
