@@ -26,6 +26,7 @@ final class QuantizedActivations {
     /** qt with every step of 16 lanes written twice (32 lanes), for the 512-bit chunk kernel; null otherwise. */
     final short[] qt2;
     final float[] scale;
+    /** Per vector and segment, Σ q (the combine of the code+1 kernels subtracts it); null where no kernel reads it ({@link #inScratch}). */
     final int[] segmentSums;
     /**
      * For the block kernel: per segment, 16 lanes of −Σ q over the segment's steps (lane i sums
@@ -35,7 +36,7 @@ final class QuantizedActivations {
     final boolean[] finite;
 
     /** Room for {@code batch} vectors of the layout, levels in q (batch·paddedK values or more). */
-    private QuantizedActivations(ReductionLayout layout, int batch, short[] q, boolean wide) {
+    private QuantizedActivations(ReductionLayout layout, int batch, short[] q, boolean wide, boolean sums) {
         int segments = layout.segments();
         boolean telescoped = layout.granule() == ReductionLayout.CHUNK, blocks = layout.wholeChunkBlocks();
         this.batch = batch;
@@ -45,14 +46,14 @@ final class QuantizedActivations {
         this.qt = telescoped ? new short[n] : null;
         this.qt2 = telescoped && wide ? new short[2 * n] : null;
         this.scale = new float[batch];
-        this.segmentSums = new int[batch * segments];
+        this.segmentSums = sums ? new int[batch * segments] : null;
         this.negLaneSums = blocks ? new short[batch * segments * ReductionLayout.STEP] : null;
         this.finite = new boolean[batch];
     }
 
     /** Quantizes {@code batch} vectors of {@code layout.k()} values stored one after another in x, shared among par's threads by vectors. */
     static QuantizedActivations of(ReductionLayout layout, float[] x, int batch, boolean wide, Parallel par) {
-        QuantizedActivations a = new QuantizedActivations(layout, batch, new short[Math.multiplyExact(batch, layout.paddedK())], wide);
+        QuantizedActivations a = new QuantizedActivations(layout, batch, new short[Math.multiplyExact(batch, layout.paddedK())], wide, true);
         Parallel p = (long) batch * layout.k() < TernaryMatmul.SERIAL_WORK ? Parallel.serial() : par;
         p.forRange(batch, 8, (from, to) -> {
             for (int b = from; b < to; b++) a.quantize(layout, x, b);
@@ -61,14 +62,15 @@ final class QuantizedActivations {
     }
 
     /**
-     * Room for {@code batch} vectors of the layout (wide), each to be filled by {@link #quantize},
-     * the levels in the calling thread's {@link Scratch} (allocating and zeroing 400 KB of them for
+     * Room for {@code batch} vectors of the layout (wide) for the table-lookup product, each to be
+     * filled by {@link #quantize}, without segment sums (its signed tables need none; they were a
+     * third of quantizing a 384-input vector), the levels in the calling thread's {@link Scratch} (allocating and zeroing 400 KB of them for
      * 128 vectors of 1536 took 20–36 µs, about as long as quantizing them); valid until that thread
      * asks for the slot again.
      */
     static QuantizedActivations inScratch(ReductionLayout layout, int batch) {
         short[] q = Scratch.shorts(Scratch.Slot.LEVELS, Math.multiplyExact(batch, layout.paddedK()));
-        return new QuantizedActivations(layout, batch, q, true);
+        return new QuantizedActivations(layout, batch, q, true, false);
     }
 
     /**
@@ -97,12 +99,14 @@ final class QuantizedActivations {
         if (qt2 != null) repeatSteps(qt, base, qt2, 2 * base, paddedK);
         int[] steps = layout.segmentSteps();
         for (int s = 0; s < segs; s++) {
-            IntVector sum = IntVector.zero(I);
-            for (int t = steps[s]; t < steps[s + 1]; t++) {
-                ShortVector v = ShortVector.fromArray(S16, q, base + t * ReductionLayout.STEP);
-                for (int part = 0; part < S16.length() / I.length(); part++) sum = sum.add(v.convertShape(VectorOperators.S2I, I, part));
+            if (segmentSums != null) {
+                IntVector sum = IntVector.zero(I);
+                for (int t = steps[s]; t < steps[s + 1]; t++) {
+                    ShortVector v = ShortVector.fromArray(S16, q, base + t * ReductionLayout.STEP);
+                    for (int part = 0; part < S16.length() / I.length(); part++) sum = sum.add(v.convertShape(VectorOperators.S2I, I, part));
+                }
+                segmentSums[b * segs + s] = sum.reduceLanes(VectorOperators.ADD);
             }
-            segmentSums[b * segs + s] = sum.reduceLanes(VectorOperators.ADD);
             if (negLaneSums != null) {
                 ShortVector lanes = ShortVector.zero(S16);
                 for (int t = steps[s]; t < steps[s + 1]; t++) lanes = lanes.sub(ShortVector.fromArray(S16, q, base + t * ReductionLayout.STEP));
