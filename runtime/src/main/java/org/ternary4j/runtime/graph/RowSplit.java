@@ -50,7 +50,7 @@ final class RowSplit {
         long bytes = 0;
         for (PackedTernaryMatrix m : ms) bytes = Math.max(bytes, m.residentBytes());
         if (threads < 2 || rows < MIN_TABLE_ROWS_PER_THREAD * threads || bytes > MAX_SHARED_BYTES) {
-            TernaryMatmul.gemmShared(ms, x, rows, ys, new int[ms.length], par);
+            TernaryMatmul.gemmShared(ms, x, rows, ys, 0, par);
             for (int i = 0; i < ms.length; i++) PanelGemm.addBias(ys[i], rows, biases[i]);
             return;
         }
@@ -60,10 +60,8 @@ final class RowSplit {
             // run allocated); its rows of each y written in place, with their bias while they are in its cache
             float[] xs = Scratch.floats(Scratch.Slot.ROWS_IN, (to - from) * k);
             System.arraycopy(x, from * k, xs, 0, (to - from) * k);
-            int[] at = new int[ms.length];
-            for (int i = 0; i < ms.length; i++) at[i] = from * ms[i].rows();
-            TernaryMatmul.gemmShared(ms, xs, to - from, ys, at, Parallel.serial());
-            for (int i = 0; i < ms.length; i++) PanelGemm.addBias(ys[i], at[i], to - from, biases[i]);
+            TernaryMatmul.gemmShared(ms, xs, to - from, ys, from, Parallel.serial());
+            for (int i = 0; i < ms.length; i++) PanelGemm.addBias(ys[i], from * ms[i].rows(), to - from, biases[i]);
         });
     }
 

@@ -47,20 +47,14 @@ final class DecodedGemm {
      * reference, as {@link TernaryMatmul#gemm} sends them.
      */
     static void runInt8(TriplesMatrix m, float[] x, int batch, float[] y, Parallel par) {
-        QuantizedActivations a = LutGemm.products(m, x, batch, y, par);
-        for (int b = 0; b < batch; b++) if (!a.finite[b]) TernaryMatmul.exactVector(m, x, b, y);
+        runInt8(new TriplesMatrix[] {m}, x, batch, new float[][] {y}, 0, par);
     }
 
-    /** {@link #runInt8} of one x by several matrices of one layout, the activations quantized and tabled once; ys[i] from yOff[i] on. */
-    static void runInt8(TriplesMatrix[] ms, float[] x, int batch, float[][] ys, int[] yOff, Parallel par) {
-        QuantizedActivations a = LutGemm.products(ms, x, batch, ys, yOff, par);
+    /** {@link #runInt8} of one x by several matrices of one layout, the activations quantized and tabled once; vector b into row first + b of each ys[i]. */
+    static void runInt8(TriplesMatrix[] ms, float[] x, int batch, float[][] ys, int first, Parallel par) {
+        QuantizedActivations a = LutGemm.products(ms, x, batch, ys, first, par);
         for (int b = 0; b < batch; b++) {
-            if (a.finite[b]) continue;
-            for (int i = 0; i < ms.length; i++) {
-                float[] one = new float[ms[i].rows()];
-                ms[i].exactRows(TernaryMatmul.padded(ms[i], x, b, 1), 1, one, 0).run(0, one.length);
-                System.arraycopy(one, 0, ys[i], yOff[i] + b * one.length, one.length);
-            }
+            if (!a.finite[b]) for (int i = 0; i < ms.length; i++) TernaryMatmul.exactVector(ms[i], x, b, ys[i], first + b);
         }
     }
 
@@ -81,7 +75,7 @@ final class DecodedGemm {
         run(m, q, batch, y, null, par);
         for (int b = 0; b < batch; b++) {
             if (finite[b]) for (int o = b * rows; o < (b + 1) * rows; o++) y[o] *= scale[b];
-            else TernaryMatmul.exactVector(m, x, b, y);
+            else TernaryMatmul.exactVector(m, x, b, y, b);
         }
     }
 

@@ -34,7 +34,7 @@ final class LutGemm {
 
     /** y[b·rows + r] = Σ code·q of row r and vector b of the quantized a, as a float (vectors with non-finite input have q = 0 and get 0). */
     static void sums(TriplesMatrix m, QuantizedActivations a, float[] y, Parallel par) {
-        run(new Target[] {new Target(m, null, y, 0)}, a, null, par);
+        run(new Target[] {new Target(m, null, y)}, a, null, 0, par);
     }
 
     /**
@@ -44,30 +44,30 @@ final class LutGemm {
      * thread quantizes again): those that are not finite got 0.
      */
     static QuantizedActivations products(TriplesMatrix m, float[] x, int batch, float[] y, Parallel par) {
-        return products(new TriplesMatrix[] {m}, x, batch, new float[][] {y}, new int[1], par);
+        return products(new TriplesMatrix[] {m}, x, batch, new float[][] {y}, 0, par);
     }
 
     /**
      * {@link #products} of the same vectors by several matrices of one layout (a transformer
      * layer's query, key and value projections): each chunk of vectors is quantized and its tables
-     * built once, then every matrix's tiles are swept over them; matrix i's outputs go to ys[i]
-     * from yOff[i] on ([batch, rows_i]). Each output has the bits {@link #products} gives it alone.
+     * built once, then every matrix's tiles are swept over them; vector b's outputs by matrix i go
+     * to row first + b of ys[i] ([rows_i] each). Each output has the bits {@link #products} gives it alone.
      */
-    static QuantizedActivations products(TriplesMatrix[] ms, float[] x, int batch, float[][] ys, int[] yOff, Parallel par) {
+    static QuantizedActivations products(TriplesMatrix[] ms, float[] x, int batch, float[][] ys, int first, Parallel par) {
         QuantizedActivations a = QuantizedActivations.inScratch(ms[0].layout(), batch);
         Target[] targets = new Target[ms.length];
         for (int i = 0; i < ms.length; i++) {
             if (!ms[i].layout().sameOrder(ms[0].layout())) throw new IllegalArgumentException("matrices of a shared product must have one input layout");
             float[] scales = new float[ms[i].rows()];
             ms[i].scalePos().copyTo(0, ms[i].rows(), scales);
-            targets[i] = new Target(ms[i], scales, ys[i], yOff[i]);
+            targets[i] = new Target(ms[i], scales, ys[i]);
         }
-        run(targets, a, x, par);
+        run(targets, a, x, first, par);
         return a;
     }
 
-    /** One matrix of a product: its rows' scales (null: the sums alone) and where its outputs [batch, rows] start in y. */
-    private record Target(TriplesMatrix m, float[] rowScales, float[] y, int yOff) {}
+    /** One matrix of a product: its rows' scales (null: the sums alone) and its outputs' array, one row of y per vector. */
+    private record Target(TriplesMatrix m, float[] rowScales, float[] y) {}
 
     /**
      * The sums, each times its row's scale and its vector's (rowScales null: the sums alone). Work
@@ -76,7 +76,7 @@ final class LutGemm {
      * writes is read by another and the product is one hand-over (three, quantizing, building and
      * sweeping, cost MiniLM about a millisecond of start delays a run).
      */
-    private static void run(Target[] targets, QuantizedActivations a, float[] x, Parallel par) {
+    private static void run(Target[] targets, QuantizedActivations a, float[] x, int first, Parallel par) {
         ReductionLayout layout = targets[0].m().layout();
         int kp = a.paddedK, batch = a.batch, per = kp / 3 * ENTRIES;
         long rowsAll = 0;
@@ -87,17 +87,17 @@ final class LutGemm {
             short[] tables = Scratch.shorts(Scratch.Slot.TABLES, chunk * per);
             int[] acc = Scratch.ints(Scratch.Slot.SUMS, TILES * chunk * TILE);
             short[] part = Scratch.shorts(Scratch.Slot.PARTIAL_SUMS, TILES * chunk * TILE);
-            for (int first = from; first < to; first += chunk) {
-                int count = Math.min(chunk, to - first);
-                if (x != null) for (int b = first; b < first + count; b++) a.quantize(layout, x, b);
-                for (int j = 0; j < count; j++) TripleKernels.int8Tables(a.q, (first + j) * kp, kp, tables, j * per);
-                for (Target g : targets) sweep(g, a, tables, per, acc, part, first, count);
+            for (int b0 = from; b0 < to; b0 += chunk) {
+                int count = Math.min(chunk, to - b0);
+                if (x != null) for (int b = b0; b < b0 + count; b++) a.quantize(layout, x, b);
+                for (int j = 0; j < count; j++) TripleKernels.int8Tables(a.q, (b0 + j) * kp, kp, tables, j * per);
+                for (Target g : targets) sweep(g, a, tables, per, acc, part, b0, count, first);
             }
         });
     }
 
-    /** Every tile quad of g's matrix over the tables of vectors [first, first + count), each output scaled and stored. */
-    private static void sweep(Target g, QuantizedActivations a, short[] tables, int per, int[] acc, short[] part, int first, int count) {
+    /** Every tile quad of g's matrix over the tables of vectors [b0, b0 + count), each output scaled and stored in row first + b of g.y. */
+    private static void sweep(Target g, QuantizedActivations a, short[] tables, int per, int[] acc, short[] part, int b0, int count, int first) {
         TriplesMatrix m = g.m();
         int rows = m.rows(), nines = m.nines(), tiles = TripleKernels.tiles(rows), span = count * TILE;
         short[] codes = m.triples();
@@ -115,7 +115,7 @@ final class LutGemm {
             for (int h = 0; h < TILES && t0 + h < tiles; h++) {
                 int r0 = (t0 + h) * TILE, n = Math.min(TILE, rows - r0);
                 for (int j = 0; j < count; j++) {
-                    int b = first + j, o = h * span + j * TILE, at = g.yOff() + b * rows + r0;
+                    int b = b0 + j, o = h * span + j * TILE, at = (first + b) * rows + r0;
                     if (g.rowScales() == null) store(acc, o, g.y(), at, n);
                     else store(acc, o, g.rowScales(), r0, a.scale[b], g.y(), at, n);
                 }

@@ -33,7 +33,7 @@ public final class TernaryMatmul {
         }
         QuantizedActivations a = QuantizedActivations.of(m.layout(), x, batch, wide, par);
         par.forRange(m.rows(), panelRows(m), m.int8Rows(a, y));
-        for (int b = 0; b < batch; b++) if (!a.finite[b]) exactVector(m, x, b, y);
+        for (int b = 0; b < batch; b++) if (!a.finite[b]) exactVector(m, x, b, y, b);
     }
 
     /**
@@ -49,18 +49,18 @@ public final class TernaryMatmul {
     /**
      * {@link #gemm} of one x [batch, k] by several matrices (a transformer layer's query, key and
      * value projections) that {@link #sharesTables share tables}: x is quantized and its tables
-     * built once for all of them, and the product is one hand-over. Matrix i's y [batch, rows_i]
-     * goes to ys[i] from yOff[i] on; each output has the bits {@link #gemm} gives it.
+     * built once for all of them, and the product is one hand-over. Vector b's outputs by matrix i
+     * go to row first + b of ys[i] ([rows_i] each); each output has the bits {@link #gemm} gives it.
      */
-    public static void gemmShared(PackedTernaryMatrix[] ms, float[] x, int batch, float[][] ys, int[] yOff, Parallel par) {
+    public static void gemmShared(PackedTernaryMatrix[] ms, float[] x, int batch, float[][] ys, int first, Parallel par) {
         if (!sharesTables(ms, batch)) throw new IllegalArgumentException("matrices do not share tables at batch " + batch);
         TriplesMatrix[] t = new TriplesMatrix[ms.length];
         for (int i = 0; i < ms.length; i++) {
             if (x.length < (long) batch * ms[i].cols()) throw new IllegalArgumentException("activations: " + x.length + " values for batch " + batch + " × " + ms[i].cols());
-            if (ys[i].length - yOff[i] < (long) batch * ms[i].rows()) throw new IllegalArgumentException("output " + i + ": too short for batch " + batch + " × " + ms[i].rows());
+            if (ys[i].length < (long) (first + batch) * ms[i].rows()) throw new IllegalArgumentException("output " + i + ": too short for rows " + first + " + " + batch + " × " + ms[i].rows());
             t[i] = (TriplesMatrix) ms[i];
         }
-        DecodedGemm.runInt8(t, x, batch, ys, yOff, par);
+        DecodedGemm.runInt8(t, x, batch, ys, first, par);
     }
 
     public static void gemmExact(PackedTernaryMatrix m, float[] x, int batch, float[] y, Parallel par) {
@@ -109,9 +109,9 @@ public final class TernaryMatmul {
         if (y.length < (long) batch * m.rows()) throw new IllegalArgumentException("output: " + y.length + " values for batch " + batch + " × " + m.rows());
     }
 
-    /** Vector b of x (one with NaN or infinity) through the exact reference, into y's vector b: what the int8 paths do with such vectors. */
-    static void exactVector(PackedTernaryMatrix m, float[] x, int b, float[] y) {
-        m.exactRows(padded(m, x, b, 1), 1, y, b).run(0, m.rows());
+    /** Vector b of x (one with NaN or infinity) through the exact reference, into row {@code row} of y: what the int8 paths do with such vectors. */
+    static void exactVector(PackedTernaryMatrix m, float[] x, int b, float[] y, int row) {
+        m.exactRows(padded(m, x, b, 1), 1, y, row).run(0, m.rows());
     }
 
     /** Activations copied into padded order, vectors [first, first + count) of x. */
