@@ -2,12 +2,15 @@ package org.ternary4j.runtime.graph;
 
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import org.ternary4j.runtime.kernel.Buffers;
 import org.ternary4j.runtime.kernel.PackedTernaryMatrix;
 import org.ternary4j.runtime.kernel.Parallel;
+import org.ternary4j.runtime.kernel.ReductionLayout;
 
 /**
  * MatMuls by packed table-lookup weights that read the same input (a transformer layer's query,
@@ -72,16 +75,13 @@ record SharedInputMatMuls(CompiledOps.TernaryMatMul[] members) implements Compil
             }
         }
         Map<Integer, Graph.Step> replaced = new LinkedHashMap<>();
-        List<Integer> dropped = new ArrayList<>();
+        Set<Integer> dropped = new HashSet<>();
         for (List<Integer> readers : byInput.values()) {
-            List<Integer> group = new ArrayList<>();
-            for (int k : readers) {
-                var first = group.isEmpty() ? null : ((CompiledOps.TernaryMatMul) steps.get(group.getFirst()).kernel()).layer().m().layout();
-                if (first == null || ((CompiledOps.TernaryMatMul) steps.get(k).kernel()).layer().m().layout().sameOrder(first)) group.add(k);
-            }
+            ReductionLayout first = matMul(steps, readers.getFirst()).layer().m().layout();
+            List<Integer> group = readers.stream().filter(k -> matMul(steps, k).layer().m().layout().sameOrder(first)).toList();
             if (group.size() < 2) continue;
             Graph.Step lead = steps.get(group.getFirst());
-            CompiledOps.TernaryMatMul[] members = group.stream().map(k -> (CompiledOps.TernaryMatMul) steps.get(k).kernel()).toArray(CompiledOps.TernaryMatMul[]::new);
+            CompiledOps.TernaryMatMul[] members = group.stream().map(k -> matMul(steps, k)).toArray(CompiledOps.TernaryMatMul[]::new);
             int[] out = group.stream().mapToInt(k -> steps.get(k).out()[0]).toArray();
             replaced.put(group.getFirst(), new Graph.Step(lead.op(), lead.name(), lead.in(), lead.inNames(), out, new SharedInputMatMuls(members)));
             dropped.addAll(group.subList(1, group.size()));
@@ -92,5 +92,9 @@ record SharedInputMatMuls(CompiledOps.TernaryMatMul[] members) implements Compil
             result.add(replaced.getOrDefault(k, steps.get(k)));
         }
         return result;
+    }
+
+    private static CompiledOps.TernaryMatMul matMul(List<Graph.Step> steps, int k) {
+        return (CompiledOps.TernaryMatMul) steps.get(k).kernel();
     }
 }
