@@ -29,13 +29,17 @@ final class WarmUp {
     private static final int MAX_RUNS = Integer.getInteger("ternary4j.warmUpRuns", 500);
     private static final long BUDGET_NANOS = 3_000_000_000L;
     /**
-     * The batch of every fourth run when the batch dimension is symbolic: batches take other
-     * kernels (decoded panels from 8 vectors, images shared among threads), whose first call at
-     * batch 16 took 400 ms on VGG after a warm-up at batch 1 alone (1.4 ms once compiled).
+     * The batches of every fourth run, in turn, when the batch dimension is symbolic: batches take
+     * other kernels (decoded panels from 8 vectors, images shared among threads), whose first call
+     * at batch 16 took 400 ms on VGG after a warm-up at batch 1 alone (1.4 ms once compiled). Both
+     * 8 and 16: the panel product runs blocks of 6 and 2 rows at 8, of 12 and 4 at 16, and a block
+     * first met after the warm-up could be compiled from the interpreter's profile alone, which
+     * leaves its vectors boxed (VGG at batch 16 on two threads: 5.6 MB allocated a run and 83–100
+     * against 75–78 µs an image, in four to six JVMs of eight; none of eight warmed at 16).
      */
-    static final int BATCH = 8;
+    static final int[] BATCHES = {8, 16};
     /**
-     * Runs at batch 1 before any at {@link #BATCH}: a large model reaches the CPU budget within a
+     * Runs at batch 1 before any at {@link #BATCHES}: a large model reaches the CPU budget within a
      * few dozen runs, and batch 1 comes first (PP-OCRv4's recogniser had made 6 runs at batch 1
      * and 2 at batch 8 when its budget ran out).
      */
@@ -68,9 +72,9 @@ final class WarmUp {
         }
         Map<String, Tensor> inputs = synthetic(byName, side, 1);
         boolean symbolicBatch = byName.values().stream().anyMatch(v -> v.shape().length > 0 && v.shape()[0] < 0);
-        Map<String, Tensor> batched = symbolicBatch ? synthetic(byName, side, BATCH) : null;
+        List<Map<String, Tensor>> batched = symbolicBatch ? Arrays.stream(BATCHES).mapToObj(n -> synthetic(byName, side, n)).toList() : null;
         String plain = inputs.values().stream().map(t -> Arrays.toString(t.shape())).reduce((a, b) -> a + ", " + b).orElse("no inputs");
-        String shapes = plain + (batched == null ? "" : " (every fourth at batch " + BATCH + " after the first " + BATCH_ONE_FIRST + ")");
+        String shapes = plain + (batched == null ? "" : " (every fourth at batch " + BATCHES[0] + " or " + BATCHES[1] + " in turn after the first " + BATCH_ONE_FIRST + ")");
         java.lang.management.ThreadMXBean cpu = java.lang.management.ManagementFactory.getThreadMXBean();
         long t0 = System.nanoTime(), c0 = cpu.getCurrentThreadCpuTime();
         int runs = 0;
@@ -78,7 +82,7 @@ final class WarmUp {
             while (runs < MAX_RUNS && cpu.getCurrentThreadCpuTime() - c0 < BUDGET_NANOS) {
                 if (batched != null && runs >= BATCH_ONE_FIRST && runs % 4 == 3) {
                     try {
-                        model.run(batched);
+                        model.run(batched.get(runs / 4 % batched.size()));
                     } catch (RuntimeException e) {
                         // a graph that fixes its batch inside (a Reshape to 1 × …): batch 1 only
                         batched = null;
