@@ -45,7 +45,7 @@ final class CompiledOps {
         }
     }
 
-    private static final VectorSpecies<Float> F = FloatVector.SPECIES_256;
+    private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
 
     private static Tensor[] one(Tensor t) {
         return new Tensor[] {t};

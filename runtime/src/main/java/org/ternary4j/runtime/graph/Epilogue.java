@@ -13,7 +13,7 @@ import jdk.incubator.vector.VectorSpecies;
  * Absent parts are null (alpha 1). A convolution's epilogue may end in a 2×2 max pool ({@link ConvFinish}).
  */
 record Epilogue(float alpha, float[] bias, float[] scale, float[] shift, boolean relu, HardSwish swish, boolean pool) {
-    private static final VectorSpecies<Float> F = FloatVector.SPECIES_256;
+    private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
 
     static final Epilogue NONE = new Epilogue(1f, null, null, null, false, null, false);
 

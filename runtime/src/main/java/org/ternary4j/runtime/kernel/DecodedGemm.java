@@ -184,7 +184,6 @@ final class DecodedGemm {
         return w;
     }
 
-    private static final VectorSpecies<Float> HALF = FloatVector.SPECIES_256;
 
     /**
      * Rows' weights over their first {@code usedSteps} steps (the inputs a layout without a
@@ -219,14 +218,16 @@ final class DecodedGemm {
     /**
      * Row r's weights over steps [0, usedSteps) at w[off …], as {@link #decode} gives them, a vector
      * of codes at a time (not TRIPLES: it has no step codes); with {@code lanes}, only each step's
-     * first lanes[step] values are certain to be written (the half vectors that hold them).
+     * first lanes[step] values are certain to be written. Floats are 512-bit vectors here, as in the
+     * panel product: 256-bit ones beside them mixed the Vector API's shared profiles (README, Vector API notes).
      */
     private static void decodeSteps(PackedTernaryMatrix m, int row, int usedSteps, byte[] lanes, float[] w, int off) {
         ReductionLayout l = m.layout();
         int segs = l.segments();
         int[] steps = l.segmentSteps();
         ScaleArray sp = m.scalePos(), sn = m.twoScales() ? m.scaleNeg() : sp;
-        FloatVector zero = FloatVector.zero(HALF);
+        FloatVector zero = FloatVector.zero(F);
+        int width = F.length();
         for (int s = 0; s < segs; s++) {
             float pos = sp.get(row * segs + s), neg = -sn.get(row * segs + s);
             for (int step = steps[s], end = Math.min(steps[s + 1], usedSteps); step < end; step++) {
@@ -234,11 +235,11 @@ final class DecodedGemm {
                 if (used == 0) continue;
                 ShortVector u = m.stepCodes(row, step);
                 int o = off + step * ReductionLayout.STEP;
-                FloatVector lo = (FloatVector) u.convertShape(VectorOperators.S2F, HALF, 0);
+                FloatVector lo = (FloatVector) u.convertShape(VectorOperators.S2F, F, 0);
                 zero.blend(pos, lo.eq(2f)).blend(neg, lo.eq(0f)).intoArray(w, o);
-                if (used <= HALF.length()) continue;
-                FloatVector hi = (FloatVector) u.convertShape(VectorOperators.S2F, HALF, 1);
-                zero.blend(pos, hi.eq(2f)).blend(neg, hi.eq(0f)).intoArray(w, o + HALF.length());
+                if (used <= width || width >= ReductionLayout.STEP) continue;
+                FloatVector hi = (FloatVector) u.convertShape(VectorOperators.S2F, F, 1);
+                zero.blend(pos, hi.eq(2f)).blend(neg, hi.eq(0f)).intoArray(w, o + width);
             }
         }
     }
