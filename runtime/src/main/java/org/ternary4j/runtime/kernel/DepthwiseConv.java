@@ -53,15 +53,10 @@ final class DepthwiseConv {
         int c = scale.length(), oh = geo.outH(h, kh), ow = geo.outW(w, kw), taps = kh * kw;
         float[] y = Buffers.floats(Math.multiplyExact(n * c, oh * ow)), code = Scratch.floats(Scratch.Slot.WEIGHTS, codes.decodedLength());
         codes.decode(code);
-        Phases ph = new Phases(geo, h, w, kh, kw);
         Parallel p = (long) n * c * oh * ow * kh * kw < TernaryConv2d.SERIAL_DEPTHWISE_WORK ? Parallel.serial() : par;
         p.forRange(n * c, 1, (from, to) -> {
-            // plane() writes only the input's own places, so the padding read as zeros stays zero from plane to plane:
-            // this thread clears its buffer on its first plane of the call (per plane, the clearing cost as much as the copy)
-            float[] in = Scratch.floats(Scratch.Slot.PHASES, ph.size);
-            if (Scratch.claim(Scratch.Slot.PHASES, ph)) java.util.Arrays.fill(in, 0, ph.size, 0f);
-            float[] sp = Scratch.floats(Scratch.Slot.SUMS_POS, ph.span), sn = Scratch.floats(Scratch.Slot.SUMS_NEG, ph.span);
-            int[] pos = Scratch.ints(Scratch.Slot.TAPS_POS, taps), neg = Scratch.ints(Scratch.Slot.TAPS_NEG, taps);
+            Phases ph = new Phases(geo, h, w, kh, kw);
+            int[] pos = new int[taps], neg = new int[taps];
             for (int plane = from; plane < to; plane++) {
                 int ch = plane % c, np = 0, nn = 0;
                 for (int t = 0; t < taps; t++) {
@@ -72,7 +67,7 @@ final class DepthwiseConv {
                     np += v > 0 ? 1 : 0;
                     nn += v < 0 ? 1 : 0;
                 }
-                plane(x, plane, ph, in, pos, np, neg, nn, sp, sn, y);
+                plane(x, plane, new Taps(pos, np, neg, nn), ph, y);
             }
         });
         return new ConvOutput(y, n, c, oh, ow, ow);
@@ -81,18 +76,17 @@ final class DepthwiseConv {
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
 
     /**
-     * Where a call's planes go: the zero-padded plane split into strideH·strideW phases (phase
-     * (a, b) holds the padded values at rows ≡ a mod strideH and columns ≡ b mod strideW, rows
-     * {@code pitch} long, {@code size} floats in all), and the sums of the +1 and −1 taps for
-     * every output j = oy·pitch + ox below {@code span} (columns past outW are computed and
-     * dropped). Tap (ky, kx) of every output then reads one phase at a fixed offset, so a tap is
-     * one contiguous add over all outputs, whatever the stride. Each thread keeps the buffers in
-     * its {@link Scratch} (a conv of PP-OCRv4's detector had allocated them afresh for each
-     * thread and call: 70 % of its bytes allocated a run).
+     * A thread's scratch: the zero-padded plane split into strideH·strideW phases (phase (a, b)
+     * holds the padded values at rows ≡ a mod strideH and columns ≡ b mod strideW, rows
+     * {@code pitch} long), and
+     * the sums of the +1 and −1 taps for every output j = oy·pitch + ox (columns past outW are
+     * computed and dropped). Tap (ky, kx) of every output then reads one phase at a fixed offset,
+     * so a tap is one contiguous add over all outputs, whatever the stride.
      */
     private static final class Phases {
-        final int h, w, sy, sx, top, left, pitch, phase, oh, ow, span, size;
+        final int h, w, sy, sx, top, left, pitch, phase, oh, ow, span;
         final int[] offset;
+        final float[] in, sp, sn;
 
         Phases(ConvGeometry geo, int h, int w, int kh, int kw) {
             this.h = h;
@@ -114,20 +108,22 @@ final class DepthwiseConv {
                 offset[t] = (dy % sy * sx + dx % sx) * phase + dy / sy * pitch + dx / sx;
                 max = Math.max(max, offset[t]);
             }
-            size = Math.max(sy * sx * phase, max + span);
+            // this thread's scratch (a conv of PP-OCRv4's detector had allocated these afresh for each
+            // thread and call: 70 % of its bytes allocated a run); the padding must read zeros
+            int size = Math.max(sy * sx * phase, max + span);
+            in = Scratch.zeroedFloats(Scratch.Slot.PHASES, size);
+            sp = Scratch.floats(Scratch.Slot.SUMS_POS, span);
+            sn = Scratch.floats(Scratch.Slot.SUMS_NEG, span);
         }
     }
 
     /**
-     * One plane: its values into their places in the phases {@code in} (whose other places hold
-     * zeros), the +1 sums over the taps at pos[0 … np) into sp and the −1 sums over neg[0 … nn)
-     * into sn, each in tap order, then scale·(Σ₊ − Σ₋). Taps in the padding add +0 where a direct
-     * loop would skip them, which changes no sum (a sum that starts at +0 is never −0), so the
-     * results are those of the direct loop, bit for bit. One method, as it was before the buffers
-     * moved out: with the last loop in a small method of its own, C2 inlined it into the calling
-     * lambda and left its vectors boxed (10 MB allocated a recogniser run).
+     * One plane: each output's +1 and −1 sums over its taps in tap order, then scale·(Σ₊ − Σ₋).
+     * Taps in the padding add +0 where a direct loop would skip them, which changes no sum (a sum
+     * that starts at +0 is never −0), so the results are those of the direct loop, bit for bit.
      */
-    private void plane(float[] x, int plane, Phases p, float[] in, int[] pos, int np, int[] neg, int nn, float[] sp, float[] sn, float[] y) {
+    private void plane(float[] x, int plane, Taps t, Phases p, float[] y) {
+        float[] in = p.in, sp = p.sp, sn = p.sn;
         int sy = p.sy, sx = p.sx;
         for (int iy = 0; iy < p.h; iy++) {
             int py = iy + p.top, row = py % sy * sx * p.phase + py / sy * p.pitch, src = (plane * p.h + iy) * p.w;
@@ -138,8 +134,8 @@ final class DepthwiseConv {
                 for (int ix = ix0; ix < p.w; ix += sx) in[dst++] = x[src + ix];
             }
         }
-        sums(in, pos, np, sp, p.span);
-        sums(in, neg, nn, sn, p.span);
+        sums(in, t.pos(), t.np(), sp, p.span);
+        sums(in, t.neg(), t.nn(), sn, p.span);
         float k = scale.get(plane % scale.length());
         for (int oy = 0; oy < p.oh; oy++) {
             int from = oy * p.pitch, out = (plane * p.oh + oy) * p.ow, j = 0;
@@ -202,4 +198,7 @@ final class DepthwiseConv {
             a.intoArray(sum, j);
         }
     }
+
+    /** Where a channel's +1 taps read, pos[0 … np), and its −1 taps, neg[0 … nn), in tap order. */
+    private record Taps(int[] pos, int np, int[] neg, int nn) {}
 }
