@@ -218,8 +218,9 @@ final class VectorOps {
         for (int i = from; i < to; i += F.length()) {
             // no clamp of the input (Java's max and min cost as much as the polynomial): inputs
             // beyond [−87.34, 88.72] compute garbage that the two blends at the end replace
-            FloatVector v = FloatVector.fromArray(F, x, i);
-            if (shift != 0f) v = v.sub(shift); // skipped for ±0: x − 0 is x, and only −0 − −0 (+0) differs, with the same e^x
+            // always subtracted, no branch in the loop (a vector updated under a condition is what C2 left boxed in
+            // TapConv's finish): x − +0 is x, and x − −0 differs only for x = −0, giving +0, with the same e^x
+            FloatVector v = FloatVector.fromArray(F, x, i).sub(shift);
             // n = round(v / ln 2) by the 1.5·2^23 trick, at most 127 so that 2^n is a finite float
             FloatVector n = v.fma(1.44269504f, 12582912f).sub(12582912f);
             n = n.blend(127f, n.compare(VectorOperators.GT, 127f)); // min(n, 127) for every n, NaN included, in two instructions

@@ -184,7 +184,6 @@ final class DecodedGemm {
         return w;
     }
 
-
     /**
      * Rows' weights over their first {@code usedSteps} steps (the inputs a layout without a
      * permutation uses), row r at w[r·ld …], as {@link #decoded} gives them: a conv's 1×1 layer
@@ -218,8 +217,9 @@ final class DecodedGemm {
     /**
      * Row r's weights over steps [0, usedSteps) at w[off …], as {@link #decode} gives them, a vector
      * of codes at a time (not TRIPLES: it has no step codes); with {@code lanes}, only each step's
-     * first lanes[step] values are certain to be written. Floats are 512-bit vectors here, as in the
-     * panel product: 256-bit ones beside them mixed the Vector API's shared profiles (README, Vector API notes).
+     * first lanes[step] values are certain to be written (a step with none is skipped). A step's 16
+     * codes are one 512-bit float vector, as in the panel product: 256-bit halves beside them mixed
+     * the Vector API's shared profiles (README, Vector API notes).
      */
     private static void decodeSteps(PackedTernaryMatrix m, int row, int usedSteps, byte[] lanes, float[] w, int off) {
         ReductionLayout l = m.layout();
@@ -227,19 +227,12 @@ final class DecodedGemm {
         int[] steps = l.segmentSteps();
         ScaleArray sp = m.scalePos(), sn = m.twoScales() ? m.scaleNeg() : sp;
         FloatVector zero = FloatVector.zero(F);
-        int width = F.length();
         for (int s = 0; s < segs; s++) {
             float pos = sp.get(row * segs + s), neg = -sn.get(row * segs + s);
             for (int step = steps[s], end = Math.min(steps[s + 1], usedSteps); step < end; step++) {
-                int used = lanes == null ? ReductionLayout.STEP : lanes[step];
-                if (used == 0) continue;
-                ShortVector u = m.stepCodes(row, step);
-                int o = off + step * ReductionLayout.STEP;
-                FloatVector lo = (FloatVector) u.convertShape(VectorOperators.S2F, F, 0);
-                zero.blend(pos, lo.eq(2f)).blend(neg, lo.eq(0f)).intoArray(w, o);
-                if (used <= width || width >= ReductionLayout.STEP) continue;
-                FloatVector hi = (FloatVector) u.convertShape(VectorOperators.S2F, F, 1);
-                zero.blend(pos, hi.eq(2f)).blend(neg, hi.eq(0f)).intoArray(w, o + width);
+                if (lanes != null && lanes[step] == 0) continue;
+                FloatVector c = (FloatVector) m.stepCodes(row, step).convertShape(VectorOperators.S2F, F, 0);
+                zero.blend(pos, c.eq(2f)).blend(neg, c.eq(0f)).intoArray(w, off + step * ReductionLayout.STEP);
             }
         }
     }

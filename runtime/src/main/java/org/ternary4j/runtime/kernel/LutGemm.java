@@ -40,18 +40,12 @@ final class LutGemm {
     /**
      * y[b·rows + r] = (0 + scale[r]·Σ code·q)·a.scale[b], the int8 output of row r and vector b as
      * {@link TripleKernels#int8Rows} combines it (+0 for −0), scale the rows' positive scales, q the
-     * levels of x's vector b. Returns the quantized vectors (their levels valid until the calling
-     * thread quantizes again): those that are not finite got 0.
-     */
-    static QuantizedActivations products(TriplesMatrix m, float[] x, int batch, float[] y, Parallel par) {
-        return products(new TriplesMatrix[] {m}, x, batch, new float[][] {y}, 0, par);
-    }
-
-    /**
-     * {@link #products} of the same vectors by several matrices of one layout (a transformer
+     * levels of x's vector b, for several matrices of one layout at once (one, or a transformer
      * layer's query, key and value projections): each chunk of vectors is quantized and its tables
      * built once, then every matrix's tiles are swept over them; vector b's outputs by matrix i go
-     * to row first + b of ys[i] ([rows_i] each). Each output has the bits {@link #products} gives it alone.
+     * to row first + b of ys[i] ([rows_i] each), with the bits that matrix's product alone gives
+     * them. Returns the quantized vectors (their levels valid until the calling thread quantizes
+     * again): those that are not finite got 0.
      */
     static QuantizedActivations products(TriplesMatrix[] ms, float[] x, int batch, float[][] ys, int first, Parallel par) {
         QuantizedActivations a = QuantizedActivations.inScratch(ms[0].layout(), batch);
