@@ -3,6 +3,8 @@ package org.ternary4j.bench;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.io.PrintStream;
+import java.lang.foreign.Arena;
+import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -17,14 +19,15 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.SplittableRandom;
 import java.util.stream.Stream;
+import org.ternary4j.formats.DirectIo;
 import org.ternary4j.formats.safetensors.DType;
 import org.ternary4j.formats.safetensors.SafetensorsWriter;
 import org.ternary4j.formats.safetensors.TensorSpec;
 
 /**
  * Quantizes a synthetic safetensors file larger than a child process's heap, to show that memory
- * stays bounded by one tensor. Prints wall time, throughput, peak RSS, and a copy of the same
- * input forced to disk as the baseline ratio. The quantizer is whatever command line the caller gives.
+ * stays bounded by one tensor. Prints wall time, throughput, peak RSS, and two copies of the same
+ * input forced to disk as the baseline ratios (a plain one, and one that writes as quantize does). The quantizer is whatever command line the caller gives.
  */
 public final class StreamingBench {
 
@@ -97,18 +100,20 @@ public final class StreamingBench {
             Path outPath = work.resolve(sharded ? "out" : "out.safetensors"), packed = work.resolve("packed.safetensors"), refOut = work.resolve("reference.safetensors");
             List<String> cmd = job.command().of(in, outPath, packed);
             long weights = inBytes / (input.dtype() == DType.F32 ? 4 : 2);
-            List<Double> copies = new ArrayList<>(), walls = new ArrayList<>(), cpus = new ArrayList<>(), refWalls = new ArrayList<>(), refCpus = new ArrayList<>();
+            List<Double> copies = new ArrayList<>(), directCopies = new ArrayList<>(), walls = new ArrayList<>(), cpus = new ArrayList<>(), refWalls = new ArrayList<>(), refCpus = new ArrayList<>();
             long hwm = 0, anon = 0;
             int exit = 0;
             for (int round = 1; round <= job.rounds() && exit == 0; round++) {
                 copies.add(copy(in, work.resolve("copy")));
+                directCopies.add(directCopy(in, work.resolve("copy")));
                 Child child = runChild(cmd, work.resolve("stdout.txt"));
                 exit = child.exit;
                 walls.add(child.seconds);
                 cpus.add(child.cpuSeconds);
                 hwm = Math.max(hwm, child.hwmKb);
                 anon = Math.max(anon, child.anonKb);
-                out.printf(Locale.ROOT, "round %d: copy %.1f s, %s: exit %d, wall %.1f s, CPU %.1f s%n", round, copies.getLast(), job.label(), exit, child.seconds, child.cpuSeconds);
+                out.printf(Locale.ROOT, "round %d: copy %.1f s, direct-I/O copy %.1f s, %s: exit %d, wall %.1f s, CPU %.1f s%n", round, copies.getLast(),
+                        directCopies.getLast(), job.label(), exit, child.seconds, child.cpuSeconds);
                 if (exit != 0) {
                     out.println("child output:");
                     Files.readAllLines(work.resolve("stdout.txt")).stream().limit(20).forEach(out::println);
@@ -124,13 +129,15 @@ public final class StreamingBench {
                 }
                 for (Path p : List.of(outPath, packed, refOut)) if (Files.exists(p)) delete(p);
             }
-            double wall = median(walls), cpu = median(cpus), copyS = median(copies);
+            double wall = median(walls), cpu = median(cpus), copyS = median(copies), directS = median(directCopies);
             String of = walls.size() == 1 ? "" : "median of " + walls.size() + " rounds: ";
             out.printf(Locale.ROOT, "%s (%s%s)%n", job.label(), of, exit == 0 ? "exit 0" : "failed");
             out.printf(Locale.ROOT, "  wall %.1f s, %.0f MB/s of input, %.1f M weights/s, CPU %.1f s (sampled every 20 ms)%n", wall, inBytes / 1e6 / wall,
                     weights / 1e6 / wall, cpu);
             out.printf(Locale.ROOT, "  peak RSS (VmHWM) %d MB, peak anonymous RSS %d MB (sampled every 20 ms)%n", hwm / 1024, anon / 1024);
             out.printf(Locale.ROOT, "baseline: file copy forced to disk %.1f s (%.0f MB/s); quantize / copy = %.2f%n", copyS, inBytes / 1e6 / copyS, wall / copyS);
+            out.printf(Locale.ROOT, "baseline: copy with direct I/O (as quantize writes) %.1f s (%.0f MB/s); quantize / direct-I/O copy = %.2f%n", directS,
+                    inBytes / 1e6 / directS, wall / directS);
             if (!refWalls.isEmpty() && exit == 0) {
                 double refWall = median(refWalls), refCpu = median(refCpus);
                 out.printf(Locale.ROOT, "%s: wall %.1f s, %.1f M weights/s, CPU %.1f s; quantize is %.2f× faster (wall), %.2f× (CPU)%n", job.reference().label(), refWall,
@@ -157,6 +164,48 @@ public final class StreamingBench {
             Files.copy(f, to, StandardCopyOption.COPY_ATTRIBUTES);
             try (FileChannel ch = FileChannel.open(to, StandardOpenOption.WRITE)) {
                 ch.force(true);
+            }
+        }
+        double seconds = (System.nanoTime() - c0) / 1e9;
+        delete(copy);
+        return seconds;
+    }
+
+    /**
+     * Seconds to copy the input as quantize writes its output: read through the page cache, written
+     * with direct I/O in 4 MB blocks (the last partial block through the page cache), forced to
+     * disk; the fastest plain copy here (a page-cache copy pays about a second of kernel time per
+     * gigabyte on this project's machines). Deleted again. A plain copy where the folder's file
+     * system offers no direct I/O.
+     */
+    private static double directCopy(Path in, Path copy) throws IOException {
+        if (DirectIo.option().isEmpty()) return copy(in, copy);
+        Files.createDirectory(copy);
+        long c0 = System.nanoTime();
+        try (Arena arena = Arena.ofConfined()) {
+            ByteBuffer buf = arena.allocate(4 << 20, 1 << 12).asByteBuffer();
+            for (Path f : files(in)) {
+                Path to = copy.resolve(f.getFileName());
+                try (FileChannel src = FileChannel.open(f, StandardOpenOption.READ);
+                     FileChannel dst = FileChannel.open(to, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE, DirectIo.option().get())) {
+                    long size = src.size(), at = 0;
+                    while (at < size) {
+                        buf.clear();
+                        while (buf.hasRemaining() && at + buf.position() < size) src.read(buf, at + buf.position());
+                        int n = buf.position(), whole = n / 4096 * 4096;
+                        buf.flip().limit(whole);
+                        while (buf.hasRemaining()) dst.write(buf, at + buf.position());
+                        at += whole;
+                        if (whole < n) { // the end of the file, through the page cache
+                            try (FileChannel tail = FileChannel.open(to, StandardOpenOption.WRITE)) {
+                                ByteBuffer t = buf.limit(n).position(whole).slice();
+                                while (t.hasRemaining()) tail.write(t, at + t.position());
+                            }
+                            at += n - whole;
+                        }
+                    }
+                    dst.force(true);
+                }
             }
         }
         double seconds = (System.nanoTime() - c0) / 1e9;

@@ -60,6 +60,7 @@ class StreamingBenchTest {
         assertTrue(out.contains("copy: exit 0"), out);
         assertTrue(out.matches("(?s).*peak RSS \\(VmHWM\\) [1-9]\\d* MB.*"), out);
         assertTrue(out.contains("quantize / copy = "), out);
+        assertTrue(out.contains("quantize / direct-I/O copy = "), out);
     }
 
     @Test

@@ -34,6 +34,36 @@ class SafetensorsWriterTest {
         }
     }
 
+    /** Writes the same tensors (each way of writing one) to target, directly when large or through the page cache. */
+    private static void writeMixed(Path target, long directFrom) throws IOException {
+        SplittableRandom rnd = new SplittableRandom(5);
+        float[] f32 = new float[3_000_001], bf16 = new float[2_500_003];
+        for (int i = 0; i < f32.length; i++) f32[i] = (float) rnd.nextGaussian();
+        for (int i = 0; i < bf16.length; i++) bf16[i] = (float) rnd.nextGaussian();
+        byte[] bytes = new byte[1_000_003];
+        rnd.nextBytes(bytes);
+        List<TensorSpec> specs = List.of(TensorSpec.of("f32", DType.F32, f32.length), TensorSpec.of("bf16", DType.BF16, bf16.length),
+                TensorSpec.of("pieces", DType.U8, 2 * bytes.length), TensorSpec.of("u8", DType.U8, bytes.length));
+        try (SafetensorsWriter w = SafetensorsWriter.open(target, specs, Map.of("k", "v"), directFrom)) {
+            w.writeFloats("f32", f32);
+            w.writeFloats("bf16", bf16);
+            w.beginPieces("pieces");
+            w.writePiece(bytes, 0, bytes.length);
+            w.writePiece(java.lang.foreign.MemorySegment.ofArray(bytes));
+            w.endPieces();
+            w.writeBytes("u8", bytes);
+            w.commit();
+        }
+    }
+
+    @Test
+    void directAndPageCacheWritesGiveTheSameFile() throws IOException {
+        Path direct = dir.resolve("direct.safetensors"), cached = dir.resolve("cached.safetensors");
+        writeMixed(direct, 0);
+        writeMixed(cached, Long.MAX_VALUE);
+        assertArrayEquals(java.nio.file.Files.readAllBytes(cached), java.nio.file.Files.readAllBytes(direct));
+    }
+
     @Test
     void copyTensorRefusesATensorOfAnotherSize() throws IOException {
         Path in = RawFiles.write(dir.resolve("in.safetensors"), "{\"a\":{\"dtype\":\"U8\",\"shape\":[3],\"data_offsets\":[0,3]}}", new byte[3]);

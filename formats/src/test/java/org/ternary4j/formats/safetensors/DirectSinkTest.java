@@ -1,0 +1,84 @@
+package org.ternary4j.formats.safetensors;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.SplittableRandom;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.ternary4j.formats.AtomicOutput;
+
+class DirectSinkTest {
+    @TempDir Path dir;
+
+    /** Pieces of 1 byte to 3 MB, about five buffers' worth and a tail of no whole block: what the sink must write, in order. */
+    private static byte[] writeRandomPieces(DirectSink sink, int seed) throws IOException {
+        SplittableRandom rnd = new SplittableRandom(seed);
+        ByteArrayOutputStream expected = new ByteArrayOutputStream();
+        long total = 5L * DirectSink.BUFFER + 1234;
+        while (expected.size() < total) {
+            int n = (int) Math.min(total - expected.size(), rnd.nextInt(4) == 0 ? 1 + rnd.nextInt(100) : 1 + rnd.nextInt(3 << 20));
+            byte[] piece = new byte[n];
+            rnd.nextBytes(piece);
+            expected.write(piece);
+            // heap buffers and a direct one, with a position that is not 0
+            ByteBuffer b = rnd.nextBoolean() ? ByteBuffer.wrap(piece) : ByteBuffer.allocateDirect(n + 3).position(3).put(piece).position(3);
+            sink.write(b);
+            assertFalse(b.hasRemaining());
+        }
+        return expected.toByteArray();
+    }
+
+    @Test
+    void writesEveryByteInOrderAcrossItsBuffers() throws IOException {
+        Path target = dir.resolve("out.bin");
+        byte[] expected;
+        try (AtomicOutput out = AtomicOutput.open(target)) {
+            DirectSink sink = DirectSink.open(out);
+            assumeTrue(sink != null, "the temporary folder's file system offers no direct I/O");
+            expected = writeRandomPieces(sink, 1);
+            sink.finish();
+            out.commit();
+        }
+        assertArrayEquals(expected, Files.readAllBytes(target));
+    }
+
+    @Test
+    void aFailingDirectWriteGoesThroughThePageCacheInstead() throws IOException {
+        Path target = dir.resolve("out.bin");
+        FileChannel refusing = FileChannel.open(dir.resolve("other"), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+        refusing.close(); // every write fails
+        byte[] expected;
+        try (AtomicOutput out = AtomicOutput.open(target)) {
+            DirectSink sink = DirectSink.over(out, refusing, 4096);
+            expected = writeRandomPieces(sink, 2);
+            sink.finish();
+            out.commit();
+        }
+        assertArrayEquals(expected, Files.readAllBytes(target));
+    }
+
+    @Test
+    void anAbandonedOutputLeavesNoFile() throws IOException {
+        Path target = dir.resolve("out.bin");
+        try (AtomicOutput out = AtomicOutput.open(target)) {
+            DirectSink sink = DirectSink.open(out);
+            if (sink == null) sink = DirectSink.over(out, out.channel(), 4096);
+            writeRandomPieces(sink, 3);
+            sink.close(); // no finish, no commit
+        }
+        try (Stream<Path> left = Files.list(dir)) {
+            assertEquals(0, left.count());
+        }
+    }
+}
