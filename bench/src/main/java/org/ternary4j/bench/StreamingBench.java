@@ -136,7 +136,7 @@ public final class StreamingBench {
                     weights / 1e6 / wall, cpu);
             out.printf(Locale.ROOT, "  peak RSS (VmHWM) %d MB, peak anonymous RSS %d MB (sampled every 20 ms)%n", hwm / 1024, anon / 1024);
             out.printf(Locale.ROOT, "baseline: file copy forced to disk %.1f s (%.0f MB/s); quantize / copy = %.2f%n", copyS, inBytes / 1e6 / copyS, wall / copyS);
-            out.printf(Locale.ROOT, "baseline: copy with direct I/O (as quantize writes) %.1f s (%.0f MB/s); quantize / direct-I/O copy = %.2f%n", directS,
+            out.printf(Locale.ROOT, "baseline: copy writing with direct I/O %.1f s (%.0f MB/s); quantize / direct-I/O copy = %.2f%n", directS,
                     inBytes / 1e6 / directS, wall / directS);
             if (!refWalls.isEmpty() && exit == 0) {
                 double refWall = median(refWalls), refCpu = median(refCpus);
