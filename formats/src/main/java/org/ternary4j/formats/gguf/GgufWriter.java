@@ -13,6 +13,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import org.ternary4j.formats.AtomicOutput;
+import org.ternary4j.formats.DirectSink;
 
 /**
  * Writes a GGUF v3 file in one pass: header, metadata, tensor infos (offsets fixed up front from
@@ -25,14 +26,17 @@ public final class GgufWriter implements AutoCloseable {
     static final int VERSION = 3;
 
     private final AtomicOutput out;
+    /** Where a large file's bytes go, around the page cache; null for the ordinary channel. */
+    private final DirectSink direct;
     private final List<GgufTensor> tensors;
     private final int alignment;
     private long position;
     private long tensorStart;
     private int next;
 
-    private GgufWriter(AtomicOutput out, List<GgufTensor> tensors, int alignment) {
+    private GgufWriter(AtomicOutput out, DirectSink direct, List<GgufTensor> tensors, int alignment) {
         this.out = out;
+        this.direct = direct;
         this.tensors = tensors;
         this.alignment = alignment;
     }
@@ -55,10 +59,17 @@ public final class GgufWriter implements AutoCloseable {
 
     /** Starts {@code target}; refuses to write over any of {@code inputs}. */
     public static GgufWriter open(Path target, Layout layout, Path... inputs) throws IOException {
+        return open(target, layout, DirectSink.WORTH_FROM, inputs);
+    }
+
+    /** {@link #open(Path, Layout, Path...)}, with direct I/O for files of at least {@code directFrom} bytes. */
+    static GgufWriter open(Path target, Layout layout, long directFrom, Path... inputs) throws IOException {
         byte[] head = header(layout);
         AtomicOutput out = AtomicOutput.open(target, inputs);
         try {
-            GgufWriter w = new GgufWriter(out, layout.tensors(), layout.alignment());
+            long total = head.length;
+            for (GgufTensor t : layout.tensors()) total += pad(t.byteSize(), layout.alignment());
+            GgufWriter w = new GgufWriter(out, DirectSink.open(out, total, directFrom), layout.tensors(), layout.alignment());
             w.write(ByteBuffer.wrap(head));
             w.tensorStart = w.position;
             return w;
@@ -148,6 +159,11 @@ public final class GgufWriter implements AutoCloseable {
     }
 
     private void write(ByteBuffer b) throws IOException {
+        if (direct != null) {
+            position += b.remaining();
+            direct.write(b);
+            return;
+        }
         FileChannel ch = out.channel();
         while (b.hasRemaining()) position += ch.write(b);
     }
@@ -155,12 +171,17 @@ public final class GgufWriter implements AutoCloseable {
     /** Makes the file visible; every declared tensor must have been written. */
     public void commit() throws IOException {
         if (next != tensors.size()) throw new IllegalStateException("only " + next + " of " + tensors.size() + " tensors written");
+        if (direct != null) direct.finish();
         out.commit();
     }
 
     @Override
     public void close() throws IOException {
-        out.close();
+        try {
+            if (direct != null) direct.close();
+        } finally {
+            out.close();
+        }
     }
 
     /** Little-endian byte sink for the header. */

@@ -15,6 +15,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import org.ternary4j.formats.AtomicOutput;
+import org.ternary4j.formats.DirectSink;
 
 /**
  * Writes a safetensors file in one pass. The header is fixed up front from the tensors'
@@ -26,12 +27,6 @@ public final class SafetensorsWriter implements AutoCloseable {
     private static final int CHUNK = 1 << 20;
     private static final JsonFactory JSON = new JsonFactory();
 
-    /**
-     * Outputs at least this large are written with direct I/O where the file system offers it
-     * ({@link DirectSink}); smaller ones fit the page cache without cost (an 800 MB quantize took
-     * the same time either way, 2.8-3.3 s, alternating runs).
-     */
-    static final long DIRECT_FROM = 1L << 30;
 
     private final AtomicOutput out;
     private final EarlyFlush early;
@@ -55,7 +50,7 @@ public final class SafetensorsWriter implements AutoCloseable {
      * Data will follow in the order of {@code tensors}.
      */
     public static SafetensorsWriter open(Path target, List<TensorSpec> tensors, Map<String, String> metadata, Path... inputs) throws IOException {
-        return open(target, tensors, metadata, DIRECT_FROM, inputs);
+        return open(target, tensors, metadata, DirectSink.WORTH_FROM, inputs);
     }
 
     /** {@link #open(Path, List, Map, Path...)}, with direct I/O for outputs of at least {@code directFrom} bytes. */
@@ -64,7 +59,7 @@ public final class SafetensorsWriter implements AutoCloseable {
         long total = 8L + header.length + tensors.stream().mapToLong(TensorSpec::byteSize).sum();
         AtomicOutput out = AtomicOutput.open(target, inputs);
         try {
-            SafetensorsWriter w = new SafetensorsWriter(out, List.copyOf(tensors), total >= directFrom ? DirectSink.open(out) : null);
+            SafetensorsWriter w = new SafetensorsWriter(out, List.copyOf(tensors), DirectSink.open(out, total, directFrom));
             ByteBuffer len = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(0, header.length);
             w.writeFully(len);
             w.writeFully(ByteBuffer.wrap(header));

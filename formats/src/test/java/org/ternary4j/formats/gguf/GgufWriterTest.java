@@ -74,6 +74,32 @@ class GgufWriterTest {
         for (int i = 0; i < emb.length; i++) assertEquals(GgmlReference.f16(emb[i]), emb16[i]);
     }
 
+    /** Tensors of odd sizes (each padded), one written in several parts, directly when large or through the page cache. */
+    private static void writeOddSizes(Path out, long directFrom) throws Exception {
+        java.util.SplittableRandom rnd = new java.util.SplittableRandom(4);
+        List<GgufTensor> tensors = List.of(new GgufTensor("a", new long[] {1_500_001}, GgufType.F32), new GgufTensor("b", new long[] {7}, GgufType.F32),
+                new GgufTensor("c", new long[] {2_400_003}, GgufType.F32));
+        try (GgufWriter w = GgufWriter.open(out, new GgufWriter.Layout(Map.of("k", new GgufValue.Str("v")), tensors), directFrom)) {
+            for (GgufTensor t : tensors) {
+                byte[] bytes = new byte[(int) t.byteSize()];
+                rnd.nextBytes(bytes);
+                int half = bytes.length / 2;
+                w.writeTensor(ByteBuffer.wrap(bytes, 0, half), false);
+                w.writeTensor(ByteBuffer.wrap(bytes, half, bytes.length - half), true);
+            }
+            w.commit();
+        }
+    }
+
+    @Test
+    void directAndPageCacheWritesGiveTheSameFile() throws Exception {
+        Path direct = dir.resolve("direct.gguf"), cached = dir.resolve("cached.gguf");
+        writeOddSizes(direct, 0);
+        writeOddSizes(cached, Long.MAX_VALUE);
+        assertArrayEquals(java.nio.file.Files.readAllBytes(cached), java.nio.file.Files.readAllBytes(direct));
+        assertEquals(7, new GgufTestReader(direct).tensor("b").ne()[0]);
+    }
+
     @Test
     void nonDefaultAlignmentIsRecordedAndUsed() throws Exception {
         Path out = dir.resolve("a.gguf");

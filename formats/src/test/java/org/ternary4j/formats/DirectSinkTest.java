@@ -1,4 +1,4 @@
-package org.ternary4j.formats.safetensors;
+package org.ternary4j.formats;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -16,7 +16,6 @@ import java.util.SplittableRandom;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.ternary4j.formats.AtomicOutput;
 
 class DirectSinkTest {
     @TempDir Path dir;

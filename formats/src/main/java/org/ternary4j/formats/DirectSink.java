@@ -1,4 +1,4 @@
-package org.ternary4j.formats.safetensors;
+package org.ternary4j.formats;
 
 import java.io.IOException;
 import java.io.InterruptedIOException;
@@ -10,7 +10,6 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
-import org.ternary4j.formats.AtomicOutput;
 
 /**
  * Writes a large output around the page cache: its bytes, in order from the file's start, are
@@ -25,7 +24,13 @@ import org.ternary4j.formats.AtomicOutput;
  * bytes are written again through the ordinary channel, and so is everything after: a failure
  * costs speed, never bytes. The commit's fsync covers both.
  */
-final class DirectSink {
+public final class DirectSink {
+    /**
+     * Outputs at least this large are worth writing directly; smaller ones fit the page cache
+     * without cost (an 800 MB quantize took the same time either way, 2.8-3.3 s, alternating runs).
+     */
+    public static final long WORTH_FROM = 1L << 30;
+
     /** Bytes per buffer: large writes keep the device busy. */
     static final int BUFFER = 4 << 20;
     /** Buffers per sink: while one fills, the others' writes queue for the device, so a slow write does not stall the producer at once. */
@@ -53,6 +58,15 @@ final class DirectSink {
         this.block = block;
     }
 
+    /**
+     * A sink for {@code out}'s file, written from its start, when its {@code bytes} reach
+     * {@code from} and its file system offers direct I/O; otherwise null (write through
+     * {@code out.channel()}).
+     */
+    public static DirectSink open(AtomicOutput out, long bytes, long from) {
+        return bytes >= from ? open(out) : null;
+    }
+
     /** A sink for {@code out}'s file, written from its start, or null when its file system offers no direct I/O. */
     static DirectSink open(AtomicOutput out) {
         try {
@@ -70,7 +84,7 @@ final class DirectSink {
     }
 
     /** Appends src's remaining bytes. */
-    void write(ByteBuffer src) throws IOException {
+    public void write(ByteBuffer src) throws IOException {
         if (closed) throw new IllegalStateException(out.target() + ": written after its last byte");
         if (buffers[0] == null) for (int i = 0; i < buffers.length; i++) buffers[i] = arena.allocate(BUFFER, block);
         MemorySegment from = MemorySegment.ofBuffer(src);
@@ -94,7 +108,7 @@ final class DirectSink {
      * Writes what is left (whole blocks directly, the rest through the ordinary channel) and
      * releases the buffers and the direct channel; the file then holds every byte written.
      */
-    void finish() throws IOException {
+    public void finish() throws IOException {
         if (closed) return;
         int whole = (int) (filled / block * block);
         if (whole > 0) hand(whole);
@@ -106,7 +120,7 @@ final class DirectSink {
     }
 
     /** Stops without writing what is left (the output is being abandoned); waits for a write under way. */
-    void close() throws IOException {
+    public void close() throws IOException {
         if (closed) return;
         closed = true;
         try {
