@@ -10,6 +10,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 
 /**
  * Writes a large output around the page cache: its bytes, in order from the file's start, are
@@ -127,11 +128,29 @@ public final class DirectSink {
             awaitAll();
         } finally {
             writer.shutdown();
+            boolean idle = writerEnded();
             try {
                 direct.close();
             } finally {
-                arena.close();
+                if (idle) arena.close(); // else a write still reads the buffers: they are left to the process
             }
+        }
+    }
+
+    /** Waits for the write thread to end (after an interrupted wait, say), at most a minute; keeps the interrupt. */
+    private boolean writerEnded() {
+        boolean interrupted = false;
+        try {
+            long deadline = System.nanoTime() + 60_000_000_000L;
+            while (true) {
+                try {
+                    return writer.awaitTermination(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+                } catch (InterruptedException e) {
+                    interrupted = true;
+                }
+            }
+        } finally {
+            if (interrupted) Thread.currentThread().interrupt();
         }
     }
 
