@@ -74,7 +74,7 @@ final class WarmUp {
         boolean symbolicBatch = byName.values().stream().anyMatch(v -> v.shape().length > 0 && v.shape()[0] < 0);
         List<Map<String, Tensor>> batched = symbolicBatch ? Arrays.stream(BATCHES).mapToObj(n -> synthetic(byName, side, n)).toList() : null;
         String plain = inputs.values().stream().map(t -> Arrays.toString(t.shape())).reduce((a, b) -> a + ", " + b).orElse("no inputs");
-        String shapes = plain + (batched == null ? "" : " (every fourth at batch " + BATCHES[0] + " or " + BATCHES[1] + " in turn after the first " + BATCH_ONE_FIRST + ")");
+        String shapes = plain + (batched == null ? "" : " (every fourth at batch " + Arrays.stream(BATCHES).mapToObj(Integer::toString).collect(java.util.stream.Collectors.joining(" or ")) + " in turn after the first " + BATCH_ONE_FIRST + ")");
         java.lang.management.ThreadMXBean cpu = java.lang.management.ManagementFactory.getThreadMXBean();
         long t0 = System.nanoTime(), c0 = cpu.getCurrentThreadCpuTime();
         int runs = 0;
