@@ -65,16 +65,16 @@ public final class GgufWriter implements AutoCloseable {
     /** {@link #open(Path, Layout, Path...)}, with direct I/O for files of at least {@code directFrom} bytes. */
     static GgufWriter open(Path target, Layout layout, long directFrom, Path... inputs) throws IOException {
         byte[] head = header(layout);
+        long total = head.length;
+        for (GgufTensor t : layout.tensors()) total += pad(t.byteSize(), layout.alignment());
         AtomicOutput out = AtomicOutput.open(target, inputs);
+        GgufWriter w = new GgufWriter(out, DirectSink.open(out, total, directFrom), layout.tensors(), layout.alignment());
         try {
-            long total = head.length;
-            for (GgufTensor t : layout.tensors()) total += pad(t.byteSize(), layout.alignment());
-            GgufWriter w = new GgufWriter(out, DirectSink.open(out, total, directFrom), layout.tensors(), layout.alignment());
             w.write(ByteBuffer.wrap(head));
             w.tensorStart = w.position;
             return w;
         } catch (IOException | RuntimeException e) {
-            out.close();
+            w.close();
             throw e;
         }
     }

@@ -27,7 +27,6 @@ public final class SafetensorsWriter implements AutoCloseable {
     private static final int CHUNK = 1 << 20;
     private static final JsonFactory JSON = new JsonFactory();
 
-
     private final AtomicOutput out;
     private final EarlyFlush early;
     /** Where the bytes go when the output is written around the page cache; null for the ordinary channel. */
@@ -58,14 +57,14 @@ public final class SafetensorsWriter implements AutoCloseable {
         byte[] header = header(tensors, metadata);
         long total = 8L + header.length + tensors.stream().mapToLong(TensorSpec::byteSize).sum();
         AtomicOutput out = AtomicOutput.open(target, inputs);
+        SafetensorsWriter w = new SafetensorsWriter(out, List.copyOf(tensors), DirectSink.open(out, total, directFrom));
         try {
-            SafetensorsWriter w = new SafetensorsWriter(out, List.copyOf(tensors), DirectSink.open(out, total, directFrom));
             ByteBuffer len = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(0, header.length);
             w.writeFully(len);
             w.writeFully(ByteBuffer.wrap(header));
             return w;
         } catch (IOException | RuntimeException e) {
-            out.close();
+            w.close();
             throw e;
         }
     }
