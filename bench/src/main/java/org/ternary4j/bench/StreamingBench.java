@@ -3,7 +3,6 @@ package org.ternary4j.bench;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.io.PrintStream;
-import java.lang.foreign.Arena;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
@@ -19,7 +18,8 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.SplittableRandom;
 import java.util.stream.Stream;
-import org.ternary4j.formats.DirectIo;
+import org.ternary4j.formats.Appender;
+import org.ternary4j.formats.AtomicOutput;
 import org.ternary4j.formats.safetensors.DType;
 import org.ternary4j.formats.safetensors.SafetensorsWriter;
 import org.ternary4j.formats.safetensors.TensorSpec;
@@ -172,40 +172,31 @@ public final class StreamingBench {
     }
 
     /**
-     * Seconds to copy the input as quantize writes its output: read through the page cache, written
-     * with direct I/O in 4 MB blocks (the last partial block through the page cache), forced to
-     * disk; the fastest plain copy here (a page-cache copy pays about a second of kernel time per
-     * gigabyte on this project's machines). Deleted again. A plain copy where the folder's file
-     * system offers no direct I/O.
+     * Seconds to copy the input file by file as quantize writes its output, forced to disk: read
+     * a few megabytes at a time through the page cache and written by an {@link Appender} that
+     * writes directly whatever the size (where the folder's file system offers direct I/O; through
+     * the page cache otherwise). Deleted again.
      */
     private static double directCopy(Path in, Path copy) throws IOException {
-        if (DirectIo.option().isEmpty()) return copy(in, copy);
         Files.createDirectory(copy);
         long c0 = System.nanoTime();
-        try (Arena arena = Arena.ofConfined()) {
-            ByteBuffer buf = arena.allocate(4 << 20, 1 << 12).asByteBuffer();
-            for (Path f : files(in)) {
-                Path to = copy.resolve(f.getFileName());
-                try (FileChannel src = FileChannel.open(f, StandardOpenOption.READ);
-                     FileChannel dst = FileChannel.open(to, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE, DirectIo.option().get())) {
-                    long size = src.size(), at = 0;
-                    while (at < size) {
+        ByteBuffer buf = ByteBuffer.allocateDirect(4 << 20);
+        for (Path f : files(in)) {
+            try (FileChannel src = FileChannel.open(f, StandardOpenOption.READ); AtomicOutput out = AtomicOutput.open(copy.resolve(f.getFileName()))) {
+                Appender to = Appender.open(out, src.size(), 0);
+                try {
+                    for (long at = 0, size = src.size(); at < size; at += buf.limit()) {
                         buf.clear();
-                        while (buf.hasRemaining() && at + buf.position() < size) src.read(buf, at + buf.position());
-                        int n = buf.position(), whole = n / 4096 * 4096;
-                        buf.flip().limit(whole);
-                        while (buf.hasRemaining()) dst.write(buf, at + buf.position());
-                        at += whole;
-                        if (whole < n) { // the end of the file, through the page cache
-                            try (FileChannel tail = FileChannel.open(to, StandardOpenOption.WRITE)) {
-                                ByteBuffer t = buf.limit(n).position(whole).slice();
-                                while (t.hasRemaining()) tail.write(t, at + t.position());
-                            }
-                            at += n - whole;
+                        while (buf.hasRemaining() && at + buf.position() < size) {
+                            if (src.read(buf, at + buf.position()) < 0) throw new java.io.EOFException(f + ": shorter than its size");
                         }
+                        to.write(buf.flip());
                     }
-                    dst.force(true);
+                    to.finish();
+                } finally {
+                    to.close();
                 }
+                out.commit();
             }
         }
         double seconds = (System.nanoTime() - c0) / 1e9;

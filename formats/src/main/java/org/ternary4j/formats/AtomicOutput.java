@@ -125,16 +125,15 @@ public final class AtomicOutput implements AutoCloseable {
 
     /**
      * A second channel on the temporary file that bypasses the page cache (Linux's O_DIRECT), its
-     * I/O errors naming the target, for writers that write large outputs in aligned blocks (see
-     * {@code DirectSink}); the caller closes it before the commit. Throws when the file system
-     * or the JDK does not offer direct I/O.
+     * I/O errors naming the target, for {@link DirectSink}, which closes it before the commit.
+     * Throws when the file system or the JDK does not offer direct I/O.
      */
-    public FileChannel openDirect() throws IOException {
+    FileChannel openDirect() throws IOException {
         return new NamedChannel(FileChannel.open(temp, StandardOpenOption.WRITE, DirectIo.OPTION.orElseThrow(() -> new IOException("direct I/O is not available"))), target);
     }
 
     /** Bytes a direct write's buffer address, file offset and length must be multiples of, for this output's file system. */
-    public long directAlignment() throws IOException {
+    long directAlignment() throws IOException {
         return Math.max(4096, Files.getFileStore(temp).getBlockSize());
     }
 

@@ -8,15 +8,10 @@ import java.util.Optional;
  * the jdk.unsupported module), looked up by name: a JDK without it leaves writers on the page
  * cache instead of failing, and the class needs no compile-time reference to an unsupported API.
  */
-public final class DirectIo {
+final class DirectIo {
     private DirectIo() {}
 
     static final Optional<OpenOption> OPTION = lookUp();
-
-    /** The option that opens a file for direct I/O, if this JDK has one. */
-    public static Optional<OpenOption> option() {
-        return OPTION;
-    }
 
     private static Optional<OpenOption> lookUp() {
         try {

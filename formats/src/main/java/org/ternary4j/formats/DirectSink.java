@@ -25,13 +25,7 @@ import java.util.concurrent.TimeUnit;
  * bytes are written again through the ordinary channel, and so is everything after: a failure
  * costs speed, never bytes. The commit's fsync covers both.
  */
-public final class DirectSink {
-    /**
-     * Outputs at least this large are worth writing directly; smaller ones fit the page cache
-     * without cost (an 800 MB quantize took the same time either way, 2.8-3.3 s, alternating runs).
-     */
-    public static final long WORTH_FROM = 1L << 30;
-
+final class DirectSink implements Appender {
     /** Bytes per buffer: large writes keep the device busy. */
     static final int BUFFER = 4 << 20;
     /** Buffers per sink: while one fills, the others' writes queue for the device, so a slow write does not stall the producer at once. */
@@ -62,15 +56,6 @@ public final class DirectSink {
         this.block = block;
     }
 
-    /**
-     * A sink for {@code out}'s file, written from its start, when its {@code bytes} reach
-     * {@code from} and its file system offers direct I/O; otherwise null (write through
-     * {@code out.channel()}).
-     */
-    public static DirectSink open(AtomicOutput out, long bytes, long from) {
-        return bytes >= from ? open(out) : null;
-    }
-
     /** A sink for {@code out}'s file, written from its start, or null when its file system offers no direct I/O. */
     static DirectSink open(AtomicOutput out) {
         try {
@@ -87,7 +72,7 @@ public final class DirectSink {
         return new DirectSink(out, direct, block);
     }
 
-    /** Appends src's remaining bytes. */
+    @Override
     public void write(ByteBuffer src) throws IOException {
         if (closed) throw new IllegalStateException(out.target() + ": written after its last byte");
         MemorySegment from = MemorySegment.ofBuffer(src);
@@ -108,10 +93,8 @@ public final class DirectSink {
         src.position(src.limit());
     }
 
-    /**
-     * Writes what is left (whole blocks directly, the rest through the ordinary channel) and
-     * releases the buffers and the direct channel; the file then holds every byte written.
-     */
+    /** Writes what is left (whole blocks directly, the rest through the ordinary channel) and releases the buffers and the direct channel. */
+    @Override
     public void finish() throws IOException {
         if (closed) return;
         int whole = (int) (filled / block * block);
@@ -123,7 +106,7 @@ public final class DirectSink {
         close();
     }
 
-    /** Stops without writing what is left (the output is being abandoned); waits for a write under way. */
+    @Override
     public void close() throws IOException {
         if (closed) return;
         closed = true;

@@ -4,7 +4,6 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.HashSet;
@@ -13,7 +12,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import org.ternary4j.formats.AtomicOutput;
-import org.ternary4j.formats.DirectSink;
+import org.ternary4j.formats.Appender;
 
 /**
  * Writes a GGUF v3 file in one pass: header, metadata, tensor infos (offsets fixed up front from
@@ -26,17 +25,16 @@ public final class GgufWriter implements AutoCloseable {
     static final int VERSION = 3;
 
     private final AtomicOutput out;
-    /** Where a large file's bytes go, around the page cache; null for the ordinary channel. */
-    private final DirectSink direct;
+    private final Appender appender;
     private final List<GgufTensor> tensors;
     private final int alignment;
     private long position;
     private long tensorStart;
     private int next;
 
-    private GgufWriter(AtomicOutput out, DirectSink direct, List<GgufTensor> tensors, int alignment) {
+    private GgufWriter(AtomicOutput out, Appender appender, List<GgufTensor> tensors, int alignment) {
         this.out = out;
-        this.direct = direct;
+        this.appender = appender;
         this.tensors = tensors;
         this.alignment = alignment;
     }
@@ -59,7 +57,7 @@ public final class GgufWriter implements AutoCloseable {
 
     /** Starts {@code target}; refuses to write over any of {@code inputs}. */
     public static GgufWriter open(Path target, Layout layout, Path... inputs) throws IOException {
-        return open(target, layout, DirectSink.WORTH_FROM, inputs);
+        return open(target, layout, Appender.DIRECT_FROM, inputs);
     }
 
     /** {@link #open(Path, Layout, Path...)}, with direct I/O for files of at least {@code directFrom} bytes. */
@@ -68,7 +66,7 @@ public final class GgufWriter implements AutoCloseable {
         long total = head.length;
         for (GgufTensor t : layout.tensors()) total += pad(t.byteSize(), layout.alignment());
         AtomicOutput out = AtomicOutput.open(target, inputs);
-        GgufWriter w = new GgufWriter(out, DirectSink.open(out, total, directFrom), layout.tensors(), layout.alignment());
+        GgufWriter w = new GgufWriter(out, Appender.open(out, total, directFrom), layout.tensors(), layout.alignment());
         try {
             w.write(ByteBuffer.wrap(head));
             w.tensorStart = w.position;
@@ -159,26 +157,21 @@ public final class GgufWriter implements AutoCloseable {
     }
 
     private void write(ByteBuffer b) throws IOException {
-        if (direct != null) {
-            position += b.remaining();
-            direct.write(b);
-            return;
-        }
-        FileChannel ch = out.channel();
-        while (b.hasRemaining()) position += ch.write(b);
+        position += b.remaining();
+        appender.write(b);
     }
 
     /** Makes the file visible; every declared tensor must have been written. */
     public void commit() throws IOException {
         if (next != tensors.size()) throw new IllegalStateException("only " + next + " of " + tensors.size() + " tensors written");
-        if (direct != null) direct.finish();
+        appender.finish();
         out.commit();
     }
 
     @Override
     public void close() throws IOException {
         try {
-            if (direct != null) direct.close();
+            appender.close();
         } finally {
             out.close();
         }

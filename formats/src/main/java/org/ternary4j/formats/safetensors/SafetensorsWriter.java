@@ -8,14 +8,13 @@ import java.io.UncheckedIOException;
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.nio.channels.FileChannel;
 import java.nio.file.Path;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import org.ternary4j.formats.AtomicOutput;
-import org.ternary4j.formats.DirectSink;
+import org.ternary4j.formats.Appender;
 
 /**
  * Writes a safetensors file in one pass. The header is fixed up front from the tensors'
@@ -28,20 +27,17 @@ public final class SafetensorsWriter implements AutoCloseable {
     private static final JsonFactory JSON = new JsonFactory();
 
     private final AtomicOutput out;
-    private final EarlyFlush early;
-    /** Where the bytes go when the output is written around the page cache; null for the ordinary channel. */
-    private final DirectSink direct;
+    private final Appender appender;
     private final List<TensorSpec> tensors;
     private final ByteBuffer buffer = ByteBuffer.allocate(CHUNK).order(ByteOrder.LITTLE_ENDIAN);
     private int next;
     /** Bytes still due from pieces of the current tensor; −1 when no tensor is being written in pieces. */
     private long pieceLeft = -1;
 
-    private SafetensorsWriter(AtomicOutput out, List<TensorSpec> tensors, DirectSink direct) {
+    private SafetensorsWriter(AtomicOutput out, List<TensorSpec> tensors, Appender appender) {
         this.out = out;
-        this.early = new EarlyFlush(out.channel());
         this.tensors = tensors;
-        this.direct = direct;
+        this.appender = appender;
     }
 
     /**
@@ -49,7 +45,7 @@ public final class SafetensorsWriter implements AutoCloseable {
      * Data will follow in the order of {@code tensors}.
      */
     public static SafetensorsWriter open(Path target, List<TensorSpec> tensors, Map<String, String> metadata, Path... inputs) throws IOException {
-        return open(target, tensors, metadata, DirectSink.WORTH_FROM, inputs);
+        return open(target, tensors, metadata, Appender.DIRECT_FROM, inputs);
     }
 
     /** {@link #open(Path, List, Map, Path...)}, with direct I/O for outputs of at least {@code directFrom} bytes. */
@@ -57,7 +53,7 @@ public final class SafetensorsWriter implements AutoCloseable {
         byte[] header = header(tensors, metadata);
         long total = 8L + header.length + tensors.stream().mapToLong(TensorSpec::byteSize).sum();
         AtomicOutput out = AtomicOutput.open(target, inputs);
-        SafetensorsWriter w = new SafetensorsWriter(out, List.copyOf(tensors), DirectSink.open(out, total, directFrom));
+        SafetensorsWriter w = new SafetensorsWriter(out, List.copyOf(tensors), Appender.open(out, total, directFrom));
         try {
             ByteBuffer len = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(0, header.length);
             w.writeFully(len);
@@ -206,12 +202,12 @@ public final class SafetensorsWriter implements AutoCloseable {
     }
 
     /**
-     * Counts a finished tensor; after the last, the direct writes are finished and their buffers
-     * released at once (a sharded output keeps every shard's writer open until the commit).
+     * Counts a finished tensor; after the last, the appender is finished at once, releasing what it
+     * holds (a sharded output keeps every shard's writer open until the commit).
      */
     private void tensorDone() throws IOException {
         next++;
-        if (next == tensors.size() && direct != null) direct.finish();
+        if (next == tensors.size()) appender.finish();
     }
 
     private TensorSpec expect(String name, long elements) {
@@ -236,26 +232,20 @@ public final class SafetensorsWriter implements AutoCloseable {
     }
 
     private void writeFully(ByteBuffer b) throws IOException {
-        if (direct != null) {
-            direct.write(b);
-            return;
-        }
-        FileChannel ch = out.channel();
-        while (b.hasRemaining()) early.wrote(ch.write(b));
+        appender.write(b);
     }
 
     /** Makes the file visible; every declared tensor must have been written. */
     public void commit() throws IOException {
         if (next != tensors.size()) throw new IllegalStateException("only " + next + " of " + tensors.size() + " tensors written");
-        if (direct != null) direct.finish();
-        early.finish();
+        appender.finish();
         out.commit();
     }
 
     @Override
     public void close() throws IOException {
         try {
-            if (direct != null) direct.close();
+            appender.close();
         } finally {
             out.close();
         }

@@ -1,4 +1,4 @@
-package org.ternary4j.formats.safetensors;
+package org.ternary4j.formats;
 
 import java.io.IOException;
 import java.io.InterruptedIOException;

@@ -1,4 +1,4 @@
-package org.ternary4j.formats.safetensors;
+package org.ternary4j.formats;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
