@@ -58,9 +58,10 @@ class ReadmeApiExampleTest {
             for (String name : p.ternaryNames()) ternary.put(name, p.read(name));
         }
         float[] pixels = new float[28 * 28];
+        Map<String, Tensor> input = Map.of("input", new Tensor.F32(new int[] {1, 1, 28, 28}, pixels));
         try (OnnxModel onnx = OnnxModel.read(out);
-             TernaryModel m = TernaryModel.load(onnx, ternary, new TernaryModel.Options(2, Activations.AUTO))) {
-            Map<String, Tensor> o = m.run(Map.of("input", new Tensor.F32(new int[] {1, 1, 28, 28}, pixels)));
+             TernaryModel m = TernaryModel.load(onnx, ternary, new TernaryModel.Options(2, Activations.AUTO).withWarmUpInputs(input))) {
+            Map<String, Tensor> o = m.run(input);
             assertEquals(10, o.values().iterator().next().size());
         }
     }

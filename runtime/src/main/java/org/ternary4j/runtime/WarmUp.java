@@ -9,7 +9,7 @@ import org.ternary4j.formats.onnx.ValueInfo;
 import org.ternary4j.runtime.graph.Tensor;
 
 /**
- * Runs a freshly loaded model on small synthetic inputs until the JIT has compiled its kernels:
+ * Runs a freshly loaded model on small synthetic inputs (or the caller's: {@link #onInputs}) until the JIT has compiled its kernels:
  * the Vector API code runs 100× slower or more in the interpreter, so without it the first real
  * call took seconds. Inputs follow the declared shapes, each symbolic dimension 1 for the first
  * axis (the batch) and one of {@link #SIDES} elsewhere (the smallest the model accepts: a CNN's
@@ -97,6 +97,61 @@ final class WarmUp {
             return new Result(runs, System.nanoTime() - t0, plain, 0, "inputs " + plain + " do not fit the model: " + e.getMessage());
         }
         return new Result(runs, System.nanoTime() - t0, shapes, side, null);
+    }
+
+    /**
+     * The fewest calls and the shortest time per block of the steady-state check (C2 compiles a
+     * model's kernels one after another, single compilations taking up to 0.2 s on PP-OCRv4's
+     * recogniser), and the most CPU time a warm-up on the caller's inputs takes.
+     */
+    private static final int STEADY_BLOCK = 5;
+    private static final long BLOCK_NANOS = 200_000_000L;
+    private static final long CAP_NANOS = 12_000_000_000L;
+
+    /**
+     * On the caller's inputs: as many runs as on synthetic ones ({@link #MAX_RUNS} or
+     * {@link #BUDGET_NANOS}), then blocks of runs (at least {@link #STEADY_BLOCK} and
+     * {@link #BLOCK_NANOS}) until the JIT's threads have compiled for at most a quarter of each of
+     * two blocks in a row (where the JVM does not time its compilations: until two blocks' median
+     * calls are no 5 % faster than the best block's), up to {@link #CAP_NANOS} of the loading
+     * thread's CPU. On two cores C2 took about 8 s to compile the recogniser's kernels at its real
+     * size, and after the fixed budget alone its first calls were 10–30× slower than steady. Call
+     * times alone stopped too early, as C2 finishes kernels one by one with plateaus between; a
+     * JIT wholly idle came too late (C2 went on recompiling a little for the whole 12 s).
+     *
+     * @throws IllegalArgumentException if the model cannot run on them (with the runtime's reason)
+     */
+    static Result onInputs(TernaryModel model, Map<String, Tensor> inputs) {
+        String shapes = inputs.entrySet().stream().map(e -> e.getKey() + " " + Arrays.toString(e.getValue().shape()))
+                .sorted().collect(java.util.stream.Collectors.joining(", ")) + " (the caller's)";
+        java.lang.management.ThreadMXBean cpu = java.lang.management.ManagementFactory.getThreadMXBean();
+        long t0 = System.nanoTime(), c0 = cpu.getCurrentThreadCpuTime();
+        int runs = 0;
+        try {
+            for (; runs < MAX_RUNS && cpu.getCurrentThreadCpuTime() - c0 < BUDGET_NANOS; runs++) model.run(inputs);
+            java.lang.management.CompilationMXBean jit = java.lang.management.ManagementFactory.getCompilationMXBean();
+            boolean jitTimed = jit != null && jit.isCompilationTimeMonitoringSupported();
+            double best = Double.MAX_VALUE;
+            for (int quiet = 0; quiet < 2 && cpu.getCurrentThreadCpuTime() - c0 < CAP_NANOS; ) {
+                long[] block = new long[STEADY_BLOCK];
+                int n = 0;
+                long compiling = jitTimed ? jit.getTotalCompilationTime() : 0, start = System.nanoTime();
+                for (; n < STEADY_BLOCK || System.nanoTime() - start < BLOCK_NANOS; n++, runs++) {
+                    if (n == block.length) block = Arrays.copyOf(block, 2 * n);
+                    long s = System.nanoTime();
+                    model.run(inputs);
+                    block[n] = System.nanoTime() - s;
+                }
+                Arrays.sort(block, 0, n);
+                double now = block[n / 2];
+                boolean steady = jitTimed ? 4_000_000L * (jit.getTotalCompilationTime() - compiling) <= System.nanoTime() - start : now > 0.95 * best;
+                quiet = steady ? quiet + 1 : 0;
+                best = Math.min(best, now);
+            }
+        } catch (RuntimeException e) {
+            throw new IllegalArgumentException("warm-up inputs " + shapes + " do not fit the model: " + e.getMessage(), e);
+        }
+        return new Result(runs, System.nanoTime() - t0, shapes, 0, null);
     }
 
     /** One input per declared value, as {@link #synthetic(ValueInfo, int, int)} makes it. */

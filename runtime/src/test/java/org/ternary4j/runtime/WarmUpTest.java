@@ -1,6 +1,8 @@
 package org.ternary4j.runtime;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.onnx.proto.OnnxMl;
@@ -11,8 +13,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.ternary4j.formats.onnx.OnnxModel;
 import org.ternary4j.runtime.graph.Activations;
+import org.ternary4j.runtime.graph.Tensor;
 
-/** The warm-up at load: it runs on inputs shaped from the declared dims, grows symbolic dims the model needs larger, and says when it did not run. */
+/** The warm-up at load: it runs on inputs shaped from the declared dims (or the caller's), grows symbolic dims the model needs larger, and says when it did not run. */
 class WarmUpTest {
 
     @Test
@@ -51,6 +54,29 @@ class WarmUpTest {
     private static int runs(TernaryModel m) {
         String s = m.warmUp().substring("warm-up at load: ".length());
         return Integer.parseInt(s.substring(0, s.indexOf(' ')));
+    }
+
+    /** On the caller's inputs: their shapes (batch included) instead of synthetic ones, then blocks of runs until the calls stop getting faster. */
+    @Test
+    void runsOnTheCallersInputsWhenGiven(@TempDir Path dir) throws Exception {
+        Map<String, Tensor> x = Map.of("x", new Tensor.F32(new int[] {2, 3, 40, 50}, new float[2 * 3 * 40 * 50]));
+        try (OnnxModel m = model(dir, 1);
+             TernaryModel warmed = TernaryModel.load(m, Map.of(), new TernaryModel.Options(1, Activations.AUTO).withWarmUpInputs(x))) {
+            assertTrue(warmed.warmUp().contains("on x [2, 3, 40, 50] (the caller's) in "), warmed.warmUp());
+            assertTrue(runs(warmed) >= 40 + 10, warmed.warmUp()); // the runs the property allows, then at least two blocks of five
+        }
+    }
+
+    /** Inputs the caller chose that the model cannot run on are the caller's error: one line naming them and the runtime's reason. */
+    @Test
+    void callersInputsThatDoNotFitAreAnError(@TempDir Path dir) throws Exception {
+        Map<String, Tensor> x = Map.of("x", new Tensor.F32(new int[] {1, 3, 8, 8}, new float[3 * 8 * 8]));
+        try (OnnxModel m = model(dir, 48)) {
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                    () -> TernaryModel.load(m, Map.of(), new TernaryModel.Options(1, Activations.AUTO).withWarmUpInputs(x)));
+            assertTrue(e.getMessage().startsWith("warm-up inputs x [1, 3, 8, 8] (the caller's) do not fit the model: "), e.getMessage());
+            assertFalse(e.getMessage().contains("\n"), e.getMessage());
+        }
     }
 
     /** A 48×48 pooling window does not fit 32×32: the warm-up takes the next size. */
