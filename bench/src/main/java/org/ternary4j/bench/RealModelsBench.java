@@ -140,7 +140,8 @@ public final class RealModelsBench {
                 try (TernaryModel auto = TernaryModel.load(proto, ternary, new TernaryModel.Options(threads, Activations.AUTO).withWarmUpInputs(c.inputs()))) {
                     long t0 = System.nanoTime();
                     auto.run(c.inputs());
-                    FirstCall first = new FirstCall(auto.warmUp(), (System.nanoTime() - t0) / 1e3);
+                    double firstUs = (System.nanoTime() - t0) / 1e3;
+                    FirstCall first = new FirstCall(auto.warmUp(), firstUs);
                     try (TernaryModel int8 = TernaryModel.load(proto, ternary, new TernaryModel.Options(threads, Activations.INT8));
                          TernaryModel exact = TernaryModel.load(proto, ternary, new TernaryModel.Options(threads, Activations.FLOAT));
                          TernaryModel int8Half = TernaryModel.load(proto, half, new TernaryModel.Options(threads, Activations.INT8));
