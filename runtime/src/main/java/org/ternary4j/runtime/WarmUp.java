@@ -125,33 +125,44 @@ final class WarmUp {
         String shapes = inputs.entrySet().stream().map(e -> e.getKey() + " " + Arrays.toString(e.getValue().shape()))
                 .sorted().collect(java.util.stream.Collectors.joining(", ")) + " (the caller's)";
         java.lang.management.ThreadMXBean cpu = java.lang.management.ManagementFactory.getThreadMXBean();
-        long t0 = System.nanoTime(), c0 = cpu.getCurrentThreadCpuTime();
+        java.lang.management.CompilationMXBean jit = java.lang.management.ManagementFactory.getCompilationMXBean();
+        boolean jitTimed = jit != null && jit.isCompilationTimeMonitoringSupported();
+        long t0 = System.nanoTime(), c0 = cpu.getCurrentThreadCpuTime(), budget = c0 + BUDGET_NANOS, cap = c0 + CAP_NANOS;
         int runs = 0;
         try {
-            for (; runs < MAX_RUNS && cpu.getCurrentThreadCpuTime() - c0 < BUDGET_NANOS; runs++) model.run(inputs);
-            java.lang.management.CompilationMXBean jit = java.lang.management.ManagementFactory.getCompilationMXBean();
-            boolean jitTimed = jit != null && jit.isCompilationTimeMonitoringSupported();
+            for (; runs < MAX_RUNS && cpu.getCurrentThreadCpuTime() < budget; runs++) model.run(inputs);
             double best = Double.MAX_VALUE;
-            for (int quiet = 0; quiet < 2 && cpu.getCurrentThreadCpuTime() - c0 < CAP_NANOS; ) {
-                long[] block = new long[STEADY_BLOCK];
-                int n = 0;
-                long compiling = jitTimed ? jit.getTotalCompilationTime() : 0, start = System.nanoTime();
-                for (; n < STEADY_BLOCK || System.nanoTime() - start < BLOCK_NANOS; n++, runs++) {
-                    if (n == block.length) block = Arrays.copyOf(block, 2 * n);
-                    long s = System.nanoTime();
-                    model.run(inputs);
-                    block[n] = System.nanoTime() - s;
-                }
-                Arrays.sort(block, 0, n);
-                double now = block[n / 2];
-                boolean steady = jitTimed ? 4_000_000L * (jit.getTotalCompilationTime() - compiling) <= System.nanoTime() - start : now > 0.95 * best;
+            for (int quiet = 0; quiet < 2 && cpu.getCurrentThreadCpuTime() < cap; ) {
+                long compiled = jitTimed ? jit.getTotalCompilationTime() : 0;
+                Block b = Block.run(model, inputs, cpu, cap);
+                if (b.runs() == 0) break;
+                runs += b.runs();
+                boolean steady = jitTimed ? 4_000_000L * (jit.getTotalCompilationTime() - compiled) <= b.nanos() : b.median() > 0.95 * best;
                 quiet = steady ? quiet + 1 : 0;
-                best = Math.min(best, now);
+                best = Math.min(best, b.median());
             }
         } catch (RuntimeException e) {
             throw new IllegalArgumentException("warm-up inputs " + shapes + " do not fit the model: " + e.getMessage(), e);
         }
         return new Result(runs, System.nanoTime() - t0, shapes, 0, null);
+    }
+
+    /** One block of the steady-state check: its runs, their median time and the block's, in nanoseconds. */
+    private record Block(int runs, double median, long nanos) {
+        /** At least {@link #STEADY_BLOCK} runs and {@link #BLOCK_NANOS}, ending early once the thread's CPU time reaches cap (one run of a large input may take seconds). */
+        static Block run(TernaryModel model, Map<String, Tensor> inputs, java.lang.management.ThreadMXBean cpu, long cap) {
+            long[] times = new long[STEADY_BLOCK];
+            int n = 0;
+            long start = System.nanoTime();
+            for (; (n < STEADY_BLOCK || System.nanoTime() - start < BLOCK_NANOS) && cpu.getCurrentThreadCpuTime() < cap; n++) {
+                if (n == times.length) times = Arrays.copyOf(times, 2 * n);
+                long s = System.nanoTime();
+                model.run(inputs);
+                times[n] = System.nanoTime() - s;
+            }
+            Arrays.sort(times, 0, n);
+            return new Block(n, n == 0 ? 0 : times[n / 2], System.nanoTime() - start);
+        }
     }
 
     /** One input per declared value, as {@link #synthetic(ValueInfo, int, int)} makes it. */
