@@ -1,6 +1,7 @@
 package org.ternary4j.core.metrics;
 
 import jdk.incubator.vector.DoubleVector;
+import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorOperators;
@@ -35,7 +36,20 @@ public record TensorMetrics(double cosine, double relL2, double sparsity, double
 
         /** Adds elements {@code w[0…n)} and their quantized values {@code q[0…n)}. */
         public void add(float[] w, float[] q, int n) {
-            for (int i = 0; i < n; i++) add(w[i], q[i]);
+            if (GroupPasses.vectorsInUse() && Vectors.fits()) addVectors(w, q, n);
+            else add(w, q, 0, n);
+        }
+
+        /** {@link #add(float[], float[], int)} a vector at a time where the lanes start a round. */
+        void addVectors(float[] w, float[] q, int n) {
+            int i = 0;
+            for (; i < n && (count & (LANES - 1)) != 0; i++) add(w[i], q[i]);
+            add(w, q, Vectors.add(this, w, q, i, n), n);
+        }
+
+        /** The scalar form of {@link #add(float[], float[], int)} for elements from…n−1. */
+        private void add(float[] w, float[] q, int from, int n) {
+            for (int i = from; i < n; i++) add(w[i], q[i]);
         }
 
         /**
@@ -91,7 +105,7 @@ public record TensorMetrics(double cosine, double relL2, double sparsity, double
         }
 
         /**
-         * The BF16 sums a vector at a time where vectors hold 8 doubles (half the lanes): the same
+         * The sums a vector at a time where vectors hold 8 doubles (half the lanes): the same
          * products and the same adds into the same lanes as the scalar loop, so the same bits.
          * Only loaded once in use.
          */
@@ -100,6 +114,7 @@ public record TensorMetrics(double cosine, double relL2, double sparsity, double
             /** Shorts and ints with as many lanes as the doubles. */
             private static final VectorSpecies<Integer> I = VectorSpecies.of(int.class, VectorShape.forBitSize(D.length() * 32));
             private static final VectorSpecies<Short> S = VectorSpecies.of(short.class, VectorShape.forBitSize(D.length() * 16));
+            private static final VectorSpecies<Float> FS = VectorSpecies.of(float.class, VectorShape.forBitSize(D.length() * 32));
 
             static boolean fits() {
                 return D.length() * 2 == LANES;
@@ -107,7 +122,8 @@ public record TensorMetrics(double cosine, double relL2, double sparsity, double
 
             /**
              * Adds elements from…n−1 in whole rounds of {@value #LANES}, {@code from} being at lane 0;
-             * returns where the scalar tail starts.
+             * returns where the scalar tail starts. The two forms differ only in how a vector of
+             * elements is widened to doubles: one loop each, as for the scalar forms.
              */
             static int addBf16(Sums s, short[] w, short[] q, int from, int n) {
                 int h = D.length();
@@ -140,6 +156,45 @@ public record TensorMetrics(double cosine, double relL2, double sparsity, double
                 dd1.intoArray(s.dd, h);
                 s.count += i - from;
                 return i;
+            }
+
+            /** {@link #addBf16} for floats. */
+            static int add(Sums s, float[] w, float[] q, int from, int n) {
+                int h = D.length();
+                DoubleVector ww0 = DoubleVector.fromArray(D, s.ww, 0), ww1 = DoubleVector.fromArray(D, s.ww, h);
+                DoubleVector qq0 = DoubleVector.fromArray(D, s.qq, 0), qq1 = DoubleVector.fromArray(D, s.qq, h);
+                DoubleVector wq0 = DoubleVector.fromArray(D, s.wq, 0), wq1 = DoubleVector.fromArray(D, s.wq, h);
+                DoubleVector dd0 = DoubleVector.fromArray(D, s.dd, 0), dd1 = DoubleVector.fromArray(D, s.dd, h);
+                int i = from;
+                for (; i + LANES <= n; i += LANES) {
+                    DoubleVector a = widen(w, i), b = widen(q, i), d = a.sub(b);
+                    ww0 = ww0.add(a.mul(a));
+                    qq0 = qq0.add(b.mul(b));
+                    wq0 = wq0.add(a.mul(b));
+                    dd0 = dd0.add(d.mul(d));
+                    a = widen(w, i + h);
+                    b = widen(q, i + h);
+                    d = a.sub(b);
+                    ww1 = ww1.add(a.mul(a));
+                    qq1 = qq1.add(b.mul(b));
+                    wq1 = wq1.add(a.mul(b));
+                    dd1 = dd1.add(d.mul(d));
+                }
+                ww0.intoArray(s.ww, 0);
+                ww1.intoArray(s.ww, h);
+                qq0.intoArray(s.qq, 0);
+                qq1.intoArray(s.qq, h);
+                wq0.intoArray(s.wq, 0);
+                wq1.intoArray(s.wq, h);
+                dd0.intoArray(s.dd, 0);
+                dd1.intoArray(s.dd, h);
+                s.count += i - from;
+                return i;
+            }
+
+            /** Floats to doubles (exact). */
+            private static DoubleVector widen(float[] f, int at) {
+                return (DoubleVector) FloatVector.fromArray(FS, f, at).convertShape(VectorOperators.F2D, D, 0);
             }
 
             /** BF16 bits to doubles: the bits as a float's upper half, then widened (both exact). */

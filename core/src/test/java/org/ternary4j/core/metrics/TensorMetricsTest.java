@@ -54,6 +54,27 @@ class TensorMetricsTest {
     }
 
     @Test
+    void theVectorFormOfTheFloatSumsGivesTheScalarSumsBitForBit() {
+        SplittableRandom rnd = new SplittableRandom(14);
+        int n = 5 * TensorMetrics.Sums.LANES + 7;
+        float[] w = new float[n], q = new float[n];
+        for (int i = 0; i < n; i++) {
+            w[i] = (float) (rnd.nextGaussian() * Math.exp(rnd.nextGaussian() * 20)); // subnormal to huge
+            q[i] = i % 3 == 0 ? 0 : Math.copySign(0.7f, w[i]);
+        }
+        for (int pieces : new int[] {1, 3, 7}) {
+            TensorMetrics.Sums scalar = new TensorMetrics.Sums(), vector = new TensorMetrics.Sums();
+            scalar.add(w, q, n); // a test JVM has not switched the vector forms on
+            for (int p = 0, from = 0; p < pieces; p++) {
+                int to = n * (p + 1) / pieces;
+                vector.addVectors(Arrays.copyOfRange(w, from, to), Arrays.copyOfRange(q, from, to), to - from);
+                from = to;
+            }
+            assertArrayEquals(scalar.sums(), vector.sums(), pieces + " pieces");
+        }
+    }
+
+    @Test
     void aTensorFedInPiecesOfAnySizeGetsTheSumsOfTheWhole() {
         SplittableRandom rnd = new SplittableRandom(13);
         int n = 1000;
