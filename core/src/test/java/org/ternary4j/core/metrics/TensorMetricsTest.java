@@ -37,19 +37,11 @@ class TensorMetricsTest {
 
     @Test
     void theVectorFormOfTheBf16SumsGivesTheScalarSumsBitForBit() {
-        short[][] wq = randomBf16(12, 5 * TensorMetrics.Sums.LANES + 7, 0, 0x7f80); // subnormal to huge
-        short[] w = wq[0], q = wq[1];
-        int n = w.length;
-        // piece ends inside a round of lanes, so the vector form starts mid-round too
-        for (int pieces : new int[] {1, 3, 7}) {
-            TensorMetrics.Sums scalar = new TensorMetrics.Sums(), vector = new TensorMetrics.Sums();
-            scalar.addBf16(w, q, n); // a test JVM has not switched the vector forms on
-            for (int p = 0, from = 0; p < pieces; p++) {
-                int to = n * (p + 1) / pieces;
-                vector.addBf16Vectors(Arrays.copyOfRange(w, from, to), Arrays.copyOfRange(q, from, to), to - from);
-                from = to;
-            }
-            assertArrayEquals(scalar.sums(), vector.sums(), pieces + " pieces");
+        // subnormal to huge, then within 2^-8 … 2^8 (where every lane's sums count in the totals)
+        for (short[][] wq : new short[][][] {randomBf16(12, 5 * TensorMetrics.Sums.LANES + 7, 0, 0x7f80), randomBf16(15, 87, 0x3b80, 0x0800)}) {
+            short[] w = wq[0], q = wq[1];
+            assertVectorFormGivesScalarSums(w.length, s -> s.addBf16(w, q, w.length),
+                    (s, from, to) -> s.addBf16Vectors(Arrays.copyOfRange(w, from, to), Arrays.copyOfRange(q, from, to), to - from));
         }
     }
 
@@ -59,18 +51,34 @@ class TensorMetricsTest {
         int n = 5 * TensorMetrics.Sums.LANES + 7;
         float[] w = new float[n], q = new float[n];
         for (int i = 0; i < n; i++) {
-            w[i] = (float) (rnd.nextGaussian() * Math.exp(rnd.nextGaussian() * 20)); // subnormal to huge
+            // magnitudes within a few powers of ten (every lane's sums count in the totals), and some subnormal
+            w[i] = i % 11 == 0 ? (float) (rnd.nextGaussian() * 1e-40) : (float) (rnd.nextGaussian() * Math.exp(rnd.nextGaussian() * 2));
             q[i] = i % 3 == 0 ? 0 : Math.copySign(0.7f, w[i]);
         }
+        assertVectorFormGivesScalarSums(n, s -> s.add(w, q, n),
+                (s, from, to) -> s.addVectors(Arrays.copyOfRange(w, from, to), Arrays.copyOfRange(q, from, to), to - from));
+    }
+
+    /** Adds elements [from, to) of a test's tensor by the vector form. */
+    private interface Piece {
+        void add(TensorMetrics.Sums s, int from, int to);
+    }
+
+    /**
+     * The scalar form's sums of n elements (a test JVM has not switched the vector forms on)
+     * against the vector form's fed in 1, 3 and 7 pieces: piece ends inside a round of lanes, so
+     * the vector form starts mid-round too.
+     */
+    private static void assertVectorFormGivesScalarSums(int n, java.util.function.Consumer<TensorMetrics.Sums> scalar, Piece vector) {
         for (int pieces : new int[] {1, 3, 7}) {
-            TensorMetrics.Sums scalar = new TensorMetrics.Sums(), vector = new TensorMetrics.Sums();
-            scalar.add(w, q, n); // a test JVM has not switched the vector forms on
+            TensorMetrics.Sums expected = new TensorMetrics.Sums(), actual = new TensorMetrics.Sums();
+            scalar.accept(expected);
             for (int p = 0, from = 0; p < pieces; p++) {
                 int to = n * (p + 1) / pieces;
-                vector.addVectors(Arrays.copyOfRange(w, from, to), Arrays.copyOfRange(q, from, to), to - from);
+                vector.add(actual, from, to);
                 from = to;
             }
-            assertArrayEquals(scalar.sums(), vector.sums(), pieces + " pieces");
+            assertArrayEquals(expected.sums(), actual.sums(), pieces + " pieces");
         }
     }
 
