@@ -280,14 +280,14 @@ public final class RealModelsBench {
         }
     }
 
-    /**
-     * Medians: ours int8 and exact with FP32 scales, the same with FP16 scales, ours auto (the
-     * default: int8 where the lookup tables are, float elsewhere) with FP32 scales, then one per peer; ratios are the
-     * other's time over ours (above 1: ours is faster).
-     */
     /** The auto model's warm-up at load on the bench's input and the call right after it, in µs. */
     private record FirstCall(String warmUp, double us) {}
 
+    /**
+     * Medians: ours int8 and exact with FP32 scales, the same with FP16 scales, ours auto (the
+     * default: int8 where the lookup tables are, float elsewhere) with FP32 scales, then one per peer; ratios are the
+     * other's time over ours (above 1: ours is faster); then the auto model's first call.
+     */
     private void print(String label, int threads, List<Peer> peers, double[] us, Bits bits, String warmUp, FirstCall first) {
         int p0 = 5;
         if (options.json()) {
