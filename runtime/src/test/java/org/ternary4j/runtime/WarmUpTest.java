@@ -8,7 +8,15 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import ai.onnx.proto.OnnxMl;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
+import jdk.jfr.Recording;
+import jdk.jfr.consumer.RecordedEvent;
+import jdk.jfr.consumer.RecordedMethod;
+import jdk.jfr.consumer.RecordingFile;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.ternary4j.formats.onnx.OnnxModel;
@@ -76,6 +84,65 @@ class WarmUpTest {
                     () -> TernaryModel.load(m, Map.of(), new TernaryModel.Options(1, Activations.AUTO).withWarmUpInputs(x)));
             assertTrue(e.getMessage().startsWith("warm-up inputs x [1, 3, 8, 8] (the caller's) do not fit the model: "), e.getMessage());
             assertFalse(e.getMessage().contains("\n"), e.getMessage());
+        }
+    }
+
+    /**
+     * A caller whose input map is of another class than the warm-up's keeps the graph's step loop
+     * compiled: C2 compiles a map lookup for the classes it has seen, and when the loop itself read
+     * the map, the first call with a HashMap after a warm-up on a LinkedHashMap left the loop's
+     * compiled code (an uncommon trap), which ran interpreted until C2 had compiled it again (MiniLM's
+     * first calls 10–66 ms against 6 steady). In a JVM of its own, so that no other test's maps are in
+     * the profile: JFR's compilation and deoptimization events tell where compiled code was entered and left.
+     */
+    @Test
+    void aCallersMapOfAnotherClassKeepsTheStepLoopCompiled(@TempDir Path dir) throws Exception {
+        Path out = dir.resolve("probe.txt");
+        Process p = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "--add-modules", "jdk.incubator.vector",
+                "-cp", System.getProperty("java.class.path"), StepLoopProbe.class.getName(), dir.toString())
+                .redirectErrorStream(true).redirectOutput(out.toFile()).start();
+        assertTrue(p.waitFor(120, java.util.concurrent.TimeUnit.SECONDS), "probe finished");
+        List<String> lines = Files.readAllLines(out);
+        assertEquals(0, p.exitValue(), String.join("\n", lines));
+        Assumptions.assumeTrue(lines.contains("step loop compiled by C2"), "C2 did not compile the step loop: " + lines);
+        assertTrue(lines.contains("step loop left: []"), String.join("\n", lines));
+    }
+
+    /**
+     * {@link #aCallersMapOfAnotherClassKeepsTheStepLoopCompiled}'s JVM: runs a model on a
+     * LinkedHashMap for a second (C2 compiles the step loop within a few thousand runs), then once
+     * on a HashMap, recording compilations and deoptimizations throughout (a recording per phase
+     * lost compilations that ended between two).
+     */
+    static final class StepLoopProbe {
+        public static void main(String[] args) throws Exception {
+            Path dir = Path.of(args[0]), file = dir.resolve("events.jfr");
+            Tensor x = new Tensor.F32(new int[] {1, 3, 4, 4}, new float[48]);
+            java.time.Instant switched;
+            try (OnnxModel m = model(dir, 2); TernaryModel model = TernaryModel.load(m, Map.of(), new TernaryModel.Options(1, Activations.AUTO, false));
+                 Recording r = new Recording()) {
+                r.enable("jdk.Compilation").withThreshold(java.time.Duration.ZERO);
+                r.enable("jdk.Deoptimization");
+                r.start();
+                Map<String, Tensor> warm = new LinkedHashMap<>(Map.of("x", x));
+                for (long t0 = System.nanoTime(); System.nanoTime() - t0 < 1_000_000_000L; ) model.run(warm);
+                Thread.sleep(200); // a compilation under way ends
+                switched = java.time.Instant.now();
+                model.run(new HashMap<>(Map.of("x", x)));
+                r.stop();
+                r.dump(file);
+            }
+            List<RecordedEvent> events = RecordingFile.readAllEvents(file);
+            if (events.stream().anyMatch(e -> e.getEventType().getName().equals("jdk.Compilation") && e.getInt("compileLevel") == 4
+                    && isStepLoop(e.getValue("method")) && e.getEndTime().isBefore(switched))) System.out.println("step loop compiled by C2");
+            System.out.println("step loop left: " + events.stream().filter(e -> e.getEventType().getName().equals("jdk.Deoptimization")
+                    && isStepLoop(e.getValue("method")) && !e.getStartTime().isBefore(switched)).map(e -> e.getString("reason") + " at line " + e.getInt("lineNumber")).toList());
+        }
+
+        /** Graph's run method that holds the step loop (the one given a run's buffers). */
+        private static boolean isStepLoop(RecordedMethod method) {
+            return method != null && method.getType().getName().equals("org.ternary4j.runtime.graph.Graph") && method.getName().equals("run")
+                    && method.getDescriptor().contains("Buffers$Run");
         }
     }
 

@@ -268,20 +268,34 @@ public final class Graph {
     private static final java.lang.management.ThreadMXBean CPU = java.lang.management.ManagementFactory.getThreadMXBean();
 
     private Map<String, Tensor> run(Map<String, Tensor> given, Activations activations, Parallel par, Profile profile) {
+        Tensor[] in = inputsOf(given);
         par.wake(); // workers parked since the last run start now, while the first steps run serially
         try (Buffers.Run buffers = Buffers.open()) {
-            return run(given, activations, par, profile, buffers);
+            return run(in, activations, par, profile, buffers);
         }
     }
 
-    /** A run; {@code buffers} (null in a nested run) learns which values hold which arrays; profile null: not profiled. */
-    private Map<String, Tensor> run(Map<String, Tensor> given, Activations activations, Parallel par, Profile profile, Buffers.Run buffers) {
-        Tensor[] values = template.clone();
-        for (int i = 0; i < inputs.size(); i++) {
-            Tensor t = given.get(inputs.get(i));
-            if (t == null) throw new IllegalArgumentException("missing model input '" + inputs.get(i) + "'");
-            values[inputSlots[i]] = t;
+    /**
+     * The graph inputs in {@link #inputs}' order, read from the caller's map here and not in the
+     * step loop: C2 compiles a map call for the map classes it has seen, so a caller's map of
+     * another class than the warm-up's (a HashMap after a LinkedHashMap) hit a class check in the
+     * step loop's compiled code, which then ran interpreted until C2 had compiled it again
+     * (MiniLM's first three calls after a warm-up on the caller's inputs: 10–66 ms, steady 6).
+     * Here such a check costs a recompilation of this small method only.
+     */
+    private Tensor[] inputsOf(Map<String, Tensor> given) {
+        Tensor[] in = new Tensor[inputs.size()];
+        for (int i = 0; i < in.length; i++) {
+            in[i] = given.get(inputs.get(i));
+            if (in[i] == null) throw new IllegalArgumentException("missing model input '" + inputs.get(i) + "'");
         }
+        return in;
+    }
+
+    /** A run on the graph inputs in {@link #inputs}' order; {@code buffers} (null in a nested run) learns which values hold which arrays; profile null: not profiled. */
+    private Map<String, Tensor> run(Tensor[] given, Activations activations, Parallel par, Profile profile, Buffers.Run buffers) {
+        Tensor[] values = template.clone();
+        for (int i = 0; i < given.length; i++) values[inputSlots[i]] = given[i];
         for (int k = 0; k < steps.length; k++) {
             Step step = steps[k];
             Tensor[] in = new Tensor[step.in().length];
