@@ -28,7 +28,7 @@ public final class TernaryModel implements AutoCloseable {
      * @param warmUp            run the model at load so the first real call is not slow (see {@link #warmUp()})
      * @param warmUpInputs      what the warm-up runs the model on: inputs like the caller's (same shapes), or null for small synthetic ones
      *                          from the declared shapes. A model compiles other kernels at other shapes: PP-OCRv4's recogniser
-     *                          warmed on 32-pixel-wide lines took 0.46–0.82 s for its first 320-pixel line, 13–15 ms once compiled
+     *                          warmed on 32-pixel-wide lines took 0.35–0.61 s for its first 320-pixel line, 13–15 ms once compiled
      */
     public record Options(int threads, Activations activations, boolean warmUp, Map<String, Tensor> warmUpInputs) {
         public Options {
