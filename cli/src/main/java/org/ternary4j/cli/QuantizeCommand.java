@@ -122,6 +122,8 @@ final class QuantizeCommand implements Callable<Integer> {
         // The output is written in the input's format: a name promising another format would mislead.
         boolean safetensorsName = output.getFileName() != null && output.getFileName().toString().toLowerCase(Locale.ROOT).endsWith(".safetensors");
         if (isOnnx(input) ? safetensorsName : isOnnx(output)) {
+            // an input that is no safetensors checkpoint either is the user's real mistake: its own error names it
+            if (!isOnnx(input)) SafetensorsCheckpoint.open(input, limits.toReadLimits()).close();
             throw new IllegalArgumentException(output + ": " + (isOnnx(input) ? "an ONNX input is written as .onnx" : "a safetensors input is written as .safetensors (or .gguf)"));
         }
         if (ggufType != null) throw new IllegalArgumentException("--gguf-type applies to GGUF output (-o OUT.gguf)");

@@ -86,6 +86,17 @@ class QuantizeBadInputTest {
         fails(good, good + ": header length");
     }
 
+    /**
+     * A text file given as the model: whatever the output's name (an .onnx one is refused for a
+     * safetensors input), the error names the input and says it is not a safetensors file.
+     */
+    @Test
+    void aTextFileIsNotASafetensorsFile() throws IOException {
+        Path in = Files.writeString(dir.resolve("notes.txt"), "these are notes, not weights\n");
+        fails(in, in + ": not a safetensors file (its first 8 bytes give a header length of ");
+        fails(in, in + ": not a safetensors file", "-o", dir.resolve("out.onnx").toString());
+    }
+
     @Test
     void malformedHeader() throws IOException {
         Path in = raw("{\"a\": {\"dtype\": \"F32\", ", 0);

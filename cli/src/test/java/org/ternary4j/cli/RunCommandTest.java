@@ -249,5 +249,12 @@ class RunCommandTest {
         }
         CliRun small = CliRun.of("run", q.toString(), "--packed", p.toString(), "--data", "random:3", "--dim", "H=16");
         assertEquals(Errors.BAD_INPUT, small.exitCode(), small.err());
+        // a name no input has (ONNX Runtime would ignore it): refused by run and by eval, naming the model and its symbolic dimensions
+        String unknown = q + ": no input has a symbolic dimension named 'Hight' (the inputs' symbolic dimensions: N, H, W)";
+        CliRun misspelt = CliRun.of("run", q.toString(), "--packed", p.toString(), "--data", "random:3", "--dim", "Hight=17");
+        assertEquals("ternary4j: " + unknown, misspelt.err().strip());
+        CliRun eval = CliRun.of("eval", q.toString(), "--data", "random:3", "--dim", "Hight=17");
+        assertEquals("ternary4j: " + unknown, eval.err().strip());
+        assertTrue(misspelt.exitCode() != 0 && eval.exitCode() != 0);
     }
 }

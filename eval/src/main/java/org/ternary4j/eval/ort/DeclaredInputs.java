@@ -21,6 +21,7 @@ public final class DeclaredInputs {
     /** Inputs without an initializer, in declared order; symbolic dimensions named in {@code dims} fixed, the others −1. */
     public static List<OrtModel.Input> of(OnnxModel model, Map<String, Long> dims) throws IOException {
         requirePositive(dims);
+        requireDeclared(model, dims);
         List<OrtModel.Input> inputs = new ArrayList<>();
         for (ValueInfo v : model.graph().runtimeInputs()) {
             if (v.type().isEmpty()) throw new IOException(model.file() + ": input '" + v.name() + "' is not a tensor");
@@ -33,6 +34,25 @@ public final class DeclaredInputs {
             inputs.add(new OrtModel.Input(v.name(), type, shape));
         }
         return List.copyOf(inputs);
+    }
+
+    /**
+     * Every name in {@code dims} must be a symbolic dimension of one of the model's inputs: ONNX
+     * Runtime ignores an override of a name it does not find, so a misspelt one would leave the
+     * dimension free without a word.
+     */
+    static void requireDeclared(OnnxModel model, Map<String, Long> dims) {
+        java.util.Set<String> names = new java.util.LinkedHashSet<>();
+        for (ValueInfo v : model.graph().runtimeInputs()) {
+            long[] shape = v.shape();
+            for (int i = 0; i < shape.length; i++) if (shape[i] < 0 && !v.dims().get(i).equals("?")) names.add(v.dims().get(i));
+        }
+        for (String name : dims.keySet()) {
+            if (!names.contains(name)) {
+                throw new IllegalArgumentException(model.file() + ": no input has a symbolic dimension named '" + name + "' ("
+                        + (names.isEmpty() ? "the inputs have none" : "the inputs' symbolic dimensions: " + String.join(", ", names)) + ")");
+            }
+        }
     }
 
     /** Fixed sizes of symbolic dimensions must be ≥ 1, whichever route reads the declared inputs. */

@@ -13,6 +13,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import org.ternary4j.formats.onnx.OnnxModel;
 
 /**
  * An ONNX model opened in ONNX Runtime on the CPU with a fixed thread count, sequential execution
@@ -63,6 +64,11 @@ public final class OrtModel implements AutoCloseable {
     public static OrtModel open(Path file, int threads, String outputName, Map<String, Long> dims, Map<String, String> config) throws IOException {
         if (threads < 1) throw new IllegalArgumentException("threads must be ≥ 1, got " + threads);
         if (!Files.isRegularFile(file)) throw new IOException(file + ": no such file");
+        if (!dims.isEmpty()) {
+            try (OnnxModel declared = OnnxModel.read(file)) {
+                DeclaredInputs.requireDeclared(declared, dims);
+            }
+        }
         OrtNatives.prepare();
         OrtSession session = null;
         try (OrtSession.SessionOptions options = OrtSessions.deterministic(threads)) {

@@ -55,7 +55,8 @@ public final class SafetensorsReader implements AutoCloseable {
             readFully(channel, len, 0);
             long headerLength = len.getLong(0);
             if (headerLength < 0 || headerLength > SafetensorsHeader.MAX_HEADER_BYTES) {
-                throw new IOException(file + ": header length " + Long.toUnsignedString(headerLength) + " exceeds the " + SafetensorsHeader.MAX_HEADER_BYTES + "-byte limit");
+                throw new IOException(file + ": not a safetensors file (its first 8 bytes give a header length of " + Long.toUnsignedString(headerLength)
+                        + " bytes, beyond the " + SafetensorsHeader.MAX_HEADER_BYTES + "-byte limit)");
             }
             if (headerLength > size - 8) {
                 throw new IOException(file + ": header length " + headerLength + " runs past the end of the file (" + size + " bytes); truncated?");
