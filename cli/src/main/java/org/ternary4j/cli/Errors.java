@@ -33,6 +33,7 @@ final class Errors {
         if (System.getenv("T4J_DEBUG") != null) e.printStackTrace(cli.getErr());
         cli.getErr().println("ternary4j: " + message(e));
         cli.getErr().flush();
+        if (e instanceof UsageError) return USAGE;
         return e instanceof IllegalArgumentException || e instanceof IOException || e instanceof UncheckedIOException ? BAD_INPUT : INTERNAL;
     }
 

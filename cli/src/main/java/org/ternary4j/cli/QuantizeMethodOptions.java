@@ -34,7 +34,7 @@ final class QuantizeMethodOptions {
     String grouping;
 
     Grouping grouping() {
-        if (grouping == null) throw new IllegalArgumentException("missing required option '--grouping'; see 'ternary4j quantize --help'");
+        if (grouping == null) throw new UsageError("missing required option '--grouping'", "ternary4j quantize");
         return Grouping.parse(grouping);
     }
 
