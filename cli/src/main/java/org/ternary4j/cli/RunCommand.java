@@ -178,7 +178,7 @@ final class RunCommand implements Callable<Integer> {
     }
 
     /** Runs examples [0, n) in batches, outputs into sink (null: dropped); with {@code nodeNanos}, profiled by node into it. */
-    private void runBatches(TernaryModel m, List<InputPlan.Binding> inputs, String output, int n, float[][] sink, Map<String, Long> nodeNanos) {
+    private void runBatches(TernaryModel m, List<InputPlan.Binding> inputs, String output, int n, float[][] sink, Map<org.ternary4j.runtime.graph.Graph.NodeKey, Long> nodeNanos) {
         for (int from = 0; from < n; from += batch.size) {
             int to = Math.min(n, from + batch.size);
             Map<String, Tensor> feed = new HashMap<>();

@@ -158,7 +158,7 @@ public final class TernaryModel implements AutoCloseable {
     }
 
     /** As {@link #profile}, by node: its name, operator (kernel) and first input's shape. */
-    public Map<String, Tensor> profileNodes(Map<String, Tensor> inputs, Map<String, Long> nanosByNode) {
+    public Map<String, Tensor> profileNodes(Map<String, Tensor> inputs, Map<Graph.NodeKey, Long> nanosByNode) {
         return graph.profileNodes(inputs, activations, par, nanosByNode);
     }
 

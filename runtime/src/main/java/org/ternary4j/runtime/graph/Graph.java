@@ -2,6 +2,7 @@ package org.ternary4j.runtime.graph;
 
 import java.io.IOException;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -242,26 +243,38 @@ public final class Graph {
      * other processes. With one thread that is all the work; with more, the workers' share is missing.
      */
     public Map<String, Tensor> profile(Map<String, Tensor> given, Activations activations, Parallel par, Map<String, Long> nanosByOp) {
-        return run(given, activations, par, new Profile(nanosByOp, false));
+        return run(given, activations, par, new Profile(nanosByOp, null));
     }
 
     /**
-     * As {@link #profile}, by node: each step's time under its node's name, operator (kernel) and
-     * first input's shape ("conv_3  Conv TernaryConv [1, 96, 80, 80]"), which tells a user which
-     * layer of their model the time goes to.
+     * As {@link #profile}, by node: each step's time under its node's name, operator, kernel and
+     * first input's shape ({@link NodeKey}), which tells a user which layer of their model the
+     * time goes to.
      */
-    public Map<String, Tensor> profileNodes(Map<String, Tensor> given, Activations activations, Parallel par, Map<String, Long> nanosByNode) {
-        return run(given, activations, par, new Profile(nanosByNode, true));
+    public Map<String, Tensor> profileNodes(Map<String, Tensor> given, Activations activations, Parallel par, Map<NodeKey, Long> nanosByNode) {
+        return run(given, activations, par, new Profile(null, nanosByNode));
     }
 
-    /** Where a profiled run adds its steps' CPU time, and whether by node or by operator. */
-    private record Profile(Map<String, Long> nanos, boolean byNode) {
-        String key(Step step, Tensor[] in) {
+    /**
+     * A profiled step: the node's name, its operator, the prepared kernel that ran it (null for the
+     * reference operators) and its first input's shape (null if none).
+     */
+    public record NodeKey(String node, String op, String kernel, List<Integer> shape) {
+        /** "conv_3  Conv TernaryConv [1, 96, 80, 80]". */
+        @Override
+        public String toString() {
+            return node + "  " + op + (kernel == null ? "" : " " + kernel) + (shape == null ? "" : " " + shape);
+        }
+    }
+
+    /** Where a profiled run adds its steps' CPU time: by operator (and kernel) or by node, whichever map is given. */
+    private record Profile(Map<String, Long> byOp, Map<NodeKey, Long> byNode) {
+        void add(Step step, Tensor[] in, long nanos) {
             Class<?> k = step.kernel().getClass();
-            // the operator, and for prepared kernels which one ("MatMul TernaryMatMul" against "MatMul Generic")
-            String op = k.isRecord() ? step.op() + " " + k.getSimpleName() : step.op();
-            if (!byNode) return op;
-            return step.name() + "  " + op + (in.length > 0 && in[0] != null ? " " + java.util.Arrays.toString(in[0].shape()) : "");
+            // prepared kernels are records: which one ran ("MatMul TernaryMatMul" against "MatMul Generic")
+            String kernel = k.isRecord() ? k.getSimpleName() : null;
+            if (byOp != null) byOp.merge(kernel == null ? step.op() : step.op() + " " + kernel, nanos, Long::sum);
+            else byNode.merge(new NodeKey(step.name(), step.op(), kernel, in.length > 0 && in[0] != null ? Arrays.stream(in[0].shape()).boxed().toList() : null), nanos, Long::sum);
         }
     }
 
@@ -309,7 +322,7 @@ public final class Graph {
             long t0 = profile == null ? 0 : CPU.getCurrentThreadCpuTime();
             try {
                 out = step.kernel().run(in, activations.floatIn(step.kernel().int8Pays()), par);
-                if (profile != null) profile.nanos().merge(profile.key(step, in), CPU.getCurrentThreadCpuTime() - t0, Long::sum);
+                if (profile != null) profile.add(step, in, CPU.getCurrentThreadCpuTime() - t0);
             } catch (IllegalArgumentException e) {
                 throw new IllegalArgumentException(step.op() + " node '" + step.name() + "': " + e.getMessage(), e);
             }
