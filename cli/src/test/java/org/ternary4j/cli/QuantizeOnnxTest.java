@@ -115,6 +115,8 @@ class QuantizeOnnxTest {
         assertEquals(2, report.get("tensors").get(2).get("layerIndex").asInt());
         assertEquals(80, report.get("tensors").get(2).get("params").asLong());
         assertEquals("tensor→row +bn (per-channel scales)", report.get("tensors").get(0).get("grouping").asText());
+        assertTrue(report.get("tensors").get(0).get("batchNormFolded").asBoolean());
+        assertFalse(report.get("tensors").get(2).get("batchNormFolded").asBoolean(), "no BatchNorm after the Gemm");
 
         try (PackedReader p = PackedReader.open(packed)) {
             for (String name : names) {
@@ -123,6 +125,8 @@ class QuantizeOnnxTest {
                 float[] stored = new float[raw.remaining() / 4];
                 raw.asFloatBuffer().get(stored);
                 TernaryTensor tt = p.read(name);
+                // the report's applied grouping is the one the packed scales follow
+                assertEquals(tt.grouping().spec(), report.get("tensors").get(names.indexOf(name)).get("groupingApplied").asText(), name);
                 // f16: the BatchNorm-folded scales were rounded last, so the model holds the F16 values too
                 assertEquals(scales.equals("f16"), p.halfScales(name), name);
                 assertEquals(scales.equals("f16"), tt.halfScales(), name);

@@ -71,7 +71,10 @@ public record QuantizeReport(String input, String method, String grouping, Strin
             o.put("method", t.method());
             o.put("grouping", t.grouping());
             if (t.op() != null) {
-                // Graph formats (ONNX) say which op the weight feeds and where the layer sits.
+                // Graph formats (ONNX) say which grouping a layer's scales follow, whether a BatchNorm was folded in,
+                // which op the weight feeds and where the layer sits.
+                o.put("groupingApplied", t.groupingApplied());
+                o.put("batchNormFolded", t.batchNormFolded());
                 o.put("op", t.op());
                 o.put("layerIndex", t.layerIndex());
                 o.put("params", t.params());

@@ -215,7 +215,7 @@ public final class OnnxTernarizer {
         TensorMetrics m = TensorMetrics.of(w, q, tt.sparsity(), tt.bitsPerWeight(options.packing(), options.halfScales()));
         long params = 1;
         for (int d : shape) params *= d;
-        reports.add(new TensorReport(l.weightName(), shape, tt.method(), label, m, l.op(), l.order(), params));
+        reports.add(new TensorReport(l.weightName(), shape, tt.method(), label, tt.grouping().spec(), channelScale != null, m, l.op(), l.order(), params));
         tensors.add(new OnnxTernaryTensor(l.weightName(), l.op(), l.nodeName(), l.order(), l.layout(), l.storedShape().clone(),
                 l.type().name(), channelScale != null, tt));
         return l.layout().toStored(q, l.storedShape());
