@@ -291,10 +291,10 @@ public final class Graph {
     /**
      * The graph inputs in {@link #inputs}' order, read from the caller's map here and not in the
      * step loop: C2 compiles a map call for the map classes it has seen, so a caller's map of
-     * another class than the warm-up's (a HashMap after a LinkedHashMap) hit a class check in the
-     * step loop's compiled code, which then ran interpreted until C2 had compiled it again
-     * (MiniLM's first three calls after a warm-up on the caller's inputs: 10–66 ms, steady 6).
-     * Here such a check costs a recompilation of this small method only.
+     * another class than the warm-up's (a HashMap after a LinkedHashMap) left the step loop's
+     * compiled code at an uncommon trap, and the loop ran interpreted until C2 had compiled it
+     * again (MiniLM's first three calls after a warm-up on the caller's inputs: 10–66 ms, steady
+     * 6). Here such a trap costs a recompilation of this small method only.
      */
     private Tensor[] inputsOf(Map<String, Tensor> given) {
         Tensor[] in = new Tensor[inputs.size()];
