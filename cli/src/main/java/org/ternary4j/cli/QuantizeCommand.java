@@ -59,7 +59,7 @@ final class QuantizeCommand implements Callable<Integer> {
     @Option(names = "--report", paramLabel = "R.json", description = "Also write the per-tensor report as JSON.")
     Path report;
 
-    @Option(names = "--packed", paramLabel = "P.safetensors", description = "Also write packed codes + scales (see PACKED_FORMAT.md).")
+    @Option(names = "--packed", paramLabel = "P.safetensors", description = "Also write packed codes + scales (see formats/PACKED_FORMAT.md).")
     Path packed;
 
     @Option(names = "--all-tensors", description = "Ternarize float tensors of rank < 2 too (biases, norms).")
