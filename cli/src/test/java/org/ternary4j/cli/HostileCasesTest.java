@@ -337,6 +337,29 @@ class HostileCasesTest {
         return cases.stream().map(Case::test);
     }
 
+    /** finetune: the paths and inputs of quantization-aware training's QAT cases above, refused before training starts. */
+    @TestFactory
+    Stream<DynamicTest> finetune() {
+        Path o = out.resolve("f.onnx"), p = out.resolve("f.packed.safetensors");
+        List<String> base = list("finetune", model, "--data", good, "--method", "tnt", "--epochs", "1", "--no-progress");
+        List<Case> cases = new ArrayList<>();
+        cases.add(new Case("finetune", "-o is the model", with(base, "-o", model), model, List.of(p)));
+        cases.add(new Case("finetune", "--packed is -o", with(base, "-o", o, "--packed", o), o, List.of(p)));
+        cases.add(new Case("finetune", "--packed is the data", with(base, "-o", o, "--packed", good), good, List.of(o)));
+        for (Path target : List.of(outFifo, folder, Path.of("/dev/null"), dir.resolve("no-folder/f.onnx"))) {
+            cases.add(new Case("finetune", "-o " + target.getFileName(), with(base, "-o", target, "--packed", p), target, List.of(o, p)));
+        }
+        for (String m : List.of("FIFO", "garbage", "missing", "truncated", "node consuming its own output")) {
+            Path bad = BAD_MODELS.get(m);
+            cases.add(new Case("finetune", "model " + m, list("finetune", bad, "--data", good, "--method", "tnt", "--epochs", "1", "--no-progress", "-o", o), bad, List.of(o)));
+        }
+        for (String d : List.of("FIFO", "missing", "NaN input", "no examples")) {
+            Path bad = BAD_DATA.get(d);
+            cases.add(new Case("finetune", "--data " + d, list("finetune", model, "--data", bad, "--method", "tnt", "--epochs", "1", "--no-progress", "-o", o), bad, List.of(o)));
+        }
+        return cases.stream().map(Case::test);
+    }
+
     @TestFactory
     Stream<DynamicTest> task() {
         Path c = out.resolve("c.npz");
