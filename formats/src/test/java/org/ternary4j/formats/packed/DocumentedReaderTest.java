@@ -12,7 +12,6 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
@@ -34,13 +33,6 @@ import org.ternary4j.formats.safetensors.TensorSpec;
  */
 class DocumentedReaderTest {
     @TempDir Path dir;
-
-    private static float[] random(int n, long seed) {
-        SplittableRandom rnd = new SplittableRandom(seed);
-        float[] w = new float[n];
-        for (int i = 0; i < n; i++) w[i] = (float) rnd.nextGaussian();
-        return w;
-    }
 
     /** The ```python block of PACKED_FORMAT.md (the module's folder is the tests' working directory). */
     private static String documentedReader() throws IOException {
@@ -64,7 +56,7 @@ class DocumentedReaderTest {
                 Map<String, String> meta = new LinkedHashMap<>(PackedFormat.header());
                 Map<String, TernaryTensor> here = new LinkedHashMap<>();
                 for (int k = 0; k < cases.length; k++) {
-                    TernaryTensor t = new Ternarizer(Projections.parse(cases[k][0]), Grouping.parse(cases[k][1])).apply(shape, random(90, 7L * k + 1));
+                    TernaryTensor t = new Ternarizer(Projections.parse(cases[k][0]), Grouping.parse(cases[k][1])).apply(shape, PackedFormatTest.random(90, 7L * k + 1));
                     if (half) t = t.withHalfScales();
                     String name = "w" + k;
                     here.put(name, t);

@@ -32,7 +32,8 @@ import org.ternary4j.formats.safetensors.TensorSpec;
 class PackedFormatTest {
     @TempDir Path dir;
 
-    private static float[] random(int n, long seed) {
+    /** n Gaussian weights from seed (the other packed-format tests of this package take theirs here too). */
+    static float[] random(int n, long seed) {
         SplittableRandom rnd = new SplittableRandom(seed);
         float[] w = new float[n];
         for (int i = 0; i < n; i++) w[i] = (float) rnd.nextGaussian();
