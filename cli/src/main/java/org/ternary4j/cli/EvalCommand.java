@@ -48,7 +48,7 @@ final class EvalCommand implements Callable<Integer> {
     String output;
 
     @Option(names = "--dim", paramLabel = "NAME=SIZE",
-            description = "Fix a symbolic input dimension by its ONNX name, e.g. --dim sequence_length=32 (repeatable).")
+            description = "Fix a symbolic input dimension by its ONNX name, e.g. --dim sequence_length=32 (repeatable; a name no input has is an error).")
     Map<String, Long> dims = new LinkedHashMap<>();
 
     @Option(names = "--lut-gemm", description = "Run 2-bit MatMulNBits weights (quantize --format matmulnbits) with ONNX Runtime's "

@@ -73,7 +73,7 @@ final class RunCommand implements Callable<Integer> {
     boolean profile;
 
     @Option(names = "--dim", paramLabel = "NAME=SIZE",
-            description = "Fix a symbolic input dimension by its ONNX name, e.g. --dim sequence_length=32 (repeatable); "
+            description = "Fix a symbolic input dimension by its ONNX name, e.g. --dim sequence_length=32 (repeatable; a name no input has is an error); "
                     + "with random:N data the other symbolic dimensions but the batch take the size the model was warmed up on at load.")
     Map<String, Long> dims = new LinkedHashMap<>();
 
