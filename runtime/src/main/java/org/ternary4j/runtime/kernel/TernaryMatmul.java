@@ -78,7 +78,10 @@ public final class TernaryMatmul {
             DecodedGemm.run(m, x, batch, y, bias, par);
             return;
         }
-        float[] xp = padded(m, x, 0, batch);
+        // the padded copy in this thread's scratch (zeroed: the pads must read 0), not a new array per call
+        ReductionLayout l = m.layout();
+        float[] xp = Scratch.zeroedFloats(Scratch.Slot.ROWS_IN, batch * l.paddedK());
+        for (int b = 0; b < batch; b++) l.scatter(x, b * l.k(), xp, b * l.paddedK());
         Parallel p = (long) batch * m.rows() * m.layout().paddedK() < SERIAL_WORK ? Parallel.serial() : par;
         p.forRange(m.rows(), panelRows(m), m.exactRows(xp, batch, y, 0));
         PanelGemm.addBias(y, batch, bias);
