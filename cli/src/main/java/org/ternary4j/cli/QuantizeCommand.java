@@ -286,18 +286,36 @@ final class QuantizeCommand implements Callable<Integer> {
 
     /** Puts core's lists of method and grouping spellings into the --help text. */
     static final class HelpLists implements IModelTransformer {
+        /** picocli's help width: longer footer lines it breaks at column 0, under the names. */
+        private static final int WIDTH = 80;
+
         @Override
         public CommandSpec transform(CommandSpec spec) {
-            String[] footer = new String[Projections.HELP.size() + Grouping.HELP.size() + 4];
-            int k = 0;
-            footer[k++] = "";
-            footer[k++] = "Methods (--method):";
-            for (String s : Projections.HELP) footer[k++] = "  " + s;
-            footer[k++] = "Groupings (--grouping):";
-            for (String s : Grouping.HELP) footer[k++] = "  " + s;
-            footer[k] = "Errors print one line 'ternary4j: FILE: problem' and leave no output file behind.";
-            spec.usageMessage().footer(footer);
+            List<String> footer = new ArrayList<>();
+            footer.add("");
+            footer.add("Methods (--method):");
+            for (String s : Projections.HELP) footer.addAll(wrapped("  " + s, true));
+            footer.add("Groupings (--grouping):");
+            for (String s : Grouping.HELP) footer.addAll(wrapped("  " + s, true));
+            footer.addAll(wrapped("Errors print one line 'ternary4j: FILE: problem' and leave no output file behind.", false));
+            spec.usageMessage().footer(footer.toArray(String[]::new));
             return spec;
+        }
+
+        /** A line broken at spaces to fit {@link #WIDTH}; {@code hanging}: a "  name  description" line, continued under the description. */
+        static List<String> wrapped(String line, boolean hanging) {
+            java.util.regex.Matcher m = java.util.regex.Pattern.compile("^(\\s*\\S+\\s+)").matcher(line);
+            String indent = " ".repeat(hanging && m.find() && m.end() < WIDTH / 2 ? m.end() : 0);
+            List<String> out = new ArrayList<>();
+            String rest = line;
+            while (rest.length() > WIDTH - 1) {
+                int cut = rest.lastIndexOf(' ', WIDTH - 1);
+                if (cut <= indent.length()) break;
+                out.add(rest.substring(0, cut));
+                rest = indent + rest.substring(cut + 1);
+            }
+            out.add(rest);
+            return out;
         }
     }
 }

@@ -184,6 +184,12 @@ class QuantizeCommandTest {
         assertEquals(0, run.exitCode());
         for (String s : org.ternary4j.core.projection.Projections.HELP) assertTrue(run.out().contains(s.split("\\s+")[0]), s);
         for (String s : org.ternary4j.core.grouping.Grouping.HELP) assertTrue(run.out().contains(s.split("\\s+")[0]), s);
+        // every line fits picocli's 80 columns, so none is broken at column 0 under the names; the lists' continuations start under the descriptions
+        List<String> lines = run.out().lines().toList();
+        for (String l : lines) assertTrue(l.length() <= 80, "over 80 columns: " + l);
+        int from = lines.indexOf("Methods (--method):");
+        assertTrue(from > 0, run.out());
+        for (String l : lines.subList(from + 1, lines.size() - 2)) assertTrue(l.startsWith("  ") || l.endsWith(":"), "a list line starts indented: " + l);
     }
 
     private void assertOnly(Path... files) throws IOException {
