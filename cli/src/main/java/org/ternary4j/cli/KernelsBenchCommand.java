@@ -16,17 +16,17 @@ import picocli.CommandLine.Option;
 
 /** {@code ternary4j bench kernels}: ternary GEMV/GEMM against FP32 Java, ONNX Runtime and llama.cpp. */
 @Command(name = "kernels", mixinStandardHelpOptions = true,
-        description = {"Packed ternary GEMV/GEMM (int8 activations) vs the Java FP32 Vector API GEMV/GEMM, ONNX Runtime FP32 MatMul",
-                "and, with --peer, llama.cpp TQ2_0/F32; medians and ratios in one run, weights streamed from memory.",
-                "The ternary column uses the layout the runtime chooses; when that is not the 2-bit layout, the same weights",
-                "in 2-bit codes are timed alongside (the 2-bit column)."})
+        description = {"Packed ternary GEMV/GEMM (int8 activations) vs the Java FP32 Vector API GEMV/GEMM, ONNX Runtime FP32 MatMul "
+                + "and, with --peer, llama.cpp TQ2_0/F32; medians and ratios in one run, weights streamed from memory. "
+                + "The ternary column uses the layout the runtime chooses; when that is not the 2-bit layout, the same weights "
+                + "in 2-bit codes are timed alongside (the 2-bit column)."})
 final class KernelsBenchCommand implements Callable<Integer> {
 
     @Mixin JsonOption json;
 
     @Option(names = "--peer", paramLabel = "PROGRAM",
-            description = {"llama.cpp/ggml GEMV driver, run as PROGRAM ROWS COLS THREADS, printing lines '<type> <median µs>'",
-                    "(types tq2_0, f32). Without it the llama.cpp columns say n/a."})
+            description = "llama.cpp/ggml GEMV driver, run as PROGRAM ROWS COLS THREADS, printing lines '<type> <median µs>' "
+                    + "(types tq2_0, f32). Without it the llama.cpp columns say n/a.")
     Path peer;
 
     @Option(names = "--shapes", split = ",", paramLabel = "RxC", description = "Matrix shapes (default 4096x4096,11008x4096).")
@@ -41,8 +41,8 @@ final class KernelsBenchCommand implements Callable<Integer> {
     @Option(names = "--grouping", description = "Scale grouping of the ternary weights: row (default) or block:G (block:256 is llama.cpp TQ2_0's).")
     String grouping = "row";
 
-    @Option(names = "--e2e", description = {"After the GEMV/GEMM table, run whole models end to end (LeNet-5, VGG from models/, ternarized",
-            "in-process): runtime auto (run's default), int8 and exact vs ONNX Runtime FP32, images/s at --e2e-batches, and prediction agreement."})
+    @Option(names = "--e2e", description = "After the GEMV/GEMM table, run whole models end to end (LeNet-5, VGG from models/, ternarized "
+            + "in-process): runtime auto (run's default), int8 and exact vs ONNX Runtime FP32, images/s at --e2e-batches, and prediction agreement.")
     boolean e2e;
 
     @Option(names = "--e2e-only", description = "Only the end-to-end section (implies --e2e).")
@@ -60,9 +60,9 @@ final class KernelsBenchCommand implements Callable<Integer> {
     @Option(names = "--e2e-agreement", defaultValue = "1000", paramLabel = "N", description = "Images on which --e2e compares predictions (default ${DEFAULT-VALUE}).")
     int e2eAgreement;
 
-    @Option(names = "--real-models", description = {"Only the fetched real models end to end (PaddleOCR cls, rec and det, all-minilm-l6-v2 from",
-            ".cache/models): runtime auto (run's default), int8 and exact vs ONNX Runtime FP32, medians and ratios, bits per ternary weight;",
-            "each model in a JVM of its own."})
+    @Option(names = "--real-models", description = "Only the fetched real models end to end (PaddleOCR cls, rec and det, all-minilm-l6-v2 from "
+            + ".cache/models): runtime auto (run's default), int8 and exact vs ONNX Runtime FP32, medians and ratios, bits per ternary weight; "
+            + "each model in a JVM of its own.")
     boolean realModels;
 
     @Option(names = "--real-model", split = ",", paramLabel = "NAME", description = "With --real-models: only these (ocr-cls, ocr-rec, ocr-det, minilm).")
