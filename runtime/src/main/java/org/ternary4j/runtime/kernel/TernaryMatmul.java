@@ -79,9 +79,7 @@ public final class TernaryMatmul {
             return;
         }
         // the padded copy in this thread's scratch (zeroed: the pads must read 0), not a new array per call
-        ReductionLayout l = m.layout();
-        float[] xp = Scratch.zeroedFloats(Scratch.Slot.ROWS_IN, batch * l.paddedK());
-        for (int b = 0; b < batch; b++) l.scatter(x, b * l.k(), xp, b * l.paddedK());
+        float[] xp = padded(m, x, 0, batch, Scratch.zeroedFloats(Scratch.Slot.ROWS_IN, batch * m.layout().paddedK()));
         Parallel p = (long) batch * m.rows() * m.layout().paddedK() < SERIAL_WORK ? Parallel.serial() : par;
         p.forRange(m.rows(), panelRows(m), m.exactRows(xp, batch, y, 0));
         PanelGemm.addBias(y, batch, bias);
@@ -119,8 +117,12 @@ public final class TernaryMatmul {
 
     /** Activations copied into padded order, vectors [first, first + count) of x. */
     static float[] padded(PackedTernaryMatrix m, float[] x, int first, int count) {
+        return padded(m, x, first, count, new float[count * m.layout().paddedK()]);
+    }
+
+    /** {@link #padded(PackedTernaryMatrix, float[], int, int)} into xp, whose pads must already be 0; returns xp. */
+    private static float[] padded(PackedTernaryMatrix m, float[] x, int first, int count, float[] xp) {
         ReductionLayout l = m.layout();
-        float[] xp = new float[count * l.paddedK()];
         for (int b = 0; b < count; b++) l.scatter(x, (first + b) * l.k(), xp, b * l.paddedK());
         return xp;
     }
