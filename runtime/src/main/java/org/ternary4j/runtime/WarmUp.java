@@ -39,6 +39,15 @@ final class WarmUp {
      */
     static final int[] BATCHES = {8, 16};
     /**
+     * The other symbolic sizes of some of those runs: {@code side} less this, odd and no multiple
+     * of a vector's lanes, so that the loops' tails run too (a sequence length or an image width
+     * the warm-up's whole vectors never left to a tail). Warmed at 32 tokens only, MiniLM's first
+     * batch of each other length took up to 15× its steady time while C2 recompiled the attention
+     * and panel kernels that reached their tail paths (a corpus embedded in batches sorted by length
+     * meets a new length every batch).
+     */
+    static final int ODD = 3;
+    /**
      * Runs at batch 1 before any at {@link #BATCHES}: a large model reaches the CPU budget within a
      * few dozen runs, and batch 1 comes first (PP-OCRv4's recogniser had made 6 runs at batch 1
      * and 2 at batch 8 when its budget ran out).
@@ -71,22 +80,23 @@ final class WarmUp {
             byName.put(name, v);
         }
         Map<String, Tensor> inputs = synthetic(byName, side, 1);
-        boolean symbolicBatch = byName.values().stream().anyMatch(v -> v.shape().length > 0 && v.shape()[0] < 0);
-        List<Map<String, Tensor>> batched = symbolicBatch ? Arrays.stream(BATCHES).mapToObj(n -> synthetic(byName, side, n)).toList() : null;
+        List<Map<String, Tensor>> variants = variants(byName, side);
         String plain = inputs.values().stream().map(t -> Arrays.toString(t.shape())).reduce((a, b) -> a + ", " + b).orElse("no inputs");
-        String shapes = plain + (batched == null ? "" : " (every fourth at batch " + Arrays.stream(BATCHES).mapToObj(Integer::toString).collect(java.util.stream.Collectors.joining(" or ")) + " in turn after the first " + BATCH_ONE_FIRST + ")");
         java.lang.management.ThreadMXBean cpu = java.lang.management.ManagementFactory.getThreadMXBean();
         long t0 = System.nanoTime(), c0 = cpu.getCurrentThreadCpuTime();
-        int runs = 0;
+        int runs = 0, turn = 0;
+        // per variant: not run yet (null), ran, or failed (a graph that fixes a size inside, a Reshape to 1 × …: skipped from then on)
+        Boolean[] ran = new Boolean[variants.size()];
         try {
             while (runs < MAX_RUNS && cpu.getCurrentThreadCpuTime() - c0 < BUDGET_NANOS) {
-                if (batched != null && runs >= BATCH_ONE_FIRST && runs % 4 == 3) {
+                int v = next(ran, turn);
+                if (v >= 0 && runs >= BATCH_ONE_FIRST && runs % 4 == 3) {
+                    turn = v + 1;
                     try {
-                        model.run(batched.get(runs / 4 % batched.size()));
+                        model.run(variants.get(v));
+                        ran[v] = true;
                     } catch (RuntimeException e) {
-                        // a graph that fixes its batch inside (a Reshape to 1 × …): batch 1 only
-                        batched = null;
-                        shapes = plain;
+                        ran[v] = false;
                     }
                 } else {
                     model.run(inputs);
@@ -96,7 +106,36 @@ final class WarmUp {
         } catch (RuntimeException e) {
             return new Result(runs, System.nanoTime() - t0, plain, 0, "inputs " + plain + " do not fit the model: " + e.getMessage());
         }
+        String ranOn = java.util.stream.IntStream.range(0, ran.length).filter(i -> ran[i] == Boolean.TRUE)
+                .mapToObj(i -> Arrays.toString(variants.get(i).values().iterator().next().shape())).collect(java.util.stream.Collectors.joining(", "));
+        String shapes = plain + (ranOn.isEmpty() ? "" : " (every fourth after the first " + BATCH_ONE_FIRST + " in turn on " + ranOn + ")");
         return new Result(runs, System.nanoTime() - t0, shapes, side, null);
+    }
+
+    /** The first variant from {@code turn} on, cyclically, that has not failed; −1 if all have. */
+    private static int next(Boolean[] ran, int turn) {
+        for (int i = 0; i < ran.length; i++) {
+            int v = (turn + i) % ran.length;
+            if (ran[v] != Boolean.FALSE) return v;
+        }
+        return -1;
+    }
+
+    /**
+     * The other inputs of every fourth run: each of {@link #BATCHES} when the batch is symbolic,
+     * then, when other dimensions are, those at {@code side − ODD} at batch 1 (and at the first of
+     * {@link #BATCHES}).
+     */
+    private static List<Map<String, Tensor>> variants(Map<String, ValueInfo> declared, int side) {
+        boolean batch = declared.values().stream().anyMatch(v -> v.shape().length > 0 && v.shape()[0] < 0);
+        boolean sizes = declared.values().stream().anyMatch(v -> Arrays.stream(v.shape()).skip(1).anyMatch(d -> d < 0));
+        List<Map<String, Tensor>> variants = new java.util.ArrayList<>();
+        if (batch) for (int n : BATCHES) variants.add(synthetic(declared, side, n));
+        if (sizes) {
+            variants.add(synthetic(declared, side - ODD, 1));
+            if (batch) variants.add(synthetic(declared, side - ODD, BATCHES[0]));
+        }
+        return variants;
     }
 
     /**

@@ -37,12 +37,27 @@ class WarmUpTest {
         }
     }
 
-    /** A symbolic batch: every fourth run takes batch 8 or 16 in turn, so that the batch kernels are compiled too. */
+    /**
+     * A symbolic batch and sizes: every fourth run takes batch 8 or 16, or odd sizes (the loops'
+     * tails) at batch 1 or 8, in turn, so that those kernels are compiled too.
+     */
     @Test
-    void alsoRunsBatchesWhenTheBatchIsSymbolic(@TempDir Path dir) throws Exception {
+    void alsoRunsBatchesAndOddSizesWhenTheyAreSymbolic(@TempDir Path dir) throws Exception {
         try (OnnxModel m = model(dir, 1); TernaryModel warmed = TernaryModel.load(m, Map.of(), new TernaryModel.Options(1, Activations.AUTO))) {
-            assertTrue(warmed.warmUp().contains("on [1, 3, 32, 32] (every fourth at batch 8 or 16 in turn after the first 20)"), warmed.warmUp());
+            assertTrue(warmed.warmUp().contains("on [1, 3, 32, 32] (every fourth after the first 20 in turn on [8, 3, 32, 32], [16, 3, 32, 32], "
+                    + "[1, 3, 29, 29], [8, 3, 29, 29])"), warmed.warmUp());
             assertTrue(runs(warmed) > 20, warmed.warmUp());
+        }
+    }
+
+    /** A graph that fixes its sizes but not its batch inside (a Reshape to [-1, 3, 32, 32]) fails at odd sizes: the warm-up goes on with the batches. */
+    @Test
+    void aGraphThatFixesItsSizesWarmsUpOnBatchesOnly(@TempDir Path dir) throws Exception {
+        OnnxMl.TensorProto target = OnnxMl.TensorProto.newBuilder().setName("target").addDims(4)
+                .setDataType(OnnxMl.TensorProto.DataType.INT64.getNumber()).addInt64Data(-1).addInt64Data(3).addInt64Data(32).addInt64Data(32).build();
+        OnnxMl.NodeProto reshape = OnnxMl.NodeProto.newBuilder().setOpType("Reshape").setName("fix").addInput("x").addInput("target").addOutput("y").build();
+        try (OnnxModel m = model(dir, "sized", reshape, target); TernaryModel warmed = TernaryModel.load(m, Map.of(), new TernaryModel.Options(1, Activations.AUTO))) {
+            assertTrue(warmed.warmUp().contains("on [1, 3, 32, 32] (every fourth after the first 20 in turn on [8, 3, 32, 32], [16, 3, 32, 32]) in "), warmed.warmUp());
         }
     }
 

@@ -1,11 +1,10 @@
 package org.ternary4j.eval.task;
 
+import static org.ternary4j.core.FloatArrays.argmax;
+
 import java.io.IOException;
-import java.nio.file.Path;
 import java.util.List;
-import org.ternary4j.eval.ort.EvalResult;
 import org.ternary4j.eval.ort.Evaluator;
-import org.ternary4j.eval.ort.OrtModel;
 import org.ternary4j.formats.data.Dataset;
 import org.ternary4j.formats.data.NdArray;
 
@@ -58,26 +57,27 @@ public final class OcrTask {
         return new Recognition(Dataset.of("rendered text lines (" + split.name().toLowerCase(java.util.Locale.ROOT) + ", " + count + ")", x, null), texts);
     }
 
-    /** Orientation accuracy of a direction classifier. */
-    public static double orientationAccuracy(Path model, Dataset lines, int threads) throws IOException {
-        try (OrtModel m = OrtModel.open(model, threads, null)) {
-            EvalResult r = Evaluator.evaluate(m, lines, Evaluator.DEFAULT_BATCH);
-            return r.top1();
+    /** Orientation accuracy of a direction classifier: the fraction of lines whose arg-max is their label. */
+    public static double orientationAccuracy(TaskModel model, Dataset lines) throws IOException {
+        float[][] out = model.outputs(lines, Evaluator.DEFAULT_BATCH);
+        int correct = 0;
+        for (int i = 0; i < out.length; i++) {
+            if (out[i].length < 2) throw new IOException(model.label() + ": " + out[i].length + " output value per line; a direction classifier gives one score per class");
+            if (argmax(out[i]) == lines.labels()[i]) correct++;
         }
+        return (double) correct / out.length;
     }
 
     /** Character error rate of a recogniser: total edit distance over total reference characters. */
-    public static double characterErrorRate(Path model, Recognition lines, List<String> characters, int threads) throws IOException {
-        try (OrtModel m = OrtModel.open(model, threads, null)) {
-            float[][] out = Evaluator.outputs(m, lines.data(), Evaluator.DEFAULT_BATCH);
-            long errors = 0, total = 0;
-            for (int i = 0; i < out.length; i++) {
-                // The margins around a rendered line read as spaces; a detector's crop would not have them.
-                String read = PaddleOcr.decode(out[i], characters.size(), characters).strip();
-                errors += PaddleOcr.editDistance(read, lines.texts().get(i));
-                total += lines.texts().get(i).codePointCount(0, lines.texts().get(i).length());
-            }
-            return (double) errors / total;
+    public static double characterErrorRate(TaskModel model, Recognition lines, List<String> characters) throws IOException {
+        float[][] out = model.outputs(lines.data(), Evaluator.DEFAULT_BATCH);
+        long errors = 0, total = 0;
+        for (int i = 0; i < out.length; i++) {
+            // The margins around a rendered line read as spaces; a detector's crop would not have them.
+            String read = PaddleOcr.decode(out[i], characters.size(), characters).strip();
+            errors += PaddleOcr.editDistance(read, lines.texts().get(i));
+            total += lines.texts().get(i).codePointCount(0, lines.texts().get(i).length());
         }
+        return (double) errors / total;
     }
 }

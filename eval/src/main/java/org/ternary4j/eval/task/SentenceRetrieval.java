@@ -14,7 +14,6 @@ import java.util.Arrays;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Set;
-import org.ternary4j.eval.ort.Evaluator;
 import org.ternary4j.eval.ort.OrtModel;
 import org.ternary4j.formats.data.Dataset;
 import org.ternary4j.formats.data.NdArray;
@@ -137,7 +136,7 @@ public final class SentenceRetrieval {
      * Sentence embeddings of the tokenised texts: batches of similar length (sorted, so little
      * padding), mean-pooled over the real tokens, L2-normalised.
      */
-    public static float[][] embed(OrtModel model, long[][] ids) throws IOException {
+    public static float[][] embed(TaskModel model, long[][] ids) throws IOException {
         Integer[] order = new Integer[ids.length];
         for (int i = 0; i < order.length; i++) order[i] = i;
         Arrays.sort(order, Comparator.comparingInt(i -> ids[i].length));
@@ -156,16 +155,16 @@ public final class SentenceRetrieval {
             int[] shape = {b, length};
             List<Dataset.NamedArray> arrays = new ArrayList<>();
             for (OrtModel.Input in : model.inputs()) {
-                if (!INPUTS.contains(in.name())) throw new IOException(model.file() + ": input '" + in.name() + "' is not one of " + INPUTS);
+                if (!INPUTS.contains(in.name())) throw new IOException(model.label() + ": input '" + in.name() + "' is not one of " + INPUTS);
                 float[] v = in.name().equals("input_ids") ? tok : in.name().equals("attention_mask") ? mask : new float[b * length];
                 arrays.add(new Dataset.NamedArray(in.name(), new NdArray(shape, v)));
             }
-            float[][] hidden = Evaluator.outputs(model, new Dataset("sentence batch", arrays, null), b);
+            float[][] hidden = model.outputs(new Dataset("sentence batch", arrays, null), b);
             for (int r = 0; r < b; r++) {
                 int n = ids[order[from + r]].length;
                 float[] h = hidden[r];
                 if (h.length % length != 0) {
-                    throw new IOException(model.file() + ": output '" + model.outputName() + "' has " + h.length + " values per text of "
+                    throw new IOException(model.label() + ": its first output has " + h.length + " values per text of "
                             + length + " tokens; expected [batch, tokens, hidden]");
                 }
                 int width = h.length / length;

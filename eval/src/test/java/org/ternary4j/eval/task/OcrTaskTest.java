@@ -48,7 +48,10 @@ class OcrTaskTest {
     void fullPrecisionClassifierReadsTheOrientationOfRenderedLines() throws IOException {
         Path cls = model("ch_ppocr_mobile_v2.0_cls_infer.onnx");
         Dataset lines = OcrTask.orientation(fonts(), OcrTask.Split.EVALUATION, 200);
-        double accuracy = OcrTask.orientationAccuracy(cls, lines, 2);
+        double accuracy;
+        try (TaskModel m = TaskModel.onnxRuntime(cls, 2)) {
+            accuracy = OcrTask.orientationAccuracy(m, lines);
+        }
         assertTrue(accuracy >= 0.95, "FP orientation accuracy " + accuracy);
     }
 
@@ -57,7 +60,10 @@ class OcrTaskTest {
         Path rec = model("ch_PP-OCRv4_rec_infer.onnx");
         Path dict = model("ppocr_keys_v1.txt");
         OcrTask.Recognition lines = OcrTask.recognition(fonts(), OcrTask.Split.EVALUATION, 100);
-        double cer = OcrTask.characterErrorRate(rec, lines, PaddleOcr.characters(dict), 2);
+        double cer;
+        try (TaskModel m = TaskModel.onnxRuntime(rec, 2)) {
+            cer = OcrTask.characterErrorRate(m, lines, PaddleOcr.characters(dict));
+        }
         assertTrue(cer <= 0.02, "FP character error rate " + cer);
     }
 

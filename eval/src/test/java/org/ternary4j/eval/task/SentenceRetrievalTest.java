@@ -16,7 +16,6 @@ import java.util.zip.ZipFile;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.ternary4j.eval.ort.OrtModel;
 
 /** The sentence-retrieval task: its split, its scores, and (with the fetched MiniLM) tokenisation and pooling. */
 class SentenceRetrievalTest {
@@ -80,7 +79,7 @@ class SentenceRetrievalTest {
     void embeddingsAreUnitLengthAndDoNotDependOnTheirBatchsPadding() throws IOException {
         Path model = MODELS.resolve("all-minilm-l6-v2.onnx");
         Assumptions.assumeTrue(Files.isRegularFile(model), model + " not fetched (scripts/fetch-models.sh)");
-        try (HuggingFaceTokenizer t = SentenceRetrieval.tokenizer(tokenizerJson()); OrtModel m = OrtModel.open(model, 1, null)) {
+        try (HuggingFaceTokenizer t = SentenceRetrieval.tokenizer(tokenizerJson()); TaskModel m = TaskModel.onnxRuntime(model, 1)) {
             long[][] ids = SentenceRetrieval.tokenize(t, List.of("networking tools",
                     "The iproute2 suite is a collection of utilities for networking and traffic control."));
             float[][] together = SentenceRetrieval.embed(m, ids);      // "networking tools" padded to the longer text

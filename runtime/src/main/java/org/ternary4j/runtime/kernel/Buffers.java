@@ -1,8 +1,8 @@
 package org.ternary4j.runtime.kernel;
 
 import java.util.ArrayDeque;
-import java.util.HashMap;
 import java.util.IdentityHashMap;
+import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
@@ -17,14 +17,24 @@ import java.util.Map;
  * on other threads (a pool's workers), {@link #floats} is {@code new float[n]}.
  */
 public final class Buffers {
-    /** Floats kept for reuse per thread at most (64 MB); more is left to the collector. */
-    private static final long KEEP = 16L << 20;
+    /**
+     * Floats kept for reuse per thread at most (256 MB). Beyond it the lengths asked for least
+     * recently go first: MiniLM at batch 32 × 128 tokens frees arrays of 6 to 25 MB, and under a
+     * 64 MB bound that kept whatever came back first it allocated 169 MB a run (G1 humongous
+     * allocations, a young collection every few runs); a corpus embedded in batches of rising
+     * length asks for new lengths every batch, and arrays of lengths never asked for again had
+     * filled the bound, so that nothing a run freed was kept for its own later steps.
+     */
+    static final long KEEP = 64L << 20;
     private static final ThreadLocal<Buffers> CURRENT = new ThreadLocal<>();
 
-    private final Map<Integer, ArrayDeque<float[]>> free = new HashMap<>();
+    /** Free arrays by length, the length asked for or given back least recently first. */
+    private final LinkedHashMap<Integer, ArrayDeque<float[]>> free = new LinkedHashMap<>(16, 0.75f, true);
     /** Arrays handed out in the open run, with the number of graph values that hold each. */
     private final IdentityHashMap<float[], int[]> lent = new IdentityHashMap<>();
     private long kept;
+    /** The bound in floats: {@link #KEEP}, or a test's. */
+    private long keep = KEEP;
     private boolean open;
 
     private Buffers() {}
@@ -55,18 +65,33 @@ public final class Buffers {
      * already open here (a nested run allocates afresh, and the outer run keeps its arrays).
      */
     public static Run open() {
-        Buffers b = CURRENT.get();
-        if (b == null) CURRENT.set(b = new Buffers());
+        Buffers b = current();
         if (b.open) return null;
         b.open = true;
         return b.new Run();
     }
 
+    private static Buffers current() {
+        Buffers b = CURRENT.get();
+        if (b == null) CURRENT.set(b = new Buffers());
+        return b;
+    }
+
+    /** Sets this thread's bound in floats (tests take a small one; {@link #KEEP} by default). */
+    static void bound(long floats) {
+        current().keep = floats;
+    }
+
     private void giveBack(float[] a) {
         lent.remove(a);
-        if (kept + a.length > KEEP) return;
+        if (a.length > keep) return;
         free.computeIfAbsent(a.length, k -> new ArrayDeque<>()).addLast(a);
         kept += a.length;
+        for (var lengths = free.entrySet().iterator(); kept > keep; ) {
+            ArrayDeque<float[]> oldest = lengths.next().getValue();
+            while (kept > keep && !oldest.isEmpty()) kept -= oldest.pollFirst().length;
+            if (oldest.isEmpty()) lengths.remove();
+        }
     }
 
     /** An open run: the graph reports each value that takes or drops a lent array. */

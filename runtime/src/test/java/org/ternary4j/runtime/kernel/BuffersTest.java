@@ -61,4 +61,21 @@ class BuffersTest {
             assertNotSame(out, Buffers.floats(4), "an array of an earlier run is not this run's to reuse");
         }
     }
+    /** Beyond its bound the pool drops the lengths asked for least recently, not the array just given back. */
+    @Test
+    void beyondItsBoundThePoolDropsTheLengthsAskedForLeastRecently() {
+        Buffers.bound(100);
+        try (Buffers.Run run = Buffers.open()) {
+            float[] a = Buffers.floats(40), c = Buffers.floats(30), d = Buffers.floats(60);
+            for (float[] x : new float[][] {a, c, d}) run.held(x);
+            run.dropped(a);
+            run.dropped(c);
+            run.dropped(d); // 130 floats free: the 40, given back and asked for least recently, go
+            assertSame(d, Buffers.floats(60));
+            assertSame(c, Buffers.floats(30));
+            assertNotSame(a, Buffers.floats(40));
+        } finally {
+            Buffers.bound(Buffers.KEEP);
+        }
+    }
 }
