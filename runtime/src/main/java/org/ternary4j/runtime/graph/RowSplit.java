@@ -29,7 +29,7 @@ final class RowSplit {
      */
     static final long MAX_SHARED_BYTES = 1 << 20;
 
-    /** y = x · Wᵀ + bias (null: none; the exact path adds it per panel, the int8 paths per row). */
+    /** y = x · Wᵀ + bias (null: none; the exact path adds it per panel, the shared-table int8 product per tile, the other int8 paths per row). */
     static void gemm(PackedTernaryMatrix m, float[] x, int rows, float[] y, float[] bias, boolean exact, Parallel par) {
         gemmShared(new PackedTernaryMatrix[] {m}, x, rows, new float[][] {y}, new float[][] {bias}, exact, par);
     }
@@ -50,18 +50,16 @@ final class RowSplit {
         long bytes = 0;
         for (PackedTernaryMatrix m : ms) bytes = Math.max(bytes, m.residentBytes());
         if (threads < 2 || rows < MIN_TABLE_ROWS_PER_THREAD * threads || bytes > MAX_SHARED_BYTES) {
-            TernaryMatmul.gemmShared(ms, x, rows, ys, 0, par);
-            for (int i = 0; i < ms.length; i++) PanelGemm.addBias(ys[i], rows, biases[i]);
+            TernaryMatmul.gemmShared(ms, x, rows, ys, biases, 0, par);
             return;
         }
         int k = ms[0].cols();
         par.forEachPart(rows, 4, (from, to) -> {
             // this thread's rows of x in its own reused array (a fresh copy per layer and thread was most of the 23 MB a MiniLM
-            // run allocated); its rows of each y written in place, with their bias while they are in its cache
+            // run allocated); its rows of each y written in place, each tile with its bias while in L1
             float[] xs = Scratch.floats(Scratch.Slot.ROWS_IN, (to - from) * k);
             System.arraycopy(x, from * k, xs, 0, (to - from) * k);
-            TernaryMatmul.gemmShared(ms, xs, to - from, ys, from, Parallel.serial());
-            for (int i = 0; i < ms.length; i++) PanelGemm.addBias(ys[i], from * ms[i].rows(), to - from, biases[i]);
+            TernaryMatmul.gemmShared(ms, xs, to - from, ys, biases, from, Parallel.serial());
         });
     }
 

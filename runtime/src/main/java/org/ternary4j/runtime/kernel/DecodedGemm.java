@@ -47,14 +47,21 @@ final class DecodedGemm {
      * reference, as {@link TernaryMatmul#gemm} sends them.
      */
     static void runInt8(TriplesMatrix m, float[] x, int batch, float[] y, Parallel par) {
-        runInt8(new TriplesMatrix[] {m}, x, batch, new float[][] {y}, 0, par);
+        runInt8(new TriplesMatrix[] {m}, x, batch, new float[][] {y}, new float[][] {null}, 0, par);
     }
 
-    /** {@link #runInt8} of one x by several matrices of one layout, the activations quantized and tabled once; vector b into row first + b of each ys[i]. */
-    static void runInt8(TriplesMatrix[] ms, float[] x, int batch, float[][] ys, int first, Parallel par) {
-        QuantizedActivations a = LutGemm.products(ms, x, batch, ys, first, par);
+    /**
+     * {@link #runInt8} of one x by several matrices of one layout, the activations quantized and
+     * tabled once; vector b into row first + b of each ys[i], plus biases[i] (null: none).
+     */
+    static void runInt8(TriplesMatrix[] ms, float[] x, int batch, float[][] ys, float[][] biases, int first, Parallel par) {
+        QuantizedActivations a = LutGemm.products(ms, x, batch, ys, biases, first, par);
         for (int b = 0; b < batch; b++) {
-            if (!a.finite[b]) for (int i = 0; i < ms.length; i++) TernaryMatmul.exactVector(ms[i], x, b, ys[i], first + b);
+            if (a.finite[b]) continue;
+            for (int i = 0; i < ms.length; i++) {
+                TernaryMatmul.exactVector(ms[i], x, b, ys[i], first + b);
+                PanelGemm.addBias(ys[i], (first + b) * ms[i].rows(), 1, biases[i]);
+            }
         }
     }
 

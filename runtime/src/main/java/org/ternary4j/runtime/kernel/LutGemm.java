@@ -34,34 +34,36 @@ final class LutGemm {
 
     /** y[b·rows + r] = Σ code·q of row r and vector b of the quantized a, as a float (vectors with non-finite input have q = 0 and get 0). */
     static void sums(TriplesMatrix m, QuantizedActivations a, float[] y, Parallel par) {
-        run(new Target[] {new Target(m, null, y)}, a, null, 0, par);
+        run(new Target[] {new Target(m, null, null, y)}, a, null, 0, par);
     }
 
     /**
-     * y[b·rows + r] = (0 + scale[r]·Σ code·q)·a.scale[b], the int8 output of row r and vector b as
-     * {@link TripleKernels#int8Rows} combines it (+0 for −0), scale the rows' positive scales, q the
-     * levels of x's vector b, for several matrices of one layout at once (one, or a transformer
+     * y[b·rows + r] = (0 + scale[r]·Σ code·q)·a.scale[b] + bias[r], the int8 output of row r and
+     * vector b as {@link TripleKernels#int8Rows} combines it (+0 for −0) and the Add after the
+     * product adds its bias (none where biases[i] is null; added here, while the tile is in L1: as
+     * a pass of its own over a thread's rows it was 3.5 % of MiniLM at batch 32 × 128 tokens),
+     * scale the rows' positive scales, q the levels of x's vector b, for several matrices of one layout at once (one, or a transformer
      * layer's query, key and value projections): each chunk of vectors is quantized and its tables
      * built once, then every matrix's tiles are swept over them; vector b's outputs by matrix i go
      * to row first + b of ys[i] ([rows_i] each), with the bits that matrix's product alone gives
      * them. Returns the quantized vectors (their levels valid until the calling thread quantizes
      * again): those that are not finite got 0.
      */
-    static QuantizedActivations products(TriplesMatrix[] ms, float[] x, int batch, float[][] ys, int first, Parallel par) {
+    static QuantizedActivations products(TriplesMatrix[] ms, float[] x, int batch, float[][] ys, float[][] biases, int first, Parallel par) {
         QuantizedActivations a = QuantizedActivations.inScratch(ms[0].layout(), batch);
         Target[] targets = new Target[ms.length];
         for (int i = 0; i < ms.length; i++) {
             if (!ms[i].layout().sameOrder(ms[0].layout())) throw new IllegalArgumentException("matrices of a shared product must have one input layout");
             float[] scales = new float[ms[i].rows()];
             ms[i].scalePos().copyTo(0, ms[i].rows(), scales);
-            targets[i] = new Target(ms[i], scales, ys[i]);
+            targets[i] = new Target(ms[i], scales, biases[i], ys[i]);
         }
         run(targets, a, x, first, par);
         return a;
     }
 
-    /** One matrix of a product: its rows' scales (null: the sums alone) and its outputs' array, one row of y per vector. */
-    private record Target(TriplesMatrix m, float[] rowScales, float[] y) {}
+    /** One matrix of a product: its rows' scales (null: the sums alone), the bias added after them (null: none) and its outputs' array, one row of y per vector. */
+    private record Target(TriplesMatrix m, float[] rowScales, float[] bias, float[] y) {}
 
     /**
      * The sums, each times its row's scale and its vector's (rowScales null: the sums alone). Work
@@ -111,7 +113,7 @@ final class LutGemm {
                 for (int j = 0; j < count; j++) {
                     int b = b0 + j, o = h * span + j * TILE, at = (first + b) * rows + r0;
                     if (g.rowScales() == null) store(acc, o, g.y(), at, n);
-                    else store(acc, o, g.rowScales(), r0, a.scale[b], g.y(), at, n);
+                    else store(acc, o, g.rowScales(), g.bias(), r0, a.scale[b], g.y(), at, n);
                 }
             }
         }
@@ -232,13 +234,15 @@ final class LutGemm {
         }
     }
 
-    /** y[o + l] = (0 + rowScales[r0 + l]·acc[a + l])·vectorScale for the first n of a tile's 32 sums. */
-    private static void store(int[] acc, int a, float[] rowScales, int r0, float vectorScale, float[] y, int o, int n) {
+    /** y[o + l] = (0 + rowScales[r0 + l]·acc[a + l])·vectorScale (+ bias[r0 + l] unless bias is null) for the first n of a tile's 32 sums. */
+    private static void store(int[] acc, int a, float[] rowScales, float[] bias, int r0, float vectorScale, float[] y, int o, int n) {
         for (int l = 0; l < n; l += I.length()) {
             VectorMask<Integer> m = I.indexInRange(l, n);
             VectorMask<Float> f = m.cast(F);
             FloatVector sum = (FloatVector) IntVector.fromArray(I, acc, a + l, m).convert(VectorOperators.I2F, 0);
-            FloatVector.fromArray(F, rowScales, r0 + l, f).mul(sum).add(0f).mul(vectorScale).intoArray(y, o + l, f);
+            FloatVector v = FloatVector.fromArray(F, rowScales, r0 + l, f).mul(sum).add(0f).mul(vectorScale);
+            if (bias != null) v = v.add(FloatVector.fromArray(F, bias, r0 + l, f));
+            v.intoArray(y, o + l, f);
         }
     }
 

@@ -50,17 +50,19 @@ public final class TernaryMatmul {
      * {@link #gemm} of one x [batch, k] by several matrices (a transformer layer's query, key and
      * value projections) that {@link #sharesTables share tables}: x is quantized and its tables
      * built once for all of them, and the product is one hand-over. Vector b's outputs by matrix i
-     * go to row first + b of ys[i] ([rows_i] each); each output has the bits {@link #gemm} gives it.
+     * go to row first + b of ys[i] ([rows_i] each), biases[i] added (null: none); each output has
+     * the bits {@link #gemm} and then the bias's float add give it.
      */
-    public static void gemmShared(PackedTernaryMatrix[] ms, float[] x, int batch, float[][] ys, int first, Parallel par) {
+    public static void gemmShared(PackedTernaryMatrix[] ms, float[] x, int batch, float[][] ys, float[][] biases, int first, Parallel par) {
         if (!sharesTables(ms, batch)) throw new IllegalArgumentException("matrices do not share tables at batch " + batch);
         TriplesMatrix[] t = new TriplesMatrix[ms.length];
         for (int i = 0; i < ms.length; i++) {
             if (x.length < (long) batch * ms[i].cols()) throw new IllegalArgumentException("activations: " + x.length + " values for batch " + batch + " × " + ms[i].cols());
             if (ys[i].length < (long) (first + batch) * ms[i].rows()) throw new IllegalArgumentException("output " + i + ": too short for rows " + first + " + " + batch + " × " + ms[i].rows());
+            if (biases[i] != null && biases[i].length != ms[i].rows()) throw new IllegalArgumentException("bias " + i + ": " + biases[i].length + " values for " + ms[i].rows() + " outputs");
             t[i] = (TriplesMatrix) ms[i];
         }
-        DecodedGemm.runInt8(t, x, batch, ys, first, par);
+        DecodedGemm.runInt8(t, x, batch, ys, biases, first, par);
     }
 
     public static void gemmExact(PackedTernaryMatrix m, float[] x, int batch, float[] y, Parallel par) {

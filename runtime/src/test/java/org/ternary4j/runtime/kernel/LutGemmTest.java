@@ -52,4 +52,37 @@ class LutGemmTest {
         java.util.Arrays.fill(x, v);
         return x;
     }
+    /**
+     * The bias the shared product adds in its store: each output is the product without bias plus
+     * the bias in one float add (the Add node's arithmetic), for two matrices of different heights
+     * written from row {@code first} on, one without a bias, and a vector that is not finite (the
+     * exact reference, then the same add).
+     */
+    @ParameterizedTest(name = "{0} vectors from row {1}")
+    @CsvSource({"13, 0", "40, 3"})
+    void biasesAreAddedToTheProductsAsTheAddNodeAddsThem(int batch, int first) {
+        Assumptions.assumeTrue(DecodedGemm.TRIPLES_PANELS, "TRIPLES tiles need 512-bit vectors");
+        Random rnd = new Random(batch);
+        int k = 300;
+        int[] heights = {70, 33};
+        PackedTernaryMatrix[] ms = new PackedTernaryMatrix[heights.length];
+        for (int i = 0; i < ms.length; i++) {
+            TernaryTensor t = RandomTensors.ternary(rnd, new int[] {heights[i], k}, Grouping.parse("row"), false);
+            ms[i] = PackedTernaryMatrix.of(t, 0, heights[i], PackedTernaryMatrix.CodeLayout.TRIPLES);
+        }
+        float[] x = RandomTensors.gaussian(rnd, batch * k);
+        x[2 * k + 7] = Float.NaN; // vector 2 takes the exact reference
+        float[][] biases = {RandomTensors.gaussian(rnd, heights[0]), null};
+        float[][] plain = {new float[(first + batch) * heights[0]], new float[(first + batch) * heights[1]]};
+        float[][] biased = {new float[(first + batch) * heights[0]], new float[(first + batch) * heights[1]]};
+        TernaryMatmul.gemmShared(ms, x, batch, plain, new float[][] {null, null}, first, RandomTensors.TWO);
+        TernaryMatmul.gemmShared(ms, x, batch, biased, biases, first, RandomTensors.TWO);
+        for (int b = first; b < first + batch; b++) {
+            for (int r = 0; r < heights[0]; r++) {
+                int o = b * heights[0] + r;
+                assertEquals(plain[0][o] + biases[0][r], biased[0][o], "vector " + b + " row " + r);
+            }
+        }
+        org.junit.jupiter.api.Assertions.assertArrayEquals(plain[1], biased[1], "no bias: the product alone");
+    }
 }
