@@ -20,6 +20,44 @@ record PackedWeights(Map<String, TernaryTensor> ternary, Map<String, KeptTensor>
         return new PackedWeights(ternary, kept);
     }
 
+    /** A packed tensor's values and the graph's may differ by this share of the tensor's largest (FP16 scales, FP16 or BF16 models). */
+    private static final double SAME = 0.01;
+
+    /**
+     * A warning when {@code onnx} is not the model quantize wrote with these codes: some of its
+     * weights named like the packed tensors differ from the codes' values by more than
+     * {@link #SAME} of the tensor's largest (full-precision weights, another quantize run). The
+     * runtime takes the weights from the packed file but everything else from the graph, and
+     * quantize's graph holds what the codes were fitted with: corrected biases, folded
+     * BatchNorms (the classifier's calibrated codes on its full-precision graph read 48 % of lines
+     * where their own graph reads 92 %).
+     */
+    java.util.Optional<String> mismatch(Path onnx, Path packed) throws IOException {
+        Map<String, float[]> graph = org.ternary4j.formats.onnx.OnnxWeights.canonical(onnx, ternary.keySet());
+        int differ = 0;
+        String first = null;
+        double worst = 0;
+        for (String name : new java.util.TreeSet<>(graph.keySet())) {
+            float[] g = graph.get(name), d = ternary.get(name).dequantize();
+            if (g.length != d.length) continue; // the runtime refuses a shape that does not fit
+            double largest = 0, diff = 0;
+            for (int i = 0; i < d.length; i++) {
+                largest = Math.max(largest, Math.abs(d[i]));
+                diff = Math.max(diff, Math.abs(g[i] - d[i]));
+            }
+            double share = largest == 0 ? (diff == 0 ? 0 : 1) : diff / largest;
+            if (share <= SAME) continue;
+            differ++;
+            if (first == null) first = name;
+            worst = Math.max(worst, share);
+        }
+        if (differ == 0) return java.util.Optional.empty();
+        return java.util.Optional.of(String.format(java.util.Locale.ROOT,
+                "warning: %s is not the model quantize wrote with %s: %d of its %d weights named like packed tensors ('%s'%s) differ from the codes' "
+                        + "values by up to %.0f %% of the tensor's largest; the biases and folded BatchNorms it holds may not be those the codes were fitted with",
+                onnx, packed, differ, graph.size(), first, differ > 1 ? ", …" : "", 100 * worst));
+    }
+
     /** Ternary weights in the file. */
     long ternaryWeights() {
         return ternary.values().stream().mapToLong(t -> t.codes().length).sum();

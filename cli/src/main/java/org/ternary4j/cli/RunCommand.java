@@ -110,6 +110,10 @@ final class RunCommand implements Callable<Integer> {
         new PathGuard().model(model).input(packed).data(data.data).input(data.labels).check();
         int threads = threadCount.count;
         PackedWeights weights = PackedWeights.read(packed);
+        weights.mismatch(model, packed).ifPresent(w -> {
+            spec.commandLine().getErr().println("ternary4j: " + w);
+            spec.commandLine().getErr().flush();
+        });
         kept = Kept.of(weights.kept());
         float[][] outputs;
         long nanos;

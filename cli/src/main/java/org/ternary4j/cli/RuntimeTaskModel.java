@@ -13,10 +13,14 @@ import org.ternary4j.formats.onnx.OnnxModel;
 import org.ternary4j.runtime.TernaryModel;
 import org.ternary4j.runtime.graph.Activations;
 
-/** The project's runtime on a packed file and the ONNX graph it was quantized with, as a task runs a model. */
-record RuntimeTaskModel(String label, OnnxModel graph, TernaryModel model, List<OrtModel.Input> inputs) implements TaskModel {
+/**
+ * The project's runtime on a packed file and the ONNX graph it was quantized with, as a task runs
+ * a model; {@code warning} says when the graph is not the one quantize wrote with the codes.
+ */
+record RuntimeTaskModel(String label, OnnxModel graph, TernaryModel model, List<OrtModel.Input> inputs, java.util.Optional<String> warning) implements TaskModel {
     static RuntimeTaskModel open(Path onnx, Path packed, int threads, Activations activations) throws IOException {
         PackedWeights weights = PackedWeights.read(packed);
+        java.util.Optional<String> warning = weights.mismatch(onnx, packed);
         OnnxModel graph = OnnxModel.read(onnx);
         try {
             List<OrtModel.Input> inputs = DeclaredInputs.of(graph, Map.of());
@@ -27,7 +31,7 @@ record RuntimeTaskModel(String label, OnnxModel graph, TernaryModel model, List<
                 throw new IOException(e.getMessage() + " (packed weights from " + packed + ")", e);
             }
             String label = packed + " (ternary4j runtime on " + onnx.getFileName() + ", activations " + RunCommand.describe(activations, m.activationUse()) + ")";
-            return new RuntimeTaskModel(label, graph, m, inputs);
+            return new RuntimeTaskModel(label, graph, m, inputs, warning);
         } catch (IOException | RuntimeException e) {
             graph.close();
             throw e;

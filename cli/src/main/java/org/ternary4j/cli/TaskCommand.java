@@ -125,6 +125,7 @@ final class TaskCommand implements Callable<Integer> {
             Dataset d = OcrTask.orientation(fonts, OcrTask.Split.EVALUATION, lines);
             for (Measured m : measured) {
                 try (TaskModel model = m.open(threads.count, activations)) {
+                    warn(model);
                     out.printf(Locale.ROOT, "%s: orientation accuracy %.4f on %d evaluation lines%n", model.label(), OcrTask.orientationAccuracy(model, d), lines);
                 }
                 out.flush();
@@ -135,6 +136,7 @@ final class TaskCommand implements Callable<Integer> {
             OcrTask.Recognition r = OcrTask.recognition(fonts, OcrTask.Split.EVALUATION, lines);
             for (Measured m : measured) {
                 try (TaskModel model = m.open(threads.count, activations)) {
+                    warn(model);
                     out.printf(Locale.ROOT, "%s: character error rate %.4f on %d evaluation lines%n", model.label(), OcrTask.characterErrorRate(model, r, chars), lines);
                 }
                 out.flush();
@@ -182,6 +184,7 @@ final class TaskCommand implements Callable<Integer> {
                 float[][] q, d;
                 String label;
                 try (TaskModel model = m.open(threads.count, activations)) {
+                    warn(model);
                     label = model.label();
                     q = SentenceRetrieval.embed(model, queries);
                     d = SentenceRetrieval.embed(model, documents);
@@ -219,6 +222,14 @@ final class TaskCommand implements Callable<Integer> {
             all.add(new Measured(graph, m));
         }
         return all;
+    }
+
+    /** A packed file's warning that its graph is not the one quantize wrote with it, on stderr. */
+    private void warn(TaskModel model) {
+        if (model instanceof RuntimeTaskModel r) r.warning().ifPresent(w -> {
+            spec.commandLine().getErr().println("ternary4j: " + w);
+            spec.commandLine().getErr().flush();
+        });
     }
 
     private void guardModels(PathGuard guard) {

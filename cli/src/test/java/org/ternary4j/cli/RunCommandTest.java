@@ -1,6 +1,7 @@
 package org.ternary4j.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.onnx.proto.OnnxMl.AttributeProto;
@@ -51,6 +52,25 @@ class RunCommandTest {
         assertEquals(1.0, j.get("ort").get("agreement").asDouble(), "float activations: same predictions as ONNX Runtime");
         assertTrue(j.get("ort").get("maxAbsOutputDiff").asDouble() < 1e-3, r.out());
         assertTrue(j.get("ort").get("minOutputCosine").asDouble() > 0.99999, r.out());
+    }
+
+    /**
+     * Packed codes on a graph that is not the one quantize wrote with them (here the full-precision
+     * LeNet: its weights are not the codes' values) run, with a one-line warning naming both
+     * files; on their own graph no warning. The oracle is the graph's weights themselves: the
+     * dequantized output holds exactly the codes' values.
+     */
+    @Test
+    void codesOnAnotherGraphRunWithAWarningNamingBothFiles() {
+        CliRun own = CliRun.of("run", model.toString(), "--packed", packed.toString(), "--data", "random:4");
+        assertEquals(0, own.exitCode(), own.err());
+        assertFalse(own.err().contains("warning"), own.err());
+        CliRun other = CliRun.of("run", TaskCommandsTest.LENET.toString(), "--packed", packed.toString(), "--data", "random:4");
+        assertEquals(0, other.exitCode(), other.err());
+        List<String> warnings = other.err().lines().filter(l -> l.contains("warning")).toList();
+        assertEquals(1, warnings.size(), other.err());
+        assertTrue(warnings.get(0).startsWith("ternary4j: warning: " + TaskCommandsTest.LENET + " is not the model quantize wrote with " + packed + ": 3 of its 3 weights"),
+                warnings.get(0));
     }
 
     /**

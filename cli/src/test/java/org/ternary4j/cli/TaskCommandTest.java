@@ -1,6 +1,7 @@
 package org.ternary4j.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.InputStream;
@@ -118,6 +119,7 @@ class TaskCommandTest {
         assertEquals(0, q.exitCode(), q.err());
         CliRun r = CliRun.of("task", "ocr-orientation", model.toString(), t.toString(), packed.toString(), "--lines", "60", "--activations", "float");
         assertEquals(0, r.exitCode(), r.err());
+        assertFalse(r.err().contains("warning"), "the codes' own graph: " + r.err());
         List<String> lines = r.out().strip().lines().toList();
         assertEquals(3, lines.size(), r.out());
         assertTrue(lines.get(2).startsWith(packed + " (ternary4j runtime on t.onnx, activations float): orientation accuracy "), lines.get(2));
@@ -138,6 +140,7 @@ class TaskCommandTest {
         CliRun r = CliRun.of("task", "sentence-retrieval", model.toString(), t.toString(), packed.toString(), "--pairs", "24",
                 "--tokenizer", tokenizer.toString(), "--activations", "float");
         assertEquals(0, r.exitCode(), r.err());
+        assertFalse(r.err().contains("warning"), "the codes' own graph: " + r.err());
         List<String> lines = r.out().strip().lines().toList();
         assertEquals(4, lines.size(), r.out());
         assertTrue(lines.get(3).startsWith(packed + " (ternary4j runtime on m.onnx, activations float): cosine to reference "), lines.get(3));
