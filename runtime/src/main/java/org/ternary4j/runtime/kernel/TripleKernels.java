@@ -71,17 +71,19 @@ final class TripleKernels {
         }
     }
 
-    /** The float tables of one activation vector (padded order from x0): entry = (d₀x₀ + d₁x₁) + d₂x₂, products exact. */
-    static float[] floatTables(float[] x, int x0, int paddedK) {
-        float[] t = new float[paddedK / 3 * ENTRIES];
+    /**
+     * The float tables of one activation vector (padded order from x0) into t from t0, 32 entries
+     * per triple: entry = (d₀x₀ + d₁x₁) + d₂x₂, products exact. Written into the caller's scratch:
+     * a new array per call, zeroed and then overwritten, was half of a 128×1568 batch-1 product.
+     */
+    static void floatTables(float[] x, int x0, int paddedK, float[] t, int t0) {
         float[][] d = FLOAT_DIGIT;
         for (int half = 0; half < ENTRIES; half += F.length()) {
             FloatVector d0 = FloatVector.fromArray(F, d[0], half), d1 = FloatVector.fromArray(F, d[1], half), d2 = FloatVector.fromArray(F, d[2], half);
             for (int g = 0, p = x0; g < paddedK / 3; g++, p += 3) {
-                d0.mul(x[p]).add(d1.mul(x[p + 1])).add(d2.mul(x[p + 2])).intoArray(t, g * ENTRIES + half);
+                d0.mul(x[p]).add(d1.mul(x[p + 1])).add(d2.mul(x[p + 2])).intoArray(t, t0 + g * ENTRIES + half);
             }
         }
-        return t;
     }
 
     /**
@@ -157,11 +159,11 @@ final class TripleKernels {
                 (b, r, i) -> y[b * m.rows() + r] = (0f + m.scalePos().get(r) * (float) acc[b][i]) * a.scale[b]);
     }
 
-    /** Exact outputs of rows [from, to) for every vector b with tables[b] (null: not finite) into y's vector yFirst + b. */
-    static void floatRows(TriplesMatrix m, float[][] tables, int from, int to, float[] y, int yFirst) {
-        float[][] acc = new float[tables.length][BLOCK_TILES * TILE];
-        forBlocks(m, from, to, tables.length, b -> tables[b] != null, b -> java.util.Arrays.fill(acc[b], 0f),
-                (c0, steps, t0, b, a0) -> floatSegment(m.triples(), c0, steps, tables[b], t0, acc[b], a0),
+    /** Exact outputs of rows [from, to) for every vector b with finite[b], its tables at tables[b·per …], into y's vector yFirst + b. */
+    static void floatRows(TriplesMatrix m, float[] tables, int per, boolean[] finite, int from, int to, float[] y, int yFirst) {
+        float[][] acc = new float[finite.length][BLOCK_TILES * TILE];
+        forBlocks(m, from, to, finite.length, b -> finite[b], b -> java.util.Arrays.fill(acc[b], 0f),
+                (c0, steps, t0, b, a0) -> floatSegment(m.triples(), c0, steps, tables, b * per + t0, acc[b], a0),
                 (b, r, i) -> y[(yFirst + b) * m.rows() + r] = 0f + m.scalePos().get(r) * acc[b][i]);
     }
 

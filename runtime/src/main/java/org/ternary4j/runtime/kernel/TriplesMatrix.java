@@ -139,14 +139,19 @@ final class TriplesMatrix extends PackedTernaryMatrix {
     /** As {@link #int8Rows}, float tables; a vector with NaN or infinity goes through {@link #exactReference}. */
     @Override
     Parallel.RangeBody exactRows(float[] xp, int count, float[] y, int yFirst) {
-        int pk = layout().paddedK(), len = FloatKernels.usedSteps(layout()) * ReductionLayout.STEP;
-        float[][] tables = new float[count][];
-        for (int b = 0; b < count; b++) if (FloatKernels.allFinite(xp, b * pk, len)) tables[b] = TripleKernels.floatTables(xp, b * pk, pk);
+        int pk = layout().paddedK(), len = FloatKernels.usedSteps(layout()) * ReductionLayout.STEP, per = pk / 3 * TripleKernels.ENTRIES;
+        // built by the calling thread in its scratch, read by every thread of the product while this call runs
+        float[] tables = Scratch.floats(Scratch.Slot.FLOAT_TABLES, count * per);
+        boolean[] finite = new boolean[count];
+        for (int b = 0; b < count; b++) {
+            finite[b] = FloatKernels.allFinite(xp, b * pk, len);
+            if (finite[b]) TripleKernels.floatTables(xp, b * pk, pk, tables, b * per);
+        }
         return (from, to) -> {
             for (int b = 0; b < count; b++) {
-                if (tables[b] == null) for (int r = from; r < to; r++) y[(yFirst + b) * rows() + r] = exactReference(r, xp, b * pk);
+                if (!finite[b]) for (int r = from; r < to; r++) y[(yFirst + b) * rows() + r] = exactReference(r, xp, b * pk);
             }
-            TripleKernels.floatRows(this, tables, from, to, y, yFirst);
+            TripleKernels.floatRows(this, tables, per, finite, from, to, y, yFirst);
         };
     }
 }
