@@ -129,6 +129,33 @@ final class TripleKernels {
         odd.intoArray(acc, a0 + 16);
     }
 
+    /**
+     * {@link #floatSegment} of two tiles (codes from c0 and c1, sums at a0 and a1) over the same
+     * steps and tables: four independent sums, where one tile's two waited on their adds (each
+     * step adds three entries to each), and each table loaded once for both. Every row still
+     * adds its entries in step order, so the bits are those of one tile at a time.
+     */
+    private static void floatSegment2(short[] codes, int c0, int c1, int steps, float[] tables, int t0, float[] acc, int a0, int a1) {
+        FloatVector even0 = FloatVector.fromArray(F, acc, a0), odd0 = FloatVector.fromArray(F, acc, a0 + 16);
+        FloatVector even1 = FloatVector.fromArray(F, acc, a1), odd1 = FloatVector.fromArray(F, acc, a1 + 16);
+        for (int s = 0; s < steps; s++) {
+            IntVector p = ShortVector.fromArray(S, codes, c0 + s * TILE).reinterpretAsInts();
+            IntVector q = ShortVector.fromArray(S, codes, c1 + s * TILE).reinterpretAsInts();
+            int t = t0 + s * 3 * ENTRIES;
+            for (int j = 0; j < 3; j++, t += ENTRIES) {
+                IntVector lo = FloatVector.fromArray(F, tables, t).reinterpretAsInts(), hi = FloatVector.fromArray(F, tables, t + 16).reinterpretAsInts();
+                even0 = even0.add(p.lanewise(VectorOperators.LSHR, 5 * j).selectFrom(lo, hi).reinterpretAsFloats());
+                odd0 = odd0.add(p.lanewise(VectorOperators.LSHR, 16 + 5 * j).selectFrom(lo, hi).reinterpretAsFloats());
+                even1 = even1.add(q.lanewise(VectorOperators.LSHR, 5 * j).selectFrom(lo, hi).reinterpretAsFloats());
+                odd1 = odd1.add(q.lanewise(VectorOperators.LSHR, 16 + 5 * j).selectFrom(lo, hi).reinterpretAsFloats());
+            }
+        }
+        even0.intoArray(acc, a0);
+        odd0.intoArray(acc, a0 + 16);
+        even1.intoArray(acc, a1);
+        odd1.intoArray(acc, a1 + 16);
+    }
+
     /** Tiles of 32 rows that hold {@code rows} rows (at least one, so an empty matrix still has a shape). */
     static int tiles(int rows) {
         return Math.max(1, (rows + TILE - 1) / TILE);
@@ -155,7 +182,7 @@ final class TripleKernels {
     static void int8Rows(TriplesMatrix m, QuantizedActivations a, short[] tables, int per, int from, int to, float[] y) {
         int[][] acc = new int[a.batch][BLOCK_TILES * TILE];
         forBlocks(m, from, to, a.batch, b -> a.finite[b], b -> java.util.Arrays.fill(acc[b], 0),
-                (c0, steps, t0, b, a0) -> int8Segment(m.triples(), c0, steps, tables, b * per + t0, acc[b], a0),
+                (c0, steps, t0, b, a0) -> int8Segment(m.triples(), c0, steps, tables, b * per + t0, acc[b], a0), null,
                 (b, r, i) -> y[b * m.rows() + r] = (0f + m.scalePos().get(r) * (float) acc[b][i]) * a.scale[b]);
     }
 
@@ -164,6 +191,7 @@ final class TripleKernels {
         float[][] acc = new float[finite.length][BLOCK_TILES * TILE];
         forBlocks(m, from, to, finite.length, b -> finite[b], b -> java.util.Arrays.fill(acc[b], 0f),
                 (c0, steps, t0, b, a0) -> floatSegment(m.triples(), c0, steps, tables, b * per + t0, acc[b], a0),
+                (c0, steps, t0, b, a0) -> floatSegment2(m.triples(), c0, c0 + steps * TILE, steps, tables, b * per + t0, acc[b], a0, a0 + TILE),
                 (b, r, i) -> y[(yFirst + b) * m.rows() + r] = 0f + m.scalePos().get(r) * acc[b][i]);
     }
 
@@ -180,11 +208,11 @@ final class TripleKernels {
 
     /**
      * Walks the row blocks that meet [from, to): each step block's code segment of each tile
-     * meets every vector's tables (the codes stay in L1 across the batch), then the block's rows
-     * in [from, to) are written. A block that a range only partly covers is computed whole.
+     * meets every vector's tables (the codes stay in L1 across the batch), two tiles at a time
+     * where {@code pair} is given, then the block's rows in [from, to) are written. A block that a range only partly covers is computed whole.
      */
     private static void forBlocks(TriplesMatrix m, int from, int to, int batch, java.util.function.IntPredicate live,
-                                  java.util.function.IntConsumer reset, Segment segment, Output out) {
+                                  java.util.function.IntConsumer reset, Segment segment, Segment pair, Output out) {
         int steps = m.nines(), tiles = tiles(m.rows()), blockRows = BLOCK_TILES * TILE;
         for (int rb = from / blockRows; rb * blockRows < to; rb++) {
             int nt = Math.min(BLOCK_TILES, tiles - rb * BLOCK_TILES);
@@ -193,7 +221,12 @@ final class TripleKernels {
                 int ns = Math.min(BLOCK_STEPS, steps - sb * BLOCK_STEPS);
                 int base = (rb * BLOCK_TILES * steps + sb * BLOCK_STEPS * nt) * TILE;
                 for (int tb = 0; tb < nt; tb++) {
-                    for (int b = 0; b < batch; b++) if (live.test(b)) segment.run(base + tb * ns * TILE, ns, sb * BLOCK_STEPS * 3 * ENTRIES, b, tb * TILE);
+                    // pair (null: none) takes tiles tb and tb + 1, whose codes follow each other
+                    boolean two = pair != null && tb + 1 < nt;
+                    for (int b = 0; b < batch; b++) {
+                        if (live.test(b)) (two ? pair : segment).run(base + tb * ns * TILE, ns, sb * BLOCK_STEPS * 3 * ENTRIES, b, tb * TILE);
+                    }
+                    if (two) tb++;
                 }
             }
             int r0 = Math.max(from, rb * blockRows), r1 = Math.min(Math.min(to, m.rows()), (rb + 1) * blockRows);
