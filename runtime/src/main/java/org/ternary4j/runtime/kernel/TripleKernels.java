@@ -109,33 +109,16 @@ final class TripleKernels {
     }
 
     /**
-     * The exact path's segment: float entries added to each row's running sum in step order, so
-     * blocking changes no bits. The int view of a code vector holds rows 2i (low half) and 2i+1
-     * (high half) in lane i; the two-table permute (vpermt2d) reads an index's low five bits, so
-     * shifts alone pick each row's index.
+     * The exact path's segment of two tiles (codes from c0 and c1, sums at a0 and a1) over the same
+     * steps and tables: float entries added to each row's running sum in step order, so blocking
+     * changes no bits. The int view of a code vector holds rows 2i (low half) and 2i+1 (high half)
+     * in lane i; the two-table permute (vpermt2d) reads an index's low five bits, so shifts alone
+     * pick each row's index. Two tiles give four independent sums, where one tile's two waited on
+     * their adds (each step adds three entries to each), and load each table once for both. A lone
+     * tile passes itself twice (c1 = c0, a1 = a0: the same sums, stored twice), the cost of one
+     * kernel instead of two, paid by the last tile of an odd count only.
      */
-    private static void floatSegment(short[] codes, int c0, int steps, float[] tables, int t0, float[] acc, int a0) {
-        FloatVector even = FloatVector.fromArray(F, acc, a0), odd = FloatVector.fromArray(F, acc, a0 + 16);
-        for (int s = 0; s < steps; s++) {
-            IntVector p = ShortVector.fromArray(S, codes, c0 + s * TILE).reinterpretAsInts();
-            int t = t0 + s * 3 * ENTRIES;
-            for (int j = 0; j < 3; j++, t += ENTRIES) {
-                IntVector lo = FloatVector.fromArray(F, tables, t).reinterpretAsInts(), hi = FloatVector.fromArray(F, tables, t + 16).reinterpretAsInts();
-                even = even.add(p.lanewise(VectorOperators.LSHR, 5 * j).selectFrom(lo, hi).reinterpretAsFloats());
-                odd = odd.add(p.lanewise(VectorOperators.LSHR, 16 + 5 * j).selectFrom(lo, hi).reinterpretAsFloats());
-            }
-        }
-        even.intoArray(acc, a0);
-        odd.intoArray(acc, a0 + 16);
-    }
-
-    /**
-     * {@link #floatSegment} of two tiles (codes from c0 and c1, sums at a0 and a1) over the same
-     * steps and tables: four independent sums, where one tile's two waited on their adds (each
-     * step adds three entries to each), and each table loaded once for both. Every row still
-     * adds its entries in step order, so the bits are those of one tile at a time.
-     */
-    private static void floatSegment2(short[] codes, int c0, int c1, int steps, float[] tables, int t0, float[] acc, int a0, int a1) {
+    private static void floatSegment(short[] codes, int c0, int c1, int steps, float[] tables, int t0, float[] acc, int a0, int a1) {
         FloatVector even0 = FloatVector.fromArray(F, acc, a0), odd0 = FloatVector.fromArray(F, acc, a0 + 16);
         FloatVector even1 = FloatVector.fromArray(F, acc, a1), odd1 = FloatVector.fromArray(F, acc, a1 + 16);
         for (int s = 0; s < steps; s++) {
@@ -190,8 +173,8 @@ final class TripleKernels {
     static void floatRows(TriplesMatrix m, float[] tables, int per, boolean[] finite, int from, int to, float[] y, int yFirst) {
         float[][] acc = new float[finite.length][BLOCK_TILES * TILE];
         forBlocks(m, from, to, finite.length, b -> finite[b], b -> java.util.Arrays.fill(acc[b], 0f),
-                (c0, steps, t0, b, a0) -> floatSegment(m.triples(), c0, steps, tables, b * per + t0, acc[b], a0),
-                (c0, steps, t0, b, a0) -> floatSegment2(m.triples(), c0, c0 + steps * TILE, steps, tables, b * per + t0, acc[b], a0, a0 + TILE),
+                (c0, steps, t0, b, a0) -> floatSegment(m.triples(), c0, c0, steps, tables, b * per + t0, acc[b], a0, a0),
+                (c0, steps, t0, b, a0) -> floatSegment(m.triples(), c0, c0 + steps * TILE, steps, tables, b * per + t0, acc[b], a0, a0 + TILE),
                 (b, r, i) -> y[(yFirst + b) * m.rows() + r] = 0f + m.scalePos().get(r) * acc[b][i]);
     }
 
