@@ -3,9 +3,13 @@ package org.ternary4j.cli;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.HashMap;
+import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
+import java.util.TreeSet;
 import org.ternary4j.core.KeptTensor;
 import org.ternary4j.core.TernaryTensor;
+import org.ternary4j.formats.onnx.OnnxWeights;
 import org.ternary4j.formats.packed.PackedReader;
 
 /** A packed file's tensors, read whole: the ternary ones and those kept at INT8/FP16, by name. */
@@ -32,12 +36,12 @@ record PackedWeights(Map<String, TernaryTensor> ternary, Map<String, KeptTensor>
      * BatchNorms (the classifier's calibrated codes on its full-precision graph read 48 % of lines
      * where their own graph reads 92 %).
      */
-    java.util.Optional<String> mismatch(Path onnx, Path packed) throws IOException {
-        Map<String, float[]> graph = org.ternary4j.formats.onnx.OnnxWeights.canonical(onnx, ternary.keySet());
+    Optional<String> mismatch(Path onnx, Path packed) throws IOException {
+        Map<String, float[]> graph = OnnxWeights.canonical(onnx, ternary.keySet());
         int differ = 0;
         String first = null;
         double worst = 0;
-        for (String name : new java.util.TreeSet<>(graph.keySet())) {
+        for (String name : new TreeSet<>(graph.keySet())) {
             float[] g = graph.get(name), d = ternary.get(name).dequantize();
             if (g.length != d.length) continue; // the runtime refuses a shape that does not fit
             double largest = 0, diff = 0;
@@ -51,8 +55,8 @@ record PackedWeights(Map<String, TernaryTensor> ternary, Map<String, KeptTensor>
             if (first == null) first = name;
             worst = Math.max(worst, share);
         }
-        if (differ == 0) return java.util.Optional.empty();
-        return java.util.Optional.of(String.format(java.util.Locale.ROOT,
+        if (differ == 0) return Optional.empty();
+        return Optional.of(String.format(Locale.ROOT,
                 "warning: %s is not the model quantize wrote with %s: %d of its %d weights named like packed tensors ('%s'%s) differ from the codes' "
                         + "values by up to %.0f %% of the tensor's largest; the biases and folded BatchNorms it holds may not be those the codes were fitted with",
                 onnx, packed, differ, graph.size(), first, differ > 1 ? ", …" : "", 100 * worst));

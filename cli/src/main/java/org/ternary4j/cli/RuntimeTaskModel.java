@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import org.ternary4j.eval.ort.DeclaredInputs;
 import org.ternary4j.eval.ort.InputPlan;
 import org.ternary4j.eval.ort.OrtModel;
@@ -17,10 +18,10 @@ import org.ternary4j.runtime.graph.Activations;
  * The project's runtime on a packed file and the ONNX graph it was quantized with, as a task runs
  * a model; {@code warning} says when the graph is not the one quantize wrote with the codes.
  */
-record RuntimeTaskModel(String label, OnnxModel graph, TernaryModel model, List<OrtModel.Input> inputs, java.util.Optional<String> warning) implements TaskModel {
+record RuntimeTaskModel(String label, OnnxModel graph, TernaryModel model, List<OrtModel.Input> inputs, Optional<String> warning) implements TaskModel {
     static RuntimeTaskModel open(Path onnx, Path packed, int threads, Activations activations) throws IOException {
         PackedWeights weights = PackedWeights.read(packed);
-        java.util.Optional<String> warning = weights.mismatch(onnx, packed);
+        Optional<String> warning = weights.mismatch(onnx, packed);
         OnnxModel graph = OnnxModel.read(onnx);
         try {
             List<OrtModel.Input> inputs = DeclaredInputs.of(graph, Map.of());

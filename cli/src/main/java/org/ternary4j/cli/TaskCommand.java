@@ -201,6 +201,7 @@ final class TaskCommand implements Callable<Integer> {
         }
         return 0;
     }
+
     /** One measured model: an ONNX file run by ONNX Runtime, or a packed file run by the project's runtime on that file's graph. */
     private record Measured(Path onnx, Path packed) {
         TaskModel open(int threads, Activations activations) throws IOException {
