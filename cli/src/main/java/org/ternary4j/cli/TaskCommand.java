@@ -222,6 +222,9 @@ final class TaskCommand implements Callable<Integer> {
             if (graph == null) throw new IllegalArgumentException(m + ": a packed file is run on the graph of the ONNX model before it, and none comes before it");
             all.add(new Measured(graph, m));
         }
+        if (activations != Activations.AUTO && all.stream().allMatch(m -> m.packed() == null)) {
+            throw new IllegalArgumentException("--activations is for packed files (P.safetensors after its model), and none is given");
+        }
         return all;
     }
 

@@ -99,12 +99,15 @@ class TaskCommandTest {
         assertTrue(r.err().contains(missing.toString()) && !Files.exists(dir.resolve("c.npz")), r.err());
     }
     @Test
-    void aPackedFileNeedsAnOnnxModelBeforeIt() throws Exception {
+    void aPackedFileNeedsAnOnnxModelBeforeItAndActivationsNeedAPackedFile() throws Exception {
         Path packed = Files.writeString(dir.resolve("t.packed.safetensors"), "x");
         CliRun r = CliRun.of("task", "ocr-orientation", packed.toString(), "--lines", "2");
         assertEquals(1, r.exitCode());
         assertEquals(1, r.err().strip().lines().count(), r.err());
         assertTrue(r.err().contains(packed + ": a packed file is run on the graph of the ONNX model before it"), r.err());
+        r = CliRun.of("task", "ocr-orientation", TaskCommandsTest.LENET.toString(), "--lines", "2", "--activations", "int8");
+        assertEquals(1, r.exitCode());
+        assertTrue(r.err().strip().equals("ternary4j: --activations is for packed files (P.safetensors after its model), and none is given"), r.err());
     }
 
     /** The exact runtime on a packed file reads every line as ONNX Runtime reads the dequantized model, which the task shows as the same accuracy. */
