@@ -18,14 +18,15 @@ import java.util.Map;
  */
 public final class Buffers {
     /**
-     * Floats kept for reuse per thread at most (256 MB). Beyond it the lengths asked for least
+     * Floats kept for reuse per thread at most: 256 MB, or a quarter of the heap where that is less
+     * (what a pool holds the collector cannot reclaim). Beyond it the lengths asked for least
      * recently go first: MiniLM at batch 32 × 128 tokens frees arrays of 6 to 25 MB, and under a
      * 64 MB bound that kept whatever came back first it allocated 169 MB a run (G1 humongous
      * allocations, a young collection every few runs); a corpus embedded in batches of rising
      * length asks for new lengths every batch, and arrays of lengths never asked for again had
      * filled the bound, so that nothing a run freed was kept for its own later steps.
      */
-    static final long KEEP = 64L << 20;
+    static final long KEEP = Math.min(64L << 20, Runtime.getRuntime().maxMemory() / 4 / Float.BYTES);
     private static final ThreadLocal<Buffers> CURRENT = new ThreadLocal<>();
 
     /** Free arrays by length, the length asked for or given back least recently first. */
