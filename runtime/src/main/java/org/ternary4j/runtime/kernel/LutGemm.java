@@ -236,10 +236,6 @@ final class LutGemm {
 
     /** y[o + l] = (0 + rowScales[r0 + l]·acc[a + l])·vectorScale (+ bias[r0 + l] unless bias is null) for the first n of a tile's 32 sums. */
     private static void store(int[] acc, int a, float[] rowScales, float[] bias, int r0, float vectorScale, float[] y, int o, int n) {
-        if (n == TILE) {
-            storeWhole(acc, a, rowScales, bias, r0, vectorScale, y, o);
-            return;
-        }
         for (int l = 0; l < n; l += I.length()) {
             VectorMask<Integer> m = I.indexInRange(l, n);
             VectorMask<Float> f = m.cast(F);
@@ -247,16 +243,6 @@ final class LutGemm {
             FloatVector v = FloatVector.fromArray(F, rowScales, r0 + l, f).mul(sum).add(0f).mul(vectorScale);
             if (bias != null) v = v.add(FloatVector.fromArray(F, bias, r0 + l, f));
             v.intoArray(y, o + l, f);
-        }
-    }
-
-    /** {@link #store(int[], int, float[], float[], int, float, float[], int, int)} of a whole tile, with no masks (two vectors). */
-    private static void storeWhole(int[] acc, int a, float[] rowScales, float[] bias, int r0, float vectorScale, float[] y, int o) {
-        for (int l = 0; l < TILE; l += I.length()) {
-            FloatVector sum = (FloatVector) IntVector.fromArray(I, acc, a + l).convert(VectorOperators.I2F, 0);
-            FloatVector v = FloatVector.fromArray(F, rowScales, r0 + l).mul(sum).add(0f).mul(vectorScale);
-            if (bias != null) v = v.add(FloatVector.fromArray(F, bias, r0 + l));
-            v.intoArray(y, o + l);
         }
     }
 
