@@ -37,6 +37,12 @@ final class Errors {
         return e instanceof IllegalArgumentException || e instanceof IOException || e instanceof UncheckedIOException ? BAD_INPUT : INTERNAL;
     }
 
+    /** A warning: one line on stderr, as an error would be, and the command goes on. */
+    static void warn(CommandLine cli, String message) {
+        cli.getErr().println("ternary4j: " + message);
+        cli.getErr().flush();
+    }
+
     /** A command line that does not parse: what is wrong, and where the help is, on one line. */
     static int usage(ParameterException e, String[] args) {
         CommandLine cli = e.getCommandLine();

@@ -9,11 +9,13 @@ import java.util.Optional;
 import java.util.TreeSet;
 import org.ternary4j.core.KeptTensor;
 import org.ternary4j.core.TernaryTensor;
+import org.ternary4j.formats.onnx.OnnxModel;
 import org.ternary4j.formats.onnx.OnnxWeights;
 import org.ternary4j.formats.packed.PackedReader;
+import org.ternary4j.runtime.TernaryModel;
 
 /** A packed file's tensors, read whole: the ternary ones and those kept at INT8/FP16, by name. */
-record PackedWeights(Map<String, TernaryTensor> ternary, Map<String, KeptTensor> kept) {
+record PackedWeights(Path file, Map<String, TernaryTensor> ternary, Map<String, KeptTensor> kept) {
     static PackedWeights read(Path packed) throws IOException {
         Map<String, TernaryTensor> ternary = new HashMap<>();
         Map<String, KeptTensor> kept = new HashMap<>();
@@ -21,7 +23,16 @@ record PackedWeights(Map<String, TernaryTensor> ternary, Map<String, KeptTensor>
             for (String name : reader.ternaryNames()) ternary.put(name, reader.read(name));
             for (String name : reader.keptNames()) kept.put(name, reader.readKept(name));
         }
-        return new PackedWeights(ternary, kept);
+        return new PackedWeights(packed, ternary, kept);
+    }
+
+    /** The runtime on {@code graph} with these weights; its load errors name the packed file too (they name the model). */
+    TernaryModel load(OnnxModel graph, TernaryModel.Options options) throws IOException {
+        try {
+            return TernaryModel.load(graph, ternary, kept, options);
+        } catch (IOException e) {
+            throw new IOException(e.getMessage() + " (packed weights from " + file + ")", e);
+        }
     }
 
     /** A packed tensor's values and the graph's may differ by this share of the tensor's largest (FP16 scales, FP16 or BF16 models). */
@@ -36,7 +47,7 @@ record PackedWeights(Map<String, TernaryTensor> ternary, Map<String, KeptTensor>
      * BatchNorms (the classifier's calibrated codes on its full-precision graph read 48 % of lines
      * where their own graph reads 92 %).
      */
-    Optional<String> mismatch(Path onnx, Path packed) throws IOException {
+    Optional<String> mismatch(Path onnx) throws IOException {
         Map<String, float[]> graph = OnnxWeights.canonical(onnx, ternary.keySet());
         int differ = 0;
         String first = null;
@@ -59,7 +70,7 @@ record PackedWeights(Map<String, TernaryTensor> ternary, Map<String, KeptTensor>
         return Optional.of(String.format(Locale.ROOT,
                 "warning: %s is not the model quantize wrote with %s: %d of its %d weights named like packed tensors ('%s'%s) differ from the codes' "
                         + "values by up to %.0f %% of the tensor's largest; the biases and folded BatchNorms it holds may not be those the codes were fitted with",
-                onnx, packed, differ, graph.size(), first, differ > 1 ? ", …" : "", 100 * worst));
+                onnx, file, differ, graph.size(), first, differ > 1 ? ", …" : "", 100 * worst));
     }
 
     /** Ternary weights in the file. */

@@ -110,10 +110,7 @@ final class RunCommand implements Callable<Integer> {
         new PathGuard().model(model).input(packed).data(data.data).input(data.labels).check();
         int threads = threadCount.count;
         PackedWeights weights = PackedWeights.read(packed);
-        weights.mismatch(model, packed).ifPresent(w -> {
-            spec.commandLine().getErr().println("ternary4j: " + w);
-            spec.commandLine().getErr().flush();
-        });
+        weights.mismatch(model).ifPresent(w -> Errors.warn(spec.commandLine(), w));
         kept = Kept.of(weights.kept());
         float[][] outputs;
         long nanos;
@@ -121,7 +118,7 @@ final class RunCommand implements Callable<Integer> {
         Dataset d;
         long ternaryWeights = weights.ternaryWeights();
         try (org.ternary4j.formats.onnx.OnnxModel onnx = org.ternary4j.formats.onnx.OnnxModel.read(model);
-             TernaryModel m = load(onnx, weights, threads)) {
+             TernaryModel m = weights.load(onnx, new TernaryModel.Options(threads, chosen()))) {
             packedBytes = m.packedWeightBytes();
             floatTernary = m.floatTernaryWeights();
             ternaryWeights -= floatTernary; // resident as floats, not in packedBytes
@@ -267,14 +264,5 @@ final class RunCommand implements Callable<Integer> {
     static String describe(Activations a, Graph.ActivationUse use) {
         if (a != Activations.AUTO) return name(a);
         return String.format(Locale.ROOT, "auto: int8 in %d of %d ternary layers", use.int8Layers(), use.ternaryLayers());
-    }
-
-    /** The runtime's load errors name the model; which packed file the weights came from is said too. */
-    private TernaryModel load(org.ternary4j.formats.onnx.OnnxModel onnx, PackedWeights weights, int threads) throws IOException {
-        try {
-            return TernaryModel.load(onnx, weights.ternary(), weights.kept(), new TernaryModel.Options(threads, chosen()));
-        } catch (IOException e) {
-            throw new IOException(e.getMessage() + " (packed weights from " + packed + ")", e);
-        }
     }
 }

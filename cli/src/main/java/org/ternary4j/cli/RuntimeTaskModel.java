@@ -21,16 +21,11 @@ import org.ternary4j.runtime.graph.Activations;
 record RuntimeTaskModel(String label, OnnxModel graph, TernaryModel model, List<OrtModel.Input> inputs, Optional<String> warning) implements TaskModel {
     static RuntimeTaskModel open(Path onnx, Path packed, int threads, Activations activations) throws IOException {
         PackedWeights weights = PackedWeights.read(packed);
-        Optional<String> warning = weights.mismatch(onnx, packed);
+        Optional<String> warning = weights.mismatch(onnx);
         OnnxModel graph = OnnxModel.read(onnx);
         try {
             List<OrtModel.Input> inputs = DeclaredInputs.of(graph, Map.of());
-            TernaryModel m;
-            try {
-                m = TernaryModel.load(graph, weights.ternary(), weights.kept(), new TernaryModel.Options(threads, activations));
-            } catch (IOException e) {
-                throw new IOException(e.getMessage() + " (packed weights from " + packed + ")", e);
-            }
+            TernaryModel m = weights.load(graph, new TernaryModel.Options(threads, activations));
             String label = packed + " (ternary4j runtime on " + onnx.getFileName() + ", activations " + RunCommand.describe(activations, m.activationUse()) + ")";
             return new RuntimeTaskModel(label, graph, m, inputs, warning);
         } catch (IOException | RuntimeException e) {

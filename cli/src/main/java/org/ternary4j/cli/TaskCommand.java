@@ -230,10 +230,7 @@ final class TaskCommand implements Callable<Integer> {
 
     /** A packed file's warning that its graph is not the one quantize wrote with it, on stderr. */
     private void warn(TaskModel model) {
-        if (model instanceof RuntimeTaskModel r) r.warning().ifPresent(w -> {
-            spec.commandLine().getErr().println("ternary4j: " + w);
-            spec.commandLine().getErr().flush();
-        });
+        if (model instanceof RuntimeTaskModel r) r.warning().ifPresent(w -> Errors.warn(spec.commandLine(), w));
     }
 
     private void guardModels(PathGuard guard) {
