@@ -89,8 +89,8 @@ final class WarmUp {
         Boolean[] ran = new Boolean[variants.size()];
         try {
             while (runs < MAX_RUNS && cpu.getCurrentThreadCpuTime() - c0 < BUDGET_NANOS) {
-                int v = next(ran, turn);
-                if (v >= 0 && runs >= BATCH_ONE_FIRST && runs % 4 == 3) {
+                int v = runs >= BATCH_ONE_FIRST && runs % 4 == 3 ? next(ran, turn) : -1;
+                if (v >= 0) {
                     turn = v + 1;
                     try {
                         model.run(variants.get(v));
