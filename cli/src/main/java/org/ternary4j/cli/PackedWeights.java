@@ -2,7 +2,6 @@ package org.ternary4j.cli;
 
 import java.io.IOException;
 import java.nio.file.Path;
-import java.util.HashMap;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
@@ -17,13 +16,9 @@ import org.ternary4j.runtime.TernaryModel;
 /** A packed file's tensors, read whole: the ternary ones and those kept at INT8/FP16, by name. */
 record PackedWeights(Path file, Map<String, TernaryTensor> ternary, Map<String, KeptTensor> kept) {
     static PackedWeights read(Path packed) throws IOException {
-        Map<String, TernaryTensor> ternary = new HashMap<>();
-        Map<String, KeptTensor> kept = new HashMap<>();
         try (PackedReader reader = PackedReader.open(packed)) {
-            for (String name : reader.ternaryNames()) ternary.put(name, reader.read(name));
-            for (String name : reader.keptNames()) kept.put(name, reader.readKept(name));
+            return new PackedWeights(packed, reader.readAllTernary(), reader.readAllKept());
         }
-        return new PackedWeights(packed, ternary, kept);
     }
 
     /** The runtime on {@code graph} with these weights; its load errors name the packed file too (they name the model). */

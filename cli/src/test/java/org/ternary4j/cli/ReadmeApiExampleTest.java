@@ -4,11 +4,11 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Path;
-import java.util.HashMap;
 import java.util.Map;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.ternary4j.core.KeptTensor;
 import org.ternary4j.core.TernaryTensor;
 import org.ternary4j.core.Ternarizer;
 import org.ternary4j.core.grouping.Grouping;
@@ -53,14 +53,17 @@ class ReadmeApiExampleTest {
         r.result().reports().forEach(l -> assertTrue(l.metrics().cosine() > 0.5, l.name()));
         assertEquals(3, r.result().reports().size());
 
-        Map<String, TernaryTensor> ternary = new HashMap<>();
+        Map<String, TernaryTensor> ternary;
+        Map<String, KeptTensor> kept;
         try (PackedReader p = PackedReader.open(packed)) {
-            for (String name : p.ternaryNames()) ternary.put(name, p.read(name));
+            ternary = p.readAllTernary();
+            kept = p.readAllKept();
         }
+        assertTrue(kept.isEmpty());
         float[] pixels = new float[28 * 28];
         Map<String, Tensor> input = Map.of("input", new Tensor.F32(new int[] {1, 1, 28, 28}, pixels));
         try (OnnxModel onnx = OnnxModel.read(out);
-             TernaryModel m = TernaryModel.load(onnx, ternary, new TernaryModel.Options(2, Activations.AUTO).withWarmUpInputs(input))) {
+             TernaryModel m = TernaryModel.load(onnx, ternary, kept, new TernaryModel.Options(2, Activations.AUTO).withWarmUpInputs(input))) {
             Map<String, Tensor> o = m.run(input);
             assertEquals(10, o.values().iterator().next().size());
         }

@@ -40,7 +40,7 @@ class RunPackedFuzzTest {
         boolean[] read = {false};
         Hostile.check(bytes, file -> {
             try (PackedReader r = PackedReader.open(file)) {
-                for (String name : r.ternaryNames()) ternary.put(name, r.read(name));
+                ternary.putAll(r.readAllTernary());
             }
             read[0] = true;
         });

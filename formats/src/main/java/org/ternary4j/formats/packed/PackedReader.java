@@ -167,6 +167,13 @@ public final class PackedReader implements AutoCloseable {
         }
     }
 
+    /** Every kept tensor decoded, by name in metadata order (the runtime's and fine-tuning's kept layers). */
+    public Map<String, KeptTensor> readAllKept() throws IOException {
+        Map<String, KeptTensor> all = new LinkedHashMap<>();
+        for (String name : keptNames()) all.put(name, readKept(name));
+        return all;
+    }
+
     /** Names of the ternarized tensors, in metadata order. */
     public Set<String> ternaryNames() {
         return entries.keySet();
@@ -176,6 +183,13 @@ public final class PackedReader implements AutoCloseable {
         PackedEntry e = entries.get(name);
         if (e == null) throw bad(file.file(), "no ternarized tensor '" + name + "'");
         return e;
+    }
+
+    /** Every ternarized tensor decoded, by name in metadata order (what {@code TernaryModel.load} takes). */
+    public Map<String, TernaryTensor> readAllTernary() throws IOException {
+        Map<String, TernaryTensor> all = new LinkedHashMap<>();
+        for (String name : ternaryNames()) all.put(name, read(name));
+        return all;
     }
 
     /** Decodes one ternarized tensor. */

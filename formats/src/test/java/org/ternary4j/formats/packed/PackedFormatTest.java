@@ -359,6 +359,13 @@ class PackedFormatTest {
             assertArrayEquals(fcShape, fc.shape());
             assertArrayEquals(fp16.dequantize(), r.readKept("dw").dequantize());
             assertEquals(DType.F16, r.keptEntry("dw").dtype());
+            // the whole-file reads: every tensor of its kind, in metadata order, as the one-name reads decode it
+            Map<String, KeptTensor> kept = r.readAllKept();
+            assertEquals(List.of("fc", "dw"), List.copyOf(kept.keySet()));
+            assertArrayEquals(int8.dequantize(), kept.get("fc").dequantize());
+            assertArrayEquals(fp16.dequantize(), kept.get("dw").dequantize());
+            assertEquals(List.of("conv"), List.copyOf(r.readAllTernary().keySet()));
+            assertSame(conv, r.readAllTernary().get("conv"));
             // Any safetensors reader sees the halves as F16 values, the int8 values as I8 in the canonical shape.
             assertArrayEquals(fp16.dequantize(), r.file().readFloats(r.file().tensor("dw.fp16")));
             assertArrayEquals(new long[] {5, 7}, r.file().tensor("fc.int8").spec().shape());

@@ -78,12 +78,10 @@ public final class Finetune {
         static PackedStart read(Path packed) throws IOException {
             if (packed == null) return NONE;
             Map<String, PackedEntry> ternary = new LinkedHashMap<>();
-            Map<String, KeptTensor> kept = new LinkedHashMap<>();
             try (PackedReader p = PackedReader.open(packed)) {
                 for (String name : p.ternaryNames()) ternary.put(name, p.entry(name));
-                for (String name : p.keptNames()) kept.put(name, p.readKept(name));
+                return new PackedStart(packed, ternary, p.readAllKept());
             }
-            return new PackedStart(packed, ternary, kept);
         }
 
         /** Refuses a layer the packed file holds in another shape than the model's canonical one. */
