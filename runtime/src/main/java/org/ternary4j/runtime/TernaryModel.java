@@ -10,7 +10,9 @@ import org.ternary4j.formats.onnx.OnnxModel;
 import org.ternary4j.runtime.graph.Activations;
 import org.ternary4j.runtime.graph.Graph;
 import org.ternary4j.runtime.graph.Tensor;
+import org.ternary4j.runtime.kernel.Buffers;
 import org.ternary4j.runtime.kernel.Parallel;
+import org.ternary4j.runtime.kernel.Scratch;
 import org.ternary4j.runtime.kernel.WeightBytes;
 
 /**
@@ -162,8 +164,16 @@ public final class TernaryModel implements AutoCloseable {
         return graph.profileNodes(inputs, activations, par, nanosByNode);
     }
 
+    /**
+     * Ends the model's worker threads (their working arrays go with them) and drops the arrays
+     * the calling thread kept for reuse between runs ({@link Buffers}, {@link Scratch}): a process
+     * that ran a large batch would otherwise hold that working set after the model is gone. Other
+     * models the thread runs allocate theirs afresh on their next run.
+     */
     @Override
     public void close() {
         par.close();
+        Buffers.release();
+        Scratch.release();
     }
 }

@@ -78,6 +78,23 @@ public final class Buffers {
         return b;
     }
 
+    /** Floats this thread keeps for reuse now. */
+    public static long keptFloats() {
+        Buffers b = CURRENT.get();
+        return b == null ? 0 : b.kept;
+    }
+
+    /**
+     * Drops the arrays this thread keeps for reuse (up to {@link #KEEP} floats that the collector
+     * could not otherwise reclaim), unless a run is open here: what closing a model does.
+     */
+    public static void release() {
+        Buffers b = CURRENT.get();
+        if (b == null || b.open) return;
+        b.free.clear();
+        b.kept = 0;
+    }
+
     /** Sets this thread's bound in floats (tests take a small one; {@link #KEEP} by default). */
     static void bound(long floats) {
         current().keep = floats;

@@ -29,6 +29,12 @@ public final class Scratch {
         return true;
     }
 
+    /** Drops this thread's working arrays (what closing a model does); a later call allocates afresh. */
+    public static void release() {
+        ARRAYS.remove();
+        FILLED_FOR.remove();
+    }
+
     public static float[] floats(Slot slot, int n) {
         Object[] a = ARRAYS.get();
         if (a[slot.ordinal()] instanceof float[] f && f.length >= n) return f;

@@ -1,5 +1,6 @@
 package org.ternary4j.runtime.graph;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.ternary4j.runtime.graph.Onnx.i;
 import static org.ternary4j.runtime.graph.Onnx.ints;
@@ -13,6 +14,7 @@ import org.junit.jupiter.api.Test;
 import org.ternary4j.core.TernaryTensor;
 import org.ternary4j.core.grouping.Grouping;
 import org.ternary4j.runtime.TernaryModel;
+import org.ternary4j.runtime.kernel.Buffers;
 
 /**
  * A compiled run allocates its output and little else: a detector-shaped graph (a float stride-2
@@ -61,7 +63,9 @@ class RunAllocationTest {
                 if (least < outputBytes + SLACK) break;
             }
             assertTrue(least < outputBytes + SLACK, "a run allocated " + least + " bytes; its output is " + outputBytes);
+            assertTrue(Buffers.keptFloats() > 0, "the runs keep the arrays they freed for the next run");
         }
+        assertEquals(0, Buffers.keptFloats(), "closing the model drops them");
     }
 
     private static TernaryTensor ternary(int[] shape, Random rnd) {

@@ -1,5 +1,6 @@
 package org.ternary4j.runtime.kernel;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotSame;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertSame;
@@ -48,6 +49,25 @@ class BuffersTest {
     }
 
     /** A nested run gets no handle (its arrays are the outer run's business); after close, held arrays are the caller's for good. */
+    /** release drops what the thread keeps, but not while a run is open (its arrays are in use). */
+    @Test
+    void releaseDropsTheKeptArraysOutsideARun() {
+        Buffers.release();
+        float[] a;
+        try (Buffers.Run run = Buffers.open()) {
+            a = Buffers.floats(64);
+            run.held(a);
+            run.dropped(a);
+            Buffers.release();
+            assertEquals(64, Buffers.keptFloats(), "not during a run");
+        }
+        Buffers.release();
+        assertEquals(0, Buffers.keptFloats());
+        try (Buffers.Run run = Buffers.open()) {
+            assertNotSame(a, Buffers.floats(64));
+        }
+    }
+
     @Test
     void nestedRunsAndClosedRunsKeepTheirArrays() {
         float[] out;
