@@ -6,6 +6,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.TreeSet;
+import java.util.function.Consumer;
 import org.ternary4j.core.KeptTensor;
 import org.ternary4j.core.TernaryTensor;
 import org.ternary4j.formats.onnx.OnnxModel;
@@ -21,8 +22,12 @@ record PackedWeights(Path file, Map<String, TernaryTensor> ternary, Map<String, 
         }
     }
 
-    /** The runtime on {@code graph} with these weights; its load errors name the packed file too (they name the model). */
-    TernaryModel load(OnnxModel graph, TernaryModel.Options options) throws IOException {
+    /**
+     * The runtime on {@code graph} with these weights, after handing {@link #mismatch}'s warning,
+     * if any, to {@code warnings}; its load errors name the packed file too (they name the model).
+     */
+    TernaryModel load(OnnxModel graph, TernaryModel.Options options, Consumer<String> warnings) throws IOException {
+        mismatch(graph).ifPresent(warnings);
         try {
             return TernaryModel.load(graph, ternary, kept, options);
         } catch (IOException e) {
@@ -42,7 +47,7 @@ record PackedWeights(Path file, Map<String, TernaryTensor> ternary, Map<String, 
      * BatchNorms (the classifier's calibrated codes on its full-precision graph read 48 % of lines
      * where their own graph reads 92 %).
      */
-    Optional<String> mismatch(Path onnx) throws IOException {
+    private Optional<String> mismatch(OnnxModel onnx) throws IOException {
         Map<String, float[]> graph = OnnxWeights.canonical(onnx, ternary.keySet());
         int differ = 0;
         String first = null;
@@ -65,7 +70,7 @@ record PackedWeights(Path file, Map<String, TernaryTensor> ternary, Map<String, 
         return Optional.of(String.format(Locale.ROOT,
                 "warning: %s is not the model quantize wrote with %s: %d of its %d weights named like packed tensors ('%s'%s) differ from the codes' "
                         + "values by up to %.0f %% of the tensor's largest; the biases and folded BatchNorms it holds may not be those the codes were fitted with",
-                onnx, file, differ, graph.size(), first, differ > 1 ? ", …" : "", 100 * worst));
+                onnx.file(), file, differ, graph.size(), first, differ > 1 ? ", …" : "", 100 * worst));
     }
 
     /** Ternary weights in the file. */

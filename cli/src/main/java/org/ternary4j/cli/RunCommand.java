@@ -110,7 +110,6 @@ final class RunCommand implements Callable<Integer> {
         new PathGuard().model(model).input(packed).data(data.data).input(data.labels).check();
         int threads = threadCount.count;
         PackedWeights weights = PackedWeights.read(packed);
-        weights.mismatch(model).ifPresent(w -> Errors.warn(spec.commandLine(), w));
         kept = Kept.of(weights.kept());
         float[][] outputs;
         long nanos;
@@ -118,7 +117,7 @@ final class RunCommand implements Callable<Integer> {
         Dataset d;
         long ternaryWeights = weights.ternaryWeights();
         try (org.ternary4j.formats.onnx.OnnxModel onnx = org.ternary4j.formats.onnx.OnnxModel.read(model);
-             TernaryModel m = weights.load(onnx, new TernaryModel.Options(threads, chosen()))) {
+             TernaryModel m = weights.load(onnx, new TernaryModel.Options(threads, chosen()), w -> Errors.warn(spec.commandLine(), w))) {
             packedBytes = m.packedWeightBytes();
             floatTernary = m.floatTernaryWeights();
             ternaryWeights -= floatTernary; // resident as floats, not in packedBytes

@@ -2,6 +2,7 @@ package org.ternary4j.cli;
 
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -21,11 +22,12 @@ import org.ternary4j.runtime.graph.Activations;
 record RuntimeTaskModel(String label, OnnxModel graph, TernaryModel model, List<OrtModel.Input> inputs, Optional<String> warning) implements TaskModel {
     static RuntimeTaskModel open(Path onnx, Path packed, int threads, Activations activations) throws IOException {
         PackedWeights weights = PackedWeights.read(packed);
-        Optional<String> warning = weights.mismatch(onnx);
         OnnxModel graph = OnnxModel.read(onnx);
         try {
             List<OrtModel.Input> inputs = DeclaredInputs.of(graph, Map.of());
-            TernaryModel m = weights.load(graph, new TernaryModel.Options(threads, activations));
+            List<String> warnings = new ArrayList<>(1);
+            TernaryModel m = weights.load(graph, new TernaryModel.Options(threads, activations), warnings::add);
+            Optional<String> warning = warnings.stream().findFirst();
             String label = packed + " (ternary4j runtime on " + onnx.getFileName() + ", activations " + RunCommand.describe(activations, m.activationUse()) + ")";
             return new RuntimeTaskModel(label, graph, m, inputs, warning);
         } catch (IOException | RuntimeException e) {

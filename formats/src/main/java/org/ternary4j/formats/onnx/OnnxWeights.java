@@ -19,8 +19,16 @@ public final class OnnxWeights {
 
     /** The canonical float values of each named weight that is a weight layer of the model. */
     public static Map<String, float[]> canonical(Path modelFile, Set<String> weightNames) throws IOException {
+        return canonical(OnnxModelFile.read(modelFile), modelFile, weightNames);
+    }
+
+    /** As {@link #canonical(Path, Set)} for a model already read (its file is not parsed again). */
+    public static Map<String, float[]> canonical(OnnxModel model, Set<String> weightNames) throws IOException {
+        return canonical(model.proto(), model.file(), weightNames);
+    }
+
+    private static Map<String, float[]> canonical(ModelProto model, Path modelFile, Set<String> weightNames) throws IOException {
         String file = modelFile.toString();
-        ModelProto model = OnnxModelFile.read(modelFile);
         GraphScan scan = GraphScan.of(model, file, true);
         Map<TensorSource, WeightLayer> wanted = new HashMap<>();
         for (WeightLayer l : scan.layers) if (weightNames.contains(l.weightName())) wanted.putIfAbsent(l.source(), l);
