@@ -1,6 +1,8 @@
 package org.ternary4j.runtime.graph;
 
 import java.util.Arrays;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorSpecies;
 import org.ternary4j.formats.onnx.OnnxNode;
 import org.ternary4j.runtime.kernel.Buffers;
 import org.ternary4j.runtime.kernel.PanelGemm;
@@ -28,6 +30,9 @@ record FusedAttention(Tensor divisor, int divSide, Nodes nodes) implements Compi
     record Nodes(OnnxNode transposeQ, OnnxNode transposeK, OnnxNode transposeV, FusedOps.Nodes scores, OnnxNode transposeOut) {}
 
     private static final int NR = PanelGemm.NR;
+    private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
+    /** Half a panel: one vector. */
+    private static final int L = F.length();
 
     /** in: Q, K, V ([b, s, h, d], [b, t, h, d], [b, t, h, e]) and the mask. */
     public Tensor[] run(Tensor[] in, boolean exact, Parallel par) {
@@ -47,27 +52,36 @@ record FusedAttention(Tensor divisor, int divSide, Nodes nodes) implements Compi
         Parallel p = (long) b * h * s * t * (d + e) < CompiledOps.SERIAL_WORK ? Parallel.serial() : par;
         // V's rows are panels in place when the head width is whole panels (ldp: a row of all heads)
         boolean valuesInPlace = e % NR == 0;
+        int[] keyRows = new int[L];
+        for (int l = 0; l < L; l++) keyRows[l] = l * h * d;
         p.forRange(b * h, 1, (from, to) -> {
             int nk = PanelGemm.panels(t) * d * NR, nv = valuesInPlace ? 0 : PanelGemm.panels(e) * t * NR;
             float[] keys = Scratch.floats(Scratch.Slot.KEYS, nk), values = Scratch.floats(Scratch.Slot.VALUES, nv), scores = Scratch.floats(Scratch.Slot.SCORES, s * t);
             for (int bh = from; bh < to; bh++) {
                 int bi = bh / h, hi = bh % h;
                 // K's head as the [d, t] right operand: panel c holds keys [c·NR, c·NR + NR), input i of key j at (c·d + i)·NR + j − c·NR,
-                // 0 past t. Copied key by key (a key's d inputs are contiguous, its neighbours h·d apart): a gather of 16 keys per
-                // input took 2 to 5 times as long (6.5–8.3 against 1.4–4.8 µs a head at 128 keys × 32, alternating runs)
+                // each whole half panel one gather of L keys per input (a key's inputs are contiguous, its neighbours h·d apart),
+                // the keys of a last partial half one by one and 0 past t (a masked gather checks the bounds of every lane)
                 for (int c = 0; c < t; c += NR) {
-                    for (int l = 0, o = c * d; l < NR; l++) {
-                        if (c + l >= t) {
-                            for (int i = 0; i < d; i++) keys[o + i * NR + l] = 0f;
+                    int src = ((bi * t + c) * h + hi) * d;
+                    for (int half = 0; half < NR; half += L) {
+                        int o = c * d + half, at = src + half * h * d;
+                        if (c + half + L <= t) {
+                            for (int i = 0; i < d; i++) FloatVector.fromArray(F, fk, at + i, keyRows, 0).intoArray(keys, o + i * NR);
                             continue;
                         }
-                        int at = ((bi * t + c + l) * h + hi) * d;
-                        for (int i = 0; i < d; i++) keys[o + i * NR + l] = fk[at + i];
+                        for (int l = 0; l < L; l++) {
+                            boolean present = c + half + l < t;
+                            for (int i = 0; i < d; i++) keys[o + i * NR + l] = present ? fk[at + l * h * d + i] : 0f;
+                        }
                     }
                 }
                 PanelGemm.Rows qk = new PanelGemm.Rows(fq, (bi * s * h + hi) * d, h * d, scores, 0, t);
                 for (int c = 0; c < t; c += NR) PanelGemm.multiply(qk, s, d, keys, c * d, c, Math.min(NR, t - c));
-                for (int i = 0; i < s; i++) sm.softmax(scores, i * t, scores, maskRows[bh * s + i]);
+                for (int i = 0; i < s; i += 2) {
+                    int j = Math.min(i + 1, s - 1);
+                    sm.softmax(scores, i * t, j * t, scores, maskRows[bh * s + i], maskRows[bh * s + j]);
+                }
                 // then each query's probabilities times V's head [t, e] into its output columns
                 PanelGemm.Rows pv = new PanelGemm.Rows(scores, 0, t, out, (bi * s * h + hi) * e, h * e);
                 if (valuesInPlace) {

@@ -116,7 +116,7 @@ final class FusedOps {
     /**
      * Softmax(scores / divisor + mask) over the last axis: attention's scaling, mask and softmax in
      * one pass per row of scores (rows shared among the threads), with the Div's, the Add's and
-     * {@link VectorOps#softmaxRow}'s float operations per element. The mask must broadcast into
+     * {@link VectorOps#softmaxRows}'s float operations per element. The mask must broadcast into
      * the scores' shape; other shapes, or a Softmax over another axis, run the three nodes.
      *
      * @param divisor the Div's constant, of one element (its rank broadcasts too)
@@ -132,7 +132,10 @@ final class FusedOps {
             float[] a = x.floats(), y = Buffers.floats(a.length);
             ScaledMask sm = new ScaledMask(c, m, len);
             split(par, rows, 30 * len).forRange(rows, 8, (from, to) -> {
-                for (int r = from; r < to; r++) sm.softmax(a, r * len, y, maskRows[r]);
+                for (int r = from; r < to; r += 2) {
+                    int q = Math.min(r + 1, to - 1);
+                    sm.softmax(a, r * len, q * len, y, maskRows[r], maskRows[q]);
+                }
             });
             return new Tensor[] {new Tensor.F32(x.shape(), y)};
         }
@@ -161,30 +164,51 @@ final class FusedOps {
             this(c, m.floats(), len, m.rank() > 0 && m.shape()[m.rank() - 1] == len && len > 1);
         }
 
-        /** The row at a[o …] into y[o …] (y may be a), with its mask row at mask[mo …]: the Div's, the Add's and {@link VectorOps#softmaxRow}'s float operations per element. */
-        void softmax(float[] a, int o, float[] y, int mo) {
+        /**
+         * The rows at a[oa …] and a[ob …] into y at the same places (y may be a; oa == ob: one
+         * row), with their mask rows at mask[ma …] and mask[mb …]: the Div's, the Add's and
+         * {@link VectorOps#softmaxRows}'s float operations per element, two rows interleaved
+         * ({@link VectorOps#expSums}). Every step reads both rows before it writes either.
+         */
+        void softmax(float[] a, int oa, int ob, float[] y, int ma, int mb) {
             int bound = F.loopBound(len), i = 0;
-            // the row's maximum found as it is written, by softmaxRow's compare-and-blend chain
-            FloatVector vm = FloatVector.broadcast(F, Float.NEGATIVE_INFINITY);
+            // the rows' maxima found as they are written, by softmaxRows' compare-and-blend chain
+            FloatVector va = FloatVector.broadcast(F, Float.NEGATIVE_INFINITY), vb = va;
             if (perColumn) {
                 for (; i < bound; i += F.length()) {
-                    FloatVector s = FloatVector.fromArray(F, a, o + i).div(c).add(FloatVector.fromArray(F, mask, mo + i));
-                    s.intoArray(y, o + i);
-                    vm = vm.blend(s, vm.lt(s));
+                    FloatVector sa = FloatVector.fromArray(F, a, oa + i).div(c).add(FloatVector.fromArray(F, mask, ma + i));
+                    FloatVector sb = FloatVector.fromArray(F, a, ob + i).div(c).add(FloatVector.fromArray(F, mask, mb + i));
+                    sa.intoArray(y, oa + i);
+                    sb.intoArray(y, ob + i);
+                    va = va.blend(sa, va.lt(sa));
+                    vb = vb.blend(sb, vb.lt(sb));
                 }
-                for (; i < len; i++) y[o + i] = a[o + i] / c + mask[mo + i];
+                for (; i < len; i++) {
+                    float sa = a[oa + i] / c + mask[ma + i], sb = a[ob + i] / c + mask[mb + i];
+                    y[oa + i] = sa;
+                    y[ob + i] = sb;
+                }
             } else {
-                float v = mask[mo];
+                float ka = mask[ma], kb = mask[mb];
                 for (; i < bound; i += F.length()) {
-                    FloatVector s = FloatVector.fromArray(F, a, o + i).div(c).add(v);
-                    s.intoArray(y, o + i);
-                    vm = vm.blend(s, vm.lt(s));
+                    FloatVector sa = FloatVector.fromArray(F, a, oa + i).div(c).add(ka), sb = FloatVector.fromArray(F, a, ob + i).div(c).add(kb);
+                    sa.intoArray(y, oa + i);
+                    sb.intoArray(y, ob + i);
+                    va = va.blend(sa, va.lt(sa));
+                    vb = vb.blend(sb, vb.lt(sb));
                 }
-                for (; i < len; i++) y[o + i] = a[o + i] / c + v;
+                for (; i < len; i++) {
+                    float sa = a[oa + i] / c + ka, sb = a[ob + i] / c + kb;
+                    y[oa + i] = sa;
+                    y[ob + i] = sb;
+                }
             }
-            float max = vm.reduceLanes(VectorOperators.MAX);
-            for (i = bound; i < len; i++) max = Math.max(max, y[o + i]);
-            VectorOps.normalizeRow(y, y, o, len, max);
+            float maxA = va.reduceLanes(VectorOperators.MAX), maxB = vb.reduceLanes(VectorOperators.MAX);
+            for (i = bound; i < len; i++) {
+                maxA = Math.max(maxA, y[oa + i]);
+                maxB = Math.max(maxB, y[ob + i]);
+            }
+            VectorOps.normalizeRows(y, y, oa, ob, len, maxA, maxB);
         }
     }
 

@@ -40,7 +40,7 @@ class FusedAttentionTest {
 
     @ParameterizedTest(name = "b{0} s{1} t{2} h{3} d{4} e{5}, mask {6}")
     @CsvSource({"1, 7, 7, 2, 8, 8, 1x1x1x7", "2, 37, 45, 3, 40, 33, 2x1x1x45", "1, 128, 128, 2, 32, 32, 1x1x128x128", "2, 3, 5, 1, 4, 6, 5",
-            "1, 6, 6, 2, 8, 8, 2x1x1x6"}) // the last mask widens the batch: the step runs the nodes one by one
+            "1, 5, 9, 2, 8, 8, 1x1x5x1", "1, 6, 6, 2, 8, 8, 2x1x1x6"}) // a mask per query (one value a row); the last mask widens the batch: the step runs the nodes one by one
     void fusedAttentionGivesTheBitsOfTheNodes(int b, int s, int t, int h, int d, int e, String mask) throws Exception {
         Random rnd = new Random(b * 1000 + s * 31 + t + h + d + e);
         int[] ms = java.util.Arrays.stream(mask.split("x")).mapToInt(Integer::parseInt).toArray();

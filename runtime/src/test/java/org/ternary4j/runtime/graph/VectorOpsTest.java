@@ -34,6 +34,35 @@ class VectorOpsTest {
         assertTrue(Float.isNaN(exp(Float.NaN)));
     }
 
+    /** Runs go two at a time, interleaved: each element and each row's sum is what it alone gives (the same bits), an odd one paired with itself. */
+    @Test
+    void pairedRunsGiveTheBitsOfEachRunAlone() {
+        int lanes = FloatVector.SPECIES_PREFERRED.length(), vectors = 5;
+        java.util.Random rnd = new java.util.Random(3);
+        float[] x = new float[vectors * lanes];
+        for (int i = 0; i < x.length; i++) x[i] = (float) (rnd.nextGaussian() * 20);
+        float[] all = new float[x.length];
+        VectorOps.exp(x, all, 0, x.length);
+        for (int v = 0; v < vectors; v++) {
+            float[] one = new float[x.length];
+            VectorOps.exp(x, one, v * lanes, (v + 1) * lanes);
+            for (int l = 0; l < lanes; l++) assertEquals(Float.floatToRawIntBits(one[v * lanes + l]), Float.floatToRawIntBits(all[v * lanes + l]));
+        }
+        int len = 2 * lanes + 3, rows = 3; // whole vectors and a tail; the third row paired with itself
+        float[] scores = new float[rows * len];
+        for (int i = 0; i < scores.length; i++) scores[i] = (float) (rnd.nextGaussian() * 4);
+        float[] together = VectorOps.softmaxRows(scores, len);
+        for (int r = 0; r < rows; r++) {
+            float[] row = java.util.Arrays.copyOfRange(scores, r * len, (r + 1) * len), alone = VectorOps.softmaxRows(row, len);
+            double sum = 0;
+            for (int i = 0; i < len; i++) {
+                assertEquals(Float.floatToRawIntBits(alone[i]), Float.floatToRawIntBits(together[r * len + i]), "row " + r + ", element " + i);
+                sum += alone[i];
+            }
+            assertEquals(1.0, sum, 1e-5);
+        }
+    }
+
     private static float erf(float x) {
         float[] v = new float[FloatVector.SPECIES_PREFERRED.length()];
         java.util.Arrays.fill(v, x);
