@@ -116,7 +116,7 @@ final class FusedOps {
     /**
      * Softmax(scores / divisor + mask) over the last axis: attention's scaling, mask and softmax in
      * one pass per row of scores (rows shared among the threads), with the Div's, the Add's and
-     * {@link VectorOps#softmaxRows}'s float operations per element. The mask must broadcast into
+     * {@link Exponentials#softmaxRows}'s float operations per element. The mask must broadcast into
      * the scores' shape; other shapes, or a Softmax over another axis, run the three nodes.
      *
      * @param divisor the Div's constant, of one element (its rank broadcasts too)
@@ -167,8 +167,8 @@ final class FusedOps {
         /**
          * The rows at a[oa …] and a[ob …] into y at the same places (y may be a; oa == ob: one
          * row), with their mask rows at mask[ma …] and mask[mb …]: the Div's, the Add's and
-         * {@link VectorOps#softmaxRows}'s float operations per element, two rows interleaved
-         * ({@link VectorOps#expSums}). Every step reads both rows before it writes either.
+         * {@link Exponentials#softmaxRows}'s float operations per element, two rows interleaved
+         * ({@link Exponentials#expSums}). Every step reads both rows before it writes either.
          */
         void softmax(float[] a, int oa, int ob, float[] y, int ma, int mb) {
             int bound = F.loopBound(len), i = 0;
@@ -208,7 +208,7 @@ final class FusedOps {
                 maxA = Math.max(maxA, y[oa + i]);
                 maxB = Math.max(maxB, y[ob + i]);
             }
-            VectorOps.normalizeRows(y, y, oa, ob, len, maxA, maxB);
+            Exponentials.normalizeRows(y, y, oa, ob, len, maxA, maxB);
         }
     }
 

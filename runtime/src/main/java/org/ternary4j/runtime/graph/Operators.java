@@ -133,7 +133,7 @@ final class Operators {
             else if (d == axis || opset < 13) len *= x.shape()[d];
             else inner *= x.shape()[d];
         }
-        if (inner == 1) return new Tensor.F32(x.shape(), VectorOps.softmaxRows(x.floats(), len));
+        if (inner == 1) return new Tensor.F32(x.shape(), Exponentials.softmaxRows(x.floats(), len));
         return NeuralOps.softmax(x, outer, len, inner);
     }
 
