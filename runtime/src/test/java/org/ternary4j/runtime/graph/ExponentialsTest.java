@@ -9,10 +9,7 @@ import org.junit.jupiter.api.Test;
 /** The runtime's own vector e^x against Math.exp, at its range's ends and on special values; the paired runs of exp and softmax rows against each run alone. */
 class ExponentialsTest {
     private static float exp(float x) {
-        float[] v = new float[FloatVector.SPECIES_PREFERRED.length()];
-        java.util.Arrays.fill(v, x);
-        Exponentials.exp(v, v, 0, v.length);
-        return v[0];
+        return VectorOpsTest.oneValue(x, Exponentials::exp);
     }
 
     @Test

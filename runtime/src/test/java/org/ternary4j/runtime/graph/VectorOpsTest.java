@@ -8,11 +8,21 @@ import org.junit.jupiter.api.Test;
 
 /** The runtime's own vector erf against its Taylor series, at its range's ends and on special values; Relu on special values (e^x: {@link ExponentialsTest}). */
 class VectorOpsTest {
-    private static float erf(float x) {
+    /** An array kernel over whole vectors [from, to) of x into o. */
+    interface ArrayKernel {
+        void run(float[] x, float[] o, int from, int to);
+    }
+
+    /** What an array kernel gives for x, in every lane of a vector of x. */
+    static float oneValue(float x, ArrayKernel kernel) {
         float[] v = new float[FloatVector.SPECIES_PREFERRED.length()];
         java.util.Arrays.fill(v, x);
-        VectorOps.erf(v, v, 0, v.length);
+        kernel.run(v, v, 0, v.length);
         return v[0];
+    }
+
+    private static float erf(float x) {
+        return oneValue(x, VectorOps::erf);
     }
 
     /** erf by its Taylor series in double, 2/√π Σ (−1)^n x^(2n+1) / (n! (2n+1)): about 1e-10 or better on [−4.5, 4.5]. */
