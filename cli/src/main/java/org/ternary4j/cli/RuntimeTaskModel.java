@@ -2,10 +2,9 @@ package org.ternary4j.cli;
 
 import java.io.IOException;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
+import java.util.function.Consumer;
 import org.ternary4j.eval.ort.DeclaredInputs;
 import org.ternary4j.eval.ort.InputPlan;
 import org.ternary4j.eval.ort.OrtModel;
@@ -15,21 +14,17 @@ import org.ternary4j.formats.onnx.OnnxModel;
 import org.ternary4j.runtime.TernaryModel;
 import org.ternary4j.runtime.graph.Activations;
 
-/**
- * The project's runtime on a packed file and the ONNX graph it was quantized with, as a task runs
- * a model; {@code warning} says when the graph is not the one quantize wrote with the codes.
- */
-record RuntimeTaskModel(String label, OnnxModel graph, TernaryModel model, List<OrtModel.Input> inputs, Optional<String> warning) implements TaskModel {
-    static RuntimeTaskModel open(Path onnx, Path packed, int threads, Activations activations) throws IOException {
+/** The project's runtime on a packed file and the ONNX graph it was quantized with, as a task runs a model. */
+record RuntimeTaskModel(String label, OnnxModel graph, TernaryModel model, List<OrtModel.Input> inputs) implements TaskModel {
+    /** Opens the pair; {@code warnings} hears when the graph is not the one quantize wrote with the codes. */
+    static RuntimeTaskModel open(Path onnx, Path packed, int threads, Activations activations, Consumer<String> warnings) throws IOException {
         PackedWeights weights = PackedWeights.read(packed);
         OnnxModel graph = OnnxModel.read(onnx);
         try {
             List<OrtModel.Input> inputs = DeclaredInputs.of(graph, Map.of());
-            List<String> warnings = new ArrayList<>(1);
-            TernaryModel m = weights.load(graph, new TernaryModel.Options(threads, activations), warnings::add);
-            Optional<String> warning = warnings.stream().findFirst();
+            TernaryModel m = weights.load(graph, new TernaryModel.Options(threads, activations), warnings);
             String label = packed + " (ternary4j runtime on " + onnx.getFileName() + ", activations " + RunCommand.describe(activations, m.activationUse()) + ")";
-            return new RuntimeTaskModel(label, graph, m, inputs, warning);
+            return new RuntimeTaskModel(label, graph, m, inputs);
         } catch (IOException | RuntimeException e) {
             graph.close();
             throw e;

@@ -8,6 +8,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
+import java.util.function.Consumer;
 import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
 import org.ternary4j.eval.task.OcrTask;
 import org.ternary4j.eval.task.PaddleOcr;
@@ -124,8 +125,7 @@ final class TaskCommand implements Callable<Integer> {
         if (orientation) {
             Dataset d = OcrTask.orientation(fonts, OcrTask.Split.EVALUATION, lines);
             for (Measured m : measured) {
-                try (TaskModel model = m.open(threads.count, activations)) {
-                    warn(model);
+                try (TaskModel model = m.open(threads.count, activations, this::warn)) {
                     out.printf(Locale.ROOT, "%s: orientation accuracy %.4f on %d evaluation lines%n", model.label(), OcrTask.orientationAccuracy(model, d), lines);
                 }
                 out.flush();
@@ -135,8 +135,7 @@ final class TaskCommand implements Callable<Integer> {
             List<String> chars = PaddleOcr.characters(dictionary);
             OcrTask.Recognition r = OcrTask.recognition(fonts, OcrTask.Split.EVALUATION, lines);
             for (Measured m : measured) {
-                try (TaskModel model = m.open(threads.count, activations)) {
-                    warn(model);
+                try (TaskModel model = m.open(threads.count, activations, this::warn)) {
                     out.printf(Locale.ROOT, "%s: character error rate %.4f on %d evaluation lines%n", model.label(), OcrTask.characterErrorRate(model, r, chars), lines);
                 }
                 out.flush();
@@ -183,8 +182,7 @@ final class TaskCommand implements Callable<Integer> {
                 long start = System.nanoTime();
                 float[][] q, d;
                 String label;
-                try (TaskModel model = m.open(threads.count, activations)) {
-                    warn(model);
+                try (TaskModel model = m.open(threads.count, activations, this::warn)) {
                     label = model.label();
                     q = SentenceRetrieval.embed(model, queries);
                     d = SentenceRetrieval.embed(model, documents);
@@ -204,8 +202,8 @@ final class TaskCommand implements Callable<Integer> {
 
     /** One measured model: an ONNX file run by ONNX Runtime, or a packed file run by the project's runtime on that file's graph. */
     private record Measured(Path onnx, Path packed) {
-        TaskModel open(int threads, Activations activations) throws IOException {
-            return packed == null ? TaskModel.onnxRuntime(onnx, threads) : RuntimeTaskModel.open(onnx, packed, threads, activations);
+        TaskModel open(int threads, Activations activations, Consumer<String> warnings) throws IOException {
+            return packed == null ? TaskModel.onnxRuntime(onnx, threads) : RuntimeTaskModel.open(onnx, packed, threads, activations, warnings);
         }
     }
 
@@ -229,8 +227,8 @@ final class TaskCommand implements Callable<Integer> {
     }
 
     /** A packed file's warning that its graph is not the one quantize wrote with it, on stderr. */
-    private void warn(TaskModel model) {
-        if (model instanceof RuntimeTaskModel r) r.warning().ifPresent(w -> Errors.warn(spec.commandLine(), w));
+    private void warn(String warning) {
+        Errors.warn(spec.commandLine(), warning);
     }
 
     private void guardModels(PathGuard guard) {
