@@ -19,6 +19,11 @@ public enum Activations {
     /** Float in every ternary layer: each output is the dequantized layer's up to float rounding. */
     FLOAT;
 
+    /** Whether 3×3 stride-1 ternary convs may run by Winograd's F(2×2, 3×3) (equal to the direct sum up to rounding, not bit for bit). */
+    boolean winograd() {
+        return this == AUTO;
+    }
+
     /** Whether a ternary layer keeps float activations; {@code int8Pays}: the layer is one that AUTO gives int8. */
     boolean floatIn(boolean int8Pays) {
         return this == FLOAT || this == AUTO && !int8Pays;

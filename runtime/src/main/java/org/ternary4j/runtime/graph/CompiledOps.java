@@ -29,6 +29,11 @@ final class CompiledOps {
     interface Op {
         Tensor[] run(Tensor[] in, boolean exact, Parallel par);
 
+        /** The step under the run's activations: float ones where {@link Activations#floatIn} says so. */
+        default Tensor[] run(Tensor[] in, Activations activations, Parallel par) {
+            return run(in, activations.floatIn(int8Pays()), par);
+        }
+
         /** Whether {@link Activations#AUTO} gives this step int8 activations. */
         default boolean int8Pays() {
             return false;
@@ -102,13 +107,24 @@ final class CompiledOps {
             return true;
         }
 
+        /** {@link Activations#AUTO} takes a 3×3 conv's Winograd form where it applies. */
+        @Override
+        public Tensor[] run(Tensor[] in, Activations activations, Parallel par) {
+            return run(in, activations.floatIn(int8Pays()), activations.winograd(), par);
+        }
+
         public Tensor[] run(Tensor[] in, boolean exact, Parallel par) {
+            return run(in, exact, false, par);
+        }
+
+        private Tensor[] run(Tensor[] in, boolean exact, boolean winograd, Parallel par) {
             Tensor x = in[0];
             requireRank4(x);
             ConvGeometry geo = geometry(layer.window().resolve(x), layer.window().groups());
             int[] s = x.shape();
             TapConv.Finish f = exact ? taps(epilogue) : null;
-            float[] y = f == null ? null : layer.conv().forwardFinished(x.floats(), s[0], s[1], s[2], s[3], geo, f, par);
+            float[] y = f == null || !winograd ? null : layer.conv().forwardTiles(x.floats(), s[0], s[1], s[2], s[3], geo, f, par);
+            if (f != null && y == null) y = layer.conv().forwardFinished(x.floats(), s[0], s[1], s[2], s[3], geo, f, par);
             if (y != null) return one(new Tensor.F32(finishedShape(s, layer.conv().outChannels(), geo, layer.conv().kernelH(), layer.conv().kernelW(), epilogue), y));
             return one(ConvFinish.apply(epilogue, layer.conv().forwardRaw(x.floats(), s[0], s[1], s[2], s[3], geo, exact, par)));
         }

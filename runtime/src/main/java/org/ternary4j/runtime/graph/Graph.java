@@ -321,7 +321,7 @@ public final class Graph {
             Tensor[] out;
             long t0 = profile == null ? 0 : CPU.getCurrentThreadCpuTime();
             try {
-                out = step.kernel().run(in, activations.floatIn(step.kernel().int8Pays()), par);
+                out = step.kernel().run(in, activations, par);
                 if (profile != null) profile.add(step, in, CPU.getCurrentThreadCpuTime() - t0);
             } catch (IllegalArgumentException e) {
                 throw new IllegalArgumentException(step.op() + " node '" + step.name() + "': " + e.getMessage(), e);

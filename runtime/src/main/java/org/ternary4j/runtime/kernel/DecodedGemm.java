@@ -116,6 +116,10 @@ final class DecodedGemm {
 
         /** Output rows [from, to) (whole panels but the last) for the {@code count} activation rows of {@code io}. */
         void sweep(PanelGemm.Rows io, int count, int from, int to) {
+            if (!fromTiles() && at == null && RowDotGemm.applies(count, k)) {
+                RowDotGemm.multiply(m, io, count, k, from, to, bias);
+                return;
+            }
             int kp = m.layout().paddedK();
             float[] panel = Scratch.floats(Scratch.Slot.PANEL, k * NR), tileScales = new float[NR], w = null;
             for (int r0 = from; r0 < to; r0 += NR) {
@@ -211,7 +215,7 @@ final class DecodedGemm {
     }
 
     /** Row r's padded weights as floats: +scale, −scale (the negative scale for two-scale groups) or 0. */
-    private static void decode(PackedTernaryMatrix m, int row, float[] w, int off) {
+    static void decode(PackedTernaryMatrix m, int row, float[] w, int off) {
         java.util.Arrays.fill(w, off, off + m.layout().paddedK(), 0f);
         if (m instanceof TriplesMatrix t) {
             ScaleArray sp = m.scalePos(), sn = m.twoScales() ? m.scaleNeg() : sp;

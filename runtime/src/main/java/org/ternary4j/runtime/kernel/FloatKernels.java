@@ -175,9 +175,14 @@ public final class FloatKernels {
      * were compiled out of line, and a vector handed to a method C2 does not inline is boxed.
      */
     static float laneSum(float[] l) {
-        float s = ((l[0] + l[1]) + (l[2] + l[3])) + ((l[4] + l[5]) + (l[6] + l[7]));
-        if (l.length == 8) return s;
-        return s + (((l[8] + l[9]) + (l[10] + l[11])) + ((l[12] + l[13]) + (l[14] + l[15])));
+        return laneSum(l, 0, l.length);
+    }
+
+    /** {@link #laneSum(float[])} of the n (8 or 16) lanes stored at l[o …]. */
+    static float laneSum(float[] l, int o, int n) {
+        float s = ((l[o] + l[o + 1]) + (l[o + 2] + l[o + 3])) + ((l[o + 4] + l[o + 5]) + (l[o + 6] + l[o + 7]));
+        if (n == 8) return s;
+        return s + (((l[o + 8] + l[o + 9]) + (l[o + 10] + l[o + 11])) + ((l[o + 12] + l[o + 13]) + (l[o + 14] + l[o + 15])));
     }
 
     static boolean allFinite(float[] x, int from, int n) {

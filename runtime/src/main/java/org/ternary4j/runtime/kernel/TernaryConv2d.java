@@ -25,6 +25,8 @@ public final class TernaryConv2d {
     private final CompactPointwise compact;
     /** The exact fused path's taps, built on the first call of each input shape. */
     private final TapConv.Cache taps = new TapConv.Cache();
+    /** The Winograd path's transformed codes, built on its first call. */
+    private volatile WinogradConv.Weights tiles;
 
     /**
      * Work below which a conv of one image stays on the calling thread, about 60–100 µs of it:
@@ -162,6 +164,24 @@ public final class TernaryConv2d {
         float[] y = Buffers.floats(Math.multiplyExact(n, Math.multiplyExact(kernel.outChannels(), plane)));
         boolean share = (long) kernel.outChannels() * FloatKernels.usedSteps(groups[0].layout()) * ReductionLayout.STEP * oh * ow >= SERIAL_CONV_WORK;
         TapConv.forward(groups[0], taps, kernel.kh(), kernel.kw(), x, n, c, h, w, geo, f, y, par, share);
+        return y;
+    }
+
+    /**
+     * As {@link #forwardFinished}, by Winograd's F(2×2, 3×3) where {@link WinogradConv} applies
+     * (3×3, stride 1, even output sides): each output the dequantized layer's up to rounding, not
+     * the direct sum's bits. Null where it does not apply.
+     */
+    public float[] forwardTiles(float[] x, int n, int c, int h, int w, ConvGeometry geo, TapConv.Finish f, Parallel par) {
+        if (depthwise != null || compact != null || groups.length != 1 || !WinogradConv.applies(groups[0], kernel.kh(), kernel.kw(), geo, h, w)) return null;
+        if (c != kernel.inPerGroup()) throw new IllegalArgumentException("conv: input has " + c + " channels, weights expect " + kernel.inPerGroup());
+        if (x.length != (long) n * c * h * w) throw new IllegalArgumentException("conv: input has " + x.length + " values for [" + n + ", " + c + ", " + h + ", " + w + "]");
+        if (!FloatKernels.allFinite(x, 0, x.length)) return null;
+        WinogradConv.Weights u = tiles;
+        if (u == null) tiles = u = WinogradConv.Weights.of(groups[0], c);
+        int oh = geo.outH(h, 3), ow = geo.outW(w, 3), plane = f.pool() ? (oh / 2) * (ow / 2) : oh * ow;
+        float[] y = Buffers.floats(Math.multiplyExact(n, Math.multiplyExact(kernel.outChannels(), plane)));
+        WinogradConv.forward(u, x, n, c, h, w, geo, f, y, par);
         return y;
     }
 

@@ -1,0 +1,402 @@
+package org.ternary4j.runtime.kernel;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.nio.ByteOrder;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * The 3×3 stride-1 ternary convolution by Winograd's minimal filtering F(2×2, 3×3) (Lavin and
+ * Gray, "Fast Algorithms for Convolutional Neural Networks", 2016): each 2×2 block of outputs
+ * ("tile") is Aᵀ[(G·g·Gᵀ) ⊙ (Bᵀ·d·B)]A of its 4×4 input window d, summed over input channels in
+ * the transformed domain, so a tile takes 16 multiply-adds per channel pair where the direct
+ * convolution takes 36. G·g·Gᵀ of ternary codes is a multiple of ¼ (exact in float), and the row
+ * scale is applied after Aᵀ·M·A; the input and output transforms are additions, so each output
+ * differs from the direct sum only by rounding (a few ulps of the terms' magnitudes, where
+ * {@link TapConv}'s outputs are the direct sum's exact bits).
+ *
+ * <p>Tiles are the vector lanes: tile (ty, tx) is lane ty·P + tx of a flattened grid P = tw + 1
+ * wide, so every transform and product runs on whole vectors whatever the image width (one
+ * padding column per tile row; VGG's 14×14 planes of 7×7 tiles fill 49 of 64 lanes). The input is
+ * split into its even and odd padded rows and columns first: input (2ty + i, 2tx + j) is then
+ * lane t of the plane of parities (i mod 2, j mod 2), offset by (i div 2)·P + (j div 2), four
+ * planes per channel read with plain vector loads. The products M[ξ] = U[ξ]·V[ξ] (ξ the 16
+ * transformed positions) run per quad of output channels over five vectors of tiles, each input
+ * vector loaded feeding four FMAs, as in the tap kernel. A tile's four outputs are a 2×2 max
+ * pool's window, so a pooled layer's finish is one max per lane.
+ */
+public final class WinogradConv {
+    private WinogradConv() {}
+
+    private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
+    private static final int L = F.length();
+    private static final ByteOrder ORDER = ByteOrder.nativeOrder();
+    /** Positions of the transformed 4×4 tile. */
+    private static final int XI = 16;
+    /** Lane pairs (y0[i], y1[i]) of two vectors' first and second halves: a tile row's two output columns side by side. */
+    private static final FloatVector ZIP_LO = lanes(i -> (i % 2 == 0 ? 0 : L) + i / 2), ZIP_HI = lanes(i -> (i % 2 == 0 ? 0 : L) + L / 2 + i / 2);
+    /** Lane numbers, for the lanes of a row's vector that fall in the padding (compares: indexInRange below 0 is not intrinsified). */
+    private static final FloatVector IOTA = lanes(i -> i);
+    /** Each thread's transformed inputs, 64-byte aligned (the products load every vector of them once per channel quad). */
+    private static final ThreadLocal<MemorySegment[]> TRANSFORMED = ThreadLocal.withInitial(() -> new MemorySegment[1]);
+
+    private static FloatVector lanes(java.util.function.IntUnaryOperator lane) {
+        float[] v = new float[L];
+        for (int i = 0; i < L; i++) v[i] = lane.applyAsInt(i);
+        return FloatVector.fromArray(F, v, 0);
+    }
+
+    /**
+     * Bytes of an image's transformed inputs above which the layer is left to the other kernels:
+     * the transforms and products go over whole-image buffers, measured only where they stay in L2
+     * (VGG's: 132–245 KB); PP-OCRv4's detector would need 40 MB for its 96-channel 160×160 convs.
+     */
+    static final long MAX_TRANSFORMED_BYTES = 512 << 10;
+
+    /**
+     * Whether it applies: one group, a 3×3 kernel at stride 1 without dilation, one scale per row,
+     * an even output height and width, and transformed inputs within {@link #MAX_TRANSFORMED_BYTES}.
+     */
+    static boolean applies(PackedTernaryMatrix m, int kh, int kw, ConvGeometry geo, int h, int w) {
+        if (m.twoScales() || m.layout().segments() != 1 || kh != 3 || kw != 3 || geo.groups() != 1) return false;
+        if (geo.strideH() != 1 || geo.strideW() != 1 || geo.dilationH() != 1 || geo.dilationW() != 1) return false;
+        int oh = h + geo.padTop() + geo.padBottom() - 2, ow = w + geo.padLeft() + geo.padRight() - 2;
+        if (oh < 2 || ow < 2 || oh % 2 != 0 || ow % 2 != 0) return false;
+        return (long) XI * Tiles.of(h, w, geo).inputStride(m.cols() / 9) * Float.BYTES <= MAX_TRANSFORMED_BYTES;
+    }
+
+    /**
+     * A layer's transformed codes U[ξ][row][c] = (G·g·Gᵀ)[ξ] for each row's 3×3 kernel g over input
+     * channel c (rows padded to whole quads with zeros), and the row scales.
+     */
+    record Weights(float[] u, float[] scale, int rows, int quads, int cin) {
+        private static final double[][] G = {{1, 0, 0}, {0.5, 0.5, 0.5}, {0.5, -0.5, 0.5}, {0, 0, 1}};
+
+        static Weights of(PackedTernaryMatrix m, int cin) {
+            ReductionLayout l = m.layout();
+            int len = FloatKernels.usedSteps(l) * ReductionLayout.STEP, rows = m.rows(), quads = (rows + 3) / 4;
+            float[] codes = new float[len];
+            float[] u = new float[XI * 4 * quads * cin], scale = new float[rows];
+            for (int r = 0; r < rows; r++) {
+                FloatKernels.decodeRow(m, r, len / ReductionLayout.STEP, codes, null, 0);
+                scale[r] = m.scalePos().get(r);
+                for (int c = 0; c < cin; c++) {
+                    for (int xi = 0; xi < XI; xi++) {
+                        double s = 0;
+                        for (int ky = 0; ky < 3; ky++) {
+                            for (int kx = 0; kx < 3; kx++) s += G[xi / 4][ky] * codes[l.padded((c * 3 + ky) * 3 + kx)] * G[xi % 4][kx];
+                        }
+                        u[(xi * 4 * quads + r) * cin + c] = (float) s;
+                    }
+                }
+            }
+            return new Weights(u, scale, rows, quads, cin);
+        }
+    }
+
+    /**
+     * The tile grid of one input shape: th × tw tiles, P lanes per tile row, T lanes (th·P rounded
+     * up to whole vectors) in the products, and a channel's span in the parity planes and the
+     * transformed inputs: its th + 1 rows of P, in whole vectors, so that one loop runs over every
+     * channel's tiles.
+     */
+    private record Tiles(int h, int w, int padTop, int padLeft, int th, int tw, int pitch, int lanes, int span) {
+        static Tiles of(int h, int w, ConvGeometry geo) {
+            int th = (h + geo.padTop() + geo.padBottom() - 2) / 2, tw = (w + geo.padLeft() + geo.padRight() - 2) / 2, pitch = tw + 1;
+            int lanes = (th * pitch + L - 1) / L * L, span = ((th + 1) * pitch + L - 1) / L * L;
+            return new Tiles(h, w, geo.padTop(), geo.padLeft(), th, tw, pitch, lanes, span);
+        }
+
+        /**
+         * Floats from one ξ to the next in the transformed inputs: one vector more than the
+         * channels' spans, so that the sixteen ξ of a tile do not fall 4 KiB apart (L1's sets
+         * repeat every 4 KiB: with 32 channels of 64 lanes the transform's stores conflicted
+         * and it took twice as long per vector).
+         */
+        int inputStride(int cin) {
+            return cin * span + L;
+        }
+
+        /** {@link #inputStride} for the products: rows of T lanes, and a vector more. */
+        int productStride(int rowsPadded) {
+            return rowsPadded * lanes + L;
+        }
+
+        /** One parity plane's floats for cin channels, with room for the loads of the last vector's padding lanes. */
+        int plane(int cin) {
+            return cin * span + pitch + 2 * L;
+        }
+    }
+
+    /**
+     * x [n, c, h, w] (finite) convolved with the layer's rows (see {@link #applies}), each row
+     * times its scale and finished by f, into y: [n, rows, oh, ow], or [n, rows, oh/2, ow/2] when f
+     * pools. Whole images per thread when the batch has one per thread, otherwise one image after
+     * another on the calling thread.
+     */
+    static void forward(Weights wt, float[] x, int n, int c, int h, int w, ConvGeometry geo, TapConv.Finish f, float[] y, Parallel par) {
+        Tiles g = Tiles.of(h, w, geo);
+        if (Batching.acrossImages(n, par)) {
+            par.forRange(n, 1, (i0, i1) -> {
+                for (int img = i0; img < i1; img++) image(wt, g, x, img, f, y);
+            });
+            return;
+        }
+        for (int img = 0; img < n; img++) image(wt, g, x, img, f, y);
+    }
+
+    private static void image(Weights wt, Tiles g, float[] x, int img, TapConv.Finish f, float[] y) {
+        int cin = wt.cin(), rowsPadded = 4 * wt.quads(), perRow = f.pool() ? g.lanes() : 4 * g.lanes();
+        float[] planes = Scratch.floats(Scratch.Slot.TAP_PLANES, 4 * g.plane(cin));
+        split(x, img, cin, g, planes);
+        long bytes = (long) XI * g.inputStride(cin) * Float.BYTES;
+        MemorySegment[] held = TRANSFORMED.get();
+        if (held[0] == null || held[0].byteSize() < bytes) held[0] = Arena.ofAuto().allocate(Math.max(bytes, 1 << 16), 64);
+        MemorySegment v = held[0];
+        transformInput(planes, g, cin, v);
+        float[] m = Scratch.floats(Scratch.Slot.PANEL, XI * g.productStride(rowsPadded));
+        for (int xi = 0; xi < XI; xi++) products(wt, xi, g, v, m);
+        float[] out = Scratch.floats(Scratch.Slot.TAP_BLOCK, wt.rows() * perRow);
+        output(m, wt, g.productStride(rowsPadded), g.lanes(), f, out);
+        int outPlane = f.pool() ? g.th() * g.tw() : 4 * g.th() * g.tw();
+        for (int r = 0; r < wt.rows(); r++) copy(out, r * perRow, g, f.pool(), y, (img * wt.rows() + r) * outPlane);
+    }
+
+    /**
+     * Every channel's padded input split by row and column parity: plane (i, j) at (2i + j)·plane
+     * holds channel c's padded input (2k + i, 2q + j) at c·span + k·P + q, zero in the padding.
+     * Column blocks are the outer loop, so that their masks of padding lanes are computed once. A
+     * row whose vectors would start before x or run past its end (the first and last of the
+     * batch) is split lane by lane: a vector loaded under such a condition in the loop kept C2
+     * from keeping the vectors in registers.
+     */
+    private static void split(float[] x, int img, int cin, Tiles g, float[] planes) {
+        FloatVector zero = FloatVector.zero(F);
+        int h = g.h(), w = g.w(), len = g.plane(cin), p = g.pitch(), rows = 2 * g.th() + 2, end = x.length - 2 * ((p + L - 1) / L * L);
+        // right to left, channels in order: a block's vectors run past the row into the next one (or the next channel's first), which a block further left or the next channel then overwrites
+        for (int q = (p - 1) / L * L; q >= 0; q -= L) {
+            int ix = 2 * q - g.padLeft();
+            FloatVector c0 = IOTA.add((float) ix), c1 = IOTA.add((float) (ix + L));
+            VectorMask<Float> in0 = c0.compare(VectorOperators.GE, 0f).and(c0.compare(VectorOperators.LT, (float) w));
+            VectorMask<Float> in1 = c1.compare(VectorOperators.GE, 0f).and(c1.compare(VectorOperators.LT, (float) w));
+            for (int c = 0; c < cin; c++) {
+                int from = (img * cin + c) * h * w - g.padLeft() + 2 * q, base = c * g.span() + q;
+                for (int r = 0; r < rows; r++) {
+                    int iy = r - g.padTop(), at = base + 2 * (r & 1) * len + (r >> 1) * p, src = from + iy * w;
+                    if (iy < 0 || iy >= h) {
+                        zero.intoArray(planes, at);
+                        zero.intoArray(planes, at + len);
+                    } else if (src < 0 || src > end) {
+                        edge(x, src, ix, w, planes, at, len);
+                    } else {
+                        FloatVector v0 = zero.blend(FloatVector.fromArray(F, x, src), in0), v1 = zero.blend(FloatVector.fromArray(F, x, src + L), in1);
+                        PairLanes.EVEN.selectFrom(v0, v1).intoArray(planes, at);
+                        PairLanes.ODD.selectFrom(v0, v1).intoArray(planes, at + len);
+                    }
+                }
+            }
+        }
+    }
+
+    /** {@link #split}'s block of 2·L columns from x[src] (column ix) lane by lane, for a row at either end of x. */
+    private static void edge(float[] x, int src, int ix, int w, float[] planes, int at, int len) {
+        for (int col = 0; col < 2 * L; col++) planes[at + (col & 1) * len + (col >> 1)] = ix + col >= 0 && ix + col < w ? x[src + col] : 0f;
+    }
+
+    /** Bᵀ·d·B of every channel's tiles, into v [ξ][c][span]: one loop over the channels' spans. */
+    private static void transformInput(float[] planes, Tiles g, int cin, MemorySegment v) {
+        int len = g.plane(cin), p = g.pitch(), ee = 0, eo = len, oe = 2 * len, oo = 3 * len;
+        long stride = (long) g.inputStride(cin) * Float.BYTES;
+        for (int t = 0; t < cin * g.span(); t += L) {
+            // d[i][j] = input (2ty + i, 2tx + j): parity plane (i mod 2, j mod 2) at t + (i div 2)·P + (j div 2)
+            FloatVector d00 = FloatVector.fromArray(F, planes, ee + t), d01 = FloatVector.fromArray(F, planes, eo + t);
+            FloatVector d02 = FloatVector.fromArray(F, planes, ee + t + 1), d03 = FloatVector.fromArray(F, planes, eo + t + 1);
+            FloatVector d10 = FloatVector.fromArray(F, planes, oe + t), d11 = FloatVector.fromArray(F, planes, oo + t);
+            FloatVector d12 = FloatVector.fromArray(F, planes, oe + t + 1), d13 = FloatVector.fromArray(F, planes, oo + t + 1);
+            FloatVector d20 = FloatVector.fromArray(F, planes, ee + t + p), d21 = FloatVector.fromArray(F, planes, eo + t + p);
+            FloatVector d22 = FloatVector.fromArray(F, planes, ee + t + p + 1), d23 = FloatVector.fromArray(F, planes, eo + t + p + 1);
+            FloatVector d30 = FloatVector.fromArray(F, planes, oe + t + p), d31 = FloatVector.fromArray(F, planes, oo + t + p);
+            FloatVector d32 = FloatVector.fromArray(F, planes, oe + t + p + 1), d33 = FloatVector.fromArray(F, planes, oo + t + p + 1);
+            // Bᵀ·d: rows 0 − 2, 1 + 2, 2 − 1, 1 − 3
+            FloatVector a0 = d00.sub(d20), a1 = d01.sub(d21), a2 = d02.sub(d22), a3 = d03.sub(d23);
+            FloatVector b0 = d10.add(d20), b1 = d11.add(d21), b2 = d12.add(d22), b3 = d13.add(d23);
+            FloatVector c0 = d20.sub(d10), c1 = d21.sub(d11), c2 = d22.sub(d12), c3 = d23.sub(d13);
+            FloatVector e0 = d10.sub(d30), e1 = d11.sub(d31), e2 = d12.sub(d32), e3 = d13.sub(d33);
+            long at = (long) t * Float.BYTES;
+            // (Bᵀ·d)·B: the same on columns, into ξ = 4·row + column (stores written out: a helper taking the vectors was not always inlined, and boxed them)
+            a0.sub(a2).intoMemorySegment(v, at, ORDER); a1.add(a2).intoMemorySegment(v, at + stride, ORDER);
+            a2.sub(a1).intoMemorySegment(v, at + 2 * stride, ORDER); a1.sub(a3).intoMemorySegment(v, at + 3 * stride, ORDER);
+            b0.sub(b2).intoMemorySegment(v, at + 4 * stride, ORDER); b1.add(b2).intoMemorySegment(v, at + 5 * stride, ORDER);
+            b2.sub(b1).intoMemorySegment(v, at + 6 * stride, ORDER); b1.sub(b3).intoMemorySegment(v, at + 7 * stride, ORDER);
+            c0.sub(c2).intoMemorySegment(v, at + 8 * stride, ORDER); c1.add(c2).intoMemorySegment(v, at + 9 * stride, ORDER);
+            c2.sub(c1).intoMemorySegment(v, at + 10 * stride, ORDER); c1.sub(c3).intoMemorySegment(v, at + 11 * stride, ORDER);
+            e0.sub(e2).intoMemorySegment(v, at + 12 * stride, ORDER); e1.add(e2).intoMemorySegment(v, at + 13 * stride, ORDER);
+            e2.sub(e1).intoMemorySegment(v, at + 14 * stride, ORDER); e1.sub(e3).intoMemorySegment(v, at + 15 * stride, ORDER);
+        }
+    }
+
+    /** M[ξ][row][lane] = Σ_c U[ξ][row][c]·V[ξ][c][lane] (ξ productStride apart) for every row quad, five, four, two or one vectors of tiles at a time. */
+    private static void products(Weights wt, int xi, Tiles g, MemorySegment v, float[] m) {
+        int cin = wt.cin(), rowsPadded = 4 * wt.quads(), lanes = g.lanes(), vectors = lanes / L;
+        long vBase = (long) xi * g.inputStride(cin) * Float.BYTES, cStride = (long) g.span() * Float.BYTES;
+        for (int q = 0; q < wt.quads(); q++) {
+            int u0 = (xi * rowsPadded + 4 * q) * cin, m0 = xi * g.productStride(rowsPadded) + 4 * q * lanes;
+            int tv = 0;
+            for (; tv + 5 <= vectors; tv += 5) block5(wt.u(), u0, cin, v, vBase + (long) tv * L * Float.BYTES, cStride, m, m0 + tv * L, lanes);
+            if (tv + 4 <= vectors) {
+                block4(wt.u(), u0, cin, v, vBase + (long) tv * L * Float.BYTES, cStride, m, m0 + tv * L, lanes);
+                tv += 4;
+            }
+            if (tv + 2 <= vectors) {
+                block2(wt.u(), u0, cin, v, vBase + (long) tv * L * Float.BYTES, cStride, m, m0 + tv * L, lanes);
+                tv += 2;
+            }
+            if (tv < vectors) block1(wt.u(), u0, cin, v, vBase + (long) tv * L * Float.BYTES, cStride, m, m0 + tv * L, lanes);
+        }
+    }
+
+    /** Four rows × five vectors: twenty sums, each loaded vector feeding four FMAs. */
+    private static void block5(float[] u, int u0, int cin, MemorySegment v, long at, long cStride, float[] m, int m0, int lanes) {
+        FloatVector z = FloatVector.zero(F);
+        FloatVector a0 = z, a1 = z, a2 = z, a3 = z, a4 = z, b0 = z, b1 = z, b2 = z, b3 = z, b4 = z;
+        FloatVector c0 = z, c1 = z, c2 = z, c3 = z, c4 = z, d0 = z, d1 = z, d2 = z, d3 = z, d4 = z;
+        long vb = (long) L * Float.BYTES;
+        for (int c = 0; c < cin; c++, at += cStride) {
+            FloatVector x0 = FloatVector.fromMemorySegment(F, v, at, ORDER), x1 = FloatVector.fromMemorySegment(F, v, at + vb, ORDER);
+            FloatVector x2 = FloatVector.fromMemorySegment(F, v, at + 2 * vb, ORDER), x3 = FloatVector.fromMemorySegment(F, v, at + 3 * vb, ORDER);
+            FloatVector x4 = FloatVector.fromMemorySegment(F, v, at + 4 * vb, ORDER);
+            FloatVector s = FloatVector.broadcast(F, u[u0 + c]), t = FloatVector.broadcast(F, u[u0 + cin + c]);
+            FloatVector r = FloatVector.broadcast(F, u[u0 + 2 * cin + c]), w = FloatVector.broadcast(F, u[u0 + 3 * cin + c]);
+            a0 = s.fma(x0, a0); a1 = s.fma(x1, a1); a2 = s.fma(x2, a2); a3 = s.fma(x3, a3); a4 = s.fma(x4, a4);
+            b0 = t.fma(x0, b0); b1 = t.fma(x1, b1); b2 = t.fma(x2, b2); b3 = t.fma(x3, b3); b4 = t.fma(x4, b4);
+            c0 = r.fma(x0, c0); c1 = r.fma(x1, c1); c2 = r.fma(x2, c2); c3 = r.fma(x3, c3); c4 = r.fma(x4, c4);
+            d0 = w.fma(x0, d0); d1 = w.fma(x1, d1); d2 = w.fma(x2, d2); d3 = w.fma(x3, d3); d4 = w.fma(x4, d4);
+        }
+        a0.intoArray(m, m0); a1.intoArray(m, m0 + L); a2.intoArray(m, m0 + 2 * L); a3.intoArray(m, m0 + 3 * L); a4.intoArray(m, m0 + 4 * L);
+        m0 += lanes;
+        b0.intoArray(m, m0); b1.intoArray(m, m0 + L); b2.intoArray(m, m0 + 2 * L); b3.intoArray(m, m0 + 3 * L); b4.intoArray(m, m0 + 4 * L);
+        m0 += lanes;
+        c0.intoArray(m, m0); c1.intoArray(m, m0 + L); c2.intoArray(m, m0 + 2 * L); c3.intoArray(m, m0 + 3 * L); c4.intoArray(m, m0 + 4 * L);
+        m0 += lanes;
+        d0.intoArray(m, m0); d1.intoArray(m, m0 + L); d2.intoArray(m, m0 + 2 * L); d3.intoArray(m, m0 + 3 * L); d4.intoArray(m, m0 + 4 * L);
+    }
+
+    /** {@link #block5} for four vectors. */
+    private static void block4(float[] u, int u0, int cin, MemorySegment v, long at, long cStride, float[] m, int m0, int lanes) {
+        FloatVector z = FloatVector.zero(F);
+        FloatVector a0 = z, a1 = z, a2 = z, a3 = z, b0 = z, b1 = z, b2 = z, b3 = z, c0 = z, c1 = z, c2 = z, c3 = z, d0 = z, d1 = z, d2 = z, d3 = z;
+        long vb = (long) L * Float.BYTES;
+        for (int c = 0; c < cin; c++, at += cStride) {
+            FloatVector x0 = FloatVector.fromMemorySegment(F, v, at, ORDER), x1 = FloatVector.fromMemorySegment(F, v, at + vb, ORDER);
+            FloatVector x2 = FloatVector.fromMemorySegment(F, v, at + 2 * vb, ORDER), x3 = FloatVector.fromMemorySegment(F, v, at + 3 * vb, ORDER);
+            FloatVector s = FloatVector.broadcast(F, u[u0 + c]), t = FloatVector.broadcast(F, u[u0 + cin + c]);
+            FloatVector r = FloatVector.broadcast(F, u[u0 + 2 * cin + c]), w = FloatVector.broadcast(F, u[u0 + 3 * cin + c]);
+            a0 = s.fma(x0, a0); a1 = s.fma(x1, a1); a2 = s.fma(x2, a2); a3 = s.fma(x3, a3);
+            b0 = t.fma(x0, b0); b1 = t.fma(x1, b1); b2 = t.fma(x2, b2); b3 = t.fma(x3, b3);
+            c0 = r.fma(x0, c0); c1 = r.fma(x1, c1); c2 = r.fma(x2, c2); c3 = r.fma(x3, c3);
+            d0 = w.fma(x0, d0); d1 = w.fma(x1, d1); d2 = w.fma(x2, d2); d3 = w.fma(x3, d3);
+        }
+        a0.intoArray(m, m0); a1.intoArray(m, m0 + L); a2.intoArray(m, m0 + 2 * L); a3.intoArray(m, m0 + 3 * L);
+        m0 += lanes;
+        b0.intoArray(m, m0); b1.intoArray(m, m0 + L); b2.intoArray(m, m0 + 2 * L); b3.intoArray(m, m0 + 3 * L);
+        m0 += lanes;
+        c0.intoArray(m, m0); c1.intoArray(m, m0 + L); c2.intoArray(m, m0 + 2 * L); c3.intoArray(m, m0 + 3 * L);
+        m0 += lanes;
+        d0.intoArray(m, m0); d1.intoArray(m, m0 + L); d2.intoArray(m, m0 + 2 * L); d3.intoArray(m, m0 + 3 * L);
+    }
+
+    /** {@link #block5} for two vectors. */
+    private static void block2(float[] u, int u0, int cin, MemorySegment v, long at, long cStride, float[] m, int m0, int lanes) {
+        FloatVector z = FloatVector.zero(F);
+        FloatVector a0 = z, a1 = z, b0 = z, b1 = z, c0 = z, c1 = z, d0 = z, d1 = z;
+        long vb = (long) L * Float.BYTES;
+        for (int c = 0; c < cin; c++, at += cStride) {
+            FloatVector x0 = FloatVector.fromMemorySegment(F, v, at, ORDER), x1 = FloatVector.fromMemorySegment(F, v, at + vb, ORDER);
+            FloatVector s = FloatVector.broadcast(F, u[u0 + c]), t = FloatVector.broadcast(F, u[u0 + cin + c]);
+            FloatVector r = FloatVector.broadcast(F, u[u0 + 2 * cin + c]), w = FloatVector.broadcast(F, u[u0 + 3 * cin + c]);
+            a0 = s.fma(x0, a0); a1 = s.fma(x1, a1); b0 = t.fma(x0, b0); b1 = t.fma(x1, b1);
+            c0 = r.fma(x0, c0); c1 = r.fma(x1, c1); d0 = w.fma(x0, d0); d1 = w.fma(x1, d1);
+        }
+        a0.intoArray(m, m0); a1.intoArray(m, m0 + L);
+        b0.intoArray(m, m0 + lanes); b1.intoArray(m, m0 + lanes + L);
+        c0.intoArray(m, m0 + 2 * lanes); c1.intoArray(m, m0 + 2 * lanes + L);
+        d0.intoArray(m, m0 + 3 * lanes); d1.intoArray(m, m0 + 3 * lanes + L);
+    }
+
+    /** {@link #block5} for one vector. */
+    private static void block1(float[] u, int u0, int cin, MemorySegment v, long at, long cStride, float[] m, int m0, int lanes) {
+        FloatVector z = FloatVector.zero(F);
+        FloatVector a0 = z, b0 = z, c0 = z, d0 = z;
+        for (int c = 0; c < cin; c++, at += cStride) {
+            FloatVector x0 = FloatVector.fromMemorySegment(F, v, at, ORDER);
+            a0 = FloatVector.broadcast(F, u[u0 + c]).fma(x0, a0);
+            b0 = FloatVector.broadcast(F, u[u0 + cin + c]).fma(x0, b0);
+            c0 = FloatVector.broadcast(F, u[u0 + 2 * cin + c]).fma(x0, c0);
+            d0 = FloatVector.broadcast(F, u[u0 + 3 * cin + c]).fma(x0, d0);
+        }
+        a0.intoArray(m, m0);
+        b0.intoArray(m, m0 + lanes);
+        c0.intoArray(m, m0 + 2 * lanes);
+        d0.intoArray(m, m0 + 3 * lanes);
+    }
+
+    /**
+     * Every row's tiles, one loop over rows × lanes: Aᵀ·M·A, times the row's scale, finished as
+     * {@link TapConv}'s rows are (+ b, ·s + t, Relu as a compare and a blend, absent parts their
+     * identities), then pooled to one value per tile (row r's at out[r·lanes + t]) or zipped into
+     * the tile row's two output rows (out[4r·lanes + 2t …] and out[4r·lanes + 2·lanes + 2t …]).
+     */
+    private static void output(float[] m, Weights wt, int step, int lanes, TapConv.Finish f, float[] out) {
+        float[] bias = f.bias(), scale = f.scale(), shift = f.shift();
+        float floor = f.relu() ? 0f : Float.NaN;
+        FloatVector zero = FloatVector.zero(F);
+        for (int at = 0; at < wt.rows() * lanes; at += L) {
+            int r = at / lanes, t = at - r * lanes;
+            float k = wt.scale()[r], b = bias != null ? bias[r] : 0f, s = scale != null ? scale[r] : 1f, sh = scale != null ? shift[r] : 0f;
+            FloatVector m00 = FloatVector.fromArray(F, m, at), m01 = FloatVector.fromArray(F, m, at + step);
+            FloatVector m02 = FloatVector.fromArray(F, m, at + 2 * step), m03 = FloatVector.fromArray(F, m, at + 3 * step);
+            FloatVector m10 = FloatVector.fromArray(F, m, at + 4 * step), m11 = FloatVector.fromArray(F, m, at + 5 * step);
+            FloatVector m12 = FloatVector.fromArray(F, m, at + 6 * step), m13 = FloatVector.fromArray(F, m, at + 7 * step);
+            FloatVector m20 = FloatVector.fromArray(F, m, at + 8 * step), m21 = FloatVector.fromArray(F, m, at + 9 * step);
+            FloatVector m22 = FloatVector.fromArray(F, m, at + 10 * step), m23 = FloatVector.fromArray(F, m, at + 11 * step);
+            FloatVector m30 = FloatVector.fromArray(F, m, at + 12 * step), m31 = FloatVector.fromArray(F, m, at + 13 * step);
+            FloatVector m32 = FloatVector.fromArray(F, m, at + 14 * step), m33 = FloatVector.fromArray(F, m, at + 15 * step);
+            // Aᵀ·M: rows 0 + 1 + 2 and 1 − 2 − 3
+            FloatVector s0 = m00.add(m10).add(m20), s1 = m01.add(m11).add(m21), s2 = m02.add(m12).add(m22), s3 = m03.add(m13).add(m23);
+            FloatVector e0 = m10.sub(m20).sub(m30), e1 = m11.sub(m21).sub(m31), e2 = m12.sub(m22).sub(m32), e3 = m13.sub(m23).sub(m33);
+            FloatVector y00 = s0.add(s1).add(s2).mul(k).add(b).mul(s).add(sh), y01 = s1.sub(s2).sub(s3).mul(k).add(b).mul(s).add(sh);
+            FloatVector y10 = e0.add(e1).add(e2).mul(k).add(b).mul(s).add(sh), y11 = e1.sub(e2).sub(e3).mul(k).add(b).mul(s).add(sh);
+            y00 = y00.blend(zero, y00.compare(VectorOperators.LE, floor));
+            y01 = y01.blend(zero, y01.compare(VectorOperators.LE, floor));
+            y10 = y10.blend(zero, y10.compare(VectorOperators.LE, floor));
+            y11 = y11.blend(zero, y11.compare(VectorOperators.LE, floor));
+            if (f.pool()) {
+                y00.max(y01).max(y10.max(y11)).intoArray(out, at);
+            } else {
+                int o = 4 * r * lanes + 2 * t;
+                ZIP_LO.selectFrom(y00, y01).intoArray(out, o);
+                ZIP_HI.selectFrom(y00, y01).intoArray(out, o + L);
+                ZIP_LO.selectFrom(y10, y11).intoArray(out, o + 2 * lanes);
+                ZIP_HI.selectFrom(y10, y11).intoArray(out, o + 2 * lanes + L);
+            }
+        }
+    }
+
+    /** A row's finished tiles from out[o …] ({@link #output}'s layout) into its output plane at y[yPlane …], dropping the padding lanes. */
+    private static void copy(float[] out, int o, Tiles g, boolean pool, float[] y, int yPlane) {
+        int tw = g.tw(), p = g.pitch(), lanes = g.lanes();
+        int th = g.th(), end = yPlane + (pool ? th * tw : 4 * th * tw);
+        if (pool) {
+            for (int ty = 0; ty < th; ty++) TapConv.copyRow(out, o + ty * p, y, yPlane + ty * tw, tw, end);
+            return;
+        }
+        int ow = 2 * tw;
+        for (int ty = 0; ty < th; ty++) {
+            TapConv.copyRow(out, o + 2 * ty * p, y, yPlane + 2 * ty * ow, ow, end);
+            TapConv.copyRow(out, o + 2 * lanes + 2 * ty * p, y, yPlane + (2 * ty + 1) * ow, ow, end);
+        }
+    }
+}
