@@ -61,11 +61,16 @@ public final class WinogradConv {
      * an even output height and width, and transformed inputs within {@link #MAX_TRANSFORMED_BYTES}.
      */
     static boolean applies(PackedTernaryMatrix m, int kh, int kw, ConvGeometry geo, int h, int w) {
-        if (m.twoScales() || m.layout().segments() != 1 || kh != 3 || kw != 3 || geo.groups() != 1) return false;
+        return !m.twoScales() && m.layout().segments() == 1 && applies(m.cols() / 9, kh, kw, geo, h, w);
+    }
+
+    /** The shape part of {@link #applies(PackedTernaryMatrix, int, int, ConvGeometry, int, int)}, for cin input channels. */
+    private static boolean applies(int cin, int kh, int kw, ConvGeometry geo, int h, int w) {
+        if (kh != 3 || kw != 3 || geo.groups() != 1) return false;
         if (geo.strideH() != 1 || geo.strideW() != 1 || geo.dilationH() != 1 || geo.dilationW() != 1) return false;
         int oh = h + geo.padTop() + geo.padBottom() - 2, ow = w + geo.padLeft() + geo.padRight() - 2;
         if (oh < 2 || ow < 2 || oh % 2 != 0 || ow % 2 != 0) return false;
-        return (long) XI * Tiles.of(h, w, geo).inputStride(m.cols() / 9) * Float.BYTES <= MAX_TRANSFORMED_BYTES;
+        return (long) XI * Tiles.of(h, w, geo).inputStride(cin) * Float.BYTES <= MAX_TRANSFORMED_BYTES;
     }
 
     /**
@@ -75,6 +80,15 @@ public final class WinogradConv {
     record Weights(float[] u, float[] scale, int rows, int quads, int cin) {
         private static final double[][] G = {{1, 0, 0}, {0.5, 0.5, 0.5}, {0.5, -0.5, 0.5}, {0, 0, 1}};
 
+        /** G·g·Gᵀ of the 3×3 kernel g at g[from …] (row-major), ξ = 4a + b at u[at + ξ·stride]. */
+        private static void transform(float[] g, int from, float[] u, int at, int stride) {
+            for (int xi = 0; xi < XI; xi++) {
+                double s = 0;
+                for (int ky = 0; ky < 3; ky++) for (int kx = 0; kx < 3; kx++) s += G[xi / 4][ky] * g[from + ky * 3 + kx] * G[xi % 4][kx];
+                u[at + xi * stride] = (float) s;
+            }
+        }
+
         static Weights of(PackedTernaryMatrix m, int cin) {
             ReductionLayout l = m.layout();
             int len = FloatKernels.usedSteps(l) * ReductionLayout.STEP, rows = m.rows(), quads = (rows + 3) / 4;
@@ -83,14 +97,10 @@ public final class WinogradConv {
             for (int r = 0; r < rows; r++) {
                 FloatKernels.decodeRow(m, r, len / ReductionLayout.STEP, codes, null, 0);
                 scale[r] = m.scalePos().get(r);
+                float[] g = new float[9];
                 for (int c = 0; c < cin; c++) {
-                    for (int xi = 0; xi < XI; xi++) {
-                        double s = 0;
-                        for (int ky = 0; ky < 3; ky++) {
-                            for (int kx = 0; kx < 3; kx++) s += G[xi / 4][ky] * codes[l.padded((c * 3 + ky) * 3 + kx)] * G[xi % 4][kx];
-                        }
-                        u[(xi * 4 * quads + r) * cin + c] = (float) s;
-                    }
+                    for (int i = 0; i < 9; i++) g[i] = codes[l.padded(c * 9 + i)];
+                    transform(g, 0, u, r * cin + c, 4 * quads * cin);
                 }
             }
             return new Weights(u, scale, rows, quads, cin);
@@ -346,7 +356,7 @@ public final class WinogradConv {
     /**
      * Every row's tiles, one loop over rows × lanes: Aᵀ·M·A, times the row's scale, finished as
      * {@link TapConv}'s rows are (+ b, ·s + t, Relu as a compare and a blend, absent parts their
-     * identities), then pooled to one value per tile (row r's at out[r·lanes + t]) or zipped into
+     * identities) but with the scale and the affine parts in one multiply-add, then pooled to one value per tile (row r's at out[r·lanes + t]) or zipped into
      * the tile row's two output rows (out[4r·lanes + 2t …] and out[4r·lanes + 2·lanes + 2t …]).
      */
     private static void output(float[] m, Weights wt, int step, int lanes, TapConv.Finish f, float[] out) {
@@ -355,7 +365,8 @@ public final class WinogradConv {
         FloatVector zero = FloatVector.zero(F);
         for (int at = 0; at < wt.rows() * lanes; at += L) {
             int r = at / lanes, t = at - r * lanes;
-            float k = wt.scale()[r], b = bias != null ? bias[r] : 0f, s = scale != null ? scale[r] : 1f, sh = scale != null ? shift[r] : 0f;
+            // (sum·k + b)·s + t as one multiply-add: the scale and the finish's affine parts folded
+            float s = scale != null ? scale[r] : 1f, k = wt.scale()[r] * s, c = ((bias != null ? bias[r] : 0f) * s) + (scale != null ? shift[r] : 0f);
             FloatVector m00 = FloatVector.fromArray(F, m, at), m01 = FloatVector.fromArray(F, m, at + step);
             FloatVector m02 = FloatVector.fromArray(F, m, at + 2 * step), m03 = FloatVector.fromArray(F, m, at + 3 * step);
             FloatVector m10 = FloatVector.fromArray(F, m, at + 4 * step), m11 = FloatVector.fromArray(F, m, at + 5 * step);
@@ -367,15 +378,17 @@ public final class WinogradConv {
             // Aᵀ·M: rows 0 + 1 + 2 and 1 − 2 − 3
             FloatVector s0 = m00.add(m10).add(m20), s1 = m01.add(m11).add(m21), s2 = m02.add(m12).add(m22), s3 = m03.add(m13).add(m23);
             FloatVector e0 = m10.sub(m20).sub(m30), e1 = m11.sub(m21).sub(m31), e2 = m12.sub(m22).sub(m32), e3 = m13.sub(m23).sub(m33);
-            FloatVector y00 = s0.add(s1).add(s2).mul(k).add(b).mul(s).add(sh), y01 = s1.sub(s2).sub(s3).mul(k).add(b).mul(s).add(sh);
-            FloatVector y10 = e0.add(e1).add(e2).mul(k).add(b).mul(s).add(sh), y11 = e1.sub(e2).sub(e3).mul(k).add(b).mul(s).add(sh);
-            y00 = y00.blend(zero, y00.compare(VectorOperators.LE, floor));
-            y01 = y01.blend(zero, y01.compare(VectorOperators.LE, floor));
-            y10 = y10.blend(zero, y10.compare(VectorOperators.LE, floor));
-            y11 = y11.blend(zero, y11.compare(VectorOperators.LE, floor));
+            FloatVector y00 = s0.add(s1).add(s2).fma(k, c), y01 = s1.sub(s2).sub(s3).fma(k, c);
+            FloatVector y10 = e0.add(e1).add(e2).fma(k, c), y11 = e1.sub(e2).sub(e3).fma(k, c);
             if (f.pool()) {
-                y00.max(y01).max(y10.max(y11)).intoArray(out, at);
+                // Relu after the max: the same value, one compare instead of four
+                FloatVector p = y00.max(y01).max(y10.max(y11));
+                p.blend(zero, p.compare(VectorOperators.LE, floor)).intoArray(out, at);
             } else {
+                y00 = y00.blend(zero, y00.compare(VectorOperators.LE, floor));
+                y01 = y01.blend(zero, y01.compare(VectorOperators.LE, floor));
+                y10 = y10.blend(zero, y10.compare(VectorOperators.LE, floor));
+                y11 = y11.blend(zero, y11.compare(VectorOperators.LE, floor));
                 int o = 4 * r * lanes + 2 * t;
                 ZIP_LO.selectFrom(y00, y01).intoArray(out, o);
                 ZIP_HI.selectFrom(y00, y01).intoArray(out, o + L);
