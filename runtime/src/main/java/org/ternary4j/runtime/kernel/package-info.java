@@ -40,6 +40,12 @@
  * int8 conv quantizes each pixel's window exactly as {@code QuantizedActivations} does and sums
  * the integer-valued floats exactly, so it returns the integer kernels' results bit for bit.
  *
+ * <p>Stride-1 convolutions with a fused finish run over their taps ({@code TapConv}: the direct
+ * sums' bits); under {@code Activations.AUTO} the 3×3 ones run by Winograd's F(2×2, 3×3)
+ * ({@code WinogradConv}: 16 multiply-adds per 2×2 tile and input channel instead of 36, equal to
+ * the direct sums up to rounding). Exact products of 8 to 31 long activation rows are row dot
+ * products ({@code RowDotGemm}), of more rows panels of decoded weights ({@code DecodedGemm}).
+ *
  * <p>Determinism: work is split by output rows only; every output is computed by one thread with
  * integer sums (exact) and a fixed float epilogue, so results have the same bits for every thread
  * count and every tiling.
