@@ -109,4 +109,29 @@ final class Base3Kernels {
         a0.add(a1).add(a2.add(a3)).add(a4).intoArray(lanes, 0);
         return m.scalePos().get(r) * FloatKernels.laneSum(lanes);
     }
+
+    /**
+     * Row r of a one-segment, one-scale matrix as floats at w[off …] in padded order, on 512-bit
+     * machines: +scale, −scale or 0 as {@link DecodedGemm} decodes any layout, each unit's 16 bytes
+     * widened once and its five steps peeled off as in {@link #exactRow} (decoding through
+     * {@link Base3Matrix#stepCodes} took about twice as long, a third of VGG's fully connected layer
+     * at a batch of 16).
+     */
+    static void decodeRow(Base3Matrix m, int r, float[] w, int off) {
+        byte[] b = m.units();
+        int at = m.rowBase(r), units = m.layout().paddedK() / ReductionLayout.QUINT, step = ReductionLayout.STEP;
+        float pos = m.scalePos().get(r), neg = -pos;
+        FloatVector zero = FloatVector.zero(F16);
+        for (int c = 0; c < units; c++) {
+            IntVector t = ((IntVector) ByteVector.fromArray(B, b, at + c * 64).convertShape(VectorOperators.B2I, IntVector.SPECIES_512, 0)).and(0xFF);
+            int o = off + c * ReductionLayout.QUINT;
+            for (int j = 0; j < 5; j++, o += step) {
+                t = t.mul(3);
+                // digit − 1 = (t >> 8) − 1 ∈ {−1, 0, +1}, compared as ints: no conversion
+                IntVector d = t.lanewise(VectorOperators.LSHR, 8);
+                zero.blend(pos, d.compare(VectorOperators.EQ, 2).cast(F16)).blend(neg, d.compare(VectorOperators.EQ, 0).cast(F16)).intoArray(w, o);
+                t = t.and(0xFF);
+            }
+        }
+    }
 }

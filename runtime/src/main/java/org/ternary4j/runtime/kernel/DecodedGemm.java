@@ -216,6 +216,10 @@ final class DecodedGemm {
 
     /** Row r's padded weights as floats: +scale, −scale (the negative scale for two-scale groups) or 0. */
     static void decode(PackedTernaryMatrix m, int row, float[] w, int off) {
+        if (m instanceof Base3Matrix b && VectorWidth.WIDE && m.layout().segments() == 1 && !m.twoScales()) {
+            Base3Kernels.decodeRow(b, row, w, off);
+            return;
+        }
         java.util.Arrays.fill(w, off, off + m.layout().paddedK(), 0f);
         if (m instanceof TriplesMatrix t) {
             ScaleArray sp = m.scalePos(), sn = m.twoScales() ? m.scaleNeg() : sp;

@@ -153,4 +153,21 @@ class DecodedGemmTest {
         }
         assertEquals(true, checked > 0, "no layout without a permutation was decoded");
     }
+
+    /** A base-3 row decoded (the unit-at-a-time decoder on 512-bit machines): code·scale at each input's padded place, +0 at the pads. */
+    @org.junit.jupiter.api.Test
+    void base3RowsDecodeToTheirCodesTimesTheirScale() {
+        Random rnd = new Random(7);
+        TernaryTensor t = RandomTensors.ternary(rnd, new int[] {9, 1568}, Grouping.parse("row"), false);
+        PackedTernaryMatrix m = PackedTernaryMatrix.of(t, 0, 9, PackedTernaryMatrix.CodeLayout.BASE3);
+        int kp = m.layout().paddedK();
+        for (int r = 0; r < 9; r++) {
+            float[] w = new float[kp + 3];
+            java.util.Arrays.fill(w, Float.NaN);
+            DecodedGemm.decode(m, r, w, 3);
+            float[] expected = new float[kp];
+            for (int i = 0; i < 1568; i++) expected[m.layout().padded(i)] = m.code(r, i) == 0 ? 0f : m.code(r, i) * t.scalePos()[r];
+            assertArrayEquals(expected, java.util.Arrays.copyOfRange(w, 3, kp + 3), "row " + r);
+        }
+    }
 }
