@@ -26,7 +26,7 @@ import jdk.incubator.vector.VectorSpecies;
  * planes per channel read with plain vector loads. The products M[ξ] = U[ξ]·V[ξ] (ξ the 16
  * transformed positions) run per quad of output channels over five vectors of tiles, each input
  * vector loaded feeding four FMAs, as in the tap kernel. A tile's four outputs are a 2×2 max
- * pool's window, so a pooled layer's finish is one max per lane.
+ * pool's window, so a pooled layer ends with a max of four vectors, lane by lane.
  */
 public final class WinogradConv {
     private WinogradConv() {}
@@ -52,7 +52,7 @@ public final class WinogradConv {
     /**
      * Bytes of an image's transformed inputs above which the layer is left to the other kernels:
      * the transforms and products go over whole-image buffers, measured only where they stay in L2
-     * (VGG's: 132–245 KB); PP-OCRv4's detector would need 40 MB for its 96-channel 160×160 convs.
+     * (VGG's: 66–245 KB); PP-OCRv4's detector would need 40 MB for its 96-channel 160×160 convs.
      */
     static final long MAX_TRANSFORMED_BYTES = 512 << 10;
 
