@@ -42,7 +42,8 @@ final class KernelsBenchCommand implements Callable<Integer> {
     String grouping = "row";
 
     @Option(names = "--e2e", description = "After the GEMV/GEMM table, run whole models end to end (LeNet-5, VGG from models/, ternarized "
-            + "in-process): runtime auto (run's default), int8 and exact vs ONNX Runtime FP32, images/s at --e2e-batches, and prediction agreement.")
+            + "in-process): runtime auto (run's default), int8 and exact, one mode at a time, each vs ONNX Runtime FP32 timed beside it, "
+            + "images/s at --e2e-batches, and prediction agreement.")
     boolean e2e;
 
     @Option(names = "--e2e-only", description = "Only the end-to-end section (implies --e2e).")
