@@ -110,6 +110,11 @@ final class Base3Kernels {
         return m.scalePos().get(r) * FloatKernels.laneSum(lanes);
     }
 
+    /** Whether {@link #exactRow} and {@link #decodeRow} take m: one scale per row, on a 512-bit machine. */
+    static boolean unitRows(Base3Matrix m) {
+        return VectorWidth.WIDE && m.oneScalePerRow();
+    }
+
     /**
      * Row r of a one-segment, one-scale matrix as floats at w[off …] in padded order, on 512-bit
      * machines: +scale, −scale or 0 as {@link DecodedGemm} decodes any layout, each unit's 16 bytes

@@ -216,7 +216,7 @@ final class DecodedGemm {
 
     /** Row r's padded weights as floats: +scale, −scale (the negative scale for two-scale groups) or 0. */
     static void decode(PackedTernaryMatrix m, int row, float[] w, int off) {
-        if (m instanceof Base3Matrix b && VectorWidth.WIDE && m.layout().segments() == 1 && !m.twoScales()) {
+        if (m instanceof Base3Matrix b && Base3Kernels.unitRows(b)) {
             Base3Kernels.decodeRow(b, row, w, off);
             return;
         }

@@ -272,6 +272,11 @@ public abstract sealed class PackedTernaryMatrix permits TwoBitMatrix, Base3Matr
         return scaleNeg != null;
     }
 
+    /** Whether each row has one scale: one group per row and one scale per group (what the row-wise float kernels need). */
+    public boolean oneScalePerRow() {
+        return scaleNeg == null && layout.segments() == 1;
+    }
+
     ScaleArray scalePos() {
         return scalePos;
     }

@@ -29,7 +29,7 @@ final class PanelConv {
 
     /** Whether the product applies: one scale per row (no segments, no second scale) and a large image. */
     static boolean applies(PackedTernaryMatrix m, int pixels) {
-        return !m.twoScales() && m.layout().segments() == 1 && pixels >= MIN_PIXELS;
+        return m.oneScalePerRow() && pixels >= MIN_PIXELS;
     }
 
     /**

@@ -46,9 +46,7 @@ final class RowDotGemm {
             int b = 0;
             for (; b + 4 <= count; b += 4) four(io, b, 4, k, w, kp, r0, nr, t);
             if (b < count) four(io, b, count - b, k, w, kp, r0, nr, t);
-            if (bias != null) {
-                for (int v = 0; v < count; v++) for (int r = 0; r < nr; r++) io.y()[io.yOff() + v * io.ldy() + r0 + r] += bias[r0 + r];
-            }
+            PanelGemm.addBias(io, count, bias, r0, nr);
         }
     }
 

@@ -1,5 +1,8 @@
 package org.ternary4j.runtime.kernel;
 
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+
 /**
  * Per-thread working arrays that kernels reuse from call to call instead of allocating: a
  * product shared among threads runs its body once per block, and MiniLM's panel buffers alone,
@@ -12,7 +15,7 @@ public final class Scratch {
     private Scratch() {}
 
     /** Which array: distinct uses that are alive at the same time take distinct slots. */
-    public enum Slot { PANEL, DECODED, KEYS, VALUES, SCORES, SUMS, PARTIAL_SUMS, TABLES, LEVELS, TAP_BLOCK, ROWS_IN, PLACES, ROW_TABLES, VIEW, WEIGHTS, ROW_CODES, TAP_PLANES, PHASES, SUMS_POS, SUMS_NEG, SLAB, SLAB_SCALES, QUANTIZED, PIXEL_SCALES, FLOAT_TABLES, DOT_LANES }
+    public enum Slot { PANEL, DECODED, KEYS, VALUES, SCORES, SUMS, PARTIAL_SUMS, TABLES, LEVELS, TAP_BLOCK, ROWS_IN, PLACES, ROW_TABLES, VIEW, WEIGHTS, ROW_CODES, TAP_PLANES, PHASES, SUMS_POS, SUMS_NEG, SLAB, SLAB_SCALES, QUANTIZED, PIXEL_SCALES, FLOAT_TABLES, DOT_LANES, TAP_FRAME, TRANSFORMED }
 
     private static final ThreadLocal<Object[]> ARRAYS = ThreadLocal.withInitial(() -> new Object[Slot.values().length]);
     /** Per slot, what this thread last filled it for ({@link #claim}). */
@@ -48,6 +51,18 @@ public final class Scratch {
         float[] f = floats(slot, n);
         java.util.Arrays.fill(f, 0, n, 0f);
         return f;
+    }
+
+    /**
+     * Native memory of at least {@code bytes}, 64-byte aligned (a misaligned 512-bit load crosses
+     * two cache lines; Java arrays give no alignment), at least 64 KiB, grown on demand.
+     */
+    static MemorySegment aligned(Slot slot, long bytes) {
+        Object[] a = ARRAYS.get();
+        if (a[slot.ordinal()] instanceof MemorySegment m && m.byteSize() >= bytes) return m;
+        MemorySegment m = Arena.ofAuto().allocate(Math.max(bytes, 1 << 16), 64);
+        a[slot.ordinal()] = m;
+        return m;
     }
 
     static int[] ints(Slot slot, int n) {

@@ -1,6 +1,5 @@
 package org.ternary4j.runtime.kernel;
 
-import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteOrder;
 import jdk.incubator.vector.FloatVector;
@@ -37,8 +36,6 @@ public final class TapConv {
     private static final int L = F.length();
     private static final long VB = (long) L * Float.BYTES;
     private static final ByteOrder ORDER = ByteOrder.nativeOrder();
-    /** Each thread's frame memory, grown on demand and freed with the thread. */
-    private static final ThreadLocal<MemorySegment[]> FRAMES = ThreadLocal.withInitial(() -> new MemorySegment[1]);
 
     /**
      * What follows the product, per output channel: + bias, then ·scale + shift, then Relu (each
@@ -53,7 +50,7 @@ public final class TapConv {
      * width (the extra columns are computed and dropped).
      */
     static boolean applies(PackedTernaryMatrix m, int groups, int kw, ConvGeometry geo, int w) {
-        return !m.twoScales() && m.layout().segments() == 1 && applies(groups, kw, geo, w);
+        return m.oneScalePerRow() && applies(groups, kw, geo, w);
     }
 
     /** {@link #applies(PackedTernaryMatrix, int, int, ConvGeometry, int)} but the weights: a float conv's. */
@@ -278,10 +275,9 @@ public final class TapConv {
     private record Layer(Frame frame, Taps taps, float[] scale, Finish finish) {
         /** Image img in this thread's frame memory. */
         MemorySegment fill(float[] x, int img) {
-            MemorySegment[] held = FRAMES.get();
-            if (held[0] == null || held[0].byteSize() < frame.bytes()) held[0] = Arena.ofAuto().allocate(Math.max(frame.bytes(), 1 << 16), 64);
-            frame.fill(x, img, held[0]);
-            return held[0];
+            MemorySegment d = Scratch.aligned(Scratch.Slot.TAP_FRAME, frame.bytes());
+            frame.fill(x, img, d);
+            return d;
         }
 
         /** Channel quads [q0, q1) of image img, read from frame memory d, into y. */

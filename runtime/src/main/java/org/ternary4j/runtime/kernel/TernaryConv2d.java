@@ -124,6 +124,13 @@ public final class TernaryConv2d {
         return y;
     }
 
+    /** x holds [n, c, h, w] and c is the weights' input channels (over all groups). */
+    private void requireInput(float[] x, int n, int c, int h, int w) {
+        int expected = kernel.inPerGroup() * groups.length;
+        if (c != expected) throw new IllegalArgumentException("conv: input has " + c + " channels, weights expect " + expected);
+        if (x.length != (long) n * c * h * w) throw new IllegalArgumentException("conv: input has " + x.length + " values for [" + n + ", " + c + ", " + h + ", " + w + "]");
+    }
+
     /** The conv's bias (null if none), which {@link #forwardRaw} leaves to the caller. */
     public float[] bias() {
         return bias == null ? null : bias.clone();
@@ -133,8 +140,7 @@ public final class TernaryConv2d {
     public ConvOutput forwardRaw(float[] x, int n, int c, int h, int w, ConvGeometry geo, boolean exact, Parallel par) {
         int g = groups.length;
         if (geo.groups() != g) throw new IllegalArgumentException("conv: geometry has group " + geo.groups() + ", weights were split into " + g);
-        if (c != kernel.inPerGroup() * g) throw new IllegalArgumentException("conv: input has " + c + " channels, weights expect " + kernel.inPerGroup() * g);
-        if (x.length != (long) n * c * h * w) throw new IllegalArgumentException("conv: input has " + x.length + " values for [" + n + ", " + c + ", " + h + ", " + w + "]");
+        requireInput(x, n, c, h, w);
         // the depthwise kernel reads only taps with nonzero codes, so NaN and infinity need no other path
         if (depthwise != null) return depthwise.forward(x, n, h, w, geo, par);
         boolean finite = FloatKernels.allFinite(x, 0, x.length);
@@ -154,8 +160,7 @@ public final class TernaryConv2d {
      */
     public float[] forwardFinished(float[] x, int n, int c, int h, int w, ConvGeometry geo, TapConv.Finish f, Parallel par) {
         if (depthwise != null || compact != null || groups.length != 1 || geo.groups() != 1 || !TapConv.applies(groups[0], 1, kernel.kw(), geo, w)) return null;
-        if (c != kernel.inPerGroup()) throw new IllegalArgumentException("conv: input has " + c + " channels, weights expect " + kernel.inPerGroup());
-        if (x.length != (long) n * c * h * w) throw new IllegalArgumentException("conv: input has " + x.length + " values for [" + n + ", " + c + ", " + h + ", " + w + "]");
+        requireInput(x, n, c, h, w);
         int oh = geo.outH(h, kernel.kh()), ow = geo.outW(w, kernel.kw());
         if (f.pool() && (oh < 2 || ow < 2)) return null;
         if (PanelConv.applies(groups[0], oh * pitch(geo, w))) return null;
@@ -174,8 +179,7 @@ public final class TernaryConv2d {
      */
     public float[] forwardTiles(float[] x, int n, int c, int h, int w, ConvGeometry geo, TapConv.Finish f, Parallel par) {
         if (depthwise != null || compact != null || groups.length != 1 || !WinogradConv.applies(groups[0], kernel.kh(), kernel.kw(), geo, h, w)) return null;
-        if (c != kernel.inPerGroup()) throw new IllegalArgumentException("conv: input has " + c + " channels, weights expect " + kernel.inPerGroup());
-        if (x.length != (long) n * c * h * w) throw new IllegalArgumentException("conv: input has " + x.length + " values for [" + n + ", " + c + ", " + h + ", " + w + "]");
+        requireInput(x, n, c, h, w);
         if (!FloatKernels.allFinite(x, 0, x.length)) return null;
         WinogradConv.Weights u = tiles;
         if (u == null) tiles = u = WinogradConv.Weights.of(groups[0], c);

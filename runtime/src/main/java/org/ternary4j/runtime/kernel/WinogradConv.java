@@ -1,6 +1,5 @@
 package org.ternary4j.runtime.kernel;
 
-import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteOrder;
 import jdk.incubator.vector.FloatVector;
@@ -36,18 +35,8 @@ public final class WinogradConv {
     private static final ByteOrder ORDER = ByteOrder.nativeOrder();
     /** Positions of the transformed 4×4 tile. */
     private static final int XI = 16;
-    /** Lane pairs (y0[i], y1[i]) of two vectors' first and second halves: a tile row's two output columns side by side. */
-    private static final FloatVector ZIP_LO = lanes(i -> (i % 2 == 0 ? 0 : L) + i / 2), ZIP_HI = lanes(i -> (i % 2 == 0 ? 0 : L) + L / 2 + i / 2);
     /** Lane numbers, for the lanes of a row's vector that fall in the padding (compares: indexInRange below 0 is not intrinsified). */
-    private static final FloatVector IOTA = lanes(i -> i);
-    /** Each thread's transformed inputs, 64-byte aligned (the products load every vector of them once per channel quad). */
-    private static final ThreadLocal<MemorySegment[]> TRANSFORMED = ThreadLocal.withInitial(() -> new MemorySegment[1]);
-
-    private static FloatVector lanes(java.util.function.IntUnaryOperator lane) {
-        float[] v = new float[L];
-        for (int i = 0; i < L; i++) v[i] = lane.applyAsInt(i);
-        return FloatVector.fromArray(F, v, 0);
-    }
+    private static final FloatVector IOTA = PairLanes.lanes(i -> i);
 
     /**
      * Bytes of an image's transformed inputs above which the layer is left to the other kernels:
@@ -61,16 +50,11 @@ public final class WinogradConv {
      * an even output height and width, and transformed inputs within {@link #MAX_TRANSFORMED_BYTES}.
      */
     static boolean applies(PackedTernaryMatrix m, int kh, int kw, ConvGeometry geo, int h, int w) {
-        return !m.twoScales() && m.layout().segments() == 1 && applies(m.cols() / 9, kh, kw, geo, h, w);
-    }
-
-    /** The shape part of {@link #applies(PackedTernaryMatrix, int, int, ConvGeometry, int, int)}, for cin input channels. */
-    private static boolean applies(int cin, int kh, int kw, ConvGeometry geo, int h, int w) {
-        if (kh != 3 || kw != 3 || geo.groups() != 1) return false;
+        if (!m.oneScalePerRow() || kh != 3 || kw != 3 || geo.groups() != 1) return false;
         if (geo.strideH() != 1 || geo.strideW() != 1 || geo.dilationH() != 1 || geo.dilationW() != 1) return false;
         int oh = h + geo.padTop() + geo.padBottom() - 2, ow = w + geo.padLeft() + geo.padRight() - 2;
         if (oh < 2 || ow < 2 || oh % 2 != 0 || ow % 2 != 0) return false;
-        return (long) XI * Tiles.of(h, w, geo).inputStride(cin) * Float.BYTES <= MAX_TRANSFORMED_BYTES;
+        return (long) XI * Tiles.of(h, w, geo).inputStride(m.cols() / 9) * Float.BYTES <= MAX_TRANSFORMED_BYTES;
     }
 
     /**
@@ -162,10 +146,8 @@ public final class WinogradConv {
         int cin = wt.cin(), rowsPadded = 4 * wt.quads(), perRow = f.pool() ? g.lanes() : 4 * g.lanes();
         float[] planes = Scratch.floats(Scratch.Slot.TAP_PLANES, 4 * g.plane(cin));
         split(x, img, cin, g, planes);
-        long bytes = (long) XI * g.inputStride(cin) * Float.BYTES;
-        MemorySegment[] held = TRANSFORMED.get();
-        if (held[0] == null || held[0].byteSize() < bytes) held[0] = Arena.ofAuto().allocate(Math.max(bytes, 1 << 16), 64);
-        MemorySegment v = held[0];
+        // aligned: the products load every vector of it once per channel quad
+        MemorySegment v = Scratch.aligned(Scratch.Slot.TRANSFORMED, (long) XI * g.inputStride(cin) * Float.BYTES);
         transformInput(planes, g, cin, v);
         float[] m = Scratch.floats(Scratch.Slot.PANEL, XI * g.productStride(rowsPadded));
         for (int xi = 0; xi < XI; xi++) products(wt, xi, g, v, m);
@@ -390,10 +372,10 @@ public final class WinogradConv {
                 y10 = y10.blend(zero, y10.compare(VectorOperators.LE, floor));
                 y11 = y11.blend(zero, y11.compare(VectorOperators.LE, floor));
                 int o = 4 * r * lanes + 2 * t;
-                ZIP_LO.selectFrom(y00, y01).intoArray(out, o);
-                ZIP_HI.selectFrom(y00, y01).intoArray(out, o + L);
-                ZIP_LO.selectFrom(y10, y11).intoArray(out, o + 2 * lanes);
-                ZIP_HI.selectFrom(y10, y11).intoArray(out, o + 2 * lanes + L);
+                PairLanes.ZIP_LO.selectFrom(y00, y01).intoArray(out, o);
+                PairLanes.ZIP_HI.selectFrom(y00, y01).intoArray(out, o + L);
+                PairLanes.ZIP_LO.selectFrom(y10, y11).intoArray(out, o + 2 * lanes);
+                PairLanes.ZIP_HI.selectFrom(y10, y11).intoArray(out, o + 2 * lanes + L);
             }
         }
     }
