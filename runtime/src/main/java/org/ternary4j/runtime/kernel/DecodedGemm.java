@@ -167,6 +167,9 @@ final class DecodedGemm {
 
     private static final VectorSpecies<Short> S = ShortVector.SPECIES_512;
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_512;
+    /** The machine's float vectors, and how many of them a step's 16 codes fill. */
+    private static final VectorSpecies<Float> FP = FloatVector.SPECIES_PREFERRED;
+    private static final int STEP_PARTS = ReductionLayout.STEP / FP.length();
     /**
      * A TRIPLES tile (32 rows from r0, a multiple of 32) decoded straight into panel order: a code
      * vector holds nine inputs of the tile's 32 rows, so each input's 32 weights are one lookup
@@ -233,21 +236,25 @@ final class DecodedGemm {
      * Row r's weights over steps [0, usedSteps) at w[off …], as {@link #decode} gives them, a vector
      * of codes at a time (not TRIPLES: it has no step codes); with {@code lanes}, only each step's
      * first lanes[step] values are certain to be written (a step with none is skipped). A step's 16
-     * codes are one 512-bit float vector, as in the panel product: 256-bit halves beside them mixed
-     * the Vector API's shared profiles (README, Vector API notes).
+     * codes are one float vector of the machine's width where that is 512 bits, as in the panel
+     * product (256-bit halves beside them mixed the Vector API's shared profiles: README, Vector API
+     * notes), and two where it is 256: a 512-bit species there is emulated in Java, about 30× slower.
      */
     private static void decodeSteps(PackedTernaryMatrix m, int row, int usedSteps, byte[] lanes, float[] w, int off) {
         ReductionLayout l = m.layout();
         int segs = l.segments();
         int[] steps = l.segmentSteps();
         ScaleArray sp = m.scalePos(), sn = m.twoScales() ? m.scaleNeg() : sp;
-        FloatVector zero = FloatVector.zero(F);
+        FloatVector zero = FloatVector.zero(FP);
         for (int s = 0; s < segs; s++) {
             float pos = sp.get(row * segs + s), neg = -sn.get(row * segs + s);
             for (int step = steps[s], end = Math.min(steps[s + 1], usedSteps); step < end; step++) {
                 if (lanes != null && lanes[step] == 0) continue;
-                FloatVector c = (FloatVector) m.stepCodes(row, step).convertShape(VectorOperators.S2F, F, 0);
-                zero.blend(pos, c.eq(2f)).blend(neg, c.eq(0f)).intoArray(w, off + step * ReductionLayout.STEP);
+                ShortVector codes = m.stepCodes(row, step);
+                for (int part = 0; part < STEP_PARTS; part++) {
+                    FloatVector c = (FloatVector) codes.convertShape(VectorOperators.S2F, FP, part);
+                    zero.blend(pos, c.eq(2f)).blend(neg, c.eq(0f)).intoArray(w, off + step * ReductionLayout.STEP + part * FP.length());
+                }
             }
         }
     }
