@@ -78,47 +78,53 @@ final class Base3Kernels {
         return m.lanewise(VectorOperators.LSHR, positiveOnly ? 9 : 8);
     }
 
-    private static final VectorSpecies<Float> F16 = FloatVector.SPECIES_512;
+    /** The machine's float and int vectors, and how many of them a step's 16 weights fill. */
+    private static final VectorSpecies<Float> FW = FloatVector.SPECIES_PREFERRED;
+    private static final VectorSpecies<Integer> IW = IntVector.SPECIES_PREFERRED;
+    private static final int PARTS = ReductionLayout.STEP / FW.length();
 
     /**
-     * A batch-1 row of a one-segment, one-scale matrix in 512-bit vectors, against finite
-     * activations xp in padded order: each unit's 16 bytes widen once to int lanes r, and its five
-     * steps follow as m = 3r, code = (m >> 8) − 1, r = m & 0xFF, one accumulator per step of the
-     * unit. Pads hold code 0 and activation 0. Inlined by hand: half the time of decoding through
-     * {@link Base3Matrix#stepCodes} (measured 1.0 vs 2.2 ns per 16 weights). lanes: scratch of 16.
+     * A batch-1 row of a one-segment, one-scale matrix, against finite activations xp in padded
+     * order: each unit's 16 bytes widen once to int lanes r (one 512-bit vector, or two 256-bit
+     * parts), and its five steps follow as m = 3r, code = (m >> 8) − 1, r = m & 0xFF, one
+     * accumulator per step of the unit. Pads hold code 0 and activation 0. Inlined by hand: half
+     * the time of decoding through {@link Base3Matrix#stepCodes} (measured 1.0 vs 2.2 ns per 16
+     * weights on a 512-bit machine). lanes: scratch of one vector.
      */
     static float exactRow(Base3Matrix m, int r, float[] xp, float[] lanes) {
         byte[] w = m.units();
-        int at = m.rowBase(r), units = m.layout().paddedK() / ReductionLayout.QUINT, step = ReductionLayout.STEP;
-        FloatVector a0 = FloatVector.zero(F16), a1 = a0, a2 = a0, a3 = a0, a4 = a0;
+        int at = m.rowBase(r), units = m.layout().paddedK() / ReductionLayout.QUINT, step = ReductionLayout.STEP, l = FW.length();
+        FloatVector a0 = FloatVector.zero(FW), a1 = a0, a2 = a0, a3 = a0, a4 = a0;
         for (int c = 0; c < units; c++) {
-            IntVector d = ((IntVector) ByteVector.fromArray(B, w, at + c * 64)
-                    .convertShape(VectorOperators.B2I, IntVector.SPECIES_512, 0)).and(0xFF);
-            int xo = c * ReductionLayout.QUINT;
-            IntVector t = d.mul(3);
-            a0 = ((FloatVector) t.lanewise(VectorOperators.LSHR, 8).sub(1).convert(VectorOperators.I2F, 0)).fma(FloatVector.fromArray(F16, xp, xo), a0);
-            t = t.and(0xFF).mul(3);
-            a1 = ((FloatVector) t.lanewise(VectorOperators.LSHR, 8).sub(1).convert(VectorOperators.I2F, 0)).fma(FloatVector.fromArray(F16, xp, xo + step), a1);
-            t = t.and(0xFF).mul(3);
-            a2 = ((FloatVector) t.lanewise(VectorOperators.LSHR, 8).sub(1).convert(VectorOperators.I2F, 0)).fma(FloatVector.fromArray(F16, xp, xo + 2 * step), a2);
-            t = t.and(0xFF).mul(3);
-            a3 = ((FloatVector) t.lanewise(VectorOperators.LSHR, 8).sub(1).convert(VectorOperators.I2F, 0)).fma(FloatVector.fromArray(F16, xp, xo + 3 * step), a3);
-            t = t.and(0xFF).mul(3);
-            a4 = ((FloatVector) t.lanewise(VectorOperators.LSHR, 8).sub(1).convert(VectorOperators.I2F, 0)).fma(FloatVector.fromArray(F16, xp, xo + 4 * step), a4);
+            ByteVector bytes = ByteVector.fromArray(B, w, at + c * 64);
+            for (int part = 0; part < PARTS; part++) {
+                IntVector d = ((IntVector) bytes.convertShape(VectorOperators.B2I, IW, part)).and(0xFF);
+                int xo = c * ReductionLayout.QUINT + part * l;
+                IntVector t = d.mul(3);
+                a0 = ((FloatVector) t.lanewise(VectorOperators.LSHR, 8).sub(1).convert(VectorOperators.I2F, 0)).fma(FloatVector.fromArray(FW, xp, xo), a0);
+                t = t.and(0xFF).mul(3);
+                a1 = ((FloatVector) t.lanewise(VectorOperators.LSHR, 8).sub(1).convert(VectorOperators.I2F, 0)).fma(FloatVector.fromArray(FW, xp, xo + step), a1);
+                t = t.and(0xFF).mul(3);
+                a2 = ((FloatVector) t.lanewise(VectorOperators.LSHR, 8).sub(1).convert(VectorOperators.I2F, 0)).fma(FloatVector.fromArray(FW, xp, xo + 2 * step), a2);
+                t = t.and(0xFF).mul(3);
+                a3 = ((FloatVector) t.lanewise(VectorOperators.LSHR, 8).sub(1).convert(VectorOperators.I2F, 0)).fma(FloatVector.fromArray(FW, xp, xo + 3 * step), a3);
+                t = t.and(0xFF).mul(3);
+                a4 = ((FloatVector) t.lanewise(VectorOperators.LSHR, 8).sub(1).convert(VectorOperators.I2F, 0)).fma(FloatVector.fromArray(FW, xp, xo + 4 * step), a4);
+            }
         }
         a0.add(a1).add(a2.add(a3)).add(a4).intoArray(lanes, 0);
-        return m.scalePos().get(r) * FloatKernels.laneSum(lanes);
+        return m.scalePos().get(r) * FloatKernels.laneSum(lanes, 0, l);
     }
 
-    /** Whether {@link #exactRow} and {@link #decodeRow} take m: one scale per row, on a 512-bit machine. */
+    /** Whether {@link #exactRow} and {@link #decodeRow} take m: one scale per row. */
     static boolean unitRows(Base3Matrix m) {
-        return VectorWidth.WIDE && m.oneScalePerRow();
+        return m.oneScalePerRow();
     }
 
     /**
-     * Row r of a one-segment, one-scale matrix as floats at w[off …] in padded order, on 512-bit
-     * machines: +scale, −scale or 0 as {@link DecodedGemm} decodes any layout, each unit's 16 bytes
-     * widened once and its five steps peeled off as in {@link #exactRow} (decoding through
+     * Row r of a one-segment, one-scale matrix as floats at w[off …] in padded order: +scale,
+     * −scale or 0 as {@link DecodedGemm} decodes any layout, each unit's 16 bytes widened once and
+     * its five steps peeled off as in {@link #exactRow} (decoding through
      * {@link Base3Matrix#stepCodes} took about twice as long, a third of VGG's fully connected layer
      * at a batch of 16).
      */
@@ -126,16 +132,19 @@ final class Base3Kernels {
         byte[] b = m.units();
         int at = m.rowBase(r), units = m.layout().paddedK() / ReductionLayout.QUINT, step = ReductionLayout.STEP;
         float pos = m.scalePos().get(r), neg = -pos;
-        FloatVector zero = FloatVector.zero(F16);
+        FloatVector zero = FloatVector.zero(FW);
         for (int c = 0; c < units; c++) {
-            IntVector t = ((IntVector) ByteVector.fromArray(B, b, at + c * 64).convertShape(VectorOperators.B2I, IntVector.SPECIES_512, 0)).and(0xFF);
-            int o = off + c * ReductionLayout.QUINT;
-            for (int j = 0; j < 5; j++, o += step) {
-                t = t.mul(3);
-                // digit − 1 = (t >> 8) − 1 ∈ {−1, 0, +1}, compared as ints: no conversion
-                IntVector d = t.lanewise(VectorOperators.LSHR, 8);
-                zero.blend(pos, d.compare(VectorOperators.EQ, 2).cast(F16)).blend(neg, d.compare(VectorOperators.EQ, 0).cast(F16)).intoArray(w, o);
-                t = t.and(0xFF);
+            ByteVector bytes = ByteVector.fromArray(B, b, at + c * 64);
+            for (int part = 0; part < PARTS; part++) {
+                IntVector t = ((IntVector) bytes.convertShape(VectorOperators.B2I, IW, part)).and(0xFF);
+                int o = off + c * ReductionLayout.QUINT + part * FW.length();
+                for (int j = 0; j < 5; j++, o += step) {
+                    t = t.mul(3);
+                    // digit − 1 = (t >> 8) − 1 ∈ {−1, 0, +1}, compared as ints: no conversion
+                    IntVector d = t.lanewise(VectorOperators.LSHR, 8);
+                    zero.blend(pos, d.compare(VectorOperators.EQ, 2).cast(FW)).blend(neg, d.compare(VectorOperators.EQ, 0).cast(FW)).intoArray(w, o);
+                    t = t.and(0xFF);
+                }
             }
         }
     }

@@ -119,7 +119,7 @@ final class Base3Matrix extends PackedTernaryMatrix {
         }
     }
 
-    /** Batch 1 of a one-segment, one-scale matrix on 512-bit machines takes {@link Base3Kernels#exactRow}; the rest decodes through {@link #stepCodes}. */
+    /** Batch 1 of a one-segment, one-scale matrix takes {@link Base3Kernels#exactRow}; the rest decodes through {@link #stepCodes}. */
     @Override
     Parallel.RangeBody exactRows(float[] xp, int count, float[] y, int yFirst) {
         if (count != 1 || !Base3Kernels.unitRows(this)) {

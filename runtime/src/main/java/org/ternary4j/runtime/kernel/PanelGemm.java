@@ -8,7 +8,9 @@ import jdk.incubator.vector.VectorSpecies;
  * The float GEMM kernel for many activation rows: y[b, j] = Σ_q a[b, q]·panel[q, j] for a panel of
  * {@link #NR} output columns stored [k][NR] (two vectors per input). Twelve activation rows at a
  * time: per input, two panel loads, twelve broadcasts and 24 FMAs into 24 accumulators (then six
- * and four rows for what is left), with no horizontal sums (the dot-product form spent more time adding lanes than multiplying at
+ * and four rows for what is left); six at a time where vectors are 256 bits, whose machines have
+ * 16 vector registers (24 sums spilled there: MiniLM's products ran at 15–20 GMAC/s on one core of
+ * a Zen 3, 36 with blocks of six), with no horizontal sums (the dot-product form spent more time adding lanes than multiplying at
  * k = 384). Each output is one FMA chain over q = 0, 1, …, so its bits depend neither on the
  * blocking nor on the thread count. Inputs past {@code k} are not read: callers whose rows carry
  * zero pads pass the unpadded length.
@@ -74,7 +76,7 @@ public final class PanelGemm {
         float[] p = panel.data();
         int p0 = panel.p0(), ldp = panel.ldp();
         int b = 0;
-        if (cols == NR) for (; b + 12 <= count; b += 12) block12(r, b, k, p, p0, ldp, y0);
+        if (cols == NR && VectorWidth.WIDE) for (; b + 12 <= count; b += 12) block12(r, b, k, p, p0, ldp, y0);
         for (; b + 6 <= count; b += 6) block6(r, b, k, p, p0, ldp, y0, lo, hi);
         for (; b + 4 <= count; b += 4) block4(r, b, k, p, p0, ldp, y0, lo, hi);
         for (; b + 2 <= count; b += 2) block2(r, b, k, p, p0, ldp, y0, lo, hi);
@@ -83,25 +85,34 @@ public final class PanelGemm {
 
     /**
      * y[o, j] = Σ_q a[o, q]·x[xOff + q·hw + j] for the {@code count} rows of {@code weights}, outputs
-     * at their y rows, j below hw: k planes of hw pixels read in place as panels (pixels along the
-     * lanes), blocks of {@link #NR} pixels shared among threads. The last partial block is copied
-     * out, so no load runs past the planes. A 1×1 convolution's product, or any whose right-hand
-     * side is planes of pixels.
+     * at their y rows, j below hw: k planes of hw pixels as panels (pixels along the lanes), blocks
+     * of {@link #NR} pixels shared among threads. A 1×1 convolution's product, or any whose
+     * right-hand side is planes of pixels.
      */
     public static void overPlanes(Rows weights, int count, float[] x, int xOff, int k, int hw, Parallel par) {
         int blocks = (hw + NR - 1) / NR;
         par.forRange(blocks, 1, (b0, b1) -> {
             for (int b = b0; b < b1; b++) {
                 int j0 = b * NR, cols = Math.min(NR, hw - j0);
-                Panel panel = new Panel(x, xOff + j0, hw);
-                if (cols < NR) {
-                    float[] tail = new float[k * NR];
-                    for (int q = 0; q < k; q++) System.arraycopy(x, xOff + q * hw + j0, tail, q * NR, cols);
-                    panel = new Panel(tail, 0, NR);
-                }
-                multiply(weights, count, k, panel, j0, cols);
+                multiply(weights, count, k, packed(x, xOff + j0, hw, k, cols), j0, cols);
             }
         });
+    }
+
+    /**
+     * The panel of {@code cols} pixels from x[at …] in k planes ld apart, copied side by side into
+     * this thread's scratch (zeros past cols). Every block of rows sweeps it: read in place, its k
+     * rows lay ld floats apart, and at PP-OCRv4's recogniser's 960-pixel planes (3840 bytes) they
+     * fell on 16 of a 32 KiB L1's 64 sets, so each block re-read them from L2 (its 1×1 convs ran at
+     * 16 GMAC/s on a 256-bit machine, against 36 for packed panels).
+     */
+    static Panel packed(float[] x, int at, int ld, int k, int cols) {
+        float[] p = Scratch.floats(Scratch.Slot.PLANE_PANEL, k * NR);
+        for (int q = 0; q < k; q++) {
+            System.arraycopy(x, at + q * ld, p, q * NR, cols);
+            if (cols < NR) java.util.Arrays.fill(p, q * NR + cols, (q + 1) * NR, 0f);
+        }
+        return new Panel(p, 0, NR);
     }
 
     /**

@@ -44,10 +44,38 @@ final class RowDotGemm {
                 else java.util.Arrays.fill(w, r * kp, (r + 1) * kp, 0f);
             }
             int b = 0;
-            for (; b + 4 <= count; b += 4) four(io, b, 4, k, w, kp, r0, nr, t);
-            if (b < count) four(io, b, count - b, k, w, kp, r0, nr, t);
+            if (VectorWidth.WIDE) {
+                for (; b + 4 <= count; b += 4) four(io, b, 4, k, w, kp, r0, nr, t);
+                if (b < count) four(io, b, count - b, k, w, kp, r0, nr, t);
+            } else {
+                for (; b < count; b += 2) two(io, b, Math.min(2, count - b), k, w, kp, r0, nr, t);
+            }
             PanelGemm.addBias(io, count, bias, r0, nr);
         }
+    }
+
+    /**
+     * {@link #four} for two activation rows (vectors: 1 or 2), where vectors are 256 bits: sixteen
+     * registers hold eight sums, the four rows' vectors and an activation vector, where four's
+     * sixteen sums spilled.
+     */
+    private static void two(PanelGemm.Rows io, int b, int vectors, int k, float[] w, int kp, int r0, int nr, float[] t) {
+        float[] a = io.a();
+        int x0 = io.aOff() + b * io.lda(), x1 = x0 + (vectors - 1) * io.lda();
+        FloatVector z = FloatVector.zero(F);
+        FloatVector s00 = z, s01 = z, s10 = z, s11 = z, s20 = z, s21 = z, s30 = z, s31 = z;
+        int q = 0;
+        for (int bound = F.loopBound(k); q < bound; q += L) {
+            FloatVector w0 = FloatVector.fromArray(F, w, q), w1 = FloatVector.fromArray(F, w, kp + q);
+            FloatVector w2 = FloatVector.fromArray(F, w, 2 * kp + q), w3 = FloatVector.fromArray(F, w, 3 * kp + q);
+            FloatVector v = FloatVector.fromArray(F, a, x0 + q);
+            s00 = w0.fma(v, s00); s10 = w1.fma(v, s10); s20 = w2.fma(v, s20); s30 = w3.fma(v, s30);
+            v = FloatVector.fromArray(F, a, x1 + q);
+            s01 = w0.fma(v, s01); s11 = w1.fma(v, s11); s21 = w2.fma(v, s21); s31 = w3.fma(v, s31);
+        }
+        s00.intoArray(t, 0); s01.intoArray(t, L); s10.intoArray(t, 4 * L); s11.intoArray(t, 5 * L);
+        s20.intoArray(t, 8 * L); s21.intoArray(t, 9 * L); s30.intoArray(t, 12 * L); s31.intoArray(t, 13 * L);
+        store(io, b, vectors, k, w, kp, r0, nr, t, q);
     }
 
     /**
@@ -79,8 +107,13 @@ final class RowDotGemm {
         s10.intoArray(t, 4 * L); s11.intoArray(t, 5 * L); s12.intoArray(t, 6 * L); s13.intoArray(t, 7 * L);
         s20.intoArray(t, 8 * L); s21.intoArray(t, 9 * L); s22.intoArray(t, 10 * L); s23.intoArray(t, 11 * L);
         s30.intoArray(t, 12 * L); s31.intoArray(t, 13 * L); s32.intoArray(t, 14 * L); s33.intoArray(t, 15 * L);
-        float[] y = io.y();
-        int o = io.yOff() + b * io.ldy() + r0;
+        store(io, b, vectors, k, w, kp, r0, nr, t, q);
+    }
+
+    /** The lane sums t[(4r + v)·L …] of rows r below nr and vectors v, plus the inputs from q on (the tail past whole vectors), into the outputs. */
+    private static void store(PanelGemm.Rows io, int b, int vectors, int k, float[] w, int kp, int r0, int nr, float[] t, int q) {
+        float[] a = io.a(), y = io.y();
+        int x0 = io.aOff() + b * io.lda(), o = io.yOff() + b * io.ldy() + r0;
         for (int r = 0; r < nr; r++) {
             for (int v = 0; v < vectors; v++) y[o + v * io.ldy() + r] = FloatKernels.laneSum(t, (4 * r + v) * L, L);
         }

@@ -24,7 +24,8 @@ import jdk.incubator.vector.VectorSpecies;
  * lane t of the plane of parities (i mod 2, j mod 2), offset by (i div 2)·P + (j div 2), four
  * planes per channel read with plain vector loads. The products M[ξ] = U[ξ]·V[ξ] (ξ the 16
  * transformed positions) run per quad of output channels over five vectors of tiles, each input
- * vector loaded feeding four FMAs, as in the tap kernel. A tile's four outputs are a 2×2 max
+ * vector loaded feeding four FMAs, as in the tap kernel (two vectors where vectors are 256 bits:
+ * twenty sums spill 16 registers). A tile's four outputs are a 2×2 max
  * pool's window, so a pooled layer ends with a max of four vectors, lane by lane.
  */
 public final class WinogradConv {
@@ -237,15 +238,14 @@ public final class WinogradConv {
         for (int q = 0; q < wt.quads(); q++) {
             int u0 = (xi * rowsPadded + 4 * q) * cin, m0 = xi * g.productStride(rowsPadded) + 4 * q * lanes;
             int tv = 0;
-            for (; tv + 5 <= vectors; tv += 5) block5(wt.u(), u0, cin, v, vBase + (long) tv * L * Float.BYTES, cStride, m, m0 + tv * L, lanes);
-            if (tv + 4 <= vectors) {
-                block4(wt.u(), u0, cin, v, vBase + (long) tv * L * Float.BYTES, cStride, m, m0 + tv * L, lanes);
-                tv += 4;
+            if (VectorWidth.WIDE) {
+                for (; tv + 5 <= vectors; tv += 5) block5(wt.u(), u0, cin, v, vBase + (long) tv * L * Float.BYTES, cStride, m, m0 + tv * L, lanes);
+                if (tv + 4 <= vectors) {
+                    block4(wt.u(), u0, cin, v, vBase + (long) tv * L * Float.BYTES, cStride, m, m0 + tv * L, lanes);
+                    tv += 4;
+                }
             }
-            if (tv + 2 <= vectors) {
-                block2(wt.u(), u0, cin, v, vBase + (long) tv * L * Float.BYTES, cStride, m, m0 + tv * L, lanes);
-                tv += 2;
-            }
+            for (; tv + 2 <= vectors; tv += 2) block2(wt.u(), u0, cin, v, vBase + (long) tv * L * Float.BYTES, cStride, m, m0 + tv * L, lanes);
             if (tv < vectors) block1(wt.u(), u0, cin, v, vBase + (long) tv * L * Float.BYTES, cStride, m, m0 + tv * L, lanes);
         }
     }
