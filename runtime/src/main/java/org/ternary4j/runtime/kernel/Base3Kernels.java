@@ -5,6 +5,7 @@ import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -78,9 +79,14 @@ final class Base3Kernels {
         return m.lanewise(VectorOperators.LSHR, positiveOnly ? 9 : 8);
     }
 
-    /** The machine's float and int vectors, and how many of them a step's 16 weights fill. */
+    /**
+     * The machine's float and int vectors, how many of them a step's 16 weights fill, and bytes
+     * with as many lanes: each part is loaded and widened on its own (a widening whose part is a
+     * variable runs the JDK's Java fallback, boxing).
+     */
     private static final VectorSpecies<Float> FW = FloatVector.SPECIES_PREFERRED;
     private static final VectorSpecies<Integer> IW = IntVector.SPECIES_PREFERRED;
+    private static final VectorSpecies<Byte> BW = VectorSpecies.of(byte.class, VectorShape.forBitSize(IW.length() * Byte.SIZE));
     private static final int PARTS = ReductionLayout.STEP / FW.length();
 
     /**
@@ -96,9 +102,8 @@ final class Base3Kernels {
         int at = m.rowBase(r), units = m.layout().paddedK() / ReductionLayout.QUINT, step = ReductionLayout.STEP, l = FW.length();
         FloatVector a0 = FloatVector.zero(FW), a1 = a0, a2 = a0, a3 = a0, a4 = a0;
         for (int c = 0; c < units; c++) {
-            ByteVector bytes = ByteVector.fromArray(B, w, at + c * 64);
             for (int part = 0; part < PARTS; part++) {
-                IntVector d = ((IntVector) bytes.convertShape(VectorOperators.B2I, IW, part)).and(0xFF);
+                IntVector d = ((IntVector) ByteVector.fromArray(BW, w, at + c * 64 + part * l).convertShape(VectorOperators.B2I, IW, 0)).and(0xFF);
                 int xo = c * ReductionLayout.QUINT + part * l;
                 IntVector t = d.mul(3);
                 a0 = ((FloatVector) t.lanewise(VectorOperators.LSHR, 8).sub(1).convert(VectorOperators.I2F, 0)).fma(FloatVector.fromArray(FW, xp, xo), a0);
@@ -134,9 +139,8 @@ final class Base3Kernels {
         float pos = m.scalePos().get(r), neg = -pos;
         FloatVector zero = FloatVector.zero(FW);
         for (int c = 0; c < units; c++) {
-            ByteVector bytes = ByteVector.fromArray(B, b, at + c * 64);
             for (int part = 0; part < PARTS; part++) {
-                IntVector t = ((IntVector) bytes.convertShape(VectorOperators.B2I, IW, part)).and(0xFF);
+                IntVector t = ((IntVector) ByteVector.fromArray(BW, b, at + c * 64 + part * FW.length()).convertShape(VectorOperators.B2I, IW, 0)).and(0xFF);
                 int o = off + c * ReductionLayout.QUINT + part * FW.length();
                 for (int j = 0; j < 5; j++, o += step) {
                     t = t.mul(3);

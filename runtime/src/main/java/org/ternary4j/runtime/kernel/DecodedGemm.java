@@ -170,6 +170,8 @@ final class DecodedGemm {
     /** The machine's float vectors, and how many of them a step's 16 codes fill. */
     private static final VectorSpecies<Float> FP = FloatVector.SPECIES_PREFERRED;
     private static final int STEP_PARTS = ReductionLayout.STEP / FP.length();
+    /** Shorts with as many lanes as FP: half a step's codes where FP has 8 lanes. */
+    private static final VectorSpecies<Short> HALF = VectorSpecies.of(short.class, jdk.incubator.vector.VectorShape.forBitSize(FP.length() * Short.SIZE));
     /**
      * A TRIPLES tile (32 rows from r0, a multiple of 32) decoded straight into panel order: a code
      * vector holds nine inputs of the tile's 32 rows, so each input's 32 weights are one lookup
@@ -246,15 +248,25 @@ final class DecodedGemm {
         int[] steps = l.segmentSteps();
         ScaleArray sp = m.scalePos(), sn = m.twoScales() ? m.scaleNeg() : sp;
         FloatVector zero = FloatVector.zero(FP);
+        short[] halves = STEP_PARTS == 1 ? null : Scratch.shorts(Scratch.Slot.STEP_CODES, ReductionLayout.STEP);
         for (int s = 0; s < segs; s++) {
             float pos = sp.get(row * segs + s), neg = -sn.get(row * segs + s);
             for (int step = steps[s], end = Math.min(steps[s + 1], usedSteps); step < end; step++) {
                 if (lanes != null && lanes[step] == 0) continue;
                 ShortVector codes = m.stepCodes(row, step);
-                for (int part = 0; part < STEP_PARTS; part++) {
-                    FloatVector c = (FloatVector) codes.convertShape(VectorOperators.S2F, FP, part);
-                    zero.blend(pos, c.eq(2f)).blend(neg, c.eq(0f)).intoArray(w, off + step * ReductionLayout.STEP + part * FP.length());
+                int o = off + step * ReductionLayout.STEP;
+                if (STEP_PARTS == 1) {
+                    FloatVector c = (FloatVector) codes.convertShape(VectorOperators.S2F, FP, 0);
+                    zero.blend(pos, c.eq(2f)).blend(neg, c.eq(0f)).intoArray(w, o);
+                    continue;
                 }
+                // 256-bit vectors: the codes through memory, each half widened from its own load (the
+                // widening of a second part boxed its vectors once other kernels had run in the JVM)
+                codes.intoArray(halves, 0);
+                FloatVector lo = (FloatVector) ShortVector.fromArray(HALF, halves, 0).convertShape(VectorOperators.S2F, FP, 0);
+                zero.blend(pos, lo.eq(2f)).blend(neg, lo.eq(0f)).intoArray(w, o);
+                FloatVector hi = (FloatVector) ShortVector.fromArray(HALF, halves, FP.length()).convertShape(VectorOperators.S2F, FP, 0);
+                zero.blend(pos, hi.eq(2f)).blend(neg, hi.eq(0f)).intoArray(w, o + FP.length());
             }
         }
     }

@@ -72,15 +72,16 @@ public final class PanelGemm {
     public record Panel(float[] data, int p0, int ldp) {}
 
     public static void multiply(Rows r, int count, int k, Panel panel, int y0, int cols) {
-        VectorMask<Float> lo = F.indexInRange(0, cols), hi = F.indexInRange(L, cols);
+        // the blocks make their store masks from cols: masks handed to a block that C2 does not
+        // inline are objects, allocated on every call
         float[] p = panel.data();
         int p0 = panel.p0(), ldp = panel.ldp();
         int b = 0;
         if (cols == NR && VectorWidth.WIDE) for (; b + 12 <= count; b += 12) block12(r, b, k, p, p0, ldp, y0);
-        for (; b + 6 <= count; b += 6) block6(r, b, k, p, p0, ldp, y0, lo, hi);
-        for (; b + 4 <= count; b += 4) block4(r, b, k, p, p0, ldp, y0, lo, hi);
-        for (; b + 2 <= count; b += 2) block2(r, b, k, p, p0, ldp, y0, lo, hi);
-        if (b < count) block1(r, b, k, p, p0, ldp, y0, lo, hi);
+        for (; b + 6 <= count; b += 6) block6(r, b, k, p, p0, ldp, y0, cols);
+        for (; b + 4 <= count; b += 4) block4(r, b, k, p, p0, ldp, y0, cols);
+        for (; b + 2 <= count; b += 2) block2(r, b, k, p, p0, ldp, y0, cols);
+        if (b < count) block1(r, b, k, p, p0, ldp, y0, cols);
     }
 
     /**
@@ -171,7 +172,7 @@ public final class PanelGemm {
     }
 
     /** Two rows: four FMA chains in flight, where one row at a time waits on two (128 rows end in 12·10 + 6 + 2). */
-    private static void block2(Rows r, int b, int k, float[] p, int p0, int ldp, int y0, VectorMask<Float> lo, VectorMask<Float> hi) {
+    private static void block2(Rows r, int b, int k, float[] p, int p0, int ldp, int y0, int cols) {
         float[] a = r.a();
         int a0 = r.aOff() + b * r.lda(), a1 = a0 + r.lda();
         FloatVector c00 = FloatVector.zero(F), c01 = c00, c10 = c00, c11 = c00;
@@ -186,6 +187,7 @@ public final class PanelGemm {
         }
         float[] y = r.y();
         int o = r.yOff() + b * r.ldy() + y0;
+        VectorMask<Float> lo = F.indexInRange(0, cols), hi = F.indexInRange(L, cols);
         c00.intoArray(y, o, lo);
         c01.intoArray(y, o + L, hi);
         c10.intoArray(y, o + r.ldy(), lo);
@@ -270,7 +272,7 @@ public final class PanelGemm {
         cb1.intoArray(y, o + L);
     }
 
-    private static void block4(Rows r, int b, int k, float[] p, int p0, int ldp, int y0, VectorMask<Float> lo, VectorMask<Float> hi) {
+    private static void block4(Rows r, int b, int k, float[] p, int p0, int ldp, int y0, int cols) {
         float[] a = r.a();
         int a0 = r.aOff() + b * r.lda(), a1 = a0 + r.lda(), a2 = a1 + r.lda(), a3 = a2 + r.lda();
         FloatVector z = FloatVector.zero(F);
@@ -292,6 +294,7 @@ public final class PanelGemm {
         }
         float[] y = r.y();
         int ld = r.ldy(), o = r.yOff() + b * ld + y0;
+        VectorMask<Float> lo = F.indexInRange(0, cols), hi = F.indexInRange(L, cols);
         c00.intoArray(y, o, lo);
         c01.intoArray(y, o + L, hi);
         c10.intoArray(y, o + ld, lo);
@@ -302,7 +305,7 @@ public final class PanelGemm {
         c31.intoArray(y, o + 3 * ld + L, hi);
     }
 
-    private static void block6(Rows r, int b, int k, float[] p, int p0, int ldp, int y0, VectorMask<Float> lo, VectorMask<Float> hi) {
+    private static void block6(Rows r, int b, int k, float[] p, int p0, int ldp, int y0, int cols) {
         float[] a = r.a();
         int ld = r.lda(), a0 = r.aOff() + b * ld;
         FloatVector z = FloatVector.zero(F);
@@ -330,6 +333,8 @@ public final class PanelGemm {
         }
         float[] y = r.y();
         int ly = r.ldy(), o = r.yOff() + b * ly + y0;
+        // made after the loop: held through it, the two masks took two of the 16 registers of a 256-bit machine
+        VectorMask<Float> lo = F.indexInRange(0, cols), hi = F.indexInRange(L, cols);
         c00.intoArray(y, o, lo);
         c01.intoArray(y, o + L, hi);
         c10.intoArray(y, o + ly, lo);
@@ -344,7 +349,7 @@ public final class PanelGemm {
         c51.intoArray(y, o + 5 * ly + L, hi);
     }
 
-    private static void block1(Rows r, int b, int k, float[] p, int p0, int ldp, int y0, VectorMask<Float> lo, VectorMask<Float> hi) {
+    private static void block1(Rows r, int b, int k, float[] p, int p0, int ldp, int y0, int cols) {
         float[] a = r.a();
         int a0 = r.aOff() + b * r.lda();
         FloatVector c0 = FloatVector.zero(F), c1 = c0;
@@ -354,6 +359,7 @@ public final class PanelGemm {
             c1 = FloatVector.fromArray(F, p, o + L).fma(x, c1);
         }
         int o = r.yOff() + b * r.ldy() + y0;
+        VectorMask<Float> lo = F.indexInRange(0, cols), hi = F.indexInRange(L, cols);
         c0.intoArray(r.y(), o, lo);
         c1.intoArray(r.y(), o + L, hi);
     }
