@@ -72,7 +72,10 @@ class TernaryMatmulTest {
         int rows = shape[0], k = m.cols();
         for (int r = 0; r < rows; r++) for (int i = 0; i < k; i++) assertEquals(t.codes()[r * k + i], m.code(r, i));
         float[] w = t.dequantize();
-        for (int batch : new int[] {1, 3, 4, 9, 33}) {
+        // TRIPLES' 512-bit kernels run emulated by the JDK on a 256-bit machine (which never loads
+        // that layout): there one batch on each side of DecodedGemm.MIN_BATCH, to keep the suite's time
+        int[] batches = m instanceof TriplesMatrix && !VectorWidth.WIDE ? new int[] {1, 9} : new int[] {1, 3, 4, 9, 33};
+        for (int batch : batches) {
             float[] x = RandomTensors.gaussian(rnd, batch * k);
             float[] xq = QuantizedActivations.roundTrip(x, k, batch);
 
