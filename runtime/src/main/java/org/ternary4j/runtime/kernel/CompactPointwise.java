@@ -218,7 +218,7 @@ final class CompactPointwise {
         par.forRange(blocks, 1, (b0, b1) -> {
             for (int b = b0; b < b1; b++) {
                 int j0 = b * NR, cols = Math.min(NR, hw - j0);
-                PanelGemm.multiply(rows, outs, cin, PanelGemm.packed(q, j0, ld, cin, cols), j0, cols);
+                PanelGemm.multiply(rows, outs, cin, new PanelGemm.Panel(q, j0, ld), j0, cols);
                 for (int o = 0; o < outs; o++) PanelGemm.scaleOutputs(y, yOff + o * hw + j0, cols, scale.get(o), ps, j0);
             }
         });

@@ -3,6 +3,7 @@ package org.ternary4j.runtime.kernel;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -171,7 +172,7 @@ final class DecodedGemm {
     private static final VectorSpecies<Float> FP = FloatVector.SPECIES_PREFERRED;
     private static final int STEP_PARTS = ReductionLayout.STEP / FP.length();
     /** Shorts with as many lanes as FP: half a step's codes where FP has 8 lanes. */
-    private static final VectorSpecies<Short> HALF = VectorSpecies.of(short.class, jdk.incubator.vector.VectorShape.forBitSize(FP.length() * Short.SIZE));
+    private static final VectorSpecies<Short> HALF = VectorSpecies.of(short.class, VectorShape.forBitSize(FP.length() * Short.SIZE));
     /**
      * A TRIPLES tile (32 rows from r0, a multiple of 32) decoded straight into panel order: a code
      * vector holds nine inputs of the tile's 32 rows, so each input's 32 weights are one lookup

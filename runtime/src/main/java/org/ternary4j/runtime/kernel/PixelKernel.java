@@ -127,9 +127,9 @@ final class PixelKernel {
                 t31 = t31.mul(q1);
             }
             // stores written out here: a helper taking the vectors, called once per pair, was not
-            // inlined by C2 (a cold call site) and the vectors handed to it were boxed (LeNet at a
-            // batch of 16: 90 KB a run, 57 KB now); a row's last pair goes through the scratch
-            // tail, so no lane is stored past the row
+            // inlined by C2 (a cold call site) and the vectors handed to it were boxed (33 KB a run
+            // of LeNet at a batch of 16); a row's last pair goes through the scratch tail, so no
+            // lane is stored past the row
             if (j + PIXELS <= pixels) {
                 if (o0 >= 0) {
                     t00.intoArray(y, o0 + j);
