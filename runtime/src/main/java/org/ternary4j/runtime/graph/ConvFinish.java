@@ -1,7 +1,6 @@
 package org.ternary4j.runtime.graph;
 
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 import org.ternary4j.runtime.kernel.Buffers;
@@ -37,16 +36,7 @@ final class ConvFinish {
         for (int p = 0; p < o.planes(); p++) {
             for (int py = 0; py < ph; py++) {
                 int r0 = (p * oh + 2 * py) * o.pitch(), r1 = r0 + o.pitch(), dst = (p * ph + py) * pw;
-                int x = 0;
-                for (int end = Math.min(cols, Math.min(a.length - r1 - 2 * L, 2 * (y.length - dst - L)) + 1); x < end; x += 2 * L) {
-                    VectorMask<Float> m0 = F.indexInRange(x, cols), m1 = F.indexInRange(x + L, cols);
-                    FloatVector v0 = FloatVector.fromArray(F, a, r0 + x, m0).max(FloatVector.fromArray(F, a, r1 + x, m0));
-                    FloatVector v1 = FloatVector.fromArray(F, a, r0 + x + L, m1).max(FloatVector.fromArray(F, a, r1 + x + L, m1));
-                    PairLanes.EVEN.selectFrom(v0, v1).max(PairLanes.ODD.selectFrom(v0, v1)).intoArray(y, dst + x / 2, F.indexInRange(x / 2, pw));
-                }
-                for (int k = x / 2; k < pw; k++) {
-                    y[dst + k] = Math.max(Math.max(a[r0 + 2 * k], a[r1 + 2 * k]), Math.max(a[r0 + 2 * k + 1], a[r1 + 2 * k + 1]));
-                }
+                PairLanes.maxPool(a, r0, r1, cols, y, dst);
             }
         }
         Buffers.recycle(a);

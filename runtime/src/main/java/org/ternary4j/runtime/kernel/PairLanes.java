@@ -1,6 +1,7 @@
 package org.ternary4j.runtime.kernel;
 
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -24,5 +25,23 @@ public final class PairLanes {
         float[] ix = new float[L];
         for (int i = 0; i < L; i++) ix[i] = lane.applyAsInt(i);
         return FloatVector.fromArray(F, ix, 0);
+    }
+
+    /**
+     * y[dst + k] = max(max(a[r0 + 2k], a[r1 + 2k]), max(a[r0 + 2k + 1], a[r1 + 2k + 1])) for k
+     * below cols / 2: the 2×2 stride-2 max pool of one pair of rows. Vector steps run only where
+     * every lane they may touch lies inside both arrays; the rest is scalar, maxima in the same
+     * order. A masked access that reaches past an array's end leaves the intrinsic for the Vector
+     * API's lane-by-lane check: pooling the last rows of a plane that way took 5 % of LeNet-5's time.
+     */
+    public static void maxPool(float[] a, int r0, int r1, int cols, float[] y, int dst) {
+        int pw = cols / 2, x = 0;
+        for (int end = Math.min(2 * pw, Math.min(a.length - Math.max(r0, r1) - 2 * L, 2 * (y.length - dst - L)) + 1); x < end; x += 2 * L) {
+            VectorMask<Float> m0 = F.indexInRange(x, 2 * pw), m1 = F.indexInRange(x + L, 2 * pw);
+            FloatVector v0 = FloatVector.fromArray(F, a, r0 + x, m0).max(FloatVector.fromArray(F, a, r1 + x, m0));
+            FloatVector v1 = FloatVector.fromArray(F, a, r0 + x + L, m1).max(FloatVector.fromArray(F, a, r1 + x + L, m1));
+            EVEN.selectFrom(v0, v1).max(ODD.selectFrom(v0, v1)).intoArray(y, dst + x / 2, F.indexInRange(x / 2, pw));
+        }
+        for (int k = x / 2; k < pw; k++) y[dst + k] = Math.max(Math.max(a[r0 + 2 * k], a[r1 + 2 * k]), Math.max(a[r0 + 2 * k + 1], a[r1 + 2 * k + 1]));
     }
 }

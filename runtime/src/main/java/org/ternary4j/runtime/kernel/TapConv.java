@@ -386,38 +386,12 @@ public final class TapConv {
         }
     }
 
-    /**
-     * The 2×2 stride-2 max of the finished rows (pairs from the block's first row, which is even)
-     * into the pooled plane at yPlane, as ConvFinish pools. Kept small, the usual rows of at most
-     * two vectors apart: with both loops in one method C1 ran out of registers compiling it, and
-     * it stayed in slow, unintrinsified code.
-     */
+    /** The 2×2 stride-2 max of the finished rows (pairs from the block's first row, which is even) into the pooled plane at yPlane, as ConvFinish pools. */
     private static void pool(float[] tmp, int t0, int nr, int pitch, int ow, int oh, int row0, float[] y, int yPlane) {
-        int pw = ow / 2, cols = 2 * pw, ph = oh / 2;
-        if (cols > 2 * L) {
-            poolWide(tmp, t0, nr, pitch, ow, oh, row0, y, yPlane);
-            return;
-        }
-        VectorMask<Float> lo = F.indexInRange(0, cols), hi = F.indexInRange(L, cols), out = F.indexInRange(0, pw);
+        int pw = ow / 2, ph = oh / 2;
         for (int r = 0; r + 1 < nr && (row0 + r) / 2 < ph; r += 2) {
-            int r0 = t0 + r * pitch, r1 = r0 + pitch;
-            FloatVector v0 = FloatVector.fromArray(F, tmp, r0, lo).max(FloatVector.fromArray(F, tmp, r1, lo));
-            FloatVector v1 = FloatVector.fromArray(F, tmp, r0 + L, hi).max(FloatVector.fromArray(F, tmp, r1 + L, hi));
-            PairLanes.EVEN.selectFrom(v0, v1).max(PairLanes.ODD.selectFrom(v0, v1)).intoArray(y, yPlane + (row0 + r) / 2 * pw, out);
-        }
-    }
-
-    /** {@link #pool} for rows wider than two vectors. */
-    private static void poolWide(float[] tmp, int t0, int nr, int pitch, int ow, int oh, int row0, float[] y, int yPlane) {
-        int pw = ow / 2, cols = 2 * pw, ph = oh / 2;
-        for (int r = 0; r + 1 < nr && (row0 + r) / 2 < ph; r += 2) {
-            int r0 = t0 + r * pitch, r1 = r0 + pitch, dst = yPlane + (row0 + r) / 2 * pw;
-            for (int x = 0; x < cols; x += 2 * L) {
-                VectorMask<Float> m0 = F.indexInRange(x, cols), m1 = F.indexInRange(x + L, cols);
-                FloatVector v0 = FloatVector.fromArray(F, tmp, r0 + x, m0).max(FloatVector.fromArray(F, tmp, r1 + x, m0));
-                FloatVector v1 = FloatVector.fromArray(F, tmp, r0 + x + L, m1).max(FloatVector.fromArray(F, tmp, r1 + x + L, m1));
-                PairLanes.EVEN.selectFrom(v0, v1).max(PairLanes.ODD.selectFrom(v0, v1)).intoArray(y, dst + x / 2, F.indexInRange(x / 2, pw));
-            }
+            int r0 = t0 + r * pitch;
+            PairLanes.maxPool(tmp, r0, r0 + pitch, 2 * pw, y, yPlane + (row0 + r) / 2 * pw);
         }
     }
 
