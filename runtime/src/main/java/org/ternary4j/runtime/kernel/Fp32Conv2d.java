@@ -4,9 +4,12 @@ import java.util.Arrays;
 
 /**
  * A float convolution (NCHW, weights [O, I/groups, kh, kw]) for layers kept in full precision:
- * per group a transposed im2col, then every output channel is a vector of pixels accumulated with
- * FMAs (one broadcast weight times one vector of pixels per kernel input). Work is split by output
- * channels, so results do not depend on the thread count. No bias: callers apply it with the rest
+ * per group a transposed im2col (or a view of the padded input), then, for images of at least
+ * {@link #PANEL_PIXELS} output pixels, a {@link PanelConv} panel product of the weight rows, and
+ * otherwise every output channel as a vector of pixels accumulated with FMAs (one broadcast weight
+ * times one vector of pixels per kernel input). Either way each output is one FMA chain in input
+ * order, and work splits by pixel blocks or output channels, so results do not depend on the
+ * thread count. No bias: callers apply it with the rest
  * of the layer's epilogue.
  */
 public final class Fp32Conv2d {
@@ -80,10 +83,11 @@ public final class Fp32Conv2d {
     /**
      * The conv and {@code f} in one pass through {@link TapConv} (one group, stride 1, finite x):
      * [n, outChannels, outH, outW] or pooled, the same bits as {@link #forwardRaw} with f applied
-     * after it; null where that does not apply.
+     * after it; null where that does not apply, and on 256-bit machines where the panel product
+     * serves the image ({@link #PANEL_PIXELS}): measured faster there, finish included.
      */
     public float[] forwardFinished(float[] x, int n, int c, int h, int wd, ConvGeometry geo, TapConv.Finish f, Parallel par) {
-        if (groups != 1 || geo.groups() != 1 || !TapConv.applies(1, kw, geo, wd)) return null;
+        if (groups != 1 || geo.groups() != 1 || !TapConv.applies(1, kw, geo, wd) || !VectorWidth.WIDE && panels(geo, h, wd)) return null;
         if (c != inPerGroup) throw new IllegalArgumentException("conv: input has " + c + " channels, weight expects " + inPerGroup);
         if (x.length != (long) n * c * h * wd) throw new IllegalArgumentException("conv: input has " + x.length + " values for [" + n + ", " + c + ", " + h + ", " + wd + "]");
         int oh = geo.outH(h, kh), ow = geo.outW(wd, kw);
@@ -105,8 +109,27 @@ public final class Fp32Conv2d {
         int yOff = s.image() * outChannels * oh * pitch, perGroup = outChannels / groups;
         PixelSource src = view ? PixelSource.view(x, s.image(), s.c(), s.h(), s.w(), gi * inPerGroup, inPerGroup, kh, kw, geo, null, k)
                 : PixelSource.im2col(x, s.image(), s.c(), s.h(), s.w(), gi * inPerGroup, inPerGroup, kh, kw, geo, null, k);
-        int r0 = gi * perGroup;
+        int r0 = gi * perGroup, pixels = src.kernelPixels();
+        if (pixels >= PANEL_PIXELS) {
+            PanelConv.forwardFloat(w, r0 * k, perGroup, k, src, pixels, pixels, y, yOff + r0 * pixels, par);
+            return;
+        }
         par.forRange(perGroup, 4, (a, b) -> pixelRows(w, k, src, r0 + a, r0 + b, y, yOff));
+    }
+
+    /**
+     * Output pixels (as the kernel writes them) from which a group's product is a {@link PanelConv}
+     * panel product: on a 256-bit machine it beat the four-row pixel kernel from 49 pixels up
+     * (LeNet-5's stem 8.5 → 7.1 µs, PP-OCRv4's 3 → 16 stride-2 stem at 320×320 831 → 561 µs) and
+     * lost below 16 (1.7 against 2.2 µs); and with the finish after it, it beat the fused tap
+     * kernel too (LeNet-5 at batch 1: 44 → 41 µs a run; not measured where vectors are 512 bits).
+     */
+    static final int PANEL_PIXELS = 64;
+
+    /** Whether the group products of this input shape are panel products. */
+    private boolean panels(ConvGeometry geo, int h, int wd) {
+        boolean view = PixelSource.viewPays(geo, wd, kw);
+        return geo.outH(h, kh) * (view ? PixelSource.pitch(geo, wd) : geo.outW(wd, kw)) >= PANEL_PIXELS;
     }
 
     private static final ScaleArray ONE = ScaleArray.of(new float[] {1f});

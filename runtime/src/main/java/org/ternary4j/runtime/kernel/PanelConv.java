@@ -46,8 +46,22 @@ final class PanelConv {
             FloatKernels.decodeRow(m, r, used, codes, null, r * len);
             scale[r] = m.scalePos().get(r);
         }
-        PanelGemm.Rows io = new PanelGemm.Rows(codes, 0, len, y, yOff, stride);
-        int blocks = (bound + NR - 1) / NR;
+        product(new PanelGemm.Rows(codes, 0, len, y, yOff, stride), rows, len, src, bound, int8, scale, par);
+    }
+
+    /**
+     * A float convolution's product: y[yOff + o·stride + j] = Σ_p w[wOff + o·k + p]·src[p, j]
+     * for {@code rows} output channels and pixels j below {@code bound}, each output one FMA
+     * chain over p in order (the bits of {@link PixelKernel}'s float rows).
+     */
+    static void forwardFloat(float[] w, int wOff, int rows, int k, PixelSource src, int stride, int bound, float[] y, int yOff, Parallel par) {
+        product(new PanelGemm.Rows(w, wOff, k, y, yOff, stride), rows, k, src, bound, false, null, par);
+    }
+
+    /** The rows of io (their first len values) over pixel panels of src, then, with {@code scale}, each output 0 + sum·scale[o] (times the pixel's scale when int8). */
+    private static void product(PanelGemm.Rows io, int rows, int len, PixelSource src, int bound, boolean int8, float[] scale, Parallel par) {
+        float[] y = io.y();
+        int blocks = (bound + NR - 1) / NR, yOff = io.yOff(), stride = io.ldy();
         par.forRange(blocks, 1, (b0, b1) -> {
             float[] panel = Scratch.floats(Scratch.Slot.PANEL, len * NR), pixelScale = new float[NR], max = int8 ? new float[NR] : null;
             for (int b = b0; b < b1; b++) {
@@ -56,7 +70,7 @@ final class PanelConv {
                 if (int8 && maxima) PixelQuantizer.quantize(panel, len, NR, max, pixelScale);
                 else if (int8) PixelQuantizer.quantize(panel, len, NR, pixelScale);
                 PanelGemm.multiply(io, rows, len, new PanelGemm.Panel(panel, 0, NR), j0, cols);
-                for (int o = 0; o < rows; o++) PanelGemm.scaleOutputs(y, yOff + o * stride + j0, cols, scale[o], int8 ? pixelScale : null, 0);
+                if (scale != null) for (int o = 0; o < rows; o++) PanelGemm.scaleOutputs(y, yOff + o * stride + j0, cols, scale[o], int8 ? pixelScale : null, 0);
             }
         });
     }

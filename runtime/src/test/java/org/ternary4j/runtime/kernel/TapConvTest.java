@@ -65,7 +65,7 @@ class TapConvTest {
         }
     }
 
-    /** A float conv (every weight a tap, zeros included): the same bits as {@link Fp32Conv2d}'s own kernel, then the finish. */
+    /** A float conv (every weight a tap, zeros included): the same bits as {@link Fp32Conv2d}'s own kernels, then the finish. */
     @ParameterizedTest(name = "n{0} c{1} {2}x{3} o{4} k{5} pad {6} pool {7}")
     @CsvSource({
             // VGG's and LeNet-5's first convs
@@ -82,8 +82,11 @@ class TapConvTest {
         float[] raw = conv.forwardRaw(x, n, c, h, w, geo, Parallel.serial()).compact();
         TapConv.Finish f = new TapConv.Finish(RandomTensors.gaussian(rnd, o), RandomTensors.gaussian(rnd, o), RandomTensors.gaussian(rnd, o), true, pool);
         float[] expected = finished(raw, n, o, geo.outH(h, k), geo.outW(w, k), f);
-        assertBits(expected, conv.forwardFinished(x, n, c, h, w, geo, f, Parallel.serial()), "serial");
-        assertBits(expected, conv.forwardFinished(x, n, c, h, w, geo, f, RandomTensors.TWO), "two threads");
+        for (Parallel par : new Parallel[] {Parallel.serial(), RandomTensors.TWO}) {
+            float[] y = new float[expected.length];
+            TapConv.forwardFloat(weights, new TapConv.Cache(), o, k, k, x, n, c, h, w, geo, f, y, par, par.threads() > 1);
+            assertBits(expected, y, par.threads() + " thread(s)");
+        }
         x[3] = Float.NaN;
         assertNull(conv.forwardFinished(x, n, c, h, w, geo, f, Parallel.serial()), "a NaN input stays with the float kernel");
     }
