@@ -21,11 +21,15 @@ final class PanelConv {
     private static final int L = F.length(), NR = PanelGemm.NR;
 
     /**
-     * Output pixels of one image from which the panel product pays (40×40 maps): PP-OCRv4's 96 → 24
-     * conv took 0.54 ms this way at 40×40 against the tap kernel's 0.88, but VGG's 28×28 convs,
-     * whose windows stay in cache, ran slower at batch 16 than with the tap kernel's fused finish.
+     * Output pixels of one image from which the panel product pays. Where vectors are 512 bits,
+     * 40×40 maps: PP-OCRv4's 96 → 24 conv took 0.54 ms this way at 40×40 against the tap kernel's
+     * 0.88, but VGG's 28×28 convs, whose windows stay in cache, ran slower at batch 16 than with the
+     * tap kernel's fused finish. Where they are 256 bits, three panels: there it beat the pixel
+     * kernel at every size measured from 49 pixels (LeNet-5's 6 → 16 5×5 conv 20 → 13.5 µs, a
+     * 32 → 64 3×3 conv at 7×7 64 → 39 µs) and lost at 16 (146 against 83 µs for 64 → 128),
+     * and LeNet-5 at batch 1 went from 41 to 34 µs a run.
      */
-    static final int MIN_PIXELS = 1600;
+    static final int MIN_PIXELS = VectorWidth.WIDE ? 1600 : 48;
 
     /** Whether the product applies: one scale per row (no segments, no second scale) and a large image. */
     static boolean applies(PackedTernaryMatrix m, int pixels) {

@@ -97,6 +97,8 @@ class TapConvTest {
         Random rnd = new Random(9);
         TernaryTensor wt = sparse(rnd, new int[] {6, 4, 3, 3}, 0.45, false);
         TernaryConv2d conv = TernaryConv2d.of(wt, null, 1);
+        PackedTernaryMatrix m = PackedTernaryMatrix.of(wt, 0, 6);
+        TapConv.Cache kept = new TapConv.Cache();
         TapConv.Finish f = new TapConv.Finish(null, null, null, true, false);
         int[][] shapes = {{12, 14}, {9, 30}, {12, 14}, {12, 12}, {9, 30}};
         for (int[] hw : shapes) {
@@ -104,29 +106,34 @@ class TapConvTest {
             ConvGeometry geo = ConvGeometry.simple(1, 1, 1);
             float[] x = RandomTensors.gaussian(rnd, 4 * h * w);
             float[] expected = finished(conv.forwardRaw(x, 1, 4, h, w, geo, true, Parallel.serial()).compact(), 1, 6, h, w, f);
-            assertBits(expected, conv.forwardFinished(x, 1, 4, h, w, geo, f, Parallel.serial()), h + "x" + w + " after other shapes");
+            float[] y = new float[expected.length];
+            TapConv.forward(m, kept, 3, 3, x, 1, 4, h, w, geo, f, y, Parallel.serial(), false);
+            assertBits(expected, y, h + "x" + w + " after other shapes");
         }
     }
 
+    /** What the fused path declines; a 3×12 image, which the panel product leaves to the taps on every machine. */
     @Test
     void declinesWhatItDoesNotCompute() {
         Random rnd = new Random(4);
         TernaryTensor row = sparse(rnd, new int[] {4, 3, 3, 3}, 0.4, false);
         TernaryConv2d conv = TernaryConv2d.of(row, null, 1);
         TapConv.Finish f = new TapConv.Finish(null, null, null, true, true);
-        float[] x = RandomTensors.gaussian(rnd, 3 * 12 * 12);
-        assertNotNull(conv.forwardFinished(x, 1, 3, 12, 12, ConvGeometry.simple(1, 1, 1), f, Parallel.serial()));
-        assertNull(conv.forwardFinished(x, 1, 3, 12, 12, ConvGeometry.simple(2, 1, 1), f, Parallel.serial()), "stride 2");
+        int h = 3, w = 12;
+        float[] x = RandomTensors.gaussian(rnd, 3 * h * w);
+        assertFalse(PanelConv.applies(PackedTernaryMatrix.of(row, 0, 4), h * PixelSource.pitch(ConvGeometry.simple(1, 1, 1), w)), "a small image");
+        assertNotNull(conv.forwardFinished(x, 1, 3, h, w, ConvGeometry.simple(1, 1, 1), f, Parallel.serial()));
+        assertNull(conv.forwardFinished(x, 1, 3, h, w, ConvGeometry.simple(2, 1, 1), f, Parallel.serial()), "stride 2");
         float[] inf = x.clone();
         inf[17] = Float.POSITIVE_INFINITY;
-        assertNull(conv.forwardFinished(inf, 1, 3, 12, 12, ConvGeometry.simple(1, 1, 1), f, Parallel.serial()), "an infinite input (0·∞ rules)");
-        assertNull(conv.forwardFinished(x, 1, 3, 12, 12, new ConvGeometry(1, 1, 1, 1, 1, 12, 1, 1, 1), f, Parallel.serial()),
+        assertNull(conv.forwardFinished(inf, 1, 3, h, w, ConvGeometry.simple(1, 1, 1), f, Parallel.serial()), "an infinite input (0·∞ rules)");
+        assertNull(conv.forwardFinished(x, 1, 3, h, w, new ConvGeometry(1, 1, 1, 1, 1, 12, 1, 1, 1), f, Parallel.serial()),
                 "padded rows far wider than the output");
         TernaryTensor kernel = RandomTensors.ternary(rnd, new int[] {4, 3, 3, 3}, Grouping.parse("kernel"), false);
-        assertNull(TernaryConv2d.of(kernel, null, 1).forwardFinished(x, 1, 3, 12, 12, ConvGeometry.simple(1, 1, 1), f, Parallel.serial()), "a scale per kernel");
+        assertNull(TernaryConv2d.of(kernel, null, 1).forwardFinished(x, 1, 3, h, w, ConvGeometry.simple(1, 1, 1), f, Parallel.serial()), "a scale per kernel");
         TernaryTensor two = RandomTensors.ternary(rnd, new int[] {4, 3, 3, 3}, new Grouping.Row(), true);
-        assertNull(TernaryConv2d.of(two, null, 1).forwardFinished(x, 1, 3, 12, 12, ConvGeometry.simple(1, 1, 1), f, Parallel.serial()), "two scales per row");
-        assertFalse(TapConv.applies(PackedTernaryMatrix.of(row, 0, 4), 2, 3, ConvGeometry.simple(1, 1, 2), 12), "groups");
+        assertNull(TernaryConv2d.of(two, null, 1).forwardFinished(x, 1, 3, h, w, ConvGeometry.simple(1, 1, 1), f, Parallel.serial()), "two scales per row");
+        assertFalse(TapConv.applies(PackedTernaryMatrix.of(row, 0, 4), 2, 3, ConvGeometry.simple(1, 1, 2), w), "groups");
     }
 
     /** Row-scaled codes with about {@code zeros} of them 0; {@code emptyRow}: row 2 all zeros. */
