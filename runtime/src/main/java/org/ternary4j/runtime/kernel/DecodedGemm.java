@@ -134,8 +134,7 @@ final class DecodedGemm {
                         if (lanes == null) decode(m, r0 + r, w, r * kp);
                         else decodeSteps(m, r0 + r, Integer.MAX_VALUE, lanes, w, r * kp); // only the lanes the gather below reads
                     }
-                    if (TRIPLES_PANELS) gatherPanel(w, kp, at != null ? at : identity(k), k, panel);
-                    else for (int r = 0; r < nr; r++) for (int q = 0; q < k; q++) panel[q * NR + r] = w[r * kp + (at == null ? q : at[q])];
+                    gatherPanel(w, kp, at != null ? at : identity(k), k, panel);
                     for (int r = nr; r < NR; r++) for (int q = 0; q < k; q++) panel[q * NR + r] = 0f;
                 }
                 PanelGemm.multiply(io, count, k, panel, 0, r0, nr);
@@ -153,19 +152,19 @@ final class DecodedGemm {
 
     /**
      * panel[q·NR + r] = w[r·kp + at[q]] for all NR rows (rows past the panel's last are left for the
-     * caller to zero): per logical input, two vector gathers of 16 rows, where a scalar transpose
-     * stored every weight on its own cache line.
+     * caller to zero): per logical input, two vector gathers of half the panel's rows each, where
+     * a scalar transpose stored every weight on its own cache line (with 256-bit vectors, MiniLM
+     * on one thread: 47.4 → 43.9 ms a run, best of three windows each).
      */
     private static void gatherPanel(float[] w, int kp, int[] at, int k, float[] panel) {
-        int[] rows = new int[F.length()];
+        int[] rows = new int[FP.length()];
         for (int r = 0; r < rows.length; r++) rows[r] = r * kp;
-        int second = F.length() * kp;
+        int second = FP.length() * kp;
         for (int q = 0; q < k; q++) {
-            FloatVector.fromArray(F, w, at[q], rows, 0).intoArray(panel, q * NR);
-            FloatVector.fromArray(F, w, at[q] + second, rows, 0).intoArray(panel, q * NR + F.length());
+            FloatVector.fromArray(FP, w, at[q], rows, 0).intoArray(panel, q * NR);
+            FloatVector.fromArray(FP, w, at[q] + second, rows, 0).intoArray(panel, q * NR + FP.length());
         }
     }
-
     private static final VectorSpecies<Short> S = ShortVector.SPECIES_512;
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_512;
     /** The machine's float vectors, and how many of them a step's 16 codes fill. */
