@@ -32,7 +32,7 @@ public final class PairLanes {
      * below cols / 2: the 2×2 stride-2 max pool of one pair of rows. Vector steps run only where
      * every lane they may touch lies inside both arrays; the rest is scalar, maxima in the same
      * order. A masked access that reaches past an array's end leaves the intrinsic for the Vector
-     * API's lane-by-lane check: pooling the last rows of a plane that way took 5 % of LeNet-5's time.
+     * API's lane-by-lane check: pooling a plane's last rows that way took 5 % of LeNet-5's profile samples.
      */
     public static void maxPool(float[] a, int r0, int r1, int cols, float[] y, int dst) {
         int pw = cols / 2, x = 0;

@@ -92,7 +92,7 @@ public final class PanelGemm {
      * stores through a mask. Blocks that had masked stores for these panels were compiled again
      * once a model first gave them one, and the recompiled six-row block ran at half its speed
      * (a 240 → 240 1×1 conv of PP-OCRv4's recogniser: 41 GMAC/s before the model's first run,
-     * 19 after it, on a 256-bit machine whose 16 registers the loop already filled).
+     * 18 after it, on a 256-bit machine whose 16 registers the loop already filled).
      */
     private static void partial(Rows r, int count, int k, Panel panel, int y0, int cols) {
         float[] t = Scratch.floats(Scratch.Slot.PARTIAL_PANEL, Math.multiplyExact(count, NR));
