@@ -78,7 +78,8 @@ final class DecodedGemm {
      */
     static void runLevels(PackedTernaryMatrix m, float[] x, int batch, float[] y, Parallel par) {
         int k = m.cols(), rows = m.rows();
-        float[] q = new float[Math.multiplyExact(batch, k)], scale = new float[batch];
+        // this thread's scratch: a new pair per call came to 11 MB a MiniLM run on the int8 path
+        float[] q = Scratch.floats(Scratch.Slot.ROW_LEVELS, Math.multiplyExact(batch, k)), scale = Scratch.floats(Scratch.Slot.ROW_SCALES, batch);
         boolean[] finite = QuantizedActivations.levels(x, k, batch, q, scale);
         run(m, q, batch, y, null, par);
         for (int b = 0; b < batch; b++) {

@@ -176,15 +176,19 @@ final class QuantizedActivations {
 
     /**
      * The levels q of each of {@code batch} vectors of k values in x, as floats in x's order, into
-     * q (which must be zero where a vector is not finite: those are left alone), and each vector's
-     * scale (0 for an all-zero vector). Returns which vectors are finite.
+     * q, and each vector's scale into scale (both may hold anything before: a vector that is all
+     * zero or not finite gets levels 0 and scale 0). Returns which vectors are finite.
      */
     static boolean[] levels(float[] x, int k, int batch, float[] q, float[] scale) {
         boolean[] finite = new boolean[batch];
         for (int b = 0; b < batch; b++) {
             float max = maxAbs(x, b * k, k);
             finite[b] = Float.isFinite(max);
-            if (!finite[b] || max == 0f) continue;
+            if (!finite[b] || max == 0f) {
+                java.util.Arrays.fill(q, b * k, (b + 1) * k, 0f);
+                scale[b] = 0f;
+                continue;
+            }
             scale[b] = max / LEVELS;
             float inv = LEVELS / max;
             int i = 0, off = b * k;
