@@ -58,7 +58,7 @@ public final class Fp32Conv2d {
         if (c != inPerGroup * groups) throw new IllegalArgumentException("conv: input has " + c + " channels, weight expects " + inPerGroup * groups);
         int oh = geo.outH(h, kh), ow = geo.outW(wd, kw), k = inPerGroup * kh * kw;
         boolean view = PixelSource.viewPays(geo, wd, kw);
-        int pitch = view ? PixelSource.pitch(geo, wd) : ow, pixels = oh * pitch;
+        int pitch = PixelSource.rowPitch(geo, wd, kw), pixels = oh * pitch;
         int perGroup = outChannels / groups;
         float[] y = Buffers.floats(Math.multiplyExact(n, Math.multiplyExact(outChannels, pixels)));
         boolean acrossGroups = groups >= par.threads() && par.threads() > 1, small = (long) perGroup * k * pixels < TernaryConv2d.SERIAL_FLOAT_CONV_WORK;
@@ -105,7 +105,7 @@ public final class Fp32Conv2d {
 
     /** Image s.image()'s group gi into y; rows shared by {@code par} (no output depends on it). */
     private void group(float[] x, Shape s, int gi, ConvGeometry geo, boolean view, float[] y, Parallel par) {
-        int k = inPerGroup * kh * kw, oh = geo.outH(s.h(), kh), pitch = view ? PixelSource.pitch(geo, s.w()) : geo.outW(s.w(), kw);
+        int k = inPerGroup * kh * kw, oh = geo.outH(s.h(), kh), pitch = PixelSource.rowPitch(geo, s.w(), kw);
         int yOff = s.image() * outChannels * oh * pitch, perGroup = outChannels / groups;
         PixelSource src = view ? PixelSource.view(x, s.image(), s.c(), s.h(), s.w(), gi * inPerGroup, inPerGroup, kh, kw, geo, null, k)
                 : PixelSource.im2col(x, s.image(), s.c(), s.h(), s.w(), gi * inPerGroup, inPerGroup, kh, kw, geo, null, k);
@@ -128,8 +128,7 @@ public final class Fp32Conv2d {
 
     /** Whether the group products of this input shape are panel products. */
     private boolean panels(ConvGeometry geo, int h, int wd) {
-        boolean view = PixelSource.viewPays(geo, wd, kw);
-        return geo.outH(h, kh) * (view ? PixelSource.pitch(geo, wd) : geo.outW(wd, kw)) >= PANEL_PIXELS;
+        return geo.outH(h, kh) * PixelSource.rowPitch(geo, wd, kw) >= PANEL_PIXELS;
     }
 
     private static final ScaleArray ONE = ScaleArray.of(new float[] {1f});

@@ -39,6 +39,11 @@ record PixelSource(float[] data, int[] off, int width, int pitch, int outH, int 
         return geo.strideH() == s && (s == 1 || s == 2) && pitch <= 2 * ow;
     }
 
+    /** Output values per row the pixel products write for a kw-wide kernel: the view's {@link #pitch} where it {@link #viewPays pays}, else the output width. */
+    static int rowPitch(ConvGeometry geo, int w, int kw) {
+        return viewPays(geo, w, kw) ? pitch(geo, w) : geo.outW(w, kw);
+    }
+
     /** The view's row length, the padded row length over the stride: output rows come out this wide. */
     static int pitch(ConvGeometry geo, int w) {
         int s = geo.strideW();

@@ -320,12 +320,9 @@ public final class TernaryConv2d {
         return new ConvOutput(y, n, kernel.outChannels(), oh, ow, pitch);
     }
 
-    /**
-     * Output values per row the pixel products write: the padded width over a stride-1 view
-     * ({@link PixelSource#viewPays}), else the output width.
-     */
+    /** Output values per row the pixel products write ({@link PixelSource#rowPitch}). */
     private int pitch(ConvGeometry geo, int w) {
-        return PixelSource.viewPays(geo, w, kernel.kw()) ? PixelSource.pitch(geo, w) : geo.outW(w, kernel.kw());
+        return PixelSource.rowPitch(geo, w, kernel.kw());
     }
 
     /** Which image of an input [n, c, h, w] a kernel works on. */
