@@ -6,6 +6,7 @@ import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
 import org.ternary4j.formats.onnx.OnnxNode;
 import org.ternary4j.runtime.kernel.Buffers;
+import org.ternary4j.runtime.kernel.PairLanes;
 import org.ternary4j.runtime.kernel.PanelGemm;
 import org.ternary4j.runtime.kernel.Parallel;
 import org.ternary4j.runtime.kernel.Scratch;
@@ -252,23 +253,14 @@ final class Upsampling {
             for (; ix <= bound; ix += l) {
                 FloatVector t0 = FloatVector.fromArray(F, tap, a + ix), t1 = FloatVector.fromArray(F, tap, b + ix);
                 int at = dst + 2 * ix;
-                FloatVector.fromArray(F, y, at).add(ZIP_LO.selectFrom(t0, t1)).intoArray(y, at);
-                FloatVector.fromArray(F, y, at + l).add(ZIP_HI.selectFrom(t0, t1)).intoArray(y, at + l);
+                FloatVector.fromArray(F, y, at).add(PairLanes.zipLow(t0, t1)).intoArray(y, at);
+                FloatVector.fromArray(F, y, at + l).add(PairLanes.zipHigh(t0, t1)).intoArray(y, at + l);
             }
             for (; ix < w; ix++) {
                 y[dst + 2 * ix] += tap[a + ix];
                 y[dst + 2 * ix + 1] += tap[b + ix];
             }
         }
-    }
-
-    /** Lane selections over a pair of vectors (a, b): a0 b0 a1 b1 … for the first half, then the second half's. */
-    private static final FloatVector ZIP_LO = zip(0), ZIP_HI = zip(F.length() / 2);
-
-    private static FloatVector zip(int first) {
-        float[] ix = new float[F.length()];
-        for (int i = 0; i < ix.length; i++) ix[i] = i % 2 == 0 ? first + i / 2 : F.length() + first + i / 2;
-        return FloatVector.fromArray(F, ix, 0);
     }
 
     private static int ceilDiv(int a, int b) {

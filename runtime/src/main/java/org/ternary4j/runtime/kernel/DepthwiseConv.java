@@ -157,8 +157,8 @@ final class DepthwiseConv {
         for (; 2 * q - left < 0; q++) copyPair(x, src, w, left, in, even, odd, q);
         for (; 2 * q - left + 2 * l <= w; q += l) {
             FloatVector v0 = FloatVector.fromArray(F, x, src + 2 * q - left), v1 = FloatVector.fromArray(F, x, src + 2 * q - left + l);
-            PairLanes.EVEN.selectFrom(v0, v1).intoArray(in, even + q);
-            PairLanes.ODD.selectFrom(v0, v1).intoArray(in, odd + q);
+            PairLanes.even(v0, v1).intoArray(in, even + q);
+            PairLanes.odd(v0, v1).intoArray(in, odd + q);
         }
         for (; 2 * q - left < w; q++) copyPair(x, src, w, left, in, even, odd, q);
     }

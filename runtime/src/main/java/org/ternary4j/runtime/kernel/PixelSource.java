@@ -113,8 +113,8 @@ record PixelSource(float[] data, int[] off, int width, int pitch, int outH, int 
         int k = 0;
         for (; k + 2 * L <= w; k += 2 * L) {
             FloatVector a = FloatVector.fromArray(F, x, src + k), b = FloatVector.fromArray(F, x, src + k + L);
-            PairLanes.EVEN.selectFrom(a, b).intoArray(data, firstEven + k / 2);
-            PairLanes.ODD.selectFrom(a, b).intoArray(data, firstOdd + k / 2);
+            PairLanes.even(a, b).intoArray(data, firstEven + k / 2);
+            PairLanes.odd(a, b).intoArray(data, firstOdd + k / 2);
         }
         for (; k < w; k++) data[(k % 2 == 0 ? firstEven : firstOdd) + k / 2] = x[src + k];
     }

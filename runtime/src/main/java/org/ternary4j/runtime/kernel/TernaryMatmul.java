@@ -32,7 +32,7 @@ public final class TernaryMatmul {
             }
         }
         QuantizedActivations a = QuantizedActivations.of(m.layout(), x, batch, wide, par);
-        par.forRange(m.rows(), panelRows(m), m.int8Rows(a, y));
+        par.forRange(m.rows(), panelRows(m, par), m.int8Rows(a, y));
         for (int b = 0; b < batch; b++) if (!a.finite[b]) exactVector(m, x, b, y, b);
     }
 
@@ -83,17 +83,19 @@ public final class TernaryMatmul {
         // the padded copy in this thread's scratch (zeroed: the pads must read 0), not a new array per call
         float[] xp = padded(m, x, 0, batch, Scratch.zeroedFloats(Scratch.Slot.ROWS_IN, batch * m.layout().paddedK()));
         Parallel p = (long) batch * m.rows() * m.layout().paddedK() < SERIAL_WORK ? Parallel.serial() : par;
-        p.forRange(m.rows(), panelRows(m), m.exactRows(xp, batch, y, 0));
+        p.forRange(m.rows(), panelRows(m, p), m.exactRows(xp, batch, y, 0));
         PanelGemm.addBias(y, batch, bias);
     }
 
     /**
      * Rows handed out per block: about 64 KiB of packed weights, which stay in L2 while every
-     * activation vector of the batch is swept over them (so a batch reads the weights from memory once).
+     * activation vector of the batch is swept over them (so a batch reads the weights from memory
+     * once), but no more than a thread's share, so that a smaller layer is shared too (VGG's 1568 →
+     * 128 layer was one block of 208 rows, all on the calling thread).
      */
-    private static int panelRows(PackedTernaryMatrix m) {
-        int tile = m.rowTile();
-        return Math.max(tile, PANEL_BYTES / m.rowBytes() / tile * tile);
+    private static int panelRows(PackedTernaryMatrix m, Parallel par) {
+        int tile = m.rowTile(), share = (m.rows() + par.threads() - 1) / par.threads();
+        return Math.max(tile, Math.min(PANEL_BYTES / m.rowBytes(), share) / tile * tile);
     }
 
     private static final int PANEL_BYTES = 64 << 10;

@@ -40,22 +40,26 @@ public final class WinogradConv {
     private static final FloatVector IOTA = PairLanes.lanes(i -> i);
 
     /**
-     * Bytes of an image's transformed inputs above which the layer is left to the other kernels:
-     * the transforms and products go over whole-image buffers, measured only where they stay in L2
-     * (VGG's: 66–245 KB); PP-OCRv4's detector would need 40 MB for its 96-channel 160×160 convs.
+     * Bytes of a band's transformed inputs above which an image is cut into more bands of tile rows
+     * (and a layer whose single tile row exceeds it is left to the other kernels). The products
+     * read one ξ of the band at a time, so the band need not stay in L2, but each band splits and
+     * transforms two input rows more than its own: on the Zen 3 (512 KiB L2) the detector's 96 → 24
+     * conv at 80² took 3.9 ms in bands of one tile row (512 KiB), 3.3–3.6 in bands of two or three
+     * (1 MB), 3.1–3.9 at 2 MB (six), against 3.9–4.0 by the direct product; at 40² 0.90 ms in bands of
+     * two, 0.75–0.76 at 2 MB, 0.96 direct. VGG's whole images take 66–245 KB.
      */
-    static final long MAX_TRANSFORMED_BYTES = 512 << 10;
+    static final long MAX_TRANSFORMED_BYTES = 2 << 20;
 
     /**
      * Whether it applies: one group, a 3×3 kernel at stride 1 without dilation, one scale per row,
-     * an even output height and width, and transformed inputs within {@link #MAX_TRANSFORMED_BYTES}.
+     * an even output height and width, and a tile row's transformed inputs within {@link #MAX_TRANSFORMED_BYTES}.
      */
     static boolean applies(PackedTernaryMatrix m, int kh, int kw, ConvGeometry geo, int h, int w) {
         if (!m.oneScalePerRow() || kh != 3 || kw != 3 || geo.groups() != 1) return false;
         if (geo.strideH() != 1 || geo.strideW() != 1 || geo.dilationH() != 1 || geo.dilationW() != 1) return false;
         int oh = h + geo.padTop() + geo.padBottom() - 2, ow = w + geo.padLeft() + geo.padRight() - 2;
         if (oh < 2 || ow < 2 || oh % 2 != 0 || ow % 2 != 0) return false;
-        return (long) XI * Tiles.of(h, w, geo).inputStride(m.cols() / 9) * Float.BYTES <= MAX_TRANSFORMED_BYTES;
+        return Tiles.of(h, w, geo).bandRows(m.cols() / 9) > 0;
     }
 
     /**
@@ -93,16 +97,28 @@ public final class WinogradConv {
     }
 
     /**
-     * The tile grid of one input shape: th × tw tiles, P lanes per tile row, T lanes (th·P rounded
-     * up to whole vectors) in the products, and a channel's span in the parity planes and the
-     * transformed inputs: its th + 1 rows of P, in whole vectors, so that one loop runs over every
-     * channel's tiles.
+     * The tile grid of one input shape, or of a band of its tile rows: th × tw tiles from tile row
+     * {@code top}, P lanes per tile row, T lanes (th·P rounded up to whole vectors) in the
+     * products, and a channel's span in the parity planes and the transformed inputs: its th + 1
+     * rows of P, in whole vectors, so that one loop runs over every channel's tiles.
      */
-    private record Tiles(int h, int w, int padTop, int padLeft, int th, int tw, int pitch, int lanes, int span) {
+    private record Tiles(int h, int w, int padTop, int padLeft, int top, int th, int tw, int pitch, int lanes, int span) {
         static Tiles of(int h, int w, ConvGeometry geo) {
-            int th = (h + geo.padTop() + geo.padBottom() - 2) / 2, tw = (w + geo.padLeft() + geo.padRight() - 2) / 2, pitch = tw + 1;
-            int lanes = (th * pitch + L - 1) / L * L, span = ((th + 1) * pitch + L - 1) / L * L;
-            return new Tiles(h, w, geo.padTop(), geo.padLeft(), th, tw, pitch, lanes, span);
+            int th = (h + geo.padTop() + geo.padBottom() - 2) / 2, tw = (w + geo.padLeft() + geo.padRight() - 2) / 2;
+            return new Tiles(h, w, geo.padTop(), geo.padLeft(), 0, 0, tw, tw + 1, 0, 0).band(0, th);
+        }
+
+        /** The band of {@code rows} tile rows from tile row {@code top} of this grid. */
+        Tiles band(int top, int rows) {
+            int lanes = (rows * pitch + L - 1) / L * L, span = ((rows + 1) * pitch + L - 1) / L * L;
+            return new Tiles(h, w, padTop, padLeft, top, rows, tw, pitch, lanes, span);
+        }
+
+        /** The most tile rows of a band whose transformed inputs stay within {@link #MAX_TRANSFORMED_BYTES} (0 where one row does not). */
+        int bandRows(int cin) {
+            int rows = th;
+            while (rows > 0 && (long) XI * band(0, rows).inputStride(cin) * Float.BYTES > MAX_TRANSFORMED_BYTES) rows = Math.min(rows - 1, rows / 2 + 1);
+            return rows;
         }
 
         /**
@@ -129,21 +145,33 @@ public final class WinogradConv {
     /**
      * x [n, c, h, w] (finite) convolved with the layer's rows (see {@link #applies}), each row
      * times its scale and finished by f, into y: [n, rows, oh, ow], or [n, rows, oh/2, ow/2] when f
-     * pools. Whole images per thread when the batch has one per thread, otherwise one image after
-     * another on the calling thread.
+     * pools. Each image goes in bands of tile rows whose transformed inputs fit
+     * {@link #MAX_TRANSFORMED_BYTES}: whole images per thread when the batch has one per thread,
+     * otherwise an image's bands shared among the threads (at least one per thread). A tile's
+     * outputs are the same bits in any band, so the split changes no result.
      */
     static void forward(Weights wt, float[] x, int n, int c, int h, int w, ConvGeometry geo, TapConv.Finish f, float[] y, Parallel par) {
         Tiles g = Tiles.of(h, w, geo);
+        int outPlane = f.pool() ? g.th() * g.tw() : 4 * g.th() * g.tw();
         if (Batching.acrossImages(n, par)) {
+            int rows = g.bandRows(c), bands = (g.th() + rows - 1) / rows;
             par.forRange(n, 1, (i0, i1) -> {
-                for (int img = i0; img < i1; img++) image(wt, g, x, img, f, y);
+                for (int img = i0; img < i1; img++) for (int b = 0; b < bands; b++) band(wt, g, b * rows, rows, x, img, f, y, outPlane);
             });
             return;
         }
-        for (int img = 0; img < n; img++) image(wt, g, x, img, f, y);
+        int rows = Math.min(g.bandRows(c), (g.th() + par.threads() - 1) / par.threads()), bands = (g.th() + rows - 1) / rows;
+        for (int img = 0; img < n; img++) {
+            int image = img;
+            par.forRange(bands, 1, (b0, b1) -> {
+                for (int b = b0; b < b1; b++) band(wt, g, b * rows, rows, x, image, f, y, outPlane);
+            });
+        }
     }
 
-    private static void image(Weights wt, Tiles g, float[] x, int img, TapConv.Finish f, float[] y) {
+    /** The tile rows [top, top + rows) of the image (fewer at its end) through every step. */
+    private static void band(Weights wt, Tiles image, int top, int rows, float[] x, int img, TapConv.Finish f, float[] y, int outPlane) {
+        Tiles g = image.band(top, Math.min(rows, image.th() - top));
         int cin = wt.cin(), rowsPadded = 4 * wt.quads(), perRow = f.pool() ? g.lanes() : 4 * g.lanes();
         float[] planes = Scratch.floats(Scratch.Slot.TAP_PLANES, 4 * g.plane(cin));
         split(x, img, cin, g, planes);
@@ -154,7 +182,6 @@ public final class WinogradConv {
         for (int xi = 0; xi < XI; xi++) products(wt, xi, g, v, m);
         float[] out = Scratch.floats(Scratch.Slot.TAP_BLOCK, wt.rows() * perRow);
         output(m, wt, g.productStride(rowsPadded), g.lanes(), f, out);
-        int outPlane = f.pool() ? g.th() * g.tw() : 4 * g.th() * g.tw();
         for (int r = 0; r < wt.rows(); r++) copy(out, r * perRow, g, f.pool(), y, (img * wt.rows() + r) * outPlane);
     }
 
@@ -178,7 +205,7 @@ public final class WinogradConv {
             for (int c = 0; c < cin; c++) {
                 int from = (img * cin + c) * h * w - g.padLeft() + 2 * q, base = c * g.span() + q;
                 for (int r = 0; r < rows; r++) {
-                    int iy = r - g.padTop(), at = base + 2 * (r & 1) * len + (r >> 1) * p, src = from + iy * w;
+                    int iy = 2 * g.top() + r - g.padTop(), at = base + 2 * (r & 1) * len + (r >> 1) * p, src = from + iy * w;
                     if (iy < 0 || iy >= h) {
                         zero.intoArray(planes, at);
                         zero.intoArray(planes, at + len);
@@ -186,8 +213,8 @@ public final class WinogradConv {
                         edge(x, src, ix, w, planes, at, len);
                     } else {
                         FloatVector v0 = zero.blend(FloatVector.fromArray(F, x, src), in0), v1 = zero.blend(FloatVector.fromArray(F, x, src + L), in1);
-                        PairLanes.EVEN.selectFrom(v0, v1).intoArray(planes, at);
-                        PairLanes.ODD.selectFrom(v0, v1).intoArray(planes, at + len);
+                        PairLanes.even(v0, v1).intoArray(planes, at);
+                        PairLanes.odd(v0, v1).intoArray(planes, at + len);
                     }
                 }
             }
@@ -380,18 +407,22 @@ public final class WinogradConv {
         }
     }
 
-    /** A row's finished tiles from out[o …] ({@link #output}'s layout) into its output plane at y[yPlane …], dropping the padding lanes. */
+    /**
+     * A row's finished tiles of a band from out[o …] ({@link #output}'s layout) into its output
+     * plane at y[yPlane …], dropping the padding lanes. Nothing is written past the band's last
+     * output row: the band below may be another thread's.
+     */
     private static void copy(float[] out, int o, Tiles g, boolean pool, float[] y, int yPlane) {
         int tw = g.tw(), p = g.pitch(), lanes = g.lanes();
-        int th = g.th(), end = yPlane + (pool ? th * tw : 4 * th * tw);
+        int th = g.th(), bottom = g.top() + th;
         if (pool) {
-            for (int ty = 0; ty < th; ty++) TapConv.copyRow(out, o + ty * p, y, yPlane + ty * tw, tw, end);
+            for (int ty = 0, at = yPlane + g.top() * tw; ty < th; ty++) TapConv.copyRow(out, o + ty * p, y, at + ty * tw, tw, yPlane + bottom * tw);
             return;
         }
-        int ow = 2 * tw;
-        for (int ty = 0; ty < th; ty++) {
-            TapConv.copyRow(out, o + 2 * ty * p, y, yPlane + 2 * ty * ow, ow, end);
-            TapConv.copyRow(out, o + 2 * lanes + 2 * ty * p, y, yPlane + (2 * ty + 1) * ow, ow, end);
+        int ow = 2 * tw, end = yPlane + 2 * bottom * ow;
+        for (int ty = 0, at = yPlane + 2 * g.top() * ow; ty < th; ty++) {
+            TapConv.copyRow(out, o + 2 * ty * p, y, at + 2 * ty * ow, ow, end);
+            TapConv.copyRow(out, o + 2 * lanes + 2 * ty * p, y, at + (2 * ty + 1) * ow, ow, end);
         }
     }
 }

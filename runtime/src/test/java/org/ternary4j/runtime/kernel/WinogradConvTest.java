@@ -33,7 +33,10 @@ class WinogradConvTest {
             "1, 3, 4, 70, 5, 1 1 1 1, true",
             // no padding, asymmetric padding, odd input sides (even outputs)
             "1, 4, 10, 12, 6, 0 0 0 0, false",
-            "2, 2, 9, 13, 4, 2 0 1 1, true"})
+            "2, 2, 9, 13, 4, 2 0 1 1, true",
+            // transformed inputs past MAX_TRANSFORMED_BYTES: bands of five tile rows (256-bit vectors) (and one image split among threads by bands)
+            "1, 160, 64, 62, 5, 1 1 1 1, false",
+            "2, 160, 66, 64, 6, 1 1 1 1, true"})
     void matchesTheDirectConvolutionUpToRounding(int n, int c, int h, int w, int o, String pads, boolean pool) {
         Random rnd = new Random(n * 1000L + c * 100 + o * 10 + h);
         int[] p = Arrays.stream(pads.split(" ")).mapToInt(Integer::parseInt).toArray();
@@ -87,9 +90,10 @@ class WinogradConvTest {
         TernaryTensor two = RandomTensors.ternary(rnd, new int[] {4, 3, 3, 3}, new Grouping.Row(), true);
         assertNull(TernaryConv2d.of(two, null, 1).forwardTiles(x, 1, 3, 12, 12, ConvGeometry.simple(1, 1, 1), f, Parallel.serial()), "two scales per row");
         assertFalse(WinogradConv.applies(PackedTernaryMatrix.of(five, 0, 4), 5, 5, ConvGeometry.simple(1, 2, 1), 12, 12));
-        // 96 channels of 160×160 (PP-OCRv4's detector): 16 transformed planes of 81×81 tiles each would take 40 MB
-        PackedTernaryMatrix wide = PackedTernaryMatrix.of(rowScaled(rnd, new int[] {24, 96, 3, 3}), 0, 24);
-        assertFalse(WinogradConv.applies(wide, 3, 3, ConvGeometry.simple(1, 1, 1), 160, 160), "transformed inputs past L2");
+        // 256 channels of 160×160: a single tile row's transformed inputs take 2.75 MB
+        PackedTernaryMatrix wide = PackedTernaryMatrix.of(rowScaled(rnd, new int[] {8, 256, 3, 3}), 0, 8);
+        assertFalse(WinogradConv.applies(wide, 3, 3, ConvGeometry.simple(1, 1, 1), 160, 160), "a tile row's transformed inputs past the bound");
+        assertTrue(WinogradConv.applies(wide, 3, 3, ConvGeometry.simple(1, 1, 1), 80, 80), "in bands of tile rows");
         assertTrue(WinogradConv.applies(wide, 3, 3, ConvGeometry.simple(1, 1, 1), 8, 8));
         assertTrue(WinogradConv.applies(PackedTernaryMatrix.of(rowScaled(rnd, new int[] {4, 3, 3, 3}), 0, 4), 3, 3, ConvGeometry.simple(1, 1, 1), 12, 12));
     }
