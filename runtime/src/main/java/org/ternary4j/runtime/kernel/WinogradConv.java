@@ -24,8 +24,8 @@ import jdk.incubator.vector.VectorSpecies;
  * lane t of the plane of parities (i mod 2, j mod 2), offset by (i div 2)·P + (j div 2), four
  * planes per channel read with plain vector loads. The products M[ξ] = U[ξ]·V[ξ] (ξ the 16
  * transformed positions) run per quad of output channels over five vectors of tiles, each input
- * vector loaded feeding four FMAs, as in the tap kernel (two vectors where vectors are 256 bits:
- * twenty sums spill 16 registers). A tile's four outputs are a 2×2 max
+ * vector loaded feeding four FMAs, as in the tap kernel (where vectors are 256 bits, six channels
+ * over two vectors: twenty sums spill 16 registers). A tile's four outputs are a 2×2 max
  * pool's window, so a pooled layer ends with a max of four vectors, lane by lane.
  */
 public final class WinogradConv {
@@ -221,6 +221,16 @@ public final class WinogradConv {
         }
     }
 
+    /** {@link #split}'s block of 2·L columns from x[src] (column ix) where some fall in the padding: zeros there. */
+    private static void maskedBlock(float[] x, int src, int ix, int w, float[] planes, int at, int len) {
+        FloatVector zero = FloatVector.zero(F), c0 = IOTA.add((float) ix), c1 = IOTA.add((float) (ix + L));
+        VectorMask<Float> in0 = c0.compare(VectorOperators.GE, 0f).and(c0.compare(VectorOperators.LT, (float) w));
+        VectorMask<Float> in1 = c1.compare(VectorOperators.GE, 0f).and(c1.compare(VectorOperators.LT, (float) w));
+        FloatVector v0 = zero.blend(FloatVector.fromArray(F, x, src), in0), v1 = zero.blend(FloatVector.fromArray(F, x, src + L), in1);
+        PairLanes.even(v0, v1).intoArray(planes, at);
+        PairLanes.odd(v0, v1).intoArray(planes, at + len);
+    }
+
     /** {@link #split}'s block of 2·L columns from x[src] (column ix) lane by lane, for a row at either end of x. */
     private static void edge(float[] x, int src, int ix, int w, float[] planes, int at, int len) {
         for (int col = 0; col < 2 * L; col++) planes[at + (col & 1) * len + (col >> 1)] = ix + col >= 0 && ix + col < w ? x[src + col] : 0f;
@@ -258,23 +268,66 @@ public final class WinogradConv {
         }
     }
 
-    /** M[ξ][row][lane] = Σ_c U[ξ][row][c]·V[ξ][c][lane] (ξ productStride apart) for every row quad, five, four, two or one vectors of tiles at a time. */
+    /**
+     * M[ξ][row][lane] = Σ_c U[ξ][row][c]·V[ξ][c][lane] (ξ productStride apart): on 512-bit machines
+     * per row quad, five, four, two or one vectors of tiles at a time; on 256-bit ones rows twelve at
+     * a time in two blocks of six × two vectors (twelve sums in 16 registers, as {@link PanelGemm}'s
+     * blocks there; four × two kept fewer FMAs in flight than their latency covers), the rest by quads.
+     */
     private static void products(Weights wt, int xi, Tiles g, MemorySegment v, float[] m) {
         int cin = wt.cin(), rowsPadded = 4 * wt.quads(), lanes = g.lanes(), vectors = lanes / L;
-        long vBase = (long) xi * g.inputStride(cin) * Float.BYTES, cStride = (long) g.span() * Float.BYTES;
-        for (int q = 0; q < wt.quads(); q++) {
-            int u0 = (xi * rowsPadded + 4 * q) * cin, m0 = xi * g.productStride(rowsPadded) + 4 * q * lanes;
-            int tv = 0;
+        long vBase = (long) xi * g.inputStride(cin) * Float.BYTES, cStride = (long) g.span() * Float.BYTES, vb = (long) L * Float.BYTES;
+        int uXi = xi * rowsPadded * cin, mXi = xi * g.productStride(rowsPadded), r = 0;
+        if (!VectorWidth.WIDE) {
+            for (; r + 12 <= rowsPadded; r += 12) {
+                int u0 = uXi + r * cin, m0 = mXi + r * lanes, tv = 0;
+                for (; tv + 2 <= vectors; tv += 2) {
+                    block6(wt.u(), u0, cin, v, vBase + tv * vb, cStride, m, m0 + tv * L, lanes);
+                    block6(wt.u(), u0 + 6 * cin, cin, v, vBase + tv * vb, cStride, m, m0 + 6 * lanes + tv * L, lanes);
+                }
+                for (int q = 0; q < 12 && tv < vectors; q += 4) block1(wt.u(), u0 + q * cin, cin, v, vBase + tv * vb, cStride, m, m0 + q * lanes + tv * L, lanes);
+            }
+        }
+        for (; r < rowsPadded; r += 4) {
+            int u0 = uXi + r * cin, m0 = mXi + r * lanes, tv = 0;
             if (VectorWidth.WIDE) {
-                for (; tv + 5 <= vectors; tv += 5) block5(wt.u(), u0, cin, v, vBase + (long) tv * L * Float.BYTES, cStride, m, m0 + tv * L, lanes);
+                for (; tv + 5 <= vectors; tv += 5) block5(wt.u(), u0, cin, v, vBase + tv * vb, cStride, m, m0 + tv * L, lanes);
                 if (tv + 4 <= vectors) {
-                    block4(wt.u(), u0, cin, v, vBase + (long) tv * L * Float.BYTES, cStride, m, m0 + tv * L, lanes);
+                    block4(wt.u(), u0, cin, v, vBase + tv * vb, cStride, m, m0 + tv * L, lanes);
                     tv += 4;
                 }
             }
-            for (; tv + 2 <= vectors; tv += 2) block2(wt.u(), u0, cin, v, vBase + (long) tv * L * Float.BYTES, cStride, m, m0 + tv * L, lanes);
-            if (tv < vectors) block1(wt.u(), u0, cin, v, vBase + (long) tv * L * Float.BYTES, cStride, m, m0 + tv * L, lanes);
+            for (; tv + 2 <= vectors; tv += 2) block2(wt.u(), u0, cin, v, vBase + tv * vb, cStride, m, m0 + tv * L, lanes);
+            if (tv < vectors) block1(wt.u(), u0, cin, v, vBase + tv * vb, cStride, m, m0 + tv * L, lanes);
         }
+    }
+
+    /** Six rows × two vectors: twelve sums, each loaded vector feeding six FMAs. */
+    private static void block6(float[] u, int u0, int cin, MemorySegment v, long at, long cStride, float[] m, int m0, int lanes) {
+        FloatVector z = FloatVector.zero(F);
+        FloatVector a0 = z, a1 = z, b0 = z, b1 = z, c0 = z, c1 = z, d0 = z, d1 = z, e0 = z, e1 = z, f0 = z, f1 = z;
+        long vb = (long) L * Float.BYTES;
+        for (int c = 0; c < cin; c++, at += cStride) {
+            FloatVector x0 = FloatVector.fromMemorySegment(F, v, at, ORDER), x1 = FloatVector.fromMemorySegment(F, v, at + vb, ORDER);
+            FloatVector s = FloatVector.broadcast(F, u[u0 + c]);
+            a0 = s.fma(x0, a0); a1 = s.fma(x1, a1);
+            s = FloatVector.broadcast(F, u[u0 + cin + c]);
+            b0 = s.fma(x0, b0); b1 = s.fma(x1, b1);
+            s = FloatVector.broadcast(F, u[u0 + 2 * cin + c]);
+            c0 = s.fma(x0, c0); c1 = s.fma(x1, c1);
+            s = FloatVector.broadcast(F, u[u0 + 3 * cin + c]);
+            d0 = s.fma(x0, d0); d1 = s.fma(x1, d1);
+            s = FloatVector.broadcast(F, u[u0 + 4 * cin + c]);
+            e0 = s.fma(x0, e0); e1 = s.fma(x1, e1);
+            s = FloatVector.broadcast(F, u[u0 + 5 * cin + c]);
+            f0 = s.fma(x0, f0); f1 = s.fma(x1, f1);
+        }
+        a0.intoArray(m, m0); a1.intoArray(m, m0 + L);
+        b0.intoArray(m, m0 + lanes); b1.intoArray(m, m0 + lanes + L);
+        c0.intoArray(m, m0 + 2 * lanes); c1.intoArray(m, m0 + 2 * lanes + L);
+        d0.intoArray(m, m0 + 3 * lanes); d1.intoArray(m, m0 + 3 * lanes + L);
+        e0.intoArray(m, m0 + 4 * lanes); e1.intoArray(m, m0 + 4 * lanes + L);
+        f0.intoArray(m, m0 + 5 * lanes); f1.intoArray(m, m0 + 5 * lanes + L);
     }
 
     /** Four rows × five vectors: twenty sums, each loaded vector feeding four FMAs. */
