@@ -13,12 +13,16 @@ class PairLanesTest {
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
     private static final int L = F.length();
 
+    /** The lanes of f(a, b) for a, b the two vectors of x. */
+    private static float[] lanes(java.util.function.BinaryOperator<FloatVector> f, float[] x) {
+        float[] y = new float[L];
+        f.apply(FloatVector.fromArray(F, x, 0), FloatVector.fromArray(F, x, L)).intoArray(y, 0);
+        return y;
+    }
+
     @Test
     void evenAndOddSplitTwoVectorsOfConsecutiveValues() {
-        float[] x = RandomTensors.gaussian(new Random(1), 2 * L), even = new float[L], odd = new float[L];
-        FloatVector a = FloatVector.fromArray(F, x, 0), b = FloatVector.fromArray(F, x, L);
-        PairLanes.even(a, b).intoArray(even, 0);
-        PairLanes.odd(a, b).intoArray(odd, 0);
+        float[] x = RandomTensors.gaussian(new Random(1), 2 * L), even = lanes(PairLanes::even, x), odd = lanes(PairLanes::odd, x);
         for (int i = 0; i < L; i++) {
             assertEquals(x[2 * i], even[i], "even lane " + i);
             assertEquals(x[2 * i + 1], odd[i], "odd lane " + i);
@@ -27,10 +31,7 @@ class PairLanesTest {
 
     @Test
     void zipsInterleaveTheHalvesAndUndoTheSplit() {
-        float[] x = RandomTensors.gaussian(new Random(2), 2 * L), lo = new float[L], hi = new float[L];
-        FloatVector a = FloatVector.fromArray(F, x, 0), b = FloatVector.fromArray(F, x, L);
-        PairLanes.zipLow(a, b).intoArray(lo, 0);
-        PairLanes.zipHigh(a, b).intoArray(hi, 0);
+        float[] x = RandomTensors.gaussian(new Random(2), 2 * L), lo = lanes(PairLanes::zipLow, x), hi = lanes(PairLanes::zipHigh, x);
         for (int i = 0; i < L / 2; i++) {
             assertEquals(x[i], lo[2 * i]);
             assertEquals(x[L + i], lo[2 * i + 1]);
@@ -38,7 +39,7 @@ class PairLanesTest {
             assertEquals(x[L + L / 2 + i], hi[2 * i + 1]);
         }
         float[] back = new float[2 * L];
-        FloatVector e = PairLanes.even(a, b), o = PairLanes.odd(a, b);
+        FloatVector a = FloatVector.fromArray(F, x, 0), b = FloatVector.fromArray(F, x, L), e = PairLanes.even(a, b), o = PairLanes.odd(a, b);
         PairLanes.zipLow(e, o).intoArray(back, 0);
         PairLanes.zipHigh(e, o).intoArray(back, L);
         assertArrayEquals(x, back, "zipping the even and odd lanes gives the values back");
