@@ -221,16 +221,6 @@ public final class WinogradConv {
         }
     }
 
-    /** {@link #split}'s block of 2·L columns from x[src] (column ix) where some fall in the padding: zeros there. */
-    private static void maskedBlock(float[] x, int src, int ix, int w, float[] planes, int at, int len) {
-        FloatVector zero = FloatVector.zero(F), c0 = IOTA.add((float) ix), c1 = IOTA.add((float) (ix + L));
-        VectorMask<Float> in0 = c0.compare(VectorOperators.GE, 0f).and(c0.compare(VectorOperators.LT, (float) w));
-        VectorMask<Float> in1 = c1.compare(VectorOperators.GE, 0f).and(c1.compare(VectorOperators.LT, (float) w));
-        FloatVector v0 = zero.blend(FloatVector.fromArray(F, x, src), in0), v1 = zero.blend(FloatVector.fromArray(F, x, src + L), in1);
-        PairLanes.even(v0, v1).intoArray(planes, at);
-        PairLanes.odd(v0, v1).intoArray(planes, at + len);
-    }
-
     /** {@link #split}'s block of 2·L columns from x[src] (column ix) lane by lane, for a row at either end of x. */
     private static void edge(float[] x, int src, int ix, int w, float[] planes, int at, int len) {
         for (int col = 0; col < 2 * L; col++) planes[at + (col & 1) * len + (col >> 1)] = ix + col >= 0 && ix + col < w ? x[src + col] : 0f;
