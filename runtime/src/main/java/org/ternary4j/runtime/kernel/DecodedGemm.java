@@ -124,6 +124,7 @@ final class DecodedGemm {
             }
             int kp = m.layout().paddedK();
             float[] panel = Scratch.floats(Scratch.Slot.PANEL, k * NR), tileScales = new float[NR], w = null;
+            int[] places = fromTiles() ? null : at != null ? at : identity(k);
             for (int r0 = from; r0 < to; r0 += NR) {
                 int nr = Math.min(NR, to - r0);
                 if (fromTiles()) {
@@ -135,7 +136,7 @@ final class DecodedGemm {
                         if (lanes == null) decode(m, r0 + r, w, r * kp);
                         else decodeSteps(m, r0 + r, Integer.MAX_VALUE, lanes, w, r * kp); // only the lanes the gather below reads
                     }
-                    gatherPanel(w, kp, at != null ? at : identity(k), k, panel);
+                    gatherPanel(w, kp, places, k, panel);
                     for (int r = nr; r < NR; r++) for (int q = 0; q < k; q++) panel[q * NR + r] = 0f;
                 }
                 PanelGemm.multiply(io, count, k, panel, 0, r0, nr);
@@ -166,6 +167,7 @@ final class DecodedGemm {
             FloatVector.fromArray(FP, w, at[q] + second, rows, 0).intoArray(panel, q * NR + FP.length());
         }
     }
+
     private static final VectorSpecies<Short> S = ShortVector.SPECIES_512;
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_512;
     /** The machine's float vectors, and how many of them a step's 16 codes fill. */

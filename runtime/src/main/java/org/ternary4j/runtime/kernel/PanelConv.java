@@ -67,14 +67,14 @@ final class PanelConv {
         float[] y = io.y();
         int blocks = (bound + NR - 1) / NR, yOff = io.yOff(), stride = io.ldy();
         par.forRange(blocks, 1, (b0, b1) -> {
-            float[] panel = Scratch.floats(Scratch.Slot.PANEL, len * NR), pixelScale = new float[NR], max = int8 ? new float[NR] : null;
+            float[] panel = Scratch.floats(Scratch.Slot.PANEL, len * NR), pixelScale = int8 ? new float[NR] : null, max = int8 ? new float[NR] : null;
             for (int b = b0; b < b1; b++) {
                 int j0 = b * NR, cols = Math.min(NR, bound - j0);
                 boolean maxima = pack(src, len, j0, cols, panel, max);
                 if (int8 && maxima) PixelQuantizer.quantize(panel, len, NR, max, pixelScale);
                 else if (int8) PixelQuantizer.quantize(panel, len, NR, pixelScale);
                 PanelGemm.multiply(io, rows, len, new PanelGemm.Panel(panel, 0, NR), j0, cols);
-                if (scale != null) for (int o = 0; o < rows; o++) PanelGemm.scaleOutputs(y, yOff + o * stride + j0, cols, scale[o], int8 ? pixelScale : null, 0);
+                if (scale != null) for (int o = 0; o < rows; o++) PanelGemm.scaleOutputs(y, yOff + o * stride + j0, cols, scale[o], pixelScale, 0);
             }
         });
     }

@@ -1,5 +1,6 @@
 package org.ternary4j.runtime.kernel;
 
+import java.util.Arrays;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
@@ -83,16 +84,16 @@ final class QuantizedActivations {
         float max = maxAbs(x, b * k, k);
         finite[b] = Float.isFinite(max);
         if (!finite[b] || max == 0f) {
-            java.util.Arrays.fill(q, base, base + paddedK, (short) 0);
+            Arrays.fill(q, base, base + paddedK, (short) 0);
             return;
         }
         scale[b] = max / LEVELS;
         float inv = LEVELS / max;
         if (layout.toPadded() == null) {
             quantizeRun(x, b * k, k, inv, q, base);
-            java.util.Arrays.fill(q, base + k, base + paddedK, (short) 0);
+            Arrays.fill(q, base + k, base + paddedK, (short) 0);
         } else {
-            java.util.Arrays.fill(q, base, base + paddedK, (short) 0);
+            Arrays.fill(q, base, base + paddedK, (short) 0);
             for (int i = 0; i < k; i++) q[base + layout.padded(i)] = (short) quantize(x[b * k + i], inv);
         }
         if (qt != null) telescope(q, qt, base, paddedK);
@@ -185,7 +186,7 @@ final class QuantizedActivations {
             float max = maxAbs(x, b * k, k);
             finite[b] = Float.isFinite(max);
             if (!finite[b] || max == 0f) {
-                java.util.Arrays.fill(q, b * k, (b + 1) * k, 0f);
+                Arrays.fill(q, b * k, (b + 1) * k, 0f);
                 scale[b] = 0f;
                 continue;
             }
