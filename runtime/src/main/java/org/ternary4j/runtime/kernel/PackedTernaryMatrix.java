@@ -108,12 +108,15 @@ public abstract sealed class PackedTernaryMatrix permits TwoBitMatrix, Base3Matr
         int[] groupOf = groupIds(t);
         int rows = t.shape()[0];
         Plan bySize = bySize(t, 0, rows, groupOf);
-        if (!VectorWidth.WIDE) return bySize.pack();
         Plan triples = plan(t, 0, rows, CodeLayout.TRIPLES, groupOf);
         // faster on large layers, but never at the cost of memory: on LeNet's FC1 (2.0 bits against
         // base-3's 1.7) its float path was also slower end to end (31–32 k against 36–37 k images/s)
         boolean faster = triples.refusal().isEmpty() && triples.residentBytes() < bySize.residentBytes();
-        return (faster ? triples : bySize).pack();
+        if (VectorWidth.WIDE) return (faster ? triples : bySize).pack();
+        // without vpermw the same layers keep TWO_BIT and look their sums up across vectors instead,
+        // so that AUTO gives int8 to the same layers on every machine
+        PackedTernaryMatrix m = bySize.pack();
+        return faster && m instanceof TwoBitMatrix two && QuadLutGemm.holds(two) ? two.withQuadTables() : m;
     }
 
     /** Rows [rowStart, rowStart + rows) of the tensor seen as [shape[0], rest] (one conv group, say), TWO_BIT or BASE3 chosen by size. */
@@ -219,9 +222,12 @@ public abstract sealed class PackedTernaryMatrix permits TwoBitMatrix, Base3Matr
     /** An independent copy (benchmarks rotate among copies so weights stream from memory). */
     public abstract PackedTernaryMatrix copy();
 
-    /** Whether the int8 product looks its sums up in tables (the TRIPLES layout) rather than decoding codes. */
+    /**
+     * Whether the int8 product looks its sums up in tables rather than decoding codes: the TRIPLES
+     * layout, or TWO_BIT matrices that TRIPLES would have taken on a 512-bit machine ({@link QuadLutGemm}).
+     */
     public boolean tableLookup() {
-        return this instanceof TriplesMatrix;
+        return this instanceof TriplesMatrix || this instanceof TwoBitMatrix t && t.quadTables();
     }
 
     public CodeLayout codeLayout() {

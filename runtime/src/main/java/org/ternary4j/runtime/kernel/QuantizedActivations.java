@@ -37,9 +37,9 @@ final class QuantizedActivations {
     final boolean[] finite;
 
     /** Room for {@code batch} vectors of the layout, levels in q (batch·paddedK values or more). */
-    private QuantizedActivations(ReductionLayout layout, int batch, short[] q, boolean wide, boolean sums) {
+    private QuantizedActivations(ReductionLayout layout, int batch, short[] q, boolean copies, boolean wide, boolean sums) {
         int segments = layout.segments();
-        boolean telescoped = layout.granule() == ReductionLayout.CHUNK, blocks = layout.wholeChunkBlocks();
+        boolean telescoped = copies && layout.granule() == ReductionLayout.CHUNK, blocks = copies && layout.wholeChunkBlocks();
         this.batch = batch;
         this.paddedK = layout.paddedK();
         this.q = q;
@@ -54,7 +54,7 @@ final class QuantizedActivations {
 
     /** Quantizes {@code batch} vectors of {@code layout.k()} values stored one after another in x, shared among par's threads by vectors. */
     static QuantizedActivations of(ReductionLayout layout, float[] x, int batch, boolean wide, Parallel par) {
-        QuantizedActivations a = new QuantizedActivations(layout, batch, new short[Math.multiplyExact(batch, layout.paddedK())], wide, true);
+        QuantizedActivations a = new QuantizedActivations(layout, batch, new short[Math.multiplyExact(batch, layout.paddedK())], true, wide, true);
         Parallel p = (long) batch * layout.k() < TernaryMatmul.SERIAL_WORK ? Parallel.serial() : par;
         p.forRange(batch, 8, (from, to) -> {
             for (int b = from; b < to; b++) a.quantize(layout, x, b);
@@ -71,7 +71,17 @@ final class QuantizedActivations {
      */
     static QuantizedActivations inScratch(ReductionLayout layout, int batch) {
         short[] q = Scratch.shorts(Scratch.Slot.LEVELS, Math.multiplyExact(batch, layout.paddedK()));
-        return new QuantizedActivations(layout, batch, q, true, false);
+        return new QuantizedActivations(layout, batch, q, true, true, false);
+    }
+
+    /**
+     * Room for {@code batch} vectors' levels and scales alone (no telescoped or repeated copies, no
+     * sums), in the calling thread's {@link Scratch} as {@link #inScratch}: what {@link QuadLutGemm}
+     * tabulates.
+     */
+    static QuantizedActivations levelsInScratch(ReductionLayout layout, int batch) {
+        short[] q = Scratch.shorts(Scratch.Slot.LEVELS, Math.multiplyExact(batch, layout.paddedK()));
+        return new QuantizedActivations(layout, batch, q, false, false, false);
     }
 
     /**
@@ -80,8 +90,13 @@ final class QuantizedActivations {
      * finite or is all zeros), so q may hold anything before.
      */
     void quantize(ReductionLayout layout, float[] x, int b) {
+        quantize(layout, x, b, b);
+    }
+
+    /** Vector xb of x into this vector b (its levels, scale, copies and sums). */
+    void quantize(ReductionLayout layout, float[] x, int xb, int b) {
         int k = layout.k(), segs = layout.segments(), base = b * paddedK;
-        float max = maxAbs(x, b * k, k);
+        float max = maxAbs(x, xb * k, k);
         finite[b] = Float.isFinite(max);
         if (!finite[b] || max == 0f) {
             Arrays.fill(q, base, base + paddedK, (short) 0);
@@ -90,11 +105,11 @@ final class QuantizedActivations {
         scale[b] = max / LEVELS;
         float inv = LEVELS / max;
         if (layout.toPadded() == null) {
-            quantizeRun(x, b * k, k, inv, q, base);
+            quantizeRun(x, xb * k, k, inv, q, base);
             Arrays.fill(q, base + k, base + paddedK, (short) 0);
         } else {
             Arrays.fill(q, base, base + paddedK, (short) 0);
-            for (int i = 0; i < k; i++) q[base + layout.padded(i)] = (short) quantize(x[b * k + i], inv);
+            for (int i = 0; i < k; i++) q[base + layout.padded(i)] = (short) quantize(x[xb * k + i], inv);
         }
         if (qt != null) telescope(q, qt, base, paddedK);
         if (qt2 != null) repeatSteps(qt, base, qt2, 2 * base, paddedK);

@@ -21,6 +21,10 @@ public final class TernaryMatmul {
     /** {@code wide}: whether whole chunks take the 512-bit kernel (tests run both on any machine). */
     static void gemm(PackedTernaryMatrix m, float[] x, int batch, float[] y, Parallel par, boolean wide) {
         check(m, x, batch, y);
+        if (batch >= QuadLutGemm.MIN_BATCH && m instanceof TwoBitMatrix t && t.quadTables()) {
+            QuadLutGemm.products(new PackedTernaryMatrix[] {m}, x, batch, new float[][] {y}, new float[][] {null}, 0, par);
+            return;
+        }
         if (batch >= DecodedGemm.MIN_BATCH) { // panels (TRIPLES: shared tables) serve every vector
             if (!(m instanceof TriplesMatrix)) {
                 DecodedGemm.runLevels(m, x, batch, y, par);
@@ -38,11 +42,22 @@ public final class TernaryMatmul {
 
     /**
      * Whether {@link #gemmShared} takes these matrices at this batch: TRIPLES matrices of one input
-     * layout whose int8 product shares its tables across the batch's vectors.
+     * layout whose int8 product shares its tables across the batch's vectors, or TWO_BIT ones
+     * whose product looks up {@link QuadLutGemm}'s tables (shared across the matrices).
      */
     public static boolean sharesTables(PackedTernaryMatrix[] ms, int batch) {
+        return triplesShare(ms, batch) || quadsShare(ms, batch);
+    }
+
+    private static boolean triplesShare(PackedTernaryMatrix[] ms, int batch) {
         if (batch < DecodedGemm.MIN_BATCH || !VectorWidth.WIDE || !DecodedGemm.TRIPLES_PANELS) return false;
         for (PackedTernaryMatrix m : ms) if (!(m instanceof TriplesMatrix) || !m.layout().sameOrder(ms[0].layout())) return false;
+        return true;
+    }
+
+    private static boolean quadsShare(PackedTernaryMatrix[] ms, int batch) {
+        if (batch < QuadLutGemm.MIN_BATCH) return false;
+        for (PackedTernaryMatrix m : ms) if (!(m instanceof TwoBitMatrix t && t.quadTables()) || !m.layout().sameOrder(ms[0].layout())) return false;
         return true;
     }
 
@@ -55,13 +70,17 @@ public final class TernaryMatmul {
      */
     public static void gemmShared(PackedTernaryMatrix[] ms, float[] x, int batch, float[][] ys, float[][] biases, int first, Parallel par) {
         if (!sharesTables(ms, batch)) throw new IllegalArgumentException("matrices do not share tables at batch " + batch);
-        TriplesMatrix[] t = new TriplesMatrix[ms.length];
         for (int i = 0; i < ms.length; i++) {
             if (x.length < (long) batch * ms[i].cols()) throw new IllegalArgumentException("activations: " + x.length + " values for batch " + batch + " × " + ms[i].cols());
             if (ys[i].length < (long) (first + batch) * ms[i].rows()) throw new IllegalArgumentException("output " + i + ": too short for rows " + first + " + " + batch + " × " + ms[i].rows());
             if (biases[i] != null && biases[i].length != ms[i].rows()) throw new IllegalArgumentException("bias " + i + ": " + biases[i].length + " values for " + ms[i].rows() + " outputs");
-            t[i] = (TriplesMatrix) ms[i];
         }
+        if (!triplesShare(ms, batch)) {
+            QuadLutGemm.products(ms, x, batch, ys, biases, first, par);
+            return;
+        }
+        TriplesMatrix[] t = new TriplesMatrix[ms.length];
+        for (int i = 0; i < ms.length; i++) t[i] = (TriplesMatrix) ms[i];
         DecodedGemm.runInt8(t, x, batch, ys, biases, first, par);
     }
 

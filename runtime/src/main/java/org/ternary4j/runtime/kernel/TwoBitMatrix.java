@@ -27,6 +27,8 @@ final class TwoBitMatrix extends PackedTernaryMatrix {
     };
 
     private final short[] codes;
+    /** Whether the int8 product at large batches looks its sums up in {@link QuadLutGemm}'s tables (set where the matrix is one that TRIPLES would take on a 512-bit machine). */
+    private boolean quadTables;
 
     private TwoBitMatrix(Plan plan) {
         super(plan);
@@ -45,11 +47,31 @@ final class TwoBitMatrix extends PackedTernaryMatrix {
     private TwoBitMatrix(TwoBitMatrix m) {
         super(m);
         codes = m.codes.clone();
+        quadTables = m.quadTables;
     }
 
     /** Shorts per row: 16 per chunk of 128 inputs. */
     private static int shortsPerRow(ReductionLayout l) {
         return l.paddedK() / 8;
+    }
+
+    /** This matrix, its int8 product at large batches by {@link QuadLutGemm} from now on (what {@link #tableLookup} then reports). */
+    TwoBitMatrix withQuadTables() {
+        if (!QuadLutGemm.holds(this)) throw new IllegalArgumentException("quad tables need one scale per row");
+        quadTables = true;
+        return this;
+    }
+
+    boolean quadTables() {
+        return quadTables;
+    }
+
+    short[] codes() {
+        return codes;
+    }
+
+    int shortsPerRow() {
+        return shortsPerRow(layout());
     }
 
     @Override
