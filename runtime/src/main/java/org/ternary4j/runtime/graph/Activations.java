@@ -7,8 +7,10 @@ package org.ternary4j.runtime.graph;
  */
 public enum Activations {
     /**
-     * Int8 per vector in the MatMul and Gemm layers whose weights are kept in the TRIPLES layout
-     * (the lookup-table kernels: 1.3–6× their float product at every batch measured), float in
+     * Int8 per vector in the MatMul and Gemm layers whose int8 product looks its sums up in tables:
+     * weights in the TRIPLES layout (512-bit machines; 1.3–6× their float product at every batch
+     * measured) or, on 256-bit machines, the same layers in TWO_BIT with the quad tables across
+     * vectors (1.3–1.6× the float panels at 128 rows on a Zen 3), float in
      * every other ternary layer: convolutions and matrices in the base-3 or 2-bit layouts ran
      * slower or no faster with int8 activations on every model measured here (VGG, LeNet-5, the
      * three PaddleOCR models). The 3×3 stride-1 convs run by Winograd's F(2×2, 3×3) where a tile

@@ -15,7 +15,11 @@
  * 128 inputs per 16-short chunk (bits 2j..2j+1 of short lane i = input 16·j + i), rows in
  * chunk-interleaved tiles of four, so one shift turns a chunk into sixteen int16 lanes and the
  * four-row kernel reads one sequential stream. Bit-planes were not kept: the prototype found int16
- * lanes faster, and four separate row streams ran at a third of the memory bandwidth.
+ * lanes faster, and four separate row streams ran at a third of the memory bandwidth. On machines
+ * without 512-bit vectors the matrices TRIPLES would take there stay TWO_BIT, and their int8
+ * product of 24 or more vectors looks its sums up across vectors instead ({@code QuadLutGemm}: a
+ * code byte, four inputs, indexes a table row of 32 vectors' signed sums), so the same layers get
+ * table products and int8 activations on every machine.
  *
  * <p><b>BASE3</b> for small layers (five codes per byte, 1.6 bits, rows padded to 80 inputs
  * instead of 128, like llama.cpp's TQ1_0), chosen automatically where the 2-bit form would exceed
