@@ -57,13 +57,7 @@ final class DecodedGemm {
      */
     static void runInt8(TriplesMatrix[] ms, float[] x, int batch, float[][] ys, float[][] biases, int first, Parallel par) {
         QuantizedActivations a = LutGemm.products(ms, x, batch, ys, biases, first, par);
-        for (int b = 0; b < batch; b++) {
-            if (a.finite[b]) continue;
-            for (int i = 0; i < ms.length; i++) {
-                TernaryMatmul.exactVector(ms[i], x, b, ys[i], first + b);
-                PanelGemm.addBias(ys[i], (first + b) * ms[i].rows(), 1, biases[i]);
-            }
-        }
+        TernaryMatmul.exactWhereNotFinite(ms, x, a.finite, ys, biases, first);
     }
 
     /**

@@ -16,8 +16,8 @@ import jdk.incubator.vector.VectorSpecies;
  * itself is the index, so no code is decoded: 81 of the 256 rows are codes and only those are
  * written or read (the others cost address space, not cache). A weight row then adds one table
  * row per byte, two 256-bit adds for 128 weight-activation products, where the float panel kernel
- * spends sixteen FMAs; measured alone on the Zen 3 (one thread, 384 × 384 by 128 vectors) 57–63
- * G products/s against the float panels' 35–37.
+ * spends sixteen FMAs; on the Zen 3 (one thread, 128 vectors) 47–54 G products/s at 384 × 384
+ * and 55–58 at 1536 × 384 against the float panels' 37.
  *
  * <p>Tables are built four at a time (both bytes of two neighbouring lanes: 32 KiB of address
  * space, 10 KiB read) and every weight row is swept over them, into int16 sums widened to int32
@@ -72,13 +72,7 @@ final class QuadLutGemm {
         p.forRange(tiles, 1, (from, to) -> {
             for (int t = from; t < to; t++) tile(ms, rowScales, x, t * TILE, Math.min(TILE, batch - t * TILE), ys, biases, first, finite);
         });
-        for (int b = 0; b < batch; b++) {
-            if (finite[b]) continue;
-            for (int i = 0; i < ms.length; i++) {
-                TernaryMatmul.exactVector(ms[i], x, b, ys[i], first + b);
-                PanelGemm.addBias(ys[i], (first + b) * ms[i].rows(), 1, biases[i]);
-            }
-        }
+        TernaryMatmul.exactWhereNotFinite(ms, x, finite, ys, biases, first);
     }
 
     /** Vectors [b0, b0 + count) of x through every matrix: quantized, transposed, tabled chunk by chunk, swept. */

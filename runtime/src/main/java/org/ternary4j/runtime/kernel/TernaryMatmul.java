@@ -138,6 +138,21 @@ public final class TernaryMatmul {
         m.exactRows(padded(m, x, b, 1), 1, y, row).run(0, m.rows());
     }
 
+    /**
+     * The vectors of x that are not finite (finite[b] false) through the exact reference for every
+     * matrix of a shared product, into row first + b of ys[i] plus biases[i] (null: none): what the
+     * shared int8 products leave to the reference, with the bias their stores would have added.
+     */
+    static void exactWhereNotFinite(PackedTernaryMatrix[] ms, float[] x, boolean[] finite, float[][] ys, float[][] biases, int first) {
+        for (int b = 0; b < finite.length; b++) {
+            if (finite[b]) continue;
+            for (int i = 0; i < ms.length; i++) {
+                exactVector(ms[i], x, b, ys[i], first + b);
+                PanelGemm.addBias(ys[i], (first + b) * ms[i].rows(), 1, biases[i]);
+            }
+        }
+    }
+
     /** Activations copied into padded order, vectors [first, first + count) of x. */
     static float[] padded(PackedTernaryMatrix m, float[] x, int first, int count) {
         return padded(m, x, first, count, new float[count * m.layout().paddedK()]);
