@@ -88,7 +88,8 @@ final class TaskCommand implements Callable<Integer> {
     @Option(names = "--text-seed", defaultValue = "1", paramLabel = "S", description = "sentence-retrieval: which --texts are taken. Default: ${DEFAULT-VALUE}.")
     long textSeed;
 
-    @Option(names = "--tokenizer", paramLabel = "tokenizer.json", defaultValue = ".cache/models/all-minilm-l6-v2-tokenizer.json",
+    // the installation's fetched copy wherever the command runs from (the launcher sets t4j.root)
+    @Option(names = "--tokenizer", paramLabel = "tokenizer.json", defaultValue = "${sys:t4j.root:-.}/.cache/models/all-minilm-l6-v2-tokenizer.json",
             description = "sentence-retrieval: the model's Hugging Face tokenizer. Default: ${DEFAULT-VALUE} (scripts/fetch-models.sh).")
     Path tokenizer;
 

