@@ -54,9 +54,7 @@ final class LutGemm {
         Target[] targets = new Target[ms.length];
         for (int i = 0; i < ms.length; i++) {
             if (!ms[i].layout().sameOrder(ms[0].layout())) throw new IllegalArgumentException("matrices of a shared product must have one input layout");
-            float[] scales = new float[ms[i].rows()];
-            ms[i].scalePos().copyTo(0, ms[i].rows(), scales);
-            targets[i] = new Target(ms[i], scales, biases[i], ys[i]);
+            targets[i] = new Target(ms[i], ms[i].rowScales(), biases[i], ys[i]);
         }
         run(targets, a, x, first, par);
         return a;

@@ -287,6 +287,14 @@ public abstract sealed class PackedTernaryMatrix permits TwoBitMatrix, Base3Matr
         return scalePos;
     }
 
+    /** Each row's scale as a float, for the table products that combine a row's sum with it once ({@link #oneScalePerRow} matrices). */
+    float[] rowScales() {
+        if (!oneScalePerRow()) throw new IllegalStateException("rows with several scales");
+        float[] s = new float[rows];
+        scalePos.copyTo(0, rows, s);
+        return s;
+    }
+
     /** Null for one-scale groups. */
     ScaleArray scaleNeg() {
         return scaleNeg;

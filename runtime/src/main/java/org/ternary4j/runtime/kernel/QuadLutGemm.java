@@ -61,10 +61,7 @@ final class QuadLutGemm {
             work += (long) ms[i].rows() * layout.paddedK();
         }
         float[][] rowScales = new float[ms.length][];
-        for (int i = 0; i < ms.length; i++) {
-            rowScales[i] = new float[ms[i].rows()];
-            ms[i].scalePos().copyTo(0, ms[i].rows(), rowScales[i]);
-        }
+        for (int i = 0; i < ms.length; i++) rowScales[i] = ms[i].rowScales();
         boolean[] finite = new boolean[batch];
         int tiles = (batch + TILE - 1) / TILE;
         Parallel p = batch * work < TernaryMatmul.SERIAL_WORK ? Parallel.serial() : par;

@@ -36,25 +36,45 @@ final class QuantizedActivations {
     final short[] negLaneSums;
     final boolean[] finite;
 
+    /** What is kept beside each vector's levels and scale, by the kernels that read it. */
+    private enum Kept {
+        /** The per-vector integer kernels on 256-bit vectors: telescoped levels (2-bit layouts), block sums, segment sums. */
+        COPIES_AND_SUMS(true, false, true),
+        /** The same with every step repeated for the 512-bit chunk kernel. */
+        WIDE_COPIES_AND_SUMS(true, true, true),
+        /** {@link LutGemm}'s tables: the copies without segment sums. */
+        WIDE_COPIES(true, true, false),
+        /** {@link QuadLutGemm}'s tables: the levels alone. */
+        LEVELS(false, false, false);
+
+        final boolean copies, repeated, sums;
+
+        Kept(boolean copies, boolean repeated, boolean sums) {
+            this.copies = copies;
+            this.repeated = repeated;
+            this.sums = sums;
+        }
+    }
+
     /** Room for {@code batch} vectors of the layout, levels in q (batch·paddedK values or more). */
-    private QuantizedActivations(ReductionLayout layout, int batch, short[] q, boolean copies, boolean wide, boolean sums) {
+    private QuantizedActivations(ReductionLayout layout, int batch, short[] q, Kept kept) {
         int segments = layout.segments();
-        boolean telescoped = copies && layout.granule() == ReductionLayout.CHUNK, blocks = copies && layout.wholeChunkBlocks();
+        boolean telescoped = kept.copies && layout.granule() == ReductionLayout.CHUNK, blocks = kept.copies && layout.wholeChunkBlocks();
         this.batch = batch;
         this.paddedK = layout.paddedK();
         this.q = q;
         int n = Math.multiplyExact(batch, paddedK);
         this.qt = telescoped ? new short[n] : null;
-        this.qt2 = telescoped && wide ? new short[2 * n] : null;
+        this.qt2 = telescoped && kept.repeated ? new short[2 * n] : null;
         this.scale = new float[batch];
-        this.segmentSums = sums ? new int[batch * segments] : null;
+        this.segmentSums = kept.sums ? new int[batch * segments] : null;
         this.negLaneSums = blocks ? new short[batch * segments * ReductionLayout.STEP] : null;
         this.finite = new boolean[batch];
     }
 
     /** Quantizes {@code batch} vectors of {@code layout.k()} values stored one after another in x, shared among par's threads by vectors. */
     static QuantizedActivations of(ReductionLayout layout, float[] x, int batch, boolean wide, Parallel par) {
-        QuantizedActivations a = new QuantizedActivations(layout, batch, new short[Math.multiplyExact(batch, layout.paddedK())], true, wide, true);
+        QuantizedActivations a = new QuantizedActivations(layout, batch, new short[Math.multiplyExact(batch, layout.paddedK())], wide ? Kept.WIDE_COPIES_AND_SUMS : Kept.COPIES_AND_SUMS);
         Parallel p = (long) batch * layout.k() < TernaryMatmul.SERIAL_WORK ? Parallel.serial() : par;
         p.forRange(batch, 8, (from, to) -> {
             for (int b = from; b < to; b++) a.quantize(layout, x, b);
@@ -71,7 +91,7 @@ final class QuantizedActivations {
      */
     static QuantizedActivations inScratch(ReductionLayout layout, int batch) {
         short[] q = Scratch.shorts(Scratch.Slot.LEVELS, Math.multiplyExact(batch, layout.paddedK()));
-        return new QuantizedActivations(layout, batch, q, true, true, false);
+        return new QuantizedActivations(layout, batch, q, Kept.WIDE_COPIES);
     }
 
     /**
@@ -81,7 +101,7 @@ final class QuantizedActivations {
      */
     static QuantizedActivations levelsInScratch(ReductionLayout layout, int batch) {
         short[] q = Scratch.shorts(Scratch.Slot.LEVELS, Math.multiplyExact(batch, layout.paddedK()));
-        return new QuantizedActivations(layout, batch, q, false, false, false);
+        return new QuantizedActivations(layout, batch, q, Kept.LEVELS);
     }
 
     /**

@@ -28,10 +28,11 @@ final class TwoBitMatrix extends PackedTernaryMatrix {
 
     private final short[] codes;
     /** Whether the int8 product at large batches looks its sums up in {@link QuadLutGemm}'s tables (set where the matrix is one that TRIPLES would take on a 512-bit machine). */
-    private boolean quadTables;
+    private final boolean quadTables;
 
     private TwoBitMatrix(Plan plan) {
         super(plan);
+        quadTables = false;
         ReductionLayout l = plan.layout();
         int shorts = shortsPerRow(l);
         codes = new short[Math.multiplyExact((plan.rows() + 3) / 4 * 4, shorts)];
@@ -44,10 +45,11 @@ final class TwoBitMatrix extends PackedTernaryMatrix {
         }
     }
 
-    private TwoBitMatrix(TwoBitMatrix m) {
+    /** m with these codes and its own scale arrays; {@code quadTables}: its int8 product's kind (see {@link #withQuadTables}). */
+    private TwoBitMatrix(TwoBitMatrix m, short[] codes, boolean quadTables) {
         super(m);
-        codes = m.codes.clone();
-        quadTables = m.quadTables;
+        this.codes = codes;
+        this.quadTables = quadTables;
     }
 
     /** Shorts per row: 16 per chunk of 128 inputs. */
@@ -55,11 +57,10 @@ final class TwoBitMatrix extends PackedTernaryMatrix {
         return l.paddedK() / 8;
     }
 
-    /** This matrix, its int8 product at large batches by {@link QuadLutGemm} from now on (what {@link #tableLookup} then reports). */
+    /** This matrix (sharing its codes) with its int8 product at large batches by {@link QuadLutGemm} (what {@link #tableLookup} then reports). */
     TwoBitMatrix withQuadTables() {
         if (!QuadLutGemm.holds(this)) throw new IllegalArgumentException("quad tables need one scale per row");
-        quadTables = true;
-        return this;
+        return new TwoBitMatrix(this, codes, true);
     }
 
     boolean quadTables() {
@@ -76,7 +77,7 @@ final class TwoBitMatrix extends PackedTernaryMatrix {
 
     @Override
     public TwoBitMatrix copy() {
-        return new TwoBitMatrix(this);
+        return new TwoBitMatrix(this, codes.clone(), quadTables);
     }
 
     /** Where row r's first chunk starts, in shorts. */
