@@ -16,8 +16,8 @@ import jdk.incubator.vector.VectorSpecies;
  * itself is the index, so no code is decoded: 81 of the 256 rows are codes and only those are
  * written or read (the others cost address space, not cache). A weight row then adds one table
  * row per byte, two 256-bit adds for 128 weight-activation products, where the float panel kernel
- * spends sixteen FMAs; on the Zen 3 (one thread, 128 vectors) 47–54 G products/s at 384 × 384
- * and 55–58 at 1536 × 384 against the float panels' 37.
+ * spends sixteen FMAs; on the Zen 3 (one thread, 128 vectors) 49–57 G products/s at 384 × 384
+ * and 58–66 at 1536 × 384 against the float panels' 37.
  *
  * <p>Tables are built four at a time (both bytes of two neighbouring lanes: 32 KiB of address
  * space, 10 KiB read) and every weight row is swept over them, into int16 sums widened to int32
