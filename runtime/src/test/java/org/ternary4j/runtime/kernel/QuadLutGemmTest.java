@@ -10,6 +10,7 @@ import java.util.Random;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.ternary4j.core.TernaryTensor;
 import org.ternary4j.core.grouping.Grouping;
 
@@ -56,6 +57,36 @@ class QuadLutGemmTest {
         QuantizedActivations a = QuantizedActivations.of(m.layout(), x, batch, VectorWidth.WIDE, Parallel.serial());
         m.int8Rows(a, perVector).run(0, rows);
         assertArrayEquals(perVector, quads);
+    }
+
+    /**
+     * Few vectors: tiles of 16 up to 16 vectors, one of 32 above, and with fewer tiles than threads
+     * the weight rows split among the threads (here across the end of one matrix into the next):
+     * the per-vector integer kernels' bits for every thread count.
+     */
+    @ParameterizedTest(name = "{0} vectors")
+    @ValueSource(ints = {8, 11, 16, 17, 23})
+    void fewVectorsGiveThePerVectorKernelsBitsOnEveryThreadCount(int batch) {
+        Random rnd = new Random(batch);
+        int k = 520;
+        int[] heights = {38, 90};
+        PackedTernaryMatrix[] ms = new PackedTernaryMatrix[heights.length];
+        for (int i = 0; i < ms.length; i++) {
+            ms[i] = PackedTernaryMatrix.of(RandomTensors.ternary(rnd, new int[] {heights[i], k}, Grouping.parse("row"), false), 0, heights[i], PackedTernaryMatrix.CodeLayout.TWO_BIT);
+        }
+        float[] x = RandomTensors.gaussian(rnd, batch * k);
+        QuantizedActivations a = QuantizedActivations.of(ms[0].layout(), x, batch, VectorWidth.WIDE, Parallel.serial());
+        for (int threads = 1; threads <= 4; threads++) {
+            float[][] ys = {new float[batch * heights[0]], new float[batch * heights[1]]};
+            try (Parallel par = Parallel.of(threads)) {
+                QuadLutGemm.products(ms, x, batch, ys, new float[][] {null, null}, 0, par);
+            }
+            for (int i = 0; i < ms.length; i++) {
+                float[] perVector = new float[batch * heights[i]];
+                ms[i].int8Rows(a, perVector).run(0, heights[i]);
+                assertArrayEquals(perVector, ys[i], threads + " threads, matrix " + i);
+            }
+        }
     }
 
     @ParameterizedTest(name = "{0} vectors from row {1}")
