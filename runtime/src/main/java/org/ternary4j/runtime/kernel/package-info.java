@@ -17,7 +17,7 @@
  * four-row kernel reads one sequential stream. Bit-planes were not kept: the prototype found int16
  * lanes faster, and four separate row streams ran at a third of the memory bandwidth. On machines
  * without 512-bit vectors the matrices TRIPLES would take there stay TWO_BIT, and their int8
- * product of 24 or more vectors looks its sums up across vectors instead ({@code QuadLutGemm}: a
+ * product of 8 or more vectors looks its sums up across vectors instead ({@code QuadLutGemm}: a
  * code byte, four inputs, indexes a table row of 32 vectors' signed sums), so the same layers get
  * table products and int8 activations on every machine.
  *
