@@ -18,7 +18,7 @@
  * lanes faster, and four separate row streams ran at a third of the memory bandwidth. On machines
  * without 512-bit vectors the matrices TRIPLES would take there stay TWO_BIT, and their int8
  * product of 8 or more vectors looks its sums up across vectors instead ({@code QuadLutGemm}: a
- * code byte, four inputs, indexes a table row of 32 vectors' signed sums), so the same layers get
+ * code byte, four inputs, indexes a table row of a tile's 16 or 32 vectors' signed sums), so the same layers get
  * table products and int8 activations on every machine.
  *
  * <p><b>BASE3</b> for small layers (five codes per byte, 1.6 bits, rows padded to 80 inputs
