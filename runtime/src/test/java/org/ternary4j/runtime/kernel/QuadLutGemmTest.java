@@ -70,10 +70,7 @@ class QuadLutGemmTest {
         Random rnd = new Random(batch);
         int k = 520;
         int[] heights = {38, 90};
-        PackedTernaryMatrix[] ms = new PackedTernaryMatrix[heights.length];
-        for (int i = 0; i < ms.length; i++) {
-            ms[i] = PackedTernaryMatrix.of(RandomTensors.ternary(rnd, new int[] {heights[i], k}, Grouping.parse("row"), false), 0, heights[i], PackedTernaryMatrix.CodeLayout.TWO_BIT);
-        }
+        PackedTernaryMatrix[] ms = twoBit(rnd, heights, k);
         float[] x = RandomTensors.gaussian(rnd, batch * k);
         QuantizedActivations a = QuantizedActivations.of(ms[0].layout(), x, batch, VectorWidth.WIDE, Parallel.serial());
         for (int threads = 1; threads <= 4; threads++) {
@@ -95,10 +92,7 @@ class QuadLutGemmTest {
         Random rnd = new Random(batch);
         int k = 300;
         int[] heights = {70, 33};
-        PackedTernaryMatrix[] ms = new PackedTernaryMatrix[heights.length];
-        for (int i = 0; i < ms.length; i++) {
-            ms[i] = PackedTernaryMatrix.of(RandomTensors.ternary(rnd, new int[] {heights[i], k}, Grouping.parse("row"), false), 0, heights[i], PackedTernaryMatrix.CodeLayout.TWO_BIT);
-        }
+        PackedTernaryMatrix[] ms = twoBit(rnd, heights, k);
         float[] x = RandomTensors.gaussian(rnd, batch * k);
         x[2 * k + 7] = Float.NaN; // vector 2 takes the exact reference
         float[][] biases = {RandomTensors.gaussian(rnd, heights[0]), null};
@@ -142,6 +136,15 @@ class QuadLutGemmTest {
         assertArrayEquals(direct, viaGemm);
         assertTrue(TernaryMatmul.sharesTables(new PackedTernaryMatrix[] {m, m}, batch));
         assertFalse(TernaryMatmul.sharesTables(new PackedTernaryMatrix[] {m}, batch - 1));
+    }
+
+    /** Random row-scaled matrices of these heights and k inputs in the TWO_BIT layout. */
+    private static PackedTernaryMatrix[] twoBit(Random rnd, int[] heights, int k) {
+        PackedTernaryMatrix[] ms = new PackedTernaryMatrix[heights.length];
+        for (int i = 0; i < ms.length; i++) {
+            ms[i] = PackedTernaryMatrix.of(RandomTensors.ternary(rnd, new int[] {heights[i], k}, Grouping.parse("row"), false), 0, heights[i], PackedTernaryMatrix.CodeLayout.TWO_BIT);
+        }
+        return ms;
     }
 
     private static byte[] filled(int n) {
