@@ -27,10 +27,10 @@ import jdk.incubator.vector.VectorSpecies;
  * per row, one segment): (0 + scale[r]·Σ code·q)·scale[b], the same bits. Several matrices of one
  * input layout (a transformer layer's query, key and value) share the tile's tables.
  *
- * <p>From {@link #MIN_BATCH} to {@link #NARROW_TILE} vectors a tile is 16 wide (one vector per
- * table row, half the tables and their builds), and where a product has fewer tiles than threads
- * (a short sentence's tokens) the threads split the weight rows instead, each building the same
- * tables for its rows: MiniLM at 8 to 32 tokens had run its products on one thread, by decoded
+ * <p>A tile of at most {@link #NARROW_TILE} vectors (a product of 8 to 16, or the last few of a
+ * larger one) is 16 wide (one vector per table row, half the tables and their builds), and where
+ * the tiles do not fall evenly on the threads (a short sentence's tokens) the threads split the
+ * weight rows instead, each building the same tables for its rows: MiniLM at 8 to 32 tokens had run its products on one thread, by decoded
  * panels below 24 tokens, at 0.45–0.81× ONNX Runtime FP32 (two threads), 0.83–1.09× since.
  */
 final class QuadLutGemm {
@@ -47,14 +47,16 @@ final class QuadLutGemm {
      * 0.84× against the tables' 0.58×, 0.65× and 0.69× (two threads, one harness run each).
      */
     static final int MIN_BATCH = 8;
+    /** Weight rows per thread from which a few uneven tiles are shared by rows rather than by tiles (see {@link #products}). */
+    private static final int MIN_SPLIT_ROWS = 512;
 
     private static final VectorSpecies<Short> S = ShortVector.SPECIES_256;
     private static final VectorSpecies<Integer> I = IntVector.SPECIES_256;
     private static final int HALF = S.length();
 
-    /** The tile width for a product of {@code batch} vectors. */
-    static int lanes(int batch) {
-        return batch > NARROW_TILE ? TILE : NARROW_TILE;
+    /** The width of the tile of vectors from b0 on ({@link #TILE} apart): narrow where at most {@link #NARROW_TILE} remain. */
+    static int lanes(int batch, int b0) {
+        return batch - b0 > NARROW_TILE ? TILE : NARROW_TILE;
     }
 
     /** Whether the product takes m: one scale per row, one segment (what the combine above assumes). */
@@ -66,9 +68,9 @@ final class QuadLutGemm {
      * y_i[first + b] = x[b] · W_iᵀ (+ biases[i], null: none) on the int8 path, each ys[i] [rows_i]
      * per vector; every matrix {@link #holds held} and of one input layout. Vectors with NaN or
      * infinity go through the exact reference, as {@link TernaryMatmul#gemm} sends them. Work is
-     * shared by tiles of vectors (each thread quantizes its tiles and builds their tables) or, with
-     * fewer tiles than threads, by blocks of weight rows (each thread then builds every tile's
-     * tables for its rows), so no output depends on the thread count.
+     * shared by tiles of vectors (each thread quantizes its tiles and builds their tables) where
+     * they fall evenly on the threads, otherwise by blocks of weight rows (each thread then builds
+     * every tile's tables for its rows), so no output depends on the thread count.
      */
     static void products(PackedTernaryMatrix[] ms, float[] x, int batch, float[][] ys, float[][] biases, int first, Parallel par) {
         ReductionLayout layout = ms[0].layout();
@@ -82,10 +84,17 @@ final class QuadLutGemm {
         float[][] rowScales = new float[ms.length][];
         for (int i = 0; i < ms.length; i++) rowScales[i] = ms[i].rowScales();
         boolean[] finite = new boolean[batch];
-        int lanes = lanes(batch), tiles = (batch + lanes - 1) / lanes, all = rows4[ms.length];
+        int tiles = (batch + TILE - 1) / TILE, all = rows4[ms.length];
         Parallel p = batch * work < TernaryMatmul.SERIAL_WORK ? Parallel.serial() : par;
-        Tiles job = new Tiles(ms, rowScales, rows4, x, batch, lanes, ys, biases, first, finite);
-        if (tiles >= p.threads()) {
+        Tiles job = new Tiles(ms, rowScales, rows4, x, batch, ys, biases, first, finite);
+        // whole tiles per thread when there are enough (as many as the threads or a multiple, all
+        // wide, or enough to even out on demand); a narrow last tile among few leaves a thread idle,
+        // but splitting the rows instead builds every table on each thread, which only a tall
+        // product repays (two threads, 33-48 vectors: 1536 and 1152 rows 9-30 % faster by rows,
+        // 384 rows up to 1.45x slower)
+        boolean even = tiles % p.threads() == 0 && lanes(batch, (tiles - 1) * TILE) == TILE;
+        boolean byTiles = tiles >= p.threads() && (tiles >= 2 * p.threads() || even || all < MIN_SPLIT_ROWS * p.threads());
+        if (byTiles) {
             p.forRange(tiles, 1, (from, to) -> {
                 for (int t = from; t < to; t++) job.tile(t, 0, all);
             });
@@ -99,14 +108,14 @@ final class QuadLutGemm {
 
     /**
      * One product's matrices and vectors: its weight rows numbered across the matrices (matrix i's
-     * from rows4[i], each padded to a whole tile of four rows) and its vectors in tiles of lanes.
+     * from rows4[i], each padded to a whole tile of four rows) and its vectors in tiles {@link #TILE} apart.
      */
-    private record Tiles(PackedTernaryMatrix[] ms, float[][] rowScales, int[] rows4, float[] x, int batch, int lanes, float[][] ys, float[][] biases, int first, boolean[] finite) {
+    private record Tiles(PackedTernaryMatrix[] ms, float[][] rowScales, int[] rows4, float[] x, int batch, float[][] ys, float[][] biases, int first, boolean[] finite) {
 
         /** Tile t's vectors quantized, transposed and tabled chunk by chunk, the weight rows [from, to) (multiples of four) swept and stored. */
         void tile(int t, int from, int to) {
             ReductionLayout layout = ms[0].layout();
-            int b0 = t * lanes, count = Math.min(lanes, batch - b0);
+            int b0 = t * TILE, lanes = lanes(batch, b0), count = Math.min(lanes, batch - b0);
             int kp = layout.paddedK(), chunks = kp / ReductionLayout.CHUNK, table = 256 * lanes;
             QuantizedActivations a = QuantizedActivations.levelsInScratch(layout, count);
             for (int j = 0; j < count; j++) {

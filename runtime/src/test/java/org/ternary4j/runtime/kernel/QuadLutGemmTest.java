@@ -86,6 +86,23 @@ class QuadLutGemmTest {
         }
     }
 
+    /** A tall product with a wide and a narrow tile on two threads shares its rows, not its tiles: the per-vector kernels' bits still. */
+    @Test
+    void aTallProductOfUnevenTilesSplitsItsRowsWithTheSameBits() {
+        Random rnd = new Random(40);
+        int batch = 40, k = 130;
+        PackedTernaryMatrix[] ms = twoBit(rnd, new int[] {700, 430}, k);
+        float[] x = RandomTensors.gaussian(rnd, batch * k);
+        float[][] ys = {new float[batch * 700], new float[batch * 430]};
+        QuadLutGemm.products(ms, x, batch, ys, new float[][] {null, null}, 0, RandomTensors.TWO);
+        QuantizedActivations a = QuantizedActivations.of(ms[0].layout(), x, batch, VectorWidth.WIDE, Parallel.serial());
+        for (int i = 0; i < ms.length; i++) {
+            float[] perVector = new float[ys[i].length];
+            ms[i].int8Rows(a, perVector).run(0, ms[i].rows());
+            assertArrayEquals(perVector, ys[i], "matrix " + i);
+        }
+    }
+
     @ParameterizedTest(name = "{0} vectors from row {1}")
     @CsvSource({"13, 0", "70, 3"})
     void sharedTablesGiveEachMatrixItsOwnProductPlusItsBias(int batch, int first) {
