@@ -31,7 +31,7 @@ import jdk.incubator.vector.VectorSpecies;
  * larger one) is 16 wide (one vector per table row, half the tables and their builds), and where
  * the tiles do not fall evenly on the threads (a short sentence's tokens) the threads split the
  * weight rows instead, each building the same tables for its rows: MiniLM at 8 to 32 tokens had run its products on one thread, by decoded
- * panels below 24 tokens, at 0.45–0.81× ONNX Runtime FP32 (two threads), 0.83–1.09× since.
+ * panels below 24 tokens, at 0.41–0.89× ONNX Runtime FP32 (two threads), 0.83–1.22× since.
  */
 final class QuadLutGemm {
     private QuadLutGemm() {}
