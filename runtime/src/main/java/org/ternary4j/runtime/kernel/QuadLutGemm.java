@@ -30,8 +30,9 @@ import jdk.incubator.vector.VectorSpecies;
  * <p>A tile of at most {@link #NARROW_TILE} vectors (a product of 8 to 16, or the last few of a
  * larger one) is 16 wide (one vector per table row, half the tables and their builds), and where
  * the tiles do not fall evenly on the threads (a short sentence's tokens) the threads split the
- * weight rows instead, each building the same tables for its rows: MiniLM at 8 to 32 tokens had run its products on one thread, by decoded
- * panels below 24 tokens, at 0.41–0.89× ONNX Runtime FP32 (two threads), 0.83–1.22× since.
+ * weight rows instead, each building the same tables for its rows: MiniLM at 8 to 32 tokens had
+ * run its products on one thread, by decoded panels below 24 tokens, at 0.41–0.89× ONNX Runtime
+ * FP32 (two threads), 0.83–1.22× since.
  */
 final class QuadLutGemm {
     private QuadLutGemm() {}
@@ -155,7 +156,7 @@ final class QuadLutGemm {
             }
             widen(part, sums, from * lanes, to * lanes);
             for (int i = 0; i < ms.length; i++) {
-                int r0 = Math.max(from, rows4[i]), r1 = Math.min(to, Math.min(rows4[i + 1], rows4[i] + ms[i].rows()));
+                int r0 = Math.max(from, rows4[i]), r1 = Math.min(to, rows4[i] + ms[i].rows());
                 if (r0 < r1) store(ms[i], rowScales[i], sums, rows4[i], r0 - rows4[i], r1 - rows4[i], lanes, a, b0, count, ys[i], biases[i], first);
             }
         }

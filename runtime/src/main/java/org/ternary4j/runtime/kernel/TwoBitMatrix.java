@@ -27,7 +27,7 @@ final class TwoBitMatrix extends PackedTernaryMatrix {
     };
 
     private final short[] codes;
-    /** Whether the int8 product at large batches looks its sums up in {@link QuadLutGemm}'s tables (set where the matrix is one that TRIPLES would take on a 512-bit machine). */
+    /** Whether the int8 product from {@link QuadLutGemm#MIN_BATCH} vectors looks its sums up in {@link QuadLutGemm}'s tables (set where the matrix is one that TRIPLES would take on a 512-bit machine). */
     private final boolean quadTables;
 
     private TwoBitMatrix(Plan plan) {
@@ -57,7 +57,7 @@ final class TwoBitMatrix extends PackedTernaryMatrix {
         return l.paddedK() / 8;
     }
 
-    /** This matrix (sharing its codes) with its int8 product at large batches by {@link QuadLutGemm} (what {@link #tableLookup} then reports). */
+    /** This matrix (sharing its codes) with its int8 product from {@link QuadLutGemm#MIN_BATCH} vectors by {@link QuadLutGemm} (what {@link #tableLookup} then reports). */
     TwoBitMatrix withQuadTables() {
         if (!QuadLutGemm.holds(this)) throw new IllegalArgumentException("quad tables need one scale per row");
         return new TwoBitMatrix(this, codes, true);
