@@ -117,7 +117,7 @@ final class QuadLutGemm {
         void tile(int t, int from, int to) {
             ReductionLayout layout = ms[0].layout();
             int b0 = t * TILE, lanes = lanes(batch, b0), count = Math.min(lanes, batch - b0);
-            int kp = layout.paddedK(), chunks = kp / ReductionLayout.CHUNK, table = 256 * lanes;
+            int kp = layout.paddedK();
             QuantizedActivations a = QuantizedActivations.levelsInScratch(layout, count);
             for (int j = 0; j < count; j++) {
                 a.quantize(layout, x, b0 + j, j);
@@ -125,12 +125,30 @@ final class QuadLutGemm {
             }
             short[] xt = Scratch.shorts(Scratch.Slot.QUAD_LEVELS, kp * lanes);
             transpose(a.q, count, kp, lanes, xt);
-            short[] tables = Scratch.shorts(Scratch.Slot.TABLES, 4 * table);
             short[] part = Scratch.shorts(Scratch.Slot.PARTIAL_SUMS, to * lanes);
             int[] sums = Scratch.ints(Scratch.Slot.SUMS, to * lanes);
             Arrays.fill(part, from * lanes, to * lanes, (short) 0);
             Arrays.fill(sums, from * lanes, to * lanes, 0);
-            int bound = 0;
+            int slot = QuadTableSpace.acquire();
+            try {
+                chunks(xt, lanes, slot, part, sums, from, to);
+            } finally {
+                QuadTableSpace.release(slot);
+            }
+            widen(part, sums, from * lanes, to * lanes);
+            for (int i = 0; i < ms.length; i++) {
+                int r0 = Math.max(from, rows4[i]), r1 = Math.min(to, rows4[i] + ms[i].rows());
+                if (r0 < r1) store(ms[i], rowScales[i], sums, rows4[i], r0 - rows4[i], r1 - rows4[i], lanes, a, b0, count, ys[i], biases[i], first);
+            }
+        }
+
+        /**
+         * The weight rows [from, to) swept over the tables of every chunk's inputs (built in the
+         * slot's space), into the int16 sums part, widened into sums before a chunk that could overflow them.
+         */
+        private void chunks(short[] xt, int lanes, int slot, short[] part, int[] sums, int from, int to) {
+            int chunks = ms[0].layout().paddedK() / ReductionLayout.CHUNK, table = 256 * lanes;
+            int bound = 0, tables = QuadTableSpace.base(slot);
             for (int c = 0; c < chunks; c++) {
                 int chunkBound = absSum(xt, c, lanes);
                 if (bound + chunkBound > Short.MAX_VALUE) {
@@ -140,24 +158,19 @@ final class QuadLutGemm {
                 bound += chunkBound;
                 for (int lane = 0; lane < 16; lane += 2) {
                     int p = c * ReductionLayout.CHUNK + lane;
-                    build(xt, p, lanes, tables, 0);
-                    build(xt, p + 64, lanes, tables, table);
-                    build(xt, p + 1, lanes, tables, 2 * table);
-                    build(xt, p + 65, lanes, tables, 3 * table);
+                    build(xt, p, lanes, tables);
+                    build(xt, p + 64, lanes, tables + table);
+                    build(xt, p + 1, lanes, tables + 2 * table);
+                    build(xt, p + 65, lanes, tables + 3 * table);
                     for (int i = 0; i < ms.length; i++) {
                         int r0 = Math.max(from, rows4[i]), r1 = Math.min(to, rows4[i + 1]);
                         if (r0 >= r1) continue;
                         TwoBitMatrix m = (TwoBitMatrix) ms[i];
                         int perTile = 4 * m.shortsPerRow(), cb = c * 64 + lane + (r0 - rows4[i]) / 4 * perTile;
-                        if (lanes == TILE) sweep(m.codes(), perTile, cb, tables, part, r0 * lanes, r1 * lanes);
-                        else sweepNarrow(m.codes(), perTile, cb, tables, part, r0 * lanes, r1 * lanes);
+                        if (lanes == TILE) sweep(m.codes(), perTile, cb, slot, part, r0 * lanes, r1 * lanes);
+                        else sweepNarrow(m.codes(), perTile, cb, slot, part, r0 * lanes, r1 * lanes);
                     }
                 }
-            }
-            widen(part, sums, from * lanes, to * lanes);
-            for (int i = 0; i < ms.length; i++) {
-                int r0 = Math.max(from, rows4[i]), r1 = Math.min(to, rows4[i] + ms[i].rows());
-                if (r0 < r1) store(ms[i], rowScales[i], sums, rows4[i], r0 - rows4[i], r1 - rows4[i], lanes, a, b0, count, ys[i], biases[i], first);
             }
         }
     }
@@ -184,8 +197,9 @@ final class QuadLutGemm {
         return lo.max(hi).reduceLanes(VectorOperators.MAX);
     }
 
-    /** The table of inputs p, p + 16, p + 32, p + 48 into tables from t: row u₀ + 4u₁ + 16u₂ + 64u₃ holds Σ (uᵢ − 1)·q(p + 16i), lanes wide. */
-    private static void build(short[] xt, int p, int lanes, short[] tables, int t) {
+    /** The table of inputs p, p + 16, p + 32, p + 48 from {@link QuadTableSpace#TABLES}[t]: row u₀ + 4u₁ + 16u₂ + 64u₃ holds Σ (uᵢ − 1)·q(p + 16i), lanes wide. */
+    private static void build(short[] xt, int p, int lanes, int t) {
+        short[] tables = QuadTableSpace.TABLES;
         for (int o = 0; o < lanes; o += HALF) {
             ShortVector x0 = ShortVector.fromArray(S, xt, p * lanes + o), x1 = ShortVector.fromArray(S, xt, (p + 16) * lanes + o);
             ShortVector x2 = ShortVector.fromArray(S, xt, (p + 32) * lanes + o), x3 = ShortVector.fromArray(S, xt, (p + 48) * lanes + o);
@@ -218,13 +232,17 @@ final class QuadLutGemm {
      * Every tile of four weight rows (tile t's codes from cb + t·perTile: row j's short for the
      * pass's first lane at 16j, the second lane's next to it) adds its four table rows into its
      * int16 sums, from o to end. One loop nest with nothing else live, so that C2 keeps the arrays
-     * in registers (inside the chunk loop it spilled them and reloaded them at every lookup).
+     * in registers (inside the chunk loop it spilled them and reloaded them at every lookup); the
+     * tables are the slot's in {@link QuadTableSpace}, read without bounds checks.
      */
-    private static void sweep(short[] codes, int perTile, int cb, short[] tables, short[] part, int o, int end) {
+    private static void sweep(short[] codes, int perTile, int cb, int slot, short[] part, int o, int end) {
+        short[] tables = QuadTableSpace.TABLES;
+        int base = QuadTableSpace.base(slot);
         for (; o < end; cb += perTile) {
             for (int j = 0; j < 4; j++, o += TILE) {
                 int c0 = codes[cb + 16 * j], c1 = codes[cb + 16 * j + 1];
-                int i0 = (c0 & 0xFF) * TILE, i1 = TABLE + (c0 >> 8 & 0xFF) * TILE, i2 = 2 * TABLE + (c1 & 0xFF) * TILE, i3 = 3 * TABLE + (c1 >> 8 & 0xFF) * TILE;
+                int i0 = base + (c0 & 0xFF) * TILE, i1 = base + TABLE + (c0 >> 8 & 0xFF) * TILE;
+                int i2 = base + 2 * TABLE + (c1 & 0xFF) * TILE, i3 = base + 3 * TABLE + (c1 >> 8 & 0xFF) * TILE;
                 ShortVector lo = ShortVector.fromArray(S, part, o).add(ShortVector.fromArray(S, tables, i0)).add(ShortVector.fromArray(S, tables, i1))
                         .add(ShortVector.fromArray(S, tables, i2)).add(ShortVector.fromArray(S, tables, i3));
                 ShortVector hi = ShortVector.fromArray(S, part, o + HALF).add(ShortVector.fromArray(S, tables, i0 + HALF)).add(ShortVector.fromArray(S, tables, i1 + HALF))
@@ -236,12 +254,14 @@ final class QuadLutGemm {
     }
 
     /** {@link #sweep} for tiles of {@link #NARROW_TILE} vectors: one vector per table row. */
-    private static void sweepNarrow(short[] codes, int perTile, int cb, short[] tables, short[] part, int o, int end) {
+    private static void sweepNarrow(short[] codes, int perTile, int cb, int slot, short[] part, int o, int end) {
+        short[] tables = QuadTableSpace.TABLES;
+        int base = QuadTableSpace.base(slot);
         for (; o < end; cb += perTile) {
             for (int j = 0; j < 4; j++, o += NARROW_TILE) {
                 int c0 = codes[cb + 16 * j], c1 = codes[cb + 16 * j + 1];
-                int i0 = (c0 & 0xFF) * NARROW_TILE, i1 = NARROW_TABLE + (c0 >> 8 & 0xFF) * NARROW_TILE;
-                int i2 = 2 * NARROW_TABLE + (c1 & 0xFF) * NARROW_TILE, i3 = 3 * NARROW_TABLE + (c1 >> 8 & 0xFF) * NARROW_TILE;
+                int i0 = base + (c0 & 0xFF) * NARROW_TILE, i1 = base + NARROW_TABLE + (c0 >> 8 & 0xFF) * NARROW_TILE;
+                int i2 = base + 2 * NARROW_TABLE + (c1 & 0xFF) * NARROW_TILE, i3 = base + 3 * NARROW_TABLE + (c1 >> 8 & 0xFF) * NARROW_TILE;
                 ShortVector.fromArray(S, part, o).add(ShortVector.fromArray(S, tables, i0)).add(ShortVector.fromArray(S, tables, i1))
                         .add(ShortVector.fromArray(S, tables, i2)).add(ShortVector.fromArray(S, tables, i3)).intoArray(part, o);
             }
