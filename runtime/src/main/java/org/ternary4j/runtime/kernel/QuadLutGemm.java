@@ -16,11 +16,12 @@ import jdk.incubator.vector.VectorSpecies;
  * itself is the index, so no code is decoded: 81 of the 256 rows are codes and only those are
  * written or read (the others cost address space, not cache). A weight row then adds one table
  * row per byte, two 256-bit adds for 128 weight-activation products, where the float panel kernel
- * spends sixteen FMAs; on the Zen 3 (one thread, 128 vectors) 49–57 G products/s at 384 × 384
- * and 58–66 at 1536 × 384 against the float panels' 37.
+ * spends sixteen FMAs; on the Zen 3 (one thread, 128 vectors) 56–60 G products/s at 384 × 384
+ * and 69–74 at 1536 × 384 against the float panels' 37.
  *
  * <p>Tables are built four at a time (both bytes of two neighbouring lanes: 32 KiB of address
- * space, 10 KiB read) and every weight row is swept over them, into int16 sums widened to int32
+ * space, 10 KiB read) in a slot of {@link QuadTableSpace}, whose lookups need no bounds checks,
+ * and every weight row is swept over them, into int16 sums widened to int32
  * only before a chunk whose activations could take one past int16 (bounded by the tile's Σ |level|
  * per chunk: with activations quantized by their largest value, usually never). The sums are
  * exact, so each output is combined as the per-vector integer kernels combine theirs (one scale
@@ -32,7 +33,7 @@ import jdk.incubator.vector.VectorSpecies;
  * the tiles do not fall evenly on the threads (a short sentence's tokens) the threads split the
  * weight rows instead, each building the same tables for its rows: MiniLM at 8 to 32 tokens had
  * run its products on one thread, by decoded panels below 24 tokens, at 0.41–0.89× ONNX Runtime
- * FP32 (two threads), 0.83–1.22× since.
+ * FP32 (two threads); at 16 tokens it now runs at 1.11–1.51×.
  */
 final class QuadLutGemm {
     private QuadLutGemm() {}
