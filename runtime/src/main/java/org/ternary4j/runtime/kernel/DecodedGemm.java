@@ -12,9 +12,11 @@ import jdk.incubator.vector.VectorSpecies;
  * of its segment, 0), stored input-major, then every activation vector is swept over it by
  * {@link PanelGemm}. Decoding costs one pass over the panel's codes, shared by all rows of the
  * batch, where the per-vector kernels re-read (and for TRIPLES re-build tables from) the codes
- * for every vector. Finite activations only (a zero code times an infinity would be NaN, where
- * the reference skips it). Work splits by panels, and each output is one FMA chain in input
- * order, so results do not depend on the thread count.
+ * for every vector. Up to {@link #FEW} vectors the roles swap: decoded weight rows, read in
+ * place, are the rows of the product and the vectors its panels, so no weight is gathered.
+ * Finite activations only (a zero code times an infinity would be NaN, where the reference skips
+ * it). Work splits by panels or blocks of rows, and each output is one FMA chain in input order,
+ * so results do not depend on the thread count or the path.
  */
 final class DecodedGemm {
     private DecodedGemm() {}
@@ -96,7 +98,9 @@ final class DecodedGemm {
         int[] at = logical ? l.toPadded() : null;
         Panels panels = new Panels(m, logical ? l.k() : l.paddedK(), at, scales, bias, at == null || m instanceof TriplesMatrix ? null : usedLanes(l));
         Parallel p = (long) batch * rows * l.paddedK() < TernaryMatmul.SERIAL_WORK ? Parallel.serial() : par;
-        PanelGemm.share(p, new PanelGemm.Rows(xp, panels.k(), y, rows), batch, rows, panels.fromTiles(), panels::sweep);
+        PanelGemm.Rows io = new PanelGemm.Rows(xp, panels.k(), y, rows);
+        if (panels.few(batch)) p.forRange(rows, FEW_ROWS, (from, to) -> panels.fewVectors(io, batch, from, to));
+        else PanelGemm.share(p, io, batch, rows, panels.fromTiles(), panels::sweep);
     }
 
     /**
@@ -108,6 +112,11 @@ final class DecodedGemm {
         /** Whether panels come straight from TRIPLES tiles (512-bit vectors, inputs in place). */
         boolean fromTiles() {
             return m instanceof TriplesMatrix && TRIPLES_PANELS && at == null;
+        }
+
+        /** Whether {@link #fewVectors} takes the product of {@code count} vectors (weights in their input order, not a RowDotGemm's). */
+        boolean few(int count) {
+            return !fromTiles() && at == null && count <= FEW && !RowDotGemm.applies(count, k);
         }
 
         /** Output rows [from, to) (whole panels but the last) for the {@code count} activation rows of {@code io}. */
@@ -137,7 +146,61 @@ final class DecodedGemm {
                 PanelGemm.addBias(io, count, bias, r0, nr);
             }
         }
+
+        /**
+         * {@link #sweep} for at most {@link #FEW} activation vectors, the roles swapped: yᵀ = W·xᵀ,
+         * the decoded weight rows as the panel product's rows (read in place, no gather) and the
+         * vectors transposed into one or two panels of inputs (NR vectors each, zeros past count).
+         * fma(x, w, s) is fma(w, x, s), so each output is the panel path's FMA chain in input
+         * order, bit for bit; the bias is added after it, as there.
+         */
+        void fewVectors(PanelGemm.Rows io, int count, int from, int to) {
+            int kp = m.layout().paddedK(), panels = (count + NR - 1) / NR;
+            float[] xt = Scratch.floats(Scratch.Slot.PANEL, panels * k * NR);
+            // once per thread and product: a thread may take several blocks of rows
+            if (Scratch.claim(Scratch.Slot.PANEL, this)) transposed(io, count, panels, xt);
+            float[] w = Scratch.floats(Scratch.Slot.DECODED, FEW_ROWS * kp), yt = Scratch.floats(Scratch.Slot.FEW_OUTPUTS, FEW_ROWS * NR);
+            float[] y = io.y();
+            for (int r0 = from; r0 < to; r0 += FEW_ROWS) {
+                int nr = Math.min(FEW_ROWS, to - r0);
+                for (int r = 0; r < nr; r++) decode(m, r0 + r, w, r * kp);
+                for (int c = 0; c < panels; c++) {
+                    int b0 = c * NR, n = Math.min(NR, count - b0);
+                    PanelGemm.multiply(new PanelGemm.Rows(w, 0, kp, yt, 0, NR), nr, k, xt, c * k * NR, 0, NR);
+                    for (int j = 0; j < n; j++) {
+                        int o = io.yOff() + (b0 + j) * io.ldy() + r0;
+                        if (bias == null) for (int r = 0; r < nr; r++) y[o + r] = yt[r * NR + j];
+                        else for (int r = 0; r < nr; r++) y[o + r] = yt[r * NR + j] + bias[r0 + r];
+                    }
+                }
+            }
+        }
+
+        /** The vectors as panels of inputs: xt[(c·k + q)·NR + j] = x[c·NR + j, q], 0 past count. */
+        private void transposed(PanelGemm.Rows io, int count, int panels, float[] xt) {
+            float[] a = io.a();
+            for (int c = 0; c < panels; c++) {
+                int b0 = c * NR, n = Math.min(NR, count - b0);
+                for (int q = 0, o = c * k * NR; q < k; q++, o += NR) {
+                    for (int j = 0; j < n; j++) xt[o + j] = a[io.aOff() + (b0 + j) * io.lda() + q];
+                    for (int j = n; j < NR; j++) xt[o + j] = 0f;
+                }
+            }
+        }
     }
+
+    /**
+     * Activation vectors up to which a product in the weights' own input order takes
+     * {@link Panels#fewVectors}. The gathered weight panels cost about twice the multiply-adds
+     * of 16 vectors (MiniLM's exact path at 16 tokens, one thread: 41 % of the CPU samples for
+     * the decode and gathers, 22 % for the products); without the gathers a 1536 × 384 product
+     * on the Zen 3 (one thread, harness best) took 370, 373, 581 and 993 µs at 8, 16, 32 and 64
+     * vectors against 576, 663, 867 and 1240, on two threads 190, 189, 322 and 513–524 against
+     * 299, 356, 442 and 624–675; at 128 one thread still gained (1852 against 2031 µs), two did not.
+     */
+    static final int FEW = 4 * NR;
+    /** Weight rows decoded at a time on the few-vector path: whole six-row blocks of {@link PanelGemm}. */
+    private static final int FEW_ROWS = 48;
 
     /** 0, 1, …, k − 1: the places of inputs in identity order, for {@link #gatherPanel}. */
     private static int[] identity(int k) {

@@ -67,6 +67,33 @@ class DecodedGemmTest {
     }
 
     /**
+     * Up to {@link DecodedGemm#FEW} vectors the weight rows are the product's rows and the vectors
+     * its panels (no gathered weight panels): each output is still the FMA chain in input order,
+     * so a few vectors give the bits that the same vectors get among more than FEW, with and
+     * without a bias, on one and three threads.
+     */
+    @ParameterizedTest(name = "{0} vectors")
+    @ValueSource(ints = {8, 16, 24, 40, 64})
+    void fewVectorsGiveTheBitsTheyGetAmongMany(int few) {
+        Random rnd = new Random(400 + few);
+        int many = DecodedGemm.FEW + 6;
+        TernaryTensor t = RandomTensors.ternary(rnd, new int[] {70, 300}, Grouping.parse("row"), false);
+        float[] bias = RandomTensors.gaussian(rnd, 70), x = RandomTensors.gaussian(rnd, many * 300);
+        for (PackedTernaryMatrix.CodeLayout layout : PackedTernaryMatrixTest.layoutsFor(t)) {
+            PackedTernaryMatrix m = PackedTernaryMatrix.of(t, 0, 70, layout);
+            for (float[] b : new float[][] {null, bias}) {
+                float[] all = new float[many * 70];
+                TernaryMatmul.gemmExact(m, x, many, all, b, Parallel.serial());
+                for (Parallel par : new Parallel[] {Parallel.serial(), RandomTensors.THREE}) {
+                    float[] some = new float[few * 70];
+                    TernaryMatmul.gemmExact(m, java.util.Arrays.copyOf(x, few * 300), few, some, b, par);
+                    assertArrayEquals(java.util.Arrays.copyOf(all, few * 70), some, layout + (b == null ? "" : " with a bias") + ", " + par.threads() + " thread(s)");
+                }
+            }
+        }
+    }
+
+    /**
      * A fused bias gives the bits of the product followed by the Add's float sums, on the panel
      * path (8 or more vectors, bias added per panel by whichever thread made it) and on the
      * per-vector kernels (fewer vectors, and a vector with an infinity), for one and three threads.
