@@ -114,17 +114,13 @@ final class DecodedGemm {
             return m instanceof TriplesMatrix && TRIPLES_PANELS && at == null;
         }
 
-        /** Whether {@link #fewVectors} takes the product of {@code count} vectors (weights in their input order, not a RowDotGemm's). */
+        /** Whether {@link #fewVectors} takes the product of {@code count} vectors: few of them, and the weights in their input order. */
         boolean few(int count) {
-            return !fromTiles() && at == null && count <= FEW && !RowDotGemm.applies(count, k);
+            return !fromTiles() && at == null && count <= FEW;
         }
 
         /** Output rows [from, to) (whole panels but the last) for the {@code count} activation rows of {@code io}. */
         void sweep(PanelGemm.Rows io, int count, int from, int to) {
-            if (!fromTiles() && at == null && RowDotGemm.applies(count, k)) {
-                RowDotGemm.multiply(m, io, count, k, from, to, bias);
-                return;
-            }
             int kp = m.layout().paddedK();
             float[] panel = Scratch.floats(Scratch.Slot.PANEL, k * NR), tileScales = new float[NR], w = null;
             int[] places = fromTiles() ? null : at != null ? at : identity(k);
@@ -196,7 +192,10 @@ final class DecodedGemm {
      * the decode and gathers, 22 % for the products); without the gathers a 1536 × 384 product
      * on the Zen 3 (one thread, harness best) took 370, 373, 581 and 993 µs at 8, 16, 32 and 64
      * vectors against 576, 663, 867 and 1240, on two threads 190, 189, 322 and 513–524 against
-     * 299, 356, 442 and 624–675; at 128 one thread still gained (1852 against 2031 µs), two did not.
+     * 299, 356, 442 and 624–675; at 128 one thread still gained (1852 against 2031 µs), two did
+     * not. Long rows had taken row dot products, four rows by four vectors summed across lanes
+     * by a fixed tree: VGG's 128 × 1568 layer at 16 vectors 270 µs against 120 this way, 384 ×
+     * 1536 1053 against 342 (one thread).
      */
     static final int FEW = 4 * NR;
     /** Weight rows decoded at a time on the few-vector path: whole six-row blocks of {@link PanelGemm}. */

@@ -15,7 +15,7 @@ public final class Scratch {
     private Scratch() {}
 
     /** Which array: distinct uses that are alive at the same time take distinct slots. */
-    public enum Slot { PANEL, DECODED, KEYS, VALUES, SCORES, SUMS, PARTIAL_SUMS, TABLES, LEVELS, TAP_BLOCK, ROWS_IN, PLACES, ROW_TABLES, VIEW, WEIGHTS, ROW_CODES, TAP_PLANES, PHASES, SUMS_POS, SUMS_NEG, SLAB, SLAB_SCALES, QUANTIZED, PIXEL_SCALES, FLOAT_TABLES, DOT_LANES, TAP_FRAME, TRANSFORMED, PLANE_PANEL, STEP_CODES, PARTIAL_PANEL, ROW_LEVELS, ROW_SCALES, QUAD_LEVELS, FEW_OUTPUTS }
+    public enum Slot { PANEL, DECODED, KEYS, VALUES, SCORES, SUMS, PARTIAL_SUMS, TABLES, LEVELS, TAP_BLOCK, ROWS_IN, PLACES, ROW_TABLES, VIEW, WEIGHTS, ROW_CODES, TAP_PLANES, PHASES, SUMS_POS, SUMS_NEG, SLAB, SLAB_SCALES, QUANTIZED, PIXEL_SCALES, FLOAT_TABLES, TAP_FRAME, TRANSFORMED, PLANE_PANEL, STEP_CODES, PARTIAL_PANEL, ROW_LEVELS, ROW_SCALES, QUAD_LEVELS, FEW_OUTPUTS }
 
     private static final ThreadLocal<Object[]> ARRAYS = ThreadLocal.withInitial(() -> new Object[Slot.values().length]);
     /** Per slot, what this thread last filled it for ({@link #claim}). */

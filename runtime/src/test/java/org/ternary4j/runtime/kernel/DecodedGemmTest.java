@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.util.Random;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.ValueSource;
 import org.ternary4j.core.TernaryTensor;
 import org.ternary4j.core.grouping.Grouping;
@@ -61,6 +62,53 @@ class DecodedGemmTest {
                     double s = 0;
                     for (int i = 0; i < 300; i++) s += (double) m.code(r, i) * t.scalePos()[r] * x[b * 300 + i];
                     assertEquals(s, one[b * 70 + r], 1e-4 * (1 + Math.abs(s)), layout + " vector " + b + " row " + r);
+                }
+            }
+        }
+    }
+
+    /**
+     * A few activation vectors with long rows of weights: against a double-precision product of
+     * the codes and scales, the same bits on one, two and three threads, and a fused bias the
+     * product's bits plus the bias.
+     */
+    @ParameterizedTest(name = "{0}×{1}, {2} vectors, {3}")
+    @CsvSource({
+            // VGG's fully connected layer at batch 16; a row count that is no multiple of four
+            "128, 1568, 16, row",
+            "70, 1568, 8, row",
+            // inputs past the last whole vector (1030 = 64·16 + 6), a last block of three vectors
+            "37, 1030, 31, row",
+            "37, 1030, 13, row",
+            // two scales per row
+            "20, 1100, 9, row"})
+    void fewVectorsOfLongRowsMatchADoubleProductOnAnyThreadCount(int rows, int k, int batch, String grouping) {
+        assertTrue(batch <= DecodedGemm.FEW);
+        Random rnd = new Random(rows * 31L + k + batch);
+        for (boolean twoScales : new boolean[] {false, rows == 20}) {
+            TernaryTensor t = RandomTensors.ternary(rnd, new int[] {rows, k}, Grouping.parse(grouping), twoScales);
+            float[] x = RandomTensors.gaussian(rnd, batch * k), bias = RandomTensors.gaussian(rnd, rows);
+            for (PackedTernaryMatrix.CodeLayout layout : PackedTernaryMatrixTest.layoutsFor(t)) {
+                PackedTernaryMatrix m = PackedTernaryMatrix.of(t, 0, rows, layout);
+                float[] one = new float[batch * rows];
+                TernaryMatmul.gemmExact(m, x, batch, one, Parallel.serial());
+                for (Parallel par : new Parallel[] {RandomTensors.TWO, RandomTensors.THREE}) {
+                    float[] other = new float[batch * rows];
+                    TernaryMatmul.gemmExact(m, x, batch, other, par);
+                    assertArrayEquals(one, other, layout + " on " + par.threads() + " threads");
+                }
+                float[] fused = new float[batch * rows];
+                TernaryMatmul.gemmExact(m, x, batch, fused, bias, RandomTensors.TWO);
+                for (int i = 0; i < one.length; i++) assertEquals(one[i] + bias[i % rows], fused[i], 0f, layout + " fused bias at " + i);
+                for (int b = 0; b < batch; b++) {
+                    for (int r = 0; r < rows; r++) {
+                        double s = 0;
+                        for (int i = 0; i < k; i++) {
+                            int c = m.code(r, i);
+                            s += (c > 0 ? t.scalePos()[r] : c < 0 ? (twoScales ? t.scaleNeg()[r] : t.scalePos()[r]) : 0) * c * (double) x[b * k + i];
+                        }
+                        assertEquals(s, one[b * rows + r], 2e-5 * Math.sqrt(k) * (1 + Math.abs(s)), layout + " vector " + b + " row " + r);
+                    }
                 }
             }
         }
@@ -200,15 +248,15 @@ class DecodedGemmTest {
 
     /**
      * Once compiled, the exact product of many vectors allocates nothing per call in any layout, by
-     * panels or by row dots, on this machine's vectors: a kernel written for 512-bit species runs
+     * gathered panels or with few vectors, on this machine's vectors: a kernel written for 512-bit species runs
      * on a 256-bit machine through the JDK's Java fallback, which boxes every vector (VGG's fully
      * connected layer at a batch of 16 took 6.5 ms that way on a Zen 3, against 0.24 ms).
      */
     @ParameterizedTest(name = "{0} vectors")
-    @ValueSource(ints = {8, 40})
+    @ValueSource(ints = {8, 100})
     void theExactPathAllocatesNothingOnceCompiled(int batch) {
         Random rnd = new Random(7);
-        int k = 1100; // ≥ RowDotGemm.MIN_K: eight vectors take the row dots, forty the panels
+        int k = 1100; // eight vectors take the few-vector path, a hundred the gathered panels
         TernaryTensor t = RandomTensors.ternary(rnd, new int[] {48, k}, Grouping.parse("row"), false);
         float[] x = RandomTensors.gaussian(rnd, batch * k), y = new float[batch * 48];
         com.sun.management.ThreadMXBean mx = (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
