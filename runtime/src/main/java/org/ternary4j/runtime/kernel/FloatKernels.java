@@ -185,11 +185,23 @@ public final class FloatKernels {
         return s + (((l[o + 8] + l[o + 9]) + (l[o + 10] + l[o + 11])) + ((l[o + 12] + l[o + 13]) + (l[o + 14] + l[o + 15])));
     }
 
+    /**
+     * Whether x[from, from + n) holds no NaN or infinity: x·0 is ±0 for every finite x and NaN
+     * otherwise, and a sum of them is 0 only without a NaN, in any order. Four running sums: one
+     * waited on each add's latency (4 % of a Winograd conv's time at VGG's batch of 16); on the
+     * Zen 3 200 704 floats took 10.1 against 23.3 µs, 12 544 took 0.59 against 1.51.
+     */
     static boolean allFinite(float[] x, int from, int n) {
-        FloatVector bad = FloatVector.zero(F);
-        int i = 0;
-        for (int bound = F.loopBound(n); i < bound; i += F.length()) bad = bad.add(FloatVector.fromArray(F, x, from + i).mul(0f));
-        float b = bad.reduceLanes(VectorOperators.ADD);
+        FloatVector b0 = FloatVector.zero(F), b1 = b0, b2 = b0, b3 = b0;
+        int i = 0, w = F.length();
+        for (int bound = n - 4 * w; i <= bound; i += 4 * w) {
+            b0 = b0.add(FloatVector.fromArray(F, x, from + i).mul(0f));
+            b1 = b1.add(FloatVector.fromArray(F, x, from + i + w).mul(0f));
+            b2 = b2.add(FloatVector.fromArray(F, x, from + i + 2 * w).mul(0f));
+            b3 = b3.add(FloatVector.fromArray(F, x, from + i + 3 * w).mul(0f));
+        }
+        for (int bound = F.loopBound(n); i < bound; i += w) b0 = b0.add(FloatVector.fromArray(F, x, from + i).mul(0f));
+        float b = b0.add(b1).add(b2.add(b3)).reduceLanes(VectorOperators.ADD);
         for (; i < n; i++) b += x[from + i] * 0f;
         return b == 0f;
     }

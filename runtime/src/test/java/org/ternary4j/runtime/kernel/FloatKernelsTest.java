@@ -16,6 +16,31 @@ import org.ternary4j.core.grouping.Grouping;
  */
 class FloatKernelsTest {
 
+    /** allFinite against a scalar Float.isFinite loop: a NaN or an infinity at every place of runs of every length up to five vectors' worth, from two offsets. */
+    @org.junit.jupiter.api.Test
+    void allFiniteFindsEveryNanAndInfinity() {
+        Random rnd = new Random(5);
+        float[] bad = {Float.NaN, Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY};
+        int checked = 0;
+        for (int n = 0; n <= 5 * 16 + 3; n++) {
+            for (int from : new int[] {0, 3}) {
+                float[] x = RandomTensors.gaussian(rnd, from + n + 2);
+                x[0] = -0f;
+                assertEquals(true, FloatKernels.allFinite(x, from, n), "finite run of " + n);
+                for (int at = 0; at < n; at++) {
+                    float keep = x[from + at];
+                    x[from + at] = bad[at % 3];
+                    assertEquals(false, FloatKernels.allFinite(x, from, n), bad[at % 3] + " at " + at + " of " + n);
+                    x[from + at] = keep;
+                    checked++;
+                }
+                x[from + n] = Float.NaN; // just past the run: not looked at
+                assertEquals(true, FloatKernels.allFinite(x, from, n), "a NaN past the run of " + n);
+            }
+        }
+        assertEquals(2 * (83 * 84 / 2), checked);
+    }
+
     @ParameterizedTest(name = "{0}x{1} {2} two={3} batch {4}")
     @CsvSource({
             "1, 1, row, false, 1", "3, 7, row, true, 1", "5, 17, tensor, false, 2", "13, 150, block:32, false, 1",
