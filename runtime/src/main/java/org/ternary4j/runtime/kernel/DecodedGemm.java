@@ -146,7 +146,7 @@ final class DecodedGemm {
         /**
          * {@link #sweep} for at most {@link #FEW} activation vectors, the roles swapped: yᵀ = W·xᵀ,
          * the decoded weight rows as the panel product's rows (read in place, no gather) and the
-         * vectors transposed into one or two panels of inputs (NR vectors each, zeros past count).
+         * vectors transposed into panels of inputs (NR vectors each, zeros past count).
          * fma(x, w, s) is fma(w, x, s), so each output is the panel path's FMA chain in input
          * order, bit for bit; the bias is added after it, as there.
          */
@@ -197,7 +197,7 @@ final class DecodedGemm {
      * by a fixed tree: VGG's 128 × 1568 layer at 16 vectors 270 µs against 120 this way, 384 ×
      * 1536 1053 against 342 (one thread).
      */
-    static final int FEW = 4 * NR;
+    static final int FEW = 64;
     /** Weight rows decoded at a time on the few-vector path: whole six-row blocks of {@link PanelGemm}. */
     private static final int FEW_ROWS = 48;
 
