@@ -172,13 +172,23 @@ final class DecodedGemm {
             }
         }
 
-        /** The vectors as panels of inputs: xt[(c·k + q)·NR + j] = x[c·NR + j, q], 0 past count. */
+        /** The vectors as panels of inputs: xt[(c·k + q)·NR + j] = x[c·NR + j, q], 0 past count; a whole panel's inputs by two vector gathers each. */
         private void transposed(PanelGemm.Rows io, int count, int panels, float[] xt) {
             float[] a = io.a();
+            int lda = io.lda(), half = FP.length();
+            int[] rows = new int[half];
+            for (int j = 0; j < half; j++) rows[j] = j * lda;
             for (int c = 0; c < panels; c++) {
-                int b0 = c * NR, n = Math.min(NR, count - b0);
+                int b0 = c * NR, n = Math.min(NR, count - b0), at = io.aOff() + b0 * lda;
+                if (n == NR) {
+                    for (int q = 0, o = c * k * NR; q < k; q++, o += NR) {
+                        FloatVector.fromArray(FP, a, at + q, rows, 0).intoArray(xt, o);
+                        FloatVector.fromArray(FP, a, at + half * lda + q, rows, 0).intoArray(xt, o + half);
+                    }
+                    continue;
+                }
                 for (int q = 0, o = c * k * NR; q < k; q++, o += NR) {
-                    for (int j = 0; j < n; j++) xt[o + j] = a[io.aOff() + (b0 + j) * io.lda() + q];
+                    for (int j = 0; j < n; j++) xt[o + j] = a[at + j * lda + q];
                     for (int j = n; j < NR; j++) xt[o + j] = 0f;
                 }
             }
@@ -192,12 +202,14 @@ final class DecodedGemm {
      * the decode and gathers, 22 % for the products); without the gathers a 1536 × 384 product
      * on the Zen 3 (one thread, harness best) took 370, 373, 581 and 993 µs at 8, 16, 32 and 64
      * vectors against 576, 663, 867 and 1240, on two threads 190, 189, 322 and 513–524 against
-     * 299, 356, 442 and 624–675; at 128 one thread still gained (1852 against 2031 µs), two did
-     * not. Long rows had taken row dot products, four rows by four vectors summed across lanes
-     * by a fixed tree: VGG's 128 × 1568 layer at 16 vectors 270 µs against 120 this way, 384 ×
-     * 1536 1053 against 342 (one thread).
+     * 299, 356, 442 and 624–675; at 128, with the vectors transposed by gathers, 1834–1900
+     * against 2064–3375 µs on one thread (three JVMs each), and MiniLM's exact path at 128 tokens
+     * on two threads 30.6, 41.7 and 38.4 against 45.8, 43.6 and 39.0 ms (alternating JVMs).
+     * Long rows had taken row dot products, four rows by four vectors summed across lanes by a
+     * fixed tree: VGG's 128 × 1568 layer at 16 vectors 270 µs against 120 this way, 384 × 1536
+     * 1053 against 342 (one thread).
      */
-    static final int FEW = 64;
+    static final int FEW = 128;
     /** Weight rows decoded at a time on the few-vector path: whole six-row blocks of {@link PanelGemm}. */
     private static final int FEW_ROWS = 48;
 

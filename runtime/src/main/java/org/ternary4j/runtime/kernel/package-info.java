@@ -48,8 +48,8 @@
  * sums' bits); under {@code Activations.AUTO} the 3×3 ones run by Winograd's F(2×2, 3×3)
  * ({@code WinogradConv}: 16 multiply-adds per 2×2 tile and input channel instead of 36, equal to
  * the direct sums up to rounding). Exact products of many activation rows go through decoded
- * weights ({@code DecodedGemm}): up to 64 rows the weight rows are the rows of the panel
- * product and the activations its panels, from 65 panels of gathered weights.
+ * weights ({@code DecodedGemm}): up to 128 rows the weight rows are the rows of the panel
+ * product and the activations its panels, from 129 panels of gathered weights.
  *
  * <p>Determinism: work is split by output rows only; every output is computed by one thread with
  * integer sums (exact) and a fixed float epilogue, so results have the same bits for every thread

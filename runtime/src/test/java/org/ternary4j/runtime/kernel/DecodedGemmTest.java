@@ -121,7 +121,7 @@ class DecodedGemmTest {
      * without a bias, on one and three threads.
      */
     @ParameterizedTest(name = "{0} vectors")
-    @ValueSource(ints = {8, 16, 24, 40, 64})
+    @ValueSource(ints = {8, 16, 24, 40, 64, 128})
     void fewVectorsGiveTheBitsTheyGetAmongMany(int few) {
         Random rnd = new Random(400 + few);
         int many = DecodedGemm.FEW + 6;
@@ -253,10 +253,10 @@ class DecodedGemmTest {
      * connected layer at a batch of 16 took 6.5 ms that way on a Zen 3, against 0.24 ms).
      */
     @ParameterizedTest(name = "{0} vectors")
-    @ValueSource(ints = {8, 100})
+    @ValueSource(ints = {8, 200})
     void theExactPathAllocatesNothingOnceCompiled(int batch) {
         Random rnd = new Random(7);
-        int k = 1100; // eight vectors take the few-vector path, a hundred the gathered panels
+        int k = 1100; // eight vectors take the few-vector path, two hundred the gathered panels
         TernaryTensor t = RandomTensors.ternary(rnd, new int[] {48, k}, Grouping.parse("row"), false);
         float[] x = RandomTensors.gaussian(rnd, batch * k), y = new float[batch * 48];
         com.sun.management.ThreadMXBean mx = (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
