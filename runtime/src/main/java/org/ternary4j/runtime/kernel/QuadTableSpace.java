@@ -1,5 +1,6 @@
 package org.ternary4j.runtime.kernel;
 
+import java.util.concurrent.Semaphore;
 import java.util.concurrent.atomic.AtomicIntegerArray;
 
 /**
@@ -23,20 +24,24 @@ final class QuadTableSpace {
     static final int SLOTS = Math.clamp(Integer.highestOneBit(Runtime.getRuntime().availableProcessors() - 1) << 2, 4, 64);
     static final short[] TABLES = new short[SLOTS * SLOT];
     private static final AtomicIntegerArray BUSY = new AtomicIntegerArray(SLOTS);
+    /** One permit per slot: more threads than slots wait here, parked, rather than spin. */
+    private static final Semaphore FREE = new Semaphore(SLOTS);
 
-    /** A free slot, now this thread's until {@link #release}; where every slot is lent, it waits for one. */
+    /**
+     * A free slot, now this thread's until {@link #release}; where every slot is lent, it waits for
+     * one. With a permit at most SLOTS − 1 slots are taken by others, so the scan finds one.
+     */
     static int acquire() {
-        int start = (int) Thread.currentThread().threadId();
-        for (;; Thread.yield()) {
-            for (int i = 0; i < SLOTS; i++) {
-                int s = (start + i) & (SLOTS - 1);
-                if (BUSY.get(s) == 0 && BUSY.compareAndSet(s, 0, 1)) return s;
-            }
+        FREE.acquireUninterruptibly();
+        for (int i = (int) Thread.currentThread().threadId();; i++) {
+            int s = i & (SLOTS - 1);
+            if (BUSY.get(s) == 0 && BUSY.compareAndSet(s, 0, 1)) return s;
         }
     }
 
     static void release(int slot) {
         BUSY.set(slot, 0);
+        FREE.release();
     }
 
     /** The slot's first short in {@link #TABLES}; the mask lets the JIT bound every index built on it. */
