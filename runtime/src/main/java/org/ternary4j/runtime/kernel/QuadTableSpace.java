@@ -17,7 +17,7 @@ final class QuadTableSpace {
     /** Shorts per slot: four tables of 256 rows of {@link QuadLutGemm#TILE} lanes (narrow tiles use half). */
     static final int SLOT = 4 * 256 * QuadLutGemm.TILE;
     /**
-     * Slots: a power of two, twice the processors (at least 4, at most 64), so threads seldom
+     * Slots: twice the processors rounded up to a power of two (at least 4, at most 64), so threads seldom
      * wait. The array is allocated when a quad product first runs and kept for the JVM's life:
      * 64 KiB a slot, 256 KiB on two processors, at most 4 MiB.
      */
