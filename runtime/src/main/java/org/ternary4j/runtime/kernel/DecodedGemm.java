@@ -95,12 +95,27 @@ final class DecodedGemm {
     private static void product(PackedTernaryMatrix m, float[] xp, boolean logical, int batch, float[] y, float[] bias, Parallel par, ScaleArray scales) {
         ReductionLayout l = m.layout();
         int rows = m.rows();
-        int[] at = logical ? l.toPadded() : null;
+        int[] at = inputPlaces(l);
         Panels panels = new Panels(m, logical ? l.k() : l.paddedK(), at, scales, bias, at == null || m instanceof TriplesMatrix ? null : usedLanes(l));
         Parallel p = (long) batch * rows * l.paddedK() < TernaryMatmul.SERIAL_WORK ? Parallel.serial() : par;
         PanelGemm.Rows io = new PanelGemm.Rows(xp, panels.k(), y, rows);
         if (panels.few(batch)) p.forRange(rows, FEW_ROWS, (from, to) -> panels.fewVectors(io, batch, from, to));
         else PanelGemm.share(p, io, batch, rows, panels.fromTiles(), panels::sweep);
+    }
+
+    /** The padded places of the panels' inputs: the layout's own where it keeps the logical order (null: identity), null for x in padded order. */
+    private static int[] inputPlaces(ReductionLayout l) {
+        return l.keepsOrder() ? l.toPadded() : null;
+    }
+
+    /**
+     * Whether an exact product of fewer than {@link #MIN_BATCH} vectors takes the few-vector path
+     * rather than the per-vector kernels: from {@link #MIN_FEW} vectors, weights in their input
+     * order and not TRIPLES tiles.
+     */
+    static boolean takesFewVectors(PackedTernaryMatrix m, int batch) {
+        boolean tiles = m instanceof TriplesMatrix && TRIPLES_PANELS;
+        return batch >= MIN_FEW && batch <= FEW && !tiles && inputPlaces(m.layout()) == null;
     }
 
     /**
@@ -210,6 +225,14 @@ final class DecodedGemm {
      * 1053 against 342 (one thread).
      */
     static final int FEW = 128;
+    /**
+     * Vectors from which the few-vector path beats the per-vector kernels (which decode every
+     * code for every vector): on the Zen 3 (one thread, harness best) at 6 and 7 vectors 354–355
+     * against 426–501 µs for 1536 × 384 in 2-bit codes, 120 against 156–178 for 128 × 1568 in
+     * base-3 codes, 130 against 145–169 for 128 × 1568 in 2-bit codes, 10.4–10.8 against
+     * 16.1–18.3 for 84 × 120; at 4 the last of those lost (125 against 105).
+     */
+    static final int MIN_FEW = 6;
     /** Weight rows decoded at a time on the few-vector path: whole six-row blocks of {@link PanelGemm}. */
     private static final int FEW_ROWS = 48;
 

@@ -95,7 +95,7 @@ public final class TernaryMatmul {
     public static void gemmExact(PackedTernaryMatrix m, float[] x, int batch, float[] y, float[] bias, Parallel par) {
         check(m, x, batch, y);
         if (bias != null && bias.length != m.rows()) throw new IllegalArgumentException("bias: " + bias.length + " values for " + m.rows() + " outputs");
-        if (batch >= DecodedGemm.MIN_BATCH && FloatKernels.allFinite(x, 0, batch * m.cols())) {
+        if ((batch >= DecodedGemm.MIN_BATCH || DecodedGemm.takesFewVectors(m, batch)) && FloatKernels.allFinite(x, 0, batch * m.cols())) {
             DecodedGemm.run(m, x, batch, y, bias, par);
             return;
         }

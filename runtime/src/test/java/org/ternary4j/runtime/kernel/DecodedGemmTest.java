@@ -115,13 +115,13 @@ class DecodedGemmTest {
     }
 
     /**
-     * Up to {@link DecodedGemm#FEW} vectors the weight rows are the product's rows and the vectors
+     * From {@link DecodedGemm#MIN_FEW} to {@link DecodedGemm#FEW} vectors the weight rows are the product's rows and the vectors
      * its panels (no gathered weight panels): each output is still the FMA chain in input order,
      * so a few vectors give the bits that the same vectors get among more than FEW, with and
      * without a bias, on one and three threads.
      */
     @ParameterizedTest(name = "{0} vectors")
-    @ValueSource(ints = {8, 16, 24, 40, 64, 128})
+    @ValueSource(ints = {6, 7, 8, 16, 24, 40, 64, 128})
     void fewVectorsGiveTheBitsTheyGetAmongMany(int few) {
         Random rnd = new Random(400 + few);
         int many = DecodedGemm.FEW + 6;
