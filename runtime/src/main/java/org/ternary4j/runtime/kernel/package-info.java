@@ -48,7 +48,7 @@
  * sums' bits); under {@code Activations.AUTO} the 3×3 ones run by Winograd's F(2×2, 3×3)
  * ({@code WinogradConv}: 16 multiply-adds per 2×2 tile and input channel instead of 36, equal to
  * the direct sums up to rounding). Exact products of many activation rows go through decoded
- * weights ({@code DecodedGemm}): from 6 (8 off the exact path) to 128 rows the weight rows are the rows of the panel
+ * weights ({@code DecodedGemm}): from 6 rows (8 on the int8 path) to 128 the weight rows are the rows of the panel
  * product and the activations its panels, from 129 panels of gathered weights.
  *
  * <p>Determinism: work is split by output rows only; every output is computed by one thread with
