@@ -99,7 +99,7 @@ final class DecodedGemm {
         Panels panels = new Panels(m, logical ? l.k() : l.paddedK(), at, scales, bias, at == null || m instanceof TriplesMatrix ? null : usedLanes(l));
         Parallel p = (long) batch * rows * l.paddedK() < TernaryMatmul.SERIAL_WORK ? Parallel.serial() : par;
         PanelGemm.Rows io = new PanelGemm.Rows(xp, panels.k(), y, rows);
-        if (panels.few(batch)) p.forRange(rows, FEW_ROWS, (from, to) -> panels.fewVectors(io, batch, from, to));
+        if (takesFewVectors(m, batch)) p.forRange(rows, FEW_ROWS, (from, to) -> panels.fewVectors(io, batch, from, to));
         else PanelGemm.share(p, io, batch, rows, panels.fromTiles(), panels::sweep);
     }
 
@@ -109,9 +109,9 @@ final class DecodedGemm {
     }
 
     /**
-     * Whether an exact product of fewer than {@link #MIN_BATCH} vectors takes the few-vector path
-     * rather than the per-vector kernels: from {@link #MIN_FEW} vectors, weights in their input
-     * order and not TRIPLES tiles.
+     * Whether a product of {@code batch} vectors takes {@link Panels#fewVectors}: from
+     * {@link #MIN_FEW} to {@link #FEW} vectors, weights in their input order and not TRIPLES tiles
+     * (below {@link #MIN_BATCH} the exact product otherwise takes the per-vector kernels).
      */
     static boolean takesFewVectors(PackedTernaryMatrix m, int batch) {
         boolean tiles = m instanceof TriplesMatrix && TRIPLES_PANELS;
@@ -127,11 +127,6 @@ final class DecodedGemm {
         /** Whether panels come straight from TRIPLES tiles (512-bit vectors, inputs in place). */
         boolean fromTiles() {
             return m instanceof TriplesMatrix && TRIPLES_PANELS && at == null;
-        }
-
-        /** Whether {@link #fewVectors} takes the product of {@code count} vectors: few of them, and the weights in their input order. */
-        boolean few(int count) {
-            return !fromTiles() && at == null && count <= FEW;
         }
 
         /** Output rows [from, to) (whole panels but the last) for the {@code count} activation rows of {@code io}. */
@@ -172,12 +167,13 @@ final class DecodedGemm {
             if (Scratch.claim(Scratch.Slot.PANEL, this)) transposed(io, count, panels, xt);
             float[] w = Scratch.floats(Scratch.Slot.DECODED, FEW_ROWS * kp), yt = Scratch.floats(Scratch.Slot.FEW_OUTPUTS, FEW_ROWS * NR);
             float[] y = io.y();
+            PanelGemm.Rows weights = new PanelGemm.Rows(w, 0, kp, yt, 0, NR);
             for (int r0 = from; r0 < to; r0 += FEW_ROWS) {
                 int nr = Math.min(FEW_ROWS, to - r0);
                 for (int r = 0; r < nr; r++) decode(m, r0 + r, w, r * kp);
                 for (int c = 0; c < panels; c++) {
                     int b0 = c * NR, n = Math.min(NR, count - b0);
-                    PanelGemm.multiply(new PanelGemm.Rows(w, 0, kp, yt, 0, NR), nr, k, xt, c * k * NR, 0, NR);
+                    PanelGemm.multiply(weights, nr, k, xt, c * k * NR, 0, NR);
                     for (int j = 0; j < n; j++) {
                         int o = io.yOff() + (b0 + j) * io.ldy() + r0;
                         if (bias == null) for (int r = 0; r < nr; r++) y[o + r] = yt[r * NR + j];
