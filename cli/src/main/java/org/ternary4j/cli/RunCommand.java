@@ -100,6 +100,8 @@ final class RunCommand implements Callable<Integer> {
     /** What the runtime's warm-up at load did (text output only: the JSON keeps its fields). */
     private String loadWarmUp;
     private Graph.ActivationUse activationUse;
+    /** Whether the timed batches ran as one part per thread ({@link TernaryModel#splitsBatches}). */
+    private boolean splitBatches;
     /** Ternary weights of layers the runtime runs in float (ConvTranspose). */
     private long floatTernary;
     /** The per-node times of {@code --profile}; null without it. */
@@ -134,6 +136,7 @@ final class RunCommand implements Callable<Integer> {
             long t0 = System.nanoTime();
             RuntimeBatches.run(m, inputs, output, n, batch.size, outputs, null);
             nanos = System.nanoTime() - t0;
+            splitBatches = m.splitsBatches(batch.size);
             if (profile) {
                 nodeProfile = new NodeProfile(new HashMap<>(), n, threads);
                 RuntimeBatches.run(m, inputs, output, n, batch.size, null, nodeProfile.nanosByNode());
@@ -208,6 +211,7 @@ final class RunCommand implements Callable<Integer> {
             o.put("examplesPerSecond", perSecond);
             o.put("batch", batch.size);
             o.put("threads", threads);
+            o.put("batchSplitByThread", splitBatches);
             o.put("activations", name(chosen()));
             o.put("int8Layers", activationUse.int8Layers());
             o.put("ternaryLayers", activationUse.ternaryLayers());
@@ -232,8 +236,9 @@ final class RunCommand implements Callable<Integer> {
             if (nodeProfile != null) nodeProfile.put(o);
             out.println(new ObjectMapper().writeValueAsString(o));
         } else {
-            out.printf(Locale.ROOT, "%s: top-1 %s on %d examples; %.0f examples/s (batch %d, %d thread%s, activations %s)%n", model,
-                    TaskAccuracy.percent(top1), n, perSecond, batch.size, threads, threads == 1 ? "" : "s", describe(chosen(), activationUse));
+            out.printf(Locale.ROOT, "%s: top-1 %s on %d examples; %.0f examples/s (batch %d, %d thread%s%s, activations %s)%n", model,
+                    TaskAccuracy.percent(top1), n, perSecond, batch.size, threads, threads == 1 ? "" : "s", splitBatches ? ", one part of each batch per thread" : "",
+                    describe(chosen(), activationUse));
             out.printf(Locale.ROOT, "packed ternary weights resident: %d bytes, %.3f bits/weight; %s%n", packedBytes, bits, loadWarmUp);
             if (floatTernary > 0) out.printf(Locale.ROOT, "%d ternary weights of ConvTranspose layers run in float (dequantized at load; no packed kernel)%n", floatTernary);
             if (kept.weights() > 0) {

@@ -149,6 +149,16 @@ public final class TernaryModel implements AutoCloseable {
         return graph.run(inputs, activations, par);
     }
 
+    /**
+     * Whether a batch of this many examples runs as one part per thread, each through the whole
+     * graph (see {@link Graph#run}): false until a run of that size on several threads has
+     * compared the two ways, for good where the model does not declare a batch or the split gave
+     * other bits at that size, and always on one thread.
+     */
+    public boolean splitsBatches(int batch) {
+        return graph.splitsBatches(batch, par.threads());
+    }
+
     /** What this model's thread pool has done so far (shared calls, parked workers, start delays), for benchmarks. */
     public Parallel.Stats poolStats() {
         return par.stats();

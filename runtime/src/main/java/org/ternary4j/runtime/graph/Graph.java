@@ -46,10 +46,21 @@ public final class Graph {
     private final long floatWeights;
     /** Per step, the computed values no later step reads (graph outputs never): their arrays may be reused ({@link Buffers}). */
     private final int[][] dying;
+    /** Whether the inputs and outputs declare a batch first ({@link BatchSplit#declared}). */
+    private final boolean batchDeclared;
+    /**
+     * By batch size and parts, whether a batch-split run gave a whole run's bits: kernels choose
+     * by the number of rows, and some give an example other bits at another batch size (VGG's
+     * exact Gemm at 1, 2–5 and 6 or more rows), so each size is compared once.
+     */
+    private final Map<Long, Boolean> splitGivesSameBits = new java.util.concurrent.ConcurrentHashMap<>();
+    /** Set when a split run's outputs did not join as a batch's: the graph then always runs whole. */
+    private volatile boolean unjoinable;
 
     private Graph(Step[] steps, Tensor[] template, List<String> inputs, int[] inputSlots, List<String> outputs, int[] outputSlots,
-                  List<TernaryLayers> layers, long floatWeights) {
+                  List<TernaryLayers> layers, long floatWeights, boolean batchDeclared) {
         this.steps = steps;
+        this.batchDeclared = batchDeclared;
         this.floatWeights = floatWeights;
         this.template = template;
         this.inputs = inputs;
@@ -155,14 +166,12 @@ public final class Graph {
         unused.removeAll(used);
         if (!unused.isEmpty()) throw new IllegalArgumentException("ternary weights not used as a Conv/Gemm/MatMul weight in the graph: " + String.join(", ", unused));
 
-        List<String> inputs = new ArrayList<>();
-        for (ValueInfo v : g.inputs()) {
-            if (!constants.containsKey(v.name()) && !ternary.containsKey(v.name())) inputs.add(v.name());
-        }
+        List<ValueInfo> fed = g.inputs().stream().filter(v -> !constants.containsKey(v.name()) && !ternary.containsKey(v.name())).toList();
+        List<String> inputs = fed.stream().map(ValueInfo::name).toList();
         List<String> outputs = g.outputs().stream().map(ValueInfo::name).toList();
         Planner.Plan plan = Planner.plan(g, constants, layers, ternary.keySet(), outputs, opset);
         return new Graph(plan.steps(), plan.template(), List.copyOf(inputs), plan.slots(inputs), outputs, plan.slots(outputs),
-                List.copyOf(layers.values()), floatWeights);
+                List.copyOf(layers.values()), floatWeights, BatchSplit.declared(fed, g.outputs()));
     }
 
     /**
@@ -233,8 +242,66 @@ public final class Graph {
         return outputs;
     }
 
+    /**
+     * Runs the graph. A batch of at least as many examples as threads goes as one part per thread
+     * where the graph allows it ({@link BatchSplit}); the first run of each batch size also runs
+     * whole, returns the whole run's outputs, and that size keeps splitting only if both gave the
+     * same bits.
+     */
     public Map<String, Tensor> run(Map<String, Tensor> given, Activations activations, Parallel par) {
-        return run(given, activations, par, null);
+        Tensor[] in = inputsOf(given);
+        int parts = batchDeclared && !unjoinable ? BatchSplit.parts(in, par.threads()) : 1;
+        if (parts == 1) return whole(in, activations, par, null);
+        long size = BatchSplit.key(in[0].shape()[0], parts);
+        Boolean same = splitGivesSameBits.get(size);
+        if (Boolean.FALSE.equals(same)) return whole(in, activations, par, null);
+        Map<String, Tensor> parted = inParts(in, parts, activations, par);
+        if (parted == null) {
+            unjoinable = true;
+            return whole(in, activations, par, null);
+        }
+        if (same != null) return parted;
+        Map<String, Tensor> whole = whole(in, activations, par, null);
+        boolean equal = true;
+        for (String o : outputs) if (equal) equal = BatchSplit.sameBits(parted.get(o), whole.get(o));
+        splitGivesSameBits.put(size, equal);
+        return whole;
+    }
+
+    /**
+     * Whether a batch of this many examples runs as one part per thread on {@code threads}
+     * threads: the graph declares a batch, and the first run of that size gave the same bits
+     * both ways (false until then).
+     */
+    public boolean splitsBatches(int batch, int threads) {
+        int parts = BatchSplit.parts(batch, threads);
+        return batchDeclared && !unjoinable && parts > 1 && Boolean.TRUE.equals(splitGivesSameBits.get(BatchSplit.key(batch, parts)));
+    }
+
+    /** The inputs as {@code parts} sub-batches, each run whole on one thread; null where the outputs do not join as a batch's. */
+    private Map<String, Tensor> inParts(Tensor[] in, int parts, Activations activations, Parallel par) {
+        int batch = in[0].shape()[0];
+        int[] examples = new int[parts];
+        @SuppressWarnings("unchecked") Map<String, Tensor>[] outs = new Map[parts];
+        par.wake();
+        par.forRange(parts, 1, (p0, p1) -> {
+            for (int p = p0; p < p1; p++) {
+                int from = BatchSplit.start(batch, parts, p), to = BatchSplit.start(batch, parts, p + 1);
+                Tensor[] part = new Tensor[in.length];
+                for (int i = 0; i < in.length; i++) part[i] = BatchSplit.slice(in[i], from, to);
+                examples[p] = to - from;
+                outs[p] = whole(part, activations, Parallel.serial(), null);
+            }
+        });
+        Map<String, Tensor> result = new LinkedHashMap<>();
+        for (String o : outputs) {
+            Tensor[] pieces = new Tensor[parts];
+            for (int p = 0; p < parts; p++) pieces[p] = outs[p].get(o);
+            Tensor joined = BatchSplit.join(pieces, examples);
+            if (joined == null) return null;
+            result.put(o, joined);
+        }
+        return result;
     }
 
     /**
@@ -243,7 +310,7 @@ public final class Graph {
      * other processes. With one thread that is all the work; with more, the workers' share is missing.
      */
     public Map<String, Tensor> profile(Map<String, Tensor> given, Activations activations, Parallel par, Map<String, Long> nanosByOp) {
-        return run(given, activations, par, new Profile(nanosByOp, null));
+        return whole(inputsOf(given), activations, par, new Profile(nanosByOp, null));
     }
 
     /**
@@ -252,7 +319,7 @@ public final class Graph {
      * time goes to.
      */
     public Map<String, Tensor> profileNodes(Map<String, Tensor> given, Activations activations, Parallel par, Map<NodeKey, Long> nanosByNode) {
-        return run(given, activations, par, new Profile(null, nanosByNode));
+        return whole(inputsOf(given), activations, par, new Profile(null, nanosByNode));
     }
 
     /**
@@ -280,8 +347,8 @@ public final class Graph {
 
     private static final java.lang.management.ThreadMXBean CPU = java.lang.management.ManagementFactory.getThreadMXBean();
 
-    private Map<String, Tensor> run(Map<String, Tensor> given, Activations activations, Parallel par, Profile profile) {
-        Tensor[] in = inputsOf(given);
+    /** One run of the whole graph on these inputs, its steps' work shared by {@code par}'s threads. */
+    private Map<String, Tensor> whole(Tensor[] in, Activations activations, Parallel par, Profile profile) {
         par.wake(); // workers parked since the last run start now, while the first steps run serially
         try (Buffers.Run buffers = Buffers.open()) {
             return run(in, activations, par, profile, buffers);

@@ -81,6 +81,24 @@ final class Onnx {
                 .addOpsetImport(OnnxMl.OperatorSetIdProto.newBuilder().setDomain("").setVersion(opset)).setGraph(g).build();
     }
 
+    /**
+     * The model with its graph input or output {@code name} declared as {@code type} of shape
+     * {@code dims}: a String is a symbolic dimension, an Integer a fixed one.
+     */
+    static OnnxMl.ModelProto declare(OnnxMl.ModelProto model, String name, OnnxMl.TensorProto.DataType type, Object... dims) {
+        OnnxMl.TensorShapeProto.Builder shape = OnnxMl.TensorShapeProto.newBuilder();
+        for (Object d : dims) {
+            shape.addDim(d instanceof String sym ? OnnxMl.TensorShapeProto.Dimension.newBuilder().setDimParam(sym)
+                    : OnnxMl.TensorShapeProto.Dimension.newBuilder().setDimValue((Integer) d));
+        }
+        OnnxMl.ValueInfoProto v = OnnxMl.ValueInfoProto.newBuilder().setName(name)
+                .setType(OnnxMl.TypeProto.newBuilder().setTensorType(OnnxMl.TypeProto.Tensor.newBuilder().setElemType(type.getNumber()).setShape(shape))).build();
+        OnnxMl.GraphProto.Builder g = model.getGraph().toBuilder();
+        for (int i = 0; i < g.getInputCount(); i++) if (g.getInput(i).getName().equals(name)) g.setInput(i, v);
+        for (int i = 0; i < g.getOutputCount(); i++) if (g.getOutput(i).getName().equals(name)) g.setOutput(i, v);
+        return model.toBuilder().setGraph(g).build();
+    }
+
     /** The model as the runtime loads it: written to a temporary file and read back through {@link OnnxModel}. */
     static OnnxModel read(OnnxMl.ModelProto model) throws java.io.IOException {
         Path f = Files.createTempFile("t4j-runtime-", ".onnx");
