@@ -88,23 +88,15 @@ final class BatchSplit {
         int[] shape = new int[rest.length + 1];
         shape[0] = total;
         System.arraycopy(rest, 0, shape, 1, rest.length);
+        int size = Math.multiplyExact(total, Arrays.stream(rest).reduce(1, Math::multiplyExact));
+        boolean floats = parts[0] instanceof Tensor.F32;
+        Object joined = floats ? new float[size] : new long[size];
         int at = 0;
-        if (parts[0] instanceof Tensor.F32) {
-            float[] d = new float[Math.multiplyExact(total, Arrays.stream(rest).reduce(1, Math::multiplyExact))];
-            for (Tensor t : parts) {
-                float[] s = ((Tensor.F32) t).data();
-                System.arraycopy(s, 0, d, at, s.length);
-                at += s.length;
-            }
-            return new Tensor.F32(shape, d);
-        }
-        long[] d = new long[Math.multiplyExact(total, Arrays.stream(rest).reduce(1, Math::multiplyExact))];
         for (Tensor t : parts) {
-            long[] s = ((Tensor.I64) t).data();
-            System.arraycopy(s, 0, d, at, s.length);
-            at += s.length;
+            System.arraycopy(floats ? ((Tensor.F32) t).data() : ((Tensor.I64) t).data(), 0, joined, at, t.size());
+            at += t.size();
         }
-        return new Tensor.I64(shape, d);
+        return floats ? new Tensor.F32(shape, (float[]) joined) : new Tensor.I64(shape, (long[]) joined);
     }
 
     /** Whether two runs' outputs are the same bits (floats compared as bits: NaN equals NaN, −0 differs from +0). */
