@@ -49,10 +49,11 @@ public final class RealModelsBench {
 
     /**
      * @param folder  where scripts/fetch-models.sh put the models
+     * @param batch   examples per run: lines, pages or sentences of the same size, each its own random input
      * @param profile also print where the runtime's time goes, per operator (fused layers under theirs; CPU time of the calling thread)
      * @param only    labels' first words to run ({@link Options#MODELS}); empty: all
      */
-    public record Options(Path folder, List<Integer> threads, boolean json, boolean quick, boolean profile, List<String> only) {
+    public record Options(Path folder, List<Integer> threads, int batch, boolean json, boolean quick, boolean profile, List<String> only) {
         /** The models' names (their labels' first words), in the order they run. */
         public static final List<String> MODELS = List.of("ocr-cls", "ocr-rec", "minilm", "ocr-det");
     }
@@ -73,48 +74,47 @@ public final class RealModelsBench {
         this.out = out;
     }
 
-    private static List<Case> cases() {
+    /** The cases at batch b (at batch 1 the inputs they always had: the first example of a batch is that input). */
+    private static List<Case> cases(int b) {
         Random rnd = new Random(7);
         List<Case> c = new ArrayList<>();
-        c.add(new Case("ch_ppocr_mobile_v2.0_cls_infer.onnx", "ocr-cls 1x48x192", Map.of("x", image(rnd, 192))));
-        c.add(new Case("ch_PP-OCRv4_rec_infer.onnx", "ocr-rec 1x48x320", Map.of("x", image(rnd, 320))));
+        c.add(new Case("ch_ppocr_mobile_v2.0_cls_infer.onnx", "ocr-cls " + b + "x48x192", Map.of("x", images(rnd, b, 48, 192))));
+        c.add(new Case("ch_PP-OCRv4_rec_infer.onnx", "ocr-rec " + b + "x48x320", Map.of("x", images(rnd, b, 48, 320))));
         // all 36 layers, as the int8 model timed beside it (36 MatMulInteger) and the task table's calibrated MiniLM
-        c.add(new Case("all-minilm-l6-v2.onnx", "minilm 1x128", tokens(rnd, 128), true));
+        c.add(new Case("all-minilm-l6-v2.onnx", "minilm " + b + "x128", tokens(rnd, b, 128), true));
         // a short query, its own random tokens (so the detector's image stays what it was)
-        c.add(new Case("all-minilm-l6-v2.onnx", "minilm 1x16", tokens(new Random(16), 16), true));
+        c.add(new Case("all-minilm-l6-v2.onnx", "minilm " + b + "x16", tokens(new Random(16), b, 16), true));
         // last, so the three models before it are timed in the JVM state they always were
-        c.add(new Case("ch_PP-OCRv4_det_infer.onnx", "ocr-det 1x320x320", Map.of("x", image(rnd, 320, 320))));
+        c.add(new Case("ch_PP-OCRv4_det_infer.onnx", "ocr-det " + b + "x320x320", Map.of("x", images(rnd, b, 320, 320))));
         return c;
     }
 
-    /** One sentence of n word-piece ids between [CLS] and [SEP], every token attended, one segment. */
-    private static Map<String, Tensor> tokens(Random rnd, int n) {
-        long[] ids = new long[n], mask = new long[n];
-        for (int i = 0; i < n; i++) {
-            ids[i] = i == 0 ? 101 : i == n - 1 ? 102 : 1996 + rnd.nextInt(28000);
-            mask[i] = 1;
+    /** b sentences of n word-piece ids between [CLS] and [SEP], every token attended, one segment. */
+    private static Map<String, Tensor> tokens(Random rnd, int b, int n) {
+        long[] ids = new long[b * n], mask = new long[b * n];
+        for (int s = 0; s < b; s++) {
+            for (int i = 0; i < n; i++) {
+                ids[s * n + i] = i == 0 ? 101 : i == n - 1 ? 102 : 1996 + rnd.nextInt(28000);
+                mask[s * n + i] = 1;
+            }
         }
         Map<String, Tensor> t = new LinkedHashMap<>();
-        t.put("input_ids", new Tensor.I64(new int[] {1, n}, ids));
-        t.put("attention_mask", new Tensor.I64(new int[] {1, n}, mask));
-        t.put("token_type_ids", new Tensor.I64(new int[] {1, n}, new long[n]));
+        t.put("input_ids", new Tensor.I64(new int[] {b, n}, ids));
+        t.put("attention_mask", new Tensor.I64(new int[] {b, n}, mask));
+        t.put("token_type_ids", new Tensor.I64(new int[] {b, n}, new long[b * n]));
         return t;
     }
 
-    private static Tensor image(Random rnd, int w) {
-        return image(rnd, 48, w);
-    }
-
-    private static Tensor image(Random rnd, int h, int w) {
-        float[] x = new float[3 * h * w];
+    private static Tensor images(Random rnd, int b, int h, int w) {
+        float[] x = new float[b * 3 * h * w];
         for (int i = 0; i < x.length; i++) x[i] = (float) Math.tanh(rnd.nextGaussian());
-        return new Tensor.F32(new int[] {1, 3, h, w}, x);
+        return new Tensor.F32(new int[] {b, 3, h, w}, x);
     }
 
     public void run() throws Exception {
         Path dir = Files.createTempDirectory("t4j-real");
         try {
-            for (Case c : cases()) {
+            for (Case c : cases(options.batch())) {
                 if (!options.only().isEmpty() && !options.only().contains(c.label().split(" ")[0])) continue;
                 Path model = options.folder().resolve(c.file());
                 if (!Files.isRegularFile(model)) {
@@ -175,7 +175,9 @@ public final class RealModelsBench {
                             }
                             double[] med = Timing.interleavedMedians(ops.toArray(Timing.Op[]::new), options.quick() ? 300 : 2000, 3,
                                     options.quick() ? 10 : 40, 5);
-                            print(c.label(), threads, peers, med, new Bits(int8.packedWeightParts(), int8Half.packedWeightParts(), weights), int8.warmUp(), first);
+                            int b = options.batch();
+                            Split split = new Split(auto.splitsBatches(b), int8.splitsBatches(b), exact.splitsBatches(b));
+                            print(c.label(), threads, peers, med, new Bits(int8.packedWeightParts(), int8Half.packedWeightParts(), weights), int8.warmUp(), first, split);
                         } finally {
                             for (OrtSession s : sessions) s.close();
                         }
@@ -297,12 +299,24 @@ public final class RealModelsBench {
     /** The auto model's warm-up at load on the bench's input and the call right after it, in µs. */
     private record FirstCall(String warmUp, double us) {}
 
+    /** Whether each mode ran the bench's batch as one part per thread ({@link TernaryModel#splitsBatches}). */
+    private record Split(boolean auto, boolean int8, boolean exact) {
+        boolean any() {
+            return auto || int8 || exact;
+        }
+
+        @Override
+        public String toString() {
+            return "auto " + (auto ? "yes" : "no") + ", int8 " + (int8 ? "yes" : "no") + ", exact " + (exact ? "yes" : "no");
+        }
+    }
+
     /**
      * Medians: ours int8 and exact with FP32 scales, the same with FP16 scales, ours auto (the
      * default: int8 where the lookup tables are, float elsewhere) with FP32 scales, then one per peer; ratios are the
      * other's time over ours (above 1: ours is faster); then the auto model's first call.
      */
-    private void print(String label, int threads, List<Peer> peers, double[] us, Bits bits, String warmUp, FirstCall first) {
+    private void print(String label, int threads, List<Peer> peers, double[] us, Bits bits, String warmUp, FirstCall first, Split split) {
         int p0 = 5;
         if (options.json()) {
             StringBuilder b = new StringBuilder();
@@ -319,7 +333,9 @@ public final class RealModelsBench {
                     + "\"scale_bits_per_weight\":%.3f,\"bias_bits_per_weight\":%.3f", bits.ternary(f), bits.of(f.total()), bits.of(f.codes()),
                     bits.of(f.scales()), bits.of(f.biases())));
             b.append(String.format(Locale.ROOT, ",\"f16_scales_ternary_bits_per_weight\":%.3f,\"f16_scales_resident_bits_per_weight\":%.3f,"
-                    + "\"f16_scales_scale_bits_per_weight\":%.3f}", bits.ternary(h), bits.of(h.total()), bits.of(h.scales())));
+                    + "\"f16_scales_scale_bits_per_weight\":%.3f", bits.ternary(h), bits.of(h.total()), bits.of(h.scales())));
+            b.append(String.format(Locale.ROOT, ",\"batch\":%d,\"auto_split_by_thread\":%b,\"int8_split_by_thread\":%b,\"exact_split_by_thread\":%b}",
+                    options.batch(), split.auto(), split.int8(), split.exact()));
             out.println(b);
             return;
         }
@@ -332,6 +348,9 @@ public final class RealModelsBench {
                 first.us() / us[4]);
         out.println("    resident bits per ternary weight, f32 scales: " + bits.describe(bits.parts()));
         out.println("    resident bits per ternary weight, f16 scales: " + bits.describe(bits.half()));
+        if (options.batch() > 1 && threads > 1) {
+            out.println("    batch of " + options.batch() + " as one part per thread: " + split + (split.any() ? "" : " (whole runs; see TernaryModel.splitsBatches)"));
+        }
         for (int i = 0; i < peers.size(); i++) {
             out.printf(Locale.ROOT, "    vs %-10s %10.2f ms   auto %.2f×   int8 %.2f×   exact %.2f×   (f16 scales: int8 %.2f×, exact %.2f×)%n",
                     peers.get(i).label(), us[p0 + i] / 1e3, us[p0 + i] / us[4], us[p0 + i] / us[0], us[p0 + i] / us[1], us[p0 + i] / us[2],

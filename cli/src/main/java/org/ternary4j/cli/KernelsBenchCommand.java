@@ -69,6 +69,10 @@ final class KernelsBenchCommand implements Callable<Integer> {
     @Option(names = "--real-model", split = ",", paramLabel = "NAME", description = "With --real-models: only these (ocr-cls, ocr-rec, ocr-det, minilm).")
     List<String> realModelNames;
 
+    @Option(names = "--real-batch", defaultValue = "1", paramLabel = "N", description = "With --real-models: examples per run (default ${DEFAULT-VALUE}; "
+            + "different lines, pages or sentences of the same size).")
+    int realBatch;
+
     @Option(names = "--profile", description = "With --real-models: also the runtime's time per operator (fused layers under theirs).")
     boolean profile;
 
@@ -92,6 +96,7 @@ final class KernelsBenchCommand implements Callable<Integer> {
         if (realModels) {
             List<String> names = realModelNames == null || realModelNames.isEmpty() ? RealModelsBench.Options.MODELS : realModelNames;
             for (String n : names) if (!RealModelsBench.Options.MODELS.contains(n)) throw new IllegalArgumentException("--real-model: " + n + " is not one of " + String.join(", ", RealModelsBench.Options.MODELS));
+            if (realBatch < 1) throw new IllegalArgumentException("--real-batch: " + realBatch + " must be ≥ 1");
             if (names.size() > 1) {
                 for (String n : names) {
                     int rc = isolated(n);
@@ -100,7 +105,7 @@ final class KernelsBenchCommand implements Callable<Integer> {
                 return 0;
             }
             Path root = Path.of(System.getProperty("t4j.root", "."));
-            new RealModelsBench(new RealModelsBench.Options(root.resolve(".cache/models"), threads == null ? List.of(2) : threads, json.on, quick, profile, names),
+            new RealModelsBench(new RealModelsBench.Options(root.resolve(".cache/models"), threads == null ? List.of(2) : threads, realBatch, json.on, quick, profile, names),
                     System.out).run();
             return 0;
         }
@@ -124,6 +129,7 @@ final class KernelsBenchCommand implements Callable<Integer> {
         cmd.addAll(java.lang.management.ManagementFactory.getRuntimeMXBean().getInputArguments());
         cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), Main.class.getName(), "bench", "kernels", "--real-models", "--real-model", model));
         if (threads != null) cmd.addAll(List.of("--threads", String.join(",", threads.stream().map(String::valueOf).toList())));
+        cmd.addAll(List.of("--real-batch", String.valueOf(realBatch)));
         if (json.on) cmd.add("--json");
         if (quick) cmd.add("--quick");
         if (profile) cmd.add("--profile");
