@@ -113,6 +113,13 @@ class MainTest {
     }
 
     @Test
+    void aRealBatchBelowOneIsOneLine() {
+        CliRun r = CliRun.of("bench", "kernels", "--real-models", "--real-model", "minilm", "--real-batch", "0");
+        assertNotEquals(0, r.exitCode());
+        assertEquals("ternary4j: --real-batch: 0 must be ≥ 1\n", r.err());
+    }
+
+    @Test
     void helpIsStillTheFullUsage() {
         CliRun r = CliRun.of("run", "--help");
         assertEquals(0, r.exitCode());
