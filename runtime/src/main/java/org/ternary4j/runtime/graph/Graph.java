@@ -54,8 +54,6 @@ public final class Graph {
      * exact Gemm at 1, 2–5 and 6 or more rows), so each size is compared once.
      */
     private final Map<Long, Boolean> splitGivesSameBits = new java.util.concurrent.ConcurrentHashMap<>();
-    /** Set when a split run's outputs did not join as a batch's: the graph then always runs whole. */
-    private volatile boolean unjoinable;
 
     private Graph(Step[] steps, Tensor[] template, List<String> inputs, int[] inputSlots, List<String> outputs, int[] outputSlots,
                   List<TernaryLayers> layers, long floatWeights, boolean batchDeclared) {
@@ -246,23 +244,25 @@ public final class Graph {
      * Runs the graph. A batch of at least as many examples as threads goes as one part per thread
      * where the graph allows it ({@link BatchSplit}); the first run of each batch size also runs
      * whole, returns the whole run's outputs, and that size keeps splitting only if both gave the
-     * same bits.
+     * same bits. A split run that fails (a part's shapes the graph cannot take: a Reshape to a
+     * fixed batch) or whose outputs do not join runs whole, and so does its size from then on.
      */
     public Map<String, Tensor> run(Map<String, Tensor> given, Activations activations, Parallel par) {
         Tensor[] in = inputsOf(given);
-        int parts = batchDeclared && !unjoinable ? BatchSplit.parts(in, par.threads()) : 1;
+        int parts = batchDeclared ? BatchSplit.parts(in, par.threads()) : 1;
         if (parts == 1) return whole(in, activations, par, null);
         long size = BatchSplit.key(in[0].shape()[0], parts);
         Boolean same = splitGivesSameBits.get(size);
         if (Boolean.FALSE.equals(same)) return whole(in, activations, par, null);
-        Map<String, Tensor> parted = inParts(in, parts, activations, par);
-        if (parted == null) {
-            unjoinable = true;
-            return whole(in, activations, par, null);
+        Map<String, Tensor> parted;
+        try {
+            parted = inParts(in, parts, activations, par);
+        } catch (RuntimeException e) {
+            parted = null; // the whole run below reports the input's own problems
         }
-        if (same != null) return parted;
+        if (same != null && parted != null) return parted;
         Map<String, Tensor> whole = whole(in, activations, par, null);
-        boolean equal = true;
+        boolean equal = parted != null;
         for (String o : outputs) if (equal) equal = BatchSplit.sameBits(parted.get(o), whole.get(o));
         splitGivesSameBits.put(size, equal);
         return whole;
@@ -275,7 +275,7 @@ public final class Graph {
      */
     public boolean splitsBatches(int batch, int threads) {
         int parts = BatchSplit.parts(batch, threads);
-        return batchDeclared && !unjoinable && parts > 1 && Boolean.TRUE.equals(splitGivesSameBits.get(BatchSplit.key(batch, parts)));
+        return batchDeclared && parts > 1 && Boolean.TRUE.equals(splitGivesSameBits.get(BatchSplit.key(batch, parts)));
     }
 
     /** The inputs as {@code parts} sub-batches, each run whole on one thread; null where the outputs do not join as a batch's. */

@@ -171,6 +171,26 @@ class BatchSplitTest {
         }
     }
 
+    /** A graph that declares a batch but reshapes to a fixed one: its parts fail, the whole batch runs. */
+    @Test
+    void aGraphThatOnlyTakesItsWholeBatchRunsWhole() throws Exception {
+        Random rnd = new Random(7);
+        OnnxMl.ModelProto model = Onnx.model(13, new String[] {"x"}, new String[] {"y"}, List.of(
+                node("Reshape", new String[] {"x", "shape"}, new String[] {"r"}),
+                node("Relu", new String[] {"r"}, new String[] {"y"})), List.of(Onnx.longs("shape", new int[] {3}, 4, 2, 2)));
+        model = Onnx.declare(Onnx.declare(model, "x", FLOAT, "N", 4), "y", FLOAT, "N", 2, 2);
+        Map<String, Tensor> in = Map.of("x", OperatorsTest.input(new int[] {4, 4}, rnd, false));
+        Tensor ort = Onnx.ort(model, in).get("y");
+        try (TernaryModel two = TernaryModel.load(Onnx.read(model), Map.of(), new TernaryModel.Options(2, Activations.FLOAT, false))) {
+            for (int run = 0; run < 2; run++) {
+                Tensor got = two.run(in).get("y");
+                assertArrayEquals(ort.shape(), got.shape());
+                assertArrayEquals(ort.floats(), got.floats(), "run " + run);
+            }
+            assertFalse(two.splitsBatches(4));
+        }
+    }
+
     private static ValueInfo info(String name, String... dims) {
         return new ValueInfo(name, Optional.of(ElementType.FLOAT), List.of(dims), true);
     }
