@@ -63,7 +63,8 @@ public final class EndToEndBench {
      * One (model, batch, threads) configuration: median µs per call of the runtime in each of
      * {@link #MODES} and of ONNX Runtime timed beside each ({@code ortUs[k]} with mode k).
      */
-    record Result(String model, int batch, int threads, double[] oursUs, double[] ortUs) {
+    /** One configuration's medians per mode, and whether each mode ran the batch as one part per thread ({@link TernaryModel#splitsBatches}). */
+    record Result(String model, int batch, int threads, double[] oursUs, double[] ortUs, boolean[] split) {
         double perSecond(double us) {
             return batch * 1e6 / us;
         }
@@ -108,6 +109,7 @@ public final class EndToEndBench {
             List<int[]> configs = new java.util.ArrayList<>();
             for (int batch : options.batches()) for (int t : options.threads()) configs.add(new int[] {batch, t});
             double[][] ours = new double[configs.size()][MODES.length], ort = new double[configs.size()][MODES.length];
+            boolean[][] split = new boolean[configs.size()][MODES.length];
             for (int k = 0; k < MODES.length; k++) {
                 for (int c = 0; c < configs.size(); c++) {
                     int batch = configs.get(c)[0], t = configs.get(c)[1];
@@ -115,11 +117,12 @@ public final class EndToEndBench {
                         double[] med = measure(batch, m, s);
                         ours[c][k] = med[0];
                         ort[c][k] = med[1];
+                        split[c][k] = m.splitsBatches(batch);
                     }
                 }
             }
             agreement(name, proto, ternary, onnxBytes, weights);
-            for (int c = 0; c < configs.size(); c++) print(new Result(name, configs.get(c)[0], configs.get(c)[1], ours[c], ort[c]));
+            for (int c = 0; c < configs.size(); c++) print(new Result(name, configs.get(c)[0], configs.get(c)[1], ours[c], ort[c], split[c]));
         }
     }
 
@@ -224,8 +227,8 @@ public final class EndToEndBench {
                     r.model(), r.batch(), r.threads()));
             for (int k = 0; k < MODES.length; k++) {
                 double us = r.oursUs()[k];
-                j.append(String.format(Locale.ROOT, ",\"%s_images_per_s\":%.1f,\"%1$s_vs_ort\":%.3f,\"%1$s_median_us\":%.2f,\"%1$s_ort_median_us\":%.2f", label(MODES[k]),
-                        r.perSecond(us), r.ortUs()[k] / us, us, r.ortUs()[k]));
+                j.append(String.format(Locale.ROOT, ",\"%s_images_per_s\":%.1f,\"%1$s_vs_ort\":%.3f,\"%1$s_median_us\":%.2f,\"%1$s_ort_median_us\":%.2f,\"%1$s_split_by_thread\":%b",
+                        label(MODES[k]), r.perSecond(us), r.ortUs()[k] / us, us, r.ortUs()[k], r.split()[k]));
             }
             out.println(j.append(String.format(Locale.ROOT, ",\"ort_fp32_images_per_s\":%.1f,\"ort_median_us\":%.2f}", r.perSecond(r.ortUs()[0]), r.ortUs()[0])));
             return;
@@ -235,14 +238,16 @@ public final class EndToEndBench {
             for (Activations a : MODES) out.printf(Locale.ROOT, " %12s", label(a) + " img/s");
             out.printf(Locale.ROOT, " %12s", "ort img/s");
             for (Activations a : MODES) out.printf(Locale.ROOT, " %9s", label(a) + "×ort");
-            out.println();
+            out.printf(Locale.ROOT, "  %s%n", "one part per thread");
             headerPrinted = true;
         }
         out.printf(Locale.ROOT, "%-14s %5d %3d", r.model(), r.batch(), r.threads());
         for (double us : r.oursUs()) out.printf(Locale.ROOT, " %12.0f", r.perSecond(us));
         out.printf(Locale.ROOT, " %12.0f", r.perSecond(r.ortUs()[0]));
         for (int k = 0; k < MODES.length; k++) out.printf(Locale.ROOT, " %9.2f", r.ortUs()[k] / r.oursUs()[k]);
-        out.println();
+        List<String> split = new java.util.ArrayList<>();
+        for (int k = 0; k < MODES.length; k++) if (r.split()[k]) split.add(label(MODES[k]));
+        out.printf(Locale.ROOT, "  %s%n", split.isEmpty() ? "-" : String.join(",", split));
     }
 
     private void print(Agreement a) {
