@@ -159,7 +159,10 @@ public final class RealModelsBench {
                     try (TernaryModel int8 = TernaryModel.load(proto, ternary, new TernaryModel.Options(threads, Activations.INT8));
                          TernaryModel exact = TernaryModel.load(proto, ternary, new TernaryModel.Options(threads, Activations.FLOAT));
                          TernaryModel int8Half = TernaryModel.load(proto, half, new TernaryModel.Options(threads, Activations.INT8));
-                         TernaryModel exactHalf = TernaryModel.load(proto, half, new TernaryModel.Options(threads, Activations.FLOAT))) {
+                         TernaryModel exactHalf = TernaryModel.load(proto, half, new TernaryModel.Options(threads, Activations.FLOAT));
+                         // auto again, its batches whole: what the split gives, timed in the same rounds
+                         TernaryModel autoWhole = splits(threads) ? TernaryModel.load(proto, ternary,
+                                 new TernaryModel.Options(threads, Activations.AUTO).withWarmUpInputs(c.inputs()).withoutBatchSplit()) : null) {
                         List<OrtSession> sessions = new ArrayList<>();
                         try {
                             List<Timing.Op> ops = new ArrayList<>();
@@ -168,6 +171,7 @@ public final class RealModelsBench {
                             ops.add(i -> int8Half.run(c.inputs()));
                             ops.add(i -> exactHalf.run(c.inputs()));
                             ops.add(i -> auto.run(c.inputs()));
+                            if (autoWhole != null) ops.add(i -> autoWhole.run(c.inputs()));
                             for (Peer p : peers) {
                                 OrtSession s = session(p, threads);
                                 sessions.add(s);
@@ -176,7 +180,13 @@ public final class RealModelsBench {
                             double[] med = Timing.interleavedMedians(ops.toArray(Timing.Op[]::new), options.quick() ? 300 : 2000, 3,
                                     options.quick() ? 10 : 40, 5);
                             int b = options.batch();
-                            Split split = new Split(auto.splitsBatches(b), int8.splitsBatches(b), exact.splitsBatches(b));
+                            Split split = new Split(auto.splitsBatches(b), int8.splitsBatches(b), exact.splitsBatches(b), Double.NaN);
+                            if (autoWhole != null) {
+                                // the peers' medians after ours, as print expects them
+                                double wholeUs = med[5];
+                                med = java.util.stream.DoubleStream.concat(java.util.Arrays.stream(med, 0, 5), java.util.Arrays.stream(med, 6, med.length)).toArray();
+                                split = new Split(split.auto(), split.int8(), split.exact(), wholeUs);
+                            }
                             print(c.label(), threads, peers, med, new Bits(int8.packedWeightParts(), int8Half.packedWeightParts(), weights), int8.warmUp(), first, split);
                         } finally {
                             for (OrtSession s : sessions) s.close();
@@ -299,8 +309,16 @@ public final class RealModelsBench {
     /** The auto model's warm-up at load on the bench's input and the call right after it, in µs. */
     private record FirstCall(String warmUp, double us) {}
 
-    /** Whether each mode ran the bench's batch as one part per thread ({@link TernaryModel#splitsBatches}). */
-    private record Split(boolean auto, boolean int8, boolean exact) {
+    /** Whether the batch can be split: more than one example, more than one thread. */
+    private boolean splits(int threads) {
+        return options.batch() > 1 && threads > 1;
+    }
+
+    /**
+     * Whether each mode ran the bench's batch as one part per thread ({@link TernaryModel#splitsBatches}),
+     * and the median of auto with its batches whole (NaN where not timed).
+     */
+    private record Split(boolean auto, boolean int8, boolean exact, double autoWholeUs) {
         boolean any() {
             return auto || int8 || exact;
         }
@@ -334,8 +352,10 @@ public final class RealModelsBench {
                     bits.of(f.scales()), bits.of(f.biases())));
             b.append(String.format(Locale.ROOT, ",\"f16_scales_ternary_bits_per_weight\":%.3f,\"f16_scales_resident_bits_per_weight\":%.3f,"
                     + "\"f16_scales_scale_bits_per_weight\":%.3f", bits.ternary(h), bits.of(h.total()), bits.of(h.scales())));
-            b.append(String.format(Locale.ROOT, ",\"batch\":%d,\"auto_split_by_thread\":%b,\"int8_split_by_thread\":%b,\"exact_split_by_thread\":%b}",
+            b.append(String.format(Locale.ROOT, ",\"batch\":%d,\"auto_split_by_thread\":%b,\"int8_split_by_thread\":%b,\"exact_split_by_thread\":%b",
                     options.batch(), split.auto(), split.int8(), split.exact()));
+            if (!Double.isNaN(split.autoWholeUs())) b.append(String.format(Locale.ROOT, ",\"auto_whole_batch_median_us\":%.1f", split.autoWholeUs()));
+            b.append('}');
             out.println(b);
             return;
         }
@@ -348,8 +368,10 @@ public final class RealModelsBench {
                 first.us() / us[4]);
         out.println("    resident bits per ternary weight, f32 scales: " + bits.describe(bits.parts()));
         out.println("    resident bits per ternary weight, f16 scales: " + bits.describe(bits.half()));
-        if (options.batch() > 1 && threads > 1) {
+        if (splits(threads)) {
             out.println("    batch of " + options.batch() + " as one part per thread: " + split + (split.any() ? "" : " (whole runs; see TernaryModel.splitsBatches)"));
+            out.printf(Locale.ROOT, "    auto with each batch whole, its steps shared by the threads: %.2f ms (whole / auto %.2f×)%n", split.autoWholeUs() / 1e3,
+                    split.autoWholeUs() / us[4]);
         }
         for (int i = 0; i < peers.size(); i++) {
             out.printf(Locale.ROOT, "    vs %-10s %10.2f ms   auto %.2f×   int8 %.2f×   exact %.2f×   (f16 scales: int8 %.2f×, exact %.2f×)%n",

@@ -31,8 +31,9 @@ public final class TernaryModel implements AutoCloseable {
      * @param warmUpInputs      what the warm-up runs the model on: inputs like the caller's (same shapes), or null for small synthetic ones
      *                          from the declared shapes. A model compiles other kernels at other shapes: PP-OCRv4's recogniser
      *                          warmed on 32-pixel-wide lines took 0.35–0.61 s for its first 320-pixel line, 13–15 ms once compiled
+     * @param batchSplit        run a batch as one part per thread where that gives the same bits (see {@link #splitsBatches}); true by default
      */
-    public record Options(int threads, Activations activations, boolean warmUp, Map<String, Tensor> warmUpInputs) {
+    public record Options(int threads, Activations activations, boolean warmUp, Map<String, Tensor> warmUpInputs, boolean batchSplit) {
         public Options {
             if (threads < 1) throw new IllegalArgumentException("threads must be ≥ 1, got " + threads);
             java.util.Objects.requireNonNull(activations, "activations");
@@ -41,7 +42,7 @@ public final class TernaryModel implements AutoCloseable {
 
         /** With or without the warm-up at load on synthetic inputs. */
         public Options(int threads, Activations activations, boolean warmUp) {
-            this(threads, activations, warmUp, null);
+            this(threads, activations, warmUp, null, true);
         }
 
         /** With the warm-up at load on synthetic inputs. */
@@ -51,7 +52,12 @@ public final class TernaryModel implements AutoCloseable {
 
         /** The same options, warming up at load on these inputs (which must fit the model) until the JIT has nearly finished compiling for them. */
         public Options withWarmUpInputs(Map<String, Tensor> inputs) {
-            return new Options(threads, activations, true, java.util.Objects.requireNonNull(inputs, "inputs"));
+            return new Options(threads, activations, true, java.util.Objects.requireNonNull(inputs, "inputs"), batchSplit);
+        }
+
+        /** The same options, every batch run whole, its steps' work shared by the threads (to compare with the split, say). */
+        public Options withoutBatchSplit() {
+            return new Options(threads, activations, warmUp, warmUpInputs, false);
         }
 
         public static Options defaults() {
@@ -62,6 +68,7 @@ public final class TernaryModel implements AutoCloseable {
     private final Graph graph;
     private final Parallel par;
     private final Activations activations;
+    private final boolean batchSplit;
 
     private WarmUp.Result warmUp;
 
@@ -69,6 +76,7 @@ public final class TernaryModel implements AutoCloseable {
         this.graph = graph;
         this.par = Parallel.of(options.threads());
         this.activations = options.activations();
+        this.batchSplit = options.batchSplit();
     }
 
     /** What the warm-up at load did (runs, time and input shapes), or why it was skipped or not asked for. */
@@ -146,7 +154,7 @@ public final class TernaryModel implements AutoCloseable {
 
     /** Runs the graph; {@code inputs} must name every graph input. Returns the graph outputs by name. */
     public Map<String, Tensor> run(Map<String, Tensor> inputs) {
-        return graph.run(inputs, activations, par);
+        return batchSplit ? graph.run(inputs, activations, par) : graph.runWhole(inputs, activations, par);
     }
 
     /**
@@ -156,7 +164,7 @@ public final class TernaryModel implements AutoCloseable {
      * other bits at that size, and always on one thread.
      */
     public boolean splitsBatches(int batch) {
-        return graph.splitsBatches(batch, par.threads());
+        return batchSplit && graph.splitsBatches(batch, par.threads());
     }
 
     /** What this model's thread pool has done so far (shared calls, parked workers, start delays), for benchmarks. */

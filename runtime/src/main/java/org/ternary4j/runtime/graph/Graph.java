@@ -268,6 +268,11 @@ public final class Graph {
         return whole;
     }
 
+    /** Runs the graph on the whole batch at once, each step's work shared by {@code par}'s threads. */
+    public Map<String, Tensor> runWhole(Map<String, Tensor> given, Activations activations, Parallel par) {
+        return whole(inputsOf(given), activations, par, null);
+    }
+
     /**
      * Whether a batch of this many examples runs as one part per thread on {@code threads}
      * threads: the graph declares a batch, and the first run of that size gave the same bits

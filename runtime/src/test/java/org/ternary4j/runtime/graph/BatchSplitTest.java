@@ -87,6 +87,10 @@ class BatchSplitTest {
                     }
                 }
                 assertTrue(two.splitsBatches(5), "the split gave the whole batch's bits, so it is kept");
+                try (TernaryModel whole = TernaryModel.load(Onnx.read(model), net.ternary(), new TernaryModel.Options(2, a, false).withoutBatchSplit())) {
+                    for (int run = 0; run < 2; run++) assertArrayEquals(want.get("y").floats(), whole.run(in).get("y").floats(), a + ", whole batches, run " + run);
+                    assertFalse(whole.splitsBatches(5), "asked not to split");
+                }
                 assertFalse(two.splitsBatches(4), "a batch size not run yet");
                 assertFalse(one.splitsBatches(5), "one thread: nothing to split");
             }
