@@ -1,7 +1,6 @@
 package org.ternary4j.runtime.graph;
 
 import java.io.IOException;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.HashSet;
