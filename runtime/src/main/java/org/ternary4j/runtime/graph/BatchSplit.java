@@ -3,6 +3,7 @@ package org.ternary4j.runtime.graph;
 import java.util.Arrays;
 import java.util.List;
 import org.ternary4j.formats.onnx.ValueInfo;
+import org.ternary4j.runtime.kernel.FloatKernels;
 
 /**
  * A batch run as one sub-batch per thread, each through the whole graph on one thread, the
@@ -53,6 +54,16 @@ final class BatchSplit {
     /** A batch size and its parts as one key. */
     static long key(int batch, int parts) {
         return (long) batch << 32 | parts;
+    }
+
+    /**
+     * Whether every float of these tensors is finite. Kernels choose for a whole batch by that (a
+     * NaN sends the exact products of every vector beside it to the per-vector kernels, whose
+     * bits differ from the panels'), so a batch that holds one, in its inputs or its outputs, runs whole.
+     */
+    static boolean finite(Iterable<Tensor> ts) {
+        for (Tensor t : ts) if (t instanceof Tensor.F32 f && !FloatKernels.allFinite(f.data(), 0, f.data().length)) return false;
+        return true;
     }
 
     /** The first example of part p of {@code parts} of a batch (the parts differ by one example at most). */

@@ -244,12 +244,13 @@ public final class Graph {
      * where the graph allows it ({@link BatchSplit}); the first run of each batch size also runs
      * whole, returns the whole run's outputs, and that size keeps splitting only if both gave the
      * same bits. A split run that fails (a part's shapes the graph cannot take: a Reshape to a
-     * fixed batch) or whose outputs do not join runs whole, and so does its size from then on.
+     * fixed batch) or whose outputs do not join runs whole, and so does its size from then on; a
+     * batch with a NaN or an infinity in its inputs or outputs runs whole ({@link BatchSplit#finite}).
      */
     public Map<String, Tensor> run(Map<String, Tensor> given, Activations activations, Parallel par) {
         Tensor[] in = inputsOf(given);
         int parts = batchDeclared ? BatchSplit.parts(in, par.threads()) : 1;
-        if (parts == 1) return whole(in, activations, par, null);
+        if (parts == 1 || !BatchSplit.finite(Arrays.asList(in))) return whole(in, activations, par, null);
         long size = BatchSplit.key(in[0].shape()[0], parts);
         Boolean same = splitGivesSameBits.get(size);
         if (Boolean.FALSE.equals(same)) return whole(in, activations, par, null);
@@ -259,6 +260,7 @@ public final class Graph {
         } catch (RuntimeException e) {
             parted = null; // the whole run below reports the input's own problems
         }
+        if (parted != null && !BatchSplit.finite(parted.values())) return whole(in, activations, par, null);
         if (same != null && parted != null) return parted;
         Map<String, Tensor> whole = whole(in, activations, par, null);
         boolean equal = parted != null;

@@ -156,6 +156,33 @@ class BatchSplitTest {
         assertTrue(split > 0, "some batch sizes split");
     }
 
+    /**
+     * Kernels choose for a whole batch by whether all its inputs are finite (a NaN sends the exact
+     * Gemm to its per-vector kernels), so a batch holding a NaN runs whole: its other examples get
+     * one thread's bits too.
+     */
+    @Test
+    void aBatchHoldingANaNGivesOneThreadsBitsToo() throws Exception {
+        Random rnd = new Random(8);
+        int d = 40, e = 24, batch = 12;
+        TernaryTensor w = TernaryModelTest.randomTernary(rnd, new int[] {e, d}, new Grouping.Row(), false);
+        OnnxMl.ModelProto model = Onnx.model(13, new String[] {"x"}, new String[] {"y"},
+                List.of(node("Gemm", new String[] {"x", "w"}, new String[] {"y"}, i("transB", 1))),
+                List.of(Onnx.floats("w", w.shape(), w.dequantize())));
+        model = Onnx.declare(Onnx.declare(model, "x", FLOAT, "N", d), "y", FLOAT, "N", e);
+        try (TernaryModel one = TernaryModel.load(Onnx.read(model), Map.of("w", w), new TernaryModel.Options(1, Activations.FLOAT, false));
+             TernaryModel two = TernaryModel.load(Onnx.read(model), Map.of("w", w), new TernaryModel.Options(2, Activations.FLOAT, false))) {
+            Map<String, Tensor> finite = Map.of("x", OperatorsTest.input(new int[] {batch, d}, rnd, false));
+            assertArrayEquals(one.run(finite).get("y").floats(), two.run(finite).get("y").floats());
+            assertTrue(two.splitsBatches(batch), "a finite batch of 12 splits");
+            Tensor x = OperatorsTest.input(new int[] {batch, d}, rnd, false);
+            x.floats()[3] = Float.NaN;
+            Map<String, Tensor> holding = Map.of("x", x);
+            float[] want = one.run(holding).get("y").floats();
+            for (int run = 0; run < 2; run++) assertArrayEquals(want, two.run(holding).get("y").floats(), "run " + run);
+        }
+    }
+
     /** y = x − mean over the batch: a part's mean is not the batch's, so the comparison refuses the split. */
     @Test
     void aGraphThatMixesItsExamplesRunsWhole() throws Exception {
