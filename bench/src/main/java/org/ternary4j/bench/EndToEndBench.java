@@ -61,9 +61,9 @@ public final class EndToEndBench {
 
     /**
      * One (model, batch, threads) configuration: median µs per call of the runtime in each of
-     * {@link #MODES} and of ONNX Runtime timed beside each ({@code ortUs[k]} with mode k).
+     * {@link #MODES} and of ONNX Runtime timed beside each ({@code ortUs[k]} with mode k), and
+     * whether each mode ran the batch as one part per thread ({@link TernaryModel#splitsBatches}).
      */
-    /** One configuration's medians per mode, and whether each mode ran the batch as one part per thread ({@link TernaryModel#splitsBatches}). */
     record Result(String model, int batch, int threads, double[] oursUs, double[] ortUs, boolean[] split) {
         double perSecond(double us) {
             return batch * 1e6 / us;

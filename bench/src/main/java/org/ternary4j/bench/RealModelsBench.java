@@ -171,22 +171,18 @@ public final class RealModelsBench {
                             ops.add(i -> int8Half.run(c.inputs()));
                             ops.add(i -> exactHalf.run(c.inputs()));
                             ops.add(i -> auto.run(c.inputs()));
-                            if (autoWhole != null) ops.add(i -> autoWhole.run(c.inputs()));
                             for (Peer p : peers) {
                                 OrtSession s = session(p, threads);
                                 sessions.add(s);
                                 ops.add(i -> runOrt(s, c.inputs()));
                             }
+                            // last, so that print finds the peers' medians right after ours
+                            if (autoWhole != null) ops.add(i -> autoWhole.run(c.inputs()));
                             double[] med = Timing.interleavedMedians(ops.toArray(Timing.Op[]::new), options.quick() ? 300 : 2000, 3,
                                     options.quick() ? 10 : 40, 5);
                             int b = options.batch();
-                            Split split = new Split(auto.splitsBatches(b), int8.splitsBatches(b), exact.splitsBatches(b), Double.NaN);
-                            if (autoWhole != null) {
-                                // the peers' medians after ours, as print expects them
-                                double wholeUs = med[5];
-                                med = java.util.stream.DoubleStream.concat(java.util.Arrays.stream(med, 0, 5), java.util.Arrays.stream(med, 6, med.length)).toArray();
-                                split = new Split(split.auto(), split.int8(), split.exact(), wholeUs);
-                            }
+                            Split split = new Split(auto.splitsBatches(b), int8.splitsBatches(b), exact.splitsBatches(b),
+                                    autoWhole != null ? med[med.length - 1] : Double.NaN);
                             print(c.label(), threads, peers, med, new Bits(int8.packedWeightParts(), int8Half.packedWeightParts(), weights), int8.warmUp(), first, split);
                         } finally {
                             for (OrtSession s : sessions) s.close();

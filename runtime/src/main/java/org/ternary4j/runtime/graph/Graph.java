@@ -250,10 +250,10 @@ public final class Graph {
     public Map<String, Tensor> run(Map<String, Tensor> given, Activations activations, Parallel par) {
         Tensor[] in = inputsOf(given);
         int parts = batchDeclared ? BatchSplit.parts(in, par.threads()) : 1;
-        if (parts == 1 || !BatchSplit.finite(Arrays.asList(in))) return whole(in, activations, par, null);
+        if (parts == 1) return whole(in, activations, par, null);
         long size = BatchSplit.key(in[0].shape()[0], parts);
         Boolean same = splitGivesSameBits.get(size);
-        if (Boolean.FALSE.equals(same)) return whole(in, activations, par, null);
+        if (Boolean.FALSE.equals(same) || !BatchSplit.finite(Arrays.asList(in))) return whole(in, activations, par, null);
         Map<String, Tensor> parted;
         try {
             parted = inParts(in, parts, activations, par);
